@@ -1,0 +1,238 @@
+//! Small typed helpers over Automerge maps, used by every record kind's codec.
+//!
+//! Writes are *reconciling*: a value is only put when it differs from what the document holds, so an
+//! edit that changes one field produces one operation and merges cleanly with other devices' edits of
+//! other fields. Reads take the winning value of a field; `conflicts` reports the others.
+
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::{RecordKind, SchemaError};
+
+pub const KIND_KEY: &str = "kind";
+pub const VERSION_KEY: &str = "schema_version";
+
+fn malformed(field: &str, reason: impl Into<String>) -> SchemaError {
+    SchemaError::Malformed { field: field.to_string(), reason: reason.into() }
+}
+
+/// The kind and schema version stamped in a document's root, checked against this build.
+pub fn read_kind(doc: &AutoCommit) -> Result<RecordKind, SchemaError> {
+    let kind = get_str(doc, &ROOT, KIND_KEY)?
+        .ok_or_else(|| SchemaError::NotARecord("no `kind` in document root".into()))?;
+    let kind = RecordKind::from_str(&kind)?;
+    let version = get_i64(doc, &ROOT, VERSION_KEY)?
+        .ok_or_else(|| SchemaError::NotARecord("no `schema_version` in document root".into()))?;
+    if version > kind.schema_version() {
+        return Err(SchemaError::NewerSchemaVersion {
+            kind: kind.to_string(),
+            found: version,
+            supported: kind.schema_version(),
+        });
+    }
+    if version < 1 {
+        return Err(malformed(VERSION_KEY, format!("version {version} is not valid")));
+    }
+    Ok(kind)
+}
+
+/// Checks the document is of `expected` kind and a version this build reads.
+pub fn expect_kind(doc: &AutoCommit, expected: RecordKind) -> Result<(), SchemaError> {
+    let found = read_kind(doc)?;
+    if found != expected {
+        return Err(SchemaError::WrongKind { expected: expected.to_string(), found: found.to_string() });
+    }
+    Ok(())
+}
+
+/// Stamps kind and schema version (only when they differ, like every other write).
+pub fn stamp_kind(doc: &mut AutoCommit, kind: RecordKind) -> Result<(), SchemaError> {
+    put_str(doc, &ROOT, KIND_KEY, kind.as_str())?;
+    put_scalar(doc, &ROOT, VERSION_KEY, ScalarValue::Int(kind.schema_version()))
+}
+
+// ---------- reads ----------
+
+fn get_scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<ScalarValue>, SchemaError> {
+    match doc.get(obj, key)? {
+        None => Ok(None),
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Null => Ok(None),
+            other => Ok(Some(other.clone())),
+        },
+        Some((Value::Object(_), _)) => Err(malformed(key, "expected a value, found an object")),
+    }
+}
+
+pub fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<String>, SchemaError> {
+    match get_scalar(doc, obj, key)? {
+        None => Ok(None),
+        Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+        Some(other) => Err(malformed(key, format!("expected text, found {other}"))),
+    }
+}
+
+pub fn req_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<String, SchemaError> {
+    get_str(doc, obj, key)?.ok_or_else(|| malformed(key, "missing"))
+}
+
+pub fn get_i64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<i64>, SchemaError> {
+    match get_scalar(doc, obj, key)? {
+        None => Ok(None),
+        Some(ScalarValue::Int(i)) => Ok(Some(i)),
+        Some(ScalarValue::Uint(u)) => i64::try_from(u).map(Some).map_err(|_| malformed(key, "too large")),
+        Some(other) => Err(malformed(key, format!("expected an integer, found {other}"))),
+    }
+}
+
+pub fn get_f64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<f64>, SchemaError> {
+    match get_scalar(doc, obj, key)? {
+        None => Ok(None),
+        Some(ScalarValue::F64(f)) => Ok(Some(f)),
+        Some(ScalarValue::Int(i)) => Ok(Some(i as f64)),
+        Some(other) => Err(malformed(key, format!("expected a number, found {other}"))),
+    }
+}
+
+pub fn get_bool(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<bool>, SchemaError> {
+    match get_scalar(doc, obj, key)? {
+        None => Ok(None),
+        Some(ScalarValue::Boolean(b)) => Ok(Some(b)),
+        Some(other) => Err(malformed(key, format!("expected true/false, found {other}"))),
+    }
+}
+
+pub fn get_timestamp(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<i64>, SchemaError> {
+    match get_scalar(doc, obj, key)? {
+        None => Ok(None),
+        Some(ScalarValue::Timestamp(t)) | Some(ScalarValue::Int(t)) => Ok(Some(t)),
+        Some(other) => Err(malformed(key, format!("expected a timestamp, found {other}"))),
+    }
+}
+
+/// Decimals live in documents as canonical strings, never as floats.
+pub fn get_decimal(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<Decimal>, SchemaError> {
+    match get_str(doc, obj, key)? {
+        None => Ok(None),
+        Some(s) => Decimal::from_str(&s).map(Some).map_err(|e| malformed(key, format!("{s:?}: {e}"))),
+    }
+}
+
+pub fn req_decimal(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Decimal, SchemaError> {
+    get_decimal(doc, obj, key)?.ok_or_else(|| malformed(key, "missing"))
+}
+
+pub fn get_date(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<NaiveDate>, SchemaError> {
+    match get_str(doc, obj, key)? {
+        None => Ok(None),
+        Some(s) => NaiveDate::from_str(&s).map(Some).map_err(|e| malformed(key, format!("{s:?}: {e}"))),
+    }
+}
+
+pub fn req_date(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<NaiveDate, SchemaError> {
+    get_date(doc, obj, key)?.ok_or_else(|| malformed(key, "missing"))
+}
+
+/// The map object under `key`, if present.
+pub fn get_map(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<ObjId>, SchemaError> {
+    match doc.get(obj, key)? {
+        None => Ok(None),
+        Some((Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+        Some(_) => Err(malformed(key, "expected a map")),
+    }
+}
+
+// ---------- writes ----------
+
+/// Puts `value` unless the document already holds exactly it (and nothing concurrent).
+pub fn put_scalar(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: ScalarValue) -> Result<(), SchemaError> {
+    let all = doc.get_all(obj, key)?;
+    let same = all.len() == 1 && matches!(&all[0].0, Value::Scalar(s) if s.as_ref() == &value);
+    if !same {
+        doc.put(obj, key, value)?;
+    }
+    Ok(())
+}
+
+pub fn put_str(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: &str) -> Result<(), SchemaError> {
+    put_scalar(doc, obj, key, ScalarValue::Str(value.into()))
+}
+
+/// Writes `Some` or removes the key for `None`.
+pub fn put_opt_str(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: Option<&str>) -> Result<(), SchemaError> {
+    match value {
+        Some(v) => put_str(doc, obj, key, v),
+        None => delete_key(doc, obj, key),
+    }
+}
+
+pub fn put_opt_scalar(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: Option<ScalarValue>,
+) -> Result<(), SchemaError> {
+    match value {
+        Some(v) => put_scalar(doc, obj, key, v),
+        None => delete_key(doc, obj, key),
+    }
+}
+
+pub fn delete_key(doc: &mut AutoCommit, obj: &ObjId, key: &str) -> Result<(), SchemaError> {
+    if doc.get(obj, key)?.is_some() {
+        doc.delete(obj, key)?;
+    }
+    Ok(())
+}
+
+/// The map under `key`, created if absent.
+pub fn ensure_map(doc: &mut AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, SchemaError> {
+    match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Ok(doc.put_object(obj, key, ObjType::Map)?),
+    }
+}
+
+/// Keeps the child maps of `obj` equal to `items` (keyed by id): writes each item with `write`,
+/// removes keys that are no longer present.
+pub fn reconcile_keyed<T>(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    items: &[T],
+    id_of: impl Fn(&T) -> &str,
+    mut write: impl FnMut(&mut AutoCommit, &ObjId, &T) -> Result<(), SchemaError>,
+) -> Result<(), SchemaError> {
+    let wanted: std::collections::HashSet<&str> = items.iter().map(&id_of).collect();
+    let stale: Vec<String> = doc.keys(obj).filter(|k| !wanted.contains(k.as_str())).collect();
+    for k in stale {
+        doc.delete(obj, k.as_str())?;
+    }
+    for item in items {
+        let child = ensure_map(doc, obj, id_of(item))?;
+        write(doc, &child, item)?;
+    }
+    Ok(())
+}
+
+/// Reads every child map of `obj` with `read`.
+pub fn read_keyed<T>(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    mut read: impl FnMut(&AutoCommit, &str, &ObjId) -> Result<T, SchemaError>,
+) -> Result<Vec<T>, SchemaError> {
+    let mut out = Vec::new();
+    for key in doc.keys(obj) {
+        if let Some(child) = get_map(doc, obj, &key)? {
+            out.push(read(doc, &key, &child)?);
+        }
+    }
+    Ok(out)
+}
+
+pub fn decimal_value(text: String) -> ScalarValue {
+    ScalarValue::Str(text.into())
+}

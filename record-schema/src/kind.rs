@@ -1,0 +1,58 @@
+use std::fmt;
+use std::str::FromStr;
+
+use crate::SchemaError;
+
+/// The kinds of document. Each carries its own schema version in the document root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    LabourSheet,
+    Expense,
+    ProgressReport,
+    /// Server-owned: cost codes, activities, trades and rates of one project. Phones only read it.
+    ReferenceData,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 4] = [
+        RecordKind::LabourSheet,
+        RecordKind::Expense,
+        RecordKind::ProgressReport,
+        RecordKind::ReferenceData,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::LabourSheet => "labour_sheet",
+            RecordKind::Expense => "expense",
+            RecordKind::ProgressReport => "progress_report",
+            RecordKind::ReferenceData => "reference_data",
+        }
+    }
+
+    /// The newest schema version of this kind that this build writes and reads.
+    pub fn schema_version(self) -> i64 {
+        match self {
+            RecordKind::LabourSheet => 1,
+            RecordKind::Expense => 1,
+            RecordKind::ProgressReport => 1,
+            RecordKind::ReferenceData => 1,
+        }
+    }
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RecordKind {
+    type Err = SchemaError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RecordKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| SchemaError::NotARecord(format!("unknown kind {s:?}")))
+    }
+}

@@ -1,0 +1,223 @@
+//! Daily labour sheet (点工单): the crews that worked on one site on one day.
+
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::transaction::Transactable;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::doc::{self, get_decimal, get_i64, get_str, put_opt_str, put_scalar, put_str, req_date, req_decimal, req_str};
+use crate::money::{canonical_quantity, Currency};
+use crate::record::RecordHeader;
+use crate::validate::{self, check_note, check_range, check_required, ValidationContext};
+use crate::{RecordKind, SchemaError, ValidationError};
+
+/// How a crew's time is counted: hours per person, or days per person (a 点工 day is 8 hours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effort {
+    Hours(Decimal),
+    Days(Decimal),
+}
+
+impl Effort {
+    pub fn quantity(self) -> Decimal {
+        match self {
+            Effort::Hours(q) | Effort::Days(q) => q,
+        }
+    }
+    fn unit(self) -> &'static str {
+        match self {
+            Effort::Hours(_) => "hour",
+            Effort::Days(_) => "day",
+        }
+    }
+}
+
+/// A named worker on a crew line; wage records by name are required on Chinese sites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worker {
+    pub name: String,
+    /// ID card or employee number, when recorded.
+    pub id_number: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrewLine {
+    pub id: String,
+    /// Display order within the sheet.
+    pub position: i64,
+    pub trade: String,
+    /// Crew or subcontractor team (班组), for settlement.
+    pub crew: Option<String>,
+    pub headcount: i64,
+    pub effort: Effort,
+    /// Pay per person per hour or per day (following `effort`), in the sheet's currency.
+    pub rate: Decimal,
+    pub cost_code: String,
+    pub activity: Option<String>,
+    pub note: Option<String>,
+    pub workers: Vec<Worker>,
+}
+
+impl CrewLine {
+    /// headcount × hours (or days) × rate, exact.
+    pub fn cost(&self) -> Decimal {
+        Decimal::from(self.headcount) * self.effort.quantity() * self.rate
+    }
+
+    pub fn validate(&self, field: &str, currency: Currency, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
+        check_required(&format!("{field}.trade"), &self.trade)?;
+        if self.headcount < 1 || self.headcount > validate::MAX_HEADCOUNT {
+            return Err(ValidationError::new(
+                format!("{field}.headcount"),
+                format!("must be between 1 and {} (got {})", validate::MAX_HEADCOUNT, self.headcount),
+            ));
+        }
+        match self.effort {
+            Effort::Hours(h) => check_range(&format!("{field}.hours"), h, false, Decimal::from(validate::MAX_HOURS), validate::QUANTITY_SCALE)?,
+            Effort::Days(d) => check_range(&format!("{field}.days"), d, false, Decimal::from(validate::MAX_DAY_COUNT), validate::QUANTITY_SCALE)?,
+        }
+        check_range(&format!("{field}.rate"), self.rate, true, Decimal::from(validate::MAX_AMOUNT), currency.scale())?;
+        ctx.check_cost_code(&format!("{field}.cost_code"), &self.cost_code)?;
+        if let Some(a) = &self.activity {
+            ctx.check_activity(&format!("{field}.activity"), a)?;
+        }
+        check_note(&format!("{field}.note"), self.note.as_deref())?;
+        if self.workers.len() as i64 > self.headcount {
+            return Err(ValidationError::new(
+                format!("{field}.workers"),
+                format!("{} names for a headcount of {}", self.workers.len(), self.headcount),
+            ));
+        }
+        for (i, w) in self.workers.iter().enumerate() {
+            check_required(&format!("{field}.workers[{i}].name"), &w.name)?;
+        }
+        Ok(())
+    }
+
+    fn write(&self, d: &mut AutoCommit, obj: &ObjId, currency: Currency) -> Result<(), SchemaError> {
+        put_str(d, obj, "id", &self.id)?;
+        put_scalar(d, obj, "position", ScalarValue::Int(self.position))?;
+        put_str(d, obj, "trade", &self.trade)?;
+        put_opt_str(d, obj, "crew", self.crew.as_deref())?;
+        put_scalar(d, obj, "headcount", ScalarValue::Int(self.headcount))?;
+        put_str(d, obj, "effort_unit", self.effort.unit())?;
+        put_str(d, obj, "effort", &canonical_quantity(self.effort.quantity()))?;
+        put_str(d, obj, "rate", &currency.canonical(self.rate))?;
+        put_str(d, obj, "cost_code", &self.cost_code)?;
+        put_opt_str(d, obj, "activity", self.activity.as_deref())?;
+        put_opt_str(d, obj, "note", self.note.as_deref())?;
+        write_workers(d, obj, &self.workers)
+    }
+
+    fn read(d: &AutoCommit, key: &str, obj: &ObjId) -> Result<Self, SchemaError> {
+        let qty = req_decimal(d, obj, "effort")?;
+        let effort = match get_str(d, obj, "effort_unit")?.as_deref() {
+            Some("day") => Effort::Days(qty),
+            Some("hour") => Effort::Hours(qty),
+            other => {
+                return Err(SchemaError::Malformed { field: "effort_unit".into(), reason: format!("{other:?}") });
+            }
+        };
+        Ok(CrewLine {
+            id: get_str(d, obj, "id")?.unwrap_or_else(|| key.to_string()),
+            position: get_i64(d, obj, "position")?.unwrap_or_default(),
+            trade: req_str(d, obj, "trade")?,
+            crew: get_str(d, obj, "crew")?,
+            headcount: get_i64(d, obj, "headcount")?.unwrap_or_default(),
+            effort,
+            rate: get_decimal(d, obj, "rate")?.unwrap_or_default(),
+            cost_code: req_str(d, obj, "cost_code")?,
+            activity: get_str(d, obj, "activity")?,
+            note: get_str(d, obj, "note")?,
+            workers: read_workers(d, obj)?,
+        })
+    }
+}
+
+/// Workers are a list; it is rewritten only when it actually changed.
+fn write_workers(d: &mut AutoCommit, line: &ObjId, workers: &[Worker]) -> Result<(), SchemaError> {
+    if read_workers(d, line)? == workers {
+        return Ok(());
+    }
+    if workers.is_empty() {
+        return doc::delete_key(d, line, "workers");
+    }
+    let list = d.put_object(line, "workers", ObjType::List)?;
+    for (i, w) in workers.iter().enumerate() {
+        let m = d.insert_object(&list, i, ObjType::Map)?;
+        put_str(d, &m, "name", &w.name)?;
+        put_opt_str(d, &m, "id_number", w.id_number.as_deref())?;
+    }
+    Ok(())
+}
+
+fn read_workers(d: &AutoCommit, line: &ObjId) -> Result<Vec<Worker>, SchemaError> {
+    let list = match d.get(line, "workers")? {
+        Some((Value::Object(ObjType::List), id)) => id,
+        _ => return Ok(Vec::new()),
+    };
+    let mut out = Vec::new();
+    for i in 0..d.length(&list) {
+        if let Some((Value::Object(ObjType::Map), m)) = d.get(&list, i)? {
+            out.push(Worker { name: req_str(d, &m, "name")?, id_number: get_str(d, &m, "id_number")? });
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabourSheet {
+    pub header: RecordHeader,
+    pub work_date: NaiveDate,
+    pub currency: Currency,
+    pub lines: Vec<CrewLine>,
+    pub note: Option<String>,
+}
+
+impl LabourSheet {
+    pub fn total_cost(&self) -> Decimal {
+        self.lines.iter().map(CrewLine::cost).sum()
+    }
+
+    pub fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
+        let tz = self.header.validate()?;
+        ctx.check_date("work_date", self.work_date, tz)?;
+        check_note("note", self.note.as_deref())?;
+        for (i, line) in self.lines.iter().enumerate() {
+            line.validate(&format!("lines[{i}]"), self.currency, ctx)?;
+        }
+        Ok(())
+    }
+
+    /// Reconciles this view into `d`: only changed fields become operations.
+    pub fn write(&self, d: &mut AutoCommit) -> Result<(), SchemaError> {
+        self.header.write(d, RecordKind::LabourSheet)?;
+        put_str(d, &ROOT, "work_date", &self.work_date.to_string())?;
+        put_str(d, &ROOT, "currency", self.currency.code())?;
+        put_opt_str(d, &ROOT, "note", self.note.as_deref())?;
+        let lines = doc::ensure_map(d, &ROOT, "lines")?;
+        let currency = self.currency;
+        doc::reconcile_keyed(d, &lines, &self.lines, |l| l.id.as_str(), |d, o, l| l.write(d, o, currency))
+    }
+
+    pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
+        doc::expect_kind(d, RecordKind::LabourSheet)?;
+        let currency = get_str(d, &ROOT, "currency")?
+            .map(|c| c.parse::<Currency>())
+            .transpose()
+            .map_err(|e| SchemaError::Malformed { field: "currency".into(), reason: e.reason })?
+            .unwrap_or_default();
+        let mut lines = match doc::get_map(d, &ROOT, "lines")? {
+            Some(obj) => doc::read_keyed(d, &obj, CrewLine::read)?,
+            None => Vec::new(),
+        };
+        lines.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
+        Ok(LabourSheet {
+            header: RecordHeader::read(d)?,
+            work_date: req_date(d, &ROOT, "work_date")?,
+            currency,
+            lines,
+            note: get_str(d, &ROOT, "note")?,
+        })
+    }
+}

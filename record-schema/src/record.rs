@@ -1,0 +1,115 @@
+//! What every record kind shares: its header (identity, place, author, void state) and the `Record`
+//! enum used where any kind may appear.
+
+use automerge::{AutoCommit, ScalarValue, ROOT};
+
+use crate::doc::{self, get_str, get_timestamp, put_scalar, put_str, req_str};
+use crate::validate::{check_required, parse_time_zone};
+use crate::{Expense, LabourSheet, ProgressReport, RecordKind, SchemaError, ValidationError};
+
+/// A voided record stays (for the audit trail) but no longer counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voided {
+    pub reason: String,
+    pub by: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordHeader {
+    /// Document id (a UUID v7, so ids sort by creation time).
+    pub id: String,
+    pub project_id: String,
+    pub site_id: String,
+    /// IANA time zone of the site; the record's date is a date on this calendar.
+    pub time_zone: String,
+    pub author: String,
+    pub created_at_ms: i64,
+    pub voided: Option<Voided>,
+}
+
+impl RecordHeader {
+    pub fn validate(&self) -> Result<chrono_tz::Tz, ValidationError> {
+        check_required("project_id", &self.project_id)?;
+        check_required("site_id", &self.site_id)?;
+        check_required("author", &self.author)?;
+        parse_time_zone("time_zone", &self.time_zone)
+    }
+
+    pub(crate) fn write(&self, d: &mut AutoCommit, kind: RecordKind) -> Result<(), SchemaError> {
+        doc::stamp_kind(d, kind)?;
+        put_str(d, &ROOT, "id", &self.id)?;
+        put_str(d, &ROOT, "project_id", &self.project_id)?;
+        put_str(d, &ROOT, "site_id", &self.site_id)?;
+        put_str(d, &ROOT, "time_zone", &self.time_zone)?;
+        put_str(d, &ROOT, "author", &self.author)?;
+        put_scalar(d, &ROOT, "created_at", ScalarValue::Timestamp(self.created_at_ms))?;
+        match &self.voided {
+            None => doc::delete_key(d, &ROOT, "void"),
+            Some(v) => {
+                let obj = doc::ensure_map(d, &ROOT, "void")?;
+                put_str(d, &obj, "reason", &v.reason)?;
+                put_str(d, &obj, "by", &v.by)?;
+                put_scalar(d, &obj, "at", ScalarValue::Timestamp(v.at_ms))
+            }
+        }
+    }
+
+    pub(crate) fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
+        let voided = match doc::get_map(d, &ROOT, "void")? {
+            None => None,
+            Some(obj) => Some(Voided {
+                reason: get_str(d, &obj, "reason")?.unwrap_or_default(),
+                by: get_str(d, &obj, "by")?.unwrap_or_default(),
+                at_ms: get_timestamp(d, &obj, "at")?.unwrap_or_default(),
+            }),
+        };
+        Ok(RecordHeader {
+            id: req_str(d, &ROOT, "id")?,
+            project_id: req_str(d, &ROOT, "project_id")?,
+            site_id: req_str(d, &ROOT, "site_id")?,
+            time_zone: req_str(d, &ROOT, "time_zone")?,
+            author: req_str(d, &ROOT, "author")?,
+            created_at_ms: get_timestamp(d, &ROOT, "created_at")?.unwrap_or_default(),
+            voided,
+        })
+    }
+}
+
+/// Any record a foreman writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    LabourSheet(LabourSheet),
+    Expense(Expense),
+    ProgressReport(ProgressReport),
+}
+
+impl Record {
+    /// Decodes any record document, refusing one of a newer schema version.
+    pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
+        match doc::read_kind(d)? {
+            RecordKind::LabourSheet => LabourSheet::read(d).map(Record::LabourSheet),
+            RecordKind::Expense => Expense::read(d).map(Record::Expense),
+            RecordKind::ProgressReport => ProgressReport::read(d).map(Record::ProgressReport),
+            RecordKind::ReferenceData => {
+                Err(SchemaError::NotARecord("reference data is not a foreman's record".into()))
+            }
+        }
+    }
+
+    pub fn header(&self) -> &RecordHeader {
+        match self {
+            Record::LabourSheet(r) => &r.header,
+            Record::Expense(r) => &r.header,
+            Record::ProgressReport(r) => &r.header,
+        }
+    }
+
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Record::LabourSheet(_) => RecordKind::LabourSheet,
+            Record::Expense(_) => RecordKind::Expense,
+            Record::ProgressReport(_) => RecordKind::ProgressReport,
+        }
+    }
+}

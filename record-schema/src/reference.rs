@@ -1,0 +1,127 @@
+//! Reference data of one project (cost codes, activities, trades and rates, sites). The server owns
+//! and writes it; phones receive it by sync and only read it.
+
+use automerge::{AutoCommit, ObjId, ROOT};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::doc::{self, get_date, get_decimal, get_str, put_opt_str, put_str, req_str};
+use crate::money::Currency;
+use crate::{RecordKind, SchemaError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostCode {
+    /// e.g. `03-2100`.
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub id: String,
+    pub name: String,
+    pub planned_start: Option<NaiveDate>,
+    pub planned_finish: Option<NaiveDate>,
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trade {
+    /// e.g. 木工, 钢筋工.
+    pub name: String,
+    pub day_rate: Option<Decimal>,
+    pub hour_rate: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReferenceData {
+    pub project_id: String,
+    pub currency: Currency,
+    pub sites: Vec<Site>,
+    pub cost_codes: Vec<CostCode>,
+    pub activities: Vec<Activity>,
+    pub trades: Vec<Trade>,
+}
+
+impl ReferenceData {
+    /// The well-known document id of a project's reference data.
+    pub fn document_id(project_id: &str) -> String {
+        format!("reference:{project_id}")
+    }
+
+    pub fn write(&self, d: &mut AutoCommit) -> Result<(), SchemaError> {
+        doc::stamp_kind(d, RecordKind::ReferenceData)?;
+        put_str(d, &ROOT, "id", &Self::document_id(&self.project_id))?;
+        put_str(d, &ROOT, "project_id", &self.project_id)?;
+        put_str(d, &ROOT, "currency", self.currency.code())?;
+        let obj = doc::ensure_map(d, &ROOT, "sites")?;
+        doc::reconcile_keyed(d, &obj, &self.sites, |s| s.id.as_str(), |d, o, s| {
+            put_str(d, o, "name", &s.name)?;
+            put_str(d, o, "time_zone", &s.time_zone)
+        })?;
+        let obj = doc::ensure_map(d, &ROOT, "cost_codes")?;
+        doc::reconcile_keyed(d, &obj, &self.cost_codes, |c| c.code.as_str(), |d, o, c| {
+            put_str(d, o, "name", &c.name)?;
+            put_opt_str(d, o, "parent", c.parent.as_deref())
+        })?;
+        let obj = doc::ensure_map(d, &ROOT, "activities")?;
+        doc::reconcile_keyed(d, &obj, &self.activities, |a| a.id.as_str(), |d, o, a| {
+            put_str(d, o, "name", &a.name)?;
+            put_opt_str(d, o, "planned_start", a.planned_start.map(|x| x.to_string()).as_deref())?;
+            put_opt_str(d, o, "planned_finish", a.planned_finish.map(|x| x.to_string()).as_deref())?;
+            put_opt_str(d, o, "unit", a.unit.as_deref())
+        })?;
+        let obj = doc::ensure_map(d, &ROOT, "trades")?;
+        let cur = self.currency;
+        doc::reconcile_keyed(d, &obj, &self.trades, |t| t.name.as_str(), |d, o, t| {
+            put_opt_str(d, o, "day_rate", t.day_rate.map(|r| cur.canonical(r)).as_deref())?;
+            put_opt_str(d, o, "hour_rate", t.hour_rate.map(|r| cur.canonical(r)).as_deref())
+        })
+    }
+
+    pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
+        doc::expect_kind(d, RecordKind::ReferenceData)?;
+        let currency = get_str(d, &ROOT, "currency")?
+            .map(|c| c.parse::<Currency>())
+            .transpose()
+            .map_err(|e| SchemaError::Malformed { field: "currency".into(), reason: e.reason })?
+            .unwrap_or_default();
+        let keyed = |key: &str| -> Result<Option<ObjId>, SchemaError> { doc::get_map(d, &ROOT, key) };
+        let mut r = ReferenceData { project_id: req_str(d, &ROOT, "project_id")?, currency, ..Default::default() };
+        if let Some(obj) = keyed("sites")? {
+            r.sites = doc::read_keyed(d, &obj, |d, k, o| {
+                Ok(Site { id: k.to_string(), name: req_str(d, o, "name")?, time_zone: req_str(d, o, "time_zone")? })
+            })?;
+        }
+        if let Some(obj) = keyed("cost_codes")? {
+            r.cost_codes = doc::read_keyed(d, &obj, |d, k, o| {
+                Ok(CostCode { code: k.to_string(), name: req_str(d, o, "name")?, parent: get_str(d, o, "parent")? })
+            })?;
+        }
+        if let Some(obj) = keyed("activities")? {
+            r.activities = doc::read_keyed(d, &obj, |d, k, o| {
+                Ok(Activity {
+                    id: k.to_string(),
+                    name: req_str(d, o, "name")?,
+                    planned_start: get_date(d, o, "planned_start")?,
+                    planned_finish: get_date(d, o, "planned_finish")?,
+                    unit: get_str(d, o, "unit")?,
+                })
+            })?;
+        }
+        if let Some(obj) = keyed("trades")? {
+            r.trades = doc::read_keyed(d, &obj, |d, k, o| {
+                Ok(Trade { name: k.to_string(), day_rate: get_decimal(d, o, "day_rate")?, hour_rate: get_decimal(d, o, "hour_rate")? })
+            })?;
+        }
+        Ok(r)
+    }
+}

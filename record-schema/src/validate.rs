@@ -1,0 +1,114 @@
+//! What every record must satisfy before it is written. Shared by phone and server, so both refuse the
+//! same input with the same field path.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::{ReferenceData, ValidationError};
+
+/// Crew size above which a line is taken for a typing error.
+pub const MAX_HEADCOUNT: i64 = 500;
+/// A person works at most this many days' pay in one calendar day (24 h at 8 h a day).
+pub const MAX_DAY_COUNT: i64 = 3;
+pub const MAX_HOURS: i64 = 24;
+/// Dates earlier than this are taken for typing errors.
+pub const EARLIEST_DATE: (i32, u32, u32) = (2000, 1, 1);
+/// A sheet may be prepared for tomorrow, no further ahead.
+pub const MAX_DAYS_AHEAD: u64 = 1;
+/// Largest single amount (rate or expense) accepted, in currency units.
+pub const MAX_AMOUNT: i64 = 100_000_000;
+/// Decimals allowed for hours, day counts, percentages and quantities.
+pub const QUANTITY_SCALE: u32 = 2;
+
+/// What validation needs from outside the record: the clock and, once synced, the project's reference
+/// data (cost codes, activities, trades).
+#[derive(Debug, Clone, Copy)]
+pub struct ValidationContext<'a> {
+    pub now: DateTime<Utc>,
+    pub reference: Option<&'a ReferenceData>,
+}
+
+impl<'a> ValidationContext<'a> {
+    pub fn new(now: DateTime<Utc>, reference: Option<&'a ReferenceData>) -> Self {
+        Self { now, reference }
+    }
+
+    /// Checks a record's date against the site's local calendar.
+    pub fn check_date(&self, field: &str, date: NaiveDate, tz: Tz) -> Result<(), ValidationError> {
+        let today = self.now.with_timezone(&tz).date_naive();
+        let latest = today.checked_add_days(Days::new(MAX_DAYS_AHEAD)).unwrap_or(today);
+        if date > latest {
+            return Err(ValidationError::new(field, format!("{date} is in the future (site's today is {today})")));
+        }
+        let (y, m, d) = EARLIEST_DATE;
+        if NaiveDate::from_ymd_opt(y, m, d).is_some_and(|earliest| date < earliest) {
+            return Err(ValidationError::new(field, format!("{date} is before {y}")));
+        }
+        Ok(())
+    }
+
+    pub fn check_cost_code(&self, field: &str, code: &str) -> Result<(), ValidationError> {
+        check_required(field, code)?;
+        if let Some(r) = self.reference {
+            if !r.cost_codes.iter().any(|c| c.code == code) {
+                return Err(ValidationError::new(field, format!("unknown cost code {code:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn check_activity(&self, field: &str, activity: &str) -> Result<(), ValidationError> {
+        check_required(field, activity)?;
+        if let Some(r) = self.reference {
+            if !r.activities.iter().any(|a| a.id == activity) {
+                return Err(ValidationError::new(field, format!("unknown activity {activity:?}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn check_required(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        return Err(ValidationError::new(field, "is required"));
+    }
+    if value.len() > 200 {
+        return Err(ValidationError::new(field, "is longer than 200 bytes"));
+    }
+    Ok(())
+}
+
+pub fn check_note(field: &str, value: Option<&str>) -> Result<(), ValidationError> {
+    match value {
+        Some(v) if v.len() > 4000 => Err(ValidationError::new(field, "is longer than 4000 bytes")),
+        _ => Ok(()),
+    }
+}
+
+pub fn parse_time_zone(field: &str, tz: &str) -> Result<Tz, ValidationError> {
+    tz.parse::<Tz>().map_err(|_| ValidationError::new(field, format!("unknown time zone {tz:?}")))
+}
+
+/// `value` must lie in `(0, max]` (or `[0, max]` when `allow_zero`) with at most `scale` decimals.
+pub fn check_range(
+    field: &str,
+    value: Decimal,
+    allow_zero: bool,
+    max: Decimal,
+    scale: u32,
+) -> Result<(), ValidationError> {
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(ValidationError::new(field, format!("must not be negative (got {value})")));
+    }
+    if value.is_zero() && !allow_zero {
+        return Err(ValidationError::new(field, "must be more than 0"));
+    }
+    if value > max {
+        return Err(ValidationError::new(field, format!("must be at most {max} (got {value})")));
+    }
+    if value.normalize().scale() > scale {
+        return Err(ValidationError::new(field, format!("at most {scale} decimal places (got {value})")));
+    }
+    Ok(())
+}
