@@ -1,6 +1,7 @@
 //! Concurrent values of one field after a merge. Automerge picks a winner deterministically; we show
 //! the others too, so nobody's number silently disappears.
 
+use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 
 use crate::SchemaError;
@@ -59,4 +60,52 @@ fn walk(doc: &AutoCommit, obj: &ObjId, prefix: String, out: &mut Vec<FieldConfli
         }
     }
     Ok(())
+}
+
+/// Settles the conflict at `path` by keeping the concurrent value at `choice` (an index into
+/// `FieldConflict::values`). Writing it again supersedes every concurrent value.
+pub fn resolve_conflict(doc: &mut AutoCommit, path: &str, choice: usize) -> Result<(), SchemaError> {
+    let bad = |reason: &str| SchemaError::Malformed { field: path.to_string(), reason: reason.to_string() };
+    let segments: Vec<&str> = path.split('/').collect();
+    let (last, parents) = segments.split_last().ok_or_else(|| bad("empty path"))?;
+    let mut obj = ROOT;
+    for seg in parents {
+        obj = match doc.get(&obj, prop_of(doc, &obj, seg)?)? {
+            Some((Value::Object(_), child)) => child,
+            _ => return Err(bad("no such field")),
+        };
+    }
+    let prop = prop_of(doc, &obj, last)?;
+    let conflict = find_conflicts(doc)?
+        .into_iter()
+        .find(|c| c.path == path)
+        .ok_or_else(|| bad("this field has no conflict"))?;
+    let rendered = conflict.values.get(choice).ok_or_else(|| bad("no such choice"))?;
+    // The winner is listed first but get_all's order differs: match the chosen value by its text.
+    let chosen = doc
+        .get_all(&obj, prop.clone())?
+        .into_iter()
+        .find(|(v, _)| &render(v) == rendered)
+        .ok_or_else(|| bad("no such choice"))?;
+    match chosen.0 {
+        Value::Scalar(s) => {
+            let value = s.into_owned();
+            match prop {
+                automerge::Prop::Map(k) => doc.put(&obj, k, value)?,
+                automerge::Prop::Seq(i) => doc.put(&obj, i, value)?,
+            }
+            Ok(())
+        }
+        Value::Object(_) => Err(bad("conflicting objects cannot be chosen between; edit the field instead")),
+    }
+}
+
+fn prop_of(doc: &AutoCommit, obj: &ObjId, seg: &str) -> Result<automerge::Prop, SchemaError> {
+    Ok(match doc.object_type(obj)? {
+        ObjType::List | ObjType::Text => seg
+            .parse::<usize>()
+            .map(automerge::Prop::Seq)
+            .map_err(|_| SchemaError::Malformed { field: seg.to_string(), reason: "expected a list index".into() })?,
+        _ => automerge::Prop::Map(seg.to_string()),
+    })
 }

@@ -148,10 +148,11 @@ pub fn get_map(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<ObjId>
 
 // ---------- writes ----------
 
-/// Puts `value` unless the document already holds exactly it (and nothing concurrent).
+/// Puts `value` unless the field already reads as exactly it. A field in conflict whose winner equals
+/// `value` is left alone: re-saving a record must not silently settle a conflict the user has not seen
+/// (settling is explicit, see `conflicts::resolve_conflict`).
 pub fn put_scalar(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: ScalarValue) -> Result<(), SchemaError> {
-    let all = doc.get_all(obj, key)?;
-    let same = all.len() == 1 && matches!(&all[0].0, Value::Scalar(s) if s.as_ref() == &value);
+    let same = matches!(doc.get(obj, key)?, Some((Value::Scalar(s), _)) if s.as_ref() == &value);
     if !same {
         doc.put(obj, key, value)?;
     }

@@ -200,6 +200,21 @@ impl LabourSheet {
         doc::reconcile_keyed(d, &lines, &self.lines, |l| l.id.as_str(), |d, o, l| l.write(d, o, currency))
     }
 
+    /// Writes one crew line (added or edited) without touching the rest of the sheet.
+    pub fn put_line(d: &mut AutoCommit, currency: Currency, line: &CrewLine) -> Result<(), SchemaError> {
+        let lines = doc::ensure_map(d, &ROOT, "lines")?;
+        let obj = doc::ensure_map(d, &lines, &line.id)?;
+        line.write(d, &obj, currency)
+    }
+
+    /// Removes one crew line; other lines, and concurrent edits to them, are untouched.
+    pub fn remove_line(d: &mut AutoCommit, line_id: &str) -> Result<(), SchemaError> {
+        match doc::get_map(d, &ROOT, "lines")? {
+            Some(lines) => doc::delete_key(d, &lines, line_id),
+            None => Ok(()),
+        }
+    }
+
     pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
         doc::expect_kind(d, RecordKind::LabourSheet)?;
         let currency = get_str(d, &ROOT, "currency")?

@@ -1,0 +1,306 @@
+//! Conversions between FFI types and the record schema. Text from the app is parsed strictly here,
+//! with the field's name in every error.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use record_schema as rs;
+use record_schema::money::parse_decimal;
+use record_schema::ValidationError;
+use rust_decimal::Decimal;
+
+use super::types::*;
+use crate::error::Error;
+use crate::store::MediaDir;
+
+/// Decimals accepted when parsing; the record's own rules (currency scale, quantity scale) then apply,
+/// so `12.345` yuan is refused by validation with a message about the currency.
+const PARSE_SCALE: u32 = 6;
+
+pub fn date(field: &str, text: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| ValidationError::new(field, format!("expected a date as YYYY-MM-DD (got {text:?})")).into())
+}
+
+pub fn opt_date(field: &str, text: Option<&str>) -> Result<Option<NaiveDate>, Error> {
+    text.map(|t| date(field, t)).transpose()
+}
+
+pub fn decimal(field: &str, text: &str) -> Result<Decimal, Error> {
+    Ok(parse_decimal(field, text, PARSE_SCALE)?)
+}
+
+pub fn currency(code: Option<&str>) -> Result<rs::Currency, Error> {
+    Ok(code.map(rs::Currency::from_str).transpose()?.unwrap_or_default())
+}
+
+fn blank_to_none(s: Option<String>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty())
+}
+
+pub fn crew_line(field: &str, id: String, input: CrewLineInput) -> Result<rs::CrewLine, Error> {
+    let qty = decimal(&format!("{field}.{}", effort_field(input.effort_unit)), &input.effort)?;
+    Ok(rs::CrewLine {
+        id,
+        position: 0,
+        trade: input.trade.trim().to_string(),
+        crew: blank_to_none(input.crew),
+        headcount: input.headcount,
+        effort: match input.effort_unit {
+            EffortUnit::Hours => rs::Effort::Hours(qty),
+            EffortUnit::Days => rs::Effort::Days(qty),
+        },
+        rate: decimal(&format!("{field}.rate"), &input.rate)?,
+        cost_code: input.cost_code.trim().to_string(),
+        activity: blank_to_none(input.activity),
+        note: blank_to_none(input.note),
+        workers: input
+            .workers
+            .into_iter()
+            .map(|w| rs::Worker { name: w.name.trim().to_string(), id_number: blank_to_none(w.id_number) })
+            .collect(),
+    })
+}
+
+fn effort_field(unit: EffortUnit) -> &'static str {
+    match unit {
+        EffortUnit::Hours => "hours",
+        EffortUnit::Days => "days",
+    }
+}
+
+fn header_for(place: &RecordPlace) -> rs::record::RecordHeader {
+    rs::record::RecordHeader {
+        id: String::new(),
+        project_id: place.project_id.trim().to_string(),
+        site_id: place.site_id.trim().to_string(),
+        time_zone: place.time_zone.trim().to_string(),
+        author: String::new(),
+        created_at_ms: 0,
+        voided: None,
+    }
+}
+
+pub fn expense(place: &RecordPlace, input: ExpenseInput) -> Result<rs::Expense, Error> {
+    Ok(rs::Expense {
+        header: header_for(place),
+        date: date("date", &input.date)?,
+        amount: decimal("amount", &input.amount)?,
+        currency: currency(input.currency.as_deref())?,
+        category: input.category.trim().to_string(),
+        vendor: blank_to_none(input.vendor),
+        cost_code: input.cost_code.trim().to_string(),
+        note: blank_to_none(input.note),
+        receipts: Vec::new(),
+    })
+}
+
+pub fn progress(place: &RecordPlace, input: ProgressInput) -> Result<rs::ProgressReport, Error> {
+    Ok(rs::ProgressReport {
+        header: header_for(place),
+        date: date("date", &input.date)?,
+        activity: input.activity.trim().to_string(),
+        progress: match input.measure {
+            ProgressMeasure::Percent { percent } => rs::Progress::Percent(decimal("percent", &percent)?),
+            ProgressMeasure::Quantity { installed, unit } => {
+                rs::Progress::Quantity { installed: decimal("quantity", &installed)?, unit: unit.trim().to_string() }
+            }
+        },
+        caption: blank_to_none(input.caption),
+        photos: Vec::new(),
+    })
+}
+
+// ---------- outgoing ----------
+
+pub fn kind_out(k: rs::RecordKind) -> Option<RecordKind> {
+    match k {
+        rs::RecordKind::LabourSheet => Some(RecordKind::LabourSheet),
+        rs::RecordKind::Expense => Some(RecordKind::Expense),
+        rs::RecordKind::ProgressReport => Some(RecordKind::ProgressReport),
+        rs::RecordKind::ReferenceData => None,
+    }
+}
+
+pub fn kind_in(k: RecordKind) -> rs::RecordKind {
+    match k {
+        RecordKind::LabourSheet => rs::RecordKind::LabourSheet,
+        RecordKind::Expense => rs::RecordKind::Expense,
+        RecordKind::ProgressReport => rs::RecordKind::ProgressReport,
+    }
+}
+
+fn info(h: &rs::record::RecordHeader) -> RecordInfo {
+    RecordInfo {
+        id: h.id.clone(),
+        project_id: h.project_id.clone(),
+        site_id: h.site_id.clone(),
+        time_zone: h.time_zone.clone(),
+        author: h.author.clone(),
+        created_at_ms: h.created_at_ms,
+        voided: h.voided.as_ref().map(|v| Voided { reason: v.reason.clone(), by: v.by.clone(), at_ms: v.at_ms }),
+    }
+}
+
+pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
+    let (effort_unit, qty) = match l.effort {
+        rs::Effort::Hours(q) => (EffortUnit::Hours, q),
+        rs::Effort::Days(q) => (EffortUnit::Days, q),
+    };
+    CrewLine {
+        id: l.id.clone(),
+        position: l.position,
+        trade: l.trade.clone(),
+        crew: l.crew.clone(),
+        headcount: l.headcount,
+        effort_unit,
+        effort: rs::money::canonical_quantity(qty),
+        rate: currency.canonical(l.rate),
+        cost: currency.canonical(l.cost()),
+        cost_code: l.cost_code.clone(),
+        activity: l.activity.clone(),
+        note: l.note.clone(),
+        workers: l.workers.iter().map(|w| Worker { name: w.name.clone(), id_number: w.id_number.clone() }).collect(),
+    }
+}
+
+pub fn sheet_out(s: &rs::LabourSheet) -> LabourSheet {
+    LabourSheet {
+        info: info(&s.header),
+        work_date: s.work_date.to_string(),
+        currency: s.currency.code().to_string(),
+        note: s.note.clone(),
+        lines: s.lines.iter().map(|l| crew_line_out(l, s.currency)).collect(),
+        total_headcount: s.lines.iter().map(|l| l.headcount).sum(),
+        total_cost: s.currency.canonical(s.total_cost()),
+    }
+}
+
+pub fn photo_out(p: &rs::PhotoRef, media: &MediaDir) -> Photo {
+    Photo {
+        sha256: p.sha256.clone(),
+        byte_size: p.byte_size,
+        width: p.width,
+        height: p.height,
+        mime: p.mime.clone(),
+        captured_at_ms: p.captured_at_ms,
+        location: p.location.map(|g| GeoPoint { latitude: g.latitude, longitude: g.longitude, accuracy_m: g.accuracy_m }),
+        thumbnail_sha256: p.thumbnail_sha256.clone(),
+        thumbnail_path: media.thumbnail(&p.sha256).display().to_string(),
+        preview_path: media.preview(&p.sha256).display().to_string(),
+    }
+}
+
+pub fn expense_out(e: &rs::Expense, media: &MediaDir) -> Expense {
+    Expense {
+        info: info(&e.header),
+        date: e.date.to_string(),
+        amount: e.currency.canonical(e.amount),
+        currency: e.currency.code().to_string(),
+        category: e.category.clone(),
+        vendor: e.vendor.clone(),
+        cost_code: e.cost_code.clone(),
+        note: e.note.clone(),
+        receipts: e.receipts.iter().map(|p| photo_out(p, media)).collect(),
+    }
+}
+
+pub fn progress_out(p: &rs::ProgressReport, media: &MediaDir) -> ProgressReport {
+    ProgressReport {
+        info: info(&p.header),
+        date: p.date.to_string(),
+        activity: p.activity.clone(),
+        measure: match &p.progress {
+            rs::Progress::Percent(x) => ProgressMeasure::Percent { percent: rs::money::canonical_quantity(*x) },
+            rs::Progress::Quantity { installed, unit } => ProgressMeasure::Quantity {
+                installed: rs::money::canonical_quantity(*installed),
+                unit: unit.clone(),
+            },
+        },
+        caption: p.caption.clone(),
+        photos: p.photos.iter().map(|x| photo_out(x, media)).collect(),
+    }
+}
+
+pub fn record_out(r: &rs::Record, media: &MediaDir) -> AnyRecord {
+    match r {
+        rs::Record::LabourSheet(s) => AnyRecord::LabourSheet { sheet: sheet_out(s) },
+        rs::Record::Expense(e) => AnyRecord::Expense { expense: expense_out(e, media) },
+        rs::Record::ProgressReport(p) => AnyRecord::ProgressReport { report: progress_out(p, media) },
+    }
+}
+
+pub fn reference_out(r: &rs::ReferenceData) -> ReferenceData {
+    ReferenceData {
+        project_id: r.project_id.clone(),
+        currency: r.currency.code().to_string(),
+        sites: r.sites.iter().map(|s| Site { id: s.id.clone(), name: s.name.clone(), time_zone: s.time_zone.clone() }).collect(),
+        cost_codes: r
+            .cost_codes
+            .iter()
+            .map(|c| CostCode { code: c.code.clone(), name: c.name.clone(), parent: c.parent.clone() })
+            .collect(),
+        activities: r
+            .activities
+            .iter()
+            .map(|a| Activity {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                planned_start: a.planned_start.map(|d| d.to_string()),
+                planned_finish: a.planned_finish.map(|d| d.to_string()),
+                unit: a.unit.clone(),
+            })
+            .collect(),
+        trades: r
+            .trades
+            .iter()
+            .map(|t| Trade {
+                name: t.name.clone(),
+                day_rate: t.day_rate.map(|x| r.currency.canonical(x)),
+                hour_rate: t.hour_rate.map(|x| r.currency.canonical(x)),
+            })
+            .collect(),
+    }
+}
+
+/// The inverse of `reference_out`, for tools and tests that author reference data (the server does).
+pub fn reference_in(r: ReferenceData) -> Result<rs::ReferenceData, Error> {
+    let cur = currency(Some(&r.currency))?;
+    let rate = |field: String, v: Option<String>| v.map(|t| decimal(&field, &t)).transpose();
+    Ok(rs::ReferenceData {
+        project_id: r.project_id,
+        currency: cur,
+        sites: r.sites.into_iter().map(|s| rs::Site { id: s.id, name: s.name, time_zone: s.time_zone }).collect(),
+        cost_codes: r
+            .cost_codes
+            .into_iter()
+            .map(|c| rs::CostCode { code: c.code, name: c.name, parent: c.parent })
+            .collect(),
+        activities: r
+            .activities
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                Ok(rs::Activity {
+                    planned_start: opt_date(&format!("activities[{i}].planned_start"), a.planned_start.as_deref())?,
+                    planned_finish: opt_date(&format!("activities[{i}].planned_finish"), a.planned_finish.as_deref())?,
+                    id: a.id,
+                    name: a.name,
+                    unit: a.unit,
+                })
+            })
+            .collect::<Result<_, Error>>()?,
+        trades: r
+            .trades
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Ok(rs::Trade {
+                    day_rate: rate(format!("trades[{i}].day_rate"), t.day_rate)?,
+                    hour_rate: rate(format!("trades[{i}].hour_rate"), t.hour_rate)?,
+                    name: t.name,
+                })
+            })
+            .collect::<Result<_, Error>>()?,
+    })
+}

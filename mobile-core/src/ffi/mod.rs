@@ -1,0 +1,432 @@
+//! The UniFFI surface: a thin layer that parses the app's input, calls the plain Rust `Store`, and maps
+//! errors to `CoreError`. Calls block on the core's own runtime, except long ones (photos), which are
+//! async and can report progress through `ProgressListener`.
+
+mod convert;
+pub mod types;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use automerge::ChangeHash;
+use record_schema as rs;
+use tokio::runtime::Runtime;
+
+use crate::error::{CoreError, Error};
+use crate::store::{self, Store};
+use types::*;
+
+type Result<T> = std::result::Result<T, CoreError>;
+
+/// One runtime for every store the app opens: a worker for sqlx and photo work, never the app's
+/// own threads.
+fn runtime() -> Result<&'static Runtime> {
+    static RT: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(4)
+            .thread_name("fieldledger-core")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| CoreError::Internal { reason: format!("cannot start the core's runtime: {e}") })
+}
+
+fn block_on<T>(fut: impl std::future::Future<Output = std::result::Result<T, Error>>) -> Result<T> {
+    runtime()?.block_on(fut).map_err(CoreError::from)
+}
+
+/// A record store on the phone: one SQLite file plus a media folder beside it.
+#[derive(uniffi::Object)]
+pub struct FieldStore {
+    store: Arc<Store>,
+    closed: AtomicBool,
+}
+
+fn parse_heads(field: &str, heads: &[String]) -> std::result::Result<Vec<ChangeHash>, Error> {
+    heads
+        .iter()
+        .map(|h| {
+            h.parse::<ChangeHash>()
+                .map_err(|_| rs::ValidationError::new(field, format!("{h:?} is not a change hash")).into())
+        })
+        .collect()
+}
+
+#[uniffi::export]
+impl FieldStore {
+    /// Opens the store at `path` (created if missing) for `author`, the person signed in on this phone.
+    /// Refuses a damaged file, another app's database, or a store written by a newer app.
+    #[uniffi::constructor]
+    pub fn open(path: String, author: String) -> Result<Arc<Self>> {
+        let store = block_on(Store::open(PathBuf::from(path), author.trim()))?;
+        Ok(Arc::new(FieldStore { store: Arc::new(store), closed: AtomicBool::new(false) }))
+    }
+
+    pub fn path(&self) -> String {
+        self.store.path().display().to_string()
+    }
+
+    // ---------- labour sheets ----------
+
+    pub fn create_labour_sheet(&self, sheet: NewLabourSheet) -> Result<LabourSheet> {
+        let s = self.live()?;
+        block_on(async {
+            let new = store::NewSheet {
+                project_id: sheet.project_id.trim().to_string(),
+                site_id: sheet.site_id.trim().to_string(),
+                time_zone: sheet.time_zone.trim().to_string(),
+                work_date: convert::date("work_date", &sheet.work_date)?,
+                currency: convert::currency(sheet.currency.as_deref())?,
+                note: sheet.note.filter(|n| !n.trim().is_empty()),
+            };
+            Ok(convert::sheet_out(&s.create_labour_sheet(new).await?))
+        })
+    }
+
+    /// A new sheet for `work_date` with the crews and rates of sheet `source_id`.
+    pub fn start_sheet_from(&self, source_id: String, work_date: String) -> Result<LabourSheet> {
+        let s = self.live()?;
+        block_on(async {
+            let date = convert::date("work_date", &work_date)?;
+            Ok(convert::sheet_out(&s.start_sheet_from(&source_id, date).await?))
+        })
+    }
+
+    /// Like `start_sheet_from`, from the site's latest sheet before `work_date`; `None` if it has none.
+    pub fn start_sheet_from_latest(&self, project_id: String, site_id: String, work_date: String) -> Result<Option<LabourSheet>> {
+        let s = self.live()?;
+        block_on(async {
+            let date = convert::date("work_date", &work_date)?;
+            match s.latest_sheet_before(&project_id, &site_id, date).await? {
+                Some(source) => Ok(Some(convert::sheet_out(&s.start_sheet_from(&source, date).await?))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub fn add_crew_line(&self, sheet_id: String, line: CrewLineInput) -> Result<CrewLine> {
+        self.put_line(sheet_id, String::new(), line)
+    }
+
+    pub fn update_crew_line(&self, sheet_id: String, line_id: String, line: CrewLineInput) -> Result<CrewLine> {
+        if line_id.trim().is_empty() {
+            return Err(CoreError::InvalidInput { field: "line_id".into(), reason: "is required".into() });
+        }
+        self.put_line(sheet_id, line_id, line)
+    }
+
+    pub fn remove_crew_line(&self, sheet_id: String, line_id: String) -> Result<()> {
+        let s = self.live()?;
+        block_on(s.remove_crew_line(&sheet_id, &line_id))
+    }
+
+    /// Changes a sheet's work date or note.
+    pub fn update_labour_sheet(&self, sheet_id: String, work_date: String, note: Option<String>) -> Result<LabourSheet> {
+        let s = self.live()?;
+        block_on(async {
+            let date = convert::date("work_date", &work_date)?;
+            s.update_sheet(&sheet_id, date, note.filter(|n| !n.trim().is_empty())).await?;
+            match s.get(&sheet_id).await? {
+                rs::Record::LabourSheet(sheet) => Ok(convert::sheet_out(&sheet)),
+                other => Err(wrong(&sheet_id, "labour_sheet", other.kind())),
+            }
+        })
+    }
+
+    pub fn get_labour_sheet(&self, id: String) -> Result<LabourSheet> {
+        match self.get_record(id.clone())? {
+            AnyRecord::LabourSheet { sheet } => Ok(sheet),
+            other => Err(wrong(&id, "labour_sheet", kind_of(&other)).into()),
+        }
+    }
+
+    // ---------- expenses and progress ----------
+
+    pub fn create_expense(&self, place: RecordPlace, expense: ExpenseInput) -> Result<Expense> {
+        let s = self.live()?;
+        block_on(async {
+            let e = s.create_expense(convert::expense(&place, expense)?).await?;
+            Ok(convert::expense_out(&e, s.media()))
+        })
+    }
+
+    pub fn update_expense(&self, id: String, expense: ExpenseInput) -> Result<Expense> {
+        let s = self.live()?;
+        block_on(async {
+            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: String::new() };
+            let e = s.update_expense(&id, convert::expense(&place, expense)?).await?;
+            Ok(convert::expense_out(&e, s.media()))
+        })
+    }
+
+    pub fn get_expense(&self, id: String) -> Result<Expense> {
+        match self.get_record(id.clone())? {
+            AnyRecord::Expense { expense } => Ok(expense),
+            other => Err(wrong(&id, "expense", kind_of(&other)).into()),
+        }
+    }
+
+    pub fn create_progress_report(&self, place: RecordPlace, report: ProgressInput) -> Result<ProgressReport> {
+        let s = self.live()?;
+        block_on(async {
+            let p = s.create_progress_report(convert::progress(&place, report)?).await?;
+            Ok(convert::progress_out(&p, s.media()))
+        })
+    }
+
+    pub fn update_progress_report(&self, id: String, report: ProgressInput) -> Result<ProgressReport> {
+        let s = self.live()?;
+        block_on(async {
+            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: String::new() };
+            let p = s.update_progress_report(&id, convert::progress(&place, report)?).await?;
+            Ok(convert::progress_out(&p, s.media()))
+        })
+    }
+
+    pub fn get_progress_report(&self, id: String) -> Result<ProgressReport> {
+        match self.get_record(id.clone())? {
+            AnyRecord::ProgressReport { report } => Ok(report),
+            other => Err(wrong(&id, "progress_report", kind_of(&other)).into()),
+        }
+    }
+
+    // ---------- any record ----------
+
+    pub fn get_record(&self, id: String) -> Result<AnyRecord> {
+        let s = self.live()?;
+        block_on(async { Ok(convert::record_out(&s.get(&id).await?, s.media())) })
+    }
+
+    pub fn list_records(&self, filter: RecordFilter) -> Result<Vec<RecordSummary>> {
+        let s = self.live()?;
+        block_on(async {
+            let f = store::RecordFilter {
+                kind: filter.kind.map(convert::kind_in),
+                project_id: filter.project_id,
+                site_id: filter.site_id,
+                date_from: convert::opt_date("date_from", filter.date_from.as_deref())?,
+                date_to: convert::opt_date("date_to", filter.date_to.as_deref())?,
+                include_voided: filter.include_voided,
+            };
+            let rows = s.list(&f).await?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|r| {
+                    let kind = r.kind.parse::<rs::RecordKind>().ok().and_then(convert::kind_out)?;
+                    Some(RecordSummary {
+                        id: r.id,
+                        kind,
+                        project_id: r.project_id,
+                        site_id: r.site_id,
+                        date: r.record_date,
+                        author: r.author,
+                        subject: r.subject,
+                        headcount: r.headcount,
+                        total: r.total,
+                        currency: r.currency,
+                        line_count: r.line_count,
+                        photo_count: r.photo_count,
+                        conflict_count: r.conflict_count,
+                        voided: r.voided,
+                        updated_at_ms: r.updated_at_ms,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    /// Voids a record (kept for the audit trail, no longer counted). `reason` is required.
+    pub fn void_record(&self, id: String, reason: String) -> Result<()> {
+        let s = self.live()?;
+        block_on(s.void(&id, reason.trim()))
+    }
+
+    // ---------- photos ----------
+
+    /// Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
+    /// thumbnail and a preview, and keeps the original until it is uploaded.
+    pub async fn attach_photo(&self, record_id: String, path: String, context: PhotoContext) -> Result<Photo> {
+        let s = self.live()?;
+        let rt = runtime()?;
+        rt.spawn(async move { attach(&s, &record_id, &path, context).await })
+            .await
+            .map_err(|e| CoreError::Internal { reason: format!("photo task: {e}") })?
+            .map_err(CoreError::from)
+    }
+
+    /// Attaches several photos, reporting each one to `listener`. Stops at the first bad file; the
+    /// photos before it stay attached.
+    pub async fn attach_photos(
+        &self,
+        record_id: String,
+        paths: Vec<String>,
+        listener: Arc<dyn ProgressListener>,
+    ) -> Result<Vec<Photo>> {
+        let s = self.live()?;
+        let rt = runtime()?;
+        rt.spawn(async move {
+            let total = paths.len() as u32;
+            let mut out = Vec::with_capacity(paths.len());
+            for (i, path) in paths.iter().enumerate() {
+                out.push(attach(&s, &record_id, path, PhotoContext::default()).await?);
+                listener.on_progress(i as u32 + 1, total, path.clone());
+            }
+            Ok::<_, Error>(out)
+        })
+        .await
+        .map_err(|e| CoreError::Internal { reason: format!("photo task: {e}") })?
+        .map_err(CoreError::from)
+    }
+
+    /// Photos whose originals have not reached the server yet.
+    pub fn pending_uploads(&self) -> Result<Vec<PendingUpload>> {
+        let s = self.live()?;
+        block_on(async {
+            Ok(s.pending_uploads()
+                .await?
+                .into_iter()
+                .map(|p| PendingUpload {
+                    sha256: p.sha256,
+                    path: p.path.display().to_string(),
+                    mime: p.mime,
+                    byte_size: p.byte_size,
+                    record_ids: p.record_ids,
+                })
+                .collect())
+        })
+    }
+
+    /// The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
+    pub fn mark_photo_uploaded(&self, sha256: String) -> Result<()> {
+        let s = self.live()?;
+        block_on(s.mark_photo_uploaded(&sha256))
+    }
+
+    // ---------- merges and sync hooks ----------
+
+    /// Fields holding concurrent values after a merge, so the app can show every value entered.
+    pub fn conflicts(&self, id: String) -> Result<Vec<FieldConflict>> {
+        let s = self.live()?;
+        block_on(async {
+            Ok(s.conflicts(&id).await?.into_iter().map(|c| FieldConflict { path: c.path, values: c.values }).collect())
+        })
+    }
+
+    /// Settles a conflict by keeping `values[choice]` of the field at `path`.
+    pub fn resolve_conflict(&self, id: String, path: String, choice: u32) -> Result<()> {
+        let s = self.live()?;
+        block_on(s.resolve_conflict(&id, &path, choice))
+    }
+
+    /// The document's current heads (hex change hashes): a version to export changes after.
+    pub fn heads(&self, id: String) -> Result<Vec<String>> {
+        let s = self.live()?;
+        block_on(async { Ok(s.heads(&id).await?.iter().map(|h| h.to_string()).collect()) })
+    }
+
+    /// The whole document as an Automerge save (importable anywhere with `import_changes`).
+    pub fn export_document(&self, id: String) -> Result<Vec<u8>> {
+        let s = self.live()?;
+        block_on(s.export_document(&id))
+    }
+
+    /// The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
+    pub fn export_changes(&self, id: String, since: Vec<String>) -> Result<Vec<u8>> {
+        let s = self.live()?;
+        block_on(async {
+            let since = parse_heads("since", &since)?;
+            s.export_changes(&id, &since).await
+        })
+    }
+
+    /// Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
+    /// changing nothing, if the result is not a record this app can read.
+    pub fn import_changes(&self, id: String, data: Vec<u8>) -> Result<ImportResult> {
+        let s = self.live()?;
+        block_on(async {
+            let o = s.import_changes(&id, &data).await?;
+            Ok(ImportResult { id: o.id, kind: o.kind.as_str().to_string(), changed: o.changed, conflict_count: o.conflict_count })
+        })
+    }
+
+    /// The project's cost codes, activities, trades and rates, once synced.
+    pub fn reference_data(&self, project_id: String) -> Result<Option<ReferenceData>> {
+        let s = self.live()?;
+        block_on(async { Ok(s.reference_data(&project_id).await?.map(|r| convert::reference_out(&r))) })
+    }
+
+    /// Closes the store; later calls fail with `CoreError::Closed`.
+    pub fn close(&self) -> Result<()> {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            let s = self.store.clone();
+            runtime()?.block_on(async move { s.close().await });
+        }
+        Ok(())
+    }
+}
+
+impl FieldStore {
+    fn live(&self) -> Result<Arc<Store>> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(CoreError::Closed);
+        }
+        Ok(self.store.clone())
+    }
+
+    fn put_line(&self, sheet_id: String, line_id: String, line: CrewLineInput) -> Result<CrewLine> {
+        let s = self.live()?;
+        block_on(async {
+            let line = convert::crew_line("line", line_id, line)?;
+            let saved = s.put_crew_line(&sheet_id, line).await?;
+            let currency = match s.get(&sheet_id).await? {
+                rs::Record::LabourSheet(sheet) => sheet.currency,
+                other => return Err(wrong(&sheet_id, "labour_sheet", other.kind())),
+            };
+            Ok(convert::crew_line_out(&saved, currency))
+        })
+    }
+}
+
+async fn attach(s: &Store, record_id: &str, path: &str, context: PhotoContext) -> std::result::Result<Photo, Error> {
+    let ctx = store::PhotoContext {
+        captured_at_ms: context.captured_at_ms,
+        location: context
+            .location
+            .map(|g| rs::GeoPoint { latitude: g.latitude, longitude: g.longitude, accuracy_m: g.accuracy_m }),
+    };
+    let p = s.attach_photo(record_id, std::path::Path::new(path), ctx).await?;
+    Ok(convert::photo_out(&p, s.media()))
+}
+
+fn wrong(id: &str, expected: &str, found: impl std::fmt::Display) -> Error {
+    Error::WrongKind { id: id.to_string(), expected: expected.to_string(), found: found.to_string() }
+}
+
+fn kind_of(r: &AnyRecord) -> &'static str {
+    match r {
+        AnyRecord::LabourSheet { .. } => "labour_sheet",
+        AnyRecord::Expense { .. } => "expense",
+        AnyRecord::ProgressReport { .. } => "progress_report",
+    }
+}
+
+/// Expense categories the app offers (others are refused).
+#[uniffi::export]
+pub fn expense_categories() -> Vec<String> {
+    rs::expense::CATEGORIES.iter().map(|c| c.to_string()).collect()
+}
+
+/// Encodes reference data as the Automerge document the server would send. For tools and tests;
+/// on a phone, reference data arrives by sync.
+#[uniffi::export]
+pub fn reference_document(data: ReferenceData) -> Result<Vec<u8>> {
+    let r = convert::reference_in(data)?;
+    let mut doc = automerge::AutoCommit::new();
+    r.write(&mut doc).map_err(|e| Error::document(&rs::ReferenceData::document_id(&r.project_id), e))?;
+    Ok(doc.save())
+}

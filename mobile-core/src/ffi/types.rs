@@ -1,0 +1,303 @@
+//! Types that cross the FFI. Amounts and quantities travel as decimal text (`"350.00"`), dates as
+//! `YYYY-MM-DD` on the site's calendar, times as milliseconds since the Unix epoch (UTC).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RecordKind {
+    LabourSheet,
+    Expense,
+    ProgressReport,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EffortUnit {
+    /// Hours per person.
+    Hours,
+    /// Days per person (a 点工 day).
+    Days,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Worker {
+    pub name: String,
+    pub id_number: Option<String>,
+}
+
+/// What the foreman types for one crew line.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CrewLineInput {
+    pub trade: String,
+    pub crew: Option<String>,
+    pub headcount: i64,
+    pub effort_unit: EffortUnit,
+    /// Hours or days per person, e.g. `"8"` or `"0.5"`.
+    pub effort: String,
+    /// Pay per person per hour or day, in the sheet's currency, e.g. `"350.00"`.
+    pub rate: String,
+    pub cost_code: String,
+    pub activity: Option<String>,
+    pub note: Option<String>,
+    pub workers: Vec<Worker>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CrewLine {
+    pub id: String,
+    pub position: i64,
+    pub trade: String,
+    pub crew: Option<String>,
+    pub headcount: i64,
+    pub effort_unit: EffortUnit,
+    pub effort: String,
+    pub rate: String,
+    /// headcount × effort × rate, exact.
+    pub cost: String,
+    pub cost_code: String,
+    pub activity: Option<String>,
+    pub note: Option<String>,
+    pub workers: Vec<Worker>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Voided {
+    pub reason: String,
+    pub by: String,
+    pub at_ms: i64,
+}
+
+/// Identity and place shared by every record.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RecordInfo {
+    pub id: String,
+    pub project_id: String,
+    pub site_id: String,
+    pub time_zone: String,
+    pub author: String,
+    pub created_at_ms: i64,
+    pub voided: Option<Voided>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NewLabourSheet {
+    pub project_id: String,
+    pub site_id: String,
+    /// IANA time zone of the site, e.g. `Asia/Shanghai`.
+    pub time_zone: String,
+    pub work_date: String,
+    /// ISO code; `None` means CNY.
+    pub currency: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LabourSheet {
+    pub info: RecordInfo,
+    pub work_date: String,
+    pub currency: String,
+    pub note: Option<String>,
+    pub lines: Vec<CrewLine>,
+    pub total_headcount: i64,
+    pub total_cost: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct GeoPoint {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Photo {
+    pub sha256: String,
+    pub byte_size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub mime: String,
+    pub captured_at_ms: i64,
+    pub location: Option<GeoPoint>,
+    pub thumbnail_sha256: String,
+    /// Local files for display (the thumbnail and preview always exist once attached).
+    pub thumbnail_path: String,
+    pub preview_path: String,
+}
+
+/// Capture details the app knows (from the camera API) and prefers over the file's EXIF.
+#[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
+pub struct PhotoContext {
+    pub captured_at_ms: Option<i64>,
+    pub location: Option<GeoPoint>,
+}
+
+/// Place of a new record (labour sheets use `NewLabourSheet`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RecordPlace {
+    pub project_id: String,
+    pub site_id: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ExpenseInput {
+    pub date: String,
+    /// e.g. `"1280.50"`; at most the currency's decimals.
+    pub amount: String,
+    /// ISO code; `None` means CNY.
+    pub currency: Option<String>,
+    /// One of `expense_categories()`.
+    pub category: String,
+    pub vendor: Option<String>,
+    pub cost_code: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Expense {
+    pub info: RecordInfo,
+    pub date: String,
+    pub amount: String,
+    pub currency: String,
+    pub category: String,
+    pub vendor: Option<String>,
+    pub cost_code: String,
+    pub note: Option<String>,
+    pub receipts: Vec<Photo>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum ProgressMeasure {
+    /// Cumulative percent complete, `"0"`–`"100"`.
+    Percent { percent: String },
+    /// Quantity installed on the day, in the activity's unit.
+    Quantity { installed: String, unit: String },
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ProgressInput {
+    pub date: String,
+    pub activity: String,
+    pub measure: ProgressMeasure,
+    pub caption: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ProgressReport {
+    pub info: RecordInfo,
+    pub date: String,
+    pub activity: String,
+    pub measure: ProgressMeasure,
+    pub caption: Option<String>,
+    pub photos: Vec<Photo>,
+}
+
+/// Any record, as read back.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum AnyRecord {
+    LabourSheet { sheet: LabourSheet },
+    Expense { expense: Expense },
+    ProgressReport { report: ProgressReport },
+}
+
+#[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
+pub struct RecordFilter {
+    pub kind: Option<RecordKind>,
+    pub project_id: Option<String>,
+    pub site_id: Option<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub include_voided: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RecordSummary {
+    pub id: String,
+    pub kind: RecordKind,
+    pub project_id: String,
+    pub site_id: String,
+    pub date: String,
+    pub author: String,
+    /// Trades of a sheet, category of an expense, activity of a progress report.
+    pub subject: String,
+    pub headcount: i64,
+    /// Sheet cost or expense amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
+    pub total: Option<String>,
+    pub currency: Option<String>,
+    pub line_count: i64,
+    pub photo_count: i64,
+    pub conflict_count: i64,
+    pub voided: bool,
+    pub updated_at_ms: i64,
+}
+
+/// Concurrent values of one field after a merge; the first is what the record currently reads as.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FieldConflict {
+    /// e.g. `lines/<line id>/headcount`.
+    pub path: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PendingUpload {
+    pub sha256: String,
+    pub path: String,
+    pub mime: String,
+    pub byte_size: i64,
+    pub record_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ImportResult {
+    pub id: String,
+    /// `labour_sheet`, `expense`, `progress_report` or `reference_data`.
+    pub kind: String,
+    pub changed: bool,
+    pub conflict_count: i64,
+}
+
+/// Reference data of a project, as the phone reads it (the server writes it).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ReferenceData {
+    pub project_id: String,
+    pub currency: String,
+    pub sites: Vec<Site>,
+    pub cost_codes: Vec<CostCode>,
+    pub activities: Vec<Activity>,
+    pub trades: Vec<Trade>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CostCode {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Activity {
+    pub id: String,
+    pub name: String,
+    pub planned_start: Option<String>,
+    pub planned_finish: Option<String>,
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Trade {
+    pub name: String,
+    pub day_rate: Option<String>,
+    pub hour_rate: Option<String>,
+}
+
+/// Progress of a long operation, implemented by the app (e.g. to drive a progress bar).
+#[uniffi::export(with_foreign)]
+pub trait ProgressListener: Send + Sync {
+    /// `done` of `total` items finished; `item` names the last one.
+    fn on_progress(&self, done: u32, total: u32, item: String);
+}

@@ -1,0 +1,206 @@
+//! Photo ingest: hash the original, read its EXIF facts, and make an upright thumbnail and
+//! preview, fast enough to run on every shutter press.
+//!
+//! How it stays fast on a 12-megapixel JPEG (see `benches/photo_ingest.rs`):
+//! - the SHA-256 of the original runs on a second thread while the pixels are decoded;
+//! - the JPEG is decoded with DCT scaling straight to the smallest size whose long edge is
+//!   still >= the preview edge (4000×3000 → 2000×1500 for a 1280 preview), so the
+//!   full-size image is never materialised;
+//! - the preview is resized with SIMD (fast_image_resize), and the thumbnail is made from
+//!   the preview, not from the original;
+//! - EXIF orientation is applied to the small outputs only.
+//!
+//! Safety rails: the format is sniffed from magic bytes; the container structure is walked
+//! before decoding so a file cut off mid-scan is [`PhotoError::Truncated`] (decoders would
+//! happily fill the missing part with grey); more than [`MAX_PIXELS`] is refused before any
+//! pixel is decoded.
+
+mod container;
+mod decode;
+mod error;
+mod exif;
+mod resize;
+
+use std::path::Path;
+
+use fast_image_resize::FilterType;
+use sha2::{Digest, Sha256};
+
+pub use error::PhotoError;
+
+use container::{Container, Format};
+use exif::PhotoMeta;
+use resize::fit_within;
+
+/// Photos with more pixels than this are refused (decompression-bomb guard).
+pub const MAX_PIXELS: u64 = 100_000_000;
+
+const THUMBNAIL_QUALITY: u8 = 80;
+const PREVIEW_QUALITY: u8 = 82;
+/// Decoded → preview is a mild shrink (< 2× after DCT scaling): a sharp bicubic is cheap.
+const PREVIEW_FILTER: FilterType = FilterType::CatmullRom;
+/// Preview → thumbnail shrinks ~5×; the convolution widens the kernel, so no aliasing.
+const THUMBNAIL_FILTER: FilterType = FilterType::CatmullRom;
+/// Below this, hashing takes less time than starting a thread.
+const PARALLEL_HASH_MIN_BYTES: usize = 256 * 1024;
+
+/// Sizes of the derived images. A value of 0 is treated as 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Long edge of the thumbnail, in pixels (default 256).
+    pub thumbnail_edge: u32,
+    /// Long edge of the preview, in pixels (default 1280). Never upscaled.
+    pub preview_edge: u32,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions { thumbnail_edge: 256, preview_edge: 1280 }
+    }
+}
+
+/// Everything the store needs to keep about a new photo.
+#[derive(Clone, PartialEq)]
+pub struct IngestedPhoto {
+    /// Lower-case hex SHA-256 of the original bytes.
+    pub sha256: String,
+    pub byte_size: u64,
+    /// Size of the original as displayed (EXIF orientation 5..=8 swap the stored sides).
+    pub width: u32,
+    pub height: u32,
+    /// "image/jpeg" or "image/png".
+    pub mime: &'static str,
+    /// EXIF `DateTimeOriginal` (+ `SubSecTimeOriginal`), ms since the Unix epoch. The
+    /// `OffsetTimeOriginal` offset is applied when present; **without it the wall-clock time
+    /// is taken as UTC**.
+    pub captured_at_ms: Option<i64>,
+    /// EXIF GPS position, when present and plausible (0°,0° and "void" fixes are dropped).
+    pub location: Option<record_schema::GeoPoint>,
+    /// Upright JPEG (quality 80), long edge <= `thumbnail_edge`.
+    pub thumbnail_jpeg: Vec<u8>,
+    /// Lower-case hex SHA-256 of `thumbnail_jpeg`.
+    pub thumbnail_sha256: String,
+    /// Upright JPEG (quality 82), long edge <= `preview_edge`, never upscaled.
+    pub preview_jpeg: Vec<u8>,
+}
+
+impl std::fmt::Debug for IngestedPhoto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestedPhoto")
+            .field("sha256", &self.sha256)
+            .field("byte_size", &self.byte_size)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("mime", &self.mime)
+            .field("captured_at_ms", &self.captured_at_ms)
+            .field("location", &self.location)
+            .field("thumbnail_jpeg", &format_args!("<{} bytes>", self.thumbnail_jpeg.len()))
+            .field("thumbnail_sha256", &self.thumbnail_sha256)
+            .field("preview_jpeg", &format_args!("<{} bytes>", self.preview_jpeg.len()))
+            .finish()
+    }
+}
+
+/// Reads the file at `path`, then [`ingest_bytes`]. Error messages name the file.
+pub fn ingest_file(path: &Path, opts: &IngestOptions) -> Result<IngestedPhoto, PhotoError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => PhotoError::NotFound { path: shown.clone() },
+        _ => PhotoError::Unreadable { path: shown.clone(), reason: e.to_string() },
+    })?;
+    let subject = path.file_name().map_or(shown, |n| n.to_string_lossy().into_owned());
+    ingest(&bytes, opts, &subject)
+}
+
+/// Ingests a JPEG or PNG held in memory.
+pub fn ingest_bytes(bytes: &[u8], opts: &IngestOptions) -> Result<IngestedPhoto, PhotoError> {
+    ingest(bytes, opts, "the photo data")
+}
+
+fn ingest(bytes: &[u8], opts: &IngestOptions, subject: &str) -> Result<IngestedPhoto, PhotoError> {
+    let container = container::inspect(bytes, subject)?;
+    let meta = exif::read_meta(container.exif);
+    let (width, height) = if meta.orientation >= 5 {
+        (container.height, container.width)
+    } else {
+        (container.width, container.height)
+    };
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(PhotoError::TooLarge { width, height });
+    }
+
+    let (sha256, outputs) = hash_alongside(bytes, || make_outputs(bytes, &container, &meta, opts, subject));
+    let (thumbnail_jpeg, preview_jpeg) = outputs?;
+    Ok(IngestedPhoto {
+        sha256,
+        byte_size: bytes.len() as u64,
+        width,
+        height,
+        mime: container.format.mime(),
+        captured_at_ms: meta.captured_at_ms,
+        location: meta.location,
+        thumbnail_sha256: sha256_hex(&thumbnail_jpeg),
+        thumbnail_jpeg,
+        preview_jpeg,
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Runs `work` while the SHA-256 of `bytes` is computed on another thread.
+fn hash_alongside<T>(bytes: &[u8], work: impl FnOnce() -> T) -> (String, T) {
+    if bytes.len() < PARALLEL_HASH_MIN_BYTES {
+        return (sha256_hex(bytes), work());
+    }
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("photo-sha256".into())
+            .spawn_scoped(scope, || sha256_hex(bytes));
+        match spawned {
+            Ok(handle) => {
+                let out = work();
+                let hash = handle.join().unwrap_or_else(|_| sha256_hex(bytes));
+                (hash, out)
+            }
+            // No thread to be had: do it in turn.
+            Err(_) => (sha256_hex(bytes), work()),
+        }
+    })
+}
+
+/// Decodes as little as possible and returns (thumbnail JPEG, preview JPEG).
+fn make_outputs(
+    bytes: &[u8],
+    container: &Container<'_>,
+    meta: &PhotoMeta,
+    opts: &IngestOptions,
+    subject: &str,
+) -> Result<(Vec<u8>, Vec<u8>), PhotoError> {
+    let thumb_edge = opts.thumbnail_edge.max(1);
+    let preview_edge = opts.preview_edge.max(1);
+    let (w, h) = (container.width, container.height);
+    let decoded = match container.format {
+        Format::Jpeg => decode::decode_jpeg(bytes, w, h, preview_edge.max(thumb_edge), subject)?,
+        Format::Png => decode::decode_png(bytes, subject)?,
+    };
+
+    // Sizes are computed from the original's size (stored orientation), so DCT-scaling
+    // rounding never changes the outputs' aspect ratio.
+    let (pw, ph) = fit_within(w, h, preview_edge);
+    let preview = resize::orient(resize::resize(&decoded, pw, ph, PREVIEW_FILTER)?, meta.orientation);
+    let (tw, th) = fit_within(w, h, thumb_edge);
+    let thumbnail = if thumb_edge <= preview_edge {
+        let (tw, th) = if meta.orientation >= 5 { (th, tw) } else { (tw, th) };
+        resize::resize(&preview, tw, th, THUMBNAIL_FILTER)?
+    } else {
+        // An unusual configuration: the thumbnail is bigger than the preview.
+        resize::orient(resize::resize(&decoded, tw, th, THUMBNAIL_FILTER)?, meta.orientation)
+    };
+    drop(decoded);
+    Ok((
+        resize::encode_jpeg(&thumbnail, THUMBNAIL_QUALITY)?,
+        resize::encode_jpeg(&preview, PREVIEW_QUALITY)?,
+    ))
+}

@@ -1,0 +1,128 @@
+//! Resizing (fast_image_resize, SIMD), EXIF orientation, and JPEG encoding of the outputs.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::ExtendedColorType;
+use image::codecs::jpeg::JpegEncoder;
+
+use super::decode::{Channels, Raster};
+use super::error::PhotoError;
+
+/// The size of `width`×`height` scaled down (never up) so its long edge is at most `edge`,
+/// keeping the aspect ratio; no side becomes 0.
+pub(crate) fn fit_within(width: u32, height: u32, edge: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= edge {
+        return (width, height);
+    }
+    let scale = |v: u32| -> u32 {
+        // Rounded v * edge / long; fits in u32 because it is <= edge.
+        let scaled = (u64::from(v) * u64::from(edge) + u64::from(long) / 2) / u64::from(long);
+        u32::try_from(scaled).unwrap_or(edge).max(1)
+    };
+    (scale(width), scale(height))
+}
+
+fn encode_error(e: impl std::fmt::Display) -> PhotoError {
+    PhotoError::Encode { reason: e.to_string() }
+}
+
+/// Resizes `src` to exactly `width`×`height` with a convolution `filter` (which also
+/// anti-aliases when shrinking a lot). Returns a copy when the size is unchanged.
+pub(crate) fn resize(src: &Raster, width: u32, height: u32, filter: FilterType) -> Result<Raster, PhotoError> {
+    if (src.width, src.height) == (width, height) {
+        return Ok(src.clone());
+    }
+    let pixel_type = match src.channels {
+        Channels::Gray => PixelType::U8,
+        Channels::Rgb => PixelType::U8x3,
+    };
+    let src_view = ImageRef::new(src.width, src.height, &src.data, pixel_type).map_err(encode_error)?;
+    let mut dst = Image::new(width, height, pixel_type);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
+    Resizer::new().resize(&src_view, &mut dst, &options).map_err(encode_error)?;
+    Ok(Raster { width, height, channels: src.channels, data: dst.into_vec() })
+}
+
+/// Applies EXIF orientation `orientation` (1..=8) so the raster is upright as displayed.
+/// 5..=8 swap width and height.
+pub(crate) fn orient(src: Raster, orientation: u8) -> Raster {
+    match src.channels {
+        Channels::Gray => orient_px::<1>(src, orientation),
+        Channels::Rgb => orient_px::<3>(src, orientation),
+    }
+}
+
+fn orient_px<const C: usize>(src: Raster, orientation: u8) -> Raster {
+    let (w, h) = (src.width as usize, src.height as usize);
+    // For each output pixel (x, y), the source pixel it comes from.
+    let (out_w, out_h, source): (usize, usize, fn(usize, usize, usize, usize) -> (usize, usize)) = match orientation {
+        2 => (w, h, |x, y, w, _| (w - 1 - x, y)),
+        3 => (w, h, |x, y, w, h| (w - 1 - x, h - 1 - y)),
+        4 => (w, h, |x, y, _, h| (x, h - 1 - y)),
+        5 => (h, w, |x, y, _, _| (y, x)),
+        6 => (h, w, |x, y, _, h| (y, h - 1 - x)),
+        7 => (h, w, |x, y, w, h| (w - 1 - y, h - 1 - x)),
+        8 => (h, w, |x, y, w, _| (w - 1 - y, x)),
+        _ => return src,
+    };
+    let mut data = vec![0u8; src.data.len()];
+    for (y, row) in data.chunks_exact_mut(out_w * C).enumerate() {
+        for (x, px) in row.chunks_exact_mut(C).enumerate() {
+            let (sx, sy) = source(x, y, w, h);
+            let at = (sy * w + sx) * C;
+            px.copy_from_slice(&src.data[at..at + C]);
+        }
+    }
+    Raster { width: out_w as u32, height: out_h as u32, channels: src.channels, data }
+}
+
+/// Baseline JPEG at `quality` (1..=100).
+pub(crate) fn encode_jpeg(raster: &Raster, quality: u8) -> Result<Vec<u8>, PhotoError> {
+    let color = match raster.channels {
+        Channels::Gray => ExtendedColorType::L8,
+        Channels::Rgb => ExtendedColorType::Rgb8,
+    };
+    let mut out = Vec::with_capacity(raster.data.len() / 8);
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .encode(&raster.data, raster.width, raster.height, color)
+        .map_err(encode_error)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_never_upscales_and_keeps_aspect() {
+        assert_eq!(fit_within(4000, 3000, 1280), (1280, 960));
+        assert_eq!(fit_within(3000, 4000, 256), (192, 256));
+        assert_eq!(fit_within(640, 480, 1280), (640, 480));
+        assert_eq!(fit_within(10_000, 1, 256), (256, 1));
+    }
+
+    fn gray(w: u32, h: u32) -> Raster {
+        Raster { width: w, height: h, channels: Channels::Gray, data: (0..(w * h) as u8).collect() }
+    }
+
+    #[test]
+    fn orientations_match_exif_meaning() {
+        // Stored 3x2:   0 1 2
+        //               3 4 5
+        let cases: [(u8, u32, u32, &[u8]); 8] = [
+            (1, 3, 2, &[0, 1, 2, 3, 4, 5]),
+            (2, 3, 2, &[2, 1, 0, 5, 4, 3]),
+            (3, 3, 2, &[5, 4, 3, 2, 1, 0]),
+            (4, 3, 2, &[3, 4, 5, 0, 1, 2]),
+            (5, 2, 3, &[0, 3, 1, 4, 2, 5]),
+            (6, 2, 3, &[3, 0, 4, 1, 5, 2]),
+            (7, 2, 3, &[5, 2, 4, 1, 3, 0]),
+            (8, 2, 3, &[2, 5, 1, 4, 0, 3]),
+        ];
+        for (o, w, h, want) in cases {
+            let r = orient(gray(3, 2), o);
+            assert_eq!((r.width, r.height, r.data.as_slice()), (w, h, want), "orientation {o}");
+        }
+    }
+}

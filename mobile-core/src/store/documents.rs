@@ -1,0 +1,99 @@
+//! Persisting Automerge documents: a compacted snapshot per document plus appended incremental
+//! changes. An edit appends a few hundred bytes in one transaction; every `COMPACT_AFTER` changes the
+//! document is saved whole and the appended changes are folded in.
+
+use automerge::{AutoCommit, ChangeHash};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::error::{Error, Result};
+
+/// Appended changes per document before it is compacted into a new snapshot.
+pub const COMPACT_AFTER: i64 = 64;
+
+/// A document in memory, with the heads already on disk (what the next save appends after).
+pub struct HotDoc {
+    pub doc: AutoCommit,
+    pub persisted: Vec<ChangeHash>,
+    pub pending_count: i64,
+    /// Conflicted fields after the last write, so local edits can skip the walk when there are none.
+    pub conflicts: i64,
+}
+
+pub async fn load(pool: &SqlitePool, id: &str) -> Result<Option<HotDoc>> {
+    let row: Option<(Vec<u8>, i64)> = sqlx::query_as("SELECT snapshot, pending_count FROM documents WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    let Some((snapshot, pending_count)) = row else { return Ok(None) };
+    let mut doc = AutoCommit::load(&snapshot).map_err(|e| Error::document(id, e))?;
+    let changes: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT data FROM changes WHERE doc_id = ? ORDER BY seq")
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    for (data,) in changes {
+        doc.load_incremental(&data).map_err(|e| Error::document(id, e))?;
+    }
+    let conflicts: i64 = sqlx::query_scalar("SELECT conflict_count FROM records WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .unwrap_or(0);
+    let persisted = doc.get_heads();
+    Ok(Some(HotDoc { doc, persisted, pending_count, conflicts }))
+}
+
+/// Inserts a new document (its whole save as the first snapshot).
+pub async fn insert(tx: &mut Transaction<'_, Sqlite>, id: &str, kind: &str, hot: &mut HotDoc, now_ms: i64) -> Result<()> {
+    let snapshot = hot.doc.save();
+    sqlx::query("INSERT INTO documents (id, kind, snapshot, updated_at_ms) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(kind)
+        .bind(snapshot)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Appends what changed since the last save (or compacts). Returns the bytes that were new, empty
+/// when the edit changed nothing. Call `committed` after the transaction commits.
+pub async fn append(tx: &mut Transaction<'_, Sqlite>, id: &str, hot: &mut HotDoc, now_ms: i64) -> Result<usize> {
+    let delta = hot.doc.save_after(&hot.persisted);
+    if delta.is_empty() {
+        return Ok(0);
+    }
+    if hot.pending_count + 1 >= COMPACT_AFTER {
+        let snapshot = hot.doc.save();
+        sqlx::query("DELETE FROM changes WHERE doc_id = ?").bind(id).execute(&mut **tx).await?;
+        sqlx::query(
+            "UPDATE documents SET snapshot = ?, pending_bytes = 0, pending_count = 0, updated_at_ms = ? WHERE id = ?",
+        )
+        .bind(snapshot)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    } else {
+        sqlx::query("INSERT INTO changes (doc_id, data) VALUES (?, ?)")
+            .bind(id)
+            .bind(&delta)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "UPDATE documents SET pending_bytes = pending_bytes + ?, pending_count = pending_count + 1, \
+             updated_at_ms = ? WHERE id = ?",
+        )
+        .bind(delta.len() as i64)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(delta.len())
+}
+
+/// After the transaction committed: what is on disk now matches the document in memory.
+pub fn committed(hot: &mut HotDoc) {
+    hot.persisted = hot.doc.get_heads();
+    hot.pending_count = if hot.pending_count + 1 >= COMPACT_AFTER { 0 } else { hot.pending_count + 1 };
+}

@@ -1,0 +1,100 @@
+//! The store file's format: SQLite with our application id, migrated by sqlx from `migrations/phone`.
+//! A file that is not ours, is damaged, or was written by a newer app is refused before anything is
+//! written to it.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqlSafeStr, SqlitePool};
+
+use crate::error::{Error, Result};
+
+/// `PRAGMA application_id` of a Fieldledger store ("FLDL"), so another app's SQLite file is refused.
+pub const APPLICATION_ID: i64 = 0x464C_444C;
+
+/// Every migration the phone knows, in order. The store format is the newest version applied.
+fn migrations() -> Vec<Migration> {
+    vec![Migration::new(
+        1,
+        Cow::Borrowed("store"),
+        MigrationType::Simple,
+        include_str!("../../../migrations/phone/0001_store.sql").into_sql_str(),
+        false,
+    )]
+}
+
+pub fn supported_format() -> i64 {
+    migrations().iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Opens (creating if missing) the store database at `path`.
+pub async fn open_pool(path: &Path) -> Result<SqlitePool> {
+    let shown = path.display().to_string();
+    let not_a_store = |e: sqlx::Error| Error::NotAStore { path: shown.clone(), reason: e.to_string() };
+    let options = SqliteConnectOptions::from_str("sqlite://")
+        .map_err(not_a_store)?
+        .filename(path)
+        .create_if_missing(true)
+        // WAL + FULL: a committed write is on disk (WAL fsynced) before the API returns.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(2)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options)
+        .await
+        .map_err(not_a_store)?;
+    check_identity(&pool, &shown).await?;
+    migrate(&pool, &shown).await?;
+    Ok(pool)
+}
+
+/// Refuses a SQLite file that is not ours, or a damaged one, before anything writes to it.
+async fn check_identity(pool: &SqlitePool, path: &str) -> Result<()> {
+    let not_a_store = |reason: String| Error::NotAStore { path: path.to_string(), reason };
+    let check: String = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| not_a_store(e.to_string()))?;
+    if check != "ok" {
+        return Err(not_a_store(format!("integrity check failed: {check}")));
+    }
+    let app_id: i64 = sqlx::query_scalar("PRAGMA application_id").fetch_one(pool).await?;
+    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        .fetch_one(pool)
+        .await?;
+    match (app_id, tables) {
+        (APPLICATION_ID, _) => Ok(()),
+        (0, 0) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA application_id = {APPLICATION_ID}"))).execute(pool).await?;
+            Ok(())
+        }
+        _ => Err(not_a_store(format!("it is another application's database (application id {app_id})"))),
+    }
+}
+
+async fn migrate(pool: &SqlitePool, path: &str) -> Result<()> {
+    let supported = supported_format();
+    let has_table: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_one(pool)
+            .await?;
+    if has_table > 0 {
+        let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
+        if let Some(found) = found.filter(|f| *f > supported) {
+            return Err(Error::StoreTooNew { path: path.to_string(), found, supported });
+        }
+    }
+    Migrator::with_migrations(migrations()).run(pool).await?;
+    Ok(())
+}
