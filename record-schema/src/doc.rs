@@ -237,3 +237,52 @@ pub fn read_keyed<T>(
 pub fn decimal_value(text: String) -> ScalarValue {
     ScalarValue::Str(text.into())
 }
+
+/// Checks that `bytes` is a sequence of whole, well-formed Automerge chunks (a document and/or
+/// changes) before it is merged. `load_incremental` quietly skips data it cannot parse, which would
+/// turn garbage or a truncated upload into a silent no-op instead of an error.
+pub fn check_automerge_chunks(bytes: &[u8]) -> Result<(), String> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    if bytes.is_empty() {
+        return Err("no data".into());
+    }
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.len() < 9 || rest[..4] != MAGIC {
+            return Err("not Automerge data (bad chunk header)".into());
+        }
+        let kind = rest[8];
+        let (len, len_bytes) = read_uleb(&rest[9..]).ok_or("truncated chunk header")?;
+        let total = 9usize
+            .checked_add(len_bytes)
+            .and_then(|n| n.checked_add(usize::try_from(len).ok()?))
+            .ok_or("chunk length overflows")?;
+        if total > rest.len() {
+            return Err(format!("truncated: a chunk needs {total} bytes, {} remain", rest.len()));
+        }
+        let chunk = &rest[..total];
+        match kind {
+            0 => {
+                let strict = automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error);
+                automerge::Automerge::load_with_options(chunk, strict).map_err(|e| format!("bad document chunk: {e}"))?;
+            }
+            1 | 2 => {
+                automerge::Change::try_from(chunk).map_err(|e| format!("bad change chunk: {e}"))?;
+            }
+            other => return Err(format!("unknown chunk type {other}")),
+        }
+        rest = &rest[total..];
+    }
+    Ok(())
+}
+
+fn read_uleb(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value: u64 = 0;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}

@@ -49,7 +49,7 @@ fn orientation(exif: &Exif) -> u8 {
         .unwrap_or(1)
 }
 
-fn ascii<'a>(exif: &'a Exif, tag: Tag) -> Option<&'a [u8]> {
+fn ascii(exif: &Exif, tag: Tag) -> Option<&[u8]> {
     match &exif.get_field(tag, In::PRIMARY)?.value {
         Value::Ascii(values) => values.first().map(Vec::as_slice),
         _ => None,
@@ -70,10 +70,10 @@ fn captured_at_ms(exif: &Exif) -> Option<i64> {
             dt.nanosecond = None;
         }
     }
-    if let Some(offset) = ascii(exif, Tag::OffsetTimeOriginal) {
-        if dt.parse_offset(offset).is_err() {
-            dt.offset = None;
-        }
+    if let Some(offset) = ascii(exif, Tag::OffsetTimeOriginal)
+        && dt.parse_offset(offset).is_err()
+    {
+        dt.offset = None;
     }
     let naive = NaiveDate::from_ymd_opt(i32::from(dt.year), u32::from(dt.month), u32::from(dt.day))?
         .and_hms_opt(u32::from(dt.hour), u32::from(dt.minute), u32::from(dt.second))?;

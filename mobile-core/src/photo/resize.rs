@@ -53,10 +53,13 @@ pub(crate) fn orient(src: Raster, orientation: u8) -> Raster {
     }
 }
 
+/// Maps an output pixel (x, y) of a `w`×`h` source to the source pixel it comes from.
+type SourceOf = fn(x: usize, y: usize, w: usize, h: usize) -> (usize, usize);
+
 fn orient_px<const C: usize>(src: Raster, orientation: u8) -> Raster {
     let (w, h) = (src.width as usize, src.height as usize);
     // For each output pixel (x, y), the source pixel it comes from.
-    let (out_w, out_h, source): (usize, usize, fn(usize, usize, usize, usize) -> (usize, usize)) = match orientation {
+    let (out_w, out_h, source): (usize, usize, SourceOf) = match orientation {
         2 => (w, h, |x, y, w, _| (w - 1 - x, y)),
         3 => (w, h, |x, y, w, h| (w - 1 - x, h - 1 - y)),
         4 => (w, h, |x, y, _, h| (x, h - 1 - y)),

@@ -721,7 +721,15 @@ impl Store {
             None => AutoCommit::new(),
         };
         let before = candidate.get_heads();
+        // load_incremental skips what it cannot parse; refuse garbage and truncated data outright.
+        record_schema::doc::check_automerge_chunks(bytes).map_err(|e| Error::document(id, SchemaError::NotARecord(e)))?;
         candidate.load_incremental(bytes).map_err(|e| Error::document(id, e))?;
+        if !candidate.get_missing_deps(&[]).is_empty() {
+            return Err(Error::document(
+                id,
+                SchemaError::NotARecord("these changes build on changes this phone does not have yet".into()),
+            ));
+        }
         candidate.set_actor(self.actor.clone());
         let kind = record_schema::doc::read_kind(&candidate).map_err(|e| Error::document(id, e))?;
         let doc_id = record_schema::doc::get_str(&candidate, &automerge::ROOT, "id").map_err(|e| Error::document(id, e))?;

@@ -35,6 +35,9 @@ pub fn supported_format() -> i64 {
 pub async fn open_pool(path: &Path) -> Result<SqlitePool> {
     let shown = path.display().to_string();
     let not_a_store = |e: sqlx::Error| Error::NotAStore { path: shown.clone(), reason: e.to_string() };
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+        inspect_existing(path, &shown).await?;
+    }
     let options = SqliteConnectOptions::from_str("sqlite://")
         .map_err(not_a_store)?
         .filename(path)
@@ -55,6 +58,52 @@ pub async fn open_pool(path: &Path) -> Result<SqlitePool> {
     check_identity(&pool, &shown).await?;
     migrate(&pool, &shown).await?;
     Ok(pool)
+}
+
+/// Looks at an existing file through a read-only connection that sets no pragmas, so a file we refuse
+/// (damaged, another app's, from a newer app) is not modified at all, not even its journal mode.
+async fn inspect_existing(path: &Path, shown: &str) -> Result<()> {
+    use sqlx::Connection;
+    let options = SqliteConnectOptions::from_str("sqlite://")
+        .map_err(|e| Error::NotAStore { path: shown.to_string(), reason: e.to_string() })?
+        .filename(path)
+        .read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .map_err(|e| Error::NotAStore { path: shown.to_string(), reason: e.to_string() })?;
+    let result = async {
+        let pool_like = &mut conn;
+        let check: String = sqlx::query_scalar("PRAGMA quick_check")
+            .fetch_one(&mut *pool_like)
+            .await
+            .map_err(|e| Error::NotAStore { path: shown.to_string(), reason: e.to_string() })?;
+        if check != "ok" {
+            return Err(Error::NotAStore { path: shown.to_string(), reason: format!("integrity check failed: {check}") });
+        }
+        let app_id: i64 = sqlx::query_scalar("PRAGMA application_id").fetch_one(&mut *pool_like).await?;
+        let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+            .fetch_one(&mut *pool_like)
+            .await?;
+        if app_id != APPLICATION_ID && !(app_id == 0 && tables == 0) {
+            return Err(Error::NotAStore {
+                path: shown.to_string(),
+                reason: format!("it is another application's database (application id {app_id})"),
+            });
+        }
+        if app_id == APPLICATION_ID {
+            let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut *pool_like)
+                .await?;
+            let supported = supported_format();
+            if let Some(found) = found.filter(|f| *f > supported) {
+                return Err(Error::StoreTooNew { path: shown.to_string(), found, supported });
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let _ = conn.close().await;
+    result
 }
 
 /// Refuses a SQLite file that is not ours, or a damaged one, before anything writes to it.

@@ -1,0 +1,161 @@
+//! Two phones edit one sheet offline and merge; concurrent values are reported, not silently dropped;
+//! imports that would leave an unreadable document are refused whole.
+
+mod common;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT};
+use common::*;
+use mobile_core::CoreError;
+
+/// Sends `id`'s changes made on `from` after `since` to `to`.
+fn send(from: &common::TestStore, to: &common::TestStore, id: &str, since: Vec<String>) {
+    let bytes = from.store.export_changes(id.into(), since).expect("export");
+    to.store.import_changes(id.into(), bytes).expect("import");
+}
+
+#[test]
+fn concurrent_edits_merge_and_conflicts_are_shown_then_resolved() {
+    let a = open_store("foreman-li");
+    let b = open_store("foreman-wang");
+    let sheet = a.store.create_labour_sheet(new_sheet(&today())).expect("sheet");
+    let id = sheet.info.id.clone();
+    let l1 = a.store.add_crew_line(id.clone(), line("木工", 6, "8", "47.50")).expect("l1");
+    let l2 = a.store.add_crew_line(id.clone(), line("钢筋工", 4, "9", "50.00")).expect("l2");
+    let doc = a.store.export_document(id.clone()).expect("export");
+    let imported = b.store.import_changes(id.clone(), doc).expect("import on b");
+    assert!(imported.changed);
+    assert_eq!(b.store.get_labour_sheet(id.clone()).expect("b reads"), a.store.get_labour_sheet(id.clone()).expect("a reads"));
+
+    let (ha, hb) = (a.store.heads(id.clone()).expect("heads"), b.store.heads(id.clone()).expect("heads"));
+    // Offline: both change l1's headcount; a changes l2's hours, b adds a line.
+    a.store.update_crew_line(id.clone(), l1.id.clone(), line("木工", 7, "8", "47.50")).expect("a edits");
+    a.store.update_crew_line(id.clone(), l2.id.clone(), line("钢筋工", 4, "10", "50.00")).expect("a edits l2");
+    b.store.update_crew_line(id.clone(), l1.id.clone(), line("木工", 9, "8", "47.50")).expect("b edits");
+    b.store.add_crew_line(id.clone(), line("普工", 3, "8", "30.00")).expect("b adds");
+
+    send(&a, &b, &id, ha);
+    send(&b, &a, &id, hb);
+    let sa = a.store.get_labour_sheet(id.clone()).expect("a");
+    let sb = b.store.get_labour_sheet(id.clone()).expect("b");
+    assert_eq!(sa, sb, "both phones read the same sheet");
+    assert_eq!(a.store.heads(id.clone()).expect("h"), b.store.heads(id.clone()).expect("h"));
+    assert_eq!(sa.lines.len(), 3, "b's new line and a's lines are all there");
+    assert_eq!(sa.lines.iter().find(|l| l.id == l2.id).expect("l2").effort, "10");
+
+    let conflicts = a.store.conflicts(id.clone()).expect("conflicts");
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    let c = &conflicts[0];
+    assert_eq!(c.path, format!("lines/{}/headcount", l1.id));
+    let mut values = c.values.clone();
+    values.sort();
+    assert_eq!(values, vec!["7".to_string(), "9".to_string()]);
+    let winner: i64 = c.values[0].parse().expect("number");
+    assert_eq!(sa.lines.iter().find(|l| l.id == l1.id).expect("l1").headcount, winner, "winner listed first");
+    let listed = a.store.list_records(Default::default()).expect("list");
+    assert_eq!(listed[0].conflict_count, 1);
+
+    // Re-saving the line unchanged must not settle the conflict behind the user's back.
+    let before = a.store.heads(id.clone()).expect("h");
+    let same = sa.lines.iter().find(|l| l.id == l1.id).expect("l1");
+    a.store.update_crew_line(id.clone(), l1.id.clone(), line("木工", same.headcount, "8", "47.50")).expect("no-op");
+    assert_eq!(a.store.conflicts(id.clone()).expect("c").len(), 1);
+
+    // The supervisor-confirmed value is 9: pick it explicitly.
+    let choice = c.values.iter().position(|v| v == "9").expect("9 offered") as u32;
+    a.store.resolve_conflict(id.clone(), c.path.clone(), choice).expect("resolve");
+    assert!(a.store.conflicts(id.clone()).expect("c").is_empty());
+    send(&a, &b, &id, before);
+    assert!(b.store.conflicts(id.clone()).expect("c").is_empty());
+    for s in [&a, &b] {
+        let sheet = s.store.get_labour_sheet(id.clone()).expect("sheet");
+        assert_eq!(sheet.lines.iter().find(|l| l.id == l1.id).expect("l1").headcount, 9);
+        assert_eq!(s.store.list_records(Default::default()).expect("list")[0].conflict_count, 0);
+    }
+    let bad = a.store.resolve_conflict(id.clone(), c.path.clone(), 0);
+    assert!(matches!(bad, Err(CoreError::InvalidInput { .. })), "{bad:?}");
+}
+
+#[test]
+fn same_crews_as_yesterday() {
+    let t = open_store("foreman-li");
+    let y = t.store.create_labour_sheet(new_sheet(&days_from_today(-1))).expect("yesterday");
+    let mut named = line("钢筋工", 2, "8", "52.00");
+    named.workers = vec![
+        mobile_core::ffi::types::Worker { name: "王强".into(), id_number: Some("410101199001011234".into()) },
+        mobile_core::ffi::types::Worker { name: "刘军".into(), id_number: None },
+    ];
+    named.note = Some("rained after 3pm".into());
+    t.store.add_crew_line(y.info.id.clone(), line("木工", 6, "8", "47.50")).expect("l");
+    t.store.add_crew_line(y.info.id.clone(), named).expect("l");
+    let today_sheet = t
+        .store
+        .start_sheet_from_latest("P1".into(), "S1".into(), today())
+        .expect("start")
+        .expect("yesterday's sheet found");
+    let yesterday = t.store.get_labour_sheet(y.info.id).expect("y");
+    assert_eq!(today_sheet.work_date, today());
+    assert_eq!(today_sheet.lines.len(), 2);
+    for (n, o) in today_sheet.lines.iter().zip(&yesterday.lines) {
+        assert_ne!(n.id, o.id);
+        assert_eq!((&n.trade, n.headcount, &n.effort, &n.rate, &n.cost_code, &n.workers), (&o.trade, o.headcount, &o.effort, &o.rate, &o.cost_code, &o.workers));
+        assert_eq!(n.note, None, "notes are per day");
+    }
+    assert_eq!(today_sheet.total_cost, yesterday.total_cost);
+    // No earlier sheet on another site: nothing to copy.
+    assert!(t.store.start_sheet_from_latest("P1".into(), "S9".into(), today()).expect("ok").is_none());
+}
+
+fn unchanged_after<T: std::fmt::Debug>(t: &common::TestStore, call: impl FnOnce() -> Result<T, CoreError>) -> CoreError {
+    let before = fingerprint(&t.path);
+    let err = call().expect_err("should be refused");
+    assert_eq!(fingerprint(&t.path), before, "store changed after: {err}");
+    err
+}
+
+#[test]
+fn imports_that_would_not_read_are_refused_whole() {
+    let t = open_store("foreman-li");
+    let sheet = t.store.create_labour_sheet(new_sheet(&today())).expect("sheet");
+    let id = sheet.info.id.clone();
+    t.store.add_crew_line(id.clone(), line("木工", 6, "8", "47.50")).expect("line");
+
+    // A newer app bumped this sheet's schema version: refused, and the local copy stays readable.
+    let mut newer = AutoCommit::load(&t.store.export_document(id.clone()).expect("export")).expect("load");
+    let since = newer.get_heads();
+    newer.put(ROOT, "schema_version", 2i64).expect("put");
+    newer.put(ROOT, "new_field_from_the_future", "x").expect("put");
+    let delta = newer.save_after(&since);
+    match unchanged_after(&t, || t.store.import_changes(id.clone(), delta.clone())) {
+        CoreError::NewerSchemaVersion { found, supported, .. } => assert_eq!((found, supported), (2, 1)),
+        other => panic!("expected NewerSchemaVersion, got {other:?}"),
+    }
+    assert_eq!(t.store.get_labour_sheet(id.clone()).expect("still reads").lines.len(), 1);
+
+    // A whole new document of a newer version is refused too (never half-read).
+    let mut future = AutoCommit::new();
+    future.put(ROOT, "kind", "expense").expect("put");
+    future.put(ROOT, "schema_version", 3i64).expect("put");
+    future.put(ROOT, "id", "e-future").expect("put");
+    let err = unchanged_after(&t, || t.store.import_changes("e-future".into(), future.save()));
+    assert!(matches!(err, CoreError::NewerSchemaVersion { .. }), "{err:?}");
+    assert!(matches!(t.store.get_record("e-future".into()), Err(CoreError::NotFound { .. })));
+
+    // Garbage, truncated changes, a document of an unknown kind, or one claiming another id.
+    let err = unchanged_after(&t, || t.store.import_changes(id.clone(), b"definitely not automerge".to_vec()));
+    assert!(matches!(err, CoreError::BadDocument { .. }), "{err:?}");
+    let whole = t.store.export_document(id.clone()).expect("export");
+    let err = unchanged_after(&t, || t.store.import_changes("x-new".into(), whole[..whole.len() / 2].to_vec()));
+    assert!(matches!(err, CoreError::BadDocument { .. }), "{err:?}");
+    let mut odd = AutoCommit::new();
+    odd.put(ROOT, "kind", "timesheet_v9").expect("put");
+    odd.put(ROOT, "schema_version", 1i64).expect("put");
+    let err = unchanged_after(&t, || t.store.import_changes("odd".into(), odd.save()));
+    assert!(matches!(err, CoreError::BadDocument { .. }), "{err:?}");
+    let err = unchanged_after(&t, || t.store.import_changes("someone-else".into(), whole.clone()));
+    assert!(matches!(err, CoreError::BadDocument { .. }), "{err:?}");
+
+    // Importing what we already have changes nothing and says so.
+    let again = t.store.import_changes(id.clone(), whole).expect("idempotent");
+    assert!(!again.changed);
+}
