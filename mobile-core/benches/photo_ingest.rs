@@ -1,0 +1,155 @@
+//! Photo ingest speed on a 12-megapixel JPEG, against the naive `image` path.
+//!
+//! `cargo bench -p mobile-core --bench photo_ingest`
+//!
+//! Prints criterion's figures for both paths, then its own interleaved timed loop and the
+//! line `photo_ingest/ratio ingest/baseline = R (goal <= 0.33)`.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use image::codecs::jpeg::JpegEncoder;
+use image::{ExtendedColorType, ImageEncoder};
+use mobile_core::photo::{IngestOptions, ingest_file};
+
+const WIDTH: u32 = 4000;
+const HEIGHT: u32 = 3000;
+
+/// A 4000×3000 "photo": a sky-to-ground gradient, soft light blobs, a few hard-edged
+/// "building" blocks with window grids, and per-pixel sensor noise, saved as a quality-92
+/// JPEG (4:2:0), so it compresses roughly like a real site photo.
+fn make_photo(path: &Path) -> std::io::Result<u64> {
+    let (w, h) = (WIDTH as usize, HEIGHT as usize);
+    let mut rgb = vec![0u8; w * h * 3];
+    let mut seed: u32 = 0x9E37_79B9;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let blocks: Vec<(usize, usize, usize, usize, [i32; 3])> = (0..14)
+        .map(|i| {
+            let x0 = (rand() as usize) % (w - 600);
+            let y0 = h / 3 + (rand() as usize) % (h / 2);
+            let bw = 200 + (rand() as usize) % 600;
+            let bh = 300 + (rand() as usize) % 900;
+            let shade = 60 + (i * 11) % 120;
+            (x0, y0, bw, bh, [shade, shade - 10 + (i % 5) * 8, shade - 25])
+        })
+        .collect();
+    for y in 0..h {
+        for x in 0..w {
+            let fy = y as f32 / h as f32;
+            let fx = x as f32 / w as f32;
+            let mut c = if fy < 0.4 {
+                [(110.0 + 80.0 * fy) as i32, (150.0 + 60.0 * fy) as i32, (230.0 - 40.0 * fy) as i32]
+            } else {
+                let t = (fx * 9.0 + fy * 5.0).sin() * 18.0 + (fx * 41.0).sin() * (fy * 37.0).cos() * 12.0;
+                [(120.0 + t) as i32, (105.0 + t * 0.8) as i32, (80.0 + t * 0.5) as i32]
+            };
+            for &(x0, y0, bw, bh, shade) in &blocks {
+                if (x0..x0 + bw).contains(&x) && (y0..(y0 + bh).min(h)).contains(&y) {
+                    c = shade;
+                    if (x - x0) % 60 > 38 && (y - y0) % 80 > 50 {
+                        c = [30, 40, 55]; // windows
+                    }
+                }
+            }
+            let noise = (rand() % 29) as i32 - 14;
+            let px = &mut rgb[(y * w + x) * 3..][..3];
+            for (p, v) in px.iter_mut().zip(c) {
+                *p = (v + noise).clamp(0, 255) as u8;
+            }
+        }
+    }
+    let mut jpeg = Vec::new();
+    JpegEncoder::new_with_quality(&mut jpeg, 92)
+        .write_image(&rgb, WIDTH, HEIGHT, ExtendedColorType::Rgb8)
+        .map_err(std::io::Error::other)?;
+    std::fs::write(path, &jpeg)?;
+    Ok(jpeg.len() as u64)
+}
+
+fn run_ingest(path: &Path, opts: &IngestOptions) {
+    match ingest_file(path, opts) {
+        Ok(photo) => {
+            black_box(photo);
+        }
+        Err(e) => panic!("ingest failed: {e}"),
+    }
+}
+
+fn run_baseline(path: &Path) {
+    match image::open(path) {
+        Ok(img) => {
+            black_box(img.thumbnail(256, 256));
+        }
+        Err(e) => panic!("baseline decode failed: {e}"),
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("temp dir: {e}"),
+    };
+    let path: PathBuf = dir.path().join("site-photo-12mp.jpg");
+    let started = Instant::now();
+    let size = match make_photo(&path) {
+        Ok(s) => s,
+        Err(e) => panic!("writing the test photo: {e}"),
+    };
+    println!(
+        "photo_ingest: generated {WIDTH}x{HEIGHT} JPEG, {:.2} MB, in {:.1} s",
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    let opts = IngestOptions::default();
+    let test_mode = std::env::args().any(|a| a == "--test");
+
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6))
+        .configure_from_args();
+    {
+        let mut group = c.benchmark_group("photo_ingest");
+        group.bench_function("ingest_file", |b| b.iter(|| run_ingest(&path, &opts)));
+        group.bench_function("baseline_image_open_thumbnail", |b| b.iter(|| run_baseline(&path)));
+        group.finish();
+    }
+    c.final_summary();
+
+    // Own loop: interleaved, so both paths see the same machine conditions.
+    let rounds = if test_mode { 1 } else { 15 };
+    run_ingest(&path, &opts);
+    run_baseline(&path);
+    let (mut ingest, mut baseline) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        run_ingest(&path, &opts);
+        ingest.push(t.elapsed());
+        let t = Instant::now();
+        run_baseline(&path);
+        baseline.push(t.elapsed());
+    }
+    let (i, b) = (median(ingest), median(baseline));
+    println!(
+        "photo_ingest/own-loop medians over {rounds} interleaved rounds: ingest_file = {:.1} ms, baseline image::open+thumbnail = {:.1} ms",
+        ms(i),
+        ms(b)
+    );
+    println!("photo_ingest/ratio ingest/baseline = {:.2} (goal <= 0.33)", ms(i) / ms(b));
+}

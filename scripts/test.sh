@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# THE test command: installs what the tests need if it is missing, makes sure PostgreSQL is up, then runs every test
+# of the workspace (cargo-nextest, or cargo test without it). Quiet when everything is already there.
+#
+#   scripts/test.sh [arguments for cargo nextest run / cargo test, e.g. -p mobile-core]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libjna-java libjna-jni chromium chromium-driver)
+KOTLIN_PREFIX=/opt/kotlin
+KOTLIN_PACKAGE=kotlin-compiler@2.4
+LOG_DIR=target/test-setup
+
+say() { echo "test.sh: $*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Runs a command with its output in $LOG_DIR/<name>.log, shown only if it fails.
+quietly() {
+    local name=$1; shift
+    mkdir -p "$LOG_DIR"
+    if ! "$@" >"$LOG_DIR/$name.log" 2>&1; then
+        cat "$LOG_DIR/$name.log" >&2
+        say "failed: $*"
+        return 1
+    fi
+}
+
+ensure_debian_packages() {
+    local missing=() package
+    for package in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! quietly apt-install as_root apt-get install -y -q "${missing[@]}"; then
+        say "retrying after apt-get update"
+        quietly apt-update as_root apt-get update -q
+        quietly apt-install as_root apt-get install -y -q "${missing[@]}"
+    fi
+}
+
+# The same places the Kotlin tests look (mobile-core/tests/foreign_bindings.rs): $KOTLINC, PATH, /opt/kotlin.
+ensure_kotlinc() {
+    [ -n "${KOTLINC:-}" ] && [ -x "$KOTLINC" ] && return
+    command -v kotlinc >/dev/null && return
+    [ -x "$KOTLIN_PREFIX/node_modules/kotlin-compiler/bin/kotlinc" ] && return
+    say "installing $KOTLIN_PACKAGE into $KOTLIN_PREFIX (npm)"
+    as_root mkdir -p "$KOTLIN_PREFIX"
+    quietly npm-kotlin as_root npm install --prefix "$KOTLIN_PREFIX" --no-audit --no-fund "$KOTLIN_PACKAGE"
+}
+
+ensure_java() {
+    command -v java >/dev/null || [ -x "${JAVA_HOME:-/nonexistent}/bin/java" ] || {
+        say "java not found: the Kotlin tests need a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless)"
+        return 1
+    }
+}
+
+ensure_postgres() {
+    pg_isready -q -h 127.0.0.1 && return
+    say "starting PostgreSQL"
+    local version
+    version=$(ls /etc/postgresql)
+    quietly pg-start as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    for _ in $(seq 30); do
+        pg_isready -q -h 127.0.0.1 && return
+        sleep 1
+    done
+    say "PostgreSQL did not come up on 127.0.0.1:5432"
+    return 1
+}
+
+ensure_debian_packages
+ensure_kotlinc
+ensure_java
+ensure_postgres
+
+if cargo nextest --version >/dev/null 2>&1; then
+    exec cargo nextest run --workspace --no-fail-fast "$@"
+else
+    say "cargo-nextest is not installed: running cargo test instead"
+    exec cargo test --workspace --no-fail-fast "$@"
+fi
