@@ -117,6 +117,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let opts = IngestOptions::default();
+    if std::env::var_os("PHOTO_DIAG").is_some() { diag(&path); } // DIAG-TEMP
     let test_mode = std::env::args().any(|a| a == "--test");
 
     let mut c = Criterion::default()
@@ -152,4 +153,23 @@ fn main() {
         ms(b)
     );
     println!("photo_ingest/ratio ingest/baseline = {:.2} (goal <= 0.33)", ms(i) / ms(b));
+}
+
+fn diag(path: &Path) { // DIAG-TEMP
+    let bytes = std::fs::read(path).unwrap_or_default(); let _ = std::fs::write("/tmp/bench12mp.jpg", &bytes);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let img = image::load_from_memory(&bytes).ok();
+        let t1 = t.elapsed();
+        let t = Instant::now();
+        if let Some(img) = img { black_box(img.thumbnail(256, 256)); }
+        println!("zune full decode {:?}  image thumbnail {:?}", t1, t.elapsed());
+        for (rw, rh) in [(4000u16, 3000u16), (2000, 1500), (1000, 750), (500, 375)] {
+            let t = Instant::now();
+            let mut d = jpeg_decoder::Decoder::new(&bytes[..]);
+            let _ = d.scale(rw, rh);
+            let px = d.decode().map(|v| v.len()).unwrap_or(0);
+            println!("  jpeg-decoder {rw}x{rh}: {:?} ({px} bytes)", t.elapsed());
+        }
+    }
 }

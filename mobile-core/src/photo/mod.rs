@@ -38,7 +38,7 @@ pub const MAX_PIXELS: u64 = 100_000_000;
 const THUMBNAIL_QUALITY: u8 = 80;
 const PREVIEW_QUALITY: u8 = 82;
 /// Decoded → preview is a mild shrink (< 2× after DCT scaling): a sharp bicubic is cheap.
-const PREVIEW_FILTER: FilterType = FilterType::CatmullRom;
+const PREVIEW_FILTER: FilterType = FilterType::Hamming;
 /// Preview → thumbnail shrinks ~5×; the convolution widens the kernel, so no aliasing.
 const THUMBNAIL_FILTER: FilterType = FilterType::CatmullRom;
 /// Below this, hashing takes less time than starting a thread.

@@ -2,8 +2,6 @@
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use image::ExtendedColorType;
-use image::codecs::jpeg::JpegEncoder;
 
 use super::decode::{Channels, Raster};
 use super::error::PhotoError;
@@ -80,16 +78,24 @@ fn orient_px<const C: usize>(src: Raster, orientation: u8) -> Raster {
     Raster { width: out_w as u32, height: out_h as u32, channels: src.channels, data }
 }
 
-/// Baseline JPEG at `quality` (1..=100).
+/// Baseline JPEG at `quality` (1..=100), 4:2:0 chroma (box-averaged) below quality 90.
+///
+/// `jpeg-encoder` rather than `image`'s encoder: about 3× faster here, and `image` always
+/// writes 4:4:4, which makes previews ~30% bigger for no visible gain.
 pub(crate) fn encode_jpeg(raster: &Raster, quality: u8) -> Result<Vec<u8>, PhotoError> {
     let color = match raster.channels {
-        Channels::Gray => ExtendedColorType::L8,
-        Channels::Rgb => ExtendedColorType::Rgb8,
+        Channels::Gray => jpeg_encoder::ColorType::Luma,
+        Channels::Rgb => jpeg_encoder::ColorType::Rgb,
     };
-    let mut out = Vec::with_capacity(raster.data.len() / 8);
-    JpegEncoder::new_with_quality(&mut out, quality)
-        .encode(&raster.data, raster.width, raster.height, color)
-        .map_err(encode_error)?;
+    let (Ok(width), Ok(height)) = (u16::try_from(raster.width), u16::try_from(raster.height)) else {
+        return Err(PhotoError::Encode {
+            reason: format!("{}×{} is too big for a JPEG (at most 65535 per side)", raster.width, raster.height),
+        });
+    };
+    let mut out = Vec::with_capacity(raster.data.len() / 10);
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+    encoder.encode(&raster.data, width, height, color).map_err(encode_error)?;
     Ok(out)
 }
 

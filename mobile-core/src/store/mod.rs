@@ -200,8 +200,8 @@ impl Store {
 
     pub async fn get(&self, id: &str) -> Result<Record> {
         let mut hot = self.hot.lock().await;
-        let doc = self.checkout(&mut hot, id).await?;
-        Record::read(&doc.doc).map_err(|e| Error::document(id, e))
+        let hd = self.checkout(&mut hot, id).await?;
+        view(hd, id).cloned()
     }
 
     pub async fn list(&self, f: &RecordFilter) -> Result<Vec<RecordSummary>> {
@@ -341,7 +341,7 @@ impl Store {
             Record::ProgressReport(r) => r.write(&mut doc),
         };
         written.map_err(|e| Error::document(&id, e))?;
-        let mut hd = HotDoc { doc, persisted: Vec::new(), pending_count: 0, conflicts: 0 };
+        let mut hd = HotDoc { doc, persisted: Vec::new(), pending_count: 0, conflicts: 0, view: Some(record.clone()) };
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         documents::insert(&mut tx, &id, record.kind().as_str(), &mut hd, now).await?;
@@ -491,7 +491,7 @@ impl Store {
                 other => Error::document(id, other),
             });
         }
-        self.persist(&mut hot, id, None).await
+        self.persist(&mut hot, id, None, None).await
     }
 
     /// The core of every edit: `change` validates against the current record (mutating a copy of it),
@@ -502,14 +502,13 @@ impl Store {
         F: FnOnce(&mut Record) -> Result<DocOp>,
     {
         let mut hot = self.hot.lock().await;
-        let current = {
+        let mut next = {
             let hd = self.checkout(&mut hot, id).await?;
-            Record::read(&hd.doc).map_err(|e| Error::document(id, e))?
+            view(hd, id)?.clone()
         };
-        if current.header().voided.is_some() {
+        if next.header().voided.is_some() {
             return Err(Error::Voided { id: id.to_string() });
         }
-        let mut next = current.clone();
         let op = change(&mut next)?;
         if next.header().voided.is_none() {
             self.validate(&mut hot, &next).await?;
@@ -519,26 +518,33 @@ impl Store {
             hd.doc.rollback();
             return Err(Error::document(id, e));
         }
-        self.persist(&mut hot, id, None).await
+        self.persist(&mut hot, id, Some(next), None).await
     }
 
     /// Writes what changed in the hot document `id` (plus a photo row), re-indexing it, in one
     /// transaction. On failure the in-memory copy is dropped so the next read reloads what is on disk.
-    async fn persist(&self, hot: &mut Hot, id: &str, photo: Option<(&PhotoRow, &str)>) -> Result<()> {
-        let result = self.persist_inner(hot, id, photo).await;
+    async fn persist(&self, hot: &mut Hot, id: &str, written: Option<Record>, photo: Option<(&PhotoRow, &str)>) -> Result<()> {
+        let result = self.persist_inner(hot, id, written, photo).await;
         if result.is_err() {
             hot.docs.remove(id);
         }
         result
     }
 
-    async fn persist_inner(&self, hot: &mut Hot, id: &str, photo: Option<(&PhotoRow, &str)>) -> Result<()> {
+    async fn persist_inner(&self, hot: &mut Hot, id: &str, written: Option<Record>, photo: Option<(&PhotoRow, &str)>) -> Result<()> {
         let hd = hot.docs.get_mut(id).ok_or_else(|| Error::Internal(format!("{id} not loaded")))?;
-        let record = Record::read(&hd.doc).map_err(|e| Error::document(id, e))?;
         // Local edits cannot create conflicts, only settle them: walk the document only if it had some.
-        if hd.conflicts > 0 {
-            hd.conflicts = find_conflicts(&hd.doc).map_err(|e| Error::document(id, e))?.len() as i64;
-        }
+        // Without conflicts, the document reads exactly as the record just written.
+        let record = match written {
+            Some(r) if hd.conflicts == 0 => {
+                debug_assert_eq!(Record::read(&hd.doc).ok().as_ref(), Some(&r), "written view differs from the document");
+                r
+            }
+            _ => {
+                hd.conflicts = find_conflicts(&hd.doc).map_err(|e| Error::document(id, e))?.len() as i64;
+                Record::read(&hd.doc).map_err(|e| Error::document(id, e))?
+            }
+        };
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         let appended = documents::append(&mut tx, id, hd, now).await?;
@@ -550,6 +556,7 @@ impl Store {
         if appended > 0 {
             documents::committed(hd);
         }
+        hd.view = Some(record);
         Ok(())
     }
 
@@ -606,25 +613,27 @@ impl Store {
         photo_ref.validate("photo")?;
         let row = PhotoRow::of(&photo_ref);
         let mut hot = self.hot.lock().await;
-        let current = {
+        let mut next = {
             let hd = self.checkout(&mut hot, record_id).await?;
-            Record::read(&hd.doc).map_err(|e| Error::document(record_id, e))?
+            view(hd, record_id)?.clone()
         };
-        if current.header().voided.is_some() {
+        if next.header().voided.is_some() {
             return Err(Error::Voided { id: record_id.to_string() });
         }
         let written = {
             let hd = self.checkout(&mut hot, record_id).await?;
-            let r = match current {
-                Record::Expense(mut e) => {
+            let r = match &mut next {
+                Record::Expense(e) => {
                     if !e.receipts.iter().any(|p| p.sha256 == photo_ref.sha256) {
                         e.receipts.push(photo_ref.clone());
+                        e.receipts.sort_by(|a, b| a.captured_at_ms.cmp(&b.captured_at_ms).then_with(|| a.sha256.cmp(&b.sha256)));
                     }
                     e.write(&mut hd.doc)
                 }
-                Record::ProgressReport(mut p) => {
+                Record::ProgressReport(p) => {
                     if !p.photos.iter().any(|x| x.sha256 == photo_ref.sha256) {
                         p.photos.push(photo_ref.clone());
+                        p.photos.sort_by(|a, b| a.captured_at_ms.cmp(&b.captured_at_ms).then_with(|| a.sha256.cmp(&b.sha256)));
                     }
                     p.write(&mut hd.doc)
                 }
@@ -636,7 +645,7 @@ impl Store {
             r
         };
         written.map_err(|e| Error::document(record_id, e))?;
-        self.persist(&mut hot, record_id, Some((&row, record_id))).await?;
+        self.persist(&mut hot, record_id, Some(next), Some((&row, record_id))).await?;
         Ok(photo_ref)
     }
 
@@ -751,7 +760,7 @@ impl Store {
         if changed {
             let now = now_ms();
             let mut tx = self.pool.begin().await?;
-            let mut hd = HotDoc { doc: candidate, persisted: before, pending_count: 0, conflicts };
+            let mut hd = HotDoc { doc: candidate, persisted: before, pending_count: 0, conflicts, view: record.clone() };
             if is_new {
                 documents::insert(&mut tx, id, kind.as_str(), &mut hd, now).await?;
             } else {
@@ -773,6 +782,14 @@ impl Store {
         }
         Ok(ImportOutcome { id: id.to_string(), kind, changed, conflict_count: conflicts })
     }
+}
+
+/// The hot record's parsed view, read from the document on first use.
+fn view<'h>(hd: &'h mut HotDoc, id: &str) -> Result<&'h Record> {
+    if hd.view.is_none() {
+        hd.view = Some(Record::read(&hd.doc).map_err(|e| Error::document(id, e))?);
+    }
+    hd.view.as_ref().ok_or_else(|| Error::Internal(format!("{id}: no view")))
 }
 
 type DocOp = Box<dyn FnOnce(&mut AutoCommit) -> Result<(), SchemaError> + Send>;
