@@ -236,7 +236,10 @@ fn cdylib_path() -> Result<PathBuf, Failed> {
         deps_dir.parent().map(|profile_dir| profile_dir.join(&file)),
         Some(deps_dir.join(&file)),
     ];
-    candidates.into_iter().flatten().find(|path| path.is_file()).ok_or_else(|| {
+    // Test builds refresh `deps/` but copy the library up to `target/<profile>/` only when it is built as
+    // a root unit, so either copy may be stale: take the newer one.
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    candidates.into_iter().flatten().filter(|path| path.is_file()).max_by_key(modified).ok_or_else(|| {
         format!("{file} not found next to {}: is crate-type \"cdylib\" still in mobile-core's Cargo.toml?", exe.display())
             .into()
     })

@@ -159,3 +159,43 @@ fn imports_that_would_not_read_are_refused_whole() {
     let again = t.store.import_changes(id.clone(), whole).expect("idempotent");
     assert!(!again.changed);
 }
+
+#[test]
+fn agreeing_edits_are_not_conflicts_and_worker_lists_can_be_chosen() {
+    use mobile_core::ffi::types::Worker;
+    let a = open_store("foreman-li");
+    let b = open_store("foreman-wang");
+    let id = a.store.create_labour_sheet(new_sheet(&today())).expect("sheet").info.id;
+    let l = a.store.add_crew_line(id.clone(), line("钢筋工", 2, "8", "52.00")).expect("line");
+    b.store.import_changes(id.clone(), a.store.export_document(id.clone()).expect("doc")).expect("import");
+    let (ha, hb) = (a.store.heads(id.clone()).expect("h"), b.store.heads(id.clone()).expect("h"));
+
+    // Both phones type the same headcount; each names a different pair of workers.
+    let with = |names: [&str; 2]| {
+        let mut input = line("钢筋工", 3, "8", "52.00");
+        input.workers = names.iter().map(|n| Worker { name: n.to_string(), id_number: None }).collect();
+        input
+    };
+    a.store.update_crew_line(id.clone(), l.id.clone(), with(["王强", "刘军"])).expect("a");
+    b.store.update_crew_line(id.clone(), l.id.clone(), with(["王强", "赵磊"])).expect("b");
+    send(&a, &b, &id, ha);
+    send(&b, &a, &id, hb);
+
+    let conflicts = a.store.conflicts(id.clone()).expect("conflicts");
+    assert_eq!(conflicts.len(), 1, "equal headcounts agree; only the worker lists differ: {conflicts:?}");
+    let c = &conflicts[0];
+    assert_eq!(c.path, format!("lines/{}/workers", l.id));
+    assert!(c.values.iter().any(|v| v.contains("刘军")) && c.values.iter().any(|v| v.contains("赵磊")), "{:?}", c.values);
+
+    let choice = c.values.iter().position(|v| v.contains("赵磊")).expect("offered") as u32;
+    let before = a.store.heads(id.clone()).expect("h");
+    a.store.resolve_conflict(id.clone(), c.path.clone(), choice).expect("resolve a list");
+    send(&a, &b, &id, before);
+    for s in [&a, &b] {
+        assert!(s.store.conflicts(id.clone()).expect("c").is_empty());
+        let sheet = s.store.get_labour_sheet(id.clone()).expect("sheet");
+        let names: Vec<String> = sheet.lines[0].workers.iter().map(|w| w.name.clone()).collect();
+        assert_eq!(names, vec!["王强".to_string(), "赵磊".to_string()]);
+        assert_eq!(sheet.lines[0].headcount, 3);
+    }
+}

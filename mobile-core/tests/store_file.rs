@@ -105,3 +105,13 @@ fn closed_store_says_so() {
     t.store.close().expect("close");
     assert!(matches!(t.store.list_records(Default::default()), Err(CoreError::Closed)));
 }
+
+#[test]
+fn a_missing_folder_is_a_storage_error_not_a_damaged_store() {
+    // An app that resets "corrupt" stores must not be told a store is corrupt when the disk is at fault.
+    match FieldStore::open("/no/such/folder/phone.db".into(), "foreman".into()) {
+        Err(CoreError::Storage { reason }) => assert!(reason.contains("/no/such/folder"), "{reason}"),
+        Err(other) => panic!("expected Storage, got {other:?}"),
+        Ok(_) => panic!("opened a store in a missing folder"),
+    }
+}

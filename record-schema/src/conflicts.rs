@@ -14,15 +14,34 @@ pub struct FieldConflict {
     pub values: Vec<String>,
 }
 
-fn render(v: &Value<'_>) -> String {
+/// Text of a value as the app shows it. Objects (a crew's worker list) are rendered with their
+/// content, so each phone's version can be told apart.
+fn render(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> String {
     match v {
-        Value::Scalar(s) => match s.as_ref() {
-            ScalarValue::Str(t) => t.to_string(),
-            ScalarValue::Timestamp(t) => t.to_string(),
-            other => other.to_string(),
-        },
-        Value::Object(ObjType::List) => "[list]".into(),
-        Value::Object(_) => "{object}".into(),
+        Value::Scalar(s) => scalar_text(s.as_ref()),
+        Value::Object(ObjType::List) => {
+            let items: Vec<String> = (0..doc.length(id))
+                .filter_map(|i| doc.get(id, i).ok().flatten())
+                .map(|(v, child)| render(doc, &v, &child))
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(ObjType::Text) => doc.text(id).unwrap_or_default(),
+        Value::Object(_) => {
+            let fields: Vec<String> = doc
+                .keys(id)
+                .filter_map(|k| doc.get(id, k.as_str()).ok().flatten().map(|(v, child)| format!("{k}: {}", render(doc, &v, &child))))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+    }
+}
+
+fn scalar_text(s: &ScalarValue) -> String {
+    match s {
+        ScalarValue::Str(t) => t.to_string(),
+        ScalarValue::Timestamp(t) => t.to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -50,9 +69,18 @@ fn walk(doc: &AutoCommit, obj: &ObjId, prefix: String, out: &mut Vec<FieldConfli
             // get() returns the winner; list it first so apps can show "kept" and "also entered".
             let winner = doc.get(obj, prop.clone())?.map(|(_, id)| id);
             let mut values: Vec<(bool, String)> =
-                all.iter().map(|(v, id)| (Some(id) == winner.as_ref(), render(v))).collect();
+                all.iter().map(|(v, id)| (Some(id) == winner.as_ref(), render(doc, v, id))).collect();
             values.sort_by_key(|(is_winner, _)| !*is_winner);
-            out.push(FieldConflict { path: path.clone(), values: values.into_iter().map(|(_, v)| v).collect() });
+            let mut distinct: Vec<String> = Vec::new();
+            for (_, v) in values {
+                if !distinct.contains(&v) {
+                    distinct.push(v);
+                }
+            }
+            // Two phones that typed the same number agree: that is not a conflict to show.
+            if distinct.len() > 1 {
+                out.push(FieldConflict { path: path.clone(), values: distinct });
+            }
         }
         // Descend into the winning object only: that is what the record reads as.
         if let Some((Value::Object(_), child)) = doc.get(obj, prop)? {
@@ -82,21 +110,115 @@ pub fn resolve_conflict(doc: &mut AutoCommit, path: &str, choice: usize) -> Resu
         .ok_or_else(|| bad("this field has no conflict"))?;
     let rendered = conflict.values.get(choice).ok_or_else(|| bad("no such choice"))?;
     // The winner is listed first but get_all's order differs: match the chosen value by its text.
-    let chosen = doc
+    let (value, chosen_id) = doc
         .get_all(&obj, prop.clone())?
         .into_iter()
-        .find(|(v, _)| &render(v) == rendered)
+        .find(|(v, id)| &render(doc, v, id) == rendered)
         .ok_or_else(|| bad("no such choice"))?;
-    match chosen.0 {
+    match value {
         Value::Scalar(s) => {
             let value = s.into_owned();
             match prop {
                 automerge::Prop::Map(k) => doc.put(&obj, k, value)?,
                 automerge::Prop::Seq(i) => doc.put(&obj, i, value)?,
             }
-            Ok(())
         }
-        Value::Object(_) => Err(bad("conflicting objects cannot be chosen between; edit the field instead")),
+        Value::Object(kind) => {
+            // Objects cannot be re-put as they are: write a fresh copy of the chosen one's content.
+            let snapshot = Snapshot::of(doc, &chosen_id, kind)?;
+            let fresh = match prop {
+                automerge::Prop::Map(k) => doc.put_object(&obj, k, kind)?,
+                automerge::Prop::Seq(i) => doc.put_object(&obj, i, kind)?,
+            };
+            snapshot.write_into(doc, &fresh)?;
+        }
+    }
+    Ok(())
+}
+
+/// An owned copy of an object's content (maps, lists and scalars), taken before writing over it.
+enum Snapshot {
+    Scalar(ScalarValue),
+    Map(Vec<(String, Snapshot)>),
+    List(Vec<Snapshot>),
+    Text(String),
+}
+
+impl Snapshot {
+    fn of(doc: &AutoCommit, id: &ObjId, kind: ObjType) -> Result<Self, SchemaError> {
+        let child = |v: Value<'_>, cid: ObjId| -> Result<Snapshot, SchemaError> {
+            match v {
+                Value::Scalar(s) => Ok(Snapshot::Scalar(s.into_owned())),
+                Value::Object(k) => Snapshot::of(doc, &cid, k),
+            }
+        };
+        Ok(match kind {
+            ObjType::Map | ObjType::Table => {
+                let mut fields = Vec::new();
+                for k in doc.keys(id) {
+                    if let Some((v, cid)) = doc.get(id, k.as_str())? {
+                        fields.push((k.clone(), child(v, cid)?));
+                    }
+                }
+                Snapshot::Map(fields)
+            }
+            ObjType::List => {
+                let mut items = Vec::new();
+                for i in 0..doc.length(id) {
+                    if let Some((v, cid)) = doc.get(id, i)? {
+                        items.push(child(v, cid)?);
+                    }
+                }
+                Snapshot::List(items)
+            }
+            ObjType::Text => Snapshot::Text(doc.text(id)?),
+        })
+    }
+
+    fn write_into(self, doc: &mut AutoCommit, target: &ObjId) -> Result<(), SchemaError> {
+        match self {
+            Snapshot::Map(fields) => {
+                for (k, v) in fields {
+                    match v {
+                        Snapshot::Scalar(s) => doc.put(target, k, s)?,
+                        Snapshot::Map(_) => {
+                            let o = doc.put_object(target, k, ObjType::Map)?;
+                            v.write_into(doc, &o)?
+                        }
+                        Snapshot::List(_) => {
+                            let o = doc.put_object(target, k, ObjType::List)?;
+                            v.write_into(doc, &o)?
+                        }
+                        Snapshot::Text(_) => {
+                            let o = doc.put_object(target, k, ObjType::Text)?;
+                            v.write_into(doc, &o)?
+                        }
+                    }
+                }
+            }
+            Snapshot::List(items) => {
+                for (i, v) in items.into_iter().enumerate() {
+                    match v {
+                        Snapshot::Scalar(s) => doc.insert(target, i, s)?,
+                        Snapshot::Map(_) => {
+                            let o = doc.insert_object(target, i, ObjType::Map)?;
+                            v.write_into(doc, &o)?
+                        }
+                        Snapshot::List(_) => {
+                            let o = doc.insert_object(target, i, ObjType::List)?;
+                            v.write_into(doc, &o)?
+                        }
+                        Snapshot::Text(_) => {
+                            let o = doc.insert_object(target, i, ObjType::Text)?;
+                            v.write_into(doc, &o)?
+                        }
+                    }
+                }
+            }
+            Snapshot::Text(t) => doc.splice_text(target, 0, 0, &t)?,
+            Snapshot::Scalar(_) => {}
+        }
+        Ok(())
     }
 }
 

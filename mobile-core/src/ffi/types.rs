@@ -241,7 +241,7 @@ pub struct PendingUpload {
     pub sha256: String,
     pub path: String,
     pub mime: String,
-    pub byte_size: i64,
+    pub byte_size: u64,
     pub record_ids: Vec<String>,
 }
 

@@ -129,7 +129,6 @@ fn ingest(bytes: &[u8], opts: &IngestOptions, subject: &str) -> Result<IngestedP
         return Err(PhotoError::TooLarge { width, height });
     }
 
-    let th = std::time::Instant::now(); let _x = sha256_hex(bytes); if std::env::var_os("PHOTO_TIMING").is_some() { eprintln!("hash {:?}", th.elapsed()); } // TIMING-TEMP
     let (sha256, outputs) = hash_alongside(bytes, || make_outputs(bytes, &container, &meta, opts, subject));
     let (thumbnail_jpeg, preview_jpeg) = outputs?;
     Ok(IngestedPhoto {
@@ -182,13 +181,11 @@ fn make_outputs(
     let thumb_edge = opts.thumbnail_edge.max(1);
     let preview_edge = opts.preview_edge.max(1);
     let (w, h) = (container.width, container.height);
-    let tm = std::time::Instant::now(); // TIMING-TEMP
     let decoded = match container.format {
         Format::Jpeg => decode::decode_jpeg(bytes, w, h, preview_edge.max(thumb_edge), subject)?,
         Format::Png => decode::decode_png(bytes, subject)?,
     };
 
-    let t_dec = tm.elapsed(); // TIMING-TEMP
     // Sizes are computed from the original's size (stored orientation), so DCT-scaling
     // rounding never changes the outputs' aspect ratio.
     let (pw, ph) = fit_within(w, h, preview_edge);
@@ -202,12 +199,6 @@ fn make_outputs(
         resize::orient(resize::resize(&decoded, tw, th, THUMBNAIL_FILTER)?, meta.orientation)
     };
     drop(decoded);
-    let t_rs = tm.elapsed(); // TIMING-TEMP
-    let a = resize::encode_jpeg(&thumbnail, THUMBNAIL_QUALITY)?; // TIMING-TEMP
-    let t_e1 = tm.elapsed(); // TIMING-TEMP
-    let b = resize::encode_jpeg(&preview, PREVIEW_QUALITY)?; // TIMING-TEMP
-    if std::env::var_os("PHOTO_TIMING").is_some() { eprintln!("decode {:?} resize {:?} enc_thumb {:?} enc_prev {:?}", t_dec, t_rs - t_dec, t_e1 - t_rs, tm.elapsed() - t_e1); } // TIMING-TEMP
-    if a.is_empty() { return Ok((a, b)); } // TIMING-TEMP
     Ok((
         resize::encode_jpeg(&thumbnail, THUMBNAIL_QUALITY)?,
         resize::encode_jpeg(&preview, PREVIEW_QUALITY)?,

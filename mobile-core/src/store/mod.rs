@@ -93,7 +93,7 @@ pub struct PendingUpload {
     pub sha256: String,
     pub path: PathBuf,
     pub mime: String,
-    pub byte_size: i64,
+    pub byte_size: u64,
     pub record_ids: Vec<String>,
 }
 
@@ -375,6 +375,16 @@ impl Store {
     /// Adds (`line.id` empty) or replaces one crew line; other lines are untouched, so two phones
     /// editing different lines of one sheet merge cleanly.
     pub async fn put_crew_line(&self, sheet_id: &str, mut line: CrewLine) -> Result<CrewLine> {
+        // The line alone first, so errors name `line.hours` rather than its index in the sheet.
+        {
+            let mut hot = self.hot.lock().await;
+            let sheet = match view(self.checkout(&mut hot, sheet_id).await?, sheet_id)? {
+                Record::LabourSheet(s) => (s.currency, s.header.project_id.clone()),
+                other => return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, other.kind())),
+            };
+            let reference = self.reference(&mut hot, &sheet.1).await?;
+            line.validate("line", sheet.0, &ValidationContext::new(Utc::now(), reference.as_deref()))?;
+        }
         self.edit(sheet_id, |record| {
             let Record::LabourSheet(sheet) = record else {
                 return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
@@ -597,9 +607,21 @@ impl Store {
         }
         let media = self.media.clone();
         let path = path.to_path_buf();
-        let ingested = tokio::task::spawn_blocking(move || ingest_and_keep(&media, &path))
+        let (ingested, original) = tokio::task::spawn_blocking(move || ingest_and_keep(&media, &path))
             .await
             .map_err(|e| Error::Internal(format!("photo worker: {e}")))??;
+        // Keep the original for upload, unless the server already has it (the same photo attached
+        // again after it was uploaded): nothing would ever upload or free that copy.
+        let uploaded: Option<Option<i64>> = sqlx::query_scalar("SELECT uploaded_at_ms FROM photos WHERE sha256 = ?")
+            .bind(&ingested.sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        if !matches!(uploaded, Some(Some(_))) {
+            let target = self.media.original(&ingested.sha256);
+            tokio::task::spawn_blocking(move || MediaDir::write_once(&target, &original))
+                .await
+                .map_err(|e| Error::Internal(format!("photo worker: {e}")))??;
+        }
         let photo_ref = PhotoRef {
             sha256: ingested.sha256.clone(),
             byte_size: ingested.byte_size,
@@ -664,7 +686,7 @@ impl Store {
                 record_ids: ids.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default(),
                 sha256,
                 mime,
-                byte_size,
+                byte_size: u64::try_from(byte_size).unwrap_or_default(),
             })
             .collect())
     }
@@ -799,7 +821,7 @@ fn wrong_kind(id: &str, expected: RecordKind, found: RecordKind) -> Error {
 }
 
 /// Reads, ingests and keeps a photo's files (original, thumbnail, preview) in the media folder.
-fn ingest_and_keep(media: &MediaDir, path: &Path) -> Result<photo::IngestedPhoto> {
+fn ingest_and_keep(media: &MediaDir, path: &Path) -> Result<(photo::IngestedPhoto, Vec<u8>)> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => PhotoError::NotFound { path: shown.clone() },
@@ -808,8 +830,7 @@ fn ingest_and_keep(media: &MediaDir, path: &Path) -> Result<photo::IngestedPhoto
     let ingested = photo::ingest_bytes(&bytes, &IngestOptions::default())?;
     MediaDir::write_once(&media.thumbnail(&ingested.sha256), &ingested.thumbnail_jpeg)?;
     MediaDir::write_once(&media.preview(&ingested.sha256), &ingested.preview_jpeg)?;
-    MediaDir::write_once(&media.original(&ingested.sha256), &bytes)?;
-    Ok(ingested)
+    Ok((ingested, bytes))
 }
 
 struct PhotoRow {

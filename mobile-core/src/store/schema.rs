@@ -35,6 +35,10 @@ pub fn supported_format() -> i64 {
 pub async fn open_pool(path: &Path) -> Result<SqlitePool> {
     let shown = path.display().to_string();
     let not_a_store = |e: sqlx::Error| Error::NotAStore { path: shown.clone(), reason: e.to_string() };
+    // A folder that is missing or unwritable is a storage problem, not a damaged store: an app must
+    // never be led to reset a store over it.
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::metadata(parent).map_err(|e| Error::io(parent, e))?;
     if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
         inspect_existing(path, &shown).await?;
     }
@@ -53,8 +57,7 @@ pub async fn open_pool(path: &Path) -> Result<SqlitePool> {
         .idle_timeout(None)
         .max_lifetime(None)
         .connect_with(options)
-        .await
-        .map_err(not_a_store)?;
+        .await?;
     check_identity(&pool, &shown).await?;
     migrate(&pool, &shown).await?;
     Ok(pool)

@@ -569,7 +569,7 @@ private class Day(scratch: File) {
         for (u in pending) {
             val f = File(u.path)
             check(f.isFile) { "original ${u.path} missing" }
-            eq(f.length(), u.byteSize, "original size")
+            eq(f.length().toULong(), u.byteSize, "original size")
             eq(sha256(f), u.sha256, "original hash")
         }
         val rows = s.listRecords(allFilter()).associateBy { it.id }
@@ -610,22 +610,22 @@ private class Day(scratch: File) {
         val good = crewInput("木工", 6, EffortUnit.DAYS, "1", "380.00", crew = "王班组")
         fun add(what: String, field: String, line: CrewLineInput) = expectInvalid(field, what) { s.addCrewLine(sheetId, line) }
 
-        add("headcount -3", "lines[$n].headcount", good.copy(headcount = -3))
-        add("headcount 0", "lines[$n].headcount", good.copy(headcount = 0))
-        add("headcount 5000", "lines[$n].headcount", good.copy(headcount = 5000))
-        add("25 hours", "lines[$n].hours", good.copy(effortUnit = EffortUnit.HOURS, effort = "25"))
-        add("4 days", "lines[$n].days", good.copy(effort = "4"))
-        add("unknown cost code", "lines[$n].cost_code", good.copy(costCode = "99-999"))
-        add("unknown activity", "lines[$n].activity", good.copy(activity = "A-NOPE"))
-        add("blank trade", "lines[$n].trade", good.copy(trade = " "))
-        add("negative rate", "lines[$n].rate", good.copy(rate = "-350"))
-        add("rate with 3 decimals", "lines[$n].rate", good.copy(rate = "350.005"))
-        add("more names than people", "lines[$n].workers", good.copy(headcount = 1, workers = listOf(Worker("甲", null), Worker("乙", null))))
-        // Text that is not a number is refused while parsing, before the line has an index.
+        add("headcount -3", "line.headcount", good.copy(headcount = -3))
+        add("headcount 0", "line.headcount", good.copy(headcount = 0))
+        add("headcount 5000", "line.headcount", good.copy(headcount = 5000))
+        add("25 hours", "line.hours", good.copy(effortUnit = EffortUnit.HOURS, effort = "25"))
+        add("4 days", "line.days", good.copy(effort = "4"))
+        add("unknown cost code", "line.cost_code", good.copy(costCode = "99-999"))
+        add("unknown activity", "line.activity", good.copy(activity = "A-NOPE"))
+        add("blank trade", "line.trade", good.copy(trade = " "))
+        add("negative rate", "line.rate", good.copy(rate = "-350"))
+        add("rate with 3 decimals", "line.rate", good.copy(rate = "350.005"))
+        add("more names than people", "line.workers", good.copy(headcount = 1, workers = listOf(Worker("甲", null), Worker("乙", null))))
+        // Every crew-line error names the field as `line.<field>`, whether parsing or validation refused it.
         add("rate 350,00", "line.rate", good.copy(rate = "350,00"))
         add("days 1e1", "line.days", good.copy(effort = "1e1"))
         add("hours NaN", "line.hours", good.copy(effortUnit = EffortUnit.HOURS, effort = "NaN"))
-        expectInvalid("lines[5].headcount", "editing line 5 to -3") { s.updateCrewLine(sheetId, lines[5].id, lines[5].toInput().copy(headcount = -3)) }
+        expectInvalid("line.headcount", "editing line 5 to -3") { s.updateCrewLine(sheetId, lines[5].id, lines[5].toInput().copy(headcount = -3)) }
         expectInvalid("line_id", "blank line id") { s.updateCrewLine(sheetId, "", good) }
         expectError<CoreException.NotFound>("unknown line") { s.updateCrewLine(sheetId, "no-such-line", good) }
         expectError<CoreException.NotFound>("unknown sheet") { s.addCrewLine("no-such-sheet", good) }

@@ -685,7 +685,7 @@ class ForemansDay(unittest.TestCase):
         files_before = self.media_files()
         lines = s.get_labour_sheet(sid).lines
         n = len(lines)
-        new_field = lambda name: f"lines[{n}].{name}"
+        new_field = lambda name: f"line.{name}"
         good = crew_input("木工", 6, mc.EffortUnit.DAYS, "1", "380.00", crew="王班组")
 
         def line(**change):
@@ -713,15 +713,15 @@ class ForemansDay(unittest.TestCase):
                           line(headcount=1, workers=[mc.Worker(name="甲", id_number=None),
                                                      mc.Worker(name="乙", id_number=None)]),
                           field=new_field("workers"))
-        # Text that is not a number is refused while parsing, before the line has an index.
+        # Every crew-line error names the field as `line.<field>`, whether parsing or validation refused it.
         self.assert_error(InvalidInput, add, sid, line(rate="350,00"), field="line.rate")
         self.assert_error(InvalidInput, add, sid, line(effort="1e1"), field="line.days")
         self.assert_error(InvalidInput, add, sid, line(effort_unit=mc.EffortUnit.HOURS, effort="NaN"),
                           field="line.hours")
-        # Editing an existing line: the error names that line.
+        # Editing an existing line: same field names.
         k = 5
         self.assert_error(InvalidInput, s.update_crew_line, sid, lines[k].id, line(headcount=-3),
-                          field=f"lines[{k}].headcount")
+                          field="line.headcount")
         self.assert_error(InvalidInput, s.update_crew_line, sid, "", good, field="line_id")
         self.assert_error(mc.CoreError.NotFound, s.update_crew_line, sid, "no-such-line", good)
         self.assert_error(mc.CoreError.NotFound, add, "no-such-sheet", good)
