@@ -118,6 +118,28 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let opts = IngestOptions::default();
+    {
+        use fast_image_resize as fr;
+        let src = vec![100u8; 2000 * 1500 * 3];
+        let src2 = vec![100u8; 1280 * 960 * 3];
+        for f in [fr::FilterType::Bilinear, fr::FilterType::Hamming, fr::FilterType::CatmullRom, fr::FilterType::Lanczos3] {
+            let mut best = Duration::from_secs(9);
+            let mut best2 = Duration::from_secs(9);
+            for _ in 0..10 {
+                let t = Instant::now();
+                let sv = fr::images::ImageRef::new(2000, 1500, &src, fr::PixelType::U8x3).ok();
+                let mut dst = fr::images::Image::new(1280, 960, fr::PixelType::U8x3);
+                if let Some(sv) = sv { let _ = fr::Resizer::new().resize(&sv, &mut dst, &fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(f))); }
+                best = best.min(t.elapsed());
+                let t = Instant::now();
+                let sv = fr::images::ImageRef::new(1280, 960, &src2, fr::PixelType::U8x3).ok();
+                let mut dst = fr::images::Image::new(256, 192, fr::PixelType::U8x3);
+                if let Some(sv) = sv { let _ = fr::Resizer::new().resize(&sv, &mut dst, &fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(f))); }
+                best2 = best2.min(t.elapsed());
+            }
+            println!("resize {f:?}: preview {best:?} thumb {best2:?} cpu {:?}", fr::Resizer::new().cpu_extensions());
+        }
+    }
     let test_mode = std::env::args().any(|a| a == "--test");
 
     let mut c = Criterion::default()

@@ -199,3 +199,39 @@ fn agreeing_edits_are_not_conflicts_and_worker_lists_can_be_chosen() {
         assert_eq!(sheet.lines[0].headcount, 3);
     }
 }
+
+#[test]
+fn a_line_edited_on_one_phone_and_removed_on_another_is_a_conflict_not_a_loss() {
+    let a = open_store("foreman-li");
+    let b = open_store("foreman-wang");
+    let id = a.store.create_labour_sheet(new_sheet(&today())).expect("sheet").info.id;
+    let keep = a.store.add_crew_line(id.clone(), line("木工", 6, "8", "47.50")).expect("line");
+    let l = a.store.add_crew_line(id.clone(), line("普工", 4, "8", "30.00")).expect("line");
+    b.store.import_changes(id.clone(), a.store.export_document(id.clone()).expect("doc")).expect("import");
+    let (ha, hb) = (a.store.heads(id.clone()).expect("h"), b.store.heads(id.clone()).expect("h"));
+    a.store.remove_crew_line(id.clone(), l.id.clone()).expect("a removes");
+    b.store.update_crew_line(id.clone(), l.id.clone(), line("普工", 5, "9", "30.00")).expect("b edits");
+    send(&a, &b, &id, ha);
+    send(&b, &a, &id, hb);
+
+    let conflicts = a.store.conflicts(id.clone()).expect("conflicts");
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].path, format!("lines/{}/presence", l.id));
+    let mut values = conflicts[0].values.clone();
+    values.sort();
+    assert_eq!(values, vec!["edited".to_string(), "removed".to_string()]);
+    assert_eq!(a.store.get_labour_sheet(id.clone()).expect("a"), b.store.get_labour_sheet(id.clone()).expect("b"));
+
+    // Keeping the line brings back phone B's numbers.
+    let keep_it = conflicts[0].values.iter().position(|v| v.starts_with("edited")).expect("offered") as u32;
+    a.store.resolve_conflict(id.clone(), conflicts[0].path.clone(), keep_it).expect("resolve");
+    let sheet = a.store.get_labour_sheet(id.clone()).expect("sheet");
+    let back = sheet.lines.iter().find(|x| x.id == l.id).expect("line is back");
+    assert_eq!((back.headcount, back.effort.as_str()), (5, "9"));
+    assert!(sheet.lines.iter().any(|x| x.id == keep.id));
+
+    // A plain removal (no concurrent edit) just removes.
+    a.store.remove_crew_line(id.clone(), keep.id.clone()).expect("remove");
+    assert!(a.store.get_labour_sheet(id.clone()).expect("sheet").lines.iter().all(|x| x.id != keep.id));
+    assert!(a.store.conflicts(id.clone()).expect("c").is_empty());
+}

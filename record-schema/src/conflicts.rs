@@ -37,6 +37,22 @@ fn render(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> String {
     }
 }
 
+fn name_of(prop: &automerge::Prop) -> String {
+    match prop {
+        automerge::Prop::Map(k) => k.clone(),
+        automerge::Prop::Seq(i) => i.to_string(),
+    }
+}
+
+/// A crew line's `presence` carries the time of the edit only to make each write real; two phones
+/// that both edited a line agree it is there. Show `edited` / `removed` alone.
+fn shown(key: &str, text: String) -> String {
+    if key == "presence" {
+        return text.split(' ').next().unwrap_or_default().to_string();
+    }
+    text
+}
+
 fn scalar_text(s: &ScalarValue) -> String {
     match s {
         ScalarValue::Str(t) => t.to_string(),
@@ -68,8 +84,10 @@ fn walk(doc: &AutoCommit, obj: &ObjId, prefix: String, out: &mut Vec<FieldConfli
         if all.len() > 1 {
             // get() returns the winner; list it first so apps can show "kept" and "also entered".
             let winner = doc.get(obj, prop.clone())?.map(|(_, id)| id);
-            let mut values: Vec<(bool, String)> =
-                all.iter().map(|(v, id)| (Some(id) == winner.as_ref(), render(doc, v, id))).collect();
+            let mut values: Vec<(bool, String)> = all
+                .iter()
+                .map(|(v, id)| (Some(id) == winner.as_ref(), shown(&name_of(&prop), render(doc, v, id))))
+                .collect();
             values.sort_by_key(|(is_winner, _)| !*is_winner);
             let mut distinct: Vec<String> = Vec::new();
             for (_, v) in values {
@@ -113,7 +131,7 @@ pub fn resolve_conflict(doc: &mut AutoCommit, path: &str, choice: usize) -> Resu
     let (value, chosen_id) = doc
         .get_all(&obj, prop.clone())?
         .into_iter()
-        .find(|(v, id)| &render(doc, v, id) == rendered)
+        .find(|(v, id)| &shown(&name_of(&prop), render(doc, v, id)) == rendered)
         .ok_or_else(|| bad("no such choice"))?;
     match value {
         Value::Scalar(s) => {

@@ -11,6 +11,10 @@ use crate::record::RecordHeader;
 use crate::validate::{self, check_note, check_range, check_required, ValidationContext};
 use crate::{RecordKind, SchemaError, ValidationError};
 
+const PRESENCE: &str = "presence";
+const EDITED: &str = "edited ";
+const REMOVED: &str = "removed ";
+
 /// How a crew's time is counted: hours per person, or days per person (a 点工 day is 8 hours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {
@@ -197,20 +201,34 @@ impl LabourSheet {
         put_opt_str(d, &ROOT, "note", self.note.as_deref())?;
         let lines = doc::ensure_map(d, &ROOT, "lines")?;
         let currency = self.currency;
-        doc::reconcile_keyed(d, &lines, &self.lines, |l| l.id.as_str(), |d, o, l| l.write(d, o, currency))
+        // Lines in the view are written; lines not in it are left alone (removal is explicit, see
+        // `remove_line`), so re-saving a sheet never drops a line another phone just added.
+        for line in &self.lines {
+            let obj = doc::ensure_map(d, &lines, &line.id)?;
+            line.write(d, &obj, currency)?;
+        }
+        Ok(())
     }
 
-    /// Writes one crew line (added or edited) without touching the rest of the sheet.
-    pub fn put_line(d: &mut AutoCommit, currency: Currency, line: &CrewLine) -> Result<(), SchemaError> {
+    /// Writes one crew line (added or edited by the user, at `at_ms`) without touching the rest of
+    /// the sheet.
+    ///
+    /// Lines are never deleted from the document. `presence` says `edited <ms>` or `removed <ms>`;
+    /// every user edit writes a fresh `edited <ms>`, so a line edited on one phone while another phone
+    /// removed it shows up as a conflict on `lines/<id>/presence` instead of the edit silently
+    /// vanishing. (Automerge skips a put of the value a field already holds, hence the time.)
+    pub fn put_line(d: &mut AutoCommit, currency: Currency, line: &CrewLine, at_ms: i64) -> Result<(), SchemaError> {
         let lines = doc::ensure_map(d, &ROOT, "lines")?;
         let obj = doc::ensure_map(d, &lines, &line.id)?;
-        line.write(d, &obj, currency)
+        line.write(d, &obj, currency)?;
+        put_str(d, &obj, PRESENCE, &format!("{EDITED}{at_ms}"))
     }
 
-    /// Removes one crew line; other lines, and concurrent edits to them, are untouched.
-    pub fn remove_line(d: &mut AutoCommit, line_id: &str) -> Result<(), SchemaError> {
-        match doc::get_map(d, &ROOT, "lines")? {
-            Some(lines) => doc::delete_key(d, &lines, line_id),
+    /// Removes one crew line (a tombstone: see `put_line`).
+    pub fn remove_line(d: &mut AutoCommit, line_id: &str, at_ms: i64) -> Result<(), SchemaError> {
+        let Some(lines) = doc::get_map(d, &ROOT, "lines")? else { return Ok(()) };
+        match doc::get_map(d, &lines, line_id)? {
+            Some(obj) => put_str(d, &obj, PRESENCE, &format!("{REMOVED}{at_ms}")),
             None => Ok(()),
         }
     }
@@ -223,7 +241,17 @@ impl LabourSheet {
             .map_err(|e| SchemaError::Malformed { field: "currency".into(), reason: e.reason })?
             .unwrap_or_default();
         let mut lines = match doc::get_map(d, &ROOT, "lines")? {
-            Some(obj) => doc::read_keyed(d, &obj, CrewLine::read)?,
+            Some(obj) => {
+                let mut live = Vec::new();
+                for key in d.keys(&obj) {
+                    let Some(line) = doc::get_map(d, &obj, &key)? else { continue };
+                    let removed = get_str(d, &line, PRESENCE)?.is_some_and(|p| p.starts_with(REMOVED));
+                    if !removed {
+                        live.push(CrewLine::read(d, &key, &line)?);
+                    }
+                }
+                live
+            }
             None => Vec::new(),
         };
         lines.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));

@@ -403,7 +403,7 @@ impl Store {
             }
             let currency = sheet.currency;
             let line = line.clone();
-            Ok(Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &line)))
+            Ok(Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &line, now_ms())))
         })
         .await?;
         Ok(line)
@@ -420,7 +420,7 @@ impl Store {
                 return Err(Error::NotFound { what: "crew line", id: line_id.to_string() });
             }
             let line_id = line_id.to_string();
-            Ok(Box::new(move |doc: &mut AutoCommit| LabourSheet::remove_line(doc, &line_id)))
+            Ok(Box::new(move |doc: &mut AutoCommit| LabourSheet::remove_line(doc, &line_id, now_ms())))
         })
         .await
     }
