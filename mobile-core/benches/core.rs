@@ -1,6 +1,7 @@
 //! `cargo bench -p mobile-core --bench core`: the phone core's hot paths, through the same API the apps
 //! call (the UniFFI object, minus the FFI marshalling).
 //!
+//!
 //! - `record_labour_line`: add one crew line to today's sheet, durably (WAL fsynced before return).
 //!   Goal: p50 ≤ 1 ms. Besides criterion's estimate, a plain loop prints p50/p90/p99.
 //! - `open_year_store`: open a store holding a year of sheets (365 × 50 lines), list the year and
@@ -21,7 +22,7 @@ fn line(i: usize) -> CrewLineInput {
         crew: Some(format!("班组{}", i % 7)),
         headcount: (i % 25 + 1) as i64,
         effort_unit: EffortUnit::Hours,
-        effort: if i % 3 == 0 { "9.5".into() } else { "8".into() },
+        effort: if i.is_multiple_of(3) { "9.5".into() } else { "8".into() },
         rate: "47.50".into(),
         cost_code: "03-100".into(),
         activity: Some("A-POUR-L3".into()),

@@ -218,3 +218,17 @@ fn a_photo_attached_again_after_upload_does_not_come_back() {
     assert!(!std::path::Path::new(&pending[0].path).exists(), "no orphan copy of an uploaded original");
     assert_eq!(t.store.get_expense(second.info.id).expect("e").receipts[0].sha256, p.sha256);
 }
+
+#[test]
+fn unknown_site_or_wrong_time_zone_is_refused_once_reference_data_is_present() {
+    let (t, _) = store_with_a_sheet();
+    let mut s = new_sheet(&today());
+    s.site_id = "S9".into();
+    refused_on_field(&t, "site_id", || t.store.create_labour_sheet(s));
+    let mut s = new_sheet(&today());
+    s.time_zone = "Europe/Paris".into();
+    refused_on_field(&t, "time_zone", || t.store.create_labour_sheet(s));
+    let mut p = place();
+    p.site_id = "S9".into();
+    refused_on_field(&t, "site_id", || t.store.create_expense(p, expense("5")));
+}

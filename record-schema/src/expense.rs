@@ -31,6 +31,7 @@ pub struct Expense {
 impl Expense {
     pub fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
         let tz = self.header.validate()?;
+        ctx.check_site(&self.header.site_id, &self.header.time_zone)?;
         ctx.check_date("date", self.date, tz)?;
         check_range("amount", self.amount, false, Decimal::from(validate::MAX_AMOUNT), self.currency.scale())?;
         if !CATEGORIES.contains(&self.category.as_str()) {

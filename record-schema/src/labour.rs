@@ -185,6 +185,7 @@ impl LabourSheet {
 
     pub fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
         let tz = self.header.validate()?;
+        ctx.check_site(&self.header.site_id, &self.header.time_zone)?;
         ctx.check_date("work_date", self.work_date, tz)?;
         check_note("note", self.note.as_deref())?;
         for (i, line) in self.lines.iter().enumerate() {

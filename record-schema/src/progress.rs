@@ -35,6 +35,7 @@ pub struct ProgressReport {
 impl ProgressReport {
     pub fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
         let tz = self.header.validate()?;
+        ctx.check_site(&self.header.site_id, &self.header.time_zone)?;
         ctx.check_date("date", self.date, tz)?;
         ctx.check_activity("activity", &self.activity)?;
         match &self.progress {

@@ -50,22 +50,39 @@ impl<'a> ValidationContext<'a> {
 
     pub fn check_cost_code(&self, field: &str, code: &str) -> Result<(), ValidationError> {
         check_required(field, code)?;
-        if let Some(r) = self.reference {
-            if !r.cost_codes.iter().any(|c| c.code == code) {
-                return Err(ValidationError::new(field, format!("unknown cost code {code:?}")));
-            }
+        if let Some(r) = self.reference
+            && !r.cost_codes.iter().any(|c| c.code == code)
+        {
+            return Err(ValidationError::new(field, format!("unknown cost code {code:?}")));
         }
         Ok(())
     }
 
     pub fn check_activity(&self, field: &str, activity: &str) -> Result<(), ValidationError> {
         check_required(field, activity)?;
-        if let Some(r) = self.reference {
-            if !r.activities.iter().any(|a| a.id == activity) {
-                return Err(ValidationError::new(field, format!("unknown activity {activity:?}")));
-            }
+        if let Some(r) = self.reference
+            && !r.activities.iter().any(|a| a.id == activity)
+        {
+            return Err(ValidationError::new(field, format!("unknown activity {activity:?}")));
         }
         Ok(())
+    }
+
+    /// Once reference data is present, the site must be one of the project's, in its own time zone
+    /// (a record dated on the wrong calendar would land on the wrong day in every report).
+    pub fn check_site(&self, site_id: &str, time_zone: &str) -> Result<(), ValidationError> {
+        let Some(r) = self.reference else { return Ok(()) };
+        if r.sites.is_empty() {
+            return Ok(());
+        }
+        match r.sites.iter().find(|s| s.id == site_id) {
+            None => Err(ValidationError::new("site_id", format!("unknown site {site_id:?}"))),
+            Some(s) if s.time_zone != time_zone => Err(ValidationError::new(
+                "time_zone",
+                format!("site {site_id} keeps its records in {}, not {time_zone}", s.time_zone),
+            )),
+            Some(_) => Ok(()),
+        }
     }
 }
 
