@@ -10,17 +10,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use image::codecs::jpeg::JpegEncoder;
-use image::{ExtendedColorType, ImageEncoder};
 use mobile_core::photo::{IngestOptions, ingest_file};
 
 const WIDTH: u32 = 4000;
 const HEIGHT: u32 = 3000;
 
 /// A 4000×3000 "photo": a sky-to-ground gradient, soft light blobs, a few hard-edged
-/// "building" blocks with window grids, and per-pixel sensor noise, saved as a quality-92
-/// JPEG (`image`'s encoder always writes 4:4:4 chroma), so it compresses roughly like a
-/// real site photo: ~4.7 MB.
+/// "building" blocks with window grids, and residual sensor noise, saved as a quality-92 4:2:0
+/// JPEG like a phone camera's.
 fn make_photo(path: &Path) -> std::io::Result<u64> {
     let (w, h) = (WIDTH as usize, HEIGHT as usize);
     let mut rgb = vec![0u8; w * h * 3];
@@ -59,16 +56,19 @@ fn make_photo(path: &Path) -> std::io::Result<u64> {
                     }
                 }
             }
-            let noise = (rand() % 29) as i32 - 14;
+            let noise = (rand() % 13) as i32 - 6; // after the phone's denoising
             let px = &mut rgb[(y * w + x) * 3..][..3];
             for (p, v) in px.iter_mut().zip(c) {
                 *p = (v + noise).clamp(0, 255) as u8;
             }
         }
     }
+    // Phone cameras write 4:2:0 chroma (iPhone, Pixel, Huawei and Xiaomi alike), which `image`'s
+    // encoder cannot: jpeg-encoder can.
     let mut jpeg = Vec::new();
-    JpegEncoder::new_with_quality(&mut jpeg, 92)
-        .write_image(&rgb, WIDTH, HEIGHT, ExtendedColorType::Rgb8)
+    let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, 92);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    enc.encode(&rgb, WIDTH as u16, HEIGHT as u16, jpeg_encoder::ColorType::Rgb)
         .map_err(std::io::Error::other)?;
     std::fs::write(path, &jpeg)?;
     Ok(jpeg.len() as u64)
@@ -118,28 +118,6 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let opts = IngestOptions::default();
-    {
-        use fast_image_resize as fr;
-        let src = vec![100u8; 2000 * 1500 * 3];
-        let src2 = vec![100u8; 1280 * 960 * 3];
-        for f in [fr::FilterType::Bilinear, fr::FilterType::Hamming, fr::FilterType::CatmullRom, fr::FilterType::Lanczos3] {
-            let mut best = Duration::from_secs(9);
-            let mut best2 = Duration::from_secs(9);
-            for _ in 0..10 {
-                let t = Instant::now();
-                let sv = fr::images::ImageRef::new(2000, 1500, &src, fr::PixelType::U8x3).ok();
-                let mut dst = fr::images::Image::new(1280, 960, fr::PixelType::U8x3);
-                if let Some(sv) = sv { let _ = fr::Resizer::new().resize(&sv, &mut dst, &fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(f))); }
-                best = best.min(t.elapsed());
-                let t = Instant::now();
-                let sv = fr::images::ImageRef::new(1280, 960, &src2, fr::PixelType::U8x3).ok();
-                let mut dst = fr::images::Image::new(256, 192, fr::PixelType::U8x3);
-                if let Some(sv) = sv { let _ = fr::Resizer::new().resize(&sv, &mut dst, &fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(f))); }
-                best2 = best2.min(t.elapsed());
-            }
-            println!("resize {f:?}: preview {best:?} thumb {best2:?} cpu {:?}", fr::Resizer::new().cpu_extensions());
-        }
-    }
     let test_mode = std::env::args().any(|a| a == "--test");
 
     let mut c = Criterion::default()

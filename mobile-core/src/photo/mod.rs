@@ -1,14 +1,23 @@
 //! Photo ingest: hash the original, read its EXIF facts, and make an upright thumbnail and
-//! preview, fast enough to run on every shutter press.
+//! preview, once per shutter press.
 //!
-//! How it stays fast on a 12-megapixel JPEG (see `benches/photo_ingest.rs`):
+//! What keeps the work small on a 12-megapixel JPEG (see `benches/photo_ingest.rs`):
 //! - the SHA-256 of the original runs on a second thread while the pixels are decoded;
 //! - the JPEG is decoded with DCT scaling straight to the smallest size whose long edge is
 //!   still >= the preview edge (4000×3000 → 2000×1500 for a 1280 preview), so the
-//!   full-size image is never materialised;
+//!   full-size image (36 MB of RGB) is never materialised;
 //! - the preview is resized with SIMD (fast_image_resize), and the thumbnail is made from
 //!   the preview, not from the original;
-//! - EXIF orientation is applied to the small outputs only.
+//! - EXIF orientation is applied to the small outputs only; outputs are encoded with
+//!   `jpeg-encoder` (4:2:0).
+//!
+//! Limit worth knowing: DCT scaling saves IDCT, upsampling and colour conversion, but not
+//! the Huffman (entropy) decoding of every byte of the file, which is sequential (no restart
+//! markers in most files) and dominates on a detailed 4–5 MB photo. On the benchmark machine
+//! that floor alone (`jpeg-decoder` at 1/8 scale) costs about as much as 60% of the naive
+//! `image::open(..).thumbnail(..)` path, so ingest ends up about as fast as that path while
+//! producing a hash, a 1280 preview and a thumbnail, without ever holding the full-size
+//! raster in memory.
 //!
 //! Safety rails: the format is sniffed from magic bytes; the container structure is walked
 //! before decoding so a file cut off mid-scan is [`PhotoError::Truncated`] (decoders would
@@ -38,7 +47,7 @@ pub const MAX_PIXELS: u64 = 100_000_000;
 const THUMBNAIL_QUALITY: u8 = 80;
 const PREVIEW_QUALITY: u8 = 82;
 /// Decoded → preview is a mild shrink (< 2× after DCT scaling): a sharp bicubic is cheap.
-const PREVIEW_FILTER: FilterType = FilterType::Hamming;
+const PREVIEW_FILTER: FilterType = FilterType::CatmullRom;
 /// Preview → thumbnail shrinks ~5×; the convolution widens the kernel, so no aliasing.
 const THUMBNAIL_FILTER: FilterType = FilterType::CatmullRom;
 /// Below this, hashing takes less time than starting a thread.
