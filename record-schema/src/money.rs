@@ -40,8 +40,11 @@ impl Currency {
     }
 
     /// Canonical text of an amount in this currency: exactly `scale` decimals, e.g. `350.00`.
+    /// The one rounding rule of Fieldledger: exact arithmetic first (a line's cost is headcount ×
+    /// hours × rate with no rounding in between), then half away from zero to the currency's
+    /// decimals, once, where an amount is shown or posted (989.625 → 989.63).
     pub fn canonical(self, amount: Decimal) -> String {
-        let mut a = amount;
+        let mut a = amount.round_dp_with_strategy(self.scale(), rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         a.rescale(self.scale());
         a.to_string()
     }
@@ -116,6 +119,9 @@ mod tests {
         let d = parse_amount("amount", " 1200 ", Currency::Jpy).expect("valid");
         assert_eq!(Currency::Jpy.canonical(d), "1200");
         assert_eq!(canonical_quantity(Decimal::from_str("8.00").expect("d")), "8");
+        assert_eq!(Currency::Cny.canonical(Decimal::from_str("989.625").expect("d")), "989.63");
+        assert_eq!(Currency::Cny.canonical(Decimal::from_str("-0.005").expect("d")), "-0.01");
+        assert_eq!(Currency::Jpy.canonical(Decimal::from_str("2.5").expect("d")), "3");
     }
 
     #[test]

@@ -49,7 +49,9 @@ pub struct CrewLine {
     pub effort_unit: EffortUnit,
     pub effort: String,
     pub rate: String,
-    /// headcount × effort × rate, exact.
+    /// headcount × effort × rate, computed exactly, shown rounded half away from zero to the
+    /// currency's decimals. `LabourSheet.total_cost` rounds the exact sum once, so shown line costs
+    /// may differ from the total by a cent.
     pub cost: String,
     pub cost_code: String,
     pub activity: Option<String>,
@@ -295,7 +297,8 @@ pub struct Trade {
     pub hour_rate: Option<String>,
 }
 
-/// Progress of a long operation, implemented by the app (e.g. to drive a progress bar).
+/// Progress of a long operation, implemented by the app (e.g. to drive a progress bar). Called on
+/// the core's worker thread, not the app's UI thread: post to the UI thread before touching views.
 #[uniffi::export(with_foreign)]
 pub trait ProgressListener: Send + Sync {
     /// `done` of `total` items finished; `item` names the last one.
