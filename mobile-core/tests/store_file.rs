@@ -88,7 +88,7 @@ fn store_from_a_newer_app_is_refused_and_kept() {
     match open_err(&t.path) {
         CoreError::StoreTooNew { found, supported, .. } => {
             assert_eq!(found, 99);
-            assert_eq!(supported, 1);
+            assert_eq!(supported, mobile_core::store::supported_format());
         }
         other => panic!("expected StoreTooNew, got {other:?}"),
     }

@@ -113,6 +113,31 @@ impl CrewLine {
         write_workers(d, obj, &self.workers)
     }
 
+    /// Writes a line into a map just created for it: nothing to compare against, so plain puts
+    /// (recording a line is the phone's hottest path).
+    fn write_fresh(&self, d: &mut AutoCommit, obj: &ObjId, currency: Currency) -> Result<(), SchemaError> {
+        let text = |s: &str| ScalarValue::Str(s.into());
+        let mut fields: Vec<(&str, ScalarValue)> = vec![
+            ("id", text(&self.id)),
+            ("position", ScalarValue::Int(self.position)),
+            ("trade", text(&self.trade)),
+            ("headcount", ScalarValue::Int(self.headcount)),
+            ("effort_unit", text(self.effort.unit())),
+            ("effort", text(&canonical_quantity(self.effort.quantity()))),
+            ("rate", text(&currency.canonical(self.rate))),
+            ("cost_code", text(&self.cost_code)),
+        ];
+        for (key, value) in [("crew", &self.crew), ("activity", &self.activity), ("note", &self.note)] {
+            if let Some(v) = value {
+                fields.push((key, text(v)));
+            }
+        }
+        for (key, value) in fields {
+            d.put(obj, key, value)?;
+        }
+        write_workers(d, obj, &self.workers)
+    }
+
     fn read(d: &AutoCommit, key: &str, obj: &ObjId) -> Result<Self, SchemaError> {
         let qty = req_decimal(d, obj, "effort")?;
         let effort = match get_str(d, obj, "effort_unit")?.as_deref() {
@@ -220,8 +245,15 @@ impl LabourSheet {
     /// vanishing. (Automerge skips a put of the value a field already holds, hence the time.)
     pub fn put_line(d: &mut AutoCommit, currency: Currency, line: &CrewLine, at_ms: i64) -> Result<(), SchemaError> {
         let lines = doc::ensure_map(d, &ROOT, "lines")?;
-        let obj = doc::ensure_map(d, &lines, &line.id)?;
-        line.write(d, &obj, currency)?;
+        match doc::get_map(d, &lines, &line.id)? {
+            Some(obj) => line.write(d, &obj, currency)?,
+            None => {
+                let obj = d.put_object(&lines, line.id.as_str(), ObjType::Map)?;
+                line.write_fresh(d, &obj, currency)?;
+            }
+        }
+        let obj = doc::get_map(d, &lines, &line.id)?
+            .ok_or_else(|| SchemaError::Malformed { field: "lines".into(), reason: "line just written is missing".into() })?;
         put_str(d, &obj, PRESENCE, &format!("{EDITED}{at_ms}"))
     }
 

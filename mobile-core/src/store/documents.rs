@@ -77,20 +77,12 @@ pub async fn append(tx: &mut Transaction<'_, Sqlite>, id: &str, hot: &mut HotDoc
         .execute(&mut **tx)
         .await?;
     } else {
+        // The `changes_counted` trigger bumps the document's counters.
         sqlx::query("INSERT INTO changes (doc_id, data) VALUES (?, ?)")
             .bind(id)
             .bind(&delta)
             .execute(&mut **tx)
             .await?;
-        sqlx::query(
-            "UPDATE documents SET pending_bytes = pending_bytes + ?, pending_count = pending_count + 1, \
-             updated_at_ms = ? WHERE id = ?",
-        )
-        .bind(delta.len() as i64)
-        .bind(now_ms)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
     }
     Ok(delta.len())
 }

@@ -130,7 +130,8 @@ struct Hot {
     docs: HashMap<String, HotDoc>,
     /// Opening order, oldest first, to bound `docs`.
     order: Vec<String>,
-    references: HashMap<String, Arc<ReferenceData>>,
+    /// Parsed reference data per project; `None` cached too (no sync yet), cleared on import.
+    references: HashMap<String, Option<Arc<ReferenceData>>>,
 }
 
 pub struct Store {
@@ -245,13 +246,15 @@ impl Store {
 
     async fn reference(&self, hot: &mut Hot, project_id: &str) -> Result<Option<Arc<ReferenceData>>> {
         if let Some(r) = hot.references.get(project_id) {
-            return Ok(Some(r.clone()));
+            return Ok(r.clone());
         }
         let id = ReferenceData::document_id(project_id);
-        let Some(doc) = documents::load(&self.pool, &id).await? else { return Ok(None) };
-        let r = Arc::new(ReferenceData::read(&doc.doc).map_err(|e| Error::document(&id, e))?);
+        let r = match documents::load(&self.pool, &id).await? {
+            Some(doc) => Some(Arc::new(ReferenceData::read(&doc.doc).map_err(|e| Error::document(&id, e))?)),
+            None => None,
+        };
         hot.references.insert(project_id.to_string(), r.clone());
-        Ok(Some(r))
+        Ok(r)
     }
 
     /// The most recent sheet of a site before `date`, the usual source for "same crews as yesterday".

@@ -18,13 +18,22 @@ pub const APPLICATION_ID: i64 = 0x464C_444C;
 
 /// Every migration the phone knows, in order. The store format is the newest version applied.
 fn migrations() -> Vec<Migration> {
-    vec![Migration::new(
-        1,
-        Cow::Borrowed("store"),
-        MigrationType::Simple,
-        include_str!("../../../migrations/phone/0001_store.sql").into_sql_str(),
-        false,
-    )]
+    vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("store"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0001_store.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            Cow::Borrowed("change counters"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0002_change_counters.sql").into_sql_str(),
+            false,
+        ),
+    ]
 }
 
 pub fn supported_format() -> i64 {
@@ -56,6 +65,9 @@ pub async fn open_pool(path: &Path) -> Result<SqlitePool> {
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
+        // A local file does not go stale: skip the ping sqlx sends before every acquire (a worker
+        // thread round trip on each edit).
+        .test_before_acquire(false)
         .connect_with(options)
         .await?;
     check_identity(&pool, &shown).await?;
