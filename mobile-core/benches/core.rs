@@ -1,11 +1,11 @@
 //! `cargo bench -p mobile-core --bench core`: the phone core's hot paths, through the same API the apps
 //! call (the UniFFI object, minus the FFI marshalling).
 //!
-//!
 //! - `record_labour_line`: add one crew line to today's sheet, durably (WAL fsynced before return).
 //!   Goal: p50 ≤ 1 ms. Besides criterion's estimate, a plain loop prints p50/p90/p99.
 //! - `open_year_store`: open a store holding a year of sheets (365 × 50 lines), list the year and
 //!   read the latest sheet: what the app does at launch. Goal ≤ 300 ms.
+//!
 //! The photo ingest benchmark is `--bench photo_ingest`.
 
 use std::time::{Duration, Instant};
