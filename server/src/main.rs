@@ -7,7 +7,11 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    // Logs to stderr; stdout carries only the "listening on" line that scripts read.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx::postgres::notice=warn".into()))
+        .init();
     let config = Config::parse();
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -20,13 +24,13 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let pool = db::open_sqlite(&config.data_dir).await?;
+    let db = db::Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
     println!("listening on http://{addr}");
-    tracing::info!(data_dir = %config.data_dir.display(), "listening on http://{addr}");
-    axum::serve(listener, app(AppState { db: pool }))
+    tracing::info!(database = db.backend(), data_dir = %config.data_dir.display(), "listening on http://{addr}");
+    axum::serve(listener, app(AppState { db }))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: Db,
 }
 
 pub fn app(state: AppState) -> Router {
@@ -18,10 +18,10 @@ pub fn app(state: AppState) -> Router {
 
 /// 200 when the database answers; 503 with the reason otherwise.
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
-        Ok(_) => (
+    match state.db.ping().await {
+        Ok(()) => (
             StatusCode::OK,
-            Json(json!({ "status": "ok", "database": "sqlite", "version": env!("CARGO_PKG_VERSION") })),
+            Json(json!({ "status": "ok", "database": state.db.backend(), "version": env!("CARGO_PKG_VERSION") })),
         ),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
