@@ -1,18 +1,47 @@
-//! Configuration by flags and environment.
+//! Configuration by flags and environment, and the admin commands.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+use crate::auth::Role;
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "fieldledger-server", version, about = "Fieldledger sync and approval server")]
 pub struct Config {
     /// Folder for the embedded database and photo blobs; created if missing.
-    #[arg(long, env = "FIELDLEDGER_DATA_DIR", default_value = "data")]
+    #[arg(long, env = "FIELDLEDGER_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
     /// PostgreSQL URL (`postgres://…`); unset means SQLite in the data folder.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Address to listen on (`127.0.0.1:0` picks a free port and prints it).
-    #[arg(long, env = "FIELDLEDGER_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "FIELDLEDGER_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
+    /// What to do; serving is the default.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage device tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Create a device and print its token (shown once; only its hash is stored).
+    Create {
+        /// Project the device may see and change.
+        #[arg(long)]
+        project: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// A name to recognise the device by, e.g. the foreman's name and phone.
+        #[arg(long, default_value = "device")]
+        name: String,
+    },
 }

@@ -34,11 +34,26 @@ fn migration(version: i64, name: &'static str, sql: &'static str) -> Migration {
 }
 
 fn sqlite_migrations() -> Vec<Migration> {
-    vec![migration(1, "server", include_str!("../../migrations/server/sqlite/0001_server.sql"))]
+    vec![
+        migration(1, "server", include_str!("../../migrations/server/sqlite/0001_server.sql")),
+        migration(2, "devices and tokens", include_str!("../../migrations/server/sqlite/0002_devices_tokens.sql")),
+    ]
 }
 
 fn postgres_migrations() -> Vec<Migration> {
-    vec![migration(1, "server", include_str!("../../migrations/server/postgres/0001_server.sql"))]
+    vec![
+        migration(1, "server", include_str!("../../migrations/server/postgres/0001_server.sql")),
+        migration(2, "devices and tokens", include_str!("../../migrations/server/postgres/0002_devices_tokens.sql")),
+    ]
+}
+
+/// A device's identity as its token grants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub device_id: String,
+    pub device_name: String,
+    pub role: String,
+    pub project_id: String,
 }
 
 impl Db {
@@ -61,6 +76,87 @@ impl Db {
             Db::Sqlite(_) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
+    }
+
+    /// Registers a device with a token (given as its SHA-256), in one transaction.
+    pub async fn insert_device_token(
+        &self,
+        device_id: &str,
+        device_name: &str,
+        token_sha256: &str,
+        role: &str,
+        project_id: &str,
+        now_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("INSERT INTO devices (id, name, created_at_ms) VALUES (?, ?, ?)")
+                    .bind(device_id)
+                    .bind(device_name)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO tokens (token_sha256, device_id, role, project_id, created_at_ms) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(token_sha256)
+                .bind(device_id)
+                .bind(role)
+                .bind(project_id)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            }
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("INSERT INTO devices (id, name, created_at_ms) VALUES ($1, $2, $3)")
+                    .bind(device_id)
+                    .bind(device_name)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO tokens (token_sha256, device_id, role, project_id, created_at_ms) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token_sha256)
+                .bind(device_id)
+                .bind(role)
+                .bind(project_id)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            }
+        }
+    }
+
+    /// The grant of a live (not revoked) token, looked up by its SHA-256.
+    pub async fn find_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, sqlx::Error> {
+        type Row = (String, String, String, String);
+        let row: Option<Row> = match self {
+            Db::Sqlite(p) => {
+                sqlx::query_as(
+                    "SELECT d.id, d.name, t.role, t.project_id FROM tokens t JOIN devices d ON d.id = t.device_id \
+                     WHERE t.token_sha256 = ? AND t.revoked_at_ms IS NULL",
+                )
+                .bind(token_sha256)
+                .fetch_optional(p)
+                .await?
+            }
+            Db::Postgres(p) => {
+                sqlx::query_as(
+                    "SELECT d.id, d.name, t.role, t.project_id FROM tokens t JOIN devices d ON d.id = t.device_id \
+                     WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL",
+                )
+                .bind(token_sha256)
+                .fetch_optional(p)
+                .await?
+            }
+        };
+        Ok(row.map(|(device_id, device_name, role, project_id)| TokenGrant { device_id, device_name, role, project_id }))
     }
 
     /// Answers when the database does.

@@ -1,8 +1,10 @@
-//! Fieldledger's server: sync, approvals and ledgers (axum). For now it boots on its embedded
-//! default (a SQLite file in a data folder, migrated at start) and answers health checks.
+//! Fieldledger's server: sync, approvals and ledgers (axum). So far: SQLite (embedded default) or
+//! PostgreSQL, migrated at start; device tokens (admin command, hashed at rest); health checks.
 
+pub mod auth;
 pub mod config;
 pub mod db;
+pub mod error;
 pub mod routes;
 
 pub use config::Config;

@@ -1,13 +1,14 @@
-//! Boots the server: configuration, database, routes.
+//! Boots the server (configuration, database, routes) or runs an admin command.
 
 use clap::Parser;
+use server::config::{Command, TokenCommand};
 use server::routes::{app, AppState};
-use server::{db, Config};
+use server::{auth, db, Config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // Logs to stderr; stdout carries only the "listening on" line that scripts read.
+    // Logs to stderr; stdout carries only what scripts read (the "listening on" line, a new token).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx::postgres::notice=warn".into()))
@@ -25,6 +26,18 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let db = db::Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
+    match config.command.clone().unwrap_or(Command::Serve) {
+        Command::Serve => serve(config, db).await,
+        Command::Token(TokenCommand::Create { project, role, name }) => {
+            let (device_id, token) = auth::create_token(&db, &project, role, &name).await?;
+            eprintln!("device {device_id} ({}) may act as {} on project {}", name, role.as_str(), project.trim());
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.

@@ -1,10 +1,12 @@
 //! HTTP routes.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+
+use crate::auth::Device;
 use crate::db::Db;
 
 #[derive(Clone)]
@@ -12,8 +14,14 @@ pub struct AppState {
     pub db: Db,
 }
 
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Db {
+        state.db.clone()
+    }
+}
+
 pub fn app(state: AppState) -> Router {
-    Router::new().route("/healthz", get(healthz)).with_state(state)
+    Router::new().route("/healthz", get(healthz)).route("/v1/whoami", get(whoami)).with_state(state)
 }
 
 /// 200 when the database answers; 503 with the reason otherwise.
@@ -28,4 +36,14 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "error": "database unreachable" })))
         }
     }
+}
+
+/// What the presented token grants: lets an app check its sign-in.
+async fn whoami(Device(grant): Device) -> Json<Value> {
+    Json(json!({
+        "device_id": grant.device_id,
+        "device_name": grant.device_name,
+        "role": grant.role,
+        "project_id": grant.project_id,
+    }))
 }
