@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod docstore;
 pub mod error;
 pub mod routes;
 

@@ -83,14 +83,20 @@ impl Drop for ThrowawayPg {
 }
 
 fn psql(url: &str, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::PgConnection::connect(url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {url} (scripts/test.sh starts it): {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.expect(sql);
-    });
+    // On its own thread: callers may already be inside a tokio runtime (#[tokio::test]).
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&url)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL at {url} (scripts/test.sh starts it): {e}"));
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut c).await.expect(&sql);
+        });
+    })
+    .join()
+    .expect("psql thread");
 }
 
 
