@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod docstore;
 pub mod error;
+pub mod metrics;
 pub mod routes;
 
 pub use config::Config;

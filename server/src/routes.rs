@@ -12,6 +12,19 @@ use crate::db::Db;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(db: Db) -> Self {
+        AppState { db, metrics: crate::metrics::Metrics::new() }
+    }
+}
+
+impl FromRef<AppState> for std::sync::Arc<crate::metrics::Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
 }
 
 impl FromRef<AppState> for Db {
@@ -21,7 +34,12 @@ impl FromRef<AppState> for Db {
 }
 
 pub fn app(state: AppState) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/v1/whoami", get(whoami)).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::endpoint))
+        .route("/v1/whoami", get(whoami))
+        .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
+        .with_state(state)
 }
 
 /// 200 when the database answers; 503 with the reason otherwise.

@@ -17,6 +17,14 @@ fn starts_on_a_fresh_data_folder_and_reports_healthy() {
     assert!(data.join("server.db").is_file(), "database created in the data folder");
     let (status, _) = get(&server.addr, "/no-such-page");
     assert_eq!(status, 404);
+    let (status, metrics) = get(&server.addr, "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains(r#"fieldledger_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("fieldledger_http_request_duration_seconds_bucket"), "{metrics}");
+    assert!(!metrics.contains("no-such-page"), "unmatched paths must not become labels");
     drop(server);
     // A restart on the same folder finds its migrated database.
     let again = start(&data);
