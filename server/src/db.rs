@@ -22,6 +22,18 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Runs the same sqlx code against whichever pool a `Db` holds. SQL uses `$1…$n` placeholders, each
+/// once and in order, which SQLite and PostgreSQL both accept.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            Db::Sqlite($pool) => $body,
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
 /// A connected, migrated database.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -90,74 +102,38 @@ impl Db {
         project_id: &str,
         now_ms: i64,
     ) -> Result<(), sqlx::Error> {
-        match self {
-            Db::Sqlite(p) => {
-                let mut tx = p.begin().await?;
-                sqlx::query("INSERT INTO devices (id, name, created_at_ms) VALUES (?, ?, ?)")
-                    .bind(device_id)
-                    .bind(device_name)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO tokens (token_sha256, device_id, role, project_id, created_at_ms) VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(token_sha256)
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO devices (id, name, created_at_ms) VALUES ($1, $2, $3)")
                 .bind(device_id)
-                .bind(role)
-                .bind(project_id)
+                .bind(device_name)
                 .bind(now_ms)
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await
-            }
-            Db::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                sqlx::query("INSERT INTO devices (id, name, created_at_ms) VALUES ($1, $2, $3)")
-                    .bind(device_id)
-                    .bind(device_name)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO tokens (token_sha256, device_id, role, project_id, created_at_ms) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(token_sha256)
-                .bind(device_id)
-                .bind(role)
-                .bind(project_id)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await
-            }
-        }
+            sqlx::query(
+                "INSERT INTO tokens (token_sha256, device_id, role, project_id, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(token_sha256)
+            .bind(device_id)
+            .bind(role)
+            .bind(project_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })
     }
 
     /// The grant of a live (not revoked) token, looked up by its SHA-256.
     pub async fn find_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, sqlx::Error> {
         type Row = (String, String, String, String);
-        let row: Option<Row> = match self {
-            Db::Sqlite(p) => {
-                sqlx::query_as(
-                    "SELECT d.id, d.name, t.role, t.project_id FROM tokens t JOIN devices d ON d.id = t.device_id \
-                     WHERE t.token_sha256 = ? AND t.revoked_at_ms IS NULL",
-                )
-                .bind(token_sha256)
-                .fetch_optional(p)
-                .await?
-            }
-            Db::Postgres(p) => {
-                sqlx::query_as(
-                    "SELECT d.id, d.name, t.role, t.project_id FROM tokens t JOIN devices d ON d.id = t.device_id \
-                     WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL",
-                )
-                .bind(token_sha256)
-                .fetch_optional(p)
-                .await?
-            }
-        };
+        let row: Option<Row> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT d.id, d.name, t.role, t.project_id FROM tokens t JOIN devices d ON d.id = t.device_id \
+             WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL"
+        )
+        .bind(token_sha256)
+        .fetch_optional(p)
+        .await?);
         Ok(row.map(|(device_id, device_name, role, project_id)| TokenGrant { device_id, device_name, role, project_id }))
     }
 

@@ -4,7 +4,7 @@
 
 use automerge::{AutoCommit, ChangeHash};
 
-use crate::db::Db;
+use crate::db::{on_pool, Db};
 
 pub const COMPACT_AFTER: i64 = 64;
 
@@ -29,17 +29,6 @@ pub struct StoredDoc {
     pub persisted: Vec<ChangeHash>,
     pub version: i64,
     pending_count: i64,
-}
-
-/// Runs the same sqlx code against whichever pool `db` holds. The SQL uses `$1…$n` placeholders,
-/// each once and in order, which both SQLite and PostgreSQL accept.
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            Db::Sqlite($pool) => $body,
-            Db::Postgres($pool) => $body,
-        }
-    };
 }
 
 fn now_ms() -> i64 {
