@@ -50,6 +50,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(1, "server", include_str!("../../migrations/server/sqlite/0001_server.sql")),
         migration(2, "devices and tokens", include_str!("../../migrations/server/sqlite/0002_devices_tokens.sql")),
         migration(3, "documents", include_str!("../../migrations/server/sqlite/0003_documents.sql")),
+        migration(4, "sync states", include_str!("../../migrations/server/sqlite/0004_sync_states.sql")),
     ]
 }
 
@@ -58,6 +59,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(1, "server", include_str!("../../migrations/server/postgres/0001_server.sql")),
         migration(2, "devices and tokens", include_str!("../../migrations/server/postgres/0002_devices_tokens.sql")),
         migration(3, "documents", include_str!("../../migrations/server/postgres/0003_documents.sql")),
+        migration(4, "sync states", include_str!("../../migrations/server/postgres/0004_sync_states.sql")),
     ]
 }
 

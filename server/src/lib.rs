@@ -8,5 +8,6 @@ pub mod docstore;
 pub mod error;
 pub mod metrics;
 pub mod routes;
+pub mod sync;
 
 pub use config::Config;

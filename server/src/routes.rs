@@ -38,6 +38,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/v1/whoami", get(whoami))
+        .route("/v1/sync", axum::routing::post(crate::sync::handler))
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
         .with_state(state)
 }

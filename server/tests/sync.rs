@@ -1,0 +1,212 @@
+//! Phones (simulated with the automerge crate itself, as any Automerge implementation could) sync
+//! through the real server binary: on SQLite and on PostgreSQL.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::AutoCommit;
+use chrono::NaiveDate;
+use common::*;
+use record_schema::record::RecordHeader;
+use record_schema::{Currency, Effort, Expense, LabourSheet, Record, ReferenceData};
+use rust_decimal::Decimal;
+use server::sync::{DocMessage, SyncRequest, SyncResponse};
+
+struct Phone {
+    token: String,
+    docs: BTreeMap<String, AutoCommit>,
+    states: BTreeMap<String, State>,
+}
+
+/// What one sync run carried on the wire.
+#[derive(Debug, Default)]
+struct Traffic {
+    rounds: usize,
+    sent: usize,
+    received: usize,
+    errors: Vec<server::sync::DocError>,
+}
+
+impl Phone {
+    fn new(token: String) -> Self {
+        Phone { token, docs: BTreeMap::new(), states: BTreeMap::new() }
+    }
+
+    /// Exchanges sync messages until neither side has anything to say.
+    fn sync(&mut self, addr: &str) -> Traffic {
+        let mut t = Traffic::default();
+        for _ in 0..20 {
+            let mut req = SyncRequest { v: 1, docs: Vec::new() };
+            for (id, doc) in &mut self.docs {
+                let state = self.states.entry(id.clone()).or_default();
+                if let Some(m) = doc.sync().generate_sync_message(state) {
+                    req.docs.push(DocMessage { id: id.clone(), msg: m.encode() });
+                }
+            }
+            let mut body = Vec::new();
+            ciborium::into_writer(&req, &mut body).expect("encode");
+            let bearer = format!("Bearer {}", self.token);
+            let (status, resp) = post(addr, "/v1/sync", &[("Authorization", &bearer), ("Content-Type", "application/cbor")], &body);
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
+            t.rounds += 1;
+            t.sent += body.len();
+            t.received += resp.len();
+            let resp: SyncResponse = ciborium::from_reader(resp.as_slice()).expect("decode response");
+            t.errors.extend(resp.errors);
+            if req.docs.is_empty() && resp.docs.is_empty() {
+                return t;
+            }
+            for m in resp.docs {
+                let doc = self.docs.entry(m.id.clone()).or_default();
+                let state = self.states.entry(m.id.clone()).or_default();
+                doc.sync().receive_sync_message(state, Message::decode(&m.msg).expect("message")).expect("apply");
+            }
+        }
+        panic!("sync did not settle in 20 rounds");
+    }
+
+    fn record(&self, id: &str) -> Record {
+        Record::read(self.docs.get(id).expect("doc held")).expect("reads as a record")
+    }
+}
+
+fn header(id: &str, project: &str) -> RecordHeader {
+    RecordHeader {
+        id: id.into(),
+        project_id: project.into(),
+        site_id: "S1".into(),
+        time_zone: "Asia/Shanghai".into(),
+        author: "li".into(),
+        created_at_ms: 1,
+        voided: None,
+    }
+}
+
+fn sheet(id: &str) -> LabourSheet {
+    let line = |lid: &str, trade: &str| record_schema::CrewLine {
+        id: lid.into(),
+        position: 0,
+        trade: trade.into(),
+        crew: None,
+        headcount: 4,
+        effort: Effort::Hours(Decimal::from(8)),
+        rate: Decimal::new(4750, 2),
+        cost_code: "03-100".into(),
+        activity: None,
+        note: None,
+        workers: vec![],
+    };
+    LabourSheet {
+        header: header(id, "P1"),
+        work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+        currency: Currency::Cny,
+        lines: vec![line("l1", "木工"), line("l2", "普工")],
+        note: None,
+    }
+}
+
+fn expense(id: &str, project: &str) -> AutoCommit {
+    let e = Expense {
+        header: header(id, project),
+        date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+        amount: Decimal::new(128050, 2),
+        currency: Currency::Cny,
+        category: "materials".into(),
+        vendor: None,
+        cost_code: "03-100".into(),
+        note: None,
+        receipts: vec![],
+    };
+    let mut d = AutoCommit::new();
+    e.write(&mut d).expect("write");
+    d
+}
+
+fn token(dir: &std::path::Path, url: Option<&str>, project: &str) -> String {
+    let (ok, out, err) = cli(dir, url, &["token", "create", "--project", project, "--role", "foreman"]);
+    assert!(ok, "{err}");
+    out.trim().to_string()
+}
+
+fn story(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ta, tb, tc) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"), token(dir.path(), url, "P2"));
+    let server = start_with(dir.path(), url);
+    let (mut a, mut b, mut c) = (Phone::new(ta), Phone::new(tb), Phone::new(tc));
+
+    let mut s1 = AutoCommit::new();
+    sheet("s1").write(&mut s1).expect("write");
+    a.docs.insert("s1".into(), s1);
+    a.docs.insert("e1".into(), expense("e1", "P1"));
+    let t = a.sync(&server.addr);
+    assert!(t.errors.is_empty(), "{:?}", t.errors);
+
+    // A second phone of the project receives both; one of another project receives nothing.
+    let t = b.sync(&server.addr);
+    assert!(t.errors.is_empty(), "{:?}", t.errors);
+    assert_eq!(b.record("s1"), a.record("s1"));
+    assert_eq!(b.record("e1"), a.record("e1"));
+    c.sync(&server.addr);
+    assert!(c.docs.is_empty(), "another project's phone sees nothing");
+
+    // Offline edits of different lines on two phones converge.
+    let edit = |p: &mut Phone, line: usize, headcount: i64| {
+        let doc = p.docs.get_mut("s1").expect("s1");
+        let mut s = LabourSheet::read(doc).expect("sheet");
+        s.lines[line].headcount = headcount;
+        LabourSheet::put_line(doc, Currency::Cny, &s.lines[line], 5).expect("put");
+    };
+    edit(&mut a, 0, 6);
+    edit(&mut b, 1, 9);
+    a.sync(&server.addr);
+    b.sync(&server.addr);
+    a.sync(&server.addr);
+    let (sa, sb) = (a.record("s1"), b.record("s1"));
+    assert_eq!(sa, sb);
+    let Record::LabourSheet(s) = sa else { panic!("a sheet") };
+    assert_eq!((s.lines[0].headcount, s.lines[1].headcount), (6, 9));
+
+    // Nothing new: one round, a few bytes each way.
+    let idle = a.sync(&server.addr);
+    assert_eq!(idle.rounds, 1);
+    assert!(idle.sent < 64 && idle.received < 64, "{idle:?}");
+
+    // A record of another project, and reference data, are refused per document; the batch goes on.
+    a.docs.insert("x-p2".into(), expense("x-p2", "P2"));
+    let mut reference = AutoCommit::new();
+    ReferenceData { project_id: "P1".into(), ..Default::default() }.write(&mut reference).expect("write");
+    a.docs.insert("reference:P1".into(), reference);
+    edit(&mut a, 0, 7);
+    let t = a.sync(&server.addr);
+    let codes: BTreeMap<String, String> = t.errors.iter().map(|e| (e.id.clone(), e.code.clone())).collect();
+    assert_eq!(codes.get("x-p2").map(String::as_str), Some("forbidden"), "{:?}", t.errors);
+    assert_eq!(codes.get("reference:P1").map(String::as_str), Some("server_owned"), "{:?}", t.errors);
+    b.sync(&server.addr);
+    let Record::LabourSheet(s) = b.record("s1") else { panic!("a sheet") };
+    assert_eq!(s.lines[0].headcount, 7, "the good document of the batch landed");
+    c.sync(&server.addr);
+    assert!(c.docs.is_empty(), "the refused P2 record was not stored");
+    assert!(!b.docs.contains_key("x-p2") && !b.docs.contains_key("reference:P1"));
+
+    // Bad requests get a JSON error naming the problem.
+    let bearer = format!("Bearer {}", a.token);
+    let (status, body) = post(&server.addr, "/v1/sync", &[("Authorization", &bearer)], b"not cbor at all");
+    assert_eq!(status, 400);
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("\"field\":\"body\""), "{body}");
+    let (status, _) = post(&server.addr, "/v1/sync", &[], b"");
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn phones_sync_through_the_server_on_sqlite() {
+    story(None);
+}
+
+#[test]
+fn phones_sync_through_the_server_on_postgresql() {
+    let pg = ThrowawayPg::create();
+    story(Some(&pg.url()));
+}
