@@ -31,6 +31,12 @@ pub enum Error {
     Io { path: String, source: std::io::Error },
     #[error("the store is closed")]
     Closed,
+    #[error("cannot reach the server: {0}")]
+    Offline(String),
+    #[error("the server refused this device's token: {0}")]
+    Unauthorized(String),
+    #[error("sync failed: {0}")]
+    Sync(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -76,6 +82,14 @@ pub enum CoreError {
     Storage { reason: String },
     #[error("the store is closed")]
     Closed,
+    /// No connection (or it broke): nothing is lost, sync again later.
+    #[error("cannot reach the server: {reason}")]
+    Offline { reason: String },
+    /// The token is wrong, revoked, or for another project: sign in again.
+    #[error("the server refused this device's token: {reason}")]
+    Unauthorized { reason: String },
+    #[error("sync failed: {reason}")]
+    SyncFailed { reason: String },
     #[error("internal error: {reason}")]
     Internal { reason: String },
 }
@@ -99,6 +113,9 @@ impl From<Error> for CoreError {
             Error::Migrate(e) => CoreError::Storage { reason: e.to_string() },
             Error::Io { path, source } => CoreError::Storage { reason: format!("{path}: {source}") },
             Error::Closed => CoreError::Closed,
+            Error::Offline(reason) => CoreError::Offline { reason },
+            Error::Unauthorized(reason) => CoreError::Unauthorized { reason },
+            Error::Sync(reason) => CoreError::SyncFailed { reason },
             Error::Internal(reason) => CoreError::Internal { reason },
         }
     }

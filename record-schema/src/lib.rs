@@ -17,6 +17,7 @@ pub mod progress;
 pub mod record;
 pub mod reference;
 pub mod validate;
+pub mod wire;
 
 pub use error::{SchemaError, ValidationError};
 pub use expense::Expense;

@@ -9,7 +9,6 @@ use axum::extract::State as AxState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use record_schema::{Record, RecordKind};
-use serde::{Deserialize, Serialize};
 
 use crate::auth::Device;
 use crate::db::{on_pool, Db, TokenGrant};
@@ -17,35 +16,7 @@ use crate::docstore::{self, DocStoreError, StoredDoc};
 use crate::error::ApiError;
 use crate::routes::AppState;
 
-pub const PROTOCOL_VERSION: u32 = 1;
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct DocMessage {
-    pub id: String,
-    #[serde(with = "serde_bytes")]
-    pub msg: Vec<u8>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SyncRequest {
-    pub v: u32,
-    #[serde(default)]
-    pub docs: Vec<DocMessage>,
-}
-
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DocError {
-    pub id: String,
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize, Deserialize, Default)]
-pub struct SyncResponse {
-    pub v: u32,
-    pub docs: Vec<DocMessage>,
-    pub errors: Vec<DocError>,
-}
+pub use record_schema::wire::{DocError, DocMessage, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 
 fn doc_error(id: &str, code: &str, message: impl Into<String>) -> DocError {
     DocError { id: id.to_string(), code: code.to_string(), message: message.into() }

@@ -354,6 +354,34 @@ impl FieldStore {
         })
     }
 
+    /// Syncs every record with the server at `base_url` as the device holding `token`. Safe to
+    /// interrupt and to retry. `listener` hears after each round: `done` = round, `total` = 0
+    /// (unknown), `item` = a short summary.
+    pub async fn sync(&self, base_url: String, token: String, listener: Option<Arc<dyn ProgressListener>>) -> Result<SyncReport> {
+        let s = self.live()?;
+        let rt = runtime()?;
+        rt.spawn(async move {
+            let r = s
+                .sync(&base_url, &token, |round, sent, received| {
+                    if let Some(l) = &listener {
+                        l.on_progress(round, 0, format!("round {round}: sent {sent}, received {received} so far"));
+                    }
+                })
+                .await?;
+            Ok::<_, Error>(SyncReport {
+                rounds: r.rounds,
+                documents_sent: r.documents_sent,
+                documents_received: r.documents_received,
+                bytes_sent: r.bytes_sent,
+                bytes_received: r.bytes_received,
+                errors: r.errors.into_iter().map(|e| SyncError { id: e.id, code: e.code, message: e.message }).collect(),
+            })
+        })
+        .await
+        .map_err(|e| CoreError::Internal { reason: format!("sync task: {e}") })?
+        .map_err(CoreError::from)
+    }
+
     /// The project's cost codes, activities, trades and rates, once synced.
     pub fn reference_data(&self, project_id: String) -> Result<Option<ReferenceData>> {
         let s = self.live()?;

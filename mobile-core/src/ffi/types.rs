@@ -304,3 +304,22 @@ pub trait ProgressListener: Send + Sync {
     /// `done` of `total` items finished; `item` names the last one.
     fn on_progress(&self, done: u32, total: u32, item: String);
 }
+
+/// A document the server or this phone refused during a sync; the rest of the batch went through.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncError {
+    pub id: String,
+    /// e.g. `forbidden`, `invalid`, `server_owned`, `refused_by_phone`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncReport {
+    pub rounds: u32,
+    pub documents_sent: u32,
+    pub documents_received: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub errors: Vec<SyncError>,
+}

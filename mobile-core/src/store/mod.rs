@@ -7,6 +7,9 @@ mod documents;
 mod index;
 mod media;
 mod schema;
+mod sync;
+
+pub use sync::{SyncError, SyncReport};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -126,7 +129,7 @@ pub struct NewSheet {
 }
 
 #[derive(Default)]
-struct Hot {
+pub(crate) struct Hot {
     docs: HashMap<String, HotDoc>,
     /// Opening order, oldest first, to bound `docs`.
     order: Vec<String>,
@@ -742,8 +745,25 @@ impl Store {
     /// document `id`, creating it if new. The merged result must still be a record (or reference data)
     /// this build reads; otherwise nothing is stored.
     pub async fn import_changes(&self, id: &str, bytes: &[u8]) -> Result<ImportOutcome> {
+        record_schema::doc::check_automerge_chunks(bytes).map_err(|e| Error::document(id, SchemaError::NotARecord(e)))?;
         let mut hot = self.hot.lock().await;
-        let existing = match self.checkout(&mut hot, id).await {
+        self.merge(&mut hot, id, |doc| {
+            doc.load_incremental(bytes).map_err(|e| Error::document(id, e))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies `apply` to a fork of document `id` (or to a new document), and keeps the result only if
+    /// it is still a record (or reference data) this build reads, with its own id, and depends on
+    /// nothing missing. The one gate for everything that arrives from elsewhere.
+    pub(crate) async fn merge(
+        &self,
+        hot: &mut Hot,
+        id: &str,
+        apply: impl FnOnce(&mut AutoCommit) -> Result<()>,
+    ) -> Result<ImportOutcome> {
+        let existing = match self.checkout(hot, id).await {
             Ok(hd) => Some(hd),
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
@@ -755,9 +775,11 @@ impl Store {
             None => AutoCommit::new(),
         };
         let before = candidate.get_heads();
-        // load_incremental skips what it cannot parse; refuse garbage and truncated data outright.
-        record_schema::doc::check_automerge_chunks(bytes).map_err(|e| Error::document(id, SchemaError::NotARecord(e)))?;
-        candidate.load_incremental(bytes).map_err(|e| Error::document(id, e))?;
+        apply(&mut candidate)?;
+        if candidate.get_heads() == before && is_new {
+            // Nothing arrived for a document we do not have: nothing to keep.
+            return Ok(ImportOutcome { id: id.to_string(), kind: RecordKind::LabourSheet, changed: false, conflict_count: 0 });
+        }
         if !candidate.get_missing_deps(&[]).is_empty() {
             return Err(Error::document(
                 id,
@@ -803,7 +825,7 @@ impl Store {
             if let RecordKind::ReferenceData = kind {
                 hot.references.clear();
             }
-            Self::remember(&mut hot, id.to_string(), hd);
+            Self::remember(hot, id.to_string(), hd);
         }
         Ok(ImportOutcome { id: id.to_string(), kind, changed, conflict_count: conflicts })
     }

@@ -33,6 +33,13 @@ fn migrations() -> Vec<Migration> {
             include_str!("../../../migrations/phone/0002_change_counters.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            3,
+            Cow::Borrowed("sync states"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0003_sync_states.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

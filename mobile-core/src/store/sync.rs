@@ -1,0 +1,176 @@
+//! The sync client: exchanges Automerge sync messages for every document with the server in
+//! batched CBOR requests (`POST /v1/sync`, docs/sync-protocol.md) until neither side has anything to
+//! say. Incoming changes pass the same gate as `import_changes`. Every step is idempotent, so a sync
+//! interrupted at any point is simply run again.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use automerge::sync::{Message, State, SyncDoc};
+use record_schema::wire::{DocMessage, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+
+use super::Store;
+use crate::error::{Error, Result};
+
+/// Rounds before giving up on a sync that does not settle (each round is one request).
+const MAX_ROUNDS: u32 = 30;
+/// Largest response accepted.
+const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
+
+/// A document the server (or this phone) refused, with the server's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncError {
+    pub id: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub rounds: u32,
+    pub documents_sent: u32,
+    pub documents_received: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub errors: Vec<SyncError>,
+}
+
+impl Store {
+    /// Syncs every document with the server at `base_url` (e.g. `https://sync.example.com`) as the
+    /// device holding `token`. `progress(round, sent, received)` is called after each round.
+    pub async fn sync(&self, base_url: &str, token: &str, mut progress: impl FnMut(u32, u32, u32)) -> Result<SyncReport> {
+        let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
+        let mut states = self.load_sync_states().await?;
+        let mut report = SyncReport::default();
+        for round in 1..=MAX_ROUNDS {
+            let request = self.outgoing(&mut states).await?;
+            let mut body = Vec::new();
+            ciborium::into_writer(&request, &mut body).map_err(|e| Error::Internal(format!("encoding a sync request: {e}")))?;
+            let response = post(&endpoint, token, body.clone()).await?;
+            report.rounds = round;
+            report.bytes_sent += body.len() as u64;
+            report.bytes_received += response.len() as u64;
+            let response: SyncResponse = ciborium::from_reader(response.as_slice())
+                .map_err(|e| Error::Sync(format!("the server's answer is not a sync response: {e}")))?;
+            report.documents_sent += request.docs.len() as u32;
+            report.documents_received += response.docs.len() as u32;
+            for e in response.errors {
+                // A refused document starts afresh next time instead of repeating what was refused.
+                states.remove(&e.id);
+                report.errors.push(SyncError { id: e.id, code: e.code, message: e.message });
+            }
+            let settled = request.docs.is_empty() && response.docs.is_empty();
+            for m in response.docs {
+                if let Err(e) = self.incoming(&m, &mut states).await {
+                    states.remove(&m.id);
+                    report.errors.push(SyncError { id: m.id.clone(), code: "refused_by_phone".into(), message: e.to_string() });
+                }
+            }
+            self.save_sync_states(&states).await?;
+            progress(round, request.docs.len() as u32, report.documents_received);
+            if settled {
+                return Ok(report);
+            }
+        }
+        Err(Error::Sync(format!("sync did not settle in {MAX_ROUNDS} rounds; it will continue next time")))
+    }
+
+    async fn outgoing(&self, states: &mut HashMap<String, State>) -> Result<SyncRequest> {
+        let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM documents ORDER BY id").fetch_all(&self.pool).await?;
+        // Documents the server offered that are not stored yet still need this phone's answer ("I have
+        // nothing"), or their changes would never come.
+        let mut ids: std::collections::BTreeSet<String> = stored.iter().cloned().collect();
+        let stored: std::collections::HashSet<String> = stored.into_iter().collect();
+        ids.extend(states.keys().cloned());
+        let mut hot = self.hot.lock().await;
+        let mut docs = Vec::new();
+        for id in ids {
+            let state = states.entry(id.clone()).or_default();
+            let message = if stored.contains(&id) {
+                let doc = &mut self.checkout(&mut hot, &id).await?.doc;
+                // Both sides last agreed on exactly these heads and the server has said nothing new
+                // this session: stay quiet (the server offers its own news unasked). This keeps an
+                // idle sync at one tiny round however many documents the phone holds.
+                if state.their_heads.is_none() && state.shared_heads == doc.get_heads() {
+                    continue;
+                }
+                doc.sync().generate_sync_message(state)
+            } else {
+                automerge::AutoCommit::new().sync().generate_sync_message(state)
+            };
+            if let Some(m) = message {
+                docs.push(DocMessage { id, msg: m.encode() });
+            }
+        }
+        Ok(SyncRequest { v: PROTOCOL_VERSION, docs })
+    }
+
+    async fn incoming(&self, m: &DocMessage, states: &mut HashMap<String, State>) -> Result<()> {
+        let message = Message::decode(&m.msg).map_err(|e| Error::Sync(format!("document {}: bad sync message: {e}", m.id)))?;
+        let state = states.entry(m.id.clone()).or_default();
+        let mut hot = self.hot.lock().await;
+        self.merge(&mut hot, &m.id, |doc| {
+            doc.sync()
+                .receive_sync_message(state, message)
+                .map_err(|e| Error::Sync(format!("document {}: {e}", m.id)))
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn load_sync_states(&self) -> Result<HashMap<String, State>> {
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT doc_id, state FROM sync_states").fetch_all(&self.pool).await?;
+        // An undecodable state only costs a fuller exchange: start that document afresh.
+        Ok(rows.into_iter().filter_map(|(id, b)| State::decode(&b).ok().map(|s| (id, s))).collect())
+    }
+
+    /// Keeps what both sides share (State::encode keeps only the shared heads), for documents stored.
+    async fn save_sync_states(&self, states: &HashMap<String, State>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (id, state) in states {
+            sqlx::query(
+                "INSERT INTO sync_states (doc_id, state) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?) \
+                 ON CONFLICT (doc_id) DO UPDATE SET state = excluded.state",
+            )
+            .bind(id)
+            .bind(state.encode())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// One request, off the async runtime (ureq is blocking).
+async fn post(endpoint: &str, token: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+    let (endpoint, auth) = (endpoint.to_string(), format!("Bearer {token}"));
+    tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(120)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut resp = agent
+            .post(&endpoint)
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/cbor")
+            .send(&body[..])
+            .map_err(|e| Error::Offline(format!("{endpoint}: {e}")))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_vec()
+            .map_err(|e| Error::Offline(format!("{endpoint}: reading the answer: {e}")))?;
+        match status {
+            200 => Ok(bytes),
+            401 | 403 => Err(Error::Unauthorized(String::from_utf8_lossy(&bytes).into_owned())),
+            _ => Err(Error::Sync(format!("the server answered {status}: {}", String::from_utf8_lossy(&bytes)))),
+        }
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("sync worker: {e}")))?
+}

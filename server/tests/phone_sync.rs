@@ -1,0 +1,111 @@
+//! The phone core's sync client (mobile-core, through its app-facing API) against the real server
+//! binary, on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::*;
+use mobile_core::ffi::types::*;
+use mobile_core::ffi::FieldStore;
+use mobile_core::CoreError;
+
+fn token(dir: &std::path::Path, url: Option<&str>, project: &str) -> String {
+    let (ok, out, err) = cli(dir, url, &["token", "create", "--project", project, "--role", "foreman"]);
+    assert!(ok, "{err}");
+    out.trim().to_string()
+}
+
+fn phone(dir: &std::path::Path, name: &str) -> std::sync::Arc<FieldStore> {
+    FieldStore::open(dir.join(format!("{name}.db")).display().to_string(), name.into()).expect("open phone store")
+}
+
+fn today() -> String {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()
+}
+
+fn line(headcount: i64) -> CrewLineInput {
+    CrewLineInput {
+        trade: "木工".into(),
+        crew: None,
+        headcount,
+        effort_unit: EffortUnit::Hours,
+        effort: "8".into(),
+        rate: "47.50".into(),
+        cost_code: "03-100".into(),
+        activity: None,
+        note: None,
+        workers: vec![],
+    }
+}
+
+fn story(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ta, tb, tc) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"), token(dir.path(), url, "P2"));
+    let server = start_with(dir.path(), url);
+    let base = format!("http://{}", server.addr);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let (a, b, c) = (phone(dir.path(), "li"), phone(dir.path(), "wang"), phone(dir.path(), "zhao"));
+
+    let sheet = a
+        .create_labour_sheet(NewLabourSheet {
+            project_id: "P1".into(),
+            site_id: "S1".into(),
+            time_zone: "Asia/Shanghai".into(),
+            work_date: today(),
+            currency: None,
+            note: None,
+        })
+        .expect("sheet");
+    let l1 = a.add_crew_line(sheet.info.id.clone(), line(6)).expect("line");
+    let l2 = a.add_crew_line(sheet.info.id.clone(), line(3)).expect("line");
+    let r = rt.block_on(a.sync(base.clone(), ta.clone(), None)).expect("a syncs");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert!(r.documents_sent >= 1);
+
+    let r = rt.block_on(b.sync(base.clone(), tb.clone(), None)).expect("b syncs");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(b.get_labour_sheet(sheet.info.id.clone()).expect("b has the sheet"), a.get_labour_sheet(sheet.info.id.clone()).expect("a"));
+    rt.block_on(c.sync(base.clone(), tc.clone(), None)).expect("c syncs");
+    assert!(c.list_records(RecordFilter::default()).expect("list").is_empty(), "another project's phone sees nothing");
+
+    // Offline edits on both phones converge; the same field edited on both is a visible conflict.
+    a.update_crew_line(sheet.info.id.clone(), l1.id.clone(), line(7)).expect("a edits");
+    b.update_crew_line(sheet.info.id.clone(), l2.id.clone(), line(4)).expect("b edits");
+    b.update_crew_line(sheet.info.id.clone(), l1.id.clone(), line(9)).expect("b edits the same line");
+    for (p, t) in [(&a, &ta), (&b, &tb), (&a, &ta)] {
+        let r = rt.block_on(p.sync(base.clone(), t.clone(), None)).expect("sync");
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+    }
+    let (sa, sb) = (a.get_labour_sheet(sheet.info.id.clone()).expect("a"), b.get_labour_sheet(sheet.info.id.clone()).expect("b"));
+    assert_eq!(sa, sb);
+    assert_eq!(sa.lines.iter().find(|l| l.id == l2.id).expect("l2").headcount, 4);
+    let conflicts = a.conflicts(sheet.info.id.clone()).expect("conflicts");
+    assert!(conflicts.iter().any(|c| c.path.ends_with("/headcount")), "{conflicts:?}");
+
+    // Nothing new: one small round.
+    let idle = rt.block_on(a.sync(base.clone(), ta.clone(), None)).expect("idle");
+    assert_eq!(idle.rounds, 1, "{idle:?}");
+    assert!(idle.bytes_sent < 64 && idle.bytes_received < 64, "{idle:?}");
+
+    // A wrong token is a typed error, and the phone's data is untouched.
+    match rt.block_on(a.sync(base.clone(), "flt_wrong".into(), None)) {
+        Err(CoreError::Unauthorized { .. }) => {}
+        other => panic!("expected Unauthorized, got {other:?}"),
+    }
+    // No server at all: Offline, nothing lost.
+    match rt.block_on(a.sync("http://127.0.0.1:9".into(), ta.clone(), None)) {
+        Err(CoreError::Offline { .. }) => {}
+        other => panic!("expected Offline, got {other:?}"),
+    }
+    assert_eq!(a.get_labour_sheet(sheet.info.id.clone()).expect("a"), sa);
+}
+
+#[test]
+fn phone_core_syncs_on_sqlite() {
+    story(None);
+}
+
+#[test]
+fn phone_core_syncs_on_postgresql() {
+    let pg = ThrowawayPg::create();
+    story(Some(&pg.url()));
+}
