@@ -198,6 +198,33 @@ fn story(url: Option<&str>) {
     assert!(body.contains("\"field\":\"body\""), "{body}");
     let (status, _) = post(&server.addr, "/v1/sync", &[], b"");
     assert_eq!(status, 401);
+    // Valid CBOR carrying a garbage or truncated sync message: a per-document error, the server lives on.
+    let good = {
+        let doc = a.docs.get_mut("s1").expect("s1");
+        doc.sync().generate_sync_message(&mut State::new()).expect("a message").encode()
+    };
+    let req = SyncRequest {
+        v: 1,
+        docs: vec![
+            DocMessage { id: "junk".into(), msg: vec![0x42, 1, 2, 3] },
+            DocMessage { id: "s1".into(), msg: good[..good.len() / 2].to_vec() },
+        ],
+    };
+    let mut body = Vec::new();
+    ciborium::into_writer(&req, &mut body).expect("encode");
+    let (status, resp) = post(&server.addr, "/v1/sync", &[("Authorization", &bearer)], &body);
+    assert_eq!(status, 200);
+    let resp: SyncResponse = ciborium::from_reader(resp.as_slice()).expect("decode");
+    let codes: Vec<(&str, &str)> = resp.errors.iter().map(|e| (e.id.as_str(), e.code.as_str())).collect();
+    assert!(codes.contains(&("junk", "bad_message")) && codes.contains(&("s1", "bad_message")), "{codes:?}");
+    let mut old = SyncRequest { v: 2, docs: vec![] };
+    old.v = 99;
+    let mut body = Vec::new();
+    ciborium::into_writer(&old, &mut body).expect("encode");
+    let (status, resp) = post(&server.addr, "/v1/sync", &[("Authorization", &bearer)], &body);
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&resp).contains("\"field\":\"v\""));
+    assert_eq!(get(&server.addr, "/healthz").0, 200, "still serving");
 }
 
 #[test]
