@@ -37,6 +37,8 @@ pub enum Error {
     Unauthorized(String),
     #[error("sync failed: {0}")]
     Sync(String),
+    #[error("{records} records and {photos} photos are not on the server yet")]
+    Unsynced { records: u32, photos: u32 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -90,6 +92,9 @@ pub enum CoreError {
     Unauthorized { reason: String },
     #[error("sync failed: {reason}")]
     SyncFailed { reason: String },
+    /// Refused: this would lose work that has not reached the server. Sync first, or force.
+    #[error("{records} records and {photos} photos are not on the server yet")]
+    UnsyncedData { records: u32, photos: u32 },
     #[error("internal error: {reason}")]
     Internal { reason: String },
 }
@@ -116,6 +121,7 @@ impl From<Error> for CoreError {
             Error::Offline(reason) => CoreError::Offline { reason },
             Error::Unauthorized(reason) => CoreError::Unauthorized { reason },
             Error::Sync(reason) => CoreError::SyncFailed { reason },
+            Error::Unsynced { records, photos } => CoreError::UnsyncedData { records, photos },
             Error::Internal(reason) => CoreError::Internal { reason },
         }
     }

@@ -15,6 +15,10 @@ pub struct DocMessage {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SyncRequest {
     pub v: u32,
+    /// Set by a store that holds no sync state (new, or reinstalled with the same token): the server
+    /// forgets what it believed this device had and offers everything again.
+    #[serde(default)]
+    pub reset: bool,
     #[serde(default)]
     pub docs: Vec<DocMessage>,
 }

@@ -29,6 +29,14 @@ pub async fn handler(Device(grant): Device, AxState(state): AxState<AppState>, b
         return Err(ApiError::bad_request("v", format!("protocol version {} is not supported (this server speaks {PROTOCOL_VERSION})", req.v)));
     }
     let db = &state.db;
+    if req.reset {
+        on_pool!(db, |p| sqlx::query("DELETE FROM sync_states WHERE device_id = $1")
+            .bind(&grant.device_id)
+            .execute(p)
+            .await
+            .map(drop))
+        .map_err(ApiError::internal)?;
+    }
     let mut resp = SyncResponse { v: PROTOCOL_VERSION, ..Default::default() };
     let mut seen = std::collections::HashSet::new();
     for m in req.docs {

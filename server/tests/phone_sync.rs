@@ -57,9 +57,15 @@ fn story(url: Option<&str>) {
         .expect("sheet");
     let l1 = a.add_crew_line(sheet.info.id.clone(), line(6)).expect("line");
     let l2 = a.add_crew_line(sheet.info.id.clone(), line(3)).expect("line");
+    assert_eq!(a.unsynced().expect("unsynced"), Unsynced { records: 1, photos: 0 });
+    match a.wipe(false) {
+        Err(CoreError::UnsyncedData { records: 1, photos: 0 }) => {}
+        other => panic!("sign-out with unsynced work must be refused, got {other:?}"),
+    }
     let r = rt.block_on(a.sync(base.clone(), ta.clone(), None)).expect("a syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert!(r.documents_sent >= 1);
+    assert_eq!(a.unsynced().expect("unsynced"), Unsynced { records: 0, photos: 0 }, "the server confirmed it");
 
     let r = rt.block_on(b.sync(base.clone(), tb.clone(), None)).expect("b syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
@@ -97,6 +103,20 @@ fn story(url: Option<&str>) {
         other => panic!("expected Offline, got {other:?}"),
     }
     assert_eq!(a.get_labour_sheet(sheet.info.id.clone()).expect("a"), sa);
+
+    // Signing out: refused while A has an unsynced edit; after a sync it wipes the store.
+    a.update_crew_line(sheet.info.id.clone(), l2.id.clone(), line(5)).expect("edit");
+    assert_eq!(a.unsynced().expect("unsynced").records, 1);
+    assert!(matches!(a.wipe(false), Err(CoreError::UnsyncedData { .. })));
+    assert_eq!(a.get_labour_sheet(sheet.info.id.clone()).expect("still there").lines.len(), 2);
+    rt.block_on(a.sync(base.clone(), ta.clone(), None)).expect("sync");
+    a.wipe(false).expect("nothing unsynced: wipe");
+    assert!(!dir.path().join("li.db").exists(), "store file removed");
+    assert!(matches!(a.list_records(RecordFilter::default()), Err(CoreError::Closed)));
+    // C never had anything of its own; B's last state reaches a fresh phone for A.
+    let a2 = phone(dir.path(), "li");
+    rt.block_on(a2.sync(base.clone(), ta.clone(), None)).expect("fresh phone syncs");
+    assert_eq!(a2.get_labour_sheet(sheet.info.id.clone()).expect("back").lines.iter().find(|l| l.id == l2.id).expect("l2").headcount, 5);
 }
 
 #[test]

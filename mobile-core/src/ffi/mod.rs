@@ -382,6 +382,24 @@ impl FieldStore {
         .map_err(CoreError::from)
     }
 
+    /// Records and photos not on the server yet (show it before sign-out, and on the sync screen).
+    pub fn unsynced(&self) -> Result<Unsynced> {
+        let s = self.live()?;
+        block_on(async {
+            let (records, photos) = s.unsynced().await?;
+            Ok(Unsynced { records, photos })
+        })
+    }
+
+    /// Deletes this store and its photos (sign-out). Refused with `UnsyncedData` while anything has
+    /// not reached the server, unless `force`. The store is closed afterwards.
+    pub fn wipe(&self, force: bool) -> Result<()> {
+        let s = self.live()?;
+        block_on(s.wipe(force))?;
+        self.closed.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
     /// The project's cost codes, activities, trades and rates, once synced.
     pub fn reference_data(&self, project_id: String) -> Result<Option<ReferenceData>> {
         let s = self.live()?;

@@ -323,3 +323,10 @@ pub struct SyncReport {
     pub bytes_received: u64,
     pub errors: Vec<SyncError>,
 }
+
+/// What has not reached the server yet.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Unsynced {
+    pub records: u32,
+    pub photos: u32,
+}

@@ -61,6 +61,15 @@ impl MediaDir {
         write().map_err(|e| Error::io(path, e))
     }
 
+    /// Deletes the whole media folder (a wipe).
+    pub fn remove_all(&self) -> Result<()> {
+        match fs::remove_dir_all(&self.root) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(&self.root, e)),
+        }
+    }
+
     pub fn remove(path: &Path) -> Result<()> {
         match fs::remove_file(path) {
             Ok(()) => Ok(()),

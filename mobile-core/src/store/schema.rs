@@ -67,8 +67,10 @@ pub async fn open_pool(path: &Path) -> Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
+    // One connection: writes are serialised by the store anyway, and a second connection opening
+    // while the first switches a new file to WAL fails with "database is locked".
     let pool = SqlitePoolOptions::new()
-        .max_connections(2)
+        .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)

@@ -41,9 +41,13 @@ impl Store {
     pub async fn sync(&self, base_url: &str, token: &str, mut progress: impl FnMut(u32, u32, u32)) -> Result<SyncReport> {
         let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
         let mut states = self.load_sync_states().await?;
+        // A store with no sync state at all has never synced (or was wiped and reinstalled): ask the
+        // server to offer everything, whatever it believes this device holds.
+        let mut reset = states.is_empty();
         let mut report = SyncReport::default();
         for round in 1..=MAX_ROUNDS {
-            let request = self.outgoing(&mut states).await?;
+            let mut request = self.outgoing(&mut states).await?;
+            request.reset = std::mem::take(&mut reset);
             let mut body = Vec::new();
             ciborium::into_writer(&request, &mut body).map_err(|e| Error::Internal(format!("encoding a sync request: {e}")))?;
             let response = post(&endpoint, token, body.clone()).await?;
@@ -75,6 +79,48 @@ impl Store {
         Err(Error::Sync(format!("sync did not settle in {MAX_ROUNDS} rounds; it will continue next time")))
     }
 
+    /// Records with changes the server has not confirmed, and photo originals not uploaded yet: what
+    /// would be lost if this store were wiped now.
+    pub async fn unsynced(&self) -> Result<(u32, u32)> {
+        let rows: Vec<(String, String, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT d.id, d.kind, s.state FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut records = 0u32;
+        let mut hot = self.hot.lock().await;
+        for (id, kind, state) in rows {
+            if kind == record_schema::RecordKind::ReferenceData.as_str() {
+                continue; // server-owned: nothing of the phone's in it
+            }
+            let shared = state.and_then(|b| State::decode(&b).ok()).map(|s| s.shared_heads).unwrap_or_default();
+            if self.checkout(&mut hot, &id).await?.doc.get_heads() != shared {
+                records += 1;
+            }
+        }
+        drop(hot);
+        let photos: i64 = sqlx::query_scalar("SELECT count(*) FROM photos WHERE uploaded_at_ms IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((records, u32::try_from(photos).unwrap_or(u32::MAX)))
+    }
+
+    /// Deletes the store file and its media, as at sign-out. Refused while anything is unsynced,
+    /// unless `force` (users of other field apps lose days of work to a careless sign-out).
+    pub async fn wipe(&self, force: bool) -> Result<()> {
+        let (records, photos) = self.unsynced().await?;
+        if !force && (records > 0 || photos > 0) {
+            return Err(Error::Unsynced { records, photos });
+        }
+        self.pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.path.as_os_str().to_owned();
+            p.push(suffix);
+            super::MediaDir::remove(std::path::Path::new(&p))?;
+        }
+        self.media.remove_all()
+    }
+
     async fn outgoing(&self, states: &mut HashMap<String, State>) -> Result<SyncRequest> {
         let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM documents ORDER BY id").fetch_all(&self.pool).await?;
         // Documents the server offered that are not stored yet still need this phone's answer ("I have
@@ -102,7 +148,7 @@ impl Store {
                 docs.push(DocMessage { id, msg: m.encode() });
             }
         }
-        Ok(SyncRequest { v: PROTOCOL_VERSION, docs })
+        Ok(SyncRequest { v: PROTOCOL_VERSION, reset: false, docs })
     }
 
     async fn incoming(&self, m: &DocMessage, states: &mut HashMap<String, State>) -> Result<()> {
@@ -115,6 +161,13 @@ impl Store {
                 .map_err(|e| Error::Sync(format!("document {}: {e}", m.id)))
         })
         .await?;
+        // The server says it still needs changes: whatever we believe we sent did not land (a refused
+        // save, a lost response), so let them be sent again instead of waiting forever.
+        if let Some(state) = states.get_mut(&m.id)
+            && state.their_need.as_ref().is_some_and(|n| !n.is_empty())
+        {
+            state.sent_hashes.clear();
+        }
         Ok(())
     }
 
