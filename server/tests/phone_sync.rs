@@ -8,12 +8,6 @@ use mobile_core::ffi::types::*;
 use mobile_core::ffi::FieldStore;
 use mobile_core::CoreError;
 
-fn token(dir: &std::path::Path, url: Option<&str>, project: &str) -> String {
-    let (ok, out, err) = cli(dir, url, &["token", "create", "--project", project, "--role", "foreman"]);
-    assert!(ok, "{err}");
-    out.trim().to_string()
-}
-
 fn phone(dir: &std::path::Path, name: &str) -> std::sync::Arc<FieldStore> {
     FieldStore::open(dir.join(format!("{name}.db")).display().to_string(), name.into()).expect("open phone store")
 }

@@ -124,12 +124,6 @@ fn expense(id: &str, project: &str) -> AutoCommit {
     d
 }
 
-fn token(dir: &std::path::Path, url: Option<&str>, project: &str) -> String {
-    let (ok, out, err) = cli(dir, url, &["token", "create", "--project", project, "--role", "foreman"]);
-    assert!(ok, "{err}");
-    out.trim().to_string()
-}
-
 fn story(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
     let (ta, tb, tc) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"), token(dir.path(), url, "P2"));

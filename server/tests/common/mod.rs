@@ -137,3 +137,10 @@ pub fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u
     let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status code");
     (status, resp[split + 4..].to_vec())
 }
+
+/// A foreman's token for `project`, made with the admin command.
+pub fn token(dir: &std::path::Path, url: Option<&str>, project: &str) -> String {
+    let (ok, out, err) = cli(dir, url, &["token", "create", "--project", project, "--role", "foreman"]);
+    assert!(ok, "{err}");
+    out.trim().to_string()
+}
