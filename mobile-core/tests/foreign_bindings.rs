@@ -15,7 +15,7 @@
 //! fails. Compiled Kotlin is cached in `target/tmp/foreign-bindings/kotlin-cache/`, keyed by a hash of its sources,
 //! because kotlinc is slow.
 //!
-//! Tools: kotlinc from `$KOTLINC`, else `PATH`, else `/opt/kotlin` (`scripts/test.sh` installs it there); JNA from
+//! Tools: kotlinc from `$KOTLINC`, else `PATH`, else `/opt/kotlin` (`scripts/test-setup.sh` installs it there); JNA from
 //! `$JNA_JAR`, else Debian's `/usr/share/java/jna.jar` (packages libjna-java, libjna-jni). A missing tool fails the
 //! test with the command that installs it.
 
@@ -40,7 +40,7 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Longest one kotlinc compilation may take (a cold JVM on a busy 2-core machine is slow).
 const KOTLINC_TIMEOUT: Duration = Duration::from_secs(600);
 
-const INSTALL_HINT: &str = "run scripts/test.sh once, which installs what the tests need";
+const INSTALL_HINT: &str = "run scripts/test-setup.sh once, which installs what the tests need";
 
 type TestResult = Result<(), Failed>;
 

@@ -91,7 +91,7 @@ fn psql(url: &str, sql: &str) {
             use sqlx::Connection;
             let mut c = sqlx::PgConnection::connect(&url)
                 .await
-                .unwrap_or_else(|e| panic!("PostgreSQL at {url} (scripts/test.sh starts it): {e}"));
+                .unwrap_or_else(|e| panic!("PostgreSQL at {url} (scripts/test-setup.sh starts it): {e}"));
             sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut c).await.expect(&sql);
         });
     })

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# THE test command: installs what the tests need if it is missing, makes sure PostgreSQL is up, then runs every test
-# of the workspace (cargo-nextest, or cargo test without it). Quiet when everything is already there.
+# Makes sure what the tests need is here (installing it if missing) and PostgreSQL is up. Quiet when
+# everything is already there. The test command itself (README, .ci/run):
 #
-#   scripts/test.sh [arguments for cargo nextest run / cargo test, e.g. -p mobile-core]
+#   scripts/test-setup.sh && cargo nextest run --workspace
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,7 @@ KOTLIN_PREFIX=/opt/kotlin
 KOTLIN_PACKAGE=kotlin-compiler@2.4
 LOG_DIR=target/test-setup
 
-say() { echo "test.sh: $*" >&2; }
+say() { echo "test-setup.sh: $*" >&2; }
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -79,9 +79,7 @@ ensure_kotlinc
 ensure_java
 ensure_postgres
 
-if cargo nextest --version >/dev/null 2>&1; then
-    exec cargo nextest run --workspace --no-fail-fast "$@"
-else
-    say "cargo-nextest is not installed: running cargo test instead"
-    exec cargo test --workspace --no-fail-fast "$@"
+if ! cargo nextest --version >/dev/null 2>&1; then
+    say "installing cargo-nextest (the test runner)"
+    quietly nextest-install cargo install --locked cargo-nextest
 fi
