@@ -5,7 +5,7 @@ use automerge::transaction::Transactable;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::doc::{self, get_decimal, get_i64, get_str, put_opt_str, put_scalar, put_str, req_date, req_decimal, req_str};
+use crate::doc::{self, get_decimal, get_i64, get_str, put_opt_str, put_str, req_date, req_decimal, req_str};
 use crate::money::{canonical_quantity, Currency};
 use crate::record::RecordHeader;
 use crate::validate::{self, check_note, check_range, check_required, ValidationContext};
@@ -98,42 +98,40 @@ impl CrewLine {
         Ok(())
     }
 
+    /// The line's scalar fields as stored (`None`: absent), the one list both writers use.
+    fn fields(&self, currency: Currency) -> [(&'static str, Option<ScalarValue>); 11] {
+        let text = |s: &str| Some(ScalarValue::Str(s.into()));
+        let opt = |s: &Option<String>| s.as_deref().and_then(text);
+        [
+            ("id", text(&self.id)),
+            ("position", Some(ScalarValue::Int(self.position))),
+            ("trade", text(&self.trade)),
+            ("crew", opt(&self.crew)),
+            ("headcount", Some(ScalarValue::Int(self.headcount))),
+            ("effort_unit", text(self.effort.unit())),
+            ("effort", text(&canonical_quantity(self.effort.quantity()))),
+            ("rate", text(&currency.canonical(self.rate))),
+            ("cost_code", text(&self.cost_code)),
+            ("activity", opt(&self.activity)),
+            ("note", opt(&self.note)),
+        ]
+    }
+
+    /// Reconciles the line into its existing map: only changed fields become operations.
     fn write(&self, d: &mut AutoCommit, obj: &ObjId, currency: Currency) -> Result<(), SchemaError> {
-        put_str(d, obj, "id", &self.id)?;
-        put_scalar(d, obj, "position", ScalarValue::Int(self.position))?;
-        put_str(d, obj, "trade", &self.trade)?;
-        put_opt_str(d, obj, "crew", self.crew.as_deref())?;
-        put_scalar(d, obj, "headcount", ScalarValue::Int(self.headcount))?;
-        put_str(d, obj, "effort_unit", self.effort.unit())?;
-        put_str(d, obj, "effort", &canonical_quantity(self.effort.quantity()))?;
-        put_str(d, obj, "rate", &currency.canonical(self.rate))?;
-        put_str(d, obj, "cost_code", &self.cost_code)?;
-        put_opt_str(d, obj, "activity", self.activity.as_deref())?;
-        put_opt_str(d, obj, "note", self.note.as_deref())?;
+        for (key, value) in self.fields(currency) {
+            doc::put_opt_scalar(d, obj, key, value)?;
+        }
         write_workers(d, obj, &self.workers)
     }
 
     /// Writes a line into a map just created for it: nothing to compare against, so plain puts
     /// (recording a line is the phone's hottest path).
     fn write_fresh(&self, d: &mut AutoCommit, obj: &ObjId, currency: Currency) -> Result<(), SchemaError> {
-        let text = |s: &str| ScalarValue::Str(s.into());
-        let mut fields: Vec<(&str, ScalarValue)> = vec![
-            ("id", text(&self.id)),
-            ("position", ScalarValue::Int(self.position)),
-            ("trade", text(&self.trade)),
-            ("headcount", ScalarValue::Int(self.headcount)),
-            ("effort_unit", text(self.effort.unit())),
-            ("effort", text(&canonical_quantity(self.effort.quantity()))),
-            ("rate", text(&currency.canonical(self.rate))),
-            ("cost_code", text(&self.cost_code)),
-        ];
-        for (key, value) in [("crew", &self.crew), ("activity", &self.activity), ("note", &self.note)] {
+        for (key, value) in self.fields(currency) {
             if let Some(v) = value {
-                fields.push((key, text(v)));
+                d.put(obj, key, v)?;
             }
-        }
-        for (key, value) in fields {
-            d.put(obj, key, value)?;
         }
         write_workers(d, obj, &self.workers)
     }

@@ -101,6 +101,19 @@ pub(crate) fn write_photos(d: &mut AutoCommit, parent: &ObjId, key: &str, photos
 pub(crate) fn read_photos(d: &AutoCommit, parent: &ObjId, key: &str) -> Result<Vec<PhotoRef>, SchemaError> {
     let Some(obj) = doc::get_map(d, parent, key)? else { return Ok(Vec::new()) };
     let mut photos = doc::read_keyed(d, &obj, |d, _, o| PhotoRef::read(d, o))?;
-    photos.sort_by(|a, b| a.captured_at_ms.cmp(&b.captured_at_ms).then_with(|| a.sha256.cmp(&b.sha256)));
+    sort_photos(&mut photos);
     Ok(photos)
+}
+
+/// The order photos read back in: capture time, then hash.
+pub fn sort_photos(photos: &mut [PhotoRef]) {
+    photos.sort_by(|a, b| a.captured_at_ms.cmp(&b.captured_at_ms).then_with(|| a.sha256.cmp(&b.sha256)));
+}
+
+/// Adds `photo` to `photos` (once: photos are keyed by hash), keeping the read-back order.
+pub fn add_photo(photos: &mut Vec<PhotoRef>, photo: &PhotoRef) {
+    if !photos.iter().any(|p| p.sha256 == photo.sha256) {
+        photos.push(photo.clone());
+        sort_photos(photos);
+    }
 }

@@ -5,7 +5,7 @@ use automerge::{AutoCommit, ScalarValue, ROOT};
 
 use crate::doc::{self, get_str, get_timestamp, put_scalar, put_str, req_str};
 use crate::validate::{check_required, parse_time_zone};
-use crate::{Expense, LabourSheet, ProgressReport, RecordKind, SchemaError, ValidationError};
+use crate::{Expense, LabourSheet, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError};
 
 /// A voided record stays (for the audit trail) but no longer counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +94,31 @@ impl Record {
             RecordKind::ReferenceData => {
                 Err(SchemaError::NotARecord("reference data is not a foreman's record".into()))
             }
+        }
+    }
+
+    /// Reconciles this record into `d` (see each kind's `write`).
+    pub fn write(&self, d: &mut AutoCommit) -> Result<(), SchemaError> {
+        match self {
+            Record::LabourSheet(r) => r.write(d),
+            Record::Expense(r) => r.write(d),
+            Record::ProgressReport(r) => r.write(d),
+        }
+    }
+
+    pub fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
+        match self {
+            Record::LabourSheet(r) => r.validate(ctx),
+            Record::Expense(r) => r.validate(ctx),
+            Record::ProgressReport(r) => r.validate(ctx),
+        }
+    }
+
+    pub fn header_mut(&mut self) -> &mut RecordHeader {
+        match self {
+            Record::LabourSheet(r) => &mut r.header,
+            Record::Expense(r) => &mut r.header,
+            Record::ProgressReport(r) => &mut r.header,
         }
     }
 

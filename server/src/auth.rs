@@ -47,19 +47,13 @@ pub async fn create_token(db: &Db, project: &str, role: Role, device_name: &str)
     }
     let device_id = uuid::Uuid::now_v7().to_string();
     let token = new_token();
-    let now = chrono_now_ms();
+    let now = crate::now_ms();
     db.insert_device_token(&device_id, device_name.trim(), &token_sha256(&token), role.as_str(), project, now)
         .await
         .map_err(ApiError::internal)?;
     Ok((device_id, token))
 }
 
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
-}
 
 /// The authenticated device of a request. Missing, malformed, unknown or revoked tokens get 401.
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@
 use automerge::{AutoCommit, ChangeHash};
 
 use crate::db::{on_pool, Db};
+use crate::now_ms;
 
 pub const COMPACT_AFTER: i64 = 64;
 
@@ -31,12 +32,6 @@ pub struct StoredDoc {
     pending_count: i64,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
-}
 
 pub async fn load(db: &Db, id: &str) -> Result<Option<StoredDoc>, DocStoreError> {
     type Head = (String, String, Vec<u8>, i64, i64);

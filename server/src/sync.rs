@@ -127,7 +127,7 @@ async fn incoming(db: &Db, grant: &TokenGrant, id: &str, bytes: &[u8]) -> Result
     };
     let message = Message::decode(bytes).map_err(|e| doc_error(id, "bad_message", format!("not an Automerge sync message: {e}")))?;
     for _attempt in 0..3 {
-        let existing = docstore::load(db, id).await.map_err(|e| internal(&e))?;
+        let mut existing = docstore::load(db, id).await.map_err(|e| internal(&e))?;
         if let Some(s) = &existing
             && s.project_id != grant.project_id
         {
@@ -135,8 +135,10 @@ async fn incoming(db: &Db, grant: &TokenGrant, id: &str, bytes: &[u8]) -> Result
             return Err(doc_error(id, "not_found", "no such document in your project"));
         }
         let mut state = load_state(db, &grant.device_id, id).await.map_err(|e| internal(&e))?.unwrap_or_default();
-        let (mut doc, kind) = match &existing {
-            Some(s) => (s.doc.clone(), Some(s.kind.clone())),
+        // The loaded copy is this request's own: work on it directly (a refused message is simply not
+        // saved), no clone needed.
+        let (mut doc, kind) = match &mut existing {
+            Some(s) => (std::mem::take(&mut s.doc), Some(s.kind.clone())),
             None => (AutoCommit::new(), None),
         };
         state.set_read_only(kind.as_deref().is_some_and(server_owned));
@@ -145,9 +147,7 @@ async fn incoming(db: &Db, grant: &TokenGrant, id: &str, bytes: &[u8]) -> Result
             .receive_sync_message(&mut state, message.clone())
             .map_err(|e| doc_error(id, "bad_message", format!("the sync message does not apply: {e}")))?;
         let changed = doc.get_heads() != before;
-        if changed {
-            check_record(&doc, id, grant)?;
-        }
+        let record = if changed { Some(check_record(&doc, id, grant)?) } else { None };
         let mut stored = match existing {
             Some(mut s) if changed => {
                 s.doc = doc;
@@ -161,8 +161,7 @@ async fn incoming(db: &Db, grant: &TokenGrant, id: &str, bytes: &[u8]) -> Result
                 s.doc = doc;
                 s
             }
-            None if changed => {
-                let record = Record::read(&doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
+            None if let Some(record) = &record => {
                 match docstore::insert(db, id, &grant.project_id, record.kind().as_str(), doc).await {
                     Ok(s) => s,
                     Err(DocStoreError::AlreadyExists { .. }) => continue,
@@ -180,7 +179,7 @@ async fn incoming(db: &Db, grant: &TokenGrant, id: &str, bytes: &[u8]) -> Result
 }
 
 /// A document a device sent must read as a record of the device's own project, with its own id.
-fn check_record(doc: &AutoCommit, id: &str, grant: &TokenGrant) -> Result<(), DocError> {
+fn check_record(doc: &AutoCommit, id: &str, grant: &TokenGrant) -> Result<Record, DocError> {
     let kind = record_schema::doc::read_kind(doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
     if server_owned(kind.as_str()) {
         return Err(doc_error(id, "server_owned", "reference data is written by the server only"));
@@ -193,5 +192,5 @@ fn check_record(doc: &AutoCommit, id: &str, grant: &TokenGrant) -> Result<(), Do
     if h.project_id != grant.project_id {
         return Err(doc_error(id, "forbidden", "the record belongs to another project"));
     }
-    Ok(())
+    Ok(record)
 }

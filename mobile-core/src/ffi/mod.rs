@@ -428,11 +428,7 @@ impl FieldStore {
         let s = self.live()?;
         block_on(async {
             let line = convert::crew_line("line", line_id, line)?;
-            let saved = s.put_crew_line(&sheet_id, line).await?;
-            let currency = match s.get(&sheet_id).await? {
-                rs::Record::LabourSheet(sheet) => sheet.currency,
-                other => return Err(wrong(&sheet_id, "labour_sheet", other.kind())),
-            };
+            let (saved, currency) = s.put_crew_line(&sheet_id, line).await?;
             Ok(convert::crew_line_out(&saved, currency))
         })
     }

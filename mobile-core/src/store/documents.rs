@@ -45,8 +45,19 @@ pub async fn load(pool: &SqlitePool, id: &str) -> Result<Option<HotDoc>> {
     Ok(Some(HotDoc { doc, persisted, pending_count, conflicts, view: None }))
 }
 
+/// What a write put into the transaction; `committed` brings the hot copy in step once it commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Nothing new to store.
+    Nothing,
+    /// One incremental change appended.
+    Change,
+    /// The whole document saved as the snapshot (a new document, or a compaction).
+    Snapshot,
+}
+
 /// Inserts a new document (its whole save as the first snapshot).
-pub async fn insert(tx: &mut Transaction<'_, Sqlite>, id: &str, kind: &str, hot: &mut HotDoc, now_ms: i64) -> Result<()> {
+pub async fn insert(tx: &mut Transaction<'_, Sqlite>, id: &str, kind: &str, hot: &mut HotDoc, now_ms: i64) -> Result<Written> {
     let snapshot = hot.doc.save();
     sqlx::query("INSERT INTO documents (id, kind, snapshot, updated_at_ms) VALUES (?, ?, ?, ?)")
         .bind(id)
@@ -55,15 +66,15 @@ pub async fn insert(tx: &mut Transaction<'_, Sqlite>, id: &str, kind: &str, hot:
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(Written::Snapshot)
 }
 
-/// Appends what changed since the last save (or compacts). Returns the bytes that were new, empty
-/// when the edit changed nothing. Call `committed` after the transaction commits.
-pub async fn append(tx: &mut Transaction<'_, Sqlite>, id: &str, hot: &mut HotDoc, now_ms: i64) -> Result<usize> {
+/// Appends what changed since the last save (or compacts). Call `committed` with the result after
+/// the transaction commits.
+pub async fn append(tx: &mut Transaction<'_, Sqlite>, id: &str, hot: &mut HotDoc, now_ms: i64) -> Result<Written> {
     let delta = hot.doc.save_after(&hot.persisted);
     if delta.is_empty() {
-        return Ok(0);
+        return Ok(Written::Nothing);
     }
     if hot.pending_count + 1 >= COMPACT_AFTER {
         let snapshot = hot.doc.save();
@@ -76,6 +87,7 @@ pub async fn append(tx: &mut Transaction<'_, Sqlite>, id: &str, hot: &mut HotDoc
         .bind(id)
         .execute(&mut **tx)
         .await?;
+        Ok(Written::Snapshot)
     } else {
         // The `changes_counted` trigger bumps the document's counters.
         sqlx::query("INSERT INTO changes (doc_id, data) VALUES (?, ?)")
@@ -83,12 +95,16 @@ pub async fn append(tx: &mut Transaction<'_, Sqlite>, id: &str, hot: &mut HotDoc
             .bind(&delta)
             .execute(&mut **tx)
             .await?;
+        Ok(Written::Change)
     }
-    Ok(delta.len())
 }
 
 /// After the transaction committed: what is on disk now matches the document in memory.
-pub fn committed(hot: &mut HotDoc) {
+pub fn committed(hot: &mut HotDoc, written: Written) {
+    match written {
+        Written::Nothing => return,
+        Written::Change => hot.pending_count += 1,
+        Written::Snapshot => hot.pending_count = 0,
+    }
     hot.persisted = hot.doc.get_heads();
-    hot.pending_count = if hot.pending_count + 1 >= COMPACT_AFTER { 0 } else { hot.pending_count + 1 };
 }

@@ -18,9 +18,10 @@ use std::sync::Arc;
 use automerge::{AutoCommit, ActorId, ChangeHash};
 use chrono::{NaiveDate, Utc};
 use record_schema::conflicts::{find_conflicts, resolve_conflict, FieldConflict};
+use record_schema::photo::add_photo;
 use record_schema::record::{RecordHeader, Voided};
 use record_schema::{
-    CrewLine, Expense, LabourSheet, PhotoRef, ProgressReport, Record, RecordKind, ReferenceData, SchemaError,
+    CrewLine, Currency, Expense, LabourSheet, PhotoRef, ProgressReport, Record, RecordKind, ReferenceData, SchemaError,
     ValidationContext, ValidationError,
 };
 use sqlx::SqlitePool;
@@ -341,32 +342,21 @@ impl Store {
         self.validate(&mut hot, &record).await?;
         let id = record.header().id.clone();
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
-        let written = match &record {
-            Record::LabourSheet(r) => r.write(&mut doc),
-            Record::Expense(r) => r.write(&mut doc),
-            Record::ProgressReport(r) => r.write(&mut doc),
-        };
-        written.map_err(|e| Error::document(&id, e))?;
+        record.write(&mut doc).map_err(|e| Error::document(&id, e))?;
         let mut hd = HotDoc { doc, persisted: Vec::new(), pending_count: 0, conflicts: 0, view: Some(record.clone()) };
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        documents::insert(&mut tx, &id, record.kind().as_str(), &mut hd, now).await?;
+        let written = documents::insert(&mut tx, &id, record.kind().as_str(), &mut hd, now).await?;
         IndexRow::of(&record).upsert(&mut tx, &id, 0, now).await?;
         tx.commit().await?;
-        hd.persisted = hd.doc.get_heads();
+        documents::committed(&mut hd, written);
         Self::remember(&mut hot, id, hd);
         Ok(())
     }
 
     async fn validate(&self, hot: &mut Hot, record: &Record) -> Result<()> {
         let reference = self.reference(hot, &record.header().project_id).await?;
-        let ctx = ValidationContext::new(Utc::now(), reference.as_deref());
-        match record {
-            Record::LabourSheet(r) => r.validate(&ctx),
-            Record::Expense(r) => r.validate(&ctx),
-            Record::ProgressReport(r) => r.validate(&ctx),
-        }?;
-        Ok(())
+        Ok(record.validate(&ValidationContext::new(Utc::now(), reference.as_deref()))?)
     }
 
     // ---------- editing ----------
@@ -380,21 +370,13 @@ impl Store {
 
     /// Adds (`line.id` empty) or replaces one crew line; other lines are untouched, so two phones
     /// editing different lines of one sheet merge cleanly.
-    pub async fn put_crew_line(&self, sheet_id: &str, mut line: CrewLine) -> Result<CrewLine> {
-        // The line alone first, so errors name `line.hours` rather than its index in the sheet.
-        {
-            let mut hot = self.hot.lock().await;
-            let sheet = match view(self.checkout(&mut hot, sheet_id).await?, sheet_id)? {
-                Record::LabourSheet(s) => (s.currency, s.header.project_id.clone()),
-                other => return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, other.kind())),
-            };
-            let reference = self.reference(&mut hot, &sheet.1).await?;
-            line.validate("line", sheet.0, &ValidationContext::new(Utc::now(), reference.as_deref()))?;
-        }
-        self.edit(sheet_id, |record| {
+    pub async fn put_crew_line(&self, sheet_id: &str, mut line: CrewLine) -> Result<(CrewLine, Currency)> {
+        self.edit(sheet_id, None, |record, ctx| {
             let Record::LabourSheet(sheet) = record else {
                 return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
             };
+            // The line alone first, so errors name `line.hours` rather than its index in the sheet.
+            line.validate("line", sheet.currency, ctx)?;
             match sheet.lines.iter_mut().find(|l| !line.id.is_empty() && l.id == line.id) {
                 Some(existing) => {
                     line.position = existing.position;
@@ -408,15 +390,15 @@ impl Store {
                 None => return Err(Error::NotFound { what: "crew line", id: line.id.clone() }),
             }
             let currency = sheet.currency;
-            let line = line.clone();
-            Ok(Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &line, now_ms())))
+            let written = line.clone();
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &written, now_ms()));
+            Ok((op, (line, currency)))
         })
-        .await?;
-        Ok(line)
+        .await
     }
 
     pub async fn remove_crew_line(&self, sheet_id: &str, line_id: &str) -> Result<()> {
-        self.edit(sheet_id, |record| {
+        self.edit(sheet_id, None, |record, _| {
             let Record::LabourSheet(sheet) = record else {
                 return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
             };
@@ -426,71 +408,61 @@ impl Store {
                 return Err(Error::NotFound { what: "crew line", id: line_id.to_string() });
             }
             let line_id = line_id.to_string();
-            Ok(Box::new(move |doc: &mut AutoCommit| LabourSheet::remove_line(doc, &line_id, now_ms())))
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| LabourSheet::remove_line(doc, &line_id, now_ms()));
+            Ok((op, ()))
         })
         .await
     }
 
     /// Changes a sheet's date or note (its lines are edited one by one).
     pub async fn update_sheet(&self, sheet_id: &str, work_date: NaiveDate, note: Option<String>) -> Result<()> {
-        self.edit(sheet_id, |record| {
+        self.edit(sheet_id, None, |record, _| {
             let Record::LabourSheet(sheet) = record else {
                 return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
             };
             sheet.work_date = work_date;
             sheet.note = note;
             let sheet = sheet.clone();
-            Ok(Box::new(move |doc: &mut AutoCommit| sheet.write(doc)))
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| sheet.write(doc));
+            Ok((op, ()))
         })
         .await
     }
 
     /// Replaces an expense's fields; header and receipts are kept.
     pub async fn update_expense(&self, id: &str, new: Expense) -> Result<Expense> {
-        let mut out = None;
-        self.edit(id, |record| {
+        self.edit(id, None, |record, _| {
             let Record::Expense(e) = record else { return Err(wrong_kind(id, RecordKind::Expense, record.kind())) };
             *e = Expense { header: e.header.clone(), receipts: e.receipts.clone(), ..new };
-            let e = e.clone();
-            out = Some(e.clone());
-            Ok(Box::new(move |doc: &mut AutoCommit| e.write(doc)))
+            let (written, out) = (e.clone(), e.clone());
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, out))
         })
-        .await?;
-        out.ok_or_else(|| Error::Internal("expense edit produced nothing".into()))
+        .await
     }
 
     pub async fn update_progress_report(&self, id: &str, new: ProgressReport) -> Result<ProgressReport> {
-        let mut out = None;
-        self.edit(id, |record| {
+        self.edit(id, None, |record, _| {
             let Record::ProgressReport(p) = record else {
                 return Err(wrong_kind(id, RecordKind::ProgressReport, record.kind()));
             };
             *p = ProgressReport { header: p.header.clone(), photos: p.photos.clone(), ..new };
-            let p = p.clone();
-            out = Some(p.clone());
-            Ok(Box::new(move |doc: &mut AutoCommit| p.write(doc)))
+            let (written, out) = (p.clone(), p.clone());
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, out))
         })
-        .await?;
-        out.ok_or_else(|| Error::Internal("progress edit produced nothing".into()))
+        .await
     }
 
     /// Voids a record: it stays, for the audit trail, but no longer counts anywhere.
     pub async fn void(&self, id: &str, reason: &str) -> Result<()> {
         record_schema::validate::check_required("reason", reason)?;
         let voided = Voided { reason: reason.to_string(), by: self.author.clone(), at_ms: now_ms() };
-        self.edit(id, |record| {
-            let header = match record {
-                Record::LabourSheet(r) => &mut r.header,
-                Record::Expense(r) => &mut r.header,
-                Record::ProgressReport(r) => &mut r.header,
-            };
-            header.voided = Some(voided.clone());
-            let record = record.clone();
-            Ok(Box::new(move |doc: &mut AutoCommit| match &record {
-                Record::LabourSheet(r) => r.write(doc),
-                Record::Expense(r) => r.write(doc),
-                Record::ProgressReport(r) => r.write(doc),
-            }))
+        self.edit(id, None, |record, _| {
+            record.header_mut().voided = Some(voided);
+            let written = record.clone();
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, ()))
         })
         .await
     }
@@ -510,12 +482,13 @@ impl Store {
         self.persist(&mut hot, id, None, None).await
     }
 
-    /// The core of every edit: `change` validates against the current record (mutating a copy of it),
-    /// then returns the document operation; the resulting record is validated whole, written, indexed
+    /// The core of every edit: `change` mutates a copy of the current record (checking its input
+    /// against the validation context) and returns the document operation plus what the caller wants
+    /// back; the resulting record is validated whole, written, indexed (with an optional photo row)
     /// and committed. On any error the document and the database are left as they were.
-    async fn edit<F>(&self, id: &str, change: F) -> Result<()>
+    async fn edit<F, T>(&self, id: &str, photo: Option<&PhotoRow>, change: F) -> Result<T>
     where
-        F: FnOnce(&mut Record) -> Result<DocOp>,
+        F: FnOnce(&mut Record, &ValidationContext<'_>) -> Result<(DocOp, T)>,
     {
         let mut hot = self.hot.lock().await;
         let mut next = {
@@ -525,16 +498,19 @@ impl Store {
         if next.header().voided.is_some() {
             return Err(Error::Voided { id: id.to_string() });
         }
-        let op = change(&mut next)?;
+        let reference = self.reference(&mut hot, &next.header().project_id).await?;
+        let ctx = ValidationContext::new(Utc::now(), reference.as_deref());
+        let (op, out) = change(&mut next, &ctx)?;
         if next.header().voided.is_none() {
-            self.validate(&mut hot, &next).await?;
+            next.validate(&ctx)?;
         }
         let hd = self.checkout(&mut hot, id).await?;
         if let Err(e) = op(&mut hd.doc) {
             hd.doc.rollback();
             return Err(Error::document(id, e));
         }
-        self.persist(&mut hot, id, Some(next), None).await
+        self.persist(&mut hot, id, Some(next), photo.map(|row| (row, id))).await?;
+        Ok(out)
     }
 
     /// Writes what changed in the hot document `id` (plus a photo row), re-indexing it, in one
@@ -563,15 +539,13 @@ impl Store {
         };
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let appended = documents::append(&mut tx, id, hd, now).await?;
+        let written = documents::append(&mut tx, id, hd, now).await?;
         IndexRow::of(&record).upsert(&mut tx, id, hd.conflicts, now).await?;
         if let Some((row, record_id)) = photo {
             row.insert(&mut tx, record_id, now).await?;
         }
         tx.commit().await?;
-        if appended > 0 {
-            documents::committed(hd);
-        }
+        documents::committed(hd, written);
         hd.view = Some(record);
         Ok(())
     }
@@ -640,40 +614,17 @@ impl Store {
         };
         photo_ref.validate("photo")?;
         let row = PhotoRow::of(&photo_ref);
-        let mut hot = self.hot.lock().await;
-        let mut next = {
-            let hd = self.checkout(&mut hot, record_id).await?;
-            view(hd, record_id)?.clone()
-        };
-        if next.header().voided.is_some() {
-            return Err(Error::Voided { id: record_id.to_string() });
-        }
-        let written = {
-            let hd = self.checkout(&mut hot, record_id).await?;
-            let r = match &mut next {
-                Record::Expense(e) => {
-                    if !e.receipts.iter().any(|p| p.sha256 == photo_ref.sha256) {
-                        e.receipts.push(photo_ref.clone());
-                        e.receipts.sort_by(|a, b| a.captured_at_ms.cmp(&b.captured_at_ms).then_with(|| a.sha256.cmp(&b.sha256)));
-                    }
-                    e.write(&mut hd.doc)
-                }
-                Record::ProgressReport(p) => {
-                    if !p.photos.iter().any(|x| x.sha256 == photo_ref.sha256) {
-                        p.photos.push(photo_ref.clone());
-                        p.photos.sort_by(|a, b| a.captured_at_ms.cmp(&b.captured_at_ms).then_with(|| a.sha256.cmp(&b.sha256)));
-                    }
-                    p.write(&mut hd.doc)
-                }
-                Record::LabourSheet(_) => Ok(()),
-            };
-            if r.is_err() {
-                hd.doc.rollback();
+        self.edit(record_id, Some(&row), |record, _| {
+            match record {
+                Record::Expense(e) => add_photo(&mut e.receipts, &photo_ref),
+                Record::ProgressReport(p) => add_photo(&mut p.photos, &photo_ref),
+                Record::LabourSheet(_) => return Err(wrong_kind(record_id, RecordKind::Expense, RecordKind::LabourSheet)),
             }
-            r
-        };
-        written.map_err(|e| Error::document(record_id, e))?;
-        self.persist(&mut hot, record_id, Some(next), Some((&row, record_id))).await?;
+            let written = record.clone();
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, ()))
+        })
+        .await?;
         Ok(photo_ref)
     }
 
@@ -808,20 +759,17 @@ impl Store {
             let now = now_ms();
             let mut tx = self.pool.begin().await?;
             let mut hd = HotDoc { doc: candidate, persisted: before, pending_count: 0, conflicts, view: record.clone() };
-            if is_new {
-                documents::insert(&mut tx, id, kind.as_str(), &mut hd, now).await?;
+            let written = if is_new {
+                documents::insert(&mut tx, id, kind.as_str(), &mut hd, now).await?
             } else {
                 hd.pending_count = hot.docs.get(id).map(|h| h.pending_count).unwrap_or(0);
-                documents::append(&mut tx, id, &mut hd, now).await?;
-            }
+                documents::append(&mut tx, id, &mut hd, now).await?
+            };
             if let Some(r) = &record {
                 IndexRow::of(r).upsert(&mut tx, id, conflicts, now).await?;
             }
             tx.commit().await?;
-            if !is_new {
-                documents::committed(&mut hd);
-            }
-            hd.persisted = hd.doc.get_heads();
+            documents::committed(&mut hd, written);
             if let RecordKind::ReferenceData = kind {
                 hot.references.clear();
             }

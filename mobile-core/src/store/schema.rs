@@ -79,8 +79,8 @@ pub async fn open_pool(path: &Path) -> Result<SqlitePool> {
         .test_before_acquire(false)
         .connect_with(options)
         .await?;
-    check_identity(&pool, &shown).await?;
-    migrate(&pool, &shown).await?;
+    stamp_if_new(&pool).await?;
+    Migrator::with_migrations(migrations()).run(&pool).await?;
     Ok(pool)
 }
 
@@ -96,17 +96,16 @@ async fn inspect_existing(path: &Path, shown: &str) -> Result<()> {
         .await
         .map_err(|e| Error::NotAStore { path: shown.to_string(), reason: e.to_string() })?;
     let result = async {
-        let pool_like = &mut conn;
         let check: String = sqlx::query_scalar("PRAGMA quick_check")
-            .fetch_one(&mut *pool_like)
+            .fetch_one(&mut conn)
             .await
             .map_err(|e| Error::NotAStore { path: shown.to_string(), reason: e.to_string() })?;
         if check != "ok" {
             return Err(Error::NotAStore { path: shown.to_string(), reason: format!("integrity check failed: {check}") });
         }
-        let app_id: i64 = sqlx::query_scalar("PRAGMA application_id").fetch_one(&mut *pool_like).await?;
+        let app_id: i64 = sqlx::query_scalar("PRAGMA application_id").fetch_one(&mut conn).await?;
         let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
-            .fetch_one(&mut *pool_like)
+            .fetch_one(&mut conn)
             .await?;
         if app_id != APPLICATION_ID && !(app_id == 0 && tables == 0) {
             return Err(Error::NotAStore {
@@ -114,9 +113,13 @@ async fn inspect_existing(path: &Path, shown: &str) -> Result<()> {
                 reason: format!("it is another application's database (application id {app_id})"),
             });
         }
-        if app_id == APPLICATION_ID {
+        let migrated: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+                .fetch_one(&mut conn)
+                .await?;
+        if app_id == APPLICATION_ID && migrated > 0 {
             let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&mut *pool_like)
+                .fetch_one(&mut conn)
                 .await?;
             let supported = supported_format();
             if let Some(found) = found.filter(|f| *f > supported) {
@@ -130,44 +133,15 @@ async fn inspect_existing(path: &Path, shown: &str) -> Result<()> {
     result
 }
 
-/// Refuses a SQLite file that is not ours, or a damaged one, before anything writes to it.
-async fn check_identity(pool: &SqlitePool, path: &str) -> Result<()> {
-    let not_a_store = |reason: String| Error::NotAStore { path: path.to_string(), reason };
-    let check: String = sqlx::query_scalar("PRAGMA quick_check")
-        .fetch_one(pool)
-        .await
-        .map_err(|e| not_a_store(e.to_string()))?;
-    if check != "ok" {
-        return Err(not_a_store(format!("integrity check failed: {check}")));
-    }
+/// A brand-new (empty) file becomes ours: stamp the application id before any table exists. Existing
+/// files were already inspected, read-only, by `inspect_existing`.
+async fn stamp_if_new(pool: &SqlitePool) -> Result<()> {
     let app_id: i64 = sqlx::query_scalar("PRAGMA application_id").fetch_one(pool).await?;
     let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
         .fetch_one(pool)
         .await?;
-    match (app_id, tables) {
-        (APPLICATION_ID, _) => Ok(()),
-        (0, 0) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA application_id = {APPLICATION_ID}"))).execute(pool).await?;
-            Ok(())
-        }
-        _ => Err(not_a_store(format!("it is another application's database (application id {app_id})"))),
+    if app_id == 0 && tables == 0 {
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA application_id = {APPLICATION_ID}"))).execute(pool).await?;
     }
-}
-
-async fn migrate(pool: &SqlitePool, path: &str) -> Result<()> {
-    let supported = supported_format();
-    let has_table: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-            .fetch_one(pool)
-            .await?;
-    if has_table > 0 {
-        let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(pool)
-            .await?;
-        if let Some(found) = found.filter(|f| *f > supported) {
-            return Err(Error::StoreTooNew { path: path.to_string(), found, supported });
-        }
-    }
-    Migrator::with_migrations(migrations()).run(pool).await?;
     Ok(())
 }

@@ -50,9 +50,9 @@ impl Store {
             request.reset = std::mem::take(&mut reset);
             let mut body = Vec::new();
             ciborium::into_writer(&request, &mut body).map_err(|e| Error::Internal(format!("encoding a sync request: {e}")))?;
-            let response = post(&endpoint, token, body.clone()).await?;
-            report.rounds = round;
             report.bytes_sent += body.len() as u64;
+            let response = post(&endpoint, token, body).await?;
+            report.rounds = round;
             report.bytes_received += response.len() as u64;
             let response: SyncResponse = ciborium::from_reader(response.as_slice())
                 .map_err(|e| Error::Sync(format!("the server's answer is not a sync response: {e}")))?;
