@@ -38,7 +38,7 @@ impl Phone {
     fn sync(&mut self, addr: &str) -> Traffic {
         let mut t = Traffic::default();
         for _ in 0..20 {
-            let mut req = SyncRequest { v: 1, reset: false, docs: Vec::new() };
+            let mut req = SyncRequest { v: 1, docs: Vec::new(), ..Default::default() };
             for (id, doc) in &mut self.docs {
                 let state = self.states.entry(id.clone()).or_default();
                 if let Some(m) = doc.sync().generate_sync_message(state) {
@@ -199,11 +199,11 @@ fn story(url: Option<&str>) {
     };
     let req = SyncRequest {
         v: 1,
-        reset: false,
         docs: vec![
             DocMessage { id: "junk".into(), msg: vec![0x42, 1, 2, 3] },
             DocMessage { id: "s1".into(), msg: good[..good.len() / 2].to_vec() },
         ],
+        ..Default::default()
     };
     let mut body = Vec::new();
     ciborium::into_writer(&req, &mut body).expect("encode");
@@ -212,7 +212,7 @@ fn story(url: Option<&str>) {
     let resp: SyncResponse = ciborium::from_reader(resp.as_slice()).expect("decode");
     let codes: Vec<(&str, &str)> = resp.errors.iter().map(|e| (e.id.as_str(), e.code.as_str())).collect();
     assert!(codes.contains(&("junk", "bad_message")) && codes.contains(&("s1", "bad_message")), "{codes:?}");
-    let mut old = SyncRequest { v: 2, reset: false, docs: vec![] };
+    let mut old = SyncRequest { v: 2, ..Default::default() };
     old.v = 99;
     let mut body = Vec::new();
     ciborium::into_writer(&old, &mut body).expect("encode");

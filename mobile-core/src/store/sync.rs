@@ -148,7 +148,7 @@ impl Store {
                 docs.push(DocMessage { id, msg: m.encode() });
             }
         }
-        Ok(SyncRequest { v: PROTOCOL_VERSION, reset: false, docs })
+        Ok(SyncRequest { v: PROTOCOL_VERSION, docs, ..Default::default() })
     }
 
     async fn incoming(&self, m: &DocMessage, states: &mut HashMap<String, State>) -> Result<()> {
