@@ -17,6 +17,12 @@ pub struct Config {
     /// Address to listen on (`127.0.0.1:0` picks a free port and prints it).
     #[arg(long, env = "FIELDLEDGER_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
+    /// Memory for hot documents kept parsed between syncs, in MiB.
+    #[arg(long, env = "FIELDLEDGER_DOC_CACHE_MB", default_value_t = 64, global = true)]
+    pub doc_cache_mb: usize,
+    /// Largest sync request accepted, in MiB (larger gets 413).
+    #[arg(long, env = "FIELDLEDGER_MAX_REQUEST_MB", default_value_t = 32, global = true)]
+    pub max_request_mb: usize,
     /// What to do; serving is the default.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -44,4 +50,13 @@ pub enum TokenCommand {
         #[arg(long, default_value = "device")]
         name: String,
     },
+}
+
+impl Config {
+    pub fn limits(&self) -> crate::routes::Limits {
+        crate::routes::Limits {
+            cache_bytes: self.doc_cache_mb.saturating_mul(1 << 20),
+            max_request_bytes: self.max_request_mb.saturating_mul(1 << 20),
+        }
+    }
 }

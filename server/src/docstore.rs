@@ -4,6 +4,7 @@
 
 use automerge::{AutoCommit, ChangeHash};
 
+use crate::cache::DocCache;
 use crate::db::{on_pool, Db};
 use crate::now_ms;
 
@@ -30,6 +31,41 @@ pub struct StoredDoc {
     pub persisted: Vec<ChangeHash>,
     pub version: i64,
     pending_count: i64,
+    /// Bytes of the document's saved form as last loaded or written: the cache weighs by it.
+    pub saved_bytes: usize,
+}
+
+impl StoredDoc {
+    #[cfg(test)]
+    pub(crate) fn for_tests(id: &str, version: i64, doc: AutoCommit, saved_bytes: usize) -> Self {
+        let persisted = Vec::new();
+        StoredDoc { id: id.into(), project_id: String::new(), kind: String::new(), doc, persisted, version, pending_count: 0, saved_bytes }
+    }
+}
+
+/// The current version of `id`, if it exists: a primary-key lookup, no document bytes.
+pub async fn version_of(db: &Db, id: &str) -> Result<Option<i64>, DocStoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_scalar("SELECT version FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// The project `id` belongs to, if it exists.
+pub async fn project_of(db: &Db, id: &str) -> Result<Option<String>, sqlx::Error> {
+    on_pool!(db, |p| sqlx::query_scalar("SELECT project_id FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p)
+        .await)
+}
+
+/// `load` through the hot cache: the cached copy if it is still at the stored version.
+pub async fn load_hot(db: &Db, cache: &DocCache, id: &str) -> Result<Option<StoredDoc>, DocStoreError> {
+    let Some(version) = version_of(db, id).await? else { return Ok(None) };
+    if let Some(doc) = cache.take(id, version) {
+        return Ok(Some(doc));
+    }
+    load(db, id).await
 }
 
 
@@ -49,16 +85,19 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<StoredDoc>, DocStoreError>
             .await?);
     let damaged = |e: automerge::AutomergeError| DocStoreError::Damaged { id: id.to_string(), reason: e.to_string() };
     let mut doc = AutoCommit::load(&snapshot).map_err(damaged)?;
+    let mut saved_bytes = snapshot.len();
     for (data,) in changes {
         doc.load_incremental(&data).map_err(damaged)?;
+        saved_bytes += data.len();
     }
     let persisted = doc.get_heads();
-    Ok(Some(StoredDoc { id: id.to_string(), project_id, kind, doc, persisted, version, pending_count }))
+    Ok(Some(StoredDoc { id: id.to_string(), project_id, kind, doc, persisted, version, pending_count, saved_bytes }))
 }
 
 /// Stores a new document at version 1.
 pub async fn insert(db: &Db, id: &str, project_id: &str, kind: &str, mut doc: AutoCommit) -> Result<StoredDoc, DocStoreError> {
     let snapshot = doc.save();
+    let saved_bytes = snapshot.len();
     let done = on_pool!(db, |p| sqlx::query(
         "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) VALUES ($1, $2, $3, $4, 1, $5) \
          ON CONFLICT (id) DO NOTHING"
@@ -83,6 +122,7 @@ pub async fn insert(db: &Db, id: &str, project_id: &str, kind: &str, mut doc: Au
         persisted,
         version: 1,
         pending_count: 0,
+        saved_bytes,
     })
 }
 
@@ -95,11 +135,13 @@ pub async fn save(db: &Db, stored: &mut StoredDoc) -> Result<usize, DocStoreErro
     }
     let compact = stored.pending_count + 1 >= COMPACT_AFTER;
     let (id, expected, now) = (stored.id.clone(), stored.version, now_ms());
+    let mut snapshot_len = None;
     let conflict = || DocStoreError::VersionConflict { id: id.clone(), expected };
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
         let bumped = if compact {
             let snapshot = stored.doc.save();
+            snapshot_len = Some(snapshot.len());
             let n = sqlx::query(
                 "UPDATE documents SET snapshot = $1, version = version + 1, pending_count = 0, updated_at_ms = $2 \
                  WHERE id = $3 AND version = $4",
@@ -144,5 +186,6 @@ pub async fn save(db: &Db, stored: &mut StoredDoc) -> Result<usize, DocStoreErro
     stored.persisted = stored.doc.get_heads();
     stored.version += 1;
     stored.pending_count = if compact { 0 } else { stored.pending_count + 1 };
+    stored.saved_bytes = snapshot_len.unwrap_or(stored.saved_bytes + delta.len());
     Ok(delta.len())
 }

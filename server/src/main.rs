@@ -43,7 +43,7 @@ async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Err
     // Tests and scripts read this line to find the port.
     println!("listening on http://{addr}");
     tracing::info!(database = db.backend(), data_dir = %config.data_dir.display(), "listening on http://{addr}");
-    axum::serve(listener, app(AppState::new(db)))
+    axum::serve(listener, app(AppState::new(db, config.limits())))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

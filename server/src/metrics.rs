@@ -11,13 +11,19 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+
+use crate::cache::DocCache;
 
 type Labels = Vec<(String, String)>;
 
 pub struct Metrics {
     registry: Registry,
+    cache: Arc<DocCache>,
+    cache_bytes: Gauge,
+    cache_documents: Gauge,
     requests: Family<Labels, Counter>,
     latency: Family<Labels, Histogram, fn() -> Histogram>,
 }
@@ -28,16 +34,24 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new() -> Arc<Self> {
+    pub fn new(cache: Arc<DocCache>) -> Arc<Self> {
         let mut registry = Registry::with_prefix("fieldledger");
         let requests = Family::<Labels, Counter>::default();
         let latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register("http_request_duration_seconds", "Time to answer an HTTP request", latency.clone());
-        Arc::new(Metrics { registry, requests, latency })
+        let (cache_bytes, cache_documents) = (Gauge::default(), Gauge::default());
+        registry.register("doc_cache_hits", "Syncs that found the document in the hot cache", cache.hits.clone());
+        registry.register("doc_cache_misses", "Syncs that loaded the document from the database", cache.misses.clone());
+        registry.register("doc_cache_bytes", "Estimated memory held by the hot document cache", cache_bytes.clone());
+        registry.register("doc_cache_documents", "Documents in the hot cache", cache_documents.clone());
+        Arc::new(Metrics { registry, cache, cache_bytes, cache_documents, requests, latency })
     }
 
     pub fn render(&self) -> Result<String, std::fmt::Error> {
+        let (bytes, documents) = self.cache.usage();
+        self.cache_bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        self.cache_documents.set(i64::try_from(documents).unwrap_or(i64::MAX));
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)

@@ -13,11 +13,29 @@ use crate::db::Db;
 pub struct AppState {
     pub db: Db,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    pub cache: std::sync::Arc<crate::cache::DocCache>,
+    pub limits: Limits,
+}
+
+/// Bounds on memory and input, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The hot document cache's budget.
+    pub cache_bytes: usize,
+    /// Largest request body accepted (a sync batch); larger gets 413.
+    pub max_request_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { cache_bytes: 64 << 20, max_request_bytes: 32 << 20 }
+    }
 }
 
 impl AppState {
-    pub fn new(db: Db) -> Self {
-        AppState { db, metrics: crate::metrics::Metrics::new() }
+    pub fn new(db: Db, limits: Limits) -> Self {
+        let cache = std::sync::Arc::new(crate::cache::DocCache::new(limits.cache_bytes));
+        AppState { db, metrics: crate::metrics::Metrics::new(cache.clone()), cache, limits }
     }
 }
 
@@ -39,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/v1/whoami", get(whoami))
         .route("/v1/sync", axum::routing::post(crate::sync::handler))
+        .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_request_bytes))
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
         .with_state(state)
 }

@@ -5,7 +5,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use automerge::sync::{Message, State, SyncDoc};
+use common::phone::SimPhone;
+
+use automerge::sync::{State, SyncDoc};
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use common::*;
@@ -13,64 +15,6 @@ use record_schema::record::RecordHeader;
 use record_schema::{Currency, Effort, Expense, LabourSheet, Record, ReferenceData};
 use rust_decimal::Decimal;
 use server::sync::{DocMessage, SyncRequest, SyncResponse};
-
-struct Phone {
-    token: String,
-    docs: BTreeMap<String, AutoCommit>,
-    states: BTreeMap<String, State>,
-}
-
-/// What one sync run carried on the wire.
-#[derive(Debug, Default)]
-struct Traffic {
-    rounds: usize,
-    sent: usize,
-    received: usize,
-    errors: Vec<server::sync::DocError>,
-}
-
-impl Phone {
-    fn new(token: String) -> Self {
-        Phone { token, docs: BTreeMap::new(), states: BTreeMap::new() }
-    }
-
-    /// Exchanges sync messages until neither side has anything to say.
-    fn sync(&mut self, addr: &str) -> Traffic {
-        let mut t = Traffic::default();
-        for _ in 0..20 {
-            let mut req = SyncRequest { v: 1, docs: Vec::new(), ..Default::default() };
-            for (id, doc) in &mut self.docs {
-                let state = self.states.entry(id.clone()).or_default();
-                if let Some(m) = doc.sync().generate_sync_message(state) {
-                    req.docs.push(DocMessage { id: id.clone(), msg: m.encode() });
-                }
-            }
-            let mut body = Vec::new();
-            ciborium::into_writer(&req, &mut body).expect("encode");
-            let bearer = format!("Bearer {}", self.token);
-            let (status, resp) = post(addr, "/v1/sync", &[("Authorization", &bearer), ("Content-Type", "application/cbor")], &body);
-            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
-            t.rounds += 1;
-            t.sent += body.len();
-            t.received += resp.len();
-            let resp: SyncResponse = ciborium::from_reader(resp.as_slice()).expect("decode response");
-            t.errors.extend(resp.errors);
-            if req.docs.is_empty() && resp.docs.is_empty() {
-                return t;
-            }
-            for m in resp.docs {
-                let doc = self.docs.entry(m.id.clone()).or_default();
-                let state = self.states.entry(m.id.clone()).or_default();
-                doc.sync().receive_sync_message(state, Message::decode(&m.msg).expect("message")).expect("apply");
-            }
-        }
-        panic!("sync did not settle in 20 rounds");
-    }
-
-    fn record(&self, id: &str) -> Record {
-        Record::read(self.docs.get(id).expect("doc held")).expect("reads as a record")
-    }
-}
 
 fn header(id: &str, project: &str) -> RecordHeader {
     RecordHeader {
@@ -128,7 +72,7 @@ fn story(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
     let (ta, tb, tc) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"), token(dir.path(), url, "P2"));
     let server = start_with(dir.path(), url);
-    let (mut a, mut b, mut c) = (Phone::new(ta), Phone::new(tb), Phone::new(tc));
+    let (mut a, mut b, mut c) = (SimPhone::new(ta), SimPhone::new(tb), SimPhone::new(tc));
 
     let mut s1 = AutoCommit::new();
     sheet("s1").write(&mut s1).expect("write");
@@ -146,7 +90,7 @@ fn story(url: Option<&str>) {
     assert!(c.docs.is_empty(), "another project's phone sees nothing");
 
     // Offline edits of different lines on two phones converge.
-    let edit = |p: &mut Phone, line: usize, headcount: i64| {
+    let edit = |p: &mut SimPhone, line: usize, headcount: i64| {
         let doc = p.docs.get_mut("s1").expect("s1");
         let mut s = LabourSheet::read(doc).expect("sheet");
         s.lines[line].headcount = headcount;

@@ -3,11 +3,11 @@
 //! say. Incoming changes pass the same gate as `import_changes`. Every step is idempotent, so a sync
 //! interrupted at any point is simply run again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use automerge::sync::{Message, State, SyncDoc};
-use record_schema::wire::{DocMessage, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use record_schema::wire::{heads_digest, manifest_digest, prepare_state, DocMessage, ManifestEntry, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 
 use super::Store;
 use crate::error::{Error, Result};
@@ -45,8 +45,13 @@ impl Store {
         // server to offer everything, whatever it believes this device holds.
         let mut reset = states.is_empty();
         let mut report = SyncReport::default();
+        // Documents refused in this sync are not offered again until the next one.
+        let mut refused = HashSet::new();
+        // The server asked for the full manifest (sent at most once per sync).
+        let (mut send_entries, mut sent_entries) = (false, false);
+        let mut request = self.outgoing(&mut states, &refused, false).await?;
         for round in 1..=MAX_ROUNDS {
-            let mut request = self.outgoing(&mut states).await?;
+            sent_entries |= send_entries;
             request.reset = std::mem::take(&mut reset);
             let mut body = Vec::new();
             ciborium::into_writer(&request, &mut body).map_err(|e| Error::Internal(format!("encoding a sync request: {e}")))?;
@@ -61,18 +66,30 @@ impl Store {
             for e in response.errors {
                 // A refused document starts afresh next time instead of repeating what was refused.
                 states.remove(&e.id);
+                refused.insert(e.id.clone());
                 report.errors.push(SyncError { id: e.id, code: e.code, message: e.message });
             }
-            let settled = request.docs.is_empty() && response.docs.is_empty();
-            for m in response.docs {
+            send_entries = response.need_manifest && !sent_entries;
+            // A document this phone refused keeps being offered until the next sync: not news.
+            let news = response.docs.iter().any(|m| !refused.contains(&m.id));
+            let settled = request.docs.is_empty() && !news && !send_entries;
+            let fresh: Vec<DocMessage> = response.docs.into_iter().filter(|m| !refused.contains(&m.id)).collect();
+            for m in fresh {
                 if let Err(e) = self.incoming(&m, &mut states).await {
                     states.remove(&m.id);
+                    refused.insert(m.id.clone());
                     report.errors.push(SyncError { id: m.id.clone(), code: "refused_by_phone".into(), message: e.to_string() });
                 }
             }
-            self.save_sync_states(&states).await?;
+            self.save_sync_states(&states, &refused).await?;
             progress(round, request.docs.len() as u32, report.documents_received);
             if settled {
+                return Ok(report);
+            }
+            // When the server's news is answered and this phone has nothing more to say, stop: a
+            // further round would only confirm it (Automerge answers whenever an answer is due).
+            request = self.outgoing(&mut states, &refused, send_entries).await?;
+            if request.docs.is_empty() && !send_entries {
                 return Ok(report);
             }
         }
@@ -121,7 +138,9 @@ impl Store {
         self.media.remove_all()
     }
 
-    async fn outgoing(&self, states: &mut HashMap<String, State>) -> Result<SyncRequest> {
+    /// The next request: a message for every document with something to say (except those refused
+    /// in this sync), the manifest digest, and the full manifest when the server asked for it.
+    async fn outgoing(&self, states: &mut HashMap<String, State>, refused: &HashSet<String>, with_entries: bool) -> Result<SyncRequest> {
         let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM documents ORDER BY id").fetch_all(&self.pool).await?;
         // Documents the server offered that are not stored yet still need this phone's answer ("I have
         // nothing"), or their changes would never come.
@@ -131,6 +150,9 @@ impl Store {
         let mut hot = self.hot.lock().await;
         let mut docs = Vec::new();
         for id in ids {
+            if refused.contains(&id) {
+                continue;
+            }
             let state = states.entry(id.clone()).or_default();
             let message = if stored.contains(&id) {
                 let doc = &mut self.checkout(&mut hot, &id).await?.doc;
@@ -140,6 +162,7 @@ impl Store {
                 if state.their_heads.is_none() && state.shared_heads == doc.get_heads() {
                     continue;
                 }
+                prepare_state(state);
                 doc.sync().generate_sync_message(state)
             } else {
                 automerge::AutoCommit::new().sync().generate_sync_message(state)
@@ -148,7 +171,20 @@ impl Store {
                 docs.push(DocMessage { id, msg: m.encode() });
             }
         }
-        Ok(SyncRequest { v: PROTOCOL_VERSION, docs, ..Default::default() })
+        drop(hot);
+        // What this phone believes it shares with the server, document by document.
+        let entries: Vec<ManifestEntry> = states
+            .iter()
+            .filter(|(id, s)| stored.contains(*id) && !s.shared_heads.is_empty())
+            .map(|(id, s)| ManifestEntry { id: id.clone(), heads: heads_digest(&s.shared_heads) })
+            .collect();
+        Ok(SyncRequest {
+            v: PROTOCOL_VERSION,
+            reset: false,
+            manifest: Some(manifest_digest(&entries).to_vec()),
+            entries: with_entries.then_some(entries),
+            docs,
+        })
     }
 
     async fn incoming(&self, m: &DocMessage, states: &mut HashMap<String, State>) -> Result<()> {
@@ -178,8 +214,11 @@ impl Store {
     }
 
     /// Keeps what both sides share (State::encode keeps only the shared heads), for documents stored.
-    async fn save_sync_states(&self, states: &HashMap<String, State>) -> Result<()> {
+    async fn save_sync_states(&self, states: &HashMap<String, State>, forgotten: &HashSet<String>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        for id in forgotten.iter().filter(|id| !states.contains_key(*id)) {
+            sqlx::query("DELETE FROM sync_states WHERE doc_id = ?").bind(id).execute(&mut *tx).await?;
+        }
         for (id, state) in states {
             sqlx::query(
                 "INSERT INTO sync_states (doc_id, state) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?) \

@@ -31,7 +31,7 @@ pub fn start_with(data_dir: &std::path::Path, database_url: Option<&str>) -> Ser
         .args(["--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(server_log(data_dir))
         .spawn()
         .expect("start server");
     let stdout = child.stdout.take().expect("stdout");
@@ -39,6 +39,15 @@ pub fn start_with(data_dir: &std::path::Path, database_url: Option<&str>) -> Ser
     BufReader::new(stdout).read_line(&mut line).expect("read first line");
     let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_string();
     Server { child, addr }
+}
+
+/// The server's logs go to `server.log` in its data folder (appended across restarts), where a
+/// failing test's reader can find them.
+fn server_log(data_dir: &std::path::Path) -> Stdio {
+    match std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("server.log")) {
+        Ok(f) => Stdio::from(f),
+        Err(_) => Stdio::null(),
+    }
 }
 
 pub fn get(addr: &str, path: &str) -> (u16, String) {
@@ -144,3 +153,4 @@ pub fn token(dir: &std::path::Path, url: Option<&str>, project: &str) -> String 
     assert!(ok, "{err}");
     out.trim().to_string()
 }
+pub mod phone;
