@@ -52,6 +52,9 @@ pub struct DocError {
     pub id: String,
     pub code: String,
     pub message: String,
+    /// The record field at fault, when there is one (`lines[2].headcount`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, Default)]

@@ -16,7 +16,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use record_schema::wire::{heads_digest, manifest_element, prepare_state, xor_into, ManifestEntry, MANIFEST_DIGEST_LEN};
-use record_schema::{Record, RecordKind};
+use record_schema::{Record, RecordKind, ValidationContext};
 
 use crate::auth::Device;
 use crate::cache::DocCache;
@@ -30,7 +30,7 @@ pub use record_schema::wire::{DocError, DocMessage, SyncRequest, SyncResponse, P
 type Digest = [u8; MANIFEST_DIGEST_LEN];
 
 fn doc_error(id: &str, code: &str, message: impl Into<String>) -> DocError {
-    DocError { id: id.to_string(), code: code.to_string(), message: message.into() }
+    DocError { id: id.to_string(), code: code.to_string(), message: message.into(), field: None }
 }
 
 /// Server-owned documents are read-only for phones: their changes are not applied.
@@ -416,5 +416,11 @@ fn check_record(doc: &AutoCommit, id: &str, grant: &TokenGrant) -> Result<Record
     if h.project_id != grant.project_id {
         return Err(doc_error(id, "forbidden", "the record belongs to another project"));
     }
+    // The same rules the phone applies before saving; a phone that skipped them (or another
+    // Automerge client) is refused here. Reference data checks arrive with the ledgers.
+    record.validate(&ValidationContext::new(chrono::Utc::now(), None)).map_err(|e| DocError {
+        field: Some(e.field.clone()),
+        ..doc_error(id, "invalid", format!("{}: {}", e.field, e.reason))
+    })?;
     Ok(record)
 }

@@ -22,6 +22,11 @@ pub fn start(data_dir: &std::path::Path) -> Server {
 }
 
 pub fn start_with(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
+    start_with_args(data_dir, database_url, &[])
+}
+
+/// Starts the server with extra flags.
+pub fn start_with_args(data_dir: &std::path::Path, database_url: Option<&str>, args: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldledger-server"));
     cmd.env_remove("DATABASE_URL");
     if let Some(url) = database_url {
@@ -30,6 +35,7 @@ pub fn start_with(data_dir: &std::path::Path, database_url: Option<&str>) -> Ser
     let mut child = cmd
         .args(["--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(server_log(data_dir))
         .spawn()

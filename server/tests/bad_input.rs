@@ -1,0 +1,229 @@
+//! Bad input to the sync endpoint: each case gets a clear error naming the problem (a 4xx with a
+//! JSON body for a bad request, a per-document error inside a good one), the server never falls
+//! over, and what it had stored is unchanged, byte for byte. SQLite and PostgreSQL.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ScalarValue, ROOT};
+use chrono::NaiveDate;
+use common::phone::SimPhone;
+use common::*;
+use record_schema::record::RecordHeader;
+use record_schema::wire::{DocMessage, SyncRequest, SyncResponse};
+use record_schema::{Currency, Expense, Record};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+fn expense(id: &str) -> Expense {
+    Expense {
+        header: RecordHeader {
+            id: id.into(),
+            project_id: "P1".into(),
+            site_id: "S1".into(),
+            time_zone: "Asia/Shanghai".into(),
+            author: "li".into(),
+            created_at_ms: 1,
+            voided: None,
+        },
+        date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+        amount: Decimal::new(128050, 2),
+        currency: Currency::Cny,
+        category: "materials".into(),
+        vendor: None,
+        cost_code: "03-100".into(),
+        note: None,
+        receipts: vec![],
+    }
+}
+
+fn doc_of(e: &Expense) -> AutoCommit {
+    let mut d = AutoCommit::new();
+    e.write(&mut d).expect("write");
+    d
+}
+
+/// Every stored document, change and sync state, hashed: equal digests mean nothing changed.
+fn stored_digest(dir: &std::path::Path, url: Option<&str>) -> String {
+    let (dir, url) = (dir.to_path_buf(), url.map(str::to_string));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async move {
+            use sqlx::{Connection, Row};
+            let queries = [
+                "SELECT id || ':' || version, snapshot FROM documents ORDER BY id",
+                "SELECT doc_id, data FROM document_changes ORDER BY doc_id, seq",
+                "SELECT device_id || doc_id || ':' || seen_version, state FROM sync_states ORDER BY device_id, doc_id",
+            ];
+            let mut h = Sha256::new();
+            for q in queries {
+                let rows = match &url {
+                    Some(url) => {
+                        let mut c = sqlx::PgConnection::connect(url).await.expect("pg");
+                        sqlx::query(q).fetch_all(&mut c).await.expect(q).iter().map(|r| (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1))).collect::<Vec<_>>()
+                    }
+                    None => {
+                        let path = dir.join("server.db");
+                        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", path.display())).await.expect("sqlite");
+                        sqlx::query(q).fetch_all(&mut c).await.expect(q).iter().map(|r| (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1))).collect::<Vec<_>>()
+                    }
+                };
+                for (k, v) in rows {
+                    h.update(k.as_bytes());
+                    h.update(&v);
+                }
+            }
+            hex::encode(h.finalize())
+        })
+    })
+    .join()
+    .expect("digest thread")
+}
+
+/// POSTs raw bytes, tolerating a server that answers before reading the whole body (413).
+fn post_raw(addr: &str, token: &str, body: &[u8]) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "POST /v1/sync HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/cbor\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).expect("head");
+    let _ = s.write_all(body); // may fail once the server has answered and closed
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let status = String::from_utf8_lossy(&resp[..split]).split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
+    let body = serde_json::from_slice(&resp[split + 4..]).unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+fn cbor<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(v, &mut out).expect("encode");
+    out
+}
+
+/// Offers documents the server lacks (two rounds: heads, then changes); returns the per-document
+/// errors as (id, code, field).
+fn send_docs(addr: &str, token: &str, docs: &mut [(&str, AutoCommit)]) -> Vec<(String, String, Option<String>)> {
+    use automerge::sync::{Message, State, SyncDoc};
+    let mut states: Vec<State> = docs.iter().map(|_| State::new()).collect();
+    let mut errors = Vec::new();
+    for _round in 0..2 {
+        let req = SyncRequest {
+            v: 1,
+            docs: docs
+                .iter_mut()
+                .zip(states.iter_mut())
+                .filter_map(|((id, d), st)| d.sync().generate_sync_message(st).map(|m| DocMessage { id: id.to_string(), msg: m.encode() }))
+                .collect(),
+            ..Default::default()
+        };
+        let (status, resp) = post(addr, "/v1/sync", &[("Authorization", &format!("Bearer {token}"))], &cbor(&req));
+        assert_eq!(status, 200);
+        let resp: SyncResponse = ciborium::from_reader(resp.as_slice()).expect("response");
+        for m in resp.docs {
+            if let Some(i) = docs.iter().position(|(id, _)| *id == m.id) {
+                docs[i].1.sync().receive_sync_message(&mut states[i], Message::decode(&m.msg).expect("msg")).expect("apply");
+            }
+        }
+        errors.extend(resp.errors.into_iter().map(|e| (e.id, e.code, e.field)));
+    }
+    errors
+}
+
+fn story(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let tok = token(dir.path(), url, "P1");
+    let mut server = start_with_args(dir.path(), url, &["--max-request-mb", "1"]);
+    let addr = server.addr.clone();
+    let mut phone = SimPhone::new(tok.clone());
+    phone.docs.insert("e1".into(), doc_of(&expense("e1")));
+    assert!(phone.sync(&addr).errors.is_empty());
+    let before = stored_digest(dir.path(), url);
+
+    // Whole requests that are wrong: 4xx, JSON naming the problem.
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("empty body", vec![], 400, "body"),
+        ("not CBOR", b"{\"v\":1}".to_vec(), 400, "body"),
+        ("CBOR of the wrong shape", cbor(&42u32), 400, "body"),
+        ("a future protocol", cbor(&SyncRequest { v: 9, ..Default::default() }), 400, "v"),
+        ("a manifest of the wrong length", cbor(&SyncRequest { v: 1, manifest: Some(vec![1, 2, 3]), ..Default::default() }), 400, "manifest"),
+        ("over the size limit", vec![0u8; 3 << 20], 413, "body"),
+    ];
+    for (what, body, status, field) in cases {
+        let (got, json) = post_raw(&addr, &tok, &body);
+        assert_eq!(got, status, "{what}: {json}");
+        assert_eq!(json["field"], field, "{what}: {json}");
+        assert!(json["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {json}");
+    }
+    let (status, json) = post_raw(&addr, "flt_not_a_token", &cbor(&SyncRequest { v: 1, ..Default::default() }));
+    assert_eq!((status, json["field"].as_str()), (401, Some("authorization")), "{json}");
+
+    // Documents that are wrong inside a good request: a per-document error each, nothing stored.
+    let mut unknown_kind = AutoCommit::new();
+    unknown_kind.put(ROOT, "kind", "blueprint").expect("put");
+    unknown_kind.put(ROOT, "schema_version", ScalarValue::Int(1)).expect("put");
+    let mut newer = doc_of(&expense("e-newer"));
+    newer.put(ROOT, "schema_version", ScalarValue::Int(99)).expect("put");
+    let mut not_a_record = AutoCommit::new();
+    not_a_record.put(ROOT, "hello", "world").expect("put");
+    let mut negative = expense("e-negative");
+    negative.amount = Decimal::new(-5, 0);
+    let mut far_future = expense("e-future");
+    far_future.date = NaiveDate::from_ymd_opt(2099, 1, 1).expect("date");
+    let mut wrong_id = doc_of(&expense("e-other-id"));
+    let mut bad_amount = doc_of(&expense("e-text"));
+    bad_amount.put(ROOT, "amount", "twelve yuan").expect("put");
+    let errors = send_docs(
+        &addr,
+        &tok,
+        &mut [
+            ("k1", unknown_kind),
+            ("e-newer", newer),
+            ("x1", not_a_record),
+            ("e-negative", doc_of(&negative)),
+            ("e-future", doc_of(&far_future)),
+            ("e-claimed", std::mem::take(&mut wrong_id)),
+            ("e-text", bad_amount),
+        ],
+    );
+    let code = |id: &str| errors.iter().find(|e| e.0 == id).map(|e| (e.1.as_str(), e.2.as_deref()));
+    assert_eq!(code("k1").map(|c| c.0), Some("invalid"), "{errors:?}");
+    assert_eq!(code("e-newer").map(|c| c.0), Some("invalid"), "{errors:?}");
+    assert_eq!(code("x1").map(|c| c.0), Some("invalid"), "{errors:?}");
+    assert_eq!(code("e-negative"), Some(("invalid", Some("amount"))), "{errors:?}");
+    assert_eq!(code("e-future"), Some(("invalid", Some("date"))), "{errors:?}");
+    assert_eq!(code("e-claimed").map(|c| c.0), Some("invalid"), "{errors:?}");
+    assert_eq!(code("e-text").map(|c| c.0), Some("invalid"), "{errors:?}");
+    assert_eq!(errors.len(), 7, "{errors:?}");
+
+    // An edit that breaks a stored record is refused; the stored record stays as it was.
+    let doc = phone.docs.get_mut("e1").expect("e1");
+    doc.put(ROOT, "amount", "-1").expect("put");
+    let t = phone.sync(&addr);
+    assert_eq!(t.errors.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(), ["invalid"], "{t:?}");
+
+    assert_eq!(stored_digest(dir.path(), url), before, "bad input changed nothing stored");
+    // The server is alive and well, and a fresh phone still gets the good record.
+    let (status, _) = get(&addr, "/healthz");
+    assert_eq!(status, 200);
+    assert!(server.child.try_wait().expect("wait").is_none(), "the server is still running");
+    let mut fresh = SimPhone::new(token(dir.path(), url, "P1"));
+    fresh.sync(&addr);
+    assert_eq!(fresh.record("e1"), Record::Expense(expense("e1")));
+}
+
+#[test]
+fn bad_sync_input_is_refused_clearly_on_sqlite() {
+    story(None);
+}
+
+#[test]
+fn bad_sync_input_is_refused_clearly_on_postgresql() {
+    let pg = ThrowawayPg::create();
+    story(Some(&pg.url()));
+}
