@@ -17,6 +17,13 @@ pub struct Config {
     /// Address to listen on (`127.0.0.1:0` picks a free port and prints it).
     #[arg(long, env = "FIELDLEDGER_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
+    /// Where photo blobs go: `fs` (default: `<data dir>/blobs`), `memory`, `file:///path`, or
+    /// `s3://bucket/prefix` (servers built with `--features s3`; credentials from `AWS_*`).
+    #[arg(long, env = "FIELDLEDGER_BLOB_STORE", global = true)]
+    pub blob_store: Option<String>,
+    /// Largest photo upload accepted, in bytes.
+    #[arg(long, env = "FIELDLEDGER_MAX_UPLOAD_BYTES", default_value_t = crate::blobs::DEFAULT_MAX_UPLOAD, global = true)]
+    pub max_upload_bytes: u64,
     /// What to do; serving is the default.
     #[command(subcommand)]
     pub command: Option<Command>,

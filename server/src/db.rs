@@ -51,6 +51,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(2, "devices and tokens", include_str!("../../migrations/server/sqlite/0002_devices_tokens.sql")),
         migration(3, "documents", include_str!("../../migrations/server/sqlite/0003_documents.sql")),
         migration(4, "sync states", include_str!("../../migrations/server/sqlite/0004_sync_states.sql")),
+        migration(6, "blobs", include_str!("../../migrations/server/sqlite/0006_blobs.sql")),
     ]
 }
 
@@ -60,6 +61,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(2, "devices and tokens", include_str!("../../migrations/server/postgres/0002_devices_tokens.sql")),
         migration(3, "documents", include_str!("../../migrations/server/postgres/0003_documents.sql")),
         migration(4, "sync states", include_str!("../../migrations/server/postgres/0004_sync_states.sql")),
+        migration(6, "blobs", include_str!("../../migrations/server/postgres/0006_blobs.sql")),
     ]
 }
 

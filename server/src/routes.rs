@@ -13,11 +13,12 @@ use crate::db::Db;
 pub struct AppState {
     pub db: Db,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    pub blobs: std::sync::Arc<crate::blobs::Blobs>,
 }
 
 impl AppState {
-    pub fn new(db: Db) -> Self {
-        AppState { db, metrics: crate::metrics::Metrics::new() }
+    pub fn new(db: Db, blobs: std::sync::Arc<crate::blobs::Blobs>) -> Self {
+        AppState { db, metrics: crate::metrics::Metrics::new(), blobs }
     }
 }
 
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/v1/whoami", get(whoami))
         .route("/v1/sync", axum::routing::post(crate::sync::handler))
+        .merge(crate::blobs::tus::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
         .with_state(state)
 }
