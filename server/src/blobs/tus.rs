@@ -316,6 +316,12 @@ async fn patch(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // On its own task: when the client hangs up, hyper drops this request's future, but the bytes
+    // that arrived must still be fsynced and counted.
+    tokio::spawn(write_chunk(grant, state, id, headers, body)).await.map_err(ApiError::internal)?
+}
+
+async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let content_type = header_str(&headers, "content-type")?.unwrap_or_default();
     if content_type != "application/offset+octet-stream" {
         return Err(err(
