@@ -292,8 +292,8 @@ impl Checksum {
 
     fn matches(self) -> bool {
         match self {
-            Checksum::Sha1(h, d) => sha1::Digest::finalize(h).as_slice() == d.as_slice(),
-            Checksum::Sha256(h, d) => h.finalize().as_slice() == d.as_slice(),
+            Checksum::Sha1(h, d) => sha1::Digest::finalize(h)[..] == d[..],
+            Checksum::Sha256(h, d) => h.finalize()[..] == d[..],
         }
     }
 }
@@ -493,7 +493,8 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
         store.put(&thumb, checked.thumbnail.into()).await.map_err(ApiError::internal)?;
     }
     let now = crate::now_ms();
-    on_pool!(&state.db, |p| {
+    let record = async {
+        on_pool!(&state.db, |p| {
         let mut tx = p.begin().await?;
         sqlx::query(
             "INSERT INTO blobs (sha256, byte_size, mime, width, height, thumbnail_size, created_at_ms) \
@@ -524,8 +525,9 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
             .execute(&mut *tx)
             .await?;
         tx.commit().await
-    })
-    .map_err(ApiError::internal)?;
+        })
+    };
+    record.await.map_err(ApiError::internal)?;
     let _ = tokio::fs::remove_file(&path).await;
     tracing::info!(upload = %id, sha256 = %hash, width = checked.width, height = checked.height, "photo stored");
     Ok(())
