@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
     let tus = Router::new()
         .route("/v1/uploads", post(create).options(options))
         .route("/v1/uploads/{id}", head(status).patch(patch).options(options))
-        .layer(axum::middleware::from_fn(tus_headers));
+        .route_layer(axum::middleware::from_fn(tus_headers));
     Router::new()
         .merge(tus)
         .route("/v1/blobs/{sha256}", get(original))
