@@ -23,6 +23,13 @@ pub struct Config {
     /// Largest sync request accepted, in MiB (larger gets 413).
     #[arg(long, env = "FIELDLEDGER_MAX_REQUEST_MB", default_value_t = 32, global = true)]
     pub max_request_mb: usize,
+    /// Where photo blobs go: `fs` (default: `<data dir>/blobs`), `memory`, `file:///path`, or
+    /// `s3://bucket/prefix` (servers built with `--features s3`; credentials from `AWS_*`).
+    #[arg(long, env = "FIELDLEDGER_BLOB_STORE", global = true)]
+    pub blob_store: Option<String>,
+    /// Largest photo upload accepted, in bytes.
+    #[arg(long, env = "FIELDLEDGER_MAX_UPLOAD_BYTES", default_value_t = crate::blobs::DEFAULT_MAX_UPLOAD, global = true)]
+    pub max_upload_bytes: u64,
     /// What to do; serving is the default.
     #[command(subcommand)]
     pub command: Option<Command>,

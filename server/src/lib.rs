@@ -2,6 +2,7 @@
 //! PostgreSQL, migrated at start; device tokens (admin command, hashed at rest); health checks.
 
 pub mod auth;
+pub mod blobs;
 pub mod cache;
 pub mod config;
 pub mod db;

@@ -38,12 +38,14 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Error>> {
+    let store = server::blobs::store::open(config.blob_store.as_deref(), &config.data_dir)?;
+    let blobs = server::blobs::Blobs::new(store, &config.data_dir, config.max_upload_bytes)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
     println!("listening on http://{addr}");
     tracing::info!(database = db.backend(), data_dir = %config.data_dir.display(), "listening on http://{addr}");
-    axum::serve(listener, app(AppState::new(db, config.limits())))
+    axum::serve(listener, app(AppState::new(db, config.limits(), blobs)))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

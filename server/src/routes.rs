@@ -15,6 +15,7 @@ pub struct AppState {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     pub cache: std::sync::Arc<crate::cache::DocCache>,
     pub limits: Limits,
+    pub blobs: std::sync::Arc<crate::blobs::Blobs>,
 }
 
 /// Bounds on memory and input, from the configuration.
@@ -33,9 +34,9 @@ impl Default for Limits {
 }
 
 impl AppState {
-    pub fn new(db: Db, limits: Limits) -> Self {
+    pub fn new(db: Db, limits: Limits, blobs: std::sync::Arc<crate::blobs::Blobs>) -> Self {
         let cache = std::sync::Arc::new(crate::cache::DocCache::new(limits.cache_bytes));
-        AppState { db, metrics: crate::metrics::Metrics::new(cache.clone()), cache, limits }
+        AppState { db, metrics: crate::metrics::Metrics::new(cache.clone()), cache, limits, blobs }
     }
 }
 
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/whoami", get(whoami))
         .route("/v1/sync", axum::routing::post(crate::sync::handler))
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_request_bytes))
+        .merge(crate::blobs::tus::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
         .with_state(state)
 }

@@ -354,9 +354,10 @@ impl FieldStore {
         })
     }
 
-    /// Syncs every record with the server at `base_url` as the device holding `token`. Safe to
-    /// interrupt and to retry. `listener` hears after each round: `done` = round, `total` = 0
-    /// (unknown), `item` = a short summary.
+    /// Syncs every record with the server at `base_url` as the device holding `token`, then uploads
+    /// pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
+    /// after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
+    /// each photo (`done`/`total` counting rounds plus photos).
     pub async fn sync(&self, base_url: String, token: String, listener: Option<Arc<dyn ProgressListener>>) -> Result<SyncReport> {
         let s = self.live()?;
         let rt = runtime()?;
@@ -368,13 +369,29 @@ impl FieldStore {
                     }
                 })
                 .await?;
+            // Then the photo originals, resumably over tus.
+            let rounds = r.rounds;
+            let u = s
+                .upload_photos(&base_url, &token, |done, total, sha256| {
+                    if let Some(l) = &listener {
+                        l.on_progress(rounds + done, rounds + total, format!("photo {done} of {total} uploaded ({sha256})"));
+                    }
+                })
+                .await?;
             Ok::<_, Error>(SyncReport {
                 rounds: r.rounds,
                 documents_sent: r.documents_sent,
                 documents_received: r.documents_received,
                 bytes_sent: r.bytes_sent,
                 bytes_received: r.bytes_received,
-                errors: r.errors.into_iter().map(|e| SyncError { id: e.id, code: e.code, message: e.message }).collect(),
+                errors: r
+                    .errors
+                    .into_iter()
+                    .chain(u.errors)
+                    .map(|e| SyncError { id: e.id, code: e.code, message: e.message })
+                    .collect(),
+                photos_uploaded: u.uploaded,
+                photo_bytes_sent: u.bytes_sent,
             })
         })
         .await

@@ -321,7 +321,13 @@ pub struct SyncReport {
     pub documents_received: u32,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// Documents refused during the sync, and photos the server refused (code `photo_refused`, id =
+    /// the photo's SHA-256; they stay pending).
     pub errors: Vec<SyncError>,
+    /// Photo originals that reached the server in this sync (tus uploads, after the documents).
+    pub photos_uploaded: u32,
+    /// Photo bytes sent in this sync (less than the photos' size when an upload resumed).
+    pub photo_bytes_sent: u64,
 }
 
 /// What has not reached the server yet.

@@ -8,8 +8,10 @@ mod index;
 mod media;
 mod schema;
 mod sync;
+mod upload;
 
 pub use sync::{SyncError, SyncReport};
+pub use upload::UploadReport;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -40,6 +40,13 @@ fn migrations() -> Vec<Migration> {
             include_str!("../../../migrations/phone/0003_sync_states.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            4,
+            Cow::Borrowed("photo uploads"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0004_uploads.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

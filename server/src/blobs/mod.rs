@@ -1,0 +1,58 @@
+//! Photo blobs: resumable uploads over tus 1.0 (`tus.rs`), checked and thumbnailed (`image.rs`), kept in
+//! a `BlobStore` (`store.rs`) once per SHA-256, readable by the projects that uploaded them.
+
+pub mod image;
+pub mod store;
+pub mod tus;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub use store::{BlobError, BlobStore, FsBlobStore, ObjectStoreBlobs};
+
+/// Default largest upload: 64 MiB (a phone photo is 3–6 MB).
+pub const DEFAULT_MAX_UPLOAD: u64 = 64 * 1024 * 1024;
+
+/// What the upload and blob routes share.
+#[derive(Debug)]
+pub struct Blobs {
+    pub store: Arc<dyn BlobStore>,
+    /// Partial uploads: one file per upload id; the offset that counts is the database's.
+    pub uploads_dir: PathBuf,
+    pub max_upload: u64,
+    /// Uploads a request is writing right now (one writer per upload in this process).
+    busy: Mutex<std::collections::HashSet<String>>,
+}
+
+impl Blobs {
+    pub fn new(store: Arc<dyn BlobStore>, data_dir: &Path, max_upload: u64) -> std::io::Result<Arc<Self>> {
+        let uploads_dir = data_dir.join("uploads");
+        std::fs::create_dir_all(&uploads_dir)?;
+        Ok(Arc::new(Blobs { store, uploads_dir, max_upload, busy: Mutex::new(Default::default()) }))
+    }
+
+    pub fn original_key(sha256: &str) -> String {
+        format!("originals/{sha256}")
+    }
+
+    pub fn thumbnail_key(sha256: &str) -> String {
+        format!("thumbnails/{sha256}.jpg")
+    }
+
+    /// Marks `id` as being written; `None` if another request already is. Released on drop.
+    fn claim(self: &Arc<Self>, id: &str) -> Option<Claim> {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.insert(id.to_string()).then(|| Claim { blobs: self.clone(), id: id.to_string() })
+    }
+}
+
+struct Claim {
+    blobs: Arc<Blobs>,
+    id: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.blobs.busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.id);
+    }
+}

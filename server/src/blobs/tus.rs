@@ -1,0 +1,601 @@
+//! tus 1.0 resumable uploads at `/v1/uploads` (core, creation and checksum extensions) and the blob
+//! reads at `/v1/blobs/{sha256}`. Every route needs a device token; uploads and blobs are scoped to
+//! the token's project, and anything of another project is simply not found.
+//!
+//! The bytes received so far are in `<data dir>/uploads/<id>`, the offset that counts is the
+//! database's: a chunk is fsynced before the offset moves, and leftovers of a request cut short are
+//! cut off before the next chunk, so a killed server resumes exactly where HEAD says.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, head, post};
+use axum::Router;
+use base64::Engine;
+use http_body_util::BodyExt;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+use super::image::{check, PhotoProblem};
+use super::Blobs;
+use crate::auth::Device;
+use crate::db::{on_pool, Db, TokenGrant};
+use crate::error::ApiError;
+use crate::routes::AppState;
+
+pub const TUS_VERSION: &str = "1.0.0";
+pub const TUS_EXTENSIONS: &str = "creation,checksum";
+pub const TUS_CHECKSUMS: &str = "sha1,sha256";
+
+pub fn routes() -> Router<AppState> {
+    let tus = Router::new()
+        .route("/v1/uploads", post(create).options(options))
+        .route("/v1/uploads/{id}", head(status).patch(patch).options(options))
+        .route_layer(axum::middleware::from_fn(tus_headers));
+    Router::new()
+        .merge(tus)
+        .route("/v1/blobs/{sha256}", get(original))
+        .route("/v1/blobs/{sha256}/thumbnail", get(thumbnail))
+}
+
+fn err(status: StatusCode, code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
+    ApiError { status, code, field: Some(field.to_string()), message: message.into() }
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    err(StatusCode::BAD_REQUEST, "invalid", field, message)
+}
+
+fn not_found() -> ApiError {
+    err(StatusCode::NOT_FOUND, "not_found", "id", "no such upload in this project")
+}
+
+/// Every tus request but OPTIONS must say `Tus-Resumable: 1.0.0` (else 412); every response says it.
+async fn tus_headers(request: Request, next: Next) -> Response {
+    let version = request.headers().get("tus-resumable").and_then(|v| v.to_str().ok()).map(str::trim);
+    let mut response = if request.method() != Method::OPTIONS && version != Some(TUS_VERSION) {
+        let mut r = err(
+            StatusCode::PRECONDITION_FAILED,
+            "unsupported_version",
+            "Tus-Resumable",
+            format!("this server speaks tus {TUS_VERSION}; send `Tus-Resumable: {TUS_VERSION}`"),
+        )
+        .into_response();
+        r.headers_mut().insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+        r
+    } else {
+        next.run(request).await
+    };
+    response.headers_mut().insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    response
+}
+
+/// Server capabilities.
+async fn options(Device(_): Device, State(state): State<AppState>) -> Result<Response, ApiError> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header("tus-version", TUS_VERSION)
+        .header("tus-extension", TUS_EXTENSIONS)
+        .header("tus-max-size", state.blobs.max_upload.to_string())
+        .header("tus-checksum-algorithm", TUS_CHECKSUMS)
+        .body(Body::empty())
+        .map_err(ApiError::internal)
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+    headers
+        .get(name)
+        .map(|v| v.to_str().map(str::trim).map_err(|_| bad(name, "the header is not ASCII text")))
+        .transpose()
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ApiError> {
+    let v = header_str(headers, name)?.ok_or_else(|| bad(name, format!("the `{name}` header is required")))?;
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad(name, format!("`{name}` must be a non-negative integer, got {v:?}")));
+    }
+    v.parse().map_err(|_| bad(name, format!("`{name}` is out of range")))
+}
+
+/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
+pub fn parse_metadata(raw: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = match pair.split_once(' ') {
+            Some((k, v)) => (k, v.trim()),
+            None => (pair, ""),
+        };
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic() && b != b',') {
+            return Err(format!("bad key {key:?}"));
+        }
+        let value = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(value))
+            .map_err(|_| format!("the value of {key:?} is not base64"))?;
+        if out.iter().any(|(k, _)| k == key) {
+            return Err(format!("{key:?} appears twice"));
+        }
+        out.push((key.to_string(), value));
+    }
+    Ok(out)
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[derive(Debug)]
+struct Upload {
+    length: u64,
+    offset: u64,
+    sha256: String,
+    metadata: String,
+    completed: bool,
+}
+
+async fn load(db: &Db, id: &str, project: &str) -> Result<Option<Upload>, ApiError> {
+    type Row = (i64, i64, String, String, Option<i64>);
+    let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT upload_length, upload_offset, sha256, metadata, completed_at_ms FROM uploads WHERE id = $1 AND project_id = $2"
+    )
+    .bind(id)
+    .bind(project)
+    .fetch_optional(p)
+    .await)
+    .map_err(ApiError::internal)?;
+    Ok(row.map(|(length, offset, sha256, metadata, completed)| Upload {
+        length: u64::try_from(length).unwrap_or_default(),
+        offset: u64::try_from(offset).unwrap_or_default(),
+        sha256,
+        metadata,
+        completed: completed.is_some(),
+    }))
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Creation: `Upload-Length` and `Upload-Metadata` with `sha256` (hex SHA-256 of the whole file),
+/// optional `filename` and `mime`. A file this project already has is complete at once.
+async fn create(Device(grant): Device, State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if headers.contains_key("upload-defer-length") {
+        return Err(bad("Upload-Defer-Length", "deferred lengths are not supported: send Upload-Length"));
+    }
+    let length = header_u64(&headers, "upload-length").map_err(|mut e| {
+        e.field = Some("Upload-Length".into());
+        e
+    })?;
+    if length > state.blobs.max_upload {
+        return Err(err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "Upload-Length",
+            format!("{length} bytes is over this server's limit of {} bytes", state.blobs.max_upload),
+        ));
+    }
+    if length == 0 {
+        return Err(bad("Upload-Length", "an empty file is not a photo"));
+    }
+    let raw = header_str(&headers, "upload-metadata")?.unwrap_or_default().to_string();
+    let metadata = parse_metadata(&raw).map_err(|e| bad("Upload-Metadata", e))?;
+    let text = |key: &str, max: usize| -> Result<Option<String>, ApiError> {
+        match metadata.iter().find(|(k, _)| k == key) {
+            None => Ok(None),
+            Some((_, v)) => match String::from_utf8(v.clone()) {
+                Ok(s) if s.len() <= max => Ok(Some(s)),
+                _ => Err(bad("Upload-Metadata", format!("`{key}` must be UTF-8 text of at most {max} bytes"))),
+            },
+        }
+    };
+    let sha256 = text("sha256", 64)?
+        .map(|s| s.to_ascii_lowercase())
+        .filter(|s| is_sha256_hex(s))
+        .ok_or_else(|| bad("Upload-Metadata", "`sha256` (the hex SHA-256 of the whole file) is required"))?;
+    let filename = text("filename", 255)?;
+    let mime = text("mime", 100)?.or(text("filetype", 100)?);
+
+    let db = &state.db;
+    let have: Option<(i64,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT b.byte_size FROM blobs b JOIN blob_projects bp ON bp.sha256 = b.sha256 WHERE b.sha256 = $1 AND bp.project_id = $2"
+    )
+    .bind(&sha256)
+    .bind(&grant.project_id)
+    .fetch_optional(p)
+    .await)
+    .map_err(ApiError::internal)?;
+    let now = crate::now_ms();
+    let duplicate = have.is_some_and(|(size,)| size == to_i64(length));
+    let (offset, completed) = if duplicate { (length, Some(now)) } else { (0, None) };
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    on_pool!(db, |p| sqlx::query(
+        "INSERT INTO uploads (id, project_id, device_id, sha256, upload_length, upload_offset, metadata, filename, mime, \
+         created_at_ms, completed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    )
+    .bind(&id)
+    .bind(&grant.project_id)
+    .bind(&grant.device_id)
+    .bind(&sha256)
+    .bind(to_i64(length))
+    .bind(to_i64(offset))
+    .bind(&raw)
+    .bind(&filename)
+    .bind(&mime)
+    .bind(now)
+    .bind(completed)
+    .execute(p)
+    .await
+    .map(drop))
+    .map_err(ApiError::internal)?;
+    tracing::info!(upload = %id, sha256 = %sha256, length, duplicate, project = %grant.project_id, "upload created");
+    Response::builder()
+        .status(StatusCode::CREATED)
+        .header("location", format!("/v1/uploads/{id}"))
+        .header("upload-offset", offset.to_string())
+        .body(Body::empty())
+        .map_err(ApiError::internal)
+}
+
+/// HEAD: where the upload stands.
+async fn status(Device(grant): Device, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let u = load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
+    let mut b = Response::builder()
+        .status(StatusCode::OK)
+        .header("upload-offset", u.offset.to_string())
+        .header("upload-length", u.length.to_string())
+        .header("cache-control", "no-store");
+    if !u.metadata.is_empty() {
+        b = b.header("upload-metadata", u.metadata.as_str());
+    }
+    b.body(Body::empty()).map_err(ApiError::internal)
+}
+
+enum Checksum {
+    Sha1(sha1::Sha1, Vec<u8>),
+    Sha256(Sha256, Vec<u8>),
+}
+
+impl Checksum {
+    fn parse(v: &str) -> Result<Checksum, ApiError> {
+        let field = "Upload-Checksum";
+        let (algo, digest) = v.split_once(' ').ok_or_else(|| bad(field, "expected `<algorithm> <base64 digest>`"))?;
+        let digest = base64::engine::general_purpose::STANDARD
+            .decode(digest.trim())
+            .map_err(|_| bad(field, "the digest is not base64"))?;
+        let (c, len) = match algo.trim() {
+            "sha1" => (Checksum::Sha1(sha1::Digest::new(), digest), 20),
+            "sha256" => (Checksum::Sha256(Sha256::new(), digest), 32),
+            other => return Err(bad(field, format!("algorithm {other:?} is not supported; use one of {TUS_CHECKSUMS}"))),
+        };
+        if c.expected().len() != len {
+            return Err(bad(field, format!("a {} digest is {len} bytes", algo.trim())));
+        }
+        Ok(c)
+    }
+
+    fn expected(&self) -> &[u8] {
+        match self {
+            Checksum::Sha1(_, d) | Checksum::Sha256(_, d) => d,
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Checksum::Sha1(h, _) => sha1::Digest::update(h, data),
+            Checksum::Sha256(h, _) => h.update(data),
+        }
+    }
+
+    fn matches(self) -> bool {
+        match self {
+            Checksum::Sha1(h, d) => sha1::Digest::finalize(h)[..] == d[..],
+            Checksum::Sha256(h, d) => h.finalize()[..] == d[..],
+        }
+    }
+}
+
+fn no_content(offset: u64) -> Result<Response, ApiError> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header("upload-offset", offset.to_string())
+        .body(Body::empty())
+        .map_err(ApiError::internal)
+}
+
+/// PATCH: appends the body at `Upload-Offset`. With `Upload-Checksum`, a chunk whose digest differs
+/// is dropped (460). The last chunk completes the upload: whole-file hash, image check, thumbnail,
+/// blob store.
+async fn patch(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    // On its own task: when the client hangs up, hyper drops this request's future, but the bytes
+    // that arrived must still be fsynced and counted.
+    tokio::spawn(write_chunk(grant, state, id, headers, body)).await.map_err(ApiError::internal)?
+}
+
+async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let content_type = header_str(&headers, "content-type")?.unwrap_or_default();
+    if content_type != "application/offset+octet-stream" {
+        return Err(err(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type",
+            "a PATCH body must be `Content-Type: application/offset+octet-stream`",
+        ));
+    }
+    let claimed_offset = header_u64(&headers, "upload-offset").map_err(|mut e| {
+        e.field = Some("Upload-Offset".into());
+        e
+    })?;
+    let mut checksum = header_str(&headers, "upload-checksum")?.map(Checksum::parse).transpose()?;
+    let blobs = state.blobs.clone();
+    let _claim = blobs.claim(&id).ok_or_else(|| {
+        err(StatusCode::LOCKED, "locked", "id", "another request is writing this upload; retry after HEAD")
+    })?;
+    let u = load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
+    if claimed_offset != u.offset {
+        let mut r = err(
+            StatusCode::CONFLICT,
+            "offset_mismatch",
+            "Upload-Offset",
+            format!("the upload is at offset {}, not {claimed_offset}", u.offset),
+        )
+        .into_response();
+        r.headers_mut().insert("upload-offset", HeaderValue::from(u.offset));
+        return Ok(r);
+    }
+    let remaining = u.length - u.offset;
+    if let Some(cl) = header_str(&headers, "content-length")?.and_then(|v| v.parse::<u64>().ok())
+        && cl > remaining
+    {
+        return Err(err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "Content-Length",
+            format!("{cl} bytes would go past Upload-Length ({remaining} bytes remain)"),
+        ));
+    }
+    if u.completed || remaining == 0 {
+        return no_content(u.offset);
+    }
+
+    let path = blobs.uploads_dir.join(&id);
+    let io = |e: std::io::Error| ApiError::internal(format!("upload {}: {e}", path.display()));
+    let mut file = tokio::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path).await.map_err(io)?;
+    // Bytes past the recorded offset are leftovers of a request cut short: drop them.
+    file.set_len(u.offset).await.map_err(io)?;
+    file.seek(std::io::SeekFrom::Start(u.offset)).await.map_err(io)?;
+    let mut written = 0u64;
+    let mut broken = false;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            broken = true;
+            break;
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        if written + data.len() as u64 > remaining {
+            drop(file);
+            truncate(&path, u.offset).await?;
+            return Err(err(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "body",
+                format!("the body goes past Upload-Length ({remaining} bytes remain)"),
+            ));
+        }
+        file.write_all(&data).await.map_err(io)?;
+        if let Some(c) = checksum.as_mut() {
+            c.update(&data);
+        }
+        written += data.len() as u64;
+    }
+    if broken && checksum.is_some() {
+        // A chunk that cannot be verified is not kept.
+        drop(file);
+        truncate(&path, u.offset).await?;
+        return Err(bad("body", "the request body broke off before its end"));
+    }
+    if let Some(c) = checksum.take()
+        && !c.matches()
+    {
+        drop(file);
+        truncate(&path, u.offset).await?;
+        return Err(err(
+            StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+            "checksum_mismatch",
+            "Upload-Checksum",
+            format!("the chunk at offset {} does not match its checksum; it was discarded", u.offset),
+        ));
+    }
+    file.flush().await.map_err(io)?;
+    file.sync_all().await.map_err(io)?;
+    drop(file);
+    let offset = u.offset + written;
+    if offset == u.length {
+        complete(&state, &grant, &id, &u).await?;
+    } else if written > 0 {
+        on_pool!(&state.db, |p| sqlx::query("UPDATE uploads SET upload_offset = $1 WHERE id = $2 AND upload_offset = $3")
+            .bind(to_i64(offset))
+            .bind(&id)
+            .bind(to_i64(u.offset))
+            .execute(p)
+            .await
+            .map(drop))
+        .map_err(ApiError::internal)?;
+    }
+    no_content(offset)
+}
+
+async fn truncate(path: &std::path::Path, len: u64) -> Result<(), ApiError> {
+    let f = tokio::fs::OpenOptions::new().write(true).open(path).await.map_err(ApiError::internal)?;
+    f.set_len(len).await.map_err(ApiError::internal)?;
+    f.sync_all().await.map_err(ApiError::internal)
+}
+
+/// Forgets an upload whose file was refused: its row and its bytes.
+async fn discard(state: &AppState, id: &str) -> Result<(), ApiError> {
+    on_pool!(&state.db, |p| sqlx::query("DELETE FROM uploads WHERE id = $1").bind(id).execute(p).await.map(drop))
+        .map_err(ApiError::internal)?;
+    let _ = tokio::fs::remove_file(state.blobs.uploads_dir.join(id)).await;
+    Ok(())
+}
+
+/// All bytes are in: check the file, store it (once per hash) and let the project read it.
+async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) -> Result<(), ApiError> {
+    let path = state.blobs.uploads_dir.join(id);
+    let bytes = bytes::Bytes::from(tokio::fs::read(&path).await.map_err(ApiError::internal)?);
+    let for_check = bytes.clone();
+    let (hash, checked) = tokio::task::spawn_blocking(move || {
+        let hash = hex::encode(Sha256::digest(&for_check));
+        (hash, check(&for_check))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    if hash != u.sha256 {
+        discard(state, id).await?;
+        return Err(err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hash_mismatch",
+            "sha256",
+            format!("the file's SHA-256 is {hash}, not the declared {}; the upload was discarded", u.sha256),
+        ));
+    }
+    let checked = match checked {
+        Ok(c) => c,
+        Err(problem) => {
+            discard(state, id).await?;
+            let (status, code) = match problem {
+                PhotoProblem::NotAnImage | PhotoProblem::Unsupported(_) => {
+                    (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+                }
+                PhotoProblem::Damaged(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
+                PhotoProblem::TooLarge(_) => (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large"),
+            };
+            return Err(err(status, code, "file", format!("{problem}; the upload was discarded")));
+        }
+    };
+    let store = &state.blobs.store;
+    let (original, thumb) = (Blobs::original_key(&hash), Blobs::thumbnail_key(&hash));
+    if !store.exists(&original).await.map_err(ApiError::internal)? {
+        store.put(&original, bytes).await.map_err(ApiError::internal)?;
+    }
+    let thumb_size = checked.thumbnail.len();
+    if !store.exists(&thumb).await.map_err(ApiError::internal)? {
+        store.put(&thumb, checked.thumbnail.into()).await.map_err(ApiError::internal)?;
+    }
+    let now = crate::now_ms();
+    let record = async {
+        on_pool!(&state.db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO blobs (sha256, byte_size, mime, width, height, thumbnail_size, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&hash)
+        .bind(to_i64(u.length))
+        .bind(checked.mime)
+        .bind(i64::from(checked.width))
+        .bind(i64::from(checked.height))
+        .bind(to_i64(thumb_size as u64))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO blob_projects (sha256, project_id, device_id, created_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sha256, project_id) DO NOTHING",
+        )
+        .bind(&hash)
+        .bind(&grant.project_id)
+        .bind(&grant.device_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE uploads SET upload_offset = upload_length, completed_at_ms = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+        })
+    };
+    record.await.map_err(ApiError::internal)?;
+    let _ = tokio::fs::remove_file(&path).await;
+    tracing::info!(upload = %id, sha256 = %hash, width = checked.width, height = checked.height, "photo stored");
+    Ok(())
+}
+
+/// The stored blob's mime type, if the project may read it.
+async fn readable(db: &Db, sha256: &str, project: &str) -> Result<String, ApiError> {
+    let missing = || err(StatusCode::NOT_FOUND, "not_found", "sha256", "no such photo in this project");
+    if !is_sha256_hex(sha256) {
+        return Err(missing());
+    }
+    let row: Option<(String,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT b.mime FROM blobs b JOIN blob_projects bp ON bp.sha256 = b.sha256 WHERE b.sha256 = $1 AND bp.project_id = $2"
+    )
+    .bind(sha256)
+    .bind(project)
+    .fetch_optional(p)
+    .await)
+    .map_err(ApiError::internal)?;
+    row.map(|(m,)| m).ok_or_else(missing)
+}
+
+async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str) -> Result<Response, ApiError> {
+    let bytes = blobs.store.get(key).await.map_err(ApiError::internal)?.ok_or_else(|| {
+        ApiError::internal(format!("blob {key} is recorded but missing from the blob store"))
+    })?;
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", mime)
+        .header("etag", format!("\"{etag}\""))
+        .header("cache-control", "private, max-age=31536000, immutable")
+        .body(Body::from(bytes))
+        .map_err(ApiError::internal)
+}
+
+/// `GET /v1/blobs/{sha256}`: the original.
+async fn original(Device(grant): Device, State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Response, ApiError> {
+    let mime = readable(&state.db, &sha256, &grant.project_id).await?;
+    serve(&state.blobs, &Blobs::original_key(&sha256), &mime, &sha256).await
+}
+
+/// `GET /v1/blobs/{sha256}/thumbnail`: a JPEG at most 320 px on its long side.
+async fn thumbnail(Device(grant): Device, State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Response, ApiError> {
+    readable(&state.db, &sha256, &grant.project_id).await?;
+    serve(&state.blobs, &Blobs::thumbnail_key(&sha256), "image/jpeg", &format!("{sha256}-thumbnail")).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_parses_the_tus_format() {
+        let m = parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential, sha256 YWI=").expect("parses");
+        assert_eq!(m[0], ("filename".to_string(), b"world_domination_plan.pdf".to_vec()));
+        assert_eq!(m[1], ("is_confidential".to_string(), vec![]));
+        assert_eq!(m[2], ("sha256".to_string(), b"ab".to_vec()));
+        assert!(parse_metadata("a !!!").is_err());
+        assert!(parse_metadata("a YQ==,a YQ==").is_err());
+        assert_eq!(parse_metadata("").expect("empty"), vec![]);
+    }
+
+    #[test]
+    fn checksums_parse() {
+        assert!(Checksum::parse("sha256 AAAA").is_err(), "wrong length");
+        assert!(Checksum::parse("md5 AAAA").is_err());
+        let mut c = Checksum::parse("sha1 qZk+NkcGgWq6PiVxeFDCbJzQ2J0=").expect("sha1 of 'abc'");
+        c.update(b"abc");
+        assert!(c.matches());
+    }
+}

@@ -1,0 +1,109 @@
+"""Two phones sync through the real server, from Python (the phone core's UniFFI bindings).
+
+Run by server/tests/python_sync.rs, which starts the server and passes FIELDLEDGER_URL, FIELDLEDGER_TOKEN_A,
+FIELDLEDGER_TOKEN_B (two devices of project P1) and FIELDLEDGER_SCRATCH_DIR. Exits non-zero on the first failure.
+
+Steps: A records a labour sheet and a progress report with a real JPEG; A syncs (documents, then the photo over
+tus); B syncs and sees the sheet; both edit offline and converge; the server serves the photo and its thumbnail to
+B's token; nothing is left unsynced; A signs out (wipe(false)).
+"""
+
+import asyncio
+import hashlib
+import os
+import sys
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import mobile_core as mc
+from _images import jpeg_bytes, site_picture
+
+URL = os.environ["FIELDLEDGER_URL"]
+TOKEN_A = os.environ["FIELDLEDGER_TOKEN_A"]
+TOKEN_B = os.environ["FIELDLEDGER_TOKEN_B"]
+SCRATCH = os.environ["FIELDLEDGER_SCRATCH_DIR"]
+TZ = "Asia/Shanghai"
+TODAY = str(datetime.now(timezone(timedelta(hours=8))).date())
+
+
+def check(cond, what):
+    if not cond:
+        print(f"FAILED: {what}", file=sys.stderr)
+        sys.exit(1)
+    print(f"ok: {what}")
+
+
+def sync(store, token):
+    report = asyncio.run(store.sync(URL, token, None))
+    check(report.errors == [], f"sync without errors: {report.errors}")
+    return report
+
+
+def get(path, token):
+    req = urllib.request.Request(URL + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def crew(headcount):
+    return mc.CrewLineInput(trade="木工", crew=None, headcount=headcount, effort_unit=mc.EffortUnit.HOURS, effort="8",
+                            rate="47.50", cost_code="03-100", activity=None, note=None, workers=[])
+
+
+a = mc.FieldStore.open(os.path.join(SCRATCH, "a.db"), "王工长")
+b = mc.FieldStore.open(os.path.join(SCRATCH, "b.db"), "李工长")
+
+sheet = a.create_labour_sheet(mc.NewLabourSheet(project_id="P1", site_id="S1", time_zone=TZ, work_date=TODAY,
+                                                currency=None, note="L3 slab"))
+sid = sheet.info.id
+l1 = a.add_crew_line(sid, crew(6))
+l2 = a.add_crew_line(sid, crew(3))
+report = a.create_progress_report(mc.RecordPlace(project_id="P1", site_id="S1", time_zone=TZ), mc.ProgressInput(
+    date=TODAY, activity="A-POUR-L3", measure=mc.ProgressMeasure.PERCENT(percent="45"), caption="pour half done"))
+photo_path = os.path.join(SCRATCH, "IMG_0001.jpg")
+with open(photo_path, "wb") as f:
+    f.write(jpeg_bytes(640, 480, site_picture(2), quality=90))
+photo = asyncio.run(a.attach_photo(report.info.id, photo_path, mc.PhotoContext(captured_at_ms=None, location=None)))
+check(a.unsynced() == mc.Unsynced(records=2, photos=1), f"before sync: {a.unsynced()}")
+try:
+    a.wipe(False)
+    check(False, "wipe with unsynced work is refused")
+except mc.CoreError.UnsyncedData:
+    check(True, "wipe with unsynced work is refused")
+
+r = sync(a, TOKEN_A)
+check(r.documents_sent >= 2, f"A sent its documents: {r}")
+check(r.photos_uploaded == 1, f"A uploaded its photo: {r}")
+check(a.unsynced() == mc.Unsynced(records=0, photos=0), f"A has nothing unsynced: {a.unsynced()}")
+check(a.pending_uploads() == [], "no pending uploads")
+
+sync(b, TOKEN_B)
+check(b.get_labour_sheet(sid) == a.get_labour_sheet(sid), "B has A's sheet")
+check([p.sha256 for p in b.get_progress_report(report.info.id).photos] == [photo.sha256], "B has the photo reference")
+
+# Offline edits on both phones converge.
+a.update_crew_line(sid, l1.id, crew(7))
+b.update_crew_line(sid, l2.id, crew(4))
+for store, token in [(a, TOKEN_A), (b, TOKEN_B), (a, TOKEN_A)]:
+    sync(store, token)
+sa, sb = a.get_labour_sheet(sid), b.get_labour_sheet(sid)
+check(sa == sb, "the phones converged")
+check(sorted(l.headcount for l in sa.lines) == [4, 7], f"both edits kept: {[l.headcount for l in sa.lines]}")
+
+# The server serves the original and the thumbnail to the project.
+status, body = get(f"/v1/blobs/{photo.sha256}", TOKEN_B)
+check(status == 200 and hashlib.sha256(body).hexdigest() == photo.sha256, f"original served ({status})")
+status, thumb = get(f"/v1/blobs/{photo.sha256}/thumbnail", TOKEN_B)
+check(status == 200 and thumb[:2] == b"\xff\xd8" and len(thumb) < len(body), f"thumbnail served ({status})")
+status, _ = get(f"/v1/blobs/{photo.sha256}", "flt_wrong")
+check(status == 401, "a wrong token reads nothing")
+
+check(a.unsynced() == mc.Unsynced(records=0, photos=0), "nothing unsynced before sign-out")
+a.wipe(False)
+check(not os.path.exists(os.path.join(SCRATCH, "a.db")), "A signed out: store removed")
+b.close()
+print("sync_live: all good")

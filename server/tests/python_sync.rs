@@ -1,0 +1,87 @@
+//! The phone core's Python bindings against the live server: starts the real server binary (SQLite and
+//! PostgreSQL), makes device tokens, generates the bindings from the `libmobile_core` cdylib cargo built
+//! for these tests (UniFFI library mode, as mobile-core/tests/foreign_bindings.rs does), and runs
+//! `tests/python/sync_live.py` (sync, photo upload over tus, convergence, sign-out).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/sync_live.py");
+/// mobile-core's Python test helpers (`_images.py` writes real JPEGs with the standard library).
+const HELPERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../mobile-core/tests/bindings");
+
+/// The phone core's shared library next to this test binary (`target/<profile>/deps/` or its parent);
+/// the newer one if both exist.
+fn cdylib() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    let deps = exe.parent().expect("deps dir");
+    let file = format!("{}mobile_core{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    [Some(deps.join(&file)), deps.parent().map(|d| d.join(&file))]
+        .into_iter()
+        .flatten()
+        .filter(|p| p.is_file())
+        .max_by_key(modified)
+        .unwrap_or_else(|| panic!("{file} not found beside {}: build mobile-core (its cdylib) first", exe.display()))
+}
+
+fn bindings(out: &Path) {
+    let lib = cdylib();
+    uniffi::generate(uniffi::GenerateOptions {
+        languages: vec![uniffi::TargetLanguage::Python],
+        source: lib.to_str().expect("utf-8 path").into(),
+        out_dir: out.to_str().expect("utf-8 path").into(),
+        metadata_no_deps: true,
+        format: false,
+        ..uniffi::GenerateOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("generating Python bindings from {}: {e:?}", lib.display()));
+    let link = out.join(lib.file_name().expect("file name"));
+    std::os::unix::fs::symlink(&lib, &link).expect("place the library beside the module");
+}
+
+fn live(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ta, tb) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"));
+    let server = start_with(dir.path(), url);
+    let out = dir.path().join("bindings");
+    std::fs::create_dir_all(&out).expect("bindings dir");
+    bindings(&out);
+    let scratch = dir.path().join("scratch");
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
+    let path = std::env::join_paths([out.as_path(), Path::new(HELPERS)]).expect("PYTHONPATH");
+    let result = Command::new(python)
+        .arg(SCRIPT)
+        .current_dir(&scratch)
+        .env("PYTHONPATH", path)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("FIELDLEDGER_URL", format!("http://{}", server.addr))
+        .env("FIELDLEDGER_TOKEN_A", &ta)
+        .env("FIELDLEDGER_TOKEN_B", &tb)
+        .env("FIELDLEDGER_SCRATCH_DIR", &scratch)
+        .output()
+        .expect("run python3 (scripts/test-setup.sh installs what the tests need)");
+    assert!(
+        result.status.success(),
+        "{SCRIPT} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        result.status,
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+#[test]
+fn python_phones_sync_on_sqlite() {
+    live(None);
+}
+
+#[test]
+fn python_phones_sync_on_postgres() {
+    let pg = ThrowawayPg::create();
+    live(Some(&pg.url()));
+}

@@ -1,0 +1,314 @@
+//! Photo uploads over tus 1.0 against the real server binary, on SQLite and PostgreSQL: the protocol
+//! exactly as a standard tus client speaks it (raw HTTP), resumption after the server is killed,
+//! whole-file and per-chunk checks, limits, deduplication and project scoping.
+
+mod common;
+mod blobkit;
+
+use blobkit::*;
+use common::*;
+
+const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
+const OCTETS: (&str, &str) = ("Content-Type", "application/offset+octet-stream");
+
+struct Client {
+    addr: String,
+    auth: String,
+}
+
+impl Client {
+    fn new(addr: &str, token: &str) -> Client {
+        Client { addr: addr.to_string(), auth: format!("Bearer {token}") }
+    }
+
+    fn create(&self, length: usize, sha256: &str) -> Resp {
+        request(
+            &self.addr,
+            "POST",
+            "/v1/uploads",
+            &[TUS, ("Authorization", &self.auth), ("Upload-Length", &length.to_string()), ("Upload-Metadata", &metadata(sha256))],
+            b"",
+        )
+    }
+
+    /// Creates an upload; returns its path (the Location).
+    fn created(&self, length: usize, sha256: &str) -> String {
+        let r = self.create(length, sha256);
+        assert_eq!(r.status, 201, "{r:?}");
+        assert_eq!(r.header("tus-resumable"), Some("1.0.0"));
+        r.header("location").expect("Location").to_string()
+    }
+
+    fn head(&self, path: &str) -> Resp {
+        request(&self.addr, "HEAD", path, &[TUS, ("Authorization", &self.auth)], b"")
+    }
+
+    fn patch(&self, path: &str, offset: usize, bytes: &[u8], checksum: Option<&str>) -> Resp {
+        let offset = offset.to_string();
+        let mut h = vec![TUS, OCTETS, ("Authorization", self.auth.as_str()), ("Upload-Offset", offset.as_str())];
+        if let Some(c) = checksum {
+            h.push(("Upload-Checksum", c));
+        }
+        request(&self.addr, "PATCH", path, &h, bytes)
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        request(&self.addr, "GET", path, &[("Authorization", &self.auth)], b"")
+    }
+}
+
+fn sha1_b64(b: &[u8]) -> String {
+    use sha1::Digest;
+    b64(&sha1::Sha1::digest(b))
+}
+
+fn sha256_b64(b: &[u8]) -> String {
+    use sha2::Digest;
+    b64(&sha2::Sha256::digest(b))
+}
+
+/// Uploads `bytes` whole in one PATCH; returns the final PATCH's response.
+fn upload(c: &Client, bytes: &[u8], declared_sha: &str) -> Resp {
+    let path = c.created(bytes.len(), declared_sha);
+    c.patch(&path, 0, bytes, None)
+}
+
+fn story(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ta, tb, tc) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"), token(dir.path(), url, "P2"));
+    let server = start_with(dir.path(), url);
+    let (a, b, c) = (Client::new(&server.addr, &ta), Client::new(&server.addr, &tb), Client::new(&server.addr, &tc));
+
+    // Discovery.
+    let r = request(&server.addr, "OPTIONS", "/v1/uploads", &[("Authorization", &a.auth)], b"");
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_eq!(r.header("tus-version"), Some("1.0.0"));
+    assert_eq!(r.header("tus-resumable"), Some("1.0.0"));
+    assert_eq!(r.header("tus-extension"), Some("creation,checksum"));
+    assert_eq!(r.header("tus-max-size"), Some("67108864"));
+    assert_eq!(r.header("tus-checksum-algorithm"), Some("sha1,sha256"));
+
+    // Auth and version.
+    let photo = jpeg(1200, 900, 1, true);
+    let sha = sha256_hex(&photo);
+    let r = request(&server.addr, "POST", "/v1/uploads", &[TUS, ("Upload-Length", "10"), ("Upload-Metadata", &metadata(&sha))], b"");
+    assert_eq!(r.status, 401, "missing token: {r:?}");
+    assert_eq!(r.json()["field"], "authorization");
+    let r = request(&server.addr, "POST", "/v1/uploads", &[("Tus-Resumable", "0.2.2"), ("Authorization", &a.auth)], b"");
+    assert_eq!(r.status, 412, "{r:?}");
+    assert_eq!(r.header("tus-version"), Some("1.0.0"));
+    assert_eq!(r.json()["field"], "Tus-Resumable");
+
+    // Creation problems: each names the header.
+    let r = a.create(64 * 1024 * 1024 + 1, &sha);
+    assert_eq!(r.status, 413, "{r:?}");
+    assert_eq!(r.json()["field"], "Upload-Length");
+    let r = request(&server.addr, "POST", "/v1/uploads", &[TUS, ("Authorization", &a.auth), ("Upload-Length", "10")], b"");
+    assert_eq!(r.status, 400, "no sha256: {r:?}");
+    assert_eq!(r.json()["field"], "Upload-Metadata");
+    let r = request(&server.addr, "POST", "/v1/uploads", &[TUS, ("Authorization", &a.auth), ("Upload-Length", "-3"), ("Upload-Metadata", &metadata(&sha))], b"");
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("Upload-Length")), "{r:?}");
+
+    // A complete upload in chunks, with both checksum algorithms.
+    let path = a.created(photo.len(), &sha);
+    assert!(path.starts_with("/v1/uploads/"), "{path}");
+    let h = a.head(&path);
+    assert_eq!(h.status, 200, "{h:?}");
+    assert_eq!(h.offset(), 0);
+    assert_eq!(h.header("upload-length"), Some(photo.len().to_string().as_str()));
+    assert_eq!(h.header("cache-control"), Some("no-store"));
+    assert_eq!(h.header("upload-metadata"), Some(metadata(&sha).as_str()));
+    let half = photo.len() / 2;
+    let r = a.patch(&path, 0, &photo[..half], Some(&format!("sha1 {}", sha1_b64(&photo[..half]))));
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_eq!(r.offset(), half as u64);
+    assert_eq!(r.header("tus-resumable"), Some("1.0.0"));
+    // Wrong offset: 409, nothing written.
+    let r = a.patch(&path, 0, &photo[..100], None);
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(r.json()["field"], "Upload-Offset");
+    // A damaged chunk: 460, discarded.
+    let mut damaged = photo[half..half + 1000].to_vec();
+    let good_sum = format!("sha256 {}", sha256_b64(&damaged));
+    damaged[10] ^= 0xff;
+    let r = a.patch(&path, half, &damaged, Some(&good_sum));
+    assert_eq!(r.status, 460, "{r:?}");
+    assert_eq!(r.json()["field"], "Upload-Checksum");
+    assert_eq!(a.head(&path).offset(), half as u64, "the damaged chunk was not kept");
+    let r = a.patch(&path, half, &photo[half..half + 10], Some("md5 AAAA"));
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("Upload-Checksum")), "{r:?}");
+    let r = request(&server.addr, "PATCH", &path, &[TUS, ("Authorization", &a.auth), ("Upload-Offset", &half.to_string()), ("Content-Type", "application/json")], b"{}");
+    assert_eq!((r.status, r.json()["field"].as_str()), (415, Some("Content-Type")), "{r:?}");
+    // More than Upload-Length: refused, nothing kept.
+    let mut too_long = photo[half..].to_vec();
+    too_long.push(0);
+    let r = a.patch(&path, half, &too_long, None);
+    assert_eq!(r.status, 413, "{r:?}");
+    assert_eq!(a.head(&path).offset(), half as u64);
+    // The rest completes it.
+    let r = a.patch(&path, half, &photo[half..], Some(&format!("sha256 {}", sha256_b64(&photo[half..]))));
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_eq!(r.offset(), photo.len() as u64);
+    assert_eq!(a.head(&path).offset(), photo.len() as u64);
+
+    // Served to the project: the original, and a smaller thumbnail that decodes.
+    let g = a.get(&format!("/v1/blobs/{sha}"));
+    assert_eq!(g.status, 200);
+    assert_eq!(g.header("content-type"), Some("image/jpeg"));
+    assert!(g.body == photo, "the original comes back byte for byte");
+    let t = b.get(&format!("/v1/blobs/{sha}/thumbnail"));
+    assert_eq!(t.status, 200, "another device of the project reads it too");
+    assert!(t.body.len() < photo.len() / 4, "thumbnail {} bytes vs {}", t.body.len(), photo.len());
+    let thumb = image::load_from_memory(&t.body).expect("thumbnail decodes");
+    assert_eq!((thumb.width(), thumb.height()), (320, 240));
+
+    // Another project sees nothing of it.
+    assert_eq!(c.head(&path).status, 404);
+    assert_eq!(c.patch(&path, photo.len(), b"", None).status, 404);
+    let r = c.get(&format!("/v1/blobs/{sha}"));
+    assert_eq!(r.status, 404, "{r:?}");
+    assert!(!String::from_utf8_lossy(&r.body).contains("P1"), "nothing leaks: {r:?}");
+    assert_eq!(c.get(&format!("/v1/blobs/{sha}/thumbnail")).status, 404);
+    assert_eq!(request(&server.addr, "GET", &format!("/v1/blobs/{sha}"), &[], b"").status, 401);
+
+    // The same photo again, from another phone of the project: complete at creation, nothing sent.
+    let originals = || files_under(&dir.path().join("blobs/originals")).len();
+    assert_eq!(originals(), 1);
+    let r = b.create(photo.len(), &sha);
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.offset(), photo.len() as u64, "creation reports it complete");
+    let again = r.header("location").expect("location").to_string();
+    assert_eq!(b.head(&again).offset(), photo.len() as u64);
+    // Another project with the same bytes must send them (knowing a hash proves nothing), but they are
+    // stored once.
+    let r = upload(&c, &photo, &sha);
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_eq!(c.get(&format!("/v1/blobs/{sha}")).status, 200);
+    assert_eq!(originals(), 1, "stored once");
+    assert_eq!(count(dir.path(), url, &format!("SELECT count(*) FROM blobs WHERE sha256 = '{sha}'")), 1);
+    assert_eq!(count(dir.path(), url, &format!("SELECT count(*) FROM blob_projects WHERE sha256 = '{sha}'")), 2);
+
+    // A file that is not what its hash says: refused, discarded, never visible.
+    let other = jpeg(300, 200, 7, false);
+    let claimed = sha256_hex(b"something else");
+    let path = a.created(other.len(), &claimed);
+    let r = a.patch(&path, 0, &other, None);
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!((r.json()["error"].as_str(), r.json()["field"].as_str()), (Some("hash_mismatch"), Some("sha256")));
+    assert_eq!(a.head(&path).status, 404, "the upload is gone");
+    assert_eq!(a.get(&format!("/v1/blobs/{claimed}")).status, 404);
+    assert_eq!(a.get(&format!("/v1/blobs/{}", sha256_hex(&other))).status, 404);
+
+    // Not an image: refused by name.
+    let text = b"Tuesday: 6 carpenters, 3 rebar fixers. Not a photo.".repeat(20);
+    let r = upload(&a, &text, &sha256_hex(&text));
+    assert_eq!(r.status, 415, "{r:?}");
+    assert_eq!((r.json()["error"].as_str(), r.json()["field"].as_str()), (Some("unsupported_media_type"), Some("file")));
+    assert_eq!(a.get(&format!("/v1/blobs/{}", sha256_hex(&text))).status, 404);
+    // A JPEG signature followed by garbage (right hash, broken image).
+    let broken = [&[0xFFu8, 0xD8, 0xFF, 0xE0][..], &[0x5A; 500][..]].concat();
+    let r = upload(&a, &broken, &sha256_hex(&broken));
+    assert_eq!((r.status, r.json()["error"].as_str()), (422, Some("invalid_image")), "{r:?}");
+
+    // A PNG works too.
+    let mut png = Vec::new();
+    image::RgbImage::from_fn(500, 800, |x, y| image::Rgb([x as u8, y as u8, 7]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    assert_eq!(upload(&a, &png, &sha256_hex(&png)).status, 204);
+    let g = a.get(&format!("/v1/blobs/{}", sha256_hex(&png)));
+    assert_eq!((g.status, g.header("content-type")), (200, Some("image/png")));
+    let t = image::load_from_memory(&a.get(&format!("/v1/blobs/{}/thumbnail", sha256_hex(&png))).body).expect("thumb");
+    assert_eq!((t.width(), t.height()), (200, 320));
+    assert!(files_under(&dir.path().join("uploads")).is_empty(), "no partial files left: {:?}", files_under(&dir.path().join("uploads")));
+}
+
+/// The server dies in the middle of a chunk; after a restart HEAD says where it stands and the
+/// upload completes with the right hash. A client that hangs up mid-chunk (no checksum) keeps what
+/// arrived.
+fn resumes(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let ta = token(dir.path(), url, "P1");
+    let photo = jpeg(800, 600, 3, true);
+    let sha = sha256_hex(&photo);
+    let third = photo.len() / 3;
+    let server = start_with(dir.path(), url);
+    let a = Client::new(&server.addr, &ta);
+    let path = a.created(photo.len(), &sha);
+    assert_eq!(a.patch(&path, 0, &photo[..third], None).status, 204);
+
+    // The client hangs up after 1000 bytes of a chunk: the server keeps them (no checksum to verify).
+    let s = partial_request(&server.addr, "PATCH", &path, &[TUS, OCTETS, ("Authorization", &a.auth), ("Upload-Offset", &third.to_string())], photo.len() - third, &photo[third..third + 1000]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(s);
+    let mut at = 0;
+    for _ in 0..50 {
+        at = a.head(&path).offset() as usize;
+        if at == third + 1000 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(at, third + 1000, "bytes received before the client hung up are kept");
+
+    // Now the server is killed while a chunk (with a checksum) is half sent.
+    let sum = format!("sha256 {}", sha256_b64(&photo[at..]));
+    let _s = partial_request(
+        &server.addr,
+        "PATCH",
+        &path,
+        &[TUS, OCTETS, ("Authorization", &a.auth), ("Upload-Offset", &at.to_string()), ("Upload-Checksum", &sum)],
+        photo.len() - at,
+        &photo[at..at + third / 2],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(server); // SIGKILL
+    let server = start_with(dir.path(), url);
+    let a = Client::new(&server.addr, &ta);
+    let h = a.head(&path);
+    assert_eq!(h.status, 200, "{h:?}");
+    assert_eq!(h.offset() as usize, at, "the half-sent chunk did not count");
+    let r = a.patch(&path, at, &photo[at..], Some(&sum));
+    assert_eq!(r.status, 204, "{r:?}");
+    let g = a.get(&format!("/v1/blobs/{sha}"));
+    assert_eq!(g.status, 200);
+    assert_eq!(sha256_hex(&g.body), sha, "the resumed upload is the original");
+}
+
+#[test]
+fn tus_on_sqlite() {
+    story(None);
+}
+
+#[test]
+fn tus_on_postgres() {
+    let pg = ThrowawayPg::create();
+    story(Some(&pg.url()));
+}
+
+#[test]
+fn tus_resumes_after_a_kill_on_sqlite() {
+    resumes(None);
+}
+
+#[test]
+fn tus_resumes_after_a_kill_on_postgres() {
+    let pg = ThrowawayPg::create();
+    resumes(Some(&pg.url()));
+}
+
+/// The object_store adapter behind the real server (`--blob-store memory`).
+#[test]
+fn tus_on_object_store() {
+    let dir = tempfile::tempdir().expect("dir");
+    let ta = token(dir.path(), None, "P1");
+    let server = start_args(dir.path(), None, "127.0.0.1:0", &["--blob-store", "memory", "--max-upload-bytes", "300000"]);
+    let a = Client::new(&server.addr, &ta);
+    let photo = jpeg(640, 480, 5, false);
+    assert!(photo.len() < 300_000);
+    assert_eq!(upload(&a, &photo, &sha256_hex(&photo)).status, 204);
+    assert!(a.get(&format!("/v1/blobs/{}", sha256_hex(&photo))).body == photo);
+    assert!(files_under(&dir.path().join("blobs")).is_empty(), "nothing in the filesystem store");
+    let r = a.create(300_001, &sha256_hex(&photo));
+    assert_eq!(r.status, 413, "the configured limit: {r:?}");
+}
