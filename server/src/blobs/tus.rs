@@ -352,7 +352,7 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
         r.headers_mut().insert("upload-offset", HeaderValue::from(u.offset));
         return Ok(r);
     }
-    let remaining = u.length - u.offset;
+    let remaining = u.length.saturating_sub(u.offset);
     if let Some(cl) = header_str(&headers, "content-length")?.and_then(|v| v.parse::<u64>().ok())
         && cl > remaining
     {
