@@ -22,13 +22,23 @@ pub struct Blobs {
     pub max_upload: u64,
     /// Uploads a request is writing right now (one writer per upload in this process).
     busy: Mutex<std::collections::HashSet<String>>,
+    /// Completions checking a whole file at once (hash, decode, thumbnail): one per core, so a burst
+    /// of finished uploads cannot hold dozens of decoded photos in memory together.
+    pub checks: tokio::sync::Semaphore,
 }
 
 impl Blobs {
     pub fn new(store: Arc<dyn BlobStore>, data_dir: &Path, max_upload: u64) -> std::io::Result<Arc<Self>> {
         let uploads_dir = data_dir.join("uploads");
         std::fs::create_dir_all(&uploads_dir)?;
-        Ok(Arc::new(Blobs { store, uploads_dir, max_upload, busy: Mutex::new(Default::default()) }))
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Arc::new(Blobs {
+            store,
+            uploads_dir,
+            max_upload,
+            busy: Mutex::new(Default::default()),
+            checks: tokio::sync::Semaphore::new(cores),
+        }))
     }
 
     pub fn original_key(sha256: &str) -> String {

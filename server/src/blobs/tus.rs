@@ -318,10 +318,34 @@ async fn patch(
 ) -> Result<Response, ApiError> {
     // On its own task: when the client hangs up, hyper drops this request's future, but the bytes
     // that arrived must still be fsynced and counted.
-    tokio::spawn(write_chunk(grant, state, id, headers, body)).await.map_err(ApiError::internal)?
+    tokio::spawn(async move {
+        let mut body = body;
+        let response = write_chunk(grant, state, id, headers, &mut body).await.unwrap_or_else(IntoResponse::into_response);
+        if !response.status().is_success() {
+            drain(&mut body).await;
+        }
+        response
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
-async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+/// Most of a refused chunk read (and dropped) before answering.
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Reads what is left of a refused request's body: closing a connection with unread bytes makes the
+/// kernel reset it, and the client may then lose the answer (409, 460, …) that tells it what to do.
+async fn drain(body: &mut Body) {
+    let mut seen = 0usize;
+    while seen <= DRAIN_LIMIT {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => return,
+        }
+    }
+}
+
+async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: HeaderMap, body: &mut Body) -> Result<Response, ApiError> {
     let content_type = header_str(&headers, "content-type")?.unwrap_or_default();
     if content_type != "application/offset+octet-stream" {
         return Err(err(
@@ -352,7 +376,7 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
         r.headers_mut().insert("upload-offset", HeaderValue::from(u.offset));
         return Ok(r);
     }
-    let remaining = u.length - u.offset;
+    let remaining = u.length.saturating_sub(u.offset);
     if let Some(cl) = header_str(&headers, "content-length")?.and_then(|v| v.parse::<u64>().ok())
         && cl > remaining
     {
@@ -375,7 +399,6 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
     file.seek(std::io::SeekFrom::Start(u.offset)).await.map_err(io)?;
     let mut written = 0u64;
     let mut broken = false;
-    let mut body = body;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else {
             broken = true;
@@ -452,6 +475,7 @@ async fn discard(state: &AppState, id: &str) -> Result<(), ApiError> {
 /// All bytes are in: check the file, store it (once per hash) and let the project read it.
 async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) -> Result<(), ApiError> {
     let path = state.blobs.uploads_dir.join(id);
+    let _permit = state.blobs.checks.acquire().await.map_err(ApiError::internal)?;
     let bytes = bytes::Bytes::from(tokio::fs::read(&path).await.map_err(ApiError::internal)?);
     let for_check = bytes.clone();
     let (hash, checked) = tokio::task::spawn_blocking(move || {
@@ -490,22 +514,37 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
     }
     let thumb_size = checked.thumbnail.len();
     if !store.exists(&thumb).await.map_err(ApiError::internal)? {
-        store.put(&thumb, checked.thumbnail.into()).await.map_err(ApiError::internal)?;
+        store.put(&thumb, bytes::Bytes::copy_from_slice(&checked.thumbnail)).await.map_err(ApiError::internal)?;
     }
+    let stored = StoredBlob { sha256: &hash, size: u.length, checked: &checked, thumbnail_size: thumb_size as u64 };
+    record_blob(&state.db, &stored, grant, id).await.map_err(ApiError::internal)?;
+    let _ = tokio::fs::remove_file(&path).await;
+    tracing::info!(upload = %id, sha256 = %hash, width = checked.width, height = checked.height, "photo stored");
+    Ok(())
+}
+
+struct StoredBlob<'a> {
+    sha256: &'a str,
+    size: u64,
+    checked: &'a super::image::Checked,
+    thumbnail_size: u64,
+}
+
+/// In one transaction: the blob (once per hash), the project's right to read it, the upload done.
+async fn record_blob(db: &Db, b: &StoredBlob<'_>, grant: &TokenGrant, upload_id: &str) -> Result<(), sqlx::Error> {
     let now = crate::now_ms();
-    let record = async {
-        on_pool!(&state.db, |p| {
+    on_pool!(db, |p| {
         let mut tx = p.begin().await?;
         sqlx::query(
             "INSERT INTO blobs (sha256, byte_size, mime, width, height, thumbnail_size, created_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
         )
-        .bind(&hash)
-        .bind(to_i64(u.length))
-        .bind(checked.mime)
-        .bind(i64::from(checked.width))
-        .bind(i64::from(checked.height))
-        .bind(to_i64(thumb_size as u64))
+        .bind(b.sha256)
+        .bind(to_i64(b.size))
+        .bind(b.checked.mime)
+        .bind(i64::from(b.checked.width))
+        .bind(i64::from(b.checked.height))
+        .bind(to_i64(b.thumbnail_size))
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -513,7 +552,7 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
             "INSERT INTO blob_projects (sha256, project_id, device_id, created_at_ms) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (sha256, project_id) DO NOTHING",
         )
-        .bind(&hash)
+        .bind(b.sha256)
         .bind(&grant.project_id)
         .bind(&grant.device_id)
         .bind(now)
@@ -521,16 +560,11 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
         .await?;
         sqlx::query("UPDATE uploads SET upload_offset = upload_length, completed_at_ms = $1 WHERE id = $2")
             .bind(now)
-            .bind(id)
+            .bind(upload_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await
-        })
-    };
-    record.await.map_err(ApiError::internal)?;
-    let _ = tokio::fs::remove_file(&path).await;
-    tracing::info!(upload = %id, sha256 = %hash, width = checked.width, height = checked.height, "photo stored");
-    Ok(())
+    })
 }
 
 /// The stored blob's mime type, if the project may read it.
