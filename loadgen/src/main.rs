@@ -64,6 +64,11 @@ struct Args {
     /// Measure exactly this many syncs instead of a duration.
     #[arg(long)]
     syncs: Option<u64>,
+    /// Start syncs at this many per second (open loop; latency then includes waiting for one of the
+    /// `--concurrency` connections). Default: closed loop, each connection starts its next sync as
+    /// soon as the last one settled.
+    #[arg(long)]
+    rate: Option<f64>,
     /// Seconds of unmeasured edit syncs before the measured phase.
     #[arg(long, default_value_t = 3.0)]
     warmup: f64,
@@ -182,7 +187,9 @@ enum Mode {
     /// Every phone syncs once (no edit).
     Once,
     /// Edit and sync, over and over.
-    Edits { deadline: Instant, limit: Option<u64> },
+    /// With `rate`, sync number k starts at `start + k / rate` (open loop) and its latency counts
+    /// from then, so time spent waiting for a free connection is included.
+    Edits { start: Instant, deadline: Instant, limit: Option<u64>, rate: Option<f64> },
     /// A fresh client per phone reads its sheet back.
     Verify,
 }
@@ -202,8 +209,7 @@ struct Shared {
     mode: Mode,
 }
 
-async fn sync_phone(conn: &mut Conn, phone: &mut Phone, request_micros: &mut Vec<u64>) -> SyncRecord {
-    let start = Instant::now();
+async fn sync_phone(conn: &mut Conn, phone: &mut Phone, start: Instant, request_micros: &mut Vec<u64>) -> SyncRecord {
     let mut rec = SyncRecord::default();
     let mut need_entries = false;
     let mut finished = false;
@@ -271,11 +277,19 @@ fn now_ms() -> i64 {
 async fn worker(shared: Arc<Shared>, mut conn: Conn, record: bool) -> WorkerOut {
     let mut out = WorkerOut::default();
     loop {
-        if let Mode::Edits { deadline, limit } = shared.mode {
-            if Instant::now() >= deadline && limit.is_none() {
+        let mut start = Instant::now();
+        if let Mode::Edits { start: t0, deadline, limit, rate } = shared.mode {
+            let ticket = shared.started.fetch_add(1, Ordering::Relaxed);
+            if limit.is_some_and(|l| ticket >= l) {
                 break;
             }
-            if limit.is_some_and(|l| shared.started.fetch_add(1, Ordering::Relaxed) >= l) {
+            if let Some(rate) = rate {
+                start = t0 + Duration::from_secs_f64(ticket as f64 / rate);
+                if limit.is_none() && start >= deadline {
+                    break;
+                }
+                tokio::time::sleep_until(start.into()).await;
+            } else if limit.is_none() && start >= deadline {
                 break;
             }
         }
@@ -289,14 +303,14 @@ async fn worker(shared: Arc<Shared>, mut conn: Conn, record: bool) -> WorkerOut 
         };
         let mut request_micros = Vec::new();
         let rec = match shared.mode {
-            Mode::Once => sync_phone(&mut conn, &mut phone, &mut request_micros).await,
+            Mode::Once => sync_phone(&mut conn, &mut phone, start, &mut request_micros).await,
             Mode::Edits { .. } => {
                 phone.edit(now_ms());
-                sync_phone(&mut conn, &mut phone, &mut request_micros).await
+                sync_phone(&mut conn, &mut phone, start, &mut request_micros).await
             }
             Mode::Verify => {
                 let mut fresh = Phone::empty(phone.index, phone.token.clone(), phone.project.clone(), phone.sheet_id.clone());
-                let rec = sync_phone(&mut conn, &mut fresh, &mut request_micros).await;
+                let rec = sync_phone(&mut conn, &mut fresh, start, &mut request_micros).await;
                 match (fresh.own_sheet(), phone.own_sheet()) {
                     (Some(a), Some(b)) if a == b => out.verified += 1,
                     (a, _) => out.mismatched.push(format!(
@@ -415,9 +429,25 @@ async fn run(args: Args) -> Result<bool, Error> {
     let t = Instant::now();
     let mut tokens = Vec::with_capacity(args.phones);
     let per_project: Vec<usize> = (0..projects_n).map(|p| (0..args.phones).filter(|i| i % projects_n == p).count()).collect();
+    // One admin command per project, a few at a time (each is a process start and a migration check).
     let mut minted: Vec<std::vec::IntoIter<String>> = Vec::new();
-    for (p, n) in per_project.iter().enumerate() {
-        minted.push(mint_tokens(&args, &data_dir, &projects[p], *n)?.into_iter());
+    // The first runs alone: on a fresh database it applies the migrations.
+    let jobs: Vec<(usize, usize)> = per_project.iter().copied().enumerate().collect();
+    let (first, rest) = jobs.split_at(1.min(jobs.len()));
+    for chunk in std::iter::once(first).chain(rest.chunks(4)) {
+        let results: Vec<Result<Vec<String>, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|&(p, n)| {
+                    let (args, data_dir, project) = (&args, &data_dir, &projects[p]);
+                    s.spawn(move || mint_tokens(args, data_dir, project, n).map_err(|e| e.to_string()))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("token thread panicked".into()))).collect()
+        });
+        for r in results {
+            minted.push(r?.into_iter());
+        }
     }
     for i in 0..args.phones {
         tokens.push(minted[i % projects_n].next().ok_or("ran out of tokens")?);
@@ -459,13 +489,13 @@ async fn run(args: Args) -> Result<bool, Error> {
 
     // Warmup, then the measured phase.
     let warm_deadline = Instant::now() + Duration::from_secs_f64(args.warmup);
-    let (phones, warm) = phase(phones, Mode::Edits { deadline: warm_deadline, limit: None }, concurrency, &host, &counters, true).await?;
+    let (phones, warm) = phase(phones, Mode::Edits { start: Instant::now(), deadline: warm_deadline, limit: None, rate: args.rate }, concurrency, &host, &counters, true).await?;
     let warm_syncs = warm.syncs.len() as u64;
     let with_pg = args.database_url.is_some();
     let before = procfs::Snapshot::take(server_pid, with_pg);
     let (wire_up0, wire_down0) = (counters.up.load(Ordering::Relaxed), counters.down.load(Ordering::Relaxed));
     let t = Instant::now();
-    let mode = Mode::Edits { deadline: t + Duration::from_secs_f64(args.duration), limit: args.syncs };
+    let mode = Mode::Edits { start: t, deadline: t + Duration::from_secs_f64(args.duration), limit: args.syncs, rate: args.rate };
     let (phones, measured) = phase(phones, mode, concurrency, &host, &counters, true).await?;
     let elapsed = t.elapsed().as_secs_f64();
     let after = procfs::Snapshot::take(server_pid, with_pg);
@@ -507,6 +537,7 @@ async fn run(args: Args) -> Result<bool, Error> {
         "phones": args.phones,
         "projects": projects_n,
         "concurrency": concurrency,
+        "target_rate": args.rate,
         "lines_per_sheet": args.lines,
         "seconds": elapsed,
         "syncs": syncs,
@@ -538,8 +569,9 @@ async fn run(args: Args) -> Result<bool, Error> {
 
     let f = |v: Option<f64>, unit: &str| v.map(|v| format!("{v:.3} {unit}")).unwrap_or_else(|| "n/a".into());
     say(format!(
-        "\n{backend}: {} phones over {projects_n} projects, {concurrency} in flight, {syncs} syncs in {elapsed:.1}s",
-        args.phones
+        "\n{backend}: {} phones over {projects_n} projects, {concurrency} in flight{}, {syncs} syncs in {elapsed:.1}s",
+        args.phones,
+        args.rate.map(|r| format!(", started at {r:.0}/s")).unwrap_or_default()
     ));
     say(format!("  syncs/s            {:>10.0}", syncs as f64 / elapsed));
     say(format!("  requests/s         {:>10.0}   ({:.2} per sync)", requests as f64 / elapsed, requests as f64 / n));
@@ -574,7 +606,9 @@ async fn run(args: Args) -> Result<bool, Error> {
     }
     say(format!(
         "  server CPU / automerge  {}{}",
-        ratio.map(|r| format!("{r:.1}x")).unwrap_or_else(|| "n/a (no server PID)".into()),
+        ratio.map(|r| format!("{r:.1}x")).unwrap_or_else(|| {
+            if server_per_sync.is_none() { "n/a (no server PID)" } else { "n/a (no baseline)" }.into()
+        }),
         ratio_with_pg.map(|r| format!("   (incl. postgres: {r:.1}x)")).unwrap_or_default()
     ));
     say(format!("  failed syncs {failed}, document errors {doc_errors}"));
