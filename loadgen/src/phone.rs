@@ -87,7 +87,7 @@ impl Phone {
         let mut s = LabourSheet::read(doc).expect("own sheet reads");
         let i = (self.edits as usize) % self.lines.min(s.lines.len()).max(1);
         let line = &mut s.lines[i];
-        if self.edits % 3 == 0 {
+        if self.edits.is_multiple_of(3) {
             let h = 4 + (self.edits % 8) as i64;
             line.effort = Effort::Hours(Decimal::from(h));
         } else {

@@ -4,19 +4,22 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The server binary next to the load generator, built first (a no-op when it is up to date: the
-/// binary belongs to another package, so cargo does not build it for this test on its own).
+/// The server binary next to the load generator. A workspace test run (`cargo nextest run
+/// --workspace`) has built it; a run of this package alone builds it when it is missing (it belongs
+/// to another package, so cargo does not build it for this test by itself).
 fn server_bin() -> PathBuf {
     let loadgen = PathBuf::from(env!("CARGO_BIN_EXE_fieldledger-loadgen"));
     let dir = loadgen.parent().expect("target dir");
-    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    build.args(["build", "--quiet", "-p", "server", "--bin", "fieldledger-server"]);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
+    let server = dir.join(format!("fieldledger-server{}", std::env::consts::EXE_SUFFIX));
+    if !server.exists() {
+        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        build.args(["build", "--quiet", "-p", "server", "-p", "loadgen", "--bin", "fieldledger-server"]);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        assert!(build.status().expect("run cargo build").success(), "building the server binary failed");
     }
-    let status = build.status().expect("run cargo build");
-    assert!(status.success(), "building the server binary failed");
-    dir.join(format!("fieldledger-server{}", std::env::consts::EXE_SUFFIX))
+    server
 }
 
 #[test]
