@@ -382,8 +382,9 @@ fn failures(out: &WorkerOut) -> (usize, u64, Option<String>) {
 }
 
 /// The in-process Automerge baseline: the same phones, setup and schedule against `MemServer`;
-/// returns (Automerge µs per measured sync, rounds per measured sync).
-fn automerge_baseline(args: &Args, projects: &[String], run: &str, warm_syncs: u64, measured_syncs: u64) -> (f64, f64) {
+/// returns (Automerge µs per measured sync, rounds per measured sync, µs to load one sheet from its
+/// saved bytes: what the server pays per document per request without a document cache).
+fn automerge_baseline(args: &Args, projects: &[String], run: &str, warm_syncs: u64, measured_syncs: u64) -> (f64, f64, f64) {
     let mut server = baseline::MemServer::default();
     let mut phones: Vec<Phone> =
         (0..args.phones).map(|i| Phone::new(i, String::new(), projects[i % projects.len()].clone(), run, args.lines)).collect();
@@ -407,7 +408,13 @@ fn automerge_baseline(args: &Args, projects: &[String], run: &str, warm_syncs: u
         i += 1;
     }
     let m = measured_syncs.max(1) as f64;
-    (server.automerge.as_secs_f64() * 1e6 / m, rounds as f64 / m)
+    let saved: Vec<Vec<u8>> = phones.iter_mut().filter_map(|p| p.docs.get_mut(&p.sheet_id).map(|d| d.save())).collect();
+    let t = Instant::now();
+    for bytes in &saved {
+        let _ = automerge::AutoCommit::load(bytes);
+    }
+    let load_us = t.elapsed().as_secs_f64() * 1e6 / saved.len().max(1) as f64;
+    (server.automerge.as_secs_f64() * 1e6 / m, rounds as f64 / m, load_us)
 }
 
 async fn run(args: Args) -> Result<bool, Error> {
@@ -529,8 +536,8 @@ async fn run(args: Args) -> Result<bool, Error> {
     let pg_per_sync = pg_cpu.map(|c| c / n);
 
     let baseline = (!args.no_baseline && syncs > 0).then(|| automerge_baseline(&args, &projects, &run, warm_syncs, syncs));
-    let ratio = server_per_sync.zip(baseline).map(|(s, (b, _))| s * 1000.0 / b.max(0.001));
-    let ratio_with_pg = server_per_sync.zip(pg_per_sync).zip(baseline).map(|((s, p), (b, _))| (s + p) * 1000.0 / b.max(0.001));
+    let ratio = server_per_sync.zip(baseline).map(|(s, (b, _, _))| s * 1000.0 / b.max(0.001));
+    let ratio_with_pg = server_per_sync.zip(pg_per_sync).zip(baseline).map(|((s, p), (b, _, _))| (s + p) * 1000.0 / b.max(0.001));
 
     let report = json!({
         "backend": backend,
@@ -561,6 +568,7 @@ async fn run(args: Args) -> Result<bool, Error> {
         "machine_busy_fraction": machine_busy,
         "automerge_us_per_sync": baseline.map(|b| b.0),
         "automerge_rounds_per_sync": baseline.map(|b| b.1),
+        "automerge_load_us_per_doc": baseline.map(|b| b.2),
         "server_cpu_over_automerge": ratio,
         "server_and_postgres_cpu_over_automerge": ratio_with_pg,
         "verified": verify.as_ref().map(|v| v.verified),
@@ -601,8 +609,9 @@ async fn run(args: Args) -> Result<bool, Error> {
         pg_per_sync.map(|p| format!("; postgres processes {p:.3} ms per sync")).unwrap_or_default()
     ));
     say(format!("  loadgen CPU        {:.3} ms per sync; machine {:.0}% busy", loadgen_cpu / n, machine_busy * 100.0));
-    if let Some((b, r)) = baseline {
-        say(format!("  automerge baseline {:.1} us per sync (same merges in process, {r:.2} rounds per sync)", b));
+    if let Some((b, r, load)) = baseline {
+        say(format!("  automerge baseline {b:.1} us per sync (same merges in process, {r:.2} rounds per sync)"));
+        say(format!("                     {load:.1} us to load one sheet from its saved bytes (not in the baseline)"));
     }
     say(format!(
         "  server CPU / automerge  {}{}",
