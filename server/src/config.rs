@@ -46,7 +46,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum TokenCommand {
-    /// Create a device and print its token (shown once; only its hash is stored).
+    /// Create a device and print its token (shown once; only its hash is stored). With `--count N`,
+    /// N devices, one token per line.
     Create {
         /// Project the device may see and change.
         #[arg(long)]
@@ -56,6 +57,9 @@ pub enum TokenCommand {
         /// A name to recognise the device by, e.g. the foreman's name and phone.
         #[arg(long, default_value = "device")]
         name: String,
+        /// How many devices to create (load tests need hundreds); each gets its own token.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        count: u32,
     },
 }
 

@@ -28,10 +28,19 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let db = db::Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
     match config.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => serve(config, db).await,
-        Command::Token(TokenCommand::Create { project, role, name }) => {
-            let (device_id, token) = auth::create_token(&db, &project, role, &name).await?;
-            eprintln!("device {device_id} ({}) may act as {} on project {}", name, role.as_str(), project.trim());
-            println!("{token}");
+        Command::Token(TokenCommand::Create { project, role, name, count }) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            for _ in 0..count {
+                let (device_id, token) = auth::create_token(&db, &project, role, &name).await?;
+                if count == 1 {
+                    eprintln!("device {device_id} ({}) may act as {} on project {}", name, role.as_str(), project.trim());
+                }
+                writeln!(out, "{token}")?;
+            }
+            if count > 1 {
+                eprintln!("{count} devices ({}) may act as {} on project {}", name, role.as_str(), project.trim());
+            }
             Ok(())
         }
     }

@@ -39,6 +39,20 @@ fn token_story(database_url: Option<&str>) {
         assert!(!hay.windows(token.len()).any(|w| w == token.as_bytes()), "token stored in clear");
     }
 
+    // `--count N`: N devices, one token per line, each working.
+    let (ok, out, err) = cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "foreman", "--count", "3"]);
+    assert!(ok, "{err}");
+    let tokens: std::collections::BTreeSet<&str> = out.lines().collect();
+    assert!(tokens.len() == 3 && tokens.iter().all(|t| t.starts_with("flt_") && t.len() == 68), "{out}");
+    let server = start_with(dir.path(), database_url);
+    for t in &tokens {
+        let (status, body) = get_with(&server.addr, "/v1/whoami", &[("Authorization", &format!("Bearer {t}"))]);
+        assert_eq!(status, 200, "{body}");
+    }
+    drop(server);
+    let (ok, _, _) = cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "foreman", "--count", "0"]);
+    assert!(!ok, "--count 0 is refused");
+
     let (ok, _, err) = cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "owner"]);
     assert!(!ok && err.contains("owner"), "{err}");
     let (ok, _, err) = cli(dir.path(), database_url, &["token", "create", "--project", "  ", "--role", "admin"]);

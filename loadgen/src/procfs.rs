@@ -1,0 +1,76 @@
+//! CPU time from /proc (Linux): a process's user+system time, PostgreSQL's backends, the machine.
+
+use std::path::Path;
+
+/// Clock ticks per second for /proc times (`getconf CLK_TCK`, almost always 100).
+pub fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
+        .filter(|t| *t > 0.0)
+        .unwrap_or(100.0)
+}
+
+/// (command name, utime + stime in ticks) of a process.
+fn stat(path: &Path) -> Option<(String, u64)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text[open + 1..close].to_string();
+    // Fields after the command: state is field 3; utime and stime are fields 14 and 15.
+    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    let utime: u64 = rest.get(11)?.parse().ok()?;
+    let stime: u64 = rest.get(12)?.parse().ok()?;
+    Some((comm, utime + stime))
+}
+
+/// CPU ticks used so far by process `pid`.
+pub fn process_ticks(pid: u32) -> Option<u64> {
+    stat(Path::new(&format!("/proc/{pid}/stat"))).map(|(_, t)| t)
+}
+
+/// CPU ticks used so far by every process named `postgres` on the machine (its backends do the
+/// database's work outside the server process). Backends that exit in between are missed.
+pub fn postgres_ticks() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    dir.filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|e| stat(&e.path().join("stat")))
+        .filter(|(comm, _)| comm == "postgres")
+        .map(|(_, t)| t)
+        .sum()
+}
+
+/// (busy, total) ticks of all CPUs since boot, from the first line of /proc/stat.
+pub fn machine_ticks() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = text.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    (total.saturating_sub(idle), total)
+}
+
+/// CPU counters at one instant.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Snapshot {
+    pub server: Option<u64>,
+    pub postgres: Option<u64>,
+    pub loadgen: u64,
+    pub machine_busy: u64,
+    pub machine_total: u64,
+}
+
+impl Snapshot {
+    pub fn take(server_pid: Option<u32>, with_postgres: bool) -> Snapshot {
+        let (machine_busy, machine_total) = machine_ticks();
+        Snapshot {
+            server: server_pid.and_then(process_ticks),
+            postgres: with_postgres.then(postgres_ticks),
+            loadgen: process_ticks(std::process::id()).unwrap_or(0),
+            machine_busy,
+            machine_total,
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The load generator against a server it spawns itself: 50 phones over 10 projects, a few hundred
+//! edit syncs, then every phone's sheet is read back through a fresh client and compared.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The server binary next to the load generator. A workspace test run (`cargo nextest run
+/// --workspace`) has built it; a run of this package alone builds it when it is missing (it belongs
+/// to another package, so cargo does not build it for this test by itself).
+fn server_bin() -> PathBuf {
+    let loadgen = PathBuf::from(env!("CARGO_BIN_EXE_fieldledger-loadgen"));
+    let dir = loadgen.parent().expect("target dir");
+    let server = dir.join(format!("fieldledger-server{}", std::env::consts::EXE_SUFFIX));
+    if !server.exists() {
+        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        build.args(["build", "--quiet", "-p", "server", "-p", "loadgen", "--bin", "fieldledger-server"]);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        assert!(build.status().expect("run cargo build").success(), "building the server binary failed");
+    }
+    server
+}
+
+#[test]
+fn fifty_phones_sync_their_edits_and_the_server_holds_them() {
+    let server = server_bin();
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
+        .env_remove("DATABASE_URL")
+        .arg("--spawn")
+        .arg("--server-bin")
+        .arg(&server)
+        .args(["--phones", "50", "--projects", "10", "--concurrency", "8", "--syncs", "300", "--warmup", "0.5"])
+        .args(["--verify", "--json"])
+        .output()
+        .expect("run the load generator");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON report: {e}\n{stderr}"));
+    assert_eq!(r["syncs"], 300, "{r}");
+    assert_eq!(r["failed_syncs"], 0, "{r}");
+    assert_eq!(r["doc_errors"], 0, "{r}");
+    assert_eq!(r["verified"], 50, "every phone's last edit is on the server: {r}");
+    assert_eq!(r["verify_mismatches"], 0, "{r}");
+    // Phones share projects, so syncs also pull the peers' edits.
+    assert!(r["docs_received_per_sync"].as_f64().is_some_and(|d| d > 1.0), "{r}");
+    for key in ["syncs_per_s", "server_cpu_ms_per_sync", "automerge_us_per_sync", "server_cpu_over_automerge"] {
+        assert!(r[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {r}");
+    }
+    assert!(r["sync_latency_ms"]["p99"].as_f64().is_some_and(|v| v > 0.0), "{r}");
+    assert!(r["wire_bytes_per_sync"]["up"].as_f64() > r["payload_bytes_per_sync"]["up"].as_f64(), "{r}");
+}
