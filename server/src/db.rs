@@ -52,6 +52,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(3, "documents", include_str!("../../migrations/server/sqlite/0003_documents.sql")),
         migration(4, "sync states", include_str!("../../migrations/server/sqlite/0004_sync_states.sql")),
         migration(5, "device manifests", include_str!("../../migrations/server/sqlite/0005_manifest.sql")),
+        migration(7, "approvals and ledgers", include_str!("../../migrations/server/sqlite/0007_ledger.sql")),
     ]
 }
 
@@ -62,6 +63,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(3, "documents", include_str!("../../migrations/server/postgres/0003_documents.sql")),
         migration(4, "sync states", include_str!("../../migrations/server/postgres/0004_sync_states.sql")),
         migration(5, "device manifests", include_str!("../../migrations/server/postgres/0005_manifest.sql")),
+        migration(7, "approvals and ledgers", include_str!("../../migrations/server/postgres/0007_ledger.sql")),
     ]
 }
 
