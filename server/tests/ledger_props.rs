@@ -39,8 +39,8 @@ enum Op {
     Resolve { phone: usize, record: usize },
     /// Decide on one of the record's versions known to the server (`pick` past the end: the current).
     Decide { record: usize, approve: bool, pick: usize, keyed: bool },
-    /// The last decision request again, byte for byte.
-    Retry,
+    /// An earlier decision request again, byte for byte (`back` 0: the last one).
+    Retry { back: usize },
     /// A version the record never had.
     Unknown { record: usize },
 }
@@ -50,7 +50,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..PHONES, 0..RECORDS.len(), 0u8..8, any::<u32>()).prop_map(|(phone, record, which, value)| Op::Edit { phone, record, which, value }),
         3 => (0..PHONES).prop_map(|phone| Op::Sync { phone }),
         3 => (0..RECORDS.len(), any::<bool>(), 0usize..8, any::<bool>()).prop_map(|(record, approve, pick, keyed)| Op::Decide { record, approve: approve || pick % 3 != 0, pick, keyed }),
-        1 => Just(Op::Retry),
+        2 => (0usize..4).prop_map(|back| Op::Retry { back }),
         1 => (0..PHONES, 0..RECORDS.len()).prop_map(|(phone, record)| Op::Resolve { phone, record }),
         1 => (0..RECORDS.len()).prop_map(|record| Op::Unknown { record }),
     ]
@@ -202,7 +202,8 @@ struct World {
     standing: HashMap<String, Vec<String>>,
     /// Answers to keyed requests that succeeded: the decision they must keep returning.
     keyed: HashMap<String, DecisionRow>,
-    last: Option<DecideRequest>,
+    /// Every decision request sent, in order.
+    sent: Vec<DecideRequest>,
     clock: i64,
     requests: u32,
 }
@@ -231,7 +232,7 @@ impl World {
             versions,
             standing: HashMap::new(),
             keyed: HashMap::new(),
-            last: None,
+            sent: Vec::new(),
             clock: 1_000,
             requests: 0,
         }
@@ -289,6 +290,9 @@ impl World {
         match (&expected, &got) {
             (Err("conflicts"), Err(LedgerError::Conflicts(_))) | (Err("state"), Err(LedgerError::State("heads", _))) => {}
             (Ok(Some(id)), Ok(out)) => {
+                if let Some(k) = &req.request_id {
+                    self.keyed.entry(k.clone()).or_insert_with(|| out.decision.clone());
+                }
                 if id == "standing" {
                     assert_eq!(out.decision.heads, req.heads, "the standing approval answers again");
                 } else {
@@ -310,7 +314,7 @@ impl World {
             }
             _ => panic!("request {req:?}: expected {expected:?}, got {got:?}"),
         }
-        self.last = Some(req);
+        self.sent.push(req);
     }
 
     async fn step(&mut self, op: &Op) {
@@ -342,8 +346,10 @@ impl World {
                 };
                 self.decide(req).await;
             }
-            Op::Retry => {
-                if let Some(req) = self.last.clone() {
+            Op::Retry { back } => {
+                let n = self.sent.len();
+                if n > 0 {
+                    let req = self.sent[n - 1 - back % n].clone();
                     self.decide(req).await;
                 }
             }
@@ -422,7 +428,7 @@ fn approve_edit_reapprove_reject_retry() {
     use Op::*;
     run(&[
         Decide { record: 0, approve: true, pick: 9, keyed: true },
-        Retry,
+        Retry { back: 0 },
         Edit { phone: 0, record: 0, which: 0, value: 6 },
         Edit { phone: 1, record: 0, which: 0, value: 8 },
         Sync { phone: 0 },
@@ -430,13 +436,18 @@ fn approve_edit_reapprove_reject_retry() {
         Decide { record: 0, approve: true, pick: 9, keyed: false }, // conflict: refused
         Decide { record: 0, approve: true, pick: 1, keyed: false }, // phone 0's version
         Decide { record: 0, approve: false, pick: 9, keyed: true },
-        Retry,
+        Retry { back: 0 },
         Decide { record: 0, approve: false, pick: 1, keyed: false }, // the standing version: refused
         Decide { record: 0, approve: true, pick: 0, keyed: false }, // back to the first version
         Edit { phone: 2, record: 1, which: 0, value: 99 },
         Sync { phone: 2 },
         Decide { record: 1, approve: true, pick: 1, keyed: true },
-        Retry,
+        Retry { back: 0 },
         Unknown { record: 2 },
+        // A keyed request answered with the standing approval, then another version approved: the
+        // key's retry still gets its first answer and changes nothing.
+        Decide { record: 1, approve: true, pick: 1, keyed: true },
+        Decide { record: 1, approve: true, pick: 0, keyed: false },
+        Retry { back: 1 },
     ]);
 }

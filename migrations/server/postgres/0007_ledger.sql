@@ -39,6 +39,17 @@ CREATE TABLE approval_decisions (
     UNIQUE (record_id, record_seq),
     UNIQUE (decided_by, request_id)
 );
+-- Idempotency keys: the decision each client request (device, request id) was answered with, also
+-- when the answer was an earlier decision (approving the standing version again), so a retried
+-- request keeps getting that answer whatever was decided since. Append-only.
+CREATE TABLE approval_requests (
+    decided_by    TEXT NOT NULL,
+    request_id    TEXT NOT NULL,
+    decision_id   TEXT NOT NULL REFERENCES approval_decisions (id),
+    created_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (decided_by, request_id)
+);
+
 CREATE INDEX approval_decisions_by_heads ON approval_decisions (record_id, heads);
 CREATE INDEX approval_decisions_by_project ON approval_decisions (project_id, decided_at_ms);
 
@@ -92,6 +103,8 @@ CREATE TRIGGER approval_decisions_append_only BEFORE UPDATE OR DELETE ON approva
     FOR EACH ROW EXECUTE FUNCTION fieldledger_append_only();
 CREATE TRIGGER approval_decisions_no_truncate BEFORE TRUNCATE ON approval_decisions
     FOR EACH STATEMENT EXECUTE FUNCTION fieldledger_append_only();
+CREATE TRIGGER approval_requests_append_only BEFORE UPDATE OR DELETE ON approval_requests
+    FOR EACH ROW EXECUTE FUNCTION fieldledger_append_only();
 CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE OR DELETE ON ledger_postings
     FOR EACH ROW EXECUTE FUNCTION fieldledger_append_only();
 CREATE TRIGGER ledger_postings_no_truncate BEFORE TRUNCATE ON ledger_postings

@@ -220,7 +220,12 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
             DecisionStatus::Rejected => history.latest().filter(|d| !d.is_approval() && d.heads == heads),
         };
         if let Some(d) = same {
-            return finish(db, cache, d.clone()).await;
+            // Keyed: the key now stands for this answer, so its retries keep getting it.
+            let answer = match &req.request_id {
+                Some(k) => remember(db, who, k, &d.id).await?.unwrap_or_else(|| d.clone()),
+                None => d.clone(),
+            };
+            return finish(db, cache, answer).await;
         }
         if req.status == DecisionStatus::Rejected && history.standing().is_some_and(|d| d.heads == heads) {
             return Err(LedgerError::State(
@@ -285,13 +290,32 @@ fn read_version(doc: &mut AutoCommit, req: &DecideRequest) -> Result<(Vec<String
     Ok((heads, postings::postings(&record)))
 }
 
+/// The decision a keyed request was answered with.
 async fn by_request(db: &Db, who: &TokenGrant, request_id: &str) -> Result<Option<DecisionRow>, sqlx::Error> {
-    let sql = "SELECT id, record_id, project_id, record_seq, record_kind, status, heads, comment, decided_by, \
-               decided_by_name, decided_by_role, request_id, replaces, decided_at_ms \
-               FROM approval_decisions WHERE decided_by = $1 AND request_id = $2";
+    let sql = "SELECT d.id, d.record_id, d.project_id, d.record_seq, d.record_kind, d.status, d.heads, d.comment, \
+               d.decided_by, d.decided_by_name, d.decided_by_role, d.request_id, d.replaces, d.decided_at_ms \
+               FROM approval_requests r JOIN approval_decisions d ON d.id = r.decision_id \
+               WHERE r.decided_by = $1 AND r.request_id = $2";
     let row: Option<DecisionTuple> =
         on_pool!(db, |p| sqlx::query_as(sql).bind(&who.device_id).bind(request_id).fetch_optional(p).await?);
     Ok(row.map(DecisionRow::from_tuple))
+}
+
+/// Records that `request_id` was answered with an earlier decision; returns what the key stands
+/// for (the first answer, if a concurrent request with the same key got in first).
+async fn remember(db: &Db, who: &TokenGrant, request_id: &str, decision_id: &str) -> Result<Option<DecisionRow>, sqlx::Error> {
+    on_pool!(db, |p| sqlx::query(
+        "INSERT INTO approval_requests (decided_by, request_id, decision_id, created_at_ms) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (decided_by, request_id) DO NOTHING"
+    )
+    .bind(&who.device_id)
+    .bind(request_id)
+    .bind(decision_id)
+    .bind(crate::now_ms())
+    .execute(p)
+    .await
+    .map(drop)?);
+    by_request(db, who, request_id).await
 }
 
 /// Unique violations (another decider took the sequence number or the request id) and SQLite's
@@ -392,6 +416,15 @@ async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(), sqlx:
             .bind(d.decided_at_ms)
             .execute(&mut *tx)
             .await?;
+        if let Some(k) = &d.request_id {
+            sqlx::query("INSERT INTO approval_requests (decided_by, request_id, decision_id, created_at_ms) VALUES ($1, $2, $3, $4)")
+                .bind(&d.decided_by)
+                .bind(k)
+                .bind(&d.id)
+                .bind(d.decided_at_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
         // The replaced approval's own postings (not the reversals it made) are reversed.
         let old: Vec<(i64, Posting, String)> = match &d.replaces {
             None => Vec::new(),
