@@ -138,7 +138,7 @@ fn describe(doc: &mut automerge::AutoCommit, history: &store::History) -> Result
     let changes_log: Vec<Value> = doc
         .get_changes(&[])
         .iter()
-        .map(|c| json!({ "hash": c.hash().to_string(), "actor": c.actor_id().to_hex_string(), "seq": c.seq(), "time_ms": c.timestamp() }))
+        .map(|c| json!({ "hash": c.hash().to_string(), "actor": c.actor_id().to_hex_string(), "seq": c.seq(), "time": c.timestamp(), "message": c.message() }))
         .collect();
     Ok(json!({
         "id": record.header().id,
@@ -219,4 +219,30 @@ pub async fn postings(
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({ "postings": rows.iter().map(store::StoredPosting::json).collect::<Vec<_>>() })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResolveBody {
+    /// The version the supervisor read (must still be the current one).
+    pub heads: Vec<String>,
+    /// The conflicting field, as listed under `conflicts`.
+    pub field: String,
+    /// Which of its values to keep (an index into `values`; 0 is the one currently shown).
+    pub choice: usize,
+}
+
+/// `POST /v1/records/{id}/resolve` `{heads, field, choice}`: settles one conflict before approval.
+pub async fn resolve(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<ResolveBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    supervisor(&grant)?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request("body", format!("expected JSON {{heads, field, choice}}: {}", e.body_text())))?;
+    let (heads, left) = store::resolve(&state.db, &state.cache, &grant, &id, &body.heads, &body.field, body.choice).await?;
+    Ok(Json(json!({
+        "heads": heads,
+        "conflicts": left.iter().map(|c| json!({ "field": c.path, "values": c.values })).collect::<Vec<_>>(),
+    })))
 }

@@ -61,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/records/{id}", get(crate::approvals::record))
         .route("/v1/records/{id}/approve", axum::routing::post(crate::approvals::approve))
         .route("/v1/records/{id}/reject", axum::routing::post(crate::approvals::reject))
+        .route("/v1/records/{id}/resolve", axum::routing::post(crate::approvals::resolve))
         .route("/v1/ledger/postings", get(crate::approvals::postings))
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_request_bytes))
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))

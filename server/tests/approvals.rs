@@ -98,6 +98,12 @@ fn approval_on(phone: &SimPhone) -> Approval {
     Approval::read(phone.docs.get(&Approval::document_id(SHEET)).expect("approval document on the phone")).expect("reads")
 }
 
+fn heads_of(phone: &mut SimPhone) -> Vec<String> {
+    let mut h: Vec<String> = phone.docs.get_mut(SHEET).expect("sheet").get_heads().iter().map(ToString::to_string).collect();
+    h.sort();
+    h
+}
+
 fn story(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
     let foreman = token(dir.path(), url, "P1");
@@ -249,6 +255,33 @@ fn story(url: Option<&str>) {
     a2.write(approval_doc).expect("write");
     let t = forged.sync(addr);
     assert!(t.errors.iter().any(|e| e.code == "server_owned"), "{:?}", t.errors);
+
+    // The supervisor settles the conflict (keeping the other value), then approves the result.
+    let resolve = format!("/v1/records/{SHEET}/resolve");
+    let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
+    let kept: i64 = v["conflicts"][0]["values"][1].as_str().expect("value").parse().expect("headcount");
+    let (s, v) = call(addr, &foreman, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })));
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l1/headcount", "choice": 1 })));
+    assert_eq!((s, v["field"].as_str()), (400, Some("field")), "no conflict there: {v}");
+    let (s, v) = call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })));
+    assert_eq!((s, v["conflicts"].clone()), (200, json!([])), "{v}");
+    let v4 = heads(&v);
+    let (s, v) = call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 0 })));
+    assert_eq!((s, v["field"].as_str()), (409, Some("heads")), "a stale read: {v}");
+    let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
+    assert_eq!((v["record"]["lines"][1]["headcount"].as_i64(), v["approval"]["status"].as_str()), (Some(kept), Some("changed_since_approval")));
+    assert!(v["history"].as_array().expect("history").iter().any(|c| c["message"].as_str().is_some_and(|m| m.contains("resolved by"))));
+    let (s, third) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": v4, "comment": "settled" })));
+    assert_eq!((s, third["reversals"].as_i64(), third["postings"].as_i64()), (200, Some(2), Some(4)), "{third}");
+    let (_, p) = call(addr, &sup, "GET", &postings, None);
+    let expected = d("2660.00") + Decimal::from(kept) * d("950.00");
+    assert_eq!(net(&p), (expected, d("7") + Decimal::from(kept) * d("2.5"), 10));
+    li.sync(addr);
+    let Record::LabourSheet(on_phone) = li.record(SHEET) else { panic!("a sheet") };
+    assert_eq!(on_phone.lines[1].headcount, kept, "the supervisor's resolution reached the phone");
+    assert!(approval_on(&li).approves(&v4), "the phone has the settled record and its approval");
+    assert_eq!(heads_of(&mut li), v4);
 
     // The real phone core accepts the approval documents it receives.
     let store = mobile_core::ffi::FieldStore::open(dir.path().join("zhao.db").display().to_string(), "zhao".into()).expect("phone");
