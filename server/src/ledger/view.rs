@@ -29,7 +29,8 @@ pub fn record_json(record: &Record) -> Value {
             "date": s.work_date.to_string(),
             "currency": s.currency.code(),
             "note": s.note,
-            "total": s.currency.canonical(s.total_cost()),
+            // What the ledger posts: the sum of the lines' rounded costs (docs/approvals-and-ledgers.md).
+            "total": s.currency.canonical(s.lines.iter().map(|l| s.currency.round(l.cost())).sum()),
             "lines": s.lines.iter().map(|l| {
                 let (unit, q) = match l.effort {
                     Effort::Hours(q) => ("hours", q),
