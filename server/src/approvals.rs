@@ -207,7 +207,8 @@ pub struct PostingsQuery {
     pub record: Option<String>,
 }
 
-/// `GET /v1/ledger/postings?record=`: the postings of one record (or of the project), in order.
+/// `GET /v1/ledger/postings?record=`: the postings of one record, in order (the audit view; reports
+/// summing postings come with their own endpoints).
 pub async fn postings(
     Device(grant): Device,
     State(state): State<AppState>,
@@ -215,9 +216,8 @@ pub async fn postings(
 ) -> Result<Json<Value>, ApiError> {
     supervisor(&grant)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
-    let rows = store::postings_of(&state.db, &grant.project_id, q.record.as_deref().filter(|r| !r.is_empty()))
-        .await
-        .map_err(ApiError::internal)?;
+    let record = q.record.filter(|r| !r.trim().is_empty()).ok_or_else(|| ApiError::bad_request("record", "name the record: ?record=<id>"))?;
+    let rows = store::postings_of(&state.db, &grant.project_id, Some(&record)).await.map_err(ApiError::internal)?;
     Ok(Json(json!({ "postings": rows.iter().map(store::StoredPosting::json).collect::<Vec<_>>() })))
 }
 

@@ -157,6 +157,10 @@ fn story(url: Option<&str>) {
     let (s, v) = call(addr, &sup, "POST", "/v1/records/nope/approve", Some(json!({ "heads": v1 })));
     assert_eq!((s, v["field"].as_str()), (404, Some("id")), "{v}");
     let postings = format!("/v1/ledger/postings?record={SHEET}");
+    let (s, v) = call(addr, &sup, "GET", "/v1/ledger/postings", None);
+    assert_eq!((s, v["field"].as_str()), (400, Some("record")), "{v}");
+    let (s, _) = call(addr, &foreman, "GET", &postings, None);
+    assert_eq!(s, 403);
     assert_eq!(net(&call(addr, &sup, "GET", &postings, None).1), (Decimal::ZERO, Decimal::ZERO, 0), "refusals post nothing");
 
     // Approve the exact version: two labour postings, 5130.00 and 13.5 headcount-days.
