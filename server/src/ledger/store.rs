@@ -203,7 +203,7 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
     let kind = stored.kind.clone();
     cache.put(stored);
     let (heads, posts) = read?;
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
         // A repeated request: the first answer, whatever happened since.
         if let Some(k) = &req.request_id
             && let Some(done) = by_request(db, who, k).await?
@@ -261,7 +261,7 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
             Ok(()) => return finish(db, cache, row).await,
             Err(e) if retryable(&e) => {
                 // Someone else decided on this record (or took this request id) first: look again.
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(5 * (attempt as u64 + 1))).await;
                 continue;
             }
             Err(e) => return Err(e.into()),
