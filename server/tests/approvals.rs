@@ -220,7 +220,7 @@ fn story(url: Option<&str>) {
     assert!(rows[2..4].iter().all(|r| r["entry"] == "reversal" && r["heads"] == json!(v1)));
     assert_eq!(rows[2]["reverses"], rows[0]["id"]);
     // A request id used for something else is refused.
-    let (s, v) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v1, "request_id": "re-1" })));
+    let (s, v) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v1, "comment": "no", "request_id": "re-1" })));
     assert_eq!((s, v["field"].as_str()), (409, Some("request_id")), "{v}");
 
     // Two phones set the same field: the conflict must be resolved before approval.
@@ -246,6 +246,8 @@ fn story(url: Option<&str>) {
     assert_eq!((v["approval"]["status"].as_str(), v["approval"]["approved_heads"].clone()), (Some("rejected"), json!(v2)));
     // The standing approval cannot be rejected (it is replaced by approving another version).
     let (s, v) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v2 })));
+    assert_eq!((s, v["field"].as_str()), (400, Some("comment")), "a rejection says why: {v}");
+    let (s, v) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v2, "comment": "no" })));
     assert_eq!((s, v["field"].as_str()), (409, Some("heads")), "{v}");
     li.sync(addr);
     let a = approval_on(&li);

@@ -190,6 +190,9 @@ pub fn version_at(doc: &mut AutoCommit, heads: &[String]) -> Result<AutoCommit, 
 /// standing version again, rejecting the version last rejected again, or repeating a request
 /// (same `request_id`) returns the decision already taken and changes nothing.
 pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequest) -> Result<Outcome, LedgerError> {
+    if req.status == DecisionStatus::Rejected && req.comment.trim().is_empty() {
+        return Err(LedgerError::BadInput("comment", "say why the record is rejected: the foreman reads it".into()));
+    }
     if req.comment.len() > 4000 {
         return Err(LedgerError::BadInput("comment", "is longer than 4000 bytes".into()));
     }
