@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 use crate::auth::Device;
 use crate::db::TokenGrant;
 use crate::error::ApiError;
-use crate::ledger::store::{self, DecideRequest, PendingFilter};
+use crate::ledger::pending::{self, PendingFilter};
+use crate::ledger::resolve;
+use crate::ledger::store::{self, DecideRequest};
 use crate::ledger::view::{diff, record_json};
 use crate::ledger::LedgerError;
 use crate::routes::AppState;
@@ -101,7 +103,7 @@ pub async fn pending(
         kind,
         author: blank(q.author),
     };
-    let records = store::pending(&state.db, &state.cache, &grant.project_id, &filter).await?;
+    let records = pending::pending(&state.db, &state.cache, &grant.project_id, &filter).await?;
     Ok(Json(json!({ "records": records })))
 }
 
@@ -240,7 +242,7 @@ pub async fn resolve(
 ) -> Result<Json<Value>, ApiError> {
     supervisor(&grant)?;
     let Json(body) = body.map_err(|e| ApiError::bad_request("body", format!("expected JSON {{heads, field, choice}}: {}", e.body_text())))?;
-    let (heads, left) = store::resolve(&state.db, &state.cache, &grant, &id, &body.heads, &body.field, body.choice).await?;
+    let (heads, left) = resolve::resolve(&state.db, &state.cache, &grant, &id, &body.heads, &body.field, body.choice).await?;
     Ok(Json(json!({
         "heads": heads,
         "conflicts": left.iter().map(|c| json!({ "field": c.path, "values": c.values })).collect::<Vec<_>>(),

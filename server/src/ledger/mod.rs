@@ -2,9 +2,13 @@
 //!
 //! * `postings`: what an approved record version posts (pure, exact Decimal arithmetic).
 //! * `store`: decisions and postings in the database, one transaction per decision, append-only.
+//! * `pending`: the record index and the list of records awaiting a decision.
+//! * `resolve`: a supervisor settles a conflict before approving.
 //! * `view`: records as JSON for supervisors, and the field-by-field difference of two versions.
 
+pub mod pending;
 pub mod postings;
+pub mod resolve;
 pub mod store;
 pub mod view;
 
