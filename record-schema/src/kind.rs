@@ -11,14 +11,17 @@ pub enum RecordKind {
     ProgressReport,
     /// Server-owned: cost codes, activities, trades and rates of one project. Phones only read it.
     ReferenceData,
+    /// Server-owned: the supervisors' decisions on one record (`approval:<record id>`). Phones only read it.
+    Approval,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] = [
+    pub const ALL: [RecordKind; 5] = [
         RecordKind::LabourSheet,
         RecordKind::Expense,
         RecordKind::ProgressReport,
         RecordKind::ReferenceData,
+        RecordKind::Approval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -27,7 +30,13 @@ impl RecordKind {
             RecordKind::Expense => "expense",
             RecordKind::ProgressReport => "progress_report",
             RecordKind::ReferenceData => "reference_data",
+            RecordKind::Approval => "approval",
         }
+    }
+
+    /// Written by the server only; phones receive these documents read-only.
+    pub fn server_owned(self) -> bool {
+        matches!(self, RecordKind::ReferenceData | RecordKind::Approval)
     }
 
     /// The newest schema version of this kind that this build writes and reads.
@@ -37,6 +46,7 @@ impl RecordKind {
             RecordKind::Expense => 1,
             RecordKind::ProgressReport => 1,
             RecordKind::ReferenceData => 1,
+            RecordKind::Approval => 1,
         }
     }
 }

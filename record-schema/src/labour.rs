@@ -15,6 +15,9 @@ const PRESENCE: &str = "presence";
 const EDITED: &str = "edited ";
 const REMOVED: &str = "removed ";
 
+/// Hours in one 点工 day: converts hours to headcount-days and days to person-hours.
+pub const HOURS_PER_DAY: i64 = 8;
+
 /// How a crew's time is counted: hours per person, or days per person (a 点工 day is 8 hours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {

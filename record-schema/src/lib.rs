@@ -5,6 +5,7 @@
 //! document touching only changed fields, so concurrent edits of different fields merge; `read` decodes
 //! a document and refuses one written by a newer schema version).
 
+pub mod approval;
 pub mod conflicts;
 pub mod doc;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod reference;
 pub mod validate;
 pub mod wire;
 
+pub use approval::{Approval, Decision, DecisionStatus};
 pub use error::{SchemaError, ValidationError};
 pub use expense::Expense;
 pub use kind::RecordKind;

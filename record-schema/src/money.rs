@@ -44,9 +44,15 @@ impl Currency {
     /// hours × rate with no rounding in between), then half away from zero to the currency's
     /// decimals, once, where an amount is shown or posted (989.625 → 989.63).
     pub fn canonical(self, amount: Decimal) -> String {
+        self.round(amount).to_string()
+    }
+
+    /// `amount` rounded by the one rounding rule (see `canonical`) to exactly `scale` decimals. The
+    /// ledgers post this figure.
+    pub fn round(self, amount: Decimal) -> Decimal {
         let mut a = amount.round_dp_with_strategy(self.scale(), rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         a.rescale(self.scale());
-        a.to_string()
+        a
     }
 }
 

@@ -94,6 +94,7 @@ impl Record {
             RecordKind::ReferenceData => {
                 Err(SchemaError::NotARecord("reference data is not a foreman's record".into()))
             }
+            RecordKind::Approval => Err(SchemaError::NotARecord("an approval is not a foreman's record".into())),
         }
     }
 

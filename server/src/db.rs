@@ -53,6 +53,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(4, "sync states", include_str!("../../migrations/server/sqlite/0004_sync_states.sql")),
         migration(5, "device manifests", include_str!("../../migrations/server/sqlite/0005_manifest.sql")),
         migration(6, "blobs", include_str!("../../migrations/server/sqlite/0006_blobs.sql")),
+        migration(7, "approvals and ledgers", include_str!("../../migrations/server/sqlite/0007_ledger.sql")),
     ]
 }
 
@@ -64,6 +65,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(4, "sync states", include_str!("../../migrations/server/postgres/0004_sync_states.sql")),
         migration(5, "device manifests", include_str!("../../migrations/server/postgres/0005_manifest.sql")),
         migration(6, "blobs", include_str!("../../migrations/server/postgres/0006_blobs.sql")),
+        migration(7, "approvals and ledgers", include_str!("../../migrations/server/postgres/0007_ledger.sql")),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! Fieldledger's server: sync, approvals and ledgers (axum). So far: SQLite (embedded default) or
 //! PostgreSQL, migrated at start; device tokens (admin command, hashed at rest); health checks.
 
+pub mod approvals;
 pub mod auth;
 pub mod blobs;
 pub mod cache;
@@ -8,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod docstore;
 pub mod error;
+pub mod ledger;
 pub mod metrics;
 pub mod routes;
 pub mod sync;

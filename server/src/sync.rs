@@ -35,7 +35,7 @@ fn doc_error(id: &str, code: &str, message: impl Into<String>) -> DocError {
 
 /// Server-owned documents are read-only for phones: their changes are not applied.
 fn server_owned(kind: &str) -> bool {
-    kind == RecordKind::ReferenceData.as_str()
+    kind.parse::<RecordKind>().is_ok_and(RecordKind::server_owned)
 }
 
 /// One document's share of the device's manifest digest (nothing while nothing is shared).
@@ -407,6 +407,10 @@ fn check_record(doc: &AutoCommit, id: &str, grant: &TokenGrant) -> Result<Record
     let kind = record_schema::doc::read_kind(doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
     if server_owned(kind.as_str()) {
         return Err(doc_error(id, "server_owned", "reference data is written by the server only"));
+    }
+    // The ids of server-owned documents are reserved: a record may not squat on one.
+    if id.starts_with("approval:") || id.starts_with("reference:") {
+        return Err(doc_error(id, "invalid", "ids starting with `approval:` or `reference:` belong to the server"));
     }
     let record = Record::read(doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
     let h = record.header();

@@ -118,7 +118,7 @@ pub fn kind_out(k: rs::RecordKind) -> Option<RecordKind> {
         rs::RecordKind::LabourSheet => Some(RecordKind::LabourSheet),
         rs::RecordKind::Expense => Some(RecordKind::Expense),
         rs::RecordKind::ProgressReport => Some(RecordKind::ProgressReport),
-        rs::RecordKind::ReferenceData => None,
+        rs::RecordKind::ReferenceData | rs::RecordKind::Approval => None,
     }
 }
 

@@ -753,6 +753,11 @@ impl Store {
                 ReferenceData::read(&candidate).map_err(|e| Error::document(id, e))?;
                 None
             }
+            // A supervisor's decisions (server-owned): kept and synced, not indexed as a record.
+            RecordKind::Approval => {
+                record_schema::Approval::read(&candidate).map_err(|e| Error::document(id, e))?;
+                None
+            }
             _ => Some(Record::read(&candidate).map_err(|e| Error::document(id, e))?),
         };
         let changed = candidate.get_heads() != before;

@@ -107,7 +107,7 @@ impl Store {
         let mut records = 0u32;
         let mut hot = self.hot.lock().await;
         for (id, kind, state) in rows {
-            if kind == record_schema::RecordKind::ReferenceData.as_str() {
+            if kind.parse::<record_schema::RecordKind>().is_ok_and(record_schema::RecordKind::server_owned) {
                 continue; // server-owned: nothing of the phone's in it
             }
             let shared = state.and_then(|b| State::decode(&b).ok()).map(|s| s.shared_heads).unwrap_or_default();

@@ -160,3 +160,10 @@ pub fn token(dir: &std::path::Path, url: Option<&str>, project: &str) -> String 
     out.trim().to_string()
 }
 pub mod phone;
+
+/// A token for `project` with `role` (foreman, supervisor or admin), made with the admin command.
+pub fn token_as(dir: &std::path::Path, url: Option<&str>, project: &str, role: &str) -> String {
+    let (ok, out, err) = cli(dir, url, &["token", "create", "--project", project, "--role", role]);
+    assert!(ok, "{err}");
+    out.trim().to_string()
+}

@@ -1,0 +1,250 @@
+//! Supervisors' HTTP API: pending records, one record with its history, decisions, postings.
+//! Supervisor and admin tokens only, each within its own project (docs/approvals-and-ledgers.md).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use record_schema::{DecisionStatus, Record};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Device;
+use crate::db::TokenGrant;
+use crate::error::ApiError;
+use crate::ledger::pending::{self, PendingFilter};
+use crate::ledger::resolve;
+use crate::ledger::store::{self, DecideRequest};
+use crate::ledger::view::{diff, record_json};
+use crate::ledger::LedgerError;
+use crate::routes::AppState;
+
+fn error(status: StatusCode, code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
+    ApiError { status, code, field: Some(field.to_string()), message: message.into() }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::NoSuchRecord(id) => error(StatusCode::NOT_FOUND, "not_found", "id", format!("no record {id} in your project")),
+            LedgerError::BadInput(field, m) => ApiError::bad_request(field, m),
+            LedgerError::UnknownHeads(h) => error(
+                StatusCode::NOT_FOUND,
+                "unknown_version",
+                "heads",
+                format!("the record has no change {}; read the record again", h.join(", ")),
+            ),
+            LedgerError::Conflicts(c) => {
+                let listed: Vec<String> = c.iter().map(|f| format!("{} ({})", f.path, f.values.join(" | "))).collect();
+                error(
+                    StatusCode::CONFLICT,
+                    "conflicts",
+                    c.first().map_or("heads", |f| f.path.as_str()),
+                    format!("resolve the concurrent values first: {}", listed.join("; ")),
+                )
+            }
+            LedgerError::Invalid(v) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &v.field, v.reason),
+            LedgerError::Schema(e) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "heads", format!("that version is not a readable record: {e}")),
+            LedgerError::State(field, m) => error(StatusCode::CONFLICT, "conflict", field, m),
+            LedgerError::Busy => error(StatusCode::SERVICE_UNAVAILABLE, "busy", "id", "the record kept changing; retry"),
+            LedgerError::Sql(e) => ApiError::internal(e),
+            LedgerError::Docs(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// Supervisors and admins decide; foremen record.
+fn supervisor(grant: &TokenGrant) -> Result<(), ApiError> {
+    match grant.role.as_str() {
+        "supervisor" | "admin" => Ok(()),
+        other => Err(error(StatusCode::FORBIDDEN, "forbidden", "authorization", format!("a {other} token cannot review or approve records"))),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct PendingQuery {
+    pub site: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub kind: Option<String>,
+    pub author: Option<String>,
+}
+
+fn date_param(field: &'static str, v: Option<String>) -> Result<Option<String>, ApiError> {
+    match v.filter(|s| !s.trim().is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .trim()
+            .parse::<chrono::NaiveDate>()
+            .map(|d| Some(d.to_string()))
+            .map_err(|_| ApiError::bad_request(field, format!("expected a date YYYY-MM-DD, got {s:?}"))),
+    }
+}
+
+/// `GET /v1/approvals/pending?site=&from=&to=&kind=&author=`
+pub async fn pending(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    query: Result<Query<PendingQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    supervisor(&grant)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
+    let kind = q.kind.filter(|k| !k.is_empty());
+    if let Some(k) = &kind
+        && !store::is_record_kind(k)
+    {
+        return Err(ApiError::bad_request("kind", format!("{k:?} is not one of labour_sheet, expense, progress_report")));
+    }
+    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let filter = PendingFilter {
+        site: blank(q.site),
+        from: date_param("from", q.from)?,
+        to: date_param("to", q.to)?,
+        kind,
+        author: blank(q.author),
+    };
+    let records = pending::pending(&state.db, &state.cache, &grant.project_id, &filter).await?;
+    Ok(Json(json!({ "records": records })))
+}
+
+/// `GET /v1/records/{id}`: the current version with its heads and conflicts, the decisions, the
+/// document's change history, and, when it changed since approval, the approved version and the
+/// difference field by field.
+pub async fn record(Device(grant): Device, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    supervisor(&grant)?;
+    let mut stored = store::load_record(&state.db, &state.cache, &grant.project_id, &id).await?;
+    let history = store::history(&state.db, &id).await.map_err(LedgerError::from);
+    let body = history.map_err(ApiError::from).and_then(|history| describe(&mut stored.doc, &history));
+    state.cache.put(stored);
+    Ok(Json(body?))
+}
+
+fn describe(doc: &mut automerge::AutoCommit, history: &store::History) -> Result<Value, ApiError> {
+    let record = Record::read(doc).map_err(LedgerError::from)?;
+    let heads = store::heads_hex(&doc.get_heads());
+    let conflicts = record_schema::conflicts::find_conflicts(doc).map_err(LedgerError::from)?;
+    let standing = history.standing();
+    let status = match (history.decided_at(&heads), standing) {
+        (Some(d), _) => d.status.clone(),
+        (None, Some(_)) => "changed_since_approval".to_string(),
+        (None, None) => "pending".to_string(),
+    };
+    let (approved, changes) = match standing {
+        Some(s) if s.heads != heads => {
+            let version = store::version_at(doc, &s.heads)?;
+            let approved = Record::read(&version).map_err(LedgerError::from)?;
+            (Some(record_json(&approved)), Some(diff(&approved, &record)))
+        }
+        _ => (None, None),
+    };
+    let changes_log: Vec<Value> = doc
+        .get_changes(&[])
+        .iter()
+        .map(|c| json!({ "hash": c.hash().to_string(), "actor": c.actor_id().to_hex_string(), "seq": c.seq(), "time": c.timestamp(), "message": c.message() }))
+        .collect();
+    Ok(json!({
+        "id": record.header().id,
+        "kind": record.kind().as_str(),
+        "heads": heads,
+        "record": record_json(&record),
+        "conflicts": conflicts.iter().map(|c| json!({ "field": c.path, "values": c.values })).collect::<Vec<_>>(),
+        "approval": {
+            "status": status,
+            "approved_heads": standing.map(|s| s.heads.clone()),
+            "standing": standing,
+            "decisions": history.decisions,
+        },
+        "approved_record": approved,
+        "changes_since_approval": changes,
+        "history": changes_log,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionBody {
+    pub heads: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+    /// Optional idempotency key: a retried request with the same key gets the first answer.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+async fn decide(
+    grant: TokenGrant,
+    state: AppState,
+    id: String,
+    status: DecisionStatus,
+    body: Result<Json<DecisionBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    supervisor(&grant)?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request("body", format!("expected JSON {{heads: [hex], comment}}: {}", e.body_text())))?;
+    let req = DecideRequest { record_id: id, status, heads: body.heads, comment: body.comment, request_id: body.request_id };
+    let outcome = store::decide(&state.db, &state.cache, &grant, req).await?;
+    Ok(Json(json!(outcome)))
+}
+
+/// `POST /v1/records/{id}/approve` `{heads: [hex], comment, request_id?}`
+pub async fn approve(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<DecisionBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    decide(grant, state, id, DecisionStatus::Approved, body).await
+}
+
+/// `POST /v1/records/{id}/reject` `{heads: [hex], comment, request_id?}`
+pub async fn reject(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<DecisionBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    decide(grant, state, id, DecisionStatus::Rejected, body).await
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct PostingsQuery {
+    pub record: Option<String>,
+}
+
+/// `GET /v1/ledger/postings?record=`: the postings of one record, in order (the audit view; reports
+/// summing postings come with their own endpoints).
+pub async fn postings(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    query: Result<Query<PostingsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    supervisor(&grant)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
+    let record = q.record.filter(|r| !r.trim().is_empty()).ok_or_else(|| ApiError::bad_request("record", "name the record: ?record=<id>"))?;
+    let rows = store::postings_of(&state.db, &grant.project_id, Some(&record)).await.map_err(ApiError::internal)?;
+    Ok(Json(json!({ "postings": rows.iter().map(store::StoredPosting::json).collect::<Vec<_>>() })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResolveBody {
+    /// The version the supervisor read (must still be the current one).
+    pub heads: Vec<String>,
+    /// The conflicting field, as listed under `conflicts`.
+    pub field: String,
+    /// Which of its values to keep (an index into `values`; 0 is the one currently shown).
+    pub choice: usize,
+}
+
+/// `POST /v1/records/{id}/resolve` `{heads, field, choice}`: settles one conflict before approval.
+pub async fn resolve(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<ResolveBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    supervisor(&grant)?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request("body", format!("expected JSON {{heads, field, choice}}: {}", e.body_text())))?;
+    let (heads, left) = resolve::resolve(&state.db, &state.cache, &grant, &id, &body.heads, &body.field, body.choice).await?;
+    Ok(Json(json!({
+        "heads": heads,
+        "conflicts": left.iter().map(|c| json!({ "field": c.path, "values": c.values })).collect::<Vec<_>>(),
+    })))
+}

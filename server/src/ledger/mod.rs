@@ -1,0 +1,47 @@
+//! Approvals and the central ledgers (docs/approvals-and-ledgers.md).
+//!
+//! * `postings`: what an approved record version posts (pure, exact Decimal arithmetic).
+//! * `store`: decisions and postings in the database, one transaction per decision, append-only.
+//! * `pending`: the record index and the list of records awaiting a decision.
+//! * `resolve`: a supervisor settles a conflict before approving.
+//! * `view`: records as JSON for supervisors, and the field-by-field difference of two versions.
+
+pub mod pending;
+pub mod postings;
+pub mod resolve;
+pub mod store;
+pub mod view;
+
+use record_schema::ValidationError;
+
+/// Why a decision or a lookup was refused. Each names the field a client should look at.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The record does not exist in the caller's project (another project's records look the same).
+    #[error("no record {0} in your project")]
+    NoSuchRecord(String),
+    /// Input that cannot be understood (field, reason).
+    #[error("{0}: {1}")]
+    BadInput(&'static str, String),
+    /// Heads that the stored record document does not contain.
+    #[error("the record has no version with heads {0:?}")]
+    UnknownHeads(Vec<String>),
+    /// The version has concurrent values in these fields: they must be resolved first.
+    #[error("concurrent values must be resolved first: {0:?}")]
+    Conflicts(Vec<record_schema::conflicts::FieldConflict>),
+    /// The version does not read as a valid record.
+    #[error("the version is not a valid record: {0}")]
+    Invalid(ValidationError),
+    /// Refused because of the record's approval state (field, reason).
+    #[error("{0}: {1}")]
+    State(&'static str, String),
+    /// Too many concurrent deciders on one record; retrying later will work.
+    #[error("the record kept changing; retry")]
+    Busy,
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("documents: {0}")]
+    Docs(#[from] crate::docstore::DocStoreError),
+    #[error("document: {0}")]
+    Schema(#[from] record_schema::SchemaError),
+}

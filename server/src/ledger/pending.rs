@@ -1,0 +1,140 @@
+//! Pending records: the record index (a cache of each record's place and current heads, refreshed
+//! from the documents that moved) and the supervisors' pending list over it.
+
+use record_schema::Record;
+use serde::Serialize;
+
+use super::store::{heads_hex, heads_of_text, heads_text};
+use super::LedgerError;
+use crate::cache::DocCache;
+use crate::db::{on_pool, Db};
+use crate::docstore::{self, StoredDoc};
+
+/// One record as listed for supervisors.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingRecord {
+    pub id: String,
+    pub kind: String,
+    pub site_id: String,
+    pub author: String,
+    pub date: String,
+    pub heads: Vec<String>,
+    pub conflict_count: i64,
+    pub voided: bool,
+    /// `new` (never approved) or `changed_since_approval`.
+    pub status: String,
+    pub approved_heads: Option<Vec<String>>,
+}
+
+/// Filters of the pending list (all optional; dates inclusive, `YYYY-MM-DD`).
+#[derive(Debug, Clone, Default)]
+pub struct PendingFilter {
+    pub site: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub kind: Option<String>,
+    pub author: Option<String>,
+}
+
+/// Brings the record index of `project` up to date with the documents: only records whose document
+/// version moved since they were indexed are read.
+pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(), LedgerError> {
+    let stale: Vec<(String, i64)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT d.id, d.version FROM documents d LEFT JOIN record_index r ON r.record_id = d.id \
+         WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report') \
+         AND (r.record_id IS NULL OR r.doc_version <> d.version)"
+    )
+    .bind(project)
+    .fetch_all(p)
+    .await?);
+    for (id, _) in stale {
+        let Some(mut stored) = docstore::load_hot(db, cache, &id).await? else { continue };
+        let entry = index_entry(&mut stored);
+        let version = stored.version;
+        cache.put(stored);
+        let (record, heads, conflicts) = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(doc = %id, error = %e, "record not indexed: it does not read as a record");
+                continue;
+            }
+        };
+        let h = record.header();
+        let date = match &record {
+            Record::LabourSheet(s) => s.work_date,
+            Record::Expense(e) => e.date,
+            Record::ProgressReport(p) => p.date,
+        };
+        on_pool!(db, |p| sqlx::query(
+            "INSERT INTO record_index (record_id, project_id, kind, site_id, author, record_date, heads, doc_version, \
+             conflict_count, voided, indexed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, site_id = excluded.site_id, author = excluded.author, \
+             record_date = excluded.record_date, heads = excluded.heads, doc_version = excluded.doc_version, \
+             conflict_count = excluded.conflict_count, voided = excluded.voided, indexed_at_ms = excluded.indexed_at_ms \
+             WHERE record_index.doc_version < excluded.doc_version"
+        )
+        .bind(&id)
+        .bind(project)
+        .bind(record.kind().as_str())
+        .bind(&h.site_id)
+        .bind(&h.author)
+        .bind(date.to_string())
+        .bind(heads_text(&heads))
+        .bind(version)
+        .bind(conflicts)
+        .bind(i64::from(h.voided.is_some()))
+        .bind(crate::now_ms())
+        .execute(p)
+        .await
+        .map(drop)?);
+    }
+    Ok(())
+}
+
+fn index_entry(stored: &mut StoredDoc) -> Result<(Record, Vec<String>, i64), LedgerError> {
+    let record = Record::read(&stored.doc)?;
+    let conflicts = record_schema::conflicts::find_conflicts(&stored.doc)?.len() as i64;
+    Ok((record, heads_hex(&stored.doc.get_heads()), conflicts))
+}
+
+/// Records of `project` whose current version awaits a decision: never approved, or changed since
+/// the standing approval (and not rejected at that version since).
+pub async fn pending(db: &Db, cache: &DocCache, project: &str, f: &PendingFilter) -> Result<Vec<PendingRecord>, LedgerError> {
+    refresh_index(db, cache, project).await?;
+    type Row = (String, String, String, String, String, String, i64, i64, Option<String>);
+    let rows: Vec<Row> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT r.record_id, r.kind, r.site_id, r.author, r.record_date, r.heads, r.conflict_count, r.voided, \
+         (SELECT a.heads FROM approval_decisions a WHERE a.record_id = r.record_id AND a.status = 'approved' \
+          ORDER BY a.record_seq DESC LIMIT 1) AS approved_heads \
+         FROM record_index r \
+         WHERE r.project_id = $1 AND r.site_id = COALESCE($2, r.site_id) AND r.record_date >= COALESCE($3, r.record_date) \
+         AND r.record_date <= COALESCE($4, r.record_date) AND r.kind = COALESCE($5, r.kind) AND r.author = COALESCE($6, r.author) \
+         AND NOT EXISTS (SELECT 1 FROM approval_decisions x WHERE x.record_id = r.record_id AND x.heads = r.heads \
+           AND x.record_seq = (SELECT max(y.record_seq) FROM approval_decisions y WHERE y.record_id = r.record_id \
+             AND (y.status = 'approved' OR y.heads = r.heads))) \
+         ORDER BY r.record_date, r.record_id"
+    )
+    .bind(project)
+    .bind(&f.site)
+    .bind(&f.from)
+    .bind(&f.to)
+    .bind(&f.kind)
+    .bind(&f.author)
+    .fetch_all(p)
+    .await?);
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, site_id, author, date, heads, conflict_count, voided, approved)| PendingRecord {
+            id,
+            kind,
+            site_id,
+            author,
+            date,
+            heads: heads_of_text(&heads),
+            conflict_count,
+            voided: voided != 0,
+            status: if approved.is_some() { "changed_since_approval" } else { "new" }.to_string(),
+            approved_heads: approved.map(|h| heads_of_text(&h)),
+        })
+        .collect())
+}
