@@ -205,8 +205,10 @@ pub struct LabourSheet {
 }
 
 impl LabourSheet {
+    /// The sheet's cost as payroll and the ledger see it: each line's cost rounded once to the
+    /// currency (half away from zero), then summed, so the shown lines add up to the total.
     pub fn total_cost(&self) -> Decimal {
-        self.lines.iter().map(CrewLine::cost).sum()
+        self.lines.iter().map(|l| self.currency.round(l.cost())).sum()
     }
 
     pub fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {

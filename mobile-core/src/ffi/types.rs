@@ -49,9 +49,8 @@ pub struct CrewLine {
     pub effort_unit: EffortUnit,
     pub effort: String,
     pub rate: String,
-    /// headcount × effort × rate, computed exactly, shown rounded half away from zero to the
-    /// currency's decimals. `LabourSheet.total_cost` rounds the exact sum once, so shown line costs
-    /// may differ from the total by a cent.
+    /// headcount × effort × rate, computed exactly, rounded once half away from zero to the
+    /// currency's decimals. `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
     pub cost: String,
     pub cost_code: String,
     pub activity: Option<String>,

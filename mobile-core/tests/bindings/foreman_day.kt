@@ -219,7 +219,7 @@ private class Day(scratch: File) {
 
     fun expenseSum(): BigDecimal = sum(expenses.filter { it.first !in voided }.map { BigDecimal(it.second.amount) })
 
-    /** Checks the sheet holds exactly `expected` (id -> input) with exact costs; returns the exact total. */
+    /** Checks the sheet holds exactly `expected` (id -> input) with exact costs; returns the exact (unrounded) total. */
     fun checkSheet(sheet: LabourSheet, expected: Map<String, CrewLineInput>, what: String): BigDecimal {
         eq(sheet.lines.map { it.id }.toSet(), expected.keys, "$what: line ids")
         for (line in sheet.lines) {
@@ -230,7 +230,8 @@ private class Day(scratch: File) {
             eq(line.cost, money(cost(inp)), "$what: cost of ${line.id}")
         }
         val total = sum(expected.values.map(::cost))
-        eq(sheet.totalCost, money(total), "$what: total cost")
+        // The total is the sum of the lines' rounded costs, as payroll and the ledger see it.
+        eq(sheet.totalCost, money(sum(expected.values.map { BigDecimal(money(cost(it))) })), "$what: total cost")
         eq(sheet.totalHeadcount, expected.values.sumOf { it.headcount }, "$what: total headcount")
         eq(sheet.lines.map { it.position }, sheet.lines.map { it.position }.sorted(), "$what: lines in order")
         return total
@@ -338,8 +339,8 @@ private class Day(scratch: File) {
             eq(line.cost, money(cost(inp)), "edited cost")
             expectedLines[id] = inp
         }
-        // A quarter hour at a rate with cents: each line's cost shows rounded to the cent; the total is rounded
-        // once, from the exact sum (never the sum of rounded line costs).
+        // A quarter hour at a rate with cents: each line's cost is rounded once to the cent, and the total is the
+        // sum of those rounded costs (what payroll and the ledger post), not the exact sum rounded.
         val odd = lines[6]
         val oddInput = odd.toInput().copy(headcount = 3, effortUnit = EffortUnit.HOURS, effort = "7.25", rate = "45.50", workers = emptyList())
         val oddLine = s.updateCrewLine(sheetId, odd.id, oddInput)
@@ -736,7 +737,7 @@ private class Day(scratch: File) {
         eq(merged.getValue(onlyB.id).rate, "410.00", "phone B's edit merged")
         eq(merged.getValue(bLine.id).note, "phone B added", "phone B's new line merged")
         eq(sa.lines.size, lines.size + 1, "merged line count")
-        eq(sa.totalCost, money(sum(sa.lines.map(::cost))), "merged total")
+        eq(sa.totalCost, money(sum(sa.lines.map { BigDecimal(money(cost(it))) })), "merged total")
         eq(sa.totalHeadcount, sa.lines.sumOf { it.headcount }, "merged headcount")
 
         val path = "lines/${same.id}/headcount"
