@@ -87,7 +87,8 @@ pub async fn handler(
     }
     // Documents of the project the device has not seen at their current version.
     for id in s.unseen().await.map_err(ApiError::internal)? {
-        if seen.contains(&id) || resp.docs.iter().any(|d| d.id == id) {
+        // (Manifest "I have nothing" replies are for documents not held in this project, never here.)
+        if seen.contains(&id) {
             continue;
         }
         if let Some(reply) = s.outgoing(&id).await? {

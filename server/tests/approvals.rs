@@ -12,7 +12,7 @@ use automerge::AutoCommit;
 use chrono::NaiveDate;
 use common::phone::SimPhone;
 use common::*;
-use record_schema::record::RecordHeader;
+use common::records::header;
 use record_schema::{Approval, CrewLine, Currency, DecisionStatus, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -41,15 +41,7 @@ fn line(id: &str, position: i64, headcount: i64, effort: Effort, rate: &str, act
 
 fn sheet() -> LabourSheet {
     LabourSheet {
-        header: RecordHeader {
-            id: SHEET.into(),
-            project_id: "P1".into(),
-            site_id: "S1".into(),
-            time_zone: "Asia/Shanghai".into(),
-            author: "li".into(),
-            created_at_ms: 1,
-            voided: None,
-        },
+        header: header(SHEET, "P1"),
         work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
         currency: Currency::Cny,
         // 6 × 8 h × 47.50 = 2280.00 and 3 × 2.5 days × 380.00 = 2850.00

@@ -11,39 +11,19 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ScalarValue, ROOT};
 use chrono::NaiveDate;
 use common::phone::SimPhone;
+use common::records;
 use common::*;
-use record_schema::record::RecordHeader;
 use record_schema::wire::{DocMessage, SyncRequest, SyncResponse};
-use record_schema::{Currency, Expense, Record};
+use record_schema::{Expense, Record};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 fn expense(id: &str) -> Expense {
-    Expense {
-        header: RecordHeader {
-            id: id.into(),
-            project_id: "P1".into(),
-            site_id: "S1".into(),
-            time_zone: "Asia/Shanghai".into(),
-            author: "li".into(),
-            created_at_ms: 1,
-            voided: None,
-        },
-        date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
-        amount: Decimal::new(128050, 2),
-        currency: Currency::Cny,
-        category: "materials".into(),
-        vendor: None,
-        cost_code: "03-100".into(),
-        note: None,
-        receipts: vec![],
-    }
+    records::expense(id, "P1")
 }
 
 fn doc_of(e: &Expense) -> AutoCommit {
-    let mut d = AutoCommit::new();
-    e.write(&mut d).expect("write");
-    d
+    records::expense_doc(e)
 }
 
 /// Every stored document, change and sync state, hashed: equal digests mean nothing changed.

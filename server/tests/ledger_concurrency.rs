@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use automerge::AutoCommit;
 use chrono::NaiveDate;
-use record_schema::record::RecordHeader;
+use common::records::header;
 use record_schema::{CrewLine, Currency, DecisionStatus, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
 use server::cache::DocCache;
@@ -23,15 +23,7 @@ const VERSIONS: i64 = 6;
 
 fn sheet(headcount: i64) -> LabourSheet {
     LabourSheet {
-        header: RecordHeader {
-            id: ID.into(),
-            project_id: "P1".into(),
-            site_id: "S1".into(),
-            time_zone: "Asia/Shanghai".into(),
-            author: "li".into(),
-            created_at_ms: 1,
-            voided: None,
-        },
+        header: header(ID, "P1"),
         work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
         currency: Currency::Cny,
         lines: ["a", "b"]

@@ -10,12 +10,15 @@
 //!   approved;
 //! * the postings and decisions tables only grew: every earlier row is unchanged.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use proptest::prelude::*;
+use common::records;
 use record_schema::record::{RecordHeader, Voided};
 use record_schema::{CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record};
 use rust_decimal::Decimal;
@@ -57,15 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn header(id: &str) -> RecordHeader {
-    RecordHeader {
-        id: id.into(),
-        project_id: "P1".into(),
-        site_id: "S1".into(),
-        time_zone: "Asia/Shanghai".into(),
-        author: "li".into(),
-        created_at_ms: 1,
-        voided: None,
-    }
+    records::header(id, "P1")
 }
 
 fn date() -> NaiveDate {

@@ -5,33 +5,14 @@
 mod common;
 
 use automerge::AutoCommit;
-use chrono::NaiveDate;
 use common::phone::SimPhone;
+use common::records;
 use common::*;
-use record_schema::record::RecordHeader;
-use record_schema::{Currency, Expense, Record};
+use record_schema::{Expense, Record};
 use rust_decimal::Decimal;
 
 fn expense(id: &str, cents: i64) -> Expense {
-    Expense {
-        header: RecordHeader {
-            id: id.into(),
-            project_id: "P1".into(),
-            site_id: "S1".into(),
-            time_zone: "Asia/Shanghai".into(),
-            author: "li".into(),
-            created_at_ms: 1,
-            voided: None,
-        },
-        date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
-        amount: Decimal::new(cents, 2),
-        currency: Currency::Cny,
-        category: "materials".into(),
-        vendor: Some("五金店".into()),
-        cost_code: "03-100".into(),
-        note: None,
-        receipts: vec![],
-    }
+    Expense { amount: Decimal::new(cents, 2), vendor: Some("五金店".into()), ..records::expense(id, "P1") }
 }
 
 fn set_amount(p: &mut SimPhone, id: &str, cents: i64) {

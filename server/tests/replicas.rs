@@ -6,8 +6,8 @@ mod common;
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use common::phone::SimPhone;
+use common::records::header;
 use common::*;
-use record_schema::record::RecordHeader;
 use record_schema::{Currency, CrewLine, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
 
@@ -29,15 +29,7 @@ fn sheet() -> LabourSheet {
         workers: vec![],
     };
     LabourSheet {
-        header: RecordHeader {
-            id: "s1".into(),
-            project_id: "P1".into(),
-            site_id: "S1".into(),
-            time_zone: "Asia/Shanghai".into(),
-            author: "li".into(),
-            created_at_ms: 1,
-            voided: None,
-        },
+        header: header("s1", "P1"),
         work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
         currency: Currency::Cny,
         lines: (0..PHONES).map(line).collect(),

@@ -6,27 +6,15 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::phone::SimPhone;
+use common::records::{self, expense_doc, header};
 
 use automerge::sync::{State, SyncDoc};
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use common::*;
-use record_schema::record::RecordHeader;
-use record_schema::{Currency, Effort, Expense, LabourSheet, Record, ReferenceData};
+use record_schema::{Currency, Effort, LabourSheet, Record, ReferenceData};
 use rust_decimal::Decimal;
 use server::sync::{DocMessage, SyncRequest, SyncResponse};
-
-fn header(id: &str, project: &str) -> RecordHeader {
-    RecordHeader {
-        id: id.into(),
-        project_id: project.into(),
-        site_id: "S1".into(),
-        time_zone: "Asia/Shanghai".into(),
-        author: "li".into(),
-        created_at_ms: 1,
-        voided: None,
-    }
-}
 
 fn sheet(id: &str) -> LabourSheet {
     let line = |lid: &str, trade: &str| record_schema::CrewLine {
@@ -52,20 +40,7 @@ fn sheet(id: &str) -> LabourSheet {
 }
 
 fn expense(id: &str, project: &str) -> AutoCommit {
-    let e = Expense {
-        header: header(id, project),
-        date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
-        amount: Decimal::new(128050, 2),
-        currency: Currency::Cny,
-        category: "materials".into(),
-        vendor: None,
-        cost_code: "03-100".into(),
-        note: None,
-        receipts: vec![],
-    };
-    let mut d = AutoCommit::new();
-    e.write(&mut d).expect("write");
-    d
+    expense_doc(&records::expense(id, project))
 }
 
 fn story(url: Option<&str>) {

@@ -2,9 +2,8 @@
 //! flags, raw HTTP with any method, test images, database counts, and a proxy that cuts the line.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -14,24 +13,7 @@ use crate::common::Server;
 
 /// The server binary on `bind` (e.g. `127.0.0.1:0`) with extra flags.
 pub fn start_args(data_dir: &std::path::Path, database_url: Option<&str>, bind: &str, args: &[&str]) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldledger-server"));
-    cmd.env_remove("DATABASE_URL").env_remove("FIELDLEDGER_BLOB_STORE").env_remove("FIELDLEDGER_MAX_UPLOAD_BYTES");
-    if let Some(url) = database_url {
-        cmd.env("DATABASE_URL", url);
-    }
-    let mut child = cmd
-        .args(["--bind", bind, "--data-dir"])
-        .arg(data_dir)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read first line");
-    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_string();
-    Server { child, addr }
+    crate::common::start_on(data_dir, database_url, bind, args)
 }
 
 #[derive(Debug)]

@@ -27,13 +27,20 @@ pub fn start_with(data_dir: &std::path::Path, database_url: Option<&str>) -> Ser
 
 /// Starts the server with extra flags.
 pub fn start_with_args(data_dir: &std::path::Path, database_url: Option<&str>, args: &[&str]) -> Server {
+    start_on(data_dir, database_url, "127.0.0.1:0", args)
+}
+
+/// Starts the server on `bind` (`127.0.0.1:0` picks a free port; a fixed address lets a test
+/// restart the server where clients expect it) with extra flags. Configuration the caller's
+/// environment might carry is cleared, so a test sees only what it passes.
+pub fn start_on(data_dir: &std::path::Path, database_url: Option<&str>, bind: &str, args: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldledger-server"));
-    cmd.env_remove("DATABASE_URL");
+    cmd.env_remove("DATABASE_URL").env_remove("FIELDLEDGER_BLOB_STORE").env_remove("FIELDLEDGER_MAX_UPLOAD_BYTES");
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
     let mut child = cmd
-        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .args(["--bind", bind, "--data-dir"])
         .arg(data_dir)
         .args(args)
         .stdout(Stdio::piped())
@@ -167,3 +174,4 @@ pub fn token_as(dir: &std::path::Path, url: Option<&str>, project: &str, role: &
     assert!(ok, "{err}");
     out.trim().to_string()
 }
+pub mod records;
