@@ -54,7 +54,7 @@ impl From<LedgerError> for ApiError {
 }
 
 /// Supervisors and admins decide; foremen record.
-fn supervisor(grant: &TokenGrant) -> Result<(), ApiError> {
+pub(crate) fn supervisor(grant: &TokenGrant) -> Result<(), ApiError> {
     match grant.role.as_str() {
         "supervisor" | "admin" => Ok(()),
         other => Err(error(StatusCode::FORBIDDEN, "forbidden", "authorization", format!("a {other} token cannot review or approve records"))),
@@ -70,7 +70,7 @@ pub struct PendingQuery {
     pub author: Option<String>,
 }
 
-fn date_param(field: &'static str, v: Option<String>) -> Result<Option<String>, ApiError> {
+pub(crate) fn date_param(field: &'static str, v: Option<String>) -> Result<Option<String>, ApiError> {
     match v.filter(|s| !s.trim().is_empty()) {
         None => Ok(None),
         Some(s) => s

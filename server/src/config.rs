@@ -42,6 +42,24 @@ pub enum Command {
     /// Manage device tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage a project's reference data.
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ReferenceCommand {
+    /// Import sites, cost codes, activities, trades (and the project's name and currency) from an
+    /// XLSX workbook (one sheet per table) or a CSV file (one table, `--table`). All or nothing:
+    /// every problem is printed with its row and column.
+    Import {
+        #[arg(long)]
+        project: String,
+        /// For a CSV file: project, sites, cost_codes, activities or trades.
+        #[arg(long)]
+        table: Option<String>,
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]

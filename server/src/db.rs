@@ -54,6 +54,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(5, "device manifests", include_str!("../../migrations/server/sqlite/0005_manifest.sql")),
         migration(6, "blobs", include_str!("../../migrations/server/sqlite/0006_blobs.sql")),
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/sqlite/0007_ledger.sql")),
+        migration(8, "reference data and report totals", include_str!("../../migrations/server/sqlite/0008_reference_reports.sql")),
     ]
 }
 
@@ -66,6 +67,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(5, "device manifests", include_str!("../../migrations/server/postgres/0005_manifest.sql")),
         migration(6, "blobs", include_str!("../../migrations/server/postgres/0006_blobs.sql")),
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/postgres/0007_ledger.sql")),
+        migration(8, "reference data and report totals", include_str!("../../migrations/server/postgres/0008_reference_reports.sql")),
     ]
 }
 

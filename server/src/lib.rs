@@ -11,6 +11,9 @@ pub mod docstore;
 pub mod error;
 pub mod ledger;
 pub mod metrics;
+pub mod office;
+pub mod reference;
+pub mod reports;
 pub mod routes;
 pub mod sync;
 

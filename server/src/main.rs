@@ -1,7 +1,7 @@
 //! Boots the server (configuration, database, routes) or runs an admin command.
 
 use clap::Parser;
-use server::config::{Command, TokenCommand};
+use server::config::{Command, ReferenceCommand, TokenCommand};
 use server::routes::{app, AppState};
 use server::{auth, db, Config};
 use tracing_subscriber::EnvFilter;
@@ -43,6 +43,40 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+        Command::Reference(ReferenceCommand::Import { project, table, file }) => {
+            import_reference(&db, project.trim(), table.as_deref(), &file).await
+        }
+    }
+}
+
+async fn import_reference(db: &db::Db, project: &str, table: Option<&str>, file: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    use server::reference::{import, store, ReferenceError};
+    let table = table.map(str::parse::<server::reference::table::Table>).transpose()?;
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let cache = server::cache::DocCache::new(1 << 20);
+    let result = match import::read_file(&bytes, table) {
+        Ok(tables) => store::import(db, &cache, project, &tables).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(s) => {
+            eprintln!(
+                "imported into {project}: {} site(s), {} cost code(s), {} activit(ies), {} trade(s){}",
+                s.sites,
+                s.cost_codes,
+                s.activities,
+                s.trades,
+                if s.project > 0 { ", project details" } else { "" }
+            );
+            Ok(())
+        }
+        Err(ReferenceError::Invalid(errors)) => {
+            for e in &errors {
+                eprintln!("{}: {e}", file.display());
+            }
+            Err(format!("nothing was imported: {} problem(s)", errors.len()).into())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

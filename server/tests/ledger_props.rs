@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
 use server::docstore;
-use server::ledger::postings::postings;
+use server::ledger::postings::{postings, to_micro, to_minor};
 use server::ledger::store::{self, heads_hex, DecideRequest, DecisionRow, StoredPosting};
 use server::ledger::LedgerError;
 
@@ -385,6 +385,34 @@ impl World {
             }
         }
         assert_eq!(nonzero(ledger), nonzero(model), "ledger sums vs approved versions");
+        self.check_daily(rows).await;
+    }
+
+    /// The daily roll-up the reports read equals the postings' sums, day by day.
+    async fn check_daily(&self, rows: &[StoredPosting]) {
+        type Key = (String, String, String, String);
+        let mut from_postings: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.posting.ledger == server::ledger::postings::Ledger::Cost) {
+            let p = &r.posting;
+            let cur = p.currency.unwrap_or_default();
+            for (dimension, item) in [("cost_code", &p.cost_code), ("activity", &p.activity)] {
+                let key = (dimension.to_string(), p.work_date.to_string(), item.clone().unwrap_or_default(), cur.code().to_string());
+                let e = from_postings.entry(key).or_default();
+                e.0 += to_minor(p.amount, cur).expect("minor");
+                e.1 += to_micro(p.person_days).expect("micro");
+            }
+        }
+        from_postings.retain(|_, v| *v != (0, 0));
+        let Db::Sqlite(pool) = &self.db else { unreachable!("the property runs on SQLite") };
+        let stored: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT dimension, work_date, item, currency, amount_minor, person_days_micro FROM ledger_daily \
+             WHERE project_id = 'P1' AND (amount_minor <> 0 OR person_days_micro <> 0)",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("ledger_daily");
+        let stored: BTreeMap<Key, (i64, i64)> = stored.into_iter().map(|(dim, d, i, cur, m, pd)| ((dim, d, i, cur), (m, pd))).collect();
+        assert_eq!(stored, from_postings, "ledger_daily vs postings");
     }
 }
 

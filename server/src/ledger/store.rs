@@ -21,7 +21,7 @@ use crate::db::{on_pool, Db, TokenGrant};
 use crate::docstore::{self, DocStoreError, StoredDoc};
 
 /// How often a decision is retried when another decider on the same record got in first.
-pub(crate) const ATTEMPTS: usize = 8;
+pub const ATTEMPTS: usize = 8;
 
 /// Kinds a supervisor decides on (the foremen's records).
 pub fn is_record_kind(kind: &str) -> bool {
@@ -201,8 +201,9 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
     {
         return Err(LedgerError::BadInput("request_id", "1 to 200 bytes when given".into()));
     }
+    let reference = reference_data(db, cache, &who.project_id).await?;
     let mut stored = load_record(db, cache, &who.project_id, &req.record_id).await?;
-    let read = read_version(&mut stored.doc, &req);
+    let read = read_version(&mut stored.doc, &req, reference.as_ref());
     let kind = stored.kind.clone();
     cache.put(stored);
     let (heads, posts) = read?;
@@ -275,7 +276,11 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
 
 /// Reads the version at the requested heads: its canonical heads, and its postings. An approval
 /// needs a valid record without concurrent values.
-fn read_version(doc: &mut AutoCommit, req: &DecideRequest) -> Result<(Vec<String>, Vec<Posting>), LedgerError> {
+fn read_version(
+    doc: &mut AutoCommit,
+    req: &DecideRequest,
+    reference: Option<&record_schema::ReferenceData>,
+) -> Result<(Vec<String>, Vec<Posting>), LedgerError> {
     let mut version = version_at(doc, &req.heads)?;
     let heads = heads_hex(&version.get_heads());
     if req.status == DecisionStatus::Rejected {
@@ -289,8 +294,19 @@ fn read_version(doc: &mut AutoCommit, req: &DecideRequest) -> Result<(Vec<String
     if !conflicts.is_empty() {
         return Err(LedgerError::Conflicts(conflicts));
     }
-    record.validate(&ValidationContext::new(chrono::Utc::now(), None)).map_err(LedgerError::Invalid)?;
+    // With reference data, a version posting to a cost code or activity the project does not
+    // have is refused (the ledger would hold an amount no report line owns).
+    record.validate(&ValidationContext::new(chrono::Utc::now(), reference)).map_err(LedgerError::Invalid)?;
     Ok((heads, postings::postings(&record)))
+}
+
+/// The project's reference data as the phones have it, if any was entered.
+async fn reference_data(db: &Db, cache: &DocCache, project: &str) -> Result<Option<record_schema::ReferenceData>, LedgerError> {
+    let id = record_schema::ReferenceData::document_id(project);
+    let Some(stored) = docstore::load_hot(db, cache, &id).await? else { return Ok(None) };
+    let read = record_schema::ReferenceData::read(&stored.doc);
+    cache.put(stored);
+    Ok(Some(read?))
 }
 
 /// The decision a keyed request was answered with.
@@ -393,8 +409,56 @@ struct Row<'a> {
     p: &'a Posting,
 }
 
-/// The decision and its postings, in one transaction.
-async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(), sqlx::Error> {
+/// Rows per multi-row INSERT: 27 binds each stays far below SQLite's and PostgreSQL's limits.
+const INSERT_CHUNK: usize = 200;
+
+/// A row with its figures in the ledger's integer units.
+struct Encoded<'a> {
+    row: Row<'a>,
+    amount: i64,
+    hours: i64,
+    days: i64,
+    percent: Option<i64>,
+    quantity: Option<i64>,
+}
+
+fn encode<'a>(d: &DecisionRow, r: &Row<'a>) -> Result<Encoded<'a>, sqlx::Error> {
+    let p = r.p;
+    let currency = p.currency.unwrap_or_default();
+    let overflow = || sqlx::Error::Protocol(format!("posting of {} does not fit the ledger's integer columns", d.record_id));
+    Ok(Encoded {
+        row: Row { entry: r.entry, reverses: r.reverses, heads: r.heads, p },
+        amount: to_minor(p.amount, currency).ok_or_else(overflow)?,
+        hours: to_micro(p.person_hours).ok_or_else(overflow)?,
+        days: to_micro(p.person_days).ok_or_else(overflow)?,
+        percent: p.percent.map(|x| to_micro(x).ok_or_else(overflow)).transpose()?,
+        quantity: p.quantity.map(|x| to_micro(x).ok_or_else(overflow)).transpose()?,
+    })
+}
+
+/// (dimension, date, item, currency) of a `ledger_daily` row; an absent item is ''.
+type DailyKey<'a> = (&'static str, chrono::NaiveDate, &'a str, &'a str);
+
+/// The cost rows' net per `ledger_daily` key (each posting counts once per dimension), in key
+/// order: concurrent approvals then lock shared rows in the same order and cannot deadlock.
+fn daily_totals<'a>(rows: &'a [Encoded<'a>]) -> Vec<(DailyKey<'a>, (i64, i64, i64))> {
+    let mut totals: std::collections::BTreeMap<DailyKey<'a>, (i64, i64, i64)> = std::collections::BTreeMap::new();
+    for e in rows.iter().filter(|e| e.row.p.ledger == postings::Ledger::Cost) {
+        let p = e.row.p;
+        let currency = p.currency.map_or("", |c| c.code());
+        for (dimension, item) in [("cost_code", &p.cost_code), ("activity", &p.activity)] {
+            let t = totals.entry((dimension, p.work_date, item.as_deref().unwrap_or(""), currency)).or_default();
+            t.0 += e.amount;
+            t.1 += e.days;
+            t.2 += e.hours;
+        }
+    }
+    totals.into_iter().collect()
+}
+
+/// The decision and its postings, in one transaction. No checks: `decide` is the way in; the
+/// seeding tool (`fieldledger-seed`) writes years of history through this same path.
+pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(), sqlx::Error> {
     let heads = heads_text(&d.heads);
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
@@ -449,50 +513,70 @@ async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(), sqlx:
         for p in posts {
             rows.push(Row { entry: "posting", reverses: None, heads: &heads, p });
         }
-        for r in rows {
-            let currency = r.p.currency.unwrap_or_default();
-            let overflow = || sqlx::Error::Protocol(format!("posting of {} does not fit the ledger's integer columns", d.record_id));
-            let amount = to_minor(r.p.amount, currency).ok_or_else(overflow)?;
-            let hours = to_micro(r.p.person_hours).ok_or_else(overflow)?;
-            let days = to_micro(r.p.person_days).ok_or_else(overflow)?;
-            let percent = r.p.percent.map(|x| to_micro(x).ok_or_else(overflow)).transpose()?;
-            let quantity = r.p.quantity.map(|x| to_micro(x).ok_or_else(overflow)).transpose()?;
-            sqlx::query(
+        let encoded = rows.iter().map(|r| encode(d, r)).collect::<Result<Vec<_>, _>>()?;
+        // Multi-row inserts: a 50-line sheet is a handful of statements, not 50 round trips.
+        for chunk in encoded.chunks(INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO ledger_postings (decision_id, entry, reverses, ledger, project_id, site_id, record_id, \
                  record_kind, heads, line_id, work_date, author, cost_code, activity, trade, crew, category, currency, \
                  amount_minor, headcount, person_hours_micro, person_days_micro, percent_micro, quantity_micro, unit, \
-                 approved_by, posted_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
-            )
-            .bind(&d.id)
-            .bind(r.entry)
-            .bind(r.reverses)
-            .bind(r.p.ledger.as_str())
-            .bind(&d.project_id)
-            .bind(&r.p.site_id)
-            .bind(&d.record_id)
-            .bind(&d.record_kind)
-            .bind(r.heads)
-            .bind(&r.p.line_id)
-            .bind(r.p.work_date.to_string())
-            .bind(&r.p.author)
-            .bind(&r.p.cost_code)
-            .bind(&r.p.activity)
-            .bind(&r.p.trade)
-            .bind(&r.p.crew)
-            .bind(&r.p.category)
-            .bind(r.p.currency.map(|c| c.code()))
-            .bind(amount)
-            .bind(r.p.headcount)
-            .bind(hours)
-            .bind(days)
-            .bind(percent)
-            .bind(quantity)
-            .bind(&r.p.unit)
-            .bind(&d.decided_by)
-            .bind(d.decided_at_ms)
-            .execute(&mut *tx)
-            .await?;
+                 approved_by, posted_at_ms) ",
+            );
+            q.push_values(chunk, |mut b, e| {
+                let p = e.row.p;
+                b.push_bind(&d.id)
+                    .push_bind(e.row.entry)
+                    .push_bind(e.row.reverses)
+                    .push_bind(p.ledger.as_str())
+                    .push_bind(&d.project_id)
+                    .push_bind(&p.site_id)
+                    .push_bind(&d.record_id)
+                    .push_bind(&d.record_kind)
+                    .push_bind(e.row.heads)
+                    .push_bind(&p.line_id)
+                    .push_bind(p.work_date.to_string())
+                    .push_bind(&p.author)
+                    .push_bind(&p.cost_code)
+                    .push_bind(&p.activity)
+                    .push_bind(&p.trade)
+                    .push_bind(&p.crew)
+                    .push_bind(&p.category)
+                    .push_bind(p.currency.map(|c| c.code()))
+                    .push_bind(e.amount)
+                    .push_bind(p.headcount)
+                    .push_bind(e.hours)
+                    .push_bind(e.days)
+                    .push_bind(e.percent)
+                    .push_bind(e.quantity)
+                    .push_bind(&p.unit)
+                    .push_bind(&d.decided_by)
+                    .push_bind(d.decided_at_ms);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let daily = daily_totals(&encoded);
+        for chunk in daily.chunks(INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO ledger_daily (project_id, dimension, work_date, item, currency, amount_minor, \
+                 person_days_micro, person_hours_micro) ",
+            );
+            q.push_values(chunk, |mut b, (k, t)| {
+                b.push_bind(&d.project_id)
+                    .push_bind(k.0)
+                    .push_bind(k.1.to_string())
+                    .push_bind(k.2)
+                    .push_bind(k.3)
+                    .push_bind(t.0)
+                    .push_bind(t.1)
+                    .push_bind(t.2);
+            });
+            q.push(
+                " ON CONFLICT (project_id, dimension, work_date, item, currency) DO UPDATE SET \
+                 amount_minor = ledger_daily.amount_minor + excluded.amount_minor, \
+                 person_days_micro = ledger_daily.person_days_micro + excluded.person_days_micro, \
+                 person_hours_micro = ledger_daily.person_hours_micro + excluded.person_hours_micro",
+            );
+            q.build().execute(&mut *tx).await?;
         }
         tx.commit().await
     })

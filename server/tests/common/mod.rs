@@ -147,9 +147,14 @@ pub fn cli(data_dir: &std::path::Path, database_url: Option<&str>, args: &[&str]
 
 /// POST a body; returns status and the raw response body.
 pub fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    send(addr, "POST", path, headers, body)
+}
+
+/// Any method with a body; returns status and the raw (binary-safe) response body.
+pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).expect("connect");
     let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    write!(s, "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len())
         .expect("send head");
     s.write_all(body).expect("send body");
     let mut resp = Vec::new();

@@ -1,0 +1,377 @@
+//! Seeds a realistic company into a Fieldledger database and measures the reports and approvals
+//! on it (issue 4's benchmark).
+//!
+//! ```text
+//! cargo build --release -p server
+//! DATABASE_URL=postgres://127.0.0.1:5432/fl_bench target/release/fieldledger-seed --labour-lines 1000000
+//! ```
+//!
+//! The company: `--projects` projects (`SEED-01`…), each with sites, a two-level cost code tree
+//! with budgets, activities with budgets and planned dates, trades with rates; `--years` of daily
+//! labour sheets (12–28 crew lines each, one per site and day) until `--labour-lines` lines in
+//! all, expenses every few days, and fortnightly progress reports. History is written through
+//! the ledger's own posting rules and decision transaction (`ledger::store::commit`), without
+//! storing each historic sheet's document. The approvals measured are real: fresh sheet
+//! documents approved through `ledger::store::decide`, as the HTTP handler does.
+//!
+//! A database already seeded to the target is reused (only the measurements run).
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use automerge::AutoCommit;
+use chrono::{Datelike, Days, NaiveDate};
+use clap::Parser;
+use record_schema::record::RecordHeader;
+use record_schema::{CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record};
+use rust_decimal::Decimal;
+use server::cache::DocCache;
+use server::db::{Db, TokenGrant};
+use server::ledger::postings::postings;
+use server::ledger::store::{self, DecideRequest, DecisionRow};
+use server::reference::table::{RawTable, Table};
+use server::reports::labour::{self, Period};
+use server::reports::{cost, DateRange};
+use tokio::task::JoinSet;
+
+#[derive(Debug, Parser)]
+#[command(name = "fieldledger-seed", about = "Seed a realistic company and measure reports and approvals")]
+struct Args {
+    /// PostgreSQL URL; unset: SQLite in --data-dir.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    #[arg(long, default_value = "seed-data")]
+    data_dir: std::path::PathBuf,
+    #[arg(long, default_value_t = 8)]
+    projects: usize,
+    /// Approved labour lines in all (crew lines of approved sheets).
+    #[arg(long, default_value_t = 1_000_000)]
+    labour_lines: usize,
+    #[arg(long, default_value_t = 3)]
+    years: u64,
+    /// Repetitions of each measurement.
+    #[arg(long, default_value_t = 50)]
+    reps: usize,
+    /// Decisions written at once while seeding.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+}
+
+/// xorshift: deterministic, so two runs seed the same company.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+const TRADES: [(&str, &str, &str); 10] = [
+    ("木工", "380", "47.50"),
+    ("钢筋工", "360", "45"),
+    ("混凝土工", "340", "42.50"),
+    ("瓦工", "350", "43.75"),
+    ("架子工", "370", "46.25"),
+    ("电工", "400", "50"),
+    ("焊工", "420", "52.50"),
+    ("水暖工", "390", "48.75"),
+    ("油漆工", "330", "41.25"),
+    ("普工", "260", "32.50"),
+];
+const CREWS: [&str; 6] = ["张班组", "李班组", "王班组", "赵班组", "陈班组", "刘班组"];
+
+struct Company {
+    start: NaiveDate,
+    days: u64,
+    sites: usize,
+    leaf_codes: Vec<String>,
+    activities: Vec<(String, NaiveDate, NaiveDate)>,
+}
+
+fn raw(table: Table, header: &[&str], rows: Vec<Vec<String>>) -> RawTable {
+    RawTable {
+        table,
+        labels: header.iter().map(|s| s.to_string()).collect(),
+        header: header.iter().map(|s| s.to_string()).collect(),
+        rows: rows.into_iter().enumerate().map(|(i, r)| (i + 2, r)).collect(),
+    }
+}
+
+/// Reference data of one project, imported through the real import path.
+async fn seed_reference(db: &Db, cache: &DocCache, project: &str, c: &Company) -> Result<(), Box<dyn std::error::Error>> {
+    let sites = (1..=c.sites).map(|s| vec![format!("S{s}"), format!("{project} 工地 {s}"), "Asia/Shanghai".into()]).collect();
+    let mut codes = Vec::new();
+    for top in 1..=6 {
+        codes.push(vec![format!("{top:02}"), format!("分部 {top}"), String::new(), "0".into()]);
+        for sub in 1..=6 {
+            codes.push(vec![format!("{top:02}-{sub:02}"), format!("分项 {top}.{sub}"), format!("{top:02}"), format!("{}.00", 400_000 + top * 50_000 + sub * 10_000)]);
+        }
+    }
+    let acts = c
+        .activities
+        .iter()
+        .enumerate()
+        .map(|(i, (id, s, f))| {
+            vec![id.clone(), format!("工序 {i}"), s.to_string(), f.to_string(), format!("{}.00", 300_000 + i * 7_000), c.leaf_codes[i % c.leaf_codes.len()].clone()]
+        })
+        .collect();
+    let trades = TRADES.iter().map(|(n, d, h)| vec![n.to_string(), d.to_string(), h.to_string()]).collect();
+    let tables = vec![
+        raw(Table::Project, &["name", "currency"], vec![vec![format!("{project} 项目"), "CNY".into()]]),
+        raw(Table::Sites, &["id", "name", "time_zone"], sites),
+        raw(Table::CostCodes, &["code", "name", "parent", "budget"], codes),
+        raw(Table::Activities, &["id", "name", "planned_start", "planned_finish", "budget", "cost_code"], acts),
+        raw(Table::Trades, &["name", "day_rate", "hour_rate"], trades),
+    ];
+    server::reference::store::import(db, cache, project, &tables).await?;
+    Ok(())
+}
+
+fn header(project: &str, site: usize, rng: &mut Rng) -> RecordHeader {
+    RecordHeader {
+        id: uuid::Uuid::now_v7().to_string(),
+        project_id: project.into(),
+        site_id: format!("S{site}"),
+        time_zone: "Asia/Shanghai".into(),
+        author: format!("foreman-{}", rng.range(1, 4)),
+        created_at_ms: 0,
+        voided: None,
+    }
+}
+
+fn sheet(project: &str, site: usize, date: NaiveDate, lines: usize, c: &Company, rng: &mut Rng) -> Record {
+    let active: Vec<&(String, NaiveDate, NaiveDate)> = c.activities.iter().filter(|(_, s, f)| *s <= date && date <= *f).collect();
+    Record::LabourSheet(LabourSheet {
+        header: header(project, site, rng),
+        work_date: date,
+        currency: Currency::Cny,
+        lines: (0..lines)
+            .map(|i| {
+                let (trade, day, hour) = *rng.pick(&TRADES);
+                let by_day = rng.range(0, 2) == 0;
+                CrewLine {
+                    id: format!("l{i}"),
+                    position: i as i64,
+                    trade: trade.into(),
+                    crew: Some((*rng.pick(&CREWS)).into()),
+                    headcount: rng.range(1, 12) as i64,
+                    effort: if by_day { Effort::Days(Decimal::ONE) } else { Effort::Hours(Decimal::new(rng.range(4, 10) as i64 * 10 + 5 * (rng.range(0, 1) as i64), 1)) },
+                    rate: Decimal::from_str(if by_day { day } else { hour }).unwrap_or_default(),
+                    cost_code: rng.pick(&c.leaf_codes).clone(),
+                    activity: if active.is_empty() { None } else { Some(rng.pick(&active).0.clone()) },
+                    note: None,
+                    workers: Vec::new(),
+                }
+            })
+            .collect(),
+        note: None,
+    })
+}
+
+fn decision(record: &Record, rng: &mut Rng) -> DecisionRow {
+    let h = record.header();
+    DecisionRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        record_id: h.id.clone(),
+        project_id: h.project_id.clone(),
+        record_seq: 1,
+        record_kind: record.kind().as_str().into(),
+        status: "approved".into(),
+        heads: vec![format!("{:016x}{:016x}{:016x}{:016x}", rng.next(), rng.next(), rng.next(), rng.next())],
+        comment: String::new(),
+        decided_by: "seed".into(),
+        decided_by_name: "seed".into(),
+        decided_by_role: "supervisor".into(),
+        request_id: None,
+        replaces: None,
+        decided_at_ms: server::now_ms(),
+    }
+}
+
+async fn labour_lines(db: &Db) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT count(*) FROM ledger_postings WHERE project_id LIKE 'SEED-%' AND record_kind = 'labour_sheet'";
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+    }
+}
+
+async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::error::Error>> {
+    let cache = DocCache::new(16 << 20);
+    let per_project = args.labour_lines.div_ceil(args.projects);
+    let mut rng = Rng(0x5EED_F1E1_D1ED_6E12);
+    let mut tasks: JoinSet<Result<usize, sqlx::Error>> = JoinSet::new();
+    let started = Instant::now();
+    let mut written = 0usize;
+    for p in 1..=args.projects {
+        let project = format!("SEED-{p:02}");
+        seed_reference(db, &cache, &project, c).await?;
+        let mut lines_left = per_project;
+        'days: for day in 0..c.days {
+            let date = c.start + Days::new(day);
+            for site in 1..=c.sites {
+                let mut records = Vec::new();
+                let n = (rng.range(12, 28) as usize).min(lines_left);
+                records.push(sheet(&project, site, date, n, c, &mut rng));
+                lines_left -= n;
+                if date.ordinal().is_multiple_of(3) {
+                    records.push(Record::Expense(Expense {
+                        header: header(&project, site, &mut rng),
+                        date,
+                        amount: Decimal::new(rng.range(5_000, 2_000_000) as i64, 2),
+                        currency: Currency::Cny,
+                        category: (*rng.pick(&["材料", "机械租赁", "运输", "零星采购"])).into(),
+                        vendor: None,
+                        cost_code: rng.pick(&c.leaf_codes).clone(),
+                        note: None,
+                        receipts: Vec::new(),
+                    }));
+                }
+                if site == 1 && date.ordinal().is_multiple_of(14) {
+                    for (id, s, f) in c.activities.iter().filter(|(_, s, _)| *s <= date) {
+                        let span = (*f - *s).num_days().max(1);
+                        let done = ((date - *s).num_days() * 100 / span).clamp(0, 100);
+                        let lag = rng.range(0, 8) as i64;
+                        records.push(Record::ProgressReport(ProgressReport {
+                            header: header(&project, site, &mut rng),
+                            date,
+                            activity: id.clone(),
+                            progress: Progress::Percent(Decimal::from((done - lag).max(0))),
+                            caption: None,
+                            photos: Vec::new(),
+                        }));
+                    }
+                }
+                let batch: Vec<(DecisionRow, Vec<server::ledger::postings::Posting>)> =
+                    records.iter().map(|r| (decision(r, &mut rng), postings(r))).collect();
+                while tasks.len() >= args.concurrency {
+                    if let Some(done) = tasks.join_next().await {
+                        written += done??;
+                    }
+                }
+                let db = db.clone();
+                tasks.spawn(async move {
+                    let mut n = 0;
+                    for (d, posts) in &batch {
+                        store::commit(&db, d, posts).await?;
+                        n += posts.iter().filter(|p| p.trade.is_some()).count();
+                    }
+                    Ok(n)
+                });
+                if lines_left == 0 {
+                    break 'days;
+                }
+            }
+            if day % 90 == 0 {
+                eprintln!("{project}: {date}, {written} labour lines written ({:.0} s)", started.elapsed().as_secs_f64());
+            }
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        written += done??;
+    }
+    eprintln!("seeded {written} labour lines in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn summary(name: &str, mut t: Vec<Duration>) {
+    t.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let at = |q: f64| t[((t.len() - 1) as f64 * q).round() as usize];
+    println!("{name:<44} p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   (n={})", ms(at(0.5)), ms(at(0.99)), ms(at(1.0)), t.len());
+}
+
+async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::error::Error>> {
+    let project = "SEED-01";
+    let cache = DocCache::new(64 << 20);
+    let set = server::reference::store::load(db, project).await?;
+    let lines: i64 = labour_lines(db).await?;
+    println!("database: {} — {lines} approved labour lines in {} projects", db.backend(), args.projects);
+    let mut t = Vec::new();
+    let mut rows = 0;
+    for _ in 0..args.reps {
+        let s = Instant::now();
+        let r = cost::report(db, &set, DateRange::default()).await?;
+        t.push(s.elapsed());
+        rows = r.codes.len();
+    }
+    summary(&format!("cost report, one project, all dates ({rows} codes)"), t);
+    let last = c.start + Days::new(c.days - 1);
+    let month_start = last.with_day(1).unwrap_or(last) - Days::new(1);
+    let month = DateRange::new(month_start.with_day(1), Some(month_start))?;
+    let mut t = Vec::new();
+    for _ in 0..args.reps {
+        let s = Instant::now();
+        let r = labour::summary(db, project, month, Period::Month, &["site", "trade", "crew"]).await?;
+        t.push(s.elapsed());
+        rows = r.rows.len();
+    }
+    summary(&format!("day-labour summary, one project, one month ({rows} rows)"), t);
+    let mut t = Vec::new();
+    for _ in 0..args.reps {
+        let s = Instant::now();
+        let r = labour::summary(db, project, month, Period::Day, &["site", "trade", "crew"]).await?;
+        t.push(s.elapsed());
+        rows = r.rows.len();
+    }
+    summary(&format!("day-labour summary, by day ({rows} rows)"), t);
+    // Approving one daily sheet: a real document, read at its heads, validated, posted.
+    let who = TokenGrant { device_id: "bench-supervisor".into(), device_name: "bench".into(), role: "supervisor".into(), project_id: project.into() };
+    let mut rng = Rng(server::now_ms() as u64 | 1);
+    let mut t = Vec::new();
+    for _ in 0..args.reps {
+        let record = sheet(project, 1, last, 20, c, &mut rng);
+        let id = record.header().id.clone();
+        let mut doc = AutoCommit::new();
+        record.write(&mut doc)?;
+        let heads = store::heads_hex(&doc.get_heads());
+        let stored = server::docstore::insert(db, &id, project, record.kind().as_str(), doc).await?;
+        cache.put(stored);
+        let req = DecideRequest { record_id: id, status: DecisionStatus::Approved, heads, comment: String::new(), request_id: None };
+        let s = Instant::now();
+        let out = store::decide(db, &cache, &who, req).await?;
+        t.push(s.elapsed());
+        assert_eq!(out.postings, 20, "a 20-line sheet posts 20 lines");
+    }
+    summary("approve one daily sheet (20 lines, postings included)", t);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let db = Db::connect(args.database_url.as_deref(), &args.data_dir).await?;
+    let today = chrono::Utc::now().date_naive();
+    let days = args.years * 365;
+    let start = today - Days::new(days);
+    let lines_per_project = args.labour_lines.div_ceil(args.projects.max(1));
+    let sites = lines_per_project.div_ceil(20 * days as usize).max(1);
+    let activities = (0..60)
+        .map(|i| {
+            let s = start + Days::new(i * days / 70);
+            (format!("A{i:03}"), s, s + Days::new(60 + (i * 7) % 240))
+        })
+        .collect();
+    let leaf_codes = (1..=6).flat_map(|t| (1..=6).map(move |s| format!("{t:02}-{s:02}"))).collect();
+    let company = Company { start, days, sites, leaf_codes, activities };
+    let have = labour_lines(&db).await?;
+    if have as usize >= args.labour_lines {
+        eprintln!("already seeded: {have} labour lines");
+    } else if have > 0 {
+        return Err(format!("the database holds a partial seed ({have} lines); use a fresh database").into());
+    } else {
+        seed(&db, &args, &company).await?;
+    }
+    measure(&db, &args, &company).await
+}

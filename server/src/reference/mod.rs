@@ -1,0 +1,159 @@
+//! Reference data: projects, sites, hierarchical cost codes with budgets, schedule activities,
+//! trades with default rates (docs/approvals-and-ledgers.md, "Reference data").
+//!
+//! * `table`: the tables, their columns, and how one row of text cells becomes a typed row;
+//! * `import`: CSV and XLSX files into rows of text cells (errors name the row and column);
+//! * `store`: the rows in the database, checked as a whole before anything is written, and the
+//!   project's `reference:<project>` document the phones receive through sync.
+
+pub mod import;
+pub mod store;
+pub mod table;
+
+use chrono::NaiveDate;
+use record_schema::Currency;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    #[serde(serialize_with = "currency_code")]
+    pub currency: Currency,
+}
+
+fn currency_code<S: serde::Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.code())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CostCode {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+    /// In the project currency.
+    pub budget: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    pub id: String,
+    pub name: String,
+    /// The cost code whose budget this activity earns against (CPI per cost code).
+    pub cost_code: Option<String>,
+    pub planned_start: NaiveDate,
+    pub planned_finish: NaiveDate,
+    /// Budget at completion (BAC), in the project currency.
+    pub budget: Decimal,
+    pub planned_quantity: Option<Decimal>,
+    pub unit: Option<String>,
+    /// Planned cumulative percent by date; empty: linear from start to finish.
+    pub curve: Vec<(NaiveDate, Decimal)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trade {
+    pub name: String,
+    pub day_rate: Option<Decimal>,
+    pub hour_rate: Option<Decimal>,
+}
+
+/// A project's reference data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferenceSet {
+    pub project: Project,
+    pub sites: Vec<Site>,
+    pub cost_codes: Vec<CostCode>,
+    pub activities: Vec<Activity>,
+    pub trades: Vec<Trade>,
+}
+
+impl ReferenceSet {
+    pub fn empty(project_id: &str) -> Self {
+        ReferenceSet {
+            project: Project { id: project_id.to_string(), name: project_id.to_string(), currency: Currency::default() },
+            sites: Vec::new(),
+            cost_codes: Vec::new(),
+            activities: Vec::new(),
+            trades: Vec::new(),
+        }
+    }
+
+    /// What phones receive: everything but budgets and curves (office figures).
+    pub fn for_phones(&self) -> record_schema::ReferenceData {
+        record_schema::ReferenceData {
+            project_id: self.project.id.clone(),
+            currency: self.project.currency,
+            sites: self
+                .sites
+                .iter()
+                .map(|s| record_schema::Site { id: s.id.clone(), name: s.name.clone(), time_zone: s.time_zone.clone() })
+                .collect(),
+            cost_codes: self
+                .cost_codes
+                .iter()
+                .map(|c| record_schema::CostCode { code: c.code.clone(), name: c.name.clone(), parent: c.parent.clone() })
+                .collect(),
+            activities: self
+                .activities
+                .iter()
+                .map(|a| record_schema::Activity {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    planned_start: Some(a.planned_start),
+                    planned_finish: Some(a.planned_finish),
+                    unit: a.unit.clone(),
+                })
+                .collect(),
+            trades: self
+                .trades
+                .iter()
+                .map(|t| record_schema::Trade { name: t.name.clone(), day_rate: t.day_rate, hour_rate: t.hour_rate })
+                .collect(),
+        }
+    }
+}
+
+/// One problem in imported or submitted reference data: where (table, spreadsheet row, column)
+/// and what. Rows count like a spreadsheet's: the header is row 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CellError {
+    pub table: String,
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for CellError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.row == 0 {
+            write!(f, "{}, column {}: {}", self.table, self.column, self.message)
+        } else {
+            write!(f, "{} row {}, column {}: {}", self.table, self.row, self.column, self.message)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceError {
+    /// Nothing was written: every problem found, each naming its row and column.
+    #[error("{} problem(s), first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    Invalid(Vec<CellError>),
+    /// The file is not a CSV or XLSX file that can be read at all.
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("documents: {0}")]
+    Docs(#[from] crate::docstore::DocStoreError),
+    #[error("document: {0}")]
+    Schema(#[from] record_schema::SchemaError),
+}

@@ -1,0 +1,350 @@
+//! Reference data in the database, and its publication to phones.
+//!
+//! An import or an edit is checked as a whole (the rows given merged over the rows stored: every
+//! parent cost code and every activity's cost code must exist, the code tree has no cycle, no key
+//! appears twice in one import) and only then written, in one transaction: a file with one bad
+//! cell imports nothing. Rows are upserted by key, never deleted (postings refer to them).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+
+use automerge::AutoCommit;
+use chrono::NaiveDate;
+use record_schema::{Currency, RecordKind};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::table::{self, curve_text, parse_curve, Located, ParsedRows, RawTable, Table};
+use super::{Activity, CellError, CostCode, Project, ReferenceError, ReferenceSet, Site, Trade};
+use crate::cache::DocCache;
+use crate::db::{on_pool, Db};
+use crate::docstore::{self, DocStoreError};
+use crate::ledger::postings::{from_micro, from_minor, to_micro, to_minor};
+
+/// How many rows of each table an import wrote.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub project: usize,
+    pub sites: usize,
+    pub cost_codes: usize,
+    pub activities: usize,
+    pub trades: usize,
+}
+
+fn corrupt(what: &str, v: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("reference data holds an unreadable {what}: {v:?}"))
+}
+
+fn opt_decimal(what: &str, v: Option<String>) -> Result<Option<Decimal>, sqlx::Error> {
+    v.map(|s| Decimal::from_str(&s).map_err(|_| corrupt(what, &s))).transpose()
+}
+
+fn date(what: &str, v: &str) -> Result<NaiveDate, sqlx::Error> {
+    NaiveDate::from_str(v).map_err(|_| corrupt(what, v))
+}
+
+/// The project's reference data (an empty set in the default currency when none was entered).
+pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
+    let mut set = ReferenceSet::empty(project);
+    let head: Option<(String, String)> =
+        on_pool!(db, |p| sqlx::query_as("SELECT name, currency FROM projects WHERE id = $1").bind(project).fetch_optional(p).await?);
+    if let Some((name, currency)) = head {
+        set.project = Project { id: project.into(), name, currency: Currency::from_str(&currency).map_err(|_| corrupt("currency", &currency))? };
+    }
+    let cur = set.project.currency;
+    let sites: Vec<(String, String, String)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT id, name, time_zone FROM sites WHERE project_id = $1 ORDER BY id"
+    )
+    .bind(project)
+    .fetch_all(p)
+    .await?);
+    set.sites = sites.into_iter().map(|(id, name, time_zone)| Site { id, name, time_zone }).collect();
+    let codes: Vec<(String, String, Option<String>, i64)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT code, name, parent, budget_minor FROM cost_codes WHERE project_id = $1 ORDER BY code"
+    )
+    .bind(project)
+    .fetch_all(p)
+    .await?);
+    set.cost_codes =
+        codes.into_iter().map(|(code, name, parent, b)| CostCode { code, name, parent, budget: from_minor(b, cur) }).collect();
+    type ActivityRow = (String, String, Option<String>, String, String, i64, Option<i64>, Option<String>, Option<String>);
+    let acts: Vec<ActivityRow> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT id, name, cost_code, planned_start, planned_finish, budget_minor, planned_quantity_micro, unit, curve \
+         FROM activities WHERE project_id = $1 ORDER BY planned_start, id"
+    )
+    .bind(project)
+    .fetch_all(p)
+    .await?);
+    for (id, name, cost_code, start, finish, budget, qty, unit, curve) in acts {
+        set.activities.push(Activity {
+            planned_start: date("planned_start", &start)?,
+            planned_finish: date("planned_finish", &finish)?,
+            budget: from_minor(budget, cur),
+            planned_quantity: qty.map(from_micro),
+            curve: match curve {
+                Some(c) => parse_curve(&c).map_err(|_| corrupt("curve", &c))?,
+                None => Vec::new(),
+            },
+            id,
+            name,
+            cost_code,
+            unit,
+        });
+    }
+    let trades: Vec<(String, Option<String>, Option<String>)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT name, day_rate, hour_rate FROM trades WHERE project_id = $1 ORDER BY name"
+    )
+    .bind(project)
+    .fetch_all(p)
+    .await?);
+    for (name, day, hour) in trades {
+        set.trades.push(Trade { name, day_rate: opt_decimal("day_rate", day)?, hour_rate: opt_decimal("hour_rate", hour)? });
+    }
+    Ok(set)
+}
+
+/// Flags a key given twice in one import (the later row is named).
+fn no_duplicates<T>(table: Table, rows: &[Located<T>], key: impl Fn(&T) -> &str, column: String, errors: &mut Vec<CellError>) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for r in rows {
+        if let Some(first) = seen.insert(key(&r.value), r.row) {
+            errors.push(CellError {
+                table: table.as_str().into(),
+                row: r.row,
+                column: column.clone(),
+                message: format!("{:?} is already given in row {first}", key(&r.value)),
+            });
+        }
+    }
+}
+
+/// Merges `rows` over `set` by key; returns where each merged key came from (table row).
+fn merge<T: Clone>(stored: &mut Vec<T>, rows: &[Located<T>], key: impl Fn(&T) -> String) {
+    let mut at: HashMap<String, usize> = stored.iter().enumerate().map(|(i, t)| (key(t), i)).collect();
+    for r in rows {
+        match at.get(&key(&r.value)) {
+            Some(&i) => stored[i] = r.value.clone(),
+            None => {
+                at.insert(key(&r.value), stored.len());
+                stored.push(r.value.clone());
+            }
+        }
+    }
+}
+
+/// Whole-set rules: parents and activities' cost codes exist, the code tree has no cycle.
+fn check_set(set: &ReferenceSet, parsed: &ParsedRows, errors: &mut Vec<CellError>) {
+    let codes: HashSet<&str> = set.cost_codes.iter().map(|c| c.code.as_str()).collect();
+    let row_of = |code: &str| parsed.cost_codes.iter().find(|r| r.value.code == code).map_or(0, |r| r.row);
+    let at = |table: Table, row: usize, column: &str, message: String| CellError {
+        table: if row == 0 && parsed.labels.is_empty() { format!("{} (stored)", table.as_str()) } else { table.as_str().into() },
+        row,
+        column: parsed.label(table, column),
+        message,
+    };
+    let parent: BTreeMap<&str, &str> =
+        set.cost_codes.iter().filter_map(|c| Some((c.code.as_str(), c.parent.as_deref()?))).collect();
+    for (code, p) in &parent {
+        if !codes.contains(p) {
+            errors.push(at(Table::CostCodes, row_of(code), "parent", format!("cost code {p:?} does not exist")));
+            continue;
+        }
+        // Walk up from the code: meeting a code twice means a cycle.
+        let mut seen = HashSet::from([*code]);
+        let mut cur = *p;
+        loop {
+            if !seen.insert(cur) {
+                errors.push(at(Table::CostCodes, row_of(code), "parent", format!("{code:?} would be its own ancestor")));
+                break;
+            }
+            match parent.get(cur) {
+                Some(next) => cur = next,
+                None => break,
+            }
+        }
+    }
+    for a in &set.activities {
+        if let Some(c) = &a.cost_code
+            && !codes.contains(c.as_str())
+        {
+            let row = parsed.activities.iter().find(|r| r.value.id == a.id).map_or(0, |r| r.row);
+            errors.push(at(Table::Activities, row, "cost_code", format!("cost code {c:?} does not exist")));
+        }
+    }
+}
+
+/// Checks `tables` against the stored reference data of `project` and, when every row is right,
+/// writes them in one transaction and republishes the phones' reference document. Otherwise
+/// nothing is written and every problem is returned, each naming its table, row and column.
+pub async fn import(db: &Db, cache: &DocCache, project: &str, tables: &[RawTable]) -> Result<ImportSummary, ReferenceError> {
+    let mut set = load(db, project).await?;
+    let mut parsed = ParsedRows::default();
+    let mut errors = Vec::new();
+    // The project row first: it sets the currency the budgets are read in.
+    for raw in tables.iter().filter(|t| t.table == Table::Project) {
+        table::parse(raw, set.project.currency, &mut parsed, &mut errors);
+    }
+    let mut currency_changed = false;
+    if let Some((name, currency)) = &parsed.project {
+        if let Some(n) = name {
+            set.project.name = n.clone();
+        }
+        if let Some(c) = currency {
+            currency_changed = *c != set.project.currency;
+            set.project.currency = *c;
+        }
+    }
+    if currency_changed && (!set.cost_codes.is_empty() || !set.activities.is_empty()) {
+        errors.push(CellError {
+            table: "project".into(),
+            row: 2,
+            column: "currency".into(),
+            message: "the currency cannot change once budgets are entered".into(),
+        });
+    }
+    for raw in tables.iter().filter(|t| t.table != Table::Project) {
+        table::parse(raw, set.project.currency, &mut parsed, &mut errors);
+    }
+    no_duplicates(Table::Sites, &parsed.sites, |s| &s.id, parsed.label(Table::Sites, "id"), &mut errors);
+    no_duplicates(Table::CostCodes, &parsed.cost_codes, |c| &c.code, parsed.label(Table::CostCodes, "code"), &mut errors);
+    no_duplicates(Table::Activities, &parsed.activities, |a| &a.id, parsed.label(Table::Activities, "id"), &mut errors);
+    no_duplicates(Table::Trades, &parsed.trades, |t| &t.name, parsed.label(Table::Trades, "name"), &mut errors);
+    merge(&mut set.sites, &parsed.sites, |s| s.id.clone());
+    merge(&mut set.cost_codes, &parsed.cost_codes, |c| c.code.clone());
+    merge(&mut set.activities, &parsed.activities, |a| a.id.clone());
+    merge(&mut set.trades, &parsed.trades, |t| t.name.clone());
+    check_set(&set, &parsed, &mut errors);
+    if !errors.is_empty() {
+        return Err(ReferenceError::Invalid(errors));
+    }
+    let summary = write(db, &set, &parsed).await?;
+    publish(db, cache, &set).await?;
+    Ok(summary)
+}
+
+fn overflow(what: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("{what} does not fit the database's integer column"))
+}
+
+async fn write(db: &Db, set: &ReferenceSet, parsed: &ParsedRows) -> Result<ImportSummary, sqlx::Error> {
+    let cur = set.project.currency;
+    let now = crate::now_ms();
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO projects (id, name, currency, updated_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(&set.project.id)
+        .bind(&set.project.name)
+        .bind(cur.code())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for s in &parsed.sites {
+            sqlx::query(
+                "INSERT INTO sites (project_id, id, name, time_zone) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone",
+            )
+            .bind(&set.project.id)
+            .bind(&s.value.id)
+            .bind(&s.value.name)
+            .bind(&s.value.time_zone)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for c in &parsed.cost_codes {
+            sqlx::query(
+                "INSERT INTO cost_codes (project_id, code, name, parent, budget_minor) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (project_id, code) DO UPDATE SET name = excluded.name, parent = excluded.parent, \
+                 budget_minor = excluded.budget_minor",
+            )
+            .bind(&set.project.id)
+            .bind(&c.value.code)
+            .bind(&c.value.name)
+            .bind(&c.value.parent)
+            .bind(to_minor(c.value.budget, cur).ok_or_else(|| overflow("budget"))?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for a in &parsed.activities {
+            let a = &a.value;
+            let qty = a.planned_quantity.map(|q| to_micro(q).ok_or_else(|| overflow("planned_quantity"))).transpose()?;
+            sqlx::query(
+                "INSERT INTO activities (project_id, id, name, cost_code, planned_start, planned_finish, budget_minor, \
+                 planned_quantity_micro, unit, curve) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, cost_code = excluded.cost_code, \
+                 planned_start = excluded.planned_start, planned_finish = excluded.planned_finish, \
+                 budget_minor = excluded.budget_minor, planned_quantity_micro = excluded.planned_quantity_micro, \
+                 unit = excluded.unit, curve = excluded.curve",
+            )
+            .bind(&set.project.id)
+            .bind(&a.id)
+            .bind(&a.name)
+            .bind(&a.cost_code)
+            .bind(a.planned_start.to_string())
+            .bind(a.planned_finish.to_string())
+            .bind(to_minor(a.budget, cur).ok_or_else(|| overflow("budget"))?)
+            .bind(qty)
+            .bind(&a.unit)
+            .bind(curve_text(&a.curve))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for t in &parsed.trades {
+            sqlx::query(
+                "INSERT INTO trades (project_id, name, day_rate, hour_rate) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (project_id, name) DO UPDATE SET day_rate = excluded.day_rate, hour_rate = excluded.hour_rate",
+            )
+            .bind(&set.project.id)
+            .bind(&t.value.name)
+            .bind(t.value.day_rate.map(|r| r.normalize().to_string()))
+            .bind(t.value.hour_rate.map(|r| r.normalize().to_string()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(ImportSummary {
+        project: usize::from(parsed.project.is_some()),
+        sites: parsed.sites.len(),
+        cost_codes: parsed.cost_codes.len(),
+        activities: parsed.activities.len(),
+        trades: parsed.trades.len(),
+    })
+}
+
+/// Writes the set into the project's `reference:<project>` document (created when missing), so
+/// phones receive it by sync. Only what changed becomes an Automerge change.
+pub async fn publish(db: &Db, cache: &DocCache, set: &ReferenceSet) -> Result<(), ReferenceError> {
+    let data = set.for_phones();
+    let id = record_schema::ReferenceData::document_id(&set.project.id);
+    for _ in 0..crate::ledger::store::ATTEMPTS {
+        match docstore::load_hot(db, cache, &id).await? {
+            None => {
+                let mut doc = AutoCommit::new();
+                data.write(&mut doc)?;
+                match docstore::insert(db, &id, &set.project.id, RecordKind::ReferenceData.as_str(), doc).await {
+                    Ok(stored) => {
+                        cache.put(stored);
+                        return Ok(());
+                    }
+                    Err(DocStoreError::AlreadyExists { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Some(mut stored) => {
+                data.write(&mut stored.doc)?;
+                match docstore::save(db, &mut stored).await {
+                    Ok(_) => {
+                        cache.put(stored);
+                        return Ok(());
+                    }
+                    Err(DocStoreError::VersionConflict { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Err(ReferenceError::Docs(DocStoreError::VersionConflict { id, expected: 0 }))
+}

@@ -1,0 +1,302 @@
+//! The schedule report: per activity, planned and actual percent complete at a date and the
+//! earned-value figures; project totals; S-curve points of PV, EV and AC.
+//!
+//! * planned % at the end of day `at`: linear over the planned days, start and finish inclusive,
+//!   or along the activity's curve (linear between its points) when it has one;
+//! * actual %: the approved progress reports (`progress.rs`);
+//! * PV = planned % × BAC, EV = actual % × BAC, AC = approved cost posted to the activity up to
+//!   `at` (in the project currency); SV = EV − PV, SPI = EV / PV, CPI = EV / AC.
+//!   Costs posted without an activity are not any activity's AC: they are reported as
+//!   `unassigned_cost` beside the totals.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::progress::{self, ActivityProgress};
+use super::{pct, ratio, Cell, ReportError, Table};
+use crate::db::{on_pool, Db};
+use crate::ledger::postings::from_minor;
+use crate::reference::{Activity, ReferenceSet};
+
+const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
+
+/// Planned percent complete of `a` at the end of day `at`.
+pub fn planned_percent(a: &Activity, at: NaiveDate) -> Decimal {
+    if !a.curve.is_empty() {
+        let mut prev: Option<(NaiveDate, Decimal)> = None;
+        for &(d, p) in &a.curve {
+            if at < d {
+                return match prev {
+                    None => Decimal::ZERO,
+                    Some((pd, pp)) => {
+                        let span = Decimal::from((d - pd).num_days());
+                        pp + (p - pp) * Decimal::from((at - pd).num_days()) / span
+                    }
+                };
+            }
+            prev = Some((d, p));
+        }
+        return prev.map_or(Decimal::ZERO, |(_, p)| p);
+    }
+    if at < a.planned_start {
+        return Decimal::ZERO;
+    }
+    if at >= a.planned_finish {
+        return HUNDRED;
+    }
+    let done = (at - a.planned_start).num_days() + 1;
+    let total = (a.planned_finish - a.planned_start).num_days() + 1;
+    Decimal::from(done) * HUNDRED / Decimal::from(total)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityRow {
+    pub id: String,
+    pub name: String,
+    pub cost_code: Option<String>,
+    pub planned_start: NaiveDate,
+    pub planned_finish: NaiveDate,
+    pub budget_at_completion: Decimal,
+    pub planned_percent: Decimal,
+    /// None: no approved progress report yet (counts as 0 in EV).
+    pub actual_percent: Option<Decimal>,
+    pub planned_quantity: Option<Decimal>,
+    pub installed_quantity: Option<Decimal>,
+    pub unit: Option<String>,
+    pub pv: Decimal,
+    pub ev: Decimal,
+    pub ac: Decimal,
+    pub sv: Decimal,
+    pub spi: Option<Decimal>,
+    pub cpi: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub budget_at_completion: Decimal,
+    pub pv: Decimal,
+    pub ev: Decimal,
+    pub ac: Decimal,
+    pub sv: Decimal,
+    pub spi: Option<Decimal>,
+    pub cpi: Option<Decimal>,
+    /// Approved cost up to `at` posted without an activity.
+    pub unassigned_cost: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CurvePoint {
+    pub date: NaiveDate,
+    pub pv: Decimal,
+    /// None after `at` (the future has no earned value yet).
+    pub ev: Option<Decimal>,
+    pub ac: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleReport {
+    pub project_id: String,
+    pub currency: &'static str,
+    pub at: NaiveDate,
+    pub activities: Vec<ActivityRow>,
+    pub totals: Totals,
+    pub s_curve: Vec<CurvePoint>,
+}
+
+/// Cumulative AC by activity ('' = none) and date, up to `until`.
+async fn costs(db: &Db, set: &ReferenceSet, until: NaiveDate) -> Result<Vec<(String, NaiveDate, Decimal)>, ReportError> {
+    let rows: Vec<(String, String, i64)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT item, work_date, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_daily \
+         WHERE project_id = $1 AND dimension = 'activity' AND currency = $2 AND work_date <= $3 GROUP BY item, work_date ORDER BY work_date"
+    )
+    .bind(&set.project.id)
+    .bind(set.project.currency.code())
+    .bind(until.to_string())
+    .fetch_all(p)
+    .await?);
+    Ok(rows
+        .into_iter()
+        .filter_map(|(a, d, m)| Some((a, d.parse().ok()?, from_minor(m, set.project.currency))))
+        .collect())
+}
+
+fn earned(a: &Activity, progress: Option<&ActivityProgress>, at: NaiveDate) -> (Option<Decimal>, Decimal) {
+    let actual = progress.and_then(|p| p.percent_at(at, a.planned_quantity));
+    (actual, actual.unwrap_or_default() * a.budget / HUNDRED)
+}
+
+/// Dates of the S-curve: every 7 days (every 30 past two years) from the earliest planned start
+/// to the later of the last planned finish and `at`, with `at` itself.
+fn curve_dates(set: &ReferenceSet, at: NaiveDate) -> Vec<NaiveDate> {
+    let Some(start) = set.activities.iter().map(|a| a.planned_start).min() else { return vec![at] };
+    let end = set.activities.iter().map(|a| a.planned_finish).max().unwrap_or(at).max(at);
+    let step = if (end - start).num_days() > 730 { 30 } else { 7 };
+    let mut out = Vec::new();
+    let mut d = start;
+    while d < end {
+        out.push(d);
+        d = d.checked_add_days(Days::new(step)).unwrap_or(end);
+    }
+    out.push(end);
+    if !out.contains(&at) {
+        out.push(at);
+        out.sort();
+    }
+    out
+}
+
+pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<ScheduleReport, ReportError> {
+    let cur = set.project.currency;
+    let round = |d: Decimal| cur.round(d);
+    let progress = progress::load(db, &set.project.id, at).await?;
+    let costs = costs(db, set, at).await?;
+    let mut ac_by: HashMap<&str, Decimal> = HashMap::new();
+    for (a, _, m) in &costs {
+        *ac_by.entry(a.as_str()).or_default() += *m;
+    }
+    let mut activities = Vec::with_capacity(set.activities.len());
+    for a in &set.activities {
+        let p = progress.get(&a.id);
+        let planned = planned_percent(a, at);
+        let (actual, ev) = earned(a, p, at);
+        let pv = planned * a.budget / HUNDRED;
+        let ac = ac_by.get(a.id.as_str()).copied().unwrap_or_default();
+        let (pv, ev) = (round(pv), round(ev));
+        activities.push(ActivityRow {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            cost_code: a.cost_code.clone(),
+            planned_start: a.planned_start,
+            planned_finish: a.planned_finish,
+            budget_at_completion: a.budget,
+            planned_percent: pct(planned),
+            actual_percent: actual.map(pct),
+            planned_quantity: a.planned_quantity,
+            installed_quantity: p.filter(|p| !p.quantities.is_empty()).map(|p| p.installed(at)),
+            unit: a.unit.clone(),
+            pv,
+            ev,
+            ac,
+            sv: ev - pv,
+            spi: ratio(ev, pv),
+            cpi: ratio(ev, ac),
+        });
+    }
+    let sum = |f: fn(&ActivityRow) -> Decimal| activities.iter().map(f).sum::<Decimal>();
+    let (pv, ev, ac) = (sum(|r| r.pv), sum(|r| r.ev), sum(|r| r.ac));
+    let known: std::collections::HashSet<&str> = set.activities.iter().map(|a| a.id.as_str()).collect();
+    let unassigned_cost = ac_by.iter().filter(|(a, _)| !known.contains(**a)).map(|(_, m)| *m).sum();
+    let totals = Totals {
+        budget_at_completion: sum(|r| r.budget_at_completion),
+        pv,
+        ev,
+        ac,
+        sv: ev - pv,
+        spi: ratio(ev, pv),
+        cpi: ratio(ev, ac),
+        unassigned_cost,
+    };
+    let s_curve = curve_dates(set, at)
+        .into_iter()
+        .map(|d| {
+            let pv = set.activities.iter().map(|a| planned_percent(a, d) * a.budget / HUNDRED).sum();
+            let past = d <= at;
+            let ev = past.then(|| set.activities.iter().map(|a| earned(a, progress.get(&a.id), d).1).sum());
+            let ac = past.then(|| {
+                costs.iter().filter(|(a, day, _)| *day <= d && known.contains(a.as_str())).map(|(_, _, m)| *m).sum()
+            });
+            CurvePoint { date: d, pv: round(pv), ev: ev.map(round), ac }
+        })
+        .collect();
+    Ok(ScheduleReport { project_id: set.project.id.clone(), currency: cur.code(), at, activities, totals, s_curve })
+}
+
+impl ScheduleReport {
+    pub fn table(&self) -> Table {
+        let dp = crate::reports::cost::scale(self.currency);
+        let mut rows: Vec<Vec<Cell>> = self
+            .activities
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::text(&r.id),
+                    Cell::text(&r.name),
+                    Cell::text(r.planned_start.to_string()),
+                    Cell::text(r.planned_finish.to_string()),
+                    Cell::Number(r.budget_at_completion, dp),
+                    Cell::Number(r.planned_percent, 2),
+                    Cell::opt(r.actual_percent, 2),
+                    Cell::Number(r.pv, dp),
+                    Cell::Number(r.ev, dp),
+                    Cell::Number(r.ac, dp),
+                    Cell::Number(r.sv, dp),
+                    Cell::opt(r.spi, 3),
+                    Cell::opt(r.cpi, 3),
+                ]
+            })
+            .collect();
+        let t = &self.totals;
+        rows.push(vec![
+            Cell::text("TOTAL"),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Number(t.budget_at_completion, dp),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Number(t.pv, dp),
+            Cell::Number(t.ev, dp),
+            Cell::Number(t.ac, dp),
+            Cell::Number(t.sv, dp),
+            Cell::opt(t.spi, 3),
+            Cell::opt(t.cpi, 3),
+        ]);
+        Table {
+            title: format!("Schedule {} at {}", self.project_id, self.at),
+            columns: vec!["activity", "name", "planned_start", "planned_finish", "bac", "planned_pct", "actual_pct", "pv", "ev", "ac", "sv", "spi", "cpi"],
+            rows,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn act(start: &str, finish: &str, curve: &[(&str, i64)]) -> Activity {
+        Activity {
+            id: "A".into(),
+            name: "A".into(),
+            cost_code: None,
+            planned_start: start.parse().expect("d"),
+            planned_finish: finish.parse().expect("d"),
+            budget: Decimal::from(1000),
+            planned_quantity: None,
+            unit: None,
+            curve: curve.iter().map(|(d, p)| (d.parse().expect("d"), Decimal::from(*p))).collect(),
+        }
+    }
+
+    #[test]
+    fn linear_over_inclusive_days() {
+        let a = act("2026-03-01", "2026-03-10", &[]);
+        let at = |s: &str| planned_percent(&a, s.parse().expect("d"));
+        assert_eq!(at("2026-02-28"), Decimal::ZERO);
+        assert_eq!(at("2026-03-01"), Decimal::from(10));
+        assert_eq!(at("2026-03-05"), Decimal::from(50));
+        assert_eq!(at("2026-03-10"), HUNDRED);
+    }
+
+    #[test]
+    fn along_a_curve() {
+        let a = act("2026-03-01", "2026-03-31", &[("2026-03-01", 0), ("2026-03-11", 60), ("2026-03-31", 100)]);
+        let at = |s: &str| planned_percent(&a, s.parse().expect("d"));
+        assert_eq!(at("2026-02-01"), Decimal::ZERO);
+        assert_eq!(at("2026-03-06"), Decimal::from(30));
+        assert_eq!(at("2026-03-21"), Decimal::from(80));
+        assert_eq!(at("2026-05-01"), HUNDRED);
+    }
+}

@@ -1,0 +1,317 @@
+//! Reference data and reports end to end through the real server binary, on SQLite and on
+//! PostgreSQL: an admin imports the project's reference data (XLSX), a bad file imports nothing
+//! and names each row and column; the phone receives the reference data by sync; a foreman records
+//! a day, a supervisor approves it, and the cost, schedule and day-labour reports show it; the
+//! foreman edits, re-approval reverses, and the reports follow; exports read back.
+
+mod common;
+
+use std::str::FromStr;
+
+use automerge::AutoCommit;
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use common::phone::SimPhone;
+use common::records::header;
+use common::*;
+use record_schema::{CrewLine, Currency, Effort, LabourSheet, Progress, ProgressReport, Record, ReferenceData};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+const SHEET: &str = "0193a000-0000-7000-8000-0000000000a1";
+const PROGRESS: &str = "0193a000-0000-7000-8000-0000000000a2";
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).expect("decimal")
+}
+
+fn dec(v: &Value) -> Decimal {
+    d(v.as_str().unwrap_or_else(|| panic!("expected decimal text, got {v}")))
+}
+
+fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Vec<u8>) {
+    let bearer = format!("Bearer {token}");
+    send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", content_type)], body)
+}
+
+fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let (s, b) = call(addr, token, method, path, body.as_bytes(), "application/json");
+    let v = serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
+    (s, v)
+}
+
+fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let sheet = book.add_worksheet().set_name(*name).expect("sheet name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                // Budgets and rates as numbers, as a person types them into Excel.
+                let numeric = ["budget", "day_rate", "hour_rate"].contains(&rows[0][c]);
+                match cell.parse::<f64>() {
+                    Ok(n) if r > 0 && numeric => sheet.write_number(r as u32, c as u16, n).map(drop),
+                    _ => sheet.write_string(r as u32, c as u16, *cell).map(drop),
+                }
+                .expect("cell");
+            }
+        }
+    }
+    book.save_to_buffer().expect("xlsx")
+}
+
+fn reference_workbook() -> Vec<u8> {
+    workbook(&[
+        ("project", &[&["name", "currency"], &["一号楼", "CNY"]]),
+        ("sites", &[&["id", "name", "time_zone"], &["S1", "东区工地", "Asia/Shanghai"]]),
+        (
+            "cost_codes",
+            &[
+                &["code", "name", "parent", "budget"],
+                &["03", "混凝土工程", "", "0"],
+                &["03-100", "模板", "03", "100000"],
+                &["03-200", "钢筋", "03", "80000.5"],
+            ],
+        ),
+        (
+            "activities",
+            &[
+                &["id", "name", "planned_start", "planned_finish", "budget", "cost_code"],
+                &["A1", "三层模板", "2026-11-11", "2026-11-30", "50000", "03-100"],
+                &["A2", "三层钢筋", "2026-11-01", "2026-11-20", "40000", "03-200"],
+            ],
+        ),
+        ("trades", &[&["name", "day_rate", "hour_rate"], &["木工", "380", "47.5"], &["钢筋工", "360", "45"]]),
+    ])
+}
+
+fn line(id: &str, headcount: i64, effort: Effort, rate: &str, code: &str, activity: &str) -> CrewLine {
+    CrewLine {
+        id: id.into(),
+        position: 0,
+        trade: if code == "03-100" { "木工".into() } else { "钢筋工".into() },
+        crew: Some("张班".into()),
+        headcount,
+        effort,
+        rate: d(rate),
+        cost_code: code.into(),
+        activity: Some(activity.into()),
+        note: None,
+        workers: vec![],
+    }
+}
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 20).expect("date")
+}
+
+fn approve_current(addr: &str, sup: &str, id: &str) -> Value {
+    let (s, v) = json_call(addr, sup, "GET", &format!("/v1/records/{id}"), None);
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = json_call(addr, sup, "POST", &format!("/v1/records/{id}/approve"), Some(json!({ "heads": v["heads"], "comment": "ok" })));
+    assert_eq!(s, 200, "{v}");
+    v
+}
+
+fn code<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["codes"].as_array().expect("codes").iter().find(|c| c["code"] == code).unwrap_or_else(|| panic!("no {code} in {report}"))
+}
+
+fn story(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let foreman = token(dir.path(), url, "P1");
+    let sup = token_as(dir.path(), url, "P1", "supervisor");
+    let admin = token_as(dir.path(), url, "P1", "admin");
+    let server = start_with(dir.path(), url);
+    let addr = server.addr.as_str();
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+    // Only an admin manages reference data.
+    for t in [&foreman, &sup] {
+        let (s, b) = call(addr, t, "POST", "/v1/reference/import", &reference_workbook(), xlsx);
+        assert_eq!(s, 403, "{}", String::from_utf8_lossy(&b));
+    }
+    let (s, b) = call(addr, &admin, "POST", "/v1/reference/import", &reference_workbook(), xlsx);
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let v: Value = serde_json::from_slice(&b).expect("json");
+    assert_eq!(v["imported"], json!({ "project": 1, "sites": 1, "cost_codes": 3, "activities": 2, "trades": 2 }));
+    let (s, before) = json_call(addr, &sup, "GET", "/v1/reference", None);
+    assert_eq!(s, 200);
+    assert_eq!(before["cost_codes"][2]["budget"], "80000.50", "{before}");
+    assert_eq!(before["project"]["name"], "一号楼");
+
+    // A malformed file imports nothing; every problem names its row and column.
+    let bad_csv = "code,name,parent,budget\n03-300,砌体,03,12,5\n03-400,,03,100\n03-500,装饰,99,1e5\n03-100,模板(改),03,5\n";
+    let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import?table=cost_codes", bad_csv.as_bytes(), "text/csv");
+    assert_eq!(s, 422, "{v}");
+    let at: Vec<(i64, String)> =
+        v["errors"].as_array().expect("errors").iter().map(|e| (e["row"].as_i64().expect("row"), e["column"].as_str().expect("col").to_string())).collect();
+    assert!(at.contains(&(3, "B (name)".into())), "{at:?}");
+    assert!(at.contains(&(4, "D (budget)".into())), "{at:?}");
+    assert!(v["message"].as_str().expect("message").starts_with("nothing was imported"), "{v}");
+    let bad_book = workbook(&[(
+        "activities",
+        &[&["id", "name", "planned_start", "planned_finish", "budget"], &["A3", "四层", "2026-12-01", "2026-11-01", "100"], &["A4", "五层", "tomorrow", "2026-12-31", "100"]],
+    )]);
+    let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import", &bad_book, xlsx);
+    assert_eq!(s, 422, "{v}");
+    let first = &v["errors"][0];
+    assert_eq!((first["table"].as_str(), first["row"].as_i64(), first["column"].as_str()), (Some("activities"), Some(2), Some("D (planned_finish)")), "{v}");
+    assert_eq!((v["errors"][1]["row"].as_i64(), v["errors"][1]["column"].as_str()), (Some(3), Some("C (planned_start)")), "{v}");
+    let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import?table=cost_codes", b"code,name\n03,x\n", "text/csv");
+    assert_eq!(s, 200, "a good CSV imports: {v}");
+    let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import", b"not a spreadsheet", "text/csv");
+    assert_eq!((s, v["field"].as_str()), (400, Some("file")), "{v}");
+    let (s, v) = json_call(addr, &admin, "PUT", "/v1/reference/cost_codes/03-300", Some(json!({ "name": "砌体", "parent": "nope", "budget": "10" })));
+    assert_eq!((s, v["field"].as_str()), (422, Some("cost_codes.parent")), "{v}");
+    let (s, v) = json_call(addr, &admin, "PUT", "/v1/reference/cost_codes/03-300", Some(json!({ "name": "砌体", "budget": 10.5 })));
+    assert_eq!((s, v["field"].as_str()), (400, Some("budget")), "amounts are never floats: {v}");
+    let (_, after) = json_call(addr, &sup, "GET", "/v1/reference", None);
+    let mut expected = before.clone();
+    expected["cost_codes"][0]["name"] = json!("x");
+    assert_eq!(after, expected, "refused imports changed nothing");
+    let (s, v) = json_call(addr, &admin, "PUT", "/v1/reference/cost_codes/03", Some(json!({ "name": "混凝土工程" })));
+    assert_eq!(s, 200, "{v}");
+
+    // Phones receive the reference data by sync, read-only.
+    let mut li = SimPhone::new(foreman.clone());
+    li.sync(addr);
+    let refdoc = li.docs.get(&ReferenceData::document_id("P1")).expect("reference data on the phone");
+    let r = ReferenceData::read(refdoc).expect("reads");
+    assert_eq!(r.cost_codes.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(), ["03", "03-100", "03-200"]);
+    assert_eq!(r.trades.iter().find(|t| t.name == "木工").and_then(|t| t.hour_rate), Some(d("47.5")));
+
+    // The foreman records a day and progress; the supervisor approves both.
+    let sheet = LabourSheet {
+        header: header(SHEET, "P1"),
+        work_date: date(),
+        currency: Currency::Cny,
+        // 6 × 8 h × 47.50 = 2280.00 (03-100, A1) and 3 × 2.5 d × 360 = 2700.00 (03-200, A2)
+        lines: vec![
+            line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"),
+            line("l2", 3, Effort::Days(d("2.5")), "360", "03-200", "A2"),
+        ],
+        note: None,
+    };
+    let mut doc = AutoCommit::new();
+    sheet.write(&mut doc).expect("write");
+    li.docs.insert(SHEET.into(), doc);
+    let progress = ProgressReport {
+        header: header(PROGRESS, "P1"),
+        date: date(),
+        activity: "A1".into(),
+        progress: Progress::Percent(d("40")),
+        caption: None,
+        photos: vec![],
+    };
+    let mut doc = AutoCommit::new();
+    progress.write(&mut doc).expect("write");
+    li.docs.insert(PROGRESS.into(), doc);
+    assert!(li.sync(addr).errors.is_empty());
+    approve_current(addr, &sup, SHEET);
+    approve_current(addr, &sup, PROGRESS);
+
+    // With reference data, a version posting to a code the project does not have is refused.
+    let stray = "0193a000-0000-7000-8000-0000000000a3";
+    let mut e = common::records::expense(stray, "P1");
+    e.cost_code = "99-999".into();
+    li.docs.insert(stray.into(), common::records::expense_doc(&e));
+    assert!(li.sync(addr).errors.is_empty());
+    let (_, v) = json_call(addr, &sup, "GET", &format!("/v1/records/{stray}"), None);
+    let (s, v) = json_call(addr, &sup, "POST", &format!("/v1/records/{stray}/approve"), Some(json!({ "heads": v["heads"] })));
+    assert_eq!(s, 422, "{v}");
+    assert!(v["field"].as_str().is_some_and(|f| f.contains("cost_code")) && v["message"].as_str().is_some_and(|m| m.contains("99-999")), "{v}");
+
+    // Cost report: actuals per code, rolled up to the parent; CPI from A1's earned value.
+    let (s, cost) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-20", None);
+    assert_eq!(s, 200, "{cost}");
+    assert_eq!((dec(&code(&cost, "03-100")["actual"]), dec(&code(&cost, "03-200")["actual"])), (d("2280"), d("2700")));
+    let top = code(&cost, "03");
+    assert_eq!((dec(&top["budget"]), dec(&top["actual"]), top["depth"].as_i64()), (d("180000.50"), d("4980"), Some(0)));
+    assert_eq!(dec(&top["variance"]), d("175020.50"));
+    // A1: 40% of 50,000 earned = 20,000 against 2,280 spent.
+    assert_eq!(dec(&code(&cost, "03-100")["earned"]), d("20000"));
+    assert_eq!(dec(&code(&cost, "03-100")["cpi"]), d("8.772"));
+    assert_eq!(dec(&cost["totals"]["actual"]), d("4980"));
+    let (_, early) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-19", None);
+    assert_eq!(dec(&early["totals"]["actual"]), Decimal::ZERO, "nothing before the work date");
+
+    // Schedule report at the work date: A1 planned 10/20 days = 50%, actual 40%.
+    let (s, sched) = json_call(addr, &sup, "GET", "/v1/reports/schedule?at=2026-11-20", None);
+    assert_eq!(s, 200, "{sched}");
+    let a1 = sched["activities"].as_array().expect("activities").iter().find(|a| a["id"] == "A1").expect("A1");
+    assert_eq!((dec(&a1["planned_percent"]), dec(&a1["actual_percent"])), (d("50"), d("40")));
+    assert_eq!((dec(&a1["pv"]), dec(&a1["ev"]), dec(&a1["ac"]), dec(&a1["sv"])), (d("25000"), d("20000"), d("2280"), d("-5000")));
+    assert_eq!((dec(&a1["spi"]), dec(&a1["cpi"])), (d("0.8"), d("8.772")));
+    assert_eq!(dec(&sched["totals"]["ac"]), d("4980"));
+    assert!(sched["s_curve"].as_array().expect("curve").iter().any(|p| p["date"] == "2026-11-20" && dec(&p["ev"]) == d("20000")), "{sched}");
+
+    // Day-labour summary for the month, by trade.
+    let (s, lab) = json_call(addr, &sup, "GET", "/v1/reports/labour?from=2026-11-01&to=2026-11-30&period=month&by=trade", None);
+    assert_eq!(s, 200, "{lab}");
+    let rows = lab["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{lab}");
+    let carp = rows.iter().find(|r| r["keys"] == json!(["木工"])).expect("carpenters");
+    assert_eq!((dec(&carp["headcount_days"]), dec(&carp["person_hours"]), dec(&carp["cost"])), (d("6"), d("48"), d("2280")));
+    assert_eq!(dec(&lab["totals"][0]["cost"]), d("4980"));
+
+    // The foreman edits; re-approval reverses and the reports follow.
+    let sdoc = li.docs.get_mut(SHEET).expect("sheet");
+    let Record::LabourSheet(mut s2) = Record::read(sdoc).expect("reads") else { panic!("sheet") };
+    s2.lines[0].headcount = 7; // 7 × 8 × 47.50 = 2660.00
+    s2.write(sdoc).expect("write");
+    assert!(li.sync(addr).errors.is_empty());
+    let (_, cost_unchanged) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-20", None);
+    assert_eq!(dec(&code(&cost_unchanged, "03-100")["actual"]), d("2280"), "an unapproved edit moves nothing");
+    let out = approve_current(addr, &sup, SHEET);
+    assert_eq!((out["postings"].as_i64(), out["reversals"].as_i64()), (Some(4), Some(2)), "{out}");
+    let (_, cost) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-20", None);
+    assert_eq!((dec(&code(&cost, "03-100")["actual"]), dec(&code(&cost, "03")["actual"])), (d("2660"), d("5360")));
+    let (_, lab) = json_call(addr, &sup, "GET", "/v1/reports/labour?from=2026-11-01&to=2026-11-30&period=day&by=site,trade,crew", None);
+    let carp = lab["rows"].as_array().expect("rows").iter().find(|r| r["keys"] == json!(["S1", "木工", "张班"])).expect("carpenters");
+    assert_eq!((dec(&carp["headcount_days"]), dec(&carp["cost"]), carp["period"].as_str()), (d("7"), d("2660"), Some("2026-11-20")));
+
+    // Exports: CSV is exact text; XLSX reads back.
+    let (s, csv) = call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-20&format=csv", b"", "text/plain");
+    assert_eq!(s, 200);
+    let csv = String::from_utf8(csv).expect("utf8");
+    assert!(csv.contains("  03-100,模板,100000.00,2660.00,97340.00,20000.00,7.519,2.7"), "{csv}");
+    let (s, book) = call(addr, &sup, "GET", "/v1/reports/labour?from=2026-11-01&to=2026-11-30&format=xlsx&period=month", b"", "text/plain");
+    assert_eq!(s, 200);
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(book)).expect("xlsx reads");
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).expect("sheet");
+    let cost_col = range.rows().nth(2).expect("header").iter().position(|c| *c == Data::String("cost".into())).expect("cost column");
+    let total = range.rows().find(|r| r[0] == Data::String("TOTAL".into())).expect("total row");
+    assert_eq!(total[cost_col], Data::Float(5360.0));
+
+    // Bad parameters name the field.
+    for (q, field) in [
+        ("/v1/reports/cost?format=pdf", "format"),
+        ("/v1/reports/cost?from=2026-12-01&to=2026-11-01", "to"),
+        ("/v1/reports/labour?period=year", "period"),
+        ("/v1/reports/labour?by=colour", "by"),
+        ("/v1/reports/schedule?at=yesterday", "at"),
+    ] {
+        let (s, v) = json_call(addr, &sup, "GET", q, None);
+        assert_eq!((s, v["field"].as_str()), (400, Some(field)), "{q}: {v}");
+    }
+    let (s, _) = json_call(addr, &foreman, "GET", "/v1/reports/cost", None);
+    assert_eq!(s, 403, "foremen do not read the ledgers");
+}
+
+fn json_call_raw(addr: &str, token: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Value) {
+    let (s, b) = call(addr, token, "POST", path, body, content_type);
+    (s, serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{path}: {s} {:?}: {e}", String::from_utf8_lossy(&b))))
+}
+
+#[test]
+fn reports_on_sqlite() {
+    story(None);
+}
+
+#[test]
+fn reports_on_postgres() {
+    let pg = ThrowawayPg::create();
+    story(Some(&pg.url()));
+}
