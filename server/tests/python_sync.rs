@@ -1,7 +1,8 @@
 //! The phone core's Python bindings against the live server: starts the real server binary (SQLite and
 //! PostgreSQL), makes device tokens, generates the bindings from the `libmobile_core` cdylib cargo built
 //! for these tests (UniFFI library mode, as mobile-core/tests/foreign_bindings.rs does), and runs
-//! `tests/python/sync_live.py` (sync, photo upload over tus, convergence, sign-out).
+//! `tests/python/sync_live.py` (sync, photo upload over tus, convergence, a supervisor's approval
+//! seen on the phone, sign-out).
 
 mod common;
 
@@ -47,6 +48,7 @@ fn bindings(out: &Path) {
 fn live(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
     let (ta, tb) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"));
+    let sup = token_as(dir.path(), url, "P1", "supervisor");
     let server = start_with(dir.path(), url);
     let out = dir.path().join("bindings");
     std::fs::create_dir_all(&out).expect("bindings dir");
@@ -63,6 +65,7 @@ fn live(url: Option<&str>) {
         .env("FIELDLEDGER_URL", format!("http://{}", server.addr))
         .env("FIELDLEDGER_TOKEN_A", &ta)
         .env("FIELDLEDGER_TOKEN_B", &tb)
+        .env("FIELDLEDGER_TOKEN_SUP", &sup)
         .env("FIELDLEDGER_SCRATCH_DIR", &scratch)
         .output()
         .expect("run python3 (scripts/test-setup.sh installs what the tests need)");

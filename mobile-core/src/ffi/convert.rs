@@ -304,3 +304,21 @@ pub fn reference_in(r: ReferenceData) -> Result<rs::ReferenceData, Error> {
             .collect::<Result<_, Error>>()?,
     })
 }
+
+/// The same rules as the server's pending list (docs/approvals-and-ledgers.md, "Decisions").
+pub fn approval_status(approval: Option<&rs::Approval>, heads: &[String]) -> ApprovalStatus {
+    let latest = approval.and_then(|a| a.latest());
+    let state = match approval {
+        Some(a) if a.approves(heads) => ApprovalState::Approved,
+        Some(_) if latest.is_some_and(|d| d.status == rs::DecisionStatus::Rejected && d.heads == heads) => ApprovalState::Rejected,
+        Some(a) if a.approved_heads.is_some() => ApprovalState::ChangedSinceApproval,
+        _ => ApprovalState::Pending,
+    };
+    ApprovalStatus {
+        state,
+        decided_by: latest.map(|d| d.by.clone()),
+        decided_at_ms: latest.map(|d| d.at_ms),
+        comment: latest.map(|d| d.comment.clone()).filter(|c| !c.is_empty()),
+        decisions: approval.map_or(0, |a| u32::try_from(a.decisions.len()).unwrap_or(u32::MAX)),
+    }
+}

@@ -417,6 +417,16 @@ impl FieldStore {
         Ok(())
     }
 
+    /// Where the record stands with the supervisors (approved, rejected with a comment, changed
+    /// since approval, or pending), as of the last sync.
+    pub fn approval_status(&self, id: String) -> Result<ApprovalStatus> {
+        let s = self.live()?;
+        block_on(async {
+            let (approval, heads) = s.approval(&id).await?;
+            Ok(convert::approval_status(approval.as_ref(), &heads))
+        })
+    }
+
     /// The project's cost codes, activities, trades and rates, once synced.
     pub fn reference_data(&self, project_id: String) -> Result<Option<ReferenceData>> {
         let s = self.live()?;

@@ -335,3 +335,27 @@ pub struct Unsynced {
     pub records: u32,
     pub photos: u32,
 }
+
+/// Where a record stands with the supervisors, as the last sync brought it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ApprovalState {
+    /// No decision on this version yet (new, or edited after a rejection).
+    Pending,
+    /// This exact version is approved and stands in the ledgers.
+    Approved,
+    /// This exact version was rejected: `comment` says why. Editing it sends it back for approval.
+    Rejected,
+    /// An earlier version was approved; this one was edited since and needs approval again.
+    ChangedSinceApproval,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ApprovalStatus {
+    pub state: ApprovalState,
+    /// The newest decision on the record (any version): who, when, what they wrote.
+    pub decided_by: Option<String>,
+    pub decided_at_ms: Option<i64>,
+    pub comment: Option<String>,
+    /// How many decisions the record has had.
+    pub decisions: u32,
+}

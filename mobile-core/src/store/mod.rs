@@ -263,6 +263,20 @@ impl Store {
         Ok(r)
     }
 
+    /// The record's approval document as synced from the server, and the record's current heads
+    /// (hex, sorted), to tell whether the decisions are about this version.
+    pub async fn approval(&self, record_id: &str) -> Result<(Option<record_schema::Approval>, Vec<String>)> {
+        let mut hot = self.hot.lock().await;
+        let mut heads: Vec<String> = self.checkout(&mut hot, record_id).await?.doc.get_heads().iter().map(ToString::to_string).collect();
+        heads.sort();
+        let id = record_schema::Approval::document_id(record_id);
+        let approval = match documents::load(&self.pool, &id).await? {
+            Some(doc) => Some(record_schema::Approval::read(&doc.doc).map_err(|e| Error::document(&id, e))?),
+            None => None,
+        };
+        Ok((approval, heads))
+    }
+
     /// The most recent sheet of a site before `date`, the usual source for "same crews as yesterday".
     pub async fn latest_sheet_before(&self, project_id: &str, site_id: &str, date: NaiveDate) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(

@@ -10,6 +10,7 @@ B's token; nothing is left unsynced; A signs out (wipe(false)).
 
 import asyncio
 import hashlib
+import json
 import os
 import sys
 import urllib.error
@@ -22,6 +23,7 @@ from _images import jpeg_bytes, site_picture
 URL = os.environ["FIELDLEDGER_URL"]
 TOKEN_A = os.environ["FIELDLEDGER_TOKEN_A"]
 TOKEN_B = os.environ["FIELDLEDGER_TOKEN_B"]
+TOKEN_SUP = os.environ["FIELDLEDGER_TOKEN_SUP"]
 SCRATCH = os.environ["FIELDLEDGER_SCRATCH_DIR"]
 TZ = "Asia/Shanghai"
 TODAY = str(datetime.now(timezone(timedelta(hours=8))).date())
@@ -47,6 +49,16 @@ def get(path, token):
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
+
+
+def post(path, token, body):
+    req = urllib.request.Request(URL + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
 
 
 def crew(headcount):
@@ -101,6 +113,16 @@ status, thumb = get(f"/v1/blobs/{photo.sha256}/thumbnail", TOKEN_B)
 check(status == 200 and thumb[:2] == b"\xff\xd8" and len(thumb) < len(body), f"thumbnail served ({status})")
 status, _ = get(f"/v1/blobs/{photo.sha256}", "flt_wrong")
 check(status == 401, "a wrong token reads nothing")
+
+# A supervisor approves the converged sheet; the phone learns it by sync.
+check(b.approval_status(sid).state == mc.ApprovalState.PENDING, "pending before any decision")
+status, rec = get(f"/v1/records/{sid}", TOKEN_SUP)
+check(status == 200, f"supervisor reads the sheet ({status})")
+status, out = post(f"/v1/records/{sid}/approve", TOKEN_SUP, {"heads": json.loads(rec)["heads"], "comment": "好"})
+check(status == 200 and out["postings"] == 2, f"approved ({status}): {out}")
+sync(b, TOKEN_B)
+st = b.approval_status(sid)
+check(st.state == mc.ApprovalState.APPROVED and st.comment == "好" and st.decisions == 1, f"B sees the approval: {st}")
 
 check(a.unsynced() == mc.Unsynced(records=0, photos=0), "nothing unsynced before sign-out")
 a.wipe(False)
