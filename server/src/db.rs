@@ -233,6 +233,17 @@ impl Db {
     }
 }
 
+/// `synchronous=FULL` (the default) fsyncs the WAL on every commit, so an acknowledged write survives
+/// a power loss. `FIELDLEDGER_SQLITE_SYNCHRONOUS=normal` skips that fsync: a commit is then in the
+/// WAL file (the OS's page cache) when acknowledged, which survives the server process being killed
+/// but not the machine losing power (the database stays consistent; the last commits may be lost).
+fn sqlite_synchronous() -> SqliteSynchronous {
+    match std::env::var("FIELDLEDGER_SQLITE_SYNCHRONOUS").map(|v| v.to_ascii_lowercase()).as_deref() {
+        Ok("normal") => SqliteSynchronous::Normal,
+        _ => SqliteSynchronous::Full,
+    }
+}
+
 /// Opens (creating) `server.db` in `data_dir` and applies migrations.
 async fn open_sqlite(data_dir: &Path) -> Result<SqlitePool, DbError> {
     std::fs::create_dir_all(data_dir)
@@ -241,7 +252,7 @@ async fn open_sqlite(data_dir: &Path) -> Result<SqlitePool, DbError> {
         .filename(data_dir.join("server.db"))
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
+        .synchronous(sqlite_synchronous())
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
     Migrator::with_migrations(sqlite_migrations()).run(&pool).await?;

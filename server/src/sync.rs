@@ -21,7 +21,7 @@ use record_schema::{Record, RecordKind, ValidationContext};
 use crate::auth::SyncDevice;
 use crate::cache::{DocCache, DocState, DeviceStates};
 use crate::db::{on_pool, on_tx, Db, SyncGrant, TokenGrant, Tx};
-use crate::docstore::{self, DocStoreError, StoredDoc};
+use crate::docstore::{self, DocStoreError, StateRow, StoredDoc};
 use crate::error::ApiError;
 use crate::routes::AppState;
 
@@ -519,6 +519,38 @@ impl<'a> Session<'a> {
 
     /// Saves a changed document, its sync state and whatever else is pending in one transaction.
     async fn save_with_state(&mut self, stored: &mut StoredDoc, state: &State) -> Result<(), DocStoreError> {
+        // The usual case, nothing else pending: one round trip on PostgreSQL, one call on SQLite.
+        if !self.pending.reset && self.pending.deleted.is_empty() && self.pending.upserts.is_empty() {
+            let heads = stored.doc.get_heads();
+            let undo = self.note_state_at(&stored.id, &heads, stored.version + 1, state);
+            let manifest = (self.dev.manifest != Digest::default()).then_some(self.dev.manifest);
+            let written = match self.dev.docs.get(&stored.id) {
+                Some(d) => {
+                    let row = StateRow {
+                        device_id: &self.grant.device_id,
+                        state: &d.state,
+                        seen_version: d.seen_version,
+                        manifest: manifest.as_ref().map(|m| m.as_slice()),
+                    };
+                    docstore::append_with_state(self.db, stored, &row).await
+                }
+                None => Ok(None), // (note_state_at always leaves an entry)
+            };
+            match written {
+                Ok(Some((_, generation))) => {
+                    self.written(generation);
+                    return Ok(());
+                }
+                Ok(None) => self.undo(undo), // compaction due: the general path below
+                Err(e) => {
+                    self.undo(undo);
+                    if !matches!(e, DocStoreError::VersionConflict { .. }) {
+                        self.coherent = false; // a failed commit may or may not have landed
+                    }
+                    return Err(e);
+                }
+            }
+        }
         let mut tx = self.db.begin().await?;
         let written = match docstore::save_in(&mut tx, stored).await {
             Ok(w) => w,
