@@ -77,13 +77,14 @@ pub async fn handler(
     // versions. Read before the device's own messages: a document the device sends is then either
     // in this list or seen by the device at its current version, so it needs no version lookup.
     let unseen = s.unseen().await.map_err(ApiError::internal)?;
+    let versions: std::collections::HashMap<&str, i64> = unseen.iter().map(|(id, v)| (id.as_str(), *v)).collect();
     let mut seen = std::collections::HashSet::new();
     for m in req.docs.iter() {
         if !seen.insert(m.id.clone()) {
             resp.errors.push(doc_error(&m.id, "duplicate", "the document appears twice in this request"));
             continue;
         }
-        let outcome = s.incoming(&m.id, &m.msg, &unseen).await;
+        let outcome = s.incoming(&m.id, &m.msg, &versions).await;
         if let Some(reply) = outcome.reply {
             resp.docs.push(DocMessage { id: m.id.clone(), msg: reply });
         }
@@ -397,9 +398,9 @@ impl<'a> Session<'a> {
     /// the unseen list, or else the version the device has seen (a document of the project missing
     /// from that list is one the device has seen at its current version). A concurrent request of
     /// the same device on another replica can make this stale; the write's version check catches that.
-    fn known_version(&self, id: &str, unseen: &[(String, i64)]) -> Option<i64> {
-        if let Ok(i) = unseen.binary_search_by(|(u, _)| u.as_str().cmp(id)) {
-            return Some(unseen[i].1);
+    fn known_version(&self, id: &str, unseen: &std::collections::HashMap<&str, i64>) -> Option<i64> {
+        if let Some(v) = unseen.get(id) {
+            return Some(*v);
         }
         self.dev.docs.get(id).map(|d| d.seen_version).filter(|v| *v > 0)
     }
@@ -420,7 +421,7 @@ impl<'a> Session<'a> {
 
     /// Applies one device message to document `id`. The merged document must still be a record of
     /// the device's project; otherwise nothing is stored and the error names the document.
-    async fn incoming(&mut self, id: &str, bytes: &[u8], unseen: &[(String, i64)]) -> Outcome {
+    async fn incoming(&mut self, id: &str, bytes: &[u8], unseen: &std::collections::HashMap<&str, i64>) -> Outcome {
         let message = match Message::decode(bytes) {
             Ok(m) => m,
             Err(e) => return Outcome::error(doc_error(id, "bad_message", format!("not an Automerge sync message: {e}"))),
