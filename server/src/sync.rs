@@ -406,10 +406,9 @@ impl<'a> Session<'a> {
     }
 
     async fn outgoing(&mut self, id: &str, version: i64) -> Result<Option<Vec<u8>>, ApiError> {
-        let Some(stored) = docstore::load_at(self.db, self.cache, id, version).await.map_err(ApiError::internal)? else {
+        let Some(mut stored) = docstore::load_at(self.db, self.cache, id, version).await.map_err(ApiError::internal)? else {
             return Ok(None);
         };
-        let mut stored = stored;
         let mut state = self.state_of(id);
         state.set_read_only(server_owned(&stored.kind));
         prepare_state(&mut state);
