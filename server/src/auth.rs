@@ -5,7 +5,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::db::{Db, TokenGrant};
+use crate::db::{Db, SyncGrant, TokenGrant};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -54,6 +54,20 @@ pub async fn create_token(db: &Db, project: &str, role: Role, device_name: &str)
     Ok((device_id, token))
 }
 
+/// The bearer token of a request; a missing or malformed header is 401.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <token>` header"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))
+}
 
 /// The authenticated device of a request. Missing, malformed, unknown or revoked tokens get 401.
 #[derive(Debug, Clone)]
@@ -67,20 +81,32 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <token>` header"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
+        let token = bearer(parts)?;
         let db = Db::from_ref(state);
         match db.find_token(&token_sha256(token)).await.map_err(ApiError::internal)? {
             Some(grant) => Ok(Device(grant)),
+            None => Err(ApiError::unauthorized("unknown or revoked token")),
+        }
+    }
+}
+
+/// `Device` for `POST /v1/sync`: the same check of the token on every request, with the device's
+/// manifest and sync generation read in the same lookup (the sync's first statement).
+#[derive(Debug, Clone)]
+pub struct SyncDevice(pub SyncGrant);
+
+impl<S> FromRequestParts<S> for SyncDevice
+where
+    Db: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let db = Db::from_ref(state);
+        match db.find_sync_grant(&token_sha256(token)).await.map_err(ApiError::internal)? {
+            Some(grant) => Ok(SyncDevice(grant)),
             None => Err(ApiError::unauthorized("unknown or revoked token")),
         }
     }

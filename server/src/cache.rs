@@ -6,6 +6,7 @@
 //! one primary-key lookup per document instead of a reload. A copy is taken out of the cache while a
 //! request works on it and put back afterwards, so two requests never share a mutable document.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use lru::LruCache;
@@ -20,6 +21,8 @@ const MEMORY_PER_SAVED_BYTE: usize = 8;
 pub struct DocCache {
     inner: Mutex<Inner>,
     limit: usize,
+    /// Devices' sync states, beside the documents they refer to.
+    pub devices: DeviceCache,
     /// Exported on /metrics.
     pub hits: Counter,
     pub misses: Counter,
@@ -40,6 +43,7 @@ impl DocCache {
         DocCache {
             inner: Mutex::new(Inner { lru: LruCache::unbounded(), bytes: 0 }),
             limit: limit_bytes,
+            devices: DeviceCache::new(limit_bytes / DEVICE_SHARE),
             hits: Counter::default(),
             misses: Counter::default(),
         }
@@ -105,6 +109,95 @@ impl DocCache {
     }
 }
 
+/// Device sync states get this fraction of the document budget, on top of it (a state is ~100 B
+/// against a sheet's ~10 KB in memory, so a sixteenth holds every device of a busy server).
+const DEVICE_SHARE: usize = 16;
+
+/// What the server believes a device holds of one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocState {
+    /// `sync::State::encode()`: the heads both sides share, as stored in `sync_states.state`.
+    pub state: Vec<u8>,
+    /// The document version the device holds entirely (0: not known to hold one).
+    pub seen_version: i64,
+}
+
+/// One device's rows of `sync_states` and its manifest digest, as of `devices.sync_gen == generation`.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceStates {
+    pub generation: i64,
+    pub manifest: [u8; record_schema::wire::MANIFEST_DIGEST_LEN],
+    pub docs: HashMap<String, DocState>,
+}
+
+fn device_weight(d: &DeviceStates) -> usize {
+    d.docs.iter().map(|(id, s)| id.len() + s.state.len() + 64).sum::<usize>() + 64
+}
+
+/// Devices' sync states kept between requests, so a sync does not read them back. Like documents, a
+/// copy is taken out while a request works on it, and is used only while its generation is still
+/// the database's (read with the token on every request): another process's write bumps it.
+pub struct DeviceCache {
+    inner: Mutex<(LruCache<String, DeviceStates>, usize)>,
+    limit: usize,
+    pub hits: Counter,
+    pub misses: Counter,
+}
+
+impl DeviceCache {
+    pub fn new(limit_bytes: usize) -> Self {
+        DeviceCache { inner: Mutex::new((LruCache::unbounded(), 0)), limit: limit_bytes, hits: Counter::default(), misses: Counter::default() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (LruCache<String, DeviceStates>, usize)> {
+        // As for documents: every operation leaves the map consistent, so poison is harmless.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes the device's states if they are at generation `generation`; stale states are dropped.
+    pub fn take(&self, device: &str, generation: i64) -> Option<DeviceStates> {
+        let mut inner = self.lock();
+        let found = inner.0.pop(device);
+        if let Some(d) = &found {
+            inner.1 = inner.1.saturating_sub(device_weight(d));
+        }
+        drop(inner);
+        match found {
+            Some(d) if d.generation == generation => {
+                self.hits.inc();
+                Some(d)
+            }
+            _ => {
+                self.misses.inc();
+                None
+            }
+        }
+    }
+
+    /// Puts a device's states back, evicting the least recently used beyond the limit.
+    pub fn put(&self, device: &str, states: DeviceStates) {
+        let w = device_weight(&states);
+        if w > self.limit {
+            return;
+        }
+        let mut inner = self.lock();
+        if let Some(old) = inner.0.put(device.to_string(), states) {
+            inner.1 = inner.1.saturating_sub(device_weight(&old));
+        }
+        inner.1 += w;
+        while inner.1 > self.limit {
+            let Some((_, evicted)) = inner.0.pop_lru() else { break };
+            inner.1 = inner.1.saturating_sub(device_weight(&evicted));
+        }
+    }
+
+    /// Approximate bytes held, and the number of devices.
+    pub fn usage(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.1, inner.0.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +221,18 @@ mod tests {
         assert!(cache.take("c", 1).is_some());
         cache.put(doc("huge", 1, 1000));
         assert_eq!(cache.usage().1, 1, "a document bigger than the cache is not kept");
+    }
+
+    #[test]
+    fn device_states_are_used_only_at_their_generation() {
+        let cache = DeviceCache::new(10_000);
+        let mut d = DeviceStates { generation: 3, ..Default::default() };
+        d.docs.insert("a".into(), DocState { state: vec![], seen_version: 2 });
+        cache.put("dev", d.clone());
+        assert!(cache.take("dev", 4).is_none(), "another process wrote generation 4");
+        assert!(cache.take("dev", 3).is_none(), "a stale copy is dropped, not kept");
+        cache.put("dev", d);
+        assert_eq!(cache.take("dev", 3).map(|d| d.docs.len()), Some(1));
+        assert_eq!(cache.usage(), (0, 0), "taken out while a request works on it");
     }
 }

@@ -34,6 +34,47 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs the same sqlx code on whichever transaction a `Tx` holds (see `on_pool!`); the body gets
+/// the connection as `&mut`.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// An open transaction on either backend, so one request's writes can share one commit.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Postgres(t) => t.rollback().await,
+        }
+    }
+}
+
 /// A connected, migrated database.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -55,6 +96,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(6, "blobs", include_str!("../../migrations/server/sqlite/0006_blobs.sql")),
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/sqlite/0007_ledger.sql")),
         migration(8, "reference data and report totals", include_str!("../../migrations/server/sqlite/0008_reference_reports.sql")),
+        migration(9, "device sync generation", include_str!("../../migrations/server/sqlite/0009_sync_generation.sql")),
     ]
 }
 
@@ -68,6 +110,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(6, "blobs", include_str!("../../migrations/server/postgres/0006_blobs.sql")),
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/postgres/0007_ledger.sql")),
         migration(8, "reference data and report totals", include_str!("../../migrations/server/postgres/0008_reference_reports.sql")),
+        migration(9, "device sync generation", include_str!("../../migrations/server/postgres/0009_sync_generation.sql")),
     ]
 }
 
@@ -80,7 +123,24 @@ pub struct TokenGrant {
     pub project_id: String,
 }
 
+/// A token's grant plus what a sync needs of its device, read in the same lookup: the stored
+/// manifest digest and the generation of the device's sync states (`devices.sync_gen`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncGrant {
+    pub grant: TokenGrant,
+    pub manifest: Option<Vec<u8>>,
+    pub sync_gen: i64,
+}
+
 impl Db {
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
     /// PostgreSQL if `database_url` is given, else SQLite in `data_dir`.
     pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> Result<Db, DbError> {
         match database_url.filter(|u| !u.trim().is_empty()) {
@@ -147,12 +207,42 @@ impl Db {
         Ok(row.map(|(device_id, device_name, role, project_id)| TokenGrant { device_id, device_name, role, project_id }))
     }
 
+    /// `find_token` plus the device's manifest and sync generation: one primary-key lookup, so the
+    /// token is checked on every request (a revoked token is refused at once) and a device's sync
+    /// states kept in memory are known to be current without reading them.
+    pub async fn find_sync_grant(&self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
+        type Row = (String, String, String, String, Option<Vec<u8>>, i64);
+        let row: Option<Row> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT d.id, d.name, t.role, t.project_id, d.manifest, d.sync_gen FROM tokens t JOIN devices d ON d.id = t.device_id \
+             WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL"
+        )
+        .bind(token_sha256)
+        .fetch_optional(p)
+        .await?);
+        Ok(row.map(|(device_id, device_name, role, project_id, manifest, sync_gen)| SyncGrant {
+            grant: TokenGrant { device_id, device_name, role, project_id },
+            manifest,
+            sync_gen,
+        }))
+    }
+
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         match self {
             Db::Sqlite(p) => sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(p).await.map(drop),
             Db::Postgres(p) => sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(p).await.map(drop),
         }
+    }
+}
+
+/// `synchronous=FULL` (the default) fsyncs the WAL on every commit, so an acknowledged write survives
+/// a power loss. `FIELDLEDGER_SQLITE_SYNCHRONOUS=normal` skips that fsync: a commit is then in the
+/// WAL file (the OS's page cache) when acknowledged, which survives the server process being killed
+/// but not the machine losing power (the database stays consistent; the last commits may be lost).
+fn sqlite_synchronous() -> SqliteSynchronous {
+    match std::env::var("FIELDLEDGER_SQLITE_SYNCHRONOUS").map(|v| v.to_ascii_lowercase()).as_deref() {
+        Ok("normal") => SqliteSynchronous::Normal,
+        _ => SqliteSynchronous::Full,
     }
 }
 
@@ -164,7 +254,7 @@ async fn open_sqlite(data_dir: &Path) -> Result<SqlitePool, DbError> {
         .filename(data_dir.join("server.db"))
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
+        .synchronous(sqlite_synchronous())
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
     Migrator::with_migrations(sqlite_migrations()).run(&pool).await?;

@@ -18,10 +18,10 @@ use axum::response::{IntoResponse, Response};
 use record_schema::wire::{heads_digest, manifest_element, prepare_state, xor_into, ManifestEntry, MANIFEST_DIGEST_LEN};
 use record_schema::{Record, RecordKind, ValidationContext};
 
-use crate::auth::Device;
-use crate::cache::DocCache;
-use crate::db::{on_pool, Db, TokenGrant};
-use crate::docstore::{self, DocStoreError, StoredDoc};
+use crate::auth::SyncDevice;
+use crate::cache::{DocCache, DocState, DeviceStates};
+use crate::db::{on_pool, on_tx, Db, SyncGrant, TokenGrant, Tx};
+use crate::docstore::{self, DocStoreError, StateRow, StoredDoc};
 use crate::error::ApiError;
 use crate::routes::AppState;
 
@@ -44,7 +44,7 @@ fn element(id: &str, shared: &[ChangeHash]) -> Option<Digest> {
 }
 
 pub async fn handler(
-    Device(grant): Device,
+    SyncDevice(device): SyncDevice,
     AxState(state): AxState<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -65,33 +65,37 @@ pub async fn handler(
             ApiError::bad_request("manifest", format!("a manifest digest is {MANIFEST_DIGEST_LEN} bytes, not {}", m.len()))
         })?),
     };
-    let mut s = Session::open(&state.db, &state.cache, &grant).await.map_err(ApiError::internal)?;
+    let mut s = Session::open(&state.db, &state.cache, &device).await.map_err(ApiError::internal)?;
     if req.reset {
-        s.reset().await.map_err(ApiError::internal)?;
+        s.reset();
     }
     let mut resp = SyncResponse { v: PROTOCOL_VERSION, ..Default::default() };
     if let Some(entries) = &req.entries {
         resp.docs.extend(s.reconcile(entries).await.map_err(ApiError::internal)?);
     }
+    // Documents of the project the device has not seen at their current version, with those
+    // versions. Read before the device's own messages: a document the device sends is then either
+    // in this list or seen by the device at its current version, so it needs no version lookup.
+    let unseen = s.unseen().await.map_err(ApiError::internal)?;
+    let versions: std::collections::HashMap<&str, i64> = unseen.iter().map(|(id, v)| (id.as_str(), *v)).collect();
     let mut seen = std::collections::HashSet::new();
     for m in req.docs.iter() {
         if !seen.insert(m.id.clone()) {
             resp.errors.push(doc_error(&m.id, "duplicate", "the document appears twice in this request"));
             continue;
         }
-        let outcome = s.incoming(&m.id, &m.msg).await;
+        let outcome = s.incoming(&m.id, &m.msg, &versions).await;
         if let Some(reply) = outcome.reply {
             resp.docs.push(DocMessage { id: m.id.clone(), msg: reply });
         }
         resp.errors.extend(outcome.error);
     }
-    // Documents of the project the device has not seen at their current version.
-    for id in s.unseen().await.map_err(ApiError::internal)? {
+    for (id, version) in unseen {
         // (Manifest "I have nothing" replies are for documents not held in this project, never here.)
         if seen.contains(&id) {
             continue;
         }
-        if let Some(reply) = s.outgoing(&id).await? {
+        if let Some(reply) = s.outgoing(&id, version).await? {
             resp.docs.push(DocMessage { id, msg: reply });
         }
     }
@@ -116,58 +120,87 @@ impl Outcome {
     }
 }
 
+/// Changes to the device's sync states made in memory and not yet written. They go to the database
+/// in the transaction of the next document write, or at the end of the request: one commit.
+#[derive(Default)]
+struct Pending {
+    /// Forget every stored state of the device first.
+    reset: bool,
+    deleted: Vec<String>,
+    /// Documents whose state (in `Session::dev`) is to be stored.
+    upserts: std::collections::BTreeSet<String>,
+    manifest: bool,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        !self.reset && self.deleted.is_empty() && self.upserts.is_empty() && !self.manifest
+    }
+}
+
 /// One request's work for one device.
 struct Session<'a> {
     db: &'a Db,
     cache: &'a DocCache,
     grant: &'a TokenGrant,
-    /// The device's manifest digest, kept current as sync states change.
-    manifest: Digest,
-    manifest_changed: bool,
+    /// The device's sync states and manifest digest: the database's, plus `pending`.
+    dev: DeviceStates,
+    pending: Pending,
+    /// False once another request wrote this device's states meanwhile (its own copy is then not
+    /// the database's, so it is not cached; the next request reads the states back).
+    coherent: bool,
 }
 
 impl<'a> Session<'a> {
-    async fn open(db: &'a Db, cache: &'a DocCache, grant: &'a TokenGrant) -> Result<Self, sqlx::Error> {
-        let stored: Option<Option<Vec<u8>>> = on_pool!(db, |p| sqlx::query_scalar("SELECT manifest FROM devices WHERE id = $1")
-            .bind(&grant.device_id)
-            .fetch_optional(p)
-            .await?);
-        let manifest = stored.flatten().and_then(|m| Digest::try_from(m.as_slice()).ok()).unwrap_or_default();
-        Ok(Session { db, cache, grant, manifest, manifest_changed: false })
+    /// The device's states from the cache if they are at the generation just read with the token;
+    /// else from the database (one query).
+    async fn open(db: &'a Db, cache: &'a DocCache, device: &'a SyncGrant) -> Result<Self, sqlx::Error> {
+        let grant = &device.grant;
+        let dev = match cache.devices.take(&grant.device_id, device.sync_gen) {
+            Some(dev) => dev,
+            None => {
+                let rows: Vec<(String, Vec<u8>, i64)> =
+                    on_pool!(db, |p| sqlx::query_as("SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1")
+                        .bind(&grant.device_id)
+                        .fetch_all(p)
+                        .await?);
+                // Read after the generation: these states are at least as new as `sync_gen` (were
+                // they newer, the next request's generation check reads them again).
+                DeviceStates {
+                    generation: device.sync_gen,
+                    manifest: device.manifest.as_deref().and_then(|m| Digest::try_from(m).ok()).unwrap_or_default(),
+                    docs: rows.into_iter().map(|(id, state, seen_version)| (id, DocState { state, seen_version })).collect(),
+                }
+            }
+        };
+        Ok(Session { db, cache, grant, dev, pending: Pending::default(), coherent: true })
     }
 
     /// Forgets what this device was believed to hold (a reinstalled phone): everything is offered.
-    async fn reset(&mut self) -> Result<(), sqlx::Error> {
-        on_pool!(self.db, |p| sqlx::query("DELETE FROM sync_states WHERE device_id = $1")
-            .bind(&self.grant.device_id)
-            .execute(p)
-            .await
-            .map(drop))?;
-        self.manifest = Digest::default();
-        self.manifest_changed = true;
-        Ok(())
+    fn reset(&mut self) {
+        self.dev.docs.clear();
+        self.dev.manifest = Digest::default();
+        self.pending = Pending { reset: true, manifest: true, ..Pending::default() };
     }
 
-    async fn device_states(&self) -> Result<Vec<(String, Vec<ChangeHash>)>, sqlx::Error> {
-        let rows: Vec<(String, Vec<u8>)> =
-            on_pool!(self.db, |p| sqlx::query_as("SELECT doc_id, state FROM sync_states WHERE device_id = $1")
-                .bind(&self.grant.device_id)
-                .fetch_all(p)
-                .await?);
-        Ok(rows
-            .into_iter()
-            .map(|(id, b)| (id, State::decode(&b).map(|s| s.shared_heads).unwrap_or_default()))
-            .collect())
+    /// The sync state stored for `doc` (a fresh one if none; an undecodable state only costs a
+    /// fuller exchange).
+    fn state_of(&self, doc: &str) -> State {
+        self.dev.docs.get(doc).and_then(|d| State::decode(&d.state).ok()).unwrap_or_default()
     }
 
-    async fn recompute_manifest(&self) -> Result<Digest, sqlx::Error> {
+    fn shared_of(&self, doc: &str) -> Vec<ChangeHash> {
+        self.dev.docs.get(doc).and_then(|d| State::decode(&d.state).ok()).map(|s| s.shared_heads).unwrap_or_default()
+    }
+
+    fn recompute_manifest(&self) -> Digest {
         let mut digest = Digest::default();
-        for (id, shared) in self.device_states().await? {
-            if let Some(e) = element(&id, &shared) {
+        for id in self.dev.docs.keys() {
+            if let Some(e) = element(id, &self.shared_of(id)) {
                 xor_into(&mut digest, &e);
             }
         }
-        Ok(digest)
+        digest
     }
 
     /// The phone's full manifest: every document on which the two sides disagree about what they
@@ -177,7 +210,9 @@ impl<'a> Session<'a> {
         let phone: std::collections::HashMap<&str, &[u8]> = entries.iter().map(|e| (e.id.as_str(), e.heads.as_slice())).collect();
         let mut digest = Digest::default();
         let mut kept = std::collections::HashSet::new();
-        for (id, shared) in self.device_states().await? {
+        let ids: Vec<String> = self.dev.docs.keys().cloned().collect();
+        for id in ids {
+            let shared = self.shared_of(&id);
             let ours = (!shared.is_empty()).then(|| heads_digest(&shared));
             if ours.as_deref() == phone.get(id.as_str()).copied() {
                 if let Some(e) = element(&id, &shared) {
@@ -186,16 +221,13 @@ impl<'a> Session<'a> {
                 kept.insert(id);
             } else {
                 tracing::info!(device = %self.grant.device_id, doc = %id, "manifest mismatch: re-syncing the document");
-                on_pool!(self.db, |p| sqlx::query("DELETE FROM sync_states WHERE device_id = $1 AND doc_id = $2")
-                    .bind(&self.grant.device_id)
-                    .bind(&id)
-                    .execute(p)
-                    .await
-                    .map(drop))?;
+                self.dev.docs.remove(&id);
+                self.pending.upserts.remove(&id);
+                self.pending.deleted.push(id);
             }
         }
-        self.manifest = digest;
-        self.manifest_changed = true;
+        self.dev.manifest = digest;
+        self.pending.manifest = true;
         let mut replies = Vec::new();
         for e in entries {
             if kept.contains(&e.id) {
@@ -212,117 +244,208 @@ impl<'a> Session<'a> {
         Ok(replies)
     }
 
-    /// Stores the device's digest if it changed; says whether the phone must send its full
-    /// manifest (only on a round that would otherwise end the sync, and only on a real mismatch).
-    async fn finish(&mut self, phone: Option<Digest>, settled: bool) -> Result<bool, sqlx::Error> {
+    /// Writes what is pending, then puts the device's states back in the cache; says whether the
+    /// phone must send its full manifest (only on a round that would otherwise end the sync, and
+    /// only on a real mismatch).
+    async fn finish(mut self, phone: Option<Digest>, settled: bool) -> Result<bool, sqlx::Error> {
         let mut need = false;
         if let Some(phone) = phone
             && settled
-            && phone != self.manifest
+            && phone != self.dev.manifest
         {
-            // Two requests of one device at once can lose an update of the running digest: check
-            // against the stored states before troubling the phone.
-            self.manifest = self.recompute_manifest().await?;
-            self.manifest_changed = true;
-            need = phone != self.manifest;
+            // Two requests of one device at once (here or on a replica) can leave this copy or the
+            // stored digest behind: check against the stored states before troubling the phone.
+            let rows: Vec<(String, Vec<u8>, i64)> =
+                on_pool!(self.db, |p| sqlx::query_as("SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1")
+                    .bind(&self.grant.device_id)
+                    .fetch_all(p)
+                    .await?);
+            if self.pending.is_empty() {
+                self.dev.docs = rows.into_iter().map(|(id, state, seen_version)| (id, DocState { state, seen_version })).collect();
+                // Not known to be at any generation now: read afresh next time.
+                self.coherent = false;
+            }
+            let recomputed = self.recompute_manifest();
+            if recomputed != self.dev.manifest {
+                self.dev.manifest = recomputed;
+                self.pending.manifest = true;
+            }
+            need = phone != self.dev.manifest;
         }
-        if self.manifest_changed {
-            let value = (self.manifest != Digest::default()).then(|| self.manifest.to_vec());
-            on_pool!(self.db, |p| sqlx::query("UPDATE devices SET manifest = $1 WHERE id = $2")
-                .bind(value)
-                .bind(&self.grant.device_id)
-                .execute(p)
-                .await
-                .map(drop))?;
+        if !self.pending.is_empty() {
+            let mut tx = self.db.begin().await?;
+            let generation = self.write_pending(&mut tx).await?;
+            tx.commit().await?;
+            self.written(generation);
+        }
+        if self.coherent {
+            self.cache.devices.put(&self.grant.device_id, std::mem::take(&mut self.dev));
         }
         Ok(need)
     }
 
-    async fn load_state(&self, doc: &str) -> Result<State, sqlx::Error> {
-        let row: Option<(Vec<u8>,)> =
-            on_pool!(self.db, |p| sqlx::query_as("SELECT state FROM sync_states WHERE device_id = $1 AND doc_id = $2")
-                .bind(&self.grant.device_id)
-                .bind(doc)
-                .fetch_optional(p)
-                .await?);
-        // An undecodable state only costs a fuller exchange.
-        Ok(row.and_then(|(b,)| State::decode(&b).ok()).unwrap_or_default())
-    }
-
-    /// Persists the sync state; `seen_version` only moves when the device holds the document's
-    /// heads. `before` is the shared heads the stored state had, for the manifest digest.
-    async fn store_state(&mut self, stored: &mut StoredDoc, state: &State, before: &[ChangeHash]) -> Result<(), sqlx::Error> {
-        let holds_all = state.shared_heads == stored.doc.get_heads();
-        let seen = if holds_all { stored.version } else { 0 };
-        on_pool!(self.db, |p| sqlx::query(
-            "INSERT INTO sync_states (device_id, doc_id, state, seen_version) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version"
-        )
-        .bind(&self.grant.device_id)
-        .bind(&stored.id)
-        .bind(state.encode())
-        .bind(seen)
-        .execute(p)
-        .await
-        .map(drop)?);
-        if before != state.shared_heads.as_slice() {
-            for e in [element(&stored.id, before), element(&stored.id, &state.shared_heads)].into_iter().flatten() {
-                xor_into(&mut self.manifest, &e);
+    /// Writes the pending state changes in `tx` and bumps the device's sync generation; returns the
+    /// new generation, for `written` once `tx` has committed.
+    async fn write_pending(&self, tx: &mut Tx) -> Result<i64, sqlx::Error> {
+        let device = self.grant.device_id.as_str();
+        let manifest = (self.dev.manifest != Digest::default()).then(|| self.dev.manifest.to_vec());
+        Ok(on_tx!(tx, |c| {
+            if self.pending.reset {
+                sqlx::query("DELETE FROM sync_states WHERE device_id = $1").bind(device).execute(&mut *c).await?;
             }
-            self.manifest_changed = true;
-        }
-        Ok(())
+            for id in &self.pending.deleted {
+                sqlx::query("DELETE FROM sync_states WHERE device_id = $1 AND doc_id = $2")
+                    .bind(device)
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            for id in &self.pending.upserts {
+                let Some(d) = self.dev.docs.get(id) else { continue };
+                sqlx::query(
+                    "INSERT INTO sync_states (device_id, doc_id, state, seen_version) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version",
+                )
+                .bind(device)
+                .bind(id)
+                .bind(&d.state)
+                .bind(d.seen_version)
+                .execute(&mut *c)
+                .await?;
+            }
+            sqlx::query_scalar("UPDATE devices SET manifest = $1, sync_gen = sync_gen + 1 WHERE id = $2 RETURNING sync_gen")
+                .bind(manifest)
+                .bind(device)
+                .fetch_one(&mut *c)
+                .await?
+        }))
     }
 
-    async fn unseen(&self) -> Result<Vec<String>, sqlx::Error> {
-        let rows: Vec<(String,)> = on_pool!(self.db, |p| sqlx::query_as(
-            "SELECT d.id FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id AND s.device_id = $1 \
+    /// The pending writes committed at generation `generation`. Had anyone else written the device's
+    /// states since this copy was read, the generation skipped a number: the copy is not cached.
+    fn written(&mut self, generation: i64) {
+        if generation != self.dev.generation + 1 {
+            self.coherent = false;
+        }
+        self.dev.generation = generation;
+        self.pending = Pending::default();
+    }
+
+    /// Records the device's new sync state for a stored document, in memory and as pending;
+    /// `seen_version` only moves when the device holds the document's heads.
+    fn note_state(&mut self, stored: &mut StoredDoc, state: &State) {
+        let _ = self.note_state_at(&stored.id, &stored.doc.get_heads(), stored.version, state);
+    }
+
+    /// `note_state` for document `id` with `heads` at `version`.
+    fn note_state_at(&mut self, id: &str, heads: &[ChangeHash], version: i64, state: &State) -> Undo {
+        let undo = Undo {
+            id: id.to_string(),
+            previous: self.dev.docs.get(id).cloned(),
+            manifest: self.dev.manifest,
+            manifest_pending: self.pending.manifest,
+            was_pending: self.pending.upserts.contains(id),
+        };
+        let seen = if state.shared_heads.as_slice() == heads { version } else { 0 };
+        let new = DocState { state: state.encode(), seen_version: seen };
+        if undo.previous.as_ref() == Some(&new) {
+            return undo;
+        }
+        let before = self.shared_of(id);
+        if before != state.shared_heads {
+            for e in [element(id, &before), element(id, &state.shared_heads)].into_iter().flatten() {
+                xor_into(&mut self.dev.manifest, &e);
+            }
+            self.pending.manifest = true;
+        }
+        self.dev.docs.insert(id.to_string(), new);
+        self.pending.upserts.insert(id.to_string());
+        undo
+    }
+
+    fn undo(&mut self, u: Undo) {
+        match u.previous {
+            Some(p) => self.dev.docs.insert(u.id.clone(), p),
+            None => self.dev.docs.remove(&u.id),
+        };
+        if !u.was_pending {
+            self.pending.upserts.remove(&u.id);
+        }
+        self.dev.manifest = u.manifest;
+        self.pending.manifest = u.manifest_pending;
+    }
+
+    /// Documents of the device's project it has not seen at their current version, with that
+    /// version. Pending state changes (a reset, a reconciled manifest) are written first.
+    async fn unseen(&mut self) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        if !self.pending.is_empty() {
+            let mut tx = self.db.begin().await?;
+            let generation = self.write_pending(&mut tx).await?;
+            tx.commit().await?;
+            self.written(generation);
+        }
+        on_pool!(self.db, |p| sqlx::query_as(
+            "SELECT d.id, d.version FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id AND s.device_id = $1 \
              WHERE d.project_id = $2 AND (s.doc_id IS NULL OR s.seen_version < d.version) ORDER BY d.id"
         )
         .bind(&self.grant.device_id)
         .bind(&self.grant.project_id)
         .fetch_all(p)
-        .await?);
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        .await)
     }
 
-    async fn outgoing(&mut self, id: &str) -> Result<Option<Vec<u8>>, ApiError> {
-        let Some(mut stored) = docstore::load_hot(self.db, self.cache, id).await.map_err(ApiError::internal)? else {
+    /// The stored version of a document the device sends, when this request already knows it: from
+    /// the unseen list, or else the version the device has seen (a document of the project missing
+    /// from that list is one the device has seen at its current version). A concurrent request of
+    /// the same device on another replica can make this stale; the write's version check catches that.
+    fn known_version(&self, id: &str, unseen: &std::collections::HashMap<&str, i64>) -> Option<i64> {
+        if let Some(v) = unseen.get(id) {
+            return Some(*v);
+        }
+        self.dev.docs.get(id).map(|d| d.seen_version).filter(|v| *v > 0)
+    }
+
+    async fn outgoing(&mut self, id: &str, version: i64) -> Result<Option<Vec<u8>>, ApiError> {
+        let Some(mut stored) = docstore::load_at(self.db, self.cache, id, version).await.map_err(ApiError::internal)? else {
             return Ok(None);
         };
-        let mut state = self.load_state(id).await.map_err(ApiError::internal)?;
-        let before = state.shared_heads.clone();
+        let mut state = self.state_of(id);
         state.set_read_only(server_owned(&stored.kind));
         prepare_state(&mut state);
         let msg = stored.doc.sync().generate_sync_message(&mut state);
-        let stored_state = self.store_state(&mut stored, &state, &before).await;
+        self.note_state(&mut stored, &state);
         self.cache.put(stored);
-        stored_state.map_err(ApiError::internal)?;
         Ok(msg.map(Message::encode))
     }
 
     /// Applies one device message to document `id`. The merged document must still be a record of
     /// the device's project; otherwise nothing is stored and the error names the document.
-    async fn incoming(&mut self, id: &str, bytes: &[u8]) -> Outcome {
+    async fn incoming(&mut self, id: &str, bytes: &[u8], unseen: &std::collections::HashMap<&str, i64>) -> Outcome {
         let message = match Message::decode(bytes) {
             Ok(m) => m,
             Err(e) => return Outcome::error(doc_error(id, "bad_message", format!("not an Automerge sync message: {e}"))),
         };
+        let mut version = self.known_version(id, unseen);
         for _attempt in 0..3 {
-            match self.try_incoming(id, message.clone()).await {
-                Err(Retry) => continue,
+            match self.try_incoming(id, message.clone(), version).await {
+                // Another process wrote: look the version up afresh.
+                Err(Retry) => version = None,
                 Ok(outcome) => return outcome,
             }
         }
         Outcome::error(doc_error(id, "busy", "the document kept changing on the server; retry"))
     }
 
-    async fn try_incoming(&mut self, id: &str, message: Message) -> Result<Outcome, Retry> {
+    async fn try_incoming(&mut self, id: &str, message: Message, version: Option<i64>) -> Result<Outcome, Retry> {
         let internal = |e: &dyn std::fmt::Display| {
             tracing::error!(doc = id, error = %e, "sync failed");
             Outcome::error(doc_error(id, "internal", "the server could not process this document; retry later"))
         };
-        let existing = match docstore::load_hot(self.db, self.cache, id).await {
+        let loaded = match version {
+            Some(v) => docstore::load_at(self.db, self.cache, id, v).await,
+            None => docstore::load_hot(self.db, self.cache, id).await,
+        };
+        let existing = match loaded {
             Ok(d) => d,
             Err(e) => return Ok(internal(&e)),
         };
@@ -334,11 +457,7 @@ impl<'a> Session<'a> {
             }
             other => other,
         };
-        let mut state = match self.load_state(id).await {
-            Ok(s) => s,
-            Err(e) => return Ok(internal(&e)),
-        };
-        let before = state.shared_heads.clone();
+        let mut state = self.state_of(id);
         let read_only = existing.as_ref().is_some_and(|s| server_owned(&s.kind));
         state.set_read_only(read_only);
         // Work on the document out of the cache: it goes back only if saved or unchanged, so a
@@ -365,11 +484,13 @@ impl<'a> Session<'a> {
         } else {
             None
         };
+        // A changed document is written with the device's state (and any pending ones) in one
+        // transaction: one commit per document.
         let mut stored = match (stored.take(), record) {
             (Some(mut s), _) if changed => {
                 s.doc = doc;
-                match docstore::save(self.db, &mut s).await {
-                    Ok(_) => s,
+                match self.save_with_state(&mut s, &state).await {
+                    Ok(()) => s,
                     Err(DocStoreError::VersionConflict { .. }) => return Err(Retry), // another process wrote: merge again
                     Err(e) => return Ok(internal(&e)),
                 }
@@ -378,26 +499,114 @@ impl<'a> Session<'a> {
                 s.doc = doc;
                 s
             }
-            (None, Some(record)) => {
-                match docstore::insert(self.db, id, &self.grant.project_id, record.kind().as_str(), doc).await {
-                    Ok(s) => s,
-                    Err(DocStoreError::AlreadyExists { .. }) => return Err(Retry),
-                    Err(e) => return Ok(internal(&e)),
-                }
-            }
+            (None, Some(record)) => match self.insert_with_state(id, record.kind().as_str(), doc, &state).await {
+                Ok(s) => s,
+                Err(DocStoreError::AlreadyExists { .. }) => return Err(Retry),
+                Err(e) => return Ok(internal(&e)),
+            },
             // The device asked about a document the server does not have (yet): nothing to store.
             (None, None) => return Ok(Outcome { reply: doc.sync().generate_sync_message(&mut state).map(Message::encode), error: None }),
         };
         prepare_state(&mut state);
         let reply = stored.doc.sync().generate_sync_message(&mut state).map(Message::encode);
-        let saved = self.store_state(&mut stored, &state, &before).await;
+        // (Generating changes no stored part of the state; an unchanged document's state is
+        // written at the end of the request, if it changed.)
+        self.note_state(&mut stored, &state);
         self.cache.put(stored);
-        if let Err(e) = saved {
-            return Ok(internal(&e));
-        }
         let error = refused.then(|| doc_error(id, "server_owned", "this document is written by the server only; your changes to it were not applied"));
         Ok(Outcome { reply, error })
     }
+
+    /// Saves a changed document, its sync state and whatever else is pending in one transaction.
+    async fn save_with_state(&mut self, stored: &mut StoredDoc, state: &State) -> Result<(), DocStoreError> {
+        // The usual case, nothing else pending: one round trip on PostgreSQL, one call on SQLite.
+        if !self.pending.reset && self.pending.deleted.is_empty() && self.pending.upserts.is_empty() {
+            let heads = stored.doc.get_heads();
+            let undo = self.note_state_at(&stored.id, &heads, stored.version + 1, state);
+            let manifest = (self.dev.manifest != Digest::default()).then_some(self.dev.manifest);
+            let written = match self.dev.docs.get(&stored.id) {
+                Some(d) => {
+                    let row = StateRow {
+                        device_id: &self.grant.device_id,
+                        state: &d.state,
+                        seen_version: d.seen_version,
+                        manifest: manifest.as_ref().map(|m| m.as_slice()),
+                    };
+                    docstore::append_with_state(self.db, stored, &row).await
+                }
+                None => Ok(None), // (note_state_at always leaves an entry)
+            };
+            match written {
+                Ok(Some((_, generation))) => {
+                    self.written(generation);
+                    return Ok(());
+                }
+                Ok(None) => self.undo(undo), // compaction due: the general path below
+                Err(e) => {
+                    self.undo(undo);
+                    if !matches!(e, DocStoreError::VersionConflict { .. }) {
+                        self.coherent = false; // a failed commit may or may not have landed
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        let written = match docstore::save_in(&mut tx, stored).await {
+            Ok(w) => w,
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        };
+        // The state as it will be once committed: the document at its next version.
+        let next = stored.version + i64::from(written.delta_len > 0);
+        let undo = self.note_state_at(&stored.id, &stored.doc.get_heads(), next, state);
+        let generation = self.commit_pending(tx, undo).await?;
+        stored.committed(written);
+        self.written(generation);
+        Ok(())
+    }
+
+    /// Stores a new document with the device's sync state in one transaction.
+    async fn insert_with_state(&mut self, id: &str, kind: &str, mut doc: AutoCommit, state: &State) -> Result<StoredDoc, DocStoreError> {
+        let mut tx = self.db.begin().await?;
+        let saved = match docstore::insert_in(&mut tx, id, &self.grant.project_id, kind, &mut doc).await {
+            Ok(n) => n,
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        };
+        let mut stored = StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved);
+        let undo = self.note_state_at(id, &stored.doc.get_heads(), stored.version, state);
+        let generation = self.commit_pending(tx, undo).await?;
+        self.written(generation);
+        Ok(stored)
+    }
+
+    /// Writes what is pending in `tx` and commits. On failure the state noted last is taken back
+    /// (it must never claim heads that were not stored), and this copy is no longer trusted.
+    async fn commit_pending(&mut self, mut tx: Tx, undo: Undo) -> Result<i64, sqlx::Error> {
+        let result = match self.write_pending(&mut tx).await {
+            Ok(generation) => tx.commit().await.map(|()| generation),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            self.undo(undo);
+            self.coherent = false;
+        }
+        result
+    }
+}
+
+/// What `note_state_at` changed, to take it back.
+struct Undo {
+    id: String,
+    previous: Option<DocState>,
+    manifest: Digest,
+    manifest_pending: bool,
+    was_pending: bool,
 }
 
 /// Another server process wrote the document between our read and our write.
