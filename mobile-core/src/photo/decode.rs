@@ -153,6 +153,42 @@ fn into_raster(image: DynamicImage) -> Raster {
 mod tests {
     use super::*;
 
+    fn turbo_jpeg(w: usize, h: usize, format: PixelFormat, setup: impl FnOnce(&mut turbojpeg::Compressor)) -> Vec<u8> {
+        let size = format.size();
+        let pixels: Vec<u8> = (0..w * h * size).map(|i| (i % 251) as u8).collect();
+        let image = turbojpeg::Image { pixels: &pixels[..], width: w, pitch: w * size, height: h, format };
+        let mut c = turbojpeg::Compressor::new().expect("compressor");
+        setup(&mut c);
+        c.compress_to_vec(image).expect("compress")
+    }
+
+    #[test]
+    fn scales_to_the_smallest_power_of_two_that_keeps_the_edge() {
+        assert_eq!(dct_scale(4000, 3000, 1280), ScalingFactor::ONE_HALF);
+        assert_eq!(dct_scale(4000, 3000, 500), ScalingFactor::ONE_EIGHTH);
+        assert_eq!(dct_scale(4000, 3000, 2001), ScalingFactor::ONE);
+        assert_eq!(dct_scale(640, 480, 1280), ScalingFactor::ONE);
+    }
+
+    #[test]
+    fn progressive_jpeg_is_decoded_scaled() {
+        let jpeg = turbo_jpeg(1600, 1200, PixelFormat::RGB, |c| {
+            c.set_progressive(true).expect("progressive");
+        });
+        let r = decode_jpeg(&jpeg, 1600, 1200, 400, "p.jpg").expect("decodes");
+        assert_eq!((r.width, r.height, r.channels), (400, 300, Channels::Rgb));
+    }
+
+    #[test]
+    fn cmyk_jpeg_falls_back_to_the_image_crate() {
+        let jpeg = turbo_jpeg(64, 48, PixelFormat::CMYK, |c| {
+            c.set_colorspace(Colorspace::YCCK).expect("ycck");
+        });
+        assert!(decode_jpeg_scaled(&jpeg, 64, 48, 16).is_none());
+        let r = decode_jpeg(&jpeg, 64, 48, 16, "cmyk.jpg").expect("decodes through image");
+        assert_eq!((r.width, r.height, r.channels), (64, 48, Channels::Rgb));
+    }
+
     #[test]
     fn flattens_alpha_onto_white() {
         let img = image::RgbaImage::from_raw(2, 1, vec![0, 0, 0, 0, 10, 20, 30, 255]).expect("2x1");
