@@ -80,9 +80,9 @@ fn orient_px<const C: usize>(src: Raster, orientation: u8) -> Raster {
 
 /// Baseline JPEG at `quality` (1..=100), 4:2:0 chroma (grey stays grey).
 ///
-/// libjpeg-turbo (already here for decoding): its SIMD colour conversion, downsampling and
-/// DCT made the 1280-px preview several times cheaper than `jpeg-encoder` did. 4:2:0 because
-/// 4:4:4 makes previews ~30% bigger for no visible gain.
+/// libjpeg-turbo (already here for decoding), for its SIMD colour conversion, downsampling and
+/// DCT; `jpeg-encoder`'s encoding showed up in profiles of the old ingest. 4:2:0 because 4:4:4
+/// makes previews ~30% bigger for no visible gain.
 pub(crate) fn encode_jpeg(raster: &Raster, quality: u8) -> Result<Vec<u8>, PhotoError> {
     // libjpeg's JPEG_MAX_DIMENSION.
     const MAX_SIDE: u32 = 65_500;
