@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libjna-java libjna-jni chromium chromium-driver)
+# cmake and nasm build libjpeg-turbo (the turbojpeg crate, photo ingest) from its bundled source.
+APT_PACKAGES=(libjna-java libjna-jni chromium chromium-driver cmake nasm)
 KOTLIN_PREFIX=/opt/kotlin
 KOTLIN_PACKAGE=kotlin-compiler@2.4
 LOG_DIR=target/test-setup

@@ -150,7 +150,7 @@ fn main() {
 
     // Context for reading the ratio: what decoding alone costs. Entropy (Huffman) decoding
     // reads every byte of the file at any DCT scale, so the 1/8-scale decode is the floor
-    // for any ingest built on `jpeg-decoder`.
+    // for any ingest built on DCT-scaled decoding.
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) => panic!("reading the test photo: {e}"),
@@ -166,22 +166,34 @@ fn main() {
                 .collect(),
         )
     };
-    let scaled_decode = |w: u16, h: u16| {
-        let mut d = jpeg_decoder::Decoder::new(&bytes[..]);
-        if let Err(e) = d.scale(w, h).and_then(|_| d.decode()).map(black_box) {
-            panic!("jpeg-decoder: {e}");
+    let scaled_decode = |num: usize| {
+        let scale = turbojpeg::ScalingFactor::new(num, 8);
+        let (w, h) = (scale.scale(WIDTH as usize), scale.scale(HEIGHT as usize));
+        let mut pixels = vec![0u8; w * h * 3];
+        let image = turbojpeg::Image { pixels: &mut pixels[..], width: w, pitch: w * 3, height: h, format: turbojpeg::PixelFormat::RGB };
+        let decoded = turbojpeg::Decompressor::new()
+            .and_then(|mut d| d.set_scaling_factor(scale).map(|_| d))
+            .and_then(|mut d| d.decompress(&bytes, image));
+        if let Err(e) = decoded {
+            panic!("libjpeg-turbo: {e}");
         }
+        black_box(pixels);
     };
     let full = time(&|| {
         black_box(image::load_from_memory(&bytes).ok());
     });
-    let half = time(&|| scaled_decode(WIDTH as u16 / 2, HEIGHT as u16 / 2));
-    let eighth = time(&|| scaled_decode(WIDTH as u16 / 8, HEIGHT as u16 / 8));
+    let tj_full = time(&|| scaled_decode(8));
+    let half = time(&|| scaled_decode(4));
+    let three_eighths = time(&|| scaled_decode(3));
+    let eighth = time(&|| scaled_decode(1));
     println!(
         "photo_ingest/context decode only: image::load_from_memory (full size) = {:.1} ms, \
-         jpeg-decoder at 1/2 = {:.1} ms, jpeg-decoder at 1/8 (entropy-decoding floor) = {:.1} ms",
+         libjpeg-turbo full size = {:.1} ms, at 1/2 = {:.1} ms, at 3/8 = {:.1} ms, \
+         at 1/8 (entropy-decoding floor) = {:.1} ms",
         ms(full),
+        ms(tj_full),
         ms(half),
+        ms(three_eighths),
         ms(eighth)
     );
     println!(
