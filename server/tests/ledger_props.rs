@@ -388,31 +388,34 @@ impl World {
         self.check_daily(rows).await;
     }
 
-    /// The daily roll-up the reports read equals the postings' sums, day by day.
+    /// The day and month totals the reports read equal the postings' sums.
     async fn check_daily(&self, rows: &[StoredPosting]) {
         type Key = (String, String, String, String);
         let mut from_postings: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
         for r in rows.iter().filter(|r| r.posting.ledger == server::ledger::postings::Ledger::Cost) {
             let p = &r.posting;
             let cur = p.currency.unwrap_or_default();
+            let month = format!("{}-01", &p.work_date.to_string()[..7]);
             for (dimension, item) in [("cost_code", &p.cost_code), ("activity", &p.activity)] {
-                let key = (dimension.to_string(), p.work_date.to_string(), item.clone().unwrap_or_default(), cur.code().to_string());
-                let e = from_postings.entry(key).or_default();
-                e.0 += to_minor(p.amount, cur).expect("minor");
-                e.1 += to_micro(p.person_days).expect("micro");
+                for (grain, period) in [("day", p.work_date.to_string()), ("month", month.clone())] {
+                    let key = (format!("{dimension}/{grain}"), period, item.clone().unwrap_or_default(), cur.code().to_string());
+                    let e = from_postings.entry(key).or_default();
+                    e.0 += to_minor(p.amount, cur).expect("minor");
+                    e.1 += to_micro(p.person_days).expect("micro");
+                }
             }
         }
         from_postings.retain(|_, v| *v != (0, 0));
         let Db::Sqlite(pool) = &self.db else { unreachable!("the property runs on SQLite") };
         let stored: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT dimension, work_date, item, currency, amount_minor, person_days_micro FROM ledger_daily \
+            "SELECT dimension || '/' || grain, period, item, currency, amount_minor, person_days_micro FROM ledger_totals \
              WHERE project_id = 'P1' AND (amount_minor <> 0 OR person_days_micro <> 0)",
         )
         .fetch_all(pool)
         .await
-        .expect("ledger_daily");
+        .expect("ledger_totals");
         let stored: BTreeMap<Key, (i64, i64)> = stored.into_iter().map(|(dim, d, i, cur, m, pd)| ((dim, d, i, cur), (m, pd))).collect();
-        assert_eq!(stored, from_postings, "ledger_daily vs postings");
+        assert_eq!(stored, from_postings, "ledger_totals (days and months) vs postings");
     }
 }
 

@@ -235,6 +235,11 @@ fn story(url: Option<&str>) {
     assert_eq!(dec(&cost["totals"]["actual"]), d("4980"));
     let (_, early) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-19", None);
     assert_eq!(dec(&early["totals"]["actual"]), Decimal::ZERO, "nothing before the work date");
+    // Whole months come from the month totals, the edges from the day totals: same figures.
+    for (q, want) in [("from=2026-11-01&to=2026-11-30", "4980"), ("from=2026-10-15&to=2027-01-31", "4980"), ("from=2026-11-20&to=2026-11-20", "4980"), ("from=2026-11-21", "0"), ("from=2026-12-01&to=2027-12-31", "0")] {
+        let (_, r) = json_call(addr, &sup, "GET", &format!("/v1/reports/cost?{q}"), None);
+        assert_eq!(dec(&r["totals"]["actual"]), d(want), "{q}: {r}");
+    }
 
     // Schedule report at the work date: A1 planned 10/20 days = 50%, actual 40%.
     let (s, sched) = json_call(addr, &sup, "GET", "/v1/reports/schedule?at=2026-11-20", None);

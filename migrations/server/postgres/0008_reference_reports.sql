@@ -49,18 +49,24 @@ CREATE TABLE trades (
     PRIMARY KEY (project_id, name)
 );
 
--- Net cost postings per project, dimension (cost code or activity), day, item and currency,
--- kept in the same transaction as the postings (a derived total, updated in place; rebuildable
--- from ledger_postings). Reports over years of postings read days, not lines: the cost report
--- reads the cost-code rows, the schedule report the activity rows. Item '' = not given.
-CREATE TABLE ledger_daily (
+-- Net cost postings per project, dimension (cost code or activity), period (a day, and the month
+-- holding it), item and currency, kept in the same transaction as the postings (derived totals,
+-- updated in place; rebuildable from ledger_postings). Reports over years of postings read whole
+-- months plus the days at the edges of the range, not years of lines. Item '' = not given.
+CREATE TABLE ledger_totals (
     project_id         TEXT NOT NULL,
     dimension          TEXT NOT NULL CHECK (dimension IN ('cost_code', 'activity')),
-    work_date          TEXT NOT NULL,
+    grain              TEXT NOT NULL CHECK (grain IN ('day', 'month')),
+    -- The day, or the first day of the month (YYYY-MM-DD).
+    period             TEXT NOT NULL,
     item               TEXT NOT NULL,
     currency           TEXT NOT NULL,
     amount_minor       BIGINT NOT NULL,
     person_days_micro  BIGINT NOT NULL,
     person_hours_micro BIGINT NOT NULL,
-    PRIMARY KEY (project_id, dimension, work_date, item, currency)
+    PRIMARY KEY (project_id, dimension, grain, period, item, currency)
 );
+
+-- Actual progress reads the schedule postings only: a few per activity and fortnight among the
+-- many labour lines.
+CREATE INDEX ledger_postings_schedule ON ledger_postings (project_id, work_date) WHERE ledger = 'schedule';

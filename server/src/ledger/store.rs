@@ -262,7 +262,13 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
         let empty = Vec::new();
         let posts = if req.status == DecisionStatus::Approved { &posts } else { &empty };
         match commit(db, &row, posts).await {
-            Ok(()) => return finish(db, cache, row).await,
+            Ok((postings, reversals)) => {
+                // Known without reading back: the decisions are the history plus this one.
+                let mut decided = history;
+                decided.decisions.push(row.clone());
+                publish_history(db, cache, &row.project_id, &row.record_id, &decided).await?;
+                return Ok(Outcome { decision: row, postings, reversals });
+            }
             Err(e) if retryable(&e) => {
                 // Someone else decided on this record (or took this request id) first: look again.
                 tokio::time::sleep(std::time::Duration::from_millis(5 * (attempt as u64 + 1))).await;
@@ -436,21 +442,26 @@ fn encode<'a>(d: &DecisionRow, r: &Row<'a>) -> Result<Encoded<'a>, sqlx::Error> 
     })
 }
 
-/// (dimension, date, item, currency) of a `ledger_daily` row; an absent item is ''.
-type DailyKey<'a> = (&'static str, chrono::NaiveDate, &'a str, &'a str);
+/// (dimension, grain, period, item, currency) of a `ledger_totals` row; an absent item is ''.
+type TotalsKey<'a> = (&'static str, &'static str, chrono::NaiveDate, &'a str, &'a str);
 
-/// The cost rows' net per `ledger_daily` key (each posting counts once per dimension), in key
-/// order: concurrent approvals then lock shared rows in the same order and cannot deadlock.
-fn daily_totals<'a>(rows: &'a [Encoded<'a>]) -> Vec<(DailyKey<'a>, (i64, i64, i64))> {
-    let mut totals: std::collections::BTreeMap<DailyKey<'a>, (i64, i64, i64)> = std::collections::BTreeMap::new();
+/// The cost rows' net per `ledger_totals` key (each posting counts in its day and its month, by
+/// cost code and by activity), in key order: concurrent approvals then lock shared rows in the
+/// same order and cannot deadlock each other.
+fn totals<'a>(rows: &'a [Encoded<'a>]) -> Vec<(TotalsKey<'a>, (i64, i64, i64))> {
+    use chrono::Datelike;
+    let mut totals: std::collections::BTreeMap<TotalsKey<'a>, (i64, i64, i64)> = std::collections::BTreeMap::new();
     for e in rows.iter().filter(|e| e.row.p.ledger == postings::Ledger::Cost) {
         let p = e.row.p;
         let currency = p.currency.map_or("", |c| c.code());
+        let month = p.work_date.with_day(1).unwrap_or(p.work_date);
         for (dimension, item) in [("cost_code", &p.cost_code), ("activity", &p.activity)] {
-            let t = totals.entry((dimension, p.work_date, item.as_deref().unwrap_or(""), currency)).or_default();
-            t.0 += e.amount;
-            t.1 += e.days;
-            t.2 += e.hours;
+            for (grain, period) in [("day", p.work_date), ("month", month)] {
+                let t = totals.entry((dimension, grain, period, item.as_deref().unwrap_or(""), currency)).or_default();
+                t.0 += e.amount;
+                t.1 += e.days;
+                t.2 += e.hours;
+            }
         }
     }
     totals.into_iter().collect()
@@ -458,7 +469,8 @@ fn daily_totals<'a>(rows: &'a [Encoded<'a>]) -> Vec<(DailyKey<'a>, (i64, i64, i6
 
 /// The decision and its postings, in one transaction. No checks: `decide` is the way in; the
 /// seeding tool (`fieldledger-seed`) writes years of history through this same path.
-pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(), sqlx::Error> {
+/// Returns how many rows it appended and how many of them are reversals.
+pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(i64, i64), sqlx::Error> {
     let heads = heads_text(&d.heads);
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
@@ -554,31 +566,33 @@ pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(), s
             });
             q.build().execute(&mut *tx).await?;
         }
-        let daily = daily_totals(&encoded);
-        for chunk in daily.chunks(INSERT_CHUNK) {
+        let totals = totals(&encoded);
+        for chunk in totals.chunks(INSERT_CHUNK) {
             let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO ledger_daily (project_id, dimension, work_date, item, currency, amount_minor, \
+                "INSERT INTO ledger_totals (project_id, dimension, grain, period, item, currency, amount_minor, \
                  person_days_micro, person_hours_micro) ",
             );
             q.push_values(chunk, |mut b, (k, t)| {
                 b.push_bind(&d.project_id)
                     .push_bind(k.0)
-                    .push_bind(k.1.to_string())
-                    .push_bind(k.2)
+                    .push_bind(k.1)
+                    .push_bind(k.2.to_string())
                     .push_bind(k.3)
+                    .push_bind(k.4)
                     .push_bind(t.0)
                     .push_bind(t.1)
                     .push_bind(t.2);
             });
             q.push(
-                " ON CONFLICT (project_id, dimension, work_date, item, currency) DO UPDATE SET \
-                 amount_minor = ledger_daily.amount_minor + excluded.amount_minor, \
-                 person_days_micro = ledger_daily.person_days_micro + excluded.person_days_micro, \
-                 person_hours_micro = ledger_daily.person_hours_micro + excluded.person_hours_micro",
+                " ON CONFLICT (project_id, dimension, grain, period, item, currency) DO UPDATE SET \
+                 amount_minor = ledger_totals.amount_minor + excluded.amount_minor, \
+                 person_days_micro = ledger_totals.person_days_micro + excluded.person_days_micro, \
+                 person_hours_micro = ledger_totals.person_hours_micro + excluded.person_hours_micro",
             );
             q.build().execute(&mut *tx).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok((encoded.len() as i64, old.len() as i64))
     })
 }
 
@@ -682,6 +696,10 @@ async fn finish(db: &Db, cache: &DocCache, decision: DecisionRow) -> Result<Outc
 /// write failed is published again by the next request about it.
 pub async fn publish(db: &Db, cache: &DocCache, project: &str, record_id: &str) -> Result<(), LedgerError> {
     let history = history(db, record_id).await?;
+    publish_history(db, cache, project, record_id, &history).await
+}
+
+async fn publish_history(db: &Db, cache: &DocCache, project: &str, record_id: &str, history: &History) -> Result<(), LedgerError> {
     let view = Approval {
         record_id: record_id.to_string(),
         project_id: project.to_string(),

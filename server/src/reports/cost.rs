@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::progress;
 use super::{ratio, Cell, DateRange, ReportError, Table};
-use crate::db::{on_pool, Db};
+use crate::db::Db;
 use crate::ledger::postings::from_minor;
 use crate::reference::ReferenceSet;
 
@@ -61,16 +61,7 @@ pub struct CostReport {
 
 pub async fn report(db: &Db, set: &ReferenceSet, range: DateRange) -> Result<CostReport, ReportError> {
     let cur = set.project.currency;
-    let (from, to) = range.sql_bounds();
-    let rows: Vec<(String, String, i64)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT item, currency, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_daily \
-         WHERE project_id = $1 AND dimension = 'cost_code' AND work_date >= $2 AND work_date <= $3 GROUP BY item, currency"
-    )
-    .bind(&set.project.id)
-    .bind(&from)
-    .bind(&to)
-    .fetch_all(p)
-    .await?);
+    let rows = super::cost_totals(db, &set.project.id, "cost_code", range).await?;
     let mut own_actual: HashMap<String, Decimal> = HashMap::new();
     let mut others: BTreeMap<String, Decimal> = BTreeMap::new();
     for (code, currency, minor) in rows {

@@ -14,6 +14,8 @@ pub mod progress;
 pub mod schedule;
 
 use chrono::NaiveDate;
+
+use crate::db::{on_pool, Db};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
@@ -49,6 +51,47 @@ impl DateRange {
     fn sql_bounds(&self) -> (String, String) {
         (self.from.map_or("0000-01-01".into(), |d| d.to_string()), self.to.map_or("9999-12-31".into(), |d| d.to_string()))
     }
+}
+
+/// Net approved cost per item of `dimension` (`cost_code` or `activity`) and currency, dated in
+/// `range`: whole months from the month totals, the days at either edge from the day totals.
+pub async fn cost_totals(db: &Db, project: &str, dimension: &str, range: DateRange) -> Result<Vec<(String, String, i64)>, ReportError> {
+    use chrono::{Datelike, Days, Months};
+    let min = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    let max = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+    let (from, to) = (range.from.unwrap_or(min).max(min), range.to.unwrap_or(max).min(max));
+    let month_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let next_month = |d: NaiveDate| month_of(d).checked_add_months(Months::new(1)).unwrap_or(max);
+    // Whole months inside the range: [first, last] as their first days.
+    let first = if from.day() == 1 { from } else { next_month(from) };
+    let last_end = if to.checked_add_days(Days::new(1)).is_none_or(|n| n.day() == 1) { to } else { month_of(to).pred_opt().unwrap_or(min) };
+    let text = |d: NaiveDate| d.to_string();
+    let (months, days): ((String, String), [(String, String); 2]) = if first <= last_end {
+        let none = || ("1".to_string(), "0".to_string());
+        let before = if first > from { (text(from), text(first.pred_opt().unwrap_or(min))) } else { none() };
+        let after = if to > last_end { (text(last_end.succ_opt().unwrap_or(max)), text(to)) } else { none() };
+        ((text(first), text(month_of(last_end))), [before, after])
+    } else {
+        // No whole month: days only (an empty month range: from > to).
+        (("1".into(), "0".into()), [(text(from), text(to)), ("1".into(), "0".into())])
+    };
+    let sql = "SELECT item, currency, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_totals \
+               WHERE project_id = $1 AND dimension = $2 AND ( \
+               (grain = 'month' AND period >= $3 AND period <= $4) OR \
+               (grain = 'day' AND period >= $5 AND period <= $6) OR \
+               (grain = 'day' AND period >= $7 AND period <= $8)) \
+               GROUP BY item, currency";
+    Ok(on_pool!(db, |p| sqlx::query_as(sql)
+        .bind(project)
+        .bind(dimension)
+        .bind(&months.0)
+        .bind(&months.1)
+        .bind(&days[0].0)
+        .bind(&days[0].1)
+        .bind(&days[1].0)
+        .bind(&days[1].1)
+        .fetch_all(p)
+        .await?))
 }
 
 /// `a / b` rounded to 3 decimals; none when `b` is zero.

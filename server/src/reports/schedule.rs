@@ -109,8 +109,9 @@ pub struct ScheduleReport {
 /// Cumulative AC by activity ('' = none) and date, up to `until`.
 async fn costs(db: &Db, set: &ReferenceSet, until: NaiveDate) -> Result<Vec<(String, NaiveDate, Decimal)>, ReportError> {
     let rows: Vec<(String, String, i64)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT item, work_date, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_daily \
-         WHERE project_id = $1 AND dimension = 'activity' AND currency = $2 AND work_date <= $3 GROUP BY item, work_date ORDER BY work_date"
+        "SELECT item, period, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_totals \
+         WHERE project_id = $1 AND dimension = 'activity' AND grain = 'day' AND currency = $2 AND period <= $3 \
+         GROUP BY item, period ORDER BY period"
     )
     .bind(&set.project.id)
     .bind(set.project.currency.code())
