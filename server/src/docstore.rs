@@ -336,3 +336,64 @@ pub async fn append_with_state(db: &Db, stored: &mut StoredDoc, row: &StateRow<'
     stored.committed(written);
     Ok(Some((written, generation)))
 }
+
+/// Why a server-owned document (approval state, reference data) could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnedWriteError {
+    #[error(transparent)]
+    Docs(#[from] DocStoreError),
+    #[error("document: {0}")]
+    Schema(#[from] record_schema::SchemaError),
+    /// The id is taken by a document of another kind or project.
+    #[error("document {0} is not the server-owned document expected")]
+    Foreign(String),
+    /// Other writers kept getting in first.
+    #[error("document {0} kept changing")]
+    Busy(String),
+}
+
+/// Writes server-owned data into document `id` of `project` (created when missing): `write` puts
+/// the data into the document and only what differs becomes a change, which phones receive by
+/// sync. Retried against the new version when another writer (request or replica) got in first.
+pub async fn write_owned(
+    db: &Db,
+    cache: &DocCache,
+    id: &str,
+    project: &str,
+    kind: record_schema::RecordKind,
+    write: impl Fn(&mut AutoCommit) -> Result<(), record_schema::SchemaError>,
+) -> Result<(), OwnedWriteError> {
+    for _ in 0..8 {
+        match load_hot(db, cache, id).await? {
+            None => {
+                let mut doc = AutoCommit::new();
+                write(&mut doc)?;
+                match insert(db, id, project, kind.as_str(), doc).await {
+                    Ok(stored) => {
+                        cache.put(stored);
+                        return Ok(());
+                    }
+                    Err(DocStoreError::AlreadyExists { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Some(mut stored) => {
+                if stored.kind != kind.as_str() || stored.project_id != project {
+                    cache.put(stored);
+                    return Err(OwnedWriteError::Foreign(id.to_string()));
+                }
+                // A failed write leaves the loaded copy half-changed: it is dropped, not cached.
+                write(&mut stored.doc)?;
+                match save(db, &mut stored).await {
+                    Ok(_) => {
+                        cache.put(stored);
+                        return Ok(());
+                    }
+                    Err(DocStoreError::VersionConflict { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Err(OwnedWriteError::Busy(id.to_string()))
+}

@@ -50,8 +50,7 @@ impl IntoResponse for ReferenceError {
             }
             ReferenceError::Unreadable(m) => ApiError::bad_request("file", m).into_response(),
             ReferenceError::Sql(e) => ApiError::internal(e).into_response(),
-            ReferenceError::Docs(e) => ApiError::internal(e).into_response(),
-            ReferenceError::Schema(e) => ApiError::internal(e).into_response(),
+            ReferenceError::Publish(e) => ApiError::internal(e).into_response(),
         }
     }
 }

@@ -18,7 +18,7 @@ use super::postings::{self, from_micro, from_minor, to_micro, to_minor, Posting}
 use super::LedgerError;
 use crate::cache::DocCache;
 use crate::db::{on_pool, Db, TokenGrant};
-use crate::docstore::{self, DocStoreError, StoredDoc};
+use crate::docstore::{self, OwnedWriteError, StoredDoc};
 
 /// How often a decision is retried when another decider on the same record got in first.
 pub const ATTEMPTS: usize = 8;
@@ -720,43 +720,10 @@ async fn publish_history(db: &Db, cache: &DocCache, project: &str, record_id: &s
         approved_heads: history.standing().map(|d| d.heads.clone()),
     };
     let id = Approval::document_id(record_id);
-    for _ in 0..ATTEMPTS {
-        match docstore::load_hot(db, cache, &id).await? {
-            None => {
-                let mut doc = AutoCommit::new();
-                view.write(&mut doc)?;
-                match docstore::insert(db, &id, project, RecordKind::Approval.as_str(), doc).await {
-                    Ok(stored) => {
-                        cache.put(stored);
-                        return Ok(());
-                    }
-                    Err(DocStoreError::AlreadyExists { .. }) => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            Some(mut stored) => {
-                if stored.kind != RecordKind::Approval.as_str() || stored.project_id != project {
-                    cache.put(stored);
-                    return Err(LedgerError::State("id", format!("document {id} is not this record's approval")));
-                }
-                let written = view.write(&mut stored.doc);
-                let saved = match written {
-                    Ok(()) => docstore::save(db, &mut stored).await.map(drop),
-                    Err(e) => {
-                        cache.forget(&id);
-                        return Err(e.into());
-                    }
-                };
-                match saved {
-                    Ok(()) => {
-                        cache.put(stored);
-                        return Ok(());
-                    }
-                    Err(DocStoreError::VersionConflict { .. }) => continue, // reload and write again
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-    }
-    Err(LedgerError::Busy)
+    docstore::write_owned(db, cache, &id, project, RecordKind::Approval, |doc| view.write(doc)).await.map_err(|e| match e {
+        OwnedWriteError::Docs(e) => LedgerError::Docs(e),
+        OwnedWriteError::Schema(e) => LedgerError::Schema(e),
+        OwnedWriteError::Foreign(_) => LedgerError::State("id", format!("document {id} is not this record's approval")),
+        OwnedWriteError::Busy(_) => LedgerError::Busy,
+    })
 }

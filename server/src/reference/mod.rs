@@ -152,8 +152,6 @@ pub enum ReferenceError {
     Unreadable(String),
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
-    #[error("documents: {0}")]
-    Docs(#[from] crate::docstore::DocStoreError),
-    #[error("document: {0}")]
-    Schema(#[from] record_schema::SchemaError),
+    #[error("publishing to phones: {0}")]
+    Publish(#[from] crate::docstore::OwnedWriteError),
 }

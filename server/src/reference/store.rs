@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
-use automerge::AutoCommit;
 use chrono::NaiveDate;
 use record_schema::{Currency, RecordKind};
 use rust_decimal::Decimal;
@@ -18,7 +17,7 @@ use super::table::{self, curve_text, parse_curve, Located, ParsedRows, RawTable,
 use super::{Activity, CellError, CostCode, Project, ReferenceError, ReferenceSet, Site, Trade};
 use crate::cache::DocCache;
 use crate::db::{on_pool, Db};
-use crate::docstore::{self, DocStoreError};
+use crate::docstore;
 use crate::ledger::postings::{from_micro, from_minor, to_micro, to_minor};
 
 /// How many rows of each table an import wrote.
@@ -319,32 +318,5 @@ async fn write(db: &Db, set: &ReferenceSet, parsed: &ParsedRows) -> Result<Impor
 pub async fn publish(db: &Db, cache: &DocCache, set: &ReferenceSet) -> Result<(), ReferenceError> {
     let data = set.for_phones();
     let id = record_schema::ReferenceData::document_id(&set.project.id);
-    for _ in 0..crate::ledger::store::ATTEMPTS {
-        match docstore::load_hot(db, cache, &id).await? {
-            None => {
-                let mut doc = AutoCommit::new();
-                data.write(&mut doc)?;
-                match docstore::insert(db, &id, &set.project.id, RecordKind::ReferenceData.as_str(), doc).await {
-                    Ok(stored) => {
-                        cache.put(stored);
-                        return Ok(());
-                    }
-                    Err(DocStoreError::AlreadyExists { .. }) => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            Some(mut stored) => {
-                data.write(&mut stored.doc)?;
-                match docstore::save(db, &mut stored).await {
-                    Ok(_) => {
-                        cache.put(stored);
-                        return Ok(());
-                    }
-                    Err(DocStoreError::VersionConflict { .. }) => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-    }
-    Err(ReferenceError::Docs(DocStoreError::VersionConflict { id, expected: 0 }))
+    Ok(docstore::write_owned(db, cache, &id, &set.project.id, RecordKind::ReferenceData, |doc| data.write(doc)).await?)
 }
