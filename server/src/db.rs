@@ -59,6 +59,18 @@ pub enum Tx {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+impl From<sqlx::Transaction<'static, sqlx::Sqlite>> for Tx {
+    fn from(t: sqlx::Transaction<'static, sqlx::Sqlite>) -> Self {
+        Tx::Sqlite(t)
+    }
+}
+
+impl From<sqlx::Transaction<'static, sqlx::Postgres>> for Tx {
+    fn from(t: sqlx::Transaction<'static, sqlx::Postgres>) -> Self {
+        Tx::Postgres(t)
+    }
+}
+
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {

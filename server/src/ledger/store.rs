@@ -17,8 +17,8 @@ use serde::Serialize;
 use super::postings::{self, from_micro, from_minor, to_micro, to_minor, Posting};
 use super::LedgerError;
 use crate::cache::DocCache;
-use crate::db::{on_pool, Db, TokenGrant};
-use crate::docstore::{self, OwnedWriteError, StoredDoc};
+use crate::db::{on_pool, Db, TokenGrant, Tx};
+use crate::docstore::{self, DocStoreError, OwnedWriteError, StoredDoc};
 
 /// How often a decision is retried when another decider on the same record got in first.
 pub const ATTEMPTS: usize = 8;
@@ -261,15 +261,18 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
         };
         let empty = Vec::new();
         let posts = if req.status == DecisionStatus::Approved { &posts } else { &empty };
-        match commit(db, &row, posts).await {
-            Ok((postings, reversals)) => {
-                // Known without reading back: the decisions are the history plus this one.
-                let mut decided = history;
-                decided.decisions.push(row.clone());
-                publish_history(db, cache, &row.project_id, &row.record_id, &decided).await?;
-                return Ok(Outcome { decision: row, postings, reversals });
+        // The approval document as it will read with this decision, written in the same commit.
+        let mut decided = history;
+        decided.decisions.push(row.clone());
+        let doc = approval_doc(db, cache, &row.project_id, &row.record_id, &decided).await?;
+        match commit(db, &row, posts, Some(doc)).await {
+            Ok(done) => {
+                if let Some(stored) = done.approval {
+                    cache.put(stored);
+                }
+                return Ok(Outcome { decision: row, postings: done.postings, reversals: done.reversals });
             }
-            Err(e) if retryable(&e) => {
+            Err(e) if e.retryable() => {
                 // Someone else decided on this record (or took this request id) first: look again.
                 tokio::time::sleep(std::time::Duration::from_millis(5 * (attempt as u64 + 1))).await;
                 continue;
@@ -469,8 +472,52 @@ fn totals<'a>(rows: &'a [Encoded<'a>]) -> Vec<(TotalsKey<'a>, (i64, i64, i64))> 
 
 /// The decision and its postings, in one transaction. No checks: `decide` is the way in; the
 /// seeding tool (`fieldledger-seed`) writes years of history through this same path.
+/// The record's approval document, updated for a decision and written in the decision's
+/// transaction (one commit: the decision reaches phones exactly when it stands).
+pub enum ApprovalDoc {
+    New(AutoCommit),
+    Existing(StoredDoc),
+}
+
+/// Why a decision's transaction did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Docs(#[from] DocStoreError),
+}
+
+impl CommitError {
+    /// Another decider or writer got in first: read again and retry.
+    fn retryable(&self) -> bool {
+        match self {
+            CommitError::Sql(e) => retryable(e),
+            CommitError::Docs(DocStoreError::VersionConflict { .. } | DocStoreError::AlreadyExists { .. }) => true,
+            CommitError::Docs(DocStoreError::Sql(e)) => retryable(e),
+            CommitError::Docs(_) => false,
+        }
+    }
+}
+
+impl From<CommitError> for LedgerError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Sql(e) => LedgerError::Sql(e),
+            CommitError::Docs(e) => LedgerError::Docs(e),
+        }
+    }
+}
+
+/// Rows appended (reversals among them), and the approval document as stored, once committed.
+pub struct Committed {
+    pub postings: i64,
+    pub reversals: i64,
+    pub approval: Option<StoredDoc>,
+}
+
 /// Returns how many rows it appended and how many of them are reversals.
-pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(i64, i64), sqlx::Error> {
+pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting], approval: Option<ApprovalDoc>) -> Result<Committed, CommitError> {
     let heads = heads_text(&d.heads);
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
@@ -591,8 +638,31 @@ pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting]) -> Result<(i64,
             );
             q.build().execute(&mut *tx).await?;
         }
+        let (postings, reversals) = (encoded.len() as i64, old.len() as i64);
+        let mut tx: Tx = tx.into();
+        let approval = match approval {
+            None => None,
+            Some(ApprovalDoc::New(mut doc)) => {
+                let id = Approval::document_id(&d.record_id);
+                let kind = RecordKind::Approval.as_str();
+                let saved = docstore::insert_in(&mut tx, &id, &d.project_id, kind, &mut doc).await?;
+                tx.commit().await?;
+                return Ok(Committed { postings, reversals, approval: Some(StoredDoc::inserted(&id, &d.project_id, kind, doc, saved)) });
+            }
+            Some(ApprovalDoc::Existing(mut stored)) => {
+                let written = docstore::save_in(&mut tx, &mut stored).await?;
+                Some((stored, written))
+            }
+        };
         tx.commit().await?;
-        Ok((encoded.len() as i64, old.len() as i64))
+        Ok(Committed {
+            postings,
+            reversals,
+            approval: approval.map(|(mut stored, written)| {
+                stored.committed(written);
+                stored
+            }),
+        })
     })
 }
 
@@ -699,8 +769,30 @@ pub async fn publish(db: &Db, cache: &DocCache, project: &str, record_id: &str) 
     publish_history(db, cache, project, record_id, &history).await
 }
 
-async fn publish_history(db: &Db, cache: &DocCache, project: &str, record_id: &str, history: &History) -> Result<(), LedgerError> {
-    let view = Approval {
+/// The record's approval document (loaded, or new) with `history` written into it, not yet stored.
+async fn approval_doc(db: &Db, cache: &DocCache, project: &str, record_id: &str, history: &History) -> Result<ApprovalDoc, LedgerError> {
+    let view = approval_view(project, record_id, history);
+    let id = Approval::document_id(record_id);
+    match docstore::load_hot(db, cache, &id).await? {
+        None => {
+            let mut doc = AutoCommit::new();
+            view.write(&mut doc)?;
+            Ok(ApprovalDoc::New(doc))
+        }
+        Some(mut stored) => {
+            if stored.kind != RecordKind::Approval.as_str() || stored.project_id != project {
+                cache.put(stored);
+                return Err(LedgerError::State("id", format!("document {id} is not this record's approval")));
+            }
+            // On a failed write the half-changed copy is dropped (load_hot took it out of the cache).
+            view.write(&mut stored.doc)?;
+            Ok(ApprovalDoc::Existing(stored))
+        }
+    }
+}
+
+fn approval_view(project: &str, record_id: &str, history: &History) -> Approval {
+    Approval {
         record_id: record_id.to_string(),
         project_id: project.to_string(),
         decisions: history
@@ -718,7 +810,11 @@ async fn publish_history(db: &Db, cache: &DocCache, project: &str, record_id: &s
             })
             .collect(),
         approved_heads: history.standing().map(|d| d.heads.clone()),
-    };
+    }
+}
+
+async fn publish_history(db: &Db, cache: &DocCache, project: &str, record_id: &str, history: &History) -> Result<(), LedgerError> {
+    let view = approval_view(project, record_id, history);
     let id = Approval::document_id(record_id);
     docstore::write_owned(db, cache, &id, project, RecordKind::Approval, |doc| view.write(doc)).await.map_err(|e| match e {
         OwnedWriteError::Docs(e) => LedgerError::Docs(e),
