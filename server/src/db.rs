@@ -55,6 +55,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(6, "blobs", include_str!("../../migrations/server/sqlite/0006_blobs.sql")),
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/sqlite/0007_ledger.sql")),
         migration(8, "reference data and report totals", include_str!("../../migrations/server/sqlite/0008_reference_reports.sql")),
+        migration(10, "browser sessions", include_str!("../../migrations/server/sqlite/0010_web_sessions.sql")),
     ]
 }
 
@@ -68,6 +69,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(6, "blobs", include_str!("../../migrations/server/postgres/0006_blobs.sql")),
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/postgres/0007_ledger.sql")),
         migration(8, "reference data and report totals", include_str!("../../migrations/server/postgres/0008_reference_reports.sql")),
+        migration(10, "browser sessions", include_str!("../../migrations/server/postgres/0010_web_sessions.sql")),
     ]
 }
 
