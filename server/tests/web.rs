@@ -8,6 +8,7 @@
 //!   `<target>/screenshots/web-*.png`.
 //! * `sessions_and_csrf_*`: the same rules over raw HTTP on SQLite and PostgreSQL (no browser).
 
+mod blobkit;
 mod common;
 mod webkit;
 
@@ -19,13 +20,14 @@ use chrono::NaiveDate;
 use common::phone::SimPhone;
 use common::records::header;
 use common::*;
-use record_schema::{CrewLine, Currency, Effort, LabourSheet};
+use record_schema::{CrewLine, Currency, Effort, LabourSheet, PhotoRef, Progress, ProgressReport};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use webkit::{hidden, http, Browser};
 
 const SHEET: &str = "0193a000-0000-7000-8000-0000000000b1";
 const SHEET2: &str = "0193a000-0000-7000-8000-0000000000b2";
+const PROGRESS: &str = "0193a000-0000-7000-8000-0000000000b3";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn d(s: &str) -> Decimal {
@@ -102,9 +104,34 @@ fn sheet_doc(id: &str, lines: Vec<CrewLine>) -> AutoCommit {
     doc
 }
 
+/// Uploads a 640×480 JPEG over tus as the foreman's phone does; returns its reference.
+fn upload_photo(addr: &str, foreman: &str) -> PhotoRef {
+    let bytes = blobkit::jpeg(640, 480, 7, false);
+    let sha = blobkit::sha256_hex(&bytes);
+    let auth = format!("Bearer {foreman}");
+    let tus = ("Tus-Resumable", "1.0.0");
+    let r = http(addr, "POST", "/v1/uploads", &[tus, ("Authorization", &auth), ("Upload-Length", &bytes.len().to_string()), ("Upload-Metadata", &blobkit::metadata(&sha))], b"");
+    assert_eq!(r.status, 201, "{}", r.text());
+    let location = r.header("location").expect("Location").to_string();
+    let path = location.split_once("//").and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string())).unwrap_or(location);
+    let r = http(addr, "PATCH", &path, &[tus, ("Authorization", &auth), ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", "0")], &bytes);
+    assert_eq!(r.status, 204, "{}", r.text());
+    PhotoRef {
+        sha256: sha.clone(),
+        byte_size: bytes.len() as u64,
+        width: 640,
+        height: 480,
+        mime: "image/jpeg".into(),
+        captured_at_ms: 1_795_154_700_000,
+        location: None,
+        thumbnail_sha256: sha,
+    }
+}
+
 /// The server with P1's reference data, and a foreman's phone that synced two labour sheets of
 /// 2026-11-20: SHEET (6 × 8 h × 47.50 = 2,280.00 on 03-100 and 3 × 2.5 d × 360 = 2,700.00 on
-/// 03-200) and SHEET2 (2 × 8 h × 47.50 = 760.00 on 03-100).
+/// 03-200) and SHEET2 (2 × 8 h × 47.50 = 760.00 on 03-100); and a progress report (A1 at 40%)
+/// with an uploaded photo.
 struct World {
     _dir: tempfile::TempDir,
     server: Server,
@@ -127,6 +154,17 @@ fn world(url: Option<&str>) -> World {
         sheet_doc(SHEET, vec![line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"), line("l2", 3, Effort::Days(d("2.5")), "360", "03-200", "A2")]),
     );
     li.docs.insert(SHEET2.into(), sheet_doc(SHEET2, vec![line("m1", 2, Effort::Hours(d("8")), "47.50", "03-100", "A1")]));
+    let progress = ProgressReport {
+        header: header(PROGRESS, "P1"),
+        date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+        activity: "A1".into(),
+        progress: Progress::Percent(d("40")),
+        caption: Some("三层模板".into()),
+        photos: vec![upload_photo(&server.addr, &foreman)],
+    };
+    let mut doc = AutoCommit::new();
+    progress.write(&mut doc).expect("write");
+    li.docs.insert(PROGRESS.into(), doc);
     assert!(li.sync(&server.addr).errors.is_empty());
     World { _dir: dir, server, foreman, sup }
 }
@@ -274,7 +312,7 @@ fn browser_story() {
     assert!(b.url().ends_with("/web/queue"), "{}", b.url());
     let session = b.cookies().into_iter().find(|c| c["name"] == "fl_session").expect("session cookie");
     assert_eq!((session["httpOnly"].as_bool(), session["secure"].as_bool()), (Some(true), Some(true)), "{session}");
-    assert_eq!(b.text("#count-new"), "2");
+    assert_eq!(b.text("#count-new"), "3");
     assert!(b.exists(&format!("#row-{SHEET}")) && b.exists(&format!("#row-{SHEET2}")));
     b.screenshot("web-02-queue");
 
@@ -317,17 +355,27 @@ fn browser_story() {
     assert!(b.exists("#cost-chart rect.actual"), "bars drawn");
     b.screenshot("web-06-cost-after");
 
-    // Schedule: A1 planned 50% at 2026-11-20, the S-curve drawn.
+    // The progress report shows its photo's thumbnail (through the session, not a bearer token).
+    b.goto(&format!("{base}/web/records/{PROGRESS}"));
+    b.wait_for("img.thumb");
+    let loaded = b.script("const i = document.querySelector('img.thumb'); return new Promise(r => { if (i.complete) r(i.naturalWidth); else i.onload = () => r(i.naturalWidth); i.onerror = () => r(0); });");
+    assert!(loaded.as_u64().is_some_and(|w| w > 0 && w <= 320), "thumbnail loaded: {loaded}");
+    b.screenshot("web-07-progress-photo");
+    b.click("#approve");
+    b.wait_for("#done");
+
+    // Schedule: A1 planned 50% at 2026-11-20, actual 40% (behind), the S-curve drawn.
     b.goto(&format!("{base}/web/schedule?at=2026-11-20"));
-    b.wait_for("#s-curve svg polyline.pv");
-    assert!(b.text("#activity-A1").contains("50%"), "{}", b.text("#activity-A1"));
-    b.screenshot("web-07-schedule");
+    b.wait_for("#s-curve svg polyline.ev");
+    let a1 = b.text("#activity-A1");
+    assert!(a1.contains("50%") && a1.contains("40%") && a1.contains("0.8"), "{a1}");
+    b.screenshot("web-08-schedule");
 
     // Day-labour summary and its XLSX export, fetched with this browser's session and read back.
     b.goto(&format!("{base}/web/labour?from=2026-11-01&to=2026-11-30&period=month&by=trade"));
     b.wait_for("#labour-table");
     assert_eq!(b.text("#labour-table tfoot .labour-total"), "CN¥4,980.00");
-    b.screenshot("web-08-labour");
+    b.screenshot("web-09-labour");
     let href = b.attr("#export-xlsx", "href").expect("export link");
     let path = href.strip_prefix(&base).unwrap_or(&href).to_string();
     let cookie = format!("fl_session={}", session["value"].as_str().expect("cookie value"));
@@ -355,7 +403,7 @@ fn browser_story() {
     b.wait_for("#error-status");
     assert_eq!(b.text("#error-status"), "403");
     assert!(b.text("#error-message").contains("csrf"), "{}", b.text("#error-message"));
-    b.screenshot("web-09-csrf-refused");
+    b.screenshot("web-10-csrf-refused");
     let v = api_record(&w.server.addr, &w.sup, SHEET2);
     assert_eq!((v["approval"]["status"].as_str(), v["approval"]["decisions"].as_array().map(Vec::len)), (Some("pending"), Some(0)));
 
@@ -368,7 +416,7 @@ fn browser_story() {
     assert_eq!(api_record(&w.server.addr, &w.sup, SHEET2)["approval"]["status"], "approved");
     b.goto(&format!("{base}/web/queue"));
     b.wait_for("#empty");
-    assert_eq!(b.text("#count-approved"), "2");
+    assert_eq!(b.text("#count-approved"), "3");
 
     // 中文: the switch keeps the page; money in yuan (SHEET2's 760.00 now counts too).
     b.goto(&format!("{base}/web/cost?to=2026-11-20"));
@@ -377,7 +425,7 @@ fn browser_story() {
     b.wait_for("#cost-chart svg");
     assert_eq!(b.text("h1"), "成本科目预算与实际");
     assert_eq!(b.text("#cost-totals .actual-cell"), "¥5,740.00");
-    b.screenshot("web-10-cost-zh");
+    b.screenshot("web-11-cost-zh");
 
     // Phone width: every screen fits without sideways scrolling of the page (tables scroll inside).
     b.resize(390, 844);
@@ -395,7 +443,7 @@ fn browser_story() {
         b.wait_for("main");
         let fits = b.script("return document.documentElement.scrollWidth <= window.innerWidth;");
         assert_eq!(fits, json!(true), "{path} is wider than a phone");
-        b.screenshot(&format!("web-11-phone-{i}"));
+        b.screenshot(&format!("web-12-phone-{i}"));
     }
 
     // Sign out: back to the sign-in page, and the queue needs signing in again.

@@ -46,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/web/records/{id}/approve", post(record::approve))
         .route("/web/records/{id}/reject", post(record::reject))
         .route("/web/records/{id}/resolve", post(record::resolve))
+        .route("/web/photos/{sha256}", get(record::photo))
+        .route("/web/photos/{sha256}/thumbnail", get(record::thumbnail))
         .route("/web/cost", get(dashboards::cost))
         .route("/web/schedule", get(dashboards::schedule))
         .route("/web/labour", get(dashboards::labour))

@@ -310,3 +310,17 @@ pub async fn resolve(s: Session, State(state): State<AppState>, Path(id): Path<S
     resolve::resolve(&state.db, &state.cache, &s.grant, &id, &heads_field(&f), &field, choice).await?;
     Ok(Redirect::to(&format!("/web/records/{}?done=resolved", urlencode(&id))).into_response())
 }
+
+/// `GET /web/photos/{sha256}/thumbnail`: the blob route's thumbnail for a signed-in browser (an
+/// `<img>` cannot send a bearer token); the same project scoping.
+pub async fn thumbnail(s: Session, State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Response, WebError> {
+    crate::blobs::tus::readable(&state.db, &sha256, &s.grant.project_id).await?;
+    let key = crate::blobs::Blobs::thumbnail_key(&sha256);
+    Ok(crate::blobs::tus::serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-thumbnail")).await?)
+}
+
+/// `GET /web/photos/{sha256}`: the original, full size.
+pub async fn photo(s: Session, State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Response, WebError> {
+    let mime = crate::blobs::tus::readable(&state.db, &sha256, &s.grant.project_id).await?;
+    Ok(crate::blobs::tus::serve(&state.blobs, &crate::blobs::Blobs::original_key(&sha256), &mime, &sha256).await?)
+}

@@ -84,12 +84,13 @@ pub fn s_curve(points: &[CurvePoint], title: &str, max_label: &str) -> String {
         r = w - right
     ));
     s.push_str(&format!(
-        r#"<text class="lbl" x="{left}" y="{ly}">{d0}</text><text class="lbl" x="{r}" y="{ly}" text-anchor="end">{d1}</text><text class="lbl" x="{lx}" y="{ty}" text-anchor="end">{m}</text>"#,
+        r#"<text class="lbl" x="{left}" y="{ly}">{d0}</text><text class="lbl" x="{r}" y="{ly}" text-anchor="end">{d1}</text><text class="lbl" x="{lx}" y="{ty}">{m}</text>"#,
         ly = h - 8.0,
         r = w - right,
         d0 = first.date,
         d1 = last.date,
-        lx = left - 4.0,
+        // The top of the money axis, written inside the plot so a long amount is never clipped.
+        lx = left + 4.0,
         ty = top + 10.0,
         m = esc(max_label)
     ));
