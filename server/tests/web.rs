@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use common::phone::SimPhone;
 use common::records::header;
 use common::*;
-use record_schema::{CrewLine, Currency, Effort, LabourSheet, PhotoRef, Progress, ProgressReport};
+use record_schema::{CrewLine, Currency, Effort, LabourSheet, PhotoRef, Progress, ProgressReport, Record};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use webkit::{hidden, http, Browser};
@@ -136,12 +136,23 @@ struct World {
     _dir: tempfile::TempDir,
     server: Server,
     foreman: String,
+    foreman2: String,
     sup: String,
+    phone: SimPhone,
+}
+
+/// A foreman's edit of a labour sheet on `phone` (synced by the caller).
+fn edit(phone: &mut SimPhone, id: &str, f: impl FnOnce(&mut LabourSheet)) {
+    let doc = phone.docs.get_mut(id).expect("sheet on the phone");
+    let Record::LabourSheet(mut sheet) = Record::read(doc).expect("reads") else { panic!("a labour sheet") };
+    f(&mut sheet);
+    sheet.write(doc).expect("write");
 }
 
 fn world(url: Option<&str>) -> World {
     let dir = tempfile::tempdir().expect("dir");
     let foreman = token(dir.path(), url, "P1");
+    let foreman2 = token(dir.path(), url, "P1");
     let sup = token_as(dir.path(), url, "P1", "supervisor");
     let admin = token_as(dir.path(), url, "P1", "admin");
     let server = start_with(dir.path(), url);
@@ -166,7 +177,7 @@ fn world(url: Option<&str>) -> World {
     progress.write(&mut doc).expect("write");
     li.docs.insert(PROGRESS.into(), doc);
     assert!(li.sync(&server.addr).errors.is_empty());
-    World { _dir: dir, server, foreman, sup }
+    World { _dir: dir, server, foreman, foreman2, sup, phone: li }
 }
 
 /// The record as the JSON API shows it (what the screens must agree with).
@@ -289,7 +300,7 @@ fn browser_story() {
         eprintln!("SKIPPED browser_story: {} or {} is missing (scripts/test-setup.sh installs chromium and chromium-driver)", webkit::CHROMIUM, webkit::CHROMEDRIVER);
         return;
     }
-    let w = world(None);
+    let mut w = world(None);
     // `localhost`, not 127.0.0.1: browsers treat it as a secure context, so the Secure cookie sticks.
     let base = format!("http://{}", w.server.addr.replace("127.0.0.1", "localhost"));
     let b = Browser::start(1280, 900);
@@ -418,14 +429,56 @@ fn browser_story() {
     b.wait_for("#empty");
     assert_eq!(b.text("#count-approved"), "3");
 
-    // 中文: the switch keeps the page; money in yuan (SHEET2's 760.00 now counts too).
+    // After approval the foreman edits SHEET (l1: 6 → 7), and two phones set l2's headcount at
+    // once: the record shows the difference since approval and the conflict side by side.
+    let addr = w.server.addr.clone();
+    let mut wang = SimPhone::new(w.foreman2.clone());
+    wang.sync(&addr);
+    edit(&mut w.phone, SHEET, |s| s.lines[0].headcount = 7);
+    w.phone.sync(&addr);
+    wang.sync(&addr);
+    edit(&mut w.phone, SHEET, |s| s.lines[1].headcount = 4);
+    edit(&mut wang, SHEET, |s| s.lines[1].headcount = 5);
+    w.phone.sync(&addr);
+    wang.sync(&addr);
+    w.phone.sync(&addr);
+    b.goto(&format!("{base}/web/queue"));
+    b.wait_for(&format!("#row-{SHEET}"));
+    let row = b.text(&format!("#row-{SHEET}"));
+    assert!(row.contains("Changed since approval"), "{row}");
+    assert_eq!(b.text(&format!("#row-{SHEET} .badge.conflict")), "1");
+    b.click(&format!("#row-{SHEET} a.open"));
+    b.wait_for("#conflicts");
+    let changes = b.text("#changes");
+    assert!(changes.contains("lines/l1/headcount") && changes.contains('6') && changes.contains('7'), "{changes}");
+    let conflict = b.text("#conflicts");
+    assert!(conflict.contains("lines/l2/headcount") && conflict.contains('4') && conflict.contains('5'), "{conflict}");
+    assert!(!b.exists("#approve-form"), "a conflicted version cannot be approved");
+    b.screenshot("web-11-changes-and-conflict");
+    let api = api_record(&addr, &w.sup, SHEET);
+    let kept: i64 = api["conflicts"][0]["values"][1].as_str().and_then(|v| v.parse().ok()).expect("second value");
+    // Keep the second value; then approve the settled version.
+    b.click("#conflicts td.side:nth-of-type(3) button");
+    b.wait_for("#done");
+    assert!(!b.exists("#conflicts"));
+    b.click("#approve");
+    b.wait_for("#done");
+    assert_eq!(b.attr("#status", "data-status").as_deref(), Some("approved"));
+    assert_eq!(b.text("#decisions tbody tr:first-child td:nth-child(2)"), "Approved");
+    assert_eq!(api_record(&addr, &w.sup, SHEET)["record"]["lines"][1]["headcount"], json!(kept));
+
+    // 中文: the switch keeps the page; money in yuan. 03-100: 7 × 8 × 47.50 + SHEET2's 760.00;
+    // 03-200: the kept headcount × 2.5 d × 360.
     b.goto(&format!("{base}/web/cost?to=2026-11-20"));
     b.wait_for("#lang-switch");
     b.click("#lang-switch");
     b.wait_for("#cost-chart svg");
     assert_eq!(b.text("h1"), "成本科目预算与实际");
-    assert_eq!(b.text("#cost-totals .actual-cell"), "¥5,740.00");
-    b.screenshot("web-11-cost-zh");
+    assert_eq!(b.text("#code-03-100 .actual-cell"), "¥3,420.00");
+    assert!(kept == 4 || kept == 5, "{kept}");
+    let expected = if kept == 4 { "¥7,020.00" } else { "¥7,920.00" };
+    assert_eq!(b.text("#cost-totals .actual-cell"), expected);
+    b.screenshot("web-12-cost-zh");
 
     // Phone width: every screen fits without sideways scrolling of the page (tables scroll inside).
     b.resize(390, 844);
@@ -443,7 +496,7 @@ fn browser_story() {
         b.wait_for("main");
         let fits = b.script("return document.documentElement.scrollWidth <= window.innerWidth;");
         assert_eq!(fits, json!(true), "{path} is wider than a phone");
-        b.screenshot(&format!("web-12-phone-{i}"));
+        b.screenshot(&format!("web-13-phone-{i}"));
     }
 
     // Sign out: back to the sign-in page, and the queue needs signing in again.
