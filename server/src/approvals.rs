@@ -119,7 +119,7 @@ pub async fn record(Device(grant): Device, State(state): State<AppState>, Path(i
     Ok(Json(body?))
 }
 
-fn describe(doc: &mut automerge::AutoCommit, history: &store::History) -> Result<Value, ApiError> {
+pub(crate) fn describe(doc: &mut automerge::AutoCommit, history: &store::History) -> Result<Value, ApiError> {
     let record = Record::read(doc).map_err(LedgerError::from)?;
     let heads = store::heads_hex(&doc.get_heads());
     let conflicts = record_schema::conflicts::find_conflicts(doc).map_err(LedgerError::from)?;

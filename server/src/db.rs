@@ -109,6 +109,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/sqlite/0007_ledger.sql")),
         migration(8, "reference data and report totals", include_str!("../../migrations/server/sqlite/0008_reference_reports.sql")),
         migration(9, "device sync generation", include_str!("../../migrations/server/sqlite/0009_sync_generation.sql")),
+        migration(10, "browser sessions", include_str!("../../migrations/server/sqlite/0010_web_sessions.sql")),
     ]
 }
 
@@ -123,6 +124,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/postgres/0007_ledger.sql")),
         migration(8, "reference data and report totals", include_str!("../../migrations/server/postgres/0008_reference_reports.sql")),
         migration(9, "device sync generation", include_str!("../../migrations/server/postgres/0009_sync_generation.sql")),
+        migration(10, "browser sessions", include_str!("../../migrations/server/postgres/0010_web_sessions.sql")),
     ]
 }
 

@@ -16,6 +16,7 @@ pub mod reference;
 pub mod reports;
 pub mod routes;
 pub mod sync;
+pub mod web;
 
 pub use config::Config;
 

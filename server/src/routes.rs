@@ -73,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/reports/labour", get(crate::office::labour_summary))
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_request_bytes))
         .merge(crate::blobs::tus::routes())
+        .merge(crate::web::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
         .with_state(state)
 }

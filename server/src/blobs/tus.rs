@@ -568,7 +568,7 @@ async fn record_blob(db: &Db, b: &StoredBlob<'_>, grant: &TokenGrant, upload_id:
 }
 
 /// The stored blob's mime type, if the project may read it.
-async fn readable(db: &Db, sha256: &str, project: &str) -> Result<String, ApiError> {
+pub(crate) async fn readable(db: &Db, sha256: &str, project: &str) -> Result<String, ApiError> {
     let missing = || err(StatusCode::NOT_FOUND, "not_found", "sha256", "no such photo in this project");
     if !is_sha256_hex(sha256) {
         return Err(missing());
@@ -584,7 +584,7 @@ async fn readable(db: &Db, sha256: &str, project: &str) -> Result<String, ApiErr
     row.map(|(m,)| m).ok_or_else(missing)
 }
 
-async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str) -> Result<Response, ApiError> {
+pub(crate) async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str) -> Result<Response, ApiError> {
     let bytes = blobs.store.get(key).await.map_err(ApiError::internal)?.ok_or_else(|| {
         ApiError::internal(format!("blob {key} is recorded but missing from the blob store"))
     })?;
