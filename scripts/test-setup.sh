@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # cmake and nasm build libjpeg-turbo (the turbojpeg crate, photo ingest) from its bundled source.
-APT_PACKAGES=(libjna-java libjna-jni chromium chromium-driver cmake nasm)
+# fonts-wqy-microhei: a small CJK font, so the browser tests' screenshots show 中文, not boxes.
+APT_PACKAGES=(libjna-java libjna-jni chromium chromium-driver cmake nasm fonts-wqy-microhei)
 KOTLIN_PREFIX=/opt/kotlin
 KOTLIN_PACKAGE=kotlin-compiler@2.4
 LOG_DIR=target/test-setup
