@@ -12,9 +12,9 @@ use automerge::AutoCommit;
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use common::phone::SimPhone;
-use common::records::header;
+use common::records::{crew_line, header, reference_workbook, workbook};
 use common::*;
-use record_schema::{CrewLine, Currency, Effort, LabourSheet, Progress, ProgressReport, Record, ReferenceData};
+use record_schema::{Currency, Effort, LabourSheet, Progress, ProgressReport, Record, ReferenceData};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -39,66 +39,6 @@ fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option<Val
     let (s, b) = call(addr, token, method, path, body.as_bytes(), "application/json");
     let v = serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
     (s, v)
-}
-
-fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    for (name, rows) in sheets {
-        let sheet = book.add_worksheet().set_name(*name).expect("sheet name");
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                // Budgets and rates as numbers, as a person types them into Excel.
-                let numeric = ["budget", "day_rate", "hour_rate"].contains(&rows[0][c]);
-                match cell.parse::<f64>() {
-                    Ok(n) if r > 0 && numeric => sheet.write_number(r as u32, c as u16, n).map(drop),
-                    _ => sheet.write_string(r as u32, c as u16, *cell).map(drop),
-                }
-                .expect("cell");
-            }
-        }
-    }
-    book.save_to_buffer().expect("xlsx")
-}
-
-fn reference_workbook() -> Vec<u8> {
-    workbook(&[
-        ("project", &[&["name", "currency"], &["一号楼", "CNY"]]),
-        ("sites", &[&["id", "name", "time_zone"], &["S1", "东区工地", "Asia/Shanghai"]]),
-        (
-            "cost_codes",
-            &[
-                &["code", "name", "parent", "budget"],
-                &["03", "混凝土工程", "", "0"],
-                &["03-100", "模板", "03", "100000"],
-                &["03-200", "钢筋", "03", "80000.5"],
-            ],
-        ),
-        (
-            "activities",
-            &[
-                &["id", "name", "planned_start", "planned_finish", "budget", "cost_code"],
-                &["A1", "三层模板", "2026-11-11", "2026-11-30", "50000", "03-100"],
-                &["A2", "三层钢筋", "2026-11-01", "2026-11-20", "40000", "03-200"],
-            ],
-        ),
-        ("trades", &[&["name", "day_rate", "hour_rate"], &["木工", "380", "47.5"], &["钢筋工", "360", "45"]]),
-    ])
-}
-
-fn line(id: &str, headcount: i64, effort: Effort, rate: &str, code: &str, activity: &str) -> CrewLine {
-    CrewLine {
-        id: id.into(),
-        position: 0,
-        trade: if code == "03-100" { "木工".into() } else { "钢筋工".into() },
-        crew: Some("张班".into()),
-        headcount,
-        effort,
-        rate: d(rate),
-        cost_code: code.into(),
-        activity: Some(activity.into()),
-        note: None,
-        workers: vec![],
-    }
 }
 
 fn date() -> NaiveDate {
@@ -188,8 +128,8 @@ fn story(url: Option<&str>) {
         currency: Currency::Cny,
         // 6 × 8 h × 47.50 = 2280.00 (03-100, A1) and 3 × 2.5 d × 360 = 2700.00 (03-200, A2)
         lines: vec![
-            line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"),
-            line("l2", 3, Effort::Days(d("2.5")), "360", "03-200", "A2"),
+            crew_line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"),
+            crew_line("l2", 3, Effort::Days(d("2.5")), "360", "03-200", "A2"),
         ],
         note: None,
     };

@@ -18,7 +18,7 @@ use automerge::AutoCommit;
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use common::phone::SimPhone;
-use common::records::header;
+use common::records::{crew_line, header, reference_workbook};
 use common::*;
 use record_schema::{CrewLine, Currency, Effort, LabourSheet, PhotoRef, Progress, ProgressReport, Record};
 use rust_decimal::Decimal;
@@ -32,62 +32,6 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).expect("decimal")
-}
-
-fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    for (name, rows) in sheets {
-        let sheet = book.add_worksheet().set_name(*name).expect("sheet name");
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                sheet.write_string(r as u32, c as u16, *cell).expect("cell");
-            }
-        }
-    }
-    book.save_to_buffer().expect("xlsx")
-}
-
-/// Project P1: site S1 in Shanghai, codes 03 > 03-100 (100,000) and 03-200 (80,000.50),
-/// activities A1 and A2.
-fn reference_workbook() -> Vec<u8> {
-    workbook(&[
-        ("project", &[&["name", "currency"], &["一号楼", "CNY"]]),
-        ("sites", &[&["id", "name", "time_zone"], &["S1", "东区工地", "Asia/Shanghai"]]),
-        (
-            "cost_codes",
-            &[
-                &["code", "name", "parent", "budget"],
-                &["03", "混凝土工程", "", "0"],
-                &["03-100", "模板", "03", "100000"],
-                &["03-200", "钢筋", "03", "80000.50"],
-            ],
-        ),
-        (
-            "activities",
-            &[
-                &["id", "name", "planned_start", "planned_finish", "budget", "cost_code"],
-                &["A1", "三层模板", "2026-11-11", "2026-11-30", "50000", "03-100"],
-                &["A2", "三层钢筋", "2026-11-01", "2026-11-20", "40000", "03-200"],
-            ],
-        ),
-        ("trades", &[&["name", "day_rate", "hour_rate"], &["木工", "380", "47.5"], &["钢筋工", "360", "45"]]),
-    ])
-}
-
-fn line(id: &str, headcount: i64, effort: Effort, rate: &str, code: &str, activity: &str) -> CrewLine {
-    CrewLine {
-        id: id.into(),
-        position: 0,
-        trade: if code == "03-100" { "木工".into() } else { "钢筋工".into() },
-        crew: Some("张班".into()),
-        headcount,
-        effort,
-        rate: d(rate),
-        cost_code: code.into(),
-        activity: Some(activity.into()),
-        note: None,
-        workers: vec![],
-    }
 }
 
 /// A sheet of 2026-11-20 with `lines`.
@@ -162,9 +106,9 @@ fn world(url: Option<&str>) -> World {
     let mut li = SimPhone::new(foreman.clone());
     li.docs.insert(
         SHEET.into(),
-        sheet_doc(SHEET, vec![line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"), line("l2", 3, Effort::Days(d("2.5")), "360", "03-200", "A2")]),
+        sheet_doc(SHEET, vec![crew_line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"), crew_line("l2", 3, Effort::Days(d("2.5")), "360", "03-200", "A2")]),
     );
-    li.docs.insert(SHEET2.into(), sheet_doc(SHEET2, vec![line("m1", 2, Effort::Hours(d("8")), "47.50", "03-100", "A1")]));
+    li.docs.insert(SHEET2.into(), sheet_doc(SHEET2, vec![crew_line("m1", 2, Effort::Hours(d("8")), "47.50", "03-100", "A1")]));
     let progress = ProgressReport {
         header: header(PROGRESS, "P1"),
         date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),

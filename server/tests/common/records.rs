@@ -3,7 +3,9 @@
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use record_schema::record::RecordHeader;
-use record_schema::{Currency, Expense};
+use std::str::FromStr;
+
+use record_schema::{CrewLine, Currency, Effort, Expense};
 use rust_decimal::Decimal;
 
 pub fn header(id: &str, project: &str) -> RecordHeader {
@@ -39,3 +41,70 @@ pub fn expense_doc(e: &Expense) -> AutoCommit {
     e.write(&mut d).expect("write");
     d
 }
+
+/// An XLSX workbook of named sheets; budget and rate columns are written as numbers, as a person
+/// types them into Excel.
+pub fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let sheet = book.add_worksheet().set_name(*name).expect("sheet name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                // Budgets and rates as numbers, as a person types them into Excel.
+                let numeric = ["budget", "day_rate", "hour_rate"].contains(&rows[0][c]);
+                match cell.parse::<f64>() {
+                    Ok(n) if r > 0 && numeric => sheet.write_number(r as u32, c as u16, n).map(drop),
+                    _ => sheet.write_string(r as u32, c as u16, *cell).map(drop),
+                }
+                .expect("cell");
+            }
+        }
+    }
+    book.save_to_buffer().expect("xlsx")
+}
+
+/// Project P1: site S1 in Shanghai, codes 03 > 03-100 (100,000) and 03-200 (80,000.50),
+/// activities A1 (03-100) and A2 (03-200), trades 木工 and 钢筋工.
+pub fn reference_workbook() -> Vec<u8> {
+    workbook(&[
+        ("project", &[&["name", "currency"], &["一号楼", "CNY"]]),
+        ("sites", &[&["id", "name", "time_zone"], &["S1", "东区工地", "Asia/Shanghai"]]),
+        (
+            "cost_codes",
+            &[
+                &["code", "name", "parent", "budget"],
+                &["03", "混凝土工程", "", "0"],
+                &["03-100", "模板", "03", "100000"],
+                &["03-200", "钢筋", "03", "80000.5"],
+            ],
+        ),
+        (
+            "activities",
+            &[
+                &["id", "name", "planned_start", "planned_finish", "budget", "cost_code"],
+                &["A1", "三层模板", "2026-11-11", "2026-11-30", "50000", "03-100"],
+                &["A2", "三层钢筋", "2026-11-01", "2026-11-20", "40000", "03-200"],
+            ],
+        ),
+        ("trades", &[&["name", "day_rate", "hour_rate"], &["木工", "380", "47.5"], &["钢筋工", "360", "45"]]),
+    ])
+}
+
+
+/// A crew line of crew 张班: 木工 on 03-100, else 钢筋工.
+pub fn crew_line(id: &str, headcount: i64, effort: Effort, rate: &str, code: &str, activity: &str) -> CrewLine {
+    CrewLine {
+        id: id.into(),
+        position: 0,
+        trade: if code == "03-100" { "木工".into() } else { "钢筋工".into() },
+        crew: Some("张班".into()),
+        headcount,
+        effort,
+        rate: Decimal::from_str(rate).expect("rate"),
+        cost_code: code.into(),
+        activity: Some(activity.into()),
+        note: None,
+        workers: vec![],
+    }
+}
+
