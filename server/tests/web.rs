@@ -217,6 +217,20 @@ fn sessions_and_csrf(url: Option<&str>) {
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("comment"));
 
+    // The cost and schedule dashboards export for the session, the figures as the JSON API has them.
+    let r = http(addr, "GET", "/web/cost/export?format=csv&from=&to=", &[("Cookie", &cookie)], b"");
+    assert_eq!((r.status, r.header("content-type")), (200, Some("text/csv; charset=utf-8")), "{}", r.text());
+    assert!(r.text().contains("  03-100,模板,100000.00,2280.00,"), "{}", r.text());
+    let r = http(addr, "GET", "/web/schedule/export?format=xlsx&at=2026-11-20", &[("Cookie", &cookie)], b"");
+    assert_eq!(r.status, 200);
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(r.body)).expect("schedule xlsx");
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).expect("sheet");
+    assert!(range.rows().any(|row| row[0] == Data::String("A1".into())), "A1 in the schedule export");
+    let r = http(addr, "GET", "/web/cost/export?format=pdf", &[("Cookie", &cookie)], b"");
+    assert_eq!(r.status, 400);
+    assert_eq!(http(addr, "GET", "/web/cost/export?format=csv", &[], b"").status, 303, "exports need a session");
+
     // Signing out ends the session; the cookie no longer opens pages.
     let r = http(addr, "POST", "/web/sign-out", &[FORM, ("Cookie", &cookie)], &form(&[]));
     assert_eq!(r.status, 403, "sign-out is a form like any other");

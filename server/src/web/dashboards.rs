@@ -82,6 +82,8 @@ struct CostPage {
     c: Chrome,
     from: String,
     to: String,
+    /// The query of the exports (the page's own filters).
+    export_query: String,
     lines: Vec<CostLine>,
     totals: CostLine,
     others: Vec<String>,
@@ -127,7 +129,9 @@ pub async fn cost(s: Session, State(state): State<AppState>, headers: HeaderMap,
             caption: money_code(r.actual, cur, lang),
         })
         .collect();
+    let (from_text, to_text) = (range.from.map(|d| d.to_string()).unwrap_or_default(), range.to.map(|d| d.to_string()).unwrap_or_default());
     let page = CostPage {
+        export_query: format!("from={}&to={}", urlencode(&from_text), urlencode(&to_text)),
         chart: svg::budget_bars(&bars, lang.t("cost_title")),
         from: range.from.map(|d| d.to_string()).unwrap_or_default(),
         to: range.to.map(|d| d.to_string()).unwrap_or_default(),
@@ -311,10 +315,32 @@ pub async fn labour_export(s: Session, State(state): State<AppState>, q: Result<
     let q = query(q)?;
     let p = labour_params(&q)?;
     let summary = labour::summary(&state.db, &s.grant.project_id, p.range, p.period, &p.by).await?;
-    let name = format!("labour-{}", s.grant.project_id);
-    let (bytes, mime, ext) = match q.format.as_deref() {
-        Some("csv") => (export::csv(&summary.table())?, "text/csv; charset=utf-8", "csv"),
-        Some("xlsx") => (export::xlsx(&summary.table())?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    file(&format!("labour-{}", s.grant.project_id), q.format.as_deref(), &summary.table())
+}
+
+/// `GET /web/cost/export?format=csv|xlsx&from=&to=`: as `/v1/reports/cost?format=`.
+pub async fn cost_export(s: Session, State(state): State<AppState>, q: Result<Query<DashQuery>, QueryRejection>) -> Result<Response, WebError> {
+    let q = query(q)?;
+    let range = DateRange::new(date("from", &q.from)?, date("to", &q.to)?)?;
+    let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
+    let report = cost::report(&state.db, &set, range).await?;
+    file(&format!("cost-{}", s.grant.project_id), q.format.as_deref(), &report.table())
+}
+
+/// `GET /web/schedule/export?format=csv|xlsx&at=`: as `/v1/reports/schedule?format=`.
+pub async fn schedule_export(s: Session, State(state): State<AppState>, q: Result<Query<DashQuery>, QueryRejection>) -> Result<Response, WebError> {
+    let q = query(q)?;
+    let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
+    let at = date("at", &q.at)?.unwrap_or_else(|| today(&set));
+    let report = schedule::report(&state.db, &set, at).await?;
+    file(&format!("schedule-{}-{at}", s.grant.project_id), q.format.as_deref(), &report.table())
+}
+
+/// A report table as a download.
+fn file(name: &str, format: Option<&str>, table: &crate::reports::Table) -> Result<Response, WebError> {
+    let (bytes, mime, ext) = match format {
+        Some("csv") => (export::csv(table)?, "text/csv; charset=utf-8", "csv"),
+        Some("xlsx") => (export::xlsx(table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
         other => return Err(WebError::BadRequest(format!("format: {:?} is not one of csv, xlsx", other.unwrap_or_default()))),
     };
     // The project id is the token's, but keep the header value plain ASCII whatever it holds.

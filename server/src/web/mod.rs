@@ -52,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/web/schedule", get(dashboards::schedule))
         .route("/web/labour", get(dashboards::labour))
         .route("/web/labour/export", get(dashboards::labour_export))
+        .route("/web/cost/export", get(dashboards::cost_export))
+        .route("/web/schedule/export", get(dashboards::schedule_export))
         .layer(axum::middleware::from_fn(page_headers))
         .route("/web/static/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
         .route("/web/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
