@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
@@ -179,13 +179,12 @@ fn query(q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>
 }
 
 fn respond(format: Format, name: &str, json: Value, table: impl FnOnce() -> crate::reports::Table) -> Result<Response, ApiError> {
-    let (bytes, mime, ext) = match format {
+    let file = match format {
         Format::Json => return Ok(Json(json).into_response()),
-        Format::Csv => (export::csv(&table())?, "text/csv; charset=utf-8", "csv"),
-        Format::Xlsx => (export::xlsx(&table())?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        Format::Csv => export::FileFormat::Csv,
+        Format::Xlsx => export::FileFormat::Xlsx,
     };
-    let disposition = format!("attachment; filename=\"{name}.{ext}\"");
-    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    Ok(export::download(name, file, &table())?)
 }
 
 /// `GET /v1/reports/cost?from=&to=&format=`

@@ -201,7 +201,11 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
     {
         return Err(LedgerError::BadInput("request_id", "1 to 200 bytes when given".into()));
     }
-    let reference = reference_data(db, cache, &who.project_id).await?;
+    // Only an approval is validated against the reference data.
+    let reference = match req.status {
+        DecisionStatus::Approved => reference_data(db, cache, &who.project_id).await?,
+        DecisionStatus::Rejected => None,
+    };
     let mut stored = load_record(db, cache, &who.project_id, &req.record_id).await?;
     let read = read_version(&mut stored.doc, &req, reference.as_ref());
     let kind = stored.kind.clone();

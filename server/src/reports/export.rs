@@ -9,6 +9,27 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use super::{Cell, ReportError, Table};
 
+/// The file formats a report downloads as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+/// `table` as a file download named `name` (made plain ASCII for the header: project ids may
+/// hold anything).
+pub fn download(name: &str, format: FileFormat, table: &Table) -> Result<axum::response::Response, ReportError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (bytes, mime, ext) = match format {
+        FileFormat::Csv => (csv(table)?, "text/csv; charset=utf-8", "csv"),
+        FileFormat::Xlsx => (xlsx(table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    };
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{safe}.{ext}\"");
+    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
 fn text(cell: &Cell) -> String {
     match cell {
         Cell::Text(s) => s.clone(),

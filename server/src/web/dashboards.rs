@@ -5,8 +5,8 @@
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{Html, Response};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -338,13 +338,10 @@ pub async fn schedule_export(s: Session, State(state): State<AppState>, q: Resul
 
 /// A report table as a download.
 fn file(name: &str, format: Option<&str>, table: &crate::reports::Table) -> Result<Response, WebError> {
-    let (bytes, mime, ext) = match format {
-        Some("csv") => (export::csv(table)?, "text/csv; charset=utf-8", "csv"),
-        Some("xlsx") => (export::xlsx(table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    let format = match format {
+        Some("csv") => export::FileFormat::Csv,
+        Some("xlsx") => export::FileFormat::Xlsx,
         other => return Err(WebError::BadRequest(format!("format: {:?} is not one of csv, xlsx", other.unwrap_or_default()))),
     };
-    // The project id is the token's, but keep the header value plain ASCII whatever it holds.
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    let disposition = format!("attachment; filename=\"{safe}.{ext}\"");
-    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    Ok(export::download(name, format, table)?)
 }
