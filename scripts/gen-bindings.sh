@@ -1,47 +1,66 @@
 #!/usr/bin/env bash
-# Generates mobile-core's Kotlin, Swift and Python bindings from its built library (UniFFI library mode).
+# Generates mobile-core's UniFFI bindings from its built library (library mode).
 #
-#   scripts/gen-bindings.sh [--release] [out_dir]      (out_dir defaults to target/bindings)
+#   scripts/gen-bindings.sh                 refresh the bindings the sample apps check in (Kotlin and Swift)
+#   scripts/gen-bindings.sh --out DIR       write Kotlin, Swift and Python bindings to DIR instead
 #
-# Writes <out_dir>/kotlin/uniffi/mobile_core/mobile_core.kt, <out_dir>/swift/{mobile_core.swift,
-# mobile_coreFFI.h, mobile_coreFFI.modulemap} and <out_dir>/python/mobile_core.py. The apps also need the library
-# itself (target/<profile>/libmobile_core.so here; built per Android ABI / Apple target for the real apps).
+# Checked in, and compared with fresh ones by `cargo nextest run -p mobile-core --test foreign_bindings`
+# (test checked_in::bindings_are_fresh), so a change to the Rust API fails the tests until this script is run:
+#   android-sample/core/src/main/kotlin/uniffi/mobile_core/mobile_core.kt
+#   ios-sample/FieldledgerKit/Sources/MobileCore/mobile_core.swift
+#   ios-sample/FieldledgerKit/Generated/mobile_coreFFI.h and mobile_coreFFI.modulemap (packed into the XCFramework
+#   by ios-sample/build-xcframework.sh)
+# The apps also need the library itself, built per target: android-sample/build-jni.sh, ios-sample/build-xcframework.sh.
 set -euo pipefail
 
-usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
 
-profile=debug
 out_dir=
 while [ $# -gt 0 ]; do
     case "$1" in
-        --release) profile=release ;;
+        --out) [ $# -ge 2 ] || { usage >&2; exit 2; }; out_dir=$2; shift ;;
         -h | --help) usage; exit 0 ;;
-        -*) echo "gen-bindings.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
-        /*) out_dir=$1 ;;
-        *) out_dir=$PWD/$1 ;;
+        *) echo "gen-bindings.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
     esac
     shift
 done
 
 cd "$(dirname "$0")/.."
-out_dir=${out_dir:-target/bindings}
+root=$PWD
+case "$out_dir" in "" | /*) ;; *) out_dir=$root/$out_dir ;; esac
 target_dir=${CARGO_TARGET_DIR:-target}
 
-# The generator is always the debug build of the workspace tool: it only reads the library's metadata. Building it
-# together with mobile-core gives `uniffi` the same features as a workspace build, so nothing is rebuilt for it.
+# The generator reads only the library's metadata, so the debug build serves every target. Building it together with
+# mobile-core gives `uniffi` the same features as a workspace build, so nothing is rebuilt for it.
 cargo build --quiet -p mobile-core -p uniffi-bindgen
-if [ "$profile" = release ]; then
-    cargo build --quiet --release -p mobile-core --lib
-fi
-
 case "$(uname -s)" in
-    Darwin) library=$target_dir/$profile/libmobile_core.dylib ;;
-    *) library=$target_dir/$profile/libmobile_core.so ;;
+    Darwin) library=$target_dir/debug/libmobile_core.dylib ;;
+    *) library=$target_dir/debug/libmobile_core.so ;;
 esac
 
-for language in kotlin swift python; do
-    rm -rf "${out_dir:?}/$language"
-    "$target_dir/debug/uniffi-bindgen" generate --library "$library" --language "$language" \
-        --out-dir "$out_dir/$language" --no-format
-done
-echo "bindings from $library written to $out_dir/{kotlin,swift,python}"
+generate() { # language out_dir
+    rm -rf "${2:?}"
+    "$target_dir/debug/uniffi-bindgen" generate --library "$library" --language "$1" --out-dir "$2" --no-format
+}
+
+if [ -n "$out_dir" ]; then
+    for language in kotlin swift python; do
+        generate "$language" "$out_dir/$language"
+    done
+    echo "bindings from $library written to $out_dir/{kotlin,swift,python}"
+    exit 0
+fi
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+generate kotlin "$scratch/kotlin"
+generate swift "$scratch/swift"
+
+kotlin_dest=android-sample/core/src/main/kotlin/uniffi/mobile_core
+swift_dest=ios-sample/FieldledgerKit/Sources/MobileCore
+ffi_dest=ios-sample/FieldledgerKit/Generated
+mkdir -p "$kotlin_dest" "$swift_dest" "$ffi_dest"
+cp "$scratch/kotlin/uniffi/mobile_core/mobile_core.kt" "$kotlin_dest/"
+cp "$scratch/swift/mobile_core.swift" "$swift_dest/"
+cp "$scratch/swift/mobile_coreFFI.h" "$scratch/swift/mobile_coreFFI.modulemap" "$ffi_dest/"
+echo "refreshed $kotlin_dest/mobile_core.kt, $swift_dest/mobile_core.swift and $ffi_dest/mobile_coreFFI.{h,modulemap}"

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 # cmake and nasm build libjpeg-turbo (the turbojpeg crate, photo ingest) from its bundled source.
 # fonts-wqy-microhei: a small CJK font, so the browser tests' screenshots show 中文, not boxes.
-APT_PACKAGES=(libjna-java libjna-jni chromium chromium-driver cmake nasm fonts-wqy-microhei)
+# junit4: runs the Android sample's plain-Kotlin unit tests (android-sample/core) here, as Gradle would.
+APT_PACKAGES=(libjna-java libjna-jni junit4 chromium chromium-driver cmake nasm fonts-wqy-microhei)
 KOTLIN_PREFIX=/opt/kotlin
 KOTLIN_PACKAGE=kotlin-compiler@2.4
 LOG_DIR=target/test-setup

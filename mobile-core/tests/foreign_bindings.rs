@@ -21,14 +21,15 @@
 
 use std::env;
 use std::fs::{self, File};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use sha2::{Digest, Sha256};
+
+#[path = "support/kotlin_tools.rs"]
+mod kotlin_tools;
+use kotlin_tools::run_checked;
 
 const SCRIPTS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bindings");
 const WORK_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/foreign-bindings");
@@ -37,10 +38,6 @@ const CORE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Longest a script may run before it is killed and its test fails.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
-/// Longest one kotlinc compilation may take (a cold JVM on a busy 2-core machine is slow).
-const KOTLINC_TIMEOUT: Duration = Duration::from_secs(600);
-
-const INSTALL_HINT: &str = "run scripts/test-setup.sh once, which installs what the tests need";
 
 type TestResult = Result<(), Failed>;
 
@@ -113,6 +110,7 @@ fn trials() -> Vec<Trial> {
         "swift::bindings_generate",
         swift_bindings_generate,
     ));
+    trials.push(Trial::test("checked_in::bindings_are_fresh", checked_in_bindings_are_fresh));
     trials
 }
 
@@ -200,6 +198,40 @@ fn check_swift_files(out_dir: &Path) -> TestResult {
     Ok(())
 }
 
+/// The bindings the sample apps check in, as (language, file as generated under its out dir, checked-in copy).
+/// `scripts/gen-bindings.sh` (no arguments) writes exactly these.
+const CHECKED_IN: &[(&str, &str, &str)] = &[
+    ("kotlin", "uniffi/mobile_core/mobile_core.kt", "android-sample/core/src/main/kotlin/uniffi/mobile_core/mobile_core.kt"),
+    ("swift", "mobile_core.swift", "ios-sample/FieldledgerKit/Sources/MobileCore/mobile_core.swift"),
+    ("swift", "mobile_coreFFI.h", "ios-sample/FieldledgerKit/Generated/mobile_coreFFI.h"),
+    ("swift", "mobile_coreFFI.modulemap", "ios-sample/FieldledgerKit/Generated/mobile_coreFFI.modulemap"),
+];
+
+/// Fails when a checked-in binding differs from what the current Rust API generates (the apps would call functions
+/// that no longer exist, or with the wrong checksums, and fail at start-up on a phone).
+fn checked_in_bindings_are_fresh() -> TestResult {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("mobile-core has no parent directory")?;
+    in_run_dir("checked-in", |run_dir| {
+        for (name, language) in [("kotlin", uniffi::TargetLanguage::Kotlin), ("swift", uniffi::TargetLanguage::Swift)] {
+            generate_bindings(language, &run_dir.join(name))?;
+        }
+        let mut stale = Vec::new();
+        for (language, generated, checked_in) in CHECKED_IN {
+            let fresh = fs::read(run_dir.join(language).join(generated))
+                .map_err(|e| format!("{generated} was not generated: {e}"))?;
+            match fs::read(workspace.join(checked_in)) {
+                Ok(old) if old == fresh => {}
+                Ok(_) => stale.push(format!("{checked_in} is stale")),
+                Err(e) => stale.push(format!("{checked_in} cannot be read: {e}")),
+            }
+        }
+        if stale.is_empty() {
+            return Ok(());
+        }
+        Err(format!("{}\nThe Rust API changed: run scripts/gen-bindings.sh and commit the result.", stale.join("\n")).into())
+    })
+}
+
 /// Runs `test` in a fresh directory under `target/tmp/foreign-bindings/runs/`, unique to this run (so concurrent
 /// runs of the same test never share files): removed when the test passes, kept and named when it fails.
 fn in_run_dir(prefix: &str, test: impl FnOnce(&Path) -> TestResult) -> TestResult {
@@ -285,69 +317,6 @@ fn recreate_dir(dir: &Path) -> TestResult {
 // Running tools: output goes to files (no pipe can fill up), a deadline kills a hung process.
 // ---------------------------------------------------------------------------------------------------------------
 
-/// Runs `command` to completion within `timeout`; on failure the error holds its stdout and stderr.
-/// `logs` names the files (without extension) that keep its output for inspection.
-fn run_checked(mut command: Command, logs: &Path, timeout: Duration) -> TestResult {
-    let description = format!("{command:?}");
-    let (stdout_path, stderr_path) = log_paths(logs);
-    let stdout = File::create(&stdout_path)
-        .map_err(|e| format!("cannot create {}: {e}", stdout_path.display()))?;
-    let stderr = File::create(&stderr_path)
-        .map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .spawn()
-        .map_err(|e| format!("cannot start {description}: {e}"))?;
-
-    let started = Instant::now();
-    let outcome = loop {
-        match child
-            .try_wait()
-            .map_err(|e| format!("cannot wait for {description}: {e}"))?
-        {
-            Some(status) if status.success() => return Ok(()),
-            Some(status) => break format!("failed ({status})"),
-            None if started.elapsed() > timeout => {
-                // Best effort: the process may have exited meanwhile.
-                let _ = child.kill();
-                let _ = child.wait();
-                break format!("was killed after {timeout:?}");
-            }
-            None => thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    Err(format!(
-        "{description} {outcome}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        read_lossy(&stdout_path),
-        read_lossy(&stderr_path)
-    )
-    .into())
-}
-
-fn log_paths(logs: &Path) -> (PathBuf, PathBuf) {
-    (
-        logs.with_extension("stdout.txt"),
-        logs.with_extension("stderr.txt"),
-    )
-}
-
-/// Best effort: leftover logs are harmless.
-fn remove_logs(logs: &Path) {
-    let (stdout_path, stderr_path) = log_paths(logs);
-    let _ = fs::remove_file(stdout_path);
-    let _ = fs::remove_file(stderr_path);
-}
-
-fn read_lossy(path: &Path) -> String {
-    let mut bytes = Vec::new();
-    match File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)) {
-        Ok(_) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => format!("(cannot read {}: {e})", path.display()),
-    }
-}
-
 /// Environment every script gets, and the scratch directory it runs in.
 fn script_command(program: &Path, run_dir: &Path) -> Result<Command, Failed> {
     let scratch = run_dir.join("scratch");
@@ -358,56 +327,6 @@ fn script_command(program: &Path, run_dir: &Path) -> Result<Command, Failed> {
         .env("FIELDLEDGER_CORE_VERSION", CORE_VERSION)
         .env("FIELDLEDGER_SCRATCH_DIR", &scratch);
     Ok(command)
-}
-
-/// `name` as found on `PATH`, if it is there.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Where to look for a tool: the file named by `env_var` if it is set (it must exist), else `command` on `PATH`
-/// (if given), else `fallback`. `install` says how to get it.
-struct ToolSearch<'a> {
-    what: &'a str,
-    env_var: &'a str,
-    command: Option<&'a str>,
-    fallback: &'a str,
-    install: &'a str,
-}
-
-impl ToolSearch<'_> {
-    fn find(&self) -> Result<PathBuf, Failed> {
-        if let Some(path) = env::var_os(self.env_var).map(PathBuf::from) {
-            if !path.is_file() {
-                return Err(format!("{}={} does not exist", self.env_var, path.display()).into());
-            }
-            return Ok(path);
-        }
-        self.command
-            .and_then(find_on_path)
-            .or_else(|| Some(PathBuf::from(self.fallback)).filter(|path| path.is_file()))
-            .ok_or_else(|| self.not_found())
-    }
-
-    fn not_found(&self) -> Failed {
-        let ToolSearch {
-            what,
-            env_var,
-            command,
-            fallback,
-            install,
-        } = self;
-        let on_path = command
-            .map(|c| format!("`{c}` on PATH, "))
-            .unwrap_or_default();
-        format!(
-            "{what} not found (looked at ${env_var}, {on_path}{fallback}). Install it: {install}; or {INSTALL_HINT}"
-        )
-        .into()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -428,7 +347,7 @@ mod python {
             .env("PYTHONPATH", python_path(&bindings)?)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .arg(&script.path);
-        run_checked(command, &run_dir.join("script"), SCRIPT_TIMEOUT)
+        Ok(run_checked(command, &run_dir.join("script"), SCRIPT_TIMEOUT)?)
     }
 
     /// The generated module loads `libmobile_core` from its own directory.
@@ -462,20 +381,7 @@ mod python {
 
 mod kotlin {
     use super::*;
-
-    const KOTLIN_PREFIX_KOTLINC: &str = "/opt/kotlin/node_modules/kotlin-compiler/bin/kotlinc";
-    const KOTLIN_INSTALL: &str = "npm install --prefix /opt/kotlin kotlin-compiler@2.4";
-    const DEBIAN_JNA_JAR: &str = "/usr/share/java/jna.jar";
-    const JNA_INSTALL: &str = "apt-get install -y libjna-java libjna-jni";
-
-    /// kotlinc and the jars that compiled Kotlin needs on its classpath.
-    struct Toolchain {
-        kotlinc: PathBuf,
-        stdlib_jar: PathBuf,
-        coroutines_jar: PathBuf,
-        jna_jar: PathBuf,
-        java: PathBuf,
-    }
+    use crate::kotlin_tools::{content_hash, files_with_extension, join_classpath, Toolchain};
 
     pub fn run(script: &Script, run_dir: &Path) -> TestResult {
         let tools = Toolchain::find()?;
@@ -506,98 +412,7 @@ mod kotlin {
             .arg("-cp")
             .arg(classpath)
             .arg(main_class(&script.stem));
-        run_checked(command, &run_dir.join("script"), SCRIPT_TIMEOUT)
-    }
-
-    impl Toolchain {
-        fn find() -> Result<Toolchain, Failed> {
-            let kotlinc = ToolSearch {
-                what: "kotlinc",
-                env_var: "KOTLINC",
-                command: Some("kotlinc"),
-                fallback: KOTLIN_PREFIX_KOTLINC,
-                install: KOTLIN_INSTALL,
-            }
-            .find()?;
-            let jna_jar = ToolSearch {
-                what: "JNA",
-                env_var: "JNA_JAR",
-                command: None,
-                fallback: DEBIAN_JNA_JAR,
-                install: JNA_INSTALL,
-            }
-            .find()?;
-            let lib_dir = kotlin_lib_dir(&kotlinc)?;
-            Ok(Toolchain {
-                stdlib_jar: jar_in(&lib_dir, "kotlin-stdlib.jar")?,
-                coroutines_jar: jar_in(&lib_dir, "kotlinx-coroutines-core-jvm.jar")?,
-                kotlinc,
-                jna_jar,
-                java: java()?,
-            })
-        }
-
-        /// Compiles `sources` into `jar` (written under a temporary name, then renamed into place).
-        fn compile(&self, sources: &[PathBuf], classpath: &[&Path], jar: &Path) -> TestResult {
-            let partial = jar.with_extension(format!("partial-{}.jar", std::process::id()));
-            let mut command = Command::new(&self.kotlinc);
-            command.args(sources).arg("-d").arg(&partial);
-            if !classpath.is_empty() {
-                command.arg("-classpath").arg(join_classpath(classpath)?);
-            }
-            let logs = jar.with_extension("kotlinc");
-            run_checked(command, &logs, KOTLINC_TIMEOUT)?;
-            remove_logs(&logs);
-            fs::rename(&partial, jar).map_err(|e| {
-                format!(
-                    "cannot move {} to {}: {e}",
-                    partial.display(),
-                    jar.display()
-                )
-                .into()
-            })
-        }
-
-        /// What identifies the compiler in cache keys: a different kotlinc means different bytecode.
-        fn identity(&self) -> String {
-            let resolved = fs::canonicalize(&self.kotlinc).unwrap_or_else(|_| self.kotlinc.clone());
-            resolved.display().to_string()
-        }
-    }
-
-    /// `<kotlin home>/lib` for a kotlinc at `<kotlin home>/bin/kotlinc` (following symlinks such as node_modules/.bin).
-    fn kotlin_lib_dir(kotlinc: &Path) -> Result<PathBuf, Failed> {
-        let resolved = fs::canonicalize(kotlinc)
-            .map_err(|e| format!("cannot resolve {}: {e}", kotlinc.display()))?;
-        let home = resolved
-            .parent()
-            .and_then(Path::parent)
-            .ok_or("kotlinc is not in a <kotlin home>/bin directory")?;
-        Ok(home.join("lib"))
-    }
-
-    fn jar_in(dir: &Path, name: &str) -> Result<PathBuf, Failed> {
-        let jar = dir.join(name);
-        if !jar.is_file() {
-            let dir = dir.display();
-            return Err(format!("{name} not found in {dir}: not a full Kotlin distribution; install one: {KOTLIN_INSTALL}").into());
-        }
-        Ok(jar)
-    }
-
-    fn java() -> Result<PathBuf, Failed> {
-        let from_home =
-            env::var_os("JAVA_HOME").map(|home| Path::new(&home).join("bin").join("java"));
-        from_home
-            .filter(|java| java.is_file())
-            .or_else(|| find_on_path("java"))
-            .ok_or_else(|| {
-                "java not found (looked at $JAVA_HOME/bin/java and PATH); install a JDK 17".into()
-            })
-    }
-
-    fn join_classpath(entries: &[&Path]) -> Result<std::ffi::OsString, Failed> {
-        env::join_paths(entries).map_err(|e| format!("cannot build a classpath: {e}").into())
+        Ok(run_checked(command, &run_dir.join("script"), SCRIPT_TIMEOUT)?)
     }
 
     /// The JVM class Kotlin generates for top-level functions of `<stem>.kt` (scripts have no `package` line).
@@ -655,7 +470,7 @@ mod kotlin {
                 self.remove_old_entries();
                 fs::create_dir_all(&dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                tools.compile(&sources, &[&tools.coroutines_jar, &tools.jna_jar], &jar)
+                Ok(tools.compile(&sources, &[&tools.coroutines_jar, &tools.jna_jar], &jar)?)
             })?;
             Ok(jar)
         }
@@ -677,7 +492,7 @@ mod kotlin {
                 content_hash("", &sources)?
             ));
             let classpath = [bindings_jar, &tools.coroutines_jar, &tools.jna_jar];
-            self.build_once(&jar, || tools.compile(&sources, &classpath, &jar))?;
+            self.build_once(&jar, || Ok(tools.compile(&sources, &classpath, &jar)?))?;
             Ok(jar)
         }
 
@@ -718,38 +533,5 @@ mod kotlin {
     fn kotlin_helpers() -> Result<Vec<PathBuf>, Failed> {
         let helpers = files_with_extension(Path::new(SCRIPTS_DIR), "kt")?;
         Ok(helpers.into_iter().filter(|path| is_helper(path)).collect())
-    }
-
-    /// Files of `dir` and its subdirectories ending in `.extension`, sorted.
-    fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, Failed> {
-        let mut found = Vec::new();
-        let entries =
-            fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-        for entry in entries {
-            let path = entry
-                .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
-                .path();
-            if path.is_dir() {
-                found.extend(files_with_extension(&path, extension)?);
-            } else if path.extension().is_some_and(|ext| ext == extension) {
-                found.push(path);
-            }
-        }
-        found.sort();
-        Ok(found)
-    }
-
-    /// SHA-256 over `salt` and the names and contents of `files`, shortened to 16 hex digits.
-    fn content_hash(salt: &str, files: &[PathBuf]) -> Result<String, Failed> {
-        let mut hasher = Sha256::new();
-        hasher.update(salt.as_bytes());
-        for file in files {
-            let bytes =
-                fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            hasher.update(file_name(file).as_bytes());
-            hasher.update((bytes.len() as u64).to_le_bytes());
-            hasher.update(&bytes);
-        }
-        Ok(hex::encode(&hasher.finalize()[..8]))
     }
 }

@@ -6,6 +6,7 @@ mod common;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use common::*;
+use mobile_core::ffi::types::EffortUnit;
 use mobile_core::CoreError;
 
 /// Sends `id`'s changes made on `from` after `since` to `to`.
@@ -104,6 +105,48 @@ fn same_crews_as_yesterday() {
     assert_eq!(today_sheet.total_cost, yesterday.total_cost);
     // No earlier sheet on another site: nothing to copy.
     assert!(t.store.start_sheet_from_latest("P1".into(), "S9".into(), today()).expect("ok").is_none());
+}
+
+#[test]
+fn crew_presets_offer_last_used_values_then_reference_rates() {
+    let t = open_store("foreman-li");
+    import_reference(&t.store);
+    // Before any sheet: the reference trade, one day at its day rate.
+    let presets = t.store.crew_presets("P1".into(), None).expect("presets");
+    assert_eq!(presets.len(), 1, "{presets:?}");
+    assert_eq!(presets[0].trade, "木工");
+    assert_eq!((presets[0].effort_unit, presets[0].effort.as_str(), presets[0].rate.as_deref()), (EffortUnit::Days, "1", Some("380.00")));
+    assert_eq!((presets[0].headcount, presets[0].last_used.as_deref(), presets[0].currency.as_str()), (None, None, "CNY"));
+
+    let older = t.store.create_labour_sheet(new_sheet(&days_from_today(-3))).expect("older");
+    t.store.add_crew_line(older.info.id.clone(), line("木工", 4, "8", "45.00")).expect("l");
+    t.store.add_crew_line(older.info.id.clone(), line("瓦工", 3, "9", "44.00")).expect("l");
+    let newer = t.store.create_labour_sheet(new_sheet(&days_from_today(-1))).expect("newer");
+    let mut carpenters = line("木工", 6, "8", "47.50");
+    carpenters.cost_code = "03-200".into();
+    t.store.add_crew_line(newer.info.id.clone(), carpenters).expect("l");
+    // A voided sheet's rates are not offered.
+    let voided = t.store.create_labour_sheet(new_sheet(&today())).expect("voided");
+    t.store.add_crew_line(voided.info.id.clone(), line("木工", 1, "8", "999.00")).expect("l");
+    t.store.void_record(voided.info.id, "duplicate".into()).expect("void");
+
+    let presets = t.store.crew_presets("P1".into(), Some("S1".into())).expect("presets");
+    let got: Vec<_> = presets
+        .iter()
+        .map(|p| (p.trade.as_str(), p.headcount, p.effort.as_str(), p.rate.as_deref(), p.cost_code.as_deref(), p.last_used.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("木工", Some(6), "8", Some("47.50"), Some("03-200"), Some(days_from_today(-1))),
+            ("瓦工", Some(3), "9", Some("44.00"), Some("03-100"), Some(days_from_today(-3))),
+        ],
+        "newest use of each trade first; the reference trade is already covered"
+    );
+    // Another site has no sheets: only the reference trade.
+    let other = t.store.crew_presets("P1".into(), Some("S9".into())).expect("presets");
+    assert_eq!(other.iter().map(|p| p.trade.as_str()).collect::<Vec<_>>(), vec!["木工"]);
+    assert_eq!(other[0].last_used, None);
 }
 
 fn unchanged_after<T: std::fmt::Debug>(t: &common::TestStore, call: impl FnOnce() -> Result<T, CoreError>) -> CoreError {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -15,23 +15,8 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/sync_liv
 /// mobile-core's Python test helpers (`_images.py` writes real JPEGs with the standard library).
 const HELPERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../mobile-core/tests/bindings");
 
-/// The phone core's shared library next to this test binary (`target/<profile>/deps/` or its parent);
-/// the newer one if both exist.
-fn cdylib() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary");
-    let deps = exe.parent().expect("deps dir");
-    let file = format!("{}mobile_core{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    [Some(deps.join(&file)), deps.parent().map(|d| d.join(&file))]
-        .into_iter()
-        .flatten()
-        .filter(|p| p.is_file())
-        .max_by_key(modified)
-        .unwrap_or_else(|| panic!("{file} not found beside {}: build mobile-core (its cdylib) first", exe.display()))
-}
-
 fn bindings(out: &Path) {
-    let lib = cdylib();
+    let lib = mobile_core_cdylib();
     uniffi::generate(uniffi::GenerateOptions {
         languages: vec![uniffi::TargetLanguage::Python],
         source: lib.to_str().expect("utf-8 path").into(),

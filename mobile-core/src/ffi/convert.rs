@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use super::types::*;
 use crate::error::Error;
-use crate::store::MediaDir;
+use crate::store::{self, MediaDir};
 
 /// Decimals accepted when parsing; the record's own rules (currency scale, quantity scale) then apply,
 /// so `12.345` yuan is refused by validation with a message about the currency.
@@ -161,6 +161,25 @@ pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
         activity: l.activity.clone(),
         note: l.note.clone(),
         workers: l.workers.iter().map(|w| Worker { name: w.name.clone(), id_number: w.id_number.clone() }).collect(),
+    }
+}
+
+pub fn crew_preset_out(p: &store::CrewPreset) -> CrewPreset {
+    let (effort_unit, qty) = match p.effort {
+        rs::Effort::Hours(q) => (EffortUnit::Hours, q),
+        rs::Effort::Days(q) => (EffortUnit::Days, q),
+    };
+    CrewPreset {
+        trade: p.trade.clone(),
+        crew: p.crew.clone(),
+        headcount: p.headcount,
+        effort_unit,
+        effort: rs::money::canonical_quantity(qty),
+        rate: p.rate.map(|r| p.currency.canonical(r)),
+        currency: p.currency.code().to_string(),
+        cost_code: p.cost_code.clone(),
+        activity: p.activity.clone(),
+        last_used: p.last_used.map(|d| d.to_string()),
     }
 }
 

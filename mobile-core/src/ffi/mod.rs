@@ -109,6 +109,17 @@ impl FieldStore {
         })
     }
 
+    /// Trades pre-filled for a new crew line, most recently used first: each with the crew, headcount,
+    /// effort, rate, cost code and activity of its last line on the project's recent sheets (of
+    /// `site_id` only, if given), then reference trades not used yet with their reference rate.
+    pub fn crew_presets(&self, project_id: String, site_id: Option<String>) -> Result<Vec<CrewPreset>> {
+        let s = self.live()?;
+        block_on(async {
+            let presets = s.crew_presets(project_id.trim(), site_id.as_deref().map(str::trim)).await?;
+            Ok(presets.iter().map(convert::crew_preset_out).collect())
+        })
+    }
+
     pub fn add_crew_line(&self, sheet_id: String, line: CrewLineInput) -> Result<CrewLine> {
         self.put_line(sheet_id, String::new(), line)
     }

@@ -58,6 +58,25 @@ pub struct CrewLine {
     pub workers: Vec<Worker>,
 }
 
+/// A trade pre-filled for a new crew line (see `FieldStore.crew_presets`): the values of the last
+/// line that used it, or the project's reference rate for a trade not used yet.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CrewPreset {
+    pub trade: String,
+    pub crew: Option<String>,
+    /// Last used headcount; `None` for a reference trade.
+    pub headcount: Option<i64>,
+    pub effort_unit: EffortUnit,
+    pub effort: String,
+    /// Decimal text in `currency`; `None` when the reference data has no rate for the trade.
+    pub rate: Option<String>,
+    pub currency: String,
+    pub cost_code: Option<String>,
+    pub activity: Option<String>,
+    /// Work date of the sheet these values come from; `None` for reference rates.
+    pub last_used: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Voided {
     pub reason: String,

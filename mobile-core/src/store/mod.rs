@@ -6,11 +6,13 @@
 mod documents;
 mod index;
 mod media;
+mod presets;
 mod schema;
 mod sync;
 mod upload;
 
 pub use sync::{SyncError, SyncReport};
+pub use presets::CrewPreset;
 pub use upload::UploadReport;
 
 use std::collections::HashMap;

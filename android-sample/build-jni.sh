@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds libmobile_core.so for the app's Android ABIs into app/src/main/jniLibs/<abi>/, with cargo-ndk.
+#
+#   android-sample/build-jni.sh [--debug]
+#
+# Needs: the Android NDK (ANDROID_NDK_HOME, or the SDK's ndk/ folder found by cargo-ndk), cargo-ndk
+# (`cargo install cargo-ndk`), cmake and nasm (mobile-core builds libjpeg-turbo from source), and the rustup targets
+# (added here if missing). Refresh the Kotlin bindings after an API change with scripts/gen-bindings.sh.
+set -euo pipefail
+
+profile=release
+case "${1:-}" in
+    --debug) profile=debug ;;
+    "") ;;
+    *) echo "usage: $0 [--debug]" >&2; exit 2 ;;
+esac
+
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/.."
+
+# ABI (the app's abiFilters) and its Rust target.
+abis=(arm64-v8a armeabi-v7a x86_64)
+targets=(aarch64-linux-android armv7-linux-androideabi x86_64-linux-android)
+# API level of the app's minSdk: the NDK's linker for it is used.
+platform=26
+
+command -v cargo-ndk >/dev/null || { echo "cargo-ndk is missing: cargo install cargo-ndk" >&2; exit 1; }
+installed=$(rustup target list --installed)
+for t in "${targets[@]}"; do
+    grep -qx "$t" <<<"$installed" || rustup target add "$t"
+done
+
+args=()
+for abi in "${abis[@]}"; do args+=(-t "$abi"); done
+release_flag=()
+[ "$profile" = release ] && release_flag=(--release)
+
+cargo ndk "${args[@]}" --platform "$platform" -o "$here/app/src/main/jniLibs" \
+    build -p mobile-core --lib "${release_flag[@]}"
+
+# Only the library the app loads: cargo-ndk also copies any other .so it finds.
+for abi in "${abis[@]}"; do
+    ls "$here/app/src/main/jniLibs/$abi/libmobile_core.so" >/dev/null
+done
+echo "libmobile_core.so ($profile) built for ${abis[*]} into android-sample/app/src/main/jniLibs/"
