@@ -54,6 +54,7 @@ struct SyncView: View {
                 LabeledContent("Site", value: "\(site.siteName) (\(site.projectId)/\(site.siteId))")
                 LabeledContent("Time zone", value: site.timeZone)
                 LabeledContent("Server", value: session.settings.serverURL)
+                LabeledContent("Phone core", value: FieldRepository.coreVersion)
                 Button("Server address and token…") { editingServer = true }
                 Button("Sign out", role: .destructive) {
                     Task { await model.signOut(discardUnsynced: false) }

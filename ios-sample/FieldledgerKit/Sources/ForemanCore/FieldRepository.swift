@@ -16,7 +16,7 @@ public final class FieldRepository: Sendable {
     }
 
     /// Opens (or creates) the store file at `path` for `author`, the foreman signed in on this phone.
-    public static func open(path: String, author: String) async throws -> FieldRepository {
+    public static func `open`(path: String, author: String) async throws -> FieldRepository {
         let opener = DispatchQueue(label: "com.fieldledger.sample.open", qos: .userInitiated)
         let store = try await withCheckedThrowingContinuation { (done: CheckedContinuation<FieldStore, any Error>) in
             opener.async {
@@ -118,6 +118,11 @@ public final class FieldRepository: Sendable {
     @discardableResult
     public func attachPhotos(recordId: String, paths: [String], listener: any ProgressListener) async throws -> [Photo] {
         try await store.attachPhotos(recordId: recordId, paths: paths, listener: listener)
+    }
+
+    /// The core's version, for the About line and bug reports (a constant: no store access).
+    public static var coreVersion: String {
+        MobileCore.coreVersion()
     }
 
     /// The categories the core accepts (a constant list: no store access, no need to leave the caller's thread).

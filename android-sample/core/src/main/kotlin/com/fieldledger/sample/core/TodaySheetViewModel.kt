@@ -125,7 +125,9 @@ class TodaySheetViewModel(
             workers = emptyList(),
         )
         return work {
-            val sheet = _state.value.sheet ?: repo.startSheet(site, _state.value.date, copyLatest = false)
+            // Kept at once: if the line is then refused, the next save adds to this sheet instead of starting another.
+            val sheet = _state.value.sheet
+                ?: repo.startSheet(site, _state.value.date, copyLatest = false).also { s -> _state.update { it.copy(sheet = s) } }
             val lineId = draft.lineId
             if (lineId == null) repo.addLine(sheet.info.id, input) else repo.updateLine(sheet.info.id, lineId, input)
             _state.update {

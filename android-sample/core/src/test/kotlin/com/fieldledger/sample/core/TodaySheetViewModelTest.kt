@@ -82,6 +82,23 @@ class TodaySheetViewModelTest {
     }
 
     @Test
+    fun aRefusedFirstLineStillLeavesOneSheetForTheDay() = runBlocking {
+        Fixtures.repo().use { repo ->
+            val vm = TodaySheetViewModel(repo, site, Fixtures.clockOn(Fixtures.today))
+            vm.load()
+            vm.pick(vm.state.value.presets.first())
+            vm.change { it.copy(headcount = "4", costCode = "99-999") }
+            assertFalse(vm.save())
+            assertEquals(setOf("cost_code"), vm.state.value.fieldErrors.keys)
+            vm.change { it.copy(costCode = "03-100") }
+            assertTrue(vm.save())
+            val sheets = repo.records(site, null, null)
+            assertEquals(1, sheets.size, "one sheet for the day, not one per attempt")
+            assertEquals(1L, sheets.single().lineCount)
+        }
+    }
+
+    @Test
     fun yesterdaysCrewsCarryOverAndNudgesRecostExactly() = runBlocking {
         Fixtures.repo().use { repo ->
             val yesterday = TodaySheetViewModel(repo, site, Fixtures.clockOn(Fixtures.yesterday))
