@@ -30,6 +30,9 @@ pub struct Config {
     /// Largest photo upload accepted, in bytes.
     #[arg(long, env = "FIELDLEDGER_MAX_UPLOAD_BYTES", default_value_t = crate::blobs::DEFAULT_MAX_UPLOAD, global = true)]
     pub max_upload_bytes: u64,
+    /// Minutes an unfinished photo upload lives before it expires (410) and its partial file is deleted.
+    #[arg(long, env = "FIELDLEDGER_UPLOAD_EXPIRY_MINUTES", default_value_t = crate::blobs::DEFAULT_UPLOAD_EXPIRY_MINUTES, global = true)]
+    pub upload_expiry_minutes: u64,
     /// What to do; serving is the default.
     #[command(subcommand)]
     pub command: Option<Command>,

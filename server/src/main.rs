@@ -82,7 +82,11 @@ async fn import_reference(db: &db::Db, project: &str, table: Option<&str>, file:
 
 async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Error>> {
     let store = server::blobs::store::open(config.blob_store.as_deref(), &config.data_dir)?;
-    let blobs = server::blobs::Blobs::new(store, &config.data_dir, config.max_upload_bytes)?;
+    let ttl = std::time::Duration::from_secs(config.upload_expiry_minutes.saturating_mul(60));
+    let blobs = server::blobs::Blobs::new(store, &config.data_dir, config.max_upload_bytes, ttl)?;
+    // Expired uploads are swept once before serving (so a restart cleans up at once), then periodically.
+    server::blobs::tus::sweep_expired(&db, &blobs).await?;
+    server::blobs::tus::spawn_sweeper(db.clone(), blobs.clone());
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.

@@ -84,7 +84,7 @@ fn story(url: Option<&str>) {
     assert_eq!(r.status, 204, "{r:?}");
     assert_eq!(r.header("tus-version"), Some("1.0.0"));
     assert_eq!(r.header("tus-resumable"), Some("1.0.0"));
-    assert_eq!(r.header("tus-extension"), Some("creation,checksum"));
+    assert_eq!(r.header("tus-extension"), Some("creation,checksum,termination,expiration"));
     assert_eq!(r.header("tus-max-size"), Some("67108864"));
     assert_eq!(r.header("tus-checksum-algorithm"), Some("sha1,sha256"));
 
@@ -273,6 +273,78 @@ fn resumes(url: Option<&str>) {
     let g = a.get(&format!("/v1/blobs/{sha}"));
     assert_eq!(g.status, 200);
     assert_eq!(sha256_hex(&g.body), sha, "the resumed upload is the original");
+}
+
+/// Termination (DELETE) and expiration: an unfinished upload says when it expires, a client can give it up at
+/// once, and an expired one answers 410 and is swept (row and partial file) when the server starts.
+fn terminates_and_expires(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ta, tc) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P2"));
+    let photo = jpeg(800, 600, 7, true);
+    let sha = sha256_hex(&photo);
+    let half = photo.len() / 2;
+    let partial = |path: &str| dir.path().join("uploads").join(path.trim_start_matches("/v1/uploads/"));
+    let server = start_with(dir.path(), url);
+    let (a, c) = (Client::new(&server.addr, &ta), Client::new(&server.addr, &tc));
+
+    // Unfinished uploads carry Upload-Expires (an HTTP date, 7 days out by default) on creation, HEAD and PATCH.
+    let r = a.create(photo.len(), &sha);
+    assert_eq!(r.status, 201, "{r:?}");
+    let expires = r.header("upload-expires").expect("Upload-Expires on creation").to_string();
+    assert!(expires.ends_with(" GMT") && expires.len() == 29, "{expires:?}");
+    let path = r.header("location").expect("Location").to_string();
+    let p = a.patch(&path, 0, &photo[..half], None);
+    assert_eq!((p.status, p.header("upload-expires")), (204, Some(expires.as_str())), "{p:?}");
+    assert_eq!(a.head(&path).header("upload-expires"), Some(expires.as_str()));
+    assert!(partial(&path).is_file(), "the first half is on disk");
+
+    // Termination: another project's token finds nothing; the owner's DELETE removes row and bytes.
+    let d = request(&server.addr, "DELETE", &path, &[TUS, ("Authorization", &c.auth)], b"");
+    assert_eq!((d.status, d.json()["field"].as_str()), (404, Some("id")), "{d:?}");
+    let d = request(&server.addr, "DELETE", &path, &[TUS, ("Authorization", &a.auth)], b"");
+    assert_eq!(d.status, 204, "{d:?}");
+    assert_eq!(d.header("tus-resumable"), Some("1.0.0"));
+    assert!(!partial(&path).exists(), "the partial file is gone");
+    assert_eq!(a.head(&path).status, 404);
+    assert_eq!(a.patch(&path, half, &photo[half..], None).status, 404);
+    let d = request(&server.addr, "DELETE", &path, &[("Authorization", &a.auth)], b"");
+    assert_eq!(d.status, 412, "DELETE without Tus-Resumable: {d:?}");
+
+    // A finished upload's photo survives the termination of its upload.
+    let done = a.created(photo.len(), &sha);
+    assert_eq!(a.patch(&done, 0, &photo, None).status, 204);
+    assert_eq!(request(&server.addr, "DELETE", &done, &[TUS, ("Authorization", &a.auth)], b"").status, 204);
+    assert_eq!(sha256_hex(&a.get(&format!("/v1/blobs/{sha}")).body), sha);
+
+    // Half an upload, then the server restarts with uploads living 0 minutes: the startup sweep deletes it.
+    let other = jpeg(640, 480, 8, true);
+    let swept = a.created(other.len(), &sha256_hex(&other));
+    assert_eq!(a.patch(&swept, 0, &other[..100], None).status, 204);
+    drop(server);
+    let server = start_with_args(dir.path(), url, &["--upload-expiry-minutes", "0"]);
+    let a = Client::new(&server.addr, &ta);
+    assert!(!partial(&swept).exists(), "swept at start-up");
+    assert_eq!(a.head(&swept).status, 404, "its row went too");
+
+    // With a zero life, a new upload is expired at once: HEAD and PATCH answer 410, and it is deleted.
+    let gone = a.created(other.len(), &sha256_hex(&other));
+    assert_eq!(a.head(&gone).status, 410, "HEAD has no body: the status says it");
+    assert_eq!(a.head(&gone).status, 404, "deleted once found expired");
+    let late = a.created(other.len(), &sha256_hex(&other));
+    let p = a.patch(&late, 0, &other, None);
+    assert_eq!((p.status, p.json()["error"].as_str(), p.json()["field"].as_str()), (410, Some("expired"), Some("id")), "{p:?}");
+    assert!(!partial(&late).exists());
+}
+
+#[test]
+fn tus_terminates_and_expires_on_sqlite() {
+    terminates_and_expires(None);
+}
+
+#[test]
+fn tus_terminates_and_expires_on_postgres() {
+    let pg = ThrowawayPg::create();
+    terminates_and_expires(Some(&pg.url()));
 }
 
 #[test]

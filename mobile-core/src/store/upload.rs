@@ -92,10 +92,11 @@ impl Store {
                         retries += 1;
                         continue 'upload;
                     }
-                    // The upload is gone (expired, or discarded after a refused completion).
+                    // The upload is gone (expired, terminated, or discarded after a refused completion):
+                    // start a new one.
                     404 | 410 => {
                         self.forget_upload(&photo.sha256).await?;
-                        if answer.status == 410 || retries >= MAX_RETRIES {
+                        if retries >= MAX_RETRIES {
                             return Ok(Err(format!("the server dropped the upload: {}", answer.body)));
                         }
                         retries += 1;

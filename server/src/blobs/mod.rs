@@ -13,6 +13,10 @@ pub use store::{BlobError, BlobStore, FsBlobStore, ObjectStoreBlobs};
 /// Default largest upload: 64 MiB (a phone photo is 3–6 MB).
 pub const DEFAULT_MAX_UPLOAD: u64 = 64 * 1024 * 1024;
 
+/// Default life of an unfinished upload: 7 days, in minutes. A phone syncs at least every few days; an upload
+/// older than this is abandoned (the phone was wiped or replaced) and its partial file only takes disk.
+pub const DEFAULT_UPLOAD_EXPIRY_MINUTES: u64 = 7 * 24 * 60;
+
 /// What the upload and blob routes share.
 #[derive(Debug)]
 pub struct Blobs {
@@ -20,6 +24,8 @@ pub struct Blobs {
     /// Partial uploads: one file per upload id; the offset that counts is the database's.
     pub uploads_dir: PathBuf,
     pub max_upload: u64,
+    /// How long an unfinished upload lives after its creation (tus expiration extension).
+    pub upload_ttl: std::time::Duration,
     /// Uploads a request is writing right now (one writer per upload in this process).
     busy: Mutex<std::collections::HashSet<String>>,
     /// Completions checking a whole file at once (hash, decode, thumbnail): one per core, so a burst
@@ -28,7 +34,12 @@ pub struct Blobs {
 }
 
 impl Blobs {
-    pub fn new(store: Arc<dyn BlobStore>, data_dir: &Path, max_upload: u64) -> std::io::Result<Arc<Self>> {
+    pub fn new(
+        store: Arc<dyn BlobStore>,
+        data_dir: &Path,
+        max_upload: u64,
+        upload_ttl: std::time::Duration,
+    ) -> std::io::Result<Arc<Self>> {
         let uploads_dir = data_dir.join("uploads");
         std::fs::create_dir_all(&uploads_dir)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -36,6 +47,7 @@ impl Blobs {
             store,
             uploads_dir,
             max_upload,
+            upload_ttl,
             busy: Mutex::new(Default::default()),
             checks: tokio::sync::Semaphore::new(cores),
         }))

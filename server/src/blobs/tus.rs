@@ -1,10 +1,14 @@
-//! tus 1.0 resumable uploads at `/v1/uploads` (core, creation and checksum extensions) and the blob
+//! tus 1.0 resumable uploads at `/v1/uploads` (core, creation, checksum, termination and expiration extensions) and the blob
 //! reads at `/v1/blobs/{sha256}`. Every route needs a device token; uploads and blobs are scoped to
 //! the token's project, and anything of another project is simply not found.
 //!
 //! The bytes received so far are in `<data dir>/uploads/<id>`, the offset that counts is the
 //! database's: a chunk is fsynced before the offset moves, and leftovers of a request cut short are
 //! cut off before the next chunk, so a killed server resumes exactly where HEAD says.
+//!
+//! An unfinished upload expires `Blobs::upload_ttl` after its creation (its responses say when, in
+//! `Upload-Expires`): afterwards it answers 410 and a sweeper deletes its row and partial file. A client may
+//! also terminate it at once with DELETE.
 
 use std::sync::Arc;
 
@@ -28,13 +32,13 @@ use crate::error::ApiError;
 use crate::routes::AppState;
 
 pub const TUS_VERSION: &str = "1.0.0";
-pub const TUS_EXTENSIONS: &str = "creation,checksum";
+pub const TUS_EXTENSIONS: &str = "creation,checksum,termination,expiration";
 pub const TUS_CHECKSUMS: &str = "sha1,sha256";
 
 pub fn routes() -> Router<AppState> {
     let tus = Router::new()
         .route("/v1/uploads", post(create).options(options))
-        .route("/v1/uploads/{id}", head(status).patch(patch).options(options))
+        .route("/v1/uploads/{id}", head(status).patch(patch).delete(terminate).options(options))
         .route_layer(axum::middleware::from_fn(tus_headers));
     Router::new()
         .merge(tus)
@@ -52,6 +56,23 @@ fn bad(field: &str, message: impl Into<String>) -> ApiError {
 
 fn not_found() -> ApiError {
     err(StatusCode::NOT_FOUND, "not_found", "id", "no such upload in this project")
+}
+
+fn expired() -> ApiError {
+    err(StatusCode::GONE, "expired", "id", "this unfinished upload expired and was deleted; create a new one")
+}
+
+/// When an unfinished upload created at `created_at_ms` expires, in ms since the epoch.
+fn expires_at_ms(blobs: &Blobs, created_at_ms: i64) -> i64 {
+    created_at_ms.saturating_add(i64::try_from(blobs.upload_ttl.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `Upload-Expires` takes an RFC 9110 HTTP date.
+fn http_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
 }
 
 /// Every tus request but OPTIONS must say `Tus-Resumable: 1.0.0` (else 412); every response says it.
@@ -135,24 +156,38 @@ struct Upload {
     sha256: String,
     metadata: String,
     completed: bool,
+    created_at_ms: i64,
+}
+
+impl Upload {
+    /// When this upload expires, if it is unfinished.
+    fn expires_at_ms(&self, blobs: &Blobs) -> Option<i64> {
+        (!self.completed).then(|| expires_at_ms(blobs, self.created_at_ms))
+    }
+
+    fn is_expired(&self, blobs: &Blobs) -> bool {
+        self.expires_at_ms(blobs).is_some_and(|at| at <= crate::now_ms())
+    }
 }
 
 async fn load(db: &Db, id: &str, project: &str) -> Result<Option<Upload>, ApiError> {
-    type Row = (i64, i64, String, String, Option<i64>);
+    type Row = (i64, i64, String, String, Option<i64>, i64);
     let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT upload_length, upload_offset, sha256, metadata, completed_at_ms FROM uploads WHERE id = $1 AND project_id = $2"
+        "SELECT upload_length, upload_offset, sha256, metadata, completed_at_ms, created_at_ms FROM uploads \
+         WHERE id = $1 AND project_id = $2"
     )
     .bind(id)
     .bind(project)
     .fetch_optional(p)
     .await)
     .map_err(ApiError::internal)?;
-    Ok(row.map(|(length, offset, sha256, metadata, completed)| Upload {
+    Ok(row.map(|(length, offset, sha256, metadata, completed, created_at_ms)| Upload {
         length: u64::try_from(length).unwrap_or_default(),
         offset: u64::try_from(offset).unwrap_or_default(),
         sha256,
         metadata,
         completed: completed.is_some(),
+        created_at_ms,
     }))
 }
 
@@ -232,17 +267,25 @@ async fn create(Device(grant): Device, State(state): State<AppState>, headers: H
     .map(drop))
     .map_err(ApiError::internal)?;
     tracing::info!(upload = %id, sha256 = %sha256, length, duplicate, project = %grant.project_id, "upload created");
-    Response::builder()
+    let mut b = Response::builder()
         .status(StatusCode::CREATED)
         .header("location", format!("/v1/uploads/{id}"))
-        .header("upload-offset", offset.to_string())
-        .body(Body::empty())
-        .map_err(ApiError::internal)
+        .header("upload-offset", offset.to_string());
+    if completed.is_none() {
+        b = b.header("upload-expires", http_date(expires_at_ms(&state.blobs, now)));
+    }
+    b.body(Body::empty()).map_err(ApiError::internal)
 }
 
 /// HEAD: where the upload stands.
 async fn status(Device(grant): Device, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let u = load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
+    if u.is_expired(&state.blobs) {
+        if let Some(_claim) = state.blobs.claim(&id) {
+            discard(&state.db, &state.blobs, &id).await?;
+        }
+        return Err(expired());
+    }
     let mut b = Response::builder()
         .status(StatusCode::OK)
         .header("upload-offset", u.offset.to_string())
@@ -250,6 +293,9 @@ async fn status(Device(grant): Device, State(state): State<AppState>, Path(id): 
         .header("cache-control", "no-store");
     if !u.metadata.is_empty() {
         b = b.header("upload-metadata", u.metadata.as_str());
+    }
+    if let Some(at) = u.expires_at_ms(&state.blobs) {
+        b = b.header("upload-expires", http_date(at));
     }
     b.body(Body::empty()).map_err(ApiError::internal)
 }
@@ -298,12 +344,65 @@ impl Checksum {
     }
 }
 
-fn no_content(offset: u64) -> Result<Response, ApiError> {
-    Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .header("upload-offset", offset.to_string())
-        .body(Body::empty())
-        .map_err(ApiError::internal)
+/// A PATCH's answer; `expires_at_ms` while the upload is still unfinished.
+fn no_content(offset: u64, expires_at_ms: Option<i64>) -> Result<Response, ApiError> {
+    let mut b = Response::builder().status(StatusCode::NO_CONTENT).header("upload-offset", offset.to_string());
+    if let Some(at) = expires_at_ms {
+        b = b.header("upload-expires", http_date(at));
+    }
+    b.body(Body::empty()).map_err(ApiError::internal)
+}
+
+/// DELETE (termination): the client gives up an upload; its row and bytes go at once. A finished upload's
+/// photo stays (other records and projects may use it); only the upload is forgotten.
+async fn terminate(Device(grant): Device, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let _claim = state.blobs.claim(&id).ok_or_else(|| {
+        err(StatusCode::LOCKED, "locked", "id", "a request is writing this upload; retry when it is done")
+    })?;
+    load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
+    discard(&state.db, &state.blobs, &id).await?;
+    tracing::info!(upload = %id, project = %grant.project_id, "upload terminated");
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::empty()).map_err(ApiError::internal)
+}
+
+/// Deletes unfinished uploads past their expiry (rows and partial files), skipping any a request is writing.
+/// Returns how many went.
+pub async fn sweep_expired(db: &Db, blobs: &Arc<Blobs>) -> Result<usize, ApiError> {
+    // Created at or before now − life: `expires_at_ms(blobs, 0)` is the life in ms.
+    let cutoff = crate::now_ms().saturating_sub(expires_at_ms(blobs, 0));
+    let ids: Vec<(String,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT id FROM uploads WHERE completed_at_ms IS NULL AND created_at_ms <= $1"
+    )
+    .bind(cutoff)
+    .fetch_all(p)
+    .await)
+    .map_err(ApiError::internal)?;
+    let mut swept = 0;
+    for (id,) in ids {
+        if let Some(_claim) = blobs.claim(&id) {
+            discard(db, blobs, &id).await?;
+            swept += 1;
+        }
+    }
+    if swept > 0 {
+        tracing::info!(swept, "expired uploads deleted");
+    }
+    Ok(swept)
+}
+
+/// Runs `sweep_expired` every quarter of the upload life (at least every minute, at most every hour).
+pub fn spawn_sweeper(db: Db, blobs: Arc<Blobs>) {
+    let every = (blobs.upload_ttl / 4).clamp(std::time::Duration::from_secs(60), std::time::Duration::from_secs(3600));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await; // the first tick is immediate; the server swept before serving
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweep_expired(&db, &blobs).await {
+                tracing::warn!(error = %e.message, "sweeping expired uploads failed");
+            }
+        }
+    });
 }
 
 /// PATCH: appends the body at `Upload-Offset`. With `Upload-Checksum`, a chunk whose digest differs
@@ -365,6 +464,10 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
         err(StatusCode::LOCKED, "locked", "id", "another request is writing this upload; retry after HEAD")
     })?;
     let u = load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
+    if u.is_expired(&blobs) {
+        discard(&state.db, &blobs, &id).await?;
+        return Err(expired());
+    }
     if claimed_offset != u.offset {
         let mut r = err(
             StatusCode::CONFLICT,
@@ -388,7 +491,7 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
         ));
     }
     if u.completed || remaining == 0 {
-        return no_content(u.offset);
+        return no_content(u.offset, None);
     }
 
     let path = blobs.uploads_dir.join(&id);
@@ -455,7 +558,7 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
             .map(drop))
         .map_err(ApiError::internal)?;
     }
-    no_content(offset)
+    no_content(offset, (offset < u.length).then(|| expires_at_ms(&blobs, u.created_at_ms)))
 }
 
 async fn truncate(path: &std::path::Path, len: u64) -> Result<(), ApiError> {
@@ -464,11 +567,12 @@ async fn truncate(path: &std::path::Path, len: u64) -> Result<(), ApiError> {
     f.sync_all().await.map_err(ApiError::internal)
 }
 
-/// Forgets an upload whose file was refused: its row and its bytes.
-async fn discard(state: &AppState, id: &str) -> Result<(), ApiError> {
-    on_pool!(&state.db, |p| sqlx::query("DELETE FROM uploads WHERE id = $1").bind(id).execute(p).await.map(drop))
+/// Forgets an upload (refused, expired or terminated): its row and its bytes.
+async fn discard(db: &Db, blobs: &Blobs, id: &str) -> Result<(), ApiError> {
+    on_pool!(db, |p| sqlx::query("DELETE FROM uploads WHERE id = $1").bind(id).execute(p).await.map(drop))
         .map_err(ApiError::internal)?;
-    let _ = tokio::fs::remove_file(state.blobs.uploads_dir.join(id)).await;
+    // Best effort: no file yet (nothing was written) is fine, and a leftover file only costs disk.
+    let _ = tokio::fs::remove_file(blobs.uploads_dir.join(id)).await;
     Ok(())
 }
 
@@ -485,7 +589,7 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
     .await
     .map_err(ApiError::internal)?;
     if hash != u.sha256 {
-        discard(state, id).await?;
+        discard(&state.db, &state.blobs, id).await?;
         return Err(err(
             StatusCode::UNPROCESSABLE_ENTITY,
             "hash_mismatch",
@@ -496,7 +600,7 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
     let checked = match checked {
         Ok(c) => c,
         Err(problem) => {
-            discard(state, id).await?;
+            discard(&state.db, &state.blobs, id).await?;
             let (status, code) = match problem {
                 PhotoProblem::NotAnImage | PhotoProblem::Unsupported(_) => {
                     (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")

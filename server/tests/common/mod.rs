@@ -35,7 +35,10 @@ pub fn start_with_args(data_dir: &std::path::Path, database_url: Option<&str>, a
 /// environment might carry is cleared, so a test sees only what it passes.
 pub fn start_on(data_dir: &std::path::Path, database_url: Option<&str>, bind: &str, args: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldledger-server"));
-    cmd.env_remove("DATABASE_URL").env_remove("FIELDLEDGER_BLOB_STORE").env_remove("FIELDLEDGER_MAX_UPLOAD_BYTES");
+    cmd.env_remove("DATABASE_URL")
+        .env_remove("FIELDLEDGER_BLOB_STORE")
+        .env_remove("FIELDLEDGER_MAX_UPLOAD_BYTES")
+        .env_remove("FIELDLEDGER_UPLOAD_EXPIRY_MINUTES");
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
