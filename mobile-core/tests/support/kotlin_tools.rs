@@ -57,8 +57,7 @@ pub fn run_checked(mut command: Command, logs: &Path, timeout: Duration) -> Tool
         "{description} {outcome}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         read_lossy(&stdout_path),
         read_lossy(&stderr_path)
-    )
-    .into())
+    ))
 }
 
 pub fn log_paths(logs: &Path) -> (PathBuf, PathBuf) {
@@ -106,7 +105,7 @@ impl ToolSearch<'_> {
     pub fn find(&self) -> Result<PathBuf, String> {
         if let Some(path) = env::var_os(self.env_var).map(PathBuf::from) {
             if !path.is_file() {
-                return Err(format!("{}={} does not exist", self.env_var, path.display()).into());
+                return Err(format!("{}={} does not exist", self.env_var, path.display()));
             }
             return Ok(path);
         }
@@ -130,7 +129,6 @@ impl ToolSearch<'_> {
         format!(
             "{what} not found (looked at ${env_var}, {on_path}{fallback}). Install it: {install}; or {INSTALL_HINT}"
         )
-        .into()
     }
 }
 
@@ -200,7 +198,6 @@ impl Toolchain {
                 partial.display(),
                 jar.display()
             )
-            .into()
         })
     }
 
@@ -240,7 +237,7 @@ pub fn jar_in(dir: &Path, name: &str) -> Result<PathBuf, String> {
     let jar = dir.join(name);
     if !jar.is_file() {
         let dir = dir.display();
-        return Err(format!("{name} not found in {dir}: not a full Kotlin distribution; install one: {KOTLIN_INSTALL}").into());
+        return Err(format!("{name} not found in {dir}: not a full Kotlin distribution; install one: {KOTLIN_INSTALL}"));
     }
     Ok(jar)
 }
@@ -257,7 +254,7 @@ pub fn java() -> Result<PathBuf, String> {
 }
 
 pub fn join_classpath(entries: &[&Path]) -> Result<std::ffi::OsString, String> {
-    env::join_paths(entries).map_err(|e| format!("cannot build a classpath: {e}").into())
+    env::join_paths(entries).map_err(|e| format!("cannot build a classpath: {e}"))
 }
 
 
