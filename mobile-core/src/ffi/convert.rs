@@ -142,11 +142,17 @@ fn info(h: &rs::record::RecordHeader) -> RecordInfo {
     }
 }
 
-pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
-    let (effort_unit, qty) = match l.effort {
+/// An effort as the FFI shows it: its unit and its canonical quantity text.
+fn effort_out(effort: rs::Effort) -> (EffortUnit, String) {
+    let (unit, qty) = match effort {
         rs::Effort::Hours(q) => (EffortUnit::Hours, q),
         rs::Effort::Days(q) => (EffortUnit::Days, q),
     };
+    (unit, rs::money::canonical_quantity(qty))
+}
+
+pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
+    let (effort_unit, effort) = effort_out(l.effort);
     CrewLine {
         id: l.id.clone(),
         position: l.position,
@@ -154,7 +160,7 @@ pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
         crew: l.crew.clone(),
         headcount: l.headcount,
         effort_unit,
-        effort: rs::money::canonical_quantity(qty),
+        effort,
         rate: currency.canonical(l.rate),
         cost: currency.canonical(l.cost()),
         cost_code: l.cost_code.clone(),
@@ -165,16 +171,13 @@ pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
 }
 
 pub fn crew_preset_out(p: &store::CrewPreset) -> CrewPreset {
-    let (effort_unit, qty) = match p.effort {
-        rs::Effort::Hours(q) => (EffortUnit::Hours, q),
-        rs::Effort::Days(q) => (EffortUnit::Days, q),
-    };
+    let (effort_unit, effort) = effort_out(p.effort);
     CrewPreset {
         trade: p.trade.clone(),
         crew: p.crew.clone(),
         headcount: p.headcount,
         effort_unit,
-        effort: rs::money::canonical_quantity(qty),
+        effort,
         rate: p.rate.map(|r| p.currency.canonical(r)),
         currency: p.currency.code().to_string(),
         cost_code: p.cost_code.clone(),

@@ -62,9 +62,14 @@ fn expired() -> ApiError {
     err(StatusCode::GONE, "expired", "id", "this unfinished upload expired and was deleted; create a new one")
 }
 
+/// How long an unfinished upload lives, in ms.
+fn ttl_ms(blobs: &Blobs) -> i64 {
+    i64::try_from(blobs.upload_ttl.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// When an unfinished upload created at `created_at_ms` expires, in ms since the epoch.
 fn expires_at_ms(blobs: &Blobs, created_at_ms: i64) -> i64 {
-    created_at_ms.saturating_add(i64::try_from(blobs.upload_ttl.as_millis()).unwrap_or(i64::MAX))
+    created_at_ms.saturating_add(ttl_ms(blobs))
 }
 
 /// `Upload-Expires` takes an RFC 9110 HTTP date.
@@ -368,8 +373,7 @@ async fn terminate(Device(grant): Device, State(state): State<AppState>, Path(id
 /// Deletes unfinished uploads past their expiry (rows and partial files), skipping any a request is writing.
 /// Returns how many went.
 pub async fn sweep_expired(db: &Db, blobs: &Arc<Blobs>) -> Result<usize, ApiError> {
-    // Created at or before now − life: `expires_at_ms(blobs, 0)` is the life in ms.
-    let cutoff = crate::now_ms().saturating_sub(expires_at_ms(blobs, 0));
+    let cutoff = crate::now_ms().saturating_sub(ttl_ms(blobs));
     let ids: Vec<(String,)> = on_pool!(db, |p| sqlx::query_as(
         "SELECT id FROM uploads WHERE completed_at_ms IS NULL AND created_at_ms <= $1"
     )
@@ -558,7 +562,7 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
             .map(drop))
         .map_err(ApiError::internal)?;
     }
-    no_content(offset, (offset < u.length).then(|| expires_at_ms(&blobs, u.created_at_ms)))
+    no_content(offset, u.expires_at_ms(&blobs).filter(|_| offset < u.length))
 }
 
 async fn truncate(path: &std::path::Path, len: u64) -> Result<(), ApiError> {

@@ -67,15 +67,16 @@ class RecordViewModel(
     private val _state = MutableStateFlow(ConflictsState(recordId))
     val state: StateFlow<ConflictsState> = _state.asStateFlow()
 
-    suspend fun load() = work {
-        val id = _state.value.recordId
-        _state.update { it.copy(record = repo.record(id), approval = repo.approval(id), conflicts = repo.conflicts(id)) }
-    }
+    suspend fun load() = work { reread() }
 
     /** Keeps `values[choice]` of the conflicting field at [path]; the others are dropped on every phone after sync. */
     suspend fun keep(path: String, choice: Int) = work {
+        repo.keep(_state.value.recordId, path, choice)
+        reread()
+    }
+
+    private suspend fun reread() {
         val id = _state.value.recordId
-        repo.keep(id, path, choice)
         _state.update { it.copy(record = repo.record(id), approval = repo.approval(id), conflicts = repo.conflicts(id)) }
     }
 
