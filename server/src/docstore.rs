@@ -20,6 +20,18 @@ pub enum DocStoreError {
     Damaged { id: String, reason: String },
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
+    /// The shared-commit writers are gone (the server is shutting down).
+    #[error("the database writer has stopped")]
+    WriterStopped,
+}
+
+impl From<crate::commit::CommitError> for DocStoreError {
+    fn from(e: crate::commit::CommitError) -> Self {
+        match e {
+            crate::commit::CommitError::Sql(e) => DocStoreError::Sql(e),
+            crate::commit::CommitError::Stopped => DocStoreError::WriterStopped,
+        }
+    }
 }
 
 /// A document as loaded: its content, the heads on disk, and the version to name when writing.
@@ -111,24 +123,101 @@ pub async fn insert(db: &Db, id: &str, project_id: &str, kind: &str, mut doc: Au
 /// `insert` inside the caller's transaction; returns the saved size for `StoredDoc::inserted`, to
 /// be built once the transaction has committed.
 pub async fn insert_in(tx: &mut Tx, id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> Result<usize, DocStoreError> {
-    let snapshot = doc.save();
+    let write = DocWrite::insert(id, project_id, kind, doc);
+    let DocWrite::Insert { snapshot, .. } = &write else { unreachable!("DocWrite::insert") };
     let saved_bytes = snapshot.len();
-    let done = on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) VALUES ($1, $2, $3, $4, 1, $5) \
-         ON CONFLICT (id) DO NOTHING"
-    )
-    .bind(id)
-    .bind(project_id)
-    .bind(kind)
-    .bind(snapshot)
-    .bind(now_ms())
-    .execute(c)
-    .await?
-    .rows_affected());
-    if done == 0 {
-        return Err(DocStoreError::AlreadyExists { id: id.to_string() });
-    }
+    write.run_or_refuse(tx).await?;
     Ok(saved_bytes)
+}
+
+/// A document write as data, so it can be queued for a shared commit (`crate::commit`) and run
+/// again should that commit fail. `run` applies it only if the document is as the writer read it.
+#[derive(Debug, Clone)]
+pub enum DocWrite {
+    /// A new document at version 1 (refused when the id exists).
+    Insert { id: String, project_id: String, kind: String, snapshot: Vec<u8> },
+    /// Changes appended to the document read at version `expected`.
+    Append { id: String, expected: i64, delta: Vec<u8> },
+    /// The whole document as a new snapshot, replacing the appended changes (compaction).
+    Compact { id: String, expected: i64, snapshot: Vec<u8> },
+}
+
+impl DocWrite {
+    pub fn insert(id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> Self {
+        DocWrite::Insert { id: id.into(), project_id: project_id.into(), kind: kind.into(), snapshot: doc.save() }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            DocWrite::Insert { id, .. } | DocWrite::Append { id, .. } | DocWrite::Compact { id, .. } => id,
+        }
+    }
+
+    /// Runs the write in `tx`. False when it does not apply (the id is taken, or the document is no
+    /// longer at `expected`): then it wrote nothing.
+    pub async fn run(&self, tx: &mut Tx) -> Result<bool, sqlx::Error> {
+        let now = now_ms();
+        Ok(on_tx!(tx, |c| match self {
+            DocWrite::Insert { id, project_id, kind, snapshot } => sqlx::query(
+                "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) VALUES ($1, $2, $3, $4, 1, $5) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(project_id)
+            .bind(kind)
+            .bind(snapshot)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected() == 1,
+            DocWrite::Append { id, expected, delta } => {
+                let n = sqlx::query(
+                    "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
+                     WHERE id = $2 AND version = $3",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(expected)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    sqlx::query("INSERT INTO document_changes (doc_id, data) VALUES ($1, $2)").bind(id).bind(delta).execute(&mut *c).await?;
+                }
+                n == 1
+            }
+            DocWrite::Compact { id, expected, snapshot } => {
+                let n = sqlx::query(
+                    "UPDATE documents SET snapshot = $1, version = version + 1, pending_count = 0, updated_at_ms = $2 \
+                     WHERE id = $3 AND version = $4",
+                )
+                .bind(snapshot)
+                .bind(now)
+                .bind(id)
+                .bind(expected)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    sqlx::query("DELETE FROM document_changes WHERE doc_id = $1").bind(id).execute(&mut *c).await?;
+                }
+                n == 1
+            }
+        }))
+    }
+
+    /// `run`, with a write that does not apply as its error.
+    async fn run_or_refuse(&self, tx: &mut Tx) -> Result<(), DocStoreError> {
+        if self.run(tx).await? {
+            return Ok(());
+        }
+        Err(match self {
+            DocWrite::Insert { id, .. } => DocStoreError::AlreadyExists { id: id.clone() },
+            DocWrite::Append { id, expected, .. } | DocWrite::Compact { id, expected, .. } => {
+                DocStoreError::VersionConflict { id: id.clone(), expected: *expected }
+            }
+        })
+    }
 }
 
 /// What `save_in` wrote, applied to the `StoredDoc` by `committed` once the transaction commits
@@ -173,16 +262,13 @@ impl StoredDoc {
 /// Writes what changed in `stored.doc` since it was loaded, if the stored version is still the one
 /// read; otherwise `VersionConflict` and nothing is written. Returns the bytes appended (0: no change).
 pub async fn save(db: &Db, stored: &mut StoredDoc) -> Result<usize, DocStoreError> {
-    let delta = stored.doc.save_after(&stored.persisted);
-    if delta.is_empty() {
-        return Ok(0);
-    }
+    let Some((write, written)) = stored.prepare_write() else { return Ok(0) };
     let mut tx = db.begin().await?;
-    match write_delta(&mut tx, stored, delta).await {
-        Ok(w) => {
+    match write.run_or_refuse(&mut tx).await {
+        Ok(()) => {
             tx.commit().await?;
-            stored.committed(w);
-            Ok(w.delta_len)
+            stored.committed(written);
+            Ok(written.delta_len)
         }
         Err(e) => {
             tx.rollback().await?;
@@ -194,147 +280,31 @@ pub async fn save(db: &Db, stored: &mut StoredDoc) -> Result<usize, DocStoreErro
 /// `save` inside the caller's transaction, which must commit before `StoredDoc::committed`. On
 /// `VersionConflict` nothing was written, and the caller should roll back.
 pub async fn save_in(tx: &mut Tx, stored: &mut StoredDoc) -> Result<Written, DocStoreError> {
-    let delta = stored.doc.save_after(&stored.persisted);
-    if delta.is_empty() {
+    let Some((write, written)) = stored.prepare_write() else {
         return Ok(Written { delta_len: 0, snapshot_len: None });
-    }
-    write_delta(tx, stored, delta).await
+    };
+    write.run_or_refuse(tx).await?;
+    Ok(written)
 }
 
-async fn write_delta(tx: &mut Tx, stored: &mut StoredDoc, delta: Vec<u8>) -> Result<Written, DocStoreError> {
-    let compact = stored.pending_count + 1 >= COMPACT_AFTER;
-    let (id, expected, now) = (stored.id.as_str(), stored.version, now_ms());
-    let mut snapshot_len = None;
-    let delta_len = delta.len();
-    let bumped = on_tx!(tx, |c| {
-        if compact {
-            let snapshot = stored.doc.save();
-            snapshot_len = Some(snapshot.len());
-            let n = sqlx::query(
-                "UPDATE documents SET snapshot = $1, version = version + 1, pending_count = 0, updated_at_ms = $2 \
-                 WHERE id = $3 AND version = $4",
-            )
-            .bind(snapshot)
-            .bind(now)
-            .bind(id)
-            .bind(expected)
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                sqlx::query("DELETE FROM document_changes WHERE doc_id = $1").bind(id).execute(&mut *c).await?;
-            }
-            n
+impl StoredDoc {
+    /// The write that stores what changed since the document was loaded (appended, or as a new
+    /// snapshot every `COMPACT_AFTER` appends), and what to pass to `committed` once it has
+    /// committed. None when nothing changed.
+    pub fn prepare_write(&mut self) -> Option<(DocWrite, Written)> {
+        let delta = self.doc.save_after(&self.persisted);
+        if delta.is_empty() {
+            return None;
+        }
+        let (id, expected, delta_len) = (self.id.clone(), self.version, delta.len());
+        Some(if self.pending_count + 1 >= COMPACT_AFTER {
+            let snapshot = self.doc.save();
+            let snapshot_len = Some(snapshot.len());
+            (DocWrite::Compact { id, expected, snapshot }, Written { delta_len, snapshot_len })
         } else {
-            let n = sqlx::query(
-                "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
-                 WHERE id = $2 AND version = $3",
-            )
-            .bind(now)
-            .bind(id)
-            .bind(expected)
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                sqlx::query("INSERT INTO document_changes (doc_id, data) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(delta)
-                    .execute(&mut *c)
-                    .await?;
-            }
-            n
-        }
-    });
-    if bumped != 1 {
-        return Err(DocStoreError::VersionConflict { id: id.to_string(), expected });
+            (DocWrite::Append { id, expected, delta }, Written { delta_len, snapshot_len: None })
+        })
     }
-    Ok(Written { delta_len, snapshot_len })
-}
-
-/// A device's sync state for a document, written together with the document by `append_with_state`.
-#[derive(Debug, Clone, Copy)]
-pub struct StateRow<'a> {
-    pub device_id: &'a str,
-    /// `sync::State::encode()`.
-    pub state: &'a [u8],
-    pub seen_version: i64,
-    /// The device's manifest digest after this state (None: all zeros).
-    pub manifest: Option<&'a [u8]>,
-}
-
-/// The common write of a sync, in as few round trips as the backend allows: the document's change
-/// appended (as `save`, when no compaction is due), the device's sync state for it, its manifest,
-/// and its sync generation bumped; all or nothing. PostgreSQL: one statement. SQLite: one call of
-/// four statements inside a transaction, each going on only if the one before changed a row.
-///
-/// Returns what was written and the device's new generation; `None` (nothing written) when the
-/// document has no change or is due for compaction, which `save_in` handles. `VersionConflict` as
-/// for `save`. `stored` is updated only when the write committed.
-pub async fn append_with_state(db: &Db, stored: &mut StoredDoc, row: &StateRow<'_>) -> Result<Option<(Written, i64)>, DocStoreError> {
-    if stored.pending_count + 1 >= COMPACT_AFTER {
-        return Ok(None);
-    }
-    let delta = stored.doc.save_after(&stored.persisted);
-    if delta.is_empty() {
-        return Ok(None);
-    }
-    let delta_len = delta.len();
-    let (id, expected) = (stored.id.as_str(), stored.version);
-    let generation: Option<i64> = match db {
-        Db::Postgres(p) => sqlx::query_scalar(
-            "WITH d AS (UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
-                        WHERE id = $2 AND version = $3 RETURNING id), \
-                  c AS (INSERT INTO document_changes (doc_id, data) SELECT id, $4 FROM d), \
-                  s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT $5, id, $6, $7 FROM d \
-                        ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version) \
-             UPDATE devices SET manifest = $8, sync_gen = sync_gen + 1 WHERE id = $5 AND EXISTS (SELECT 1 FROM d) RETURNING sync_gen",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .bind(expected)
-        .bind(delta)
-        .bind(row.device_id)
-        .bind(row.state)
-        .bind(row.seen_version)
-        .bind(row.manifest)
-        .fetch_optional(p)
-        .await?,
-        Db::Sqlite(p) => {
-            let mut tx = p.begin().await?;
-            // changes(): rows changed by the statement before, so a stale version writes nothing.
-            let generation = sqlx::query_scalar(
-                "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
-                 WHERE id = $2 AND version = $3; \
-                 INSERT INTO document_changes (doc_id, data) SELECT $2, $4 WHERE changes() = 1; \
-                 INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT $5, $2, $6, $7 WHERE changes() = 1 \
-                 ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; \
-                 UPDATE devices SET manifest = $8, sync_gen = sync_gen + 1 WHERE id = $5 AND changes() = 1 RETURNING sync_gen",
-            )
-            .bind(now_ms())
-            .bind(id)
-            .bind(expected)
-            .bind(delta)
-            .bind(row.device_id)
-            .bind(row.state)
-            .bind(row.seen_version)
-            .bind(row.manifest)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if generation.is_some() {
-                tx.commit().await?;
-            } else {
-                tx.rollback().await?;
-            }
-            generation
-        }
-    };
-    let Some(generation) = generation else {
-        return Err(DocStoreError::VersionConflict { id: id.to_string(), expected });
-    };
-    let written = Written { delta_len, snapshot_len: None };
-    stored.committed(written);
-    Ok(Some((written, generation)))
 }
 
 /// Why a server-owned document (approval state, reference data) could not be written.

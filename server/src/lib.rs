@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod auth;
 pub mod blobs;
 pub mod cache;
+pub mod commit;
 pub mod config;
 pub mod db;
 pub mod docstore;

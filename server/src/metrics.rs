@@ -34,7 +34,7 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new(cache: Arc<DocCache>) -> Arc<Self> {
+    pub fn new(cache: Arc<DocCache>, commits: &crate::commit::Committer) -> Arc<Self> {
         let mut registry = Registry::with_prefix("fieldledger");
         let requests = Family::<Labels, Counter>::default();
         let latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
@@ -45,6 +45,8 @@ impl Metrics {
         registry.register("doc_cache_misses", "Syncs that loaded the document from the database", cache.misses.clone());
         registry.register("doc_cache_bytes", "Estimated memory held by the hot document cache", cache_bytes.clone());
         registry.register("doc_cache_documents", "Documents in the hot cache", cache_documents.clone());
+        registry.register("db_writes", "Sync writes queued for a shared commit", commits.writes.clone());
+        registry.register("db_commits", "Transactions committed by the shared-commit writers", commits.commits.clone());
         registry.register("sync_state_cache_hits", "Syncs that found the device's sync states in memory", cache.devices.hits.clone());
         registry.register("sync_state_cache_misses", "Syncs that read the device's sync states from the database", cache.devices.misses.clone());
         Arc::new(Metrics { registry, cache, cache_bytes, cache_documents, requests, latency })

@@ -14,6 +14,8 @@ pub struct AppState {
     pub db: Db,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     pub cache: std::sync::Arc<crate::cache::DocCache>,
+    /// The shared commit of sync writes.
+    pub commits: crate::commit::Committer,
     pub limits: Limits,
     pub blobs: std::sync::Arc<crate::blobs::Blobs>,
 }
@@ -27,6 +29,10 @@ pub struct Limits {
     pub max_request_bytes: usize,
 }
 
+/// Writer tasks of the shared commit on PostgreSQL (SQLite has one): a few transactions in flight
+/// overlap one's WAL flush with the next one's statements, well within the pool's 16 connections.
+const WRITERS: usize = 4;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits { cache_bytes: 64 << 20, max_request_bytes: 32 << 20 }
@@ -34,9 +40,12 @@ impl Default for Limits {
 }
 
 impl AppState {
+    /// Must be called within a Tokio runtime (it starts the database writers).
     pub fn new(db: Db, limits: Limits, blobs: std::sync::Arc<crate::blobs::Blobs>) -> Self {
         let cache = std::sync::Arc::new(crate::cache::DocCache::new(limits.cache_bytes));
-        AppState { db, metrics: crate::metrics::Metrics::new(cache.clone()), cache, limits, blobs }
+        let commits = crate::commit::Committer::start(db.clone(), WRITERS);
+        let metrics = crate::metrics::Metrics::new(cache.clone(), &commits);
+        AppState { db, metrics, cache, commits, limits, blobs }
     }
 }
 

@@ -20,10 +20,15 @@ use record_schema::{Record, RecordKind, ValidationContext};
 
 use crate::auth::SyncDevice;
 use crate::cache::{DocCache, DocState, DeviceStates};
-use crate::db::{on_pool, on_tx, Db, SyncGrant, TokenGrant, Tx};
-use crate::docstore::{self, DocStoreError, StateRow, StoredDoc};
+use crate::commit::Committer;
+use crate::db::{on_pool, Db, SyncGrant, TokenGrant};
+use crate::docstore::{self, DocStoreError, DocWrite, StoredDoc};
 use crate::error::ApiError;
 use crate::routes::AppState;
+
+mod write;
+
+use write::SyncWrite;
 
 pub use record_schema::wire::{DocError, DocMessage, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 
@@ -65,7 +70,7 @@ pub async fn handler(
             ApiError::bad_request("manifest", format!("a manifest digest is {MANIFEST_DIGEST_LEN} bytes, not {}", m.len()))
         })?),
     };
-    let mut s = Session::open(&state.db, &state.cache, &device).await.map_err(ApiError::internal)?;
+    let mut s = Session::open(&state.db, &state.cache, &state.commits, &device).await.map_err(ApiError::internal)?;
     if req.reset {
         s.reset();
     }
@@ -142,6 +147,7 @@ impl Pending {
 struct Session<'a> {
     db: &'a Db,
     cache: &'a DocCache,
+    commits: &'a Committer,
     grant: &'a TokenGrant,
     /// The device's sync states and manifest digest: the database's, plus `pending`.
     dev: DeviceStates,
@@ -154,7 +160,7 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     /// The device's states from the cache if they are at the generation just read with the token;
     /// else from the database (one query).
-    async fn open(db: &'a Db, cache: &'a DocCache, device: &'a SyncGrant) -> Result<Self, sqlx::Error> {
+    async fn open(db: &'a Db, cache: &'a DocCache, commits: &'a Committer, device: &'a SyncGrant) -> Result<Self, sqlx::Error> {
         let grant = &device.grant;
         let dev = match cache.devices.take(&grant.device_id, device.sync_gen) {
             Some(dev) => dev,
@@ -173,7 +179,7 @@ impl<'a> Session<'a> {
                 }
             }
         };
-        Ok(Session { db, cache, grant, dev, pending: Pending::default(), coherent: true })
+        Ok(Session { db, cache, commits, grant, dev, pending: Pending::default(), coherent: true })
     }
 
     /// Forgets what this device was believed to hold (a reinstalled phone): everything is offered.
@@ -247,7 +253,7 @@ impl<'a> Session<'a> {
     /// Writes what is pending, then puts the device's states back in the cache; says whether the
     /// phone must send its full manifest (only on a round that would otherwise end the sync, and
     /// only on a real mismatch).
-    async fn finish(mut self, phone: Option<Digest>, settled: bool) -> Result<bool, sqlx::Error> {
+    async fn finish(mut self, phone: Option<Digest>, settled: bool) -> Result<bool, DocStoreError> {
         let mut need = false;
         if let Some(phone) = phone
             && settled
@@ -272,53 +278,45 @@ impl<'a> Session<'a> {
             }
             need = phone != self.dev.manifest;
         }
-        if !self.pending.is_empty() {
-            let mut tx = self.db.begin().await?;
-            let generation = self.write_pending(&mut tx).await?;
-            tx.commit().await?;
-            self.written(generation);
-        }
+        self.commit_pending().await?;
         if self.coherent {
             self.cache.devices.put(&self.grant.device_id, std::mem::take(&mut self.dev));
         }
         Ok(need)
     }
 
-    /// Writes the pending state changes in `tx` and bumps the device's sync generation; returns the
-    /// new generation, for `written` once `tx` has committed.
-    async fn write_pending(&self, tx: &mut Tx) -> Result<i64, sqlx::Error> {
-        let device = self.grant.device_id.as_str();
-        let manifest = (self.dev.manifest != Digest::default()).then(|| self.dev.manifest.to_vec());
-        Ok(on_tx!(tx, |c| {
-            if self.pending.reset {
-                sqlx::query("DELETE FROM sync_states WHERE device_id = $1").bind(device).execute(&mut *c).await?;
+    /// The pending state changes (and `doc`, if any) as one write, which also bumps the device's
+    /// sync generation.
+    fn pending_write(&self, doc: Option<DocWrite>) -> SyncWrite {
+        let upserts = self.pending.upserts.iter().filter_map(|id| {
+            self.dev.docs.get(id).map(|d| (id.clone(), d.state.clone(), d.seen_version))
+        });
+        SyncWrite {
+            doc,
+            device: self.grant.device_id.clone(),
+            reset: self.pending.reset,
+            deleted: self.pending.deleted.clone(),
+            upserts: upserts.collect(),
+            manifest: (self.dev.manifest != Digest::default()).then(|| self.dev.manifest.to_vec()),
+        }
+    }
+
+    /// Writes what is pending, if anything.
+    async fn commit_pending(&mut self) -> Result<(), DocStoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        match self.commits.write(self.pending_write(None)).await {
+            Ok(Some(generation)) => {
+                self.written(generation);
+                Ok(())
             }
-            for id in &self.pending.deleted {
-                sqlx::query("DELETE FROM sync_states WHERE device_id = $1 AND doc_id = $2")
-                    .bind(device)
-                    .bind(id)
-                    .execute(&mut *c)
-                    .await?;
+            Ok(None) => unreachable!("a write without a document always applies"),
+            Err(e) => {
+                self.coherent = false; // a failed commit may or may not have landed
+                Err(e.into())
             }
-            for id in &self.pending.upserts {
-                let Some(d) = self.dev.docs.get(id) else { continue };
-                sqlx::query(
-                    "INSERT INTO sync_states (device_id, doc_id, state, seen_version) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version",
-                )
-                .bind(device)
-                .bind(id)
-                .bind(&d.state)
-                .bind(d.seen_version)
-                .execute(&mut *c)
-                .await?;
-            }
-            sqlx::query_scalar("UPDATE devices SET manifest = $1, sync_gen = sync_gen + 1 WHERE id = $2 RETURNING sync_gen")
-                .bind(manifest)
-                .bind(device)
-                .fetch_one(&mut *c)
-                .await?
-        }))
+        }
     }
 
     /// The pending writes committed at generation `generation`. Had anyone else written the device's
@@ -377,21 +375,16 @@ impl<'a> Session<'a> {
 
     /// Documents of the device's project it has not seen at their current version, with that
     /// version. Pending state changes (a reset, a reconciled manifest) are written first.
-    async fn unseen(&mut self) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        if !self.pending.is_empty() {
-            let mut tx = self.db.begin().await?;
-            let generation = self.write_pending(&mut tx).await?;
-            tx.commit().await?;
-            self.written(generation);
-        }
-        on_pool!(self.db, |p| sqlx::query_as(
+    async fn unseen(&mut self) -> Result<Vec<(String, i64)>, DocStoreError> {
+        self.commit_pending().await?;
+        Ok(on_pool!(self.db, |p| sqlx::query_as(
             "SELECT d.id, d.version FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id AND s.device_id = $1 \
              WHERE d.project_id = $2 AND (s.doc_id IS NULL OR s.seen_version < d.version) ORDER BY d.id"
         )
         .bind(&self.grant.device_id)
         .bind(&self.grant.project_id)
         .fetch_all(p)
-        .await)
+        .await?))
     }
 
     /// The stored version of a document the device sends, when this request already knows it: from
@@ -517,86 +510,55 @@ impl<'a> Session<'a> {
         Ok(Outcome { reply, error })
     }
 
-    /// Saves a changed document, its sync state and whatever else is pending in one transaction.
+    /// Saves a changed document with its sync state and whatever else is pending: one write.
     async fn save_with_state(&mut self, stored: &mut StoredDoc, state: &State) -> Result<(), DocStoreError> {
-        // The usual case, nothing else pending: one round trip on PostgreSQL, one call on SQLite.
-        if !self.pending.reset && self.pending.deleted.is_empty() && self.pending.upserts.is_empty() {
-            let heads = stored.doc.get_heads();
-            let undo = self.note_state_at(&stored.id, &heads, stored.version + 1, state);
-            let manifest = (self.dev.manifest != Digest::default()).then_some(self.dev.manifest);
-            let written = match self.dev.docs.get(&stored.id) {
-                Some(d) => {
-                    let row = StateRow {
-                        device_id: &self.grant.device_id,
-                        state: &d.state,
-                        seen_version: d.seen_version,
-                        manifest: manifest.as_ref().map(|m| m.as_slice()),
-                    };
-                    docstore::append_with_state(self.db, stored, &row).await
-                }
-                None => Ok(None), // (note_state_at always leaves an entry)
-            };
-            match written {
-                Ok(Some((_, generation))) => {
-                    self.written(generation);
-                    return Ok(());
-                }
-                Ok(None) => self.undo(undo), // compaction due: the general path below
-                Err(e) => {
-                    self.undo(undo);
-                    if !matches!(e, DocStoreError::VersionConflict { .. }) {
-                        self.coherent = false; // a failed commit may or may not have landed
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        let mut tx = self.db.begin().await?;
-        let written = match docstore::save_in(&mut tx, stored).await {
-            Ok(w) => w,
-            Err(e) => {
-                tx.rollback().await?;
-                return Err(e);
-            }
+        let Some((doc, written)) = stored.prepare_write() else {
+            // (Only changed documents come here.) Nothing to store but the state.
+            self.note_state(stored, state);
+            return Ok(());
         };
         // The state as it will be once committed: the document at its next version.
-        let next = stored.version + i64::from(written.delta_len > 0);
-        let undo = self.note_state_at(&stored.id, &stored.doc.get_heads(), next, state);
-        let generation = self.commit_pending(tx, undo).await?;
+        let undo = self.note_state_at(&stored.id, &stored.doc.get_heads(), stored.version + 1, state);
+        self.commit_with(doc, undo).await?;
         stored.committed(written);
-        self.written(generation);
         Ok(())
     }
 
-    /// Stores a new document with the device's sync state in one transaction.
+    /// Stores a new document with the device's sync state: one write.
     async fn insert_with_state(&mut self, id: &str, kind: &str, mut doc: AutoCommit, state: &State) -> Result<StoredDoc, DocStoreError> {
-        let mut tx = self.db.begin().await?;
-        let saved = match docstore::insert_in(&mut tx, id, &self.grant.project_id, kind, &mut doc).await {
-            Ok(n) => n,
-            Err(e) => {
-                tx.rollback().await?;
-                return Err(e);
-            }
-        };
-        let mut stored = StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved);
+        let write = DocWrite::insert(id, &self.grant.project_id, kind, &mut doc);
+        let DocWrite::Insert { snapshot, .. } = &write else { unreachable!("DocWrite::insert") };
+        let saved_bytes = snapshot.len();
+        let mut stored = StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved_bytes);
         let undo = self.note_state_at(id, &stored.doc.get_heads(), stored.version, state);
-        let generation = self.commit_pending(tx, undo).await?;
-        self.written(generation);
+        self.commit_with(write, undo).await?;
         Ok(stored)
     }
 
-    /// Writes what is pending in `tx` and commits. On failure the state noted last is taken back
-    /// (it must never claim heads that were not stored), and this copy is no longer trusted.
-    async fn commit_pending(&mut self, mut tx: Tx, undo: Undo) -> Result<i64, sqlx::Error> {
-        let result = match self.write_pending(&mut tx).await {
-            Ok(generation) => tx.commit().await.map(|()| generation),
-            Err(e) => Err(e),
+    /// Commits `doc` with what is pending. When it does not land, the state noted last is taken
+    /// back (it must never claim heads that were not stored).
+    async fn commit_with(&mut self, doc: DocWrite, undo: Undo) -> Result<(), DocStoreError> {
+        let refused = match &doc {
+            DocWrite::Insert { id, .. } => DocStoreError::AlreadyExists { id: id.clone() },
+            DocWrite::Append { id, expected, .. } | DocWrite::Compact { id, expected, .. } => {
+                DocStoreError::VersionConflict { id: id.clone(), expected: *expected }
+            }
         };
-        if result.is_err() {
-            self.undo(undo);
-            self.coherent = false;
+        match self.commits.write(self.pending_write(Some(doc))).await {
+            Ok(Some(generation)) => {
+                self.written(generation);
+                Ok(())
+            }
+            Ok(None) => {
+                self.undo(undo);
+                Err(refused)
+            }
+            Err(e) => {
+                self.undo(undo);
+                self.coherent = false; // a failed commit may or may not have landed
+                Err(e.into())
+            }
         }
-        result
     }
 }
 

@@ -1,0 +1,236 @@
+//! Group commit: the writes of concurrent requests share one transaction and one commit.
+//!
+//! Every commit costs a WAL flush (an fsync on SQLite with `synchronous=FULL`, a WAL flush on
+//! PostgreSQL), and on SQLite only one connection writes at a time: a second writer waits in
+//! SQLite's busy handler, which sleeps. So the sync path hands its writes, as data, to writer
+//! tasks: a writer takes every write queued while the last commit was under way and runs them in
+//! one transaction. A request learns its write's outcome only once the commit is durable.
+//!
+//! Writes are plain data (`Write::run` takes `&self`), so they can run twice: if anything in a
+//! shared transaction fails, it is rolled back and each write is retried in a transaction of its
+//! own, so one bad write never fails its neighbours. A write must leave nothing behind when it
+//! decides not to apply (e.g. a stale version: its guarded statements change no row).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use prometheus_client::metrics::counter::Counter;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use crate::db::{Db, Tx};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Most writes one transaction carries: bounds the time a batch holds the write lock.
+const MAX_BATCH: usize = 64;
+
+/// One write, as data.
+pub trait Write: Send + Sync + 'static {
+    type Output: Send + 'static;
+    /// Runs the write's statements in `tx`; an `Err` rolls back the whole transaction.
+    fn run<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Self::Output, sqlx::Error>>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// The writers are gone (the server is shutting down).
+    #[error("the database writer has stopped")]
+    Stopped,
+}
+
+/// A queued write with the way back to its caller, its type erased.
+trait Job: Send {
+    fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, Result<(), sqlx::Error>>;
+    /// Delivers the output kept by `run` (the commit succeeded) or `error`.
+    fn finish(self: Box<Self>, error: Option<CommitError>);
+}
+
+struct Queued<W: Write> {
+    write: W,
+    output: Option<W::Output>,
+    reply: oneshot::Sender<Result<W::Output, CommitError>>,
+}
+
+impl<W: Write> Job for Queued<W> {
+    fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            self.output = Some(self.write.run(tx).await?);
+            Ok(())
+        })
+    }
+
+    fn finish(self: Box<Self>, error: Option<CommitError>) {
+        let result = match (error, self.output) {
+            (Some(e), _) => Err(e),
+            (None, Some(output)) => Ok(output),
+            (None, None) => Err(CommitError::Stopped), // (finish always follows a successful run)
+        };
+        // The caller may have gone (its request was dropped): the write stands all the same.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// The queue to the writer tasks. Cheap to clone.
+#[derive(Clone)]
+pub struct Committer {
+    queue: mpsc::UnboundedSender<Box<dyn Job>>,
+    /// Exported on /metrics: writes queued, and transactions committed (writes per commit is their ratio).
+    pub commits: Counter,
+    pub writes: Counter,
+}
+
+impl Committer {
+    /// Starts the writers: one on SQLite (it has one write lock), `writers` on PostgreSQL. Must be
+    /// called within a Tokio runtime.
+    pub fn start(db: Db, writers: usize) -> Self {
+        let (queue, rx) = mpsc::unbounded_channel();
+        let rx = Arc::new(Mutex::new(rx));
+        let writers = match db {
+            Db::Sqlite(_) => 1,
+            Db::Postgres(_) => writers.max(1),
+        };
+        let (commits, writes) = (Counter::default(), Counter::default());
+        for _ in 0..writers {
+            tokio::spawn(writer(db.clone(), rx.clone(), commits.clone(), writes.clone()));
+        }
+        Committer { queue, commits, writes }
+    }
+
+    /// Runs `write` in the next shared transaction; returns its output once committed.
+    pub async fn write<W: Write>(&self, write: W) -> Result<W::Output, CommitError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send(Box::new(Queued { write, output: None, reply })).map_err(|_| CommitError::Stopped)?;
+        answer.await.map_err(|_| CommitError::Stopped)?
+    }
+}
+
+async fn writer(db: Db, rx: Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn Job>>>>, commits: Counter, writes: Counter) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            match rx.recv().await {
+                Some(job) => batch.push(job),
+                None => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        writes.inc_by(batch.len() as u64);
+        if batch.len() > 1 {
+            match run_all(&db, &mut batch).await {
+                Ok(()) => {
+                    commits.inc();
+                    for job in batch {
+                        job.finish(None);
+                    }
+                    continue;
+                }
+                Err(e) => tracing::warn!(error = %e, writes = batch.len(), "a shared commit failed; retrying its writes one by one"),
+            }
+        }
+        for mut job in batch {
+            let error = run_all(&db, std::slice::from_mut(&mut job)).await.err().map(CommitError::from);
+            if error.is_none() {
+                commits.inc();
+            }
+            job.finish(error);
+        }
+    }
+}
+
+/// Runs `jobs` in one transaction and commits; on an error, rolls back.
+async fn run_all(db: &Db, jobs: &mut [Box<dyn Job>]) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    for job in jobs.iter_mut() {
+        if let Err(e) = job.run(&mut tx).await {
+            // (A failed rollback only means the connection is gone, which rolls back too.)
+            let _ = tx.rollback().await;
+            return Err(e);
+        }
+    }
+    tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inserts `value` into table `t`; fails (a constraint) when `value` is negative.
+    struct Insert(i64);
+
+    impl Write for Insert {
+        type Output = i64;
+        fn run<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
+            Box::pin(async move {
+                let Tx::Sqlite(t) = tx else { unreachable!("tests run on SQLite") };
+                sqlx::query("INSERT INTO t (v) VALUES ($1)").bind(self.0).execute(&mut **t).await?;
+                Ok(self.0)
+            })
+        }
+    }
+
+    async fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(None, dir.path()).await.expect("database");
+        let Db::Sqlite(p) = &db else { unreachable!() };
+        sqlx::query("CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))").execute(p).await.expect("table");
+        (dir, db)
+    }
+
+    async fn stored(db: &Db) -> Vec<i64> {
+        let Db::Sqlite(p) = db else { unreachable!() };
+        sqlx::query_scalar("SELECT v FROM t ORDER BY v").fetch_all(p).await.expect("select")
+    }
+
+    // One thread: the writer first runs (and waits) before any write is queued, then finds them
+    // all queued at once.
+    #[tokio::test(flavor = "current_thread")]
+    async fn concurrent_writes_share_a_commit_and_a_failing_one_fails_alone() {
+        let (_dir, db) = db().await;
+        let committer = Committer::start(db.clone(), 4);
+        let tasks: Vec<_> = (-3..40)
+            .map(|v| {
+                let c = committer.clone();
+                tokio::spawn(async move { (v, c.write(Insert(v)).await) })
+            })
+            .collect();
+        for t in tasks {
+            let (v, result) = t.await.expect("task");
+            match result {
+                Ok(out) => assert_eq!(out, v),
+                Err(CommitError::Sql(_)) => assert!(v < 0, "{v} should have been written"),
+                Err(e) => panic!("{v}: {e}"),
+            }
+        }
+        assert_eq!(stored(&db).await, (0..40).collect::<Vec<_>>());
+        assert_eq!(committer.writes.get(), 43);
+        // The shared commit failed (the negative ones), so the writes were retried one by one.
+        assert_eq!(committer.commits.get(), 40);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn writes_queued_together_commit_once() {
+        let (_dir, db) = db().await;
+        let committer = Committer::start(db.clone(), 1);
+        tokio::task::yield_now().await; // the writer is now waiting for work
+        let tasks: Vec<_> = (0..10)
+            .map(|v| {
+                let c = committer.clone();
+                tokio::spawn(async move { c.write(Insert(v)).await.expect("write") })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task");
+        }
+        assert_eq!(stored(&db).await, (0..10).collect::<Vec<_>>());
+        assert_eq!((committer.writes.get(), committer.commits.get()), (10, 1));
+    }
+}
