@@ -138,12 +138,14 @@ pub struct TokenGrant {
 }
 
 /// A token's grant plus what a sync needs of its device, read in the same lookup: the stored
-/// manifest digest and the generation of the device's sync states (`devices.sync_gen`).
+/// manifest digest, the generation of the device's sync states (`devices.sync_gen`), and the
+/// project's documents the device has not seen at their current version (id, version; by id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncGrant {
     pub grant: TokenGrant,
     pub manifest: Option<Vec<u8>>,
     pub sync_gen: i64,
+    pub unseen: Vec<(String, i64)>,
 }
 
 impl Db {
@@ -221,23 +223,48 @@ impl Db {
         Ok(row.map(|(device_id, device_name, role, project_id)| TokenGrant { device_id, device_name, role, project_id }))
     }
 
-    /// `find_token` plus the device's manifest and sync generation: one primary-key lookup, so the
-    /// token is checked on every request (a revoked token is refused at once) and a device's sync
-    /// states kept in memory are known to be current without reading them.
+    /// `find_token` plus what a sync needs first, in one statement: the device's manifest and sync
+    /// generation (so the token is checked on every request, a revoked token is refused at once,
+    /// and a device's sync states kept in memory are known to be current without reading them),
+    /// and the documents of its project it has not seen at their current version.
     pub async fn find_sync_grant(&self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
-        type Row = (String, String, String, String, Option<Vec<u8>>, i64);
-        let row: Option<Row> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT d.id, d.name, t.role, t.project_id, d.manifest, d.sync_gen FROM tokens t JOIN devices d ON d.id = t.device_id \
-             WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL"
+        // The grant row has a device id and no document; each unseen document row the reverse.
+        type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>, Option<i64>);
+        let rows: Vec<Row> = on_pool!(self, |p| sqlx::query_as(
+            "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
+                        FROM tokens t JOIN devices d ON d.id = t.device_id \
+                        WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL) \
+             SELECT g.device_id, g.name, g.role, g.project_id, g.manifest, g.sync_gen, CAST(NULL AS TEXT), CAST(NULL AS BIGINT) FROM g \
+             UNION ALL \
+             SELECT NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version FROM g JOIN documents d ON d.project_id = g.project_id \
+             LEFT JOIN sync_states s ON s.doc_id = d.id AND s.device_id = g.device_id \
+             WHERE s.doc_id IS NULL OR s.seen_version < d.version"
         )
         .bind(token_sha256)
-        .fetch_optional(p)
+        .fetch_all(p)
         .await?);
-        Ok(row.map(|(device_id, device_name, role, project_id, manifest, sync_gen)| SyncGrant {
-            grant: TokenGrant { device_id, device_name, role, project_id },
-            manifest,
-            sync_gen,
-        }))
+        let mut grant = None;
+        let mut unseen = Vec::new();
+        for (device_id, device_name, role, project_id, manifest, sync_gen, doc_id, version) in rows {
+            match (device_id, doc_id, version) {
+                (Some(device_id), _, _) => {
+                    grant = Some((
+                        TokenGrant {
+                            device_id,
+                            device_name: device_name.unwrap_or_default(),
+                            role: role.unwrap_or_default(),
+                            project_id: project_id.unwrap_or_default(),
+                        },
+                        manifest,
+                        sync_gen.unwrap_or_default(),
+                    ));
+                }
+                (None, Some(id), Some(version)) => unseen.push((id, version)),
+                _ => {}
+            }
+        }
+        unseen.sort();
+        Ok(grant.map(|(grant, manifest, sync_gen)| SyncGrant { grant, manifest, sync_gen, unseen }))
     }
 
     /// Answers when the database does.
@@ -269,7 +296,11 @@ async fn open_sqlite(data_dir: &Path) -> Result<SqlitePool, DbError> {
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(sqlite_synchronous())
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // Reads through a memory map and a larger page cache: a sync's lookups then cost no
+        // pread() system calls (measured: ~4% of the server's CPU under load went to them).
+        .pragma("mmap_size", "268435456")
+        .pragma("cache_size", "-16384");
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
     Migrator::with_migrations(sqlite_migrations()).run(&pool).await?;
     Ok(pool)

@@ -81,7 +81,11 @@ pub async fn handler(
     // Documents of the project the device has not seen at their current version, with those
     // versions. Read before the device's own messages: a document the device sends is then either
     // in this list or seen by the device at its current version, so it needs no version lookup.
-    let unseen = s.unseen().await.map_err(ApiError::internal)?;
+    // The list read with the token holds unless this request changed the device's states since.
+    let unseen = match s.pending.is_empty() {
+        true => device.unseen.clone(),
+        false => s.unseen().await.map_err(ApiError::internal)?,
+    };
     let versions: std::collections::HashMap<&str, i64> = unseen.iter().map(|(id, v)| (id.as_str(), *v)).collect();
     let mut seen = std::collections::HashSet::new();
     for m in req.docs.iter() {
