@@ -1,11 +1,11 @@
 //! Daily labour sheet (点工单): the crews that worked on one site on one day.
 
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
 use automerge::transaction::Transactable;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::doc::{self, get_decimal, get_i64, get_str, put_opt_str, put_str, req_date, req_decimal, req_str};
+use crate::doc::{self, get_str, put_opt_str, put_str, req_date, req_str, Fields};
 use crate::money::{canonical_quantity, Currency};
 use crate::record::RecordHeader;
 use crate::validate::{self, check_note, check_range, check_required, ValidationContext};
@@ -139,9 +139,10 @@ impl CrewLine {
         write_workers(d, obj, &self.workers)
     }
 
-    fn read(d: &AutoCommit, key: &str, obj: &ObjId) -> Result<Self, SchemaError> {
-        let qty = req_decimal(d, obj, "effort")?;
-        let effort = match get_str(d, obj, "effort_unit")?.as_deref() {
+    /// Reads a line from its fields (one pass over the line's map: see `doc::Fields`).
+    fn read(d: &AutoCommit, key: &str, f: &Fields) -> Result<Self, SchemaError> {
+        let qty = f.req_decimal("effort")?;
+        let effort = match f.str("effort_unit")?.as_deref() {
             Some("day") => Effort::Days(qty),
             Some("hour") => Effort::Hours(qty),
             other => {
@@ -149,17 +150,17 @@ impl CrewLine {
             }
         };
         Ok(CrewLine {
-            id: get_str(d, obj, "id")?.unwrap_or_else(|| key.to_string()),
-            position: get_i64(d, obj, "position")?.unwrap_or_default(),
-            trade: req_str(d, obj, "trade")?,
-            crew: get_str(d, obj, "crew")?,
-            headcount: get_i64(d, obj, "headcount")?.unwrap_or_default(),
+            id: f.str("id")?.unwrap_or_else(|| key.to_string()),
+            position: f.i64("position")?.unwrap_or_default(),
+            trade: f.req_str("trade")?,
+            crew: f.str("crew")?,
+            headcount: f.i64("headcount")?.unwrap_or_default(),
             effort,
-            rate: get_decimal(d, obj, "rate")?.unwrap_or_default(),
-            cost_code: req_str(d, obj, "cost_code")?,
-            activity: get_str(d, obj, "activity")?,
-            note: get_str(d, obj, "note")?,
-            workers: read_workers(d, obj)?,
+            rate: f.decimal("rate")?.unwrap_or_default(),
+            cost_code: f.req_str("cost_code")?,
+            activity: f.str("activity")?,
+            note: f.str("note")?,
+            workers: read_worker_list(d, f.object("workers", ObjType::List))?,
         })
     }
 }
@@ -182,13 +183,17 @@ fn write_workers(d: &mut AutoCommit, line: &ObjId, workers: &[Worker]) -> Result
 }
 
 fn read_workers(d: &AutoCommit, line: &ObjId) -> Result<Vec<Worker>, SchemaError> {
-    let list = match d.get(line, "workers")? {
-        Some((Value::Object(ObjType::List), id)) => id,
-        _ => return Ok(Vec::new()),
-    };
+    match d.get(line, "workers")? {
+        Some((Value::Object(ObjType::List), id)) => read_worker_list(d, Some(&id)),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn read_worker_list(d: &AutoCommit, list: Option<&ObjId>) -> Result<Vec<Worker>, SchemaError> {
+    let Some(list) = list else { return Ok(Vec::new()) };
     let mut out = Vec::new();
-    for i in 0..d.length(&list) {
-        if let Some((Value::Object(ObjType::Map), m)) = d.get(&list, i)? {
+    for i in 0..d.length(list) {
+        if let Some((Value::Object(ObjType::Map), m)) = d.get(list, i)? {
             out.push(Worker { name: req_str(d, &m, "name")?, id_number: get_str(d, &m, "id_number")? });
         }
     }
@@ -279,11 +284,14 @@ impl LabourSheet {
         let mut lines = match doc::get_map(d, &ROOT, "lines")? {
             Some(obj) => {
                 let mut live = Vec::new();
-                for key in d.keys(&obj) {
-                    let Some(line) = doc::get_map(d, &obj, &key)? else { continue };
-                    let removed = get_str(d, &line, PRESENCE)?.is_some_and(|p| p.starts_with(REMOVED));
+                for item in d.map_range(&obj, ..) {
+                    if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                        return Err(SchemaError::Malformed { field: item.key.into_owned(), reason: "expected a map".into() });
+                    }
+                    let fields = Fields::read(d, &item.id());
+                    let removed = fields.str(PRESENCE)?.is_some_and(|p| p.starts_with(REMOVED));
                     if !removed {
-                        live.push(CrewLine::read(d, &key, &line)?);
+                        live.push(CrewLine::read(d, &item.key, &fields)?);
                     }
                 }
                 live
