@@ -30,6 +30,9 @@ pub struct Phone {
     pub reset: bool,
     lines: usize,
     edits: u64,
+    /// The own sheet as last edited here (only this phone edits it), so an edit need not read the
+    /// whole document back: the generator's CPU shares the machine with the server it measures.
+    own: Option<LabourSheet>,
 }
 
 /// The day's labour sheet of phone `index`: `lines` crew lines.
@@ -68,15 +71,16 @@ impl Phone {
     pub fn new(index: usize, token: String, project: String, run: &str, lines: usize) -> Phone {
         let sheet_id = format!("sheet-{run}-{index:05}");
         let mut doc = AutoCommit::new();
-        sheet(&sheet_id, &project, index, lines).write(&mut doc).expect("a valid labour sheet");
+        let own = sheet(&sheet_id, &project, index, lines);
+        own.write(&mut doc).expect("a valid labour sheet");
         let mut docs = BTreeMap::new();
         docs.insert(sheet_id.clone(), doc);
-        Phone { index, token, project, sheet_id, docs, states: BTreeMap::new(), reset: false, lines: lines.max(1), edits: 0 }
+        Phone { index, token, project, sheet_id, docs, states: BTreeMap::new(), reset: false, lines: lines.max(1), edits: 0, own: Some(own) }
     }
 
     /// A phone with nothing, for reading back what the server holds (sends `reset`).
     pub fn empty(index: usize, token: String, project: String, sheet_id: String) -> Phone {
-        Phone { index, token, project, sheet_id, docs: BTreeMap::new(), states: BTreeMap::new(), reset: true, lines: 1, edits: 0 }
+        Phone { index, token, project, sheet_id, docs: BTreeMap::new(), states: BTreeMap::new(), reset: true, lines: 1, edits: 0, own: None }
     }
 
     /// A typical small edit: one crew line's headcount (or, every third edit, its hours) changes.
@@ -84,7 +88,10 @@ impl Phone {
     pub fn edit(&mut self, at_ms: i64) -> (String, i64) {
         self.edits += 1;
         let doc = self.docs.get_mut(&self.sheet_id).expect("own sheet");
-        let mut s = LabourSheet::read(doc).expect("own sheet reads");
+        let s = match &mut self.own {
+            Some(s) => s,
+            None => self.own.insert(LabourSheet::read(doc).expect("own sheet reads")),
+        };
         let i = (self.edits as usize) % self.lines.min(s.lines.len()).max(1);
         let line = &mut s.lines[i];
         if self.edits.is_multiple_of(3) {
