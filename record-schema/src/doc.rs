@@ -22,11 +22,23 @@ fn malformed(field: &str, reason: impl Into<String>) -> SchemaError {
 
 /// The kind and schema version stamped in a document's root, checked against this build.
 pub fn read_kind(doc: &AutoCommit) -> Result<RecordKind, SchemaError> {
-    let kind = get_str(doc, &ROOT, KIND_KEY)?
-        .ok_or_else(|| SchemaError::NotARecord("no `kind` in document root".into()))?;
+    check_kind(get_str(doc, &ROOT, KIND_KEY)?, get_i64(doc, &ROOT, VERSION_KEY)?)
+}
+
+/// `read_kind` from the root's fields.
+pub fn kind_of(root: &Fields) -> Result<RecordKind, SchemaError> {
+    check_kind(root.str(KIND_KEY)?, root.i64(VERSION_KEY)?)
+}
+
+/// `expect_kind` from the root's fields.
+pub fn expect_kind_of(root: &Fields, expected: RecordKind) -> Result<(), SchemaError> {
+    same_kind(kind_of(root)?, expected)
+}
+
+fn check_kind(kind: Option<String>, version: Option<i64>) -> Result<RecordKind, SchemaError> {
+    let kind = kind.ok_or_else(|| SchemaError::NotARecord("no `kind` in document root".into()))?;
     let kind = RecordKind::from_str(&kind)?;
-    let version = get_i64(doc, &ROOT, VERSION_KEY)?
-        .ok_or_else(|| SchemaError::NotARecord("no `schema_version` in document root".into()))?;
+    let version = version.ok_or_else(|| SchemaError::NotARecord("no `schema_version` in document root".into()))?;
     if version > kind.schema_version() {
         return Err(SchemaError::NewerSchemaVersion {
             kind: kind.to_string(),
@@ -40,13 +52,16 @@ pub fn read_kind(doc: &AutoCommit) -> Result<RecordKind, SchemaError> {
     Ok(kind)
 }
 
-/// Checks the document is of `expected` kind and a version this build reads.
-pub fn expect_kind(doc: &AutoCommit, expected: RecordKind) -> Result<(), SchemaError> {
-    let found = read_kind(doc)?;
+fn same_kind(found: RecordKind, expected: RecordKind) -> Result<(), SchemaError> {
     if found != expected {
         return Err(SchemaError::WrongKind { expected: expected.to_string(), found: found.to_string() });
     }
     Ok(())
+}
+
+/// Checks the document is of `expected` kind and a version this build reads.
+pub fn expect_kind(doc: &AutoCommit, expected: RecordKind) -> Result<(), SchemaError> {
+    same_kind(read_kind(doc)?, expected)
 }
 
 /// Stamps kind and schema version (only when they differ, like every other write).
@@ -141,7 +156,11 @@ pub fn get_bool(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<bool>
 }
 
 pub fn get_timestamp(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<i64>, SchemaError> {
-    match get_scalar(doc, obj, key)? {
+    timestamp_of(key, get_scalar(doc, obj, key)?)
+}
+
+fn timestamp_of(key: &str, s: Option<ScalarValue>) -> Result<Option<i64>, SchemaError> {
+    match s {
         None => Ok(None),
         Some(ScalarValue::Timestamp(t)) | Some(ScalarValue::Int(t)) => Ok(Some(t)),
         Some(other) => Err(malformed(key, format!("expected a timestamp, found {other}"))),
@@ -209,6 +228,23 @@ impl Fields {
 
     pub fn req_decimal(&self, key: &str) -> Result<Decimal, SchemaError> {
         required(key, self.decimal(key)?)
+    }
+
+    pub fn timestamp(&self, key: &str) -> Result<Option<i64>, SchemaError> {
+        timestamp_of(key, self.scalar(key)?)
+    }
+
+    pub fn req_date(&self, key: &str) -> Result<NaiveDate, SchemaError> {
+        required(key, date_of(key, self.str(key)?)?)
+    }
+
+    /// The map under `key`, if present (as `get_map`: anything else there is an error).
+    pub fn map(&self, key: &str) -> Result<Option<&ObjId>, SchemaError> {
+        match self.find(key) {
+            None => Ok(None),
+            Some((_, Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+            Some(_) => Err(malformed(key, "expected a map")),
+        }
     }
 
     /// The object under `key` if it is of type `ty`.

@@ -5,7 +5,7 @@ use automerge::transaction::Transactable;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::doc::{self, get_str, put_opt_str, put_str, req_date, req_str, Fields};
+use crate::doc::{self, get_str, put_opt_str, put_str, req_str, Fields};
 use crate::money::{canonical_quantity, Currency};
 use crate::record::RecordHeader;
 use crate::validate::{self, check_note, check_range, check_required, ValidationContext};
@@ -275,16 +275,23 @@ impl LabourSheet {
     }
 
     pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
-        doc::expect_kind(d, RecordKind::LabourSheet)?;
-        let currency = get_str(d, &ROOT, "currency")?
+        // The root's fields in one pass, like each line's (see `doc::Fields`).
+        Self::read_with(d, &Fields::read(d, &ROOT))
+    }
+
+    /// `read`, given the root's fields.
+    pub(crate) fn read_with(d: &AutoCommit, root: &Fields) -> Result<Self, SchemaError> {
+        doc::expect_kind_of(root, RecordKind::LabourSheet)?;
+        let currency = root
+            .str("currency")?
             .map(|c| c.parse::<Currency>())
             .transpose()
             .map_err(|e| SchemaError::Malformed { field: "currency".into(), reason: e.reason })?
             .unwrap_or_default();
-        let mut lines = match doc::get_map(d, &ROOT, "lines")? {
+        let mut lines = match root.map("lines")? {
             Some(obj) => {
                 let mut live = Vec::new();
-                for item in d.map_range(&obj, ..) {
+                for item in d.map_range(obj, ..) {
                     if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
                         return Err(SchemaError::Malformed { field: item.key.into_owned(), reason: "expected a map".into() });
                     }
@@ -300,11 +307,11 @@ impl LabourSheet {
         };
         lines.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
         Ok(LabourSheet {
-            header: RecordHeader::read(d)?,
-            work_date: req_date(d, &ROOT, "work_date")?,
+            header: RecordHeader::read_from(d, root)?,
+            work_date: root.req_date("work_date")?,
             currency,
             lines,
-            note: get_str(d, &ROOT, "note")?,
+            note: root.str("note")?,
         })
     }
 }

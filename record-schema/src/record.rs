@@ -3,7 +3,7 @@
 
 use automerge::{AutoCommit, ScalarValue, ROOT};
 
-use crate::doc::{self, get_str, get_timestamp, put_scalar, put_str, req_str};
+use crate::doc::{self, get_str, get_timestamp, put_scalar, put_str, Fields};
 use crate::validate::{check_required, parse_time_zone};
 use crate::{Expense, LabourSheet, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError};
 
@@ -56,21 +56,26 @@ impl RecordHeader {
     }
 
     pub(crate) fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
-        let voided = match doc::get_map(d, &ROOT, "void")? {
+        Self::read_from(d, &Fields::read(d, &ROOT))
+    }
+
+    /// `read` from the root's fields, read once for the whole record.
+    pub(crate) fn read_from(d: &AutoCommit, root: &Fields) -> Result<Self, SchemaError> {
+        let voided = match root.map("void")? {
             None => None,
             Some(obj) => Some(Voided {
-                reason: get_str(d, &obj, "reason")?.unwrap_or_default(),
-                by: get_str(d, &obj, "by")?.unwrap_or_default(),
-                at_ms: get_timestamp(d, &obj, "at")?.unwrap_or_default(),
+                reason: get_str(d, obj, "reason")?.unwrap_or_default(),
+                by: get_str(d, obj, "by")?.unwrap_or_default(),
+                at_ms: get_timestamp(d, obj, "at")?.unwrap_or_default(),
             }),
         };
         Ok(RecordHeader {
-            id: req_str(d, &ROOT, "id")?,
-            project_id: req_str(d, &ROOT, "project_id")?,
-            site_id: req_str(d, &ROOT, "site_id")?,
-            time_zone: req_str(d, &ROOT, "time_zone")?,
-            author: req_str(d, &ROOT, "author")?,
-            created_at_ms: get_timestamp(d, &ROOT, "created_at")?.unwrap_or_default(),
+            id: root.req_str("id")?,
+            project_id: root.req_str("project_id")?,
+            site_id: root.req_str("site_id")?,
+            time_zone: root.req_str("time_zone")?,
+            author: root.req_str("author")?,
+            created_at_ms: root.timestamp("created_at")?.unwrap_or_default(),
             voided,
         })
     }
@@ -87,8 +92,9 @@ pub enum Record {
 impl Record {
     /// Decodes any record document, refusing one of a newer schema version.
     pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
-        match doc::read_kind(d)? {
-            RecordKind::LabourSheet => LabourSheet::read(d).map(Record::LabourSheet),
+        let root = Fields::read(d, &ROOT);
+        match doc::kind_of(&root)? {
+            RecordKind::LabourSheet => LabourSheet::read_with(d, &root).map(Record::LabourSheet),
             RecordKind::Expense => Expense::read(d).map(Record::Expense),
             RecordKind::ProgressReport => ProgressReport::read(d).map(Record::ProgressReport),
             RecordKind::ReferenceData => {
