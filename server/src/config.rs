@@ -23,6 +23,10 @@ pub struct Config {
     /// Largest sync request accepted, in MiB (larger gets 413).
     #[arg(long, env = "FIELDLEDGER_MAX_REQUEST_MB", default_value_t = 32, global = true)]
     pub max_request_mb: usize,
+    /// Writer tasks of the shared commit on PostgreSQL (each holds a connection while it commits a
+    /// batch of sync writes); SQLite always has one.
+    #[arg(long, env = "FIELDLEDGER_DB_WRITERS", default_value_t = crate::routes::DEFAULT_DB_WRITERS, global = true)]
+    pub db_writers: usize,
     /// Where photo blobs go: `fs` (default: `<data dir>/blobs`), `memory`, `file:///path`, or
     /// `s3://bucket/prefix` (servers built with `--features s3`; credentials from `AWS_*`).
     #[arg(long, env = "FIELDLEDGER_BLOB_STORE", global = true)]
@@ -89,6 +93,7 @@ impl Config {
         crate::routes::Limits {
             cache_bytes: self.doc_cache_mb.saturating_mul(1 << 20),
             max_request_bytes: self.max_request_mb.saturating_mul(1 << 20),
+            db_writers: self.db_writers.clamp(1, 16),
         }
     }
 }

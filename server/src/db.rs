@@ -87,6 +87,9 @@ impl Tx {
     }
 }
 
+/// A pooled PostgreSQL connection idle this long is pinged before use.
+const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A connected, migrated database.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -162,7 +165,21 @@ impl Db {
         match database_url.filter(|u| !u.trim().is_empty()) {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let options = PgConnectOptions::from_str(url)?;
-                let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    // sqlx pings every idle connection it hands out: a round trip per query. Only
+                    // one idle for a while can have been dropped by the server or the network.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > PING_IF_IDLE_FOR {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
+                    .connect_with(options)
+                    .await?;
                 Migrator::with_migrations(postgres_migrations()).run(&pool).await?;
                 Ok(Db::Postgres(pool))
             }
@@ -301,7 +318,9 @@ async fn open_sqlite(data_dir: &Path) -> Result<SqlitePool, DbError> {
         // pread() system calls (measured: ~4% of the server's CPU under load went to them).
         .pragma("mmap_size", "268435456")
         .pragma("cache_size", "-16384");
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+    // No ping before handing out a connection (sqlx's default, a round trip to the connection's
+    // thread per query): a connection to a local file does not go stale.
+    let pool = SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
     Migrator::with_migrations(sqlite_migrations()).run(&pool).await?;
     Ok(pool)
 }
