@@ -211,12 +211,17 @@ impl DocWrite {
         if self.run(tx).await? {
             return Ok(());
         }
-        Err(match self {
+        Err(self.refused())
+    }
+
+    /// The error for this write not applying.
+    pub fn refused(&self) -> DocStoreError {
+        match self {
             DocWrite::Insert { id, .. } => DocStoreError::AlreadyExists { id: id.clone() },
             DocWrite::Append { id, expected, .. } | DocWrite::Compact { id, expected, .. } => {
                 DocStoreError::VersionConflict { id: id.clone(), expected: *expected }
             }
-        })
+        }
     }
 }
 

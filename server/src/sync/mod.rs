@@ -542,12 +542,7 @@ impl<'a> Session<'a> {
     /// Commits `doc` with what is pending. When it does not land, the state noted last is taken
     /// back (it must never claim heads that were not stored).
     async fn commit_with(&mut self, doc: DocWrite, undo: Undo) -> Result<(), DocStoreError> {
-        let refused = match &doc {
-            DocWrite::Insert { id, .. } => DocStoreError::AlreadyExists { id: id.clone() },
-            DocWrite::Append { id, expected, .. } | DocWrite::Compact { id, expected, .. } => {
-                DocStoreError::VersionConflict { id: id.clone(), expected: *expected }
-            }
-        };
+        let refused = doc.refused();
         match self.commits.write(self.pending_write(Some(doc))).await {
             Ok(Some(generation)) => {
                 self.written(generation);

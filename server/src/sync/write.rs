@@ -92,48 +92,40 @@ impl SyncWrite {
         state: &[u8],
         seen: i64,
     ) -> Result<Option<i64>, sqlx::Error> {
-        match tx {
-            Tx::Postgres(c) => {
-                sqlx::query_scalar(
-                    "WITH d AS (UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
-                                WHERE id = $2 AND version = $3 RETURNING id), \
-                          c AS (INSERT INTO document_changes (doc_id, data) SELECT id, $4 FROM d), \
-                          s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT $5, id, $6, $7 FROM d \
-                                ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version) \
-                     UPDATE devices SET manifest = $8, sync_gen = sync_gen + 1 WHERE id = $5 AND EXISTS (SELECT 1 FROM d) RETURNING sync_gen",
-                )
-                .bind(now_ms())
-                .bind(id)
-                .bind(expected)
-                .bind(delta)
-                .bind(&self.device)
-                .bind(state)
-                .bind(seen)
-                .bind(&self.manifest)
-                .fetch_optional(&mut **c)
-                .await
-            }
-            // changes(): rows changed by the statement before, so a stale version writes nothing.
-            Tx::Sqlite(c) => {
-                sqlx::query_scalar(
-                    "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
-                     WHERE id = $2 AND version = $3; \
-                     INSERT INTO document_changes (doc_id, data) SELECT $2, $4 WHERE changes() = 1; \
-                     INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT $5, $2, $6, $7 WHERE changes() = 1 \
-                     ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; \
-                     UPDATE devices SET manifest = $8, sync_gen = sync_gen + 1 WHERE id = $5 AND changes() = 1 RETURNING sync_gen",
-                )
-                .bind(now_ms())
-                .bind(id)
-                .bind(expected)
-                .bind(delta)
-                .bind(&self.device)
-                .bind(state)
-                .bind(seen)
-                .bind(&self.manifest)
-                .fetch_optional(&mut **c)
-                .await
-            }
-        }
+        // Both statements take the same parameters in the same order.
+        let sql = match tx {
+            Tx::Postgres(_) => APPEND_WITH_STATE_POSTGRES,
+            Tx::Sqlite(_) => APPEND_WITH_STATE_SQLITE,
+        };
+        Ok(on_tx!(tx, |c| sqlx::query_scalar(sql)
+            .bind(now_ms())
+            .bind(id)
+            .bind(expected)
+            .bind(delta)
+            .bind(&self.device)
+            .bind(state)
+            .bind(seen)
+            .bind(&self.manifest)
+            .fetch_optional(&mut *c)
+            .await?))
     }
 }
+
+/// One statement: a data-modifying `WITH`, each part only if the document row was updated.
+const APPEND_WITH_STATE_POSTGRES: &str = "\
+    WITH d AS (UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
+               WHERE id = $2 AND version = $3 RETURNING id), \
+         c AS (INSERT INTO document_changes (doc_id, data) SELECT id, $4 FROM d), \
+         s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT $5, id, $6, $7 FROM d \
+               ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version) \
+    UPDATE devices SET manifest = $8, sync_gen = sync_gen + 1 WHERE id = $5 AND EXISTS (SELECT 1 FROM d) RETURNING sync_gen";
+
+/// One call of four statements; changes() is the rows changed by the statement before, so a stale
+/// version writes nothing.
+const APPEND_WITH_STATE_SQLITE: &str = "\
+    UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
+    WHERE id = $2 AND version = $3; \
+    INSERT INTO document_changes (doc_id, data) SELECT $2, $4 WHERE changes() = 1; \
+    INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT $5, $2, $6, $7 WHERE changes() = 1 \
+    ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; \
+    UPDATE devices SET manifest = $8, sync_gen = sync_gen + 1 WHERE id = $5 AND changes() = 1 RETURNING sync_gen";
