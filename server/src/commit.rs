@@ -94,7 +94,18 @@ impl Committer {
         };
         let (commits, writes) = (Counter::default(), Counter::default());
         for _ in 0..writers {
-            tokio::spawn(writer(db.clone(), rx.clone(), commits.clone(), writes.clone()));
+            let (db, rx, commits, writes) = (db.clone(), rx.clone(), commits.clone(), writes.clone());
+            // A writer that panicked (a bug in some write) is replaced, so one bad write cannot stop
+            // every later sync; the writes it held get `Stopped`, their transaction rolled back.
+            tokio::spawn(async move {
+                loop {
+                    let run = tokio::spawn(writer(db.clone(), rx.clone(), commits.clone(), writes.clone()));
+                    match run.await {
+                        Err(e) if e.is_panic() => tracing::error!("a database writer panicked; starting another"),
+                        _ => return, // the queue closed: the server is shutting down
+                    }
+                }
+            });
         }
         Committer { queue, commits, writes }
     }
@@ -175,6 +186,25 @@ mod tests {
                 Ok(self.0)
             })
         }
+    }
+
+    /// A write with a bug.
+    struct Panics;
+
+    impl Write for Panics {
+        type Output = ();
+        fn run<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+            Box::pin(async { panic!("a bug in a write") })
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_panicking_write_fails_alone_and_writing_goes_on() {
+        let (_dir, db) = db().await;
+        let committer = Committer::start(db.clone(), 1);
+        assert!(matches!(committer.write(Panics).await, Err(CommitError::Stopped)));
+        assert_eq!(committer.write(Insert(7)).await.expect("a write after the panic"), 7);
+        assert_eq!(stored(&db).await, vec![7]);
     }
 
     async fn db() -> (tempfile::TempDir, Db) {
