@@ -45,6 +45,20 @@ impl Write for SyncWrite {
     }
 }
 
+/// Rows per multi-row upsert of sync states (3 parameters each, well under both backends' limits).
+const UPSERT_ROWS: usize = 200;
+
+/// `INSERT … VALUES ($1, $2, $3, $4), ($1, $5, $6, $7), … ON CONFLICT … DO UPDATE` for `rows` states
+/// of device `$1` (placeholders only: the values are bound).
+fn upsert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows).map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4)).collect();
+    format!(
+        "INSERT INTO sync_states (device_id, doc_id, state, seen_version) VALUES {} \
+         ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version",
+        values.join(", ")
+    )
+}
+
 impl SyncWrite {
     /// The states alone, then the device's manifest and generation.
     async fn write_states(&self, tx: &mut Tx) -> Result<i64, sqlx::Error> {
@@ -60,17 +74,14 @@ impl SyncWrite {
                     .execute(&mut *c)
                     .await?;
             }
-            for (id, state, seen) in &self.upserts {
-                sqlx::query(
-                    "INSERT INTO sync_states (device_id, doc_id, state, seen_version) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version",
-                )
-                .bind(device)
-                .bind(id)
-                .bind(state)
-                .bind(seen)
-                .execute(&mut *c)
-                .await?;
+            // Many rows per statement: a sync that hands a phone its project peers' documents
+            // stores a state for each, and every statement is a round trip.
+            for chunk in self.upserts.chunks(UPSERT_ROWS) {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(upsert_sql(chunk.len()))).bind(device);
+                for (id, state, seen) in chunk {
+                    q = q.bind(id).bind(state).bind(seen);
+                }
+                q.execute(&mut *c).await?;
             }
             sqlx::query_scalar("UPDATE devices SET manifest = $1, sync_gen = sync_gen + 1 WHERE id = $2 RETURNING sync_gen")
                 .bind(&self.manifest)
