@@ -7,7 +7,7 @@
 use std::str::FromStr;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -188,21 +188,21 @@ pub fn req_date(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<NaiveDate, S
 /// and the server reads every sheet a phone changes (measured: the reads were a sixth of the
 /// server's CPU per sync). Same values and errors as the one-key reads.
 pub struct Fields {
-    /// (key, winning value, its object id when the value is an object). A record's map has a
+    /// (key, winning value, the object's id when the value is an object). A record's map has a
     /// dozen keys or so: a linear search beats anything cleverer.
-    entries: Vec<(String, Value<'static>, ObjId)>,
+    entries: Vec<(String, Value<'static>, Option<ObjId>)>,
 }
 
 impl Fields {
     pub fn read(doc: &AutoCommit, obj: &ObjId) -> Self {
         let entries = doc.map_range(obj, ..).map(|item| {
-            let id = item.id();
+            let id = matches!(item.value, ValueRef::Object(_)).then(|| item.id());
             (item.key.into_owned(), item.value.into_value(), id)
         });
         Fields { entries: entries.collect() }
     }
 
-    fn find(&self, key: &str) -> Option<&(String, Value<'static>, ObjId)> {
+    fn find(&self, key: &str) -> Option<&(String, Value<'static>, Option<ObjId>)> {
         self.entries.iter().find(|(k, _, _)| k == key)
     }
 
@@ -242,7 +242,7 @@ impl Fields {
     pub fn map(&self, key: &str) -> Result<Option<&ObjId>, SchemaError> {
         match self.find(key) {
             None => Ok(None),
-            Some((_, Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+            Some((_, Value::Object(ObjType::Map), Some(id))) => Ok(Some(id)),
             Some(_) => Err(malformed(key, "expected a map")),
         }
     }
@@ -250,7 +250,7 @@ impl Fields {
     /// The object under `key` if it is of type `ty`.
     pub fn object(&self, key: &str, ty: ObjType) -> Option<&ObjId> {
         match self.find(key) {
-            Some((_, Value::Object(t), id)) if *t == ty => Some(id),
+            Some((_, Value::Object(t), Some(id))) if *t == ty => Some(id),
             _ => None,
         }
     }

@@ -123,9 +123,7 @@ pub async fn insert(db: &Db, id: &str, project_id: &str, kind: &str, mut doc: Au
 /// `insert` inside the caller's transaction; returns the saved size for `StoredDoc::inserted`, to
 /// be built once the transaction has committed.
 pub async fn insert_in(tx: &mut Tx, id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> Result<usize, DocStoreError> {
-    let write = DocWrite::insert(id, project_id, kind, doc);
-    let DocWrite::Insert { snapshot, .. } = &write else { unreachable!("DocWrite::insert") };
-    let saved_bytes = snapshot.len();
+    let (write, saved_bytes) = DocWrite::insert(id, project_id, kind, doc);
     write.run_or_refuse(tx).await?;
     Ok(saved_bytes)
 }
@@ -143,14 +141,11 @@ pub enum DocWrite {
 }
 
 impl DocWrite {
-    pub fn insert(id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> Self {
-        DocWrite::Insert { id: id.into(), project_id: project_id.into(), kind: kind.into(), snapshot: doc.save() }
-    }
-
-    pub fn id(&self) -> &str {
-        match self {
-            DocWrite::Insert { id, .. } | DocWrite::Append { id, .. } | DocWrite::Compact { id, .. } => id,
-        }
+    /// The write that stores `doc` as a new document, and its saved size (for `StoredDoc::inserted`).
+    pub fn insert(id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> (Self, usize) {
+        let snapshot = doc.save();
+        let saved_bytes = snapshot.len();
+        (DocWrite::Insert { id: id.into(), project_id: project_id.into(), kind: kind.into(), snapshot }, saved_bytes)
     }
 
     /// Runs the write in `tx`. False when it does not apply (the id is taken, or the document is no

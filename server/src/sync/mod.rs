@@ -49,7 +49,7 @@ fn element(id: &str, shared: &[ChangeHash]) -> Option<Digest> {
 }
 
 pub async fn handler(
-    SyncDevice(device): SyncDevice,
+    SyncDevice(mut device): SyncDevice,
     AxState(state): AxState<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -70,6 +70,7 @@ pub async fn handler(
             ApiError::bad_request("manifest", format!("a manifest digest is {MANIFEST_DIGEST_LEN} bytes, not {}", m.len()))
         })?),
     };
+    let listed_unseen = std::mem::take(&mut device.unseen);
     let mut s = Session::open(&state.db, &state.cache, &state.commits, &device).await.map_err(ApiError::internal)?;
     if req.reset {
         s.reset();
@@ -82,10 +83,7 @@ pub async fn handler(
     // versions. Read before the device's own messages: a document the device sends is then either
     // in this list or seen by the device at its current version, so it needs no version lookup.
     // The list read with the token holds unless this request changed the device's states since.
-    let unseen = match s.pending.is_empty() {
-        true => device.unseen.clone(),
-        false => s.unseen().await.map_err(ApiError::internal)?,
-    };
+    let unseen = if s.pending.is_empty() { listed_unseen } else { s.unseen().await.map_err(ApiError::internal)? };
     let versions: std::collections::HashMap<&str, i64> = unseen.iter().map(|(id, v)| (id.as_str(), *v)).collect();
     let mut seen = std::collections::HashSet::new();
     for m in req.docs.iter() {
@@ -530,9 +528,7 @@ impl<'a> Session<'a> {
 
     /// Stores a new document with the device's sync state: one write.
     async fn insert_with_state(&mut self, id: &str, kind: &str, mut doc: AutoCommit, state: &State) -> Result<StoredDoc, DocStoreError> {
-        let write = DocWrite::insert(id, &self.grant.project_id, kind, &mut doc);
-        let DocWrite::Insert { snapshot, .. } = &write else { unreachable!("DocWrite::insert") };
-        let saved_bytes = snapshot.len();
+        let (write, saved_bytes) = DocWrite::insert(id, &self.grant.project_id, kind, &mut doc);
         let mut stored = StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved_bytes);
         let undo = self.note_state_at(id, &stored.doc.get_heads(), stored.version, state);
         self.commit_with(write, undo).await?;
