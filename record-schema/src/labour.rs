@@ -1,6 +1,8 @@
 //! Daily labour sheet (点工单): the crews that worked on one site on one day.
 
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
+use std::collections::HashMap;
+
+use automerge::{hydrate, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
 use automerge::transaction::Transactable;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -128,15 +130,29 @@ impl CrewLine {
         write_workers(d, obj, &self.workers)
     }
 
-    /// Writes a line into a map just created for it: nothing to compare against, so plain puts
-    /// (recording a line is the phone's hottest path).
-    fn write_fresh(&self, d: &mut AutoCommit, obj: &ObjId, currency: Currency) -> Result<(), SchemaError> {
-        for (key, value) in self.fields(currency) {
-            if let Some(v) = value {
-                d.put(obj, key, v)?;
-            }
+    /// The whole line as one value, for a line new to the document: written with
+    /// `batch_create_object`, two op-set splices instead of one per field.
+    fn fresh_value(&self, currency: Currency, presence: Option<String>) -> hydrate::Value {
+        let mut map: HashMap<&str, hydrate::Value> =
+            self.fields(currency).into_iter().filter_map(|(key, v)| Some((key, hydrate::Value::scalar(v?)))).collect();
+        if let Some(p) = presence {
+            map.insert(PRESENCE, hydrate::Value::scalar(p));
         }
-        write_workers(d, obj, &self.workers)
+        if !self.workers.is_empty() {
+            let workers = self
+                .workers
+                .iter()
+                .map(|w| {
+                    let mut m = HashMap::from([("name", hydrate::Value::scalar(w.name.as_str()))]);
+                    if let Some(id) = &w.id_number {
+                        m.insert("id_number", hydrate::Value::scalar(id.as_str()));
+                    }
+                    hydrate::Value::from(m)
+                })
+                .collect::<Vec<_>>();
+            map.insert("workers", hydrate::Value::from(workers));
+        }
+        hydrate::Value::from(map)
     }
 
     /// Reads a line from its fields (one pass over the line's map: see `doc::Fields`).
@@ -238,8 +254,12 @@ impl LabourSheet {
         // Lines in the view are written; lines not in it are left alone (removal is explicit, see
         // `remove_line`), so re-saving a sheet never drops a line another phone just added.
         for line in &self.lines {
-            let obj = doc::ensure_map(d, &lines, &line.id)?;
-            line.write(d, &obj, currency)?;
+            match doc::get_map(d, &lines, &line.id)? {
+                Some(obj) => line.write(d, &obj, currency)?,
+                None => {
+                    d.batch_create_object(&lines, line.id.as_str(), &line.fresh_value(currency, None), false)?;
+                }
+            }
         }
         Ok(())
     }
@@ -253,16 +273,18 @@ impl LabourSheet {
     /// vanishing. (Automerge skips a put of the value a field already holds, hence the time.)
     pub fn put_line(d: &mut AutoCommit, currency: Currency, line: &CrewLine, at_ms: i64) -> Result<(), SchemaError> {
         let lines = doc::ensure_map(d, &ROOT, "lines")?;
+        let presence = format!("{EDITED}{at_ms}");
         match doc::get_map(d, &lines, &line.id)? {
-            Some(obj) => line.write(d, &obj, currency)?,
+            Some(obj) => {
+                line.write(d, &obj, currency)?;
+                put_str(d, &obj, PRESENCE, &presence)
+            }
+            // Recording a line is the phone's hottest path.
             None => {
-                let obj = d.put_object(&lines, line.id.as_str(), ObjType::Map)?;
-                line.write_fresh(d, &obj, currency)?;
+                d.batch_create_object(&lines, line.id.as_str(), &line.fresh_value(currency, Some(presence)), false)?;
+                Ok(())
             }
         }
-        let obj = doc::get_map(d, &lines, &line.id)?
-            .ok_or_else(|| SchemaError::Malformed { field: "lines".into(), reason: "line just written is missing".into() })?;
-        put_str(d, &obj, PRESENCE, &format!("{EDITED}{at_ms}"))
     }
 
     /// Removes one crew line (a tombstone: see `put_line`).

@@ -171,3 +171,44 @@ fn chunk_check_accepts_documents_and_changes_and_refuses_damage() {
     flipped[last] ^= 0xff;
     assert!(doc::check_automerge_chunks(&flipped).is_err(), "checksum");
 }
+
+#[test]
+fn lines_added_on_two_phones_at_once_reach_both_and_stay_editable() {
+    // New lines are written in one batch (`batch_create_object`); they must travel as ordinary
+    // changes and be edited field by field afterwards like any other line.
+    let mut a = AutoCommit::new();
+    let mut s = sheet();
+    s.lines.truncate(1);
+    s.write(&mut a).expect("write");
+    let mut b = a.fork();
+    let base = b.get_heads();
+    let mut from_a = sheet().lines[1].clone();
+    from_a.id = "la".into();
+    let mut from_b = sheet().lines[0].clone();
+    from_b.id = "lb".into();
+    from_b.workers.push(Worker { name: "李明".into(), id_number: None });
+    from_b.headcount = 4;
+    LabourSheet::put_line(&mut a, Currency::Cny, &from_a, 10).expect("a adds");
+    LabourSheet::put_line(&mut b, Currency::Cny, &from_b, 11).expect("b adds");
+
+    // b's new line reaches a as incremental bytes, a's reaches b through a merge.
+    a.load_incremental(&b.save_after(&base)).expect("a gets b's line");
+    b.merge(&mut a).expect("b gets a's line");
+    let on_a = LabourSheet::read(&a).expect("a reads");
+    let on_b = LabourSheet::read(&AutoCommit::load(&b.save()).expect("reload b")).expect("b reads");
+    assert_eq!(on_a, on_b);
+    let ids: Vec<&str> = on_a.lines.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let got_b = on_a.lines.iter().find(|l| l.id == "lb").expect("b's line on a");
+    assert_eq!(got_b, &from_b);
+    assert!(conflicts::find_conflicts(&a).expect("conflicts").is_empty());
+
+    // Edited on a afterwards: only the changed field, and b sees it.
+    let mut edit = got_b.clone();
+    edit.rate = dec("52.00");
+    let before = a.get_heads();
+    LabourSheet::put_line(&mut a, Currency::Cny, &edit, 12).expect("a edits b's line");
+    b.load_incremental(&a.save_after(&before)).expect("b gets the edit");
+    let edited = LabourSheet::read(&b).expect("b reads");
+    assert_eq!(edited.lines.iter().find(|l| l.id == "lb").map(|l| l.rate), Some(dec("52.00")));
+}
