@@ -232,3 +232,33 @@ fn unknown_site_or_wrong_time_zone_is_refused_once_reference_data_is_present() {
     p.site_id = "S9".into();
     refused_on_field(&t, "site_id", || t.store.create_expense(p, expense("5")));
 }
+
+/// Runs one SQL statement on the store file through its own connection, as another process would.
+fn sql_on_file(path: &std::path::Path, sql: &str) {
+    use sqlx::Connection;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.expect("statement");
+    });
+}
+
+#[test]
+fn a_write_failing_inside_its_transaction_changes_nothing_and_the_store_goes_on() {
+    // A line is stored with one call (BEGIN; append; index; COMMIT). Make the index write fail
+    // after the change was appended: the whole write must be undone, and the next one must work.
+    let (t, sheet) = store_with_a_sheet();
+    sql_on_file(
+        &t.path,
+        "CREATE TRIGGER refuse_index BEFORE UPDATE ON records BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    );
+    let before = fingerprint(&t.path);
+    let err = t.store.add_crew_line(sheet.clone(), line("钢筋工", 4, "8", "52")).expect_err("the write fails");
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    assert_eq!(fingerprint(&t.path), before, "a failed write left something behind");
+
+    sql_on_file(&t.path, "DROP TRIGGER refuse_index");
+    t.store.add_crew_line(sheet.clone(), line("瓦工", 2, "8", "50")).expect("the next write works");
+    let trades: Vec<String> = t.store.get_labour_sheet(sheet).expect("sheet").lines.into_iter().map(|l| l.trade).collect();
+    assert_eq!(trades, vec!["木工".to_string(), "瓦工".to_string()]);
+}

@@ -69,33 +69,51 @@ pub async fn insert(tx: &mut Transaction<'_, Sqlite>, id: &str, kind: &str, hot:
     Ok(Written::Snapshot)
 }
 
-/// Appends what changed since the last save (or compacts). Call `committed` with the result after
-/// the transaction commits.
-pub async fn append(tx: &mut Transaction<'_, Sqlite>, id: &str, hot: &mut HotDoc, now_ms: i64) -> Result<Written> {
-    let delta = hot.doc.save_after(&hot.persisted);
-    if delta.is_empty() {
-        return Ok(Written::Nothing);
+/// What the next save of a hot document has to store.
+pub enum Pending {
+    Nothing,
+    /// The changes since the last save, to append.
+    Change(Vec<u8>),
+    /// The whole document: `COMPACT_AFTER` changes are pending, so it is compacted.
+    Snapshot(Vec<u8>),
+}
+
+impl Pending {
+    pub fn of(hot: &mut HotDoc) -> Self {
+        let delta = hot.doc.save_after(&hot.persisted);
+        if delta.is_empty() {
+            Pending::Nothing
+        } else if hot.pending_count + 1 >= COMPACT_AFTER {
+            Pending::Snapshot(hot.doc.save())
+        } else {
+            Pending::Change(delta)
+        }
     }
-    if hot.pending_count + 1 >= COMPACT_AFTER {
-        let snapshot = hot.doc.save();
-        sqlx::query("DELETE FROM changes WHERE doc_id = ?").bind(id).execute(&mut **tx).await?;
-        sqlx::query(
-            "UPDATE documents SET snapshot = ?, pending_bytes = 0, pending_count = 0, updated_at_ms = ? WHERE id = ?",
-        )
-        .bind(snapshot)
-        .bind(now_ms)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-        Ok(Written::Snapshot)
-    } else {
-        // The `changes_counted` trigger bumps the document's counters.
-        sqlx::query("INSERT INTO changes (doc_id, data) VALUES (?, ?)")
+}
+
+/// Appends one change; the `changes_counted` trigger bumps the document's counters.
+pub const APPEND_CHANGE: &str = "INSERT INTO changes (doc_id, data) VALUES (?, ?)";
+
+/// Stores `pending` in the transaction. Call `committed` with the result after it commits.
+pub async fn write(tx: &mut Transaction<'_, Sqlite>, id: &str, pending: Pending, now_ms: i64) -> Result<Written> {
+    match pending {
+        Pending::Nothing => Ok(Written::Nothing),
+        Pending::Snapshot(snapshot) => {
+            sqlx::query("DELETE FROM changes WHERE doc_id = ?").bind(id).execute(&mut **tx).await?;
+            sqlx::query(
+                "UPDATE documents SET snapshot = ?, pending_bytes = 0, pending_count = 0, updated_at_ms = ? WHERE id = ?",
+            )
+            .bind(snapshot)
+            .bind(now_ms)
             .bind(id)
-            .bind(&delta)
             .execute(&mut **tx)
             .await?;
-        Ok(Written::Change)
+            Ok(Written::Snapshot)
+        }
+        Pending::Change(delta) => {
+            sqlx::query(APPEND_CHANGE).bind(id).bind(delta).execute(&mut **tx).await?;
+            Ok(Written::Change)
+        }
     }
 }
 

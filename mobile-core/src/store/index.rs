@@ -6,6 +6,18 @@ use sqlx::{Sqlite, Transaction};
 
 use crate::error::Result;
 
+pub type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Inserts or rewrites a record's row (16 parameters: see [`IndexRow::bind`]).
+pub const UPSERT: &str = "INSERT INTO records (id, kind, project_id, site_id, record_date, author, subject, headcount, \
+     total, currency, line_count, photo_count, conflict_count, voided, created_at_ms, updated_at_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, project_id = excluded.project_id, \
+     site_id = excluded.site_id, record_date = excluded.record_date, author = excluded.author, \
+     subject = excluded.subject, headcount = excluded.headcount, total = excluded.total, \
+     currency = excluded.currency, line_count = excluded.line_count, photo_count = excluded.photo_count, \
+     conflict_count = excluded.conflict_count, voided = excluded.voided, updated_at_ms = excluded.updated_at_ms";
+
 pub struct IndexRow {
     pub kind: &'static str,
     pub project_id: String,
@@ -76,34 +88,27 @@ impl IndexRow {
     }
 
     pub async fn upsert(&self, tx: &mut Transaction<'_, Sqlite>, id: &str, conflicts: i64, now_ms: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO records (id, kind, project_id, site_id, record_date, author, subject, headcount, total, \
-             currency, line_count, photo_count, conflict_count, voided, created_at_ms, updated_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, project_id = excluded.project_id, \
-             site_id = excluded.site_id, record_date = excluded.record_date, author = excluded.author, \
-             subject = excluded.subject, headcount = excluded.headcount, total = excluded.total, \
-             currency = excluded.currency, line_count = excluded.line_count, photo_count = excluded.photo_count, \
-             conflict_count = excluded.conflict_count, voided = excluded.voided, updated_at_ms = excluded.updated_at_ms",
-        )
-        .bind(id)
-        .bind(self.kind)
-        .bind(&self.project_id)
-        .bind(&self.site_id)
-        .bind(&self.record_date)
-        .bind(&self.author)
-        .bind(&self.subject)
-        .bind(self.headcount)
-        .bind(&self.total)
-        .bind(&self.currency)
-        .bind(self.line_count)
-        .bind(self.photo_count)
-        .bind(conflicts)
-        .bind(self.voided)
-        .bind(self.created_at_ms)
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
+        self.bind(sqlx::query(UPSERT), id, conflicts, now_ms).execute(&mut **tx).await?;
         Ok(())
+    }
+
+    /// Binds the parameters of [`UPSERT`], in order, after those already bound to `q`.
+    pub fn bind<'q>(&'q self, q: SqliteQuery<'q>, id: &'q str, conflicts: i64, now_ms: i64) -> SqliteQuery<'q> {
+        q.bind(id)
+            .bind(self.kind)
+            .bind(&self.project_id)
+            .bind(&self.site_id)
+            .bind(&self.record_date)
+            .bind(&self.author)
+            .bind(&self.subject)
+            .bind(self.headcount)
+            .bind(&self.total)
+            .bind(&self.currency)
+            .bind(self.line_count)
+            .bind(self.photo_count)
+            .bind(conflicts)
+            .bind(self.voided)
+            .bind(self.created_at_ms)
+            .bind(now_ms)
     }
 }
