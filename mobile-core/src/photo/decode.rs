@@ -15,6 +15,7 @@ use turbojpeg::{Colorspace, Decompressor, PixelFormat, ScalingFactor};
 
 use super::MAX_PIXELS;
 use super::error::PhotoError;
+use super::split_jpeg::{self, Planes};
 
 /// Interleaved 8-bit pixels, grey or RGB, in the orientation they are stored in.
 #[derive(Debug, Clone)]
@@ -56,18 +57,35 @@ fn guarded<T>(subject: &str, f: impl FnOnce() -> Result<T, PhotoError>) -> Resul
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(damaged(subject, "the decoder gave up on it")))
 }
 
+/// Decoded pixels: interleaved, or a JPEG's own planes.
+pub(crate) enum Decoded {
+    Interleaved(Raster),
+    Planar(Planes),
+}
+
 /// Decodes a JPEG whose stored size is `width`×`height` to the smallest DCT scale whose long
-/// edge is still at least `min_long_edge` (or full size, if the photo is smaller).
+/// edge is still at least `min_long_edge` (or full size, if the photo is smaller): on two cores
+/// to planes when `split_jpeg` takes the file, else by libjpeg-turbo to RGB.
 pub(crate) fn decode_jpeg(
     bytes: &[u8],
     width: u32,
     height: u32,
     min_long_edge: u32,
     subject: &str,
-) -> Result<Raster, PhotoError> {
-    guarded(subject, || match decode_jpeg_scaled(bytes, width, height, min_long_edge) {
-        Some(raster) => Ok(raster),
-        None => decode_with_image(bytes, ImageFormat::Jpeg, subject),
+) -> Result<Decoded, PhotoError> {
+    guarded(subject, || {
+        let scale = dct_scale(width, height, min_long_edge);
+        if scale != ScalingFactor::ONE {
+            let n = 8 * scale.num() / scale.denom();
+            let expected = (scale.scale(width as usize) as u32, scale.scale(height as usize) as u32);
+            if let Some(planes) = split_jpeg::decode(bytes, n).filter(|p| (p.luma.width, p.luma.height) == expected) {
+                return Ok(Decoded::Planar(planes));
+            }
+        }
+        match decode_jpeg_scaled(bytes, width, height, min_long_edge) {
+            Some(raster) => Ok(Decoded::Interleaved(raster)),
+            None => decode_with_image(bytes, ImageFormat::Jpeg, subject).map(Decoded::Interleaved),
+        }
     })
 }
 
@@ -175,7 +193,9 @@ mod tests {
         let jpeg = turbo_jpeg(1600, 1200, PixelFormat::RGB, |c| {
             c.set_progressive(true).expect("progressive");
         });
-        let r = decode_jpeg(&jpeg, 1600, 1200, 400, "p.jpg").expect("decodes");
+        let Decoded::Interleaved(r) = decode_jpeg(&jpeg, 1600, 1200, 400, "p.jpg").expect("decodes") else {
+            panic!("a progressive JPEG is libjpeg-turbo's")
+        };
         assert_eq!((r.width, r.height, r.channels), (400, 300, Channels::Rgb));
     }
 
@@ -185,7 +205,9 @@ mod tests {
             c.set_colorspace(Colorspace::YCCK).expect("ycck");
         });
         assert!(decode_jpeg_scaled(&jpeg, 64, 48, 16).is_none());
-        let r = decode_jpeg(&jpeg, 64, 48, 16, "cmyk.jpg").expect("decodes through image");
+        let Decoded::Interleaved(r) = decode_jpeg(&jpeg, 64, 48, 16, "cmyk.jpg").expect("decodes through image") else {
+            panic!("CMYK is not planar YCbCr")
+        };
         assert_eq!((r.width, r.height, r.channels), (64, 48, Channels::Rgb));
     }
 

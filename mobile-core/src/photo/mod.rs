@@ -37,6 +37,7 @@ mod decode;
 mod error;
 mod exif;
 mod resize;
+mod split_jpeg;
 
 use std::path::Path;
 
@@ -46,6 +47,7 @@ use sha2::{Digest, Sha256};
 pub use error::PhotoError;
 
 use container::{Container, Format};
+use decode::Decoded;
 use exif::PhotoMeta;
 use resize::fit_within;
 
@@ -200,24 +202,49 @@ fn make_outputs(
     let (w, h) = (container.width, container.height);
     let decoded = match container.format {
         Format::Jpeg => decode::decode_jpeg(bytes, w, h, preview_edge.max(thumb_edge), subject)?,
-        Format::Png => decode::decode_png(bytes, subject)?,
+        Format::Png => Decoded::Interleaved(decode::decode_png(bytes, subject)?),
     };
 
     // Sizes are computed from the original's size (stored orientation), so DCT-scaling
     // rounding never changes the outputs' aspect ratio.
     let (pw, ph) = fit_within(w, h, preview_edge);
-    let preview = resize::orient(resize::resize(&decoded, pw, ph, PREVIEW_FILTER)?, meta.orientation);
     let (tw, th) = fit_within(w, h, thumb_edge);
-    let thumbnail = if thumb_edge <= preview_edge {
-        let (tw, th) = if meta.orientation >= 5 { (th, tw) } else { (tw, th) };
-        resize::resize(&preview, tw, th, THUMBNAIL_FILTER)?
-    } else {
-        // An unusual configuration: the thumbnail is bigger than the preview.
-        resize::orient(resize::resize(&decoded, tw, th, THUMBNAIL_FILTER)?, meta.orientation)
-    };
-    drop(decoded);
-    Ok((
-        resize::encode_jpeg(&thumbnail, THUMBNAIL_QUALITY)?,
-        resize::encode_jpeg(&preview, PREVIEW_QUALITY)?,
-    ))
+    // The thumbnail is made from the (upright) preview, unless it is the bigger of the two.
+    let from_preview = thumb_edge <= preview_edge;
+    let (utw, uth) = if meta.orientation >= 5 { (th, tw) } else { (tw, th) };
+    match decoded {
+        Decoded::Interleaved(decoded) => {
+            let preview = resize::orient(resize::resize(&decoded, pw, ph, PREVIEW_FILTER)?, meta.orientation);
+            let thumbnail = if from_preview {
+                resize::resize(&preview, utw, uth, THUMBNAIL_FILTER)?
+            } else {
+                resize::orient(resize::resize(&decoded, tw, th, THUMBNAIL_FILTER)?, meta.orientation)
+            };
+            drop(decoded);
+            Ok((
+                resize::encode_jpeg(&thumbnail, THUMBNAIL_QUALITY)?,
+                resize::encode_jpeg(&preview, PREVIEW_QUALITY)?,
+            ))
+        }
+        // A JPEG's planes go through as planes: no colour conversion either way.
+        Decoded::Planar(decoded) => {
+            let preview =
+                resize::orient_planes(resize::resize_planes(&decoded, pw, ph, PREVIEW_FILTER)?, meta.orientation);
+            if !from_preview {
+                let thumbnail =
+                    resize::orient_planes(resize::resize_planes(&decoded, tw, th, THUMBNAIL_FILTER)?, meta.orientation);
+                return Ok((
+                    resize::encode_planes(&thumbnail, THUMBNAIL_QUALITY)?,
+                    resize::encode_planes(&preview, PREVIEW_QUALITY)?,
+                ));
+            }
+            drop(decoded);
+            // The thumbnail is made and encoded on a second thread while the preview is encoded.
+            let (preview_jpeg, thumbnail_jpeg) = resize::alongside(
+                || resize::encode_planes(&preview, PREVIEW_QUALITY),
+                || resize::encode_planes(&resize::resize_planes(&preview, utw, uth, THUMBNAIL_FILTER)?, THUMBNAIL_QUALITY),
+            )?;
+            Ok((thumbnail_jpeg?, preview_jpeg?))
+        }
+    }
 }

@@ -4,6 +4,7 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use super::decode::{Channels, Raster};
+use super::split_jpeg::Planes;
 use super::error::PhotoError;
 
 /// The size of `width`×`height` scaled down (never up) so its long edge is at most `edge`,
@@ -105,6 +106,89 @@ pub(crate) fn encode_jpeg(raster: &Raster, quality: u8) -> Result<Vec<u8>, Photo
     compressor.set_quality(i32::from(quality.clamp(1, 100))).map_err(encode_error)?;
     compressor.set_subsamp(subsamp).map_err(encode_error)?;
     compressor.compress_to_vec(image).map_err(encode_error)
+}
+
+/// Resizes a JPEG's planes for a `width`×`height` picture: luma to that size, chroma to half
+/// of it (rounded up), the 4:2:0 layout the outputs are encoded in.
+/// The chroma planes are resized on a second thread while the luma plane is.
+pub(crate) fn resize_planes(src: &Planes, width: u32, height: u32, filter: FilterType) -> Result<Planes, PhotoError> {
+    let Some([cb, cr]) = &src.chroma else {
+        return Ok(Planes { luma: resize(&src.luma, width, height, filter)?, chroma: None });
+    };
+    let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+    let chroma = || -> Result<[Raster; 2], PhotoError> { Ok([resize(cb, cw, ch, filter)?, resize(cr, cw, ch, filter)?]) };
+    let (luma, chroma) = alongside(|| resize(&src.luma, width, height, filter), chroma)?;
+    Ok(Planes { luma: luma?, chroma: Some(chroma?) })
+}
+
+/// Runs `first` here and `second` on another thread.
+pub(crate) fn alongside<A: Send, B: Send>(
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B + Send,
+) -> Result<(A, B), PhotoError> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new().spawn_scoped(scope, second).map_err(encode_error)?;
+        let a = first();
+        match handle.join() {
+            Ok(b) => Ok((a, b)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// [`orient`] for every plane.
+pub(crate) fn orient_planes(src: Planes, orientation: u8) -> Planes {
+    Planes {
+        luma: orient(src.luma, orientation),
+        chroma: src.chroma.map(|[cb, cr]| [orient(cb, orientation), orient(cr, orientation)]),
+    }
+}
+
+/// Baseline 4:2:0 JPEG at `quality` straight from planes (no colour conversion or chroma
+/// downsampling to do); grey when there is no chroma.
+pub(crate) fn encode_planes(planes: &Planes, quality: u8) -> Result<Vec<u8>, PhotoError> {
+    let Some([cb, cr]) = &planes.chroma else { return encode_jpeg(&planes.luma, quality) };
+    let (width, height) = (planes.luma.width as usize, planes.luma.height as usize);
+    let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+    if (cb.width as usize, cb.height as usize, cr.width as usize, cr.height as usize) != (cw, ch, cw, ch) {
+        return Err(PhotoError::Encode { reason: format!("chroma planes do not fit a {width}×{height} picture") });
+    }
+    // TurboJPEG reads 4:2:0 luma in whole 2×2 groups: repeat the last column and row if odd.
+    let luma = pad_to_even(&planes.luma);
+    let image = turbojpeg::YuvPlanesImage {
+        y_plane: &luma.data[..],
+        u_plane: &cb.data[..],
+        v_plane: &cr.data[..],
+        width,
+        height,
+        y_stride: luma.width as usize,
+        u_stride: cw,
+        v_stride: cw,
+        subsamp: turbojpeg::Subsamp::Sub2x2,
+    };
+    let mut compressor = turbojpeg::Compressor::new().map_err(encode_error)?;
+    compressor.set_quality(i32::from(quality.clamp(1, 100))).map_err(encode_error)?;
+    compressor.compress_yuv_planes_to_vec(&image).map_err(encode_error)
+}
+
+fn pad_to_even(plane: &Raster) -> std::borrow::Cow<'_, Raster> {
+    let (w, h) = (plane.width as usize, plane.height as usize);
+    if w % 2 == 0 && h % 2 == 0 {
+        return std::borrow::Cow::Borrowed(plane);
+    }
+    let (pw, ph) = (w.next_multiple_of(2), h.next_multiple_of(2));
+    let mut data = Vec::with_capacity(pw * ph);
+    for row in plane.data.chunks_exact(w) {
+        data.extend_from_slice(row);
+        if pw > w {
+            data.push(row[w - 1]);
+        }
+    }
+    if ph > h {
+        let last = data[(h - 1) * pw..].to_vec();
+        data.extend_from_slice(&last);
+    }
+    std::borrow::Cow::Owned(Raster { width: pw as u32, height: ph as u32, channels: plane.channels, data })
 }
 
 #[cfg(test)]
