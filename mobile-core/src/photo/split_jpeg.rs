@@ -42,8 +42,10 @@ pub(crate) fn decode(bytes: &[u8], n: usize) -> Option<Planes> {
     let frame = Frame::parse(bytes)?;
     let scan = Scan::new(&frame, n)?;
     let data = destuff(&bytes[frame.scan_start..])?;
-    let coefficients = scan.entropy_decode(&data)?;
-    Some(scan.reconstruct(&frame, &coefficients))
+    let mut planes = scan.planes();
+    let tail = scan.entropy_decode(&data, &mut planes, true)?;
+    scan.lay_tail(&tail, &mut planes);
+    Some(scan.crop(&frame, planes))
 }
 
 // ---------------------------------------------------------------- headers
@@ -443,16 +445,18 @@ struct Scan {
 /// A decoding thread's scratch block: dequantised coefficients in natural order.
 struct Scratch([f32; 64]);
 
-struct Decoded {
-    /// A's MCUs [0, until): each block's n×n output values, unclamped, ×8.
-    head: Vec<i16>,
-    until: usize,
-    /// B's MCUs from B's MCU number `from` on, and the DC corrections per component (in
-    /// quantised DC units).
-    tail: Vec<i16>,
+/// B's share once A met it: B's MCUs from B's MCU number `from` on stand for the image's MCUs
+/// from `until` on; each block's n×n output values, unclamped, ×8, whose DC is off by `delta`
+/// (quantised DC units) per component.
+struct Tail {
+    values: Vec<i16>,
     from: usize,
+    until: usize,
     delta: [i32; 3],
 }
+
+/// Padded planes (whole MCUs): (row length, pixels) per component.
+type PlaneBufs = Vec<(usize, Vec<u8>)>;
 
 enum Stop {
     /// Decoded `mcus` MCUs, then the data ran out or made no sense.
@@ -562,36 +566,36 @@ impl Scan {
         Some(())
     }
 
-    /// Decodes every MCU's coefficients, on two threads when the scan is big enough to pay.
-    fn entropy_decode(&self, data: &[u8]) -> Option<Decoded> {
+    /// Decodes every MCU: A's go straight into `planes`, B's (if the two met) come back as a
+    /// [`Tail`] to be laid in. On two threads when `split` and the scan is big enough to pay.
+    fn entropy_decode(&self, data: &[u8], planes: &mut PlaneBufs, split: bool) -> Option<Option<Tail>> {
         let total = self.mcu_count();
         let len = self.mcu_len();
         let real_bits = (data.len() - 8) * 8;
+        let mut bits = Bits::at(data, 0);
+        let mut pred = [0; 3];
+        let mut scratch = Scratch([0.0; 64]);
+        let mut values = vec![0i16; len];
+        let mut rows: Vec<(usize, &mut [u8])> = planes.iter_mut().map(|(w, d)| (*w, &mut d[..])).collect();
         // Below ~64 KB of scan a second thread costs more than it saves.
-        if real_bits < 512 * 1024 || total < 4 * LANDMARKS {
-            let mut head = vec![0i16; total * len];
-            let mut bits = Bits::at(data, 0);
-            let mut pred = [0; 3];
-            let mut scratch = Scratch([0.0; 64]);
+        if !split || real_bits < 512 * 1024 || total < 4 * LANDMARKS {
             for m in 0..total {
-                self.mcu(&mut bits, &mut pred, &mut scratch, &mut head[m * len..(m + 1) * len])?;
+                self.mcu(&mut bits, &mut pred, &mut scratch, &mut values)?;
+                self.lay_mcu(&values, [0; 3], m % self.mcus_x, m / self.mcus_x, 0, &mut rows);
             }
-            return (!bits.exhausted()).then_some(Decoded { head, until: total, tail: Vec::new(), from: 0, delta: [0; 3] });
+            return (!bits.exhausted()).then_some(None);
         }
 
         let give_up = AtomicBool::new(false);
         let (send, landmarks) = mpsc::sync_channel::<Vec<Landmark>>(1);
-        let start_bit = real_bits / 2;
+        // A also lays its MCUs into the planes as it goes, so it takes a little less than half.
+        let start_bit = real_bits / 100 * 47;
         std::thread::scope(|scope| {
             let b = std::thread::Builder::new()
                 .name("jpeg-tail".into())
                 .spawn_scoped(scope, || self.speculate(data, start_bit, &send, &give_up))
                 .ok()?;
             // A: from the start, until it stands where B stood.
-            let mut head = Vec::with_capacity(total / 2 * len + len);
-            let mut bits = Bits::at(data, 0);
-            let mut pred = [0; 3];
-            let mut scratch = Scratch([0.0; 64]);
             let mut marks: Option<Vec<Landmark>> = None;
             let mut next = 0;
             let mut met = None;
@@ -610,21 +614,20 @@ impl Scan {
                         break;
                     }
                 }
-                head.resize(head.len() + len, 0);
-                let at = head.len() - len;
-                self.mcu(&mut bits, &mut pred, &mut scratch, &mut head[at..])?;
+                self.mcu(&mut bits, &mut pred, &mut scratch, &mut values)?;
+                self.lay_mcu(&values, [0; 3], m % self.mcus_x, m / self.mcus_x, 0, &mut rows);
             }
             let tail = b.join().ok()?;
             match met {
-                None => (!bits.exhausted()).then_some(Decoded { head, until: total, tail: Vec::new(), from: 0, delta: [0; 3] }),
+                None => (!bits.exhausted()).then_some(None),
                 Some((until, from, b_pred, a_pred)) => {
-                    let (tail, Stop::After(decoded)) = tail?;
+                    let (values, Stop::After(decoded)) = tail?;
                     // B must have decoded every MCU from the meeting point to the end.
                     if decoded < from + (total - until) {
                         return None;
                     }
                     let delta = [a_pred[0] - b_pred[0], a_pred[1] - b_pred[1], a_pred[2] - b_pred[2]];
-                    Some(Decoded { head, until, tail, from, delta })
+                    Some(Some(Tail { values, from, until, delta }))
                 }
             }
         })
@@ -661,6 +664,7 @@ impl Scan {
                 }
             }
             // From here on every MCU is kept: B's MCU number k is out[k * len..].
+            let mut one = vec![0i16; len];
             let mut out: Vec<i16> = Vec::with_capacity((total / 2 + total / 8) * len);
             let mut marks = Vec::with_capacity(LANDMARKS);
             let mut published = false;
@@ -680,81 +684,90 @@ impl Scan {
                     }
                     return None;
                 }
-                out.resize(out.len() + len, 0);
-                let at = out.len() - len;
-                if self.mcu(&mut bits, &mut pred, &mut scratch, &mut out[at..]).is_none() || bits.exhausted() {
-                    out.truncate(at);
+                // Every value of an MCU is written by `mcu`: decode into `one`, then append.
+                let decoded = self.mcu(&mut bits, &mut pred, &mut scratch, &mut one);
+                if decoded.is_none() || bits.exhausted() {
                     if !published {
                         // Ran out within the landmarks: publish what there is.
                         let _ = send.send(marks);
                     }
                     return Some((out, Stop::After(k)));
                 }
+                out.extend_from_slice(&one);
                 k += 1;
             }
         }
     }
 
-    /// Lays the blocks' values into planes cropped to the image (B's with its DC correction),
-    /// clamped to 0..=255; MCU rows split across two threads.
-    fn reconstruct(&self, f: &Frame, d: &Decoded) -> Planes {
+    /// Zeroed planes covering whole MCUs.
+    fn planes(&self) -> PlaneBufs {
+        let n = self.n;
+        self.comps.iter().map(|c| (self.mcus_x * c.h * n, vec![0u8; self.mcus_x * c.h * n * self.mcus_y * c.v * n])).collect()
+    }
+
+    /// Lays one MCU's output values (×8, unclamped) into `out`, whose first row is MCU row
+    /// `first_row`; `delta` corrects DC values (quantised units, per component).
+    #[inline(always)]
+    fn lay_mcu(&self, values: &[i16], delta: [i32; 3], mx: usize, my: usize, first_row: usize, out: &mut [(usize, &mut [u8])]) {
         let n = self.n;
         let nn = n * n;
-        let len = self.mcu_len();
-        let hmax = self.comps.iter().map(|c| c.h).max().unwrap_or(1);
-        let vmax = self.comps.iter().map(|c| c.v).max().unwrap_or(1);
-        // Padded planes: whole MCUs.
-        let mut planes: Vec<(usize, Vec<u8>)> =
-            self.comps.iter().map(|c| (self.mcus_x * c.h * n, vec![0u8; self.mcus_x * c.h * n * self.mcus_y * c.v * n])).collect();
-        // B's correction of a value ×8: delta × the DC quantiser (the DC basis is 1/8).
-        let shift: Vec<i32> = (0..self.comps.len()).map(|ci| d.delta[ci] * self.quant[ci][0] as i32).collect();
-        let half = self.mcus_y / 2;
-        let mut tops = Vec::new();
-        let mut bottoms = Vec::new();
-        for (ci, (w, data)) in planes.iter_mut().enumerate() {
-            let (top, bottom) = data.split_at_mut(half * self.comps[ci].v * n * *w);
-            tops.push((*w, top));
-            bottoms.push((*w, bottom));
-        }
-        let lay = |rows: std::ops::Range<usize>, mut out: Vec<(usize, &mut [u8])>| {
-            let first = rows.start;
-            for my in rows {
-                for mx in 0..self.mcus_x {
-                    let m = my * self.mcus_x + mx;
-                    let (values, tail) = if m < d.until {
-                        (d.head.get(m * len..(m + 1) * len), false)
-                    } else {
-                        let k = d.from + (m - d.until);
-                        (d.tail.get(k * len..(k + 1) * len), true)
-                    };
-                    let Some(values) = values else { continue };
-                    for (b, &(ci, bx, by)) in self.blocks.iter().enumerate() {
-                        let c = &self.comps[ci];
-                        let add = if tail { shift[ci] } else { 0 };
-                        let (w, plane) = &mut out[ci];
-                        let x0 = (mx * c.h + bx) * n;
-                        let y0 = ((my - first) * c.v + by) * n;
-                        for (y, src) in values[b * nn..(b + 1) * nn].chunks_exact(n).enumerate() {
-                            let at = (y0 + y) * *w + x0;
-                            if let Some(dst) = plane.get_mut(at..at + n) {
-                                for (p, &v) in dst.iter_mut().zip(src) {
-                                    *p = ((i32::from(v) + add + 4) >> 3).clamp(0, 255) as u8;
-                                }
-                            }
-                        }
+        for (b, &(ci, bx, by)) in self.blocks.iter().enumerate() {
+            let c = &self.comps[ci];
+            // The DC basis is 1/8, so a DC off by delta shifts a value ×8 by delta × quantiser.
+            let add = delta[ci] * self.quant[ci][0] as i32;
+            let (w, plane) = &mut out[ci];
+            let x0 = (mx * c.h + bx) * n;
+            let y0 = ((my - first_row) * c.v + by) * n;
+            for (y, src) in values[b * nn..(b + 1) * nn].chunks_exact(n).enumerate() {
+                let at = (y0 + y) * *w + x0;
+                if let Some(dst) = plane.get_mut(at..at + n) {
+                    for (p, &v) in dst.iter_mut().zip(src) {
+                        *p = ((i32::from(v) + add + 4) >> 3).clamp(0, 255) as u8;
                     }
                 }
             }
+        }
+    }
+
+    /// Lays B's MCUs in, their MCU rows split across two threads.
+    fn lay_tail(&self, tail: &Option<Tail>, planes: &mut PlaneBufs) {
+        let Some(t) = tail else { return };
+        let (len, n) = (self.mcu_len(), self.n);
+        let first_row = t.until / self.mcus_x;
+        let mid = (first_row + 1 + self.mcus_y) / 2;
+        let mut tops = Vec::new();
+        let mut bottoms = Vec::new();
+        for (ci, (w, data)) in planes.iter_mut().enumerate() {
+            let cut = (mid * self.comps[ci].v * n * *w).min(data.len());
+            let (top, bottom) = data.split_at_mut(cut);
+            tops.push((*w, top));
+            bottoms.push((*w, bottom));
+        }
+        let lay = |mcus: std::ops::Range<usize>, first_row: usize, mut out: Vec<(usize, &mut [u8])>| {
+            for m in mcus {
+                let k = t.from + (m - t.until);
+                if let Some(values) = t.values.get(k * len..(k + 1) * len) {
+                    self.lay_mcu(values, t.delta, m % self.mcus_x, m / self.mcus_x, first_row, &mut out);
+                }
+            }
         };
+        let split = (mid * self.mcus_x).max(t.until).min(self.mcu_count());
         std::thread::scope(|scope| {
-            let other = scope.spawn(|| lay(half..self.mcus_y, bottoms));
-            lay(0..half, tops);
+            let other = scope.spawn(|| lay(split..self.mcu_count(), mid, bottoms));
+            lay(t.until..split, 0, tops);
             // Re-raised, so a bug cannot leave grey rows behind (the caller's guard turns a panic
             // into "cannot be decoded").
             if let Err(p) = other.join() {
                 std::panic::resume_unwind(p);
             }
         });
+    }
+
+    /// The planes cut to the picture's own size.
+    fn crop(&self, f: &Frame, planes: PlaneBufs) -> Planes {
+        let n = self.n;
+        let hmax = self.comps.iter().map(|c| c.h).max().unwrap_or(1);
+        let vmax = self.comps.iter().map(|c| c.v).max().unwrap_or(1);
         let mut rasters = planes.into_iter().zip(&self.comps).map(|((w, data), c)| {
             let visible_w = (f.width * c.h * n).div_ceil(hmax * 8);
             let visible_h = (f.height * c.v * n).div_ceil(vmax * 8);
@@ -964,26 +977,18 @@ mod tests {
         let frame = Frame::parse(&jpeg).expect("frame");
         let scan = Scan::new(&frame, 4).expect("scan");
         let data = destuff(&jpeg[frame.scan_start..]).expect("scan data");
-        let split = scan.entropy_decode(&data).expect("decodes");
-        assert!(split.until < scan.mcu_count(), "the threads never met");
-        let mut one = Vec::new();
-        let mut bits = Bits::at(&data, 0);
-        let mut pred = [0; 3];
-        let mut scratch = Scratch([0.0; 64]);
-        for _ in 0..scan.mcu_count() {
-            one.resize(one.len() + scan.mcu_len(), 0);
-            let at = one.len() - scan.mcu_len();
-            scan.mcu(&mut bits, &mut pred, &mut scratch, &mut one[at..]).expect("sequential");
-        }
-        let a = scan.reconstruct(&frame, &split);
-        let b = scan.reconstruct(&frame, &Decoded { head: one, until: scan.mcu_count(), tail: Vec::new(), from: 0, delta: [0; 3] });
-        let (Some(ca), Some(cb)) = (&a.chroma, &b.chroma) else { panic!("chroma") };
-        for (name, x, y) in [("luma", &a.luma, &b.luma), ("cb", &ca[0], &cb[0]), ("cr", &ca[1], &cb[1])] {
+        let mut two = scan.planes();
+        let tail = scan.entropy_decode(&data, &mut two, true).expect("decodes");
+        let until = tail.as_ref().map(|t| t.until).expect("the threads met");
+        assert!(until > scan.mcu_count() / 4 && until < scan.mcu_count(), "met at MCU {until}");
+        scan.lay_tail(&tail, &mut two);
+        let mut one = scan.planes();
+        assert!(scan.entropy_decode(&data, &mut one, false).expect("sequential").is_none());
+        for (ci, ((_, x), (_, y))) in two.iter().zip(&one).enumerate() {
             // Equal up to float rounding ties (the correction is exact in the ×8 fixed point).
-            let differing = x.data.iter().zip(&y.data).filter(|(p, q)| p != q).count();
-            let worst = x.data.iter().zip(&y.data).map(|(p, q)| p.abs_diff(*q)).max().unwrap_or(0);
-            let first = x.data.iter().zip(&y.data).position(|(p, q)| p != q);
-            assert!(worst <= 1 && differing * 10_000 <= x.data.len(), "{name}: {differing} differ, worst {worst}, first at {first:?} (w {}), met at MCU {}", x.width, split.until);
+            let differing = x.iter().zip(y).filter(|(p, q)| p != q).count();
+            let worst = x.iter().zip(y).map(|(p, q)| p.abs_diff(*q)).max().unwrap_or(0);
+            assert!(worst <= 1 && differing * 10_000 <= x.len(), "plane {ci}: {differing} differ, worst {worst}");
         }
         compare(&jpeg, 4);
     }
