@@ -3,29 +3,23 @@
 //!
 //! What keeps the work small on a 12-megapixel JPEG (see `benches/photo_ingest.rs`):
 //! - the SHA-256 of the original runs on a second thread while the pixels are decoded;
-//! - the JPEG is decoded by libjpeg-turbo with DCT scaling straight to the smallest size whose
-//!   long edge is still >= the preview edge (4000×3000 → 2000×1500 for a 1280 preview), so the
-//!   full-size image (36 MB of RGB) is never materialised;
-//! - the preview is resized with SIMD (fast_image_resize), and the thumbnail is made from
-//!   the preview, not from the original;
-//! - EXIF orientation is applied to the small outputs only; outputs are encoded 4:2:0 by
-//!   libjpeg-turbo.
+//! - the JPEG is decoded with DCT scaling straight to the smallest size whose long edge is
+//!   still >= the preview edge (4000×3000 → 2000×1500 for a 1280 preview), so the full-size
+//!   image (36 MB of RGB) is never materialised;
+//! - baseline JPEGs (what phone cameras write) are Huffman-decoded on two cores even without
+//!   restart markers (`split_jpeg`: a second decoder starts mid-scan and is taken over where it
+//!   provably stands in step), to YCbCr planes; other JPEGs go to libjpeg-turbo;
+//! - planes stay planes: resized (SIMD, fast_image_resize; chroma on a second thread) and
+//!   encoded 4:2:0 by libjpeg-turbo with no colour conversion either way; the thumbnail is made
+//!   from the preview, on a second thread while the preview is encoded;
+//! - EXIF orientation is applied to the small outputs only.
 //!
-//! Measured (`cargo bench -p mobile-core --bench photo_ingest`, two runs on a 2-core machine
-//! shared with two other builds, so absolute times are inflated and noisy; the ratio comes from
-//! interleaved rounds): on the benchmark's 2.8 MB quality-92 4:2:0 photo, ingest 137 / 103 ms vs
-//! the naive path 255 / 182 ms, ratio 0.54 / 0.57 (it was 0.92 with jpeg-decoder + jpeg-encoder
-//! under the same load). Decode alone, libjpeg-turbo: full size 110 / 141 ms, 1/2 scale 57 /
-//! 81 ms, 3/8 scale 68 / 91 ms (slower than 1/2: no SIMD for its IDCTs), 1/8 scale 48 / 59 ms.
-//!
-//! Limit worth knowing: DCT scaling saves IDCT, upsampling and colour conversion, but not
-//! the Huffman (entropy) decoding of every byte of the file, which is sequential (no restart
-//! markers in most files, none in the benchmark's) and so runs on one core. The 1/8-scale
-//! decode, little more than that entropy decoding, costs 0.19–0.32 of the naive path in the
-//! runs above, and the 1/2-scale decode the preview needs 0.22–0.44: the goal (ingest
-//! <= 0.33 × naive) leaves next to nothing for resizing and encoding after a single sequential
-//! decode. Going further needs the entropy decoding split across cores, which only restart
-//! markers (DRI) make possible; that split is not implemented.
+//! Measured (`cargo bench -p mobile-core --bench photo_ingest`, the benchmark's 2.8 MB
+//! quality-92 4:2:0 4000×3000 photo, 2-core VM whose runs vary by ±10%): ingest 38–54 ms vs the
+//! naive `image::open(..).thumbnail(..)` 107–150 ms in the same runs, ratio 0.34–0.40 (0.52
+//! with libjpeg-turbo's single-threaded scaled decode to RGB; 0.92 with jpeg-decoder). The
+//! 1/8-scale libjpeg-turbo decode alone, little more than one core's entropy decoding, is
+//! 0.25–0.35 of the naive path: the two-core split is what gets ingest near it.
 //!
 //! Safety rails: the format is sniffed from magic bytes; the container structure is walked
 //! before decoding so a file cut off mid-scan is [`PhotoError::Truncated`] (decoders would
