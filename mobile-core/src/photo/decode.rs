@@ -74,9 +74,11 @@ pub(crate) fn decode_jpeg(
     subject: &str,
 ) -> Result<Decoded, PhotoError> {
     guarded(subject, || {
-        let scale = dct_scale(width, height, min_long_edge);
-        if scale != ScalingFactor::ONE {
-            let n = 8 * scale.num() / scale.denom();
+        // Our own decoder scales by any n/8 up to 1/2 at the same speed: the smallest that
+        // keeps the edge (3/8 for a 4000-pixel photo wanted at 1280).
+        let long = width.max(height) as usize;
+        if let Some(n) = (1..=4usize).find(|n| (long * n).div_ceil(8) >= min_long_edge as usize) {
+            let scale = ScalingFactor::new(n, 8);
             let expected = (scale.scale(width as usize) as u32, scale.scale(height as usize) as u32);
             if let Some(planes) = split_jpeg::decode(bytes, n).filter(|p| (p.luma.width, p.luma.height) == expected) {
                 return Ok(Decoded::Planar(planes));

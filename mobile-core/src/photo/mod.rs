@@ -4,8 +4,8 @@
 //! What keeps the work small on a 12-megapixel JPEG (see `benches/photo_ingest.rs`):
 //! - the SHA-256 of the original runs on a second thread while the pixels are decoded;
 //! - the JPEG is decoded with DCT scaling straight to the smallest size whose long edge is
-//!   still >= the preview edge (4000×3000 → 2000×1500 for a 1280 preview), so the full-size
-//!   image (36 MB of RGB) is never materialised;
+//!   still >= the preview edge (4000×3000 → 1500×1125 at 3/8 for a 1280 preview), so the
+//!   full-size image (36 MB of RGB) is never materialised;
 //! - baseline JPEGs (what phone cameras write) are Huffman-decoded on two cores even without
 //!   restart markers (`split_jpeg`: a second decoder starts mid-scan and is taken over where it
 //!   provably stands in step), to YCbCr planes; other JPEGs go to libjpeg-turbo;
@@ -15,11 +15,11 @@
 //! - EXIF orientation is applied to the small outputs only.
 //!
 //! Measured (`cargo bench -p mobile-core --bench photo_ingest`, the benchmark's 2.8 MB
-//! quality-92 4:2:0 4000×3000 photo, 2-core VM whose runs vary by ±10%): ingest 38–54 ms vs the
-//! naive `image::open(..).thumbnail(..)` 107–150 ms in the same runs, ratio 0.34–0.40 (0.52
-//! with libjpeg-turbo's single-threaded scaled decode to RGB; 0.92 with jpeg-decoder). The
-//! 1/8-scale libjpeg-turbo decode alone, little more than one core's entropy decoding, is
-//! 0.25–0.35 of the naive path: the two-core split is what gets ingest near it.
+//! quality-92 4:2:0 4000×3000 photo, 2-core VM whose runs vary by ±10%): ingest 44–48 ms vs the
+//! naive `image::open(..).thumbnail(..)` 141–150 ms in the same runs, ratio 0.31–0.32 (0.34–0.40
+//! decoding at 1/2; 0.52 with libjpeg-turbo's single-threaded scaled decode to RGB; 0.92 with
+//! jpeg-decoder). The 1/8-scale libjpeg-turbo decode alone, little more than one core's
+//! entropy decoding, is 0.25 of the naive path: the two-core split is what gets ingest near it.
 //!
 //! Safety rails: the format is sniffed from magic bytes; the container structure is walked
 //! before decoding so a file cut off mid-scan is [`PhotoError::Truncated`] (decoders would
