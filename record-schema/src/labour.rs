@@ -130,6 +130,25 @@ impl CrewLine {
         write_workers(d, obj, &self.workers)
     }
 
+    /// Writes the line into the sheet's `lines` map (and `presence`, if given): reconciled
+    /// field by field if it is there, else created whole in one batch (recording a line is the
+    /// phone's hottest path).
+    fn upsert(&self, d: &mut AutoCommit, lines: &ObjId, currency: Currency, presence: Option<String>) -> Result<(), SchemaError> {
+        match doc::get_map(d, lines, &self.id)? {
+            Some(obj) => {
+                self.write(d, &obj, currency)?;
+                match presence {
+                    Some(p) => put_str(d, &obj, PRESENCE, &p),
+                    None => Ok(()),
+                }
+            }
+            None => {
+                d.batch_create_object(lines, self.id.as_str(), &self.fresh_value(currency, presence), false)?;
+                Ok(())
+            }
+        }
+    }
+
     /// The whole line as one value, for a line new to the document: written with
     /// `batch_create_object`, two op-set splices instead of one per field.
     fn fresh_value(&self, currency: Currency, presence: Option<String>) -> hydrate::Value {
@@ -254,12 +273,7 @@ impl LabourSheet {
         // Lines in the view are written; lines not in it are left alone (removal is explicit, see
         // `remove_line`), so re-saving a sheet never drops a line another phone just added.
         for line in &self.lines {
-            match doc::get_map(d, &lines, &line.id)? {
-                Some(obj) => line.write(d, &obj, currency)?,
-                None => {
-                    d.batch_create_object(&lines, line.id.as_str(), &line.fresh_value(currency, None), false)?;
-                }
-            }
+            line.upsert(d, &lines, currency, None)?;
         }
         Ok(())
     }
@@ -273,18 +287,7 @@ impl LabourSheet {
     /// vanishing. (Automerge skips a put of the value a field already holds, hence the time.)
     pub fn put_line(d: &mut AutoCommit, currency: Currency, line: &CrewLine, at_ms: i64) -> Result<(), SchemaError> {
         let lines = doc::ensure_map(d, &ROOT, "lines")?;
-        let presence = format!("{EDITED}{at_ms}");
-        match doc::get_map(d, &lines, &line.id)? {
-            Some(obj) => {
-                line.write(d, &obj, currency)?;
-                put_str(d, &obj, PRESENCE, &presence)
-            }
-            // Recording a line is the phone's hottest path.
-            None => {
-                d.batch_create_object(&lines, line.id.as_str(), &line.fresh_value(currency, Some(presence)), false)?;
-                Ok(())
-            }
-        }
+        line.upsert(d, &lines, currency, Some(format!("{EDITED}{at_ms}")))
     }
 
     /// Removes one crew line (a tombstone: see `put_line`).

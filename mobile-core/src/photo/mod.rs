@@ -43,7 +43,7 @@ pub use error::PhotoError;
 use container::{Container, Format};
 use decode::Decoded;
 use exif::PhotoMeta;
-use resize::fit_within;
+use resize::{fit_within, Picture};
 
 /// Photos with more pixels than this are refused (decompression-bomb guard).
 pub const MAX_PIXELS: u64 = 100_000_000;
@@ -199,46 +199,52 @@ fn make_outputs(
         Format::Png => Decoded::Interleaved(decode::decode_png(bytes, subject)?),
     };
 
-    // Sizes are computed from the original's size (stored orientation), so DCT-scaling
-    // rounding never changes the outputs' aspect ratio.
-    let (pw, ph) = fit_within(w, h, preview_edge);
-    let (tw, th) = fit_within(w, h, thumb_edge);
-    // The thumbnail is made from the (upright) preview, unless it is the bigger of the two.
-    let from_preview = thumb_edge <= preview_edge;
-    let (utw, uth) = if meta.orientation >= 5 { (th, tw) } else { (tw, th) };
+    let sizes = OutputSizes::of(w, h, thumb_edge, preview_edge, meta.orientation);
     match decoded {
-        Decoded::Interleaved(decoded) => {
-            let preview = resize::orient(resize::resize(&decoded, pw, ph, PREVIEW_FILTER)?, meta.orientation);
-            let thumbnail = if from_preview {
-                resize::resize(&preview, utw, uth, THUMBNAIL_FILTER)?
-            } else {
-                resize::orient(resize::resize(&decoded, tw, th, THUMBNAIL_FILTER)?, meta.orientation)
-            };
-            drop(decoded);
-            Ok((
-                resize::encode_jpeg(&thumbnail, THUMBNAIL_QUALITY)?,
-                resize::encode_jpeg(&preview, PREVIEW_QUALITY)?,
-            ))
+        Decoded::Interleaved(raster) => sizes.outputs(raster),
+        Decoded::Planar(planes) => sizes.outputs(planes),
+    }
+}
+
+/// The derived images' sizes, computed from the original's size (stored orientation), so
+/// DCT-scaling rounding never changes the outputs' aspect ratio.
+struct OutputSizes {
+    preview: (u32, u32),
+    thumbnail: (u32, u32),
+    /// The thumbnail's size once upright: it is made from the (upright) preview, unless it is
+    /// the bigger of the two.
+    thumbnail_upright: Option<(u32, u32)>,
+    orientation: u8,
+}
+
+impl OutputSizes {
+    fn of(w: u32, h: u32, thumb_edge: u32, preview_edge: u32, orientation: u8) -> Self {
+        let (tw, th) = fit_within(w, h, thumb_edge);
+        let upright = if orientation >= 5 { (th, tw) } else { (tw, th) };
+        OutputSizes {
+            preview: fit_within(w, h, preview_edge),
+            thumbnail: (tw, th),
+            thumbnail_upright: (thumb_edge <= preview_edge).then_some(upright),
+            orientation,
         }
-        // A JPEG's planes go through as planes: no colour conversion either way.
-        Decoded::Planar(decoded) => {
-            let preview =
-                resize::orient_planes(resize::resize_planes(&decoded, pw, ph, PREVIEW_FILTER)?, meta.orientation);
-            if !from_preview {
-                let thumbnail =
-                    resize::orient_planes(resize::resize_planes(&decoded, tw, th, THUMBNAIL_FILTER)?, meta.orientation);
-                return Ok((
-                    resize::encode_planes(&thumbnail, THUMBNAIL_QUALITY)?,
-                    resize::encode_planes(&preview, PREVIEW_QUALITY)?,
-                ));
-            }
-            drop(decoded);
-            // The thumbnail is made and encoded on a second thread while the preview is encoded.
-            let (preview_jpeg, thumbnail_jpeg) = resize::alongside(
-                || resize::encode_planes(&preview, PREVIEW_QUALITY),
-                || resize::encode_planes(&resize::resize_planes(&preview, utw, uth, THUMBNAIL_FILTER)?, THUMBNAIL_QUALITY),
-            )?;
-            Ok((thumbnail_jpeg?, preview_jpeg?))
-        }
+    }
+
+    /// (thumbnail JPEG, preview JPEG).
+    fn outputs<P: Picture>(&self, decoded: P) -> Result<(Vec<u8>, Vec<u8>), PhotoError> {
+        let (pw, ph) = self.preview;
+        let preview = decoded.resized(pw, ph, PREVIEW_FILTER)?.oriented(self.orientation);
+        let Some((tw, th)) = self.thumbnail_upright else {
+            // An unusual configuration: the thumbnail is bigger than the preview.
+            let (tw, th) = self.thumbnail;
+            let thumbnail = decoded.resized(tw, th, THUMBNAIL_FILTER)?.oriented(self.orientation);
+            return Ok((thumbnail.encoded(THUMBNAIL_QUALITY)?, preview.encoded(PREVIEW_QUALITY)?));
+        };
+        drop(decoded);
+        // The thumbnail is made and encoded on a second thread while the preview is encoded.
+        let (preview_jpeg, thumbnail_jpeg) = resize::alongside(
+            || preview.encoded(PREVIEW_QUALITY),
+            || preview.resized(tw, th, THUMBNAIL_FILTER)?.encoded(THUMBNAIL_QUALITY),
+        )?;
+        Ok((thumbnail_jpeg?, preview_jpeg?))
     }
 }

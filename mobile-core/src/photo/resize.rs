@@ -108,10 +108,45 @@ pub(crate) fn encode_jpeg(raster: &Raster, quality: u8) -> Result<Vec<u8>, Photo
     compressor.compress_to_vec(image).map_err(encode_error)
 }
 
+/// What the outputs are made from: interleaved pixels, or a JPEG's planes kept as planes (no
+/// colour conversion either way).
+pub(crate) trait Picture: Sized + Sync {
+    /// Resized to exactly `width`×`height` (as displayed before orientation).
+    fn resized(&self, width: u32, height: u32, filter: FilterType) -> Result<Self, PhotoError>;
+    /// Upright, per EXIF orientation 1..=8.
+    fn oriented(self, orientation: u8) -> Self;
+    /// Baseline JPEG, 4:2:0 (grey stays grey).
+    fn encoded(&self, quality: u8) -> Result<Vec<u8>, PhotoError>;
+}
+
+impl Picture for Raster {
+    fn resized(&self, width: u32, height: u32, filter: FilterType) -> Result<Self, PhotoError> {
+        resize(self, width, height, filter)
+    }
+    fn oriented(self, orientation: u8) -> Self {
+        orient(self, orientation)
+    }
+    fn encoded(&self, quality: u8) -> Result<Vec<u8>, PhotoError> {
+        encode_jpeg(self, quality)
+    }
+}
+
+impl Picture for Planes {
+    fn resized(&self, width: u32, height: u32, filter: FilterType) -> Result<Self, PhotoError> {
+        resize_planes(self, width, height, filter)
+    }
+    fn oriented(self, orientation: u8) -> Self {
+        orient_planes(self, orientation)
+    }
+    fn encoded(&self, quality: u8) -> Result<Vec<u8>, PhotoError> {
+        encode_planes(self, quality)
+    }
+}
+
 /// Resizes a JPEG's planes for a `width`×`height` picture: luma to that size, chroma to half
 /// of it (rounded up), the 4:2:0 layout the outputs are encoded in.
 /// The chroma planes are resized on a second thread while the luma plane is.
-pub(crate) fn resize_planes(src: &Planes, width: u32, height: u32, filter: FilterType) -> Result<Planes, PhotoError> {
+fn resize_planes(src: &Planes, width: u32, height: u32, filter: FilterType) -> Result<Planes, PhotoError> {
     let Some([cb, cr]) = &src.chroma else {
         return Ok(Planes { luma: resize(&src.luma, width, height, filter)?, chroma: None });
     };
@@ -137,7 +172,7 @@ pub(crate) fn alongside<A: Send, B: Send>(
 }
 
 /// [`orient`] for every plane.
-pub(crate) fn orient_planes(src: Planes, orientation: u8) -> Planes {
+fn orient_planes(src: Planes, orientation: u8) -> Planes {
     Planes {
         luma: orient(src.luma, orientation),
         chroma: src.chroma.map(|[cb, cr]| [orient(cb, orientation), orient(cr, orientation)]),
@@ -146,7 +181,7 @@ pub(crate) fn orient_planes(src: Planes, orientation: u8) -> Planes {
 
 /// Baseline 4:2:0 JPEG at `quality` straight from planes (no colour conversion or chroma
 /// downsampling to do); grey when there is no chroma.
-pub(crate) fn encode_planes(planes: &Planes, quality: u8) -> Result<Vec<u8>, PhotoError> {
+fn encode_planes(planes: &Planes, quality: u8) -> Result<Vec<u8>, PhotoError> {
     let Some([cb, cr]) = &planes.chroma else { return encode_jpeg(&planes.luma, quality) };
     let (width, height) = (planes.luma.width as usize, planes.luma.height as usize);
     let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));

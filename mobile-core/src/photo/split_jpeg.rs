@@ -13,9 +13,9 @@
 //!    decides every later symbol), so B's MCUs from that point are the true ones. A stops there.
 //!    The DC coefficients B decoded are differences summed from the wrong start value: one
 //!    constant per component (A's predictor minus B's at the meeting point) corrects them all;
-//! 3. each thread runs the small inverse DCT of every block it decodes, keeping the values
-//!    unclamped (fixed point, ×8), so B's correction is an exact integer added when the blocks
-//!    are laid into the planes, half the MCU rows on each thread.
+//! 3. each thread runs the small inverse DCT of every block it decodes; A lays its blocks into
+//!    the planes as it goes, B keeps its values unclamped (fixed point, ×8), so its correction is
+//!    an exact integer added when its blocks are laid in afterwards, on both threads.
 //!
 //! When B never meets A (nothing found within its published window) A simply decodes to the end:
 //! the result is the same, only slower. Anything this decoder does not take (progressive,
@@ -458,11 +458,6 @@ struct Tail {
 /// Padded planes (whole MCUs): (row length, pixels) per component.
 type PlaneBufs = Vec<(usize, Vec<u8>)>;
 
-enum Stop {
-    /// Decoded `mcus` MCUs, then the data ran out or made no sense.
-    After(usize),
-}
-
 impl Scan {
     fn new(f: &Frame, n: usize) -> Option<Scan> {
         let hmax = f.components.iter().map(|c| c.h).max()?;
@@ -621,12 +616,12 @@ impl Scan {
             match met {
                 None => (!bits.exhausted()).then_some(None),
                 Some((until, from, b_pred, a_pred)) => {
-                    let (values, Stop::After(decoded)) = tail?;
+                    let (values, decoded) = tail?;
                     // B must have decoded every MCU from the meeting point to the end.
                     if decoded < from + (total - until) {
                         return None;
                     }
-                    let delta = [a_pred[0] - b_pred[0], a_pred[1] - b_pred[1], a_pred[2] - b_pred[2]];
+                    let delta = std::array::from_fn(|c| a_pred[c] - b_pred[c]);
                     Some(Some(Tail { values, from, until, delta }))
                 }
             }
@@ -634,15 +629,16 @@ impl Scan {
     }
 
     /// B: decodes from `start_bit` on as if an MCU began there, publishing landmarks once past
-    /// the warm-up; an impossible code before that restarts it one bit later. Returns its
-    /// coefficients and how many MCUs it decoded, or `None` if it never got going.
+    /// the warm-up; an impossible code before that restarts it one bit later. Returns its MCUs'
+    /// output values and how many MCUs it decoded before the data ran out or made no sense, or
+    /// `None` if it never got going.
     fn speculate(
         &self,
         data: &[u8],
         start_bit: usize,
         send: &mpsc::SyncSender<Vec<Landmark>>,
         give_up: &AtomicBool,
-    ) -> Option<(Vec<i16>, Stop)> {
+    ) -> Option<(Vec<i16>, usize)> {
         let len = self.mcu_len();
         let total = self.mcu_count();
         let mut start = start_bit;
@@ -691,7 +687,7 @@ impl Scan {
                         // Ran out within the landmarks: publish what there is.
                         let _ = send.send(marks);
                     }
-                    return Some((out, Stop::After(k)));
+                    return Some((out, k));
                 }
                 out.extend_from_slice(&one);
                 k += 1;
