@@ -26,10 +26,18 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 const MAX_BATCH: usize = 64;
 
 /// One write, as data.
-pub trait Write: Send + Sync + 'static {
+pub trait Write: Send + Sync + Sized + 'static {
     type Output: Send + 'static;
     /// Runs the write's statements in `tx`; an `Err` rolls back the whole transaction.
     fn run<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Self::Output, sqlx::Error>>;
+
+    /// Runs `writes` as one transaction, committed in one round trip to the database, when this
+    /// kind of write knows how for these writes: their outputs, in order. An `Err` must leave
+    /// nothing written (the writes are then retried one by one). None, the default: they run one
+    /// by one in a shared transaction (a round trip each, plus begin and commit).
+    fn run_together<'a>(_db: &'a Db, _writes: &'a [&'a Self]) -> Option<BoxFuture<'a, Result<Vec<Self::Output>, sqlx::Error>>> {
+        None
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,53 +49,41 @@ pub enum CommitError {
     Stopped,
 }
 
-/// A queued write with the way back to its caller, its type erased.
-trait Job: Send {
-    fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, Result<(), sqlx::Error>>;
-    /// Delivers the output kept by `run` (the commit succeeded) or `error`.
-    fn finish(self: Box<Self>, error: Option<CommitError>);
-}
-
+/// A queued write with the way back to its caller.
 struct Queued<W: Write> {
     write: W,
-    output: Option<W::Output>,
     reply: oneshot::Sender<Result<W::Output, CommitError>>,
 }
 
-impl<W: Write> Job for Queued<W> {
-    fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, Result<(), sqlx::Error>> {
-        Box::pin(async move {
-            self.output = Some(self.write.run(tx).await?);
-            Ok(())
-        })
-    }
-
-    fn finish(self: Box<Self>, error: Option<CommitError>) {
-        let result = match (error, self.output) {
-            (Some(e), _) => Err(e),
-            (None, Some(output)) => Ok(output),
-            (None, None) => Err(CommitError::Stopped), // (finish always follows a successful run)
-        };
+impl<W: Write> Queued<W> {
+    fn finish(self, result: Result<W::Output, CommitError>) {
         // The caller may have gone (its request was dropped): the write stands all the same.
         let _ = self.reply.send(result);
     }
 }
 
+type Queue<W> = Arc<Mutex<mpsc::UnboundedReceiver<Queued<W>>>>;
+
 /// The queue to the writer tasks. Cheap to clone.
-#[derive(Clone)]
-pub struct Committer {
-    queue: mpsc::UnboundedSender<Box<dyn Job>>,
+pub struct Committer<W: Write> {
+    queue: mpsc::UnboundedSender<Queued<W>>,
     /// Exported on /metrics: writes queued, and transactions committed (writes per commit is their ratio).
     pub commits: Counter,
     pub writes: Counter,
 }
 
-impl Committer {
+impl<W: Write> Clone for Committer<W> {
+    fn clone(&self) -> Self {
+        Committer { queue: self.queue.clone(), commits: self.commits.clone(), writes: self.writes.clone() }
+    }
+}
+
+impl<W: Write> Committer<W> {
     /// Starts the writers: one on SQLite (it has one write lock), `writers` on PostgreSQL. Must be
     /// called within a Tokio runtime.
     pub fn start(db: Db, writers: usize) -> Self {
         let (queue, rx) = mpsc::unbounded_channel();
-        let rx = Arc::new(Mutex::new(rx));
+        let rx: Queue<W> = Arc::new(Mutex::new(rx));
         let writers = match db {
             Db::Sqlite(_) => 1,
             Db::Postgres(_) => writers.max(1),
@@ -111,14 +107,14 @@ impl Committer {
     }
 
     /// Runs `write` in the next shared transaction; returns its output once committed.
-    pub async fn write<W: Write>(&self, write: W) -> Result<W::Output, CommitError> {
+    pub async fn write(&self, write: W) -> Result<W::Output, CommitError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send(Box::new(Queued { write, output: None, reply })).map_err(|_| CommitError::Stopped)?;
+        self.queue.send(Queued { write, reply }).map_err(|_| CommitError::Stopped)?;
         answer.await.map_err(|_| CommitError::Stopped)?
     }
 }
 
-async fn writer(db: Db, rx: Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn Job>>>>, commits: Counter, writes: Counter) {
+async fn writer<W: Write>(db: Db, rx: Queue<W>, commits: Counter, writes: Counter) {
     loop {
         let mut batch = Vec::new();
         {
@@ -135,66 +131,79 @@ async fn writer(db: Db, rx: Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn Job>>>>, c
             }
         }
         writes.inc_by(batch.len() as u64);
-        if batch.len() > 1 {
-            match run_all(&db, &mut batch).await {
-                Ok(()) => {
-                    commits.inc();
-                    for job in batch {
-                        job.finish(None);
-                    }
-                    continue;
-                }
-                Err(e) => tracing::warn!(error = %e, writes = batch.len(), "a shared commit failed; retrying its writes one by one"),
+        let shared = {
+            let all: Vec<&W> = batch.iter().map(|q| &q.write).collect();
+            match W::run_together(&db, &all) {
+                Some(together) => Some(together.await),
+                None if all.len() > 1 => Some(run_in_one_transaction(&db, &all).await),
+                None => None,
             }
+        };
+        match shared {
+            Some(Ok(outputs)) if outputs.len() == batch.len() => {
+                commits.inc();
+                for (job, output) in batch.into_iter().zip(outputs) {
+                    job.finish(Ok(output));
+                }
+                continue;
+            }
+            Some(Ok(outputs)) => tracing::error!(writes = batch.len(), outputs = outputs.len(), "a shared commit lost count of its writes"),
+            Some(Err(e)) => tracing::warn!(error = %e, writes = batch.len(), "a shared commit failed; retrying its writes one by one"),
+            None => {}
         }
-        for mut job in batch {
-            let error = run_all(&db, std::slice::from_mut(&mut job)).await.err().map(CommitError::from);
-            if error.is_none() {
+        for job in batch {
+            let result = run_in_one_transaction(&db, &[&job.write]).await.map_err(CommitError::from);
+            if result.is_ok() {
                 commits.inc();
             }
-            job.finish(error);
+            job.finish(result.and_then(|mut o| o.pop().ok_or(CommitError::Stopped)));
         }
     }
 }
 
-/// Runs `jobs` in one transaction and commits; on an error, rolls back.
-async fn run_all(db: &Db, jobs: &mut [Box<dyn Job>]) -> Result<(), sqlx::Error> {
+/// Runs `writes` in one transaction and commits; on an error, rolls back.
+async fn run_in_one_transaction<W: Write>(db: &Db, writes: &[&W]) -> Result<Vec<W::Output>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    for job in jobs.iter_mut() {
-        if let Err(e) = job.run(&mut tx).await {
-            // (A failed rollback only means the connection is gone, which rolls back too.)
-            let _ = tx.rollback().await;
-            return Err(e);
+    let mut outputs = Vec::with_capacity(writes.len());
+    for write in writes {
+        match write.run(&mut tx).await {
+            Ok(output) => outputs.push(output),
+            Err(e) => {
+                // (A failed rollback only means the connection is gone, which rolls back too.)
+                let _ = tx.rollback().await;
+                return Err(e);
+            }
         }
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(outputs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Inserts `value` into table `t`; fails (a constraint) when `value` is negative.
-    struct Insert(i64);
+    enum TestWrite {
+        /// Inserts the value into table `t`; fails (a constraint) when it is negative.
+        Insert(i64),
+        /// A write with a bug.
+        Panics,
+    }
+    use TestWrite::{Insert, Panics};
 
-    impl Write for Insert {
+    impl Write for TestWrite {
         type Output = i64;
         fn run<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
             Box::pin(async move {
                 let Tx::Sqlite(t) = tx else { unreachable!("tests run on SQLite") };
-                sqlx::query("INSERT INTO t (v) VALUES ($1)").bind(self.0).execute(&mut **t).await?;
-                Ok(self.0)
+                match self {
+                    Insert(v) => {
+                        sqlx::query("INSERT INTO t (v) VALUES ($1)").bind(v).execute(&mut **t).await?;
+                        Ok(*v)
+                    }
+                    Panics => panic!("a bug in a write"),
+                }
             })
-        }
-    }
-
-    /// A write with a bug.
-    struct Panics;
-
-    impl Write for Panics {
-        type Output = ();
-        fn run<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, Result<(), sqlx::Error>> {
-            Box::pin(async { panic!("a bug in a write") })
         }
     }
 

@@ -34,7 +34,7 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new(cache: Arc<DocCache>, commits: &crate::commit::Committer) -> Arc<Self> {
+    pub fn new<W: crate::commit::Write>(cache: Arc<DocCache>, commits: &crate::commit::Committer<W>) -> Arc<Self> {
         let mut registry = Registry::with_prefix("fieldledger");
         let requests = Family::<Labels, Counter>::default();
         let latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);

@@ -15,7 +15,7 @@ pub struct AppState {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     pub cache: std::sync::Arc<crate::cache::DocCache>,
     /// The shared commit of sync writes.
-    pub commits: crate::commit::Committer,
+    pub commits: crate::commit::Committer<crate::sync::SyncWrite>,
     pub limits: Limits,
     pub blobs: std::sync::Arc<crate::blobs::Blobs>,
 }

@@ -28,7 +28,7 @@ use crate::routes::AppState;
 
 mod write;
 
-use write::SyncWrite;
+pub use write::SyncWrite;
 
 pub use record_schema::wire::{DocError, DocMessage, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 
@@ -149,7 +149,7 @@ impl Pending {
 struct Session<'a> {
     db: &'a Db,
     cache: &'a DocCache,
-    commits: &'a Committer,
+    commits: &'a Committer<SyncWrite>,
     grant: &'a TokenGrant,
     /// The device's sync states and manifest digest: the database's, plus `pending`.
     dev: DeviceStates,
@@ -162,7 +162,7 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     /// The device's states from the cache if they are at the generation just read with the token;
     /// else from the database (one query).
-    async fn open(db: &'a Db, cache: &'a DocCache, commits: &'a Committer, device: &'a SyncGrant) -> Result<Self, sqlx::Error> {
+    async fn open(db: &'a Db, cache: &'a DocCache, commits: &'a Committer<SyncWrite>, device: &'a SyncGrant) -> Result<Self, sqlx::Error> {
         let grant = &device.grant;
         let dev = match cache.devices.take(&grant.device_id, device.sync_gen) {
             Some(dev) => dev,

@@ -2,7 +2,7 @@
 //! together with the device's sync-state changes, all or nothing.
 
 use crate::commit::{BoxFuture, Write};
-use crate::db::{on_tx, Tx};
+use crate::db::{on_tx, Db, Tx};
 use crate::docstore::DocWrite;
 use crate::now_ms;
 
@@ -27,13 +27,8 @@ impl Write for SyncWrite {
 
     fn run<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
         Box::pin(async move {
-            if let Some(DocWrite::Append { id, expected, delta }) = &self.doc
-                && let [(state_doc, state, seen)] = self.upserts.as_slice()
-                && state_doc == id
-                && !self.reset
-                && self.deleted.is_empty()
-            {
-                return self.append_with_state(tx, id, *expected, delta, state, *seen).await;
+            if let Some(a) = self.as_append() {
+                return self.append_with_state(tx, &a).await;
             }
             if let Some(doc) = &self.doc
                 && !doc.run(tx).await?
@@ -43,6 +38,151 @@ impl Write for SyncWrite {
             self.write_states(tx).await.map(Some)
         })
     }
+
+    /// Edit syncs' usual writes (see `Append`), however many, as one call: one SQLite call of
+    /// `BEGIN IMMEDIATE`, four statements per write and `COMMIT`; one PostgreSQL statement over
+    /// arrays when the writes touch distinct documents and devices (else they run one by one).
+    fn run_together<'a>(db: &'a Db, writes: &'a [&'a Self]) -> Option<BoxFuture<'a, Result<Vec<Option<i64>>, sqlx::Error>>> {
+        let appends: Vec<Append<'a>> = writes.iter().map(|w| w.as_append()).collect::<Option<_>>()?;
+        match db {
+            Db::Sqlite(pool) => Some(Box::pin(appends_on_sqlite(pool, appends))),
+            Db::Postgres(pool) => {
+                let distinct = |key: fn(&Append<'a>) -> &'a str| {
+                    appends.iter().map(key).collect::<std::collections::HashSet<_>>().len() == appends.len()
+                };
+                // (One statement updates a row once: two writes of one document or device need two.)
+                (distinct(|a| a.id) && distinct(|a| a.device)).then(|| Box::pin(appends_on_postgres(pool, appends)) as BoxFuture<'a, _>)
+            }
+        }
+    }
+}
+
+/// The usual write of an edit sync: a change appended to a document read at version `expected`,
+/// with the device's state for that document, its manifest and generation; each part only if the
+/// document was still at `expected`, so a stale write changes nothing (and returns no generation).
+struct Append<'a> {
+    id: &'a str,
+    expected: i64,
+    delta: &'a [u8],
+    device: &'a str,
+    state: &'a [u8],
+    seen: i64,
+    manifest: Option<&'a [u8]>,
+}
+
+impl SyncWrite {
+    fn as_append(&self) -> Option<Append<'_>> {
+        match (&self.doc, self.upserts.as_slice()) {
+            (Some(DocWrite::Append { id, expected, delta }), [(state_doc, state, seen)])
+                if state_doc == id && !self.reset && self.deleted.is_empty() =>
+            {
+                Some(Append {
+                    id,
+                    expected: *expected,
+                    delta,
+                    device: &self.device,
+                    state,
+                    seen: *seen,
+                    manifest: self.manifest.as_deref(),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// SQLite statements of the `n`th append of a call (0-based): its parameters are `$1` (the time)
+/// and seven of its own; the last statement returns (`n`, the device's new generation).
+fn sqlite_append_sql(n: usize) -> String {
+    let p = |k: usize| format!("${}", 1 + 7 * n + k);
+    let (id, expected, delta, device, state, seen, manifest) = (p(1), p(2), p(3), p(4), p(5), p(6), p(7));
+    // changes() is the rows changed by the statement before: each part only if the one before
+    // applied.
+    format!(
+        "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
+         WHERE id = {id} AND version = {expected}; \
+         INSERT INTO document_changes (doc_id, data) SELECT {id}, {delta} WHERE changes() = 1; \
+         INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT {device}, {id}, {state}, {seen} WHERE changes() = 1 \
+         ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; \
+         UPDATE devices SET manifest = {manifest}, sync_gen = sync_gen + 1 WHERE id = {device} AND changes() = 1 RETURNING {n}, sync_gen;"
+    )
+}
+
+/// Binds `a` as the seven parameters of its statements (see `sqlite_append_sql`).
+fn bind_append<'q, DB: sqlx::Database, O>(
+    q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
+    a: &Append<'q>,
+) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
+where
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q [u8]>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    q.bind(a.id).bind(a.expected).bind(a.delta).bind(a.device).bind(a.state).bind(a.seen).bind(a.manifest)
+}
+
+/// Outputs in write order from (write index, generation) rows; a write without a row was stale.
+fn outputs(n: usize, rows: Vec<(i64, i64)>) -> Vec<Option<i64>> {
+    let mut out = vec![None; n];
+    for (i, generation) in rows {
+        if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+            *slot = Some(generation);
+        }
+    }
+    out
+}
+
+async fn appends_on_sqlite(pool: &sqlx::SqlitePool, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
+    let mut sql = String::from("BEGIN IMMEDIATE; ");
+    for n in 0..appends.len() {
+        sql.push_str(&sqlite_append_sql(n));
+    }
+    sql.push_str(" COMMIT;");
+    let mut conn = pool.acquire().await?;
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now_ms());
+    for a in &appends {
+        q = bind_append(q, a);
+    }
+    match q.fetch_all(&mut *conn).await {
+        Ok(rows) => Ok(outputs(appends.len(), rows)),
+        Err(e) => {
+            // The call stopped part-way: take back what it did (an error here only means there
+            // was no transaction left to roll back).
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            Err(e)
+        }
+    }
+}
+
+/// Edit syncs' writes as one PostgreSQL statement (a single statement commits as a whole): arrays
+/// unnested into rows, each document updated only at its expected version, and the rest joined to
+/// the documents that were.
+const APPENDS_POSTGRES: &str = "\
+    WITH w AS (SELECT * FROM unnest($2::text[], $3::int8[], $4::bytea[], $5::text[], $6::bytea[], $7::int8[], $8::bytea[]) \
+               WITH ORDINALITY AS w (id, expected, delta, device, state, seen, manifest, i)), \
+         d AS (UPDATE documents SET version = documents.version + 1, pending_count = documents.pending_count + 1, updated_at_ms = $1 \
+               FROM w WHERE documents.id = w.id AND documents.version = w.expected RETURNING w.i), \
+         c AS (INSERT INTO document_changes (doc_id, data) SELECT w.id, w.delta FROM w JOIN d USING (i) ORDER BY w.i), \
+         s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT w.device, w.id, w.state, w.seen FROM w JOIN d USING (i) \
+               ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version) \
+    UPDATE devices SET manifest = w.manifest, sync_gen = devices.sync_gen + 1 FROM w JOIN d USING (i) WHERE devices.id = w.device \
+    RETURNING w.i - 1, devices.sync_gen";
+
+async fn appends_on_postgres(pool: &sqlx::PgPool, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
+    let column = |f: fn(&Append<'_>) -> Vec<u8>| appends.iter().map(f).collect::<Vec<_>>();
+    let rows: Vec<(i64, i64)> = sqlx::query_as(APPENDS_POSTGRES)
+        .bind(now_ms())
+        .bind(appends.iter().map(|a| a.id).collect::<Vec<_>>())
+        .bind(appends.iter().map(|a| a.expected).collect::<Vec<_>>())
+        .bind(column(|a| a.delta.to_vec()))
+        .bind(appends.iter().map(|a| a.device).collect::<Vec<_>>())
+        .bind(column(|a| a.state.to_vec()))
+        .bind(appends.iter().map(|a| a.seen).collect::<Vec<_>>())
+        .bind(appends.iter().map(|a| a.manifest).collect::<Vec<_>>())
+        .fetch_all(pool)
+        .await?;
+    Ok(outputs(appends.len(), rows))
 }
 
 /// Rows per multi-row upsert of sync states (3 parameters each, well under both backends' limits).
@@ -91,52 +231,22 @@ impl SyncWrite {
         }))
     }
 
-    /// The common write of an edit sync in one statement (PostgreSQL) or one call (SQLite): the
-    /// change appended, the device's state for the document, its manifest and generation; each
-    /// part only if the document was still at `expected`, so a stale write changes nothing.
-    async fn append_with_state(
-        &self,
-        tx: &mut Tx,
-        id: &str,
-        expected: i64,
-        delta: &[u8],
-        state: &[u8],
-        seen: i64,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        // Both statements take the same parameters in the same order.
-        let sql = match tx {
-            Tx::Postgres(_) => APPEND_WITH_STATE_POSTGRES,
-            Tx::Sqlite(_) => APPEND_WITH_STATE_SQLITE,
+    /// One append (see `Append`) in `tx`: one statement on PostgreSQL, one call on SQLite.
+    async fn append_with_state(&self, tx: &mut Tx, a: &Append<'_>) -> Result<Option<i64>, sqlx::Error> {
+        let rows: Vec<(i64, i64)> = match tx {
+            Tx::Postgres(t) => sqlx::query_as(APPENDS_POSTGRES)
+                .bind(now_ms())
+                .bind([a.id])
+                .bind([a.expected])
+                .bind([a.delta])
+                .bind([a.device])
+                .bind([a.state])
+                .bind([a.seen])
+                .bind([a.manifest])
+                .fetch_all(&mut **t)
+                .await?,
+            Tx::Sqlite(t) => bind_append(sqlx::query_as(sqlx::AssertSqlSafe(sqlite_append_sql(0))).bind(now_ms()), a).fetch_all(&mut **t).await?,
         };
-        Ok(on_tx!(tx, |c| sqlx::query_scalar(sql)
-            .bind(now_ms())
-            .bind(id)
-            .bind(expected)
-            .bind(delta)
-            .bind(&self.device)
-            .bind(state)
-            .bind(seen)
-            .bind(&self.manifest)
-            .fetch_optional(&mut *c)
-            .await?))
+        Ok(outputs(1, rows).pop().flatten())
     }
 }
-
-/// One statement: a data-modifying `WITH`, each part only if the document row was updated.
-const APPEND_WITH_STATE_POSTGRES: &str = "\
-    WITH d AS (UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
-               WHERE id = $2 AND version = $3 RETURNING id), \
-         c AS (INSERT INTO document_changes (doc_id, data) SELECT id, $4 FROM d), \
-         s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT $5, id, $6, $7 FROM d \
-               ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version) \
-    UPDATE devices SET manifest = $8, sync_gen = sync_gen + 1 WHERE id = $5 AND EXISTS (SELECT 1 FROM d) RETURNING sync_gen";
-
-/// One call of four statements; changes() is the rows changed by the statement before, so a stale
-/// version writes nothing.
-const APPEND_WITH_STATE_SQLITE: &str = "\
-    UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
-    WHERE id = $2 AND version = $3; \
-    INSERT INTO document_changes (doc_id, data) SELECT $2, $4 WHERE changes() = 1; \
-    INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT $5, $2, $6, $7 WHERE changes() = 1 \
-    ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; \
-    UPDATE devices SET manifest = $8, sync_gen = sync_gen + 1 WHERE id = $5 AND changes() = 1 RETURNING sync_gen";
