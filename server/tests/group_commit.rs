@@ -154,13 +154,18 @@ fn batched_appends(url: Option<&str>) {
         // The shared commit failed and was taken back; the good writes then committed alone.
         assert_eq!((committer.writes.get(), committer.commits.get()), (6, 3));
 
-        let (changes, versions, states, generations): (Vec<(String, Vec<u8>)>, Vec<(String, i64)>, Vec<(String, String, i64)>, Vec<(String, i64)>) =
-            on_pool!(&db, |p| (
-                sqlx::query_as("SELECT doc_id, data FROM document_changes ORDER BY doc_id, data").fetch_all(p).await.expect("changes"),
-                sqlx::query_as("SELECT id, version FROM documents ORDER BY id").fetch_all(p).await.expect("versions"),
-                sqlx::query_as("SELECT device_id, doc_id, seen_version FROM sync_states ORDER BY device_id, doc_id").fetch_all(p).await.expect("states"),
-                sqlx::query_as("SELECT id, sync_gen FROM devices ORDER BY id").fetch_all(p).await.expect("devices"),
-            ));
+        let changes: Vec<(String, Vec<u8>)> =
+            on_pool!(&db, |p| sqlx::query_as("SELECT doc_id, data FROM document_changes ORDER BY doc_id, data").fetch_all(p).await.expect("changes"));
+        let versions: Vec<(String, i64)> =
+            on_pool!(&db, |p| sqlx::query_as("SELECT id, version FROM documents ORDER BY id").fetch_all(p).await.expect("versions"));
+        let states: Vec<(String, String, i64)> = on_pool!(&db, |p| sqlx::query_as(
+            "SELECT device_id, doc_id, seen_version FROM sync_states ORDER BY device_id, doc_id"
+        )
+        .fetch_all(p)
+        .await
+        .expect("states"));
+        let generations: Vec<(String, i64)> =
+            on_pool!(&db, |p| sqlx::query_as("SELECT id, sync_gen FROM devices ORDER BY id").fetch_all(p).await.expect("devices"));
         let change = |doc: &str, device: &str| (doc.to_string(), format!("{device} on {doc}").into_bytes());
         assert_eq!(changes, vec![change("doc-a", "d1"), change("doc-a", "d2"), change("doc-b", "d1"), change("doc-b", "d3")]);
         assert_eq!(versions, vec![("doc-a".into(), 3), ("doc-b".into(), 3)]);
