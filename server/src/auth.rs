@@ -5,6 +5,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
+use crate::held::Held;
 use crate::db::{Db, SyncGrant, TokenGrant};
 use crate::error::ApiError;
 
@@ -97,15 +98,18 @@ pub struct SyncDevice(pub SyncGrant);
 
 impl<S> FromRequestParts<S> for SyncDevice
 where
-    Db: FromRef<S>,
+    std::sync::Arc<Held>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
-        let db = Db::from_ref(state);
-        match db.find_sync_grant(&token_sha256(token)).await.map_err(ApiError::internal)? {
+        let held = std::sync::Arc::<Held>::from_ref(state);
+        let mut lease = held.lease().await.map_err(ApiError::internal)?;
+        let found = lease.conn().find_sync_grant(&token_sha256(token)).await.map_err(ApiError::internal)?;
+        lease.release();
+        match found {
             Some(grant) => Ok(SyncDevice(grant)),
             None => Err(ApiError::unauthorized("unknown or revoked token")),
         }

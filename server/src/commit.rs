@@ -18,7 +18,8 @@ use std::sync::Arc;
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use crate::db::{Db, Tx};
+use crate::db::{Conn, Db, Tx};
+use crate::held::Held;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -29,13 +30,13 @@ const MAX_BATCH: usize = 64;
 pub trait Write: Send + Sync + Sized + 'static {
     type Output: Send + 'static;
     /// Runs the write's statements in `tx`; an `Err` rolls back the whole transaction.
-    fn run<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Self::Output, sqlx::Error>>;
+    fn run<'a>(&'a self, tx: &'a mut Tx<'_>) -> BoxFuture<'a, Result<Self::Output, sqlx::Error>>;
 
     /// Runs `writes` as one transaction, committed in one round trip to the database, when this
     /// kind of write knows how for these writes: their outputs, in order. An `Err` must leave
     /// nothing written (the writes are then retried one by one). None, the default: they run one
     /// by one in a shared transaction (a round trip each, plus begin and commit).
-    fn run_together<'a>(_db: &'a Db, _writes: &'a [&'a Self]) -> Option<BoxFuture<'a, Result<Vec<Self::Output>, sqlx::Error>>> {
+    fn run_together<'a>(_conn: &'a mut Conn, _writes: &'a [&'a Self]) -> Option<BoxFuture<'a, Result<Vec<Self::Output>, sqlx::Error>>> {
         None
     }
 }
@@ -115,6 +116,8 @@ impl<W: Write> Committer<W> {
 }
 
 async fn writer<W: Write>(db: Db, rx: Queue<W>, commits: Counter, writes: Counter) {
+    // The writer's own connection, outside the pool: no ping after every commit (`crate::held`).
+    let held = Held::new(db, 1);
     loop {
         let mut batch = Vec::new();
         {
@@ -133,26 +136,27 @@ async fn writer<W: Write>(db: Db, rx: Queue<W>, commits: Counter, writes: Counte
         writes.inc_by(batch.len() as u64);
         let shared = {
             let all: Vec<&W> = batch.iter().map(|q| &q.write).collect();
-            match W::run_together(&db, &all) {
-                Some(together) => Some(together.await),
-                None if all.len() > 1 => Some(run_in_one_transaction(&db, &all).await),
-                None => None,
-            }
+            run_shared(&held, &all).await
         };
         match shared {
-            Some(Ok(outputs)) if outputs.len() == batch.len() => {
+            Ok(outputs) if outputs.len() == batch.len() => {
                 commits.inc();
                 for (job, output) in batch.into_iter().zip(outputs) {
                     job.finish(Ok(output));
                 }
                 continue;
             }
-            Some(Ok(outputs)) => tracing::error!(writes = batch.len(), outputs = outputs.len(), "a shared commit lost count of its writes"),
-            Some(Err(e)) => tracing::warn!(error = %e, writes = batch.len(), "a shared commit failed; retrying its writes one by one"),
-            None => {}
+            Ok(outputs) => tracing::error!(writes = batch.len(), outputs = outputs.len(), "a shared commit lost count of its writes"),
+            Err(e) if batch.len() > 1 => tracing::warn!(error = %e, writes = batch.len(), "a shared commit failed; retrying its writes one by one"),
+            Err(e) => {
+                if let Some(job) = batch.pop() {
+                    job.finish(Err(e.into()));
+                }
+                continue;
+            }
         }
         for job in batch {
-            let result = run_in_one_transaction(&db, &[&job.write]).await.map_err(CommitError::from);
+            let result = run_shared(&held, &[&job.write]).await.map_err(CommitError::from);
             if result.is_ok() {
                 commits.inc();
             }
@@ -161,9 +165,25 @@ async fn writer<W: Write>(db: Db, rx: Queue<W>, commits: Counter, writes: Counte
     }
 }
 
+/// Runs `writes` as one transaction on the writer's connection: together if they know how (see
+/// `Write::run_together`), else one by one. A connection that saw an error is not kept.
+async fn run_shared<W: Write>(held: &Held, writes: &[&W]) -> Result<Vec<W::Output>, sqlx::Error> {
+    let mut lease = held.lease().await?;
+    // (`if let`: the first borrow of the connection ends before `else` takes it again.)
+    let result = if let Some(together) = W::run_together(lease.conn(), writes) {
+        together.await
+    } else {
+        run_in_one_transaction(lease.conn(), writes).await
+    };
+    if result.is_ok() {
+        lease.release();
+    }
+    result
+}
+
 /// Runs `writes` in one transaction and commits; on an error, rolls back.
-async fn run_in_one_transaction<W: Write>(db: &Db, writes: &[&W]) -> Result<Vec<W::Output>, sqlx::Error> {
-    let mut tx = db.begin().await?;
+async fn run_in_one_transaction<W: Write>(conn: &mut Conn, writes: &[&W]) -> Result<Vec<W::Output>, sqlx::Error> {
+    let mut tx = conn.begin().await?;
     let mut outputs = Vec::with_capacity(writes.len());
     for write in writes {
         match write.run(&mut tx).await {
@@ -193,7 +213,7 @@ mod tests {
 
     impl Write for TestWrite {
         type Output = i64;
-        fn run<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
+        fn run<'a>(&'a self, tx: &'a mut Tx<'_>) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
             Box::pin(async move {
                 let Tx::Sqlite(t) = tx else { unreachable!("tests run on SQLite") };
                 match self {

@@ -52,26 +52,37 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
-/// An open transaction on either backend, so one request's writes can share one commit.
-#[derive(Debug)]
-pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+/// Runs the same sqlx code on whichever connection a `Conn` holds (see `on_pool!`); the body gets
+/// the connection as `&mut`.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            Conn::Sqlite($c) => $body,
+            Conn::Postgres($c) => $body,
+        }
+    };
 }
 
-impl From<sqlx::Transaction<'static, sqlx::Sqlite>> for Tx {
-    fn from(t: sqlx::Transaction<'static, sqlx::Sqlite>) -> Self {
+/// An open transaction on either backend, so one request's writes can share one commit.
+#[derive(Debug)]
+pub enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+impl<'c> From<sqlx::Transaction<'c, sqlx::Sqlite>> for Tx<'c> {
+    fn from(t: sqlx::Transaction<'c, sqlx::Sqlite>) -> Self {
         Tx::Sqlite(t)
     }
 }
 
-impl From<sqlx::Transaction<'static, sqlx::Postgres>> for Tx {
-    fn from(t: sqlx::Transaction<'static, sqlx::Postgres>) -> Self {
+impl<'c> From<sqlx::Transaction<'c, sqlx::Postgres>> for Tx<'c> {
+    fn from(t: sqlx::Transaction<'c, sqlx::Postgres>) -> Self {
         Tx::Postgres(t)
     }
 }
 
-impl Tx {
+impl Tx<'_> {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Sqlite(t) => t.commit().await,
@@ -87,8 +98,77 @@ impl Tx {
     }
 }
 
-/// A pooled PostgreSQL connection idle this long is pinged before use.
-const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+/// A connection of its own, outside the pool (`crate::held`).
+#[derive(Debug)]
+pub enum Conn {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Conn {
+    pub async fn begin(&mut self) -> Result<Tx<'_>, sqlx::Error> {
+        use sqlx::Connection;
+        Ok(match self {
+            Conn::Sqlite(c) => Tx::Sqlite(c.begin().await?),
+            Conn::Postgres(c) => Tx::Postgres(c.begin().await?),
+        })
+    }
+
+    pub async fn ping(&mut self) -> Result<(), sqlx::Error> {
+        use sqlx::Connection;
+        on_conn!(self, |c| c.ping().await)
+    }
+
+    /// `find_token` plus what a sync needs first, in one statement: the device's manifest and sync
+    /// generation (so the token is checked on every request, a revoked token is refused at once,
+    /// and a device's sync states kept in memory are known to be current without reading them),
+    /// and the documents of its project it has not seen at their current version.
+    pub async fn find_sync_grant(&mut self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
+        // The grant row has a device id and no document; each unseen document row the reverse. The
+        // device's state of each document is a scalar subquery, not a join: a primary-key probe per
+        // document of the project whatever the planner's statistics say (as a join, PostgreSQL on
+        // fresh statistics hashed the whole sync_states table on every sync).
+        type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>, Option<i64>);
+        let rows: Vec<Row> = on_conn!(self, |c| sqlx::query_as(
+            "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
+                        FROM tokens t JOIN devices d ON d.id = t.device_id \
+                        WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL) \
+             SELECT g.device_id, g.name, g.role, g.project_id, g.manifest, g.sync_gen, CAST(NULL AS TEXT), CAST(NULL AS BIGINT) FROM g \
+             UNION ALL \
+             SELECT NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version FROM g JOIN documents d ON d.project_id = g.project_id \
+             WHERE COALESCE((SELECT s.seen_version FROM sync_states s WHERE s.device_id = g.device_id AND s.doc_id = d.id), 0) < d.version"
+        )
+        .bind(token_sha256)
+        .fetch_all(&mut *c)
+        .await?);
+        let mut grant = None;
+        let mut unseen = Vec::new();
+        for (device_id, device_name, role, project_id, manifest, sync_gen, doc_id, version) in rows {
+            match (device_id, doc_id, version) {
+                (Some(device_id), _, _) => {
+                    grant = Some((
+                        TokenGrant {
+                            device_id,
+                            device_name: device_name.unwrap_or_default(),
+                            role: role.unwrap_or_default(),
+                            project_id: project_id.unwrap_or_default(),
+                        },
+                        manifest,
+                        sync_gen.unwrap_or_default(),
+                    ));
+                }
+                (None, Some(id), Some(version)) => unseen.push((id, version)),
+                _ => {}
+            }
+        }
+        unseen.sort();
+        Ok(grant.map(|(grant, manifest, sync_gen)| SyncGrant { grant, manifest, sync_gen, unseen }))
+    }
+}
+
+/// A PostgreSQL connection idle this long is pinged before use (it may have been dropped by the
+/// server or the network meanwhile).
+pub const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A connected, migrated database.
 #[derive(Clone, Debug)]
@@ -152,8 +232,16 @@ pub struct SyncGrant {
 }
 
 impl Db {
+    /// A connection taken out of the pool for good (`crate::held`).
+    pub async fn detached(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Conn::Sqlite(p.acquire().await?.detach()),
+            Db::Postgres(p) => Conn::Postgres(p.acquire().await?.detach()),
+        })
+    }
+
     /// Starts a transaction.
-    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+    pub async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
         Ok(match self {
             Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
@@ -238,50 +326,6 @@ impl Db {
         .fetch_optional(p)
         .await?);
         Ok(row.map(|(device_id, device_name, role, project_id)| TokenGrant { device_id, device_name, role, project_id }))
-    }
-
-    /// `find_token` plus what a sync needs first, in one statement: the device's manifest and sync
-    /// generation (so the token is checked on every request, a revoked token is refused at once,
-    /// and a device's sync states kept in memory are known to be current without reading them),
-    /// and the documents of its project it has not seen at their current version.
-    pub async fn find_sync_grant(&self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
-        // The grant row has a device id and no document; each unseen document row the reverse.
-        type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>, Option<i64>);
-        let rows: Vec<Row> = on_pool!(self, |p| sqlx::query_as(
-            "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
-                        FROM tokens t JOIN devices d ON d.id = t.device_id \
-                        WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL) \
-             SELECT g.device_id, g.name, g.role, g.project_id, g.manifest, g.sync_gen, CAST(NULL AS TEXT), CAST(NULL AS BIGINT) FROM g \
-             UNION ALL \
-             SELECT NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version FROM g JOIN documents d ON d.project_id = g.project_id \
-             LEFT JOIN sync_states s ON s.doc_id = d.id AND s.device_id = g.device_id \
-             WHERE s.doc_id IS NULL OR s.seen_version < d.version"
-        )
-        .bind(token_sha256)
-        .fetch_all(p)
-        .await?);
-        let mut grant = None;
-        let mut unseen = Vec::new();
-        for (device_id, device_name, role, project_id, manifest, sync_gen, doc_id, version) in rows {
-            match (device_id, doc_id, version) {
-                (Some(device_id), _, _) => {
-                    grant = Some((
-                        TokenGrant {
-                            device_id,
-                            device_name: device_name.unwrap_or_default(),
-                            role: role.unwrap_or_default(),
-                            project_id: project_id.unwrap_or_default(),
-                        },
-                        manifest,
-                        sync_gen.unwrap_or_default(),
-                    ));
-                }
-                (None, Some(id), Some(version)) => unseen.push((id, version)),
-                _ => {}
-            }
-        }
-        unseen.sort();
-        Ok(grant.map(|(grant, manifest, sync_gen)| SyncGrant { grant, manifest, sync_gen, unseen }))
     }
 
     /// Answers when the database does.

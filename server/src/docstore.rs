@@ -122,7 +122,7 @@ pub async fn insert(db: &Db, id: &str, project_id: &str, kind: &str, mut doc: Au
 
 /// `insert` inside the caller's transaction; returns the saved size for `StoredDoc::inserted`, to
 /// be built once the transaction has committed.
-pub async fn insert_in(tx: &mut Tx, id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> Result<usize, DocStoreError> {
+pub async fn insert_in(tx: &mut Tx<'_>, id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> Result<usize, DocStoreError> {
     let (write, saved_bytes) = DocWrite::insert(id, project_id, kind, doc);
     write.run_or_refuse(tx).await?;
     Ok(saved_bytes)
@@ -150,7 +150,7 @@ impl DocWrite {
 
     /// Runs the write in `tx`. False when it does not apply (the id is taken, or the document is no
     /// longer at `expected`): then it wrote nothing.
-    pub async fn run(&self, tx: &mut Tx) -> Result<bool, sqlx::Error> {
+    pub async fn run(&self, tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
         let now = now_ms();
         Ok(on_tx!(tx, |c| match self {
             DocWrite::Insert { id, project_id, kind, snapshot } => sqlx::query(
@@ -202,7 +202,7 @@ impl DocWrite {
     }
 
     /// `run`, with a write that does not apply as its error.
-    async fn run_or_refuse(&self, tx: &mut Tx) -> Result<(), DocStoreError> {
+    async fn run_or_refuse(&self, tx: &mut Tx<'_>) -> Result<(), DocStoreError> {
         if self.run(tx).await? {
             return Ok(());
         }
@@ -279,7 +279,7 @@ pub async fn save(db: &Db, stored: &mut StoredDoc) -> Result<usize, DocStoreErro
 
 /// `save` inside the caller's transaction, which must commit before `StoredDoc::committed`. On
 /// `VersionConflict` nothing was written, and the caller should roll back.
-pub async fn save_in(tx: &mut Tx, stored: &mut StoredDoc) -> Result<Written, DocStoreError> {
+pub async fn save_in(tx: &mut Tx<'_>, stored: &mut StoredDoc) -> Result<Written, DocStoreError> {
     let Some((write, written)) = stored.prepare_write() else {
         return Ok(Written { delta_len: 0, snapshot_len: None });
     };

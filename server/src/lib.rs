@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod docstore;
 pub mod error;
+pub mod held;
 pub mod ledger;
 pub mod metrics;
 pub mod office;

@@ -16,6 +16,8 @@ pub struct AppState {
     pub cache: std::sync::Arc<crate::cache::DocCache>,
     /// The shared commit of sync writes.
     pub commits: crate::commit::Committer<crate::sync::SyncWrite>,
+    /// Connections for the token lookup that starts every sync (`crate::held`).
+    pub sync_reads: std::sync::Arc<crate::held::Held>,
     pub limits: Limits,
     pub blobs: std::sync::Arc<crate::blobs::Blobs>,
 }
@@ -48,13 +50,24 @@ impl AppState {
         let cache = std::sync::Arc::new(crate::cache::DocCache::new(limits.cache_bytes));
         let commits = crate::commit::Committer::start(db.clone(), limits.db_writers);
         let metrics = crate::metrics::Metrics::new(cache.clone(), &commits);
-        AppState { db, metrics, cache, commits, limits, blobs }
+        let sync_reads = std::sync::Arc::new(crate::held::Held::new(db.clone(), SYNC_READ_CONNECTIONS));
+        AppState { db, metrics, cache, commits, sync_reads, limits, blobs }
     }
 }
 
 impl FromRef<AppState> for std::sync::Arc<crate::metrics::Metrics> {
     fn from_ref(state: &AppState) -> Self {
         state.metrics.clone()
+    }
+}
+
+/// Connections held for the sync path's token lookups: a few, so lookups of concurrent syncs
+/// overlap (SQLite's WAL lets them read beside the writer).
+const SYNC_READ_CONNECTIONS: usize = 4;
+
+impl FromRef<AppState> for std::sync::Arc<crate::held::Held> {
+    fn from_ref(state: &AppState) -> Self {
+        state.sync_reads.clone()
     }
 }
 

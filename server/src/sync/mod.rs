@@ -380,8 +380,8 @@ impl<'a> Session<'a> {
     async fn unseen(&mut self) -> Result<Vec<(String, i64)>, DocStoreError> {
         self.commit_pending().await?;
         Ok(on_pool!(self.db, |p| sqlx::query_as(
-            "SELECT d.id, d.version FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id AND s.device_id = $1 \
-             WHERE d.project_id = $2 AND (s.doc_id IS NULL OR s.seen_version < d.version) ORDER BY d.id"
+            "SELECT d.id, d.version FROM documents d WHERE d.project_id = $2 \
+             AND COALESCE((SELECT s.seen_version FROM sync_states s WHERE s.device_id = $1 AND s.doc_id = d.id), 0) < d.version ORDER BY d.id"
         )
         .bind(&self.grant.device_id)
         .bind(&self.grant.project_id)

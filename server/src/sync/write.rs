@@ -2,7 +2,7 @@
 //! together with the device's sync-state changes, all or nothing.
 
 use crate::commit::{BoxFuture, Write};
-use crate::db::{on_tx, Db, Tx};
+use crate::db::{on_tx, Conn, Tx};
 use crate::docstore::DocWrite;
 use crate::now_ms;
 
@@ -25,7 +25,7 @@ impl Write for SyncWrite {
     /// writer got there first, or the id is taken), and then nothing was written.
     type Output = Option<i64>;
 
-    fn run<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
+    fn run<'a>(&'a self, tx: &'a mut Tx<'_>) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
         Box::pin(async move {
             if let Some(a) = self.as_append() {
                 return self.append_with_state(tx, &a).await;
@@ -42,16 +42,16 @@ impl Write for SyncWrite {
     /// Edit syncs' usual writes (see `Append`), however many, as one call: one SQLite call of
     /// `BEGIN IMMEDIATE`, four statements per write and `COMMIT`; one PostgreSQL statement over
     /// arrays when the writes touch distinct documents and devices (else they run one by one).
-    fn run_together<'a>(db: &'a Db, writes: &'a [&'a Self]) -> Option<BoxFuture<'a, Result<Vec<Option<i64>>, sqlx::Error>>> {
+    fn run_together<'a>(conn: &'a mut Conn, writes: &'a [&'a Self]) -> Option<BoxFuture<'a, Result<Vec<Option<i64>>, sqlx::Error>>> {
         let appends: Vec<Append<'a>> = writes.iter().map(|w| w.as_append()).collect::<Option<_>>()?;
-        match db {
-            Db::Sqlite(pool) => Some(Box::pin(appends_on_sqlite(pool, appends))),
-            Db::Postgres(pool) => {
+        match conn {
+            Conn::Sqlite(c) => Some(Box::pin(appends_on_sqlite(c, appends))),
+            Conn::Postgres(c) => {
                 let distinct = |key: fn(&Append<'a>) -> &'a str| {
                     appends.iter().map(key).collect::<std::collections::HashSet<_>>().len() == appends.len()
                 };
                 // (One statement updates a row once: two writes of one document or device need two.)
-                (distinct(|a| a.id) && distinct(|a| a.device)).then(|| Box::pin(appends_on_postgres(pool, appends)) as BoxFuture<'a, _>)
+                (distinct(|a| a.id) && distinct(|a| a.device)).then(|| Box::pin(appends_on_postgres(c, appends)) as BoxFuture<'a, _>)
             }
         }
     }
@@ -133,13 +133,12 @@ fn outputs(n: usize, rows: Vec<(i64, i64)>) -> Vec<Option<i64>> {
     out
 }
 
-async fn appends_on_sqlite(pool: &sqlx::SqlitePool, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
+async fn appends_on_sqlite(conn: &mut sqlx::SqliteConnection, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
     let mut sql = String::from("BEGIN IMMEDIATE; ");
     for n in 0..appends.len() {
         sql.push_str(&sqlite_append_sql(n));
     }
     sql.push_str(" COMMIT;");
-    let mut conn = pool.acquire().await?;
     let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now_ms());
     for a in &appends {
         q = bind_append(q, a);
@@ -169,7 +168,7 @@ const APPENDS_POSTGRES: &str = "\
     UPDATE devices SET manifest = w.manifest, sync_gen = devices.sync_gen + 1 FROM w JOIN d USING (i) WHERE devices.id = w.device \
     RETURNING w.i - 1, devices.sync_gen";
 
-async fn appends_on_postgres(pool: &sqlx::PgPool, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
+async fn appends_on_postgres(conn: &mut sqlx::PgConnection, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
     let column = |f: fn(&Append<'_>) -> Vec<u8>| appends.iter().map(f).collect::<Vec<_>>();
     let rows: Vec<(i64, i64)> = sqlx::query_as(APPENDS_POSTGRES)
         .bind(now_ms())
@@ -180,7 +179,7 @@ async fn appends_on_postgres(pool: &sqlx::PgPool, appends: Vec<Append<'_>>) -> R
         .bind(column(|a| a.state.to_vec()))
         .bind(appends.iter().map(|a| a.seen).collect::<Vec<_>>())
         .bind(appends.iter().map(|a| a.manifest).collect::<Vec<_>>())
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await?;
     Ok(outputs(appends.len(), rows))
 }
@@ -201,7 +200,7 @@ fn upsert_sql(rows: usize) -> String {
 
 impl SyncWrite {
     /// The states alone, then the device's manifest and generation.
-    async fn write_states(&self, tx: &mut Tx) -> Result<i64, sqlx::Error> {
+    async fn write_states(&self, tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
         let device = self.device.as_str();
         Ok(on_tx!(tx, |c| {
             if self.reset {
@@ -232,7 +231,7 @@ impl SyncWrite {
     }
 
     /// One append (see `Append`) in `tx`: one statement on PostgreSQL, one call on SQLite.
-    async fn append_with_state(&self, tx: &mut Tx, a: &Append<'_>) -> Result<Option<i64>, sqlx::Error> {
+    async fn append_with_state(&self, tx: &mut Tx<'_>, a: &Append<'_>) -> Result<Option<i64>, sqlx::Error> {
         let rows: Vec<(i64, i64)> = match tx {
             Tx::Postgres(t) => sqlx::query_as(APPENDS_POSTGRES)
                 .bind(now_ms())
