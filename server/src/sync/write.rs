@@ -169,14 +169,13 @@ const APPENDS_POSTGRES: &str = "\
     RETURNING w.i - 1, devices.sync_gen";
 
 async fn appends_on_postgres(conn: &mut sqlx::PgConnection, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
-    let column = |f: fn(&Append<'_>) -> Vec<u8>| appends.iter().map(f).collect::<Vec<_>>();
     let rows: Vec<(i64, i64)> = sqlx::query_as(APPENDS_POSTGRES)
         .bind(now_ms())
         .bind(appends.iter().map(|a| a.id).collect::<Vec<_>>())
         .bind(appends.iter().map(|a| a.expected).collect::<Vec<_>>())
-        .bind(column(|a| a.delta.to_vec()))
+        .bind(appends.iter().map(|a| a.delta).collect::<Vec<_>>())
         .bind(appends.iter().map(|a| a.device).collect::<Vec<_>>())
-        .bind(column(|a| a.state.to_vec()))
+        .bind(appends.iter().map(|a| a.state).collect::<Vec<_>>())
         .bind(appends.iter().map(|a| a.seen).collect::<Vec<_>>())
         .bind(appends.iter().map(|a| a.manifest).collect::<Vec<_>>())
         .fetch_all(conn)
