@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(libjna-java libjna-jni junit4 chromium chromium-driver cmake nasm fonts-wqy-microhei)
 KOTLIN_PREFIX=/opt/kotlin
 KOTLIN_PACKAGE=kotlin-compiler@2.4
+# moto's server: an S3-compatible object store for the S3 blob-store test (server/tests/tus.rs).
+MOTO_PACKAGE="moto[server]==5.2.1"
 LOG_DIR=target/test-setup
 
 say() { echo "test-setup.sh: $*" >&2; }
@@ -63,6 +65,12 @@ ensure_java() {
     }
 }
 
+ensure_moto() {
+    python3 -c 'import moto.server, flask' 2>/dev/null && return
+    say "installing $MOTO_PACKAGE (pip)"
+    quietly pip-moto python3 -m pip install --quiet "$MOTO_PACKAGE"
+}
+
 ensure_postgres() {
     pg_isready -q -h 127.0.0.1 && return
     say "starting PostgreSQL"
@@ -80,6 +88,7 @@ ensure_postgres() {
 ensure_debian_packages
 ensure_kotlinc
 ensure_java
+ensure_moto
 ensure_postgres
 
 if ! cargo nextest --version >/dev/null 2>&1; then

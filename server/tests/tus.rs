@@ -384,3 +384,89 @@ fn tus_on_object_store() {
     let r = a.create(300_001, &sha256_hex(&photo));
     assert_eq!(r.status, 413, "the configured limit: {r:?}");
 }
+
+/// An S3-compatible object store on a free port: moto's server (`python3 -m pip install
+/// 'moto[server]'`, done by scripts/test-setup.sh), stopped on drop.
+struct S3Server {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl S3Server {
+    fn start() -> S3Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("python3 -m moto.server, an S3-compatible server (scripts/test-setup.sh installs it): {e}"));
+        let endpoint = format!("127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(&endpoint).is_err() {
+            assert!(std::time::Instant::now() < deadline, "moto's server did not start on {endpoint} (scripts/test-setup.sh installs it)");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        S3Server { child, endpoint }
+    }
+
+    /// Object keys of `bucket` under `prefix` (S3's ListObjectsV2, answered as XML).
+    fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let r = request(&self.endpoint, "GET", &format!("/{bucket}?list-type=2&prefix={prefix}"), &[], b"");
+        assert_eq!(r.status, 200, "{r:?}");
+        let xml = String::from_utf8_lossy(&r.body).to_string();
+        xml.split("<Key>").skip(1).filter_map(|k| k.split("</Key>").next()).map(str::to_string).collect()
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// The same upload story on S3-compatible storage (`--blob-store s3://bucket/prefix`, the
+// object_store adapter): the original and its thumbnail are objects in the bucket, nothing is in
+// the data folder's blob store, and a restarted server serves the photo from the bucket.
+#[test]
+fn tus_on_s3() {
+    let s3 = S3Server::start();
+    let r = request(&s3.endpoint, "PUT", "/fl-photos", &[], b"");
+    assert_eq!(r.status, 200, "create bucket: {r:?}");
+    let endpoint = format!("http://{}", s3.endpoint);
+    let env = [
+        ("AWS_ENDPOINT", endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "fieldledger-test"),
+        ("AWS_SECRET_ACCESS_KEY", "fieldledger-test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let args = ["--blob-store", "s3://fl-photos/site-a"];
+    let dir = tempfile::tempdir().expect("dir");
+    let ta = token(dir.path(), None, "P1");
+    let photo = jpeg(800, 600, 9, true);
+    let sha = sha256_hex(&photo);
+    {
+        let server = start_on_env(dir.path(), None, "127.0.0.1:0", &args, &env);
+        let a = Client::new(&server.addr, &ta);
+        let r = upload(&a, &photo, &sha);
+        assert_eq!(r.status, 204, "{r:?}");
+        assert!(a.get(&format!("/v1/blobs/{sha}")).body == photo);
+        let keys = s3.keys("fl-photos", "site-a/");
+        assert!(keys.len() >= 2 && keys.iter().any(|k| k.contains(&sha)), "original and thumbnail in the bucket: {keys:?}");
+        assert!(files_under(&dir.path().join("blobs")).is_empty(), "nothing in the filesystem store");
+        // A file that is not an image is refused, and nothing of it reaches the bucket.
+        let junk = b"not a picture at all".repeat(50);
+        assert_eq!(upload(&a, &junk, &sha256_hex(&junk)).status, 415);
+        assert_eq!(s3.keys("fl-photos", "site-a/"), keys);
+    }
+    // A new server process: the photo and its thumbnail come from the bucket.
+    let server = start_on_env(dir.path(), None, "127.0.0.1:0", &args, &env);
+    let a = Client::new(&server.addr, &ta);
+    assert!(a.get(&format!("/v1/blobs/{sha}")).body == photo);
+    let thumb = a.get(&format!("/v1/blobs/{sha}/thumbnail"));
+    assert_eq!(thumb.status, 200, "{thumb:?}");
+    let img = image::load_from_memory(&thumb.body).expect("the thumbnail decodes");
+    assert_eq!(img.width().max(img.height()), 320);
+}

@@ -34,7 +34,13 @@ pub fn start_with_args(data_dir: &std::path::Path, database_url: Option<&str>, a
 /// restart the server where clients expect it) with extra flags. Configuration the caller's
 /// environment might carry is cleared, so a test sees only what it passes.
 pub fn start_on(data_dir: &std::path::Path, database_url: Option<&str>, bind: &str, args: &[&str]) -> Server {
+    start_on_env(data_dir, database_url, bind, args, &[])
+}
+
+/// `start_on` with extra environment variables for the server process.
+pub fn start_on_env(data_dir: &std::path::Path, database_url: Option<&str>, bind: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldledger-server"));
+    cmd.envs(env.iter().copied());
     cmd.env_remove("DATABASE_URL")
         .env_remove("FIELDLEDGER_BLOB_STORE")
         .env_remove("FIELDLEDGER_MAX_UPLOAD_BYTES")
