@@ -63,6 +63,18 @@ macro_rules! on_conn {
     };
 }
 
+/// SQL (a string literal) true when document `d` is one that device `$device` (an SQL expression)
+/// has not seen at its current version. The device's state of the document is a scalar subquery,
+/// not a join: a primary-key probe per document of the project whatever the planner's statistics
+/// say (as a `LEFT JOIN`, PostgreSQL on a fresh database's statistics hashed the whole
+/// `sync_states` table on every sync).
+macro_rules! unseen_by {
+    ($device:literal) => {
+        concat!("COALESCE((SELECT s.seen_version FROM sync_states s WHERE s.device_id = ", $device, " AND s.doc_id = d.id), 0) < d.version")
+    };
+}
+pub(crate) use unseen_by;
+
 /// An open transaction on either backend, so one request's writes can share one commit.
 #[derive(Debug)]
 pub enum Tx<'c> {
@@ -124,20 +136,18 @@ impl Conn {
     /// and a device's sync states kept in memory are known to be current without reading them),
     /// and the documents of its project it has not seen at their current version.
     pub async fn find_sync_grant(&mut self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
-        // The grant row has a device id and no document; each unseen document row the reverse. The
-        // device's state of each document is a scalar subquery, not a join: a primary-key probe per
-        // document of the project whatever the planner's statistics say (as a join, PostgreSQL on
-        // fresh statistics hashed the whole sync_states table on every sync).
+        // The grant row has a device id and no document; each unseen document row the reverse.
         type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>, Option<i64>);
-        let rows: Vec<Row> = on_conn!(self, |c| sqlx::query_as(
+        let rows: Vec<Row> = on_conn!(self, |c| sqlx::query_as(concat!(
             "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
                         FROM tokens t JOIN devices d ON d.id = t.device_id \
                         WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL) \
              SELECT g.device_id, g.name, g.role, g.project_id, g.manifest, g.sync_gen, CAST(NULL AS TEXT), CAST(NULL AS BIGINT) FROM g \
              UNION ALL \
              SELECT NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version FROM g JOIN documents d ON d.project_id = g.project_id \
-             WHERE COALESCE((SELECT s.seen_version FROM sync_states s WHERE s.device_id = g.device_id AND s.doc_id = d.id), 0) < d.version"
-        )
+             WHERE ",
+            unseen_by!("g.device_id")
+        ))
         .bind(token_sha256)
         .fetch_all(&mut *c)
         .await?);

@@ -21,7 +21,7 @@ use record_schema::{Record, RecordKind, ValidationContext};
 use crate::auth::SyncDevice;
 use crate::cache::{DocCache, DocState, DeviceStates};
 use crate::commit::Committer;
-use crate::db::{on_pool, Db, SyncGrant, TokenGrant};
+use crate::db::{on_pool, unseen_by, Db, SyncGrant, TokenGrant};
 use crate::docstore::{self, DocStoreError, DocWrite, StoredDoc};
 use crate::error::ApiError;
 use crate::routes::AppState;
@@ -379,10 +379,11 @@ impl<'a> Session<'a> {
     /// version. Pending state changes (a reset, a reconciled manifest) are written first.
     async fn unseen(&mut self) -> Result<Vec<(String, i64)>, DocStoreError> {
         self.commit_pending().await?;
-        Ok(on_pool!(self.db, |p| sqlx::query_as(
-            "SELECT d.id, d.version FROM documents d WHERE d.project_id = $2 \
-             AND COALESCE((SELECT s.seen_version FROM sync_states s WHERE s.device_id = $1 AND s.doc_id = d.id), 0) < d.version ORDER BY d.id"
-        )
+        Ok(on_pool!(self.db, |p| sqlx::query_as(concat!(
+            "SELECT d.id, d.version FROM documents d WHERE d.project_id = $2 AND ",
+            unseen_by!("$1"),
+            " ORDER BY d.id"
+        ))
         .bind(&self.grant.device_id)
         .bind(&self.grant.project_id)
         .fetch_all(p)
