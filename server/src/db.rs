@@ -22,13 +22,17 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Runs the same sqlx code against whichever pool a `Db` holds. SQL uses `$1…$n` placeholders, each
-/// once and in order, which SQLite and PostgreSQL both accept.
+/// Runs the same sqlx code against whichever pool a `Db` holds, or (`on_pool!(Conn: conn, |c| …)`)
+/// whichever connection a `Conn` holds. SQL uses `$1…$n` placeholders, each once and in order, which
+/// SQLite and PostgreSQL both accept.
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            Db::Sqlite($pool) => $body,
-            Db::Postgres($pool) => $body,
+        on_pool!(Db: $db, |$pool| $body)
+    };
+    ($either:ident: $value:expr, |$x:ident| $body:expr) => {
+        match $value {
+            $either::Sqlite($x) => $body,
+            $either::Postgres($x) => $body,
         }
     };
 }
@@ -51,17 +55,6 @@ macro_rules! on_tx {
     };
 }
 pub(crate) use on_tx;
-
-/// Runs the same sqlx code on whichever connection a `Conn` holds (see `on_pool!`); the body gets
-/// the connection as `&mut`.
-macro_rules! on_conn {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            Conn::Sqlite($c) => $body,
-            Conn::Postgres($c) => $body,
-        }
-    };
-}
 
 /// SQL (a string literal) true when document `d` is one that device `$device` (an SQL expression)
 /// has not seen at its current version. The device's state of the document is a scalar subquery,
@@ -128,7 +121,7 @@ impl Conn {
 
     pub async fn ping(&mut self) -> Result<(), sqlx::Error> {
         use sqlx::Connection;
-        on_conn!(self, |c| c.ping().await)
+        on_pool!(Conn: self, |c| c.ping().await)
     }
 
     /// `find_token` plus what a sync needs first, in one statement: the device's manifest and sync
@@ -138,7 +131,7 @@ impl Conn {
     pub async fn find_sync_grant(&mut self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
         // The grant row has a device id and no document; each unseen document row the reverse.
         type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>, Option<i64>);
-        let rows: Vec<Row> = on_conn!(self, |c| sqlx::query_as(concat!(
+        let rows: Vec<Row> = on_pool!(Conn: self, |c| sqlx::query_as(concat!(
             "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
                         FROM tokens t JOIN devices d ON d.id = t.device_id \
                         WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL) \
