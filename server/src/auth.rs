@@ -5,9 +5,9 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::held::Held;
 use crate::db::{Db, SyncGrant, TokenGrant};
 use crate::error::ApiError;
+use crate::held::Held;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Role {

@@ -27,10 +27,6 @@ impl Held {
         Held { db, idle: Mutex::new(Vec::new()), permits: Semaphore::new(size.max(1)) }
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
     /// A connection, waiting while all `size` are leased. One idle for long is pinged first and
     /// replaced if it is gone.
     pub async fn lease(&self) -> Result<Lease<'_>, sqlx::Error> {

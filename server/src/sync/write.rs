@@ -60,6 +60,7 @@ impl Write for SyncWrite {
 /// The usual write of an edit sync: a change appended to a document read at version `expected`,
 /// with the device's state for that document, its manifest and generation; each part only if the
 /// document was still at `expected`, so a stale write changes nothing (and returns no generation).
+#[derive(Clone, Copy)]
 struct Append<'a> {
     id: &'a str,
     expected: i64,
@@ -232,17 +233,7 @@ impl SyncWrite {
     /// One append (see `Append`) in `tx`: one statement on PostgreSQL, one call on SQLite.
     async fn append_with_state(&self, tx: &mut Tx<'_>, a: &Append<'_>) -> Result<Option<i64>, sqlx::Error> {
         let rows: Vec<(i64, i64)> = match tx {
-            Tx::Postgres(t) => sqlx::query_as(APPENDS_POSTGRES)
-                .bind(now_ms())
-                .bind([a.id])
-                .bind([a.expected])
-                .bind([a.delta])
-                .bind([a.device])
-                .bind([a.state])
-                .bind([a.seen])
-                .bind([a.manifest])
-                .fetch_all(&mut **t)
-                .await?,
+            Tx::Postgres(t) => return Ok(appends_on_postgres(t, vec![*a]).await?.pop().flatten()),
             Tx::Sqlite(t) => bind_append(sqlx::query_as(sqlx::AssertSqlSafe(sqlite_append_sql(0))).bind(now_ms()), a).fetch_all(&mut **t).await?,
         };
         Ok(outputs(1, rows).pop().flatten())
