@@ -4,6 +4,7 @@
 //! process, see `baseline.rs`). See the README's "Load generator" section.
 
 mod baseline;
+mod floor;
 mod http;
 mod phone;
 mod procfs;
@@ -30,7 +31,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 struct Args {
     /// Target a running server (`http://127.0.0.1:8080`). Tokens are minted with `--server-bin`
     /// against the same database, so give the server's `--data-dir` or `--database-url` too.
-    #[arg(long, conflicts_with = "spawn", required_unless_present = "spawn")]
+    #[arg(long, conflicts_with = "spawn", required_unless_present_any = ["spawn", "serve_floor"])]
     server: Option<String>,
     /// PID of the `--server` process, for its CPU time.
     #[arg(long, requires = "server")]
@@ -38,6 +39,15 @@ struct Args {
     /// Start the server binary on a fresh data folder (and stop it at the end).
     #[arg(long)]
     spawn: bool,
+    /// With `--spawn`: instead of the Fieldledger server, start the floor, this binary serving the
+    /// same protocol over the same HTTP stack from memory only (no database, token check,
+    /// validation or durability). Its CPU per sync is the least any HTTP server of the protocol
+    /// spends: how far the real server's ratio could fall (`floor.rs`).
+    #[arg(long, requires = "spawn", conflicts_with_all = ["database_url", "server_bin"])]
+    floor: bool,
+    /// Serve the floor (what `--floor` starts; not for use by hand).
+    #[arg(long, hide = true)]
+    serve_floor: bool,
     /// The server binary (default: `fieldledger-server` next to this binary).
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -91,6 +101,15 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if args.serve_floor {
+        return match floor::serve() {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("fieldledger-loadgen --serve-floor: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads.max(1)).enable_all().build();
     let result = match rt {
         Ok(rt) => rt.block_on(run(args)),
@@ -137,8 +156,16 @@ fn server_command(args: &Args, data_dir: &std::path::Path) -> Result<Command, Er
 }
 
 fn spawn_server(args: &Args, data_dir: &std::path::Path) -> Result<(Spawned, String), Error> {
-    let mut child = server_command(args, data_dir)?
-        .args(["--bind", "127.0.0.1:0"])
+    let mut cmd = if args.floor {
+        let mut c = Command::new(std::env::current_exe()?);
+        c.arg("--serve-floor");
+        c
+    } else {
+        let mut c = server_command(args, data_dir)?;
+        c.args(["--bind", "127.0.0.1:0"]);
+        c
+    };
+    let mut child = cmd
         .env("RUST_LOG", std::env::var("FIELDLEDGER_LOADGEN_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -423,25 +450,11 @@ fn automerge_baseline(args: &Args, projects: &[String], run: &str, warm_syncs: u
     (server.automerge.as_secs_f64() * 1e6 / m, rounds as f64 / m, load_us)
 }
 
-async fn run(args: Args) -> Result<bool, Error> {
-    let ticks = procfs::clock_ticks();
-    let concurrency = args.concurrency.clamp(1, args.phones.max(1));
-    let projects_n = args.projects.clamp(1, args.phones.max(1));
-    let run = format!("{:x}", now_ms());
-    let projects: Vec<String> = (0..projects_n).map(|p| format!("loadgen-{run}-p{p:04}")).collect();
-    let backend = if args.database_url.is_some() { "postgres" } else { "sqlite" };
-    let say = |s: String| eprintln!("{s}");
-
-    // The server's data folder: given, or a temporary one for a spawned server.
-    let temp = tempfile::tempdir()?;
-    let data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
-    if args.server.is_some() && args.data_dir.is_none() && args.database_url.is_none() {
-        return Err("with --server, give the server's --data-dir or --database-url so tokens can be minted".into());
-    }
-
-    let t = Instant::now();
+/// A foreman token per phone, minted with the server's admin command; phone i is of project
+/// i mod the number of projects.
+fn mint_all(args: &Args, data_dir: &std::path::Path, projects: &[String]) -> Result<Vec<String>, Error> {
     let mut tokens = Vec::with_capacity(args.phones);
-    let per_project: Vec<usize> = (0..projects_n).map(|p| (0..args.phones).filter(|i| i % projects_n == p).count()).collect();
+    let per_project: Vec<usize> = (0..projects.len()).map(|p| (0..args.phones).filter(|i| i % projects.len() == p).count()).collect();
     // One admin command per project, a few at a time (each is a process start and a migration check).
     let mut minted: Vec<std::vec::IntoIter<String>> = Vec::new();
     // The first runs alone: on a fresh database it applies the migrations.
@@ -452,7 +465,7 @@ async fn run(args: Args) -> Result<bool, Error> {
             let handles: Vec<_> = chunk
                 .iter()
                 .map(|&(p, n)| {
-                    let (args, data_dir, project) = (&args, &data_dir, &projects[p]);
+                    let project = &projects[p];
                     s.spawn(move || mint_tokens(args, data_dir, project, n).map_err(|e| e.to_string()))
                 })
                 .collect();
@@ -463,8 +476,37 @@ async fn run(args: Args) -> Result<bool, Error> {
         }
     }
     for i in 0..args.phones {
-        tokens.push(minted[i % projects_n].next().ok_or("ran out of tokens")?);
+        tokens.push(minted[i % projects.len()].next().ok_or("ran out of tokens")?);
     }
+    Ok(tokens)
+}
+
+async fn run(args: Args) -> Result<bool, Error> {
+    let ticks = procfs::clock_ticks();
+    let concurrency = args.concurrency.clamp(1, args.phones.max(1));
+    let projects_n = args.projects.clamp(1, args.phones.max(1));
+    let run = format!("{:x}", now_ms());
+    let projects: Vec<String> = (0..projects_n).map(|p| format!("loadgen-{run}-p{p:04}")).collect();
+    let backend = match (args.floor, &args.database_url) {
+        (true, _) => "floor",
+        (false, Some(_)) => "postgres",
+        (false, None) => "sqlite",
+    };
+    let say = |s: String| eprintln!("{s}");
+
+    // The server's data folder: given, or a temporary one for a spawned server.
+    let temp = tempfile::tempdir()?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    if args.server.is_some() && args.data_dir.is_none() && args.database_url.is_none() {
+        return Err("with --server, give the server's --data-dir or --database-url so tokens can be minted".into());
+    }
+
+    let t = Instant::now();
+    let tokens = if args.floor {
+        (0..args.phones).map(|i| floor::token(i, &projects[i % projects_n])).collect()
+    } else {
+        mint_all(&args, &data_dir, &projects)?
+    };
     say(format!("minted {} tokens over {projects_n} projects in {:.1}s", tokens.len(), t.elapsed().as_secs_f64()));
 
     let (spawned, host, server_pid) = if args.spawn {
