@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use automerge::legacy::{ObjectId, OpId};
 use automerge::{hydrate, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
 use automerge::transaction::Transactable;
 use chrono::NaiveDate;
@@ -175,6 +176,13 @@ impl CrewLine {
     }
 
     /// Reads a line from its fields (one pass over the line's map: see `doc::Fields`).
+    /// Bytes of text this line holds (for `LineReadings::approx_bytes`).
+    fn approx_text_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        self.id.len() + self.trade.len() + self.cost_code.len() + opt(&self.crew) + opt(&self.activity) + opt(&self.note)
+            + self.workers.iter().map(|w| std::mem::size_of::<Worker>() + w.name.len() + opt(&w.id_number)).sum::<usize>()
+    }
+
     fn read(d: &AutoCommit, key: &str, f: &Fields) -> Result<Self, SchemaError> {
         let qty = f.req_decimal("effort")?;
         let effort = match f.str("effort_unit")?.as_deref() {
@@ -306,6 +314,17 @@ impl LabourSheet {
 
     /// `read`, given the root's fields.
     pub(crate) fn read_with(d: &AutoCommit, root: &Fields) -> Result<Self, SchemaError> {
+        Ok(Self::read_tracked(d, root, None)?.0)
+    }
+
+    /// `read_with`, also returning the crew lines as read (for `Record::reread`). Given `prev`, the
+    /// lines as read at earlier heads of this document and the objects changed since, only the
+    /// lines among those objects are read again.
+    pub(crate) fn read_tracked(
+        d: &AutoCommit,
+        root: &Fields,
+        prev: Option<(&LineReadings, &[ObjectId])>,
+    ) -> Result<(Self, Option<LineReadings>), SchemaError> {
         doc::expect_kind_of(root, RecordKind::LabourSheet)?;
         let currency = root
             .str("currency")?
@@ -313,30 +332,116 @@ impl LabourSheet {
             .transpose()
             .map_err(|e| SchemaError::Malformed { field: "currency".into(), reason: e.reason })?
             .unwrap_or_default();
-        let mut lines = match root.map("lines")? {
-            Some(obj) => {
-                let mut live = Vec::new();
-                for item in d.map_range(obj, ..) {
-                    if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
-                        return Err(SchemaError::Malformed { field: item.key.into_owned(), reason: "expected a map".into() });
-                    }
-                    let fields = Fields::read(d, &item.id());
-                    let removed = fields.str(PRESENCE)?.is_some_and(|p| p.starts_with(REMOVED));
-                    if !removed {
-                        live.push(CrewLine::read(d, &item.key, &fields)?);
-                    }
-                }
-                live
-            }
-            None => Vec::new(),
+        let readings = match root.map("lines")? {
+            Some(obj) => match prev.map(|(p, touched)| p.reread(d, obj, touched)).transpose()?.flatten() {
+                Some(again) => Some(again),
+                None => Some(LineReadings::read(d, obj)?),
+            },
+            None => None,
         };
+        let mut lines: Vec<CrewLine> = readings.iter().flat_map(|r| r.entries.iter().filter_map(|e| e.line.clone())).collect();
         lines.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
-        Ok(LabourSheet {
+        let sheet = LabourSheet {
             header: RecordHeader::read_from(d, root)?,
             work_date: root.req_date("work_date")?,
             currency,
             lines,
             note: root.str("note")?,
-        })
+        };
+        Ok((sheet, readings))
     }
 }
+
+/// A sheet's `lines` map as read: every object under it (removed lines too, as `None`), in the
+/// map's order. What `Record::reread` keeps so that a change to one line re-reads that line only.
+#[derive(Debug, Clone)]
+pub(crate) struct LineReadings {
+    obj: ObjId,
+    entries: Vec<LineReading>,
+    /// How many of the entries were read from the document (the rest were kept).
+    pub(crate) read: usize,
+}
+
+#[derive(Debug, Clone)]
+struct LineReading {
+    key: String,
+    id: ObjId,
+    line: Option<CrewLine>,
+}
+
+/// Whether an object id from a change's operations names `id`.
+fn names(o: &ObjectId, id: &ObjId) -> bool {
+    match (o, id) {
+        (ObjectId::Root, ObjId::Root) => true,
+        (ObjectId::Id(OpId(counter, actor)), ObjId::Id(c, a, _)) => counter == c && actor == a,
+        _ => false,
+    }
+}
+
+impl LineReadings {
+    fn read(d: &AutoCommit, obj: &ObjId) -> Result<Self, SchemaError> {
+        let mut entries = Vec::new();
+        for (key, id) in Self::list(d, obj)? {
+            entries.push(LineReading::read(d, key, id)?);
+        }
+        let read = entries.len();
+        Ok(LineReadings { obj: obj.clone(), entries, read })
+    }
+
+    /// The objects under the `lines` map, each of which must be a map.
+    fn list(d: &AutoCommit, obj: &ObjId) -> Result<Vec<(String, ObjId)>, SchemaError> {
+        d.map_range(obj, ..)
+            .map(|item| match item.value {
+                ValueRef::Object(ObjType::Map) => Ok((item.key.to_string(), item.id())),
+                _ => Err(SchemaError::Malformed { field: item.key.into_owned(), reason: "expected a map".into() }),
+            })
+            .collect()
+    }
+
+    /// The lines again, now that only the objects in `touched` changed since these readings. `None`
+    /// when that cannot be told (the `lines` map was replaced, or a touched object is neither the
+    /// root, the `lines` map nor one of its lines, e.g. a worker list): read everything afresh.
+    fn reread(&self, d: &AutoCommit, obj: &ObjId, touched: &[ObjectId]) -> Result<Option<Self>, SchemaError> {
+        if *obj != self.obj {
+            return Ok(None);
+        }
+        let listing = if touched.iter().any(|t| names(t, obj)) {
+            Self::list(d, obj)?
+        } else {
+            self.entries.iter().map(|e| (e.key.clone(), e.id.clone())).collect()
+        };
+        let known = |t: &ObjectId| matches!(t, ObjectId::Root) || names(t, obj) || listing.iter().any(|(_, id)| names(t, id));
+        if !touched.iter().all(known) {
+            return Ok(None);
+        }
+        let mut entries = Vec::with_capacity(listing.len());
+        let mut read = 0;
+        for (key, id) in listing {
+            let kept = self.entries.iter().find(|e| e.id == id && e.key == key).filter(|_| !touched.iter().any(|t| names(t, &id)));
+            entries.push(match kept {
+                Some(e) => e.clone(),
+                None => {
+                    read += 1;
+                    LineReading::read(d, key, id)?
+                }
+            });
+        }
+        Ok(Some(LineReadings { obj: self.obj.clone(), entries, read }))
+    }
+
+    /// Rough bytes held: for the server's cache to weigh.
+    pub(crate) fn approx_bytes(&self) -> usize {
+        self.entries.len() * std::mem::size_of::<LineReading>()
+            + self.entries.iter().filter_map(|e| e.line.as_ref()).map(CrewLine::approx_text_bytes).sum::<usize>()
+    }
+}
+
+impl LineReading {
+    fn read(d: &AutoCommit, key: String, id: ObjId) -> Result<Self, SchemaError> {
+        let fields = Fields::read(d, &id);
+        let removed = fields.str(PRESENCE)?.is_some_and(|p| p.starts_with(REMOVED));
+        let line = if removed { None } else { Some(CrewLine::read(d, &key, &fields)?) };
+        Ok(LineReading { key, id, line })
+    }
+}
+
