@@ -50,3 +50,28 @@ fn fifty_phones_sync_their_edits_and_the_server_holds_them() {
     assert!(r["sync_latency_ms"]["p99"].as_f64().is_some_and(|v| v > 0.0), "{r}");
     assert!(r["wire_bytes_per_sync"]["up"].as_f64() > r["payload_bytes_per_sync"]["up"].as_f64(), "{r}");
 }
+
+/// The floor (the protocol served from memory) carries the same phones to the same end: every
+/// sheet reads back equal, peers' edits arrive, and its CPU per sync is reported.
+#[test]
+fn the_floor_serves_the_same_protocol_and_holds_every_edit() {
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
+        .args(["--spawn", "--floor", "--phones", "50", "--projects", "10", "--concurrency", "8", "--syncs", "300", "--warmup", "0.5"])
+        .args(["--verify", "--json"])
+        .output()
+        .expect("run the load generator");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON report: {e}\n{stderr}"));
+    assert_eq!(r["backend"], "floor", "{r}");
+    assert_eq!(r["syncs"], 300, "{r}");
+    assert_eq!(r["failed_syncs"], 0, "{r}");
+    assert_eq!(r["verified"], 50, "{r}");
+    assert_eq!(r["verify_mismatches"], 0, "{r}");
+    assert!(r["docs_received_per_sync"].as_f64().is_some_and(|d| d > 1.0), "{r}");
+    assert!(r["server_cpu_over_automerge"].as_f64().is_some_and(|v| v > 0.0), "{r}");
+
+    // The floor is only ever spawned by the generator itself.
+    let bad = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen")).args(["--floor", "--phones", "1"]).output().expect("run");
+    assert!(!bad.status.success(), "--floor without --spawn must be refused");
+}

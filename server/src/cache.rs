@@ -34,7 +34,7 @@ struct Inner {
 }
 
 fn weight(doc: &StoredDoc) -> usize {
-    doc.saved_bytes.saturating_mul(MEMORY_PER_SAVED_BYTE)
+    doc.saved_bytes.saturating_mul(MEMORY_PER_SAVED_BYTE) + doc.reading.as_ref().map_or(0, |r| r.approx_bytes())
 }
 
 impl DocCache {

@@ -59,13 +59,16 @@ pub struct StoredDoc {
     pending_count: i64,
     /// Bytes of the document's saved form as last loaded or written: the cache weighs by it.
     pub saved_bytes: usize,
+    /// The record as last read from this document (at the heads it names), so the next change a
+    /// phone sends re-reads only what it touched (`Record::reread`).
+    pub reading: Option<record_schema::record::Reading>,
 }
 
 impl StoredDoc {
     #[cfg(test)]
     pub(crate) fn for_tests(id: &str, version: i64, doc: AutoCommit, saved_bytes: usize) -> Self {
         let persisted = Vec::new();
-        StoredDoc { id: id.into(), project_id: String::new(), kind: String::new(), doc, persisted, version, pending_count: 0, saved_bytes }
+        StoredDoc { id: id.into(), project_id: String::new(), kind: String::new(), doc, persisted, version, pending_count: 0, saved_bytes, reading: None }
     }
 }
 
@@ -123,7 +126,7 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<StoredDoc>, DocStoreError>
         saved_bytes += data.len();
     }
     let persisted = doc.get_heads();
-    Ok(Some(StoredDoc { id: id.to_string(), project_id, kind, doc, persisted, version, pending_count, saved_bytes }))
+    Ok(Some(StoredDoc { id: id.to_string(), project_id, kind, doc, persisted, version, pending_count, saved_bytes, reading: None }))
 }
 
 /// Stores a new document at version 1.
@@ -258,6 +261,7 @@ impl StoredDoc {
             version: 1,
             pending_count: 0,
             saved_bytes,
+            reading: None,
         }
     }
 

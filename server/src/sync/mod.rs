@@ -16,6 +16,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use record_schema::wire::{heads_digest, manifest_element, prepare_state, xor_into, ManifestEntry, MANIFEST_DIGEST_LEN};
+use record_schema::record::Reading;
 use record_schema::{Record, RecordKind, ValidationContext};
 
 use crate::auth::SyncDevice;
@@ -466,6 +467,8 @@ impl<'a> Session<'a> {
             None => (None, AutoCommit::new()),
         };
         let heads_before = doc.get_heads();
+        // The record as read at these heads, if it was: the merged one is then read incrementally.
+        let reading = stored.as_mut().and_then(|s| s.reading.take()).filter(|r| r.heads() == heads_before.as_slice());
         let message_heads = message.heads.clone();
         if let Err(e) = doc.sync().receive_sync_message(&mut state, message) {
             return Ok(Outcome::error(doc_error(id, "bad_message", format!("the sync message does not apply: {e}"))));
@@ -473,7 +476,7 @@ impl<'a> Session<'a> {
         let refused = read_only && message_heads.iter().any(|h| doc.get_change_by_hash(h).is_none());
         let changed = doc.get_heads() != heads_before;
         let record = if changed {
-            match check_record(&doc, id, self.grant) {
+            match check_record(&mut doc, id, self.grant, reading.as_ref()) {
                 Ok(r) => Some(r),
                 Err(e) => return Ok(Outcome::error(e)),
             }
@@ -483,20 +486,25 @@ impl<'a> Session<'a> {
         // A changed document is written with the device's state (and any pending ones) in one
         // transaction: one commit per document.
         let mut stored = match (stored.take(), record) {
-            (Some(mut s), _) if changed => {
+            (Some(mut s), Some((_, read))) => {
                 s.doc = doc;
+                s.reading = Some(read);
                 match self.save_with_state(&mut s, &state).await {
                     Ok(()) => s,
                     Err(DocStoreError::VersionConflict { .. }) => return Err(Retry), // another process wrote: merge again
                     Err(e) => return Ok(internal(&e)),
                 }
             }
-            (Some(mut s), _) => {
+            (Some(mut s), None) => {
                 s.doc = doc;
+                s.reading = reading; // the heads it was read at are still the document's
                 s
             }
-            (None, Some(record)) => match self.insert_with_state(id, record.kind().as_str(), doc, &state).await {
-                Ok(s) => s,
+            (None, Some((record, read))) => match self.insert_with_state(id, record.kind().as_str(), doc, &state).await {
+                Ok(mut s) => {
+                    s.reading = Some(read);
+                    s
+                }
                 Err(DocStoreError::AlreadyExists { .. }) => return Err(Retry),
                 Err(e) => return Ok(internal(&e)),
             },
@@ -571,7 +579,9 @@ struct Undo {
 struct Retry;
 
 /// A document a device sent must read as a record of the device's own project, with its own id.
-fn check_record(doc: &AutoCommit, id: &str, grant: &TokenGrant) -> Result<Record, DocError> {
+/// `reading` (the record as read at the heads before this merge) lets only the changed crew lines
+/// be read again; the record is returned with its reading at the new heads.
+fn check_record(doc: &mut AutoCommit, id: &str, grant: &TokenGrant, reading: Option<&Reading>) -> Result<(Record, Reading), DocError> {
     let kind = record_schema::doc::read_kind(doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
     if server_owned(kind.as_str()) {
         return Err(doc_error(id, "server_owned", "reference data is written by the server only"));
@@ -580,7 +590,7 @@ fn check_record(doc: &AutoCommit, id: &str, grant: &TokenGrant) -> Result<Record
     if id.starts_with("approval:") || id.starts_with("reference:") {
         return Err(doc_error(id, "invalid", "ids starting with `approval:` or `reference:` belong to the server"));
     }
-    let record = Record::read(doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
+    let (record, reading) = Record::reread(doc, reading).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
     let h = record.header();
     if h.id != id {
         return Err(doc_error(id, "invalid", format!("the document says it is {:?}", h.id)));
@@ -594,5 +604,5 @@ fn check_record(doc: &AutoCommit, id: &str, grant: &TokenGrant) -> Result<Record
         field: Some(e.field.clone()),
         ..doc_error(id, "invalid", format!("{}: {}", e.field, e.reason))
     })?;
-    Ok(record)
+    Ok((record, reading))
 }
