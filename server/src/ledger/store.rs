@@ -489,6 +489,8 @@ fn totals<'a>(rows: &'a [Encoded<'a>]) -> Vec<(TotalsKey<'a>, (i64, i64, i64))> 
 /// seeding tool (`fieldledger-seed`) writes years of history through this same path.
 /// The record's approval document, updated for a decision and written in the decision's
 /// transaction (one commit: the decision reaches phones exactly when it stands).
+// Both variants hold a whole Automerge document (~4 KB inline): boxing either would save nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ApprovalDoc {
     New(AutoCommit),
     Existing(StoredDoc),
