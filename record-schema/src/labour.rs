@@ -323,7 +323,7 @@ impl LabourSheet {
     pub(crate) fn read_tracked(
         d: &AutoCommit,
         root: &Fields,
-        prev: Option<(&LineReadings, &[ObjectId])>,
+        prev: Option<(LineReadings, &[ObjectId])>,
     ) -> Result<(Self, Option<LineReadings>), SchemaError> {
         doc::expect_kind_of(root, RecordKind::LabourSheet)?;
         let currency = root
@@ -401,32 +401,45 @@ impl LineReadings {
     /// The lines again, now that only the objects in `touched` changed since these readings. `None`
     /// when that cannot be told (the `lines` map was replaced, or a touched object is neither the
     /// root, the `lines` map nor one of its lines, e.g. a worker list): read everything afresh.
-    fn reread(&self, d: &AutoCommit, obj: &ObjId, touched: &[ObjectId]) -> Result<Option<Self>, SchemaError> {
+    fn reread(self, d: &AutoCommit, obj: &ObjId, touched: &[ObjectId]) -> Result<Option<Self>, SchemaError> {
         if *obj != self.obj {
             return Ok(None);
         }
-        let listing = if touched.iter().any(|t| names(t, obj)) {
-            Self::list(d, obj)?
-        } else {
-            self.entries.iter().map(|e| (e.key.clone(), e.id.clone())).collect()
-        };
-        let known = |t: &ObjectId| matches!(t, ObjectId::Root) || names(t, obj) || listing.iter().any(|(_, id)| names(t, id));
-        if !touched.iter().all(known) {
-            return Ok(None);
-        }
-        let mut entries = Vec::with_capacity(listing.len());
+        let touches = |id: &ObjId| touched.iter().any(|t| names(t, id));
         let mut read = 0;
-        for (key, id) in listing {
-            let kept = self.entries.iter().find(|e| e.id == id && e.key == key).filter(|_| !touched.iter().any(|t| names(t, &id)));
-            entries.push(match kept {
-                Some(e) => e.clone(),
-                None => {
-                    read += 1;
-                    LineReading::read(d, key, id)?
+        let entries = if touches(obj) {
+            // Lines added or keys replaced: list the map again, keeping what is unchanged by id.
+            let listing = Self::list(d, obj)?;
+            let known = |t: &ObjectId| matches!(t, ObjectId::Root) || names(t, obj) || listing.iter().any(|(_, id)| names(t, id));
+            if !touched.iter().all(known) {
+                return Ok(None);
+            }
+            let mut old: Vec<Option<LineReading>> = self.entries.into_iter().map(Some).collect();
+            let mut entries = Vec::with_capacity(listing.len());
+            for (key, id) in listing {
+                let kept = old.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.id == id && e.key == key)).and_then(Option::take);
+                match kept.filter(|_| !touches(&id)) {
+                    Some(e) => entries.push(e),
+                    None => {
+                        read += 1;
+                        entries.push(LineReading::read(d, key, id)?);
+                    }
                 }
-            });
-        }
-        Ok(Some(LineReadings { obj: self.obj.clone(), entries, read }))
+            }
+            entries
+        } else {
+            let known = |t: &ObjectId| matches!(t, ObjectId::Root) || self.entries.iter().any(|e| names(t, &e.id));
+            if !touched.iter().all(known) {
+                return Ok(None);
+            }
+            let mut entries = self.entries;
+            for e in entries.iter_mut().filter(|e| touches(&e.id)) {
+                read += 1;
+                *e = LineReading::read(d, std::mem::take(&mut e.key), e.id.clone())?;
+            }
+            entries
+        };
+        Ok(Some(LineReadings { obj: self.obj, entries, read }))
     }
 
     /// Rough bytes held: for the server's cache to weigh.

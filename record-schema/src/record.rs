@@ -146,14 +146,17 @@ impl Record {
     /// read whole; the server reads every sheet a phone changes). `prev` must be a reading of this
     /// same document (its heads are in it); for other kinds, or changes to objects it does not
     /// track (a worker list), the whole record is read.
-    pub fn reread(d: &mut AutoCommit, prev: Option<&Reading>) -> Result<(Self, Reading), SchemaError> {
+    pub fn reread(d: &mut AutoCommit, prev: Option<Reading>) -> Result<(Self, Reading), SchemaError> {
         let heads = d.get_heads();
         let root = Fields::read(d, &ROOT);
         if doc::kind_of(&root)? != RecordKind::LabourSheet {
             return Ok((Self::read_with(d, &root)?, Reading { heads, lines: None }));
         }
-        let since = prev.and_then(|p| Some((p.lines.as_ref()?, touched_since(d, &p.heads))));
-        let (sheet, lines) = LabourSheet::read_tracked(d, &root, since.as_ref().map(|(l, t)| (*l, t.as_slice())))?;
+        let (kept, touched) = match prev {
+            Some(Reading { heads: since, lines: Some(lines) }) => (Some(lines), touched_since(d, &since)),
+            _ => (None, Vec::new()),
+        };
+        let (sheet, lines) = LabourSheet::read_tracked(d, &root, kept.map(|l| (l, touched.as_slice())))?;
         Ok((Record::LabourSheet(sheet), Reading { heads, lines }))
     }
 

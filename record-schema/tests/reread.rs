@@ -55,7 +55,7 @@ impl Dice {
 }
 
 /// Rereads `server` after a merge and checks it against a whole read; returns the new reading.
-fn check(server: &mut AutoCommit, prev: Option<&Reading>) -> Reading {
+fn check(server: &mut AutoCommit, prev: Option<Reading>) -> Reading {
     let whole = Record::read(server).expect("whole read");
     let (again, reading) = Record::reread(server, prev).expect("reread");
     assert_eq!(again, whole, "reread differs from read");
@@ -106,7 +106,7 @@ fn rereading_after_random_concurrent_edits_equals_reading_whole() {
         // Phones sync with the server now and then, so their edits meet and conflict.
         if dice.roll(3) == 0 {
             server.merge(&mut phones[p]).expect("merge into server");
-            reading = check(&mut server, Some(&reading));
+            reading = check(&mut server, Some(reading));
             if reading.lines_read() < LabourSheet::read(&server).expect("read").lines.len() {
                 partial += 1;
             } else {
@@ -132,22 +132,22 @@ fn a_one_line_edit_rereads_one_line_and_an_added_line_only_itself() {
     l.headcount = 9;
     LabourSheet::put_line(&mut phone, Currency::Cny, &l, 1).expect("edit");
     server.merge(&mut phone).expect("merge");
-    let edited = check(&mut server, Some(&first));
+    let edited = check(&mut server, Some(first));
     assert_eq!(edited.lines_read(), 1);
 
     LabourSheet::put_line(&mut phone, Currency::Cny, &line(20), 2).expect("add");
     server.merge(&mut phone).expect("merge");
-    let added = check(&mut server, Some(&edited));
+    let added = check(&mut server, Some(edited));
     assert_eq!(added.lines_read(), 1);
 
     LabourSheet::remove_line(&mut phone, "l3", 3).expect("remove");
     server.merge(&mut phone).expect("merge");
-    let removed = check(&mut server, Some(&added));
+    let removed = check(&mut server, Some(added));
     assert_eq!(removed.lines_read(), 1);
     assert_eq!(LabourSheet::read(&server).expect("read").lines.len(), 20);
 
     // Nothing new: nothing read.
-    let same = check(&mut server, Some(&removed));
+    let same = check(&mut server, Some(removed));
     assert_eq!(same.lines_read(), 0);
 
     // A worker list is an object of its own inside a line: the whole sheet is read again.
@@ -155,7 +155,7 @@ fn a_one_line_edit_rereads_one_line_and_an_added_line_only_itself() {
     w.workers = vec![Worker { name: "王强".into(), id_number: None }];
     LabourSheet::put_line(&mut phone, Currency::Cny, &w, 4).expect("workers");
     server.merge(&mut phone).expect("merge");
-    let workers = check(&mut server, Some(&same));
+    let workers = check(&mut server, Some(same));
     assert_eq!(workers.lines_read(), 21, "every object under `lines`, the removed l3 too");
 }
 
@@ -180,7 +180,7 @@ fn a_change_that_breaks_a_line_or_the_lines_map_fails_the_reread_as_it_fails_the
     p.put(&l2, "effort_unit", "fortnight").expect("put");
     broken_line.merge(&mut p).expect("merge");
     assert!(Record::read(&broken_line).is_err());
-    assert!(Record::reread(&mut broken_line, Some(&reading)).is_err());
+    assert!(Record::reread(&mut broken_line, Some(reading.clone())).is_err());
 
     // Something other than a line under `lines`.
     let mut broken_map = server.fork();
@@ -188,7 +188,7 @@ fn a_change_that_breaks_a_line_or_the_lines_map_fails_the_reread_as_it_fails_the
     p.put(&lines, "l9", 42).expect("put");
     broken_map.merge(&mut p).expect("merge");
     assert!(Record::read(&broken_map).is_err());
-    assert!(Record::reread(&mut broken_map, Some(&reading)).is_err());
+    assert!(Record::reread(&mut broken_map, Some(reading.clone())).is_err());
 
     // A root field broken: the root is always read.
     let mut broken_root = server.fork();
@@ -196,5 +196,5 @@ fn a_change_that_breaks_a_line_or_the_lines_map_fails_the_reread_as_it_fails_the
     p.put(ROOT, "work_date", "not a date").expect("put");
     broken_root.merge(&mut p).expect("merge");
     assert!(Record::read(&broken_root).is_err());
-    assert!(Record::reread(&mut broken_root, Some(&reading)).is_err());
+    assert!(Record::reread(&mut broken_root, Some(reading)).is_err());
 }

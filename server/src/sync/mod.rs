@@ -468,7 +468,7 @@ impl<'a> Session<'a> {
         };
         let heads_before = doc.get_heads();
         // The record as read at these heads, if it was: the merged one is then read incrementally.
-        let reading = stored.as_mut().and_then(|s| s.reading.take()).filter(|r| r.heads() == heads_before.as_slice());
+        let mut reading = stored.as_mut().and_then(|s| s.reading.take()).filter(|r| r.heads() == heads_before.as_slice());
         let message_heads = message.heads.clone();
         if let Err(e) = doc.sync().receive_sync_message(&mut state, message) {
             return Ok(Outcome::error(doc_error(id, "bad_message", format!("the sync message does not apply: {e}"))));
@@ -476,7 +476,7 @@ impl<'a> Session<'a> {
         let refused = read_only && message_heads.iter().any(|h| doc.get_change_by_hash(h).is_none());
         let changed = doc.get_heads() != heads_before;
         let record = if changed {
-            match check_record(&mut doc, id, self.grant, reading.as_ref()) {
+            match check_record(&mut doc, id, self.grant, reading.take()) {
                 Ok(r) => Some(r),
                 Err(e) => return Ok(Outcome::error(e)),
             }
@@ -581,7 +581,7 @@ struct Retry;
 /// A document a device sent must read as a record of the device's own project, with its own id.
 /// `reading` (the record as read at the heads before this merge) lets only the changed crew lines
 /// be read again; the record is returned with its reading at the new heads.
-fn check_record(doc: &mut AutoCommit, id: &str, grant: &TokenGrant, reading: Option<&Reading>) -> Result<(Record, Reading), DocError> {
+fn check_record(doc: &mut AutoCommit, id: &str, grant: &TokenGrant, reading: Option<Reading>) -> Result<(Record, Reading), DocError> {
     let kind = record_schema::doc::read_kind(doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
     if server_owned(kind.as_str()) {
         return Err(doc_error(id, "server_owned", "reference data is written by the server only"));
