@@ -2,8 +2,7 @@
 
 use std::collections::HashMap;
 
-use automerge::legacy::{ObjectId, OpId};
-use automerge::{hydrate, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
+use automerge::{hydrate, AutoCommit, ObjId, ObjType, Patch, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
 use automerge::transaction::Transactable;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -318,12 +317,12 @@ impl LabourSheet {
     }
 
     /// `read_with`, also returning the crew lines as read (for `Record::reread`). Given `prev`, the
-    /// lines as read at earlier heads of this document and the objects changed since, only the
-    /// lines among those objects are read again.
+    /// lines as read at earlier heads of this document and the patches from there to now, only the
+    /// lines those patches changed are read again.
     pub(crate) fn read_tracked(
         d: &AutoCommit,
         root: &Fields,
-        prev: Option<(LineReadings, &[ObjectId])>,
+        prev: Option<(LineReadings, &[Patch])>,
     ) -> Result<(Self, Option<LineReadings>), SchemaError> {
         doc::expect_kind_of(root, RecordKind::LabourSheet)?;
         let currency = root
@@ -333,7 +332,7 @@ impl LabourSheet {
             .map_err(|e| SchemaError::Malformed { field: "currency".into(), reason: e.reason })?
             .unwrap_or_default();
         let readings = match root.map("lines")? {
-            Some(obj) => match prev.map(|(p, touched)| p.reread(d, obj, touched)).transpose()?.flatten() {
+            Some(obj) => match prev.map(|(p, patches)| p.reread(d, obj, patches)).transpose()?.flatten() {
                 Some(again) => Some(again),
                 None => Some(LineReadings::read(d, obj)?),
             },
@@ -369,15 +368,6 @@ struct LineReading {
     line: Option<CrewLine>,
 }
 
-/// Whether an object id from a change's operations names `id`.
-fn names(o: &ObjectId, id: &ObjId) -> bool {
-    match (o, id) {
-        (ObjectId::Root, ObjId::Root) => true,
-        (ObjectId::Id(OpId(counter, actor)), ObjId::Id(c, a, _)) => counter == c && actor == a,
-        _ => false,
-    }
-}
-
 impl LineReadings {
     fn read(d: &AutoCommit, obj: &ObjId) -> Result<Self, SchemaError> {
         let mut entries = Vec::new();
@@ -398,23 +388,30 @@ impl LineReadings {
             .collect()
     }
 
-    /// The lines again, now that only the objects in `touched` changed since these readings. `None`
-    /// when that cannot be told (the `lines` map was replaced, or a touched object is neither the
-    /// root, the `lines` map nor one of its lines, e.g. a worker list): read everything afresh.
-    fn reread(self, d: &AutoCommit, obj: &ObjId, touched: &[ObjectId]) -> Result<Option<Self>, SchemaError> {
+    /// The lines again after `patches` (every visible change since these readings). `None` when
+    /// the `lines` map was replaced: read everything afresh. Patches outside `lines` concern the
+    /// root's fields, which are always read.
+    fn reread(self, d: &AutoCommit, obj: &ObjId, patches: &[Patch]) -> Result<Option<Self>, SchemaError> {
         if *obj != self.obj {
             return Ok(None);
         }
-        let touches = |id: &ObjId| touched.iter().any(|t| names(t, id));
-        let mut read = 0;
-        let entries = if touches(obj) {
-            // Lines added or keys replaced: list the map again, keeping what is unchanged by id.
-            let listing = Self::list(d, obj)?;
-            let known = |t: &ObjectId| matches!(t, ObjectId::Root) || names(t, obj) || listing.iter().any(|(_, id)| names(t, id));
-            if !touched.iter().all(known) {
-                return Ok(None);
+        // Each patch under `lines` names the line it is in: the object after `lines` on its path
+        // (a worker list's patch goes through its line), or the patched object itself.
+        let mut relist = false;
+        let mut touched: Vec<&ObjId> = Vec::new();
+        for p in patches {
+            if p.obj == *obj {
+                relist = true;
+            } else if let Some(i) = p.path.iter().position(|(o, _)| o == obj) {
+                touched.push(p.path.get(i + 1).map_or(&p.obj, |(o, _)| o));
             }
+        }
+        let touches = |id: &ObjId| touched.contains(&id);
+        let mut read = 0;
+        let entries = if relist {
+            // Lines added or keys replaced: list the map again, keeping what is unchanged by id.
             let mut old: Vec<Option<LineReading>> = self.entries.into_iter().map(Some).collect();
+            let listing = Self::list(d, obj)?;
             let mut entries = Vec::with_capacity(listing.len());
             for (key, id) in listing {
                 let kept = old.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.id == id && e.key == key)).and_then(Option::take);
@@ -428,10 +425,6 @@ impl LineReadings {
             }
             entries
         } else {
-            let known = |t: &ObjectId| matches!(t, ObjectId::Root) || self.entries.iter().any(|e| names(t, &e.id));
-            if !touched.iter().all(known) {
-                return Ok(None);
-            }
             let mut entries = self.entries;
             for e in entries.iter_mut().filter(|e| touches(&e.id)) {
                 read += 1;

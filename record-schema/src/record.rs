@@ -1,7 +1,6 @@
 //! What every record kind shares: its header (identity, place, author, void state) and the `Record`
 //! enum used where any kind may appear.
 
-use automerge::legacy::ObjectId;
 use automerge::{AutoCommit, ChangeHash, ScalarValue, ROOT};
 
 use crate::doc::{self, get_str, get_timestamp, put_scalar, put_str, Fields};
@@ -97,6 +96,12 @@ impl Reading {
         &self.heads
     }
 
+    /// Whether `reread` can use this reading (a labour sheet's crew lines); if not, setting the
+    /// diff cursor before a merge only costs time.
+    pub fn rereads_lines(&self) -> bool {
+        self.lines.is_some()
+    }
+
     /// Crew lines read from the document to make this reading (the others were kept from the
     /// previous one).
     pub fn lines_read(&self) -> usize {
@@ -107,19 +112,6 @@ impl Reading {
     pub fn approx_bytes(&self) -> usize {
         std::mem::size_of::<Self>() + self.heads.len() * 32 + self.lines.as_ref().map_or(0, LineReadings::approx_bytes)
     }
-}
-
-/// The objects that operations of changes since `heads` wrote to (each once).
-fn touched_since(d: &mut AutoCommit, heads: &[ChangeHash]) -> Vec<ObjectId> {
-    let mut objects = Vec::new();
-    for change in d.get_changes(heads) {
-        for op in change.decode().operations {
-            if !objects.contains(&op.obj) {
-                objects.push(op.obj);
-            }
-        }
-    }
-    objects
 }
 
 /// Any record a foreman writes.
@@ -142,21 +134,30 @@ impl Record {
     }
 
     /// The record as `read` gives it, read again after changes made since `prev` was taken: only
-    /// the crew lines those changes touched are read (a sheet of 50 lines takes ~7 µs per line to
-    /// read whole; the server reads every sheet a phone changes). `prev` must be a reading of this
-    /// same document (its heads are in it); for other kinds, or changes to objects it does not
-    /// track (a worker list), the whole record is read.
+    /// the crew lines those changes altered are read (a whole read costs ~7 µs per crew line; the
+    /// server reads every sheet a phone changes). The changes are told by Automerge's patch log:
+    /// call `d.update_diff_cursor()` while the document is still at `prev`'s heads, then apply the
+    /// changes. Without that cursor (or for kinds other than labour sheets) the whole record is
+    /// read. The patch log is switched off again either way.
     pub fn reread(d: &mut AutoCommit, prev: Option<Reading>) -> Result<(Self, Reading), SchemaError> {
+        let cursor = d.diff_cursor();
+        let patches = match &prev {
+            Some(p) if !cursor.is_empty() && cursor == p.heads => Some(d.diff_incremental()),
+            _ => None,
+        };
+        if !cursor.is_empty() {
+            d.reset_diff_cursor();
+        }
         let heads = d.get_heads();
         let root = Fields::read(d, &ROOT);
         if doc::kind_of(&root)? != RecordKind::LabourSheet {
             return Ok((Self::read_with(d, &root)?, Reading { heads, lines: None }));
         }
-        let (kept, touched) = match prev {
-            Some(Reading { heads: since, lines: Some(lines) }) => (Some(lines), touched_since(d, &since)),
+        let (kept, patches) = match (prev.and_then(|p| p.lines), patches) {
+            (Some(lines), Some(patches)) => (Some(lines), patches),
             _ => (None, Vec::new()),
         };
-        let (sheet, lines) = LabourSheet::read_tracked(d, &root, kept.map(|l| (l, touched.as_slice())))?;
+        let (sheet, lines) = LabourSheet::read_tracked(d, &root, kept.map(|l| (l, patches.as_slice())))?;
         Ok((Record::LabourSheet(sheet), Reading { heads, lines }))
     }
 

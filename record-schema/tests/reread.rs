@@ -105,6 +105,10 @@ fn rereading_after_random_concurrent_edits_equals_reading_whole() {
         }
         // Phones sync with the server now and then, so their edits meet and conflict.
         if dice.roll(3) == 0 {
+            // Mostly as the server does it; now and then without the cursor (a whole read).
+            if dice.roll(5) != 0 {
+                server.update_diff_cursor();
+            }
             server.merge(&mut phones[p]).expect("merge into server");
             reading = check(&mut server, Some(reading));
             if reading.lines_read() < LabourSheet::read(&server).expect("read").lines.len() {
@@ -131,32 +135,46 @@ fn a_one_line_edit_rereads_one_line_and_an_added_line_only_itself() {
     let mut l = line(7);
     l.headcount = 9;
     LabourSheet::put_line(&mut phone, Currency::Cny, &l, 1).expect("edit");
+    server.update_diff_cursor();
     server.merge(&mut phone).expect("merge");
     let edited = check(&mut server, Some(first));
     assert_eq!(edited.lines_read(), 1);
 
     LabourSheet::put_line(&mut phone, Currency::Cny, &line(20), 2).expect("add");
+    server.update_diff_cursor();
     server.merge(&mut phone).expect("merge");
     let added = check(&mut server, Some(edited));
     assert_eq!(added.lines_read(), 1);
 
     LabourSheet::remove_line(&mut phone, "l3", 3).expect("remove");
+    server.update_diff_cursor();
     server.merge(&mut phone).expect("merge");
     let removed = check(&mut server, Some(added));
     assert_eq!(removed.lines_read(), 1);
     assert_eq!(LabourSheet::read(&server).expect("read").lines.len(), 20);
 
     // Nothing new: nothing read.
+    server.update_diff_cursor();
     let same = check(&mut server, Some(removed));
     assert_eq!(same.lines_read(), 0);
 
-    // A worker list is an object of its own inside a line: the whole sheet is read again.
+    // A worker list is an object of its own inside a line: that line is read again.
     let mut w = line(5);
     w.workers = vec![Worker { name: "王强".into(), id_number: None }];
     LabourSheet::put_line(&mut phone, Currency::Cny, &w, 4).expect("workers");
+    server.update_diff_cursor();
     server.merge(&mut phone).expect("merge");
     let workers = check(&mut server, Some(same));
-    assert_eq!(workers.lines_read(), 21, "every object under `lines`, the removed l3 too");
+    assert_eq!(workers.lines_read(), 1);
+
+    // Without the diff cursor set before the merge, the whole sheet is read (every object under
+    // `lines`, the removed l3 too).
+    let mut again = line(5);
+    again.headcount = 2;
+    LabourSheet::put_line(&mut phone, Currency::Cny, &again, 5).expect("edit");
+    server.merge(&mut phone).expect("merge");
+    let whole = check(&mut server, Some(workers));
+    assert_eq!(whole.lines_read(), 21);
 }
 
 #[test]
@@ -172,6 +190,7 @@ fn a_change_that_breaks_a_line_or_the_lines_map_fails_the_reread_as_it_fails_the
 
     // A line's effort unit no longer one of the two.
     let mut broken_line = server.fork();
+    broken_line.update_diff_cursor();
     let mut p = phone.fork();
     let l2 = match p.get(&lines, "l2").expect("get") {
         Some((_, id)) => id,
@@ -184,6 +203,7 @@ fn a_change_that_breaks_a_line_or_the_lines_map_fails_the_reread_as_it_fails_the
 
     // Something other than a line under `lines`.
     let mut broken_map = server.fork();
+    broken_map.update_diff_cursor();
     let mut p = phone.fork();
     p.put(&lines, "l9", 42).expect("put");
     broken_map.merge(&mut p).expect("merge");
@@ -192,6 +212,7 @@ fn a_change_that_breaks_a_line_or_the_lines_map_fails_the_reread_as_it_fails_the
 
     // A root field broken: the root is always read.
     let mut broken_root = server.fork();
+    broken_root.update_diff_cursor();
     let mut p = phone.fork();
     p.put(ROOT, "work_date", "not a date").expect("put");
     broken_root.merge(&mut p).expect("merge");

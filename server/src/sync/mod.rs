@@ -469,8 +469,13 @@ impl<'a> Session<'a> {
         let heads_before = doc.get_heads();
         // The record as read at these heads, if it was: the merged one is then read incrementally.
         let mut reading = stored.as_mut().and_then(|s| s.reading.take()).filter(|r| r.heads() == heads_before.as_slice());
+        if reading.as_ref().is_some_and(Reading::rereads_lines) {
+            // Automerge's patch log then tells which crew lines the message changes (`reread`).
+            doc.update_diff_cursor();
+        }
         let message_heads = message.heads.clone();
-        if let Err(e) = doc.sync().receive_sync_message(&mut state, message) {
+        let received = doc.sync().receive_sync_message(&mut state, message);
+        if let Err(e) = received {
             return Ok(Outcome::error(doc_error(id, "bad_message", format!("the sync message does not apply: {e}"))));
         }
         let refused = read_only && message_heads.iter().any(|h| doc.get_change_by_hash(h).is_none());
@@ -496,6 +501,7 @@ impl<'a> Session<'a> {
                 }
             }
             (Some(mut s), None) => {
+                doc.reset_diff_cursor();
                 s.doc = doc;
                 s.reading = reading; // the heads it was read at are still the document's
                 s
