@@ -22,21 +22,26 @@ fn server_bin() -> PathBuf {
     server
 }
 
-#[test]
-fn fifty_phones_sync_their_edits_and_the_server_holds_them() {
-    let server = server_bin();
+/// 50 phones over 10 projects, 300 edit syncs and a read-back against a server the generator
+/// spawns (told by `server`); the JSON report.
+fn run_fifty_phones(server: &[&str]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
         .env_remove("DATABASE_URL")
         .arg("--spawn")
-        .arg("--server-bin")
-        .arg(&server)
+        .args(server)
         .args(["--phones", "50", "--projects", "10", "--concurrency", "8", "--syncs", "300", "--warmup", "0.5"])
         .args(["--verify", "--json"])
         .output()
         .expect("run the load generator");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON report: {e}\n{stderr}"));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON report: {e}\n{stderr}"))
+}
+
+#[test]
+fn fifty_phones_sync_their_edits_and_the_server_holds_them() {
+    let server = server_bin();
+    let r = run_fifty_phones(&["--server-bin", &server.display().to_string()]);
     assert_eq!(r["syncs"], 300, "{r}");
     assert_eq!(r["failed_syncs"], 0, "{r}");
     assert_eq!(r["doc_errors"], 0, "{r}");
@@ -55,14 +60,7 @@ fn fifty_phones_sync_their_edits_and_the_server_holds_them() {
 /// sheet reads back equal, peers' edits arrive, and its CPU per sync is reported.
 #[test]
 fn the_floor_serves_the_same_protocol_and_holds_every_edit() {
-    let out = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
-        .args(["--spawn", "--floor", "--phones", "50", "--projects", "10", "--concurrency", "8", "--syncs", "300", "--warmup", "0.5"])
-        .args(["--verify", "--json"])
-        .output()
-        .expect("run the load generator");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON report: {e}\n{stderr}"));
+    let r = run_fifty_phones(&["--floor"]);
     assert_eq!(r["backend"], "floor", "{r}");
     assert_eq!(r["syncs"], 300, "{r}");
     assert_eq!(r["failed_syncs"], 0, "{r}");

@@ -188,34 +188,23 @@ fn a_change_that_breaks_a_line_or_the_lines_map_fails_the_reread_as_it_fails_the
         None => panic!("no lines map"),
     };
 
-    // A line's effort unit no longer one of the two.
-    let mut broken_line = server.fork();
-    broken_line.update_diff_cursor();
-    let mut p = phone.fork();
-    let l2 = match p.get(&lines, "l2").expect("get") {
+    let l2 = match phone.get(&lines, "l2").expect("get") {
         Some((_, id)) => id,
         None => panic!("no line l2"),
     };
-    p.put(&l2, "effort_unit", "fortnight").expect("put");
-    broken_line.merge(&mut p).expect("merge");
-    assert!(Record::read(&broken_line).is_err());
-    assert!(Record::reread(&mut broken_line, Some(reading.clone())).is_err());
-
-    // Something other than a line under `lines`.
-    let mut broken_map = server.fork();
-    broken_map.update_diff_cursor();
-    let mut p = phone.fork();
-    p.put(&lines, "l9", 42).expect("put");
-    broken_map.merge(&mut p).expect("merge");
-    assert!(Record::read(&broken_map).is_err());
-    assert!(Record::reread(&mut broken_map, Some(reading.clone())).is_err());
-
-    // A root field broken: the root is always read.
-    let mut broken_root = server.fork();
-    broken_root.update_diff_cursor();
-    let mut p = phone.fork();
-    p.put(ROOT, "work_date", "not a date").expect("put");
-    broken_root.merge(&mut p).expect("merge");
-    assert!(Record::read(&broken_root).is_err());
-    assert!(Record::reread(&mut broken_root, Some(reading)).is_err());
+    type Breakage<'a> = &'a dyn Fn(&mut AutoCommit);
+    let breakages: [(&str, Breakage); 3] = [
+        ("a line's effort unit no longer one of the two", &|p| drop(p.put(&l2, "effort_unit", "fortnight"))),
+        ("something other than a line under `lines`", &|p| drop(p.put(&lines, "l9", 42))),
+        ("a root field (the root is always read)", &|p| drop(p.put(ROOT, "work_date", "not a date"))),
+    ];
+    for (what, breakage) in breakages {
+        let mut broken = server.fork();
+        broken.update_diff_cursor();
+        let mut p = phone.fork();
+        breakage(&mut p);
+        broken.merge(&mut p).expect("merge");
+        assert!(Record::read(&broken).is_err(), "{what}: read");
+        assert!(Record::reread(&mut broken, Some(reading.clone())).is_err(), "{what}: reread");
+    }
 }
