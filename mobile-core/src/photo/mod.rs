@@ -162,25 +162,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Runs `work` while the SHA-256 of `bytes` is computed on another thread.
-fn hash_alongside<T>(bytes: &[u8], work: impl FnOnce() -> T) -> (String, T) {
+/// Runs `work` while the SHA-256 of `bytes` is computed on another thread (large files only).
+fn hash_alongside<T: Send>(bytes: &[u8], work: impl FnOnce() -> T + Send) -> (String, T) {
     if bytes.len() < PARALLEL_HASH_MIN_BYTES {
         return (sha256_hex(bytes), work());
     }
-    std::thread::scope(|scope| {
-        let spawned = std::thread::Builder::new()
-            .name("photo-sha256".into())
-            .spawn_scoped(scope, || sha256_hex(bytes));
-        match spawned {
-            Ok(handle) => {
-                let out = work();
-                let hash = handle.join().unwrap_or_else(|_| sha256_hex(bytes));
-                (hash, out)
-            }
-            // No thread to be had: do it in turn.
-            Err(_) => (sha256_hex(bytes), work()),
-        }
-    })
+    let (out, hash) = resize::alongside(work, || sha256_hex(bytes));
+    (hash, out)
 }
 
 /// Decodes as little as possible and returns (thumbnail JPEG, preview JPEG).
@@ -244,7 +232,7 @@ impl OutputSizes {
         let (preview_jpeg, thumbnail_jpeg) = resize::alongside(
             || preview.encoded(PREVIEW_QUALITY),
             || preview.resized(tw, th, THUMBNAIL_FILTER)?.encoded(THUMBNAIL_QUALITY),
-        )?;
+        );
         Ok((thumbnail_jpeg?, preview_jpeg?))
     }
 }

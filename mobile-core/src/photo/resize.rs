@@ -152,23 +152,28 @@ fn resize_planes(src: &Planes, width: u32, height: u32, filter: FilterType) -> R
     };
     let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
     let chroma = || -> Result<[Raster; 2], PhotoError> { Ok([resize(cb, cw, ch, filter)?, resize(cr, cw, ch, filter)?]) };
-    let (luma, chroma) = alongside(|| resize(&src.luma, width, height, filter), chroma)?;
+    let (luma, chroma) = alongside(|| resize(&src.luma, width, height, filter), chroma);
     Ok(Planes { luma: luma?, chroma: Some(chroma?) })
 }
 
-/// Runs `first` here and `second` on another thread.
-pub(crate) fn alongside<A: Send, B: Send>(
-    first: impl FnOnce() -> A + Send,
-    second: impl FnOnce() -> B + Send,
-) -> Result<(A, B), PhotoError> {
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new().spawn_scoped(scope, second).map_err(encode_error)?;
-        let a = first();
+/// Runs `first` here and `second` on another thread; both in turn here when no thread can be had.
+/// A panic in `second` goes on in the caller.
+pub(crate) fn alongside<A: Send, B: Send>(first: impl FnOnce() -> A + Send, second: impl FnOnce() -> B + Send) -> (A, B) {
+    let (mut first, mut second) = (Some(first), Some(second));
+    let together = std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new().spawn_scoped(scope, || second.take().map(|f| f())).ok()?;
+        let a = first.take().map(|f| f());
         match handle.join() {
-            Ok(b) => Ok((a, b)),
+            Ok(b) => Some((a, b)),
             Err(panic) => std::panic::resume_unwind(panic),
         }
-    })
+    });
+    // Whichever did not run above runs now.
+    let (a, b) = together.unwrap_or((None, None));
+    match (a.or_else(|| first.take().map(|f| f())), b.or_else(|| second.take().map(|f| f()))) {
+        (Some(a), Some(b)) => (a, b),
+        _ => unreachable!("each closure is taken once and run where it is taken"),
+    }
 }
 
 /// [`orient`] for every plane.
