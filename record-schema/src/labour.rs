@@ -174,7 +174,6 @@ impl CrewLine {
         hydrate::Value::from(map)
     }
 
-    /// Reads a line from its fields (one pass over the line's map: see `doc::Fields`).
     /// Bytes of text this line holds (for `LineReadings::approx_bytes`).
     fn approx_text_bytes(&self) -> usize {
         let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
@@ -182,6 +181,7 @@ impl CrewLine {
             + self.workers.iter().map(|w| std::mem::size_of::<Worker>() + w.name.len() + opt(&w.id_number)).sum::<usize>()
     }
 
+    /// Reads a line from its fields (one pass over the line's map: see `doc::Fields`).
     fn read(d: &AutoCommit, key: &str, f: &Fields) -> Result<Self, SchemaError> {
         let qty = f.req_decimal("effort")?;
         let effort = match f.str("effort_unit")?.as_deref() {
@@ -332,10 +332,10 @@ impl LabourSheet {
             .map_err(|e| SchemaError::Malformed { field: "currency".into(), reason: e.reason })?
             .unwrap_or_default();
         let readings = match root.map("lines")? {
-            Some(obj) => match prev.map(|(p, patches)| p.reread(d, obj, patches)).transpose()?.flatten() {
-                Some(again) => Some(again),
-                None => Some(LineReadings::read(d, obj)?),
-            },
+            Some(obj) => Some(match prev.map(|(p, patches)| p.reread(d, obj, patches)).transpose()?.flatten() {
+                Some(again) => again,
+                None => LineReadings::read(d, obj)?,
+            }),
             None => None,
         };
         let mut lines: Vec<CrewLine> = readings.iter().flat_map(|r| r.entries.iter().filter_map(|e| e.line.clone())).collect();

@@ -96,10 +96,13 @@ impl Reading {
         &self.heads
     }
 
-    /// Whether `reread` can use this reading (a labour sheet's crew lines); if not, setting the
-    /// diff cursor before a merge only costs time.
-    pub fn rereads_lines(&self) -> bool {
-        self.lines.is_some()
+    /// Starts Automerge's patch log on `d`, which must be at this reading's heads, so that the
+    /// next `reread` reads only the crew lines changed meanwhile. Does nothing for a reading
+    /// without crew lines: `reread` reads those records whole anyway.
+    pub fn watch(&self, d: &mut AutoCommit) {
+        if self.lines.is_some() {
+            d.update_diff_cursor();
+        }
     }
 
     /// Crew lines read from the document to make this reading (the others were kept from the
@@ -128,17 +131,12 @@ impl Record {
         Self::read_with(d, &Fields::read(d, &ROOT))
     }
 
-    /// `read`, plus what `reread` needs to read the document again after more changes.
-    pub fn read_tracked(d: &mut AutoCommit) -> Result<(Self, Reading), SchemaError> {
-        Self::reread(d, None)
-    }
-
     /// The record as `read` gives it, read again after changes made since `prev` was taken: only
     /// the crew lines those changes altered are read (a whole read costs ~7 µs per crew line; the
     /// server reads every sheet a phone changes). The changes are told by Automerge's patch log:
-    /// call `d.update_diff_cursor()` while the document is still at `prev`'s heads, then apply the
-    /// changes. Without that cursor (or for kinds other than labour sheets) the whole record is
-    /// read. The patch log is switched off again either way.
+    /// call `prev.watch(d)` (or `d.update_diff_cursor()`) while the document is still at `prev`'s
+    /// heads, then apply the changes. Without that cursor (or for kinds other than labour sheets)
+    /// the whole record is read. The patch log is switched off again either way.
     pub fn reread(d: &mut AutoCommit, prev: Option<Reading>) -> Result<(Self, Reading), SchemaError> {
         let cursor = d.diff_cursor();
         let patches = match &prev {

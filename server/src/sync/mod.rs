@@ -469,13 +469,11 @@ impl<'a> Session<'a> {
         let heads_before = doc.get_heads();
         // The record as read at these heads, if it was: the merged one is then read incrementally.
         let mut reading = stored.as_mut().and_then(|s| s.reading.take()).filter(|r| r.heads() == heads_before.as_slice());
-        if reading.as_ref().is_some_and(Reading::rereads_lines) {
-            // Automerge's patch log then tells which crew lines the message changes (`reread`).
-            doc.update_diff_cursor();
+        if let Some(r) = &reading {
+            r.watch(&mut doc);
         }
         let message_heads = message.heads.clone();
-        let received = doc.sync().receive_sync_message(&mut state, message);
-        if let Err(e) = received {
+        if let Err(e) = doc.sync().receive_sync_message(&mut state, message) {
             return Ok(Outcome::error(doc_error(id, "bad_message", format!("the sync message does not apply: {e}"))));
         }
         let refused = read_only && message_heads.iter().any(|h| doc.get_change_by_hash(h).is_none());
