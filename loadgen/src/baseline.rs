@@ -6,11 +6,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use automerge::sync::{Message, State, SyncDoc};
 use automerge::AutoCommit;
-use record_schema::wire::{self, DocMessage, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use automerge::sync::{Message, State, SyncDoc};
+use record_schema::wire::{self, DocMessage, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
-use crate::phone::{settled, Phone, MAX_ROUNDS};
+use crate::phone::{MAX_ROUNDS, Phone, settled};
 
 struct MemDoc {
     project: String,
@@ -48,7 +48,11 @@ impl MemServer {
             seen.insert(m.id.clone());
             let Ok(message) = Message::decode(&m.msg) else { continue };
             let mut state = self.state(device, &m.id);
-            let entry = self.docs.entry(m.id.clone()).or_insert_with(|| MemDoc { project: project.to_string(), doc: AutoCommit::new(), version: 0 });
+            let entry = self.docs.entry(m.id.clone()).or_insert_with(|| MemDoc {
+                project: project.to_string(),
+                doc: AutoCommit::new(),
+                version: 0,
+            });
             let before = entry.doc.get_heads();
             let t = Instant::now();
             let received = entry.doc.sync().receive_sync_message(&mut state, message);

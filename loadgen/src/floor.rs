@@ -8,13 +8,13 @@
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
 use record_schema::wire::SyncRequest;
 
 use crate::baseline::MemServer;

@@ -22,7 +22,7 @@ use record_schema::wire::SyncResponse;
 use serde_json::json;
 
 use crate::http::{Conn, WireCounters};
-use crate::phone::{settled, Phone, MAX_ROUNDS};
+use crate::phone::{MAX_ROUNDS, Phone, settled};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -170,19 +170,36 @@ fn spawn_server(args: &Args, data_dir: &std::path::Path) -> Result<(Spawned, Str
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| format!("starting {}: {e}", server_bin(args).map(|p| p.display().to_string()).unwrap_or_default()))?;
+        .map_err(|e| {
+            format!("starting {}: {e}", server_bin(args).map(|p| p.display().to_string()).unwrap_or_default())
+        })?;
     let mut stdout = std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?);
     let mut line = String::new();
     stdout.read_line(&mut line)?;
     let spawned = Spawned { child, _stdout: stdout };
-    let addr = line.trim().strip_prefix("listening on http://").ok_or_else(|| format!("the server said {line:?}"))?.to_string();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .ok_or_else(|| format!("the server said {line:?}"))?
+        .to_string();
     Ok((spawned, addr))
 }
 
 /// Mints `count` foreman tokens for `project` with the server's admin command.
 fn mint_tokens(args: &Args, data_dir: &std::path::Path, project: &str, count: usize) -> Result<Vec<String>, Error> {
     let out = server_command(args, data_dir)?
-        .args(["token", "create", "--project", project, "--role", "foreman", "--name", "loadgen", "--count", &count.to_string()])
+        .args([
+            "token",
+            "create",
+            "--project",
+            project,
+            "--role",
+            "foreman",
+            "--name",
+            "loadgen",
+            "--count",
+            &count.to_string(),
+        ])
         .env("RUST_LOG", "warn")
         .output()?;
     if !out.status.success() {
@@ -342,7 +359,8 @@ async fn worker(shared: Arc<Shared>, mut conn: Conn, record: bool) -> WorkerOut 
                 sync_phone(&mut conn, &mut phone, start, &mut request_micros).await
             }
             Mode::Verify => {
-                let mut fresh = Phone::empty(phone.index, phone.token.clone(), phone.project.clone(), phone.sheet_id.clone());
+                let mut fresh =
+                    Phone::empty(phone.index, phone.token.clone(), phone.project.clone(), phone.sheet_id.clone());
                 let rec = sync_phone(&mut conn, &mut fresh, start, &mut request_micros).await;
                 match (fresh.own_sheet(), phone.own_sheet()) {
                     (Some(a), Some(b)) if a == b => out.verified += 1,
@@ -380,7 +398,12 @@ async fn phase(
     counters: &Arc<WireCounters>,
     record: bool,
 ) -> Result<(Vec<Phone>, WorkerOut), Error> {
-    let shared = Arc::new(Shared { queue: Mutex::new(phones.into()), done: Mutex::new(Vec::new()), started: AtomicU64::new(0), mode });
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(phones.into()),
+        done: Mutex::new(Vec::new()),
+        started: AtomicU64::new(0),
+        mode,
+    });
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
         set.spawn(worker(shared.clone(), Conn::new(host.to_string(), counters.clone()), record));
@@ -417,10 +440,17 @@ fn failures(out: &WorkerOut) -> (usize, u64, Option<String>) {
 /// The in-process Automerge baseline: the same phones, setup and schedule against `MemServer`;
 /// returns (Automerge µs per measured sync, rounds per measured sync, µs to load one sheet from its
 /// saved bytes: what the server pays per document per request without a document cache).
-fn automerge_baseline(args: &Args, projects: &[String], run: &str, warm_syncs: u64, measured_syncs: u64) -> (f64, f64, f64) {
+fn automerge_baseline(
+    args: &Args,
+    projects: &[String],
+    run: &str,
+    warm_syncs: u64,
+    measured_syncs: u64,
+) -> (f64, f64, f64) {
     let mut server = baseline::MemServer::default();
-    let mut phones: Vec<Phone> =
-        (0..args.phones).map(|i| Phone::new(i, String::new(), projects[i % projects.len()].clone(), run, args.lines)).collect();
+    let mut phones: Vec<Phone> = (0..args.phones)
+        .map(|i| Phone::new(i, String::new(), projects[i % projects.len()].clone(), run, args.lines))
+        .collect();
     for _pass in 0..2 {
         for p in &mut phones {
             server.sync(p);
@@ -454,7 +484,8 @@ fn automerge_baseline(args: &Args, projects: &[String], run: &str, warm_syncs: u
 /// i mod the number of projects.
 fn mint_all(args: &Args, data_dir: &std::path::Path, projects: &[String]) -> Result<Vec<String>, Error> {
     let mut tokens = Vec::with_capacity(args.phones);
-    let per_project: Vec<usize> = (0..projects.len()).map(|p| (0..args.phones).filter(|i| i % projects.len() == p).count()).collect();
+    let per_project: Vec<usize> =
+        (0..projects.len()).map(|p| (0..args.phones).filter(|i| i % projects.len() == p).count()).collect();
     // One admin command per project, a few at a time (each is a process start and a migration check).
     let mut minted: Vec<std::vec::IntoIter<String>> = Vec::new();
     // The first runs alone: on a fresh database it applies the migrations.
@@ -544,13 +575,26 @@ async fn run(args: Args) -> Result<bool, Error> {
 
     // Warmup, then the measured phase.
     let warm_deadline = Instant::now() + Duration::from_secs_f64(args.warmup);
-    let (phones, warm) = phase(phones, Mode::Edits { start: Instant::now(), deadline: warm_deadline, limit: None, rate: args.rate }, concurrency, &host, &counters, true).await?;
+    let (phones, warm) = phase(
+        phones,
+        Mode::Edits { start: Instant::now(), deadline: warm_deadline, limit: None, rate: args.rate },
+        concurrency,
+        &host,
+        &counters,
+        true,
+    )
+    .await?;
     let warm_syncs = warm.syncs.len() as u64;
     let with_pg = args.database_url.is_some();
     let before = procfs::Snapshot::take(server_pid, with_pg);
     let (wire_up0, wire_down0) = (counters.up.load(Ordering::Relaxed), counters.down.load(Ordering::Relaxed));
     let t = Instant::now();
-    let mode = Mode::Edits { start: t, deadline: t + Duration::from_secs_f64(args.duration), limit: args.syncs, rate: args.rate };
+    let mode = Mode::Edits {
+        start: t,
+        deadline: t + Duration::from_secs_f64(args.duration),
+        limit: args.syncs,
+        rate: args.rate,
+    };
     let (phones, measured) = phase(phones, mode, concurrency, &host, &counters, true).await?;
     let elapsed = t.elapsed().as_secs_f64();
     let after = procfs::Snapshot::take(server_pid, with_pg);
@@ -579,13 +623,16 @@ async fn run(args: Args) -> Result<bool, Error> {
     let server_cpu = cpu_ms(before.server, after.server);
     let pg_cpu = cpu_ms(before.postgres, after.postgres);
     let loadgen_cpu = (after.loadgen - before.loadgen) as f64 * 1000.0 / ticks;
-    let machine_busy = (after.machine_busy - before.machine_busy) as f64 / (after.machine_total - before.machine_total).max(1) as f64;
+    let machine_busy =
+        (after.machine_busy - before.machine_busy) as f64 / (after.machine_total - before.machine_total).max(1) as f64;
     let server_per_sync = server_cpu.map(|c| c / n);
     let pg_per_sync = pg_cpu.map(|c| c / n);
 
-    let baseline = (!args.no_baseline && syncs > 0).then(|| automerge_baseline(&args, &projects, &run, warm_syncs, syncs));
+    let baseline =
+        (!args.no_baseline && syncs > 0).then(|| automerge_baseline(&args, &projects, &run, warm_syncs, syncs));
     let ratio = server_per_sync.zip(baseline).map(|(s, (b, _, _))| s * 1000.0 / b.max(0.001));
-    let ratio_with_pg = server_per_sync.zip(pg_per_sync).zip(baseline).map(|((s, p), (b, _, _))| (s + p) * 1000.0 / b.max(0.001));
+    let ratio_with_pg =
+        server_per_sync.zip(pg_per_sync).zip(baseline).map(|((s, p), (b, _, _))| (s + p) * 1000.0 / b.max(0.001));
 
     let report = json!({
         "backend": backend,
@@ -631,7 +678,12 @@ async fn run(args: Args) -> Result<bool, Error> {
     ));
     say(format!("  syncs/s            {:>10.0}", syncs as f64 / elapsed));
     say(format!("  requests/s         {:>10.0}   ({:.2} per sync)", requests as f64 / elapsed, requests as f64 / n));
-    say(format!("  sync latency       p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms", percentile(&lat, 0.5), percentile(&lat, 0.99), percentile(&lat, 1.0)));
+    say(format!(
+        "  sync latency       p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0)
+    ));
     say(format!(
         "  request latency    p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
         percentile(&req_lat, 0.5),

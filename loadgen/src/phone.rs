@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use automerge::sync::{Message, State, SyncDoc};
 use automerge::AutoCommit;
+use automerge::sync::{Message, State, SyncDoc};
 use chrono::NaiveDate;
 use record_schema::record::RecordHeader;
-use record_schema::wire::{self, DocError, DocMessage, ManifestEntry, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use record_schema::wire::{self, DocError, DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 use record_schema::{CrewLine, Currency, Effort, LabourSheet};
 use rust_decimal::Decimal;
 
@@ -75,12 +75,34 @@ impl Phone {
         own.write(&mut doc).expect("a valid labour sheet");
         let mut docs = BTreeMap::new();
         docs.insert(sheet_id.clone(), doc);
-        Phone { index, token, project, sheet_id, docs, states: BTreeMap::new(), reset: false, lines: lines.max(1), edits: 0, own: Some(own) }
+        Phone {
+            index,
+            token,
+            project,
+            sheet_id,
+            docs,
+            states: BTreeMap::new(),
+            reset: false,
+            lines: lines.max(1),
+            edits: 0,
+            own: Some(own),
+        }
     }
 
     /// A phone with nothing, for reading back what the server holds (sends `reset`).
     pub fn empty(index: usize, token: String, project: String, sheet_id: String) -> Phone {
-        Phone { index, token, project, sheet_id, docs: BTreeMap::new(), states: BTreeMap::new(), reset: true, lines: 1, edits: 0, own: None }
+        Phone {
+            index,
+            token,
+            project,
+            sheet_id,
+            docs: BTreeMap::new(),
+            states: BTreeMap::new(),
+            reset: true,
+            lines: 1,
+            edits: 0,
+            own: None,
+        }
     }
 
     /// A typical small edit: one crew line's headcount (or, every third edit, its hours) changes.
@@ -121,7 +143,14 @@ impl Phone {
     /// digest (the whole manifest when the server asked for it).
     pub fn request(&mut self, send_entries: bool) -> SyncRequest {
         let mut docs = Vec::new();
-        let ids: Vec<String> = self.docs.keys().chain(self.states.keys()).cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let ids: Vec<String> = self
+            .docs
+            .keys()
+            .chain(self.states.keys())
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         for id in ids {
             let state = self.states.entry(id.clone()).or_default();
             let message = match self.docs.get_mut(&id) {

@@ -70,6 +70,9 @@ fn the_floor_serves_the_same_protocol_and_holds_every_edit() {
     assert!(r["server_cpu_over_automerge"].as_f64().is_some_and(|v| v > 0.0), "{r}");
 
     // The floor is only ever spawned by the generator itself.
-    let bad = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen")).args(["--floor", "--phones", "1"]).output().expect("run");
+    let bad = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
+        .args(["--floor", "--phones", "1"])
+        .output()
+        .expect("run");
     assert!(!bad.status.success(), "--floor without --spawn must be refused");
 }

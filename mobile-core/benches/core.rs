@@ -11,9 +11,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate};
-use criterion::{criterion_group, criterion_main, Criterion};
-use mobile_core::ffi::types::*;
+use criterion::{Criterion, criterion_group, criterion_main};
 use mobile_core::ffi::FieldStore;
+use mobile_core::ffi::types::*;
 
 fn line(i: usize) -> CrewLineInput {
     const TRADES: [&str; 5] = ["木工", "钢筋工", "混凝土工", "瓦工", "普工"];
@@ -117,9 +117,7 @@ fn record_labour_line(c: &mut Criterion) {
     let dir = tempfile::tempdir_in(std::env::temp_dir()).expect("dir");
     let mut rec = percentiles("disk", dir.path());
 
-    c.bench_function("record_labour_line", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| rec.timed_add()).sum())
-    });
+    c.bench_function("record_labour_line", |b| b.iter_custom(|iters| (0..iters).map(|_| rec.timed_add()).sum()));
 }
 
 fn open_year_store(c: &mut Criterion) {

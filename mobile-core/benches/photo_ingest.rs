@@ -68,8 +68,7 @@ fn make_photo(path: &Path) -> std::io::Result<u64> {
     let mut jpeg = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, 92);
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
-    enc.encode(&rgb, WIDTH as u16, HEIGHT as u16, jpeg_encoder::ColorType::Rgb)
-        .map_err(std::io::Error::other)?;
+    enc.encode(&rgb, WIDTH as u16, HEIGHT as u16, jpeg_encoder::ColorType::Rgb).map_err(std::io::Error::other)?;
     std::fs::write(path, &jpeg)?;
     Ok(jpeg.len() as u64)
 }
@@ -170,7 +169,13 @@ fn main() {
         let scale = turbojpeg::ScalingFactor::new(num, 8);
         let (w, h) = (scale.scale(WIDTH as usize), scale.scale(HEIGHT as usize));
         let mut pixels = vec![0u8; w * h * 3];
-        let image = turbojpeg::Image { pixels: &mut pixels[..], width: w, pitch: w * 3, height: h, format: turbojpeg::PixelFormat::RGB };
+        let image = turbojpeg::Image {
+            pixels: &mut pixels[..],
+            width: w,
+            pitch: w * 3,
+            height: h,
+            format: turbojpeg::PixelFormat::RGB,
+        };
         let decoded = turbojpeg::Decompressor::new()
             .and_then(|mut d| d.set_scaling_factor(scale).map(|_| d))
             .and_then(|mut d| d.decompress(&bytes, image));

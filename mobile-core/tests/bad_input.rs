@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use mobile_core::ffi::types::*;
 use mobile_core::CoreError;
+use mobile_core::ffi::types::*;
 
 /// Runs `call`, expects `InvalidInput` on `field`, and checks the store did not change.
 fn refused_on_field<T: std::fmt::Debug>(t: &TestStore, field: &str, call: impl FnOnce() -> Result<T, CoreError>) {
@@ -39,14 +39,18 @@ fn store_with_a_sheet() -> (TestStore, String) {
 fn absurd_headcounts_and_hours_are_refused() {
     let (t, sheet) = store_with_a_sheet();
     for headcount in [-3, 0, 5000] {
-        refused_on_field(&t, "line.headcount", || t.store.add_crew_line(sheet.clone(), line("木工", headcount, "8", "47.50")));
+        refused_on_field(&t, "line.headcount", || {
+            t.store.add_crew_line(sheet.clone(), line("木工", headcount, "8", "47.50"))
+        });
     }
     for hours in ["25", "-1", "24.001", "8,5", "eight", "NaN"] {
         refused_on_field(&t, "line.hours", || t.store.add_crew_line(sheet.clone(), line("木工", 3, hours, "47.50")));
     }
     // Editing the existing line with bad values leaves it as it was.
     let line_id = t.store.get_labour_sheet(sheet.clone()).expect("sheet").lines[0].id.clone();
-    refused_on_field(&t, "line.headcount", || t.store.update_crew_line(sheet.clone(), line_id.clone(), line("木工", -1, "8", "47.50")));
+    refused_on_field(&t, "line.headcount", || {
+        t.store.update_crew_line(sheet.clone(), line_id.clone(), line("木工", -1, "8", "47.50"))
+    });
     let kept = t.store.get_labour_sheet(sheet).expect("sheet");
     assert_eq!(kept.lines.len(), 1);
     assert_eq!(kept.lines[0].headcount, 6);
@@ -151,7 +155,8 @@ fn bad_photos_are_refused_with_a_clear_error() {
         other => panic!("expected PhotoInvalid for a truncated JPEG, got {other:?}"),
     }
     // Photos go on expenses and progress reports, not on labour sheets.
-    let sheet = t.store.list_records(RecordFilter { kind: Some(RecordKind::LabourSheet), ..Default::default() }).expect("list");
+    let sheet =
+        t.store.list_records(RecordFilter { kind: Some(RecordKind::LabourSheet), ..Default::default() }).expect("list");
     let err = unchanged_after(&t, || {
         rt.block_on(t.store.attach_photo(sheet[0].id.clone(), good.display().to_string(), PhotoContext::default()))
     });
@@ -181,7 +186,9 @@ fn unknown_ids_are_not_found() {
     let err = unchanged_after(&t, || t.store.add_crew_line("nope".into(), line("木工", 1, "8", "47.50")));
     assert!(matches!(err, CoreError::NotFound { .. }), "{err:?}");
     let sheet = t.store.list_records(RecordFilter::default()).expect("list")[0].id.clone();
-    let err = unchanged_after(&t, || t.store.update_crew_line(sheet.clone(), "no-such-line".into(), line("木工", 1, "8", "47.50")));
+    let err = unchanged_after(&t, || {
+        t.store.update_crew_line(sheet.clone(), "no-such-line".into(), line("木工", 1, "8", "47.50"))
+    });
     assert!(matches!(err, CoreError::NotFound { .. }), "{err:?}");
     let err = unchanged_after(&t, || t.store.get_expense(sheet.clone()));
     assert!(matches!(err, CoreError::WrongKind { .. }), "{err:?}");
@@ -207,7 +214,8 @@ fn a_photo_attached_again_after_upload_does_not_come_back() {
     let second = t.store.create_expense(place(), expense("12")).expect("expense");
     let file = t.dir.path().join("receipt.jpg");
     write_jpeg(&file, 640, 480);
-    let attach = |id: &str| rt.block_on(t.store.attach_photo(id.into(), file.display().to_string(), PhotoContext::default()));
+    let attach =
+        |id: &str| rt.block_on(t.store.attach_photo(id.into(), file.display().to_string(), PhotoContext::default()));
     let p = attach(&first.info.id).expect("attach");
     let pending = t.store.pending_uploads().expect("pending");
     assert_eq!(pending.len(), 1);
@@ -259,6 +267,7 @@ fn a_write_failing_inside_its_transaction_changes_nothing_and_the_store_goes_on(
 
     sql_on_file(&t.path, "DROP TRIGGER refuse_index");
     t.store.add_crew_line(sheet.clone(), line("瓦工", 2, "8", "50")).expect("the next write works");
-    let trades: Vec<String> = t.store.get_labour_sheet(sheet).expect("sheet").lines.into_iter().map(|l| l.trade).collect();
+    let trades: Vec<String> =
+        t.store.get_labour_sheet(sheet).expect("sheet").lines.into_iter().map(|l| l.trade).collect();
     assert_eq!(trades, vec!["木工".to_string(), "瓦工".to_string()]);
 }

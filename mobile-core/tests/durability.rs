@@ -8,8 +8,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use common::*;
-use mobile_core::ffi::types::*;
 use mobile_core::ffi::FieldStore;
+use mobile_core::ffi::types::*;
 
 const CHILD_ENV: &str = "FIELDLEDGER_DURABILITY_CHILD_STORE";
 const TEST_NAME: &str = "acknowledged_writes_survive_sigkill";

@@ -106,28 +106,18 @@ fn trials() -> Vec<Trial> {
             None => unsupported_trial(path),
         })
         .collect();
-    trials.push(Trial::test(
-        "swift::bindings_generate",
-        swift_bindings_generate,
-    ));
+    trials.push(Trial::test("swift::bindings_generate", swift_bindings_generate));
     trials.push(Trial::test("checked_in::bindings_are_fresh", checked_in_bindings_are_fresh));
     trials
 }
 
 /// Files of `tests/bindings/` that are meant to be tests: scripts, and `.kts` files (refused with a reason).
 fn script_files() -> Vec<PathBuf> {
-    let entries =
-        fs::read_dir(SCRIPTS_DIR).unwrap_or_else(|e| panic!("cannot list {SCRIPTS_DIR}: {e}"));
+    let entries = fs::read_dir(SCRIPTS_DIR).unwrap_or_else(|e| panic!("cannot list {SCRIPTS_DIR}: {e}"));
     let mut files: Vec<PathBuf> = entries
-        .map(|entry| {
-            entry
-                .unwrap_or_else(|e| panic!("cannot list {SCRIPTS_DIR}: {e}"))
-                .path()
-        })
+        .map(|entry| entry.unwrap_or_else(|e| panic!("cannot list {SCRIPTS_DIR}: {e}")).path())
         .filter(|path| path.is_file() && !is_helper(path))
-        .filter(|path| {
-            Language::of(path).is_some() || path.extension().is_some_and(|ext| ext == "kts")
-        })
+        .filter(|path| Language::of(path).is_some() || path.extension().is_some_and(|ext| ext == "kts"))
         .collect();
     files.sort();
     files
@@ -138,23 +128,15 @@ fn is_helper(path: &Path) -> bool {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn file_stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn script_trial(language: Language, path: PathBuf) -> Trial {
-    let script = Script {
-        language,
-        stem: file_stem(&path),
-        path,
-    };
+    let script = Script { language, stem: file_stem(&path), path };
     Trial::test(script.test_name(), move || {
         in_run_dir(&script.run_dir_prefix(), |run_dir| match script.language {
             Language::Python => python::run(&script, run_dir),
@@ -182,17 +164,9 @@ fn swift_bindings_generate() -> TestResult {
 }
 
 fn check_swift_files(out_dir: &Path) -> TestResult {
-    for file in [
-        format!("{CRATE_NAME}.swift"),
-        format!("{CRATE_NAME}FFI.h"),
-        format!("{CRATE_NAME}FFI.modulemap"),
-    ] {
+    for file in [format!("{CRATE_NAME}.swift"), format!("{CRATE_NAME}FFI.h"), format!("{CRATE_NAME}FFI.modulemap")] {
         if !out_dir.join(&file).is_file() {
-            return Err(format!(
-                "Swift generation did not write {file} in {}",
-                out_dir.display()
-            )
-            .into());
+            return Err(format!("Swift generation did not write {file} in {}", out_dir.display()).into());
         }
     }
     Ok(())
@@ -201,7 +175,11 @@ fn check_swift_files(out_dir: &Path) -> TestResult {
 /// The bindings the sample apps check in, as (language, file as generated under its out dir, checked-in copy).
 /// `scripts/gen-bindings.sh` (no arguments) writes exactly these.
 const CHECKED_IN: &[(&str, &str, &str)] = &[
-    ("kotlin", "uniffi/mobile_core/mobile_core.kt", "android-sample/core/src/main/kotlin/uniffi/mobile_core/mobile_core.kt"),
+    (
+        "kotlin",
+        "uniffi/mobile_core/mobile_core.kt",
+        "android-sample/core/src/main/kotlin/uniffi/mobile_core/mobile_core.kt",
+    ),
     ("swift", "mobile_core.swift", "ios-sample/FieldledgerKit/Sources/MobileCore/mobile_core.swift"),
     ("swift", "mobile_coreFFI.h", "ios-sample/FieldledgerKit/Generated/mobile_coreFFI.h"),
     ("swift", "mobile_coreFFI.modulemap", "ios-sample/FieldledgerKit/Generated/mobile_coreFFI.modulemap"),
@@ -228,7 +206,8 @@ fn checked_in_bindings_are_fresh() -> TestResult {
         if stale.is_empty() {
             return Ok(());
         }
-        Err(format!("{}\nThe Rust API changed: run scripts/gen-bindings.sh and commit the result.", stale.join("\n")).into())
+        Err(format!("{}\nThe Rust API changed: run scripts/gen-bindings.sh and commit the result.", stale.join("\n"))
+            .into())
     })
 }
 
@@ -243,11 +222,7 @@ fn in_run_dir(prefix: &str, test: impl FnOnce(&Path) -> TestResult) -> TestResul
         .map_err(|e| format!("cannot create a directory in {}: {e}", runs.display()))?;
     test(dir.path()).map_err(|failure| {
         let message = failure.message().unwrap_or("failed").to_owned();
-        format!(
-            "{message}\n(its files are kept in {})",
-            dir.keep().display()
-        )
-        .into()
+        format!("{message}\n(its files are kept in {})", dir.keep().display()).into()
     })
 }
 
@@ -259,21 +234,17 @@ fn in_run_dir(prefix: &str, test: impl FnOnce(&Path) -> TestResult) -> TestResul
 fn cdylib_path() -> Result<PathBuf, Failed> {
     let exe = env::current_exe().map_err(|e| format!("cannot locate the test binary: {e}"))?;
     let deps_dir = exe.parent().ok_or("test binary has no parent directory")?;
-    let file = format!(
-        "{}{CRATE_NAME}{}",
-        env::consts::DLL_PREFIX,
-        env::consts::DLL_SUFFIX
-    );
-    let candidates = [
-        deps_dir.parent().map(|profile_dir| profile_dir.join(&file)),
-        Some(deps_dir.join(&file)),
-    ];
+    let file = format!("{}{CRATE_NAME}{}", env::consts::DLL_PREFIX, env::consts::DLL_SUFFIX);
+    let candidates = [deps_dir.parent().map(|profile_dir| profile_dir.join(&file)), Some(deps_dir.join(&file))];
     // Test builds refresh `deps/` but copy the library up to `target/<profile>/` only when it is built as
     // a root unit, so either copy may be stale: take the newer one.
     let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     candidates.into_iter().flatten().filter(|path| path.is_file()).max_by_key(modified).ok_or_else(|| {
-        format!("{file} not found next to {}: is crate-type \"cdylib\" still in mobile-core's Cargo.toml?", exe.display())
-            .into()
+        format!(
+            "{file} not found next to {}: is crate-type \"cdylib\" still in mobile-core's Cargo.toml?",
+            exe.display()
+        )
+        .into()
     })
 }
 
@@ -290,20 +261,12 @@ fn generate_bindings(language: uniffi::TargetLanguage, out_dir: &Path) -> TestRe
         format: false,
         ..uniffi::GenerateOptions::default()
     })
-    .map_err(|e| {
-        format!(
-            "generating bindings from {} failed: {e:?}",
-            library.display()
-        )
-        .into()
-    })
+    .map_err(|e| format!("generating bindings from {} failed: {e:?}", library.display()).into())
 }
 
 /// UniFFI takes UTF-8 (camino) paths.
 fn utf8(path: &Path) -> Result<String, Failed> {
-    path.to_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("path is not UTF-8: {}", path.display()).into())
+    path.to_str().map(str::to_owned).ok_or_else(|| format!("path is not UTF-8: {}", path.display()).into())
 }
 
 fn recreate_dir(dir: &Path) -> TestResult {
@@ -343,10 +306,7 @@ mod python {
 
         let python = env::var_os("PYTHON").map_or_else(|| PathBuf::from("python3"), PathBuf::from);
         let mut command = script_command(&python, run_dir)?;
-        command
-            .env("PYTHONPATH", python_path(&bindings)?)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .arg(&script.path);
+        command.env("PYTHONPATH", python_path(&bindings)?).env("PYTHONDONTWRITEBYTECODE", "1").arg(&script.path);
         Ok(run_checked(command, &run_dir.join("script"), SCRIPT_TIMEOUT)?)
     }
 
@@ -358,14 +318,7 @@ mod python {
         let placed = std::os::unix::fs::symlink(&library, &link);
         #[cfg(not(unix))]
         let placed = fs::copy(&library, &link).map(|_| ());
-        placed.map_err(|e| {
-            format!(
-                "cannot place {} in {}: {e}",
-                library.display(),
-                bindings.display()
-            )
-            .into()
-        })
+        placed.map_err(|e| format!("cannot place {} in {}: {e}", library.display(), bindings.display()).into())
     }
 
     fn python_path(bindings: &Path) -> Result<std::ffi::OsString, Failed> {
@@ -381,7 +334,7 @@ mod python {
 
 mod kotlin {
     use super::*;
-    use crate::kotlin_tools::{content_hash, files_with_extension, join_classpath, Toolchain};
+    use crate::kotlin_tools::{Toolchain, content_hash, files_with_extension, join_classpath};
 
     pub fn run(script: &Script, run_dir: &Path) -> TestResult {
         let tools = Toolchain::find()?;
@@ -393,22 +346,14 @@ mod kotlin {
         let script_jar = cache.script_jar(&tools, script, &bindings_jar)?;
 
         let library = cdylib_path()?;
-        let classpath = join_classpath(&[
-            &script_jar,
-            &bindings_jar,
-            &tools.stdlib_jar,
-            &tools.coroutines_jar,
-            &tools.jna_jar,
-        ])?;
+        let classpath =
+            join_classpath(&[&script_jar, &bindings_jar, &tools.stdlib_jar, &tools.coroutines_jar, &tools.jna_jar])?;
         let mut command = script_command(&tools.java, run_dir)?;
         command
             .arg("-ea")
             // Load exactly the library cargo built, whatever else is on the library path. Debian's JNA finds its own
             // native part (libjnidispatch.system.so, package libjna-jni) in /usr/lib/<arch>/jni by itself.
-            .arg(format!(
-                "-Duniffi.component.{CRATE_NAME}.libraryOverride={}",
-                library.display()
-            ))
+            .arg(format!("-Duniffi.component.{CRATE_NAME}.libraryOverride={}", library.display()))
             .arg("-cp")
             .arg(classpath)
             .arg(main_class(&script.stem));
@@ -417,26 +362,14 @@ mod kotlin {
 
     /// The JVM class Kotlin generates for top-level functions of `<stem>.kt` (scripts have no `package` line).
     fn main_class(stem: &str) -> String {
-        let mut name: String = stem
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let mut name: String =
+            stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
         if name.starts_with(|c: char| c.is_ascii_digit()) {
             name.insert(0, '_');
         }
         let mut chars = name.chars();
-        let capitalised: String = chars
-            .next()
-            .map(|first| first.to_ascii_uppercase())
-            .into_iter()
-            .chain(chars)
-            .collect();
+        let capitalised: String =
+            chars.next().map(|first| first.to_ascii_uppercase()).into_iter().chain(chars).collect();
         format!("{capitalised}Kt")
     }
 
@@ -454,11 +387,9 @@ mod kotlin {
     impl KotlinCache {
         fn open() -> Result<KotlinCache, Failed> {
             let root = Path::new(WORK_DIR).join("kotlin-cache");
-            fs::create_dir_all(&root)
-                .map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+            fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
             let lock_path = root.join("lock");
-            let lock = File::create(&lock_path)
-                .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+            let lock = File::create(&lock_path).map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
             Ok(KotlinCache { root, lock })
         }
 
@@ -468,29 +399,17 @@ mod kotlin {
             let jar = dir.join("bindings.jar");
             self.build_once(&jar, || {
                 self.remove_old_entries();
-                fs::create_dir_all(&dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                 Ok(tools.compile(&sources, &[&tools.coroutines_jar, &tools.jna_jar], &jar)?)
             })?;
             Ok(jar)
         }
 
-        fn script_jar(
-            &self,
-            tools: &Toolchain,
-            script: &Script,
-            bindings_jar: &Path,
-        ) -> Result<PathBuf, Failed> {
+        fn script_jar(&self, tools: &Toolchain, script: &Script, bindings_jar: &Path) -> Result<PathBuf, Failed> {
             let mut sources = vec![script.path.clone()];
             sources.extend(kotlin_helpers()?);
-            let dir = bindings_jar
-                .parent()
-                .ok_or("bindings jar has no directory")?;
-            let jar = dir.join(format!(
-                "script-{}-{}.jar",
-                script.stem,
-                content_hash("", &sources)?
-            ));
+            let dir = bindings_jar.parent().ok_or("bindings jar has no directory")?;
+            let jar = dir.join(format!("script-{}-{}.jar", script.stem, content_hash("", &sources)?));
             let classpath = [bindings_jar, &tools.coroutines_jar, &tools.jna_jar];
             self.build_once(&jar, || Ok(tools.compile(&sources, &classpath, &jar)?))?;
             Ok(jar)
@@ -498,13 +417,9 @@ mod kotlin {
 
         /// Runs `build` unless `jar` exists, holding the cache lock meanwhile.
         fn build_once(&self, jar: &Path, build: impl FnOnce() -> TestResult) -> TestResult {
-            self.lock
-                .lock()
-                .map_err(|e| format!("cannot lock the Kotlin cache: {e}"))?;
+            self.lock.lock().map_err(|e| format!("cannot lock the Kotlin cache: {e}"))?;
             let built = if jar.is_file() { Ok(()) } else { build() };
-            self.lock
-                .unlock()
-                .map_err(|e| format!("cannot unlock the Kotlin cache: {e}"))?;
+            self.lock.unlock().map_err(|e| format!("cannot unlock the Kotlin cache: {e}"))?;
             built
         }
 
@@ -513,15 +428,8 @@ mod kotlin {
             let Ok(entries) = fs::read_dir(&self.root) else {
                 return;
             };
-            for dir in entries
-                .flatten()
-                .map(|entry| entry.path())
-                .filter(|path| path.is_dir())
-            {
-                let age = fs::metadata(&dir)
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok());
+            for dir in entries.flatten().map(|entry| entry.path()).filter(|path| path.is_dir()) {
+                let age = fs::metadata(&dir).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
                 if age.is_some_and(|age| age > CACHE_KEEP) {
                     let _ = fs::remove_dir_all(&dir);
                 }

@@ -6,8 +6,8 @@ mod common;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use common::*;
-use mobile_core::ffi::types::EffortUnit;
 use mobile_core::CoreError;
+use mobile_core::ffi::types::EffortUnit;
 
 /// Sends `id`'s changes made on `from` after `since` to `to`.
 fn send(from: &common::TestStore, to: &common::TestStore, id: &str, since: Vec<String>) {
@@ -26,7 +26,10 @@ fn concurrent_edits_merge_and_conflicts_are_shown_then_resolved() {
     let doc = a.store.export_document(id.clone()).expect("export");
     let imported = b.store.import_changes(id.clone(), doc).expect("import on b");
     assert!(imported.changed);
-    assert_eq!(b.store.get_labour_sheet(id.clone()).expect("b reads"), a.store.get_labour_sheet(id.clone()).expect("a reads"));
+    assert_eq!(
+        b.store.get_labour_sheet(id.clone()).expect("b reads"),
+        a.store.get_labour_sheet(id.clone()).expect("a reads")
+    );
 
     let (ha, hb) = (a.store.heads(id.clone()).expect("heads"), b.store.heads(id.clone()).expect("heads"));
     // Offline: both change l1's headcount; a changes l2's hours, b adds a line.
@@ -99,7 +102,10 @@ fn same_crews_as_yesterday() {
     assert_eq!(today_sheet.lines.len(), 2);
     for (n, o) in today_sheet.lines.iter().zip(&yesterday.lines) {
         assert_ne!(n.id, o.id);
-        assert_eq!((&n.trade, n.headcount, &n.effort, &n.rate, &n.cost_code, &n.workers), (&o.trade, o.headcount, &o.effort, &o.rate, &o.cost_code, &o.workers));
+        assert_eq!(
+            (&n.trade, n.headcount, &n.effort, &n.rate, &n.cost_code, &n.workers),
+            (&o.trade, o.headcount, &o.effort, &o.rate, &o.cost_code, &o.workers)
+        );
         assert_eq!(n.note, None, "notes are per day");
     }
     assert_eq!(today_sheet.total_cost, yesterday.total_cost);
@@ -115,8 +121,14 @@ fn crew_presets_offer_last_used_values_then_reference_rates() {
     let presets = t.store.crew_presets("P1".into(), None).expect("presets");
     assert_eq!(presets.len(), 1, "{presets:?}");
     assert_eq!(presets[0].trade, "木工");
-    assert_eq!((presets[0].effort_unit, presets[0].effort.as_str(), presets[0].rate.as_deref()), (EffortUnit::Days, "1", Some("380.00")));
-    assert_eq!((presets[0].headcount, presets[0].last_used.as_deref(), presets[0].currency.as_str()), (None, None, "CNY"));
+    assert_eq!(
+        (presets[0].effort_unit, presets[0].effort.as_str(), presets[0].rate.as_deref()),
+        (EffortUnit::Days, "1", Some("380.00"))
+    );
+    assert_eq!(
+        (presets[0].headcount, presets[0].last_used.as_deref(), presets[0].currency.as_str()),
+        (None, None, "CNY")
+    );
 
     let older = t.store.create_labour_sheet(new_sheet(&days_from_today(-3))).expect("older");
     t.store.add_crew_line(older.info.id.clone(), line("木工", 4, "8", "45.00")).expect("l");
@@ -133,7 +145,16 @@ fn crew_presets_offer_last_used_values_then_reference_rates() {
     let presets = t.store.crew_presets("P1".into(), Some("S1".into())).expect("presets");
     let got: Vec<_> = presets
         .iter()
-        .map(|p| (p.trade.as_str(), p.headcount, p.effort.as_str(), p.rate.as_deref(), p.cost_code.as_deref(), p.last_used.clone()))
+        .map(|p| {
+            (
+                p.trade.as_str(),
+                p.headcount,
+                p.effort.as_str(),
+                p.rate.as_deref(),
+                p.cost_code.as_deref(),
+                p.last_used.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -149,7 +170,10 @@ fn crew_presets_offer_last_used_values_then_reference_rates() {
     assert_eq!(other[0].last_used, None);
 }
 
-fn unchanged_after<T: std::fmt::Debug>(t: &common::TestStore, call: impl FnOnce() -> Result<T, CoreError>) -> CoreError {
+fn unchanged_after<T: std::fmt::Debug>(
+    t: &common::TestStore,
+    call: impl FnOnce() -> Result<T, CoreError>,
+) -> CoreError {
     let before = fingerprint(&t.path);
     let err = call().expect_err("should be refused");
     assert_eq!(fingerprint(&t.path), before, "store changed after: {err}");
@@ -228,7 +252,11 @@ fn agreeing_edits_are_not_conflicts_and_worker_lists_can_be_chosen() {
     assert_eq!(conflicts.len(), 1, "equal headcounts agree; only the worker lists differ: {conflicts:?}");
     let c = &conflicts[0];
     assert_eq!(c.path, format!("lines/{}/workers", l.id));
-    assert!(c.values.iter().any(|v| v.contains("刘军")) && c.values.iter().any(|v| v.contains("赵磊")), "{:?}", c.values);
+    assert!(
+        c.values.iter().any(|v| v.contains("刘军")) && c.values.iter().any(|v| v.contains("赵磊")),
+        "{:?}",
+        c.values
+    );
 
     let choice = c.values.iter().position(|v| v.contains("赵磊")).expect("offered") as u32;
     let before = a.store.heads(id.clone()).expect("h");

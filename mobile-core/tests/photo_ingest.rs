@@ -42,9 +42,7 @@ fn jpeg(w: u32, h: u32) -> Vec<u8> {
 
 fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
-    PngEncoder::new(&mut out)
-        .write_image(&pixels(w, h), w, h, ExtendedColorType::Rgb8)
-        .expect("encode test PNG");
+    PngEncoder::new(&mut out).write_image(&pixels(w, h), w, h, ExtendedColorType::Rgb8).expect("encode test PNG");
     out
 }
 

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use mobile_core::ffi::FieldStore;
 use mobile_core::CoreError;
+use mobile_core::ffi::FieldStore;
 use sqlx::Connection;
 
 fn open_err(path: &std::path::Path) -> CoreError {
@@ -80,10 +80,11 @@ fn store_from_a_newer_app_is_refused_and_kept() {
     t.store.close().expect("close");
     drop(t.store);
     // What a future app version would leave behind: a migration this build does not know.
-    sql(&t.path, &[
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (99, 'future', TRUE, X'00', 0)",
-    ]);
+    sql(
+        &t.path,
+        &["INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99, 'future', TRUE, X'00', 0)"],
+    );
     let before = fingerprint(&t.path);
     match open_err(&t.path) {
         CoreError::StoreTooNew { found, supported, .. } => {

@@ -6,7 +6,7 @@
 //! stands in the ledgers (`approved_heads`); `decisions` lists every decision, oldest first.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use crate::doc::{self, get_str, get_timestamp, put_scalar, put_str, req_str};
 use crate::{RecordKind, SchemaError};

@@ -2,7 +2,7 @@
 //! the others too, so nobody's number silently disappears.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use crate::SchemaError;
 
@@ -30,7 +30,9 @@ fn render(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> String {
         Value::Object(_) => {
             let fields: Vec<String> = doc
                 .keys(id)
-                .filter_map(|k| doc.get(id, k.as_str()).ok().flatten().map(|(v, child)| format!("{k}: {}", render(doc, &v, &child))))
+                .filter_map(|k| {
+                    doc.get(id, k.as_str()).ok().flatten().map(|(v, child)| format!("{k}: {}", render(doc, &v, &child)))
+                })
                 .collect();
             format!("{{{}}}", fields.join(", "))
         }
@@ -122,10 +124,8 @@ pub fn resolve_conflict(doc: &mut AutoCommit, path: &str, choice: usize) -> Resu
         };
     }
     let prop = prop_of(doc, &obj, last)?;
-    let conflict = find_conflicts(doc)?
-        .into_iter()
-        .find(|c| c.path == path)
-        .ok_or_else(|| bad("this field has no conflict"))?;
+    let conflict =
+        find_conflicts(doc)?.into_iter().find(|c| c.path == path).ok_or_else(|| bad("this field has no conflict"))?;
     let rendered = conflict.values.get(choice).ok_or_else(|| bad("no such choice"))?;
     // The winner is listed first but get_all's order differs: match the chosen value by its text.
     let (value, chosen_id) = doc

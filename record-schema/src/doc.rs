@@ -7,7 +7,7 @@
 use std::str::FromStr;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, ValueRef};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -383,7 +383,8 @@ pub fn check_automerge_chunks(bytes: &[u8]) -> Result<(), String> {
         match kind {
             0 => {
                 let strict = automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error);
-                automerge::Automerge::load_with_options(chunk, strict).map_err(|e| format!("bad document chunk: {e}"))?;
+                automerge::Automerge::load_with_options(chunk, strict)
+                    .map_err(|e| format!("bad document chunk: {e}"))?;
             }
             1 | 2 => {
                 automerge::Change::try_from(chunk).map_err(|e| format!("bad change chunk: {e}"))?;

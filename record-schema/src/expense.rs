@@ -8,7 +8,7 @@ use crate::doc::{self, get_str, put_opt_str, put_str, req_date, req_decimal, req
 use crate::money::Currency;
 use crate::photo::{read_photos, write_photos};
 use crate::record::RecordHeader;
-use crate::validate::{self, check_note, check_range, check_required, ValidationContext};
+use crate::validate::{self, ValidationContext, check_note, check_range, check_required};
 use crate::{PhotoRef, RecordKind, SchemaError, ValidationError};
 
 /// Categories offered to the foreman; others are refused so reports group cleanly.

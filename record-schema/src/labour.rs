@@ -2,15 +2,15 @@
 
 use std::collections::HashMap;
 
-use automerge::{hydrate, AutoCommit, ObjId, ObjType, Patch, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
 use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, Patch, ROOT, ReadDoc, ScalarValue, Value, ValueRef, hydrate};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::doc::{self, get_str, put_opt_str, put_str, req_str, Fields};
-use crate::money::{canonical_quantity, Currency};
+use crate::doc::{self, Fields, get_str, put_opt_str, put_str, req_str};
+use crate::money::{Currency, canonical_quantity};
 use crate::record::RecordHeader;
-use crate::validate::{self, check_note, check_range, check_required, ValidationContext};
+use crate::validate::{self, ValidationContext, check_note, check_range, check_required};
 use crate::{RecordKind, SchemaError, ValidationError};
 
 const PRESENCE: &str = "presence";
@@ -73,7 +73,12 @@ impl CrewLine {
         Decimal::from(self.headcount) * self.effort.quantity() * self.rate
     }
 
-    pub fn validate(&self, field: &str, currency: Currency, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
+    pub fn validate(
+        &self,
+        field: &str,
+        currency: Currency,
+        ctx: &ValidationContext<'_>,
+    ) -> Result<(), ValidationError> {
         check_required(&format!("{field}.trade"), &self.trade)?;
         if self.headcount < 1 || self.headcount > validate::MAX_HEADCOUNT {
             return Err(ValidationError::new(
@@ -82,8 +87,20 @@ impl CrewLine {
             ));
         }
         match self.effort {
-            Effort::Hours(h) => check_range(&format!("{field}.hours"), h, false, Decimal::from(validate::MAX_HOURS), validate::QUANTITY_SCALE)?,
-            Effort::Days(d) => check_range(&format!("{field}.days"), d, false, Decimal::from(validate::MAX_DAY_COUNT), validate::QUANTITY_SCALE)?,
+            Effort::Hours(h) => check_range(
+                &format!("{field}.hours"),
+                h,
+                false,
+                Decimal::from(validate::MAX_HOURS),
+                validate::QUANTITY_SCALE,
+            )?,
+            Effort::Days(d) => check_range(
+                &format!("{field}.days"),
+                d,
+                false,
+                Decimal::from(validate::MAX_DAY_COUNT),
+                validate::QUANTITY_SCALE,
+            )?,
         }
         check_range(&format!("{field}.rate"), self.rate, true, Decimal::from(validate::MAX_AMOUNT), currency.scale())?;
         ctx.check_cost_code(&format!("{field}.cost_code"), &self.cost_code)?;
@@ -133,7 +150,13 @@ impl CrewLine {
     /// Writes the line into the sheet's `lines` map (and `presence`, if given): reconciled
     /// field by field if it is there, else created whole in one batch (recording a line is the
     /// phone's hottest path).
-    fn upsert(&self, d: &mut AutoCommit, lines: &ObjId, currency: Currency, presence: Option<String>) -> Result<(), SchemaError> {
+    fn upsert(
+        &self,
+        d: &mut AutoCommit,
+        lines: &ObjId,
+        currency: Currency,
+        presence: Option<String>,
+    ) -> Result<(), SchemaError> {
         match doc::get_map(d, lines, &self.id)? {
             Some(obj) => {
                 self.write(d, &obj, currency)?;
@@ -177,8 +200,17 @@ impl CrewLine {
     /// Bytes of text this line holds (for `LineReadings::approx_bytes`).
     fn approx_text_bytes(&self) -> usize {
         let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-        self.id.len() + self.trade.len() + self.cost_code.len() + opt(&self.crew) + opt(&self.activity) + opt(&self.note)
-            + self.workers.iter().map(|w| std::mem::size_of::<Worker>() + w.name.len() + opt(&w.id_number)).sum::<usize>()
+        self.id.len()
+            + self.trade.len()
+            + self.cost_code.len()
+            + opt(&self.crew)
+            + opt(&self.activity)
+            + opt(&self.note)
+            + self
+                .workers
+                .iter()
+                .map(|w| std::mem::size_of::<Worker>() + w.name.len() + opt(&w.id_number))
+                .sum::<usize>()
     }
 
     /// Reads a line from its fields (one pass over the line's map: see `doc::Fields`).
@@ -338,7 +370,8 @@ impl LabourSheet {
             }),
             None => None,
         };
-        let mut lines: Vec<CrewLine> = readings.iter().flat_map(|r| r.entries.iter().filter_map(|e| e.line.clone())).collect();
+        let mut lines: Vec<CrewLine> =
+            readings.iter().flat_map(|r| r.entries.iter().filter_map(|e| e.line.clone())).collect();
         lines.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
         let sheet = LabourSheet {
             header: RecordHeader::read_from(d, root)?,
@@ -414,7 +447,10 @@ impl LineReadings {
             let listing = Self::list(d, obj)?;
             let mut entries = Vec::with_capacity(listing.len());
             for (key, id) in listing {
-                let kept = old.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.id == id && e.key == key)).and_then(Option::take);
+                let kept = old
+                    .iter_mut()
+                    .find(|e| e.as_ref().is_some_and(|e| e.id == id && e.key == key))
+                    .and_then(Option::take);
                 match kept.filter(|_| !touches(&id)) {
                     Some(e) => entries.push(e),
                     None => {
@@ -450,4 +486,3 @@ impl LineReading {
         Ok(LineReading { key, id, line })
     }
 }
-

@@ -93,7 +93,12 @@ impl PhotoRef {
 
 /// Photos of a record live in a map keyed by their hash: adding the same photo twice, or on two phones
 /// at once, yields one entry. Read back in capture order.
-pub(crate) fn write_photos(d: &mut AutoCommit, parent: &ObjId, key: &str, photos: &[PhotoRef]) -> Result<(), SchemaError> {
+pub(crate) fn write_photos(
+    d: &mut AutoCommit,
+    parent: &ObjId,
+    key: &str,
+    photos: &[PhotoRef],
+) -> Result<(), SchemaError> {
     let obj = doc::ensure_map(d, parent, key)?;
     doc::reconcile_keyed(d, &obj, photos, |p| p.sha256.as_str(), |d, o, p| p.write(d, o))
 }

@@ -1,9 +1,9 @@
 //! What every record kind shares: its header (identity, place, author, void state) and the `Record`
 //! enum used where any kind may appear.
 
-use automerge::{AutoCommit, ChangeHash, ScalarValue, ROOT};
+use automerge::{AutoCommit, ChangeHash, ROOT, ScalarValue};
 
-use crate::doc::{self, get_str, get_timestamp, put_scalar, put_str, Fields};
+use crate::doc::{self, Fields, get_str, get_timestamp, put_scalar, put_str};
 use crate::labour::LineReadings;
 use crate::validate::{check_required, parse_time_zone};
 use crate::{Expense, LabourSheet, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError};

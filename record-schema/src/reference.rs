@@ -63,28 +63,52 @@ impl ReferenceData {
         put_str(d, &ROOT, "project_id", &self.project_id)?;
         put_str(d, &ROOT, "currency", self.currency.code())?;
         let obj = doc::ensure_map(d, &ROOT, "sites")?;
-        doc::reconcile_keyed(d, &obj, &self.sites, |s| s.id.as_str(), |d, o, s| {
-            put_str(d, o, "name", &s.name)?;
-            put_str(d, o, "time_zone", &s.time_zone)
-        })?;
+        doc::reconcile_keyed(
+            d,
+            &obj,
+            &self.sites,
+            |s| s.id.as_str(),
+            |d, o, s| {
+                put_str(d, o, "name", &s.name)?;
+                put_str(d, o, "time_zone", &s.time_zone)
+            },
+        )?;
         let obj = doc::ensure_map(d, &ROOT, "cost_codes")?;
-        doc::reconcile_keyed(d, &obj, &self.cost_codes, |c| c.code.as_str(), |d, o, c| {
-            put_str(d, o, "name", &c.name)?;
-            put_opt_str(d, o, "parent", c.parent.as_deref())
-        })?;
+        doc::reconcile_keyed(
+            d,
+            &obj,
+            &self.cost_codes,
+            |c| c.code.as_str(),
+            |d, o, c| {
+                put_str(d, o, "name", &c.name)?;
+                put_opt_str(d, o, "parent", c.parent.as_deref())
+            },
+        )?;
         let obj = doc::ensure_map(d, &ROOT, "activities")?;
-        doc::reconcile_keyed(d, &obj, &self.activities, |a| a.id.as_str(), |d, o, a| {
-            put_str(d, o, "name", &a.name)?;
-            put_opt_str(d, o, "planned_start", a.planned_start.map(|x| x.to_string()).as_deref())?;
-            put_opt_str(d, o, "planned_finish", a.planned_finish.map(|x| x.to_string()).as_deref())?;
-            put_opt_str(d, o, "unit", a.unit.as_deref())
-        })?;
+        doc::reconcile_keyed(
+            d,
+            &obj,
+            &self.activities,
+            |a| a.id.as_str(),
+            |d, o, a| {
+                put_str(d, o, "name", &a.name)?;
+                put_opt_str(d, o, "planned_start", a.planned_start.map(|x| x.to_string()).as_deref())?;
+                put_opt_str(d, o, "planned_finish", a.planned_finish.map(|x| x.to_string()).as_deref())?;
+                put_opt_str(d, o, "unit", a.unit.as_deref())
+            },
+        )?;
         let obj = doc::ensure_map(d, &ROOT, "trades")?;
         let cur = self.currency;
-        doc::reconcile_keyed(d, &obj, &self.trades, |t| t.name.as_str(), |d, o, t| {
-            put_opt_str(d, o, "day_rate", t.day_rate.map(|r| cur.canonical(r)).as_deref())?;
-            put_opt_str(d, o, "hour_rate", t.hour_rate.map(|r| cur.canonical(r)).as_deref())
-        })
+        doc::reconcile_keyed(
+            d,
+            &obj,
+            &self.trades,
+            |t| t.name.as_str(),
+            |d, o, t| {
+                put_opt_str(d, o, "day_rate", t.day_rate.map(|r| cur.canonical(r)).as_deref())?;
+                put_opt_str(d, o, "hour_rate", t.hour_rate.map(|r| cur.canonical(r)).as_deref())
+            },
+        )
     }
 
     pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
@@ -119,7 +143,11 @@ impl ReferenceData {
         }
         if let Some(obj) = keyed("trades")? {
             r.trades = doc::read_keyed(d, &obj, |d, k, o| {
-                Ok(Trade { name: k.to_string(), day_rate: get_decimal(d, o, "day_rate")?, hour_rate: get_decimal(d, o, "hour_rate")? })
+                Ok(Trade {
+                    name: k.to_string(),
+                    day_rate: get_decimal(d, o, "day_rate")?,
+                    hour_rate: get_decimal(d, o, "hour_rate")?,
+                })
             })?;
         }
         Ok(r)

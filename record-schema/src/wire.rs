@@ -1,8 +1,8 @@
 //! The sync wire format, shared by the server and the phone's client (CBOR; see
 //! docs/sync-protocol.md). Each document's payload is a standard Automerge sync message.
 
-use automerge::sync::{BloomFilter, Capability, Have, State};
 use automerge::ChangeHash;
+use automerge::sync::{BloomFilter, Capability, Have, State};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

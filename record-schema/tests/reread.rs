@@ -2,7 +2,7 @@
 //! changed: checked over a long random run of concurrent phone edits merged into one document.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ReadDoc, ROOT};
+use automerge::{AutoCommit, ROOT, ReadDoc};
 use chrono::NaiveDate;
 use record_schema::record::{Reading, RecordHeader};
 use record_schema::*;

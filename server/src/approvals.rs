@@ -1,22 +1,22 @@
 //! Supervisors' HTTP API: pending records, one record with its history, decisions, postings.
 //! Supervisor and admin tokens only, each within its own project (docs/approvals-and-ledgers.md).
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use record_schema::{DecisionStatus, Record};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::auth::Device;
 use crate::db::TokenGrant;
 use crate::error::ApiError;
+use crate::ledger::LedgerError;
 use crate::ledger::pending::{self, PendingFilter};
 use crate::ledger::resolve;
 use crate::ledger::store::{self, DecideRequest};
 use crate::ledger::view::{diff, record_json};
-use crate::ledger::LedgerError;
 use crate::routes::AppState;
 
 fn error(status: StatusCode, code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
@@ -26,7 +26,9 @@ fn error(status: StatusCode, code: &'static str, field: &str, message: impl Into
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
         match e {
-            LedgerError::NoSuchRecord(id) => error(StatusCode::NOT_FOUND, "not_found", "id", format!("no record {id} in your project")),
+            LedgerError::NoSuchRecord(id) => {
+                error(StatusCode::NOT_FOUND, "not_found", "id", format!("no record {id} in your project"))
+            }
             LedgerError::BadInput(field, m) => ApiError::bad_request(field, m),
             LedgerError::UnknownHeads(h) => error(
                 StatusCode::NOT_FOUND,
@@ -44,9 +46,16 @@ impl From<LedgerError> for ApiError {
                 )
             }
             LedgerError::Invalid(v) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &v.field, v.reason),
-            LedgerError::Schema(e) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "heads", format!("that version is not a readable record: {e}")),
+            LedgerError::Schema(e) => error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "heads",
+                format!("that version is not a readable record: {e}"),
+            ),
             LedgerError::State(field, m) => error(StatusCode::CONFLICT, "conflict", field, m),
-            LedgerError::Busy => error(StatusCode::SERVICE_UNAVAILABLE, "busy", "id", "the record kept changing; retry"),
+            LedgerError::Busy => {
+                error(StatusCode::SERVICE_UNAVAILABLE, "busy", "id", "the record kept changing; retry")
+            }
             LedgerError::Sql(e) => ApiError::internal(e),
             LedgerError::Docs(e) => ApiError::internal(e),
         }
@@ -57,7 +66,12 @@ impl From<LedgerError> for ApiError {
 pub(crate) fn supervisor(grant: &TokenGrant) -> Result<(), ApiError> {
     match grant.role.as_str() {
         "supervisor" | "admin" => Ok(()),
-        other => Err(error(StatusCode::FORBIDDEN, "forbidden", "authorization", format!("a {other} token cannot review or approve records"))),
+        other => Err(error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "authorization",
+            format!("a {other} token cannot review or approve records"),
+        )),
     }
 }
 
@@ -93,7 +107,10 @@ pub async fn pending(
     if let Some(k) = &kind
         && !store::is_record_kind(k)
     {
-        return Err(ApiError::bad_request("kind", format!("{k:?} is not one of labour_sheet, expense, progress_report")));
+        return Err(ApiError::bad_request(
+            "kind",
+            format!("{k:?} is not one of labour_sheet, expense, progress_report"),
+        ));
     }
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let filter = PendingFilter {
@@ -110,7 +127,11 @@ pub async fn pending(
 /// `GET /v1/records/{id}`: the current version with its heads and conflicts, the decisions, the
 /// document's change history, and, when it changed since approval, the approved version and the
 /// difference field by field.
-pub async fn record(Device(grant): Device, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn record(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     supervisor(&grant)?;
     let mut stored = store::load_record(&state.db, &state.cache, &grant.project_id, &id).await?;
     let history = store::history(&state.db, &id).await.map_err(LedgerError::from);
@@ -178,8 +199,11 @@ async fn decide(
     body: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     supervisor(&grant)?;
-    let Json(body) = body.map_err(|e| ApiError::bad_request("body", format!("expected JSON {{heads: [hex], comment}}: {}", e.body_text())))?;
-    let req = DecideRequest { record_id: id, status, heads: body.heads, comment: body.comment, request_id: body.request_id };
+    let Json(body) = body.map_err(|e| {
+        ApiError::bad_request("body", format!("expected JSON {{heads: [hex], comment}}: {}", e.body_text()))
+    })?;
+    let req =
+        DecideRequest { record_id: id, status, heads: body.heads, comment: body.comment, request_id: body.request_id };
     let outcome = store::decide(&state.db, &state.cache, &grant, req).await?;
     Ok(Json(json!(outcome)))
 }
@@ -218,7 +242,10 @@ pub async fn postings(
 ) -> Result<Json<Value>, ApiError> {
     supervisor(&grant)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
-    let record = q.record.filter(|r| !r.trim().is_empty()).ok_or_else(|| ApiError::bad_request("record", "name the record: ?record=<id>"))?;
+    let record = q
+        .record
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| ApiError::bad_request("record", "name the record: ?record=<id>"))?;
     let rows = store::postings_of(&state.db, &grant.project_id, Some(&record)).await.map_err(ApiError::internal)?;
     Ok(Json(json!({ "postings": rows.iter().map(store::StoredPosting::json).collect::<Vec<_>>() })))
 }
@@ -241,8 +268,11 @@ pub async fn resolve(
     body: Result<Json<ResolveBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     supervisor(&grant)?;
-    let Json(body) = body.map_err(|e| ApiError::bad_request("body", format!("expected JSON {{heads, field, choice}}: {}", e.body_text())))?;
-    let (heads, left) = resolve::resolve(&state.db, &state.cache, &grant, &id, &body.heads, &body.field, body.choice).await?;
+    let Json(body) = body.map_err(|e| {
+        ApiError::bad_request("body", format!("expected JSON {{heads, field, choice}}: {}", e.body_text()))
+    })?;
+    let (heads, left) =
+        resolve::resolve(&state.db, &state.cache, &grant, &id, &body.heads, &body.field, body.choice).await?;
     Ok(Json(json!({
         "heads": heads,
         "conflicts": left.iter().map(|c| json!({ "field": c.path, "values": c.values })).collect::<Vec<_>>(),

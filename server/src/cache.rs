@@ -146,7 +146,12 @@ pub struct DeviceCache {
 
 impl DeviceCache {
     pub fn new(limit_bytes: usize) -> Self {
-        DeviceCache { inner: Mutex::new((LruCache::unbounded(), 0)), limit: limit_bytes, hits: Counter::default(), misses: Counter::default() }
+        DeviceCache {
+            inner: Mutex::new((LruCache::unbounded(), 0)),
+            limit: limit_bytes,
+            hits: Counter::default(),
+            misses: Counter::default(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (LruCache<String, DeviceStates>, usize)> {

@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use prometheus_client::metrics::counter::Counter;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::db::{Conn, Db, Tx};
 use crate::held::Held;
@@ -36,7 +36,10 @@ pub trait Write: Send + Sync + Sized + 'static {
     /// kind of write knows how for these writes: their outputs, in order. An `Err` must leave
     /// nothing written (the writes are then retried one by one). None, the default: they run one
     /// by one in a shared transaction (a round trip each, plus begin and commit).
-    fn run_together<'a>(_conn: &'a mut Conn, _writes: &'a [&'a Self]) -> Option<BoxFuture<'a, Result<Vec<Self::Output>, sqlx::Error>>> {
+    fn run_together<'a>(
+        _conn: &'a mut Conn,
+        _writes: &'a [&'a Self],
+    ) -> Option<BoxFuture<'a, Result<Vec<Self::Output>, sqlx::Error>>> {
         None
     }
 }
@@ -147,7 +150,9 @@ async fn writer<W: Write>(db: Db, rx: Queue<W>, commits: Counter, writes: Counte
                 }
                 continue;
             }
-            Err(e) if batch.len() > 1 => tracing::warn!(error = %e, writes = batch.len(), "a shared commit failed; retrying its writes one by one"),
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(error = %e, writes = batch.len(), "a shared commit failed; retrying its writes one by one")
+            }
             Err(e) => {
                 if let Some(job) = batch.pop() {
                     job.finish(Err(e.into()));

@@ -63,7 +63,11 @@ pub(crate) use on_tx;
 /// `sync_states` table on every sync).
 macro_rules! unseen_by {
     ($device:literal) => {
-        concat!("COALESCE((SELECT s.seen_version FROM sync_states s WHERE s.device_id = ", $device, " AND s.doc_id = d.id), 0) < d.version")
+        concat!(
+            "COALESCE((SELECT s.seen_version FROM sync_states s WHERE s.device_id = ",
+            $device,
+            " AND s.doc_id = d.id), 0) < d.version"
+        )
     };
 }
 pub(crate) use unseen_by;
@@ -130,7 +134,16 @@ impl Conn {
     /// and the documents of its project it has not seen at their current version.
     pub async fn find_sync_grant(&mut self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
         // The grant row has a device id and no document; each unseen document row the reverse.
-        type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>, Option<i64>);
+        type Row = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<Vec<u8>>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
         let rows: Vec<Row> = on_pool!(Conn: self, |c| sqlx::query_as(concat!(
             "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
                         FROM tokens t JOIN devices d ON d.id = t.device_id \
@@ -193,7 +206,11 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(5, "device manifests", include_str!("../../migrations/server/sqlite/0005_manifest.sql")),
         migration(6, "blobs", include_str!("../../migrations/server/sqlite/0006_blobs.sql")),
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/sqlite/0007_ledger.sql")),
-        migration(8, "reference data and report totals", include_str!("../../migrations/server/sqlite/0008_reference_reports.sql")),
+        migration(
+            8,
+            "reference data and report totals",
+            include_str!("../../migrations/server/sqlite/0008_reference_reports.sql"),
+        ),
         migration(9, "device sync generation", include_str!("../../migrations/server/sqlite/0009_sync_generation.sql")),
         migration(10, "browser sessions", include_str!("../../migrations/server/sqlite/0010_web_sessions.sql")),
     ]
@@ -208,8 +225,16 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(5, "device manifests", include_str!("../../migrations/server/postgres/0005_manifest.sql")),
         migration(6, "blobs", include_str!("../../migrations/server/postgres/0006_blobs.sql")),
         migration(7, "approvals and ledgers", include_str!("../../migrations/server/postgres/0007_ledger.sql")),
-        migration(8, "reference data and report totals", include_str!("../../migrations/server/postgres/0008_reference_reports.sql")),
-        migration(9, "device sync generation", include_str!("../../migrations/server/postgres/0009_sync_generation.sql")),
+        migration(
+            8,
+            "reference data and report totals",
+            include_str!("../../migrations/server/postgres/0008_reference_reports.sql"),
+        ),
+        migration(
+            9,
+            "device sync generation",
+            include_str!("../../migrations/server/postgres/0009_sync_generation.sql"),
+        ),
         migration(10, "browser sessions", include_str!("../../migrations/server/postgres/0010_web_sessions.sql")),
     ]
 }
@@ -328,7 +353,12 @@ impl Db {
         .bind(token_sha256)
         .fetch_optional(p)
         .await?);
-        Ok(row.map(|(device_id, device_name, role, project_id)| TokenGrant { device_id, device_name, role, project_id }))
+        Ok(row.map(|(device_id, device_name, role, project_id)| TokenGrant {
+            device_id,
+            device_name,
+            role,
+            project_id,
+        }))
     }
 
     /// Answers when the database does.

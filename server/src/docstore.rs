@@ -5,7 +5,7 @@
 use automerge::{AutoCommit, ChangeHash};
 
 use crate::cache::DocCache;
-use crate::db::{on_pool, on_tx, Db, Tx};
+use crate::db::{Db, Tx, on_pool, on_tx};
 use crate::now_ms;
 
 /// Appends between compactions, on average: each document compacts after between half and one
@@ -68,7 +68,17 @@ impl StoredDoc {
     #[cfg(test)]
     pub(crate) fn for_tests(id: &str, version: i64, doc: AutoCommit, saved_bytes: usize) -> Self {
         let persisted = Vec::new();
-        StoredDoc { id: id.into(), project_id: String::new(), kind: String::new(), doc, persisted, version, pending_count: 0, saved_bytes, reading: None }
+        StoredDoc {
+            id: id.into(),
+            project_id: String::new(),
+            kind: String::new(),
+            doc,
+            persisted,
+            version,
+            pending_count: 0,
+            saved_bytes,
+            reading: None,
+        }
     }
 }
 
@@ -103,7 +113,6 @@ pub async fn load_at(db: &Db, cache: &DocCache, id: &str, version: i64) -> Resul
     load(db, id).await
 }
 
-
 pub async fn load(db: &Db, id: &str) -> Result<Option<StoredDoc>, DocStoreError> {
     type Head = (String, String, Vec<u8>, i64, i64);
     let head: Option<Head> = on_pool!(db, |p| sqlx::query_as(
@@ -126,11 +135,27 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<StoredDoc>, DocStoreError>
         saved_bytes += data.len();
     }
     let persisted = doc.get_heads();
-    Ok(Some(StoredDoc { id: id.to_string(), project_id, kind, doc, persisted, version, pending_count, saved_bytes, reading: None }))
+    Ok(Some(StoredDoc {
+        id: id.to_string(),
+        project_id,
+        kind,
+        doc,
+        persisted,
+        version,
+        pending_count,
+        saved_bytes,
+        reading: None,
+    }))
 }
 
 /// Stores a new document at version 1.
-pub async fn insert(db: &Db, id: &str, project_id: &str, kind: &str, mut doc: AutoCommit) -> Result<StoredDoc, DocStoreError> {
+pub async fn insert(
+    db: &Db,
+    id: &str,
+    project_id: &str,
+    kind: &str,
+    mut doc: AutoCommit,
+) -> Result<StoredDoc, DocStoreError> {
     let mut tx = db.begin().await?;
     let saved_bytes = insert_in(&mut tx, id, project_id, kind, &mut doc).await?;
     tx.commit().await?;
@@ -139,7 +164,13 @@ pub async fn insert(db: &Db, id: &str, project_id: &str, kind: &str, mut doc: Au
 
 /// `insert` inside the caller's transaction; returns the saved size for `StoredDoc::inserted`, to
 /// be built once the transaction has committed.
-pub async fn insert_in(tx: &mut Tx<'_>, id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> Result<usize, DocStoreError> {
+pub async fn insert_in(
+    tx: &mut Tx<'_>,
+    id: &str,
+    project_id: &str,
+    kind: &str,
+    doc: &mut AutoCommit,
+) -> Result<usize, DocStoreError> {
     let (write, saved_bytes) = DocWrite::insert(id, project_id, kind, doc);
     write.run_or_refuse(tx).await?;
     Ok(saved_bytes)
@@ -169,7 +200,8 @@ impl DocWrite {
     /// longer at `expected`): then it wrote nothing.
     pub async fn run(&self, tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
         let now = now_ms();
-        Ok(on_tx!(tx, |c| match self {
+        Ok(on_tx!(tx, |c| {
+            match self {
             DocWrite::Insert { id, project_id, kind, snapshot } => sqlx::query(
                 "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) VALUES ($1, $2, $3, $4, 1, $5) \
                  ON CONFLICT (id) DO NOTHING",
@@ -215,6 +247,7 @@ impl DocWrite {
                 }
                 n == 1
             }
+        }
         }))
     }
 

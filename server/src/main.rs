@@ -2,8 +2,8 @@
 
 use clap::Parser;
 use server::config::{Command, ReferenceCommand, TokenCommand};
-use server::routes::{app, AppState};
-use server::{auth, db, Config};
+use server::routes::{AppState, app};
+use server::{Config, auth, db};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -11,7 +11,9 @@ async fn main() -> std::process::ExitCode {
     // Logs to stderr; stdout carries only what scripts read (the "listening on" line, a new token).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx::postgres::notice=warn".into()))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx::postgres::notice=warn".into()),
+        )
         .init();
     let config = Config::parse();
     match run(config).await {
@@ -34,7 +36,12 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             for _ in 0..count {
                 let (device_id, token) = auth::create_token(&db, &project, role, &name).await?;
                 if count == 1 {
-                    eprintln!("device {device_id} ({}) may act as {} on project {}", name, role.as_str(), project.trim());
+                    eprintln!(
+                        "device {device_id} ({}) may act as {} on project {}",
+                        name,
+                        role.as_str(),
+                        project.trim()
+                    );
                 }
                 writeln!(out, "{token}")?;
             }
@@ -49,8 +56,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn import_reference(db: &db::Db, project: &str, table: Option<&str>, file: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
-    use server::reference::{import, store, ReferenceError};
+async fn import_reference(
+    db: &db::Db,
+    project: &str,
+    table: Option<&str>,
+    file: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use server::reference::{ReferenceError, import, store};
     let table = table.map(str::parse::<server::reference::table::Table>).transpose()?;
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let cache = server::cache::DocCache::new(1 << 20);

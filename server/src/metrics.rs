@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::cache::DocCache;
@@ -47,8 +47,16 @@ impl Metrics {
         registry.register("doc_cache_documents", "Documents in the hot cache", cache_documents.clone());
         registry.register("db_writes", "Sync writes queued for a shared commit", commits.writes.clone());
         registry.register("db_commits", "Transactions committed by the shared-commit writers", commits.commits.clone());
-        registry.register("sync_state_cache_hits", "Syncs that found the device's sync states in memory", cache.devices.hits.clone());
-        registry.register("sync_state_cache_misses", "Syncs that read the device's sync states from the database", cache.devices.misses.clone());
+        registry.register(
+            "sync_state_cache_hits",
+            "Syncs that found the device's sync states in memory",
+            cache.devices.hits.clone(),
+        );
+        registry.register(
+            "sync_state_cache_misses",
+            "Syncs that read the device's sync states from the database",
+            cache.devices.misses.clone(),
+        );
         Arc::new(Metrics { registry, cache, cache_bytes, cache_documents, requests, latency })
     }
 
@@ -85,7 +93,9 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
 /// `GET /metrics`.
 pub async fn endpoint(State(metrics): State<Arc<Metrics>>) -> Response {
     match metrics.render() {
-        Ok(text) => ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response(),
+        Ok(text) => {
+            ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+        }
         Err(e) => crate::error::ApiError::internal(e).into_response(),
     }
 }

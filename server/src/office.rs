@@ -4,23 +4,23 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::approvals::supervisor;
 use crate::auth::Device;
 use crate::db::TokenGrant;
 use crate::error::ApiError;
 use crate::reference::table::{RawTable, Table};
-use crate::reference::{import, store, ReferenceError};
+use crate::reference::{ReferenceError, import, store};
 use crate::reports::labour::{self, Period};
-use crate::reports::{cost, export, schedule, DateRange, ReportError};
+use crate::reports::{DateRange, ReportError, cost, export, schedule};
 use crate::routes::AppState;
 
 fn admin(grant: &TokenGrant) -> Result<(), ApiError> {
@@ -78,7 +78,9 @@ pub struct ImportQuery {
 }
 
 fn table_param(t: Option<String>) -> Result<Option<Table>, ApiError> {
-    t.filter(|s| !s.trim().is_empty()).map(|s| s.parse::<Table>().map_err(|m| ApiError::bad_request("table", m))).transpose()
+    t.filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse::<Table>().map_err(|m| ApiError::bad_request("table", m)))
+        .transpose()
 }
 
 /// `POST /v1/reference/import?table=`: an XLSX workbook (a sheet per table) or a CSV file (one
@@ -130,7 +132,12 @@ pub async fn put_row(
             Value::Null => String::new(),
             Value::String(s) => s,
             // Amounts as JSON numbers would pass through a float: refused, as on the sync wire.
-            _ => return Err(ApiError::bad_request(&k, "values are text (amounts as decimal strings, e.g. \"1250.00\")")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    &k,
+                    "values are text (amounts as decimal strings, e.g. \"1250.00\")",
+                ));
+            }
         };
         header.push(k);
         cells.push(text);
@@ -172,13 +179,20 @@ fn date(field: &'static str, v: Option<String>) -> Result<Option<NaiveDate>, Api
     Ok(crate::approvals::date_param(field, v)?.and_then(|d| d.parse().ok()))
 }
 
-fn query(q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>) -> Result<(ReportQuery, Format), ApiError> {
+fn query(
+    q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(ReportQuery, Format), ApiError> {
     let Query(q) = q.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let f = format_param(q.format.as_deref())?;
     Ok((q, f))
 }
 
-fn respond(format: Format, name: &str, json: Value, table: impl FnOnce() -> crate::reports::Table) -> Result<Response, ApiError> {
+fn respond(
+    format: Format,
+    name: &str,
+    json: Value,
+    table: impl FnOnce() -> crate::reports::Table,
+) -> Result<Response, ApiError> {
     let file = match format {
         Format::Json => return Ok(Json(json).into_response()),
         Format::Csv => export::FileFormat::Csv,

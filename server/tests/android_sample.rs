@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-use kotlin_tools::{content_hash, files_with_extension, join_classpath, run_checked, Toolchain};
+use kotlin_tools::{Toolchain, content_hash, files_with_extension, join_classpath, run_checked};
 
 const CORE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../android-sample/core/src");
 const CACHE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/android-sample");
@@ -49,7 +49,8 @@ fn android_sample_core_unit_tests() {
     let scratch = dir.path().join("scratch");
     fs::create_dir_all(&scratch).expect("scratch dir");
 
-    let mut classpath: Vec<&Path> = vec![&test_jar, &main_jar, &tools.stdlib_jar, &tools.coroutines_jar, &tools.jna_jar];
+    let mut classpath: Vec<&Path> =
+        vec![&test_jar, &main_jar, &tools.stdlib_jar, &tools.coroutines_jar, &tools.jna_jar];
     classpath.extend(junit.iter().map(PathBuf::as_path));
     let mut java = Command::new(&tools.java);
     java.current_dir(&scratch)
@@ -72,14 +73,20 @@ fn android_sample_core_unit_tests() {
 
 /// Compiles `sources` into `<CACHE>/<name>-<hash>.jar` unless that jar exists.
 fn compile_once(tools: &Toolchain, name: &str, sources: &[PathBuf], classpath: &[&Path]) -> PathBuf {
-    let salt = format!("{}|{}", tools.identity(), classpath.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":"));
+    let salt = format!(
+        "{}|{}",
+        tools.identity(),
+        classpath.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":")
+    );
     let mut keyed = sources.to_vec();
     keyed.extend(classpath.iter().filter(|p| p.starts_with(CACHE)).map(|p| p.to_path_buf()));
     let hash = content_hash(&salt, &keyed).expect("hash sources");
     fs::create_dir_all(CACHE).expect("cache dir");
     let jar = Path::new(CACHE).join(format!("{name}-{hash}.jar"));
     if !jar.is_file() {
-        tools.compile(sources, classpath, &jar).unwrap_or_else(|e| panic!("compiling android-sample/core ({name}):\n{e}"));
+        tools
+            .compile(sources, classpath, &jar)
+            .unwrap_or_else(|e| panic!("compiling android-sample/core ({name}):\n{e}"));
     }
     jar
 }

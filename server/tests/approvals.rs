@@ -11,11 +11,11 @@ use std::str::FromStr;
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use common::phone::SimPhone;
-use common::*;
 use common::records::header;
+use common::*;
 use record_schema::{Approval, CrewLine, Currency, DecisionStatus, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const SHEET: &str = "0193a000-0000-7000-8000-000000000001";
 
@@ -66,11 +66,13 @@ fn call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) 
         "GET" => get_with(addr, path, &[("Authorization", &bearer)]),
         _ => {
             let body = body.unwrap_or(json!({})).to_string();
-            let (s, b) = post(addr, path, &[("Authorization", &bearer), ("Content-Type", "application/json")], body.as_bytes());
+            let (s, b) =
+                post(addr, path, &[("Authorization", &bearer), ("Content-Type", "application/json")], body.as_bytes());
             (s, String::from_utf8_lossy(&b).into_owned())
         }
     };
-    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path} answered {status} with non-JSON {text:?}: {e}"));
+    let v = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{method} {path} answered {status} with non-JSON {text:?}: {e}"));
     (status, v)
 }
 
@@ -87,11 +89,13 @@ fn net(postings: &Value) -> (Decimal, Decimal, usize) {
 }
 
 fn approval_on(phone: &SimPhone) -> Approval {
-    Approval::read(phone.docs.get(&Approval::document_id(SHEET)).expect("approval document on the phone")).expect("reads")
+    Approval::read(phone.docs.get(&Approval::document_id(SHEET)).expect("approval document on the phone"))
+        .expect("reads")
 }
 
 fn heads_of(phone: &mut SimPhone) -> Vec<String> {
-    let mut h: Vec<String> = phone.docs.get_mut(SHEET).expect("sheet").get_heads().iter().map(ToString::to_string).collect();
+    let mut h: Vec<String> =
+        phone.docs.get_mut(SHEET).expect("sheet").get_heads().iter().map(ToString::to_string).collect();
     h.sort();
     h
 }
@@ -116,8 +120,17 @@ fn story(url: Option<&str>) {
     let (s, v) = call(addr, &sup, "GET", "/v1/approvals/pending", None);
     assert_eq!(s, 200, "{v}");
     let rec = &v["records"][0];
-    assert_eq!((rec["id"].as_str(), rec["status"].as_str(), rec["kind"].as_str()), (Some(SHEET), Some("new"), Some("labour_sheet")));
-    for (q, n) in [("?site=S1&from=2026-11-20&to=2026-11-20&kind=labour_sheet&author=li", 1), ("?site=S2", 0), ("?from=2026-11-21", 0), ("?kind=expense", 0), ("?author=wang", 0)] {
+    assert_eq!(
+        (rec["id"].as_str(), rec["status"].as_str(), rec["kind"].as_str()),
+        (Some(SHEET), Some("new"), Some("labour_sheet"))
+    );
+    for (q, n) in [
+        ("?site=S1&from=2026-11-20&to=2026-11-20&kind=labour_sheet&author=li", 1),
+        ("?site=S2", 0),
+        ("?from=2026-11-21", 0),
+        ("?kind=expense", 0),
+        ("?author=wang", 0),
+    ] {
         let (s, v) = call(addr, &sup, "GET", &format!("/v1/approvals/pending{q}"), None);
         assert_eq!((s, v["records"].as_array().map(Vec::len)), (200, Some(n)), "{q}: {v}");
     }
@@ -153,7 +166,11 @@ fn story(url: Option<&str>) {
     assert_eq!((s, v["field"].as_str()), (400, Some("record")), "{v}");
     let (s, _) = call(addr, &foreman, "GET", &postings, None);
     assert_eq!(s, 403);
-    assert_eq!(net(&call(addr, &sup, "GET", &postings, None).1), (Decimal::ZERO, Decimal::ZERO, 0), "refusals post nothing");
+    assert_eq!(
+        net(&call(addr, &sup, "GET", &postings, None).1),
+        (Decimal::ZERO, Decimal::ZERO, 0),
+        "refusals post nothing"
+    );
 
     // Approve the exact version: two labour postings, 5130.00 and 13.5 headcount-days.
     let (s, first) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": v1, "comment": "ok" })));
@@ -164,11 +181,16 @@ fn story(url: Option<&str>) {
     assert_eq!(s, 200, "{p}");
     assert_eq!(net(&p), (d("5130.00"), d("13.5"), 2));
     let l1 = p["postings"].as_array().expect("rows").iter().find(|r| r["line_id"] == "l1").expect("l1 posting");
-    assert_eq!((l1["amount"].as_str(), l1["cost_code"].as_str(), l1["activity"].as_str(), l1["trade"].as_str()), (Some("2280.00"), Some("03-100"), Some("A1"), Some("木工")));
+    assert_eq!(
+        (l1["amount"].as_str(), l1["cost_code"].as_str(), l1["activity"].as_str(), l1["trade"].as_str()),
+        (Some("2280.00"), Some("03-100"), Some("A1"), Some("木工"))
+    );
     assert_eq!((l1["decision_id"].clone(), l1["heads"].clone()), (first["decision"]["id"].clone(), json!(v1)));
 
     // Approving the same version again, or retrying, changes nothing and answers the same.
-    for body in [json!({ "heads": v1, "comment": "ok" }), json!({ "heads": v1, "comment": "again", "request_id": "r-0" })] {
+    for body in
+        [json!({ "heads": v1, "comment": "ok" }), json!({ "heads": v1, "comment": "again", "request_id": "r-0" })]
+    {
         let (s, again) = call(addr, &sup, "POST", &approve, Some(body));
         assert_eq!((s, &again), (200, &first));
     }
@@ -212,7 +234,13 @@ fn story(url: Option<&str>) {
     assert!(rows[2..4].iter().all(|r| r["entry"] == "reversal" && r["heads"] == json!(v1)));
     assert_eq!(rows[2]["reverses"], rows[0]["id"]);
     // A request id used for something else is refused.
-    let (s, v) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v1, "comment": "no", "request_id": "re-1" })));
+    let (s, v) = call(
+        addr,
+        &sup,
+        "POST",
+        &format!("/v1/records/{SHEET}/reject"),
+        Some(json!({ "heads": v1, "comment": "no", "request_id": "re-1" })),
+    );
     assert_eq!((s, v["field"].as_str()), (409, Some("request_id")), "{v}");
 
     // Two phones set the same field: the conflict must be resolved before approval.
@@ -227,19 +255,37 @@ fn story(url: Option<&str>) {
     assert_eq!(v["conflicts"][0]["field"], "lines/l2/headcount", "{v}");
     let v3 = heads(&v);
     let (s, v) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": v3 })));
-    assert_eq!((s, v["error"].as_str(), v["field"].as_str()), (409, Some("conflicts"), Some("lines/l2/headcount")), "{v}");
+    assert_eq!(
+        (s, v["error"].as_str(), v["field"].as_str()),
+        (409, Some("conflicts"), Some("lines/l2/headcount")),
+        "{v}"
+    );
     // Rejecting it is allowed, posts nothing, and takes it off the pending list.
-    let (s, rej) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v3, "comment": "4 or 5?" })));
+    let (s, rej) = call(
+        addr,
+        &sup,
+        "POST",
+        &format!("/v1/records/{SHEET}/reject"),
+        Some(json!({ "heads": v3, "comment": "4 or 5?" })),
+    );
     assert_eq!((s, rej["postings"].as_i64()), (200, Some(0)), "{rej}");
-    assert_eq!(net(&call(addr, &sup, "GET", &postings, None).1), (d("5510.00"), d("14.5"), 6), "a rejection posts nothing");
+    assert_eq!(
+        net(&call(addr, &sup, "GET", &postings, None).1),
+        (d("5510.00"), d("14.5"), 6),
+        "a rejection posts nothing"
+    );
     let (_, v) = call(addr, &sup, "GET", "/v1/approvals/pending", None);
     assert_eq!(v["records"], json!([]));
     let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
-    assert_eq!((v["approval"]["status"].as_str(), v["approval"]["approved_heads"].clone()), (Some("rejected"), json!(v2)));
+    assert_eq!(
+        (v["approval"]["status"].as_str(), v["approval"]["approved_heads"].clone()),
+        (Some("rejected"), json!(v2))
+    );
     // The standing approval cannot be rejected (it is replaced by approving another version).
     let (s, v) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v2 })));
     assert_eq!((s, v["field"].as_str()), (400, Some("comment")), "a rejection says why: {v}");
-    let (s, v) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v2, "comment": "no" })));
+    let (s, v) =
+        call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v2, "comment": "no" })));
     assert_eq!((s, v["field"].as_str()), (409, Some("heads")), "{v}");
     li.sync(addr);
     let a = approval_on(&li);
@@ -258,18 +304,36 @@ fn story(url: Option<&str>) {
     let resolve = format!("/v1/records/{SHEET}/resolve");
     let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
     let kept: i64 = v["conflicts"][0]["values"][1].as_str().expect("value").parse().expect("headcount");
-    let (s, v) = call(addr, &foreman, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })));
+    let (s, v) = call(
+        addr,
+        &foreman,
+        "POST",
+        &resolve,
+        Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })),
+    );
     assert_eq!(s, 403, "{v}");
-    let (s, v) = call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l1/headcount", "choice": 1 })));
+    let (s, v) =
+        call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l1/headcount", "choice": 1 })));
     assert_eq!((s, v["field"].as_str()), (400, Some("field")), "no conflict there: {v}");
-    let (s, v) = call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })));
+    let (s, v) =
+        call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })));
     assert_eq!((s, v["conflicts"].clone()), (200, json!([])), "{v}");
     let v4 = heads(&v);
-    let (s, v) = call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 0 })));
+    let (s, v) =
+        call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 0 })));
     assert_eq!((s, v["field"].as_str()), (409, Some("heads")), "a stale read: {v}");
     let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
-    assert_eq!((v["record"]["lines"][1]["headcount"].as_i64(), v["approval"]["status"].as_str()), (Some(kept), Some("changed_since_approval")));
-    assert!(v["history"].as_array().expect("history").iter().any(|c| c["message"].as_str().is_some_and(|m| m.contains("resolved by"))));
+    assert_eq!(
+        (v["record"]["lines"][1]["headcount"].as_i64(), v["approval"]["status"].as_str()),
+        (Some(kept), Some("changed_since_approval"))
+    );
+    assert!(
+        v["history"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .any(|c| c["message"].as_str().is_some_and(|m| m.contains("resolved by")))
+    );
     let (s, third) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": v4, "comment": "settled" })));
     assert_eq!((s, third["reversals"].as_i64(), third["postings"].as_i64()), (200, Some(2), Some(4)), "{third}");
     let (_, p) = call(addr, &sup, "GET", &postings, None);
@@ -282,12 +346,17 @@ fn story(url: Option<&str>) {
     assert_eq!(heads_of(&mut li), v4);
 
     // The real phone core accepts the approval documents it receives.
-    let store = mobile_core::ffi::FieldStore::open(dir.path().join("zhao.db").display().to_string(), "zhao".into()).expect("phone");
+    let store = mobile_core::ffi::FieldStore::open(dir.path().join("zhao.db").display().to_string(), "zhao".into())
+        .expect("phone");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let r = rt.block_on(store.sync(format!("http://{addr}"), foreman, None)).expect("phone core syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(store.unsynced().expect("unsynced").records, 0, "approvals are not the phone's unsynced work");
-    assert_eq!(store.list_records(Default::default()).expect("list").len(), 1, "the approval is not listed as a record");
+    assert_eq!(
+        store.list_records(Default::default()).expect("list").len(),
+        1,
+        "the approval is not listed as a record"
+    );
     drop(server);
     append_only(dir.path(), url);
 }

@@ -7,7 +7,11 @@ use common::*;
 
 fn token_story(database_url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
-    let (ok, token, err) = cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "foreman", "--name", "李工 iPhone"]);
+    let (ok, token, err) = cli(
+        dir.path(),
+        database_url,
+        &["token", "create", "--project", "P1", "--role", "foreman", "--name", "李工 iPhone"],
+    );
     assert!(ok, "{err}");
     let token = token.trim().to_string();
     assert!(token.starts_with("flt_") && token.len() == 68, "{token}");
@@ -27,7 +31,10 @@ fn token_story(database_url: Option<&str>) {
     ] {
         let (status, body) = get_with(&server.addr, "/v1/whoami", &headers);
         assert_eq!(status, 401, "{why}: {body}");
-        assert!(body.contains("\"error\":\"unauthorized\"") && body.contains("\"field\":\"authorization\""), "{why}: {body}");
+        assert!(
+            body.contains("\"error\":\"unauthorized\"") && body.contains("\"field\":\"authorization\""),
+            "{why}: {body}"
+        );
     }
     drop(server);
 
@@ -40,7 +47,8 @@ fn token_story(database_url: Option<&str>) {
     }
 
     // `--count N`: N devices, one token per line, each working.
-    let (ok, out, err) = cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "foreman", "--count", "3"]);
+    let (ok, out, err) =
+        cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "foreman", "--count", "3"]);
     assert!(ok, "{err}");
     let tokens: std::collections::BTreeSet<&str> = out.lines().collect();
     assert!(tokens.len() == 3 && tokens.iter().all(|t| t.starts_with("flt_") && t.len() == 68), "{out}");
@@ -50,7 +58,8 @@ fn token_story(database_url: Option<&str>) {
         assert_eq!(status, 200, "{body}");
     }
     drop(server);
-    let (ok, _, _) = cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "foreman", "--count", "0"]);
+    let (ok, _, _) =
+        cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "foreman", "--count", "0"]);
     assert!(!ok, "--count 0 is refused");
 
     let (ok, _, err) = cli(dir.path(), database_url, &["token", "create", "--project", "P1", "--role", "owner"]);

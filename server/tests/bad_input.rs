@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ScalarValue, ROOT};
+use automerge::{AutoCommit, ROOT, ScalarValue};
 use chrono::NaiveDate;
 use common::phone::SimPhone;
 use common::records;
@@ -43,12 +43,26 @@ fn stored_digest(dir: &std::path::Path, url: Option<&str>) -> String {
                 let rows = match &url {
                     Some(url) => {
                         let mut c = sqlx::PgConnection::connect(url).await.expect("pg");
-                        sqlx::query(q).fetch_all(&mut c).await.expect(q).iter().map(|r| (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1))).collect::<Vec<_>>()
+                        sqlx::query(q)
+                            .fetch_all(&mut c)
+                            .await
+                            .expect(q)
+                            .iter()
+                            .map(|r| (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1)))
+                            .collect::<Vec<_>>()
                     }
                     None => {
                         let path = dir.join("server.db");
-                        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", path.display())).await.expect("sqlite");
-                        sqlx::query(q).fetch_all(&mut c).await.expect(q).iter().map(|r| (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1))).collect::<Vec<_>>()
+                        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", path.display()))
+                            .await
+                            .expect("sqlite");
+                        sqlx::query(q)
+                            .fetch_all(&mut c)
+                            .await
+                            .expect(q)
+                            .iter()
+                            .map(|r| (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1)))
+                            .collect::<Vec<_>>()
                     }
                 };
                 for (k, v) in rows {
@@ -75,7 +89,8 @@ fn post_raw(addr: &str, token: &str, body: &[u8]) -> (u16, serde_json::Value) {
     let mut resp = Vec::new();
     let _ = s.read_to_end(&mut resp);
     let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
-    let status = String::from_utf8_lossy(&resp[..split]).split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
+    let status =
+        String::from_utf8_lossy(&resp[..split]).split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
     let body = serde_json::from_slice(&resp[split + 4..]).unwrap_or(serde_json::Value::Null);
     (status, body)
 }
@@ -98,7 +113,9 @@ fn send_docs(addr: &str, token: &str, docs: &mut [(&str, AutoCommit)]) -> Vec<(S
             docs: docs
                 .iter_mut()
                 .zip(states.iter_mut())
-                .filter_map(|((id, d), st)| d.sync().generate_sync_message(st).map(|m| DocMessage { id: id.to_string(), msg: m.encode() }))
+                .filter_map(|((id, d), st)| {
+                    d.sync().generate_sync_message(st).map(|m| DocMessage { id: id.to_string(), msg: m.encode() })
+                })
                 .collect(),
             ..Default::default()
         };
@@ -107,7 +124,11 @@ fn send_docs(addr: &str, token: &str, docs: &mut [(&str, AutoCommit)]) -> Vec<(S
         let resp: SyncResponse = ciborium::from_reader(resp.as_slice()).expect("response");
         for m in resp.docs {
             if let Some(i) = docs.iter().position(|(id, _)| *id == m.id) {
-                docs[i].1.sync().receive_sync_message(&mut states[i], Message::decode(&m.msg).expect("msg")).expect("apply");
+                docs[i]
+                    .1
+                    .sync()
+                    .receive_sync_message(&mut states[i], Message::decode(&m.msg).expect("msg"))
+                    .expect("apply");
             }
         }
         errors.extend(resp.errors.into_iter().map(|e| (e.id, e.code, e.field)));
@@ -131,7 +152,12 @@ fn story(url: Option<&str>) {
         ("not CBOR", b"{\"v\":1}".to_vec(), 400, "body"),
         ("CBOR of the wrong shape", cbor(&42u32), 400, "body"),
         ("a future protocol", cbor(&SyncRequest { v: 9, ..Default::default() }), 400, "v"),
-        ("a manifest of the wrong length", cbor(&SyncRequest { v: 1, manifest: Some(vec![1, 2, 3]), ..Default::default() }), 400, "manifest"),
+        (
+            "a manifest of the wrong length",
+            cbor(&SyncRequest { v: 1, manifest: Some(vec![1, 2, 3]), ..Default::default() }),
+            400,
+            "manifest",
+        ),
         ("over the size limit", vec![0u8; 3 << 20], 413, "body"),
     ];
     for (what, body, status, field) in cases {

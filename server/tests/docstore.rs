@@ -5,7 +5,7 @@
 mod common;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ReadDoc, ROOT};
+use automerge::{AutoCommit, ROOT, ReadDoc};
 use common::ThrowawayPg;
 use server::db::Db;
 use server::docstore::{self, DocStoreError};
@@ -22,7 +22,10 @@ async fn story(db: Db) {
     doc.put(ROOT, "kind", "expense").expect("put");
     doc.put(ROOT, "amount", "10.00").expect("put");
     docstore::insert(&db, "e1", "P1", "expense", doc.fork()).await.expect("insert");
-    assert!(matches!(docstore::insert(&db, "e1", "P1", "expense", doc).await, Err(DocStoreError::AlreadyExists { .. })));
+    assert!(matches!(
+        docstore::insert(&db, "e1", "P1", "expense", doc).await,
+        Err(DocStoreError::AlreadyExists { .. })
+    ));
 
     // Edits, each saved, crossing compaction twice; the reloaded document has the last value.
     let edits = 2 * docstore::compacts_after("e1") + 22;

@@ -40,7 +40,9 @@ fn concurrent_syncs(url: Option<&str>) {
                         // (While the other phones keep adding expenses, a sync may still be receiving
                         // them at its round limit: it is not required to settle here, the fresh
                         // phone below checks that everything arrived.)
-                        let t = phone.try_sync(addr).unwrap_or_else(|(status, body)| panic!("phone {p} round {r}: {status} {body}"));
+                        let t = phone
+                            .try_sync(addr)
+                            .unwrap_or_else(|(status, body)| panic!("phone {p} round {r}: {status} {body}"));
                         assert!(t.errors.is_empty(), "phone {p} round {r}: {:?}", t.errors);
                     }
                     phone

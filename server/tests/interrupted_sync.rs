@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use mobile_core::ffi::types::*;
-use mobile_core::ffi::FieldStore;
 use mobile_core::CoreError;
+use mobile_core::ffi::FieldStore;
+use mobile_core::ffi::types::*;
 
 const RECORDS: usize = 300;
 

@@ -16,7 +16,7 @@ use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
 use server::docstore;
 use server::ledger::postings::postings;
-use server::ledger::store::{self, heads_hex, DecideRequest};
+use server::ledger::store::{self, DecideRequest, heads_hex};
 
 const ID: &str = "sheet-c";
 const VERSIONS: i64 = 6;
@@ -64,7 +64,12 @@ async fn story(db: Db) {
     for (i, heads) in versions.iter().enumerate() {
         for _ in 0..2 {
             let (db, cache, heads) = (db.clone(), cache.clone(), heads.clone());
-            let who = TokenGrant { device_id: format!("sup-{i}"), device_name: format!("S{i}"), role: "supervisor".into(), project_id: "P1".into() };
+            let who = TokenGrant {
+                device_id: format!("sup-{i}"),
+                device_name: format!("S{i}"),
+                role: "supervisor".into(),
+                project_id: "P1".into(),
+            };
             tasks.push(tokio::spawn(async move {
                 let req = DecideRequest {
                     record_id: ID.into(),

@@ -17,17 +17,19 @@ use std::str::FromStr;
 
 use automerge::AutoCommit;
 use chrono::NaiveDate;
-use proptest::prelude::*;
 use common::records;
+use proptest::prelude::*;
 use record_schema::record::{RecordHeader, Voided};
-use record_schema::{CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record};
+use record_schema::{
+    CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record,
+};
 use rust_decimal::Decimal;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
 use server::docstore;
-use server::ledger::postings::{postings, to_micro, to_minor};
-use server::ledger::store::{self, heads_hex, DecideRequest, DecisionRow, StoredPosting};
 use server::ledger::LedgerError;
+use server::ledger::postings::{postings, to_micro, to_minor};
+use server::ledger::store::{self, DecideRequest, DecisionRow, StoredPosting, heads_hex};
 
 const RECORDS: [&str; 3] = ["sheet-1", "expense-1", "progress-1"];
 const PHONES: usize = 3;
@@ -130,11 +132,18 @@ fn edit(doc: &mut AutoCommit, which: u8, value: u32, at_ms: i64) {
                 0 => l.headcount = 1 + v % 12,
                 1 => l.effort = Effort::Hours(Decimal::new(25 * (1 + v % 48), 2)),
                 2 => l.effort = Effort::Days(Decimal::new(50 * (1 + v % 4), 2)),
-                3 => l.rate = Decimal::from_str(["47.50", "43.97", "380.00", "10.01", "0"][value as usize % 5]).expect("rate"),
+                3 => {
+                    l.rate =
+                        Decimal::from_str(["47.50", "43.97", "380.00", "10.01", "0"][value as usize % 5]).expect("rate")
+                }
                 5 => return LabourSheet::remove_line(doc, &l.id, at_ms).expect("remove"),
                 6 => {
                     let mut s = s;
-                    s.header.voided = if s.header.voided.is_some() { None } else { Some(Voided { reason: "dup".into(), by: "li".into(), at_ms }) };
+                    s.header.voided = if s.header.voided.is_some() {
+                        None
+                    } else {
+                        Some(Voided { reason: "dup".into(), by: "li".into(), at_ms })
+                    };
                     return s.write(doc).expect("void");
                 }
                 _ => l.activity = Some(["A1", "A2"][value as usize % 2].into()),
@@ -218,7 +227,12 @@ impl World {
             let kind = Record::read(&doc).expect("record").kind();
             docstore::insert(&db, id, "P1", kind.as_str(), doc).await.expect("insert");
         }
-        let who = TokenGrant { device_id: "sup-1".into(), device_name: "Chen".into(), role: "supervisor".into(), project_id: "P1".into() };
+        let who = TokenGrant {
+            device_id: "sup-1".into(),
+            device_name: "Chen".into(),
+            role: "supervisor".into(),
+            project_id: "P1".into(),
+        };
         World {
             db,
             cache: DocCache::new(16 << 20),
@@ -283,7 +297,8 @@ impl World {
         let expected = self.expect(&req).await;
         let got = store::decide(&self.db, &self.cache, &self.who, req.clone()).await;
         match (&expected, &got) {
-            (Err("conflicts"), Err(LedgerError::Conflicts(_))) | (Err("state"), Err(LedgerError::State("heads", _))) => {}
+            (Err("conflicts"), Err(LedgerError::Conflicts(_)))
+            | (Err("state"), Err(LedgerError::State("heads", _))) => {}
             (Ok(Some(id)), Ok(out)) => {
                 if let Some(k) = &req.request_id {
                     self.keyed.entry(k.clone()).or_insert_with(|| out.decision.clone());
@@ -398,7 +413,12 @@ impl World {
             let month = format!("{}-01", &p.work_date.to_string()[..7]);
             for (dimension, item) in [("cost_code", &p.cost_code), ("activity", &p.activity)] {
                 for (grain, period) in [("day", p.work_date.to_string()), ("month", month.clone())] {
-                    let key = (format!("{dimension}/{grain}"), period, item.clone().unwrap_or_default(), cur.code().to_string());
+                    let key = (
+                        format!("{dimension}/{grain}"),
+                        period,
+                        item.clone().unwrap_or_default(),
+                        cur.code().to_string(),
+                    );
                     let e = from_postings.entry(key).or_default();
                     e.0 += to_minor(p.amount, cur).expect("minor");
                     e.1 += to_micro(p.person_days).expect("micro");
@@ -414,7 +434,8 @@ impl World {
         .fetch_all(pool)
         .await
         .expect("ledger_totals");
-        let stored: BTreeMap<Key, (i64, i64)> = stored.into_iter().map(|(dim, d, i, cur, m, pd)| ((dim, d, i, cur), (m, pd))).collect();
+        let stored: BTreeMap<Key, (i64, i64)> =
+            stored.into_iter().map(|(dim, d, i, cur, m, pd)| ((dim, d, i, cur), (m, pd))).collect();
         assert_eq!(stored, from_postings, "ledger_totals (days and months) vs postings");
     }
 }
@@ -428,7 +449,10 @@ fn run(ops: &[Op]) {
         for op in ops {
             w.step(op).await;
             let (after, decisions_after) = w.rows().await;
-            assert!(after.len() >= before.len() && after[..before.len()] == before[..], "postings were changed or removed by {op:?}");
+            assert!(
+                after.len() >= before.len() && after[..before.len()] == before[..],
+                "postings were changed or removed by {op:?}"
+            );
             let by_id: HashMap<&str, &DecisionRow> = decisions_after.iter().map(|d| (d.id.as_str(), d)).collect();
             for d in &decisions_before {
                 assert_eq!(by_id.get(d.id.as_str()), Some(&d), "decision changed or removed by {op:?}");
@@ -464,7 +488,7 @@ fn approve_edit_reapprove_reject_retry() {
         Decide { record: 0, approve: false, pick: 9, keyed: true },
         Retry { back: 0 },
         Decide { record: 0, approve: false, pick: 1, keyed: false }, // the standing version: refused
-        Decide { record: 0, approve: true, pick: 0, keyed: false }, // back to the first version
+        Decide { record: 0, approve: true, pick: 0, keyed: false },  // back to the first version
         Edit { phone: 2, record: 1, which: 0, value: 99 },
         Sync { phone: 2 },
         Decide { record: 1, approve: true, pick: 1, keyed: true },

@@ -54,7 +54,10 @@ fn story(url: Option<&str>) {
     let edit = a.sync(&server.addr);
     assert!(edit.errors.is_empty() && !edit.manifest_asked, "{edit:?}");
     assert!(edit.sent < 512 && edit.received < 512, "{edit:?}");
-    println!("one-field edit: {} B up, {} B down in {} rounds {:?}", edit.sent, edit.received, edit.rounds, edit.per_round);
+    println!(
+        "one-field edit: {} B up, {} B down in {} rounds {:?}",
+        edit.sent, edit.received, edit.rounds, edit.per_round
+    );
     let fetch = b.sync(&server.addr);
     assert_eq!(amount(&b, "e0500"), Decimal::new(99_999, 2));
     assert!(fetch.received < 512 && !fetch.manifest_asked, "{fetch:?}");

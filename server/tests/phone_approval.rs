@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
-use mobile_core::ffi::types::*;
 use mobile_core::ffi::FieldStore;
-use serde_json::{json, Value};
+use mobile_core::ffi::types::*;
+use serde_json::{Value, json};
 
 fn today() -> String {
     chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()
@@ -31,7 +31,8 @@ fn line(headcount: i64) -> CrewLineInput {
 fn call(addr: &str, token: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
     let bearer = format!("Bearer {token}");
     let body = if method == "GET" { String::new() } else { body.to_string() };
-    let (s, b) = send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", "application/json")], body.as_bytes());
+    let (s, b) =
+        send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", "application/json")], body.as_bytes());
     (s, serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{path}: {s} {e}")))
 }
 
@@ -39,7 +40,13 @@ fn call(addr: &str, token: &str, method: &str, path: &str, body: Value) -> (u16,
 fn decide(addr: &str, sup: &str, id: &str, verb: &str, comment: &str) {
     let (s, v) = call(addr, sup, "GET", &format!("/v1/records/{id}"), Value::Null);
     assert_eq!(s, 200, "{v}");
-    let (s, v) = call(addr, sup, "POST", &format!("/v1/records/{id}/{verb}"), json!({ "heads": v["heads"], "comment": comment }));
+    let (s, v) = call(
+        addr,
+        sup,
+        "POST",
+        &format!("/v1/records/{id}/{verb}"),
+        json!({ "heads": v["heads"], "comment": comment }),
+    );
     assert_eq!(s, 200, "{v}");
 }
 
@@ -85,9 +92,16 @@ fn the_phone_sees_decisions() {
     decide(addr, &sup, &id, "reject", "7 carpenters? the gate log says 6");
     sync();
     let status = phone.approval_status(id.clone()).expect("status");
-    assert_eq!((status.state, status.comment.as_deref()), (ApprovalState::Rejected, Some("7 carpenters? the gate log says 6")));
+    assert_eq!(
+        (status.state, status.comment.as_deref()),
+        (ApprovalState::Rejected, Some("7 carpenters? the gate log says 6"))
+    );
 
     phone.update_crew_line(id.clone(), l.id, line(6)).expect("fix");
-    assert_eq!(phone.approval_status(id.clone()).expect("status").state, ApprovalState::ChangedSinceApproval, "the approved version still stands");
+    assert_eq!(
+        phone.approval_status(id.clone()).expect("status").state,
+        ApprovalState::ChangedSinceApproval,
+        "the approved version still stands"
+    );
     assert!(matches!(phone.approval_status("no-such-record".into()), Err(mobile_core::CoreError::NotFound { .. })));
 }

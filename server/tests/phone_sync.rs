@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use mobile_core::ffi::types::*;
-use mobile_core::ffi::FieldStore;
 use mobile_core::CoreError;
+use mobile_core::ffi::FieldStore;
+use mobile_core::ffi::types::*;
 
 fn phone(dir: &std::path::Path, name: &str) -> std::sync::Arc<FieldStore> {
     FieldStore::open(dir.join(format!("{name}.db")).display().to_string(), name.into()).expect("open phone store")
@@ -63,7 +63,10 @@ fn story(url: Option<&str>) {
 
     let r = rt.block_on(b.sync(base.clone(), tb.clone(), None)).expect("b syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    assert_eq!(b.get_labour_sheet(sheet.info.id.clone()).expect("b has the sheet"), a.get_labour_sheet(sheet.info.id.clone()).expect("a"));
+    assert_eq!(
+        b.get_labour_sheet(sheet.info.id.clone()).expect("b has the sheet"),
+        a.get_labour_sheet(sheet.info.id.clone()).expect("a")
+    );
     rt.block_on(c.sync(base.clone(), tc.clone(), None)).expect("c syncs");
     assert!(c.list_records(RecordFilter::default()).expect("list").is_empty(), "another project's phone sees nothing");
 
@@ -75,7 +78,8 @@ fn story(url: Option<&str>) {
         let r = rt.block_on(p.sync(base.clone(), t.clone(), None)).expect("sync");
         assert!(r.errors.is_empty(), "{:?}", r.errors);
     }
-    let (sa, sb) = (a.get_labour_sheet(sheet.info.id.clone()).expect("a"), b.get_labour_sheet(sheet.info.id.clone()).expect("b"));
+    let (sa, sb) =
+        (a.get_labour_sheet(sheet.info.id.clone()).expect("a"), b.get_labour_sheet(sheet.info.id.clone()).expect("b"));
     assert_eq!(sa, sb);
     assert_eq!(sa.lines.iter().find(|l| l.id == l2.id).expect("l2").headcount, 4);
     let conflicts = a.conflicts(sheet.info.id.clone()).expect("conflicts");
@@ -110,7 +114,16 @@ fn story(url: Option<&str>) {
     // C never had anything of its own; B's last state reaches a fresh phone for A.
     let a2 = phone(dir.path(), "li");
     rt.block_on(a2.sync(base.clone(), ta.clone(), None)).expect("fresh phone syncs");
-    assert_eq!(a2.get_labour_sheet(sheet.info.id.clone()).expect("back").lines.iter().find(|l| l.id == l2.id).expect("l2").headcount, 5);
+    assert_eq!(
+        a2.get_labour_sheet(sheet.info.id.clone())
+            .expect("back")
+            .lines
+            .iter()
+            .find(|l| l.id == l2.id)
+            .expect("l2")
+            .headcount,
+        5
+    );
 }
 
 #[test]

@@ -2,14 +2,14 @@
 //! SQLite and PostgreSQL: real JPEGs, then an upload cut off mid-chunk (signal lost, server killed)
 //! that resumes from the server's offset after a restart.
 
-mod common;
 mod blobkit;
+mod common;
 
 use blobkit::*;
 use common::*;
-use mobile_core::ffi::types::*;
-use mobile_core::ffi::FieldStore;
 use mobile_core::CoreError;
+use mobile_core::ffi::FieldStore;
+use mobile_core::ffi::types::*;
 
 fn phone(dir: &std::path::Path, name: &str) -> std::sync::Arc<FieldStore> {
     FieldStore::open(dir.join(format!("{name}.db")).display().to_string(), name.into()).expect("open phone store")
@@ -18,7 +18,6 @@ fn phone(dir: &std::path::Path, name: &str) -> std::sync::Arc<FieldStore> {
 fn today() -> String {
     chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()
 }
-
 
 fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
     let p = dir.join(name);

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use common::phone::SimPhone;
 use common::records::header;
 use common::*;
-use record_schema::{Currency, CrewLine, Effort, LabourSheet, Record};
+use record_schema::{CrewLine, Currency, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
 
 const PHONES: usize = 4;

@@ -16,7 +16,7 @@ use common::records::{crew_line, header, reference_workbook, workbook};
 use common::*;
 use record_schema::{Currency, Effort, LabourSheet, Progress, ProgressReport, Record, ReferenceData};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const SHEET: &str = "0193a000-0000-7000-8000-0000000000a1";
 const PROGRESS: &str = "0193a000-0000-7000-8000-0000000000a2";
@@ -37,7 +37,8 @@ fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_
 fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let (s, b) = call(addr, token, method, path, body.as_bytes(), "application/json");
-    let v = serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
+    let v = serde_json::from_slice(&b)
+        .unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
     (s, v)
 }
 
@@ -48,13 +49,24 @@ fn date() -> NaiveDate {
 fn approve_current(addr: &str, sup: &str, id: &str) -> Value {
     let (s, v) = json_call(addr, sup, "GET", &format!("/v1/records/{id}"), None);
     assert_eq!(s, 200, "{v}");
-    let (s, v) = json_call(addr, sup, "POST", &format!("/v1/records/{id}/approve"), Some(json!({ "heads": v["heads"], "comment": "ok" })));
+    let (s, v) = json_call(
+        addr,
+        sup,
+        "POST",
+        &format!("/v1/records/{id}/approve"),
+        Some(json!({ "heads": v["heads"], "comment": "ok" })),
+    );
     assert_eq!(s, 200, "{v}");
     v
 }
 
 fn code<'a>(report: &'a Value, code: &str) -> &'a Value {
-    report["codes"].as_array().expect("codes").iter().find(|c| c["code"] == code).unwrap_or_else(|| panic!("no {code} in {report}"))
+    report["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .find(|c| c["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {report}"))
 }
 
 fn story(url: Option<&str>) {
@@ -81,30 +93,59 @@ fn story(url: Option<&str>) {
     assert_eq!(before["project"]["name"], "一号楼");
 
     // A malformed file imports nothing; every problem names its row and column.
-    let bad_csv = "code,name,parent,budget\n03-300,砌体,03,12,5\n03-400,,03,100\n03-500,装饰,99,1e5\n03-100,模板(改),03,5\n";
+    let bad_csv =
+        "code,name,parent,budget\n03-300,砌体,03,12,5\n03-400,,03,100\n03-500,装饰,99,1e5\n03-100,模板(改),03,5\n";
     let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import?table=cost_codes", bad_csv.as_bytes(), "text/csv");
     assert_eq!(s, 422, "{v}");
-    let at: Vec<(i64, String)> =
-        v["errors"].as_array().expect("errors").iter().map(|e| (e["row"].as_i64().expect("row"), e["column"].as_str().expect("col").to_string())).collect();
+    let at: Vec<(i64, String)> = v["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| (e["row"].as_i64().expect("row"), e["column"].as_str().expect("col").to_string()))
+        .collect();
     assert!(at.contains(&(3, "B (name)".into())), "{at:?}");
     assert!(at.contains(&(4, "D (budget)".into())), "{at:?}");
     assert!(v["message"].as_str().expect("message").starts_with("nothing was imported"), "{v}");
     let bad_book = workbook(&[(
         "activities",
-        &[&["id", "name", "planned_start", "planned_finish", "budget"], &["A3", "四层", "2026-12-01", "2026-11-01", "100"], &["A4", "五层", "tomorrow", "2026-12-31", "100"]],
+        &[
+            &["id", "name", "planned_start", "planned_finish", "budget"],
+            &["A3", "四层", "2026-12-01", "2026-11-01", "100"],
+            &["A4", "五层", "tomorrow", "2026-12-31", "100"],
+        ],
     )]);
     let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import", &bad_book, xlsx);
     assert_eq!(s, 422, "{v}");
     let first = &v["errors"][0];
-    assert_eq!((first["table"].as_str(), first["row"].as_i64(), first["column"].as_str()), (Some("activities"), Some(2), Some("D (planned_finish)")), "{v}");
-    assert_eq!((v["errors"][1]["row"].as_i64(), v["errors"][1]["column"].as_str()), (Some(3), Some("C (planned_start)")), "{v}");
+    assert_eq!(
+        (first["table"].as_str(), first["row"].as_i64(), first["column"].as_str()),
+        (Some("activities"), Some(2), Some("D (planned_finish)")),
+        "{v}"
+    );
+    assert_eq!(
+        (v["errors"][1]["row"].as_i64(), v["errors"][1]["column"].as_str()),
+        (Some(3), Some("C (planned_start)")),
+        "{v}"
+    );
     let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import?table=cost_codes", b"code,name\n03,x\n", "text/csv");
     assert_eq!(s, 200, "a good CSV imports: {v}");
     let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import", b"not a spreadsheet", "text/csv");
     assert_eq!((s, v["field"].as_str()), (400, Some("file")), "{v}");
-    let (s, v) = json_call(addr, &admin, "PUT", "/v1/reference/cost_codes/03-300", Some(json!({ "name": "砌体", "parent": "nope", "budget": "10" })));
+    let (s, v) = json_call(
+        addr,
+        &admin,
+        "PUT",
+        "/v1/reference/cost_codes/03-300",
+        Some(json!({ "name": "砌体", "parent": "nope", "budget": "10" })),
+    );
     assert_eq!((s, v["field"].as_str()), (422, Some("cost_codes.parent")), "{v}");
-    let (s, v) = json_call(addr, &admin, "PUT", "/v1/reference/cost_codes/03-300", Some(json!({ "name": "砌体", "budget": 10.5 })));
+    let (s, v) = json_call(
+        addr,
+        &admin,
+        "PUT",
+        "/v1/reference/cost_codes/03-300",
+        Some(json!({ "name": "砌体", "budget": 10.5 })),
+    );
     assert_eq!((s, v["field"].as_str()), (400, Some("budget")), "amounts are never floats: {v}");
     let (_, after) = json_call(addr, &sup, "GET", "/v1/reference", None);
     let mut expected = before.clone();
@@ -158,9 +199,14 @@ fn story(url: Option<&str>) {
     li.docs.insert(stray.into(), common::records::expense_doc(&e));
     assert!(li.sync(addr).errors.is_empty());
     let (_, v) = json_call(addr, &sup, "GET", &format!("/v1/records/{stray}"), None);
-    let (s, v) = json_call(addr, &sup, "POST", &format!("/v1/records/{stray}/approve"), Some(json!({ "heads": v["heads"] })));
+    let (s, v) =
+        json_call(addr, &sup, "POST", &format!("/v1/records/{stray}/approve"), Some(json!({ "heads": v["heads"] })));
     assert_eq!(s, 422, "{v}");
-    assert!(v["field"].as_str().is_some_and(|f| f.contains("cost_code")) && v["message"].as_str().is_some_and(|m| m.contains("99-999")), "{v}");
+    assert!(
+        v["field"].as_str().is_some_and(|f| f.contains("cost_code"))
+            && v["message"].as_str().is_some_and(|m| m.contains("99-999")),
+        "{v}"
+    );
 
     // Cost report: actuals per code, rolled up to the parent; CPI from A1's earned value.
     let (s, cost) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-20", None);
@@ -176,7 +222,13 @@ fn story(url: Option<&str>) {
     let (_, early) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-19", None);
     assert_eq!(dec(&early["totals"]["actual"]), Decimal::ZERO, "nothing before the work date");
     // Whole months come from the month totals, the edges from the day totals: same figures.
-    for (q, want) in [("from=2026-11-01&to=2026-11-30", "4980"), ("from=2026-10-15&to=2027-01-31", "4980"), ("from=2026-11-20&to=2026-11-20", "4980"), ("from=2026-11-21", "0"), ("from=2026-12-01&to=2027-12-31", "0")] {
+    for (q, want) in [
+        ("from=2026-11-01&to=2026-11-30", "4980"),
+        ("from=2026-10-15&to=2027-01-31", "4980"),
+        ("from=2026-11-20&to=2026-11-20", "4980"),
+        ("from=2026-11-21", "0"),
+        ("from=2026-12-01&to=2027-12-31", "0"),
+    ] {
         let (_, r) = json_call(addr, &sup, "GET", &format!("/v1/reports/cost?{q}"), None);
         assert_eq!(dec(&r["totals"]["actual"]), d(want), "{q}: {r}");
     }
@@ -186,18 +238,32 @@ fn story(url: Option<&str>) {
     assert_eq!(s, 200, "{sched}");
     let a1 = sched["activities"].as_array().expect("activities").iter().find(|a| a["id"] == "A1").expect("A1");
     assert_eq!((dec(&a1["planned_percent"]), dec(&a1["actual_percent"])), (d("50"), d("40")));
-    assert_eq!((dec(&a1["pv"]), dec(&a1["ev"]), dec(&a1["ac"]), dec(&a1["sv"])), (d("25000"), d("20000"), d("2280"), d("-5000")));
+    assert_eq!(
+        (dec(&a1["pv"]), dec(&a1["ev"]), dec(&a1["ac"]), dec(&a1["sv"])),
+        (d("25000"), d("20000"), d("2280"), d("-5000"))
+    );
     assert_eq!((dec(&a1["spi"]), dec(&a1["cpi"])), (d("0.8"), d("8.772")));
     assert_eq!(dec(&sched["totals"]["ac"]), d("4980"));
-    assert!(sched["s_curve"].as_array().expect("curve").iter().any(|p| p["date"] == "2026-11-20" && dec(&p["ev"]) == d("20000")), "{sched}");
+    assert!(
+        sched["s_curve"]
+            .as_array()
+            .expect("curve")
+            .iter()
+            .any(|p| p["date"] == "2026-11-20" && dec(&p["ev"]) == d("20000")),
+        "{sched}"
+    );
 
     // Day-labour summary for the month, by trade.
-    let (s, lab) = json_call(addr, &sup, "GET", "/v1/reports/labour?from=2026-11-01&to=2026-11-30&period=month&by=trade", None);
+    let (s, lab) =
+        json_call(addr, &sup, "GET", "/v1/reports/labour?from=2026-11-01&to=2026-11-30&period=month&by=trade", None);
     assert_eq!(s, 200, "{lab}");
     let rows = lab["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 2, "{lab}");
     let carp = rows.iter().find(|r| r["keys"] == json!(["木工"])).expect("carpenters");
-    assert_eq!((dec(&carp["headcount_days"]), dec(&carp["person_hours"]), dec(&carp["cost"])), (d("6"), d("48"), d("2280")));
+    assert_eq!(
+        (dec(&carp["headcount_days"]), dec(&carp["person_hours"]), dec(&carp["cost"])),
+        (d("6"), d("48"), d("2280"))
+    );
     assert_eq!(dec(&lab["totals"][0]["cost"]), d("4980"));
 
     // The foreman edits; re-approval reverses and the reports follow.
@@ -212,21 +278,48 @@ fn story(url: Option<&str>) {
     assert_eq!((out["postings"].as_i64(), out["reversals"].as_i64()), (Some(4), Some(2)), "{out}");
     let (_, cost) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-20", None);
     assert_eq!((dec(&code(&cost, "03-100")["actual"]), dec(&code(&cost, "03")["actual"])), (d("2660"), d("5360")));
-    let (_, lab) = json_call(addr, &sup, "GET", "/v1/reports/labour?from=2026-11-01&to=2026-11-30&period=day&by=site,trade,crew", None);
-    let carp = lab["rows"].as_array().expect("rows").iter().find(|r| r["keys"] == json!(["S1", "木工", "张班"])).expect("carpenters");
-    assert_eq!((dec(&carp["headcount_days"]), dec(&carp["cost"]), carp["period"].as_str()), (d("7"), d("2660"), Some("2026-11-20")));
+    let (_, lab) = json_call(
+        addr,
+        &sup,
+        "GET",
+        "/v1/reports/labour?from=2026-11-01&to=2026-11-30&period=day&by=site,trade,crew",
+        None,
+    );
+    let carp = lab["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["keys"] == json!(["S1", "木工", "张班"]))
+        .expect("carpenters");
+    assert_eq!(
+        (dec(&carp["headcount_days"]), dec(&carp["cost"]), carp["period"].as_str()),
+        (d("7"), d("2660"), Some("2026-11-20"))
+    );
 
     // Exports: CSV is exact text; XLSX reads back.
     let (s, csv) = call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-20&format=csv", b"", "text/plain");
     assert_eq!(s, 200);
     let csv = String::from_utf8(csv).expect("utf8");
     assert!(csv.contains("  03-100,模板,100000.00,2660.00,97340.00,20000.00,7.519,2.7"), "{csv}");
-    let (s, book) = call(addr, &sup, "GET", "/v1/reports/labour?from=2026-11-01&to=2026-11-30&format=xlsx&period=month", b"", "text/plain");
+    let (s, book) = call(
+        addr,
+        &sup,
+        "GET",
+        "/v1/reports/labour?from=2026-11-01&to=2026-11-30&format=xlsx&period=month",
+        b"",
+        "text/plain",
+    );
     assert_eq!(s, 200);
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(book)).expect("xlsx reads");
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).expect("sheet");
-    let cost_col = range.rows().nth(2).expect("header").iter().position(|c| *c == Data::String("cost".into())).expect("cost column");
+    let cost_col = range
+        .rows()
+        .nth(2)
+        .expect("header")
+        .iter()
+        .position(|c| *c == Data::String("cost".into()))
+        .expect("cost column");
     let total = range.rows().find(|r| r[0] == Data::String("TOTAL".into())).expect("total row");
     assert_eq!(total[cost_col], Data::Float(5360.0));
 

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use common::phone::SimPhone;
 use common::records::{self, expense_doc, header};
 
-use automerge::sync::{State, SyncDoc};
 use automerge::AutoCommit;
+use automerge::sync::{State, SyncDoc};
 use chrono::NaiveDate;
 use common::*;
 use record_schema::{Currency, Effort, LabourSheet, Record, ReferenceData};

@@ -2,8 +2,8 @@
 //! exactly as a standard tus client speaks it (raw HTTP), resumption after the server is killed,
 //! whole-file and per-chunk checks, limits, deduplication and project scoping.
 
-mod common;
 mod blobkit;
+mod common;
 
 use blobkit::*;
 use common::*;
@@ -26,7 +26,12 @@ impl Client {
             &self.addr,
             "POST",
             "/v1/uploads",
-            &[TUS, ("Authorization", &self.auth), ("Upload-Length", &length.to_string()), ("Upload-Metadata", &metadata(sha256))],
+            &[
+                TUS,
+                ("Authorization", &self.auth),
+                ("Upload-Length", &length.to_string()),
+                ("Upload-Metadata", &metadata(sha256)),
+            ],
             b"",
         )
     }
@@ -91,10 +96,17 @@ fn story(url: Option<&str>) {
     // Auth and version.
     let photo = jpeg(1200, 900, 1, true);
     let sha = sha256_hex(&photo);
-    let r = request(&server.addr, "POST", "/v1/uploads", &[TUS, ("Upload-Length", "10"), ("Upload-Metadata", &metadata(&sha))], b"");
+    let r = request(
+        &server.addr,
+        "POST",
+        "/v1/uploads",
+        &[TUS, ("Upload-Length", "10"), ("Upload-Metadata", &metadata(&sha))],
+        b"",
+    );
     assert_eq!(r.status, 401, "missing token: {r:?}");
     assert_eq!(r.json()["field"], "authorization");
-    let r = request(&server.addr, "POST", "/v1/uploads", &[("Tus-Resumable", "0.2.2"), ("Authorization", &a.auth)], b"");
+    let r =
+        request(&server.addr, "POST", "/v1/uploads", &[("Tus-Resumable", "0.2.2"), ("Authorization", &a.auth)], b"");
     assert_eq!(r.status, 412, "{r:?}");
     assert_eq!(r.header("tus-version"), Some("1.0.0"));
     assert_eq!(r.json()["field"], "Tus-Resumable");
@@ -103,10 +115,17 @@ fn story(url: Option<&str>) {
     let r = a.create(64 * 1024 * 1024 + 1, &sha);
     assert_eq!(r.status, 413, "{r:?}");
     assert_eq!(r.json()["field"], "Upload-Length");
-    let r = request(&server.addr, "POST", "/v1/uploads", &[TUS, ("Authorization", &a.auth), ("Upload-Length", "10")], b"");
+    let r =
+        request(&server.addr, "POST", "/v1/uploads", &[TUS, ("Authorization", &a.auth), ("Upload-Length", "10")], b"");
     assert_eq!(r.status, 400, "no sha256: {r:?}");
     assert_eq!(r.json()["field"], "Upload-Metadata");
-    let r = request(&server.addr, "POST", "/v1/uploads", &[TUS, ("Authorization", &a.auth), ("Upload-Length", "-3"), ("Upload-Metadata", &metadata(&sha))], b"");
+    let r = request(
+        &server.addr,
+        "POST",
+        "/v1/uploads",
+        &[TUS, ("Authorization", &a.auth), ("Upload-Length", "-3"), ("Upload-Metadata", &metadata(&sha))],
+        b"",
+    );
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("Upload-Length")), "{r:?}");
 
     // A complete upload in chunks, with both checksum algorithms.
@@ -137,7 +156,13 @@ fn story(url: Option<&str>) {
     assert_eq!(a.head(&path).offset(), half as u64, "the damaged chunk was not kept");
     let r = a.patch(&path, half, &photo[half..half + 10], Some("md5 AAAA"));
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("Upload-Checksum")), "{r:?}");
-    let r = request(&server.addr, "PATCH", &path, &[TUS, ("Authorization", &a.auth), ("Upload-Offset", &half.to_string()), ("Content-Type", "application/json")], b"{}");
+    let r = request(
+        &server.addr,
+        "PATCH",
+        &path,
+        &[TUS, ("Authorization", &a.auth), ("Upload-Offset", &half.to_string()), ("Content-Type", "application/json")],
+        b"{}",
+    );
     assert_eq!((r.status, r.json()["field"].as_str()), (415, Some("Content-Type")), "{r:?}");
     // More than Upload-Length: refused, nothing kept.
     let mut too_long = photo[half..].to_vec();
@@ -203,7 +228,10 @@ fn story(url: Option<&str>) {
     let text = b"Tuesday: 6 carpenters, 3 rebar fixers. Not a photo.".repeat(20);
     let r = upload(&a, &text, &sha256_hex(&text));
     assert_eq!(r.status, 415, "{r:?}");
-    assert_eq!((r.json()["error"].as_str(), r.json()["field"].as_str()), (Some("unsupported_media_type"), Some("file")));
+    assert_eq!(
+        (r.json()["error"].as_str(), r.json()["field"].as_str()),
+        (Some("unsupported_media_type"), Some("file"))
+    );
     assert_eq!(a.get(&format!("/v1/blobs/{}", sha256_hex(&text))).status, 404);
     // A JPEG signature followed by garbage (right hash, broken image).
     let broken = [&[0xFFu8, 0xD8, 0xFF, 0xE0][..], &[0x5A; 500][..]].concat();
@@ -220,7 +248,11 @@ fn story(url: Option<&str>) {
     assert_eq!((g.status, g.header("content-type")), (200, Some("image/png")));
     let t = image::load_from_memory(&a.get(&format!("/v1/blobs/{}/thumbnail", sha256_hex(&png))).body).expect("thumb");
     assert_eq!((t.width(), t.height()), (200, 320));
-    assert!(files_under(&dir.path().join("uploads")).is_empty(), "no partial files left: {:?}", files_under(&dir.path().join("uploads")));
+    assert!(
+        files_under(&dir.path().join("uploads")).is_empty(),
+        "no partial files left: {:?}",
+        files_under(&dir.path().join("uploads"))
+    );
 }
 
 /// The server dies in the middle of a chunk; after a restart HEAD says where it stands and the
@@ -238,7 +270,14 @@ fn resumes(url: Option<&str>) {
     assert_eq!(a.patch(&path, 0, &photo[..third], None).status, 204);
 
     // The client hangs up after 1000 bytes of a chunk: the server keeps them (no checksum to verify).
-    let s = partial_request(&server.addr, "PATCH", &path, &[TUS, OCTETS, ("Authorization", &a.auth), ("Upload-Offset", &third.to_string())], photo.len() - third, &photo[third..third + 1000]);
+    let s = partial_request(
+        &server.addr,
+        "PATCH",
+        &path,
+        &[TUS, OCTETS, ("Authorization", &a.auth), ("Upload-Offset", &third.to_string())],
+        photo.len() - third,
+        &photo[third..third + 1000],
+    );
     std::thread::sleep(std::time::Duration::from_millis(300));
     drop(s);
     let mut at = 0;
@@ -332,7 +371,11 @@ fn terminates_and_expires(url: Option<&str>) {
     assert_eq!(a.head(&gone).status, 404, "deleted once found expired");
     let late = a.created(other.len(), &sha256_hex(&other));
     let p = a.patch(&late, 0, &other, None);
-    assert_eq!((p.status, p.json()["error"].as_str(), p.json()["field"].as_str()), (410, Some("expired"), Some("id")), "{p:?}");
+    assert_eq!(
+        (p.status, p.json()["error"].as_str(), p.json()["field"].as_str()),
+        (410, Some("expired"), Some("id")),
+        "{p:?}"
+    );
     assert!(!partial(&late).exists());
 }
 
@@ -374,7 +417,8 @@ fn tus_resumes_after_a_kill_on_postgres() {
 fn tus_on_object_store() {
     let dir = tempfile::tempdir().expect("dir");
     let ta = token(dir.path(), None, "P1");
-    let server = start_args(dir.path(), None, "127.0.0.1:0", &["--blob-store", "memory", "--max-upload-bytes", "300000"]);
+    let server =
+        start_args(dir.path(), None, "127.0.0.1:0", &["--blob-store", "memory", "--max-upload-bytes", "300000"]);
     let a = Client::new(&server.addr, &ta);
     let photo = jpeg(640, 480, 5, false);
     assert!(photo.len() < 300_000);
@@ -400,11 +444,16 @@ impl S3Server {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("python3 -m moto.server, an S3-compatible server (scripts/test-setup.sh installs it): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("python3 -m moto.server, an S3-compatible server (scripts/test-setup.sh installs it): {e}")
+            });
         let endpoint = format!("127.0.0.1:{port}");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while std::net::TcpStream::connect(&endpoint).is_err() {
-            assert!(std::time::Instant::now() < deadline, "moto's server did not start on {endpoint} (scripts/test-setup.sh installs it)");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto's server did not start on {endpoint} (scripts/test-setup.sh installs it)"
+            );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
         S3Server { child, endpoint }
@@ -454,7 +503,10 @@ fn tus_on_s3() {
         assert_eq!(r.status, 204, "{r:?}");
         assert!(a.get(&format!("/v1/blobs/{sha}")).body == photo);
         let keys = s3.keys("fl-photos", "site-a/");
-        assert!(keys.len() >= 2 && keys.iter().any(|k| k.contains(&sha)), "original and thumbnail in the bucket: {keys:?}");
+        assert!(
+            keys.len() >= 2 && keys.iter().any(|k| k.contains(&sha)),
+            "original and thumbnail in the bucket: {keys:?}"
+        );
         assert!(files_under(&dir.path().join("blobs")).is_empty(), "nothing in the filesystem store");
         // A file that is not an image is refused, and nothing of it reaches the bucket.
         let junk = b"not a picture at all".repeat(50);

@@ -22,8 +22,8 @@ use common::records::{crew_line, header, reference_workbook};
 use common::*;
 use record_schema::{CrewLine, Currency, Effort, LabourSheet, PhotoRef, Progress, ProgressReport, Record};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
-use webkit::{hidden, http, Browser};
+use serde_json::{Value, json};
+use webkit::{Browser, hidden, http};
 
 const SHEET: &str = "0193a000-0000-7000-8000-0000000000b1";
 const SHEET2: &str = "0193a000-0000-7000-8000-0000000000b2";
@@ -54,11 +54,31 @@ fn upload_photo(addr: &str, foreman: &str) -> PhotoRef {
     let sha = blobkit::sha256_hex(&bytes);
     let auth = format!("Bearer {foreman}");
     let tus = ("Tus-Resumable", "1.0.0");
-    let r = http(addr, "POST", "/v1/uploads", &[tus, ("Authorization", &auth), ("Upload-Length", &bytes.len().to_string()), ("Upload-Metadata", &blobkit::metadata(&sha))], b"");
+    let r = http(
+        addr,
+        "POST",
+        "/v1/uploads",
+        &[
+            tus,
+            ("Authorization", &auth),
+            ("Upload-Length", &bytes.len().to_string()),
+            ("Upload-Metadata", &blobkit::metadata(&sha)),
+        ],
+        b"",
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     let location = r.header("location").expect("Location").to_string();
-    let path = location.split_once("//").and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string())).unwrap_or(location);
-    let r = http(addr, "PATCH", &path, &[tus, ("Authorization", &auth), ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", "0")], &bytes);
+    let path = location
+        .split_once("//")
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
+        .unwrap_or(location);
+    let r = http(
+        addr,
+        "PATCH",
+        &path,
+        &[tus, ("Authorization", &auth), ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", "0")],
+        &bytes,
+    );
     assert_eq!(r.status, 204, "{}", r.text());
     PhotoRef {
         sha256: sha.clone(),
@@ -101,14 +121,29 @@ fn world(url: Option<&str>) -> World {
     let admin = token_as(dir.path(), url, "P1", "admin");
     let server = start_with(dir.path(), url);
     let bearer = format!("Bearer {admin}");
-    let r = http(&server.addr, "POST", "/v1/reference/import", &[("Authorization", &bearer), ("Content-Type", XLSX)], &reference_workbook());
+    let r = http(
+        &server.addr,
+        "POST",
+        "/v1/reference/import",
+        &[("Authorization", &bearer), ("Content-Type", XLSX)],
+        &reference_workbook(),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let mut li = SimPhone::new(foreman.clone());
     li.docs.insert(
         SHEET.into(),
-        sheet_doc(SHEET, vec![crew_line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"), crew_line("l2", 3, Effort::Days(d("2.5")), "360", "03-200", "A2")]),
+        sheet_doc(
+            SHEET,
+            vec![
+                crew_line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"),
+                crew_line("l2", 3, Effort::Days(d("2.5")), "360", "03-200", "A2"),
+            ],
+        ),
     );
-    li.docs.insert(SHEET2.into(), sheet_doc(SHEET2, vec![crew_line("m1", 2, Effort::Hours(d("8")), "47.50", "03-100", "A1")]));
+    li.docs.insert(
+        SHEET2.into(),
+        sheet_doc(SHEET2, vec![crew_line("m1", 2, Effort::Hours(d("8")), "47.50", "03-100", "A1")]),
+    );
     let progress = ProgressReport {
         header: header(PROGRESS, "P1"),
         date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
@@ -137,7 +172,15 @@ fn form(fields: &[(&str, &str)]) -> Vec<u8> {
 }
 
 fn enc(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
@@ -150,7 +193,13 @@ fn sign_in(addr: &str, token: &str) -> webkit::Resp {
     let csrf = hidden(&page.text(), "csrf").expect("csrf field");
     assert_eq!(pre, csrf);
     let cookie = format!("fl_signin_csrf={pre}");
-    http(addr, "POST", "/web/sign-in", &[FORM, ("Cookie", &cookie)], &form(&[("csrf", &csrf), ("token", token), ("next", "/web/queue")]))
+    http(
+        addr,
+        "POST",
+        "/web/sign-in",
+        &[FORM, ("Cookie", &cookie)],
+        &form(&[("csrf", &csrf), ("token", token), ("next", "/web/queue")]),
+    )
 }
 
 fn sessions_and_csrf(url: Option<&str>) {
@@ -191,7 +240,13 @@ fn sessions_and_csrf(url: Option<&str>) {
     let csrf = hidden(&html, "csrf").expect("the page's CSRF token");
 
     // Approving without the CSRF token, or with another, is refused and changes nothing.
-    let heads = api_record(addr, &w.sup, SHEET)["heads"].as_array().expect("heads").iter().map(|h| h.as_str().unwrap_or_default().to_string()).collect::<Vec<_>>().join(",");
+    let heads = api_record(addr, &w.sup, SHEET)["heads"]
+        .as_array()
+        .expect("heads")
+        .iter()
+        .map(|h| h.as_str().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let path = format!("/web/records/{SHEET}/approve");
     let r = http(addr, "POST", &path, &[FORM, ("Cookie", &cookie)], &form(&[("heads", &heads), ("comment", "ok")]));
     assert_eq!(r.status, 403, "{}", r.text());
@@ -205,15 +260,35 @@ fn sessions_and_csrf(url: Option<&str>) {
     assert_eq!(r.status, 403);
 
     // With it: approved, exactly the version named.
-    let r = http(addr, "POST", &path, &[FORM, ("Cookie", &cookie)], &form(&[("csrf", &csrf), ("heads", &heads), ("comment", "ok")]));
-    assert_eq!((r.status, r.header("location")), (303, Some(format!("/web/records/{SHEET}?done=approved").as_str())), "{}", r.text());
+    let r = http(
+        addr,
+        "POST",
+        &path,
+        &[FORM, ("Cookie", &cookie)],
+        &form(&[("csrf", &csrf), ("heads", &heads), ("comment", "ok")]),
+    );
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some(format!("/web/records/{SHEET}?done=approved").as_str())),
+        "{}",
+        r.text()
+    );
     let v = api_record(addr, &w.sup, SHEET);
-    assert_eq!((v["approval"]["status"].as_str(), v["approval"]["decisions"][0]["comment"].as_str()), (Some("approved"), Some("ok")));
+    assert_eq!(
+        (v["approval"]["status"].as_str(), v["approval"]["decisions"][0]["comment"].as_str()),
+        (Some("approved"), Some("ok"))
+    );
 
     // A rejection needs a comment (the shared rule, shown as a page).
     let path2 = format!("/web/records/{SHEET2}/reject");
     let heads2 = api_record(addr, &w.sup, SHEET2)["heads"][0].as_str().expect("head").to_string();
-    let r = http(addr, "POST", &path2, &[FORM, ("Cookie", &cookie)], &form(&[("csrf", &csrf), ("heads", &heads2), ("comment", " ")]));
+    let r = http(
+        addr,
+        "POST",
+        &path2,
+        &[FORM, ("Cookie", &cookie)],
+        &form(&[("csrf", &csrf), ("heads", &heads2), ("comment", " ")]),
+    );
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("comment"));
 
@@ -255,7 +330,11 @@ fn sessions_and_csrf_on_postgres() {
 fn browser_story() {
     if !webkit::browser_available() {
         // Only a missing browser skips, and says so; everything else fails loudly.
-        eprintln!("SKIPPED browser_story: {} or {} is missing (scripts/test-setup.sh installs chromium and chromium-driver)", webkit::CHROMIUM, webkit::CHROMEDRIVER);
+        eprintln!(
+            "SKIPPED browser_story: {} or {} is missing (scripts/test-setup.sh installs chromium and chromium-driver)",
+            webkit::CHROMIUM,
+            webkit::CHROMEDRIVER
+        );
         return;
     }
     let mut w = world(None);
@@ -300,7 +379,10 @@ fn browser_story() {
     assert_eq!(b.attr("#status", "data-status").as_deref(), Some("pending"));
     let shown_heads = b.attr("#approve-form input[name=heads]", "value").expect("heads");
     let api = api_record(&w.server.addr, &w.sup, SHEET);
-    assert_eq!(shown_heads, api["heads"].as_array().expect("heads").iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","));
+    assert_eq!(
+        shown_heads,
+        api["heads"].as_array().expect("heads").iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")
+    );
     assert!(b.text("#lines").contains("2,280.00") && b.text("#lines").contains("2.5"));
     b.screenshot("web-04-record");
 
@@ -354,13 +436,18 @@ fn browser_story() {
     let name = book.sheet_names()[0].clone();
     let range = book.worksheet_range(&name).expect("sheet");
     let header = range.rows().position(|r| r.contains(&Data::String("cost".into()))).expect("header row");
-    let cost_col = range.rows().nth(header).and_then(|r| r.iter().position(|c| *c == Data::String("cost".into()))).expect("cost column");
+    let cost_col = range
+        .rows()
+        .nth(header)
+        .and_then(|r| r.iter().position(|c| *c == Data::String("cost".into())))
+        .expect("cost column");
     let carpenters = range.rows().find(|r| r.contains(&Data::String("木工".into()))).expect("carpenters' row");
     assert_eq!(carpenters[cost_col], Data::Float(2280.0));
     let total = range.rows().find(|r| r[0] == Data::String("TOTAL".into())).expect("total row");
     assert_eq!(total[cost_col], Data::Float(4980.0));
     let csv_href = b.attr("#export-csv", "href").expect("csv link");
-    let csv = http(&w.server.addr, "GET", csv_href.strip_prefix(&base).unwrap_or(&csv_href), &[("Cookie", &cookie)], b"");
+    let csv =
+        http(&w.server.addr, "GET", csv_href.strip_prefix(&base).unwrap_or(&csv_href), &[("Cookie", &cookie)], b"");
     assert!(csv.text().contains("4980.00"), "{}", csv.text());
 
     // A form whose CSRF token was taken out is refused, and nothing is decided.
@@ -374,7 +461,10 @@ fn browser_story() {
     assert!(b.text("#error-message").contains("csrf"), "{}", b.text("#error-message"));
     b.screenshot("web-10-csrf-refused");
     let v = api_record(&w.server.addr, &w.sup, SHEET2);
-    assert_eq!((v["approval"]["status"].as_str(), v["approval"]["decisions"].as_array().map(Vec::len)), (Some("pending"), Some(0)));
+    assert_eq!(
+        (v["approval"]["status"].as_str(), v["approval"]["decisions"].as_array().map(Vec::len)),
+        (Some("pending"), Some(0))
+    );
 
     // Bulk approval of the day's clean sheets: SHEET2 is the one left.
     b.goto(&format!("{base}/web/queue"));

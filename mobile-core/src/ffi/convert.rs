@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use record_schema as rs;
-use record_schema::money::parse_decimal;
 use record_schema::ValidationError;
+use record_schema::money::parse_decimal;
 use rust_decimal::Decimal;
 
 use super::types::*;
@@ -206,7 +206,11 @@ pub fn photo_out(p: &rs::PhotoRef, media: &MediaDir) -> Photo {
         height: p.height,
         mime: p.mime.clone(),
         captured_at_ms: p.captured_at_ms,
-        location: p.location.map(|g| GeoPoint { latitude: g.latitude, longitude: g.longitude, accuracy_m: g.accuracy_m }),
+        location: p.location.map(|g| GeoPoint {
+            latitude: g.latitude,
+            longitude: g.longitude,
+            accuracy_m: g.accuracy_m,
+        }),
         thumbnail_sha256: p.thumbnail_sha256.clone(),
         thumbnail_path: media.thumbnail(&p.sha256).display().to_string(),
         preview_path: media.preview(&p.sha256).display().to_string(),
@@ -234,10 +238,9 @@ pub fn progress_out(p: &rs::ProgressReport, media: &MediaDir) -> ProgressReport 
         activity: p.activity.clone(),
         measure: match &p.progress {
             rs::Progress::Percent(x) => ProgressMeasure::Percent { percent: rs::money::canonical_quantity(*x) },
-            rs::Progress::Quantity { installed, unit } => ProgressMeasure::Quantity {
-                installed: rs::money::canonical_quantity(*installed),
-                unit: unit.clone(),
-            },
+            rs::Progress::Quantity { installed, unit } => {
+                ProgressMeasure::Quantity { installed: rs::money::canonical_quantity(*installed), unit: unit.clone() }
+            }
         },
         caption: p.caption.clone(),
         photos: p.photos.iter().map(|x| photo_out(x, media)).collect(),
@@ -256,7 +259,11 @@ pub fn reference_out(r: &rs::ReferenceData) -> ReferenceData {
     ReferenceData {
         project_id: r.project_id.clone(),
         currency: r.currency.code().to_string(),
-        sites: r.sites.iter().map(|s| Site { id: s.id.clone(), name: s.name.clone(), time_zone: s.time_zone.clone() }).collect(),
+        sites: r
+            .sites
+            .iter()
+            .map(|s| Site { id: s.id.clone(), name: s.name.clone(), time_zone: s.time_zone.clone() })
+            .collect(),
         cost_codes: r
             .cost_codes
             .iter()
@@ -332,7 +339,9 @@ pub fn approval_status(approval: Option<&rs::Approval>, heads: &[String]) -> App
     let latest = approval.and_then(|a| a.latest());
     let state = match approval {
         Some(a) if a.approves(heads) => ApprovalState::Approved,
-        Some(_) if latest.is_some_and(|d| d.status == rs::DecisionStatus::Rejected && d.heads == heads) => ApprovalState::Rejected,
+        Some(_) if latest.is_some_and(|d| d.status == rs::DecisionStatus::Rejected && d.heads == heads) => {
+            ApprovalState::Rejected
+        }
         Some(a) if a.approved_heads.is_some() => ApprovalState::ChangedSinceApproval,
         _ => ApprovalState::Pending,
     };

@@ -98,7 +98,12 @@ impl FieldStore {
     }
 
     /// Like `start_sheet_from`, from the site's latest sheet before `work_date`; `None` if it has none.
-    pub fn start_sheet_from_latest(&self, project_id: String, site_id: String, work_date: String) -> Result<Option<LabourSheet>> {
+    pub fn start_sheet_from_latest(
+        &self,
+        project_id: String,
+        site_id: String,
+        work_date: String,
+    ) -> Result<Option<LabourSheet>> {
         let s = self.live()?;
         block_on(async {
             let date = convert::date("work_date", &work_date)?;
@@ -137,7 +142,12 @@ impl FieldStore {
     }
 
     /// Changes a sheet's work date or note.
-    pub fn update_labour_sheet(&self, sheet_id: String, work_date: String, note: Option<String>) -> Result<LabourSheet> {
+    pub fn update_labour_sheet(
+        &self,
+        sheet_id: String,
+        work_date: String,
+        note: Option<String>,
+    ) -> Result<LabourSheet> {
         let s = self.live()?;
         block_on(async {
             let date = convert::date("work_date", &work_date)?;
@@ -361,7 +371,12 @@ impl FieldStore {
         let s = self.live()?;
         block_on(async {
             let o = s.import_changes(&id, &data).await?;
-            Ok(ImportResult { id: o.id, kind: o.kind.as_str().to_string(), changed: o.changed, conflict_count: o.conflict_count })
+            Ok(ImportResult {
+                id: o.id,
+                kind: o.kind.as_str().to_string(),
+                changed: o.changed,
+                conflict_count: o.conflict_count,
+            })
         })
     }
 
@@ -369,7 +384,12 @@ impl FieldStore {
     /// pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
     /// after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
     /// each photo (`done`/`total` counting rounds plus photos).
-    pub async fn sync(&self, base_url: String, token: String, listener: Option<Arc<dyn ProgressListener>>) -> Result<SyncReport> {
+    pub async fn sync(
+        &self,
+        base_url: String,
+        token: String,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<SyncReport> {
         let s = self.live()?;
         let rt = runtime()?;
         rt.spawn(async move {
@@ -385,7 +405,11 @@ impl FieldStore {
             let u = s
                 .upload_photos(&base_url, &token, |done, total, sha256| {
                     if let Some(l) = &listener {
-                        l.on_progress(rounds + done, rounds + total, format!("photo {done} of {total} uploaded ({sha256})"));
+                        l.on_progress(
+                            rounds + done,
+                            rounds + total,
+                            format!("photo {done} of {total} uploaded ({sha256})"),
+                        );
                     }
                 })
                 .await?;
@@ -475,9 +499,11 @@ impl FieldStore {
 async fn attach(s: &Store, record_id: &str, path: &str, context: PhotoContext) -> std::result::Result<Photo, Error> {
     let ctx = store::PhotoContext {
         captured_at_ms: context.captured_at_ms,
-        location: context
-            .location
-            .map(|g| rs::GeoPoint { latitude: g.latitude, longitude: g.longitude, accuracy_m: g.accuracy_m }),
+        location: context.location.map(|g| rs::GeoPoint {
+            latitude: g.latitude,
+            longitude: g.longitude,
+            accuracy_m: g.accuracy_m,
+        }),
     };
     let p = s.attach_photo(record_id, std::path::Path::new(path), ctx).await?;
     Ok(convert::photo_out(&p, s.media()))

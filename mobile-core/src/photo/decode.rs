@@ -42,9 +42,7 @@ impl Channels {
 }
 
 fn damaged(subject: &str, detail: impl std::fmt::Display) -> PhotoError {
-    PhotoError::Truncated {
-        reason: format!("{subject} is damaged or incomplete and cannot be decoded ({detail})"),
-    }
+    PhotoError::Truncated { reason: format!("{subject} is damaged or incomplete and cannot be decoded ({detail})") }
 }
 
 fn unsupported(subject: &str, detail: impl std::fmt::Display) -> PhotoError {

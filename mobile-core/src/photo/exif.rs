@@ -34,11 +34,7 @@ pub(crate) fn read_meta(tiff: Option<&[u8]>) -> PhotoMeta {
         Err(exif::Error::PartialResult(partial)) => partial.into_inner().0,
         Err(_) => return PhotoMeta::default(),
     };
-    PhotoMeta {
-        orientation: orientation(&exif),
-        captured_at_ms: captured_at_ms(&exif),
-        location: location(&exif),
-    }
+    PhotoMeta { orientation: orientation(&exif), captured_at_ms: captured_at_ms(&exif), location: location(&exif) }
 }
 
 fn orientation(exif: &Exif) -> u8 {
@@ -75,8 +71,11 @@ fn captured_at_ms(exif: &Exif) -> Option<i64> {
     {
         dt.offset = None;
     }
-    let naive = NaiveDate::from_ymd_opt(i32::from(dt.year), u32::from(dt.month), u32::from(dt.day))?
-        .and_hms_opt(u32::from(dt.hour), u32::from(dt.minute), u32::from(dt.second))?;
+    let naive = NaiveDate::from_ymd_opt(i32::from(dt.year), u32::from(dt.month), u32::from(dt.day))?.and_hms_opt(
+        u32::from(dt.hour),
+        u32::from(dt.minute),
+        u32::from(dt.second),
+    )?;
     let offset_ms = i64::from(dt.offset.unwrap_or(0)) * 60_000;
     let sub_ms = i64::from(dt.nanosecond.unwrap_or(0) / 1_000_000);
     Some(naive.and_utc().timestamp_millis() + sub_ms - offset_ms)

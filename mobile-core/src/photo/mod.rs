@@ -43,7 +43,7 @@ pub use error::PhotoError;
 use container::{Container, Format};
 use decode::Decoded;
 use exif::PhotoMeta;
-use resize::{fit_within, Picture};
+use resize::{Picture, fit_within};
 
 /// Photos with more pixels than this are refused (decompression-bomb guard).
 pub const MAX_PIXELS: u64 = 100_000_000;
@@ -133,11 +133,8 @@ pub fn ingest_bytes(bytes: &[u8], opts: &IngestOptions) -> Result<IngestedPhoto,
 fn ingest(bytes: &[u8], opts: &IngestOptions, subject: &str) -> Result<IngestedPhoto, PhotoError> {
     let container = container::inspect(bytes, subject)?;
     let meta = exif::read_meta(container.exif);
-    let (width, height) = if meta.orientation >= 5 {
-        (container.height, container.width)
-    } else {
-        (container.width, container.height)
-    };
+    let (width, height) =
+        if meta.orientation >= 5 { (container.height, container.width) } else { (container.width, container.height) };
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(PhotoError::TooLarge { width, height });
     }

@@ -4,8 +4,8 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use super::decode::{Channels, Raster};
-use super::split_jpeg::Planes;
 use super::error::PhotoError;
+use super::split_jpeg::Planes;
 
 /// The size of `width`×`height` scaled down (never up) so its long edge is at most `edge`,
 /// keeping the aspect ratio; no side becomes 0.
@@ -151,14 +151,18 @@ fn resize_planes(src: &Planes, width: u32, height: u32, filter: FilterType) -> R
         return Ok(Planes { luma: resize(&src.luma, width, height, filter)?, chroma: None });
     };
     let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
-    let chroma = || -> Result<[Raster; 2], PhotoError> { Ok([resize(cb, cw, ch, filter)?, resize(cr, cw, ch, filter)?]) };
+    let chroma =
+        || -> Result<[Raster; 2], PhotoError> { Ok([resize(cb, cw, ch, filter)?, resize(cr, cw, ch, filter)?]) };
     let (luma, chroma) = alongside(|| resize(&src.luma, width, height, filter), chroma);
     Ok(Planes { luma: luma?, chroma: Some(chroma?) })
 }
 
 /// Runs `first` here and `second` on another thread; both in turn here when no thread can be had.
 /// A panic in `second` goes on in the caller.
-pub(crate) fn alongside<A: Send, B: Send>(first: impl FnOnce() -> A + Send, second: impl FnOnce() -> B + Send) -> (A, B) {
+pub(crate) fn alongside<A: Send, B: Send>(
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B) {
     let (mut first, mut second) = (Some(first), Some(second));
     let together = std::thread::scope(|scope| {
         let handle = std::thread::Builder::new().spawn_scoped(scope, || second.take().map(|f| f())).ok()?;

@@ -190,7 +190,9 @@ impl Frame {
                 // A restart interval: other code handles those files.
                 0xDD if be16(body, 0)? != 0 => return None,
                 // Adobe APP14 with transform 0: RGB or CMYK samples, not YCbCr.
-                0xEE if body.starts_with(b"Adobe") && body.get(11) == Some(&0) && f.components.len() != 1 => return None,
+                0xEE if body.starts_with(b"Adobe") && body.get(11) == Some(&0) && f.components.len() != 1 => {
+                    return None;
+                }
                 0xDA => {
                     if !frame_seen {
                         return None;
@@ -698,13 +700,24 @@ impl Scan {
     /// Zeroed planes covering whole MCUs.
     fn planes(&self) -> PlaneBufs {
         let n = self.n;
-        self.comps.iter().map(|c| (self.mcus_x * c.h * n, vec![0u8; self.mcus_x * c.h * n * self.mcus_y * c.v * n])).collect()
+        self.comps
+            .iter()
+            .map(|c| (self.mcus_x * c.h * n, vec![0u8; self.mcus_x * c.h * n * self.mcus_y * c.v * n]))
+            .collect()
     }
 
     /// Lays one MCU's output values (×8, unclamped) into `out`, whose first row is MCU row
     /// `first_row`; `delta` corrects DC values (quantised units, per component).
     #[inline(always)]
-    fn lay_mcu(&self, values: &[i16], delta: [i32; 3], mx: usize, my: usize, first_row: usize, out: &mut [(usize, &mut [u8])]) {
+    fn lay_mcu(
+        &self,
+        values: &[i16],
+        delta: [i32; 3],
+        mx: usize,
+        my: usize,
+        first_row: usize,
+        out: &mut [(usize, &mut [u8])],
+    ) {
         let n = self.n;
         let nn = n * n;
         for (b, &(ci, bx, by)) in self.blocks.iter().enumerate() {
@@ -913,8 +926,11 @@ mod tests {
         let (w, h) = (scale.scale(header.width), scale.scale(header.height));
         let len = turbojpeg::yuv_pixels_len(w, 1, h, header.subsamp).expect("len");
         let mut pixels = vec![0u8; len];
-        d.decompress_to_yuv(jpeg, YuvImage { pixels: &mut pixels[..], width: w, align: 1, height: h, subsamp: header.subsamp })
-            .expect("decode");
+        d.decompress_to_yuv(
+            jpeg,
+            YuvImage { pixels: &mut pixels[..], width: w, align: 1, height: h, subsamp: header.subsamp },
+        )
+        .expect("decode");
         let mut planes = Vec::new();
         let mut at = 0;
         let count = if header.subsamp == Subsamp::Gray { 1 } else { 3 };
@@ -1013,7 +1029,10 @@ mod tests {
             // Equal up to float rounding ties (the correction is exact in the ×8 fixed point).
             let differing = x.iter().zip(y).filter(|(p, q)| p != q).count();
             let worst = x.iter().zip(y).map(|(p, q)| p.abs_diff(*q)).max().unwrap_or(0);
-            assert!(worst <= 1 && differing * 10_000 <= x.len(), "plane {ci} at {n}/8: {differing} differ, worst {worst}");
+            assert!(
+                worst <= 1 && differing * 10_000 <= x.len(),
+                "plane {ci} at {n}/8: {differing} differ, worst {worst}"
+            );
         }
     }
 
@@ -1021,7 +1040,8 @@ mod tests {
     fn what_it_does_not_take_goes_elsewhere() {
         let progressive = {
             let px = picture(64, 48, 1);
-            let image = turbojpeg::Image { pixels: &px[..], width: 64, pitch: 64 * 3, height: 48, format: PixelFormat::RGB };
+            let image =
+                turbojpeg::Image { pixels: &px[..], width: 64, pitch: 64 * 3, height: 48, format: PixelFormat::RGB };
             let mut c = turbojpeg::Compressor::new().expect("compressor");
             c.set_progressive(true).expect("progressive");
             c.compress_to_vec(image).expect("compress")

@@ -29,10 +29,8 @@ pub async fn load(pool: &SqlitePool, id: &str) -> Result<Option<HotDoc>> {
         .await?;
     let Some((snapshot, pending_count)) = row else { return Ok(None) };
     let mut doc = AutoCommit::load(&snapshot).map_err(|e| Error::document(id, e))?;
-    let changes: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT data FROM changes WHERE doc_id = ? ORDER BY seq")
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
+    let changes: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT data FROM changes WHERE doc_id = ? ORDER BY seq").bind(id).fetch_all(pool).await?;
     for (data,) in changes {
         doc.load_incremental(&data).map_err(|e| Error::document(id, e))?;
     }
@@ -57,7 +55,13 @@ pub enum Written {
 }
 
 /// Inserts a new document (its whole save as the first snapshot).
-pub async fn insert(tx: &mut Transaction<'_, Sqlite>, id: &str, kind: &str, hot: &mut HotDoc, now_ms: i64) -> Result<Written> {
+pub async fn insert(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+    kind: &str,
+    hot: &mut HotDoc,
+    now_ms: i64,
+) -> Result<Written> {
     let snapshot = hot.doc.save();
     sqlx::query("INSERT INTO documents (id, kind, snapshot, updated_at_ms) VALUES (?, ?, ?, ?)")
         .bind(id)

@@ -11,17 +11,17 @@ mod schema;
 mod sync;
 mod upload;
 
-pub use sync::{SyncError, SyncReport};
 pub use presets::CrewPreset;
+pub use sync::{SyncError, SyncReport};
 pub use upload::UploadReport;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
-use automerge::{AutoCommit, ActorId, ChangeHash};
+use automerge::{ActorId, AutoCommit, ChangeHash};
 use chrono::{NaiveDate, Utc};
-use record_schema::conflicts::{find_conflicts, resolve_conflict, FieldConflict};
+use record_schema::conflicts::{FieldConflict, find_conflicts, resolve_conflict};
 use record_schema::photo::add_photo;
 use record_schema::record::{RecordHeader, Voided};
 use record_schema::{
@@ -173,9 +173,8 @@ impl Store {
 
     /// This store's Automerge actor: fixed per store file, so its edits are told apart from other phones'.
     async fn actor(pool: &SqlitePool) -> Result<ActorId> {
-        let existing: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'actor'")
-            .fetch_optional(pool)
-            .await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'actor'").fetch_optional(pool).await?;
         let hex_id = match existing {
             Some(a) => a,
             None => {
@@ -269,7 +268,8 @@ impl Store {
     /// (hex, sorted), to tell whether the decisions are about this version.
     pub async fn approval(&self, record_id: &str) -> Result<(Option<record_schema::Approval>, Vec<String>)> {
         let mut hot = self.hot.lock().await;
-        let mut heads: Vec<String> = self.checkout(&mut hot, record_id).await?.doc.get_heads().iter().map(ToString::to_string).collect();
+        let mut heads: Vec<String> =
+            self.checkout(&mut hot, record_id).await?.doc.get_heads().iter().map(ToString::to_string).collect();
         heads.sort();
         let id = record_schema::Approval::document_id(record_id);
         let approval = match documents::load(&self.pool, &id).await? {
@@ -280,7 +280,12 @@ impl Store {
     }
 
     /// The most recent sheet of a site before `date`, the usual source for "same crews as yesterday".
-    pub async fn latest_sheet_before(&self, project_id: &str, site_id: &str, date: NaiveDate) -> Result<Option<String>> {
+    pub async fn latest_sheet_before(
+        &self,
+        project_id: &str,
+        site_id: &str,
+        date: NaiveDate,
+    ) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM records WHERE kind = 'labour_sheet' AND project_id = ? AND site_id = ? \
              AND record_date < ? AND voided = 0 ORDER BY record_date DESC, created_at_ms DESC LIMIT 1",
@@ -409,7 +414,8 @@ impl Store {
             }
             let currency = sheet.currency;
             let written = line.clone();
-            let op: DocOp = Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &written, now_ms()));
+            let op: DocOp =
+                Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &written, now_ms()));
             Ok((op, (line, currency)))
         })
         .await
@@ -533,7 +539,13 @@ impl Store {
 
     /// Writes what changed in the hot document `id` (plus a photo row), re-indexing it, in one
     /// transaction. On failure the in-memory copy is dropped so the next read reloads what is on disk.
-    async fn persist(&self, hot: &mut Hot, id: &str, written: Option<Record>, photo: Option<(&PhotoRow, &str)>) -> Result<()> {
+    async fn persist(
+        &self,
+        hot: &mut Hot,
+        id: &str,
+        written: Option<Record>,
+        photo: Option<(&PhotoRow, &str)>,
+    ) -> Result<()> {
         let result = self.persist_inner(hot, id, written, photo).await;
         if result.is_err() {
             hot.docs.remove(id);
@@ -541,13 +553,23 @@ impl Store {
         result
     }
 
-    async fn persist_inner(&self, hot: &mut Hot, id: &str, written: Option<Record>, photo: Option<(&PhotoRow, &str)>) -> Result<()> {
+    async fn persist_inner(
+        &self,
+        hot: &mut Hot,
+        id: &str,
+        written: Option<Record>,
+        photo: Option<(&PhotoRow, &str)>,
+    ) -> Result<()> {
         let hd = hot.docs.get_mut(id).ok_or_else(|| Error::Internal(format!("{id} not loaded")))?;
         // Local edits cannot create conflicts, only settle them: walk the document only if it had some.
         // Without conflicts, the document reads exactly as the record just written.
         let record = match written {
             Some(r) if hd.conflicts == 0 => {
-                debug_assert_eq!(Record::read(&hd.doc).ok().as_ref(), Some(&r), "written view differs from the document");
+                debug_assert_eq!(
+                    Record::read(&hd.doc).ok().as_ref(),
+                    Some(&r),
+                    "written view differs from the document"
+                );
                 r
             }
             _ => {
@@ -665,7 +687,9 @@ impl Store {
             match record {
                 Record::Expense(e) => add_photo(&mut e.receipts, &photo_ref),
                 Record::ProgressReport(p) => add_photo(&mut p.photos, &photo_ref),
-                Record::LabourSheet(_) => return Err(wrong_kind(record_id, RecordKind::Expense, RecordKind::LabourSheet)),
+                Record::LabourSheet(_) => {
+                    return Err(wrong_kind(record_id, RecordKind::Expense, RecordKind::LabourSheet));
+                }
             }
             let written = record.clone();
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
@@ -743,7 +767,8 @@ impl Store {
     /// document `id`, creating it if new. The merged result must still be a record (or reference data)
     /// this build reads; otherwise nothing is stored.
     pub async fn import_changes(&self, id: &str, bytes: &[u8]) -> Result<ImportOutcome> {
-        record_schema::doc::check_automerge_chunks(bytes).map_err(|e| Error::document(id, SchemaError::NotARecord(e)))?;
+        record_schema::doc::check_automerge_chunks(bytes)
+            .map_err(|e| Error::document(id, SchemaError::NotARecord(e)))?;
         let mut hot = self.hot.lock().await;
         self.merge(&mut hot, id, |doc| {
             doc.load_incremental(bytes).map_err(|e| Error::document(id, e))?;
@@ -776,7 +801,12 @@ impl Store {
         apply(&mut candidate)?;
         if candidate.get_heads() == before && is_new {
             // Nothing arrived for a document we do not have: nothing to keep.
-            return Ok(ImportOutcome { id: id.to_string(), kind: RecordKind::LabourSheet, changed: false, conflict_count: 0 });
+            return Ok(ImportOutcome {
+                id: id.to_string(),
+                kind: RecordKind::LabourSheet,
+                changed: false,
+                conflict_count: 0,
+            });
         }
         if !candidate.get_missing_deps(&[]).is_empty() {
             return Err(Error::document(
@@ -786,12 +816,13 @@ impl Store {
         }
         candidate.set_actor(self.actor.clone());
         let kind = record_schema::doc::read_kind(&candidate).map_err(|e| Error::document(id, e))?;
-        let doc_id = record_schema::doc::get_str(&candidate, &automerge::ROOT, "id").map_err(|e| Error::document(id, e))?;
+        let doc_id =
+            record_schema::doc::get_str(&candidate, &automerge::ROOT, "id").map_err(|e| Error::document(id, e))?;
         if doc_id.as_deref() != Some(id) {
-            return Err(Error::document(id, SchemaError::Malformed {
-                field: "id".into(),
-                reason: format!("the document says it is {doc_id:?}"),
-            }));
+            return Err(Error::document(
+                id,
+                SchemaError::Malformed { field: "id".into(), reason: format!("the document says it is {doc_id:?}") },
+            ));
         }
         let record = match kind {
             RecordKind::ReferenceData => {
@@ -810,7 +841,8 @@ impl Store {
         if changed {
             let now = now_ms();
             let mut tx = self.pool.begin().await?;
-            let mut hd = HotDoc { doc: candidate, persisted: before, pending_count: 0, conflicts, view: record.clone() };
+            let mut hd =
+                HotDoc { doc: candidate, persisted: before, pending_count: 0, conflicts, view: record.clone() };
             let written = if is_new {
                 documents::insert(&mut tx, id, kind.as_str(), &mut hd, now).await?
             } else {

@@ -35,7 +35,9 @@ impl Store {
     /// rate), by name.
     /// `site_id` narrows the recent sheets to one site; reference trades apply to every site.
     pub async fn crew_presets(&self, project_id: &str, site_id: Option<&str>) -> Result<Vec<CrewPreset>> {
-        let mut q = sqlx::QueryBuilder::new("SELECT id FROM records WHERE kind = 'labour_sheet' AND voided = 0 AND project_id = ");
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT id FROM records WHERE kind = 'labour_sheet' AND voided = 0 AND project_id = ",
+        );
         q.push_bind(project_id);
         if let Some(site) = site_id {
             q.push(" AND site_id = ").push_bind(site);

@@ -108,12 +108,14 @@ async fn inspect_existing(path: &Path, shown: &str) -> Result<()> {
             .await
             .map_err(|e| Error::NotAStore { path: shown.to_string(), reason: e.to_string() })?;
         if check != "ok" {
-            return Err(Error::NotAStore { path: shown.to_string(), reason: format!("integrity check failed: {check}") });
+            return Err(Error::NotAStore {
+                path: shown.to_string(),
+                reason: format!("integrity check failed: {check}"),
+            });
         }
         let app_id: i64 = sqlx::query_scalar("PRAGMA application_id").fetch_one(&mut conn).await?;
-        let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
-            .fetch_one(&mut conn)
-            .await?;
+        let tables: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetch_one(&mut conn).await?;
         if app_id != APPLICATION_ID && !(app_id == 0 && tables == 0) {
             return Err(Error::NotAStore {
                 path: shown.to_string(),
@@ -144,9 +146,8 @@ async fn inspect_existing(path: &Path, shown: &str) -> Result<()> {
 /// files were already inspected, read-only, by `inspect_existing`.
 async fn stamp_if_new(pool: &SqlitePool) -> Result<()> {
     let app_id: i64 = sqlx::query_scalar("PRAGMA application_id").fetch_one(pool).await?;
-    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
-        .fetch_one(pool)
-        .await?;
+    let tables: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetch_one(pool).await?;
     if app_id == 0 && tables == 0 {
         sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA application_id = {APPLICATION_ID}"))).execute(pool).await?;
     }

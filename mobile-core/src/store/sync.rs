@@ -7,7 +7,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use automerge::sync::{Message, State, SyncDoc};
-use record_schema::wire::{heads_digest, manifest_digest, prepare_state, DocMessage, ManifestEntry, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use record_schema::wire::{
+    DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse, heads_digest, manifest_digest,
+    prepare_state,
+};
 
 use super::Store;
 use crate::error::{Error, Result};
@@ -38,7 +41,12 @@ pub struct SyncReport {
 impl Store {
     /// Syncs every document with the server at `base_url` (e.g. `https://sync.example.com`) as the
     /// device holding `token`. `progress(round, sent, received)` is called after each round.
-    pub async fn sync(&self, base_url: &str, token: &str, mut progress: impl FnMut(u32, u32, u32)) -> Result<SyncReport> {
+    pub async fn sync(
+        &self,
+        base_url: &str,
+        token: &str,
+        mut progress: impl FnMut(u32, u32, u32),
+    ) -> Result<SyncReport> {
         let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
         let mut states = self.load_sync_states().await?;
         // A store with no sync state at all has never synced (or was wiped and reinstalled): ask the
@@ -54,7 +62,8 @@ impl Store {
             sent_entries |= send_entries;
             request.reset = std::mem::take(&mut reset);
             let mut body = Vec::new();
-            ciborium::into_writer(&request, &mut body).map_err(|e| Error::Internal(format!("encoding a sync request: {e}")))?;
+            ciborium::into_writer(&request, &mut body)
+                .map_err(|e| Error::Internal(format!("encoding a sync request: {e}")))?;
             report.bytes_sent += body.len() as u64;
             let response = post(&endpoint, token, body).await?;
             report.rounds = round;
@@ -78,7 +87,11 @@ impl Store {
                 if let Err(e) = self.incoming(&m, &mut states).await {
                     states.remove(&m.id);
                     refused.insert(m.id.clone());
-                    report.errors.push(SyncError { id: m.id.clone(), code: "refused_by_phone".into(), message: e.to_string() });
+                    report.errors.push(SyncError {
+                        id: m.id.clone(),
+                        code: "refused_by_phone".into(),
+                        message: e.to_string(),
+                    });
                 }
             }
             self.save_sync_states(&states, &refused).await?;
@@ -99,11 +112,10 @@ impl Store {
     /// Records with changes the server has not confirmed, and photo originals not uploaded yet: what
     /// would be lost if this store were wiped now.
     pub async fn unsynced(&self) -> Result<(u32, u32)> {
-        let rows: Vec<(String, String, Option<Vec<u8>>)> = sqlx::query_as(
-            "SELECT d.id, d.kind, s.state FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT d.id, d.kind, s.state FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id")
+                .fetch_all(&self.pool)
+                .await?;
         let mut records = 0u32;
         let mut hot = self.hot.lock().await;
         for (id, kind, state) in rows {
@@ -140,8 +152,14 @@ impl Store {
 
     /// The next request: a message for every document with something to say (except those refused
     /// in this sync), the manifest digest, and the full manifest when the server asked for it.
-    async fn outgoing(&self, states: &mut HashMap<String, State>, refused: &HashSet<String>, with_entries: bool) -> Result<SyncRequest> {
-        let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM documents ORDER BY id").fetch_all(&self.pool).await?;
+    async fn outgoing(
+        &self,
+        states: &mut HashMap<String, State>,
+        refused: &HashSet<String>,
+        with_entries: bool,
+    ) -> Result<SyncRequest> {
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM documents ORDER BY id").fetch_all(&self.pool).await?;
         // Documents the server offered that are not stored yet still need this phone's answer ("I have
         // nothing"), or their changes would never come.
         let mut ids: std::collections::BTreeSet<String> = stored.iter().cloned().collect();
@@ -188,13 +206,12 @@ impl Store {
     }
 
     async fn incoming(&self, m: &DocMessage, states: &mut HashMap<String, State>) -> Result<()> {
-        let message = Message::decode(&m.msg).map_err(|e| Error::Sync(format!("document {}: bad sync message: {e}", m.id)))?;
+        let message =
+            Message::decode(&m.msg).map_err(|e| Error::Sync(format!("document {}: bad sync message: {e}", m.id)))?;
         let state = states.entry(m.id.clone()).or_default();
         let mut hot = self.hot.lock().await;
         self.merge(&mut hot, &m.id, |doc| {
-            doc.sync()
-                .receive_sync_message(state, message)
-                .map_err(|e| Error::Sync(format!("document {}: {e}", m.id)))
+            doc.sync().receive_sync_message(state, message).map_err(|e| Error::Sync(format!("document {}: {e}", m.id)))
         })
         .await?;
         // The server says it still needs changes: whatever we believe we sent did not land (a refused
@@ -208,7 +225,8 @@ impl Store {
     }
 
     async fn load_sync_states(&self) -> Result<HashMap<String, State>> {
-        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT doc_id, state FROM sync_states").fetch_all(&self.pool).await?;
+        let rows: Vec<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT doc_id, state FROM sync_states").fetch_all(&self.pool).await?;
         // An undecodable state only costs a fuller exchange: start that document afresh.
         Ok(rows.into_iter().filter_map(|(id, b)| State::decode(&b).ok().map(|s| (id, s))).collect())
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::{now_ms, PendingUpload, Store};
+use super::{PendingUpload, Store, now_ms};
 use crate::error::{Error, Result};
 use crate::store::SyncError;
 
@@ -37,7 +37,12 @@ impl Store {
     /// `token`, then marks it uploaded (which frees the phone's copy). `progress(done, total, sha256)`
     /// is called after each photo. Connection failures are `Error::Offline` (resume next time),
     /// a refused token `Error::Unauthorized`; a photo the server refuses is reported and skipped.
-    pub async fn upload_photos(&self, base_url: &str, token: &str, mut progress: impl FnMut(u32, u32, &str)) -> Result<UploadReport> {
+    pub async fn upload_photos(
+        &self,
+        base_url: &str,
+        token: &str,
+        mut progress: impl FnMut(u32, u32, &str),
+    ) -> Result<UploadReport> {
         let http = Http::new(base_url, token);
         let pending = self.pending_uploads().await?;
         let total = u32::try_from(pending.len()).unwrap_or(u32::MAX);
@@ -45,7 +50,9 @@ impl Store {
         for (i, photo) in pending.iter().enumerate() {
             match self.upload_one(&http, photo, &mut report.bytes_sent).await? {
                 Ok(()) => report.uploaded += 1,
-                Err(message) => report.errors.push(SyncError { id: photo.sha256.clone(), code: "photo_refused".into(), message }),
+                Err(message) => {
+                    report.errors.push(SyncError { id: photo.sha256.clone(), code: "photo_refused".into(), message })
+                }
             }
             progress(u32::try_from(i + 1).unwrap_or(u32::MAX), total, &photo.sha256);
         }
@@ -135,10 +142,16 @@ impl Store {
 
     async fn create(&self, http: &Http, photo: &PendingUpload, length: u64) -> Result<Result<(String, u64), String>> {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
-        let metadata = format!("sha256 {},mime {},filename {}", b64(&photo.sha256), b64(&photo.mime), b64(&photo.sha256));
+        let metadata =
+            format!("sha256 {},mime {},filename {}", b64(&photo.sha256), b64(&photo.mime), b64(&photo.sha256));
         let endpoint = format!("{}/v1/uploads", http.base);
         let answer = http
-            .call(Method::Post, &endpoint, vec![("Upload-Length", length.to_string()), ("Upload-Metadata", metadata)], vec![])
+            .call(
+                Method::Post,
+                &endpoint,
+                vec![("Upload-Length", length.to_string()), ("Upload-Metadata", metadata)],
+                vec![],
+            )
             .await?;
         let location = match (answer.status, answer.location) {
             (201, Some(l)) => l,
@@ -223,7 +236,13 @@ impl Http {
 
     /// One tus request, off the async runtime (ureq blocks). Transport failures are `Offline`, a
     /// refused token `Unauthorized`; other statuses are the caller's to read.
-    async fn call(&self, method: Method, url: &str, headers: Vec<(&'static str, String)>, body: Vec<u8>) -> Result<Answer> {
+    async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    ) -> Result<Answer> {
         let (agent, url, auth) = (self.agent.clone(), url.to_string(), self.auth.clone());
         tokio::task::spawn_blocking(move || -> Result<Answer> {
             let offline = |e: ureq::Error| Error::Offline(format!("{url}: {e}"));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use chrono_tz::Asia::Shanghai;
 use mobile_core::ffi::types::*;
-use mobile_core::ffi::{reference_document, FieldStore};
+use mobile_core::ffi::{FieldStore, reference_document};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Row};
 
@@ -103,7 +103,8 @@ pub fn import_reference(store: &FieldStore) {
 
 /// Writes a real JPEG of `w`×`h` with some texture.
 pub fn write_jpeg(path: &Path, w: u32, h: u32) {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 251) as u8]));
+    let img =
+        image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 251) as u8]));
     img.save_with_format(path, image::ImageFormat::Jpeg).expect("write jpeg");
 }
 

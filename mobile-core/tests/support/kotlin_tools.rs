@@ -25,10 +25,8 @@ pub const INSTALL_HINT: &str = "run scripts/test-setup.sh once, which installs w
 pub fn run_checked(mut command: Command, logs: &Path, timeout: Duration) -> ToolResult {
     let description = format!("{command:?}");
     let (stdout_path, stderr_path) = log_paths(logs);
-    let stdout = File::create(&stdout_path)
-        .map_err(|e| format!("cannot create {}: {e}", stdout_path.display()))?;
-    let stderr = File::create(&stderr_path)
-        .map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
+    let stdout = File::create(&stdout_path).map_err(|e| format!("cannot create {}: {e}", stdout_path.display()))?;
+    let stderr = File::create(&stderr_path).map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
     let mut child = command
         .stdin(Stdio::null())
         .stdout(stdout)
@@ -38,10 +36,7 @@ pub fn run_checked(mut command: Command, logs: &Path, timeout: Duration) -> Tool
 
     let started = Instant::now();
     let outcome = loop {
-        match child
-            .try_wait()
-            .map_err(|e| format!("cannot wait for {description}: {e}"))?
-        {
+        match child.try_wait().map_err(|e| format!("cannot wait for {description}: {e}"))? {
             Some(status) if status.success() => return Ok(()),
             Some(status) => break format!("failed ({status})"),
             None if started.elapsed() > timeout => {
@@ -61,10 +56,7 @@ pub fn run_checked(mut command: Command, logs: &Path, timeout: Duration) -> Tool
 }
 
 pub fn log_paths(logs: &Path) -> (PathBuf, PathBuf) {
-    (
-        logs.with_extension("stdout.txt"),
-        logs.with_extension("stderr.txt"),
-    )
+    (logs.with_extension("stdout.txt"), logs.with_extension("stderr.txt"))
 }
 
 /// Best effort: leftover logs are harmless.
@@ -82,13 +74,10 @@ pub fn read_lossy(path: &Path) -> String {
     }
 }
 
-
 /// `name` as found on `PATH`, if it is there.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
+    env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }
 
 /// Where to look for a tool: the file named by `env_var` if it is set (it must exist), else `command` on `PATH`
@@ -116,22 +105,13 @@ impl ToolSearch<'_> {
     }
 
     fn not_found(&self) -> String {
-        let ToolSearch {
-            what,
-            env_var,
-            command,
-            fallback,
-            install,
-        } = self;
-        let on_path = command
-            .map(|c| format!("`{c}` on PATH, "))
-            .unwrap_or_default();
+        let ToolSearch { what, env_var, command, fallback, install } = self;
+        let on_path = command.map(|c| format!("`{c}` on PATH, ")).unwrap_or_default();
         format!(
             "{what} not found (looked at ${env_var}, {on_path}{fallback}). Install it: {install}; or {INSTALL_HINT}"
         )
     }
 }
-
 
 pub const KOTLIN_PREFIX_KOTLINC: &str = "/opt/kotlin/node_modules/kotlin-compiler/bin/kotlinc";
 pub const KOTLIN_INSTALL: &str = "npm install --prefix /opt/kotlin kotlin-compiler@2.4";
@@ -192,13 +172,7 @@ impl Toolchain {
         let logs = jar.with_extension("kotlinc");
         run_checked(command, &logs, KOTLINC_TIMEOUT)?;
         remove_logs(&logs);
-        fs::rename(&partial, jar).map_err(|e| {
-            format!(
-                "cannot move {} to {}: {e}",
-                partial.display(),
-                jar.display()
-            )
-        })
+        fs::rename(&partial, jar).map_err(|e| format!("cannot move {} to {}: {e}", partial.display(), jar.display()))
     }
 
     /// What unit tests written with `kotlin.test` need to compile and run on JUnit 4, as Gradle runs them:
@@ -224,12 +198,8 @@ impl Toolchain {
 
 /// `<kotlin home>/lib` for a kotlinc at `<kotlin home>/bin/kotlinc` (following symlinks such as node_modules/.bin).
 pub fn kotlin_lib_dir(kotlinc: &Path) -> Result<PathBuf, String> {
-    let resolved = fs::canonicalize(kotlinc)
-        .map_err(|e| format!("cannot resolve {}: {e}", kotlinc.display()))?;
-    let home = resolved
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("kotlinc is not in a <kotlin home>/bin directory")?;
+    let resolved = fs::canonicalize(kotlinc).map_err(|e| format!("cannot resolve {}: {e}", kotlinc.display()))?;
+    let home = resolved.parent().and_then(Path::parent).ok_or("kotlinc is not in a <kotlin home>/bin directory")?;
     Ok(home.join("lib"))
 }
 
@@ -237,36 +207,31 @@ pub fn jar_in(dir: &Path, name: &str) -> Result<PathBuf, String> {
     let jar = dir.join(name);
     if !jar.is_file() {
         let dir = dir.display();
-        return Err(format!("{name} not found in {dir}: not a full Kotlin distribution; install one: {KOTLIN_INSTALL}"));
+        return Err(format!(
+            "{name} not found in {dir}: not a full Kotlin distribution; install one: {KOTLIN_INSTALL}"
+        ));
     }
     Ok(jar)
 }
 
 pub fn java() -> Result<PathBuf, String> {
-    let from_home =
-        env::var_os("JAVA_HOME").map(|home| Path::new(&home).join("bin").join("java"));
+    let from_home = env::var_os("JAVA_HOME").map(|home| Path::new(&home).join("bin").join("java"));
     from_home
         .filter(|java| java.is_file())
         .or_else(|| find_on_path("java"))
-        .ok_or_else(|| {
-            "java not found (looked at $JAVA_HOME/bin/java and PATH); install a JDK 17".into()
-        })
+        .ok_or_else(|| "java not found (looked at $JAVA_HOME/bin/java and PATH); install a JDK 17".into())
 }
 
 pub fn join_classpath(entries: &[&Path]) -> Result<std::ffi::OsString, String> {
     env::join_paths(entries).map_err(|e| format!("cannot build a classpath: {e}"))
 }
 
-
 /// Files of `dir` and its subdirectories ending in `.extension`, sorted.
 pub fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, String> {
     let mut found = Vec::new();
-    let entries =
-        fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     for entry in entries {
-        let path = entry
-            .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
-            .path();
+        let path = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?.path();
         if path.is_dir() {
             found.extend(files_with_extension(&path, extension)?);
         } else if path.extension().is_some_and(|ext| ext == extension) {
@@ -282,8 +247,7 @@ pub fn content_hash(salt: &str, files: &[PathBuf]) -> Result<String, String> {
     let mut hasher = Sha256::new();
     hasher.update(salt.as_bytes());
     for file in files {
-        let bytes =
-            fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let bytes = fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         hasher.update(file_name(file).as_bytes());
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(&bytes);

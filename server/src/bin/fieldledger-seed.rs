@@ -23,7 +23,9 @@ use automerge::AutoCommit;
 use chrono::{Datelike, Days, NaiveDate};
 use clap::Parser;
 use record_schema::record::RecordHeader;
-use record_schema::{CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record};
+use record_schema::{
+    CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record,
+};
 use rust_decimal::Decimal;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
@@ -31,7 +33,7 @@ use server::ledger::postings::postings;
 use server::ledger::store::{self, DecideRequest, DecisionRow};
 use server::reference::table::{RawTable, Table};
 use server::reports::labour::{self, Period};
-use server::reports::{cost, DateRange};
+use server::reports::{DateRange, cost};
 use tokio::task::JoinSet;
 
 #[derive(Debug, Parser)]
@@ -109,13 +111,24 @@ fn raw(table: Table, header: &[&str], rows: Vec<Vec<String>>) -> RawTable {
 }
 
 /// Reference data of one project, imported through the real import path.
-async fn seed_reference(db: &Db, cache: &DocCache, project: &str, c: &Company) -> Result<(), Box<dyn std::error::Error>> {
-    let sites = (1..=c.sites).map(|s| vec![format!("S{s}"), format!("{project} 工地 {s}"), "Asia/Shanghai".into()]).collect();
+async fn seed_reference(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+    c: &Company,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let sites =
+        (1..=c.sites).map(|s| vec![format!("S{s}"), format!("{project} 工地 {s}"), "Asia/Shanghai".into()]).collect();
     let mut codes = Vec::new();
     for top in 1..=6 {
         codes.push(vec![format!("{top:02}"), format!("分部 {top}"), String::new(), "0".into()]);
         for sub in 1..=6 {
-            codes.push(vec![format!("{top:02}-{sub:02}"), format!("分项 {top}.{sub}"), format!("{top:02}"), format!("{}.00", 400_000 + top * 50_000 + sub * 10_000)]);
+            codes.push(vec![
+                format!("{top:02}-{sub:02}"),
+                format!("分项 {top}.{sub}"),
+                format!("{top:02}"),
+                format!("{}.00", 400_000 + top * 50_000 + sub * 10_000),
+            ]);
         }
     }
     let acts = c
@@ -123,7 +136,14 @@ async fn seed_reference(db: &Db, cache: &DocCache, project: &str, c: &Company) -
         .iter()
         .enumerate()
         .map(|(i, (id, s, f))| {
-            vec![id.clone(), format!("工序 {i}"), s.to_string(), f.to_string(), format!("{}.00", 300_000 + i * 7_000), c.leaf_codes[i % c.leaf_codes.len()].clone()]
+            vec![
+                id.clone(),
+                format!("工序 {i}"),
+                s.to_string(),
+                f.to_string(),
+                format!("{}.00", 300_000 + i * 7_000),
+                c.leaf_codes[i % c.leaf_codes.len()].clone(),
+            ]
         })
         .collect();
     let trades = TRADES.iter().map(|(n, d, h)| vec![n.to_string(), d.to_string(), h.to_string()]).collect();
@@ -151,7 +171,8 @@ fn header(project: &str, site: usize, rng: &mut Rng) -> RecordHeader {
 }
 
 fn sheet(project: &str, site: usize, date: NaiveDate, lines: usize, c: &Company, rng: &mut Rng) -> Record {
-    let active: Vec<&(String, NaiveDate, NaiveDate)> = c.activities.iter().filter(|(_, s, f)| *s <= date && date <= *f).collect();
+    let active: Vec<&(String, NaiveDate, NaiveDate)> =
+        c.activities.iter().filter(|(_, s, f)| *s <= date && date <= *f).collect();
     Record::LabourSheet(LabourSheet {
         header: header(project, site, rng),
         work_date: date,
@@ -166,7 +187,11 @@ fn sheet(project: &str, site: usize, date: NaiveDate, lines: usize, c: &Company,
                     trade: trade.into(),
                     crew: Some((*rng.pick(&CREWS)).into()),
                     headcount: rng.range(1, 12) as i64,
-                    effort: if by_day { Effort::Days(Decimal::ONE) } else { Effort::Hours(Decimal::new(rng.range(4, 10) as i64 * 10 + 5 * (rng.range(0, 1) as i64), 1)) },
+                    effort: if by_day {
+                        Effort::Days(Decimal::ONE)
+                    } else {
+                        Effort::Hours(Decimal::new(rng.range(4, 10) as i64 * 10 + 5 * (rng.range(0, 1) as i64), 1))
+                    },
                     rate: Decimal::from_str(if by_day { day } else { hour }).unwrap_or_default(),
                     cost_code: rng.pick(&c.leaf_codes).clone(),
                     activity: if active.is_empty() { None } else { Some(rng.pick(&active).0.clone()) },
@@ -274,7 +299,10 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
                 }
             }
             if day % 90 == 0 {
-                eprintln!("{project}: {date}, {written} labour lines written ({:.0} s)", started.elapsed().as_secs_f64());
+                eprintln!(
+                    "{project}: {date}, {written} labour lines written ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
             }
         }
     }
@@ -289,7 +317,13 @@ fn summary(name: &str, mut t: Vec<Duration>) {
     t.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let at = |q: f64| t[((t.len() - 1) as f64 * q).round() as usize];
-    println!("{name:<44} p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   (n={})", ms(at(0.5)), ms(at(0.99)), ms(at(1.0)), t.len());
+    println!(
+        "{name:<44} p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   (n={})",
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(at(1.0)),
+        t.len()
+    );
 }
 
 async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::error::Error>> {
@@ -327,7 +361,12 @@ async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::e
     }
     summary(&format!("day-labour summary, by day ({rows} rows)"), t);
     // Approving one daily sheet: a real document, read at its heads, validated, posted.
-    let who = TokenGrant { device_id: "bench-supervisor".into(), device_name: "bench".into(), role: "supervisor".into(), project_id: project.into() };
+    let who = TokenGrant {
+        device_id: "bench-supervisor".into(),
+        device_name: "bench".into(),
+        role: "supervisor".into(),
+        project_id: project.into(),
+    };
     let mut rng = Rng(server::now_ms() as u64 | 1);
     let mut t = Vec::new();
     for _ in 0..args.reps {
@@ -338,7 +377,13 @@ async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::e
         let heads = store::heads_hex(&doc.get_heads());
         let stored = server::docstore::insert(db, &id, project, record.kind().as_str(), doc).await?;
         cache.put(stored);
-        let req = DecideRequest { record_id: id, status: DecisionStatus::Approved, heads, comment: String::new(), request_id: None };
+        let req = DecideRequest {
+            record_id: id,
+            status: DecisionStatus::Approved,
+            heads,
+            comment: String::new(),
+            request_id: None,
+        };
         let s = Instant::now();
         let out = store::decide(db, &cache, &who, req).await?;
         t.push(s.elapsed());

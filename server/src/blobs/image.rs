@@ -88,6 +88,10 @@ mod tests {
         let mut bomb = png(1, 1);
         bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-        assert!(matches!(check(&bomb), Err(PhotoProblem::TooLarge(_) | PhotoProblem::Damaged(_))), "{:?}", check(&bomb));
+        assert!(
+            matches!(check(&bomb), Err(PhotoProblem::TooLarge(_) | PhotoProblem::Damaged(_))),
+            "{:?}",
+            check(&bomb)
+        );
     }
 }

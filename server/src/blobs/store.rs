@@ -195,11 +195,8 @@ fn open_s3(url: &str) -> Result<Arc<dyn BlobStore>, BlobError> {
     }
     let s3 = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
     let prefix = prefix.trim_matches('/');
-    let store: Arc<dyn object_store::ObjectStore> = if prefix.is_empty() {
-        Arc::new(s3)
-    } else {
-        Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
-    };
+    let store: Arc<dyn object_store::ObjectStore> =
+        if prefix.is_empty() { Arc::new(s3) } else { Arc::new(object_store::prefix::PrefixStore::new(s3, prefix)) };
     Ok(Arc::new(ObjectStoreBlobs::new(store)))
 }
 

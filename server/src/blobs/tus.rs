@@ -12,22 +12,22 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
-use axum::Router;
 use base64::Engine;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
-use super::image::{check, PhotoProblem};
 use super::Blobs;
+use super::image::{PhotoProblem, check};
 use crate::auth::Device;
-use crate::db::{on_pool, Db, TokenGrant};
+use crate::db::{Db, TokenGrant, on_pool};
 use crate::error::ApiError;
 use crate::routes::AppState;
 
@@ -202,7 +202,11 @@ fn to_i64(v: u64) -> i64 {
 
 /// Creation: `Upload-Length` and `Upload-Metadata` with `sha256` (hex SHA-256 of the whole file),
 /// optional `filename` and `mime`. A file this project already has is complete at once.
-async fn create(Device(grant): Device, State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn create(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if headers.contains_key("upload-defer-length") {
         return Err(bad("Upload-Defer-Length", "deferred lengths are not supported: send Upload-Length"));
     }
@@ -283,7 +287,11 @@ async fn create(Device(grant): Device, State(state): State<AppState>, headers: H
 }
 
 /// HEAD: where the upload stands.
-async fn status(Device(grant): Device, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn status(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let u = load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
     if u.is_expired(&state.blobs) {
         if let Some(_claim) = state.blobs.claim(&id) {
@@ -320,7 +328,9 @@ impl Checksum {
         let (c, len) = match algo.trim() {
             "sha1" => (Checksum::Sha1(sha1::Digest::new(), digest), 20),
             "sha256" => (Checksum::Sha256(Sha256::new(), digest), 32),
-            other => return Err(bad(field, format!("algorithm {other:?} is not supported; use one of {TUS_CHECKSUMS}"))),
+            other => {
+                return Err(bad(field, format!("algorithm {other:?} is not supported; use one of {TUS_CHECKSUMS}")));
+            }
         };
         if c.expected().len() != len {
             return Err(bad(field, format!("a {} digest is {len} bytes", algo.trim())));
@@ -360,7 +370,11 @@ fn no_content(offset: u64, expires_at_ms: Option<i64>) -> Result<Response, ApiEr
 
 /// DELETE (termination): the client gives up an upload; its row and bytes go at once. A finished upload's
 /// photo stays (other records and projects may use it); only the upload is forgotten.
-async fn terminate(Device(grant): Device, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn terminate(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let _claim = state.blobs.claim(&id).ok_or_else(|| {
         err(StatusCode::LOCKED, "locked", "id", "a request is writing this upload; retry when it is done")
     })?;
@@ -423,7 +437,8 @@ async fn patch(
     // that arrived must still be fsynced and counted.
     tokio::spawn(async move {
         let mut body = body;
-        let response = write_chunk(grant, state, id, headers, &mut body).await.unwrap_or_else(IntoResponse::into_response);
+        let response =
+            write_chunk(grant, state, id, headers, &mut body).await.unwrap_or_else(IntoResponse::into_response);
         if !response.status().is_success() {
             drain(&mut body).await;
         }
@@ -448,7 +463,13 @@ async fn drain(body: &mut Body) {
     }
 }
 
-async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: HeaderMap, body: &mut Body) -> Result<Response, ApiError> {
+async fn write_chunk(
+    grant: TokenGrant,
+    state: AppState,
+    id: String,
+    headers: HeaderMap,
+    body: &mut Body,
+) -> Result<Response, ApiError> {
     let content_type = header_str(&headers, "content-type")?.unwrap_or_default();
     if content_type != "application/offset+octet-stream" {
         return Err(err(
@@ -500,7 +521,8 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
 
     let path = blobs.uploads_dir.join(&id);
     let io = |e: std::io::Error| ApiError::internal(format!("upload {}: {e}", path.display()));
-    let mut file = tokio::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path).await.map_err(io)?;
+    let mut file =
+        tokio::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path).await.map_err(io)?;
     // Bytes past the recorded offset are leftovers of a request cut short: drop them.
     file.set_len(u.offset).await.map_err(io)?;
     file.seek(std::io::SeekFrom::Start(u.offset)).await.map_err(io)?;
@@ -553,13 +575,15 @@ async fn write_chunk(grant: TokenGrant, state: AppState, id: String, headers: He
     if offset == u.length {
         complete(&state, &grant, &id, &u).await?;
     } else if written > 0 {
-        on_pool!(&state.db, |p| sqlx::query("UPDATE uploads SET upload_offset = $1 WHERE id = $2 AND upload_offset = $3")
-            .bind(to_i64(offset))
-            .bind(&id)
-            .bind(to_i64(u.offset))
-            .execute(p)
-            .await
-            .map(drop))
+        on_pool!(&state.db, |p| sqlx::query(
+            "UPDATE uploads SET upload_offset = $1 WHERE id = $2 AND upload_offset = $3"
+        )
+        .bind(to_i64(offset))
+        .bind(&id)
+        .bind(to_i64(u.offset))
+        .execute(p)
+        .await
+        .map(drop))
         .map_err(ApiError::internal)?;
     }
     no_content(offset, u.expires_at_ms(&blobs).filter(|_| offset < u.length))
@@ -693,9 +717,12 @@ pub(crate) async fn readable(db: &Db, sha256: &str, project: &str) -> Result<Str
 }
 
 pub(crate) async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str) -> Result<Response, ApiError> {
-    let bytes = blobs.store.get(key).await.map_err(ApiError::internal)?.ok_or_else(|| {
-        ApiError::internal(format!("blob {key} is recorded but missing from the blob store"))
-    })?;
+    let bytes = blobs
+        .store
+        .get(key)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal(format!("blob {key} is recorded but missing from the blob store")))?;
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", mime)
@@ -706,13 +733,21 @@ pub(crate) async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str)
 }
 
 /// `GET /v1/blobs/{sha256}`: the original.
-async fn original(Device(grant): Device, State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Response, ApiError> {
+async fn original(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
     let mime = readable(&state.db, &sha256, &grant.project_id).await?;
     serve(&state.blobs, &Blobs::original_key(&sha256), &mime, &sha256).await
 }
 
 /// `GET /v1/blobs/{sha256}/thumbnail`: a JPEG at most 320 px on its long side.
-async fn thumbnail(Device(grant): Device, State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Response, ApiError> {
+async fn thumbnail(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
     readable(&state.db, &sha256, &grant.project_id).await?;
     serve(&state.blobs, &Blobs::thumbnail_key(&sha256), "image/jpeg", &format!("{sha256}-thumbnail")).await
 }
@@ -723,7 +758,8 @@ mod tests {
 
     #[test]
     fn metadata_parses_the_tus_format() {
-        let m = parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential, sha256 YWI=").expect("parses");
+        let m = parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential, sha256 YWI=")
+            .expect("parses");
         assert_eq!(m[0], ("filename".to_string(), b"world_domination_plan.pdf".to_vec()));
         assert_eq!(m[1], ("is_confidential".to_string(), vec![]));
         assert_eq!(m[2], ("sha256".to_string(), b"ab".to_vec()));

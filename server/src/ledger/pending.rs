@@ -4,10 +4,10 @@
 use record_schema::Record;
 use serde::Serialize;
 
-use super::store::{heads_hex, heads_of_text, heads_text};
 use super::LedgerError;
+use super::store::{heads_hex, heads_of_text, heads_text};
 use crate::cache::DocCache;
-use crate::db::{on_pool, Db};
+use crate::db::{Db, on_pool};
 use crate::docstore::{self, StoredDoc};
 
 /// One record as listed for supervisors.
@@ -65,7 +65,8 @@ pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(
             Record::Expense(e) => e.date,
             Record::ProgressReport(p) => p.date,
         };
-        on_pool!(db, |p| sqlx::query(
+        on_pool!(db, |p| {
+            sqlx::query(
             "INSERT INTO record_index (record_id, project_id, kind, site_id, author, record_date, heads, doc_version, \
              conflict_count, voided, indexed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, site_id = excluded.site_id, author = excluded.author, \
@@ -86,7 +87,8 @@ pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(
         .bind(crate::now_ms())
         .execute(p)
         .await
-        .map(drop)?);
+        .map(drop)?
+        });
     }
     Ok(())
 }
@@ -99,10 +101,16 @@ fn index_entry(stored: &mut StoredDoc) -> Result<(Record, Vec<String>, i64), Led
 
 /// Records of `project` whose current version awaits a decision: never approved, or changed since
 /// the standing approval (and not rejected at that version since).
-pub async fn pending(db: &Db, cache: &DocCache, project: &str, f: &PendingFilter) -> Result<Vec<PendingRecord>, LedgerError> {
+pub async fn pending(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+    f: &PendingFilter,
+) -> Result<Vec<PendingRecord>, LedgerError> {
     refresh_index(db, cache, project).await?;
     type Row = (String, String, String, String, String, String, i64, i64, Option<String>);
-    let rows: Vec<Row> = on_pool!(db, |p| sqlx::query_as(
+    let rows: Vec<Row> = on_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT r.record_id, r.kind, r.site_id, r.author, r.record_date, r.heads, r.conflict_count, r.voided, \
          (SELECT a.heads FROM approval_decisions a WHERE a.record_id = r.record_id AND a.status = 'approved' \
           ORDER BY a.record_seq DESC LIMIT 1) AS approved_heads \
@@ -121,7 +129,8 @@ pub async fn pending(db: &Db, cache: &DocCache, project: &str, f: &PendingFilter
     .bind(&f.kind)
     .bind(&f.author)
     .fetch_all(p)
-    .await?);
+    .await?
+    });
     Ok(rows
         .into_iter()
         .map(|(id, kind, site_id, author, date, heads, conflict_count, voided, approved)| PendingRecord {

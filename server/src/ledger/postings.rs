@@ -156,7 +156,8 @@ pub fn postings(record: &Record) -> Vec<Posting> {
 pub const MICRO: i64 = 1_000_000;
 
 pub fn to_micro(q: Decimal) -> Option<i64> {
-    let scaled = (q * Decimal::from(MICRO)).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let scaled =
+        (q * Decimal::from(MICRO)).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     i64::try_from(scaled).ok()
 }
 
@@ -228,20 +229,23 @@ mod tests {
     #[test]
     fn labour_hours_and_days_by_hand() {
         let r = sheet(
-            vec![
-                line("l1", 6, Effort::Hours(d("8")), "47.50"),
-                line("l2", 3, Effort::Days(d("2.5")), "380.00"),
-            ],
+            vec![line("l1", 6, Effort::Hours(d("8")), "47.50"), line("l2", 3, Effort::Days(d("2.5")), "380.00")],
             Currency::Cny,
         );
         let p = postings(&r);
         assert_eq!(p.len(), 2);
         // 6 × 8 h × 47.50 = 2280.00; 48 person-hours = 6 headcount-days.
-        assert_eq!((p[0].amount, p[0].person_hours, p[0].person_days, p[0].headcount), (d("2280.00"), d("48"), d("6"), 6));
+        assert_eq!(
+            (p[0].amount, p[0].person_hours, p[0].person_days, p[0].headcount),
+            (d("2280.00"), d("48"), d("6"), 6)
+        );
         // 3 people × 2.5 days × 380.00 = 2850.00; 7.5 headcount-days = 60 person-hours.
         assert_eq!((p[1].amount, p[1].person_hours, p[1].person_days), (d("2850.00"), d("60"), d("7.5")));
         assert_eq!(p[1].line_id, "l2");
-        assert_eq!((p[1].cost_code.as_deref(), p[1].activity.as_deref(), p[1].trade.as_deref()), (Some("03-100"), Some("A1"), Some("木工")));
+        assert_eq!(
+            (p[1].cost_code.as_deref(), p[1].activity.as_deref(), p[1].trade.as_deref()),
+            (Some("03-100"), Some("A1"), Some("木工"))
+        );
         assert_eq!(to_minor(p[0].amount, Currency::Cny), Some(228_000));
         assert_eq!(to_micro(p[1].person_days), Some(7_500_000));
     }
@@ -249,7 +253,10 @@ mod tests {
     #[test]
     fn one_rounding_per_line_half_away_from_zero() {
         // 3 × 7.5 h × 43.97 = 989.325 → 989.33; 5 × 1.25 h = 6.25 person-hours = 0.78125 days (exact).
-        let r = sheet(vec![line("a", 3, Effort::Hours(d("7.5")), "43.97"), line("b", 5, Effort::Hours(d("1.25")), "10.01")], Currency::Cny);
+        let r = sheet(
+            vec![line("a", 3, Effort::Hours(d("7.5")), "43.97"), line("b", 5, Effort::Hours(d("1.25")), "10.01")],
+            Currency::Cny,
+        );
         let p = postings(&r);
         assert_eq!(p[0].amount, d("989.33"));
         // 5 × 1.25 × 10.01 = 62.5625 → 62.56
@@ -276,7 +283,10 @@ mod tests {
             receipts: vec![],
         });
         let p = postings(&e);
-        assert_eq!((p.len(), p[0].amount, p[0].ledger, p[0].cost_code.as_deref()), (1, d("1234.50"), Ledger::Cost, Some("05-200")));
+        assert_eq!(
+            (p.len(), p[0].amount, p[0].ledger, p[0].cost_code.as_deref()),
+            (1, d("1234.50"), Ledger::Cost, Some("05-200"))
+        );
         let r = p[0].reversed();
         assert_eq!(r.amount, d("-1234.50"));
         assert_eq!(r.reversed(), p[0]);
@@ -290,7 +300,10 @@ mod tests {
             photos: vec![],
         });
         let p = postings(&pr);
-        assert_eq!((p[0].ledger, p[0].quantity, p[0].unit.as_deref(), p[0].amount), (Ledger::Schedule, Some(d("12.345")), Some("m3"), Decimal::ZERO));
+        assert_eq!(
+            (p[0].ledger, p[0].quantity, p[0].unit.as_deref(), p[0].amount),
+            (Ledger::Schedule, Some(d("12.345")), Some("m3"), Decimal::ZERO)
+        );
 
         let mut voided = sheet(vec![line("l1", 6, Effort::Hours(d("8")), "47.50")], Currency::Cny);
         voided.header_mut().voided = Some(Voided { reason: "duplicate".into(), by: "li".into(), at_ms: 1 });

@@ -2,8 +2,8 @@
 
 use record_schema::Record;
 
-use super::store::{heads_hex, load_record, ATTEMPTS};
 use super::LedgerError;
+use super::store::{ATTEMPTS, heads_hex, load_record};
 use crate::cache::DocCache;
 use crate::db::{Db, TokenGrant};
 use crate::docstore::{self, DocStoreError};
@@ -37,7 +37,9 @@ pub async fn resolve(
             return Err(e);
         }
         let message = format!("conflict on {field} resolved by {} ({})", who.device_name, who.role);
-        stored.doc.commit_with(automerge::transaction::CommitOptions::default().with_message(message).with_time(crate::now_ms() / 1000));
+        stored.doc.commit_with(
+            automerge::transaction::CommitOptions::default().with_message(message).with_time(crate::now_ms() / 1000),
+        );
         match docstore::save(db, &mut stored).await {
             Ok(_) => {
                 let heads = heads_hex(&stored.doc.get_heads());

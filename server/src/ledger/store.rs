@@ -14,10 +14,10 @@ use record_schema::{Approval, Currency, Decision, DecisionStatus, Record, Record
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::postings::{self, from_micro, from_minor, to_micro, to_minor, Posting};
 use super::LedgerError;
+use super::postings::{self, Posting, from_micro, from_minor, to_micro, to_minor};
 use crate::cache::DocCache;
-use crate::db::{on_pool, Db, TokenGrant, Tx};
+use crate::db::{Db, TokenGrant, Tx, on_pool};
 use crate::docstore::{self, DocStoreError, OwnedWriteError, StoredDoc};
 
 /// How often a decision is retried when another decider on the same record got in first.
@@ -63,12 +63,41 @@ pub struct DecisionRow {
     pub decided_at_ms: i64,
 }
 
-type DecisionTuple =
-    (String, String, String, i64, String, String, String, String, String, String, String, Option<String>, Option<String>, i64);
+type DecisionTuple = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+);
 
 impl DecisionRow {
     fn from_tuple(t: DecisionTuple) -> Self {
-        let (id, record_id, project_id, record_seq, record_kind, status, heads, comment, decided_by, decided_by_name, decided_by_role, request_id, replaces, decided_at_ms) = t;
+        let (
+            id,
+            record_id,
+            project_id,
+            record_seq,
+            record_kind,
+            status,
+            heads,
+            comment,
+            decided_by,
+            decided_by_name,
+            decided_by_role,
+            request_id,
+            replaces,
+            decided_at_ms,
+        ) = t;
         DecisionRow {
             id,
             record_id,
@@ -217,7 +246,10 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
             && let Some(done) = by_request(db, who, k).await?
         {
             if done.record_id != req.record_id || done.heads != heads || done.status() != Some(req.status) {
-                return Err(LedgerError::State("request_id", format!("request {k:?} was already used for another decision")));
+                return Err(LedgerError::State(
+                    "request_id",
+                    format!("request {k:?} was already used for another decision"),
+                ));
             }
             return finish(db, cache, done).await;
         }
@@ -325,7 +357,11 @@ fn read_version(
 }
 
 /// The project's reference data as the phones have it, if any was entered.
-async fn reference_data(db: &Db, cache: &DocCache, project: &str) -> Result<Option<record_schema::ReferenceData>, LedgerError> {
+async fn reference_data(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+) -> Result<Option<record_schema::ReferenceData>, LedgerError> {
     let id = record_schema::ReferenceData::document_id(project);
     let Some(stored) = docstore::load_hot(db, cache, &id).await? else { return Ok(None) };
     let read = record_schema::ReferenceData::read(&stored.doc);
@@ -346,7 +382,12 @@ async fn by_request(db: &Db, who: &TokenGrant, request_id: &str) -> Result<Optio
 
 /// Records that `request_id` was answered with an earlier decision; returns what the key stands
 /// for (the first answer, if a concurrent request with the same key got in first).
-async fn remember(db: &Db, who: &TokenGrant, request_id: &str, decision_id: &str) -> Result<Option<DecisionRow>, sqlx::Error> {
+async fn remember(
+    db: &Db,
+    who: &TokenGrant,
+    request_id: &str,
+    decision_id: &str,
+) -> Result<Option<DecisionRow>, sqlx::Error> {
     on_pool!(db, |p| sqlx::query(
         "INSERT INTO approval_requests (decided_by, request_id, decision_id, created_at_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (decided_by, request_id) DO NOTHING"
@@ -365,7 +406,8 @@ async fn remember(db: &Db, who: &TokenGrant, request_id: &str, decision_id: &str
 /// busy snapshot are retried against the new state.
 fn retryable(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| {
-        d.is_unique_violation() || matches!(d.code().as_deref(), Some("5") | Some("517") | Some("40001") | Some("40P01"))
+        d.is_unique_violation()
+            || matches!(d.code().as_deref(), Some("5") | Some("517") | Some("40001") | Some("40P01"))
     })
 }
 
@@ -449,7 +491,8 @@ struct Encoded<'a> {
 fn encode<'a>(d: &DecisionRow, r: &Row<'a>) -> Result<Encoded<'a>, sqlx::Error> {
     let p = r.p;
     let currency = p.currency.unwrap_or_default();
-    let overflow = || sqlx::Error::Protocol(format!("posting of {} does not fit the ledger's integer columns", d.record_id));
+    let overflow =
+        || sqlx::Error::Protocol(format!("posting of {} does not fit the ledger's integer columns", d.record_id));
     Ok(Encoded {
         row: Row { entry: r.entry, reverses: r.reverses, heads: r.heads, p },
         amount: to_minor(p.amount, currency).ok_or_else(overflow)?,
@@ -534,7 +577,12 @@ pub struct Committed {
 }
 
 /// Returns how many rows it appended and how many of them are reversals.
-pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting], approval: Option<ApprovalDoc>) -> Result<Committed, CommitError> {
+pub async fn commit(
+    db: &Db,
+    d: &DecisionRow,
+    posts: &[Posting],
+    approval: Option<ApprovalDoc>,
+) -> Result<Committed, CommitError> {
     let heads = heads_text(&d.heads);
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
@@ -664,7 +712,11 @@ pub async fn commit(db: &Db, d: &DecisionRow, posts: &[Posting], approval: Optio
                 let kind = RecordKind::Approval.as_str();
                 let saved = docstore::insert_in(&mut tx, &id, &d.project_id, kind, &mut doc).await?;
                 tx.commit().await?;
-                return Ok(Committed { postings, reversals, approval: Some(StoredDoc::inserted(&id, &d.project_id, kind, doc, saved)) });
+                return Ok(Committed {
+                    postings,
+                    reversals,
+                    approval: Some(StoredDoc::inserted(&id, &d.project_id, kind, doc, saved)),
+                });
             }
             Some(ApprovalDoc::Existing(mut stored)) => {
                 let written = docstore::save_in(&mut tx, &mut stored).await?;
@@ -761,12 +813,14 @@ pub async fn postings_of(db: &Db, project: &str, record_id: Option<&str>) -> Res
 
 /// Counts of postings a decision appended (postings, reversals among them).
 async fn counts(db: &Db, decision_id: &str) -> Result<(i64, i64), sqlx::Error> {
-    let row: (i64, Option<i64>) = on_pool!(db, |p| sqlx::query_as(
+    let row: (i64, Option<i64>) = on_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT count(*), sum(CASE WHEN entry = 'reversal' THEN 1 ELSE 0 END) FROM ledger_postings WHERE decision_id = $1"
     )
     .bind(decision_id)
     .fetch_one(p)
-    .await?);
+    .await?
+    });
     Ok((row.0, row.1.unwrap_or_default()))
 }
 
@@ -787,7 +841,13 @@ pub async fn publish(db: &Db, cache: &DocCache, project: &str, record_id: &str) 
 }
 
 /// The record's approval document (loaded, or new) with `history` written into it, not yet stored.
-async fn approval_doc(db: &Db, cache: &DocCache, project: &str, record_id: &str, history: &History) -> Result<ApprovalDoc, LedgerError> {
+async fn approval_doc(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+    record_id: &str,
+    history: &History,
+) -> Result<ApprovalDoc, LedgerError> {
     let view = approval_view(project, record_id, history);
     let id = Approval::document_id(record_id);
     match docstore::load_hot(db, cache, &id).await? {
@@ -830,13 +890,23 @@ fn approval_view(project: &str, record_id: &str, history: &History) -> Approval 
     }
 }
 
-async fn publish_history(db: &Db, cache: &DocCache, project: &str, record_id: &str, history: &History) -> Result<(), LedgerError> {
+async fn publish_history(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+    record_id: &str,
+    history: &History,
+) -> Result<(), LedgerError> {
     let view = approval_view(project, record_id, history);
     let id = Approval::document_id(record_id);
-    docstore::write_owned(db, cache, &id, project, RecordKind::Approval, |doc| view.write(doc)).await.map_err(|e| match e {
-        OwnedWriteError::Docs(e) => LedgerError::Docs(e),
-        OwnedWriteError::Schema(e) => LedgerError::Schema(e),
-        OwnedWriteError::Foreign(_) => LedgerError::State("id", format!("document {id} is not this record's approval")),
-        OwnedWriteError::Busy(_) => LedgerError::Busy,
+    docstore::write_owned(db, cache, &id, project, RecordKind::Approval, |doc| view.write(doc)).await.map_err(|e| {
+        match e {
+            OwnedWriteError::Docs(e) => LedgerError::Docs(e),
+            OwnedWriteError::Schema(e) => LedgerError::Schema(e),
+            OwnedWriteError::Foreign(_) => {
+                LedgerError::State("id", format!("document {id} is not this record's approval"))
+            }
+            OwnedWriteError::Busy(_) => LedgerError::Busy,
+        }
     })
 }

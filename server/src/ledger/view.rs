@@ -5,10 +5,14 @@ use std::collections::BTreeMap;
 
 use record_schema::{Effort, PhotoRef, Progress, Record};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 fn photos(list: &[PhotoRef]) -> Value {
-    Value::Array(list.iter().map(|p| json!({ "sha256": p.sha256, "mime": p.mime, "captured_at_ms": p.captured_at_ms })).collect())
+    Value::Array(
+        list.iter()
+            .map(|p| json!({ "sha256": p.sha256, "mime": p.mime, "captured_at_ms": p.captured_at_ms }))
+            .collect(),
+    )
 }
 
 /// The record as JSON: money in the currency's canonical text, quantities normalised.
@@ -66,7 +70,9 @@ pub fn record_json(record: &Record) -> Value {
         Record::ProgressReport(p) => {
             let (measure, value, unit) = match &p.progress {
                 Progress::Percent(x) => ("percent", x.normalize().to_string(), None),
-                Progress::Quantity { installed, unit } => ("quantity", installed.normalize().to_string(), Some(unit.clone())),
+                Progress::Quantity { installed, unit } => {
+                    ("quantity", installed.normalize().to_string(), Some(unit.clone()))
+                }
             };
             json!({
                 "date": p.date.to_string(),
@@ -100,7 +106,9 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
     let path = |k: &str| if prefix.is_empty() { k.to_string() } else { format!("{prefix}/{k}") };
     match v {
         Value::Object(m) => flatten_map(m, prefix, out),
-        Value::Array(items) if items.iter().all(|i| i.get("id").and_then(Value::as_str).is_some()) && !items.is_empty() => {
+        Value::Array(items)
+            if items.iter().all(|i| i.get("id").and_then(Value::as_str).is_some()) && !items.is_empty() =>
+        {
             for item in items {
                 let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
                 flatten(&path(id), item, out);

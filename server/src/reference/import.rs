@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use calamine::{Data, DataType, Reader, Xlsx};
 
-use super::table::{column_letter, RawTable, Table};
+use super::table::{RawTable, Table, column_letter};
 use super::{CellError, ReferenceError};
 
 /// Largest reference file accepted (a big company's cost code list is a few hundred KB).
@@ -30,7 +30,9 @@ pub fn read_file(bytes: &[u8], table: Option<Table>) -> Result<Vec<RawTable>, Re
         });
     }
     let table = table.ok_or_else(|| {
-        ReferenceError::Unreadable("a CSV file holds one table: say which (table=sites|cost_codes|activities|trades|project)".into())
+        ReferenceError::Unreadable(
+            "a CSV file holds one table: say which (table=sites|cost_codes|activities|trades|project)".into(),
+        )
     })?;
     Ok(vec![read_csv(bytes, table)?])
 }
@@ -50,7 +52,12 @@ pub fn read_csv(bytes: &[u8], table: Table) -> Result<RawTable, ReferenceError> 
                 csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text (save the CSV as UTF-8)".to_string(),
                 _ => e.to_string(),
             };
-            ReferenceError::Invalid(vec![CellError { table: table.as_str().into(), row: i + 1, column: "-".into(), message: why }])
+            ReferenceError::Invalid(vec![CellError {
+                table: table.as_str().into(),
+                row: i + 1,
+                column: "-".into(),
+                message: why,
+            }])
         })?;
         rows.push((i + 1, record.iter().map(str::to_string).collect::<Vec<_>>()));
     }
@@ -94,13 +101,17 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawTable>, ReferenceError> {
         let table = match name.parse::<Table>() {
             Ok(t) => t,
             Err(m) => {
-                errors.push(CellError { table: name.clone(), row: 0, column: "-".into(), message: format!("sheet {m}") });
+                errors.push(CellError {
+                    table: name.clone(),
+                    row: 0,
+                    column: "-".into(),
+                    message: format!("sheet {m}"),
+                });
                 continue;
             }
         };
-        let range = book
-            .worksheet_range(&name)
-            .map_err(|e| ReferenceError::Unreadable(format!("sheet {name}: {e}")))?;
+        let range =
+            book.worksheet_range(&name).map_err(|e| ReferenceError::Unreadable(format!("sheet {name}: {e}")))?;
         // Row numbers as Excel shows them, also when the used range does not start at A1.
         let (first_row, first_col) = range.start().map_or((0, 0), |(r, c)| (r as usize, c as usize));
         let mut rows = range.rows().enumerate().map(|(i, cells)| {
@@ -128,7 +139,8 @@ mod tests {
 
     #[test]
     fn csv_with_bom_and_quotes() {
-        let t = read_csv(b"\xEF\xBB\xBFcode,name,budget\n01,\"Site works, general\",100\n", Table::CostCodes).expect("csv");
+        let t =
+            read_csv(b"\xEF\xBB\xBFcode,name,budget\n01,\"Site works, general\",100\n", Table::CostCodes).expect("csv");
         assert_eq!(t.header, ["code", "name", "budget"]);
         assert_eq!(t.rows, vec![(2, vec!["01".to_string(), "Site works, general".into(), "100".into()])]);
         assert_eq!(t.labels[1], "B (name)");
@@ -138,7 +150,9 @@ mod tests {
     fn csv_needs_a_table_and_a_header() {
         assert!(matches!(read_file(b"a,b\n", None), Err(ReferenceError::Unreadable(_))));
         assert!(matches!(read_csv(b"", Table::Sites), Err(ReferenceError::Invalid(_))));
-        assert!(matches!(read_csv(b"id,name\n\xff\xfe,x\n", Table::Sites), Err(ReferenceError::Invalid(e)) if e[0].row == 2));
+        assert!(
+            matches!(read_csv(b"id,name\n\xff\xfe,x\n", Table::Sites), Err(ReferenceError::Invalid(e)) if e[0].row == 2)
+        );
     }
 
     #[test]

@@ -79,7 +79,11 @@ pub struct ReferenceSet {
 impl ReferenceSet {
     pub fn empty(project_id: &str) -> Self {
         ReferenceSet {
-            project: Project { id: project_id.to_string(), name: project_id.to_string(), currency: Currency::default() },
+            project: Project {
+                id: project_id.to_string(),
+                name: project_id.to_string(),
+                currency: Currency::default(),
+            },
             sites: Vec::new(),
             cost_codes: Vec::new(),
             activities: Vec::new(),
@@ -100,7 +104,11 @@ impl ReferenceSet {
             cost_codes: self
                 .cost_codes
                 .iter()
-                .map(|c| record_schema::CostCode { code: c.code.clone(), name: c.name.clone(), parent: c.parent.clone() })
+                .map(|c| record_schema::CostCode {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    parent: c.parent.clone(),
+                })
                 .collect(),
             activities: self
                 .activities

@@ -13,10 +13,10 @@ use record_schema::{Currency, RecordKind};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::table::{self, curve_text, parse_curve, Located, ParsedRows, RawTable, Table};
+use super::table::{self, Located, ParsedRows, RawTable, Table, curve_text, parse_curve};
 use super::{Activity, CellError, CostCode, Project, ReferenceError, ReferenceSet, Site, Trade};
 use crate::cache::DocCache;
-use crate::db::{on_pool, Db};
+use crate::db::{Db, on_pool};
 use crate::docstore;
 use crate::ledger::postings::{from_micro, from_minor, to_micro, to_minor};
 
@@ -46,17 +46,23 @@ fn date(what: &str, v: &str) -> Result<NaiveDate, sqlx::Error> {
 pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     let mut set = ReferenceSet::empty(project);
     let head: Option<(String, String)> =
-        on_pool!(db, |p| sqlx::query_as("SELECT name, currency FROM projects WHERE id = $1").bind(project).fetch_optional(p).await?);
+        on_pool!(db, |p| sqlx::query_as("SELECT name, currency FROM projects WHERE id = $1")
+            .bind(project)
+            .fetch_optional(p)
+            .await?);
     if let Some((name, currency)) = head {
-        set.project = Project { id: project.into(), name, currency: Currency::from_str(&currency).map_err(|_| corrupt("currency", &currency))? };
+        set.project = Project {
+            id: project.into(),
+            name,
+            currency: Currency::from_str(&currency).map_err(|_| corrupt("currency", &currency))?,
+        };
     }
     let cur = set.project.currency;
-    let sites: Vec<(String, String, String)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT id, name, time_zone FROM sites WHERE project_id = $1 ORDER BY id"
-    )
-    .bind(project)
-    .fetch_all(p)
-    .await?);
+    let sites: Vec<(String, String, String)> =
+        on_pool!(db, |p| sqlx::query_as("SELECT id, name, time_zone FROM sites WHERE project_id = $1 ORDER BY id")
+            .bind(project)
+            .fetch_all(p)
+            .await?);
     set.sites = sites.into_iter().map(|(id, name, time_zone)| Site { id, name, time_zone }).collect();
     let codes: Vec<(String, String, Option<String>, i64)> = on_pool!(db, |p| sqlx::query_as(
         "SELECT code, name, parent, budget_minor FROM cost_codes WHERE project_id = $1 ORDER BY code"
@@ -64,16 +70,21 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     .bind(project)
     .fetch_all(p)
     .await?);
-    set.cost_codes =
-        codes.into_iter().map(|(code, name, parent, b)| CostCode { code, name, parent, budget: from_minor(b, cur) }).collect();
-    type ActivityRow = (String, String, Option<String>, String, String, i64, Option<i64>, Option<String>, Option<String>);
-    let acts: Vec<ActivityRow> = on_pool!(db, |p| sqlx::query_as(
+    set.cost_codes = codes
+        .into_iter()
+        .map(|(code, name, parent, b)| CostCode { code, name, parent, budget: from_minor(b, cur) })
+        .collect();
+    type ActivityRow =
+        (String, String, Option<String>, String, String, i64, Option<i64>, Option<String>, Option<String>);
+    let acts: Vec<ActivityRow> = on_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT id, name, cost_code, planned_start, planned_finish, budget_minor, planned_quantity_micro, unit, curve \
          FROM activities WHERE project_id = $1 ORDER BY planned_start, id"
     )
     .bind(project)
     .fetch_all(p)
-    .await?);
+    .await?
+    });
     for (id, name, cost_code, start, finish, budget, qty, unit, curve) in acts {
         set.activities.push(Activity {
             planned_start: date("planned_start", &start)?,
@@ -97,13 +108,23 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     .fetch_all(p)
     .await?);
     for (name, day, hour) in trades {
-        set.trades.push(Trade { name, day_rate: opt_decimal("day_rate", day)?, hour_rate: opt_decimal("hour_rate", hour)? });
+        set.trades.push(Trade {
+            name,
+            day_rate: opt_decimal("day_rate", day)?,
+            hour_rate: opt_decimal("hour_rate", hour)?,
+        });
     }
     Ok(set)
 }
 
 /// Flags a key given twice in one import (the later row is named).
-fn no_duplicates<T>(table: Table, rows: &[Located<T>], key: impl Fn(&T) -> &str, column: String, errors: &mut Vec<CellError>) {
+fn no_duplicates<T>(
+    table: Table,
+    rows: &[Located<T>],
+    key: impl Fn(&T) -> &str,
+    column: String,
+    errors: &mut Vec<CellError>,
+) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for r in rows {
         if let Some(first) = seen.insert(key(&r.value), r.row) {
@@ -136,7 +157,11 @@ fn check_set(set: &ReferenceSet, parsed: &ParsedRows, errors: &mut Vec<CellError
     let codes: HashSet<&str> = set.cost_codes.iter().map(|c| c.code.as_str()).collect();
     let row_of = |code: &str| parsed.cost_codes.iter().find(|r| r.value.code == code).map_or(0, |r| r.row);
     let at = |table: Table, row: usize, column: &str, message: String| CellError {
-        table: if row == 0 && parsed.labels.is_empty() { format!("{} (stored)", table.as_str()) } else { table.as_str().into() },
+        table: if row == 0 && parsed.labels.is_empty() {
+            format!("{} (stored)", table.as_str())
+        } else {
+            table.as_str().into()
+        },
         row,
         column: parsed.label(table, column),
         message,
@@ -153,7 +178,12 @@ fn check_set(set: &ReferenceSet, parsed: &ParsedRows, errors: &mut Vec<CellError
         let mut cur = *p;
         loop {
             if !seen.insert(cur) {
-                errors.push(at(Table::CostCodes, row_of(code), "parent", format!("{code:?} would be its own ancestor")));
+                errors.push(at(
+                    Table::CostCodes,
+                    row_of(code),
+                    "parent",
+                    format!("{code:?} would be its own ancestor"),
+                ));
                 break;
             }
             match parent.get(cur) {
@@ -175,7 +205,12 @@ fn check_set(set: &ReferenceSet, parsed: &ParsedRows, errors: &mut Vec<CellError
 /// Checks `tables` against the stored reference data of `project` and, when every row is right,
 /// writes them in one transaction and republishes the phones' reference document. Otherwise
 /// nothing is written and every problem is returned, each naming its table, row and column.
-pub async fn import(db: &Db, cache: &DocCache, project: &str, tables: &[RawTable]) -> Result<ImportSummary, ReferenceError> {
+pub async fn import(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+    tables: &[RawTable],
+) -> Result<ImportSummary, ReferenceError> {
     let mut set = load(db, project).await?;
     let mut parsed = ParsedRows::default();
     let mut errors = Vec::new();
@@ -205,7 +240,13 @@ pub async fn import(db: &Db, cache: &DocCache, project: &str, tables: &[RawTable
         table::parse(raw, set.project.currency, &mut parsed, &mut errors);
     }
     no_duplicates(Table::Sites, &parsed.sites, |s| &s.id, parsed.label(Table::Sites, "id"), &mut errors);
-    no_duplicates(Table::CostCodes, &parsed.cost_codes, |c| &c.code, parsed.label(Table::CostCodes, "code"), &mut errors);
+    no_duplicates(
+        Table::CostCodes,
+        &parsed.cost_codes,
+        |c| &c.code,
+        parsed.label(Table::CostCodes, "code"),
+        &mut errors,
+    );
     no_duplicates(Table::Activities, &parsed.activities, |a| &a.id, parsed.label(Table::Activities, "id"), &mut errors);
     no_duplicates(Table::Trades, &parsed.trades, |t| &t.name, parsed.label(Table::Trades, "name"), &mut errors);
     merge(&mut set.sites, &parsed.sites, |s| s.id.clone());
@@ -268,7 +309,8 @@ async fn write(db: &Db, set: &ReferenceSet, parsed: &ParsedRows) -> Result<Impor
         }
         for a in &parsed.activities {
             let a = &a.value;
-            let qty = a.planned_quantity.map(|q| to_micro(q).ok_or_else(|| overflow("planned_quantity"))).transpose()?;
+            let qty =
+                a.planned_quantity.map(|q| to_micro(q).ok_or_else(|| overflow("planned_quantity"))).transpose()?;
             sqlx::query(
                 "INSERT INTO activities (project_id, id, name, cost_code, planned_start, planned_finish, budget_minor, \
                  planned_quantity_micro, unit, curve) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \

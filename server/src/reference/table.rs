@@ -4,9 +4,9 @@
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use record_schema::Currency;
 use record_schema::money::parse_decimal;
 use record_schema::validate::parse_time_zone;
-use record_schema::Currency;
 use rust_decimal::Decimal;
 
 use super::{Activity, CellError, CostCode, Site, Trade};
@@ -61,9 +61,10 @@ impl FromStr for Table {
 
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-        Table::ALL.into_iter().find(|x| x.as_str() == t || x.as_str().trim_end_matches('s') == t).ok_or_else(|| {
-            format!("{s:?} is not a reference table (project, sites, cost_codes, activities, trades)")
-        })
+        Table::ALL
+            .into_iter()
+            .find(|x| x.as_str() == t || x.as_str().trim_end_matches('s') == t)
+            .ok_or_else(|| format!("{s:?} is not a reference table (project, sites, cost_codes, activities, trades)"))
     }
 }
 
@@ -136,7 +137,10 @@ pub struct ParsedRows {
 impl ParsedRows {
     /// The input's label of `column` in `table`, or the column name.
     pub fn label(&self, table: Table, column: &str) -> String {
-        self.labels.iter().find(|((t, c), _)| *t == table && *c == column).map_or(column.to_string(), |(_, l)| l.clone())
+        self.labels
+            .iter()
+            .find(|((t, c), _)| *t == table && *c == column)
+            .map_or(column.to_string(), |(_, l)| l.clone())
     }
 }
 
@@ -152,7 +156,12 @@ struct Cells<'a> {
 impl Cells<'_> {
     fn err(&mut self, column: &str, message: impl Into<String>) {
         let label = self.by_name.iter().find(|(n, _, _)| n == column).map_or(column.to_string(), |(_, _, l)| l.clone());
-        self.errors.push(CellError { table: self.table.as_str().into(), row: self.row, column: label, message: message.into() });
+        self.errors.push(CellError {
+            table: self.table.as_str().into(),
+            row: self.row,
+            column: label,
+            message: message.into(),
+        });
     }
 
     fn opt(&self, column: &str) -> Option<String> {
@@ -224,7 +233,12 @@ pub fn parse(raw: &RawTable, currency: Currency, out: &mut ParsedRows, errors: &
             continue;
         }
         if by_name.iter().any(|(n, _, _)| *n == name) {
-            errors.push(CellError { table: table.as_str().into(), row: 1, column: label, message: format!("column {name} appears twice") });
+            errors.push(CellError {
+                table: table.as_str().into(),
+                row: 1,
+                column: label,
+                message: format!("column {name} appears twice"),
+            });
             continue;
         }
         by_name.push((name, i, label));
@@ -328,7 +342,17 @@ pub fn parse(raw: &RawTable, currency: Currency, out: &mut ParsedRows, errors: &
                 {
                     out.activities.push(Located {
                         row: *row,
-                        value: Activity { id, name, cost_code, planned_start, planned_finish, budget, planned_quantity, unit, curve },
+                        value: Activity {
+                            id,
+                            name,
+                            cost_code,
+                            planned_start,
+                            planned_finish,
+                            budget,
+                            planned_quantity,
+                            unit,
+                            curve,
+                        },
                     });
                 }
             }
@@ -365,7 +389,8 @@ pub fn parse_curve(text: &str) -> Result<Vec<(NaiveDate, Decimal)>, String> {
 }
 
 pub fn curve_text(curve: &[(NaiveDate, Decimal)]) -> Option<String> {
-    (!curve.is_empty()).then(|| curve.iter().map(|(d, p)| format!("{d}={}", p.normalize())).collect::<Vec<_>>().join(";"))
+    (!curve.is_empty())
+        .then(|| curve.iter().map(|(d, p)| format!("{d}={}", p.normalize())).collect::<Vec<_>>().join(";"))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::progress;
-use super::{ratio, Cell, DateRange, ReportError, Table};
+use super::{Cell, DateRange, ReportError, Table, ratio};
 use crate::db::Db;
 use crate::ledger::postings::from_minor;
 use crate::reference::ReferenceSet;
@@ -78,17 +78,16 @@ pub async fn report(db: &Db, set: &ReferenceSet, range: DateRange) -> Result<Cos
     for a in &set.activities {
         let Some(code) = &a.cost_code else { continue };
         let p = progress.get(&a.id);
-        let at = |d: NaiveDate| p.and_then(|p| p.percent_at(d, a.planned_quantity)).unwrap_or_default() * a.budget / Decimal::ONE_HUNDRED;
+        let at = |d: NaiveDate| {
+            p.and_then(|p| p.percent_at(d, a.planned_quantity)).unwrap_or_default() * a.budget / Decimal::ONE_HUNDRED
+        };
         let before = range.from.and_then(|f| f.pred_opt()).map_or(Decimal::ZERO, at);
         *own_earned.entry(code.clone()).or_default() += cur.round(at(end) - before);
     }
 
     // The tree: known codes, plus codes seen in postings only (top level).
-    let mut nodes: BTreeMap<String, (String, Option<String>, Decimal, bool)> = set
-        .cost_codes
-        .iter()
-        .map(|c| (c.code.clone(), (c.name.clone(), c.parent.clone(), c.budget, true)))
-        .collect();
+    let mut nodes: BTreeMap<String, (String, Option<String>, Decimal, bool)> =
+        set.cost_codes.iter().map(|c| (c.code.clone(), (c.name.clone(), c.parent.clone(), c.budget, true))).collect();
     for code in own_actual.keys() {
         nodes.entry(code.clone()).or_insert_with(|| (String::new(), None, Decimal::ZERO, false));
     }
@@ -99,7 +98,8 @@ pub async fn report(db: &Db, set: &ReferenceSet, range: DateRange) -> Result<Cos
     }
     let mut out = Vec::with_capacity(nodes.len());
     // Depth-first with explicit stack; totals filled bottom-up afterwards.
-    let mut stack: Vec<(String, usize)> = children.get(&None).into_iter().flatten().rev().map(|c| (c.clone(), 0)).collect();
+    let mut stack: Vec<(String, usize)> =
+        children.get(&None).into_iter().flatten().rev().map(|c| (c.clone(), 0)).collect();
     while let Some((code, depth)) = stack.pop() {
         let (name, parent, budget, known) = nodes.get(&code).cloned().unwrap_or_default();
         out.push(CostRow {
@@ -194,7 +194,11 @@ impl CostReport {
         }
         let range = match (self.from, self.to) {
             (None, None) => "all dates".to_string(),
-            (f, t) => format!("{} to {}", f.map_or("start".into(), |d| d.to_string()), t.map_or("today".into(), |d| d.to_string())),
+            (f, t) => format!(
+                "{} to {}",
+                f.map_or("start".into(), |d| d.to_string()),
+                t.map_or("today".into(), |d| d.to_string())
+            ),
         };
         Table {
             title: format!("Cost {} ({}) {range}", self.project_id, self.currency),

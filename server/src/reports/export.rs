@@ -25,7 +25,8 @@ pub fn download(name: &str, format: FileFormat, table: &Table) -> Result<axum::r
         FileFormat::Csv => (csv(table)?, "text/csv; charset=utf-8", "csv"),
         FileFormat::Xlsx => (xlsx(table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     };
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     let disposition = format!("attachment; filename=\"{safe}.{ext}\"");
     Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }

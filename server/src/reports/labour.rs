@@ -49,14 +49,23 @@ impl Period {
 }
 
 /// Dimensions a summary can be grouped by, with their ledger column.
-pub const DIMENSIONS: [(&str, &str); 6] =
-    [("site", "site_id"), ("trade", "trade"), ("crew", "crew"), ("cost_code", "cost_code"), ("activity", "activity"), ("author", "author")];
+pub const DIMENSIONS: [(&str, &str); 6] = [
+    ("site", "site_id"),
+    ("trade", "trade"),
+    ("crew", "crew"),
+    ("cost_code", "cost_code"),
+    ("activity", "activity"),
+    ("author", "author"),
+];
 
 pub fn parse_dimensions(text: &str) -> Result<Vec<&'static str>, ReportError> {
     let mut out: Vec<&'static str> = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, _) = DIMENSIONS.iter().find(|(n, _)| *n == part).ok_or_else(|| {
-            ReportError::BadInput("by", format!("{part:?} is not one of site, trade, crew, cost_code, activity, author"))
+            ReportError::BadInput(
+                "by",
+                format!("{part:?} is not one of site, trade, crew, cost_code, activity, author"),
+            )
         })?;
         if !out.contains(name) {
             out.push(name);
@@ -92,7 +101,13 @@ pub struct LabourSummary {
 
 type Key = (Option<NaiveDate>, Vec<Option<String>>, String);
 
-pub async fn summary(db: &Db, project: &str, range: DateRange, period: Period, by: &[&'static str]) -> Result<LabourSummary, ReportError> {
+pub async fn summary(
+    db: &Db,
+    project: &str,
+    range: DateRange,
+    period: Period,
+    by: &[&'static str],
+) -> Result<LabourSummary, ReportError> {
     let (from, to) = range.sql_bounds();
     // Column names come from the fixed DIMENSIONS list, never from the request.
     let cols: Vec<&str> = by.iter().filter_map(|b| DIMENSIONS.iter().find(|(n, _)| n == b).map(|(_, c)| *c)).collect();
@@ -108,7 +123,12 @@ pub async fn summary(db: &Db, project: &str, range: DateRange, period: Period, b
     macro_rules! collect {
         ($p:expr) => {{
             use sqlx::Row as _;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(project).bind(&from).bind(&to).fetch_all($p).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(project)
+                .bind(&from)
+                .bind(&to)
+                .fetch_all($p)
+                .await?;
             for r in rows {
                 let day: String = r.try_get(0)?;
                 let currency: Option<String> = r.try_get(1)?;
@@ -117,7 +137,8 @@ pub async fn summary(db: &Db, project: &str, range: DateRange, period: Period, b
                     keys.push(r.try_get::<Option<String>, _>(2 + i)?);
                 }
                 let n = 2 + cols.len();
-                let (h, d, hr, m): (i64, i64, i64, i64) = (r.try_get(n)?, r.try_get(n + 1)?, r.try_get(n + 2)?, r.try_get(n + 3)?);
+                let (h, d, hr, m): (i64, i64, i64, i64) =
+                    (r.try_get(n)?, r.try_get(n + 1)?, r.try_get(n + 2)?, r.try_get(n + 3)?);
                 let start = day.parse::<NaiveDate>().ok().and_then(|d| period.start(d));
                 let t = acc.entry((start, keys, currency.unwrap_or_default())).or_default();
                 t.0 += h;
@@ -155,7 +176,15 @@ pub async fn summary(db: &Db, project: &str, range: DateRange, period: Period, b
         rows.push(row(k, v));
     }
     let totals = totals.into_iter().map(|(c, v)| row((None, Vec::new(), c), v)).collect();
-    Ok(LabourSummary { project_id: project.into(), from: range.from, to: range.to, period, by: by.to_vec(), rows, totals })
+    Ok(LabourSummary {
+        project_id: project.into(),
+        from: range.from,
+        to: range.to,
+        period,
+        by: by.to_vec(),
+        rows,
+        totals,
+    })
 }
 
 impl LabourSummary {

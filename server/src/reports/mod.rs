@@ -15,7 +15,7 @@ pub mod schedule;
 
 use chrono::NaiveDate;
 
-use crate::db::{on_pool, Db};
+use crate::db::{Db, on_pool};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
@@ -49,13 +49,21 @@ impl DateRange {
 
     /// Bounds as SQL text: ISO dates compare as text on both backends.
     fn sql_bounds(&self) -> (String, String) {
-        (self.from.map_or("0000-01-01".into(), |d| d.to_string()), self.to.map_or("9999-12-31".into(), |d| d.to_string()))
+        (
+            self.from.map_or("0000-01-01".into(), |d| d.to_string()),
+            self.to.map_or("9999-12-31".into(), |d| d.to_string()),
+        )
     }
 }
 
 /// Net approved cost per item of `dimension` (`cost_code` or `activity`) and currency, dated in
 /// `range`: whole months from the month totals, the days at either edge from the day totals.
-pub async fn cost_totals(db: &Db, project: &str, dimension: &str, range: DateRange) -> Result<Vec<(String, String, i64)>, ReportError> {
+pub async fn cost_totals(
+    db: &Db,
+    project: &str,
+    dimension: &str,
+    range: DateRange,
+) -> Result<Vec<(String, String, i64)>, ReportError> {
     use chrono::{Datelike, Days, Months};
     let min = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
     let max = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
@@ -64,7 +72,11 @@ pub async fn cost_totals(db: &Db, project: &str, dimension: &str, range: DateRan
     let next_month = |d: NaiveDate| month_of(d).checked_add_months(Months::new(1)).unwrap_or(max);
     // Whole months inside the range: [first, last] as their first days.
     let first = if from.day() == 1 { from } else { next_month(from) };
-    let last_end = if to.checked_add_days(Days::new(1)).is_none_or(|n| n.day() == 1) { to } else { month_of(to).pred_opt().unwrap_or(min) };
+    let last_end = if to.checked_add_days(Days::new(1)).is_none_or(|n| n.day() == 1) {
+        to
+    } else {
+        month_of(to).pred_opt().unwrap_or(min)
+    };
     let text = |d: NaiveDate| d.to_string();
     let (months, days): ((String, String), [(String, String); 2]) = if first <= last_end {
         let none = || ("1".to_string(), "0".to_string());

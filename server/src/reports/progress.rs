@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::ReportError;
-use crate::db::{on_pool, Db};
+use crate::db::{Db, on_pool};
 use crate::ledger::postings::from_micro;
 
 #[derive(Debug, Clone, Default)]
@@ -52,7 +52,8 @@ pub async fn load(db: &Db, project: &str, until: NaiveDate) -> Result<HashMap<St
     // Per record and date: the net of postings and reversals. A record whose standing version has
     // another date or measure nets to zero at the old one.
     type Row = (String, String, Option<i64>, Option<i64>, i64, i64);
-    let rows: Vec<Row> = on_pool!(db, |p| sqlx::query_as(
+    let rows: Vec<Row> = on_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT activity, work_date, \
             CAST(SUM(percent_micro) AS BIGINT), CAST(SUM(quantity_micro) AS BIGINT), \
             CAST(SUM(CASE WHEN percent_micro IS NULL THEN 0 WHEN entry = 'posting' THEN 1 ELSE -1 END) AS BIGINT), \
@@ -63,7 +64,8 @@ pub async fn load(db: &Db, project: &str, until: NaiveDate) -> Result<HashMap<St
     .bind(project)
     .bind(until.to_string())
     .fetch_all(p)
-    .await?);
+    .await?
+    });
     let mut out: HashMap<String, ActivityProgress> = HashMap::new();
     for (activity, date, pct, qty, n_pct, n_qty) in rows {
         let Ok(date) = date.parse::<NaiveDate>() else { continue };

@@ -16,8 +16,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::progress::{self, ActivityProgress};
-use super::{pct, ratio, Cell, ReportError, Table};
-use crate::db::{on_pool, Db};
+use super::{Cell, ReportError, Table, pct, ratio};
+use crate::db::{Db, on_pool};
 use crate::ledger::postings::from_minor;
 use crate::reference::{Activity, ReferenceSet};
 
@@ -107,7 +107,11 @@ pub struct ScheduleReport {
 }
 
 /// Cumulative AC by activity ('' = none) and date, up to `until`.
-async fn costs(db: &Db, set: &ReferenceSet, until: NaiveDate) -> Result<Vec<(String, NaiveDate, Decimal)>, ReportError> {
+async fn costs(
+    db: &Db,
+    set: &ReferenceSet,
+    until: NaiveDate,
+) -> Result<Vec<(String, NaiveDate, Decimal)>, ReportError> {
     let rows: Vec<(String, String, i64)> = on_pool!(db, |p| sqlx::query_as(
         "SELECT item, period, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_totals \
          WHERE project_id = $1 AND dimension = 'activity' AND grain = 'day' AND currency = $2 AND period <= $3 \
@@ -257,7 +261,21 @@ impl ScheduleReport {
         ]);
         Table {
             title: format!("Schedule {} at {}", self.project_id, self.at),
-            columns: vec!["activity", "name", "planned_start", "planned_finish", "bac", "planned_pct", "actual_pct", "pv", "ev", "ac", "sv", "spi", "cpi"],
+            columns: vec![
+                "activity",
+                "name",
+                "planned_start",
+                "planned_finish",
+                "bac",
+                "planned_pct",
+                "actual_pct",
+                "pv",
+                "ev",
+                "ac",
+                "sv",
+                "spi",
+                "cpi",
+            ],
             rows,
         }
     }

@@ -10,19 +10,21 @@
 use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State as AxState;
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use record_schema::wire::{heads_digest, manifest_element, prepare_state, xor_into, ManifestEntry, MANIFEST_DIGEST_LEN};
 use record_schema::record::Reading;
+use record_schema::wire::{
+    MANIFEST_DIGEST_LEN, ManifestEntry, heads_digest, manifest_element, prepare_state, xor_into,
+};
 use record_schema::{Record, RecordKind, ValidationContext};
 
 use crate::auth::SyncDevice;
-use crate::cache::{DocCache, DocState, DeviceStates};
+use crate::cache::{DeviceStates, DocCache, DocState};
 use crate::commit::Committer;
-use crate::db::{on_pool, unseen_by, Db, SyncGrant, TokenGrant};
+use crate::db::{Db, SyncGrant, TokenGrant, on_pool, unseen_by};
 use crate::docstore::{self, DocStoreError, DocWrite, StoredDoc};
 use crate::error::ApiError;
 use crate::routes::AppState;
@@ -31,7 +33,7 @@ mod write;
 
 pub use write::SyncWrite;
 
-pub use record_schema::wire::{DocError, DocMessage, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+pub use record_schema::wire::{DocError, DocMessage, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
 type Digest = [u8; MANIFEST_DIGEST_LEN];
 
@@ -63,12 +65,18 @@ pub async fn handler(
     let req: SyncRequest = ciborium::from_reader(body.as_ref())
         .map_err(|e| ApiError::bad_request("body", format!("expected a CBOR sync request: {e}")))?;
     if req.v != PROTOCOL_VERSION {
-        return Err(ApiError::bad_request("v", format!("protocol version {} is not supported (this server speaks {PROTOCOL_VERSION})", req.v)));
+        return Err(ApiError::bad_request(
+            "v",
+            format!("protocol version {} is not supported (this server speaks {PROTOCOL_VERSION})", req.v),
+        ));
     }
     let phone_manifest: Option<Digest> = match &req.manifest {
         None => None,
         Some(m) => Some(m.as_slice().try_into().map_err(|_| {
-            ApiError::bad_request("manifest", format!("a manifest digest is {MANIFEST_DIGEST_LEN} bytes, not {}", m.len()))
+            ApiError::bad_request(
+                "manifest",
+                format!("a manifest digest is {MANIFEST_DIGEST_LEN} bytes, not {}", m.len()),
+            )
         })?),
     };
     let listed_unseen = std::mem::take(&mut device.unseen);
@@ -163,22 +171,31 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     /// The device's states from the cache if they are at the generation just read with the token;
     /// else from the database (one query).
-    async fn open(db: &'a Db, cache: &'a DocCache, commits: &'a Committer<SyncWrite>, device: &'a SyncGrant) -> Result<Self, sqlx::Error> {
+    async fn open(
+        db: &'a Db,
+        cache: &'a DocCache,
+        commits: &'a Committer<SyncWrite>,
+        device: &'a SyncGrant,
+    ) -> Result<Self, sqlx::Error> {
         let grant = &device.grant;
         let dev = match cache.devices.take(&grant.device_id, device.sync_gen) {
             Some(dev) => dev,
             None => {
-                let rows: Vec<(String, Vec<u8>, i64)> =
-                    on_pool!(db, |p| sqlx::query_as("SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1")
-                        .bind(&grant.device_id)
-                        .fetch_all(p)
-                        .await?);
+                let rows: Vec<(String, Vec<u8>, i64)> = on_pool!(db, |p| sqlx::query_as(
+                    "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1"
+                )
+                .bind(&grant.device_id)
+                .fetch_all(p)
+                .await?);
                 // Read after the generation: these states are at least as new as `sync_gen` (were
                 // they newer, the next request's generation check reads them again).
                 DeviceStates {
                     generation: device.sync_gen,
                     manifest: device.manifest.as_deref().and_then(|m| Digest::try_from(m).ok()).unwrap_or_default(),
-                    docs: rows.into_iter().map(|(id, state, seen_version)| (id, DocState { state, seen_version })).collect(),
+                    docs: rows
+                        .into_iter()
+                        .map(|(id, state, seen_version)| (id, DocState { state, seen_version }))
+                        .collect(),
                 }
             }
         };
@@ -216,7 +233,8 @@ impl<'a> Session<'a> {
     /// share starts afresh. Returns "I have nothing" messages for documents the phone believes the
     /// server holds but the server does not, so the phone sends them again.
     async fn reconcile(&mut self, entries: &[ManifestEntry]) -> Result<Vec<DocMessage>, sqlx::Error> {
-        let phone: std::collections::HashMap<&str, &[u8]> = entries.iter().map(|e| (e.id.as_str(), e.heads.as_slice())).collect();
+        let phone: std::collections::HashMap<&str, &[u8]> =
+            entries.iter().map(|e| (e.id.as_str(), e.heads.as_slice())).collect();
         let mut digest = Digest::default();
         let mut kept = std::collections::HashSet::new();
         let ids: Vec<String> = self.dev.docs.keys().cloned().collect();
@@ -264,13 +282,15 @@ impl<'a> Session<'a> {
         {
             // Two requests of one device at once (here or on a replica) can leave this copy or the
             // stored digest behind: check against the stored states before troubling the phone.
-            let rows: Vec<(String, Vec<u8>, i64)> =
-                on_pool!(self.db, |p| sqlx::query_as("SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1")
-                    .bind(&self.grant.device_id)
-                    .fetch_all(p)
-                    .await?);
+            let rows: Vec<(String, Vec<u8>, i64)> = on_pool!(self.db, |p| sqlx::query_as(
+                "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1"
+            )
+            .bind(&self.grant.device_id)
+            .fetch_all(p)
+            .await?);
             if self.pending.is_empty() {
-                self.dev.docs = rows.into_iter().map(|(id, state, seen_version)| (id, DocState { state, seen_version })).collect();
+                self.dev.docs =
+                    rows.into_iter().map(|(id, state, seen_version)| (id, DocState { state, seen_version })).collect();
                 // Not known to be at any generation now: read afresh next time.
                 self.coherent = false;
             }
@@ -291,9 +311,11 @@ impl<'a> Session<'a> {
     /// The pending state changes (and `doc`, if any) as one write, which also bumps the device's
     /// sync generation.
     fn pending_write(&self, doc: Option<DocWrite>) -> SyncWrite {
-        let upserts = self.pending.upserts.iter().filter_map(|id| {
-            self.dev.docs.get(id).map(|d| (id.clone(), d.state.clone(), d.seen_version))
-        });
+        let upserts = self
+            .pending
+            .upserts
+            .iter()
+            .filter_map(|id| self.dev.docs.get(id).map(|d| (id.clone(), d.state.clone(), d.seen_version)));
         SyncWrite {
             doc,
             device: self.grant.device_id.clone(),
@@ -403,7 +425,8 @@ impl<'a> Session<'a> {
     }
 
     async fn outgoing(&mut self, id: &str, version: i64) -> Result<Option<Vec<u8>>, ApiError> {
-        let Some(mut stored) = docstore::load_at(self.db, self.cache, id, version).await.map_err(ApiError::internal)? else {
+        let Some(mut stored) = docstore::load_at(self.db, self.cache, id, version).await.map_err(ApiError::internal)?
+        else {
             return Ok(None);
         };
         let mut state = self.state_of(id);
@@ -420,7 +443,9 @@ impl<'a> Session<'a> {
     async fn incoming(&mut self, id: &str, bytes: &[u8], unseen: &std::collections::HashMap<&str, i64>) -> Outcome {
         let message = match Message::decode(bytes) {
             Ok(m) => m,
-            Err(e) => return Outcome::error(doc_error(id, "bad_message", format!("not an Automerge sync message: {e}"))),
+            Err(e) => {
+                return Outcome::error(doc_error(id, "bad_message", format!("not an Automerge sync message: {e}")));
+            }
         };
         let mut version = self.known_version(id, unseen);
         for _attempt in 0..3 {
@@ -468,7 +493,8 @@ impl<'a> Session<'a> {
         };
         let heads_before = doc.get_heads();
         // The record as read at these heads, if it was: the merged one is then read incrementally.
-        let mut reading = stored.as_mut().and_then(|s| s.reading.take()).filter(|r| r.heads() == heads_before.as_slice());
+        let mut reading =
+            stored.as_mut().and_then(|s| s.reading.take()).filter(|r| r.heads() == heads_before.as_slice());
         if let Some(r) = &reading {
             r.watch(&mut doc);
         }
@@ -504,7 +530,8 @@ impl<'a> Session<'a> {
                 s.reading = reading; // the heads it was read at are still the document's
                 s
             }
-            (None, Some((record, read))) => match self.insert_with_state(id, record.kind().as_str(), doc, &state).await {
+            (None, Some((record, read))) => match self.insert_with_state(id, record.kind().as_str(), doc, &state).await
+            {
                 Ok(mut s) => {
                     s.reading = Some(read);
                     s
@@ -513,7 +540,12 @@ impl<'a> Session<'a> {
                 Err(e) => return Ok(internal(&e)),
             },
             // The device asked about a document the server does not have (yet): nothing to store.
-            (None, None) => return Ok(Outcome { reply: doc.sync().generate_sync_message(&mut state).map(Message::encode), error: None }),
+            (None, None) => {
+                return Ok(Outcome {
+                    reply: doc.sync().generate_sync_message(&mut state).map(Message::encode),
+                    error: None,
+                });
+            }
         };
         prepare_state(&mut state);
         let reply = stored.doc.sync().generate_sync_message(&mut state).map(Message::encode);
@@ -521,7 +553,13 @@ impl<'a> Session<'a> {
         // written at the end of the request, if it changed.)
         self.note_state(&mut stored, &state);
         self.cache.put(stored);
-        let error = refused.then(|| doc_error(id, "server_owned", "this document is written by the server only; your changes to it were not applied"));
+        let error = refused.then(|| {
+            doc_error(
+                id,
+                "server_owned",
+                "this document is written by the server only; your changes to it were not applied",
+            )
+        });
         Ok(Outcome { reply, error })
     }
 
@@ -540,7 +578,13 @@ impl<'a> Session<'a> {
     }
 
     /// Stores a new document with the device's sync state: one write.
-    async fn insert_with_state(&mut self, id: &str, kind: &str, mut doc: AutoCommit, state: &State) -> Result<StoredDoc, DocStoreError> {
+    async fn insert_with_state(
+        &mut self,
+        id: &str,
+        kind: &str,
+        mut doc: AutoCommit,
+        state: &State,
+    ) -> Result<StoredDoc, DocStoreError> {
         let (write, saved_bytes) = DocWrite::insert(id, &self.grant.project_id, kind, &mut doc);
         let mut stored = StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved_bytes);
         let undo = self.note_state_at(id, &stored.doc.get_heads(), stored.version, state);
@@ -585,7 +629,12 @@ struct Retry;
 /// A document a device sent must read as a record of the device's own project, with its own id.
 /// `reading` (the record as read at the heads before this merge) lets only the changed crew lines
 /// be read again; the record is returned with its reading at the new heads.
-fn check_record(doc: &mut AutoCommit, id: &str, grant: &TokenGrant, reading: Option<Reading>) -> Result<(Record, Reading), DocError> {
+fn check_record(
+    doc: &mut AutoCommit,
+    id: &str,
+    grant: &TokenGrant,
+    reading: Option<Reading>,
+) -> Result<(Record, Reading), DocError> {
     let kind = record_schema::doc::read_kind(doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
     if server_owned(kind.as_str()) {
         return Err(doc_error(id, "server_owned", "reference data is written by the server only"));

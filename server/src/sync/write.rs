@@ -2,7 +2,7 @@
 //! together with the device's sync-state changes, all or nothing.
 
 use crate::commit::{BoxFuture, Write};
-use crate::db::{on_tx, Conn, Tx};
+use crate::db::{Conn, Tx, on_tx};
 use crate::docstore::DocWrite;
 use crate::now_ms;
 
@@ -42,7 +42,10 @@ impl Write for SyncWrite {
     /// Edit syncs' usual writes (see `Append`), however many, as one call: one SQLite call of
     /// `BEGIN IMMEDIATE`, four statements per write and `COMMIT`; one PostgreSQL statement over
     /// arrays when the writes touch distinct documents and devices (else they run one by one).
-    fn run_together<'a>(conn: &'a mut Conn, writes: &'a [&'a Self]) -> Option<BoxFuture<'a, Result<Vec<Option<i64>>, sqlx::Error>>> {
+    fn run_together<'a>(
+        conn: &'a mut Conn,
+        writes: &'a [&'a Self],
+    ) -> Option<BoxFuture<'a, Result<Vec<Option<i64>>, sqlx::Error>>> {
         let appends: Vec<Append<'a>> = writes.iter().map(|w| w.as_append()).collect::<Option<_>>()?;
         match conn {
             Conn::Sqlite(c) => Some(Box::pin(appends_on_sqlite(c, appends))),
@@ -51,7 +54,8 @@ impl Write for SyncWrite {
                     appends.iter().map(key).collect::<std::collections::HashSet<_>>().len() == appends.len()
                 };
                 // (One statement updates a row once: two writes of one document or device need two.)
-                (distinct(|a| a.id) && distinct(|a| a.device)).then(|| Box::pin(appends_on_postgres(c, appends)) as BoxFuture<'a, _>)
+                (distinct(|a| a.id) && distinct(|a| a.device))
+                    .then(|| Box::pin(appends_on_postgres(c, appends)) as BoxFuture<'a, _>)
             }
         }
     }
@@ -134,7 +138,10 @@ fn outputs(n: usize, rows: Vec<(i64, i64)>) -> Vec<Option<i64>> {
     out
 }
 
-async fn appends_on_sqlite(conn: &mut sqlx::SqliteConnection, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
+async fn appends_on_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    appends: Vec<Append<'_>>,
+) -> Result<Vec<Option<i64>>, sqlx::Error> {
     let mut sql = String::from("BEGIN IMMEDIATE; ");
     for n in 0..appends.len() {
         sql.push_str(&sqlite_append_sql(n));
@@ -169,7 +176,10 @@ const APPENDS_POSTGRES: &str = "\
     UPDATE devices SET manifest = w.manifest, sync_gen = devices.sync_gen + 1 FROM w JOIN d USING (i) WHERE devices.id = w.device \
     RETURNING w.i - 1, devices.sync_gen";
 
-async fn appends_on_postgres(conn: &mut sqlx::PgConnection, appends: Vec<Append<'_>>) -> Result<Vec<Option<i64>>, sqlx::Error> {
+async fn appends_on_postgres(
+    conn: &mut sqlx::PgConnection,
+    appends: Vec<Append<'_>>,
+) -> Result<Vec<Option<i64>>, sqlx::Error> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(APPENDS_POSTGRES)
         .bind(now_ms())
         .bind(appends.iter().map(|a| a.id).collect::<Vec<_>>())
@@ -190,7 +200,8 @@ const UPSERT_ROWS: usize = 200;
 /// `INSERT … VALUES ($1, $2, $3, $4), ($1, $5, $6, $7), … ON CONFLICT … DO UPDATE` for `rows` states
 /// of device `$1` (placeholders only: the values are bound).
 fn upsert_sql(rows: usize) -> String {
-    let values: Vec<String> = (0..rows).map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4)).collect();
+    let values: Vec<String> =
+        (0..rows).map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4)).collect();
     format!(
         "INSERT INTO sync_states (device_id, doc_id, state, seen_version) VALUES {} \
          ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version",
@@ -222,11 +233,13 @@ impl SyncWrite {
                 }
                 q.execute(&mut *c).await?;
             }
-            sqlx::query_scalar("UPDATE devices SET manifest = $1, sync_gen = sync_gen + 1 WHERE id = $2 RETURNING sync_gen")
-                .bind(&self.manifest)
-                .bind(device)
-                .fetch_one(&mut *c)
-                .await?
+            sqlx::query_scalar(
+                "UPDATE devices SET manifest = $1, sync_gen = sync_gen + 1 WHERE id = $2 RETURNING sync_gen",
+            )
+            .bind(&self.manifest)
+            .bind(device)
+            .fetch_one(&mut *c)
+            .await?
         }))
     }
 
@@ -234,7 +247,11 @@ impl SyncWrite {
     async fn append_with_state(&self, tx: &mut Tx<'_>, a: &Append<'_>) -> Result<Option<i64>, sqlx::Error> {
         let rows: Vec<(i64, i64)> = match tx {
             Tx::Postgres(t) => return Ok(appends_on_postgres(t, vec![*a]).await?.pop().flatten()),
-            Tx::Sqlite(t) => bind_append(sqlx::query_as(sqlx::AssertSqlSafe(sqlite_append_sql(0))).bind(now_ms()), a).fetch_all(&mut **t).await?,
+            Tx::Sqlite(t) => {
+                bind_append(sqlx::query_as(sqlx::AssertSqlSafe(sqlite_append_sql(0))).bind(now_ms()), a)
+                    .fetch_all(&mut **t)
+                    .await?
+            }
         };
         Ok(outputs(1, rows).pop().flatten())
     }

@@ -17,7 +17,9 @@ fn same(a: &str, b: &str) -> bool {
 pub fn check(expected: &str, submitted: Option<&str>) -> Result<(), WebError> {
     match submitted {
         Some(s) if !expected.is_empty() && same(expected, s) => Ok(()),
-        Some(_) => Err(WebError::Forbidden("the form's security token is wrong or expired: reload the page and try again".into())),
+        Some(_) => Err(WebError::Forbidden(
+            "the form's security token is wrong or expired: reload the page and try again".into(),
+        )),
         None => Err(WebError::Forbidden("the form has no security token (csrf): reload the page and try again".into())),
     }
 }

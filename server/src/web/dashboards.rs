@@ -15,10 +15,10 @@ use super::format::{grouped, money_code, percent, ratio};
 use super::i18n::Lang;
 use super::session::Session;
 use super::svg::{self, BudgetBar};
-use super::{render, urlencode, Chrome, WebError};
+use super::{Chrome, WebError, render, urlencode};
 use crate::reference::ReferenceSet;
 use crate::reports::labour::{self, Period};
-use crate::reports::{cost, export, schedule, DateRange};
+use crate::reports::{DateRange, cost, export, schedule};
 use crate::routes::AppState;
 
 #[derive(Debug, Deserialize, Default)]
@@ -108,7 +108,13 @@ fn cost_line(r: &cost::CostRow, currency: &str, lang: Lang) -> CostLine {
 }
 
 /// `GET /web/cost?from=&to=`
-pub async fn cost(s: Session, State(state): State<AppState>, headers: HeaderMap, uri: Uri, q: Result<Query<DashQuery>, QueryRejection>) -> Result<Html<String>, WebError> {
+pub async fn cost(
+    s: Session,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    q: Result<Query<DashQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
     let q = query(q)?;
     let range = DateRange::new(date("from", &q.from)?, date("to", &q.to)?)?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
@@ -129,7 +135,8 @@ pub async fn cost(s: Session, State(state): State<AppState>, headers: HeaderMap,
             caption: money_code(r.actual, cur, lang),
         })
         .collect();
-    let (from_text, to_text) = (range.from.map(|d| d.to_string()).unwrap_or_default(), range.to.map(|d| d.to_string()).unwrap_or_default());
+    let (from_text, to_text) =
+        (range.from.map(|d| d.to_string()).unwrap_or_default(), range.to.map(|d| d.to_string()).unwrap_or_default());
     let page = CostPage {
         export_query: format!("from={}&to={}", urlencode(&from_text), urlencode(&to_text)),
         chart: svg::budget_bars(&bars, lang.t("cost_title")),
@@ -174,7 +181,13 @@ struct SchedulePage {
 }
 
 /// `GET /web/schedule?at=`
-pub async fn schedule(s: Session, State(state): State<AppState>, headers: HeaderMap, uri: Uri, q: Result<Query<DashQuery>, QueryRejection>) -> Result<Html<String>, WebError> {
+pub async fn schedule(
+    s: Session,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    q: Result<Query<DashQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
     let q = query(q)?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let at = date("at", &q.at)?.unwrap_or_else(|| today(&set));
@@ -224,7 +237,8 @@ pub async fn schedule(s: Session, State(state): State<AppState>, headers: Header
         cpi: ratio(t.cpi),
         cpi_class: index_class(t.cpi),
     };
-    let points: Vec<svg::CurvePoint> = report.s_curve.iter().map(|p| svg::CurvePoint { date: p.date, pv: p.pv, ev: p.ev, ac: p.ac }).collect();
+    let points: Vec<svg::CurvePoint> =
+        report.s_curve.iter().map(|p| svg::CurvePoint { date: p.date, pv: p.pv, ev: p.ev, ac: p.ac }).collect();
     let max = points.iter().flat_map(|p| [Some(p.pv), p.ev, p.ac]).flatten().max().unwrap_or_default();
     let page = SchedulePage {
         has_curve: !points.is_empty(),
@@ -277,7 +291,13 @@ fn labour_params(q: &DashQuery) -> Result<LabourParams, WebError> {
 }
 
 /// `GET /web/labour?from=&to=&period=&by=`
-pub async fn labour(s: Session, State(state): State<AppState>, headers: HeaderMap, uri: Uri, q: Result<Query<DashQuery>, QueryRejection>) -> Result<Html<String>, WebError> {
+pub async fn labour(
+    s: Session,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    q: Result<Query<DashQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
     let q = query(q)?;
     let p = labour_params(&q)?;
     let summary = labour::summary(&state.db, &s.grant.project_id, p.range, p.period, &p.by).await?;
@@ -294,7 +314,13 @@ pub async fn labour(s: Session, State(state): State<AppState>, headers: HeaderMa
     let from = p.range.from.map(|d| d.to_string()).unwrap_or_default();
     let to = p.range.to.map(|d| d.to_string()).unwrap_or_default();
     let by_text = p.by.join(",");
-    let export_query = format!("from={}&to={}&period={}&by={}", urlencode(&from), urlencode(&to), urlencode(&p.period_text), urlencode(&by_text));
+    let export_query = format!(
+        "from={}&to={}&period={}&by={}",
+        urlencode(&from),
+        urlencode(&to),
+        urlencode(&p.period_text),
+        urlencode(&by_text)
+    );
     let page = LabourPage {
         lines: summary.rows.iter().map(line).collect(),
         totals: summary.totals.iter().map(line).collect(),
@@ -311,7 +337,11 @@ pub async fn labour(s: Session, State(state): State<AppState>, headers: HeaderMa
 
 /// `GET /web/labour/export?format=csv|xlsx&from=&to=&period=&by=`: the same file as
 /// `/v1/reports/labour?format=`, for a signed-in browser.
-pub async fn labour_export(s: Session, State(state): State<AppState>, q: Result<Query<DashQuery>, QueryRejection>) -> Result<Response, WebError> {
+pub async fn labour_export(
+    s: Session,
+    State(state): State<AppState>,
+    q: Result<Query<DashQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
     let q = query(q)?;
     let p = labour_params(&q)?;
     let summary = labour::summary(&state.db, &s.grant.project_id, p.range, p.period, &p.by).await?;
@@ -319,7 +349,11 @@ pub async fn labour_export(s: Session, State(state): State<AppState>, q: Result<
 }
 
 /// `GET /web/cost/export?format=csv|xlsx&from=&to=`: as `/v1/reports/cost?format=`.
-pub async fn cost_export(s: Session, State(state): State<AppState>, q: Result<Query<DashQuery>, QueryRejection>) -> Result<Response, WebError> {
+pub async fn cost_export(
+    s: Session,
+    State(state): State<AppState>,
+    q: Result<Query<DashQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
     let q = query(q)?;
     let range = DateRange::new(date("from", &q.from)?, date("to", &q.to)?)?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
@@ -328,7 +362,11 @@ pub async fn cost_export(s: Session, State(state): State<AppState>, q: Result<Qu
 }
 
 /// `GET /web/schedule/export?format=csv|xlsx&at=`: as `/v1/reports/schedule?format=`.
-pub async fn schedule_export(s: Session, State(state): State<AppState>, q: Result<Query<DashQuery>, QueryRejection>) -> Result<Response, WebError> {
+pub async fn schedule_export(
+    s: Session,
+    State(state): State<AppState>,
+    q: Result<Query<DashQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
     let q = query(q)?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let at = date("at", &q.at)?.unwrap_or_else(|| today(&set));
@@ -341,7 +379,12 @@ fn file(name: &str, format: Option<&str>, table: &crate::reports::Table) -> Resu
     let format = match format {
         Some("csv") => export::FileFormat::Csv,
         Some("xlsx") => export::FileFormat::Xlsx,
-        other => return Err(WebError::BadRequest(format!("format: {:?} is not one of csv, xlsx", other.unwrap_or_default()))),
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "format: {:?} is not one of csv, xlsx",
+                other.unwrap_or_default()
+            )));
+        }
     };
     Ok(export::download(name, format, table)?)
 }

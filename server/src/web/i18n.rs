@@ -66,9 +66,11 @@ pub fn accept_language(header: &str) -> Option<Lang> {
             let mut it = part.split(';');
             let lang = Lang::parse(it.next()?)?;
             // q in thousandths, so weights compare without floats.
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .map_or(1000, |q| q.trim().parse::<rust_decimal::Decimal>().map_or(0, |d| (d * rust_decimal::Decimal::from(1000)).trunc().to_string().parse().unwrap_or(0)));
+            let q = it.find_map(|p| p.trim().strip_prefix("q=")).map_or(1000, |q| {
+                q.trim()
+                    .parse::<rust_decimal::Decimal>()
+                    .map_or(0, |d| (d * rust_decimal::Decimal::from(1000)).trunc().to_string().parse().unwrap_or(0))
+            });
             (q > 0).then_some((q, i, lang))
         })
         .collect();
@@ -89,8 +91,16 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("sign_in", "Sign in", "登录"),
     ("sign_out", "Sign out", "退出"),
     ("token", "Access token", "访问令牌"),
-    ("sign_in_help", "Paste the supervisor or office token your administrator gave you.", "请粘贴管理员发给您的监理或办公室令牌。"),
-    ("foreman_refused", "A foreman's token cannot sign in here: approvals need a supervisor or office token.", "工长令牌不能在此登录：审批需要监理或办公室令牌。"),
+    (
+        "sign_in_help",
+        "Paste the supervisor or office token your administrator gave you.",
+        "请粘贴管理员发给您的监理或办公室令牌。",
+    ),
+    (
+        "foreman_refused",
+        "A foreman's token cannot sign in here: approvals need a supervisor or office token.",
+        "工长令牌不能在此登录：审批需要监理或办公室令牌。",
+    ),
     ("unknown_token", "Unknown or revoked token.", "令牌无效或已被吊销。"),
     ("project", "Project", "项目"),
     ("site", "Site", "工地"),
@@ -115,7 +125,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("nothing_pending", "Nothing awaits a decision.", "没有待审批的记录。"),
     ("open", "Open", "打开"),
     ("bulk_title", "Approve a day's clean sheets", "批量批准当日无冲突点工单"),
-    ("bulk_help", "Approves exactly the versions listed here; sheets with conflicts are left out.", "仅批准此处列出的版本；有冲突的点工单不包括在内。"),
+    (
+        "bulk_help",
+        "Approves exactly the versions listed here; sheets with conflicts are left out.",
+        "仅批准此处列出的版本；有冲突的点工单不包括在内。",
+    ),
     ("approve_all", "Approve all", "全部批准"),
     ("sheets", "sheets", "张点工单"),
     ("bulk_done", "Bulk approval", "批量批准结果"),

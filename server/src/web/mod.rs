@@ -21,7 +21,7 @@ pub mod svg;
 use askama::Template;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -55,8 +55,14 @@ pub fn routes() -> Router<AppState> {
         .route("/web/cost/export", get(dashboards::cost_export))
         .route("/web/schedule/export", get(dashboards::schedule_export))
         .layer(axum::middleware::from_fn(page_headers))
-        .route("/web/static/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
-        .route("/web/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
+        .route(
+            "/web/static/app.css",
+            get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }),
+        )
+        .route(
+            "/web/static/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }),
+        )
 }
 
 fn asset(mime: &'static str, body: &'static str) -> Response {
@@ -125,7 +131,9 @@ struct ErrorPage {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, message) = match self {
-            WebError::SignIn(back) => return Redirect::to(&format!("/web/sign-in?next={}", urlencode(&back))).into_response(),
+            WebError::SignIn(back) => {
+                return Redirect::to(&format!("/web/sign-in?next={}", urlencode(&back))).into_response();
+            }
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             WebError::Api(e) => {
@@ -166,7 +174,9 @@ pub fn urlencode(s: &str) -> String {
 /// another site: no open redirect).
 pub fn safe_back(back: Option<&str>) -> String {
     match back {
-        Some(b) if b.starts_with("/web/") && !b.starts_with("//") && !b.contains('\\') && !b.contains("://") => b.to_string(),
+        Some(b) if b.starts_with("/web/") && !b.starts_with("//") && !b.contains('\\') && !b.contains("://") => {
+            b.to_string()
+        }
         _ => "/web/queue".to_string(),
     }
 }
@@ -186,7 +196,13 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn new(s: Option<&Session>, headers: &HeaderMap, uri: &axum::http::Uri, nav: &'static str, title_key: &'static str) -> Self {
+    pub fn new(
+        s: Option<&Session>,
+        headers: &HeaderMap,
+        uri: &axum::http::Uri,
+        nav: &'static str,
+        title_key: &'static str,
+    ) -> Self {
         let lang = Lang::from_headers(headers);
         Chrome {
             lang,
@@ -214,7 +230,8 @@ pub struct Fields(Vec<(String, String)>);
 
 impl Fields {
     pub fn from(form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Fields, WebError> {
-        form.map(|Form(v)| Fields(v)).map_err(|e| WebError::BadRequest(format!("expected a submitted form: {}", e.body_text())))
+        form.map(|Form(v)| Fields(v))
+            .map_err(|e| WebError::BadRequest(format!("expected a submitted form: {}", e.body_text())))
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -245,7 +262,12 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn sign_in_form(c: Chrome, next: String, problem: Option<&'static str>, status: StatusCode) -> Result<Response, WebError> {
+fn sign_in_form(
+    c: Chrome,
+    next: String,
+    problem: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
     let form_csrf = session::random_secret();
     let page = SignInPage { c, next, form_csrf: form_csrf.clone(), problem };
     let cookie = session::set_cookie(csrf::SIGNIN_COOKIE, &form_csrf, 3600);
@@ -253,7 +275,12 @@ fn sign_in_form(c: Chrome, next: String, problem: Option<&'static str>, status: 
 }
 
 /// `GET /web/sign-in?next=`
-async fn sign_in_page(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri, q: Result<Query<NextQuery>, QueryRejection>) -> Result<Response, WebError> {
+async fn sign_in_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    q: Result<Query<NextQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
     let next = safe_back(q.as_ref().ok().and_then(|Query(q)| q.next.as_deref()));
     if let Some(id) = session::cookie(&headers, session::COOKIE)
         && session::find(&state.db, &id).await.map_err(WebError::internal)?.is_some()
@@ -277,16 +304,25 @@ async fn sign_in(
     let next = safe_back(f.get("next"));
     let token = f.get("token").map(str::trim).unwrap_or_default();
     let chrome = || Chrome::new(None, &headers, &uri, "", "sign_in");
-    let grant = if token.is_empty() { None } else { state.db.find_token(&crate::auth::token_sha256(token)).await.map_err(WebError::internal)? };
+    let grant = if token.is_empty() {
+        None
+    } else {
+        state.db.find_token(&crate::auth::token_sha256(token)).await.map_err(WebError::internal)?
+    };
     match grant {
         None => sign_in_form(chrome(), next, Some("unknown_token"), StatusCode::UNAUTHORIZED),
-        Some(g) if !session::may_sign_in(&g.role) => sign_in_form(chrome(), next, Some("foreman_refused"), StatusCode::FORBIDDEN),
+        Some(g) if !session::may_sign_in(&g.role) => {
+            sign_in_form(chrome(), next, Some("foreman_refused"), StatusCode::FORBIDDEN)
+        }
         Some(g) => {
             let (id, _) = session::open(&state.db, token).await.map_err(WebError::internal)?;
             tracing::info!(device = %g.device_id, role = %g.role, "web sign-in");
             let mut response = Redirect::to(&next).into_response();
             let h = response.headers_mut();
-            for c in [session::set_cookie(session::COOKIE, &id, session::LIFETIME_MS / 1000), session::set_cookie(csrf::SIGNIN_COOKIE, "", 0)] {
+            for c in [
+                session::set_cookie(session::COOKIE, &id, session::LIFETIME_MS / 1000),
+                session::set_cookie(csrf::SIGNIN_COOKIE, "", 0),
+            ] {
                 h.append(header::SET_COOKIE, HeaderValue::from_str(&c).map_err(WebError::internal)?);
             }
             Ok(response)
@@ -295,12 +331,18 @@ async fn sign_in(
 }
 
 /// `POST /web/sign-out` (csrf)
-async fn sign_out(State(state): State<AppState>, s: Session, headers: HeaderMap, form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Response, WebError> {
+async fn sign_out(
+    State(state): State<AppState>,
+    s: Session,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, WebError> {
     Fields::from(form)?.check_csrf(&s)?;
     if let Some(id) = session::cookie(&headers, session::COOKIE) {
         session::close(&state.db, &id).await.map_err(WebError::internal)?;
     }
-    Ok(([(header::SET_COOKIE, session::set_cookie(session::COOKIE, "", 0))], Redirect::to("/web/sign-in")).into_response())
+    Ok(([(header::SET_COOKIE, session::set_cookie(session::COOKIE, "", 0))], Redirect::to("/web/sign-in"))
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -5,18 +5,18 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Html;
-use axum::Form;
 use record_schema::DecisionStatus;
 use serde::Deserialize;
 
 use super::session::Session;
-use super::{render, Chrome, Fields, WebError};
-use crate::db::on_pool;
+use super::{Chrome, Fields, WebError, render};
 use crate::db::Db;
+use crate::db::on_pool;
 use crate::ledger::pending::{self, PendingFilter};
 use crate::ledger::store::{self, DecideRequest};
 use crate::routes::AppState;
@@ -99,7 +99,8 @@ fn filter_of(q: &QueueQuery) -> Result<PendingFilter, WebError> {
 /// Records under the filter whose current version is the standing approval, and all of them
 /// (the record index was refreshed by the pending list just before).
 async fn decided_counts(db: &Db, project: &str, f: &PendingFilter) -> Result<(i64, i64), sqlx::Error> {
-    let row: (i64, i64) = on_pool!(db, |p| sqlx::query_as(
+    let row: (i64, i64) = on_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN (SELECT a.heads FROM approval_decisions a WHERE a.record_id = r.record_id \
          AND a.status = 'approved' ORDER BY a.record_seq DESC LIMIT 1) = r.heads THEN 1 ELSE 0 END), 0) \
          FROM record_index r \
@@ -113,7 +114,8 @@ async fn decided_counts(db: &Db, project: &str, f: &PendingFilter) -> Result<(i6
     .bind(&f.kind)
     .bind(&f.author)
     .fetch_one(p)
-    .await?);
+    .await?
+    });
     Ok(row)
 }
 
@@ -150,7 +152,11 @@ pub async fn page(
             status: if p.status == "new" { "new" } else { "changed_since_approval" },
             version: short_heads(&p.heads),
             id: p.id,
-            site: set.sites.iter().find(|x| x.id == p.site_id).map_or(p.site_id.clone(), |x| format!("{} ({})", x.name, x.id)),
+            site: set
+                .sites
+                .iter()
+                .find(|x| x.id == p.site_id)
+                .map_or(p.site_id.clone(), |x| format!("{} ({})", x.name, x.id)),
             author: p.author,
             date: p.date,
             conflicts: p.conflict_count,
@@ -207,7 +213,13 @@ pub async fn bulk_approve(
             return Err(WebError::BadRequest(format!("rec: expected <id>:<heads>, got {rec:?}")));
         };
         let heads: Vec<String> = heads.split(',').filter(|h| !h.is_empty()).map(str::to_string).collect();
-        let req = DecideRequest { record_id: id.to_string(), status: DecisionStatus::Approved, heads, comment: comment.clone(), request_id: None };
+        let req = DecideRequest {
+            record_id: id.to_string(),
+            status: DecisionStatus::Approved,
+            heads,
+            comment: comment.clone(),
+            request_id: None,
+        };
         let outcome = match store::decide(&state.db, &state.cache, &s.grant, req).await {
             Ok(_) => BulkOutcome { id: id.to_string(), ok: true, message: String::new() },
             Err(e) => {

@@ -3,11 +3,11 @@
 //! and the forms that approve, reject or settle a conflict on exactly the version shown.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use record_schema::{Currency, DecisionStatus};
 use serde::Deserialize;
 use serde_json::Value;
@@ -16,10 +16,10 @@ use super::format::{dec, instant, money};
 use super::i18n::Lang;
 use super::queue::short_heads;
 use super::session::Session;
-use super::{render, urlencode, Chrome, Fields, WebError};
+use super::{Chrome, Fields, WebError, render, urlencode};
 use crate::error::ApiError;
 use crate::ledger::store::{self, DecideRequest};
-use crate::ledger::{resolve, LedgerError};
+use crate::ledger::{LedgerError, resolve};
 use crate::routes::AppState;
 
 pub struct Line {
@@ -153,7 +153,8 @@ pub async fn page(
     let currency: Currency = r["currency"].as_str().and_then(|c| c.parse().ok()).unwrap_or_default();
     let tz = r["time_zone"].as_str().unwrap_or("UTC").to_string();
     let kind = kind_key(v["kind"].as_str().unwrap_or_default());
-    let mut facts: Vec<(&'static str, String)> = vec![("site", text(&r["site_id"])), ("author", text(&r["author"])), ("date", text(&r["date"]))];
+    let mut facts: Vec<(&'static str, String)> =
+        vec![("site", text(&r["site_id"])), ("author", text(&r["author"])), ("date", text(&r["date"]))];
     match kind {
         "expense" => facts.extend([
             ("amount", amount(&r["amount"], currency, lang)),
@@ -164,7 +165,14 @@ pub async fn page(
         ]),
         "progress_report" => facts.extend([
             ("activity", text(&r["activity"])),
-            ("progress", format!("{}{}", text(&r["value"]), if r["measure"] == "percent" { "%".to_string() } else { format!(" {}", text(&r["unit"])) })),
+            (
+                "progress",
+                format!(
+                    "{}{}",
+                    text(&r["value"]),
+                    if r["measure"] == "percent" { "%".to_string() } else { format!(" {}", text(&r["unit"])) }
+                ),
+            ),
             ("caption", text(&r["caption"])),
         ]),
         _ => facts.push(("note", text(&r["note"]))),
@@ -177,7 +185,11 @@ pub async fn page(
                     trade: text(&l["trade"]),
                     crew: text(&l["crew"]),
                     headcount: text(&l["headcount"]),
-                    effort: format!("{} {}", text(&l["effort"]), lang.t(if l["effort_unit"] == "days" { "days" } else { "hours" })),
+                    effort: format!(
+                        "{} {}",
+                        text(&l["effort"]),
+                        lang.t(if l["effort_unit"] == "days" { "days" } else { "hours" })
+                    ),
                     rate: amount(&l["rate"], currency, lang),
                     cost: amount(&l["cost"], currency, lang),
                     cost_code: text(&l["cost_code"]),
@@ -208,7 +220,15 @@ pub async fn page(
     let show = |x: &Value| if x.is_null() { absent.to_string() } else { text(x) };
     let changes = v["changes_since_approval"]
         .as_array()
-        .map(|cs| cs.iter().map(|ch| Change { field: text(&ch["field"]), approved: show(&ch["approved"]), current: show(&ch["current"]) }).collect())
+        .map(|cs| {
+            cs.iter()
+                .map(|ch| Change {
+                    field: text(&ch["field"]),
+                    approved: show(&ch["approved"]),
+                    current: show(&ch["current"]),
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let conflicts: Vec<Conflict> = v["conflicts"]
         .as_array()
@@ -216,7 +236,10 @@ pub async fn page(
             cs.iter()
                 .map(|ch| Conflict {
                     field: text(&ch["field"]),
-                    values: ch["values"].as_array().map(|vs| vs.iter().map(text).enumerate().collect()).unwrap_or_default(),
+                    values: ch["values"]
+                        .as_array()
+                        .map(|vs| vs.iter().map(text).enumerate().collect())
+                        .unwrap_or_default(),
                 })
                 .collect()
         })
@@ -232,7 +255,9 @@ pub async fn page(
                     by: format!("{} ({})", text(&d["decided_by_name"]), text(&d["decided_by_role"])),
                     when: d["decided_at_ms"].as_i64().map(|ms| instant(ms, &tz)).unwrap_or_default(),
                     comment: text(&d["comment"]),
-                    version: short_heads(&d["heads"].as_array().map(|h| h.iter().map(text).collect::<Vec<_>>()).unwrap_or_default()),
+                    version: short_heads(
+                        &d["heads"].as_array().map(|h| h.iter().map(text).collect::<Vec<_>>()).unwrap_or_default(),
+                    ),
                 })
                 .collect()
         })
@@ -244,7 +269,11 @@ pub async fn page(
                 .rev()
                 .map(|h| ChangeLog {
                     // Automerge change times are seconds; 0 when the writer set none.
-                    when: h["time"].as_i64().filter(|t| *t > 0).map(|t| instant(t * 1000, &tz)).unwrap_or_else(|| "—".into()),
+                    when: h["time"]
+                        .as_i64()
+                        .filter(|t| *t > 0)
+                        .map(|t| instant(t * 1000, &tz))
+                        .unwrap_or_else(|| "—".into()),
                     actor: text(&h["actor"]).chars().take(8).collect(),
                     message: text(&h["message"]),
                 })
@@ -281,46 +310,84 @@ fn heads_field(f: &Fields) -> Vec<String> {
     f.get("heads").unwrap_or_default().split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_string).collect()
 }
 
-async fn decide(s: Session, state: AppState, id: String, status: DecisionStatus, form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Response, WebError> {
+async fn decide(
+    s: Session,
+    state: AppState,
+    id: String,
+    status: DecisionStatus,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, WebError> {
     let f = Fields::from(form)?;
     f.check_csrf(&s)?;
-    let req = DecideRequest { record_id: id.clone(), status, heads: heads_field(&f), comment: f.get("comment").unwrap_or_default().to_string(), request_id: None };
+    let req = DecideRequest {
+        record_id: id.clone(),
+        status,
+        heads: heads_field(&f),
+        comment: f.get("comment").unwrap_or_default().to_string(),
+        request_id: None,
+    };
     store::decide(&state.db, &state.cache, &s.grant, req).await?;
     let done = if status == DecisionStatus::Approved { "approved" } else { "rejected" };
     Ok(Redirect::to(&format!("/web/records/{}?done={done}", urlencode(&id))).into_response())
 }
 
 /// `POST /web/records/{id}/approve` (csrf, heads, comment)
-pub async fn approve(s: Session, State(state): State<AppState>, Path(id): Path<String>, form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Response, WebError> {
+pub async fn approve(
+    s: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, WebError> {
     decide(s, state, id, DecisionStatus::Approved, form).await
 }
 
 /// `POST /web/records/{id}/reject` (csrf, heads, comment: required)
-pub async fn reject(s: Session, State(state): State<AppState>, Path(id): Path<String>, form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Response, WebError> {
+pub async fn reject(
+    s: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, WebError> {
     decide(s, state, id, DecisionStatus::Rejected, form).await
 }
 
 /// `POST /web/records/{id}/resolve` (csrf, heads, field, choice): keeps one of a field's
 /// concurrent values on the version shown.
-pub async fn resolve(s: Session, State(state): State<AppState>, Path(id): Path<String>, form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Response, WebError> {
+pub async fn resolve(
+    s: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, WebError> {
     let f = Fields::from(form)?;
     f.check_csrf(&s)?;
     let field = f.get("field").unwrap_or_default().to_string();
-    let choice: usize = f.get("choice").and_then(|c| c.parse().ok()).ok_or_else(|| WebError::BadRequest("choice: expected the index of the value to keep".into()))?;
+    let choice: usize = f
+        .get("choice")
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| WebError::BadRequest("choice: expected the index of the value to keep".into()))?;
     resolve::resolve(&state.db, &state.cache, &s.grant, &id, &heads_field(&f), &field, choice).await?;
     Ok(Redirect::to(&format!("/web/records/{}?done=resolved", urlencode(&id))).into_response())
 }
 
 /// `GET /web/photos/{sha256}/thumbnail`: the blob route's thumbnail for a signed-in browser (an
 /// `<img>` cannot send a bearer token); the same project scoping.
-pub async fn thumbnail(s: Session, State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Response, WebError> {
+pub async fn thumbnail(
+    s: Session,
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, WebError> {
     crate::blobs::tus::readable(&state.db, &sha256, &s.grant.project_id).await?;
     let key = crate::blobs::Blobs::thumbnail_key(&sha256);
     Ok(crate::blobs::tus::serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-thumbnail")).await?)
 }
 
 /// `GET /web/photos/{sha256}`: the original, full size.
-pub async fn photo(s: Session, State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Response, WebError> {
+pub async fn photo(
+    s: Session,
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, WebError> {
     let mime = crate::blobs::tus::readable(&state.db, &sha256, &s.grant.project_id).await?;
     Ok(crate::blobs::tus::serve(&state.blobs, &crate::blobs::Blobs::original_key(&sha256), &mime, &sha256).await?)
 }

@@ -3,12 +3,12 @@
 //! (`web_sessions`), and every lookup joins the token, so a revoked token ends its sessions.
 
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 
 use super::WebError;
 use crate::auth::token_sha256;
-use crate::db::{on_pool, Db, TokenGrant};
+use crate::db::{Db, TokenGrant, on_pool};
 use crate::routes::AppState;
 
 pub const COOKIE: &str = "fl_session";
@@ -56,7 +56,8 @@ pub async fn open(db: &Db, token: &str) -> Result<(String, String), sqlx::Error>
     let id = random_secret();
     let csrf = random_secret();
     let now = crate::now_ms();
-    on_pool!(db, |p| sqlx::query(
+    on_pool!(db, |p| {
+        sqlx::query(
         "INSERT INTO web_sessions (id_sha256, token_sha256, csrf_token, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(token_sha256(&id))
@@ -66,9 +67,14 @@ pub async fn open(db: &Db, token: &str) -> Result<(String, String), sqlx::Error>
     .bind(now + LIFETIME_MS)
     .execute(p)
     .await
-    .map(drop))?;
+    .map(drop)
+    })?;
     // Expired sessions are dead weight; sign-ins are rare enough to sweep them here.
-    on_pool!(db, |p| sqlx::query("DELETE FROM web_sessions WHERE expires_at_ms < $1").bind(now).execute(p).await.map(drop))?;
+    on_pool!(db, |p| sqlx::query("DELETE FROM web_sessions WHERE expires_at_ms < $1")
+        .bind(now)
+        .execute(p)
+        .await
+        .map(drop))?;
     Ok((id, csrf))
 }
 
@@ -91,7 +97,11 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<Session>, sqlx::Error> {
 }
 
 pub async fn close(db: &Db, id: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db, |p| sqlx::query("DELETE FROM web_sessions WHERE id_sha256 = $1").bind(token_sha256(id)).execute(p).await.map(drop))
+    on_pool!(db, |p| sqlx::query("DELETE FROM web_sessions WHERE id_sha256 = $1")
+        .bind(token_sha256(id))
+        .execute(p)
+        .await
+        .map(drop))
 }
 
 /// Supervisors and admins review; a foreman's token never gets a session.

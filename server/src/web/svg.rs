@@ -3,8 +3,8 @@
 //! (classes), so the Content-Security-Policy can forbid inline styles.
 
 use chrono::NaiveDate;
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 /// Text escaped for SVG/HTML (labels are cost-code names typed by people).
 pub fn esc(s: &str) -> String {
@@ -112,7 +112,12 @@ mod tests {
     #[test]
     fn labels_are_escaped_and_over_budget_marked() {
         let svg = budget_bars(
-            &[BudgetBar { label: "<b>&".into(), budget: Decimal::from(10), actual: Decimal::from(12), caption: "12".into() }],
+            &[BudgetBar {
+                label: "<b>&".into(),
+                budget: Decimal::from(10),
+                actual: Decimal::from(12),
+                caption: "12".into(),
+            }],
             "t",
         );
         assert!(svg.contains("&lt;b&gt;&amp;") && !svg.contains("<b>"), "{svg}");
@@ -124,7 +129,12 @@ mod tests {
         let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
         let pts = [
             CurvePoint { date: day(1), pv: Decimal::ZERO, ev: Some(Decimal::ZERO), ac: Some(Decimal::ZERO) },
-            CurvePoint { date: day(8), pv: Decimal::from(50), ev: Some(Decimal::from(40)), ac: Some(Decimal::from(45)) },
+            CurvePoint {
+                date: day(8),
+                pv: Decimal::from(50),
+                ev: Some(Decimal::from(40)),
+                ac: Some(Decimal::from(45)),
+            },
             CurvePoint { date: day(15), pv: Decimal::from(100), ev: None, ac: None },
         ];
         let svg = s_curve(&pts, "s", "100");

@@ -29,11 +29,14 @@ impl Resp {
     }
 
     pub fn offset(&self) -> u64 {
-        self.header("upload-offset").and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no Upload-Offset: {self:?}"))
+        self.header("upload-offset")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no Upload-Offset: {self:?}"))
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
     }
 }
 
@@ -84,7 +87,14 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 
 /// A request whose body announces `declared` bytes but only `sent` are written; the connection stays
 /// open until the stream is dropped (or the server dies).
-pub fn partial_request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], declared: usize, sent: &[u8]) -> TcpStream {
+pub fn partial_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    declared: usize,
+    sent: &[u8],
+) -> TcpStream {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.write_all(head_text(addr, method, path, headers, Some(declared)).as_bytes()).expect("send head");
     s.write_all(sent).expect("send part of the body");
@@ -152,7 +162,8 @@ pub fn count(dir: &std::path::Path, url: Option<&str>, sql: &str) -> i64 {
                     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.expect("count")
                 }
                 None => {
-                    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("sqlite");
+                    let mut c =
+                        sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("sqlite");
                     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.expect("count")
                 }
             }

@@ -38,7 +38,13 @@ pub fn start_on(data_dir: &std::path::Path, database_url: Option<&str>, bind: &s
 }
 
 /// `start_on` with extra environment variables for the server process.
-pub fn start_on_env(data_dir: &std::path::Path, database_url: Option<&str>, bind: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+pub fn start_on_env(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    bind: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldledger-server"));
     cmd.envs(env.iter().copied());
     cmd.env_remove("DATABASE_URL")
@@ -59,7 +65,8 @@ pub fn start_on_env(data_dir: &std::path::Path, database_url: Option<&str>, bind
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("read first line");
-    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_string();
+    let addr =
+        line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_string();
     Server { child, addr }
 }
 
@@ -93,8 +100,14 @@ impl ThrowawayPg {
     pub fn create() -> Self {
         let admin = std::env::var("FIELDLEDGER_TEST_PG")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let name = format!("fl_test_{}_{}", std::process::id(), std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default());
+        let name = format!(
+            "fl_test_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        );
         psql(&admin, &format!("CREATE DATABASE {name}"));
         ThrowawayPg { admin, name }
     }
@@ -130,7 +143,6 @@ fn psql(url: &str, sql: &str) {
     .expect("psql thread");
 }
 
-
 /// GET with extra headers.
 pub fn get_with(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
@@ -151,7 +163,11 @@ pub fn cli(data_dir: &std::path::Path, database_url: Option<&str>, args: &[&str]
         cmd.env("DATABASE_URL", url);
     }
     let out = cmd.arg("--data-dir").arg(data_dir).args(args).output().expect("run server binary");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// POST a body; returns status and the raw response body.
@@ -163,8 +179,12 @@ pub fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u
 pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).expect("connect");
     let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len())
-        .expect("send head");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("send head");
     s.write_all(body).expect("send body");
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).expect("read");

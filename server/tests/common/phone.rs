@@ -5,10 +5,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use automerge::sync::{Message, State, SyncDoc};
 use automerge::AutoCommit;
-use record_schema::wire::{heads_digest, manifest_digest, prepare_state, DocError, DocMessage, ManifestEntry, SyncRequest, SyncResponse};
+use automerge::sync::{Message, State, SyncDoc};
 use record_schema::Record;
+use record_schema::wire::{
+    DocError, DocMessage, ManifestEntry, SyncRequest, SyncResponse, heads_digest, manifest_digest, prepare_state,
+};
 
 use super::post;
 
@@ -90,7 +92,8 @@ impl SimPhone {
             let mut body = Vec::new();
             ciborium::into_writer(&req, &mut body).expect("encode");
             let bearer = format!("Bearer {}", self.token);
-            let (status, resp) = post(addr, "/v1/sync", &[("Authorization", &bearer), ("Content-Type", "application/cbor")], &body);
+            let (status, resp) =
+                post(addr, "/v1/sync", &[("Authorization", &bearer), ("Content-Type", "application/cbor")], &body);
             if status != 200 {
                 return Err((status, String::from_utf8_lossy(&resp).into_owned()));
             }
@@ -112,7 +115,11 @@ impl SimPhone {
                 let state = states.entry(m.id.clone()).or_default();
                 doc.sync().receive_sync_message(state, Message::decode(&m.msg).expect("message")).expect("apply");
             }
-            self.states = states.iter().filter(|(id, _)| self.docs.contains_key(*id)).map(|(id, s)| (id.clone(), s.encode())).collect();
+            self.states = states
+                .iter()
+                .filter(|(id, _)| self.docs.contains_key(*id))
+                .map(|(id, s)| (id.clone(), s.encode()))
+                .collect();
             if req.docs.is_empty() && !news && !send_entries {
                 t.settled = true;
                 return Ok(t);

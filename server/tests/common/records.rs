@@ -90,7 +90,6 @@ pub fn reference_workbook() -> Vec<u8> {
     ])
 }
 
-
 /// A crew line of crew 张班: 木工 on 03-100, else 钢筋工.
 pub fn crew_line(id: &str, headcount: i64, effort: Effort, rate: &str, code: &str, activity: &str) -> CrewLine {
     CrewLine {
@@ -107,4 +106,3 @@ pub fn crew_line(id: &str, headcount: i64, effort: Effort, rate: &str, code: &st
         workers: vec![],
     }
 }
-

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -47,7 +47,12 @@ impl Resp {
 pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()).expect("send head");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("send head");
     s.write_all(body).expect("send body");
     // Read by Content-Length, not to the end: chromedriver says `Connection: close` but keeps the
     // socket open.
@@ -95,7 +100,9 @@ pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).split(';').next().unwrap_or("0").trim(), 16)
+                .unwrap_or(0);
         if size == 0 {
             break;
         }
@@ -219,7 +226,9 @@ impl Browser {
         );
         let v: Value = serde_json::from_slice(&r.body).expect("json");
         let el = v["value"].as_object().and_then(|o| o.values().next()).and_then(Value::as_str).map(str::to_string);
-        el.unwrap_or_else(|| panic!("no element {css:?} on {}: {}", self.url(), self.source().chars().take(3000).collect::<String>()))
+        el.unwrap_or_else(|| {
+            panic!("no element {css:?} on {}: {}", self.url(), self.source().chars().take(3000).collect::<String>())
+        })
     }
 
     pub fn exists(&self, css: &str) -> bool {
@@ -269,7 +278,8 @@ impl Browser {
     pub fn screenshot(&self, name: &str) -> PathBuf {
         use base64::Engine;
         let b64 = self.cmd("GET", "/screenshot", None);
-        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("base64 png");
+        let png =
+            base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("base64 png");
         assert!(png.starts_with(b"\x89PNG"), "a PNG");
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");
