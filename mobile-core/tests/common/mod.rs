@@ -109,29 +109,47 @@ pub fn write_jpeg(path: &Path, w: u32, h: u32) {
 }
 
 /// A digest of every row of every table and every media file: equal digests = the store holds exactly
-/// the same data. Read through a separate connection, as another process would see the file.
+/// the same data. Read through a separate connection, as another process would see the file. The tables
+/// are listed from `sqlite_master` (with the schema itself), so a table added later is covered too.
 pub fn fingerprint(path: &Path) -> String {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let mut h = Sha256::new();
     rt.block_on(async {
         let url = format!("sqlite://{}?mode=ro", path.display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("read-only connection");
-        for (table, order) in [
-            ("documents", "id"),
-            ("changes", "seq"),
-            ("records", "id"),
-            ("photos", "sha256"),
-            ("photo_links", "sha256, record_id"),
-            ("store_meta", "key"),
-        ] {
-            let sql = format!("SELECT * FROM {table} ORDER BY {order}");
+        let schema = sqlx::query("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+            .fetch_all(&mut conn)
+            .await
+            .expect("read the schema");
+        let mut tables = Vec::new();
+        for row in &schema {
+            let (kind, name): (String, String) = (row.get(0), row.get(1));
+            let sql: Option<String> = row.get(2);
+            h.update(format!("{kind}:{name}:{sql:?};").as_bytes());
+            if kind == "table" {
+                tables.push(name);
+            }
+        }
+        assert!(tables.len() >= 6, "the store's tables were not found: {tables:?}");
+        for table in tables {
+            let sql = format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""));
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut conn).await.expect("dump table");
-            h.update(table.as_bytes());
-            for row in rows {
-                for i in 0..row.len() {
-                    let v: Option<Vec<u8>> = row.try_get_unchecked(i).ok();
-                    h.update(format!("{i}:{v:?};").as_bytes());
-                }
+            // Rows in a canonical order (sorted by content): no table needs a known key.
+            let mut dumped: Vec<String> = rows
+                .iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| {
+                            let v: Option<Vec<u8>> = row.try_get_unchecked(i).ok();
+                            format!("{i}:{v:?};")
+                        })
+                        .collect()
+                })
+                .collect();
+            dumped.sort();
+            h.update(format!("{table}:{}", dumped.len()).as_bytes());
+            for row in dumped {
+                h.update(row.as_bytes());
             }
         }
     });
