@@ -14,15 +14,34 @@ pub struct FieldConflict {
     pub values: Vec<String>,
 }
 
+/// How deep any walk here goes into a document. A record's schema is four levels deep
+/// (`shape`); a document stored before that check could nest hundreds of maps deep, and the walks
+/// below are recursive, so they stop at this depth instead of exhausting the stack.
+pub const MAX_DEPTH: usize = 16;
+
+fn too_deep(path: &str) -> SchemaError {
+    SchemaError::Malformed {
+        field: path.to_string(),
+        reason: format!("nested deeper than {MAX_DEPTH} levels; no record is (the document is damaged)"),
+    }
+}
+
 /// Text of a value as the app shows it. Objects (a crew's worker list) are rendered with their
-/// content, so each phone's version can be told apart.
+/// content, so each phone's version can be told apart. Below `MAX_DEPTH` levels, `…`.
 fn render(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> String {
+    render_at(doc, v, id, 0)
+}
+
+fn render_at(doc: &AutoCommit, v: &Value<'_>, id: &ObjId, depth: usize) -> String {
+    if depth > MAX_DEPTH {
+        return "…".into();
+    }
     match v {
         Value::Scalar(s) => scalar_text(s.as_ref()),
         Value::Object(ObjType::List) => {
             let items: Vec<String> = (0..doc.length(id))
                 .filter_map(|i| doc.get(id, i).ok().flatten())
-                .map(|(v, child)| render(doc, &v, &child))
+                .map(|(v, child)| render_at(doc, &v, &child, depth + 1))
                 .collect();
             format!("[{}]", items.join(", "))
         }
@@ -31,7 +50,7 @@ fn render(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> String {
             let fields: Vec<String> = doc
                 .keys(id)
                 .filter_map(|k| {
-                    doc.get(id, k.as_str()).ok().flatten().map(|(v, child)| format!("{k}: {}", render(doc, &v, &child)))
+                    doc.get(id, k.as_str()).ok().flatten().map(|(v, child)| format!("{k}: {}", render_at(doc, &v, &child, depth + 1)))
                 })
                 .collect();
             format!("{{{}}}", fields.join(", "))
@@ -66,11 +85,20 @@ fn scalar_text(s: &ScalarValue) -> String {
 /// Every field of the document that holds more than one concurrent value.
 pub fn find_conflicts(doc: &AutoCommit) -> Result<Vec<FieldConflict>, SchemaError> {
     let mut out = Vec::new();
-    walk(doc, &ROOT, String::new(), &mut out)?;
+    walk(doc, &ROOT, String::new(), 0, &mut out)?;
     Ok(out)
 }
 
-fn walk(doc: &AutoCommit, obj: &ObjId, prefix: String, out: &mut Vec<FieldConflict>) -> Result<(), SchemaError> {
+fn walk(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    prefix: String,
+    depth: usize,
+    out: &mut Vec<FieldConflict>,
+) -> Result<(), SchemaError> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep(&prefix));
+    }
     let props: Vec<automerge::Prop> = match doc.object_type(obj)? {
         ObjType::Map | ObjType::Table => doc.keys(obj).map(automerge::Prop::Map).collect(),
         ObjType::List => (0..doc.length(obj)).map(automerge::Prop::Seq).collect(),
@@ -104,7 +132,7 @@ fn walk(doc: &AutoCommit, obj: &ObjId, prefix: String, out: &mut Vec<FieldConfli
         }
         // Descend into the winning object only: that is what the record reads as.
         if let Some((Value::Object(_), child)) = doc.get(obj, prop)? {
-            walk(doc, &child, path, out)?;
+            walk(doc, &child, path, depth + 1, out)?;
         }
     }
     Ok(())
@@ -143,7 +171,7 @@ pub fn resolve_conflict(doc: &mut AutoCommit, path: &str, choice: usize) -> Resu
         }
         Value::Object(kind) => {
             // Objects cannot be re-put as they are: write a fresh copy of the chosen one's content.
-            let snapshot = Snapshot::of(doc, &chosen_id, kind)?;
+            let snapshot = Snapshot::of(doc, &chosen_id, kind, 0)?;
             let fresh = match prop {
                 automerge::Prop::Map(k) => doc.put_object(&obj, k, kind)?,
                 automerge::Prop::Seq(i) => doc.put_object(&obj, i, kind)?,
@@ -163,11 +191,14 @@ enum Snapshot {
 }
 
 impl Snapshot {
-    fn of(doc: &AutoCommit, id: &ObjId, kind: ObjType) -> Result<Self, SchemaError> {
+    fn of(doc: &AutoCommit, id: &ObjId, kind: ObjType, depth: usize) -> Result<Self, SchemaError> {
+        if depth > MAX_DEPTH {
+            return Err(too_deep("(conflict value)"));
+        }
         let child = |v: Value<'_>, cid: ObjId| -> Result<Snapshot, SchemaError> {
             match v {
                 Value::Scalar(s) => Ok(Snapshot::Scalar(s.into_owned())),
-                Value::Object(k) => Snapshot::of(doc, &cid, k),
+                Value::Object(k) => Snapshot::of(doc, &cid, k, depth + 1),
             }
         };
         Ok(match kind {

@@ -107,13 +107,19 @@ fn i64_of(key: &str, s: Option<ScalarValue>) -> Result<Option<i64>, SchemaError>
     }
 }
 
-/// Decimals live in documents as canonical strings, never as floats.
+/// Decimals live in documents as canonical strings, never as floats, and are read by the same
+/// strict rule as the phone's input (`money::parse_strict`): `1e5`, `+350.00`, `0350.00`, `.5` or
+/// `-0.00` in a document are refused, not posted. The scale allowed here is the widest any field
+/// has; each field's own (a currency's 2, a quantity's 2 or 3) is checked by validation.
 fn decimal_of(key: &str, s: Option<String>) -> Result<Option<Decimal>, SchemaError> {
     match s {
         None => Ok(None),
-        Some(s) => Decimal::from_str(&s).map(Some).map_err(|e| malformed(key, format!("{s:?}: {e}"))),
+        Some(s) => crate::money::parse_strict(key, &s, MAX_STORED_SCALE).map(Some).map_err(|e| malformed(key, e.reason)),
     }
 }
+
+/// Decimals a stored number may carry (validation narrows it per field).
+pub(crate) const MAX_STORED_SCALE: u32 = 6;
 
 fn date_of(key: &str, s: Option<String>) -> Result<Option<NaiveDate>, SchemaError> {
     match s {

@@ -11,6 +11,9 @@ pub enum SchemaError {
     WrongKind { expected: String, found: String },
     #[error("field `{field}` is malformed: {reason}")]
     Malformed { field: String, reason: String },
+    /// Beyond a bound on what a document may hold (see `shape`); the message names the limit.
+    #[error("document is too large: {0}")]
+    TooLarge(String),
     #[error("automerge: {0}")]
     Automerge(String),
 }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use crate::doc::{self, Fields, get_str, put_opt_str, put_str, req_str};
 use crate::money::{Currency, canonical_quantity};
 use crate::record::RecordHeader;
-use crate::validate::{self, ValidationContext, check_note, check_range, check_required};
+use crate::validate::{self, ValidationContext, check_length, check_note, check_range, check_required};
 use crate::{RecordKind, SchemaError, ValidationError};
 
 const PRESENCE: &str = "presence";
@@ -114,8 +114,14 @@ impl CrewLine {
                 format!("{} names for a headcount of {}", self.workers.len(), self.headcount),
             ));
         }
+        if let Some(crew) = &self.crew {
+            check_length(&format!("{field}.crew"), crew, validate::MAX_NAME_BYTES)?;
+        }
         for (i, w) in self.workers.iter().enumerate() {
             check_required(&format!("{field}.workers[{i}].name"), &w.name)?;
+            if let Some(id) = &w.id_number {
+                check_length(&format!("{field}.workers[{i}].id_number"), id, validate::MAX_ID_NUMBER_BYTES)?;
+            }
         }
         Ok(())
     }

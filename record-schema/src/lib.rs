@@ -17,6 +17,7 @@ pub mod photo;
 pub mod progress;
 pub mod record;
 pub mod reference;
+pub mod shape;
 pub mod validate;
 pub mod wire;
 

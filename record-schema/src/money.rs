@@ -74,14 +74,30 @@ impl FromStr for Currency {
 
 /// Parses decimal text the way a person types an amount: digits, at most one `.`, an optional leading
 /// `-`. Refuses what `Decimal::from_str` or a float parser would quietly accept or misread:
-/// `12,34` (comma: decimal or thousands?), `1e5`, `NaN`, `inf`, `+5`, blanks inside, and more than
-/// `max_scale` decimals (never rounds the user's number).
+/// `12,34` (comma: decimal or thousands?), `1e5`, `NaN`, `inf`, `+5`, `.5`, `0350` (leading zeros),
+/// `-0`, blanks inside, and more than `max_scale` decimals (never rounds the user's number).
+/// Surrounding blanks are trimmed; everything else is `parse_strict`'s rule.
 pub fn parse_decimal(field: &str, text: &str, max_scale: u32) -> Result<Decimal, ValidationError> {
-    let t = text.trim();
-    let err = |why: &str| ValidationError::new(field, format!("{why} (got {text:?})"));
+    strict(field, text.trim(), text, max_scale)
+}
+
+/// The one reading of decimal text in Fieldledger, shared by the phone's input and every document
+/// reader: exactly the syntax `parse_decimal` takes, without trimming. A document holds decimals as
+/// the writer's canonical text, so anything looser in one (`1E+2`, ` 350`, `+350.00`) was not
+/// written by a Fieldledger client and is refused rather than guessed at.
+pub fn parse_strict(field: &str, text: &str, max_scale: u32) -> Result<Decimal, ValidationError> {
+    strict(field, text, text, max_scale)
+}
+
+/// Digits of the integer part before the number is taken for a typing error (or an attack).
+const MAX_INTEGER_DIGITS: usize = 15;
+
+fn strict(field: &str, t: &str, original: &str, max_scale: u32) -> Result<Decimal, ValidationError> {
+    let err = |why: &str| ValidationError::new(field, format!("{why} (got {original:?})"));
     if t.is_empty() {
         return Err(err("a number is required"));
     }
+    let negative = t.starts_with('-');
     let body = t.strip_prefix('-').unwrap_or(t);
     let (int_part, frac_part) = match body.split_once('.') {
         Some((i, f)) => (i, Some(f)),
@@ -89,6 +105,9 @@ pub fn parse_decimal(field: &str, text: &str, max_scale: u32) -> Result<Decimal,
     };
     if int_part.is_empty() || !int_part.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err("only digits and one '.' are allowed"));
+    }
+    if int_part.len() > 1 && int_part.starts_with('0') {
+        return Err(err("no leading zeros are allowed"));
     }
     if let Some(f) = frac_part {
         if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
@@ -98,10 +117,14 @@ pub fn parse_decimal(field: &str, text: &str, max_scale: u32) -> Result<Decimal,
             return Err(err(&format!("at most {max_scale} decimal places are allowed")));
         }
     }
-    if int_part.len() > 15 {
-        return Err(err("number is too large"));
+    if int_part.len() > MAX_INTEGER_DIGITS {
+        return Err(err(&format!("number is too large (at most {MAX_INTEGER_DIGITS} digits before the point)")));
     }
-    Decimal::from_str(t).map_err(|e| err(&e.to_string()))
+    let d = Decimal::from_str(t).map_err(|e| err(&e.to_string()))?;
+    if negative && d.is_zero() {
+        return Err(err("negative zero is not a number a person writes"));
+    }
+    Ok(d)
 }
 
 /// Parses a money amount for `currency`, refusing more decimals than the currency has.
@@ -132,10 +155,16 @@ mod tests {
 
     #[test]
     fn refuses_ambiguous_or_float_text() {
-        for bad in ["12,34", "1e5", "NaN", "inf", "+5", "", "1.2.3", "1 000", ".5", "5.", "12.345", "0x10"] {
+        for bad in
+            ["12,34", "1e5", "1E+2", "NaN", "inf", "+5", "+350.00", "0350.00", "-0.00", "-0", "", "1.2.3", "1 000", ".5", "5.", "12.345", "0x10"]
+        {
             let e = parse_amount("amount", bad, Currency::Cny).expect_err(bad);
             assert_eq!(e.field, "amount", "{bad}");
         }
         assert!(parse_amount("amount", "1.5", Currency::Jpy).is_err(), "JPY has no decimals");
+        assert!(parse_strict("amount", " 350", 2).is_err(), "documents hold canonical text: no blanks");
+        for good in ["0", "0.5", "350", "-12.50", "100000000"] {
+            parse_strict("amount", good, 2).expect(good);
+        }
     }
 }

@@ -18,6 +18,12 @@ pub const EARLIEST_DATE: (i32, u32, u32) = (2000, 1, 1);
 pub const MAX_DAYS_AHEAD: u64 = 1;
 /// Largest single amount (rate or expense) accepted, in currency units.
 pub const MAX_AMOUNT: i64 = 100_000_000;
+/// Bytes of a name, code or id typed on a phone (trade, crew, worker name, cost code, site).
+pub const MAX_NAME_BYTES: usize = 200;
+/// Bytes of a note or caption.
+pub const MAX_NOTE_BYTES: usize = 4000;
+/// Bytes of a worker's ID card or employee number (an 18-character 身份证号 fits with room to spare).
+pub const MAX_ID_NUMBER_BYTES: usize = 64;
 /// Decimals allowed for hours, day counts, percentages and quantities.
 pub const QUANTITY_SCALE: u32 = 2;
 
@@ -90,16 +96,21 @@ pub fn check_required(field: &str, value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
         return Err(ValidationError::new(field, "is required"));
     }
-    if value.len() > 200 {
-        return Err(ValidationError::new(field, "is longer than 200 bytes"));
+    check_length(field, value, MAX_NAME_BYTES)
+}
+
+/// `value` is at most `max` bytes.
+pub fn check_length(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if value.len() > max {
+        return Err(ValidationError::new(field, format!("is {} bytes long; at most {max} bytes are allowed", value.len())));
     }
     Ok(())
 }
 
 pub fn check_note(field: &str, value: Option<&str>) -> Result<(), ValidationError> {
     match value {
-        Some(v) if v.len() > 4000 => Err(ValidationError::new(field, "is longer than 4000 bytes")),
-        _ => Ok(()),
+        Some(v) => check_length(field, v, MAX_NOTE_BYTES),
+        None => Ok(()),
     }
 }
 

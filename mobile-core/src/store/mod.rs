@@ -816,6 +816,11 @@ impl Store {
         }
         candidate.set_actor(self.actor.clone());
         let kind = record_schema::doc::read_kind(&candidate).map_err(|e| Error::document(id, e))?;
+        // A record holds only what its schema defines, within its bounds (the server checks the
+        // same on sync); server-owned documents come from the server, which wrote them.
+        if !kind.server_owned() {
+            record_schema::shape::check(&candidate, kind).map_err(|e| Error::document(id, e))?;
+        }
         let doc_id =
             record_schema::doc::get_str(&candidate, &automerge::ROOT, "id").map_err(|e| Error::document(id, e))?;
         if doc_id.as_deref() != Some(id) {

@@ -626,6 +626,17 @@ struct Undo {
 /// Another server process wrote the document between our read and our write.
 struct Retry;
 
+/// A document refused by the schema: `too_large` for a bound on its size, else `invalid`, with the
+/// field named when there is one.
+fn schema_error(id: &str, e: record_schema::SchemaError) -> DocError {
+    let field = match &e {
+        record_schema::SchemaError::Malformed { field, .. } => Some(field.clone()),
+        _ => None,
+    };
+    let code = if matches!(e, record_schema::SchemaError::TooLarge(_)) { "too_large" } else { "invalid" };
+    DocError { field, ..doc_error(id, code, e.to_string()) }
+}
+
 /// A document a device sent must read as a record of the device's own project, with its own id.
 /// `reading` (the record as read at the heads before this merge) lets only the changed crew lines
 /// be read again; the record is returned with its reading at the new heads.
@@ -643,7 +654,10 @@ fn check_record(
     if id.starts_with("approval:") || id.starts_with("reference:") {
         return Err(doc_error(id, "invalid", "ids starting with `approval:` or `reference:` belong to the server"));
     }
-    let (record, reading) = Record::reread(doc, reading).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
+    // Nothing the schema does not define, nothing beyond its bounds: checked before anything reads
+    // or stores the document (a walk over what it refuses could exhaust memory or the stack).
+    record_schema::shape::check(doc, kind).map_err(|e| schema_error(id, e))?;
+    let (record, reading) = Record::reread(doc, reading).map_err(|e| schema_error(id, e))?;
     let h = record.header();
     if h.id != id {
         return Err(doc_error(id, "invalid", format!("the document says it is {:?}", h.id)));

@@ -1,0 +1,187 @@
+//! `shape::check`: a record document holds only what its schema defines, within its bounds, and
+//! decimals as canonical text. Every refused document names the place and the limit; every
+//! document a Fieldledger writer makes (conflicts included) passes.
+
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue};
+use chrono::NaiveDate;
+use record_schema::record::RecordHeader;
+use record_schema::shape::{MAX_CREW_LINES, MAX_DOC_OPS, check};
+use record_schema::*;
+use rust_decimal::Decimal;
+
+fn header(id: &str) -> RecordHeader {
+    RecordHeader {
+        id: id.into(),
+        project_id: "P1".into(),
+        site_id: "S1".into(),
+        time_zone: "Asia/Shanghai".into(),
+        author: "foreman-li".into(),
+        created_at_ms: 1_763_900_000_000,
+        voided: None,
+    }
+}
+
+fn line(id: &str) -> CrewLine {
+    CrewLine {
+        id: id.into(),
+        position: 0,
+        trade: "木工".into(),
+        crew: Some("张班组".into()),
+        headcount: 3,
+        effort: Effort::Hours(Decimal::from_str("7.25").expect("d")),
+        rate: Decimal::from_str("45.50").expect("d"),
+        cost_code: "03-100".into(),
+        activity: Some("A-POUR-L3".into()),
+        note: None,
+        workers: vec![Worker { name: "王强".into(), id_number: Some("410101199001011234".into()) }],
+    }
+}
+
+fn sheet_doc() -> AutoCommit {
+    let sheet = LabourSheet {
+        header: header("sheet-1"),
+        work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+        currency: Currency::Cny,
+        note: Some("雨天".into()),
+        lines: vec![line("l1")],
+    };
+    let mut d = AutoCommit::new();
+    sheet.write(&mut d).expect("write");
+    d
+}
+
+fn line_obj(d: &AutoCommit, id: &str) -> automerge::ObjId {
+    let lines = d.get(ROOT, "lines").expect("get").expect("lines").1;
+    d.get(&lines, id).expect("get").expect("line").1
+}
+
+/// The error's field and message, for a document `check` refuses.
+fn refused(d: &AutoCommit) -> (String, String) {
+    match check(d, RecordKind::LabourSheet) {
+        Err(SchemaError::Malformed { field, reason }) => (field, reason),
+        Err(other) => (String::new(), other.to_string()),
+        Ok(()) => panic!("the document was accepted"),
+    }
+}
+
+#[test]
+fn what_writers_make_passes_conflicts_included() {
+    let mut a = sheet_doc();
+    check(&a, RecordKind::LabourSheet).expect("a fresh sheet");
+    let mut b = a.fork();
+    LabourSheet::put_line(&mut a, Currency::Cny, &CrewLine { headcount: 4, ..line("l1") }, 10).expect("edit");
+    LabourSheet::put_line(&mut b, Currency::Cny, &CrewLine { headcount: 5, ..line("l1") }, 11).expect("edit");
+    LabourSheet::remove_line(&mut b, "l1", 12).expect("remove");
+    a.merge(&mut b).expect("merge");
+    assert!(!conflicts::find_conflicts(&a).expect("conflicts").is_empty(), "the merge made conflicts");
+    check(&a, RecordKind::LabourSheet).expect("a sheet with conflicts");
+}
+
+#[test]
+fn a_deep_extra_key_is_refused_by_its_name() {
+    let mut d = sheet_doc();
+    let mut obj = d.put_object(ROOT, "deep", ObjType::Map).expect("put");
+    for _ in 0..400 {
+        obj = d.put_object(&obj, "x", ObjType::Map).expect("nest");
+    }
+    let (field, reason) = refused(&d);
+    assert_eq!(field, "deep", "{reason}");
+    assert!(reason.contains("not part of the record's schema"), "{reason}");
+    // The conflict walk, which used to recurse to the bottom, stops at its depth bound.
+    let e = conflicts::find_conflicts(&d).expect_err("too deep");
+    assert!(e.to_string().contains(&format!("deeper than {}", conflicts::MAX_DEPTH)), "{e}");
+}
+
+#[test]
+fn unknown_fields_objects_in_place_of_values_and_text_objects_are_refused() {
+    let mut d = sheet_doc();
+    d.put(ROOT, "colour", "red").expect("put");
+    assert_eq!(refused(&d).0, "colour");
+
+    let mut d = sheet_doc();
+    let l1 = line_obj(&d, "l1");
+    d.put_object(&l1, "trade", ObjType::Map).expect("put");
+    assert_eq!(refused(&d).0, "lines/l1/trade");
+
+    let mut d = sheet_doc();
+    let note = d.put_object(ROOT, "note", ObjType::Text).expect("put");
+    d.splice_text(&note, 0, 0, "a note typed as a text object").expect("splice");
+    let (field, reason) = refused(&d);
+    assert_eq!(field, "note", "{reason}");
+
+    let mut d = sheet_doc();
+    let l1 = line_obj(&d, "l1");
+    d.put(&l1, "headcount", "three").expect("put");
+    assert_eq!(refused(&d).0, "lines/l1/headcount");
+}
+
+#[test]
+fn texts_lists_and_maps_are_bounded() {
+    let mut d = sheet_doc();
+    let l1 = line_obj(&d, "l1");
+    d.put(&l1, "crew", "班".repeat(100)).expect("put");
+    let (field, reason) = refused(&d);
+    assert_eq!(field, "lines/l1/crew");
+    assert!(reason.contains("at most 200 bytes"), "{reason}");
+
+    let mut d = sheet_doc();
+    let l1 = line_obj(&d, "l1");
+    let workers = d.get(&l1, "workers").expect("get").expect("workers").1;
+    let w = d.get(&workers, 0).expect("get").expect("worker").1;
+    d.put(&w, "id_number", "9".repeat(65)).expect("put");
+    let (field, reason) = refused(&d);
+    assert_eq!(field, "lines/l1/workers/0/id_number");
+    assert!(reason.contains("at most 64 bytes"), "{reason}");
+
+    let mut d = sheet_doc();
+    let lines = d.get(ROOT, "lines").expect("get").expect("lines").1;
+    for i in 0..=MAX_CREW_LINES {
+        d.put_object(&lines, format!("x{i}").as_str(), ObjType::Map).expect("line");
+    }
+    let (field, reason) = refused(&d);
+    assert_eq!(field, "lines");
+    assert!(reason.contains(&format!("at most {MAX_CREW_LINES}")), "{reason}");
+}
+
+#[test]
+fn a_deleted_giant_text_still_counts_against_the_operation_bound() {
+    let mut d = sheet_doc();
+    let t = d.put_object(ROOT, "scratch", ObjType::Text).expect("put");
+    d.splice_text(&t, 0, 0, &"x".repeat(MAX_DOC_OPS as usize + 1)).expect("splice");
+    d.delete(ROOT, "scratch").expect("delete");
+    // Nothing of it is visible any more ...
+    assert!(d.get(ROOT, "scratch").expect("get").is_none());
+    // ... yet the history holds it.
+    let e = check(&d, RecordKind::LabourSheet).expect_err("too many operations");
+    assert!(matches!(e, SchemaError::TooLarge(_)), "{e}");
+    assert!(e.to_string().contains(&format!("at most {MAX_DOC_OPS}")), "{e}");
+}
+
+#[test]
+fn decimals_must_be_canonical_text() {
+    for bad in ["1e5", "1E+2", "350", "+350.00", "0350.00", ".5", "-0.00", "45.5", " 45.50"] {
+        let mut d = sheet_doc();
+        let l1 = line_obj(&d, "l1");
+        d.put(&l1, "rate", bad).expect("put");
+        let (field, reason) = refused(&d);
+        assert_eq!(field, "lines/l1/rate", "{bad}: {reason}");
+    }
+    for bad in ["7.250", "07.25", "7.25e0"] {
+        let mut d = sheet_doc();
+        let l1 = line_obj(&d, "l1");
+        d.put(&l1, "effort", bad).expect("put");
+        assert_eq!(refused(&d).0, "lines/l1/effort", "{bad}");
+    }
+    // The document reader itself takes the same strict syntax: a stored "1e5" never posts.
+    let mut d = sheet_doc();
+    let l1 = line_obj(&d, "l1");
+    d.put(&l1, "rate", "1e5").expect("put");
+    assert!(LabourSheet::read(&d).is_err(), "1e5 read as a rate");
+    let mut d = sheet_doc();
+    let l1 = line_obj(&d, "l1");
+    d.put(&l1, "rate", ScalarValue::Str("45.50".into())).expect("put");
+    check(&d, RecordKind::LabourSheet).expect("canonical text passes");
+}
