@@ -22,9 +22,10 @@
 //! arithmetic, 12-bit, restart intervals, CMYK/RGB JPEGs, multi-scan) returns `None` and goes to
 //! libjpeg-turbo; so does damage, whose diagnosis is libjpeg-turbo's to make.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use super::MAX_PIXELS;
 use super::decode::{Channels, Raster};
 
 /// A JPEG's planes at the decoded scale: luma, and the two chroma planes of colour files.
@@ -121,6 +122,11 @@ impl Frame {
                     f.width = be16(body, 3)?;
                     let count = usize::from(*body.get(5)?);
                     if !(count == 1 || count == 3) || f.width == 0 || f.height == 0 {
+                        return None;
+                    }
+                    // Ingest refuses such photos from the container walk; this header is read
+                    // on its own, so it keeps every buffer sized from it within the same limit.
+                    if (f.width as u64) * (f.height as u64) > MAX_PIXELS {
                         return None;
                     }
                     for i in 0..count {
@@ -481,14 +487,18 @@ impl Scan {
                 }
             }
         }
+        let (mcus_x, mcus_y) = (f.width.div_ceil(8 * hmax), f.height.div_ceil(8 * vmax));
+        // The largest buffer, in bytes: B's values (i16) for every MCU; the planes are smaller.
+        // Within MAX_PIXELS this cannot overflow even a 32-bit usize; checked all the same.
+        mcus_x.checked_mul(mcus_y)?.checked_mul(blocks.len() * n * n)?.checked_mul(2)?;
         Some(Scan {
             quant: f.components.iter().map(|c| f.quant[c.quant].map(f32::from)).collect(),
             comps: f.components.clone(),
             dc,
             ac,
             n,
-            mcus_x: f.width.div_ceil(8 * hmax),
-            mcus_y: f.height.div_ceil(8 * vmax),
+            mcus_x,
+            mcus_y,
             blocks,
             basis: Basis::new(n),
         })
@@ -514,7 +524,9 @@ impl Scan {
                 return None;
             }
             bits.refill();
-            pred[ci] += bits.value(size);
+            // Wrapping: damaged data may sum differences past i32 (the result is garbage either way,
+            // and the caller compares what it cannot trust with libjpeg-turbo's verdict).
+            pred[ci] = pred[ci].wrapping_add(bits.value(size));
             coef[0] = pred[ci] as f32 * q[0];
             // Bit r set: row r of the block has a non-zero coefficient.
             let mut rows = 1u8;
@@ -584,13 +596,15 @@ impl Scan {
         }
 
         let give_up = AtomicBool::new(false);
+        // How many MCUs B may keep: never more than the frame has; once met, what A needs.
+        let stop = AtomicUsize::new(total);
         let (send, landmarks) = mpsc::sync_channel::<Vec<Landmark>>(1);
         // A also lays its MCUs into the planes as it goes, so it takes a little less than half.
         let start_bit = real_bits / 100 * 47;
         std::thread::scope(|scope| {
             let b = std::thread::Builder::new()
                 .name("jpeg-tail".into())
-                .spawn_scoped(scope, || self.speculate(data, start_bit, &send, &give_up))
+                .spawn_scoped(scope, || self.speculate(data, start_bit, &send, &give_up, &stop))
                 .ok()?;
             // A: from the start, until it stands where B stood.
             let mut marks: Option<Vec<Landmark>> = None;
@@ -608,6 +622,7 @@ impl Scan {
                         give_up.store(true, Ordering::Relaxed);
                     } else if list[next].0 == here {
                         met = Some((m, list[next].1, list[next].2, pred));
+                        stop.store(list[next].1.saturating_add(total - m).min(total), Ordering::Relaxed);
                         break;
                     }
                 }
@@ -623,7 +638,7 @@ impl Scan {
                     if decoded < from + (total - until) {
                         return None;
                     }
-                    let delta = std::array::from_fn(|c| a_pred[c] - b_pred[c]);
+                    let delta = std::array::from_fn(|c| a_pred[c].wrapping_sub(b_pred[c]));
                     Some(Some(Tail { values, from, until, delta }))
                 }
             }
@@ -632,14 +647,17 @@ impl Scan {
 
     /// B: decodes from `start_bit` on as if an MCU began there, publishing landmarks once past
     /// the warm-up; an impossible code before that restarts it one bit later. Returns its MCUs'
-    /// output values and how many MCUs it decoded before the data ran out or made no sense, or
-    /// `None` if it never got going.
+    /// output values and how many MCUs it decoded before the data ran out, made no sense, or
+    /// reached `stop` (at most the frame's MCU count: a scan longer than its frame, which a
+    /// crafted file can make megabytes long, must not grow `out` without end), or `None` if it
+    /// never got going.
     fn speculate(
         &self,
         data: &[u8],
         start_bit: usize,
         send: &mpsc::SyncSender<Vec<Landmark>>,
         give_up: &AtomicBool,
+        stop: &AtomicUsize,
     ) -> Option<(Vec<i16>, usize)> {
         let len = self.mcu_len();
         let total = self.mcu_count();
@@ -661,12 +679,15 @@ impl Scan {
                     continue 'attempt;
                 }
             }
-            // From here on every MCU is kept: B's MCU number k is out[k * len..].
+            // From here on every MCU is kept: B's MCU number k is out[k * len..]. B starts
+            // ~half-way, so most files need a little over half the frame's MCUs.
+            let most = total * len;
             let mut one = vec![0i16; len];
             let mut out: Vec<i16> = Vec::with_capacity((total / 2 + total / 8) * len);
             let mut marks = Vec::with_capacity(LANDMARKS);
             let mut published = false;
             let mut k = 0;
+            let mut limit = total;
             loop {
                 if !published {
                     if marks.len() < LANDMARKS {
@@ -676,20 +697,28 @@ impl Scan {
                         published = true;
                     }
                 }
-                if k % 256 == 0 && give_up.load(Ordering::Relaxed) {
-                    if !published {
-                        let _ = send.send(Vec::new());
+                if k % 256 == 0 {
+                    if give_up.load(Ordering::Relaxed) {
+                        if !published {
+                            let _ = send.send(Vec::new());
+                        }
+                        return None;
                     }
-                    return None;
+                    limit = stop.load(Ordering::Relaxed).min(total);
                 }
                 // Every value of an MCU is written by `mcu`: decode into `one`, then append.
-                let decoded = self.mcu(&mut bits, &mut pred, &mut scratch, &mut one);
+                let decoded = if k < limit { self.mcu(&mut bits, &mut pred, &mut scratch, &mut one) } else { None };
                 if decoded.is_none() || bits.exhausted() {
                     if !published {
                         // Ran out within the landmarks: publish what there is.
                         let _ = send.send(marks);
                     }
                     return Some((out, k));
+                }
+                if out.len() == out.capacity() {
+                    // Grown in steps, but never past the frame's MCUs (k < total here).
+                    let grown = (out.capacity() * 2).clamp(len, most);
+                    out.reserve_exact(grown - out.len());
                 }
                 out.extend_from_slice(&one);
                 k += 1;
@@ -723,7 +752,8 @@ impl Scan {
         for (b, &(ci, bx, by)) in self.blocks.iter().enumerate() {
             let c = &self.comps[ci];
             // The DC basis is 1/8, so a DC off by delta shifts a value ×8 by delta × quantiser.
-            let add = delta[ci] * self.quant[ci][0] as i32;
+            // Saturated to a range that still clamps every pixel: the sum below cannot overflow.
+            let add = delta[ci].saturating_mul(self.quant[ci][0] as i32).clamp(-1 << 20, 1 << 20);
             let (w, plane) = &mut out[ci];
             let x0 = (mx * c.h + bx) * n;
             let y0 = ((my - first_row) * c.v + by) * n;
@@ -1034,6 +1064,59 @@ mod tests {
                 "plane {ci} at {n}/8: {differing} differ, worst {worst}"
             );
         }
+    }
+
+    /// A real 1024×1024 flat grey frame (16,384 MCUs: enough for two threads) whose scan goes on
+    /// with `extra` more bytes of valid flat blocks (DC difference 0 "00", end of block "1010":
+    /// 6 bits an MCU), far more than the frame holds.
+    fn long_scan(extra: usize) -> Vec<u8> {
+        let pixels = vec![128u8; 1024 * 1024];
+        let image =
+            turbojpeg::Image { pixels: &pixels[..], width: 1024, pitch: 1024, height: 1024, format: PixelFormat::GRAY };
+        let mut c = turbojpeg::Compressor::new().expect("compressor");
+        c.set_subsamp(Subsamp::Gray).expect("grey");
+        let jpeg = c.compress_to_vec(image).expect("compress");
+        let end = jpeg.len() - 2;
+        assert_eq!(jpeg[end..], [0xFF, 0xD9]);
+        let mut out = jpeg[..end].to_vec();
+        for _ in 0..extra / 3 {
+            // Four MCUs: 001010 001010 001010 001010.
+            out.extend_from_slice(&[0x28, 0xA2, 0x8A]);
+        }
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        out
+    }
+
+    #[test]
+    fn the_tail_thread_keeps_no_more_mcus_than_the_frame_has() {
+        // Today's phones never write this, but a crafted file can: 1 MB of scan past a 16,384-MCU
+        // frame would be 1.4 million MCUs (45 MB of values at 4/8) if B decoded to the end.
+        let jpeg = long_scan(1 << 20);
+        let frame = Frame::parse(&jpeg).expect("frame");
+        let scan = Scan::new(&frame, 4).expect("scan");
+        let data = destuff(&jpeg[frame.scan_start..]).expect("scan data");
+        let (send, _landmarks) = mpsc::sync_channel(1);
+        let start_bit = (data.len() - 8) * 8 / 100 * 47;
+        let stop = AtomicUsize::new(scan.mcu_count());
+        let (values, decoded) =
+            scan.speculate(&data, start_bit, &send, &AtomicBool::new(false), &stop).expect("B decodes");
+        let cap = scan.mcu_count();
+        assert!(decoded <= cap, "B decoded {decoded} MCUs of a {cap}-MCU frame");
+        assert!(values.capacity() <= cap * scan.mcu_len(), "B kept {} values", values.capacity());
+        // The picture is still the frame's: flat grey.
+        let planes = decode(&jpeg, 4).expect("decodes");
+        assert_eq!((planes.luma.width, planes.luma.height), (512, 512));
+        assert!(planes.luma.data.iter().all(|&p| p.abs_diff(128) <= 1));
+    }
+
+    #[test]
+    fn a_frame_over_the_pixel_limit_is_not_taken() {
+        // 60000×60000 grey, tables and all: refused from the header, before any plane is made.
+        let mut jpeg = long_scan(0);
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("SOF0");
+        jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+        assert!(Frame::parse(&jpeg).is_none());
+        assert!(decode(&jpeg, 1).is_none());
     }
 
     #[test]
