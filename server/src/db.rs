@@ -213,6 +213,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         ),
         migration(9, "device sync generation", include_str!("../../migrations/server/sqlite/0009_sync_generation.sql")),
         migration(10, "browser sessions", include_str!("../../migrations/server/sqlite/0010_web_sessions.sql")),
+        migration(11, "damaged records", include_str!("../../migrations/server/sqlite/0011_damaged_records.sql")),
     ]
 }
 
@@ -236,6 +237,7 @@ fn postgres_migrations() -> Vec<Migration> {
             include_str!("../../migrations/server/postgres/0009_sync_generation.sql"),
         ),
         migration(10, "browser sessions", include_str!("../../migrations/server/postgres/0010_web_sessions.sql")),
+        migration(11, "damaged records", include_str!("../../migrations/server/postgres/0011_damaged_records.sql")),
     ]
 }
 

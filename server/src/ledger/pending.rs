@@ -21,9 +21,12 @@ pub struct PendingRecord {
     pub heads: Vec<String>,
     pub conflict_count: i64,
     pub voided: bool,
-    /// `new` (never approved) or `changed_since_approval`.
+    /// `new` (never approved), `changed_since_approval`, or `damaged` (the stored document does
+    /// not read as a record: see `damage`).
     pub status: String,
     pub approved_heads: Option<Vec<String>>,
+    /// Why a damaged record does not read; `None` for every record that does.
+    pub damage: Option<String>,
 }
 
 /// Filters of the pending list (all optional; dates inclusive, `YYYY-MM-DD`).
@@ -39,23 +42,32 @@ pub struct PendingFilter {
 /// Brings the record index of `project` up to date with the documents: only records whose document
 /// version moved since they were indexed are read.
 pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(), LedgerError> {
-    let stale: Vec<(String, i64)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT d.id, d.version FROM documents d LEFT JOIN record_index r ON r.record_id = d.id \
+    let stale: Vec<(String, String, i64)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT d.id, d.kind, d.version FROM documents d LEFT JOIN record_index r ON r.record_id = d.id \
          WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report') \
          AND (r.record_id IS NULL OR r.doc_version <> d.version)"
     )
     .bind(project)
     .fetch_all(p)
     .await?);
-    for (id, _) in stale {
-        let Some(mut stored) = docstore::load_hot(db, cache, &id).await? else { continue };
-        let entry = index_entry(&mut stored);
-        let version = stored.version;
-        cache.put(stored);
-        let (record, heads, conflicts) = match entry {
+    for (id, kind, version) in stale {
+        // One document that does not load or read must not take the queue down: it is listed as
+        // damaged, with the reason, and the rest are indexed as usual.
+        let entry = match docstore::load_hot(db, cache, &id).await {
+            Ok(Some(mut stored)) => {
+                let entry = index_entry(&mut stored).map_err(|e| (e.to_string(), heads_hex(&stored.doc.get_heads())));
+                let version = stored.version;
+                cache.put(stored);
+                entry.map(|e| (e, version)).map_err(|(e, heads)| (e, heads, version))
+            }
+            Ok(None) => continue,
+            Err(e) => Err((e.to_string(), Vec::new(), version)),
+        };
+        let ((record, heads, conflicts), version) = match entry {
             Ok(e) => e,
-            Err(e) => {
-                tracing::warn!(doc = %id, error = %e, "record not indexed: it does not read as a record");
+            Err((damage, heads, version)) => {
+                tracing::warn!(doc = %id, error = %damage, "record listed as damaged: it does not read as a record");
+                index_damaged(db, project, &id, &kind, &heads, version, &damage).await?;
                 continue;
             }
         };
@@ -68,11 +80,11 @@ pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(
         on_pool!(db, |p| {
             sqlx::query(
             "INSERT INTO record_index (record_id, project_id, kind, site_id, author, record_date, heads, doc_version, \
-             conflict_count, voided, indexed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             conflict_count, voided, indexed_at_ms, damage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL) \
              ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, site_id = excluded.site_id, author = excluded.author, \
              record_date = excluded.record_date, heads = excluded.heads, doc_version = excluded.doc_version, \
-             conflict_count = excluded.conflict_count, voided = excluded.voided, indexed_at_ms = excluded.indexed_at_ms \
-             WHERE record_index.doc_version < excluded.doc_version"
+             conflict_count = excluded.conflict_count, voided = excluded.voided, indexed_at_ms = excluded.indexed_at_ms, \
+             damage = NULL WHERE record_index.doc_version < excluded.doc_version"
         )
         .bind(&id)
         .bind(project)
@@ -93,6 +105,41 @@ pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(
     Ok(())
 }
 
+/// Lists a document that does not read as a record: no site, author or date can be told, so
+/// those are blank (a blank date sorts first: damage is seen before the day's work).
+async fn index_damaged(
+    db: &Db,
+    project: &str,
+    id: &str,
+    kind: &str,
+    heads: &[String],
+    version: i64,
+    damage: &str,
+) -> Result<(), LedgerError> {
+    // The reason is shown on a page: a bounded excerpt is enough.
+    let damage: String = damage.chars().take(500).collect();
+    on_pool!(db, |p| {
+        sqlx::query(
+            "INSERT INTO record_index (record_id, project_id, kind, site_id, author, record_date, heads, doc_version, \
+             conflict_count, voided, indexed_at_ms, damage) VALUES ($1, $2, $3, '', '', '', $4, $5, 0, 0, $6, $7) \
+             ON CONFLICT (record_id) DO UPDATE SET heads = excluded.heads, doc_version = excluded.doc_version, \
+             indexed_at_ms = excluded.indexed_at_ms, damage = excluded.damage \
+             WHERE record_index.doc_version < excluded.doc_version OR record_index.damage IS NULL",
+        )
+        .bind(id)
+        .bind(project)
+        .bind(kind)
+        .bind(heads_text(heads))
+        .bind(version)
+        .bind(crate::now_ms())
+        .bind(&damage)
+        .execute(p)
+        .await
+        .map(drop)
+    })?;
+    Ok(())
+}
+
 fn index_entry(stored: &mut StoredDoc) -> Result<(Record, Vec<String>, i64), LedgerError> {
     let record = Record::read(&stored.doc)?;
     let conflicts = record_schema::conflicts::find_conflicts(&stored.doc)?.len() as i64;
@@ -108,15 +155,16 @@ pub async fn pending(
     f: &PendingFilter,
 ) -> Result<Vec<PendingRecord>, LedgerError> {
     refresh_index(db, cache, project).await?;
-    type Row = (String, String, String, String, String, String, i64, i64, Option<String>);
+    type Row = (String, String, String, String, String, String, i64, i64, Option<String>, Option<String>);
     let rows: Vec<Row> = on_pool!(db, |p| {
         sqlx::query_as(
         "SELECT r.record_id, r.kind, r.site_id, r.author, r.record_date, r.heads, r.conflict_count, r.voided, \
          (SELECT a.heads FROM approval_decisions a WHERE a.record_id = r.record_id AND a.status = 'approved' \
-          ORDER BY a.record_seq DESC LIMIT 1) AS approved_heads \
+          ORDER BY a.record_seq DESC LIMIT 1) AS approved_heads, r.damage \
          FROM record_index r \
-         WHERE r.project_id = $1 AND r.site_id = COALESCE($2, r.site_id) AND r.record_date >= COALESCE($3, r.record_date) \
-         AND r.record_date <= COALESCE($4, r.record_date) AND r.kind = COALESCE($5, r.kind) AND r.author = COALESCE($6, r.author) \
+         WHERE r.project_id = $1 AND r.kind = COALESCE($5, r.kind) \
+         AND (r.damage IS NOT NULL OR (r.site_id = COALESCE($2, r.site_id) AND r.record_date >= COALESCE($3, r.record_date) \
+         AND r.record_date <= COALESCE($4, r.record_date) AND r.author = COALESCE($6, r.author))) \
          AND NOT EXISTS (SELECT 1 FROM approval_decisions x WHERE x.record_id = r.record_id AND x.heads = r.heads \
            AND x.record_seq = (SELECT max(y.record_seq) FROM approval_decisions y WHERE y.record_id = r.record_id \
              AND (y.status = 'approved' OR y.heads = r.heads))) \
@@ -133,7 +181,7 @@ pub async fn pending(
     });
     Ok(rows
         .into_iter()
-        .map(|(id, kind, site_id, author, date, heads, conflict_count, voided, approved)| PendingRecord {
+        .map(|(id, kind, site_id, author, date, heads, conflict_count, voided, approved, damage)| PendingRecord {
             id,
             kind,
             site_id,
@@ -142,8 +190,14 @@ pub async fn pending(
             heads: heads_of_text(&heads),
             conflict_count,
             voided: voided != 0,
-            status: if approved.is_some() { "changed_since_approval" } else { "new" }.to_string(),
+            status: match (&damage, &approved) {
+                (Some(_), _) => "damaged",
+                (None, Some(_)) => "changed_since_approval",
+                (None, None) => "new",
+            }
+            .to_string(),
             approved_heads: approved.map(|h| heads_of_text(&h)),
+            damage,
         })
         .collect())
 }

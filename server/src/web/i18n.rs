@@ -122,6 +122,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("approved", "Approved", "已批准"),
     ("rejected", "Rejected", "已驳回"),
     ("voided", "Voided", "已作废"),
+    ("damaged", "Damaged: cannot be read", "已损坏，无法读取"),
     ("nothing_pending", "Nothing awaits a decision.", "没有待审批的记录。"),
     ("open", "Open", "打开"),
     ("bulk_title", "Approve a day's clean sheets", "批量批准当日无冲突点工单"),

@@ -40,6 +40,8 @@ pub struct Row {
     pub conflicts: i64,
     pub voided: bool,
     pub version: String,
+    /// Why the stored document does not read as a record (status `damaged`).
+    pub damage: Option<String>,
 }
 
 /// The clean labour sheets of one day, as listed (id and the exact heads shown).
@@ -134,22 +136,29 @@ pub async fn page(
     let (total, approved) = decided_counts(&state.db, project, &filter).await.map_err(WebError::internal)?;
     let set = crate::reference::store::load(&state.db, project).await.map_err(WebError::internal)?;
     let new = pending.iter().filter(|p| p.status == "new").count();
+    let changed = pending.iter().filter(|p| p.status == "changed_since_approval").count();
     let counts = Counts {
         new,
-        changed: pending.len() - new,
+        changed,
         approved,
         // Neither pending nor standing: rejected at its current version, waiting for the foreman.
         rejected: (total - approved - pending.len() as i64).max(0),
     };
     let mut days: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for p in pending.iter().filter(|p| p.kind == "labour_sheet" && p.conflict_count == 0 && !p.voided) {
+    for p in
+        pending.iter().filter(|p| p.kind == "labour_sheet" && p.conflict_count == 0 && !p.voided && p.damage.is_none())
+    {
         days.entry(p.date.clone()).or_default().push(format!("{}:{}", p.id, p.heads.join(",")));
     }
     let rows = pending
         .into_iter()
         .map(|p| Row {
             kind: kind_key(&p.kind),
-            status: if p.status == "new" { "new" } else { "changed_since_approval" },
+            status: match p.status.as_str() {
+                "new" => "new",
+                "damaged" => "damaged",
+                _ => "changed_since_approval",
+            },
             version: short_heads(&p.heads),
             id: p.id,
             site: set
@@ -161,6 +170,7 @@ pub async fn page(
             date: p.date,
             conflicts: p.conflict_count,
             voided: p.voided,
+            damage: p.damage,
         })
         .collect();
     let page = QueuePage {
