@@ -2,7 +2,8 @@
 //! XLSX (`rust_xlsxwriter`). In XLSX, figures are number cells formatted to their decimals:
 //! spreadsheet numbers are binary floats, which represent every amount below 10^13 with two
 //! decimals closely enough that the shown (and re-read, rounded) value is the exact one; the CSV
-//! carries the exact text for systems that must not see a float at all.
+//! carries the exact text for systems that must not see a float at all. CSV text that begins like a
+//! formula is neutralised; XLSX text is a string cell, which a spreadsheet never evaluates.
 
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
@@ -31,9 +32,19 @@ pub fn download(name: &str, format: FileFormat, table: &Table) -> Result<axum::r
     Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 
+/// Characters that make a spreadsheet read a CSV cell as a formula (OWASP's list).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as CSV text: one that begins like a formula gets a leading apostrophe, so a name
+/// typed on a phone or imported can never run in the office's spreadsheet. Numbers are written
+/// from `Cell::Number` and never pass here, so -12.50 stays a number.
+fn neutralised(s: &str) -> String {
+    if s.starts_with(FORMULA_START) { format!("'{s}") } else { s.to_string() }
+}
+
 fn text(cell: &Cell) -> String {
     match cell {
-        Cell::Text(s) => s.clone(),
+        Cell::Text(s) => neutralised(s),
         Cell::Number(d, dp) => d.round_dp(*dp).to_string(),
         Cell::Empty => String::new(),
     }
@@ -118,6 +129,22 @@ mod tests {
     fn csv_is_exact_text() {
         let out = String::from_utf8(csv(&table()).expect("csv")).expect("utf8");
         assert_eq!(out, "\u{feff}code,actual\n01 土方,1234567.89\n02,\n");
+    }
+
+    #[test]
+    fn csv_text_never_starts_a_formula() {
+        let mut t = table();
+        t.rows = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\r=x", "'quoted", "a=b"]
+            .iter()
+            .map(|s| vec![Cell::text(*s), Cell::Number(Decimal::from_str("-12.50").expect("d"), 2)])
+            .collect();
+        let out = String::from_utf8(csv(&t).expect("csv")).expect("utf8");
+        let mut r = csv::Reader::from_reader(out.trim_start_matches('\u{feff}').as_bytes());
+        let cells: Vec<(String, String)> =
+            r.records().map(|x| x.expect("row")).map(|x| (x[0].to_string(), x[1].to_string())).collect();
+        let names: Vec<&str> = cells.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(names, ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\r=x", "'quoted", "a=b"]);
+        assert!(cells.iter().all(|(_, n)| n == "-12.50"), "{cells:?}");
     }
 
     #[test]

@@ -1,0 +1,278 @@
+//! Report exports (CSV and XLSX) through the real server binary, with reference data and records
+//! whose names begin with the characters a spreadsheet takes for a formula (`=`, `+`, `-`, `@`,
+//! tab, CR):
+//!
+//! * `csv_text_cannot_become_a_formula`: such text comes out of the CSV of the cost, schedule and
+//!   day-labour reports behind a leading apostrophe, numbers stay numbers (negatives too), and the
+//!   XLSX holds the names as plain string cells, without a formula anywhere.
+
+mod common;
+
+use std::str::FromStr;
+
+use automerge::AutoCommit;
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use common::phone::SimPhone;
+use common::records::{expense, expense_doc, header, workbook};
+use common::*;
+use record_schema::{CrewLine, Currency, Effort, LabourSheet, Progress, ProgressReport};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+const SHEET: &str = "0193a000-0000-7000-8000-0000000000c1";
+const PROGRESS: &str = "0193a000-0000-7000-8000-0000000000c2";
+const EXPENSE: &str = "0193a000-0000-7000-8000-0000000000c3";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// What a spreadsheet reads as the start of a formula (OWASP's list).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).expect("decimal")
+}
+
+fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Vec<u8>) {
+    let bearer = format!("Bearer {token}");
+    send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", content_type)], body)
+}
+
+fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let (s, b) = call(addr, token, method, path, body.as_bytes(), "application/json");
+    let v = serde_json::from_slice(&b)
+        .unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
+    (s, v)
+}
+
+fn approve_current(addr: &str, sup: &str, id: &str) {
+    let (s, v) = json_call(addr, sup, "GET", &format!("/v1/records/{id}"), None);
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = json_call(
+        addr,
+        sup,
+        "POST",
+        &format!("/v1/records/{id}/approve"),
+        Some(json!({ "heads": v["heads"], "comment": "ok" })),
+    );
+    assert_eq!(s, 200, "{v}");
+}
+
+fn line(id: &str, trade: &str, crew: &str, headcount: i64, effort: Effort, rate: &str, code: &str) -> CrewLine {
+    CrewLine {
+        id: id.into(),
+        position: 0,
+        trade: trade.into(),
+        crew: Some(crew.into()),
+        headcount,
+        effort,
+        rate: d(rate),
+        cost_code: code.into(),
+        activity: None,
+        note: None,
+        workers: vec![],
+    }
+}
+
+/// A running server with project P1 whose codes, activities, trades and crews begin with formula
+/// characters; an approved labour sheet (headcount-days like 2.86875 that do not end at 3
+/// decimals), a progress report and a USD expense. Returns the server and a supervisor's token.
+struct World {
+    _dir: tempfile::TempDir,
+    server: Server,
+    sup: String,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().expect("dir");
+    let foreman = token(dir.path(), None, "P1");
+    let sup = token_as(dir.path(), None, "P1", "supervisor");
+    let admin = token_as(dir.path(), None, "P1", "admin");
+    let server = start_with(dir.path(), None);
+    let addr = server.addr.as_str();
+    let book = workbook(&[
+        ("project", &[&["name", "currency"], &["导出", "CNY"]]),
+        ("sites", &[&["id", "name", "time_zone"], &["S1", "东区工地", "Asia/Shanghai"]]),
+        (
+            "cost_codes",
+            &[
+                &["code", "name", "parent", "budget"],
+                &["=1+1", "+SUM(A1:A9)", "", "100"],
+                &["-2+3", "@SUM(1)", "", "50000"],
+                &["@A1", "=cmd|' /C calc'!A0", "", "1000.5"],
+                &["01", "-垫层", "=1+1", "10"],
+            ],
+        ),
+        (
+            "activities",
+            &[
+                &["id", "name", "planned_start", "planned_finish", "budget", "cost_code"],
+                &["=A1", "+三层模板", "2026-11-01", "2026-11-30", "30000", "=1+1"],
+                &["@A2", "-钢筋", "2026-11-10", "2026-12-10", "20000", "-2+3"],
+            ],
+        ),
+        (
+            "trades",
+            &[
+                &["name", "day_rate", "hour_rate"],
+                &["=木工", "380", "47.5"],
+                &["+钢筋工", "360", "45"],
+                &["-杂工", "300", "37.5"],
+                &["@电工", "400", "50"],
+            ],
+        ),
+    ]);
+    let (s, b) = call(addr, &admin, "POST", "/v1/reference/import", &book, XLSX);
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+
+    let day = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+    let mut lines = vec![
+        // 3 × 7.65 h / 8 = 2.86875 headcount-days.
+        line("l1", "=木工", "\t夜班", 3, Effort::Hours(d("7.65")), "47.5", "=1+1"),
+        line("l2", "+钢筋工", "\r=1+1", 5, Effort::Days(d("1")), "360", "-2+3"),
+        // 2 × 3.3 h / 8 = 0.825; 1 × 7.25 h / 8 = 0.90625.
+        line("l3", "-杂工", "@班", 2, Effort::Hours(d("3.3")), "37.5", "@A1"),
+        line("l4", "@电工", "-张班", 1, Effort::Hours(d("7.25")), "50", "01"),
+    ];
+    lines[0].activity = Some("=A1".into());
+    lines[1].activity = Some("@A2".into());
+    lines[3].activity = Some("=A1".into());
+    for (i, l) in lines.iter_mut().enumerate() {
+        l.position = i as i64;
+    }
+    let sheet = LabourSheet { header: header(SHEET, "P1"), work_date: day, currency: Currency::Cny, lines, note: None };
+    let mut phone = SimPhone::new(foreman);
+    let mut doc = AutoCommit::new();
+    sheet.write(&mut doc).expect("write sheet");
+    phone.docs.insert(SHEET.into(), doc);
+    let progress = ProgressReport {
+        header: header(PROGRESS, "P1"),
+        date: day,
+        activity: "=A1".into(),
+        progress: Progress::Percent(d("33.33")),
+        caption: None,
+        photos: vec![],
+    };
+    let mut doc = AutoCommit::new();
+    progress.write(&mut doc).expect("write progress");
+    phone.docs.insert(PROGRESS.into(), doc);
+    let mut e = expense(EXPENSE, "P1");
+    e.currency = Currency::Usd;
+    e.cost_code = "=1+1".into();
+    phone.docs.insert(EXPENSE.into(), expense_doc(&e));
+    let t = phone.sync(addr);
+    assert!(t.errors.is_empty(), "{:?}", t.errors);
+    for id in [SHEET, PROGRESS, EXPENSE] {
+        approve_current(addr, &sup, id);
+    }
+    World { _dir: dir, server, sup }
+}
+
+const COST: &str = "/v1/reports/cost?from=2026-11-01&to=2026-11-30";
+const SCHEDULE: &str = "/v1/reports/schedule?at=2026-11-20";
+const LABOUR: &str = "/v1/reports/labour?from=2026-11-01&to=2026-11-30&by=site,trade,crew,cost_code,activity,author";
+
+fn fetch(addr: &str, sup: &str, path: &str, format: &str) -> Vec<u8> {
+    let (s, b) = call(addr, sup, "GET", &format!("{path}&format={format}"), b"", "text/plain");
+    assert_eq!(s, 200, "{path} {format}: {}", String::from_utf8_lossy(&b));
+    b
+}
+
+/// The CSV's header and rows (the BOM removed).
+fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").expect("CSV starts with a BOM");
+    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text);
+    let header = r.headers().expect("header").iter().map(String::from).collect();
+    let rows = r.records().map(|rec| rec.expect("CSV row").iter().map(String::from).collect()).collect();
+    (header, rows)
+}
+
+/// The XLSX's only sheet: its cells (title, blank, header, rows) and its formulas.
+fn xlsx_sheet(bytes: Vec<u8>) -> (calamine::Range<Data>, calamine::Range<String>) {
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("XLSX reads");
+    let name = book.sheet_names()[0].clone();
+    let cells = book.worksheet_range(&name).expect("sheet");
+    let formulas = book.worksheet_formula(&name).expect("formulas");
+    (cells, formulas)
+}
+
+#[test]
+fn csv_text_cannot_become_a_formula() {
+    let w = world();
+    let addr = w.server.addr.as_str();
+    let (numeric, names): (&[&str], &[(&str, &[&str])]) = (
+        &[
+            "budget",
+            "actual",
+            "variance",
+            "earned",
+            "cpi",
+            "spent_pct",
+            "bac",
+            "planned_pct",
+            "actual_pct",
+            "pv",
+            "ev",
+            "ac",
+            "sv",
+            "spi",
+            "headcount",
+            "headcount_days",
+            "person_hours",
+            "cost",
+        ],
+        &[
+            (COST, &["=1+1", "+SUM(A1:A9)", "-2+3", "@SUM(1)", "@A1", "=cmd|' /C calc'!A0", "-垫层"]),
+            (SCHEDULE, &["=A1", "+三层模板", "@A2", "-钢筋"]),
+            (
+                LABOUR,
+                &[
+                    "=木工",
+                    "+钢筋工",
+                    "-杂工",
+                    "@电工",
+                    "\t夜班",
+                    "\r=1+1",
+                    "@班",
+                    "-张班",
+                    "=1+1",
+                    "-2+3",
+                    "@A1",
+                    "=A1",
+                    "@A2",
+                ],
+            ),
+        ],
+    );
+    let mut negatives = 0;
+    for (path, expected) in names {
+        let (header, rows) = csv_rows(&fetch(addr, &w.sup, path, "csv"));
+        let fields: Vec<&String> = rows.iter().flatten().collect();
+        // Every name that starts like a formula is there, behind an apostrophe.
+        for name in *expected {
+            assert!(fields.iter().any(|f| **f == format!("'{name}")), "{path}: no '{name:?} in {rows:?}");
+            assert!(!fields.iter().any(|f| f == name), "{path}: {name:?} left as it was");
+        }
+        for row in &rows {
+            for (col, field) in header.iter().zip(row) {
+                if numeric.contains(&col.as_str()) {
+                    // Numbers stay numbers: plain decimal text, negatives with their minus.
+                    if !field.is_empty() {
+                        Decimal::from_str(field).unwrap_or_else(|_| panic!("{path} {col}: {field:?} is not a number"));
+                        negatives += usize::from(field.starts_with('-'));
+                    }
+                } else {
+                    assert!(!field.starts_with(FORMULA_START), "{path} {col}: {field:?} could run as a formula");
+                }
+            }
+        }
+
+        // The XLSX keeps each name as it is, in a string cell; the sheet holds no formula.
+        let (cells, formulas) = xlsx_sheet(fetch(addr, &w.sup, path, "xlsx"));
+        for name in *expected {
+            assert!(cells.used_cells().any(|(_, _, c)| *c == Data::String((*name).into())), "{path}: no {name:?}");
+        }
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "{path}: formulas {formulas:?}");
+    }
+    assert!(negatives >= 2, "the data has negative variances and SVs, exported as numbers");
+}
