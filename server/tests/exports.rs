@@ -5,6 +5,9 @@
 //! * `csv_text_cannot_become_a_formula`: such text comes out of the CSV of the cost, schedule and
 //!   day-labour reports behind a leading apostrophe, numbers stay numbers (negatives too), and the
 //!   XLSX holds the names as plain string cells, without a formula anywhere.
+//! * `exports_carry_the_json_figures`: every column of every row of each report's CSV and XLSX
+//!   against its JSON: CSV numbers are the JSON's decimal text exactly (2.86875 headcount-days, not
+//!   2.869), XLSX numbers the float nearest it, text the same text.
 
 mod common;
 
@@ -275,4 +278,165 @@ fn csv_text_cannot_become_a_formula() {
         assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "{path}: formulas {formulas:?}");
     }
     assert!(negatives >= 2, "the data has negative variances and SVs, exported as numbers");
+}
+
+/// One expected cell, from the JSON: text, a number as the JSON's decimal text, or nothing.
+#[derive(Debug, Clone, PartialEq)]
+enum Want {
+    Text(String),
+    Num(String),
+    Empty,
+}
+
+fn text(v: &Value) -> Want {
+    Want::Text(v.as_str().unwrap_or_else(|| panic!("expected text, got {v}")).to_string())
+}
+
+/// A JSON figure: decimal text (money, ratios), an integer (headcount), or null.
+fn num(v: &Value) -> Want {
+    match v {
+        Value::Null => Want::Empty,
+        Value::String(s) => Want::Num(s.clone()),
+        Value::Number(n) => Want::Num(n.to_string()),
+        other => panic!("expected a figure, got {other}"),
+    }
+}
+
+fn list(v: &Value) -> &Vec<Value> {
+    v.as_array().unwrap_or_else(|| panic!("expected a list, got {v}"))
+}
+
+/// The cost report's JSON as the rows its exports must hold.
+fn cost_rows(r: &Value) -> Vec<Vec<Want>> {
+    let row = |c: &Value| {
+        let depth = c["depth"].as_u64().expect("depth") as usize;
+        let code = c["code"].as_str().expect("code");
+        let mut out = vec![Want::Text(format!("{}{code}", "  ".repeat(depth))), text(&c["name"])];
+        out.extend(["budget", "actual", "variance", "earned", "cpi", "spent_percent"].map(|k| num(&c[k])));
+        out
+    };
+    let mut rows: Vec<Vec<Want>> = list(&r["codes"]).iter().map(row).collect();
+    rows.push(row(&r["totals"]));
+    for o in list(&r["other_currencies"]) {
+        let cur = o["currency"].as_str().expect("currency");
+        let mut line = vec![Want::Text(format!("({cur})")), Want::Text("not converted".into()), Want::Empty];
+        line.push(num(&o["actual"]));
+        line.extend([Want::Empty, Want::Empty, Want::Empty, Want::Empty]);
+        rows.push(line);
+    }
+    rows
+}
+
+fn schedule_rows(r: &Value) -> Vec<Vec<Want>> {
+    let figures = ["pv", "ev", "ac", "sv", "spi", "cpi"];
+    let mut rows: Vec<Vec<Want>> = list(&r["activities"])
+        .iter()
+        .map(|a| {
+            let mut out: Vec<Want> =
+                ["id", "name", "planned_start", "planned_finish"].iter().map(|k| text(&a[k])).collect();
+            out.extend(["budget_at_completion", "planned_percent", "actual_percent"].map(|k| num(&a[k])));
+            out.extend(figures.map(|k| num(&a[k])));
+            out
+        })
+        .collect();
+    let t = &r["totals"];
+    let mut total = vec![Want::Text("TOTAL".into()), Want::Empty, Want::Empty, Want::Empty];
+    total.extend([num(&t["budget_at_completion"]), Want::Empty, Want::Empty]);
+    total.extend(figures.map(|k| num(&t[k])));
+    rows.push(total);
+    rows
+}
+
+fn labour_rows(r: &Value) -> Vec<Vec<Want>> {
+    let by = list(&r["by"]).len();
+    let figures = |row: &Value, out: &mut Vec<Want>| {
+        out.extend(["headcount", "headcount_days", "person_hours"].map(|k| num(&row[k])));
+        out.push(text(&row["currency"]));
+        out.push(num(&row["cost"]));
+    };
+    let mut rows = Vec::new();
+    for row in list(&r["rows"]) {
+        let mut out = vec![if row["period"].is_null() { Want::Text("total".into()) } else { text(&row["period"]) }];
+        out.extend(list(&row["keys"]).iter().map(|k| if k.is_null() { Want::Empty } else { text(k) }));
+        figures(row, &mut out);
+        rows.push(out);
+    }
+    for row in list(&r["totals"]) {
+        let mut out = vec![Want::Text("TOTAL".into())];
+        out.extend(std::iter::repeat_n(Want::Empty, by));
+        figures(row, &mut out);
+        rows.push(out);
+    }
+    rows
+}
+
+/// What the CSV must hold for `want`: numbers as the JSON's text, text behind an apostrophe when
+/// it starts like a formula.
+fn csv_text(want: &Want) -> String {
+    match want {
+        Want::Text(s) if s.starts_with(FORMULA_START) => format!("'{s}"),
+        Want::Text(s) | Want::Num(s) => s.clone(),
+        Want::Empty => String::new(),
+    }
+}
+
+fn xlsx_matches(want: &Want, got: &Data) -> bool {
+    match (want, got) {
+        (Want::Text(s), Data::String(g)) => s == g,
+        (Want::Text(s), Data::Empty) => s.is_empty(),
+        (Want::Num(s), Data::Float(f)) => s.parse::<f64>().expect("decimal text parses as f64") == *f,
+        (Want::Num(s), Data::Int(i)) => s.parse::<f64>().expect("decimal text parses as f64") == *i as f64,
+        (Want::Empty, Data::Empty) => true,
+        _ => false,
+    }
+}
+
+#[test]
+fn exports_carry_the_json_figures() {
+    let w = world();
+    let addr = w.server.addr.as_str();
+    let labour_months = "/v1/reports/labour?from=2026-11-01&to=2026-11-30&period=month&by=crew";
+    let labour_total = "/v1/reports/labour?period=total&by=trade,activity";
+    let reports: [(&str, fn(&Value) -> Vec<Vec<Want>>); 5] = [
+        (COST, cost_rows),
+        (SCHEDULE, schedule_rows),
+        (LABOUR, labour_rows),
+        (labour_months, labour_rows),
+        (labour_total, labour_rows),
+    ];
+    let mut figures_past_3dp = 0;
+    for (path, rows_of) in reports {
+        let (s, json) = json_call(addr, &w.sup, "GET", path, None);
+        assert_eq!(s, 200, "{path}: {json}");
+        let want = rows_of(&json);
+        figures_past_3dp += want
+            .iter()
+            .flatten()
+            .filter(|c| matches!(c, Want::Num(s) if s.split_once('.').is_some_and(|(_, f)| f.len() > 3)))
+            .count();
+
+        let (header, rows) = csv_rows(&fetch(addr, &w.sup, path, "csv"));
+        assert_eq!(rows.len(), want.len(), "{path}: {rows:?}");
+        for (i, (got, want)) in rows.iter().zip(&want).enumerate() {
+            assert_eq!(got.len(), header.len(), "{path} row {i}");
+            let want: Vec<String> = want.iter().map(csv_text).collect();
+            assert_eq!(*got, want, "{path} CSV row {i} ({header:?})");
+        }
+
+        let (cells, _) = xlsx_sheet(fetch(addr, &w.sup, path, "xlsx"));
+        let head: Vec<&Data> =
+            (0..header.len()).map(|c| cells.get_value((2, c as u32)).unwrap_or(&Data::Empty)).collect();
+        assert_eq!(head, header.iter().map(|h| Data::String(h.clone())).collect::<Vec<_>>().iter().collect::<Vec<_>>());
+        for (i, want) in want.iter().enumerate() {
+            for (c, want) in want.iter().enumerate() {
+                let got = cells.get_value((3 + i as u32, c as u32)).unwrap_or(&Data::Empty);
+                assert!(xlsx_matches(want, got), "{path} XLSX row {i} {}: {got:?}, JSON {want:?}", header[c]);
+            }
+        }
+        assert!(
+            cells.get_value((3 + want.len() as u32, 0)).is_none_or(|c| *c == Data::Empty),
+            "{path}: no row beyond the JSON's"
+        );
+    }
+    assert!(figures_past_3dp >= 3, "the data has figures past 3 decimals (2.86875 headcount-days)");
 }

@@ -1,9 +1,10 @@
-//! Reports as files: CSV (exact decimal text, UTF-8 with a BOM so Excel reads 中文 correctly) and
-//! XLSX (`rust_xlsxwriter`). In XLSX, figures are number cells formatted to their decimals:
-//! spreadsheet numbers are binary floats, which represent every amount below 10^13 with two
-//! decimals closely enough that the shown (and re-read, rounded) value is the exact one; the CSV
-//! carries the exact text for systems that must not see a float at all. CSV text that begins like a
-//! formula is neutralised; XLSX text is a string cell, which a spreadsheet never evaluates.
+//! Reports as files: CSV (UTF-8 with a BOM so Excel reads 中文 correctly) and XLSX
+//! (`rust_xlsxwriter`). Both carry the JSON's exact figures: the CSV writes each number as the
+//! same decimal text the JSON has; XLSX numbers are binary floats, so a cell holds the float
+//! nearest the exact decimal and a number format shows it to the figure's usual decimals (the
+//! display may round, e.g. 2.86875 headcount-days shows 2.869; the cell keeps 2.86875). CSV text
+//! that begins like a formula is neutralised; XLSX text is a string cell, which a spreadsheet
+//! never evaluates.
 
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
@@ -45,7 +46,8 @@ fn neutralised(s: &str) -> String {
 fn text(cell: &Cell) -> String {
     match cell {
         Cell::Text(s) => neutralised(s),
-        Cell::Number(d, dp) => d.round_dp(*dp).to_string(),
+        // Exact: the JSON's text, never rounded to the shown decimals.
+        Cell::Number(d, _) => d.to_string(),
         Cell::Empty => String::new(),
     }
 }
@@ -95,7 +97,7 @@ pub fn xlsx(table: &Table) -> Result<Vec<u8>, ReportError> {
                 }
                 Cell::Number(d, dp) => {
                     let f = formats.entry(*dp).or_insert_with(|| number_format(*dp));
-                    sheet.write_number_with_format(r, c, as_f64(d.round_dp(*dp)), f).map_err(err)?;
+                    sheet.write_number_with_format(r, c, as_f64(*d), f).map_err(err)?;
                 }
                 Cell::Empty => {}
             }

@@ -120,7 +120,7 @@ pub fn pct(d: Decimal) -> Decimal {
 #[serde(untagged)]
 pub enum Cell {
     Text(String),
-    /// Exact decimal with the number of decimals to show.
+    /// Exact decimal (CSV writes it as it is) with the decimals XLSX shows it to.
     Number(Decimal, u32),
     Empty,
 }
