@@ -171,10 +171,17 @@ pub fn urlencode(s: &str) -> String {
 }
 
 /// Where to go after signing in or switching language: only a path of these screens (never
-/// another site: no open redirect).
+/// another site: no open redirect), and nothing with a control character, which cannot be in a
+/// `Location` header (CR/LF would end it; building it would fail).
 pub fn safe_back(back: Option<&str>) -> String {
     match back {
-        Some(b) if b.starts_with("/web/") && !b.starts_with("//") && !b.contains('\\') && !b.contains("://") => {
+        Some(b)
+            if b.starts_with("/web/")
+                && !b.starts_with("//")
+                && !b.contains('\\')
+                && !b.contains("://")
+                && !b.contains(char::is_control) =>
+        {
             b.to_string()
         }
         _ => "/web/queue".to_string(),
@@ -367,7 +374,17 @@ mod tests {
     #[test]
     fn only_local_paths_come_back() {
         assert_eq!(safe_back(Some("/web/cost?from=2026-11-01")), "/web/cost?from=2026-11-01");
-        for bad in ["https://evil.example/", "//evil.example/web/", "/web/\\evil", "/v1/sync", "web/queue"] {
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/web/",
+            "/web/\\evil",
+            "/v1/sync",
+            "web/queue",
+            "/web/cost\r\nSet-Cookie: x=1",
+            "/web/cost\t",
+            "/web/cost\u{7f}",
+            "/web/cost\u{85}",
+        ] {
             assert_eq!(safe_back(Some(bad)), "/web/queue", "{bad}");
         }
         assert_eq!(urlencode("/web/q?a=1&b=中"), "%2Fweb%2Fq%3Fa%3D1%26b%3D%E4%B8%AD");
