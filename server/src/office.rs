@@ -223,8 +223,9 @@ pub async fn schedule_report(
 ) -> Result<Response, ApiError> {
     supervisor(&grant)?;
     let (q, format) = query(q)?;
-    let at = date("at", q.at)?.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let at = date("at", q.at)?;
     let set = store::load(&state.db, &grant.project_id).await.map_err(ApiError::internal)?;
+    let at = at.unwrap_or_else(|| crate::reports::today(&set));
     let report = schedule::report(&state.db, &set, at).await?;
     respond(format, &format!("schedule-{}-{at}", grant.project_id), json!(report), || report.table())
 }

@@ -61,7 +61,11 @@ pub struct CostReport {
 
 pub async fn report(db: &Db, set: &ReferenceSet, range: DateRange) -> Result<CostReport, ReportError> {
     let cur = set.project.currency;
-    let rows = super::cost_totals(db, &set.project.id, "cost_code", range).await?;
+    // Without `to`, as of today where the project works: actuals and earned value of one day
+    // (a sheet may be prepared for tomorrow; it is not today's cost yet).
+    let end = range.to.unwrap_or_else(|| super::today(set));
+    let dated = DateRange { from: range.from, to: Some(end) };
+    let rows = super::cost_totals(db, &set.project.id, "cost_code", dated).await?;
     let mut own_actual: HashMap<String, Decimal> = HashMap::new();
     let mut others: BTreeMap<String, Decimal> = BTreeMap::new();
     for (code, currency, minor) in rows {
@@ -72,7 +76,6 @@ pub async fn report(db: &Db, set: &ReferenceSet, range: DateRange) -> Result<Cos
         }
     }
     // Earned value in the range, by the activities' cost codes.
-    let end = range.to.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let progress = progress::load(db, &set.project.id, end).await?;
     let mut own_earned: HashMap<String, Decimal> = HashMap::new();
     for a in &set.activities {

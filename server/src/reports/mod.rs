@@ -13,9 +13,10 @@ pub mod labour;
 pub mod progress;
 pub mod schedule;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{Db, on_pool};
+use crate::reference::ReferenceSet;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
@@ -28,6 +29,37 @@ pub enum ReportError {
     Sql(#[from] sqlx::Error),
     #[error("export: {0}")]
     Export(String),
+}
+
+/// Test hook: an RFC 3339 instant (`2026-03-02T17:30:00Z`) that freezes the clock the reports'
+/// default dates come from, read once. Only honoured when set; never set it in production.
+pub const TEST_NOW_ENV: &str = "FIELDLEDGER_TEST_NOW";
+
+/// The clock of the reports' default dates: now, or the instant `FIELDLEDGER_TEST_NOW` holds.
+pub fn now() -> DateTime<Utc> {
+    static FIXED: std::sync::OnceLock<Option<DateTime<Utc>>> = std::sync::OnceLock::new();
+    let fixed = FIXED.get_or_init(|| {
+        let text = std::env::var(TEST_NOW_ENV).ok()?;
+        match DateTime::parse_from_rfc3339(text.trim()) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(e) => {
+                tracing::warn!(value = %text, error = %e, "{TEST_NOW_ENV} is not an RFC 3339 instant; using the real clock");
+                None
+            }
+        }
+    });
+    fixed.unwrap_or_else(Utc::now)
+}
+
+/// Today where the project works, the default end of every report: a project has no zone of its
+/// own, so its first site's; UTC without a site. Not UTC's date, which in Shanghai is still
+/// yesterday until 08:00.
+pub fn today(set: &ReferenceSet) -> NaiveDate {
+    let now = now();
+    match set.sites.first().and_then(|s| s.time_zone.parse::<chrono_tz::Tz>().ok()) {
+        Some(tz) => now.with_timezone(&tz).date_naive(),
+        None => now.date_naive(),
+    }
 }
 
 /// An inclusive date range; either end open.

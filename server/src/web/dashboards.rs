@@ -16,9 +16,8 @@ use super::i18n::Lang;
 use super::session::Session;
 use super::svg::{self, BudgetBar};
 use super::{Chrome, WebError, render, urlencode};
-use crate::reference::ReferenceSet;
 use crate::reports::labour::{self, Period};
-use crate::reports::{DateRange, cost, export, schedule};
+use crate::reports::{DateRange, cost, export, schedule, today};
 use crate::routes::AppState;
 
 #[derive(Debug, Deserialize, Default)]
@@ -37,15 +36,6 @@ fn query(q: Result<Query<DashQuery>, QueryRejection>) -> Result<DashQuery, WebEr
 
 fn date(field: &'static str, v: &Option<String>) -> Result<Option<NaiveDate>, WebError> {
     Ok(crate::approvals::date_param(field, v.clone())?.and_then(|d| d.parse().ok()))
-}
-
-/// Today where the project works (its first site's zone), so "today" does not jump at UTC midnight.
-fn today(set: &ReferenceSet) -> NaiveDate {
-    let now = chrono::Utc::now();
-    match set.sites.first().and_then(|s| s.time_zone.parse::<chrono_tz::Tz>().ok()) {
-        Some(tz) => now.with_timezone(&tz).date_naive(),
-        None => now.date_naive(),
-    }
 }
 
 /// "bad" below 1 (over cost or behind), "good" from 1.
