@@ -86,6 +86,9 @@ async fn import_reference(
             for e in &errors {
                 eprintln!("{}: {e}", file.display());
             }
+            if errors.more() > 0 {
+                eprintln!("{}: and {} more problem(s)", file.display(), errors.more());
+            }
             Err(format!("nothing was imported: {} problem(s)", errors.len()).into())
         }
         Err(e) => Err(e.into()),

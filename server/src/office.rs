@@ -43,8 +43,10 @@ impl IntoResponse for ReferenceError {
                 let body = json!({
                     "error": "invalid",
                     "field": first.map(|e| format!("{}.{}", e.table, e.column)),
-                    "message": format!("nothing was imported: {self_msg}", self_msg = first.map(ToString::to_string).unwrap_or_default()),
+                    "message": format!("nothing was imported: {} problem(s), first: {}", errors.len(), first.map(ToString::to_string).unwrap_or_default()),
                     "errors": errors,
+                    // Problems found beyond the listed ones (reference::MAX_LISTED_PROBLEMS).
+                    "more_errors": errors.more(),
                 });
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
             }

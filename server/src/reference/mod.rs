@@ -150,11 +150,75 @@ impl std::fmt::Display for CellError {
     }
 }
 
+/// Most problems one answer lists; the rest are only counted (a million bad rows, each listed, made
+/// an 88 MB answer nobody reads).
+pub const MAX_LISTED_PROBLEMS: usize = 100;
+
+/// The problems found in an import: the first [`MAX_LISTED_PROBLEMS`] in the order found, and how
+/// many more there were. Reads as the slice of listed ones; `len` counts them all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems {
+    listed: Vec<CellError>,
+    more: usize,
+}
+
+impl Problems {
+    pub fn one(e: CellError) -> Self {
+        Problems { listed: vec![e], more: 0 }
+    }
+
+    pub fn push(&mut self, e: CellError) {
+        if self.listed.len() < MAX_LISTED_PROBLEMS {
+            self.listed.push(e);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Every problem found, listed or not.
+    pub fn len(&self) -> usize {
+        self.listed.len() + self.more
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Problems found beyond the listed ones.
+    pub fn more(&self) -> usize {
+        self.more
+    }
+}
+
+impl std::ops::Deref for Problems {
+    type Target = [CellError];
+
+    fn deref(&self) -> &[CellError] {
+        &self.listed
+    }
+}
+
+impl<'a> IntoIterator for &'a Problems {
+    type Item = &'a CellError;
+    type IntoIter = std::slice::Iter<'a, CellError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.iter()
+    }
+}
+
+/// As the list of listed problems.
+impl Serialize for Problems {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.listed.serialize(s)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReferenceError {
-    /// Nothing was written: every problem found, each naming its row and column.
+    /// Nothing was written: the problems found, each naming its row and column.
     #[error("{} problem(s), first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
-    Invalid(Vec<CellError>),
+    Invalid(Problems),
     /// The file is not a CSV or XLSX file that can be read at all.
     #[error("{0}")]
     Unreadable(String),

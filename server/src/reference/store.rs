@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::table::{self, Located, ParsedRows, RawTable, Table, curve_text, parse_curve};
-use super::{Activity, CellError, CostCode, Project, ReferenceError, ReferenceSet, Site, Trade};
+use super::{Activity, CellError, CostCode, Problems, Project, ReferenceError, ReferenceSet, Site, Trade};
 use crate::cache::DocCache;
 use crate::db::{Db, on_pool};
 use crate::docstore;
@@ -123,7 +123,7 @@ fn no_duplicates<T>(
     rows: &[Located<T>],
     key: impl Fn(&T) -> &str,
     column: String,
-    errors: &mut Vec<CellError>,
+    errors: &mut Problems,
 ) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for r in rows {
@@ -152,10 +152,27 @@ fn merge<T: Clone>(stored: &mut Vec<T>, rows: &[Located<T>], key: impl Fn(&T) ->
     }
 }
 
-/// Whole-set rules: parents and activities' cost codes exist, the code tree has no cycle.
-fn check_set(set: &ReferenceSet, parsed: &ParsedRows, errors: &mut Vec<CellError>) {
+/// Deepest cost code tree accepted. Real code lists nest 3 to 6 levels; every report indents a code
+/// by its depth, so a chain of 100,000 codes, each under the last, would make reports of gigabytes.
+pub const MAX_COST_CODE_LEVELS: usize = 20;
+
+/// Where the walk up the code tree has been.
+#[derive(Clone, Copy)]
+enum Walk {
+    /// On the current walk, at this index of its path.
+    OnPath(usize),
+    /// Known: the code's level (a top code is level 1).
+    Level(usize),
+    /// On a cycle, or under one: it has no level.
+    Cyclic,
+}
+
+/// Whole-set rules: parents and activities' cost codes exist, the code tree has no cycle and is at
+/// most [`MAX_COST_CODE_LEVELS`] deep.
+fn check_set(set: &ReferenceSet, parsed: &ParsedRows, errors: &mut Problems) {
     let codes: HashSet<&str> = set.cost_codes.iter().map(|c| c.code.as_str()).collect();
-    let row_of = |code: &str| parsed.cost_codes.iter().find(|r| r.value.code == code).map_or(0, |r| r.row);
+    let code_rows: HashMap<&str, usize> = parsed.cost_codes.iter().map(|r| (r.value.code.as_str(), r.row)).collect();
+    let row_of = |code: &str| code_rows.get(code).copied().unwrap_or(0);
     let at = |table: Table, row: usize, column: &str, message: String| CellError {
         table: if row == 0 && parsed.labels.is_empty() {
             format!("{} (stored)", table.as_str())
@@ -171,32 +188,70 @@ fn check_set(set: &ReferenceSet, parsed: &ParsedRows, errors: &mut Vec<CellError
     for (code, p) in &parent {
         if !codes.contains(p) {
             errors.push(at(Table::CostCodes, row_of(code), "parent", format!("cost code {p:?} does not exist")));
-            continue;
         }
-        // Walk up from the code: meeting a code twice means a cycle.
-        let mut seen = HashSet::from([*code]);
-        let mut cur = *p;
-        loop {
-            if !seen.insert(cur) {
-                errors.push(at(
-                    Table::CostCodes,
-                    row_of(code),
-                    "parent",
-                    format!("{code:?} would be its own ancestor"),
-                ));
-                break;
+    }
+    // Each code's level, walking up from each code only until a code already known: every code is
+    // walked over once, so a long chain costs its length (walking it whole from every code cost
+    // the square: minutes for 100,000 codes).
+    let mut walked: HashMap<&str, Walk> = HashMap::with_capacity(parent.len());
+    let (mut cyclic, mut too_deep) = (Vec::new(), Vec::new());
+    let mut path: Vec<&str> = Vec::new();
+    for start in parent.keys() {
+        path.clear();
+        let mut cur = *start;
+        let above = loop {
+            match walked.get(cur) {
+                Some(Walk::Level(level)) => break Some(*level),
+                Some(Walk::Cyclic) => break None,
+                Some(Walk::OnPath(i)) => {
+                    // Back on this walk: the codes from there on form a cycle.
+                    cyclic.extend_from_slice(&path[*i..]);
+                    break None;
+                }
+                None => {
+                    walked.insert(cur, Walk::OnPath(path.len()));
+                    path.push(cur);
+                    match parent.get(cur) {
+                        Some(p) if codes.contains(p) => cur = p,
+                        // A top code, or one whose parent is missing (reported above).
+                        _ => break Some(0),
+                    }
+                }
             }
-            match parent.get(cur) {
-                Some(next) => cur = next,
-                None => break,
+        };
+        for (up, &code) in path.iter().rev().enumerate() {
+            let Some(above) = above else {
+                walked.insert(code, Walk::Cyclic);
+                continue;
+            };
+            let level = above + up + 1;
+            walked.insert(code, Walk::Level(level));
+            // Only the first level too deep is named: the codes under it go with it.
+            if level == MAX_COST_CODE_LEVELS + 1 {
+                too_deep.push(code);
             }
         }
     }
+    for code in cyclic {
+        errors.push(at(Table::CostCodes, row_of(code), "parent", format!("{code:?} would be its own ancestor")));
+    }
+    for code in too_deep {
+        errors.push(at(
+            Table::CostCodes,
+            row_of(code),
+            "parent",
+            format!(
+                "{code:?} would be level {} of the cost code tree; cost codes nest at most {MAX_COST_CODE_LEVELS} levels",
+                MAX_COST_CODE_LEVELS + 1
+            ),
+        ));
+    }
+    let activity_rows: HashMap<&str, usize> = parsed.activities.iter().map(|r| (r.value.id.as_str(), r.row)).collect();
     for a in &set.activities {
         if let Some(c) = &a.cost_code
             && !codes.contains(c.as_str())
         {
-            let row = parsed.activities.iter().find(|r| r.value.id == a.id).map_or(0, |r| r.row);
+            let row = activity_rows.get(a.id.as_str()).copied().unwrap_or(0);
             errors.push(at(Table::Activities, row, "cost_code", format!("cost code {c:?} does not exist")));
         }
     }
@@ -213,7 +268,7 @@ pub async fn import(
 ) -> Result<ImportSummary, ReferenceError> {
     let mut set = load(db, project).await?;
     let mut parsed = ParsedRows::default();
-    let mut errors = Vec::new();
+    let mut errors = Problems::default();
     // The project row first: it sets the currency the budgets are read in.
     for raw in tables.iter().filter(|t| t.table == Table::Project) {
         table::parse(raw, set.project.currency, &mut parsed, &mut errors);

@@ -9,7 +9,7 @@ use record_schema::money::parse_decimal;
 use record_schema::validate::parse_time_zone;
 use rust_decimal::Decimal;
 
-use super::{Activity, CellError, CostCode, Site, Trade};
+use super::{Activity, CellError, CostCode, Problems, Site, Trade};
 
 /// The tables an import may carry (an XLSX workbook: one sheet each, named like this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,7 +150,7 @@ struct Cells<'a> {
     row: usize,
     by_name: &'a [(String, usize, String)],
     cells: &'a [String],
-    errors: &'a mut Vec<CellError>,
+    errors: &'a mut Problems,
 }
 
 impl Cells<'_> {
@@ -212,9 +212,10 @@ impl Cells<'_> {
 
 /// Parses the rows of `raw`. Problems are added to `errors` (each naming row and column) and the
 /// row is left out; `currency` sets how many decimals budgets may have.
-pub fn parse(raw: &RawTable, currency: Currency, out: &mut ParsedRows, errors: &mut Vec<CellError>) {
+pub fn parse(raw: &RawTable, currency: Currency, out: &mut ParsedRows, errors: &mut Problems) {
     let table = raw.table;
     let known = table.columns();
+    let before_header = errors.len();
     let mut by_name: Vec<(String, usize, String)> = Vec::new();
     for (i, h) in raw.header.iter().enumerate() {
         let label = raw.labels.get(i).cloned().unwrap_or_else(|| h.clone());
@@ -253,7 +254,8 @@ pub fn parse(raw: &RawTable, currency: Currency, out: &mut ParsedRows, errors: &
             });
         }
     }
-    if errors.iter().any(|e| e.row == 1 && e.table == table.as_str()) {
+    // Rows under a header that does not read would each repeat its problem.
+    if errors.len() > before_header {
         return;
     }
     for (name, _, label) in &by_name {
@@ -418,7 +420,7 @@ mod tests {
             &["code", "name", "parent", "budget"],
             &[&["01", "Site works", "", "1000.00"], &["02", "Concrete", "01", "12,5"], &["03", "", "01", "1.234"]],
         );
-        let (mut out, mut errors) = (ParsedRows::default(), Vec::new());
+        let (mut out, mut errors) = (ParsedRows::default(), Problems::default());
         parse(&t, Currency::Cny, &mut out, &mut errors);
         assert_eq!(out.cost_codes.len(), 1);
         let at: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
@@ -428,7 +430,7 @@ mod tests {
     #[test]
     fn unknown_and_missing_columns() {
         let t = raw(Table::Sites, &["id", "nmae", "time_zone"], &[&["S1", "x", "Asia/Shanghai"]]);
-        let (mut out, mut errors) = (ParsedRows::default(), Vec::new());
+        let (mut out, mut errors) = (ParsedRows::default(), Problems::default());
         parse(&t, Currency::Cny, &mut out, &mut errors);
         assert!(out.sites.is_empty());
         assert_eq!(errors.len(), 2, "{errors:?}");
