@@ -84,15 +84,32 @@ pub struct PendingQuery {
     pub author: Option<String>,
 }
 
+/// Latest date a query (report, pending filter) accepts; the earliest is the records' own
+/// (`record_schema::validate::EARLIEST_DATE`). Beyond them a date is a typing error, and a schedule
+/// report at year 262142 built a 180 MB answer.
+pub const LATEST_QUERY_DATE: (i32, u32, u32) = (2100, 12, 31);
+
+/// A date parameter: blank is none; otherwise plain `YYYY-MM-DD` (chrono alone also takes
+/// `+262142-12-31` or `2026-3-3`) between `EARLIEST_DATE` and `LATEST_QUERY_DATE`.
 pub(crate) fn date_param(field: &'static str, v: Option<String>) -> Result<Option<String>, ApiError> {
-    match v.filter(|s| !s.trim().is_empty()) {
-        None => Ok(None),
-        Some(s) => s
-            .trim()
-            .parse::<chrono::NaiveDate>()
-            .map(|d| Some(d.to_string()))
-            .map_err(|_| ApiError::bad_request(field, format!("expected a date YYYY-MM-DD, got {s:?}"))),
-    }
+    use chrono::NaiveDate;
+    let Some(raw) = v.filter(|s| !s.trim().is_empty()) else { return Ok(None) };
+    let text = raw.trim();
+    let (earliest, latest) = (record_schema::validate::EARLIEST_DATE, LATEST_QUERY_DATE);
+    let day = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d);
+    let plain = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let date = text
+        .parse::<NaiveDate>()
+        .ok()
+        .filter(|d| plain && day(earliest).is_none_or(|e| *d >= e) && day(latest).is_none_or(|l| *d <= l));
+    let show = |(y, m, d): (i32, u32, u32)| format!("{y:04}-{m:02}-{d:02}");
+    date.map(|d| Some(d.to_string())).ok_or_else(|| {
+        ApiError::bad_request(
+            field,
+            format!("expected a date YYYY-MM-DD from {} to {}, got {text:?}", show(earliest), show(latest)),
+        )
+    })
 }
 
 /// `GET /v1/approvals/pending?site=&from=&to=&kind=&author=`

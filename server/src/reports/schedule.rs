@@ -133,12 +133,18 @@ fn earned(a: &Activity, progress: Option<&ActivityProgress>, at: NaiveDate) -> (
     (actual, actual.unwrap_or_default() * a.budget / HUNDRED)
 }
 
-/// Dates of the S-curve: every 7 days (every 30 past two years) from the earliest planned start
-/// to the later of the last planned finish and `at`, with `at` itself.
+/// Most points of an S-curve, whatever the planned dates (monthly points over 33 years).
+pub const MAX_CURVE_POINTS: u64 = 400;
+
+/// Dates of the S-curve: every 7 days (every 30 past two years; further apart past
+/// `MAX_CURVE_POINTS`) from the earliest planned start to the later of the last planned finish
+/// and `at`, with `at` itself.
 fn curve_dates(set: &ReferenceSet, at: NaiveDate) -> Vec<NaiveDate> {
     let Some(start) = set.activities.iter().map(|a| a.planned_start).min() else { return vec![at] };
     let end = set.activities.iter().map(|a| a.planned_finish).max().unwrap_or(at).max(at);
-    let step = if (end - start).num_days() > 730 { 30 } else { 7 };
+    let span = u64::try_from((end - start).num_days()).unwrap_or(0);
+    // Steps of the span, its end and `at`: at most MAX_CURVE_POINTS.
+    let step = (if span > 730 { 30 } else { 7 }).max(span.div_ceil(MAX_CURVE_POINTS - 2));
     let mut out = Vec::new();
     let mut d = start;
     while d < end {
