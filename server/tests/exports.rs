@@ -280,6 +280,9 @@ fn csv_text_cannot_become_a_formula() {
     assert!(negatives >= 2, "the data has negative variances and SVs, exported as numbers");
 }
 
+/// A report's JSON as the rows its exports must hold.
+type RowsOf = fn(&Value) -> Vec<Vec<Want>>;
+
 /// One expected cell, from the JSON: text, a number as the JSON's decimal text, or nothing.
 #[derive(Debug, Clone, PartialEq)]
 enum Want {
@@ -397,7 +400,7 @@ fn exports_carry_the_json_figures() {
     let addr = w.server.addr.as_str();
     let labour_months = "/v1/reports/labour?from=2026-11-01&to=2026-11-30&period=month&by=crew";
     let labour_total = "/v1/reports/labour?period=total&by=trade,activity";
-    let reports: [(&str, fn(&Value) -> Vec<Vec<Want>>); 5] = [
+    let reports: [(&str, RowsOf); 5] = [
         (COST, cost_rows),
         (SCHEDULE, schedule_rows),
         (LABOUR, labour_rows),
