@@ -3,9 +3,10 @@
 //! * `today_is_the_sites_date`: with the server's clock set (`FIELDLEDGER_TEST_NOW`, a test hook)
 //!   to 17:30 UTC on 2 March, which is 01:30 on 3 March in Shanghai, the schedule report without
 //!   `at` and the cost report without `to` report as of 3 March: a progress report and a labour
-//!   sheet dated 3 March count, those dated 4 March do not.
+//!   sheet dated 3 March count, those dated 4 March do not; the schedule page's export too.
 
 mod common;
+mod webkit;
 
 use std::str::FromStr;
 
@@ -152,6 +153,25 @@ fn today_is_the_sites_date() {
     let (_, from_today) = json_call(addr, &sup, "GET", "/v1/reports/cost?from=2026-03-03", None);
     let code = &from_today["codes"][0];
     assert_eq!((dec(&code["actual"]), dec(&code["earned"])), (d("2280"), d("20000")), "{from_today}");
+    // The screens share the default: the schedule page's export without `at` is of 3 March.
+    let page = webkit::http(addr, "GET", "/web/sign-in", &[], b"");
+    let pre = page.cookie("fl_signin_csrf").expect("sign-in CSRF cookie");
+    let csrf = webkit::hidden(&page.text(), "csrf").expect("csrf field");
+    let r = webkit::http(
+        addr,
+        "POST",
+        "/web/sign-in",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &format!("fl_signin_csrf={pre}"))],
+        format!("csrf={csrf}&token={sup}&next=%2Fweb%2Fschedule").as_bytes(),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let session = format!("fl_session={}", r.cookie("fl_session").expect("session"));
+    let r = webkit::http(addr, "GET", "/web/schedule/export?format=csv", &[("Cookie", &session)], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-disposition"), Some("attachment; filename=\"schedule-P1-2026-03-03.csv\""));
+    // Planned 30%, actual 40%: as of 3 March.
+    assert!(r.text().contains("\nA1,三层模板,2026-03-01,2026-03-10,50000.00,30,40,"), "{}", r.text());
+
     // Asked for, 4 March is there.
     let (_, later) = json_call(addr, &sup, "GET", "/v1/reports/cost?to=2026-03-04", None);
     let code = &later["codes"][0];
