@@ -9,8 +9,12 @@ use image::{ImageFormat, ImageReader, Limits};
 pub const THUMBNAIL_SIDE: u32 = 320;
 /// Largest accepted image side (a 100-megapixel camera is ~12,000 px wide).
 const MAX_SIDE: u32 = 16_384;
-/// Most memory one decode may allocate.
-const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+/// Most pixels decoded: a 48- or 50-megapixel phone photo (8,160 x 6,120) fits. Checked from the
+/// header before decoding: a 13,000 x 13,000 PNG is a small file that decodes to ~500 MB.
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// Most memory one decode may allocate: `MAX_PIXELS` of 8-bit RGBA, with room for the decoder's own
+/// buffers. One decode runs per core at a time.
+const MAX_ALLOC: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PhotoProblem {
@@ -44,12 +48,22 @@ pub fn check(bytes: &[u8]) -> Result<Checked, PhotoProblem> {
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|e| match e {
+    let problem = |e: image::ImageError| match e {
         image::ImageError::Limits(l) => PhotoProblem::TooLarge(l.to_string()),
         other => PhotoProblem::Damaged(other.to_string()),
-    })?;
+    };
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(problem)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_PIXELS {
+        return Err(PhotoProblem::TooLarge(format!(
+            "{width} x {height} pixels is {} megapixels; the limit is {} megapixels",
+            pixels.div_ceil(1_000_000),
+            MAX_PIXELS / 1_000_000
+        )));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits);
+    let img = reader.decode().map_err(problem)?;
     let thumb = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE).to_rgb8();
     let mut thumbnail = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut thumbnail, 80)
@@ -75,6 +89,19 @@ mod tests {
         assert_eq!((c.mime, c.width, c.height), ("image/png", 1000, 500));
         let t = image::load_from_memory(&c.thumbnail).expect("thumbnail decodes");
         assert_eq!((t.width(), t.height()), (320, 160));
+    }
+
+    #[test]
+    fn refuses_more_pixels_than_the_limit_before_decoding() {
+        // A header of 13,000 x 13,000 and an empty pixel data chunk: the header is all that is read.
+        let mut big = Vec::new();
+        let mut encoder = png::Encoder::new(&mut big, 13_000, 13_000);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().expect("png header");
+        writer.write_chunk(png::chunk::IDAT, &[]).expect("png data chunk");
+        drop(writer);
+        let Err(PhotoProblem::TooLarge(why)) = check(&big) else { panic!("refused as too large: {:?}", check(&big)) };
+        assert!(why.contains("169 megapixels; the limit is 50 megapixels"), "{why}");
     }
 
     #[test]
