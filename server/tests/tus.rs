@@ -300,7 +300,20 @@ fn resumes(url: Option<&str>) {
         photo.len() - at,
         &photo[at..at + third / 2],
     );
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Bytes of the chunk must have reached the server (its part file grew past the recorded offset)
+    // before the kill, or the test would prove nothing about a chunk cut short.
+    let id = path.rsplit('/').next().expect("upload id");
+    let part = dir.path().join("uploads").join(id);
+    let size = || std::fs::metadata(&part).map(|m| m.len() as usize).unwrap_or(0);
+    let start = std::time::Instant::now();
+    while size() <= at {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no byte of the chunk reached {}",
+            part.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     drop(server); // SIGKILL
     let server = start_with(dir.path(), url);
     let a = Client::new(&server.addr, &ta);
