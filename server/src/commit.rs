@@ -6,6 +6,11 @@
 //! tasks: a writer takes every write queued while the last commit was under way and runs them in
 //! one transaction. A request learns its write's outcome only once the commit is durable.
 //!
+//! The queue is bounded (`--commit-queue`): when the database falls behind, a write that finds it
+//! full is refused at once (`CommitError::Busy`, a sync answers 503 with `Retry-After`) rather than
+//! waiting in memory without bound. `Committer::close` stops taking writes and waits until the
+//! writers have committed every queued one (a graceful shutdown).
+//!
 //! Writes are plain data (`Write::run` takes `&self`), so they can run twice: if anything in a
 //! shared transaction fails, it is rolled back and each write is retried in a transaction of its
 //! own, so one bad write never fails its neighbours. A write must leave nothing behind when it
@@ -13,10 +18,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use prometheus_client::metrics::counter::Counter;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use crate::db::{Conn, Db, Tx};
 use crate::held::Held;
@@ -51,6 +58,9 @@ pub enum CommitError {
     /// The writers are gone (the server is shutting down).
     #[error("the database writer has stopped")]
     Stopped,
+    /// `limit` writes already wait for the database: refused without waiting.
+    #[error("{limit} writes already wait for the database (the limit, --commit-queue)")]
+    Busy { limit: usize },
 }
 
 /// A queued write with the way back to its caller.
@@ -66,11 +76,16 @@ impl<W: Write> Queued<W> {
     }
 }
 
-type Queue<W> = Arc<Mutex<mpsc::UnboundedReceiver<Queued<W>>>>;
+type Queue<W> = Arc<Mutex<mpsc::Receiver<Queued<W>>>>;
 
 /// The queue to the writer tasks. Cheap to clone.
 pub struct Committer<W: Write> {
-    queue: mpsc::UnboundedSender<Queued<W>>,
+    /// None once closed: the writers then commit what is queued and stop.
+    queue: Arc<RwLock<Option<mpsc::Sender<Queued<W>>>>>,
+    /// The queue's bound.
+    limit: usize,
+    /// The writer tasks (each restarts its writer after a panic), for `close` to wait on.
+    writers: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
     /// Exported on /metrics: writes queued, and transactions committed (writes per commit is their ratio).
     pub commits: Counter,
     pub writes: Counter,
@@ -78,26 +93,39 @@ pub struct Committer<W: Write> {
 
 impl<W: Write> Clone for Committer<W> {
     fn clone(&self) -> Self {
-        Committer { queue: self.queue.clone(), commits: self.commits.clone(), writes: self.writes.clone() }
+        Committer {
+            queue: self.queue.clone(),
+            limit: self.limit,
+            writers: self.writers.clone(),
+            commits: self.commits.clone(),
+            writes: self.writes.clone(),
+        }
     }
 }
 
 impl<W: Write> Committer<W> {
-    /// Starts the writers: one on SQLite (it has one write lock), `writers` on PostgreSQL. Must be
-    /// called within a Tokio runtime.
+    /// Starts the writers: one on SQLite (it has one write lock), `writers` on PostgreSQL, with the
+    /// default queue bound. Must be called within a Tokio runtime.
     pub fn start(db: Db, writers: usize) -> Self {
-        let (queue, rx) = mpsc::unbounded_channel();
+        Self::start_bounded(db, writers, crate::routes::DEFAULT_COMMIT_QUEUE as usize)
+    }
+
+    /// `start` with at most `limit` writes waiting (at least 1).
+    pub fn start_bounded(db: Db, writers: usize, limit: usize) -> Self {
+        let limit = limit.max(1);
+        let (queue, rx) = mpsc::channel(limit);
         let rx: Queue<W> = Arc::new(Mutex::new(rx));
         let writers = match db {
             Db::Sqlite(_) => 1,
             Db::Postgres(_) => writers.max(1),
         };
         let (commits, writes) = (Counter::default(), Counter::default());
+        let mut tasks = Vec::with_capacity(writers);
         for _ in 0..writers {
             let (db, rx, commits, writes) = (db.clone(), rx.clone(), commits.clone(), writes.clone());
             // A writer that panicked (a bug in some write) is replaced, so one bad write cannot stop
             // every later sync; the writes it held get `Stopped`, their transaction rolled back.
-            tokio::spawn(async move {
+            tasks.push(tokio::spawn(async move {
                 loop {
                     let run = tokio::spawn(writer(db.clone(), rx.clone(), commits.clone(), writes.clone()));
                     match run.await {
@@ -105,16 +133,52 @@ impl<W: Write> Committer<W> {
                         _ => return, // the queue closed: the server is shutting down
                     }
                 }
-            });
+            }));
         }
-        Committer { queue, commits, writes }
+        Committer {
+            queue: Arc::new(RwLock::new(Some(queue))),
+            limit,
+            writers: Arc::new(std::sync::Mutex::new(tasks)),
+            commits,
+            writes,
+        }
     }
 
-    /// Runs `write` in the next shared transaction; returns its output once committed.
+    /// Most writes that may wait for the writers.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Writes waiting for a writer now (not those a writer is committing).
+    pub fn queued(&self) -> usize {
+        let queue = self.queue.read().unwrap_or_else(PoisonError::into_inner);
+        queue.as_ref().map_or(0, |q| self.limit.saturating_sub(q.capacity()))
+    }
+
+    /// Runs `write` in the next shared transaction; returns its output once committed. Refused at
+    /// once with `Busy` when the queue is full.
     pub async fn write(&self, write: W) -> Result<W::Output, CommitError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send(Queued { write, reply }).map_err(|_| CommitError::Stopped)?;
+        {
+            let queue = self.queue.read().unwrap_or_else(PoisonError::into_inner);
+            let queue = queue.as_ref().ok_or(CommitError::Stopped)?;
+            queue.try_send(Queued { write, reply }).map_err(|e| match e {
+                TrySendError::Full(_) => CommitError::Busy { limit: self.limit },
+                TrySendError::Closed(_) => CommitError::Stopped,
+            })?;
+        }
         answer.await.map_err(|_| CommitError::Stopped)?
+    }
+
+    /// Takes no more writes and waits until the writers have committed every write already queued
+    /// (their callers, if still there, get their answers) and stopped.
+    pub async fn close(&self) {
+        // Dropping the only sender closes the queue; the writers drain it, then see it end.
+        self.queue.write().unwrap_or_else(PoisonError::into_inner).take();
+        let writers = std::mem::take(&mut *self.writers.lock().unwrap_or_else(PoisonError::into_inner));
+        for w in writers {
+            let _ = w.await; // (a writer task never panics: it restarts its writer)
+        }
     }
 }
 
@@ -213,8 +277,10 @@ mod tests {
         Insert(i64),
         /// A write with a bug.
         Panics,
+        /// Holds its writer until the gate opens (a slow database).
+        Held(Arc<tokio::sync::Semaphore>),
     }
-    use TestWrite::{Insert, Panics};
+    use TestWrite::{Held, Insert, Panics};
 
     impl Write for TestWrite {
         type Output = i64;
@@ -227,6 +293,10 @@ mod tests {
                         Ok(*v)
                     }
                     Panics => panic!("a bug in a write"),
+                    Held(gate) => {
+                        let _ = gate.acquire().await;
+                        Ok(-1)
+                    }
                 }
             })
         }
@@ -296,5 +366,83 @@ mod tests {
         }
         assert_eq!(stored(&db).await, (0..10).collect::<Vec<_>>());
         assert_eq!((committer.writes.get(), committer.commits.get()), (10, 1));
+    }
+
+    /// Starts a committer whose writer is held by a write until the returned gate opens.
+    async fn held_writer(db: &Db, limit: usize) -> (Committer<TestWrite>, Arc<tokio::sync::Semaphore>, JoinHandle<()>) {
+        let committer = Committer::start_bounded(db.clone(), 1, limit);
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let held = tokio::spawn({
+            let (c, gate) = (committer.clone(), gate.clone());
+            async move {
+                c.write(Held(gate)).await.expect("the held write");
+            }
+        });
+        while committer.writes.get() < 1 {
+            tokio::task::yield_now().await; // until the writer has taken the held write
+        }
+        (committer, gate, held)
+    }
+
+    /// Spawns `values`' writes and yields until all are queued.
+    async fn queue(committer: &Committer<TestWrite>, values: std::ops::Range<i64>) -> Vec<JoinHandle<i64>> {
+        let n = values.clone().count();
+        let tasks: Vec<_> = values
+            .map(|v| {
+                let c = committer.clone();
+                tokio::spawn(async move { c.write(Insert(v)).await.expect("write") })
+            })
+            .collect();
+        while committer.queued() < n {
+            tokio::task::yield_now().await;
+        }
+        tasks
+    }
+
+    // Deterministic, whatever the scheduling: the writes queue while the writer is held, so the
+    // writer must take them as one batch. Committing one by one would make 1 + 20 commits.
+    #[tokio::test(flavor = "current_thread")]
+    async fn writes_queued_behind_a_busy_writer_share_one_commit() {
+        let (_dir, db) = db().await;
+        let (committer, gate, held) = held_writer(&db, 64).await;
+        let tasks = queue(&committer, 0..20).await;
+        gate.add_permits(1);
+        held.await.expect("held write");
+        for t in tasks {
+            t.await.expect("task");
+        }
+        assert_eq!(stored(&db).await, (0..20).collect::<Vec<_>>());
+        assert_eq!((committer.writes.get(), committer.commits.get()), (21, 2), "the held write, then one batch");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_queue_refuses_at_once_and_loses_nothing_queued() {
+        let (_dir, db) = db().await;
+        let (committer, gate, held) = held_writer(&db, 2).await;
+        let tasks = queue(&committer, 0..2).await;
+        assert!(matches!(committer.write(Insert(9)).await, Err(CommitError::Busy { limit: 2 })));
+        gate.add_permits(1);
+        held.await.expect("held write");
+        for t in tasks {
+            t.await.expect("task");
+        }
+        assert_eq!(stored(&db).await, vec![0, 1], "the queued writes landed, the refused one did not");
+        assert_eq!(committer.write(Insert(9)).await.expect("room again"), 9);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn close_commits_what_is_queued_then_refuses() {
+        let (_dir, db) = db().await;
+        let (committer, gate, held) = held_writer(&db, 8).await;
+        // Queued writes whose callers are gone must still land.
+        let tasks = queue(&committer, 0..5).await;
+        for t in &tasks {
+            t.abort();
+        }
+        gate.add_permits(1);
+        committer.close().await;
+        held.await.expect("held write");
+        assert_eq!(stored(&db).await, (0..5).collect::<Vec<_>>());
+        assert!(matches!(committer.write(Insert(7)).await, Err(CommitError::Stopped)));
     }
 }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::auth::Role;
 
@@ -27,6 +28,21 @@ pub struct Config {
     /// batch of sync writes); SQLite always has one.
     #[arg(long, env = "FIELDLEDGER_DB_WRITERS", default_value_t = crate::routes::DEFAULT_DB_WRITERS, global = true)]
     pub db_writers: usize,
+    /// Sync writes that may wait for the database; past this a sync gets 503 with `Retry-After`.
+    #[arg(long, env = "FIELDLEDGER_COMMIT_QUEUE", default_value_t = crate::routes::DEFAULT_COMMIT_QUEUE, value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
+    pub commit_queue: u32,
+    /// Seconds an API request (sync, approvals, reports, screens) may take, body included; 408 after.
+    /// Photo uploads are bounded by `--upload-stall-seconds` instead.
+    #[arg(long, env = "FIELDLEDGER_REQUEST_TIMEOUT_SECONDS", default_value_t = crate::routes::DEFAULT_REQUEST_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub request_timeout_seconds: u64,
+    /// Seconds a photo upload's body may send nothing before the request ends (the bytes received are
+    /// kept unless the chunk has a checksum) and the upload is free for the next PATCH.
+    #[arg(long, env = "FIELDLEDGER_UPLOAD_STALL_SECONDS", default_value_t = crate::routes::DEFAULT_UPLOAD_STALL_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub upload_stall_seconds: u64,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight and queued database writes
+    /// before the process exits anyway.
+    #[arg(long, env = "FIELDLEDGER_SHUTDOWN_GRACE_SECONDS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECS, value_parser = clap::value_parser!(u64).range(0..=3_600), global = true)]
+    pub shutdown_grace_seconds: u64,
     /// Where photo blobs go: `fs` (default: `<data dir>/blobs`), `memory`, `file:///path`, or
     /// `s3://bucket/prefix` (servers built with `--features s3`; credentials from `AWS_*`).
     #[arg(long, env = "FIELDLEDGER_BLOB_STORE", global = true)]
@@ -88,12 +104,18 @@ pub enum TokenCommand {
     },
 }
 
+/// Seconds a shutdown waits for requests in flight and queued writes.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
+
 impl Config {
     pub fn limits(&self) -> crate::routes::Limits {
         crate::routes::Limits {
             cache_bytes: self.doc_cache_mb.saturating_mul(1 << 20),
             max_request_bytes: self.max_request_mb.saturating_mul(1 << 20),
             db_writers: self.db_writers.clamp(1, 16),
+            commit_queue: usize::try_from(self.commit_queue).unwrap_or(usize::MAX).max(1),
+            request_timeout: Duration::from_secs(self.request_timeout_seconds.max(1)),
+            upload_stall: Duration::from_secs(self.upload_stall_seconds.max(1)),
         }
     }
 }

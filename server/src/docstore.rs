@@ -37,6 +37,9 @@ pub enum DocStoreError {
     /// The shared-commit writers are gone (the server is shutting down).
     #[error("the database writer has stopped")]
     WriterStopped,
+    /// The shared commit's queue is full (`limit` writes wait): refused without waiting.
+    #[error("{limit} writes already wait for the database (the limit, --commit-queue)")]
+    Busy { limit: usize },
 }
 
 impl From<crate::commit::CommitError> for DocStoreError {
@@ -44,6 +47,7 @@ impl From<crate::commit::CommitError> for DocStoreError {
         match e {
             crate::commit::CommitError::Sql(e) => DocStoreError::Sql(e),
             crate::commit::CommitError::Stopped => DocStoreError::WriterStopped,
+            crate::commit::CommitError::Busy { limit } => DocStoreError::Busy { limit },
         }
     }
 }

@@ -104,13 +104,65 @@ async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Err
     server::blobs::tus::spawn_sweeper(db.clone(), blobs.clone());
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
+    // Before the line below: a signal sent as soon as it is printed must find the handlers.
+    let signal = shutdown_signal()?;
+    let state = AppState::new(db.clone(), config.limits(), blobs);
+    let commits = state.commits.clone();
     // Tests and scripts read this line to find the port.
     println!("listening on http://{addr}");
     tracing::info!(database = db.backend(), data_dir = %config.data_dir.display(), "listening on http://{addr}");
-    axum::serve(listener, app(AppState::new(db, config.limits(), blobs)))
-        .with_graceful_shutdown(async {
+    let (signalled, on_signal) = tokio::sync::oneshot::channel();
+    let serving = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        signal.await;
+        let _ = signalled.send(());
+    });
+    let mut serving = std::pin::pin!(serving.into_future());
+    tokio::select! {
+        result = &mut serving => return Ok(result?),
+        Ok(()) = on_signal => {}
+    }
+    // No new connections now; requests in flight finish, then the writes they (or requests whose
+    // clients left) queued are committed. All within the grace period.
+    let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
+    tracing::info!("shutting down: finishing requests in flight (at most {} s)", grace.as_secs());
+    let drained = tokio::time::timeout(grace, async {
+        let served = serving.await;
+        commits.close().await;
+        served
+    })
+    .await;
+    match drained {
+        Ok(served) => {
+            served?;
+            tracing::info!("shut down cleanly");
+            Ok(())
+        }
+        Err(_) => Err(format!(
+            "shutdown grace period ({} s, --shutdown-grace-seconds) ran out: requests or writes still in flight were dropped",
+            grace.as_secs()
+        )
+        .into()),
+    }
+}
+
+/// Resolves on SIGTERM (how service managers and container runtimes stop a process) or Ctrl-C.
+/// The handlers are installed at once, when this is called.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM received"),
+                _ = int.recv() => tracing::info!("SIGINT received"),
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await?;
-    Ok(())
+    }
 }

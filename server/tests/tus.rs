@@ -327,6 +327,46 @@ fn resumes(url: Option<&str>) {
     assert_eq!(sha256_hex(&g.body), sha, "the resumed upload is the original");
 }
 
+/// A PATCH whose body stalls halfway (headers and some bytes, then nothing) holds its upload only
+/// until the stall timeout: it is then answered 408 with the offset, the bytes that arrived are kept
+/// (no checksum to verify), and the next PATCH at that offset completes the upload.
+#[test]
+fn tus_stalled_patch_frees_the_upload() {
+    let dir = tempfile::tempdir().expect("dir");
+    let ta = token(dir.path(), None, "P1");
+    let photo = jpeg(800, 600, 4, true);
+    let sha = sha256_hex(&photo);
+    let half = photo.len() / 2;
+    let server = start_with_args(dir.path(), None, &["--upload-stall-seconds", "1"]);
+    let a = Client::new(&server.addr, &ta);
+    let path = a.created(photo.len(), &sha);
+    let mut stalled = partial_request(
+        &server.addr,
+        "PATCH",
+        &path,
+        &[TUS, OCTETS, ("Authorization", &a.auth), ("Upload-Offset", "0")],
+        photo.len(),
+        &photo[..half],
+    );
+    // (Bounded: without a stall timeout no answer ever comes.)
+    stalled.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("read timeout");
+    let mut raw = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut stalled, &mut raw);
+    let head = String::from_utf8_lossy(&raw).to_string();
+    assert!(head.starts_with("HTTP/1.1 408"), "the stalled PATCH is answered 408: {head:?}");
+    let offset_header = format!("upload-offset: {half}");
+    assert!(head.to_ascii_lowercase().contains(&offset_header), "{head:?}");
+    assert!(head.contains("--upload-stall-seconds"), "the answer names the limit: {head:?}");
+    drop(stalled);
+
+    assert_eq!(a.head(&path).offset() as usize, half, "the bytes that arrived are kept");
+    let r = a.patch(&path, half, &photo[half..], None);
+    assert_eq!(r.status, 204, "the upload is free for the next PATCH: {r:?}");
+    let g = a.get(&format!("/v1/blobs/{sha}"));
+    assert_eq!(g.status, 200);
+    assert_eq!(sha256_hex(&g.body), sha, "the resumed upload is the original");
+}
+
 /// Termination (DELETE) and expiration: an unfinished upload says when it expires, a client can give it up at
 /// once, and an expired one answers 410 and is swept (row and partial file) when the server starts.
 fn terminates_and_expires(url: Option<&str>) {

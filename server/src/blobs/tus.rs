@@ -437,10 +437,12 @@ async fn patch(
     // that arrived must still be fsynced and counted.
     tokio::spawn(async move {
         let mut body = body;
+        let stall = state.limits.upload_stall;
         let response =
             write_chunk(grant, state, id, headers, &mut body).await.unwrap_or_else(IntoResponse::into_response);
-        if !response.status().is_success() {
-            drain(&mut body).await;
+        // (A stalled body has nothing more to read.)
+        if !response.status().is_success() && response.status() != StatusCode::REQUEST_TIMEOUT {
+            drain(&mut body, stall).await;
         }
         response
     })
@@ -453,14 +455,33 @@ const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
 
 /// Reads what is left of a refused request's body: closing a connection with unread bytes makes the
 /// kernel reset it, and the client may then lose the answer (409, 460, …) that tells it what to do.
-async fn drain(body: &mut Body) {
+/// Gives up when nothing arrives for `stall`.
+async fn drain(body: &mut Body, stall: std::time::Duration) {
     let mut seen = 0usize;
     while seen <= DRAIN_LIMIT {
-        match body.frame().await {
-            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+        match tokio::time::timeout(stall, body.frame()).await {
+            Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, |d| d.len()),
             _ => return,
         }
     }
+}
+
+/// The answer to a PATCH whose body sent nothing for `stall`: the upload is at `offset` (the bytes
+/// that arrived are kept unless the chunk had a checksum) and free for the next PATCH.
+fn stalled(offset: u64, stall: std::time::Duration) -> Response {
+    let mut r = err(
+        StatusCode::REQUEST_TIMEOUT,
+        "timeout",
+        "body",
+        format!(
+            "no bytes arrived for {} s (the limit, --upload-stall-seconds / FIELDLEDGER_UPLOAD_STALL_SECONDS); \
+             the upload is at offset {offset}: PATCH from there",
+            stall.as_secs()
+        ),
+    )
+    .into_response();
+    r.headers_mut().insert("upload-offset", HeaderValue::from(offset));
+    r
 }
 
 async fn write_chunk(
@@ -528,7 +549,20 @@ async fn write_chunk(
     file.seek(std::io::SeekFrom::Start(u.offset)).await.map_err(io)?;
     let mut written = 0u64;
     let mut broken = false;
-    while let Some(frame) = body.frame().await {
+    // A client that stops sending mid-body must not hold the upload (its claim) forever: after
+    // `upload_stall` without a byte the chunk ends here, like one whose client hung up.
+    let stall = state.limits.upload_stall;
+    let mut stalled_at = None;
+    loop {
+        let frame = match tokio::time::timeout(stall, body.frame()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => {
+                stalled_at = Some(stall);
+                broken = true;
+                break;
+            }
+        };
         let Ok(frame) = frame else {
             broken = true;
             break;
@@ -554,6 +588,9 @@ async fn write_chunk(
         // A chunk that cannot be verified is not kept.
         drop(file);
         truncate(&path, u.offset).await?;
+        if let Some(stall) = stalled_at {
+            return Ok(stalled(u.offset, stall));
+        }
         return Err(bad("body", "the request body broke off before its end"));
     }
     if let Some(c) = checksum.take()
@@ -585,6 +622,11 @@ async fn write_chunk(
         .await
         .map(drop))
         .map_err(ApiError::internal)?;
+    }
+    if let Some(stall) = stalled_at
+        && offset < u.length
+    {
+        return Ok(stalled(offset, stall));
     }
     no_content(offset, u.expires_at_ms(&blobs).filter(|_| offset < u.length))
 }

@@ -92,7 +92,7 @@ pub async fn handler(
     // versions. Read before the device's own messages: a document the device sends is then either
     // in this list or seen by the device at its current version, so it needs no version lookup.
     // The list read with the token holds unless this request changed the device's states since.
-    let unseen = if s.pending.is_empty() { listed_unseen } else { s.unseen().await.map_err(ApiError::internal)? };
+    let unseen = if s.pending.is_empty() { listed_unseen } else { s.unseen().await.map_err(write::failed)? };
     let versions: std::collections::HashMap<&str, i64> = unseen.iter().map(|(id, v)| (id.as_str(), *v)).collect();
     let mut seen = std::collections::HashSet::new();
     for m in req.docs.iter() {
@@ -101,6 +101,9 @@ pub async fn handler(
             continue;
         }
         let outcome = s.incoming(&m.id, &m.msg, &versions).await;
+        if let Some(limit) = s.busy {
+            return Err(write::busy(limit)); // the commit queue is full: the phone syncs again later
+        }
         if let Some(reply) = outcome.reply {
             resp.docs.push(DocMessage { id: m.id.clone(), msg: reply });
         }
@@ -116,7 +119,7 @@ pub async fn handler(
         }
     }
     let settled = req.docs.is_empty() && resp.docs.is_empty() && req.entries.is_none();
-    resp.need_manifest = s.finish(phone_manifest, settled).await.map_err(ApiError::internal)?;
+    resp.need_manifest = s.finish(phone_manifest, settled).await.map_err(write::failed)?;
     let mut out = Vec::new();
     ciborium::into_writer(&resp, &mut out).map_err(ApiError::internal)?;
     Ok(([(CONTENT_TYPE, "application/cbor")], out).into_response())
@@ -166,6 +169,8 @@ struct Session<'a> {
     /// False once another request wrote this device's states meanwhile (its own copy is then not
     /// the database's, so it is not cached; the next request reads the states back).
     coherent: bool,
+    /// The commit queue's limit, when it was full for one of this request's writes (answered 503).
+    busy: Option<usize>,
 }
 
 impl<'a> Session<'a> {
@@ -199,7 +204,7 @@ impl<'a> Session<'a> {
                 }
             }
         };
-        Ok(Session { db, cache, commits, grant, dev, pending: Pending::default(), coherent: true })
+        Ok(Session { db, cache, commits, grant, dev, pending: Pending::default(), coherent: true, busy: None })
     }
 
     /// Forgets what this device was believed to hold (a reinstalled phone): everything is offered.
@@ -608,6 +613,9 @@ impl<'a> Session<'a> {
             Err(e) => {
                 self.undo(undo);
                 self.coherent = false; // a failed commit may or may not have landed
+                if let crate::commit::CommitError::Busy { limit } = e {
+                    self.busy = Some(limit);
+                }
                 Err(e.into())
             }
         }
