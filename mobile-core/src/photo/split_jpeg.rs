@@ -589,7 +589,11 @@ impl Scan {
         // Below ~64 KB of scan a second thread costs more than it saves.
         if !split || real_bits < 512 * 1024 || total < 4 * LANDMARKS {
             for m in 0..total {
-                self.mcu(&mut bits, &mut pred, &mut scratch, &mut values)?;
+                // Past the data's end: damaged (a header can claim far more MCUs than the scan
+                // holds, and zero padding decodes forever), so stop now rather than at the end.
+                if self.mcu(&mut bits, &mut pred, &mut scratch, &mut values).is_none() || bits.exhausted() {
+                    return None;
+                }
                 self.lay_mcu(&values, [0; 3], m % self.mcus_x, m / self.mcus_x, 0, &mut rows);
             }
             return (!bits.exhausted()).then_some(None);
@@ -626,7 +630,10 @@ impl Scan {
                         break;
                     }
                 }
-                self.mcu(&mut bits, &mut pred, &mut scratch, &mut values)?;
+                if self.mcu(&mut bits, &mut pred, &mut scratch, &mut values).is_none() || bits.exhausted() {
+                    give_up.store(true, Ordering::Relaxed);
+                    return None;
+                }
                 self.lay_mcu(&values, [0; 3], m % self.mcus_x, m / self.mcus_x, 0, &mut rows);
             }
             let tail = b.join().ok()?;
@@ -1117,6 +1124,102 @@ mod tests {
         jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
         assert!(Frame::parse(&jpeg).is_none());
         assert!(decode(&jpeg, 1).is_none());
+    }
+
+    /// libjpeg-turbo's planes at `n`/8, or `None` when it refuses or warns (damaged data).
+    fn reference_if_clean(jpeg: &[u8], n: usize) -> Option<Vec<Vec<u8>>> {
+        let mut d = turbojpeg::Decompressor::new().ok()?;
+        let header = d.read_header(jpeg).ok()?;
+        let scale = ScalingFactor::new(n, 8);
+        d.set_scaling_factor(scale).ok()?;
+        let (w, h) = (scale.scale(header.width), scale.scale(header.height));
+        let mut pixels = vec![0u8; turbojpeg::yuv_pixels_len(w, 1, h, header.subsamp).ok()?];
+        let image = YuvImage { pixels: &mut pixels[..], width: w, align: 1, height: h, subsamp: header.subsamp };
+        d.decompress_to_yuv(jpeg, image).ok()?;
+        Some(reference(jpeg, n))
+    }
+
+    /// `decode`, also saying whether the two threads met.
+    fn decode_on_two(bytes: &[u8], n: usize) -> Option<(Planes, bool)> {
+        let frame = Frame::parse(bytes)?;
+        let scan = Scan::new(&frame, n)?;
+        let data = destuff(&bytes[frame.scan_start..])?;
+        let mut planes = scan.planes();
+        let tail = scan.entropy_decode(&data, &mut planes, true)?;
+        let met = tail.is_some();
+        scan.lay_tail(&tail, &mut planes);
+        Some((scan.crop(&frame, planes), met))
+    }
+
+    #[test]
+    fn damaged_files_on_two_threads_never_panic_and_agree_with_libjpeg_turbo() {
+        // Panics on the tail thread would be hidden by its join: count them all.
+        static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        std::panic::set_hook(Box::new(|info| {
+            PANICS.fetch_add(1, Ordering::Relaxed);
+            eprintln!("{info}");
+        }));
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below.max(1) as u64) as usize
+        };
+        let (mut agreed, mut met, mut refused) = (0, 0, 0);
+        // Both 16,384 MCUs and > 64 KB of scan: the two-thread path.
+        for subsamp in [Subsamp::Gray, Subsamp::None] {
+            let jpeg = encode(1024, 1024, subsamp, 90, 11);
+            let scan_start = Frame::parse(&jpeg).expect("frame").scan_start;
+            let scan_len = jpeg.len() - 2 - scan_start;
+            for i in 0..60 {
+                let mut m = jpeg.clone();
+                let at = scan_start + next(scan_len);
+                match i % 5 {
+                    0 => {
+                        for _ in 0..1 + next(8) {
+                            let at = scan_start + next(scan_len);
+                            m[at] ^= 1 << next(8);
+                        }
+                    }
+                    1 => m.iter_mut().skip(at).take(1 + next(16)).for_each(|b| *b = next(256) as u8),
+                    2 => {
+                        // A stretch of the scan again: a scan longer than its frame.
+                        let stretch = m[at..at + next(jpeg.len() - 2 - at)].to_vec();
+                        m.splice(at..at, stretch);
+                    }
+                    3 => {
+                        m.drain(at..at + next(jpeg.len() - 2 - at));
+                    }
+                    _ => {
+                        m.truncate(at);
+                        m.extend_from_slice(&[0xFF, 0xD9]);
+                    }
+                }
+                let n = 3 + i % 2;
+                let Some((ours, both)) = decode_on_two(&m, n) else {
+                    refused += 1;
+                    continue;
+                };
+                met += usize::from(both);
+                let Some(theirs) = reference_if_clean(&m, n) else { continue };
+                agreed += 1;
+                let mut planes = vec![&ours.luma];
+                planes.extend(ours.chroma.iter().flatten());
+                for (p, (a, b)) in planes.iter().zip(&theirs).enumerate() {
+                    assert_eq!(a.data.len(), b.len(), "mutant {i}, plane {p}: size");
+                    let mean =
+                        a.data.iter().zip(b).map(|(x, y)| f64::from(x.abs_diff(*y))).sum::<f64>() / b.len() as f64;
+                    // At 3/8 libjpeg-turbo filters differently (see `near`).
+                    let bound = if n == 3 { 3.0 } else { 0.1 };
+                    assert!(mean < bound, "mutant {i} at {n}/8, plane {p}: mean difference {mean:.3}");
+                }
+            }
+        }
+        let _ = std::panic::take_hook();
+        assert_eq!(PANICS.load(Ordering::Relaxed), 0, "panics (printed above)");
+        // Not vacuous: the threads met on damaged files, some were compared, some refused.
+        assert!(met >= 10 && agreed >= 10 && refused >= 10, "met {met}, compared {agreed}, refused {refused}");
     }
 
     #[test]
