@@ -28,13 +28,8 @@ fn reference(f: &Fixture) -> Value {
 fn import(f: &Fixture, query: &str, body: &[u8], content_type: &str) -> (u16, Value) {
     let bearer = format!("Bearer {}", f.admin);
     let path = format!("/v1/reference/import{query}");
-    let (s, b) = send(
-        &f.server.addr,
-        "POST",
-        &path,
-        &[("Authorization", &bearer), ("Content-Type", content_type)],
-        body,
-    );
+    let (s, b) =
+        send(&f.server.addr, "POST", &path, &[("Authorization", &bearer), ("Content-Type", content_type)], body);
     let v = serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
     (s, v)
 }
@@ -182,4 +177,40 @@ fn cost_codes_nest_at_most_twenty_levels() {
     let (s, v) = import(&f, "", &chain(20), XLSX);
     assert_eq!(s, 200, "twenty levels import: {v}");
     assert_eq!(reference(&f)["cost_codes"].as_array().map(Vec::len), Some(3 + 20));
+}
+
+#[test]
+fn a_workbook_unpacking_to_hundreds_of_megabytes_is_refused() {
+    use std::io::{Read, Write};
+    let f = setup();
+    // A good sites sheet whose shared strings table is padded with 12 million more strings: about
+    // 200 MB of XML in a file of about a megabyte.
+    let good = workbook(&[("sites", &[&["id", "name", "time_zone"], &["S9", "西区", "Asia/Shanghai"]])]);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(good)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).expect("entry");
+        let name = entry.name().expect("entry name").to_string();
+        let mut text = Vec::new();
+        entry.read_to_end(&mut text).expect("read entry");
+        out.start_file(name.as_str(), deflated).expect("start");
+        if name == "xl/sharedStrings.xml" {
+            let end = text.windows(6).position(|w| w == b"</sst>").expect("</sst>");
+            out.write_all(&text[..end]).expect("write");
+            let padding = b"<si><t>x</t></si>".repeat(100_000);
+            for _ in 0..120 {
+                out.write_all(&padding).expect("write");
+            }
+            out.write_all(&text[end..]).expect("write");
+        } else {
+            out.write_all(&text).expect("write");
+        }
+    }
+    let bomb = out.finish().expect("finish").into_inner();
+    assert!(bomb.len() < 2 << 20, "a small file: {} bytes", bomb.len());
+    let (s, v) = import(&f, "", &bomb, XLSX);
+    assert_eq!((s, v["field"].as_str()), (400, Some("file")), "{v}");
+    assert!(v["message"].as_str().expect("message").contains("more than 128 MB"), "names the limit: {v}");
+    assert_unharmed(&f);
 }

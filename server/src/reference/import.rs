@@ -3,7 +3,7 @@
 //! (`sites`, `cost_codes`, `activities`, `trades`, `project`). Row 1 is the header.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use calamine::{DataRef, DataType, Reader, Xlsx, XlsxError};
 
@@ -22,6 +22,10 @@ pub const MAX_CELLS: usize = 2_000_000;
 /// Text read from one file's cells. A workbook cell naming a shared string is a copy of it, so a
 /// small file could otherwise repeat one long string millions of times.
 pub const MAX_TEXT_BYTES: usize = 64 << 20;
+/// Most bytes a workbook may unpack to (every table full to [`MAX_ROWS`] is about 100 MB of XML).
+/// XML compresses up to a thousandfold and calamine holds the shared strings table whole, so a file
+/// within [`MAX_FILE_BYTES`] could otherwise unpack to gigabytes of strings.
+pub const MAX_UNZIPPED_BYTES: u64 = 128 << 20;
 
 /// The refusal of a cell past the rows and columns read, naming both limits.
 fn outside(table: &str, row: usize, column: usize) -> ReferenceError {
@@ -199,8 +203,29 @@ fn read_sheet(
     Ok(Some(rows))
 }
 
+/// Refuses a workbook that unpacks to more than [`MAX_UNZIPPED_BYTES`], counting what its entries
+/// really unpack to (the sizes an archive declares may lie) and stopping at the limit.
+fn check_unzipped_size(bytes: &[u8]) -> Result<(), ReferenceError> {
+    let unreadable =
+        |e: &dyn std::fmt::Display| ReferenceError::Unreadable(format!("not a readable XLSX workbook: {e}"));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let mut left = MAX_UNZIPPED_BYTES;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| unreadable(&e))?;
+        let read = std::io::copy(&mut (&mut entry).take(left + 1), &mut std::io::sink()).map_err(|e| unreadable(&e))?;
+        left = left.checked_sub(read).ok_or_else(|| {
+            ReferenceError::Unreadable(format!(
+                "the workbook unpacks to more than {} MB, more than is read; a reference workbook is far smaller",
+                MAX_UNZIPPED_BYTES >> 20
+            ))
+        })?;
+    }
+    Ok(())
+}
+
 /// Every sheet named like a table; other sheets are refused (a typo would silently import nothing).
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawTable>, ReferenceError> {
+    check_unzipped_size(bytes)?;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| ReferenceError::Unreadable(format!("not a readable XLSX workbook: {e}")))?;
     let mut out = Vec::new();
