@@ -21,6 +21,12 @@
 //! the result is the same, only slower. Anything this decoder does not take (progressive,
 //! arithmetic, 12-bit, restart intervals, CMYK/RGB JPEGs, multi-scan) returns `None` and goes to
 //! libjpeg-turbo; so does damage, whose diagnosis is libjpeg-turbo's to make.
+//!
+//! Bounded on hostile input, so it stays on (no cargo feature): the frame is at most
+//! [`MAX_PIXELS`](super::MAX_PIXELS); every buffer is sized from the frame (checked arithmetic),
+//! never from the scan's length; B keeps at most the frame's MCU count (once met, only what A
+//! needs); A stops at the first MCU read past the data. Tests: a 16,384-MCU frame followed by 1 MB
+//! of scan, and thousands of damaged files compared with libjpeg-turbo (`tests/photo_mutations.rs`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
