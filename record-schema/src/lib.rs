@@ -9,6 +9,7 @@ pub mod approval;
 pub mod conflicts;
 pub mod doc;
 pub mod error;
+pub mod expansion;
 pub mod expense;
 pub mod kind;
 pub mod labour;

@@ -452,6 +452,12 @@ impl<'a> Session<'a> {
                 return Outcome::error(doc_error(id, "bad_message", format!("not an Automerge sync message: {e}")));
             }
         };
+        // What the changes would expand to, told from their bytes: a few KB of run-length-encoded
+        // or compressed columns must not cost the merge gigabytes (the merged document's own
+        // bounds are checked after, in `check_record`).
+        if let Err(e) = record_schema::expansion::measure(message.changes.iter()) {
+            return Outcome::error(schema_error(id, e));
+        }
         let mut version = self.known_version(id, unseen);
         for _attempt in 0..3 {
             match self.try_incoming(id, message.clone(), version).await {
@@ -479,8 +485,7 @@ impl<'a> Session<'a> {
         let existing = match existing {
             Some(s) if s.project_id != self.grant.project_id => {
                 self.cache.put(s);
-                // Same answer as for a document that does not exist: nothing leaks about other projects.
-                return Ok(Outcome::error(doc_error(id, "not_found", "no such document in your project")));
+                return Ok(self.as_if_unknown(id, message));
             }
             other => other,
         };
@@ -566,6 +571,29 @@ impl<'a> Session<'a> {
             )
         });
         Ok(Outcome { reply, error })
+    }
+
+    /// The answer to a message about another project's document: what the same message about an
+    /// id nobody holds gets (no existence oracle). A question is answered from an empty document;
+    /// changes are checked as a new record would be, so a record that is invalid, or of another
+    /// project, gets the same error. Only a valid record of the device's own project under a
+    /// taken id is told apart (`id_taken`): ids are global, and the phone must pick another; that
+    /// says no more than that a UUID the device already knows is in use. Nothing is stored.
+    fn as_if_unknown(&self, id: &str, message: Message) -> Outcome {
+        let mut doc = AutoCommit::new();
+        let mut state = State::new();
+        if let Err(e) = doc.sync().receive_sync_message(&mut state, message) {
+            return Outcome::error(doc_error(id, "bad_message", format!("the sync message does not apply: {e}")));
+        }
+        if doc.get_heads().is_empty() {
+            return Outcome { reply: doc.sync().generate_sync_message(&mut state).map(Message::encode), error: None };
+        }
+        match check_record(&mut doc, id, self.grant, None) {
+            Err(e) => Outcome::error(e),
+            Ok(_) => {
+                Outcome::error(doc_error(id, "id_taken", "this document id is in use; records need ids of their own"))
+            }
+        }
     }
 
     /// Saves a changed document with its sync state and whatever else is pending: one write.
