@@ -50,7 +50,10 @@ fn render_at(doc: &AutoCommit, v: &Value<'_>, id: &ObjId, depth: usize) -> Strin
             let fields: Vec<String> = doc
                 .keys(id)
                 .filter_map(|k| {
-                    doc.get(id, k.as_str()).ok().flatten().map(|(v, child)| format!("{k}: {}", render_at(doc, &v, &child, depth + 1)))
+                    doc.get(id, k.as_str())
+                        .ok()
+                        .flatten()
+                        .map(|(v, child)| format!("{k}: {}", render_at(doc, &v, &child, depth + 1)))
                 })
                 .collect();
             format!("{{{}}}", fields.join(", "))

@@ -114,7 +114,9 @@ fn i64_of(key: &str, s: Option<ScalarValue>) -> Result<Option<i64>, SchemaError>
 fn decimal_of(key: &str, s: Option<String>) -> Result<Option<Decimal>, SchemaError> {
     match s {
         None => Ok(None),
-        Some(s) => crate::money::parse_strict(key, &s, MAX_STORED_SCALE).map(Some).map_err(|e| malformed(key, e.reason)),
+        Some(s) => {
+            crate::money::parse_strict(key, &s, MAX_STORED_SCALE).map(Some).map_err(|e| malformed(key, e.reason))
+        }
     }
 }
 

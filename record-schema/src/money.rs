@@ -155,9 +155,10 @@ mod tests {
 
     #[test]
     fn refuses_ambiguous_or_float_text() {
-        for bad in
-            ["12,34", "1e5", "1E+2", "NaN", "inf", "+5", "+350.00", "0350.00", "-0.00", "-0", "", "1.2.3", "1 000", ".5", "5.", "12.345", "0x10"]
-        {
+        for bad in [
+            "12,34", "1e5", "1E+2", "NaN", "inf", "+5", "+350.00", "0350.00", "-0.00", "-0", "", "1.2.3", "1 000",
+            ".5", "5.", "12.345", "0x10",
+        ] {
             let e = parse_amount("amount", bad, Currency::Cny).expect_err(bad);
             assert_eq!(e.field, "amount", "{bad}");
         }

@@ -113,12 +113,8 @@ macro_rules! root {
     };
 }
 
-static LABOUR_SHEET: Shape = root![
-    ("work_date", CODE),
-    ("currency", CODE),
-    ("note", NOTE),
-    ("lines", Keyed(MAX_CREW_LINES, &CREW_LINE)),
-];
+static LABOUR_SHEET: Shape =
+    root![("work_date", CODE), ("currency", CODE), ("note", NOTE), ("lines", Keyed(MAX_CREW_LINES, &CREW_LINE)),];
 
 static EXPENSE: Shape = root![
     ("date", CODE),
@@ -152,7 +148,10 @@ fn schema(kind: RecordKind) -> Option<&'static Shape> {
 }
 
 fn refuse(path: &str, reason: impl Into<String>) -> SchemaError {
-    SchemaError::Malformed { field: if path.is_empty() { "(root)".into() } else { path.to_string() }, reason: reason.into() }
+    SchemaError::Malformed {
+        field: if path.is_empty() { "(root)".into() } else { path.to_string() },
+        reason: reason.into(),
+    }
 }
 
 /// The document's history is within `MAX_DOC_OPS` operations and `MAX_DOC_CHANGES` changes.

@@ -102,7 +102,10 @@ pub fn check_required(field: &str, value: &str) -> Result<(), ValidationError> {
 /// `value` is at most `max` bytes.
 pub fn check_length(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
     if value.len() > max {
-        return Err(ValidationError::new(field, format!("is {} bytes long; at most {max} bytes are allowed", value.len())));
+        return Err(ValidationError::new(
+            field,
+            format!("is {} bytes long; at most {max} bytes are allowed", value.len()),
+        ));
     }
     Ok(())
 }

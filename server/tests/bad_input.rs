@@ -101,13 +101,12 @@ fn cbor<T: serde::Serialize>(v: &T) -> Vec<u8> {
     out
 }
 
+/// One per-document error: (id, code, field, message).
+type DocErrorRow = (String, String, Option<String>, String);
+
 /// Offers documents the server lacks (two rounds: heads, then changes); returns the per-document
 /// errors as (id, code, field, message).
-fn send_docs(
-    addr: &str,
-    token: &str,
-    docs: &mut [(&str, AutoCommit)],
-) -> Vec<(String, String, Option<String>, String)> {
+fn send_docs(addr: &str, token: &str, docs: &mut [(&str, AutoCommit)]) -> Vec<DocErrorRow> {
     use automerge::sync::{Message, State, SyncDoc};
     let mut states: Vec<State> = docs.iter().map(|_| State::new()).collect();
     let mut errors = Vec::new();
@@ -237,8 +236,8 @@ fn story(url: Option<&str>) {
     assert_eq!(code("e-textnote"), Some(("invalid", Some("note"))), "{errors:?}");
     assert_eq!(code("e-vendor"), Some(("invalid", Some("vendor"))), "{errors:?}");
     assert_eq!(code("e-giant").map(|c| c.0), Some("too_large"), "{errors:?}");
-    for i in 0..lenient.len() {
-        assert_eq!(code(&format!("e-lenient-{i}")), Some(("invalid", Some("amount"))), "{}: {errors:?}", lenient[i]);
+    for (i, text) in lenient.iter().enumerate() {
+        assert_eq!(code(&format!("e-lenient-{i}")), Some(("invalid", Some("amount"))), "{text}: {errors:?}");
     }
     assert_eq!(errors.len(), 11 + lenient.len(), "{errors:?}");
     let message = |id: &str| errors.iter().find(|e| e.0 == id).map(|e| e.3.clone()).unwrap_or_default();

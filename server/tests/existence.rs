@@ -10,8 +10,11 @@ use common::records;
 use common::*;
 use record_schema::wire::{DocMessage, SyncRequest, SyncResponse};
 
-/// Sends one message about `id`; returns the reply message (if any) and the errors' (code, field).
-fn ask(addr: &str, token: &str, id: &str, msg: Vec<u8>) -> (Option<Vec<u8>>, Vec<(String, Option<String>)>) {
+/// Per-document errors as (code, field).
+type Errors = Vec<(String, Option<String>)>;
+
+/// Sends one message about `id`; returns the reply message (if any) and the errors.
+fn ask(addr: &str, token: &str, id: &str, msg: Vec<u8>) -> (Option<Vec<u8>>, Errors) {
     let req = SyncRequest { v: 1, docs: vec![DocMessage { id: id.into(), msg }], ..Default::default() };
     let mut body = Vec::new();
     ciborium::into_writer(&req, &mut body).expect("encode");
@@ -29,7 +32,7 @@ fn first_message(doc: &mut AutoCommit) -> Vec<u8> {
 
 /// Offers `doc` as `id` until the server answers with an error or nothing more (the changes go in
 /// the second round, once the server said what it lacks); returns the errors' (code, field).
-fn offer(addr: &str, token: &str, id: &str, mut doc: AutoCommit) -> Vec<(String, Option<String>)> {
+fn offer(addr: &str, token: &str, id: &str, mut doc: AutoCommit) -> Errors {
     let mut state = State::new();
     for _round in 0..4 {
         let Some(msg) = doc.sync().generate_sync_message(&mut state) else { return Vec::new() };

@@ -49,12 +49,7 @@ fn upload(addr: &str, auth: &str, bytes: &[u8]) -> (String, Resp) {
         addr,
         "PATCH",
         &path,
-        &[
-            TUS,
-            ("Content-Type", "application/offset+octet-stream"),
-            ("Authorization", auth),
-            ("Upload-Offset", "0"),
-        ],
+        &[TUS, ("Content-Type", "application/offset+octet-stream"), ("Authorization", auth), ("Upload-Offset", "0")],
         bytes,
     );
     (path, r)
