@@ -4,7 +4,7 @@
 mod common;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ROOT};
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 use common::*;
 use mobile_core::CoreError;
 use mobile_core::ffi::types::EffortUnit;
@@ -225,6 +225,63 @@ fn imports_that_would_not_read_are_refused_whole() {
     // Importing what we already have changes nothing and says so.
     let again = t.store.import_changes(id.clone(), whole).expect("idempotent");
     assert!(!again.changed);
+}
+
+/// A peer's changes that hold what no record holds (a key nested 1,000 maps deep, a note as a text
+/// object, a 65-byte worker id number, a lenient amount) are refused whole, naming the place; the
+/// store is unchanged and the conflict view of the sheet still works.
+#[test]
+fn imports_holding_what_the_schema_does_not_define_are_refused_whole() {
+    let t = open_store("foreman-li");
+    let sheet = t.store.create_labour_sheet(new_sheet(&today())).expect("sheet");
+    let id = sheet.info.id.clone();
+    t.store.add_crew_line(id.clone(), line("木工", 6, "8", "47.50")).expect("line");
+    let whole = t.store.export_document(id.clone()).expect("export");
+    let peer_edit = |edit: &dyn Fn(&mut AutoCommit)| {
+        let mut peer = AutoCommit::load(&whole).expect("load");
+        let since = peer.get_heads();
+        edit(&mut peer);
+        peer.save_after(&since)
+    };
+    let deep = peer_edit(&|d| {
+        let mut obj = d.put_object(ROOT, "deep", ObjType::Map).expect("put");
+        for _ in 0..1_000 {
+            obj = d.put_object(&obj, "x", ObjType::Map).expect("nest");
+        }
+    });
+    let text_note = peer_edit(&|d| {
+        let note = d.put_object(ROOT, "note", ObjType::Text).expect("put");
+        d.splice_text(&note, 0, 0, "雨天停工").expect("splice");
+    });
+    let line_obj = |d: &AutoCommit| {
+        let lines = d.get(ROOT, "lines").expect("get").expect("lines").1;
+        let (_, first) = d.map_range(&lines, ..).next().map(|i| (i.key.to_string(), i.id())).expect("a line");
+        first
+    };
+    let long_id = peer_edit(&|d| {
+        let l = line_obj(d);
+        let workers = d.put_object(&l, "workers", ObjType::List).expect("workers");
+        let w = d.insert_object(&workers, 0, ObjType::Map).expect("worker");
+        d.put(&w, "name", "王强").expect("name");
+        d.put(&w, "id_number", "4".repeat(65)).expect("id");
+    });
+    let lenient = peer_edit(&|d| {
+        let l = line_obj(d);
+        d.put(&l, "rate", "4.75e1").expect("rate");
+    });
+    for (what, bytes, place) in [
+        ("deep", deep, "deep"),
+        ("text note", text_note, "note"),
+        ("id number", long_id, "id_number"),
+        ("rate", lenient, "rate"),
+    ] {
+        match unchanged_after(&t, || t.store.import_changes(id.clone(), bytes.clone())) {
+            CoreError::BadDocument { reason, .. } => assert!(reason.contains(place), "{what}: {reason}"),
+            other => panic!("{what}: expected BadDocument, got {other:?}"),
+        }
+    }
+    assert_eq!(t.store.get_labour_sheet(id.clone()).expect("still reads").lines.len(), 1);
+    assert!(t.store.conflicts(id).expect("conflicts").is_empty());
 }
 
 #[test]
