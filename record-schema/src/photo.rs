@@ -6,6 +6,11 @@ use automerge::{AutoCommit, ObjId, ScalarValue};
 use crate::doc::{self, get_f64, get_i64, get_timestamp, put_opt_scalar, put_scalar, put_str, req_str};
 use crate::{SchemaError, ValidationError};
 
+/// Most pixels a photo may have, on the phone (ingest) and on the server (upload check) alike, so a
+/// photo the phone took in is never refused on upload: a 64-megapixel phone camera's full
+/// resolution fits; a 13,000 x 13,000 image (a small PNG that decodes to ~500 MB) does not.
+pub const MAX_PIXELS: u64 = 100_000_000;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeoPoint {
     pub latitude: f64,

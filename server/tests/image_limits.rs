@@ -69,7 +69,7 @@ fn a_png_of_too_many_pixels_is_refused_by_its_header() {
     let v = r.json();
     assert_eq!((v["error"].as_str(), v["field"].as_str()), (Some("image_too_large"), Some("file")), "{v}");
     let message = v["message"].as_str().expect("message");
-    assert!(message.contains("13000 x 13000") && message.contains("50 megapixels"), "names the size and limit: {v}");
+    assert!(message.contains("13000 x 13000") && message.contains("100 megapixels"), "names the size and limit: {v}");
 
     // Nothing is kept: not the upload, not its bytes, not a blob.
     let sha = sha256_hex(&bomb);

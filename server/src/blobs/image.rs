@@ -9,12 +9,13 @@ use image::{ImageFormat, ImageReader, Limits};
 pub const THUMBNAIL_SIDE: u32 = 320;
 /// Largest accepted image side (a 100-megapixel camera is ~12,000 px wide).
 const MAX_SIDE: u32 = 16_384;
-/// Most pixels decoded: a 48- or 50-megapixel phone photo (8,160 x 6,120) fits. Checked from the
-/// header before decoding: a 13,000 x 13,000 PNG is a small file that decodes to ~500 MB.
-pub const MAX_PIXELS: u64 = 50_000_000;
-/// Most memory one decode may allocate: `MAX_PIXELS` of 8-bit RGBA, with room for the decoder's own
-/// buffers. One decode runs per core at a time.
-const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+/// Most pixels decoded: the phone's own limit (`record_schema::photo::MAX_PIXELS`, 100 MP), so what
+/// a phone took in always uploads. Checked from the header before decoding: a 13,000 x 13,000 PNG
+/// is a small file that decodes to ~500 MB.
+pub const MAX_PIXELS: u64 = record_schema::photo::MAX_PIXELS;
+/// Most memory one decode may allocate: `MAX_PIXELS` of 8-bit RGB (300 MB) with room for the
+/// decoder's own buffers. One decode runs per core at a time.
+const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PhotoProblem {
@@ -101,7 +102,7 @@ mod tests {
         writer.write_chunk(png::chunk::IDAT, &[]).expect("png data chunk");
         drop(writer);
         let Err(PhotoProblem::TooLarge(why)) = check(&big) else { panic!("refused as too large: {:?}", check(&big)) };
-        assert!(why.contains("169 megapixels; the limit is 50 megapixels"), "{why}");
+        assert!(why.contains("169 megapixels; the limit is 100 megapixels"), "{why}");
     }
 
     #[test]
