@@ -191,14 +191,12 @@ pub fn check(doc: &AutoCommit, kind: RecordKind) -> Result<(), SchemaError> {
         match shape {
             Map(fields) => {
                 expect_object(doc, &obj, ObjType::Map, &path)?;
-                for key in doc.keys(&obj) {
+                each_in_map(doc, &obj, |key, value, id| {
                     let Some((_, child)) = fields.iter().find(|(k, _)| *k == key) else {
-                        return Err(refuse(&at(&key), "this field is not part of the record's schema"));
+                        return Err(refuse(&at(key), "this field is not part of the record's schema"));
                     };
-                    for (value, id) in doc.get_all(&obj, key.as_str())? {
-                        check_value(&value, id, child, at(&key), currency, &mut stack)?;
-                    }
-                }
+                    check_value(&value, id, child, at(key), currency, &mut stack)
+                })?;
             }
             Keyed(max, child) => {
                 expect_object(doc, &obj, ObjType::Map, &path)?;
@@ -206,14 +204,12 @@ pub fn check(doc: &AutoCommit, kind: RecordKind) -> Result<(), SchemaError> {
                 if count > *max {
                     return Err(refuse(&path, format!("holds {count} entries; at most {max} are allowed")));
                 }
-                for key in doc.keys(&obj) {
+                each_in_map(doc, &obj, |key, value, id| {
                     if key.len() > MAX_ID_BYTES {
                         return Err(refuse(&path, format!("a key is {} bytes; at most {MAX_ID_BYTES}", key.len())));
                     }
-                    for (value, id) in doc.get_all(&obj, key.as_str())? {
-                        check_value(&value, id, child, at(&key), currency, &mut stack)?;
-                    }
-                }
+                    check_value(&value, id, child, at(key), currency, &mut stack)
+                })?;
             }
             List(max, child) => {
                 expect_object(doc, &obj, ObjType::List, &path)?;
@@ -221,14 +217,38 @@ pub fn check(doc: &AutoCommit, kind: RecordKind) -> Result<(), SchemaError> {
                 if count > *max {
                     return Err(refuse(&path, format!("holds {count} items; at most {max} are allowed")));
                 }
-                for i in 0..count {
-                    for (value, id) in doc.get_all(&obj, i)? {
-                        check_value(&value, id, child, at(&i.to_string()), currency, &mut stack)?;
+                for item in doc.list_range(&obj, ..) {
+                    let values = match item.conflict {
+                        false => vec![(item.value.clone().into_value(), item.id())],
+                        true => doc.get_all(&obj, item.index)?,
+                    };
+                    for (value, id) in values {
+                        check_value(&value, id, child, at(&item.index.to_string()), currency, &mut stack)?;
                     }
                 }
             }
             // Scalars are checked where they are met (`check_value`); only objects are stacked.
             Text(_) | Int | Time | Number | Amount | Quantity => {}
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f` with each key of map `obj` and its value, in one pass over the map (a seek per key
+/// would cost a sheet's 650 keys as many searches); a key in conflict, with each concurrent value.
+fn each_in_map(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    mut f: impl FnMut(&str, Value<'static>, ObjId) -> Result<(), SchemaError>,
+) -> Result<(), SchemaError> {
+    for item in doc.map_range(obj, ..) {
+        if item.conflict {
+            for (value, id) in doc.get_all(obj, item.key.as_ref())? {
+                f(&item.key, value.into_owned(), id)?;
+            }
+        } else {
+            let id = item.id();
+            f(&item.key, item.value.into_value(), id)?;
         }
     }
     Ok(())

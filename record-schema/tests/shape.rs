@@ -185,3 +185,18 @@ fn decimals_must_be_canonical_text() {
     d.put(&l1, "rate", ScalarValue::Str("45.50".into())).expect("put");
     check(&d, RecordKind::LabourSheet).expect("canonical text passes");
 }
+
+#[test]
+fn a_bad_value_is_refused_even_where_a_concurrent_good_one_wins() {
+    for bad_first in [true, false] {
+        let mut a = sheet_doc();
+        let mut b = a.fork();
+        let (good, bad) = ("李班组".to_string(), "班".repeat(100));
+        let l1 = line_obj(&a, "l1");
+        a.put(&l1, "crew", if bad_first { &bad } else { &good }).expect("put");
+        b.put(&l1, "crew", if bad_first { &good } else { &bad }).expect("put");
+        a.merge(&mut b).expect("merge");
+        assert_eq!(a.get_all(&l1, "crew").expect("all").len(), 2, "a conflict");
+        assert_eq!(refused(&a).0, "lines/l1/crew");
+    }
+}

@@ -8,52 +8,15 @@
 mod common;
 mod webkit;
 
-use std::str::FromStr;
-
 use automerge::AutoCommit;
 use chrono::NaiveDate;
+use common::api::*;
 use common::phone::SimPhone;
 use common::records::{crew_line, header, workbook};
 use common::*;
 use record_schema::{Currency, Effort, LabourSheet, Progress, ProgressReport};
-use rust_decimal::Decimal;
-use serde_json::{Value, json};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).expect("decimal")
-}
-
-fn dec(v: &Value) -> Decimal {
-    d(v.as_str().unwrap_or_else(|| panic!("expected decimal text, got {v}")))
-}
-
-fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Vec<u8>) {
-    let bearer = format!("Bearer {token}");
-    send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", content_type)], body)
-}
-
-fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let (s, b) = call(addr, token, method, path, body.as_bytes(), "application/json");
-    let v = serde_json::from_slice(&b)
-        .unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
-    (s, v)
-}
-
-fn approve_current(addr: &str, sup: &str, id: &str) {
-    let (s, v) = json_call(addr, sup, "GET", &format!("/v1/records/{id}"), None);
-    assert_eq!(s, 200, "{v}");
-    let (s, v) = json_call(
-        addr,
-        sup,
-        "POST",
-        &format!("/v1/records/{id}/approve"),
-        Some(json!({ "heads": v["heads"], "comment": "ok" })),
-    );
-    assert_eq!(s, 200, "{v}");
-}
 
 fn import(addr: &str, admin: &str, activities: &[&[&str]]) {
     let book = workbook(&[

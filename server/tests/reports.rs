@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::str::FromStr;
-
 use automerge::AutoCommit;
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
+use common::api::*;
 use common::phone::SimPhone;
 use common::records::{crew_line, header, reference_workbook, workbook};
 use common::*;
@@ -21,43 +20,8 @@ use serde_json::{Value, json};
 const SHEET: &str = "0193a000-0000-7000-8000-0000000000a1";
 const PROGRESS: &str = "0193a000-0000-7000-8000-0000000000a2";
 
-fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).expect("decimal")
-}
-
-fn dec(v: &Value) -> Decimal {
-    d(v.as_str().unwrap_or_else(|| panic!("expected decimal text, got {v}")))
-}
-
-fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Vec<u8>) {
-    let bearer = format!("Bearer {token}");
-    send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", content_type)], body)
-}
-
-fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let (s, b) = call(addr, token, method, path, body.as_bytes(), "application/json");
-    let v = serde_json::from_slice(&b)
-        .unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
-    (s, v)
-}
-
 fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).expect("date")
-}
-
-fn approve_current(addr: &str, sup: &str, id: &str) -> Value {
-    let (s, v) = json_call(addr, sup, "GET", &format!("/v1/records/{id}"), None);
-    assert_eq!(s, 200, "{v}");
-    let (s, v) = json_call(
-        addr,
-        sup,
-        "POST",
-        &format!("/v1/records/{id}/approve"),
-        Some(json!({ "heads": v["heads"], "comment": "ok" })),
-    );
-    assert_eq!(s, 200, "{v}");
-    v
 }
 
 fn code<'a>(report: &'a Value, code: &str) -> &'a Value {

@@ -45,8 +45,9 @@ use decode::Decoded;
 use exif::PhotoMeta;
 use resize::{Picture, fit_within};
 
-/// Photos with more pixels than this are refused (decompression-bomb guard).
-pub const MAX_PIXELS: u64 = 100_000_000;
+/// Photos with more pixels than this are refused (decompression-bomb guard); the server's upload
+/// check takes the same limit, so what the phone took in always uploads.
+pub const MAX_PIXELS: u64 = record_schema::photo::MAX_PIXELS;
 
 const THUMBNAIL_QUALITY: u8 = 80;
 const PREVIEW_QUALITY: u8 = 82;

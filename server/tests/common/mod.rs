@@ -208,6 +208,7 @@ pub fn token_as(dir: &std::path::Path, url: Option<&str>, project: &str, role: &
     assert!(ok, "{err}");
     out.trim().to_string()
 }
+pub mod api;
 pub mod records;
 
 /// The phone core's shared library cargo built for these tests (`target/<profile>/deps/` or its parent); the newer

@@ -1,0 +1,47 @@
+//! The JSON API as the office's tests call it: bearer-token requests, JSON answers, decimals.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::send;
+
+pub fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).expect("decimal")
+}
+
+/// A decimal the JSON carries as text (never a float).
+pub fn dec(v: &Value) -> Decimal {
+    d(v.as_str().unwrap_or_else(|| panic!("expected decimal text, got {v}")))
+}
+
+/// Any method with `token`; the raw answer.
+pub fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Vec<u8>) {
+    let bearer = format!("Bearer {token}");
+    send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", content_type)], body)
+}
+
+/// `call` with a JSON body (or none) and a JSON answer.
+pub fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let (s, b) = call(addr, token, method, path, body.as_bytes(), "application/json");
+    let v = serde_json::from_slice(&b)
+        .unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
+    (s, v)
+}
+
+/// Approves the record's current version as the supervisor `sup`; the decision's answer.
+pub fn approve_current(addr: &str, sup: &str, id: &str) -> Value {
+    let (s, v) = json_call(addr, sup, "GET", &format!("/v1/records/{id}"), None);
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = json_call(
+        addr,
+        sup,
+        "POST",
+        &format!("/v1/records/{id}/approve"),
+        Some(json!({ "heads": v["heads"], "comment": "ok" })),
+    );
+    assert_eq!(s, 200, "{v}");
+    v
+}
