@@ -1,7 +1,7 @@
 //! What every record kind shares: its header (identity, place, author, void state) and the `Record`
 //! enum used where any kind may appear.
 
-use automerge::{AutoCommit, ChangeHash, ROOT, ScalarValue};
+use automerge::{AutoCommit, ChangeHash, Patch, ROOT, ScalarValue};
 
 use crate::doc::{self, Fields, get_str, get_timestamp, put_scalar, put_str};
 use crate::labour::LineReadings;
@@ -138,14 +138,31 @@ impl Record {
     /// heads, then apply the changes. Without that cursor (or for kinds other than labour sheets)
     /// the whole record is read. The patch log is switched off again either way.
     pub fn reread(d: &mut AutoCommit, prev: Option<Reading>) -> Result<(Self, Reading), SchemaError> {
+        let patches = Self::take_patches(d, prev.as_ref());
+        Self::reread_with(d, prev, patches)
+    }
+
+    /// The visible changes since `prev` was read, when Automerge's patch log was started at its
+    /// heads (`Reading::watch`); `None` otherwise. The patch log is switched off either way. For
+    /// `reread_with`, and for `shape::check_patched` before it.
+    pub fn take_patches(d: &mut AutoCommit, prev: Option<&Reading>) -> Option<Vec<Patch>> {
         let cursor = d.diff_cursor();
-        let patches = match &prev {
+        let patches = match prev {
             Some(p) if !cursor.is_empty() && cursor == p.heads => Some(d.diff_incremental()),
             _ => None,
         };
         if !cursor.is_empty() {
             d.reset_diff_cursor();
         }
+        patches
+    }
+
+    /// `reread` given the patches `take_patches` took (`None`: read the whole record).
+    pub fn reread_with(
+        d: &mut AutoCommit,
+        prev: Option<Reading>,
+        patches: Option<Vec<Patch>>,
+    ) -> Result<(Self, Reading), SchemaError> {
         let heads = d.get_heads();
         let root = Fields::read(d, &ROOT);
         if doc::kind_of(&root)? != RecordKind::LabourSheet {

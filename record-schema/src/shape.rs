@@ -13,7 +13,7 @@
 //! What was deleted is not visible here; `check_size` bounds the whole history (operations and
 //! changes), so a deleted 20-million-character text cannot hide in a document either.
 
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ObjId, ObjType, Patch, PatchAction, Prop, ReadDoc, ScalarValue, Value};
 use rust_decimal::Decimal;
 
 use crate::money::{Currency, canonical_quantity, parse_strict};
@@ -177,87 +177,192 @@ pub fn check_size(doc: &AutoCommit) -> Result<(), SchemaError> {
 /// path (`lines/<id>/crew`) and the limit.
 pub fn check(doc: &AutoCommit, kind: RecordKind) -> Result<(), SchemaError> {
     check_size(doc)?;
-    let Some(root) = schema(kind) else {
-        return Err(SchemaError::NotARecord(format!("{kind} is written by the server only")));
-    };
-    // Amounts are checked against the record's currency (as the readers take it: CNY if absent).
-    let currency = match crate::doc::get_str(doc, &automerge::ROOT, "currency")? {
-        Some(c) => c.parse::<Currency>().map_err(|e| refuse("currency", e.reason))?,
-        None => Currency::default(),
-    };
-    let mut stack: Vec<(ObjId, &'static Shape, String)> = vec![(automerge::ROOT, root, String::new())];
-    while let Some((obj, shape, path)) = stack.pop() {
-        let at = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}/{key}") };
-        match shape {
-            Map(fields) => {
-                expect_object(doc, &obj, ObjType::Map, &path)?;
-                each_in_map(doc, &obj, |key, value, id| {
-                    let Some((_, child)) = fields.iter().find(|(k, _)| *k == key) else {
-                        return Err(refuse(&at(key), "this field is not part of the record's schema"));
-                    };
-                    check_value(&value, id, child, at(key), currency, &mut stack)
-                })?;
-            }
-            Keyed(max, child) => {
-                expect_object(doc, &obj, ObjType::Map, &path)?;
-                let count = doc.length(&obj);
-                if count > *max {
-                    return Err(refuse(&path, format!("holds {count} entries; at most {max} are allowed")));
-                }
-                each_in_map(doc, &obj, |key, value, id| {
-                    if key.len() > MAX_ID_BYTES {
-                        return Err(refuse(&path, format!("a key is {} bytes; at most {MAX_ID_BYTES}", key.len())));
-                    }
-                    check_value(&value, id, child, at(key), currency, &mut stack)
-                })?;
-            }
-            List(max, child) => {
-                expect_object(doc, &obj, ObjType::List, &path)?;
-                let count = doc.length(&obj);
-                if count > *max {
-                    return Err(refuse(&path, format!("holds {count} items; at most {max} are allowed")));
-                }
-                for item in doc.list_range(&obj, ..) {
-                    let values = match item.conflict {
-                        false => vec![(item.value.clone().into_value(), item.id())],
-                        true => doc.get_all(&obj, item.index)?,
-                    };
-                    for (value, id) in values {
-                        check_value(&value, id, child, at(&item.index.to_string()), currency, &mut stack)?;
-                    }
-                }
-            }
-            // Scalars are checked where they are met (`check_value`); only objects are stacked.
-            Text(_) | Int | Time | Number | Amount | Quantity => {}
-        }
-    }
-    Ok(())
+    let root = schema_of(kind)?;
+    let mut walk =
+        Walk { doc, currency: currency_of(doc)?, stack: vec![(automerge::ROOT, root, String::new())], bounded: vec![] };
+    walk.run()
 }
 
-/// Calls `f` with each key of map `obj` and its value, in one pass over the map (a seek per key
-/// would cost a sheet's 650 keys as many searches); a key in conflict, with each concurrent value.
-fn each_in_map(
-    doc: &AutoCommit,
-    obj: &ObjId,
-    mut f: impl FnMut(&str, Value<'static>, ObjId) -> Result<(), SchemaError>,
-) -> Result<(), SchemaError> {
-    for item in doc.map_range(obj, ..) {
-        if item.conflict {
-            for (value, id) in doc.get_all(obj, item.key.as_ref())? {
-                f(&item.key, value.into_owned(), id)?;
+/// `check` for a document whose version before `patches` passed it: only what the patches name is
+/// checked (an object they create, whole), so a one-line edit of a 50-line sheet costs a few
+/// lookups, not a walk of the sheet. `patches` must be every visible change since that version
+/// (Automerge's patch log, as `Record::take_patches` gives it). Content written inside a value that
+/// lost a conflict is not visible and makes no patch: readers never read it, conflict views walk it
+/// within `conflicts::MAX_DEPTH`, and `check_size` bounds it with the rest of the history.
+pub fn check_patched(doc: &AutoCommit, kind: RecordKind, patches: &[Patch]) -> Result<(), SchemaError> {
+    check_size(doc)?;
+    let root = schema_of(kind)?;
+    // A new currency changes what every amount must read as.
+    let currency_changed = patches.iter().any(|p| {
+        p.path.is_empty()
+            && matches!(&p.action, PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } if key == "currency")
+    });
+    if currency_changed {
+        return check(doc, kind);
+    }
+    let mut walk = Walk { doc, currency: currency_of(doc)?, stack: Vec::new(), bounded: Vec::new() };
+    for p in patches {
+        let (shape, path) = locate(root, &p.path)?;
+        match &p.action {
+            PatchAction::PutMap { key, .. } => walk.entry(&p.obj, shape, &path, Prop::Map(key.clone()))?,
+            PatchAction::PutSeq { index, .. } => walk.entry(&p.obj, shape, &path, Prop::Seq(*index))?,
+            PatchAction::Conflict { prop } => walk.entry(&p.obj, shape, &path, prop.clone())?,
+            PatchAction::Insert { index, values } => {
+                for i in *index..index.saturating_add(values.len()) {
+                    walk.entry(&p.obj, shape, &path, Prop::Seq(i))?;
+                }
+            }
+            PatchAction::DeleteMap { .. } | PatchAction::DeleteSeq { .. } => {}
+            PatchAction::SpliceText { .. } | PatchAction::Increment { .. } | PatchAction::Mark { .. } => {
+                return Err(refuse(&path, "a record holds no text objects, counters or marks"));
+            }
+        }
+    }
+    walk.run()
+}
+
+fn schema_of(kind: RecordKind) -> Result<&'static Shape, SchemaError> {
+    schema(kind).ok_or_else(|| SchemaError::NotARecord(format!("{kind} is written by the server only")))
+}
+
+/// Amounts are checked against the record's currency (as the readers take it: CNY if absent).
+fn currency_of(doc: &AutoCommit) -> Result<Currency, SchemaError> {
+    match crate::doc::get_str(doc, &automerge::ROOT, "currency")? {
+        Some(c) => c.parse::<Currency>().map_err(|e| refuse("currency", e.reason)),
+        None => Ok(Currency::default()),
+    }
+}
+
+/// The shape of the object a patch's path leads to, and the path as text.
+fn locate(root: &'static Shape, path: &[(ObjId, Prop)]) -> Result<(&'static Shape, String), SchemaError> {
+    let mut shape = root;
+    let mut at = String::new();
+    for (_, prop) in path {
+        let name = match prop {
+            Prop::Map(k) => k.clone(),
+            Prop::Seq(i) => i.to_string(),
+        };
+        at = if at.is_empty() { name } else { format!("{at}/{name}") };
+        shape = match (shape, prop) {
+            (Map(fields), Prop::Map(k)) => match fields.iter().find(|(f, _)| f == k) {
+                Some((_, child)) => child,
+                None => return Err(refuse(&at, "this field is not part of the record's schema")),
+            },
+            (Keyed(_, child), Prop::Map(_)) | (List(_, child), Prop::Seq(_)) => child,
+            _ => return Err(refuse(&at, "this place is not part of the record's schema")),
+        };
+    }
+    Ok((shape, at))
+}
+
+/// A check under way: objects still to walk, with their shapes and paths.
+struct Walk<'a> {
+    doc: &'a AutoCommit,
+    currency: Currency,
+    stack: Vec<(ObjId, &'static Shape, String)>,
+    /// Objects whose type and count `entry` has checked (a merge's patches name a few objects,
+    /// often many times each).
+    bounded: Vec<ObjId>,
+}
+
+impl Walk<'_> {
+    /// Walks every stacked object (and what they hold) to the bottom.
+    fn run(&mut self) -> Result<(), SchemaError> {
+        while let Some((obj, shape, path)) = self.stack.pop() {
+            self.object(&obj, shape, &path)?;
+        }
+        Ok(())
+    }
+
+    /// Every entry of one object, read in one pass (a seek per key would cost a sheet's 650 keys as
+    /// many searches); a key in conflict with each concurrent value.
+    fn object(&mut self, obj: &ObjId, shape: &'static Shape, path: &str) -> Result<(), SchemaError> {
+        self.bounds(obj, shape, path)?;
+        let doc = self.doc;
+        if let List(..) = shape {
+            for item in doc.list_range(obj, ..) {
+                let values = match item.conflict {
+                    false => vec![(item.value.clone().into_value(), item.id())],
+                    true => doc.get_all(obj, item.index)?,
+                };
+                self.values(shape, path, &Prop::Seq(item.index), values)?;
             }
         } else {
-            let id = item.id();
-            f(&item.key, item.value.into_value(), id)?;
+            for item in doc.map_range(obj, ..) {
+                let prop = Prop::Map(item.key.to_string());
+                let values = match item.conflict {
+                    false => vec![(item.value.clone().into_value(), item.id())],
+                    true => doc.get_all(obj, item.key.as_ref())?,
+                };
+                self.values(shape, path, &prop, values)?;
+            }
         }
+        Ok(())
     }
-    Ok(())
-}
 
-fn expect_object(doc: &AutoCommit, obj: &ObjId, ty: ObjType, path: &str) -> Result<(), SchemaError> {
-    match doc.object_type(obj)? {
-        t if t == ty => Ok(()),
-        t => Err(refuse(path, format!("expected a {ty:?}, found a {t:?}"))),
+    /// One entry of an object whose other entries are known good (an entry a patch names).
+    fn entry(&mut self, obj: &ObjId, shape: &'static Shape, path: &str, prop: Prop) -> Result<(), SchemaError> {
+        if !self.bounded.contains(obj) {
+            self.bounds(obj, shape, path)?;
+            self.bounded.push(obj.clone());
+        }
+        let values = self.doc.get_all(obj, prop.clone())?;
+        self.values(shape, path, &prop, values)
+    }
+
+    /// The object is of the shape's type, and a keyed map or list within its count.
+    fn bounds(&self, obj: &ObjId, shape: &'static Shape, path: &str) -> Result<(), SchemaError> {
+        let (ty, max, what) = match shape {
+            Map(_) => (ObjType::Map, usize::MAX, ""),
+            Keyed(max, _) => (ObjType::Map, *max, "entries"),
+            List(max, _) => (ObjType::List, *max, "items"),
+            _ => return Err(refuse(path, "expected a value, found an object")),
+        };
+        match self.doc.object_type(obj)? {
+            t if t == ty => {}
+            t => return Err(refuse(path, format!("expected a {ty:?}, found a {t:?}"))),
+        }
+        // (A plain map's keys are bounded by its shape: no count to take.)
+        if max < usize::MAX {
+            let count = self.doc.length(obj);
+            if count > max {
+                return Err(refuse(path, format!("holds {count} {what}; at most {max} are allowed")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The values at `prop` of an object of `shape` (one, or several in conflict).
+    fn values(
+        &mut self,
+        shape: &'static Shape,
+        path: &str,
+        prop: &Prop,
+        values: Vec<(Value<'_>, ObjId)>,
+    ) -> Result<(), SchemaError> {
+        let name = match prop {
+            Prop::Map(k) => k.clone(),
+            Prop::Seq(i) => i.to_string(),
+        };
+        let at = if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
+        let child = match (shape, prop) {
+            (Map(fields), Prop::Map(k)) => match fields.iter().find(|(f, _)| f == k) {
+                Some((_, child)) => child,
+                None => return Err(refuse(&at, "this field is not part of the record's schema")),
+            },
+            (Keyed(_, child), Prop::Map(k)) => {
+                if k.len() > MAX_ID_BYTES {
+                    return Err(refuse(path, format!("a key is {} bytes; at most {MAX_ID_BYTES}", k.len())));
+                }
+                child
+            }
+            (List(_, child), Prop::Seq(_)) => child,
+            _ => return Err(refuse(&at, "this place is not part of the record's schema")),
+        };
+        for (value, id) in values {
+            check_value(&value, id, child, at.clone(), self.currency, &mut self.stack)?;
+        }
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@ use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue};
 use chrono::NaiveDate;
 use record_schema::record::RecordHeader;
 use record_schema::shape::{MAX_CREW_LINES, MAX_DOC_OPS, check};
+use record_schema::validate;
 use record_schema::*;
 use rust_decimal::Decimal;
 
@@ -199,4 +200,73 @@ fn a_bad_value_is_refused_even_where_a_concurrent_good_one_wins() {
         assert_eq!(a.get_all(&l1, "crew").expect("all").len(), 2, "a conflict");
         assert_eq!(refused(&a).0, "lines/l1/crew");
     }
+}
+
+/// `check_patched` (only what a merge changed) refuses exactly what `check` (the whole document)
+/// refuses, for edits good and bad arriving from another phone onto a sheet read before.
+#[test]
+fn checking_what_a_merge_changed_agrees_with_checking_everything() {
+    type Edit = fn(&mut AutoCommit);
+    let edits: Vec<(&str, Edit)> = vec![
+        ("headcount edit", |d| {
+            LabourSheet::put_line(d, Currency::Cny, &CrewLine { headcount: 4, ..line("l1") }, 5).expect("edit");
+        }),
+        ("new line", |d| LabourSheet::put_line(d, Currency::Cny, &line("l2"), 6).expect("add")),
+        ("removed line", |d| LabourSheet::remove_line(d, "l1", 7).expect("remove")),
+        ("note", |d| d.put(ROOT, "note", "晴").map(drop).expect("put")),
+        ("deep key", |d| {
+            let mut obj = d.put_object(ROOT, "deep", ObjType::Map).expect("put");
+            for _ in 0..50 {
+                obj = d.put_object(&obj, "x", ObjType::Map).expect("nest");
+            }
+        }),
+        ("unknown line field", |d| {
+            let l1 = line_obj(d, "l1");
+            d.put(&l1, "bonus", "1").expect("put");
+        }),
+        ("long crew", |d| {
+            let l1 = line_obj(d, "l1");
+            d.put(&l1, "crew", "班".repeat(100)).expect("put");
+        }),
+        ("bad rate in a new line", |d| {
+            LabourSheet::put_line(d, Currency::Cny, &line("l3"), 8).expect("add");
+            let l3 = line_obj(d, "l3");
+            d.put(&l3, "rate", "1e5").expect("put");
+        }),
+        ("text object in a worker", |d| {
+            let l1 = line_obj(d, "l1");
+            let workers = d.get(&l1, "workers").expect("get").expect("workers").1;
+            let w = d.get(&workers, 0).expect("get").expect("worker").1;
+            let t = d.put_object(&w, "name", ObjType::Text).expect("put");
+            d.splice_text(&t, 0, 0, "王强").expect("splice");
+        }),
+        ("too many workers", |d| {
+            let l1 = line_obj(d, "l1");
+            let workers = d.put_object(&l1, "workers", ObjType::List).expect("workers");
+            for i in 0..=(validate::MAX_HEADCOUNT as usize) {
+                let w = d.insert_object(&workers, i, ObjType::Map).expect("worker");
+                d.put(&w, "name", "x").expect("name");
+            }
+        }),
+        ("currency changed under the amounts", |d| d.put(ROOT, "currency", "JPY").map(drop).expect("put")),
+        ("a counter", |d| d.put(ROOT, "position", ScalarValue::counter(1)).map(drop).expect("put")),
+    ];
+    let mut outcomes = (0, 0);
+    for (what, edit) in edits {
+        let mut base = sheet_doc();
+        let mut doc = base.fork();
+        let (_, reading) = Record::reread(&mut doc, None).expect("read");
+        let mut peer = base.fork();
+        edit(&mut peer);
+        reading.watch(&mut doc);
+        doc.merge(&mut peer).expect("merge");
+        let whole = check(&doc, RecordKind::LabourSheet).map_err(|e| e.to_string());
+        let patches = Record::take_patches(&mut doc, Some(&reading)).expect("the patch log was on");
+        let patched =
+            record_schema::shape::check_patched(&doc, RecordKind::LabourSheet, &patches).map_err(|e| e.to_string());
+        assert_eq!(patched.is_ok(), whole.is_ok(), "{what}: patched {patched:?}, whole {whole:?}");
+        assert!(!patches.is_empty(), "{what}: the merge made patches");
+        if patched.is_ok() { outcomes.0 += 1 } else { outcomes.1 += 1 }
+    }
+    assert_eq!(outcomes, (4, 8), "accepted, refused");
 }

@@ -692,8 +692,15 @@ fn check_record(
     }
     // Nothing the schema does not define, nothing beyond its bounds: checked before anything reads
     // or stores the document (a walk over what it refuses could exhaust memory or the stack).
-    record_schema::shape::check(doc, kind).map_err(|e| schema_error(id, e))?;
-    let (record, reading) = Record::reread(doc, reading).map_err(|e| schema_error(id, e))?;
+    // Where the record was read before this merge (and checked then), only what the merge changed
+    // is checked, from the same patches the reread uses; otherwise all of it.
+    let patches = Record::take_patches(doc, reading.as_ref());
+    match &patches {
+        Some(p) => record_schema::shape::check_patched(doc, kind, p),
+        None => record_schema::shape::check(doc, kind),
+    }
+    .map_err(|e| schema_error(id, e))?;
+    let (record, reading) = Record::reread_with(doc, reading, patches).map_err(|e| schema_error(id, e))?;
     let h = record.header();
     if h.id != id {
         return Err(doc_error(id, "invalid", format!("the document says it is {:?}", h.id)));
