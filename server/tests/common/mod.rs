@@ -46,11 +46,17 @@ pub fn start_on_env(
     env: &[(&str, &str)],
 ) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldledger-server"));
-    cmd.envs(env.iter().copied());
     cmd.env_remove("DATABASE_URL")
         .env_remove("FIELDLEDGER_BLOB_STORE")
         .env_remove("FIELDLEDGER_MAX_UPLOAD_BYTES")
-        .env_remove("FIELDLEDGER_UPLOAD_EXPIRY_MINUTES");
+        .env_remove("FIELDLEDGER_UPLOAD_EXPIRY_MINUTES")
+        .env_remove("FIELDLEDGER_COMMIT_QUEUE")
+        .env_remove("FIELDLEDGER_REQUEST_TIMEOUT_SECONDS")
+        .env_remove("FIELDLEDGER_UPLOAD_STALL_SECONDS")
+        .env_remove("FIELDLEDGER_SHUTDOWN_GRACE_SECONDS")
+        .env_remove("FIELDLEDGER_TEST_NOW");
+    // What the caller sets, after the clearing above.
+    cmd.envs(env.iter().copied());
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
