@@ -271,34 +271,6 @@ fn deep_doc(id: &str, depth: usize) -> AutoCommit {
     d
 }
 
-/// Runs `sql` with `bind` (bytes) against the server's database, as an older server would have
-/// stored a document: the sync path refuses such documents now, but one may already be stored.
-fn store_directly(dir: &std::path::Path, url: Option<&str>, id: &str, snapshot: Vec<u8>) {
-    let (dir, url, id) = (dir.to_path_buf(), url.map(str::to_string), id.to_string());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async move {
-            use sqlx::Connection;
-            let sql = "INSERT INTO documents (id, project_id, kind, snapshot, version, pending_count, updated_at_ms) \
-                       VALUES ($1, 'P1', 'expense', $2, 1, 0, 1)";
-            match url {
-                Some(url) => {
-                    let mut c = sqlx::PgConnection::connect(&url).await.expect("pg");
-                    sqlx::query(sql).bind(&id).bind(&snapshot).execute(&mut c).await.expect("insert");
-                }
-                None => {
-                    let path = dir.join("server.db");
-                    let mut c =
-                        sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("sqlite");
-                    sqlx::query(sql).bind(&id).bind(&snapshot).execute(&mut c).await.expect("insert");
-                }
-            }
-        });
-    })
-    .join()
-    .expect("store thread");
-}
-
 /// A document stored before the shape check, nested 1,000 maps deep, once took the server down
 /// whenever a supervisor opened the queue. Now it is listed as damaged, with the reason; the rest
 /// of the queue, the record view and the web queue keep working.
@@ -311,7 +283,7 @@ fn stored_damage(url: Option<&str>) {
     let mut phone = SimPhone::new(tok);
     phone.docs.insert("e1".into(), doc_of(&expense("e1")));
     assert!(phone.sync(&addr).errors.is_empty());
-    store_directly(dir.path(), url, "e-bad", deep_doc("e-bad", 1_000).save());
+    store_directly(dir.path(), url, "e-bad", "expense", deep_doc("e-bad", 1_000).save());
 
     let bearer = format!("Bearer {sup}");
     let (status, body) = get_with(&addr, "/v1/approvals/pending", &[("Authorization", &bearer)]);

@@ -554,3 +554,54 @@ fn browser_story() {
     b.goto(&format!("{base}/web/queue"));
     b.wait_for("#sign-in-form");
 }
+
+/// A document stored before the shape check, nested 1,000 maps deep under an extra key, shows in
+/// the queue as damaged with its reason, beside the records that read; in English and 中文, at
+/// desk and phone width.
+#[test]
+fn a_damaged_record_shows_in_the_queue() {
+    if !webkit::browser_available() {
+        eprintln!(
+            "SKIPPED a_damaged_record_shows_in_the_queue: {} or {} is missing",
+            webkit::CHROMIUM,
+            webkit::CHROMEDRIVER
+        );
+        return;
+    }
+    const BAD: &str = "0193a000-0000-7000-8000-0000000000bd";
+    let w = world(None);
+    let mut bad = sheet_doc(BAD, vec![crew_line("x1", 4, Effort::Hours(d("8")), "47.50", "03-100", "A1")]);
+    {
+        use automerge::transaction::Transactable;
+        let mut obj = bad.put_object(automerge::ROOT, "deep", automerge::ObjType::Map).expect("put");
+        for _ in 0..1_000 {
+            obj = bad.put_object(&obj, "x", automerge::ObjType::Map).expect("nest");
+        }
+    }
+    store_directly(w._dir.path(), None, BAD, "labour_sheet", bad.save());
+    let base = format!("http://{}", w.server.addr.replace("127.0.0.1", "localhost"));
+    let b = Browser::start(1440, 900);
+    b.goto(&format!("{base}/web/queue"));
+    b.wait_for("#sign-in-form");
+    b.type_into("#token", &w.sup);
+    b.click("#sign-in");
+    b.wait_for("#pending");
+    assert!(b.exists(&format!("#row-{BAD} .badge.damaged")), "the damaged record is listed as such");
+    assert!(b.text(&format!("#row-{BAD} .damage")).contains("Ask the foreman"), "{}", b.text(&format!("#row-{BAD}")));
+    b.click(&format!("#row-{BAD} .damage summary"));
+    assert!(b.text(&format!("#row-{BAD} .damage details")).contains("deeper than 16"), "the reason, one click away");
+    assert!(b.exists(&format!("#row-{SHEET}")) && b.exists(&format!("#row-{SHEET2}")), "the rest of the queue");
+    assert!(!b.source().contains(&format!("{BAD}:")), "a damaged record is not offered for bulk approval");
+    b.screenshot("web-14-queue-damaged-en");
+    b.click("#lang-switch");
+    b.wait_for("#pending");
+    assert!(b.text(&format!("#row-{BAD} .badge.damaged")).contains("已损坏"));
+    assert!(b.text(&format!("#row-{BAD} .damage")).contains("请工长重新录入"));
+    b.screenshot("web-15-queue-damaged-zh");
+    b.resize(390, 844);
+    b.goto(&format!("{base}/web/queue"));
+    b.wait_for("#pending");
+    let fits = b.script("return document.documentElement.scrollWidth <= window.innerWidth;");
+    assert_eq!(fits, json!(true), "the queue is wider than a phone");
+    b.screenshot("web-16-queue-damaged-phone-zh");
+}

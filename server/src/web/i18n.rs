@@ -123,6 +123,12 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("rejected", "Rejected", "已驳回"),
     ("voided", "Voided", "已作废"),
     ("damaged", "Damaged: cannot be read", "已损坏，无法读取"),
+    (
+        "damaged_help",
+        "The stored data no longer reads as a record, so it cannot be approved. Ask the foreman to enter it again.",
+        "存储的数据已无法读作记录，不能审批。请工长重新录入。",
+    ),
+    ("technical_detail", "Technical detail", "技术细节"),
     ("nothing_pending", "Nothing awaits a decision.", "没有待审批的记录。"),
     ("open", "Open", "打开"),
     ("bulk_title", "Approve a day's clean sheets", "批量批准当日无冲突点工单"),
