@@ -403,3 +403,61 @@ async fn open_sqlite(data_dir: &Path) -> Result<SqlitePool, DbError> {
     Migrator::with_migrations(sqlite_migrations()).run(&pool).await?;
     Ok(pool)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.sql` file in `migrations/server/<backend>/`, as (version from the file name, file
+    /// name, text), by version.
+    fn files_in(backend: &str) -> Vec<(i64, String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/server").join(backend);
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("migrations folder") {
+            let path = entry.expect("folder entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("sql") {
+                continue;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).expect("file name").to_owned();
+            let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+            let version: i64 = digits.parse().unwrap_or_else(|_| panic!("{name} does not start with a version"));
+            let text = std::fs::read_to_string(&path).expect("migration file");
+            files.push((version, name, text));
+        }
+        files.sort();
+        files
+    }
+
+    /// Each file in the folder is in the compiled list with its version and the same text, and the
+    /// list holds nothing else: a migration added to the folder but not listed fails here.
+    fn check_listed(backend: &str, listed: &[Migration]) {
+        let files = files_in(backend);
+        for (version, name, text) in &files {
+            let found = listed.iter().find(|m| m.version == *version);
+            let found = found.unwrap_or_else(|| panic!("{backend}/{name} is not listed in {backend}_migrations()"));
+            assert_eq!(found.sql.as_str(), text, "{backend}/{name} is listed as version {version} with other SQL");
+        }
+        let mut versions: Vec<i64> = listed.iter().map(|m| m.version).collect();
+        versions.sort();
+        let file_versions: Vec<i64> = files.iter().map(|(v, _, _)| *v).collect();
+        assert_eq!(versions, file_versions, "{backend}_migrations() lists versions the folder does not hold once each");
+    }
+
+    #[test]
+    fn every_sqlite_migration_file_is_listed() {
+        check_listed("sqlite", &sqlite_migrations());
+    }
+
+    #[test]
+    fn every_postgres_migration_file_is_listed() {
+        check_listed("postgres", &postgres_migrations());
+    }
+
+    #[test]
+    fn both_backends_list_the_same_versions() {
+        let versions = |list: Vec<Migration>| -> Vec<(i64, String)> {
+            list.into_iter().map(|m| (m.version, m.description.into_owned())).collect()
+        };
+        assert_eq!(versions(sqlite_migrations()), versions(postgres_migrations()));
+    }
+}

@@ -153,3 +153,36 @@ async fn stamp_if_new(pool: &SqlitePool) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each `.sql` file in `migrations/phone/` is in `migrations()` with the version its name
+    /// starts with and the same text, and the list holds nothing else: a migration added to the
+    /// folder but not listed fails here.
+    #[test]
+    fn every_phone_migration_file_is_listed() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/phone");
+        let listed = migrations();
+        let mut file_versions = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("migrations folder") {
+            let path = entry.expect("folder entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("sql") {
+                continue;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).expect("file name").to_owned();
+            let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+            let version: i64 = digits.parse().unwrap_or_else(|_| panic!("{name} does not start with a version"));
+            let text = std::fs::read_to_string(&path).expect("migration file");
+            let found = listed.iter().find(|m| m.version == version);
+            let found = found.unwrap_or_else(|| panic!("phone/{name} is not listed in migrations()"));
+            assert_eq!(found.sql.as_str(), text, "phone/{name} is listed as version {version} with other SQL");
+            file_versions.push(version);
+        }
+        file_versions.sort();
+        let mut versions: Vec<i64> = listed.iter().map(|m| m.version).collect();
+        versions.sort();
+        assert_eq!(versions, file_versions, "migrations() lists versions the folder does not hold once each");
+    }
+}
