@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use record_schema::now_ms;
 use record_schema::wire::SyncResponse;
 use serde_json::json;
 
@@ -318,10 +319,6 @@ async fn sync_phone(conn: &mut Conn, phone: &mut Phone, start: Instant, request_
     phone.persist_states();
     rec.micros = start.elapsed().as_micros() as u64;
     rec
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 async fn worker(shared: Arc<Shared>, mut conn: Conn, record: bool) -> WorkerOut {

@@ -33,3 +33,12 @@ pub use progress::{Progress, ProgressReport};
 pub use record::Record;
 pub use reference::{Activity, CostCode, ReferenceData, Site, Trade};
 pub use validate::ValidationContext;
+
+/// Milliseconds since the Unix epoch, the time unit of every stored timestamp on phone and server
+/// (0 for a clock set before 1970, `i64::MAX` past the range).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}

@@ -48,7 +48,7 @@ pub async fn create_token(db: &Db, project: &str, role: Role, device_name: &str)
     }
     let device_id = uuid::Uuid::now_v7().to_string();
     let token = new_token();
-    let now = crate::now_ms();
+    let now = record_schema::now_ms();
     db.insert_device_token(&device_id, device_name.trim(), &token_sha256(&token), role.as_str(), project, now)
         .await
         .map_err(ApiError::internal)?;

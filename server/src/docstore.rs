@@ -6,7 +6,7 @@ use automerge::{AutoCommit, ChangeHash};
 
 use crate::cache::DocCache;
 use crate::db::{Db, Tx, on_pool, on_tx};
-use crate::now_ms;
+use record_schema::now_ms;
 
 /// Appends between compactions, on average: each document compacts after between half and one
 /// and a half times this many (`compacts_after`).

@@ -21,11 +21,3 @@ pub mod sync;
 pub mod web;
 
 pub use config::Config;
-
-/// Milliseconds since the Unix epoch, the time unit of every stored timestamp.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
-}

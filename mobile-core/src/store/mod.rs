@@ -22,6 +22,7 @@ use std::sync::{Arc, LazyLock};
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use chrono::{NaiveDate, Utc};
 use record_schema::conflicts::{FieldConflict, find_conflicts, resolve_conflict};
+use record_schema::now_ms;
 use record_schema::photo::add_photo;
 use record_schema::record::{RecordHeader, Voided};
 use record_schema::{
@@ -149,10 +150,6 @@ pub struct Store {
     actor: ActorId,
     author: String,
     hot: Mutex<Hot>,
-}
-
-fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
 }
 
 fn new_id() -> String {

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine;
+use record_schema::now_ms;
 use sha2::{Digest, Sha256};
 
-use super::{PendingUpload, Store, now_ms};
+use super::{PendingUpload, Store};
 use crate::error::{Error, Result};
 use crate::store::SyncError;
 

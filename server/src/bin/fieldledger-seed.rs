@@ -220,7 +220,7 @@ fn decision(record: &Record, rng: &mut Rng) -> DecisionRow {
         decided_by_role: "supervisor".into(),
         request_id: None,
         replaces: None,
-        decided_at_ms: server::now_ms(),
+        decided_at_ms: record_schema::now_ms(),
     }
 }
 
@@ -367,7 +367,7 @@ async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::e
         role: "supervisor".into(),
         project_id: project.into(),
     };
-    let mut rng = Rng(server::now_ms() as u64 | 1);
+    let mut rng = Rng(record_schema::now_ms() as u64 | 1);
     let mut t = Vec::new();
     for _ in 0..args.reps {
         let record = sheet(project, 1, last, 20, c, &mut rng);

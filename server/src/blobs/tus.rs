@@ -171,7 +171,7 @@ impl Upload {
     }
 
     fn is_expired(&self, blobs: &Blobs) -> bool {
-        self.expires_at_ms(blobs).is_some_and(|at| at <= crate::now_ms())
+        self.expires_at_ms(blobs).is_some_and(|at| at <= record_schema::now_ms())
     }
 }
 
@@ -252,7 +252,7 @@ async fn create(
     .fetch_optional(p)
     .await)
     .map_err(ApiError::internal)?;
-    let now = crate::now_ms();
+    let now = record_schema::now_ms();
     let duplicate = have.is_some_and(|(size,)| size == to_i64(length));
     let (offset, completed) = if duplicate { (length, Some(now)) } else { (0, None) };
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -387,7 +387,7 @@ async fn terminate(
 /// Deletes unfinished uploads past their expiry (rows and partial files), skipping any a request is writing.
 /// Returns how many went.
 pub async fn sweep_expired(db: &Db, blobs: &Arc<Blobs>) -> Result<usize, ApiError> {
-    let cutoff = crate::now_ms().saturating_sub(ttl_ms(blobs));
+    let cutoff = record_schema::now_ms().saturating_sub(ttl_ms(blobs));
     let ids: Vec<(String,)> = on_pool!(db, |p| sqlx::query_as(
         "SELECT id FROM uploads WHERE completed_at_ms IS NULL AND created_at_ms <= $1"
     )
@@ -706,7 +706,7 @@ struct StoredBlob<'a> {
 
 /// In one transaction: the blob (once per hash), the project's right to read it, the upload done.
 async fn record_blob(db: &Db, b: &StoredBlob<'_>, grant: &TokenGrant, upload_id: &str) -> Result<(), sqlx::Error> {
-    let now = crate::now_ms();
+    let now = record_schema::now_ms();
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
         sqlx::query(

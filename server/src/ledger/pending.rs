@@ -96,7 +96,7 @@ pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(
         .bind(version)
         .bind(conflicts)
         .bind(i64::from(h.voided.is_some()))
-        .bind(crate::now_ms())
+        .bind(record_schema::now_ms())
         .execute(p)
         .await
         .map(drop)?
@@ -131,7 +131,7 @@ async fn index_damaged(
         .bind(kind)
         .bind(heads_text(heads))
         .bind(version)
-        .bind(crate::now_ms())
+        .bind(record_schema::now_ms())
         .bind(&damage)
         .execute(p)
         .await

@@ -38,7 +38,9 @@ pub async fn resolve(
         }
         let message = format!("conflict on {field} resolved by {} ({})", who.device_name, who.role);
         stored.doc.commit_with(
-            automerge::transaction::CommitOptions::default().with_message(message).with_time(crate::now_ms() / 1000),
+            automerge::transaction::CommitOptions::default()
+                .with_message(message)
+                .with_time(record_schema::now_ms() / 1000),
         );
         match docstore::save(db, &mut stored).await {
             Ok(_) => {

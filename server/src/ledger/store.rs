@@ -289,7 +289,7 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
             decided_by_role: who.role.clone(),
             request_id: req.request_id.clone(),
             replaces: None,
-            decided_at_ms: crate::now_ms(),
+            decided_at_ms: record_schema::now_ms(),
         };
         let row = match req.status {
             DecisionStatus::Approved => DecisionRow { replaces: history.standing().map(|d| d.id.clone()), ..row },
@@ -395,7 +395,7 @@ async fn remember(
     .bind(&who.device_id)
     .bind(request_id)
     .bind(decision_id)
-    .bind(crate::now_ms())
+    .bind(record_schema::now_ms())
     .execute(p)
     .await
     .map(drop)?);

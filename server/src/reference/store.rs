@@ -323,7 +323,7 @@ fn overflow(what: &str) -> sqlx::Error {
 
 async fn write(db: &Db, set: &ReferenceSet, parsed: &ParsedRows) -> Result<ImportSummary, sqlx::Error> {
     let cur = set.project.currency;
-    let now = crate::now_ms();
+    let now = record_schema::now_ms();
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
         sqlx::query(

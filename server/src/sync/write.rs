@@ -7,7 +7,7 @@ use crate::commit::{BoxFuture, Write};
 use crate::db::{Conn, Tx, on_tx};
 use crate::docstore::{DocStoreError, DocWrite};
 use crate::error::ApiError;
-use crate::now_ms;
+use record_schema::now_ms;
 
 /// The answer to a sync whose write found the commit queue full: 503 naming the limit (the router
 /// adds `Retry-After` to every 503). Nothing of the refused write was stored; the phone syncs again.

@@ -55,7 +55,7 @@ pub fn set_cookie(name: &str, value: &str, max_age_s: i64) -> String {
 pub async fn open(db: &Db, token: &str) -> Result<(String, String), sqlx::Error> {
     let id = random_secret();
     let csrf = random_secret();
-    let now = crate::now_ms();
+    let now = record_schema::now_ms();
     on_pool!(db, |p| {
         sqlx::query(
         "INSERT INTO web_sessions (id_sha256, token_sha256, csrf_token, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)"
@@ -87,7 +87,7 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<Session>, sqlx::Error> {
          WHERE s.id_sha256 = $1 AND s.expires_at_ms > $2 AND t.revoked_at_ms IS NULL"
     )
     .bind(token_sha256(id))
-    .bind(crate::now_ms())
+    .bind(record_schema::now_ms())
     .fetch_optional(p)
     .await?);
     Ok(row.map(|(device_id, device_name, role, project_id, csrf)| Session {
