@@ -7,7 +7,7 @@
 //! one transaction. A request learns its write's outcome only once the commit is durable.
 //!
 //! The queue is bounded (`--commit-queue`): when the database falls behind, a write that finds it
-//! full is refused at once (`CommitError::Busy`, a sync answers 503 with `Retry-After`) rather than
+//! full is refused at once (`GroupCommitError::Busy`, a sync answers 503 with `Retry-After`) rather than
 //! waiting in memory without bound. `Committer::close` stops taking writes and waits until the
 //! writers have committed every queued one (a graceful shutdown).
 //!
@@ -52,7 +52,7 @@ pub trait Write: Send + Sync + Sized + 'static {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum CommitError {
+pub enum GroupCommitError {
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
     /// The writers are gone (the server is shutting down).
@@ -66,11 +66,11 @@ pub enum CommitError {
 /// A queued write with the way back to its caller.
 struct Queued<W: Write> {
     write: W,
-    reply: oneshot::Sender<Result<W::Output, CommitError>>,
+    reply: oneshot::Sender<Result<W::Output, GroupCommitError>>,
 }
 
 impl<W: Write> Queued<W> {
-    fn finish(self, result: Result<W::Output, CommitError>) {
+    fn finish(self, result: Result<W::Output, GroupCommitError>) {
         // The caller may have gone (its request was dropped): the write stands all the same.
         let _ = self.reply.send(result);
     }
@@ -157,17 +157,17 @@ impl<W: Write> Committer<W> {
 
     /// Runs `write` in the next shared transaction; returns its output once committed. Refused at
     /// once with `Busy` when the queue is full.
-    pub async fn write(&self, write: W) -> Result<W::Output, CommitError> {
+    pub async fn write(&self, write: W) -> Result<W::Output, GroupCommitError> {
         let (reply, answer) = oneshot::channel();
         {
             let queue = self.queue.read().unwrap_or_else(PoisonError::into_inner);
-            let queue = queue.as_ref().ok_or(CommitError::Stopped)?;
+            let queue = queue.as_ref().ok_or(GroupCommitError::Stopped)?;
             queue.try_send(Queued { write, reply }).map_err(|e| match e {
-                TrySendError::Full(_) => CommitError::Busy { limit: self.limit },
-                TrySendError::Closed(_) => CommitError::Stopped,
+                TrySendError::Full(_) => GroupCommitError::Busy { limit: self.limit },
+                TrySendError::Closed(_) => GroupCommitError::Stopped,
             })?;
         }
-        answer.await.map_err(|_| CommitError::Stopped)?
+        answer.await.map_err(|_| GroupCommitError::Stopped)?
     }
 
     /// Takes no more writes and waits until the writers have committed every write already queued
@@ -225,11 +225,11 @@ async fn writer<W: Write>(db: Db, rx: Queue<W>, commits: Counter, writes: Counte
             }
         }
         for job in batch {
-            let result = run_shared(&held, &[&job.write]).await.map_err(CommitError::from);
+            let result = run_shared(&held, &[&job.write]).await.map_err(GroupCommitError::from);
             if result.is_ok() {
                 commits.inc();
             }
-            job.finish(result.and_then(|mut o| o.pop().ok_or(CommitError::Stopped)));
+            job.finish(result.and_then(|mut o| o.pop().ok_or(GroupCommitError::Stopped)));
         }
     }
 }
@@ -306,7 +306,7 @@ mod tests {
     async fn a_panicking_write_fails_alone_and_writing_goes_on() {
         let (_dir, db) = db().await;
         let committer = Committer::start(db.clone(), 1);
-        assert!(matches!(committer.write(Panics).await, Err(CommitError::Stopped)));
+        assert!(matches!(committer.write(Panics).await, Err(GroupCommitError::Stopped)));
         assert_eq!(committer.write(Insert(7)).await.expect("a write after the panic"), 7);
         assert_eq!(stored(&db).await, vec![7]);
     }
@@ -340,7 +340,7 @@ mod tests {
             let (v, result) = t.await.expect("task");
             match result {
                 Ok(out) => assert_eq!(out, v),
-                Err(CommitError::Sql(_)) => assert!(v < 0, "{v} should have been written"),
+                Err(GroupCommitError::Sql(_)) => assert!(v < 0, "{v} should have been written"),
                 Err(e) => panic!("{v}: {e}"),
             }
         }
@@ -420,7 +420,7 @@ mod tests {
         let (_dir, db) = db().await;
         let (committer, gate, held) = held_writer(&db, 2).await;
         let tasks = queue(&committer, 0..2).await;
-        assert!(matches!(committer.write(Insert(9)).await, Err(CommitError::Busy { limit: 2 })));
+        assert!(matches!(committer.write(Insert(9)).await, Err(GroupCommitError::Busy { limit: 2 })));
         gate.add_permits(1);
         held.await.expect("held write");
         for t in tasks {
@@ -443,6 +443,6 @@ mod tests {
         committer.close().await;
         held.await.expect("held write");
         assert_eq!(stored(&db).await, (0..5).collect::<Vec<_>>());
-        assert!(matches!(committer.write(Insert(7)).await, Err(CommitError::Stopped)));
+        assert!(matches!(committer.write(Insert(7)).await, Err(GroupCommitError::Stopped)));
     }
 }

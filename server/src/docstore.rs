@@ -42,12 +42,12 @@ pub enum DocStoreError {
     Busy { limit: usize },
 }
 
-impl From<crate::commit::CommitError> for DocStoreError {
-    fn from(e: crate::commit::CommitError) -> Self {
+impl From<crate::commit::GroupCommitError> for DocStoreError {
+    fn from(e: crate::commit::GroupCommitError) -> Self {
         match e {
-            crate::commit::CommitError::Sql(e) => DocStoreError::Sql(e),
-            crate::commit::CommitError::Stopped => DocStoreError::WriterStopped,
-            crate::commit::CommitError::Busy { limit } => DocStoreError::Busy { limit },
+            crate::commit::GroupCommitError::Sql(e) => DocStoreError::Sql(e),
+            crate::commit::GroupCommitError::Stopped => DocStoreError::WriterStopped,
+            crate::commit::GroupCommitError::Busy { limit } => DocStoreError::Busy { limit },
         }
     }
 }

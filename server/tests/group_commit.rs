@@ -91,7 +91,7 @@ fn concurrent_syncs_share_commits_on_postgresql() {
 /// is stale and writes nothing), and a write that fails (its device does not exist) fails alone
 /// while the rest of the batch lands.
 fn batched_appends(url: Option<&str>) {
-    use server::commit::{CommitError, Committer};
+    use server::commit::{Committer, GroupCommitError};
     use server::db::Db;
     // The same sqlx code on either pool.
     macro_rules! on_pool {
@@ -154,7 +154,7 @@ fn batched_appends(url: Option<&str>) {
         // The failing write (unknown device "ghost") comes between two good ones.
         let out = batch(vec![append("doc-a", 2, "d2"), append("doc-b", 2, "ghost"), append("doc-b", 2, "d1")]).await;
         assert!(matches!(out[0], Ok(Some(1))), "{:?}", out[0]);
-        assert!(matches!(out[1], Err(CommitError::Sql(_))), "{:?}", out[1]);
+        assert!(matches!(out[1], Err(GroupCommitError::Sql(_))), "{:?}", out[1]);
         assert!(matches!(out[2], Ok(Some(2))), "{:?}", out[2]);
         // The shared commit failed and was taken back; the good writes then committed alone.
         assert_eq!((committer.writes.get(), committer.commits.get()), (6, 3));

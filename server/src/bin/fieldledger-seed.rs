@@ -236,7 +236,7 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
     let cache = DocCache::new(16 << 20);
     let per_project = args.labour_lines.div_ceil(args.projects);
     let mut rng = Rng(0x5EED_F1E1_D1ED_6E12);
-    let mut tasks: JoinSet<Result<usize, store::CommitError>> = JoinSet::new();
+    let mut tasks: JoinSet<Result<usize, store::DecisionCommitError>> = JoinSet::new();
     let started = Instant::now();
     let mut written = 0usize;
     for p in 1..=args.projects {

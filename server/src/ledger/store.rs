@@ -541,30 +541,32 @@ pub enum ApprovalDoc {
 
 /// Why a decision's transaction did not commit.
 #[derive(Debug, thiserror::Error)]
-pub enum CommitError {
+pub enum DecisionCommitError {
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
     Docs(#[from] DocStoreError),
 }
 
-impl CommitError {
+impl DecisionCommitError {
     /// Another decider or writer got in first: read again and retry.
     fn retryable(&self) -> bool {
         match self {
-            CommitError::Sql(e) => retryable(e),
-            CommitError::Docs(DocStoreError::VersionConflict { .. } | DocStoreError::AlreadyExists { .. }) => true,
-            CommitError::Docs(DocStoreError::Sql(e)) => retryable(e),
-            CommitError::Docs(_) => false,
+            DecisionCommitError::Sql(e) => retryable(e),
+            DecisionCommitError::Docs(DocStoreError::VersionConflict { .. } | DocStoreError::AlreadyExists { .. }) => {
+                true
+            }
+            DecisionCommitError::Docs(DocStoreError::Sql(e)) => retryable(e),
+            DecisionCommitError::Docs(_) => false,
         }
     }
 }
 
-impl From<CommitError> for LedgerError {
-    fn from(e: CommitError) -> Self {
+impl From<DecisionCommitError> for LedgerError {
+    fn from(e: DecisionCommitError) -> Self {
         match e {
-            CommitError::Sql(e) => LedgerError::Sql(e),
-            CommitError::Docs(e) => LedgerError::Docs(e),
+            DecisionCommitError::Sql(e) => LedgerError::Sql(e),
+            DecisionCommitError::Docs(e) => LedgerError::Docs(e),
         }
     }
 }
@@ -582,7 +584,7 @@ pub async fn commit(
     d: &DecisionRow,
     posts: &[Posting],
     approval: Option<ApprovalDoc>,
-) -> Result<Committed, CommitError> {
+) -> Result<Committed, DecisionCommitError> {
     let heads = heads_text(&d.heads);
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;

@@ -80,7 +80,8 @@ pub async fn handler(
         })?),
     };
     let listed_unseen = std::mem::take(&mut device.unseen);
-    let mut s = Session::open(&state.db, &state.cache, &state.commits, &device).await.map_err(ApiError::internal)?;
+    let mut s =
+        SyncSession::open(&state.db, &state.cache, &state.commits, &device).await.map_err(ApiError::internal)?;
     if req.reset {
         s.reset();
     }
@@ -146,7 +147,7 @@ struct Pending {
     /// Forget every stored state of the device first.
     reset: bool,
     deleted: Vec<String>,
-    /// Documents whose state (in `Session::dev`) is to be stored.
+    /// Documents whose state (in `SyncSession::dev`) is to be stored.
     upserts: std::collections::BTreeSet<String>,
     manifest: bool,
 }
@@ -158,7 +159,7 @@ impl Pending {
 }
 
 /// One request's work for one device.
-struct Session<'a> {
+struct SyncSession<'a> {
     db: &'a Db,
     cache: &'a DocCache,
     commits: &'a Committer<SyncWrite>,
@@ -173,7 +174,7 @@ struct Session<'a> {
     busy: Option<usize>,
 }
 
-impl<'a> Session<'a> {
+impl<'a> SyncSession<'a> {
     /// The device's states from the cache if they are at the generation just read with the token;
     /// else from the database (one query).
     async fn open(
@@ -204,7 +205,7 @@ impl<'a> Session<'a> {
                 }
             }
         };
-        Ok(Session { db, cache, commits, grant, dev, pending: Pending::default(), coherent: true, busy: None })
+        Ok(SyncSession { db, cache, commits, grant, dev, pending: Pending::default(), coherent: true, busy: None })
     }
 
     /// Forgets what this device was believed to hold (a reinstalled phone): everything is offered.
@@ -641,7 +642,7 @@ impl<'a> Session<'a> {
             Err(e) => {
                 self.undo(undo);
                 self.coherent = false; // a failed commit may or may not have landed
-                if let crate::commit::CommitError::Busy { limit } = e {
+                if let crate::commit::GroupCommitError::Busy { limit } = e {
                     self.busy = Some(limit);
                 }
                 Err(e.into())

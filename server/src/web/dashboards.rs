@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::format::{grouped, money_code, percent, ratio};
 use super::i18n::Lang;
-use super::session::Session;
+use super::session::WebSession;
 use super::svg::{self, BudgetBar};
 use super::{Chrome, WebError, render, urlencode};
 use crate::reports::labour::{self, Period};
@@ -99,7 +99,7 @@ fn cost_line(r: &cost::CostRow, currency: &str, lang: Lang) -> CostLine {
 
 /// `GET /web/cost?from=&to=`
 pub async fn cost(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
@@ -172,7 +172,7 @@ struct SchedulePage {
 
 /// `GET /web/schedule?at=`
 pub async fn schedule(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
@@ -282,7 +282,7 @@ fn labour_params(q: &DashQuery) -> Result<LabourParams, WebError> {
 
 /// `GET /web/labour?from=&to=&period=&by=`
 pub async fn labour(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
@@ -328,7 +328,7 @@ pub async fn labour(
 /// `GET /web/labour/export?format=csv|xlsx&from=&to=&period=&by=`: the same file as
 /// `/v1/reports/labour?format=`, for a signed-in browser.
 pub async fn labour_export(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     q: Result<Query<DashQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
@@ -340,7 +340,7 @@ pub async fn labour_export(
 
 /// `GET /web/cost/export?format=csv|xlsx&from=&to=`: as `/v1/reports/cost?format=`.
 pub async fn cost_export(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     q: Result<Query<DashQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
@@ -353,7 +353,7 @@ pub async fn cost_export(
 
 /// `GET /web/schedule/export?format=csv|xlsx&at=`: as `/v1/reports/schedule?format=`.
 pub async fn schedule_export(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     q: Result<Query<DashQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {

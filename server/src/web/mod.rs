@@ -31,7 +31,7 @@ use serde::Deserialize;
 use crate::error::ApiError;
 use crate::routes::AppState;
 use i18n::Lang;
-use session::Session;
+use session::WebSession;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -204,7 +204,7 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn new(
-        s: Option<&Session>,
+        s: Option<&WebSession>,
         headers: &HeaderMap,
         uri: &axum::http::Uri,
         nav: &'static str,
@@ -250,7 +250,7 @@ impl Fields {
     }
 
     /// Refuses (403) unless the form carries the session's CSRF token. Call before anything else.
-    pub fn check_csrf(&self, s: &Session) -> Result<(), WebError> {
+    pub fn check_csrf(&self, s: &WebSession) -> Result<(), WebError> {
         csrf::check(&s.csrf, self.get(csrf::FIELD))
     }
 }
@@ -340,7 +340,7 @@ async fn sign_in(
 /// `POST /web/sign-out` (csrf)
 async fn sign_out(
     State(state): State<AppState>,
-    s: Session,
+    s: WebSession,
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, WebError> {

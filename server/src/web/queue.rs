@@ -13,7 +13,7 @@ use axum::response::Html;
 use record_schema::DecisionStatus;
 use serde::Deserialize;
 
-use super::session::Session;
+use super::session::WebSession;
 use super::{Chrome, Fields, WebError, render};
 use crate::db::Db;
 use crate::db::on_pool;
@@ -123,7 +123,7 @@ async fn decided_counts(db: &Db, project: &str, f: &PendingFilter) -> Result<(i6
 
 /// `GET /web/queue?site=&from=&to=&kind=&author=`
 pub async fn page(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
@@ -204,7 +204,7 @@ const MAX_BULK: usize = 500;
 /// `POST /web/bulk-approve` (csrf, comment, rec = `<id>:<head>,<head>` repeated): approves each
 /// listed version; one refusal does not stop the others, and the page lists each outcome.
 pub async fn bulk_approve(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::format::{dec, instant, money};
 use super::i18n::Lang;
 use super::queue::short_heads;
-use super::session::Session;
+use super::session::WebSession;
 use super::{Chrome, Fields, WebError, render, urlencode};
 use crate::error::ApiError;
 use crate::ledger::store::{self, DecideRequest};
@@ -128,7 +128,7 @@ fn amount(v: &Value, currency: Currency, lang: Lang) -> String {
 
 /// `GET /web/records/{id}?done=`
 pub async fn page(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -311,7 +311,7 @@ fn heads_field(f: &Fields) -> Vec<String> {
 }
 
 async fn decide(
-    s: Session,
+    s: WebSession,
     state: AppState,
     id: String,
     status: DecisionStatus,
@@ -333,7 +333,7 @@ async fn decide(
 
 /// `POST /web/records/{id}/approve` (csrf, heads, comment)
 pub async fn approve(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
@@ -343,7 +343,7 @@ pub async fn approve(
 
 /// `POST /web/records/{id}/reject` (csrf, heads, comment: required)
 pub async fn reject(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
@@ -354,7 +354,7 @@ pub async fn reject(
 /// `POST /web/records/{id}/resolve` (csrf, heads, field, choice): keeps one of a field's
 /// concurrent values on the version shown.
 pub async fn resolve(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
@@ -373,7 +373,7 @@ pub async fn resolve(
 /// `GET /web/photos/{sha256}/thumbnail`: the blob route's thumbnail for a signed-in browser (an
 /// `<img>` cannot send a bearer token); the same project scoping.
 pub async fn thumbnail(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, WebError> {
@@ -384,7 +384,7 @@ pub async fn thumbnail(
 
 /// `GET /web/photos/{sha256}`: the original, full size.
 pub async fn photo(
-    s: Session,
+    s: WebSession,
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, WebError> {

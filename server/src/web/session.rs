@@ -17,7 +17,7 @@ pub const LIFETIME_MS: i64 = 12 * 3600 * 1000;
 
 /// A signed-in browser: who (the token's grant) and the CSRF token its forms must carry.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct WebSession {
     pub grant: TokenGrant,
     pub csrf: String,
 }
@@ -79,7 +79,7 @@ pub async fn open(db: &Db, token: &str) -> Result<(String, String), sqlx::Error>
 }
 
 /// The live session of cookie value `id`, if any (unexpired, token not revoked).
-pub async fn find(db: &Db, id: &str) -> Result<Option<Session>, sqlx::Error> {
+pub async fn find(db: &Db, id: &str) -> Result<Option<WebSession>, sqlx::Error> {
     type Row = (String, String, String, String, String);
     let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(
         "SELECT d.id, d.name, t.role, t.project_id, s.csrf_token FROM web_sessions s \
@@ -90,7 +90,7 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<Session>, sqlx::Error> {
     .bind(record_schema::now_ms())
     .fetch_optional(p)
     .await?);
-    Ok(row.map(|(device_id, device_name, role, project_id, csrf)| Session {
+    Ok(row.map(|(device_id, device_name, role, project_id, csrf)| WebSession {
         grant: TokenGrant { device_id, device_name, role, project_id },
         csrf,
     }))
@@ -109,7 +109,7 @@ pub fn may_sign_in(role: &str) -> bool {
     matches!(role, "supervisor" | "admin")
 }
 
-impl FromRequestParts<AppState> for Session {
+impl FromRequestParts<AppState> for WebSession {
     type Rejection = WebError;
 
     /// No or a dead session: the sign-in page, which comes back here afterwards.
