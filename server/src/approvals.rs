@@ -17,7 +17,7 @@ use crate::ledger::pending::{self, PendingFilter};
 use crate::ledger::resolve;
 use crate::ledger::store::{self, DecideRequest};
 use crate::ledger::view::{diff, record_json};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 fn error(status: StatusCode, code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
     ApiError { status, code, field: Some(field.to_string()), message: message.into() }

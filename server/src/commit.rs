@@ -107,7 +107,7 @@ impl<W: Write> Committer<W> {
     /// Starts the writers: one on SQLite (it has one write lock), `writers` on PostgreSQL, with the
     /// default queue bound. Must be called within a Tokio runtime.
     pub fn start(db: Db, writers: usize) -> Self {
-        Self::start_bounded(db, writers, crate::routes::DEFAULT_COMMIT_QUEUE as usize)
+        Self::start_bounded(db, writers, crate::state::DEFAULT_COMMIT_QUEUE as usize)
     }
 
     /// `start` with at most `limit` writes waiting (at least 1).

@@ -26,18 +26,18 @@ pub struct Config {
     pub max_request_mb: usize,
     /// Writer tasks of the shared commit on PostgreSQL (each holds a connection while it commits a
     /// batch of sync writes); SQLite always has one.
-    #[arg(long, env = "FIELDLEDGER_DB_WRITERS", default_value_t = crate::routes::DEFAULT_DB_WRITERS, global = true)]
+    #[arg(long, env = "FIELDLEDGER_DB_WRITERS", default_value_t = crate::state::DEFAULT_DB_WRITERS, global = true)]
     pub db_writers: usize,
     /// Sync writes that may wait for the database; past this a sync gets 503 with `Retry-After`.
-    #[arg(long, env = "FIELDLEDGER_COMMIT_QUEUE", default_value_t = crate::routes::DEFAULT_COMMIT_QUEUE, value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
+    #[arg(long, env = "FIELDLEDGER_COMMIT_QUEUE", default_value_t = crate::state::DEFAULT_COMMIT_QUEUE, value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
     pub commit_queue: u32,
     /// Seconds an API request (sync, approvals, reports, screens) may take, body included; 408 after.
     /// Photo uploads are bounded by `--upload-stall-seconds` instead.
-    #[arg(long, env = "FIELDLEDGER_REQUEST_TIMEOUT_SECONDS", default_value_t = crate::routes::DEFAULT_REQUEST_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    #[arg(long, env = "FIELDLEDGER_REQUEST_TIMEOUT_SECONDS", default_value_t = crate::state::DEFAULT_REQUEST_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
     pub request_timeout_seconds: u64,
     /// Seconds a photo upload's body may send nothing before the request ends (the bytes received are
     /// kept unless the chunk has a checksum) and the upload is free for the next PATCH.
-    #[arg(long, env = "FIELDLEDGER_UPLOAD_STALL_SECONDS", default_value_t = crate::routes::DEFAULT_UPLOAD_STALL_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    #[arg(long, env = "FIELDLEDGER_UPLOAD_STALL_SECONDS", default_value_t = crate::state::DEFAULT_UPLOAD_STALL_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
     pub upload_stall_seconds: u64,
     /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight and queued database writes
     /// before the process exits anyway.
@@ -108,8 +108,8 @@ pub enum TokenCommand {
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
 
 impl Config {
-    pub fn limits(&self) -> crate::routes::Limits {
-        crate::routes::Limits {
+    pub fn limits(&self) -> crate::state::Limits {
+        crate::state::Limits {
             cache_bytes: self.doc_cache_mb.saturating_mul(1 << 20),
             max_request_bytes: self.max_request_mb.saturating_mul(1 << 20),
             db_writers: self.db_writers.clamp(1, 16),

@@ -17,6 +17,7 @@ pub mod office;
 pub mod reference;
 pub mod reports;
 pub mod routes;
+pub mod state;
 pub mod sync;
 pub mod web;
 

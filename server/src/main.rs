@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use server::config::{Command, ReferenceCommand, TokenCommand};
-use server::routes::{AppState, app};
+use server::routes::app;
+use server::state::AppState;
 use server::{Config, auth, db};
 use tracing_subscriber::EnvFilter;
 

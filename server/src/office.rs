@@ -21,7 +21,7 @@ use crate::reference::table::{RawTable, Table};
 use crate::reference::{ReferenceError, import, store};
 use crate::reports::labour::{self, Period};
 use crate::reports::{DateRange, ReportError, cost, export, schedule};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 fn admin(grant: &TokenGrant) -> Result<(), ApiError> {
     if grant.role == "admin" {

@@ -186,7 +186,7 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
     let db = server::db::Db::connect(None, dir.path()).await.expect("database");
     let store = server::blobs::store::open(None, dir.path()).expect("blob store");
     let blobs = server::blobs::Blobs::new(store, dir.path(), 1 << 20, Duration::from_secs(3600)).expect("blobs");
-    let state = server::routes::AppState::new(db, server::routes::Limits::default(), blobs);
+    let state = server::state::AppState::new(db, server::state::Limits::default(), blobs);
     let extra = axum::Router::new().route("/test/panic", axum::routing::get(panics));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address").to_string();

@@ -29,7 +29,7 @@ use super::image::{PhotoProblem, check};
 use crate::auth::Device;
 use crate::db::{Db, TokenGrant, on_pool};
 use crate::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 pub const TUS_VERSION: &str = "1.0.0";
 pub const TUS_EXTENSIONS: &str = "creation,checksum,termination,expiration";

@@ -27,7 +27,7 @@ use crate::commit::Committer;
 use crate::db::{Db, SyncGrant, TokenGrant, on_pool, unseen_by};
 use crate::docstore::{self, DocStoreError, DocWrite, StoredDoc};
 use crate::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 mod write;
 

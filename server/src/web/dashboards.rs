@@ -18,7 +18,7 @@ use super::svg::{self, BudgetBar};
 use super::{Chrome, WebError, render, urlencode};
 use crate::reports::labour::{self, Period};
 use crate::reports::{DateRange, cost, export, schedule, today};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct DashQuery {

@@ -29,7 +29,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 use i18n::Lang;
 use session::WebSession;
 

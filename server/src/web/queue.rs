@@ -19,7 +19,7 @@ use crate::db::Db;
 use crate::db::on_pool;
 use crate::ledger::pending::{self, PendingFilter};
 use crate::ledger::store::{self, DecideRequest};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct QueueQuery {

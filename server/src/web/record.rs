@@ -20,7 +20,7 @@ use super::{Chrome, Fields, WebError, render, urlencode};
 use crate::error::ApiError;
 use crate::ledger::store::{self, DecideRequest};
 use crate::ledger::{LedgerError, resolve};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 pub struct Line {
     pub trade: String,

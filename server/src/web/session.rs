@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use super::WebError;
 use crate::auth::token_sha256;
 use crate::db::{Db, TokenGrant, on_pool};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 pub const COOKIE: &str = "fl_session";
 /// A working day and then some: a supervisor signs in once per shift.
