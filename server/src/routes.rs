@@ -6,8 +6,9 @@ use axum::extract::{Request, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
+use axum::response::Redirect;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, head, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
@@ -26,15 +27,15 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/v1/whoami", get(whoami))
-        .route("/v1/sync", axum::routing::post(crate::sync::handler))
+        .route("/v1/sync", post(crate::sync::handler))
         .route("/v1/approvals/pending", get(crate::approvals::pending))
         .route("/v1/records/{id}", get(crate::approvals::record))
-        .route("/v1/records/{id}/approve", axum::routing::post(crate::approvals::approve))
-        .route("/v1/records/{id}/reject", axum::routing::post(crate::approvals::reject))
-        .route("/v1/records/{id}/resolve", axum::routing::post(crate::approvals::resolve))
+        .route("/v1/records/{id}/approve", post(crate::approvals::approve))
+        .route("/v1/records/{id}/reject", post(crate::approvals::reject))
+        .route("/v1/records/{id}/resolve", post(crate::approvals::resolve))
         .route("/v1/ledger/postings", get(crate::approvals::postings))
         .route("/v1/reference", get(crate::office::reference))
-        .route("/v1/reference/import", axum::routing::post(crate::office::import_file))
+        .route("/v1/reference/import", post(crate::office::import_file))
         .route("/v1/reference/project", axum::routing::put(crate::office::put_project))
         .route("/v1/reference/{table}/{key}", axum::routing::put(crate::office::put_row))
         .route("/v1/reports/cost", get(crate::office::cost_report))
@@ -42,16 +43,65 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/reports/labour", get(crate::office::labour_summary))
         .merge(extra)
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_request_bytes))
-        .merge(crate::web::routes())
+        .merge(web_routes())
         // Photo uploads (merged below) are exempt: a large one on a slow link may rightly take
         // long; a stalled one is cut off by the upload stall timeout instead (blobs/tus.rs).
         .layer(axum::middleware::from_fn_with_state(state.limits.request_timeout, request_timeout))
-        .merge(crate::blobs::tus::routes())
+        .merge(tus_routes())
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
         .with_state(state)
         .layer(axum::middleware::map_response(retry_after))
         // Outermost: a panic anywhere below answers 500 (logged) and the server goes on serving.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+}
+
+/// The supervisor and office screens (`crate::web`). Pages get `page_headers` (no caching, no
+/// framing, only the server's own CSS and script); the static assets added after it do not.
+fn web_routes() -> Router<AppState> {
+    use crate::web::{asset, dashboards, page_headers, queue, record, sign_in, sign_in_page, sign_out, switch_lang};
+    Router::new()
+        .route("/web", get(|| async { Redirect::to("/web/queue") }))
+        .route("/web/", get(|| async { Redirect::to("/web/queue") }))
+        .route("/web/sign-in", get(sign_in_page).post(sign_in))
+        .route("/web/sign-out", post(sign_out))
+        .route("/web/lang", get(switch_lang))
+        .route("/web/queue", get(queue::page))
+        .route("/web/bulk-approve", post(queue::bulk_approve))
+        .route("/web/records/{id}", get(record::page))
+        .route("/web/records/{id}/approve", post(record::approve))
+        .route("/web/records/{id}/reject", post(record::reject))
+        .route("/web/records/{id}/resolve", post(record::resolve))
+        .route("/web/photos/{sha256}", get(record::photo))
+        .route("/web/photos/{sha256}/thumbnail", get(record::thumbnail))
+        .route("/web/cost", get(dashboards::cost))
+        .route("/web/schedule", get(dashboards::schedule))
+        .route("/web/labour", get(dashboards::labour))
+        .route("/web/labour/export", get(dashboards::labour_export))
+        .route("/web/cost/export", get(dashboards::cost_export))
+        .route("/web/schedule/export", get(dashboards::schedule_export))
+        .layer(axum::middleware::from_fn(page_headers))
+        .route(
+            "/web/static/app.css",
+            get(|| async { asset("text/css; charset=utf-8", include_str!("../static/app.css")) }),
+        )
+        .route(
+            "/web/static/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("../static/app.js")) }),
+        )
+}
+
+/// Photo uploads (tus, `crate::blobs::tus`) and blob reads. Only the upload routes get
+/// `tus_headers` (`Tus-Resumable` required and answered).
+fn tus_routes() -> Router<AppState> {
+    use crate::blobs::tus::{create, options, original, patch, status, terminate, thumbnail, tus_headers};
+    let tus = Router::new()
+        .route("/v1/uploads", post(create).options(options))
+        .route("/v1/uploads/{id}", head(status).patch(patch).delete(terminate).options(options))
+        .route_layer(axum::middleware::from_fn(tus_headers));
+    Router::new()
+        .merge(tus)
+        .route("/v1/blobs/{sha256}", get(original))
+        .route("/v1/blobs/{sha256}/thumbnail", get(thumbnail))
 }
 
 /// Ends a request that takes longer than `limit` with 408 (its handler is dropped: a sync write

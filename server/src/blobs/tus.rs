@@ -9,16 +9,16 @@
 //! An unfinished upload expires `Blobs::upload_ttl` after its creation (its responses say when, in
 //! `Upload-Expires`): afterwards it answers 410 and a sweeper deletes its row and partial file. A client may
 //! also terminate it at once with DELETE.
+//!
+//! The routes are listed in `crate::routes` (`tus_routes`), with `tus_headers` on the uploads.
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, head, post};
 use base64::Engine;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
@@ -34,17 +34,6 @@ use crate::state::AppState;
 pub const TUS_VERSION: &str = "1.0.0";
 pub const TUS_EXTENSIONS: &str = "creation,checksum,termination,expiration";
 pub const TUS_CHECKSUMS: &str = "sha1,sha256";
-
-pub fn routes() -> Router<AppState> {
-    let tus = Router::new()
-        .route("/v1/uploads", post(create).options(options))
-        .route("/v1/uploads/{id}", head(status).patch(patch).delete(terminate).options(options))
-        .route_layer(axum::middleware::from_fn(tus_headers));
-    Router::new()
-        .merge(tus)
-        .route("/v1/blobs/{sha256}", get(original))
-        .route("/v1/blobs/{sha256}/thumbnail", get(thumbnail))
-}
 
 fn err(status: StatusCode, code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
     ApiError { status, code, field: Some(field.to_string()), message: message.into() }
@@ -81,7 +70,7 @@ fn http_date(ms: i64) -> String {
 }
 
 /// Every tus request but OPTIONS must say `Tus-Resumable: 1.0.0` (else 412); every response says it.
-async fn tus_headers(request: Request, next: Next) -> Response {
+pub(crate) async fn tus_headers(request: Request, next: Next) -> Response {
     let version = request.headers().get("tus-resumable").and_then(|v| v.to_str().ok()).map(str::trim);
     let mut response = if request.method() != Method::OPTIONS && version != Some(TUS_VERSION) {
         let mut r = err(
@@ -101,7 +90,7 @@ async fn tus_headers(request: Request, next: Next) -> Response {
 }
 
 /// Server capabilities.
-async fn options(Device(_): Device, State(state): State<AppState>) -> Result<Response, ApiError> {
+pub(crate) async fn options(Device(_): Device, State(state): State<AppState>) -> Result<Response, ApiError> {
     Response::builder()
         .status(StatusCode::NO_CONTENT)
         .header("tus-version", TUS_VERSION)
@@ -202,7 +191,7 @@ fn to_i64(v: u64) -> i64 {
 
 /// Creation: `Upload-Length` and `Upload-Metadata` with `sha256` (hex SHA-256 of the whole file),
 /// optional `filename` and `mime`. A file this project already has is complete at once.
-async fn create(
+pub(crate) async fn create(
     Device(grant): Device,
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -287,7 +276,7 @@ async fn create(
 }
 
 /// HEAD: where the upload stands.
-async fn status(
+pub(crate) async fn status(
     Device(grant): Device,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -370,7 +359,7 @@ fn no_content(offset: u64, expires_at_ms: Option<i64>) -> Result<Response, ApiEr
 
 /// DELETE (termination): the client gives up an upload; its row and bytes go at once. A finished upload's
 /// photo stays (other records and projects may use it); only the upload is forgotten.
-async fn terminate(
+pub(crate) async fn terminate(
     Device(grant): Device,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -426,7 +415,7 @@ pub fn spawn_sweeper(db: Db, blobs: Arc<Blobs>) {
 /// PATCH: appends the body at `Upload-Offset`. With `Upload-Checksum`, a chunk whose digest differs
 /// is dropped (460). The last chunk completes the upload: whole-file hash, image check, thumbnail,
 /// blob store.
-async fn patch(
+pub(crate) async fn patch(
     Device(grant): Device,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -775,7 +764,7 @@ pub(crate) async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str)
 }
 
 /// `GET /v1/blobs/{sha256}`: the original.
-async fn original(
+pub(crate) async fn original(
     Device(grant): Device,
     State(state): State<AppState>,
     Path(sha256): Path<String>,
@@ -785,7 +774,7 @@ async fn original(
 }
 
 /// `GET /v1/blobs/{sha256}/thumbnail`: a JPEG at most 320 px on its long side.
-async fn thumbnail(
+pub(crate) async fn thumbnail(
     Device(grant): Device,
     State(state): State<AppState>,
     Path(sha256): Path<String>,

@@ -8,6 +8,8 @@
 //! * `i18n`, `format`: English and 简体中文, money per currency, instants in the site's zone;
 //! * `queue`, `record`: the approval queue, a record with its decisions, approve / reject / bulk;
 //! * `dashboards`, `svg`: cost, schedule (earned value) and day labour, with SVG charts.
+//!
+//! Their routes are listed in `crate::routes` (`web_routes`), with `page_headers` on the pages.
 
 pub mod csrf;
 pub mod dashboards;
@@ -19,13 +21,12 @@ pub mod session;
 pub mod svg;
 
 use askama::Template;
+use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -33,45 +34,13 @@ use crate::state::AppState;
 use i18n::Lang;
 use session::WebSession;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/web", get(|| async { Redirect::to("/web/queue") }))
-        .route("/web/", get(|| async { Redirect::to("/web/queue") }))
-        .route("/web/sign-in", get(sign_in_page).post(sign_in))
-        .route("/web/sign-out", post(sign_out))
-        .route("/web/lang", get(switch_lang))
-        .route("/web/queue", get(queue::page))
-        .route("/web/bulk-approve", post(queue::bulk_approve))
-        .route("/web/records/{id}", get(record::page))
-        .route("/web/records/{id}/approve", post(record::approve))
-        .route("/web/records/{id}/reject", post(record::reject))
-        .route("/web/records/{id}/resolve", post(record::resolve))
-        .route("/web/photos/{sha256}", get(record::photo))
-        .route("/web/photos/{sha256}/thumbnail", get(record::thumbnail))
-        .route("/web/cost", get(dashboards::cost))
-        .route("/web/schedule", get(dashboards::schedule))
-        .route("/web/labour", get(dashboards::labour))
-        .route("/web/labour/export", get(dashboards::labour_export))
-        .route("/web/cost/export", get(dashboards::cost_export))
-        .route("/web/schedule/export", get(dashboards::schedule_export))
-        .layer(axum::middleware::from_fn(page_headers))
-        .route(
-            "/web/static/app.css",
-            get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }),
-        )
-        .route(
-            "/web/static/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }),
-        )
-}
-
-fn asset(mime: &'static str, body: &'static str) -> Response {
+pub(crate) fn asset(mime: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 /// Pages are private (no caching), not framable, and may load only the server's own CSS and
 /// script: a name typed on a phone cannot become running code here.
-async fn page_headers(request: Request, next: Next) -> Response {
+pub(crate) async fn page_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -282,7 +251,7 @@ fn sign_in_form(
 }
 
 /// `GET /web/sign-in?next=`
-async fn sign_in_page(
+pub(crate) async fn sign_in_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
@@ -299,7 +268,7 @@ async fn sign_in_page(
 
 /// `POST /web/sign-in` (token, next, csrf): a supervisor or admin token opens a session; a
 /// foreman's is refused (403), an unknown one too (401).
-async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
@@ -338,7 +307,7 @@ async fn sign_in(
 }
 
 /// `POST /web/sign-out` (csrf)
-async fn sign_out(
+pub(crate) async fn sign_out(
     State(state): State<AppState>,
     s: WebSession,
     headers: HeaderMap,
@@ -360,7 +329,7 @@ pub struct LangQuery {
 
 /// `GET /web/lang?to=zh-CN&back=/web/queue`: remembers the choice in a cookie (a preference of
 /// this browser, nothing on the server changes).
-async fn switch_lang(q: Result<Query<LangQuery>, QueryRejection>) -> Response {
+pub(crate) async fn switch_lang(q: Result<Query<LangQuery>, QueryRejection>) -> Response {
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let lang = q.to.as_deref().and_then(Lang::parse).unwrap_or(Lang::En);
     let cookie = format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax", i18n::COOKIE, lang.tag());
