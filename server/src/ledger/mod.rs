@@ -1,15 +1,22 @@
 //! Approvals and the central ledgers (docs/approvals-and-ledgers.md).
 //!
 //! * `postings`: what an approved record version posts (pure, exact Decimal arithmetic).
-//! * `store`: decisions and postings in the database, one transaction per decision, append-only.
+//! * `store`: decisions and postings in the database, one transaction per decision, append-only;
+//!   it re-exports from `decide` (the decision flow), `journal` (the decisions' tables and the
+//!   decision's transaction), `stored_postings` (the ledger's rows) and `approval_doc` (the
+//!   record's approval document).
 //! * `pending`: the record index and the list of records awaiting a decision.
 //! * `resolve`: a supervisor settles a conflict before approving.
 //! * `view`: records as JSON for supervisors, and the field-by-field difference of two versions.
 
+mod approval_doc;
+mod decide;
+mod journal;
 pub mod pending;
 pub mod postings;
 pub mod resolve;
 pub mod store;
+mod stored_postings;
 pub mod view;
 
 use record_schema::ValidationError;
