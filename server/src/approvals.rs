@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use record_schema::{DecisionStatus, Record};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,59 +18,11 @@ use crate::ledger::store::{self, DecideRequest};
 use crate::ledger::view::{diff, record_json};
 use crate::state::AppState;
 
-fn error(status: StatusCode, code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
-    ApiError { status, code, field: Some(field.to_string()), message: message.into() }
-}
-
-impl From<LedgerError> for ApiError {
-    fn from(e: LedgerError) -> Self {
-        match e {
-            LedgerError::NoSuchRecord(id) => {
-                error(StatusCode::NOT_FOUND, "not_found", "id", format!("no record {id} in your project"))
-            }
-            LedgerError::BadInput(field, m) => ApiError::bad_request(field, m),
-            LedgerError::UnknownHeads(h) => error(
-                StatusCode::NOT_FOUND,
-                "unknown_version",
-                "heads",
-                format!("the record has no change {}; read the record again", h.join(", ")),
-            ),
-            LedgerError::Conflicts(c) => {
-                let listed: Vec<String> = c.iter().map(|f| format!("{} ({})", f.path, f.values.join(" | "))).collect();
-                error(
-                    StatusCode::CONFLICT,
-                    "conflicts",
-                    c.first().map_or("heads", |f| f.path.as_str()),
-                    format!("resolve the concurrent values first: {}", listed.join("; ")),
-                )
-            }
-            LedgerError::Invalid(v) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &v.field, v.reason),
-            LedgerError::Schema(e) => error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "heads",
-                format!("that version is not a readable record: {e}"),
-            ),
-            LedgerError::State(field, m) => error(StatusCode::CONFLICT, "conflict", field, m),
-            LedgerError::Busy => {
-                error(StatusCode::SERVICE_UNAVAILABLE, "busy", "id", "the record kept changing; retry")
-            }
-            LedgerError::Sql(e) => ApiError::internal(e),
-            LedgerError::Docs(e) => ApiError::internal(e),
-        }
-    }
-}
-
 /// Supervisors and admins decide; foremen record.
 pub(crate) fn supervisor(grant: &TokenGrant) -> Result<(), ApiError> {
     match grant.role.as_str() {
         "supervisor" | "admin" => Ok(()),
-        other => Err(error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "authorization",
-            format!("a {other} token cannot review or approve records"),
-        )),
+        other => Err(ApiError::forbidden(format!("a {other} token cannot review or approve records"))),
     }
 }
 

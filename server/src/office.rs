@@ -20,19 +20,14 @@ use crate::error::ApiError;
 use crate::reference::table::{RawTable, Table};
 use crate::reference::{ReferenceError, import, store};
 use crate::reports::labour::{self, Period};
-use crate::reports::{DateRange, ReportError, cost, export, schedule};
+use crate::reports::{DateRange, cost, export, schedule};
 use crate::state::AppState;
 
 fn admin(grant: &TokenGrant) -> Result<(), ApiError> {
     if grant.role == "admin" {
         return Ok(());
     }
-    Err(ApiError {
-        status: StatusCode::FORBIDDEN,
-        code: "forbidden",
-        field: Some("authorization".into()),
-        message: format!("a {} token cannot change reference data; an admin token can", grant.role),
-    })
+    Err(ApiError::forbidden(format!("a {} token cannot change reference data; an admin token can", grant.role)))
 }
 
 impl IntoResponse for ReferenceError {
@@ -53,16 +48,6 @@ impl IntoResponse for ReferenceError {
             ReferenceError::Unreadable(m) => ApiError::bad_request("file", m).into_response(),
             ReferenceError::Sql(e) => ApiError::internal(e).into_response(),
             ReferenceError::Publish(e) => ApiError::internal(e).into_response(),
-        }
-    }
-}
-
-impl From<ReportError> for ApiError {
-    fn from(e: ReportError) -> Self {
-        match e {
-            ReportError::BadInput(field, m) => ApiError::bad_request(field, m),
-            ReportError::Sql(e) => ApiError::internal(e),
-            ReportError::Export(e) => ApiError::internal(e),
         }
     }
 }

@@ -109,16 +109,14 @@ fn tus_routes() -> Router<AppState> {
 async fn request_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError {
-            status: StatusCode::REQUEST_TIMEOUT,
-            code: "timeout",
-            field: None,
-            message: format!(
+        Err(_) => ApiError::timeout(
+            None,
+            format!(
                 "the request did not finish within {} s (the limit, --request-timeout-seconds / \
                  FIELDLEDGER_REQUEST_TIMEOUT_SECONDS)",
                 limit.as_secs()
             ),
-        }
+        )
         .into_response(),
     }
 }

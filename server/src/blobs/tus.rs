@@ -35,20 +35,12 @@ pub const TUS_VERSION: &str = "1.0.0";
 pub const TUS_EXTENSIONS: &str = "creation,checksum,termination,expiration";
 pub const TUS_CHECKSUMS: &str = "sha1,sha256";
 
-fn err(status: StatusCode, code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
-    ApiError { status, code, field: Some(field.to_string()), message: message.into() }
-}
-
-fn bad(field: &str, message: impl Into<String>) -> ApiError {
-    err(StatusCode::BAD_REQUEST, "invalid", field, message)
-}
-
 fn not_found() -> ApiError {
-    err(StatusCode::NOT_FOUND, "not_found", "id", "no such upload in this project")
+    ApiError::not_found("id", "no such upload in this project")
 }
 
 fn expired() -> ApiError {
-    err(StatusCode::GONE, "expired", "id", "this unfinished upload expired and was deleted; create a new one")
+    ApiError::new(StatusCode::GONE, "expired", "id", "this unfinished upload expired and was deleted; create a new one")
 }
 
 /// How long an unfinished upload lives, in ms.
@@ -73,7 +65,7 @@ fn http_date(ms: i64) -> String {
 pub(crate) async fn tus_headers(request: Request, next: Next) -> Response {
     let version = request.headers().get("tus-resumable").and_then(|v| v.to_str().ok()).map(str::trim);
     let mut response = if request.method() != Method::OPTIONS && version != Some(TUS_VERSION) {
-        let mut r = err(
+        let mut r = ApiError::new(
             StatusCode::PRECONDITION_FAILED,
             "unsupported_version",
             "Tus-Resumable",
@@ -104,16 +96,17 @@ pub(crate) async fn options(Device(_): Device, State(state): State<AppState>) ->
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
     headers
         .get(name)
-        .map(|v| v.to_str().map(str::trim).map_err(|_| bad(name, "the header is not ASCII text")))
+        .map(|v| v.to_str().map(str::trim).map_err(|_| ApiError::bad_request(name, "the header is not ASCII text")))
         .transpose()
 }
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ApiError> {
-    let v = header_str(headers, name)?.ok_or_else(|| bad(name, format!("the `{name}` header is required")))?;
+    let v = header_str(headers, name)?
+        .ok_or_else(|| ApiError::bad_request(name, format!("the `{name}` header is required")))?;
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad(name, format!("`{name}` must be a non-negative integer, got {v:?}")));
+        return Err(ApiError::bad_request(name, format!("`{name}` must be a non-negative integer, got {v:?}")));
     }
-    v.parse().map_err(|_| bad(name, format!("`{name}` is out of range")))
+    v.parse().map_err(|_| ApiError::bad_request(name, format!("`{name}` is out of range")))
 }
 
 /// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
@@ -197,38 +190,41 @@ pub(crate) async fn create(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if headers.contains_key("upload-defer-length") {
-        return Err(bad("Upload-Defer-Length", "deferred lengths are not supported: send Upload-Length"));
+        return Err(ApiError::bad_request(
+            "Upload-Defer-Length",
+            "deferred lengths are not supported: send Upload-Length",
+        ));
     }
     let length = header_u64(&headers, "upload-length").map_err(|mut e| {
         e.field = Some("Upload-Length".into());
         e
     })?;
     if length > state.blobs.max_upload {
-        return Err(err(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+        return Err(ApiError::too_large(
             "Upload-Length",
             format!("{length} bytes is over this server's limit of {} bytes", state.blobs.max_upload),
         ));
     }
     if length == 0 {
-        return Err(bad("Upload-Length", "an empty file is not a photo"));
+        return Err(ApiError::bad_request("Upload-Length", "an empty file is not a photo"));
     }
     let raw = header_str(&headers, "upload-metadata")?.unwrap_or_default().to_string();
-    let metadata = parse_metadata(&raw).map_err(|e| bad("Upload-Metadata", e))?;
+    let metadata = parse_metadata(&raw).map_err(|e| ApiError::bad_request("Upload-Metadata", e))?;
     let text = |key: &str, max: usize| -> Result<Option<String>, ApiError> {
         match metadata.iter().find(|(k, _)| k == key) {
             None => Ok(None),
             Some((_, v)) => match String::from_utf8(v.clone()) {
                 Ok(s) if s.len() <= max => Ok(Some(s)),
-                _ => Err(bad("Upload-Metadata", format!("`{key}` must be UTF-8 text of at most {max} bytes"))),
+                _ => Err(ApiError::bad_request(
+                    "Upload-Metadata",
+                    format!("`{key}` must be UTF-8 text of at most {max} bytes"),
+                )),
             },
         }
     };
-    let sha256 = text("sha256", 64)?
-        .map(|s| s.to_ascii_lowercase())
-        .filter(|s| is_sha256_hex(s))
-        .ok_or_else(|| bad("Upload-Metadata", "`sha256` (the hex SHA-256 of the whole file) is required"))?;
+    let sha256 = text("sha256", 64)?.map(|s| s.to_ascii_lowercase()).filter(|s| is_sha256_hex(s)).ok_or_else(|| {
+        ApiError::bad_request("Upload-Metadata", "`sha256` (the hex SHA-256 of the whole file) is required")
+    })?;
     let filename = text("filename", 255)?;
     let mime = text("mime", 100)?.or(text("filetype", 100)?);
 
@@ -310,19 +306,23 @@ enum Checksum {
 impl Checksum {
     fn parse(v: &str) -> Result<Checksum, ApiError> {
         let field = "Upload-Checksum";
-        let (algo, digest) = v.split_once(' ').ok_or_else(|| bad(field, "expected `<algorithm> <base64 digest>`"))?;
+        let (algo, digest) =
+            v.split_once(' ').ok_or_else(|| ApiError::bad_request(field, "expected `<algorithm> <base64 digest>`"))?;
         let digest = base64::engine::general_purpose::STANDARD
             .decode(digest.trim())
-            .map_err(|_| bad(field, "the digest is not base64"))?;
+            .map_err(|_| ApiError::bad_request(field, "the digest is not base64"))?;
         let (c, len) = match algo.trim() {
             "sha1" => (Checksum::Sha1(sha1::Digest::new(), digest), 20),
             "sha256" => (Checksum::Sha256(Sha256::new(), digest), 32),
             other => {
-                return Err(bad(field, format!("algorithm {other:?} is not supported; use one of {TUS_CHECKSUMS}")));
+                return Err(ApiError::bad_request(
+                    field,
+                    format!("algorithm {other:?} is not supported; use one of {TUS_CHECKSUMS}"),
+                ));
             }
         };
         if c.expected().len() != len {
-            return Err(bad(field, format!("a {} digest is {len} bytes", algo.trim())));
+            return Err(ApiError::bad_request(field, format!("a {} digest is {len} bytes", algo.trim())));
         }
         Ok(c)
     }
@@ -364,9 +364,10 @@ pub(crate) async fn terminate(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let _claim = state.blobs.claim(&id).ok_or_else(|| {
-        err(StatusCode::LOCKED, "locked", "id", "a request is writing this upload; retry when it is done")
-    })?;
+    let _claim = state
+        .blobs
+        .claim(&id)
+        .ok_or_else(|| ApiError::locked("id", "a request is writing this upload; retry when it is done"))?;
     load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
     discard(&state.db, &state.blobs, &id).await?;
     tracing::info!(upload = %id, project = %grant.project_id, "upload terminated");
@@ -458,10 +459,8 @@ async fn drain(body: &mut Body, stall: std::time::Duration) {
 /// The answer to a PATCH whose body sent nothing for `stall`: the upload is at `offset` (the bytes
 /// that arrived are kept unless the chunk had a checksum) and free for the next PATCH.
 fn stalled(offset: u64, stall: std::time::Duration) -> Response {
-    let mut r = err(
-        StatusCode::REQUEST_TIMEOUT,
-        "timeout",
-        "body",
+    let mut r = ApiError::timeout(
+        Some("body"),
         format!(
             "no bytes arrived for {} s (the limit, --upload-stall-seconds / FIELDLEDGER_UPLOAD_STALL_SECONDS); \
              the upload is at offset {offset}: PATCH from there",
@@ -482,7 +481,7 @@ async fn write_chunk(
 ) -> Result<Response, ApiError> {
     let content_type = header_str(&headers, "content-type")?.unwrap_or_default();
     if content_type != "application/offset+octet-stream" {
-        return Err(err(
+        return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "Content-Type",
@@ -495,16 +494,16 @@ async fn write_chunk(
     })?;
     let mut checksum = header_str(&headers, "upload-checksum")?.map(Checksum::parse).transpose()?;
     let blobs = state.blobs.clone();
-    let _claim = blobs.claim(&id).ok_or_else(|| {
-        err(StatusCode::LOCKED, "locked", "id", "another request is writing this upload; retry after HEAD")
-    })?;
+    let _claim = blobs
+        .claim(&id)
+        .ok_or_else(|| ApiError::locked("id", "another request is writing this upload; retry after HEAD"))?;
     let u = load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
     if u.is_expired(&blobs) {
         discard(&state.db, &blobs, &id).await?;
         return Err(expired());
     }
     if claimed_offset != u.offset {
-        let mut r = err(
+        let mut r = ApiError::new(
             StatusCode::CONFLICT,
             "offset_mismatch",
             "Upload-Offset",
@@ -518,9 +517,7 @@ async fn write_chunk(
     if let Some(cl) = header_str(&headers, "content-length")?.and_then(|v| v.parse::<u64>().ok())
         && cl > remaining
     {
-        return Err(err(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+        return Err(ApiError::too_large(
             "Content-Length",
             format!("{cl} bytes would go past Upload-Length ({remaining} bytes remain)"),
         ));
@@ -560,9 +557,7 @@ async fn write_chunk(
         if written + data.len() as u64 > remaining {
             drop(file);
             truncate(&path, u.offset).await?;
-            return Err(err(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+            return Err(ApiError::too_large(
                 "body",
                 format!("the body goes past Upload-Length ({remaining} bytes remain)"),
             ));
@@ -580,14 +575,14 @@ async fn write_chunk(
         if let Some(stall) = stalled_at {
             return Ok(stalled(u.offset, stall));
         }
-        return Err(bad("body", "the request body broke off before its end"));
+        return Err(ApiError::bad_request("body", "the request body broke off before its end"));
     }
     if let Some(c) = checksum.take()
         && !c.matches()
     {
         drop(file);
         truncate(&path, u.offset).await?;
-        return Err(err(
+        return Err(ApiError::new(
             StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
             "checksum_mismatch",
             "Upload-Checksum",
@@ -649,7 +644,7 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
     .map_err(ApiError::internal)?;
     if hash != u.sha256 {
         discard(&state.db, &state.blobs, id).await?;
-        return Err(err(
+        return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "hash_mismatch",
             "sha256",
@@ -667,7 +662,7 @@ async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) ->
                 PhotoProblem::Damaged(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
                 PhotoProblem::TooLarge(_) => (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large"),
             };
-            return Err(err(status, code, "file", format!("{problem}; the upload was discarded")));
+            return Err(ApiError::new(status, code, "file", format!("{problem}; the upload was discarded")));
         }
     };
     let store = &state.blobs.store;
@@ -732,7 +727,7 @@ async fn record_blob(db: &Db, b: &StoredBlob<'_>, grant: &TokenGrant, upload_id:
 
 /// The stored blob's mime type, if the project may read it.
 pub(crate) async fn readable(db: &Db, sha256: &str, project: &str) -> Result<String, ApiError> {
-    let missing = || err(StatusCode::NOT_FOUND, "not_found", "sha256", "no such photo in this project");
+    let missing = || ApiError::not_found("sha256", "no such photo in this project");
     if !is_sha256_hex(sha256) {
         return Err(missing());
     }

@@ -56,11 +56,9 @@ pub async fn handler(
     AxState(state): AxState<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| ApiError {
-        status: e.status(),
-        code: if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "invalid" },
-        field: Some("body".into()),
-        message: e.body_text(),
+    let body = body.map_err(|e| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "invalid" };
+        ApiError::new(e.status(), code, "body", e.body_text())
     })?;
     let req: SyncRequest = ciborium::from_reader(body.as_ref())
         .map_err(|e| ApiError::bad_request("body", format!("expected a CBOR sync request: {e}")))?;

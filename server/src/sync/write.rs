@@ -1,8 +1,6 @@
 //! A sync's write, as data for the shared commit (`crate::commit`): at most one document's change
 //! together with the device's sync-state changes, all or nothing.
 
-use axum::http::StatusCode;
-
 use crate::commit::{BoxFuture, Write};
 use crate::db::{Conn, Tx, on_tx};
 use crate::docstore::{DocStoreError, DocWrite};
@@ -12,15 +10,13 @@ use record_schema::now_ms;
 /// The answer to a sync whose write found the commit queue full: 503 naming the limit (the router
 /// adds `Retry-After` to every 503). Nothing of the refused write was stored; the phone syncs again.
 pub(super) fn busy(limit: usize) -> ApiError {
-    ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "busy",
-        field: None,
-        message: format!(
+    ApiError::busy(
+        None,
+        format!(
             "the server is busy: {limit} sync writes already wait for the database (the limit, \
              --commit-queue / FIELDLEDGER_COMMIT_QUEUE); sync again after Retry-After"
         ),
-    }
+    )
 }
 
 /// A sync's failed write as the request's answer: 503 when the commit queue was full, else 500.
