@@ -1,0 +1,371 @@
+//! Records: reading and listing them (`get`, `list`, from the `records` index), the project's
+//! reference data and a record's approval, creating labour sheets, expenses and progress reports,
+//! and editing and voiding them, each through `Store::edit` (edit.rs).
+
+use std::sync::Arc;
+
+use automerge::AutoCommit;
+use chrono::{NaiveDate, Utc};
+use record_schema::now_ms;
+use record_schema::record::{RecordHeader, Voided};
+use record_schema::{
+    CrewLine, Currency, Expense, LabourSheet, ProgressReport, Record, RecordKind, ReferenceData, ValidationContext,
+};
+
+use super::documents::{self, HotDoc};
+use super::edit::DocOp;
+use super::index::IndexRow;
+use super::{Hot, Store, new_id, view};
+use crate::error::{Error, Result};
+
+/// Filter for `Store::list`.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub kind: Option<RecordKind>,
+    pub project_id: Option<String>,
+    pub site_id: Option<String>,
+    pub date_from: Option<NaiveDate>,
+    pub date_to: Option<NaiveDate>,
+    pub include_voided: bool,
+}
+
+/// One row of a record list, read from the index without opening documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSummary {
+    pub id: String,
+    pub kind: String,
+    pub project_id: String,
+    pub site_id: String,
+    pub record_date: String,
+    pub author: String,
+    pub subject: String,
+    pub headcount: i64,
+    pub total: Option<String>,
+    pub currency: Option<String>,
+    pub line_count: i64,
+    pub photo_count: i64,
+    pub conflict_count: i64,
+    pub voided: bool,
+    pub updated_at_ms: i64,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for RecordSummary {
+    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(RecordSummary {
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            project_id: row.try_get("project_id")?,
+            site_id: row.try_get("site_id")?,
+            record_date: row.try_get("record_date")?,
+            author: row.try_get("author")?,
+            subject: row.try_get("subject")?,
+            headcount: row.try_get("headcount")?,
+            total: row.try_get("total")?,
+            currency: row.try_get("currency")?,
+            line_count: row.try_get("line_count")?,
+            photo_count: row.try_get("photo_count")?,
+            conflict_count: row.try_get("conflict_count")?,
+            voided: row.try_get("voided")?,
+            updated_at_ms: row.try_get("updated_at_ms")?,
+        })
+    }
+}
+
+/// Fields of a new labour sheet; the store fills id, author and creation time.
+#[derive(Debug, Clone)]
+pub struct NewSheet {
+    pub project_id: String,
+    pub site_id: String,
+    pub time_zone: String,
+    pub work_date: NaiveDate,
+    pub currency: record_schema::Currency,
+    pub note: Option<String>,
+}
+
+impl Store {
+    // ---------- reading ----------
+
+    pub async fn get(&self, id: &str) -> Result<Record> {
+        let mut hot = self.hot.lock().await;
+        let hd = self.checkout(&mut hot, id).await?;
+        view(hd, id).cloned()
+    }
+
+    pub async fn list(&self, f: &RecordFilter) -> Result<Vec<RecordSummary>> {
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT id, kind, project_id, site_id, record_date, author, subject, headcount, total, currency, \
+             line_count, photo_count, conflict_count, voided, updated_at_ms FROM records WHERE 1 = 1",
+        );
+        if let Some(k) = f.kind {
+            q.push(" AND kind = ").push_bind(k.as_str());
+        }
+        if let Some(p) = &f.project_id {
+            q.push(" AND project_id = ").push_bind(p.clone());
+        }
+        if let Some(s) = &f.site_id {
+            q.push(" AND site_id = ").push_bind(s.clone());
+        }
+        if let Some(d) = f.date_from {
+            q.push(" AND record_date >= ").push_bind(d.to_string());
+        }
+        if let Some(d) = f.date_to {
+            q.push(" AND record_date <= ").push_bind(d.to_string());
+        }
+        if !f.include_voided {
+            q.push(" AND voided = 0");
+        }
+        q.push(" ORDER BY record_date DESC, created_at_ms DESC");
+        Ok(q.build_query_as::<RecordSummary>().fetch_all(&self.pool).await?)
+    }
+
+    /// The project's reference data, once a sync has brought it.
+    pub async fn reference_data(&self, project_id: &str) -> Result<Option<Arc<ReferenceData>>> {
+        let mut hot = self.hot.lock().await;
+        self.reference(&mut hot, project_id).await
+    }
+
+    pub(super) async fn reference(&self, hot: &mut Hot, project_id: &str) -> Result<Option<Arc<ReferenceData>>> {
+        if let Some(r) = hot.references.get(project_id) {
+            return Ok(r.clone());
+        }
+        let id = ReferenceData::document_id(project_id);
+        let r = match documents::load(&self.pool, &id).await? {
+            Some(doc) => Some(Arc::new(ReferenceData::read(&doc.doc).map_err(|e| Error::document(&id, e))?)),
+            None => None,
+        };
+        hot.references.insert(project_id.to_string(), r.clone());
+        Ok(r)
+    }
+
+    /// The record's approval document as synced from the server, and the record's current heads
+    /// (hex, sorted), to tell whether the decisions are about this version.
+    pub async fn approval(&self, record_id: &str) -> Result<(Option<record_schema::Approval>, Vec<String>)> {
+        let mut hot = self.hot.lock().await;
+        let mut heads: Vec<String> =
+            self.checkout(&mut hot, record_id).await?.doc.get_heads().iter().map(ToString::to_string).collect();
+        heads.sort();
+        let id = record_schema::Approval::document_id(record_id);
+        let approval = match documents::load(&self.pool, &id).await? {
+            Some(doc) => Some(record_schema::Approval::read(&doc.doc).map_err(|e| Error::document(&id, e))?),
+            None => None,
+        };
+        Ok((approval, heads))
+    }
+
+    /// The most recent sheet of a site before `date`, the usual source for "same crews as yesterday".
+    pub async fn latest_sheet_before(
+        &self,
+        project_id: &str,
+        site_id: &str,
+        date: NaiveDate,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM records WHERE kind = 'labour_sheet' AND project_id = ? AND site_id = ? \
+             AND record_date < ? AND voided = 0 ORDER BY record_date DESC, created_at_ms DESC LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(site_id)
+        .bind(date.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    // ---------- creating ----------
+
+    fn header(&self, project_id: &str, site_id: &str, time_zone: &str) -> RecordHeader {
+        RecordHeader {
+            id: new_id(),
+            project_id: project_id.to_string(),
+            site_id: site_id.to_string(),
+            time_zone: time_zone.to_string(),
+            author: self.author.clone(),
+            created_at_ms: now_ms(),
+            voided: None,
+        }
+    }
+
+    pub async fn create_labour_sheet(&self, new: NewSheet) -> Result<LabourSheet> {
+        let sheet = LabourSheet {
+            header: self.header(&new.project_id, &new.site_id, &new.time_zone),
+            work_date: new.work_date,
+            currency: new.currency,
+            lines: Vec::new(),
+            note: new.note,
+        };
+        self.insert_record(Record::LabourSheet(sheet.clone())).await?;
+        Ok(sheet)
+    }
+
+    /// A new sheet for `work_date` with the crews, headcounts, hours and rates of `source` (notes are
+    /// not carried over). The foreman then adjusts what differs today.
+    pub async fn start_sheet_from(&self, source_id: &str, work_date: NaiveDate) -> Result<LabourSheet> {
+        let source = self.get_sheet(source_id).await?;
+        let h = &source.header;
+        let mut sheet = LabourSheet {
+            header: self.header(&h.project_id, &h.site_id, &h.time_zone),
+            work_date,
+            currency: source.currency,
+            lines: Vec::with_capacity(source.lines.len()),
+            note: None,
+        };
+        for (i, l) in source.lines.iter().enumerate() {
+            sheet.lines.push(CrewLine { id: new_id(), position: i as i64, note: None, ..l.clone() });
+        }
+        self.insert_record(Record::LabourSheet(sheet.clone())).await?;
+        Ok(sheet)
+    }
+
+    /// `expense.header` supplies project, site and time zone; id, author and times are filled here.
+    /// Receipts are attached afterwards with `attach_photo`.
+    pub async fn create_expense(&self, mut expense: Expense) -> Result<Expense> {
+        let h = &expense.header;
+        expense.header = self.header(&h.project_id, &h.site_id, &h.time_zone);
+        expense.receipts.clear();
+        self.insert_record(Record::Expense(expense.clone())).await?;
+        Ok(expense)
+    }
+
+    pub async fn create_progress_report(&self, mut report: ProgressReport) -> Result<ProgressReport> {
+        let h = &report.header;
+        report.header = self.header(&h.project_id, &h.site_id, &h.time_zone);
+        report.photos.clear();
+        self.insert_record(Record::ProgressReport(report.clone())).await?;
+        Ok(report)
+    }
+
+    async fn insert_record(&self, record: Record) -> Result<()> {
+        let mut hot = self.hot.lock().await;
+        self.validate(&mut hot, &record).await?;
+        let id = record.header().id.clone();
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        record.write(&mut doc).map_err(|e| Error::document(&id, e))?;
+        let mut hd = HotDoc { doc, persisted: Vec::new(), pending_count: 0, conflicts: 0, view: Some(record.clone()) };
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let written = documents::insert(&mut tx, &id, record.kind().as_str(), &mut hd, now).await?;
+        IndexRow::of(&record).upsert(&mut tx, &id, 0, now).await?;
+        tx.commit().await?;
+        documents::committed(&mut hd, written);
+        Self::remember(&mut hot, id, hd);
+        Ok(())
+    }
+
+    async fn validate(&self, hot: &mut Hot, record: &Record) -> Result<()> {
+        let reference = self.reference(hot, &record.header().project_id).await?;
+        Ok(record.validate(&ValidationContext::new(Utc::now(), reference.as_deref()))?)
+    }
+
+    // ---------- editing ----------
+
+    async fn get_sheet(&self, id: &str) -> Result<LabourSheet> {
+        match self.get(id).await? {
+            Record::LabourSheet(s) => Ok(s),
+            other => Err(wrong_kind(id, RecordKind::LabourSheet, other.kind())),
+        }
+    }
+
+    /// Adds (`line.id` empty) or replaces one crew line; other lines are untouched, so two phones
+    /// editing different lines of one sheet merge cleanly.
+    pub async fn put_crew_line(&self, sheet_id: &str, mut line: CrewLine) -> Result<(CrewLine, Currency)> {
+        self.edit(sheet_id, None, |record, ctx| {
+            let Record::LabourSheet(sheet) = record else {
+                return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
+            };
+            // The line alone first, so errors name `line.hours` rather than its index in the sheet.
+            line.validate("line", sheet.currency, ctx)?;
+            match sheet.lines.iter_mut().find(|l| !line.id.is_empty() && l.id == line.id) {
+                Some(existing) => {
+                    line.position = existing.position;
+                    *existing = line.clone();
+                }
+                None if line.id.is_empty() => {
+                    line.id = new_id();
+                    line.position = sheet.lines.iter().map(|l| l.position + 1).max().unwrap_or(0);
+                    sheet.lines.push(line.clone());
+                }
+                None => return Err(Error::NotFound { what: "crew line", id: line.id.clone() }),
+            }
+            let currency = sheet.currency;
+            let written = line.clone();
+            let op: DocOp =
+                Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &written, now_ms()));
+            Ok((op, (line, currency)))
+        })
+        .await
+    }
+
+    pub async fn remove_crew_line(&self, sheet_id: &str, line_id: &str) -> Result<()> {
+        self.edit(sheet_id, None, |record, _| {
+            let Record::LabourSheet(sheet) = record else {
+                return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
+            };
+            let before = sheet.lines.len();
+            sheet.lines.retain(|l| l.id != line_id);
+            if sheet.lines.len() == before {
+                return Err(Error::NotFound { what: "crew line", id: line_id.to_string() });
+            }
+            let line_id = line_id.to_string();
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| LabourSheet::remove_line(doc, &line_id, now_ms()));
+            Ok((op, ()))
+        })
+        .await
+    }
+
+    /// Changes a sheet's date or note (its lines are edited one by one).
+    pub async fn update_sheet(&self, sheet_id: &str, work_date: NaiveDate, note: Option<String>) -> Result<()> {
+        self.edit(sheet_id, None, |record, _| {
+            let Record::LabourSheet(sheet) = record else {
+                return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
+            };
+            sheet.work_date = work_date;
+            sheet.note = note;
+            let sheet = sheet.clone();
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| sheet.write(doc));
+            Ok((op, ()))
+        })
+        .await
+    }
+
+    /// Replaces an expense's fields; header and receipts are kept.
+    pub async fn update_expense(&self, id: &str, new: Expense) -> Result<Expense> {
+        self.edit(id, None, |record, _| {
+            let Record::Expense(e) = record else { return Err(wrong_kind(id, RecordKind::Expense, record.kind())) };
+            *e = Expense { header: e.header.clone(), receipts: e.receipts.clone(), ..new };
+            let (written, out) = (e.clone(), e.clone());
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, out))
+        })
+        .await
+    }
+
+    pub async fn update_progress_report(&self, id: &str, new: ProgressReport) -> Result<ProgressReport> {
+        self.edit(id, None, |record, _| {
+            let Record::ProgressReport(p) = record else {
+                return Err(wrong_kind(id, RecordKind::ProgressReport, record.kind()));
+            };
+            *p = ProgressReport { header: p.header.clone(), photos: p.photos.clone(), ..new };
+            let (written, out) = (p.clone(), p.clone());
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, out))
+        })
+        .await
+    }
+
+    /// Voids a record: it stays, for the audit trail, but no longer counts anywhere.
+    pub async fn void(&self, id: &str, reason: &str) -> Result<()> {
+        record_schema::validate::check_required("reason", reason)?;
+        let voided = Voided { reason: reason.to_string(), by: self.author.clone(), at_ms: now_ms() };
+        self.edit(id, None, |record, _| {
+            record.header_mut().voided = Some(voided);
+            let written = record.clone();
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, ()))
+        })
+        .await
+    }
+}
+
+pub(super) fn wrong_kind(id: &str, expected: RecordKind, found: RecordKind) -> Error {
+    Error::WrongKind { id: id.to_string(), expected: expected.to_string(), found: found.to_string() }
+}
