@@ -1,4 +1,4 @@
-//! Photo blobs: resumable uploads over tus 1.0 (`tus.rs`), checked and thumbnailed (`image.rs`), kept in
+//! Photo blobs: resumable uploads over tus 1.0 (`tus/`), checked and thumbnailed (`image.rs`), kept in
 //! a `BlobStore` (`store.rs`) once per SHA-256, readable by the projects that uploaded them.
 
 pub mod image;

@@ -1,39 +1,26 @@
-//! tus 1.0 resumable uploads at `/v1/uploads` (core, creation, checksum, termination and expiration extensions) and the blob
-//! reads at `/v1/blobs/{sha256}`. Every route needs a device token; uploads and blobs are scoped to
-//! the token's project, and anything of another project is simply not found.
-//!
-//! The bytes received so far are in `<data dir>/uploads/<id>`, the offset that counts is the
-//! database's: a chunk is fsynced before the offset moves, and leftovers of a request cut short are
-//! cut off before the next chunk, so a killed server resumes exactly where HEAD says.
-//!
-//! An unfinished upload expires `Blobs::upload_ttl` after its creation (its responses say when, in
-//! `Upload-Expires`): afterwards it answers 410 and a sweeper deletes its row and partial file. A client may
-//! also terminate it at once with DELETE.
-//!
-//! The routes are listed in `crate::routes` (`tus_routes`), with `tus_headers` on the uploads.
+//! The HTTP handlers: the tus routes at `/v1/uploads` (OPTIONS, POST creation, HEAD, PATCH, DELETE)
+//! and the blob reads at `/v1/blobs/{sha256}` (`readable` and `serve` are shared with the web
+//! screens). They speak the protocol (`protocol.rs`) over the upload storage (`uploads.rs`).
 
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use http_body_util::BodyExt;
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
-use super::Blobs;
-use super::image::{PhotoProblem, check};
+use super::protocol::{
+    Checksum, TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION, header_str, header_u64, http_date, is_sha256_hex,
+    parse_metadata,
+};
+use super::uploads::{complete, discard, expires_at_ms, load, to_i64, truncate};
 use crate::auth::Device;
+use crate::blobs::Blobs;
 use crate::db::{Db, TokenGrant, on_pool};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-pub const TUS_VERSION: &str = "1.0.0";
-pub const TUS_EXTENSIONS: &str = "creation,checksum,termination,expiration";
-pub const TUS_CHECKSUMS: &str = "sha1,sha256";
 
 fn not_found() -> ApiError {
     ApiError::not_found("id", "no such upload in this project")
@@ -41,44 +28,6 @@ fn not_found() -> ApiError {
 
 fn expired() -> ApiError {
     ApiError::new(StatusCode::GONE, "expired", "id", "this unfinished upload expired and was deleted; create a new one")
-}
-
-/// How long an unfinished upload lives, in ms.
-fn ttl_ms(blobs: &Blobs) -> i64 {
-    i64::try_from(blobs.upload_ttl.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// When an unfinished upload created at `created_at_ms` expires, in ms since the epoch.
-fn expires_at_ms(blobs: &Blobs, created_at_ms: i64) -> i64 {
-    created_at_ms.saturating_add(ttl_ms(blobs))
-}
-
-/// `Upload-Expires` takes an RFC 9110 HTTP date.
-fn http_date(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string()
-}
-
-/// Every tus request but OPTIONS must say `Tus-Resumable: 1.0.0` (else 412); every response says it.
-pub(crate) async fn tus_headers(request: Request, next: Next) -> Response {
-    let version = request.headers().get("tus-resumable").and_then(|v| v.to_str().ok()).map(str::trim);
-    let mut response = if request.method() != Method::OPTIONS && version != Some(TUS_VERSION) {
-        let mut r = ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "unsupported_version",
-            "Tus-Resumable",
-            format!("this server speaks tus {TUS_VERSION}; send `Tus-Resumable: {TUS_VERSION}`"),
-        )
-        .into_response();
-        r.headers_mut().insert("tus-version", HeaderValue::from_static(TUS_VERSION));
-        r
-    } else {
-        next.run(request).await
-    };
-    response.headers_mut().insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
-    response
 }
 
 /// Server capabilities.
@@ -91,95 +40,6 @@ pub(crate) async fn options(Device(_): Device, State(state): State<AppState>) ->
         .header("tus-checksum-algorithm", TUS_CHECKSUMS)
         .body(Body::empty())
         .map_err(ApiError::internal)
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
-    headers
-        .get(name)
-        .map(|v| v.to_str().map(str::trim).map_err(|_| ApiError::bad_request(name, "the header is not ASCII text")))
-        .transpose()
-}
-
-fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ApiError> {
-    let v = header_str(headers, name)?
-        .ok_or_else(|| ApiError::bad_request(name, format!("the `{name}` header is required")))?;
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request(name, format!("`{name}` must be a non-negative integer, got {v:?}")));
-    }
-    v.parse().map_err(|_| ApiError::bad_request(name, format!("`{name}` is out of range")))
-}
-
-/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
-pub fn parse_metadata(raw: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (key, value) = match pair.split_once(' ') {
-            Some((k, v)) => (k, v.trim()),
-            None => (pair, ""),
-        };
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic() && b != b',') {
-            return Err(format!("bad key {key:?}"));
-        }
-        let value = base64::engine::general_purpose::STANDARD
-            .decode(value)
-            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(value))
-            .map_err(|_| format!("the value of {key:?} is not base64"))?;
-        if out.iter().any(|(k, _)| k == key) {
-            return Err(format!("{key:?} appears twice"));
-        }
-        out.push((key.to_string(), value));
-    }
-    Ok(out)
-}
-
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-#[derive(Debug)]
-struct Upload {
-    length: u64,
-    offset: u64,
-    sha256: String,
-    metadata: String,
-    completed: bool,
-    created_at_ms: i64,
-}
-
-impl Upload {
-    /// When this upload expires, if it is unfinished.
-    fn expires_at_ms(&self, blobs: &Blobs) -> Option<i64> {
-        (!self.completed).then(|| expires_at_ms(blobs, self.created_at_ms))
-    }
-
-    fn is_expired(&self, blobs: &Blobs) -> bool {
-        self.expires_at_ms(blobs).is_some_and(|at| at <= record_schema::now_ms())
-    }
-}
-
-async fn load(db: &Db, id: &str, project: &str) -> Result<Option<Upload>, ApiError> {
-    type Row = (i64, i64, String, String, Option<i64>, i64);
-    let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT upload_length, upload_offset, sha256, metadata, completed_at_ms, created_at_ms FROM uploads \
-         WHERE id = $1 AND project_id = $2"
-    )
-    .bind(id)
-    .bind(project)
-    .fetch_optional(p)
-    .await)
-    .map_err(ApiError::internal)?;
-    Ok(row.map(|(length, offset, sha256, metadata, completed, created_at_ms)| Upload {
-        length: u64::try_from(length).unwrap_or_default(),
-        offset: u64::try_from(offset).unwrap_or_default(),
-        sha256,
-        metadata,
-        completed: completed.is_some(),
-        created_at_ms,
-    }))
-}
-
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// Creation: `Upload-Length` and `Upload-Metadata` with `sha256` (hex SHA-256 of the whole file),
@@ -298,56 +158,6 @@ pub(crate) async fn status(
     b.body(Body::empty()).map_err(ApiError::internal)
 }
 
-enum Checksum {
-    Sha1(sha1::Sha1, Vec<u8>),
-    Sha256(Sha256, Vec<u8>),
-}
-
-impl Checksum {
-    fn parse(v: &str) -> Result<Checksum, ApiError> {
-        let field = "Upload-Checksum";
-        let (algo, digest) =
-            v.split_once(' ').ok_or_else(|| ApiError::bad_request(field, "expected `<algorithm> <base64 digest>`"))?;
-        let digest = base64::engine::general_purpose::STANDARD
-            .decode(digest.trim())
-            .map_err(|_| ApiError::bad_request(field, "the digest is not base64"))?;
-        let (c, len) = match algo.trim() {
-            "sha1" => (Checksum::Sha1(sha1::Digest::new(), digest), 20),
-            "sha256" => (Checksum::Sha256(Sha256::new(), digest), 32),
-            other => {
-                return Err(ApiError::bad_request(
-                    field,
-                    format!("algorithm {other:?} is not supported; use one of {TUS_CHECKSUMS}"),
-                ));
-            }
-        };
-        if c.expected().len() != len {
-            return Err(ApiError::bad_request(field, format!("a {} digest is {len} bytes", algo.trim())));
-        }
-        Ok(c)
-    }
-
-    fn expected(&self) -> &[u8] {
-        match self {
-            Checksum::Sha1(_, d) | Checksum::Sha256(_, d) => d,
-        }
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            Checksum::Sha1(h, _) => sha1::Digest::update(h, data),
-            Checksum::Sha256(h, _) => h.update(data),
-        }
-    }
-
-    fn matches(self) -> bool {
-        match self {
-            Checksum::Sha1(h, d) => sha1::Digest::finalize(h)[..] == d[..],
-            Checksum::Sha256(h, d) => h.finalize()[..] == d[..],
-        }
-    }
-}
-
 /// A PATCH's answer; `expires_at_ms` while the upload is still unfinished.
 fn no_content(offset: u64, expires_at_ms: Option<i64>) -> Result<Response, ApiError> {
     let mut b = Response::builder().status(StatusCode::NO_CONTENT).header("upload-offset", offset.to_string());
@@ -372,45 +182,6 @@ pub(crate) async fn terminate(
     discard(&state.db, &state.blobs, &id).await?;
     tracing::info!(upload = %id, project = %grant.project_id, "upload terminated");
     Response::builder().status(StatusCode::NO_CONTENT).body(Body::empty()).map_err(ApiError::internal)
-}
-
-/// Deletes unfinished uploads past their expiry (rows and partial files), skipping any a request is writing.
-/// Returns how many went.
-pub async fn sweep_expired(db: &Db, blobs: &Arc<Blobs>) -> Result<usize, ApiError> {
-    let cutoff = record_schema::now_ms().saturating_sub(ttl_ms(blobs));
-    let ids: Vec<(String,)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT id FROM uploads WHERE completed_at_ms IS NULL AND created_at_ms <= $1"
-    )
-    .bind(cutoff)
-    .fetch_all(p)
-    .await)
-    .map_err(ApiError::internal)?;
-    let mut swept = 0;
-    for (id,) in ids {
-        if let Some(_claim) = blobs.claim(&id) {
-            discard(db, blobs, &id).await?;
-            swept += 1;
-        }
-    }
-    if swept > 0 {
-        tracing::info!(swept, "expired uploads deleted");
-    }
-    Ok(swept)
-}
-
-/// Runs `sweep_expired` every quarter of the upload life (at least every minute, at most every hour).
-pub fn spawn_sweeper(db: Db, blobs: Arc<Blobs>) {
-    let every = (blobs.upload_ttl / 4).clamp(std::time::Duration::from_secs(60), std::time::Duration::from_secs(3600));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await; // the first tick is immediate; the server swept before serving
-        loop {
-            tick.tick().await;
-            if let Err(e) = sweep_expired(&db, &blobs).await {
-                tracing::warn!(error = %e.message, "sweeping expired uploads failed");
-            }
-        }
-    });
 }
 
 /// PATCH: appends the body at `Upload-Offset`. With `Upload-Checksum`, a chunk whose digest differs
@@ -615,116 +386,6 @@ async fn write_chunk(
     no_content(offset, u.expires_at_ms(&blobs).filter(|_| offset < u.length))
 }
 
-async fn truncate(path: &std::path::Path, len: u64) -> Result<(), ApiError> {
-    let f = tokio::fs::OpenOptions::new().write(true).open(path).await.map_err(ApiError::internal)?;
-    f.set_len(len).await.map_err(ApiError::internal)?;
-    f.sync_all().await.map_err(ApiError::internal)
-}
-
-/// Forgets an upload (refused, expired or terminated): its row and its bytes.
-async fn discard(db: &Db, blobs: &Blobs, id: &str) -> Result<(), ApiError> {
-    on_pool!(db, |p| sqlx::query("DELETE FROM uploads WHERE id = $1").bind(id).execute(p).await.map(drop))
-        .map_err(ApiError::internal)?;
-    // Best effort: no file yet (nothing was written) is fine, and a leftover file only costs disk.
-    let _ = tokio::fs::remove_file(blobs.uploads_dir.join(id)).await;
-    Ok(())
-}
-
-/// All bytes are in: check the file, store it (once per hash) and let the project read it.
-async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) -> Result<(), ApiError> {
-    let path = state.blobs.uploads_dir.join(id);
-    let _permit = state.blobs.checks.acquire().await.map_err(ApiError::internal)?;
-    let bytes = bytes::Bytes::from(tokio::fs::read(&path).await.map_err(ApiError::internal)?);
-    let for_check = bytes.clone();
-    let (hash, checked) = tokio::task::spawn_blocking(move || {
-        let hash = hex::encode(Sha256::digest(&for_check));
-        (hash, check(&for_check))
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    if hash != u.sha256 {
-        discard(&state.db, &state.blobs, id).await?;
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "hash_mismatch",
-            "sha256",
-            format!("the file's SHA-256 is {hash}, not the declared {}; the upload was discarded", u.sha256),
-        ));
-    }
-    let checked = match checked {
-        Ok(c) => c,
-        Err(problem) => {
-            discard(&state.db, &state.blobs, id).await?;
-            let (status, code) = match problem {
-                PhotoProblem::NotAnImage | PhotoProblem::Unsupported(_) => {
-                    (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-                }
-                PhotoProblem::Damaged(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
-                PhotoProblem::TooLarge(_) => (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large"),
-            };
-            return Err(ApiError::new(status, code, "file", format!("{problem}; the upload was discarded")));
-        }
-    };
-    let store = &state.blobs.store;
-    let (original, thumb) = (Blobs::original_key(&hash), Blobs::thumbnail_key(&hash));
-    if !store.exists(&original).await.map_err(ApiError::internal)? {
-        store.put(&original, bytes).await.map_err(ApiError::internal)?;
-    }
-    let thumb_size = checked.thumbnail.len();
-    if !store.exists(&thumb).await.map_err(ApiError::internal)? {
-        store.put(&thumb, bytes::Bytes::copy_from_slice(&checked.thumbnail)).await.map_err(ApiError::internal)?;
-    }
-    let stored = StoredBlob { sha256: &hash, size: u.length, checked: &checked, thumbnail_size: thumb_size as u64 };
-    record_blob(&state.db, &stored, grant, id).await.map_err(ApiError::internal)?;
-    let _ = tokio::fs::remove_file(&path).await;
-    tracing::info!(upload = %id, sha256 = %hash, width = checked.width, height = checked.height, "photo stored");
-    Ok(())
-}
-
-struct StoredBlob<'a> {
-    sha256: &'a str,
-    size: u64,
-    checked: &'a super::image::Checked,
-    thumbnail_size: u64,
-}
-
-/// In one transaction: the blob (once per hash), the project's right to read it, the upload done.
-async fn record_blob(db: &Db, b: &StoredBlob<'_>, grant: &TokenGrant, upload_id: &str) -> Result<(), sqlx::Error> {
-    let now = record_schema::now_ms();
-    on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
-        sqlx::query(
-            "INSERT INTO blobs (sha256, byte_size, mime, width, height, thumbnail_size, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
-        )
-        .bind(b.sha256)
-        .bind(to_i64(b.size))
-        .bind(b.checked.mime)
-        .bind(i64::from(b.checked.width))
-        .bind(i64::from(b.checked.height))
-        .bind(to_i64(b.thumbnail_size))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO blob_projects (sha256, project_id, device_id, created_at_ms) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (sha256, project_id) DO NOTHING",
-        )
-        .bind(b.sha256)
-        .bind(&grant.project_id)
-        .bind(&grant.device_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE uploads SET upload_offset = upload_length, completed_at_ms = $1 WHERE id = $2")
-            .bind(now)
-            .bind(upload_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
-    })
-}
-
 /// The stored blob's mime type, if the project may read it.
 pub(crate) async fn readable(db: &Db, sha256: &str, project: &str) -> Result<String, ApiError> {
     let missing = || ApiError::not_found("sha256", "no such photo in this project");
@@ -776,30 +437,4 @@ pub(crate) async fn thumbnail(
 ) -> Result<Response, ApiError> {
     readable(&state.db, &sha256, &grant.project_id).await?;
     serve(&state.blobs, &Blobs::thumbnail_key(&sha256), "image/jpeg", &format!("{sha256}-thumbnail")).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metadata_parses_the_tus_format() {
-        let m = parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential, sha256 YWI=")
-            .expect("parses");
-        assert_eq!(m[0], ("filename".to_string(), b"world_domination_plan.pdf".to_vec()));
-        assert_eq!(m[1], ("is_confidential".to_string(), vec![]));
-        assert_eq!(m[2], ("sha256".to_string(), b"ab".to_vec()));
-        assert!(parse_metadata("a !!!").is_err());
-        assert!(parse_metadata("a YQ==,a YQ==").is_err());
-        assert_eq!(parse_metadata("").expect("empty"), vec![]);
-    }
-
-    #[test]
-    fn checksums_parse() {
-        assert!(Checksum::parse("sha256 AAAA").is_err(), "wrong length");
-        assert!(Checksum::parse("md5 AAAA").is_err());
-        let mut c = Checksum::parse("sha1 qZk+NkcGgWq6PiVxeFDCbJzQ2J0=").expect("sha1 of 'abc'");
-        c.update(b"abc");
-        assert!(c.matches());
-    }
 }
