@@ -45,7 +45,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_request_bytes))
         .merge(web_routes())
         // Photo uploads (merged below) are exempt: a large one on a slow link may rightly take
-        // long; a stalled one is cut off by the upload stall timeout instead (blobs/tus.rs).
+        // long; a stalled one is cut off by the upload stall timeout instead (blobs/tus/handlers.rs).
         .layer(axum::middleware::from_fn_with_state(state.limits.request_timeout, request_timeout))
         .merge(tus_routes())
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
