@@ -238,21 +238,31 @@ fn locate(root: &'static Shape, path: &[(ObjId, Prop)]) -> Result<(&'static Shap
     let mut shape = root;
     let mut at = String::new();
     for (_, prop) in path {
-        let name = match prop {
-            Prop::Map(k) => k.clone(),
-            Prop::Seq(i) => i.to_string(),
-        };
-        at = if at.is_empty() { name } else { format!("{at}/{name}") };
-        shape = match (shape, prop) {
-            (Map(fields), Prop::Map(k)) => match fields.iter().find(|(f, _)| f == k) {
-                Some((_, child)) => child,
-                None => return Err(refuse(&at, "this field is not part of the record's schema")),
-            },
-            (Keyed(_, child), Prop::Map(_)) | (List(_, child), Prop::Seq(_)) => child,
-            _ => return Err(refuse(&at, "this place is not part of the record's schema")),
-        };
+        (shape, at) = step(shape, &at, prop)?;
     }
     Ok((shape, at))
+}
+
+/// What stands at `prop` of an object of `shape` at `path`, and its path: a field of a map, any
+/// id of a keyed map (within `MAX_ID_BYTES`), any index of a list; anything else is refused.
+fn step(shape: &'static Shape, path: &str, prop: &Prop) -> Result<(&'static Shape, String), SchemaError> {
+    let name = match prop {
+        Prop::Map(k) => k.clone(),
+        Prop::Seq(i) => i.to_string(),
+    };
+    let at = if path.is_empty() { name } else { format!("{path}/{name}") };
+    let child = match (shape, prop) {
+        (Map(fields), Prop::Map(k)) => match fields.iter().find(|(f, _)| f == k) {
+            Some((_, child)) => child,
+            None => return Err(refuse(&at, "this field is not part of the record's schema")),
+        },
+        (Keyed(..), Prop::Map(k)) if k.len() > MAX_ID_BYTES => {
+            return Err(refuse(path, format!("a key is {} bytes; at most {MAX_ID_BYTES}", k.len())));
+        }
+        (Keyed(_, child), Prop::Map(_)) | (List(_, child), Prop::Seq(_)) => child,
+        _ => return Err(refuse(&at, "this place is not part of the record's schema")),
+    };
+    Ok((child, at))
 }
 
 /// A check under way: objects still to walk, with their shapes and paths.
@@ -340,49 +350,19 @@ impl Walk<'_> {
         prop: &Prop,
         values: Vec<(Value<'_>, ObjId)>,
     ) -> Result<(), SchemaError> {
-        let name = match prop {
-            Prop::Map(k) => k.clone(),
-            Prop::Seq(i) => i.to_string(),
-        };
-        let at = if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
-        let child = match (shape, prop) {
-            (Map(fields), Prop::Map(k)) => match fields.iter().find(|(f, _)| f == k) {
-                Some((_, child)) => child,
-                None => return Err(refuse(&at, "this field is not part of the record's schema")),
-            },
-            (Keyed(_, child), Prop::Map(k)) => {
-                if k.len() > MAX_ID_BYTES {
-                    return Err(refuse(path, format!("a key is {} bytes; at most {MAX_ID_BYTES}", k.len())));
-                }
-                child
-            }
-            (List(_, child), Prop::Seq(_)) => child,
-            _ => return Err(refuse(&at, "this place is not part of the record's schema")),
-        };
+        let (child, at) = step(shape, path, prop)?;
         for (value, id) in values {
-            check_value(&value, id, child, at.clone(), self.currency, &mut self.stack)?;
+            match (&value, child) {
+                // Objects are stacked for the walk; scalars are checked at once.
+                (Value::Object(_), Map(_) | Keyed(..) | List(..)) => self.stack.push((id, child, at.clone())),
+                (Value::Object(t), _) => return Err(refuse(&at, format!("expected a value, found a {t:?} object"))),
+                (Value::Scalar(_), Map(_) | Keyed(..) | List(..)) => {
+                    return Err(refuse(&at, "expected an object, found a value"));
+                }
+                (Value::Scalar(s), _) => check_scalar(s.as_ref(), child, self.currency, &at)?,
+            }
         }
         Ok(())
-    }
-}
-
-/// One value against its shape: a scalar is checked at once, an object is stacked for the walk.
-fn check_value(
-    value: &Value<'_>,
-    id: ObjId,
-    shape: &'static Shape,
-    path: String,
-    currency: Currency,
-    stack: &mut Vec<(ObjId, &'static Shape, String)>,
-) -> Result<(), SchemaError> {
-    match (value, shape) {
-        (Value::Object(_), Map(_) | Keyed(..) | List(..)) => {
-            stack.push((id, shape, path));
-            Ok(())
-        }
-        (Value::Object(t), _) => Err(refuse(&path, format!("expected a value, found a {t:?} object"))),
-        (Value::Scalar(_), Map(_) | Keyed(..) | List(..)) => Err(refuse(&path, "expected an object, found a value")),
-        (Value::Scalar(s), _) => check_scalar(s.as_ref(), shape, currency, &path),
     }
 }
 
