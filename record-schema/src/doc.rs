@@ -368,49 +368,27 @@ pub fn decimal_value(text: String) -> ScalarValue {
 /// Checks that `bytes` is a sequence of whole, well-formed Automerge chunks (a document and/or
 /// changes) before it is merged. `load_incremental` quietly skips data it cannot parse, which would
 /// turn garbage or a truncated upload into a silent no-op instead of an error.
-pub fn check_automerge_chunks(bytes: &[u8]) -> Result<(), String> {
-    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+pub fn check_automerge_chunks(bytes: &[u8]) -> Result<(), SchemaError> {
+    let bad = |why: String| SchemaError::NotARecord(format!("not Automerge data: {why}"));
     if bytes.is_empty() {
-        return Err("no data".into());
+        return Err(bad("no data".into()));
     }
     let mut rest = bytes;
     while !rest.is_empty() {
-        if rest.len() < 9 || rest[..4] != MAGIC {
-            return Err("not Automerge data (bad chunk header)".into());
-        }
-        let kind = rest[8];
-        let (len, len_bytes) = read_uleb(&rest[9..]).ok_or("truncated chunk header")?;
-        let total = 9usize
-            .checked_add(len_bytes)
-            .and_then(|n| n.checked_add(usize::try_from(len).ok()?))
-            .ok_or("chunk length overflows")?;
-        if total > rest.len() {
-            return Err(format!("truncated: a chunk needs {total} bytes, {} remain", rest.len()));
-        }
-        let chunk = &rest[..total];
+        let (kind, _, after) = crate::expansion::split_chunk(rest)?;
+        let chunk = &rest[..rest.len() - after.len()];
         match kind {
             0 => {
                 let strict = automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error);
                 automerge::Automerge::load_with_options(chunk, strict)
-                    .map_err(|e| format!("bad document chunk: {e}"))?;
+                    .map_err(|e| bad(format!("bad document chunk: {e}")))?;
             }
             1 | 2 => {
-                automerge::Change::try_from(chunk).map_err(|e| format!("bad change chunk: {e}"))?;
+                automerge::Change::try_from(chunk).map_err(|e| bad(format!("bad change chunk: {e}")))?;
             }
-            other => return Err(format!("unknown chunk type {other}")),
+            other => return Err(bad(format!("unknown chunk type {other}"))),
         }
-        rest = &rest[total..];
+        rest = after;
     }
     Ok(())
-}
-
-fn read_uleb(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value: u64 = 0;
-    for (i, b) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
 }

@@ -80,8 +80,9 @@ fn check(t: &Expansion) -> Result<(), SchemaError> {
     Ok(())
 }
 
-/// (chunk type, body, what follows the chunk).
-fn split_chunk(b: &[u8]) -> Result<(u8, &[u8], &[u8]), SchemaError> {
+/// (chunk type, body, what follows the chunk): the chunk layout of every Automerge file, change
+/// and message (magic, checksum, type, LEB128 length).
+pub(crate) fn split_chunk(b: &[u8]) -> Result<(u8, &[u8], &[u8]), SchemaError> {
     if b.len() < 9 || b[..4] != MAGIC {
         return Err(bad("bad chunk header"));
     }

@@ -73,8 +73,7 @@ impl Store {
     /// document `id`, creating it if new. The merged result must still be a record (or reference data)
     /// this build reads; otherwise nothing is stored.
     pub async fn import_changes(&self, id: &str, bytes: &[u8]) -> Result<ImportOutcome> {
-        record_schema::doc::check_automerge_chunks(bytes)
-            .map_err(|e| Error::document(id, SchemaError::NotARecord(e)))?;
+        record_schema::doc::check_automerge_chunks(bytes).map_err(|e| Error::document(id, e))?;
         let mut hot = self.hot.lock().await;
         self.merge(&mut hot, id, |doc| {
             doc.load_incremental(bytes).map_err(|e| Error::document(id, e))?;
