@@ -8,7 +8,7 @@ use super::LedgerError;
 use super::store::{heads_hex, heads_of_text, heads_text};
 use crate::cache::DocCache;
 use crate::db::{Db, on_pool};
-use crate::docstore::{self, StoredDoc};
+use crate::docstore::{self, DocStoreError, StoredDoc};
 
 /// One record as listed for supervisors.
 #[derive(Debug, Clone, Serialize)]
@@ -53,19 +53,24 @@ pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(
     for (id, kind, version) in stale {
         // One document that does not load or read must not take the queue down: it is listed as
         // damaged, with the reason, and the rest are indexed as usual.
-        let entry = match docstore::load_hot(db, cache, &id).await {
+        let (version, heads, read) = match docstore::load_hot(db, cache, &id).await {
             Ok(Some(mut stored)) => {
-                let entry = index_entry(&mut stored).map_err(|e| (e.to_string(), heads_hex(&stored.doc.get_heads())));
+                let heads = heads_hex(&stored.doc.get_heads());
+                let read = index_entry(&mut stored).map_err(|e| e.to_string());
                 let version = stored.version;
                 cache.put(stored);
-                entry.map(|e| (e, version)).map_err(|(e, heads)| (e, heads, version))
+                (version, heads, read)
             }
             Ok(None) => continue,
-            Err(e) => Err((e.to_string(), Vec::new(), version)),
+            // A document whose stored bytes do not load is damaged for good; a database error is
+            // not the document's fault and fails the refresh, as before (it must not mark a good
+            // record damaged until it next changes).
+            Err(e @ DocStoreError::Damaged { .. }) => (version, Vec::new(), Err(e.to_string())),
+            Err(e) => return Err(e.into()),
         };
-        let ((record, heads, conflicts), version) = match entry {
-            Ok(e) => e,
-            Err((damage, heads, version)) => {
+        let (record, conflicts) = match read {
+            Ok(r) => r,
+            Err(damage) => {
                 tracing::warn!(doc = %id, error = %damage, "record listed as damaged: it does not read as a record");
                 index_damaged(db, project, &id, &kind, &heads, version, &damage).await?;
                 continue;
@@ -140,10 +145,11 @@ async fn index_damaged(
     Ok(())
 }
 
-fn index_entry(stored: &mut StoredDoc) -> Result<(Record, Vec<String>, i64), LedgerError> {
+/// The record and its count of conflicts.
+fn index_entry(stored: &mut StoredDoc) -> Result<(Record, i64), LedgerError> {
     let record = Record::read(&stored.doc)?;
     let conflicts = record_schema::conflicts::find_conflicts(&stored.doc)?.len() as i64;
-    Ok((record, heads_hex(&stored.doc.get_heads()), conflicts))
+    Ok((record, conflicts))
 }
 
 /// Records of `project` whose current version awaits a decision: never approved, or changed since
