@@ -144,11 +144,6 @@ impl<W: Write> Committer<W> {
         }
     }
 
-    /// Most writes that may wait for the writers.
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
     /// Writes waiting for a writer now (not those a writer is committing).
     pub fn queued(&self) -> usize {
         let queue = self.queue.read().unwrap_or_else(PoisonError::into_inner);

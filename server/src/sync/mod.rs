@@ -469,8 +469,11 @@ impl<'a> SyncSession<'a> {
     }
 
     async fn try_incoming(&mut self, id: &str, message: Message, version: Option<i64>) -> Result<Outcome, Retry> {
-        let internal = |e: &dyn std::fmt::Display| {
-            tracing::error!(doc = id, error = %e, "sync failed");
+        let internal = |e: &DocStoreError| {
+            // A full commit queue is no fault: the request answers 503 (`SyncSession::busy`).
+            if !matches!(e, DocStoreError::Busy { .. }) {
+                tracing::error!(doc = id, error = %e, "sync failed");
+            }
             Outcome::error(doc_error(id, "internal", "the server could not process this document; retry later"))
         };
         let loaded = match version {
