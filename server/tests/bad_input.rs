@@ -3,6 +3,7 @@
 //! over, and what it had stored is unchanged, byte for byte. SQLite and PostgreSQL.
 
 mod common;
+mod webkit;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -308,47 +309,10 @@ fn stored_damage(url: Option<&str>) {
 
 /// The queue page's HTML for a session opened with `token`.
 fn webkit_queue(addr: &str, token: &str) -> String {
-    let form = |pairs: &[(&str, &str)]| -> String {
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
-            .collect::<Vec<_>>()
-            .join("&")
-    };
-    let raw = |method: &str, path: &str, headers: &[(&str, &str)], body: &str| -> (String, String) {
-        let mut s = TcpStream::connect(addr).expect("connect");
-        let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("send");
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).expect("read");
-        let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
-        (head.to_string(), body.to_string())
-    };
-    let cookie_of = |head: &str, name: &str| -> String {
-        head.lines()
-            .filter_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
-            .find_map(|c| {
-                c.strip_prefix(&format!("{name}=")).map(|v| v.split(';').next().unwrap_or_default().to_string())
-            })
-            .unwrap_or_else(|| panic!("no {name} cookie in {head}"))
-    };
-    let (head, _) = raw("GET", "/web/sign-in", &[], "");
-    let csrf = cookie_of(&head, "fl_signin_csrf");
-    let (head, _) = raw(
-        "POST",
-        "/web/sign-in",
-        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &format!("fl_signin_csrf={csrf}"))],
-        &form(&[("csrf", &csrf), ("token", token), ("next", "/web/queue")]),
-    );
-    let session = format!("fl_session={}", cookie_of(&head, "fl_session"));
-    let (head, body) = raw("GET", "/web/queue", &[("Cookie", &session)], "");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
-    body
+    let signed_in = webkit::sign_in(addr, token, "%2Fweb%2Fqueue");
+    let r = webkit::http(addr, "GET", "/web/queue", &[("Cookie", &webkit::session_of(&signed_in))], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.text()
 }
 
 #[test]

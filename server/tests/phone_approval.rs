@@ -4,10 +4,10 @@
 
 mod common;
 
+use common::api::decide_current;
 use common::*;
 use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
-use serde_json::{Value, json};
 
 fn today() -> String {
     chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()
@@ -26,28 +26,6 @@ fn line(headcount: i64) -> CrewLineInput {
         note: None,
         workers: vec![],
     }
-}
-
-fn call(addr: &str, token: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let bearer = format!("Bearer {token}");
-    let body = if method == "GET" { String::new() } else { body.to_string() };
-    let (s, b) =
-        send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", "application/json")], body.as_bytes());
-    (s, serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{path}: {s} {e}")))
-}
-
-/// The supervisor decides on the version the server holds now.
-fn decide(addr: &str, sup: &str, id: &str, verb: &str, comment: &str) {
-    let (s, v) = call(addr, sup, "GET", &format!("/v1/records/{id}"), Value::Null);
-    assert_eq!(s, 200, "{v}");
-    let (s, v) = call(
-        addr,
-        sup,
-        "POST",
-        &format!("/v1/records/{id}/{verb}"),
-        json!({ "heads": v["heads"], "comment": comment }),
-    );
-    assert_eq!(s, 200, "{v}");
 }
 
 #[test]
@@ -80,7 +58,7 @@ fn the_phone_sees_decisions() {
     let status = phone.approval_status(id.clone()).expect("status");
     assert_eq!((status.state, status.decisions), (ApprovalState::Pending, 0));
 
-    decide(addr, &sup, &id, "approve", "ok");
+    decide_current(addr, &sup, &id, "approve", "ok");
     sync();
     let status = phone.approval_status(id.clone()).expect("status");
     assert_eq!((status.state, status.decisions, status.comment.as_deref()), (ApprovalState::Approved, 1, Some("ok")));
@@ -89,7 +67,7 @@ fn the_phone_sees_decisions() {
     phone.update_crew_line(id.clone(), l.id.clone(), line(7)).expect("edit");
     assert_eq!(phone.approval_status(id.clone()).expect("status").state, ApprovalState::ChangedSinceApproval);
     sync();
-    decide(addr, &sup, &id, "reject", "7 carpenters? the gate log says 6");
+    decide_current(addr, &sup, &id, "reject", "7 carpenters? the gate log says 6");
     sync();
     let status = phone.approval_status(id.clone()).expect("status");
     assert_eq!(

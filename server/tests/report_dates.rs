@@ -117,18 +117,9 @@ fn today_is_the_sites_date() {
     let code = &from_today["codes"][0];
     assert_eq!((dec(&code["actual"]), dec(&code["earned"])), (d("2280"), d("20000")), "{from_today}");
     // The screens share the default: the schedule page's export without `at` is of 3 March.
-    let page = webkit::http(addr, "GET", "/web/sign-in", &[], b"");
-    let pre = page.cookie("fl_signin_csrf").expect("sign-in CSRF cookie");
-    let csrf = webkit::hidden(&page.text(), "csrf").expect("csrf field");
-    let r = webkit::http(
-        addr,
-        "POST",
-        "/web/sign-in",
-        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &format!("fl_signin_csrf={pre}"))],
-        format!("csrf={csrf}&token={sup}&next=%2Fweb%2Fschedule").as_bytes(),
-    );
+    let r = webkit::sign_in(addr, &sup, "%2Fweb%2Fschedule");
     assert_eq!(r.status, 303, "{}", r.text());
-    let session = format!("fl_session={}", r.cookie("fl_session").expect("session"));
+    let session = webkit::session_of(&r);
     let r = webkit::http(addr, "GET", "/web/schedule/export?format=csv", &[("Cookie", &session)], b"");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-disposition"), Some("attachment; filename=\"schedule-P1-2026-03-03.csv\""));

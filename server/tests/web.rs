@@ -185,23 +185,6 @@ fn enc(s: &str) -> String {
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
-/// Signs in over HTTP with `token`; returns the response (a session cookie on success).
-fn sign_in(addr: &str, token: &str) -> webkit::Resp {
-    let page = http(addr, "GET", "/web/sign-in", &[], b"");
-    assert_eq!(page.status, 200);
-    let pre = page.cookie("fl_signin_csrf").expect("sign-in CSRF cookie");
-    let csrf = hidden(&page.text(), "csrf").expect("csrf field");
-    assert_eq!(pre, csrf);
-    let cookie = format!("fl_signin_csrf={pre}");
-    http(
-        addr,
-        "POST",
-        "/web/sign-in",
-        &[FORM, ("Cookie", &cookie)],
-        &form(&[("csrf", &csrf), ("token", token), ("next", "/web/queue")]),
-    )
-}
-
 fn sessions_and_csrf(url: Option<&str>) {
     let w = world(url);
     let addr = w.server.addr.as_str();
@@ -216,16 +199,16 @@ fn sessions_and_csrf(url: Option<&str>) {
     assert!(r.cookie("fl_session").is_none());
 
     // A foreman's token is refused; an unknown one too; neither gets a session.
-    let r = sign_in(addr, &w.foreman);
+    let r = webkit::sign_in(addr, &w.foreman, "%2Fweb%2Fqueue");
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(r.text().contains("foreman"), "{}", r.text());
     assert!(r.cookie("fl_session").is_none());
-    let r = sign_in(addr, "flt_0000");
+    let r = webkit::sign_in(addr, "flt_0000", "%2Fweb%2Fqueue");
     assert_eq!(r.status, 401);
     assert!(r.cookie("fl_session").is_none());
 
     // A supervisor's token opens a session in a secure, HTTP-only, SameSite cookie.
-    let r = sign_in(addr, &w.sup);
+    let r = webkit::sign_in(addr, &w.sup, "%2Fweb%2Fqueue");
     assert_eq!((r.status, r.header("location")), (303, Some("/web/queue")), "{}", r.text());
     let set = r.headers_named("set-cookie").find(|c| c.starts_with("fl_session=")).expect("session cookie").to_string();
     for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
@@ -254,7 +237,7 @@ fn sessions_and_csrf(url: Option<&str>) {
     assert_eq!(r.status, 403);
     assert_eq!(api_record(addr, &w.sup, SHEET)["approval"]["status"], "pending");
     // Another browser's session token does not pass either: the token belongs to its session.
-    let other = sign_in(addr, &w.sup);
+    let other = webkit::sign_in(addr, &w.sup, "%2Fweb%2Fqueue");
     let other_cookie = format!("fl_session={}", other.cookie("fl_session").expect("session"));
     let r = http(addr, "POST", &path, &[FORM, ("Cookie", &other_cookie)], &form(&[("csrf", &csrf), ("heads", &heads)]));
     assert_eq!(r.status, 403);

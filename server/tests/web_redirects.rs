@@ -7,9 +7,7 @@ mod common;
 mod webkit;
 
 use common::*;
-use webkit::{hidden, http};
-
-const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+use webkit::{hidden, http, session_of, sign_in};
 
 /// Hostile `back`/`next` values as they arrive in a query string or form, percent-encoded.
 const HOSTILE: [&str; 6] = [
@@ -20,16 +18,6 @@ const HOSTILE: [&str; 6] = [
     "%2Fweb%2Fcost%7F",
     "%2Fweb%2Fcost%C2%85",
 ];
-
-fn sign_in(addr: &str, token: &str, next: &str) -> webkit::Resp {
-    let page = http(addr, "GET", "/web/sign-in", &[], b"");
-    assert_eq!(page.status, 200);
-    let pre = page.cookie("fl_signin_csrf").expect("sign-in CSRF cookie");
-    let csrf = hidden(&page.text(), "csrf").expect("csrf field");
-    let cookie = format!("fl_signin_csrf={pre}");
-    let body = format!("csrf={csrf}&token={token}&next={next}");
-    http(addr, "POST", "/web/sign-in", &[FORM, ("Cookie", &cookie)], body.as_bytes())
-}
 
 #[test]
 fn control_characters_never_reach_a_redirect() {
@@ -43,7 +31,7 @@ fn control_characters_never_reach_a_redirect() {
     assert_eq!((r.status, r.header("location")), (303, Some("/web/cost?from=2026-11-01")));
     let r = sign_in(addr, &sup, "%2Fweb%2Fcost");
     assert_eq!((r.status, r.header("location")), (303, Some("/web/cost")), "{}", r.text());
-    let session = format!("fl_session={}", r.cookie("fl_session").expect("session"));
+    let session = session_of(&r);
 
     for bad in HOSTILE {
         // The language switch.

@@ -33,14 +33,19 @@ pub fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option
 
 /// Approves the record's current version as the supervisor `sup`; the decision's answer.
 pub fn approve_current(addr: &str, sup: &str, id: &str) -> Value {
+    decide_current(addr, sup, id, "approve", "ok")
+}
+
+/// Decides (`verb`: approve or reject) on the version of the record the server holds now.
+pub fn decide_current(addr: &str, sup: &str, id: &str, verb: &str, comment: &str) -> Value {
     let (s, v) = json_call(addr, sup, "GET", &format!("/v1/records/{id}"), None);
     assert_eq!(s, 200, "{v}");
     let (s, v) = json_call(
         addr,
         sup,
         "POST",
-        &format!("/v1/records/{id}/approve"),
-        Some(json!({ "heads": v["heads"], "comment": "ok" })),
+        &format!("/v1/records/{id}/{verb}"),
+        Some(json!({ "heads": v["heads"], "comment": comment })),
     );
     assert_eq!(s, 200, "{v}");
     v

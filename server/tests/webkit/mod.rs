@@ -120,6 +120,30 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
 }
 
 /// Where screenshots go: `<target>/screenshots/`.
+/// Signs in over HTTP with `token` as the sign-in form does (its CSRF cookie and field), asking to
+/// go to `next` (percent-encoded, as a form sends it); the answer (a session cookie on success).
+pub fn sign_in(addr: &str, token: &str, next: &str) -> Resp {
+    let page = http(addr, "GET", "/web/sign-in", &[], b"");
+    assert_eq!(page.status, 200);
+    let pre = page.cookie("fl_signin_csrf").expect("sign-in CSRF cookie");
+    let csrf = hidden(&page.text(), "csrf").expect("csrf field");
+    assert_eq!(pre, csrf);
+    let cookie = format!("fl_signin_csrf={pre}");
+    let body = format!("csrf={csrf}&token={token}&next={next}");
+    http(
+        addr,
+        "POST",
+        "/web/sign-in",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &cookie)],
+        body.as_bytes(),
+    )
+}
+
+/// The `Cookie` header of the session a successful `sign_in` opened.
+pub fn session_of(signed_in: &Resp) -> String {
+    format!("fl_session={}", signed_in.cookie("fl_session").expect("session cookie"))
+}
+
 pub fn screenshot_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
