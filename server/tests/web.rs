@@ -586,5 +586,11 @@ fn a_damaged_record_shows_in_the_queue() {
     b.wait_for("#pending");
     let fits = b.script("return document.documentElement.scrollWidth <= window.innerWidth;");
     assert_eq!(fits, json!(true), "the queue is wider than a phone");
+    b.script(&format!("document.getElementById('row-{BAD}').scrollIntoView(); return true;"));
     b.screenshot("web-16-queue-damaged-phone-zh");
+    b.click("#lang-switch");
+    b.wait_for("#pending");
+    assert!(b.text(&format!("#row-{BAD} .badge.damaged")).contains("Damaged"));
+    b.script(&format!("document.getElementById('row-{BAD}').scrollIntoView(); return true;"));
+    b.screenshot("web-17-queue-damaged-phone-en");
 }

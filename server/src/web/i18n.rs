@@ -123,6 +123,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("rejected", "Rejected", "已驳回"),
     ("voided", "Voided", "已作废"),
     ("damaged", "Damaged: cannot be read", "已损坏，无法读取"),
+    ("damaged_short", "Damaged", "已损坏"),
     (
         "damaged_help",
         "The stored data no longer reads as a record, so it cannot be approved. Ask the foreman to enter it again.",
