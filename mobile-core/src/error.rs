@@ -39,6 +39,8 @@ pub enum Error {
     Sync(String),
     #[error("{records} records and {photos} photos are not on the server yet")]
     Unsynced { records: u32, photos: u32 },
+    #[error("cancelled")]
+    Cancelled,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -95,6 +97,9 @@ pub enum CoreError {
     /// Refused: this would lose work that has not reached the server. Sync first, or force.
     #[error("{records} records and {photos} photos are not on the server yet")]
     UnsyncedData { records: u32, photos: u32 },
+    /// The app cancelled the sync. Nothing is lost; what was done is kept and the rest follows next time.
+    #[error("cancelled")]
+    Cancelled,
     #[error("internal error: {reason}")]
     Internal { reason: String },
 }
@@ -122,6 +127,7 @@ impl From<Error> for CoreError {
             Error::Unauthorized(reason) => CoreError::Unauthorized { reason },
             Error::Sync(reason) => CoreError::SyncFailed { reason },
             Error::Unsynced { records, photos } => CoreError::UnsyncedData { records, photos },
+            Error::Cancelled => CoreError::Cancelled,
             Error::Internal(reason) => CoreError::Internal { reason },
         }
     }

@@ -14,7 +14,7 @@ use record_schema as rs;
 use tokio::runtime::Runtime;
 
 use crate::error::{CoreError, Error};
-use crate::store::{self, Store};
+use crate::store::{self, Cancel, Store};
 use types::*;
 
 type Result<T> = std::result::Result<T, CoreError>;
@@ -394,24 +394,36 @@ impl FieldStore {
         let rt = runtime()?;
         rt.spawn(async move {
             let r = s
-                .sync(&base_url, &token, |round, sent, received| {
-                    if let Some(l) = &listener {
-                        l.on_progress(round, 0, format!("round {round}: sent {sent}, received {received} so far"));
-                    }
-                })
+                .sync(
+                    &base_url,
+                    &token,
+                    |round, sent, received| {
+                        if let Some(l) = &listener {
+                            l.on_progress(round, 0, format!("round {round}: sent {sent}, received {received} so far"));
+                        }
+                        Ok(())
+                    },
+                    &Cancel::new(),
+                )
                 .await?;
             // Then the photo originals, resumably over tus.
             let rounds = r.rounds;
             let u = s
-                .upload_photos(&base_url, &token, |done, total, sha256| {
-                    if let Some(l) = &listener {
-                        l.on_progress(
-                            rounds + done,
-                            rounds + total,
-                            format!("photo {done} of {total} uploaded ({sha256})"),
-                        );
-                    }
-                })
+                .upload_photos(
+                    &base_url,
+                    &token,
+                    |done, total, sha256| {
+                        if let Some(l) = &listener {
+                            l.on_progress(
+                                rounds + done,
+                                rounds + total,
+                                format!("photo {done} of {total} uploaded ({sha256})"),
+                            );
+                        }
+                        Ok(())
+                    },
+                    &Cancel::new(),
+                )
                 .await?;
             Ok::<_, Error>(SyncReport {
                 rounds: r.rounds,

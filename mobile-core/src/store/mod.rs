@@ -8,8 +8,10 @@
 //! `photos.rs` (attach, ingest into the media folder, pending uploads), `merge.rs`
 //! (`import_changes`, `merge`, conflicts); `documents.rs` (snapshot plus appended changes),
 //! `index.rs` (the `records` table), `presets.rs` (crew presets), `media.rs` (the media folder),
-//! `schema.rs` (the store file), `sync.rs` (the sync client), `upload.rs` (the tus client).
+//! `schema.rs` (the store file), `sync.rs` (the sync client), `upload.rs` (the tus client), `cancel.rs`
+//! (cancelling a running sync).
 
+mod cancel;
 mod documents;
 mod edit;
 mod index;
@@ -22,6 +24,7 @@ mod schema;
 mod sync;
 mod upload;
 
+pub use cancel::Cancel;
 pub use merge::ImportOutcome;
 pub use photos::{PendingUpload, PhotoContext};
 pub use presets::CrewPreset;

@@ -12,7 +12,7 @@ use record_schema::wire::{
     prepare_state,
 };
 
-use super::Store;
+use super::{Cancel, Store};
 use crate::error::{Error, Result};
 
 /// Rounds before giving up on a sync that does not settle (each round is one request).
@@ -40,12 +40,15 @@ pub struct SyncReport {
 
 impl Store {
     /// Syncs every document with the server at `base_url` (e.g. `https://sync.example.com`) as the
-    /// device holding `token`. `progress(round, sent, received)` is called after each round.
+    /// device holding `token`. `progress(round, sent, received)` is called after each round; an error
+    /// it returns stops the sync (after that round's states are saved). `cancel` stops it at the next
+    /// safe point, or abandons a request in flight, with `Error::Cancelled`.
     pub async fn sync(
         &self,
         base_url: &str,
         token: &str,
-        mut progress: impl FnMut(u32, u32, u32),
+        mut progress: impl FnMut(u32, u32, u32) -> Result<()>,
+        cancel: &Cancel,
     ) -> Result<SyncReport> {
         let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
         let mut states = self.load_sync_states().await?;
@@ -65,7 +68,7 @@ impl Store {
             ciborium::into_writer(&request, &mut body)
                 .map_err(|e| Error::Internal(format!("encoding a sync request: {e}")))?;
             report.bytes_sent += body.len() as u64;
-            let response = post(&endpoint, token, body).await?;
+            let response = cancel.run(post(&endpoint, token, body)).await?;
             report.rounds = round;
             report.bytes_received += response.len() as u64;
             let response: SyncResponse = ciborium::from_reader(response.as_slice())
@@ -95,7 +98,7 @@ impl Store {
                 }
             }
             self.save_sync_states(&states, &refused).await?;
-            progress(round, request.docs.len() as u32, report.documents_received);
+            progress(round, request.docs.len() as u32, report.documents_received)?;
             if settled {
                 return Ok(report);
             }

@@ -12,7 +12,7 @@ use base64::Engine;
 use record_schema::now_ms;
 use sha2::{Digest, Sha256};
 
-use super::{PendingUpload, Store};
+use super::{Cancel, PendingUpload, Store};
 use crate::error::{Error, Result};
 use crate::store::SyncError;
 
@@ -38,24 +38,28 @@ impl Store {
     /// `token`, then marks it uploaded (which frees the phone's copy). `progress(done, total, sha256)`
     /// is called after each photo. Connection failures are `Error::Offline` (resume next time),
     /// a refused token `Error::Unauthorized`; a photo the server refuses is reported and skipped.
+    /// An error `progress` returns stops the uploads; so does `cancel` (`Error::Cancelled`), between
+    /// photos.
     pub async fn upload_photos(
         &self,
         base_url: &str,
         token: &str,
-        mut progress: impl FnMut(u32, u32, &str),
+        mut progress: impl FnMut(u32, u32, &str) -> Result<()>,
+        cancel: &Cancel,
     ) -> Result<UploadReport> {
         let http = Http::new(base_url, token);
         let pending = self.pending_uploads().await?;
         let total = u32::try_from(pending.len()).unwrap_or(u32::MAX);
         let mut report = UploadReport::default();
         for (i, photo) in pending.iter().enumerate() {
+            cancel.check()?;
             match self.upload_one(&http, photo, &mut report.bytes_sent).await? {
                 Ok(()) => report.uploaded += 1,
                 Err(message) => {
                     report.errors.push(SyncError { id: photo.sha256.clone(), code: "photo_refused".into(), message })
                 }
             }
-            progress(u32::try_from(i + 1).unwrap_or(u32::MAX), total, &photo.sha256);
+            progress(u32::try_from(i + 1).unwrap_or(u32::MAX), total, &photo.sha256)?;
         }
         Ok(report)
     }
