@@ -14,11 +14,14 @@ pub mod expense;
 pub mod kind;
 pub mod labour;
 pub mod money;
+pub mod persist;
 pub mod photo;
 pub mod progress;
 pub mod record;
 pub mod reference;
 pub mod shape;
+pub mod sync_client;
+pub mod tus;
 pub mod validate;
 pub mod wire;
 
