@@ -1,0 +1,313 @@
+//! `SyncSession`, one request's work for one device: the device's sync states (from the cache or
+//! the database), the changes to them not yet written (`Pending`), and the writes that carry them
+//! (with a document's change, or alone), each one commit; and the replies offering documents the
+//! device has not seen (`outgoing`).
+
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+use record_schema::wire::{prepare_state, xor_into};
+
+use super::write::SyncWrite;
+use super::{Digest, element, server_owned};
+use crate::cache::{DeviceStates, DocCache, DocState};
+use crate::commit::Committer;
+use crate::db::{Db, SyncGrant, TokenGrant, on_pool, unseen_by};
+use crate::docstore::{self, DocStoreError, DocWrite, StoredDoc};
+use crate::error::ApiError;
+
+/// Changes to the device's sync states made in memory and not yet written. They go to the database
+/// in the transaction of the next document write, or at the end of the request: one commit.
+#[derive(Default)]
+pub(super) struct Pending {
+    /// Forget every stored state of the device first.
+    pub(super) reset: bool,
+    pub(super) deleted: Vec<String>,
+    /// Documents whose state (in `SyncSession::dev`) is to be stored.
+    pub(super) upserts: std::collections::BTreeSet<String>,
+    pub(super) manifest: bool,
+}
+
+impl Pending {
+    pub(super) fn is_empty(&self) -> bool {
+        !self.reset && self.deleted.is_empty() && self.upserts.is_empty() && !self.manifest
+    }
+}
+
+/// One request's work for one device.
+pub(super) struct SyncSession<'a> {
+    pub(super) db: &'a Db,
+    pub(super) cache: &'a DocCache,
+    pub(super) commits: &'a Committer<SyncWrite>,
+    pub(super) grant: &'a TokenGrant,
+    /// The device's sync states and manifest digest: the database's, plus `pending`.
+    pub(super) dev: DeviceStates,
+    pub(super) pending: Pending,
+    /// False once another request wrote this device's states meanwhile (its own copy is then not
+    /// the database's, so it is not cached; the next request reads the states back).
+    pub(super) coherent: bool,
+    /// The commit queue's limit, when it was full for one of this request's writes (answered 503).
+    pub(super) busy: Option<usize>,
+}
+
+impl<'a> SyncSession<'a> {
+    /// The device's states from the cache if they are at the generation just read with the token;
+    /// else from the database (one query).
+    pub(super) async fn open(
+        db: &'a Db,
+        cache: &'a DocCache,
+        commits: &'a Committer<SyncWrite>,
+        device: &'a SyncGrant,
+    ) -> Result<Self, sqlx::Error> {
+        let grant = &device.grant;
+        let dev = match cache.devices.take(&grant.device_id, device.sync_gen) {
+            Some(dev) => dev,
+            None => {
+                let rows: Vec<SyncStateRow> = on_pool!(db, |p| sqlx::query_as(
+                    "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1"
+                )
+                .bind(&grant.device_id)
+                .fetch_all(p)
+                .await?);
+                // Read after the generation: these states are at least as new as `sync_gen` (were
+                // they newer, the next request's generation check reads them again).
+                DeviceStates {
+                    generation: device.sync_gen,
+                    manifest: device.manifest.as_deref().and_then(|m| Digest::try_from(m).ok()).unwrap_or_default(),
+                    docs: rows.into_iter().map(SyncStateRow::entry).collect(),
+                }
+            }
+        };
+        Ok(SyncSession { db, cache, commits, grant, dev, pending: Pending::default(), coherent: true, busy: None })
+    }
+
+    /// Forgets what this device was believed to hold (a reinstalled phone): everything is offered.
+    pub(super) fn reset(&mut self) {
+        self.dev.docs.clear();
+        self.dev.manifest = Digest::default();
+        self.pending = Pending { reset: true, manifest: true, ..Pending::default() };
+    }
+
+    /// The sync state stored for `doc` (a fresh one if none; an undecodable state only costs a
+    /// fuller exchange).
+    pub(super) fn state_of(&self, doc: &str) -> State {
+        self.dev.docs.get(doc).and_then(|d| State::decode(&d.state).ok()).unwrap_or_default()
+    }
+
+    pub(super) fn shared_of(&self, doc: &str) -> Vec<ChangeHash> {
+        self.dev.docs.get(doc).and_then(|d| State::decode(&d.state).ok()).map(|s| s.shared_heads).unwrap_or_default()
+    }
+
+    /// The pending state changes (and `doc`, if any) as one write, which also bumps the device's
+    /// sync generation.
+    pub(super) fn pending_write(&self, doc: Option<DocWrite>) -> SyncWrite {
+        let upserts = self
+            .pending
+            .upserts
+            .iter()
+            .filter_map(|id| self.dev.docs.get(id).map(|d| (id.clone(), d.state.clone(), d.seen_version)));
+        SyncWrite {
+            doc,
+            device: self.grant.device_id.clone(),
+            reset: self.pending.reset,
+            deleted: self.pending.deleted.clone(),
+            upserts: upserts.collect(),
+            manifest: (self.dev.manifest != Digest::default()).then(|| self.dev.manifest.to_vec()),
+        }
+    }
+
+    /// Writes what is pending, if anything.
+    pub(super) async fn commit_pending(&mut self) -> Result<(), DocStoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        match self.commits.write(self.pending_write(None)).await {
+            Ok(Some(generation)) => {
+                self.written(generation);
+                Ok(())
+            }
+            Ok(None) => unreachable!("a write without a document always applies"),
+            Err(e) => {
+                self.coherent = false; // a failed commit may or may not have landed
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The pending writes committed at generation `generation`. Had anyone else written the device's
+    /// states since this copy was read, the generation skipped a number: the copy is not cached.
+    pub(super) fn written(&mut self, generation: i64) {
+        if generation != self.dev.generation + 1 {
+            self.coherent = false;
+        }
+        self.dev.generation = generation;
+        self.pending = Pending::default();
+    }
+
+    /// Records the device's new sync state for a stored document, in memory and as pending;
+    /// `seen_version` only moves when the device holds the document's heads.
+    pub(super) fn note_state(&mut self, stored: &mut StoredDoc, state: &State) {
+        let _ = self.note_state_at(&stored.id, &stored.doc.get_heads(), stored.version, state);
+    }
+
+    /// `note_state` for document `id` with `heads` at `version`.
+    pub(super) fn note_state_at(&mut self, id: &str, heads: &[ChangeHash], version: i64, state: &State) -> Undo {
+        let undo = Undo {
+            id: id.to_string(),
+            previous: self.dev.docs.get(id).cloned(),
+            manifest: self.dev.manifest,
+            manifest_pending: self.pending.manifest,
+            was_pending: self.pending.upserts.contains(id),
+        };
+        let seen = if state.shared_heads.as_slice() == heads { version } else { 0 };
+        let new = DocState { state: state.encode(), seen_version: seen };
+        if undo.previous.as_ref() == Some(&new) {
+            return undo;
+        }
+        let before = self.shared_of(id);
+        if before != state.shared_heads {
+            for e in [element(id, &before), element(id, &state.shared_heads)].into_iter().flatten() {
+                xor_into(&mut self.dev.manifest, &e);
+            }
+            self.pending.manifest = true;
+        }
+        self.dev.docs.insert(id.to_string(), new);
+        self.pending.upserts.insert(id.to_string());
+        undo
+    }
+
+    pub(super) fn undo(&mut self, u: Undo) {
+        match u.previous {
+            Some(p) => self.dev.docs.insert(u.id.clone(), p),
+            None => self.dev.docs.remove(&u.id),
+        };
+        if !u.was_pending {
+            self.pending.upserts.remove(&u.id);
+        }
+        self.dev.manifest = u.manifest;
+        self.pending.manifest = u.manifest_pending;
+    }
+
+    /// Documents of the device's project it has not seen at their current version, with that
+    /// version. Pending state changes (a reset, a reconciled manifest) are written first.
+    pub(super) async fn unseen(&mut self) -> Result<Vec<(String, i64)>, DocStoreError> {
+        self.commit_pending().await?;
+        let rows: Vec<UnseenRow> = on_pool!(self.db, |p| sqlx::query_as(concat!(
+            "SELECT d.id, d.version FROM documents d WHERE d.project_id = $2 AND ",
+            unseen_by!("$1"),
+            " ORDER BY d.id"
+        ))
+        .bind(&self.grant.device_id)
+        .bind(&self.grant.project_id)
+        .fetch_all(p)
+        .await?);
+        Ok(rows.into_iter().map(|r| (r.id, r.version)).collect())
+    }
+
+    /// The stored version of a document the device sends, when this request already knows it: from
+    /// the unseen list, or else the version the device has seen (a document of the project missing
+    /// from that list is one the device has seen at its current version). A concurrent request of
+    /// the same device on another replica can make this stale; the write's version check catches that.
+    pub(super) fn known_version(&self, id: &str, unseen: &std::collections::HashMap<&str, i64>) -> Option<i64> {
+        if let Some(v) = unseen.get(id) {
+            return Some(*v);
+        }
+        self.dev.docs.get(id).map(|d| d.seen_version).filter(|v| *v > 0)
+    }
+
+    pub(super) async fn outgoing(&mut self, id: &str, version: i64) -> Result<Option<Vec<u8>>, ApiError> {
+        let Some(mut stored) = docstore::load_at(self.db, self.cache, id, version).await.map_err(ApiError::internal)?
+        else {
+            return Ok(None);
+        };
+        let mut state = self.state_of(id);
+        state.set_read_only(server_owned(&stored.kind));
+        prepare_state(&mut state);
+        let msg = stored.doc.sync().generate_sync_message(&mut state);
+        self.note_state(&mut stored, &state);
+        self.cache.put(stored);
+        Ok(msg.map(Message::encode))
+    }
+
+    /// Saves a changed document with its sync state and whatever else is pending: one write.
+    pub(super) async fn save_with_state(&mut self, stored: &mut StoredDoc, state: &State) -> Result<(), DocStoreError> {
+        let Some((doc, written)) = stored.prepare_write() else {
+            // (Only changed documents come here.) Nothing to store but the state.
+            self.note_state(stored, state);
+            return Ok(());
+        };
+        // The state as it will be once committed: the document at its next version.
+        let undo = self.note_state_at(&stored.id, &stored.doc.get_heads(), stored.version + 1, state);
+        self.commit_with(doc, undo).await?;
+        stored.committed(written);
+        Ok(())
+    }
+
+    /// Stores a new document with the device's sync state: one write.
+    pub(super) async fn insert_with_state(
+        &mut self,
+        id: &str,
+        kind: &str,
+        mut doc: AutoCommit,
+        state: &State,
+    ) -> Result<StoredDoc, DocStoreError> {
+        let (write, saved_bytes) = DocWrite::insert(id, &self.grant.project_id, kind, &mut doc);
+        let mut stored = StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved_bytes);
+        let undo = self.note_state_at(id, &stored.doc.get_heads(), stored.version, state);
+        self.commit_with(write, undo).await?;
+        Ok(stored)
+    }
+
+    /// Commits `doc` with what is pending. When it does not land, the state noted last is taken
+    /// back (it must never claim heads that were not stored).
+    pub(super) async fn commit_with(&mut self, doc: DocWrite, undo: Undo) -> Result<(), DocStoreError> {
+        let refused = doc.refused();
+        match self.commits.write(self.pending_write(Some(doc))).await {
+            Ok(Some(generation)) => {
+                self.written(generation);
+                Ok(())
+            }
+            Ok(None) => {
+                self.undo(undo);
+                Err(refused)
+            }
+            Err(e) => {
+                self.undo(undo);
+                self.coherent = false; // a failed commit may or may not have landed
+                if let crate::commit::GroupCommitError::Busy { limit } = e {
+                    self.busy = Some(limit);
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// What `note_state_at` changed, to take it back.
+pub(super) struct Undo {
+    id: String,
+    previous: Option<DocState>,
+    manifest: Digest,
+    manifest_pending: bool,
+    was_pending: bool,
+}
+
+/// A row of `sync_states`: one document's state for the device.
+#[derive(sqlx::FromRow)]
+pub(super) struct SyncStateRow {
+    doc_id: String,
+    state: Vec<u8>,
+    seen_version: i64,
+}
+
+impl SyncStateRow {
+    pub(super) fn entry(self) -> (String, DocState) {
+        (self.doc_id, DocState { state: self.state, seen_version: self.seen_version })
+    }
+}
+
+/// A row of `SyncSession::unseen`.
+#[derive(sqlx::FromRow)]
+struct UnseenRow {
+    id: String,
+    version: i64,
+}
