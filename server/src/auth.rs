@@ -9,7 +9,12 @@ use crate::db::{Db, SyncGrant, TokenGrant};
 use crate::error::ApiError;
 use crate::held::Held;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// What a token may do, as stored with it (`tokens.role`): foremen record; supervisors also
+/// review and decide; admins also manage reference data. Read from the database once, with the
+/// token's row (`sqlx::Decode`); a role the database holds but this enum does not know is a decode
+/// error, never taken for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     Foreman,
     Supervisor,
@@ -23,6 +28,58 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
         }
+    }
+
+    /// Supervisors and admins review and decide (and may sign in to the screens); foremen record.
+    pub fn reviews(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Admin)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored role this server does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role {0:?} (expected foreman, supervisor or admin)")]
+pub struct UnknownRole(pub String);
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, UnknownRole> {
+        match s {
+            "foreman" => Ok(Role::Foreman),
+            "supervisor" => Ok(Role::Supervisor),
+            "admin" => Ok(Role::Admin),
+            other => Err(UnknownRole(other.to_string())),
+        }
+    }
+}
+
+/// Stored as its text (`as_str`), on both backends.
+impl<DB: sqlx::Database> sqlx::Type<DB> for Role
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for Role
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(<String as sqlx::Decode<'r, DB>>::decode(value)?.parse()?)
     }
 }
 
@@ -49,7 +106,7 @@ pub async fn create_token(db: &Db, project: &str, role: Role, device_name: &str)
     let device_id = uuid::Uuid::now_v7().to_string();
     let token = new_token();
     let now = record_schema::now_ms();
-    db.insert_device_token(&device_id, device_name.trim(), &token_sha256(&token), role.as_str(), project, now)
+    db.insert_device_token(&device_id, device_name.trim(), &token_sha256(&token), role, project, now)
         .await
         .map_err(ApiError::internal)?;
     Ok((device_id, token))
@@ -113,5 +170,49 @@ where
             Some(grant) => Ok(SyncDevice(grant)),
             None => Err(ApiError::unauthorized("unknown or revoked token")),
         }
+    }
+}
+
+/// `Device` for what supervisors and admins do (review, decide, read reference data and reports).
+/// A foreman's token gets 403.
+#[derive(Debug, Clone)]
+pub struct Supervisor(pub TokenGrant);
+
+impl<S> FromRequestParts<S> for Supervisor
+where
+    Db: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Device(grant) = Device::from_request_parts(parts, state).await?;
+        if !grant.role.reviews() {
+            return Err(ApiError::forbidden(format!("a {} token cannot review or approve records", grant.role)));
+        }
+        Ok(Supervisor(grant))
+    }
+}
+
+/// `Device` for what only admins do (change reference data). Any other token gets 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub TokenGrant);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    Db: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Device(grant) = Device::from_request_parts(parts, state).await?;
+        if grant.role != Role::Admin {
+            return Err(ApiError::forbidden(format!(
+                "a {} token cannot change reference data; an admin token can",
+                grant.role
+            )));
+        }
+        Ok(Admin(grant))
     }
 }

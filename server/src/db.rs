@@ -10,6 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqlSafeStr, SqlitePool};
 
+use crate::auth::Role;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("data folder {path}: {source}")]
@@ -133,22 +135,12 @@ impl Conn {
     /// and a device's sync states kept in memory are known to be current without reading them),
     /// and the documents of its project it has not seen at their current version.
     pub async fn find_sync_grant(&mut self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
-        // The grant row has a device id and no document; each unseen document row the reverse.
-        type Row = (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<Vec<u8>>,
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-        );
-        let rows: Vec<Row> = on_pool!(Conn: self, |c| sqlx::query_as(concat!(
+        let rows: Vec<SyncGrantRow> = on_pool!(Conn: self, |c| sqlx::query_as(concat!(
             "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
                         FROM tokens t JOIN devices d ON d.id = t.device_id \
                         WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL) \
-             SELECT g.device_id, g.name, g.role, g.project_id, g.manifest, g.sync_gen, CAST(NULL AS TEXT), CAST(NULL AS BIGINT) FROM g \
+             SELECT g.device_id, g.name AS device_name, g.role, g.project_id, g.manifest, g.sync_gen, \
+             CAST(NULL AS TEXT) AS doc_id, CAST(NULL AS BIGINT) AS version FROM g \
              UNION ALL \
              SELECT NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version FROM g JOIN documents d ON d.project_id = g.project_id \
              WHERE ",
@@ -159,18 +151,19 @@ impl Conn {
         .await?);
         let mut grant = None;
         let mut unseen = Vec::new();
-        for (device_id, device_name, role, project_id, manifest, sync_gen, doc_id, version) in rows {
-            match (device_id, doc_id, version) {
+        for row in rows {
+            match (row.device_id, row.doc_id, row.version) {
                 (Some(device_id), _, _) => {
+                    let role = row.role.ok_or_else(|| sqlx::Error::Decode("the token's row has no role".into()))?;
                     grant = Some((
                         TokenGrant {
                             device_id,
-                            device_name: device_name.unwrap_or_default(),
-                            role: role.unwrap_or_default(),
-                            project_id: project_id.unwrap_or_default(),
+                            device_name: row.device_name.unwrap_or_default(),
+                            role,
+                            project_id: row.project_id.unwrap_or_default(),
                         },
-                        manifest,
-                        sync_gen.unwrap_or_default(),
+                        row.manifest,
+                        row.sync_gen.unwrap_or_default(),
                     ));
                 }
                 (None, Some(id), Some(version)) => unseen.push((id, version)),
@@ -241,13 +234,27 @@ fn postgres_migrations() -> Vec<Migration> {
     ]
 }
 
-/// A device's identity as its token grants it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A device's identity as its token grants it (a row of `find_token`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TokenGrant {
     pub device_id: String,
     pub device_name: String,
-    pub role: String,
+    pub role: Role,
     pub project_id: String,
+}
+
+/// A row of `find_sync_grant`: the grant's row has a device id and no document; each unseen
+/// document's row the reverse.
+#[derive(sqlx::FromRow)]
+struct SyncGrantRow {
+    device_id: Option<String>,
+    device_name: Option<String>,
+    role: Option<Role>,
+    project_id: Option<String>,
+    manifest: Option<Vec<u8>>,
+    sync_gen: Option<i64>,
+    doc_id: Option<String>,
+    version: Option<i64>,
 }
 
 /// A token's grant plus what a sync needs of its device, read in the same lookup: the stored
@@ -319,7 +326,7 @@ impl Db {
         device_id: &str,
         device_name: &str,
         token_sha256: &str,
-        role: &str,
+        role: Role,
         project_id: &str,
         now_ms: i64,
     ) -> Result<(), sqlx::Error> {
@@ -336,7 +343,7 @@ impl Db {
             )
             .bind(token_sha256)
             .bind(device_id)
-            .bind(role)
+            .bind(role.as_str())
             .bind(project_id)
             .bind(now_ms)
             .execute(&mut *tx)
@@ -347,20 +354,13 @@ impl Db {
 
     /// The grant of a live (not revoked) token, looked up by its SHA-256.
     pub async fn find_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, sqlx::Error> {
-        type Row = (String, String, String, String);
-        let row: Option<Row> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT d.id, d.name, t.role, t.project_id FROM tokens t JOIN devices d ON d.id = t.device_id \
-             WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL"
+        on_pool!(self, |p| sqlx::query_as(
+            "SELECT d.id AS device_id, d.name AS device_name, t.role, t.project_id FROM tokens t \
+             JOIN devices d ON d.id = t.device_id WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL"
         )
         .bind(token_sha256)
         .fetch_optional(p)
-        .await?);
-        Ok(row.map(|(device_id, device_name, role, project_id)| TokenGrant {
-            device_id,
-            device_name,
-            role,
-            project_id,
-        }))
+        .await)
     }
 
     /// Answers when the database does.

@@ -1,6 +1,7 @@
 //! The one error type handlers return: a status and a JSON body naming the problem. Internal errors
 //! are logged, never leaked. The constructors below are the statuses handlers answer with; the
-//! `From` impls map the ledger's and the reports' errors to them.
+//! `From` impls map the ledger's and the reports' errors to them, and reference data's errors
+//! answer the same way (with the list of an import's problems).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -8,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::ledger::LedgerError;
+use crate::reference::ReferenceError;
 use crate::reports::ReportError;
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +151,29 @@ impl From<ReportError> for ApiError {
             ReportError::BadInput(field, m) => ApiError::bad_request(field, m),
             ReportError::Sql(e) => ApiError::internal(e),
             ReportError::Export(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// A refused import lists its problems (`errors`, `more_errors`) beside the usual body.
+impl IntoResponse for ReferenceError {
+    fn into_response(self) -> Response {
+        match self {
+            ReferenceError::Invalid(errors) => {
+                let first = errors.first();
+                let body = json!({
+                    "error": "invalid",
+                    "field": first.map(|e| format!("{}.{}", e.table, e.column)),
+                    "message": format!("nothing was imported: {} problem(s), first: {}", errors.len(), first.map(ToString::to_string).unwrap_or_default()),
+                    "errors": errors,
+                    // Problems found beyond the listed ones (reference::MAX_LISTED_PROBLEMS).
+                    "more_errors": errors.more(),
+                });
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+            }
+            ReferenceError::Unreadable(m) => ApiError::bad_request("file", m).into_response(),
+            ReferenceError::Sql(e) => ApiError::internal(e).into_response(),
+            ReferenceError::Publish(e) => ApiError::internal(e).into_response(),
         }
     }
 }

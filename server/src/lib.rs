@@ -1,7 +1,7 @@
 //! Fieldledger's server: sync, approvals and ledgers (axum). So far: SQLite (embedded default) or
 //! PostgreSQL, migrated at start; device tokens (admin command, hashed at rest); health checks.
 
-pub mod approvals;
+pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod cache;
@@ -13,7 +13,6 @@ pub mod error;
 pub mod held;
 pub mod ledger;
 pub mod metrics;
-pub mod office;
 pub mod reference;
 pub mod reports;
 pub mod routes;

@@ -2,17 +2,15 @@
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Redirect;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, head, post};
-use axum::{Json, Router};
-use serde_json::{Value, json};
+use axum::routing::{get, head, post, put};
 
-use crate::auth::Device;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -23,24 +21,25 @@ pub fn app(state: AppState) -> Router {
 /// `app` with `extra` routes beside the API's, under the same layers: tests use it to reach code
 /// paths no real request should (e.g. a handler that panics).
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
+    use crate::api::{self, approvals, reference, reports};
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(api::healthz))
         .route("/metrics", get(crate::metrics::endpoint))
-        .route("/v1/whoami", get(whoami))
+        .route("/v1/whoami", get(api::whoami))
         .route("/v1/sync", post(crate::sync::handler))
-        .route("/v1/approvals/pending", get(crate::approvals::pending))
-        .route("/v1/records/{id}", get(crate::approvals::record))
-        .route("/v1/records/{id}/approve", post(crate::approvals::approve))
-        .route("/v1/records/{id}/reject", post(crate::approvals::reject))
-        .route("/v1/records/{id}/resolve", post(crate::approvals::resolve))
-        .route("/v1/ledger/postings", get(crate::approvals::postings))
-        .route("/v1/reference", get(crate::office::reference))
-        .route("/v1/reference/import", post(crate::office::import_file))
-        .route("/v1/reference/project", axum::routing::put(crate::office::put_project))
-        .route("/v1/reference/{table}/{key}", axum::routing::put(crate::office::put_row))
-        .route("/v1/reports/cost", get(crate::office::cost_report))
-        .route("/v1/reports/schedule", get(crate::office::schedule_report))
-        .route("/v1/reports/labour", get(crate::office::labour_summary))
+        .route("/v1/approvals/pending", get(approvals::pending))
+        .route("/v1/records/{id}", get(approvals::record))
+        .route("/v1/records/{id}/approve", post(approvals::approve))
+        .route("/v1/records/{id}/reject", post(approvals::reject))
+        .route("/v1/records/{id}/resolve", post(approvals::resolve))
+        .route("/v1/ledger/postings", get(approvals::postings))
+        .route("/v1/reference", get(reference::reference))
+        .route("/v1/reference/import", post(reference::import_file))
+        .route("/v1/reference/project", put(reference::put_project))
+        .route("/v1/reference/{table}/{key}", put(reference::put_row))
+        .route("/v1/reports/cost", get(reports::cost_report))
+        .route("/v1/reports/schedule", get(reports::schedule_report))
+        .route("/v1/reports/labour", get(reports::labour_summary))
         .merge(extra)
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_request_bytes))
         .merge(web_routes())
@@ -141,28 +140,4 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
     ApiError::internal(format!("a request handler panicked: {what}")).into_response()
-}
-
-/// 200 when the database answers; 503 with the reason otherwise.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ok", "database": state.db.backend(), "version": env!("CARGO_PKG_VERSION") })),
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "error": "database unreachable" })))
-        }
-    }
-}
-
-/// What the presented token grants: lets an app check its sign-in.
-async fn whoami(Device(grant): Device) -> Json<Value> {
-    Json(json!({
-        "device_id": grant.device_id,
-        "device_name": grant.device_name,
-        "role": grant.role,
-        "project_id": grant.project_id,
-    }))
 }

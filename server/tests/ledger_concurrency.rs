@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use common::records::header;
 use record_schema::{CrewLine, Currency, DecisionStatus, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
+use server::auth::Role;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
 use server::docstore;
@@ -67,7 +68,7 @@ async fn story(db: Db) {
             let who = TokenGrant {
                 device_id: format!("sup-{i}"),
                 device_name: format!("S{i}"),
-                role: "supervisor".into(),
+                role: Role::Supervisor,
                 project_id: "P1".into(),
             };
             tasks.push(tokio::spawn(async move {

@@ -24,6 +24,7 @@ use record_schema::{
     CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record,
 };
 use rust_decimal::Decimal;
+use server::auth::Role;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
 use server::docstore;
@@ -230,7 +231,7 @@ impl World {
         let who = TokenGrant {
             device_id: "sup-1".into(),
             device_name: "Chen".into(),
-            role: "supervisor".into(),
+            role: Role::Supervisor,
             project_id: "P1".into(),
         };
         World {

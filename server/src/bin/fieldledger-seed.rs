@@ -27,6 +27,7 @@ use record_schema::{
     CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record,
 };
 use rust_decimal::Decimal;
+use server::auth::Role;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
 use server::ledger::postings::postings;
@@ -364,7 +365,7 @@ async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::e
     let who = TokenGrant {
         device_id: "bench-supervisor".into(),
         device_name: "bench".into(),
-        role: "supervisor".into(),
+        role: Role::Supervisor,
         project_id: project.into(),
     };
     let mut rng = Rng(record_schema::now_ms() as u64 | 1);

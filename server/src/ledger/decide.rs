@@ -151,7 +151,7 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
             comment: req.comment.clone(),
             decided_by: who.device_id.clone(),
             decided_by_name: who.device_name.clone(),
-            decided_by_role: who.role.clone(),
+            decided_by_role: who.role.to_string(),
             request_id: req.request_id.clone(),
             replaces: None,
             decided_at_ms: record_schema::now_ms(),

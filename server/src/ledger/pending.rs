@@ -10,6 +10,15 @@ use crate::cache::DocCache;
 use crate::db::{Db, on_pool};
 use crate::docstore::{self, DocStoreError, StoredDoc};
 
+/// SQL (a string literal): the heads of record index row `r`'s standing approval (its latest
+/// approval), NULL if it has none.
+macro_rules! standing_heads {
+    () => {
+        "(SELECT a.heads FROM approval_decisions a WHERE a.record_id = r.record_id AND a.status = 'approved' \
+         ORDER BY a.record_seq DESC LIMIT 1)"
+    };
+}
+
 /// One record as listed for supervisors.
 #[derive(Debug, Clone, Serialize)]
 pub struct PendingRecord {
@@ -39,10 +48,18 @@ pub struct PendingFilter {
     pub author: Option<String>,
 }
 
+/// A document whose record index entry is missing or behind its version.
+#[derive(sqlx::FromRow)]
+struct StaleDoc {
+    id: String,
+    kind: String,
+    version: i64,
+}
+
 /// Brings the record index of `project` up to date with the documents: only records whose document
 /// version moved since they were indexed are read.
 pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(), LedgerError> {
-    let stale: Vec<(String, String, i64)> = on_pool!(db, |p| sqlx::query_as(
+    let stale: Vec<StaleDoc> = on_pool!(db, |p| sqlx::query_as(
         "SELECT d.id, d.kind, d.version FROM documents d LEFT JOIN record_index r ON r.record_id = d.id \
          WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report') \
          AND (r.record_id IS NULL OR r.doc_version <> d.version)"
@@ -50,7 +67,7 @@ pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(
     .bind(project)
     .fetch_all(p)
     .await?);
-    for (id, kind, version) in stale {
+    for StaleDoc { id, kind, version } in stale {
         // One document that does not load or read must not take the queue down: it is listed as
         // damaged, with the reason, and the rest are indexed as usual.
         let (version, heads, read) = match docstore::load_hot(db, cache, &id).await {
@@ -161,12 +178,10 @@ pub async fn pending(
     f: &PendingFilter,
 ) -> Result<Vec<PendingRecord>, LedgerError> {
     refresh_index(db, cache, project).await?;
-    type Row = (String, String, String, String, String, String, i64, i64, Option<String>, Option<String>);
-    let rows: Vec<Row> = on_pool!(db, |p| {
-        sqlx::query_as(
-        "SELECT r.record_id, r.kind, r.site_id, r.author, r.record_date, r.heads, r.conflict_count, r.voided, \
-         (SELECT a.heads FROM approval_decisions a WHERE a.record_id = r.record_id AND a.status = 'approved' \
-          ORDER BY a.record_seq DESC LIMIT 1) AS approved_heads, r.damage \
+    let rows: Vec<PendingRow> = on_pool!(db, |p| {
+        sqlx::query_as(concat!(
+        "SELECT r.record_id, r.kind, r.site_id, r.author, r.record_date, r.heads, r.conflict_count, r.voided, ",
+        standing_heads!(), " AS approved_heads, r.damage \
          FROM record_index r \
          WHERE r.project_id = $1 AND r.kind = COALESCE($5, r.kind) \
          AND (r.damage IS NOT NULL OR (r.site_id = COALESCE($2, r.site_id) AND r.record_date >= COALESCE($3, r.record_date) \
@@ -175,7 +190,7 @@ pub async fn pending(
            AND x.record_seq = (SELECT max(y.record_seq) FROM approval_decisions y WHERE y.record_id = r.record_id \
              AND (y.status = 'approved' OR y.heads = r.heads))) \
          ORDER BY r.record_date, r.record_id"
-    )
+        ))
     .bind(project)
     .bind(&f.site)
     .bind(&f.from)
@@ -187,23 +202,68 @@ pub async fn pending(
     });
     Ok(rows
         .into_iter()
-        .map(|(id, kind, site_id, author, date, heads, conflict_count, voided, approved, damage)| PendingRecord {
-            id,
-            kind,
-            site_id,
-            author,
-            date,
-            heads: heads_of_text(&heads),
-            conflict_count,
-            voided: voided != 0,
-            status: match (&damage, &approved) {
+        .map(|r| PendingRecord {
+            id: r.record_id,
+            kind: r.kind,
+            site_id: r.site_id,
+            author: r.author,
+            date: r.record_date,
+            heads: heads_of_text(&r.heads),
+            conflict_count: r.conflict_count,
+            voided: r.voided != 0,
+            status: match (&r.damage, &r.approved_heads) {
                 (Some(_), _) => "damaged",
                 (None, Some(_)) => "changed_since_approval",
                 (None, None) => "new",
             }
             .to_string(),
-            approved_heads: approved.map(|h| heads_of_text(&h)),
-            damage,
+            approved_heads: r.approved_heads.map(|h| heads_of_text(&h)),
+            damage: r.damage,
         })
         .collect())
+}
+
+/// A row of `pending`: a record index entry with the heads of its standing approval.
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    record_id: String,
+    kind: String,
+    site_id: String,
+    author: String,
+    record_date: String,
+    heads: String,
+    conflict_count: i64,
+    /// 0 or 1 (an integer on both backends).
+    voided: i64,
+    approved_heads: Option<String>,
+    damage: Option<String>,
+}
+
+/// How many records under a filter are decided: all of them, and those whose current version is
+/// the standing approval (the queue's counts beside the pending list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct DecidedCounts {
+    pub total: i64,
+    pub approved: i64,
+}
+
+/// The records of `project` under the filter, and those whose current version is the standing
+/// approval. Reads the record index as it is: call `pending` (which refreshes it) first.
+pub async fn decided_counts(db: &Db, project: &str, f: &PendingFilter) -> Result<DecidedCounts, LedgerError> {
+    Ok(on_pool!(db, |p| {
+        sqlx::query_as(concat!(
+        "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN ", standing_heads!(), " = r.heads THEN 1 ELSE 0 END), 0) AS approved \
+         FROM record_index r \
+         WHERE r.project_id = $1 AND r.site_id = COALESCE($2, r.site_id) AND r.record_date >= COALESCE($3, r.record_date) \
+         AND r.record_date <= COALESCE($4, r.record_date) AND r.kind = COALESCE($5, r.kind) AND r.author = COALESCE($6, r.author)"
+        ))
+    .bind(project)
+    .bind(&f.site)
+    .bind(&f.from)
+    .bind(&f.to)
+    .bind(&f.kind)
+    .bind(&f.author)
+    .fetch_one(p)
+    .await?
+    }))
 }

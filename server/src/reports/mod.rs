@@ -11,6 +11,7 @@ pub mod cost;
 pub mod export;
 pub mod labour;
 pub mod progress;
+pub mod query;
 pub mod schedule;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -7,35 +7,19 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{Html, Response};
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::format::{grouped, money_code, percent, ratio};
 use super::i18n::Lang;
 use super::session::WebSession;
 use super::svg::{self, BudgetBar};
 use super::{Chrome, WebError, render, urlencode};
-use crate::reports::labour::{self, Period};
-use crate::reports::{DateRange, cost, export, schedule, today};
+use crate::reports::query::ReportQuery;
+use crate::reports::{cost, export, labour, schedule, today};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Default)]
-pub struct DashQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub at: Option<String>,
-    pub period: Option<String>,
-    pub by: Option<String>,
-    pub format: Option<String>,
-}
-
-fn query(q: Result<Query<DashQuery>, QueryRejection>) -> Result<DashQuery, WebError> {
+fn query(q: Result<Query<ReportQuery>, QueryRejection>) -> Result<ReportQuery, WebError> {
     q.map(|Query(q)| q).map_err(|e| WebError::BadRequest(e.body_text()))
-}
-
-fn date(field: &'static str, v: &Option<String>) -> Result<Option<NaiveDate>, WebError> {
-    Ok(crate::approvals::date_param(field, v.clone())?.and_then(|d| d.parse().ok()))
 }
 
 /// "bad" below 1 (over cost or behind), "good" from 1.
@@ -103,10 +87,10 @@ pub async fn cost(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    q: Result<Query<DashQuery>, QueryRejection>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
     let q = query(q)?;
-    let range = DateRange::new(date("from", &q.from)?, date("to", &q.to)?)?;
+    let range = q.range()?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let report = cost::report(&state.db, &set, range).await?;
     let c = Chrome::new(Some(&s), &headers, &uri, "cost", "cost_title");
@@ -176,11 +160,11 @@ pub async fn schedule(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    q: Result<Query<DashQuery>, QueryRejection>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
     let q = query(q)?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
-    let at = date("at", &q.at)?.unwrap_or_else(|| today(&set));
+    let at = q.at()?.unwrap_or_else(|| today(&set));
     let report = schedule::report(&state.db, &set, at).await?;
     let c = Chrome::new(Some(&s), &headers, &uri, "schedule", "schedule_title");
     let lang = c.lang;
@@ -265,31 +249,16 @@ struct LabourPage {
     export_query: String,
 }
 
-struct LabourParams {
-    range: DateRange,
-    period: Period,
-    period_text: String,
-    by: Vec<&'static str>,
-}
-
-fn labour_params(q: &DashQuery) -> Result<LabourParams, WebError> {
-    let range = DateRange::new(date("from", &q.from)?, date("to", &q.to)?)?;
-    let period_text = q.period.clone().filter(|p| !p.is_empty()).unwrap_or_else(|| "day".into());
-    let period: Period = period_text.parse()?;
-    let by = labour::parse_dimensions(q.by.as_deref().filter(|b| !b.is_empty()).unwrap_or("site,trade,crew"))?;
-    Ok(LabourParams { range, period, period_text, by })
-}
-
 /// `GET /web/labour?from=&to=&period=&by=`
 pub async fn labour(
     s: WebSession,
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    q: Result<Query<DashQuery>, QueryRejection>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
     let q = query(q)?;
-    let p = labour_params(&q)?;
+    let p = q.labour()?;
     let summary = labour::summary(&state.db, &s.grant.project_id, p.range, p.period, &p.by).await?;
     let c = Chrome::new(Some(&s), &headers, &uri, "labour", "labour_title");
     let lang = c.lang;
@@ -330,51 +299,36 @@ pub async fn labour(
 pub async fn labour_export(
     s: WebSession,
     State(state): State<AppState>,
-    q: Result<Query<DashQuery>, QueryRejection>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let q = query(q)?;
-    let p = labour_params(&q)?;
+    let p = q.labour()?;
     let summary = labour::summary(&state.db, &s.grant.project_id, p.range, p.period, &p.by).await?;
-    file(&format!("labour-{}", s.grant.project_id), q.format.as_deref(), &summary.table())
+    Ok(export::download(&format!("labour-{}", s.grant.project_id), q.file_format()?, &summary.table())?)
 }
 
 /// `GET /web/cost/export?format=csv|xlsx&from=&to=`: as `/v1/reports/cost?format=`.
 pub async fn cost_export(
     s: WebSession,
     State(state): State<AppState>,
-    q: Result<Query<DashQuery>, QueryRejection>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let q = query(q)?;
-    let range = DateRange::new(date("from", &q.from)?, date("to", &q.to)?)?;
+    let range = q.range()?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let report = cost::report(&state.db, &set, range).await?;
-    file(&format!("cost-{}", s.grant.project_id), q.format.as_deref(), &report.table())
+    Ok(export::download(&format!("cost-{}", s.grant.project_id), q.file_format()?, &report.table())?)
 }
 
 /// `GET /web/schedule/export?format=csv|xlsx&at=`: as `/v1/reports/schedule?format=`.
 pub async fn schedule_export(
     s: WebSession,
     State(state): State<AppState>,
-    q: Result<Query<DashQuery>, QueryRejection>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let q = query(q)?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
-    let at = date("at", &q.at)?.unwrap_or_else(|| today(&set));
+    let at = q.at()?.unwrap_or_else(|| today(&set));
     let report = schedule::report(&state.db, &set, at).await?;
-    file(&format!("schedule-{}-{at}", s.grant.project_id), q.format.as_deref(), &report.table())
-}
-
-/// A report table as a download.
-fn file(name: &str, format: Option<&str>, table: &crate::reports::Table) -> Result<Response, WebError> {
-    let format = match format {
-        Some("csv") => export::FileFormat::Csv,
-        Some("xlsx") => export::FileFormat::Xlsx,
-        other => {
-            return Err(WebError::BadRequest(format!(
-                "format: {:?} is not one of csv, xlsx",
-                other.unwrap_or_default()
-            )));
-        }
-    };
-    Ok(export::download(name, format, table)?)
+    Ok(export::download(&format!("schedule-{}-{at}", s.grant.project_id), q.file_format()?, &report.table())?)
 }

@@ -184,7 +184,7 @@ impl Chrome {
             lang,
             title: lang.t(title_key).to_string(),
             user: s.map(|s| s.grant.device_name.clone()).unwrap_or_default(),
-            role: s.map(|s| s.grant.role.clone()).unwrap_or_default(),
+            role: s.map(|s| s.grant.role.to_string()).unwrap_or_default(),
             project: s.map(|s| s.grant.project_id.clone()).unwrap_or_default(),
             csrf: s.map(|s| s.csrf.clone()).unwrap_or_default(),
             nav,
@@ -287,7 +287,7 @@ pub(crate) async fn sign_in(
     };
     match grant {
         None => sign_in_form(chrome(), next, Some("unknown_token"), StatusCode::UNAUTHORIZED),
-        Some(g) if !session::may_sign_in(&g.role) => {
+        Some(g) if !session::may_sign_in(g.role) => {
             sign_in_form(chrome(), next, Some("foreman_refused"), StatusCode::FORBIDDEN)
         }
         Some(g) => {

@@ -15,10 +15,9 @@ use serde::Deserialize;
 
 use super::session::WebSession;
 use super::{Chrome, Fields, WebError, render};
-use crate::db::Db;
-use crate::db::on_pool;
 use crate::ledger::pending::{self, PendingFilter};
 use crate::ledger::store::{self, DecideRequest};
+use crate::reports::query::date_param;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default)]
@@ -91,34 +90,11 @@ fn filter_of(q: &QueueQuery) -> Result<PendingFilter, WebError> {
     }
     Ok(PendingFilter {
         site: blank(&q.site),
-        from: crate::approvals::date_param("from", q.from.clone())?,
-        to: crate::approvals::date_param("to", q.to.clone())?,
+        from: date_param("from", q.from.clone())?,
+        to: date_param("to", q.to.clone())?,
         kind,
         author: blank(&q.author),
     })
-}
-
-/// Records under the filter whose current version is the standing approval, and all of them
-/// (the record index was refreshed by the pending list just before).
-async fn decided_counts(db: &Db, project: &str, f: &PendingFilter) -> Result<(i64, i64), sqlx::Error> {
-    let row: (i64, i64) = on_pool!(db, |p| {
-        sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN (SELECT a.heads FROM approval_decisions a WHERE a.record_id = r.record_id \
-         AND a.status = 'approved' ORDER BY a.record_seq DESC LIMIT 1) = r.heads THEN 1 ELSE 0 END), 0) \
-         FROM record_index r \
-         WHERE r.project_id = $1 AND r.site_id = COALESCE($2, r.site_id) AND r.record_date >= COALESCE($3, r.record_date) \
-         AND r.record_date <= COALESCE($4, r.record_date) AND r.kind = COALESCE($5, r.kind) AND r.author = COALESCE($6, r.author)"
-    )
-    .bind(project)
-    .bind(&f.site)
-    .bind(&f.from)
-    .bind(&f.to)
-    .bind(&f.kind)
-    .bind(&f.author)
-    .fetch_one(p)
-    .await?
-    });
-    Ok(row)
 }
 
 /// `GET /web/queue?site=&from=&to=&kind=&author=`
@@ -133,16 +109,16 @@ pub async fn page(
     let filter = filter_of(&q)?;
     let project = &s.grant.project_id;
     let pending = pending::pending(&state.db, &state.cache, project, &filter).await?;
-    let (total, approved) = decided_counts(&state.db, project, &filter).await.map_err(WebError::internal)?;
+    let decided = pending::decided_counts(&state.db, project, &filter).await?;
     let set = crate::reference::store::load(&state.db, project).await.map_err(WebError::internal)?;
     let new = pending.iter().filter(|p| p.status == "new").count();
     let changed = pending.iter().filter(|p| p.status == "changed_since_approval").count();
     let counts = Counts {
         new,
         changed,
-        approved,
+        approved: decided.approved,
         // Neither pending nor standing: rejected at its current version, waiting for the foreman.
-        rejected: (total - approved - pending.len() as i64).max(0),
+        rejected: (decided.total - decided.approved - pending.len() as i64).max(0),
     };
     let mut days: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in

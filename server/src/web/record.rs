@@ -144,7 +144,7 @@ pub async fn page(
     // The same description the JSON API gives (`GET /v1/records/{id}`), so screen and API agree.
     let mut stored = store::load_record(&state.db, &state.cache, &s.grant.project_id, &id).await?;
     let history = store::history(&state.db, &id).await.map_err(LedgerError::from);
-    let described = history.map_err(ApiError::from).and_then(|h| crate::approvals::describe(&mut stored.doc, &h));
+    let described = history.map_err(ApiError::from).and_then(|h| crate::api::approvals::describe(&mut stored.doc, &h));
     state.cache.put(stored);
     let v = described?;
     let c = Chrome::new(Some(&s), &headers, &uri, "queue", "record");

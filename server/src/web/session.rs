@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::WebError;
-use crate::auth::token_sha256;
+use crate::auth::{Role, token_sha256};
 use crate::db::{Db, TokenGrant, on_pool};
 use crate::state::AppState;
 
@@ -80,9 +80,8 @@ pub async fn open(db: &Db, token: &str) -> Result<(String, String), sqlx::Error>
 
 /// The live session of cookie value `id`, if any (unexpired, token not revoked).
 pub async fn find(db: &Db, id: &str) -> Result<Option<WebSession>, sqlx::Error> {
-    type Row = (String, String, String, String, String);
-    let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT d.id, d.name, t.role, t.project_id, s.csrf_token FROM web_sessions s \
+    let row: Option<SessionRow> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT d.id AS device_id, d.name AS device_name, t.role, t.project_id, s.csrf_token FROM web_sessions s \
          JOIN tokens t ON t.token_sha256 = s.token_sha256 JOIN devices d ON d.id = t.device_id \
          WHERE s.id_sha256 = $1 AND s.expires_at_ms > $2 AND t.revoked_at_ms IS NULL"
     )
@@ -90,10 +89,15 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<WebSession>, sqlx::Error> 
     .bind(record_schema::now_ms())
     .fetch_optional(p)
     .await?);
-    Ok(row.map(|(device_id, device_name, role, project_id, csrf)| WebSession {
-        grant: TokenGrant { device_id, device_name, role, project_id },
-        csrf,
-    }))
+    Ok(row.map(|r| WebSession { grant: r.grant, csrf: r.csrf_token }))
+}
+
+/// A row of `find`: the token's grant and the session's CSRF token.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    grant: TokenGrant,
+    csrf_token: String,
 }
 
 pub async fn close(db: &Db, id: &str) -> Result<(), sqlx::Error> {
@@ -105,8 +109,8 @@ pub async fn close(db: &Db, id: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Supervisors and admins review; a foreman's token never gets a session.
-pub fn may_sign_in(role: &str) -> bool {
-    matches!(role, "supervisor" | "admin")
+pub fn may_sign_in(role: Role) -> bool {
+    role.reviews()
 }
 
 impl FromRequestParts<AppState> for WebSession {
@@ -117,7 +121,7 @@ impl FromRequestParts<AppState> for WebSession {
         let back = parts.uri.path_and_query().map_or("/web/queue".to_string(), |p| p.as_str().to_string());
         let Some(id) = cookie(&parts.headers, COOKIE) else { return Err(WebError::SignIn(back)) };
         match find(&state.db, &id).await.map_err(WebError::internal)? {
-            Some(s) if may_sign_in(&s.grant.role) => Ok(s),
+            Some(s) if may_sign_in(s.grant.role) => Ok(s),
             _ => Err(WebError::SignIn(back)),
         }
     }

@@ -8,7 +8,7 @@ use record_schema::{DecisionStatus, Record};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::Device;
+use crate::auth::Supervisor;
 use crate::db::TokenGrant;
 use crate::error::ApiError;
 use crate::ledger::LedgerError;
@@ -16,15 +16,8 @@ use crate::ledger::pending::{self, PendingFilter};
 use crate::ledger::resolve;
 use crate::ledger::store::{self, DecideRequest};
 use crate::ledger::view::{diff, record_json};
+use crate::reports::query::date_param;
 use crate::state::AppState;
-
-/// Supervisors and admins decide; foremen record.
-pub(crate) fn supervisor(grant: &TokenGrant) -> Result<(), ApiError> {
-    match grant.role.as_str() {
-        "supervisor" | "admin" => Ok(()),
-        other => Err(ApiError::forbidden(format!("a {other} token cannot review or approve records"))),
-    }
-}
 
 #[derive(Debug, Deserialize, Default)]
 pub struct PendingQuery {
@@ -35,41 +28,12 @@ pub struct PendingQuery {
     pub author: Option<String>,
 }
 
-/// Latest date a query (report, pending filter) accepts; the earliest is the records' own
-/// (`record_schema::validate::EARLIEST_DATE`). Beyond them a date is a typing error, and a schedule
-/// report at year 262142 built a 180 MB answer.
-pub const LATEST_QUERY_DATE: (i32, u32, u32) = (2100, 12, 31);
-
-/// A date parameter: blank is none; otherwise plain `YYYY-MM-DD` (chrono alone also takes
-/// `+262142-12-31` or `2026-3-3`) between `EARLIEST_DATE` and `LATEST_QUERY_DATE`.
-pub(crate) fn date_param(field: &'static str, v: Option<String>) -> Result<Option<String>, ApiError> {
-    use chrono::NaiveDate;
-    let Some(raw) = v.filter(|s| !s.trim().is_empty()) else { return Ok(None) };
-    let text = raw.trim();
-    let (earliest, latest) = (record_schema::validate::EARLIEST_DATE, LATEST_QUERY_DATE);
-    let day = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d);
-    let plain = text.len() == 10
-        && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    let date = text
-        .parse::<NaiveDate>()
-        .ok()
-        .filter(|d| plain && day(earliest).is_none_or(|e| *d >= e) && day(latest).is_none_or(|l| *d <= l));
-    let show = |(y, m, d): (i32, u32, u32)| format!("{y:04}-{m:02}-{d:02}");
-    date.map(|d| Some(d.to_string())).ok_or_else(|| {
-        ApiError::bad_request(
-            field,
-            format!("expected a date YYYY-MM-DD from {} to {}, got {text:?}", show(earliest), show(latest)),
-        )
-    })
-}
-
 /// `GET /v1/approvals/pending?site=&from=&to=&kind=&author=`
 pub async fn pending(
-    Device(grant): Device,
+    Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     query: Result<Query<PendingQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    supervisor(&grant)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let kind = q.kind.filter(|k| !k.is_empty());
     if let Some(k) = &kind
@@ -96,11 +60,10 @@ pub async fn pending(
 /// document's change history, and, when it changed since approval, the approved version and the
 /// difference field by field.
 pub async fn record(
-    Device(grant): Device,
+    Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    supervisor(&grant)?;
     let mut stored = store::load_record(&state.db, &state.cache, &grant.project_id, &id).await?;
     let history = store::history(&state.db, &id).await.map_err(LedgerError::from);
     let body = history.map_err(ApiError::from).and_then(|history| describe(&mut stored.doc, &history));
@@ -166,7 +129,6 @@ async fn decide(
     status: DecisionStatus,
     body: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    supervisor(&grant)?;
     let Json(body) = body.map_err(|e| {
         ApiError::bad_request("body", format!("expected JSON {{heads: [hex], comment}}: {}", e.body_text()))
     })?;
@@ -178,7 +140,7 @@ async fn decide(
 
 /// `POST /v1/records/{id}/approve` `{heads: [hex], comment, request_id?}`
 pub async fn approve(
-    Device(grant): Device,
+    Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<DecisionBody>, JsonRejection>,
@@ -188,7 +150,7 @@ pub async fn approve(
 
 /// `POST /v1/records/{id}/reject` `{heads: [hex], comment, request_id?}`
 pub async fn reject(
-    Device(grant): Device,
+    Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<DecisionBody>, JsonRejection>,
@@ -204,11 +166,10 @@ pub struct PostingsQuery {
 /// `GET /v1/ledger/postings?record=`: the postings of one record, in order (the audit view; reports
 /// summing postings come with their own endpoints).
 pub async fn postings(
-    Device(grant): Device,
+    Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     query: Result<Query<PostingsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    supervisor(&grant)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let record = q
         .record
@@ -230,12 +191,11 @@ pub struct ResolveBody {
 
 /// `POST /v1/records/{id}/resolve` `{heads, field, choice}`: settles one conflict before approval.
 pub async fn resolve(
-    Device(grant): Device,
+    Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<ResolveBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    supervisor(&grant)?;
     let Json(body) = body.map_err(|e| {
         ApiError::bad_request("body", format!("expected JSON {{heads, field, choice}}: {}", e.body_text()))
     })?;
