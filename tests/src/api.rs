@@ -5,7 +5,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::send;
+use crate::send;
 
 pub fn d(s: &str) -> Decimal {
     Decimal::from_str(s).expect("decimal")
@@ -14,6 +14,18 @@ pub fn d(s: &str) -> Decimal {
 /// A decimal the JSON carries as text (never a float).
 pub fn dec(v: &Value) -> Decimal {
     d(v.as_str().unwrap_or_else(|| panic!("expected decimal text, got {v}")))
+}
+
+/// The content type of an XLSX upload (reference imports) and download (exports).
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Imports reference data (an XLSX `book`, e.g. `records::reference_workbook()`) as the admin
+/// `admin`; the import's answer, which must be 200.
+pub fn import_reference(addr: &str, admin: &str, book: &[u8]) -> Value {
+    let (s, b) = call(addr, admin, "POST", "/v1/reference/import", book, XLSX);
+    let v = serde_json::from_slice(&b).unwrap_or_else(|e| panic!("import: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
+    assert_eq!(s, 200, "{v}");
+    v
 }
 
 /// Any method with `token`; the raw answer.

@@ -1,4 +1,5 @@
-//! Record fixtures shared by the server tests: a site `S1` in Shanghai, author "li".
+//! Record and reference fixtures shared by the end-to-end tests: a site `S1` in Shanghai, author "li";
+//! reference workbooks as the office imports them.
 
 use automerge::AutoCommit;
 use chrono::NaiveDate;
@@ -7,6 +8,11 @@ use std::str::FromStr;
 
 use record_schema::{CrewLine, Currency, Effort, Expense};
 use rust_decimal::Decimal;
+
+/// Today on site S1's calendar (Asia/Shanghai), as `YYYY-MM-DD`: the newest date a record may carry.
+pub fn site_today() -> String {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()
+}
 
 pub fn header(id: &str, project: &str) -> RecordHeader {
     RecordHeader {
