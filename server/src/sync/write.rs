@@ -118,7 +118,7 @@ impl SyncWrite {
 }
 
 /// SQLite statements of the `n`th append of a call (0-based): its parameters are `$1` (the time)
-/// and seven of its own; the last statement returns (`n`, the device's new generation).
+/// and seven of its own; the last statement returns `n` (as `i`) and the device's new generation (`Applied`).
 fn sqlite_append_sql(n: usize) -> String {
     let p = |k: usize| format!("${}", 1 + 7 * n + k);
     let (id, expected, delta, device, state, seen, manifest) = (p(1), p(2), p(3), p(4), p(5), p(6), p(7));
@@ -130,7 +130,7 @@ fn sqlite_append_sql(n: usize) -> String {
          INSERT INTO document_changes (doc_id, data) SELECT {id}, {delta} WHERE changes() = 1; \
          INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT {device}, {id}, {state}, {seen} WHERE changes() = 1 \
          ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; \
-         UPDATE devices SET manifest = {manifest}, sync_gen = sync_gen + 1 WHERE id = {device} AND changes() = 1 RETURNING {n}, sync_gen;"
+         UPDATE devices SET manifest = {manifest}, sync_gen = sync_gen + 1 WHERE id = {device} AND changes() = 1 RETURNING {n} AS i, sync_gen;"
     )
 }
 
@@ -148,12 +148,20 @@ where
     q.bind(a.id).bind(a.expected).bind(a.delta).bind(a.device).bind(a.state).bind(a.seen).bind(a.manifest)
 }
 
-/// Outputs in write order from (write index, generation) rows; a write without a row was stale.
-fn outputs(n: usize, rows: Vec<(i64, i64)>) -> Vec<Option<i64>> {
+/// A row the appends return: a write that applied (its 0-based index in the call) and the device's
+/// new sync generation.
+#[derive(sqlx::FromRow)]
+struct Applied {
+    i: i64,
+    sync_gen: i64,
+}
+
+/// Outputs in write order from the rows of the writes that applied; a write without a row was stale.
+fn outputs(n: usize, rows: Vec<Applied>) -> Vec<Option<i64>> {
     let mut out = vec![None; n];
-    for (i, generation) in rows {
+    for Applied { i, sync_gen } in rows {
         if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
-            *slot = Some(generation);
+            *slot = Some(sync_gen);
         }
     }
     out
@@ -195,13 +203,13 @@ const APPENDS_POSTGRES: &str = "\
          s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT w.device, w.id, w.state, w.seen FROM w JOIN d USING (i) \
                ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version) \
     UPDATE devices SET manifest = w.manifest, sync_gen = devices.sync_gen + 1 FROM w JOIN d USING (i) WHERE devices.id = w.device \
-    RETURNING w.i - 1, devices.sync_gen";
+    RETURNING w.i - 1 AS i, devices.sync_gen";
 
 async fn appends_on_postgres(
     conn: &mut sqlx::PgConnection,
     appends: Vec<Append<'_>>,
 ) -> Result<Vec<Option<i64>>, sqlx::Error> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(APPENDS_POSTGRES)
+    let rows: Vec<Applied> = sqlx::query_as(APPENDS_POSTGRES)
         .bind(now_ms())
         .bind(appends.iter().map(|a| a.id).collect::<Vec<_>>())
         .bind(appends.iter().map(|a| a.expected).collect::<Vec<_>>())
@@ -266,7 +274,7 @@ impl SyncWrite {
 
     /// One append (see `Append`) in `tx`: one statement on PostgreSQL, one call on SQLite.
     async fn append_with_state(&self, tx: &mut Tx<'_>, a: &Append<'_>) -> Result<Option<i64>, sqlx::Error> {
-        let rows: Vec<(i64, i64)> = match tx {
+        let rows: Vec<Applied> = match tx {
             Tx::Postgres(t) => return Ok(appends_on_postgres(t, vec![*a]).await?.pop().flatten()),
             Tx::Sqlite(t) => {
                 bind_append(sqlx::query_as(sqlx::AssertSqlSafe(sqlite_append_sql(0))).bind(now_ms()), a)
