@@ -216,3 +216,21 @@ where
         Ok(Admin(grant))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_read_as_stored_and_nothing_else() {
+        for role in [Role::Foreman, Role::Supervisor, Role::Admin] {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
+            assert_eq!(role.to_string(), role.as_str());
+            assert_eq!(serde_json::to_value(role).ok(), Some(serde_json::json!(role.as_str())));
+        }
+        for unknown in ["", "Admin", "owner", "supervisor "] {
+            assert!(unknown.parse::<Role>().is_err(), "{unknown:?} is not a role");
+        }
+        assert!(!Role::Foreman.reviews() && Role::Supervisor.reviews() && Role::Admin.reviews());
+    }
+}
