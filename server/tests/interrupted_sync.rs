@@ -51,7 +51,7 @@ fn story(url: Option<&str>) {
         let base = format!("http://{}", server.addr);
         let pending = rt.spawn({
             let (a, ta) = (a.clone(), ta.clone());
-            async move { a.sync(base, ta, None).await }
+            async move { a.sync(base, ta, None, None).await }
         });
         std::thread::sleep(Duration::from_millis(delay_ms));
         server.child.kill().expect("kill server");
@@ -68,7 +68,7 @@ fn story(url: Option<&str>) {
 
     let server = start_with(dir.path(), url);
     let base = format!("http://{}", server.addr);
-    let r = rt.block_on(a.sync(base.clone(), ta.clone(), None)).unwrap_or_else(|e| {
+    let r = rt.block_on(a.sync(base.clone(), ta.clone(), None, None)).unwrap_or_else(|e| {
         let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
         panic!("the retry completes: {e:?}\nserver log:\n{log}")
     });
@@ -77,7 +77,7 @@ fn story(url: Option<&str>) {
 
     // A fresh phone of the project gets every record exactly once, with its amount.
     let c = phone(dir.path(), "wang");
-    let r = rt.block_on(c.sync(base, tc, None)).expect("c syncs");
+    let r = rt.block_on(c.sync(base, tc, None, None)).expect("c syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     let mut got: Vec<(String, Option<String>)> =
         c.list_records(RecordFilter::default()).expect("list").into_iter().map(|s| (s.id, s.total)).collect();

@@ -51,7 +51,7 @@ fn the_phone_sees_decisions() {
     let id = sheet.info.id.clone();
     let l = phone.add_crew_line(id.clone(), line(6)).expect("line");
     let sync = || {
-        let r = rt.block_on(phone.sync(base.clone(), foreman.clone(), None)).expect("sync");
+        let r = rt.block_on(phone.sync(base.clone(), foreman.clone(), None, None)).expect("sync");
         assert!(r.errors.is_empty(), "{:?}", r.errors);
     };
     sync();

@@ -56,18 +56,18 @@ fn story(url: Option<&str>) {
         Err(CoreError::UnsyncedData { records: 1, photos: 0 }) => {}
         other => panic!("sign-out with unsynced work must be refused, got {other:?}"),
     }
-    let r = rt.block_on(a.sync(base.clone(), ta.clone(), None)).expect("a syncs");
+    let r = rt.block_on(a.sync(base.clone(), ta.clone(), None, None)).expect("a syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert!(r.documents_sent >= 1);
     assert_eq!(a.unsynced().expect("unsynced"), Unsynced { records: 0, photos: 0 }, "the server confirmed it");
 
-    let r = rt.block_on(b.sync(base.clone(), tb.clone(), None)).expect("b syncs");
+    let r = rt.block_on(b.sync(base.clone(), tb.clone(), None, None)).expect("b syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(
         b.get_labour_sheet(sheet.info.id.clone()).expect("b has the sheet"),
         a.get_labour_sheet(sheet.info.id.clone()).expect("a")
     );
-    rt.block_on(c.sync(base.clone(), tc.clone(), None)).expect("c syncs");
+    rt.block_on(c.sync(base.clone(), tc.clone(), None, None)).expect("c syncs");
     assert!(c.list_records(RecordFilter::default()).expect("list").is_empty(), "another project's phone sees nothing");
 
     // Offline edits on both phones converge; the same field edited on both is a visible conflict.
@@ -75,7 +75,7 @@ fn story(url: Option<&str>) {
     b.update_crew_line(sheet.info.id.clone(), l2.id.clone(), line(4)).expect("b edits");
     b.update_crew_line(sheet.info.id.clone(), l1.id.clone(), line(9)).expect("b edits the same line");
     for (p, t) in [(&a, &ta), (&b, &tb), (&a, &ta)] {
-        let r = rt.block_on(p.sync(base.clone(), t.clone(), None)).expect("sync");
+        let r = rt.block_on(p.sync(base.clone(), t.clone(), None, None)).expect("sync");
         assert!(r.errors.is_empty(), "{:?}", r.errors);
     }
     let (sa, sb) =
@@ -86,17 +86,17 @@ fn story(url: Option<&str>) {
     assert!(conflicts.iter().any(|c| c.path.ends_with("/headcount")), "{conflicts:?}");
 
     // Nothing new: one small round.
-    let idle = rt.block_on(a.sync(base.clone(), ta.clone(), None)).expect("idle");
+    let idle = rt.block_on(a.sync(base.clone(), ta.clone(), None, None)).expect("idle");
     assert_eq!(idle.rounds, 1, "{idle:?}");
     assert!(idle.bytes_sent < 64 && idle.bytes_received < 64, "{idle:?}");
 
     // A wrong token is a typed error, and the phone's data is untouched.
-    match rt.block_on(a.sync(base.clone(), "flt_wrong".into(), None)) {
+    match rt.block_on(a.sync(base.clone(), "flt_wrong".into(), None, None)) {
         Err(CoreError::Unauthorized { .. }) => {}
         other => panic!("expected Unauthorized, got {other:?}"),
     }
     // No server at all: Offline, nothing lost.
-    match rt.block_on(a.sync("http://127.0.0.1:9".into(), ta.clone(), None)) {
+    match rt.block_on(a.sync("http://127.0.0.1:9".into(), ta.clone(), None, None)) {
         Err(CoreError::Offline { .. }) => {}
         other => panic!("expected Offline, got {other:?}"),
     }
@@ -107,13 +107,13 @@ fn story(url: Option<&str>) {
     assert_eq!(a.unsynced().expect("unsynced").records, 1);
     assert!(matches!(a.wipe(false), Err(CoreError::UnsyncedData { .. })));
     assert_eq!(a.get_labour_sheet(sheet.info.id.clone()).expect("still there").lines.len(), 2);
-    rt.block_on(a.sync(base.clone(), ta.clone(), None)).expect("sync");
+    rt.block_on(a.sync(base.clone(), ta.clone(), None, None)).expect("sync");
     a.wipe(false).expect("nothing unsynced: wipe");
     assert!(!dir.path().join("li.db").exists(), "store file removed");
     assert!(matches!(a.list_records(RecordFilter::default()), Err(CoreError::Closed)));
     // C never had anything of its own; B's last state reaches a fresh phone for A.
     let a2 = phone(dir.path(), "li");
-    rt.block_on(a2.sync(base.clone(), ta.clone(), None)).expect("fresh phone syncs");
+    rt.block_on(a2.sync(base.clone(), ta.clone(), None, None)).expect("fresh phone syncs");
     assert_eq!(
         a2.get_labour_sheet(sheet.info.id.clone())
             .expect("back")
