@@ -64,7 +64,7 @@ fn story(url: Option<&str>) {
 
     // It syncs; the server confirms it.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let report = rt.block_on(phone.sync(format!("http://{addr}"), foreman.clone(), None)).expect("sync");
+    let report = rt.block_on(phone.sync(format!("http://{addr}"), foreman.clone(), None, None)).expect("sync");
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert!(report.documents_sent >= 1, "{report:?}");
     assert_eq!(phone.unsynced().expect("unsynced"), Unsynced { records: 0, photos: 0 }, "the server confirmed it");
