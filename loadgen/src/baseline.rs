@@ -10,7 +10,11 @@ use automerge::AutoCommit;
 use automerge::sync::{Message, State, SyncDoc};
 use record_schema::wire::{self, DocMessage, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
-use crate::phone::{MAX_ROUNDS, Phone, settled};
+use record_schema::now_ms;
+use record_schema::sync_client::Next;
+
+use crate::args::Args;
+use crate::phone::Phone;
 
 struct MemDoc {
     project: String,
@@ -98,25 +102,61 @@ impl MemServer {
 
     /// One phone sync against the in-memory server; returns the rounds it took.
     pub fn sync(&mut self, phone: &mut Phone) -> u32 {
-        let mut need_entries;
-        let mut req = phone.request(false);
-        for round in 1..=MAX_ROUNDS {
-            let sent = req.docs.len();
-            let resp = self.handle(phone.index, &phone.project.clone(), req);
-            need_entries = resp.need_manifest;
-            let done = settled(sent, &resp);
-            let _ = phone.apply(resp);
-            if done {
-                phone.persist_states();
-                return round;
-            }
-            req = phone.request(std::mem::take(&mut need_entries));
-            if req.docs.is_empty() && req.entries.is_none() {
-                phone.persist_states();
-                return round;
-            }
+        let mut sync = phone.start_sync();
+        while !sync.settled() {
+            let req = match phone.request(&mut sync) {
+                Next::Send(req) => req,
+                Next::Done | Next::GiveUp => break,
+            };
+            let resp = self.handle(phone.index, &phone.project, req);
+            let incoming = sync.receive(resp);
+            let _ = phone.apply(&mut sync, incoming);
         }
-        phone.persist_states();
-        MAX_ROUNDS
+        let rounds = sync.round();
+        phone.finish_sync(sync);
+        rounds
     }
+}
+
+/// The in-process Automerge baseline: the same phones, setup and schedule against `MemServer`;
+/// returns (Automerge µs per measured sync, rounds per measured sync, µs to load one sheet from its
+/// saved bytes: what the server pays per document per request without a document cache).
+pub fn automerge_baseline(
+    args: &Args,
+    projects: &[String],
+    run: &str,
+    warm_syncs: u64,
+    measured_syncs: u64,
+) -> (f64, f64, f64) {
+    let mut server = MemServer::default();
+    let mut phones: Vec<Phone> = (0..args.phones)
+        .map(|i| Phone::new(i, String::new(), projects[i % projects.len()].clone(), run, args.lines))
+        .collect();
+    for _pass in 0..2 {
+        for p in &mut phones {
+            server.sync(p);
+        }
+    }
+    let n = phones.len().max(1);
+    let mut i = 0usize;
+    for _ in 0..warm_syncs {
+        phones[i % n].edit(now_ms());
+        server.sync(&mut phones[i % n]);
+        i += 1;
+    }
+    server.automerge = Duration::ZERO;
+    let mut rounds = 0u64;
+    for _ in 0..measured_syncs {
+        phones[i % n].edit(now_ms());
+        rounds += u64::from(server.sync(&mut phones[i % n]));
+        i += 1;
+    }
+    let m = measured_syncs.max(1) as f64;
+    let saved: Vec<Vec<u8>> = phones.iter_mut().filter_map(|p| p.docs.get_mut(&p.sheet_id).map(|d| d.save())).collect();
+    let t = Instant::now();
+    for bytes in &saved {
+        let _ = automerge::AutoCommit::load(bytes);
+    }
+    let load_us = t.elapsed().as_secs_f64() * 1e6 / saved.len().max(1) as f64;
+    (server.automerge.as_secs_f64() * 1e6 / m, rounds as f64 / m, load_us)
 }

@@ -1,20 +1,18 @@
-//! A simulated phone: plain Automerge documents and sync states, following the real client's loop
-//! (mobile-core/src/store/sync.rs): a document whose heads equal the heads both sides last shared
-//! stays quiet, replies are applied until a round where neither side sends anything, and between
-//! syncs only `State::encode()` is kept (what the phone persists).
+//! A simulated phone: plain Automerge documents and sync states, driven by the real client's rules
+//! (`record_schema::sync_client`, as mobile-core/src/store/sync.rs): a document whose heads equal
+//! the heads both sides last shared stays quiet, replies are applied until a round where neither
+//! side sends anything, and between syncs only `State::encode()` is kept (what the phone persists).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use automerge::AutoCommit;
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::State;
 use chrono::NaiveDate;
 use record_schema::record::RecordHeader;
-use record_schema::wire::{self, DocError, DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use record_schema::sync_client::{Incoming, Next, SyncDriver};
+use record_schema::wire::DocError;
 use record_schema::{CrewLine, Currency, Effort, LabourSheet};
 use rust_decimal::Decimal;
-
-/// Rounds before a sync counts as not settling (the phone's own limit).
-pub const MAX_ROUNDS: u32 = 30;
 
 const TRADES: [&str; 6] = ["木工", "钢筋工", "混凝土工", "杂工", "普工", "电工"];
 
@@ -25,9 +23,9 @@ pub struct Phone {
     /// The id of this phone's own labour sheet for the day.
     pub sheet_id: String,
     pub docs: BTreeMap<String, AutoCommit>,
-    pub states: BTreeMap<String, State>,
-    /// The next sync must ask the server to forget what it believed this device held.
-    pub reset: bool,
+    /// Sync states between syncs (none: the first sync asks the server to forget what it believed
+    /// this device held).
+    pub states: HashMap<String, State>,
     lines: usize,
     edits: u64,
     /// The own sheet as last edited here (only this phone edits it), so an edit need not read the
@@ -81,15 +79,14 @@ impl Phone {
             project,
             sheet_id,
             docs,
-            states: BTreeMap::new(),
-            reset: false,
+            states: HashMap::new(),
             lines: lines.max(1),
             edits: 0,
             own: Some(own),
         }
     }
 
-    /// A phone with nothing, for reading back what the server holds (sends `reset`).
+    /// A phone with nothing, for reading back what the server holds (sends `reset`: it has no state).
     pub fn empty(index: usize, token: String, project: String, sheet_id: String) -> Phone {
         Phone {
             index,
@@ -97,8 +94,7 @@ impl Phone {
             project,
             sheet_id,
             docs: BTreeMap::new(),
-            states: BTreeMap::new(),
-            reset: true,
+            states: HashMap::new(),
             lines: 1,
             edits: 0,
             own: None,
@@ -130,79 +126,29 @@ impl Phone {
         self.docs.get(&self.sheet_id).and_then(|d| LabourSheet::read(d).ok())
     }
 
-    /// What this phone believes it shares with the server (the sync states' shared heads).
-    fn manifest(&self) -> Vec<ManifestEntry> {
-        self.states
-            .iter()
-            .filter(|(id, s)| self.docs.contains_key(*id) && !s.shared_heads.is_empty())
-            .map(|(id, s)| ManifestEntry { id: id.clone(), heads: wire::heads_digest(&s.shared_heads) })
-            .collect()
+    /// Starts a sync: the driver takes the states kept since the last one (moved, not copied).
+    pub fn start_sync(&mut self) -> SyncDriver {
+        SyncDriver::new(std::mem::take(&mut self.states))
     }
 
     /// The next request: a message for every document with something to say, and the manifest
     /// digest (the whole manifest when the server asked for it).
-    pub fn request(&mut self, send_entries: bool) -> SyncRequest {
-        let mut docs = Vec::new();
-        let ids: Vec<String> = self
-            .docs
-            .keys()
-            .chain(self.states.keys())
-            .cloned()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for id in ids {
-            let state = self.states.entry(id.clone()).or_default();
-            let message = match self.docs.get_mut(&id) {
-                Some(doc) => {
-                    if state.their_heads.is_none() && state.shared_heads == doc.get_heads() {
-                        continue;
-                    }
-                    wire::prepare_state(state);
-                    doc.sync().generate_sync_message(state)
-                }
-                None => AutoCommit::new().sync().generate_sync_message(state),
-            };
-            if let Some(m) = message {
-                docs.push(DocMessage { id, msg: m.encode() });
-            }
+    pub fn request(&mut self, sync: &mut SyncDriver) -> Next {
+        for id in sync.candidates(self.docs.keys().cloned()) {
+            let doc = self.docs.get_mut(&id);
+            sync.offer(id, doc);
         }
-        let entries = self.manifest();
-        let manifest = Some(wire::manifest_digest(&entries).to_vec());
-        SyncRequest {
-            v: PROTOCOL_VERSION,
-            reset: std::mem::take(&mut self.reset),
-            manifest,
-            entries: send_entries.then_some(entries),
-            docs,
-        }
+        let docs = &self.docs;
+        sync.request(|id| docs.contains_key(id))
     }
 
-    /// Applies the server's messages; refused documents start afresh. Returns problems the phone saw.
-    pub fn apply(&mut self, resp: SyncResponse) -> Vec<DocError> {
-        let mut errors = Vec::new();
-        for e in resp.errors {
-            self.states.remove(&e.id);
-            errors.push(e);
-        }
-        for m in resp.docs {
-            let applied = Message::decode(&m.msg).map_err(|e| e.to_string()).and_then(|msg| {
-                let doc = self.docs.entry(m.id.clone()).or_default();
-                let state = self.states.entry(m.id.clone()).or_default();
-                doc.sync().receive_sync_message(state, msg).map_err(|e| e.to_string())
-            });
-            match applied {
-                Ok(()) => {
-                    if let Some(state) = self.states.get_mut(&m.id)
-                        && state.their_need.as_ref().is_some_and(|n| !n.is_empty())
-                    {
-                        state.sent_hashes.clear();
-                    }
-                }
-                Err(message) => {
-                    self.states.remove(&m.id);
-                    errors.push(DocError { id: m.id, code: "refused_by_phone".into(), message, field: None });
-                }
+    /// Applies the server's messages (refused documents start afresh). Returns problems the phone saw.
+    pub fn apply(&mut self, sync: &mut SyncDriver, incoming: Incoming) -> Vec<DocError> {
+        let mut errors = incoming.errors;
+        for m in incoming.news {
+            let doc = self.docs.entry(m.id.clone()).or_default();
+            if let Err(e) = sync.apply(doc, &m) {
+                errors.push(e);
             }
         }
         // An empty document the server offered but never filled is not held.
@@ -210,17 +156,13 @@ impl Phone {
         errors
     }
 
-    /// What the phone keeps between syncs: only what `State::encode()` persists.
-    pub fn persist_states(&mut self) {
+    /// Ends a sync, keeping what the phone keeps between syncs: only what `State::encode()` persists.
+    pub fn finish_sync(&mut self, sync: SyncDriver) {
+        self.states = sync.into_states();
         let docs = &self.docs;
         self.states.retain(|id, _| docs.contains_key(id));
         for state in self.states.values_mut() {
             *state = State::decode(&state.encode()).unwrap_or_default();
         }
     }
-}
-
-/// Whether a round ends the sync: nothing sent, nothing received, and no manifest asked for.
-pub fn settled(docs_sent: usize, resp: &SyncResponse) -> bool {
-    docs_sent == 0 && resp.docs.is_empty() && !resp.need_manifest
 }

@@ -1,1 +1,538 @@
-//! The sans-IO sync client: the rules of a phone's sync loop (filled in by issue 18).
+//! The client side of a sync (docs/sync-protocol.md), without I/O: one `SyncDriver` per sync holds
+//! the rules every client follows (the phone's `Store::sync`, the server tests' simulated phones,
+//! the load generator); the caller does the HTTP and keeps the documents wherever it keeps them.
+//!
+//! A sync is rounds of one request and one response, each carrying standard Automerge sync
+//! messages for many documents:
+//!
+//! ```text
+//! let mut sync = SyncDriver::new(stored_states);          // reset on the first request if none
+//! while !sync.settled() {
+//!     for id in sync.candidates(stored_ids) {             // stored ∪ stated, minus refused
+//!         sync.offer(id, doc_or_none);                    // a message unless quiet
+//!     }
+//!     let request = match sync.request(|id| is_stored(id)) {   // + manifest digest, entries, reset
+//!         Next::Send(r) => r,
+//!         Next::Done => break,                            // nothing more to say
+//!         Next::GiveUp => return Err(..),                 // MAX_ROUNDS without settling
+//!     };
+//!     let incoming = sync.receive(post(request));         // refused ids forgotten
+//!     for m in incoming.news { sync.apply(doc_or_new(&m.id), &m) }  // or state_mut/merged/refuse
+//!     persist(sync.states());                             // after every round: idempotent steps
+//! }
+//! ```
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use automerge::AutoCommit;
+use automerge::sync::{Message, State, SyncDoc};
+
+use crate::wire::{
+    DocError, DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse, heads_digest, manifest_digest,
+    prepare_state,
+};
+
+/// Requests in one sync before giving up on it settling (the next sync carries on).
+pub const MAX_ROUNDS: u32 = 30;
+
+/// The `DocError::code` of a document this client refused itself (a bad message, or a merge its
+/// own checks refused).
+pub const REFUSED_BY_PHONE: &str = "refused_by_phone";
+
+/// What to do after building the next request.
+#[derive(Debug)]
+pub enum Next {
+    Send(SyncRequest),
+    /// The server's news is answered and there is nothing more to say: a further round would only
+    /// confirm it (Automerge answers whenever an answer is due).
+    Done,
+    /// `MAX_ROUNDS` requests went without settling (other devices editing the same documents all
+    /// the while); what was exchanged is kept and the next sync continues.
+    GiveUp,
+}
+
+/// One response, sorted for the caller.
+#[derive(Debug, Default)]
+pub struct Incoming {
+    /// Messages to merge, in the server's order (none for documents refused in this sync).
+    pub news: Vec<DocMessage>,
+    /// Documents the server refused; their sync states are already forgotten.
+    pub errors: Vec<DocError>,
+    /// The server asked for the full manifest (sent with the next request, once per sync).
+    pub need_manifest: bool,
+}
+
+/// One sync's state and rules. The sync states come in from storage and go back out
+/// (`states`, `into_states`); nothing else outlives the sync.
+#[derive(Debug, Default)]
+pub struct SyncDriver {
+    states: HashMap<String, State>,
+    /// Documents refused in this sync (by the server or by the caller): their state is forgotten,
+    /// so the next sync starts them afresh, and they are not offered again in this one, so one bad
+    /// document never stops the rest from settling.
+    refused: HashSet<String>,
+    /// Still to be sent: set on the first request of a store with no sync state at all (new, or
+    /// wiped and reinstalled), so the server forgets what it believed this device held.
+    reset: bool,
+    /// The server asked for the full manifest and it goes with the next request.
+    entries_due: bool,
+    /// The full manifest went out in this sync (at most once: a second mismatch cannot be helped
+    /// by sending the same entries again).
+    entries_sent: bool,
+    /// Requests sent.
+    round: u32,
+    /// Messages offered for the request being built.
+    outgoing: Vec<DocMessage>,
+    /// Documents in the last request.
+    last_sent: usize,
+    settled: bool,
+}
+
+impl SyncDriver {
+    /// Starts a sync from the states persisted by the last one (`State::decode` of what
+    /// `State::encode` kept: the heads both sides last agreed on).
+    pub fn new(states: HashMap<String, State>) -> Self {
+        let reset = states.is_empty();
+        SyncDriver { states, reset, ..Default::default() }
+    }
+
+    /// The documents to offer in the next request, sorted: every stored one, plus any the server
+    /// offered that is not stored (it still needs an answer, "I have nothing", or its changes never
+    /// come), minus those refused in this sync.
+    pub fn candidates(&self, stored: impl IntoIterator<Item = String>) -> BTreeSet<String> {
+        let mut ids: BTreeSet<String> = stored.into_iter().filter(|id| !self.refused.contains(id)).collect();
+        ids.extend(self.states.keys().filter(|id| !self.refused.contains(*id)).cloned());
+        ids
+    }
+
+    /// Adds `id`'s message to the next request, if it has something to say. `doc` is the stored
+    /// document, `None` when it is not stored (answered from an empty document).
+    pub fn offer(&mut self, id: String, doc: Option<&mut AutoCommit>) {
+        if self.refused.contains(&id) {
+            return;
+        }
+        let state = self.state_mut(&id);
+        let message = match doc {
+            Some(doc) => {
+                // Both sides last agreed on exactly these heads and the server has said nothing
+                // new in this sync: stay quiet (the server offers its own news unasked). This keeps
+                // an idle sync at one tiny round however many documents the phone holds.
+                if state.their_heads.is_none() && state.shared_heads == doc.get_heads() {
+                    return;
+                }
+                prepare_state(state);
+                doc.sync().generate_sync_message(state)
+            }
+            None => AutoCommit::new().sync().generate_sync_message(state),
+        };
+        if let Some(m) = message {
+            self.outgoing.push(DocMessage { id, msg: m.encode() });
+        }
+    }
+
+    /// Finishes the request from the messages offered: the manifest digest over the stored
+    /// documents (`is_stored`), the full manifest if the server asked for it, and `reset` on the
+    /// first request only. The first request always goes (an idle sync is one round, which lets the
+    /// server offer its news and check the digest); later ones only with something to say.
+    pub fn request(&mut self, is_stored: impl Fn(&str) -> bool) -> Next {
+        let docs = std::mem::take(&mut self.outgoing);
+        if self.round > 0 && docs.is_empty() && !self.entries_due {
+            return Next::Done;
+        }
+        if self.round >= MAX_ROUNDS {
+            return Next::GiveUp;
+        }
+        self.round += 1;
+        self.last_sent = docs.len();
+        let with_entries = std::mem::take(&mut self.entries_due);
+        self.entries_sent |= with_entries;
+        let entries = self.manifest(is_stored);
+        Next::Send(SyncRequest {
+            v: PROTOCOL_VERSION,
+            reset: std::mem::take(&mut self.reset),
+            manifest: Some(manifest_digest(&entries).to_vec()),
+            entries: with_entries.then_some(entries),
+            docs,
+        })
+    }
+
+    /// What this client believes it shares with the server, document by document: the shared
+    /// heads of each stored document that has any.
+    fn manifest(&self, is_stored: impl Fn(&str) -> bool) -> Vec<ManifestEntry> {
+        self.states
+            .iter()
+            .filter(|(id, s)| is_stored(id) && !s.shared_heads.is_empty())
+            .map(|(id, s)| ManifestEntry { id: id.clone(), heads: heads_digest(&s.shared_heads) })
+            .collect()
+    }
+
+    /// Takes the server's response: forgets the documents it refused, notes a manifest request,
+    /// and decides whether this round settles the sync (see `settled`).
+    pub fn receive(&mut self, response: SyncResponse) -> Incoming {
+        for e in &response.errors {
+            self.refuse(&e.id);
+        }
+        self.entries_due = response.need_manifest && !self.entries_sent;
+        // A document refused in this sync keeps being offered by the server until the next one:
+        // not news.
+        let mut news = response.docs;
+        news.retain(|m| !self.refused.contains(&m.id));
+        self.settled = self.last_sent == 0 && news.is_empty() && !self.entries_due;
+        Incoming { news, errors: response.errors, need_manifest: response.need_manifest }
+    }
+
+    /// Merges one message into `doc` (the stored document, or a new empty one). On failure the
+    /// document is refused for this sync and the error says why.
+    pub fn apply(&mut self, doc: &mut AutoCommit, m: &DocMessage) -> Result<(), DocError> {
+        let merged = match Message::decode(&m.msg) {
+            Ok(message) => doc.sync().receive_sync_message(self.state_mut(&m.id), message).map_err(|e| e.to_string()),
+            Err(e) => Err(format!("bad sync message: {e}")),
+        };
+        match merged {
+            Ok(()) => {
+                self.merged(&m.id);
+                Ok(())
+            }
+            Err(message) => {
+                self.refuse(&m.id);
+                Err(DocError { id: m.id.clone(), code: REFUSED_BY_PHONE.into(), message, field: None })
+            }
+        }
+    }
+
+    /// The sync state of `id`, for a caller whose own merge gate calls `receive_sync_message`
+    /// (then `merged` or `refuse`).
+    pub fn state_mut(&mut self, id: &str) -> &mut State {
+        if !self.states.contains_key(id) {
+            self.states.insert(id.to_string(), State::new());
+        }
+        self.states.get_mut(id).expect("inserted above")
+    }
+
+    /// After a message for `id` was merged: if the server says it still needs changes, whatever
+    /// this client believes it sent did not land (a refused save, a lost response), so they may be
+    /// sent again instead of never (Automerge does not re-send what it believes sent).
+    pub fn merged(&mut self, id: &str) {
+        if let Some(state) = self.states.get_mut(id)
+            && state.their_need.as_ref().is_some_and(|n| !n.is_empty())
+        {
+            state.sent_hashes.clear();
+        }
+    }
+
+    /// `id` was refused (by the server, or by this client's own checks): it starts afresh next
+    /// sync instead of repeating what was refused, and is not offered again in this one.
+    pub fn refuse(&mut self, id: &str) {
+        self.states.remove(id);
+        self.refused.insert(id.to_string());
+    }
+
+    /// The last round ended the sync: this client sent no message, the server sent no news and did
+    /// not ask for the manifest.
+    pub fn settled(&self) -> bool {
+        self.settled
+    }
+
+    /// Requests sent so far.
+    pub fn round(&self) -> u32 {
+        self.round
+    }
+
+    /// The sync states, to persist after each round (`State::encode` keeps what matters).
+    pub fn states(&self) -> &HashMap<String, State> {
+        &self.states
+    }
+
+    /// Documents refused in this sync (their stored states are to be deleted).
+    pub fn refused(&self) -> &HashSet<String> {
+        &self.refused
+    }
+
+    pub fn into_states(self) -> HashMap<String, State> {
+        self.states
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{ROOT, ReadDoc};
+
+    use super::*;
+
+    fn doc_with(value: &str) -> AutoCommit {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "k", value).expect("put");
+        doc
+    }
+
+    fn edit(doc: &mut AutoCommit, value: &str) {
+        doc.put(ROOT, "k", value).expect("put");
+    }
+
+    fn value(doc: &AutoCommit) -> Option<String> {
+        doc.get(ROOT, "k").expect("get").and_then(|(v, _)| v.as_str().map(str::to_string))
+    }
+
+    /// Offers `docs` and builds the request; panics unless it is to be sent.
+    fn send(sync: &mut SyncDriver, docs: &mut HashMap<String, AutoCommit>) -> SyncRequest {
+        match build(sync, docs) {
+            Next::Send(r) => r,
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    fn build(sync: &mut SyncDriver, docs: &mut HashMap<String, AutoCommit>) -> Next {
+        for id in sync.candidates(docs.keys().cloned()) {
+            let doc = docs.get_mut(&id);
+            sync.offer(id, doc);
+        }
+        sync.request(|id| docs.contains_key(id))
+    }
+
+    /// A server holding documents and one device's states, answering with Automerge itself.
+    #[derive(Default)]
+    struct Server {
+        docs: HashMap<String, AutoCommit>,
+        states: HashMap<String, State>,
+    }
+
+    impl Server {
+        fn answer(&mut self, request: SyncRequest) -> SyncResponse {
+            let mut response = SyncResponse { v: PROTOCOL_VERSION, ..Default::default() };
+            for m in request.docs {
+                let doc = self.docs.entry(m.id.clone()).or_default();
+                let state = self.states.entry(m.id.clone()).or_default();
+                doc.sync().receive_sync_message(state, Message::decode(&m.msg).expect("message")).expect("merge");
+                if let Some(reply) = doc.sync().generate_sync_message(state) {
+                    response.docs.push(DocMessage { id: m.id, msg: reply.encode() });
+                }
+            }
+            response
+        }
+    }
+
+    /// Syncs `docs` with `server` to the end; returns the rounds.
+    fn sync_all(sync: &mut SyncDriver, docs: &mut HashMap<String, AutoCommit>, server: &mut Server) -> u32 {
+        while !sync.settled() {
+            let request = match build(sync, docs) {
+                Next::Send(r) => r,
+                Next::Done => break,
+                Next::GiveUp => panic!("gave up"),
+            };
+            let incoming = sync.receive(server.answer(request));
+            assert!(incoming.errors.is_empty());
+            for m in incoming.news {
+                sync.apply(docs.entry(m.id.clone()).or_default(), &m).expect("apply");
+            }
+        }
+        sync.round()
+    }
+
+    fn reply(id: &str) -> DocMessage {
+        let mut doc = doc_with("server");
+        let msg = doc.sync().generate_sync_message(&mut State::new()).expect("a first message");
+        DocMessage { id: id.into(), msg: msg.encode() }
+    }
+
+    fn response(docs: Vec<DocMessage>, errors: &[&str], need_manifest: bool) -> SyncResponse {
+        let errors = errors
+            .iter()
+            .map(|id| DocError { id: (*id).into(), code: "invalid".into(), message: "no".into(), field: None })
+            .collect();
+        SyncResponse { v: PROTOCOL_VERSION, docs, errors, need_manifest }
+    }
+
+    #[test]
+    fn settles_only_when_nothing_was_sent_nothing_came_and_no_manifest_was_asked() {
+        let mut docs = HashMap::new();
+        let mut sync = SyncDriver::new(HashMap::new());
+        let first = send(&mut sync, &mut docs);
+        assert!(first.docs.is_empty(), "an idle first request still goes");
+        sync.receive(response(vec![reply("a")], &[], false));
+        assert!(!sync.settled(), "news arrived");
+
+        let mut sync = SyncDriver::new(HashMap::new());
+        send(&mut sync, &mut docs);
+        sync.receive(response(vec![], &[], true));
+        assert!(!sync.settled(), "the manifest was asked for");
+
+        let mut sync = SyncDriver::new(HashMap::new());
+        send(&mut sync, &mut HashMap::from([("a".to_string(), doc_with("phone"))]));
+        sync.receive(response(vec![], &[], false));
+        assert!(!sync.settled(), "this request carried a message");
+
+        let mut sync = SyncDriver::new(HashMap::new());
+        send(&mut sync, &mut docs);
+        sync.receive(response(vec![], &[], false));
+        assert!(sync.settled());
+
+        // A message about a document refused in the same response is not news.
+        let mut sync = SyncDriver::new(HashMap::new());
+        send(&mut sync, &mut docs);
+        let incoming = sync.receive(response(vec![reply("bad")], &["bad"], false));
+        assert!(incoming.news.is_empty() && sync.settled(), "{incoming:?}");
+    }
+
+    #[test]
+    fn a_full_sync_converges_and_an_idle_one_is_one_quiet_round() {
+        let mut server = Server::default();
+        server.docs.insert("s".into(), doc_with("server's"));
+        let mut docs = HashMap::from([("a".to_string(), doc_with("phone's"))]);
+        let mut sync = SyncDriver::new(HashMap::new());
+        sync_all(&mut sync, &mut docs, &mut server);
+        let states = sync.into_states();
+        assert_eq!(value(&server.docs["a"]).as_deref(), Some("phone's"));
+        // (The server here answers only what it is sent: the phone's empty-document answer asked
+        // for "s" once the server offered it; here it was never offered.)
+        assert!(!docs.contains_key("s"));
+
+        // Between syncs only the shared heads are kept.
+        let persisted: HashMap<String, State> =
+            states.iter().map(|(id, s)| (id.clone(), State::decode(&s.encode()).expect("decode"))).collect();
+        let mut sync = SyncDriver::new(persisted);
+        let idle = send(&mut sync, &mut docs);
+        assert!(idle.docs.is_empty() && !idle.reset, "{idle:?}");
+        let incoming = sync.receive(server.answer(idle));
+        assert!(incoming.news.is_empty() && sync.settled());
+        assert_eq!(sync.round(), 1);
+    }
+
+    #[test]
+    fn a_document_offered_but_not_stored_is_answered_from_an_empty_document() {
+        let mut server_doc = doc_with("server's");
+        let mut server_state = State::new();
+        let offer = server_doc.sync().generate_sync_message(&mut server_state).expect("offer");
+        let mut sync = SyncDriver::new(HashMap::new());
+        let mut docs = HashMap::new();
+        send(&mut sync, &mut docs);
+        let incoming = sync.receive(response(vec![DocMessage { id: "s".into(), msg: offer.encode() }], &[], false));
+        // The caller keeps nothing yet (a merge that brought nothing stores nothing), but the state
+        // stays, and the next request answers for it.
+        let mut empty = AutoCommit::new();
+        sync.apply(&mut empty, &incoming.news[0]).expect("apply");
+        let next = send(&mut sync, &mut docs);
+        assert_eq!(next.docs.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["s"]);
+        // And the server then sends the document.
+        server_doc
+            .sync()
+            .receive_sync_message(&mut server_state, Message::decode(&next.docs[0].msg).expect("msg"))
+            .expect("receive");
+        let changes = server_doc.sync().generate_sync_message(&mut server_state).expect("changes");
+        let incoming = sync.receive(response(vec![DocMessage { id: "s".into(), msg: changes.encode() }], &[], false));
+        let mut doc = AutoCommit::new();
+        sync.apply(&mut doc, &incoming.news[0]).expect("apply");
+        assert_eq!(value(&doc).as_deref(), Some("server's"));
+    }
+
+    #[test]
+    fn a_refused_document_is_forgotten_and_not_offered_again_in_this_sync() {
+        let mut docs = HashMap::from([("bad".to_string(), doc_with("x")), ("good".to_string(), doc_with("y"))]);
+        let mut sync = SyncDriver::new(HashMap::new());
+        let first = send(&mut sync, &mut docs);
+        assert_eq!(first.docs.len(), 2);
+        let incoming = sync.receive(response(vec![reply("good")], &["bad"], false));
+        assert_eq!(incoming.errors.len(), 1);
+        sync.apply(docs.get_mut("good").expect("doc"), &incoming.news[0]).expect("apply");
+        assert!(!sync.states().contains_key("bad") && sync.refused().contains("bad"));
+        assert!(!sync.candidates(docs.keys().cloned()).contains("bad"));
+        edit(docs.get_mut("bad").expect("doc"), "changed");
+        let next = send(&mut sync, &mut docs);
+        assert_eq!(next.docs.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["good"]);
+
+        // Refused by this client's own checks: the same.
+        let m = reply("good");
+        sync.receive(response(vec![m], &[], false));
+        sync.refuse("good");
+        assert!(!sync.states().contains_key("good"));
+        assert!(matches!(build(&mut sync, &mut docs), Next::Done));
+
+        // A message that does not decode is refused by `apply`.
+        let mut sync = SyncDriver::new(HashMap::new());
+        send(&mut sync, &mut HashMap::new());
+        let garbage = DocMessage { id: "g".into(), msg: vec![0xff, 0x00] };
+        let err = sync.apply(&mut AutoCommit::new(), &garbage).expect_err("refused");
+        assert_eq!((err.id.as_str(), err.code.as_str()), ("g", REFUSED_BY_PHONE));
+        assert!(sync.refused().contains("g"));
+    }
+
+    #[test]
+    fn reset_goes_on_the_first_request_only_and_only_without_any_state() {
+        let mut docs = HashMap::from([("a".to_string(), doc_with("x"))]);
+        let mut sync = SyncDriver::new(HashMap::new());
+        assert!(send(&mut sync, &mut docs).reset);
+        sync.receive(response(vec![], &[], false));
+        edit(docs.get_mut("a").expect("doc"), "y");
+        assert!(!send(&mut sync, &mut docs).reset);
+
+        let mut sync = SyncDriver::new(HashMap::from([("a".to_string(), State::new())]));
+        assert!(!send(&mut sync, &mut docs).reset);
+    }
+
+    #[test]
+    fn entries_go_once_per_sync_and_only_after_the_server_asked() {
+        let mut server = Server::default();
+        let mut docs = HashMap::from([("a".to_string(), doc_with("x"))]);
+        let mut sync = SyncDriver::new(HashMap::new());
+        sync_all(&mut sync, &mut docs, &mut server);
+        let mut sync = SyncDriver::new(sync.into_states());
+
+        let first = send(&mut sync, &mut docs);
+        assert!(first.entries.is_none() && first.manifest.is_some());
+        let incoming = sync.receive(response(vec![], &[], true));
+        assert!(incoming.need_manifest && !sync.settled());
+        let second = send(&mut sync, &mut docs);
+        let entries = second.entries.as_ref().expect("entries after need_manifest");
+        assert_eq!(entries.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert_eq!(second.manifest.as_deref(), Some(&manifest_digest(entries)[..]));
+
+        // Asked again: the same entries would not help; the round settles.
+        sync.receive(response(vec![], &[], true));
+        assert!(sync.settled());
+        assert!(matches!(build(&mut sync, &mut docs), Next::Done));
+    }
+
+    #[test]
+    fn gives_up_after_max_rounds_without_settling() {
+        let mut docs = HashMap::from([("a".to_string(), doc_with("0"))]);
+        let mut sync = SyncDriver::new(HashMap::new());
+        for round in 1..=MAX_ROUNDS {
+            // Always something new to say, and a server that never settles it.
+            edit(docs.get_mut("a").expect("doc"), &round.to_string());
+            let request = send(&mut sync, &mut docs);
+            assert_eq!(request.docs.len(), 1, "round {round}");
+            sync.receive(response(vec![reply("a")], &[], false));
+            assert!(!sync.settled());
+        }
+        assert_eq!(sync.round(), MAX_ROUNDS);
+        edit(docs.get_mut("a").expect("doc"), "more");
+        assert!(matches!(build(&mut sync, &mut docs), Next::GiveUp));
+    }
+
+    #[test]
+    fn changes_the_server_still_needs_are_sent_again() {
+        let mut docs = HashMap::from([("a".to_string(), doc_with("x"))]);
+        let mut sync = SyncDriver::new(HashMap::new());
+        let first = send(&mut sync, &mut docs);
+        // A server that lacks the phone's heads says it needs them.
+        let needs = |m: &DocMessage| {
+            let (mut doc, mut state) = (AutoCommit::new(), State::new());
+            doc.sync().receive_sync_message(&mut state, Message::decode(&m.msg).expect("msg")).expect("receive");
+            let reply = doc.sync().generate_sync_message(&mut state).expect("reply");
+            assert!(!reply.need.is_empty());
+            DocMessage { id: m.id.clone(), msg: reply.encode() }
+        };
+        let incoming = sync.receive(response(vec![needs(&first.docs[0])], &[], false));
+        sync.apply(docs.get_mut("a").expect("doc"), &incoming.news[0]).expect("apply");
+        let second = send(&mut sync, &mut docs);
+        assert!(!Message::decode(&second.docs[0].msg).expect("msg").changes.is_empty());
+        assert!(!sync.state_mut("a").sent_hashes.is_empty());
+
+        // That request is lost; a server restarted from an older database still needs the changes.
+        let incoming = sync.receive(response(vec![needs(&first.docs[0])], &[], false));
+        sync.apply(docs.get_mut("a").expect("doc"), &incoming.news[0]).expect("apply");
+        assert!(sync.state_mut("a").sent_hashes.is_empty());
+        let third = send(&mut sync, &mut docs);
+        assert!(!Message::decode(&third.docs[0].msg).expect("msg").changes.is_empty(), "sent again");
+    }
+}

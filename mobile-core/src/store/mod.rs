@@ -65,6 +65,9 @@ pub struct Store {
     actor: ActorId,
     author: String,
     hot: Mutex<Hot>,
+    /// The sync client's HTTP agent, built on the first sync and kept for the store's life, so
+    /// rounds and syncs reuse its connections (`sync.rs`).
+    http: std::sync::OnceLock<ureq::Agent>,
 }
 
 fn new_id() -> String {
@@ -80,7 +83,15 @@ impl Store {
         let media = MediaDir::beside(&path);
         media.ensure()?;
         let actor = Self::actor(&pool).await?;
-        Ok(Store { path, pool, media, actor, author: author.to_string(), hot: Mutex::new(Hot::default()) })
+        Ok(Store {
+            path,
+            pool,
+            media,
+            actor,
+            author: author.to_string(),
+            hot: Mutex::new(Hot::default()),
+            http: std::sync::OnceLock::new(),
+        })
     }
 
     /// This store's Automerge actor: fixed per store file, so its edits are told apart from other phones'.

@@ -7,16 +7,12 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use automerge::sync::{Message, State, SyncDoc};
-use record_schema::wire::{
-    DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse, heads_digest, manifest_digest,
-    prepare_state,
-};
+use record_schema::sync_client::{MAX_ROUNDS, Next, REFUSED_BY_PHONE, SyncDriver};
+use record_schema::wire::{DocMessage, SyncResponse};
 
 use super::{Cancel, Store};
 use crate::error::{Error, Result};
 
-/// Rounds before giving up on a sync that does not settle (each round is one request).
-const MAX_ROUNDS: u32 = 30;
 /// Largest response accepted.
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
 
@@ -42,7 +38,8 @@ impl Store {
     /// Syncs every document with the server at `base_url` (e.g. `https://sync.example.com`) as the
     /// device holding `token`. `progress(round, sent, received)` is called after each round; an error
     /// it returns stops the sync (after that round's states are saved). `cancel` stops it at the next
-    /// safe point, or abandons a request in flight, with `Error::Cancelled`.
+    /// safe point, or abandons a request in flight, with `Error::Cancelled`. The rules of the exchange
+    /// are `record_schema::sync_client`'s; this drives them over HTTP and the store.
     pub async fn sync(
         &self,
         base_url: &str,
@@ -51,65 +48,56 @@ impl Store {
         cancel: &Cancel,
     ) -> Result<SyncReport> {
         let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
-        let mut states = self.load_sync_states().await?;
-        // A store with no sync state at all has never synced (or was wiped and reinstalled): ask the
-        // server to offer everything, whatever it believes this device holds.
-        let mut reset = states.is_empty();
+        let mut sync = SyncDriver::new(self.load_sync_states().await?);
         let mut report = SyncReport::default();
-        // Documents refused in this sync are not offered again until the next one.
-        let mut refused = HashSet::new();
-        // The server asked for the full manifest (sent at most once per sync).
-        let (mut send_entries, mut sent_entries) = (false, false);
-        let mut request = self.outgoing(&mut states, &refused, false).await?;
-        for round in 1..=MAX_ROUNDS {
-            sent_entries |= send_entries;
-            request.reset = std::mem::take(&mut reset);
+        while !sync.settled() {
+            let request = match self.outgoing(&mut sync).await? {
+                Next::Send(request) => request,
+                Next::Done => break,
+                Next::GiveUp => {
+                    return Err(Error::Sync(format!(
+                        "sync did not settle in {MAX_ROUNDS} rounds; it will continue next time"
+                    )));
+                }
+            };
             let mut body = Vec::new();
             ciborium::into_writer(&request, &mut body)
                 .map_err(|e| Error::Internal(format!("encoding a sync request: {e}")))?;
             report.bytes_sent += body.len() as u64;
-            let response = cancel.run(post(&endpoint, token, body)).await?;
-            report.rounds = round;
+            let response = cancel.run(self.post(&endpoint, token, body)).await?;
+            report.rounds = sync.round();
             report.bytes_received += response.len() as u64;
             let response: SyncResponse = ciborium::from_reader(response.as_slice())
                 .map_err(|e| Error::Sync(format!("the server's answer is not a sync response: {e}")))?;
             report.documents_sent += request.docs.len() as u32;
             report.documents_received += response.docs.len() as u32;
-            for e in response.errors {
-                // A refused document starts afresh next time instead of repeating what was refused.
-                states.remove(&e.id);
-                refused.insert(e.id.clone());
-                report.errors.push(SyncError { id: e.id, code: e.code, message: e.message });
-            }
-            send_entries = response.need_manifest && !sent_entries;
-            // A document this phone refused keeps being offered until the next sync: not news.
-            let news = response.docs.iter().any(|m| !refused.contains(&m.id));
-            let settled = request.docs.is_empty() && !news && !send_entries;
-            let fresh: Vec<DocMessage> = response.docs.into_iter().filter(|m| !refused.contains(&m.id)).collect();
-            for m in fresh {
-                if let Err(e) = self.incoming(&m, &mut states).await {
-                    states.remove(&m.id);
-                    refused.insert(m.id.clone());
+            let incoming = sync.receive(response);
+            report.errors.extend(incoming.errors.into_iter().map(|e| SyncError {
+                id: e.id,
+                code: e.code,
+                message: e.message,
+            }));
+            // Between documents is a safe point: what was merged so far keeps its states.
+            let mut cancelled = Ok(());
+            for m in &incoming.news {
+                if let Err(e) = cancel.check() {
+                    cancelled = Err(e);
+                    break;
+                }
+                if let Err(e) = self.incoming(m, &mut sync).await {
+                    sync.refuse(&m.id);
                     report.errors.push(SyncError {
                         id: m.id.clone(),
-                        code: "refused_by_phone".into(),
+                        code: REFUSED_BY_PHONE.into(),
                         message: e.to_string(),
                     });
                 }
             }
-            self.save_sync_states(&states, &refused).await?;
-            progress(round, request.docs.len() as u32, report.documents_received)?;
-            if settled {
-                return Ok(report);
-            }
-            // When the server's news is answered and this phone has nothing more to say, stop: a
-            // further round would only confirm it (Automerge answers whenever an answer is due).
-            request = self.outgoing(&mut states, &refused, send_entries).await?;
-            if request.docs.is_empty() && !send_entries {
-                return Ok(report);
-            }
+            self.save_sync_states(sync.states(), sync.refused()).await?;
+            cancelled?;
+            progress(sync.round(), request.docs.len() as u32, report.documents_received)?;
         }
-        Err(Error::Sync(format!("sync did not settle in {MAX_ROUNDS} rounds; it will continue next time")))
+        Ok(report)
     }
 
     /// Records with changes the server has not confirmed, and photo originals not uploaded yet: what
@@ -153,77 +141,33 @@ impl Store {
         self.media.remove_all()
     }
 
-    /// The next request: a message for every document with something to say (except those refused
-    /// in this sync), the manifest digest, and the full manifest when the server asked for it.
-    async fn outgoing(
-        &self,
-        states: &mut HashMap<String, State>,
-        refused: &HashSet<String>,
-        with_entries: bool,
-    ) -> Result<SyncRequest> {
+    /// The next request: each stored document (and each the server offered) in turn, from the hot
+    /// cache, so the store never holds every document at once.
+    async fn outgoing(&self, sync: &mut SyncDriver) -> Result<Next> {
         let stored: Vec<String> =
             sqlx::query_scalar("SELECT id FROM documents ORDER BY id").fetch_all(&self.pool).await?;
-        // Documents the server offered that are not stored yet still need this phone's answer ("I have
-        // nothing"), or their changes would never come.
-        let mut ids: std::collections::BTreeSet<String> = stored.iter().cloned().collect();
-        let stored: std::collections::HashSet<String> = stored.into_iter().collect();
-        ids.extend(states.keys().cloned());
+        let ids = sync.candidates(stored.iter().cloned());
+        let stored: HashSet<String> = stored.into_iter().collect();
         let mut hot = self.hot.lock().await;
-        let mut docs = Vec::new();
         for id in ids {
-            if refused.contains(&id) {
-                continue;
-            }
-            let state = states.entry(id.clone()).or_default();
-            let message = if stored.contains(&id) {
-                let doc = &mut self.checkout(&mut hot, &id).await?.doc;
-                // Both sides last agreed on exactly these heads and the server has said nothing new
-                // this session: stay quiet (the server offers its own news unasked). This keeps an
-                // idle sync at one tiny round however many documents the phone holds.
-                if state.their_heads.is_none() && state.shared_heads == doc.get_heads() {
-                    continue;
-                }
-                prepare_state(state);
-                doc.sync().generate_sync_message(state)
-            } else {
-                automerge::AutoCommit::new().sync().generate_sync_message(state)
-            };
-            if let Some(m) = message {
-                docs.push(DocMessage { id, msg: m.encode() });
-            }
+            let doc = if stored.contains(&id) { Some(&mut self.checkout(&mut hot, &id).await?.doc) } else { None };
+            sync.offer(id, doc);
         }
         drop(hot);
-        // What this phone believes it shares with the server, document by document.
-        let entries: Vec<ManifestEntry> = states
-            .iter()
-            .filter(|(id, s)| stored.contains(*id) && !s.shared_heads.is_empty())
-            .map(|(id, s)| ManifestEntry { id: id.clone(), heads: heads_digest(&s.shared_heads) })
-            .collect();
-        Ok(SyncRequest {
-            v: PROTOCOL_VERSION,
-            reset: false,
-            manifest: Some(manifest_digest(&entries).to_vec()),
-            entries: with_entries.then_some(entries),
-            docs,
-        })
+        Ok(sync.request(|id| stored.contains(id)))
     }
 
-    async fn incoming(&self, m: &DocMessage, states: &mut HashMap<String, State>) -> Result<()> {
+    /// Merges one message through the store's gate (`Store::merge`, as `import_changes`).
+    async fn incoming(&self, m: &DocMessage, sync: &mut SyncDriver) -> Result<()> {
         let message =
             Message::decode(&m.msg).map_err(|e| Error::Sync(format!("document {}: bad sync message: {e}", m.id)))?;
-        let state = states.entry(m.id.clone()).or_default();
+        let state = sync.state_mut(&m.id);
         let mut hot = self.hot.lock().await;
         self.merge(&mut hot, &m.id, |doc| {
             doc.sync().receive_sync_message(state, message).map_err(|e| Error::Sync(format!("document {}: {e}", m.id)))
         })
         .await?;
-        // The server says it still needs changes: whatever we believe we sent did not land (a refused
-        // save, a lost response), so let them be sent again instead of waiting forever.
-        if let Some(state) = states.get_mut(&m.id)
-            && state.their_need.as_ref().is_some_and(|n| !n.is_empty())
-        {
-            state.sent_hashes.clear();
-        }
+        sync.merged(&m.id);
         Ok(())
     }
 
@@ -256,34 +200,43 @@ impl Store {
     }
 }
 
-/// One request, off the async runtime (ureq is blocking).
-async fn post(endpoint: &str, token: &str, body: Vec<u8>) -> Result<Vec<u8>> {
-    let (endpoint, auth) = (endpoint.to_string(), format!("Bearer {token}"));
-    tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(120)))
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut resp = agent
-            .post(&endpoint)
-            .header("Authorization", &auth)
-            .header("Content-Type", "application/cbor")
-            .send(&body[..])
-            .map_err(|e| Error::Offline(format!("{endpoint}: {e}")))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE)
-            .read_to_vec()
-            .map_err(|e| Error::Offline(format!("{endpoint}: reading the answer: {e}")))?;
-        match status {
-            200 => Ok(bytes),
-            401 | 403 => Err(Error::Unauthorized(String::from_utf8_lossy(&bytes).into_owned())),
-            _ => Err(Error::Sync(format!("the server answered {status}: {}", String::from_utf8_lossy(&bytes)))),
-        }
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("sync worker: {e}")))?
+impl Store {
+    /// One request, off the async runtime (ureq is blocking), on the store's one HTTP agent: its
+    /// kept-alive connection serves every round and every sync (a new TCP and TLS handshake per
+    /// round costs seconds on a poor cellular link).
+    async fn post(&self, endpoint: &str, token: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+        let agent = self.http.get_or_init(sync_agent).clone();
+        let (endpoint, auth) = (endpoint.to_string(), format!("Bearer {token}"));
+        tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            let mut resp = agent
+                .post(&endpoint)
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/cbor")
+                .send(&body[..])
+                .map_err(|e| Error::Offline(format!("{endpoint}: {e}")))?;
+            let status = resp.status().as_u16();
+            let bytes = resp
+                .body_mut()
+                .with_config()
+                .limit(MAX_RESPONSE)
+                .read_to_vec()
+                .map_err(|e| Error::Offline(format!("{endpoint}: reading the answer: {e}")))?;
+            match status {
+                200 => Ok(bytes),
+                401 | 403 => Err(Error::Unauthorized(String::from_utf8_lossy(&bytes).into_owned())),
+                _ => Err(Error::Sync(format!("the server answered {status}: {}", String::from_utf8_lossy(&bytes)))),
+            }
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("sync worker: {e}")))?
+    }
+}
+
+/// The agent behind `Store::post` (built on first use; cloning shares its connection pool).
+fn sync_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(120)))
+        .http_status_as_error(false)
+        .build()
+        .into()
 }

@@ -1,0 +1,78 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "fieldledger-loadgen", version, about = "Simulates many phones syncing against a Fieldledger server")]
+pub struct Args {
+    /// Target a running server (`http://127.0.0.1:8080`). Tokens are minted with `--server-bin`
+    /// against the same database, so give the server's `--data-dir` or `--database-url` too.
+    #[arg(long, conflicts_with = "spawn", required_unless_present_any = ["spawn", "serve_floor"])]
+    pub server: Option<String>,
+    /// PID of the `--server` process, for its CPU time.
+    #[arg(long, requires = "server")]
+    pub server_pid: Option<u32>,
+    /// Start the server binary on a fresh data folder (and stop it at the end).
+    #[arg(long)]
+    pub spawn: bool,
+    /// With `--spawn`: instead of the Fieldledger server, start the floor, this binary serving the
+    /// same protocol over the same HTTP stack from memory only (no database, token check,
+    /// validation or durability). Its CPU per sync is the least any HTTP server of the protocol
+    /// spends: how far the real server's ratio could fall (`floor.rs`).
+    #[arg(long, requires = "spawn", conflicts_with_all = ["database_url", "server_bin"])]
+    pub floor: bool,
+    /// Serve the floor (what `--floor` starts; not for use by hand).
+    #[arg(long, hide = true)]
+    pub serve_floor: bool,
+    /// The server binary (default: `fieldledger-server` next to this binary).
+    #[arg(long)]
+    pub server_bin: Option<PathBuf>,
+    /// PostgreSQL for the server (default SQLite in the data folder). With `--spawn`, use a database
+    /// of its own: the run leaves its devices and documents there.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// The server's data folder (default with `--spawn`: a temporary folder, removed afterwards).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Simulated phones.
+    #[arg(long, default_value_t = 1000)]
+    pub phones: usize,
+    /// Projects the phones are spread over (round robin). Phones of one project receive each
+    /// other's sheets, so each sync also carries the peers' edits since the phone's last sync.
+    #[arg(long, default_value_t = 1000)]
+    pub projects: usize,
+    /// Syncs in flight at once (each on its own kept-alive connection); at most `--phones`.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Seconds of the measured phase (ignored with `--syncs`).
+    #[arg(long, default_value_t = 20.0)]
+    pub duration: f64,
+    /// Measure exactly this many syncs instead of a duration.
+    #[arg(long)]
+    pub syncs: Option<u64>,
+    /// Start syncs at this many per second (open loop; latency then includes waiting for one of the
+    /// `--concurrency` connections). Default: closed loop, each connection starts its next sync as
+    /// soon as the last one settled.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Seconds of unmeasured edit syncs before the measured phase.
+    #[arg(long, default_value_t = 3.0)]
+    pub warmup: f64,
+    /// Crew lines on each phone's sheet.
+    #[arg(long, default_value_t = 4)]
+    pub lines: usize,
+    /// Worker threads of the load generator's own runtime (it shares the machine with the server).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Skip the in-process Automerge baseline.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Afterwards, read every phone's sheet back through a fresh client and compare.
+    #[arg(long)]
+    pub verify: bool,
+    /// Print the figures as one JSON object on stdout (the human report goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,216 @@
+//! The run loop: workers, each on its own kept-alive connection, take phones from a shared queue
+//! and sync them (`sync_phone`, over `record_schema::sync_client`), recording what each sync cost.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use record_schema::now_ms;
+use record_schema::sync_client::{MAX_ROUNDS, Next};
+use record_schema::wire::SyncResponse;
+
+use crate::Error;
+use crate::http::{Conn, WireCounters};
+use crate::phone::Phone;
+
+/// One sync as the phone saw it.
+#[derive(Debug, Default, Clone)]
+pub struct SyncRecord {
+    pub micros: u64,
+    pub requests: u32,
+    pub docs_sent: u32,
+    pub docs_received: u32,
+    pub payload_up: u64,
+    pub payload_down: u64,
+    pub doc_errors: u32,
+    pub failure: Option<String>,
+}
+
+/// Edit syncs until `deadline` or `limit` syncs have started.
+#[derive(Clone, Copy)]
+pub enum Mode {
+    /// Every phone syncs once (no edit).
+    Once,
+    /// Edit and sync, over and over.
+    /// With `rate`, sync number k starts at `start + k / rate` (open loop) and its latency counts
+    /// from then, so time spent waiting for a free connection is included.
+    Edits { start: Instant, deadline: Instant, limit: Option<u64>, rate: Option<f64> },
+    /// A fresh client per phone reads its sheet back.
+    Verify,
+}
+
+#[derive(Default)]
+pub struct WorkerOut {
+    pub syncs: Vec<SyncRecord>,
+    pub request_micros: Vec<u64>,
+    pub verified: u64,
+    pub mismatched: Vec<String>,
+}
+
+struct Shared {
+    queue: Mutex<VecDeque<Phone>>,
+    done: Mutex<Vec<Phone>>,
+    started: AtomicU64,
+    mode: Mode,
+}
+
+async fn sync_phone(conn: &mut Conn, phone: &mut Phone, start: Instant, request_micros: &mut Vec<u64>) -> SyncRecord {
+    let mut rec = SyncRecord::default();
+    let mut sync = phone.start_sync();
+    while !sync.settled() {
+        // (As the real phone: stop when the answer is answered and there is nothing more to say.)
+        let req = match phone.request(&mut sync) {
+            Next::Send(req) => req,
+            Next::Done => break,
+            Next::GiveUp => {
+                if rec.failure.is_none() {
+                    rec.failure = Some(format!("did not settle in {MAX_ROUNDS} rounds"));
+                }
+                break;
+            }
+        };
+        rec.docs_sent += req.docs.len() as u32;
+        let mut body = Vec::new();
+        if let Err(e) = ciborium::into_writer(&req, &mut body) {
+            rec.failure = Some(format!("encoding: {e}"));
+            break;
+        }
+        rec.payload_up += body.len() as u64;
+        let t = Instant::now();
+        let answer = conn.post("/v1/sync", &phone.token, body).await;
+        rec.requests += 1;
+        let resp: SyncResponse = match answer {
+            Ok((200, bytes)) => {
+                request_micros.push(t.elapsed().as_micros() as u64);
+                rec.payload_down += bytes.len() as u64;
+                match ciborium::from_reader(bytes.as_ref()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        rec.failure = Some(format!("undecodable response: {e}"));
+                        break;
+                    }
+                }
+            }
+            Ok((status, bytes)) => {
+                rec.failure = Some(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)));
+                break;
+            }
+            Err(e) => {
+                rec.failure = Some(format!("request failed: {e}"));
+                break;
+            }
+        };
+        rec.docs_received += resp.docs.len() as u32;
+        let incoming = sync.receive(resp);
+        let errors = phone.apply(&mut sync, incoming);
+        if let Some(e) = errors.first()
+            && rec.failure.is_none()
+        {
+            rec.failure = Some(format!("document {}: {} ({})", e.id, e.code, e.message));
+        }
+        rec.doc_errors += errors.len() as u32;
+    }
+    phone.finish_sync(sync);
+    rec.micros = start.elapsed().as_micros() as u64;
+    rec
+}
+
+async fn worker(shared: Arc<Shared>, mut conn: Conn, record: bool) -> WorkerOut {
+    let mut out = WorkerOut::default();
+    loop {
+        let mut start = Instant::now();
+        if let Mode::Edits { start: t0, deadline, limit, rate } = shared.mode {
+            let ticket = shared.started.fetch_add(1, Ordering::Relaxed);
+            if limit.is_some_and(|l| ticket >= l) {
+                break;
+            }
+            if let Some(rate) = rate {
+                start = t0 + Duration::from_secs_f64(ticket as f64 / rate);
+                if limit.is_none() && start >= deadline {
+                    break;
+                }
+                tokio::time::sleep_until(start.into()).await;
+            } else if limit.is_none() && start >= deadline {
+                break;
+            }
+        }
+        let next = shared.queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+        let Some(mut phone) = next else {
+            if matches!(shared.mode, Mode::Edits { .. }) {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            break;
+        };
+        let mut request_micros = Vec::new();
+        let rec = match shared.mode {
+            Mode::Once => sync_phone(&mut conn, &mut phone, start, &mut request_micros).await,
+            Mode::Edits { .. } => {
+                phone.edit(now_ms());
+                sync_phone(&mut conn, &mut phone, start, &mut request_micros).await
+            }
+            Mode::Verify => {
+                let mut fresh =
+                    Phone::empty(phone.index, phone.token.clone(), phone.project.clone(), phone.sheet_id.clone());
+                let rec = sync_phone(&mut conn, &mut fresh, start, &mut request_micros).await;
+                match (fresh.own_sheet(), phone.own_sheet()) {
+                    (Some(a), Some(b)) if a == b => out.verified += 1,
+                    (a, _) => out.mismatched.push(format!(
+                        "phone {}: the server's {} {}",
+                        phone.index,
+                        phone.sheet_id,
+                        if a.is_some() { "differs from the phone's" } else { "was not received" }
+                    )),
+                }
+                rec
+            }
+        };
+        if record {
+            out.request_micros.extend(request_micros);
+            out.syncs.push(rec);
+        } else if let Some(f) = rec.failure {
+            out.syncs.push(SyncRecord { failure: Some(f), ..Default::default() });
+        }
+        match shared.mode {
+            Mode::Edits { .. } => shared.queue.lock().map(|mut q| q.push_back(phone)).unwrap_or(()),
+            _ => shared.done.lock().map(|mut d| d.push(phone)).unwrap_or(()),
+        }
+    }
+    out
+}
+
+/// Runs `mode` over `phones` with `concurrency` connections; returns the phones (in index order)
+/// and what the workers saw.
+pub async fn phase(
+    phones: Vec<Phone>,
+    mode: Mode,
+    concurrency: usize,
+    host: &str,
+    counters: &Arc<WireCounters>,
+    record: bool,
+) -> Result<(Vec<Phone>, WorkerOut), Error> {
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(phones.into()),
+        done: Mutex::new(Vec::new()),
+        started: AtomicU64::new(0),
+        mode,
+    });
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        set.spawn(worker(shared.clone(), Conn::new(host.to_string(), counters.clone()), record));
+    }
+    let mut all = WorkerOut::default();
+    while let Some(out) = set.join_next().await {
+        let out = out?;
+        all.syncs.extend(out.syncs);
+        all.request_micros.extend(out.request_micros);
+        all.verified += out.verified;
+        all.mismatched.extend(out.mismatched);
+    }
+    let shared = Arc::into_inner(shared).ok_or("workers still hold the phones")?;
+    let mut phones: Vec<Phone> = shared.queue.into_inner().map_err(|_| "poisoned")?.into();
+    phones.extend(shared.done.into_inner().map_err(|_| "poisoned")?);
+    phones.sort_by_key(|p| p.index);
+    Ok((phones, all))
+}
