@@ -41,6 +41,9 @@ pub enum Error {
     Unsynced { records: u32, photos: u32 },
     #[error("cancelled")]
     Cancelled,
+    /// The app's progress listener failed (threw), which stops the operation it was following.
+    #[error("the progress listener failed: {0}")]
+    Listener(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -76,8 +79,22 @@ pub enum CoreError {
     BadDocument { id: String, reason: String },
     #[error("photo file not found: {path}")]
     PhotoNotFound { path: String },
-    #[error("photo is not usable: {reason}")]
-    PhotoInvalid { reason: String },
+    /// The file exists but cannot be read (permissions, a folder, an I/O error).
+    #[error("cannot read photo file {path}: {reason}")]
+    PhotoUnreadable { path: String, reason: String },
+    /// More pixels than a phone decodes safely; refused before decoding. Ask for a smaller photo.
+    #[error(
+        "photo is {width}×{height} pixels, more than the {limit_mp}-megapixel limit",
+        limit_mp = .max_pixels / 1_000_000
+    )]
+    PhotoTooLarge { width: u32, height: u32, max_pixels: u64 },
+    /// A JPEG or PNG whose data is cut off or corrupt (e.g. a copy that did not finish).
+    #[error("{reason}")]
+    PhotoDamaged { reason: String },
+    /// Not a JPEG or PNG (`reason` names what it is when known, e.g. GIF), or a variant of them this
+    /// app cannot decode.
+    #[error("{reason}")]
+    PhotoUnsupported { reason: String },
     #[error("{path} is not a Fieldledger store or is damaged: {reason}")]
     StoreCorrupt { path: String, reason: String },
     #[error("{path} was written by a newer app (store format {found}; this app reads up to {supported})")]
@@ -100,6 +117,10 @@ pub enum CoreError {
     /// The app cancelled the sync. Nothing is lost; what was done is kept and the rest follows next time.
     #[error("cancelled")]
     Cancelled,
+    /// The app's `ProgressListener` threw, so the operation it followed stopped there. What was done
+    /// before stays done (synced rounds, uploaded or attached photos); the rest follows next time.
+    #[error("stopped because the progress listener failed: {reason}")]
+    ListenerFailed { reason: String },
     #[error("internal error: {reason}")]
     Internal { reason: String },
 }
@@ -116,7 +137,14 @@ impl From<Error> for CoreError {
             }
             Error::Document { id, source } => CoreError::BadDocument { id, reason: source.to_string() },
             Error::Photo(PhotoError::NotFound { path }) => CoreError::PhotoNotFound { path },
-            Error::Photo(p) => CoreError::PhotoInvalid { reason: p.to_string() },
+            Error::Photo(PhotoError::Unreadable { path, reason }) => CoreError::PhotoUnreadable { path, reason },
+            Error::Photo(PhotoError::TooLarge { width, height }) => {
+                CoreError::PhotoTooLarge { width, height, max_pixels: crate::photo::MAX_PIXELS }
+            }
+            Error::Photo(PhotoError::Truncated { reason }) => CoreError::PhotoDamaged { reason },
+            Error::Photo(PhotoError::NotAnImage { reason }) => CoreError::PhotoUnsupported { reason },
+            // Making the thumbnail or preview of a photo that decoded is this app's failure, not the photo's.
+            Error::Photo(p @ PhotoError::Encode { .. }) => CoreError::Internal { reason: p.to_string() },
             Error::NotAStore { path, reason } => CoreError::StoreCorrupt { path, reason },
             Error::StoreTooNew { path, found, supported } => CoreError::StoreTooNew { path, found, supported },
             Error::Sql(e) => CoreError::Storage { reason: e.to_string() },
@@ -128,7 +156,46 @@ impl From<Error> for CoreError {
             Error::Sync(reason) => CoreError::SyncFailed { reason },
             Error::Unsynced { records, photos } => CoreError::UnsyncedData { records, photos },
             Error::Cancelled => CoreError::Cancelled,
+            Error::Listener(reason) => CoreError::ListenerFailed { reason },
             Error::Internal(reason) => CoreError::Internal { reason },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each way a photo can be unusable is its own variant for apps, with what they need to say so.
+    #[test]
+    fn photo_errors_map_one_to_one() {
+        let core = |p: PhotoError| CoreError::from(Error::Photo(p));
+        assert!(matches!(
+            core(PhotoError::NotFound { path: "a.jpg".into() }),
+            CoreError::PhotoNotFound { path } if path == "a.jpg"
+        ));
+        assert!(matches!(
+            core(PhotoError::Unreadable { path: "a.jpg".into(), reason: "denied".into() }),
+            CoreError::PhotoUnreadable { path, reason } if path == "a.jpg" && reason == "denied"
+        ));
+        let too_large = core(PhotoError::TooLarge { width: 20_000, height: 20_000 });
+        assert!(too_large.to_string().contains("100-megapixel"), "{too_large}");
+        assert!(
+            matches!(too_large, CoreError::PhotoTooLarge { width: 20_000, height: 20_000, max_pixels: 100_000_000 }),
+            "{too_large:?}"
+        );
+        assert!(matches!(
+            core(PhotoError::Truncated { reason: "cut off".into() }),
+            CoreError::PhotoDamaged { reason } if reason == "cut off"
+        ));
+        assert!(matches!(
+            core(PhotoError::NotAnImage { reason: "a GIF".into() }),
+            CoreError::PhotoUnsupported { reason } if reason == "a GIF"
+        ));
+        assert!(matches!(core(PhotoError::Encode { reason: "x".into() }), CoreError::Internal { .. }));
+        assert!(matches!(
+            CoreError::from(Error::Listener("boom".into())),
+            CoreError::ListenerFailed { reason } if reason == "boom"
+        ));
     }
 }

@@ -140,10 +140,16 @@ fn bad_photos_are_refused_with_a_clear_error() {
     }
     let text = t.dir.path().join("notes.jpg");
     std::fs::write(&text, "this is not a photo").expect("write");
-    assert!(matches!(unchanged_after(&t, || attach(&text)), CoreError::PhotoInvalid { .. }));
+    match unchanged_after(&t, || attach(&text)) {
+        CoreError::PhotoUnsupported { reason } => assert!(reason.contains("text file"), "{reason}"),
+        other => panic!("expected PhotoUnsupported for a text file, got {other:?}"),
+    }
     let empty = t.dir.path().join("empty.jpg");
     std::fs::write(&empty, b"").expect("write");
-    assert!(matches!(unchanged_after(&t, || attach(&empty)), CoreError::PhotoInvalid { .. }));
+    match unchanged_after(&t, || attach(&empty)) {
+        CoreError::PhotoUnsupported { reason } => assert!(reason.contains("empty"), "{reason}"),
+        other => panic!("expected PhotoUnsupported for an empty file, got {other:?}"),
+    }
 
     let good = t.dir.path().join("receipt.jpg");
     write_jpeg(&good, 800, 600);
@@ -151,8 +157,25 @@ fn bad_photos_are_refused_with_a_clear_error() {
     let cut = t.dir.path().join("cut.jpg");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
     match unchanged_after(&t, || attach(&cut)) {
-        CoreError::PhotoInvalid { reason } => assert!(!reason.is_empty()),
-        other => panic!("expected PhotoInvalid for a truncated JPEG, got {other:?}"),
+        CoreError::PhotoDamaged { reason } => assert!(!reason.is_empty()),
+        other => panic!("expected PhotoDamaged for a truncated JPEG, got {other:?}"),
+    }
+    // A PNG header claiming 20000×20000 pixels: refused before decoding, saying by how much.
+    let bomb = t.dir.path().join("bomb.png");
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(b"IHDR");
+    png.extend_from_slice(&20_000u32.to_be_bytes());
+    png.extend_from_slice(&20_000u32.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    png.extend_from_slice(b"IEND");
+    png.extend_from_slice(&[0xAE, 0x42, 0x60, 0x82]);
+    std::fs::write(&bomb, &png).expect("write");
+    match unchanged_after(&t, || attach(&bomb)) {
+        CoreError::PhotoTooLarge { width, height, max_pixels } => {
+            assert_eq!((width, height, max_pixels), (20_000, 20_000, mobile_core::photo::MAX_PIXELS))
+        }
+        other => panic!("expected PhotoTooLarge for a 400-megapixel PNG, got {other:?}"),
     }
     // Photos go on expenses and progress reports, not on labour sheets.
     let sheet =

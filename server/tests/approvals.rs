@@ -349,7 +349,7 @@ fn story(url: Option<&str>) {
     let store = mobile_core::ffi::FieldStore::open(dir.path().join("zhao.db").display().to_string(), "zhao".into())
         .expect("phone");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let r = rt.block_on(store.sync(format!("http://{addr}"), foreman, None)).expect("phone core syncs");
+    let r = rt.block_on(store.sync(format!("http://{addr}"), foreman, None, None)).expect("phone core syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(store.unsynced().expect("unsynced").records, 0, "approvals are not the phone's unsynced work");
     assert_eq!(

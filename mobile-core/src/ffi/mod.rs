@@ -1,8 +1,16 @@
 //! The UniFFI surface: a thin layer that parses the app's input, calls the plain Rust `Store`, and maps
-//! errors to `CoreError`. Calls block on the core's own runtime, except long ones (photos), which are
-//! async and can report progress through `ProgressListener`.
+//! errors to `CoreError`. Calls block on the core's own runtime, except long ones (photos, sync),
+//! which are async, report progress through `ProgressListener` and stop on a `CancelToken`.
+//!
+//! `FieldStore` is spread over files along its seams: this file opens and closes it and holds the
+//! records (labour sheets, expenses, progress reports); `photos.rs` attaches photos; `sync.rs` syncs
+//! and holds the merge hooks. `cancel.rs` is the `CancelToken`, `convert.rs` the conversions and
+//! strict parsing of app text, `types.rs` every type that crosses.
 
+mod cancel;
 mod convert;
+mod photos;
+mod sync;
 pub mod types;
 
 use std::path::PathBuf;
@@ -13,8 +21,9 @@ use automerge::ChangeHash;
 use record_schema as rs;
 use tokio::runtime::Runtime;
 
+pub use self::cancel::CancelToken;
 use crate::error::{CoreError, Error};
-use crate::store::{self, Cancel, Store};
+use crate::store::{self, Store};
 use types::*;
 
 type Result<T> = std::result::Result<T, CoreError>;
@@ -267,194 +276,6 @@ impl FieldStore {
         block_on(s.void(&id, reason.trim()))
     }
 
-    // ---------- photos ----------
-
-    /// Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
-    /// thumbnail and a preview, and keeps the original until it is uploaded.
-    pub async fn attach_photo(&self, record_id: String, path: String, context: PhotoContext) -> Result<Photo> {
-        let s = self.live()?;
-        let rt = runtime()?;
-        rt.spawn(async move { attach(&s, &record_id, &path, context).await })
-            .await
-            .map_err(|e| CoreError::Internal { reason: format!("photo task: {e}") })?
-            .map_err(CoreError::from)
-    }
-
-    /// Attaches several photos, reporting each one to `listener`. Stops at the first bad file; the
-    /// photos before it stay attached.
-    pub async fn attach_photos(
-        &self,
-        record_id: String,
-        paths: Vec<String>,
-        listener: Arc<dyn ProgressListener>,
-    ) -> Result<Vec<Photo>> {
-        let s = self.live()?;
-        let rt = runtime()?;
-        rt.spawn(async move {
-            let total = paths.len() as u32;
-            let mut out = Vec::with_capacity(paths.len());
-            for (i, path) in paths.iter().enumerate() {
-                out.push(attach(&s, &record_id, path, PhotoContext::default()).await?);
-                listener.on_progress(i as u32 + 1, total, path.clone());
-            }
-            Ok::<_, Error>(out)
-        })
-        .await
-        .map_err(|e| CoreError::Internal { reason: format!("photo task: {e}") })?
-        .map_err(CoreError::from)
-    }
-
-    /// Photos whose originals have not reached the server yet.
-    pub fn pending_uploads(&self) -> Result<Vec<PendingUpload>> {
-        let s = self.live()?;
-        block_on(async {
-            Ok(s.pending_uploads()
-                .await?
-                .into_iter()
-                .map(|p| PendingUpload {
-                    sha256: p.sha256,
-                    path: p.path.display().to_string(),
-                    mime: p.mime,
-                    byte_size: p.byte_size,
-                    record_ids: p.record_ids,
-                })
-                .collect())
-        })
-    }
-
-    /// The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
-    pub fn mark_photo_uploaded(&self, sha256: String) -> Result<()> {
-        let s = self.live()?;
-        block_on(s.mark_photo_uploaded(&sha256))
-    }
-
-    // ---------- merges and sync hooks ----------
-
-    /// Fields holding concurrent values after a merge, so the app can show every value entered.
-    pub fn conflicts(&self, id: String) -> Result<Vec<FieldConflict>> {
-        let s = self.live()?;
-        block_on(async {
-            Ok(s.conflicts(&id).await?.into_iter().map(|c| FieldConflict { path: c.path, values: c.values }).collect())
-        })
-    }
-
-    /// Settles a conflict by keeping `values[choice]` of the field at `path`.
-    pub fn resolve_conflict(&self, id: String, path: String, choice: u32) -> Result<()> {
-        let s = self.live()?;
-        block_on(s.resolve_conflict(&id, &path, choice))
-    }
-
-    /// The document's current heads (hex change hashes): a version to export changes after.
-    pub fn heads(&self, id: String) -> Result<Vec<String>> {
-        let s = self.live()?;
-        block_on(async { Ok(s.heads(&id).await?.iter().map(|h| h.to_string()).collect()) })
-    }
-
-    /// The whole document as an Automerge save (importable anywhere with `import_changes`).
-    pub fn export_document(&self, id: String) -> Result<Vec<u8>> {
-        let s = self.live()?;
-        block_on(s.export_document(&id))
-    }
-
-    /// The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
-    pub fn export_changes(&self, id: String, since: Vec<String>) -> Result<Vec<u8>> {
-        let s = self.live()?;
-        block_on(async {
-            let since = parse_heads("since", &since)?;
-            s.export_changes(&id, &since).await
-        })
-    }
-
-    /// Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
-    /// changing nothing, if the result is not a record this app can read.
-    pub fn import_changes(&self, id: String, data: Vec<u8>) -> Result<ImportResult> {
-        let s = self.live()?;
-        block_on(async {
-            let o = s.import_changes(&id, &data).await?;
-            Ok(ImportResult {
-                id: o.id,
-                kind: o.kind.as_str().to_string(),
-                changed: o.changed,
-                conflict_count: o.conflict_count,
-            })
-        })
-    }
-
-    /// Syncs every record with the server at `base_url` as the device holding `token`, then uploads
-    /// pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
-    /// after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
-    /// each photo (`done`/`total` counting rounds plus photos).
-    pub async fn sync(
-        &self,
-        base_url: String,
-        token: String,
-        listener: Option<Arc<dyn ProgressListener>>,
-    ) -> Result<SyncReport> {
-        let s = self.live()?;
-        let rt = runtime()?;
-        rt.spawn(async move {
-            let r = s
-                .sync(
-                    &base_url,
-                    &token,
-                    |round, sent, received| {
-                        if let Some(l) = &listener {
-                            l.on_progress(round, 0, format!("round {round}: sent {sent}, received {received} so far"));
-                        }
-                        Ok(())
-                    },
-                    &Cancel::new(),
-                )
-                .await?;
-            // Then the photo originals, resumably over tus.
-            let rounds = r.rounds;
-            let u = s
-                .upload_photos(
-                    &base_url,
-                    &token,
-                    |done, total, sha256| {
-                        if let Some(l) = &listener {
-                            l.on_progress(
-                                rounds + done,
-                                rounds + total,
-                                format!("photo {done} of {total} uploaded ({sha256})"),
-                            );
-                        }
-                        Ok(())
-                    },
-                    &Cancel::new(),
-                )
-                .await?;
-            Ok::<_, Error>(SyncReport {
-                rounds: r.rounds,
-                documents_sent: r.documents_sent,
-                documents_received: r.documents_received,
-                bytes_sent: r.bytes_sent,
-                bytes_received: r.bytes_received,
-                errors: r
-                    .errors
-                    .into_iter()
-                    .chain(u.errors)
-                    .map(|e| SyncError { id: e.id, code: e.code, message: e.message })
-                    .collect(),
-                photos_uploaded: u.uploaded,
-                photo_bytes_sent: u.bytes_sent,
-            })
-        })
-        .await
-        .map_err(|e| CoreError::Internal { reason: format!("sync task: {e}") })?
-        .map_err(CoreError::from)
-    }
-
-    /// Records and photos not on the server yet (show it before sign-out, and on the sync screen).
-    pub fn unsynced(&self) -> Result<Unsynced> {
-        let s = self.live()?;
-        block_on(async {
-            let (records, photos) = s.unsynced().await?;
-            Ok(Unsynced { records, photos })
-        })
-    }
-
     /// Deletes this store and its photos (sign-out). Refused with `UnsyncedData` while anything has
     /// not reached the server, unless `force`. The store is closed afterwards.
     pub fn wipe(&self, force: bool) -> Result<()> {
@@ -462,22 +283,6 @@ impl FieldStore {
         block_on(s.wipe(force))?;
         self.closed.store(true, Ordering::SeqCst);
         Ok(())
-    }
-
-    /// Where the record stands with the supervisors (approved, rejected with a comment, changed
-    /// since approval, or pending), as of the last sync.
-    pub fn approval_status(&self, id: String) -> Result<ApprovalStatus> {
-        let s = self.live()?;
-        block_on(async {
-            let (approval, heads) = s.approval(&id).await?;
-            Ok(convert::approval_status(approval.as_ref(), &heads))
-        })
-    }
-
-    /// The project's cost codes, activities, trades and rates, once synced.
-    pub fn reference_data(&self, project_id: String) -> Result<Option<ReferenceData>> {
-        let s = self.live()?;
-        block_on(async { Ok(s.reference_data(&project_id).await?.map(|r| convert::reference_out(&r))) })
     }
 
     /// Closes the store; later calls fail with `CoreError::Closed`.
@@ -506,19 +311,6 @@ impl FieldStore {
             Ok(convert::crew_line_out(&saved, currency))
         })
     }
-}
-
-async fn attach(s: &Store, record_id: &str, path: &str, context: PhotoContext) -> std::result::Result<Photo, Error> {
-    let ctx = store::PhotoContext {
-        captured_at_ms: context.captured_at_ms,
-        location: context.location.map(|g| rs::GeoPoint {
-            latitude: g.latitude,
-            longitude: g.longitude,
-            accuracy_m: g.accuracy_m,
-        }),
-    };
-    let p = s.attach_photo(record_id, std::path::Path::new(path), ctx).await?;
-    Ok(convert::photo_out(&p, s.media()))
 }
 
 fn wrong(id: &str, expected: &str, found: impl std::fmt::Display) -> Error {

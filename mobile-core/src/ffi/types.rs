@@ -319,8 +319,23 @@ pub struct Trade {
 /// the core's worker thread, not the app's UI thread: post to the UI thread before touching views.
 #[uniffi::export(with_foreign)]
 pub trait ProgressListener: Send + Sync {
-    /// `done` of `total` items finished; `item` names the last one.
-    fn on_progress(&self, done: u32, total: u32, item: String);
+    /// `done` of `total` items finished; `item` names the last one. Throwing (a `ProgressError`, or
+    /// any other exception) stops the operation: it fails with `CoreError.ListenerFailed`, and what
+    /// was done before stays done.
+    fn on_progress(&self, done: u32, total: u32, item: String) -> Result<(), ProgressError>;
+}
+
+/// What a `ProgressListener` may throw. Any other exception it throws arrives as `Failed` too.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, uniffi::Error)]
+pub enum ProgressError {
+    #[error("{reason}")]
+    Failed { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ProgressError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ProgressError::Failed { reason: e.reason }
+    }
 }
 
 /// A document the server or this phone refused during a sync; the rest of the batch went through.

@@ -138,7 +138,7 @@ fn decode_with_image(bytes: &[u8], format: ImageFormat, subject: &str) -> Result
     limits.max_alloc = Some(MAX_PIXELS * 8 + MAX_PIXELS * 4);
     reader.limits(limits);
     let image = reader.decode().map_err(|e| match e {
-        ImageError::Limits(_) => PhotoError::Encode { reason: format!("{subject} needs too much memory to decode") },
+        ImageError::Limits(_) => unsupported(subject, "it needs more memory to decode than this app allows"),
         ImageError::Unsupported(e) => unsupported(subject, e),
         e => damaged(subject, e),
     })?;

@@ -1,6 +1,9 @@
 //! The one error type of photo ingest. Every message is a sentence a site manager can read.
 
-/// Why a photo could not be ingested.
+/// Why a photo could not be ingested. Each variant is one `CoreError` apps see (`crate::error`):
+/// `NotFound` → `PhotoNotFound`, `Unreadable` → `PhotoUnreadable`, `NotAnImage` → `PhotoUnsupported`,
+/// `Truncated` → `PhotoDamaged`, `TooLarge` → `PhotoTooLarge`, `Encode` (this app's own failure)
+/// → `Internal`.
 ///
 /// `NotAnImage` and `Truncated` carry a complete, human-readable sentence in `reason`
 /// (it names the file when the photo came from [`super::ingest_file`]), and that sentence
@@ -16,7 +19,8 @@ pub enum PhotoError {
     Unreadable { path: String, reason: String },
 
     /// The bytes are not a JPEG or PNG (sniffed from the magic bytes), or use a
-    /// JPEG/PNG variant that cannot be decoded.
+    /// JPEG/PNG variant that cannot be decoded (including one needing more decoding memory than
+    /// allowed).
     #[error("{reason}")]
     NotAnImage { reason: String },
 
@@ -33,7 +37,7 @@ pub enum PhotoError {
     )]
     TooLarge { width: u32, height: u32 },
 
-    /// The thumbnail or preview could not be produced.
+    /// The thumbnail or preview could not be produced from pixels that decoded.
     #[error("could not make the photo's thumbnail or preview: {reason}")]
     Encode { reason: String },
 }

@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use record_schema::now_ms;
+use record_schema::tus::{CHECKSUM_ALGORITHM, PATCH_CONTENT_TYPE, TUS_VERSION, UPLOADS_PATH, header, meta};
 use sha2::{Digest, Sha256};
 
 use super::{Cancel, PendingUpload, Store};
 use crate::error::{Error, Result};
 use crate::store::SyncError;
 
-const TUS_VERSION: &str = "1.0.0";
 /// Bytes per PATCH: small enough to lose little on a weak signal, big enough to keep overheads low.
 const CHUNK: u64 = 1024 * 1024;
 /// Times one photo's upload may fall back (409 offset moved, 460 damaged chunk) before giving up for
@@ -38,8 +38,9 @@ impl Store {
     /// `token`, then marks it uploaded (which frees the phone's copy). `progress(done, total, sha256)`
     /// is called after each photo. Connection failures are `Error::Offline` (resume next time),
     /// a refused token `Error::Unauthorized`; a photo the server refuses is reported and skipped.
-    /// An error `progress` returns stops the uploads; so does `cancel` (`Error::Cancelled`), between
-    /// photos.
+    /// An error `progress` returns stops the uploads; so does `cancel` (`Error::Cancelled`): between
+    /// photos, between chunks, or by abandoning a request in flight (the server keeps what it
+    /// received, and the next sync resumes from its offset). Photos uploaded before stay uploaded.
     pub async fn upload_photos(
         &self,
         base_url: &str,
@@ -53,7 +54,7 @@ impl Store {
         let mut report = UploadReport::default();
         for (i, photo) in pending.iter().enumerate() {
             cancel.check()?;
-            match self.upload_one(&http, photo, &mut report.bytes_sent).await? {
+            match self.upload_one(&http, photo, &mut report.bytes_sent, cancel).await? {
                 Ok(()) => report.uploaded += 1,
                 Err(message) => {
                     report.errors.push(SyncError { id: photo.sha256.clone(), code: "photo_refused".into(), message })
@@ -65,35 +66,44 @@ impl Store {
     }
 
     /// Outer error: stop the whole pass (offline, token, storage). Inner: this photo was refused.
-    async fn upload_one(&self, http: &Http, photo: &PendingUpload, sent: &mut u64) -> Result<Result<(), String>> {
+    /// `cancel` is checked between steps and races every request (abandoning one changes nothing
+    /// the phone stores; the server's offset says what arrived).
+    async fn upload_one(
+        &self,
+        http: &Http,
+        photo: &PendingUpload,
+        sent: &mut u64,
+        cancel: &Cancel,
+    ) -> Result<Result<(), String>> {
         let length = match std::fs::metadata(&photo.path) {
             Ok(m) => m.len(),
             Err(e) => return Ok(Err(format!("the original {} cannot be read: {e}", photo.path.display()))),
         };
         let mut retries = 0;
         'upload: loop {
-            let (url, mut offset) = match self.resume(http, &photo.sha256, length).await? {
+            let (url, mut offset) = match self.resume(http, &photo.sha256, length, cancel).await? {
                 Some(at) => at,
-                None => match self.create(http, photo, length).await? {
+                None => match self.create(http, photo, length, cancel).await? {
                     Ok(at) => at,
                     Err(refused) => return Ok(Err(refused)),
                 },
             };
             while offset < length {
+                cancel.check()?;
                 let chunk = read_chunk(photo.path.clone(), offset, CHUNK.min(length - offset)).await?;
                 let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&chunk));
                 let n = chunk.len() as u64;
-                let answer = http
-                    .call(
+                let answer = cancel
+                    .run(http.call(
                         Method::Patch,
                         &url,
                         vec![
-                            ("Content-Type", "application/offset+octet-stream".into()),
-                            ("Upload-Offset", offset.to_string()),
-                            ("Upload-Checksum", format!("sha256 {digest}")),
+                            ("Content-Type", PATCH_CONTENT_TYPE.into()),
+                            (header::UPLOAD_OFFSET, offset.to_string()),
+                            (header::UPLOAD_CHECKSUM, format!("{CHECKSUM_ALGORITHM} {digest}")),
                         ],
                         chunk,
-                    )
+                    ))
                     .await?;
                 *sent += n;
                 match answer.status {
@@ -128,14 +138,14 @@ impl Store {
     }
 
     /// The remembered upload of this photo on this server, and the server's offset (HEAD).
-    async fn resume(&self, http: &Http, sha256: &str, length: u64) -> Result<Option<(String, u64)>> {
+    async fn resume(&self, http: &Http, sha256: &str, length: u64, cancel: &Cancel) -> Result<Option<(String, u64)>> {
         let url: Option<String> = sqlx::query_scalar("SELECT url FROM photo_uploads WHERE sha256 = ? AND base_url = ?")
             .bind(sha256)
             .bind(&http.base)
             .fetch_optional(&self.pool)
             .await?;
         let Some(url) = url else { return Ok(None) };
-        let answer = http.call(Method::Head, &url, vec![], vec![]).await?;
+        let answer = cancel.run(http.call(Method::Head, &url, vec![], vec![])).await?;
         match (answer.status, answer.offset, answer.length) {
             (200, Some(offset), Some(l)) if l == length && offset <= length => Ok(Some((url, offset))),
             _ => {
@@ -145,18 +155,33 @@ impl Store {
         }
     }
 
-    async fn create(&self, http: &Http, photo: &PendingUpload, length: u64) -> Result<Result<(String, u64), String>> {
+    /// Creates the upload. Abandoned by `cancel`, a creation the server already made is an upload
+    /// nobody resumes; it expires there.
+    async fn create(
+        &self,
+        http: &Http,
+        photo: &PendingUpload,
+        length: u64,
+        cancel: &Cancel,
+    ) -> Result<Result<(String, u64), String>> {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
-        let metadata =
-            format!("sha256 {},mime {},filename {}", b64(&photo.sha256), b64(&photo.mime), b64(&photo.sha256));
-        let endpoint = format!("{}/v1/uploads", http.base);
-        let answer = http
-            .call(
+        let metadata = format!(
+            "{} {},{} {},{} {}",
+            meta::SHA256,
+            b64(&photo.sha256),
+            meta::MIME,
+            b64(&photo.mime),
+            meta::FILENAME,
+            b64(&photo.sha256)
+        );
+        let endpoint = format!("{}{UPLOADS_PATH}", http.base);
+        let answer = cancel
+            .run(http.call(
                 Method::Post,
                 &endpoint,
-                vec![("Upload-Length", length.to_string()), ("Upload-Metadata", metadata)],
+                vec![(header::UPLOAD_LENGTH, length.to_string()), (header::UPLOAD_METADATA, metadata)],
                 vec![],
-            )
+            ))
             .await?;
         let location = match (answer.status, answer.location) {
             (201, Some(l)) => l,
@@ -253,7 +278,7 @@ impl Http {
             let offline = |e: ureq::Error| Error::Offline(format!("{url}: {e}"));
             macro_rules! with_headers {
                 ($b:expr) => {{
-                    let mut b = $b.header("Authorization", &auth).header("Tus-Resumable", TUS_VERSION);
+                    let mut b = $b.header("Authorization", &auth).header(header::TUS_RESUMABLE, TUS_VERSION);
                     for (k, v) in &headers {
                         b = b.header(*k, v);
                     }
@@ -266,10 +291,14 @@ impl Http {
                 Method::Patch => with_headers!(agent.patch(&url)).send(&body[..]),
             }
             .map_err(offline)?;
-            let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let number = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
-            let (status, offset, length, location) =
-                (resp.status().as_u16(), number("upload-offset"), number("upload-length"), header("location"));
+            let text = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let number = |name: &str| text(name).and_then(|v| v.trim().parse::<u64>().ok());
+            let (status, offset, length, location) = (
+                resp.status().as_u16(),
+                number(header::UPLOAD_OFFSET),
+                number(header::UPLOAD_LENGTH),
+                text("location"),
+            );
             let body = if matches!(method, Method::Head) {
                 String::new()
             } else {

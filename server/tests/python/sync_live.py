@@ -3,8 +3,10 @@
 Run by server/tests/python_sync.rs, which starts the server and passes FIELDLEDGER_URL, FIELDLEDGER_TOKEN_A,
 FIELDLEDGER_TOKEN_B (two devices of project P1) and FIELDLEDGER_SCRATCH_DIR. Exits non-zero on the first failure.
 
-Steps: A records a labour sheet and a progress report with a real JPEG; A syncs (documents, then the photo over
-tus); B syncs and sees the sheet; both edit offline and converge; the server serves the photo and its thumbnail to
+Steps: A records a labour sheet and a progress report with a real JPEG; A's sync is cancelled from another thread
+while a server that never answers holds it (CancelToken: CoreError.Cancelled, nothing changed); A syncs (documents,
+then the photo over tus); B syncs and sees the sheet; both edit offline and converge, though A's sync is stopped by
+a listener that throws after round 1 (CoreError.ListenerFailed; round 1 stays done); the server serves the photo and its thumbnail to
 B's token; nothing is left unsynced; A signs out (wipe(false)).
 """
 
@@ -12,7 +14,10 @@ import asyncio
 import hashlib
 import json
 import os
+import socket
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -37,7 +42,7 @@ def check(cond, what):
 
 
 def sync(store, token):
-    report = asyncio.run(store.sync(URL, token, None))
+    report = asyncio.run(store.sync(URL, token, None, None))
     check(report.errors == [], f"sync without errors: {report.errors}")
     return report
 
@@ -66,6 +71,17 @@ def crew(headcount):
                             rate="47.50", cost_code="03-100", activity=None, note=None, workers=[])
 
 
+class StopAfterRound1(mc.ProgressListener):
+    """The app's listener fails (e.g. its screen is gone): the sync stops with ListenerFailed."""
+
+    def __init__(self):
+        self.heard = []
+
+    def on_progress(self, done, total, item):
+        self.heard.append(item)
+        raise mc.ProgressError.Failed("the sync screen was closed")
+
+
 a = mc.FieldStore.open(os.path.join(SCRATCH, "a.db"), "王工长")
 b = mc.FieldStore.open(os.path.join(SCRATCH, "b.db"), "李工长")
 
@@ -87,6 +103,28 @@ try:
 except mc.CoreError.UnsyncedData:
     check(True, "wipe with unsynced work is refused")
 
+# A server that accepts the connection and never answers: the app cancels from another thread, and the sync
+# answers Cancelled at once (not after the request timeout), changing nothing.
+silent = socket.socket()
+silent.bind(("127.0.0.1", 0))
+silent.listen(8)
+held = []
+threading.Thread(target=lambda: held.extend(silent.accept() for _ in range(1)), daemon=True).start()
+token = mc.CancelToken()
+check(not token.is_cancelled(), "a new token is not cancelled")
+threading.Timer(0.5, token.cancel).start()
+started = time.monotonic()
+try:
+    asyncio.run(a.sync(f"http://127.0.0.1:{silent.getsockname()[1]}", TOKEN_A, None, token))
+    check(False, "a cancelled sync fails")
+except mc.CoreError.Cancelled:
+    took = time.monotonic() - started
+    check(took < 10, f"the cancelled sync answered in {took:.1f} s")
+check(token.is_cancelled(), "the token stays cancelled")
+check(len(held) == 1, "the sync had reached the silent server")
+check(a.unsynced() == mc.Unsynced(records=2, photos=1), f"a cancelled sync changed nothing: {a.unsynced()}")
+
+
 r = sync(a, TOKEN_A)
 check(r.documents_sent >= 2, f"A sent its documents: {r}")
 check(r.photos_uploaded == 1, f"A uploaded its photo: {r}")
@@ -100,7 +138,16 @@ check([p.sha256 for p in b.get_progress_report(report.info.id).photos] == [photo
 # Offline edits on both phones converge.
 a.update_crew_line(sid, l1.id, crew(7))
 b.update_crew_line(sid, l2.id, crew(4))
-for store, token in [(a, TOKEN_A), (b, TOKEN_B), (a, TOKEN_A)]:
+stop = StopAfterRound1()
+try:
+    asyncio.run(a.sync(URL, TOKEN_A, stop, None))
+    check(False, "a failing listener stops the sync")
+except mc.CoreError.ListenerFailed as e:
+    check("the sync screen was closed" in str(e), f"the listener's reason is kept: {e}")
+check(len(stop.heard) == 1 and stop.heard[0].startswith("round 1:"), f"stopped after round 1: {stop.heard}")
+
+# B gets A's edit although A's sync stopped: round 1 (A's edit to the server) stays done.
+for store, token in [(b, TOKEN_B), (a, TOKEN_A)]:
     sync(store, token)
 sa, sb = a.get_labour_sheet(sid), b.get_labour_sheet(sid)
 check(sa == sb, "the phones converged")

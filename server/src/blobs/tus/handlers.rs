@@ -15,6 +15,8 @@ use super::protocol::{
     Checksum, TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION, header_str, header_u64, http_date, is_sha256_hex,
     parse_metadata,
 };
+use record_schema::tus::{header, meta};
+
 use super::uploads::{complete, discard, expires_at_ms, load, to_i64, truncate};
 use crate::auth::Device;
 use crate::blobs::Blobs;
@@ -34,10 +36,10 @@ fn expired() -> ApiError {
 pub(crate) async fn options(Device(_): Device, State(state): State<AppState>) -> Result<Response, ApiError> {
     Response::builder()
         .status(StatusCode::NO_CONTENT)
-        .header("tus-version", TUS_VERSION)
-        .header("tus-extension", TUS_EXTENSIONS)
-        .header("tus-max-size", state.blobs.max_upload.to_string())
-        .header("tus-checksum-algorithm", TUS_CHECKSUMS)
+        .header(header::TUS_VERSION, TUS_VERSION)
+        .header(header::TUS_EXTENSION, TUS_EXTENSIONS)
+        .header(header::TUS_MAX_SIZE, state.blobs.max_upload.to_string())
+        .header(header::TUS_CHECKSUM_ALGORITHM, TUS_CHECKSUMS)
         .body(Body::empty())
         .map_err(ApiError::internal)
 }
@@ -82,11 +84,12 @@ pub(crate) async fn create(
             },
         }
     };
-    let sha256 = text("sha256", 64)?.map(|s| s.to_ascii_lowercase()).filter(|s| is_sha256_hex(s)).ok_or_else(|| {
-        ApiError::bad_request("Upload-Metadata", "`sha256` (the hex SHA-256 of the whole file) is required")
-    })?;
-    let filename = text("filename", 255)?;
-    let mime = text("mime", 100)?.or(text("filetype", 100)?);
+    let sha256 =
+        text(meta::SHA256, 64)?.map(|s| s.to_ascii_lowercase()).filter(|s| is_sha256_hex(s)).ok_or_else(|| {
+            ApiError::bad_request("Upload-Metadata", "`sha256` (the hex SHA-256 of the whole file) is required")
+        })?;
+    let filename = text(meta::FILENAME, 255)?;
+    let mime = text(meta::MIME, 100)?.or(text(meta::FILETYPE, 100)?);
 
     let db = &state.db;
     let have: Option<(i64,)> = on_pool!(db, |p| sqlx::query_as(

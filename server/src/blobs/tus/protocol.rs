@@ -12,9 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
-pub const TUS_VERSION: &str = "1.0.0";
-pub const TUS_EXTENSIONS: &str = "creation,checksum,termination,expiration";
-pub const TUS_CHECKSUMS: &str = "sha1,sha256";
+/// Shared with the phone's upload client: defined once, in `record_schema::tus`.
+pub use record_schema::tus::{TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION};
 
 /// `Upload-Expires` takes an RFC 9110 HTTP date.
 pub(super) fn http_date(ms: i64) -> String {
