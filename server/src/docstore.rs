@@ -7,22 +7,11 @@ use automerge::{AutoCommit, ChangeHash};
 use crate::cache::DocCache;
 use crate::db::{Db, Tx, on_pool, on_tx};
 use record_schema::now_ms;
+use record_schema::persist::{self, Save};
 
-/// Appends between compactions, on average: each document compacts after between half and one
-/// and a half times this many (`compacts_after`).
-pub const COMPACT_AFTER: i64 = 64;
-
-/// The appends after which document `id` compacts. Spread by id so that documents edited in step
-/// (a crew's phones syncing together all day, or the load generator's phones) do not all compact
-/// in the same second: measured with the load generator (1,000 phones, 20 s runs), the wave of
-/// every document compacting at once took the p99 from ~27 ms to 56-85 ms; spread, 25-27 ms.
-pub fn compacts_after(id: &str) -> i64 {
-    use std::hash::{Hash, Hasher};
-    // (A fixed-key hasher: the same document compacts at the same count in every process.)
-    let mut h = std::hash::DefaultHasher::new();
-    id.hash(&mut h);
-    COMPACT_AFTER / 2 + (h.finish() % COMPACT_AFTER as u64) as i64
-}
+/// Appends between compactions (shared with the phone, `record_schema::persist`); each document
+/// compacts after between half and one and a half times this many (`compacts_after`).
+pub use record_schema::persist::{COMPACT_AFTER, compacts_after};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocStoreError {
@@ -117,28 +106,31 @@ pub async fn load_at(db: &Db, cache: &DocCache, id: &str, version: i64) -> Resul
     load(db, id).await
 }
 
+/// The row of `documents` a load reads (all but the snapshot: `persist::load` takes it apart).
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    project_id: String,
+    kind: String,
+    snapshot: Vec<u8>,
+    version: i64,
+    pending_count: i64,
+}
+
 pub async fn load(db: &Db, id: &str) -> Result<Option<StoredDoc>, DocStoreError> {
-    type Head = (String, String, Vec<u8>, i64, i64);
-    let head: Option<Head> = on_pool!(db, |p| sqlx::query_as(
+    let head: Option<DocumentRow> = on_pool!(db, |p| sqlx::query_as(
         "SELECT project_id, kind, snapshot, version, pending_count FROM documents WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(p)
     .await?);
-    let Some((project_id, kind, snapshot, version, pending_count)) = head else { return Ok(None) };
-    let changes: Vec<(Vec<u8>,)> =
-        on_pool!(db, |p| sqlx::query_as("SELECT data FROM document_changes WHERE doc_id = $1 ORDER BY seq")
+    let Some(DocumentRow { project_id, kind, snapshot, version, pending_count }) = head else { return Ok(None) };
+    let changes: Vec<Vec<u8>> =
+        on_pool!(db, |p| sqlx::query_scalar("SELECT data FROM document_changes WHERE doc_id = $1 ORDER BY seq")
             .bind(id)
             .fetch_all(p)
             .await?);
-    let damaged = |e: automerge::AutomergeError| DocStoreError::Damaged { id: id.to_string(), reason: e.to_string() };
-    let mut doc = AutoCommit::load(&snapshot).map_err(damaged)?;
-    let mut saved_bytes = snapshot.len();
-    for (data,) in changes {
-        doc.load_incremental(&data).map_err(damaged)?;
-        saved_bytes += data.len();
-    }
-    let persisted = doc.get_heads();
+    let persist::Loaded { doc, persisted, saved_bytes } = persist::load(&snapshot, &changes)
+        .map_err(|e| DocStoreError::Damaged { id: id.to_string(), reason: e.to_string() })?;
     Ok(Some(StoredDoc {
         id: id.to_string(),
         project_id,
@@ -307,9 +299,10 @@ impl StoredDoc {
         if w.delta_len == 0 {
             return;
         }
+        let written = if w.snapshot_len.is_some() { persist::Written::Snapshot } else { persist::Written::Change };
         self.persisted = self.doc.get_heads();
         self.version += 1;
-        self.pending_count = if w.snapshot_len.is_some() { 0 } else { self.pending_count + 1 };
+        self.pending_count = written.appended_after(self.pending_count);
         self.saved_bytes = w.snapshot_len.unwrap_or(self.saved_bytes + w.delta_len);
     }
 }
@@ -347,17 +340,18 @@ impl StoredDoc {
     /// snapshot every `compacts_after(id)` appends), and what to pass to `committed` once it has
     /// committed. None when nothing changed.
     pub fn prepare_write(&mut self) -> Option<(DocWrite, Written)> {
-        let delta = self.doc.save_after(&self.persisted);
-        if delta.is_empty() {
-            return None;
-        }
-        let (id, expected, delta_len) = (self.id.clone(), self.version, delta.len());
-        Some(if self.pending_count + 1 >= compacts_after(&self.id) {
-            let snapshot = self.doc.save();
-            let snapshot_len = Some(snapshot.len());
-            (DocWrite::Compact { id, expected, snapshot }, Written { delta_len, snapshot_len })
-        } else {
-            (DocWrite::Append { id, expected, delta }, Written { delta_len, snapshot_len: None })
+        let save = Save::plan(&mut self.doc, &self.persisted, self.pending_count, compacts_after(&self.id));
+        let (id, expected) = (&self.id, self.version);
+        Some(match save {
+            Save::Nothing => return None,
+            Save::Change(delta) => {
+                let delta_len = delta.len();
+                (DocWrite::Append { id: id.clone(), expected, delta }, Written { delta_len, snapshot_len: None })
+            }
+            Save::Snapshot { snapshot, delta_len } => {
+                let snapshot_len = Some(snapshot.len());
+                (DocWrite::Compact { id: id.clone(), expected, snapshot }, Written { delta_len, snapshot_len })
+            }
         })
     }
 }
@@ -421,20 +415,4 @@ pub async fn write_owned(
         }
     }
     Err(OwnedWriteError::Busy(id.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn documents_compact_after_between_half_and_one_and_a_half_times_the_average() {
-        let counts: Vec<i64> = (0..1000).map(|i| compacts_after(&format!("labour-{i}"))).collect();
-        assert!(counts.iter().all(|c| (COMPACT_AFTER / 2..COMPACT_AFTER * 3 / 2).contains(c)), "{counts:?}");
-        let distinct: std::collections::HashSet<_> = counts.iter().collect();
-        assert!(distinct.len() > 32, "spread over many counts: {distinct:?}");
-        let mean = counts.iter().sum::<i64>() as f64 / counts.len() as f64;
-        assert!((mean - COMPACT_AFTER as f64).abs() < 4.0, "mean {mean}");
-        assert_eq!(compacts_after("labour-7"), compacts_after("labour-7"));
-    }
 }

@@ -1,14 +1,14 @@
 //! Persisting Automerge documents: a compacted snapshot per document plus appended incremental
 //! changes. An edit appends a few hundred bytes in one transaction; every `COMPACT_AFTER` changes the
-//! document is saved whole and the appended changes are folded in.
+//! document is saved whole and the appended changes are folded in. The rules (loading, what a save
+//! writes, when it compacts) are the server's too, in `record_schema::persist`; the tables are here.
 
 use automerge::{AutoCommit, ChangeHash};
+use record_schema::persist::{self, COMPACT_AFTER};
+pub use record_schema::persist::{Save, Written};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
-
-/// Appended changes per document before it is compacted into a new snapshot.
-pub const COMPACT_AFTER: i64 = 64;
 
 /// A document in memory, with the heads already on disk (what the next save appends after).
 pub struct HotDoc {
@@ -22,36 +22,29 @@ pub struct HotDoc {
     pub view: Option<record_schema::Record>,
 }
 
+/// The row of `documents` a load reads.
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    snapshot: Vec<u8>,
+    pending_count: i64,
+}
+
 pub async fn load(pool: &SqlitePool, id: &str) -> Result<Option<HotDoc>> {
-    let row: Option<(Vec<u8>, i64)> = sqlx::query_as("SELECT snapshot, pending_count FROM documents WHERE id = ?")
+    let row: Option<DocumentRow> = sqlx::query_as("SELECT snapshot, pending_count FROM documents WHERE id = ?")
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    let Some((snapshot, pending_count)) = row else { return Ok(None) };
-    let mut doc = AutoCommit::load(&snapshot).map_err(|e| Error::document(id, e))?;
-    let changes: Vec<(Vec<u8>,)> =
-        sqlx::query_as("SELECT data FROM changes WHERE doc_id = ? ORDER BY seq").bind(id).fetch_all(pool).await?;
-    for (data,) in changes {
-        doc.load_incremental(&data).map_err(|e| Error::document(id, e))?;
-    }
+    let Some(DocumentRow { snapshot, pending_count }) = row else { return Ok(None) };
+    let changes: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT data FROM changes WHERE doc_id = ? ORDER BY seq").bind(id).fetch_all(pool).await?;
+    let persist::Loaded { doc, persisted, .. } =
+        persist::load(&snapshot, &changes).map_err(|e| Error::document(id, e))?;
     let conflicts: i64 = sqlx::query_scalar("SELECT conflict_count FROM records WHERE id = ?")
         .bind(id)
         .fetch_optional(pool)
         .await?
         .unwrap_or(0);
-    let persisted = doc.get_heads();
     Ok(Some(HotDoc { doc, persisted, pending_count, conflicts, view: None }))
-}
-
-/// What a write put into the transaction; `committed` brings the hot copy in step once it commits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
-    /// Nothing new to store.
-    Nothing,
-    /// One incremental change appended.
-    Change,
-    /// The whole document saved as the snapshot (a new document, or a compaction).
-    Snapshot,
 }
 
 /// Inserts a new document (its whole save as the first snapshot).
@@ -73,36 +66,22 @@ pub async fn insert(
     Ok(Written::Snapshot)
 }
 
-/// What the next save of a hot document has to store.
-pub enum Pending {
-    Nothing,
-    /// The changes since the last save, to append.
-    Change(Vec<u8>),
-    /// The whole document: `COMPACT_AFTER` changes are pending, so it is compacted.
-    Snapshot(Vec<u8>),
-}
-
-impl Pending {
-    pub fn of(hot: &mut HotDoc) -> Self {
-        let delta = hot.doc.save_after(&hot.persisted);
-        if delta.is_empty() {
-            Pending::Nothing
-        } else if hot.pending_count + 1 >= COMPACT_AFTER {
-            Pending::Snapshot(hot.doc.save())
-        } else {
-            Pending::Change(delta)
-        }
-    }
+/// What the next save of a hot document has to store: nothing, the changes since the last save
+/// to append, or (`COMPACT_AFTER` changes pending) the whole document, compacted.
+pub fn pending(hot: &mut HotDoc) -> Save {
+    Save::plan(&mut hot.doc, &hot.persisted, hot.pending_count, COMPACT_AFTER)
 }
 
 /// Appends one change; the `changes_counted` trigger bumps the document's counters.
 pub const APPEND_CHANGE: &str = "INSERT INTO changes (doc_id, data) VALUES (?, ?)";
 
-/// Stores `pending` in the transaction. Call `committed` with the result after it commits.
-pub async fn write(tx: &mut Transaction<'_, Sqlite>, id: &str, pending: Pending, now_ms: i64) -> Result<Written> {
-    match pending {
-        Pending::Nothing => Ok(Written::Nothing),
-        Pending::Snapshot(snapshot) => {
+/// Stores `save` (from `pending`) in the transaction. Call `committed` with the result after it
+/// commits.
+pub async fn write(tx: &mut Transaction<'_, Sqlite>, id: &str, save: Save, now_ms: i64) -> Result<Written> {
+    let written = save.written();
+    match save {
+        Save::Nothing => {}
+        Save::Snapshot { snapshot, .. } => {
             sqlx::query("DELETE FROM changes WHERE doc_id = ?").bind(id).execute(&mut **tx).await?;
             sqlx::query(
                 "UPDATE documents SET snapshot = ?, pending_bytes = 0, pending_count = 0, updated_at_ms = ? WHERE id = ?",
@@ -112,21 +91,19 @@ pub async fn write(tx: &mut Transaction<'_, Sqlite>, id: &str, pending: Pending,
             .bind(id)
             .execute(&mut **tx)
             .await?;
-            Ok(Written::Snapshot)
         }
-        Pending::Change(delta) => {
+        Save::Change(delta) => {
             sqlx::query(APPEND_CHANGE).bind(id).bind(delta).execute(&mut **tx).await?;
-            Ok(Written::Change)
         }
     }
+    Ok(written)
 }
 
 /// After the transaction committed: what is on disk now matches the document in memory.
 pub fn committed(hot: &mut HotDoc, written: Written) {
-    match written {
-        Written::Nothing => return,
-        Written::Change => hot.pending_count += 1,
-        Written::Snapshot => hot.pending_count = 0,
+    if written == Written::Nothing {
+        return;
     }
+    hot.pending_count = written.appended_after(hot.pending_count);
     hot.persisted = hot.doc.get_heads();
 }

@@ -10,7 +10,7 @@ use record_schema::conflicts::find_conflicts;
 use record_schema::now_ms;
 use record_schema::{Record, SchemaError, ValidationContext};
 
-use super::documents::{self, Pending, Written};
+use super::documents::{self, Save, Written};
 use super::index::{self, IndexRow};
 use super::photos::PhotoRow;
 use super::{Hot, Store, view};
@@ -92,15 +92,15 @@ impl Store {
         };
         let now = now_ms();
         let index = IndexRow::of(&record);
-        let written = match (Pending::of(hd), photo) {
+        let written = match (documents::pending(hd), photo) {
             // An ordinary edit: one call to SQLite's thread instead of four (see `append_indexed`).
-            (Pending::Change(delta), None) => {
+            (Save::Change(delta), None) => {
                 self.append_indexed(id, &delta, &index, hd.conflicts, now).await?;
                 Written::Change
             }
-            (pending, photo) => {
+            (save, photo) => {
                 let mut tx = self.pool.begin().await?;
-                let written = documents::write(&mut tx, id, pending, now).await?;
+                let written = documents::write(&mut tx, id, save, now).await?;
                 index.upsert(&mut tx, id, hd.conflicts, now).await?;
                 if let Some((row, record_id)) = photo {
                     row.insert(&mut tx, record_id, now).await?;

@@ -7,7 +7,7 @@ use record_schema::conflicts::{FieldConflict, find_conflicts, resolve_conflict};
 use record_schema::now_ms;
 use record_schema::{Record, RecordKind, ReferenceData, SchemaError, ValidationError};
 
-use super::documents::{self, HotDoc, Pending};
+use super::documents::{self, HotDoc};
 use super::index::IndexRow;
 use super::{Hot, Store};
 use crate::error::{Error, Result};
@@ -157,7 +157,7 @@ impl Store {
                 documents::insert(&mut tx, id, kind.as_str(), &mut hd, now).await?
             } else {
                 hd.pending_count = hot.docs.get(id).map(|h| h.pending_count).unwrap_or(0);
-                documents::write(&mut tx, id, Pending::of(&mut hd), now).await?
+                documents::write(&mut tx, id, documents::pending(&mut hd), now).await?
             };
             if let Some(r) = &record {
                 IndexRow::of(r).upsert(&mut tx, id, conflicts, now).await?;
