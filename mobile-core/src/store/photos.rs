@@ -25,6 +25,15 @@ pub struct PendingUpload {
     pub record_ids: Vec<String>,
 }
 
+/// A `photos` row waiting for upload, with the records linking it (comma-separated).
+#[derive(sqlx::FromRow)]
+struct WaitingPhoto {
+    sha256: String,
+    mime: String,
+    byte_size: i64,
+    record_ids: Option<String>,
+}
+
 /// Where a photo came from, when the app knows better than the file's EXIF.
 #[derive(Debug, Clone, Default)]
 pub struct PhotoContext {
@@ -92,8 +101,8 @@ impl Store {
     }
 
     pub async fn pending_uploads(&self) -> Result<Vec<PendingUpload>> {
-        let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT p.sha256, p.mime, p.byte_size, group_concat(l.record_id) FROM photos p \
+        let rows: Vec<WaitingPhoto> = sqlx::query_as(
+            "SELECT p.sha256, p.mime, p.byte_size, group_concat(l.record_id) AS record_ids FROM photos p \
              LEFT JOIN photo_links l ON l.sha256 = p.sha256 WHERE p.uploaded_at_ms IS NULL \
              GROUP BY p.sha256 ORDER BY p.added_at_ms, p.sha256",
         )
@@ -101,9 +110,9 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(sha256, mime, byte_size, ids)| PendingUpload {
+            .map(|WaitingPhoto { sha256, mime, byte_size, record_ids }| PendingUpload {
                 path: self.media.original(&sha256),
-                record_ids: ids.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default(),
+                record_ids: record_ids.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default(),
                 sha256,
                 mime,
                 byte_size: u64::try_from(byte_size).unwrap_or_default(),

@@ -30,7 +30,7 @@ pub struct RecordFilter {
 }
 
 /// One row of a record list, read from the index without opening documents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecordSummary {
     pub id: String,
     pub kind: String,
@@ -47,29 +47,6 @@ pub struct RecordSummary {
     pub conflict_count: i64,
     pub voided: bool,
     pub updated_at_ms: i64,
-}
-
-impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for RecordSummary {
-    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
-        use sqlx::Row;
-        Ok(RecordSummary {
-            id: row.try_get("id")?,
-            kind: row.try_get("kind")?,
-            project_id: row.try_get("project_id")?,
-            site_id: row.try_get("site_id")?,
-            record_date: row.try_get("record_date")?,
-            author: row.try_get("author")?,
-            subject: row.try_get("subject")?,
-            headcount: row.try_get("headcount")?,
-            total: row.try_get("total")?,
-            currency: row.try_get("currency")?,
-            line_count: row.try_get("line_count")?,
-            photo_count: row.try_get("photo_count")?,
-            conflict_count: row.try_get("conflict_count")?,
-            voided: row.try_get("voided")?,
-            updated_at_ms: row.try_get("updated_at_ms")?,
-        })
-    }
 }
 
 /// Fields of a new labour sheet; the store fills id, author and creation time.

@@ -34,8 +34,24 @@ pub(crate) fn heads_of_text(text: &str) -> Vec<String> {
     text.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
+/// The columns of `approval_decisions`, as `DecisionRow` reads them and `commit` inserts them (a
+/// macro, so that the statements stay literals).
+macro_rules! decision_columns {
+    () => {
+        "id, record_id, project_id, record_seq, record_kind, status, heads, comment, decided_by, decided_by_name, \
+         decided_by_role, request_id, replaces, decided_at_ms"
+    };
+}
+
+/// Records which decision answered a keyed request (a macro, so that the statement stays a literal).
+macro_rules! insert_request {
+    () => {
+        "INSERT INTO approval_requests (decided_by, request_id, decision_id, created_at_ms) VALUES ($1, $2, $3, $4)"
+    };
+}
+
 /// One decision, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct DecisionRow {
     pub id: String,
     pub record_id: String,
@@ -43,6 +59,8 @@ pub struct DecisionRow {
     pub record_seq: i64,
     pub record_kind: String,
     pub status: String,
+    /// Stored as text (`heads_text`).
+    #[sqlx(try_from = "HeadsText")]
     pub heads: Vec<String>,
     pub comment: String,
     pub decided_by: String,
@@ -54,59 +72,18 @@ pub struct DecisionRow {
     pub decided_at_ms: i64,
 }
 
-type DecisionTuple = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+/// Heads as stored: the text `heads_text` writes.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+struct HeadsText(String);
+
+impl From<HeadsText> for Vec<String> {
+    fn from(text: HeadsText) -> Self {
+        heads_of_text(&text.0)
+    }
+}
 
 impl DecisionRow {
-    fn from_tuple(t: DecisionTuple) -> Self {
-        let (
-            id,
-            record_id,
-            project_id,
-            record_seq,
-            record_kind,
-            status,
-            heads,
-            comment,
-            decided_by,
-            decided_by_name,
-            decided_by_role,
-            request_id,
-            replaces,
-            decided_at_ms,
-        ) = t;
-        DecisionRow {
-            id,
-            record_id,
-            project_id,
-            record_seq,
-            record_kind,
-            status,
-            heads: heads_of_text(&heads),
-            comment,
-            decided_by,
-            decided_by_name,
-            decided_by_role,
-            request_id,
-            replaces,
-            decided_at_ms,
-        }
-    }
-
     pub fn status(&self) -> Option<DecisionStatus> {
         DecisionStatus::parse(&self.status)
     }
@@ -145,11 +122,10 @@ impl History {
 
 /// Every decision on `record_id`, in one statement (one consistent snapshot on both backends).
 pub async fn history(db: &Db, record_id: &str) -> Result<History, sqlx::Error> {
-    let sql = "SELECT id, record_id, project_id, record_seq, record_kind, status, heads, comment, decided_by, \
-               decided_by_name, decided_by_role, request_id, replaces, decided_at_ms \
-               FROM approval_decisions WHERE record_id = $1 ORDER BY record_seq";
-    let rows: Vec<DecisionTuple> = on_pool!(db, |p| sqlx::query_as(sql).bind(record_id).fetch_all(p).await?);
-    Ok(History { decisions: rows.into_iter().map(DecisionRow::from_tuple).collect() })
+    const SQL: &str =
+        concat!("SELECT ", decision_columns!(), " FROM approval_decisions WHERE record_id = $1 ORDER BY record_seq");
+    let decisions = on_pool!(db, |p| sqlx::query_as(SQL).bind(record_id).fetch_all(p).await?);
+    Ok(History { decisions })
 }
 
 /// The decision a keyed request was answered with.
@@ -158,13 +134,13 @@ pub(super) async fn by_request(
     who: &TokenGrant,
     request_id: &str,
 ) -> Result<Option<DecisionRow>, sqlx::Error> {
-    let sql = "SELECT d.id, d.record_id, d.project_id, d.record_seq, d.record_kind, d.status, d.heads, d.comment, \
-               d.decided_by, d.decided_by_name, d.decided_by_role, d.request_id, d.replaces, d.decided_at_ms \
-               FROM approval_requests r JOIN approval_decisions d ON d.id = r.decision_id \
-               WHERE r.decided_by = $1 AND r.request_id = $2";
-    let row: Option<DecisionTuple> =
-        on_pool!(db, |p| sqlx::query_as(sql).bind(&who.device_id).bind(request_id).fetch_optional(p).await?);
-    Ok(row.map(DecisionRow::from_tuple))
+    const SQL: &str = concat!(
+        "SELECT ",
+        decision_columns!(),
+        " FROM approval_decisions WHERE id = \
+         (SELECT decision_id FROM approval_requests WHERE decided_by = $1 AND request_id = $2)"
+    );
+    on_pool!(db, |p| sqlx::query_as(SQL).bind(&who.device_id).bind(request_id).fetch_optional(p).await)
 }
 
 /// Records that `request_id` was answered with an earlier decision; returns what the key stands
@@ -175,17 +151,14 @@ pub(super) async fn remember(
     request_id: &str,
     decision_id: &str,
 ) -> Result<Option<DecisionRow>, sqlx::Error> {
-    on_pool!(db, |p| sqlx::query(
-        "INSERT INTO approval_requests (decided_by, request_id, decision_id, created_at_ms) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (decided_by, request_id) DO NOTHING"
-    )
-    .bind(&who.device_id)
-    .bind(request_id)
-    .bind(decision_id)
-    .bind(record_schema::now_ms())
-    .execute(p)
-    .await
-    .map(drop)?);
+    on_pool!(db, |p| sqlx::query(concat!(insert_request!(), " ON CONFLICT (decided_by, request_id) DO NOTHING"))
+        .bind(&who.device_id)
+        .bind(request_id)
+        .bind(decision_id)
+        .bind(record_schema::now_ms())
+        .execute(p)
+        .await
+        .map(drop)?);
     by_request(db, who, request_id).await
 }
 
@@ -249,29 +222,29 @@ pub async fn commit(
     let heads = heads_text(&d.heads);
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
-        sqlx::query(
-            "INSERT INTO approval_decisions (id, record_id, project_id, record_seq, record_kind, status, heads, comment, \
-             decided_by, decided_by_name, decided_by_role, request_id, replaces, decided_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-            .bind(&d.id)
-            .bind(&d.record_id)
-            .bind(&d.project_id)
-            .bind(d.record_seq)
-            .bind(&d.record_kind)
-            .bind(&d.status)
-            .bind(&heads)
-            .bind(&d.comment)
-            .bind(&d.decided_by)
-            .bind(&d.decided_by_name)
-            .bind(&d.decided_by_role)
-            .bind(&d.request_id)
-            .bind(&d.replaces)
-            .bind(d.decided_at_ms)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(concat!(
+            "INSERT INTO approval_decisions (",
+            decision_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        ))
+        .bind(&d.id)
+        .bind(&d.record_id)
+        .bind(&d.project_id)
+        .bind(d.record_seq)
+        .bind(&d.record_kind)
+        .bind(&d.status)
+        .bind(&heads)
+        .bind(&d.comment)
+        .bind(&d.decided_by)
+        .bind(&d.decided_by_name)
+        .bind(&d.decided_by_role)
+        .bind(&d.request_id)
+        .bind(&d.replaces)
+        .bind(d.decided_at_ms)
+        .execute(&mut *tx)
+        .await?;
         if let Some(k) = &d.request_id {
-            sqlx::query("INSERT INTO approval_requests (decided_by, request_id, decision_id, created_at_ms) VALUES ($1, $2, $3, $4)")
+            sqlx::query(insert_request!())
                 .bind(&d.decided_by)
                 .bind(k)
                 .bind(&d.id)

@@ -1,75 +1,119 @@
 //! The ledger's rows: `ledger_postings` (append-only; a posting or the reversal of one) and the
 //! running `ledger_totals`: how a posting is encoded into integer units and inserted, decoded
-//! back (`StoredPosting`), and read (`postings_of`, `counts`).
+//! back (`PostingRow`, `StoredPosting`), and read (`postings_of`, `counts`). Each table's columns
+//! are listed once (`posting_columns!`).
 
 use super::journal::{DecisionRow, heads_of_text};
 use super::postings::{self, Posting, to_micro, to_minor};
 use crate::db::{Db, on_pool};
 
-/// Decodes a row of `POSTING_COLUMNS_SQL` (a macro: the row type differs between the backends).
-macro_rules! stored_posting {
-    ($r:expr) => {{
+/// The columns of `ledger_postings` as a posting is inserted: all but `id`, which the database
+/// assigns. `PostingRow` reads these and `id`. A macro, so that the statements stay literals.
+macro_rules! posting_columns {
+    () => {
+        "decision_id, entry, reverses, ledger, project_id, site_id, record_id, record_kind, heads, line_id, \
+         work_date, author, cost_code, activity, trade, crew, category, currency, amount_minor, headcount, \
+         person_hours_micro, person_days_micro, percent_micro, quantity_micro, unit, approved_by, posted_at_ms"
+    };
+}
+
+pub(super) use posting_columns;
+
+/// Reads stored postings: `POSTINGS` with a condition appended.
+macro_rules! select_postings {
+    ($condition:literal) => {
+        concat!("SELECT id, ", posting_columns!(), " FROM ledger_postings ", $condition)
+    };
+}
+
+/// A decision's own postings (not the reversals it made), in order.
+pub(super) const POSTINGS_OF_DECISION: &str =
+    select_postings!("WHERE decision_id = $1 AND entry = 'posting' ORDER BY id");
+
+/// A `ledger_postings` row as stored: figures in integer units, the date and currency as text.
+#[derive(sqlx::FromRow)]
+pub(super) struct PostingRow {
+    id: i64,
+    decision_id: String,
+    entry: String,
+    reverses: Option<i64>,
+    ledger: String,
+    project_id: String,
+    site_id: String,
+    record_id: String,
+    record_kind: String,
+    heads: String,
+    line_id: String,
+    work_date: String,
+    author: String,
+    cost_code: Option<String>,
+    activity: Option<String>,
+    trade: Option<String>,
+    crew: Option<String>,
+    category: Option<String>,
+    currency: Option<String>,
+    amount_minor: i64,
+    headcount: i64,
+    person_hours_micro: i64,
+    person_days_micro: i64,
+    percent_micro: Option<i64>,
+    quantity_micro: Option<i64>,
+    unit: Option<String>,
+    approved_by: String,
+    posted_at_ms: i64,
+}
+
+impl PostingRow {
+    /// The posting this row stores; a value the ledger never writes is an error.
+    pub(super) fn decode(self) -> Result<StoredPosting, sqlx::Error> {
         use std::str::FromStr as _;
 
         use record_schema::Currency;
         use rust_decimal::Decimal;
-        use sqlx::Row as _;
 
-        use $crate::ledger::postings::{self, Posting, from_micro, from_minor};
-        use $crate::ledger::stored_postings::StoredPosting;
-        let r = $r;
-        (|| -> Result<StoredPosting, sqlx::Error> {
-            let bad = |field: &str, v: &str| sqlx::Error::Protocol(format!("ledger_postings.{field} holds {v:?}"));
-            let ledger: String = r.try_get(4)?;
-            let ledger = match ledger.as_str() {
-                "cost" => postings::Ledger::Cost,
-                "schedule" => postings::Ledger::Schedule,
-                other => return Err(bad("ledger", other)),
-            };
-            let currency: Option<String> = r.try_get(18)?;
-            let currency = currency.map(|c| Currency::from_str(&c).map_err(|_| bad("currency", &c))).transpose()?;
-            let date: String = r.try_get(11)?;
-            let work_date = chrono::NaiveDate::from_str(&date).map_err(|_| bad("work_date", &date))?;
-            let percent: Option<i64> = r.try_get(23)?;
-            let quantity: Option<i64> = r.try_get(24)?;
-            let amount: i64 = r.try_get(19)?;
-            Ok(StoredPosting {
-                id: r.try_get(0)?,
-                decision_id: r.try_get(1)?,
-                entry: r.try_get(2)?,
-                reverses: r.try_get(3)?,
-                project_id: r.try_get(5)?,
-                record_id: r.try_get(7)?,
-                record_kind: r.try_get(8)?,
-                heads: r.try_get(9)?,
-                approved_by: r.try_get(26)?,
-                posted_at_ms: r.try_get(27)?,
-                posting: Posting {
-                    ledger,
-                    line_id: r.try_get(10)?,
-                    site_id: r.try_get(6)?,
-                    work_date,
-                    author: r.try_get(12)?,
-                    cost_code: r.try_get(13)?,
-                    activity: r.try_get(14)?,
-                    trade: r.try_get(15)?,
-                    crew: r.try_get(16)?,
-                    category: r.try_get(17)?,
-                    currency,
-                    amount: currency.map_or(Decimal::ZERO, |c| from_minor(amount, c)),
-                    headcount: r.try_get(20)?,
-                    person_hours: from_micro(r.try_get(21)?),
-                    person_days: from_micro(r.try_get(22)?),
-                    percent: percent.map(from_micro),
-                    quantity: quantity.map(from_micro),
-                    unit: r.try_get(25)?,
-                },
-            })
-        })()
-    }};
+        use super::postings::{from_micro, from_minor};
+        let bad = |field: &str, v: &str| sqlx::Error::Protocol(format!("ledger_postings.{field} holds {v:?}"));
+        let ledger = match self.ledger.as_str() {
+            "cost" => postings::Ledger::Cost,
+            "schedule" => postings::Ledger::Schedule,
+            other => return Err(bad("ledger", other)),
+        };
+        let currency = self.currency.map(|c| Currency::from_str(&c).map_err(|_| bad("currency", &c))).transpose()?;
+        let work_date = chrono::NaiveDate::from_str(&self.work_date).map_err(|_| bad("work_date", &self.work_date))?;
+        Ok(StoredPosting {
+            id: self.id,
+            decision_id: self.decision_id,
+            entry: self.entry,
+            reverses: self.reverses,
+            project_id: self.project_id,
+            record_id: self.record_id,
+            record_kind: self.record_kind,
+            heads: self.heads,
+            approved_by: self.approved_by,
+            posted_at_ms: self.posted_at_ms,
+            posting: Posting {
+                ledger,
+                line_id: self.line_id,
+                site_id: self.site_id,
+                work_date,
+                author: self.author,
+                cost_code: self.cost_code,
+                activity: self.activity,
+                trade: self.trade,
+                crew: self.crew,
+                category: self.category,
+                currency,
+                amount: currency.map_or(Decimal::ZERO, |c| from_minor(self.amount_minor, c)),
+                headcount: self.headcount,
+                person_hours: from_micro(self.person_hours_micro),
+                person_days: from_micro(self.person_days_micro),
+                percent: self.percent_micro.map(from_micro),
+                quantity: self.quantity_micro.map(from_micro),
+                unit: self.unit,
+            },
+        })
+    }
 }
-
-pub(super) use stored_posting;
 
 /// A posting row as inserted: figures in integer units.
 pub(super) struct Row<'a> {
@@ -139,17 +183,18 @@ macro_rules! append_postings {
     ($tx:ident, $d:ident, $heads:ident, $posts:ident) => {{
         use $crate::ledger::postings::Posting;
         use $crate::ledger::stored_postings::{
-            INSERT_CHUNK, POSTING_SELECT_BY_DECISION, Row, encode, stored_posting, totals,
+            INSERT_CHUNK, POSTINGS_OF_DECISION, PostingRow, Row, encode, posting_columns, totals,
         };
         let (tx, d, heads, posts) = (&mut $tx, $d, &$heads, $posts);
         // The replaced approval's own postings (not the reversals it made) are reversed.
         let old: Vec<(i64, Posting, String)> = match &d.replaces {
             None => Vec::new(),
             Some(replaced) => {
-                let rows = sqlx::query(POSTING_SELECT_BY_DECISION).bind(replaced).fetch_all(&mut **tx).await?;
+                let rows: Vec<PostingRow> =
+                    sqlx::query_as(POSTINGS_OF_DECISION).bind(replaced).fetch_all(&mut **tx).await?;
                 let mut out = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    let stored = stored_posting!(r)?;
+                for r in rows {
+                    let stored = r.decode()?;
                     out.push((stored.id, stored.posting, stored.heads));
                 }
                 out
@@ -166,12 +211,7 @@ macro_rules! append_postings {
         let encoded = rows.iter().map(|r| encode(d, r)).collect::<Result<Vec<_>, _>>()?;
         // Multi-row inserts: a 50-line sheet is a handful of statements, not 50 round trips.
         for chunk in encoded.chunks(INSERT_CHUNK) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO ledger_postings (decision_id, entry, reverses, ledger, project_id, site_id, record_id, \
-                 record_kind, heads, line_id, work_date, author, cost_code, activity, trade, crew, category, currency, \
-                 amount_minor, headcount, person_hours_micro, person_days_micro, percent_micro, quantity_micro, unit, \
-                 approved_by, posted_at_ms) ",
-            );
+            let mut q = sqlx::QueryBuilder::new(concat!("INSERT INTO ledger_postings (", posting_columns!(), ") "));
             q.push_values(chunk, |mut b, e| {
                 let p = e.row.p;
                 b.push_bind(&d.id)
@@ -236,15 +276,6 @@ macro_rules! append_postings {
 
 pub(super) use append_postings;
 
-const POSTING_COLUMNS_SQL: &str = "id, decision_id, entry, reverses, ledger, project_id, site_id, record_id, record_kind, \
-     heads, line_id, work_date, author, cost_code, activity, trade, crew, category, currency, amount_minor, headcount, \
-     person_hours_micro, person_days_micro, percent_micro, quantity_micro, unit, approved_by, posted_at_ms";
-
-pub(super) const POSTING_SELECT_BY_DECISION: &str = "SELECT id, decision_id, entry, reverses, ledger, project_id, site_id, record_id, \
-     record_kind, heads, line_id, work_date, author, cost_code, activity, trade, crew, category, currency, amount_minor, \
-     headcount, person_hours_micro, person_days_micro, percent_micro, quantity_micro, unit, approved_by, posted_at_ms \
-     FROM ledger_postings WHERE decision_id = $1 AND entry = 'posting' ORDER BY id";
-
 /// One stored posting with its audit columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPosting {
@@ -303,24 +334,27 @@ impl StoredPosting {
 
 /// Postings of one record (all of them, in order), or of a whole project when `record_id` is None.
 pub async fn postings_of(db: &Db, project: &str, record_id: Option<&str>) -> Result<Vec<StoredPosting>, sqlx::Error> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {POSTING_COLUMNS_SQL} FROM ledger_postings WHERE project_id = $1 AND record_id = COALESCE($2, record_id) ORDER BY id"
-    ));
-    on_pool!(db, |p| {
-        let rows = sqlx::query(sql).bind(project).bind(record_id).fetch_all(p).await?;
-        rows.iter().map(|r| stored_posting!(r)).collect()
-    })
+    const SQL: &str = select_postings!("WHERE project_id = $1 AND record_id = COALESCE($2, record_id) ORDER BY id");
+    let rows: Vec<PostingRow> =
+        on_pool!(db, |p| sqlx::query_as(SQL).bind(project).bind(record_id).fetch_all(p).await?);
+    rows.into_iter().map(PostingRow::decode).collect()
 }
 
 /// Counts of postings a decision appended (postings, reversals among them).
 pub(super) async fn counts(db: &Db, decision_id: &str) -> Result<(i64, i64), sqlx::Error> {
-    let row: (i64, Option<i64>) = on_pool!(db, |p| {
+    #[derive(sqlx::FromRow)]
+    struct Counts {
+        postings: i64,
+        reversals: Option<i64>,
+    }
+    let row: Counts = on_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT count(*), sum(CASE WHEN entry = 'reversal' THEN 1 ELSE 0 END) FROM ledger_postings WHERE decision_id = $1"
-    )
-    .bind(decision_id)
-    .fetch_one(p)
-    .await?
+            "SELECT count(*) AS postings, sum(CASE WHEN entry = 'reversal' THEN 1 ELSE 0 END) AS reversals \
+             FROM ledger_postings WHERE decision_id = $1",
+        )
+        .bind(decision_id)
+        .fetch_one(p)
+        .await?
     });
-    Ok((row.0, row.1.unwrap_or_default()))
+    Ok((row.postings, row.reversals.unwrap_or_default()))
 }

@@ -42,15 +42,58 @@ fn date(what: &str, v: &str) -> Result<NaiveDate, sqlx::Error> {
     NaiveDate::from_str(v).map_err(|_| corrupt(what, v))
 }
 
+/// Rows of the reference tables as `load` reads them (figures in integer units, dates and
+/// decimals as text).
+#[derive(sqlx::FromRow)]
+struct ProjectRow {
+    name: String,
+    currency: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SiteRow {
+    id: String,
+    name: String,
+    time_zone: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct CostCodeRow {
+    code: String,
+    name: String,
+    parent: Option<String>,
+    budget_minor: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ActivityRow {
+    id: String,
+    name: String,
+    cost_code: Option<String>,
+    planned_start: String,
+    planned_finish: String,
+    budget_minor: i64,
+    planned_quantity_micro: Option<i64>,
+    unit: Option<String>,
+    curve: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TradeRow {
+    name: String,
+    day_rate: Option<String>,
+    hour_rate: Option<String>,
+}
+
 /// The project's reference data (an empty set in the default currency when none was entered).
 pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     let mut set = ReferenceSet::empty(project);
-    let head: Option<(String, String)> =
+    let head: Option<ProjectRow> =
         on_pool!(db, |p| sqlx::query_as("SELECT name, currency FROM projects WHERE id = $1")
             .bind(project)
             .fetch_optional(p)
             .await?);
-    if let Some((name, currency)) = head {
+    if let Some(ProjectRow { name, currency }) = head {
         set.project = Project {
             id: project.into(),
             name,
@@ -58,13 +101,13 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
         };
     }
     let cur = set.project.currency;
-    let sites: Vec<(String, String, String)> =
+    let sites: Vec<SiteRow> =
         on_pool!(db, |p| sqlx::query_as("SELECT id, name, time_zone FROM sites WHERE project_id = $1 ORDER BY id")
             .bind(project)
             .fetch_all(p)
             .await?);
-    set.sites = sites.into_iter().map(|(id, name, time_zone)| Site { id, name, time_zone }).collect();
-    let codes: Vec<(String, String, Option<String>, i64)> = on_pool!(db, |p| sqlx::query_as(
+    set.sites = sites.into_iter().map(|SiteRow { id, name, time_zone }| Site { id, name, time_zone }).collect();
+    let codes: Vec<CostCodeRow> = on_pool!(db, |p| sqlx::query_as(
         "SELECT code, name, parent, budget_minor FROM cost_codes WHERE project_id = $1 ORDER BY code"
     )
     .bind(project)
@@ -72,10 +115,13 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     .await?);
     set.cost_codes = codes
         .into_iter()
-        .map(|(code, name, parent, b)| CostCode { code, name, parent, budget: from_minor(b, cur) })
+        .map(|CostCodeRow { code, name, parent, budget_minor }| CostCode {
+            code,
+            name,
+            parent,
+            budget: from_minor(budget_minor, cur),
+        })
         .collect();
-    type ActivityRow =
-        (String, String, Option<String>, String, String, i64, Option<i64>, Option<String>, Option<String>);
     let acts: Vec<ActivityRow> = on_pool!(db, |p| {
         sqlx::query_as(
         "SELECT id, name, cost_code, planned_start, planned_finish, budget_minor, planned_quantity_micro, unit, curve \
@@ -85,33 +131,33 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     .fetch_all(p)
     .await?
     });
-    for (id, name, cost_code, start, finish, budget, qty, unit, curve) in acts {
+    for a in acts {
         set.activities.push(Activity {
-            planned_start: date("planned_start", &start)?,
-            planned_finish: date("planned_finish", &finish)?,
-            budget: from_minor(budget, cur),
-            planned_quantity: qty.map(from_micro),
-            curve: match curve {
+            planned_start: date("planned_start", &a.planned_start)?,
+            planned_finish: date("planned_finish", &a.planned_finish)?,
+            budget: from_minor(a.budget_minor, cur),
+            planned_quantity: a.planned_quantity_micro.map(from_micro),
+            curve: match a.curve {
                 Some(c) => parse_curve(&c).map_err(|_| corrupt("curve", &c))?,
                 None => Vec::new(),
             },
-            id,
-            name,
-            cost_code,
-            unit,
+            id: a.id,
+            name: a.name,
+            cost_code: a.cost_code,
+            unit: a.unit,
         });
     }
-    let trades: Vec<(String, Option<String>, Option<String>)> = on_pool!(db, |p| sqlx::query_as(
+    let trades: Vec<TradeRow> = on_pool!(db, |p| sqlx::query_as(
         "SELECT name, day_rate, hour_rate FROM trades WHERE project_id = $1 ORDER BY name"
     )
     .bind(project)
     .fetch_all(p)
     .await?);
-    for (name, day, hour) in trades {
+    for TradeRow { name, day_rate, hour_rate } in trades {
         set.trades.push(Trade {
             name,
-            day_rate: opt_decimal("day_rate", day)?,
-            hour_rate: opt_decimal("hour_rate", hour)?,
+            day_rate: opt_decimal("day_rate", day_rate)?,
+            hour_rate: opt_decimal("hour_rate", hour_rate)?,
         });
     }
     Ok(set)

@@ -68,7 +68,7 @@ pub async fn report(db: &Db, set: &ReferenceSet, range: DateRange) -> Result<Cos
     let rows = super::cost_totals(db, &set.project.id, "cost_code", dated).await?;
     let mut own_actual: HashMap<String, Decimal> = HashMap::new();
     let mut others: BTreeMap<String, Decimal> = BTreeMap::new();
-    for (code, currency, minor) in rows {
+    for super::ItemTotal { item: code, currency, amount_minor: minor } in rows {
         if currency == cur.code() {
             *own_actual.entry(code).or_default() += from_minor(minor, cur);
         } else {

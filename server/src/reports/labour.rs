@@ -101,6 +101,18 @@ pub struct LabourSummary {
 
 type Key = (Option<NaiveDate>, Vec<Option<String>>, String);
 
+/// A row of `summary`'s query but its grouping columns (read by name: which ones depends on the
+/// request): the group's day ('' for a total) and currency, and its sums.
+#[derive(sqlx::FromRow)]
+struct LabourSums {
+    day: String,
+    currency: Option<String>,
+    headcount: i64,
+    person_days_micro: i64,
+    person_hours_micro: i64,
+    amount_minor: i64,
+}
+
 pub async fn summary(
     db: &Db,
     project: &str,
@@ -114,7 +126,9 @@ pub async fn summary(
     let select_dims: String = cols.iter().map(|c| format!(", {c}")).collect();
     let group = if period == Period::Total { String::from("currency") } else { String::from("currency, work_date") };
     let sql = format!(
-        "SELECT {} AS day, currency{select_dims}, CAST(SUM(headcount) AS BIGINT), CAST(SUM(person_days_micro) AS BIGINT), CAST(SUM(person_hours_micro) AS BIGINT), CAST(SUM(amount_minor) AS BIGINT) \
+        "SELECT {} AS day, currency{select_dims}, CAST(SUM(headcount) AS BIGINT) AS headcount, \
+         CAST(SUM(person_days_micro) AS BIGINT) AS person_days_micro, \
+         CAST(SUM(person_hours_micro) AS BIGINT) AS person_hours_micro, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor \
          FROM ledger_postings WHERE project_id = $1 AND ledger = 'cost' AND record_kind = 'labour_sheet' \
          AND work_date >= $2 AND work_date <= $3 GROUP BY {group}{select_dims}",
         if period == Period::Total { "''" } else { "work_date" },
@@ -130,15 +144,18 @@ pub async fn summary(
                 .fetch_all($p)
                 .await?;
             for r in rows {
-                let day: String = r.try_get(0)?;
-                let currency: Option<String> = r.try_get(1)?;
+                let LabourSums {
+                    day,
+                    currency,
+                    headcount: h,
+                    person_days_micro: d,
+                    person_hours_micro: hr,
+                    amount_minor: m,
+                } = sqlx::FromRow::from_row(&r)?;
                 let mut keys = Vec::with_capacity(cols.len());
-                for i in 0..cols.len() {
-                    keys.push(r.try_get::<Option<String>, _>(2 + i)?);
+                for c in &cols {
+                    keys.push(r.try_get::<Option<String>, _>(*c)?);
                 }
-                let n = 2 + cols.len();
-                let (h, d, hr, m): (i64, i64, i64, i64) =
-                    (r.try_get(n)?, r.try_get(n + 1)?, r.try_get(n + 2)?, r.try_get(n + 3)?);
                 let start = day.parse::<NaiveDate>().ok().and_then(|d| period.start(d));
                 let t = acc.entry((start, keys, currency.unwrap_or_default())).or_default();
                 t.0 += h;

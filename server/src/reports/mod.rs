@@ -89,6 +89,14 @@ impl DateRange {
     }
 }
 
+/// Net approved cost of one item of a dimension, in one currency (`cost_totals`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ItemTotal {
+    pub item: String,
+    pub currency: String,
+    pub amount_minor: i64,
+}
+
 /// Net approved cost per item of `dimension` (`cost_code` or `activity`) and currency, dated in
 /// `range`: whole months from the month totals, the days at either edge from the day totals.
 pub async fn cost_totals(
@@ -96,7 +104,7 @@ pub async fn cost_totals(
     project: &str,
     dimension: &str,
     range: DateRange,
-) -> Result<Vec<(String, String, i64)>, ReportError> {
+) -> Result<Vec<ItemTotal>, ReportError> {
     use chrono::{Datelike, Days, Months};
     let min = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
     let max = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
@@ -120,7 +128,7 @@ pub async fn cost_totals(
         // No whole month: days only (an empty month range: from > to).
         (("1".into(), "0".into()), [(text(from), text(to)), ("1".into(), "0".into())])
     };
-    let sql = "SELECT item, currency, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_totals \
+    let sql = "SELECT item, currency, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor FROM ledger_totals \
                WHERE project_id = $1 AND dimension = $2 AND ( \
                (grain = 'month' AND period >= $3 AND period <= $4) OR \
                (grain = 'day' AND period >= $5 AND period <= $6) OR \

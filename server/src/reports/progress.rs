@@ -47,17 +47,28 @@ impl ActivityProgress {
     }
 }
 
+/// One record's net progress postings on one day for one activity: the sums of its figures and
+/// how many of each stand (postings less reversals).
+#[derive(sqlx::FromRow)]
+struct ProgressRow {
+    activity: String,
+    work_date: String,
+    percent_micro: Option<i64>,
+    quantity_micro: Option<i64>,
+    percents: i64,
+    quantities: i64,
+}
+
 /// Every approved progress figure of `project` up to `until`, by activity.
 pub async fn load(db: &Db, project: &str, until: NaiveDate) -> Result<HashMap<String, ActivityProgress>, ReportError> {
     // Per record and date: the net of postings and reversals. A record whose standing version has
     // another date or measure nets to zero at the old one.
-    type Row = (String, String, Option<i64>, Option<i64>, i64, i64);
-    let rows: Vec<Row> = on_pool!(db, |p| {
+    let rows: Vec<ProgressRow> = on_pool!(db, |p| {
         sqlx::query_as(
         "SELECT activity, work_date, \
-            CAST(SUM(percent_micro) AS BIGINT), CAST(SUM(quantity_micro) AS BIGINT), \
-            CAST(SUM(CASE WHEN percent_micro IS NULL THEN 0 WHEN entry = 'posting' THEN 1 ELSE -1 END) AS BIGINT), \
-            CAST(SUM(CASE WHEN quantity_micro IS NULL THEN 0 WHEN entry = 'posting' THEN 1 ELSE -1 END) AS BIGINT) \
+            CAST(SUM(percent_micro) AS BIGINT) AS percent_micro, CAST(SUM(quantity_micro) AS BIGINT) AS quantity_micro, \
+            CAST(SUM(CASE WHEN percent_micro IS NULL THEN 0 WHEN entry = 'posting' THEN 1 ELSE -1 END) AS BIGINT) AS percents, \
+            CAST(SUM(CASE WHEN quantity_micro IS NULL THEN 0 WHEN entry = 'posting' THEN 1 ELSE -1 END) AS BIGINT) AS quantities \
          FROM ledger_postings WHERE project_id = $1 AND ledger = 'schedule' AND work_date <= $2 AND activity IS NOT NULL \
          GROUP BY activity, record_id, work_date ORDER BY work_date"
     )
@@ -67,7 +78,15 @@ pub async fn load(db: &Db, project: &str, until: NaiveDate) -> Result<HashMap<St
     .await?
     });
     let mut out: HashMap<String, ActivityProgress> = HashMap::new();
-    for (activity, date, pct, qty, n_pct, n_qty) in rows {
+    for ProgressRow {
+        activity,
+        work_date: date,
+        percent_micro: pct,
+        quantity_micro: qty,
+        percents: n_pct,
+        quantities: n_qty,
+    } in rows
+    {
         let Ok(date) = date.parse::<NaiveDate>() else { continue };
         let a = out.entry(activity).or_default();
         if n_pct > 0

@@ -106,14 +106,22 @@ pub struct ScheduleReport {
     pub s_curve: Vec<CurvePoint>,
 }
 
+/// Net cost of an activity ('' = none) on a day, from `ledger_totals`.
+#[derive(sqlx::FromRow)]
+struct DayCost {
+    item: String,
+    period: String,
+    amount_minor: i64,
+}
+
 /// Cumulative AC by activity ('' = none) and date, up to `until`.
 async fn costs(
     db: &Db,
     set: &ReferenceSet,
     until: NaiveDate,
 ) -> Result<Vec<(String, NaiveDate, Decimal)>, ReportError> {
-    let rows: Vec<(String, String, i64)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT item, period, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_totals \
+    let rows: Vec<DayCost> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT item, period, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor FROM ledger_totals \
          WHERE project_id = $1 AND dimension = 'activity' AND grain = 'day' AND currency = $2 AND period <= $3 \
          GROUP BY item, period ORDER BY period"
     )
@@ -124,7 +132,7 @@ async fn costs(
     .await?);
     Ok(rows
         .into_iter()
-        .filter_map(|(a, d, m)| Some((a, d.parse().ok()?, from_minor(m, set.project.currency))))
+        .filter_map(|r| Some((r.item, r.period.parse().ok()?, from_minor(r.amount_minor, set.project.currency))))
         .collect())
 }
 

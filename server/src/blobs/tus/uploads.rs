@@ -44,9 +44,19 @@ impl Upload {
     }
 }
 
+/// An `uploads` row as `load` reads it.
+#[derive(sqlx::FromRow)]
+struct UploadRow {
+    upload_length: i64,
+    upload_offset: i64,
+    sha256: String,
+    metadata: String,
+    completed_at_ms: Option<i64>,
+    created_at_ms: i64,
+}
+
 pub(super) async fn load(db: &Db, id: &str, project: &str) -> Result<Option<Upload>, ApiError> {
-    type Row = (i64, i64, String, String, Option<i64>, i64);
-    let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(
+    let row: Option<UploadRow> = on_pool!(db, |p| sqlx::query_as(
         "SELECT upload_length, upload_offset, sha256, metadata, completed_at_ms, created_at_ms FROM uploads \
          WHERE id = $1 AND project_id = $2"
     )
@@ -55,13 +65,13 @@ pub(super) async fn load(db: &Db, id: &str, project: &str) -> Result<Option<Uplo
     .fetch_optional(p)
     .await)
     .map_err(ApiError::internal)?;
-    Ok(row.map(|(length, offset, sha256, metadata, completed, created_at_ms)| Upload {
-        length: u64::try_from(length).unwrap_or_default(),
-        offset: u64::try_from(offset).unwrap_or_default(),
-        sha256,
-        metadata,
-        completed: completed.is_some(),
-        created_at_ms,
+    Ok(row.map(|r| Upload {
+        length: u64::try_from(r.upload_length).unwrap_or_default(),
+        offset: u64::try_from(r.upload_offset).unwrap_or_default(),
+        sha256: r.sha256,
+        metadata: r.metadata,
+        completed: r.completed_at_ms.is_some(),
+        created_at_ms: r.created_at_ms,
     }))
 }
 
@@ -73,7 +83,7 @@ pub(super) fn to_i64(v: u64) -> i64 {
 /// Returns how many went.
 pub async fn sweep_expired(db: &Db, blobs: &Arc<Blobs>) -> Result<usize, ApiError> {
     let cutoff = record_schema::now_ms().saturating_sub(ttl_ms(blobs));
-    let ids: Vec<(String,)> = on_pool!(db, |p| sqlx::query_as(
+    let ids: Vec<String> = on_pool!(db, |p| sqlx::query_scalar(
         "SELECT id FROM uploads WHERE completed_at_ms IS NULL AND created_at_ms <= $1"
     )
     .bind(cutoff)
@@ -81,7 +91,7 @@ pub async fn sweep_expired(db: &Db, blobs: &Arc<Blobs>) -> Result<usize, ApiErro
     .await)
     .map_err(ApiError::internal)?;
     let mut swept = 0;
-    for (id,) in ids {
+    for id in ids {
         if let Some(_claim) = blobs.claim(&id) {
             discard(db, blobs, &id).await?;
             swept += 1;
