@@ -279,29 +279,9 @@ uint64_t uniffi_mobile_core_fn_constructor_fieldstore_open(RustBuffer path, Rust
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_add_crew_line(uint64_t ptr, RustBuffer sheet_id, RustBuffer line, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_APPROVAL_STATUS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_APPROVAL_STATUS
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_approval_status(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTO
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTO
-uint64_t uniffi_mobile_core_fn_method_fieldstore_attach_photo(uint64_t ptr, RustBuffer record_id, RustBuffer path, RustBuffer context
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTOS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTOS
-uint64_t uniffi_mobile_core_fn_method_fieldstore_attach_photos(uint64_t ptr, RustBuffer record_id, RustBuffer paths, uint64_t listener
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CLOSE
 void uniffi_mobile_core_fn_method_fieldstore_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CONFLICTS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CONFLICTS
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_conflicts(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_EXPENSE
@@ -324,16 +304,6 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_progress_report(uint64
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_crew_presets(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPORT_CHANGES
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPORT_CHANGES
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_export_changes(uint64_t ptr, RustBuffer id, RustBuffer since, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPORT_DOCUMENT
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPORT_DOCUMENT
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_export_document(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_EXPENSE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_EXPENSE
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_expense(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -354,24 +324,9 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_progress_report(uint64_t 
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_record(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_HEADS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_HEADS
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_heads(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_IMPORT_CHANGES
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_IMPORT_CHANGES
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_import_changes(uint64_t ptr, RustBuffer id, RustBuffer data, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LIST_RECORDS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LIST_RECORDS
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_list_records(uint64_t ptr, RustBuffer filter, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
-void uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PATH
@@ -379,24 +334,9 @@ void uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(uint64_t ptr, R
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_path(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PENDING_UPLOADS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PENDING_UPLOADS
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_pending_uploads(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REFERENCE_DATA
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REFERENCE_DATA
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_reference_data(uint64_t ptr, RustBuffer project_id, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 void uniffi_mobile_core_fn_method_fieldstore_remove_crew_line(uint64_t ptr, RustBuffer sheet_id, RustBuffer line_id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_RESOLVE_CONFLICT
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_RESOLVE_CONFLICT
-void uniffi_mobile_core_fn_method_fieldstore_resolve_conflict(uint64_t ptr, RustBuffer id, RustBuffer path, uint32_t choice, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_START_SHEET_FROM
@@ -407,16 +347,6 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_start_sheet_from(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_START_SHEET_FROM_LATEST
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_START_SHEET_FROM_LATEST
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_start_sheet_from_latest(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustBuffer work_date, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SYNC
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SYNC
-uint64_t uniffi_mobile_core_fn_method_fieldstore_sync(uint64_t ptr, RustBuffer base_url, RustBuffer token, RustBuffer listener
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UNSYNCED
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UNSYNCED
-RustBuffer uniffi_mobile_core_fn_method_fieldstore_unsynced(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_CREW_LINE
@@ -447,6 +377,102 @@ void uniffi_mobile_core_fn_method_fieldstore_void_record(uint64_t ptr, RustBuffe
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_WIPE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_WIPE
 void uniffi_mobile_core_fn_method_fieldstore_wipe(uint64_t ptr, int8_t force, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTO
+uint64_t uniffi_mobile_core_fn_method_fieldstore_attach_photo(uint64_t ptr, RustBuffer record_id, RustBuffer path, RustBuffer context
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTOS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTOS
+uint64_t uniffi_mobile_core_fn_method_fieldstore_attach_photos(uint64_t ptr, RustBuffer record_id, RustBuffer paths, uint64_t listener, RustBuffer cancel
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
+void uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PENDING_UPLOADS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PENDING_UPLOADS
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_pending_uploads(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_APPROVAL_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_APPROVAL_STATUS
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_approval_status(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CONFLICTS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CONFLICTS
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_conflicts(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPORT_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPORT_CHANGES
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_export_changes(uint64_t ptr, RustBuffer id, RustBuffer since, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPORT_DOCUMENT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPORT_DOCUMENT
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_export_document(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_HEADS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_HEADS
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_heads(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_IMPORT_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_IMPORT_CHANGES
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_import_changes(uint64_t ptr, RustBuffer id, RustBuffer data, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REFERENCE_DATA
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REFERENCE_DATA
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_reference_data(uint64_t ptr, RustBuffer project_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_RESOLVE_CONFLICT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_RESOLVE_CONFLICT
+void uniffi_mobile_core_fn_method_fieldstore_resolve_conflict(uint64_t ptr, RustBuffer id, RustBuffer path, uint32_t choice, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SYNC
+uint64_t uniffi_mobile_core_fn_method_fieldstore_sync(uint64_t ptr, RustBuffer base_url, RustBuffer token, RustBuffer listener, RustBuffer cancel
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UNSYNCED
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UNSYNCED
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_unsynced(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CLONE_CANCELTOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CLONE_CANCELTOKEN
+uint64_t uniffi_mobile_core_fn_clone_canceltoken(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FREE_CANCELTOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FREE_CANCELTOKEN
+void uniffi_mobile_core_fn_free_canceltoken(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CONSTRUCTOR_CANCELTOKEN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CONSTRUCTOR_CANCELTOKEN_NEW
+uint64_t uniffi_mobile_core_fn_constructor_canceltoken_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_CANCELTOKEN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_CANCELTOKEN_CANCEL
+void uniffi_mobile_core_fn_method_canceltoken_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_CANCELTOKEN_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_CANCELTOKEN_IS_CANCELLED
+int8_t uniffi_mobile_core_fn_method_canceltoken_is_cancelled(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CLONE_PROGRESSLISTENER
@@ -770,33 +796,9 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_add_crew_line(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_APPROVAL_STATUS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_APPROVAL_STATUS
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_approval_status(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTO
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTO
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_attach_photo(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTOS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTOS
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_attach_photos(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CLOSE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_close(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CONFLICTS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CONFLICTS
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_conflicts(void
     
 );
 #endif
@@ -824,18 +826,6 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_crew_presets(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPORT_CHANGES
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPORT_CHANGES
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_export_changes(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPORT_DOCUMENT
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPORT_DOCUMENT
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_export_document(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_EXPENSE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_EXPENSE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_expense(void
@@ -860,27 +850,9 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_record(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_HEADS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_HEADS
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_heads(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_IMPORT_CHANGES
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_IMPORT_CHANGES
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_import_changes(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LIST_RECORDS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LIST_RECORDS
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_list_records(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded(void
     
 );
 #endif
@@ -890,27 +862,9 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_path(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PENDING_UPLOADS
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PENDING_UPLOADS
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_pending_uploads(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REFERENCE_DATA
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REFERENCE_DATA
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_reference_data(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_RESOLVE_CONFLICT
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_RESOLVE_CONFLICT
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_resolve_conflict(void
     
 );
 #endif
@@ -923,18 +877,6 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_START_SHEET_FROM_LATEST
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_START_SHEET_FROM_LATEST
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from_latest(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_SYNC
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_SYNC
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_sync(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UNSYNCED
-#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UNSYNCED
-uint16_t uniffi_mobile_core_checksum_method_fieldstore_unsynced(void
     
 );
 #endif
@@ -974,6 +916,102 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_wipe(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTO
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_attach_photo(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTOS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTOS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_attach_photos(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PENDING_UPLOADS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PENDING_UPLOADS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_pending_uploads(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_APPROVAL_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_APPROVAL_STATUS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_approval_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CONFLICTS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CONFLICTS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_conflicts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPORT_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPORT_CHANGES
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_export_changes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPORT_DOCUMENT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPORT_DOCUMENT
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_export_document(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_HEADS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_HEADS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_heads(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_IMPORT_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_IMPORT_CHANGES
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_import_changes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REFERENCE_DATA
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REFERENCE_DATA
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_reference_data(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_RESOLVE_CONFLICT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_RESOLVE_CONFLICT
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_resolve_conflict(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_SYNC
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UNSYNCED
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UNSYNCED
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_unsynced(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_CANCELTOKEN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_CANCELTOKEN_CANCEL
+uint16_t uniffi_mobile_core_checksum_method_canceltoken_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_CANCELTOKEN_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_CANCELTOKEN_IS_CANCELLED
+uint16_t uniffi_mobile_core_checksum_method_canceltoken_is_cancelled(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 uint16_t uniffi_mobile_core_checksum_method_progresslistener_on_progress(void
@@ -983,6 +1021,12 @@ uint16_t uniffi_mobile_core_checksum_method_progresslistener_on_progress(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_CONSTRUCTOR_FIELDSTORE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_CONSTRUCTOR_FIELDSTORE_OPEN
 uint16_t uniffi_mobile_core_checksum_constructor_fieldstore_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_CONSTRUCTOR_CANCELTOKEN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_CONSTRUCTOR_CANCELTOKEN_NEW
+uint16_t uniffi_mobile_core_checksum_constructor_canceltoken_new(void
     
 );
 #endif

@@ -555,7 +555,7 @@ private class Day(scratch: File) {
         // attachPhotos stops at the first bad file; the ones before it stay attached.
         notes = File(camera, "notes.txt").apply { writeText("今天浇筑三层顶板, 86.5 方。\n") }
         val listener4 = RecordingListener()
-        expectError<CoreException.PhotoInvalid>("a text file among photos") {
+        expectError<CoreException.PhotoUnsupported>("a text file among photos") {
             runBlocking { s.attachPhotos(e3, listOf(jpegs[6].first.path, notes.path), listener4) }
         }
         eq(listener4.calls.toList(), listOf(Triple(1u, 2u, jpegs[6].first.path)), "progress before the bad file")
@@ -662,9 +662,9 @@ private class Day(scratch: File) {
 
         val noContext = PhotoContext(null, null)
         val rid = reportIds[0]
-        expectError<CoreException.PhotoInvalid>("a text file as a photo") { runBlocking { s.attachPhoto(rid, notes.path, noContext) } }
+        expectError<CoreException.PhotoUnsupported>("a text file as a photo") { runBlocking { s.attachPhoto(rid, notes.path, noContext) } }
         val cut = File(camera, "cut_off.jpg").apply { writeBytes(jpegs[3].first.readBytes().copyOf(2000)) }
-        expectError<CoreException.PhotoInvalid>("a cut-off JPEG") { runBlocking { s.attachPhoto(rid, cut.path, noContext) } }
+        expectError<CoreException.PhotoDamaged>("a cut-off JPEG") { runBlocking { s.attachPhoto(rid, cut.path, noContext) } }
         val missing = File(camera, "IMG_missing.jpg").path
         val e = expectError<CoreException.PhotoNotFound>("a missing photo") { runBlocking { s.attachPhoto(rid, missing, noContext) } }
         eq(e.path, missing, "PhotoNotFound names the path")
@@ -673,6 +673,14 @@ private class Day(scratch: File) {
         val listener = RecordingListener()
         expectError<CoreException.PhotoNotFound>("attachPhotos with a missing file") { runBlocking { s.attachPhotos(rid, listOf(missing), listener) } }
         eq(listener.calls.toList(), emptyList(), "no progress for a failed photo")
+        // The app cancels: a cancelled token stops attachPhotos before the first photo.
+        val token = CancelToken()
+        token.cancel()
+        check(token.isCancelled()) { "the token says it is cancelled" }
+        expectError<CoreException.Cancelled>("attachPhotos with a cancelled token") {
+            runBlocking { s.attachPhotos(rid, listOf(jpegs[7].first.path), listener, token) }
+        }
+        eq(listener.calls.toList(), emptyList(), "no progress once cancelled")
 
         val (voidedExpense, voidedSheetId) = mistakeIds
         expectError<CoreException.RecordVoided>("editing a voided expense") { s.updateExpense(voidedExpense, exp) }

@@ -10,7 +10,8 @@ before, so the run stops at the first failure):
  4. 20 expenses, one edited, summed exactly;
  5. 10 photos (real JPEG and PNG files written by `_images.py`) on progress reports and expense receipts, with a
     progress listener and GPS context; pending uploads; one marked uploaded;
- 6. bad input of every kind raises the right typed `CoreError` naming the right field, and changes nothing;
+ 6. bad input of every kind raises the right typed `CoreError` naming the right field, and changes nothing; so do
+    an `attach_photos` and a sync (held by a server that never answers) the app cancels with a `CancelToken`;
  7. a second phone (李工长) imports the sheet, both edit offline (the same headcount included), exchange changes,
     converge, see the conflict, resolve it and converge again;
  8. an expense is voided;
@@ -21,6 +22,7 @@ import asyncio
 import enum
 import hashlib
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -624,7 +626,7 @@ class ForemansDay(unittest.TestCase):
         # attach_photos stops at the first bad file; the photos before it stay attached.
         notes = self.write_photo("notes.txt", "今天浇筑三层顶板, 86.5 方。\n".encode())
         listener4 = RecordingListener()
-        with self.assertRaises(mc.CoreError.PhotoInvalid):
+        with self.assertRaises(mc.CoreError.PhotoUnsupported):
             run(s.attach_photos(e3, [jpegs[6][0], notes], listener4))
         self.assertEqual(listener4.calls, [(1, 2, jpegs[6][0])])
         self.assertEqual([p.sha256 for p in s.get_expense(e3).receipts], [receipt_sha])
@@ -774,10 +776,17 @@ class ForemansDay(unittest.TestCase):
         rid = self.report_ids[0]
         no_ctx = mc.PhotoContext(captured_at_ms=None, location=None)
         attach = lambda record_id, path: run(s.attach_photo(record_id, path, no_ctx))
-        self.assert_error(mc.CoreError.PhotoInvalid, attach, rid, self.notes_path)
+        e = self.assert_error(mc.CoreError.PhotoUnsupported, attach, rid, self.notes_path)
+        self.assertIn("text file", e.reason)
         with open(self.jpeg_paths[2], "rb") as f:
             cut = self.write_photo("cut_off.jpg", f.read()[:600])
-        self.assert_error(mc.CoreError.PhotoInvalid, attach, rid, cut)
+        self.assert_error(mc.CoreError.PhotoDamaged, attach, rid, cut)
+        # A PNG header claiming 20000×20000 pixels: refused before decoding, with the sizes.
+        bomb = self.write_photo("bomb.png", b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + b"IHDR"
+                                + (20_000).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0]) + bytes(8) + b"IEND"
+                                + bytes([0xAE, 0x42, 0x60, 0x82]))
+        e = self.assert_error(mc.CoreError.PhotoTooLarge, attach, rid, bomb)
+        self.assertEqual((e.width, e.height, e.max_pixels), (20_000, 20_000, 100_000_000))
         missing = os.path.join(self.photos_dir, "IMG_missing.jpg")
         e = self.assert_error(mc.CoreError.PhotoNotFound, attach, rid, missing)
         self.assertEqual(e.path, missing)
@@ -787,6 +796,29 @@ class ForemansDay(unittest.TestCase):
         with self.assertRaises(mc.CoreError.PhotoNotFound):
             run(s.attach_photos(rid, [missing], listener))
         self.assertEqual(listener.calls, [])
+
+        # Stopped by the app: a cancelled token stops attach_photos before the first photo.
+        token = mc.CancelToken()
+        token.cancel()
+        with self.assertRaises(mc.CoreError.Cancelled):
+            run(s.attach_photos(rid, [self.jpeg_paths[2]], listener, token))
+        self.assertEqual(listener.calls, [])
+        # A sync held by a server that never answers is cancelled from another thread, promptly.
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        held = []
+        threading.Thread(target=lambda: held.append(silent.accept()), daemon=True).start()
+        token = mc.CancelToken()
+        threading.Timer(0.3, token.cancel).start()
+        started = time.monotonic()
+        with self.assertRaises(mc.CoreError.Cancelled):
+            run(s.sync(f"http://127.0.0.1:{silent.getsockname()[1]}", "flt_token", listener, token))
+        self.assertLess(time.monotonic() - started, 10, "cancel() did not stop the sync promptly")
+        self.assertTrue(token.is_cancelled())
+        self.assertEqual(len(held), 1, "the sync had reached the server")
+        self.assertEqual(listener.calls, [], "no round completed")
+        silent.close()
 
         # Voided records cannot be edited.
         voided_e, voided_s = self.mistake_ids

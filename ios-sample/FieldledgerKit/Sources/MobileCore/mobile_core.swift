@@ -624,6 +624,163 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Stops a running operation from another thread (e.g. the sync screen's Cancel button, or the
+ * screen going away). Make one per operation and pass it to `FieldStore.sync` or
+ * `FieldStore.attach_photos`; `cancel()` then makes that call fail with `CoreError.Cancelled`
+ * promptly, without waiting for the network. What was done before stays done (synced rounds,
+ * uploaded or attached photos) and nothing is left half-applied; the next sync carries on.
+ * A token cancelled before the call starts stops it at once; a token stays cancelled.
+ */
+public protocol CancelTokenProtocol: AnyObject, Sendable {
+    
+    /**
+     * Asks the operation to stop. Safe to call from any thread, more than once, or after it ended.
+     */
+    func cancel() 
+    
+    func isCancelled()  -> Bool
+    
+}
+/**
+ * Stops a running operation from another thread (e.g. the sync screen's Cancel button, or the
+ * screen going away). Make one per operation and pass it to `FieldStore.sync` or
+ * `FieldStore.attach_photos`; `cancel()` then makes that call fail with `CoreError.Cancelled`
+ * promptly, without waiting for the network. What was done before stays done (synced rounds,
+ * uploaded or attached photos) and nothing is left half-applied; the next sync carries on.
+ * A token cancelled before the call starts stops it at once; a token stays cancelled.
+ */
+open class CancelToken: CancelTokenProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mobile_core_fn_clone_canceltoken(self.handle, $0) }
+    }
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_constructor_canceltoken_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mobile_core_fn_free_canceltoken(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Asks the operation to stop. Safe to call from any thread, more than once, or after it ended.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_canceltoken_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+open func isCancelled() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_canceltoken_is_cancelled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCancelToken: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CancelToken
+
+    public static func lift(_ handle: UInt64) throws -> CancelToken {
+        return CancelToken(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CancelToken) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CancelToken {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CancelToken, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancelToken_lift(_ handle: UInt64) throws -> CancelToken {
+    return try FfiConverterTypeCancelToken.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancelToken_lower(_ value: CancelToken) -> UInt64 {
+    return FfiConverterTypeCancelToken.lower(value)
+}
+
+
+
+
+
+
+/**
  * A record store on the phone: one SQLite file plus a media folder beside it.
  */
 public protocol FieldStoreProtocol: AnyObject, Sendable {
@@ -631,32 +788,9 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func addCrewLine(sheetId: String, line: CrewLineInput) throws  -> CrewLine
     
     /**
-     * Where the record stands with the supervisors (approved, rejected with a comment, changed
-     * since approval, or pending), as of the last sync.
-     */
-    func approvalStatus(id: String) throws  -> ApprovalStatus
-    
-    /**
-     * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
-     * thumbnail and a preview, and keeps the original until it is uploaded.
-     */
-    func attachPhoto(recordId: String, path: String, context: PhotoContext) async throws  -> Photo
-    
-    /**
-     * Attaches several photos, reporting each one to `listener`. Stops at the first bad file; the
-     * photos before it stay attached.
-     */
-    func attachPhotos(recordId: String, paths: [String], listener: ProgressListener) async throws  -> [Photo]
-    
-    /**
      * Closes the store; later calls fail with `CoreError::Closed`.
      */
     func close() throws 
-    
-    /**
-     * Fields holding concurrent values after a merge, so the app can show every value entered.
-     */
-    func conflicts(id: String) throws  -> [FieldConflict]
     
     func createExpense(place: RecordPlace, expense: ExpenseInput) throws  -> Expense
     
@@ -671,16 +805,6 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      */
     func crewPresets(projectId: String, siteId: String?) throws  -> [CrewPreset]
     
-    /**
-     * The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
-     */
-    func exportChanges(id: String, since: [String]) throws  -> Data
-    
-    /**
-     * The whole document as an Automerge save (importable anywhere with `import_changes`).
-     */
-    func exportDocument(id: String) throws  -> Data
-    
     func getExpense(id: String) throws  -> Expense
     
     func getLabourSheet(id: String) throws  -> LabourSheet
@@ -689,42 +813,11 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     
     func getRecord(id: String) throws  -> AnyRecord
     
-    /**
-     * The document's current heads (hex change hashes): a version to export changes after.
-     */
-    func heads(id: String) throws  -> [String]
-    
-    /**
-     * Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
-     * changing nothing, if the result is not a record this app can read.
-     */
-    func importChanges(id: String, data: Data) throws  -> ImportResult
-    
     func listRecords(filter: RecordFilter) throws  -> [RecordSummary]
-    
-    /**
-     * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
-     */
-    func markPhotoUploaded(sha256: String) throws 
     
     func path()  -> String
     
-    /**
-     * Photos whose originals have not reached the server yet.
-     */
-    func pendingUploads() throws  -> [PendingUpload]
-    
-    /**
-     * The project's cost codes, activities, trades and rates, once synced.
-     */
-    func referenceData(projectId: String) throws  -> ReferenceData?
-    
     func removeCrewLine(sheetId: String, lineId: String) throws 
-    
-    /**
-     * Settles a conflict by keeping `values[choice]` of the field at `path`.
-     */
-    func resolveConflict(id: String, path: String, choice: UInt32) throws 
     
     /**
      * A new sheet for `work_date` with the crews and rates of sheet `source_id`.
@@ -735,19 +828,6 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      * Like `start_sheet_from`, from the site's latest sheet before `work_date`; `None` if it has none.
      */
     func startSheetFromLatest(projectId: String, siteId: String, workDate: String) throws  -> LabourSheet?
-    
-    /**
-     * Syncs every record with the server at `base_url` as the device holding `token`, then uploads
-     * pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
-     * after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
-     * each photo (`done`/`total` counting rounds plus photos).
-     */
-    func sync(baseUrl: String, token: String, listener: ProgressListener?) async throws  -> SyncReport
-    
-    /**
-     * Records and photos not on the server yet (show it before sign-out, and on the sync screen).
-     */
-    func unsynced() throws  -> Unsynced
     
     func updateCrewLine(sheetId: String, lineId: String, line: CrewLineInput) throws  -> CrewLine
     
@@ -770,6 +850,89 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      * not reached the server, unless `force`. The store is closed afterwards.
      */
     func wipe(force: Bool) throws 
+    
+    /**
+     * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
+     * thumbnail and a preview, and keeps the original until it is uploaded. A file that is not
+     * usable fails with `PhotoNotFound`, `PhotoUnreadable`, `PhotoTooLarge`, `PhotoDamaged` or
+     * `PhotoUnsupported`.
+     */
+    func attachPhoto(recordId: String, path: String, context: PhotoContext) async throws  -> Photo
+    
+    /**
+     * Attaches several photos, reporting each one to `listener`. Stops at the first bad file, when
+     * `listener` throws (`ListenerFailed`), or when `cancel` is cancelled (`Cancelled`, checked
+     * between photos); the photos before stay attached.
+     */
+    func attachPhotos(recordId: String, paths: [String], listener: ProgressListener, cancel: CancelToken?) async throws  -> [Photo]
+    
+    /**
+     * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
+     */
+    func markPhotoUploaded(sha256: String) throws 
+    
+    /**
+     * Photos whose originals have not reached the server yet.
+     */
+    func pendingUploads() throws  -> [PendingUpload]
+    
+    /**
+     * Where the record stands with the supervisors (approved, rejected with a comment, changed
+     * since approval, or pending), as of the last sync.
+     */
+    func approvalStatus(id: String) throws  -> ApprovalStatus
+    
+    /**
+     * Fields holding concurrent values after a merge, so the app can show every value entered.
+     */
+    func conflicts(id: String) throws  -> [FieldConflict]
+    
+    /**
+     * The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
+     */
+    func exportChanges(id: String, since: [String]) throws  -> Data
+    
+    /**
+     * The whole document as an Automerge save (importable anywhere with `import_changes`).
+     */
+    func exportDocument(id: String) throws  -> Data
+    
+    /**
+     * The document's current heads (hex change hashes): a version to export changes after.
+     */
+    func heads(id: String) throws  -> [String]
+    
+    /**
+     * Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
+     * changing nothing, if the result is not a record this app can read.
+     */
+    func importChanges(id: String, data: Data) throws  -> ImportResult
+    
+    /**
+     * The project's cost codes, activities, trades and rates, once synced.
+     */
+    func referenceData(projectId: String) throws  -> ReferenceData?
+    
+    /**
+     * Settles a conflict by keeping `values[choice]` of the field at `path`.
+     */
+    func resolveConflict(id: String, path: String, choice: UInt32) throws 
+    
+    /**
+     * Syncs every record with the server at `base_url` as the device holding `token`, then uploads
+     * pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
+     * after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
+     * each photo (`done`/`total` counting rounds plus photos). If `listener` throws, the sync stops
+     * with `ListenerFailed`; `cancel.cancel()` (from another thread) stops it promptly with
+     * `Cancelled`, even while a request is in flight. Either way what was done before stays done
+     * (rounds applied and saved, photos uploaded) and the next sync carries on from there.
+     */
+    func sync(baseUrl: String, token: String, listener: ProgressListener?, cancel: CancelToken?) async throws  -> SyncReport
+    
+    /**
+     * Records and photos not on the server yet (show it before sign-out, and on the sync screen).
+     */
+    func unsynced() throws  -> Unsynced
     
 }
 /**
@@ -854,60 +1017,6 @@ open func addCrewLine(sheetId: String, line: CrewLineInput)throws  -> CrewLine  
 }
     
     /**
-     * Where the record stands with the supervisors (approved, rejected with a comment, changed
-     * since approval, or pending), as of the last sync.
-     */
-open func approvalStatus(id: String)throws  -> ApprovalStatus  {
-    return try  FfiConverterTypeApprovalStatus_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_approval_status(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
-     * thumbnail and a preview, and keeps the original until it is uploaded.
-     */
-open func attachPhoto(recordId: String, path: String, context: PhotoContext)async throws  -> Photo  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_mobile_core_fn_method_fieldstore_attach_photo(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(recordId),FfiConverterString.lower(path),FfiConverterTypePhotoContext_lower(context)
-                )
-            },
-            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
-            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
-            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypePhoto_lift,
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-    
-    /**
-     * Attaches several photos, reporting each one to `listener`. Stops at the first bad file; the
-     * photos before it stay attached.
-     */
-open func attachPhotos(recordId: String, paths: [String], listener: ProgressListener)async throws  -> [Photo]  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_mobile_core_fn_method_fieldstore_attach_photos(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(recordId),FfiConverterSequenceString.lower(paths),FfiConverterTypeProgressListener_lower(listener)
-                )
-            },
-            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
-            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
-            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterSequenceTypePhoto.lift,
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-    
-    /**
      * Closes the store; later calls fail with `CoreError::Closed`.
      */
 open func close()throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -916,19 +1025,6 @@ open func close()throws   {try rustCallWithError(FfiConverterTypeCoreError_lift)
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
-}
-    
-    /**
-     * Fields holding concurrent values after a merge, so the app can show every value entered.
-     */
-open func conflicts(id: String)throws  -> [FieldConflict]  {
-    return try  FfiConverterSequenceTypeFieldConflict.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_conflicts(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
-    )
-})
 }
     
 open func createExpense(place: RecordPlace, expense: ExpenseInput)throws  -> Expense  {
@@ -979,33 +1075,6 @@ open func crewPresets(projectId: String, siteId: String?)throws  -> [CrewPreset]
 })
 }
     
-    /**
-     * The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
-     */
-open func exportChanges(id: String, since: [String])throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_export_changes(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
-        FfiConverterSequenceString.lower(since),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The whole document as an Automerge save (importable anywhere with `import_changes`).
-     */
-open func exportDocument(id: String)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_export_document(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
-    )
-})
-}
-    
 open func getExpense(id: String)throws  -> Expense  {
     return try  FfiConverterTypeExpense_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
@@ -1046,34 +1115,6 @@ open func getRecord(id: String)throws  -> AnyRecord  {
 })
 }
     
-    /**
-     * The document's current heads (hex change hashes): a version to export changes after.
-     */
-open func heads(id: String)throws  -> [String]  {
-    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_heads(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
-     * changing nothing, if the result is not a record this app can read.
-     */
-open func importChanges(id: String, data: Data)throws  -> ImportResult  {
-    return try  FfiConverterTypeImportResult_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_import_changes(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
-        FfiConverterData.lower(data),uniffiCallStatus
-    )
-})
-}
-    
 open func listRecords(filter: RecordFilter)throws  -> [RecordSummary]  {
     return try  FfiConverterSequenceTypeRecordSummary.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
@@ -1082,18 +1123,6 @@ open func listRecords(filter: RecordFilter)throws  -> [RecordSummary]  {
         FfiConverterTypeRecordFilter_lower(filter),uniffiCallStatus
     )
 })
-}
-    
-    /**
-     * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
-     */
-open func markPhotoUploaded(sha256: String)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(sha256),uniffiCallStatus
-    )
-}
 }
     
 open func path() -> String  {
@@ -1105,51 +1134,12 @@ open func path() -> String  {
 })
 }
     
-    /**
-     * Photos whose originals have not reached the server yet.
-     */
-open func pendingUploads()throws  -> [PendingUpload]  {
-    return try  FfiConverterSequenceTypePendingUpload.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_pending_uploads(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The project's cost codes, activities, trades and rates, once synced.
-     */
-open func referenceData(projectId: String)throws  -> ReferenceData?  {
-    return try  FfiConverterOptionTypeReferenceData.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_reference_data(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(projectId),uniffiCallStatus
-    )
-})
-}
-    
 open func removeCrewLine(sheetId: String, lineId: String)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
     uniffi_mobile_core_fn_method_fieldstore_remove_crew_line(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(sheetId),
         FfiConverterString.lower(lineId),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Settles a conflict by keeping `values[choice]` of the field at `path`.
-     */
-open func resolveConflict(id: String, path: String, choice: UInt32)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_resolve_conflict(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
-        FfiConverterString.lower(path),
-        FfiConverterUInt32.lower(choice),uniffiCallStatus
     )
 }
 }
@@ -1179,40 +1169,6 @@ open func startSheetFromLatest(projectId: String, siteId: String, workDate: Stri
         FfiConverterString.lower(projectId),
         FfiConverterString.lower(siteId),
         FfiConverterString.lower(workDate),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Syncs every record with the server at `base_url` as the device holding `token`, then uploads
-     * pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
-     * after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
-     * each photo (`done`/`total` counting rounds plus photos).
-     */
-open func sync(baseUrl: String, token: String, listener: ProgressListener?)async throws  -> SyncReport  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_mobile_core_fn_method_fieldstore_sync(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(baseUrl),FfiConverterString.lower(token),FfiConverterOptionTypeProgressListener.lower(listener)
-                )
-            },
-            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
-            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
-            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeSyncReport_lift,
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-    
-    /**
-     * Records and photos not on the server yet (show it before sign-out, and on the sync screen).
-     */
-open func unsynced()throws  -> Unsynced  {
-    return try  FfiConverterTypeUnsynced_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_mobile_core_fn_method_fieldstore_unsynced(
-            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1292,6 +1248,219 @@ open func wipe(force: Bool)throws   {try rustCallWithError(FfiConverterTypeCoreE
 }
 }
     
+    /**
+     * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
+     * thumbnail and a preview, and keeps the original until it is uploaded. A file that is not
+     * usable fails with `PhotoNotFound`, `PhotoUnreadable`, `PhotoTooLarge`, `PhotoDamaged` or
+     * `PhotoUnsupported`.
+     */
+open func attachPhoto(recordId: String, path: String, context: PhotoContext)async throws  -> Photo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_attach_photo(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(recordId),FfiConverterString.lower(path),FfiConverterTypePhotoContext_lower(context)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePhoto_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Attaches several photos, reporting each one to `listener`. Stops at the first bad file, when
+     * `listener` throws (`ListenerFailed`), or when `cancel` is cancelled (`Cancelled`, checked
+     * between photos); the photos before stay attached.
+     */
+open func attachPhotos(recordId: String, paths: [String], listener: ProgressListener, cancel: CancelToken? = nil)async throws  -> [Photo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_attach_photos(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(recordId),FfiConverterSequenceString.lower(paths),FfiConverterTypeProgressListener_lower(listener),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePhoto.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
+     */
+open func markPhotoUploaded(sha256: String)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Photos whose originals have not reached the server yet.
+     */
+open func pendingUploads()throws  -> [PendingUpload]  {
+    return try  FfiConverterSequenceTypePendingUpload.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_pending_uploads(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Where the record stands with the supervisors (approved, rejected with a comment, changed
+     * since approval, or pending), as of the last sync.
+     */
+open func approvalStatus(id: String)throws  -> ApprovalStatus  {
+    return try  FfiConverterTypeApprovalStatus_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_approval_status(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Fields holding concurrent values after a merge, so the app can show every value entered.
+     */
+open func conflicts(id: String)throws  -> [FieldConflict]  {
+    return try  FfiConverterSequenceTypeFieldConflict.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_conflicts(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
+     */
+open func exportChanges(id: String, since: [String])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_export_changes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterSequenceString.lower(since),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The whole document as an Automerge save (importable anywhere with `import_changes`).
+     */
+open func exportDocument(id: String)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_export_document(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The document's current heads (hex change hashes): a version to export changes after.
+     */
+open func heads(id: String)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_heads(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
+     * changing nothing, if the result is not a record this app can read.
+     */
+open func importChanges(id: String, data: Data)throws  -> ImportResult  {
+    return try  FfiConverterTypeImportResult_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_import_changes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterData.lower(data),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The project's cost codes, activities, trades and rates, once synced.
+     */
+open func referenceData(projectId: String)throws  -> ReferenceData?  {
+    return try  FfiConverterOptionTypeReferenceData.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_reference_data(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(projectId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Settles a conflict by keeping `values[choice]` of the field at `path`.
+     */
+open func resolveConflict(id: String, path: String, choice: UInt32)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_resolve_conflict(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(path),
+        FfiConverterUInt32.lower(choice),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Syncs every record with the server at `base_url` as the device holding `token`, then uploads
+     * pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
+     * after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
+     * each photo (`done`/`total` counting rounds plus photos). If `listener` throws, the sync stops
+     * with `ListenerFailed`; `cancel.cancel()` (from another thread) stops it promptly with
+     * `Cancelled`, even while a request is in flight. Either way what was done before stays done
+     * (rounds applied and saved, photos uploaded) and the next sync carries on from there.
+     */
+open func sync(baseUrl: String, token: String, listener: ProgressListener? = nil, cancel: CancelToken? = nil)async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_sync(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(baseUrl),FfiConverterString.lower(token),FfiConverterOptionTypeProgressListener.lower(listener),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Records and photos not on the server yet (show it before sign-out, and on the sync screen).
+     */
+open func unsynced()throws  -> Unsynced  {
+    return try  FfiConverterTypeUnsynced_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_unsynced(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -1349,9 +1518,11 @@ public func FfiConverterTypeFieldStore_lower(_ value: FieldStore) -> UInt64 {
 public protocol ProgressListener: AnyObject, Sendable {
     
     /**
-     * `done` of `total` items finished; `item` names the last one.
+     * `done` of `total` items finished; `item` names the last one. Throwing (a `ProgressError`, or
+     * any other exception) stops the operation: it fails with `CoreError.ListenerFailed`, and what
+     * was done before stays done.
      */
-    func onProgress(done: UInt32, total: UInt32, item: String) 
+    func onProgress(done: UInt32, total: UInt32, item: String) throws 
     
 }
 /**
@@ -1412,9 +1583,11 @@ open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
 
     
     /**
-     * `done` of `total` items finished; `item` names the last one.
+     * `done` of `total` items finished; `item` names the last one. Throwing (a `ProgressError`, or
+     * any other exception) stops the operation: it fails with `CoreError.ListenerFailed`, and what
+     * was done before stays done.
      */
-open func onProgress(done: UInt32, total: UInt32, item: String)  {try! rustCall() {
+open func onProgress(done: UInt32, total: UInt32, item: String)throws   {try rustCallWithError(FfiConverterTypeProgressError_lift) {
         uniffiCallStatus in
     uniffi_mobile_core_fn_method_progresslistener_on_progress(
             self.uniffiCloneHandle(),
@@ -1466,7 +1639,7 @@ fileprivate struct UniffiCallbackInterfaceProgressListener {
                 guard let uniffiObj = try? FfiConverterTypeProgressListener.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return uniffiObj.onProgress(
+                return try uniffiObj.onProgress(
                      done: try FfiConverterUInt32.lift(done),
                      total: try FfiConverterUInt32.lift(total),
                      item: try FfiConverterString.lift(item)
@@ -1475,10 +1648,11 @@ fileprivate struct UniffiCallbackInterfaceProgressListener {
 
             
             let writeReturn = { () }
-            uniffiTraitInterfaceCall(
+            uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
-                writeReturn: writeReturn
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeProgressError_lower
             )
         }
     )
@@ -3996,7 +4170,26 @@ enum CoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
     case PhotoNotFound(path: String
     )
-    case PhotoInvalid(reason: String
+    /**
+     * The file exists but cannot be read (permissions, a folder, an I/O error).
+     */
+    case PhotoUnreadable(path: String, reason: String
+    )
+    /**
+     * More pixels than a phone decodes safely; refused before decoding. Ask for a smaller photo.
+     */
+    case PhotoTooLarge(width: UInt32, height: UInt32, maxPixels: UInt64
+    )
+    /**
+     * A JPEG or PNG whose data is cut off or corrupt (e.g. a copy that did not finish).
+     */
+    case PhotoDamaged(reason: String
+    )
+    /**
+     * Not a JPEG or PNG (`reason` names what it is when known, e.g. GIF), or a variant of them this
+     * app cannot decode.
+     */
+    case PhotoUnsupported(reason: String
     )
     case StoreCorrupt(path: String, reason: String
     )
@@ -4021,6 +4214,16 @@ enum CoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * Refused: this would lose work that has not reached the server. Sync first, or force.
      */
     case UnsyncedData(records: UInt32, photos: UInt32
+    )
+    /**
+     * The app cancelled the sync. Nothing is lost; what was done is kept and the rest follows next time.
+     */
+    case Cancelled
+    /**
+     * The app's `ProgressListener` threw, so the operation it followed stopped there. What was done
+     * before stays done (synced rounds, uploaded or attached photos); the rest follows next time.
+     */
+    case ListenerFailed(reason: String
     )
     case Internal(reason: String
     )
@@ -4082,36 +4285,52 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
         case 7: return .PhotoNotFound(
             path: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .PhotoInvalid(
-            reason: try FfiConverterString.read(from: &buf)
-            )
-        case 9: return .StoreCorrupt(
+        case 8: return .PhotoUnreadable(
             path: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .StoreTooNew(
+        case 9: return .PhotoTooLarge(
+            width: try FfiConverterUInt32.read(from: &buf), 
+            height: try FfiConverterUInt32.read(from: &buf), 
+            maxPixels: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 10: return .PhotoDamaged(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .PhotoUnsupported(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .StoreCorrupt(
+            path: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .StoreTooNew(
             path: try FfiConverterString.read(from: &buf), 
             found: try FfiConverterInt64.read(from: &buf), 
             supported: try FfiConverterInt64.read(from: &buf)
             )
-        case 11: return .Storage(
+        case 14: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Closed
-        case 13: return .Offline(
+        case 15: return .Closed
+        case 16: return .Offline(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Unauthorized(
+        case 17: return .Unauthorized(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .SyncFailed(
+        case 18: return .SyncFailed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .UnsyncedData(
+        case 19: return .UnsyncedData(
             records: try FfiConverterUInt32.read(from: &buf), 
             photos: try FfiConverterUInt32.read(from: &buf)
             )
-        case 17: return .Internal(
+        case 20: return .Cancelled
+        case 21: return .ListenerFailed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4169,56 +4388,83 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             FfiConverterString.write(path, into: &buf)
             
         
-        case let .PhotoInvalid(reason):
+        case let .PhotoUnreadable(path,reason):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(path, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PhotoTooLarge(width,height,maxPixels):
+            writeInt(&buf, Int32(9))
+            FfiConverterUInt32.write(width, into: &buf)
+            FfiConverterUInt32.write(height, into: &buf)
+            FfiConverterUInt64.write(maxPixels, into: &buf)
+            
+        
+        case let .PhotoDamaged(reason):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PhotoUnsupported(reason):
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .StoreCorrupt(path,reason):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(path, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .StoreTooNew(path,found,supported):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(path, into: &buf)
             FfiConverterInt64.write(found, into: &buf)
             FfiConverterInt64.write(supported, into: &buf)
             
         
         case let .Storage(reason):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case .Closed:
-            writeInt(&buf, Int32(12))
-        
-        
-        case let .Offline(reason):
-            writeInt(&buf, Int32(13))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Unauthorized(reason):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SyncFailed(reason):
+        case .Closed:
             writeInt(&buf, Int32(15))
+        
+        
+        case let .Offline(reason):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Unauthorized(reason):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .SyncFailed(reason):
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .UnsyncedData(records,photos):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(19))
             FfiConverterUInt32.write(records, into: &buf)
             FfiConverterUInt32.write(photos, into: &buf)
             
         
+        case .Cancelled:
+            writeInt(&buf, Int32(20))
+        
+        
+        case let .ListenerFailed(reason):
+            writeInt(&buf, Int32(21))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
         case let .Internal(reason):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -4311,6 +4557,84 @@ public func FfiConverterTypeEffortUnit_lower(_ value: EffortUnit) -> RustBuffer 
     return FfiConverterTypeEffortUnit.lower(value)
 }
 
+
+
+/**
+ * What a `ProgressListener` may throw. Any other exception it throws arrives as `Failed` too.
+ */
+public 
+enum ProgressError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    case Failed(reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension ProgressError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgressError: FfiConverterRustBuffer {
+    typealias SwiftType = ProgressError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Failed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ProgressError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Failed(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressError_lift(_ buf: RustBuffer) throws -> ProgressError {
+    return try FfiConverterTypeProgressError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressError_lower(_ value: ProgressError) -> RustBuffer {
+    return FfiConverterTypeProgressError.lower(value)
+}
 
 
 
@@ -4531,6 +4855,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCancelToken: FfiConverterRustBuffer {
+    typealias SwiftType = CancelToken?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCancelToken.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCancelToken.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5112,19 +5460,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_add_crew_line() != 3668) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mobile_core_checksum_method_fieldstore_approval_status() != 56453) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_attach_photo() != 59345) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_attach_photos() != 57983) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_mobile_core_checksum_method_fieldstore_close() != 48989) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_conflicts() != 54630) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_create_expense() != 9292) {
@@ -5139,12 +5475,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_crew_presets() != 4997) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mobile_core_checksum_method_fieldstore_export_changes() != 22899) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_export_document() != 64204) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_mobile_core_checksum_method_fieldstore_get_expense() != 9148) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5157,43 +5487,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_get_record() != 56640) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mobile_core_checksum_method_fieldstore_heads() != 59044) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_import_changes() != 47681) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_mobile_core_checksum_method_fieldstore_list_records() != 24492) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded() != 42801) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_path() != 52790) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mobile_core_checksum_method_fieldstore_pending_uploads() != 11247) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_reference_data() != 3734) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line() != 41371) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_resolve_conflict() != 26046) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from() != 40243) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from_latest() != 6087) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_sync() != 24084) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mobile_core_checksum_method_fieldstore_unsynced() != 9938) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_update_crew_line() != 50475) {
@@ -5214,10 +5520,61 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_wipe() != 50569) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mobile_core_checksum_method_progresslistener_on_progress() != 56972) {
+    if (uniffi_mobile_core_checksum_method_fieldstore_attach_photo() != 63887) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_attach_photos() != 13289) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded() != 25713) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_pending_uploads() != 47325) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_approval_status() != 63362) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_conflicts() != 2982) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_export_changes() != 46134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_export_document() != 6691) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_heads() != 65254) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_import_changes() != 64511) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_reference_data() != 56998) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_resolve_conflict() != 54057) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_sync() != 18001) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_unsynced() != 62461) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_canceltoken_cancel() != 47778) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_canceltoken_is_cancelled() != 40529) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_progresslistener_on_progress() != 56721) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_constructor_fieldstore_open() != 63982) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_constructor_canceltoken_new() != 9045) {
         return InitializationResult.apiChecksumMismatch
     }
 

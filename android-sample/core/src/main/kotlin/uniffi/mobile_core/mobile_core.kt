@@ -712,15 +712,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_add_crew_line(
     ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_approval_status(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_attach_photo(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_attach_photos(
-    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_close(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_conflicts(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_create_expense(
     ): Int
@@ -730,10 +722,6 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_crew_presets(
     ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_export_changes(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_export_document(
-    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_expense(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_labour_sheet(
@@ -742,31 +730,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_record(
     ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_heads(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_import_changes(
-    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_list_records(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_path(
     ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_pending_uploads(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_reference_data(
-    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_resolve_conflict(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from_latest(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_sync(
-    ): Int
-    external fun uniffi_mobile_core_checksum_method_fieldstore_unsynced(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_update_crew_line(
     ): Int
@@ -780,9 +752,43 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_wipe(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_attach_photo(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_attach_photos(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_pending_uploads(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_approval_status(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_conflicts(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_export_changes(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_export_document(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_heads(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_import_changes(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_reference_data(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_resolve_conflict(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_sync(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_unsynced(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_canceltoken_cancel(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_canceltoken_is_cancelled(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_progresslistener_on_progress(
     ): Int
     external fun uniffi_mobile_core_checksum_constructor_fieldstore_open(
+    ): Int
+    external fun uniffi_mobile_core_checksum_constructor_canceltoken_new(
     ): Int
     external fun ffi_mobile_core_uniffi_contract_version(
     ): Int
@@ -813,16 +819,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_add_crew_line(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`line`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_approval_status(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_attach_photo(`ptr`: Long,`recordId`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_mobile_core_fn_method_fieldstore_attach_photos(`ptr`: Long,`recordId`: RustBuffer.ByValue,`paths`: RustBuffer.ByValue,`listener`: Long,
-    ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_mobile_core_fn_method_fieldstore_conflicts(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_create_expense(`ptr`: Long,`place`: RustBuffer.ByValue,`expense`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_create_labour_sheet(`ptr`: Long,`sheet`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -830,10 +828,6 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_method_fieldstore_create_progress_report(`ptr`: Long,`place`: RustBuffer.ByValue,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_crew_presets(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_export_changes(`ptr`: Long,`id`: RustBuffer.ByValue,`since`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_export_document(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_expense(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -843,31 +837,15 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_record(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_heads(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_import_changes(`ptr`: Long,`id`: RustBuffer.ByValue,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_list_records(`ptr`: Long,`filter`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
     external fun uniffi_mobile_core_fn_method_fieldstore_path(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_pending_uploads(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_reference_data(`ptr`: Long,`projectId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_remove_crew_line(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`lineId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_mobile_core_fn_method_fieldstore_resolve_conflict(`ptr`: Long,`id`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`choice`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_mobile_core_fn_method_fieldstore_start_sheet_from(`ptr`: Long,`sourceId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_start_sheet_from_latest(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_mobile_core_fn_method_fieldstore_sync(`ptr`: Long,`baseUrl`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_mobile_core_fn_method_fieldstore_unsynced(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_update_crew_line(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`lineId`: RustBuffer.ByValue,`line`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -881,6 +859,44 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mobile_core_fn_method_fieldstore_wipe(`ptr`: Long,`force`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_attach_photo(`ptr`: Long,`recordId`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_attach_photos(`ptr`: Long,`recordId`: RustBuffer.ByValue,`paths`: RustBuffer.ByValue,`listener`: Long,`cancel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_pending_uploads(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_approval_status(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_conflicts(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_export_changes(`ptr`: Long,`id`: RustBuffer.ByValue,`since`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_export_document(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_heads(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_import_changes(`ptr`: Long,`id`: RustBuffer.ByValue,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_reference_data(`ptr`: Long,`projectId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_resolve_conflict(`ptr`: Long,`id`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`choice`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_sync(`ptr`: Long,`baseUrl`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_unsynced(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_clone_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_mobile_core_fn_free_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mobile_core_fn_constructor_canceltoken_new(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_mobile_core_fn_method_canceltoken_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mobile_core_fn_method_canceltoken_is_cancelled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_mobile_core_fn_clone_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_mobile_core_fn_free_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1026,19 +1042,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_add_crew_line() and 0xFFFF) != 3668) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_approval_status() and 0xFFFF) != 56453) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_attach_photo() and 0xFFFF) != 59345) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_attach_photos() and 0xFFFF) != 57983) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_close() and 0xFFFF) != 48989) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_conflicts() and 0xFFFF) != 54630) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_create_expense() and 0xFFFF) != 9292) {
@@ -1053,12 +1057,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_crew_presets() and 0xFFFF) != 4997) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_export_changes() and 0xFFFF) != 22899) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_export_document() and 0xFFFF) != 64204) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_expense() and 0xFFFF) != 9148) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1071,43 +1069,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_record() and 0xFFFF) != 56640) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_heads() and 0xFFFF) != 59044) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_import_changes() and 0xFFFF) != 47681) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_list_records() and 0xFFFF) != 24492) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded() and 0xFFFF) != 42801) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_path() and 0xFFFF) != 52790) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_pending_uploads() and 0xFFFF) != 11247) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_reference_data() and 0xFFFF) != 3734) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line() and 0xFFFF) != 41371) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_resolve_conflict() and 0xFFFF) != 26046) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from() and 0xFFFF) != 40243) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from_latest() and 0xFFFF) != 6087) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_sync() and 0xFFFF) != 24084) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_unsynced() and 0xFFFF) != 9938) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_crew_line() and 0xFFFF) != 50475) {
@@ -1128,10 +1102,61 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_wipe() and 0xFFFF) != 50569) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mobile_core_checksum_method_progresslistener_on_progress() and 0xFFFF) != 56972) {
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_attach_photo() and 0xFFFF) != 63887) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_attach_photos() and 0xFFFF) != 13289) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded() and 0xFFFF) != 25713) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_pending_uploads() and 0xFFFF) != 47325) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_approval_status() and 0xFFFF) != 63362) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_conflicts() and 0xFFFF) != 2982) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_export_changes() and 0xFFFF) != 46134) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_export_document() and 0xFFFF) != 6691) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_heads() and 0xFFFF) != 65254) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_import_changes() and 0xFFFF) != 64511) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_reference_data() and 0xFFFF) != 56998) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_resolve_conflict() and 0xFFFF) != 54057) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_sync() and 0xFFFF) != 18001) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_unsynced() and 0xFFFF) != 62461) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_canceltoken_cancel() and 0xFFFF) != 47778) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_canceltoken_is_cancelled() and 0xFFFF) != 40529) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_progresslistener_on_progress() and 0xFFFF) != 56721) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_constructor_fieldstore_open() and 0xFFFF) != 63982) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_constructor_canceltoken_new() and 0xFFFF) != 9045) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1650,6 +1675,305 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 
 /**
+ * Stops a running operation from another thread (e.g. the sync screen's Cancel button, or the
+ * screen going away). Make one per operation and pass it to `FieldStore.sync` or
+ * `FieldStore.attach_photos`; `cancel()` then makes that call fail with `CoreError.Cancelled`
+ * promptly, without waiting for the network. What was done before stays done (synced rounds,
+ * uploaded or attached photos) and nothing is left half-applied; the next sync carries on.
+ * A token cancelled before the call starts stops it at once; a token stays cancelled.
+ */
+public interface CancelTokenInterface {
+    
+    /**
+     * Asks the operation to stop. Safe to call from any thread, more than once, or after it ended.
+     */
+    fun `cancel`()
+    
+    fun `isCancelled`(): kotlin.Boolean
+    
+    companion object
+}
+
+/**
+ * Stops a running operation from another thread (e.g. the sync screen's Cancel button, or the
+ * screen going away). Make one per operation and pass it to `FieldStore.sync` or
+ * `FieldStore.attach_photos`; `cancel()` then makes that call fail with `CoreError.Cancelled`
+ * promptly, without waiting for the network. What was done before stays done (synced rounds,
+ * uploaded or attached photos) and nothing is left half-applied; the next sync carries on.
+ * A token cancelled before the call starts stops it at once; a token stays cancelled.
+ */
+open class CancelToken: Disposable, AutoCloseable, CancelTokenInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    constructor() :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mobile_core_fn_constructor_canceltoken_new(
+    
+        _status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_mobile_core_fn_free_canceltoken(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_mobile_core_fn_clone_canceltoken(handle, status)
+        }
+    }
+
+    
+    /**
+     * Asks the operation to stop. Safe to call from any thread, more than once, or after it ended.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_canceltoken_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    override fun `isCancelled`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_canceltoken_is_cancelled(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCancelToken: FfiConverter<CancelToken, Long> {
+    override fun lower(value: CancelToken): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CancelToken {
+        return CancelToken(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CancelToken {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CancelToken) = 8UL
+
+    override fun write(value: CancelToken, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A record store on the phone: one SQLite file plus a media folder beside it.
  */
 public interface FieldStoreInterface {
@@ -1657,32 +1981,9 @@ public interface FieldStoreInterface {
     fun `addCrewLine`(`sheetId`: kotlin.String, `line`: CrewLineInput): CrewLine
     
     /**
-     * Where the record stands with the supervisors (approved, rejected with a comment, changed
-     * since approval, or pending), as of the last sync.
-     */
-    fun `approvalStatus`(`id`: kotlin.String): ApprovalStatus
-    
-    /**
-     * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
-     * thumbnail and a preview, and keeps the original until it is uploaded.
-     */
-    suspend fun `attachPhoto`(`recordId`: kotlin.String, `path`: kotlin.String, `context`: PhotoContext): Photo
-    
-    /**
-     * Attaches several photos, reporting each one to `listener`. Stops at the first bad file; the
-     * photos before it stay attached.
-     */
-    suspend fun `attachPhotos`(`recordId`: kotlin.String, `paths`: List<kotlin.String>, `listener`: ProgressListener): List<Photo>
-    
-    /**
      * Closes the store; later calls fail with `CoreError::Closed`.
      */
     fun `closeStore`()
-    
-    /**
-     * Fields holding concurrent values after a merge, so the app can show every value entered.
-     */
-    fun `conflicts`(`id`: kotlin.String): List<FieldConflict>
     
     fun `createExpense`(`place`: RecordPlace, `expense`: ExpenseInput): Expense
     
@@ -1697,16 +1998,6 @@ public interface FieldStoreInterface {
      */
     fun `crewPresets`(`projectId`: kotlin.String, `siteId`: kotlin.String?): List<CrewPreset>
     
-    /**
-     * The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
-     */
-    fun `exportChanges`(`id`: kotlin.String, `since`: List<kotlin.String>): kotlin.ByteArray
-    
-    /**
-     * The whole document as an Automerge save (importable anywhere with `import_changes`).
-     */
-    fun `exportDocument`(`id`: kotlin.String): kotlin.ByteArray
-    
     fun `getExpense`(`id`: kotlin.String): Expense
     
     fun `getLabourSheet`(`id`: kotlin.String): LabourSheet
@@ -1715,42 +2006,11 @@ public interface FieldStoreInterface {
     
     fun `getRecord`(`id`: kotlin.String): AnyRecord
     
-    /**
-     * The document's current heads (hex change hashes): a version to export changes after.
-     */
-    fun `heads`(`id`: kotlin.String): List<kotlin.String>
-    
-    /**
-     * Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
-     * changing nothing, if the result is not a record this app can read.
-     */
-    fun `importChanges`(`id`: kotlin.String, `data`: kotlin.ByteArray): ImportResult
-    
     fun `listRecords`(`filter`: RecordFilter): List<RecordSummary>
-    
-    /**
-     * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
-     */
-    fun `markPhotoUploaded`(`sha256`: kotlin.String)
     
     fun `path`(): kotlin.String
     
-    /**
-     * Photos whose originals have not reached the server yet.
-     */
-    fun `pendingUploads`(): List<PendingUpload>
-    
-    /**
-     * The project's cost codes, activities, trades and rates, once synced.
-     */
-    fun `referenceData`(`projectId`: kotlin.String): ReferenceData?
-    
     fun `removeCrewLine`(`sheetId`: kotlin.String, `lineId`: kotlin.String)
-    
-    /**
-     * Settles a conflict by keeping `values[choice]` of the field at `path`.
-     */
-    fun `resolveConflict`(`id`: kotlin.String, `path`: kotlin.String, `choice`: kotlin.UInt)
     
     /**
      * A new sheet for `work_date` with the crews and rates of sheet `source_id`.
@@ -1761,19 +2021,6 @@ public interface FieldStoreInterface {
      * Like `start_sheet_from`, from the site's latest sheet before `work_date`; `None` if it has none.
      */
     fun `startSheetFromLatest`(`projectId`: kotlin.String, `siteId`: kotlin.String, `workDate`: kotlin.String): LabourSheet?
-    
-    /**
-     * Syncs every record with the server at `base_url` as the device holding `token`, then uploads
-     * pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
-     * after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
-     * each photo (`done`/`total` counting rounds plus photos).
-     */
-    suspend fun `sync`(`baseUrl`: kotlin.String, `token`: kotlin.String, `listener`: ProgressListener?): SyncReport
-    
-    /**
-     * Records and photos not on the server yet (show it before sign-out, and on the sync screen).
-     */
-    fun `unsynced`(): Unsynced
     
     fun `updateCrewLine`(`sheetId`: kotlin.String, `lineId`: kotlin.String, `line`: CrewLineInput): CrewLine
     
@@ -1796,6 +2043,89 @@ public interface FieldStoreInterface {
      * not reached the server, unless `force`. The store is closed afterwards.
      */
     fun `wipe`(`force`: kotlin.Boolean)
+    
+    /**
+     * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
+     * thumbnail and a preview, and keeps the original until it is uploaded. A file that is not
+     * usable fails with `PhotoNotFound`, `PhotoUnreadable`, `PhotoTooLarge`, `PhotoDamaged` or
+     * `PhotoUnsupported`.
+     */
+    suspend fun `attachPhoto`(`recordId`: kotlin.String, `path`: kotlin.String, `context`: PhotoContext): Photo
+    
+    /**
+     * Attaches several photos, reporting each one to `listener`. Stops at the first bad file, when
+     * `listener` throws (`ListenerFailed`), or when `cancel` is cancelled (`Cancelled`, checked
+     * between photos); the photos before stay attached.
+     */
+    suspend fun `attachPhotos`(`recordId`: kotlin.String, `paths`: List<kotlin.String>, `listener`: ProgressListener, `cancel`: CancelToken? = null): List<Photo>
+    
+    /**
+     * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
+     */
+    fun `markPhotoUploaded`(`sha256`: kotlin.String)
+    
+    /**
+     * Photos whose originals have not reached the server yet.
+     */
+    fun `pendingUploads`(): List<PendingUpload>
+    
+    /**
+     * Where the record stands with the supervisors (approved, rejected with a comment, changed
+     * since approval, or pending), as of the last sync.
+     */
+    fun `approvalStatus`(`id`: kotlin.String): ApprovalStatus
+    
+    /**
+     * Fields holding concurrent values after a merge, so the app can show every value entered.
+     */
+    fun `conflicts`(`id`: kotlin.String): List<FieldConflict>
+    
+    /**
+     * The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
+     */
+    fun `exportChanges`(`id`: kotlin.String, `since`: List<kotlin.String>): kotlin.ByteArray
+    
+    /**
+     * The whole document as an Automerge save (importable anywhere with `import_changes`).
+     */
+    fun `exportDocument`(`id`: kotlin.String): kotlin.ByteArray
+    
+    /**
+     * The document's current heads (hex change hashes): a version to export changes after.
+     */
+    fun `heads`(`id`: kotlin.String): List<kotlin.String>
+    
+    /**
+     * Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
+     * changing nothing, if the result is not a record this app can read.
+     */
+    fun `importChanges`(`id`: kotlin.String, `data`: kotlin.ByteArray): ImportResult
+    
+    /**
+     * The project's cost codes, activities, trades and rates, once synced.
+     */
+    fun `referenceData`(`projectId`: kotlin.String): ReferenceData?
+    
+    /**
+     * Settles a conflict by keeping `values[choice]` of the field at `path`.
+     */
+    fun `resolveConflict`(`id`: kotlin.String, `path`: kotlin.String, `choice`: kotlin.UInt)
+    
+    /**
+     * Syncs every record with the server at `base_url` as the device holding `token`, then uploads
+     * pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
+     * after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
+     * each photo (`done`/`total` counting rounds plus photos). If `listener` throws, the sync stops
+     * with `ListenerFailed`; `cancel.cancel()` (from another thread) stops it promptly with
+     * `Cancelled`, even while a request is in flight. Either way what was done before stays done
+     * (rounds applied and saved, photos uploaded) and the next sync carries on from there.
+     */
+    suspend fun `sync`(`baseUrl`: kotlin.String, `token`: kotlin.String, `listener`: ProgressListener? = null, `cancel`: CancelToken? = null): SyncReport
+    
+    /**
+     * Records and photos not on the server yet (show it before sign-out, and on the sync screen).
+     */
+    fun `unsynced`(): Unsynced
     
     companion object
 }
@@ -1922,81 +2252,6 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
 
     
     /**
-     * Where the record stands with the supervisors (approved, rejected with a comment, changed
-     * since approval, or pending), as of the last sync.
-     */
-    @Throws(CoreException::class)override fun `approvalStatus`(`id`: kotlin.String): ApprovalStatus {
-            return FfiConverterTypeApprovalStatus.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_approval_status(
-        it,
-        
-        FfiConverterString.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
-     * thumbnail and a preview, and keeps the original until it is uploaded.
-     */
-    @Throws(CoreException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `attachPhoto`(`recordId`: kotlin.String, `path`: kotlin.String, `context`: PhotoContext) : Photo {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_attach_photo(
-                uniffiHandle,
-                
-        FfiConverterString.lower(`recordId`),
-        FfiConverterString.lower(`path`),
-        FfiConverterTypePhotoContext.lower(`context`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypePhoto.lift(it) },
-        // Error FFI converter
-        CoreException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Attaches several photos, reporting each one to `listener`. Stops at the first bad file; the
-     * photos before it stay attached.
-     */
-    @Throws(CoreException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `attachPhotos`(`recordId`: kotlin.String, `paths`: List<kotlin.String>, `listener`: ProgressListener) : List<Photo> {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_attach_photos(
-                uniffiHandle,
-                
-        FfiConverterString.lower(`recordId`),
-        FfiConverterSequenceString.lower(`paths`),
-        FfiConverterTypeProgressListener.lower(`listener`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterSequenceTypePhoto.lift(it) },
-        // Error FFI converter
-        CoreException.ErrorHandler,
-    )
-    }
-
-    
-    /**
      * Closes the store; later calls fail with `CoreError::Closed`.
      */
     @Throws(CoreException::class)override fun `closeStore`()
@@ -2009,24 +2264,6 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
 }
     }
     
-    
-
-    
-    /**
-     * Fields holding concurrent values after a merge, so the app can show every value entered.
-     */
-    @Throws(CoreException::class)override fun `conflicts`(`id`: kotlin.String): List<FieldConflict> {
-            return FfiConverterSequenceTypeFieldConflict.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_conflicts(
-        it,
-        
-        FfiConverterString.lower(`id`),_status)
-}
-    }
-    )
-    }
     
 
     
@@ -2098,43 +2335,6 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
-    /**
-     * The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
-     */
-    @Throws(CoreException::class)override fun `exportChanges`(`id`: kotlin.String, `since`: List<kotlin.String>): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_export_changes(
-        it,
-        
-        FfiConverterString.lower(`id`),
-        FfiConverterSequenceString.lower(`since`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * The whole document as an Automerge save (importable anywhere with `import_changes`).
-     */
-    @Throws(CoreException::class)override fun `exportDocument`(`id`: kotlin.String): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_export_document(
-        it,
-        
-        FfiConverterString.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
     @Throws(CoreException::class)override fun `getExpense`(`id`: kotlin.String): Expense {
             return FfiConverterTypeExpense.lift(
     callWithHandle {
@@ -2195,44 +2395,6 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
-    /**
-     * The document's current heads (hex change hashes): a version to export changes after.
-     */
-    @Throws(CoreException::class)override fun `heads`(`id`: kotlin.String): List<kotlin.String> {
-            return FfiConverterSequenceString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_heads(
-        it,
-        
-        FfiConverterString.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
-     * changing nothing, if the result is not a record this app can read.
-     */
-    @Throws(CoreException::class)override fun `importChanges`(`id`: kotlin.String, `data`: kotlin.ByteArray): ImportResult {
-            return FfiConverterTypeImportResult.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_import_changes(
-        it,
-        
-        FfiConverterString.lower(`id`),
-        FfiConverterByteArray.lower(`data`),_status)
-}
-    }
-    )
-    }
-    
-
-    
     @Throws(CoreException::class)override fun `listRecords`(`filter`: RecordFilter): List<RecordSummary> {
             return FfiConverterSequenceTypeRecordSummary.lift(
     callWithHandle {
@@ -2245,23 +2407,6 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     }
     )
     }
-    
-
-    
-    /**
-     * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
-     */
-    @Throws(CoreException::class)override fun `markPhotoUploaded`(`sha256`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(
-        it,
-        
-        FfiConverterString.lower(`sha256`),_status)
-}
-    }
-    
     
 
     override fun `path`(): kotlin.String {
@@ -2278,41 +2423,6 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
-    /**
-     * Photos whose originals have not reached the server yet.
-     */
-    @Throws(CoreException::class)override fun `pendingUploads`(): List<PendingUpload> {
-            return FfiConverterSequenceTypePendingUpload.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_pending_uploads(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * The project's cost codes, activities, trades and rates, once synced.
-     */
-    @Throws(CoreException::class)override fun `referenceData`(`projectId`: kotlin.String): ReferenceData? {
-            return FfiConverterOptionalTypeReferenceData.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_reference_data(
-        it,
-        
-        FfiConverterString.lower(`projectId`),_status)
-}
-    }
-    )
-    }
-    
-
-    
     @Throws(CoreException::class)override fun `removeCrewLine`(`sheetId`: kotlin.String, `lineId`: kotlin.String)
         = 
     callWithHandle {
@@ -2322,25 +2432,6 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         
         FfiConverterString.lower(`sheetId`),
         FfiConverterString.lower(`lineId`),_status)
-}
-    }
-    
-    
-
-    
-    /**
-     * Settles a conflict by keeping `values[choice]` of the field at `path`.
-     */
-    @Throws(CoreException::class)override fun `resolveConflict`(`id`: kotlin.String, `path`: kotlin.String, `choice`: kotlin.UInt)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_resolve_conflict(
-        it,
-        
-        FfiConverterString.lower(`id`),
-        FfiConverterString.lower(`path`),
-        FfiConverterUInt.lower(`choice`),_status)
 }
     }
     
@@ -2379,53 +2470,6 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         FfiConverterString.lower(`projectId`),
         FfiConverterString.lower(`siteId`),
         FfiConverterString.lower(`workDate`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Syncs every record with the server at `base_url` as the device holding `token`, then uploads
-     * pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
-     * after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
-     * each photo (`done`/`total` counting rounds plus photos).
-     */
-    @Throws(CoreException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `sync`(`baseUrl`: kotlin.String, `token`: kotlin.String, `listener`: ProgressListener?) : SyncReport {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_sync(
-                uniffiHandle,
-                
-        FfiConverterString.lower(`baseUrl`),
-        FfiConverterString.lower(`token`),
-        FfiConverterOptionalTypeProgressListener.lower(`listener`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeSyncReport.lift(it) },
-        // Error FFI converter
-        CoreException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Records and photos not on the server yet (show it before sign-out, and on the sync screen).
-     */
-    @Throws(CoreException::class)override fun `unsynced`(): Unsynced {
-            return FfiConverterTypeUnsynced.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CoreException) { _status ->
-    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_unsynced(
-        it,
-        _status)
 }
     }
     )
@@ -2535,6 +2579,300 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
 }
     }
     
+    
+
+    
+    /**
+     * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
+     * thumbnail and a preview, and keeps the original until it is uploaded. A file that is not
+     * usable fails with `PhotoNotFound`, `PhotoUnreadable`, `PhotoTooLarge`, `PhotoDamaged` or
+     * `PhotoUnsupported`.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachPhoto`(`recordId`: kotlin.String, `path`: kotlin.String, `context`: PhotoContext) : Photo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_attach_photo(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`recordId`),
+        FfiConverterString.lower(`path`),
+        FfiConverterTypePhotoContext.lower(`context`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePhoto.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Attaches several photos, reporting each one to `listener`. Stops at the first bad file, when
+     * `listener` throws (`ListenerFailed`), or when `cancel` is cancelled (`Cancelled`, checked
+     * between photos); the photos before stay attached.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachPhotos`(`recordId`: kotlin.String, `paths`: List<kotlin.String>, `listener`: ProgressListener, `cancel`: CancelToken?) : List<Photo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_attach_photos(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`recordId`),
+        FfiConverterSequenceString.lower(`paths`),
+        FfiConverterTypeProgressListener.lower(`listener`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypePhoto.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
+     */
+    @Throws(CoreException::class)override fun `markPhotoUploaded`(`sha256`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(
+        it,
+        
+        FfiConverterString.lower(`sha256`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Photos whose originals have not reached the server yet.
+     */
+    @Throws(CoreException::class)override fun `pendingUploads`(): List<PendingUpload> {
+            return FfiConverterSequenceTypePendingUpload.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_pending_uploads(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Where the record stands with the supervisors (approved, rejected with a comment, changed
+     * since approval, or pending), as of the last sync.
+     */
+    @Throws(CoreException::class)override fun `approvalStatus`(`id`: kotlin.String): ApprovalStatus {
+            return FfiConverterTypeApprovalStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_approval_status(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Fields holding concurrent values after a merge, so the app can show every value entered.
+     */
+    @Throws(CoreException::class)override fun `conflicts`(`id`: kotlin.String): List<FieldConflict> {
+            return FfiConverterSequenceTypeFieldConflict.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_conflicts(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The document's changes after `since` (heads from an earlier `heads`); all of them if empty.
+     */
+    @Throws(CoreException::class)override fun `exportChanges`(`id`: kotlin.String, `since`: List<kotlin.String>): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_export_changes(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterSequenceString.lower(`since`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The whole document as an Automerge save (importable anywhere with `import_changes`).
+     */
+    @Throws(CoreException::class)override fun `exportDocument`(`id`: kotlin.String): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_export_document(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The document's current heads (hex change hashes): a version to export changes after.
+     */
+    @Throws(CoreException::class)override fun `heads`(`id`: kotlin.String): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_heads(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Merges changes (or a whole document) into document `id`, creating it if new. Refused whole,
+     * changing nothing, if the result is not a record this app can read.
+     */
+    @Throws(CoreException::class)override fun `importChanges`(`id`: kotlin.String, `data`: kotlin.ByteArray): ImportResult {
+            return FfiConverterTypeImportResult.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_import_changes(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterByteArray.lower(`data`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The project's cost codes, activities, trades and rates, once synced.
+     */
+    @Throws(CoreException::class)override fun `referenceData`(`projectId`: kotlin.String): ReferenceData? {
+            return FfiConverterOptionalTypeReferenceData.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_reference_data(
+        it,
+        
+        FfiConverterString.lower(`projectId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Settles a conflict by keeping `values[choice]` of the field at `path`.
+     */
+    @Throws(CoreException::class)override fun `resolveConflict`(`id`: kotlin.String, `path`: kotlin.String, `choice`: kotlin.UInt)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_resolve_conflict(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`path`),
+        FfiConverterUInt.lower(`choice`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Syncs every record with the server at `base_url` as the device holding `token`, then uploads
+     * pending photo originals (tus, resumable). Safe to interrupt and to retry. `listener` hears
+     * after each round: `done` = round, `total` = 0 (unknown), `item` = a short summary; then after
+     * each photo (`done`/`total` counting rounds plus photos). If `listener` throws, the sync stops
+     * with `ListenerFailed`; `cancel.cancel()` (from another thread) stops it promptly with
+     * `Cancelled`, even while a request is in flight. Either way what was done before stays done
+     * (rounds applied and saved, photos uploaded) and the next sync carries on from there.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sync`(`baseUrl`: kotlin.String, `token`: kotlin.String, `listener`: ProgressListener?, `cancel`: CancelToken?) : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_sync(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`baseUrl`),
+        FfiConverterString.lower(`token`),
+        FfiConverterOptionalTypeProgressListener.lower(`listener`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Records and photos not on the server yet (show it before sign-out, and on the sync screen).
+     */
+    @Throws(CoreException::class)override fun `unsynced`(): Unsynced {
+            return FfiConverterTypeUnsynced.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_unsynced(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
@@ -2694,7 +3032,9 @@ public object FfiConverterTypeFieldStore: FfiConverter<FieldStore, Long> {
 public interface ProgressListener {
     
     /**
-     * `done` of `total` items finished; `item` names the last one.
+     * `done` of `total` items finished; `item` names the last one. Throwing (a `ProgressError`, or
+     * any other exception) stops the operation: it fails with `CoreError.ListenerFailed`, and what
+     * was done before stays done.
      */
     fun `onProgress`(`done`: kotlin.UInt, `total`: kotlin.UInt, `item`: kotlin.String)
     
@@ -2808,11 +3148,14 @@ open class ProgressListenerImpl: Disposable, AutoCloseable, ProgressListener
 
     
     /**
-     * `done` of `total` items finished; `item` names the last one.
-     */override fun `onProgress`(`done`: kotlin.UInt, `total`: kotlin.UInt, `item`: kotlin.String)
+     * `done` of `total` items finished; `item` names the last one. Throwing (a `ProgressError`, or
+     * any other exception) stops the operation: it fails with `CoreError.ListenerFailed`, and what
+     * was done before stays done.
+     */
+    @Throws(ProgressException::class)override fun `onProgress`(`done`: kotlin.UInt, `total`: kotlin.UInt, `item`: kotlin.String)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(ProgressException) { _status ->
     UniffiLib.uniffi_mobile_core_fn_method_progresslistener_on_progress(
         it,
         
@@ -2853,7 +3196,12 @@ internal object uniffiCallbackInterfaceProgressListener {
                 )
             }
             val writeReturn = { _: Unit -> Unit }
-            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ProgressException -> FfiConverterTypeProgressError.lower(e) }
+            )
         }
     }
 
@@ -4962,7 +5310,50 @@ sealed class CoreException: kotlin.Exception() {
             get() = "path=${ `path` }"
     }
     
-    class PhotoInvalid(
+    /**
+     * The file exists but cannot be read (permissions, a folder, an I/O error).
+     */
+    class PhotoUnreadable(
+        
+        val `path`: kotlin.String, 
+        
+        val `reason`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "path=${ `path` }, reason=${ `reason` }"
+    }
+    
+    /**
+     * More pixels than a phone decodes safely; refused before decoding. Ask for a smaller photo.
+     */
+    class PhotoTooLarge(
+        
+        val `width`: kotlin.UInt, 
+        
+        val `height`: kotlin.UInt, 
+        
+        val `maxPixels`: kotlin.ULong
+        ) : CoreException() {
+        override val message
+            get() = "width=${ `width` }, height=${ `height` }, maxPixels=${ `maxPixels` }"
+    }
+    
+    /**
+     * A JPEG or PNG whose data is cut off or corrupt (e.g. a copy that did not finish).
+     */
+    class PhotoDamaged(
+        
+        val `reason`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * Not a JPEG or PNG (`reason` names what it is when known, e.g. GIF), or a variant of them this
+     * app cannot decode.
+     */
+    class PhotoUnsupported(
         
         val `reason`: kotlin.String
         ) : CoreException() {
@@ -5049,6 +5440,27 @@ sealed class CoreException: kotlin.Exception() {
             get() = "records=${ `records` }, photos=${ `photos` }"
     }
     
+    /**
+     * The app cancelled the sync. Nothing is lost; what was done is kept and the rest follows next time.
+     */
+    class Cancelled(
+        ) : CoreException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The app's `ProgressListener` threw, so the operation it followed stopped there. What was done
+     * before stays done (synced rounds, uploaded or attached photos); the rest follows next time.
+     */
+    class ListenerFailed(
+        
+        val `reason`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     class Internal(
         
         val `reason`: kotlin.String
@@ -5105,36 +5517,52 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
             7 -> CoreException.PhotoNotFound(
                 FfiConverterString.read(buf),
                 )
-            8 -> CoreException.PhotoInvalid(
-                FfiConverterString.read(buf),
-                )
-            9 -> CoreException.StoreCorrupt(
+            8 -> CoreException.PhotoUnreadable(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            10 -> CoreException.StoreTooNew(
+            9 -> CoreException.PhotoTooLarge(
+                FfiConverterUInt.read(buf),
+                FfiConverterUInt.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            10 -> CoreException.PhotoDamaged(
+                FfiConverterString.read(buf),
+                )
+            11 -> CoreException.PhotoUnsupported(
+                FfiConverterString.read(buf),
+                )
+            12 -> CoreException.StoreCorrupt(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            13 -> CoreException.StoreTooNew(
                 FfiConverterString.read(buf),
                 FfiConverterLong.read(buf),
                 FfiConverterLong.read(buf),
                 )
-            11 -> CoreException.Storage(
+            14 -> CoreException.Storage(
                 FfiConverterString.read(buf),
                 )
-            12 -> CoreException.Closed()
-            13 -> CoreException.Offline(
+            15 -> CoreException.Closed()
+            16 -> CoreException.Offline(
                 FfiConverterString.read(buf),
                 )
-            14 -> CoreException.Unauthorized(
+            17 -> CoreException.Unauthorized(
                 FfiConverterString.read(buf),
                 )
-            15 -> CoreException.SyncFailed(
+            18 -> CoreException.SyncFailed(
                 FfiConverterString.read(buf),
                 )
-            16 -> CoreException.UnsyncedData(
+            19 -> CoreException.UnsyncedData(
                 FfiConverterUInt.read(buf),
                 FfiConverterUInt.read(buf),
                 )
-            17 -> CoreException.Internal(
+            20 -> CoreException.Cancelled()
+            21 -> CoreException.ListenerFailed(
+                FfiConverterString.read(buf),
+                )
+            22 -> CoreException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -5186,7 +5614,25 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 4UL
                 + FfiConverterString.allocationSize(value.`path`)
             )
-            is CoreException.PhotoInvalid -> (
+            is CoreException.PhotoUnreadable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`path`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is CoreException.PhotoTooLarge -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUInt.allocationSize(value.`width`)
+                + FfiConverterUInt.allocationSize(value.`height`)
+                + FfiConverterULong.allocationSize(value.`maxPixels`)
+            )
+            is CoreException.PhotoDamaged -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is CoreException.PhotoUnsupported -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -5233,6 +5679,15 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 4UL
                 + FfiConverterUInt.allocationSize(value.`records`)
                 + FfiConverterUInt.allocationSize(value.`photos`)
+            )
+            is CoreException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is CoreException.ListenerFailed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
             )
             is CoreException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -5287,56 +5742,83 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 FfiConverterString.write(value.`path`, buf)
                 Unit
             }
-            is CoreException.PhotoInvalid -> {
+            is CoreException.PhotoUnreadable -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`path`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.PhotoTooLarge -> {
+                buf.putInt(9)
+                FfiConverterUInt.write(value.`width`, buf)
+                FfiConverterUInt.write(value.`height`, buf)
+                FfiConverterULong.write(value.`maxPixels`, buf)
+                Unit
+            }
+            is CoreException.PhotoDamaged -> {
+                buf.putInt(10)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.PhotoUnsupported -> {
+                buf.putInt(11)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.StoreCorrupt -> {
-                buf.putInt(9)
+                buf.putInt(12)
                 FfiConverterString.write(value.`path`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.StoreTooNew -> {
-                buf.putInt(10)
+                buf.putInt(13)
                 FfiConverterString.write(value.`path`, buf)
                 FfiConverterLong.write(value.`found`, buf)
                 FfiConverterLong.write(value.`supported`, buf)
                 Unit
             }
             is CoreException.Storage -> {
-                buf.putInt(11)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is CoreException.Closed -> {
-                buf.putInt(12)
-                Unit
-            }
-            is CoreException.Offline -> {
-                buf.putInt(13)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is CoreException.Unauthorized -> {
                 buf.putInt(14)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.SyncFailed -> {
+            is CoreException.Closed -> {
                 buf.putInt(15)
+                Unit
+            }
+            is CoreException.Offline -> {
+                buf.putInt(16)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.Unauthorized -> {
+                buf.putInt(17)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.SyncFailed -> {
+                buf.putInt(18)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.UnsyncedData -> {
-                buf.putInt(16)
+                buf.putInt(19)
                 FfiConverterUInt.write(value.`records`, buf)
                 FfiConverterUInt.write(value.`photos`, buf)
                 Unit
             }
+            is CoreException.Cancelled -> {
+                buf.putInt(20)
+                Unit
+            }
+            is CoreException.ListenerFailed -> {
+                buf.putInt(21)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
             is CoreException.Internal -> {
-                buf.putInt(17)
+                buf.putInt(22)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -5384,6 +5866,71 @@ public object FfiConverterTypeEffortUnit: FfiConverterRustBuffer<EffortUnit> {
 }
 
 
+
+
+
+
+
+/**
+ * What a `ProgressListener` may throw. Any other exception it throws arrives as `Failed` too.
+ */
+sealed class ProgressException: kotlin.Exception() {
+    
+    class Failed(
+        
+        val `reason`: kotlin.String
+        ) : ProgressException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<ProgressException> {
+        override fun lift(error_buf: RustBuffer.ByValue): ProgressException = FfiConverterTypeProgressError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProgressError : FfiConverterRustBuffer<ProgressException> {
+    override fun read(buf: ByteBuffer): ProgressException {
+        
+
+        return when(buf.getInt()) {
+            1 -> ProgressException.Failed(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ProgressException): ULong {
+        return when(value) {
+            is ProgressException.Failed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: ProgressException, buf: ByteBuffer) {
+        when(value) {
+            is ProgressException.Failed -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
 
 
 
@@ -5605,6 +6152,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeCancelToken: FfiConverterRustBuffer<CancelToken?> {
+    override fun read(buf: ByteBuffer): CancelToken? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCancelToken.read(buf)
+    }
+
+    override fun allocationSize(value: CancelToken?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCancelToken.allocationSize(value)
+        }
+    }
+
+    override fun write(value: CancelToken?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCancelToken.write(value, buf)
         }
     }
 }
