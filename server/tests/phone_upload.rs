@@ -180,6 +180,8 @@ fn the_app_stops_a_sync_and_keeps_what_was_done() {
         )
         .expect("report");
     let id = report.info.id.clone();
+    // The report reaches the server first: from then on a sync's first round carries the changes.
+    rt.block_on(a.sync(base.clone(), ta.clone(), None, None)).expect("first sync");
     let cam = dir.path().join("camera");
     std::fs::create_dir_all(&cam).expect("camera dir");
     for k in 0..3 {
@@ -197,7 +199,7 @@ fn the_app_stops_a_sync_and_keeps_what_was_done() {
     assert_eq!(heard.len(), 1, "called once, then stopped: {heard:?}");
     assert!(heard[0].starts_with("round 1:"), "{heard:?}");
     assert_eq!(a.unsynced().expect("unsynced").photos, 3, "no photo went up");
-    // Round 1 stays done: the record is on the server, another phone gets it.
+    // Round 1 stays done: the report's three photo references are on the server, another phone gets them.
     let b = phone(dir.path(), "wang");
     rt.block_on(b.sync(base.clone(), tb, None, None)).expect("b syncs");
     assert_eq!(b.get_progress_report(id.clone()).expect("report on b").photos.len(), 3);
