@@ -35,6 +35,9 @@ struct SyncView: View {
                     Label("Sync now", systemImage: "arrow.triangle.2.circlepath")
                 }
                 .disabled(state.running)
+                if state.running {
+                    Button("Cancel", role: .cancel) { model.cancel() }
+                }
                 SyncPhaseView(phase: state.phase)
             }
 

@@ -116,8 +116,11 @@ public final class FieldRepository: Sendable {
     }
 
     @discardableResult
-    public func attachPhotos(recordId: String, paths: [String], listener: any ProgressListener) async throws -> [Photo] {
-        try await store.attachPhotos(recordId: recordId, paths: paths, listener: listener)
+    /// Stops at the first bad file, or when `cancel` is cancelled; the photos before stay attached.
+    public func attachPhotos(
+        recordId: String, paths: [String], listener: any ProgressListener, cancel: CancelToken? = nil
+    ) async throws -> [Photo] {
+        try await store.attachPhotos(recordId: recordId, paths: paths, listener: listener, cancel: cancel)
     }
 
     /// The core's version, for the About line and bug reports (a constant: no store access).
@@ -163,8 +166,11 @@ public final class FieldRepository: Sendable {
 
     // ---------- sync and sign-out ----------
 
-    public func sync(_ account: ServerAccount, listener: (any ProgressListener)?) async throws -> SyncReport {
-        try await store.sync(baseUrl: account.baseUrl, token: account.token, listener: listener)
+    /// `cancel` stops the sync promptly from any thread (`CoreError.Cancelled`); what was done stays done.
+    public func sync(
+        _ account: ServerAccount, listener: (any ProgressListener)?, cancel: CancelToken? = nil
+    ) async throws -> SyncReport {
+        try await store.sync(baseUrl: account.baseUrl, token: account.token, listener: listener, cancel: cancel)
     }
 
     public func unsynced() async throws -> Unsynced {

@@ -33,6 +33,8 @@ public final class SyncViewModel: ObservableObject {
 
     private let repo: FieldRepository
     private let account: ServerAccount
+    /// The running sync's token, for `cancel()`.
+    private var cancelToken: CancelToken?
 
     public init(repo: FieldRepository, account: ServerAccount) {
         self.repo = repo
@@ -55,12 +57,20 @@ public final class SyncViewModel: ObservableObject {
         let listener = SyncProgressRelay { done, total, item in
             Task { @MainActor in self.progressed(done: done, total: total, item: item) }
         }
+        let token = CancelToken()
+        cancelToken = token
+        defer { cancelToken = nil }
         return await catching {
-            let report = try await self.repo.sync(self.account, listener: listener)
+            let report = try await self.repo.sync(self.account, listener: listener, cancel: token)
             let unsynced = try await self.repo.unsynced()
             self.state.phase = .finished(report)
             self.state.unsynced = unsynced
         }
+    }
+
+    /// The Cancel button: the running sync stops promptly (even mid-request) and the phase goes back to idle.
+    public func cancel() {
+        cancelToken?.cancel()
     }
 
     /// Wipes the phone's data. Without `discardUnsynced`, refused while work is unsynced (`SyncState.signOutBlocked`).
@@ -94,6 +104,8 @@ public final class SyncViewModel: ObservableObject {
             if case .unsynced = failure {
                 self.state.signOutBlocked = failure
                 if self.state.running { self.state.phase = .idle }
+            } else if case .cancelled = failure {
+                self.state.phase = .idle
             } else {
                 self.state.phase = .failed(failure)
             }
@@ -109,7 +121,7 @@ final class SyncProgressRelay: ProgressListener {
         self.report = report
     }
 
-    func onProgress(done: UInt32, total: UInt32, item: String) {
+    func onProgress(done: UInt32, total: UInt32, item: String) throws {
         report(done, total, item)
     }
 }

@@ -13,6 +13,8 @@ public enum UiError: Error, Hashable, Sendable {
     /// Sign-out or wipe refused because work has not reached the server.
     case unsynced(records: Int, photos: Int)
     case photo(message: String)
+    /// The foreman stopped the work (the Cancel button): nothing is lost, the rest follows at the next sync.
+    case cancelled
     case other(message: String)
 
     public var message: String {
@@ -25,6 +27,8 @@ public enum UiError: Error, Hashable, Sendable {
             return "The server refused this phone's sign-in (\(reason)). Sign in again."
         case let .unsynced(records, photos):
             return "\(records) records and \(photos) photos are not on the server yet. Sync first."
+        case .cancelled:
+            return "Stopped. Nothing is lost: what was done stays done, the rest follows next time."
         }
     }
 
@@ -50,8 +54,14 @@ public enum UiError: Error, Hashable, Sendable {
             self = .signInAgain(reason: reason)
         case let .UnsyncedData(records, photos):
             self = .unsynced(records: Int(records), photos: Int(photos))
-        case let .PhotoInvalid(reason):
-            self = .photo(message: "This photo cannot be used: \(reason)")
+        case let .PhotoUnreadable(_, reason):
+            self = .photo(message: "The photo file cannot be read: \(reason)")
+        case let .PhotoTooLarge(width, height, maxPixels):
+            self = .photo(message: "This photo is \(width)×\(height) pixels, more than \(maxPixels / 1_000_000) megapixels. Take a smaller one.")
+        case let .PhotoDamaged(reason):
+            self = .photo(message: "This photo file is damaged: \(reason)")
+        case let .PhotoUnsupported(reason):
+            self = .photo(message: "This is not a photo the app can use: \(reason)")
         case let .PhotoNotFound(path):
             self = .photo(message: "The photo file is gone: \(path)")
         case let .NotFound(what, id):
@@ -74,6 +84,10 @@ public enum UiError: Error, Hashable, Sendable {
             self = .other(message: "Record \(id) is a \(found), not a \(expected)")
         case .Closed:
             self = .other(message: "The phone's store is closed")
+        case .Cancelled:
+            self = .cancelled
+        case let .ListenerFailed(reason):
+            self = .other(message: "Stopped: \(reason)")
         case let .Internal(reason):
             self = .other(message: "Internal error: \(reason)")
         }

@@ -5,6 +5,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import uniffi.mobile_core.AnyRecord
 import uniffi.mobile_core.ApprovalStatus
+import uniffi.mobile_core.CancelToken
 import uniffi.mobile_core.CrewLine
 import uniffi.mobile_core.CrewLineInput
 import uniffi.mobile_core.CrewPreset
@@ -95,8 +96,13 @@ class FieldRepository(
     suspend fun attachPhoto(recordId: String, path: String, context: PhotoContext): Photo =
         store.attachPhoto(recordId, path, context)
 
-    suspend fun attachPhotos(recordId: String, paths: List<String>, listener: ProgressListener): List<Photo> =
-        store.attachPhotos(recordId, paths, listener)
+    /** Stops at the first bad file, or when [cancel] is cancelled; the photos before stay attached. */
+    suspend fun attachPhotos(
+        recordId: String,
+        paths: List<String>,
+        listener: ProgressListener,
+        cancel: CancelToken? = null,
+    ): List<Photo> = store.attachPhotos(recordId, paths, listener, cancel)
 
     fun categories(): List<String> = expenseCategories()
 
@@ -118,8 +124,9 @@ class FieldRepository(
 
     // ---------- sync and sign-out ----------
 
-    suspend fun sync(account: ServerAccount, listener: ProgressListener?): SyncReport =
-        store.sync(account.baseUrl, account.token, listener)
+    /** [cancel] stops the sync promptly from any thread (`CoreException.Cancelled`); what was done stays done. */
+    suspend fun sync(account: ServerAccount, listener: ProgressListener?, cancel: CancelToken? = null): SyncReport =
+        store.sync(account.baseUrl, account.token, listener, cancel)
 
     suspend fun unsynced(): Unsynced = call { unsynced() }
 

@@ -4,6 +4,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
+import uniffi.mobile_core.CancelToken
 import uniffi.mobile_core.ProgressListener
 import uniffi.mobile_core.SyncReport
 import uniffi.mobile_core.Unsynced
@@ -55,12 +56,27 @@ class SyncViewModel(
     /** Syncs records, then uploads photos (resumable: an interrupted upload continues next time). */
     suspend fun sync(): Boolean {
         if (_state.value.running) return false
+        val token = CancelToken()
+        runningToken = token
         _state.update { it.copy(phase = SyncPhase.Running(0, 0, "connecting")) }
-        return catching {
-            val report = repo.sync(account, listener)
-            _state.update { it.copy(phase = SyncPhase.Finished(report), unsynced = repo.unsynced()) }
+        return try {
+            catching {
+                val report = repo.sync(account, listener, token)
+                _state.update { it.copy(phase = SyncPhase.Finished(report), unsynced = repo.unsynced()) }
+            }
+        } finally {
+            // Not closed here: a Cancel pressed as the sync ends may still hold it (the cleaner frees it).
+            runningToken = null
         }
     }
+
+    /** The Cancel button: the running sync stops promptly (even mid-request) and the phase goes back to idle. */
+    fun cancel() {
+        runningToken?.cancel()
+    }
+
+    @Volatile
+    private var runningToken: CancelToken? = null
 
     /** Wipes the phone's data. Without [discardUnsynced], refused while work is unsynced ([SyncState.signOutBlocked]). */
     suspend fun signOut(discardUnsynced: Boolean): Boolean = catching {
@@ -73,6 +89,7 @@ class SyncViewModel(
             when (error) {
                 null -> this
                 is UiError.Unsynced -> copy(signOutBlocked = error, phase = if (running) SyncPhase.Idle else phase)
+                is UiError.Cancelled -> copy(phase = SyncPhase.Idle)
                 else -> copy(phase = SyncPhase.Failed(error))
             }
         },

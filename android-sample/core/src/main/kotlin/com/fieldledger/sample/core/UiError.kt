@@ -29,6 +29,11 @@ sealed class UiError {
 
     data class Photo(override val message: String) : UiError()
 
+    /** The app stopped the work (the Cancel button): nothing is lost, the rest follows at the next sync. */
+    data object Cancelled : UiError() {
+        override val message get() = "Stopped. Nothing is lost: what was done stays done, the rest follows next time."
+    }
+
     data class Other(override val message: String) : UiError()
 }
 
@@ -49,7 +54,13 @@ fun CoreException.toUiError(): UiError = when (this) {
     is CoreException.Offline -> UiError.Offline(reason)
     is CoreException.Unauthorized -> UiError.SignInAgain(reason)
     is CoreException.UnsyncedData -> UiError.Unsynced(records.toInt(), photos.toInt())
-    is CoreException.PhotoInvalid -> UiError.Photo("This photo cannot be used: $reason")
+    is CoreException.PhotoUnreadable -> UiError.Photo("The photo file cannot be read: $reason")
+    is CoreException.PhotoTooLarge ->
+        UiError.Photo("This photo is $width×$height pixels, more than ${maxPixels / 1_000_000u} megapixels. Take a smaller one.")
+    is CoreException.PhotoDamaged -> UiError.Photo("This photo file is damaged: $reason")
+    is CoreException.PhotoUnsupported -> UiError.Photo("This is not a photo the app can use: $reason")
+    is CoreException.Cancelled -> UiError.Cancelled
+    is CoreException.ListenerFailed -> UiError.Other("Stopped: $reason")
     is CoreException.PhotoNotFound -> UiError.Photo("The photo file is gone: $path")
     is CoreException.NotFound -> UiError.Other("$what $id was not found")
     is CoreException.RecordVoided -> UiError.Other("This record was voided and can no longer be edited")

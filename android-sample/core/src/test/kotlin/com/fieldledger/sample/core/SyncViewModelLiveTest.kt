@@ -1,5 +1,8 @@
 package com.fieldledger.sample.core
 
+import java.net.InetAddress
+import java.net.ServerSocket
+import java.net.Socket
 import java.net.URI
 import java.net.URLEncoder
 import java.net.http.HttpClient
@@ -12,6 +15,8 @@ import kotlin.test.assertIs
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
 import uniffi.mobile_core.ApprovalState
 import uniffi.mobile_core.FieldStore
@@ -21,7 +26,8 @@ import uniffi.mobile_core.PhotoContext
  * The view models against the real server (server/tests/android_sample.rs starts it and passes its address and
  * device tokens): reference data arriving by sync feeds the presets, sync with progress, sign-out refused while work
  * is unsynced, two phones' conflicting edits settled on the record screen, a supervisor's approval shown on the
- * phone, and the errors a foreman meets with no signal or a revoked token.
+ * phone, the errors a foreman meets with no signal or a revoked token, and the Cancel button stopping a sync that
+ * hangs.
  */
 class SyncViewModelLiveTest {
     private val url = env("FIELDLEDGER_URL")
@@ -116,6 +122,24 @@ class SyncViewModelLiveTest {
         val revoked = SyncViewModel(phoneA, ServerAccount(url, "flt_not_a_token"))
         assertTrue(!revoked.sync())
         assertIs<UiError.SignInAgain>(assertIs<SyncPhase.Failed>(revoked.state.value.phase).error)
+        assertEquals(7L, phoneA.sheet(sheetId).lines.single().headcount)
+
+        // A server that takes the connection and never answers: the Cancel button stops the sync at once.
+        ServerSocket(0, 4, InetAddress.getLoopbackAddress()).use { silent ->
+            val held = mutableListOf<Socket>()
+            val acceptor = Thread { runCatching { held.add(silent.accept()) } }.apply { isDaemon = true; start() }
+            val stuck = SyncViewModel(phoneA, ServerAccount("http://127.0.0.1:${silent.localPort}", env("FIELDLEDGER_TOKEN_A")))
+            val started = System.nanoTime()
+            val running = async(Dispatchers.Default) { stuck.sync() }
+            acceptor.join(10_000)
+            assertEquals(1, held.size, "the sync reached the silent server")
+            stuck.cancel()
+            assertTrue(!running.await(), "a cancelled sync does not report success")
+            val tookMs = (System.nanoTime() - started) / 1_000_000
+            assertTrue(tookMs < 10_000, "cancelled promptly, not after the request timeout: $tookMs ms")
+            assertIs<SyncPhase.Idle>(stuck.state.value.phase)
+            held.forEach { it.close() }
+        }
         assertEquals(7L, phoneA.sheet(sheetId).lines.single().headcount)
 
         // Everything is on the server now: sign-out goes through.
