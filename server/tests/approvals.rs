@@ -6,74 +6,21 @@
 
 mod common;
 
-use std::str::FromStr;
-
 use automerge::AutoCommit;
-use chrono::NaiveDate;
+use common::api::{d, json_call};
 use common::phone::SimPhone;
-use common::records::header;
+use common::records::{crew_line, labour_sheet};
 use common::*;
-use record_schema::{Approval, CrewLine, Currency, DecisionStatus, Effort, LabourSheet, Record};
+use record_schema::{Approval, CrewLine, DecisionStatus, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 const SHEET: &str = "0193a000-0000-7000-8000-000000000001";
 
-fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).expect("decimal")
-}
-
-fn line(id: &str, position: i64, headcount: i64, effort: Effort, rate: &str, activity: &str) -> CrewLine {
-    CrewLine {
-        id: id.into(),
-        position,
-        trade: "木工".into(),
-        crew: Some("张班".into()),
-        headcount,
-        effort,
-        rate: d(rate),
-        cost_code: "03-100".into(),
-        activity: Some(activity.into()),
-        note: None,
-        workers: vec![],
-    }
-}
-
+/// 6 × 8 h × 47.50 = 2280.00 and 3 × 2.5 days × 380.00 = 2850.00
 fn sheet() -> LabourSheet {
-    LabourSheet {
-        header: header(SHEET, "P1"),
-        work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
-        currency: Currency::Cny,
-        // 6 × 8 h × 47.50 = 2280.00 and 3 × 2.5 days × 380.00 = 2850.00
-        lines: vec![
-            line("l1", 0, 6, Effort::Hours(d("8")), "47.50", "A1"),
-            line("l2", 1, 3, Effort::Days(d("2.5")), "380.00", "A2"),
-        ],
-        note: None,
-    }
-}
-
-fn edit(phone: &mut SimPhone, f: impl FnOnce(&mut LabourSheet)) {
-    let doc = phone.docs.get_mut(SHEET).expect("sheet on the phone");
-    let Record::LabourSheet(mut s) = Record::read(doc).expect("reads") else { panic!("not a sheet") };
-    f(&mut s);
-    s.write(doc).expect("write");
-}
-
-fn call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let bearer = format!("Bearer {token}");
-    let (status, text) = match method {
-        "GET" => get_with(addr, path, &[("Authorization", &bearer)]),
-        _ => {
-            let body = body.unwrap_or(json!({})).to_string();
-            let (s, b) =
-                post(addr, path, &[("Authorization", &bearer), ("Content-Type", "application/json")], body.as_bytes());
-            (s, String::from_utf8_lossy(&b).into_owned())
-        }
-    };
-    let v = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{method} {path} answered {status} with non-JSON {text:?}: {e}"));
-    (status, v)
+    let l2 = CrewLine { position: 1, ..crew_line("l2", 3, Effort::Days(d("2.5")), "380.00", "03-100", "A2") };
+    labour_sheet(SHEET, vec![crew_line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1"), l2])
 }
 
 fn heads(v: &Value) -> Vec<String> {
@@ -117,7 +64,7 @@ fn story(url: Option<&str>) {
     assert!(li.sync(addr).errors.is_empty());
 
     // The supervisor sees it pending, new; filters narrow the list.
-    let (s, v) = call(addr, &sup, "GET", "/v1/approvals/pending", None);
+    let (s, v) = json_call(addr, &sup, "GET", "/v1/approvals/pending", None);
     assert_eq!(s, 200, "{v}");
     let rec = &v["records"][0];
     assert_eq!(
@@ -131,13 +78,13 @@ fn story(url: Option<&str>) {
         ("?kind=expense", 0),
         ("?author=wang", 0),
     ] {
-        let (s, v) = call(addr, &sup, "GET", &format!("/v1/approvals/pending{q}"), None);
+        let (s, v) = json_call(addr, &sup, "GET", &format!("/v1/approvals/pending{q}"), None);
         assert_eq!((s, v["records"].as_array().map(Vec::len)), (200, Some(n)), "{q}: {v}");
     }
-    let (s, v) = call(addr, &sup, "GET", "/v1/approvals/pending?from=20-11-2026", None);
+    let (s, v) = json_call(addr, &sup, "GET", "/v1/approvals/pending?from=20-11-2026", None);
     assert_eq!((s, v["field"].as_str()), (400, Some("from")), "{v}");
 
-    let (s, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
+    let (s, v) = json_call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["approval"]["status"], "pending");
     assert_eq!(v["record"]["total"], "5130.00");
@@ -145,39 +92,39 @@ fn story(url: Option<&str>) {
 
     // Bad input: a foreman approving, unknown or malformed heads, another project's supervisor.
     let approve = format!("/v1/records/{SHEET}/approve");
-    let (s, v) = call(addr, &foreman, "POST", &approve, Some(json!({ "heads": v1, "comment": "mine" })));
+    let (s, v) = json_call(addr, &foreman, "POST", &approve, Some(json!({ "heads": v1, "comment": "mine" })));
     assert_eq!((s, v["error"].as_str()), (403, Some("forbidden")), "{v}");
-    let (s, v) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": ["ab".repeat(32)], "comment": "" })));
+    let (s, v) = json_call(addr, &sup, "POST", &approve, Some(json!({ "heads": ["ab".repeat(32)], "comment": "" })));
     assert_eq!((s, v["field"].as_str()), (404, Some("heads")), "{v}");
-    let (s, v) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": ["not hex"] })));
+    let (s, v) = json_call(addr, &sup, "POST", &approve, Some(json!({ "heads": ["not hex"] })));
     assert_eq!((s, v["field"].as_str()), (400, Some("heads")), "{v}");
-    let (s, v) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": [] })));
+    let (s, v) = json_call(addr, &sup, "POST", &approve, Some(json!({ "heads": [] })));
     assert_eq!((s, v["field"].as_str()), (400, Some("heads")), "{v}");
-    let (s, v) = call(addr, &sup, "POST", &approve, Some(json!({ "comment": "no heads" })));
+    let (s, v) = json_call(addr, &sup, "POST", &approve, Some(json!({ "comment": "no heads" })));
     assert_eq!((s, v["field"].as_str()), (400, Some("body")), "{v}");
-    let (s, v) = call(addr, &other, "POST", &approve, Some(json!({ "heads": v1 })));
+    let (s, v) = json_call(addr, &other, "POST", &approve, Some(json!({ "heads": v1 })));
     assert_eq!((s, v["field"].as_str()), (404, Some("id")), "another project's record does not exist for them: {v}");
-    let (s, _) = call(addr, &other, "GET", &format!("/v1/records/{SHEET}"), None);
+    let (s, _) = json_call(addr, &other, "GET", &format!("/v1/records/{SHEET}"), None);
     assert_eq!(s, 404);
-    let (s, v) = call(addr, &sup, "POST", "/v1/records/nope/approve", Some(json!({ "heads": v1 })));
+    let (s, v) = json_call(addr, &sup, "POST", "/v1/records/nope/approve", Some(json!({ "heads": v1 })));
     assert_eq!((s, v["field"].as_str()), (404, Some("id")), "{v}");
     let postings = format!("/v1/ledger/postings?record={SHEET}");
-    let (s, v) = call(addr, &sup, "GET", "/v1/ledger/postings", None);
+    let (s, v) = json_call(addr, &sup, "GET", "/v1/ledger/postings", None);
     assert_eq!((s, v["field"].as_str()), (400, Some("record")), "{v}");
-    let (s, _) = call(addr, &foreman, "GET", &postings, None);
+    let (s, _) = json_call(addr, &foreman, "GET", &postings, None);
     assert_eq!(s, 403);
     assert_eq!(
-        net(&call(addr, &sup, "GET", &postings, None).1),
+        net(&json_call(addr, &sup, "GET", &postings, None).1),
         (Decimal::ZERO, Decimal::ZERO, 0),
         "refusals post nothing"
     );
 
     // Approve the exact version: two labour postings, 5130.00 and 13.5 headcount-days.
-    let (s, first) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": v1, "comment": "ok" })));
+    let (s, first) = json_call(addr, &sup, "POST", &approve, Some(json!({ "heads": v1, "comment": "ok" })));
     assert_eq!(s, 200, "{first}");
     assert_eq!((first["postings"].as_i64(), first["reversals"].as_i64()), (Some(2), Some(0)));
     assert_eq!(first["decision"]["decided_by_role"], "supervisor");
-    let (s, p) = call(addr, &sup, "GET", &postings, None);
+    let (s, p) = json_call(addr, &sup, "GET", &postings, None);
     assert_eq!(s, 200, "{p}");
     assert_eq!(net(&p), (d("5130.00"), d("13.5"), 2));
     let l1 = p["postings"].as_array().expect("rows").iter().find(|r| r["line_id"] == "l1").expect("l1 posting");
@@ -191,11 +138,11 @@ fn story(url: Option<&str>) {
     for body in
         [json!({ "heads": v1, "comment": "ok" }), json!({ "heads": v1, "comment": "again", "request_id": "r-0" })]
     {
-        let (s, again) = call(addr, &sup, "POST", &approve, Some(body));
+        let (s, again) = json_call(addr, &sup, "POST", &approve, Some(body));
         assert_eq!((s, &again), (200, &first));
     }
-    assert_eq!(net(&call(addr, &sup, "GET", &postings, None).1).2, 2);
-    let (_, v) = call(addr, &sup, "GET", "/v1/approvals/pending", None);
+    assert_eq!(net(&json_call(addr, &sup, "GET", &postings, None).1).2, 2);
+    let (_, v) = json_call(addr, &sup, "GET", "/v1/approvals/pending", None);
     assert_eq!(v["records"], json!([]), "nothing pending");
 
     // The decision reaches the phone by sync, read-only.
@@ -205,12 +152,12 @@ fn story(url: Option<&str>) {
     assert_eq!(a.latest().map(|d| (d.status, d.comment.as_str())), Some((DecisionStatus::Approved, "ok")));
 
     // The foreman edits: 7 carpenters, not 6. Flagged changed since approval, with the difference.
-    edit(&mut li, |s| s.lines[0].headcount = 7);
+    li.edit_sheet(SHEET, |s| s.lines[0].headcount = 7);
     assert!(li.sync(addr).errors.is_empty());
-    let (_, v) = call(addr, &sup, "GET", "/v1/approvals/pending", None);
+    let (_, v) = json_call(addr, &sup, "GET", "/v1/approvals/pending", None);
     assert_eq!(v["records"][0]["status"], "changed_since_approval", "{v}");
     assert_eq!(v["records"][0]["approved_heads"], json!(v1));
-    let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
+    let (_, v) = json_call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
     assert_eq!(v["approval"]["status"], "changed_since_approval");
     let changes = v["changes_since_approval"].as_array().expect("difference");
     let hc = changes.iter().find(|c| c["field"] == "lines/l1/headcount").expect("headcount changed");
@@ -221,20 +168,20 @@ fn story(url: Option<&str>) {
 
     // Re-approval reverses the old postings and posts the new ones; a retried request is a no-op.
     let body = json!({ "heads": v2, "comment": "7 ok", "request_id": "re-1" });
-    let (s, second) = call(addr, &sup, "POST", &approve, Some(body.clone()));
+    let (s, second) = json_call(addr, &sup, "POST", &approve, Some(body.clone()));
     assert_eq!(s, 200, "{second}");
     assert_eq!((second["postings"].as_i64(), second["reversals"].as_i64()), (Some(4), Some(2)));
     assert_eq!(second["decision"]["replaces"], first["decision"]["id"]);
-    let (s, retried) = call(addr, &sup, "POST", &approve, Some(body));
+    let (s, retried) = json_call(addr, &sup, "POST", &approve, Some(body));
     assert_eq!((s, &retried), (200, &second));
-    let (_, p) = call(addr, &sup, "GET", &postings, None);
+    let (_, p) = json_call(addr, &sup, "GET", &postings, None);
     // 7 × 8 × 47.50 = 2660.00 + 2850.00; 7 + 7.5 headcount-days.
     assert_eq!(net(&p), (d("5510.00"), d("14.5"), 6));
     let rows = p["postings"].as_array().expect("rows");
     assert!(rows[2..4].iter().all(|r| r["entry"] == "reversal" && r["heads"] == json!(v1)));
     assert_eq!(rows[2]["reverses"], rows[0]["id"]);
     // A request id used for something else is refused.
-    let (s, v) = call(
+    let (s, v) = json_call(
         addr,
         &sup,
         "POST",
@@ -246,22 +193,22 @@ fn story(url: Option<&str>) {
     // Two phones set the same field: the conflict must be resolved before approval.
     let mut wang = SimPhone::new(foreman2);
     wang.sync(addr);
-    edit(&mut li, |s| s.lines[1].headcount = 4);
-    edit(&mut wang, |s| s.lines[1].headcount = 5);
+    li.edit_sheet(SHEET, |s| s.lines[1].headcount = 4);
+    wang.edit_sheet(SHEET, |s| s.lines[1].headcount = 5);
     li.sync(addr);
     wang.sync(addr);
     li.sync(addr);
-    let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
+    let (_, v) = json_call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
     assert_eq!(v["conflicts"][0]["field"], "lines/l2/headcount", "{v}");
     let v3 = heads(&v);
-    let (s, v) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": v3 })));
+    let (s, v) = json_call(addr, &sup, "POST", &approve, Some(json!({ "heads": v3 })));
     assert_eq!(
         (s, v["error"].as_str(), v["field"].as_str()),
         (409, Some("conflicts"), Some("lines/l2/headcount")),
         "{v}"
     );
     // Rejecting it is allowed, posts nothing, and takes it off the pending list.
-    let (s, rej) = call(
+    let (s, rej) = json_call(
         addr,
         &sup,
         "POST",
@@ -270,22 +217,27 @@ fn story(url: Option<&str>) {
     );
     assert_eq!((s, rej["postings"].as_i64()), (200, Some(0)), "{rej}");
     assert_eq!(
-        net(&call(addr, &sup, "GET", &postings, None).1),
+        net(&json_call(addr, &sup, "GET", &postings, None).1),
         (d("5510.00"), d("14.5"), 6),
         "a rejection posts nothing"
     );
-    let (_, v) = call(addr, &sup, "GET", "/v1/approvals/pending", None);
+    let (_, v) = json_call(addr, &sup, "GET", "/v1/approvals/pending", None);
     assert_eq!(v["records"], json!([]));
-    let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
+    let (_, v) = json_call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
     assert_eq!(
         (v["approval"]["status"].as_str(), v["approval"]["approved_heads"].clone()),
         (Some("rejected"), json!(v2))
     );
     // The standing approval cannot be rejected (it is replaced by approving another version).
-    let (s, v) = call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v2 })));
+    let (s, v) = json_call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v2 })));
     assert_eq!((s, v["field"].as_str()), (400, Some("comment")), "a rejection says why: {v}");
-    let (s, v) =
-        call(addr, &sup, "POST", &format!("/v1/records/{SHEET}/reject"), Some(json!({ "heads": v2, "comment": "no" })));
+    let (s, v) = json_call(
+        addr,
+        &sup,
+        "POST",
+        &format!("/v1/records/{SHEET}/reject"),
+        Some(json!({ "heads": v2, "comment": "no" })),
+    );
     assert_eq!((s, v["field"].as_str()), (409, Some("heads")), "{v}");
     li.sync(addr);
     let a = approval_on(&li);
@@ -302,9 +254,9 @@ fn story(url: Option<&str>) {
 
     // The supervisor settles the conflict (keeping the other value), then approves the result.
     let resolve = format!("/v1/records/{SHEET}/resolve");
-    let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
+    let (_, v) = json_call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
     let kept: i64 = v["conflicts"][0]["values"][1].as_str().expect("value").parse().expect("headcount");
-    let (s, v) = call(
+    let (s, v) = json_call(
         addr,
         &foreman,
         "POST",
@@ -312,17 +264,32 @@ fn story(url: Option<&str>) {
         Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })),
     );
     assert_eq!(s, 403, "{v}");
-    let (s, v) =
-        call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l1/headcount", "choice": 1 })));
+    let (s, v) = json_call(
+        addr,
+        &sup,
+        "POST",
+        &resolve,
+        Some(json!({ "heads": v3, "field": "lines/l1/headcount", "choice": 1 })),
+    );
     assert_eq!((s, v["field"].as_str()), (400, Some("field")), "no conflict there: {v}");
-    let (s, v) =
-        call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })));
+    let (s, v) = json_call(
+        addr,
+        &sup,
+        "POST",
+        &resolve,
+        Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 1 })),
+    );
     assert_eq!((s, v["conflicts"].clone()), (200, json!([])), "{v}");
     let v4 = heads(&v);
-    let (s, v) =
-        call(addr, &sup, "POST", &resolve, Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 0 })));
+    let (s, v) = json_call(
+        addr,
+        &sup,
+        "POST",
+        &resolve,
+        Some(json!({ "heads": v3, "field": "lines/l2/headcount", "choice": 0 })),
+    );
     assert_eq!((s, v["field"].as_str()), (409, Some("heads")), "a stale read: {v}");
-    let (_, v) = call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
+    let (_, v) = json_call(addr, &sup, "GET", &format!("/v1/records/{SHEET}"), None);
     assert_eq!(
         (v["record"]["lines"][1]["headcount"].as_i64(), v["approval"]["status"].as_str()),
         (Some(kept), Some("changed_since_approval"))
@@ -334,9 +301,9 @@ fn story(url: Option<&str>) {
             .iter()
             .any(|c| c["message"].as_str().is_some_and(|m| m.contains("resolved by")))
     );
-    let (s, third) = call(addr, &sup, "POST", &approve, Some(json!({ "heads": v4, "comment": "settled" })));
+    let (s, third) = json_call(addr, &sup, "POST", &approve, Some(json!({ "heads": v4, "comment": "settled" })));
     assert_eq!((s, third["reversals"].as_i64(), third["postings"].as_i64()), (200, Some(2), Some(4)), "{third}");
-    let (_, p) = call(addr, &sup, "GET", &postings, None);
+    let (_, p) = json_call(addr, &sup, "GET", &postings, None);
     let expected = d("2660.00") + Decimal::from(kept) * d("950.00");
     assert_eq!(net(&p), (expected, d("7") + Decimal::from(kept) * d("2.5"), 10));
     li.sync(addr);
@@ -346,8 +313,7 @@ fn story(url: Option<&str>) {
     assert_eq!(heads_of(&mut li), v4);
 
     // The real phone core accepts the approval documents it receives.
-    let store = mobile_core::ffi::FieldStore::open(dir.path().join("zhao.db").display().to_string(), "zhao".into())
-        .expect("phone");
+    let store = common::phone_core::open_phone(dir.path(), "zhao");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let r = rt.block_on(store.sync(format!("http://{addr}"), foreman, None, None)).expect("phone core syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);

@@ -17,7 +17,6 @@ use common::*;
 use record_schema::wire::{DocMessage, SyncRequest, SyncResponse};
 use record_schema::{Expense, Record};
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 
 fn expense(id: &str) -> Expense {
     records::expense(id, "P1")
@@ -25,57 +24,6 @@ fn expense(id: &str) -> Expense {
 
 fn doc_of(e: &Expense) -> AutoCommit {
     records::expense_doc(e)
-}
-
-/// Every stored document, change and sync state, hashed: equal digests mean nothing changed.
-fn stored_digest(dir: &std::path::Path, url: Option<&str>) -> String {
-    let (dir, url) = (dir.to_path_buf(), url.map(str::to_string));
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async move {
-            use sqlx::{Connection, Row};
-            let queries = [
-                "SELECT id || ':' || version, snapshot FROM documents ORDER BY id",
-                "SELECT doc_id, data FROM document_changes ORDER BY doc_id, seq",
-                "SELECT device_id || doc_id || ':' || seen_version, state FROM sync_states ORDER BY device_id, doc_id",
-            ];
-            let mut h = Sha256::new();
-            for q in queries {
-                let rows = match &url {
-                    Some(url) => {
-                        let mut c = sqlx::PgConnection::connect(url).await.expect("pg");
-                        sqlx::query(q)
-                            .fetch_all(&mut c)
-                            .await
-                            .expect(q)
-                            .iter()
-                            .map(|r| (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1)))
-                            .collect::<Vec<_>>()
-                    }
-                    None => {
-                        let path = dir.join("server.db");
-                        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", path.display()))
-                            .await
-                            .expect("sqlite");
-                        sqlx::query(q)
-                            .fetch_all(&mut c)
-                            .await
-                            .expect(q)
-                            .iter()
-                            .map(|r| (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1)))
-                            .collect::<Vec<_>>()
-                    }
-                };
-                for (k, v) in rows {
-                    h.update(k.as_bytes());
-                    h.update(&v);
-                }
-            }
-            hex::encode(h.finalize())
-        })
-    })
-    .join()
-    .expect("digest thread")
 }
 
 /// POSTs raw bytes, tolerating a server that answers before reading the whole body (413).

@@ -27,7 +27,6 @@ use serde_json::Value;
 const SHEET: &str = "0193a000-0000-7000-8000-0000000000c1";
 const PROGRESS: &str = "0193a000-0000-7000-8000-0000000000c2";
 const EXPENSE: &str = "0193a000-0000-7000-8000-0000000000c3";
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// What a spreadsheet reads as the start of a formula (OWASP's list).
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -96,8 +95,7 @@ fn world() -> World {
             ],
         ),
     ]);
-    let (s, b) = call(addr, &admin, "POST", "/v1/reference/import", &book, XLSX);
-    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    import_reference(addr, &admin, &book);
 
     let day = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
     let mut lines = vec![
@@ -147,7 +145,7 @@ const SCHEDULE: &str = "/v1/reports/schedule?at=2026-11-20";
 const LABOUR: &str = "/v1/reports/labour?from=2026-11-01&to=2026-11-30&by=site,trade,crew,cost_code,activity,author";
 
 fn fetch(addr: &str, sup: &str, path: &str, format: &str) -> Vec<u8> {
-    let (s, b) = call(addr, sup, "GET", &format!("{path}&format={format}"), b"", "text/plain");
+    let (s, b) = api::fetch(addr, sup, &format!("{path}&format={format}"));
     assert_eq!(s, 200, "{path} {format}: {}", String::from_utf8_lossy(&b));
     b
 }

@@ -11,14 +11,6 @@ use record_schema::Record;
 const PHONES: usize = 12;
 const ROUNDS: usize = 4;
 
-/// A counter's value from the Prometheus text of /metrics.
-fn counter(metrics: &str, name: &str) -> u64 {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
-}
-
 fn concurrent_syncs(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
     let tokens: Vec<String> = (0..=PHONES).map(|_| token(dir.path(), url, "P1")).collect();
@@ -65,10 +57,9 @@ fn concurrent_syncs(url: Option<&str>) {
         }
     }
 
-    let (status, metrics) = get(&addr, "/metrics");
-    assert_eq!(status, 200);
-    let writes = counter(&metrics, "fieldledger_db_writes_total");
-    let commits = counter(&metrics, "fieldledger_db_commits_total");
+    let metrics = metrics::scrape(&addr);
+    let writes = metrics::counter(&metrics, "fieldledger_db_writes_total");
+    let commits = metrics::counter(&metrics, "fieldledger_db_commits_total");
     eprintln!("{writes} writes in {commits} commits");
     // Every new document was one write (states of documents only offered to a phone add more).
     assert!(writes >= (PHONES * ROUNDS) as u64, "writes {writes}");

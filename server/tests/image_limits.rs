@@ -11,8 +11,6 @@ use std::io::Write;
 use blobkit::*;
 use common::*;
 
-const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
-
 /// A solid grey `side` x `side` RGB PNG, written row by row so the test never holds its pixels.
 fn big_png(side: u32) -> Vec<u8> {
     let mut out = Vec::new();
@@ -29,30 +27,6 @@ fn big_png(side: u32) -> Vec<u8> {
     stream.finish().expect("png end");
     writer.finish().expect("png trailer");
     out
-}
-
-/// Creates an upload of `bytes` and sends them in one PATCH; (upload path, final response).
-fn upload(addr: &str, auth: &str, bytes: &[u8]) -> (String, Resp) {
-    let sha = sha256_hex(bytes);
-    let length = bytes.len().to_string();
-    let meta = metadata(&sha);
-    let r = request(
-        addr,
-        "POST",
-        "/v1/uploads",
-        &[TUS, ("Authorization", auth), ("Upload-Length", &length), ("Upload-Metadata", &meta)],
-        b"",
-    );
-    assert_eq!(r.status, 201, "{r:?}");
-    let path = r.header("location").expect("Location").to_string();
-    let r = request(
-        addr,
-        "PATCH",
-        &path,
-        &[TUS, ("Content-Type", "application/offset+octet-stream"), ("Authorization", auth), ("Upload-Offset", "0")],
-        bytes,
-    );
-    (path, r)
 }
 
 #[test]

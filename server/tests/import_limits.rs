@@ -5,11 +5,10 @@
 
 mod common;
 
+use common::api::{XLSX, call_json, import_reference, json_call};
 use common::records::{reference_workbook, workbook};
 use common::*;
 use serde_json::Value;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -19,19 +18,13 @@ struct Fixture {
 }
 
 fn reference(f: &Fixture) -> Value {
-    let bearer = format!("Bearer {}", f.admin);
-    let (s, b) = get_with(&f.server.addr, "/v1/reference", &[("Authorization", &bearer)]);
-    assert_eq!(s, 200, "{b}");
-    serde_json::from_str(&b).expect("reference json")
+    let (s, v) = json_call(&f.server.addr, &f.admin, "GET", "/v1/reference", None);
+    assert_eq!(s, 200, "{v}");
+    v
 }
 
 fn import(f: &Fixture, query: &str, body: &[u8], content_type: &str) -> (u16, Value) {
-    let bearer = format!("Bearer {}", f.admin);
-    let path = format!("/v1/reference/import{query}");
-    let (s, b) =
-        send(&f.server.addr, "POST", &path, &[("Authorization", &bearer), ("Content-Type", content_type)], body);
-    let v = serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
-    (s, v)
+    call_json(&f.server.addr, &f.admin, "POST", &format!("/v1/reference/import{query}"), body, content_type)
 }
 
 /// A server holding the fixture project's reference data, and that data as read back.
@@ -40,8 +33,7 @@ fn setup() -> Fixture {
     let admin = token_as(dir.path(), None, "P1", "admin");
     let server = start(dir.path());
     let mut f = Fixture { _dir: dir, server, admin, before: Value::Null };
-    let (s, v) = import(&f, "", &reference_workbook(), XLSX);
-    assert_eq!(s, 200, "{v}");
+    import_reference(&f.server.addr, &f.admin, &reference_workbook());
     f.before = reference(&f);
     f
 }

@@ -8,9 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automerge::AutoCommit;
-use chrono::NaiveDate;
-use common::records::header;
-use record_schema::{CrewLine, Currency, DecisionStatus, Effort, LabourSheet, Record};
+use common::records::labour_sheet;
+use record_schema::{CrewLine, DecisionStatus, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
 use server::auth::Role;
 use server::cache::DocCache;
@@ -23,11 +22,9 @@ const ID: &str = "sheet-c";
 const VERSIONS: i64 = 6;
 
 fn sheet(headcount: i64) -> LabourSheet {
-    LabourSheet {
-        header: header(ID, "P1"),
-        work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
-        currency: Currency::Cny,
-        lines: ["a", "b"]
+    labour_sheet(
+        ID,
+        ["a", "b"]
             .iter()
             .enumerate()
             .map(|(i, id)| CrewLine {
@@ -44,8 +41,7 @@ fn sheet(headcount: i64) -> LabourSheet {
                 workers: vec![],
             })
             .collect(),
-        note: None,
-    }
+    )
 }
 
 async fn story(db: Db) {

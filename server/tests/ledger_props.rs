@@ -9,6 +9,8 @@
 //! * the ledger's sums, per record and line, equal the postings of the versions the model holds as
 //!   approved;
 //! * the postings and decisions tables only grew: every earlier row is unchanged.
+//!
+//! One file because the model, the operations and their generators only make sense together.
 
 mod common;
 
@@ -19,7 +21,7 @@ use automerge::AutoCommit;
 use chrono::NaiveDate;
 use common::records;
 use proptest::prelude::*;
-use record_schema::record::{RecordHeader, Voided};
+use record_schema::record::Voided;
 use record_schema::{
     CrewLine, Currency, DecisionStatus, Effort, Expense, LabourSheet, Progress, ProgressReport, Record,
 };
@@ -62,10 +64,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn header(id: &str) -> RecordHeader {
-    records::header(id, "P1")
-}
-
 fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default()
 }
@@ -89,14 +87,14 @@ fn line(id: &str, position: i64) -> CrewLine {
 fn initial(id: &str) -> Record {
     match id {
         "sheet-1" => Record::LabourSheet(LabourSheet {
-            header: header(id),
+            header: records::header(id, "P1"),
             work_date: date(),
             currency: Currency::Cny,
             lines: vec![line("l0", 0), line("l1", 1)],
             note: None,
         }),
         "expense-1" => Record::Expense(Expense {
-            header: header(id),
+            header: records::header(id, "P1"),
             date: date(),
             amount: Decimal::new(12_345, 2),
             currency: Currency::Cny,
@@ -107,7 +105,7 @@ fn initial(id: &str) -> Record {
             receipts: vec![],
         }),
         _ => Record::ProgressReport(ProgressReport {
-            header: header(id),
+            header: records::header(id, "P1"),
             date: date(),
             activity: "A1".into(),
             progress: Progress::Percent(Decimal::from(10)),

@@ -104,14 +104,9 @@ fn sync_once(addr: &str, token: &str, body: &[u8]) -> Option<Answer> {
     answer(&mut s)
 }
 
-/// A counter's value from the Prometheus text of /metrics.
-fn counter(addr: &str, name: &str) -> u64 {
-    let (status, metrics) = get(addr, "/metrics");
-    assert_eq!(status, 200);
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+/// The server's count of database writes so far.
+fn writes(addr: &str) -> u64 {
+    metrics::counter(&metrics::scrape(addr), "fieldledger_db_writes_total")
 }
 
 /// Polls `done` (every 20 ms, up to `PATIENCE`); panics with `what` if it never holds.
@@ -250,7 +245,7 @@ fn a_full_commit_queue_answers_503_and_loses_nothing() {
     let server = start_with_args(dir.path(), Some(&url), &["--commit-queue", "1"]);
     let addr = server.addr.clone();
     let bodies: Vec<Vec<u8>> = (0..6).map(|p| expense_request(&addr, &tokens[p], &format!("e-{p}"))).collect();
-    let before = counter(&addr, "fieldledger_db_writes_total");
+    let before = writes(&addr);
     let mut lock = TableLock::hold(&url);
 
     // Phone 0's write goes to the writer, which blocks on the lock.
@@ -267,7 +262,7 @@ fn a_full_commit_queue_answers_503_and_loses_nothing() {
         if let Ok((p, a)) = results.try_recv() {
             panic!("phone {p} was answered while the writer was held: {a:?}");
         }
-        counter(&addr, "fieldledger_db_writes_total") > before
+        writes(&addr) > before
     });
     // Five more: one fills the queue, four find it full.
     let others: Vec<_> = (1..6).map(spawn_sync).collect();
@@ -323,14 +318,14 @@ fn sigterm_finishes_the_sync_in_flight_and_exits_cleanly() {
     let mut server = start_with(dir.path(), Some(&url));
     let addr = server.addr.clone();
     let body = expense_request(&addr, &tokens[0], "e-in-flight");
-    let before = counter(&addr, "fieldledger_db_writes_total");
+    let before = writes(&addr);
     let mut lock = TableLock::hold(&url);
 
     let in_flight = {
         let (addr, token) = (addr.clone(), tokens[0].clone());
         std::thread::spawn(move || sync_once(&addr, &token, &body))
     };
-    wait_for("the writer to take the sync's write", || counter(&addr, "fieldledger_db_writes_total") > before);
+    wait_for("the writer to take the sync's write", || writes(&addr) > before);
     let killed =
         std::process::Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().expect("run kill");
     assert!(killed.success());

@@ -16,10 +16,10 @@ fn expense(id: &str, cents: i64) -> Expense {
 }
 
 fn set_amount(p: &mut SimPhone, id: &str, cents: i64) {
-    let doc = p.docs.get_mut(id).expect("held");
-    let Record::Expense(mut e) = Record::read(doc).expect("record") else { panic!("an expense") };
-    e.amount = Decimal::new(cents, 2);
-    e.write(doc).expect("write");
+    p.edit(id, |r| {
+        let Record::Expense(e) = r else { panic!("an expense") };
+        e.amount = Decimal::new(cents, 2);
+    });
 }
 
 fn amount(p: &SimPhone, id: &str) -> Decimal {

@@ -4,22 +4,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
 use common::*;
-
-/// The values of `label` on the request counter's lines.
-fn label_values(metrics: &str, label: &str) -> BTreeSet<String> {
-    let key = format!("{label}=\"");
-    metrics
-        .lines()
-        .filter(|l| l.starts_with("fieldledger_http_requests_total{"))
-        .filter_map(|l| {
-            let rest = &l[l.find(&key)? + key.len()..];
-            Some(rest[..rest.find('"')?].to_string())
-        })
-        .collect()
-}
 
 #[test]
 fn made_up_methods_and_paths_fold_into_one_label_value() {
@@ -39,15 +24,14 @@ fn made_up_methods_and_paths_fold_into_one_label_value() {
     for m in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
         send(addr, m, "/healthz", &[], b"");
     }
-    let (s, metrics) = get(addr, "/metrics");
-    assert_eq!(s, 200);
+    let metrics = metrics::scrape(addr);
 
-    let methods = label_values(&metrics, "method");
+    let methods = metrics::label_values(&metrics, "fieldledger_http_requests_total", "method");
     assert!(methods.contains("other"), "made-up methods are counted, as `other`: {methods:?}");
     assert!(methods.contains("GET") && methods.contains("DELETE"), "known methods keep their name: {methods:?}");
     let allowed = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other"];
     assert!(methods.iter().all(|m| allowed.contains(&m.as_str())), "one folded value: {methods:?}");
-    let routes = label_values(&metrics, "route");
+    let routes = metrics::label_values(&metrics, "fieldledger_http_requests_total", "route");
     assert!(routes.iter().all(|r| !r.contains("no-such-route")), "unmatched paths are not labels: {routes:?}");
     assert!(routes.len() < 20, "routes are the server's own patterns: {routes:?}");
     assert!(metrics.len() < 64 * 1024, "/metrics stays small: {} bytes", metrics.len());

@@ -4,9 +4,8 @@
 mod common;
 
 use automerge::AutoCommit;
-use chrono::NaiveDate;
 use common::phone::SimPhone;
-use common::records::header;
+use common::records::labour_sheet;
 use common::*;
 use record_schema::{CrewLine, Currency, Effort, LabourSheet, Record};
 use rust_decimal::Decimal;
@@ -28,13 +27,7 @@ fn sheet() -> LabourSheet {
         note: None,
         workers: vec![],
     };
-    LabourSheet {
-        header: header("s1", "P1"),
-        work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
-        currency: Currency::Cny,
-        lines: (0..PHONES).map(line).collect(),
-        note: None,
-    }
+    labour_sheet("s1", (0..PHONES).map(line).collect())
 }
 
 fn set_headcount(p: &mut SimPhone, line: usize, headcount: i64) {

@@ -7,22 +7,10 @@
 
 mod common;
 
+use common::api::{import_reference, json_call};
 use common::records::workbook;
 use common::*;
-use serde_json::{Value, json};
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Vec<u8>) {
-    let bearer = format!("Bearer {token}");
-    send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", content_type)], body)
-}
-
-fn json_call(addr: &str, token: &str, path: &str) -> (u16, Value) {
-    let (s, b) = call(addr, token, "GET", path, b"", "application/json");
-    let v = serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
-    (s, v)
-}
+use serde_json::json;
 
 #[test]
 fn dates_are_bounded() {
@@ -43,7 +31,7 @@ fn dates_are_bounded() {
         ("/v1/reports/labour?from=%2B262142-01-01", "from"),
         ("/v1/approvals/pending?from=%2B262142-12-31", "from"),
     ] {
-        let (s, v) = json_call(addr, &sup, path);
+        let (s, v) = json_call(addr, &sup, "GET", path, None);
         assert_eq!((s, v["field"].as_str()), (400, Some(field)), "{path}: {v}");
         let m = v["message"].as_str().expect("message");
         assert!(m.contains("2000-01-01") && m.contains("2100-12-31"), "{path}: the range is named: {m}");
@@ -55,7 +43,7 @@ fn dates_are_bounded() {
         "/v1/reports/cost?from=2000-01-01&to=2100-12-31",
         "/v1/reports/labour?from=2026-03-01&to=2026-03-31",
     ] {
-        let (s, v) = json_call(addr, &sup, path);
+        let (s, v) = json_call(addr, &sup, "GET", path, None);
         assert_eq!(s, 200, "{path}: {v}");
     }
 }
@@ -77,9 +65,8 @@ fn s_curve_is_bounded() {
             ],
         ),
     ]);
-    let (s, b) = call(addr, &admin, "POST", "/v1/reference/import", &book, XLSX);
-    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
-    let (s, sched) = json_call(addr, &sup, "/v1/reports/schedule?at=2026-03-03");
+    import_reference(addr, &admin, &book);
+    let (s, sched) = json_call(addr, &sup, "GET", "/v1/reports/schedule?at=2026-03-03", None);
     assert_eq!(s, 200, "{sched}");
     let curve = sched["s_curve"].as_array().expect("s_curve");
     assert!(curve.len() <= 400, "{} points", curve.len());

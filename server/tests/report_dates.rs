@@ -16,8 +16,6 @@ use common::records::{crew_line, header, workbook};
 use common::*;
 use record_schema::{Currency, Effort, LabourSheet, Progress, ProgressReport};
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
 fn import(addr: &str, admin: &str, activities: &[&[&str]]) {
     let book = workbook(&[
         ("project", &[&["name", "currency"], &["一号楼", "CNY"]]),
@@ -26,8 +24,7 @@ fn import(addr: &str, admin: &str, activities: &[&[&str]]) {
         ("activities", activities),
         ("trades", &[&["name", "day_rate", "hour_rate"], &["木工", "380", "47.5"]]),
     ]);
-    let (s, b) = call(addr, admin, "POST", "/v1/reference/import", &book, XLSX);
-    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    import_reference(addr, admin, &book);
 }
 
 fn progress_doc(id: &str, date: NaiveDate, percent: &str) -> AutoCommit {

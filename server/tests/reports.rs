@@ -40,16 +40,13 @@ fn story(url: Option<&str>) {
     let admin = token_as(dir.path(), url, "P1", "admin");
     let server = start_with(dir.path(), url);
     let addr = server.addr.as_str();
-    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
     // Only an admin manages reference data.
     for t in [&foreman, &sup] {
-        let (s, b) = call(addr, t, "POST", "/v1/reference/import", &reference_workbook(), xlsx);
+        let (s, b) = call(addr, t, "POST", "/v1/reference/import", &reference_workbook(), XLSX);
         assert_eq!(s, 403, "{}", String::from_utf8_lossy(&b));
     }
-    let (s, b) = call(addr, &admin, "POST", "/v1/reference/import", &reference_workbook(), xlsx);
-    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
-    let v: Value = serde_json::from_slice(&b).expect("json");
+    let v = import_reference(addr, &admin, &reference_workbook());
     assert_eq!(v["imported"], json!({ "project": 1, "sites": 1, "cost_codes": 3, "activities": 2, "trades": 2 }));
     let (s, before) = json_call(addr, &sup, "GET", "/v1/reference", None);
     assert_eq!(s, 200);
@@ -59,7 +56,8 @@ fn story(url: Option<&str>) {
     // A malformed file imports nothing; every problem names its row and column.
     let bad_csv =
         "code,name,parent,budget\n03-300,砌体,03,12,5\n03-400,,03,100\n03-500,装饰,99,1e5\n03-100,模板(改),03,5\n";
-    let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import?table=cost_codes", bad_csv.as_bytes(), "text/csv");
+    let (s, v) =
+        call_json(addr, &admin, "POST", "/v1/reference/import?table=cost_codes", bad_csv.as_bytes(), "text/csv");
     assert_eq!(s, 422, "{v}");
     let at: Vec<(i64, String)> = v["errors"]
         .as_array()
@@ -78,7 +76,7 @@ fn story(url: Option<&str>) {
             &["A4", "五层", "tomorrow", "2026-12-31", "100"],
         ],
     )]);
-    let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import", &bad_book, xlsx);
+    let (s, v) = call_json(addr, &admin, "POST", "/v1/reference/import", &bad_book, XLSX);
     assert_eq!(s, 422, "{v}");
     let first = &v["errors"][0];
     assert_eq!(
@@ -91,9 +89,10 @@ fn story(url: Option<&str>) {
         (Some(3), Some("C (planned_start)")),
         "{v}"
     );
-    let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import?table=cost_codes", b"code,name\n03,x\n", "text/csv");
+    let (s, v) =
+        call_json(addr, &admin, "POST", "/v1/reference/import?table=cost_codes", b"code,name\n03,x\n", "text/csv");
     assert_eq!(s, 200, "a good CSV imports: {v}");
-    let (s, v) = json_call_raw(addr, &admin, "/v1/reference/import", b"not a spreadsheet", "text/csv");
+    let (s, v) = call_json(addr, &admin, "POST", "/v1/reference/import", b"not a spreadsheet", "text/csv");
     assert_eq!((s, v["field"].as_str()), (400, Some("file")), "{v}");
     let (s, v) = json_call(
         addr,
@@ -300,11 +299,6 @@ fn story(url: Option<&str>) {
     }
     let (s, _) = json_call(addr, &foreman, "GET", "/v1/reports/cost", None);
     assert_eq!(s, 403, "foremen do not read the ledgers");
-}
-
-fn json_call_raw(addr: &str, token: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Value) {
-    let (s, b) = call(addr, token, "POST", path, body, content_type);
-    (s, serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{path}: {s} {:?}: {e}", String::from_utf8_lossy(&b))))
 }
 
 #[test]

@@ -6,11 +6,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::phone::SimPhone;
-use common::records::{self, expense_doc, header};
+use common::records::{self, expense_doc, labour_sheet};
 
 use automerge::AutoCommit;
 use automerge::sync::{State, SyncDoc};
-use chrono::NaiveDate;
 use common::*;
 use record_schema::{Currency, Effort, LabourSheet, Record, ReferenceData};
 use rust_decimal::Decimal;
@@ -30,13 +29,7 @@ fn sheet(id: &str) -> LabourSheet {
         note: None,
         workers: vec![],
     };
-    LabourSheet {
-        header: header(id, "P1"),
-        work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
-        currency: Currency::Cny,
-        lines: vec![line("l1", "木工"), line("l2", "普工")],
-        note: None,
-    }
+    labour_sheet(id, vec![line("l1", "木工"), line("l2", "普工")])
 }
 
 fn expense(id: &str, project: &str) -> AutoCommit {

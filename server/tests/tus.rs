@@ -1,15 +1,15 @@
 //! Photo uploads over tus 1.0 against the real server binary, on SQLite and PostgreSQL: the protocol
 //! exactly as a standard tus client speaks it (raw HTTP), resumption after the server is killed,
 //! whole-file and per-chunk checks, limits, deduplication and project scoping.
+//!
+//! One file because every story here shares the `Client` below (one tus client speaking raw HTTP),
+//! run against each storage backend (SQLite, PostgreSQL, the object store, S3).
 
 mod blobkit;
 mod common;
 
 use blobkit::*;
 use common::*;
-
-const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
-const OCTETS: (&str, &str) = ("Content-Type", "application/offset+octet-stream");
 
 struct Client {
     addr: String,
@@ -38,10 +38,7 @@ impl Client {
 
     /// Creates an upload; returns its path (the Location).
     fn created(&self, length: usize, sha256: &str) -> String {
-        let r = self.create(length, sha256);
-        assert_eq!(r.status, 201, "{r:?}");
-        assert_eq!(r.header("tus-resumable"), Some("1.0.0"));
-        r.header("location").expect("Location").to_string()
+        create_upload(&self.addr, &self.auth, length, sha256)
     }
 
     fn head(&self, path: &str) -> Resp {
@@ -74,8 +71,7 @@ fn sha256_b64(b: &[u8]) -> String {
 
 /// Uploads `bytes` whole in one PATCH; returns the final PATCH's response.
 fn upload(c: &Client, bytes: &[u8], declared_sha: &str) -> Resp {
-    let path = c.created(bytes.len(), declared_sha);
-    c.patch(&path, 0, bytes, None)
+    upload_declaring(&c.addr, &c.auth, bytes, declared_sha).1
 }
 
 fn story(url: Option<&str>) {

@@ -34,10 +34,20 @@ pub fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], cont
     send(addr, method, path, &[("Authorization", &bearer), ("Content-Type", content_type)], body)
 }
 
+/// A GET with `token` (no body, no content type); the raw answer, e.g. a photo or an export.
+pub fn fetch(addr: &str, token: &str, path: &str) -> (u16, Vec<u8>) {
+    send(addr, "GET", path, &[("Authorization", &format!("Bearer {token}"))], b"")
+}
+
 /// `call` with a JSON body (or none) and a JSON answer.
 pub fn json_call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let (s, b) = call(addr, token, method, path, body.as_bytes(), "application/json");
+    call_json(addr, token, method, path, body.as_bytes(), "application/json")
+}
+
+/// `call` with any body (a CSV, a workbook) and a JSON answer, e.g. an import's refusal.
+pub fn call_json(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Value) {
+    let (s, b) = call(addr, token, method, path, body, content_type);
     let v = serde_json::from_slice(&b)
         .unwrap_or_else(|e| panic!("{method} {path}: {s} {:?}: {e}", String::from_utf8_lossy(&b)));
     (s, v)

@@ -7,10 +7,44 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use record_schema::tus::{PATCH_CONTENT_TYPE, TUS_VERSION, UPLOADS_PATH, header};
 use sha2::{Digest, Sha256};
 
 use crate::Server;
 pub use crate::db::count;
+
+/// The `Tus-Resumable` header every tus request but OPTIONS carries.
+pub const TUS: (&str, &str) = (header::TUS_RESUMABLE, TUS_VERSION);
+/// A PATCH's content type.
+pub const OCTETS: (&str, &str) = ("Content-Type", PATCH_CONTENT_TYPE);
+
+/// Creates an upload of `length` bytes declaring `sha256`, as `auth` (`Bearer …`); its path (the
+/// Location). The creation must answer 201.
+pub fn create_upload(addr: &str, auth: &str, length: usize, sha256: &str) -> String {
+    let length = length.to_string();
+    let r = request(
+        addr,
+        "POST",
+        UPLOADS_PATH,
+        &[TUS, ("Authorization", auth), (header::UPLOAD_LENGTH, &length), (header::UPLOAD_METADATA, &metadata(sha256))],
+        b"",
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.header("tus-resumable"), Some(TUS_VERSION));
+    r.header("location").expect("Location").to_string()
+}
+
+/// Uploads `bytes` whole in one PATCH, declaring `sha256`; (upload path, the PATCH's response).
+pub fn upload_declaring(addr: &str, auth: &str, bytes: &[u8], sha256: &str) -> (String, Resp) {
+    let path = create_upload(addr, auth, bytes.len(), sha256);
+    let r = request(addr, "PATCH", &path, &[TUS, OCTETS, ("Authorization", auth), (header::UPLOAD_OFFSET, "0")], bytes);
+    (path, r)
+}
+
+/// Uploads `bytes` whole in one PATCH, declaring their own SHA-256; (upload path, the PATCH's response).
+pub fn upload(addr: &str, auth: &str, bytes: &[u8]) -> (String, Resp) {
+    upload_declaring(addr, auth, bytes, &sha256_hex(bytes))
+}
 
 /// The server binary on `bind` (e.g. `127.0.0.1:0`) with extra flags.
 pub fn start_args(data_dir: &std::path::Path, database_url: Option<&str>, bind: &str, args: &[&str]) -> Server {

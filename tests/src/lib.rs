@@ -2,8 +2,10 @@
 //! the real server binary (`start_with`, `cli`, `token`), raw HTTP (`get`, `post`, `send`), throwaway
 //! PostgreSQL databases (`ThrowawayPg`), the server's database seen directly (`store_directly`),
 //! the phone library's shared library (`mobile_core_cdylib`), the JSON API (`api`), record and
-//! reference fixtures (`records`), the browser tests' WebDriver client (`webkit`) and the photo
-//! upload tests' helpers (`blobkit`).
+//! reference fixtures (`records`), a phone simulated with the automerge crate itself (`phone`), the phone library
+//! opened in a test's folder with the fixture project's sheet and crew line (`phone_core`), the
+//! browser tests' WebDriver client (`webkit`), `/metrics` as the tests read it (`metrics`) and the
+//! photo upload tests' helpers (`blobkit`).
 //!
 //! It does not depend on the `server` crate, so the server's tests can use it: it runs the server
 //! binary cargo built beside the test executable (`server_binary`), which a workspace build makes.
@@ -17,10 +19,13 @@ mod server;
 
 pub mod api;
 pub mod blobkit;
+pub mod metrics;
+pub mod phone;
+pub mod phone_core;
 pub mod records;
 pub mod webkit;
 
-pub use db::store_directly;
+pub use db::{store_directly, stored_digest};
 pub use http::{get, get_with, post, send};
 pub use mobile::mobile_core_cdylib;
 pub use pg::ThrowawayPg;

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use record_schema::record::RecordHeader;
 use std::str::FromStr;
 
-use record_schema::{CrewLine, Currency, Effort, Expense};
+use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet};
 use rust_decimal::Decimal;
 
 /// Today on site S1's calendar (Asia/Shanghai), as `YYYY-MM-DD`: the newest date a record may carry.
@@ -39,6 +39,24 @@ pub fn expense(id: &str, project: &str) -> Expense {
         note: None,
         receipts: vec![],
     }
+}
+
+/// A CNY labour sheet of 2026-11-20 in project P1 with `lines`, no note.
+pub fn labour_sheet(id: &str, lines: Vec<CrewLine>) -> LabourSheet {
+    LabourSheet {
+        header: header(id, "P1"),
+        work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+        currency: Currency::Cny,
+        lines,
+        note: None,
+    }
+}
+
+/// A new Automerge document holding `s`.
+pub fn sheet_doc(s: &LabourSheet) -> AutoCommit {
+    let mut d = AutoCommit::new();
+    s.write(&mut d).expect("write");
+    d
 }
 
 /// A new Automerge document holding `e`.

@@ -5,9 +5,9 @@
 
 use fieldledger_tests::api::{import_reference, json_call};
 use fieldledger_tests::blobkit::count;
+use fieldledger_tests::phone_core::{carpenters, new_sheet, open_phone};
 use fieldledger_tests::records::{reference_workbook, site_today};
 use fieldledger_tests::*;
-use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
 
 fn story(url: Option<&str>) {
@@ -29,35 +29,10 @@ fn story(url: Option<&str>) {
     assert_eq!(v["imported"], imported, "{v}");
 
     // The foreman's phone records one day of six carpenters, offline.
-    let phone = FieldStore::open(dir.path().join("li.db").display().to_string(), "li".into()).expect("open phone");
-    let sheet = phone
-        .create_labour_sheet(NewLabourSheet {
-            project_id: "P1".into(),
-            site_id: "S1".into(),
-            time_zone: "Asia/Shanghai".into(),
-            work_date: site_today(),
-            currency: None,
-            note: None,
-        })
-        .expect("sheet");
+    let phone = open_phone(dir.path(), "li");
+    let sheet = phone.create_labour_sheet(new_sheet()).expect("sheet");
     let id = sheet.info.id.clone();
-    phone
-        .add_crew_line(
-            id.clone(),
-            CrewLineInput {
-                trade: "木工".into(),
-                crew: Some("张班".into()),
-                headcount: 6,
-                effort_unit: EffortUnit::Hours,
-                effort: "8".into(),
-                rate: "47.50".into(),
-                cost_code: "03-100".into(),
-                activity: None,
-                note: None,
-                workers: vec![],
-            },
-        )
-        .expect("crew line");
+    phone.add_crew_line(id.clone(), carpenters(6)).expect("crew line");
     assert_eq!(phone.unsynced().expect("unsynced"), Unsynced { records: 1, photos: 0 });
     let (status, v) = json_call(addr, &sup, "GET", "/v1/approvals/pending", None);
     assert_eq!((status, v["records"].as_array().map(Vec::len)), (200, Some(0)), "nothing synced yet: {v}");

@@ -1,6 +1,6 @@
 """Two phones sync through the real server, from Python (the phone core's UniFFI bindings).
 
-Run by server/tests/python_sync.rs, which starts the server and passes FIELDLEDGER_URL, FIELDLEDGER_TOKEN_A,
+Run by tests/tests/python_sync.rs, which starts the server and passes FIELDLEDGER_URL, FIELDLEDGER_TOKEN_A,
 FIELDLEDGER_TOKEN_B (two devices of project P1) and FIELDLEDGER_SCRATCH_DIR. Exits non-zero on the first failure.
 
 Steps: A records a labour sheet and a progress report with a real JPEG; A's sync is cancelled from another thread

@@ -1,25 +1,14 @@
 //! A sync killed mid-request (the server process is killed while a phone uploads hundreds of
 //! records) resumes after a restart with nothing lost or duplicated. SQLite and PostgreSQL.
 
-mod common;
-
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use fieldledger_tests::phone_core::{open_phone, place};
+use fieldledger_tests::*;
 use mobile_core::CoreError;
-use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
 
 const RECORDS: usize = 300;
-
-fn phone(dir: &std::path::Path, name: &str) -> Arc<FieldStore> {
-    FieldStore::open(dir.join(format!("{name}.db")).display().to_string(), name.into()).expect("open phone store")
-}
-
-fn place() -> RecordPlace {
-    RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: "Asia/Shanghai".into() }
-}
 
 fn amount(i: usize) -> String {
     format!("{}.{:02}", 100 + i, i % 100)
@@ -30,7 +19,7 @@ fn story(url: Option<&str>) {
     eprintln!("data dir: {}", dir.path().display());
     let (ta, tc) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let a = phone(dir.path(), "li");
+    let a = open_phone(dir.path(), "li");
     for i in 0..RECORDS {
         let input = ExpenseInput {
             date: "2026-11-20".into(),
@@ -76,7 +65,7 @@ fn story(url: Option<&str>) {
     assert_eq!(a.unsynced().expect("unsynced"), Unsynced { records: 0, photos: 0 });
 
     // A fresh phone of the project gets every record exactly once, with its amount.
-    let c = phone(dir.path(), "wang");
+    let c = open_phone(dir.path(), "wang");
     let r = rt.block_on(c.sync(base, tc, None, None)).expect("c syncs");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     let mut got: Vec<(String, Option<String>)> =

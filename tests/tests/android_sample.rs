@@ -4,8 +4,6 @@
 //! tests sync with the real server binary (SQLite), started here with device tokens for two foremen, a supervisor and
 //! an admin.
 
-mod common;
-
 #[path = "../../mobile-core/tests/support/kotlin_tools.rs"]
 mod kotlin_tools;
 
@@ -14,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
+use fieldledger_tests::*;
 use kotlin_tools::{Toolchain, content_hash, files_with_extension, join_classpath, run_checked};
 
 const CORE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../android-sample/core/src");

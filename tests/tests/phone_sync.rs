@@ -1,34 +1,14 @@
 //! The phone core's sync client (mobile-core, through its app-facing API) against the real server
 //! binary, on SQLite and on PostgreSQL.
 
-mod common;
-
-use common::*;
+use fieldledger_tests::phone_core::{carpenters, new_sheet, open_phone};
+use fieldledger_tests::*;
 use mobile_core::CoreError;
-use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
 
-fn phone(dir: &std::path::Path, name: &str) -> std::sync::Arc<FieldStore> {
-    FieldStore::open(dir.join(format!("{name}.db")).display().to_string(), name.into()).expect("open phone store")
-}
-
-fn today() -> String {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()
-}
-
+/// Carpenters of no crew.
 fn line(headcount: i64) -> CrewLineInput {
-    CrewLineInput {
-        trade: "木工".into(),
-        crew: None,
-        headcount,
-        effort_unit: EffortUnit::Hours,
-        effort: "8".into(),
-        rate: "47.50".into(),
-        cost_code: "03-100".into(),
-        activity: None,
-        note: None,
-        workers: vec![],
-    }
+    CrewLineInput { crew: None, ..carpenters(headcount) }
 }
 
 fn story(url: Option<&str>) {
@@ -37,18 +17,9 @@ fn story(url: Option<&str>) {
     let server = start_with(dir.path(), url);
     let base = format!("http://{}", server.addr);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let (a, b, c) = (phone(dir.path(), "li"), phone(dir.path(), "wang"), phone(dir.path(), "zhao"));
+    let (a, b, c) = (open_phone(dir.path(), "li"), open_phone(dir.path(), "wang"), open_phone(dir.path(), "zhao"));
 
-    let sheet = a
-        .create_labour_sheet(NewLabourSheet {
-            project_id: "P1".into(),
-            site_id: "S1".into(),
-            time_zone: "Asia/Shanghai".into(),
-            work_date: today(),
-            currency: None,
-            note: None,
-        })
-        .expect("sheet");
+    let sheet = a.create_labour_sheet(new_sheet()).expect("sheet");
     let l1 = a.add_crew_line(sheet.info.id.clone(), line(6)).expect("line");
     let l2 = a.add_crew_line(sheet.info.id.clone(), line(3)).expect("line");
     assert_eq!(a.unsynced().expect("unsynced"), Unsynced { records: 1, photos: 0 });
@@ -112,7 +83,7 @@ fn story(url: Option<&str>) {
     assert!(!dir.path().join("li.db").exists(), "store file removed");
     assert!(matches!(a.list_records(RecordFilter::default()), Err(CoreError::Closed)));
     // C never had anything of its own; B's last state reaches a fresh phone for A.
-    let a2 = phone(dir.path(), "li");
+    let a2 = open_phone(dir.path(), "li");
     rt.block_on(a2.sync(base.clone(), ta.clone(), None, None)).expect("fresh phone syncs");
     assert_eq!(
         a2.get_labour_sheet(sheet.info.id.clone())

@@ -3,33 +3,23 @@
 //! that resumes from the server's offset after a restart. And the app stops a sync: a progress
 //! listener that throws (`ListenerFailed`) or a `CancelToken` (`Cancelled`), keeping what was done.
 
-mod blobkit;
-mod common;
+use fieldledger_tests::blobkit;
 
 use blobkit::*;
-use common::*;
+use fieldledger_tests::api::fetch;
+use fieldledger_tests::phone_core::{open_phone, place};
+use fieldledger_tests::records::site_today;
+use fieldledger_tests::*;
 use std::sync::{Arc, Mutex};
 
 use mobile_core::CoreError;
+use mobile_core::ffi::CancelToken;
 use mobile_core::ffi::types::*;
-use mobile_core::ffi::{CancelToken, FieldStore};
-
-fn phone(dir: &std::path::Path, name: &str) -> std::sync::Arc<FieldStore> {
-    FieldStore::open(dir.join(format!("{name}.db")).display().to_string(), name.into()).expect("open phone store")
-}
-
-fn today() -> String {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()
-}
 
 fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
     let p = dir.join(name);
     std::fs::write(&p, bytes).expect("write photo");
     p.display().to_string()
-}
-
-fn fetch(addr: &str, token: &str, path: &str) -> Resp {
-    request(addr, "GET", path, &[("Authorization", &format!("Bearer {token}"))], b"")
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -41,12 +31,12 @@ fn story(url: Option<&str>) {
     let wire = Tripwire::new(&server.addr);
     let base = format!("http://{}", wire.addr);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let a = phone(dir.path(), "li");
+    let a = open_phone(dir.path(), "li");
     let report = a
         .create_progress_report(
-            RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: "Asia/Shanghai".into() },
+            place(),
             ProgressInput {
-                date: today(),
+                date: site_today(),
                 activity: "A-POUR-L3".into(),
                 measure: ProgressMeasure::Percent { percent: "40".into() },
                 caption: Some("L3 slab pour".into()),
@@ -71,11 +61,11 @@ fn story(url: Option<&str>) {
     assert_eq!(a.unsynced().expect("unsynced"), Unsynced { records: 0, photos: 0 });
     assert!(a.pending_uploads().expect("pending").is_empty());
     for p in &photos {
-        let g = fetch(&server.addr, &ta, &format!("/v1/blobs/{}", p.sha256));
-        assert_eq!(g.status, 200, "{g:?}");
-        assert_eq!(sha256_hex(&g.body), p.sha256);
-        assert_eq!(fetch(&server.addr, &tb, &format!("/v1/blobs/{}/thumbnail", p.sha256)).status, 200);
-        assert_eq!(fetch(&server.addr, &tc, &format!("/v1/blobs/{}", p.sha256)).status, 404, "not for project P2");
+        let (s, original) = fetch(&server.addr, &ta, &format!("/v1/blobs/{}", p.sha256));
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&original));
+        assert_eq!(sha256_hex(&original), p.sha256);
+        assert_eq!(fetch(&server.addr, &tb, &format!("/v1/blobs/{}/thumbnail", p.sha256)).0, 200);
+        assert_eq!(fetch(&server.addr, &tc, &format!("/v1/blobs/{}", p.sha256)).0, 404, "not for project P2");
     }
     let again = rt.block_on(a.sync(base.clone(), ta.clone(), None, None)).expect("idle sync");
     assert_eq!((again.photos_uploaded, again.photo_bytes_sent), (0, 0));
@@ -99,14 +89,14 @@ fn story(url: Option<&str>) {
     assert_eq!(r.photos_uploaded, 1);
     assert_eq!(r.photo_bytes_sent, big.byte_size - MIB, "resumed after the first chunk, not from zero");
     assert_eq!(a.unsynced().expect("unsynced"), Unsynced { records: 0, photos: 0 });
-    let g = fetch(&server.addr, &ta, &format!("/v1/blobs/{}", big.sha256));
-    assert_eq!(sha256_hex(&g.body), big.sha256, "the resumed original is intact");
+    let (_, original) = fetch(&server.addr, &ta, &format!("/v1/blobs/{}", big.sha256));
+    assert_eq!(sha256_hex(&original), big.sha256, "the resumed original is intact");
 
     // Another phone of the project gets the report with its three photos, and can read them.
-    let b = phone(dir.path(), "wang");
+    let b = open_phone(dir.path(), "wang");
     rt.block_on(b.sync(format!("http://{}", server.addr), tb.clone(), None, None)).expect("b syncs");
     assert_eq!(b.get_progress_report(id.clone()).expect("report").photos.len(), 3);
-    assert_eq!(fetch(&server.addr, &tb, &format!("/v1/blobs/{}", big.sha256)).status, 200);
+    assert_eq!(fetch(&server.addr, &tb, &format!("/v1/blobs/{}", big.sha256)).0, 200);
 
     // A wrong token is a typed error.
     let c = write(&cam, "IMG_c.jpg", &jpeg(400, 300, 11, false));
@@ -167,12 +157,12 @@ fn the_app_stops_a_sync_and_keeps_what_was_done() {
     let server = start_with(dir.path(), None);
     let base = format!("http://{}", server.addr);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let a = phone(dir.path(), "li");
+    let a = open_phone(dir.path(), "li");
     let report = a
         .create_progress_report(
-            RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: "Asia/Shanghai".into() },
+            place(),
             ProgressInput {
-                date: today(),
+                date: site_today(),
                 activity: "A-POUR-L3".into(),
                 measure: ProgressMeasure::Percent { percent: "60".into() },
                 caption: None,
@@ -200,7 +190,7 @@ fn the_app_stops_a_sync_and_keeps_what_was_done() {
     assert!(heard[0].starts_with("round 1:"), "{heard:?}");
     assert_eq!(a.unsynced().expect("unsynced").photos, 3, "no photo went up");
     // Round 1 stays done: the report's three photo references are on the server, another phone gets them.
-    let b = phone(dir.path(), "wang");
+    let b = open_phone(dir.path(), "wang");
     rt.block_on(b.sync(base.clone(), tb, None, None)).expect("b syncs");
     assert_eq!(b.get_progress_report(id.clone()).expect("report on b").photos.len(), 3);
 

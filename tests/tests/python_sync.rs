@@ -4,14 +4,12 @@
 //! `tests/python/sync_live.py` (sync, photo upload over tus, convergence, a supervisor's approval
 //! seen on the phone, sign-out).
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use fieldledger_tests::*;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/sync_live.py");
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/sync_live.py");
 /// mobile-core's Python test helpers (`_images.py` writes real JPEGs with the standard library).
 const HELPERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../mobile-core/tests/bindings");
 

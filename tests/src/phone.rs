@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
 use automerge::sync::State;
-use record_schema::Record;
 use record_schema::sync_client::{MAX_ROUNDS, Next, SyncDriver};
 use record_schema::wire::{DocError, SyncResponse};
+use record_schema::{LabourSheet, Record};
 
-use super::post;
+use crate::post;
 
 #[derive(Clone)]
 pub struct SimPhone {
@@ -93,6 +93,23 @@ impl SimPhone {
         }
         t.settled = true;
         Ok(t)
+    }
+
+    /// Reads record `id` held here, lets `f` change it and writes it back: a foreman's edit on
+    /// this phone (synced by the caller).
+    pub fn edit(&mut self, id: &str, f: impl FnOnce(&mut Record)) {
+        let doc = self.docs.get_mut(id).unwrap_or_else(|| panic!("{id} not held"));
+        let mut record = Record::read(doc).expect("reads as a record");
+        f(&mut record);
+        record.write(doc).expect("write");
+    }
+
+    /// `edit` of a labour sheet.
+    pub fn edit_sheet(&mut self, id: &str, f: impl FnOnce(&mut LabourSheet)) {
+        self.edit(id, |r| {
+            let Record::LabourSheet(s) = r else { panic!("{id} is not a labour sheet") };
+            f(s)
+        })
     }
 
     pub fn record(&self, id: &str) -> Record {

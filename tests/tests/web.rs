@@ -7,79 +7,39 @@
 //!   Chinese and looks at every screen at phone width. Screenshots go to
 //!   `<target>/screenshots/web-*.png`.
 //! * `sessions_and_csrf_*`: the same rules over raw HTTP on SQLite and PostgreSQL (no browser).
+//!
+//! One file because both stories share one `World` (a server, a phone's synced sheets and photo, the
+//! supervisor's tokens) and its setup; the browser story is one long walk through the screens.
 
-mod blobkit;
-mod common;
-mod webkit;
-
-use std::str::FromStr;
+use fieldledger_tests::blobkit;
+use fieldledger_tests::webkit;
 
 use automerge::AutoCommit;
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
-use common::phone::SimPhone;
-use common::records::{crew_line, header, reference_workbook};
-use common::*;
-use record_schema::{CrewLine, Currency, Effort, LabourSheet, PhotoRef, Progress, ProgressReport, Record};
-use rust_decimal::Decimal;
+use fieldledger_tests::api::{self, XLSX, d};
+use fieldledger_tests::phone::SimPhone;
+use fieldledger_tests::records::{self, crew_line, header, labour_sheet, reference_workbook};
+use fieldledger_tests::*;
+use record_schema::{CrewLine, Effort, PhotoRef, Progress, ProgressReport};
 use serde_json::{Value, json};
 use webkit::{Browser, hidden, http};
 
 const SHEET: &str = "0193a000-0000-7000-8000-0000000000b1";
 const SHEET2: &str = "0193a000-0000-7000-8000-0000000000b2";
 const PROGRESS: &str = "0193a000-0000-7000-8000-0000000000b3";
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).expect("decimal")
-}
 
 /// A sheet of 2026-11-20 with `lines`.
 fn sheet_doc(id: &str, lines: Vec<CrewLine>) -> AutoCommit {
-    let sheet = LabourSheet {
-        header: header(id, "P1"),
-        work_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
-        currency: Currency::Cny,
-        lines,
-        note: None,
-    };
-    let mut doc = AutoCommit::new();
-    sheet.write(&mut doc).expect("write");
-    doc
+    records::sheet_doc(&labour_sheet(id, lines))
 }
 
 /// Uploads a 640×480 JPEG over tus as the foreman's phone does; returns its reference.
 fn upload_photo(addr: &str, foreman: &str) -> PhotoRef {
     let bytes = blobkit::jpeg(640, 480, 7, false);
     let sha = blobkit::sha256_hex(&bytes);
-    let auth = format!("Bearer {foreman}");
-    let tus = ("Tus-Resumable", "1.0.0");
-    let r = http(
-        addr,
-        "POST",
-        "/v1/uploads",
-        &[
-            tus,
-            ("Authorization", &auth),
-            ("Upload-Length", &bytes.len().to_string()),
-            ("Upload-Metadata", &blobkit::metadata(&sha)),
-        ],
-        b"",
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let location = r.header("location").expect("Location").to_string();
-    let path = location
-        .split_once("//")
-        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
-        .unwrap_or(location);
-    let r = http(
-        addr,
-        "PATCH",
-        &path,
-        &[tus, ("Authorization", &auth), ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", "0")],
-        &bytes,
-    );
-    assert_eq!(r.status, 204, "{}", r.text());
+    let (_, r) = blobkit::upload(addr, &format!("Bearer {foreman}"), &bytes);
+    assert_eq!(r.status, 204, "{r:?}");
     PhotoRef {
         sha256: sha.clone(),
         byte_size: bytes.len() as u64,
@@ -105,14 +65,6 @@ struct World {
     phone: SimPhone,
 }
 
-/// A foreman's edit of a labour sheet on `phone` (synced by the caller).
-fn edit(phone: &mut SimPhone, id: &str, f: impl FnOnce(&mut LabourSheet)) {
-    let doc = phone.docs.get_mut(id).expect("sheet on the phone");
-    let Record::LabourSheet(mut sheet) = Record::read(doc).expect("reads") else { panic!("a labour sheet") };
-    f(&mut sheet);
-    sheet.write(doc).expect("write");
-}
-
 fn world(url: Option<&str>) -> World {
     let dir = tempfile::tempdir().expect("dir");
     let foreman = token(dir.path(), url, "P1");
@@ -120,15 +72,7 @@ fn world(url: Option<&str>) -> World {
     let sup = token_as(dir.path(), url, "P1", "supervisor");
     let admin = token_as(dir.path(), url, "P1", "admin");
     let server = start_with(dir.path(), url);
-    let bearer = format!("Bearer {admin}");
-    let r = http(
-        &server.addr,
-        "POST",
-        "/v1/reference/import",
-        &[("Authorization", &bearer), ("Content-Type", XLSX)],
-        &reference_workbook(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    api::import_reference(&server.addr, &admin, &reference_workbook());
     let mut li = SimPhone::new(foreman.clone());
     li.docs.insert(
         SHEET.into(),
@@ -465,11 +409,11 @@ fn browser_story() {
     let addr = w.server.addr.clone();
     let mut wang = SimPhone::new(w.foreman2.clone());
     wang.sync(&addr);
-    edit(&mut w.phone, SHEET, |s| s.lines[0].headcount = 7);
+    w.phone.edit_sheet(SHEET, |s| s.lines[0].headcount = 7);
     w.phone.sync(&addr);
     wang.sync(&addr);
-    edit(&mut w.phone, SHEET, |s| s.lines[1].headcount = 4);
-    edit(&mut wang, SHEET, |s| s.lines[1].headcount = 5);
+    w.phone.edit_sheet(SHEET, |s| s.lines[1].headcount = 4);
+    wang.edit_sheet(SHEET, |s| s.lines[1].headcount = 5);
     w.phone.sync(&addr);
     wang.sync(&addr);
     w.phone.sync(&addr);
