@@ -1,5 +1,5 @@
 //! Tools the Kotlin tests share (included with `#[path]` by mobile-core/tests/foreign_bindings.rs and
-//! server/tests/android_sample.rs): finding kotlinc, the JDK and the jars, compiling, and running a process with a
+//! tests/tests/android_sample.rs): finding kotlinc, the JDK and the jars, compiling, and running a process with a
 //! deadline and its output kept in files. Errors are sentences (`String`) that say how to install what is missing.
 #![allow(dead_code)]
 
