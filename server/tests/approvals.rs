@@ -6,7 +6,6 @@
 
 mod common;
 
-use automerge::AutoCommit;
 use common::api::{d, json_call};
 use common::phone::SimPhone;
 use common::records::{crew_line, labour_sheet};
@@ -58,9 +57,7 @@ fn story(url: Option<&str>) {
 
     // The foreman records the day and syncs.
     let mut li = SimPhone::new(foreman.clone());
-    let mut doc = AutoCommit::new();
-    sheet().write(&mut doc).expect("write");
-    li.docs.insert(SHEET.into(), doc);
+    li.docs.insert(SHEET.into(), records::sheet_doc(&sheet()));
     assert!(li.sync(addr).errors.is_empty());
 
     // The supervisor sees it pending, new; filters narrow the list.

@@ -18,9 +18,9 @@ use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use common::api::*;
 use common::phone::SimPhone;
-use common::records::{expense, expense_doc, header, workbook};
+use common::records::{crew_line, expense, expense_doc, header, labour_sheet, workbook};
 use common::*;
-use record_schema::{CrewLine, Currency, Effort, LabourSheet, Progress, ProgressReport};
+use record_schema::{CrewLine, Currency, Effort, Progress, ProgressReport};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -32,19 +32,8 @@ const EXPENSE: &str = "0193a000-0000-7000-8000-0000000000c3";
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 fn line(id: &str, trade: &str, crew: &str, headcount: i64, effort: Effort, rate: &str, code: &str) -> CrewLine {
-    CrewLine {
-        id: id.into(),
-        position: 0,
-        trade: trade.into(),
-        crew: Some(crew.into()),
-        headcount,
-        effort,
-        rate: d(rate),
-        cost_code: code.into(),
-        activity: None,
-        note: None,
-        workers: vec![],
-    }
+    let l = crew_line(id, headcount, effort, rate, code, "");
+    CrewLine { trade: trade.into(), crew: Some(crew.into()), activity: None, ..l }
 }
 
 /// A running server with project P1 whose codes, activities, trades and crews begin with formula
@@ -112,11 +101,9 @@ fn world() -> World {
     for (i, l) in lines.iter_mut().enumerate() {
         l.position = i as i64;
     }
-    let sheet = LabourSheet { header: header(SHEET, "P1"), work_date: day, currency: Currency::Cny, lines, note: None };
+    let sheet = labour_sheet(SHEET, lines);
     let mut phone = SimPhone::new(foreman);
-    let mut doc = AutoCommit::new();
-    sheet.write(&mut doc).expect("write sheet");
-    phone.docs.insert(SHEET.into(), doc);
+    phone.docs.insert(SHEET.into(), records::sheet_doc(&sheet));
     let progress = ProgressReport {
         header: header(PROGRESS, "P1"),
         date: day,

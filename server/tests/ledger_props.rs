@@ -68,20 +68,10 @@ fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default()
 }
 
+/// Four 钢筋工 of crew 王班, 8 h at 47.50 on 03-200 / A1.
 fn line(id: &str, position: i64) -> CrewLine {
-    CrewLine {
-        id: id.into(),
-        position,
-        trade: "钢筋工".into(),
-        crew: Some("王班".into()),
-        headcount: 4,
-        effort: Effort::Hours(Decimal::from(8)),
-        rate: Decimal::new(4750, 2),
-        cost_code: "03-200".into(),
-        activity: Some("A1".into()),
-        note: None,
-        workers: vec![],
-    }
+    let l = records::crew_line(id, 4, Effort::Hours(Decimal::from(8)), "47.50", "03-200", "A1");
+    CrewLine { position, crew: Some("王班".into()), ..l }
 }
 
 fn initial(id: &str) -> Record {

@@ -3,7 +3,6 @@
 
 mod common;
 
-use automerge::AutoCommit;
 use common::phone::SimPhone;
 use common::records::labour_sheet;
 use common::*;
@@ -61,9 +60,7 @@ fn two_replicas_on_one_postgresql_converge() {
     let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
     let mut phones: Vec<SimPhone> = (0..PHONES).map(|_| SimPhone::new(token(dir.path(), Some(&url), "P1"))).collect();
 
-    let mut doc = AutoCommit::new();
-    sheet().write(&mut doc).expect("write");
-    phones[0].docs.insert("s1".into(), doc);
+    phones[0].docs.insert("s1".into(), records::sheet_doc(&sheet()));
     sync_clean(&mut phones[0], &addrs[0]);
 
     // Alternating, one phone at a time: each replica must see the other's writes despite its cache.

@@ -76,9 +76,7 @@ fn today_is_the_sites_date() {
         lines: vec![crew_line("l1", 6, Effort::Hours(d("8")), "47.50", "03-100", "A1")],
         note: None,
     };
-    let mut doc = AutoCommit::new();
-    sheet.write(&mut doc).expect("write sheet");
-    phone.docs.insert(ids[0].into(), doc);
+    phone.docs.insert(ids[0].into(), records::sheet_doc(&sheet));
     // Tomorrow's sheet, prepared ahead: 1 × 8 h × 47.50 = 380.00 on 4 March.
     let tomorrow = LabourSheet {
         header: header(ids[3], "P1"),
@@ -86,9 +84,7 @@ fn today_is_the_sites_date() {
         lines: vec![crew_line("l1", 1, Effort::Hours(d("8")), "47.50", "03-100", "A1")],
         ..sheet
     };
-    let mut doc = AutoCommit::new();
-    tomorrow.write(&mut doc).expect("write sheet");
-    phone.docs.insert(ids[3].into(), doc);
+    phone.docs.insert(ids[3].into(), records::sheet_doc(&tomorrow));
     phone.docs.insert(ids[1].into(), progress_doc(ids[1], mar3, "40"));
     phone.docs.insert(ids[2].into(), progress_doc(ids[2], mar4, "90"));
     let t = phone.sync(addr);

@@ -137,9 +137,7 @@ fn story(url: Option<&str>) {
         ],
         note: None,
     };
-    let mut doc = AutoCommit::new();
-    sheet.write(&mut doc).expect("write");
-    li.docs.insert(SHEET.into(), doc);
+    li.docs.insert(SHEET.into(), records::sheet_doc(&sheet));
     let progress = ProgressReport {
         header: header(PROGRESS, "P1"),
         date: date(),

@@ -42,9 +42,7 @@ fn story(url: Option<&str>) {
     let server = start_with(dir.path(), url);
     let (mut a, mut b, mut c) = (SimPhone::new(ta), SimPhone::new(tb), SimPhone::new(tc));
 
-    let mut s1 = AutoCommit::new();
-    sheet("s1").write(&mut s1).expect("write");
-    a.docs.insert("s1".into(), s1);
+    a.docs.insert("s1".into(), records::sheet_doc(&sheet("s1")));
     a.docs.insert("e1".into(), expense("e1", "P1"));
     let t = a.sync(&server.addr);
     assert!(t.errors.is_empty(), "{:?}", t.errors);
