@@ -105,10 +105,9 @@ fn world(url: Option<&str>) -> World {
 
 /// The record as the JSON API shows it (what the screens must agree with).
 fn api_record(addr: &str, sup: &str, id: &str) -> Value {
-    let bearer = format!("Bearer {sup}");
-    let r = http(addr, "GET", &format!("/v1/records/{id}"), &[("Authorization", &bearer)], b"");
-    assert_eq!(r.status, 200, "{}", r.text());
-    serde_json::from_slice(&r.body).expect("json")
+    let (s, v) = api::json_call(addr, sup, "GET", &format!("/v1/records/{id}"), None);
+    assert_eq!(s, 200, "{v}");
+    v
 }
 
 fn form(fields: &[(&str, &str)]) -> Vec<u8> {
