@@ -1,6 +1,7 @@
 //! The client side of a sync (docs/sync-protocol.md), without I/O: one `SyncDriver` per sync holds
 //! the rules every client follows (the phone's `Store::sync`, the server tests' simulated phones,
 //! the load generator); the caller does the HTTP and keeps the documents wherever it keeps them.
+//! (Half of this file is its unit tests, kept beside the rules they pin down.)
 //!
 //! A sync is rounds of one request and one response, each carrying standard Automerge sync
 //! messages for many documents:

@@ -103,13 +103,20 @@ impl Store {
     /// Records with changes the server has not confirmed, and photo originals not uploaded yet: what
     /// would be lost if this store were wiped now.
     pub async fn unsynced(&self) -> Result<(u32, u32)> {
-        let rows: Vec<(String, String, Option<Vec<u8>>)> =
+        /// A stored document and what this phone last shared of it with the server.
+        #[derive(sqlx::FromRow)]
+        struct Shared {
+            id: String,
+            kind: String,
+            state: Option<Vec<u8>>,
+        }
+        let rows: Vec<Shared> =
             sqlx::query_as("SELECT d.id, d.kind, s.state FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id")
                 .fetch_all(&self.pool)
                 .await?;
         let mut records = 0u32;
         let mut hot = self.hot.lock().await;
-        for (id, kind, state) in rows {
+        for Shared { id, kind, state } in rows {
             if kind.parse::<record_schema::RecordKind>().is_ok_and(record_schema::RecordKind::server_owned) {
                 continue; // server-owned: nothing of the phone's in it
             }
@@ -172,10 +179,14 @@ impl Store {
     }
 
     async fn load_sync_states(&self) -> Result<HashMap<String, State>> {
-        let rows: Vec<(String, Vec<u8>)> =
-            sqlx::query_as("SELECT doc_id, state FROM sync_states").fetch_all(&self.pool).await?;
+        #[derive(sqlx::FromRow)]
+        struct Stored {
+            doc_id: String,
+            state: Vec<u8>,
+        }
+        let rows: Vec<Stored> = sqlx::query_as("SELECT doc_id, state FROM sync_states").fetch_all(&self.pool).await?;
         // An undecodable state only costs a fuller exchange: start that document afresh.
-        Ok(rows.into_iter().filter_map(|(id, b)| State::decode(&b).ok().map(|s| (id, s))).collect())
+        Ok(rows.into_iter().filter_map(|r| State::decode(&r.state).ok().map(|s| (r.doc_id, s))).collect())
     }
 
     /// Keeps what both sides share (State::encode keeps only the shared heads), for documents stored.

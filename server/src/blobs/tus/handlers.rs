@@ -92,7 +92,7 @@ pub(crate) async fn create(
     let mime = text(meta::MIME, 100)?.or(text(meta::FILETYPE, 100)?);
 
     let db = &state.db;
-    let have: Option<(i64,)> = on_pool!(db, |p| sqlx::query_as(
+    let have: Option<i64> = on_pool!(db, |p| sqlx::query_scalar(
         "SELECT b.byte_size FROM blobs b JOIN blob_projects bp ON bp.sha256 = b.sha256 WHERE b.sha256 = $1 AND bp.project_id = $2"
     )
     .bind(&sha256)
@@ -101,7 +101,7 @@ pub(crate) async fn create(
     .await)
     .map_err(ApiError::internal)?;
     let now = record_schema::now_ms();
-    let duplicate = have.is_some_and(|(size,)| size == to_i64(length));
+    let duplicate = have.is_some_and(|size| size == to_i64(length));
     let (offset, completed) = if duplicate { (length, Some(now)) } else { (0, None) };
     let id = uuid::Uuid::new_v4().simple().to_string();
     on_pool!(db, |p| sqlx::query(
@@ -395,7 +395,7 @@ pub(crate) async fn readable(db: &Db, sha256: &str, project: &str) -> Result<Str
     if !is_sha256_hex(sha256) {
         return Err(missing());
     }
-    let row: Option<(String,)> = on_pool!(db, |p| sqlx::query_as(
+    let mime: Option<String> = on_pool!(db, |p| sqlx::query_scalar(
         "SELECT b.mime FROM blobs b JOIN blob_projects bp ON bp.sha256 = b.sha256 WHERE b.sha256 = $1 AND bp.project_id = $2"
     )
     .bind(sha256)
@@ -403,7 +403,7 @@ pub(crate) async fn readable(db: &Db, sha256: &str, project: &str) -> Result<Str
     .fetch_optional(p)
     .await)
     .map_err(ApiError::internal)?;
-    row.map(|(m,)| m).ok_or_else(missing)
+    mime.ok_or_else(missing)
 }
 
 pub(crate) async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str) -> Result<Response, ApiError> {
