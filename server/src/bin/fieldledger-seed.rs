@@ -14,8 +14,18 @@
 //! storing each historic sheet's document. The approvals measured are real: fresh sheet
 //! documents approved through `ledger::store::decide`, as the HTTP handler does.
 //!
+//! Budgets are sized from the cost the seed posts: once a project's records are written, its cost
+//! codes and activities are imported again with budgets such that, at the end of the seeded
+//! period, each leaf code has spent a share of its budget drawn evenly from 60–110% (about one in
+//! five over budget), and each activity's budget is its cost projected over its planned duration
+//! at the rate seen so far, divided by such a share (an activity not started yet gets the mean
+//! cost per planned day of those that did). Parent codes have no budget of their own: the reports
+//! roll their children's up. The shares come from their own generator, so the records are the same
+//! as before budgets were sized this way.
+//!
 //! A database already seeded to the target is reused (only the measurements run).
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -30,7 +40,7 @@ use rust_decimal::Decimal;
 use server::auth::Role;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
-use server::ledger::postings::postings;
+use server::ledger::postings::{Ledger, postings};
 use server::ledger::store::{self, DecideRequest, DecisionRow};
 use server::reference::table::{RawTable, Table};
 use server::reports::labour::{self, Period};
@@ -111,13 +121,93 @@ fn raw(table: Table, header: &[&str], rows: Vec<Vec<String>>) -> RawTable {
     }
 }
 
-/// Reference data of one project, imported through the real import path.
+/// Budgets in whole yuan by leaf code and by activity.
+#[derive(Debug, Default)]
+struct Budgets {
+    codes: HashMap<String, Decimal>,
+    activities: HashMap<String, Decimal>,
+}
+
+/// Cost the seed posted to one project, by cost code and by activity, and its last work date.
+#[derive(Debug, Default)]
+struct Posted {
+    codes: HashMap<String, Decimal>,
+    activities: HashMap<String, Decimal>,
+    last: Option<NaiveDate>,
+}
+
+impl Posted {
+    fn add(&mut self, posts: &[server::ledger::postings::Posting]) {
+        for p in posts.iter().filter(|p| p.ledger == Ledger::Cost && !p.amount.is_zero()) {
+            if let Some(code) = &p.cost_code {
+                *self.codes.entry(code.clone()).or_default() += p.amount;
+            }
+            if let Some(a) = &p.activity {
+                *self.activities.entry(a.clone()).or_default() += p.amount;
+            }
+            self.last = self.last.max(Some(p.work_date));
+        }
+    }
+}
+
+/// A budget the cost spends `percent` of, in whole yuan (at least 1).
+fn budget_for(cost: Decimal, percent: u64) -> Decimal {
+    (cost * Decimal::ONE_HUNDRED / Decimal::from(percent)).round_dp(0).max(Decimal::ONE)
+}
+
+/// Budgets such that the posted cost is 60–110% of each (see the module's comment).
+fn size_budgets(c: &Company, posted: &Posted, rng: &mut Rng) -> Budgets {
+    let mut b = Budgets::default();
+    for code in &c.leaf_codes {
+        let pct = rng.range(60, 110);
+        if let Some(cost) = posted.codes.get(code).filter(|x| !x.is_zero()) {
+            b.codes.insert(code.clone(), budget_for(*cost, pct));
+        }
+    }
+    // A code nothing was posted to (only on tiny seeds): the mean budget of the others.
+    let mean = if b.codes.is_empty() {
+        Decimal::from(500_000)
+    } else {
+        (b.codes.values().sum::<Decimal>() / Decimal::from(b.codes.len())).round_dp(0)
+    };
+    for code in &c.leaf_codes {
+        b.codes.entry(code.clone()).or_insert(mean);
+    }
+    // Activities: the cost at completion projected from the share of planned days elapsed.
+    let last = posted.last.unwrap_or(c.start);
+    let mut projected = HashMap::new();
+    let mut per_day = (Decimal::ZERO, 0i64);
+    for (id, s, f) in &c.activities {
+        let planned = (*f - *s).num_days() + 1;
+        let elapsed = ((last - *s).num_days() + 1).clamp(0, planned);
+        if let Some(cost) = posted.activities.get(id).filter(|x| !x.is_zero() && elapsed > 0) {
+            let full = *cost * Decimal::from(planned) / Decimal::from(elapsed);
+            per_day = (per_day.0 + full, per_day.1 + planned);
+            projected.insert(id.clone(), full);
+        }
+    }
+    let per_day = if per_day.1 > 0 { per_day.0 / Decimal::from(per_day.1) } else { Decimal::from(5_000) };
+    for (id, s, f) in &c.activities {
+        let pct = rng.range(60, 110);
+        let full = projected.get(id).copied().unwrap_or_else(|| per_day * Decimal::from((*f - *s).num_days() + 1));
+        b.activities.insert(id.clone(), budget_for(full, pct));
+    }
+    b
+}
+
+/// Reference data of one project, imported through the real import path. Without `budgets`,
+/// placeholder budgets (the seed sizes them once it knows the cost it posted).
 async fn seed_reference(
     db: &Db,
     cache: &DocCache,
     project: &str,
     c: &Company,
+    budgets: Option<&Budgets>,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let code_budget = |code: &str, placeholder: usize| match budgets.and_then(|b| b.codes.get(code)) {
+        Some(b) => b.to_string(),
+        None => format!("{placeholder}.00"),
+    };
     let sites =
         (1..=c.sites).map(|s| vec![format!("S{s}"), format!("{project} 工地 {s}"), "Asia/Shanghai".into()]).collect();
     let mut codes = Vec::new();
@@ -128,7 +218,7 @@ async fn seed_reference(
                 format!("{top:02}-{sub:02}"),
                 format!("分项 {top}.{sub}"),
                 format!("{top:02}"),
-                format!("{}.00", 400_000 + top * 50_000 + sub * 10_000),
+                code_budget(&format!("{top:02}-{sub:02}"), 400_000 + top * 50_000 + sub * 10_000),
             ]);
         }
     }
@@ -142,7 +232,10 @@ async fn seed_reference(
                 format!("工序 {i}"),
                 s.to_string(),
                 f.to_string(),
-                format!("{}.00", 300_000 + i * 7_000),
+                match budgets.and_then(|b| b.activities.get(id)) {
+                    Some(b) => b.to_string(),
+                    None => format!("{}.00", 300_000 + i * 7_000),
+                },
                 c.leaf_codes[i % c.leaf_codes.len()].clone(),
             ]
         })
@@ -237,12 +330,15 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
     let cache = DocCache::new(16 << 20);
     let per_project = args.labour_lines.div_ceil(args.projects);
     let mut rng = Rng(0x5EED_F1E1_D1ED_6E12);
+    // The budgets' own generator: sizing them draws nothing from the records' one.
+    let mut budget_rng = Rng(0xB0D6_E75E_ED00_0001);
     let mut tasks: JoinSet<Result<usize, store::DecisionCommitError>> = JoinSet::new();
     let started = Instant::now();
     let mut written = 0usize;
     for p in 1..=args.projects {
         let project = format!("SEED-{p:02}");
-        seed_reference(db, &cache, &project, c).await?;
+        seed_reference(db, &cache, &project, c, None).await?;
+        let mut posted = Posted::default();
         let mut lines_left = per_project;
         'days: for day in 0..c.days {
             let date = c.start + Days::new(day);
@@ -281,6 +377,9 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
                 }
                 let batch: Vec<(DecisionRow, Vec<server::ledger::postings::Posting>)> =
                     records.iter().map(|r| (decision(r, &mut rng), postings(r))).collect();
+                for (_, posts) in &batch {
+                    posted.add(posts);
+                }
                 while tasks.len() >= args.concurrency {
                     if let Some(done) = tasks.join_next().await {
                         written += done??;
@@ -306,6 +405,12 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
                 );
             }
         }
+        // The project's records written, its budgets sized to them.
+        while let Some(done) = tasks.join_next().await {
+            written += done??;
+        }
+        let budgets = size_budgets(c, &posted, &mut budget_rng);
+        seed_reference(db, &cache, &project, c, Some(&budgets)).await?;
     }
     while let Some(done) = tasks.join_next().await {
         written += done??;

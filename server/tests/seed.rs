@@ -1,0 +1,63 @@
+//! `fieldledger-seed`'s budgets are realistic: it seeds a small company (one project, 3,000 labour
+//! lines, SQLite in a temp dir) and the cost report on it shows leaf codes' spent % spread around
+//! 60–110% (some over budget, most under), not every row red.
+
+use std::process::Command;
+
+use rust_decimal::Decimal;
+use server::db::Db;
+use server::reports::{DateRange, cost};
+
+#[tokio::test]
+async fn seeded_budgets_are_spent_60_to_110_percent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldledger-seed"))
+        .env_remove("DATABASE_URL")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--projects", "1", "--labour-lines", "3000", "--years", "1", "--reps", "1"])
+        .output()
+        .expect("run fieldledger-seed");
+    assert!(out.status.success(), "fieldledger-seed failed: {}", String::from_utf8_lossy(&out.stderr));
+
+    let db = Db::connect(None, dir.path()).await.expect("open the seeded database");
+    let set = server::reference::store::load(&db, "SEED-01").await.expect("reference data");
+    let report = cost::report(&db, &set, DateRange::default()).await.expect("cost report");
+    let leaves: Vec<_> = report.codes.iter().filter(|r| r.parent.is_some()).collect();
+    assert_eq!(leaves.len(), 36, "6 × 6 leaf codes");
+    let spent: Vec<Decimal> =
+        leaves.iter().map(|r| r.spent_percent.unwrap_or_else(|| panic!("{} has no budget", r.code))).collect();
+    eprintln!("leaf codes' spent %: {spent:?}");
+    for (r, s) in leaves.iter().zip(&spent) {
+        assert!(r.actual < r.budget * Decimal::TEN, "{} spent {} of {}", r.code, r.actual, r.budget);
+        assert!(
+            (Decimal::from(40)..=Decimal::from(130)).contains(s),
+            "{} spent {s}% of its budget ({} of {})",
+            r.code,
+            r.actual,
+            r.budget
+        );
+    }
+    let under = spent.iter().filter(|s| **s < Decimal::from(90)).count();
+    let over = spent.iter().filter(|s| **s > Decimal::ONE_HUNDRED).count();
+    assert!(under >= leaves.len() / 2, "most codes under 90% spent: {under} of {}", leaves.len());
+    assert!(over >= 1 && over < leaves.len() / 2, "some codes over budget, not most: {over} of {}", leaves.len());
+
+    // Parents carry no budget of their own: the report's parent is the sum of its children.
+    for top in report.codes.iter().filter(|r| r.parent.is_none()) {
+        let own = set.cost_codes.iter().find(|c| c.code == top.code).map(|c| c.budget);
+        assert_eq!(own, Some(Decimal::ZERO), "{} has a budget of its own", top.code);
+        let children: Decimal =
+            leaves.iter().filter(|r| r.parent.as_deref() == Some(&top.code)).map(|r| r.budget).sum();
+        assert_eq!(top.budget, children, "{}'s budget is its children's", top.code);
+    }
+
+    // Activities: a budget each, sized to the cost posted on them (not a placeholder far above it).
+    let total_activity: Decimal = set.activities.iter().map(|a| a.budget).sum();
+    assert!(set.activities.iter().all(|a| a.budget > Decimal::ZERO), "every activity has a budget");
+    assert!(
+        total_activity < report.totals.budget * Decimal::TEN,
+        "activity budgets {total_activity} in proportion to the codes' {}",
+        report.totals.budget
+    );
+}
