@@ -57,7 +57,10 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
 /// The supervisor and office screens (`crate::web`). Pages get `page_headers` (no caching, no
 /// framing, only the server's own CSS and script); the static assets added after it do not.
 fn web_routes() -> Router<AppState> {
-    use crate::web::{asset, dashboards, page_headers, queue, record, sign_in, sign_in_page, sign_out, switch_lang};
+    use crate::web::{
+        asset, dashboards, favicon, not_found, page_headers, queue, record, sign_in, sign_in_page, sign_out,
+        switch_lang,
+    };
     Router::new()
         .route("/web", get(|| async { Redirect::to("/web/queue") }))
         .route("/web/", get(|| async { Redirect::to("/web/queue") }))
@@ -78,6 +81,9 @@ fn web_routes() -> Router<AppState> {
         .route("/web/labour/export", get(dashboards::labour_export))
         .route("/web/cost/export", get(dashboards::cost_export))
         .route("/web/schedule/export", get(dashboards::schedule_export))
+        // Any other path under /web/ (the more specific routes above win): the screens' own 404
+        // page. Paths elsewhere (/v1/…) are not matched here.
+        .route("/web/{*rest}", get(not_found))
         .layer(axum::middleware::from_fn(page_headers))
         .route(
             "/web/static/app.css",
@@ -87,6 +93,8 @@ fn web_routes() -> Router<AppState> {
             "/web/static/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", include_str!("../static/app.js")) }),
         )
+        .route("/web/static/favicon.svg", get(|| async { favicon() }))
+        .route("/favicon.ico", get(|| async { favicon() }))
 }
 
 /// Photo uploads (tus, `crate::blobs::tus`) and blob reads. Only the upload routes get

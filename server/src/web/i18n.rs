@@ -221,6 +221,9 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("signed_in_as", "Signed in as", "当前用户"),
     ("switch_lang", "中文", "English"),
     ("times_in", "Times in the site's time zone", "时间按工地时区显示"),
+    ("not_found", "Page not found", "找不到页面"),
+    ("not_found_message", "This page does not exist.", "页面不存在。"),
+    ("back_to_queue", "Back to the approval queue", "返回审批队列"),
 ];
 
 #[cfg(test)]

@@ -321,6 +321,37 @@ pub(crate) async fn sign_out(
         .into_response())
 }
 
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    c: Chrome,
+}
+
+/// Any other path under `/web/`: 404 with the screens' own page, in the page language. A
+/// signed-in browser keeps its navigation; a signed-out one gets the same page without it (no
+/// sign-in detour: signing in would not make the path exist).
+pub(crate) async fn not_found(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<Response, WebError> {
+    let s = match session::cookie(&headers, session::COOKIE) {
+        Some(id) => session::find(&state.db, &id)
+            .await
+            .map_err(WebError::internal)?
+            .filter(|s| session::may_sign_in(s.grant.role)),
+        None => None,
+    };
+    let page = NotFoundPage { c: Chrome::new(s.as_ref(), &headers, &uri, "", "not_found") };
+    Ok((StatusCode::NOT_FOUND, render(&page)?).into_response())
+}
+
+/// The favicon (`/web/static/favicon.svg`, and `/favicon.ico`, which browsers ask for unprompted:
+/// the same SVG, which they accept whatever the name).
+pub(crate) fn favicon() -> Response {
+    asset("image/svg+xml", include_str!("../../static/favicon.svg"))
+}
+
 #[derive(Debug, Deserialize, Default)]
 pub struct LangQuery {
     to: Option<String>,
