@@ -30,6 +30,7 @@ fn unknown_web_paths_get_the_apps_own_404() {
         assert!(html.contains("This page does not exist."), "{path}: {html}");
         assert!(html.contains(r#"id="back-to-queue" href="/web/queue""#), "{path}: {html}");
         assert!(html.contains(NAV) && html.contains(r#"id="sign-out""#), "{path}: navigation: {html}");
+        assert!(html.contains("(supervisor)"), "{path}: the role in the frame: {html}");
 
         // Chinese by the language cookie.
         let cookie = format!("{session}; fl_lang=zh-CN");
@@ -38,6 +39,8 @@ fn unknown_web_paths_get_the_apps_own_404() {
         assert_eq!(r.status, 404, "{path}: {html}");
         assert!(html.contains(r#"<html lang="zh-CN">"#), "{path}: {html}");
         assert!(html.contains("页面不存在") && html.contains("返回审批队列"), "{path}: {html}");
+        // The approver is named as a contractor's team says it, not 监理 (the owner's engineer).
+        assert!(html.contains("(生产经理)") && !html.contains("supervisor"), "{path}: the role in Chinese: {html}");
         assert!(html.contains(NAV), "{path}: navigation: {html}");
     }
 

@@ -94,15 +94,20 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     (
         "sign_in_help",
         "Paste the supervisor or office token your administrator gave you.",
-        "请粘贴管理员发给您的监理或办公室令牌。",
+        "请粘贴管理员发给您的生产经理或办公室令牌。",
     ),
     (
         "foreman_refused",
         "A foreman's token cannot sign in here: approvals need a supervisor or office token.",
-        "工长令牌不能在此登录：审批需要监理或办公室令牌。",
+        "工长令牌不能在此登录：审批需要生产经理或办公室令牌。",
     ),
     ("unknown_token", "Unknown or revoked token.", "令牌无效或已被吊销。"),
     ("project", "Project", "项目"),
+    // Roles as a contractor's site team says them: the approver is the 生产经理 (not 监理, the
+    // owner's independent engineer).
+    ("role_foreman", "foreman", "工长"),
+    ("role_supervisor", "supervisor", "生产经理"),
+    ("role_admin", "admin", "管理员"),
     ("site", "Site", "工地"),
     ("all", "All", "全部"),
     ("from", "From", "从"),

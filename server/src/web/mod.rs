@@ -171,6 +171,15 @@ pub struct Chrome {
     pub path: String,
 }
 
+/// The i18n key of a role's name, as the page frame shows it.
+fn role_key(role: crate::auth::Role) -> &'static str {
+    match role {
+        crate::auth::Role::Foreman => "role_foreman",
+        crate::auth::Role::Supervisor => "role_supervisor",
+        crate::auth::Role::Admin => "role_admin",
+    }
+}
+
 impl Chrome {
     pub fn new(
         s: Option<&WebSession>,
@@ -184,7 +193,7 @@ impl Chrome {
             lang,
             title: lang.t(title_key).to_string(),
             user: s.map(|s| s.grant.device_name.clone()).unwrap_or_default(),
-            role: s.map(|s| s.grant.role.to_string()).unwrap_or_default(),
+            role: s.map(|s| lang.t(role_key(s.grant.role)).to_string()).unwrap_or_default(),
             project: s.map(|s| s.grant.project_id.clone()).unwrap_or_default(),
             csrf: s.map(|s| s.csrf.clone()).unwrap_or_default(),
             nav,
