@@ -1,0 +1,1 @@
+// queue screen: concatenated after app.js into /web/static/app.js (routes.rs).

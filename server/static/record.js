@@ -1,0 +1,1 @@
+// record screen: concatenated after app.js into /web/static/app.js (routes.rs).
