@@ -1,7 +1,7 @@
 //! Unknown paths under `/web/` get the screens' own 404 page (same frame, navigation and language
 //! as the other pages, a link back to the queue); `/v1/…` paths keep their plain 404; the favicon
 //! is served and linked. Through the real server binary, and once in headless Chromium for
-//! screenshots (`<target>/screenshots/web-404-*.png`).
+//! screenshots (`<target>/screens/web-404-*.png`).
 
 mod common;
 mod webkit;
@@ -38,7 +38,7 @@ fn unknown_web_paths_get_the_apps_own_404() {
         let html = r.text();
         assert_eq!(r.status, 404, "{path}: {html}");
         assert!(html.contains(r#"<html lang="zh-CN">"#), "{path}: {html}");
-        assert!(html.contains("页面不存在") && html.contains("返回审批队列"), "{path}: {html}");
+        assert!(html.contains("页面不存在") && html.contains("返回审批列表"), "{path}: {html}");
         // The approver is named as a contractor's team says it, not 监理 (the owner's engineer).
         assert!(html.contains("(生产经理)") && !html.contains("supervisor"), "{path}: the role in Chinese: {html}");
         assert!(html.contains(NAV), "{path}: navigation: {html}");

@@ -47,8 +47,8 @@ impl Lang {
     /// The text of `key` in this language; the key itself when missing (a test checks that every
     /// key the templates use exists).
     pub fn t(self, key: &'static str) -> &'static str {
-        match STRINGS.iter().find(|(k, _, _)| *k == key) {
-            Some((_, en, zh)) => match self {
+        match table().get(key) {
+            Some((en, zh)) => match self {
                 Lang::En => en,
                 Lang::ZhCn => zh,
             },
@@ -78,10 +78,28 @@ pub fn accept_language(header: &str) -> Option<Lang> {
     choices.first().map(|c| c.2)
 }
 
-/// (key, English, 简体中文)
+/// The strings of each area of the screens, in its own file (so each screen's words are kept beside
+/// each other); a key is defined once over all of them (a test checks).
+mod dashboards;
+mod errors;
+mod labour;
+mod queue;
+mod record;
+
+pub const TABLES: &[&[(&str, &str, &str)]] =
+    &[STRINGS, queue::STRINGS, record::STRINGS, dashboards::STRINGS, labour::STRINGS, errors::STRINGS];
+
+/// Every key of every table, looked up by hash (a page asks for hundreds of strings).
+fn table() -> &'static std::collections::HashMap<&'static str, (&'static str, &'static str)> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<&'static str, (&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    TABLE.get_or_init(|| TABLES.iter().flat_map(|t| t.iter()).map(|(k, en, zh)| (*k, (*en, *zh))).collect())
+}
+
+/// (key, English, 简体中文): the page frame, sign-in and what several screens share.
 pub const STRINGS: &[(&str, &str, &str)] = &[
     ("app", "Fieldledger", "现场台账"),
-    ("queue", "Approval queue", "审批队列"),
+    ("queue", "Approvals", "审批"),
     ("cost", "Cost", "成本"),
     ("cost_title", "Budget vs actual by cost code", "成本科目预算与实际"),
     ("schedule", "Schedule", "进度"),
@@ -90,18 +108,18 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("labour_title", "Day-labour summary", "点工汇总"),
     ("sign_in", "Sign in", "登录"),
     ("sign_out", "Sign out", "退出"),
-    ("token", "Access token", "访问令牌"),
+    ("token", "Sign-in key", "登录密钥"),
     (
         "sign_in_help",
-        "Paste the supervisor or office token your administrator gave you.",
-        "请粘贴管理员发给您的生产经理或办公室令牌。",
+        "Paste the supervisor or office sign-in key your administrator gave you.",
+        "请粘贴管理员发给您的生产经理或办公室登录密钥。",
     ),
     (
         "foreman_refused",
-        "A foreman's token cannot sign in here: approvals need a supervisor or office token.",
-        "工长令牌不能在此登录：审批需要生产经理或办公室令牌。",
+        "A foreman's key cannot sign in here: approvals need a supervisor or office key.",
+        "工长的登录密钥不能在此登录：审批需要生产经理或办公室的登录密钥。",
     ),
-    ("unknown_token", "Unknown or revoked token.", "令牌无效或已被吊销。"),
+    ("unknown_token", "Unknown or revoked sign-in key.", "登录密钥无效或已被停用。"),
     ("project", "Project", "项目"),
     // Roles as a contractor's site team says them: the approver is the 生产经理 (not 监理, the
     // owner's independent engineer).
@@ -228,7 +246,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("times_in", "Times in the site's time zone", "时间按工地时区显示"),
     ("not_found", "Page not found", "找不到页面"),
     ("not_found_message", "This page does not exist.", "页面不存在。"),
-    ("back_to_queue", "Back to the approval queue", "返回审批队列"),
+    ("back_to_queue", "Back to approvals", "返回审批列表"),
 ];
 
 #[cfg(test)]
@@ -252,7 +270,7 @@ mod tests {
             let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
             for part in text.split("t(\"").skip(1) {
                 let key = part.split('"').next().unwrap_or_default();
-                assert!(STRINGS.iter().any(|s| s.0 == key), "no translation for {key:?}");
+                assert!(table().contains_key(key), "no translation for {key:?}");
                 used += 1;
             }
         }
@@ -261,7 +279,7 @@ mod tests {
 
     #[test]
     fn keys_are_unique() {
-        let mut keys: Vec<&str> = STRINGS.iter().map(|s| s.0).collect();
+        let mut keys: Vec<&str> = TABLES.iter().flat_map(|t| t.iter()).map(|s| s.0).collect();
         keys.sort_unstable();
         let n = keys.len();
         keys.dedup();
