@@ -143,12 +143,12 @@ pub fn session_of(signed_in: &Resp) -> String {
     format!("fl_session={}", signed_in.cookie("fl_session").expect("session cookie"))
 }
 
-/// Where screenshots go: `<target>/screenshots/`.
+/// Where screenshots go: `<target>/screens/`.
 pub fn screenshot_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
-    let dir = target.join("screenshots");
+    let dir = target.join("screens");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
 }
@@ -298,7 +298,7 @@ impl Browser {
         self.cmd("POST", "/window/rect", Some(json!({ "width": width, "height": height })));
     }
 
-    /// Saves a PNG of the viewport as `<target>/screenshots/<name>.png`.
+    /// Saves a PNG of the viewport as `<target>/screens/<name>.png`.
     pub fn screenshot(&self, name: &str) -> PathBuf {
         use base64::Engine;
         let b64 = self.cmd("GET", "/screenshot", None);

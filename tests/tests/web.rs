@@ -5,7 +5,7 @@
 //!   it, sees the cost dashboard change, exports the day-labour summary as XLSX and reads it back,
 //!   has a form without its CSRF token refused, bulk-approves a day's clean sheets, switches to
 //!   Chinese and looks at every screen at phone width. Screenshots go to
-//!   `<target>/screenshots/web-*.png`.
+//!   `<target>/screens/web-*.png`.
 //! * `sessions_and_csrf_*`: the same rules over raw HTTP on SQLite and PostgreSQL (no browser).
 //!
 //! One file because both stories share one `World` (a server, a phone's synced sheets and photo, the
