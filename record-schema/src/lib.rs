@@ -6,6 +6,7 @@
 //! a document and refuses one written by a newer schema version).
 
 pub mod approval;
+pub mod change_note;
 pub mod conflicts;
 pub mod doc;
 pub mod error;
