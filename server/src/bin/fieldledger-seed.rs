@@ -23,7 +23,19 @@
 //! roll their children's up. The shares come from their own generator, so the records are the same
 //! as before budgets were sized this way.
 //!
-//! A database already seeded to the target is reused (only the measurements run).
+//! The last `--recent-days` days (21 by default, ending today) are what a supervisor works on, so
+//! they are stored as real record documents (`docstore`, as a phone's sync stores them), each
+//! with a change message and time naming its foreman and phone: most older sheets approved through
+//! `ledger::store::decide`, some changed since their approval, a few rejected, voided, or with
+//! two phones' concurrent values (conflicts); the newest days mostly pending. History before them
+//! stays posting-only (ending where the recent days begin), so the ledgers hold `--labour-lines`
+//! lines plus the recent days' approved ones. The record index is refreshed at the end, as the
+//! queue's first visit would. A supervisor token per project is written to `--token-file` (one
+//! `project token` line each; `<data-dir>/supervisor-tokens.txt` by default), for `/web/sign-in`
+//! and the page benchmark (`scripts/bench-pages.sh`).
+//!
+//! A database already seeded to the target is reused (only the measurements run, after new
+//! supervisor tokens are written); one seeded before recent documents existed gets them added.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -68,6 +80,13 @@ struct Args {
     /// Decisions written at once while seeding.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
+    /// Days (ending today) whose records are stored as documents a supervisor works on.
+    #[arg(long, default_value_t = 21)]
+    recent_days: u64,
+    /// Where each project's supervisor token is written (`project token` per line); default
+    /// `<data-dir>/supervisor-tokens.txt`.
+    #[arg(long)]
+    token_file: Option<std::path::PathBuf>,
 }
 
 /// xorshift: deterministic, so two runs seed the same company.
@@ -106,7 +125,9 @@ const CREWS: [&str; 6] = ["张班组", "李班组", "王班组", "赵班组", "�
 
 struct Company {
     start: NaiveDate,
-    days: u64,
+    /// The first of the recent days (stored as documents); history ends before it.
+    recent: NaiveDate,
+    today: NaiveDate,
     sites: usize,
     leaf_codes: Vec<String>,
     activities: Vec<(String, NaiveDate, NaiveDate)>,
@@ -318,6 +339,321 @@ fn decision(record: &Record, rng: &mut Rng) -> DecisionRow {
     }
 }
 
+/// Foremen of the recent days' records (history names them `foreman-N`).
+const FOREMEN: [&str; 6] = ["王建国", "李志强", "张卫东", "陈国华", "刘德明", "赵永胜"];
+const SURNAMES: [&str; 12] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙"];
+const GIVEN: [&str; 16] =
+    ["伟", "强", "军", "磊", "洋", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "斌"];
+
+/// What `seed_recent` stored for one project.
+#[derive(Debug, Default)]
+struct Recent {
+    records: usize,
+    approved: usize,
+    /// Labour lines of approved sheets (in the ledgers).
+    lines: usize,
+}
+
+/// Where a recent record is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Never decided.
+    Pending,
+    Approved,
+    /// Approved, then the foreman changed a value.
+    Changed,
+    /// Rejected with a reason.
+    Rejected,
+    /// Two phones changed the same value concurrently.
+    Conflict,
+    /// The foreman voided it.
+    Voided,
+}
+
+/// The newest days mostly wait for a decision; older ones are mostly approved.
+fn recent_state(age_days: i64, rng: &mut Rng) -> State {
+    let roll = rng.range(0, 99);
+    match age_days {
+        ..=2 => match roll {
+            0..85 => State::Pending,
+            85..95 => State::Approved,
+            _ => State::Conflict,
+        },
+        3..=7 => match roll {
+            0..40 => State::Pending,
+            40..88 => State::Approved,
+            88..93 => State::Changed,
+            93..97 => State::Conflict,
+            _ => State::Rejected,
+        },
+        _ => match roll {
+            0..82 => State::Approved,
+            82..88 => State::Changed,
+            88..92 => State::Rejected,
+            92..95 => State::Pending,
+            95..98 => State::Conflict,
+            _ => State::Voided,
+        },
+    }
+}
+
+/// The record with one value changed by `delta` (a crew line's headcount, an amount, a percent).
+fn edited(record: &Record, delta: i64) -> Record {
+    let mut r = record.clone();
+    match &mut r {
+        Record::LabourSheet(s) => {
+            if let Some(l) = s.lines.first_mut() {
+                l.headcount = (l.headcount + delta).max(1);
+            }
+        }
+        Record::Expense(e) => e.amount += Decimal::from(delta * 100),
+        Record::ProgressReport(p) => {
+            if let Progress::Percent(v) = &mut p.progress {
+                *v = (*v + Decimal::from(delta)).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+            }
+        }
+    }
+    r
+}
+
+/// What a change to this record is called in its message.
+fn summary_of(record: &Record, what: &str) -> String {
+    let kind = match record {
+        Record::LabourSheet(_) => "labour sheet",
+        Record::Expense(_) => "expense",
+        Record::ProgressReport(_) => "progress report",
+    };
+    format!("{what} {kind}")
+}
+
+/// Commit options as a phone writes them: a summary, then `Author:` and `Device:` trailers
+/// (`record_schema`'s change-message format), at `at_ms`.
+fn phone_commit(summary: &str, author: &str, device: &str, at_ms: i64) -> automerge::transaction::CommitOptions {
+    automerge::transaction::CommitOptions::default()
+        .with_message(format!("{summary}\n\nAuthor: {author}\nDevice: {device}"))
+        .with_time(at_ms.div_euclid(1000))
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Stores one recent record as its foreman's phone would, then takes it to `state`.
+async fn store_recent(
+    db: Db,
+    cache: std::sync::Arc<DocCache>,
+    who: TokenGrant,
+    record: Record,
+    state: State,
+    at_ms: i64,
+) -> Result<(), BoxError> {
+    let h = record.header().clone();
+    let device = format!("phone-{}", &h.author.chars().map(|c| (c as u32 % 10).to_string()).collect::<String>());
+    let later = (at_ms + 3 * 3_600_000).min(record_schema::now_ms());
+    let mut doc = AutoCommit::new();
+    record.write(&mut doc)?;
+    doc.commit_with(phone_commit(&summary_of(&record, "create"), &h.author, &device, at_ms));
+    let heads = store::heads_hex(&doc.get_heads());
+    let stored = server::docstore::insert(&db, &h.id, &h.project_id, record.kind().as_str(), doc).await?;
+    cache.put(stored);
+    let decide = |status, comment: &str| DecideRequest {
+        record_id: h.id.clone(),
+        status,
+        heads: heads.clone(),
+        comment: comment.into(),
+        request_id: None,
+    };
+    match state {
+        State::Pending => return Ok(()),
+        State::Approved | State::Changed => {
+            store::decide(&db, &cache, &who, decide(DecisionStatus::Approved, "")).await?;
+        }
+        State::Rejected => {
+            store::decide(&db, &cache, &who, decide(DecisionStatus::Rejected, "人数与考勤不符，请核对后重新提交"))
+                .await?;
+            return Ok(());
+        }
+        State::Conflict | State::Voided => {}
+    }
+    let Some(mut stored) = server::docstore::load_hot(&db, &cache, &h.id).await? else {
+        return Err(format!("record {} vanished", h.id).into());
+    };
+    match state {
+        State::Changed => {
+            edited(&record, 2).write(&mut stored.doc)?;
+            stored.doc.commit_with(phone_commit(&summary_of(&record, "update"), &h.author, &device, later));
+        }
+        State::Conflict => {
+            // A second phone (the crew's deputy) edits the same value while the first is offline.
+            let mut other = stored.doc.fork();
+            edited(&record, 1).write(&mut stored.doc)?;
+            stored.doc.commit_with(phone_commit(&summary_of(&record, "update"), &h.author, &device, later));
+            edited(&record, 3).write(&mut other)?;
+            other.commit_with(phone_commit(&summary_of(&record, "update"), "副班长 周海", "phone-deputy", later));
+            stored.doc.merge(&mut other)?;
+        }
+        State::Voided => {
+            let mut r = record.clone();
+            let header = match &mut r {
+                Record::LabourSheet(s) => &mut s.header,
+                Record::Expense(e) => &mut e.header,
+                Record::ProgressReport(p) => &mut p.header,
+            };
+            header.voided =
+                Some(record_schema::record::Voided {
+                    reason: "重复录入".into(), by: h.author.clone(), at_ms: later
+                });
+            r.write(&mut stored.doc)?;
+            stored.doc.commit_with(phone_commit(&summary_of(&record, "void"), &h.author, &device, later));
+        }
+        State::Pending | State::Approved | State::Rejected => {}
+    }
+    server::docstore::save(&db, &mut stored).await?;
+    cache.put(stored);
+    Ok(())
+}
+
+/// The recent days of `project` as documents (see the module's comment); approved versions' postings
+/// are added to `posted`.
+async fn seed_recent(
+    db: &Db,
+    args: &Args,
+    c: &Company,
+    project: &str,
+    posted: &mut Posted,
+) -> Result<Recent, Box<dyn std::error::Error>> {
+    let cache = std::sync::Arc::new(DocCache::new(64 << 20));
+    let (device_id, _) = server::auth::create_token(db, project, Role::Supervisor, "生产经理 李强 (seed)")
+        .await
+        .map_err(|e| format!("supervisor token: {e:?}"))?;
+    let who = TokenGrant {
+        device_id,
+        device_name: "生产经理 李强 (seed)".into(),
+        role: Role::Supervisor,
+        project_id: project.into(),
+    };
+    let seed = project.bytes().fold(0x4EC3_A7D0_0000_0001u64, |a, b| a.rotate_left(5) ^ u64::from(b));
+    let mut rng = Rng(seed);
+    let foremen: Vec<&str> = (0..4).map(|i| FOREMEN[(i + seed as usize) % FOREMEN.len()]).collect();
+    let mut out = Recent::default();
+    let mut tasks: JoinSet<Result<(), BoxError>> = JoinSet::new();
+    let mut date = c.recent;
+    while date <= c.today {
+        let age = (c.today - date).num_days();
+        // 17:30 in Beijing (09:30 UTC) on the day, a few minutes apart; never in the future.
+        let at_ms = |rng: &mut Rng| {
+            let t = date.and_hms_opt(9, 30, 0).map_or(0, |t| t.and_utc().timestamp_millis());
+            (t + rng.range(0, 90) as i64 * 60_000).min(record_schema::now_ms() - 60_000)
+        };
+        for site in 1..=c.sites {
+            let mut records = vec![sheet(project, site, date, rng.range(12, 28) as usize, c, &mut rng)];
+            if let Record::LabourSheet(s) = &mut records[0] {
+                // 实名制: most crew lines name their workers.
+                for l in s.lines.iter_mut() {
+                    if rng.range(0, 9) >= 6 {
+                        continue;
+                    }
+                    l.workers = (0..l.headcount)
+                        .map(|_| record_schema::labour::Worker {
+                            name: format!("{}{}{}", rng.pick(&SURNAMES), rng.pick(&GIVEN), rng.pick(&GIVEN)),
+                            id_number: None,
+                        })
+                        .collect();
+                }
+            }
+            if date.ordinal().is_multiple_of(3) {
+                records.push(Record::Expense(Expense {
+                    header: header(project, site, &mut rng),
+                    date,
+                    amount: Decimal::new(rng.range(5_000, 2_000_000) as i64, 2),
+                    currency: Currency::Cny,
+                    category: (*rng.pick(&["materials", "equipment", "transport", "tools"])).into(),
+                    vendor: Some((*rng.pick(&["建材商行", "鑫达租赁", "顺通物流"])).into()),
+                    cost_code: rng.pick(&c.leaf_codes).clone(),
+                    note: None,
+                    receipts: Vec::new(),
+                }));
+            }
+            if site == 1 && date.ordinal().is_multiple_of(7) {
+                for (id, s, f) in c.activities.iter().filter(|(_, s, f)| *s <= date && date <= *f) {
+                    let span = (*f - *s).num_days().max(1);
+                    let done = ((date - *s).num_days() * 100 / span).clamp(0, 100);
+                    records.push(Record::ProgressReport(ProgressReport {
+                        header: header(project, site, &mut rng),
+                        date,
+                        activity: id.clone(),
+                        progress: Progress::Percent(Decimal::from((done - rng.range(0, 8) as i64).max(0))),
+                        caption: None,
+                        photos: Vec::new(),
+                    }));
+                }
+            }
+            let author = *rng.pick(&foremen);
+            for mut record in records {
+                let at = at_ms(&mut rng);
+                let header = match &mut record {
+                    Record::LabourSheet(s) => &mut s.header,
+                    Record::Expense(e) => &mut e.header,
+                    Record::ProgressReport(p) => &mut p.header,
+                };
+                header.author = author.into();
+                header.created_at_ms = at;
+                let state = recent_state(age, &mut rng);
+                out.records += 1;
+                if matches!(state, State::Approved | State::Changed) {
+                    let posts = postings(&record);
+                    out.approved += 1;
+                    out.lines += posts.iter().filter(|p| p.trade.is_some()).count();
+                    posted.add(&posts);
+                }
+                while tasks.len() >= args.concurrency {
+                    if let Some(done) = tasks.join_next().await {
+                        done?.map_err(|e| e.to_string())?;
+                    }
+                }
+                tasks.spawn(store_recent(db.clone(), cache.clone(), who.clone(), record, state, at));
+            }
+        }
+        date = date + Days::new(1);
+    }
+    while let Some(done) = tasks.join_next().await {
+        done?.map_err(|e| e.to_string())?;
+    }
+    let t = Instant::now();
+    server::ledger::pending::refresh_index(db, &cache, project).await?;
+    eprintln!("{project}: record index refreshed in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(out)
+}
+
+/// A supervisor token for each project, written to `--token-file` (`project token` per line).
+async fn write_tokens(db: &Db, args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut text = String::new();
+    for p in 1..=args.projects {
+        let project = format!("SEED-{p:02}");
+        let (_, token) = server::auth::create_token(db, &project, Role::Supervisor, "生产经理 (bench)")
+            .await
+            .map_err(|e| format!("supervisor token: {e:?}"))?;
+        text.push_str(&format!("{project} {token}\n"));
+    }
+    let path = match &args.token_file {
+        Some(p) => p.clone(),
+        None => {
+            std::fs::create_dir_all(&args.data_dir)?;
+            args.data_dir.join("supervisor-tokens.txt")
+        }
+    };
+    std::fs::write(&path, text)?;
+    eprintln!("supervisor tokens written to {}", path.display());
+    Ok(())
+}
+
+/// Recent documents stored already (expenses: the measurements store only labour sheets).
+async fn recent_docs(db: &Db) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT count(*) FROM documents WHERE project_id LIKE 'SEED-%' AND kind = 'expense'";
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+    }
+}
+
 async fn labour_lines(db: &Db) -> Result<i64, sqlx::Error> {
     let sql = "SELECT count(*) FROM ledger_postings WHERE project_id LIKE 'SEED-%' AND record_kind = 'labour_sheet'";
     match db {
@@ -340,7 +676,7 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
         seed_reference(db, &cache, &project, c, None).await?;
         let mut posted = Posted::default();
         let mut lines_left = per_project;
-        'days: for day in 0..c.days {
+        'days: for day in 0.. {
             let date = c.start + Days::new(day);
             for site in 1..=c.sites {
                 let mut records = Vec::new();
@@ -353,7 +689,7 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
                         date,
                         amount: Decimal::new(rng.range(5_000, 2_000_000) as i64, 2),
                         currency: Currency::Cny,
-                        category: (*rng.pick(&["材料", "机械租赁", "运输", "零星采购"])).into(),
+                        category: (*rng.pick(&["materials", "equipment", "transport", "tools"])).into(),
                         vendor: None,
                         cost_code: rng.pick(&c.leaf_codes).clone(),
                         note: None,
@@ -405,10 +741,20 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
                 );
             }
         }
-        // The project's records written, its budgets sized to them.
         while let Some(done) = tasks.join_next().await {
             written += done??;
         }
+        // The recent days as documents (approvals among them post too), then the budgets sized
+        // to everything posted.
+        let recent = seed_recent(db, args, c, &project, &mut posted).await?;
+        eprintln!(
+            "{project}: {} recent records stored ({} approved, {} lines) ({:.0} s)",
+            recent.records,
+            recent.approved,
+            recent.lines,
+            started.elapsed().as_secs_f64()
+        );
+        written += recent.lines;
         let budgets = size_budgets(c, &posted, &mut budget_rng);
         seed_reference(db, &cache, &project, c, Some(&budgets)).await?;
     }
@@ -447,7 +793,7 @@ async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::e
         rows = r.codes.len();
     }
     summary(&format!("cost report, one project, all dates ({rows} codes)"), t);
-    let last = c.start + Days::new(c.days - 1);
+    let last = c.today;
     let month_start = last.with_day(1).unwrap_or(last) - Days::new(1);
     let month = DateRange::new(month_start.with_day(1), Some(month_start))?;
     let mut t = Vec::new();
@@ -504,10 +850,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let db = Db::connect(args.database_url.as_deref(), &args.data_dir).await?;
     let today = chrono::Utc::now().date_naive();
-    let days = args.years * 365;
-    let start = today - Days::new(days);
+    // History ends where the recent days begin: it starts as many days before them as its lines
+    // take at 20 lines per sheet (so a little under `--years` years).
+    let recent = today + Days::new(1) - Days::new(args.recent_days);
+    let span = args.years * 365;
     let lines_per_project = args.labour_lines.div_ceil(args.projects.max(1));
-    let sites = lines_per_project.div_ceil(20 * days as usize).max(1);
+    let sites = lines_per_project.div_ceil(20 * span as usize).max(1);
+    let days = (lines_per_project.div_ceil(20 * sites) as u64).max(1);
+    let start = recent - Days::new(days);
     let activities = (0..60)
         .map(|i| {
             let s = start + Days::new(i * days / 70);
@@ -515,14 +865,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let leaf_codes = (1..=6).flat_map(|t| (1..=6).map(move |s| format!("{t:02}-{s:02}"))).collect();
-    let company = Company { start, days, sites, leaf_codes, activities };
+    let company = Company { start, recent, today, sites, leaf_codes, activities };
     let have = labour_lines(&db).await?;
     if have as usize >= args.labour_lines {
         eprintln!("already seeded: {have} labour lines");
+        if recent_docs(&db).await? == 0 && args.recent_days > 0 {
+            for p in 1..=args.projects {
+                let project = format!("SEED-{p:02}");
+                let r = seed_recent(&db, &args, &company, &project, &mut Posted::default()).await?;
+                eprintln!("{project}: {} recent records stored ({} approved)", r.records, r.approved);
+            }
+        }
     } else if have > 0 {
         return Err(format!("the database holds a partial seed ({have} lines); use a fresh database").into());
     } else {
         seed(&db, &args, &company).await?;
     }
+    write_tokens(&db, &args).await?;
     measure(&db, &args, &company).await
 }
