@@ -112,3 +112,95 @@ mod tests {
         assert_eq!(instant(ms, "Nowhere/Else"), "2026-11-20 06:05 UTC");
     }
 }
+
+/// 10,000: a 万, the unit Chinese readers count large sums in.
+const WAN: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+/// `amount` in 万, rounded half away from zero to 2 decimals (to the hundred yuan): 123,456.78 →
+/// 12.35. Exact (Decimal division by 10,000 only moves the point).
+pub fn wan(amount: Decimal) -> Decimal {
+    (amount / WAN).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Money for summaries and charts, short where the language has a word for it: in Chinese a
+/// figure of 10,000 or more (after rounding to the currency) is written in 万 to 2 decimals
+/// (`¥12.35万`, `-¥1,234.57万`); smaller figures, and every figure in English, as `money_code`
+/// writes them (`CN¥123,456.78`). Tables keep `money_code` where the cent matters.
+pub fn money_short(amount: Decimal, code: &str, lang: Lang) -> String {
+    let Ok(currency) = code.parse::<Currency>() else { return money_code(amount, code, lang) };
+    let rounded = currency.round(amount);
+    if lang != Lang::ZhCn || rounded.abs() < WAN {
+        return money(amount, currency, lang);
+    }
+    let mut w = wan(rounded);
+    // Always 2 decimals: ¥10.00万, not ¥10万 beside ¥12.35万.
+    w.rescale(2);
+    let sign = if w.is_sign_negative() && !w.is_zero() { "-" } else { "" };
+    format!("{sign}{}{}万", symbol(currency, lang), grouped(w.abs()))
+}
+
+/// Money to the whole unit of the currency (half away from zero), e.g. `CN¥25,001`: for
+/// earned-value figures, which are estimates (a percent of a budget), where cents are noise.
+pub fn money_whole(amount: Decimal, code: &str, lang: Lang) -> String {
+    let whole = amount.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let Ok(currency) = code.parse::<Currency>() else { return format!("{code} {}", grouped(whole)) };
+    let sign = if whole.is_sign_negative() && !whole.is_zero() { "-" } else { "" };
+    format!("{sign}{}{}", symbol(currency, lang), grouped(whole.abs()))
+}
+
+/// A chart axis value (a round figure) without a currency sign: `12.5万` in Chinese from 10,000
+/// up, else grouped digits (`125,000`).
+pub fn axis_amount(v: Decimal, lang: Lang) -> String {
+    if lang == Lang::ZhCn && v.abs() >= WAN {
+        format!("{}万", grouped((v / WAN).normalize()))
+    } else {
+        grouped(v.normalize())
+    }
+}
+
+#[cfg(test)]
+mod wan_tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("decimal")
+    }
+
+    #[test]
+    fn wan_rounds_half_away_from_zero_to_the_hundred() {
+        assert_eq!(wan(d("123456.78")), d("12.35"));
+        assert_eq!(wan(d("123450.00")), d("12.35"), "a half rounds away from zero");
+        assert_eq!(wan(d("123449.99")), d("12.34"));
+        assert_eq!(wan(d("-123450")), d("-12.35"));
+        assert_eq!(wan(d("10000")), d("1"));
+    }
+
+    #[test]
+    fn chinese_summaries_count_in_wan_from_ten_thousand() {
+        assert_eq!(money_short(d("123456.78"), "CNY", Lang::ZhCn), "¥12.35万");
+        assert_eq!(money_short(d("100000"), "CNY", Lang::ZhCn), "¥10.00万");
+        assert_eq!(money_short(d("12345678901.5"), "CNY", Lang::ZhCn), "¥1,234,567.89万");
+        assert_eq!(money_short(d("-56789"), "CNY", Lang::ZhCn), "-¥5.68万");
+        // Below 10,000 (also 9,999.995, which the currency rounds to 10,000.00: then 万).
+        assert_eq!(money_short(d("9999.99"), "CNY", Lang::ZhCn), "¥9,999.99");
+        assert_eq!(money_short(d("9999.995"), "CNY", Lang::ZhCn), "¥1.00万");
+        assert_eq!(money_short(d("-9999"), "CNY", Lang::ZhCn), "-¥9,999.00");
+        // English keeps the full figure, grouped.
+        assert_eq!(money_short(d("123456.78"), "CNY", Lang::En), "CN¥123,456.78");
+        assert_eq!(money_short(d("20000"), "USD", Lang::ZhCn), "US$2.00万");
+        assert_eq!(money_short(d("20000"), "XXX", Lang::ZhCn), "XXX 20,000");
+    }
+
+    #[test]
+    fn whole_units_and_axis_values() {
+        assert_eq!(money_whole(d("25000.5"), "CNY", Lang::En), "CN¥25,001");
+        assert_eq!(money_whole(d("-0.4"), "CNY", Lang::ZhCn), "¥0");
+        assert_eq!(money_whole(d("-1234.5"), "CNY", Lang::ZhCn), "-¥1,235");
+        assert_eq!(axis_amount(d("125000"), Lang::ZhCn), "12.5万");
+        assert_eq!(axis_amount(d("5000"), Lang::ZhCn), "5,000");
+        assert_eq!(axis_amount(d("125000"), Lang::En), "125,000");
+        assert_eq!(axis_amount(d("0"), Lang::ZhCn), "0");
+    }
+}

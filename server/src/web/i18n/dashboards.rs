@@ -1,3 +1,96 @@
 //! Strings of the cost and schedule dashboards and a cost code's drill-down: (key, English, 简体中文).
+//! Earned-value terms are written in Chinese with the English abbreviation beside them (计划值 PV), as
+//! Chinese cost offices read them; English keeps the abbreviation and explains it in the legend.
+//! `{n}`, `{code}`, `{date}` are filled in by the code.
 
-pub const STRINGS: &[(&str, &str, &str)] = &[];
+pub const STRINGS: &[(&str, &str, &str)] = &[
+    // Periods of the cost page.
+    ("dash_period", "Period", "期间"),
+    ("dash_this_month", "This month", "本月"),
+    ("dash_last_month", "Last month", "上月"),
+    ("dash_this_year", "This year", "今年"),
+    ("dash_all_to_date", "All to date", "开工至今"),
+    ("dash_project_start", "project start", "开工"),
+    ("dash_apply", "Apply", "确定"),
+    // Summary cards.
+    ("dash_summary", "Summary", "汇总"),
+    ("dash_budget", "Budget", "预算"),
+    ("dash_actual", "Actual cost", "实际成本"),
+    ("dash_variance", "Variance (budget − actual)", "差额（预算 − 实际）"),
+    ("dash_spent", "Spent", "已用比例"),
+    ("dash_over_budget", "over budget", "超支"),
+    ("dash_codes_over", "{n} codes over budget", "{n} 个科目超预算"),
+    ("dash_codes_over_one", "1 code over budget", "1 个科目超预算"),
+    ("dash_codes_over_none", "No code over budget", "没有科目超预算"),
+    // The cost chart.
+    ("dash_chart_title", "Actual cost against budget, largest first", "实际成本与预算对比（按实际成本从大到小）"),
+    (
+        "dash_chart_help",
+        "Codes that costs are charged to; a bar opens the code's postings. Parent codes are totalled in the table.",
+        "图中为直接记账的末级科目，点击条形查看明细；上级科目的汇总见下表。",
+    ),
+    ("dash_others", "Others: {n} codes", "其他 {n} 个科目"),
+    ("dash_others_one", "Others: 1 code", "其他 1 个科目"),
+    ("dash_others_over", "{n} over budget", "其中 {n} 个超预算"),
+    ("dash_budget_end", "end of budget", "预算线"),
+    ("dash_no_cost", "No cost charged in this period.", "本期间没有成本。"),
+    ("dash_table_help", "Parent codes include the codes under them. A code opens its postings.", "上级科目含其下级科目的金额。点击科目查看明细。"),
+    // Earned value: Chinese term with the abbreviation beside it.
+    ("dash_h_pv", "PV", "计划值 PV"),
+    ("dash_h_ev", "EV", "挣值 EV"),
+    ("dash_h_ac", "AC", "实际成本 AC"),
+    ("dash_h_sv", "SV", "进度偏差 SV"),
+    ("dash_h_spi", "SPI", "进度绩效指数 SPI"),
+    ("dash_h_cpi", "CPI", "成本绩效指数 CPI"),
+    ("dash_h_bac", "BAC", "完工预算 BAC"),
+    ("dash_pv_long", "Planned value (PV)", "计划值 PV"),
+    ("dash_ev_long", "Earned value (EV)", "挣值 EV"),
+    ("dash_ac_long", "Actual cost (AC)", "实际成本 AC"),
+    ("dash_sv_long", "Schedule variance (SV = EV − PV)", "进度偏差 SV（EV − PV）"),
+    ("dash_spi_long", "Schedule performance index (SPI = EV ÷ PV)", "进度绩效指数 SPI（EV ÷ PV）"),
+    ("dash_cpi_long", "Cost performance index (CPI = EV ÷ AC)", "成本绩效指数 CPI（EV ÷ AC）"),
+    ("dash_bac_long", "Budget at completion (BAC)", "完工预算 BAC"),
+    (
+        "dash_ev_legend_good",
+        "Green: SPI or CPI 1 or more, on plan or under budget.",
+        "绿色：SPI 或 CPI ≥ 1，进度正常或成本节约。",
+    ),
+    (
+        "dash_ev_legend_bad",
+        "Red: below 1, or SV below 0: behind plan or over budget.",
+        "红色：小于 1 或 SV 为负，进度滞后或成本超支。",
+    ),
+    (
+        "dash_ev_legend_none",
+        "—: no earned value yet (no progress reported), so no index.",
+        "—：尚无挣值（未报告进度），无法计算指数。",
+    ),
+    ("dash_no_ev", "No earned value: no progress reported for this code's activities", "无挣值：该科目的进度任务尚未报告进度"),
+    // The schedule page.
+    ("dash_status_date", "Status date", "数据日期"),
+    ("dash_today", "Today", "今天"),
+    ("dash_month_end", "End of last month", "上月末"),
+    ("dash_planned_window", "Planned", "计划工期"),
+    ("dash_planned_actual", "Planned → actual %", "计划 → 实际 %"),
+    ("dash_curve_title", "S-curve: cumulative PV, EV and AC", "S 曲线：累计计划值 PV、挣值 EV、实际成本 AC"),
+    ("dash_unassigned", "Cost not charged to any activity", "未计入任何进度任务的成本"),
+    ("dash_whole_yuan", "Earned-value figures are estimates, shown to the whole unit.", "挣值相关金额为估算值，取整显示。"),
+    // The drill-down.
+    ("dash_all_codes", "All cost codes", "全部成本科目"),
+    ("dash_drill_title", "Cost code", "成本科目"),
+    ("dash_children", "Codes under this one", "下级科目"),
+    ("dash_postings", "Postings charged to this code", "本科目台账明细"),
+    ("dash_postings_count", "{n} postings in the period", "本期间共 {n} 条"),
+    ("dash_postings_count_one", "1 posting in the period", "本期间共 1 条"),
+    ("dash_direct", "Charged directly to this code", "直接计入本科目"),
+    ("dash_no_postings", "No posting charged to this code in the period.", "本期间没有计入本科目的台账明细。"),
+    ("dash_record", "Record", "单据"),
+    ("dash_who", "Trade · crew, or category", "工种 · 班组 / 费用类别"),
+    ("dash_worker_days", "Worker-days", "工日"),
+    ("dash_reversal", "reversal: approved again", "冲销：已重新审批"),
+    ("dash_older", "Older postings", "更早的明细"),
+    ("dash_newest", "Newest postings", "最新明细"),
+    ("dash_page_sum", "This page", "本页合计"),
+    ("dash_no_such_code", "This project has no cost code {code}.", "本项目没有成本科目 {code}。"),
+    ("dash_open_record", "Open", "查看"),
+];
