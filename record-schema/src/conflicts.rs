@@ -88,8 +88,62 @@ fn scalar_text(s: &ScalarValue) -> String {
 /// Every field of the document that holds more than one concurrent value.
 pub fn find_conflicts(doc: &AutoCommit) -> Result<Vec<FieldConflict>, SchemaError> {
     let mut out = Vec::new();
-    walk(doc, &ROOT, String::new(), 0, &mut out)?;
+    walk(doc, &ROOT, String::new(), 0, &mut out, &mut Vec::new())?;
     Ok(out)
+}
+
+/// Who entered one of a field's concurrent values: the actor of the operation that wrote it and
+/// the Automerge change holding that operation (its time and message, when the writer set them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueSource {
+    /// The value as `FieldConflict::values` shows it (two writers of the same text both appear).
+    pub value: String,
+    /// Hex actor id of the writer.
+    pub actor: String,
+    /// Hash of the change that wrote it (hex), when found in the document.
+    pub change: Option<String>,
+    /// The change's time as Automerge keeps it (seconds since the epoch; 0 when none was set).
+    pub time: i64,
+    /// The change's message, when it has one.
+    pub message: Option<String>,
+}
+
+/// A conflict with the source of each concurrent value (winner first, then the others).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcedConflict {
+    pub conflict: FieldConflict,
+    pub sources: Vec<ValueSource>,
+}
+
+/// `find_conflicts`, and for each value who wrote it (`ValueSource`): the operation's actor mapped
+/// to the change of that actor whose operation range holds the operation.
+pub fn find_conflict_sources(doc: &mut AutoCommit) -> Result<Vec<SourcedConflict>, SchemaError> {
+    let (mut out, mut raw) = (Vec::new(), Vec::new());
+    walk(doc, &ROOT, String::new(), 0, &mut out, &mut raw)?;
+    let changes = doc.get_changes(&[]);
+    let sourced = out
+        .into_iter()
+        .map(|conflict| {
+            let sources = raw
+                .iter()
+                .filter(|(path, _, _, _)| *path == conflict.path)
+                .map(|(_, value, actor, counter)| {
+                    let change = changes
+                        .iter()
+                        .find(|c| c.actor_id() == actor && c.start_op().get() <= *counter && *counter <= c.max_op());
+                    ValueSource {
+                        value: value.clone(),
+                        actor: actor.to_hex_string(),
+                        change: change.map(|c| c.hash().to_string()),
+                        time: change.map(|c| c.timestamp()).unwrap_or_default(),
+                        message: change.and_then(|c| c.message().map(str::to_string)),
+                    }
+                })
+                .collect();
+            SourcedConflict { conflict, sources }
+        })
+        .collect();
+    Ok(sourced)
 }
 
 fn walk(
@@ -98,6 +152,7 @@ fn walk(
     prefix: String,
     depth: usize,
     out: &mut Vec<FieldConflict>,
+    sources: &mut Vec<(String, String, automerge::ActorId, u64)>,
 ) -> Result<(), SchemaError> {
     if depth > MAX_DEPTH {
         return Err(too_deep(&prefix));
@@ -131,11 +186,26 @@ fn walk(
             // Two phones that typed the same number agree: that is not a conflict to show.
             if distinct.len() > 1 {
                 out.push(FieldConflict { path: path.clone(), values: distinct });
+                // Winner first, as the values are listed.
+                let mut ops: Vec<(bool, String, automerge::ActorId, u64)> = all
+                    .iter()
+                    .filter_map(|(v, id)| match id {
+                        automerge::ObjId::Id(counter, actor, _) => Some((
+                            Some(id) == winner.as_ref(),
+                            shown(&name_of(&prop), render(doc, v, id)),
+                            actor.clone(),
+                            *counter,
+                        )),
+                        automerge::ObjId::Root => None,
+                    })
+                    .collect();
+                ops.sort_by_key(|(is_winner, ..)| !*is_winner);
+                sources.extend(ops.into_iter().map(|(_, text, actor, counter)| (path.clone(), text, actor, counter)));
             }
         }
         // Descend into the winning object only: that is what the record reads as.
         if let Some((Value::Object(_), child)) = doc.get(obj, prop)? {
-            walk(doc, &child, path, depth + 1, out)?;
+            walk(doc, &child, path, depth + 1, out, sources)?;
         }
     }
     Ok(())
@@ -282,4 +352,38 @@ fn prop_of(doc: &AutoCommit, obj: &ObjId, seg: &str) -> Result<automerge::Prop, 
             .map_err(|_| SchemaError::Malformed { field: seg.to_string(), reason: "expected a list index".into() })?,
         _ => automerge::Prop::Map(seg.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::CommitOptions;
+
+    use super::*;
+
+    #[test]
+    fn each_concurrent_value_names_its_writer_and_change() {
+        let mut base = AutoCommit::new();
+        base.put(ROOT, "headcount", 3_i64).expect("put");
+        base.commit();
+        let mut a = base.fork().with_actor(automerge::ActorId::from(b"aaaa".as_slice()));
+        let mut b = base.fork().with_actor(automerge::ActorId::from(b"bbbb".as_slice()));
+        a.put(ROOT, "headcount", 4_i64).expect("put");
+        a.commit_with(CommitOptions::default().with_message("edit\n\nAuthor: 李工").with_time(100));
+        b.put(ROOT, "headcount", 5_i64).expect("put");
+        b.commit_with(CommitOptions::default().with_message("edit\n\nAuthor: 王工").with_time(200));
+        a.merge(&mut b).expect("merge");
+        let found = find_conflict_sources(&mut a).expect("sources");
+        assert_eq!(found.len(), 1);
+        let c = &found[0];
+        assert_eq!(c.conflict.path, "headcount");
+        assert_eq!(c.sources.len(), 2);
+        assert_eq!(c.sources[0].value, c.conflict.values[0], "winner first");
+        for s in &c.sources {
+            let (who, time) = if s.value == "4" { ("李工", 100) } else { ("王工", 200) };
+            assert!(s.message.as_deref().is_some_and(|m| m.contains(who)), "{s:?}");
+            assert_eq!(s.time, time);
+            assert_eq!(s.actor, if s.value == "4" { "61616161" } else { "62626262" });
+        }
+        assert_eq!(find_conflicts(&a).expect("conflicts"), vec![c.conflict.clone()]);
+    }
 }

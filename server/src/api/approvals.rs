@@ -74,20 +74,20 @@ pub async fn record(
 pub(crate) fn describe(doc: &mut automerge::AutoCommit, history: &store::History) -> Result<Value, ApiError> {
     let record = Record::read(doc).map_err(LedgerError::from)?;
     let heads = store::heads_hex(&doc.get_heads());
-    let conflicts = record_schema::conflicts::find_conflicts(doc).map_err(LedgerError::from)?;
+    let conflicts = record_schema::conflicts::find_conflict_sources(doc).map_err(LedgerError::from)?;
     let standing = history.standing();
     let status = match (history.decided_at(&heads), standing) {
         (Some(d), _) => d.status.clone(),
         (None, Some(_)) => "changed_since_approval".to_string(),
         (None, None) => "pending".to_string(),
     };
-    let (approved, changes) = match standing {
+    let (approved, changes, by_line) = match standing {
         Some(s) if s.heads != heads => {
             let version = store::version_at(doc, &s.heads)?;
             let approved = Record::read(&version).map_err(LedgerError::from)?;
-            (Some(record_json(&approved)), Some(diff(&approved, &record)))
+            (Some(record_json(&approved)), Some(diff(&approved, &record)), Some(business_diff(&approved, &record)))
         }
-        _ => (None, None),
+        _ => (None, None, None),
     };
     let changes_log: Vec<Value> = doc
         .get_changes(&[])
@@ -98,8 +98,8 @@ pub(crate) fn describe(doc: &mut automerge::AutoCommit, history: &store::History
         "id": record.header().id,
         "kind": record.kind().as_str(),
         "heads": heads,
-        "record": record_json(&record),
-        "conflicts": conflicts.iter().map(|c| json!({ "field": c.path, "values": c.values })).collect::<Vec<_>>(),
+        "record": with_photo_details(record_json(&record), &record),
+        "conflicts": conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
         "approval": {
             "status": status,
             "approved_heads": standing.map(|s| s.heads.clone()),
@@ -108,8 +108,129 @@ pub(crate) fn describe(doc: &mut automerge::AutoCommit, history: &store::History
         },
         "approved_record": approved,
         "changes_since_approval": changes,
+        "changes_by_line": by_line,
         "history": changes_log,
     }))
+}
+
+/// A conflict as listed: the field, its values (the one the record reads as first) and, per value,
+/// who entered it: the writer's actor, the change's hash, time (seconds; 0: none) and message, and
+/// the author, device and summary read from that message.
+fn conflict_json(c: &record_schema::conflicts::SourcedConflict) -> Value {
+    let sources: Vec<Value> = c
+        .sources
+        .iter()
+        .map(|s| {
+            let note = s.message.as_deref().map(record_schema::change_note::parse).unwrap_or_default();
+            json!({
+                "value": s.value,
+                "actor": s.actor,
+                "change": s.change,
+                "time": s.time,
+                "message": s.message,
+                "summary": note.summary,
+                "author": note.author,
+                "device": note.device,
+            })
+        })
+        .collect();
+    json!({ "field": c.conflict.path, "values": c.conflict.values, "sources": sources })
+}
+
+/// The record's photos (or receipts) with their size and where they were taken (`location`:
+/// latitude, longitude, accuracy in metres), beside what `record_json` lists.
+fn with_photo_details(mut out: Value, record: &Record) -> Value {
+    let (key, list) = match record {
+        Record::Expense(e) => ("receipts", &e.receipts),
+        Record::ProgressReport(p) => ("photos", &p.photos),
+        Record::LabourSheet(_) => return out,
+    };
+    if let Some(items) = out.get_mut(key).and_then(Value::as_array_mut) {
+        for (item, photo) in items.iter_mut().zip(list) {
+            if let Value::Object(o) = item {
+                o.insert("width".into(), json!(photo.width));
+                o.insert("height".into(), json!(photo.height));
+                o.insert(
+                    "location".into(),
+                    photo.location.map_or(
+                        Value::Null,
+                        |g| json!({ "latitude": g.latitude, "longitude": g.longitude, "accuracy_m": g.accuracy_m }),
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Fields of a crew line compared line by line, in the order a person reads a line.
+const LINE_FIELDS: [&str; 11] =
+    ["trade", "crew", "headcount", "effort", "effort_unit", "rate", "cost", "cost_code", "activity", "note", "workers"];
+
+/// What changed since approval, by line as a supervisor reads it (the screen puts it in words):
+/// `lines`: one entry per changed, added or removed crew line (`change`, its 1-based `position` in
+/// the version that has it, the line as `approved` and `current`, and the names of the `fields`
+/// that differ); `fields`: the record's own fields that differ (`field`, `approved`, `current`);
+/// `total`: the sheet's total then and now and their difference (labour sheets).
+pub(crate) fn business_diff(approved: &Record, current: &Record) -> Value {
+    let (a, c) = (record_json(approved), record_json(current));
+    let empty = Vec::new();
+    let lines_of = |v: &Value| -> Vec<Value> { v["lines"].as_array().unwrap_or(&empty).clone() };
+    let (al, cl) = (lines_of(&a), lines_of(&c));
+    let position = |ls: &[Value], id: &Value| ls.iter().position(|l| &l["id"] == id).map(|i| i + 1);
+    let mut lines = Vec::new();
+    for (i, line) in cl.iter().enumerate() {
+        match al.iter().find(|l| l["id"] == line["id"]) {
+            None => lines
+                .push(json!({ "change": "added", "position": i + 1, "approved": null, "current": line, "fields": [] })),
+            Some(before) => {
+                let fields: Vec<&str> = LINE_FIELDS.iter().copied().filter(|f| before[*f] != line[*f]).collect();
+                if !fields.is_empty() {
+                    lines.push(json!({ "change": "changed", "position": i + 1, "approved": before, "current": line, "fields": fields }));
+                }
+            }
+        }
+    }
+    for line in &al {
+        if position(&cl, &line["id"]).is_none() {
+            let at = position(&al, &line["id"]);
+            lines.push(json!({ "change": "removed", "position": at, "approved": line, "current": null, "fields": [] }));
+        }
+    }
+    let skip = ["lines", "total", "photos", "receipts", "kind", "id", "project_id"];
+    let keys: std::collections::BTreeSet<&String> = a
+        .as_object()
+        .into_iter()
+        .chain(c.as_object())
+        .flat_map(|o| o.keys())
+        .filter(|k| !skip.contains(&k.as_str()))
+        .collect();
+    let fields: Vec<Value> = keys
+        .into_iter()
+        .filter(|k| a[k.as_str()] != c[k.as_str()])
+        .map(|k| json!({ "field": k, "approved": a[k.as_str()], "current": c[k.as_str()] }))
+        .collect();
+    let photo_count = |v: &Value| v["photos"].as_array().or_else(|| v["receipts"].as_array()).map_or(0, Vec::len);
+    let total = match (approved, current) {
+        (Record::LabourSheet(x), Record::LabourSheet(y)) if x.currency == y.currency => {
+            let sum = |s: &record_schema::LabourSheet| -> rust_decimal::Decimal {
+                s.lines.iter().map(|l| s.currency.round(l.cost())).sum()
+            };
+            let (before, after) = (sum(x), sum(y));
+            json!({
+                "approved": y.currency.canonical(before),
+                "current": y.currency.canonical(after),
+                "delta": y.currency.canonical(after - before),
+            })
+        }
+        _ => Value::Null,
+    };
+    json!({
+        "lines": lines,
+        "fields": fields,
+        "total": total,
+        "photos": { "approved": photo_count(&a), "current": photo_count(&c) },
+    })
 }
 
 #[derive(Debug, Deserialize)]

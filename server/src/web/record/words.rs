@@ -1,0 +1,354 @@
+//! A record's figures and differences in the words a site manager uses: names instead of ids,
+//! money with its sign, rates with their unit, lines by their 1-based number ("第2行", "Line 2"),
+//! never a document path.
+
+use std::collections::HashMap;
+
+use record_schema::Currency;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::super::format::{dec, grouped, money};
+use super::super::i18n::Lang;
+use crate::reference::ReferenceSet;
+
+/// Names of the project's reference data by key.
+#[derive(Default)]
+pub struct Names {
+    sites: HashMap<String, String>,
+    codes: HashMap<String, String>,
+    activities: HashMap<String, String>,
+}
+
+impl Names {
+    pub fn of(set: &ReferenceSet) -> Names {
+        Names {
+            sites: set.sites.iter().map(|s| (s.id.clone(), s.name.clone())).collect(),
+            codes: set.cost_codes.iter().map(|c| (c.code.clone(), c.name.clone())).collect(),
+            activities: set.activities.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
+        }
+    }
+
+    /// The site's name (its id when the reference data does not know it).
+    pub fn site(&self, id: &str) -> String {
+        self.sites.get(id).cloned().unwrap_or_else(|| id.to_string())
+    }
+
+    /// (code, name): the name empty when unknown.
+    pub fn code(&self, code: &str) -> (String, String) {
+        (code.to_string(), self.codes.get(code).cloned().unwrap_or_default())
+    }
+
+    /// (id, name): the name empty when unknown.
+    pub fn activity(&self, id: &str) -> (String, String) {
+        (id.to_string(), self.activities.get(id).cloned().unwrap_or_default())
+    }
+}
+
+/// `03-100 模板`, or the code alone when it has no name.
+pub fn code_and_name((code, name): (String, String)) -> String {
+    if name.is_empty() { code } else { format!("{code} {name}") }
+}
+
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// How a page writes figures: the language, the record's currency and the reference names.
+pub struct Words<'a> {
+    pub lang: Lang,
+    pub currency: Currency,
+    pub names: &'a Names,
+}
+
+impl Words<'_> {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    pub fn money(&self, v: &Value) -> String {
+        dec(v).map_or_else(|| text(v), |d| money(d, self.currency, self.lang))
+    }
+
+    /// `¥47.50/小时`, `CN¥360.00/worker-day`.
+    pub fn rate(&self, v: &Value, unit: &Value) -> String {
+        let per = if *unit == "days" { self.t("rec_per_day") } else { self.t("rec_per_hour") };
+        format!("{}{per}", self.money(v))
+    }
+
+    /// `8 小时` / `8 h`, `2.5 天` / `2.5 days`.
+    pub fn effort(&self, v: &Value, unit: &Value) -> String {
+        let one = dec(v).is_some_and(|q| q == Decimal::ONE);
+        let key = match (*unit == "days", one) {
+            (true, true) => "rec_unit_day",
+            (true, false) => "rec_unit_days",
+            (false, true) => "rec_unit_hour",
+            (false, false) => "rec_unit_hours",
+        };
+        format!("{}{}", text(v), self.t(key))
+    }
+
+    /// Worker-days of a line: headcount × days, or headcount × hours ÷ 8.
+    pub fn worker_days(line: &Value) -> Option<Decimal> {
+        let n = Decimal::from(line["headcount"].as_i64()?);
+        let q = dec(&line["effort"])?;
+        Some(if line["effort_unit"] == "days" {
+            n * q
+        } else {
+            n * q / Decimal::from(record_schema::labour::HOURS_PER_DAY)
+        })
+    }
+
+    pub fn quantity(d: Decimal) -> String {
+        grouped(d.round_dp(2).normalize())
+    }
+
+    fn none(&self) -> String {
+        self.t("rec_none").to_string()
+    }
+
+    fn code_name(&self, v: &Value) -> String {
+        match v.as_str() {
+            Some(c) if !c.is_empty() => code_and_name(self.names.code(c)),
+            _ => self.none(),
+        }
+    }
+
+    fn activity_name(&self, v: &Value) -> String {
+        match v.as_str() {
+            Some(a) if !a.is_empty() => {
+                let (id, name) = self.names.activity(a);
+                if name.is_empty() { id } else { name }
+            }
+            _ => self.none(),
+        }
+    }
+
+    /// Names of the workers recorded on a line, `张三、李四` / `Zhang San, Li Si`.
+    pub fn workers(&self, v: &Value) -> String {
+        let names: Vec<String> = v
+            .as_array()
+            .map(|ws| ws.iter().map(|w| text(&w["name"])).filter(|n| !n.is_empty()).collect())
+            .unwrap_or_default();
+        if names.is_empty() { self.none() } else { names.join(self.t("rec_list_sep")) }
+    }
+
+    /// The i18n key of a line's field.
+    fn line_field(field: &str) -> &'static str {
+        match field {
+            "trade" => "rec_f_trade",
+            "crew" => "rec_f_crew",
+            "headcount" => "rec_f_headcount",
+            "effort" | "effort_unit" => "rec_f_effort",
+            "rate" => "rec_f_rate",
+            "cost" => "rec_f_amount",
+            "cost_code" => "rec_f_cost_code",
+            "activity" => "rec_f_activity",
+            "note" => "rec_f_note",
+            "workers" => "rec_f_workers",
+            "presence" => "rec_line_presence",
+            _ => "rec_other_field",
+        }
+    }
+
+    /// A line's field's value in words (`line` gives the effort unit a quantity or rate needs).
+    fn line_value(&self, field: &str, line: &Value) -> String {
+        let v = &line[field];
+        match field {
+            "effort" | "effort_unit" => self.effort(&line["effort"], &line["effort_unit"]),
+            "rate" => self.rate(v, &line["effort_unit"]),
+            "cost" => self.money(v),
+            "cost_code" => self.code_name(v),
+            "activity" => self.activity_name(v),
+            "workers" => self.workers(v),
+            _ if v.is_null() || text(v).is_empty() => self.none(),
+            _ => text(v),
+        }
+    }
+
+    /// `第2行` / `Line 2`.
+    pub fn line_no(&self, n: u64) -> String {
+        self.t("rec_line_n").replace("{n}", &n.to_string())
+    }
+
+    /// One line in a sentence: `钢筋工 张班 2人 × 8小时 × ¥45.00/小时 = ¥720.00`.
+    fn line_summary(&self, l: &Value) -> String {
+        let crew = l["crew"].as_str().filter(|c| !c.is_empty()).map(|c| format!(" {c}")).unwrap_or_default();
+        format!(
+            "{}{crew} {}{} × {} × {} = {}",
+            text(&l["trade"]),
+            text(&l["headcount"]),
+            self.t(if l["headcount"] == 1 { "rec_person" } else { "rec_people" }),
+            self.effort(&l["effort"], &l["effort_unit"]),
+            self.rate(&l["rate"], &l["effort_unit"]),
+            self.money(&l["cost"]),
+        )
+    }
+
+    /// The sentences of `changes_by_line` (as `GET /v1/records/{id}` gives it): one per changed,
+    /// added or removed line, one per changed field of the record, and the total's change.
+    pub fn changes(&self, by_line: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        let sep = self.t("rec_clause_sep");
+        for l in by_line["lines"].as_array().into_iter().flatten() {
+            let n = l["position"].as_u64().unwrap_or_default();
+            match l["change"].as_str().unwrap_or_default() {
+                "added" => out.push(format!(
+                    "{}{}",
+                    self.t("rec_line_added").replace("{n}", &n.to_string()),
+                    self.line_summary(&l["current"])
+                )),
+                "removed" => out.push(format!(
+                    "{}{}",
+                    self.t("rec_line_removed").replace("{n}", &n.to_string()),
+                    self.line_summary(&l["approved"])
+                )),
+                _ => {
+                    let fields: Vec<&str> = l["fields"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        // The unit reads with the quantity; one clause for both.
+                        .filter(|f| {
+                            *f != "effort_unit"
+                                || !l["fields"].as_array().is_some_and(|fs| fs.iter().any(|x| *x == "effort"))
+                        })
+                        .collect();
+                    let clauses: Vec<String> = fields
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "{} {}→{}",
+                                self.t(Self::line_field(f)),
+                                self.line_value(f, &l["approved"]),
+                                self.line_value(f, &l["current"])
+                            )
+                        })
+                        .collect();
+                    out.push(format!(
+                        "{} {}{}{}",
+                        self.line_no(n),
+                        text(&l["current"]["trade"]),
+                        self.t("rec_label_sep"),
+                        clauses.join(sep)
+                    ));
+                }
+            }
+        }
+        for f in by_line["fields"].as_array().into_iter().flatten() {
+            let field = f["field"].as_str().unwrap_or_default();
+            let (key, before, after) = self.record_field(field, &f["approved"], &f["current"]);
+            out.push(format!("{}{}{before}→{after}", self.t(key), self.t("rec_label_sep")));
+        }
+        let photos = &by_line["photos"];
+        if photos["approved"] != photos["current"] {
+            out.push(format!(
+                "{}{}{}→{}",
+                self.t("photos"),
+                self.t("rec_label_sep"),
+                text(&photos["approved"]),
+                text(&photos["current"])
+            ));
+        }
+        let total = &by_line["total"];
+        if let Some(delta) = dec(&total["delta"]).filter(|d| !d.is_zero()) {
+            let sign = if delta.is_sign_positive() { "+" } else { "" };
+            out.push(format!(
+                "{} {sign}{}{}{}→{}{}",
+                self.t("total"),
+                money(delta, self.currency, self.lang),
+                self.t("rec_paren_open"),
+                self.money(&total["approved"]),
+                self.money(&total["current"]),
+                self.t("rec_paren_close"),
+            ));
+        }
+        out
+    }
+
+    /// A record field's label key and its two values in words.
+    fn record_field(&self, field: &str, a: &Value, c: &Value) -> (&'static str, String, String) {
+        let plain = |v: &Value| if v.is_null() || text(v).is_empty() { self.none() } else { text(v) };
+        match field {
+            "site_id" => ("site", self.names.site(&text(a)), self.names.site(&text(c))),
+            "amount" => ("amount", self.money(a), self.money(c)),
+            "cost_code" => ("cost_code", self.code_name(a), self.code_name(c)),
+            "activity" => ("activity", self.activity_name(a), self.activity_name(c)),
+            "voided" => {
+                let v = |x: &Value| {
+                    if x.is_null() {
+                        self.t("rec_not_voided").to_string()
+                    } else {
+                        format!("{}{}{}", self.t("voided"), self.t("rec_label_sep"), text(&x["reason"]))
+                    }
+                };
+                ("voided", v(a), v(c))
+            }
+            "date" => ("date", plain(a), plain(c)),
+            "note" => ("note", plain(a), plain(c)),
+            "category" => ("category", plain(a), plain(c)),
+            "vendor" => ("vendor", plain(a), plain(c)),
+            "value" => ("progress", plain(a), plain(c)),
+            "caption" => ("caption", plain(a), plain(c)),
+            "author" => ("author", plain(a), plain(c)),
+            "unit" => ("rec_unit", plain(a), plain(c)),
+            "measure" => ("rec_measure", plain(a), plain(c)),
+            "currency" => ("rec_currency", plain(a), plain(c)),
+            _ => ("rec_other_field", plain(a), plain(c)),
+        }
+    }
+
+    /// A conflicting field in words: `第2行 钢筋工 人数` for `lines/<id>/headcount` (the line found
+    /// by its id in `lines`), the field's label for a field of the record.
+    pub fn conflict_field(&self, path: &str, lines: &[Value]) -> String {
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            ["lines", id, field, ..] => {
+                let at = lines.iter().position(|l| l["id"] == *id);
+                let line = at.map_or_else(
+                    || self.t("rec_a_line").to_string(),
+                    |i| format!("{} {}", self.line_no(i as u64 + 1), text(&lines[i]["trade"])),
+                );
+                format!("{line} {}", self.t(Self::line_field(field)))
+            }
+            ["lines", ..] => self.t("rec_lines").to_string(),
+            [field, ..] => self.t(self.record_field(field, &Value::Null, &Value::Null).0).to_string(),
+            [] => self.t("rec_other_field").to_string(),
+        }
+    }
+
+    /// A conflicting value in words (the field's last segment says how to read it).
+    pub fn conflict_value(&self, path: &str, value: &str, lines: &[Value]) -> String {
+        let parts: Vec<&str> = path.split('/').collect();
+        let v = Value::String(value.to_string());
+        match parts.as_slice() {
+            ["lines", id, field] => {
+                let unit = lines.iter().find(|l| l["id"] == *id).map(|l| l["effort_unit"].clone()).unwrap_or_default();
+                match *field {
+                    "rate" => self.rate(&v, &unit),
+                    "cost" => self.money(&v),
+                    "effort" => self.effort(&v, &unit),
+                    "effort_unit" => self
+                        .t(if value == "day" || value == "days" { "rec_unit_days" } else { "rec_unit_hours" })
+                        .trim()
+                        .to_string(),
+                    "cost_code" => self.code_name(&v),
+                    "activity" => self.activity_name(&v),
+                    "presence" if value == "removed" => self.t("rec_presence_removed").to_string(),
+                    "presence" => self.t("rec_presence_kept").to_string(),
+                    _ => value.to_string(),
+                }
+            }
+            ["amount"] => self.money(&v),
+            ["cost_code"] => self.code_name(&v),
+            ["activity"] => self.activity_name(&v),
+            ["site_id"] => self.names.site(value),
+            _ => value.to_string(),
+        }
+    }
+}
