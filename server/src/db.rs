@@ -207,6 +207,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(9, "device sync generation", include_str!("../../migrations/server/sqlite/0009_sync_generation.sql")),
         migration(10, "browser sessions", include_str!("../../migrations/server/sqlite/0010_web_sessions.sql")),
         migration(11, "damaged records", include_str!("../../migrations/server/sqlite/0011_damaged_records.sql")),
+        migration(12, "queue summary", include_str!("../../migrations/server/sqlite/0012_queue_summary.sql")),
     ]
 }
 
@@ -231,6 +232,7 @@ fn postgres_migrations() -> Vec<Migration> {
         ),
         migration(10, "browser sessions", include_str!("../../migrations/server/postgres/0010_web_sessions.sql")),
         migration(11, "damaged records", include_str!("../../migrations/server/postgres/0011_damaged_records.sql")),
+        migration(12, "queue summary", include_str!("../../migrations/server/postgres/0012_queue_summary.sql")),
     ]
 }
 
