@@ -286,7 +286,7 @@ fn browser_story() {
     assert!(b.url().ends_with("/web/queue"), "{}", b.url());
     let session = b.cookies().into_iter().find(|c| c["name"] == "fl_session").expect("session cookie");
     assert_eq!((session["httpOnly"].as_bool(), session["secure"].as_bool()), (Some(true), Some(true)), "{session}");
-    assert_eq!(b.text("#count-new"), "3");
+    assert_eq!(b.text("#count-pending"), "3");
     assert!(b.exists(&format!("#row-{SHEET}")) && b.exists(&format!("#row-{SHEET2}")));
     b.screenshot("web-02-queue");
 
@@ -394,8 +394,9 @@ fn browser_story() {
 
     // Bulk approval of the day's clean sheets: SHEET2 is the one left.
     b.goto(&format!("{base}/web/queue"));
-    b.wait_for("#bulk-2026-11-20");
-    b.click("#bulk-2026-11-20 button");
+    b.wait_for(&format!("#pick-{SHEET2}"));
+    b.click(&format!("#pick-{SHEET2}"));
+    b.click("#approve-selected");
     b.wait_for("#bulk-summary");
     assert!(b.text("#bulk-summary").contains("1 / 1"), "{}", b.text("#bulk-summary"));
     assert_eq!(api_record(&w.server.addr, &w.sup, SHEET2)["approval"]["status"], "approved");
