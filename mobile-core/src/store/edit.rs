@@ -20,12 +20,15 @@ pub(super) type DocOp = Box<dyn FnOnce(&mut AutoCommit) -> Result<(), SchemaErro
 
 impl Store {
     /// The core of every edit: `change` mutates a copy of the current record (checking its input
-    /// against the validation context) and returns the document operation plus what the caller wants
-    /// back; the resulting record is validated whole, written, indexed (with an optional photo row)
-    /// and committed. On any error the document and the database are left as they were.
+    /// against the validation context) and returns the document operation, a summary of it for the
+    /// change history ("update line 2") and what the caller wants back; the resulting record is
+    /// validated whole, written as one Automerge change carrying the time and
+    /// `record_schema::change_note` message (summary, this phone's user, this device), indexed
+    /// (with an optional photo row) and committed. On any error the document and the database are
+    /// left as they were.
     pub(super) async fn edit<F, T>(&self, id: &str, photo: Option<&PhotoRow>, change: F) -> Result<T>
     where
-        F: FnOnce(&mut Record, &ValidationContext<'_>) -> Result<(DocOp, T)>,
+        F: FnOnce(&mut Record, &ValidationContext<'_>) -> Result<(DocOp, String, T)>,
     {
         let mut hot = self.hot.lock().await;
         let mut next = {
@@ -37,7 +40,7 @@ impl Store {
         }
         let reference = self.reference(&mut hot, &next.header().project_id).await?;
         let ctx = ValidationContext::new(Utc::now(), reference.as_deref());
-        let (op, out) = change(&mut next, &ctx)?;
+        let (op, summary, out) = change(&mut next, &ctx)?;
         if next.header().voided.is_none() {
             next.validate(&ctx)?;
         }
@@ -46,8 +49,17 @@ impl Store {
             hd.doc.rollback();
             return Err(Error::document(id, e));
         }
+        hd.doc.commit_with(self.change_options(&summary));
         self.persist(&mut hot, id, Some(next), photo.map(|row| (row, id))).await?;
         Ok(out)
+    }
+
+    /// How a change this phone makes is committed: now (Automerge keeps seconds), with a message
+    /// saying what was done, by this phone's user, on this device (its actor id, shortened).
+    pub(super) fn change_options(&self, summary: &str) -> automerge::transaction::CommitOptions {
+        let actor = self.actor.to_hex_string();
+        let device = actor.get(..12).unwrap_or(&actor);
+        record_schema::change_note::options(summary, &self.author, device, now_ms())
     }
 
     /// Writes what changed in the hot document `id` (plus a photo row), re-indexing it, in one

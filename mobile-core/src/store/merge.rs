@@ -41,6 +41,8 @@ impl Store {
                 other => Error::document(id, other),
             });
         }
+        let options = self.change_options(&format!("conflict on {path} resolved"));
+        hd.doc.commit_with(options);
         self.persist(&mut hot, id, None, None).await
     }
 

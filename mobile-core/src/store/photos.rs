@@ -85,6 +85,10 @@ impl Store {
         photo_ref.validate("photo")?;
         let row = PhotoRow::of(&photo_ref);
         self.edit(record_id, Some(&row), |record, _| {
+            let summary = match record {
+                Record::Expense(_) => "add receipt photo",
+                _ => "add photo",
+            };
             match record {
                 Record::Expense(e) => add_photo(&mut e.receipts, &photo_ref),
                 Record::ProgressReport(p) => add_photo(&mut p.photos, &photo_ref),
@@ -94,7 +98,7 @@ impl Store {
             }
             let written = record.clone();
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
-            Ok((op, ()))
+            Ok((op, summary.to_string(), ()))
         })
         .await?;
         Ok(photo_ref)

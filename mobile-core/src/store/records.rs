@@ -217,6 +217,7 @@ impl Store {
         let id = record.header().id.clone();
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         record.write(&mut doc).map_err(|e| Error::document(&id, e))?;
+        doc.commit_with(self.change_options(&format!("create {}", record.kind().as_str().replace('_', " "))));
         let mut hd = HotDoc { doc, persisted: Vec::new(), pending_count: 0, conflicts: 0, view: Some(record.clone()) };
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
@@ -251,6 +252,7 @@ impl Store {
             };
             // The line alone first, so errors name `line.hours` rather than its index in the sheet.
             line.validate("line", sheet.currency, ctx)?;
+            let adding = line.id.is_empty();
             match sheet.lines.iter_mut().find(|l| !line.id.is_empty() && l.id == line.id) {
                 Some(existing) => {
                     line.position = existing.position;
@@ -265,9 +267,10 @@ impl Store {
             }
             let currency = sheet.currency;
             let written = line.clone();
+            let summary = format!("{} line {}", if adding { "add" } else { "update" }, line_number(sheet, &line.id));
             let op: DocOp =
                 Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &written, now_ms()));
-            Ok((op, (line, currency)))
+            Ok((op, summary, (line, currency)))
         })
         .await
     }
@@ -278,13 +281,14 @@ impl Store {
                 return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
             };
             let before = sheet.lines.len();
+            let summary = format!("remove line {}", line_number(sheet, line_id));
             sheet.lines.retain(|l| l.id != line_id);
             if sheet.lines.len() == before {
                 return Err(Error::NotFound { what: "crew line", id: line_id.to_string() });
             }
             let line_id = line_id.to_string();
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| LabourSheet::remove_line(doc, &line_id, now_ms()));
-            Ok((op, ()))
+            Ok((op, summary, ()))
         })
         .await
     }
@@ -299,7 +303,7 @@ impl Store {
             sheet.note = note;
             let sheet = sheet.clone();
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| sheet.write(doc));
-            Ok((op, ()))
+            Ok((op, "update labour sheet".to_string(), ()))
         })
         .await
     }
@@ -311,7 +315,7 @@ impl Store {
             *e = Expense { header: e.header.clone(), receipts: e.receipts.clone(), ..new };
             let (written, out) = (e.clone(), e.clone());
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
-            Ok((op, out))
+            Ok((op, "update expense".to_string(), out))
         })
         .await
     }
@@ -324,7 +328,7 @@ impl Store {
             *p = ProgressReport { header: p.header.clone(), photos: p.photos.clone(), ..new };
             let (written, out) = (p.clone(), p.clone());
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
-            Ok((op, out))
+            Ok((op, "update progress report".to_string(), out))
         })
         .await
     }
@@ -333,14 +337,21 @@ impl Store {
     pub async fn void(&self, id: &str, reason: &str) -> Result<()> {
         record_schema::validate::check_required("reason", reason)?;
         let voided = Voided { reason: reason.to_string(), by: self.author.clone(), at_ms: now_ms() };
+        let summary = format!("void: {reason}");
         self.edit(id, None, |record, _| {
             record.header_mut().voided = Some(voided);
             let written = record.clone();
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
-            Ok((op, ()))
+            Ok((op, summary, ()))
         })
         .await
     }
+}
+
+/// The 1-based number of line `line_id` in the sheet's order (by position), as the foreman sees it.
+fn line_number(sheet: &LabourSheet, line_id: &str) -> usize {
+    let Some(line) = sheet.lines.iter().find(|l| l.id == line_id) else { return sheet.lines.len() };
+    1 + sheet.lines.iter().filter(|l| (l.position, &l.id) < (line.position, &line.id)).count()
 }
 
 pub(super) fn wrong_kind(id: &str, expected: RecordKind, found: RecordKind) -> Error {

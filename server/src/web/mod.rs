@@ -7,14 +7,19 @@
 //! * `csrf`: the token every state-changing form carries;
 //! * `i18n`, `format`: English and 简体中文, money per currency, instants in the site's zone;
 //! * `queue`, `record`: the approval queue, a record with its decisions, approve / reject / bulk;
-//! * `dashboards`, `svg`: cost, schedule (earned value) and day labour, with SVG charts.
+//! * `dashboards`, `svg`: cost and schedule (earned value), with SVG charts;
+//! * `labour`: the day-labour summary (点工汇总) and its exports.
 //!
 //! Their routes are listed in `crate::routes` (`web_routes`), with `page_headers` on the pages.
 
 pub mod csrf;
 pub mod dashboards;
 pub mod format;
+pub mod history;
 pub mod i18n;
+pub mod labour;
+pub mod photos;
+pub mod print;
 pub mod queue;
 pub mod record;
 pub mod session;
@@ -38,10 +43,65 @@ pub(crate) fn asset(mime: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
+/// Form bodies up to this size are kept by `page_headers`, so a refused or signed-out submission
+/// can show (and carry across sign-in) what the user typed. Larger bodies pass through untouched.
+const MAX_KEPT_FORM: usize = 256 * 1024;
+
+tokio::task_local! {
+    /// The session a page's handler found (set by the `WebSession` extractor), for the frame of an
+    /// error page that `page_headers` renders after the handler gave up.
+    static PAGE_SESSION: std::sync::Arc<std::sync::Mutex<Option<WebSession>>>;
+}
+
+/// Remembers the request's session for its error page (no-op outside `page_headers`).
+pub(crate) fn remember_session(s: &WebSession) {
+    let _ = PAGE_SESSION.try_with(|slot| {
+        if let Ok(mut slot) = slot.lock() {
+            *slot = Some(s.clone());
+        }
+    });
+}
+
 /// Pages are private (no caching), not framable, and may load only the server's own CSS and
-/// script: a name typed on a phone cannot become running code here.
+/// script: a name typed on a phone cannot become running code here. A page whose handler failed
+/// (`WebError`) is finished here, where the request is known: the error page in the page
+/// language with its frame and what the user typed, or, for a form posted without a live session,
+/// the sign-in page that keeps the form (`session::keep`).
 pub(crate) async fn page_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+    let (parts, body) = request.into_parts();
+    let small_form = parts.method == axum::http::Method::POST
+        && parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+        && parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n <= MAX_KEPT_FORM);
+    let (body, kept) = if small_form {
+        match axum::body::to_bytes(body, MAX_KEPT_FORM).await {
+            Ok(bytes) => (axum::body::Body::from(bytes.clone()), Some(bytes)),
+            Err(_) => return WebError::BadRequest("the form could not be read".into()).into_response(),
+        }
+    } else {
+        (body, None)
+    };
+    let (headers, uri, method) = (parts.headers.clone(), parts.uri.clone(), parts.method.clone());
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let mut response = PAGE_SESSION.scope(slot.clone(), next.run(Request::from_parts(parts, body))).await;
+    if let Some(failure) = response.extensions_mut().remove::<Failure>() {
+        let fields = match kept {
+            Some(bytes) => form_fields(bytes).await,
+            None => Vec::new(),
+        };
+        let session = slot.lock().ok().and_then(|s| s.clone());
+        let page =
+            Failed { failure, session, headers: &headers, uri: &uri, post: method == axum::http::Method::POST, fields };
+        response = page.render().unwrap_or_else(|e| e.into_response());
+    }
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -52,6 +112,19 @@ pub(crate) async fn page_headers(request: Request, next: Next) -> Response {
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+/// The fields of a urlencoded form body, in order (empty when it does not parse).
+async fn form_fields(bytes: bytes::Bytes) -> Vec<(String, String)> {
+    use axum::extract::FromRequest;
+    let request = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(bytes));
+    match request {
+        Ok(r) => Form::<Vec<(String, String)>>::from_request(r, &()).await.map(|Form(v)| v).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// Why a page could not be shown. Each becomes a page with the right status (or, for a missing
@@ -90,34 +163,254 @@ impl From<crate::reports::ReportError> for WebError {
     }
 }
 
+/// What a failed page hands to `page_headers` (a response extension) to be finished there.
+#[derive(Debug, Clone)]
+enum Failure {
+    /// No live session: where the user was going.
+    SignIn(String),
+    /// Refused or failed: the status and the shared code's error (English message, field path).
+    Error { status: StatusCode, code: &'static str, field: Option<String>, message: String },
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    c: Chrome,
     status: u16,
-    message: String,
+    /// The headline: what kind of problem, in the page language.
+    headline: &'static str,
+    /// What happened in words (`第25行 单价: 不能为负数`), in the page language where known.
+    explanation: String,
+    /// The shared code's own message with field paths put in words (English), when it adds to
+    /// the explanation.
+    detail: String,
+    /// What the user typed (comment or reason), shown back so it is not lost.
+    typed: String,
+    back: String,
+    back_key: &'static str,
+}
+
+/// The i18n key of an error page's headline by status.
+fn headline_key(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "err_not_accepted",
+        401 => "err_signed_out",
+        403 => "err_forbidden",
+        404 => "err_not_found",
+        409 => "err_conflict",
+        408 | 503 => "err_busy",
+        413 => "err_too_large",
+        _ => "err_internal",
+    }
+}
+
+/// A path the shared code names (`lines[24].rate`, `lines.l7.headcount`, `line.hours`, `amount`)
+/// in the words of the page: `第25行 单价` / `line 25, rate`; a line number only when the path
+/// gives its position (1-based), never the path itself.
+pub fn field_words(path: &str, lang: Lang) -> String {
+    let mut line: Option<u64> = None;
+    let mut photo: Option<(u64, bool)> = None;
+    let mut in_lines = false;
+    let mut name = "";
+    for part in path.split('.') {
+        let (base, index) = match part.split_once('[') {
+            Some((b, rest)) => (b, rest.trim_end_matches(']').parse::<u64>().ok()),
+            None => (part, None),
+        };
+        match (base, index) {
+            ("lines", Some(i)) => line = Some(i + 1),
+            ("lines" | "line", None) => in_lines = true,
+            ("photos", Some(i)) => photo = Some((i + 1, false)),
+            ("receipts", Some(i)) => photo = Some((i + 1, true)),
+            (b, _) if in_lines && line.is_none() && name.is_empty() && b.len() > 2 && b.contains('-') => {}
+            (b, _) => name = b,
+        }
+    }
+    let key = match name {
+        "trade" => Some("trade"),
+        "crew" => Some("crew"),
+        "headcount" => Some("headcount"),
+        "hours" | "days" | "effort" | "effort_unit" => Some("effort"),
+        "rate" => Some("rate"),
+        "cost" | "amount" | "total" => Some("amount"),
+        "cost_code" => Some("cost_code"),
+        "activity" => Some("activity"),
+        "note" => Some("note"),
+        "workers" | "name" | "id_number" => Some("err_f_workers"),
+        "work_date" | "date" => Some("date"),
+        "site_id" | "site" => Some("site"),
+        "currency" => Some("err_f_currency"),
+        "category" => Some("category"),
+        "vendor" => Some("vendor"),
+        "caption" => Some("caption"),
+        "comment" => Some("comment"),
+        "reason" => Some("err_f_reason"),
+        "heads" => Some("version"),
+        "author" => Some("author"),
+        "value" | "percent" | "quantity" | "measure" | "unit" => Some("progress"),
+        "captured_at_ms" => Some("err_f_captured"),
+        "latitude" | "longitude" | "accuracy_m" | "location" => Some("err_f_location"),
+        "csrf" | "authorization" | "id" | "field" | "request_id" => None,
+        "" => None,
+        _ => None,
+    };
+    let field = key.map(|k| lang.t(k).to_string()).unwrap_or_else(|| {
+        if name.is_empty() || matches!(name, "csrf" | "authorization" | "id" | "field" | "request_id") {
+            String::new()
+        } else {
+            name.replace('_', " ")
+        }
+    });
+    let (place, sep) = match (line, photo) {
+        (Some(n), _) => (lang.t("err_line_n").replace("{n}", &n.to_string()), lang.t("err_place_sep")),
+        (None, Some((n, receipt))) => (
+            lang.t(if receipt { "err_receipt_n" } else { "err_photo_n" }).replace("{n}", &n.to_string()),
+            lang.t("err_place_sep"),
+        ),
+        (None, None) => (String::new(), ""),
+    };
+    match (place.is_empty(), field.is_empty()) {
+        (true, _) => field,
+        (false, true) => place,
+        // English: `line 25, rate` (the field lower-case after the place).
+        (false, false) if lang == Lang::En => format!("{place}{sep}{}", field.to_lowercase()),
+        (false, false) => format!("{place}{sep}{field}"),
+    }
+}
+
+/// Field paths inside a message (`lines[24].rate (…)`) put in words.
+fn paths_in_words(message: &str, lang: Lang) -> String {
+    message
+        .split(' ')
+        .map(|w| {
+            let core = w.trim_end_matches([':', ',', ';', ')']).trim_start_matches('(');
+            if (core.starts_with("lines[")
+                || core.starts_with("lines.")
+                || core.starts_with("line.")
+                || core.starts_with("receipts[")
+                || core.starts_with("photos["))
+                && core.len() > 5
+            {
+                w.replace(core, &field_words(core, lang))
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The shared code's reason in the page language when it is one of the common ones; `None` keeps
+/// the English text (shown as the detail).
+fn reason_words(code: &str, field: &str, message: &str, lang: Lang) -> Option<String> {
+    let got = |m: &str| m.rsplit_once("(got ").map(|(_, v)| v.trim_end_matches(')').to_string()).unwrap_or_default();
+    let t = |k: &'static str| lang.t(k).to_string();
+    Some(match (code, field, message) {
+        (_, "comment", m) if m.starts_with("say why") => t("err_reason_required"),
+        (_, "heads", m) if m.starts_with("the record changed") => t("err_changed_since"),
+        ("unknown_version", ..) => t("err_unknown_version"),
+        ("conflicts", ..) => t("err_conflicts"),
+        (_, "authorization", m) if m.contains("security token") || m.contains("csrf") => t("err_csrf"),
+        (_, "id", m) if m.starts_with("no record") => t("err_no_record"),
+        (_, _, "is required") => t("err_required"),
+        (_, _, "must be more than 0") => t("err_more_than_zero"),
+        (_, _, m) if m.starts_with("must not be negative") => t("err_negative").replace("{v}", &got(m)),
+        (_, _, m) if m.starts_with("must be at most") => {
+            let max = m.trim_start_matches("must be at most ").split(' ').next().unwrap_or_default();
+            t("err_at_most").replace("{max}", max).replace("{v}", &got(m))
+        }
+        (_, _, m) if m.contains("not in the project's reference data") || m.starts_with("unknown cost code") => {
+            t("err_unknown_reference")
+        }
+        _ => return None,
+    })
+}
+
+/// A failed page, finished by `page_headers` with what it knows of the request.
+struct Failed<'a> {
+    failure: Failure,
+    session: Option<WebSession>,
+    headers: &'a HeaderMap,
+    uri: &'a axum::http::Uri,
+    post: bool,
+    fields: Vec<(String, String)>,
+}
+
+impl Failed<'_> {
+    fn render(self) -> Result<Response, WebError> {
+        let (status, code, field, message) = match self.failure {
+            Failure::SignIn(back) if self.post && !self.fields.is_empty() => {
+                let c = Chrome::new(None, self.headers, self.uri, "", "sign_in");
+                let keep = session::Kept::from_post(self.uri.path(), &self.fields);
+                return sign_in_form(
+                    c,
+                    safe_back(Some(&session::page_of(&back))),
+                    None,
+                    StatusCode::UNAUTHORIZED,
+                    keep,
+                );
+            }
+            Failure::SignIn(back) => {
+                let back = if self.post { session::page_of(&back) } else { back };
+                return Ok(Redirect::to(&format!("/web/sign-in?next={}", urlencode(&back))).into_response());
+            }
+            Failure::Error { status, code, field, message } => (status, code, field, message),
+        };
+        let mut c = Chrome::new(self.session.as_ref(), self.headers, self.uri, "", "error");
+        let lang = c.lang;
+        let headline = headline_key(status);
+        c.title = lang.t(headline).to_string();
+        let field = field.unwrap_or_default();
+        let place = field_words(&field, lang);
+        let internal = status == StatusCode::INTERNAL_SERVER_ERROR;
+        let reason = if internal {
+            Some(lang.t("err_internal_help").to_string())
+        } else {
+            reason_words(code, &field, &message, lang)
+        };
+        let in_words = paths_in_words(&message, lang);
+        let explanation = match (&reason, place.is_empty()) {
+            (Some(r), true) => r.clone(),
+            (Some(r), false) => format!("{place}{}{r}", lang.t("err_colon")),
+            (None, true) => in_words.clone(),
+            (None, false) => format!("{place}{}{in_words}", lang.t("err_colon")),
+        };
+        // The English original adds something only when the explanation is translated.
+        let detail = if reason.is_some() && !internal && lang != Lang::En { in_words } else { String::new() };
+        let typed = ["comment", "reason"]
+            .iter()
+            .find_map(|k| self.fields.iter().find(|(n, v)| n == k && !v.trim().is_empty()).map(|(_, v)| v.clone()))
+            .unwrap_or_default();
+        let back = if self.post { session::page_of(self.uri.path()) } else { "/web/queue".to_string() };
+        let back_key = if back.starts_with("/web/records/") { "err_back_to_record" } else { "back_to_queue" };
+        let page = ErrorPage { c, status: status.as_u16(), headline, explanation, detail, typed, back, back_key };
+        Ok((status, render(&page)?).into_response())
+    }
 }
 
 impl IntoResponse for WebError {
+    /// A minimal answer (the redirect to sign-in, or the error in plain words) carrying the
+    /// failure for `page_headers`, which replaces it with the full page.
     fn into_response(self) -> Response {
-        let (status, message) = match self {
-            WebError::SignIn(back) => {
-                return Redirect::to(&format!("/web/sign-in?next={}", urlencode(&back))).into_response();
+        let failure = match self {
+            WebError::SignIn(back) => Failure::SignIn(back),
+            WebError::Forbidden(m) => Failure::Error {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                field: Some("authorization".into()),
+                message: m,
+            },
+            WebError::BadRequest(m) => {
+                Failure::Error { status: StatusCode::BAD_REQUEST, code: "invalid", field: None, message: m }
             }
-            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
-            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
-            WebError::Api(e) => {
-                let m = match e.field {
-                    Some(f) if e.status != StatusCode::INTERNAL_SERVER_ERROR => format!("{f}: {}", e.message),
-                    _ => e.message,
-                };
-                (e.status, m)
-            }
+            WebError::Api(e) => Failure::Error { status: e.status, code: e.code, field: e.field, message: e.message },
         };
-        let page = ErrorPage { status: status.as_u16(), message };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, page.message).into_response(),
-        }
+        let mut response = match &failure {
+            Failure::SignIn(back) => Redirect::to(&format!("/web/sign-in?next={}", urlencode(back))).into_response(),
+            Failure::Error { status, message, .. } => (*status, message.clone()).into_response(),
+        };
+        response.extensions_mut().insert(failure);
+        response
     }
 }
 
@@ -240,6 +533,8 @@ struct SignInPage {
     next: String,
     form_csrf: String,
     problem: Option<&'static str>,
+    /// A form posted after the session ended, carried through sign-in (hidden fields).
+    keep: Option<session::Kept>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -252,9 +547,10 @@ fn sign_in_form(
     next: String,
     problem: Option<&'static str>,
     status: StatusCode,
+    keep: Option<session::Kept>,
 ) -> Result<Response, WebError> {
     let form_csrf = session::random_secret();
-    let page = SignInPage { c, next, form_csrf: form_csrf.clone(), problem };
+    let page = SignInPage { c, next, form_csrf: form_csrf.clone(), problem, keep };
     let cookie = session::set_cookie(csrf::SIGNIN_COOKIE, &form_csrf, 3600);
     Ok((status, [(header::SET_COOKIE, cookie)], render(&page)?).into_response())
 }
@@ -272,7 +568,7 @@ pub(crate) async fn sign_in_page(
     {
         return Ok(Redirect::to(&next).into_response());
     }
-    sign_in_form(Chrome::new(None, &headers, &uri, "", "sign_in"), next, None, StatusCode::OK)
+    sign_in_form(Chrome::new(None, &headers, &uri, "", "sign_in"), session::page_of(&next), None, StatusCode::OK, None)
 }
 
 /// `POST /web/sign-in` (token, next, csrf): a supervisor or admin token opens a session; a
@@ -286,7 +582,8 @@ pub(crate) async fn sign_in(
     let f = Fields::from(form)?;
     // Double-submit: the token in the form must be the one this browser got with the form.
     csrf::check(&session::cookie(&headers, csrf::SIGNIN_COOKIE).unwrap_or_default(), f.get(csrf::FIELD))?;
-    let next = safe_back(f.get("next"));
+    let next = session::page_of(&safe_back(f.get("next")));
+    let keep = session::Kept::from_sign_in(&f);
     let token = f.get("token").map(str::trim).unwrap_or_default();
     let chrome = || Chrome::new(None, &headers, &uri, "", "sign_in");
     let grant = if token.is_empty() {
@@ -295,14 +592,22 @@ pub(crate) async fn sign_in(
         state.db.find_token(&crate::auth::token_sha256(token)).await.map_err(WebError::internal)?
     };
     match grant {
-        None => sign_in_form(chrome(), next, Some("unknown_token"), StatusCode::UNAUTHORIZED),
+        None => sign_in_form(chrome(), next, Some("unknown_token"), StatusCode::UNAUTHORIZED, keep),
         Some(g) if !session::may_sign_in(g.role) => {
-            sign_in_form(chrome(), next, Some("foreman_refused"), StatusCode::FORBIDDEN)
+            sign_in_form(chrome(), next, Some("foreman_refused"), StatusCode::FORBIDDEN, keep)
         }
         Some(g) => {
-            let (id, _) = session::open(&state.db, token).await.map_err(WebError::internal)?;
+            let (id, csrf) = session::open(&state.db, token).await.map_err(WebError::internal)?;
             tracing::info!(device = %g.device_id, role = %g.role, "web sign-in");
-            let mut response = Redirect::to(&next).into_response();
+            // A decision posted after the session ended: ask before doing it (never on its own).
+            let mut response = match keep {
+                Some(keep) => {
+                    let s = WebSession { grant: g, csrf };
+                    let c = Chrome::new(Some(&s), &headers, &uri, "queue", "err_sess_continue_title");
+                    session::continue_page(&state, c, keep).await?
+                }
+                None => Redirect::to(&next).into_response(),
+            };
             let h = response.headers_mut();
             for c in [
                 session::set_cookie(session::COOKIE, &id, session::LIFETIME_MS / 1000),
@@ -397,5 +702,32 @@ mod tests {
             assert_eq!(safe_back(Some(bad)), "/web/queue", "{bad}");
         }
         assert_eq!(urlencode("/web/q?a=1&b=中"), "%2Fweb%2Fq%3Fa%3D1%26b%3D%E4%B8%AD");
+    }
+
+    #[test]
+    fn field_paths_read_as_words() {
+        assert_eq!(field_words("lines[24].rate", Lang::ZhCn), "第25行 单价");
+        assert_eq!(field_words("lines[24].rate", Lang::En), "line 25, rate");
+        assert_eq!(field_words("lines[0].hours", Lang::ZhCn), "第1行 工时 / 工日");
+        assert_eq!(field_words("line.headcount", Lang::ZhCn), "人数");
+        assert_eq!(field_words("lines.0193a1b2-7c3d.headcount", Lang::En), "Headcount");
+        assert_eq!(field_words("receipts[1].captured_at_ms", Lang::ZhCn), "第2张收据 拍摄时间");
+        assert_eq!(field_words("comment", Lang::ZhCn), "意见");
+        assert_eq!(field_words("authorization", Lang::En), "");
+        assert_eq!(field_words("lines[3]", Lang::En), "line 4");
+        for (path, lang) in
+            [("lines[24].rate", Lang::En), ("lines[24].rate", Lang::ZhCn), ("lines[2].whatever", Lang::En)]
+        {
+            let w = field_words(path, lang);
+            assert!(!w.contains('[') && !w.contains("lines"), "{path} -> {w}");
+        }
+        assert_eq!(
+            paths_in_words("resolve the concurrent values first: lines[4].rate (40 | 45)", Lang::ZhCn),
+            "resolve the concurrent values first: 第5行 单价 (40 | 45)"
+        );
+        assert_eq!(
+            reason_words("invalid", "lines[1].rate", "must not be negative (got -5)", Lang::ZhCn).as_deref(),
+            Some("不能为负数（填的是 -5）")
+        );
     }
 }

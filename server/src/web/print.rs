@@ -1,0 +1,333 @@
+//! Print views: a 点工单 (labour sheet) and an approval, each on its own A4 page with a signature
+//! block (施工员 / 项目经理 / 日期), in the page language, without navigation or forms
+//! (`print_sheet.html`, `print_approval.html`; `@media print` rules in `static/print.css`).
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Html;
+use record_schema::{Effort, Record};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::format::{grouped, instant, money};
+use super::i18n::Lang;
+use super::session::WebSession;
+use super::{Chrome, WebError, render};
+use crate::ledger::LedgerError;
+use crate::ledger::store::{self, DecisionRow};
+use crate::reference::ReferenceSet;
+use crate::state::AppState;
+
+/// One crew line as printed.
+pub struct PrintLine {
+    pub no: usize,
+    pub trade: String,
+    pub crew: String,
+    pub workers: String,
+    pub headcount: i64,
+    pub effort: String,
+    pub worker_days: String,
+    pub rate: String,
+    pub amount: String,
+    pub cost_code: String,
+}
+
+/// The head of a printed record: what a filing clerk looks for first.
+pub struct PrintHead {
+    pub kind: &'static str,
+    pub project: String,
+    pub site: String,
+    pub date: String,
+    pub foreman: String,
+    pub note: String,
+    pub voided: String,
+}
+
+/// Lines and totals of a record (a labour sheet's crews; an expense or progress report has none,
+/// only its total).
+pub struct PrintBody {
+    pub lines: Vec<PrintLine>,
+    pub headcount: i64,
+    pub worker_days: String,
+    pub total: String,
+    /// (label, value) of an expense's or a progress report's own fields.
+    pub facts: Vec<(String, String)>,
+}
+
+pub struct PrintDecision {
+    pub status: &'static str,
+    pub by: String,
+    pub when: String,
+    pub comment: String,
+    pub version: String,
+    pub superseded: bool,
+}
+
+#[derive(Template)]
+#[template(path = "print_sheet.html")]
+struct SheetPrint {
+    c: Chrome,
+    id: String,
+    head: PrintHead,
+    body: PrintBody,
+    decisions: Vec<PrintDecision>,
+    version: String,
+    printed: String,
+}
+
+#[derive(Template)]
+#[template(path = "print_approval.html")]
+struct ApprovalPrint {
+    c: Chrome,
+    id: String,
+    head: PrintHead,
+    body: PrintBody,
+    decision: Option<PrintDecision>,
+    printed: String,
+}
+
+fn status_key(s: &str) -> &'static str {
+    match s {
+        "approved" => "approved",
+        "rejected" => "rejected",
+        _ => "pending",
+    }
+}
+
+/// `a1b2c3d4, e5f6a7b8`: the first 8 digits of each head.
+fn short(heads: &[String]) -> String {
+    heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ")
+}
+
+/// Worker-days of a line: headcount × days, or headcount × hours ÷ 8.
+fn worker_days(headcount: i64, effort: Effort) -> Decimal {
+    match effort {
+        Effort::Days(d) => Decimal::from(headcount) * d,
+        Effort::Hours(h) => Decimal::from(headcount) * h / Decimal::from(record_schema::labour::HOURS_PER_DAY),
+    }
+}
+
+fn quantity(d: Decimal) -> String {
+    grouped(d.round_dp(2).normalize())
+}
+
+fn head_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintHead {
+    let h = record.header();
+    let site = set.sites.iter().find(|s| s.id == h.site_id).map_or_else(|| h.site_id.clone(), |s| s.name.clone());
+    let (kind, date, note) = match record {
+        Record::LabourSheet(s) => ("print_sheet_title", s.work_date, s.note.clone()),
+        Record::Expense(e) => ("expense", e.date, e.note.clone()),
+        Record::ProgressReport(p) => ("progress_report", p.date, p.caption.clone()),
+    };
+    PrintHead {
+        kind,
+        project: set.project.name.clone(),
+        site,
+        date: date.to_string(),
+        foreman: h.author.clone(),
+        note: note.unwrap_or_default(),
+        voided: h.voided.as_ref().map(|v| format!("{} {}", lang.t("print_voided"), v.reason)).unwrap_or_default(),
+    }
+}
+
+fn body_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintBody {
+    let code = |c: &str| match set.cost_codes.iter().find(|k| k.code == c) {
+        Some(k) => format!("{} {}", k.code, k.name),
+        None => c.to_string(),
+    };
+    match record {
+        Record::LabourSheet(s) => {
+            let currency = s.currency;
+            let mut lines: Vec<&record_schema::CrewLine> = s.lines.iter().collect();
+            lines.sort_by(|a, b| (a.position, &a.id).cmp(&(b.position, &b.id)));
+            let (mut heads, mut days, mut total) = (0_i64, Decimal::ZERO, Decimal::ZERO);
+            let lines = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    // Each line's amount rounded once, as the ledgers post it; the total adds those.
+                    let amount = currency.round(l.cost());
+                    let wd = worker_days(l.headcount, l.effort);
+                    heads += l.headcount;
+                    days += wd;
+                    total += amount;
+                    let (effort, per) = match l.effort {
+                        Effort::Days(d) => (format!("{}{}", d.normalize(), lang.t("rec_unit_days")), "rec_per_day"),
+                        Effort::Hours(h) => (format!("{}{}", h.normalize(), lang.t("rec_unit_hours")), "rec_per_hour"),
+                    };
+                    PrintLine {
+                        no: i + 1,
+                        trade: l.trade.clone(),
+                        crew: l.crew.clone().unwrap_or_default(),
+                        workers: l
+                            .workers
+                            .iter()
+                            .map(|w| w.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(lang.t("rec_list_sep")),
+                        headcount: l.headcount,
+                        effort,
+                        worker_days: quantity(wd),
+                        rate: format!("{}{}", money(l.rate, currency, lang), lang.t(per)),
+                        amount: money(amount, currency, lang),
+                        cost_code: code(&l.cost_code),
+                    }
+                })
+                .collect();
+            PrintBody {
+                lines,
+                headcount: heads,
+                worker_days: quantity(days),
+                total: money(total, currency, lang),
+                facts: Vec::new(),
+            }
+        }
+        Record::Expense(e) => PrintBody {
+            lines: Vec::new(),
+            headcount: 0,
+            worker_days: String::new(),
+            total: money(e.amount, e.currency, lang),
+            facts: vec![
+                (lang.t("category").to_string(), e.category.clone()),
+                (lang.t("vendor").to_string(), e.vendor.clone().unwrap_or_default()),
+                (lang.t("cost_code").to_string(), code(&e.cost_code)),
+            ],
+        },
+        Record::ProgressReport(p) => PrintBody {
+            lines: Vec::new(),
+            headcount: 0,
+            worker_days: String::new(),
+            total: String::new(),
+            facts: vec![(
+                lang.t("activity").to_string(),
+                set.activities
+                    .iter()
+                    .find(|a| a.id == p.activity)
+                    .map_or_else(|| p.activity.clone(), |a| a.name.clone()),
+            )],
+        },
+    }
+}
+
+fn decision_of(d: &DecisionRow, standing: Option<&str>, tz: &str, lang: Lang) -> PrintDecision {
+    let role = match d.decided_by_role.as_str() {
+        "admin" => lang.t("role_admin"),
+        "foreman" => lang.t("role_foreman"),
+        _ => lang.t("role_supervisor"),
+    };
+    PrintDecision {
+        status: status_key(&d.status),
+        by: format!("{} ({role})", d.decided_by_name),
+        when: instant(d.decided_at_ms, tz),
+        comment: d.comment.clone(),
+        version: short(&d.heads),
+        superseded: d.status == "approved" && standing.is_some_and(|s| s != d.id),
+    }
+}
+
+/// The record (current version), its decisions and the project's reference data.
+async fn load(
+    state: &AppState,
+    s: &WebSession,
+    id: &str,
+) -> Result<(automerge::AutoCommit, store::History, ReferenceSet), WebError> {
+    let stored = store::load_record(&state.db, &state.cache, &s.grant.project_id, id).await?;
+    let doc = stored.doc.clone();
+    state.cache.put(stored);
+    let history = store::history(&state.db, id).await.map_err(LedgerError::from)?;
+    let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
+    Ok((doc, history, set))
+}
+
+fn now_in(tz: &str) -> String {
+    instant(record_schema::now_ms(), tz)
+}
+
+/// `GET /web/records/{id}/print`: the record as it stands, with every decision and a signature block.
+pub async fn sheet(
+    s: WebSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Html<String>, WebError> {
+    let (mut doc, history, set) = load(&state, &s, &id).await?;
+    let record = Record::read(&doc).map_err(LedgerError::from)?;
+    let c = Chrome::new(Some(&s), &headers, &uri, "", "print_sheet_title");
+    let lang = c.lang;
+    let tz = record.header().time_zone.clone();
+    let standing = history.standing().map(|d| d.id.clone());
+    let page = SheetPrint {
+        id: id.clone(),
+        head: head_of(&record, &set, lang),
+        body: body_of(&record, &set, lang),
+        decisions: history.decisions.iter().map(|d| decision_of(d, standing.as_deref(), &tz, lang)).collect(),
+        version: short(&store::heads_hex(&doc.get_heads())),
+        printed: now_in(&tz),
+        c,
+    };
+    render(&page)
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ApprovalQuery {
+    /// The decision's number in the record's sequence (1 = first); the latest when absent.
+    seq: Option<i64>,
+}
+
+/// `GET /web/records/{id}/print/approval?seq=`: one decision with the version it decided (its
+/// lines and totals as they were), who, when, comment; a signature block.
+pub async fn approval(
+    s: WebSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    q: Result<Query<ApprovalQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    let seq = q.ok().and_then(|Query(q)| q.seq);
+    let (mut doc, history, set) = load(&state, &s, &id).await?;
+    let chosen =
+        match seq {
+            Some(n) => {
+                Some(history.decisions.iter().find(|d| d.record_seq == n).ok_or_else(|| {
+                    crate::error::ApiError::not_found("seq", format!("no decision {n} on this record"))
+                })?)
+            }
+            None => history.latest(),
+        };
+    // The figures of the version decided (exactly what was approved), else the current ones.
+    let version = match chosen {
+        Some(d) => store::version_at(&mut doc, &d.heads)?,
+        None => doc,
+    };
+    let record = Record::read(&version).map_err(LedgerError::from)?;
+    let mut c = Chrome::new(Some(&s), &headers, &uri, "", "print_approval_title");
+    let lang = c.lang;
+    c.title = format!("{} · {}", lang.t("print_approval_title"), record.header().author);
+    let tz = record.header().time_zone.clone();
+    let standing = history.standing().map(|d| d.id.clone());
+    let page = ApprovalPrint {
+        id: id.clone(),
+        head: head_of(&record, &set, lang),
+        body: body_of(&record, &set, lang),
+        decision: chosen.map(|d| decision_of(d, standing.as_deref(), &tz, lang)),
+        printed: now_in(&tz),
+        c,
+    };
+    render(&page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_days_of_hours_and_days() {
+        assert_eq!(quantity(worker_days(3, Effort::Hours(Decimal::from(4)))), "1.5");
+        assert_eq!(quantity(worker_days(4, Effort::Days(Decimal::from(1)))), "4");
+        assert_eq!(short(&["a1b2c3d4e5".into(), "ff".into()]), "a1b2c3d4, ff");
+    }
+}
