@@ -77,6 +77,10 @@ fn web_routes() -> Router<AppState> {
         .route("/web/records/{id}/resolve", post(record::resolve))
         .route("/web/photos/{sha256}", get(record::photo))
         .route("/web/photos/{sha256}/thumbnail", get(record::thumbnail))
+        // print and photo routes
+        .route("/web/records/{id}/print", get(crate::web::print::sheet))
+        .route("/web/records/{id}/print/approval", get(crate::web::print::approval))
+        .route("/web/photos", get(crate::web::photos::day))
         .route("/web/cost", get(dashboards::cost))
         .route("/web/schedule", get(dashboards::schedule))
         .route("/web/labour", get(dashboards::labour))
