@@ -199,10 +199,13 @@ fn record_page_story() {
         (b.text("#total-headcount"), b.text("#total-days"), b.text("#total")),
         ("6".into(), "6".into(), "CN¥2,520.00".into())
     );
+    // In the approvals list's order (date, then id): the expense of 2026-11-20, A, B.
     assert!(
-        !b.exists("#prev-record") && b.attr("#next-record", "href").is_some_and(|h| h.ends_with(&b_id)),
-        "A is before B"
+        b.attr("#prev-record", "href").is_some_and(|h| h.ends_with(EXPENSE)),
+        "{:?}",
+        b.attr("#prev-record", "href")
     );
+    assert!(b.attr("#next-record", "href").is_some_and(|h| h.ends_with(&b_id)), "A is before B");
     b.screenshot("record-01-sheet-en-1440");
     set_lang(&b, &base, "zh-CN", &format!("/web/records/{a}"));
     b.wait_for("#lines");
@@ -263,7 +266,7 @@ fn record_page_story() {
     b.click("#review-newer");
     b.wait_for("#approve-form");
     assert!(!b.exists("#newer-version"));
-    assert!(change_lines(&b)[0].contains("4→7"), "{:?}", change_lines(&b));
+    assert!(change_lines(&b)[0].contains("6→7"), "{:?}", change_lines(&b));
     // Opening a link to a version that is no longer current warns too.
     b.goto(&format!("{base}/web/records/{a}?heads={}", shown.join(",")));
     b.wait_for("#opened-old");
@@ -382,18 +385,25 @@ fn record_page_story() {
     b.resize(390, 844);
     for (lang, tag) in [("zh-CN", "zh"), ("en", "en")] {
         set_lang(&b, &base, lang, &format!("/web/records/{a}"));
-        b.wait_for("#lines");
+        b.wait_for("#line-1");
         assert!(fits(&b), "record {a} is wider than a phone ({lang})");
         let card = b.script("return getComputedStyle(document.querySelector('#line-1')).display;");
         assert_eq!(card, json!("block"), "a line is a card");
-        let bar = b.script("return getComputedStyle(document.querySelector('#decide-bar')).position;");
-        assert_eq!(bar, json!("sticky"));
         b.screenshot(&format!("record-11-phone-sheet-{tag}"));
+        b.goto(&format!("{base}/web/records/{b_id}"));
+        b.wait_for("#decide-bar");
+        assert!(fits(&b), "record {b_id} is wider than a phone ({lang})");
+        let bar = b.script(
+            "const r = document.querySelector('#decide-bar').getBoundingClientRect(); \
+             return [getComputedStyle(document.querySelector('#decide-bar')).position, r.bottom <= window.innerHeight];",
+        );
+        assert_eq!(bar, json!(["sticky", true]), "the decision bar stays in view");
+        b.screenshot(&format!("record-12-phone-pending-{tag}"));
         for (id, name) in [(PROGRESS, "photos"), (EXPENSE, "receipt"), (c_id.as_str(), "voided")] {
             b.goto(&format!("{base}/web/records/{id}"));
             b.wait_for("main");
             assert!(fits(&b), "{id} is wider than a phone ({lang})");
-            b.screenshot(&format!("record-12-phone-{name}-{tag}"));
+            b.screenshot(&format!("record-13-phone-{name}-{tag}"));
         }
     }
 }

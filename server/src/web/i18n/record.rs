@@ -109,4 +109,13 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("rec_reject_reason", "Reason for rejecting", "驳回理由"),
     ("rec_approve_next", "Approve and open next", "批准并打开下一条"),
     ("rec_close", "Close", "关闭"),
+    ("rec_submitted_by_untimed", "Submitted by {who} (time not recorded)", "{who} 提交（未记录时间）"),
+    ("rec_cat_materials", "Materials", "材料"),
+    ("rec_cat_equipment", "Equipment", "机械设备"),
+    ("rec_cat_tools", "Tools", "工具"),
+    ("rec_cat_transport", "Transport", "运输"),
+    ("rec_cat_fuel", "Fuel", "燃油"),
+    ("rec_cat_meals", "Meals", "餐费"),
+    ("rec_cat_accommodation", "Accommodation", "住宿"),
+    ("rec_cat_other", "Other", "其他"),
 ];

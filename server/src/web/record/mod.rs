@@ -162,6 +162,22 @@ fn kind_key(s: &str) -> &'static str {
     }
 }
 
+/// An expense category in the page's language (the stored key when it is not one of the schema's).
+fn category(lang: Lang, key: &str) -> String {
+    let k = match key {
+        "materials" => "rec_cat_materials",
+        "equipment" => "rec_cat_equipment",
+        "tools" => "rec_cat_tools",
+        "transport" => "rec_cat_transport",
+        "fuel" => "rec_cat_fuel",
+        "meals" => "rec_cat_meals",
+        "accommodation" => "rec_cat_accommodation",
+        "other" => "rec_cat_other",
+        other => return other.to_string(),
+    };
+    lang.t(k).to_string()
+}
+
 fn role_key(role: &str) -> &'static str {
     match role {
         "supervisor" => "role_supervisor",
@@ -211,9 +227,13 @@ fn latest_change(v: &Value, tz: &str, author: &str, lang: Lang) -> Newer {
         .and_then(|hs| hs.iter().max_by_key(|h| h["time"].as_i64().unwrap_or_default()).cloned())
         .unwrap_or_default();
     let (_, a, d) = note_of(newest["message"].as_str().unwrap_or_default());
-    let when = newest["time"].as_i64().and_then(change_ms).map(|ms| instant(ms, tz)).unwrap_or_else(|| "—".into());
+    let when = newest["time"].as_i64().and_then(change_ms).map(|ms| instant(ms, tz));
     let who = who(a, d, author);
-    Newer { text: lang.t("rec_submitted_by").replace("{when}", &when).replace("{who}", &who), when, who }
+    let text = match &when {
+        Some(w) => lang.t("rec_submitted_by").replace("{when}", w).replace("{who}", &who),
+        None => lang.t("rec_submitted_by_untimed").replace("{who}", &who),
+    };
+    Newer { text, when: when.unwrap_or_default(), who }
 }
 
 /// `GET /web/records/{id}?done=&v=&heads=`
@@ -257,7 +277,7 @@ pub async fn page(
     match kind {
         "expense" => facts.extend([
             ("amount", w.money(&r["amount"]), String::new()),
-            ("category", text(&r["category"]), String::new()),
+            ("category", category(lang, r["category"].as_str().unwrap_or_default()), String::new()),
             ("vendor", text(&r["vendor"]), String::new()),
             ("cost_code", code_and_name(names.code(&text(&r["cost_code"]))), String::new()),
             ("note", text(&r["note"]), String::new()),
