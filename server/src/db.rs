@@ -208,6 +208,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(10, "browser sessions", include_str!("../../migrations/server/sqlite/0010_web_sessions.sql")),
         migration(11, "damaged records", include_str!("../../migrations/server/sqlite/0011_damaged_records.sql")),
         migration(12, "queue summary", include_str!("../../migrations/server/sqlite/0012_queue_summary.sql")),
+        migration(13, "page indexes", include_str!("../../migrations/server/sqlite/0013_page_indexes.sql")),
     ]
 }
 
@@ -233,6 +234,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(10, "browser sessions", include_str!("../../migrations/server/postgres/0010_web_sessions.sql")),
         migration(11, "damaged records", include_str!("../../migrations/server/postgres/0011_damaged_records.sql")),
         migration(12, "queue summary", include_str!("../../migrations/server/postgres/0012_queue_summary.sql")),
+        migration(13, "page indexes", include_str!("../../migrations/server/postgres/0013_page_indexes.sql")),
     ]
 }
 
