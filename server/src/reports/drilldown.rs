@@ -90,7 +90,9 @@ struct Row {
 
 impl Row {
     fn decode(self) -> Result<CodePosting, ReportError> {
-        let bad = |field: &str, v: &str| ReportError::Sql(sqlx::Error::Protocol(format!("ledger_postings.{field} holds {v:?}")));
+        let bad = |field: &str, v: &str| {
+            ReportError::Sql(sqlx::Error::Protocol(format!("ledger_postings.{field} holds {v:?}")))
+        };
         let work_date = NaiveDate::from_str(&self.work_date).map_err(|_| bad("work_date", &self.work_date))?;
         let code = self.currency.unwrap_or_default();
         let currency = record_schema::Currency::from_str(&code).map_err(|_| bad("currency", &code))?;
@@ -160,13 +162,8 @@ pub async fn code_postings(
         .bind(limit + 1)
         .fetch_all(p)
         .await?);
-    let count: i64 = on_pool!(db, |p| sqlx::query_scalar(COUNT)
-        .bind(project)
-        .bind(code)
-        .bind(&from)
-        .bind(&to)
-        .fetch_one(p)
-        .await?);
+    let count: i64 =
+        on_pool!(db, |p| sqlx::query_scalar(COUNT).bind(project).bind(code).bind(&from).bind(&to).fetch_one(p).await?);
     let more = rows.len() as i64 > limit;
     let postings = rows.into_iter().take(limit as usize).map(Row::decode).collect::<Result<Vec<_>, _>>()?;
     let next = if more { postings.last().map(|p| Cursor { date: p.work_date, id: p.id }) } else { None };

@@ -101,8 +101,18 @@ pub(super) fn cost_presets(path: &str, range: DateRange, today: NaiveDate, lang:
             href: link(last_month, this_month.pred_opt().unwrap_or(this_month)),
             on: shown == (Some(last_month), this_month.pred_opt().unwrap_or(this_month)),
         },
-        Preset { id: "preset-year", label: lang.t("dash_this_year"), href: link(year, today), on: shown == (Some(year), today) },
-        Preset { id: "preset-all", label: lang.t("dash_all_to_date"), href: path.to_string(), on: shown == (None, today) },
+        Preset {
+            id: "preset-year",
+            label: lang.t("dash_this_year"),
+            href: link(year, today),
+            on: shown == (Some(year), today),
+        },
+        Preset {
+            id: "preset-all",
+            label: lang.t("dash_all_to_date"),
+            href: path.to_string(),
+            on: shown == (None, today),
+        },
     ]
 }
 
@@ -230,7 +240,8 @@ pub(super) fn chart_bars(report: &cost::CostReport, lang: Lang, range: DateRange
         .filter(|(_, b, a, _)| !b.is_zero() || !a.is_zero())
         .collect();
     own.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.code.cmp(&b.0.code)));
-    let spent = |b: Decimal, a: Decimal| percent(crate::reports::ratio(a * Decimal::ONE_HUNDRED, b).map(|x| x.round_dp(1)));
+    let spent =
+        |b: Decimal, a: Decimal| percent(crate::reports::ratio(a * Decimal::ONE_HUNDRED, b).map(|x| x.round_dp(1)));
     let bar = |code: String, label: String, href: String, budget: Decimal, actual: Decimal| {
         let caption = money_short(actual, cur, lang);
         let tooltip = format!(
@@ -255,10 +266,14 @@ pub(super) fn chart_bars(report: &cost::CostReport, lang: Lang, range: DateRange
         .collect();
     let rest = &own[shown..];
     if !rest.is_empty() {
-        let (b, a): (Decimal, Decimal) = rest.iter().fold((Decimal::ZERO, Decimal::ZERO), |s, r| (s.0 + r.1, s.1 + r.2));
+        let (b, a): (Decimal, Decimal) =
+            rest.iter().fold((Decimal::ZERO, Decimal::ZERO), |s, r| (s.0 + r.1, s.1 + r.2));
         let over = rest.iter().filter(|r| r.2 > r.1).count();
-        let mut label =
-            if rest.len() == 1 { lang.t("dash_others_one").to_string() } else { fill(lang.t("dash_others"), rest.len()) };
+        let mut label = if rest.len() == 1 {
+            lang.t("dash_others_one").to_string()
+        } else {
+            fill(lang.t("dash_others"), rest.len())
+        };
         if over > 0 {
             label = format!("{label} · {}", fill(lang.t("dash_others_over"), over));
         }
@@ -363,28 +378,29 @@ pub async fn schedule(
     let lang = c.lang;
     let cur = report.currency;
     let m = |d: Decimal| money_whole(d, cur, lang);
-    let line = |id: &str, name: &str, window: String, cost_code: String, a: Option<&schedule::ActivityRow>, t: Figures| {
-        let (cpi, cpi_class) = cpi_text(t.ev, t.cpi);
-        ActivityLine {
-            id: id.to_string(),
-            name: name.to_string(),
-            window,
-            cost_code,
-            bac: m(t.bac),
-            planned: a.map(|a| percent(Some(a.planned_percent))).unwrap_or_default(),
-            actual: a.map(|a| percent(a.actual_percent)).unwrap_or_default(),
-            behind: a.is_some_and(|a| a.actual_percent.unwrap_or_default() < a.planned_percent),
-            pv: m(t.pv),
-            ev: m(t.ev),
-            ac: m(t.ac),
-            sv: m(t.ev - t.pv),
-            sv_class: sign_class(t.ev - t.pv),
-            spi: ratio(t.spi),
-            spi_class: index_class(t.spi),
-            cpi,
-            cpi_class,
-        }
-    };
+    let line =
+        |id: &str, name: &str, window: String, cost_code: String, a: Option<&schedule::ActivityRow>, t: Figures| {
+            let (cpi, cpi_class) = cpi_text(t.ev, t.cpi);
+            ActivityLine {
+                id: id.to_string(),
+                name: name.to_string(),
+                window,
+                cost_code,
+                bac: m(t.bac),
+                planned: a.map(|a| percent(Some(a.planned_percent))).unwrap_or_default(),
+                actual: a.map(|a| percent(a.actual_percent)).unwrap_or_default(),
+                behind: a.is_some_and(|a| a.actual_percent.unwrap_or_default() < a.planned_percent),
+                pv: m(t.pv),
+                ev: m(t.ev),
+                ac: m(t.ac),
+                sv: m(t.ev - t.pv),
+                sv_class: sign_class(t.ev - t.pv),
+                spi: ratio(t.spi),
+                spi_class: index_class(t.spi),
+                cpi,
+                cpi_class,
+            }
+        };
     let lines = report
         .activities
         .iter()
@@ -397,7 +413,8 @@ pub async fn schedule(
     let t = &report.totals;
     let tf = Figures { bac: t.budget_at_completion, pv: t.pv, ev: t.ev, ac: t.ac, spi: t.spi, cpi: t.cpi };
     let totals = line("", lang.t("total"), String::new(), String::new(), None, tf);
-    let short = |d: Decimal| money_short(d, cur, lang);
+    // Cards: 万 in Chinese; whole units in English (earned value is an estimate).
+    let short = |d: Decimal| if lang == Lang::ZhCn { money_short(d, cur, lang) } else { m(d) };
     let (cpi, cpi_class) = cpi_text(t.ev, t.cpi);
     let card = |id, label, value, class| Card { id, label, value, class, note: String::new() };
     let cards = vec![

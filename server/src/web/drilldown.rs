@@ -12,15 +12,15 @@ use axum::response::Html;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::web::dashboards::{CostLine, Preset, code_href, cost_cards, cost_line, cost_presets, fill, range_query};
-use crate::web::format::{grouped, money_code};
-use crate::web::session::WebSession;
-use crate::web::{Chrome, WebError, render, urlencode};
 use crate::error::ApiError;
 use crate::reports::drilldown::{self, Cursor, DEFAULT_PAGE};
 use crate::reports::query::ReportQuery;
 use crate::reports::{cost, today};
 use crate::state::AppState;
+use crate::web::dashboards::{CostLine, Preset, code_href, cost_cards, cost_line, cost_presets, fill, range_query};
+use crate::web::format::{grouped, money_code};
+use crate::web::session::WebSession;
+use crate::web::{Chrome, WebError, render, urlencode};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct DrillQuery {
@@ -76,6 +76,21 @@ fn kind_key(kind: &str) -> &'static str {
         "progress_report" => "progress_report",
         _ => "record",
     }
+}
+
+/// The words of an expense category (`record_schema`'s list); none for another.
+fn category_key(category: &str) -> Option<&'static str> {
+    Some(match category {
+        "materials" => "dash_cat_materials",
+        "equipment" => "dash_cat_equipment",
+        "tools" => "dash_cat_tools",
+        "transport" => "dash_cat_transport",
+        "fuel" => "dash_cat_fuel",
+        "meals" => "dash_cat_meals",
+        "accommodation" => "dash_cat_accommodation",
+        "other" => "dash_cat_other",
+        _ => return None,
+    })
 }
 
 /// `GET /web/cost/{code}?from=&to=&before=&per=`
@@ -134,7 +149,7 @@ pub async fn page(
             let who = match (&p.trade, &p.crew, &p.category) {
                 (Some(t), Some(c), _) => format!("{t} · {c}"),
                 (Some(t), None, _) => t.clone(),
-                (None, _, Some(cat)) => cat.clone(),
+                (None, _, Some(cat)) => category_key(cat).map_or_else(|| cat.clone(), |k| lang.t(k).to_string()),
                 _ => String::new(),
             };
             PostingLine {
@@ -202,5 +217,10 @@ mod tests {
         for kind in ["labour_sheet", "expense", "progress_report", "something_else"] {
             assert_ne!(Lang::ZhCn.t(kind_key(kind)), kind_key(kind), "{kind}");
         }
+        for c in ["materials", "equipment", "tools", "transport", "fuel", "meals", "accommodation", "other"] {
+            let key = category_key(c).expect("a known category");
+            assert_ne!(Lang::ZhCn.t(key), key, "{c}");
+        }
+        assert_eq!(category_key("anything"), None);
     }
 }

@@ -232,7 +232,10 @@ pub fn s_curve(points: &[CurvePoint], at: NaiveDate, text: &CurveText) -> String
     for i in 0..=steps {
         let v = step * Decimal::from(i);
         let y = gy(v);
-        s.push_str(&format!(r#"<line class="{c}" x1="0" x2="100%" y1="{y:.1}" y2="{y:.1}"/>"#, c = if i == 0 { "axis" } else { "grid" }));
+        s.push_str(&format!(
+            r#"<line class="{c}" x1="0" x2="100%" y1="{y:.1}" y2="{y:.1}"/>"#,
+            c = if i == 0 { "axis" } else { "grid" }
+        ));
         if i > 0 {
             s.push_str(&format!(
                 r#"<text class="tick y-tick" x="4" y="{ty:.1}">{l}</text>"#,
@@ -258,9 +261,9 @@ pub fn s_curve(points: &[CurvePoint], at: NaiveDate, text: &CurveText) -> String
         }
         let is_major = i % major == 0;
         let with_year = is_major || m.month() == 1;
-        let anchor = if x < 6.0 {
+        let anchor = if x < 10.0 {
             "start"
-        } else if x > 94.0 {
+        } else if x > 90.0 {
             "end"
         } else {
             "middle"
@@ -283,7 +286,10 @@ pub fn s_curve(points: &[CurvePoint], at: NaiveDate, text: &CurveText) -> String
             .iter()
             .map(|(d, v)| format!("{:.1},{:.1}", frac(*d) * 1000.0, 1000.0 - f(*v) / f(axis_max) * 1000.0))
             .collect();
-        format!(r#"<polyline class="{class}" fill="none" vector-effect="non-scaling-stroke" points="{}"/>"#, coords.join(" "))
+        format!(
+            r#"<polyline class="{class}" fill="none" vector-effect="non-scaling-stroke" points="{}"/>"#,
+            coords.join(" ")
+        )
     };
     s.push_str(&line("pv", points.iter().map(|p| (p.date, p.pv)).collect()));
     s.push_str(&line("ev", points.iter().filter_map(|p| p.ev.map(|v| (p.date, v))).collect()));
@@ -327,7 +333,10 @@ mod tests {
         let svg = budget_bars(&[bar("03-100", 10, 12), bar("03-200", 10, 5)], "t");
         assert!(svg.contains("&lt;b&gt;&amp;") && !svg.contains("<b>"), "{svg}");
         assert_eq!(svg.matches(r#"class="actual over""#).count(), 1, "{svg}");
-        assert!(svg.contains(r#"<a href="/web/cost/03-100?from=&amp;to=" class="bar-row" data-code="03-100""#), "{svg}");
+        assert!(
+            svg.contains(r#"<a href="/web/cost/03-100?from=&amp;to=" class="bar-row" data-code="03-100""#),
+            "{svg}"
+        );
         // No viewBox on the chart: text is never scaled down.
         assert!(!svg.split('>').next().unwrap_or_default().contains("viewBox"), "{svg}");
         // The longest bar (12) takes the whole bar share.

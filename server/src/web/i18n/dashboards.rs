@@ -34,7 +34,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("dash_others_over", "{n} over budget", "其中 {n} 个超预算"),
     ("dash_budget_end", "end of budget", "预算线"),
     ("dash_no_cost", "No cost charged in this period.", "本期间没有成本。"),
-    ("dash_table_help", "Parent codes include the codes under them. A code opens its postings.", "上级科目含其下级科目的金额。点击科目查看明细。"),
+    (
+        "dash_table_help",
+        "Parent codes include the codes under them. A code opens its postings.",
+        "上级科目含其下级科目的金额。点击科目查看明细。",
+    ),
     // Earned value: Chinese term with the abbreviation beside it.
     ("dash_h_pv", "PV", "计划值 PV"),
     ("dash_h_ev", "EV", "挣值 EV"),
@@ -65,7 +69,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "—: no earned value yet (no progress reported), so no index.",
         "—：尚无挣值（未报告进度），无法计算指数。",
     ),
-    ("dash_no_ev", "No earned value: no progress reported for this code's activities", "无挣值：该科目的进度任务尚未报告进度"),
+    (
+        "dash_no_ev",
+        "No earned value: no progress reported for this code's activities",
+        "无挣值：该科目的进度任务尚未报告进度",
+    ),
     // The schedule page.
     ("dash_status_date", "Status date", "数据日期"),
     ("dash_today", "Today", "今天"),
@@ -74,7 +82,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("dash_planned_actual", "Planned → actual %", "计划 → 实际 %"),
     ("dash_curve_title", "S-curve: cumulative PV, EV and AC", "S 曲线：累计计划值 PV、挣值 EV、实际成本 AC"),
     ("dash_unassigned", "Cost not charged to any activity", "未计入任何进度任务的成本"),
-    ("dash_whole_yuan", "Earned-value figures are estimates, shown to the whole unit.", "挣值相关金额为估算值，取整显示。"),
+    (
+        "dash_whole_yuan",
+        "Earned-value figures are estimates, shown to the whole unit.",
+        "挣值相关金额为估算值，取整显示。",
+    ),
     // The drill-down.
     ("dash_all_codes", "All cost codes", "全部成本科目"),
     ("dash_drill_title", "Cost code", "成本科目"),
@@ -93,4 +105,13 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("dash_page_sum", "This page", "本页合计"),
     ("dash_no_such_code", "This project has no cost code {code}.", "本项目没有成本科目 {code}。"),
     ("dash_open_record", "Open", "查看"),
+    // Expense categories (record_schema's list), as a posting's line names them.
+    ("dash_cat_materials", "Materials", "材料"),
+    ("dash_cat_equipment", "Equipment", "机械设备"),
+    ("dash_cat_tools", "Tools", "工具"),
+    ("dash_cat_transport", "Transport", "运输"),
+    ("dash_cat_fuel", "Fuel", "燃油"),
+    ("dash_cat_meals", "Meals", "餐费"),
+    ("dash_cat_accommodation", "Accommodation", "住宿"),
+    ("dash_cat_other", "Other", "其他"),
 ];
