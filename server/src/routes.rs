@@ -81,6 +81,7 @@ fn web_routes() -> Router<AppState> {
         .route("/web/records/{id}/print", get(crate::web::print::sheet))
         .route("/web/records/{id}/print/approval", get(crate::web::print::approval))
         .route("/web/photos", get(crate::web::photos::day))
+        .route("/web/cost/{code}", get(dashboards::drilldown::page))
         .route("/web/cost", get(dashboards::cost))
         .route("/web/schedule", get(dashboards::schedule))
         .route("/web/labour", get(dashboards::labour))

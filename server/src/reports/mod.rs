@@ -8,6 +8,7 @@
 //! ratios (CPI, SPI) to 3 decimals, percents to 2.
 
 pub mod cost;
+pub mod drilldown;
 pub mod export;
 pub mod labour;
 pub mod progress;
