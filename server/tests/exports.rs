@@ -270,7 +270,10 @@ fn cost_rows(r: &Value) -> Vec<Vec<Want>> {
     let row = |c: &Value| {
         let depth = c["depth"].as_u64().expect("depth") as usize;
         let code = c["code"].as_str().expect("code");
-        let mut out = vec![Want::Text(format!("{}{code}", "  ".repeat(depth))), text(&c["name"])];
+        // The code as it is; its level (1 at the top) and parent in their own columns.
+        let level = if code == "TOTAL" { Want::Empty } else { Want::Num((depth + 1).to_string()) };
+        let parent = c["parent"].as_str().map_or(Want::Empty, |p| Want::Text(p.into()));
+        let mut out = vec![Want::Text(code.into()), text(&c["name"]), level, parent];
         out.extend(["budget", "actual", "variance", "earned", "cpi", "spent_percent"].map(|k| num(&c[k])));
         out
     };
@@ -278,7 +281,8 @@ fn cost_rows(r: &Value) -> Vec<Vec<Want>> {
     rows.push(row(&r["totals"]));
     for o in list(&r["other_currencies"]) {
         let cur = o["currency"].as_str().expect("currency");
-        let mut line = vec![Want::Text(format!("({cur})")), Want::Text("not converted".into()), Want::Empty];
+        let mut line = vec![Want::Text(format!("({cur})")), Want::Text("not converted".into())];
+        line.extend([Want::Empty, Want::Empty, Want::Empty]);
         line.push(num(&o["actual"]));
         line.extend([Want::Empty, Want::Empty, Want::Empty, Want::Empty]);
         rows.push(line);
@@ -343,6 +347,8 @@ fn xlsx_matches(want: &Want, got: &Data) -> bool {
     match (want, got) {
         (Want::Text(s), Data::String(g)) => s == g,
         (Want::Text(s), Data::Empty) => s.is_empty(),
+        // Dates are date cells.
+        (Want::Text(s), Data::DateTime(d)) => d.as_datetime().is_some_and(|t| t.date().to_string() == *s),
         (Want::Num(s), Data::Float(f)) => s.parse::<f64>().expect("decimal text parses as f64") == *f,
         (Want::Num(s), Data::Int(i)) => s.parse::<f64>().expect("decimal text parses as f64") == *i as f64,
         (Want::Empty, Data::Empty) => true,

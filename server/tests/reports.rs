@@ -261,7 +261,7 @@ fn story(url: Option<&str>) {
     let (s, csv) = call(addr, &sup, "GET", "/v1/reports/cost?to=2026-11-20&format=csv", b"", "text/plain");
     assert_eq!(s, 200);
     let csv = String::from_utf8(csv).expect("utf8");
-    assert!(csv.contains("  03-100,模板,100000.00,2660.00,97340.00,20000.00,7.519,2.7"), "{csv}");
+    assert!(csv.contains("\n03-100,模板,2,03,100000.00,2660.00,97340.00,20000.00,7.519,2.7"), "{csv}");
     let (s, book) = call(
         addr,
         &sup,

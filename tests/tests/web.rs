@@ -221,7 +221,7 @@ fn sessions_and_csrf(url: Option<&str>) {
     // The cost and schedule dashboards export for the session, the figures as the JSON API has them.
     let r = http(addr, "GET", "/web/cost/export?format=csv&from=&to=", &[("Cookie", &cookie)], b"");
     assert_eq!((r.status, r.header("content-type")), (200, Some("text/csv; charset=utf-8")), "{}", r.text());
-    assert!(r.text().contains("  03-100,模板,100000.00,2280.00,"), "{}", r.text());
+    assert!(r.text().contains("\n03-100,模板,2,03,100000.00,2280.00,"), "{}", r.text());
     let r = http(addr, "GET", "/web/schedule/export?format=xlsx&at=2026-11-20", &[("Cookie", &cookie)], b"");
     assert_eq!(r.status, 200);
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(r.body)).expect("schedule xlsx");
@@ -361,15 +361,15 @@ fn browser_story() {
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(file.body)).expect("the export reads as XLSX");
     let name = book.sheet_names()[0].clone();
     let range = book.worksheet_range(&name).expect("sheet");
-    let header = range.rows().position(|r| r.contains(&Data::String("cost".into()))).expect("header row");
+    let header = range.rows().position(|r| r.contains(&Data::String("Amount".into()))).expect("header row");
     let cost_col = range
         .rows()
         .nth(header)
-        .and_then(|r| r.iter().position(|c| *c == Data::String("cost".into())))
+        .and_then(|r| r.iter().position(|c| *c == Data::String("Amount".into())))
         .expect("cost column");
     let carpenters = range.rows().find(|r| r.contains(&Data::String("木工".into()))).expect("carpenters' row");
     assert_eq!(carpenters[cost_col], Data::Float(2280.0));
-    let total = range.rows().find(|r| r[0] == Data::String("TOTAL".into())).expect("total row");
+    let total = range.rows().find(|r| r[0] == Data::String("Total".into())).expect("total row");
     assert_eq!(total[cost_col], Data::Float(4980.0));
     let csv_href = b.attr("#export-csv", "href").expect("csv link");
     let csv =

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::export::{FileName, Words};
 use super::progress;
 use super::{Cell, DateRange, ReportError, Table, ratio};
 use crate::db::Db;
@@ -167,12 +168,17 @@ pub async fn report(db: &Db, set: &ReferenceSet, range: DateRange) -> Result<Cos
 }
 
 impl CostReport {
-    pub fn table(&self) -> Table {
+    /// The report as a file: one row per code (the code without indent; its level, 1 at the top,
+    /// and parent code in their own columns), the total, and costs in other currencies.
+    pub fn table(&self, words: Words, set: &ReferenceSet) -> Table {
+        let lang = words.lang();
         let dp = scale(self.currency);
-        let row = |r: &CostRow| {
+        let row = |r: &CostRow, level: Cell| {
             vec![
-                Cell::text(format!("{}{}", "  ".repeat(r.depth), r.code)),
+                Cell::text(&r.code),
                 Cell::text(&r.name),
+                level,
+                r.parent.as_ref().map_or(Cell::Empty, Cell::text),
                 Cell::Number(r.budget, dp),
                 Cell::Number(r.actual, dp),
                 Cell::Number(r.variance, dp),
@@ -181,32 +187,72 @@ impl CostReport {
                 Cell::opt(r.spent_percent, 1),
             ]
         };
-        let mut rows: Vec<Vec<Cell>> = self.codes.iter().map(row).collect();
-        rows.push(row(&self.totals));
-        for o in &self.other_currencies {
-            rows.push(vec![
-                Cell::text(format!("({})", o.currency)),
-                Cell::text("not converted"),
-                Cell::Empty,
-                Cell::Number(o.actual, scale(&o.currency)),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-            ]);
+        let mut rows: Vec<Vec<Cell>> =
+            self.codes.iter().map(|r| row(r, Cell::Number(Decimal::from(r.depth + 1), 0))).collect();
+        let mut total = row(&self.totals, Cell::Empty);
+        if let Words::Lang(l) = words {
+            total[0] = Cell::text(l.t("total"));
         }
-        let range = match (self.from, self.to) {
-            (None, None) => "all dates".to_string(),
-            (f, t) => format!(
+        rows.push(total);
+        for o in &self.other_currencies {
+            let mut line = vec![
+                Cell::text(format!("({})", o.currency)),
+                Cell::text(words.head("not converted", "lab_not_converted")),
+            ];
+            line.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Number(o.actual, scale(&o.currency))]);
+            line.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]);
+            rows.push(line);
+        }
+        let range = match (words, self.from, self.to) {
+            (Words::Keys, None, None) => "all dates".to_string(),
+            (Words::Keys, f, t) => format!(
                 "{} to {}",
                 f.map_or("start".into(), |d| d.to_string()),
                 t.map_or("today".into(), |d| d.to_string())
             ),
+            (Words::Lang(_), f, t) => super::export::range_label(f, t, lang),
         };
-        Table {
-            title: format!("Cost {} ({}) {range}", self.project_id, self.currency),
-            columns: vec!["cost_code", "name", "budget", "actual", "variance", "earned", "cpi", "spent_pct"],
-            rows,
+        let h = |k, l| words.head(k, l);
+        let columns = vec![
+            h("cost_code", "lab_x_code"),
+            h("name", "lab_x_name"),
+            h("level", "lab_x_level"),
+            h("parent", "lab_x_parent"),
+            h("budget", "lab_x_budget"),
+            h("actual", "lab_x_actual"),
+            h("variance", "lab_x_variance"),
+            h("earned", "lab_x_earned"),
+            h("cpi", "lab_x_cpi"),
+            h("spent_pct", "lab_x_spent"),
+        ];
+        match words {
+            Words::Keys => Table {
+                sheet: format!("Cost {}", self.project_id),
+                title: format!("Cost {} ({}) {range}", self.project_id, self.currency),
+                columns,
+                rows,
+            },
+            Words::Lang(l) => Table {
+                sheet: format!("{} {range}", l.t("lab_sheet_cost")),
+                title: format!("{} · {} · {range} · {}", l.t("cost_title"), set.project.name, self.currency),
+                columns,
+                rows,
+            },
+        }
+    }
+
+    /// The file name of the export: `成本_一号楼_2026-11` (`cost-P1` for the API's keys).
+    pub fn file_name(&self, words: Words, set: &ReferenceSet) -> FileName {
+        match words {
+            Words::Keys => FileName::plain(&format!("cost-{}", self.project_id)),
+            Words::Lang(l) => {
+                let range = super::export::range_label(self.from, self.to, l);
+                let ascii_range = super::export::range_label(self.from, self.to, crate::web::i18n::Lang::En);
+                FileName::new(
+                    &[l.t("lab_file_cost"), &set.project.name, &range],
+                    &["cost", &self.project_id, &ascii_range],
+                )
+            }
         }
     }
 }

@@ -6,10 +6,12 @@
 //! that begins like a formula is neutralised; XLSX text is a string cell, which a spreadsheet
 //! never evaluates.
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
 
 use super::{Cell, ReportError, Table};
+use crate::web::i18n::Lang;
 
 /// The file formats a report downloads as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,19 +20,139 @@ pub enum FileFormat {
     Xlsx,
 }
 
-/// `table` as a file download named `name` (made plain ASCII for the header: project ids may
-/// hold anything).
-pub fn download(name: &str, format: FileFormat, table: &Table) -> Result<axum::response::Response, ReportError> {
+/// The words of an exported file: the JSON API's stable column keys and English labels (`/v1`
+/// without `?lang=`), or a page language (the screens' exports, `/v1` with `?lang=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Words {
+    Keys,
+    Lang(Lang),
+}
+
+impl Words {
+    /// `key` for the API, else the page language's words for `label` (a UI string key).
+    pub fn head(self, key: &'static str, label: &'static str) -> &'static str {
+        match self {
+            Words::Keys => key,
+            Words::Lang(l) => l.t(label),
+        }
+    }
+
+    /// `lang=en|zh-CN` of a query (`/v1`), else the API's keys.
+    pub fn from_query(lang: Option<&str>) -> Words {
+        lang.and_then(Lang::parse).map_or(Words::Keys, Words::Lang)
+    }
+
+    /// The language of labels (English for the API's keys).
+    pub fn lang(self) -> Lang {
+        match self {
+            Words::Keys => Lang::En,
+            Words::Lang(l) => l,
+        }
+    }
+}
+
+/// A download's file name without its extension: as people read it (`点工汇总_一号楼_2026-11`) and
+/// a plain-ASCII one for clients that cannot read RFC 5987 (`day-labour_P1_2026-11`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName {
+    pub display: String,
+    pub ascii: String,
+}
+
+impl FileName {
+    /// `parts` joined by `_`, each without characters a file system or a header refuses.
+    pub fn new(display: &[&str], ascii: &[&str]) -> FileName {
+        let clean = |s: &str| -> String {
+            s.trim()
+                .chars()
+                .map(|c| if c.is_control() || "\\/:*?\"<>|;".contains(c) || c.is_whitespace() { '-' } else { c })
+                .collect()
+        };
+        let join =
+            |parts: &[&str]| parts.iter().map(|p| clean(p)).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("_");
+        let ascii: String =
+            join(ascii).chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+        FileName { display: join(display), ascii }
+    }
+
+    /// An ASCII name only (the API's names before languages: `labour-P1`).
+    pub fn plain(name: &str) -> FileName {
+        let ascii: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        FileName { display: ascii.clone(), ascii }
+    }
+
+    /// The `Content-Disposition` value (RFC 6266): the ASCII fallback in `filename`, and the name
+    /// as people read it, UTF-8 percent-encoded (RFC 5987), in `filename*` when it differs.
+    pub fn disposition(&self, ext: &str) -> String {
+        let mut out = format!("attachment; filename=\"{}.{ext}\"", self.ascii);
+        if self.display != self.ascii {
+            let mut enc = String::new();
+            for b in format!("{}.{ext}", self.display).bytes() {
+                if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                    enc.push(b as char);
+                } else {
+                    enc.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out.push_str(&format!("; filename*=UTF-8''{enc}"));
+        }
+        out
+    }
+}
+
+/// `table` as a file download named `name`.
+pub fn download(name: &FileName, format: FileFormat, table: &Table) -> Result<axum::response::Response, ReportError> {
     use axum::http::header;
     use axum::response::IntoResponse;
     let (bytes, mime, ext) = match format {
         FileFormat::Csv => (csv(table)?, "text/csv; charset=utf-8", "csv"),
         FileFormat::Xlsx => (xlsx(table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     };
-    let safe: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    let disposition = format!("attachment; filename=\"{safe}.{ext}\"");
-    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, name.disposition(ext))], bytes)
+        .into_response())
+}
+
+/// A date range as file names and titles say it: a whole month `2026-11`, one day `2026-11-05`,
+/// else `2026-11-01_2026-11-30` (an open end: the words for "start" or "today").
+pub fn range_label(from: Option<NaiveDate>, to: Option<NaiveDate>, lang: Lang) -> String {
+    use chrono::Datelike;
+    match (from, to) {
+        (Some(f), Some(t)) if f == t => f.to_string(),
+        (Some(f), Some(t))
+            if f.day() == 1
+                && f.year() == t.year()
+                && f.month() == t.month()
+                && t.succ_opt().is_none_or(|n| n.day() == 1) =>
+        {
+            f.format("%Y-%m").to_string()
+        }
+        (None, None) => lang.t("lab_all_dates").to_string(),
+        (f, t) => format!(
+            "{}_{}",
+            f.map_or_else(|| lang.t("lab_start").to_string(), |d| d.to_string()),
+            t.map_or_else(|| lang.t("lab_today").to_string(), |d| d.to_string())
+        ),
+    }
+}
+
+/// A sheet name Excel accepts: no `[]:*?/\`, not starting or ending with an apostrophe, at most
+/// 31 characters: past that, words are dropped from the end (never cut mid-word), else cut.
+pub fn sheet_name(name: &str) -> String {
+    let clean: String = name.chars().map(|c| if "[]:*?/\\".contains(c) { ' ' } else { c }).collect();
+    let clean = clean.trim().trim_matches('\'').trim().to_string();
+    if clean.chars().count() <= 31 {
+        return if clean.is_empty() { "Sheet1".into() } else { clean };
+    }
+    let mut out = String::new();
+    for word in clean.split(' ') {
+        let next = if out.is_empty() { word.to_string() } else { format!("{out} {word}") };
+        if next.chars().count() > 31 {
+            break;
+        }
+        out = next;
+    }
+    if out.is_empty() { clean.chars().take(31).collect() } else { out }
 }
 
 /// Characters that make a spreadsheet read a CSV cell as a formula (OWASP's list).
@@ -48,6 +170,7 @@ fn text(cell: &Cell) -> String {
         Cell::Text(s) => neutralised(s),
         // Exact: the JSON's text, never rounded to the shown decimals.
         Cell::Number(d, _) => d.to_string(),
+        Cell::Date(d, f) => date_text(*d, f),
         Cell::Empty => String::new(),
     }
 }
@@ -66,6 +189,11 @@ pub fn csv(table: &Table) -> Result<Vec<u8>, ReportError> {
     Ok(out)
 }
 
+/// A date cell's text in CSV: as its XLSX format shows it (`2026-11` for a month).
+fn date_text(d: NaiveDate, format: &str) -> String {
+    if format == "yyyy-mm" { d.format("%Y-%m").to_string() } else { d.to_string() }
+}
+
 fn number_format(dp: u32) -> Format {
     let pattern = if dp == 0 { "#,##0".to_string() } else { format!("#,##0.{}", "0".repeat(dp as usize)) };
     Format::new().set_num_format(pattern)
@@ -76,17 +204,19 @@ fn as_f64(d: Decimal) -> f64 {
 }
 
 pub fn xlsx(table: &Table) -> Result<Vec<u8>, ReportError> {
+    use chrono::Datelike;
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Export(e.to_string());
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
-    let name: String = table.title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
-    sheet.set_name(name.trim()).map_err(err)?;
+    sheet.set_name(sheet_name(&table.sheet)).map_err(err)?;
     let bold = Format::new().set_bold();
-    sheet.write_string_with_format(0, 0, &table.title, &bold).map_err(err)?;
     for (c, h) in table.columns.iter().enumerate() {
         sheet.write_string_with_format(2, c as u16, *h, &bold).map_err(err)?;
     }
     let mut formats: std::collections::HashMap<u32, Format> = std::collections::HashMap::new();
+    let mut date_formats: std::collections::HashMap<&'static str, Format> = std::collections::HashMap::new();
+    // Date columns are as wide as their dates (autofit does not measure date cells).
+    let mut date_cols: std::collections::BTreeSet<u16> = std::collections::BTreeSet::new();
     for (r, row) in table.rows.iter().enumerate() {
         let r = r as u32 + 3;
         for (c, cell) in row.iter().enumerate() {
@@ -99,12 +229,24 @@ pub fn xlsx(table: &Table) -> Result<Vec<u8>, ReportError> {
                     let f = formats.entry(*dp).or_insert_with(|| number_format(*dp));
                     sheet.write_number_with_format(r, c, as_f64(*d), f).map_err(err)?;
                 }
+                Cell::Date(d, pattern) => {
+                    let f = date_formats.entry(pattern).or_insert_with(|| Format::new().set_num_format(*pattern));
+                    let x = rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                        .map_err(err)?;
+                    sheet.write_datetime_with_format(r, c, &x, f).map_err(err)?;
+                    date_cols.insert(c);
+                }
                 Cell::Empty => {}
             }
         }
     }
     sheet.set_freeze_panes(3, 0).map_err(err)?;
     sheet.autofit();
+    // The title after autofit: it runs over the empty cells beside it instead of widening column A.
+    sheet.write_string_with_format(0, 0, &table.title, &bold).map_err(err)?;
+    for c in date_cols {
+        sheet.set_column_width(c, 12).map_err(err)?;
+    }
     book.save_to_buffer().map_err(err)
 }
 
@@ -118,6 +260,7 @@ mod tests {
 
     fn table() -> Table {
         Table {
+            sheet: "Cost P1".into(),
             title: "Cost P1".into(),
             columns: vec!["code", "actual"],
             rows: vec![

@@ -3,15 +3,18 @@
 //! author), the sheet payroll and subcontractor settlement need. Net of reversals: a re-approved
 //! sheet counts once, at its standing version.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::export::{FileName, Words, range_label};
 use super::{Cell, DateRange, ReportError, Table};
 use crate::db::Db;
 use crate::ledger::postings::{from_micro, from_minor};
+use crate::reference::ReferenceSet;
+use crate::web::i18n::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -135,14 +138,9 @@ pub async fn summary(
     );
     let mut acc: BTreeMap<Key, (i64, i64, i64, i64)> = BTreeMap::new();
     macro_rules! collect {
-        ($p:expr) => {{
+        ($rows:expr) => {{
             use sqlx::Row as _;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(project)
-                .bind(&from)
-                .bind(&to)
-                .fetch_all($p)
-                .await?;
+            let rows = $rows;
             for r in rows {
                 let LabourSums {
                     day,
@@ -165,9 +163,28 @@ pub async fn summary(
             }
         }};
     }
+    // Up to about a quarter: the screens' default month and week presets.
+    let short = matches!((range.from, range.to), (Some(f), Some(t)) if (t - f).num_days() <= 92);
+    macro_rules! query {
+        () => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(project).bind(&from).bind(&to)
+        };
+    }
     match db {
-        Db::Sqlite(p) => collect!(p),
-        Db::Postgres(p) => collect!(p),
+        Db::Sqlite(p) => collect!(query!().fetch_all(p).await?),
+        Db::Postgres(p) if short => {
+            // A month of a busy project is ~40,000 lines in a few thousand groups: with the default
+            // 4 MB of work memory PostgreSQL sorts them on disk (~3x slower than hashing them);
+            // this query may hash in memory, within its own transaction only. Longer ranges keep
+            // the default: they stream through ledger_postings_labour in its order (migration
+            // 0013), which more memory would trade for a hash over the whole table.
+            let mut tx = p.begin().await?;
+            sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
+            let rows = query!().fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            collect!(rows)
+        }
+        Db::Postgres(p) => collect!(query!().fetch_all(p).await?),
     }
     let row = |(period, keys, currency): Key, (h, d, hr, m): (i64, i64, i64, i64)| LabourRow {
         period,
@@ -204,38 +221,227 @@ pub async fn summary(
     })
 }
 
+/// A period as people name it: a day with its weekday (`2026-11-05 周四`, `2026-11-05 Thu`), an ISO
+/// week (`2026-W45`), a month (`2026年11月`, `Nov 2026`); `start` is the period's first day.
+pub fn period_label(period: Period, start: NaiveDate, lang: Lang) -> String {
+    match period {
+        Period::Day => {
+            let wd = ["lab_wd_mon", "lab_wd_tue", "lab_wd_wed", "lab_wd_thu", "lab_wd_fri", "lab_wd_sat", "lab_wd_sun"]
+                [start.weekday().num_days_from_monday() as usize];
+            format!("{start} {}", lang.t(wd))
+        }
+        Period::Week => {
+            let w = start.iso_week();
+            format!("{}-W{:02}", w.year(), w.week())
+        }
+        Period::Month => match lang {
+            Lang::ZhCn => format!("{}年{}月", start.year(), start.month()),
+            Lang::En => start.format("%b %Y").to_string(),
+        },
+        Period::Total => lang.t("total").to_string(),
+    }
+}
+
+/// The days a period holds, first and last (`Total`: none).
+pub fn period_days(period: Period, start: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let last = match period {
+        Period::Day => start,
+        Period::Week => start.checked_add_days(chrono::Days::new(6))?,
+        Period::Month => start.checked_add_months(chrono::Months::new(1))?.pred_opt()?,
+        Period::Total => return None,
+    };
+    Some((start, last))
+}
+
+/// The order Chinese readers sort names in: by the toneless pinyin of each character (陈 chen, 李
+/// li, 张 zhang), other characters by themselves (letters without case), the text itself breaking
+/// ties. Unicode order (张 U+5F20 before 李 U+674E before 陈 U+9648) means nothing to a reader.
+pub fn collation_key(s: &str) -> Vec<(String, char)> {
+    use pinyin::ToPinyin as _;
+    s.chars()
+        .map(|c| match c.to_pinyin() {
+            Some(p) => (p.plain().to_string(), c),
+            None => (c.to_lowercase().collect(), c),
+        })
+        .collect()
+}
+
+/// The names of a grouping's values as the office knows them (reference data): sites and
+/// activities by name, cost codes with their names; trades, crews and authors are names already.
+pub fn key_name(dimension: &str, value: &str, set: &ReferenceSet) -> String {
+    match dimension {
+        "site" => set.sites.iter().find(|s| s.id == value).map_or_else(|| value.to_string(), |s| s.name.clone()),
+        "cost_code" => set
+            .cost_codes
+            .iter()
+            .find(|c| c.code == value)
+            .map_or_else(|| value.to_string(), |c| format!("{} {}", c.code, c.name)),
+        "activity" => {
+            set.activities.iter().find(|a| a.id == value).map_or_else(|| value.to_string(), |a| a.name.clone())
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// The rows of a summary as the screens and the office's files show them: each grouping value by
+/// its name, in pinyin order within a period.
+pub struct Named<'a> {
+    pub row: &'a LabourRow,
+    /// Names of `row.keys` (blank: not given on the sheet).
+    pub names: Vec<String>,
+}
+
 impl LabourSummary {
-    pub fn table(&self) -> Table {
-        let mut columns: Vec<&'static str> = vec!["period"];
-        columns.extend(self.by.iter().copied());
-        columns.extend(["headcount", "headcount_days", "person_hours", "currency", "cost"]);
-        let line = |r: &LabourRow, label: Option<&str>| {
-            let mut cells = vec![match (label, r.period) {
-                (Some(l), _) => Cell::text(l),
-                (None, Some(p)) => Cell::text(p.to_string()),
-                (None, None) => Cell::text("total"),
-            }];
-            if label.is_some() {
-                cells.extend(self.by.iter().map(|_| Cell::Empty));
-            } else {
-                cells.extend(r.keys.iter().map(|k| k.as_ref().map_or(Cell::Empty, Cell::text)));
-            }
+    /// The rows with names, periods newest first (`newest_first`) or oldest first, then the
+    /// groupings' names in pinyin order (a value not given last), then currency.
+    pub fn named<'a>(&'a self, set: &ReferenceSet, newest_first: bool) -> Vec<Named<'a>> {
+        let mut cache: HashMap<(usize, String), (String, Vec<(String, char)>)> = HashMap::new();
+        // Per grouping: (not given, collation key): a value not given sorts after every name.
+        type SortKey = Vec<(bool, Vec<(String, char)>)>;
+        let mut keyed: Vec<(SortKey, Named<'a>)> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let mut sort = Vec::with_capacity(row.keys.len());
+                let mut names = Vec::with_capacity(row.keys.len());
+                for (i, k) in row.keys.iter().enumerate() {
+                    match k {
+                        Some(v) => {
+                            let (name, key) = cache
+                                .entry((i, v.clone()))
+                                .or_insert_with(|| {
+                                    let name = key_name(self.by.get(i).copied().unwrap_or_default(), v, set);
+                                    let key = collation_key(&name);
+                                    (name, key)
+                                })
+                                .clone();
+                            names.push(name);
+                            sort.push((false, key));
+                        }
+                        None => {
+                            names.push(String::new());
+                            sort.push((true, Vec::new()));
+                        }
+                    }
+                }
+                (sort, Named { row, names })
+            })
+            .collect();
+        keyed.sort_by(|(ka, a), (kb, b)| {
+            let period = if newest_first { b.row.period.cmp(&a.row.period) } else { a.row.period.cmp(&b.row.period) };
+            period.then_with(|| ka.cmp(kb)).then_with(|| a.row.currency.cmp(&b.row.currency))
+        });
+        keyed.into_iter().map(|(_, n)| n).collect()
+    }
+
+    /// The file name of the export: `点工汇总_一号楼_2026-11` (`labour-P1` for the API's keys).
+    pub fn file_name(&self, words: Words, set: &ReferenceSet) -> FileName {
+        match words {
+            Words::Keys => FileName::plain(&format!("labour-{}", self.project_id)),
+            Words::Lang(l) => FileName::new(
+                &[l.t("lab_file_labour"), &set.project.name, &range_label(self.from, self.to, l)],
+                &["day-labour", &self.project_id, &range_label(self.from, self.to, Lang::En)],
+            ),
+        }
+    }
+
+    /// The summary as a file. For the API's keys, the JSON's rows in its order (ids, periods as
+    /// their first day); in a page language, names in pinyin order, oldest period first, periods
+    /// named (days and months as date cells, weeks as `2026-W45`), the headers in that language.
+    /// Worker-days and person-hours carry the decimals they have.
+    pub fn table(&self, words: Words, set: &ReferenceSet) -> Table {
+        let lang = words.lang();
+        let h = |k, l| words.head(k, l);
+        let mut columns: Vec<&'static str> = vec![h("period", "period")];
+        columns.extend(self.by.iter().map(|b| h(b, b)));
+        columns.extend([
+            h("headcount", "lab_headcount"),
+            h("headcount_days", "headcount_days"),
+            h("person_hours", "person_hours"),
+            h("currency", "lab_x_currency"),
+            h("cost", "amount"),
+        ]);
+        let exact = |d: Decimal| {
+            let d = d.normalize();
+            Cell::Number(d, d.scale())
+        };
+        let figures = |r: &LabourRow, cells: &mut Vec<Cell>| {
             cells.extend([
                 Cell::Number(Decimal::from(r.headcount), 0),
-                Cell::Number(r.headcount_days, 3),
-                Cell::Number(r.person_hours, 2),
+                exact(r.headcount_days),
+                exact(r.person_hours),
                 Cell::text(&r.currency),
                 Cell::Number(r.cost, super::cost::scale(&r.currency)),
             ]);
-            cells
         };
-        let mut rows: Vec<Vec<Cell>> = self.rows.iter().map(|r| line(r, None)).collect();
-        rows.extend(self.totals.iter().map(|r| line(r, Some("TOTAL"))));
-        let range = format!(
-            "{} to {}",
-            self.from.map_or("start".into(), |d| d.to_string()),
-            self.to.map_or("today".into(), |d| d.to_string())
-        );
-        Table { title: format!("Day labour {} {range}", self.project_id), columns, rows }
+        let period_cell = |p: Option<NaiveDate>| match (words, p) {
+            (_, None) => Cell::text(words.head("total", "lab_whole_range")),
+            (Words::Keys, Some(d)) => Cell::Date(d, "yyyy-mm-dd"),
+            (Words::Lang(_), Some(d)) => match self.period {
+                Period::Day => Cell::Date(d, "yyyy-mm-dd"),
+                Period::Month => Cell::Date(d, "yyyy-mm"),
+                _ => Cell::text(period_label(self.period, d, lang)),
+            },
+        };
+        let mut rows: Vec<Vec<Cell>> = Vec::with_capacity(self.rows.len() + self.totals.len());
+        match words {
+            Words::Keys => {
+                for r in &self.rows {
+                    let mut cells = vec![match r.period {
+                        Some(d) => Cell::Date(d, "yyyy-mm-dd"),
+                        None => Cell::text("total"),
+                    }];
+                    cells.extend(r.keys.iter().map(|k| k.as_ref().map_or(Cell::Empty, Cell::text)));
+                    figures(r, &mut cells);
+                    rows.push(cells);
+                }
+            }
+            Words::Lang(_) => {
+                for n in self.named(set, false) {
+                    let mut cells = vec![period_cell(n.row.period)];
+                    cells.extend(n.names.iter().map(|k| if k.is_empty() { Cell::Empty } else { Cell::text(k) }));
+                    figures(n.row, &mut cells);
+                    rows.push(cells);
+                }
+            }
+        }
+        for r in &self.totals {
+            let mut cells = vec![Cell::text(words.head("TOTAL", "total"))];
+            cells.extend(self.by.iter().map(|_| Cell::Empty));
+            figures(r, &mut cells);
+            rows.push(cells);
+        }
+        match words {
+            Words::Keys => {
+                let range = format!(
+                    "{} to {}",
+                    self.from.map_or("start".into(), |d| d.to_string()),
+                    self.to.map_or("today".into(), |d| d.to_string())
+                );
+                let title = format!("Day labour {} {range}", self.project_id);
+                Table { sheet: title.clone(), title, columns, rows }
+            }
+            Words::Lang(l) => {
+                let range = range_label(self.from, self.to, l);
+                let by: Vec<&str> = self.by.iter().map(|b| l.t(b)).collect();
+                let by = if by.is_empty() { String::new() } else { format!(" · {}", by.join(l.t("lab_list_sep"))) };
+                Table {
+                    sheet: format!("{} {range}", l.t("labour_title")),
+                    title: format!(
+                        "{} · {} · {range} · {}{by}",
+                        l.t("labour_title"),
+                        set.project.name,
+                        l.t(match self.period {
+                            Period::Day => "lab_by_day",
+                            Period::Week => "lab_by_week",
+                            Period::Month => "lab_by_month",
+                            Period::Total => "lab_whole_range",
+                        })
+                    ),
+                    columns,
+                    rows,
+                }
+            }
+        }
     }
 }

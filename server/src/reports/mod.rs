@@ -164,6 +164,9 @@ pub enum Cell {
     Text(String),
     /// Exact decimal (CSV writes it as it is) with the decimals XLSX shows it to.
     Number(Decimal, u32),
+    /// A date: a date cell with this Excel number format in XLSX (`yyyy-mm-dd`, or `yyyy-mm` for a
+    /// month), the same shown as text in CSV.
+    Date(NaiveDate, &'static str),
     Empty,
 }
 
@@ -180,6 +183,8 @@ impl Cell {
 /// A report as a table, for CSV and XLSX.
 #[derive(Debug, Clone)]
 pub struct Table {
+    /// The XLSX sheet's name (at most 31 characters, none of `[]:*?/\\`; `export` enforces it).
+    pub sheet: String,
     pub title: String,
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<Cell>>,

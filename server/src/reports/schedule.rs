@@ -15,6 +15,7 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::export::{FileName, Words};
 use super::progress::{self, ActivityProgress};
 use super::{Cell, ReportError, Table, pct, ratio};
 use crate::db::{Db, on_pool};
@@ -234,8 +235,10 @@ pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<Schedu
 }
 
 impl ScheduleReport {
-    pub fn table(&self) -> Table {
+    /// The report as a file: one row per activity (planned dates as date cells), then the total.
+    pub fn table(&self, words: Words, set: &ReferenceSet) -> Table {
         let dp = crate::reports::cost::scale(self.currency);
+        let day = |d: NaiveDate| Cell::Date(d, "yyyy-mm-dd");
         let mut rows: Vec<Vec<Cell>> = self
             .activities
             .iter()
@@ -243,8 +246,8 @@ impl ScheduleReport {
                 vec![
                     Cell::text(&r.id),
                     Cell::text(&r.name),
-                    Cell::text(r.planned_start.to_string()),
-                    Cell::text(r.planned_finish.to_string()),
+                    day(r.planned_start),
+                    day(r.planned_finish),
                     Cell::Number(r.budget_at_completion, dp),
                     Cell::Number(r.planned_percent, 2),
                     Cell::opt(r.actual_percent, 2),
@@ -259,7 +262,7 @@ impl ScheduleReport {
             .collect();
         let t = &self.totals;
         rows.push(vec![
-            Cell::text("TOTAL"),
+            Cell::text(words.head("TOTAL", "total")),
             Cell::Empty,
             Cell::Empty,
             Cell::Empty,
@@ -273,24 +276,54 @@ impl ScheduleReport {
             Cell::opt(t.spi, 3),
             Cell::opt(t.cpi, 3),
         ]);
-        Table {
-            title: format!("Schedule {} at {}", self.project_id, self.at),
-            columns: vec![
-                "activity",
-                "name",
-                "planned_start",
-                "planned_finish",
-                "bac",
-                "planned_pct",
-                "actual_pct",
-                "pv",
-                "ev",
-                "ac",
-                "sv",
-                "spi",
-                "cpi",
-            ],
-            rows,
+        let h = |k, l| words.head(k, l);
+        let columns = vec![
+            h("activity", "lab_x_activity_id"),
+            h("name", "lab_x_name"),
+            h("planned_start", "lab_x_start"),
+            h("planned_finish", "lab_x_finish"),
+            h("bac", "lab_x_bac"),
+            h("planned_pct", "lab_x_planned_pct"),
+            h("actual_pct", "lab_x_actual_pct"),
+            h("pv", "lab_x_pv"),
+            h("ev", "lab_x_earned"),
+            h("ac", "lab_x_ac"),
+            h("sv", "lab_x_sv"),
+            h("spi", "lab_x_spi"),
+            h("cpi", "lab_x_cpi"),
+        ];
+        match words {
+            Words::Keys => Table {
+                sheet: format!("Schedule {} at {}", self.project_id, self.at),
+                title: format!("Schedule {} at {}", self.project_id, self.at),
+                columns,
+                rows,
+            },
+            Words::Lang(l) => Table {
+                sheet: format!("{} {}", l.t("lab_sheet_schedule"), self.at),
+                title: format!(
+                    "{} · {} · {} {} · {}",
+                    l.t("schedule_title"),
+                    set.project.name,
+                    l.t("lab_as_of"),
+                    self.at,
+                    self.currency
+                ),
+                columns,
+                rows,
+            },
+        }
+    }
+
+    /// The file name of the export: `进度与挣值_一号楼_2026-11-20` (`schedule-P1-2026-11-20` for the
+    /// API's keys).
+    pub fn file_name(&self, words: Words, set: &ReferenceSet) -> FileName {
+        match words {
+            Words::Keys => FileName::plain(&format!("schedule-{}-{}", self.project_id, self.at)),
+            Words::Lang(l) => FileName::new(
+                &[l.t("lab_file_schedule"), &set.project.name, &self.at.to_string()],
+                &["schedule", &self.project_id, &self.at.to_string()],
+            ),
         }
     }
 }
