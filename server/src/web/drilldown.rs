@@ -169,7 +169,8 @@ pub async fn page(
     let page_sum = money_code(page.postings.iter().filter(|p| p.currency == cur).map(|p| p.amount).sum(), cur, lang);
     let count_text = match page.count {
         1 => lang.t("dash_postings_count_one").to_string(),
-        n => fill(lang.t("dash_postings_count"), n),
+        n if n > drilldown::COUNT_CAP => fill(lang.t("dash_postings_count_many"), grouped(drilldown::COUNT_CAP.into())),
+        n => fill(lang.t("dash_postings_count"), grouped(n.into())),
     };
     let per_q = if per == DEFAULT_PAGE { String::new() } else { format!("&per={per}") };
     let base = format!("/web/cost/{}?{}{per_q}", urlencode(&code), range_query(range));

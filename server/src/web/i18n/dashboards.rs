@@ -94,6 +94,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("dash_postings", "Postings charged to this code", "本科目台账明细"),
     ("dash_postings_count", "{n} postings in the period", "本期间共 {n} 条"),
     ("dash_postings_count_one", "1 posting in the period", "本期间共 1 条"),
+    ("dash_postings_count_many", "More than {n} postings in the period", "本期间超过 {n} 条"),
     ("dash_direct", "Charged directly to this code", "直接计入本科目"),
     ("dash_no_postings", "No posting charged to this code in the period.", "本期间没有计入本科目的台账明细。"),
     ("dash_record", "Record", "单据"),
