@@ -480,6 +480,8 @@ fn queue_in_the_browser() {
     b.click("#lang-switch");
     b.wait_for("#pending");
     assert!(b.text("#tab-pending").contains("待审批"));
+    b.goto(&format!("{base}/web/queue"));
+    b.wait_for("#pending");
     assert!(b.text(&format!("#row-{} .problems", w.wang[2])).contains("未知成本科目 03-999"));
     b.screenshot("queue-1440-zh");
     b.goto(&format!("{base}/web/queue?tab=rejected"));
@@ -503,6 +505,10 @@ fn queue_in_the_browser() {
     b.click("#lang-switch");
     b.wait_for("#pending");
     b.screenshot("queue-390-en");
+    b.script(&format!(
+        "document.getElementById('pick-{}').scrollIntoView({{block: 'center'}}); return true;",
+        w.wang[0]
+    ));
     b.click(&format!("#pick-{}", w.wang[0]));
     b.script("window.scrollTo(0, document.body.scrollHeight); return true;");
     b.screenshot("queue-390-en-bottom");
