@@ -195,7 +195,7 @@ fn sessions_and_csrf(url: Option<&str>) {
     );
     assert_eq!(
         (r.status, r.header("location")),
-        (303, Some(format!("/web/records/{SHEET}?done=approved").as_str())),
+        (303, Some(format!("/web/records/{SHEET}?done=approved&v={heads}").as_str())),
         "{}",
         r.text()
     );
@@ -384,7 +384,7 @@ fn browser_story() {
     b.click("#reject");
     b.wait_for("#error-status");
     assert_eq!(b.text("#error-status"), "403");
-    assert!(b.text("#error-message").contains("csrf"), "{}", b.text("#error-message"));
+    assert!(b.text("#error-message").contains("out of date"), "{}", b.text("#error-message"));
     b.screenshot("web-10-csrf-refused");
     let v = api_record(&w.server.addr, &w.sup, SHEET2);
     assert_eq!(
@@ -425,15 +425,16 @@ fn browser_story() {
     b.click(&format!("#row-{SHEET} a.open"));
     b.wait_for("#conflicts");
     let changes = b.text("#changes");
-    assert!(changes.contains("lines/l1/headcount") && changes.contains('6') && changes.contains('7'), "{changes}");
+    assert!(changes.contains("Line 1 木工: headcount 6→7"), "{changes}");
     let conflict = b.text("#conflicts");
-    assert!(conflict.contains("lines/l2/headcount") && conflict.contains('4') && conflict.contains('5'), "{conflict}");
+    assert!(conflict.contains("Line 2 钢筋工 headcount") && conflict.contains('4') && conflict.contains('5'), "{conflict}");
     assert!(!b.exists("#approve-form"), "a conflicted version cannot be approved");
     b.screenshot("web-11-changes-and-conflict");
     let api = api_record(&addr, &w.sup, SHEET);
     let kept: i64 = api["conflicts"][0]["values"][1].as_str().and_then(|v| v.parse().ok()).expect("second value");
     // Keep the second value; then approve the settled version.
-    b.click("#conflicts td.side:nth-of-type(3) button");
+    b.click("#conflict-0 input[value='1']");
+    b.click("#resolve");
     b.wait_for("#done");
     assert!(!b.exists("#conflicts"));
     b.click("#approve");

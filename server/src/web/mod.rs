@@ -319,8 +319,9 @@ fn reason_words(code: &str, field: &str, message: &str, lang: Lang) -> Option<St
             let max = m.trim_start_matches("must be at most ").split(' ').next().unwrap_or_default();
             t("err_at_most").replace("{max}", max).replace("{v}", &got(m))
         }
-        (_, _, m) if m.contains("not in the project's reference data") || m.starts_with("unknown cost code") => {
-            t("err_unknown_reference")
+        (_, _, m) if m.contains("not in the project's reference data") || m.starts_with("unknown ") => {
+            let entered = m.split('"').nth(1).unwrap_or_default();
+            t("err_unknown_reference").replace("{v}", entered).trim().to_string()
         }
         _ => return None,
     })
@@ -340,15 +341,12 @@ impl Failed<'_> {
     fn render(self) -> Result<Response, WebError> {
         let (status, code, field, message) = match self.failure {
             Failure::SignIn(back) if self.post && !self.fields.is_empty() => {
-                let c = Chrome::new(None, self.headers, self.uri, "", "sign_in");
+                let mut c = Chrome::new(None, self.headers, self.uri, "", "sign_in");
                 let keep = session::Kept::from_post(self.uri.path(), &self.fields);
-                return sign_in_form(
-                    c,
-                    safe_back(Some(&session::page_of(&back))),
-                    None,
-                    StatusCode::UNAUTHORIZED,
-                    keep,
-                );
+                let next = safe_back(Some(&session::page_of(&back)));
+                // The language switch goes to a page (a decision's path answers only POST).
+                c.path = format!("/web/sign-in?next={}", urlencode(&next));
+                return sign_in_form(c, next, None, StatusCode::UNAUTHORIZED, keep);
             }
             Failure::SignIn(back) => {
                 let back = if self.post { session::page_of(&back) } else { back };
@@ -375,6 +373,13 @@ impl Failed<'_> {
             (None, true) => in_words.clone(),
             (None, false) => format!("{place}{}{in_words}", lang.t("err_colon")),
         };
+        let explanation = match lang {
+            Lang::En => {
+                let mut chars = explanation.chars();
+                chars.next().map(|f| f.to_uppercase().chain(chars).collect()).unwrap_or_default()
+            }
+            Lang::ZhCn => explanation,
+        };
         // The English original adds something only when the explanation is translated.
         let detail = if reason.is_some() && !internal && lang != Lang::En { in_words } else { String::new() };
         let typed = ["comment", "reason"]
@@ -382,6 +387,9 @@ impl Failed<'_> {
             .find_map(|k| self.fields.iter().find(|(n, v)| n == k && !v.trim().is_empty()).map(|(_, v)| v.clone()))
             .unwrap_or_default();
         let back = if self.post { session::page_of(self.uri.path()) } else { "/web/queue".to_string() };
+        if self.post {
+            c.path = back.clone();
+        }
         let back_key = if back.starts_with("/web/records/") { "err_back_to_record" } else { "back_to_queue" };
         let page = ErrorPage { c, status: status.as_u16(), headline, explanation, detail, typed, back, back_key };
         Ok((status, render(&page)?).into_response())

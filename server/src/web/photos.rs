@@ -12,7 +12,6 @@ use chrono::NaiveDate;
 use record_schema::Record;
 use serde::Deserialize;
 
-use super::format::instant;
 use super::i18n::Lang;
 use super::session::WebSession;
 use super::{Chrome, WebError, render, urlencode};
@@ -163,7 +162,7 @@ pub async fn day(
                         i + 1,
                         h.author
                     ),
-                    taken: instant(p.captured_at_ms, &h.time_zone),
+                    taken: super::history::when(p.captured_at_ms, &h.time_zone, lang),
                     place,
                     map,
                     record: h.id.clone(),

@@ -11,7 +11,7 @@ use record_schema::{Effort, Record};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::format::{grouped, instant, money};
+use super::format::{grouped, money};
 use super::i18n::Lang;
 use super::session::WebSession;
 use super::{Chrome, WebError, render};
@@ -220,7 +220,7 @@ fn decision_of(d: &DecisionRow, standing: Option<&str>, tz: &str, lang: Lang) ->
     PrintDecision {
         status: status_key(&d.status),
         by: format!("{} ({role})", d.decided_by_name),
-        when: instant(d.decided_at_ms, tz),
+        when: super::history::when(d.decided_at_ms, tz, lang),
         comment: d.comment.clone(),
         version: short(&d.heads),
         superseded: d.status == "approved" && standing.is_some_and(|s| s != d.id),
@@ -241,8 +241,8 @@ async fn load(
     Ok((doc, history, set))
 }
 
-fn now_in(tz: &str) -> String {
-    instant(record_schema::now_ms(), tz)
+fn now_in(tz: &str, lang: Lang) -> String {
+    super::history::when(record_schema::now_ms(), tz, lang)
 }
 
 /// `GET /web/records/{id}/print`: the record as it stands, with every decision and a signature block.
@@ -265,7 +265,7 @@ pub async fn sheet(
         body: body_of(&record, &set, lang),
         decisions: history.decisions.iter().map(|d| decision_of(d, standing.as_deref(), &tz, lang)).collect(),
         version: short(&store::heads_hex(&doc.get_heads())),
-        printed: now_in(&tz),
+        printed: now_in(&tz, lang),
         c,
     };
     render(&page)
@@ -314,7 +314,7 @@ pub async fn approval(
         head: head_of(&record, &set, lang),
         body: body_of(&record, &set, lang),
         decision: chosen.map(|d| decision_of(d, standing.as_deref(), &tz, lang)),
-        printed: now_in(&tz),
+        printed: now_in(&tz, lang),
         c,
     };
     render(&page)

@@ -51,8 +51,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("err_at_most", "must be at most {max} (entered {v})", "不能超过 {max}（填的是 {v}）"),
     (
         "err_unknown_reference",
-        "is not in the project's lists (cost codes, activities, sites)",
-        "不在本项目的基础数据中（成本科目、进度任务、工地）",
+        "{v} is not in the project's lists (cost codes, activities, sites)",
+        "{v} 不在本项目的基础数据中（成本科目、进度任务、工地）",
     ),
     // Field names and places.
     ("err_line_n", "line {n}", "第{n}行"),
