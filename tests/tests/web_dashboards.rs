@@ -3,7 +3,7 @@
 //! approved through the API): 14 leaf cost codes under a tree, some over budget, some without any
 //! activity (no earned value), a long Chinese name; the clock is frozen at 2026-11-25 (Shanghai).
 //!
-//! * `drill_down_lists_a_codes_postings`: over HTTP, a code's page lists exactly the postings of
+//! * `drill_down_lists_a_codes_postings_on_{sqlite,postgres}`: over HTTP, a code's page lists exactly the postings of
 //!   the sheets charged to it, page by page, summing to the code's actual in the JSON cost report,
 //!   each linking to its record; a parent shows its children; bad input is refused.
 //! * `dashboards_in_the_browser`: Chromium at 1440×900 and 390×844, English and Chinese: the bar
@@ -199,12 +199,12 @@ struct World {
     sheets: Vec<LabourSheet>,
 }
 
-fn world() -> World {
+fn world(url: Option<&str>) -> World {
     let dir = tempfile::tempdir().expect("dir");
-    let foreman = token(dir.path(), None, "P1");
-    let sup = token_as(dir.path(), None, "P1", "supervisor");
-    let admin = token_as(dir.path(), None, "P1", "admin");
-    let server = start_on_env(dir.path(), None, "127.0.0.1:0", &[], &[("FIELDLEDGER_TEST_NOW", NOW)]);
+    let foreman = token(dir.path(), url, "P1");
+    let sup = token_as(dir.path(), url, "P1", "supervisor");
+    let admin = token_as(dir.path(), url, "P1", "admin");
+    let server = start_on_env(dir.path(), url, "127.0.0.1:0", &[], &[("FIELDLEDGER_TEST_NOW", NOW)]);
     let sheets = sheets();
     let expenses = expenses();
     let charged = charged(&sheets, &expenses);
@@ -315,8 +315,18 @@ fn page(addr: &str, cookie: &str, path: &str) -> String {
 }
 
 #[test]
-fn drill_down_lists_a_codes_postings() {
-    let w = world();
+fn drill_down_lists_a_codes_postings_on_sqlite() {
+    drill_down_lists_a_codes_postings(None);
+}
+
+#[test]
+fn drill_down_lists_a_codes_postings_on_postgres() {
+    let pg = ThrowawayPg::create();
+    drill_down_lists_a_codes_postings(Some(&pg.url()));
+}
+
+fn drill_down_lists_a_codes_postings(url: Option<&str>) {
+    let w = world(url);
     let addr = w.server.addr.as_str();
     let cookie = webkit::session_of(&webkit::sign_in(addr, &w.sup, "%2Fweb%2Fcost"));
     let (rows, _) = cost_report(&w, "");
@@ -428,7 +438,7 @@ fn dashboards_in_the_browser() {
         eprintln!("SKIPPED dashboards_in_the_browser: {} or {} is missing", webkit::CHROMIUM, webkit::CHROMEDRIVER);
         return;
     }
-    let w = world();
+    let w = world(None);
     let (rows, totals) = cost_report(&w, "");
     let base = format!("http://{}", w.server.addr.replace("127.0.0.1", "localhost"));
     let b = Browser::start(1440, 900);
