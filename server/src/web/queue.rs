@@ -253,7 +253,7 @@ pub const REASONS: [&str; 5] =
     ["q_reason_hours", "q_reason_rate", "q_reason_code", "q_reason_photo", "q_reason_duplicate"];
 
 fn reasons(lang: Lang) -> Vec<Reason> {
-    REASONS.iter().map(|k| Reason { key: *k, text: lang.t(*k) }).collect()
+    REASONS.into_iter().map(|k| Reason { key: k, text: lang.t(k) }).collect()
 }
 
 fn kind_key(kind: &str) -> &'static str {
@@ -660,7 +660,7 @@ fn refusal(e: LedgerError, lang: Lang) -> String {
 /// when both were given.
 fn reason_text(f: &Fields, lang: Lang) -> String {
     let free = f.get("reason").or_else(|| f.get("comment")).unwrap_or_default().trim().to_string();
-    let template = f.get("template").and_then(|k| REASONS.iter().find(|r| **r == k)).map(|k| lang.t(*k));
+    let template = f.get("template").and_then(|k| REASONS.into_iter().find(|r| *r == k)).map(|k| lang.t(k));
     match template {
         Some(t) if free.is_empty() => t.to_string(),
         Some(t) if !free.contains(t) => format!("{t}：{free}"),
