@@ -349,7 +349,7 @@ fn labour_page_in_a_browser() {
     let title = range.get_value((0, 0)).cloned().unwrap_or(Data::Empty);
     assert!(matches!(&title, Data::String(t) if t.contains("一号楼") && t.contains("点工汇总")), "{title:?}");
     let head: Vec<String> = range.rows().nth(2).expect("header row").iter().map(|c| c.to_string()).collect();
-    assert_eq!(head, ["周期", "工地", "工种", "班组", "人次", "工日", "工时", "币种", "金额"]);
+    assert_eq!(head, ["日期", "工地", "工种", "班组", "人次", "工日", "工时", "币种", "金额"]);
     let body: Vec<&[Data]> = range.rows().skip(3).collect();
     assert_eq!(as_date(&body[0][0]), Some(day(2026, 11, 1)), "a date cell, oldest first: {:?}", body[0][0]);
     let first_day: Vec<(String, String)> = body
@@ -456,7 +456,7 @@ fn labour_over_http(url: Option<&str>) {
     assert_eq!(s, 200);
     let text = String::from_utf8(body).expect("utf8");
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("\u{feff}周期,班组,人次,工日,工时,币种,金额"));
+    assert_eq!(lines.next(), Some("\u{feff}日期,班组,人次,工日,工时,币种,金额"));
     assert!(lines.next().is_some_and(|l| l.starts_with("2026-11-01,陈五班,")), "{text}");
     // Every figure of the file adds up to the month's.
     let mut per_crew: BTreeMap<String, Decimal> = BTreeMap::new();

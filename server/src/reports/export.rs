@@ -271,6 +271,46 @@ mod tests {
     }
 
     #[test]
+    fn file_names_for_people_and_an_ascii_fallback() {
+        let n = FileName::new(&["点工汇总", "一号楼 项目", "2026-11"], &["day-labour", "P1", "2026-11"]);
+        assert_eq!(
+            n.disposition("xlsx"),
+            "attachment; filename=\"day-labour_P1_2026-11.xlsx\"; filename*=UTF-8''%E7%82%B9%E5%B7%A5%E6%B1%87%E6%80%BB_%E4%B8%80%E5%8F%B7%E6%A5%BC-%E9%A1%B9%E7%9B%AE_2026-11.xlsx"
+        );
+        assert_eq!(FileName::plain("labour-P1").disposition("csv"), "attachment; filename=\"labour-P1.csv\"");
+        let d = |s: &str| s.parse::<NaiveDate>().ok();
+        assert_eq!(range_label(d("2026-11-01"), d("2026-11-30"), Lang::En), "2026-11");
+        assert_eq!(range_label(d("2026-11-05"), d("2026-11-05"), Lang::En), "2026-11-05");
+        assert_eq!(range_label(d("2026-11-02"), d("2026-11-08"), Lang::En), "2026-11-02_2026-11-08");
+        assert_eq!(range_label(None, None, Lang::ZhCn), "全部日期");
+    }
+
+    #[test]
+    fn sheet_names_fit_excel() {
+        assert_eq!(sheet_name("点工汇总 2026-11"), "点工汇总 2026-11");
+        assert_eq!(sheet_name("Day-labour summary 2026-11-01_2026-11-30"), "Day-labour summary");
+        assert_eq!(sheet_name("a/b:c"), "a b c");
+        assert_eq!(sheet_name("''"), "Sheet1");
+        assert!(sheet_name(&"x".repeat(40)).chars().count() == 31);
+    }
+
+    #[test]
+    fn dates_are_date_cells() {
+        let mut t = table();
+        t.rows = vec![vec![Cell::Date(NaiveDate::from_ymd_opt(2026, 11, 5).expect("d"), "yyyy-mm-dd"), Cell::Empty]];
+        let bytes = xlsx(&t).expect("xlsx");
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("open");
+        let range = book.worksheet_range("Cost P1").expect("sheet");
+        match range.get_value((3, 0)) {
+            Some(Data::DateTime(x)) => {
+                assert_eq!(x.as_datetime().map(|t| t.date().to_string()), Some("2026-11-05".into()))
+            }
+            other => panic!("expected a date cell, got {other:?}"),
+        }
+        assert_eq!(String::from_utf8(csv(&t).expect("csv")).expect("utf8"), "\u{feff}code,actual\n2026-11-05,\n");
+    }
+
+    #[test]
     fn csv_is_exact_text() {
         let out = String::from_utf8(csv(&table()).expect("csv")).expect("utf8");
         assert_eq!(out, "\u{feff}code,actual\n01 土方,1234567.89\n02,\n");

@@ -253,10 +253,13 @@ pub fn period_days(period: Period, start: NaiveDate) -> Option<(NaiveDate, Naive
     Some((start, last))
 }
 
+/// A name's sort key (`collation_key`): each character's reading, then the character.
+pub type Collation = Vec<(String, char)>;
+
 /// The order Chinese readers sort names in: by the toneless pinyin of each character (陈 chen, 李
 /// li, 张 zhang), other characters by themselves (letters without case), the text itself breaking
 /// ties. Unicode order (张 U+5F20 before 李 U+674E before 陈 U+9648) means nothing to a reader.
-pub fn collation_key(s: &str) -> Vec<(String, char)> {
+pub fn collation_key(s: &str) -> Collation {
     use pinyin::ToPinyin as _;
     s.chars()
         .map(|c| match c.to_pinyin() {
@@ -295,9 +298,9 @@ impl LabourSummary {
     /// The rows with names, periods newest first (`newest_first`) or oldest first, then the
     /// groupings' names in pinyin order (a value not given last), then currency.
     pub fn named<'a>(&'a self, set: &ReferenceSet, newest_first: bool) -> Vec<Named<'a>> {
-        let mut cache: HashMap<(usize, String), (String, Vec<(String, char)>)> = HashMap::new();
+        let mut cache: HashMap<(usize, String), (String, Collation)> = HashMap::new();
         // Per grouping: (not given, collation key): a value not given sorts after every name.
-        type SortKey = Vec<(bool, Vec<(String, char)>)>;
+        type SortKey = Vec<(bool, Collation)>;
         let mut keyed: Vec<(SortKey, Named<'a>)> = self
             .rows
             .iter()
@@ -352,7 +355,14 @@ impl LabourSummary {
     pub fn table(&self, words: Words, set: &ReferenceSet) -> Table {
         let lang = words.lang();
         let h = |k, l| words.head(k, l);
-        let mut columns: Vec<&'static str> = vec![h("period", "period")];
+        // The first column says what its cells are: dates, weeks, months (or the whole range).
+        let first = match self.period {
+            Period::Day => "lab_x_date",
+            Period::Week => "lab_x_week",
+            Period::Month => "lab_x_month",
+            Period::Total => "period",
+        };
+        let mut columns: Vec<&'static str> = vec![h("period", first)];
         columns.extend(self.by.iter().map(|b| h(b, b)));
         columns.extend([
             h("headcount", "lab_headcount"),
@@ -443,5 +453,37 @@ impl LabourSummary {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sort_by_pinyin_not_code_point() {
+        let mut crews = vec!["张三班", "李四班", "陈五班", "Alpha班", "木工班"];
+        crews.sort_by_key(|c| collation_key(c));
+        assert_eq!(crews, ["Alpha班", "陈五班", "李四班", "木工班", "张三班"]);
+        assert!("张" < "李" && "李" < "陈", "Unicode order is the reverse");
+    }
+
+    #[test]
+    fn periods_are_named_as_periods() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 5).expect("date");
+        assert_eq!(period_label(Period::Day, d, Lang::ZhCn), "2026-11-05 周四");
+        assert_eq!(period_label(Period::Day, d, Lang::En), "2026-11-05 Thu");
+        let monday = Period::Week.start(d).expect("week");
+        assert_eq!(period_label(Period::Week, monday, Lang::En), "2026-W45");
+        let first = Period::Month.start(d).expect("month");
+        assert_eq!(period_label(Period::Month, first, Lang::ZhCn), "2026年11月");
+        assert_eq!(period_label(Period::Month, first, Lang::En), "Nov 2026");
+        // ISO weeks belong to their Thursday's year: 2026-12-28 is in 2026-W53, 2027-01-04 in W01.
+        let late = NaiveDate::from_ymd_opt(2027, 1, 1).expect("date");
+        assert_eq!(period_label(Period::Week, Period::Week.start(late).expect("week"), Lang::En), "2026-W53");
+        assert_eq!(
+            period_days(Period::Month, first),
+            Some((first, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date")))
+        );
     }
 }
