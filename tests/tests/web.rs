@@ -318,7 +318,7 @@ fn browser_story() {
     b.wait_for("#done");
     assert_eq!(b.attr("#status", "data-status").as_deref(), Some("approved"));
     let decisions = b.text("#decisions");
-    assert!(decisions.contains("checked on site") && decisions.contains("CST"), "{decisions}");
+    assert!(decisions.contains("checked on site") && decisions.contains("Beijing time"), "{decisions}");
     assert!(!b.exists("#approve-form"), "the standing version is not offered again");
     assert_eq!(api_record(&w.server.addr, &w.sup, SHEET)["approval"]["status"], "approved");
     b.screenshot("web-05-approved");

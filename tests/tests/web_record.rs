@@ -255,7 +255,7 @@ fn record_page_story() {
     b.wait_for("#newer-version");
     let warning = b.text("#newer-version");
     assert!(
-        warning.contains("A newer version arrived after you opened this page") && warning.contains("CST"),
+        warning.contains("A newer version arrived after you opened this page") && warning.contains("Beijing time"),
         "{warning}"
     );
     assert!(b.text("#done").contains("not the newer one"), "{}", b.text("#done"));
@@ -317,8 +317,8 @@ fn record_page_story() {
         "entered by 王工 (wang-phone)",
         "CN¥50.00/hour",
         "CN¥48.00/hour",
-        "2026-11-20 14:05 CST",
-        "2026-11-20 14:10 CST",
+        "2026-11-20 14:05 Beijing time",
+        "2026-11-20 14:10 Beijing time",
     ] {
         assert!(conflicts.contains(part), "{part} in {conflicts}");
     }
@@ -350,6 +350,8 @@ fn record_page_story() {
     let msg = history.last().and_then(|h| h["message"].as_str()).unwrap_or_default();
     assert!(msg.contains("Device: server") && msg.contains("Author: "), "{msg}");
     assert!(b.exists("#approve"));
+    let history = b.text("#history");
+    assert!(history.contains("王工") && history.contains("wang-phone") && history.contains("李工"), "{history}");
 
     // Voided: a banner with the reason, no Approve button; the void can be confirmed.
     b.goto(&format!("{base}/web/records/{c_id}"));
@@ -366,7 +368,7 @@ fn record_page_story() {
     b.goto(&format!("{base}/web/records/{PROGRESS}"));
     b.wait_for("#gallery");
     let gallery = b.text("#gallery");
-    assert!(gallery.contains("2026-11-20 14:05 CST") && gallery.contains("31.23042, 121.47370"), "{gallery}");
+    assert!(gallery.contains("2026-11-20 14:05 北京时间") && gallery.contains("31.23042, 121.47370"), "{gallery}");
     let map = b.attr("#gallery a.rec-map", "href").expect("map link");
     assert_eq!(map, "https://www.openstreetmap.org/?mlat=31.230416&mlon=121.473701#map=18/31.230416/121.473701");
     b.click("#gallery li:nth-child(2) a.rec-open");

@@ -26,7 +26,7 @@ pub async fn resolve(
 /// (summary, blank line, `Author:` and `Device:` trailers): the supervisor's name, device `server`.
 fn message(fields: &[(String, usize)], who: &TokenGrant) -> String {
     let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
-    let summary = format!("conflict on {} resolved by {} ({})", names.join(", "), who.device_name, who.role);
+    let summary = format!("conflict on {} resolved by {} ({})", names.join(" & "), who.device_name, who.role);
     let one_line = |s: &str| s.replace(['\n', '\r'], " ");
     format!("{}\n\nAuthor: {}\nDevice: server", one_line(&summary), one_line(&who.device_name))
 }

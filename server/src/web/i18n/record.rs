@@ -109,6 +109,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("rec_reject_reason", "Reason for rejecting", "驳回理由"),
     ("rec_approve_next", "Approve and open next", "批准并打开下一条"),
     ("rec_close", "Close", "关闭"),
+    ("rec_history_older", "Older changes not listed: {n}.", "另有 {n} 条较早的修改未列出。"),
     ("rec_submitted_by_untimed", "Submitted by {who} (time not recorded)", "{who} 提交（未记录时间）"),
     ("rec_cat_materials", "Materials", "材料"),
     ("rec_cat_equipment", "Equipment", "机械设备"),

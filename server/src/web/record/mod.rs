@@ -18,7 +18,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::format::instant;
 use super::i18n::Lang;
 use super::queue::short_heads;
 use super::session::WebSession;
@@ -87,12 +86,6 @@ pub struct DecisionView {
     pub version: String,
 }
 
-pub struct ChangeLog {
-    pub when: String,
-    pub actor: String,
-    pub message: String,
-}
-
 /// A newer version than the one the supervisor acted on or opened: when and by whom it came.
 pub struct Newer {
     pub when: String,
@@ -124,7 +117,9 @@ struct RecordPage {
     changes: Vec<String>,
     conflicts: Vec<Conflict>,
     decisions: Vec<DecisionView>,
-    history: Vec<ChangeLog>,
+    history: Vec<super::history::HistoryRow>,
+    /// Older changes the history leaves out.
+    older: usize,
     voided: String,
     done: Option<&'static str>,
     /// The version approved from this page was not the latest: the newer one's time and author.
@@ -194,16 +189,6 @@ fn heads_list(s: &str) -> Vec<String> {
     h
 }
 
-/// Automerge change times are seconds (some writers put milliseconds): ms since the epoch, or
-/// `None` when the writer set no time.
-fn change_ms(t: i64) -> Option<i64> {
-    match t {
-        t if t <= 0 => None,
-        t if t > 100_000_000_000 => Some(t),
-        t => Some(t * 1000),
-    }
-}
-
 /// Summary, author and device of a change message (`record_schema::change_note`).
 fn note_of(message: &str) -> (String, Option<String>, Option<String>) {
     let note = record_schema::change_note::parse(message);
@@ -227,7 +212,7 @@ fn latest_change(v: &Value, tz: &str, author: &str, lang: Lang) -> Newer {
         .and_then(|hs| hs.iter().max_by_key(|h| h["time"].as_i64().unwrap_or_default()).cloned())
         .unwrap_or_default();
     let (_, a, d) = note_of(newest["message"].as_str().unwrap_or_default());
-    let when = newest["time"].as_i64().and_then(change_ms).map(|ms| instant(ms, tz));
+    let when = newest["time"].as_i64().filter(|t| *t > 0).map(|t| super::history::when(t, tz, lang));
     let who = who(a, d, author);
     let text = match &when {
         Some(w) => lang.t("rec_submitted_by").replace("{when}", w).replace("{who}", &who),
@@ -359,7 +344,10 @@ pub async fn page(
                     Photo {
                         sha256: text(&p["sha256"]),
                         alt: format!("{} {}", lang.t(if receipts { "rec_receipt" } else { "rec_photo" }), i + 1),
-                        captured: p["captured_at_ms"].as_i64().map(|ms| instant(ms, &tz)).unwrap_or_default(),
+                        captured: p["captured_at_ms"]
+                            .as_i64()
+                            .map(|ms| super::history::when(ms, &tz, lang))
+                            .unwrap_or_default(),
                         place,
                         map,
                     }
@@ -397,8 +385,8 @@ pub async fn page(
                                         .collect();
                                     let whens: Vec<String> = by
                                         .iter()
-                                        .filter_map(|s| s["time"].as_i64().and_then(change_ms))
-                                        .map(|ms| instant(ms, &tz))
+                                        .filter_map(|s| s["time"].as_i64().filter(|t| *t > 0))
+                                        .map(|t| super::history::when(t, &tz, lang))
                                         .collect();
                                     Choice {
                                         index,
@@ -429,7 +417,7 @@ pub async fn page(
                         text(&d["decided_by_name"]),
                         lang.t(role_key(d["decided_by_role"].as_str().unwrap_or_default()))
                     ),
-                    when: d["decided_at_ms"].as_i64().map(|ms| instant(ms, &tz)).unwrap_or_default(),
+                    when: d["decided_at_ms"].as_i64().map(|ms| super::history::when(ms, &tz, lang)).unwrap_or_default(),
                     comment: text(&d["comment"]),
                     version: short_heads(
                         &d["heads"].as_array().map(|h| h.iter().map(text).collect::<Vec<_>>()).unwrap_or_default(),
@@ -438,27 +426,9 @@ pub async fn page(
                 .collect()
         })
         .unwrap_or_default();
-    let history = v["history"]
-        .as_array()
-        .map(|hs| {
-            hs.iter()
-                .rev()
-                .map(|h| {
-                    let (summary, a, d) = note_of(h["message"].as_str().unwrap_or_default());
-                    let actor: String = text(&h["actor"]).chars().take(8).collect();
-                    ChangeLog {
-                        when: h["time"]
-                            .as_i64()
-                            .and_then(change_ms)
-                            .map(|ms| instant(ms, &tz))
-                            .unwrap_or_else(|| "—".into()),
-                        actor: who(a, d, &actor),
-                        message: summary,
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    // The change history in words (when in the site's zone, who on which device, what), newest first.
+    let history = super::history::change_log(&v["history"], &tz, lang);
+    let older = super::history::omitted(&v["history"]);
     let heads: Vec<String> = v["heads"].as_array().map(|h| h.iter().map(text).collect()).unwrap_or_default();
     let mut sorted = heads.clone();
     sorted.sort();
@@ -513,6 +483,7 @@ pub async fn page(
         conflicts,
         decisions,
         history,
+        older,
         voided: voided.unwrap_or_default(),
         done,
         newer_after_decision,
