@@ -426,14 +426,6 @@ fn summary_of(record: &Record, what: &str) -> String {
     format!("{what} {kind}")
 }
 
-/// Commit options as a phone writes them: a summary, then `Author:` and `Device:` trailers
-/// (`record_schema`'s change-message format), at `at_ms`.
-fn phone_commit(summary: &str, author: &str, device: &str, at_ms: i64) -> automerge::transaction::CommitOptions {
-    automerge::transaction::CommitOptions::default()
-        .with_message(format!("{summary}\n\nAuthor: {author}\nDevice: {device}"))
-        .with_time(at_ms.div_euclid(1000))
-}
-
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Stores one recent record as its foreman's phone would, then takes it to `state`.
@@ -450,7 +442,7 @@ async fn store_recent(
     let later = (at_ms + 3 * 3_600_000).min(record_schema::now_ms());
     let mut doc = AutoCommit::new();
     record.write(&mut doc)?;
-    doc.commit_with(phone_commit(&summary_of(&record, "create"), &h.author, &device, at_ms));
+    doc.commit_with(record_schema::change_note::options(&summary_of(&record, "create"), &h.author, &device, at_ms));
     let heads = store::heads_hex(&doc.get_heads());
     let stored = server::docstore::insert(&db, &h.id, &h.project_id, record.kind().as_str(), doc).await?;
     cache.put(stored);
@@ -479,15 +471,30 @@ async fn store_recent(
     match state {
         State::Changed => {
             edited(&record, 2).write(&mut stored.doc)?;
-            stored.doc.commit_with(phone_commit(&summary_of(&record, "update"), &h.author, &device, later));
+            stored.doc.commit_with(record_schema::change_note::options(
+                &summary_of(&record, "update"),
+                &h.author,
+                &device,
+                later,
+            ));
         }
         State::Conflict => {
             // A second phone (the crew's deputy) edits the same value while the first is offline.
             let mut other = stored.doc.fork();
             edited(&record, 1).write(&mut stored.doc)?;
-            stored.doc.commit_with(phone_commit(&summary_of(&record, "update"), &h.author, &device, later));
+            stored.doc.commit_with(record_schema::change_note::options(
+                &summary_of(&record, "update"),
+                &h.author,
+                &device,
+                later,
+            ));
             edited(&record, 3).write(&mut other)?;
-            other.commit_with(phone_commit(&summary_of(&record, "update"), "副班长 周海", "phone-deputy", later));
+            other.commit_with(record_schema::change_note::options(
+                &summary_of(&record, "update"),
+                "副班长 周海",
+                "phone-deputy",
+                later,
+            ));
             stored.doc.merge(&mut other)?;
         }
         State::Voided => {
@@ -502,7 +509,12 @@ async fn store_recent(
                     reason: "重复录入".into(), by: h.author.clone(), at_ms: later
                 });
             r.write(&mut stored.doc)?;
-            stored.doc.commit_with(phone_commit(&summary_of(&record, "void"), &h.author, &device, later));
+            stored.doc.commit_with(record_schema::change_note::options(
+                &summary_of(&record, "void"),
+                &h.author,
+                &device,
+                later,
+            ));
         }
         State::Pending | State::Approved | State::Rejected => {}
     }
