@@ -324,6 +324,17 @@ fn record_page_story() {
     }
     assert!(!conflicts.contains("lines/"), "{conflicts}");
     b.screenshot("record-06-conflict-en-1440");
+    set_lang(&b, &base, "zh-CN", &format!("/web/records/{b_id}"));
+    b.wait_for("#conflicts");
+    let conflicts = b.text("#conflicts");
+    for part in
+        ["第1行 木工 人数", "第1行 木工 单价", "填写人 李工 (li-phone)", "¥48.00/小时", "2026-11-20 14:10 北京时间"]
+    {
+        assert!(conflicts.contains(part), "{part} in {conflicts}");
+    }
+    b.screenshot("record-06-conflict-zh-1440");
+    set_lang(&b, &base, "en", &format!("/web/records/{b_id}"));
+    b.wait_for("#conflicts");
     // Keep 王工's headcount and 李工's rate.
     let pick = |field: &str, want: &str| {
         let n = b.script(&format!(
