@@ -352,3 +352,50 @@ impl Words<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn line(id: &str, trade: &str, headcount: i64, unit: &str, effort: &str, rate: &str, cost: &str) -> Value {
+        json!({ "id": id, "trade": trade, "crew": "张班", "headcount": headcount, "effort_unit": unit,
+                "effort": effort, "rate": rate, "cost": cost, "cost_code": "03-100", "activity": null,
+                "note": null, "workers": [] })
+    }
+
+    #[test]
+    fn removed_lines_and_record_fields_read_as_words() {
+        let names = Names::default();
+        let by_line = json!({
+            "lines": [{ "change": "removed", "position": 2, "approved": line("b", "钢筋工", 1, "days", "1", "360.00", "360.00"),
+                        "current": null, "fields": [] }],
+            "fields": [{ "field": "note", "approved": null, "current": "雨天" }],
+            "total": { "approved": "1000.00", "current": "640.00", "delta": "-360.00" },
+            "photos": { "approved": 0, "current": 0 },
+        });
+        let zh = Words { lang: Lang::ZhCn, currency: Currency::Cny, names: &names };
+        assert_eq!(
+            zh.changes(&by_line),
+            vec![
+                "删除第2行：钢筋工 张班 1人 × 1天 × ¥360.00/工日 = ¥360.00".to_string(),
+                "备注：（无）→雨天".into(),
+                "合计 -¥360.00（¥1,000.00→¥640.00）".into(),
+            ]
+        );
+        let en = Words { lang: Lang::En, currency: Currency::Cny, names: &names };
+        assert_eq!(
+            en.changes(&by_line),
+            vec![
+                "Line 2 removed: 钢筋工 张班 1 person × 1 day × CN¥360.00/worker-day = CN¥360.00".to_string(),
+                "Note: (none)→雨天".into(),
+                "Total -CN¥360.00 (CN¥1,000.00→CN¥640.00)".into(),
+            ]
+        );
+        let lines = [line("a", "木工", 4, "hours", "8", "47.50", "1520.00")];
+        assert_eq!(en.conflict_field("lines/a/rate", &lines), "Line 1 木工 rate");
+        assert_eq!(zh.conflict_value("lines/a/rate", "50.00", &lines), "¥50.00/小时");
+        assert_eq!(zh.conflict_field("note", &lines), "备注");
+    }
+}
