@@ -58,7 +58,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
 /// framing, only the server's own CSS and script); the static assets added after it do not.
 fn web_routes() -> Router<AppState> {
     use crate::web::{
-        asset, dashboards, favicon, not_found, page_headers, queue, record, sign_in, sign_in_page, sign_out,
+        asset, dashboards, favicon, labour, not_found, page_headers, queue, record, sign_in, sign_in_page, sign_out,
         switch_lang,
     };
     Router::new()
@@ -67,10 +67,12 @@ fn web_routes() -> Router<AppState> {
         .route("/web/sign-in", get(sign_in_page).post(sign_in))
         .route("/web/sign-out", post(sign_out))
         .route("/web/lang", get(switch_lang))
+        // queue routes
         .route("/web/queue", get(queue::page))
         .route("/web/queue/confirm", get(queue::confirm))
         .route("/web/queue/decide", post(queue::decide))
         .route("/web/bulk-approve", post(queue::decide))
+        // record routes
         .route("/web/records/{id}", get(record::page))
         .route("/web/records/{id}/approve", post(record::approve))
         .route("/web/records/{id}/reject", post(record::reject))
@@ -81,28 +83,36 @@ fn web_routes() -> Router<AppState> {
         .route("/web/records/{id}/print", get(crate::web::print::sheet))
         .route("/web/records/{id}/print/approval", get(crate::web::print::approval))
         .route("/web/photos", get(crate::web::photos::day))
+        // dashboard routes
         .route("/web/cost/{code}", get(dashboards::drilldown::page))
         .route("/web/cost", get(dashboards::cost))
         .route("/web/schedule", get(dashboards::schedule))
-        .route("/web/labour", get(dashboards::labour))
-        .route("/web/labour/export", get(dashboards::labour_export))
         .route("/web/cost/export", get(dashboards::cost_export))
         .route("/web/schedule/export", get(dashboards::schedule_export))
+        // labour routes
+        .route("/web/labour", get(labour::labour))
+        .route("/web/labour/export", get(labour::labour_export))
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))
         .layer(axum::middleware::from_fn(page_headers))
-        .route(
-            "/web/static/app.css",
-            get(|| async { asset("text/css; charset=utf-8", include_str!("../static/app.css")) }),
-        )
-        .route(
-            "/web/static/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", include_str!("../static/app.js")) }),
-        )
+        .route("/web/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
+        .route("/web/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
         .route("/web/static/favicon.svg", get(|| async { favicon() }))
         .route("/favicon.ico", get(|| async { favicon() }))
 }
+
+/// The screens' stylesheet and script: the frame's, then each screen's own file, served as one.
+const APP_CSS: &str = concat!(
+    include_str!("../static/app.css"),
+    include_str!("../static/queue.css"),
+    include_str!("../static/record.css"),
+    include_str!("../static/dashboards.css"),
+    include_str!("../static/labour.css"),
+    include_str!("../static/print.css"),
+);
+const APP_JS: &str =
+    concat!(include_str!("../static/app.js"), include_str!("../static/queue.js"), include_str!("../static/record.js"));
 
 /// Photo uploads (tus, `crate::blobs::tus`) and blob reads. Only the upload routes get
 /// `tus_headers` (`Tus-Resumable` required and answered).
