@@ -158,40 +158,51 @@ pub fn sheet_name(name: &str) -> String {
 /// Characters that make a spreadsheet read a CSV cell as a formula (OWASP's list).
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// A text cell as CSV text: one that begins like a formula gets a leading apostrophe, so a name
-/// typed on a phone or imported can never run in the office's spreadsheet. Numbers are written
-/// from `Cell::Number` and never pass here, so -12.50 stays a number.
-fn neutralised(s: &str) -> String {
-    if s.starts_with(FORMULA_START) { format!("'{s}") } else { s.to_string() }
-}
-
-fn text(cell: &Cell) -> String {
-    match cell {
-        Cell::Text(s) => neutralised(s),
-        // Exact: the JSON's text, never rounded to the shown decimals.
-        Cell::Number(d, _) => d.to_string(),
-        Cell::Date(d, f) => date_text(*d, f),
-        Cell::Empty => String::new(),
-    }
-}
-
 pub fn csv(table: &Table) -> Result<Vec<u8>, ReportError> {
+    use std::fmt::Write as _;
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);
         let err = |e: csv::Error| ReportError::Export(e.to_string());
         w.write_record(&table.columns).map_err(err)?;
+        // One buffer for every cell that is not text already (no String per cell).
+        let mut buf = String::new();
         for row in &table.rows {
-            w.write_record(row.iter().map(text)).map_err(err)?;
+            for cell in row {
+                match cell {
+                    // Text that begins like a formula gets a leading apostrophe, so a name typed on
+                    // a phone or imported can never run in the office's spreadsheet. Numbers never
+                    // pass here, so -12.50 stays a number.
+                    Cell::Text(s) if s.starts_with(FORMULA_START) => {
+                        buf.clear();
+                        buf.push('\'');
+                        buf.push_str(s);
+                        w.write_field(&buf).map_err(err)?;
+                    }
+                    Cell::Text(s) => w.write_field(s).map_err(err)?,
+                    // Exact: the JSON's text, never rounded to the shown decimals.
+                    Cell::Number(d, _) => {
+                        buf.clear();
+                        let _ = write!(buf, "{d}");
+                        w.write_field(&buf).map_err(err)?;
+                    }
+                    Cell::Date(d, f) => {
+                        buf.clear();
+                        if *f == "yyyy-mm" {
+                            let _ = write!(buf, "{}", d.format("%Y-%m"));
+                        } else {
+                            let _ = write!(buf, "{d}");
+                        }
+                        w.write_field(&buf).map_err(err)?;
+                    }
+                    Cell::Empty => w.write_field("").map_err(err)?,
+                }
+            }
+            w.write_record(None::<&[u8]>).map_err(err)?;
         }
         w.flush().map_err(|e| ReportError::Export(e.to_string()))?;
     }
     Ok(out)
-}
-
-/// A date cell's text in CSV: as its XLSX format shows it (`2026-11` for a month).
-fn date_text(d: NaiveDate, format: &str) -> String {
-    if format == "yyyy-mm" { d.format("%Y-%m").to_string() } else { d.to_string() }
 }
 
 fn number_format(dp: u32) -> Format {
@@ -199,8 +210,12 @@ fn number_format(dp: u32) -> Format {
     Format::new().set_num_format(pattern)
 }
 
-fn as_f64(d: Decimal) -> f64 {
-    d.to_string().parse().unwrap_or(f64::NAN)
+/// The float nearest `d`, read from its exact text (written into `buf`, reused cell to cell).
+fn as_f64(d: Decimal, buf: &mut String) -> f64 {
+    use std::fmt::Write as _;
+    buf.clear();
+    let _ = write!(buf, "{d}");
+    buf.parse().unwrap_or(f64::NAN)
 }
 
 pub fn xlsx(table: &Table) -> Result<Vec<u8>, ReportError> {
@@ -217,6 +232,7 @@ pub fn xlsx(table: &Table) -> Result<Vec<u8>, ReportError> {
     let mut date_formats: std::collections::HashMap<&'static str, Format> = std::collections::HashMap::new();
     // Date columns are as wide as their dates (autofit does not measure date cells).
     let mut date_cols: std::collections::BTreeSet<u16> = std::collections::BTreeSet::new();
+    let mut buf = String::new();
     for (r, row) in table.rows.iter().enumerate() {
         let r = r as u32 + 3;
         for (c, cell) in row.iter().enumerate() {
@@ -227,7 +243,7 @@ pub fn xlsx(table: &Table) -> Result<Vec<u8>, ReportError> {
                 }
                 Cell::Number(d, dp) => {
                     let f = formats.entry(*dp).or_insert_with(|| number_format(*dp));
-                    sheet.write_number_with_format(r, c, as_f64(*d), f).map_err(err)?;
+                    sheet.write_number_with_format(r, c, as_f64(*d, &mut buf), f).map_err(err)?;
                 }
                 Cell::Date(d, pattern) => {
                     let f = date_formats.entry(pattern).or_insert_with(|| Format::new().set_num_format(*pattern));
