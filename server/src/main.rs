@@ -109,6 +109,14 @@ async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Err
     let signal = shutdown_signal()?;
     let state = AppState::new(db.clone(), config.limits(), blobs);
     let commits = state.commits.clone();
+    // Migration 0012 marked the queue's index for re-reading: done here in the background, in
+    // bounded steps, so the first queue view after the upgrade does not wait for it.
+    let (reindex_db, reindex_cache) = (db.clone(), state.cache.clone());
+    tokio::spawn(async move {
+        if let Err(e) = server::ledger::pending::reindex_backlog(&reindex_db, &reindex_cache).await {
+            tracing::error!(error = %e, "queue index: background re-index stopped (requests carry on with it)");
+        }
+    });
     // Tests and scripts read this line to find the port.
     println!("listening on http://{addr}");
     tracing::info!(database = db.backend(), data_dir = %config.data_dir.display(), "listening on http://{addr}");

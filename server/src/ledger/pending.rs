@@ -58,19 +58,141 @@ struct StaleDoc {
     updated_at_ms: i64,
 }
 
-/// Brings the record index of `project` up to date with the documents: only records whose document
-/// version moved since they were indexed are read.
-pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(), LedgerError> {
-    let stale: Vec<StaleDoc> = on_pool!(db, |p| {
-        sqlx::query_as(
+/// How many documents of the re-index backlog (rows marked `doc_version = -1` by migration 0012)
+/// a request indexes at most: the rest is left to the background task (`reindex_backlog`), and the
+/// queue says how many remain instead of keeping the request waiting for all of them.
+pub const REQUEST_BACKLOG_BATCH: usize = 200;
+
+/// How many backlog documents the background task indexes per step.
+pub const BACKGROUND_BACKLOG_BATCH: usize = 500;
+
+/// SQL (a string literal): the documents of project `$1` whose record index entry is missing or
+/// behind their version, joined to the entry `r` (`d` the document).
+macro_rules! stale_docs {
+    () => {
         "SELECT d.id, d.kind, d.version, d.updated_at_ms FROM documents d LEFT JOIN record_index r ON r.record_id = d.id \
          WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report') \
-         AND (r.record_id IS NULL OR r.doc_version <> d.version)"
-    )
-    .bind(project)
-    .fetch_all(p)
-    .await?
+         AND (r.record_id IS NULL OR r.doc_version <> d.version) "
+    };
+}
+
+/// SQL (a string literal, after `stale_docs!`): a backlog entry, marked for re-reading by
+/// migration 0012 and whose document has not changed since it was last indexed (its place, heads
+/// and decision state are exact; only its figures wait). Every other stale entry (missing, behind,
+/// or a backlog entry whose document changed since, e.g. by sync) is indexed before any listing.
+macro_rules! backlog_only {
+    () => {
+        "r.doc_version = -1 AND d.updated_at_ms <= r.indexed_at_ms"
+    };
+}
+
+/// Brings the record index of `project` up to date with the documents: only records whose document
+/// version moved since they were indexed are read. Every record changed since it was indexed is
+/// indexed; of the backlog of migration 0012 at most `REQUEST_BACKLOG_BATCH` (less those), the rest
+/// being the background task's. Returns how many backlog records remain to be indexed.
+pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<i64, LedgerError> {
+    Ok(refresh_index_bounded(db, cache, project, REQUEST_BACKLOG_BATCH).await?.remaining)
+}
+
+/// What one bounded refresh did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Documents read (changed ones and backlog).
+    pub indexed: usize,
+    /// Backlog entries still to be indexed after this refresh.
+    pub remaining: i64,
+}
+
+/// `refresh_index` with a budget: all the changed records, then backlog records (newest first)
+/// until `budget` documents were read in all.
+pub async fn refresh_index_bounded(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+    budget: usize,
+) -> Result<Refreshed, LedgerError> {
+    let mut stale: Vec<StaleDoc> = on_pool!(db, |p| {
+        sqlx::query_as(concat!(stale_docs!(), "AND NOT (r.record_id IS NOT NULL AND ", backlog_only!(), ")"))
+            .bind(project)
+            .fetch_all(p)
+            .await?
     });
+    let room = budget.saturating_sub(stale.len());
+    let backlog: Vec<StaleDoc> = if room == 0 {
+        Vec::new()
+    } else {
+        on_pool!(db, |p| {
+            sqlx::query_as(concat!(
+                stale_docs!(),
+                "AND r.record_id IS NOT NULL AND ",
+                backlog_only!(),
+                " ORDER BY d.updated_at_ms DESC, d.id LIMIT $2"
+            ))
+            .bind(project)
+            .bind(room as i64)
+            .fetch_all(p)
+            .await?
+        })
+    };
+    // Fewer than asked for: the backlog is done once these are indexed.
+    let backlog_done = backlog.len() < room;
+    stale.extend(backlog);
+    let indexed = stale.len();
+    index_docs(db, cache, project, stale).await?;
+    refresh_decided_since(db, project).await?;
+    let remaining = if backlog_done { 0 } else { backlog_count(db, project).await? };
+    Ok(Refreshed { indexed, remaining })
+}
+
+/// How many backlog entries of `project` wait to be indexed.
+pub async fn backlog_count(db: &Db, project: &str) -> Result<i64, LedgerError> {
+    Ok(on_pool!(db, |p| {
+        sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM documents d JOIN record_index r ON r.record_id = d.id \
+             WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report') \
+             AND r.doc_version <> d.version AND ",
+            backlog_only!()
+        ))
+        .bind(project)
+        .fetch_one(p)
+        .await?
+    }))
+}
+
+/// Indexes migration 0012's backlog of every project in bounded steps (started in the background
+/// at server start, so the first queue view after the upgrade does not wait for it), logging the
+/// progress. A step that indexes nothing ends a project (a document that vanished meanwhile).
+pub async fn reindex_backlog(db: &Db, cache: &DocCache) -> Result<(), LedgerError> {
+    let projects: Vec<String> = on_pool!(db, |p| {
+        sqlx::query_scalar("SELECT DISTINCT project_id FROM record_index WHERE doc_version = -1 ORDER BY project_id")
+            .fetch_all(p)
+            .await?
+    });
+    for project in projects {
+        let total = backlog_count(db, &project).await?;
+        if total == 0 {
+            continue;
+        }
+        tracing::info!(project = %project, records = total, "queue index: re-indexing records in the background");
+        let started = std::time::Instant::now();
+        let mut done = 0usize;
+        loop {
+            let step = refresh_index_bounded(db, cache, &project, BACKGROUND_BACKLOG_BATCH).await?;
+            done += step.indexed;
+            tracing::info!(project = %project, indexed = done, remaining = step.remaining, "queue index: progress");
+            if step.remaining == 0 || step.indexed == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        tracing::info!(project = %project, indexed = done, seconds = started.elapsed().as_secs_f64(),
+            "queue index: re-indexed");
+    }
+    Ok(())
+}
+
+/// Reads `stale` documents into the record index (and their decision state).
+async fn index_docs(db: &Db, cache: &DocCache, project: &str, stale: Vec<StaleDoc>) -> Result<(), LedgerError> {
     for StaleDoc { id, kind, version, updated_at_ms } in stale {
         // One document that does not load or read must not take the queue down: it is listed as
         // damaged, with the reason, and the rest are indexed as usual.
@@ -145,7 +267,6 @@ pub async fn refresh_index(db: &Db, cache: &DocCache, project: &str) -> Result<(
         });
         refresh_decisions(db, &id).await?;
     }
-    refresh_decided_since(db, project).await?;
     Ok(())
 }
 

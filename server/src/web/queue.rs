@@ -246,6 +246,8 @@ struct QueuePage {
     back: String,
     showing: String,
     total_text: String,
+    /// "Updating the list: N records still being indexed", while some are.
+    indexing: Option<String>,
 }
 
 /// The reason templates a rejection offers: (key, text by language).
@@ -425,7 +427,8 @@ pub async fn page(
     let Query(q) = q.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let p = parse(&q)?;
     let project = &s.grant.project_id;
-    pending::refresh_index(&state.db, &state.cache, project).await?;
+    // Records still waiting in migration 0012's re-index backlog (indexed in the background).
+    let backlog = pending::refresh_index(&state.db, &state.cache, project).await?;
     let counts = pending::tab_counts(&state.db, project, &p.filter).await?;
     let total = counts.of(p.tab);
     let pages_n = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -510,6 +513,7 @@ pub async fn page(
         filters_on: q.filter_pairs().len(),
         back: c.path.clone(),
         showing,
+        indexing: (backlog > 0).then(|| plural(lang, "q_indexing_one", "q_indexing_other", backlog)),
         q,
         c,
     };

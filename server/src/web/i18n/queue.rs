@@ -27,6 +27,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("q_prev", "Previous", "上一页"),
     ("q_next", "Next", "下一页"),
     ("q_pages", "Pages", "页码"),
+    ("q_indexing_one", "Updating the list: {n} record still being indexed", "列表更新中：还有 {n} 条记录正在整理"),
+    ("q_indexing_other", "Updating the list: {n} records still being indexed", "列表更新中：还有 {n} 条记录正在整理"),
     ("q_empty_tab", "No records here under these filters.", "此筛选条件下没有记录。"),
     ("q_approve_selected", "Approve selected", "批准所选"),
     ("q_reject_selected", "Reject selected", "驳回所选"),
