@@ -427,7 +427,10 @@ fn browser_story() {
     let changes = b.text("#changes");
     assert!(changes.contains("Line 1 木工: headcount 6→7"), "{changes}");
     let conflict = b.text("#conflicts");
-    assert!(conflict.contains("Line 2 钢筋工 headcount") && conflict.contains('4') && conflict.contains('5'), "{conflict}");
+    assert!(
+        conflict.contains("Line 2 钢筋工 headcount") && conflict.contains('4') && conflict.contains('5'),
+        "{conflict}"
+    );
     assert!(!b.exists("#approve-form"), "a conflicted version cannot be approved");
     b.screenshot("web-11-changes-and-conflict");
     let api = api_record(&addr, &w.sup, SHEET);
