@@ -20,7 +20,7 @@ use crate::state::AppState;
 use crate::web::dashboards::{CostLine, Preset, code_href, cost_cards, cost_line, cost_presets, fill, range_query};
 use crate::web::format::{grouped, money_code};
 use crate::web::session::WebSession;
-use crate::web::{Chrome, WebError, render, urlencode};
+use crate::web::{Chrome, WebError, expense_category, kind_key, render, urlencode};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct DrillQuery {
@@ -67,30 +67,6 @@ struct DrillPage {
     /// Links to the first page (when not on it) and the next, older page.
     newest: String,
     older: String,
-}
-
-fn kind_key(kind: &str) -> &'static str {
-    match kind {
-        "labour_sheet" => "labour_sheet",
-        "expense" => "expense",
-        "progress_report" => "progress_report",
-        _ => "record",
-    }
-}
-
-/// The words of an expense category (`record_schema`'s list); none for another.
-fn category_key(category: &str) -> Option<&'static str> {
-    Some(match category {
-        "materials" => "dash_cat_materials",
-        "equipment" => "dash_cat_equipment",
-        "tools" => "dash_cat_tools",
-        "transport" => "dash_cat_transport",
-        "fuel" => "dash_cat_fuel",
-        "meals" => "dash_cat_meals",
-        "accommodation" => "dash_cat_accommodation",
-        "other" => "dash_cat_other",
-        _ => return None,
-    })
 }
 
 /// `GET /web/cost/{code}?from=&to=&before=&per=`
@@ -149,7 +125,7 @@ pub async fn page(
             let who = match (&p.trade, &p.crew, &p.category) {
                 (Some(t), Some(c), _) => format!("{t} · {c}"),
                 (Some(t), None, _) => t.clone(),
-                (None, _, Some(cat)) => category_key(cat).map_or_else(|| cat.clone(), |k| lang.t(k).to_string()),
+                (None, _, Some(cat)) => expense_category(lang, cat),
                 _ => String::new(),
             };
             PostingLine {
@@ -206,22 +182,4 @@ pub async fn page(
         c,
     };
     render(&page)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::web::i18n::Lang;
-
-    #[test]
-    fn record_kinds_have_words() {
-        for kind in ["labour_sheet", "expense", "progress_report", "something_else"] {
-            assert_ne!(Lang::ZhCn.t(kind_key(kind)), kind_key(kind), "{kind}");
-        }
-        for c in ["materials", "equipment", "tools", "transport", "fuel", "meals", "accommodation", "other"] {
-            let key = category_key(c).expect("a known category");
-            assert_ne!(Lang::ZhCn.t(key), key, "{c}");
-        }
-        assert_eq!(category_key("anything"), None);
-    }
 }

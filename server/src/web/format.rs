@@ -82,6 +82,18 @@ pub fn instant(ms: i64, time_zone: &str) -> String {
     }
 }
 
+/// A photo's place as people read it, `31.23042, 121.47370 (±8 m)`, and its OpenStreetMap link.
+pub fn place(latitude: f64, longitude: f64, accuracy_m: Option<f64>) -> (String, String) {
+    let (lat, lon) = (latitude, longitude);
+    (
+        match accuracy_m {
+            Some(acc) => format!("{lat:.5}, {lon:.5} (±{acc:.0} m)"),
+            None => format!("{lat:.5}, {lon:.5}"),
+        },
+        format!("https://www.openstreetmap.org/?mlat={lat:.6}&mlon={lon:.6}#map=18/{lat:.6}/{lon:.6}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;

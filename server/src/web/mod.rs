@@ -472,6 +472,28 @@ pub struct Chrome {
     pub path: String,
 }
 
+/// The i18n key of a record kind's name (the kinds' keys are their own names); `record` for a
+/// kind the schema does not have.
+pub fn kind_key(kind: &str) -> &'static str {
+    kind.parse::<record_schema::RecordKind>().map_or("record", |k| k.as_str())
+}
+
+/// An expense category in the page's language; the stored key when it is not one of the schema's.
+pub fn expense_category(lang: Lang, key: &str) -> String {
+    let k = match key {
+        "materials" => "cat_materials",
+        "equipment" => "cat_equipment",
+        "tools" => "cat_tools",
+        "transport" => "cat_transport",
+        "fuel" => "cat_fuel",
+        "meals" => "cat_meals",
+        "accommodation" => "cat_accommodation",
+        "other" => "cat_other",
+        other => return other.to_string(),
+    };
+    lang.t(k).to_string()
+}
+
 /// The i18n key of a role's name, as the page frame shows it.
 fn role_key(role: crate::auth::Role) -> &'static str {
     match role {
@@ -692,6 +714,19 @@ pub(crate) async fn switch_lang(q: Result<Query<LangQuery>, QueryRejection>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_kinds_and_expense_categories_have_words() {
+        for kind in ["labour_sheet", "expense", "progress_report", "something_else"] {
+            assert_ne!(Lang::ZhCn.t(kind_key(kind)), kind_key(kind), "{kind}");
+        }
+        for c in ["materials", "equipment", "tools", "transport", "fuel", "meals", "accommodation", "other"] {
+            let words = expense_category(Lang::ZhCn, c);
+            assert_ne!(words, c, "{c}");
+            assert_ne!(words, expense_category(Lang::En, c), "{c}");
+        }
+        assert_eq!(expense_category(Lang::ZhCn, "anything"), "anything");
+    }
 
     #[test]
     fn only_local_paths_come_back() {

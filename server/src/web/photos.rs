@@ -68,17 +68,7 @@ struct DayRecord {
 /// `(latitude, longitude (± accuracy), OpenStreetMap link)`, or empty when no place was recorded.
 pub fn place(location: Option<&record_schema::GeoPoint>) -> (String, String) {
     match location {
-        Some(p) => (
-            match p.accuracy_m {
-                Some(acc) => format!("{:.5}, {:.5} (±{acc:.0} m)", p.latitude, p.longitude),
-                None => format!("{:.5}, {:.5}", p.latitude, p.longitude),
-            },
-            format!(
-                "https://www.openstreetmap.org/?mlat={lat:.6}&mlon={lon:.6}#map=18/{lat:.6}/{lon:.6}",
-                lat = p.latitude,
-                lon = p.longitude
-            ),
-        ),
+        Some(p) => super::format::place(p.latitude, p.longitude, p.accuracy_m),
         None => (String::new(), String::new()),
     }
 }

@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use super::i18n::Lang;
 use super::session::WebSession;
-use super::{Chrome, Fields, WebError, format, render, urlencode};
+use super::{Chrome, Fields, WebError, format, kind_key, render, urlencode};
 use crate::ledger::LedgerError;
 use crate::ledger::pending::{self, QueueFilter, QueueRow, Sort, Tab};
 use crate::ledger::store::{self, DecideRequest};
@@ -256,14 +256,6 @@ pub const REASONS: [&str; 5] =
 
 fn reasons(lang: Lang) -> Vec<Reason> {
     REASONS.into_iter().map(|k| Reason { key: k, text: lang.t(k) }).collect()
-}
-
-fn kind_key(kind: &str) -> &'static str {
-    match kind {
-        "labour_sheet" => "labour_sheet",
-        "expense" => "expense",
-        _ => "progress_report",
-    }
 }
 
 /// Short form of a version for people (the first 8 hex digits of each head).

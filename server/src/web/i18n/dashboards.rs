@@ -107,12 +107,4 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("dash_no_such_code", "This project has no cost code {code}.", "本项目没有成本科目 {code}。"),
     ("dash_open_record", "Open", "查看"),
     // Expense categories (record_schema's list), as a posting's line names them.
-    ("dash_cat_materials", "Materials", "材料"),
-    ("dash_cat_equipment", "Equipment", "机械设备"),
-    ("dash_cat_tools", "Tools", "工具"),
-    ("dash_cat_transport", "Transport", "运输"),
-    ("dash_cat_fuel", "Fuel", "燃油"),
-    ("dash_cat_meals", "Meals", "餐费"),
-    ("dash_cat_accommodation", "Accommodation", "住宿"),
-    ("dash_cat_other", "Other", "其他"),
 ];

@@ -111,12 +111,4 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("rec_close", "Close", "关闭"),
     ("rec_history_older", "Older changes not listed: {n}.", "另有 {n} 条较早的修改未列出。"),
     ("rec_submitted_by_untimed", "Last changed by {who} (time not recorded)", "最后修改：{who}（未记录时间）"),
-    ("rec_cat_materials", "Materials", "材料"),
-    ("rec_cat_equipment", "Equipment", "机械设备"),
-    ("rec_cat_tools", "Tools", "工具"),
-    ("rec_cat_transport", "Transport", "运输"),
-    ("rec_cat_fuel", "Fuel", "燃油"),
-    ("rec_cat_meals", "Meals", "餐费"),
-    ("rec_cat_accommodation", "Accommodation", "住宿"),
-    ("rec_cat_other", "Other", "其他"),
 ];

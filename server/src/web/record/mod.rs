@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::i18n::Lang;
 use super::queue::short_heads;
 use super::session::WebSession;
-use super::{Chrome, Fields, WebError, render, urlencode};
+use super::{Chrome, Fields, WebError, expense_category, kind_key, render, urlencode};
 use crate::error::ApiError;
 use crate::ledger::store::{self, DecideRequest};
 use crate::ledger::{LedgerError, resolve};
@@ -149,30 +149,6 @@ fn status_key(s: &str) -> &'static str {
     }
 }
 
-fn kind_key(s: &str) -> &'static str {
-    match s {
-        "labour_sheet" => "labour_sheet",
-        "expense" => "expense",
-        _ => "progress_report",
-    }
-}
-
-/// An expense category in the page's language (the stored key when it is not one of the schema's).
-fn category(lang: Lang, key: &str) -> String {
-    let k = match key {
-        "materials" => "rec_cat_materials",
-        "equipment" => "rec_cat_equipment",
-        "tools" => "rec_cat_tools",
-        "transport" => "rec_cat_transport",
-        "fuel" => "rec_cat_fuel",
-        "meals" => "rec_cat_meals",
-        "accommodation" => "rec_cat_accommodation",
-        "other" => "rec_cat_other",
-        other => return other.to_string(),
-    };
-    lang.t(k).to_string()
-}
-
 fn role_key(role: &str) -> &'static str {
     match role {
         "supervisor" => "role_supervisor",
@@ -262,7 +238,7 @@ pub async fn page(
     match kind {
         "expense" => facts.extend([
             ("amount", w.money(&r["amount"]), String::new()),
-            ("category", category(lang, r["category"].as_str().unwrap_or_default()), String::new()),
+            ("category", expense_category(lang, r["category"].as_str().unwrap_or_default()), String::new()),
             ("vendor", text(&r["vendor"]), String::new()),
             ("cost_code", code_and_name(names.code(&text(&r["cost_code"]))), String::new()),
             ("note", text(&r["note"]), String::new()),
@@ -330,15 +306,7 @@ pub async fn page(
                     let loc = &p["location"];
                     let (lat, lon) = (loc["latitude"].as_f64(), loc["longitude"].as_f64());
                     let (place, map) = match (lat, lon) {
-                        (Some(lat), Some(lon)) => (
-                            match loc["accuracy_m"].as_f64() {
-                                Some(acc) => format!("{lat:.5}, {lon:.5} (±{acc:.0} m)"),
-                                None => format!("{lat:.5}, {lon:.5}"),
-                            },
-                            format!(
-                                "https://www.openstreetmap.org/?mlat={lat:.6}&mlon={lon:.6}#map=18/{lat:.6}/{lon:.6}"
-                            ),
-                        ),
+                        (Some(lat), Some(lon)) => super::format::place(lat, lon, loc["accuracy_m"].as_f64()),
                         _ => (String::new(), String::new()),
                     };
                     Photo {
