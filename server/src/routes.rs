@@ -58,8 +58,8 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
 /// framing, only the server's own CSS and script); the static assets added after it do not.
 fn web_routes() -> Router<AppState> {
     use crate::web::{
-        asset, dashboards, favicon, labour, not_found, page_headers, queue, record, sign_in, sign_in_page, sign_out,
-        switch_lang,
+        asset, dashboards, drilldown, favicon, labour, not_found, page_headers, queue, record, sign_in, sign_in_page,
+        sign_out, switch_lang,
     };
     Router::new()
         .route("/web", get(|| async { Redirect::to("/web/queue") }))
@@ -84,7 +84,7 @@ fn web_routes() -> Router<AppState> {
         .route("/web/records/{id}/print/approval", get(crate::web::print::approval))
         .route("/web/photos", get(crate::web::photos::day))
         // dashboard routes
-        .route("/web/cost/{code}", get(dashboards::drilldown::page))
+        .route("/web/cost/{code}", get(drilldown::page))
         .route("/web/cost", get(dashboards::cost))
         .route("/web/schedule", get(dashboards::schedule))
         .route("/web/cost/export", get(dashboards::cost_export))

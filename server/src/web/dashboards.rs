@@ -25,10 +25,6 @@ use crate::reports::query::ReportQuery;
 use crate::reports::{DateRange, cost, export, schedule, today};
 use crate::state::AppState;
 
-/// A cost code's page (`/web/cost/{code}`), in its own file beside this one.
-#[path = "drilldown.rs"]
-pub mod drilldown;
-
 pub(super) fn query(q: Result<Query<ReportQuery>, QueryRejection>) -> Result<ReportQuery, WebError> {
     q.map(|Query(q)| q).map_err(|e| WebError::BadRequest(e.body_text()))
 }

@@ -7,13 +7,15 @@
 //! * `csrf`: the token every state-changing form carries;
 //! * `i18n`, `format`: English and 简体中文, money per currency, instants in the site's zone;
 //! * `queue`, `record`: the approval queue, a record with its decisions, approve / reject / bulk;
-//! * `dashboards`, `svg`: cost and schedule (earned value), with SVG charts;
+//! * `dashboards`, `svg`, `drilldown`: cost and schedule (earned value) with SVG charts, a cost
+//!   code's postings;
 //! * `labour`: the day-labour summary (点工汇总) and its exports.
 //!
 //! Their routes are listed in `crate::routes` (`web_routes`), with `page_headers` on the pages.
 
 pub mod csrf;
 pub mod dashboards;
+pub mod drilldown;
 pub mod format;
 pub mod history;
 pub mod i18n;
