@@ -92,6 +92,11 @@ fn web_routes() -> Router<AppState> {
         // labour routes
         .route("/web/labour", get(labour::labour))
         .route("/web/labour/export", get(labour::labour_export))
+        // reference routes (admin screens for reference data)
+        .route("/web/admin/reference", get(crate::web::admin_reference::page))
+        .route("/web/admin/reference/{table}", post(crate::web::admin_reference::save))
+        .route("/web/admin/reference/{table}/delete", post(crate::web::admin_reference::delete))
+        .route("/web/admin/reference/{table}/import", post(crate::web::admin_reference::import_rows))
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))
@@ -110,6 +115,7 @@ const APP_CSS: &str = concat!(
     include_str!("../static/dashboards.css"),
     include_str!("../static/labour.css"),
     include_str!("../static/print.css"),
+    include_str!("../static/reference.css"),
 );
 const APP_JS: &str =
     concat!(include_str!("../static/app.js"), include_str!("../static/queue.js"), include_str!("../static/record.js"));

@@ -67,11 +67,9 @@ pub async fn put_row(
     let table = table.parse::<Table>().map_err(|m| ApiError::bad_request("table", m))?;
     let Json(fields) = body.map_err(|e| ApiError::bad_request("body", e.body_text()))?;
     let key_column = table.columns()[0].0;
-    let mut header = Vec::new();
     let mut cells = Vec::new();
     if table != Table::Project {
-        header.push(key_column.to_string());
-        cells.push(key);
+        cells.push((key_column.to_string(), key));
     }
     for (k, v) in fields {
         if table != Table::Project && k == key_column {
@@ -88,10 +86,9 @@ pub async fn put_row(
                 ));
             }
         };
-        header.push(k);
-        cells.push(text);
+        cells.push((k, text));
     }
-    let raw = RawTable { table, labels: header.clone(), header, rows: vec![(0, cells)] };
+    let raw = RawTable::one_row(table, cells);
     Ok(match store::import(&state.db, &state.cache, &grant.project_id, &[raw]).await {
         Ok(summary) => Json(json!({ "imported": summary })).into_response(),
         Err(e) => e.into_response(),

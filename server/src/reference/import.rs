@@ -103,8 +103,20 @@ fn labels(header: &[String]) -> Vec<String> {
 
 /// One CSV table: UTF-8 (a BOM, as Excel writes, is skipped), comma separated, quoted as RFC 4180.
 pub fn read_csv(bytes: &[u8], table: Table) -> Result<RawTable, ReferenceError> {
+    read_delimited(bytes, table, b',')
+}
+
+/// Rows pasted from a spreadsheet (tab separated, as a copy of cells is) or from a CSV file.
+pub fn read_pasted(text: &str, table: Table) -> Result<RawTable, ReferenceError> {
+    let first = text.lines().next().unwrap_or_default();
+    read_delimited(text.as_bytes(), table, if first.contains('\t') { b'\t' } else { b',' })
+}
+
+/// `read_csv` with another separator; the same limits and errors.
+fn read_delimited(bytes: &[u8], table: Table, delimiter: u8) -> Result<RawTable, ReferenceError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(bytes);
     let mut rows = Vec::new();
     let mut budget = Budget::new();
     let name = table.as_str();

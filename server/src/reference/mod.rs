@@ -4,8 +4,10 @@
 //! * `table`: the tables, their columns, and how one row of text cells becomes a typed row;
 //! * `import`: CSV and XLSX files into rows of text cells (errors name the row and column);
 //! * `store`: the rows in the database, checked as a whole before anything is written, and the
-//!   project's `reference:<project>` document the phones receive through sync.
+//!   project's `reference:<project>` document the phones receive through sync;
+//! * `edit`: one row added, changed (as a one-row import) or deleted (only while unused).
 
+pub mod edit;
 pub mod import;
 pub mod store;
 pub mod table;

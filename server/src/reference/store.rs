@@ -312,9 +312,23 @@ pub async fn import(
     project: &str,
     tables: &[RawTable],
 ) -> Result<ImportSummary, ReferenceError> {
+    import_with(db, cache, project, tables, |_, _| {}).await
+}
+
+/// `import` with one more rule, over the stored set before the rows are merged into it (an added
+/// row's key must be new, a changed row's must exist: `super::edit`); its problems are listed
+/// first, beside the import's own.
+pub async fn import_with(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+    tables: &[RawTable],
+    rule: impl FnOnce(&ReferenceSet, &mut Problems),
+) -> Result<ImportSummary, ReferenceError> {
     let mut set = load(db, project).await?;
     let mut parsed = ParsedRows::default();
     let mut errors = Problems::default();
+    rule(&set, &mut errors);
     // The project row first: it sets the currency the budgets are read in.
     for raw in tables.iter().filter(|t| t.table == Table::Project) {
         table::parse(raw, set.project.currency, &mut parsed, &mut errors);

@@ -116,6 +116,15 @@ pub struct RawTable {
     pub rows: Vec<(usize, Vec<String>)>,
 }
 
+impl RawTable {
+    /// One row given as (column, text) pairs (a form, a JSON body): row 0, so its problems name
+    /// only the column, labelled by its name.
+    pub fn one_row(table: Table, cells: Vec<(String, String)>) -> RawTable {
+        let (header, cells): (Vec<String>, Vec<String>) = cells.into_iter().unzip();
+        RawTable { table, labels: header.clone(), header, rows: vec![(0, cells)] }
+    }
+}
+
 /// One typed row and where it came from.
 #[derive(Debug, Clone)]
 pub struct Located<T> {

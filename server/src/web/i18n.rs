@@ -85,9 +85,17 @@ mod errors;
 mod labour;
 mod queue;
 mod record;
+mod reference;
 
-pub const TABLES: &[&[(&str, &str, &str)]] =
-    &[STRINGS, queue::STRINGS, record::STRINGS, dashboards::STRINGS, labour::STRINGS, errors::STRINGS];
+pub const TABLES: &[&[(&str, &str, &str)]] = &[
+    STRINGS,
+    queue::STRINGS,
+    record::STRINGS,
+    dashboards::STRINGS,
+    labour::STRINGS,
+    errors::STRINGS,
+    reference::STRINGS,
+];
 
 /// Every key of every table, looked up by hash (a page asks for hundreds of strings).
 fn table() -> &'static std::collections::HashMap<&'static str, (&'static str, &'static str)> {

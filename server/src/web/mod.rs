@@ -9,10 +9,12 @@
 //! * `queue`, `record`: the approval queue, a record with its decisions, approve / reject / bulk;
 //! * `dashboards`, `svg`, `drilldown`: cost and schedule (earned value) with SVG charts, a cost
 //!   code's postings;
-//! * `labour`: the day-labour summary (点工汇总) and its exports.
+//! * `labour`: the day-labour summary (点工汇总) and its exports;
+//! * `admin_reference`: the project's reference data for its admins.
 //!
 //! Their routes are listed in `crate::routes` (`web_routes`), with `page_headers` on the pages.
 
+pub mod admin_reference;
 pub mod csrf;
 pub mod dashboards;
 pub mod drilldown;
