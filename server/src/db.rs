@@ -209,6 +209,12 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(11, "damaged records", include_str!("../../migrations/server/sqlite/0011_damaged_records.sql")),
         migration(12, "queue summary", include_str!("../../migrations/server/sqlite/0012_queue_summary.sql")),
         migration(13, "page indexes", include_str!("../../migrations/server/sqlite/0013_page_indexes.sql")),
+        migration(
+            14,
+            "monthly labour totals",
+            include_str!("../../migrations/server/sqlite/0014_labour_month_totals.sql"),
+        ),
+        migration(15, "people and access", include_str!("../../migrations/server/sqlite/0015_people_access.sql")),
     ]
 }
 
@@ -235,6 +241,12 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(11, "damaged records", include_str!("../../migrations/server/postgres/0011_damaged_records.sql")),
         migration(12, "queue summary", include_str!("../../migrations/server/postgres/0012_queue_summary.sql")),
         migration(13, "page indexes", include_str!("../../migrations/server/postgres/0013_page_indexes.sql")),
+        migration(
+            14,
+            "monthly labour totals",
+            include_str!("../../migrations/server/postgres/0014_labour_month_totals.sql"),
+        ),
+        migration(15, "people and access", include_str!("../../migrations/server/postgres/0015_people_access.sql")),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! Fieldledger's server: sync, approvals and ledgers (axum). So far: SQLite (embedded default) or
 //! PostgreSQL, migrated at start; device tokens (admin command, hashed at rest); health checks.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod blobs;

@@ -426,6 +426,50 @@ impl World {
         let stored: BTreeMap<Key, (i64, i64)> =
             stored.into_iter().map(|(dim, d, i, cur, m, pd)| ((dim, d, i, cur), (m, pd))).collect();
         assert_eq!(stored, from_postings, "ledger_totals (days and months) vs postings");
+        self.check_months(rows).await;
+    }
+
+    /// The monthly labour totals (migration 0014) equal the labour postings' sums, reversals netted.
+    async fn check_months(&self, rows: &[StoredPosting]) {
+        type Key = (String, String, String, String, String, String, String, String);
+        let mut from_postings: BTreeMap<Key, (i64, i64, i64, i64)> = BTreeMap::new();
+        for r in rows
+            .iter()
+            .filter(|r| r.record_kind == "labour_sheet" && r.posting.ledger == server::ledger::postings::Ledger::Cost)
+        {
+            let p = &r.posting;
+            let cur = p.currency.unwrap_or_default();
+            let s = |v: &Option<String>| v.clone().unwrap_or_default();
+            let key = (
+                format!("{}-01", &p.work_date.to_string()[..7]),
+                cur.code().to_string(),
+                p.site_id.clone(),
+                s(&p.trade),
+                s(&p.crew),
+                s(&p.cost_code),
+                s(&p.activity),
+                p.author.clone(),
+            );
+            let e = from_postings.entry(key).or_default();
+            e.0 += p.headcount;
+            e.1 += to_micro(p.person_days).expect("micro");
+            e.2 += to_micro(p.person_hours).expect("micro");
+            e.3 += to_minor(p.amount, cur).expect("minor");
+        }
+        from_postings.retain(|_, v| *v != (0, 0, 0, 0));
+        let Db::Sqlite(pool) = &self.db else { unreachable!("the property runs on SQLite") };
+        type Stored = (String, String, String, String, String, String, String, String, i64, i64, i64, i64);
+        let stored: Vec<Stored> = sqlx::query_as(
+            "SELECT month, currency, site_id, trade, crew, cost_code, activity, author, headcount, \
+             person_days_micro, person_hours_micro, amount_minor FROM labour_month_totals WHERE project_id = 'P1' \
+             AND (headcount <> 0 OR person_days_micro <> 0 OR person_hours_micro <> 0 OR amount_minor <> 0)",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("labour_month_totals");
+        let stored: BTreeMap<Key, (i64, i64, i64, i64)> =
+            stored.into_iter().map(|r| ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7), (r.8, r.9, r.10, r.11))).collect();
+        assert_eq!(stored, from_postings, "labour_month_totals vs labour postings");
     }
 }
 

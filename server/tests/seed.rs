@@ -1,11 +1,16 @@
 //! `fieldledger-seed`'s budgets are realistic: it seeds a small company (one project, 3,000 labour
 //! lines, SQLite in a temp dir) and the cost report on it shows leaf codes' spent % spread around
-//! 60–110% (some over budget, most under), not every row red.
+//! 60–110% (some over budget, most under), not every row red; and the day-labour summary read
+//! through the monthly totals (migration 0014) agrees with the lines summed day by day over a year
+//! of approvals, re-approvals and reversals.
 
 use std::process::Command;
 
+use chrono::Datelike as _;
+
 use rust_decimal::Decimal;
 use server::db::Db;
+use server::reports::labour::{self, Period};
 use server::reports::{DateRange, cost};
 
 #[tokio::test]
@@ -60,4 +65,47 @@ async fn seeded_budgets_are_spent_60_to_110_percent() {
         "activity budgets {total_activity} in proportion to the codes' {}",
         report.totals.budget
     );
+
+    month_totals_agree_with_the_days(&db).await;
+}
+
+/// By month and over a whole range, `labour::summary` reads whole months from
+/// `labour_month_totals` and the days at the range's edges from the lines; by day it reads every
+/// line. The two agree, group by group, for ranges with and without edges.
+async fn month_totals_agree_with_the_days(db: &Db) {
+    use std::collections::BTreeMap;
+    let date = |s: &str| s.parse::<chrono::NaiveDate>().ok();
+    let by: Vec<&'static str> = labour::DIMENSIONS.iter().map(|(n, _)| *n).collect();
+    let mut checked = 0;
+    for (from, to) in [(None, None), (date("2026-03-17"), date("2026-09-09")), (None, date("2026-06-30"))] {
+        let range = DateRange::new(from, to).expect("range");
+        let days = labour::summary(db, "SEED-01", range, Period::Day, &by).await.expect("by day");
+        for period in [Period::Month, Period::Total] {
+            let got = labour::summary(db, "SEED-01", range, period, &by).await.expect("by month");
+            let mut want: BTreeMap<(Option<chrono::NaiveDate>, Vec<Option<String>>), [Decimal; 4]> = BTreeMap::new();
+            for r in &days.rows {
+                let p = if period == Period::Month { r.period.and_then(|d| d.with_day(1)) } else { None };
+                let e = want.entry((p, r.keys.clone())).or_default();
+                for (i, v) in
+                    [Decimal::from(r.headcount), r.headcount_days, r.person_hours, r.cost].into_iter().enumerate()
+                {
+                    e[i] += v;
+                }
+            }
+            want.retain(|_, v| v.iter().any(|x| !x.is_zero()));
+            let have: BTreeMap<_, _> = got
+                .rows
+                .iter()
+                .map(|r| {
+                    ((r.period, r.keys.clone()), [Decimal::from(r.headcount), r.headcount_days, r.person_hours, r.cost])
+                })
+                .collect();
+            assert_eq!(have.len(), got.rows.len(), "one row per group");
+            assert!(want.len() > 10, "{from:?}..{to:?}: the seed has labour in range");
+            assert_eq!(have, want, "{period:?} over {from:?}..{to:?}");
+            assert_eq!(got.totals[0].cost, days.totals[0].cost);
+            checked += have.len();
+        }
+    }
+    eprintln!("month totals agree with the days over {checked} groups");
 }

@@ -176,6 +176,43 @@ pub(super) fn totals<'a>(rows: &'a [Encoded<'a>]) -> Vec<(TotalsKey<'a>, (i64, i
     totals.into_iter().collect()
 }
 
+/// (month, currency, site, trade, crew, cost code, activity, author) of a `labour_month_totals`
+/// row; an absent value is ''.
+pub(super) type LabourMonthKey<'a> = (chrono::NaiveDate, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// A labour sheet's cost lines netted per `labour_month_totals` key (headcount, person-days,
+/// person-hours, amount), in key order, for the same reason as `totals`. Other kinds add nothing.
+pub(super) fn labour_months<'a>(
+    record_kind: &str,
+    rows: &'a [Encoded<'a>],
+) -> Vec<(LabourMonthKey<'a>, (i64, i64, i64, i64))> {
+    use chrono::Datelike;
+    let mut months: std::collections::BTreeMap<LabourMonthKey<'a>, (i64, i64, i64, i64)> =
+        std::collections::BTreeMap::new();
+    if record_kind != "labour_sheet" {
+        return Vec::new();
+    }
+    for e in rows.iter().filter(|e| e.row.p.ledger == postings::Ledger::Cost) {
+        let p = e.row.p;
+        let key = (
+            p.work_date.with_day(1).unwrap_or(p.work_date),
+            p.currency.map_or("", |c| c.code()),
+            p.site_id.as_str(),
+            p.trade.as_deref().unwrap_or(""),
+            p.crew.as_deref().unwrap_or(""),
+            p.cost_code.as_deref().unwrap_or(""),
+            p.activity.as_deref().unwrap_or(""),
+            p.author.as_str(),
+        );
+        let t = months.entry(key).or_default();
+        t.0 += p.headcount;
+        t.1 += e.days;
+        t.2 += e.hours;
+        t.3 += e.amount;
+    }
+    months.into_iter().collect()
+}
+
 /// Appends, in the decision's transaction `$tx`, the reversal of the replaced approval's postings
 /// and `$posts` (at `$heads`), and adds them to `ledger_totals`; evaluates to (rows appended,
 /// reversals among them). A macro: the transaction type differs between the backends.
@@ -183,7 +220,7 @@ macro_rules! append_postings {
     ($tx:ident, $d:ident, $heads:ident, $posts:ident) => {{
         use $crate::ledger::postings::Posting;
         use $crate::ledger::stored_postings::{
-            INSERT_CHUNK, POSTINGS_OF_DECISION, PostingRow, Row, encode, posting_columns, totals,
+            INSERT_CHUNK, POSTINGS_OF_DECISION, PostingRow, Row, encode, labour_months, posting_columns, totals,
         };
         let (tx, d, heads, posts) = (&mut $tx, $d, &$heads, $posts);
         // The replaced approval's own postings (not the reversals it made) are reversed.
@@ -266,6 +303,36 @@ macro_rules! append_postings {
                  amount_minor = ledger_totals.amount_minor + excluded.amount_minor, \
                  person_days_micro = ledger_totals.person_days_micro + excluded.person_days_micro, \
                  person_hours_micro = ledger_totals.person_hours_micro + excluded.person_hours_micro",
+            );
+            q.build().execute(&mut **tx).await?;
+        }
+        let months = labour_months(&d.record_kind, &encoded);
+        for chunk in months.chunks(INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO labour_month_totals (project_id, month, currency, site_id, trade, crew, cost_code, \
+                 activity, author, headcount, person_days_micro, person_hours_micro, amount_minor) ",
+            );
+            q.push_values(chunk, |mut b, (k, t)| {
+                b.push_bind(&d.project_id)
+                    .push_bind(k.0.to_string())
+                    .push_bind(k.1)
+                    .push_bind(k.2)
+                    .push_bind(k.3)
+                    .push_bind(k.4)
+                    .push_bind(k.5)
+                    .push_bind(k.6)
+                    .push_bind(k.7)
+                    .push_bind(t.0)
+                    .push_bind(t.1)
+                    .push_bind(t.2)
+                    .push_bind(t.3);
+            });
+            q.push(
+                " ON CONFLICT (project_id, month, currency, site_id, trade, crew, cost_code, activity, author) \
+                 DO UPDATE SET headcount = labour_month_totals.headcount + excluded.headcount, \
+                 person_days_micro = labour_month_totals.person_days_micro + excluded.person_days_micro, \
+                 person_hours_micro = labour_month_totals.person_hours_micro + excluded.person_hours_micro, \
+                 amount_minor = labour_month_totals.amount_minor + excluded.amount_minor",
             );
             q.build().execute(&mut **tx).await?;
         }

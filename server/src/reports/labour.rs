@@ -123,15 +123,27 @@ pub async fn summary(
     period: Period,
     by: &[&'static str],
 ) -> Result<LabourSummary, ReportError> {
-    let (from, to) = range.sql_bounds();
     // Column names come from the fixed DIMENSIONS list, never from the request.
     let cols: Vec<&str> = by.iter().filter_map(|b| DIMENSIONS.iter().find(|(n, _)| n == b).map(|(_, c)| *c)).collect();
     let select_dims: String = cols.iter().map(|c| format!(", {c}")).collect();
-    // The period's first day, grouped in SQL: a month's or a week's lines arrive summed (a whole
-    // history by month is ~12,800 groups instead of ~107,600 days). Weeks start on Monday (ISO).
-    // On PostgreSQL a week is its date less the days since a Monday (0001-01-01 was one), grouped
-    // as a date and written out once per group: 0.40 s for a whole history, where
-    // date_trunc('week', …) for every line took 0.65 s.
+    // By month or over the whole range, the whole months inside the range are read from the
+    // monthly totals (migration 0014: a whole history is a few thousand rows, not 127,000 lines)
+    // and only the days at its edges from the lines; by day or week, every day from the lines.
+    let text = |d: NaiveDate| d.to_string();
+    let (months, line_ranges): (Option<(String, String)>, Vec<(String, String)>) = match period {
+        Period::Month | Period::Total => {
+            let split = range.split_months();
+            (
+                split.months.map(|(a, b)| (text(a), text(b))),
+                split.edges.iter().flatten().map(|&(a, b)| (text(a), text(b))).collect(),
+            )
+        }
+        Period::Day | Period::Week => (None, vec![range.sql_bounds()]),
+    };
+    // The period's first day, grouped in SQL: a month's or a week's lines arrive summed. Weeks
+    // start on Monday (ISO). On PostgreSQL a week is its date less the days since a Monday
+    // (0001-01-01 was one), grouped as a date and written out once per group: 0.40 s for a whole
+    // history, where date_trunc('week', …) for every line took 0.65 s.
     const PG_WEEK: &str = "CAST(work_date AS date) - (CAST(work_date AS date) - DATE '0001-01-01') % 7";
     let pg_week = format!("to_char({PG_WEEK}, 'YYYY-MM-DD')");
     let (day, group_day) = match (period, db) {
@@ -145,12 +157,26 @@ pub async fn summary(
         (Period::Total, _) => ("''", ""),
     };
     let group = if period == Period::Total { String::from("currency") } else { format!("currency, {group_day}") };
-    let sql = format!(
-        "SELECT {day} AS day, currency{select_dims}, CAST(SUM(headcount) AS BIGINT) AS headcount, \
+    const SUMS: &str = "CAST(SUM(headcount) AS BIGINT) AS headcount, \
          CAST(SUM(person_days_micro) AS BIGINT) AS person_days_micro, \
-         CAST(SUM(person_hours_micro) AS BIGINT) AS person_hours_micro, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor \
+         CAST(SUM(person_hours_micro) AS BIGINT) AS person_hours_micro, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor";
+    let lines_sql = format!(
+        "SELECT {day} AS day, currency{select_dims}, {SUMS} \
          FROM ledger_postings WHERE project_id = $1 AND ledger = 'cost' AND record_kind = 'labour_sheet' \
          AND work_date >= $2 AND work_date <= $3 GROUP BY {group}{select_dims}",
+    );
+    // The monthly totals hold '' for a value not given; read back as absent like the lines' NULL.
+    let month_dims: String = cols.iter().map(|c| format!(", NULLIF({c}, '') AS {c}")).collect();
+    let (month_day, month_group) = if period == Period::Total {
+        ("''", String::from("currency"))
+    } else {
+        ("month", String::from("currency, month"))
+    };
+    let month_group_dims: String = cols.iter().map(|c| format!(", {c}")).collect();
+    let months_sql = format!(
+        "SELECT {month_day} AS day, NULLIF(currency, '') AS currency{month_dims}, {SUMS} \
+         FROM labour_month_totals WHERE project_id = $1 AND month >= $2 AND month <= $3 \
+         GROUP BY {month_group}{month_group_dims}",
     );
     let mut acc: Vec<(Key, (i64, i64, i64, i64))> = Vec::new();
     macro_rules! collect {
@@ -176,32 +202,43 @@ pub async fn summary(
             }
         }};
     }
-    // Up to about a quarter: the screens' default month and week presets.
-    let short = matches!((range.from, range.to), (Some(f), Some(t)) if (t - f).num_days() <= 92);
-    macro_rules! query {
-        () => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(project).bind(&from).bind(&to)
-        };
+    // (statement, first and last day or month, whether it reads few rows).
+    let mut queries: Vec<(&str, (String, String), bool)> = Vec::with_capacity(3);
+    if let Some(m) = months {
+        queries.push((months_sql.as_str(), m, true));
     }
-    match db {
-        Db::Sqlite(p) => collect!(query!().fetch_all(p).await?),
-        Db::Postgres(p) if short || period != Period::Day => {
-            // A month of a busy project is ~40,000 lines in a few thousand groups, and a whole
-            // history by month or week (~127,000 lines) is 12,800 or 49,000 groups: with the
-            // default 4 MB of work memory PostgreSQL sorts them on disk (~3x slower than hashing
-            // them; 0.69 s against 0.20 s by month); this query may hash in memory (11 MB by
-            // month, 28 MB by week), within its own transaction only. Longer ranges by day keep
-            // the default: they stream through ledger_postings_labour in its order (migration
-            // 0013), which more memory would trade for a hash over the whole table.
-            let mut tx = p.begin().await?;
-            sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
-            let rows = query!().fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            collect!(rows)
+    for (from, to) in line_ranges {
+        // Up to about a quarter: the screens' default month and week presets, a range's edges.
+        let short =
+            matches!((from.parse::<NaiveDate>(), to.parse::<NaiveDate>()), (Ok(f), Ok(t)) if (t - f).num_days() <= 92);
+        queries.push((lines_sql.as_str(), (from, to), short));
+    }
+    for (sql, (from, to), short) in queries {
+        macro_rules! query {
+            () => {
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(project).bind(&from).bind(&to)
+            };
         }
-        Db::Postgres(p) => collect!(query!().fetch_all(p).await?),
+        match db {
+            Db::Sqlite(p) => collect!(query!().fetch_all(p).await?),
+            Db::Postgres(p) if short || period != Period::Day => {
+                // A month of a busy project is ~40,000 lines in a few thousand groups, and a whole
+                // history by week (~127,000 lines) is 49,000 groups: with the default 4 MB of work
+                // memory PostgreSQL sorts them on disk (~3x slower than hashing them); this query
+                // may hash in memory (28 MB by week), within its own transaction only. Longer
+                // ranges by day keep the default: they stream through ledger_postings_labour in its
+                // order (migration 0013), which more memory would trade for a hash over the table.
+                let mut tx = p.begin().await?;
+                sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
+                let rows = query!().fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                collect!(rows)
+            }
+            Db::Postgres(p) => collect!(query!().fetch_all(p).await?),
+        }
     }
-    // Groups arrive one per period already; a date the ledger cannot read (no period) may repeat.
+    // Groups arrive one per period and query already; a date the ledger cannot read (no period)
+    // may repeat, and over a whole range the months' and the edges' groups meet here.
     acc.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut merged: Vec<(Key, (i64, i64, i64, i64))> = Vec::with_capacity(acc.len());
     for (k, v) in acc {

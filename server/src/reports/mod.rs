@@ -81,6 +81,35 @@ impl DateRange {
         Ok(DateRange { from, to })
     }
 
+    /// The range cut for tables kept per month (`ledger_totals`' month grain, `labour_month_totals`):
+    /// the whole months inside it and the days at either edge outside them. An open end is the
+    /// earliest or latest date a ledger holds.
+    pub fn split_months(&self) -> MonthSplit {
+        use chrono::{Datelike, Days, Months};
+        let min = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+        let max = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+        let (from, to) = (self.from.unwrap_or(min).max(min), self.to.unwrap_or(max).min(max));
+        if from > to {
+            return MonthSplit { months: None, edges: [None, None] };
+        }
+        let month_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+        let next_month = |d: NaiveDate| month_of(d).checked_add_months(Months::new(1)).unwrap_or(max);
+        // Whole months inside the range: from the first day of `first` to `last_end`.
+        let first = if from.day() == 1 { from } else { next_month(from) };
+        let last_end = if to.checked_add_days(Days::new(1)).is_none_or(|n| n.day() == 1) {
+            to
+        } else {
+            month_of(to).pred_opt().unwrap_or(min)
+        };
+        if first > last_end {
+            // No whole month: days only.
+            return MonthSplit { months: None, edges: [Some((from, to)), None] };
+        }
+        let before = (first > from).then(|| (from, first.pred_opt().unwrap_or(min)));
+        let after = (to > last_end).then(|| (last_end.succ_opt().unwrap_or(max), to));
+        MonthSplit { months: Some((first, month_of(last_end))), edges: [before, after] }
+    }
+
     /// Bounds as SQL text: ISO dates compare as text on both backends.
     fn sql_bounds(&self) -> (String, String) {
         (
@@ -88,6 +117,16 @@ impl DateRange {
             self.to.map_or("9999-12-31".into(), |d| d.to_string()),
         )
     }
+}
+
+/// A `DateRange` cut at whole months (`DateRange::split_months`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthSplit {
+    /// The first days of the first and the last whole month inside the range.
+    pub months: Option<(NaiveDate, NaiveDate)>,
+    /// The days before the first whole month and after the last (the whole range when it holds
+    /// no whole month), inclusive.
+    pub edges: [Option<(NaiveDate, NaiveDate)>; 2],
 }
 
 /// Net approved cost of one item of a dimension, in one currency (`cost_totals`).
@@ -106,29 +145,12 @@ pub async fn cost_totals(
     dimension: &str,
     range: DateRange,
 ) -> Result<Vec<ItemTotal>, ReportError> {
-    use chrono::{Datelike, Days, Months};
-    let min = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
-    let max = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
-    let (from, to) = (range.from.unwrap_or(min).max(min), range.to.unwrap_or(max).min(max));
-    let month_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
-    let next_month = |d: NaiveDate| month_of(d).checked_add_months(Months::new(1)).unwrap_or(max);
-    // Whole months inside the range: [first, last] as their first days.
-    let first = if from.day() == 1 { from } else { next_month(from) };
-    let last_end = if to.checked_add_days(Days::new(1)).is_none_or(|n| n.day() == 1) {
-        to
-    } else {
-        month_of(to).pred_opt().unwrap_or(min)
-    };
+    let split = range.split_months();
     let text = |d: NaiveDate| d.to_string();
-    let (months, days): ((String, String), [(String, String); 2]) = if first <= last_end {
-        let none = || ("1".to_string(), "0".to_string());
-        let before = if first > from { (text(from), text(first.pred_opt().unwrap_or(min))) } else { none() };
-        let after = if to > last_end { (text(last_end.succ_opt().unwrap_or(max)), text(to)) } else { none() };
-        ((text(first), text(month_of(last_end))), [before, after])
-    } else {
-        // No whole month: days only (an empty month range: from > to).
-        (("1".into(), "0".into()), [(text(from), text(to)), ("1".into(), "0".into())])
-    };
+    let span =
+        |r: Option<(NaiveDate, NaiveDate)>| r.map_or(("1".to_string(), "0".to_string()), |(a, b)| (text(a), text(b)));
+    let months = span(split.months);
+    let days = [span(split.edges[0]), span(split.edges[1])];
     let sql = "SELECT item, currency, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor FROM ledger_totals \
                WHERE project_id = $1 AND dimension = $2 AND ( \
                (grain = 'month' AND period >= $3 AND period <= $4) OR \
@@ -188,4 +210,45 @@ pub struct Table {
     pub title: String,
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<Cell>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    fn split(from: Option<&str>, to: Option<&str>) -> MonthSplit {
+        DateRange::new(from.map(d), to.map(d)).expect("range").split_months()
+    }
+
+    #[test]
+    fn ranges_split_into_whole_months_and_edge_days() {
+        let m = |a, b| Some((d(a), d(b)));
+        // Mid-month to mid-month: the edges from days, the months between from month totals.
+        assert_eq!(
+            split(Some("2026-03-17"), Some("2026-09-09")),
+            MonthSplit {
+                months: m("2026-04-01", "2026-08-01"),
+                edges: [m("2026-03-17", "2026-03-31"), m("2026-09-01", "2026-09-09")]
+            }
+        );
+        // Exactly whole months (February of a leap year ends on the 29th): no edges.
+        assert_eq!(
+            split(Some("2028-01-01"), Some("2028-02-29")),
+            MonthSplit { months: m("2028-01-01", "2028-02-01"), edges: [None, None] }
+        );
+        // Inside one month: days only.
+        assert_eq!(
+            split(Some("2026-11-02"), Some("2026-11-30")),
+            MonthSplit { months: None, edges: [m("2026-11-02", "2026-11-30"), None] }
+        );
+        // Open ends are whole months up to the ledgers' earliest and latest dates.
+        let open = split(None, None);
+        assert_eq!(open.months, m("1900-01-01", "9999-12-01"));
+        assert_eq!(open.edges, [None, None]);
+        assert_eq!(split(None, Some("2026-06-30")).months, m("1900-01-01", "2026-06-01"));
+    }
 }

@@ -1,0 +1,4 @@
+//! People, their projects and roles, devices and pairing, and the audit of access (issue 20;
+//! `docs/access.md`; tables in migration 0015). Device tokens themselves stay in `crate::auth`.
+
+pub mod audit;
