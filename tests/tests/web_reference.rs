@@ -488,6 +488,12 @@ fn reference_screens_in_the_browser() {
     b.type_into("#token", &w.admin);
     b.click("#sign-in");
     b.wait_for("#ref-edit-form");
+    // Signing in comes back to the page (its query is not kept): the project's form first.
+    assert!(b.exists("#tab-project.on"), "the project tab by default");
+    assert!(b.exists("#admin-tab-reference.on"), "a tab of the admin screens");
+    b.screenshot("ref-project-en-1440");
+    b.click("#tab-sites");
+    b.wait_for("#f-time_zone");
 
     // English, 1440: add a site through the form (Asia/Shanghai offered first).
     assert_eq!(b.script("return document.querySelector('#f-time_zone').options[0].value;"), json!("Asia/Shanghai"));

@@ -95,7 +95,8 @@ fn table_of(text: &str) -> Result<Table, WebError> {
 }
 
 fn chrome(s: &WebSession, headers: &HeaderMap, uri: &Uri) -> Chrome {
-    Chrome::new(Some(s), headers, uri, "reference", "ref_title")
+    // Under the navigation's Admin entry, beside people and the access audit (admin_tabs.html).
+    Chrome::new(Some(s), headers, uri, "admin", "ref_title")
 }
 
 fn build(c: Chrome, set: &ReferenceSet, table: Table, shown: Shown) -> RefPage {

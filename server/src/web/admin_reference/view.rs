@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::words::{self, ProblemWords};
 use crate::reference::table::{Table, curve_text};
-use crate::reference::{CostCode, ReferenceSet};
+use crate::reference::{Activity, CostCode, ReferenceSet};
 use crate::web::format::money;
 use crate::web::i18n::Lang;
 use crate::web::urlencode;
@@ -300,6 +300,24 @@ fn rate(r: Option<Decimal>, cur: Currency, lang: Lang) -> String {
     }
 }
 
+/// A planned curve as a list reads it: `05-01 0% · 07-01 30% · 10-31 100%` (the year only when
+/// it is not the planned start's), or "straight line".
+fn curve_words(a: &Activity, lang: Lang) -> String {
+    use chrono::Datelike;
+    if a.curve.is_empty() {
+        return lang.t("ref_linear").to_string();
+    }
+    let year = a.planned_start.year();
+    a.curve
+        .iter()
+        .map(|(d, p)| {
+            let day = if d.year() == year { d.format("%m-%d").to_string() } else { d.to_string() };
+            format!("{day} {}%", p.normalize())
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// Column heads of a table's list: (i18n key, class).
 pub fn heads(table: Table) -> Vec<(&'static str, &'static str)> {
     let keys: &[&'static str] = match table {
@@ -387,11 +405,7 @@ pub fn rows(set: &ReferenceSet, table: Table, on: Option<&str>, lang: Lang) -> V
                     num("ref_col_bac", money(a.budget, cur, lang)),
                     cell("ref_col_cost_code", code_name(&a.cost_code)),
                     num("ref_col_planned_quantity", quantity),
-                    Cell {
-                        label: "ref_col_curve",
-                        text: curve_text(&a.curve).unwrap_or_else(|| lang.t("ref_linear").to_string()),
-                        class: "ref-curve",
-                    },
+                    Cell { label: "ref_col_curve", text: curve_words(a, lang), class: "ref-curve" },
                 ];
                 row(&a.id, &a.name, 1, cells)
             })

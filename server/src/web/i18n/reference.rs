@@ -47,7 +47,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("ref_save", "Save", "保存"),
     ("ref_add", "Add", "新增"),
     ("ref_cancel", "Cancel", "取消"),
-    ("ref_optional", "optional", "选填"),
+    ("ref_optional", "(optional)", "（选填）"),
     ("ref_none", "(none: a top code)", "（无：一级科目）"),
     (
         "ref_key_fixed",
