@@ -546,6 +546,8 @@ fn reference_screens_in_the_browser() {
     assert_eq!(row(&set, "activities", "id", "A3").map(|a| a["curve"].as_array().map(Vec::len)), Some(Some(3)));
     no_sideways_scroll(&b, "activities en 1440");
     b.screenshot("ref-activities-en-1440");
+    b.script("document.querySelector('#ref-table').scrollIntoView(); return 1;");
+    b.screenshot("ref-activities-list-en-1440");
 
     // Chinese, 1440: a refusal names the field in words.
     b.goto(&format!("{base}/web/lang?to=zh-CN&back=%2Fweb%2Fadmin%2Freference%3Ftab%3Dcost_codes"));
@@ -575,6 +577,9 @@ fn reference_screens_in_the_browser() {
         b.goto(&format!("{base}/web/admin/reference?tab={tab}"));
         b.wait_for("#ref-edit-form");
         no_sideways_scroll(&b, &format!("{tab} zh 390"));
+        if tab != "project" {
+            assert!(b.script("return getComputedStyle(document.querySelector('a.ref-jump')).display !== 'none' && document.querySelector('#ref-table').getBoundingClientRect().top < document.querySelector('#ref-form').getBoundingClientRect().top;") == json!(true), "{tab}: the list first, a link to the form");
+        }
         b.screenshot(&format!("ref-{name}-zh-390"));
     }
     b.goto(&format!("{base}/web/lang?to=en&back=%2Fweb%2Fadmin%2Freference%3Ftab%3Dcost_codes"));
