@@ -90,6 +90,7 @@ impl Conn {
             .header(HOST, self.host.as_str())
             .header(AUTHORIZATION, format!("Bearer {token}"))
             .header(CONTENT_TYPE, "application/cbor")
+            .header("fieldledger-app", concat!("fieldledger-loadgen/", env!("CARGO_PKG_VERSION")))
             .body(Full::new(Bytes::from(body)))?;
         let result = async {
             let resp = self.sender().await?.send_request(req).await?;

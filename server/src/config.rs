@@ -53,6 +53,9 @@ pub struct Config {
     /// Minutes an unfinished photo upload lives before it expires (410) and its partial file is deleted.
     #[arg(long, env = "FIELDLEDGER_UPLOAD_EXPIRY_MINUTES", default_value_t = crate::blobs::DEFAULT_UPLOAD_EXPIRY_MINUTES, global = true)]
     pub upload_expiry_minutes: u64,
+    /// Before serving, load the demo company if the database holds no project yet (see `demo`).
+    #[arg(long)]
+    pub demo: bool,
     /// What to do; serving is the default.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -65,9 +68,21 @@ pub enum Command {
     /// Manage device tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Load the demo company (one project, three foremen's phones, four weeks of records up to
+    /// today, most approved), print how to sign in, and exit. Loaded once: a second run only prints.
+    Demo,
+    /// List, revoke, rename devices, or give one a new token.
+    #[command(subcommand)]
+    Device(DeviceCommand),
     /// Manage a project's reference data.
     #[command(subcommand)]
     Reference(ReferenceCommand),
+    /// Make a company admin (admin of every project) and print their sign-in link.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Add people, give them a role on a project, make sign-in links, disable them.
+    #[command(subcommand)]
+    Person(PersonCommand),
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -101,6 +116,84 @@ pub enum TokenCommand {
         /// How many devices to create (load tests need hundreds); each gets its own token.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         count: u32,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DeviceCommand {
+    /// Devices with their person, role, projects, last request and app version (live ones first).
+    List {
+        /// Only the devices holding a token of this project.
+        #[arg(long)]
+        project: Option<String>,
+        /// One JSON document instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a device (and the other device rows of its handset) with all its tokens: its next
+    /// request is refused and its browser sessions end.
+    Revoke { id: String },
+    /// Rename a device (1 to 100 characters).
+    Rename { id: String, name: String },
+    /// Give a device a new token for the same project and role (printed once); the old one stops
+    /// working.
+    Rotate { id: String },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AdminCommand {
+    /// A new company admin; prints their one-time sign-in link (valid 24 h) to set a password.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum PersonCommand {
+    /// A new person (prints their id), optionally with a role on a project.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Digits, spaces, dashes and a leading +; 6 to 20 digits; unique.
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long, requires = "role")]
+        project: Option<String>,
+        #[arg(long, value_enum, requires = "project")]
+        role: Option<Role>,
+    },
+    /// Give a person a role on a project (or change it).
+    Grant {
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// Take a person off a project.
+    Revoke {
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        project: String,
+    },
+    /// A new one-time sign-in link (valid 24 h) for a person to set their password.
+    Link {
+        #[arg(long)]
+        person: String,
+    },
+    /// A person can no longer sign in: their sessions end and their devices are revoked.
+    Disable {
+        #[arg(long)]
+        person: String,
     },
 }
 

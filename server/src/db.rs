@@ -138,7 +138,7 @@ impl Conn {
         let rows: Vec<SyncGrantRow> = on_pool!(Conn: self, |c| sqlx::query_as(concat!(
             "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
                         FROM tokens t JOIN devices d ON d.id = t.device_id \
-                        WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL) \
+                        WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL AND d.revoked_at_ms IS NULL) \
              SELECT g.device_id, g.name AS device_name, g.role, g.project_id, g.manifest, g.sync_gen, \
              CAST(NULL AS TEXT) AS doc_id, CAST(NULL AS BIGINT) AS version FROM g \
              UNION ALL \
@@ -215,6 +215,7 @@ fn sqlite_migrations() -> Vec<Migration> {
             include_str!("../../migrations/server/sqlite/0014_labour_month_totals.sql"),
         ),
         migration(15, "people and access", include_str!("../../migrations/server/sqlite/0015_people_access.sql")),
+        migration(16, "sign-in throttle", include_str!("../../migrations/server/sqlite/0016_sign_in_throttle.sql")),
     ]
 }
 
@@ -247,6 +248,7 @@ fn postgres_migrations() -> Vec<Migration> {
             include_str!("../../migrations/server/postgres/0014_labour_month_totals.sql"),
         ),
         migration(15, "people and access", include_str!("../../migrations/server/postgres/0015_people_access.sql")),
+        migration(16, "sign-in throttle", include_str!("../../migrations/server/postgres/0016_sign_in_throttle.sql")),
     ]
 }
 
@@ -303,6 +305,12 @@ impl Db {
 
     /// PostgreSQL if `database_url` is given, else SQLite in `data_dir`.
     pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> Result<Db, DbError> {
+        Db::connect_until(database_url, data_dir, i64::MAX).await
+    }
+
+    /// `connect`, migrated only up to `version`: an older server's schema, for tests of an upgrade.
+    pub async fn connect_until(database_url: Option<&str>, data_dir: &Path, version: i64) -> Result<Db, DbError> {
+        let upto = |list: Vec<Migration>| list.into_iter().filter(|m| m.version <= version).collect::<Vec<_>>();
         match database_url.filter(|u| !u.trim().is_empty()) {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let options = PgConnectOptions::from_str(url)?;
@@ -321,11 +329,11 @@ impl Db {
                     })
                     .connect_with(options)
                     .await?;
-                Migrator::with_migrations(postgres_migrations()).run(&pool).await?;
+                Migrator::with_migrations(upto(postgres_migrations())).run(&pool).await?;
                 Ok(Db::Postgres(pool))
             }
             Some(_) => Err(DbError::UnsupportedUrl),
-            None => Ok(Db::Sqlite(open_sqlite(data_dir).await?)),
+            None => Ok(Db::Sqlite(open_sqlite(data_dir, upto(sqlite_migrations())).await?)),
         }
     }
 
@@ -368,11 +376,12 @@ impl Db {
         })
     }
 
-    /// The grant of a live (not revoked) token, looked up by its SHA-256.
+    /// The grant of a live token of a live device (neither revoked), looked up by its SHA-256.
     pub async fn find_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, sqlx::Error> {
         on_pool!(self, |p| sqlx::query_as(
             "SELECT d.id AS device_id, d.name AS device_name, t.role, t.project_id FROM tokens t \
-             JOIN devices d ON d.id = t.device_id WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL"
+             JOIN devices d ON d.id = t.device_id WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL \
+             AND d.revoked_at_ms IS NULL"
         )
         .bind(token_sha256)
         .fetch_optional(p)
@@ -400,7 +409,7 @@ fn sqlite_synchronous() -> SqliteSynchronous {
 }
 
 /// Opens (creating) `server.db` in `data_dir` and applies migrations.
-async fn open_sqlite(data_dir: &Path) -> Result<SqlitePool, DbError> {
+async fn open_sqlite(data_dir: &Path, migrations: Vec<Migration>) -> Result<SqlitePool, DbError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|source| DbError::DataDir { path: data_dir.display().to_string(), source })?;
     let options = SqliteConnectOptions::from_str("sqlite://")?
@@ -416,7 +425,7 @@ async fn open_sqlite(data_dir: &Path) -> Result<SqlitePool, DbError> {
     // No ping before handing out a connection (sqlx's default, a round trip to the connection's
     // thread per query): a connection to a local file does not go stale.
     let pool = SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
-    Migrator::with_migrations(sqlite_migrations()).run(&pool).await?;
+    Migrator::with_migrations(migrations).run(&pool).await?;
     Ok(pool)
 }
 

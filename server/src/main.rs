@@ -4,6 +4,7 @@ use clap::Parser;
 use server::config::{Command, ReferenceCommand, TokenCommand};
 use server::routes::app;
 use server::state::AppState;
+use server::access::audit;
 use server::{Config, auth, db};
 use tracing_subscriber::EnvFilter;
 
@@ -31,11 +32,27 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let db = db::Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
     match config.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => serve(config, db).await,
+        Command::Demo => {
+            let welcome = server::demo::command(&db, &config.data_dir).await?;
+            print!("{}", welcome.text(&format!("http://{}", config.bind)));
+            Ok(())
+        }
         Command::Token(TokenCommand::Create { project, role, name, count }) => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             for _ in 0..count {
                 let (device_id, token) = auth::create_token(&db, &project, role, &name).await?;
+                // Audited per device, but a load test's thousands of devices as one entry (below).
+                if count <= AUDIT_EACH_UP_TO {
+                    let detail = format!("{role} on {} from the command line", project.trim());
+                    let entry = audit::Entry {
+                        project_id: Some(project.trim()),
+                        device_id: Some(&device_id),
+                        detail: &detail,
+                        ..Default::default()
+                    };
+                    audit::record(&db, audit::Event::TokenCreated, entry).await?;
+                }
                 if count == 1 {
                     eprintln!(
                         "device {device_id} ({}) may act as {} on project {}",
@@ -46,16 +63,31 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 }
                 writeln!(out, "{token}")?;
             }
+            if count > AUDIT_EACH_UP_TO {
+                let detail = format!("{count} devices ({name}), {role} on {} from the command line", project.trim());
+                let entry = audit::Entry { project_id: Some(project.trim()), detail: &detail, ..Default::default() };
+                audit::record(&db, audit::Event::TokenCreated, entry).await?;
+            }
             if count > 1 {
                 eprintln!("{count} devices ({}) may act as {} on project {}", name, role.as_str(), project.trim());
             }
             Ok(())
+        }
+        Command::Device(command) => server::access::device_command::run(&db, command).await,
+        Command::Admin(command) => {
+            server::access::person_command::admin(&db, &format!("http://{}", config.bind), command).await
+        }
+        Command::Person(command) => {
+            server::access::person_command::person(&db, &format!("http://{}", config.bind), command).await
         }
         Command::Reference(ReferenceCommand::Import { project, table, file }) => {
             import_reference(&db, project.trim(), table.as_deref(), &file).await
         }
     }
 }
+
+/// `token create --count N`: up to this many devices get an audit entry each; more get one.
+const AUDIT_EACH_UP_TO: u32 = 20;
 
 async fn import_reference(
     db: &db::Db,
@@ -97,6 +129,7 @@ async fn import_reference(
 }
 
 async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Error>> {
+    let welcome = if config.demo { server::demo::on_start(&db, &config.data_dir).await? } else { None };
     let store = server::blobs::store::open(config.blob_store.as_deref(), &config.data_dir)?;
     let ttl = std::time::Duration::from_secs(config.upload_expiry_minutes.saturating_mul(60));
     let blobs = server::blobs::Blobs::new(store, &config.data_dir, config.max_upload_bytes, ttl)?;
@@ -119,9 +152,20 @@ async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Err
     });
     // Tests and scripts read this line to find the port.
     println!("listening on http://{addr}");
+    if let Some(welcome) = welcome {
+        // After the line scripts wait for; a reader that stopped reading must not stop the server.
+        use std::io::Write;
+        let _ = write!(std::io::stdout(), "{}", welcome.text(&format!("http://{addr}")));
+        let _ = std::io::stdout().flush();
+    }
     tracing::info!(database = db.backend(), data_dir = %config.data_dir.display(), "listening on http://{addr}");
+    if let Some(link) = server::access::person_command::first_run(&db, &format!("http://{addr}")).await? {
+        tracing::warn!("First run: open {link} to set the first admin's password (valid 24 h)");
+    }
     let (signalled, on_signal) = tokio::sync::oneshot::channel();
-    let serving = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    // The peer's address reaches handlers (sign-in throttling and the access audit).
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
         signal.await;
         let _ = signalled.send(());
     });

@@ -40,6 +40,21 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/reports/cost", get(reports::cost_report))
         .route("/v1/reports/schedule", get(reports::schedule_report))
         .route("/v1/reports/labour", get(reports::labour_summary))
+        // devices routes
+        .route("/v1/devices", get(api::devices::list))
+        .route("/v1/devices/{id}/revoke", post(api::devices::revoke))
+        .route("/v1/devices/{id}/rename", post(api::devices::rename))
+        .route("/v1/devices/{id}/rotate", post(api::devices::rotate))
+        // people routes
+        .route("/v1/people", get(api::people::list).post(api::people::add))
+        .route("/v1/people/{id}/role", put(api::people::set_role).delete(api::people::remove))
+        .route("/v1/people/{id}/disable", post(api::people::disable))
+        .route("/v1/people/{id}/sign-in-link", post(api::people::sign_in_link))
+        // Every route above: its device's last request and app version (after the response).
+        .route_layer(axum::middleware::from_fn_with_state(
+            crate::access::devices::SeenState { db: state.db.clone(), seen: state.seen.clone() },
+            crate::access::devices::note_seen,
+        ))
         .merge(extra)
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_request_bytes))
         .merge(web_routes())
@@ -97,6 +112,21 @@ fn web_routes() -> Router<AppState> {
         .route("/web/admin/reference/{table}", post(crate::web::admin_reference::save))
         .route("/web/admin/reference/{table}/delete", post(crate::web::admin_reference::delete))
         .route("/web/admin/reference/{table}/import", post(crate::web::admin_reference::import_rows))
+        // account routes (password sign-in is POST /web/sign-in; admin people and access log)
+        .route("/web/home", get(crate::web::account::home))
+        .route("/web/switch", post(crate::web::account::switch))
+        .route("/web/welcome", get(crate::web::account::welcome).post(crate::web::account::set_password))
+        .route("/web/admin/people", get(crate::web::admin_people::list).post(crate::web::admin_people::add))
+        .route("/web/admin/people/{id}/role", post(crate::web::admin_people::change_role))
+        .route("/web/admin/people/{id}/remove", post(crate::web::admin_people::remove))
+        .route("/web/admin/people/{id}/link", post(crate::web::admin_people::new_link))
+        .route("/web/admin/audit", get(crate::web::admin_audit::page))
+        // devices routes
+        .route("/web/admin/devices", get(crate::web::admin_devices::page))
+        .route("/web/admin/devices/{id}/confirm", get(crate::web::admin_devices::confirm))
+        .route("/web/admin/devices/{id}/revoke", post(crate::web::admin_devices::revoke))
+        .route("/web/admin/devices/{id}/rename", post(crate::web::admin_devices::rename))
+        .route("/web/admin/devices/{id}/rotate", post(crate::web::admin_devices::rotate))
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))
@@ -116,9 +146,15 @@ const APP_CSS: &str = concat!(
     include_str!("../static/labour.css"),
     include_str!("../static/print.css"),
     include_str!("../static/reference.css"),
+    include_str!("../static/account.css"),
+    include_str!("../static/devices.css"),
 );
-const APP_JS: &str =
-    concat!(include_str!("../static/app.js"), include_str!("../static/queue.js"), include_str!("../static/record.js"));
+const APP_JS: &str = concat!(
+    include_str!("../static/app.js"),
+    include_str!("../static/queue.js"),
+    include_str!("../static/record.js"),
+    include_str!("../static/account.js"),
+);
 
 /// Photo uploads (tus, `crate::blobs::tus`) and blob reads. Only the upload routes get
 /// `tus_headers` (`Tus-Resumable` required and answered).

@@ -15,6 +15,8 @@ pub struct AppState {
     pub sync_reads: std::sync::Arc<crate::held::Held>,
     pub limits: Limits,
     pub blobs: std::sync::Arc<crate::blobs::Blobs>,
+    /// When each device was last written as seen (`crate::access::devices::note_seen`).
+    pub seen: std::sync::Arc<crate::access::devices::SeenTracker>,
 }
 
 /// Bounds on memory and input, from the configuration.
@@ -70,7 +72,8 @@ impl AppState {
         let commits = crate::commit::Committer::start_bounded(db.clone(), limits.db_writers, limits.commit_queue);
         let metrics = crate::metrics::Metrics::new(cache.clone(), &commits);
         let sync_reads = std::sync::Arc::new(crate::held::Held::new(db.clone(), SYNC_READ_CONNECTIONS));
-        AppState { db, metrics, cache, commits, sync_reads, limits, blobs }
+        let seen = std::sync::Arc::default();
+        AppState { db, metrics, cache, commits, sync_reads, limits, blobs, seen }
     }
 }
 

@@ -13,6 +13,9 @@ use record_schema::{LabourSheet, Record};
 
 use crate::post;
 
+/// The app this phone says it is (`Fieldledger-App`), as the device list shows it.
+pub const APP: (&str, &str) = ("Fieldledger-App", "fieldledger-simphone/1.0");
+
 #[derive(Clone)]
 pub struct SimPhone {
     pub token: String,
@@ -68,7 +71,7 @@ impl SimPhone {
             ciborium::into_writer(&req, &mut body).expect("encode");
             let bearer = format!("Bearer {}", self.token);
             let (status, resp) =
-                post(addr, "/v1/sync", &[("Authorization", &bearer), ("Content-Type", "application/cbor")], &body);
+                post(addr, "/v1/sync", &[("Authorization", &bearer), ("Content-Type", "application/cbor"), APP], &body);
             if status != 200 {
                 return Err((status, String::from_utf8_lossy(&resp).into_owned()));
             }

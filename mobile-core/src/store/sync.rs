@@ -223,6 +223,7 @@ impl Store {
                 .post(&endpoint)
                 .header("Authorization", &auth)
                 .header("Content-Type", "application/cbor")
+                .header(APP_HEADER.0, APP_HEADER.1)
                 .send(&body[..])
                 .map_err(|e| Error::Offline(format!("{endpoint}: {e}")))?;
             let status = resp.status().as_u16();
@@ -242,6 +243,11 @@ impl Store {
         .map_err(|e| Error::Internal(format!("sync worker: {e}")))?
     }
 }
+
+/// Names this library and its version on every request, so an admin's device list shows which
+/// phones still run an old build (the server keeps it as the device's app version).
+pub(crate) const APP_HEADER: (&str, &str) =
+    ("Fieldledger-App", concat!("fieldledger-mobile-core/", env!("CARGO_PKG_VERSION")));
 
 /// The agent behind `Store::post` (built on first use; cloning shares its connection pool).
 fn sync_agent() -> ureq::Agent {

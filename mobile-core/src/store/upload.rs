@@ -279,6 +279,7 @@ impl Http {
             macro_rules! with_headers {
                 ($b:expr) => {{
                     let mut b = $b.header("Authorization", &auth).header(header::TUS_RESUMABLE, TUS_VERSION);
+                    b = b.header(super::sync::APP_HEADER.0, super::sync::APP_HEADER.1);
                     for (k, v) in &headers {
                         b = b.header(*k, v);
                     }

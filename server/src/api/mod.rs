@@ -5,6 +5,8 @@
 //! folders.
 
 pub mod approvals;
+pub mod devices;
+pub mod people;
 pub mod reference;
 pub mod reports;
 

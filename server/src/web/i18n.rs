@@ -80,7 +80,9 @@ pub fn accept_language(header: &str) -> Option<Lang> {
 
 /// The strings of each area of the screens, in its own file (so each screen's words are kept beside
 /// each other); a key is defined once over all of them (a test checks).
+mod account;
 mod dashboards;
+mod devices;
 mod errors;
 mod labour;
 mod queue;
@@ -95,6 +97,8 @@ pub const TABLES: &[&[(&str, &str, &str)]] = &[
     labour::STRINGS,
     errors::STRINGS,
     reference::STRINGS,
+    account::STRINGS,
+    devices::STRINGS,
 ];
 
 /// Every key of every table, looked up by hash (a page asks for hundreds of strings).

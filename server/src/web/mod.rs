@@ -3,7 +3,9 @@
 //! CDN). They are a second front end over the same ledger and report code as the JSON API
 //! (docs/supervisor-screens.md):
 //!
-//! * `session`: sign-in with a supervisor or admin token, sessions in an HTTP-only cookie;
+//! * `session`: sessions in an HTTP-only cookie, opened by a person's password (`account`: sign-in,
+//!   welcome link, project switcher, portfolio home) or a supervisor's device key;
+//! * `admin_people`, `admin_audit`: a project's people and roles, and its access audit (admins);
 //! * `csrf`: the token every state-changing form carries;
 //! * `i18n`, `format`: English and 简体中文, money per currency, instants in the site's zone;
 //! * `queue`, `record`: the approval queue, a record with its decisions, approve / reject / bulk;
@@ -14,6 +16,10 @@
 //!
 //! Their routes are listed in `crate::routes` (`web_routes`), with `page_headers` on the pages.
 
+pub mod account;
+pub mod admin_audit;
+pub mod admin_devices;
+pub mod admin_people;
 pub mod admin_reference;
 pub mod csrf;
 pub mod dashboards;
@@ -137,6 +143,8 @@ async fn form_fields(bytes: bytes::Bytes) -> Vec<(String, String)> {
 pub enum WebError {
     /// Not signed in: to the sign-in page, then back to this path.
     SignIn(String),
+    /// Signed in as a person with no project (left): to their home page, which says so.
+    NoProject,
     Forbidden(String),
     BadRequest(String),
     /// An error of the shared API code (status and message kept).
@@ -406,6 +414,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let failure = match self {
             WebError::SignIn(back) => Failure::SignIn(back),
+            WebError::NoProject => return Redirect::to("/web/home").into_response(),
             WebError::Forbidden(m) => Failure::Error {
                 status: StatusCode::FORBIDDEN,
                 code: "forbidden",
@@ -470,10 +479,20 @@ pub struct Chrome {
     pub user: String,
     pub role: String,
     pub project: String,
+    /// The project's name from reference data when a person's session knows it, else its id.
+    pub project_name: String,
     pub csrf: String,
     pub nav: &'static str,
     /// This page's path and query, where the language switch comes back to.
     pub path: String,
+    /// May decide (approve, reject, resolve): decision buttons are shown only then.
+    pub decides: bool,
+    /// May manage the project (the Admin entry of the navigation).
+    pub manages: bool,
+    /// A person's projects to switch between (id, name), when they have more than one.
+    pub projects: Vec<(String, String)>,
+    /// Signed in as a person (their home page is in the navigation).
+    pub person: bool,
 }
 
 /// The i18n key of a record kind's name (the kinds' keys are their own names); `record` for a
@@ -499,12 +518,21 @@ pub fn expense_category(lang: Lang, key: &str) -> String {
 }
 
 /// The i18n key of a role's name, as the page frame shows it.
-fn role_key(role: crate::auth::Role) -> &'static str {
+pub fn role_key(role: crate::auth::Role) -> &'static str {
     match role {
         crate::auth::Role::Foreman => "role_foreman",
         crate::auth::Role::Supervisor => "role_supervisor",
+        crate::auth::Role::Office => "acc_role_office",
         crate::auth::Role::Admin => "role_admin",
     }
+}
+
+/// The session's project by name when a person's projects list it, else its id.
+fn project_label(s: &WebSession) -> String {
+    s.person
+        .as_ref()
+        .and_then(|p| p.projects.iter().find(|r| r.project_id == s.grant.project_id))
+        .map_or_else(|| s.grant.project_id.clone(), |r| r.label().to_string())
 }
 
 impl Chrome {
@@ -522,9 +550,18 @@ impl Chrome {
             user: s.map(|s| s.grant.device_name.clone()).unwrap_or_default(),
             role: s.map(|s| lang.t(role_key(s.grant.role)).to_string()).unwrap_or_default(),
             project: s.map(|s| s.grant.project_id.clone()).unwrap_or_default(),
+            project_name: s.map(project_label).unwrap_or_default(),
             csrf: s.map(|s| s.csrf.clone()).unwrap_or_default(),
             nav,
             path: uri.path_and_query().map_or("/web/queue".into(), |p| p.as_str().to_string()),
+            decides: s.is_some_and(WebSession::decides),
+            manages: s.is_some_and(WebSession::manages),
+            projects: s
+                .and_then(|s| s.person.as_ref())
+                .filter(|p| p.projects.len() > 1)
+                .map(|p| p.projects.iter().map(|r| (r.project_id.clone(), r.label().to_string())).collect())
+                .unwrap_or_default(),
+            person: s.is_some_and(|s| s.person.is_some()),
         }
     }
 
@@ -567,6 +604,13 @@ struct SignInPage {
     next: String,
     form_csrf: String,
     problem: Option<&'static str>,
+    /// The problem in words when it needs more than a key (`too many attempts, try again in 12
+    /// minutes`).
+    problem_text: String,
+    /// The phone or e-mail typed, shown back after a refusal.
+    login: String,
+    /// The device-key form is unfolded: no person has a password yet (or a key was just refused).
+    key_open: bool,
     /// A form posted after the session ended, carried through sign-in (hidden fields).
     keep: Option<session::Kept>,
 }
@@ -576,15 +620,43 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn sign_in_form(
+pub(crate) fn sign_in_form(
     c: Chrome,
     next: String,
     problem: Option<&'static str>,
     status: StatusCode,
     keep: Option<session::Kept>,
 ) -> Result<Response, WebError> {
+    sign_in_form_with(c, next, SignInProblem { key: problem, key_open: true, ..SignInProblem::default() }, status, keep)
+}
+
+/// What the sign-in page says went wrong, and what was typed.
+#[derive(Debug, Default)]
+pub(crate) struct SignInProblem {
+    pub key: Option<&'static str>,
+    pub text: String,
+    pub login: String,
+    pub key_open: bool,
+}
+
+pub(crate) fn sign_in_form_with(
+    c: Chrome,
+    next: String,
+    problem: SignInProblem,
+    status: StatusCode,
+    keep: Option<session::Kept>,
+) -> Result<Response, WebError> {
     let form_csrf = session::random_secret();
-    let page = SignInPage { c, next, form_csrf: form_csrf.clone(), problem, keep };
+    let page = SignInPage {
+        c,
+        next,
+        form_csrf: form_csrf.clone(),
+        problem: problem.key,
+        problem_text: problem.text,
+        login: problem.login,
+        key_open: problem.key_open,
+        keep,
+    };
     let cookie = session::set_cookie(csrf::SIGNIN_COOKIE, &form_csrf, 3600);
     Ok((status, [(header::SET_COOKIE, cookie)], render(&page)?).into_response())
 }
@@ -602,7 +674,9 @@ pub(crate) async fn sign_in_page(
     {
         return Ok(Redirect::to(&next).into_response());
     }
-    sign_in_form(Chrome::new(None, &headers, &uri, "", "sign_in"), session::page_of(&next), None, StatusCode::OK, None)
+    let key_open = !account::anyone_has_password(&state.db).await.map_err(WebError::internal)?;
+    let problem = SignInProblem { key_open, ..SignInProblem::default() };
+    sign_in_form_with(Chrome::new(None, &headers, &uri, "", "sign_in"), session::page_of(&next), problem, StatusCode::OK, None)
 }
 
 /// `POST /web/sign-in` (token, next, csrf): a supervisor or admin token opens a session; a
@@ -611,6 +685,7 @@ pub(crate) async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
+    ext: axum::http::Extensions,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, WebError> {
     let f = Fields::from(form)?;
@@ -618,6 +693,9 @@ pub(crate) async fn sign_in(
     csrf::check(&session::cookie(&headers, csrf::SIGNIN_COOKIE).unwrap_or_default(), f.get(csrf::FIELD))?;
     let next = session::page_of(&safe_back(f.get("next")));
     let keep = session::Kept::from_sign_in(&f);
+    if f.get("login").is_some_and(|l| !l.trim().is_empty()) {
+        return account::password_sign_in(&state, &headers, &uri, &ext, &f, next, keep).await;
+    }
     let token = f.get("token").map(str::trim).unwrap_or_default();
     let chrome = || Chrome::new(None, &headers, &uri, "", "sign_in");
     let grant = if token.is_empty() {
@@ -631,12 +709,12 @@ pub(crate) async fn sign_in(
             sign_in_form(chrome(), next, Some("foreman_refused"), StatusCode::FORBIDDEN, keep)
         }
         Some(g) => {
-            let (id, csrf) = session::open(&state.db, token).await.map_err(WebError::internal)?;
+            let (id, csrf) = session::open(&state.db, session::Holder::Token(token)).await.map_err(WebError::internal)?;
             tracing::info!(device = %g.device_id, role = %g.role, "web sign-in");
             // A decision posted after the session ended: ask before doing it (never on its own).
             let mut response = match keep {
                 Some(keep) => {
-                    let s = WebSession { grant: g, csrf };
+                    let s = WebSession { grant: g, csrf, person: None };
                     let c = Chrome::new(Some(&s), &headers, &uri, "queue", "err_sess_continue_title");
                     session::continue_page(&state, c, keep).await?
                 }

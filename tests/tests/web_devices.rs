@@ -1,0 +1,139 @@
+//! The devices screen in Chromium (issue 20): a supervisor sees the project's phones with their last
+//! sync ("just now", the exact time in the site's zone on hover) and app version, renames one,
+//! revokes another after a confirmation step, and that phone's next sync is refused (401).
+//! Screenshots `<target>/screens/devices-*.png`: 1440 and 390 px, English and 简体中文.
+
+use fieldledger_tests::api::{import_reference, json_call};
+use fieldledger_tests::phone::SimPhone;
+use fieldledger_tests::records::reference_workbook;
+use fieldledger_tests::webkit::{self, Browser};
+use fieldledger_tests::*;
+use serde_json::json;
+
+fn device_id(addr: &str, token: &str) -> String {
+    let (s, v) = json_call(addr, token, "GET", "/v1/whoami", None);
+    assert_eq!(s, 200, "{v}");
+    v["device_id"].as_str().expect("device id").to_string()
+}
+
+fn rename(addr: &str, sup: &str, id: &str, name: &str) {
+    let (s, v) = json_call(addr, sup, "POST", &format!("/v1/devices/{id}/rename"), Some(json!({ "name": name })));
+    assert_eq!(s, 200, "{v}");
+}
+
+fn wait_url(b: &Browser, part: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !b.url().contains(part) {
+        assert!(std::time::Instant::now() < deadline, "never reached {part:?}: {}", b.url());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    b.wait_for("main");
+}
+
+fn no_sideways_scroll(b: &Browser, what: &str) {
+    let v = b.script("return [document.documentElement.scrollWidth, window.innerWidth];");
+    let (sw, iw) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
+    assert!(sw <= iw, "{what}: the page scrolls sideways ({sw} > {iw})");
+}
+
+#[test]
+fn a_supervisor_revokes_a_phone_from_the_screen() {
+    if !webkit::browser_available() {
+        eprintln!("SKIPPED: {} or {} is missing", webkit::CHROMIUM, webkit::CHROMEDRIVER);
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let lost = token(dir.path(), None, "P1");
+    let kept = token(dir.path(), None, "P1");
+    let sup = token_as(dir.path(), None, "P1", "supervisor");
+    let admin = token_as(dir.path(), None, "P1", "admin");
+    let server = start_with(dir.path(), None);
+    let addr = server.addr.clone();
+    import_reference(&addr, &admin, &reference_workbook());
+    let (lost_id, kept_id, sup_id) = (device_id(&addr, &lost), device_id(&addr, &kept), device_id(&addr, &sup));
+    rename(&addr, &admin, &lost_id, "王建国 · 华为 Mate 60");
+    rename(&addr, &admin, &kept_id, "李师傅 · 小米 14");
+    rename(&addr, &admin, &sup_id, "张经理 · 办公室电脑");
+    let mut lost_phone = SimPhone::new(lost.clone());
+    lost_phone.sync(&addr);
+    SimPhone::new(kept.clone()).sync(&addr);
+    // The last-seen write follows the response: wait until the list shows both phones' app.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, v) = json_call(&addr, &sup, "GET", "/v1/devices", None);
+        let apps = v["devices"].as_array().map_or(0, |d| d.iter().filter(|d| d["app_version"].is_string()).count());
+        if apps >= 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "app versions never recorded: {v}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let base = format!("http://{}", addr.replace("127.0.0.1", "localhost"));
+    let b = Browser::start(1440, 900);
+    b.goto(&format!("{base}/web/admin/devices"));
+    b.wait_for("#sign-in-form");
+    b.type_into("#token", &sup);
+    b.click("#sign-in");
+    b.wait_for("#devices");
+    let row = format!("#dev-{lost_id}");
+    assert!(b.text(&row).contains("王建国 · 华为 Mate 60"));
+    assert_eq!(b.text(&format!("{row} .dev-app")), "fieldledger-simphone/1.0");
+    assert_eq!(b.text(&format!("{row} .dev-seen")), "just now");
+    let exact = b.attr(&format!("{row} .dev-seen time"), "title").unwrap_or_default();
+    assert!(exact.starts_with("20") && exact.ends_with("CST"), "the exact time in Shanghai time: {exact:?}");
+    assert_eq!(b.text(&format!("{row} .dev-status")), "Active");
+    assert!(b.text(&format!("#dev-{sup_id}")).contains("this browser's key"));
+    assert!(!b.exists(".dev-rotate"), "a supervisor cannot rotate keys");
+    assert_eq!(b.attr("#nav-devices", "class").as_deref(), Some("on"));
+    b.screenshot("devices-en-1440");
+
+    // Rename from the screen.
+    b.click(&format!("#dev-{kept_id} details.dev-rename summary"));
+    b.type_into(&format!("#dev-{kept_id} input[name=name]"), "李师傅 · 3号楼");
+    b.click(&format!("#dev-{kept_id} .dev-save"));
+    b.wait_for("#dev-notice");
+    assert!(b.text(&format!("#dev-{kept_id}")).contains("李师傅 · 3号楼"));
+
+    // Revoke: asked first, then done; the list says so.
+    b.click(&format!("{row} .dev-revoke"));
+    b.wait_for("#dev-confirm");
+    assert!(b.text("#dev-confirm h1").contains("王建国 · 华为 Mate 60"));
+    b.screenshot("devices-en-1440-confirm");
+    b.click("#dev-confirm-yes");
+    wait_url(&b, "done=revoked");
+    assert_eq!(b.text("#dev-notice"), "The device was revoked: its next sync is refused.");
+    assert!(b.attr(&row, "class").is_some_and(|c| c.contains("dev-revoked")));
+    assert!(b.text(&format!("{row} .dev-status")).starts_with("Revoked 20"));
+    assert!(!b.exists(&format!("{row} .dev-revoke")), "nothing more to do with it");
+
+    // The phone's next sync is refused; the other phone syncs on.
+    assert_eq!(lost_phone.try_sync(&addr).err().map(|e| e.0), Some(401));
+    SimPhone::new(kept).sync(&addr);
+
+    // Chinese, wide.
+    b.goto(&format!("{base}/web/lang?to=zh-CN&back=%2Fweb%2Fadmin%2Fdevices"));
+    wait_url(&b, "/web/admin/devices");
+    b.wait_for("#devices");
+    assert_eq!(b.text("h1"), "设备管理");
+    assert_eq!(b.text(&format!("#dev-{kept_id} .dev-seen")), "刚刚");
+    assert!(b.text(&format!("{row} .dev-status")).starts_with("已停用"));
+    assert_eq!(b.text("#dev-count"), "正常 3 台，共 4 台");
+    b.screenshot("devices-zh-1440");
+
+    // Phones: cards, nothing wider than the screen.
+    b.resize(390, 844);
+    b.goto(&format!("{base}/web/admin/devices"));
+    b.wait_for("#devices");
+    no_sideways_scroll(&b, "devices zh 390");
+    assert_eq!(b.script("return getComputedStyle(document.querySelector('#devices thead')).display;"), "none");
+    b.screenshot("devices-zh-390");
+    b.goto(&format!("{base}/web/admin/devices/{kept_id}/confirm?action=revoke"));
+    b.wait_for("#dev-confirm");
+    b.screenshot("devices-zh-390-confirm");
+    b.goto(&format!("{base}/web/lang?to=en&back=%2Fweb%2Fadmin%2Fdevices"));
+    wait_url(&b, "/web/admin/devices");
+    b.wait_for("#devices");
+    no_sideways_scroll(&b, "devices en 390");
+    b.screenshot("devices-en-390");
+}
