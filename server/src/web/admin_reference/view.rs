@@ -273,6 +273,9 @@ pub fn tree(codes: &[CostCode]) -> Vec<(&CostCode, usize)> {
         let parent = c.parent.as_deref().filter(|p| known.contains(p) && *p != c.code);
         children.entry(parent).or_default().push(c);
     }
+    for kids in children.values_mut() {
+        kids.sort_by(|a, b| a.code.cmp(&b.code));
+    }
     let mut out = Vec::with_capacity(codes.len());
     let mut seen: HashSet<&str> = HashSet::new();
     let mut stack: Vec<(&CostCode, usize)> =
