@@ -431,7 +431,7 @@ impl World {
 
     /// The monthly labour totals (migration 0014) equal the labour postings' sums, reversals netted.
     async fn check_months(&self, rows: &[StoredPosting]) {
-        type Key = (String, String, String, String, String, String, String, String);
+        type Key = (String, String, String, String, String);
         let mut from_postings: BTreeMap<Key, (i64, i64, i64, i64)> = BTreeMap::new();
         for r in rows
             .iter()
@@ -446,9 +446,6 @@ impl World {
                 p.site_id.clone(),
                 s(&p.trade),
                 s(&p.crew),
-                s(&p.cost_code),
-                s(&p.activity),
-                p.author.clone(),
             );
             let e = from_postings.entry(key).or_default();
             e.0 += p.headcount;
@@ -458,17 +455,17 @@ impl World {
         }
         from_postings.retain(|_, v| *v != (0, 0, 0, 0));
         let Db::Sqlite(pool) = &self.db else { unreachable!("the property runs on SQLite") };
-        type Stored = (String, String, String, String, String, String, String, String, i64, i64, i64, i64);
+        type Stored = (String, String, String, String, String, i64, i64, i64, i64);
         let stored: Vec<Stored> = sqlx::query_as(
-            "SELECT month, currency, site_id, trade, crew, cost_code, activity, author, headcount, \
-             person_days_micro, person_hours_micro, amount_minor FROM labour_month_totals WHERE project_id = 'P1' \
+            "SELECT month, currency, site_id, trade, crew, headcount, person_days_micro, person_hours_micro, \
+             amount_minor FROM labour_month_totals WHERE project_id = 'P1' \
              AND (headcount <> 0 OR person_days_micro <> 0 OR person_hours_micro <> 0 OR amount_minor <> 0)",
         )
         .fetch_all(pool)
         .await
         .expect("labour_month_totals");
         let stored: BTreeMap<Key, (i64, i64, i64, i64)> =
-            stored.into_iter().map(|r| ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7), (r.8, r.9, r.10, r.11))).collect();
+            stored.into_iter().map(|r| ((r.0, r.1, r.2, r.3, r.4), (r.5, r.6, r.7, r.8))).collect();
         assert_eq!(stored, from_postings, "labour_month_totals vs labour postings");
     }
 }

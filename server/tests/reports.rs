@@ -259,16 +259,16 @@ fn story(url: Option<&str>) {
         (d("7"), d("2660"), Some("2026-11-20"))
     );
 
-    // By month and over a whole range, whole months are read from the monthly totals (migration
-    // 0014) and the days at the edges from the lines: both agree with the days summed, after the
-    // re-approval's reversals too, by every grouping.
-    let all = "by=site,trade,crew,cost_code,activity,author";
-    for (range, period) in [
-        ("", "month"),
-        ("&from=2026-11-01&to=2026-11-30", "month"),
-        ("&from=2026-11-15&to=2026-12-31", "total"),
-        ("&from=2026-10-01", "total"),
-        ("&from=2026-11-20&to=2026-11-20", "month"),
+    // By month and over a whole range, by site, trade or crew, whole months are read from the
+    // monthly totals (migration 0014) and the days at the edges from the lines: both agree with the
+    // days summed, after the re-approval's reversals too (and the other groupings, from the lines).
+    for (range, period, all) in [
+        ("", "month", "by=site,trade,crew"),
+        ("&from=2026-11-01&to=2026-11-30", "month", "by=crew,trade"),
+        ("&from=2026-11-15&to=2026-12-31", "total", "by=site,trade,crew"),
+        ("&from=2026-10-01", "total", "by=site"),
+        ("&from=2026-11-20&to=2026-11-20", "month", "by=site,trade,crew"),
+        ("", "month", "by=site,trade,crew,cost_code,activity,author"),
     ] {
         let (s, by_day) = json_call(addr, &sup, "GET", &format!("/v1/reports/labour?period=day&{all}{range}"), None);
         assert_eq!(s, 200, "{by_day}");

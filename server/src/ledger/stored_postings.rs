@@ -176,9 +176,8 @@ pub(super) fn totals<'a>(rows: &'a [Encoded<'a>]) -> Vec<(TotalsKey<'a>, (i64, i
     totals.into_iter().collect()
 }
 
-/// (month, currency, site, trade, crew, cost code, activity, author) of a `labour_month_totals`
-/// row; an absent value is ''.
-pub(super) type LabourMonthKey<'a> = (chrono::NaiveDate, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
+/// (month, currency, site, trade, crew) of a `labour_month_totals` row; an absent value is ''.
+pub(super) type LabourMonthKey<'a> = (chrono::NaiveDate, &'a str, &'a str, &'a str, &'a str);
 
 /// A labour sheet's cost lines netted per `labour_month_totals` key (headcount, person-days,
 /// person-hours, amount), in key order, for the same reason as `totals`. Other kinds add nothing.
@@ -200,9 +199,6 @@ pub(super) fn labour_months<'a>(
             p.site_id.as_str(),
             p.trade.as_deref().unwrap_or(""),
             p.crew.as_deref().unwrap_or(""),
-            p.cost_code.as_deref().unwrap_or(""),
-            p.activity.as_deref().unwrap_or(""),
-            p.author.as_str(),
         );
         let t = months.entry(key).or_default();
         t.0 += p.headcount;
@@ -309,8 +305,8 @@ macro_rules! append_postings {
         let months = labour_months(&d.record_kind, &encoded);
         for chunk in months.chunks(INSERT_CHUNK) {
             let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO labour_month_totals (project_id, month, currency, site_id, trade, crew, cost_code, \
-                 activity, author, headcount, person_days_micro, person_hours_micro, amount_minor) ",
+                "INSERT INTO labour_month_totals (project_id, month, currency, site_id, trade, crew, headcount, \
+                 person_days_micro, person_hours_micro, amount_minor) ",
             );
             q.push_values(chunk, |mut b, (k, t)| {
                 b.push_bind(&d.project_id)
@@ -319,16 +315,13 @@ macro_rules! append_postings {
                     .push_bind(k.2)
                     .push_bind(k.3)
                     .push_bind(k.4)
-                    .push_bind(k.5)
-                    .push_bind(k.6)
-                    .push_bind(k.7)
                     .push_bind(t.0)
                     .push_bind(t.1)
                     .push_bind(t.2)
                     .push_bind(t.3);
             });
             q.push(
-                " ON CONFLICT (project_id, month, currency, site_id, trade, crew, cost_code, activity, author) \
+                " ON CONFLICT (project_id, month, currency, site_id, trade, crew) \
                  DO UPDATE SET headcount = labour_month_totals.headcount + excluded.headcount, \
                  person_days_micro = labour_month_totals.person_days_micro + excluded.person_days_micro, \
                  person_hours_micro = labour_month_totals.person_hours_micro + excluded.person_hours_micro, \
