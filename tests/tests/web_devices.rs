@@ -21,6 +21,41 @@ fn rename(addr: &str, sup: &str, id: &str, name: &str) {
     assert_eq!(s, 200, "{v}");
 }
 
+/// Ties the devices to people as a pairing does (people rows, `devices.person_id`, a handset id),
+/// straight in the server's SQLite database: the list then shows who carries each phone.
+fn tie_to_people(dir: &std::path::Path, ties: &[(&str, &str, &str)]) {
+    let (file, ties): (_, Vec<(String, String, String)>) = (
+        format!("sqlite://{}", dir.join("server.db").display()),
+        ties.iter().map(|(d, n, p)| (d.to_string(), n.to_string(), p.to_string())).collect(),
+    );
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&file).await.expect("sqlite");
+            for (n, (device, name, phone)) in ties.iter().enumerate() {
+                let person = format!("person-{n}");
+                sqlx::query("INSERT INTO people (id, name, phone, created_at_ms) VALUES ($1, $2, $3, 1)")
+                    .bind(&person)
+                    .bind(name)
+                    .bind(phone)
+                    .execute(&mut c)
+                    .await
+                    .expect("person");
+                sqlx::query("UPDATE devices SET person_id = $1, handset_id = $2 WHERE id = $3")
+                    .bind(&person)
+                    .bind(format!("handset-{n}"))
+                    .bind(device)
+                    .execute(&mut c)
+                    .await
+                    .expect("device");
+            }
+        })
+    })
+    .join()
+    .expect("database thread");
+}
+
 fn wait_url(b: &Browser, part: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !b.url().contains(part) {
@@ -54,6 +89,10 @@ fn a_supervisor_revokes_a_phone_from_the_screen() {
     rename(&addr, &admin, &lost_id, "王建国 · 华为 Mate 60");
     rename(&addr, &admin, &kept_id, "李师傅 · 小米 14");
     rename(&addr, &admin, &sup_id, "张经理 · 办公室电脑");
+    tie_to_people(
+        dir.path(),
+        &[(&lost_id, "王建国", "13812345678"), (&kept_id, "李德福", "13987654321"), (&sup_id, "张伟", "13700001111")],
+    );
     let mut lost_phone = SimPhone::new(lost.clone());
     lost_phone.sync(&addr);
     SimPhone::new(kept.clone()).sync(&addr);
@@ -78,6 +117,7 @@ fn a_supervisor_revokes_a_phone_from_the_screen() {
     b.wait_for("#devices");
     let row = format!("#dev-{lost_id}");
     assert!(b.text(&row).contains("王建国 · 华为 Mate 60"));
+    assert_eq!(b.text(&format!("{row} .dev-person")), "王建国");
     assert_eq!(b.text(&format!("{row} .dev-app")), "fieldledger-simphone/1.0");
     assert_eq!(b.text(&format!("{row} .dev-seen")), "just now");
     let exact = b.attr(&format!("{row} .dev-seen time"), "title").unwrap_or_default();
@@ -109,7 +149,7 @@ fn a_supervisor_revokes_a_phone_from_the_screen() {
 
     // The phone's next sync is refused; the other phone syncs on.
     assert_eq!(lost_phone.try_sync(&addr).err().map(|e| e.0), Some(401));
-    SimPhone::new(kept).sync(&addr);
+    SimPhone::new(kept.clone()).sync(&addr);
 
     // Chinese, wide.
     b.goto(&format!("{base}/web/lang?to=zh-CN&back=%2Fweb%2Fadmin%2Fdevices"));
@@ -136,4 +176,75 @@ fn a_supervisor_revokes_a_phone_from_the_screen() {
     b.wait_for("#devices");
     no_sideways_scroll(&b, "devices en 390");
     b.screenshot("devices-en-390");
+
+    // An admin gives the other phone a new key: asked first, shown once; the old key is refused.
+    b.resize(1440, 900);
+    b.click("#sign-out");
+    b.goto(&format!("{base}/web/admin/devices"));
+    b.wait_for("#sign-in-form");
+    b.type_into("#token", &admin);
+    b.click("#sign-in");
+    b.wait_for("#devices");
+    b.click(&format!("#dev-{kept_id} .dev-rotate"));
+    b.wait_for("#dev-confirm");
+    b.click("#dev-confirm-yes");
+    b.wait_for("#dev-token");
+    let new_key = b.text("#dev-token");
+    assert!(new_key.starts_with("flt_") && new_key != kept, "{new_key}");
+    assert!(b.text(".dev-warning").contains("shown only this once"));
+    b.screenshot("devices-en-1440-new-key");
+    assert_eq!(json_call(&addr, &kept, "GET", "/v1/whoami", None).0, 401, "the old key");
+    SimPhone::new(new_key).sync(&addr);
+    b.goto(&format!("{base}/web/admin/devices"));
+    b.wait_for("#devices");
+    assert!(!b.source().contains("flt_"), "the key is never shown again");
+}
+
+/// The screen's refusals over HTTP: no CSRF token 403, a bad name 400 in the page language with
+/// nothing changed, another project's device 404, a foreman's key never gets the screen.
+#[test]
+fn the_screen_refuses_bad_input() {
+    use fieldledger_tests::webkit::{hidden, http};
+    let dir = tempfile::tempdir().expect("dir");
+    let phone = token(dir.path(), None, "P1");
+    let sup = token_as(dir.path(), None, "P1", "supervisor");
+    let elsewhere = token(dir.path(), None, "P2");
+    let server = start_with(dir.path(), None);
+    let addr = server.addr.as_str();
+    let (phone_id, elsewhere_id) = (device_id(addr, &phone), device_id(addr, &elsewhere));
+    let signed = webkit::sign_in(addr, &sup, "%2Fweb%2Fadmin%2Fdevices");
+    assert_eq!(signed.status, 303);
+    let cookie = format!("{}; fl_lang=zh-CN", webkit::session_of(&signed));
+    let page = http(addr, "GET", "/web/admin/devices", &[("Cookie", &cookie)], b"");
+    assert_eq!(page.status, 200);
+    let csrf = hidden(&page.text(), "csrf").expect("csrf");
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let post = |path: &str, body: String| http(addr, "POST", path, &[form, ("Cookie", &cookie)], body.as_bytes());
+
+    let r = post(&format!("/web/admin/devices/{phone_id}/revoke"), String::new());
+    assert_eq!(r.status, 403, "no CSRF token");
+    let r = post(&format!("/web/admin/devices/{phone_id}/rename"), format!("csrf={csrf}&name=%20%20"));
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("设备名称须为 1 至 100 个字符"), "{}", r.text());
+    let long = "%E6%9C%BA".repeat(101);
+    assert_eq!(post(&format!("/web/admin/devices/{phone_id}/rename"), format!("csrf={csrf}&name={long}")).status, 400);
+    for action in ["revoke", "rename"] {
+        let r = post(&format!("/web/admin/devices/{elsewhere_id}/{action}"), format!("csrf={csrf}&name=x"));
+        assert_eq!(r.status, 404, "{action} of P2's device");
+    }
+    let r = http(
+        addr,
+        "GET",
+        &format!("/web/admin/devices/{elsewhere_id}/confirm?action=revoke"),
+        &[("Cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(r.status, 404);
+    let r = post(&format!("/web/admin/devices/{phone_id}/rotate"), format!("csrf={csrf}"));
+    assert_eq!(r.status, 403, "a supervisor does not rotate keys");
+    // Nothing changed: both phones still work, with their names.
+    assert_eq!(json_call(addr, &phone, "GET", "/v1/whoami", None).1["device_name"], "device");
+    assert_eq!(json_call(addr, &elsewhere, "GET", "/v1/whoami", None).0, 200);
+    // A foreman's key never opens the screen.
+    assert_eq!(webkit::sign_in(addr, &phone, "%2Fweb%2Fadmin%2Fdevices").status, 403);
 }
