@@ -226,14 +226,31 @@ pub fn normalize_login(login: &str) -> Option<(&'static str, String)> {
     }
 }
 
-/// The person a sign-in names (`normalize_login`). None when nobody has it.
+/// The person a sign-in names (`normalize_login`). None when nobody has it. A phone number typed
+/// without its country code (`138 1234 5678`) finds one stored with it (`+8613812345678`) when
+/// exactly one person's number ends so; an exact match always wins.
 pub async fn by_login(db: &Db, login: &str) -> Result<Option<Login>, sqlx::Error> {
     let Some((column, value)) = normalize_login(login) else { return Ok(None) };
     let sql = format!(
         "SELECT id, name, password_hash, (disabled_at_ms IS NOT NULL) AS disabled FROM people \
          WHERE {column} = $1 ORDER BY created_at_ms LIMIT 1"
     );
-    on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(&value).fetch_optional(p).await)
+    let exact: Option<Login> =
+        on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(&value).fetch_optional(p).await)?;
+    if exact.is_some() || column != "phone" || value.starts_with('+') {
+        return Ok(exact);
+    }
+    let sql = "SELECT id, name, password_hash, (disabled_at_ms IS NOT NULL) AS disabled FROM people \
+               WHERE phone LIKE $1 AND length(phone) BETWEEN $2 AND $3 ORDER BY created_at_ms LIMIT 2";
+    // A country code is 1 to 3 digits after the +: a longer prefix is another number ending so.
+    let n = i32::try_from(value.len()).unwrap_or(i32::MAX);
+    let found: Vec<Login> = on_pool!(db, |p| sqlx::query_as(sql)
+        .bind(format!("+%{value}"))
+        .bind(n.saturating_add(2))
+        .bind(n.saturating_add(4))
+        .fetch_all(p)
+        .await)?;
+    Ok(if found.len() == 1 { found.into_iter().next() } else { None })
 }
 
 /// The members of `project`, by name, with their role and live devices there.

@@ -144,7 +144,7 @@ pub async fn remove(
     let actor = actor_of(&state.db, &grant).await?;
     people::remove_membership(&state.db, &id, &grant.project_id, Actor { person_id: actor.as_deref(), address: None })
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(Json(json!({ "person_id": id, "project_id": grant.project_id, "removed": true })).into_response())
 }
 
 /// `POST /v1/people/{id}/disable`: the member can no longer sign in; their sessions end and their

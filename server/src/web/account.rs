@@ -238,8 +238,7 @@ pub(crate) async fn switch(
     session::switch_project(&state.db, &p.id, project).await.map_err(WebError::internal)?;
     // A record or a drill-down of the old project is not in the new one: land on its list.
     let next = safe_back(f.get("next"));
-    let next = if next.starts_with("/web/records/") || next.starts_with("/web/cost/") || next.starts_with("/web/admin/")
-    {
+    let next = if next.starts_with("/web/records/") || next.starts_with("/web/cost/") {
         "/web/queue".to_string()
     } else {
         next
