@@ -9,30 +9,53 @@ use crate::db::{Db, SyncGrant, TokenGrant};
 use crate::error::ApiError;
 use crate::held::Held;
 
-/// What a token may do, as stored with it (`tokens.role`): foremen record; supervisors also
-/// review and decide; admins also manage reference data. Read from the database once, with the
-/// token's row (`sqlx::Decode`); a role the database holds but this enum does not know is a decode
-/// error, never taken for another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+/// What a token or a membership may do (`tokens.role`, `memberships.role`): foremen record;
+/// supervisors also review and decide; office people (cost controllers) read the ledgers, reports
+/// and reference data but never decide, and have no device tokens; admins also manage reference
+/// data and people. Read from the database with its row (`sqlx::Decode`); a role the database
+/// holds but this enum does not know is a decode error, never taken for another. What each may do
+/// is asked through the capability methods (`decides`, `reads_ledgers`, `manages`), not matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Foreman,
     Supervisor,
+    Office,
     Admin,
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::Foreman, Role::Supervisor, Role::Office, Role::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Foreman => "foreman",
             Role::Supervisor => "supervisor",
+            Role::Office => "office",
             Role::Admin => "admin",
         }
     }
 
-    /// Supervisors and admins review and decide (and may sign in to the screens); foremen record.
-    pub fn reviews(self) -> bool {
+    /// Approves, rejects and resolves records: supervisors and admins.
+    pub fn decides(self) -> bool {
         matches!(self, Role::Supervisor | Role::Admin)
+    }
+
+    /// Reads the queue, records, ledgers, reports, exports and reference data (and may sign in to
+    /// the screens): supervisors, office and admins; foremen only record.
+    pub fn reads_ledgers(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Office | Role::Admin)
+    }
+
+    /// Changes reference data, people and memberships, reads the access audit: admins.
+    pub fn manages(self) -> bool {
+        matches!(self, Role::Admin)
+    }
+
+    /// A device token may carry this role (office people sign in with a password only; the
+    /// tokens table has no 'office').
+    pub fn has_tokens(self) -> bool {
+        !matches!(self, Role::Office)
     }
 }
 
@@ -44,7 +67,7 @@ impl std::fmt::Display for Role {
 
 /// A stored role this server does not know.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown role {0:?} (expected foreman, supervisor or admin)")]
+#[error("unknown role {0:?} (expected foreman, supervisor, office or admin)")]
 pub struct UnknownRole(pub String);
 
 impl std::str::FromStr for Role {
@@ -54,6 +77,7 @@ impl std::str::FromStr for Role {
         match s {
             "foreman" => Ok(Role::Foreman),
             "supervisor" => Ok(Role::Supervisor),
+            "office" => Ok(Role::Office),
             "admin" => Ok(Role::Admin),
             other => Err(UnknownRole(other.to_string())),
         }
@@ -99,6 +123,12 @@ pub fn token_sha256(token: &str) -> String {
 /// Creates a device with a token for `project` and `role`; returns (device id, token). The token is
 /// shown once and never stored in clear.
 pub async fn create_token(db: &Db, project: &str, role: Role, device_name: &str) -> Result<(String, String), ApiError> {
+    if !role.has_tokens() {
+        return Err(ApiError::bad_request(
+            "role",
+            "office people have no device tokens: add them with `person add --role office` and they sign in with a password",
+        ));
+    }
     let project = project.trim();
     if project.is_empty() || project.len() > 200 {
         return Err(ApiError::bad_request("project", "a project id is required (at most 200 bytes)"));
@@ -173,8 +203,8 @@ where
     }
 }
 
-/// `Device` for what supervisors and admins do (review, decide, read reference data and reports).
-/// A foreman's token gets 403.
+/// `Device` for what supervisors and admins do: review and decide (`Role::decides`). Any other
+/// token gets 403.
 #[derive(Debug, Clone)]
 pub struct Supervisor(pub TokenGrant);
 
@@ -187,10 +217,31 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Device(grant) = Device::from_request_parts(parts, state).await?;
-        if !grant.role.reviews() {
+        if !grant.role.decides() {
             return Err(ApiError::forbidden(format!("a {} token cannot review or approve records", grant.role)));
         }
         Ok(Supervisor(grant))
+    }
+}
+
+/// `Device` for reading the ledgers: reports, exports, reference data (`Role::reads_ledgers`). A
+/// foreman's token gets 403.
+#[derive(Debug, Clone)]
+pub struct Reader(pub TokenGrant);
+
+impl<S> FromRequestParts<S> for Reader
+where
+    Db: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Device(grant) = Device::from_request_parts(parts, state).await?;
+        if !grant.role.reads_ledgers() {
+            return Err(ApiError::forbidden(format!("a {} token cannot read reports or reference data", grant.role)));
+        }
+        Ok(Reader(grant))
     }
 }
 
@@ -207,7 +258,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Device(grant) = Device::from_request_parts(parts, state).await?;
-        if grant.role != Role::Admin {
+        if !grant.role.manages() {
             return Err(ApiError::forbidden(format!(
                 "a {} token cannot change reference data; an admin token can",
                 grant.role
@@ -223,7 +274,7 @@ mod tests {
 
     #[test]
     fn roles_read_as_stored_and_nothing_else() {
-        for role in [Role::Foreman, Role::Supervisor, Role::Admin] {
+        for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
             assert_eq!(role.to_string(), role.as_str());
             assert_eq!(serde_json::to_value(role).ok(), Some(serde_json::json!(role.as_str())));
@@ -231,6 +282,10 @@ mod tests {
         for unknown in ["", "Admin", "owner", "supervisor "] {
             assert!(unknown.parse::<Role>().is_err(), "{unknown:?} is not a role");
         }
-        assert!(!Role::Foreman.reviews() && Role::Supervisor.reviews() && Role::Admin.reviews());
+        let can = |f: fn(Role) -> bool| Role::ALL.into_iter().filter(|r| f(*r)).collect::<Vec<_>>();
+        assert_eq!(can(Role::decides), [Role::Supervisor, Role::Admin]);
+        assert_eq!(can(Role::reads_ledgers), [Role::Supervisor, Role::Office, Role::Admin]);
+        assert_eq!(can(Role::manages), [Role::Admin]);
+        assert_eq!(can(Role::has_tokens), [Role::Foreman, Role::Supervisor, Role::Admin]);
     }
 }

@@ -28,6 +28,10 @@ pub struct Metrics {
     cache_documents: Gauge,
     requests: Family<Labels, Counter>,
     latency: Family<Labels, Histogram, fn() -> Histogram>,
+    /// Password sign-ins refused (wrong password, unknown account, disabled person).
+    pub sign_in_failures: Counter,
+    /// Sign-ins refused unheard because of too many recent failures (`access::throttle`).
+    pub sign_in_throttled: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -59,7 +63,23 @@ impl Metrics {
             "Syncs that read the device's sync states from the database",
             cache.devices.misses.clone(),
         );
-        Arc::new(Metrics { registry, cache, cache_bytes, cache_documents, requests, latency })
+        let (sign_in_failures, sign_in_throttled) = (Counter::default(), Counter::default());
+        registry.register("sign_in_failures", "Password sign-ins refused", sign_in_failures.clone());
+        registry.register(
+            "sign_in_throttled",
+            "Sign-ins refused after too many recent failures",
+            sign_in_throttled.clone(),
+        );
+        Arc::new(Metrics {
+            registry,
+            cache,
+            cache_bytes,
+            cache_documents,
+            requests,
+            latency,
+            sign_in_failures,
+            sign_in_throttled,
+        })
     }
 
     pub fn render(&self) -> Result<String, std::fmt::Error> {

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::auth::Supervisor;
+use crate::auth::Reader;
 use crate::error::ApiError;
 use crate::reference::store;
 use crate::reports::export::Words;
@@ -49,7 +49,7 @@ fn respond(
 
 /// `GET /v1/reports/cost?from=&to=&format=&lang=`
 pub async fn cost_report(
-    Supervisor(grant): Supervisor,
+    Reader(grant): Reader,
     State(state): State<AppState>,
     q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
     lang: Result<Query<LangParam>, axum::extract::rejection::QueryRejection>,
@@ -64,7 +64,7 @@ pub async fn cost_report(
 
 /// `GET /v1/reports/schedule?at=&format=&lang=`
 pub async fn schedule_report(
-    Supervisor(grant): Supervisor,
+    Reader(grant): Reader,
     State(state): State<AppState>,
     q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
     lang: Result<Query<LangParam>, axum::extract::rejection::QueryRejection>,
@@ -80,7 +80,7 @@ pub async fn schedule_report(
 
 /// `GET /v1/reports/labour?from=&to=&period=day|week|month|total&by=site,trade,crew&format=&lang=`
 pub async fn labour_summary(
-    Supervisor(grant): Supervisor,
+    Reader(grant): Reader,
     State(state): State<AppState>,
     q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
     lang: Result<Query<LangParam>, axum::extract::rejection::QueryRejection>,

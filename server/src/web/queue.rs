@@ -433,7 +433,8 @@ pub async fn page(
     let c = Chrome::new(Some(&s), &headers, &uri, "queue", "queue");
     let lang = c.lang;
     let now = record_schema::now_ms();
-    let selectable = p.tab.awaits_decision();
+    // Office people read the queue but do not decide: nothing to select.
+    let selectable = p.tab.awaits_decision() && s.decides();
     let rows: Vec<Row> = listed.into_iter().map(|r| row(r, &set, lang, now, selectable)).collect();
     let tabs = Tab::ALL
         .iter()

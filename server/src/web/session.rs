@@ -1,6 +1,8 @@
-//! Browser sessions: a supervisor or office user signs in with their device token once; the
-//! browser then holds a random session id in an HTTP-only cookie. Only the id's SHA-256 is stored
-//! (`web_sessions`), and every lookup joins the token, so a revoked token ends its sessions.
+//! Browser sessions: a person signs in with a password (`web::account`), or a supervisor with their
+//! device key; the browser then holds a random session id in an HTTP-only cookie. Only the id's
+//! SHA-256 is stored (`web_sessions`), and every lookup joins the token and device, or the person,
+//! so a revoked token or device and a disabled person end their sessions. A person's session works
+//! on one project at a time (`web_sessions.project_id`, the switcher) with their role there.
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -17,11 +19,37 @@ pub const COOKIE: &str = "fl_session";
 /// A working day and then some: a supervisor signs in once per shift.
 pub const LIFETIME_MS: i64 = 12 * 3600 * 1000;
 
-/// A signed-in browser: who (the token's grant) and the CSRF token its forms must carry.
+/// A signed-in browser: who (the token's grant, or a person's role on the session's project) and
+/// the CSRF token its forms must carry.
 #[derive(Debug, Clone)]
 pub struct WebSession {
     pub grant: TokenGrant,
     pub csrf: String,
+    /// A person's session (signed in with a password): who, and the projects they may switch to.
+    /// None for a session opened with a device key.
+    pub person: Option<std::sync::Arc<SessionPerson>>,
+}
+
+impl WebSession {
+    /// May approve, reject and resolve (`Role::decides`).
+    pub fn decides(&self) -> bool {
+        self.grant.role.decides()
+    }
+
+    /// May manage people and read the access audit of this project (`Role::manages`).
+    pub fn manages(&self) -> bool {
+        self.grant.role.manages()
+    }
+}
+
+/// The person behind a password session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPerson {
+    pub id: String,
+    pub name: String,
+    pub company_admin: bool,
+    /// Every project they may open, with their role there (`access::people::projects_of`).
+    pub projects: Vec<crate::access::people::ProjectRole>,
 }
 
 /// 256 random bits as hex (the OS RNG via two UUID v4s, as device tokens are made).
@@ -53,23 +81,37 @@ pub fn set_cookie(name: &str, value: &str, max_age_s: i64) -> String {
     format!("{name}={value}; Path=/; Max-Age={max_age_s}; HttpOnly; Secure; SameSite=Lax")
 }
 
-/// Opens a session for a token already checked; returns the cookie value and the CSRF token.
-pub async fn open(db: &Db, token: &str) -> Result<(String, String), sqlx::Error> {
+/// Who holds a new session: a device's token (the key sign-in), or a person working on a project
+/// (none yet: a person with no project).
+pub enum Holder<'a> {
+    Token(&'a str),
+    Person { id: &'a str, project: Option<&'a str> },
+}
+
+/// Opens a session for a holder already checked; returns the cookie value and the CSRF token.
+pub async fn open(db: &Db, holder: Holder<'_>) -> Result<(String, String), sqlx::Error> {
     let id = random_secret();
     let csrf = random_secret();
     let now = record_schema::now_ms();
+    let (token, person, project) = match holder {
+        Holder::Token(t) => (Some(token_sha256(t)), None, None),
+        Holder::Person { id, project } => (None, Some(id), project),
+    };
     on_pool!(db, |p| {
         sqlx::query(
-        "INSERT INTO web_sessions (id_sha256, token_sha256, csrf_token, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(token_sha256(&id))
-    .bind(token_sha256(token))
-    .bind(&csrf)
-    .bind(now)
-    .bind(now + LIFETIME_MS)
-    .execute(p)
-    .await
-    .map(drop)
+            "INSERT INTO web_sessions (id_sha256, token_sha256, person_id, project_id, csrf_token, created_at_ms, expires_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token_sha256(&id))
+        .bind(&token)
+        .bind(person)
+        .bind(project)
+        .bind(&csrf)
+        .bind(now)
+        .bind(now + LIFETIME_MS)
+        .execute(p)
+        .await
+        .map(drop)
     })?;
     // Expired sessions are dead weight; sign-ins are rare enough to sweep them here.
     on_pool!(db, |p| sqlx::query("DELETE FROM web_sessions WHERE expires_at_ms < $1")
@@ -80,26 +122,88 @@ pub async fn open(db: &Db, token: &str) -> Result<(String, String), sqlx::Error>
     Ok((id, csrf))
 }
 
-/// The live session of cookie value `id`, if any (unexpired, token not revoked).
-pub async fn find(db: &Db, id: &str) -> Result<Option<WebSession>, sqlx::Error> {
+/// A live session as stored: a token's (with its grant) or a person's (with their current project).
+#[derive(Debug, Clone)]
+pub enum Found {
+    Token(WebSession),
+    Person { person: std::sync::Arc<SessionPerson>, project: Option<String>, csrf: String },
+}
+
+impl Found {
+    /// The session a page works in: a token's, or a person's on their current project with their
+    /// role there (company admins: admin). None for a person with no (longer a) project.
+    pub fn working(self) -> Option<WebSession> {
+        match self {
+            Found::Token(s) => Some(s),
+            Found::Person { person, project, csrf } => {
+                let project = project?;
+                let role = person.projects.iter().find(|p| p.project_id == project)?.role;
+                let grant = TokenGrant {
+                    device_id: person.id.clone(),
+                    device_name: person.name.clone(),
+                    role,
+                    project_id: project,
+                };
+                Some(WebSession { grant, csrf, person: Some(person) })
+            }
+        }
+    }
+}
+
+/// A row of `lookup`: the session, its token's grant (device key sessions) or its person.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    csrf_token: String,
+    device_id: Option<String>,
+    device_name: Option<String>,
+    role: Option<Role>,
+    token_project: Option<String>,
+    person_id: Option<String>,
+    person_name: Option<String>,
+    company_admin: Option<bool>,
+    project_id: Option<String>,
+}
+
+/// The live session of cookie value `id`, if any: unexpired, its token and device not revoked, or
+/// its person not disabled.
+pub async fn lookup(db: &Db, id: &str) -> Result<Option<Found>, sqlx::Error> {
     let row: Option<SessionRow> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT d.id AS device_id, d.name AS device_name, t.role, t.project_id, s.csrf_token FROM web_sessions s \
-         JOIN tokens t ON t.token_sha256 = s.token_sha256 JOIN devices d ON d.id = t.device_id \
-         WHERE s.id_sha256 = $1 AND s.expires_at_ms > $2 AND t.revoked_at_ms IS NULL"
+        "SELECT s.csrf_token, d.id AS device_id, d.name AS device_name, t.role, t.project_id AS token_project, \
+         pe.id AS person_id, pe.name AS person_name, pe.company_admin, s.project_id FROM web_sessions s \
+         LEFT JOIN tokens t ON t.token_sha256 = s.token_sha256 AND t.revoked_at_ms IS NULL \
+         LEFT JOIN devices d ON d.id = t.device_id AND d.revoked_at_ms IS NULL \
+         LEFT JOIN people pe ON pe.id = s.person_id AND pe.disabled_at_ms IS NULL \
+         WHERE s.id_sha256 = $1 AND s.expires_at_ms > $2"
     )
     .bind(token_sha256(id))
     .bind(record_schema::now_ms())
     .fetch_optional(p)
     .await?);
-    Ok(row.map(|r| WebSession { grant: r.grant, csrf: r.csrf_token }))
+    let Some(r) = row else { return Ok(None) };
+    if let (Some(device_id), Some(role), Some(project_id)) = (r.device_id, r.role, r.token_project) {
+        let grant = TokenGrant { device_id, device_name: r.device_name.unwrap_or_default(), role, project_id };
+        return Ok(Some(Found::Token(WebSession { grant, csrf: r.csrf_token, person: None })));
+    }
+    let (Some(person_id), Some(name)) = (r.person_id, r.person_name) else { return Ok(None) };
+    let company_admin = r.company_admin.unwrap_or(false);
+    let projects = crate::access::people::projects_of(db, &person_id, company_admin).await?;
+    let person = SessionPerson { id: person_id, name, company_admin, projects };
+    Ok(Some(Found::Person { person: std::sync::Arc::new(person), project: r.project_id, csrf: r.csrf_token }))
 }
 
-/// A row of `find`: the token's grant and the session's CSRF token.
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    #[sqlx(flatten)]
-    grant: TokenGrant,
-    csrf_token: String,
+/// The live session of cookie value `id` a page can work in (see `Found::working`).
+pub async fn find(db: &Db, id: &str) -> Result<Option<WebSession>, sqlx::Error> {
+    Ok(lookup(db, id).await?.and_then(Found::working).filter(|s| may_sign_in(s.grant.role)))
+}
+
+/// Moves a person's session to another project (checked by the caller).
+pub async fn switch_project(db: &Db, id: &str, project: &str) -> Result<(), sqlx::Error> {
+    on_pool!(db, |p| sqlx::query("UPDATE web_sessions SET project_id = $2 WHERE id_sha256 = $1 AND person_id IS NOT NULL")
+        .bind(token_sha256(id))
+        .bind(project)
+        .execute(p)
+        .await
+        .map(drop))
 }
 
 pub async fn close(db: &Db, id: &str) -> Result<(), sqlx::Error> {
@@ -110,23 +214,32 @@ pub async fn close(db: &Db, id: &str) -> Result<(), sqlx::Error> {
         .map(drop))
 }
 
-/// Supervisors and admins review; a foreman's token never gets a session.
+/// Supervisors, office people and admins read the screens; a foreman never gets a session.
 pub fn may_sign_in(role: Role) -> bool {
-    role.reviews()
+    role.reads_ledgers()
 }
 
 impl FromRequestParts<AppState> for WebSession {
     type Rejection = WebError;
 
-    /// No or a dead session: the sign-in page, which comes back here afterwards.
+    /// No or a dead session: the sign-in page, which comes back here afterwards. A person with no
+    /// project: their home page, which says so. A decision posted by someone who reads but does
+    /// not decide (office): 403, whatever the form.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let back = parts.uri.path_and_query().map_or("/web/queue".to_string(), |p| p.as_str().to_string());
         let Some(id) = cookie(&parts.headers, COOKIE) else { return Err(WebError::SignIn(back)) };
-        match find(&state.db, &id).await.map_err(WebError::internal)? {
+        let found = lookup(&state.db, &id).await.map_err(WebError::internal)?;
+        let is_person = matches!(found, Some(Found::Person { .. }));
+        match found.and_then(Found::working) {
             Some(s) if may_sign_in(s.grant.role) => {
                 super::remember_session(&s);
+                if parts.method == axum::http::Method::POST && decision_kind(parts.uri.path()).is_some() && !s.decides()
+                {
+                    return Err(WebError::Forbidden(format!("a {} cannot approve, reject or resolve records", s.grant.role)));
+                }
                 Ok(s)
             }
+            _ if is_person => Err(WebError::NoProject),
             _ => Err(WebError::SignIn(back)),
         }
     }
