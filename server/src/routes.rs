@@ -36,7 +36,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/reference", get(reference::reference))
         .route("/v1/reference/import", post(reference::import_file))
         .route("/v1/reference/project", put(reference::put_project))
-        .route("/v1/reference/{table}/{key}", put(reference::put_row))
+        .route("/v1/reference/{table}/{key}", put(reference::put_row).delete(reference::delete_row))
         .route("/v1/reports/cost", get(reports::cost_report))
         .route("/v1/reports/schedule", get(reports::schedule_report))
         .route("/v1/reports/labour", get(reports::labour_summary))

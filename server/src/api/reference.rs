@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Admin, Supervisor};
 use crate::error::ApiError;
+use crate::reference::edit::{self, DeleteError};
 use crate::reference::table::{RawTable, Table};
 use crate::reference::{import, store};
 use crate::state::AppState;
@@ -93,6 +94,26 @@ pub async fn put_row(
         Ok(summary) => Json(json!({ "imported": summary })).into_response(),
         Err(e) => e.into_response(),
     })
+}
+
+/// `DELETE /v1/reference/{table}/{key}`: one row, only while nothing uses it (409 naming what
+/// does: postings, records, child cost codes, activities); the phones' document is republished.
+pub async fn delete_row(
+    Admin(grant): Admin,
+    State(state): State<AppState>,
+    Path((table, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let table = table.parse::<Table>().map_err(|m| ApiError::bad_request("table", m))?;
+    match edit::delete(&state.db, &state.cache, &grant.project_id, table, &key).await {
+        Ok(()) => Ok(Json(json!({ "deleted": { "table": table.as_str(), "key": key } })).into_response()),
+        Err(DeleteError::Missing) => Err(ApiError::not_found("key", format!("{} has no row {key:?}", table.as_str()))),
+        Err(DeleteError::Project) => Err(ApiError::bad_request("table", "the project itself cannot be deleted")),
+        Err(DeleteError::InUse(uses)) => {
+            let uses: Vec<String> = uses.iter().map(edit::Use::words).collect();
+            Err(ApiError::conflict("key", format!("{key:?} cannot be deleted while it is used: {}", uses.join("; "))))
+        }
+        Err(DeleteError::Reference(e)) => Ok(e.into_response()),
+    }
 }
 
 /// `PUT /v1/reference/project` with `{name?, currency?}`.

@@ -77,6 +77,18 @@ pub enum Use {
     Activities(Vec<String>),
 }
 
+impl Use {
+    /// In English, as the API says it (the screen has its own words).
+    pub fn words(&self) -> String {
+        match self {
+            Use::Postings(n) => format!("{n} ledger posting(s)"),
+            Use::Records(n) => format!("{n} record(s)"),
+            Use::ChildCodes(v) => format!("cost codes under it: {}", v.join(", ")),
+            Use::Activities(v) => format!("activities earning against it: {}", v.join(", ")),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
     #[error("{0:?} is still used")]
