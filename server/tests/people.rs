@@ -52,10 +52,16 @@ fn pw_sign_in(addr: &str, login: &str, password: &str) -> Resp {
 
 /// Opens a sign-in link's page and sets `password` (twice) there.
 fn welcome(addr: &str, code: &str, password: &str, confirm: &str) -> Resp {
+    welcome_as(addr, code, "", password, confirm)
+}
+
+/// `welcome` for a person with no phone number or e-mail yet, who gives `login`.
+fn welcome_as(addr: &str, code: &str, login: &str, password: &str, confirm: &str) -> Resp {
     let page = http(addr, "GET", &format!("/web/welcome?code={code}"), &[], b"");
     let csrf = hidden(&page.text(), "csrf").unwrap_or_default();
     let cookie = format!("fl_signin_csrf={}", page.cookie("fl_signin_csrf").unwrap_or_default());
-    let body = format!("csrf={csrf}&code={code}&password={}&confirm={}", enc(password), enc(confirm));
+    let body =
+        format!("csrf={csrf}&code={code}&login={}&password={}&confirm={}", enc(login), enc(password), enc(confirm));
     post_form(addr, "/web/welcome", &cookie, &body)
 }
 
@@ -153,10 +159,15 @@ fn story(url: Option<&str>) {
     let first = log.lines().find(|l| l.contains("First run: open http://")).unwrap_or_else(|| panic!("{log}"));
     assert!(first.contains("to set the first admin's password (valid 24 h)"), "{first}");
     let admin_code = code_of(first.split(" to set").next().unwrap_or_default());
-    let r = welcome(addr, &admin_code, "short", "short");
+    // The first admin has no phone number or e-mail yet: the page asks for one.
+    let page = http(addr, "GET", &format!("/web/welcome?code={admin_code}"), &[], b"").text();
+    assert!(page.contains("id=\"login\""), "{page}");
+    let r = welcome_as(addr, &admin_code, "", PASSWORD, PASSWORD);
+    assert_eq!(r.status, 400, "no login given");
+    let r = welcome_as(addr, &admin_code, "13700000000", "short", "short");
     assert_eq!(r.status, 400, "a 5-character password is refused");
     assert!(r.text().contains("at least 10"), "{}", r.text());
-    let r = welcome(addr, &admin_code, PASSWORD, PASSWORD);
+    let r = welcome_as(addr, &admin_code, "13700000000", PASSWORD, PASSWORD);
     assert_eq!((r.status, r.header("location")), (303, Some("/web/home")), "{}", r.text());
     let admin_session = session(&r);
     // The link worked once.
@@ -311,6 +322,16 @@ fn story(url: Option<&str>) {
     assert_eq!(s, 200);
     assert_eq!(v["records"][0]["status"].as_str(), Some("new"), "still pending: {v}");
     assert_eq!(http(addr, "GET", "/web/admin/people", &[("Cookie", &zhao_s)], b"").status, 403);
+
+    // `admin create` makes another company admin and prints their link; they see every project.
+    let (ok, out, err) = cli(d, url, &["--bind", addr, "admin", "create", "--name", "李强", "--phone", "13600000000"]);
+    assert!(ok && err.contains("is a company admin"), "{err}");
+    assert!(out.trim().starts_with(&format!("http://{addr}/web/welcome?code=")), "{out}");
+    let li_s = session(&welcome(addr, &code_of(&out), PASSWORD, PASSWORD));
+    let home = http(addr, "GET", "/web/home", &[("Cookie", &li_s)], b"").text();
+    assert!(home.contains("data-project=\"P1\"") && home.contains("data-project=\"P2\""), "{home}");
+    // The first admin signs in with the phone number given on the welcome page.
+    assert_eq!(pw_sign_in(addr, "13700000000", PASSWORD).status, 303);
 
     // Disabling a person ends their session at once; their password no longer opens one.
     let (ok, _, err) = cli(d, url, &["person", "disable", "--person", &wang]);

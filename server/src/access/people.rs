@@ -201,6 +201,33 @@ pub async fn create(db: &Db, new: &NewPerson, by: Actor<'_>) -> Result<Person, P
     Ok(Person { id, name, phone, email, company_admin: new.company_admin, has_password: false, disabled: false })
 }
 
+/// Gives a person who has neither a phone number nor an e-mail address one to sign in with (the
+/// first run's admin); a login someone else has is 409.
+pub async fn set_login(db: &Db, person_id: &str, login: &str) -> Result<(), PeopleError> {
+    let Some((column, value)) = normalize_login(login) else {
+        return Err(invalid("login", "expected a phone number (6 to 20 digits) or an e-mail address"));
+    };
+    if column == "email" && by_login(db, &value).await?.is_some() {
+        return Err(PeopleError::Taken {
+            field: "email",
+            message: "this e-mail address belongs to someone else".into(),
+        });
+    }
+    let sql = format!("UPDATE people SET {column} = $2 WHERE id = $1 AND phone IS NULL AND email IS NULL");
+    let done = on_pool!(db, |p| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(person_id)
+        .bind(&value)
+        .execute(p)
+        .await
+        .map(drop));
+    match done {
+        Err(e) if is_unique_violation(&e) => {
+            Err(PeopleError::Taken { field: "phone", message: "this phone number belongs to someone else".into() })
+        }
+        other => other.map(drop).map_err(PeopleError::from),
+    }
+}
+
 /// One person by id (disabled ones too).
 pub async fn find(db: &Db, id: &str) -> Result<Option<Person>, sqlx::Error> {
     let sql = format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1");

@@ -262,19 +262,45 @@ struct WelcomePage {
     problem: String,
     usable: bool,
     min_chars: usize,
+    /// The person has no phone number or e-mail yet (the first run's admin): the form asks for one.
+    needs_login: bool,
+    login: String,
+}
+
+/// Who a welcome page is for: their name, and whether they still need a phone number or e-mail.
+#[derive(Default)]
+struct Whom {
+    name: String,
+    needs_login: bool,
+    login: String,
+}
+
+async fn whom(db: &Db, person: &str) -> Result<Whom, WebError> {
+    let p = people::find(db, person).await.map_err(WebError::internal)?;
+    Ok(p.map(|p| Whom { needs_login: p.phone.is_none() && p.email.is_none(), name: p.name, login: String::new() })
+        .unwrap_or_default())
 }
 
 fn welcome_page(
     c: Chrome,
     code: String,
-    name: String,
+    who: Whom,
     problem: String,
     usable: bool,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let form_csrf = session::random_secret();
-    let page =
-        WelcomePage { c, code, name, form_csrf: form_csrf.clone(), problem, usable, min_chars: password::MIN_CHARS };
+    let page = WelcomePage {
+        c,
+        code,
+        name: who.name,
+        form_csrf: form_csrf.clone(),
+        problem,
+        usable,
+        min_chars: password::MIN_CHARS,
+        needs_login: who.needs_login,
+        login: who.login,
+    };
     let cookie = session::set_cookie(csrf::SIGNIN_COOKIE, &form_csrf, 3600);
     Ok((status, [(header::SET_COOKIE, cookie)], render(&page)?).into_response())
 }
@@ -299,12 +325,12 @@ pub(crate) async fn welcome(
     let c = Chrome::new(None, &headers, &uri, "", "acc_welcome");
     match codes::peek(&state.db, &code).await.map_err(WebError::internal)? {
         Ok(person) => {
-            let name = people::find(&state.db, &person).await.map_err(WebError::internal)?.map(|p| p.name);
-            welcome_page(c, code, name.unwrap_or_default(), String::new(), true, StatusCode::OK)
+            let who = whom(&state.db, &person).await?;
+            welcome_page(c, code, who, String::new(), true, StatusCode::OK)
         }
         Err(e) => {
             let (problem, status) = code_problem(e, c.lang);
-            welcome_page(c, String::new(), String::new(), problem, false, status)
+            welcome_page(c, String::new(), Whom::default(), problem, false, status)
         }
     }
 }
@@ -329,11 +355,15 @@ pub(crate) async fn set_password(
         Ok(p) => p,
         Err(e) => {
             let (problem, status) = code_problem(e, lang);
-            return welcome_page(c, String::new(), String::new(), problem, false, status);
+            return welcome_page(c, String::new(), Whom::default(), problem, false, status);
         }
     };
-    let name = people::find(db, &person).await.map_err(WebError::internal)?.map(|p| p.name).unwrap_or_default();
-    let refused = if password::check_new(pw).is_err() {
+    let mut who = whom(db, &person).await?;
+    let login = f.get("login").map(str::trim).unwrap_or_default();
+    who.login = login.to_string();
+    let refused = if who.needs_login && people::normalize_login(login).is_none() {
+        Some(lang.t("acc_login_needed").to_string())
+    } else if password::check_new(pw).is_err() {
         Some(lang.t("acc_password_short").replace("{n}", &password::MIN_CHARS.to_string()))
     } else if pw != confirm {
         Some(lang.t("acc_password_mismatch").to_string())
@@ -341,14 +371,24 @@ pub(crate) async fn set_password(
         None
     };
     if let Some(problem) = refused {
-        return welcome_page(c, code, name, problem, true, StatusCode::BAD_REQUEST);
+        return welcome_page(c, code, who, problem, true, StatusCode::BAD_REQUEST);
+    }
+    if who.needs_login {
+        match people::set_login(db, &person, login).await {
+            Ok(()) => {}
+            Err(people::PeopleError::Taken { .. }) => {
+                let problem = lang.t("acc_login_taken").to_string();
+                return welcome_page(c, code, who, problem, true, StatusCode::CONFLICT);
+            }
+            Err(e) => return Err(WebError::Api(e.into())),
+        }
     }
     // Used up first: of two submissions of one link, only one sets a password.
     let person = match codes::consume(db, &code).await.map_err(WebError::internal)? {
         Ok(p) => p,
         Err(e) => {
             let (problem, status) = code_problem(e, lang);
-            return welcome_page(c, String::new(), String::new(), problem, false, status);
+            return welcome_page(c, String::new(), Whom::default(), problem, false, status);
         }
     };
     let address = client_address(&ext);

@@ -23,6 +23,17 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("acc_password_short", "The password needs at least {n} characters.", "密码至少需要 {n} 个字符。"),
     ("acc_password_mismatch", "The two passwords differ.", "两次输入的密码不一致。"),
     (
+        "acc_login_help",
+        "Your phone number or e-mail address: you will sign in with it.",
+        "您的手机号或邮箱，以后用它登录。",
+    ),
+    (
+        "acc_login_needed",
+        "Enter a phone number (6 to 20 digits) or an e-mail address to sign in with.",
+        "请填写用于登录的手机号（6 到 20 位数字）或邮箱。",
+    ),
+    ("acc_login_taken", "This phone number or e-mail belongs to someone else.", "此手机号或邮箱已被他人使用。"),
+    (
         "acc_code_unknown",
         "This sign-in link is not known. Ask your administrator for a new one.",
         "此登录链接无效，请向管理员索取新链接。",
