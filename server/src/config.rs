@@ -56,6 +56,9 @@ pub struct Config {
     /// Before serving, load the demo company if the database holds no project yet (see `demo`).
     #[arg(long)]
     pub demo: bool,
+    /// Before serving, load the demo company if the database holds no project yet (see `demo`).
+    #[arg(long)]
+    pub demo: bool,
     /// What to do; serving is the default.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -68,6 +71,9 @@ pub enum Command {
     /// Manage device tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Load the demo company (one project, three foremen's phones, four weeks of records up to
+    /// today, most approved), print how to sign in, and exit. Loaded once: a second run only prints.
+    Demo,
     /// Load the demo company (one project, three foremen's phones, four weeks of records up to
     /// today, most approved), print how to sign in, and exit. Loaded once: a second run only prints.
     Demo,

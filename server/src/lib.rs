@@ -9,6 +9,7 @@ pub mod cache;
 pub mod commit;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod docstore;
 pub mod error;
 pub mod held;

@@ -52,6 +52,7 @@ use rust_decimal::Decimal;
 use server::auth::Role;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
+use server::demo::seedkit::{BoxError, Planned, Rng, State, store_planned};
 use server::ledger::postings::{Ledger, postings};
 use server::ledger::store::{self, DecideRequest, DecisionRow};
 use server::reference::table::{RawTable, Table};
@@ -87,26 +88,6 @@ struct Args {
     /// `<data-dir>/supervisor-tokens.txt`.
     #[arg(long)]
     token_file: Option<std::path::PathBuf>,
-}
-
-/// xorshift: deterministic, so two runs seed the same company.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
 }
 
 const TRADES: [(&str, &str, &str); 10] = [
@@ -328,7 +309,13 @@ fn decision(record: &Record, rng: &mut Rng) -> DecisionRow {
         record_seq: 1,
         record_kind: record.kind().as_str().into(),
         status: "approved".into(),
-        heads: vec![format!("{:016x}{:016x}{:016x}{:016x}", rng.next(), rng.next(), rng.next(), rng.next())],
+        heads: vec![format!(
+            "{:016x}{:016x}{:016x}{:016x}",
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64()
+        )],
         comment: String::new(),
         decided_by: "seed".into(),
         decided_by_name: "seed".into(),
@@ -352,22 +339,6 @@ struct Recent {
     approved: usize,
     /// Labour lines of approved sheets (in the ledgers).
     lines: usize,
-}
-
-/// Where a recent record is left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// Never decided.
-    Pending,
-    Approved,
-    /// Approved, then the foreman changed a value.
-    Changed,
-    /// Rejected with a reason.
-    Rejected,
-    /// Two phones changed the same value concurrently.
-    Conflict,
-    /// The foreman voided it.
-    Voided,
 }
 
 /// The newest days mostly wait for a decision; older ones are mostly approved.
@@ -395,132 +366,6 @@ fn recent_state(age_days: i64, rng: &mut Rng) -> State {
             _ => State::Voided,
         },
     }
-}
-
-/// The record with one value changed by `delta` (a crew line's headcount, an amount, a percent).
-fn edited(record: &Record, delta: i64) -> Record {
-    let mut r = record.clone();
-    match &mut r {
-        Record::LabourSheet(s) => {
-            if let Some(l) = s.lines.first_mut() {
-                l.headcount = (l.headcount + delta).max(1);
-            }
-        }
-        Record::Expense(e) => e.amount += Decimal::from(delta * 100),
-        Record::ProgressReport(p) => {
-            if let Progress::Percent(v) = &mut p.progress {
-                *v = (*v + Decimal::from(delta)).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
-            }
-        }
-    }
-    r
-}
-
-/// What a change to this record is called in its message.
-fn summary_of(record: &Record, what: &str) -> String {
-    let kind = match record {
-        Record::LabourSheet(_) => "labour sheet",
-        Record::Expense(_) => "expense",
-        Record::ProgressReport(_) => "progress report",
-    };
-    format!("{what} {kind}")
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Stores one recent record as its foreman's phone would, then takes it to `state`.
-async fn store_recent(
-    db: Db,
-    cache: std::sync::Arc<DocCache>,
-    who: TokenGrant,
-    record: Record,
-    state: State,
-    at_ms: i64,
-) -> Result<(), BoxError> {
-    let h = record.header().clone();
-    let device = format!("phone-{}", &h.author.chars().map(|c| (c as u32 % 10).to_string()).collect::<String>());
-    let later = (at_ms + 3 * 3_600_000).min(record_schema::now_ms());
-    let mut doc = AutoCommit::new();
-    record.write(&mut doc)?;
-    doc.commit_with(record_schema::change_note::options(&summary_of(&record, "create"), &h.author, &device, at_ms));
-    let heads = store::heads_hex(&doc.get_heads());
-    let stored = server::docstore::insert(&db, &h.id, &h.project_id, record.kind().as_str(), doc).await?;
-    cache.put(stored);
-    let decide = |status, comment: &str| DecideRequest {
-        record_id: h.id.clone(),
-        status,
-        heads: heads.clone(),
-        comment: comment.into(),
-        request_id: None,
-    };
-    match state {
-        State::Pending => return Ok(()),
-        State::Approved | State::Changed => {
-            store::decide(&db, &cache, &who, decide(DecisionStatus::Approved, "")).await?;
-        }
-        State::Rejected => {
-            store::decide(&db, &cache, &who, decide(DecisionStatus::Rejected, "人数与考勤不符，请核对后重新提交"))
-                .await?;
-            return Ok(());
-        }
-        State::Conflict | State::Voided => {}
-    }
-    let Some(mut stored) = server::docstore::load_hot(&db, &cache, &h.id).await? else {
-        return Err(format!("record {} vanished", h.id).into());
-    };
-    match state {
-        State::Changed => {
-            edited(&record, 2).write(&mut stored.doc)?;
-            stored.doc.commit_with(record_schema::change_note::options(
-                &summary_of(&record, "update"),
-                &h.author,
-                &device,
-                later,
-            ));
-        }
-        State::Conflict => {
-            // A second phone (the crew's deputy) edits the same value while the first is offline.
-            let mut other = stored.doc.fork();
-            edited(&record, 1).write(&mut stored.doc)?;
-            stored.doc.commit_with(record_schema::change_note::options(
-                &summary_of(&record, "update"),
-                &h.author,
-                &device,
-                later,
-            ));
-            edited(&record, 3).write(&mut other)?;
-            other.commit_with(record_schema::change_note::options(
-                &summary_of(&record, "update"),
-                "副班长 周海",
-                "phone-deputy",
-                later,
-            ));
-            stored.doc.merge(&mut other)?;
-        }
-        State::Voided => {
-            let mut r = record.clone();
-            let header = match &mut r {
-                Record::LabourSheet(s) => &mut s.header,
-                Record::Expense(e) => &mut e.header,
-                Record::ProgressReport(p) => &mut p.header,
-            };
-            header.voided =
-                Some(record_schema::record::Voided {
-                    reason: "重复录入".into(), by: h.author.clone(), at_ms: later
-                });
-            r.write(&mut stored.doc)?;
-            stored.doc.commit_with(record_schema::change_note::options(
-                &summary_of(&record, "void"),
-                &h.author,
-                &device,
-                later,
-            ));
-        }
-        State::Pending | State::Approved | State::Rejected => {}
-    }
-    server::docstore::save(&db, &mut stored).await?;
-    cache.put(stored);
-    Ok(())
 }
 
 /// The recent days of `project` as documents (see the module's comment); approved versions' postings
@@ -621,7 +466,19 @@ async fn seed_recent(
                         done?.map_err(|e| e.to_string())?;
                     }
                 }
-                tasks.spawn(store_recent(db.clone(), cache.clone(), who.clone(), record, state, at));
+                // The foreman's phone, named after him (`phone-` and digits of his name).
+                let device =
+                    format!("phone-{}", author.chars().map(|c| (c as u32 % 10).to_string()).collect::<String>());
+                let planned = Planned {
+                    record,
+                    state,
+                    at_ms: at,
+                    device,
+                    other: ("副班长 周海".into(), "phone-deputy".into()),
+                    reason: "人数与考勤不符，请核对后重新提交".into(),
+                };
+                let (db, cache, who) = (db.clone(), cache.clone(), who.clone());
+                tasks.spawn(async move { store_planned(&db, &cache, &who, planned).await });
             }
         }
         date = date + Days::new(1);

@@ -1,0 +1,244 @@
+//! The demo company (`fieldledger-server demo`, `--demo`): so a newcomer sees real screens within a
+//! minute of the README's run command. One project (滨江花园二期, `company.rs`), three foremen each
+//! on his own phone (a device row and token each), four weeks of their records up to today
+//! (`records.rs`), all written through the real code paths: the reference import, `docstore` for
+//! the documents, `ledger::store::decide` for approvals and rejections; then the queue's index is
+//! refreshed as its first visit would. A demo supervisor's sign-in key is printed (and kept in the
+//! data folder, `demo-sign-in.txt`, so a restart can print it again).
+//!
+//! Loading is all or nothing in effect: a marker (`server_meta.demo_project`) is written last, and
+//! a project without it is a load that stopped part way, refused rather than added to.
+
+pub mod company;
+pub mod records;
+pub mod seedkit;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::auth::Role;
+use crate::cache::DocCache;
+use crate::db::{Db, TokenGrant, on_pool};
+use records::Phone;
+
+/// The demo supervisor, whose key is printed.
+pub const SUPERVISOR: &str = "生产经理 陈明 (demo)";
+const MARKER: &str = "demo_project";
+const KEY_FILE: &str = "demo-sign-in.txt";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("the demo project {0} exists but its load did not finish; start on a fresh data folder or database")]
+    Partial(String),
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("reference data: {0}")]
+    Reference(#[from] crate::reference::ReferenceError),
+    #[error("{0}")]
+    Setup(String),
+    #[error("storing the demo records: {0}")]
+    Records(String),
+    #[error("queue index: {0}")]
+    Ledger(#[from] crate::ledger::LedgerError),
+}
+
+/// What a database holds, as far as the demo is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// No project at all.
+    Nothing,
+    /// The demo company, fully loaded.
+    Demo,
+    /// Other projects only.
+    Others,
+}
+
+/// What to tell the newcomer once the server listens (or the command is done).
+#[derive(Debug, Clone)]
+pub struct Welcome {
+    /// What happened: loaded (with figures) or found loaded.
+    pub summary: String,
+    /// The demo supervisor's key, when it is known.
+    pub key: Option<String>,
+}
+
+impl Welcome {
+    /// The lines to print, with the sign-in page at `base` (`http://host:port`). The key is on a
+    /// line of its own starting `sign-in key: ` (scripts and tests read it).
+    pub fn text(&self, base: &str) -> String {
+        let mut out = format!("{}\n", self.summary);
+        match &self.key {
+            Some(key) => {
+                out.push_str(&format!("open {base}/web/sign-in and paste the demo supervisor's key:\n"));
+                out.push_str(&format!("sign-in key: {key}\n"));
+            }
+            None => out.push_str(&format!(
+                "open {base}/web/sign-in with a supervisor's key; make one with:\n  \
+                 fieldledger-server token create --project {} --role supervisor --name 'your name'\n",
+                company::PROJECT
+            )),
+        }
+        out
+    }
+}
+
+/// What the database holds (see `Holds`); a demo project without the marker is `Partial`.
+pub async fn holds(db: &Db) -> Result<Holds, DemoError> {
+    let marker: Option<String> = on_pool!(db, |p| sqlx::query_scalar("SELECT value FROM server_meta WHERE key = $1")
+        .bind(MARKER)
+        .fetch_optional(p)
+        .await)?;
+    if marker.is_some() {
+        return Ok(Holds::Demo);
+    }
+    let (projects, demo): (i64, i64) = on_pool!(db, |p| sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN id = $1 THEN 1 ELSE 0 END), 0) FROM projects"
+    )
+    .bind(company::PROJECT)
+    .fetch_one(p)
+    .await)?;
+    match (projects, demo) {
+        (_, d) if d > 0 => Err(DemoError::Partial(company::PROJECT.into())),
+        (0, _) => Ok(Holds::Nothing),
+        _ => Ok(Holds::Others),
+    }
+}
+
+/// `--demo`: loads the demo company when the database holds no project yet. `None` when it holds
+/// other projects (nothing is loaded into a real company's database).
+pub async fn on_start(db: &Db, data_dir: &Path) -> Result<Option<Welcome>, DemoError> {
+    match holds(db).await? {
+        Holds::Nothing => Ok(Some(load(db, data_dir).await?)),
+        Holds::Demo => Ok(Some(loaded_already(db, data_dir).await?)),
+        Holds::Others => {
+            tracing::warn!("--demo: the database already holds projects; the demo company is not loaded");
+            Ok(None)
+        }
+    }
+}
+
+/// `fieldledger-server demo`: loads the demo company unless it is loaded already (next to any
+/// other projects: it is a project of its own).
+pub async fn command(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
+    match holds(db).await? {
+        Holds::Demo => loaded_already(db, data_dir).await,
+        Holds::Nothing | Holds::Others => load(db, data_dir).await,
+    }
+}
+
+async fn loaded_already(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
+    Ok(Welcome {
+        summary: format!("the demo company {} ({}) is loaded already", company::PROJECT_NAME, company::PROJECT),
+        key: saved_key(db, data_dir).await?,
+    })
+}
+
+fn key_file(data_dir: &Path) -> PathBuf {
+    data_dir.join(KEY_FILE)
+}
+
+/// The key saved at load, if it still signs in to the demo project (the file may be another
+/// database's, or the device revoked since).
+async fn saved_key(db: &Db, data_dir: &Path) -> Result<Option<String>, DemoError> {
+    let Ok(text) = std::fs::read_to_string(key_file(data_dir)) else {
+        return Ok(None);
+    };
+    let key = text.trim().to_string();
+    let grant = db.find_token(&crate::auth::token_sha256(&key)).await?;
+    Ok(grant.filter(|g| g.project_id == company::PROJECT).map(|_| key))
+}
+
+/// Keeps the key beside the database, readable by its owner only.
+fn save_key(data_dir: &Path, key: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(data_dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(key_file(data_dir))?;
+    writeln!(f, "{key}")
+}
+
+/// Today on the demo's sites (Shanghai).
+fn today() -> chrono::NaiveDate {
+    let tz: chrono_tz::Tz = company::TIME_ZONE.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// Loads the demo company (the database must not hold it yet).
+pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
+    let started = Instant::now();
+    let today = today();
+    let cache = DocCache::new(32 << 20);
+    let device = |e: crate::error::ApiError| DemoError::Setup(format!("device: {e:?}"));
+    let mut phones = Vec::new();
+    for (site, foreman) in records::FOREMEN.iter().enumerate() {
+        let name = format!("{foreman}的手机 ({})", company::SITES[site].1);
+        let (id, _token) =
+            crate::auth::create_token(db, company::PROJECT, Role::Foreman, &name).await.map_err(device)?;
+        // As the app names itself in change messages: 12 hex digits (the id's random tail).
+        let hex: String = id.chars().filter(char::is_ascii_hexdigit).collect();
+        let device = hex.get(hex.len().saturating_sub(12)..).unwrap_or(&hex).to_string();
+        phones.push(Phone { foreman, site, device });
+    }
+    let (sup_id, key) =
+        crate::auth::create_token(db, company::PROJECT, Role::Supervisor, SUPERVISOR).await.map_err(device)?;
+    let who = TokenGrant {
+        device_id: sup_id,
+        device_name: SUPERVISOR.into(),
+        role: Role::Supervisor,
+        project_id: company::PROJECT.into(),
+    };
+    let plan = records::plan(today, &phones);
+    let budgets = records::budgets(today, &plan);
+    crate::reference::store::import(db, &cache, company::PROJECT, &company::tables(today, &budgets)).await?;
+    let (count, approved) = (plan.len(), plan.iter().filter(|p| p.state.posts()).count());
+    let mut arrived = Vec::with_capacity(plan.len());
+    for p in plan {
+        arrived.push((p.record.header().id.clone(), p.last_change_ms()));
+        seedkit::store_planned(db, &cache, &who, p).await.map_err(|e| DemoError::Records(e.to_string()))?;
+    }
+    backdate(db, &arrived).await?;
+    crate::ledger::pending::refresh_index(db, &cache, company::PROJECT).await?;
+    on_pool!(db, |p| sqlx::query("INSERT INTO server_meta (key, value) VALUES ($1, $2)")
+        .bind(MARKER)
+        .bind(company::PROJECT)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+    if let Err(e) = save_key(data_dir, &key) {
+        tracing::warn!(error = %e, "the demo key could not be kept in the data folder; it is printed once");
+    }
+    let took = started.elapsed();
+    Ok(Welcome { summary: summary(count, approved, took), key: Some(key) })
+}
+
+/// The phones synced each record the evening it was made, not during the load: each document's
+/// arrival (what the queue shows as submitted) is set to its last change on the phone. Before the
+/// queue's index is refreshed, which reads it.
+async fn backdate(db: &Db, arrived: &[(String, i64)]) -> Result<(), sqlx::Error> {
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        for (id, at_ms) in arrived {
+            sqlx::query("UPDATE documents SET updated_at_ms = $1 WHERE id = $2")
+                .bind(at_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    })
+}
+
+fn summary(count: usize, approved: usize, took: Duration) -> String {
+    format!(
+        "demo company loaded: {} ({}), 3 sites, {} foremen's phones, {} days of records up to today \
+         ({count} records, {approved} approved) in {:.1} s",
+        company::PROJECT_NAME,
+        company::PROJECT,
+        records::FOREMEN.len(),
+        records::DAYS,
+        took.as_secs_f64()
+    )
+}

@@ -1,0 +1,320 @@
+//! Four weeks of the demo company's field records, up to today: each foreman's daily labour sheet
+//! on his site (6–15 crew lines of the trades his active activities need), expenses every few days,
+//! and weekly progress reports; with the state each is left in (mostly approved, a few rejected,
+//! two changed since approval, one conflict between two phones, the last three days pending).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use record_schema::labour::Worker;
+use record_schema::record::RecordHeader;
+use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet, Progress, ProgressReport, Record};
+use rust_decimal::Decimal;
+
+use super::company::{self, ACTIVITIES, Activity, Budgets, TRADES};
+use super::seedkit::{Planned, Rng, State};
+use crate::ledger::postings::{Ledger, postings};
+
+/// Days of records, ending today.
+pub const DAYS: i64 = 28;
+/// The newest days wait for a supervisor.
+const PENDING_DAYS: i64 = 3;
+
+/// A foreman and his phone.
+#[derive(Debug, Clone)]
+pub struct Phone {
+    pub foreman: &'static str,
+    /// Index into `company::SITES`.
+    pub site: usize,
+    /// As the phone names itself in change messages (12 hex digits, like the app's actor id).
+    pub device: String,
+}
+
+pub const FOREMEN: [&str; 3] = ["王建国", "李志强", "张卫东"];
+
+/// The crew (班组) of each trade, by its index in `TRADES`.
+const CREWS: [&str; 10] = [
+    "刘家军木工班",
+    "湖南邓班组",
+    "陈师傅班组",
+    "安徽吴班组",
+    "四川周架子班",
+    "黄冈胡班组",
+    "孙师傅班组",
+    "河南杨班组",
+    "鑫达机械队",
+    "本地杂工队",
+];
+const SURNAMES: [&str; 12] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙"];
+const GIVEN: [&str; 16] =
+    ["伟", "强", "军", "磊", "洋", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "斌"];
+const REJECTIONS: [&str; 4] = [
+    "人数与考勤机记录不符，请核对后重新提交",
+    "钢筋工按天计又填了加班小时，请拆成两行",
+    "发票抬头不对，请重新开票后上传",
+    "成本科目选错了，应记在 05-04 零星用工",
+];
+const CAPTIONS: [&str; 4] = ["按计划推进", "昨日下雨，进度略有滞后", "已通过监理验收", "材料到场，明日加班赶工"];
+
+/// (category, what, cost code or empty for the site's main activity's, lowest and highest yuan)
+const EXPENSES: [(&str, &str, &str, i64, i64); 7] = [
+    ("materials", "鑫源建材", "", 800, 12_000),
+    ("equipment", "宏达机械租赁", "01-02", 2_500, 6_000),
+    ("transport", "顺通渣土运输", "01-01", 1_500, 5_000),
+    ("fuel", "中石化加油站", "01-01", 600, 2_500),
+    ("tools", "安达劳保五金", "05-03", 300, 1_800),
+    ("meals", "工地食堂", "05-02", 400, 1_200),
+    ("accommodation", "宏达板房", "05-02", 3_000, 8_000),
+];
+
+fn trade(name: &str) -> (usize, &'static str, &'static str) {
+    TRADES.iter().enumerate().find(|(_, t)| t.0 == name).map_or((9, TRADES[9].1, TRADES[9].2), |(i, t)| (i, t.1, t.2))
+}
+
+fn header(site: usize, author: &str) -> RecordHeader {
+    RecordHeader {
+        id: uuid::Uuid::now_v7().to_string(),
+        project_id: company::PROJECT.into(),
+        site_id: company::SITES[site].0.into(),
+        time_zone: company::TIME_ZONE.into(),
+        author: author.into(),
+        created_at_ms: 0,
+        voided: None,
+    }
+}
+
+fn crew_line(i: usize, trade_name: &str, code: &str, activity: Option<&str>, rng: &mut Rng) -> CrewLine {
+    let (t, day, hour) = trade(trade_name);
+    // Most crews are paid by the day; some lines are overtime hours at the hour rate.
+    let by_hour = rng.range(0, 4) == 0;
+    let headcount = rng.range(2, 12) as i64;
+    // 实名制: many lines name their workers.
+    let workers = if rng.range(0, 9) < 4 {
+        (0..headcount)
+            .map(|_| Worker {
+                name: format!("{}{}{}", rng.pick(&SURNAMES), rng.pick(&GIVEN), rng.pick(&GIVEN)),
+                id_number: None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    CrewLine {
+        id: format!("l{i}"),
+        position: i as i64,
+        trade: trade_name.into(),
+        crew: Some(CREWS[t].into()),
+        headcount,
+        effort: if by_hour {
+            Effort::Hours(Decimal::new(rng.range(2, 4) as i64 * 10 + 5 * rng.range(0, 1) as i64, 1))
+        } else if rng.range(0, 9) == 0 {
+            Effort::Days(Decimal::new(5, 1))
+        } else {
+            Effort::Days(Decimal::ONE)
+        },
+        rate: (if by_hour { hour } else { day }).parse().unwrap_or_default(),
+        cost_code: code.into(),
+        activity: activity.map(str::to_string),
+        note: None,
+        workers,
+    }
+}
+
+fn sheet(today: NaiveDate, date: NaiveDate, phone: &Phone, rng: &mut Rng) -> Record {
+    let active: Vec<&Activity> =
+        ACTIVITIES.iter().filter(|a| a.site == phone.site && a.active_on(today, date)).collect();
+    let mut lines = Vec::new();
+    for a in &active {
+        for _ in 0..rng.range(1, 3) {
+            let t = *rng.pick(a.trades);
+            lines.push((t, a.code, Some(a.id)));
+        }
+    }
+    // Odd jobs and site safety round every day off (and fill a quiet site's sheet).
+    let extra = rng.range(1, 2) as usize + 6usize.saturating_sub(lines.len() + 1);
+    let odd_jobs = lines.len();
+    for _ in 0..extra {
+        let code = if rng.range(0, 2) == 0 { "05-03" } else { "05-04" };
+        lines.push(("普工", code, None));
+    }
+    lines.truncate(15);
+    let mut lines: Vec<CrewLine> =
+        lines.into_iter().enumerate().map(|(i, (t, code, a))| crew_line(i, t, code, a, rng)).collect();
+    // Odd jobs take a few hands, not a crew.
+    for l in lines.iter_mut().skip(odd_jobs) {
+        l.headcount = l.headcount.min(rng.range(1, 4) as i64);
+        l.workers.truncate(l.headcount as usize);
+    }
+    Record::LabourSheet(LabourSheet {
+        header: header(phone.site, phone.foreman),
+        work_date: date,
+        currency: Currency::Cny,
+        lines,
+        note: (rng.range(0, 6) == 0).then(|| "下午雷阵雨停工两小时".to_string()),
+    })
+}
+
+fn expense(today: NaiveDate, date: NaiveDate, phone: &Phone, rng: &mut Rng) -> Record {
+    let (category, vendor, code, lo, hi) = *rng.pick(&EXPENSES);
+    let main = ACTIVITIES.iter().find(|a| a.site == phone.site && a.active_on(today, date)).map_or("05-04", |a| a.code);
+    Record::Expense(Expense {
+        header: header(phone.site, phone.foreman),
+        date,
+        amount: Decimal::new(rng.range(lo as u64 * 100, hi as u64 * 100) as i64 / 10 * 10, 2),
+        currency: Currency::Cny,
+        category: category.into(),
+        vendor: Some(vendor.into()),
+        cost_code: if code.is_empty() { main.into() } else { code.into() },
+        note: None,
+        receipts: Vec::new(),
+    })
+}
+
+/// Weekly progress of each activity under way on the foreman's site: the planned share of its
+/// duration, a few points behind.
+fn progress(today: NaiveDate, date: NaiveDate, phone: &Phone, rng: &mut Rng) -> Vec<Record> {
+    ACTIVITIES
+        .iter()
+        .filter(|a| a.site == phone.site && a.active_on(today, date))
+        .map(|a| {
+            let (s, f) = a.planned(today);
+            let planned = Decimal::from((date - s).num_days() * 100) / Decimal::from((f - s).num_days().max(1));
+            let done = (planned.round() - Decimal::from(rng.range(0, 6))).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+            Record::ProgressReport(ProgressReport {
+                header: header(phone.site, phone.foreman),
+                date,
+                activity: a.id.into(),
+                progress: Progress::Percent(done),
+                caption: Some((*rng.pick(&CAPTIONS)).into()),
+                photos: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// 17:30 in Beijing (09:30 UTC) on `date`, a few minutes apart; never in the future.
+fn recorded_at(date: NaiveDate, rng: &mut Rng) -> i64 {
+    let t = date.and_hms_opt(9, 30, 0).map_or(0, |t| t.and_utc().timestamp_millis());
+    (t + rng.range(0, 90) as i64 * 60_000).min(record_schema::now_ms() - 60_000)
+}
+
+/// Every record of the four weeks, in the order the phones recorded them, with its state.
+pub fn plan(today: NaiveDate, phones: &[Phone]) -> Vec<Planned> {
+    let mut rng = Rng(0xDE30_B1A4_2026_0001);
+    let mut out = Vec::new();
+    let mut changed = 0;
+    let mut conflict = false;
+    for age in (0..DAYS).rev() {
+        let date = company::day(today, -age);
+        for (n, phone) in phones.iter().enumerate() {
+            let mut records = vec![sheet(today, date, phone, &mut rng)];
+            if rng.range(0, 2) == 0 {
+                records.push(expense(today, date, phone, &mut rng));
+            }
+            if age % 7 == 1 {
+                records.extend(progress(today, date, phone, &mut rng));
+            }
+            for mut record in records {
+                let at_ms = recorded_at(date, &mut rng);
+                set_created(&mut record, at_ms);
+                let is_sheet = matches!(record, Record::LabourSheet(_));
+                let roll = rng.range(0, 99);
+                let state = if age < PENDING_DAYS {
+                    State::Pending
+                } else if !conflict && is_sheet && age == 4 && n == 2 {
+                    conflict = true;
+                    State::Conflict
+                } else if changed < 2 && is_sheet && (age == 5 || age == 9) && n == changed {
+                    changed += 1;
+                    State::Changed
+                } else if roll < 6 && !matches!(record, Record::ProgressReport(_)) {
+                    State::Rejected
+                } else if roll < 9 && age < 8 {
+                    State::Pending
+                } else {
+                    State::Approved
+                };
+                let other = &phones[(n + 1) % phones.len()];
+                out.push(Planned {
+                    record,
+                    state,
+                    at_ms,
+                    device: phone.device.clone(),
+                    other: (other.foreman.into(), other.device.clone()),
+                    reason: (*rng.pick(&REJECTIONS)).into(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn set_created(record: &mut Record, at_ms: i64) {
+    let h = match record {
+        Record::LabourSheet(s) => &mut s.header,
+        Record::Expense(e) => &mut e.header,
+        Record::ProgressReport(p) => &mut p.header,
+    };
+    h.created_at_ms = at_ms;
+}
+
+/// The code over budget (the cost page draws it red).
+const OVERRUN: &str = "01-01";
+
+/// Budgets such that what the plan posts is a believable share of them four weeks in: each
+/// activity's budget is its cost projected over its planned duration at the rate so far, divided
+/// by 85–115% (an activity not started gets the mean cost per planned day); each code's is its
+/// activities' with 10% contingency plus its other costs projected over the whole project, but
+/// for `OVERRUN`, spent 106% already.
+pub fn budgets(today: NaiveDate, plan: &[Planned]) -> Budgets {
+    let mut rng = Rng(0xB0D6_E75E_ED00_0002);
+    let (mut by_code, mut by_activity) = (HashMap::<String, Decimal>::new(), HashMap::<String, Decimal>::new());
+    for p in plan.iter().filter(|p| p.state.posts()) {
+        for posting in postings(&p.record).iter().filter(|x| x.ledger == Ledger::Cost) {
+            if let Some(c) = &posting.cost_code {
+                *by_code.entry(c.clone()).or_default() += posting.amount;
+            }
+            if let Some(a) = &posting.activity {
+                *by_activity.entry(a.clone()).or_default() += posting.amount;
+            }
+        }
+    }
+    let last = company::day(today, -PENDING_DAYS);
+    let mut b = Budgets::default();
+    let mut per_day = (Decimal::ZERO, 0i64);
+    let mut projected = HashMap::new();
+    for a in &ACTIVITIES {
+        let (s, f) = a.planned(today);
+        let planned = (f - s).num_days() + 1;
+        let elapsed = ((last - s).num_days() + 1).clamp(0, planned);
+        if let Some(cost) = by_activity.get(a.id).filter(|c| !c.is_zero() && elapsed > 0) {
+            let full = *cost * Decimal::from(planned) / Decimal::from(elapsed);
+            per_day = (per_day.0 + full, per_day.1 + planned);
+            projected.insert(a.id, full);
+        }
+    }
+    let per_day = if per_day.1 > 0 { per_day.0 / Decimal::from(per_day.1) } else { Decimal::from(3_000) };
+    for a in &ACTIVITIES {
+        let (s, f) = a.planned(today);
+        let full = projected.get(a.id).copied().unwrap_or_else(|| per_day * Decimal::from((f - s).num_days() + 1));
+        let share = Decimal::from(rng.range(85, 115)) / Decimal::ONE_HUNDRED;
+        b.activities.insert(a.id.into(), (full / share).round_dp(0).max(Decimal::ONE));
+    }
+    let project_days = Decimal::from(ACTIVITIES.iter().map(|a| a.finish).max().unwrap_or(200) + DAYS);
+    for (code, _, _) in company::CODES.iter().filter(|c| !c.2.is_empty()) {
+        let acts: Vec<&Activity> = ACTIVITIES.iter().filter(|a| a.code == *code).collect();
+        let of_acts: Decimal = acts.iter().filter_map(|a| b.activities.get(a.id)).sum();
+        let spent_on_acts: Decimal = acts.iter().filter_map(|a| by_activity.get(a.id)).sum();
+        let other = by_code.get(*code).copied().unwrap_or_default() - spent_on_acts;
+        let mut budget = of_acts * Decimal::new(110, 2) + other.max(Decimal::ZERO) * project_days / Decimal::from(DAYS);
+        if *code == OVERRUN {
+            // More spoil to cart away than the survey said: already 6% over.
+            budget = by_code.get(*code).copied().unwrap_or_default() / Decimal::new(106, 2);
+        }
+        if budget.is_zero() {
+            budget = Decimal::from(1_200_000);
+        }
+        b.codes.insert(code.to_string(), budget.round_dp(0).max(Decimal::ONE));
+    }
+    b
+}

@@ -1,0 +1,195 @@
+//! What the demo company and the benchmark seed (`fieldledger-seed`) share: a deterministic random
+//! generator, and storing a record as its foreman's phone would (a document with a change message
+//! naming author and phone, through `docstore`) before taking it to its planned state through the
+//! real decision flow (`ledger::store::decide`) or further edits.
+
+use automerge::AutoCommit;
+use record_schema::{DecisionStatus, Progress, Record};
+use rust_decimal::Decimal;
+
+use crate::cache::DocCache;
+use crate::db::{Db, TokenGrant};
+use crate::ledger::store::{self, DecideRequest};
+
+/// xorshift: deterministic, so two runs seed the same company.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next_u64() % items.len() as u64) as usize]
+    }
+}
+
+/// Where a stored record is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Never decided.
+    Pending,
+    Approved,
+    /// Approved, then the foreman changed a value.
+    Changed,
+    /// Rejected with a reason.
+    Rejected,
+    /// Two phones changed the same value concurrently.
+    Conflict,
+    /// The foreman voided it.
+    Voided,
+}
+
+impl State {
+    /// The version left standing posts to the ledgers.
+    pub fn posts(self) -> bool {
+        matches!(self, State::Approved | State::Changed)
+    }
+}
+
+/// The record with one value changed by `delta` (a crew line's headcount, an amount, a percent).
+pub fn edited(record: &Record, delta: i64) -> Record {
+    let mut r = record.clone();
+    match &mut r {
+        Record::LabourSheet(s) => {
+            if let Some(l) = s.lines.first_mut() {
+                l.headcount = (l.headcount + delta).max(1);
+            }
+        }
+        Record::Expense(e) => e.amount += Decimal::from(delta * 100),
+        Record::ProgressReport(p) => {
+            if let Progress::Percent(v) = &mut p.progress {
+                *v = (*v + Decimal::from(delta)).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+            }
+        }
+    }
+    r
+}
+
+/// What a change to this record is called in its message.
+pub fn summary_of(record: &Record, what: &str) -> String {
+    let kind = match record {
+        Record::LabourSheet(_) => "labour sheet",
+        Record::Expense(_) => "expense",
+        Record::ProgressReport(_) => "progress report",
+    };
+    format!("{what} {kind}")
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A record to store and the state to take it to.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Its header's author is the foreman who recorded it.
+    pub record: Record,
+    pub state: State,
+    /// When the phone recorded it (later edits come up to 3 hours after, never in the future).
+    pub at_ms: i64,
+    /// The foreman's phone, named in each change message.
+    pub device: String,
+    /// `Conflict`: the second phone's author and device, editing the same value concurrently.
+    pub other: (String, String),
+    /// `Rejected`: the reason the foreman reads.
+    pub reason: String,
+}
+
+impl Planned {
+    /// When the record last changed on a phone: when recorded, or (changed, conflicting, voided)
+    /// its later edit's time.
+    pub fn last_change_ms(&self) -> i64 {
+        match self.state {
+            State::Pending | State::Approved | State::Rejected => self.at_ms,
+            State::Changed | State::Conflict | State::Voided => later(self.at_ms),
+        }
+    }
+}
+
+/// A later edit: 3 hours after `at_ms`, never in the future.
+fn later(at_ms: i64) -> i64 {
+    (at_ms + 3 * 3_600_000).min(record_schema::now_ms())
+}
+
+/// Stores one record as its foreman's phone would (`docstore::insert`), then takes it to its state:
+/// approved or rejected through `ledger::store::decide` by `who` on the exact heads stored, changed
+/// after approval, left with two phones' concurrent values, or voided.
+pub async fn store_planned(db: &Db, cache: &DocCache, who: &TokenGrant, p: Planned) -> Result<(), BoxError> {
+    let Planned { record, state, at_ms, device, other, reason } = p;
+    let h = record.header().clone();
+    let later = later(at_ms);
+    let mut doc = AutoCommit::new();
+    record.write(&mut doc)?;
+    doc.commit_with(record_schema::change_note::options(&summary_of(&record, "create"), &h.author, &device, at_ms));
+    let heads = store::heads_hex(&doc.get_heads());
+    let stored = crate::docstore::insert(db, &h.id, &h.project_id, record.kind().as_str(), doc).await?;
+    cache.put(stored);
+    let decide = |status, comment: &str| DecideRequest {
+        record_id: h.id.clone(),
+        status,
+        heads: heads.clone(),
+        comment: comment.into(),
+        request_id: None,
+    };
+    match state {
+        State::Pending => return Ok(()),
+        State::Approved | State::Changed => {
+            store::decide(db, cache, who, decide(DecisionStatus::Approved, "")).await?;
+            if state == State::Approved {
+                return Ok(());
+            }
+        }
+        State::Rejected => {
+            store::decide(db, cache, who, decide(DecisionStatus::Rejected, &reason)).await?;
+            return Ok(());
+        }
+        State::Conflict | State::Voided => {}
+    }
+    let Some(mut stored) = crate::docstore::load_hot(db, cache, &h.id).await? else {
+        return Err(format!("record {} vanished", h.id).into());
+    };
+    let note = |what: &str, author: &str, device: &str| {
+        record_schema::change_note::options(&summary_of(&record, what), author, device, later)
+    };
+    match state {
+        State::Changed => {
+            edited(&record, 2).write(&mut stored.doc)?;
+            stored.doc.commit_with(note("update", &h.author, &device));
+        }
+        State::Conflict => {
+            // The second phone edits the same value while the first is offline.
+            let mut second = stored.doc.fork();
+            edited(&record, 1).write(&mut stored.doc)?;
+            stored.doc.commit_with(note("update", &h.author, &device));
+            edited(&record, 3).write(&mut second)?;
+            second.commit_with(note("update", &other.0, &other.1));
+            stored.doc.merge(&mut second)?;
+        }
+        State::Voided => {
+            let mut r = record.clone();
+            let header = match &mut r {
+                Record::LabourSheet(s) => &mut s.header,
+                Record::Expense(e) => &mut e.header,
+                Record::ProgressReport(p) => &mut p.header,
+            };
+            header.voided =
+                Some(record_schema::record::Voided {
+                    reason: "重复录入".into(), by: h.author.clone(), at_ms: later
+                });
+            r.write(&mut stored.doc)?;
+            stored.doc.commit_with(note("void", &h.author, &device));
+        }
+        State::Pending | State::Approved | State::Rejected => {}
+    }
+    crate::docstore::save(db, &mut stored).await?;
+    cache.put(stored);
+    Ok(())
+}
