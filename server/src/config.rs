@@ -56,9 +56,6 @@ pub struct Config {
     /// Before serving, load the demo company if the database holds no project yet (see `demo`).
     #[arg(long)]
     pub demo: bool,
-    /// Before serving, load the demo company if the database holds no project yet (see `demo`).
-    #[arg(long)]
-    pub demo: bool,
     /// What to do; serving is the default.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -71,9 +68,6 @@ pub enum Command {
     /// Manage device tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Load the demo company (one project, three foremen's phones, four weeks of records up to
-    /// today, most approved), print how to sign in, and exit. Loaded once: a second run only prints.
-    Demo,
     /// Load the demo company (one project, three foremen's phones, four weeks of records up to
     /// today, most approved), print how to sign in, and exit. Loaded once: a second run only prints.
     Demo,

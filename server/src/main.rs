@@ -37,11 +37,6 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             print!("{}", welcome.text(&format!("http://{}", config.bind)));
             Ok(())
         }
-        Command::Demo => {
-            let welcome = server::demo::command(&db, &config.data_dir).await?;
-            print!("{}", welcome.text(&format!("http://{}", config.bind)));
-            Ok(())
-        }
         Command::Token(TokenCommand::Create { project, role, name, count }) => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -135,7 +130,6 @@ async fn import_reference(
 
 async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Error>> {
     let welcome = if config.demo { server::demo::on_start(&db, &config.data_dir).await? } else { None };
-    let welcome = if config.demo { server::demo::on_start(&db, &config.data_dir).await? } else { None };
     let store = server::blobs::store::open(config.blob_store.as_deref(), &config.data_dir)?;
     let ttl = std::time::Duration::from_secs(config.upload_expiry_minutes.saturating_mul(60));
     let blobs = server::blobs::Blobs::new(store, &config.data_dir, config.max_upload_bytes, ttl)?;
@@ -158,12 +152,6 @@ async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Err
     });
     // Tests and scripts read this line to find the port.
     println!("listening on http://{addr}");
-    if let Some(welcome) = welcome {
-        // After the line scripts wait for; a reader that stopped reading must not stop the server.
-        use std::io::Write;
-        let _ = write!(std::io::stdout(), "{}", welcome.text(&format!("http://{addr}")));
-        let _ = std::io::stdout().flush();
-    }
     if let Some(welcome) = welcome {
         // After the line scripts wait for; a reader that stopped reading must not stop the server.
         use std::io::Write;
