@@ -71,6 +71,8 @@ pub struct Field {
     pub value: String,
     pub options: Vec<(String, String)>,
     pub required: bool,
+    /// Say "(optional)" beside the label (not for the project's own fields, kept when left out).
+    pub optional_mark: bool,
     pub readonly: bool,
     pub hint: &'static str,
     pub error: String,
@@ -165,6 +167,7 @@ pub fn form(
             value: values.get(name).cloned().unwrap_or_default(),
             options: Vec::new(),
             required,
+            optional_mark: !required && table != Table::Project,
             // The key of a stored row cannot change (records and postings name it).
             readonly: key.is_some() && crate::reference::edit::key_column(table) == Some(name),
             hint: if key.is_some() && crate::reference::edit::key_column(table) == Some(name) {
@@ -372,7 +375,7 @@ pub fn rows(set: &ReferenceSet, table: Table, on: Option<&str>, lang: Lang) -> V
             .map(|s| {
                 let cells = vec![
                     cell("ref_col_id", s.id.clone()),
-                    cell("ref_col_name", s.name.clone()),
+                    Cell { label: "ref_col_name", text: s.name.clone(), class: "ref-name" },
                     cell("ref_col_time_zone", s.time_zone.clone()),
                 ];
                 row(&s.id, &s.name, 1, cells)
@@ -383,7 +386,7 @@ pub fn rows(set: &ReferenceSet, table: Table, on: Option<&str>, lang: Lang) -> V
             .map(|(c, level)| {
                 let cells = vec![
                     Cell { label: "ref_col_code", text: c.code.clone(), class: "ref-code" },
-                    cell("ref_col_name", c.name.clone()),
+                    Cell { label: "ref_col_name", text: c.name.clone(), class: "ref-name" },
                     num("ref_col_level", level.to_string()),
                     cell("ref_col_parent", c.parent.clone().unwrap_or_else(|| "—".into())),
                     num("ref_col_budget", money(c.budget, cur, lang)),
@@ -402,7 +405,7 @@ pub fn rows(set: &ReferenceSet, table: Table, on: Option<&str>, lang: Lang) -> V
                 };
                 let cells = vec![
                     cell("ref_col_id", a.id.clone()),
-                    cell("ref_col_name", a.name.clone()),
+                    Cell { label: "ref_col_name", text: a.name.clone(), class: "ref-name" },
                     cell("ref_col_planned_start", a.planned_start.to_string()),
                     cell("ref_col_planned_finish", a.planned_finish.to_string()),
                     num("ref_col_bac", money(a.budget, cur, lang)),
