@@ -190,6 +190,10 @@ fn post(w: &World, s: &Session, path: &str, fields: &[(&str, &str)]) -> webkit::
     )
 }
 
+/// A refused form: (table, fields posted, the same row as CSV for the import, the column at fault,
+/// what was typed there).
+type BadCase = (&'static str, Vec<(&'static str, &'static str)>, &'static str, &'static str, &'static str);
+
 #[test]
 fn reference_edits_over_http_on_sqlite() {
     reference_edits_over_http(None);
@@ -263,7 +267,7 @@ fn reference_edits_over_http(url: Option<&str>) {
     );
 
     // Bad input: the import's message for the same cell, the form as typed, nothing stored.
-    let cases: [(&str, Vec<(&str, &str)>, &str, &str, &str); 5] = [
+    let cases: [BadCase; 5] = [
         (
             "cost_codes",
             vec![("mode", "change"), ("code", "02-100"), ("name", "模板工程"), ("parent", "02"), ("budget", "1e5")],
