@@ -34,7 +34,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve => serve(config, db).await,
         Command::Demo => {
             let welcome = server::demo::command(&db, &config.data_dir).await?;
-            print!("{}", welcome.text(&format!("http://{}", config.bind)));
+            print!("{}", welcome.text(&db, &format!("http://{}", config.bind)).await?);
             Ok(())
         }
         Command::Token(TokenCommand::Create { project, role, name, count }) => {
@@ -155,7 +155,8 @@ async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Err
     if let Some(welcome) = welcome {
         // After the line scripts wait for; a reader that stopped reading must not stop the server.
         use std::io::Write;
-        let _ = write!(std::io::stdout(), "{}", welcome.text(&format!("http://{addr}")));
+        let text = welcome.text(&db, &format!("http://{addr}")).await?;
+        let _ = write!(std::io::stdout(), "{text}");
         let _ = std::io::stdout().flush();
     }
     tracing::info!(database = db.backend(), data_dir = %config.data_dir.display(), "listening on http://{addr}");

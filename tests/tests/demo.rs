@@ -1,11 +1,14 @@
 //! The demo company (`fieldledger-server --demo`), as a newcomer meets it: the real server binary on
 //! an empty data folder loads it, prints how to get in, and the screens show real figures.
 //!
-//! * `demo_on_sqlite`, `demo_on_postgres`: the printed key signs in as the screens do; the queue
+//! * `demo_on_sqlite`, `demo_on_postgres`: the printed one-time link lets the demo supervisor (a
+//!   person, supervisor of the project) choose a password and signs him in, and the printed device
+//!   key signs in as the key form does; the queue
 //!   has pending records, changed and conflicting ones; approving one pending record from the queue
 //!   posts (the cost report's actual grows by its amount); the cost page shows the budget and actual
 //!   of the JSON report; the labour page has this month's rows; a second start with `--demo` (and
-//!   the `demo` command) loads nothing more and prints the same key. The load time is printed.
+//!   the `demo` command) loads nothing more, prints the same key and how he signs in now (his phone
+//!   number and password, which work). The load time is printed.
 //! * `demo_screens`: Chromium at 1440 and 390 px, English and Chinese, the queue and the cost page
 //!   with the demo data: `<target>/screens/demo-{queue,cost}-{en,zh}-{1440,390}.png`.
 
@@ -20,10 +23,13 @@ use fieldledger_tests::{Server, ThrowawayPg, cli, server_binary, start_with_args
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-/// What a `--demo` start printed: the address, the summary line, the key.
+/// What a `--demo` start printed: the address, the summary line, the demo supervisor's one-time
+/// link (while he has no password) or how he signs in, and his device key.
 struct Started {
     server: Server,
     summary: String,
+    /// `sign-in link: …`, or the line saying how he signs in.
+    link: String,
     key: String,
 }
 
@@ -55,18 +61,22 @@ fn start_demo(dir: &Path, url: Option<&str>) -> Started {
     let addr =
         first.strip_prefix("listening on http://").unwrap_or_else(|| panic!("unexpected: {first:?}")).to_string();
     let summary = next();
-    let mut key = None;
-    for _ in 0..5 {
+    let (mut key, mut link) = (None, String::new());
+    for _ in 0..6 {
         let line = next();
         if let Some(k) = line.strip_prefix("sign-in key: ") {
             key = Some(k.trim().to_string());
             break;
         }
-        assert!(!line.contains("sign-in key"), "{line}");
+        if let Some(l) = line.strip_prefix("sign-in link: ") {
+            link = l.trim().to_string();
+        } else if line.contains("signs in at") {
+            link = line;
+        }
     }
     std::thread::spawn(move || for _ in lines.by_ref() {});
     let key = key.unwrap_or_else(|| panic!("no sign-in key printed after {summary:?}"));
-    Started { server: Server { child, addr }, summary, key }
+    Started { server: Server { child, addr }, summary, link, key }
 }
 
 /// Seconds the load took, as its summary says (`… in 2.3 s`).
@@ -113,6 +123,47 @@ fn row_cells(html: &str, id: &str) -> Vec<String> {
         .skip(1)
         .filter_map(|c| c.split_once('>').map(|(_, t)| t.split('<').next().unwrap_or("").to_string()))
         .collect()
+}
+
+const PASSWORD: &str = "滨江花园 demo 2026";
+
+/// Opens the printed one-time link and chooses a password, as the welcome page's form does; the
+/// session cookie it answers with.
+fn welcome(addr: &str, link: &str) -> String {
+    let path = link.split_once(addr).map(|(_, p)| p.to_string()).unwrap_or_else(|| panic!("{link} is not on {addr}"));
+    let page = http(addr, "GET", &path, &[], b"");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("陈明"), "the welcome page names the demo supervisor");
+    let pre = page.cookie("fl_signin_csrf").expect("CSRF cookie");
+    let csrf = hidden(&page.text(), "csrf").expect("csrf");
+    let code = hidden(&page.text(), "code").expect("code");
+    let body = format!("csrf={}&code={}&password={}&confirm={}", enc(&csrf), enc(&code), enc(PASSWORD), enc(PASSWORD));
+    let cookie = format!("fl_signin_csrf={pre}");
+    let r = http(
+        addr,
+        "POST",
+        "/web/welcome",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &cookie)],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    webkit::session_of(&r)
+}
+
+/// Signs in with the demo supervisor's phone number and password, as the sign-in form does.
+fn password_sign_in(addr: &str) -> webkit::Resp {
+    let page = http(addr, "GET", "/web/sign-in", &[], b"");
+    let pre = page.cookie("fl_signin_csrf").expect("CSRF cookie");
+    let csrf = hidden(&page.text(), "csrf").expect("csrf");
+    let body = format!("csrf={}&login=13800138000&password={}&next=%2Fweb%2Fqueue", enc(&csrf), enc(PASSWORD));
+    let cookie = format!("fl_signin_csrf={pre}");
+    http(
+        addr,
+        "POST",
+        "/web/sign-in",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &cookie)],
+        body.as_bytes(),
+    )
 }
 
 struct Signed<'a> {
@@ -166,10 +217,20 @@ fn count_rows(dir: &Path, url: Option<&str>, sql: &str) -> i64 {
 
 /// What the database holds that a second load would duplicate.
 fn held(dir: &Path, url: Option<&str>) -> Vec<i64> {
-    ["projects", "documents", "devices", "approval_decisions", "ledger_postings", "cost_codes", "activities"]
-        .iter()
-        .map(|t| count_rows(dir, url, &format!("SELECT COUNT(*) FROM {t}")))
-        .collect()
+    [
+        "projects",
+        "documents",
+        "devices",
+        "approval_decisions",
+        "ledger_postings",
+        "cost_codes",
+        "activities",
+        "people",
+        "memberships",
+    ]
+    .iter()
+    .map(|t| count_rows(dir, url, &format!("SELECT COUNT(*) FROM {t}")))
+    .collect()
 }
 
 fn demo_story(url: Option<&str>) {
@@ -181,10 +242,12 @@ fn demo_story(url: Option<&str>) {
     assert!(took < 30.0, "the demo loads in seconds, not {took} s");
     let addr = started.server.addr.as_str();
 
-    // Signed in with the printed key, as the sign-in form does.
+    // The printed link: the demo supervisor chooses a password and is signed in.
+    assert!(started.link.starts_with(&format!("http://{addr}/web/welcome?code=")), "{}", started.link);
+    let w = Signed { addr, cookie: welcome(addr, &started.link), key: &started.key };
+    // The printed key signs in too, as the key form does.
     let signed = webkit::sign_in(addr, &started.key, "%2Fweb%2Fqueue");
     assert_eq!(signed.status, 303, "{}", signed.text());
-    let w = Signed { addr, cookie: webkit::session_of(&signed), key: &started.key };
 
     // The queue: the last days wait; older ones were decided.
     let queue = w.get("/web/queue");
@@ -251,9 +314,12 @@ fn demo_story(url: Option<&str>) {
     let again = start_demo(dir.path(), url);
     assert!(again.summary.contains("loaded already"), "{}", again.summary);
     assert_eq!(again.key, started.key, "the same key");
+    assert!(again.link.contains("signs in at") && again.link.contains("13800138000"), "{}", again.link);
     assert_eq!(held(dir.path(), url), counts, "nothing duplicated");
     let signed = webkit::sign_in(&again.server.addr, &again.key, "%2Fweb%2Fqueue");
     assert_eq!(signed.status, 303);
+    let signed = password_sign_in(&again.server.addr);
+    assert_eq!(signed.status, 303, "{}", signed.text());
     drop(again.server);
     let (ok, out, err) = cli(dir.path(), url, &["demo"]);
     assert!(ok, "{err}");
@@ -289,6 +355,7 @@ fn demo_beside_other_projects() {
     assert!(ok, "{err}");
     assert!(out.contains("demo company loaded"), "{out}");
     assert!(out.lines().any(|l| l.starts_with("sign-in key: flt_")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("sign-in link: http://")), "{out}");
     assert_eq!(count_rows(dir.path(), None, "SELECT COUNT(*) FROM projects"), 2);
 }
 
@@ -302,10 +369,20 @@ fn demo_screens() {
     let started = start_demo(dir.path(), None);
     let base = format!("http://{}", started.server.addr.replace("127.0.0.1", "localhost"));
     let b = Browser::start(1440, 900);
+    // The newcomer's way in: the printed link, a password, then the portfolio home.
+    b.goto(&started.link.replace("127.0.0.1", "localhost"));
+    b.wait_for("#welcome-form");
+    assert_eq!(b.text("#welcome-name"), "陈明");
+    b.type_into("#password", PASSWORD);
+    b.type_into("#confirm", PASSWORD);
+    b.click("#set-password");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !b.url().contains("/web/home") {
+        assert!(std::time::Instant::now() < deadline, "the welcome form did not sign in: {}", b.url());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(b.source().contains("BJHY-2"), "the home lists the demo project");
     b.goto(&format!("{base}/web/queue"));
-    b.wait_for("#sign-in-form");
-    b.type_into("#token", &started.key);
-    b.click("#sign-in");
     b.wait_for("#count-pending");
     for (lang, width, height) in [("en", 1440, 900), ("en", 390, 844), ("zh-CN", 1440, 900), ("zh-CN", 390, 844)] {
         b.resize(width, height);

@@ -3,8 +3,10 @@
 //! on his own phone (a device row and token each), four weeks of their records up to today
 //! (`records.rs`), all written through the real code paths: the reference import, `docstore` for
 //! the documents, `ledger::store::decide` for approvals and rejections; then the queue's index is
-//! refreshed as its first visit would. A demo supervisor's sign-in key is printed (and kept in the
-//! data folder, `demo-sign-in.txt`, so a restart can print it again).
+//! refreshed as its first visit would. The demo supervisor is a person (陈明, a member of the
+//! project as supervisor) and has a device key: each start prints a one-time link for him to set a
+//! password (`access::codes`, while he has none) and the key (kept in the data folder,
+//! `demo-sign-in.txt`, so a restart can print it again).
 //!
 //! Loading is all or nothing in effect: a marker (`server_meta.demo_project`) is written last, and
 //! a project without it is a load that stopped part way, refused rather than added to.
@@ -21,9 +23,14 @@ use crate::cache::DocCache;
 use crate::db::{Db, TokenGrant, on_pool};
 use records::Phone;
 
-/// The demo supervisor, whose key is printed.
+/// The demo supervisor's device, whose key is printed.
 pub const SUPERVISOR: &str = "生产经理 陈明 (demo)";
+/// The demo supervisor as a person, and the phone number he signs in with (unless already someone's).
+pub const PERSON: &str = "陈明";
+pub const PERSON_PHONE: &str = "13800138000";
 const MARKER: &str = "demo_project";
+/// The demo supervisor's person id.
+const PERSON_KEY: &str = "demo_person";
 const KEY_FILE: &str = "demo-sign-in.txt";
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +47,8 @@ pub enum DemoError {
     Records(String),
     #[error("queue index: {0}")]
     Ledger(#[from] crate::ledger::LedgerError),
+    #[error("the demo supervisor: {0}")]
+    People(#[from] crate::access::people::PeopleError),
 }
 
 /// What a database holds, as far as the demo is concerned.
@@ -60,16 +69,39 @@ pub struct Welcome {
     pub summary: String,
     /// The demo supervisor's key, when it is known.
     pub key: Option<String>,
+    /// The demo supervisor's person id.
+    pub person: Option<String>,
 }
 
 impl Welcome {
-    /// The lines to print, with the sign-in page at `base` (`http://host:port`). The key is on a
-    /// line of its own starting `sign-in key: ` (scripts and tests read it).
-    pub fn text(&self, base: &str) -> String {
+    /// The lines to print, with the server at `base` (`http://host:port`): while the demo
+    /// supervisor has no password, a new one-time link to set it (`sign-in link: `), else his login;
+    /// then the key (`sign-in key: `). Scripts and tests read those two lines.
+    pub async fn text(&self, db: &Db, base: &str) -> Result<String, DemoError> {
+        use crate::access::{codes, people};
         let mut out = format!("{}\n", self.summary);
+        let person = match &self.person {
+            Some(id) => people::find(db, id).await?,
+            None => None,
+        };
+        match person {
+            Some(p) if !p.has_password && !p.disabled => {
+                let code = codes::create(db, &p.id, None).await?;
+                out.push_str(&format!(
+                    "open this link to choose a password for the demo supervisor {} (works once, for 24 hours):\n",
+                    p.name
+                ));
+                out.push_str(&format!("sign-in link: {}\n", codes::link(base, &code)));
+            }
+            Some(p) if !p.disabled => {
+                let login = p.phone.or(p.email).unwrap_or_default();
+                out.push_str(&format!("the demo supervisor {} signs in at {base}/web/sign-in as {login}\n", p.name));
+            }
+            _ => {}
+        }
         match &self.key {
             Some(key) => {
-                out.push_str(&format!("open {base}/web/sign-in and paste the demo supervisor's key:\n"));
+                out.push_str(&format!("or paste the demo supervisor's device key at {base}/web/sign-in:\n"));
                 out.push_str(&format!("sign-in key: {key}\n"));
             }
             None => out.push_str(&format!(
@@ -78,17 +110,13 @@ impl Welcome {
                 company::PROJECT
             )),
         }
-        out
+        Ok(out)
     }
 }
 
 /// What the database holds (see `Holds`); a demo project without the marker is `Partial`.
 pub async fn holds(db: &Db) -> Result<Holds, DemoError> {
-    let marker: Option<String> = on_pool!(db, |p| sqlx::query_scalar("SELECT value FROM server_meta WHERE key = $1")
-        .bind(MARKER)
-        .fetch_optional(p)
-        .await)?;
-    if marker.is_some() {
+    if meta(db, MARKER).await?.is_some() {
         return Ok(Holds::Demo);
     }
     let (projects, demo): (i64, i64) = on_pool!(db, |p| sqlx::query_as(
@@ -130,7 +158,43 @@ async fn loaded_already(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> 
     Ok(Welcome {
         summary: format!("the demo company {} ({}) is loaded already", company::PROJECT_NAME, company::PROJECT),
         key: saved_key(db, data_dir).await?,
+        person: meta(db, PERSON_KEY).await?,
     })
+}
+
+/// A `server_meta` value.
+async fn meta(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {
+    on_pool!(db, |p| sqlx::query_scalar("SELECT value FROM server_meta WHERE key = $1")
+        .bind(key)
+        .fetch_optional(p)
+        .await)
+}
+
+/// Sets a `server_meta` value (new keys only).
+async fn set_meta(db: &Db, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    on_pool!(db, |p| sqlx::query("INSERT INTO server_meta (key, value) VALUES ($1, $2)")
+        .bind(key)
+        .bind(value)
+        .execute(p)
+        .await
+        .map(|_| ()))
+}
+
+/// The demo supervisor as a person, a supervisor of the demo project; with the demo phone number
+/// unless it is someone's already (then without: the welcome link asks him for a login).
+async fn supervisor_person(db: &Db) -> Result<String, DemoError> {
+    use crate::access::people::{self, Actor, NewPerson, PeopleError};
+    let new = |phone: Option<&str>| NewPerson {
+        name: PERSON.into(),
+        phone: phone.map(str::to_string),
+        ..NewPerson::default()
+    };
+    let person = match people::create(db, &new(Some(PERSON_PHONE)), Actor::COMMAND_LINE).await {
+        Err(PeopleError::Taken { .. }) => people::create(db, &new(None), Actor::COMMAND_LINE).await?,
+        other => other?,
+    };
+    people::set_membership(db, &person.id, company::PROJECT, Role::Supervisor, Actor::COMMAND_LINE).await?;
+    Ok(person.id)
 }
 
 fn key_file(data_dir: &Path) -> PathBuf {
@@ -201,17 +265,14 @@ pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
     }
     backdate(db, &arrived).await?;
     crate::ledger::pending::refresh_index(db, &cache, company::PROJECT).await?;
-    on_pool!(db, |p| sqlx::query("INSERT INTO server_meta (key, value) VALUES ($1, $2)")
-        .bind(MARKER)
-        .bind(company::PROJECT)
-        .execute(p)
-        .await
-        .map(|_| ()))?;
+    let person = supervisor_person(db).await?;
+    set_meta(db, PERSON_KEY, &person).await?;
+    set_meta(db, MARKER, company::PROJECT).await?;
     if let Err(e) = save_key(data_dir, &key) {
         tracing::warn!(error = %e, "the demo key could not be kept in the data folder; it is printed once");
     }
     let took = started.elapsed();
-    Ok(Welcome { summary: summary(count, approved, took), key: Some(key) })
+    Ok(Welcome { summary: summary(count, approved, took), key: Some(key), person: Some(person) })
 }
 
 /// The phones synced each record the evening it was made, not during the load: each document's
