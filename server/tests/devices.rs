@@ -272,3 +272,74 @@ fn device_commands() {
     assert_eq!(w.call(&rotated, "GET", "/v1/whoami", None).0, 401);
     assert!(w.audit(&phone_id).iter().any(|(e, d)| e == "device_revoked" && d.contains("command line")));
 }
+
+/// Sets `devices.handset_id` (and a person) as a pairing does: one phone holding two projects.
+fn same_handset(w: &World, devices: &[&str]) {
+    let (dir, url) = (w.dir.path().to_path_buf(), w.url.clone());
+    let devices: Vec<String> = devices.iter().map(|d| d.to_string()).collect();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let db = server::db::Db::connect(url.as_deref(), &dir).await.expect("db");
+            let person =
+                "INSERT INTO people (id, name, phone, created_at_ms) VALUES ('p-wang', '王建国', '13812345678', 1)";
+            let tie = "UPDATE devices SET handset_id = 'handset-1', person_id = 'p-wang' WHERE id = $1";
+            match &db {
+                server::db::Db::Sqlite(p) => {
+                    sqlx::query(person).execute(p).await.expect("person");
+                    for d in &devices {
+                        sqlx::query(tie).bind(d).execute(p).await.expect("tie");
+                    }
+                }
+                server::db::Db::Postgres(p) => {
+                    sqlx::query(person).execute(p).await.expect("person");
+                    for d in &devices {
+                        sqlx::query(tie).bind(d).execute(p).await.expect("tie");
+                    }
+                }
+            }
+        })
+    })
+    .join()
+    .expect("database thread");
+}
+
+/// A phone paired for P1 and P2 is one handset: P1's supervisor revoking it stops it on both
+/// projects; P2's list shows it revoked, with its person.
+fn handset_story(url: Option<&str>) {
+    let w = world(url);
+    let addr = w.addr().to_string();
+    let sup2 = token_as(w.dir.path(), url, "P2", "supervisor");
+    let (on_p1, on_p2) = (w.device_id(&w.foreman), w.device_id(&w.other));
+    same_handset(&w, &[&on_p1, &on_p2]);
+    let listed = w.device(&on_p1);
+    assert_eq!((listed["person_name"].as_str(), listed["handset_id"].as_str()), (Some("王建国"), Some("handset-1")));
+
+    let (s, v) = w.call(&w.sup, "POST", &format!("/v1/devices/{on_p1}/revoke"), None);
+    assert_eq!(s, 200, "{v}");
+    let mut revoked: Vec<String> =
+        v["revoked"].as_array().expect("revoked").iter().filter_map(|d| d.as_str().map(str::to_string)).collect();
+    revoked.sort();
+    let mut both = vec![on_p1.clone(), on_p2.clone()];
+    both.sort();
+    assert_eq!(revoked, both);
+    assert_eq!(SimPhone::new(w.other.clone()).try_sync(&addr).err().map(|e| e.0), Some(401), "P2 too");
+    let (s, v) = w.call(&sup2, "GET", "/v1/devices", None);
+    assert_eq!(s, 200, "{v}");
+    let p2 = v["devices"].as_array().expect("devices").iter().find(|d| d["id"] == on_p2.as_str()).cloned();
+    let p2 = p2.expect("P2 lists its row of the phone");
+    assert!(p2["revoked_at_ms"].is_i64() && p2["person_name"] == "王建国", "{p2}");
+    let events: Vec<String> = w.audit(&on_p2).into_iter().map(|(e, d)| format!("{e}: {d}")).collect();
+    assert!(events.iter().any(|e| e.starts_with("device_revoked") && e.contains(&on_p1)), "{events:?}");
+}
+
+#[test]
+fn a_handset_is_revoked_on_every_project_on_sqlite() {
+    handset_story(None);
+}
+
+#[test]
+fn a_handset_is_revoked_on_every_project_on_postgres() {
+    let pg = ThrowawayPg::create();
+    handset_story(Some(&pg.url()));
+}

