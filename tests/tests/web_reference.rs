@@ -260,6 +260,8 @@ fn reference_edits_over_http(url: Option<&str>) {
     assert!(location.contains("done=added") && location.contains("key=S3"), "{location}");
     let html = get(&w, &admin, &location).text();
     assert!(html.contains("S3 added. Phones receive it at their next sync."), "{html}");
+    let forged = get(&w, &admin, "/web/admin/reference?tab=sites&done=added&key=S9").text();
+    assert!(!forged.contains("id=\"ref-done\""), "a link cannot claim a change that did not happen");
     let set = reference(&w);
     assert_eq!(
         row(&set, "sites", "id", "S3"),
@@ -572,6 +574,17 @@ fn reference_screens_in_the_browser() {
     b.goto(&format!("{base}/web/admin/reference?tab=activities"));
     b.wait_for("#ref-table");
     b.screenshot("ref-activities-zh-1440");
+    // Delete the unused site S3 through its row: asked first, then gone.
+    b.goto(&format!("{base}/web/admin/reference?tab=sites"));
+    b.wait_for("#ref-table");
+    b.click("#ref-table tr[data-key='S3'] a.ref-delete");
+    b.wait_for("#ref-delete-yes");
+    assert!(b.text("#ref-confirm-title").contains("S3 北区工地"), "{}", b.text("#ref-confirm-title"));
+    b.screenshot("ref-sites-delete-zh-1440");
+    b.click("#ref-delete-yes");
+    b.wait_for("#ref-done");
+    assert!(!b.exists("#ref-table tr[data-key='S3']"));
+    assert!(row(&reference(&w), "sites", "id", "S3").is_none(), "deleted");
 
     // 390 px: cards, nothing scrolls sideways.
     b.resize(390, 844);

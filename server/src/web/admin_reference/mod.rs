@@ -202,12 +202,18 @@ pub async fn page(
     let lang = c.lang;
     let mut shown = Shown::default();
     let key = q.key.clone().unwrap_or_default();
-    shown.done = match q.done.as_deref() {
-        Some("added") => lang.t("ref_done_added").replace("{key}", &key),
-        Some("saved") => lang.t("ref_done_saved").replace("{key}", &key),
-        Some("deleted") => lang.t("ref_done_deleted").replace("{key}", &key),
-        Some("missing") => lang.t("ref_missing").replace("{key}", &key),
-        Some("imported") => lang.t("ref_done_imported").replace("{n}", q.n.as_deref().unwrap_or("0")),
+    // The outcome a redirect names, said only when the data agree (a link cannot make the page
+    // claim a change that did not happen).
+    let stored = table == Table::Project || edit::keys(&set, table).contains(key.as_str());
+    let count = q.n.as_deref().and_then(|n| n.parse::<u32>().ok());
+    shown.done = match (q.done.as_deref(), stored, count) {
+        (Some("added"), true, _) => lang.t("ref_done_added").replace("{key}", &key),
+        (Some("saved"), true, _) => lang.t("ref_done_saved").replace("{key}", &key),
+        (Some("deleted" | "missing"), false, _) => {
+            let k = if q.done.as_deref() == Some("deleted") { "ref_done_deleted" } else { "ref_missing" };
+            lang.t(k).replace("{key}", &key)
+        }
+        (Some("imported"), _, Some(n)) => lang.t("ref_done_imported").replace("{n}", &n.to_string()),
         _ => String::new(),
     };
     if let Some(k) = q.edit.as_deref().filter(|k| !k.is_empty()) {
