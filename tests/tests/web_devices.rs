@@ -248,3 +248,37 @@ fn the_screen_refuses_bad_input() {
     // A foreman's key never opens the screen.
     assert_eq!(webkit::sign_in(addr, &phone, "%2Fweb%2Fadmin%2Fdevices").status, 403);
 }
+
+/// The real phone library names itself on every sync (`Fieldledger-App`): the list shows its
+/// version, and the time of that sync.
+#[test]
+fn the_phone_library_names_itself() {
+    use fieldledger_tests::phone_core::{carpenters, new_sheet, open_phone};
+    let dir = tempfile::tempdir().expect("dir");
+    let foreman = token(dir.path(), None, "P1");
+    let sup = token_as(dir.path(), None, "P1", "supervisor");
+    let server = start_with(dir.path(), None);
+    let addr = server.addr.clone();
+    let id = device_id(&addr, &foreman);
+    let phone = open_phone(dir.path(), "王建国");
+    let sheet = phone.create_labour_sheet(new_sheet()).expect("sheet").info.id;
+    phone.add_crew_line(sheet, carpenters(6)).expect("line");
+    // After whoami's write: the sync's new app version is written within the same minute.
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let report = rt.block_on(phone.sync(format!("http://{addr}"), foreman.clone(), None, None)).expect("sync");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, v) = json_call(&addr, &sup, "GET", "/v1/devices", None);
+        let d = v["devices"].as_array().and_then(|l| l.iter().find(|d| d["id"] == id.as_str()).cloned());
+        let d = d.expect("the phone is listed");
+        if let Some(app) = d["app_version"].as_str() {
+            assert_eq!(app, format!("fieldledger-mobile-core/{}", env!("CARGO_PKG_VERSION")));
+            assert!(d["last_seen_at_ms"].as_i64().is_some_and(|t| t >= before), "{d}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no app version recorded: {d}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
