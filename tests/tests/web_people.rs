@@ -60,6 +60,12 @@ fn set_password(b: &Browser, link: &str, shot: Option<&str>) {
     wait_url(b, "/web/home");
 }
 
+/// The project the header's switcher shows as current.
+fn selected_project(b: &Browser) -> String {
+    let v = b.script("return document.getElementById('switch-project').selectedOptions[0].textContent;");
+    v.as_str().unwrap_or_default().trim().to_string()
+}
+
 fn sign_out(b: &Browser) {
     b.click("#sign-out");
     wait_url(b, "/web/sign-in");
@@ -121,7 +127,7 @@ fn first_run_switcher_portfolio_and_people_screens() {
     b.click("li[data-project=\"P1\"] button");
     wait_url(&b, "/web/queue");
     assert!(b.exists("#row-exp-a1") && b.exists("#row-exp-a2") && !b.exists("#row-exp-b1"), "{}", b.source());
-    assert!(b.text(".user").contains("一号楼"));
+    assert_eq!(selected_project(&b), "一号楼");
     b.screenshot("people-switcher-en-1440");
     // The header's switcher goes to 二号楼: only its record.
     b.script(
@@ -133,7 +139,7 @@ fn first_run_switcher_portfolio_and_people_screens() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert!(!b.exists("#row-exp-a1") && !b.exists("#row-exp-a2"));
-    assert!(b.text(".user").contains("二号楼"));
+    assert_eq!(selected_project(&b), "二号楼");
     // A supervisor has no Admin entry.
     assert!(!b.exists("#nav-admin"));
     sign_out(&b);

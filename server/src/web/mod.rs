@@ -676,7 +676,13 @@ pub(crate) async fn sign_in_page(
     }
     let key_open = !account::anyone_has_password(&state.db).await.map_err(WebError::internal)?;
     let problem = SignInProblem { key_open, ..SignInProblem::default() };
-    sign_in_form_with(Chrome::new(None, &headers, &uri, "", "sign_in"), session::page_of(&next), problem, StatusCode::OK, None)
+    sign_in_form_with(
+        Chrome::new(None, &headers, &uri, "", "sign_in"),
+        session::page_of(&next),
+        problem,
+        StatusCode::OK,
+        None,
+    )
 }
 
 /// `POST /web/sign-in` (token, next, csrf): a supervisor or admin token opens a session; a
@@ -709,7 +715,8 @@ pub(crate) async fn sign_in(
             sign_in_form(chrome(), next, Some("foreman_refused"), StatusCode::FORBIDDEN, keep)
         }
         Some(g) => {
-            let (id, csrf) = session::open(&state.db, session::Holder::Token(token)).await.map_err(WebError::internal)?;
+            let (id, csrf) =
+                session::open(&state.db, session::Holder::Token(token)).await.map_err(WebError::internal)?;
             tracing::info!(device = %g.device_id, role = %g.role, "web sign-in");
             // A decision posted after the session ended: ask before doing it (never on its own).
             let mut response = match keep {
@@ -735,13 +742,32 @@ pub(crate) async fn sign_in(
 /// `POST /web/sign-out` (csrf)
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
-    s: WebSession,
     headers: HeaderMap,
+    ext: axum::http::Extensions,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, WebError> {
-    Fields::from(form)?.check_csrf(&s)?;
-    if let Some(id) = session::cookie(&headers, session::COOKIE) {
-        session::close(&state.db, &id).await.map_err(WebError::internal)?;
+    let f = Fields::from(form)?;
+    // Any live session signs out, a person's with no project too (not only one a page works in).
+    let id = session::cookie(&headers, session::COOKIE).ok_or_else(|| WebError::SignIn("/web/queue".into()))?;
+    let found = session::lookup(&state.db, &id).await.map_err(WebError::internal)?;
+    let (csrf, person) = match &found {
+        Some(session::Found::Token(s)) => (s.csrf.as_str(), None),
+        Some(session::Found::Person { person, csrf, .. }) => (csrf.as_str(), Some(person.id.as_str())),
+        None => return Err(WebError::SignIn("/web/queue".into())),
+    };
+    csrf::check(csrf, f.get(csrf::FIELD))?;
+    session::close(&state.db, &id).await.map_err(WebError::internal)?;
+    if let Some(person) = person {
+        let address = account::client_address(&ext);
+        let entry = crate::access::audit::Entry {
+            actor_id: Some(person),
+            person_id: Some(person),
+            address: address.as_deref(),
+            ..Default::default()
+        };
+        crate::access::audit::record(&state.db, crate::access::audit::Event::SignOut, entry)
+            .await
+            .map_err(WebError::internal)?;
     }
     Ok(([(header::SET_COOKIE, session::set_cookie(session::COOKIE, "", 0))], Redirect::to("/web/sign-in"))
         .into_response())

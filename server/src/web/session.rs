@@ -198,12 +198,14 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<WebSession>, sqlx::Error> 
 
 /// Moves a person's session to another project (checked by the caller).
 pub async fn switch_project(db: &Db, id: &str, project: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db, |p| sqlx::query("UPDATE web_sessions SET project_id = $2 WHERE id_sha256 = $1 AND person_id IS NOT NULL")
-        .bind(token_sha256(id))
-        .bind(project)
-        .execute(p)
-        .await
-        .map(drop))
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE web_sessions SET project_id = $2 WHERE id_sha256 = $1 AND person_id IS NOT NULL"
+    )
+    .bind(token_sha256(id))
+    .bind(project)
+    .execute(p)
+    .await
+    .map(drop))
 }
 
 pub async fn close(db: &Db, id: &str) -> Result<(), sqlx::Error> {
@@ -235,7 +237,10 @@ impl FromRequestParts<AppState> for WebSession {
                 super::remember_session(&s);
                 if parts.method == axum::http::Method::POST && decision_kind(parts.uri.path()).is_some() && !s.decides()
                 {
-                    return Err(WebError::Forbidden(format!("a {} cannot approve, reject or resolve records", s.grant.role)));
+                    return Err(WebError::Forbidden(format!(
+                        "a {} cannot approve, reject or resolve records",
+                        s.grant.role
+                    )));
                 }
                 Ok(s)
             }

@@ -97,7 +97,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("acc_ev_sign_in", "{actor} signed in", "{actor} 登录"),
     ("acc_ev_sign_in_failed", "{n} failed sign-ins for {login}", "{login} 登录失败 {n} 次"),
     ("acc_ev_sign_in_failed_one", "Failed sign-in for {login}", "{login} 登录失败"),
-    ("acc_ev_sign_out", "{person} signed out ({detail})", "{person} 已退出（{detail}）"),
+    ("acc_ev_sign_out", "{person} signed out", "{person} 退出登录"),
     ("acc_ev_disabled", "{actor} disabled {person}; their sessions ended", "{actor} 停用了 {person}，其登录已结束"),
     ("acc_ev_password_set", "{person} set a password", "{person} 设置了密码"),
     ("acc_ev_person_added", "{actor} added {person}", "{actor} 添加了 {person}"),
