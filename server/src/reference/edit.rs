@@ -222,3 +222,30 @@ pub fn problems(e: &ReferenceError) -> Option<&Problems> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_match_keys_literally() {
+        assert_eq!(like_literal("03-100"), "03-100");
+        assert_eq!(like_literal("5%_!"), "5!%!_!!");
+    }
+
+    #[test]
+    fn uses_read_in_english() {
+        assert_eq!(Use::Postings(3).words(), "3 ledger posting(s)");
+        assert_eq!(
+            Use::ChildCodes(vec!["03-100".into(), "03-200".into()]).words(),
+            "cost codes under it: 03-100, 03-200"
+        );
+    }
+
+    #[test]
+    fn every_table_but_the_project_has_a_key() {
+        assert_eq!(key_column(Table::Project), None);
+        assert_eq!(key_column(Table::CostCodes), Some("code"));
+        assert_eq!(key_column(Table::Trades), Some("name"));
+    }
+}
