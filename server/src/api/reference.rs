@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{Admin, Supervisor};
+use crate::auth::{Admin, Reader};
 use crate::error::ApiError;
 use crate::reference::edit::{self, DeleteError};
 use crate::reference::table::{RawTable, Table};
@@ -19,7 +19,7 @@ use crate::reference::{import, store};
 use crate::state::AppState;
 
 /// `GET /v1/reference`: the project's reference data with budgets.
-pub async fn reference(Supervisor(grant): Supervisor, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn reference(Reader(grant): Reader, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let set = store::load(&state.db, &grant.project_id).await.map_err(ApiError::internal)?;
     Ok(Json(json!(set)))
 }
