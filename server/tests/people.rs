@@ -340,6 +340,22 @@ fn story(url: Option<&str>) {
     assert_eq!(r.status, 303);
     assert!(r.header("location").is_some_and(|l| l.starts_with("/web/sign-in")), "{:?}", r.headers);
     assert_eq!(pw_sign_in(addr, "13812345678", PASSWORD).status, 401);
+
+    // Per address: after 20 failures from one address in 15 minutes (different logins, none of
+    // them at its own limit), every further attempt from it waits, whoever it names.
+    let mut n = 0;
+    let refused = loop {
+        n += 1;
+        assert!(n <= 20, "never throttled by address");
+        let r = pw_sign_in(addr, &format!("1550000{n:04}"), "guess-guess-guess");
+        if r.status != 401 {
+            break r;
+        }
+    };
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    let metrics = common::metrics::scrape(addr);
+    assert_eq!(common::metrics::counter(&metrics, "fieldledger_sign_in_failures_total"), 20, "the 21st attempt waited");
+    assert_eq!(pw_sign_in(addr, "13600000000", PASSWORD).status, 429, "a right password from there waits too");
 }
 
 #[test]
