@@ -83,6 +83,20 @@ pub enum Command {
     /// Add people, give them a role on a project, make sign-in links, disable them.
     #[command(subcommand)]
     Person(PersonCommand),
+    /// Make a one-time code a person's phone pairs with (prints it, and the link its QR holds).
+    #[command(subcommand)]
+    Pairing(PairingCommand),
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum PairingCommand {
+    /// A new pairing code for a person (on at least one project), valid `--minutes` (default 15).
+    Create {
+        #[arg(long)]
+        person: String,
+        #[arg(long, default_value_t = crate::access::pairing::DEFAULT_MINUTES)]
+        minutes: i64,
+    },
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -194,6 +208,13 @@ pub enum PersonCommand {
     Disable {
         #[arg(long)]
         person: String,
+    },
+    /// Make a person a company admin (admin of every project), or with `--off` no longer one.
+    CompanyAdmin {
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        off: bool,
     },
 }
 

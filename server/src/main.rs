@@ -80,6 +80,9 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         Command::Person(command) => {
             server::access::person_command::person(&db, &format!("http://{}", config.bind), command).await
         }
+        Command::Pairing(command) => {
+            server::access::pairing::command(&db, &format!("http://{}", config.bind), command).await
+        }
         Command::Reference(ReferenceCommand::Import { project, table, file }) => {
             import_reference(&db, project.trim(), table.as_deref(), &file).await
         }

@@ -32,6 +32,10 @@ pub struct Metrics {
     pub sign_in_failures: Counter,
     /// Sign-ins refused unheard because of too many recent failures (`access::throttle`).
     pub sign_in_throttled: Counter,
+    /// Pairing codes refused (unknown, used, expired; `access::pairing`).
+    pub pairing_refused: Counter,
+    /// Pairings refused unheard because of too many recent refusals from the address.
+    pub pairing_throttled: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -70,6 +74,9 @@ impl Metrics {
             "Sign-ins refused after too many recent failures",
             sign_in_throttled.clone(),
         );
+        let (pairing_refused, pairing_throttled) = (Counter::default(), Counter::default());
+        registry.register("pairing_refused", "Pairing codes refused", pairing_refused.clone());
+        registry.register("pairing_throttled", "Pairings refused after too many recent refusals", pairing_throttled.clone());
         Arc::new(Metrics {
             registry,
             cache,
@@ -79,6 +86,8 @@ impl Metrics {
             latency,
             sign_in_failures,
             sign_in_throttled,
+            pairing_refused,
+            pairing_throttled,
         })
     }
 

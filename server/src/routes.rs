@@ -45,6 +45,10 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/devices/{id}/revoke", post(api::devices::revoke))
         .route("/v1/devices/{id}/rename", post(api::devices::rename))
         .route("/v1/devices/{id}/rotate", post(api::devices::rotate))
+        // pairing routes
+        .route("/v1/pairing-codes", post(api::pairing::create))
+        .route("/v1/pair", post(api::pairing::pair))
+        .route("/v1/pair/refresh", post(api::pairing::refresh))
         // people routes
         .route("/v1/people", get(api::people::list).post(api::people::add))
         .route("/v1/people/{id}/role", put(api::people::set_role).delete(api::people::remove))
@@ -112,6 +116,7 @@ fn web_routes() -> Router<AppState> {
         .route("/web/admin/reference/{table}", post(crate::web::admin_reference::save))
         .route("/web/admin/reference/{table}/delete", post(crate::web::admin_reference::delete))
         .route("/web/admin/reference/{table}/import", post(crate::web::admin_reference::import_rows))
+        .route("/web/admin/reference/upload", crate::web::admin_reference::upload_route())
         // account routes (password sign-in is POST /web/sign-in; admin people and access log)
         .route("/web/home", get(crate::web::account::home))
         .route("/web/switch", post(crate::web::account::switch))
@@ -153,6 +158,7 @@ const APP_JS: &str = concat!(
     include_str!("../static/app.js"),
     include_str!("../static/queue.js"),
     include_str!("../static/record.js"),
+    include_str!("../static/reference.js"),
     include_str!("../static/account.js"),
 );
 

@@ -6,6 +6,7 @@ pub mod device_command;
 pub mod devices;
 pub mod codes;
 pub mod password;
+pub mod pairing;
 pub mod people;
 pub mod person_command;
 pub mod throttle;

@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod devices;
+pub mod pairing;
 pub mod people;
 pub mod reference;
 pub mod reports;
