@@ -330,6 +330,15 @@ fn story(url: Option<&str>) {
     let li_s = session(&welcome(addr, &code_of(&out), PASSWORD, PASSWORD));
     let home = http(addr, "GET", "/web/home", &[("Cookie", &li_s)], b"").text();
     assert!(home.contains("data-project=\"P1\"") && home.contains("data-project=\"P2\""), "{home}");
+    // 赵会计 made a company admin from the command line sees P2 as well; and back.
+    let projects =
+        |s: &str| http(addr, "GET", "/web/home", &[("Cookie", s)], b"").text().contains("data-project=\"P2\"");
+    assert!(!projects(&zhao_s));
+    assert!(cli(d, url, &["person", "company-admin", "--person", &zhao]).0);
+    assert!(projects(&zhao_s), "a company admin is on every project");
+    assert!(cli(d, url, &["person", "company-admin", "--person", &zhao, "--off"]).0);
+    assert!(!projects(&zhao_s));
+    assert!(!cli(d, url, &["person", "company-admin", "--person", "nobody"]).0);
     // The first admin signs in with the phone number given on the welcome page.
     assert_eq!(pw_sign_in(addr, "13700000000", PASSWORD).status, 303);
 

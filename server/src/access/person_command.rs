@@ -74,6 +74,11 @@ pub async fn person(db: &Db, base: &str, command: PersonCommand) -> Result<()> {
             let found = people::find(db, &person).await?.ok_or_else(|| refused(PeopleError::NotFound))?;
             print_link(db, base, &found).await
         }
+        PersonCommand::CompanyAdmin { person, off } => {
+            people::set_company_admin(db, &person, !off, Actor::COMMAND_LINE).await.map_err(refused)?;
+            eprintln!("person {person} is {} company admin", if off { "no longer a" } else { "a" });
+            Ok(())
+        }
         PersonCommand::Disable { person } => {
             people::disable(db, &person, None, Actor::COMMAND_LINE).await.map_err(refused)?;
             eprintln!("person {person} is disabled: sessions ended, devices revoked");
