@@ -216,13 +216,6 @@ pub enum PersonCommand {
         #[arg(long)]
         off: bool,
     },
-    /// Make a person a company admin (admin of every project), or with `--off` no longer one.
-    CompanyAdmin {
-        #[arg(long)]
-        person: String,
-        #[arg(long)]
-        off: bool,
-    },
 }
 
 /// Seconds a shutdown waits for requests in flight and queued writes.
