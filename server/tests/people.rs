@@ -287,6 +287,18 @@ fn story(url: Option<&str>) {
     let (s, _) = json_call(addr, &admin_p1, "DELETE", &format!("/v1/people/{li}/role"), None);
     assert_eq!(s, 200);
     assert_eq!(json_call(addr, &admin_p1, "DELETE", &format!("/v1/people/{li}/role"), None).0, 404);
+    // 李工长, on no project now, can still sign in: his home says so, the screens send him there,
+    // and he can sign out.
+    let li_home = session(&welcome(addr, &link(d, url, &li), PASSWORD, PASSWORD));
+    let page = http(addr, "GET", "/web/home", &[("Cookie", &li_home)], b"");
+    assert!(page.text().contains("You are not on any project yet"), "{}", page.text());
+    let r = http(addr, "GET", "/web/queue", &[("Cookie", &li_home)], b"");
+    assert_eq!((r.status, r.header("location")), (303, Some("/web/home")));
+    assert_eq!(http(addr, "GET", "/web/records/exp-p1", &[("Cookie", &li_home)], b"").status, 303);
+    let csrf = hidden(&page.text(), "csrf").expect("sign-out form");
+    let r = post_form(addr, "/web/sign-out", &li_home, &format!("csrf={csrf}"));
+    assert_eq!((r.status, r.header("location")), (303, Some("/web/sign-in")));
+    assert_eq!(http(addr, "GET", "/web/home", &[("Cookie", &li_home)], b"").status, 303, "signed out");
 
     // Scoping on the screens: 王建国 works on P1 (his first project); P2's record is not there.
     let wang_s = session(&pw_sign_in(addr, "13812345678", PASSWORD));
