@@ -463,6 +463,18 @@ fn reference_edits_over_http(url: Option<&str>) {
     assert_eq!(data.sites.iter().find(|s| s.id == "S3").map(|s| s.time_zone.as_str()), Some("Asia/Urumqi"));
 }
 
+/// Chooses `bytes` as the upload form's file (as a person picking it would) and submits it.
+fn upload(b: &Browser, bytes: &[u8], name: &str) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    b.script(&format!(
+        "const bytes = Uint8Array.from(atob('{b64}'), c => c.charCodeAt(0)); \
+         const t = new DataTransfer(); t.items.add(new File([bytes], '{name}')); \
+         document.querySelector('#ref-file').files = t.files; return 1;"
+    ));
+    b.click("#ref-upload-go");
+}
+
 fn no_sideways_scroll(b: &Browser, what: &str) {
     let fits = b.script("return document.documentElement.scrollWidth <= window.innerWidth;");
     assert_eq!(fits, json!(true), "{what}: wider than the window");
@@ -574,6 +586,32 @@ fn reference_screens_in_the_browser() {
     b.goto(&format!("{base}/web/admin/reference?tab=activities"));
     b.wait_for("#ref-table");
     b.screenshot("ref-activities-zh-1440");
+    // An Excel workbook uploaded from the trades tab: a bad cell refuses it whole, by row and
+    // column in words; the right one imports.
+    b.goto(&format!("{base}/web/admin/reference?tab=trades"));
+    b.wait_for("#ref-import summary");
+    b.click("#ref-import summary");
+    b.wait_for("#ref-upload:not([hidden])");
+    let bad =
+        workbook(&[("trades", &[&["name", "day_rate", "hour_rate"], &["抹灰工", "350", ""], &["油漆工", "-320", ""]])]);
+    upload(&b, &bad, "工种.xlsx");
+    b.wait_for("#ref-problems");
+    assert!(b.text("#ref-problems").contains("第3行 日单价：不能为负数"), "{}", b.text("#ref-problems"));
+    assert!(row(&reference(&w), "trades", "name", "抹灰工").is_none(), "nothing imported");
+    assert!(!b.exists("#err-day_rate"), "a file's problem is not put on the add form's field");
+    b.screenshot("ref-upload-refused-zh-1440");
+    let good = workbook(&[(
+        "trades",
+        &[&["name", "day_rate", "hour_rate"], &["抹灰工", "350", ""], &["油漆工", "320", "40"]],
+    )]);
+    b.click("#ref-import summary");
+    b.wait_for("#ref-upload:not([hidden])");
+    upload(&b, &good, "工种.xlsx");
+    b.wait_for("#ref-done");
+    assert!(b.text("#ref-done").contains("已导入 2 行"), "{}", b.text("#ref-done"));
+    assert!(b.exists("#ref-table tr[data-key='油漆工']"));
+    assert_eq!(dec(&row(&reference(&w), "trades", "name", "油漆工").expect("trade")["hour_rate"]), d("40"));
+
     // Delete the unused site S3 through its row: asked first, then gone.
     b.goto(&format!("{base}/web/admin/reference?tab=sites"));
     b.wait_for("#ref-table");

@@ -99,8 +99,13 @@ fn chrome(s: &WebSession, headers: &HeaderMap, uri: &Uri) -> Chrome {
     Chrome::new(Some(s), headers, uri, "admin", "ref_title")
 }
 
-fn build(c: Chrome, set: &ReferenceSet, table: Table, shown: Shown) -> RefPage {
+fn build(mut c: Chrome, set: &ReferenceSet, table: Table, shown: Shown) -> RefPage {
     let lang = c.lang;
+    // A page answering a form: the language switch comes back to the table's page (a form's path
+    // answers only POST).
+    if c.path.starts_with("/web/admin/reference/") {
+        c.path = view::tab_href(table);
+    }
     let on = shown.edit.as_deref().or(shown.confirm.as_ref().map(|k| k.key.as_str()));
     let rows = view::rows(set, table, on, lang);
     let form = view::form(set, table, shown.edit.as_deref(), &shown.values, &shown.problems, lang);
@@ -379,6 +384,60 @@ pub async fn import_rows(
             let set = store::load(&state.db, project).await.map_err(WebError::internal)?;
             let shown =
                 Shown { problems, more, problems_title: "ref_import_refused", pasted: text, ..Shown::default() };
+            respond(StatusCode::UNPROCESSABLE_ENTITY, &build(c, &set, table, shown))
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UploadQuery {
+    table: Option<String>,
+}
+
+/// `POST /web/admin/reference/upload?table=`, up to the import's file size (the screens' forms
+/// are held to axum's 2 MB).
+pub fn upload_route() -> axum::routing::MethodRouter<AppState> {
+    axum::routing::post(upload).layer(axum::extract::DefaultBodyLimit::max(import::MAX_FILE_BYTES))
+}
+
+/// The body is a CSV file (the tab's table) or an XLSX workbook (a sheet per table), sent by the
+/// screen's script with the session's CSRF token in `X-CSRF-Token`; imported all or nothing as
+/// `POST /v1/reference/import`.
+pub async fn upload(
+    s: WebSession,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    q: Result<Query<UploadQuery>, QueryRejection>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    super::csrf::check(&s.csrf, headers.get("x-csrf-token").and_then(|v| v.to_str().ok()))?;
+    let c = chrome(&s, &headers, &uri);
+    if !is_admin(&s) {
+        return forbidden(c);
+    }
+    let Query(q) = q.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let table = table_of(q.table.as_deref().unwrap_or_default())?;
+    let project = &s.grant.project_id;
+    let result = if body.is_empty() {
+        Err(ReferenceError::Unreadable("the file is empty".into()))
+    } else {
+        // A workbook carries its own tables; a CSV file is the tab's.
+        let only = (!import::is_xlsx(&body)).then_some(table);
+        match import::read_file(&body, only) {
+            Ok(tables) => store::import(&state.db, &state.cache, project, &tables).await,
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(summary) => {
+            let n = summary.project + summary.sites + summary.cost_codes + summary.activities + summary.trades;
+            Ok(Redirect::to(&format!("{}&done=imported&n={n}", view::tab_href(table))).into_response())
+        }
+        Err(e) => {
+            let Some((problems, more)) = listed(&e, c.lang) else { return Err(WebError::internal(e)) };
+            let set = store::load(&state.db, project).await.map_err(WebError::internal)?;
+            let shown = Shown { problems, more, problems_title: "ref_import_refused", ..Shown::default() };
             respond(StatusCode::UNPROCESSABLE_ENTITY, &build(c, &set, table, shown))
         }
     }

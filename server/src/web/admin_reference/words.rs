@@ -116,6 +116,8 @@ pub fn chinese(message: &str) -> Option<String> {
 /// One problem as the page shows it: where, what (in the page language), and the import's English
 /// message when the page is in Chinese and it was translated.
 pub struct ProblemWords {
+    /// The column at fault when the problem is the form's (a file's or pasted rows' problems name
+    /// their row instead and are not shown at the form's fields).
     pub column: String,
     pub place: String,
     pub what: String,
@@ -128,7 +130,7 @@ pub fn problem(e: &CellError, lang: Lang) -> ProblemWords {
         Lang::En => None,
     };
     ProblemWords {
-        column: column_name(&e.column).to_string(),
+        column: if e.row == 0 { column_name(&e.column).to_string() } else { String::new() },
         place: place(e, lang),
         original: if translated.is_some() { e.message.clone() } else { String::new() },
         what: translated.unwrap_or_else(|| e.message.clone()),

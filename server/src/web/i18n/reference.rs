@@ -109,9 +109,15 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("ref_import_rows", "Rows", "数据行"),
     ("ref_import", "Import", "导入"),
     (
+        "ref_upload_file",
+        "Or a file: CSV (this table) or an Excel workbook (XLSX, a sheet per table named sites, cost_codes, activities, trades, project)",
+        "或上传文件：CSV（本表）或 Excel 工作簿（XLSX，每张表一个工作表，名为 sites、cost_codes、activities、trades、project）",
+    ),
+    ("ref_upload", "Upload and import", "上传并导入"),
+    (
         "ref_import_api",
-        "An XLSX workbook with a sheet per table goes to POST /v1/reference/import with an admin key.",
-        "每张表一个工作表的 XLSX 文件，用管理员密钥提交到 POST /v1/reference/import。",
+        "Scripts and other systems send the same files to POST /v1/reference/import with an admin key.",
+        "脚本或其他系统可用管理员密钥把同样的文件提交到 POST /v1/reference/import。",
     ),
     (
         "ref_done_imported",
