@@ -451,6 +451,23 @@ fn reference_edits_over_http(url: Option<&str>) {
     let set = reference(&w);
     assert_eq!(dec(&row(&set, "trades", "name", "油漆工").expect("trade")["hour_rate"]), d("40"));
 
+    // A file sent as the screen's script sends it: the CSRF token in a header, else 403.
+    let csv = "name,day_rate,hour_rate\n架子工,400,50\n";
+    let send = |token: Option<&str>| {
+        let mut h = vec![("Cookie", admin.cookie.as_str()), ("Content-Type", "application/octet-stream")];
+        if let Some(t) = token {
+            h.push(("X-CSRF-Token", t));
+        }
+        http(&w.server.addr, "POST", "/web/admin/reference/upload?table=trades", &h, csv.as_bytes())
+    };
+    assert_eq!(send(None).status, 403);
+    assert_eq!(send(Some("forged")).status, 403);
+    assert!(row(&reference(&w), "trades", "name", "架子工").is_none(), "refused uploads import nothing");
+    let r = send(Some(&admin.csrf));
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(r.header("location").unwrap_or_default().contains("done=imported&n=1"));
+    assert!(row(&reference(&w), "trades", "name", "架子工").is_some());
+
     // The phone receives the changed reference data at its next sync.
     let sync = w.phone.sync(&w.server.addr);
     assert!(sync.errors.is_empty(), "{:?}", sync.errors);
