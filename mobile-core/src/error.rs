@@ -35,6 +35,9 @@ pub enum Error {
     Offline(String),
     #[error("the server refused this device's token: {0}")]
     Unauthorized(String),
+    /// The server refused a pairing code (or the pairing itself).
+    #[error("{message}")]
+    Pairing { refusal: PairingRefusal, message: String },
     #[error("sync failed: {0}")]
     Sync(String),
     #[error("{records} records and {photos} photos are not on the server yet")]
@@ -56,6 +59,16 @@ impl Error {
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         Error::Io { path: path.display().to_string(), source }
     }
+}
+
+/// Why a pairing was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairingRefusal {
+    Unknown,
+    Used,
+    Expired,
+    /// Anything else the server said no to (a disabled person, no project, too many wrong codes).
+    Refused,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -111,6 +124,19 @@ pub enum CoreError {
     Unauthorized { reason: String },
     #[error("sync failed: {reason}")]
     SyncFailed { reason: String },
+    /// The pairing code is not known (mistyped, or never made): check it or ask for a new one.
+    #[error("pairing code not known: {reason}")]
+    PairingCodeUnknown { reason: String },
+    /// The pairing code paired a phone already: ask for a new one.
+    #[error("pairing code already used: {reason}")]
+    PairingCodeUsed { reason: String },
+    /// The pairing code is too old (codes last 15 minutes unless made longer): ask for a new one.
+    #[error("pairing code expired: {reason}")]
+    PairingCodeExpired { reason: String },
+    /// The server would not pair for another reason, which `reason` gives (the person is disabled
+    /// or on no project, or too many wrong codes were tried: wait and retry).
+    #[error("pairing refused: {reason}")]
+    PairingRefused { reason: String },
     /// Refused: this would lose work that has not reached the server. Sync first, or force.
     #[error("{records} records and {photos} photos are not on the server yet")]
     UnsyncedData { records: u32, photos: u32 },
@@ -154,6 +180,12 @@ impl From<Error> for CoreError {
             Error::Offline(reason) => CoreError::Offline { reason },
             Error::Unauthorized(reason) => CoreError::Unauthorized { reason },
             Error::Sync(reason) => CoreError::SyncFailed { reason },
+            Error::Pairing { refusal, message: reason } => match refusal {
+                PairingRefusal::Unknown => CoreError::PairingCodeUnknown { reason },
+                PairingRefusal::Used => CoreError::PairingCodeUsed { reason },
+                PairingRefusal::Expired => CoreError::PairingCodeExpired { reason },
+                PairingRefusal::Refused => CoreError::PairingRefused { reason },
+            },
             Error::Unsynced { records, photos } => CoreError::UnsyncedData { records, photos },
             Error::Cancelled => CoreError::Cancelled,
             Error::Listener(reason) => CoreError::ListenerFailed { reason },

@@ -4,11 +4,13 @@
 //!
 //! `FieldStore` is spread over files along its seams: this file opens and closes it and holds the
 //! records (labour sheets, expenses, progress reports); `photos.rs` attaches photos; `sync.rs` syncs
-//! and holds the merge hooks. `cancel.rs` is the `CancelToken`, `convert.rs` the conversions and
+//! and holds the merge hooks; `pairing.rs` pairs the phone and syncs every project it holds.
+//! `cancel.rs` is the `CancelToken`, `convert.rs` the conversions and
 //! strict parsing of app text, `types.rs` every type that crosses.
 
 mod cancel;
 mod convert;
+mod pairing;
 mod photos;
 mod sync;
 pub mod types;

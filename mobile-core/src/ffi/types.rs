@@ -393,3 +393,30 @@ pub struct ApprovalStatus {
     /// How many decisions the record has had.
     pub decisions: u32,
 }
+
+/// A project this phone holds after pairing (its token stays in the store).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PairedProject {
+    pub project_id: String,
+    /// The project's name (its id when it has none yet).
+    pub name: String,
+    /// `foreman`, `supervisor` or `admin`: what the phone may do on it.
+    pub role: String,
+}
+
+/// What pairing gave this phone: the server, the person and their projects.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PairResult {
+    pub server_url: String,
+    pub handset_id: String,
+    pub person_id: String,
+    pub person_name: String,
+    pub projects: Vec<PairedProject>,
+}
+
+/// One project's part of `sync_all`.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ProjectSyncReport {
+    pub project_id: String,
+    pub report: SyncReport,
+}

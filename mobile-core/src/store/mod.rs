@@ -8,7 +8,8 @@
 //! `photos.rs` (attach, ingest into the media folder, pending uploads), `merge.rs`
 //! (`import_changes`, `merge`, conflicts); `documents.rs` (snapshot plus appended changes),
 //! `index.rs` (the `records` table), `presets.rs` (crew presets), `media.rs` (the media folder),
-//! `schema.rs` (the store file), `sync.rs` (the sync client), `upload.rs` (the tus client), `cancel.rs`
+//! `schema.rs` (the store file), `sync.rs` (the sync client), `pairing.rs` (pairing, the projects
+//! held and `sync_all`, each project with its own token), `upload.rs` (the tus client), `cancel.rs`
 //! (cancelling a running sync).
 
 mod cancel;
@@ -17,6 +18,7 @@ mod edit;
 mod index;
 mod media;
 mod merge;
+mod pairing;
 mod photos;
 mod presets;
 mod records;
@@ -26,6 +28,7 @@ mod upload;
 
 pub use cancel::Cancel;
 pub use merge::ImportOutcome;
+pub use pairing::{PairedProject, Pairing};
 pub use photos::{PendingUpload, PhotoContext};
 pub use presets::CrewPreset;
 pub use records::{NewSheet, RecordFilter, RecordSummary};

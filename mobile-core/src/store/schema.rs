@@ -47,6 +47,13 @@ fn migrations() -> Vec<Migration> {
             include_str!("../../../migrations/phone/0004_uploads.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            5,
+            Cow::Borrowed("paired projects"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0005_paired_projects.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

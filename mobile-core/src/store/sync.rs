@@ -44,14 +44,28 @@ impl Store {
         &self,
         base_url: &str,
         token: &str,
+        progress: impl FnMut(u32, u32, u32) -> Result<()>,
+        cancel: &Cancel,
+    ) -> Result<SyncReport> {
+        self.sync_scoped(base_url, token, None, progress, cancel).await
+    }
+
+    /// `sync` of one project's documents only (`project` none: every document), as the device
+    /// holding that project's `token` (`sync_all`). Only the project's documents and their sync
+    /// states take part, so another project's record is never offered under this token.
+    pub(crate) async fn sync_scoped(
+        &self,
+        base_url: &str,
+        token: &str,
+        project: Option<&str>,
         mut progress: impl FnMut(u32, u32, u32) -> Result<()>,
         cancel: &Cancel,
     ) -> Result<SyncReport> {
         let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
-        let mut sync = SyncDriver::new(self.load_sync_states().await?);
+        let mut sync = SyncDriver::new(self.load_sync_states(project).await?);
         let mut report = SyncReport::default();
         while !sync.settled() {
-            let request = match self.outgoing(&mut sync).await? {
+            let request = match self.outgoing(&mut sync, project).await? {
                 Next::Send(request) => request,
                 Next::Done => break,
                 Next::GiveUp => {
@@ -150,9 +164,10 @@ impl Store {
 
     /// The next request: each stored document (and each the server offered) in turn, from the hot
     /// cache, so the store never holds every document at once.
-    async fn outgoing(&self, sync: &mut SyncDriver) -> Result<Next> {
+    async fn outgoing(&self, sync: &mut SyncDriver, project: Option<&str>) -> Result<Next> {
+        let sql = format!("{} ORDER BY id", super::pairing::DOCS_OF_PROJECT);
         let stored: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM documents ORDER BY id").fetch_all(&self.pool).await?;
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
         let ids = sync.candidates(stored.iter().cloned());
         let stored: HashSet<String> = stored.into_iter().collect();
         let mut hot = self.hot.lock().await;
@@ -178,13 +193,15 @@ impl Store {
         Ok(())
     }
 
-    async fn load_sync_states(&self) -> Result<HashMap<String, State>> {
+    async fn load_sync_states(&self, project: Option<&str>) -> Result<HashMap<String, State>> {
         #[derive(sqlx::FromRow)]
         struct Stored {
             doc_id: String,
             state: Vec<u8>,
         }
-        let rows: Vec<Stored> = sqlx::query_as("SELECT doc_id, state FROM sync_states").fetch_all(&self.pool).await?;
+        let sql =
+            format!("SELECT doc_id, state FROM sync_states WHERE doc_id IN ({})", super::pairing::DOCS_OF_PROJECT);
+        let rows: Vec<Stored> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
         // An undecodable state only costs a fuller exchange: start that document afresh.
         Ok(rows.into_iter().filter_map(|r| State::decode(&r.state).ok().map(|s| (r.doc_id, s))).collect())
     }
@@ -250,7 +267,7 @@ pub(crate) const APP_HEADER: (&str, &str) =
     ("Fieldledger-App", concat!("fieldledger-mobile-core/", env!("CARGO_PKG_VERSION")));
 
 /// The agent behind `Store::post` (built on first use; cloning shares its connection pool).
-fn sync_agent() -> ureq::Agent {
+pub(crate) fn sync_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(120)))
         .http_status_as_error(false)

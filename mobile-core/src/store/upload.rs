@@ -45,11 +45,34 @@ impl Store {
         &self,
         base_url: &str,
         token: &str,
+        progress: impl FnMut(u32, u32, &str) -> Result<()>,
+        cancel: &Cancel,
+    ) -> Result<UploadReport> {
+        self.upload_photos_scoped(base_url, token, None, progress, cancel).await
+    }
+
+    /// `upload_photos` of the photos of one project's records only (`project` none: all), with
+    /// that project's token (`sync_all`).
+    pub(crate) async fn upload_photos_scoped(
+        &self,
+        base_url: &str,
+        token: &str,
+        project: Option<&str>,
         mut progress: impl FnMut(u32, u32, &str) -> Result<()>,
         cancel: &Cancel,
     ) -> Result<UploadReport> {
         let http = Http::new(base_url, token);
-        let pending = self.pending_uploads().await?;
+        let mut pending = self.pending_uploads().await?;
+        if let Some(project) = project {
+            let ours: std::collections::HashSet<String> =
+                sqlx::query_scalar("SELECT id FROM records WHERE project_id = ?")
+                    .bind(project)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .collect();
+            pending.retain(|p| p.record_ids.iter().any(|r| ours.contains(r)));
+        }
         let total = u32::try_from(pending.len()).unwrap_or(u32::MAX);
         let mut report = UploadReport::default();
         for (i, photo) in pending.iter().enumerate() {

@@ -1,0 +1,262 @@
+//! Pairing (issue 20): the phone exchanges a one-time code (`POST /v1/pair`) for the person's
+//! projects, each with its own device token, and keeps them with the server's address in the store
+//! (`pairing`, `paired_projects`: migration 0005; the app keeps the store in app-private storage).
+//! `sync_all` then syncs each project with its own token, offering only that project's documents:
+//! a record of project A never goes out under B's token (the server would refuse it; the phone
+//! does not even send it). `refresh_pairing` picks up projects joined or left since.
+
+use serde::Deserialize;
+
+use super::{Cancel, Store, SyncReport};
+use crate::error::{Error, PairingRefusal, Result};
+
+/// A project this phone holds (its token stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairedProject {
+    pub project_id: String,
+    pub name: String,
+    /// `foreman`, `supervisor` or `admin`.
+    pub role: String,
+}
+
+/// The pairing this phone holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pairing {
+    pub server_url: String,
+    pub handset_id: String,
+    pub person_id: String,
+    pub person_name: String,
+    pub projects: Vec<PairedProject>,
+}
+
+#[derive(Deserialize)]
+struct ProjectToken {
+    project_id: String,
+    name: String,
+    role: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct PersonRef {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Paired {
+    handset_id: String,
+    person: PersonRef,
+    projects: Vec<ProjectToken>,
+}
+
+#[derive(Deserialize)]
+struct Refreshed {
+    added: Vec<ProjectToken>,
+    removed: Vec<String>,
+}
+
+/// The server's JSON error body.
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    message: String,
+}
+
+/// SQL (SQLite, `?1` the project) selecting the ids of the documents that belong to a project:
+/// its records (by their header's project, indexed in `records`), its reference data, and the
+/// approvals of its records. `?1` NULL: every document (the single-token `sync`).
+pub(crate) const DOCS_OF_PROJECT: &str = "SELECT id FROM documents WHERE ?1 IS NULL \
+     OR id IN (SELECT id FROM records WHERE project_id = ?1) \
+     OR id = 'reference:' || ?1 \
+     OR (kind = 'approval' AND substr(id, 10) IN (SELECT id FROM records WHERE project_id = ?1))";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Store {
+    /// Pairs this phone with the server at `base_url` using a one-time `code` (as shown or typed:
+    /// case and dashes do not matter), naming it `device_name` in the admins' device list. Replaces
+    /// any earlier pairing (its projects and tokens). Refused codes are `Error::Pairing` (unknown,
+    /// used, expired, or refused for another reason the message gives).
+    pub async fn pair(&self, base_url: &str, code: &str, device_name: &str) -> Result<Pairing> {
+        record_schema::validate::check_required("code", code)?;
+        record_schema::validate::check_required("device_name", device_name)?;
+        let base = base_url.trim().trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(
+                record_schema::ValidationError::new("base_url", "expected an http:// or https:// address").into()
+            );
+        }
+        let body = serde_json::json!({ "code": code.trim(), "device_name": device_name.trim() });
+        let paired: Paired = self.post_json(&format!("{base}/v1/pair"), None, &body).await?;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM paired_projects").execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO pairing (id, server_url, handset_id, person_id, person_name, paired_at_ms) \
+             VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url, \
+             handset_id = excluded.handset_id, person_id = excluded.person_id, \
+             person_name = excluded.person_name, paired_at_ms = excluded.paired_at_ms",
+        )
+        .bind(&base)
+        .bind(&paired.handset_id)
+        .bind(&paired.person.id)
+        .bind(&paired.person.name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for p in &paired.projects {
+            insert_project(&mut tx, p, now).await?;
+        }
+        tx.commit().await?;
+        self.pairing().await?.ok_or_else(|| Error::Internal("the pairing was not kept".into()))
+    }
+
+    /// The pairing this phone holds, if any.
+    pub async fn pairing(&self) -> Result<Option<Pairing>> {
+        let head: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT server_url, handset_id, person_id, person_name FROM pairing WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((server_url, handset_id, person_id, person_name)) = head else { return Ok(None) };
+        Ok(Some(Pairing { server_url, handset_id, person_id, person_name, projects: self.projects().await? }))
+    }
+
+    /// The projects this phone holds, by project id.
+    pub async fn projects(&self) -> Result<Vec<PairedProject>> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT project_id, name, role FROM paired_projects ORDER BY project_id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(project_id, name, role)| PairedProject { project_id, name, role }).collect())
+    }
+
+    /// The server and each project's token; `Error::NotFound` when the phone is not paired.
+    async fn tokens(&self) -> Result<(String, Vec<(String, String)>)> {
+        let server: Option<String> =
+            sqlx::query_scalar("SELECT server_url FROM pairing WHERE id = 1").fetch_optional(&self.pool).await?;
+        let server = server.ok_or_else(|| Error::NotFound { what: "pairing", id: "this phone".into() })?;
+        let tokens: Vec<(String, String)> =
+            sqlx::query_as("SELECT project_id, token FROM paired_projects ORDER BY project_id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok((server, tokens))
+    }
+
+    /// Syncs every project this phone holds, each with its own token and only its own documents,
+    /// then uploads each project's photos with its token. `progress(project, round, sent,
+    /// received)` follows each round. Stops at the first failure (a revoked token is
+    /// `Error::Unauthorized` naming the project); what synced before stays synced.
+    pub async fn sync_all(
+        &self,
+        mut progress: impl FnMut(&str, u32, u32, u32) -> Result<()>,
+        cancel: &Cancel,
+    ) -> Result<Vec<(String, SyncReport, super::UploadReport)>> {
+        let (server, tokens) = self.tokens().await?;
+        let mut out = Vec::new();
+        for (project, token) in tokens {
+            let named = |e: Error| match e {
+                Error::Unauthorized(m) => Error::Unauthorized(format!("project {project}: {m}")),
+                other => other,
+            };
+            let r = self
+                .sync_scoped(&server, &token, Some(&project), |r, s, g| progress(&project, r, s, g), cancel)
+                .await
+                .map_err(named)?;
+            let u = self
+                .upload_photos_scoped(&server, &token, Some(&project), |_, _, _| Ok(()), cancel)
+                .await
+                .map_err(named)?;
+            out.push((project, r, u));
+        }
+        Ok(out)
+    }
+
+    /// Asks the server for projects joined or left since pairing (with any of the phone's
+    /// tokens) and keeps the answer: new projects with their tokens, left ones removed.
+    pub async fn refresh_pairing(&self) -> Result<Pairing> {
+        let (server, tokens) = self.tokens().await?;
+        let Some((_, token)) = tokens.first() else {
+            return Err(Error::NotFound { what: "paired project", id: "this phone".into() });
+        };
+        let r: Refreshed =
+            self.post_json(&format!("{server}/v1/pair/refresh"), Some(token), &serde_json::json!({})).await?;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        for p in &r.added {
+            insert_project(&mut tx, p, now).await?;
+        }
+        for p in &r.removed {
+            sqlx::query("DELETE FROM paired_projects WHERE project_id = ?").bind(p).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        self.pairing().await?.ok_or_else(|| Error::Internal("the pairing was not kept".into()))
+    }
+
+    /// A JSON POST on the store's agent (off the runtime: ureq blocks); the JSON answer of a 2xx,
+    /// typed errors otherwise.
+    async fn post_json<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        endpoint: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> Result<T> {
+        let agent = self.http.get_or_init(super::sync::sync_agent).clone();
+        let (endpoint, auth, body) = (endpoint.to_string(), token.map(|t| format!("Bearer {t}")), body.to_string());
+        tokio::task::spawn_blocking(move || -> Result<T> {
+            let mut req = agent
+                .post(&endpoint)
+                .header("Content-Type", "application/json")
+                .header(super::sync::APP_HEADER.0, super::sync::APP_HEADER.1);
+            if let Some(auth) = &auth {
+                req = req.header("Authorization", auth);
+            }
+            let mut resp = req.send(body.as_bytes()).map_err(|e| Error::Offline(format!("{endpoint}: {e}")))?;
+            let status = resp.status().as_u16();
+            let bytes = resp
+                .body_mut()
+                .with_config()
+                .limit(1024 * 1024)
+                .read_to_vec()
+                .map_err(|e| Error::Offline(format!("{endpoint}: reading the answer: {e}")))?;
+            if (200..300).contains(&status) {
+                return serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::Sync(format!("the server's answer to {endpoint} is not understood: {e}")));
+            }
+            let e: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+            let message = if e.message.is_empty() { String::from_utf8_lossy(&bytes).into_owned() } else { e.message };
+            Err(match (status, e.error.as_str()) {
+                (_, "code_unknown") => Error::Pairing { refusal: PairingRefusal::Unknown, message },
+                (_, "code_used") => Error::Pairing { refusal: PairingRefusal::Used, message },
+                (_, "code_expired") => Error::Pairing { refusal: PairingRefusal::Expired, message },
+                (400, _) => record_schema::ValidationError::new(e.field.as_deref().unwrap_or("body"), message).into(),
+                (401, _) => Error::Unauthorized(message),
+                (403 | 409 | 429, _) => Error::Pairing { refusal: PairingRefusal::Refused, message },
+                _ => Error::Sync(format!("the server answered {status}: {message}")),
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("pairing worker: {e}")))?
+    }
+}
+
+async fn insert_project(tx: &mut sqlx::SqliteConnection, p: &ProjectToken, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO paired_projects (project_id, name, role, token, added_at_ms) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (project_id) DO UPDATE SET name = excluded.name, role = excluded.role, token = excluded.token",
+    )
+    .bind(&p.project_id)
+    .bind(&p.name)
+    .bind(&p.role)
+    .bind(&p.token)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
