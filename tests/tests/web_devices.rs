@@ -180,6 +180,9 @@ fn a_supervisor_revokes_a_phone_from_the_screen() {
     // An admin gives the other phone a new key: asked first, shown once; the old key is refused.
     b.resize(1440, 900);
     b.click("#sign-out");
+    // The sign-out's own navigation first (else it may land after the page below and send the
+    // sign-in to the queue).
+    wait_url(&b, "/web/sign-in");
     b.goto(&format!("{base}/web/admin/devices"));
     b.wait_for("#sign-in-form");
     b.type_into("#token", &admin);
