@@ -9,8 +9,9 @@
 //!   of the JSON report; the labour page has this month's rows; a second start with `--demo` (and
 //!   the `demo` command) loads nothing more, prints the same key and how he signs in now (his phone
 //!   number and password, which work). The load time is printed.
-//! * `demo_screens`: Chromium at 1440 and 390 px, English and Chinese, the queue and the cost page
-//!   with the demo data: `<target>/screens/demo-{queue,cost}-{en,zh}-{1440,390}.png`.
+//! * `demo_screens`: the printed link opened in Chromium (password chosen, the portfolio home lists
+//!   the project); at 1440 and 390 px, English and Chinese, the queue, cost, schedule and labour
+//!   pages with the demo data: `<target>/screens/demo-{queue,cost,schedule,labour}-{en,zh}-{1440,390}.png`.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -259,16 +260,25 @@ fn demo_story(url: Option<&str>) {
     assert!(count(&queue, "rejected") >= 1, "some rejected with a reason");
     assert!(queue.contains("王建国") && queue.contains("李志强") && queue.contains("张卫东"), "the three foremen");
 
-    // Approving one pending record from the queue posts it.
+    // Approving one pending labour sheet (without conflicts) from the queue posts it.
+    let (s, listed) = api::json_call(addr, &started.key, "GET", "/v1/approvals/pending", None);
+    assert_eq!(s, 200, "{listed}");
+    let sheet = listed["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .find(|r| r["kind"] == "labour_sheet" && r["status"] == "new" && r["conflict_count"] == 0)
+        .expect("a pending labour sheet")
+        .clone();
+    let id = sheet["id"].as_str().expect("id").to_string();
     let pick = queue
         .split("class=\"pick\" name=\"rec\" value=\"")
-        .nth(1)
-        .and_then(|p| p.split('"').next())
-        .expect("a selectable record")
+        .skip(1)
+        .filter_map(|p| p.split('"').next())
+        .find(|p| p.starts_with(&format!("{id}:")))
+        .unwrap_or_else(|| panic!("{id} is selectable on the queue"))
         .to_string();
-    let id = pick.split(':').next().expect("id").to_string();
-    let (s, record) = api::json_call(addr, &started.key, "GET", &format!("/v1/records/{id}"), None);
-    assert_eq!(s, 200, "{record}");
+    let (_, record) = api::json_call(addr, &started.key, "GET", &format!("/v1/records/{id}"), None);
     assert_eq!(record["approval"]["status"], "pending", "{record}");
     let before = dec(&w.cost()["totals"]["actual"]);
     let csrf = hidden(&queue, "csrf").expect("csrf");
@@ -287,7 +297,7 @@ fn demo_story(url: Option<&str>) {
     assert_eq!(record["approval"]["status"], "approved", "{record}");
     let after = w.cost();
     let grew = dec(&after["totals"]["actual"]) - before;
-    assert!(grew > Decimal::ZERO, "approving {id} posted its cost: {grew}");
+    assert!(grew > Decimal::ZERO, "approving {sheet} posted its cost: {grew}");
     assert_eq!(count(&w.get("/web/queue"), "pending"), pending - 1);
 
     // The cost page shows the report's budget and actual.
@@ -394,5 +404,11 @@ fn demo_screens() {
         b.wait_for("#cost-chart svg");
         assert!(b.exists("#cost-chart a.bar-row"), "bars drawn");
         b.screenshot(&format!("demo-cost-{short}-{width}"));
+        b.goto(&format!("{base}/web/schedule"));
+        b.wait_for("#cards");
+        b.screenshot(&format!("demo-schedule-{short}-{width}"));
+        b.goto(&format!("{base}/web/labour"));
+        b.wait_for("#labour-table");
+        b.screenshot(&format!("demo-labour-{short}-{width}"));
     }
 }

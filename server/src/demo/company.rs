@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::reference::table::{RawTable, Table};
 
 pub const PROJECT: &str = "BJHY-2";
-pub const PROJECT_NAME: &str = "滨江花园二期 Riverside Gardens Phase 2";
+pub const PROJECT_NAME: &str = "滨江花园二期";
 pub const TIME_ZONE: &str = "Asia/Shanghai";
 
 /// (id, name)

@@ -156,7 +156,11 @@ pub async fn command(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
 
 async fn loaded_already(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
     Ok(Welcome {
-        summary: format!("the demo company {} ({}) is loaded already", company::PROJECT_NAME, company::PROJECT),
+        summary: format!(
+            "the demo company {} (Riverside Gardens Phase 2, project {}) is loaded already",
+            company::PROJECT_NAME,
+            company::PROJECT
+        ),
         key: saved_key(db, data_dir).await?,
         person: meta(db, PERSON_KEY).await?,
     })
@@ -294,7 +298,7 @@ async fn backdate(db: &Db, arrived: &[(String, i64)]) -> Result<(), sqlx::Error>
 
 fn summary(count: usize, approved: usize, took: Duration) -> String {
     format!(
-        "demo company loaded: {} ({}), 3 sites, {} foremen's phones, {} days of records up to today \
+        "demo company loaded: {} (Riverside Gardens Phase 2, project {}), 3 sites, {} foremen's phones, {} days of records up to today \
          ({count} records, {approved} approved) in {:.1} s",
         company::PROJECT_NAME,
         company::PROJECT,

@@ -1,6 +1,6 @@
 //! Four weeks of the demo company's field records, up to today: each foreman's daily labour sheet
 //! on his site (6–15 crew lines of the trades his active activities need), expenses every few days,
-//! and weekly progress reports; with the state each is left in (mostly approved, a few rejected,
+//! and progress reports every third day; with the state each is left in (mostly approved, a few rejected,
 //! two changed since approval, one conflict between two phones, the last three days pending).
 
 use std::collections::HashMap;
@@ -85,7 +85,7 @@ fn header(site: usize, author: &str) -> RecordHeader {
 
 fn crew_line(i: usize, trade_name: &str, code: &str, activity: Option<&str>, rng: &mut Rng) -> CrewLine {
     let (t, day, hour) = trade(trade_name);
-    // Most crews are paid by the day; some lines are overtime hours at the hour rate.
+    // Most crews are paid by the day; some by the hour at the hour rate (a long day: 8 to 10 h).
     let by_hour = rng.range(0, 4) == 0;
     let headcount = rng.range(2, 12) as i64;
     // 实名制: many lines name their workers.
@@ -106,7 +106,7 @@ fn crew_line(i: usize, trade_name: &str, code: &str, activity: Option<&str>, rng
         crew: Some(CREWS[t].into()),
         headcount,
         effort: if by_hour {
-            Effort::Hours(Decimal::new(rng.range(2, 4) as i64 * 10 + 5 * rng.range(0, 1) as i64, 1))
+            Effort::Hours(Decimal::new(rng.range(16, 20) as i64 * 5, 1))
         } else if rng.range(0, 9) == 0 {
             Effort::Days(Decimal::new(5, 1))
         } else {
@@ -170,8 +170,8 @@ fn expense(today: NaiveDate, date: NaiveDate, phone: &Phone, rng: &mut Rng) -> R
     })
 }
 
-/// Weekly progress of each activity under way on the foreman's site: the planned share of its
-/// duration, a few points behind.
+/// Progress (every third day) of each activity under way on the foreman's site: the planned share of its
+/// duration, a little behind.
 fn progress(today: NaiveDate, date: NaiveDate, phone: &Phone, rng: &mut Rng) -> Vec<Record> {
     ACTIVITIES
         .iter()
@@ -179,7 +179,10 @@ fn progress(today: NaiveDate, date: NaiveDate, phone: &Phone, rng: &mut Rng) -> 
         .map(|a| {
             let (s, f) = a.planned(today);
             let planned = Decimal::from((date - s).num_days() * 100) / Decimal::from((f - s).num_days().max(1));
-            let done = (planned.round() - Decimal::from(rng.range(0, 6))).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+            // A little behind plan: 85–100% of the planned share.
+            let done = (planned * Decimal::from(rng.range(85, 100)) / Decimal::ONE_HUNDRED)
+                .round()
+                .clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
             Record::ProgressReport(ProgressReport {
                 header: header(phone.site, phone.foreman),
                 date,
@@ -211,7 +214,7 @@ pub fn plan(today: NaiveDate, phones: &[Phone]) -> Vec<Planned> {
             if rng.range(0, 2) == 0 {
                 records.push(expense(today, date, phone, &mut rng));
             }
-            if age % 7 == 1 {
+            if age % 3 == 0 {
                 records.extend(progress(today, date, phone, &mut rng));
             }
             for mut record in records {
