@@ -132,6 +132,11 @@ fn web_routes() -> Router<AppState> {
         .route("/web/admin/devices/{id}/revoke", post(crate::web::admin_devices::revoke))
         .route("/web/admin/devices/{id}/rename", post(crate::web::admin_devices::rename))
         .route("/web/admin/devices/{id}/rotate", post(crate::web::admin_devices::rotate))
+        // pairing routes
+        .route(
+            "/web/admin/pairing",
+            get(crate::web::admin_pairing::page).post(crate::web::admin_pairing::create),
+        )
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))
@@ -153,6 +158,7 @@ const APP_CSS: &str = concat!(
     include_str!("../static/reference.css"),
     include_str!("../static/account.css"),
     include_str!("../static/devices.css"),
+    include_str!("../static/pairing.css"),
 );
 const APP_JS: &str = concat!(
     include_str!("../static/app.js"),

@@ -358,3 +358,63 @@ fn guessing_codes_is_throttled() {
     assert_eq!(common::metrics::counter(&m, "fieldledger_pairing_throttled_total"), 2, "{m}");
     assert_eq!(w.count("SELECT COUNT(*) FROM access_codes WHERE used_at_ms IS NOT NULL"), 0, "nothing paired");
 }
+
+/// The pairing page: a supervisor signed in asks for a person's code (GET only asks), makes it with
+/// the form (CSRF) and sees it as text and as an inline SVG QR code with its expiry; the code pairs;
+/// no CSRF is 403 and makes nothing; another project's person 404; a foreman's key never gets in.
+#[test]
+fn the_pairing_page_shows_the_code_and_its_qr() {
+    use common::webkit::{self, http};
+    let w = world(None);
+    let addr = w.addr().to_string();
+    let cookie = webkit::session_of(&webkit::sign_in(&addr, &w.sup1, "%2Fweb%2Fqueue"));
+    let get = |path: &str, lang: &str| http(&addr, "GET", path, &[("Cookie", &cookie), ("Accept-Language", lang)], b"");
+
+    let asked = get(&format!("/web/admin/pairing?person={}", w.wang), "en");
+    assert_eq!(asked.status, 200, "{}", asked.text());
+    let html = asked.text();
+    assert!(html.contains("Pair 王建国&#39;s phone") || html.contains("Pair 王建国's phone"), "{html}");
+    assert!(!html.contains("<svg") && !html.contains("pair-code"), "the GET makes no code");
+    assert_eq!(w.count("SELECT COUNT(*) FROM access_codes WHERE purpose = 'pair'"), 0);
+    let csrf = webkit::hidden(&html, "csrf").expect("csrf");
+
+    // Without the CSRF field: 403, nothing made.
+    let body = format!("person={}", w.wang);
+    let form = [("Cookie", cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    let r = http(&addr, "POST", "/web/admin/pairing", &form, body.as_bytes());
+    assert_eq!(r.status, 403);
+    assert_eq!(w.count("SELECT COUNT(*) FROM access_codes WHERE purpose = 'pair'"), 0);
+
+    // Made, in Chinese: the code, the QR as inline SVG, the expiry.
+    let body = format!("csrf={csrf}&person={}", w.wang);
+    let form = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Accept-Language", "zh-CN"),
+    ];
+    let r = http(&addr, "POST", "/web/admin/pairing", &form, body.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("为王建国绑定手机") && html.contains("有效期至"), "{html}");
+    let code =
+        html.split("id=\"pair-code\">").nth(1).and_then(|s| s.split('<').next()).expect("code shown").to_string();
+    assert_eq!(code.len(), 14, "{code}");
+    let svg = html.split("id=\"pair-qr\"").nth(1).expect("qr block");
+    assert!(svg.contains("<svg") && svg.contains("</svg>") && svg.contains("viewBox"), "{svg}");
+    assert!(!html.contains("<?xml"), "no XML declaration inside HTML");
+    assert!(!svg.split("</svg>").next().unwrap_or("").contains("style="), "no inline style (strict CSP)");
+    let link = html.split("id=\"pair-link\">").nth(1).and_then(|s| s.split('<').next()).expect("link");
+    assert!(link.contains(&format!("code={code}")) && link.contains(&addr.replace(':', "%3A")), "{link}");
+    assert_eq!(w.events("pairing_created", &w.wang).len(), 1);
+    let (s, v) = w.pair(&code, "王建国的手机");
+    assert_eq!(s, 201, "the page's code pairs: {v}");
+
+    // 李强 is not on P1: 404 on the page and the form; a foreman's key is refused the screens.
+    assert_eq!(get(&format!("/web/admin/pairing?person={}", w.li), "en").status, 404);
+    let body = format!("csrf={csrf}&person={}", w.li);
+    let form = [("Cookie", cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    assert_eq!(http(&addr, "POST", "/web/admin/pairing", &form, body.as_bytes()).status, 404);
+    assert_eq!(get("/web/admin/pairing", "en").status, 400, "no person named");
+    let foreman = webkit::sign_in(&addr, &w.foreman1, "%2Fweb%2Fqueue");
+    assert!(foreman.cookie("fl_session").is_none(), "a foreman's key opens no session");
+}

@@ -85,6 +85,7 @@ mod dashboards;
 mod devices;
 mod errors;
 mod labour;
+mod pairing;
 mod queue;
 mod record;
 mod reference;
@@ -99,6 +100,7 @@ pub const TABLES: &[&[(&str, &str, &str)]] = &[
     reference::STRINGS,
     account::STRINGS,
     devices::STRINGS,
+    pairing::STRINGS,
 ];
 
 /// Every key of every table, looked up by hash (a page asks for hundreds of strings).

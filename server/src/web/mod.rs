@@ -19,6 +19,7 @@
 pub mod account;
 pub mod admin_audit;
 pub mod admin_devices;
+pub mod admin_pairing;
 pub mod admin_people;
 pub mod admin_reference;
 pub mod csrf;
