@@ -198,11 +198,9 @@ pub fn form(
             }
             vec![field("id", "text"), field("name", "text"), tz]
         }
-        Table::CostCodes => vec![field("code", "text"), field("name", "text"), field("parent", "list"), {
-            let mut b = field("budget", "decimal");
-            b.hint = "";
-            b
-        }],
+        Table::CostCodes => {
+            vec![field("code", "text"), field("name", "text"), field("parent", "list"), field("budget", "decimal")]
+        }
         Table::Activities => {
             let mut curve = field("curve", "curve");
             curve.hint = "ref_curve_hint";
