@@ -88,7 +88,9 @@ async fn month_totals_agree_with_the_days(db: &Db) {
         let days = labour::summary(db, "SEED-01", range, Period::Day, by).await.expect("by day");
         for period in [Period::Month, Period::Total] {
             let got = labour::summary(db, "SEED-01", range, period, by).await.expect("by month");
-            let mut want: BTreeMap<(Option<chrono::NaiveDate>, Vec<Option<String>>), [Decimal; 4]> = BTreeMap::new();
+            // (period, grouping values) -> headcount, worker-days, person-hours, cost.
+            type Group = (Option<chrono::NaiveDate>, Vec<Option<String>>);
+            let mut want: BTreeMap<Group, [Decimal; 4]> = BTreeMap::new();
             for r in &days.rows {
                 let p = if period == Period::Month { r.period.and_then(|d| d.with_day(1)) } else { None };
                 let e = want.entry((p, r.keys.clone())).or_default();

@@ -166,8 +166,9 @@ pub async fn list(db: &Db, scope: Scope<'_>) -> Result<Vec<DeviceInfo>, sqlx::Er
 
 /// One device per run of rows (rows come grouped by device, newest token first).
 fn fold(rows: Vec<ListRow>, project: Option<&str>) -> Vec<DeviceInfo> {
-    // Each device with its tokens: (project, role, revoked at).
-    let mut groups: Vec<(DeviceInfo, Vec<(String, Role, Option<i64>)>)> = Vec::new();
+    // A device's token: (project, role, revoked at).
+    type Token = (String, Role, Option<i64>);
+    let mut groups: Vec<(DeviceInfo, Vec<Token>)> = Vec::new();
     for r in rows {
         if groups.last().is_none_or(|(d, _)| d.id != r.id) {
             let d = DeviceInfo {
@@ -192,7 +193,7 @@ fn fold(rows: Vec<ListRow>, project: Option<&str>) -> Vec<DeviceInfo> {
     groups
         .into_iter()
         .map(|(mut d, tokens)| {
-            let live: Vec<&(String, Role, Option<i64>)> = tokens.iter().filter(|t| t.2.is_none()).collect();
+            let live: Vec<&Token> = tokens.iter().filter(|t| t.2.is_none()).collect();
             // The role shown: of the listed project's live token, else of any live one, else of the
             // newest token (already set).
             let here = live.iter().find(|t| project.is_some_and(|p| p == t.0));

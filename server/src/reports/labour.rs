@@ -135,7 +135,9 @@ pub async fn summary(
     // day or week, or by cost code, activity or author, every day from the lines.
     let text = |d: NaiveDate| d.to_string();
     let kept = by.iter().all(|b| MONTH_TOTALS_BY.contains(b));
-    let (months, line_ranges): (Option<(String, String)>, Vec<(String, String)>) = match period {
+    // Each span is a first and a last day (or month) as SQL text.
+    type Span = (String, String);
+    let (months, line_ranges): (Option<Span>, Vec<Span>) = match period {
         Period::Month | Period::Total if kept => {
             let split = range.split_months();
             (
@@ -218,7 +220,7 @@ pub async fn summary(
         }};
     }
     // (statement, first and last day or month, whether it reads few rows).
-    let mut queries: Vec<(&str, (String, String), bool)> = Vec::with_capacity(3);
+    let mut queries: Vec<(&str, Span, bool)> = Vec::with_capacity(3);
     if let Some(m) = months {
         queries.push((months_sql.as_str(), m, true));
     }
