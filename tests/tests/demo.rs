@@ -317,6 +317,12 @@ fn demo_story(url: Option<&str>) {
     assert!(rows > 0, "labour rows for {preset}");
     assert!(labour.contains("木工") && labour.contains("钢筋工"), "trades named");
 
+    // The foremen are members with their phones; the phones have synced (the devices screen).
+    let members = "SELECT COUNT(*) FROM memberships WHERE project_id = 'BJHY-2' AND role = 'foreman'";
+    assert_eq!(count_rows(dir.path(), url, members), 3);
+    let synced = "SELECT COUNT(*) FROM devices WHERE last_seen_at_ms IS NOT NULL AND app_version = '1.0.0'";
+    assert_eq!(count_rows(dir.path(), url, synced), 3);
+
     // Again with --demo: nothing loaded twice, the same key printed.
     let counts = held(dir.path(), url);
     assert!(counts.iter().all(|n| *n > 0), "{counts:?}");

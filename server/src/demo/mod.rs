@@ -1,6 +1,7 @@
 //! The demo company (`fieldledger-server demo`, `--demo`): so a newcomer sees real screens within a
 //! minute of the README's run command. One project (滨江花园二期, `company.rs`), three foremen each
-//! on his own phone (a device row and token each), four weeks of their records up to today
+//! on his own phone (a device row and token each, last seen when his newest record synced) and a
+//! member of the project as foreman, four weeks of their records up to today
 //! (`records.rs`), all written through the real code paths: the reference import, `docstore` for
 //! the documents, `ledger::store::decide` for approvals and rejections; then the queue's index is
 //! refreshed as its first visit would. The demo supervisor is a person (陈明, a member of the
@@ -28,6 +29,10 @@ pub const SUPERVISOR: &str = "生产经理 陈明 (demo)";
 /// The demo supervisor as a person, and the phone number he signs in with (unless already someone's).
 pub const PERSON: &str = "陈明";
 pub const PERSON_PHONE: &str = "13800138000";
+/// The foremen's phone numbers, by site.
+const FOREMAN_PHONES: [&str; 3] = ["13912345601", "13912345602", "13912345603"];
+/// What the foremen's app reports as its version.
+const APP_VERSION: &str = "1.0.0";
 const MARKER: &str = "demo_project";
 /// The demo supervisor's person id.
 const PERSON_KEY: &str = "demo_person";
@@ -184,20 +189,17 @@ async fn set_meta(db: &Db, key: &str, value: &str) -> Result<(), sqlx::Error> {
         .map(|_| ()))
 }
 
-/// The demo supervisor as a person, a supervisor of the demo project; with the demo phone number
-/// unless it is someone's already (then without: the welcome link asks him for a login).
-async fn supervisor_person(db: &Db) -> Result<String, DemoError> {
+/// A person with `role` on the demo project; with `phone` unless it is someone's already (then
+/// without: a welcome link asks for a login).
+async fn member(db: &Db, name: &str, phone: &str, role: Role) -> Result<String, DemoError> {
     use crate::access::people::{self, Actor, NewPerson, PeopleError};
-    let new = |phone: Option<&str>| NewPerson {
-        name: PERSON.into(),
-        phone: phone.map(str::to_string),
-        ..NewPerson::default()
-    };
-    let person = match people::create(db, &new(Some(PERSON_PHONE)), Actor::COMMAND_LINE).await {
+    let new =
+        |phone: Option<&str>| NewPerson { name: name.into(), phone: phone.map(str::to_string), ..NewPerson::default() };
+    let person = match people::create(db, &new(Some(phone)), Actor::COMMAND_LINE).await {
         Err(PeopleError::Taken { .. }) => people::create(db, &new(None), Actor::COMMAND_LINE).await?,
         other => other?,
     };
-    people::set_membership(db, &person.id, company::PROJECT, Role::Supervisor, Actor::COMMAND_LINE).await?;
+    people::set_membership(db, &person.id, company::PROJECT, role, Actor::COMMAND_LINE).await?;
     Ok(person.id)
 }
 
@@ -240,15 +242,16 @@ pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
     let today = today();
     let cache = DocCache::new(32 << 20);
     let device = |e: crate::error::ApiError| DemoError::Setup(format!("device: {e:?}"));
-    let mut phones = Vec::new();
+    let (mut phones, mut tokens) = (Vec::new(), Vec::new());
     for (site, foreman) in records::FOREMEN.iter().enumerate() {
         let name = format!("{foreman}的手机 ({})", company::SITES[site].1);
-        let (id, _token) =
+        let (id, token) =
             crate::auth::create_token(db, company::PROJECT, Role::Foreman, &name).await.map_err(device)?;
         // As the app names itself in change messages: 12 hex digits (the id's random tail).
         let hex: String = id.chars().filter(char::is_ascii_hexdigit).collect();
         let device = hex.get(hex.len().saturating_sub(12)..).unwrap_or(&hex).to_string();
         phones.push(Phone { foreman, site, device });
+        tokens.push(token);
     }
     let (sup_id, key) =
         crate::auth::create_token(db, company::PROJECT, Role::Supervisor, SUPERVISOR).await.map_err(device)?;
@@ -263,13 +266,25 @@ pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
     crate::reference::store::import(db, &cache, company::PROJECT, &company::tables(today, &budgets)).await?;
     let (count, approved) = (plan.len(), plan.iter().filter(|p| p.state.posts()).count());
     let mut arrived = Vec::with_capacity(plan.len());
+    // Each phone last synced with its newest record.
+    let mut synced = vec![0i64; phones.len()];
+    for p in &plan {
+        if let Some(n) = phones.iter().position(|ph| ph.device == p.device) {
+            synced[n] = synced[n].max(p.last_change_ms());
+        }
+    }
     for p in plan {
         arrived.push((p.record.header().id.clone(), p.last_change_ms()));
         seedkit::store_planned(db, &cache, &who, p).await.map_err(|e| DemoError::Records(e.to_string()))?;
     }
     backdate(db, &arrived).await?;
     crate::ledger::pending::refresh_index(db, &cache, company::PROJECT).await?;
-    let person = supervisor_person(db).await?;
+    for ((phone, token), at_ms) in phones.iter().zip(&tokens).zip(synced) {
+        let sha = crate::auth::token_sha256(token);
+        crate::access::devices::mark_seen(db, &sha, Some(APP_VERSION), at_ms).await?;
+        member(db, phone.foreman, FOREMAN_PHONES[phone.site], Role::Foreman).await?;
+    }
+    let person = member(db, PERSON, PERSON_PHONE, Role::Supervisor).await?;
     set_meta(db, PERSON_KEY, &person).await?;
     set_meta(db, MARKER, company::PROJECT).await?;
     if let Err(e) = save_key(data_dir, &key) {
