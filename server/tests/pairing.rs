@@ -415,6 +415,11 @@ fn the_pairing_page_shows_the_code_and_its_qr() {
     let form = [("Cookie", cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
     assert_eq!(http(&addr, "POST", "/web/admin/pairing", &form, body.as_bytes()).status, 404);
     assert_eq!(get("/web/admin/pairing", "en").status, 400, "no person named");
+    // The people screen links each person to their pairing page.
+    let admin = webkit::session_of(&webkit::sign_in(&addr, &w.admin1, "%2Fweb%2Fqueue"));
+    let people = http(&addr, "GET", "/web/admin/people", &[("Cookie", &admin)], b"");
+    assert_eq!(people.status, 200);
+    assert!(people.text().contains(&format!("href=\"/web/admin/pairing?person={}\"", w.wang)), "{}", people.text());
     let foreman = webkit::sign_in(&addr, &w.foreman1, "%2Fweb%2Fqueue");
     assert!(foreman.cookie("fl_session").is_none(), "a foreman's key opens no session");
 }
