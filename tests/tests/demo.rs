@@ -240,7 +240,10 @@ fn demo_story(url: Option<&str>) {
     let took = load_seconds(&started.summary);
     eprintln!("{} ({})", started.summary, if url.is_some() { "PostgreSQL" } else { "SQLite" });
     assert!(started.summary.contains("BJHY-2"), "{}", started.summary);
-    assert!(took < 30.0, "the demo loads in seconds, not {took} s");
+    // Issue 20: a newcomer sees screens within a minute of the run command; the load's budget is
+    // 10 s in a debug build (measured 1.1-1.6 s on SQLite, 3-7 s on PostgreSQL beside other builds).
+    let budget = if url.is_some() { 20.0 } else { 10.0 };
+    assert!(took < budget, "the demo loads within {budget} s, not {took} s");
     let addr = started.server.addr.as_str();
 
     // The printed link: the demo supervisor chooses a password and is signed in.
