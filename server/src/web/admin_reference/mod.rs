@@ -21,7 +21,6 @@ use serde::Deserialize;
 
 use super::session::WebSession;
 use super::{Chrome, Fields, WebError, render, urlencode};
-use crate::auth::Role;
 use crate::reference::edit::{self, DeleteError, Mode, Use};
 use crate::reference::table::Table;
 use crate::reference::{ReferenceError, ReferenceSet, import, store};
@@ -86,8 +85,9 @@ struct Shown {
     pasted: String,
 }
 
+/// Reference data is the project's admins' (`Role::manages`, as people and the access audit).
 fn is_admin(s: &WebSession) -> bool {
-    s.grant.role == Role::Admin
+    s.manages()
 }
 
 fn table_of(text: &str) -> Result<Table, WebError> {
