@@ -260,3 +260,41 @@ async fn insert_project(tx: &mut sqlx::SqliteConnection, p: &ProjectToken, now: 
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewSheet;
+
+    async fn ids_of(store: &Store, project: Option<&str>) -> Vec<String> {
+        let sql = format!("{DOCS_OF_PROJECT} ORDER BY id");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&store.pool).await.expect("ids")
+    }
+
+    /// What `sync_all` offers under a project's token: that project's records and reference data
+    /// only; the single-token `sync` offers every document.
+    #[tokio::test]
+    async fn a_project_offers_only_its_own_documents() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path().join("phone.db"), "王建国").await.expect("open");
+        let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let mut sheets = Vec::new();
+        for project in ["P1", "P2", "P10"] {
+            let new = NewSheet {
+                project_id: project.into(),
+                site_id: "S1".into(),
+                time_zone: "Asia/Shanghai".into(),
+                work_date: today,
+                currency: record_schema::Currency::default(),
+                note: None,
+            };
+            sheets.push(store.create_labour_sheet(new).await.expect("sheet").header.id);
+        }
+        assert_eq!(ids_of(&store, Some("P1")).await, [sheets[0].clone()]);
+        assert_eq!(ids_of(&store, Some("P2")).await, [sheets[1].clone()]);
+        assert_eq!(ids_of(&store, Some("P3")).await, Vec::<String>::new());
+        let mut all = sheets.clone();
+        all.sort();
+        assert_eq!(ids_of(&store, None).await, all);
+    }
+}
