@@ -379,6 +379,31 @@ void uniffi_mobile_core_fn_method_fieldstore_void_record(uint64_t ptr, RustBuffe
 void uniffi_mobile_core_fn_method_fieldstore_wipe(uint64_t ptr, int8_t force, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PAIR
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PAIR
+uint64_t uniffi_mobile_core_fn_method_fieldstore_pair(uint64_t ptr, RustBuffer base_url, RustBuffer code, RustBuffer device_name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PAIRING
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PAIRING
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_pairing(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PROJECTS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PROJECTS
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_projects(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REFRESH_PROJECTS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REFRESH_PROJECTS
+uint64_t uniffi_mobile_core_fn_method_fieldstore_refresh_projects(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SYNC_ALL
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SYNC_ALL
+uint64_t uniffi_mobile_core_fn_method_fieldstore_sync_all(uint64_t ptr, RustBuffer listener, RustBuffer cancel
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ATTACH_PHOTO
 uint64_t uniffi_mobile_core_fn_method_fieldstore_attach_photo(uint64_t ptr, RustBuffer record_id, RustBuffer path, RustBuffer context
@@ -913,6 +938,36 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_void_record(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_WIPE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_WIPE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_wipe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PAIR
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PAIR
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_pair(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PAIRING
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PAIRING
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_pairing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PROJECTS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PROJECTS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_projects(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REFRESH_PROJECTS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REFRESH_PROJECTS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_refresh_projects(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_SYNC_ALL
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_SYNC_ALL
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_sync_all(void
     
 );
 #endif

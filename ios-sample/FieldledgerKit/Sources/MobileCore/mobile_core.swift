@@ -852,6 +852,37 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func wipe(force: Bool) throws 
     
     /**
+     * Pairs this phone with the server at `base_url` (from the QR code's `server`, or typed) using
+     * the one-time `code` an admin or supervisor made (`ABCD-EFGH-JKMN`; case and dashes do not
+     * matter); `device_name` is how admins see the phone. Replaces any earlier pairing. Refused
+     * codes: `PairingCodeUnknown`, `PairingCodeUsed`, `PairingCodeExpired`, or `PairingRefused`.
+     */
+    func pair(baseUrl: String, code: String, deviceName: String) async throws  -> PairResult
+    
+    /**
+     * The pairing this phone holds, if any.
+     */
+    func pairing() throws  -> PairResult?
+    
+    /**
+     * The projects this phone holds (empty before pairing).
+     */
+    func projects() throws  -> [PairedProject]
+    
+    /**
+     * Asks the server for projects the person joined or left since pairing, and keeps the answer.
+     */
+    func refreshProjects() async throws  -> PairResult
+    
+    /**
+     * Syncs every project this phone holds with the paired server, each with its own token and
+     * only its own records (then its photos). `listener` hears each round (`item` names the
+     * project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
+     * not paired. Cancellable as `sync`.
+     */
+    func syncAll(listener: ProgressListener?, cancel: CancelToken?) async throws  -> [ProjectSyncReport]
+    
+    /**
      * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
      * thumbnail and a preview, and keeps the original until it is uploaded. A file that is not
      * usable fails with `PhotoNotFound`, `PhotoUnreadable`, `PhotoTooLarge`, `PhotoDamaged` or
@@ -1246,6 +1277,93 @@ open func wipe(force: Bool)throws   {try rustCallWithError(FfiConverterTypeCoreE
         FfiConverterBool.lower(force),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Pairs this phone with the server at `base_url` (from the QR code's `server`, or typed) using
+     * the one-time `code` an admin or supervisor made (`ABCD-EFGH-JKMN`; case and dashes do not
+     * matter); `device_name` is how admins see the phone. Replaces any earlier pairing. Refused
+     * codes: `PairingCodeUnknown`, `PairingCodeUsed`, `PairingCodeExpired`, or `PairingRefused`.
+     */
+open func pair(baseUrl: String, code: String, deviceName: String)async throws  -> PairResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_pair(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(baseUrl),FfiConverterString.lower(code),FfiConverterString.lower(deviceName)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePairResult_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The pairing this phone holds, if any.
+     */
+open func pairing()throws  -> PairResult?  {
+    return try  FfiConverterOptionTypePairResult.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_pairing(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The projects this phone holds (empty before pairing).
+     */
+open func projects()throws  -> [PairedProject]  {
+    return try  FfiConverterSequenceTypePairedProject.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_projects(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Asks the server for projects the person joined or left since pairing, and keeps the answer.
+     */
+open func refreshProjects()async throws  -> PairResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_refresh_projects(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePairResult_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Syncs every project this phone holds with the paired server, each with its own token and
+     * only its own records (then its photos). `listener` hears each round (`item` names the
+     * project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
+     * not paired. Cancellable as `sync`.
+     */
+open func syncAll(listener: ProgressListener? = nil, cancel: CancelToken? = nil)async throws  -> [ProjectSyncReport]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_sync_all(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeProgressListener.lower(listener),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeProjectSyncReport.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
 }
     
     /**
@@ -2768,6 +2886,148 @@ public func FfiConverterTypeNewLabourSheet_lower(_ value: NewLabourSheet) -> Rus
 }
 
 
+/**
+ * What pairing gave this phone: the server, the person and their projects.
+ */
+public struct PairResult: Equatable, Hashable {
+    public var serverUrl: String
+    public var handsetId: String
+    public var personId: String
+    public var personName: String
+    public var projects: [PairedProject]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(serverUrl: String, handsetId: String, personId: String, personName: String, projects: [PairedProject]) {
+        self.serverUrl = serverUrl
+        self.handsetId = handsetId
+        self.personId = personId
+        self.personName = personName
+        self.projects = projects
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PairResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePairResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PairResult {
+        return
+            try PairResult(
+                serverUrl: FfiConverterString.read(from: &buf), 
+                handsetId: FfiConverterString.read(from: &buf), 
+                personId: FfiConverterString.read(from: &buf), 
+                personName: FfiConverterString.read(from: &buf), 
+                projects: FfiConverterSequenceTypePairedProject.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PairResult, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serverUrl, into: &buf)
+        FfiConverterString.write(value.handsetId, into: &buf)
+        FfiConverterString.write(value.personId, into: &buf)
+        FfiConverterString.write(value.personName, into: &buf)
+        FfiConverterSequenceTypePairedProject.write(value.projects, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairResult_lift(_ buf: RustBuffer) throws -> PairResult {
+    return try FfiConverterTypePairResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairResult_lower(_ value: PairResult) -> RustBuffer {
+    return FfiConverterTypePairResult.lower(value)
+}
+
+
+/**
+ * A project this phone holds after pairing (its token stays in the store).
+ */
+public struct PairedProject: Equatable, Hashable {
+    public var projectId: String
+    /**
+     * The project's name (its id when it has none yet).
+     */
+    public var name: String
+    /**
+     * `foreman`, `supervisor` or `admin`: what the phone may do on it.
+     */
+    public var role: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(projectId: String, 
+        /**
+         * The project's name (its id when it has none yet).
+         */name: String, 
+        /**
+         * `foreman`, `supervisor` or `admin`: what the phone may do on it.
+         */role: String) {
+        self.projectId = projectId
+        self.name = name
+        self.role = role
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PairedProject: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePairedProject: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PairedProject {
+        return
+            try PairedProject(
+                projectId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                role: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PairedProject, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.projectId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.role, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairedProject_lift(_ buf: RustBuffer) throws -> PairedProject {
+    return try FfiConverterTypePairedProject.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairedProject_lower(_ value: PairedProject) -> RustBuffer {
+    return FfiConverterTypePairedProject.lower(value)
+}
+
+
 public struct PendingUpload: Equatable, Hashable {
     public var sha256: String
     public var path: String
@@ -3112,6 +3372,63 @@ public func FfiConverterTypeProgressReport_lift(_ buf: RustBuffer) throws -> Pro
 #endif
 public func FfiConverterTypeProgressReport_lower(_ value: ProgressReport) -> RustBuffer {
     return FfiConverterTypeProgressReport.lower(value)
+}
+
+
+/**
+ * One project's part of `sync_all`.
+ */
+public struct ProjectSyncReport: Equatable, Hashable {
+    public var projectId: String
+    public var report: SyncReport
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(projectId: String, report: SyncReport) {
+        self.projectId = projectId
+        self.report = report
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProjectSyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProjectSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProjectSyncReport {
+        return
+            try ProjectSyncReport(
+                projectId: FfiConverterString.read(from: &buf), 
+                report: FfiConverterTypeSyncReport.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProjectSyncReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.projectId, into: &buf)
+        FfiConverterTypeSyncReport.write(value.report, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProjectSyncReport_lift(_ buf: RustBuffer) throws -> ProjectSyncReport {
+    return try FfiConverterTypeProjectSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProjectSyncReport_lower(_ value: ProjectSyncReport) -> RustBuffer {
+    return FfiConverterTypeProjectSyncReport.lower(value)
 }
 
 
@@ -4211,6 +4528,27 @@ enum CoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case SyncFailed(reason: String
     )
     /**
+     * The pairing code is not known (mistyped, or never made): check it or ask for a new one.
+     */
+    case PairingCodeUnknown(reason: String
+    )
+    /**
+     * The pairing code paired a phone already: ask for a new one.
+     */
+    case PairingCodeUsed(reason: String
+    )
+    /**
+     * The pairing code is too old (codes last 15 minutes unless made longer): ask for a new one.
+     */
+    case PairingCodeExpired(reason: String
+    )
+    /**
+     * The server would not pair for another reason, which `reason` gives (the person is disabled
+     * or on no project, or too many wrong codes were tried: wait and retry).
+     */
+    case PairingRefused(reason: String
+    )
+    /**
      * Refused: this would lose work that has not reached the server. Sync first, or force.
      */
     case UnsyncedData(records: UInt32, photos: UInt32
@@ -4322,15 +4660,27 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
         case 18: return .SyncFailed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .UnsyncedData(
+        case 19: return .PairingCodeUnknown(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 20: return .PairingCodeUsed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 21: return .PairingCodeExpired(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .PairingRefused(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 23: return .UnsyncedData(
             records: try FfiConverterUInt32.read(from: &buf), 
             photos: try FfiConverterUInt32.read(from: &buf)
             )
-        case 20: return .Cancelled
-        case 21: return .ListenerFailed(
+        case 24: return .Cancelled
+        case 25: return .ListenerFailed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .Internal(
+        case 26: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4448,23 +4798,43 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnsyncedData(records,photos):
+        case let .PairingCodeUnknown(reason):
             writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PairingCodeUsed(reason):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PairingCodeExpired(reason):
+            writeInt(&buf, Int32(21))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PairingRefused(reason):
+            writeInt(&buf, Int32(22))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .UnsyncedData(records,photos):
+            writeInt(&buf, Int32(23))
             FfiConverterUInt32.write(records, into: &buf)
             FfiConverterUInt32.write(photos, into: &buf)
             
         
         case .Cancelled:
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(24))
         
         
         case let .ListenerFailed(reason):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(26))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -4959,6 +5329,30 @@ fileprivate struct FfiConverterOptionTypeLabourSheet: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePairResult: FfiConverterRustBuffer {
+    typealias SwiftType = PairResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePairResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePairResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeReferenceData: FfiConverterRustBuffer {
     typealias SwiftType = ReferenceData?
 
@@ -5181,6 +5575,31 @@ fileprivate struct FfiConverterSequenceTypeFieldConflict: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePairedProject: FfiConverterRustBuffer {
+    typealias SwiftType = [PairedProject]
+
+    public static func write(_ value: [PairedProject], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePairedProject.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PairedProject] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PairedProject]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePairedProject.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePendingUpload: FfiConverterRustBuffer {
     typealias SwiftType = [PendingUpload]
 
@@ -5223,6 +5642,31 @@ fileprivate struct FfiConverterSequenceTypePhoto: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePhoto.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeProjectSyncReport: FfiConverterRustBuffer {
+    typealias SwiftType = [ProjectSyncReport]
+
+    public static func write(_ value: [ProjectSyncReport], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProjectSyncReport.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ProjectSyncReport] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ProjectSyncReport]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProjectSyncReport.read(from: &buf))
         }
         return seq
     }
@@ -5518,6 +5962,21 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_wipe() != 50569) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_pair() != 2623) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_pairing() != 31476) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_projects() != 524) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_refresh_projects() != 27402) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_sync_all() != 44785) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_attach_photo() != 63887) {

@@ -752,6 +752,16 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_wipe(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_pair(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_pairing(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_projects(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_refresh_projects(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_sync_all(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_attach_photo(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_attach_photos(
@@ -859,6 +869,16 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mobile_core_fn_method_fieldstore_wipe(`ptr`: Long,`force`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_pair(`ptr`: Long,`baseUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_pairing(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_projects(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_refresh_projects(`ptr`: Long,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_sync_all(`ptr`: Long,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_attach_photo(`ptr`: Long,`recordId`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_attach_photos(`ptr`: Long,`recordId`: RustBuffer.ByValue,`paths`: RustBuffer.ByValue,`listener`: Long,`cancel`: RustBuffer.ByValue,
@@ -1100,6 +1120,21 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_wipe() and 0xFFFF) != 50569) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_pair() and 0xFFFF) != 2623) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_pairing() and 0xFFFF) != 31476) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_projects() and 0xFFFF) != 524) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_refresh_projects() and 0xFFFF) != 27402) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_sync_all() and 0xFFFF) != 44785) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_attach_photo() and 0xFFFF) != 63887) {
@@ -2045,6 +2080,37 @@ public interface FieldStoreInterface {
     fun `wipe`(`force`: kotlin.Boolean)
     
     /**
+     * Pairs this phone with the server at `base_url` (from the QR code's `server`, or typed) using
+     * the one-time `code` an admin or supervisor made (`ABCD-EFGH-JKMN`; case and dashes do not
+     * matter); `device_name` is how admins see the phone. Replaces any earlier pairing. Refused
+     * codes: `PairingCodeUnknown`, `PairingCodeUsed`, `PairingCodeExpired`, or `PairingRefused`.
+     */
+    suspend fun `pair`(`baseUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String): PairResult
+    
+    /**
+     * The pairing this phone holds, if any.
+     */
+    fun `pairing`(): PairResult?
+    
+    /**
+     * The projects this phone holds (empty before pairing).
+     */
+    fun `projects`(): List<PairedProject>
+    
+    /**
+     * Asks the server for projects the person joined or left since pairing, and keeps the answer.
+     */
+    suspend fun `refreshProjects`(): PairResult
+    
+    /**
+     * Syncs every project this phone holds with the paired server, each with its own token and
+     * only its own records (then its photos). `listener` hears each round (`item` names the
+     * project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
+     * not paired. Cancellable as `sync`.
+     */
+    suspend fun `syncAll`(`listener`: ProgressListener? = null, `cancel`: CancelToken? = null): List<ProjectSyncReport>
+    
+    /**
      * Attaches the photo at `path` to an expense (receipt) or progress report: hashes it, makes a
      * thumbnail and a preview, and keeps the original until it is uploaded. A file that is not
      * usable fails with `PhotoNotFound`, `PhotoUnreadable`, `PhotoTooLarge`, `PhotoDamaged` or
@@ -2580,6 +2646,123 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     }
     
     
+
+    
+    /**
+     * Pairs this phone with the server at `base_url` (from the QR code's `server`, or typed) using
+     * the one-time `code` an admin or supervisor made (`ABCD-EFGH-JKMN`; case and dashes do not
+     * matter); `device_name` is how admins see the phone. Replaces any earlier pairing. Refused
+     * codes: `PairingCodeUnknown`, `PairingCodeUsed`, `PairingCodeExpired`, or `PairingRefused`.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pair`(`baseUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String) : PairResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_pair(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`baseUrl`),
+        FfiConverterString.lower(`code`),
+        FfiConverterString.lower(`deviceName`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePairResult.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The pairing this phone holds, if any.
+     */
+    @Throws(CoreException::class)override fun `pairing`(): PairResult? {
+            return FfiConverterOptionalTypePairResult.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_pairing(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The projects this phone holds (empty before pairing).
+     */
+    @Throws(CoreException::class)override fun `projects`(): List<PairedProject> {
+            return FfiConverterSequenceTypePairedProject.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_projects(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Asks the server for projects the person joined or left since pairing, and keeps the answer.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refreshProjects`() : PairResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_refresh_projects(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePairResult.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Syncs every project this phone holds with the paired server, each with its own token and
+     * only its own records (then its photos). `listener` hears each round (`item` names the
+     * project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
+     * not paired. Cancellable as `sync`.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `syncAll`(`listener`: ProgressListener?, `cancel`: CancelToken?) : List<ProjectSyncReport> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_sync_all(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeProgressListener.lower(`listener`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeProjectSyncReport.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -4110,6 +4293,114 @@ public object FfiConverterTypeNewLabourSheet: FfiConverterRustBuffer<NewLabourSh
 
 
 
+/**
+ * What pairing gave this phone: the server, the person and their projects.
+ */
+data class PairResult (
+    var `serverUrl`: kotlin.String
+    , 
+    var `handsetId`: kotlin.String
+    , 
+    var `personId`: kotlin.String
+    , 
+    var `personName`: kotlin.String
+    , 
+    var `projects`: List<PairedProject>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePairResult: FfiConverterRustBuffer<PairResult> {
+    override fun read(buf: ByteBuffer): PairResult {
+        return PairResult(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypePairedProject.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PairResult) = (
+            FfiConverterString.allocationSize(value.`serverUrl`) +
+            FfiConverterString.allocationSize(value.`handsetId`) +
+            FfiConverterString.allocationSize(value.`personId`) +
+            FfiConverterString.allocationSize(value.`personName`) +
+            FfiConverterSequenceTypePairedProject.allocationSize(value.`projects`)
+    )
+
+    override fun write(value: PairResult, buf: ByteBuffer) {
+            FfiConverterString.write(value.`serverUrl`, buf)
+            FfiConverterString.write(value.`handsetId`, buf)
+            FfiConverterString.write(value.`personId`, buf)
+            FfiConverterString.write(value.`personName`, buf)
+            FfiConverterSequenceTypePairedProject.write(value.`projects`, buf)
+    }
+}
+
+
+
+/**
+ * A project this phone holds after pairing (its token stays in the store).
+ */
+data class PairedProject (
+    var `projectId`: kotlin.String
+    , 
+    /**
+     * The project's name (its id when it has none yet).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * `foreman`, `supervisor` or `admin`: what the phone may do on it.
+     */
+    var `role`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePairedProject: FfiConverterRustBuffer<PairedProject> {
+    override fun read(buf: ByteBuffer): PairedProject {
+        return PairedProject(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PairedProject) = (
+            FfiConverterString.allocationSize(value.`projectId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`role`)
+    )
+
+    override fun write(value: PairedProject, buf: ByteBuffer) {
+            FfiConverterString.write(value.`projectId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`role`, buf)
+    }
+}
+
+
+
 data class PendingUpload (
     var `sha256`: kotlin.String
     , 
@@ -4386,6 +4677,47 @@ public object FfiConverterTypeProgressReport: FfiConverterRustBuffer<ProgressRep
             FfiConverterTypeProgressMeasure.write(value.`measure`, buf)
             FfiConverterOptionalString.write(value.`caption`, buf)
             FfiConverterSequenceTypePhoto.write(value.`photos`, buf)
+    }
+}
+
+
+
+/**
+ * One project's part of `sync_all`.
+ */
+data class ProjectSyncReport (
+    var `projectId`: kotlin.String
+    , 
+    var `report`: SyncReport
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProjectSyncReport: FfiConverterRustBuffer<ProjectSyncReport> {
+    override fun read(buf: ByteBuffer): ProjectSyncReport {
+        return ProjectSyncReport(
+            FfiConverterString.read(buf),
+            FfiConverterTypeSyncReport.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProjectSyncReport) = (
+            FfiConverterString.allocationSize(value.`projectId`) +
+            FfiConverterTypeSyncReport.allocationSize(value.`report`)
+    )
+
+    override fun write(value: ProjectSyncReport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`projectId`, buf)
+            FfiConverterTypeSyncReport.write(value.`report`, buf)
     }
 }
 
@@ -5428,6 +5760,51 @@ sealed class CoreException: kotlin.Exception() {
     }
     
     /**
+     * The pairing code is not known (mistyped, or never made): check it or ask for a new one.
+     */
+    class PairingCodeUnknown(
+        
+        val `reason`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The pairing code paired a phone already: ask for a new one.
+     */
+    class PairingCodeUsed(
+        
+        val `reason`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The pairing code is too old (codes last 15 minutes unless made longer): ask for a new one.
+     */
+    class PairingCodeExpired(
+        
+        val `reason`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The server would not pair for another reason, which `reason` gives (the person is disabled
+     * or on no project, or too many wrong codes were tried: wait and retry).
+     */
+    class PairingRefused(
+        
+        val `reason`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * Refused: this would lose work that has not reached the server. Sync first, or force.
      */
     class UnsyncedData(
@@ -5554,15 +5931,27 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
             18 -> CoreException.SyncFailed(
                 FfiConverterString.read(buf),
                 )
-            19 -> CoreException.UnsyncedData(
-                FfiConverterUInt.read(buf),
-                FfiConverterUInt.read(buf),
-                )
-            20 -> CoreException.Cancelled()
-            21 -> CoreException.ListenerFailed(
+            19 -> CoreException.PairingCodeUnknown(
                 FfiConverterString.read(buf),
                 )
-            22 -> CoreException.Internal(
+            20 -> CoreException.PairingCodeUsed(
+                FfiConverterString.read(buf),
+                )
+            21 -> CoreException.PairingCodeExpired(
+                FfiConverterString.read(buf),
+                )
+            22 -> CoreException.PairingRefused(
+                FfiConverterString.read(buf),
+                )
+            23 -> CoreException.UnsyncedData(
+                FfiConverterUInt.read(buf),
+                FfiConverterUInt.read(buf),
+                )
+            24 -> CoreException.Cancelled()
+            25 -> CoreException.ListenerFailed(
+                FfiConverterString.read(buf),
+                )
+            26 -> CoreException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -5670,6 +6059,26 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CoreException.SyncFailed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is CoreException.PairingCodeUnknown -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is CoreException.PairingCodeUsed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is CoreException.PairingCodeExpired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is CoreException.PairingRefused -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -5802,23 +6211,43 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.UnsyncedData -> {
+            is CoreException.PairingCodeUnknown -> {
                 buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.PairingCodeUsed -> {
+                buf.putInt(20)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.PairingCodeExpired -> {
+                buf.putInt(21)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.PairingRefused -> {
+                buf.putInt(22)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.UnsyncedData -> {
+                buf.putInt(23)
                 FfiConverterUInt.write(value.`records`, buf)
                 FfiConverterUInt.write(value.`photos`, buf)
                 Unit
             }
             is CoreException.Cancelled -> {
-                buf.putInt(20)
+                buf.putInt(24)
                 Unit
             }
             is CoreException.ListenerFailed -> {
-                buf.putInt(21)
+                buf.putInt(25)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.Internal -> {
-                buf.putInt(22)
+                buf.putInt(26)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -6290,6 +6719,38 @@ public object FfiConverterOptionalTypeLabourSheet: FfiConverterRustBuffer<Labour
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypePairResult: FfiConverterRustBuffer<PairResult?> {
+    override fun read(buf: ByteBuffer): PairResult? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePairResult.read(buf)
+    }
+
+    override fun allocationSize(value: PairResult?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePairResult.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PairResult?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePairResult.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeReferenceData: FfiConverterRustBuffer<ReferenceData?> {
     override fun read(buf: ByteBuffer): ReferenceData? {
         if (buf.get().toInt() == 0) {
@@ -6554,6 +7015,34 @@ public object FfiConverterSequenceTypeFieldConflict: FfiConverterRustBuffer<List
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePairedProject: FfiConverterRustBuffer<List<PairedProject>> {
+    override fun read(buf: ByteBuffer): List<PairedProject> {
+        val len = buf.getInt()
+        return List<PairedProject>(len) {
+            FfiConverterTypePairedProject.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PairedProject>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePairedProject.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PairedProject>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePairedProject.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePendingUpload: FfiConverterRustBuffer<List<PendingUpload>> {
     override fun read(buf: ByteBuffer): List<PendingUpload> {
         val len = buf.getInt()
@@ -6600,6 +7089,34 @@ public object FfiConverterSequenceTypePhoto: FfiConverterRustBuffer<List<Photo>>
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePhoto.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeProjectSyncReport: FfiConverterRustBuffer<List<ProjectSyncReport>> {
+    override fun read(buf: ByteBuffer): List<ProjectSyncReport> {
+        val len = buf.getInt()
+        return List<ProjectSyncReport>(len) {
+            FfiConverterTypeProjectSyncReport.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ProjectSyncReport>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeProjectSyncReport.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ProjectSyncReport>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeProjectSyncReport.write(it, buf)
         }
     }
 }
