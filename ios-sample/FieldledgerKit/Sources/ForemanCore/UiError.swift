@@ -70,6 +70,14 @@ public enum UiError: Error, Hashable, Sendable {
             self = .other(message: "This record was voided and can no longer be edited")
         case let .SyncFailed(reason):
             self = .other(message: "Sync failed: \(reason)")
+        case .PairingCodeUnknown:
+            self = .other(message: "This pairing code is not known: check it, or ask for a new one")
+        case .PairingCodeUsed:
+            self = .other(message: "This pairing code was used already: ask for a new one")
+        case .PairingCodeExpired:
+            self = .other(message: "This pairing code has expired: ask for a new one")
+        case let .PairingRefused(reason):
+            self = .other(message: "Pairing refused: \(reason)")
         case let .NewerSchemaVersion(id, _, _, _):
             self = .other(message: "Record \(id) needs a newer version of the app")
         case .StoreTooNew:
