@@ -1,10 +1,10 @@
 //! Boots the server (configuration, database, routes) or runs an admin command.
 
 use clap::Parser;
+use server::access::audit;
 use server::config::{Command, ReferenceCommand, TokenCommand};
 use server::routes::app;
 use server::state::AppState;
-use server::access::audit;
 use server::{Config, auth, db};
 use tracing_subscriber::EnvFilter;
 

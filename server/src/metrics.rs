@@ -76,7 +76,11 @@ impl Metrics {
         );
         let (pairing_refused, pairing_throttled) = (Counter::default(), Counter::default());
         registry.register("pairing_refused", "Pairing codes refused", pairing_refused.clone());
-        registry.register("pairing_throttled", "Pairings refused after too many recent refusals", pairing_throttled.clone());
+        registry.register(
+            "pairing_throttled",
+            "Pairings refused after too many recent refusals",
+            pairing_throttled.clone(),
+        );
         Arc::new(Metrics {
             registry,
             cache,

@@ -133,10 +133,7 @@ fn web_routes() -> Router<AppState> {
         .route("/web/admin/devices/{id}/rename", post(crate::web::admin_devices::rename))
         .route("/web/admin/devices/{id}/rotate", post(crate::web::admin_devices::rotate))
         // pairing routes
-        .route(
-            "/web/admin/pairing",
-            get(crate::web::admin_pairing::page).post(crate::web::admin_pairing::create),
-        )
+        .route("/web/admin/pairing", get(crate::web::admin_pairing::page).post(crate::web::admin_pairing::create))
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))

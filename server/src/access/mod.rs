@@ -2,11 +2,11 @@
 //! `docs/access.md`; tables in migration 0015). Device tokens themselves stay in `crate::auth`.
 
 pub mod audit;
+pub mod codes;
 pub mod device_command;
 pub mod devices;
-pub mod codes;
-pub mod password;
 pub mod pairing;
+pub mod password;
 pub mod people;
 pub mod person_command;
 pub mod throttle;
