@@ -251,15 +251,32 @@ fn pairing_story(url: Option<&str>) {
     assert_eq!(s, 201, "{second}");
     assert_ne!(second["handset_id"], handset.as_str());
 
-    // Later memberships: 王建国 joins P4 and leaves P2; the first phone's refresh gets P4's token
-    // and loses P2's.
+    // Later memberships: 王建国 joins P4 and leaves P2. Leaving takes effect at once: P2's token
+    // is 401 before any refresh (a phone need not ask to lose a project). The first phone's
+    // refresh then gets P4's token.
     grant(w.dir.path(), w.url.as_deref(), &w.wang, "P4", "foreman");
+    let (s, _) = w.call(&t2, "GET", "/v1/whoami", None);
+    assert_eq!(s, 200, "P2's token works while 王建国 is on P2");
     let (ok, _, err) = w.cli(&["person", "revoke", "--person", &w.wang, "--project", "P2"]);
     assert!(ok, "{err}");
+    let (s, _) = w.call(&t2, "GET", "/v1/whoami", None);
+    assert_eq!(s, 401, "P2's token is revoked as soon as 王建国 left P2");
+    // A role change reaches the phone's token at once too: a foreman made supervisor on P1 reads
+    // the reports with the phone he has; made foreman again, he cannot.
+    let (s, _) = w.call(&t1, "GET", "/v1/reports/cost", None);
+    assert_eq!(s, 403, "a foreman's phone does not read the ledgers");
+    grant(w.dir.path(), w.url.as_deref(), &w.wang, "P1", "supervisor");
+    let (s, who) = w.call(&t1, "GET", "/v1/whoami", None);
+    assert_eq!((s, who["role"].as_str()), (200, Some("supervisor")), "{who}");
+    let (s, _) = w.call(&t1, "GET", "/v1/reports/cost", None);
+    assert_eq!(s, 200, "the phone's token carries the new role");
+    grant(w.dir.path(), w.url.as_deref(), &w.wang, "P1", "foreman");
+    let (s, _) = w.call(&t1, "GET", "/v1/reports/cost", None);
+    assert_eq!(s, 403);
     let (s, r) = w.call(&t1, "POST", "/v1/pair/refresh", None);
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["handset_id"], handset.as_str());
-    assert_eq!(r["removed"], json!(["P2"]));
+    assert_eq!(r["removed"], json!([]), "P2 was already gone");
     assert_eq!(r["projects"], json!(["P1", "P4"]));
     let added = r["added"].as_array().expect("added");
     assert_eq!(added.len(), 1);
@@ -267,8 +284,6 @@ fn pairing_story(url: Option<&str>) {
     let t4 = added[0]["token"].as_str().expect("token");
     let (s, who) = w.call(t4, "GET", "/v1/whoami", None);
     assert_eq!((s, who["project_id"].as_str()), (200, Some("P4")), "{who}");
-    let (s, _) = w.call(&t2, "GET", "/v1/whoami", None);
-    assert_eq!(s, 401, "P2's token is revoked once 王建国 left P2");
     // A second refresh changes nothing.
     let (s, r) = w.call(t4, "POST", "/v1/pair/refresh", None);
     assert_eq!(

@@ -323,6 +323,9 @@ pub async fn set_membership(
     if before == Some(role) {
         return Ok(());
     }
+    if before.is_some() {
+        phones_take_role(db, person_id, project, role).await?;
+    }
     on_pool!(db, |p| sqlx::query(
         "INSERT INTO memberships (person_id, project_id, role, created_at_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (person_id, project_id) DO UPDATE SET role = excluded.role"
@@ -358,6 +361,7 @@ pub async fn set_membership(
 /// browser sessions on that project end.
 pub async fn remove_membership(db: &Db, person_id: &str, project: &str, by: Actor<'_>) -> Result<(), PeopleError> {
     let Some(before) = membership(db, person_id, project).await? else { return Err(PeopleError::NotFound) };
+    phones_leave(db, person_id, project).await?;
     on_pool!(db, |p| sqlx::query("DELETE FROM memberships WHERE person_id = $1 AND project_id = $2")
         .bind(person_id)
         .bind(project)
@@ -378,6 +382,51 @@ pub async fn remove_membership(db: &Db, person_id: &str, project: &str, by: Acto
     )
     .await?;
     Ok(())
+}
+
+/// The person's phones lose `project` at once, not at their next `/v1/pair/refresh`: the tokens
+/// their devices hold on it are revoked (the next sync or request is 401, and browser sessions
+/// opened with them end), and a device left with no live token is revoked too.
+async fn phones_leave(db: &Db, person_id: &str, project: &str) -> Result<(), sqlx::Error> {
+    let now = record_schema::now_ms();
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE tokens SET revoked_at_ms = $1 WHERE project_id = $2 AND revoked_at_ms IS NULL \
+         AND device_id IN (SELECT id FROM devices WHERE person_id = $3)"
+    )
+    .bind(now)
+    .bind(project)
+    .bind(person_id)
+    .execute(p)
+    .await
+    .map(drop))?;
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE devices SET revoked_at_ms = $1 WHERE person_id = $2 AND revoked_at_ms IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.device_id = devices.id AND t.revoked_at_ms IS NULL)"
+    )
+    .bind(now)
+    .bind(person_id)
+    .execute(p)
+    .await
+    .map(drop))
+}
+
+/// A changed role reaches the person's phones at once: their tokens on `project` carry the new
+/// role (the token decides what a phone may do), or, for a role without device tokens (office),
+/// the phones leave the project.
+async fn phones_take_role(db: &Db, person_id: &str, project: &str, role: Role) -> Result<(), sqlx::Error> {
+    if !role.has_tokens() {
+        return phones_leave(db, person_id, project).await;
+    }
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE tokens SET role = $1 WHERE project_id = $2 AND revoked_at_ms IS NULL \
+         AND device_id IN (SELECT id FROM devices WHERE person_id = $3)"
+    )
+    .bind(role.as_str())
+    .bind(project)
+    .bind(person_id)
+    .execute(p)
+    .await
+    .map(drop))
 }
 
 /// Makes a person a company admin (admin of every project) or not; audited as a membership change
