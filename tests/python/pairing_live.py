@@ -9,8 +9,8 @@ Steps: P1's admin adds 王建国 as a foreman (API) and the command line gives h
 code (API). The phone: an unknown code is PairingCodeUnknown, an expired one PairingCodeExpired; the good code pairs
 it for P1 and P2 (a second phone with the same code gets PairingCodeUsed); it records a sheet in each project and
 sync_all puts each on its own project (each admin reads its own sheet, and the other's is 404) without a single
-refused document; joining P3 reaches the phone through refresh_projects; P1's admin revokes the phone and the next
-sync_all fails with CoreError.Unauthorized.
+refused document; joining P3 reaches the phone through refresh_projects; leaving P2 makes the next sync_all drop P2
+and sync the others; P1's admin revokes the phone and the next sync_all fails with CoreError.Unauthorized.
 """
 
 import asyncio
@@ -131,13 +131,20 @@ check([p.project_id for p in refreshed.projects] == ["P1", "P2", "P3"], f"P3 add
 reports = asyncio.run(phone.sync_all(None, None))
 check([r.project_id for r in reports] == ["P1", "P2", "P3"], "three projects synced")
 
+# Leaving a project reaches the phone at once (its token there is revoked on the server): the next
+# sync drops P2 and carries on with the others instead of stopping at P2.
+cli("person", "revoke", "--person", person, "--project", "P2")
+reports = asyncio.run(phone.sync_all(None, None))
+check([r.project_id for r in reports] == ["P1", "P3"], f"P2 dropped, P1 and P3 synced: {reports}")
+check([p.project_id for p in phone.projects()] == ["P1", "P3"], f"the phone holds P1 and P3: {phone.projects()}")
+
 # P1's admin revokes the phone (its handset, on every project): the next sync is refused.
 status, listed = call("GET", "/v1/devices", ADMIN1)
 mine = [d for d in listed["devices"] if d["handset_id"] == paired.handset_id]
 check(status == 200 and len(mine) == 1, f"P1 lists the phone once: {mine}")
 check(mine[0]["person_name"] == "王建国" and mine[0]["name"] == "王建国的手机", f"named and tied: {mine[0]}")
 status, revoked = call("POST", f"/v1/devices/{mine[0]['id']}/revoke", ADMIN1)
-check(status == 200 and len(revoked["revoked"]) == 3, f"revoked on all three projects: {revoked}")
+check(status == 200 and len(revoked["revoked"]) == 2, f"revoked on both projects it still held: {revoked}")
 try:
     asyncio.run(phone.sync_all(None, None))
     check(False, "a revoked phone's sync fails")

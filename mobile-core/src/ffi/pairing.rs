@@ -66,8 +66,9 @@ impl FieldStore {
 
     /// Syncs every project this phone holds with the paired server, each with its own token and
     /// only its own records (then its photos). `listener` hears each round (`item` names the
-    /// project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
-    /// not paired. Cancellable as `sync`.
+    /// project). A project the person has left is dropped and skipped; any other failure stops
+    /// the sync: a revoked phone gets `Unauthorized`; `NotFound` when not paired. Cancellable as
+    /// `sync`.
     #[uniffi::method(default(listener = None, cancel = None))]
     pub async fn sync_all(
         &self,

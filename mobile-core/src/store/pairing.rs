@@ -53,7 +53,9 @@ struct Paired {
 #[derive(Deserialize)]
 struct Refreshed {
     added: Vec<ProjectToken>,
-    removed: Vec<String>,
+    /// Every project the phone holds after the refresh: any other is dropped (a project left is
+    /// revoked on the server at once, so it may not be among `removed`).
+    projects: Vec<String>,
 }
 
 /// The server's JSON error body.
@@ -151,8 +153,10 @@ impl Store {
 
     /// Syncs every project this phone holds, each with its own token and only its own documents,
     /// then uploads each project's photos with its token. `progress(project, round, sent,
-    /// received)` follows each round. Stops at the first failure (a revoked token is
-    /// `Error::Unauthorized` naming the project); what synced before stays synced.
+    /// received)` follows each round. A project the person has left (its token refused, and the
+    /// refreshed pairing no longer holding it) is dropped and skipped; any other failure stops the
+    /// sync (a revoked phone is `Error::Unauthorized` naming the project); what synced before
+    /// stays synced.
     pub async fn sync_all(
         &self,
         mut progress: impl FnMut(&str, u32, u32, u32) -> Result<()>,
@@ -165,10 +169,18 @@ impl Store {
                 Error::Unauthorized(m) => Error::Unauthorized(format!("project {project}: {m}")),
                 other => other,
             };
-            let r = self
+            let r = match self
                 .sync_scoped(&server, &token, Some(&project), |r, s, g| progress(&project, r, s, g), cancel)
                 .await
-                .map_err(named)?;
+            {
+                // Leaving a project revokes its token on the server at once: if the person left
+                // this one, the phone drops it and syncs the others; a revoked phone stays refused.
+                Err(Error::Unauthorized(m)) => match self.refresh_pairing().await {
+                    Ok(p) if !p.projects.iter().any(|x| x.project_id == project) => continue,
+                    _ => return Err(named(Error::Unauthorized(m))),
+                },
+                other => other.map_err(named)?,
+            };
             let u = self
                 .upload_photos_scoped(&server, &token, Some(&project), |_, _, _| Ok(()), cancel)
                 .await
@@ -182,18 +194,29 @@ impl Store {
     /// tokens) and keeps the answer: new projects with their tokens, left ones removed.
     pub async fn refresh_pairing(&self) -> Result<Pairing> {
         let (server, tokens) = self.tokens().await?;
-        let Some((_, token)) = tokens.first() else {
+        if tokens.is_empty() {
             return Err(Error::NotFound { what: "paired project", id: "this phone".into() });
-        };
-        let r: Refreshed =
-            self.post_json(&format!("{server}/v1/pair/refresh"), Some(token), &serde_json::json!({})).await?;
+        }
+        // Any live token of the handset will do: a project left has its token revoked, so one
+        // refused token is tried past; when all are refused the phone itself is revoked.
+        let mut answer = None;
+        for (_, token) in &tokens {
+            match self.post_json(&format!("{server}/v1/pair/refresh"), Some(token), &serde_json::json!({})).await {
+                Err(Error::Unauthorized(m)) => answer = Some(Err(Error::Unauthorized(m))),
+                other => {
+                    answer = Some(other);
+                    break;
+                }
+            }
+        }
+        let r: Refreshed = answer.unwrap_or_else(|| Err(Error::Internal("no token was tried".into())))?;
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         for p in &r.added {
             insert_project(&mut tx, p, now).await?;
         }
-        for p in &r.removed {
-            sqlx::query("DELETE FROM paired_projects WHERE project_id = ?").bind(p).execute(&mut *tx).await?;
+        for (project, _) in tokens.iter().filter(|(p, _)| !r.projects.contains(p)) {
+            sqlx::query("DELETE FROM paired_projects WHERE project_id = ?").bind(project).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         self.pairing().await?.ok_or_else(|| Error::Internal("the pairing was not kept".into()))

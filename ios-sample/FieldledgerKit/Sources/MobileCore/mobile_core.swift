@@ -877,8 +877,9 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     /**
      * Syncs every project this phone holds with the paired server, each with its own token and
      * only its own records (then its photos). `listener` hears each round (`item` names the
-     * project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
-     * not paired. Cancellable as `sync`.
+     * project). A project the person has left is dropped and skipped; any other failure stops
+     * the sync: a revoked phone gets `Unauthorized`; `NotFound` when not paired. Cancellable as
+     * `sync`.
      */
     func syncAll(listener: ProgressListener?, cancel: CancelToken?) async throws  -> [ProjectSyncReport]
     
@@ -1347,8 +1348,9 @@ open func refreshProjects()async throws  -> PairResult  {
     /**
      * Syncs every project this phone holds with the paired server, each with its own token and
      * only its own records (then its photos). `listener` hears each round (`item` names the
-     * project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
-     * not paired. Cancellable as `sync`.
+     * project). A project the person has left is dropped and skipped; any other failure stops
+     * the sync: a revoked phone gets `Unauthorized`; `NotFound` when not paired. Cancellable as
+     * `sync`.
      */
 open func syncAll(listener: ProgressListener? = nil, cancel: CancelToken? = nil)async throws  -> [ProjectSyncReport]  {
     return
@@ -5976,7 +5978,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_refresh_projects() != 27402) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mobile_core_checksum_method_fieldstore_sync_all() != 44785) {
+    if (uniffi_mobile_core_checksum_method_fieldstore_sync_all() != 52201) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_attach_photo() != 63887) {

@@ -1134,7 +1134,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_refresh_projects() and 0xFFFF) != 27402) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_sync_all() and 0xFFFF) != 44785) {
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_sync_all() and 0xFFFF) != 52201) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_attach_photo() and 0xFFFF) != 63887) {
@@ -2105,8 +2105,9 @@ public interface FieldStoreInterface {
     /**
      * Syncs every project this phone holds with the paired server, each with its own token and
      * only its own records (then its photos). `listener` hears each round (`item` names the
-     * project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
-     * not paired. Cancellable as `sync`.
+     * project). A project the person has left is dropped and skipped; any other failure stops
+     * the sync: a revoked phone gets `Unauthorized`; `NotFound` when not paired. Cancellable as
+     * `sync`.
      */
     suspend fun `syncAll`(`listener`: ProgressListener? = null, `cancel`: CancelToken? = null): List<ProjectSyncReport>
     
@@ -2739,8 +2740,9 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     /**
      * Syncs every project this phone holds with the paired server, each with its own token and
      * only its own records (then its photos). `listener` hears each round (`item` names the
-     * project). Stops at the first failure: a revoked phone gets `Unauthorized`; `NotFound` when
-     * not paired. Cancellable as `sync`.
+     * project). A project the person has left is dropped and skipped; any other failure stops
+     * the sync: a revoked phone gets `Unauthorized`; `NotFound` when not paired. Cancellable as
+     * `sync`.
      */
     @Throws(CoreException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
