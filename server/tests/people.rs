@@ -11,19 +11,7 @@ use common::api::json_call;
 use common::phone::SimPhone;
 use common::*;
 use serde_json::json;
-use webkit::{Resp, hidden, http};
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+use webkit::{Resp, form_encode, hidden, http};
 
 fn post_form(addr: &str, path: &str, cookie: &str, body: &str) -> Resp {
     http(
@@ -46,7 +34,8 @@ fn pw_sign_in(addr: &str, login: &str, password: &str) -> Resp {
     assert_eq!(page.status, 200);
     let csrf = hidden(&page.text(), "csrf").expect("csrf");
     let cookie = format!("fl_signin_csrf={}", page.cookie("fl_signin_csrf").expect("csrf cookie"));
-    let body = format!("csrf={csrf}&next=%2Fweb%2Fqueue&login={}&password={}", enc(login), enc(password));
+    let body =
+        format!("csrf={csrf}&next=%2Fweb%2Fqueue&login={}&password={}", form_encode(login), form_encode(password));
     post_form(addr, "/web/sign-in", &cookie, &body)
 }
 
@@ -60,8 +49,12 @@ fn welcome_as(addr: &str, code: &str, login: &str, password: &str, confirm: &str
     let page = http(addr, "GET", &format!("/web/welcome?code={code}"), &[], b"");
     let csrf = hidden(&page.text(), "csrf").unwrap_or_default();
     let cookie = format!("fl_signin_csrf={}", page.cookie("fl_signin_csrf").unwrap_or_default());
-    let body =
-        format!("csrf={csrf}&code={code}&login={}&password={}&confirm={}", enc(login), enc(password), enc(confirm));
+    let body = format!(
+        "csrf={csrf}&code={code}&login={}&password={}&confirm={}",
+        form_encode(login),
+        form_encode(password),
+        form_encode(confirm)
+    );
     post_form(addr, "/web/welcome", &cookie, &body)
 }
 

@@ -112,6 +112,20 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `s` as a form field value (`application/x-www-form-urlencoded`): unreserved bytes kept, every
+/// other byte percent-encoded, as a browser posts a form.
+pub fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// The hidden input `name`'s value in a page (the CSRF token of a form).
 pub fn hidden(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");

@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 
 use chrono::Datelike;
 use fieldledger_tests::api::{self, dec};
-use fieldledger_tests::webkit::{self, Browser, hidden, http};
+use fieldledger_tests::webkit::{self, Browser, form_encode, hidden, http};
 use fieldledger_tests::{Server, ThrowawayPg, cli, server_binary, start_with_args};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -96,18 +96,6 @@ fn count(html: &str, tab: &str) -> i64 {
     html[start..].split('<').next().and_then(|n| n.parse().ok()).expect("a count")
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// Money as the pages print it (`CN¥1,234.50`, `-…`) read back.
 fn yuan(text: &str) -> Decimal {
     let t = text.trim();
@@ -138,7 +126,13 @@ fn welcome(addr: &str, link: &str) -> String {
     let pre = page.cookie("fl_signin_csrf").expect("CSRF cookie");
     let csrf = hidden(&page.text(), "csrf").expect("csrf");
     let code = hidden(&page.text(), "code").expect("code");
-    let body = format!("csrf={}&code={}&password={}&confirm={}", enc(&csrf), enc(&code), enc(PASSWORD), enc(PASSWORD));
+    let body = format!(
+        "csrf={}&code={}&password={}&confirm={}",
+        form_encode(&csrf),
+        form_encode(&code),
+        form_encode(PASSWORD),
+        form_encode(PASSWORD)
+    );
     let cookie = format!("fl_signin_csrf={pre}");
     let r = http(
         addr,
@@ -156,7 +150,8 @@ fn password_sign_in(addr: &str) -> webkit::Resp {
     let page = http(addr, "GET", "/web/sign-in", &[], b"");
     let pre = page.cookie("fl_signin_csrf").expect("CSRF cookie");
     let csrf = hidden(&page.text(), "csrf").expect("csrf");
-    let body = format!("csrf={}&login=13800138000&password={}&next=%2Fweb%2Fqueue", enc(&csrf), enc(PASSWORD));
+    let body =
+        format!("csrf={}&login=13800138000&password={}&next=%2Fweb%2Fqueue", form_encode(&csrf), form_encode(PASSWORD));
     let cookie = format!("fl_signin_csrf={pre}");
     http(
         addr,
@@ -285,7 +280,7 @@ fn demo_story(url: Option<&str>) {
     assert_eq!(record["approval"]["status"], "pending", "{record}");
     let before = dec(&w.cost()["totals"]["actual"]);
     let csrf = hidden(&queue, "csrf").expect("csrf");
-    let body = format!("csrf={}&action=approve&rec={}", enc(&csrf), enc(&pick));
+    let body = format!("csrf={}&action=approve&rec={}", form_encode(&csrf), form_encode(&pick));
     let cookie = format!("{}; fl_lang=en", w.cookie);
     let r = http(
         addr,

@@ -23,7 +23,7 @@ use fieldledger_tests::records::{self, crew_line, header, labour_sheet, referenc
 use fieldledger_tests::*;
 use record_schema::{CrewLine, Effort, PhotoRef, Progress, ProgressReport};
 use serde_json::{Value, json};
-use webkit::{Browser, hidden, http};
+use webkit::{Browser, form_encode, hidden, http};
 
 const SHEET: &str = "0193a000-0000-7000-8000-0000000000b1";
 const SHEET2: &str = "0193a000-0000-7000-8000-0000000000b2";
@@ -111,19 +111,7 @@ fn api_record(addr: &str, sup: &str, id: &str) -> Value {
 }
 
 fn form(fields: &[(&str, &str)]) -> Vec<u8> {
-    fields.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&").into_bytes()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    fields.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect::<Vec<_>>().join("&").into_bytes()
 }
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use fieldledger_tests::api::{self, XLSX, d};
 use fieldledger_tests::phone::SimPhone;
 use fieldledger_tests::records::{self, crew_line, labour_sheet, reference_workbook};
-use fieldledger_tests::webkit::{self, Browser, http};
+use fieldledger_tests::webkit::{self, Browser, form_encode, http};
 use fieldledger_tests::*;
 use record_schema::Effort;
 use rust_decimal::Decimal;
@@ -316,7 +316,7 @@ fn labour_page_in_a_browser() {
 
     // Chinese: the same view, words and order.
     let path = by_crew.strip_prefix(&base).unwrap_or(&by_crew).to_string();
-    b.goto(&format!("{base}/web/lang?to=zh-CN&back={}", enc(&path)));
+    b.goto(&format!("{base}/web/lang?to=zh-CN&back={}", form_encode(&path)));
     b.wait_for("#labour-table");
     assert_eq!(headers(&b), ["周期", "班组", "人次", "工日", "工时", "金额"]);
     let rows = table_rows(&b);
@@ -341,7 +341,7 @@ fn labour_page_in_a_browser() {
         disposition,
         format!(
             "attachment; filename=\"day-labour_P1_2026-11.xlsx\"; filename*=UTF-8''{}",
-            enc("点工汇总_一号楼_2026-11.xlsx")
+            form_encode("点工汇总_一号楼_2026-11.xlsx")
         )
     );
     let (sheet, range) = xlsx_book(file.body);
@@ -372,7 +372,7 @@ fn labour_page_in_a_browser() {
     let file = http(&w.server.addr, "GET", "/web/cost/export?format=xlsx&from=&to=", &[("Cookie", &cookie)], b"");
     assert_eq!(file.status, 200, "{}", file.text());
     let disposition = file.header("content-disposition").expect("disposition").to_string();
-    assert!(disposition.contains(&enc("成本报表_一号楼_")), "{disposition}");
+    assert!(disposition.contains(&form_encode("成本报表_一号楼_")), "{disposition}");
     let (sheet, range) = xlsx_book(file.body);
     assert!(sheet.starts_with("成本"), "{sheet}");
     let head: Vec<String> = range.rows().nth(2).expect("header row").iter().map(|c| c.to_string()).collect();
@@ -405,18 +405,6 @@ fn labour_page_in_a_browser() {
     b.wait_for("#labour-table");
     no_sideways_scroll(&b, "en 390");
     b.screenshot("labour-en-390");
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn labour_over_http(url: Option<&str>) {

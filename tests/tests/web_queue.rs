@@ -19,7 +19,7 @@ use fieldledger_tests::api::{self, d};
 use fieldledger_tests::phone::SimPhone;
 use fieldledger_tests::phone_core::{carpenters, new_sheet, open_phone};
 use fieldledger_tests::records::{self, crew_line, labour_sheet, reference_workbook};
-use fieldledger_tests::webkit::{self, Browser, hidden, http};
+use fieldledger_tests::webkit::{self, Browser, form_encode, hidden, http};
 use fieldledger_tests::*;
 use record_schema::Effort;
 use record_schema::record::Voided;
@@ -145,7 +145,7 @@ impl World {
     }
 
     fn post(&self, fields: &[(&str, &str)], lang: &str) -> (u16, String) {
-        let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
+        let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect();
         let cookie = format!("{}; fl_lang={lang}", self.cookie);
         let r = http(
             &self.server.addr,
@@ -168,18 +168,6 @@ impl World {
         assert_eq!(s, 200, "{v}");
         api::dec(&v["totals"]["actual"])
     }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The tab counts shown.
@@ -267,11 +255,11 @@ fn queue_over_http(url: Option<&str>) {
     assert!(row_of(&zh, &w.wang[1]).contains("北京时间"));
 
     // Author by any part of the name, ignoring case; the picker lists the project's foremen.
-    let wang_html = w.get(&format!("/web/queue?author={}", enc("建国")));
+    let wang_html = w.get(&format!("/web/queue?author={}", form_encode("建国")));
     assert_eq!(count(&wang_html, "pending"), 3);
     assert_eq!(rows(&wang_html).len(), 3);
     assert!(html.contains("<option value=\"王建国\" >") && html.contains("<option value=\"li\" >"), "foreman picker");
-    let picked = w.get(&format!("/web/queue?foreman={}", enc("王建国")));
+    let picked = w.get(&format!("/web/queue?foreman={}", form_encode("王建国")));
     assert_eq!((count(&picked, "pending"), rows(&picked).len()), (3, 3));
     assert_eq!(count(&w.get("/web/queue?foreman=l"), "pending"), 0, "the picker is exact");
     let li_html = w.get("/web/queue?author=LI");
@@ -567,7 +555,7 @@ fn queue_page_time_on_many_records() {
     for path in [
         "/web/queue".to_string(),
         "/web/queue?tab=approved".into(),
-        format!("/web/queue?author={}", enc("建国")),
+        format!("/web/queue?author={}", form_encode("建国")),
         "/web/queue?sort=amount&dir=desc".into(),
         format!("/web/queue?page={}", n / 100),
         format!("/web/queue/confirm?tab=pending&from={day}&to={day}"),

@@ -18,7 +18,7 @@
 use fieldledger_tests::api::{self, d, dec};
 use fieldledger_tests::phone::SimPhone;
 use fieldledger_tests::records::{self, header, workbook};
-use fieldledger_tests::webkit::{self, Browser, hidden, http};
+use fieldledger_tests::webkit::{self, Browser, form_encode, hidden, http};
 use fieldledger_tests::*;
 use record_schema::{CrewLine, Currency, Effort, LabourSheet, ReferenceData};
 use serde_json::{Value, json};
@@ -148,18 +148,6 @@ fn escaped(text: &str) -> String {
     text.replace('&', "&#38;").replace('"', "&#34;").replace('\'', "&#39;").replace('<', "&#60;").replace('>', "&#62;")
 }
 
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A signed-in browser over HTTP: its cookie and its session's CSRF token.
 struct Session {
     cookie: String,
@@ -180,7 +168,7 @@ fn get(w: &World, s: &Session, path: &str) -> webkit::Resp {
 /// Posts a form (`fields` unencoded) with the session's CSRF token.
 fn post(w: &World, s: &Session, path: &str, fields: &[(&str, &str)]) -> webkit::Resp {
     let mut body: Vec<String> = vec![format!("csrf={}", s.csrf)];
-    body.extend(fields.iter().map(|(k, v)| format!("{k}={}", enc(v))));
+    body.extend(fields.iter().map(|(k, v)| format!("{k}={}", form_encode(v))));
     http(
         &w.server.addr,
         "POST",

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use fieldledger_tests::api::{import_reference, json_call};
 use fieldledger_tests::phone_core::{carpenters, new_sheet, open_phone};
 use fieldledger_tests::records::reference_workbook;
-use fieldledger_tests::webkit::{self, Browser, Resp, hidden, http};
+use fieldledger_tests::webkit::{self, Browser, Resp, form_encode, hidden, http};
 use fieldledger_tests::*;
 use mobile_core::ffi::FieldStore;
 use serde_json::Value;
@@ -64,19 +64,7 @@ fn world() -> World {
 }
 
 fn form(fields: &[(&str, &str)]) -> Vec<u8> {
-    fields.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&").into_bytes()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    fields.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect::<Vec<_>>().join("&").into_bytes()
 }
 
 fn record(w: &World, id: &str) -> Value {
@@ -206,7 +194,7 @@ fn an_expired_session_keeps_the_decision_and_approves_the_version_seen() {
     assert_eq!(v["approval"]["status"], "changed_since_approval", "{v}");
 
     // A GET of a stale sign-in link to a decision path lands on the record, not a 405.
-    let r = webkit::sign_in(addr, &w.sup, &enc(&approve));
+    let r = webkit::sign_in(addr, &w.sup, &form_encode(&approve));
     assert_eq!(r.header("location"), Some(format!("/web/records/{}", w.sheet).as_str()));
     drop(w.dir);
 }
@@ -317,7 +305,7 @@ fn browser_session_expiry_and_error_pages() {
     for (lang, words) in [("zh-CN", "第2行 成本科目"), ("en", "Line 2, cost code")] {
         b.resize(1440, 900);
         let back = format!("/web/records/{}", w.bad);
-        b.goto(&format!("{base}/web/lang?to={lang}&back={}", enc(&back)));
+        b.goto(&format!("{base}/web/lang?to={lang}&back={}", form_encode(&back)));
         b.wait_for("#approve-comment");
         b.type_into("#approve-comment", "看过了");
         b.click("#approve");
