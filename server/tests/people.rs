@@ -160,9 +160,26 @@ fn story(url: Option<&str>) {
     let r = welcome_as(addr, &admin_code, "13700000000", "short", "short");
     assert_eq!(r.status, 400, "a 5-character password is refused");
     assert!(r.text().contains("at least 10"), "{}", r.text());
-    let r = welcome_as(addr, &admin_code, "13700000000", PASSWORD, PASSWORD);
+    // The page also asks for the admin's own name (the placeholder "Admin" filled in).
+    assert!(page.contains("id=\"person-name\"") && page.contains("value=\"Admin\""), "{page}");
+    let page = http(addr, "GET", &format!("/web/welcome?code={admin_code}"), &[], b"");
+    let csrf = hidden(&page.text(), "csrf").unwrap_or_default();
+    let cookie = format!("fl_signin_csrf={}", page.cookie("fl_signin_csrf").unwrap_or_default());
+    let named = |name: &str| {
+        format!(
+            "csrf={csrf}&code={admin_code}&name={}&login=13700000000&password={}&confirm={}",
+            form_encode(name),
+            form_encode(PASSWORD),
+            form_encode(PASSWORD)
+        )
+    };
+    let r = post_form(addr, "/web/welcome", &cookie, &named(&"长".repeat(101)));
+    assert_eq!(r.status, 400, "a 101-character name is refused");
+    let r = post_form(addr, "/web/welcome", &cookie, &named("周建华"));
     assert_eq!((r.status, r.header("location")), (303, Some("/web/home")), "{}", r.text());
     let admin_session = session(&r);
+    let home = http(addr, "GET", "/web/home", &[("Cookie", &admin_session)], b"").text();
+    assert!(home.contains(">周建华 (admin) <"), "the first admin goes by their name: {home}");
     // The link worked once.
     let again = http(addr, "GET", &format!("/web/welcome?code={admin_code}"), &[], b"");
     assert_eq!(again.status, 410);

@@ -228,6 +228,18 @@ pub async fn set_login(db: &Db, person_id: &str, login: &str) -> Result<(), Peop
     }
 }
 
+/// Gives a person their own name (the first run's admin replaces the placeholder "Admin").
+pub async fn rename(db: &Db, person_id: &str, name: &str) -> Result<(), PeopleError> {
+    let name = check_name(name)?;
+    on_pool!(db, |p| sqlx::query("UPDATE people SET name = $2 WHERE id = $1")
+        .bind(person_id)
+        .bind(&name)
+        .execute(p)
+        .await
+        .map(drop))?;
+    Ok(())
+}
+
 /// One person by id (disabled ones too).
 pub async fn find(db: &Db, id: &str) -> Result<Option<Person>, sqlx::Error> {
     let sql = format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1");

@@ -361,8 +361,13 @@ pub(crate) async fn set_password(
     let mut who = whom(db, &person).await?;
     let login = f.get("login").map(str::trim).unwrap_or_default();
     who.login = login.to_string();
+    // The first run's admin is a placeholder ("Admin"): their page also asks for their own name
+    // (left as it is when not given).
+    let name = f.get("name").map(str::trim).filter(|n| who.needs_login && !n.is_empty());
     let refused = if who.needs_login && people::normalize_login(login).is_none() {
         Some(lang.t("acc_login_needed").to_string())
+    } else if name.is_some_and(|n| people::check_name(n).is_err()) {
+        Some(lang.t("acc_name_bad").to_string())
     } else if password::check_new(pw).is_err() {
         Some(lang.t("acc_password_short").replace("{n}", &password::MIN_CHARS.to_string()))
     } else if pw != confirm {
@@ -372,6 +377,9 @@ pub(crate) async fn set_password(
     };
     if let Some(problem) = refused {
         return welcome_page(c, code, who, problem, true, StatusCode::BAD_REQUEST);
+    }
+    if let Some(name) = name {
+        people::rename(db, &person, name).await.map_err(|e| WebError::Api(e.into()))?;
     }
     if who.needs_login {
         match people::set_login(db, &person, login).await {

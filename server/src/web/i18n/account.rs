@@ -6,6 +6,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("acc_role_office", "office", "成本员"),
     // Sign-in.
     ("acc_login", "Phone number or e-mail", "手机号或邮箱"),
+    ("acc_your_name", "Your name", "您的姓名"),
+    ("acc_name_bad", "Give your name: at most 100 characters.", "请填写姓名，最多 100 个字。"),
     ("acc_password", "Password", "密码"),
     ("acc_key_sign_in", "Sign in with a device key instead", "改用设备登录密钥"),
     ("acc_wrong_password", "Wrong phone number, e-mail or password.", "手机号、邮箱或密码不正确。"),
