@@ -142,19 +142,23 @@ pub async fn create_token(db: &Db, project: &str, role: Role, device_name: &str)
     Ok((device_id, token))
 }
 
-/// The bearer token of a request; a missing or malformed header is 401.
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <token>` header"))?;
-    header
+/// The token of an `Authorization: Bearer <token>` header, if the request has a well-formed one.
+pub fn bearer_in(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
         .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok()?
+        .strip_prefix("Bearer ")
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))
+}
+
+/// The bearer token of a request; a missing or malformed header is 401.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    if !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+        return Err(ApiError::unauthorized("missing `Authorization: Bearer <token>` header"));
+    }
+    bearer_in(&parts.headers).ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))
 }
 
 /// The authenticated device of a request. Missing, malformed, unknown or revoked tokens get 401.
@@ -203,6 +207,24 @@ where
     }
 }
 
+/// The request's `Device` if its role may (`may`), else 403 saying it `cannot` (after the role).
+async fn device_that<S>(
+    parts: &mut Parts,
+    state: &S,
+    may: fn(Role) -> bool,
+    cannot: &str,
+) -> Result<TokenGrant, ApiError>
+where
+    Db: FromRef<S>,
+    S: Send + Sync,
+{
+    let Device(grant) = Device::from_request_parts(parts, state).await?;
+    if !may(grant.role) {
+        return Err(ApiError::forbidden(format!("a {} token {cannot}", grant.role)));
+    }
+    Ok(grant)
+}
+
 /// `Device` for what supervisors and admins do: review and decide (`Role::decides`). Any other
 /// token gets 403.
 #[derive(Debug, Clone)]
@@ -216,11 +238,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Device(grant) = Device::from_request_parts(parts, state).await?;
-        if !grant.role.decides() {
-            return Err(ApiError::forbidden(format!("a {} token cannot review or approve records", grant.role)));
-        }
-        Ok(Supervisor(grant))
+        device_that(parts, state, Role::decides, "cannot review or approve records").await.map(Supervisor)
     }
 }
 
@@ -237,11 +255,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Device(grant) = Device::from_request_parts(parts, state).await?;
-        if !grant.role.reads_ledgers() {
-            return Err(ApiError::forbidden(format!("a {} token cannot read reports or reference data", grant.role)));
-        }
-        Ok(Reader(grant))
+        device_that(parts, state, Role::reads_ledgers, "cannot read reports or reference data").await.map(Reader)
     }
 }
 
@@ -257,14 +271,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Device(grant) = Device::from_request_parts(parts, state).await?;
-        if !grant.role.manages() {
-            return Err(ApiError::forbidden(format!(
-                "a {} token cannot change reference data; an admin token can",
-                grant.role
-            )));
-        }
-        Ok(Admin(grant))
+        device_that(parts, state, Role::manages, "cannot change reference data; an admin token can").await.map(Admin)
     }
 }
 

@@ -4,27 +4,14 @@
 //! projects, a pairing code, typed refusals, `sync_all` putting each record on its own project,
 //! a project joined later, revocation ending the phone's sync with `Unauthorized`).
 
-use std::path::Path;
 use std::process::Command;
 
 use fieldledger_tests::*;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/pairing_live.py");
+#[path = "support/python.rs"]
+mod python;
 
-fn bindings(out: &Path) {
-    let lib = mobile_core_cdylib();
-    uniffi::generate(uniffi::GenerateOptions {
-        languages: vec![uniffi::TargetLanguage::Python],
-        source: lib.to_str().expect("utf-8 path").into(),
-        out_dir: out.to_str().expect("utf-8 path").into(),
-        metadata_no_deps: true,
-        format: false,
-        ..uniffi::GenerateOptions::default()
-    })
-    .unwrap_or_else(|e| panic!("generating Python bindings from {}: {e:?}", lib.display()));
-    let link = out.join(lib.file_name().expect("file name"));
-    std::os::unix::fs::symlink(&lib, &link).expect("place the library beside the module");
-}
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/pairing_live.py");
 
 fn live(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
@@ -33,7 +20,7 @@ fn live(url: Option<&str>) {
     let server = start_with(dir.path(), url);
     let out = dir.path().join("bindings");
     std::fs::create_dir_all(&out).expect("bindings dir");
-    bindings(&out);
+    python::bindings(&out);
     let scratch = dir.path().join("scratch");
     std::fs::create_dir_all(&scratch).expect("scratch dir");
     let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());

@@ -9,24 +9,12 @@ use std::process::Command;
 
 use fieldledger_tests::*;
 
+#[path = "support/python.rs"]
+mod python;
+
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/sync_live.py");
 /// mobile-core's Python test helpers (`_images.py` writes real JPEGs with the standard library).
 const HELPERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../mobile-core/tests/bindings");
-
-fn bindings(out: &Path) {
-    let lib = mobile_core_cdylib();
-    uniffi::generate(uniffi::GenerateOptions {
-        languages: vec![uniffi::TargetLanguage::Python],
-        source: lib.to_str().expect("utf-8 path").into(),
-        out_dir: out.to_str().expect("utf-8 path").into(),
-        metadata_no_deps: true,
-        format: false,
-        ..uniffi::GenerateOptions::default()
-    })
-    .unwrap_or_else(|e| panic!("generating Python bindings from {}: {e:?}", lib.display()));
-    let link = out.join(lib.file_name().expect("file name"));
-    std::os::unix::fs::symlink(&lib, &link).expect("place the library beside the module");
-}
 
 fn live(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
@@ -35,7 +23,7 @@ fn live(url: Option<&str>) {
     let server = start_with(dir.path(), url);
     let out = dir.path().join("bindings");
     std::fs::create_dir_all(&out).expect("bindings dir");
-    bindings(&out);
+    python::bindings(&out);
     let scratch = dir.path().join("scratch");
     std::fs::create_dir_all(&scratch).expect("scratch dir");
     let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());

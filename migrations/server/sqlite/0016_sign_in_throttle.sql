@@ -3,3 +3,5 @@
 CREATE INDEX access_events_failures_by_address ON access_events (address, at_ms) WHERE event = 'sign_in_failed';
 CREATE INDEX access_events_failures_by_login ON access_events (detail, at_ms)
     WHERE event = 'sign_in_failed' AND person_id IS NULL;
+-- Refused pairing codes counted per client address (access::pairing::throttled).
+CREATE INDEX access_events_pairing_refused_by_address ON access_events (address, at_ms) WHERE event = 'pairing_refused';

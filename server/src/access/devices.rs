@@ -304,7 +304,7 @@ async fn lock(tx: &mut Tx<'_>, id: &str) -> Result<bool, sqlx::Error> {
 
 /// One device's revocation inside `tx`: its row, its live tokens and their sessions. True when
 /// something was live.
-async fn revoke_one(tx: &mut Tx<'_>, device: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub(super) async fn revoke_one(tx: &mut Tx<'_>, device: &str, now: i64) -> Result<bool, sqlx::Error> {
     let rows =
         on_tx!(tx, |c| sqlx::query("UPDATE devices SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL")
             .bind(now)
@@ -543,12 +543,6 @@ pub fn app_version(headers: &HeaderMap) -> Option<String> {
     Some(v.chars().take(MAX_APP_VERSION).collect::<String>().trim_end().to_string())
 }
 
-fn bearer_hash(headers: &HeaderMap) -> Option<String> {
-    let h = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let t = h.strip_prefix("Bearer ")?.trim();
-    (!t.is_empty()).then(|| token_sha256(t))
-}
-
 /// What `note_seen` needs of the state.
 #[derive(Clone)]
 pub struct SeenState {
@@ -560,7 +554,7 @@ pub struct SeenState {
 /// refused (401) marks its device seen now, with its app version (at most once a minute per token,
 /// on a task of its own; a failure is logged, never the request's).
 pub async fn note_seen(State(s): State<SeenState>, request: Request, next: Next) -> Response {
-    let token = bearer_hash(request.headers());
+    let token = crate::auth::bearer_in(request.headers()).map(token_sha256);
     let version = app_version(request.headers());
     let response = next.run(request).await;
     let Some(token) = token else { return response };

@@ -7,7 +7,7 @@
 //! SHA-256 is kept. It expires after `DEFAULT_MINUTES` unless told otherwise and works once: the
 //! exchange marks it used in the transaction that writes the devices, so two exchanges of one code
 //! (even concurrent ones) pair one phone. Refused exchanges are audited (`pairing_refused`) and
-//! counted per client address: past `PER_ADDRESS` in `WINDOW_MS`, further attempts are refused
+//! counted per client address: past `PER_ADDRESS` in `throttle::WINDOW_MS`, further attempts are refused
 //! unheard (429) until the oldest leaves the window.
 
 use serde::Serialize;
@@ -21,8 +21,7 @@ use crate::error::ApiError;
 pub const DEFAULT_MINUTES: i64 = 15;
 /// Longest a code may live (a day): a code is a key to the person's projects.
 pub const MAX_MINUTES: i64 = 24 * 60;
-pub const WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Refused exchanges from one address in `WINDOW_MS` before further attempts wait.
+/// Refused exchanges from one address in `throttle::WINDOW_MS` before further attempts wait.
 pub const PER_ADDRESS: i64 = 20;
 const PURPOSE: &str = "pair";
 /// Crockford's base32: no I, L, O or U, so a code read aloud or typed is not mistaken.
@@ -132,17 +131,7 @@ pub fn grouped(code: &str) -> String {
 /// What the phone's camera reads: the server to pair with and the code.
 pub fn link(base_url: &str, code: &str) -> String {
     let code = canonical(code).map_or_else(|| code.to_string(), |c| grouped(&c));
-    format!("fieldledger://pair?server={}&code={code}", percent(base_url.trim_end_matches('/')))
-}
-
-/// Query-string escaping of a URL (its `:`, `/`, `?`, `&`, `=`, `%`, `#`, `+` and spaces).
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    format!("fieldledger://pair?server={}&code={code}", crate::web::urlencode(base_url.trim_end_matches('/')))
 }
 
 /// The QR code of `text` as an SVG element (dark modules on white, sized by its viewBox).
@@ -269,19 +258,7 @@ pub struct Phone<'a> {
 
 /// Whether exchanges from `address` must wait (too many refused lately), and how long.
 pub async fn throttled(db: &Db, address: Option<&str>) -> Result<Option<Throttled>, sqlx::Error> {
-    let Some(address) = address else { return Ok(None) };
-    let now = record_schema::now_ms();
-    let sql = format!(
-        "SELECT at_ms FROM access_events WHERE event = 'pairing_refused' AND address = $1 AND at_ms > $2 \
-         ORDER BY at_ms DESC LIMIT 1 OFFSET {}",
-        PER_ADDRESS - 1
-    );
-    let nth: Option<i64> = on_pool!(db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(address)
-        .bind(now - WINDOW_MS)
-        .fetch_optional(p)
-        .await)?;
-    Ok(nth.map(|at| at + WINDOW_MS - now).filter(|ms| *ms > 0).map(|retry_after_ms| Throttled { retry_after_ms }))
+    super::throttle::by_address(db, "pairing_refused", address, PER_ADDRESS).await
 }
 
 /// Exchanges `code` for the person's device tokens (see the module's doc). A refusal is audited
@@ -533,22 +510,7 @@ pub async fn refresh(db: &Db, device_id: &str, address: Option<&str>) -> Result<
     }
     let mut removed = Vec::new();
     for h in held.iter().filter(|h| !wanted.iter().any(|m| m.project_id == h.project_id)) {
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE tokens SET revoked_at_ms = $1 WHERE device_id = $2 AND revoked_at_ms IS NULL"
-        )
-        .bind(now)
-        .bind(&h.id)
-        .execute(&mut *c)
-        .await
-        .map(drop))?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE devices SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL"
-        )
-        .bind(now)
-        .bind(&h.id)
-        .execute(&mut *c)
-        .await
-        .map(drop))?;
+        super::devices::revoke_one(&mut tx, &h.id, now).await?;
         removed.push((h.project_id.clone(), h.id.clone()));
     }
     tx.commit().await?;

@@ -3,7 +3,7 @@
 //! `PER_ACCOUNT` failures of one account or `PER_ADDRESS` from one address, further attempts are
 //! refused unheard until the oldest counted failure leaves the window. Refused attempts are not
 //! failures themselves (counted in `/metrics` only), so a lock ends on time even under attack.
-//! Indexes: migration 0016.
+//! The same count of refused pairing codes per address (`by_address`). Indexes: migration 0016.
 
 use crate::db::{Db, on_pool};
 
@@ -35,38 +35,66 @@ impl Throttled {
     }
 }
 
-/// The time of the `limit`-th newest failure in the window of a scope, if there are that many.
-async fn nth_failure(db: &Db, scope_sql: &str, key: &str, since: i64, limit: i64) -> Result<Option<i64>, sqlx::Error> {
+/// The time of the `limit`-th newest `event` in the window of a scope, if there are that many.
+/// The event is written into the statement, not bound: the partial indexes of migration 0016 are
+/// chosen only for a literal event.
+async fn nth_event(
+    db: &Db,
+    event: &'static str,
+    scope_sql: &str,
+    key: &str,
+    since: i64,
+    limit: i64,
+) -> Result<Option<i64>, sqlx::Error> {
     let sql = format!(
-        "SELECT at_ms FROM access_events WHERE event = 'sign_in_failed' AND {scope_sql} AND at_ms > $2 \
+        "SELECT at_ms FROM access_events WHERE event = '{event}' AND {scope_sql} AND at_ms > $2 \
          ORDER BY at_ms DESC LIMIT 1 OFFSET {}",
         limit - 1
     );
     on_pool!(db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(key).bind(since).fetch_optional(p).await)
 }
 
-/// Whether an attempt on `account` from `address` must wait, and how long.
-pub async fn check(db: &Db, account: Account<'_>, address: Option<&str>) -> Result<Option<Throttled>, sqlx::Error> {
-    let now = record_schema::now_ms();
-    let since = now - WINDOW_MS;
-    let by_account = match account {
-        Account::Person(id) => nth_failure(db, "person_id = $1", id, since, PER_ACCOUNT).await?,
-        Account::Unknown(login) => {
-            nth_failure(db, "person_id IS NULL AND detail = $1", login, since, PER_ACCOUNT).await?
-        }
-    };
-    let by_address = match address {
-        Some(a) => nth_failure(db, "address = $1", a, since, PER_ADDRESS).await?,
-        None => None,
-    };
-    // Free again when the counted failure leaves the window; the later of the two scopes.
-    Ok(by_account
+/// How long until the counted events (their times) leave the window, the latest of them; none when
+/// none is counted or all have left.
+fn wait(counted: impl IntoIterator<Item = i64>, now: i64) -> Option<Throttled> {
+    counted
         .into_iter()
-        .chain(by_address)
         .map(|at| at + WINDOW_MS - now)
         .filter(|ms| *ms > 0)
         .max()
-        .map(|retry_after_ms| Throttled { retry_after_ms }))
+        .map(|retry_after_ms| Throttled { retry_after_ms })
+}
+
+/// Whether an attempt on `account` from `address` must wait, and how long.
+pub async fn check(db: &Db, account: Account<'_>, address: Option<&str>) -> Result<Option<Throttled>, sqlx::Error> {
+    const FAILED: &str = "sign_in_failed";
+    let now = record_schema::now_ms();
+    let since = now - WINDOW_MS;
+    let by_account = match account {
+        Account::Person(id) => nth_event(db, FAILED, "person_id = $1", id, since, PER_ACCOUNT).await?,
+        Account::Unknown(login) => {
+            nth_event(db, FAILED, "person_id IS NULL AND detail = $1", login, since, PER_ACCOUNT).await?
+        }
+    };
+    let by_address = match address {
+        Some(a) => nth_event(db, FAILED, "address = $1", a, since, PER_ADDRESS).await?,
+        None => None,
+    };
+    // Free again when the counted failure leaves the window; the later of the two scopes.
+    Ok(wait(by_account.into_iter().chain(by_address), now))
+}
+
+/// Whether attempts from `address` must wait because `limit` refused ones (`event`) came from it in
+/// the window (pairing codes: `pairing_refused`), and how long.
+pub async fn by_address(
+    db: &Db,
+    event: &'static str,
+    address: Option<&str>,
+    limit: i64,
+) -> Result<Option<Throttled>, sqlx::Error> {
+    let Some(address) = address else { return Ok(None) };
+    let now = record_schema::now_ms();
+    Ok(wait(nth_event(db, event, "address = $1", address, now - WINDOW_MS, limit).await?, now))
 }
 
 #[cfg(test)]
