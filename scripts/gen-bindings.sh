@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Generates mobile-core's UniFFI bindings from its built library (library mode).
 #
-#   scripts/gen-bindings.sh                 refresh the bindings the sample apps check in (Kotlin and Swift)
-#   scripts/gen-bindings.sh --out DIR       write Kotlin, Swift and Python bindings to DIR instead
+#   scripts/gen-bindings.sh                     refresh the bindings the sample apps check in (Kotlin and Swift)
+#   scripts/gen-bindings.sh --out DIR           write DIR/python, DIR/kotlin and DIR/swift, each with the bindings
+#                                               and the library they load (libmobile_core.so, .dylib on macOS):
+#                                               the debug build, quick to build, slow at photos
+#   scripts/gen-bindings.sh --out DIR --release the same with the library apps ship: cargo profile `phone` (LTO,
+#                                               size-tuned, stripped; docs/phone-library.md), built in
+#                                               target/phone/ (slow: several minutes from cold)
+#   scripts/gen-bindings.sh --out DIR --profile P   the library of any cargo profile (dev, release, phone)
+#
+# Then: cd DIR/python && python3 -c 'import mobile_core'; Kotlin and Swift: README, "Use the core from Python,
+# Kotlin or Swift". The library is copied, so DIR stays usable after `cargo clean`.
 #
 # Checked in, and compared with fresh ones by `cargo nextest run -p mobile-core --test foreign_bindings`
 # (test checked_in::bindings_are_fresh), so a change to the Rust API fails the tests until this script is run:
@@ -13,41 +22,69 @@
 # The apps also need the library itself, built per target: android-sample/build-jni.sh, ios-sample/build-xcframework.sh.
 set -euo pipefail
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,25s/^# \{0,1\}//p' "$0"; }
 
 out_dir=
+profile=dev
 while [ $# -gt 0 ]; do
     case "$1" in
         --out) [ $# -ge 2 ] || { usage >&2; exit 2; }; out_dir=$2; shift ;;
+        --release) profile=phone ;;
+        --profile) [ $# -ge 2 ] || { usage >&2; exit 2; }; profile=$2; shift ;;
         -h | --help) usage; exit 0 ;;
         *) echo "gen-bindings.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
     esac
     shift
 done
+if [ -z "$out_dir" ] && [ "$profile" != dev ]; then
+    echo "gen-bindings.sh: --release and --profile choose the library copied beside the bindings: use them with --out" >&2
+    exit 2
+fi
 
 cd "$(dirname "$0")/.."
 root=$PWD
 case "$out_dir" in "" | /*) ;; *) out_dir=$root/$out_dir ;; esac
 target_dir=${CARGO_TARGET_DIR:-target}
-
-# The generator reads only the library's metadata, so the debug build serves every target. Building it together with
-# mobile-core gives `uniffi` the same features as a workspace build, so nothing is rebuilt for it.
-cargo build --quiet -p mobile-core -p uniffi-bindgen
+case "$target_dir" in /*) ;; *) target_dir=$root/$target_dir ;; esac
 case "$(uname -s)" in
-    Darwin) library=$target_dir/debug/libmobile_core.dylib ;;
-    *) library=$target_dir/debug/libmobile_core.so ;;
+    Darwin) library_file=libmobile_core.dylib ;;
+    *) library_file=libmobile_core.so ;;
 esac
+
+# The generator reads only the library's metadata, which is the same in every profile, so the debug build serves
+# every target and profile. Building it together with mobile-core gives `uniffi` the same features as a workspace
+# build, so nothing is rebuilt for it.
+cargo build --quiet -p mobile-core -p uniffi-bindgen
+metadata_library=$target_dir/debug/$library_file
 
 generate() { # language out_dir
     rm -rf "${2:?}"
-    "$target_dir/debug/uniffi-bindgen" generate --library "$library" --language "$1" --out-dir "$2" --no-format
+    "$target_dir/debug/uniffi-bindgen" generate --library "$metadata_library" --language "$1" --out-dir "$2" --no-format
 }
 
 if [ -n "$out_dir" ]; then
-    for language in kotlin swift python; do
+    # Cargo calls the debug profile "dev" and puts it in debug/; other profiles live in a folder of their name.
+    case "$profile" in
+        dev | debug) library=$metadata_library ;;
+        *)
+                        cargo build -p mobile-core --lib --profile "$profile"
+            library=$target_dir/$profile/$library_file
+            ;;
+    esac
+    [ -f "$library" ] || { echo "gen-bindings.sh: cargo finished but $library is missing" >&2; exit 1; }
+    first=
+    for language in python kotlin swift; do
         generate "$language" "$out_dir/$language"
+        # Python loads the library from its module's folder; Kotlin (JNA) from jna.library.path; Swift links it.
+        # One copy, hard-linked into the other folders (a debug library is ~100 MB).
+        if [ -z "$first" ]; then
+            first=$out_dir/$language/$library_file
+            cp "$library" "$first"
+        else
+            ln "$first" "$out_dir/$language/$library_file" 2>/dev/null || cp "$first" "$out_dir/$language/"
+        fi
     done
-    echo "bindings from $library written to $out_dir/{kotlin,swift,python}"
+    echo "bindings written to $out_dir/{kotlin,swift,python}, each with $library_file ($profile, $(du -h "$library" | cut -f1))"
     exit 0
 fi
 
