@@ -216,6 +216,11 @@ fn sqlite_migrations() -> Vec<Migration> {
         ),
         migration(15, "people and access", include_str!("../../migrations/server/sqlite/0015_people_access.sql")),
         migration(16, "sign-in throttle", include_str!("../../migrations/server/sqlite/0016_sign_in_throttle.sql")),
+        migration(
+            17,
+            "hours per day and expense categories",
+            include_str!("../../migrations/server/sqlite/0017_hours_expense_categories.sql"),
+        ),
     ]
 }
 
@@ -249,6 +254,11 @@ fn postgres_migrations() -> Vec<Migration> {
         ),
         migration(15, "people and access", include_str!("../../migrations/server/postgres/0015_people_access.sql")),
         migration(16, "sign-in throttle", include_str!("../../migrations/server/postgres/0016_sign_in_throttle.sql")),
+        migration(
+            17,
+            "hours per day and expense categories",
+            include_str!("../../migrations/server/postgres/0017_hours_expense_categories.sql"),
+        ),
     ]
 }
 

@@ -116,7 +116,8 @@ pub async fn delete_row(
     }
 }
 
-/// `PUT /v1/reference/project` with `{name?, currency?}`.
+/// `PUT /v1/reference/project` with `{name?, currency?, hours_per_day?}` (an absent field is kept;
+/// `hours_per_day` null or `""` returns to the default, 8).
 pub async fn put_project(
     admin: Admin,
     state: State<AppState>,

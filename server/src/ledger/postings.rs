@@ -13,8 +13,7 @@
 //! A reversal is the same posting with every figure negated.
 
 use chrono::NaiveDate;
-use record_schema::labour::HOURS_PER_DAY;
-use record_schema::{Currency, Effort, Progress, Record};
+use record_schema::{Currency, Progress, Record};
 use rust_decimal::Decimal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,12 +106,7 @@ pub fn postings(record: &Record) -> Vec<Posting> {
             .lines
             .iter()
             .map(|line| {
-                let headcount = Decimal::from(line.headcount);
-                let per_day = Decimal::from(HOURS_PER_DAY);
-                let (person_hours, person_days) = match line.effort {
-                    Effort::Hours(q) => (headcount * q, headcount * q / per_day),
-                    Effort::Days(q) => (headcount * q * per_day, headcount * q),
-                };
+                let (person_hours, person_days) = line.person_time();
                 Posting {
                     line_id: line.id.clone(),
                     cost_code: Some(line.cost_code.clone()),
@@ -180,7 +174,7 @@ mod tests {
     use std::str::FromStr;
 
     use record_schema::record::{RecordHeader, Voided};
-    use record_schema::{CrewLine, Expense, LabourSheet, ProgressReport};
+    use record_schema::{CrewLine, Effort, Expense, LabourSheet, ProgressReport};
 
     use super::*;
 
@@ -209,6 +203,8 @@ mod tests {
             headcount,
             effort,
             rate: d(rate),
+            rate_unit: effort.unit(),
+            hours_per_day: Decimal::from(8),
             cost_code: "03-100".into(),
             activity: Some("A1".into()),
             note: None,
@@ -267,6 +263,55 @@ mod tests {
         let r = sheet(vec![line("j", 3, Effort::Hours(d("1.5")), "1001")], Currency::Jpy);
         assert_eq!(postings(&r)[0].amount, d("4505"));
         assert_eq!(to_minor(d("4505"), Currency::Jpy), Some(4505));
+    }
+
+    /// A line paid at `rate` per `rate_unit` with `hours_per_day`.
+    fn paid(effort: Effort, rate: &str, rate_unit: record_schema::TimeUnit, hours_per_day: &str) -> CrewLine {
+        CrewLine { rate_unit, hours_per_day: d(hours_per_day), ..line("x", 1, effort, rate) }
+    }
+
+    #[test]
+    fn hours_at_a_day_rate() {
+        use record_schema::TimeUnit::{Day, Hour};
+        // How sites pay 点工: 9.5 h of a 365/day worker is 9.5 ÷ 8 × 365 = 433.4375 → 433.44, once.
+        let p = postings(&sheet(vec![paid(Effort::Hours(d("9.5")), "365.00", Day, "8")], Currency::Cny));
+        assert_eq!((p[0].amount, p[0].person_hours, p[0].person_days), (d("433.44"), d("9.5"), d("1.1875")));
+        // The same pay as an hourly rate the office derived (365 ÷ 8 = 45.625): the same cent.
+        let p = postings(&sheet(vec![paid(Effort::Hours(d("9.5")), "45.625", Hour, "8")], Currency::Cny));
+        assert_eq!(p[0].amount, d("433.44"));
+        // A 7.5-hour day: 2 people × 9.5 h × 365 ÷ 7.5 = 924.666… → 924.67; 19 person-hours = 2.5333… days.
+        let mut two = paid(Effort::Hours(d("9.5")), "365.00", Day, "7.5");
+        two.headcount = 2;
+        let p = postings(&sheet(vec![two], Currency::Cny));
+        assert_eq!((p[0].amount, p[0].person_hours), (d("924.67"), d("19")));
+        assert_eq!(to_micro(p[0].person_days), Some(2_533_333));
+        // A 9-hour day: 9.5 h × 360 ÷ 9 = 380.00 exactly; 9.5 ÷ 9 = 1.0555… person-days.
+        let p = postings(&sheet(vec![paid(Effort::Hours(d("9.5")), "360", Day, "9")], Currency::Cny));
+        assert_eq!(p[0].amount, d("380.00"));
+        assert_eq!(to_micro(p[0].person_days), Some(1_055_556));
+        // One rounding per line, not per person: 3 × 9.5 h × 365 ÷ 8 = 1300.3125 → 1300.31 (3 × 433.44
+        // would be 1300.32).
+        let mut three = paid(Effort::Hours(d("9.5")), "365", Day, "8");
+        three.headcount = 3;
+        assert_eq!(postings(&sheet(vec![three], Currency::Cny))[0].amount, d("1300.31"));
+    }
+
+    #[test]
+    fn days_at_an_hour_rate() {
+        use record_schema::TimeUnit::Hour;
+        // 3 people × 1.5 days × 7.5 h × 45.625 = 1539.84375 → 1539.84; 33.75 person-hours.
+        let mut l = paid(Effort::Days(d("1.5")), "45.625", Hour, "7.5");
+        l.headcount = 3;
+        let p = postings(&sheet(vec![l], Currency::Cny));
+        assert_eq!((p[0].amount, p[0].person_hours, p[0].person_days), (d("1539.84"), d("33.75"), d("4.5")));
+        // 2 × 0.5 days × 9 h × 40.00 = 360.00; 9 person-hours, 1 person-day.
+        let mut l = paid(Effort::Days(d("0.5")), "40.00", Hour, "9");
+        l.headcount = 2;
+        let p = postings(&sheet(vec![l], Currency::Cny));
+        assert_eq!((p[0].amount, p[0].person_hours, p[0].person_days), (d("360.00"), d("9"), d("1")));
+        // JPY: 1 day × 7.5 h × 1001.5 = 7511.25 → 7511.
+        let p = postings(&sheet(vec![paid(Effort::Days(d("1")), "1001.5", Hour, "7.5")], Currency::Jpy));
+        assert_eq!(p[0].amount, d("7511"));
     }
 
     #[test]

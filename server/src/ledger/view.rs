@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use record_schema::{Effort, PhotoRef, Progress, Record};
+use record_schema::{Effort, PhotoRef, Progress, Record, TimeUnit};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -15,7 +15,18 @@ fn photos(list: &[PhotoRef]) -> Value {
     )
 }
 
-/// The record as JSON: money in the currency's canonical text, quantities normalised.
+/// `hours` / `days`, as `effort_unit` says it.
+fn unit_json(u: TimeUnit) -> &'static str {
+    match u {
+        TimeUnit::Hour => "hours",
+        TimeUnit::Day => "days",
+    }
+}
+
+/// The record as JSON: money in the currency's canonical text, rates with the office's decimals
+/// (`45.625`), quantities normalised. A crew line says what its rate pays for (`rate_unit`, in
+/// `effort_unit`'s words) and its hours per day, so `cost` can be checked by hand: 1 × 9.5 hours ×
+/// 365.00 per day ÷ 8 = 433.4375, posted as 433.44.
 pub fn record_json(record: &Record) -> Value {
     let h = record.header();
     let mut out = json!({
@@ -48,7 +59,9 @@ pub fn record_json(record: &Record) -> Value {
                     "headcount": l.headcount,
                     "effort_unit": unit,
                     "effort": q.normalize().to_string(),
-                    "rate": s.currency.canonical(l.rate),
+                    "rate": s.currency.canonical_rate(l.rate),
+                    "rate_unit": unit_json(l.rate_unit),
+                    "hours_per_day": l.hours_per_day.normalize().to_string(),
                     "cost": s.currency.canonical(l.cost()),
                     "cost_code": l.cost_code,
                     "activity": l.activity,
@@ -176,6 +189,8 @@ mod tests {
                     headcount: *h,
                     effort: Effort::Hours(Decimal::from(8)),
                     rate: Decimal::from_str("47.50").expect("d"),
+                    rate_unit: record_schema::TimeUnit::Hour,
+                    hours_per_day: Decimal::from(8),
                     cost_code: "03-100".into(),
                     activity: None,
                     note: None,
@@ -200,5 +215,32 @@ mod tests {
         let added = changes.iter().find(|c| c.field == "lines/c/headcount").expect("c added");
         assert_eq!(added.approved, None);
         assert!(diff(&sheet(&[("a", 6)]), &sheet(&[("a", 6)])).is_empty());
+    }
+
+    #[test]
+    fn lines_say_their_rate_unit_and_hours_per_day() {
+        let mut r = sheet(&[("a", 1)]);
+        if let Record::LabourSheet(s) = &mut r {
+            let l = &mut s.lines[0];
+            l.effort = Effort::Hours(Decimal::from_str("9.5").expect("d"));
+            l.rate = Decimal::from(365);
+            l.rate_unit = TimeUnit::Day;
+        }
+        let line = &record_json(&r)["lines"][0];
+        assert_eq!(line["effort_unit"], "hours");
+        assert_eq!(line["rate"], "365.00");
+        assert_eq!(line["rate_unit"], "days");
+        assert_eq!(line["hours_per_day"], "8");
+        assert_eq!(line["cost"], "433.44", "9.5 × 365 ÷ 8 = 433.4375, rounded once");
+        if let Record::LabourSheet(s) = &mut r {
+            s.lines[0].rate = Decimal::from_str("45.625").expect("d");
+            s.lines[0].rate_unit = TimeUnit::Hour;
+        }
+        let json = record_json(&r);
+        assert_eq!(json["lines"][0]["rate"], "45.625", "the office's decimals are kept");
+        assert_eq!(json["total"], "433.44");
+        // Changing only the rate's unit is a difference of its own.
+        let fields: Vec<String> = diff(&sheet(&[("a", 1)]), &r).into_iter().map(|c| c.field).collect();
+        assert!(fields.contains(&"lines/a/rate".to_string()), "{fields:?}");
     }
 }

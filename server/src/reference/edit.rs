@@ -3,7 +3,8 @@
 //! An added or changed row goes through the import as a one-row table (`store::import_with`), so it
 //! meets the import's rules and messages and is published to phones the same way; the only rules
 //! of its own are about the key (an added row's must be new, a changed row's must exist). A row is
-//! deleted only while nothing uses it: postings, records, child cost codes or activities.
+//! deleted only while nothing uses it: postings, records, child cost codes or activities (an
+//! expense category: expenses booked in it, approved or not).
 
 use std::collections::BTreeSet;
 
@@ -33,6 +34,7 @@ pub fn keys(set: &ReferenceSet, table: Table) -> BTreeSet<&str> {
         Table::CostCodes => set.cost_codes.iter().map(|c| c.code.as_str()).collect(),
         Table::Activities => set.activities.iter().map(|a| a.id.as_str()).collect(),
         Table::Trades => set.trades.iter().map(|t| t.name.as_str()).collect(),
+        Table::ExpenseCategories => set.expense_categories.iter().map(|c| c.code.as_str()).collect(),
     }
 }
 
@@ -114,6 +116,7 @@ async fn postings_using(db: &Db, project: &str, table: Table, key: &str) -> Resu
         Table::CostCodes => "SELECT COUNT(*) FROM ledger_postings WHERE project_id = $1 AND cost_code = $2",
         Table::Activities => "SELECT COUNT(*) FROM ledger_postings WHERE project_id = $1 AND activity = $2",
         Table::Trades => "SELECT COUNT(*) FROM ledger_postings WHERE project_id = $1 AND trade = $2",
+        Table::ExpenseCategories => "SELECT COUNT(*) FROM ledger_postings WHERE project_id = $1 AND category = $2",
         Table::Project => return Ok(0),
     };
     on_pool!(db, |p| sqlx::query_scalar::<_, i64>(sql).bind(project).bind(key).fetch_one(p).await)
@@ -124,9 +127,36 @@ fn like_literal(text: &str) -> String {
     text.replace('!', "!!").replace('%', "!%").replace('_', "!_")
 }
 
+/// How many expenses of `project` are booked in category `code`, read from their documents (the
+/// record index does not list categories; a project's expenses are a few thousand at most, and a
+/// category is deleted rarely). Voided and unapproved expenses count: they would no longer read.
+async fn expenses_in(db: &Db, cache: &DocCache, project: &str, code: &str) -> Result<i64, ReferenceError> {
+    let ids: Vec<String> = on_pool!(db, |p| sqlx::query_scalar(
+        "SELECT record_id FROM record_index WHERE project_id = $1 AND kind = 'expense'"
+    )
+    .bind(project)
+    .fetch_all(p)
+    .await?);
+    let mut n = 0;
+    for id in ids {
+        let Some(stored) = crate::docstore::load_hot(db, cache, &id)
+            .await
+            .map_err(|e| ReferenceError::Sql(sqlx::Error::Protocol(format!("reading expense {id}: {e}"))))?
+        else {
+            continue;
+        };
+        let category = record_schema::doc::get_str(&stored.doc, &automerge::ROOT, "category").ok().flatten();
+        if category.as_deref() == Some(code) {
+            n += 1;
+        }
+        cache.put(stored);
+    }
+    Ok(n)
+}
+
 /// How many indexed records of `project` name `key`: sites by their column, cost codes and
 /// activities by the record index's `refs` (`c:<code>` / `a:<id>` lines). Records hold trades only
-/// as their lines' text, which the index does not list.
+/// as their lines' text, which the index does not list; expense categories are `expenses_in`.
 async fn records_using(db: &Db, project: &str, table: Table, key: &str) -> Result<i64, sqlx::Error> {
     let prefix = match table {
         Table::Sites => {
@@ -140,7 +170,7 @@ async fn records_using(db: &Db, project: &str, table: Table, key: &str) -> Resul
         }
         Table::CostCodes => "c:",
         Table::Activities => "a:",
-        Table::Trades | Table::Project => return Ok(0),
+        Table::Trades | Table::ExpenseCategories | Table::Project => return Ok(0),
     };
     let wanted = format!("{prefix}{key}");
     let pattern = format!("%{}%", like_literal(&wanted));
@@ -184,7 +214,10 @@ pub async fn uses(
     if postings > 0 {
         out.push(Use::Postings(postings));
     }
-    let records = records_using(db, project, table, key).await?;
+    let records = match table {
+        Table::ExpenseCategories => expenses_in(db, cache, project, key).await?,
+        _ => records_using(db, project, table, key).await?,
+    };
     if records > 0 {
         out.push(Use::Records(records));
     }
@@ -200,6 +233,7 @@ pub async fn delete(db: &Db, cache: &DocCache, project: &str, table: Table, key:
         Table::CostCodes => "DELETE FROM cost_codes WHERE project_id = $1 AND code = $2",
         Table::Activities => "DELETE FROM activities WHERE project_id = $1 AND id = $2",
         Table::Trades => "DELETE FROM trades WHERE project_id = $1 AND name = $2",
+        Table::ExpenseCategories => "DELETE FROM expense_categories WHERE project_id = $1 AND code = $2",
         Table::Project => return Err(DeleteError::Project),
     };
     if !keys(&set, table).contains(key) {
@@ -247,5 +281,6 @@ mod tests {
         assert_eq!(key_column(Table::Project), None);
         assert_eq!(key_column(Table::CostCodes), Some("code"));
         assert_eq!(key_column(Table::Trades), Some("name"));
+        assert_eq!(key_column(Table::ExpenseCategories), Some("code"));
     }
 }

@@ -1,6 +1,6 @@
 //! CSV and XLSX files as reference tables of text cells. A CSV file is one table (named by the
 //! caller); an XLSX workbook carries one table per sheet, the sheet named like the table
-//! (`sites`, `cost_codes`, `activities`, `trades`, `project`). Row 1 is the header.
+//! (`sites`, `cost_codes`, `activities`, `trades`, `expense_categories`, `project`). Row 1 is the header.
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
@@ -91,7 +91,8 @@ pub fn read_file(bytes: &[u8], table: Option<Table>) -> Result<Vec<RawTable>, Re
     }
     let table = table.ok_or_else(|| {
         ReferenceError::Unreadable(
-            "a CSV file holds one table: say which (table=sites|cost_codes|activities|trades|project)".into(),
+            "a CSV file holds one table: say which (table=sites|cost_codes|activities|trades|expense_categories|project)"
+                .into(),
         )
     })?;
     Ok(vec![read_csv(bytes, table)?])
@@ -266,7 +267,8 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawTable>, ReferenceError> {
     }
     if out.is_empty() {
         return Err(ReferenceError::Unreadable(
-            "the workbook has no sheet named project, sites, cost_codes, activities or trades".into(),
+            "the workbook has no sheet named project, sites, cost_codes, activities, trades or expense_categories"
+                .into(),
         ));
     }
     Ok(out)

@@ -1,5 +1,6 @@
-//! Reference data: projects, sites, hierarchical cost codes with budgets, schedule activities,
-//! trades with default rates (docs/approvals-and-ledgers.md, "Reference data").
+//! Reference data: projects (with their hours per 点工 day), sites, hierarchical cost codes with
+//! budgets, schedule activities, trades with default rates, expense categories
+//! (docs/approvals-and-ledgers.md, "Reference data").
 //!
 //! * `table`: the tables, their columns, and how one row of text cells becomes a typed row;
 //! * `import`: CSV and XLSX files into rows of text cells (errors name the row and column);
@@ -23,6 +24,16 @@ pub struct Project {
     pub name: String,
     #[serde(serialize_with = "currency_code")]
     pub currency: Currency,
+    /// Hours in one 点工 day's pay (hours at a day rate cost hours ÷ this × the rate); `None`: the
+    /// default, `record_schema::validate::DEFAULT_HOURS_PER_DAY`.
+    pub hours_per_day: Option<Decimal>,
+}
+
+impl Project {
+    /// Hours in one 点工 day on this project.
+    pub fn hours_per_day(&self) -> Decimal {
+        self.hours_per_day.unwrap_or(Decimal::from(record_schema::validate::DEFAULT_HOURS_PER_DAY))
+    }
 }
 
 fn currency_code<S: serde::Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::Error> {
@@ -68,6 +79,14 @@ pub struct Trade {
     pub hour_rate: Option<Decimal>,
 }
 
+/// A kind of expense the project books: `code` is what an expense's `category` holds
+/// (`equipment_rental`), `name` what people read (机械租赁).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpenseCategory {
+    pub code: String,
+    pub name: String,
+}
+
 /// A project's reference data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReferenceSet {
@@ -76,6 +95,8 @@ pub struct ReferenceSet {
     pub cost_codes: Vec<CostCode>,
     pub activities: Vec<Activity>,
     pub trades: Vec<Trade>,
+    /// The project's own categories; empty: `record_schema::reference::DEFAULT_EXPENSE_CATEGORIES`.
+    pub expense_categories: Vec<ExpenseCategory>,
 }
 
 impl ReferenceSet {
@@ -85,19 +106,34 @@ impl ReferenceSet {
                 id: project_id.to_string(),
                 name: project_id.to_string(),
                 currency: Currency::default(),
+                hours_per_day: None,
             },
             sites: Vec::new(),
             cost_codes: Vec::new(),
             activities: Vec::new(),
             trades: Vec::new(),
+            expense_categories: Vec::new(),
         }
     }
 
-    /// What phones receive: everything but budgets and curves (office figures).
+    /// An expense category's name: the project's when it lists the code, else `None` (a default
+    /// category, whose words the screens and apps translate, or an unknown code).
+    pub fn category_name(&self, code: &str) -> Option<&str> {
+        self.expense_categories.iter().find(|c| c.code == code).map(|c| c.name.as_str())
+    }
+
+    /// What phones receive: everything but budgets and curves (office figures). Rates keep the
+    /// office's decimals (`Currency::canonical_rate` in the document).
     pub fn for_phones(&self) -> record_schema::ReferenceData {
         record_schema::ReferenceData {
             project_id: self.project.id.clone(),
             currency: self.project.currency,
+            hours_per_day: self.project.hours_per_day,
+            expense_categories: self
+                .expense_categories
+                .iter()
+                .map(|c| record_schema::ExpenseCategory { code: c.code.clone(), name: c.name.clone() })
+                .collect(),
             sites: self
                 .sites
                 .iter()

@@ -14,7 +14,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::table::{self, Located, ParsedRows, RawTable, Table, curve_text, parse_curve};
-use super::{Activity, CellError, CostCode, Problems, Project, ReferenceError, ReferenceSet, Site, Trade};
+use super::{
+    Activity, CellError, CostCode, ExpenseCategory, Problems, Project, ReferenceError, ReferenceSet, Site, Trade,
+};
 use crate::cache::DocCache;
 use crate::db::{Db, on_pool};
 use crate::docstore;
@@ -28,6 +30,14 @@ pub struct ImportSummary {
     pub cost_codes: usize,
     pub activities: usize,
     pub trades: usize,
+    pub expense_categories: usize,
+}
+
+impl ImportSummary {
+    /// Rows written, all tables together.
+    pub fn rows(&self) -> usize {
+        self.project + self.sites + self.cost_codes + self.activities + self.trades + self.expense_categories
+    }
 }
 
 fn corrupt(what: &str, v: &str) -> sqlx::Error {
@@ -48,6 +58,7 @@ fn date(what: &str, v: &str) -> Result<NaiveDate, sqlx::Error> {
 struct ProjectRow {
     name: String,
     currency: String,
+    hours_per_day: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -79,6 +90,12 @@ struct ActivityRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct CategoryRow {
+    code: String,
+    name: String,
+}
+
+#[derive(sqlx::FromRow)]
 struct TradeRow {
     name: String,
     day_rate: Option<String>,
@@ -89,15 +106,16 @@ struct TradeRow {
 pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     let mut set = ReferenceSet::empty(project);
     let head: Option<ProjectRow> =
-        on_pool!(db, |p| sqlx::query_as("SELECT name, currency FROM projects WHERE id = $1")
+        on_pool!(db, |p| sqlx::query_as("SELECT name, currency, hours_per_day FROM projects WHERE id = $1")
             .bind(project)
             .fetch_optional(p)
             .await?);
-    if let Some(ProjectRow { name, currency }) = head {
+    if let Some(ProjectRow { name, currency, hours_per_day }) = head {
         set.project = Project {
             id: project.into(),
             name,
             currency: Currency::from_str(&currency).map_err(|_| corrupt("currency", &currency))?,
+            hours_per_day: opt_decimal("hours_per_day", hours_per_day)?,
         };
     }
     let cur = set.project.currency;
@@ -160,6 +178,14 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
             hour_rate: opt_decimal("hour_rate", hour_rate)?,
         });
     }
+    let categories: Vec<CategoryRow> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT code, name FROM expense_categories WHERE project_id = $1 ORDER BY code"
+    )
+    .bind(project)
+    .fetch_all(p)
+    .await?);
+    set.expense_categories =
+        categories.into_iter().map(|CategoryRow { code, name }| ExpenseCategory { code, name }).collect();
     Ok(set)
 }
 
@@ -334,13 +360,16 @@ pub async fn import_with(
         table::parse(raw, set.project.currency, &mut parsed, &mut errors);
     }
     let mut currency_changed = false;
-    if let Some((name, currency)) = &parsed.project {
-        if let Some(n) = name {
+    if let Some(row) = &parsed.project {
+        if let Some(n) = &row.name {
             set.project.name = n.clone();
         }
-        if let Some(c) = currency {
-            currency_changed = *c != set.project.currency;
-            set.project.currency = *c;
+        if let Some(c) = row.currency {
+            currency_changed = c != set.project.currency;
+            set.project.currency = c;
+        }
+        if let Some(h) = row.hours_per_day {
+            set.project.hours_per_day = h;
         }
     }
     if currency_changed && (!set.cost_codes.is_empty() || !set.activities.is_empty()) {
@@ -364,10 +393,18 @@ pub async fn import_with(
     );
     no_duplicates(Table::Activities, &parsed.activities, |a| &a.id, parsed.label(Table::Activities, "id"), &mut errors);
     no_duplicates(Table::Trades, &parsed.trades, |t| &t.name, parsed.label(Table::Trades, "name"), &mut errors);
+    no_duplicates(
+        Table::ExpenseCategories,
+        &parsed.expense_categories,
+        |c| &c.code,
+        parsed.label(Table::ExpenseCategories, "code"),
+        &mut errors,
+    );
     merge(&mut set.sites, &parsed.sites, |s| s.id.clone());
     merge(&mut set.cost_codes, &parsed.cost_codes, |c| c.code.clone());
     merge(&mut set.activities, &parsed.activities, |a| a.id.clone());
     merge(&mut set.trades, &parsed.trades, |t| t.name.clone());
+    merge(&mut set.expense_categories, &parsed.expense_categories, |c| c.code.clone());
     check_set(&set, &parsed, &mut errors);
     if !errors.is_empty() {
         return Err(ReferenceError::Invalid(errors));
@@ -387,12 +424,14 @@ async fn write(db: &Db, set: &ReferenceSet, parsed: &ParsedRows) -> Result<Impor
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
         sqlx::query(
-            "INSERT INTO projects (id, name, currency, updated_at_ms) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency, updated_at_ms = excluded.updated_at_ms",
+            "INSERT INTO projects (id, name, currency, hours_per_day, updated_at_ms) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency, \
+             hours_per_day = excluded.hours_per_day, updated_at_ms = excluded.updated_at_ms",
         )
         .bind(&set.project.id)
         .bind(&set.project.name)
         .bind(cur.code())
+        .bind(set.project.hours_per_day.map(|h| h.normalize().to_string()))
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -459,6 +498,17 @@ async fn write(db: &Db, set: &ReferenceSet, parsed: &ParsedRows) -> Result<Impor
             .execute(&mut *tx)
             .await?;
         }
+        for c in &parsed.expense_categories {
+            sqlx::query(
+                "INSERT INTO expense_categories (project_id, code, name) VALUES ($1, $2, $3) \
+                 ON CONFLICT (project_id, code) DO UPDATE SET name = excluded.name",
+            )
+            .bind(&set.project.id)
+            .bind(&c.value.code)
+            .bind(&c.value.name)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
     });
     Ok(ImportSummary {
@@ -467,6 +517,7 @@ async fn write(db: &Db, set: &ReferenceSet, parsed: &ParsedRows) -> Result<Impor
         cost_codes: parsed.cost_codes.len(),
         activities: parsed.activities.len(),
         trades: parsed.trades.len(),
+        expense_categories: parsed.expense_categories.len(),
     })
 }
 

@@ -6,10 +6,10 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use record_schema::Currency;
 use record_schema::money::parse_decimal;
-use record_schema::validate::parse_time_zone;
+use record_schema::validate::{self, parse_time_zone};
 use rust_decimal::Decimal;
 
-use super::{Activity, CellError, CostCode, Problems, Site, Trade};
+use super::{Activity, CellError, CostCode, ExpenseCategory, Problems, Site, Trade};
 
 /// The tables an import may carry (an XLSX workbook: one sheet each, named like this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,10 +19,12 @@ pub enum Table {
     CostCodes,
     Activities,
     Trades,
+    ExpenseCategories,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [Table::Project, Table::Sites, Table::CostCodes, Table::Activities, Table::Trades];
+    pub const ALL: [Table; 6] =
+        [Table::Project, Table::Sites, Table::CostCodes, Table::Activities, Table::Trades, Table::ExpenseCategories];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,13 +33,14 @@ impl Table {
             Table::CostCodes => "cost_codes",
             Table::Activities => "activities",
             Table::Trades => "trades",
+            Table::ExpenseCategories => "expense_categories",
         }
     }
 
     /// Column names; the required ones first (`*` in the docs).
     pub fn columns(self) -> &'static [(&'static str, bool)] {
         match self {
-            Table::Project => &[("name", false), ("currency", false)],
+            Table::Project => &[("name", false), ("currency", false), ("hours_per_day", false)],
             Table::Sites => &[("id", true), ("name", true), ("time_zone", true)],
             Table::CostCodes => &[("code", true), ("name", true), ("parent", false), ("budget", false)],
             Table::Activities => &[
@@ -52,6 +55,7 @@ impl Table {
                 ("curve", false),
             ],
             Table::Trades => &[("name", true), ("day_rate", false), ("hour_rate", false)],
+            Table::ExpenseCategories => &[("code", true), ("name", true)],
         }
     }
 }
@@ -61,10 +65,16 @@ impl FromStr for Table {
 
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-        Table::ALL
-            .into_iter()
-            .find(|x| x.as_str() == t || x.as_str().trim_end_matches('s') == t)
-            .ok_or_else(|| format!("{s:?} is not a reference table (project, sites, cost_codes, activities, trades)"))
+        // `expense_category`, and the sheet a Chinese workbook names 费用类别.
+        let t = match t.as_str() {
+            "expense_category" | "费用类别" => "expense_categories".to_string(),
+            _ => t,
+        };
+        Table::ALL.into_iter().find(|x| x.as_str() == t || x.as_str().trim_end_matches('s') == t).ok_or_else(|| {
+            format!(
+                "{s:?} is not a reference table (project, sites, cost_codes, activities, trades, expense_categories)"
+            )
+        })
     }
 }
 
@@ -86,6 +96,9 @@ fn canonical_column(name: &str) -> String {
         "日单价" | "日工资" => "day_rate",
         "时单价" => "hour_rate",
         "币种" => "currency",
+        "每日工时" | "每工日小时数" | "日工时" => "hours_per_day",
+        "类别编码" => "code",
+        "类别名称" | "费用类别" => "name",
         other => return other.to_string(),
     };
     alias.to_string()
@@ -132,13 +145,23 @@ pub struct Located<T> {
     pub value: T,
 }
 
+/// The project's row: each `None` when not given (the stored value is kept).
+#[derive(Debug, Clone, Default)]
+pub struct ProjectCells {
+    pub name: Option<String>,
+    pub currency: Option<Currency>,
+    /// `Some(None)`: the column given empty (back to the default, 8 hours).
+    pub hours_per_day: Option<Option<Decimal>>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ParsedRows {
-    pub project: Option<(Option<String>, Option<Currency>)>,
+    pub project: Option<ProjectCells>,
     pub sites: Vec<Located<Site>>,
     pub cost_codes: Vec<Located<CostCode>>,
     pub activities: Vec<Located<Activity>>,
     pub trades: Vec<Located<Trade>>,
+    pub expense_categories: Vec<Located<ExpenseCategory>>,
     /// How each table's columns are labelled in the input (`C (parent)`), for errors about rows.
     pub labels: std::collections::HashMap<(Table, &'static str), String>,
 }
@@ -171,6 +194,11 @@ impl Cells<'_> {
             column: label,
             message: message.into(),
         });
+    }
+
+    /// Whether the input has `column` at all (an empty cell of a given column says "none").
+    fn has(&self, column: &str) -> bool {
+        self.by_name.iter().any(|(n, _, _)| n == column)
     }
 
     fn opt(&self, column: &str) -> Option<String> {
@@ -273,7 +301,9 @@ pub fn parse(raw: &RawTable, currency: Currency, out: &mut ParsedRows, errors: &
         }
     }
     for (row, cells) in &raw.rows {
-        if cells.iter().all(|c| c.trim().is_empty()) {
+        // An empty row of a file is skipped; the project's row given by a form or JSON (row 0) is
+        // read even empty: `{"hours_per_day": null}` returns the hours to the default.
+        if cells.iter().all(|c| c.trim().is_empty()) && !(*row == 0 && table == Table::Project) {
             continue;
         }
         let before = errors.len();
@@ -291,8 +321,21 @@ pub fn parse(raw: &RawTable, currency: Currency, out: &mut ParsedRows, errors: &
                         }
                     },
                 };
+                let hours_per_day = if c.has("hours_per_day") {
+                    let hours = c.decimal("hours_per_day", validate::QUANTITY_SCALE);
+                    match hours {
+                        Some(h) if h <= Decimal::ZERO || h > Decimal::from(validate::MAX_HOURS_PER_DAY) => {
+                            let text = c.opt("hours_per_day").unwrap_or_default();
+                            c.err("hours_per_day", hours_message(&text));
+                        }
+                        _ => {}
+                    }
+                    Some(hours)
+                } else {
+                    None
+                };
                 if c.errors.len() == before {
-                    out.project = Some((name, currency));
+                    out.project = Some(ProjectCells { name, currency, hours_per_day });
                 }
             }
             Table::Sites => {
@@ -369,14 +412,48 @@ pub fn parse(raw: &RawTable, currency: Currency, out: &mut ParsedRows, errors: &
             }
             Table::Trades => {
                 let name = c.req("name");
-                let day_rate = c.decimal("day_rate", 4);
-                let hour_rate = c.decimal("hour_rate", 4);
+                // Rates keep the office's decimals (365 / 8 = 45.625): only a line's amount is rounded.
+                let day_rate = c.decimal("day_rate", validate::RATE_SCALE);
+                let hour_rate = c.decimal("hour_rate", validate::RATE_SCALE);
                 if let (Some(name), true) = (name, c.errors.len() == before) {
                     out.trades.push(Located { row: *row, value: Trade { name, day_rate, hour_rate } });
                 }
             }
+            Table::ExpenseCategories => {
+                let (code, name) = (c.req("code"), c.req("name"));
+                if let Some(k) = &code
+                    && !is_category_code(k)
+                {
+                    c.err("code", category_code_message(k));
+                }
+                if let (Some(code), Some(name), true) = (code, name, c.errors.len() == before) {
+                    out.expense_categories.push(Located { row: *row, value: ExpenseCategory { code, name } });
+                }
+            }
         }
     }
+}
+
+/// Longest expense category code: a short identifier (`equipment_rental`), not a name.
+pub const MAX_CATEGORY_CODE_CHARS: usize = 40;
+
+/// An expense category's code: ASCII letters, digits, `_` and `-`, starting with a letter or digit,
+/// at most [`MAX_CATEGORY_CODE_CHARS`]: what apps and exports carry, the same in every language.
+pub fn is_category_code(code: &str) -> bool {
+    code.len() <= MAX_CATEGORY_CODE_CHARS
+        && code.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn category_code_message(code: &str) -> String {
+    format!(
+        "must be a short code of letters a-z, digits, _ and - (at most {MAX_CATEGORY_CODE_CHARS} characters, \
+         e.g. equipment_rental; the name column holds the words) (got {code:?})"
+    )
+}
+
+fn hours_message(text: &str) -> String {
+    format!("must be more than 0 and at most {} hours (got {text:?})", validate::MAX_HOURS_PER_DAY)
 }
 
 /// `2026-03-01=0; 2026-04-01=35; 2026-06-30=100`: dates ascending, percents 0–100 never falling.
@@ -445,6 +522,59 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!((errors[0].row, errors[0].column.as_str()), (1, "B (nmae)"));
         assert_eq!(errors[1].column, "name");
+    }
+
+    #[test]
+    fn hours_per_day_and_categories() {
+        let parse_one = |t: RawTable| {
+            let (mut out, mut errors) = (ParsedRows::default(), Problems::default());
+            parse(&t, Currency::Cny, &mut out, &mut errors);
+            (out, errors)
+        };
+        let (out, errors) = parse_one(raw(Table::Project, &["name", "每日工时"], &[&["P", "7.5"]]));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(out.project.and_then(|p| p.hours_per_day), Some(Some(Decimal::new(75, 1))));
+        let (out, _) = parse_one(raw(Table::Project, &["name", "hours_per_day"], &[&["P", ""]]));
+        assert_eq!(out.project.map(|p| p.hours_per_day), Some(Some(None)), "given empty: back to the default");
+        let (out, _) = parse_one(raw(Table::Project, &["name"], &[&["P"]]));
+        assert_eq!(out.project.map(|p| p.hours_per_day), Some(None), "not given: kept");
+        for bad in ["0", "24.5", "-1", "7.125", "eight"] {
+            let (out, errors) = parse_one(raw(Table::Project, &["hours_per_day"], &[&[bad]]));
+            assert!(out.project.is_none(), "{bad}");
+            assert_eq!(errors.len(), 1, "{bad}: {errors:?}");
+            assert_eq!(errors[0].column, "A (hours_per_day)");
+        }
+        let (_, errors) = parse_one(raw(Table::Project, &["hours_per_day"], &[&["25"]]));
+        assert_eq!(errors[0].message, "must be more than 0 and at most 24 hours (got \"25\")");
+
+        let (out, errors) = parse_one(raw(
+            Table::ExpenseCategories,
+            &["编码", "名称"],
+            &[&["equipment_rental", "机械租赁"], &["机械", "x"], &["a b", "y"], &["ok-1", ""]],
+        ));
+        assert_eq!(out.expense_categories.len(), 1);
+        assert_eq!(out.expense_categories[0].value.name, "机械租赁");
+        let at: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(at, [(3, "A (编码)"), (4, "A (编码)"), (5, "B (名称)")]);
+        assert!(is_category_code("equipment_rental") && is_category_code("B-02"));
+        assert!(!is_category_code("_x") && !is_category_code(&"a".repeat(41)) && !is_category_code(""));
+        assert_eq!("费用类别".parse::<Table>(), Ok(Table::ExpenseCategories));
+        assert_eq!("expense_category".parse::<Table>(), Ok(Table::ExpenseCategories));
+    }
+
+    #[test]
+    fn rates_keep_four_decimals() {
+        let t = raw(
+            Table::Trades,
+            &["name", "day_rate", "hour_rate"],
+            &[&["普工", "365", "45.625"], &["x", "1", "1.23456"]],
+        );
+        let (mut out, mut errors) = (ParsedRows::default(), Problems::default());
+        parse(&t, Currency::Cny, &mut out, &mut errors);
+        assert_eq!(out.trades.len(), 1);
+        assert_eq!(out.trades[0].value.hour_rate, Some(Decimal::new(45625, 3)));
+        assert_eq!((errors[0].row, errors[0].column.as_str()), (3, "C (hour_rate)"));
+        assert!(errors[0].message.starts_with("at most 4 decimal places"), "{}", errors[0].message);
     }
 
     #[test]

@@ -7,12 +7,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Html;
-use record_schema::{Effort, Record};
+use record_schema::{Effort, Record, TimeUnit};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::format::{grouped, money};
 use super::i18n::Lang;
+use super::record::{category_words, rate_money};
 use super::session::WebSession;
 use super::{Chrome, WebError, render};
 use crate::ledger::LedgerError;
@@ -101,14 +102,6 @@ fn short(heads: &[String]) -> String {
     heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ")
 }
 
-/// Worker-days of a line: headcount × days, or headcount × hours ÷ 8.
-fn worker_days(headcount: i64, effort: Effort) -> Decimal {
-    match effort {
-        Effort::Days(d) => Decimal::from(headcount) * d,
-        Effort::Hours(h) => Decimal::from(headcount) * h / Decimal::from(record_schema::labour::HOURS_PER_DAY),
-    }
-}
-
 fn quantity(d: Decimal) -> String {
     grouped(d.round_dp(2).normalize())
 }
@@ -149,13 +142,30 @@ fn body_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintBody {
                 .map(|(i, l)| {
                     // Each line's amount rounded once, as the ledgers post it; the total adds those.
                     let amount = currency.round(l.cost());
-                    let wd = worker_days(l.headcount, l.effort);
+                    // Worker-days as the ledger counts them (hours ÷ the line's hours per day).
+                    let (_, wd) = l.person_time();
                     heads += l.headcount;
                     days += wd;
                     total += amount;
-                    let (effort, per) = match l.effort {
-                        Effort::Days(d) => (format!("{}{}", d.normalize(), lang.t("rec_unit_days")), "rec_per_day"),
-                        Effort::Hours(h) => (format!("{}{}", h.normalize(), lang.t("rec_unit_hours")), "rec_per_hour"),
+                    let one = l.effort.quantity() == Decimal::ONE;
+                    let unit = match (l.effort, one) {
+                        (Effort::Days(_), true) => "rec_unit_day",
+                        (Effort::Days(_), false) => "rec_unit_days",
+                        (Effort::Hours(_), true) => "rec_unit_hour",
+                        (Effort::Hours(_), false) => "rec_unit_hours",
+                    };
+                    let effort = format!("{}{}", l.effort.quantity().normalize(), lang.t(unit));
+                    // What the rate pays for, which may differ from what was counted (hours at a day
+                    // rate): then the hours in a day's pay are printed beside it.
+                    let per = match l.rate_unit {
+                        TimeUnit::Day => "rec_per_day",
+                        TimeUnit::Hour => "rec_per_hour",
+                    };
+                    let default_day = Decimal::from(record_schema::labour::HOURS_PER_DAY);
+                    let hours = if l.rate_unit != l.effort.unit() || l.hours_per_day != default_day {
+                        lang.t("rec_hours_per_day").replace("{h}", &l.hours_per_day.normalize().to_string())
+                    } else {
+                        String::new()
                     };
                     PrintLine {
                         no: i + 1,
@@ -170,7 +180,7 @@ fn body_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintBody {
                         headcount: l.headcount,
                         effort,
                         worker_days: quantity(wd),
-                        rate: format!("{}{}", money(l.rate, currency, lang), lang.t(per)),
+                        rate: format!("{}{}{hours}", rate_money(l.rate, currency, lang), lang.t(per)),
                         amount: money(amount, currency, lang),
                         cost_code: code(&l.cost_code),
                     }
@@ -190,7 +200,7 @@ fn body_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintBody {
             worker_days: String::new(),
             total: money(e.amount, e.currency, lang),
             facts: vec![
-                (lang.t("category").to_string(), e.category.clone()),
+                (lang.t("category").to_string(), category_words(&e.category, set.category_name(&e.category), lang)),
                 (lang.t("vendor").to_string(), e.vendor.clone().unwrap_or_default()),
                 (lang.t("cost_code").to_string(), code(&e.cost_code)),
             ],
@@ -324,10 +334,54 @@ pub async fn approval(
 mod tests {
     use super::*;
 
+    fn line(effort: Effort, rate: &str, rate_unit: TimeUnit, hours_per_day: &str) -> record_schema::CrewLine {
+        record_schema::CrewLine {
+            id: "l1".into(),
+            position: 0,
+            trade: "普工".into(),
+            crew: None,
+            headcount: 1,
+            effort,
+            rate: rate.parse().expect("rate"),
+            rate_unit,
+            hours_per_day: hours_per_day.parse().expect("hours"),
+            cost_code: "05-04".into(),
+            activity: None,
+            note: None,
+            workers: vec![],
+        }
+    }
+
+    fn printed(lines: Vec<record_schema::CrewLine>, lang: Lang) -> PrintBody {
+        let record = Record::LabourSheet(record_schema::LabourSheet {
+            header: record_schema::record::RecordHeader {
+                id: "r1".into(),
+                project_id: "P1".into(),
+                site_id: "S1".into(),
+                time_zone: "Asia/Shanghai".into(),
+                author: "李工".into(),
+                created_at_ms: 0,
+                voided: None,
+            },
+            work_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+            currency: record_schema::Currency::Cny,
+            lines,
+            note: None,
+        });
+        body_of(&record, &ReferenceSet::empty("P1"), lang)
+    }
+
     #[test]
-    fn worker_days_of_hours_and_days() {
-        assert_eq!(quantity(worker_days(3, Effort::Hours(Decimal::from(4)))), "1.5");
-        assert_eq!(quantity(worker_days(4, Effort::Days(Decimal::from(1)))), "4");
+    fn hours_at_a_day_rate_print_as_such() {
+        let b = printed(vec![line(Effort::Hours(Decimal::new(95, 1)), "365.00", TimeUnit::Day, "8")], Lang::ZhCn);
+        let l = &b.lines[0];
+        assert_eq!((l.effort.as_str(), l.rate.as_str()), ("9.5小时", "¥365.00/工日（每工日8小时）"));
+        assert_eq!((l.worker_days.as_str(), l.amount.as_str()), ("1.19", "¥433.44"));
+        let b = printed(vec![line(Effort::Hours(Decimal::new(95, 1)), "45.625", TimeUnit::Hour, "8")], Lang::En);
+        assert_eq!((b.lines[0].rate.as_str(), b.total.as_str()), ("CN¥45.625/hour", "CN¥433.44"));
+        // Worker-days by the line's own hours per day: 4 h of a 7.5-hour day.
+        let b = printed(vec![line(Effort::Hours(Decimal::from(15)), "300", TimeUnit::Day, "7.5")], Lang::En);
+        assert_eq!((b.worker_days.as_str(), b.total.as_str()), ("2", "CN¥600.00"));
         assert_eq!(short(&["a1b2c3d4e5".into(), "ff".into()]), "a1b2c3d4, ff");
     }
 }

@@ -1,5 +1,7 @@
-//! `/web/admin/reference`: the project's reference data for its admins (project, sites, cost codes,
-//! activities, trades): list, add, edit, delete, and many rows pasted at once.
+//! `/web/admin/reference`: the project's reference data for its admins (project and its hours per
+//! day, sites, cost codes, activities, trades, expense categories): list, add, edit, delete, and many
+//! rows pasted at once. While a project lists no expense categories the default ones are in force;
+//! the page says which, and offers them as the rows to start the project's own list from.
 //!
 //! Every change goes through `reference::edit` (one row as a one-row import: the import's rules
 //! and messages, nothing stored on error, the phones' reference document republished); a refused
@@ -69,6 +71,10 @@ struct RefPage {
     codes: Vec<(String, String)>,
     /// Rows pasted for a bulk import, kept when refused.
     pasted: String,
+    /// The expense categories in force while the project lists none, in the page's language.
+    default_categories: Vec<String>,
+    /// Those categories as rows of an import (the button that makes them the project's list).
+    default_rows: String,
 }
 
 /// What a page shows besides the table's list.
@@ -109,6 +115,11 @@ fn build(mut c: Chrome, set: &ReferenceSet, table: Table, shown: Shown) -> RefPa
     let on = shown.edit.as_deref().or(shown.confirm.as_ref().map(|k| k.key.as_str()));
     let rows = view::rows(set, table, on, lang);
     let form = view::form(set, table, shown.edit.as_deref(), &shown.values, &shown.problems, lang);
+    let (default_categories, default_rows) = if table == Table::ExpenseCategories && rows.is_empty() {
+        view::default_categories(lang)
+    } else {
+        (Vec::new(), String::new())
+    };
     RefPage {
         forbidden: false,
         tab: table.as_str(),
@@ -125,6 +136,8 @@ fn build(mut c: Chrome, set: &ReferenceSet, table: Table, shown: Shown) -> RefPa
         rows,
         codes: set.cost_codes.iter().map(|k| (k.code.clone(), k.name.clone())).collect(),
         pasted: shown.pasted,
+        default_categories,
+        default_rows,
         c,
     }
 }
@@ -152,6 +165,8 @@ fn forbidden(c: Chrome) -> Result<Response, WebError> {
         count: String::new(),
         codes: Vec::new(),
         pasted: String::new(),
+        default_categories: Vec::new(),
+        default_rows: String::new(),
     };
     respond(StatusCode::FORBIDDEN, &page)
 }
@@ -179,7 +194,11 @@ fn confirm(set: &ReferenceSet, table: Table, key: &str, uses: &[Use], lang: crat
         title: lang.t(if refused { "ref_delete_refused" } else { "ref_delete_title" }).replace("{what}", &what),
         refused,
         uses: uses.iter().map(|u| use_words(u, lang)).collect(),
-        help: if table == Table::Trades { "ref_delete_trade_help" } else { "ref_delete_help" },
+        help: match table {
+            Table::Trades => "ref_delete_trade_help",
+            Table::ExpenseCategories => "ref_delete_category_help",
+            _ => "ref_delete_help",
+        },
         table: table.as_str(),
         key: key.to_string(),
     }
@@ -376,7 +395,7 @@ pub async fn import_rows(
     };
     match result {
         Ok(summary) => {
-            let n = summary.project + summary.sites + summary.cost_codes + summary.activities + summary.trades;
+            let n = summary.rows();
             Ok(Redirect::to(&format!("{}&done=imported&n={n}", view::tab_href(table))).into_response())
         }
         Err(e) => {
@@ -431,7 +450,7 @@ pub async fn upload(
     };
     match result {
         Ok(summary) => {
-            let n = summary.project + summary.sites + summary.cost_codes + summary.activities + summary.trades;
+            let n = summary.rows();
             Ok(Redirect::to(&format!("{}&done=imported&n={n}", view::tab_href(table))).into_response())
         }
         Err(e) => {

@@ -11,10 +11,11 @@ use crate::reference::table::{Table, curve_text};
 use crate::reference::{Activity, CostCode, ReferenceSet};
 use crate::web::format::money;
 use crate::web::i18n::Lang;
+use crate::web::record::{category_words, rate_money};
 use crate::web::urlencode;
 
 /// The tabs, in the order of the import's tables.
-pub const TABS: [Table; 5] = [Table::Project, Table::Sites, Table::CostCodes, Table::Activities, Table::Trades];
+pub const TABS: [Table; 6] = Table::ALL;
 
 /// The currencies a project may keep its books in (`record_schema::Currency`).
 const CURRENCIES: [Currency; 6] =
@@ -27,6 +28,7 @@ pub fn tab_key(t: Table) -> &'static str {
         Table::CostCodes => "ref_tab_cost_codes",
         Table::Activities => "ref_tab_activities",
         Table::Trades => "ref_tab_trades",
+        Table::ExpenseCategories => "ref_tab_expense_categories",
     }
 }
 
@@ -56,6 +58,7 @@ pub fn tabs(set: &ReferenceSet, on: Table) -> Vec<TabLink> {
                 Table::CostCodes => Some(set.cost_codes.len()),
                 Table::Activities => Some(set.activities.len()),
                 Table::Trades => Some(set.trades.len()),
+                Table::ExpenseCategories => Some(set.expense_categories.len()),
             },
             on: t == on,
         })
@@ -75,6 +78,8 @@ pub struct Field {
     pub optional_mark: bool,
     pub readonly: bool,
     pub hint: &'static str,
+    /// Shown in an empty input (a decimal's default).
+    pub placeholder: String,
     pub error: String,
 }
 
@@ -103,9 +108,11 @@ pub fn stored_cells(set: &ReferenceSet, table: Table, key: &str) -> Option<BTree
     let amount = |d: Decimal| cur.canonical(d);
     let opt = |d: Option<Decimal>| d.map(|d| d.normalize().to_string()).unwrap_or_default();
     let cells: Vec<(&'static str, String)> = match table {
-        Table::Project => {
-            vec![("name", set.project.name.clone()), ("currency", set.project.currency.code().to_string())]
-        }
+        Table::Project => vec![
+            ("name", set.project.name.clone()),
+            ("currency", set.project.currency.code().to_string()),
+            ("hours_per_day", opt(set.project.hours_per_day)),
+        ],
         Table::Sites => {
             let s = set.sites.iter().find(|s| s.id == key)?;
             vec![("id", s.id.clone()), ("name", s.name.clone()), ("time_zone", s.time_zone.clone())]
@@ -136,6 +143,10 @@ pub fn stored_cells(set: &ReferenceSet, table: Table, key: &str) -> Option<BTree
         Table::Trades => {
             let t = set.trades.iter().find(|t| t.name == key)?;
             vec![("name", t.name.clone()), ("day_rate", opt(t.day_rate)), ("hour_rate", opt(t.hour_rate))]
+        }
+        Table::ExpenseCategories => {
+            let c = set.expense_categories.iter().find(|c| c.code == key)?;
+            vec![("code", c.code.clone()), ("name", c.name.clone())]
         }
     };
     Some(cells.into_iter().collect())
@@ -175,6 +186,7 @@ pub fn form(
             } else {
                 ""
             },
+            placeholder: String::new(),
             error,
         }
     };
@@ -188,7 +200,10 @@ pub fn form(
             } else {
                 currency.options = CURRENCIES.iter().map(|c| (c.code().to_string(), c.code().to_string())).collect();
             }
-            vec![field("name", "text"), currency]
+            let mut hours = field("hours_per_day", "decimal");
+            hours.placeholder = record_schema::validate::DEFAULT_HOURS_PER_DAY.to_string();
+            hours.hint = "ref_hours_per_day_hint";
+            vec![field("name", "text"), currency, hours]
         }
         Table::Sites => {
             let mut tz = field("time_zone", "select");
@@ -219,7 +234,19 @@ pub fn form(
         Table::Trades => {
             let mut day = field("day_rate", "decimal");
             day.hint = "ref_rate_hint";
-            vec![field("name", "text"), day, field("hour_rate", "decimal")]
+            let mut hour = field("hour_rate", "decimal");
+            hour.hint = "ref_rate_decimals_hint";
+            vec![field("name", "text"), day, hour]
+        }
+        Table::ExpenseCategories => {
+            let mut code = field("code", "text");
+            if key.is_none() {
+                code.hint = "ref_category_code_hint";
+                code.placeholder = "equipment_rental".into();
+            }
+            let mut name = field("name", "text");
+            name.hint = "ref_category_name_hint";
+            vec![code, name]
         }
     };
     let title = match (table, key) {
@@ -241,6 +268,7 @@ fn add_key(t: Table) -> &'static str {
         Table::Sites => "ref_add_sites",
         Table::CostCodes => "ref_add_cost_codes",
         Table::Activities => "ref_add_activities",
+        Table::ExpenseCategories => "ref_add_expense_categories",
         _ => "ref_add_trades",
     }
 }
@@ -295,13 +323,21 @@ pub fn tree(codes: &[CostCode]) -> Vec<(&CostCode, usize)> {
     out
 }
 
-/// A rate: money when it has no more decimals than the currency, else its exact figure.
+/// A rate as money with every decimal the office set (`¥45.625`), or a dash.
 fn rate(r: Option<Decimal>, cur: Currency, lang: Lang) -> String {
-    match r {
-        None => "—".into(),
-        Some(r) if r.normalize().scale() <= cur.scale() => money(r, cur, lang),
-        Some(r) => format!("{} {}", r.normalize(), cur.code()),
+    r.map_or_else(|| "—".into(), |r| rate_money(r, cur, lang))
+}
+
+/// The default categories (a project that lists none books expenses in these) in the page's
+/// language, and the rows that would make them the project's own list, to change or add to.
+pub fn default_categories(lang: Lang) -> (Vec<String>, String) {
+    let words: Vec<String> =
+        record_schema::reference::DEFAULT_EXPENSE_CATEGORIES.iter().map(|c| category_words(c, None, lang)).collect();
+    let mut rows = String::from("code,name\n");
+    for (code, name) in record_schema::reference::DEFAULT_EXPENSE_CATEGORIES.iter().zip(&words) {
+        rows.push_str(&format!("{code},{name}\n"));
     }
+    (words, rows)
 }
 
 /// A planned curve as a list reads it: `05-01 0% · 07-01 30% · 10-31 100%` (the year only when
@@ -339,6 +375,7 @@ pub fn heads(table: Table) -> Vec<(&'static str, &'static str)> {
             "ref_col_curve",
         ],
         Table::Trades => &["ref_col_trade", "ref_col_day_rate", "ref_col_hour_rate"],
+        Table::ExpenseCategories => &["ref_col_code", "ref_col_name"],
     };
     let numeric = ["ref_col_level", "ref_col_budget", "ref_col_bac", "ref_col_planned_quantity", "ref_col_day_rate"];
     keys.iter().map(|k| (*k, if numeric.contains(k) || *k == "ref_col_hour_rate" { "num" } else { "" })).collect()
@@ -426,6 +463,17 @@ pub fn rows(set: &ReferenceSet, table: Table, on: Option<&str>, lang: Lang) -> V
                 row(&t.name, &t.name, 1, cells)
             })
             .collect(),
+        Table::ExpenseCategories => set
+            .expense_categories
+            .iter()
+            .map(|c| {
+                let cells = vec![
+                    Cell { label: "ref_col_code", text: c.code.clone(), class: "ref-code" },
+                    Cell { label: "ref_col_name", text: c.name.clone(), class: "ref-name" },
+                ];
+                row(&c.code, &c.name, 1, cells)
+            })
+            .collect(),
     }
 }
 
@@ -455,6 +503,16 @@ mod tests {
         );
         let cyclic = vec![code("a", Some("b")), code("b", Some("a"))];
         assert_eq!(tree(&cyclic).len(), 2);
+    }
+
+    #[test]
+    fn the_default_categories_as_rows_to_start_from() {
+        let (words, rows) = default_categories(Lang::ZhCn);
+        assert_eq!(words.len(), 8);
+        assert_eq!(words[0], "材料");
+        assert!(rows.starts_with("code,name\nmaterials,材料\n"), "{rows}");
+        let raw = crate::reference::import::read_pasted(&rows, Table::ExpenseCategories).expect("rows");
+        assert_eq!(raw.rows.len(), 8);
     }
 
     #[test]

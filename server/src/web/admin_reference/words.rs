@@ -27,6 +27,7 @@ pub fn column_key(table: Table, column: &str) -> Option<&'static str> {
         (_, "curve") => "ref_col_curve",
         (_, "day_rate") => "ref_col_day_rate",
         (_, "hour_rate") => "ref_col_hour_rate",
+        (_, "hours_per_day") => "ref_col_hours_per_day",
         _ => return None,
     })
 }
@@ -79,6 +80,17 @@ pub fn chinese(message: &str) -> Option<String> {
         "must be more than 0 when given" => "填写时必须大于 0".into(),
         "is required with a planned quantity" => "填了计划工程量时必填".into(),
         "the currency cannot change once budgets are entered" => "已录入预算，币种不能更改".into(),
+        b if b.starts_with("must be more than 0 and at most ") && b.ends_with(" hours") => {
+            let max = b.trim_start_matches("must be more than 0 and at most ").trim_end_matches(" hours");
+            format!("须大于 0 且不超过 {max} 小时（填的是 {}）", got(m))
+        }
+        b if b.starts_with("must be a short code of letters a-z, digits, _ and - (at most ") => {
+            let max = b.split("(at most ").nth(1)?.split(' ').next()?;
+            format!(
+                "编码须为英文字母、数字、_ 和 -（最多 {max} 个字符，如 equipment_rental；中文写在名称列）（填的是 {}）",
+                got(m)
+            )
+        }
         b if b.starts_with("at most ") && b.ends_with(" decimal places are allowed") => {
             let n = b.trim_start_matches("at most ").trim_end_matches(" decimal places are allowed");
             format!("最多 {n} 位小数（填的是 {}）", got(m))
@@ -166,6 +178,20 @@ mod tests {
         assert_eq!(chinese("cost code \"99\" does not exist").as_deref(), Some("成本科目 \"99\" 不存在"));
         assert_eq!(chinese("\"03-100\" already exists").as_deref(), Some("\"03-100\" 已存在"));
         assert_eq!(chinese("is required").as_deref(), Some("必填"));
+        assert_eq!(
+            chinese("must be more than 0 and at most 24 hours (got \"25\")").as_deref(),
+            Some("须大于 0 且不超过 24 小时（填的是 \"25\"）")
+        );
+        let mut errors = crate::reference::Problems::default();
+        let raw = crate::reference::table::RawTable::one_row(
+            Table::ExpenseCategories,
+            vec![("code".into(), "机械 租赁".into()), ("name".into(), "机械租赁".into())],
+        );
+        let mut out = crate::reference::table::ParsedRows::default();
+        crate::reference::table::parse(&raw, record_schema::Currency::Cny, &mut out, &mut errors);
+        let zh = chinese(&errors[0].message).expect("the code's message reads in Chinese");
+        assert!(zh.starts_with("编码须为英文字母、数字、_ 和 -（最多 40 个字符"), "{zh}");
+        assert!(zh.ends_with("（填的是 \"机械 租赁\"）"), "{zh}");
         assert_eq!(chinese("something new"), None);
         let p = problem(&cell("cost_codes", 0, "budget", "must not be negative (got \"-3\")"), Lang::ZhCn);
         assert_eq!((p.column.as_str(), p.place.as_str()), ("budget", "预算"));

@@ -13,6 +13,10 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("rec_list_sep", ", ", "、"),
     ("rec_per_hour", "/hour", "/小时"),
     ("rec_per_day", "/worker-day", "/工日"),
+    // A line's hours per day beside its rate, where they convert it (hours at a day rate).
+    ("rec_hours_per_day", " ({h} h/day)", "（每工日{h}小时）"),
+    ("rec_hours_per_day_value", "{h} h/day", "每工日{h}小时"),
+    ("rec_f_hours_per_day", "hours per day", "每工日小时数"),
     ("rec_unit_hour", " hour", "小时"),
     ("rec_unit_hours", " hours", "小时"),
     ("rec_unit_day", " day", "天"),

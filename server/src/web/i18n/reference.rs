@@ -15,6 +15,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("ref_tab_cost_codes", "Cost codes", "成本科目"),
     ("ref_tab_activities", "Activities", "进度任务"),
     ("ref_tab_trades", "Trades", "工种"),
+    ("ref_tab_expense_categories", "Expense categories", "费用类别"),
     // Columns, as the import names them.
     ("ref_col_name", "Name", "名称"),
     ("ref_col_currency", "Currency", "币种"),
@@ -33,6 +34,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("ref_col_trade", "Trade", "工种"),
     ("ref_col_day_rate", "Day rate", "日单价"),
     ("ref_col_hour_rate", "Hourly rate", "时单价"),
+    ("ref_col_hours_per_day", "Hours per day", "每工日小时数"),
     ("ref_col_level", "Level", "层级"),
     ("ref_col_actions", "Actions", "操作"),
     // Forms and actions.
@@ -40,6 +42,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("ref_add_cost_codes", "Add a cost code", "新增成本科目"),
     ("ref_add_activities", "Add an activity", "新增进度任务"),
     ("ref_add_trades", "Add a trade", "新增工种"),
+    ("ref_add_expense_categories", "Add an expense category", "新增费用类别"),
     ("ref_edit_project", "Project", "项目信息"),
     ("ref_editing", "Edit {key}", "编辑 {key}"),
     ("ref_edit", "Edit", "编辑"),
@@ -65,6 +68,37 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Default rate phones fill in; foremen may change it per line.",
         "手机默认填入的单价，工长可按行修改。",
     ),
+    (
+        "ref_rate_decimals_hint",
+        "Up to 4 decimals, kept as entered (365 a day over 8 hours is 45.625); only a line's amount is rounded to the cent.",
+        "最多 4 位小数，按所填保存（日单价 365 按 8 小时为 45.625）；只有每行金额舍入到分。",
+    ),
+    (
+        "ref_hours_per_day_hint",
+        "Hours in one day's pay (点工 day). Hours worked at a day rate cost hours ÷ this × the day rate: 9.5 h at 365 a day over 8 hours is 433.44. Empty: 8. Lines already recorded keep the hours they were added with.",
+        "一个工日按几小时计。按小时记工、按工日计价时，金额 = 小时数 ÷ 此数 × 日单价：日单价 365、每工日 8 小时，9.5 小时为 433.44。留空为 8。已记录的行保留录入时的小时数。",
+    ),
+    (
+        "ref_category_code_hint",
+        "A short code in letters a-z, digits, _ and -: what expenses and exports carry. The name is what people read.",
+        "简短编码，用英文字母、数字、_ 和 -：费用记录和导出中保存的是编码，名称供人阅读。",
+    ),
+    (
+        "ref_category_name_hint",
+        "As foremen see it on their phones, e.g. 机械租赁.",
+        "工长在手机上看到的名称，如 机械租赁。",
+    ),
+    (
+        "ref_categories_defaults",
+        "This project lists no categories of its own, so phones offer the default ones:",
+        "本项目尚未设置自己的费用类别，手机上提供默认类别：",
+    ),
+    (
+        "ref_categories_replace",
+        "Once the project lists a category, expenses may be booked only in the project's categories: start from the default list, then add and rename.",
+        "项目设置了费用类别后，费用只能记入项目的类别：可先导入默认类别，再新增或改名。",
+    ),
+    ("ref_categories_start", "Start from the default list", "以默认类别开始"),
     ("ref_linear", "straight line", "直线"),
     ("ref_empty", "Nothing entered yet.", "尚未录入。"),
     ("ref_rows", "{n} rows", "共 {n} 条"),
@@ -91,6 +125,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Records keep the trade's name as written; phones stop offering it and its default rates.",
         "已有记录保留所填的工种名称；手机将不再提供该工种及其默认单价。",
     ),
+    (
+        "ref_delete_category_help",
+        "No expense is booked in it. Phones stop offering it after their next sync; once the last category is deleted, the default list is in force again.",
+        "没有费用记入此类别。手机下次同步后将不再提供；删除最后一个类别后，恢复使用默认类别。",
+    ),
     ("ref_delete_refused", "{what} cannot be deleted while it is used:", "{what} 正在使用，不能删除："),
     ("ref_use_postings_one", "1 ledger posting (an approved record)", "1 条台账记账（已审批的记录）"),
     ("ref_use_postings", "{n} ledger postings (approved records)", "{n} 条台账记账（已审批的记录）"),
@@ -110,8 +149,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("ref_import", "Import", "导入"),
     (
         "ref_upload_file",
-        "Or a file: CSV (this table) or an Excel workbook (XLSX, a sheet per table named sites, cost_codes, activities, trades, project)",
-        "或上传文件：CSV（本表）或 Excel 工作簿（XLSX，每张表一个工作表，名为 sites、cost_codes、activities、trades、project）",
+        "Or a file: CSV (this table) or an Excel workbook (XLSX, a sheet per table named sites, cost_codes, activities, trades, expense_categories, project)",
+        "或上传文件：CSV（本表）或 Excel 工作簿（XLSX，每张表一个工作表，名为 sites、cost_codes、activities、trades、expense_categories、project）",
     ),
     ("ref_upload", "Upload and import", "上传并导入"),
     (

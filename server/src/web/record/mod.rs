@@ -21,12 +21,13 @@ use serde_json::Value;
 use super::i18n::Lang;
 use super::queue::short_heads;
 use super::session::WebSession;
-use super::{Chrome, Fields, WebError, expense_category, kind_key, render, urlencode};
+use super::{Chrome, Fields, WebError, kind_key, render, urlencode};
 use crate::error::ApiError;
 use crate::ledger::store::{self, DecideRequest};
 use crate::ledger::{LedgerError, resolve};
 use crate::state::AppState;
 use words::{Names, Words, code_and_name, text};
+pub(crate) use words::{category_words, rate_money};
 
 pub struct Line {
     pub no: usize,
@@ -238,7 +239,7 @@ pub async fn page(
     match kind {
         "expense" => facts.extend([
             ("amount", w.money(&r["amount"]), String::new()),
-            ("category", expense_category(lang, r["category"].as_str().unwrap_or_default()), String::new()),
+            ("category", names.category(r["category"].as_str().unwrap_or_default(), lang), String::new()),
             ("vendor", text(&r["vendor"]), String::new()),
             ("cost_code", code_and_name(names.code(&text(&r["cost_code"]))), String::new()),
             ("note", text(&r["note"]), String::new()),
@@ -284,7 +285,7 @@ pub async fn page(
                 headcount: text(&l["headcount"]),
                 effort: w.effort(&l["effort"], &l["effort_unit"]),
                 worker_days: wd.map(Words::quantity).unwrap_or_default(),
-                rate: w.rate(&l["rate"], &l["effort_unit"]),
+                rate: w.line_rate(l),
                 cost: w.money(&l["cost"]),
                 cost_code: code_and_name(names.code(&text(&l["cost_code"]))),
                 activity: if act_name.is_empty() { act } else { act_name },

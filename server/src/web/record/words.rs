@@ -1,5 +1,6 @@
 //! A record's figures and differences in the words a site manager uses: names instead of ids,
-//! money with its sign, rates with their unit, lines by their 1-based number ("第2行", "Line 2"),
+//! money with its sign, rates with the unit they pay for and the office's decimals (`¥45.625/小时`,
+//! `¥365.00/工日（每工日8小时）` beside hours), lines by their 1-based number ("第2行", "Line 2"),
 //! never a document path.
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ pub struct Names {
     sites: HashMap<String, String>,
     codes: HashMap<String, String>,
     activities: HashMap<String, String>,
+    categories: HashMap<String, String>,
 }
 
 impl Names {
@@ -26,7 +28,14 @@ impl Names {
             sites: set.sites.iter().map(|s| (s.id.clone(), s.name.clone())).collect(),
             codes: set.cost_codes.iter().map(|c| (c.code.clone(), c.name.clone())).collect(),
             activities: set.activities.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
+            categories: set.expense_categories.iter().map(|c| (c.code.clone(), c.name.clone())).collect(),
         }
+    }
+
+    /// An expense category in words: a default category (`materials`) in the page's language, a
+    /// project's own (`equipment_rental`) by the name the office gave it, else the code.
+    pub fn category(&self, code: &str, lang: Lang) -> String {
+        category_words(code, self.categories.get(code).map(String::as_str), lang)
     }
 
     /// The site's name (its id when the reference data does not know it).
@@ -43,6 +52,26 @@ impl Names {
     pub fn activity(&self, id: &str) -> (String, String) {
         (id.to_string(), self.activities.get(id).cloned().unwrap_or_default())
     }
+}
+
+/// A category's words: a default code's translation, else the project's `name`, else the code.
+pub fn category_words(code: &str, name: Option<&str>, lang: Lang) -> String {
+    let translated = super::super::expense_category(lang, code);
+    match name {
+        Some(n) if translated == code && !n.is_empty() => n.to_string(),
+        _ => translated,
+    }
+}
+
+/// A rate as money with every decimal the office set: `¥365.00`, `CN¥45.625` (never rounded to
+/// the currency: only a line's amount is).
+pub fn rate_money(rate: Decimal, currency: Currency, lang: Lang) -> String {
+    // The currency's sign as `money` writes it (no sign ends in a digit or a point).
+    let zero = money(Decimal::ZERO, currency, lang);
+    let sign = zero.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let figure: Decimal = currency.canonical_rate(rate).parse().unwrap_or(rate);
+    let minus = if figure.is_sign_negative() && !figure.is_zero() { "-" } else { "" };
+    format!("{minus}{sign}{}", grouped(figure.abs()))
 }
 
 /// `03-100 模板`, or the code alone when it has no name.
@@ -74,10 +103,37 @@ impl Words<'_> {
         dec(v).map_or_else(|| text(v), |d| money(d, self.currency, self.lang))
     }
 
-    /// `¥47.50/小时`, `CN¥360.00/worker-day`.
+    /// `¥47.50/小时`, `CN¥360.00/worker-day`, `¥45.625/小时`: `unit` is what the rate pays for.
     pub fn rate(&self, v: &Value, unit: &Value) -> String {
-        let per = if *unit == "days" { self.t("rec_per_day") } else { self.t("rec_per_hour") };
-        format!("{}{per}", self.money(v))
+        let per = if *unit == "days" || *unit == "day" { self.t("rec_per_day") } else { self.t("rec_per_hour") };
+        let figure = dec(v).map_or_else(|| text(v), |d| rate_money(d, self.currency, self.lang));
+        format!("{figure}{per}")
+    }
+
+    /// What a line's rate pays for (`days`/`hours`): `rate_unit`, or the effort's unit for a line
+    /// described without one.
+    fn rate_unit(line: &Value) -> &Value {
+        if line["rate_unit"].is_null() { &line["effort_unit"] } else { &line["rate_unit"] }
+    }
+
+    /// The line's hours per day (8 for a line described without them).
+    fn hours_per_day(line: &Value) -> Decimal {
+        dec(&line["hours_per_day"]).unwrap_or(Decimal::from(record_schema::labour::HOURS_PER_DAY))
+    }
+
+    /// A line's rate in words, with its hours per day where they price the line (hours at a day
+    /// rate, days at an hourly one) or count its worker-days (not 8): `¥365.00/工日（每工日8小时）`,
+    /// `CN¥365.00/worker-day (8 h/day)`.
+    pub fn line_rate(&self, line: &Value) -> String {
+        let unit = Self::rate_unit(line);
+        let rate = self.rate(&line["rate"], unit);
+        let per_day = Self::hours_per_day(line);
+        let converts = *unit != line["effort_unit"];
+        if converts || per_day != Decimal::from(record_schema::labour::HOURS_PER_DAY) {
+            format!("{rate}{}", self.t("rec_hours_per_day").replace("{h}", &per_day.normalize().to_string()))
+        } else {
+            rate
+        }
     }
 
     /// `8 小时` / `8 h`, `2.5 天` / `2.5 days`.
@@ -92,15 +148,12 @@ impl Words<'_> {
         format!("{}{}", text(v), self.t(key))
     }
 
-    /// Worker-days of a line: headcount × days, or headcount × hours ÷ 8.
+    /// Worker-days of a line: headcount × days, or headcount × hours ÷ the line's hours per day
+    /// (as the ledger counts them: `CrewLine::person_time`).
     pub fn worker_days(line: &Value) -> Option<Decimal> {
         let n = Decimal::from(line["headcount"].as_i64()?);
         let q = dec(&line["effort"])?;
-        Some(if line["effort_unit"] == "days" {
-            n * q
-        } else {
-            n * q / Decimal::from(record_schema::labour::HOURS_PER_DAY)
-        })
+        if line["effort_unit"] == "days" { Some(n * q) } else { (n * q).checked_div(Self::hours_per_day(line)) }
     }
 
     pub fn quantity(d: Decimal) -> String {
@@ -144,7 +197,8 @@ impl Words<'_> {
             "crew" => "rec_f_crew",
             "headcount" => "rec_f_headcount",
             "effort" | "effort_unit" => "rec_f_effort",
-            "rate" => "rec_f_rate",
+            "rate" | "rate_unit" => "rec_f_rate",
+            "hours_per_day" => "rec_f_hours_per_day",
             "cost" => "rec_f_amount",
             "cost_code" => "rec_f_cost_code",
             "activity" => "rec_f_activity",
@@ -160,7 +214,11 @@ impl Words<'_> {
         let v = &line[field];
         match field {
             "effort" | "effort_unit" => self.effort(&line["effort"], &line["effort_unit"]),
-            "rate" => self.rate(v, &line["effort_unit"]),
+            "rate" | "rate_unit" => self.line_rate(line),
+            "hours_per_day" => {
+                let h = Self::hours_per_day(line).normalize().to_string();
+                self.t("rec_hours_per_day_value").replace("{h}", &h)
+            }
             "cost" => self.money(v),
             "cost_code" => self.code_name(v),
             "activity" => self.activity_name(v),
@@ -184,7 +242,7 @@ impl Words<'_> {
             text(&l["headcount"]),
             self.t(if l["headcount"] == 1 { "rec_person" } else { "rec_people" }),
             self.effort(&l["effort"], &l["effort_unit"]),
-            self.rate(&l["rate"], &l["effort_unit"]),
+            self.line_rate(l),
             self.money(&l["cost"]),
         )
     }
@@ -213,10 +271,15 @@ impl Words<'_> {
                         .into_iter()
                         .flatten()
                         .filter_map(Value::as_str)
-                        // The unit reads with the quantity; one clause for both.
+                        // A unit reads with its figure (the effort's with the quantity, the rate's
+                        // with the rate): one clause for both.
                         .filter(|f| {
-                            *f != "effort_unit"
-                                || !l["fields"].as_array().is_some_and(|fs| fs.iter().any(|x| *x == "effort"))
+                            let with = match *f {
+                                "effort_unit" => "effort",
+                                "rate_unit" => "rate",
+                                _ => return true,
+                            };
+                            !l["fields"].as_array().is_some_and(|fs| fs.iter().any(|x| *x == with))
                         })
                         .collect();
                     let clauses: Vec<String> = fields
@@ -291,7 +354,10 @@ impl Words<'_> {
             }
             "date" => ("date", plain(a), plain(c)),
             "note" => ("note", plain(a), plain(c)),
-            "category" => ("category", plain(a), plain(c)),
+            "category" => {
+                let cat = |v: &Value| if v.is_null() { self.none() } else { self.names.category(&text(v), self.lang) };
+                ("category", cat(a), cat(c))
+            }
             "vendor" => ("vendor", plain(a), plain(c)),
             "value" => ("progress", plain(a), plain(c)),
             "caption" => ("caption", plain(a), plain(c)),
@@ -328,9 +394,14 @@ impl Words<'_> {
         let v = Value::String(value.to_string());
         match parts.as_slice() {
             ["lines", id, field] => {
-                let unit = lines.iter().find(|l| l["id"] == *id).map(|l| l["effort_unit"].clone()).unwrap_or_default();
+                let line = lines.iter().find(|l| l["id"] == *id).cloned().unwrap_or_default();
+                let unit = line["effort_unit"].clone();
                 match *field {
-                    "rate" => self.rate(&v, &unit),
+                    "rate" => self.rate(&v, Self::rate_unit(&line)),
+                    "rate_unit" => self
+                        .t(if value == "day" || value == "days" { "rec_per_day" } else { "rec_per_hour" })
+                        .to_string(),
+                    "hours_per_day" => self.t("rec_hours_per_day_value").replace("{h}", value),
                     "cost" => self.money(&v),
                     "effort" => self.effort(&v, &unit),
                     "effort_unit" => self
@@ -348,6 +419,7 @@ impl Words<'_> {
             ["cost_code"] => self.code_name(&v),
             ["activity"] => self.activity_name(&v),
             ["site_id"] => self.names.site(value),
+            ["category"] => self.names.category(value, self.lang),
             _ => value.to_string(),
         }
     }
@@ -397,5 +469,45 @@ mod tests {
         assert_eq!(en.conflict_field("lines/a/rate", &lines), "Line 1 木工 rate");
         assert_eq!(zh.conflict_value("lines/a/rate", "50.00", &lines), "¥50.00/小时");
         assert_eq!(zh.conflict_field("note", &lines), "备注");
+    }
+
+    #[test]
+    fn hours_at_a_day_rate_read_as_such() {
+        let names = Names::default();
+        let mut l = line("a", "普工", 1, "hours", "9.5", "365.00", "433.44");
+        l["rate_unit"] = json!("days");
+        l["hours_per_day"] = json!("8");
+        let zh = Words { lang: Lang::ZhCn, currency: Currency::Cny, names: &names };
+        let en = Words { lang: Lang::En, currency: Currency::Cny, names: &names };
+        assert_eq!(zh.line_rate(&l), "¥365.00/工日（每工日8小时）");
+        assert_eq!(en.line_rate(&l), "CN¥365.00/worker-day (8 h/day)");
+        assert_eq!(en.line_summary(&l), "普工 张班 1 person × 9.5 hours × CN¥365.00/worker-day (8 h/day) = CN¥433.44");
+        assert_eq!(Words::worker_days(&l), Some(Decimal::new(11875, 4)));
+        // An hourly rate with the office's decimals, on a line that needs no conversion.
+        let mut h = line("b", "普工", 1, "hours", "9.5", "45.625", "433.44");
+        h["rate_unit"] = json!("hours");
+        h["hours_per_day"] = json!("8");
+        assert_eq!(zh.line_rate(&h), "¥45.625/小时");
+        // A 7.5-hour day counts worker-days by it, and says so.
+        h["hours_per_day"] = json!("7.5");
+        assert_eq!(en.line_rate(&h), "CN¥45.625/hour (7.5 h/day)");
+        assert_eq!(Words::worker_days(&h).map(|d| d.round_dp(4)), Some(Decimal::new(12667, 4)));
+        assert_eq!(rate_money(Decimal::new(12345, 1), Currency::Cny, Lang::En), "CN¥1,234.50");
+        assert_eq!(rate_money(Decimal::new(455, 1), Currency::Jpy, Lang::En), "¥45.5");
+    }
+
+    #[test]
+    fn categories_read_by_their_names() {
+        let mut set = ReferenceSet::empty("P");
+        set.expense_categories = vec![
+            crate::reference::ExpenseCategory { code: "equipment_rental".into(), name: "机械租赁".into() },
+            crate::reference::ExpenseCategory { code: "materials".into(), name: "材料（甲供除外）".into() },
+        ];
+        let names = Names::of(&set);
+        assert_eq!(names.category("equipment_rental", Lang::En), "机械租赁");
+        // A default code keeps its translation in both languages.
+        assert_eq!(names.category("materials", Lang::En), "Materials");
+        assert_eq!(names.category("materials", Lang::ZhCn), "材料");
+        assert_eq!(names.category("unknown_code", Lang::ZhCn), "unknown_code");
     }
 }
