@@ -1,7 +1,9 @@
 //! The demo company's reference data: one project (滨江花园二期), three sites in Shanghai's time
 //! zone, a cost-code tree, eleven activities whose planned dates are set around today (the
-//! project broke ground four weeks ago), and trades with day and hour rates. Written through the
-//! real import (`reference::store::import`), as an admin's workbook would be.
+//! project broke ground four weeks ago), trades with day and hour rates (the hour rate the day rate
+//! over 8 hours, to the office's decimals), an 8-hour 点工 day, and the project's expense categories
+//! (the usual ones and 机械租赁). Written through the real import (`reference::store::import`), as
+//! an admin's workbook would be.
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -11,6 +13,21 @@ use crate::reference::table::{RawTable, Table};
 pub const PROJECT: &str = "BJHY-2";
 pub const PROJECT_NAME: &str = "滨江花园二期";
 pub const TIME_ZONE: &str = "Asia/Shanghai";
+/// Hours in one 点工 day's pay on the project.
+pub const HOURS_PER_DAY: i64 = 8;
+
+/// (code, name): the project's expense categories.
+pub const EXPENSE_CATEGORIES: [(&str, &str); 9] = [
+    ("materials", "材料"),
+    ("equipment_rental", "机械租赁"),
+    ("equipment", "设备"),
+    ("tools", "工具及劳保用品"),
+    ("transport", "运输"),
+    ("fuel", "燃油"),
+    ("meals", "餐费"),
+    ("accommodation", "住宿"),
+    ("other", "其他"),
+];
 
 /// (id, name)
 pub const SITES: [(&str, &str); 3] = [("S1", "1#住宅楼"), ("S2", "2#住宅楼"), ("S3", "地下车库")];
@@ -41,14 +58,14 @@ pub const CODES: [(&str, &str, &str); 18] = [
 pub const TRADES: [(&str, &str, &str); 10] = [
     ("木工", "420", "52.50"),
     ("钢筋工", "400", "50"),
-    ("混凝土工", "360", "45"),
+    ("混凝土工", "365", "45.625"),
     ("瓦工", "380", "47.50"),
-    ("架子工", "400", "50"),
+    ("架子工", "405", "50.625"),
     ("电工", "430", "53.75"),
     ("水暖工", "410", "51.25"),
     ("焊工", "450", "56.25"),
-    ("机械操作工", "480", "60"),
-    ("普工", "260", "32.50"),
+    ("机械操作工", "485", "60.625"),
+    ("普工", "265", "33.125"),
 ];
 
 /// A schedule activity: planned from `start` to `finish` days after today (negative: before), on
@@ -147,11 +164,17 @@ pub fn tables(today: NaiveDate, budgets: &Budgets) -> Vec<RawTable> {
         })
         .collect();
     let trades = TRADES.iter().map(|(n, d, h)| vec![n.to_string(), d.to_string(), h.to_string()]).collect();
+    let categories = EXPENSE_CATEGORIES.iter().map(|(c, n)| vec![c.to_string(), n.to_string()]).collect();
     vec![
-        raw(Table::Project, &["name", "currency"], vec![vec![PROJECT_NAME.into(), "CNY".into()]]),
+        raw(
+            Table::Project,
+            &["name", "currency", "hours_per_day"],
+            vec![vec![PROJECT_NAME.into(), "CNY".into(), HOURS_PER_DAY.to_string()]],
+        ),
         raw(Table::Sites, &["id", "name", "time_zone"], sites),
         raw(Table::CostCodes, &["code", "name", "parent", "budget"], codes),
         raw(Table::Activities, &["id", "name", "planned_start", "planned_finish", "budget", "cost_code"], acts),
         raw(Table::Trades, &["name", "day_rate", "hour_rate"], trades),
+        raw(Table::ExpenseCategories, &["code", "name"], categories),
     ]
 }

@@ -1,5 +1,7 @@
 //! Four weeks of the demo company's field records, up to today: each foreman's daily labour sheet
-//! on his site (6–15 crew lines of the trades his active activities need), expenses every few days,
+//! on his site (6–15 crew lines of the trades his active activities need; most 点工 crews recorded
+//! in hours at their trade's day rate, as sites pay), expenses every few days in the project's
+//! categories (机械租赁 among them),
 //! and progress reports every third day; with the state each is left in (mostly approved, a few rejected,
 //! two changed since approval, one conflict between two phones, the last three days pending).
 
@@ -8,7 +10,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use record_schema::labour::Worker;
 use record_schema::record::RecordHeader;
-use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet, Progress, ProgressReport, Record};
+use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet, Progress, ProgressReport, Record, TimeUnit};
 use rust_decimal::Decimal;
 
 use super::company::{self, ACTIVITIES, Activity, Budgets, TRADES};
@@ -56,10 +58,12 @@ const REJECTIONS: [&str; 4] = [
 ];
 const CAPTIONS: [&str; 4] = ["按计划推进", "昨日下雨，进度略有滞后", "已通过监理验收", "材料到场，明日加班赶工"];
 
-/// (category, what, cost code or empty for the site's main activity's, lowest and highest yuan)
-const EXPENSES: [(&str, &str, &str, i64, i64); 7] = [
+/// (category, what, cost code or empty for the site's main activity's, lowest and highest yuan):
+/// categories from `company::EXPENSE_CATEGORIES`.
+const EXPENSES: [(&str, &str, &str, i64, i64); 8] = [
     ("materials", "鑫源建材", "", 800, 12_000),
-    ("equipment", "宏达机械租赁", "01-02", 2_500, 6_000),
+    ("equipment_rental", "宏达机械租赁（挖机台班）", "01-02", 2_500, 6_000),
+    ("equipment_rental", "华东塔吊租赁", "05-02", 8_000, 15_000),
     ("transport", "顺通渣土运输", "01-01", 1_500, 5_000),
     ("fuel", "中石化加油站", "01-01", 600, 2_500),
     ("tools", "安达劳保五金", "05-03", 300, 1_800),
@@ -85,8 +89,17 @@ fn header(site: usize, author: &str) -> RecordHeader {
 
 fn crew_line(i: usize, trade_name: &str, code: &str, activity: Option<&str>, rng: &mut Rng) -> CrewLine {
     let (t, day, hour) = trade(trade_name);
-    // Most crews are paid by the day; some by the hour at the hour rate (a long day: 8 to 10 h).
-    let by_hour = rng.range(0, 4) == 0;
+    // As sites pay 点工: most crews' hours recorded against the trade's day rate (7.5 to 10.5 h: a
+    // short day, a day with overtime), some whole or half days, a few by the hour at the hour rate.
+    let how = rng.range(0, 9);
+    let (effort, rate, rate_unit) = if how < 6 {
+        (Effort::Hours(Decimal::new(rng.range(15, 21) as i64 * 5, 1)), day, TimeUnit::Day)
+    } else if how < 8 {
+        let days = if rng.range(0, 4) == 0 { Decimal::new(5, 1) } else { Decimal::ONE };
+        (Effort::Days(days), day, TimeUnit::Day)
+    } else {
+        (Effort::Hours(Decimal::new(rng.range(16, 20) as i64 * 5, 1)), hour, TimeUnit::Hour)
+    };
     let headcount = rng.range(2, 12) as i64;
     // 实名制: many lines name their workers.
     let workers = if rng.range(0, 9) < 4 {
@@ -105,14 +118,10 @@ fn crew_line(i: usize, trade_name: &str, code: &str, activity: Option<&str>, rng
         trade: trade_name.into(),
         crew: Some(CREWS[t].into()),
         headcount,
-        effort: if by_hour {
-            Effort::Hours(Decimal::new(rng.range(16, 20) as i64 * 5, 1))
-        } else if rng.range(0, 9) == 0 {
-            Effort::Days(Decimal::new(5, 1))
-        } else {
-            Effort::Days(Decimal::ONE)
-        },
-        rate: (if by_hour { hour } else { day }).parse().unwrap_or_default(),
+        effort,
+        rate: rate.parse().unwrap_or_default(),
+        rate_unit,
+        hours_per_day: Decimal::from(company::HOURS_PER_DAY),
         cost_code: code.into(),
         activity: activity.map(str::to_string),
         note: None,
