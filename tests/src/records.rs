@@ -124,9 +124,36 @@ pub fn crew_line(id: &str, headcount: i64, effort: Effort, rate: &str, code: &st
         headcount,
         effort,
         rate: Decimal::from_str(rate).expect("rate"),
+        rate_unit: effort.unit(),
+        hours_per_day: Decimal::from(8),
         cost_code: code.into(),
         activity: Some(activity.into()),
         note: None,
         workers: vec![],
     }
+}
+
+/// A `crew_line` paid at `rate` per `rate_unit`, with `hours_per_day` hours in a day's pay (hours
+/// at a day rate: how sites pay 点工).
+#[allow(clippy::too_many_arguments)]
+pub fn paid_line(
+    id: &str,
+    headcount: i64,
+    effort: Effort,
+    rate: &str,
+    rate_unit: record_schema::TimeUnit,
+    hours_per_day: &str,
+    code: &str,
+    activity: &str,
+) -> CrewLine {
+    CrewLine {
+        rate_unit,
+        hours_per_day: Decimal::from_str(hours_per_day).expect("hours per day"),
+        ..crew_line(id, headcount, effort, rate, code, activity)
+    }
+}
+
+/// `expense` booked in `category`.
+pub fn expense_in(id: &str, project: &str, category: &str) -> Expense {
+    Expense { category: category.into(), ..expense(id, project) }
 }

@@ -101,6 +101,8 @@ fn world(url: Option<&str>) -> World {
             headcount: 6,
             effort: Effort::Days(d("1")),
             rate: d("300"),
+            rate_unit: record_schema::TimeUnit::Day,
+            hours_per_day: d("8"),
             cost_code: "01-100".into(),
             activity: Some("A1".into()),
             note: None,
