@@ -43,6 +43,8 @@ pub fn sheet(id: &str, project: &str, index: usize, lines: usize) -> LabourSheet
         headcount: 4 + (i as i64 % 5),
         effort: Effort::Hours(Decimal::from(8)),
         rate: Decimal::new(4750, 2),
+        rate_unit: record_schema::TimeUnit::Hour,
+        hours_per_day: Decimal::from(8),
         cost_code: "03-2100".into(),
         activity: None,
         note: None,

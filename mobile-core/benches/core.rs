@@ -28,6 +28,7 @@ fn line(i: usize) -> CrewLineInput {
         activity: Some("A-POUR-L3".into()),
         note: None,
         workers: vec![],
+        rate_unit: None,
     }
 }
 
@@ -35,7 +36,7 @@ fn sheet(date: NaiveDate) -> NewLabourSheet {
     NewLabourSheet {
         project_id: "P1".into(),
         site_id: "S1".into(),
-        time_zone: "Asia/Shanghai".into(),
+        time_zone: Some("Asia/Shanghai".into()),
         work_date: date.to_string(),
         currency: None,
         note: None,

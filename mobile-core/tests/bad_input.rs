@@ -118,7 +118,7 @@ fn dates_far_off_or_malformed_are_refused() {
     refused_on_field(&t, "work_date", || t.store.create_labour_sheet(new_sheet("2026/11/23")));
     refused_on_field(&t, "work_date", || t.store.update_labour_sheet(sheet.clone(), days_from_today(400), None));
     let mut tz = new_sheet(&today());
-    tz.time_zone = "Mars/Olympus".into();
+    tz.time_zone = Some("Mars/Olympus".into());
     refused_on_field(&t, "time_zone", || t.store.create_labour_sheet(tz));
     // Tomorrow is allowed: foremen prepare the next day's sheet the evening before.
     t.store.create_labour_sheet(new_sheet(&days_from_today(1))).expect("tomorrow is fine");
@@ -257,7 +257,7 @@ fn unknown_site_or_wrong_time_zone_is_refused_once_reference_data_is_present() {
     s.site_id = "S9".into();
     refused_on_field(&t, "site_id", || t.store.create_labour_sheet(s));
     let mut s = new_sheet(&today());
-    s.time_zone = "Europe/Paris".into();
+    s.time_zone = Some("Europe/Paris".into());
     refused_on_field(&t, "time_zone", || t.store.create_labour_sheet(s));
     let mut p = place();
     p.site_id = "S9".into();

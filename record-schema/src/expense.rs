@@ -11,9 +11,9 @@ use crate::record::RecordHeader;
 use crate::validate::{self, ValidationContext, check_note, check_range, check_required};
 use crate::{PhotoRef, RecordKind, SchemaError, ValidationError};
 
-/// Categories offered to the foreman; others are refused so reports group cleanly.
-pub const CATEGORIES: [&str; 8] =
-    ["materials", "equipment", "tools", "transport", "fuel", "meals", "accommodation", "other"];
+/// The categories of a project that defines none (see `reference::ExpenseCategories`); others are
+/// refused so reports group cleanly.
+pub const CATEGORIES: [&str; 8] = crate::reference::DEFAULT_EXPENSE_CATEGORIES;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expense {
@@ -34,12 +34,7 @@ impl Expense {
         ctx.check_site(&self.header.site_id, &self.header.time_zone)?;
         ctx.check_date("date", self.date, tz)?;
         check_range("amount", self.amount, false, Decimal::from(validate::MAX_AMOUNT), self.currency.scale())?;
-        if !CATEGORIES.contains(&self.category.as_str()) {
-            return Err(ValidationError::new(
-                "category",
-                format!("unknown category {:?}; one of {}", self.category, CATEGORIES.join(", ")),
-            ));
-        }
+        ctx.check_expense_category("category", &self.category)?;
         if let Some(v) = &self.vendor {
             check_required("vendor", v)?;
         }

@@ -17,10 +17,11 @@ const PRESENCE: &str = "presence";
 const EDITED: &str = "edited ";
 const REMOVED: &str = "removed ";
 
-/// Hours in one 点工 day: converts hours to headcount-days and days to person-hours.
-pub const HOURS_PER_DAY: i64 = 8;
+/// Hours in one 点工 day where a line does not say (lines written before projects set their own:
+/// see `CrewLine::hours_per_day`).
+pub const HOURS_PER_DAY: i64 = validate::DEFAULT_HOURS_PER_DAY;
 
-/// How a crew's time is counted: hours per person, or days per person (a 点工 day is 8 hours).
+/// How a crew's time is counted: hours per person, or days per person (a 点工 day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {
     Hours(Decimal),
@@ -33,10 +34,35 @@ impl Effort {
             Effort::Hours(q) | Effort::Days(q) => q,
         }
     }
-    fn unit(self) -> &'static str {
+
+    pub fn unit(self) -> TimeUnit {
         match self {
-            Effort::Hours(_) => "hour",
-            Effort::Days(_) => "day",
+            Effort::Hours(_) => TimeUnit::Hour,
+            Effort::Days(_) => TimeUnit::Day,
+        }
+    }
+}
+
+/// What an effort counts or a rate pays for: an hour or a 点工 day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Hour,
+    Day,
+}
+
+impl TimeUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::Hour => "hour",
+            TimeUnit::Day => "day",
+        }
+    }
+
+    fn parse(field: &str, text: Option<&str>) -> Result<Self, SchemaError> {
+        match text {
+            Some("hour") => Ok(TimeUnit::Hour),
+            Some("day") => Ok(TimeUnit::Day),
+            other => Err(SchemaError::Malformed { field: field.into(), reason: format!("{other:?}") }),
         }
     }
 }
@@ -59,8 +85,15 @@ pub struct CrewLine {
     pub crew: Option<String>,
     pub headcount: i64,
     pub effort: Effort,
-    /// Pay per person per hour or per day (following `effort`), in the sheet's currency.
+    /// Pay per person per `rate_unit`, in the sheet's currency, with the decimals the office set
+    /// (at most `validate::RATE_SCALE`; never rounded: only `cost` is).
     pub rate: Decimal,
+    /// What `rate` pays for. Usually `effort`'s unit; a day rate with hours worked is how most
+    /// sites pay 点工 (9.5 h at 365 a day).
+    pub rate_unit: TimeUnit,
+    /// Hours in one day's pay on this line (the project's, when the line was added): converts
+    /// hours to days for a day rate and for person-days.
+    pub hours_per_day: Decimal,
     pub cost_code: String,
     pub activity: Option<String>,
     pub note: Option<String>,
@@ -68,17 +101,36 @@ pub struct CrewLine {
 }
 
 impl CrewLine {
-    /// headcount × hours (or days) × rate, exact.
+    /// The line's exact cost, not rounded: headcount × effort × rate, with hours turned into days
+    /// (÷ `hours_per_day`) for a day rate, or days into hours (×) for an hourly one. The division
+    /// comes last, so 9.5 h × 365/day ÷ 8 is exactly 433.4375. Phone and ledger both post
+    /// `Currency::round` of this (see `money.rs`), so their totals agree to the cent. Zero when the
+    /// figures overflow or `hours_per_day` is zero, which validation refuses.
     pub fn cost(&self) -> Decimal {
-        Decimal::from(self.headcount) * self.effort.quantity() * self.rate
+        self.exact_cost().unwrap_or_default()
     }
 
-    pub fn validate(
-        &self,
-        field: &str,
-        currency: Currency,
-        ctx: &ValidationContext<'_>,
-    ) -> Result<(), ValidationError> {
+    fn exact_cost(&self) -> Option<Decimal> {
+        let base = Decimal::from(self.headcount).checked_mul(self.effort.quantity())?.checked_mul(self.rate)?;
+        match (self.effort.unit(), self.rate_unit) {
+            (TimeUnit::Hour, TimeUnit::Day) => base.checked_div(self.hours_per_day),
+            (TimeUnit::Day, TimeUnit::Hour) => base.checked_mul(self.hours_per_day),
+            _ => Some(base),
+        }
+    }
+
+    /// Person-hours and person-days the line records (headcount × effort, converted by
+    /// `hours_per_day`): what the day-labour ledger counts.
+    pub fn person_time(&self) -> (Decimal, Decimal) {
+        let headcount = Decimal::from(self.headcount);
+        let per_day = self.hours_per_day;
+        match self.effort {
+            Effort::Hours(q) => (headcount * q, (headcount * q).checked_div(per_day).unwrap_or_default()),
+            Effort::Days(q) => (headcount * q * per_day, headcount * q),
+        }
+    }
+
+    pub fn validate(&self, field: &str, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
         check_required(&format!("{field}.trade"), &self.trade)?;
         if self.headcount < 1 || self.headcount > validate::MAX_HEADCOUNT {
             return Err(ValidationError::new(
@@ -102,7 +154,17 @@ impl CrewLine {
                 validate::QUANTITY_SCALE,
             )?,
         }
-        check_range(&format!("{field}.rate"), self.rate, true, Decimal::from(validate::MAX_AMOUNT), currency.scale())?;
+        check_range(&format!("{field}.rate"), self.rate, true, Decimal::from(validate::MAX_AMOUNT), validate::RATE_SCALE)?;
+        check_range(
+            &format!("{field}.hours_per_day"),
+            self.hours_per_day,
+            false,
+            Decimal::from(validate::MAX_HOURS_PER_DAY),
+            validate::QUANTITY_SCALE,
+        )?;
+        if self.exact_cost().is_none() {
+            return Err(ValidationError::new(format!("{field}.rate"), "the line's cost is too large"));
+        }
         ctx.check_cost_code(&format!("{field}.cost_code"), &self.cost_code)?;
         if let Some(a) = &self.activity {
             ctx.check_activity(&format!("{field}.activity"), a)?;
@@ -127,7 +189,9 @@ impl CrewLine {
     }
 
     /// The line's scalar fields as stored (`None`: absent), the one list both writers use.
-    fn fields(&self, currency: Currency) -> [(&'static str, Option<ScalarValue>); 11] {
+    /// `rate_unit` is stored only when it differs from the effort's unit and `hours_per_day` only
+    /// when it is not 8, so lines that need neither read and merge exactly as before.
+    fn fields(&self, currency: Currency) -> [(&'static str, Option<ScalarValue>); 13] {
         let text = |s: &str| Some(ScalarValue::Str(s.into()));
         let opt = |s: &Option<String>| s.as_deref().and_then(text);
         [
@@ -136,9 +200,16 @@ impl CrewLine {
             ("trade", text(&self.trade)),
             ("crew", opt(&self.crew)),
             ("headcount", Some(ScalarValue::Int(self.headcount))),
-            ("effort_unit", text(self.effort.unit())),
+            ("effort_unit", text(self.effort.unit().as_str())),
             ("effort", text(&canonical_quantity(self.effort.quantity()))),
-            ("rate", text(&currency.canonical(self.rate))),
+            ("rate", text(&currency.canonical_rate(self.rate))),
+            ("rate_unit", (self.rate_unit != self.effort.unit()).then(|| self.rate_unit.as_str()).and_then(text)),
+            (
+                "hours_per_day",
+                (self.hours_per_day != Decimal::from(HOURS_PER_DAY))
+                    .then(|| canonical_quantity(self.hours_per_day))
+                    .and_then(|h| text(&h)),
+            ),
             ("cost_code", text(&self.cost_code)),
             ("activity", opt(&self.activity)),
             ("note", opt(&self.note)),
@@ -222,12 +293,13 @@ impl CrewLine {
     /// Reads a line from its fields (one pass over the line's map: see `doc::Fields`).
     fn read(d: &AutoCommit, key: &str, f: &Fields) -> Result<Self, SchemaError> {
         let qty = f.req_decimal("effort")?;
-        let effort = match f.str("effort_unit")?.as_deref() {
-            Some("day") => Effort::Days(qty),
-            Some("hour") => Effort::Hours(qty),
-            other => {
-                return Err(SchemaError::Malformed { field: "effort_unit".into(), reason: format!("{other:?}") });
-            }
+        let effort = match TimeUnit::parse("effort_unit", f.str("effort_unit")?.as_deref())? {
+            TimeUnit::Day => Effort::Days(qty),
+            TimeUnit::Hour => Effort::Hours(qty),
+        };
+        let rate_unit = match f.str("rate_unit")? {
+            Some(u) => TimeUnit::parse("rate_unit", Some(&u))?,
+            None => effort.unit(),
         };
         Ok(CrewLine {
             id: f.str("id")?.unwrap_or_else(|| key.to_string()),
@@ -237,6 +309,8 @@ impl CrewLine {
             headcount: f.i64("headcount")?.unwrap_or_default(),
             effort,
             rate: f.decimal("rate")?.unwrap_or_default(),
+            rate_unit,
+            hours_per_day: f.decimal("hours_per_day")?.unwrap_or(Decimal::from(HOURS_PER_DAY)),
             cost_code: f.req_str("cost_code")?,
             activity: f.str("activity")?,
             note: f.str("note")?,
@@ -302,7 +376,7 @@ impl LabourSheet {
         ctx.check_date("work_date", self.work_date, tz)?;
         check_note("note", self.note.as_deref())?;
         for (i, line) in self.lines.iter().enumerate() {
-            line.validate(&format!("lines[{i}]"), self.currency, ctx)?;
+            line.validate(&format!("lines[{i}]"), ctx)?;
         }
         Ok(())
     }

@@ -30,12 +30,12 @@ pub use approval::{Approval, Decision, DecisionStatus};
 pub use error::{SchemaError, ValidationError};
 pub use expense::Expense;
 pub use kind::RecordKind;
-pub use labour::{CrewLine, Effort, LabourSheet, Worker};
+pub use labour::{CrewLine, Effort, LabourSheet, TimeUnit, Worker};
 pub use money::Currency;
 pub use photo::{GeoPoint, PhotoRef};
 pub use progress::{Progress, ProgressReport};
 pub use record::Record;
-pub use reference::{Activity, CostCode, ReferenceData, Site, Trade};
+pub use reference::{Activity, CostCode, ExpenseCategory, ReferenceData, Site, Trade};
 pub use validate::ValidationContext;
 
 /// Milliseconds since the Unix epoch, the time unit of every stored timestamp on phone and server

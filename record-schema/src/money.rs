@@ -47,6 +47,17 @@ impl Currency {
         self.round(amount).to_string()
     }
 
+    /// Canonical text of a rate (pay per hour or day, an expense's unit price) in this currency: at
+    /// least the currency's decimals, and every further decimal the office set (`45.625`, at most
+    /// `validate::RATE_SCALE`). Rates are never rounded: only the amount a rate makes is (`round`).
+    pub fn canonical_rate(self, rate: Decimal) -> String {
+        let mut r = rate.normalize();
+        if r.scale() < self.scale() {
+            r.rescale(self.scale());
+        }
+        r.to_string()
+    }
+
     /// `amount` rounded by the one rounding rule (see `canonical`) to exactly `scale` decimals. The
     /// ledgers post this figure.
     pub fn round(self, amount: Decimal) -> Decimal {
@@ -151,6 +162,13 @@ mod tests {
         assert_eq!(Currency::Cny.canonical(Decimal::from_str("989.625").expect("d")), "989.63");
         assert_eq!(Currency::Cny.canonical(Decimal::from_str("-0.005").expect("d")), "-0.01");
         assert_eq!(Currency::Jpy.canonical(Decimal::from_str("2.5").expect("d")), "3");
+        let rate = |c: Currency, t: &str| c.canonical_rate(Decimal::from_str(t).expect("d"));
+        assert_eq!(rate(Currency::Cny, "45.625"), "45.625");
+        assert_eq!(rate(Currency::Cny, "45.6250"), "45.625");
+        assert_eq!(rate(Currency::Cny, "350"), "350.00");
+        assert_eq!(rate(Currency::Cny, "350.5"), "350.50");
+        assert_eq!(rate(Currency::Jpy, "1200.00"), "1200");
+        assert_eq!(rate(Currency::Jpy, "45.5"), "45.5");
     }
 
     #[test]

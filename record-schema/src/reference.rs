@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::doc::{self, get_date, get_decimal, get_str, put_opt_str, put_str, req_str};
-use crate::money::Currency;
+use crate::money::{Currency, canonical_quantity};
+use crate::validate::DEFAULT_HOURS_PER_DAY;
 use crate::{RecordKind, SchemaError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,14 +42,71 @@ pub struct Trade {
     pub hour_rate: Option<Decimal>,
 }
 
+/// A kind of expense the project books (`equipment_rental`, 机械租赁): what an expense's
+/// `category` holds is the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpenseCategory {
+    pub code: String,
+    pub name: String,
+}
+
+/// The categories a project offers while its reference data lists none.
+pub const DEFAULT_EXPENSE_CATEGORIES: [&str; 8] =
+    ["materials", "equipment", "tools", "transport", "fuel", "meals", "accommodation", "other"];
+
+/// The expense categories in force on a project: its own, or the default list.
+#[derive(Debug, Clone, Copy)]
+pub enum ExpenseCategories<'a> {
+    Defaults,
+    Project(&'a [ExpenseCategory]),
+}
+
+impl<'a> ExpenseCategories<'a> {
+    pub fn of(reference: Option<&'a ReferenceData>) -> Self {
+        match reference {
+            Some(r) if !r.expense_categories.is_empty() => ExpenseCategories::Project(&r.expense_categories),
+            _ => ExpenseCategories::Defaults,
+        }
+    }
+
+    pub fn contains(self, code: &str) -> bool {
+        match self {
+            ExpenseCategories::Defaults => DEFAULT_EXPENSE_CATEGORIES.contains(&code),
+            ExpenseCategories::Project(list) => list.iter().any(|c| c.code == code),
+        }
+    }
+
+    pub fn codes(self) -> Vec<&'a str> {
+        match self {
+            ExpenseCategories::Defaults => DEFAULT_EXPENSE_CATEGORIES.to_vec(),
+            ExpenseCategories::Project(list) => list.iter().map(|c| c.code.as_str()).collect(),
+        }
+    }
+
+    /// Code and name of each (a default category's name is its code; apps translate those).
+    pub fn list(self) -> Vec<ExpenseCategory> {
+        match self {
+            ExpenseCategories::Defaults => DEFAULT_EXPENSE_CATEGORIES
+                .iter()
+                .map(|c| ExpenseCategory { code: c.to_string(), name: c.to_string() })
+                .collect(),
+            ExpenseCategories::Project(list) => list.to_vec(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReferenceData {
     pub project_id: String,
     pub currency: Currency,
+    /// Hours in one 点工 day on this project (a day rate's hours); `None`: the default, 8.
+    pub hours_per_day: Option<Decimal>,
     pub sites: Vec<Site>,
     pub cost_codes: Vec<CostCode>,
     pub activities: Vec<Activity>,
     pub trades: Vec<Trade>,
+    /// The project's expense categories; empty: `DEFAULT_EXPENSE_CATEGORIES`.
+    pub expense_categories: Vec<ExpenseCategory>,
 }
 
 impl ReferenceData {
@@ -57,11 +115,22 @@ impl ReferenceData {
         format!("reference:{project_id}")
     }
 
+    /// Hours in one 点工 day on this project.
+    pub fn hours_per_day(&self) -> Decimal {
+        self.hours_per_day.unwrap_or(Decimal::from(DEFAULT_HOURS_PER_DAY))
+    }
+
+    /// The site's time zone, if the reference data lists the site.
+    pub fn site_time_zone(&self, site_id: &str) -> Option<&str> {
+        self.sites.iter().find(|s| s.id == site_id).map(|s| s.time_zone.as_str())
+    }
+
     pub fn write(&self, d: &mut AutoCommit) -> Result<(), SchemaError> {
         doc::stamp_kind(d, RecordKind::ReferenceData)?;
         put_str(d, &ROOT, "id", &Self::document_id(&self.project_id))?;
         put_str(d, &ROOT, "project_id", &self.project_id)?;
         put_str(d, &ROOT, "currency", self.currency.code())?;
+        put_opt_str(d, &ROOT, "hours_per_day", self.hours_per_day.map(canonical_quantity).as_deref())?;
         let obj = doc::ensure_map(d, &ROOT, "sites")?;
         doc::reconcile_keyed(
             d,
@@ -105,10 +174,12 @@ impl ReferenceData {
             &self.trades,
             |t| t.name.as_str(),
             |d, o, t| {
-                put_opt_str(d, o, "day_rate", t.day_rate.map(|r| cur.canonical(r)).as_deref())?;
-                put_opt_str(d, o, "hour_rate", t.hour_rate.map(|r| cur.canonical(r)).as_deref())
+                put_opt_str(d, o, "day_rate", t.day_rate.map(|r| cur.canonical_rate(r)).as_deref())?;
+                put_opt_str(d, o, "hour_rate", t.hour_rate.map(|r| cur.canonical_rate(r)).as_deref())
             },
-        )
+        )?;
+        let obj = doc::ensure_map(d, &ROOT, "expense_categories")?;
+        doc::reconcile_keyed(d, &obj, &self.expense_categories, |c| c.code.as_str(), |d, o, c| put_str(d, o, "name", &c.name))
     }
 
     pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
@@ -119,7 +190,12 @@ impl ReferenceData {
             .map_err(|e| SchemaError::Malformed { field: "currency".into(), reason: e.reason })?
             .unwrap_or_default();
         let keyed = |key: &str| -> Result<Option<ObjId>, SchemaError> { doc::get_map(d, &ROOT, key) };
-        let mut r = ReferenceData { project_id: req_str(d, &ROOT, "project_id")?, currency, ..Default::default() };
+        let mut r = ReferenceData {
+            project_id: req_str(d, &ROOT, "project_id")?,
+            currency,
+            hours_per_day: get_decimal(d, &ROOT, "hours_per_day")?,
+            ..Default::default()
+        };
         if let Some(obj) = keyed("sites")? {
             r.sites = doc::read_keyed(d, &obj, |d, k, o| {
                 Ok(Site { id: k.to_string(), name: req_str(d, o, "name")?, time_zone: req_str(d, o, "time_zone")? })
@@ -148,6 +224,11 @@ impl ReferenceData {
                     day_rate: get_decimal(d, o, "day_rate")?,
                     hour_rate: get_decimal(d, o, "hour_rate")?,
                 })
+            })?;
+        }
+        if let Some(obj) = keyed("expense_categories")? {
+            r.expense_categories = doc::read_keyed(d, &obj, |d, k, o| {
+                Ok(ExpenseCategory { code: k.to_string(), name: req_str(d, o, "name")? })
             })?;
         }
         Ok(r)

@@ -47,6 +47,9 @@ enum Shape {
     Number,
     /// Money in the record's currency, as its canonical text (`350.00`, see `money`).
     Amount,
+    /// A rate in the record's currency: its canonical text keeps the office's decimals (`45.625`,
+    /// `350.00`: see `Currency::canonical_rate`).
+    Rate,
     /// A quantity (hours, days, percent, installed quantity), as its canonical text (`7.5`).
     Quantity,
     /// A map with these keys (each optional).
@@ -57,7 +60,7 @@ enum Shape {
     List(usize, &'static Shape),
 }
 
-use Shape::{Amount, Int, Keyed, List, Map, Number, Quantity, Text, Time};
+use Shape::{Amount, Int, Keyed, List, Map, Number, Quantity, Rate, Text, Time};
 
 const NAME: Shape = Text(MAX_NAME_BYTES);
 const NOTE: Shape = Text(MAX_NOTE_BYTES);
@@ -74,7 +77,9 @@ static CREW_LINE: Shape = Map(&[
     ("headcount", Int),
     ("effort_unit", CODE),
     ("effort", Quantity),
-    ("rate", Amount),
+    ("rate", Rate),
+    ("rate_unit", CODE),
+    ("hours_per_day", Quantity),
     ("cost_code", NAME),
     ("activity", NAME),
     ("note", NOTE),
@@ -369,6 +374,7 @@ impl Walk<'_> {
 fn check_scalar(s: &ScalarValue, shape: &Shape, currency: Currency, path: &str) -> Result<(), SchemaError> {
     match (s, shape) {
         (ScalarValue::Str(t), Amount) => canonical(path, t, |d| currency.canonical(d), "an amount"),
+        (ScalarValue::Str(t), Rate) => canonical(path, t, |d| currency.canonical_rate(d), "a rate"),
         (ScalarValue::Str(t), Quantity) => canonical(path, t, canonical_quantity, "a quantity"),
         // An absent optional field may be stored as null.
         (ScalarValue::Null, _) => Ok(()),
@@ -386,7 +392,7 @@ fn check_scalar(s: &ScalarValue, shape: &Shape, currency: Currency, path: &str) 
 fn expected(shape: &Shape) -> &'static str {
     match shape {
         Text(_) => "text",
-        Amount | Quantity => "decimal text",
+        Amount | Rate | Quantity => "decimal text",
         Int => "an integer",
         Time => "a timestamp",
         Number => "a number",

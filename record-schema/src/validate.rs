@@ -5,6 +5,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use crate::reference::ExpenseCategories;
 use crate::{ReferenceData, ValidationError};
 
 /// Crew size above which a line is taken for a typing error.
@@ -26,6 +27,13 @@ pub const MAX_NOTE_BYTES: usize = 4000;
 pub const MAX_ID_NUMBER_BYTES: usize = 64;
 /// Decimals allowed for hours, day counts, percentages and quantities.
 pub const QUANTITY_SCALE: u32 = 2;
+/// Decimals a rate may carry, whatever the currency: an hourly rate derived from a day rate
+/// (365 / 8 = 45.625) is kept as the office set it; only a line's amount is rounded.
+pub const RATE_SCALE: u32 = 4;
+/// Hours in a 点工 day when the project does not say otherwise.
+pub const DEFAULT_HOURS_PER_DAY: i64 = 8;
+/// Largest hours-per-day a project may set.
+pub const MAX_HOURS_PER_DAY: i64 = 24;
 
 /// What validation needs from outside the record: the clock and, once synced, the project's reference
 /// data (cost codes, activities, trades).
@@ -70,6 +78,25 @@ impl<'a> ValidationContext<'a> {
             && !r.activities.iter().any(|a| a.id == activity)
         {
             return Err(ValidationError::new(field, format!("unknown activity {activity:?}")));
+        }
+        Ok(())
+    }
+
+    /// Hours in one 点工 day on this project: the reference data's, else `DEFAULT_HOURS_PER_DAY`.
+    pub fn hours_per_day(&self) -> Decimal {
+        self.reference.map_or(Decimal::from(DEFAULT_HOURS_PER_DAY), ReferenceData::hours_per_day)
+    }
+
+    /// An expense's category must be one of the project's (`ReferenceData::expense_categories`),
+    /// or of the default list while the project defines none.
+    pub fn check_expense_category(&self, field: &str, category: &str) -> Result<(), ValidationError> {
+        check_required(field, category)?;
+        let codes = ExpenseCategories::of(self.reference);
+        if !codes.contains(category) {
+            return Err(ValidationError::new(
+                field,
+                format!("unknown category {category:?}; one of {}", codes.codes().join(", ")),
+            ));
         }
         Ok(())
     }

@@ -41,6 +41,8 @@ fn sheet() -> LabourSheet {
                 headcount: 3,
                 effort: Effort::Hours(dec("7.25")),
                 rate: dec("45.50"),
+                rate_unit: TimeUnit::Hour,
+                hours_per_day: dec("8"),
                 cost_code: "03-100".into(),
                 activity: Some("A-POUR-L3".into()),
                 note: None,
@@ -54,9 +56,27 @@ fn sheet() -> LabourSheet {
                 headcount: 2,
                 effort: Effort::Days(dec("0.5")),
                 rate: dec("300"),
+                rate_unit: TimeUnit::Day,
+                hours_per_day: dec("8"),
                 cost_code: "01-500".into(),
                 activity: None,
                 note: Some("cleanup".into()),
+                workers: vec![],
+            },
+            // Hours at a day rate, on a project of 7.5-hour days, at a rate of the office's precision.
+            CrewLine {
+                id: "l3".into(),
+                position: 2,
+                trade: "钢筋工".into(),
+                crew: None,
+                headcount: 4,
+                effort: Effort::Hours(dec("9.5")),
+                rate: dec("365.125"),
+                rate_unit: TimeUnit::Day,
+                hours_per_day: dec("7.5"),
+                cost_code: "03-200".into(),
+                activity: None,
+                note: None,
                 workers: vec![],
             },
         ],
@@ -70,8 +90,17 @@ fn every_kind_round_trips() {
     s.write(&mut d).expect("write");
     let back = LabourSheet::read(&AutoCommit::load(&d.save()).expect("load")).expect("read");
     assert_eq!(back, s);
-    // 3 × 7.25 × 45.50 = 989.625 → 989.63 (each line rounded once), + 2 × 0.5 × 300 = 300.00.
-    assert_eq!(back.total_cost(), dec("1289.63"));
+    // 3 × 7.25 × 45.50 = 989.625 → 989.63 (each line rounded once), + 2 × 0.5 × 300 = 300.00,
+    // + 4 × 9.5 h ÷ 7.5 h × 365.125 a day = 1849.9666… → 1849.97.
+    assert_eq!(back.total_cost(), dec("3139.60"));
+    let stored = |line: &str, key: &str| {
+        let lines = doc::get_map(&d, &automerge::ROOT, "lines").expect("lines").expect("a map");
+        let obj = doc::get_map(&d, &lines, line).expect("line").expect("a map");
+        doc::get_str(&d, &obj, key).expect("text")
+    };
+    assert_eq!(stored("l3", "rate").as_deref(), Some("365.125"), "rates keep the office's decimals");
+    assert_eq!((stored("l3", "rate_unit").as_deref(), stored("l3", "hours_per_day").as_deref()), (Some("day"), Some("7.5")));
+    assert_eq!((stored("l1", "rate_unit"), stored("l1", "hours_per_day")), (None, None), "written as before they existed");
 
     let e = Expense {
         header: header("e-1"),

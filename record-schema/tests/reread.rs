@@ -17,6 +17,8 @@ fn line(i: usize) -> CrewLine {
         headcount: 3,
         effort: Effort::Hours(Decimal::from(8)),
         rate: Decimal::new(4550, 2),
+        rate_unit: record_schema::TimeUnit::Hour,
+        hours_per_day: Decimal::from(8),
         cost_code: "03-100".into(),
         activity: None,
         note: None,

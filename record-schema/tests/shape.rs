@@ -34,6 +34,8 @@ fn line(id: &str) -> CrewLine {
         headcount: 3,
         effort: Effort::Hours(Decimal::from_str("7.25").expect("d")),
         rate: Decimal::from_str("45.50").expect("d"),
+        rate_unit: record_schema::TimeUnit::Hour,
+        hours_per_day: Decimal::from(8),
         cost_code: "03-100".into(),
         activity: Some("A-POUR-L3".into()),
         note: None,

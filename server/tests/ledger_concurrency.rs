@@ -35,6 +35,8 @@ fn sheet(headcount: i64) -> LabourSheet {
                 headcount: headcount + i as i64,
                 effort: Effort::Days(Decimal::ONE),
                 rate: Decimal::new(31_050, 2),
+                rate_unit: record_schema::TimeUnit::Day,
+                hours_per_day: Decimal::from(8),
                 cost_code: "01-100".into(),
                 activity: None,
                 note: None,

@@ -21,6 +21,8 @@ fn sheet() -> LabourSheet {
         headcount: 1,
         effort: Effort::Hours(Decimal::from(8)),
         rate: Decimal::new(4750, 2),
+        rate_unit: record_schema::TimeUnit::Hour,
+        hours_per_day: Decimal::from(8),
         cost_code: "03-100".into(),
         activity: None,
         note: None,

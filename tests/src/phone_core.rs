@@ -17,7 +17,7 @@ pub fn open_phone(dir: &Path, name: &str) -> Arc<FieldStore> {
 
 /// Project P1, site S1 in Asia/Shanghai.
 pub fn place() -> RecordPlace {
-    RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: "Asia/Shanghai".into() }
+    RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: Some("Asia/Shanghai".into()) }
 }
 
 /// A labour sheet of today (`site_today`) at `place()`, no note, the project's currency.
@@ -25,7 +25,7 @@ pub fn new_sheet() -> NewLabourSheet {
     NewLabourSheet {
         project_id: "P1".into(),
         site_id: "S1".into(),
-        time_zone: "Asia/Shanghai".into(),
+        time_zone: Some("Asia/Shanghai".into()),
         work_date: site_today(),
         currency: None,
         note: None,
@@ -45,5 +45,6 @@ pub fn carpenters(headcount: i64) -> CrewLineInput {
         activity: None,
         note: None,
         workers: vec![],
+        rate_unit: None,
     }
 }

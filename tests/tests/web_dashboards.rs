@@ -22,7 +22,7 @@ use fieldledger_tests::phone::SimPhone;
 use fieldledger_tests::records::{self, header, workbook};
 use fieldledger_tests::webkit::{self, Browser, http};
 use fieldledger_tests::*;
-use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet, Progress, ProgressReport};
+use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet, Progress, ProgressReport, TimeUnit};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -143,6 +143,8 @@ fn sheets() -> Vec<LabourSheet> {
                 headcount: w.5 + (n % 3) as i64,
                 effort: Effort::Days(d("1")),
                 rate: d(DAY_RATE),
+                rate_unit: TimeUnit::Day,
+                hours_per_day: d("8"),
                 cost_code: w.0.into(),
                 activity: (!w.1.is_empty()).then(|| w.1.to_string()),
                 note: None,

@@ -46,6 +46,7 @@ fn line(
         activity: Some(if code == "03-100" { "A1" } else { "A2" }.into()),
         note: None,
         workers: workers.iter().map(|n| Worker { name: (*n).into(), id_number: None }).collect(),
+        rate_unit: None,
     }
 }
 

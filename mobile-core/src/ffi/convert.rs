@@ -38,27 +38,91 @@ fn blank_to_none(s: Option<String>) -> Option<String> {
     s.filter(|v| !v.trim().is_empty())
 }
 
+/// A crew line as typed. Its position and hours per day are the store's to set (`LineChange`).
 pub fn crew_line(field: &str, id: String, input: CrewLineInput) -> Result<rs::CrewLine, Error> {
     let qty = decimal(&format!("{field}.{}", effort_field(input.effort_unit)), &input.effort)?;
+    let effort = effort_in(input.effort_unit, qty);
     Ok(rs::CrewLine {
         id,
         position: 0,
         trade: input.trade.trim().to_string(),
         crew: blank_to_none(input.crew),
         headcount: input.headcount,
-        effort: match input.effort_unit {
-            EffortUnit::Hours => rs::Effort::Hours(qty),
-            EffortUnit::Days => rs::Effort::Days(qty),
-        },
+        effort,
         rate: decimal(&format!("{field}.rate"), &input.rate)?,
+        rate_unit: input.rate_unit.map_or(effort.unit(), unit_in),
+        hours_per_day: Decimal::from(rs::labour::HOURS_PER_DAY),
         cost_code: input.cost_code.trim().to_string(),
         activity: blank_to_none(input.activity),
         note: blank_to_none(input.note),
-        workers: input
-            .workers
-            .into_iter()
-            .map(|w| rs::Worker { name: w.name.trim().to_string(), id_number: blank_to_none(w.id_number) })
-            .collect(),
+        workers: workers_in(input.workers),
+    })
+}
+
+fn workers_in(workers: Vec<Worker>) -> Vec<rs::Worker> {
+    workers
+        .into_iter()
+        .map(|w| rs::Worker { name: w.name.trim().to_string(), id_number: blank_to_none(w.id_number) })
+        .collect()
+}
+
+fn effort_in(unit: EffortUnit, qty: Decimal) -> rs::Effort {
+    match unit {
+        EffortUnit::Hours => rs::Effort::Hours(qty),
+        EffortUnit::Days => rs::Effort::Days(qty),
+    }
+}
+
+fn unit_in(unit: EffortUnit) -> rs::TimeUnit {
+    match unit {
+        EffortUnit::Hours => rs::TimeUnit::Hour,
+        EffortUnit::Days => rs::TimeUnit::Day,
+    }
+}
+
+fn unit_out(unit: rs::TimeUnit) -> EffortUnit {
+    match unit {
+        rs::TimeUnit::Hour => EffortUnit::Hours,
+        rs::TimeUnit::Day => EffortUnit::Days,
+    }
+}
+
+/// One change of a batch; `field` names it in errors (`changes[2]`).
+pub fn line_change(field: &str, change: CrewLineChange) -> Result<store::LineChange, Error> {
+    let id = |line_id: String, what: &str| -> Result<String, Error> {
+        let id = line_id.trim().to_string();
+        if id.is_empty() {
+            return Err(ValidationError::new(format!("{field}.{what}"), "is required").into());
+        }
+        Ok(id)
+    };
+    Ok(match change {
+        CrewLineChange::Add { line } => store::LineChange::Add(crew_line(field, String::new(), line)?),
+        CrewLineChange::Update { line_id, line } => {
+            store::LineChange::Replace(crew_line(field, id(line_id, "line_id")?, line)?)
+        }
+        CrewLineChange::Edit { line_id, patch } => store::LineChange::Patch(id(line_id, "line_id")?, line_patch(field, patch)?),
+        CrewLineChange::Remove { line_id } => store::LineChange::Remove(id(line_id, "line_id")?),
+    })
+}
+
+fn line_patch(field: &str, p: CrewLinePatch) -> Result<store::LinePatch, Error> {
+    // An effort given without its unit is named by the unit it will have (`hours` or `days`).
+    let effort_name = p.effort_unit.map_or("effort", effort_field);
+    let num = |name: &str, v: Option<String>| v.map(|t| decimal(&format!("{field}.{name}"), &t)).transpose();
+    let clearable = |v: Option<String>| v.map(|t| blank_to_none(Some(t)));
+    Ok(store::LinePatch {
+        trade: p.trade.map(|t| t.trim().to_string()),
+        crew: clearable(p.crew),
+        headcount: p.headcount,
+        effort_unit: p.effort_unit.map(unit_in),
+        effort: num(effort_name, p.effort)?,
+        rate: num("rate", p.rate)?,
+        rate_unit: p.rate_unit.map(unit_in),
+        cost_code: p.cost_code.map(|c| c.trim().to_string()),
+        activity: clearable(p.activity),
+        note: clearable(p.note),
+        workers: p.workers.map(workers_in),
     })
 }
 
@@ -74,7 +138,7 @@ fn header_for(place: &RecordPlace) -> rs::record::RecordHeader {
         id: String::new(),
         project_id: place.project_id.trim().to_string(),
         site_id: place.site_id.trim().to_string(),
-        time_zone: place.time_zone.trim().to_string(),
+        time_zone: place.time_zone.as_deref().unwrap_or_default().trim().to_string(),
         author: String::new(),
         created_at_ms: 0,
         voided: None,
@@ -144,11 +208,7 @@ fn info(h: &rs::record::RecordHeader) -> RecordInfo {
 
 /// An effort as the FFI shows it: its unit and its canonical quantity text.
 fn effort_out(effort: rs::Effort) -> (EffortUnit, String) {
-    let (unit, qty) = match effort {
-        rs::Effort::Hours(q) => (EffortUnit::Hours, q),
-        rs::Effort::Days(q) => (EffortUnit::Days, q),
-    };
-    (unit, rs::money::canonical_quantity(qty))
+    (unit_out(effort.unit()), rs::money::canonical_quantity(effort.quantity()))
 }
 
 pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
@@ -161,7 +221,9 @@ pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
         headcount: l.headcount,
         effort_unit,
         effort,
-        rate: currency.canonical(l.rate),
+        rate: currency.canonical_rate(l.rate),
+        rate_unit: unit_out(l.rate_unit),
+        hours_per_day: rs::money::canonical_quantity(l.hours_per_day),
         cost: currency.canonical(l.cost()),
         cost_code: l.cost_code.clone(),
         activity: l.activity.clone(),
@@ -178,7 +240,8 @@ pub fn crew_preset_out(p: &store::CrewPreset) -> CrewPreset {
         headcount: p.headcount,
         effort_unit,
         effort,
-        rate: p.rate.map(|r| p.currency.canonical(r)),
+        rate: p.rate.map(|r| p.currency.canonical_rate(r)),
+        rate_unit: unit_out(p.rate_unit),
         currency: p.currency.code().to_string(),
         cost_code: p.cost_code.clone(),
         activity: p.activity.clone(),
@@ -285,10 +348,12 @@ pub fn reference_out(r: &rs::ReferenceData) -> ReferenceData {
             .iter()
             .map(|t| Trade {
                 name: t.name.clone(),
-                day_rate: t.day_rate.map(|x| r.currency.canonical(x)),
-                hour_rate: t.hour_rate.map(|x| r.currency.canonical(x)),
+                day_rate: t.day_rate.map(|x| r.currency.canonical_rate(x)),
+                hour_rate: t.hour_rate.map(|x| r.currency.canonical_rate(x)),
             })
             .collect(),
+        hours_per_day: r.hours_per_day.map(rs::money::canonical_quantity),
+        expense_categories: r.expense_categories.iter().map(category_out).collect(),
     }
 }
 
@@ -299,6 +364,12 @@ pub fn reference_in(r: ReferenceData) -> Result<rs::ReferenceData, Error> {
     Ok(rs::ReferenceData {
         project_id: r.project_id,
         currency: cur,
+        hours_per_day: r.hours_per_day.map(|h| decimal("hours_per_day", &h)).transpose()?,
+        expense_categories: r
+            .expense_categories
+            .into_iter()
+            .map(|c| rs::ExpenseCategory { code: c.code, name: c.name })
+            .collect(),
         sites: r.sites.into_iter().map(|s| rs::Site { id: s.id, name: s.name, time_zone: s.time_zone }).collect(),
         cost_codes: r
             .cost_codes
@@ -352,4 +423,8 @@ pub fn approval_status(approval: Option<&rs::Approval>, heads: &[String]) -> App
         comment: latest.map(|d| d.comment.clone()).filter(|c| !c.is_empty()),
         decisions: approval.map_or(0, |a| u32::try_from(a.decisions.len()).unwrap_or(u32::MAX)),
     }
+}
+
+pub fn category_out(c: &rs::ExpenseCategory) -> ExpenseCategory {
+    ExpenseCategory { code: c.code.clone(), name: c.name.clone() }
 }

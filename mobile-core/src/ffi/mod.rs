@@ -90,7 +90,7 @@ impl FieldStore {
             let new = store::NewSheet {
                 project_id: sheet.project_id.trim().to_string(),
                 site_id: sheet.site_id.trim().to_string(),
-                time_zone: sheet.time_zone.trim().to_string(),
+                time_zone: sheet.time_zone.unwrap_or_default().trim().to_string(),
                 work_date: convert::date("work_date", &sheet.work_date)?,
                 currency: convert::currency(sheet.currency.as_deref())?,
                 note: sheet.note.filter(|n| !n.trim().is_empty()),
@@ -118,7 +118,7 @@ impl FieldStore {
         let s = self.live()?;
         block_on(async {
             let date = convert::date("work_date", &work_date)?;
-            match s.latest_sheet_before(&project_id, &site_id, date).await? {
+            match s.latest_sheet_before(&project_id, &site_id, Some(date)).await? {
                 Some(source) => Ok(Some(convert::sheet_out(&s.start_sheet_from(&source, date).await?))),
                 None => Ok(None),
             }
@@ -145,6 +145,48 @@ impl FieldStore {
             return Err(CoreError::InvalidInput { field: "line_id".into(), reason: "is required".into() });
         }
         self.put_line(sheet_id, line_id, line)
+    }
+
+    /// Adds, updates, edits and removes crew lines of a sheet in one call: one change in the
+    /// record's history, one durable write, all or nothing. Errors name the change
+    /// (`changes[3].headcount`). Concurrent edits from other phones merge field by field, as with
+    /// the single-line calls.
+    pub fn set_crew_lines(&self, sheet_id: String, changes: Vec<CrewLineChange>) -> Result<LabourSheet> {
+        let s = self.live()?;
+        block_on(async {
+            let changes = changes
+                .into_iter()
+                .enumerate()
+                .take(store::MAX_LINE_CHANGES + 1)
+                .map(|(i, c)| convert::line_change(&format!("changes[{i}]"), c))
+                .collect::<std::result::Result<Vec<_>, Error>>()?;
+            let set = s.set_crew_lines(&sheet_id, changes, |i| format!("changes[{i}]")).await?;
+            Ok(convert::sheet_out(&set.sheet))
+        })
+    }
+
+    /// The site's labour sheet of `work_date` (the newest, if more than one was started), or `None`.
+    pub fn find_labour_sheet(
+        &self,
+        project_id: String,
+        site_id: String,
+        work_date: String,
+    ) -> Result<Option<LabourSheet>> {
+        let s = self.live()?;
+        block_on(async {
+            let date = convert::date("work_date", &work_date)?;
+            let found = s.sheet_on(project_id.trim(), site_id.trim(), date).await?;
+            self.sheet_by_id(&s, found).await
+        })
+    }
+
+    /// The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
+    pub fn last_labour_sheet(&self, project_id: String, site_id: String) -> Result<Option<LabourSheet>> {
+        let s = self.live()?;
+        block_on(async {
+            let found = s.latest_sheet_before(project_id.trim(), site_id.trim(), None).await?;
+            self.sheet_by_id(&s, found).await
+        })
     }
 
     pub fn remove_crew_line(&self, sheet_id: String, line_id: String) -> Result<()> {
@@ -190,9 +232,18 @@ impl FieldStore {
     pub fn update_expense(&self, id: String, expense: ExpenseInput) -> Result<Expense> {
         let s = self.live()?;
         block_on(async {
-            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: String::new() };
+            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: None };
             let e = s.update_expense(&id, convert::expense(&place, expense)?).await?;
             Ok(convert::expense_out(&e, s.media()))
+        })
+    }
+
+    /// The project's expense categories (its reference data's, or the default list).
+    pub fn expense_categories(&self, project_id: String) -> Result<Vec<ExpenseCategory>> {
+        let s = self.live()?;
+        block_on(async {
+            let reference = s.reference_data(project_id.trim()).await?;
+            Ok(rs::reference::ExpenseCategories::of(reference.as_deref()).list().iter().map(convert::category_out).collect())
         })
     }
 
@@ -214,7 +265,7 @@ impl FieldStore {
     pub fn update_progress_report(&self, id: String, report: ProgressInput) -> Result<ProgressReport> {
         let s = self.live()?;
         block_on(async {
-            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: String::new() };
+            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: None };
             let p = s.update_progress_report(&id, convert::progress(&place, report)?).await?;
             Ok(convert::progress_out(&p, s.media()))
         })
@@ -305,6 +356,14 @@ impl FieldStore {
         Ok(self.store.clone())
     }
 
+    async fn sheet_by_id(&self, s: &Store, id: Option<String>) -> std::result::Result<Option<LabourSheet>, Error> {
+        let Some(id) = id else { return Ok(None) };
+        match s.get(&id).await? {
+            rs::Record::LabourSheet(sheet) => Ok(Some(convert::sheet_out(&sheet))),
+            other => Err(wrong(&id, "labour_sheet", other.kind())),
+        }
+    }
+
     fn put_line(&self, sheet_id: String, line_id: String, line: CrewLineInput) -> Result<CrewLine> {
         let s = self.live()?;
         block_on(async {
@@ -327,7 +386,8 @@ fn kind_of(r: &AnyRecord) -> &'static str {
     }
 }
 
-/// Expense categories the app offers (others are refused).
+/// The default expense categories, of a project whose reference data defines none (see
+/// `FieldStore.expense_categories` for a project's own).
 #[uniffi::export]
 pub fn expense_categories() -> Vec<String> {
     rs::expense::CATEGORIES.iter().map(|c| c.to_string()).collect()

@@ -8,11 +8,12 @@ pub enum RecordKind {
     ProgressReport,
 }
 
+/// What an effort counts (hours or days per person) or a rate pays for (per hour or per day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum EffortUnit {
-    /// Hours per person.
+    /// Hours per person; a rate per hour.
     Hours,
-    /// Days per person (a 点工 day).
+    /// Days per person (a 点工 day); a rate per day.
     Days,
 }
 
@@ -31,12 +32,58 @@ pub struct CrewLineInput {
     pub effort_unit: EffortUnit,
     /// Hours or days per person, e.g. `"8"` or `"0.5"`.
     pub effort: String,
-    /// Pay per person per hour or day, in the sheet's currency, e.g. `"350.00"`.
+    /// Pay per person per `rate_unit`, in the sheet's currency, e.g. `"350.00"` or `"45.625"`: up to
+    /// 4 decimals, kept as typed; only the line's cost is rounded.
     pub rate: String,
     pub cost_code: String,
     pub activity: Option<String>,
     pub note: Option<String>,
     pub workers: Vec<Worker>,
+    /// What `rate` pays for; `None`: the same unit as `effort_unit`. Hours at a day rate cost
+    /// headcount × hours ÷ hours-per-day × rate, with the project's hours per day (default 8).
+    #[uniffi(default)]
+    pub rate_unit: Option<EffortUnit>,
+}
+
+/// Only the fields to change of a crew line (`CrewLineChange::Edit`); `None` keeps a field. For
+/// `crew`, `activity` and `note`, an empty text clears it.
+#[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
+pub struct CrewLinePatch {
+    #[uniffi(default)]
+    pub trade: Option<String>,
+    #[uniffi(default)]
+    pub crew: Option<String>,
+    #[uniffi(default)]
+    pub headcount: Option<i64>,
+    /// Changes the unit of `effort` (the quantity is kept unless `effort` is given too).
+    #[uniffi(default)]
+    pub effort_unit: Option<EffortUnit>,
+    #[uniffi(default)]
+    pub effort: Option<String>,
+    #[uniffi(default)]
+    pub rate: Option<String>,
+    #[uniffi(default)]
+    pub rate_unit: Option<EffortUnit>,
+    #[uniffi(default)]
+    pub cost_code: Option<String>,
+    #[uniffi(default)]
+    pub activity: Option<String>,
+    #[uniffi(default)]
+    pub note: Option<String>,
+    #[uniffi(default)]
+    pub workers: Option<Vec<Worker>>,
+}
+
+/// One change of `FieldStore.set_crew_lines`.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum CrewLineChange {
+    /// A new crew line, after the sheet's last.
+    Add { line: CrewLineInput },
+    /// Replaces every field of line `line_id`.
+    Update { line_id: String, line: CrewLineInput },
+    /// Changes only the fields the patch gives.
+    Edit { line_id: String, patch: CrewLinePatch },
+    Remove { line_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -48,9 +95,14 @@ pub struct CrewLine {
     pub headcount: i64,
     pub effort_unit: EffortUnit,
     pub effort: String,
+    /// As the office or foreman set it (up to 4 decimals).
     pub rate: String,
-    /// headcount × effort × rate, computed exactly, rounded once half away from zero to the
-    /// currency's decimals. `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
+    pub rate_unit: EffortUnit,
+    /// Hours in a day's pay on this line: the project's when the line was added (default 8).
+    pub hours_per_day: String,
+    /// headcount × effort × rate (hours ÷ `hours_per_day` for a day rate, days × it for an hourly
+    /// rate), computed exactly, rounded once half away from zero to the currency's decimals.
+    /// `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
     pub cost: String,
     pub cost_code: String,
     pub activity: Option<String>,
@@ -70,6 +122,8 @@ pub struct CrewPreset {
     pub effort: String,
     /// Decimal text in `currency`; `None` when the reference data has no rate for the trade.
     pub rate: Option<String>,
+    /// What `rate` pays for.
+    pub rate_unit: EffortUnit,
     pub currency: String,
     pub cost_code: Option<String>,
     pub activity: Option<String>,
@@ -100,8 +154,10 @@ pub struct RecordInfo {
 pub struct NewLabourSheet {
     pub project_id: String,
     pub site_id: String,
-    /// IANA time zone of the site, e.g. `Asia/Shanghai`.
-    pub time_zone: String,
+    /// IANA time zone of the site, e.g. `Asia/Shanghai`; `None`: the site's, from the project's
+    /// reference data (required only until that has synced).
+    #[uniffi(default)]
+    pub time_zone: Option<String>,
     pub work_date: String,
     /// ISO code; `None` means CNY.
     pub currency: Option<String>,
@@ -153,7 +209,9 @@ pub struct PhotoContext {
 pub struct RecordPlace {
     pub project_id: String,
     pub site_id: String,
-    pub time_zone: String,
+    /// `None`: the site's, from the project's reference data (see `NewLabourSheet.time_zone`).
+    #[uniffi(default)]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -163,7 +221,7 @@ pub struct ExpenseInput {
     pub amount: String,
     /// ISO code; `None` means CNY.
     pub currency: Option<String>,
-    /// One of `expense_categories()`.
+    /// The code of one of the project's categories (`FieldStore.expense_categories`).
     pub category: String,
     pub vendor: Option<String>,
     pub cost_code: String,
@@ -283,6 +341,20 @@ pub struct ReferenceData {
     pub cost_codes: Vec<CostCode>,
     pub activities: Vec<Activity>,
     pub trades: Vec<Trade>,
+    /// Hours in one 点工 day on this project; `None`: 8.
+    #[uniffi(default)]
+    pub hours_per_day: Option<String>,
+    /// The project's expense categories; empty: the default list (`expense_categories()`).
+    #[uniffi(default)]
+    pub expense_categories: Vec<ExpenseCategory>,
+}
+
+/// An expense category: the code an expense stores and the name to show (a default category's
+/// name is its code, for the app to translate).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ExpenseCategory {
+    pub code: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]

@@ -4,7 +4,7 @@
 //! write survives the app being killed.
 //!
 //! Where things are: `Store`, its opening and its hot documents here; `records.rs` (read, list,
-//! create, edit, void), `edit.rs` (the write path every local change takes: `edit`, `persist`),
+//! look up, create, edit, void), `lines.rs` (a sheet's crew lines, in batches), `edit.rs` (the write path every local change takes: `edit`, `persist`),
 //! `photos.rs` (attach, ingest into the media folder, pending uploads), `merge.rs`
 //! (`import_changes`, `merge`, conflicts); `documents.rs` (snapshot plus appended changes),
 //! `index.rs` (the `records` table), `presets.rs` (crew presets), `media.rs` (the media folder),
@@ -16,6 +16,7 @@ mod cancel;
 mod documents;
 mod edit;
 mod index;
+mod lines;
 mod media;
 mod merge;
 mod pairing;
@@ -27,6 +28,7 @@ mod sync;
 mod upload;
 
 pub use cancel::Cancel;
+pub use lines::{LineChange, LinePatch, LinesSet, MAX_LINE_CHANGES};
 pub use merge::ImportOutcome;
 pub use pairing::{PairedProject, Pairing};
 pub use photos::{PendingUpload, PhotoContext};

@@ -3,7 +3,7 @@
 //! used it, and falls back to the project's reference rates for trades not used yet.
 
 use chrono::NaiveDate;
-use record_schema::{Currency, Effort, Record};
+use record_schema::{Currency, Effort, Record, TimeUnit};
 use rust_decimal::Decimal;
 
 use super::Store;
@@ -22,6 +22,7 @@ pub struct CrewPreset {
     pub effort: Effort,
     /// `None` for a reference trade without rates: the foreman types it.
     pub rate: Option<Decimal>,
+    pub rate_unit: TimeUnit,
     pub currency: Currency,
     pub cost_code: Option<String>,
     pub activity: Option<String>,
@@ -58,6 +59,7 @@ impl Store {
                     headcount: Some(line.headcount),
                     effort: line.effort,
                     rate: Some(line.rate),
+                    rate_unit: line.rate_unit,
                     currency: sheet.currency,
                     cost_code: Some(line.cost_code.clone()),
                     activity: line.activity.clone(),
@@ -72,9 +74,9 @@ impl Store {
                 .iter()
                 .filter(|t| !presets.iter().any(|p| p.trade == t.name))
                 .map(|t| {
-                    let (effort, rate) = match (t.day_rate, t.hour_rate) {
-                        (None, Some(hour)) => (Effort::Hours(Decimal::from(8)), Some(hour)),
-                        (day, _) => (Effort::Days(Decimal::ONE), day),
+                    let (effort, rate, rate_unit) = match (t.day_rate, t.hour_rate) {
+                        (None, Some(hour)) => (Effort::Hours(reference.hours_per_day()), Some(hour), TimeUnit::Hour),
+                        (day, _) => (Effort::Days(Decimal::ONE), day, TimeUnit::Day),
                     };
                     CrewPreset {
                         trade: t.name.clone(),
@@ -82,6 +84,7 @@ impl Store {
                         headcount: None,
                         effort,
                         rate,
+                        rate_unit,
                         currency: reference.currency,
                         cost_code: None,
                         activity: None,

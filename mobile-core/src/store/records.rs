@@ -9,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use record_schema::now_ms;
 use record_schema::record::{RecordHeader, Voided};
 use record_schema::{
-    CrewLine, Currency, Expense, LabourSheet, ProgressReport, Record, RecordKind, ReferenceData, ValidationContext,
+    CrewLine, Expense, LabourSheet, ProgressReport, Record, RecordKind, ReferenceData, ValidationContext,
 };
 
 use super::documents::{self, HotDoc};
@@ -54,6 +54,7 @@ pub struct RecordSummary {
 pub struct NewSheet {
     pub project_id: String,
     pub site_id: String,
+    /// Empty: the site's, from the reference data (see `Store::time_zone`).
     pub time_zone: String,
     pub work_date: NaiveDate,
     pub currency: record_schema::Currency,
@@ -130,22 +131,59 @@ impl Store {
         Ok((approval, heads))
     }
 
-    /// The most recent sheet of a site before `date`, the usual source for "same crews as yesterday".
+    /// The most recent sheet of a site before `date` (any date if `None`), the usual source for
+    /// "same crews as yesterday".
     pub async fn latest_sheet_before(
         &self,
         project_id: &str,
         site_id: &str,
-        date: NaiveDate,
+        date: Option<NaiveDate>,
     ) -> Result<Option<String>> {
+        // Dates are stored as YYYY-MM-DD, so text order is date order and '9' follows every year.
+        let before = date.map_or_else(|| "9".to_string(), |d| d.to_string());
         Ok(sqlx::query_scalar(
             "SELECT id FROM records WHERE kind = 'labour_sheet' AND project_id = ? AND site_id = ? \
              AND record_date < ? AND voided = 0 ORDER BY record_date DESC, created_at_ms DESC LIMIT 1",
         )
         .bind(project_id)
         .bind(site_id)
+        .bind(before)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The site's sheet of `date` (the newest, if two foremen each started one), not voided.
+    pub async fn sheet_on(&self, project_id: &str, site_id: &str, date: NaiveDate) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM records WHERE kind = 'labour_sheet' AND project_id = ? AND site_id = ? \
+             AND record_date = ? AND voided = 0 ORDER BY created_at_ms DESC LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(site_id)
         .bind(date.to_string())
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// The time zone a new record of `site_id` is kept in: `given`, if not empty, else the site's
+    /// in the project's reference data. Validation then checks a given zone against the site's, so
+    /// giving one only matters before the reference data has synced.
+    pub async fn time_zone(&self, project_id: &str, site_id: &str, given: &str) -> Result<String> {
+        if !given.trim().is_empty() {
+            return Ok(given.trim().to_string());
+        }
+        let reference = self.reference_data(project_id).await?;
+        match reference.as_deref().and_then(|r| r.site_time_zone(site_id)) {
+            Some(tz) => Ok(tz.to_string()),
+            None => Err(record_schema::ValidationError::new(
+                "time_zone",
+                match reference {
+                    Some(_) => format!("is required: project {project_id}'s reference data does not list site {site_id:?}"),
+                    None => format!("is required until project {project_id}'s reference data has synced"),
+                },
+            )
+            .into()),
+        }
     }
 
     // ---------- creating ----------
@@ -163,8 +201,9 @@ impl Store {
     }
 
     pub async fn create_labour_sheet(&self, new: NewSheet) -> Result<LabourSheet> {
+        let time_zone = self.time_zone(&new.project_id, &new.site_id, &new.time_zone).await?;
         let sheet = LabourSheet {
-            header: self.header(&new.project_id, &new.site_id, &new.time_zone),
+            header: self.header(&new.project_id, &new.site_id, &time_zone),
             work_date: new.work_date,
             currency: new.currency,
             lines: Vec::new(),
@@ -174,11 +213,17 @@ impl Store {
         Ok(sheet)
     }
 
-    /// A new sheet for `work_date` with the crews, headcounts, hours and rates of `source` (notes are
-    /// not carried over). The foreman then adjusts what differs today.
+    /// A new sheet for `work_date` with the crews, trades, headcounts, hours, rates, cost codes,
+    /// activities and named workers of `source`; what belongs to one day is not carried over (the
+    /// sheet's and lines' notes), and the hours in a day's pay are the project's today. The foreman
+    /// then changes what differs (`set_crew_lines`).
     pub async fn start_sheet_from(&self, source_id: &str, work_date: NaiveDate) -> Result<LabourSheet> {
         let source = self.get_sheet(source_id).await?;
         let h = &source.header;
+        let hours_per_day = match self.reference_data(&h.project_id).await? {
+            Some(r) => r.hours_per_day(),
+            None => rust_decimal::Decimal::from(record_schema::labour::HOURS_PER_DAY),
+        };
         let mut sheet = LabourSheet {
             header: self.header(&h.project_id, &h.site_id, &h.time_zone),
             work_date,
@@ -187,7 +232,7 @@ impl Store {
             note: None,
         };
         for (i, l) in source.lines.iter().enumerate() {
-            sheet.lines.push(CrewLine { id: new_id(), position: i as i64, note: None, ..l.clone() });
+            sheet.lines.push(CrewLine { id: new_id(), position: i as i64, note: None, hours_per_day, ..l.clone() });
         }
         self.insert_record(Record::LabourSheet(sheet.clone())).await?;
         Ok(sheet)
@@ -197,7 +242,8 @@ impl Store {
     /// Receipts are attached afterwards with `attach_photo`.
     pub async fn create_expense(&self, mut expense: Expense) -> Result<Expense> {
         let h = &expense.header;
-        expense.header = self.header(&h.project_id, &h.site_id, &h.time_zone);
+        let time_zone = self.time_zone(&h.project_id, &h.site_id, &h.time_zone).await?;
+        expense.header = self.header(&h.project_id, &h.site_id, &time_zone);
         expense.receipts.clear();
         self.insert_record(Record::Expense(expense.clone())).await?;
         Ok(expense)
@@ -205,7 +251,8 @@ impl Store {
 
     pub async fn create_progress_report(&self, mut report: ProgressReport) -> Result<ProgressReport> {
         let h = &report.header;
-        report.header = self.header(&h.project_id, &h.site_id, &h.time_zone);
+        let time_zone = self.time_zone(&h.project_id, &h.site_id, &h.time_zone).await?;
+        report.header = self.header(&h.project_id, &h.site_id, &time_zone);
         report.photos.clear();
         self.insert_record(Record::ProgressReport(report.clone())).await?;
         Ok(report)
@@ -236,61 +283,11 @@ impl Store {
 
     // ---------- editing ----------
 
-    async fn get_sheet(&self, id: &str) -> Result<LabourSheet> {
+    pub(super) async fn get_sheet(&self, id: &str) -> Result<LabourSheet> {
         match self.get(id).await? {
             Record::LabourSheet(s) => Ok(s),
             other => Err(wrong_kind(id, RecordKind::LabourSheet, other.kind())),
         }
-    }
-
-    /// Adds (`line.id` empty) or replaces one crew line; other lines are untouched, so two phones
-    /// editing different lines of one sheet merge cleanly.
-    pub async fn put_crew_line(&self, sheet_id: &str, mut line: CrewLine) -> Result<(CrewLine, Currency)> {
-        self.edit(sheet_id, None, |record, ctx| {
-            let Record::LabourSheet(sheet) = record else {
-                return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
-            };
-            // The line alone first, so errors name `line.hours` rather than its index in the sheet.
-            line.validate("line", sheet.currency, ctx)?;
-            let adding = line.id.is_empty();
-            match sheet.lines.iter_mut().find(|l| !line.id.is_empty() && l.id == line.id) {
-                Some(existing) => {
-                    line.position = existing.position;
-                    *existing = line.clone();
-                }
-                None if line.id.is_empty() => {
-                    line.id = new_id();
-                    line.position = sheet.lines.iter().map(|l| l.position + 1).max().unwrap_or(0);
-                    sheet.lines.push(line.clone());
-                }
-                None => return Err(Error::NotFound { what: "crew line", id: line.id.clone() }),
-            }
-            let currency = sheet.currency;
-            let written = line.clone();
-            let summary = format!("{} line {}", if adding { "add" } else { "update" }, line_number(sheet, &line.id));
-            let op: DocOp =
-                Box::new(move |doc: &mut AutoCommit| LabourSheet::put_line(doc, currency, &written, now_ms()));
-            Ok((op, summary, (line, currency)))
-        })
-        .await
-    }
-
-    pub async fn remove_crew_line(&self, sheet_id: &str, line_id: &str) -> Result<()> {
-        self.edit(sheet_id, None, |record, _| {
-            let Record::LabourSheet(sheet) = record else {
-                return Err(wrong_kind(sheet_id, RecordKind::LabourSheet, record.kind()));
-            };
-            let before = sheet.lines.len();
-            let summary = format!("remove line {}", line_number(sheet, line_id));
-            sheet.lines.retain(|l| l.id != line_id);
-            if sheet.lines.len() == before {
-                return Err(Error::NotFound { what: "crew line", id: line_id.to_string() });
-            }
-            let line_id = line_id.to_string();
-            let op: DocOp = Box::new(move |doc: &mut AutoCommit| LabourSheet::remove_line(doc, &line_id, now_ms()));
-            Ok((op, summary, ()))
-        })
-        .await
     }
 
     /// Changes a sheet's date or note (its lines are edited one by one).
@@ -346,12 +343,6 @@ impl Store {
         })
         .await
     }
-}
-
-/// The 1-based number of line `line_id` in the sheet's order (by position), as the foreman sees it.
-fn line_number(sheet: &LabourSheet, line_id: &str) -> usize {
-    let Some(line) = sheet.lines.iter().find(|l| l.id == line_id) else { return sheet.lines.len() };
-    1 + sheet.lines.iter().filter(|l| (l.position, &l.id) < (line.position, &line.id)).count()
 }
 
 pub(super) fn wrong_kind(id: &str, expected: RecordKind, found: RecordKind) -> Error {

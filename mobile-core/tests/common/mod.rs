@@ -34,14 +34,14 @@ pub fn days_from_today(days: i64) -> String {
 }
 
 pub fn place() -> RecordPlace {
-    RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: "Asia/Shanghai".into() }
+    RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: Some("Asia/Shanghai".into()) }
 }
 
 pub fn new_sheet(date: &str) -> NewLabourSheet {
     NewLabourSheet {
         project_id: "P1".into(),
         site_id: "S1".into(),
-        time_zone: "Asia/Shanghai".into(),
+        time_zone: Some("Asia/Shanghai".into()),
         work_date: date.into(),
         currency: None,
         note: None,
@@ -60,6 +60,7 @@ pub fn line(trade: &str, headcount: i64, hours: &str, rate: &str) -> CrewLineInp
         activity: Some("A-POUR-L3".into()),
         note: None,
         workers: vec![],
+        rate_unit: None,
     }
 }
 
@@ -93,6 +94,8 @@ pub fn reference() -> ReferenceData {
             unit: Some("m3".into()),
         }],
         trades: vec![Trade { name: "木工".into(), day_rate: Some("380.00".into()), hour_rate: Some("47.50".into()) }],
+        hours_per_day: None,
+        expense_categories: vec![],
     }
 }
 

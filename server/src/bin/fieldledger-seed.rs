@@ -289,6 +289,8 @@ fn sheet(project: &str, site: usize, date: NaiveDate, lines: usize, c: &Company,
                         Effort::Hours(Decimal::new(rng.range(4, 10) as i64 * 10 + 5 * (rng.range(0, 1) as i64), 1))
                     },
                     rate: Decimal::from_str(if by_day { day } else { hour }).unwrap_or_default(),
+                    rate_unit: if by_day { record_schema::TimeUnit::Day } else { record_schema::TimeUnit::Hour },
+                    hours_per_day: Decimal::from(record_schema::labour::HOURS_PER_DAY),
                     cost_code: rng.pick(&c.leaf_codes).clone(),
                     activity: if active.is_empty() { None } else { Some(rng.pick(&active).0.clone()) },
                     note: None,
