@@ -49,7 +49,10 @@ fn story(url: Option<&str>) {
         assert_eq!(s, 403, "{}", String::from_utf8_lossy(&b));
     }
     let v = import_reference(addr, &admin, &reference_workbook());
-    assert_eq!(v["imported"], json!({ "project": 1, "sites": 1, "cost_codes": 3, "activities": 2, "trades": 2 }));
+    assert_eq!(
+        v["imported"],
+        json!({ "project": 1, "sites": 1, "cost_codes": 3, "activities": 2, "trades": 2, "expense_categories": 0 })
+    );
     let (s, before) = json_call(addr, &sup, "GET", "/v1/reference", None);
     assert_eq!(s, 200);
     assert_eq!(before["cost_codes"][2]["budget"], "80000.50", "{before}");

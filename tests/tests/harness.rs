@@ -25,7 +25,7 @@ fn story(url: Option<&str>) {
     assert!(body.contains("\"status\":\"ok\""), "{body}");
     // The office sets the project up: site S1 in Shanghai, cost code 03-100, the trade 木工.
     let v = import_reference(addr, &admin, &reference_workbook());
-    let imported = serde_json::json!({ "project": 1, "sites": 1, "cost_codes": 3, "activities": 2, "trades": 2 });
+    let imported = serde_json::json!({ "project": 1, "sites": 1, "cost_codes": 3, "activities": 2, "trades": 2, "expense_categories": 0 });
     assert_eq!(v["imported"], imported, "{v}");
 
     // The foreman's phone records one day of six carpenters, offline.
