@@ -63,10 +63,12 @@ pub enum ExpenseCategories<'a> {
 
 impl<'a> ExpenseCategories<'a> {
     pub fn of(reference: Option<&'a ReferenceData>) -> Self {
-        match reference {
-            Some(r) if !r.expense_categories.is_empty() => ExpenseCategories::Project(&r.expense_categories),
-            _ => ExpenseCategories::Defaults,
-        }
+        Self::listed(reference.map_or(&[], |r| r.expense_categories.as_slice()))
+    }
+
+    /// The project's `list`, or the defaults when it is empty.
+    pub fn listed(list: &'a [ExpenseCategory]) -> Self {
+        if list.is_empty() { ExpenseCategories::Defaults } else { ExpenseCategories::Project(list) }
     }
 
     pub fn contains(self, code: &str) -> bool {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::reference::ExpenseCategories;
+use crate::reference::{ExpenseCategories, ExpenseCategory};
 use crate::{ReferenceData, ValidationError};
 
 /// Crew size above which a line is taken for a typing error.
@@ -36,16 +36,24 @@ pub const DEFAULT_HOURS_PER_DAY: i64 = 8;
 pub const MAX_HOURS_PER_DAY: i64 = 24;
 
 /// What validation needs from outside the record: the clock and, once synced, the project's reference
-/// data (cost codes, activities, trades).
+/// data (cost codes, activities, trades, sites, expense categories).
 #[derive(Debug, Clone, Copy)]
 pub struct ValidationContext<'a> {
     pub now: DateTime<Utc>,
     pub reference: Option<&'a ReferenceData>,
+    /// The expense categories in force: the reference data's, unless set on their own (the server's
+    /// sync checks categories without checking cost codes and sites, which its queue flags instead).
+    pub expense_categories: ExpenseCategories<'a>,
 }
 
 impl<'a> ValidationContext<'a> {
     pub fn new(now: DateTime<Utc>, reference: Option<&'a ReferenceData>) -> Self {
-        Self { now, reference }
+        Self { now, reference, expense_categories: ExpenseCategories::of(reference) }
+    }
+
+    /// This context with the project's expense categories `categories` (empty: the defaults).
+    pub fn with_expense_categories(self, categories: &'a [ExpenseCategory]) -> Self {
+        Self { expense_categories: ExpenseCategories::listed(categories), ..self }
     }
 
     /// Checks a record's date against the site's local calendar.
@@ -91,7 +99,7 @@ impl<'a> ValidationContext<'a> {
     /// or of the default list while the project defines none.
     pub fn check_expense_category(&self, field: &str, category: &str) -> Result<(), ValidationError> {
         check_required(field, category)?;
-        let codes = ExpenseCategories::of(self.reference);
+        let codes = self.expense_categories;
         if !codes.contains(category) {
             return Err(ValidationError::new(
                 field,

@@ -222,7 +222,7 @@ fn read_version(
 }
 
 /// The project's reference data as the phones have it, if any was entered.
-async fn reference_data(
+pub(crate) async fn reference_data(
     db: &Db,
     cache: &DocCache,
     project: &str,

@@ -19,7 +19,16 @@ pub mod store;
 mod stored_postings;
 pub mod view;
 
-use record_schema::ValidationError;
+use record_schema::{ExpenseCategory, ValidationError};
+
+use crate::cache::DocCache;
+use crate::db::Db;
+
+/// The project's expense categories as published to its phones (empty: the default list), which
+/// the server checks expenses against as the phones do.
+pub async fn expense_categories(db: &Db, cache: &DocCache, project: &str) -> Result<Vec<ExpenseCategory>, LedgerError> {
+    Ok(decide::reference_data(db, cache, project).await?.map(|r| r.expense_categories).unwrap_or_default())
+}
 
 /// Why a decision or a lookup was refused. Each names the field a client should look at.
 #[derive(Debug, thiserror::Error)]

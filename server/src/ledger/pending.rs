@@ -193,6 +193,8 @@ pub async fn reindex_backlog(db: &Db, cache: &DocCache) -> Result<(), LedgerErro
 
 /// Reads `stale` documents into the record index (and their decision state).
 async fn index_docs(db: &Db, cache: &DocCache, project: &str, stale: Vec<StaleDoc>) -> Result<(), LedgerError> {
+    // The project's expense categories, read at the first expense.
+    let mut categories: Option<Vec<record_schema::ExpenseCategory>> = None;
     for StaleDoc { id, kind, version, updated_at_ms } in stale {
         // One document that does not load or read must not take the queue down: it is listed as
         // damaged, with the reason, and the rest are indexed as usual.
@@ -226,7 +228,10 @@ async fn index_docs(db: &Db, cache: &DocCache, project: &str, stale: Vec<StaleDo
             Record::Expense(e) => e.date,
             Record::ProgressReport(p) => p.date,
         };
-        let sum = summary(&record);
+        if matches!(record, Record::Expense(_)) && categories.is_none() {
+            categories = Some(super::expense_categories(db, cache, project).await?);
+        }
+        let sum = summary(&record, categories.as_deref().unwrap_or_default());
         on_pool!(db, |p| {
             sqlx::query(
             "INSERT INTO record_index (record_id, project_id, kind, site_id, author, record_date, heads, doc_version, \
@@ -382,9 +387,9 @@ pub struct Summary {
 }
 
 /// The figures of `record`: the same arithmetic as `postings::postings` (each line rounded once
-/// to the currency, then summed; person-days exact), whether or not it is voided.
-pub fn summary(record: &Record) -> Summary {
-    use record_schema::Effort;
+/// to the currency, then summed; person-days exact, by each line's hours per day), whether or not
+/// it is voided. `categories` are the project's expense categories (empty: the default list).
+pub fn summary(record: &Record, categories: &[record_schema::ExpenseCategory]) -> Summary {
     use rust_decimal::Decimal;
     let mut refs: Vec<String> = Vec::new();
     let mut add = |r: String| {
@@ -394,14 +399,9 @@ pub fn summary(record: &Record) -> Summary {
     };
     let mut sum = match record {
         Record::LabourSheet(s) => {
-            let per_day = Decimal::from(record_schema::labour::HOURS_PER_DAY);
             let mut days = Decimal::ZERO;
             for l in &s.lines {
-                let hc = Decimal::from(l.headcount);
-                days += match l.effort {
-                    Effort::Hours(q) => hc * q / per_day,
-                    Effort::Days(q) => hc * q,
-                };
+                days += l.person_time().1;
                 add(format!("c:{}", l.cost_code));
                 if let Some(a) = &l.activity {
                     add(format!("a:{a}"));
@@ -431,7 +431,7 @@ pub fn summary(record: &Record) -> Summary {
     };
     sum.refs = refs.join("\n");
     sum.problem = record
-        .validate(&record_schema::ValidationContext::new(chrono::Utc::now(), None))
+        .validate(&record_schema::ValidationContext::new(chrono::Utc::now(), None).with_expense_categories(categories))
         .err()
         .map(|e| e.to_string().chars().take(500).collect());
     sum

@@ -113,7 +113,14 @@ impl SyncSession<'_> {
         let refused = read_only && message_heads.iter().any(|h| doc.get_change_by_hash(h).is_none());
         let changed = doc.get_heads() != heads_before;
         let record = if changed {
-            match check_record(&mut doc, id, self.grant, reading.take()) {
+            let categories = match self.categories_for(&doc).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(doc = id, error = %e, "sync failed reading the project's expense categories");
+                    return Ok(Outcome::error(doc_error(id, "internal", "the server could not process this document; retry later")));
+                }
+            };
+            match check_record(&mut doc, id, self.grant, reading.take(), &categories) {
                 Ok(r) => Some(r),
                 Err(e) => return Ok(Outcome::error(e)),
             }
@@ -177,6 +184,22 @@ impl SyncSession<'_> {
     /// project, gets the same error. Only a valid record of the device's own project under a
     /// taken id is told apart (`id_taken`): ids are global, and the phone must pick another; that
     /// says no more than that a UUID the device already knows is in use. Nothing is stored.
+    /// The project's expense categories when `doc` is an expense (read once per request); else none
+    /// are needed.
+    async fn categories_for(
+        &mut self,
+        doc: &AutoCommit,
+    ) -> Result<Vec<record_schema::ExpenseCategory>, crate::ledger::LedgerError> {
+        if record_schema::doc::read_kind(doc).ok() != Some(record_schema::RecordKind::Expense) {
+            return Ok(Vec::new());
+        }
+        if self.categories.is_none() {
+            let read = crate::ledger::expense_categories(self.db, self.cache, &self.grant.project_id).await?;
+            self.categories = Some(read);
+        }
+        Ok(self.categories.clone().unwrap_or_default())
+    }
+
     pub(super) fn as_if_unknown(&self, id: &str, message: Message) -> Outcome {
         let mut doc = AutoCommit::new();
         let mut state = State::new();
@@ -186,7 +209,8 @@ impl SyncSession<'_> {
         if doc.get_heads().is_empty() {
             return Outcome { reply: doc.sync().generate_sync_message(&mut state).map(Message::encode), error: None };
         }
-        match check_record(&mut doc, id, self.grant, None) {
+        // Refused whatever it holds, so its expense categories need not be the project's.
+        match check_record(&mut doc, id, self.grant, None, &[]) {
             Err(e) => Outcome::error(e),
             Ok(_) => {
                 Outcome::error(doc_error(id, "id_taken", "this document id is in use; records need ids of their own"))
@@ -211,12 +235,14 @@ pub(super) fn schema_error(id: &str, e: record_schema::SchemaError) -> DocError 
 
 /// A document a device sent must read as a record of the device's own project, with its own id.
 /// `reading` (the record as read at the heads before this merge) lets only the changed crew lines
-/// be read again; the record is returned with its reading at the new heads.
+/// be read again; the record is returned with its reading at the new heads. An expense's category
+/// must be one of `categories`, the project's (empty: the default list).
 pub(super) fn check_record(
     doc: &mut AutoCommit,
     id: &str,
     grant: &TokenGrant,
     reading: Option<Reading>,
+    categories: &[record_schema::ExpenseCategory],
 ) -> Result<(Record, Reading), DocError> {
     let kind = record_schema::doc::read_kind(doc).map_err(|e| doc_error(id, "invalid", e.to_string()))?;
     if server_owned(kind.as_str()) {
@@ -245,8 +271,11 @@ pub(super) fn check_record(
         return Err(doc_error(id, "forbidden", "the record belongs to another project"));
     }
     // The same rules the phone applies before saving; a phone that skipped them (or another
-    // Automerge client) is refused here. Reference data checks arrive with the ledgers.
-    record.validate(&ValidationContext::new(chrono::Utc::now(), None)).map_err(|e| DocError {
+    // Automerge client) is refused here. Cost codes, activities and sites are checked against the
+    // reference data when a supervisor approves (the queue flags them before); expense categories
+    // here, since a phone's list comes from the same reference data.
+    let ctx = ValidationContext::new(chrono::Utc::now(), None).with_expense_categories(categories);
+    record.validate(&ctx).map_err(|e| DocError {
         field: Some(e.field.clone()),
         ..doc_error(id, "invalid", format!("{}: {}", e.field, e.reason))
     })?;

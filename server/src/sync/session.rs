@@ -47,6 +47,8 @@ pub(super) struct SyncSession<'a> {
     pub(super) coherent: bool,
     /// The commit queue's limit, when it was full for one of this request's writes (answered 503).
     pub(super) busy: Option<usize>,
+    /// The project's expense categories, read at the request's first expense.
+    pub(super) categories: Option<Vec<record_schema::ExpenseCategory>>,
 }
 
 impl<'a> SyncSession<'a> {
@@ -77,7 +79,17 @@ impl<'a> SyncSession<'a> {
                 }
             }
         };
-        Ok(SyncSession { db, cache, commits, grant, dev, pending: Pending::default(), coherent: true, busy: None })
+        Ok(SyncSession {
+            db,
+            cache,
+            commits,
+            grant,
+            dev,
+            pending: Pending::default(),
+            coherent: true,
+            busy: None,
+            categories: None,
+        })
     }
 
     /// Forgets what this device was believed to hold (a reinstalled phone): everything is offered.
