@@ -304,6 +304,16 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_progress_report(uint64
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_crew_presets(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPENSE_CATEGORIES
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPENSE_CATEGORIES
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_expense_categories(uint64_t ptr, RustBuffer project_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FIND_LABOUR_SHEET
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FIND_LABOUR_SHEET
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_find_labour_sheet(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustBuffer work_date, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_EXPENSE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_EXPENSE
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_expense(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -324,6 +334,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_progress_report(uint64_t 
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_record(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LIST_RECORDS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LIST_RECORDS
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_list_records(uint64_t ptr, RustBuffer filter, RustCallStatus *_Nonnull out_status
@@ -337,6 +352,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_path(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 void uniffi_mobile_core_fn_method_fieldstore_remove_crew_line(uint64_t ptr, RustBuffer sheet_id, RustBuffer line_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SET_CREW_LINES
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SET_CREW_LINES
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_set_crew_lines(uint64_t ptr, RustBuffer sheet_id, RustBuffer changes, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_START_SHEET_FROM
@@ -851,6 +871,18 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_crew_presets(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPENSE_CATEGORIES
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPENSE_CATEGORIES
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_expense_categories(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FIND_LABOUR_SHEET
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FIND_LABOUR_SHEET
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_find_labour_sheet(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_EXPENSE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_EXPENSE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_expense(void
@@ -875,6 +907,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_record(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LIST_RECORDS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LIST_RECORDS
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_list_records(void
@@ -890,6 +928,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_path(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_SET_CREW_LINES
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_SET_CREW_LINES
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_set_crew_lines(void
     
 );
 #endif

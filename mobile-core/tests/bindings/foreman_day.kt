@@ -620,7 +620,7 @@ private class Day(scratch: File) {
         add("unknown activity", "line.activity", good.copy(activity = "A-NOPE"))
         add("blank trade", "line.trade", good.copy(trade = " "))
         add("negative rate", "line.rate", good.copy(rate = "-350"))
-        add("rate with 3 decimals", "line.rate", good.copy(rate = "350.005"))
+        add("rate with 5 decimals", "line.rate", good.copy(rate = "350.00005"))
         add("more names than people", "line.workers", good.copy(headcount = 1, workers = listOf(Worker("甲", null), Worker("乙", null))))
         // Every crew-line error names the field as `line.<field>`, whether parsing or validation refused it.
         add("rate 350,00", "line.rate", good.copy(rate = "350,00"))

@@ -190,7 +190,7 @@ def by_key(items, key):
 
 
 class ForemansDay(unittest.TestCase):
-    """Steps run in order (test_01 … test_09) and share the day's state on the class."""
+    """Steps run in order (test_01 … test_10) and share the day's state on the class."""
 
     maxDiff = None
 
@@ -712,7 +712,7 @@ class ForemansDay(unittest.TestCase):
         self.assert_error(InvalidInput, add, sid, line(activity="A-NOPE"), field=new_field("activity"))
         self.assert_error(InvalidInput, add, sid, line(trade="  "), field=new_field("trade"))
         self.assert_error(InvalidInput, add, sid, line(rate="-350"), field=new_field("rate"))
-        self.assert_error(InvalidInput, add, sid, line(rate="350.005"), field=new_field("rate"))
+        self.assert_error(InvalidInput, add, sid, line(rate="350.00005"), field=new_field("rate"))
         self.assert_error(InvalidInput, add, sid,
                           line(headcount=1, workers=[mc.Worker(name="甲", id_number=None),
                                                      mc.Worker(name="乙", id_number=None)]),
@@ -999,6 +999,46 @@ class ForemansDay(unittest.TestCase):
         self.assertEqual(line.position, 51)
         self.assertEqual(reopened.get_labour_sheet(self.sheet_id).total_headcount, sheet.total_headcount + 2)
         reopened.close()
+
+    def test_10_batch_day(self):
+        """The quick way through a day: the site's zone from the reference data, last sheet copied, every
+        change in one call, hours at a day rate costed exactly."""
+        s = mc.FieldStore.open(os.path.join(self.dir_a, "batch.db"), FOREMAN_A)
+        s.import_changes("reference:P1", mc.reference_document(reference()))
+        y = s.create_labour_sheet(mc.NewLabourSheet(project_id="P1", site_id="S1", work_date=str(YESTERDAY),
+                                                    currency=None, note=None))
+        self.assertEqual(y.info.time_zone, TZ, "taken from the reference data")
+        adds = [mc.CrewLineChange.ADD(line=crew_input(t, 4, mc.EffortUnit.HOURS, "8", TRADES[t][0]))
+                for t in TRADES]
+        for c in adds:
+            c.line.rate_unit = mc.EffortUnit.DAYS
+        y = s.set_crew_lines(y.info.id, adds)
+        self.assertEqual([l.rate_unit for l in y.lines], [mc.EffortUnit.DAYS] * len(TRADES))
+
+        last = s.last_labour_sheet("P1", "S1")
+        self.assertEqual(last.info.id, y.info.id)
+        today = s.start_sheet_from_latest("P1", "S1", str(TODAY))
+        ids = [l.id for l in today.lines]
+        changes = [
+            mc.CrewLineChange.EDIT(line_id=ids[0], patch=mc.CrewLinePatch(headcount=6)),
+            mc.CrewLineChange.EDIT(line_id=ids[1], patch=mc.CrewLinePatch(effort="9.5", note="加班")),
+            mc.CrewLineChange.REMOVE(line_id=ids[2]),
+        ]
+        today = s.set_crew_lines(today.info.id, changes)
+        self.assertEqual(len(today.lines), len(TRADES) - 1)
+        day_rate = Decimal(TRADES[today.lines[1].trade][0])
+        self.assertEqual(today.lines[1].cost, money(4 * Decimal("9.5") * day_rate / 8), "hours at a day rate")
+        self.assertEqual(today.lines[0].cost, money(6 * 8 * Decimal(TRADES[today.lines[0].trade][0]) / 8))
+        self.assertEqual(today.total_cost, money(sum(Decimal(l.cost) for l in today.lines)))
+        self.assertEqual(s.find_labour_sheet("P1", "S1", str(TODAY)).info.id, today.info.id)
+        self.assertIsNone(s.find_labour_sheet("P1", "S2", str(TODAY)))
+
+        self.assert_error(mc.CoreError.InvalidInput, s.set_crew_lines, today.info.id,
+                          [mc.CrewLineChange.EDIT(line_id=ids[0], patch=mc.CrewLinePatch(headcount=0))],
+                          field="changes[0].headcount")
+        self.assertEqual(s.get_labour_sheet(today.info.id), today, "a refused batch changes nothing")
+        self.assertEqual([c.code for c in s.expense_categories("P1")], mc.expense_categories())
+        s.close()
 
 
 if __name__ == "__main__":

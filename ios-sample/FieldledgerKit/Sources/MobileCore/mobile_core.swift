@@ -805,6 +805,16 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      */
     func crewPresets(projectId: String, siteId: String?) throws  -> [CrewPreset]
     
+    /**
+     * The project's expense categories (its reference data's, or the default list).
+     */
+    func expenseCategories(projectId: String) throws  -> [ExpenseCategory]
+    
+    /**
+     * The site's labour sheet of `work_date` (the newest, if more than one was started), or `None`.
+     */
+    func findLabourSheet(projectId: String, siteId: String, workDate: String) throws  -> LabourSheet?
+    
     func getExpense(id: String) throws  -> Expense
     
     func getLabourSheet(id: String) throws  -> LabourSheet
@@ -813,11 +823,24 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     
     func getRecord(id: String) throws  -> AnyRecord
     
+    /**
+     * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
+     */
+    func lastLabourSheet(projectId: String, siteId: String) throws  -> LabourSheet?
+    
     func listRecords(filter: RecordFilter) throws  -> [RecordSummary]
     
     func path()  -> String
     
     func removeCrewLine(sheetId: String, lineId: String) throws 
+    
+    /**
+     * Adds, updates, edits and removes crew lines of a sheet in one call: one change in the
+     * record's history, one durable write, all or nothing. Errors name the change
+     * (`changes[3].headcount`). Concurrent edits from other phones merge field by field, as with
+     * the single-line calls.
+     */
+    func setCrewLines(sheetId: String, changes: [CrewLineChange]) throws  -> LabourSheet
     
     /**
      * A new sheet for `work_date` with the crews and rates of sheet `source_id`.
@@ -1107,6 +1130,34 @@ open func crewPresets(projectId: String, siteId: String?)throws  -> [CrewPreset]
 })
 }
     
+    /**
+     * The project's expense categories (its reference data's, or the default list).
+     */
+open func expenseCategories(projectId: String)throws  -> [ExpenseCategory]  {
+    return try  FfiConverterSequenceTypeExpenseCategory.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_expense_categories(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(projectId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The site's labour sheet of `work_date` (the newest, if more than one was started), or `None`.
+     */
+open func findLabourSheet(projectId: String, siteId: String, workDate: String)throws  -> LabourSheet?  {
+    return try  FfiConverterOptionTypeLabourSheet.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_find_labour_sheet(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(projectId),
+        FfiConverterString.lower(siteId),
+        FfiConverterString.lower(workDate),uniffiCallStatus
+    )
+})
+}
+    
 open func getExpense(id: String)throws  -> Expense  {
     return try  FfiConverterTypeExpense_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
@@ -1147,6 +1198,20 @@ open func getRecord(id: String)throws  -> AnyRecord  {
 })
 }
     
+    /**
+     * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
+     */
+open func lastLabourSheet(projectId: String, siteId: String)throws  -> LabourSheet?  {
+    return try  FfiConverterOptionTypeLabourSheet.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(projectId),
+        FfiConverterString.lower(siteId),uniffiCallStatus
+    )
+})
+}
+    
 open func listRecords(filter: RecordFilter)throws  -> [RecordSummary]  {
     return try  FfiConverterSequenceTypeRecordSummary.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
@@ -1174,6 +1239,23 @@ open func removeCrewLine(sheetId: String, lineId: String)throws   {try rustCallW
         FfiConverterString.lower(lineId),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Adds, updates, edits and removes crew lines of a sheet in one call: one change in the
+     * record's history, one durable write, all or nothing. Errors name the change
+     * (`changes[3].headcount`). Concurrent edits from other phones merge field by field, as with
+     * the single-line calls.
+     */
+open func setCrewLines(sheetId: String, changes: [CrewLineChange])throws  -> LabourSheet  {
+    return try  FfiConverterTypeLabourSheet_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_set_crew_lines(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sheetId),
+        FfiConverterSequenceTypeCrewLineChange.lower(changes),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2062,10 +2144,19 @@ public struct CrewLine: Equatable, Hashable {
     public var headcount: Int64
     public var effortUnit: EffortUnit
     public var effort: String
-    public var rate: String
     /**
-     * headcount × effort × rate, computed exactly, rounded once half away from zero to the
-     * currency's decimals. `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
+     * As the office or foreman set it (up to 4 decimals).
+     */
+    public var rate: String
+    public var rateUnit: EffortUnit
+    /**
+     * Hours in a day's pay on this line: the project's when the line was added (default 8).
+     */
+    public var hoursPerDay: String
+    /**
+     * headcount × effort × rate (hours ÷ `hours_per_day` for a day rate, days × it for an hourly
+     * rate), computed exactly, rounded once half away from zero to the currency's decimals.
+     * `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
      */
     public var cost: String
     public var costCode: String
@@ -2075,10 +2166,17 @@ public struct CrewLine: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, position: Int64, trade: String, crew: String?, headcount: Int64, effortUnit: EffortUnit, effort: String, rate: String, 
+    public init(id: String, position: Int64, trade: String, crew: String?, headcount: Int64, effortUnit: EffortUnit, effort: String, 
         /**
-         * headcount × effort × rate, computed exactly, rounded once half away from zero to the
-         * currency's decimals. `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
+         * As the office or foreman set it (up to 4 decimals).
+         */rate: String, rateUnit: EffortUnit, 
+        /**
+         * Hours in a day's pay on this line: the project's when the line was added (default 8).
+         */hoursPerDay: String, 
+        /**
+         * headcount × effort × rate (hours ÷ `hours_per_day` for a day rate, days × it for an hourly
+         * rate), computed exactly, rounded once half away from zero to the currency's decimals.
+         * `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
          */cost: String, costCode: String, activity: String?, note: String?, workers: [Worker]) {
         self.id = id
         self.position = position
@@ -2088,6 +2186,8 @@ public struct CrewLine: Equatable, Hashable {
         self.effortUnit = effortUnit
         self.effort = effort
         self.rate = rate
+        self.rateUnit = rateUnit
+        self.hoursPerDay = hoursPerDay
         self.cost = cost
         self.costCode = costCode
         self.activity = activity
@@ -2119,6 +2219,8 @@ public struct FfiConverterTypeCrewLine: FfiConverterRustBuffer {
                 effortUnit: FfiConverterTypeEffortUnit.read(from: &buf), 
                 effort: FfiConverterString.read(from: &buf), 
                 rate: FfiConverterString.read(from: &buf), 
+                rateUnit: FfiConverterTypeEffortUnit.read(from: &buf), 
+                hoursPerDay: FfiConverterString.read(from: &buf), 
                 cost: FfiConverterString.read(from: &buf), 
                 costCode: FfiConverterString.read(from: &buf), 
                 activity: FfiConverterOptionString.read(from: &buf), 
@@ -2136,6 +2238,8 @@ public struct FfiConverterTypeCrewLine: FfiConverterRustBuffer {
         FfiConverterTypeEffortUnit.write(value.effortUnit, into: &buf)
         FfiConverterString.write(value.effort, into: &buf)
         FfiConverterString.write(value.rate, into: &buf)
+        FfiConverterTypeEffortUnit.write(value.rateUnit, into: &buf)
+        FfiConverterString.write(value.hoursPerDay, into: &buf)
         FfiConverterString.write(value.cost, into: &buf)
         FfiConverterString.write(value.costCode, into: &buf)
         FfiConverterOptionString.write(value.activity, into: &buf)
@@ -2173,13 +2277,19 @@ public struct CrewLineInput: Equatable, Hashable {
      */
     public var effort: String
     /**
-     * Pay per person per hour or day, in the sheet's currency, e.g. `"350.00"`.
+     * Pay per person per `rate_unit`, in the sheet's currency, e.g. `"350.00"` or `"45.625"`: up to
+     * 4 decimals, kept as typed; only the line's cost is rounded.
      */
     public var rate: String
     public var costCode: String
     public var activity: String?
     public var note: String?
     public var workers: [Worker]
+    /**
+     * What `rate` pays for; `None`: the same unit as `effort_unit`. Hours at a day rate cost
+     * headcount × hours ÷ hours-per-day × rate, with the project's hours per day (default 8).
+     */
+    public var rateUnit: EffortUnit?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2188,8 +2298,13 @@ public struct CrewLineInput: Equatable, Hashable {
          * Hours or days per person, e.g. `"8"` or `"0.5"`.
          */effort: String, 
         /**
-         * Pay per person per hour or day, in the sheet's currency, e.g. `"350.00"`.
-         */rate: String, costCode: String, activity: String?, note: String?, workers: [Worker]) {
+         * Pay per person per `rate_unit`, in the sheet's currency, e.g. `"350.00"` or `"45.625"`: up to
+         * 4 decimals, kept as typed; only the line's cost is rounded.
+         */rate: String, costCode: String, activity: String?, note: String?, workers: [Worker], 
+        /**
+         * What `rate` pays for; `None`: the same unit as `effort_unit`. Hours at a day rate cost
+         * headcount × hours ÷ hours-per-day × rate, with the project's hours per day (default 8).
+         */rateUnit: EffortUnit? = nil) {
         self.trade = trade
         self.crew = crew
         self.headcount = headcount
@@ -2200,6 +2315,7 @@ public struct CrewLineInput: Equatable, Hashable {
         self.activity = activity
         self.note = note
         self.workers = workers
+        self.rateUnit = rateUnit
     }
 
     
@@ -2227,7 +2343,8 @@ public struct FfiConverterTypeCrewLineInput: FfiConverterRustBuffer {
                 costCode: FfiConverterString.read(from: &buf), 
                 activity: FfiConverterOptionString.read(from: &buf), 
                 note: FfiConverterOptionString.read(from: &buf), 
-                workers: FfiConverterSequenceTypeWorker.read(from: &buf)
+                workers: FfiConverterSequenceTypeWorker.read(from: &buf), 
+                rateUnit: FfiConverterOptionTypeEffortUnit.read(from: &buf)
         )
     }
 
@@ -2242,6 +2359,7 @@ public struct FfiConverterTypeCrewLineInput: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.activity, into: &buf)
         FfiConverterOptionString.write(value.note, into: &buf)
         FfiConverterSequenceTypeWorker.write(value.workers, into: &buf)
+        FfiConverterOptionTypeEffortUnit.write(value.rateUnit, into: &buf)
     }
 }
 
@@ -2262,6 +2380,106 @@ public func FfiConverterTypeCrewLineInput_lower(_ value: CrewLineInput) -> RustB
 
 
 /**
+ * Only the fields to change of a crew line (`CrewLineChange::Edit`); `None` keeps a field. For
+ * `crew`, `activity` and `note`, an empty text clears it.
+ */
+public struct CrewLinePatch: Equatable, Hashable {
+    public var trade: String?
+    public var crew: String?
+    public var headcount: Int64?
+    /**
+     * Changes the unit of `effort` (the quantity is kept unless `effort` is given too).
+     */
+    public var effortUnit: EffortUnit?
+    public var effort: String?
+    public var rate: String?
+    public var rateUnit: EffortUnit?
+    public var costCode: String?
+    public var activity: String?
+    public var note: String?
+    public var workers: [Worker]?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(trade: String? = nil, crew: String? = nil, headcount: Int64? = nil, 
+        /**
+         * Changes the unit of `effort` (the quantity is kept unless `effort` is given too).
+         */effortUnit: EffortUnit? = nil, effort: String? = nil, rate: String? = nil, rateUnit: EffortUnit? = nil, costCode: String? = nil, activity: String? = nil, note: String? = nil, workers: [Worker]? = nil) {
+        self.trade = trade
+        self.crew = crew
+        self.headcount = headcount
+        self.effortUnit = effortUnit
+        self.effort = effort
+        self.rate = rate
+        self.rateUnit = rateUnit
+        self.costCode = costCode
+        self.activity = activity
+        self.note = note
+        self.workers = workers
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CrewLinePatch: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCrewLinePatch: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CrewLinePatch {
+        return
+            try CrewLinePatch(
+                trade: FfiConverterOptionString.read(from: &buf), 
+                crew: FfiConverterOptionString.read(from: &buf), 
+                headcount: FfiConverterOptionInt64.read(from: &buf), 
+                effortUnit: FfiConverterOptionTypeEffortUnit.read(from: &buf), 
+                effort: FfiConverterOptionString.read(from: &buf), 
+                rate: FfiConverterOptionString.read(from: &buf), 
+                rateUnit: FfiConverterOptionTypeEffortUnit.read(from: &buf), 
+                costCode: FfiConverterOptionString.read(from: &buf), 
+                activity: FfiConverterOptionString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                workers: FfiConverterOptionSequenceTypeWorker.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CrewLinePatch, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.trade, into: &buf)
+        FfiConverterOptionString.write(value.crew, into: &buf)
+        FfiConverterOptionInt64.write(value.headcount, into: &buf)
+        FfiConverterOptionTypeEffortUnit.write(value.effortUnit, into: &buf)
+        FfiConverterOptionString.write(value.effort, into: &buf)
+        FfiConverterOptionString.write(value.rate, into: &buf)
+        FfiConverterOptionTypeEffortUnit.write(value.rateUnit, into: &buf)
+        FfiConverterOptionString.write(value.costCode, into: &buf)
+        FfiConverterOptionString.write(value.activity, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterOptionSequenceTypeWorker.write(value.workers, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCrewLinePatch_lift(_ buf: RustBuffer) throws -> CrewLinePatch {
+    return try FfiConverterTypeCrewLinePatch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCrewLinePatch_lower(_ value: CrewLinePatch) -> RustBuffer {
+    return FfiConverterTypeCrewLinePatch.lower(value)
+}
+
+
+/**
  * A trade pre-filled for a new crew line (see `FieldStore.crew_presets`): the values of the last
  * line that used it, or the project's reference rate for a trade not used yet.
  */
@@ -2278,6 +2496,10 @@ public struct CrewPreset: Equatable, Hashable {
      * Decimal text in `currency`; `None` when the reference data has no rate for the trade.
      */
     public var rate: String?
+    /**
+     * What `rate` pays for.
+     */
+    public var rateUnit: EffortUnit
     public var currency: String
     public var costCode: String?
     public var activity: String?
@@ -2294,7 +2516,10 @@ public struct CrewPreset: Equatable, Hashable {
          */headcount: Int64?, effortUnit: EffortUnit, effort: String, 
         /**
          * Decimal text in `currency`; `None` when the reference data has no rate for the trade.
-         */rate: String?, currency: String, costCode: String?, activity: String?, 
+         */rate: String?, 
+        /**
+         * What `rate` pays for.
+         */rateUnit: EffortUnit, currency: String, costCode: String?, activity: String?, 
         /**
          * Work date of the sheet these values come from; `None` for reference rates.
          */lastUsed: String?) {
@@ -2304,6 +2529,7 @@ public struct CrewPreset: Equatable, Hashable {
         self.effortUnit = effortUnit
         self.effort = effort
         self.rate = rate
+        self.rateUnit = rateUnit
         self.currency = currency
         self.costCode = costCode
         self.activity = activity
@@ -2332,6 +2558,7 @@ public struct FfiConverterTypeCrewPreset: FfiConverterRustBuffer {
                 effortUnit: FfiConverterTypeEffortUnit.read(from: &buf), 
                 effort: FfiConverterString.read(from: &buf), 
                 rate: FfiConverterOptionString.read(from: &buf), 
+                rateUnit: FfiConverterTypeEffortUnit.read(from: &buf), 
                 currency: FfiConverterString.read(from: &buf), 
                 costCode: FfiConverterOptionString.read(from: &buf), 
                 activity: FfiConverterOptionString.read(from: &buf), 
@@ -2346,6 +2573,7 @@ public struct FfiConverterTypeCrewPreset: FfiConverterRustBuffer {
         FfiConverterTypeEffortUnit.write(value.effortUnit, into: &buf)
         FfiConverterString.write(value.effort, into: &buf)
         FfiConverterOptionString.write(value.rate, into: &buf)
+        FfiConverterTypeEffortUnit.write(value.rateUnit, into: &buf)
         FfiConverterString.write(value.currency, into: &buf)
         FfiConverterOptionString.write(value.costCode, into: &buf)
         FfiConverterOptionString.write(value.activity, into: &buf)
@@ -2451,6 +2679,64 @@ public func FfiConverterTypeExpense_lower(_ value: Expense) -> RustBuffer {
 }
 
 
+/**
+ * An expense category: the code an expense stores and the name to show (a default category's
+ * name is its code, for the app to translate).
+ */
+public struct ExpenseCategory: Equatable, Hashable {
+    public var code: String
+    public var name: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(code: String, name: String) {
+        self.code = code
+        self.name = name
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExpenseCategory: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExpenseCategory: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExpenseCategory {
+        return
+            try ExpenseCategory(
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExpenseCategory, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExpenseCategory_lift(_ buf: RustBuffer) throws -> ExpenseCategory {
+    return try FfiConverterTypeExpenseCategory.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExpenseCategory_lower(_ value: ExpenseCategory) -> RustBuffer {
+    return FfiConverterTypeExpenseCategory.lower(value)
+}
+
+
 public struct ExpenseInput: Equatable, Hashable {
     public var date: String
     /**
@@ -2462,7 +2748,7 @@ public struct ExpenseInput: Equatable, Hashable {
      */
     public var currency: String?
     /**
-     * One of `expense_categories()`.
+     * The code of one of the project's categories (`FieldStore.expense_categories`).
      */
     public var category: String
     public var vendor: String?
@@ -2479,7 +2765,7 @@ public struct ExpenseInput: Equatable, Hashable {
          * ISO code; `None` means CNY.
          */currency: String?, 
         /**
-         * One of `expense_categories()`.
+         * The code of one of the project's categories (`FieldStore.expense_categories`).
          */category: String, vendor: String?, costCode: String, note: String?) {
         self.date = date
         self.amount = amount
@@ -2810,9 +3096,10 @@ public struct NewLabourSheet: Equatable, Hashable {
     public var projectId: String
     public var siteId: String
     /**
-     * IANA time zone of the site, e.g. `Asia/Shanghai`.
+     * IANA time zone of the site, e.g. `Asia/Shanghai`; `None`: the site's, from the project's
+     * reference data (required only until that has synced).
      */
-    public var timeZone: String
+    public var timeZone: String?
     public var workDate: String
     /**
      * ISO code; `None` means CNY.
@@ -2824,8 +3111,9 @@ public struct NewLabourSheet: Equatable, Hashable {
     // declare one manually.
     public init(projectId: String, siteId: String, 
         /**
-         * IANA time zone of the site, e.g. `Asia/Shanghai`.
-         */timeZone: String, workDate: String, 
+         * IANA time zone of the site, e.g. `Asia/Shanghai`; `None`: the site's, from the project's
+         * reference data (required only until that has synced).
+         */timeZone: String? = nil, workDate: String, 
         /**
          * ISO code; `None` means CNY.
          */currency: String?, note: String?) {
@@ -2855,7 +3143,7 @@ public struct FfiConverterTypeNewLabourSheet: FfiConverterRustBuffer {
             try NewLabourSheet(
                 projectId: FfiConverterString.read(from: &buf), 
                 siteId: FfiConverterString.read(from: &buf), 
-                timeZone: FfiConverterString.read(from: &buf), 
+                timeZone: FfiConverterOptionString.read(from: &buf), 
                 workDate: FfiConverterString.read(from: &buf), 
                 currency: FfiConverterOptionString.read(from: &buf), 
                 note: FfiConverterOptionString.read(from: &buf)
@@ -2865,7 +3153,7 @@ public struct FfiConverterTypeNewLabourSheet: FfiConverterRustBuffer {
     public static func write(_ value: NewLabourSheet, into buf: inout [UInt8]) {
         FfiConverterString.write(value.projectId, into: &buf)
         FfiConverterString.write(value.siteId, into: &buf)
-        FfiConverterString.write(value.timeZone, into: &buf)
+        FfiConverterOptionString.write(value.timeZone, into: &buf)
         FfiConverterString.write(value.workDate, into: &buf)
         FfiConverterOptionString.write(value.currency, into: &buf)
         FfiConverterOptionString.write(value.note, into: &buf)
@@ -3587,11 +3875,17 @@ public func FfiConverterTypeRecordInfo_lower(_ value: RecordInfo) -> RustBuffer 
 public struct RecordPlace: Equatable, Hashable {
     public var projectId: String
     public var siteId: String
-    public var timeZone: String
+    /**
+     * `None`: the site's, from the project's reference data (see `NewLabourSheet.time_zone`).
+     */
+    public var timeZone: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(projectId: String, siteId: String, timeZone: String) {
+    public init(projectId: String, siteId: String, 
+        /**
+         * `None`: the site's, from the project's reference data (see `NewLabourSheet.time_zone`).
+         */timeZone: String? = nil) {
         self.projectId = projectId
         self.siteId = siteId
         self.timeZone = timeZone
@@ -3615,14 +3909,14 @@ public struct FfiConverterTypeRecordPlace: FfiConverterRustBuffer {
             try RecordPlace(
                 projectId: FfiConverterString.read(from: &buf), 
                 siteId: FfiConverterString.read(from: &buf), 
-                timeZone: FfiConverterString.read(from: &buf)
+                timeZone: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RecordPlace, into buf: inout [UInt8]) {
         FfiConverterString.write(value.projectId, into: &buf)
         FfiConverterString.write(value.siteId, into: &buf)
-        FfiConverterString.write(value.timeZone, into: &buf)
+        FfiConverterOptionString.write(value.timeZone, into: &buf)
     }
 }
 
@@ -3770,16 +4064,32 @@ public struct ReferenceData: Equatable, Hashable {
     public var costCodes: [CostCode]
     public var activities: [Activity]
     public var trades: [Trade]
+    /**
+     * Hours in one 点工 day on this project; `None`: 8.
+     */
+    public var hoursPerDay: String?
+    /**
+     * The project's expense categories; empty: the default list (`expense_categories()`).
+     */
+    public var expenseCategories: [ExpenseCategory]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(projectId: String, currency: String, sites: [Site], costCodes: [CostCode], activities: [Activity], trades: [Trade]) {
+    public init(projectId: String, currency: String, sites: [Site], costCodes: [CostCode], activities: [Activity], trades: [Trade], 
+        /**
+         * Hours in one 点工 day on this project; `None`: 8.
+         */hoursPerDay: String? = nil, 
+        /**
+         * The project's expense categories; empty: the default list (`expense_categories()`).
+         */expenseCategories: [ExpenseCategory] = []) {
         self.projectId = projectId
         self.currency = currency
         self.sites = sites
         self.costCodes = costCodes
         self.activities = activities
         self.trades = trades
+        self.hoursPerDay = hoursPerDay
+        self.expenseCategories = expenseCategories
     }
 
     
@@ -3803,7 +4113,9 @@ public struct FfiConverterTypeReferenceData: FfiConverterRustBuffer {
                 sites: FfiConverterSequenceTypeSite.read(from: &buf), 
                 costCodes: FfiConverterSequenceTypeCostCode.read(from: &buf), 
                 activities: FfiConverterSequenceTypeActivity.read(from: &buf), 
-                trades: FfiConverterSequenceTypeTrade.read(from: &buf)
+                trades: FfiConverterSequenceTypeTrade.read(from: &buf), 
+                hoursPerDay: FfiConverterOptionString.read(from: &buf), 
+                expenseCategories: FfiConverterSequenceTypeExpenseCategory.read(from: &buf)
         )
     }
 
@@ -3814,6 +4126,8 @@ public struct FfiConverterTypeReferenceData: FfiConverterRustBuffer {
         FfiConverterSequenceTypeCostCode.write(value.costCodes, into: &buf)
         FfiConverterSequenceTypeActivity.write(value.activities, into: &buf)
         FfiConverterSequenceTypeTrade.write(value.trades, into: &buf)
+        FfiConverterOptionString.write(value.hoursPerDay, into: &buf)
+        FfiConverterSequenceTypeExpenseCategory.write(value.expenseCategories, into: &buf)
     }
 }
 
@@ -4859,15 +5173,124 @@ public func FfiConverterTypeCoreError_lower(_ value: CoreError) -> RustBuffer {
 }
 
 
+/**
+ * One change of `FieldStore.set_crew_lines`.
+ */
+
+public enum CrewLineChange: Equatable, Hashable {
+    
+    /**
+     * A new crew line, after the sheet's last.
+     */
+    case add(line: CrewLineInput
+    )
+    /**
+     * Replaces every field of line `line_id`.
+     */
+    case update(lineId: String, line: CrewLineInput
+    )
+    /**
+     * Changes only the fields the patch gives.
+     */
+    case edit(lineId: String, patch: CrewLinePatch
+    )
+    case remove(lineId: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CrewLineChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCrewLineChange: FfiConverterRustBuffer {
+    typealias SwiftType = CrewLineChange
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CrewLineChange {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .add(line: try FfiConverterTypeCrewLineInput.read(from: &buf)
+        )
+        
+        case 2: return .update(lineId: try FfiConverterString.read(from: &buf), line: try FfiConverterTypeCrewLineInput.read(from: &buf)
+        )
+        
+        case 3: return .edit(lineId: try FfiConverterString.read(from: &buf), patch: try FfiConverterTypeCrewLinePatch.read(from: &buf)
+        )
+        
+        case 4: return .remove(lineId: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CrewLineChange, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .add(line):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeCrewLineInput.write(line, into: &buf)
+            
+        
+        case let .update(lineId,line):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(lineId, into: &buf)
+            FfiConverterTypeCrewLineInput.write(line, into: &buf)
+            
+        
+        case let .edit(lineId,patch):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(lineId, into: &buf)
+            FfiConverterTypeCrewLinePatch.write(patch, into: &buf)
+            
+        
+        case let .remove(lineId):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(lineId, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCrewLineChange_lift(_ buf: RustBuffer) throws -> CrewLineChange {
+    return try FfiConverterTypeCrewLineChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCrewLineChange_lower(_ value: CrewLineChange) -> RustBuffer {
+    return FfiConverterTypeCrewLineChange.lower(value)
+}
+
+
+
+/**
+ * What an effort counts (hours or days per person) or a rate pays for (per hour or per day).
+ */
 
 public enum EffortUnit: Equatable, Hashable {
     
     /**
-     * Hours per person.
+     * Hours per person; a rate per hour.
      */
     case hours
     /**
-     * Days per person (a 点工 day).
+     * Days per person (a 点工 day); a rate per day.
      */
     case days
 
@@ -5403,6 +5826,30 @@ fileprivate struct FfiConverterOptionTypeVoided: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeEffortUnit: FfiConverterRustBuffer {
+    typealias SwiftType = EffortUnit?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEffortUnit.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEffortUnit.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRecordKind: FfiConverterRustBuffer {
     typealias SwiftType = RecordKind?
 
@@ -5419,6 +5866,30 @@ fileprivate struct FfiConverterOptionTypeRecordKind: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeRecordKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeWorker: FfiConverterRustBuffer {
+    typealias SwiftType = [Worker]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeWorker.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeWorker.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5544,6 +6015,31 @@ fileprivate struct FfiConverterSequenceTypeCrewPreset: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCrewPreset.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeExpenseCategory: FfiConverterRustBuffer {
+    typealias SwiftType = [ExpenseCategory]
+
+    public static func write(_ value: [ExpenseCategory], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeExpenseCategory.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ExpenseCategory] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ExpenseCategory]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeExpenseCategory.read(from: &buf))
         }
         return seq
     }
@@ -5798,6 +6294,31 @@ fileprivate struct FfiConverterSequenceTypeWorker: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCrewLineChange: FfiConverterRustBuffer {
+    typealias SwiftType = [CrewLineChange]
+
+    public static func write(_ value: [CrewLineChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCrewLineChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CrewLineChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CrewLineChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCrewLineChange.read(from: &buf))
+        }
+        return seq
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -5857,7 +6378,8 @@ public func coreVersion() -> String  {
 })
 }
 /**
- * Expense categories the app offers (others are refused).
+ * The default expense categories, of a project whose reference data defines none (see
+ * `FieldStore.expense_categories` for a project's own).
  */
 public func expenseCategories() -> [String]  {
     return try!  FfiConverterSequenceString.lift(try! rustCall() {
@@ -5897,7 +6419,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_func_core_version() != 57092) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mobile_core_checksum_func_expense_categories() != 8595) {
+    if (uniffi_mobile_core_checksum_func_expense_categories() != 21309) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_func_reference_document() != 1986) {
@@ -5921,6 +6443,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_crew_presets() != 4997) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_method_fieldstore_expense_categories() != 13766) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_find_labour_sheet() != 50453) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_method_fieldstore_get_expense() != 9148) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5933,6 +6461,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_get_record() != 56640) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet() != 34985) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_method_fieldstore_list_records() != 24492) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5940,6 +6471,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line() != 41371) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_set_crew_lines() != 9785) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from() != 40243) {

@@ -722,6 +722,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_crew_presets(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_expense_categories(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_find_labour_sheet(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_expense(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_labour_sheet(
@@ -730,11 +734,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_record(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_list_records(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_path(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_set_crew_lines(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from(
     ): Int
@@ -839,6 +847,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_crew_presets(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_expense_categories(`ptr`: Long,`projectId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_find_labour_sheet(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_expense(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_labour_sheet(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -847,12 +859,16 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_record(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_list_records(`ptr`: Long,`filter`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_path(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_remove_crew_line(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`lineId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_set_crew_lines(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`changes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_start_sheet_from(`ptr`: Long,`sourceId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_start_sheet_from_latest(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1053,7 +1069,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_func_core_version() and 0xFFFF) != 57092) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mobile_core_checksum_func_expense_categories() and 0xFFFF) != 8595) {
+    if ((lib.uniffi_mobile_core_checksum_func_expense_categories() and 0xFFFF) != 21309) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_func_reference_document() and 0xFFFF) != 1986) {
@@ -1077,6 +1093,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_crew_presets() and 0xFFFF) != 4997) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_expense_categories() and 0xFFFF) != 13766) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_find_labour_sheet() and 0xFFFF) != 50453) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_expense() and 0xFFFF) != 9148) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1089,6 +1111,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_record() and 0xFFFF) != 56640) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet() and 0xFFFF) != 34985) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_list_records() and 0xFFFF) != 24492) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1096,6 +1121,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line() and 0xFFFF) != 41371) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_set_crew_lines() and 0xFFFF) != 9785) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from() and 0xFFFF) != 40243) {
@@ -2033,6 +2061,16 @@ public interface FieldStoreInterface {
      */
     fun `crewPresets`(`projectId`: kotlin.String, `siteId`: kotlin.String?): List<CrewPreset>
     
+    /**
+     * The project's expense categories (its reference data's, or the default list).
+     */
+    fun `expenseCategories`(`projectId`: kotlin.String): List<ExpenseCategory>
+    
+    /**
+     * The site's labour sheet of `work_date` (the newest, if more than one was started), or `None`.
+     */
+    fun `findLabourSheet`(`projectId`: kotlin.String, `siteId`: kotlin.String, `workDate`: kotlin.String): LabourSheet?
+    
     fun `getExpense`(`id`: kotlin.String): Expense
     
     fun `getLabourSheet`(`id`: kotlin.String): LabourSheet
@@ -2041,11 +2079,24 @@ public interface FieldStoreInterface {
     
     fun `getRecord`(`id`: kotlin.String): AnyRecord
     
+    /**
+     * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
+     */
+    fun `lastLabourSheet`(`projectId`: kotlin.String, `siteId`: kotlin.String): LabourSheet?
+    
     fun `listRecords`(`filter`: RecordFilter): List<RecordSummary>
     
     fun `path`(): kotlin.String
     
     fun `removeCrewLine`(`sheetId`: kotlin.String, `lineId`: kotlin.String)
+    
+    /**
+     * Adds, updates, edits and removes crew lines of a sheet in one call: one change in the
+     * record's history, one durable write, all or nothing. Errors name the change
+     * (`changes[3].headcount`). Concurrent edits from other phones merge field by field, as with
+     * the single-line calls.
+     */
+    fun `setCrewLines`(`sheetId`: kotlin.String, `changes`: List<CrewLineChange>): LabourSheet
     
     /**
      * A new sheet for `work_date` with the crews and rates of sheet `source_id`.
@@ -2402,6 +2453,44 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
+    /**
+     * The project's expense categories (its reference data's, or the default list).
+     */
+    @Throws(CoreException::class)override fun `expenseCategories`(`projectId`: kotlin.String): List<ExpenseCategory> {
+            return FfiConverterSequenceTypeExpenseCategory.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_expense_categories(
+        it,
+        
+        FfiConverterString.lower(`projectId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The site's labour sheet of `work_date` (the newest, if more than one was started), or `None`.
+     */
+    @Throws(CoreException::class)override fun `findLabourSheet`(`projectId`: kotlin.String, `siteId`: kotlin.String, `workDate`: kotlin.String): LabourSheet? {
+            return FfiConverterOptionalTypeLabourSheet.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_find_labour_sheet(
+        it,
+        
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`siteId`),
+        FfiConverterString.lower(`workDate`),_status)
+}
+    }
+    )
+    }
+    
+
+    
     @Throws(CoreException::class)override fun `getExpense`(`id`: kotlin.String): Expense {
             return FfiConverterTypeExpense.lift(
     callWithHandle {
@@ -2462,6 +2551,25 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
+    /**
+     * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
+     */
+    @Throws(CoreException::class)override fun `lastLabourSheet`(`projectId`: kotlin.String, `siteId`: kotlin.String): LabourSheet? {
+            return FfiConverterOptionalTypeLabourSheet.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(
+        it,
+        
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`siteId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
     @Throws(CoreException::class)override fun `listRecords`(`filter`: RecordFilter): List<RecordSummary> {
             return FfiConverterSequenceTypeRecordSummary.lift(
     callWithHandle {
@@ -2502,6 +2610,28 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
 }
     }
     
+    
+
+    
+    /**
+     * Adds, updates, edits and removes crew lines of a sheet in one call: one change in the
+     * record's history, one durable write, all or nothing. Errors name the change
+     * (`changes[3].headcount`). Concurrent edits from other phones merge field by field, as with
+     * the single-line calls.
+     */
+    @Throws(CoreException::class)override fun `setCrewLines`(`sheetId`: kotlin.String, `changes`: List<CrewLineChange>): LabourSheet {
+            return FfiConverterTypeLabourSheet.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_set_crew_lines(
+        it,
+        
+        FfiConverterString.lower(`sheetId`),
+        FfiConverterSequenceTypeCrewLineChange.lower(`changes`),_status)
+}
+    }
+    )
+    }
     
 
     
@@ -3625,11 +3755,22 @@ data class CrewLine (
     , 
     var `effort`: kotlin.String
     , 
+    /**
+     * As the office or foreman set it (up to 4 decimals).
+     */
     var `rate`: kotlin.String
     , 
+    var `rateUnit`: EffortUnit
+    , 
     /**
-     * headcount × effort × rate, computed exactly, rounded once half away from zero to the
-     * currency's decimals. `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
+     * Hours in a day's pay on this line: the project's when the line was added (default 8).
+     */
+    var `hoursPerDay`: kotlin.String
+    , 
+    /**
+     * headcount × effort × rate (hours ÷ `hours_per_day` for a day rate, days × it for an hourly
+     * rate), computed exactly, rounded once half away from zero to the currency's decimals.
+     * `LabourSheet.total_cost` is the sum of these, as the ledger posts it.
      */
     var `cost`: kotlin.String
     , 
@@ -3664,6 +3805,8 @@ public object FfiConverterTypeCrewLine: FfiConverterRustBuffer<CrewLine> {
             FfiConverterTypeEffortUnit.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterTypeEffortUnit.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -3681,6 +3824,8 @@ public object FfiConverterTypeCrewLine: FfiConverterRustBuffer<CrewLine> {
             FfiConverterTypeEffortUnit.allocationSize(value.`effortUnit`) +
             FfiConverterString.allocationSize(value.`effort`) +
             FfiConverterString.allocationSize(value.`rate`) +
+            FfiConverterTypeEffortUnit.allocationSize(value.`rateUnit`) +
+            FfiConverterString.allocationSize(value.`hoursPerDay`) +
             FfiConverterString.allocationSize(value.`cost`) +
             FfiConverterString.allocationSize(value.`costCode`) +
             FfiConverterOptionalString.allocationSize(value.`activity`) +
@@ -3697,6 +3842,8 @@ public object FfiConverterTypeCrewLine: FfiConverterRustBuffer<CrewLine> {
             FfiConverterTypeEffortUnit.write(value.`effortUnit`, buf)
             FfiConverterString.write(value.`effort`, buf)
             FfiConverterString.write(value.`rate`, buf)
+            FfiConverterTypeEffortUnit.write(value.`rateUnit`, buf)
+            FfiConverterString.write(value.`hoursPerDay`, buf)
             FfiConverterString.write(value.`cost`, buf)
             FfiConverterString.write(value.`costCode`, buf)
             FfiConverterOptionalString.write(value.`activity`, buf)
@@ -3725,7 +3872,8 @@ data class CrewLineInput (
     var `effort`: kotlin.String
     , 
     /**
-     * Pay per person per hour or day, in the sheet's currency, e.g. `"350.00"`.
+     * Pay per person per `rate_unit`, in the sheet's currency, e.g. `"350.00"` or `"45.625"`: up to
+     * 4 decimals, kept as typed; only the line's cost is rounded.
      */
     var `rate`: kotlin.String
     , 
@@ -3736,6 +3884,12 @@ data class CrewLineInput (
     var `note`: kotlin.String?
     , 
     var `workers`: List<Worker>
+    , 
+    /**
+     * What `rate` pays for; `None`: the same unit as `effort_unit`. Hours at a day rate cost
+     * headcount × hours ÷ hours-per-day × rate, with the project's hours per day (default 8).
+     */
+    var `rateUnit`: EffortUnit? = null 
     
 ){
     
@@ -3762,6 +3916,7 @@ public object FfiConverterTypeCrewLineInput: FfiConverterRustBuffer<CrewLineInpu
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceTypeWorker.read(buf),
+            FfiConverterOptionalTypeEffortUnit.read(buf),
         )
     }
 
@@ -3775,7 +3930,8 @@ public object FfiConverterTypeCrewLineInput: FfiConverterRustBuffer<CrewLineInpu
             FfiConverterString.allocationSize(value.`costCode`) +
             FfiConverterOptionalString.allocationSize(value.`activity`) +
             FfiConverterOptionalString.allocationSize(value.`note`) +
-            FfiConverterSequenceTypeWorker.allocationSize(value.`workers`)
+            FfiConverterSequenceTypeWorker.allocationSize(value.`workers`) +
+            FfiConverterOptionalTypeEffortUnit.allocationSize(value.`rateUnit`)
     )
 
     override fun write(value: CrewLineInput, buf: ByteBuffer) {
@@ -3789,6 +3945,97 @@ public object FfiConverterTypeCrewLineInput: FfiConverterRustBuffer<CrewLineInpu
             FfiConverterOptionalString.write(value.`activity`, buf)
             FfiConverterOptionalString.write(value.`note`, buf)
             FfiConverterSequenceTypeWorker.write(value.`workers`, buf)
+            FfiConverterOptionalTypeEffortUnit.write(value.`rateUnit`, buf)
+    }
+}
+
+
+
+/**
+ * Only the fields to change of a crew line (`CrewLineChange::Edit`); `None` keeps a field. For
+ * `crew`, `activity` and `note`, an empty text clears it.
+ */
+data class CrewLinePatch (
+    var `trade`: kotlin.String? = null 
+    , 
+    var `crew`: kotlin.String? = null 
+    , 
+    var `headcount`: kotlin.Long? = null 
+    , 
+    /**
+     * Changes the unit of `effort` (the quantity is kept unless `effort` is given too).
+     */
+    var `effortUnit`: EffortUnit? = null 
+    , 
+    var `effort`: kotlin.String? = null 
+    , 
+    var `rate`: kotlin.String? = null 
+    , 
+    var `rateUnit`: EffortUnit? = null 
+    , 
+    var `costCode`: kotlin.String? = null 
+    , 
+    var `activity`: kotlin.String? = null 
+    , 
+    var `note`: kotlin.String? = null 
+    , 
+    var `workers`: List<Worker>? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCrewLinePatch: FfiConverterRustBuffer<CrewLinePatch> {
+    override fun read(buf: ByteBuffer): CrewLinePatch {
+        return CrewLinePatch(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeEffortUnit.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeEffortUnit.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceTypeWorker.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CrewLinePatch) = (
+            FfiConverterOptionalString.allocationSize(value.`trade`) +
+            FfiConverterOptionalString.allocationSize(value.`crew`) +
+            FfiConverterOptionalLong.allocationSize(value.`headcount`) +
+            FfiConverterOptionalTypeEffortUnit.allocationSize(value.`effortUnit`) +
+            FfiConverterOptionalString.allocationSize(value.`effort`) +
+            FfiConverterOptionalString.allocationSize(value.`rate`) +
+            FfiConverterOptionalTypeEffortUnit.allocationSize(value.`rateUnit`) +
+            FfiConverterOptionalString.allocationSize(value.`costCode`) +
+            FfiConverterOptionalString.allocationSize(value.`activity`) +
+            FfiConverterOptionalString.allocationSize(value.`note`) +
+            FfiConverterOptionalSequenceTypeWorker.allocationSize(value.`workers`)
+    )
+
+    override fun write(value: CrewLinePatch, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`trade`, buf)
+            FfiConverterOptionalString.write(value.`crew`, buf)
+            FfiConverterOptionalLong.write(value.`headcount`, buf)
+            FfiConverterOptionalTypeEffortUnit.write(value.`effortUnit`, buf)
+            FfiConverterOptionalString.write(value.`effort`, buf)
+            FfiConverterOptionalString.write(value.`rate`, buf)
+            FfiConverterOptionalTypeEffortUnit.write(value.`rateUnit`, buf)
+            FfiConverterOptionalString.write(value.`costCode`, buf)
+            FfiConverterOptionalString.write(value.`activity`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+            FfiConverterOptionalSequenceTypeWorker.write(value.`workers`, buf)
     }
 }
 
@@ -3816,6 +4063,11 @@ data class CrewPreset (
      * Decimal text in `currency`; `None` when the reference data has no rate for the trade.
      */
     var `rate`: kotlin.String?
+    , 
+    /**
+     * What `rate` pays for.
+     */
+    var `rateUnit`: EffortUnit
     , 
     var `currency`: kotlin.String
     , 
@@ -3849,6 +4101,7 @@ public object FfiConverterTypeCrewPreset: FfiConverterRustBuffer<CrewPreset> {
             FfiConverterTypeEffortUnit.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterTypeEffortUnit.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -3863,6 +4116,7 @@ public object FfiConverterTypeCrewPreset: FfiConverterRustBuffer<CrewPreset> {
             FfiConverterTypeEffortUnit.allocationSize(value.`effortUnit`) +
             FfiConverterString.allocationSize(value.`effort`) +
             FfiConverterOptionalString.allocationSize(value.`rate`) +
+            FfiConverterTypeEffortUnit.allocationSize(value.`rateUnit`) +
             FfiConverterString.allocationSize(value.`currency`) +
             FfiConverterOptionalString.allocationSize(value.`costCode`) +
             FfiConverterOptionalString.allocationSize(value.`activity`) +
@@ -3876,6 +4130,7 @@ public object FfiConverterTypeCrewPreset: FfiConverterRustBuffer<CrewPreset> {
             FfiConverterTypeEffortUnit.write(value.`effortUnit`, buf)
             FfiConverterString.write(value.`effort`, buf)
             FfiConverterOptionalString.write(value.`rate`, buf)
+            FfiConverterTypeEffortUnit.write(value.`rateUnit`, buf)
             FfiConverterString.write(value.`currency`, buf)
             FfiConverterOptionalString.write(value.`costCode`, buf)
             FfiConverterOptionalString.write(value.`activity`, buf)
@@ -3958,6 +4213,48 @@ public object FfiConverterTypeExpense: FfiConverterRustBuffer<Expense> {
 
 
 
+/**
+ * An expense category: the code an expense stores and the name to show (a default category's
+ * name is its code, for the app to translate).
+ */
+data class ExpenseCategory (
+    var `code`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeExpenseCategory: FfiConverterRustBuffer<ExpenseCategory> {
+    override fun read(buf: ByteBuffer): ExpenseCategory {
+        return ExpenseCategory(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ExpenseCategory) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`name`)
+    )
+
+    override fun write(value: ExpenseCategory, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`name`, buf)
+    }
+}
+
+
+
 data class ExpenseInput (
     var `date`: kotlin.String
     , 
@@ -3972,7 +4269,7 @@ data class ExpenseInput (
     var `currency`: kotlin.String?
     , 
     /**
-     * One of `expense_categories()`.
+     * The code of one of the project's categories (`FieldStore.expense_categories`).
      */
     var `category`: kotlin.String
     , 
@@ -4237,9 +4534,10 @@ data class NewLabourSheet (
     var `siteId`: kotlin.String
     , 
     /**
-     * IANA time zone of the site, e.g. `Asia/Shanghai`.
+     * IANA time zone of the site, e.g. `Asia/Shanghai`; `None`: the site's, from the project's
+     * reference data (required only until that has synced).
      */
-    var `timeZone`: kotlin.String
+    var `timeZone`: kotlin.String? = null 
     , 
     var `workDate`: kotlin.String
     , 
@@ -4267,7 +4565,7 @@ public object FfiConverterTypeNewLabourSheet: FfiConverterRustBuffer<NewLabourSh
         return NewLabourSheet(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -4277,7 +4575,7 @@ public object FfiConverterTypeNewLabourSheet: FfiConverterRustBuffer<NewLabourSh
     override fun allocationSize(value: NewLabourSheet) = (
             FfiConverterString.allocationSize(value.`projectId`) +
             FfiConverterString.allocationSize(value.`siteId`) +
-            FfiConverterString.allocationSize(value.`timeZone`) +
+            FfiConverterOptionalString.allocationSize(value.`timeZone`) +
             FfiConverterString.allocationSize(value.`workDate`) +
             FfiConverterOptionalString.allocationSize(value.`currency`) +
             FfiConverterOptionalString.allocationSize(value.`note`)
@@ -4286,7 +4584,7 @@ public object FfiConverterTypeNewLabourSheet: FfiConverterRustBuffer<NewLabourSh
     override fun write(value: NewLabourSheet, buf: ByteBuffer) {
             FfiConverterString.write(value.`projectId`, buf)
             FfiConverterString.write(value.`siteId`, buf)
-            FfiConverterString.write(value.`timeZone`, buf)
+            FfiConverterOptionalString.write(value.`timeZone`, buf)
             FfiConverterString.write(value.`workDate`, buf)
             FfiConverterOptionalString.write(value.`currency`, buf)
             FfiConverterOptionalString.write(value.`note`, buf)
@@ -4857,7 +5155,10 @@ data class RecordPlace (
     , 
     var `siteId`: kotlin.String
     , 
-    var `timeZone`: kotlin.String
+    /**
+     * `None`: the site's, from the project's reference data (see `NewLabourSheet.time_zone`).
+     */
+    var `timeZone`: kotlin.String? = null 
     
 ){
     
@@ -4876,20 +5177,20 @@ public object FfiConverterTypeRecordPlace: FfiConverterRustBuffer<RecordPlace> {
         return RecordPlace(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: RecordPlace) = (
             FfiConverterString.allocationSize(value.`projectId`) +
             FfiConverterString.allocationSize(value.`siteId`) +
-            FfiConverterString.allocationSize(value.`timeZone`)
+            FfiConverterOptionalString.allocationSize(value.`timeZone`)
     )
 
     override fun write(value: RecordPlace, buf: ByteBuffer) {
             FfiConverterString.write(value.`projectId`, buf)
             FfiConverterString.write(value.`siteId`, buf)
-            FfiConverterString.write(value.`timeZone`, buf)
+            FfiConverterOptionalString.write(value.`timeZone`, buf)
     }
 }
 
@@ -5019,6 +5320,16 @@ data class ReferenceData (
     var `activities`: List<Activity>
     , 
     var `trades`: List<Trade>
+    , 
+    /**
+     * Hours in one 点工 day on this project; `None`: 8.
+     */
+    var `hoursPerDay`: kotlin.String? = null 
+    , 
+    /**
+     * The project's expense categories; empty: the default list (`expense_categories()`).
+     */
+    var `expenseCategories`: List<ExpenseCategory> = listOf() 
     
 ){
     
@@ -5041,6 +5352,8 @@ public object FfiConverterTypeReferenceData: FfiConverterRustBuffer<ReferenceDat
             FfiConverterSequenceTypeCostCode.read(buf),
             FfiConverterSequenceTypeActivity.read(buf),
             FfiConverterSequenceTypeTrade.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeExpenseCategory.read(buf),
         )
     }
 
@@ -5050,7 +5363,9 @@ public object FfiConverterTypeReferenceData: FfiConverterRustBuffer<ReferenceDat
             FfiConverterSequenceTypeSite.allocationSize(value.`sites`) +
             FfiConverterSequenceTypeCostCode.allocationSize(value.`costCodes`) +
             FfiConverterSequenceTypeActivity.allocationSize(value.`activities`) +
-            FfiConverterSequenceTypeTrade.allocationSize(value.`trades`)
+            FfiConverterSequenceTypeTrade.allocationSize(value.`trades`) +
+            FfiConverterOptionalString.allocationSize(value.`hoursPerDay`) +
+            FfiConverterSequenceTypeExpenseCategory.allocationSize(value.`expenseCategories`)
     )
 
     override fun write(value: ReferenceData, buf: ByteBuffer) {
@@ -5060,6 +5375,8 @@ public object FfiConverterTypeReferenceData: FfiConverterRustBuffer<ReferenceDat
             FfiConverterSequenceTypeCostCode.write(value.`costCodes`, buf)
             FfiConverterSequenceTypeActivity.write(value.`activities`, buf)
             FfiConverterSequenceTypeTrade.write(value.`trades`, buf)
+            FfiConverterOptionalString.write(value.`hoursPerDay`, buf)
+            FfiConverterSequenceTypeExpenseCategory.write(value.`expenseCategories`, buf)
     }
 }
 
@@ -6260,15 +6577,169 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
 
 
 
+/**
+ * One change of `FieldStore.set_crew_lines`.
+ */
+sealed class CrewLineChange {
+    
+    /**
+     * A new crew line, after the sheet's last.
+     */
+    data class Add(
+        val `line`: uniffi.mobile_core.CrewLineInput) : CrewLineChange()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Replaces every field of line `line_id`.
+     */
+    data class Update(
+        val `lineId`: kotlin.String, 
+        val `line`: uniffi.mobile_core.CrewLineInput) : CrewLineChange()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Changes only the fields the patch gives.
+     */
+    data class Edit(
+        val `lineId`: kotlin.String, 
+        val `patch`: uniffi.mobile_core.CrewLinePatch) : CrewLineChange()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Remove(
+        val `lineId`: kotlin.String) : CrewLineChange()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCrewLineChange : FfiConverterRustBuffer<CrewLineChange>{
+    override fun read(buf: ByteBuffer): CrewLineChange {
+        return when(buf.getInt()) {
+            1 -> CrewLineChange.Add(
+                FfiConverterTypeCrewLineInput.read(buf),
+                )
+            2 -> CrewLineChange.Update(
+                FfiConverterString.read(buf),
+                FfiConverterTypeCrewLineInput.read(buf),
+                )
+            3 -> CrewLineChange.Edit(
+                FfiConverterString.read(buf),
+                FfiConverterTypeCrewLinePatch.read(buf),
+                )
+            4 -> CrewLineChange.Remove(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: CrewLineChange): ULong = when(value) {
+        is CrewLineChange.Add -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeCrewLineInput.allocationSize(value.`line`)
+            )
+        }
+        is CrewLineChange.Update -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`lineId`)
+                + FfiConverterTypeCrewLineInput.allocationSize(value.`line`)
+            )
+        }
+        is CrewLineChange.Edit -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`lineId`)
+                + FfiConverterTypeCrewLinePatch.allocationSize(value.`patch`)
+            )
+        }
+        is CrewLineChange.Remove -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`lineId`)
+            )
+        }
+    }
+
+    override fun write(value: CrewLineChange, buf: ByteBuffer) {
+        when(value) {
+            is CrewLineChange.Add -> {
+                buf.putInt(1)
+                FfiConverterTypeCrewLineInput.write(value.`line`, buf)
+                Unit
+            }
+            is CrewLineChange.Update -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`lineId`, buf)
+                FfiConverterTypeCrewLineInput.write(value.`line`, buf)
+                Unit
+            }
+            is CrewLineChange.Edit -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`lineId`, buf)
+                FfiConverterTypeCrewLinePatch.write(value.`patch`, buf)
+                Unit
+            }
+            is CrewLineChange.Remove -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`lineId`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What an effort counts (hours or days per person) or a rate pays for (per hour or per day).
+ */
 
 enum class EffortUnit {
     
     /**
-     * Hours per person.
+     * Hours per person; a rate per hour.
      */
     HOURS,
     /**
-     * Days per person (a 点工 day).
+     * Days per person (a 点工 day); a rate per day.
      */
     DAYS;
 
@@ -6817,6 +7288,38 @@ public object FfiConverterOptionalTypeVoided: FfiConverterRustBuffer<Voided?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeEffortUnit: FfiConverterRustBuffer<EffortUnit?> {
+    override fun read(buf: ByteBuffer): EffortUnit? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeEffortUnit.read(buf)
+    }
+
+    override fun allocationSize(value: EffortUnit?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeEffortUnit.allocationSize(value)
+        }
+    }
+
+    override fun write(value: EffortUnit?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeEffortUnit.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeRecordKind: FfiConverterRustBuffer<RecordKind?> {
     override fun read(buf: ByteBuffer): RecordKind? {
         if (buf.get().toInt() == 0) {
@@ -6839,6 +7342,38 @@ public object FfiConverterOptionalTypeRecordKind: FfiConverterRustBuffer<RecordK
         } else {
             buf.put(1)
             FfiConverterTypeRecordKind.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalSequenceTypeWorker: FfiConverterRustBuffer<List<Worker>?> {
+    override fun read(buf: ByteBuffer): List<Worker>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterSequenceTypeWorker.read(buf)
+    }
+
+    override fun allocationSize(value: List<Worker>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterSequenceTypeWorker.allocationSize(value)
+        }
+    }
+
+    override fun write(value: List<Worker>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterSequenceTypeWorker.write(value, buf)
         }
     }
 }
@@ -6979,6 +7514,34 @@ public object FfiConverterSequenceTypeCrewPreset: FfiConverterRustBuffer<List<Cr
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeCrewPreset.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeExpenseCategory: FfiConverterRustBuffer<List<ExpenseCategory>> {
+    override fun read(buf: ByteBuffer): List<ExpenseCategory> {
+        val len = buf.getInt()
+        return List<ExpenseCategory>(len) {
+            FfiConverterTypeExpenseCategory.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ExpenseCategory>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeExpenseCategory.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ExpenseCategory>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeExpenseCategory.write(it, buf)
         }
     }
 }
@@ -7266,6 +7829,34 @@ public object FfiConverterSequenceTypeWorker: FfiConverterRustBuffer<List<Worker
 
 
 
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCrewLineChange: FfiConverterRustBuffer<List<CrewLineChange>> {
+    override fun read(buf: ByteBuffer): List<CrewLineChange> {
+        val len = buf.getInt()
+        return List<CrewLineChange>(len) {
+            FfiConverterTypeCrewLineChange.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CrewLineChange>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCrewLineChange.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CrewLineChange>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCrewLineChange.write(it, buf)
+        }
+    }
+}
+
+
+
+
 
 
 
@@ -7284,7 +7875,8 @@ public object FfiConverterSequenceTypeWorker: FfiConverterRustBuffer<List<Worker
     
 
         /**
-         * Expense categories the app offers (others are refused).
+         * The default expense categories, of a project whose reference data defines none (see
+         * `FieldStore.expense_categories` for a project's own).
          */ fun `expenseCategories`(): List<kotlin.String> {
             return FfiConverterSequenceString.lift(
     uniffiRustCall() { _status ->
