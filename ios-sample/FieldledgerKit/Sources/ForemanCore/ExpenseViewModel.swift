@@ -60,7 +60,7 @@ public final class ExpenseViewModel: ObservableObject {
     @discardableResult
     public func load() async -> Bool {
         await work {
-            let categories = self.repo.categories()
+            let categories = try await self.repo.categories(projectId: self.site.projectId)
             let codes = try await self.repo.reference(self.site.projectId)?.costCodes ?? []
             self.state.categories = categories
             self.state.costCodes = codes

@@ -39,13 +39,7 @@ public final class FieldRepository: Sendable {
 
     /// The site's (not voided) labour sheet for `date`, if one was started.
     public func sheetOn(_ site: SiteContext, date: String) async throws -> LabourSheet? {
-        try await call { store in
-            let filter = RecordFilter(
-                kind: .labourSheet, projectId: site.projectId, siteId: site.siteId,
-                dateFrom: date, dateTo: date, includeVoided: false
-            )
-            return try store.listRecords(filter: filter).first.map { try store.getLabourSheet(id: $0.id) }
-        }
+        try await call { try $0.findLabourSheet(projectId: site.projectId, siteId: site.siteId, workDate: date) }
     }
 
     /// A sheet for `date` with the crews of the site's latest earlier sheet, or an empty one if there is none.
@@ -128,9 +122,9 @@ public final class FieldRepository: Sendable {
         MobileCore.coreVersion()
     }
 
-    /// The categories the core accepts (a constant list: no store access, no need to leave the caller's thread).
-    public func categories() -> [String] {
-        expenseCategories()
+    /// The codes of the project's expense categories (its reference data's, or the default list).
+    public func categories(projectId: String) async throws -> [String] {
+        try await call { try $0.expenseCategories(projectId: projectId).map { $0.code } }
     }
 
     // ---------- lists, approvals, conflicts ----------

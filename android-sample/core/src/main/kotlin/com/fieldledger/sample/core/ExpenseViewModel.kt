@@ -50,7 +50,7 @@ class ExpenseViewModel(
     val state: StateFlow<ExpenseState> = _state.asStateFlow()
 
     suspend fun load() = work {
-        val categories = repo.categories()
+        val categories = repo.categories(site.projectId)
         val codes = repo.reference(site.projectId)?.costCodes.orEmpty()
         _state.update {
             it.copy(

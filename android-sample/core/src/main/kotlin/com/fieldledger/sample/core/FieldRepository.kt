@@ -21,12 +21,10 @@ import uniffi.mobile_core.ProgressInput
 import uniffi.mobile_core.ProgressListener
 import uniffi.mobile_core.ProgressReport
 import uniffi.mobile_core.RecordFilter
-import uniffi.mobile_core.RecordKind
 import uniffi.mobile_core.RecordSummary
 import uniffi.mobile_core.ReferenceData
 import uniffi.mobile_core.SyncReport
 import uniffi.mobile_core.Unsynced
-import uniffi.mobile_core.expenseCategories
 
 /**
  * The one place the app calls the phone core. The core's plain calls block (on SQLite and an fsync), so each runs
@@ -49,11 +47,7 @@ class FieldRepository(
 
     /** The site's (not voided) labour sheet for [date], if one was started. */
     suspend fun sheetOn(site: SiteContext, date: String): LabourSheet? = call {
-        val filter = RecordFilter(
-            kind = RecordKind.LABOUR_SHEET, projectId = site.projectId, siteId = site.siteId,
-            dateFrom = date, dateTo = date, includeVoided = false,
-        )
-        listRecords(filter).firstOrNull()?.let { getLabourSheet(it.id) }
+        findLabourSheet(site.projectId, site.siteId, date)
     }
 
     /** A sheet for [date] with the crews of the site's latest earlier sheet, or an empty one if there is none. */
@@ -104,7 +98,8 @@ class FieldRepository(
         cancel: CancelToken? = null,
     ): List<Photo> = store.attachPhotos(recordId, paths, listener, cancel)
 
-    fun categories(): List<String> = expenseCategories()
+    /** The codes of the project's expense categories (its reference data's, or the default list). */
+    suspend fun categories(projectId: String): List<String> = call { expenseCategories(projectId).map { it.code } }
 
     // ---------- lists, approvals, conflicts ----------
 
