@@ -109,11 +109,13 @@ async fn import_reference(
     match result {
         Ok(s) => {
             eprintln!(
-                "imported into {project}: {} site(s), {} cost code(s), {} activit(ies), {} trade(s){}",
+                "imported into {project}: {} site(s), {} cost code(s), {} activit(ies), {} trade(s), {} expense \
+                 categor(ies){}",
                 s.sites,
                 s.cost_codes,
                 s.activities,
                 s.trades,
+                s.expense_categories,
                 if s.project > 0 { ", project details" } else { "" }
             );
             Ok(())

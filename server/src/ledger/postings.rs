@@ -145,8 +145,10 @@ pub fn postings(record: &Record) -> Vec<Posting> {
     }
 }
 
-/// Quantities are stored as integers in millionths: exact for every valid input (hours and days
-/// have at most 2 decimals, ÷ 8 adds at most 3). Anything finer is rounded half away from zero.
+/// Quantities are stored as integers in millionths: exact for hours and days (at most 2 decimals)
+/// and for person-days of 8-hour days (÷ 8 adds at most 3). Person-days of other days (÷ 7.5, ÷ 9)
+/// may not end: they are rounded half away from zero to the millionth, the ledger's precision for
+/// quantities (amounts are exact: each line's is rounded once to the currency).
 pub const MICRO: i64 = 1_000_000;
 
 pub fn to_micro(q: Decimal) -> Option<i64> {
