@@ -69,7 +69,11 @@ fn hours_at_a_day_rate_cost_exactly_and_round_once() {
         .store
         .add_crew_line(
             id.clone(),
-            CrewLineInput { effort_unit: EffortUnit::Days, rate_unit: Some(EffortUnit::Hours), ..line("木工", 3, "1.5", "45.625") },
+            CrewLineInput {
+                effort_unit: EffortUnit::Days,
+                rate_unit: Some(EffortUnit::Hours),
+                ..line("木工", 3, "1.5", "45.625")
+            },
         )
         .expect("days at an hour rate");
     assert_eq!(d.cost, "1642.50");
@@ -77,8 +81,16 @@ fn hours_at_a_day_rate_cost_exactly_and_round_once() {
     assert_eq!(read.lines.iter().map(|l| l.cost.as_str()).collect::<Vec<_>>(), ["433.44", "433.44", "1642.50"]);
     assert_eq!(read.total_cost, "2509.38", "the sum of the rounded lines");
 
-    expect_invalid(t.store.add_crew_line(id.clone(), line("木工", 1, "8", "45.62501")), "line.rate", "at most 4 decimal");
-    expect_invalid(t.store.add_crew_line(id.clone(), line("木工", 1, "9.125", "45.625")), "line.hours", "at most 2 decimal");
+    expect_invalid(
+        t.store.add_crew_line(id.clone(), line("木工", 1, "8", "45.62501")),
+        "line.rate",
+        "at most 4 decimal",
+    );
+    expect_invalid(
+        t.store.add_crew_line(id.clone(), line("木工", 1, "9.125", "45.625")),
+        "line.hours",
+        "at most 2 decimal",
+    );
     assert_eq!(t.store.get_labour_sheet(id).expect("unchanged").lines.len(), 3);
 }
 
@@ -160,8 +172,14 @@ fn a_batch_of_line_changes_is_one_change_and_all_or_nothing() {
 
     // One bad change refuses the whole batch, naming it; nothing is written.
     let bad = vec![
-        CrewLineChange::Edit { line_id: ids[0].clone(), patch: CrewLinePatch { headcount: Some(11), ..Default::default() } },
-        CrewLineChange::Edit { line_id: ids[1].clone(), patch: CrewLinePatch { headcount: Some(0), ..Default::default() } },
+        CrewLineChange::Edit {
+            line_id: ids[0].clone(),
+            patch: CrewLinePatch { headcount: Some(11), ..Default::default() },
+        },
+        CrewLineChange::Edit {
+            line_id: ids[1].clone(),
+            patch: CrewLinePatch { headcount: Some(0), ..Default::default() },
+        },
     ];
     let fingerprint = fingerprint(&t.path);
     expect_invalid(t.store.set_crew_lines(id.clone(), bad), "changes[1].headcount", "between 1 and 500");

@@ -154,7 +154,13 @@ impl CrewLine {
                 validate::QUANTITY_SCALE,
             )?,
         }
-        check_range(&format!("{field}.rate"), self.rate, true, Decimal::from(validate::MAX_AMOUNT), validate::RATE_SCALE)?;
+        check_range(
+            &format!("{field}.rate"),
+            self.rate,
+            true,
+            Decimal::from(validate::MAX_AMOUNT),
+            validate::RATE_SCALE,
+        )?;
         check_range(
             &format!("{field}.hours_per_day"),
             self.hours_per_day,

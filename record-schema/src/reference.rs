@@ -181,7 +181,13 @@ impl ReferenceData {
             },
         )?;
         let obj = doc::ensure_map(d, &ROOT, "expense_categories")?;
-        doc::reconcile_keyed(d, &obj, &self.expense_categories, |c| c.code.as_str(), |d, o, c| put_str(d, o, "name", &c.name))
+        doc::reconcile_keyed(
+            d,
+            &obj,
+            &self.expense_categories,
+            |c| c.code.as_str(),
+            |d, o, c| put_str(d, o, "name", &c.name),
+        )
     }
 
     pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {

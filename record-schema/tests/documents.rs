@@ -99,8 +99,15 @@ fn every_kind_round_trips() {
         doc::get_str(&d, &obj, key).expect("text")
     };
     assert_eq!(stored("l3", "rate").as_deref(), Some("365.125"), "rates keep the office's decimals");
-    assert_eq!((stored("l3", "rate_unit").as_deref(), stored("l3", "hours_per_day").as_deref()), (Some("day"), Some("7.5")));
-    assert_eq!((stored("l1", "rate_unit"), stored("l1", "hours_per_day")), (None, None), "written as before they existed");
+    assert_eq!(
+        (stored("l3", "rate_unit").as_deref(), stored("l3", "hours_per_day").as_deref()),
+        (Some("day"), Some("7.5"))
+    );
+    assert_eq!(
+        (stored("l1", "rate_unit"), stored("l1", "hours_per_day")),
+        (None, None),
+        "written as before they existed"
+    );
 
     let e = Expense {
         header: header("e-1"),

@@ -94,8 +94,12 @@ async fn posted(dir: &std::path::Path, id: &str, bytes: &[u8]) -> HashMap<String
     let mut doc = AutoCommit::load(bytes).expect("load");
     let heads = heads_hex(&doc.get_heads());
     docstore::insert(&db, id, "P1", "labour_sheet", doc).await.expect("store");
-    let who =
-        TokenGrant { device_id: "sup-1".into(), device_name: "陈明".into(), role: Role::Supervisor, project_id: "P1".into() };
+    let who = TokenGrant {
+        device_id: "sup-1".into(),
+        device_name: "陈明".into(),
+        role: Role::Supervisor,
+        project_id: "P1".into(),
+    };
     let req = DecideRequest {
         record_id: id.into(),
         status: DecisionStatus::Approved,

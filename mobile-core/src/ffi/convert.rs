@@ -101,7 +101,9 @@ pub fn line_change(field: &str, change: CrewLineChange) -> Result<store::LineCha
         CrewLineChange::Update { line_id, line } => {
             store::LineChange::Replace(crew_line(field, id(line_id, "line_id")?, line)?)
         }
-        CrewLineChange::Edit { line_id, patch } => store::LineChange::Patch(id(line_id, "line_id")?, line_patch(field, patch)?),
+        CrewLineChange::Edit { line_id, patch } => {
+            store::LineChange::Patch(id(line_id, "line_id")?, line_patch(field, patch)?)
+        }
         CrewLineChange::Remove { line_id } => store::LineChange::Remove(id(line_id, "line_id")?),
     })
 }

@@ -243,7 +243,11 @@ impl FieldStore {
         let s = self.live()?;
         block_on(async {
             let reference = s.reference_data(project_id.trim()).await?;
-            Ok(rs::reference::ExpenseCategories::of(reference.as_deref()).list().iter().map(convert::category_out).collect())
+            Ok(rs::reference::ExpenseCategories::of(reference.as_deref())
+                .list()
+                .iter()
+                .map(convert::category_out)
+                .collect())
         })
     }
 

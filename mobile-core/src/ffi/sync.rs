@@ -274,7 +274,8 @@ mod tests {
         };
         fs.import_changes("reference:P1".into(), crate::ffi::reference_document(reference).expect("ref"))
             .expect("import reference");
-        let place = RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: Some("Asia/Shanghai".into()) };
+        let place =
+            RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: Some("Asia/Shanghai".into()) };
         let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
         let e = fs
             .create_expense(

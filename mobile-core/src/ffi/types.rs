@@ -78,12 +78,22 @@ pub struct CrewLinePatch {
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum CrewLineChange {
     /// A new crew line, after the sheet's last.
-    Add { line: CrewLineInput },
+    Add {
+        line: CrewLineInput,
+    },
     /// Replaces every field of line `line_id`.
-    Update { line_id: String, line: CrewLineInput },
+    Update {
+        line_id: String,
+        line: CrewLineInput,
+    },
     /// Changes only the fields the patch gives.
-    Edit { line_id: String, patch: CrewLinePatch },
-    Remove { line_id: String },
+    Edit {
+        line_id: String,
+        patch: CrewLinePatch,
+    },
+    Remove {
+        line_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]

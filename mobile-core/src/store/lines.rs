@@ -70,7 +70,7 @@ impl LinePatch {
 
 /// What the batch writes into the document, in order.
 enum LineOp {
-    Put(CrewLine),
+    Put(Box<CrewLine>),
     Remove(String),
 }
 
@@ -168,7 +168,7 @@ fn apply(
         } else {
             sheet.lines.push(line.clone());
         }
-        Ok((LineOp::Put(line), id))
+        Ok((LineOp::Put(Box::new(line)), id))
     };
     match change {
         LineChange::Add(mut line) => {

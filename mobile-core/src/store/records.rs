@@ -178,7 +178,9 @@ impl Store {
             None => Err(record_schema::ValidationError::new(
                 "time_zone",
                 match reference {
-                    Some(_) => format!("is required: project {project_id}'s reference data does not list site {site_id:?}"),
+                    Some(_) => {
+                        format!("is required: project {project_id}'s reference data does not list site {site_id:?}")
+                    }
                     None => format!("is required until project {project_id}'s reference data has synced"),
                 },
             )

@@ -117,7 +117,11 @@ impl SyncSession<'_> {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::error!(doc = id, error = %e, "sync failed reading the project's expense categories");
-                    return Ok(Outcome::error(doc_error(id, "internal", "the server could not process this document; retry later")));
+                    return Ok(Outcome::error(doc_error(
+                        id,
+                        "internal",
+                        "the server could not process this document; retry later",
+                    )));
                 }
             };
             match check_record(&mut doc, id, self.grant, reading.take(), &categories) {
