@@ -187,6 +187,48 @@ fn decimals_must_be_canonical_text() {
     let l1 = line_obj(&d, "l1");
     d.put(&l1, "rate", ScalarValue::Str("45.50".into())).expect("put");
     check(&d, RecordKind::LabourSheet).expect("canonical text passes");
+    // A rate keeps the office's decimals, written without trailing zeros beyond the currency's.
+    for (text, ok) in [("45.625", true), ("45.6255", true), ("45.6250", false), ("45.62500", false), ("45.6", false)] {
+        let mut d = sheet_doc();
+        let l1 = line_obj(&d, "l1");
+        d.put(&l1, "rate", text).expect("put");
+        assert_eq!(check(&d, RecordKind::LabourSheet).is_ok(), ok, "{text}");
+    }
+    for bad in ["8.0", "08", "1e1"] {
+        let mut d = sheet_doc();
+        let l1 = line_obj(&d, "l1");
+        d.put(&l1, "hours_per_day", bad).expect("put");
+        assert_eq!(refused(&d).0, "lines/l1/hours_per_day", "{bad}");
+    }
+}
+
+/// A rate unit or hours per day a writer could not have meant reads as an error or fails validation,
+/// naming the line's field; it never divides by zero.
+#[test]
+fn rate_units_and_hours_per_day_are_checked() {
+    let mut d = sheet_doc();
+    let l1 = line_obj(&d, "l1");
+    d.put(&l1, "rate_unit", "week").expect("put");
+    check(&d, RecordKind::LabourSheet).expect("a short code, as far as the shape goes");
+    match LabourSheet::read(&d) {
+        Err(SchemaError::Malformed { field, .. }) => assert_eq!(field, "rate_unit"),
+        other => panic!("read a week rate: {other:?}"),
+    }
+    let ctx = ValidationContext::new(chrono::Utc::now(), None);
+    for (hours, says) in [("0", "more than 0"), ("25", "at most 24"), ("7.125", "at most 2 decimal")] {
+        let mut d = sheet_doc();
+        let l1 = line_obj(&d, "l1");
+        d.put(&l1, "rate_unit", "day").expect("put");
+        d.put(&l1, "hours_per_day", hours).expect("put");
+        check(&d, RecordKind::LabourSheet).expect("canonical");
+        let sheet = LabourSheet::read(&d).expect("reads");
+        if hours == "0" {
+            assert_eq!(sheet.lines[0].cost(), Decimal::ZERO, "no division by zero");
+        }
+        let e = sheet.validate(&ctx).expect_err(hours);
+        assert_eq!(e.field, "lines[0].hours_per_day", "{hours}");
+        assert!(e.reason.contains(says), "{hours}: {}", e.reason);
+    }
 }
 
 #[test]
