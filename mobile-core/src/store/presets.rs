@@ -32,8 +32,8 @@ pub struct CrewPreset {
 
 impl Store {
     /// One preset per trade: trades of the project's recent sheets first (newest use first, values of
-    /// that line), then reference trades never used yet (one day at their day rate, else eight hours at their hour
-    /// rate), by name.
+    /// that line), then reference trades never used yet (one day at their day rate, else a day of the
+    /// project's hours at their hour rate), by name.
     /// `site_id` narrows the recent sheets to one site; reference trades apply to every site.
     pub async fn crew_presets(&self, project_id: &str, site_id: Option<&str>) -> Result<Vec<CrewPreset>> {
         let mut q = sqlx::QueryBuilder::new(
