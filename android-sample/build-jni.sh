@@ -3,12 +3,15 @@
 #
 #   android-sample/build-jni.sh [--debug]
 #
+# The default is cargo profile `phone` (LTO, size-tuned, stripped: docs/phone-library.md), the library the app ships;
+# --debug builds quickly and runs slowly. Custom profiles need a cargo-ndk from 2023 or later (`cargo install cargo-ndk`).
+#
 # Needs: the Android NDK (ANDROID_NDK_HOME, or the SDK's ndk/ folder found by cargo-ndk), cargo-ndk
 # (`cargo install cargo-ndk`), cmake and nasm (mobile-core builds libjpeg-turbo from source), and the rustup targets
 # (added here if missing). Refresh the Kotlin bindings after an API change with scripts/gen-bindings.sh.
 set -euo pipefail
 
-profile=release
+profile=phone
 case "${1:-}" in
     --debug) profile=debug ;;
     "") ;;
@@ -32,11 +35,11 @@ done
 
 args=()
 for abi in "${abis[@]}"; do args+=(-t "$abi"); done
-release_flag=()
-[ "$profile" = release ] && release_flag=(--release)
+profile_flag=()
+[ "$profile" = phone ] && profile_flag=(--profile phone)
 
 cargo ndk "${args[@]}" --platform "$platform" -o "$here/app/src/main/jniLibs" \
-    build -p mobile-core --lib "${release_flag[@]}"
+    build -p mobile-core --lib "${profile_flag[@]}"
 
 # Only the library the app loads: cargo-ndk also copies any other .so it finds.
 for abi in "${abis[@]}"; do

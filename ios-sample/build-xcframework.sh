@@ -2,7 +2,8 @@
 # Builds mobile-core as a static library for iOS devices, the iOS simulator and macOS, and packs the libraries with
 # the generated C header into ios-sample/FieldledgerKit/MobileCoreFFI.xcframework (FieldledgerKit's binaryTarget).
 #
-#   ios-sample/build-xcframework.sh               release build of all five targets
+#   ios-sample/build-xcframework.sh               all five targets, cargo profile `phone` (LTO, size-tuned:
+#                                                 docs/phone-library.md), the library the app ships
 #   ios-sample/build-xcframework.sh --arm64-only  skip the x86_64 slices (Intel simulator, Intel Mac): faster on
 #                                                 an Apple-silicon Mac, and no nasm needed
 #   ios-sample/build-xcframework.sh --debug       debug build (quicker to build, slow photo ingest)
@@ -16,10 +17,10 @@
 # after changing mobile-core's API, then this script.
 set -euo pipefail
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "$0"; }
 
 arm64_only=false
-profile=release
+profile=phone
 while [ $# -gt 0 ]; do
     case "$1" in
         --arm64-only) arm64_only=true ;;
@@ -78,7 +79,7 @@ export IPHONEOS_DEPLOYMENT_TARGET=16.0
 export MACOSX_DEPLOYMENT_TARGET=13.0
 
 # Cargo calls the debug profile "dev"; its output folder is still "debug".
-cargo_profile=release
+cargo_profile=$profile
 [ "$profile" = debug ] && cargo_profile=dev
 
 for t in "${all_targets[@]}"; do

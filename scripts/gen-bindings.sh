@@ -67,7 +67,7 @@ if [ -n "$out_dir" ]; then
     case "$profile" in
         dev | debug) library=$metadata_library ;;
         *)
-                        cargo build -p mobile-core --lib --profile "$profile"
+            cargo build -p mobile-core --lib --profile "$profile"
             library=$target_dir/$profile/$library_file
             ;;
     esac
