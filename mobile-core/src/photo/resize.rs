@@ -1,7 +1,10 @@
 //! Resizing (fast_image_resize, SIMD), EXIF orientation, and JPEG encoding of the outputs.
 
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::pixels::{U8, U8x3};
+use fast_image_resize::{
+    FilterType, IntoImageView, IntoImageViewMut, PixelTrait, PixelType, ResizeAlg, ResizeError, ResizeOptions, Resizer,
+};
 
 use super::decode::{Channels, Raster};
 use super::error::PhotoError;
@@ -39,8 +42,21 @@ pub(crate) fn resize(src: &Raster, width: u32, height: u32, filter: FilterType) 
     let src_view = ImageRef::new(src.width, src.height, &src.data, pixel_type).map_err(encode_error)?;
     let mut dst = Image::new(width, height, pixel_type);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
-    Resizer::new().resize(&src_view, &mut dst, &options).map_err(encode_error)?;
+    // Typed, so only the two pixel types used here are compiled in (`Resizer::resize` matches on all
+    // thirteen, each with its SIMD variants: 3.6 of the library's 18 MB).
+    match src.channels {
+        Channels::Gray => resize_as::<U8>(&src_view, &mut dst, &options),
+        Channels::Rgb => resize_as::<U8x3>(&src_view, &mut dst, &options),
+    }
+    .map_err(encode_error)?;
     Ok(Raster { width, height, channels: src.channels, data: dst.into_vec() })
+}
+
+fn resize_as<P: PixelTrait>(src: &ImageRef, dst: &mut Image, options: &ResizeOptions) -> Result<(), ResizeError> {
+    match (src.image_view::<P>(), dst.image_view_mut::<P>()) {
+        (Some(src), Some(mut dst)) => Resizer::new().resize_typed(&src, &mut dst, options),
+        _ => Err(ResizeError::PixelTypesAreDifferent),
+    }
 }
 
 /// Applies EXIF orientation `orientation` (1..=8) so the raster is upright as displayed.
