@@ -224,4 +224,9 @@ fn hours_rates_and_categories_on_the_screens() {
     assert!(b.text("#ref-uses").contains("1 张手机提交的记录"), "{}", b.text("#ref-uses"));
     no_sideways_scroll(&b, "categories zh 390");
     b.screenshot("rates-16-category-in-use-zh-390");
+    // Approved, it posts to 05-04: the cost code's page names the category as the project does.
+    api::approve_current(&addr, &admin, RENTAL);
+    b.goto(&format!("{base}/web/cost/05-04?from={day}&to={day}", day = rental.date));
+    b.wait_for("#postings");
+    assert!(b.text("#postings").contains("机械租赁"), "the drill-down's posting: {}", b.text("#postings"));
 }

@@ -19,8 +19,9 @@ use crate::reports::{cost, today};
 use crate::state::AppState;
 use crate::web::dashboards::{CostLine, Preset, code_href, cost_cards, cost_line, cost_presets, fill, range_query};
 use crate::web::format::{grouped, money_code};
+use crate::web::record::category_words;
 use crate::web::session::WebSession;
-use crate::web::{Chrome, WebError, expense_category, kind_key, render, urlencode};
+use crate::web::{Chrome, WebError, kind_key, render, urlencode};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct DrillQuery {
@@ -125,7 +126,7 @@ pub async fn page(
             let who = match (&p.trade, &p.crew, &p.category) {
                 (Some(t), Some(c), _) => format!("{t} · {c}"),
                 (Some(t), None, _) => t.clone(),
-                (None, _, Some(cat)) => expense_category(lang, cat),
+                (None, _, Some(cat)) => category_words(cat, set.category_name(cat), lang),
                 _ => String::new(),
             };
             PostingLine {

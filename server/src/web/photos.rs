@@ -127,7 +127,15 @@ pub async fn day(
         let Ok(record) = record else { continue };
         let h = record.header();
         let (photos, receipt, label) = match &record {
-            Record::Expense(e) => (&e.receipts, true, format!("{} {}", lang.t("expense"), e.category)),
+            Record::Expense(e) => (
+                &e.receipts,
+                true,
+                format!(
+                    "{} {}",
+                    lang.t("expense"),
+                    crate::web::record::category_words(&e.category, set.category_name(&e.category), lang)
+                ),
+            ),
             Record::ProgressReport(p) => (
                 &p.photos,
                 false,
