@@ -177,34 +177,12 @@ def play(mc, way, server, photos, scratch, n):
             caption="三层模板",
         ),
     )
-    clock(
-        "core",
-        phone.create_expense,
-        place,
-        mc.ExpenseInput(
-            date=str(TODAY),
-            amount="1280.50",
-            currency=None,
-            category="materials",
-            vendor="五金店",
-            cost_code="03-100",
-            note="扎丝、钉子",
-        ),
-    )
-    clock(
-        "core",
-        phone.create_expense,
-        place,
-        mc.ExpenseInput(
-            date=str(TODAY),
-            amount="460.00",
-            currency=None,
-            category="fuel",
-            vendor="中石化",
-            cost_code="01-500",
-            note=None,
-        ),
-    )
+    expenses = [("1280.50", "materials", "五金店", "03-100", "扎丝、钉子"), ("460.00", "fuel", "中石化", "01-500", None)]
+    for amount, category, vendor, code, note in expenses:
+        expense = mc.ExpenseInput(
+            date=str(TODAY), amount=amount, currency=None, category=category, vendor=vendor, cost_code=code, note=note
+        )
+        clock("core", phone.create_expense, place, expense)
     if way == "batch":
         clock("photos", phone.attach_photos, report.info.id, photos, quiet(mc))
     else:
