@@ -150,4 +150,5 @@ try:
     check(False, "a revoked phone's sync fails")
 except mc.CoreError.Unauthorized as e:
     check("P1" in str(e), f"a revoked phone's sync is Unauthorized, naming the project: {e}")
+phone.close()
 print("all pairing checks passed")
