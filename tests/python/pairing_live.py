@@ -102,6 +102,7 @@ try:
 except mc.CoreError.PairingCodeUsed as e:
     check(True, f"a used code is PairingCodeUsed: {e}")
 check(other.projects() == [], "the second phone holds nothing")
+other.close()
 
 # One sheet in each project, synced each with its own token.
 ids = {}
