@@ -11,10 +11,6 @@ use crate::record::RecordHeader;
 use crate::validate::{self, ValidationContext, check_note, check_range, check_required};
 use crate::{PhotoRef, RecordKind, SchemaError, ValidationError};
 
-/// The categories of a project that defines none (see `reference::ExpenseCategories`); others are
-/// refused so reports group cleanly.
-pub const CATEGORIES: [&str; 8] = crate::reference::DEFAULT_EXPENSE_CATEGORIES;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expense {
     pub header: RecordHeader,

@@ -122,6 +122,12 @@ impl ReferenceData {
         self.hours_per_day.unwrap_or(Decimal::from(DEFAULT_HOURS_PER_DAY))
     }
 
+    /// Hours in one 点工 day on a project whose reference data may not have arrived yet (then the
+    /// default).
+    pub fn hours_per_day_of(reference: Option<&ReferenceData>) -> Decimal {
+        reference.map_or(Decimal::from(DEFAULT_HOURS_PER_DAY), ReferenceData::hours_per_day)
+    }
+
     /// The site's time zone, if the reference data lists the site.
     pub fn site_time_zone(&self, site_id: &str) -> Option<&str> {
         self.sites.iter().find(|s| s.id == site_id).map(|s| s.time_zone.as_str())

@@ -92,7 +92,7 @@ impl<'a> ValidationContext<'a> {
 
     /// Hours in one 点工 day on this project: the reference data's, else `DEFAULT_HOURS_PER_DAY`.
     pub fn hours_per_day(&self) -> Decimal {
-        self.reference.map_or(Decimal::from(DEFAULT_HOURS_PER_DAY), ReferenceData::hours_per_day)
+        ReferenceData::hours_per_day_of(self.reference)
     }
 
     /// An expense's category must be one of the project's (`ReferenceData::expense_categories`),

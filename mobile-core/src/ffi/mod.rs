@@ -394,7 +394,7 @@ fn kind_of(r: &AnyRecord) -> &'static str {
 /// `FieldStore.expense_categories` for a project's own).
 #[uniffi::export]
 pub fn expense_categories() -> Vec<String> {
-    rs::expense::CATEGORIES.iter().map(|c| c.to_string()).collect()
+    rs::reference::DEFAULT_EXPENSE_CATEGORIES.iter().map(|c| c.to_string()).collect()
 }
 
 /// Encodes reference data as the Automerge document the server would send. For tools and tests;

@@ -222,10 +222,7 @@ impl Store {
     pub async fn start_sheet_from(&self, source_id: &str, work_date: NaiveDate) -> Result<LabourSheet> {
         let source = self.get_sheet(source_id).await?;
         let h = &source.header;
-        let hours_per_day = match self.reference_data(&h.project_id).await? {
-            Some(r) => r.hours_per_day(),
-            None => rust_decimal::Decimal::from(record_schema::labour::HOURS_PER_DAY),
-        };
+        let hours_per_day = ReferenceData::hours_per_day_of(self.reference_data(&h.project_id).await?.as_deref());
         let mut sheet = LabourSheet {
             header: self.header(&h.project_id, &h.site_id, &h.time_zone),
             work_date,
