@@ -6,36 +6,13 @@
 
 mod common;
 
-use common::api::{approve_current, call_json, d, import_reference, json_call};
+use common::api::{approve_current, call_json, d, json_call};
 use common::phone::SimPhone;
-use common::records::{self, reference_workbook};
+use common::records;
+use common::reference_fixture::{Fixture, reference, setup};
 use common::*;
 use record_schema::{Effort, ReferenceData};
 use serde_json::{Value, json};
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    server: Server,
-    admin: String,
-    sup: String,
-    foreman: String,
-}
-
-fn setup(url: Option<&str>) -> Fixture {
-    let dir = tempfile::tempdir().expect("dir");
-    let admin = token_as(dir.path(), url, "P1", "admin");
-    let sup = token_as(dir.path(), url, "P1", "supervisor");
-    let foreman = token(dir.path(), url, "P1");
-    let server = start_with(dir.path(), url);
-    import_reference(&server.addr, &admin, &reference_workbook());
-    Fixture { _dir: dir, server, admin, sup, foreman }
-}
-
-fn reference(f: &Fixture) -> Value {
-    let (s, v) = json_call(&f.server.addr, &f.admin, "GET", "/v1/reference", None);
-    assert_eq!(s, 200, "{v}");
-    v
-}
 
 fn delete(f: &Fixture, token: &str, path: &str) -> (u16, Value) {
     json_call(&f.server.addr, token, "DELETE", path, None)

@@ -7,3 +7,5 @@
 #![allow(dead_code)]
 
 pub use fieldledger_tests::*;
+
+pub mod reference_fixture;
