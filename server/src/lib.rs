@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod docstore;
 pub mod error;
+pub mod funds;
 pub mod held;
 pub mod ledger;
 pub mod metrics;

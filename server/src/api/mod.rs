@@ -6,6 +6,9 @@
 
 pub mod approvals;
 pub mod devices;
+pub mod funds;
+pub mod funds_cashflow;
+pub mod funds_ledger;
 pub mod pairing;
 pub mod people;
 pub mod reference;
