@@ -33,6 +33,55 @@ impl Rng {
     }
 }
 
+/// A made-up but well-formed 18-character resident ID number (GB 11643: region, birth date,
+/// sequence, check digit), for seeded and demo rosters. Region codes are real prefectures'.
+pub fn resident_id(rng: &mut Rng) -> String {
+    const REGIONS: [&str; 6] = ["320102", "320106", "341122", "410105", "510107", "420111"];
+    let region = *rng.pick(&REGIONS);
+    let (y, m, d) = (rng.range(1965, 2003), rng.range(1, 12), rng.range(1, 28));
+    let body = format!("{region}{y:04}{m:02}{d:02}{:03}", rng.range(1, 999));
+    format!("{body}{}", gb11643_check(&body))
+}
+
+/// The check character of the first 17 digits of a resident ID number (GB 11643-1999, ISO 7064 MOD 11-2).
+pub fn gb11643_check(first17: &str) -> char {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
+    ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]
+}
+
+/// A made-up 19-digit debit card number with a valid Luhn digit (UnionPay's 62 prefix).
+pub fn bank_card(rng: &mut Rng) -> String {
+    let body: String =
+        std::iter::once("621700".to_string()).chain((0..12).map(|_| rng.range(0, 9).to_string())).collect();
+    let sum: u32 = body
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = c.to_digit(10).unwrap_or(0);
+            if i % 2 == 0 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+        })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+/// A Chinese name of two or three characters.
+pub fn person_name(rng: &mut Rng) -> String {
+    const SURNAMES: [&str; 16] =
+        ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"];
+    const GIVEN: [&str; 24] = [
+        "伟", "强", "军", "磊", "洋", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "斌", "建", "国",
+        "志", "德", "永", "春", "海", "林",
+    ];
+    let mut name = rng.pick(&SURNAMES).to_string();
+    name.push_str(*rng.pick(&GIVEN));
+    if rng.range(0, 2) > 0 {
+        name.push_str(*rng.pick(&GIVEN));
+    }
+    name
+}
+
 /// Where a stored record is left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -192,4 +241,34 @@ pub async fn store_planned(db: &Db, cache: &DocCache, who: &TokenGrant, p: Plann
     crate::docstore::save(db, &mut stored).await?;
     cache.put(stored);
     Ok(())
+}
+
+#[cfg(test)]
+mod people_tests {
+    use super::*;
+
+    #[test]
+    fn made_up_numbers_are_well_formed() {
+        // A published example of the check digit: 11010519491231002X.
+        assert_eq!(gb11643_check("11010519491231002"), 'X');
+        let mut rng = Rng(7);
+        for _ in 0..100 {
+            let id = resident_id(&mut rng);
+            assert_eq!(id.len(), 18);
+            assert_eq!(id.chars().last(), Some(gb11643_check(&id[..17])));
+            let card = bank_card(&mut rng);
+            assert_eq!(card.len(), 19);
+            // Luhn over the whole number: the sum of the doubled-every-second digits ends in 0.
+            let sum: u32 = card
+                .chars()
+                .rev()
+                .enumerate()
+                .map(|(i, c)| {
+                    let d = c.to_digit(10).unwrap_or(0);
+                    if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+                })
+                .sum();
+            assert_eq!(sum % 10, 0, "{card}");
+        }
+    }
 }
