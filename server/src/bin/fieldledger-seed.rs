@@ -53,6 +53,7 @@ use server::auth::Role;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
 use server::demo::seedkit::{BoxError, Planned, Rng, State, store_planned};
+use server::funds::entries::{FundsEntry, entries};
 use server::ledger::postings::{Ledger, postings};
 use server::ledger::store::{self, DecideRequest, DecisionRow};
 use server::reference::table::{RawTable, Table};
@@ -582,9 +583,9 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
                         }));
                     }
                 }
-                let batch: Vec<(DecisionRow, Vec<server::ledger::postings::Posting>)> =
-                    records.iter().map(|r| (decision(r, &mut rng), postings(r))).collect();
-                for (_, posts) in &batch {
+                let batch: Vec<(DecisionRow, Vec<server::ledger::postings::Posting>, Vec<FundsEntry>)> =
+                    records.iter().map(|r| (decision(r, &mut rng), postings(r), entries(r))).collect();
+                for (_, posts, _) in &batch {
                     posted.add(posts);
                 }
                 while tasks.len() >= args.concurrency {
@@ -595,8 +596,8 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
                 let db = db.clone();
                 tasks.spawn(async move {
                     let mut n = 0;
-                    for (d, posts) in &batch {
-                        store::commit(&db, d, posts, None).await?;
+                    for (d, posts, entries) in &batch {
+                        store::commit(&db, d, posts, entries, None).await?;
                         n += posts.iter().filter(|p| p.trade.is_some()).count();
                     }
                     Ok(n)

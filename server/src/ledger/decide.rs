@@ -17,6 +17,7 @@ use super::stored_postings::counts;
 use crate::cache::DocCache;
 use crate::db::{Db, TokenGrant};
 use crate::docstore::{self, StoredDoc};
+use crate::funds::entries::FundsEntry;
 
 /// How often a decision is retried when another decider on the same record got in first.
 pub const ATTEMPTS: usize = 8;
@@ -104,7 +105,7 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
     let read = read_version(&mut stored.doc, &req, reference.as_ref());
     let kind = stored.kind.clone();
     cache.put(stored);
-    let (heads, posts) = read?;
+    let (heads, posts, entries) = read?;
     for attempt in 0..ATTEMPTS {
         // A repeated request: the first answer, whatever happened since.
         if let Some(k) = &req.request_id
@@ -160,13 +161,14 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
             DecisionStatus::Approved => DecisionRow { replaces: history.standing().map(|d| d.id.clone()), ..row },
             DecisionStatus::Rejected => row,
         };
-        let empty = Vec::new();
-        let posts = if req.status == DecisionStatus::Approved { &posts } else { &empty };
+        let (no_posts, no_entries) = (Vec::new(), Vec::new());
+        let (posts, entries) =
+            if req.status == DecisionStatus::Approved { (&posts, &entries) } else { (&no_posts, &no_entries) };
         // The approval document as it will read with this decision, written in the same commit.
         let mut decided = history;
         decided.decisions.push(row.clone());
         let doc = approval_doc(db, cache, &row.project_id, &row.record_id, &decided).await?;
-        match commit(db, &row, posts, Some(doc)).await {
+        match commit(db, &row, posts, entries, Some(doc)).await {
             Ok(done) => {
                 if let Some(stored) = done.approval {
                     cache.put(stored);
@@ -184,13 +186,14 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
     Err(LedgerError::Busy)
 }
 
-/// Reads the version at the requested heads: its canonical heads, and its postings. An approval
-/// needs a valid record without concurrent values.
+/// Reads the version at the requested heads: its canonical heads, its postings and its funds
+/// entries. An approval needs a valid record without concurrent values.
+#[allow(clippy::type_complexity)]
 fn read_version(
     doc: &mut AutoCommit,
     req: &DecideRequest,
     reference: Option<&record_schema::ReferenceData>,
-) -> Result<(Vec<String>, Vec<Posting>), LedgerError> {
+) -> Result<(Vec<String>, Vec<Posting>, Vec<FundsEntry>), LedgerError> {
     // The usual case, the version the supervisor just read is the current one: read the document
     // as it is (a fork at the heads would rebuild it change by change).
     let mut asked: Vec<String> = req.heads.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
@@ -205,7 +208,7 @@ fn read_version(
         (&forked, heads)
     };
     if req.status == DecisionStatus::Rejected {
-        return Ok((heads, Vec::new()));
+        return Ok((heads, Vec::new(), Vec::new()));
     }
     let record = Record::read(version)?;
     if record.header().id != req.record_id {
@@ -218,7 +221,7 @@ fn read_version(
     // With reference data, a version posting to a cost code or activity the project does not
     // have is refused (the ledger would hold an amount no report line owns).
     record.validate(&ValidationContext::new(chrono::Utc::now(), reference)).map_err(LedgerError::Invalid)?;
-    Ok((heads, postings::postings(&record)))
+    Ok((heads, postings::postings(&record), crate::funds::entries::entries(&record)))
 }
 
 /// The project's reference data as the phones have it, if any was entered.

@@ -5,7 +5,8 @@
 //! A decision is one transaction: the record's decisions are read in one statement, the new one is
 //! inserted with the next per-record sequence number (unique: a concurrent decider on the same
 //! record fails and retries against the new state), and an approval appends the reversal of the
-//! standing approval's postings and the new version's postings (`stored_postings`). Both tables
+//! standing approval's postings and the new version's postings (`stored_postings`), and likewise
+//! its funds entries (`funds::stored`). Both tables
 //! refuse UPDATE and DELETE (triggers).
 
 use automerge::ChangeHash;
@@ -17,6 +18,8 @@ use super::approval_doc::ApprovalDoc;
 use super::postings::Posting;
 use super::stored_postings::append_postings;
 use crate::db::{Db, TokenGrant, Tx, on_pool};
+use crate::funds::entries::FundsEntry;
+use crate::funds::stored::append_entries;
 use crate::docstore::{self, DocStoreError, StoredDoc};
 
 /// Heads as stored and shown: hex, sorted.
@@ -210,13 +213,15 @@ pub struct Committed {
     pub approval: Option<StoredDoc>,
 }
 
-/// The decision and its postings, in one transaction. No checks: `decide` is the way in; the
-/// seeding tool (`fieldledger-seed`) writes years of history through this same path.
-/// Returns how many rows it appended and how many of them are reversals.
+/// The decision, its postings and its funds entries (`funds::entries`, of the same version), in
+/// one transaction. No checks: `decide` is the way in; the seeding tool (`fieldledger-seed`)
+/// writes years of history through this same path. Returns how many postings it appended and how
+/// many of them are reversals.
 pub async fn commit(
     db: &Db,
     d: &DecisionRow,
     posts: &[Posting],
+    entries: &[FundsEntry],
     approval: Option<ApprovalDoc>,
 ) -> Result<Committed, DecisionCommitError> {
     let heads = heads_text(&d.heads);
@@ -253,6 +258,7 @@ pub async fn commit(
                 .await?;
         }
         let (postings, reversals) = append_postings!(tx, d, heads, posts);
+        append_entries!(tx, d, entries);
         let mut tx: Tx = tx.into();
         let approval = match approval {
             None => None,
