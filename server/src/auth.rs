@@ -47,6 +47,11 @@ impl Role {
         matches!(self, Role::Supervisor | Role::Office | Role::Admin)
     }
 
+    /// Wages, the roster, payments and allocations (issue 21): office and admin roles only.
+    pub fn keeps_funds(self) -> bool {
+        matches!(self, Role::Office | Role::Admin)
+    }
+
     /// Changes reference data, people and memberships, reads the access audit: admins.
     pub fn manages(self) -> bool {
         matches!(self, Role::Admin)
@@ -275,6 +280,25 @@ where
     }
 }
 
+/// `Device` for the funds centre's personal data (wages, roster, payments, allocations:
+/// `Role::keeps_funds`). Supervisors and foremen get 403.
+#[derive(Debug, Clone)]
+pub struct Office(pub TokenGrant);
+
+impl<S> FromRequestParts<S> for Office
+where
+    Db: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        device_that(parts, state, Role::keeps_funds, "cannot read wages or workers' data; an office or admin token can")
+            .await
+            .map(Office)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +317,7 @@ mod tests {
         assert_eq!(can(Role::decides), [Role::Supervisor, Role::Admin]);
         assert_eq!(can(Role::reads_ledgers), [Role::Supervisor, Role::Office, Role::Admin]);
         assert_eq!(can(Role::manages), [Role::Admin]);
+        assert_eq!(can(Role::keeps_funds), [Role::Office, Role::Admin]);
         assert_eq!(can(Role::has_tokens), [Role::Foreman, Role::Supervisor, Role::Admin]);
     }
 }
