@@ -54,6 +54,8 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/people/{id}/role", put(api::people::set_role).delete(api::people::remove))
         .route("/v1/people/{id}/disable", post(api::people::disable))
         .route("/v1/people/{id}/sign-in-link", post(api::people::sign_in_link))
+        // funds cash flow routes (issue 21)
+        .route("/v1/funds/cashflow", get(api::funds_cashflow::cashflow))
         // Every route above: its device's last request and app version (after the response).
         .route_layer(axum::middleware::from_fn_with_state(
             crate::access::devices::SeenState { db: state.db.clone(), seen: state.seen.clone() },
@@ -134,6 +136,11 @@ fn web_routes() -> Router<AppState> {
         .route("/web/admin/devices/{id}/rotate", post(crate::web::admin_devices::rotate))
         // pairing routes
         .route("/web/admin/pairing", get(crate::web::admin_pairing::page).post(crate::web::admin_pairing::create))
+        // funds routes (issue 21: cash flow and the all-projects view; wages, payments, roster, arrears)
+        .route("/web/funds", get(crate::web::funds::cashflow::page))
+        .route("/web/funds/export", get(crate::web::funds::cashflow::export))
+        .route("/web/funds/company", get(crate::web::funds::cashflow::company))
+        .route("/web/funds/company/export", get(crate::web::funds::cashflow::company_export))
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))
@@ -156,6 +163,7 @@ const APP_CSS: &str = concat!(
     include_str!("../static/account.css"),
     include_str!("../static/devices.css"),
     include_str!("../static/pairing.css"),
+    include_str!("../static/funds.css"),
 );
 const APP_JS: &str = concat!(
     include_str!("../static/app.js"),

@@ -84,6 +84,7 @@ mod account;
 mod dashboards;
 mod devices;
 mod errors;
+mod funds;
 mod labour;
 mod pairing;
 mod queue;
@@ -101,6 +102,7 @@ pub const TABLES: &[&[(&str, &str, &str)]] = &[
     account::STRINGS,
     devices::STRINGS,
     pairing::STRINGS,
+    funds::STRINGS,
 ];
 
 /// Every key of every table, looked up by hash (a page asks for hundreds of strings).
