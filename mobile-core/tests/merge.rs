@@ -86,8 +86,12 @@ fn same_crews_as_yesterday() {
     let y = t.store.create_labour_sheet(new_sheet(&days_from_today(-1))).expect("yesterday");
     let mut named = line("钢筋工", 2, "8", "52.00");
     named.workers = vec![
-        mobile_core::ffi::types::Worker { name: "王强".into(), id_number: Some("410101199001011234".into()) },
-        mobile_core::ffi::types::Worker { name: "刘军".into(), id_number: None },
+        mobile_core::ffi::types::Worker {
+            name: "王强".into(),
+            id_number: Some("410101199001011234".into()),
+            worker_id: None,
+        },
+        mobile_core::ffi::types::Worker { name: "刘军".into(), id_number: None, worker_id: None },
     ];
     named.note = Some("rained after 3pm".into());
     t.store.add_crew_line(y.info.id.clone(), line("木工", 6, "8", "47.50")).expect("l");
@@ -297,7 +301,8 @@ fn agreeing_edits_are_not_conflicts_and_worker_lists_can_be_chosen() {
     // Both phones type the same headcount; each names a different pair of workers.
     let with = |names: [&str; 2]| {
         let mut input = line("钢筋工", 3, "8", "52.00");
-        input.workers = names.iter().map(|n| Worker { name: n.to_string(), id_number: None }).collect();
+        input.workers =
+            names.iter().map(|n| Worker { name: n.to_string(), id_number: None, worker_id: None }).collect();
         input
     };
     a.store.update_crew_line(id.clone(), l.id.clone(), with(["王强", "刘军"])).expect("a");

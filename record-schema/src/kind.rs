@@ -9,6 +9,8 @@ pub enum RecordKind {
     LabourSheet,
     Expense,
     ProgressReport,
+    /// A wage advance (借支) handed to a worker on site.
+    WageAdvance,
     /// Server-owned: cost codes, activities, trades and rates of one project. Phones only read it.
     ReferenceData,
     /// Server-owned: the supervisors' decisions on one record (`approval:<record id>`). Phones only read it.
@@ -16,10 +18,11 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::LabourSheet,
         RecordKind::Expense,
         RecordKind::ProgressReport,
+        RecordKind::WageAdvance,
         RecordKind::ReferenceData,
         RecordKind::Approval,
     ];
@@ -29,6 +32,7 @@ impl RecordKind {
             RecordKind::LabourSheet => "labour_sheet",
             RecordKind::Expense => "expense",
             RecordKind::ProgressReport => "progress_report",
+            RecordKind::WageAdvance => "wage_advance",
             RecordKind::ReferenceData => "reference_data",
             RecordKind::Approval => "approval",
         }
@@ -45,6 +49,7 @@ impl RecordKind {
             RecordKind::LabourSheet => 1,
             RecordKind::Expense => 1,
             RecordKind::ProgressReport => 1,
+            RecordKind::WageAdvance => 1,
             RecordKind::ReferenceData => 1,
             RecordKind::Approval => 1,
         }

@@ -68,11 +68,44 @@ impl TimeUnit {
 }
 
 /// A named worker on a crew line; wage records by name are required on Chinese sites.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Worker {
     pub name: String,
     /// ID card or employee number, when recorded.
     pub id_number: Option<String>,
+    /// The project roster's id of this worker (`ReferenceData::workers`), when picked from it.
+    /// Stored only when given, so lines written before rosters existed read and merge as before.
+    pub worker_id: Option<String>,
+}
+
+impl Worker {
+    /// Name required; ID number and roster id within their bytes; a roster id one of the roster's
+    /// (`ValidationContext::check_worker_id`).
+    pub fn validate(&self, field: &str, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
+        check_required(&format!("{field}.name"), &self.name)?;
+        if let Some(id) = &self.id_number {
+            check_length(&format!("{field}.id_number"), id, validate::MAX_ID_NUMBER_BYTES)?;
+        }
+        if let Some(id) = &self.worker_id {
+            ctx.check_worker_id(&format!("{field}.worker_id"), id)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the worker into its map (`worker_id` only when given).
+    pub(crate) fn write(&self, d: &mut AutoCommit, obj: &ObjId) -> Result<(), SchemaError> {
+        put_str(d, obj, "name", &self.name)?;
+        put_opt_str(d, obj, "id_number", self.id_number.as_deref())?;
+        put_opt_str(d, obj, "worker_id", self.worker_id.as_deref())
+    }
+
+    pub(crate) fn read(d: &AutoCommit, obj: &ObjId) -> Result<Self, SchemaError> {
+        Ok(Worker {
+            name: req_str(d, obj, "name")?,
+            id_number: get_str(d, obj, "id_number")?,
+            worker_id: get_str(d, obj, "worker_id")?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,10 +219,7 @@ impl CrewLine {
             check_length(&format!("{field}.crew"), crew, validate::MAX_NAME_BYTES)?;
         }
         for (i, w) in self.workers.iter().enumerate() {
-            check_required(&format!("{field}.workers[{i}].name"), &w.name)?;
-            if let Some(id) = &w.id_number {
-                check_length(&format!("{field}.workers[{i}].id_number"), id, validate::MAX_ID_NUMBER_BYTES)?;
-            }
+            w.validate(&format!("{field}.workers[{i}]"), ctx)?;
         }
         Ok(())
     }
@@ -272,6 +302,9 @@ impl CrewLine {
                     if let Some(id) = &w.id_number {
                         m.insert("id_number", hydrate::Value::scalar(id.as_str()));
                     }
+                    if let Some(id) = &w.worker_id {
+                        m.insert("worker_id", hydrate::Value::scalar(id.as_str()));
+                    }
                     hydrate::Value::from(m)
                 })
                 .collect::<Vec<_>>();
@@ -292,7 +325,7 @@ impl CrewLine {
             + self
                 .workers
                 .iter()
-                .map(|w| std::mem::size_of::<Worker>() + w.name.len() + opt(&w.id_number))
+                .map(|w| std::mem::size_of::<Worker>() + w.name.len() + opt(&w.id_number) + opt(&w.worker_id))
                 .sum::<usize>()
     }
 
@@ -336,8 +369,7 @@ fn write_workers(d: &mut AutoCommit, line: &ObjId, workers: &[Worker]) -> Result
     let list = d.put_object(line, "workers", ObjType::List)?;
     for (i, w) in workers.iter().enumerate() {
         let m = d.insert_object(&list, i, ObjType::Map)?;
-        put_str(d, &m, "name", &w.name)?;
-        put_opt_str(d, &m, "id_number", w.id_number.as_deref())?;
+        w.write(d, &m)?;
     }
     Ok(())
 }
@@ -354,7 +386,7 @@ fn read_worker_list(d: &AutoCommit, list: Option<&ObjId>) -> Result<Vec<Worker>,
     let mut out = Vec::new();
     for i in 0..d.length(list) {
         if let Some((Value::Object(ObjType::Map), m)) = d.get(list, i)? {
-            out.push(Worker { name: req_str(d, &m, "name")?, id_number: get_str(d, &m, "id_number")? });
+            out.push(Worker::read(d, &m)?);
         }
     }
     Ok(out)

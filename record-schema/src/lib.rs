@@ -5,6 +5,7 @@
 //! document touching only changed fields, so concurrent edits of different fields merge; `read` decodes
 //! a document and refuses one written by a newer schema version).
 
+pub mod advance;
 pub mod approval;
 pub mod change_note;
 pub mod conflicts;
@@ -26,6 +27,7 @@ pub mod tus;
 pub mod validate;
 pub mod wire;
 
+pub use advance::WageAdvance;
 pub use approval::{Approval, Decision, DecisionStatus};
 pub use error::{SchemaError, ValidationError};
 pub use expense::Expense;
@@ -35,7 +37,7 @@ pub use money::Currency;
 pub use photo::{GeoPoint, PhotoRef};
 pub use progress::{Progress, ProgressReport};
 pub use record::Record;
-pub use reference::{Activity, CostCode, ExpenseCategory, ReferenceData, Site, Trade};
+pub use reference::{Activity, CostCode, ExpenseCategory, ReferenceData, RosterWorker, Site, Trade};
 pub use validate::ValidationContext;
 
 /// Milliseconds since the Unix epoch, the time unit of every stored timestamp on phone and server

@@ -6,7 +6,9 @@ use automerge::{AutoCommit, ChangeHash, Patch, ROOT, ScalarValue};
 use crate::doc::{self, Fields, get_str, get_timestamp, put_scalar, put_str};
 use crate::labour::LineReadings;
 use crate::validate::{check_required, parse_time_zone};
-use crate::{Expense, LabourSheet, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError};
+use crate::{
+    Expense, LabourSheet, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError, WageAdvance,
+};
 
 /// A voided record stays (for the audit trail) but no longer counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +125,7 @@ pub enum Record {
     LabourSheet(LabourSheet),
     Expense(Expense),
     ProgressReport(ProgressReport),
+    WageAdvance(WageAdvance),
 }
 
 impl Record {
@@ -181,6 +184,7 @@ impl Record {
             RecordKind::LabourSheet => LabourSheet::read_with(d, root).map(Record::LabourSheet),
             RecordKind::Expense => Expense::read(d).map(Record::Expense),
             RecordKind::ProgressReport => ProgressReport::read(d).map(Record::ProgressReport),
+            RecordKind::WageAdvance => WageAdvance::read(d).map(Record::WageAdvance),
             RecordKind::ReferenceData => {
                 Err(SchemaError::NotARecord("reference data is not a foreman's record".into()))
             }
@@ -194,6 +198,7 @@ impl Record {
             Record::LabourSheet(r) => r.write(d),
             Record::Expense(r) => r.write(d),
             Record::ProgressReport(r) => r.write(d),
+            Record::WageAdvance(r) => r.write(d),
         }
     }
 
@@ -202,6 +207,7 @@ impl Record {
             Record::LabourSheet(r) => r.validate(ctx),
             Record::Expense(r) => r.validate(ctx),
             Record::ProgressReport(r) => r.validate(ctx),
+            Record::WageAdvance(r) => r.validate(ctx),
         }
     }
 
@@ -210,6 +216,7 @@ impl Record {
             Record::LabourSheet(r) => &mut r.header,
             Record::Expense(r) => &mut r.header,
             Record::ProgressReport(r) => &mut r.header,
+            Record::WageAdvance(r) => &mut r.header,
         }
     }
 
@@ -218,6 +225,39 @@ impl Record {
             Record::LabourSheet(r) => &r.header,
             Record::Expense(r) => &r.header,
             Record::ProgressReport(r) => &r.header,
+            Record::WageAdvance(r) => &r.header,
+        }
+    }
+
+    /// The day the record is about (a sheet's work date, the others' date), on the site's calendar.
+    pub fn date(&self) -> chrono::NaiveDate {
+        match self {
+            Record::LabourSheet(r) => r.work_date,
+            Record::Expense(r) => r.date,
+            Record::ProgressReport(r) => r.date,
+            Record::WageAdvance(r) => r.date,
+        }
+    }
+
+    /// The record's photos and the key they are kept under (`receipts`, `photos`, `slips`); `None`
+    /// for a labour sheet, which has none.
+    pub fn photos(&self) -> Option<(&'static str, &[crate::PhotoRef])> {
+        match self {
+            Record::LabourSheet(_) => None,
+            Record::Expense(r) => Some(("receipts", &r.receipts)),
+            Record::ProgressReport(r) => Some(("photos", &r.photos)),
+            Record::WageAdvance(r) => Some(("slips", &r.slips)),
+        }
+    }
+
+    /// Every roster id the record names (a sheet's workers, an advance's worker).
+    pub fn worker_ids(&self) -> Vec<&str> {
+        match self {
+            Record::LabourSheet(s) => {
+                s.lines.iter().flat_map(|l| &l.workers).filter_map(|w| w.worker_id.as_deref()).collect()
+            }
+            Record::WageAdvance(a) => a.worker.worker_id.as_deref().into_iter().collect(),
+            Record::Expense(_) | Record::ProgressReport(_) => Vec::new(),
         }
     }
 
@@ -226,6 +266,7 @@ impl Record {
             Record::LabourSheet(_) => RecordKind::LabourSheet,
             Record::Expense(_) => RecordKind::Expense,
             Record::ProgressReport(_) => RecordKind::ProgressReport,
+            Record::WageAdvance(_) => RecordKind::WageAdvance,
         }
     }
 }

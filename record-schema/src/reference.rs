@@ -50,6 +50,17 @@ pub struct ExpenseCategory {
     pub name: String,
 }
 
+/// One worker of the project's active roster (实名制), as phones see it: the office keeps ID and
+/// bank card numbers; they never reach a phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterWorker {
+    /// The roster's id of the worker (what a crew line's or an advance's `worker_id` holds).
+    pub id: String,
+    pub name: String,
+    pub crew: Option<String>,
+    pub trade: Option<String>,
+}
+
 /// The categories a project offers while its reference data lists none.
 pub const DEFAULT_EXPENSE_CATEGORIES: [&str; 8] =
     ["materials", "equipment", "tools", "transport", "fuel", "meals", "accommodation", "other"];
@@ -109,6 +120,9 @@ pub struct ReferenceData {
     pub trades: Vec<Trade>,
     /// The project's expense categories; empty: `DEFAULT_EXPENSE_CATEGORIES`.
     pub expense_categories: Vec<ExpenseCategory>,
+    /// The project's active roster; empty: no roster published (any `worker_id` is then taken as
+    /// given, and checked when the office links names).
+    pub workers: Vec<RosterWorker>,
 }
 
 impl ReferenceData {
@@ -193,7 +207,28 @@ impl ReferenceData {
             &self.expense_categories,
             |c| c.code.as_str(),
             |d, o, c| put_str(d, o, "name", &c.name),
+        )?;
+        // Written only once a roster is published, so a project without one keeps its document.
+        if self.workers.is_empty() && doc::get_map(d, &ROOT, "workers")?.is_none() {
+            return Ok(());
+        }
+        let obj = doc::ensure_map(d, &ROOT, "workers")?;
+        doc::reconcile_keyed(
+            d,
+            &obj,
+            &self.workers,
+            |w| w.id.as_str(),
+            |d, o, w| {
+                put_str(d, o, "name", &w.name)?;
+                put_opt_str(d, o, "crew", w.crew.as_deref())?;
+                put_opt_str(d, o, "trade", w.trade.as_deref())
+            },
         )
+    }
+
+    /// The roster worker with this id, if the roster lists it.
+    pub fn worker(&self, id: &str) -> Option<&RosterWorker> {
+        self.workers.iter().find(|w| w.id == id)
     }
 
     pub fn read(d: &AutoCommit) -> Result<Self, SchemaError> {
@@ -243,6 +278,16 @@ impl ReferenceData {
         if let Some(obj) = keyed("expense_categories")? {
             r.expense_categories = doc::read_keyed(d, &obj, |d, k, o| {
                 Ok(ExpenseCategory { code: k.to_string(), name: req_str(d, o, "name")? })
+            })?;
+        }
+        if let Some(obj) = keyed("workers")? {
+            r.workers = doc::read_keyed(d, &obj, |d, k, o| {
+                Ok(RosterWorker {
+                    id: k.to_string(),
+                    name: req_str(d, o, "name")?,
+                    crew: get_str(d, o, "crew")?,
+                    trade: get_str(d, o, "trade")?,
+                })
             })?;
         }
         Ok(r)

@@ -17,7 +17,7 @@ use automerge::{AutoCommit, ObjId, ObjType, Patch, PatchAction, Prop, ReadDoc, S
 use rust_decimal::Decimal;
 
 use crate::money::{Currency, canonical_quantity, parse_strict};
-use crate::validate::{MAX_HEADCOUNT, MAX_ID_NUMBER_BYTES, MAX_NAME_BYTES, MAX_NOTE_BYTES};
+use crate::validate::{MAX_HEADCOUNT, MAX_ID_NUMBER_BYTES, MAX_NAME_BYTES, MAX_NOTE_BYTES, MAX_REASON_BYTES};
 use crate::{RecordKind, SchemaError};
 
 /// Bytes of a document id, and of any key of a keyed map (line ids, photo hashes).
@@ -67,7 +67,7 @@ const NOTE: Shape = Text(MAX_NOTE_BYTES);
 const CODE: Shape = Text(SHORT);
 const HASH: Shape = Text(64);
 
-static WORKER: Shape = Map(&[("name", NAME), ("id_number", Text(MAX_ID_NUMBER_BYTES))]);
+const WORKER: Shape = Map(&[("name", NAME), ("id_number", Text(MAX_ID_NUMBER_BYTES)), ("worker_id", NAME)]);
 
 static CREW_LINE: Shape = Map(&[
     ("id", Text(MAX_ID_BYTES)),
@@ -142,12 +142,24 @@ static PROGRESS_REPORT: Shape = root![
     ("photos", Keyed(MAX_PHOTOS, &PHOTO)),
 ];
 
+static WAGE_ADVANCE: Shape = root![
+    ("date", CODE),
+    ("worker", WORKER),
+    ("crew", NAME),
+    ("amount", Amount),
+    ("currency", CODE),
+    ("reason", Text(MAX_REASON_BYTES)),
+    ("note", NOTE),
+    ("slips", Keyed(MAX_PHOTOS, &PHOTO)),
+];
+
 /// The schema of a foreman's record kind (server-owned kinds are never taken from a phone).
 fn schema(kind: RecordKind) -> Option<&'static Shape> {
     match kind {
         RecordKind::LabourSheet => Some(&LABOUR_SHEET),
         RecordKind::Expense => Some(&EXPENSE),
         RecordKind::ProgressReport => Some(&PROGRESS_REPORT),
+        RecordKind::WageAdvance => Some(&WAGE_ADVANCE),
         RecordKind::ReferenceData | RecordKind::Approval => None,
     }
 }

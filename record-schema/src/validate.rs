@@ -5,7 +5,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::reference::{ExpenseCategories, ExpenseCategory};
+use crate::reference::{ExpenseCategories, ExpenseCategory, RosterWorker};
 use crate::{ReferenceData, ValidationError};
 
 /// Crew size above which a line is taken for a typing error.
@@ -21,6 +21,11 @@ pub const MAX_DAYS_AHEAD: u64 = 1;
 pub const MAX_AMOUNT: i64 = 100_000_000;
 /// Bytes of a name, code or id typed on a phone (trade, crew, worker name, cost code, site).
 pub const MAX_NAME_BYTES: usize = 200;
+/// Bytes of a wage advance's reason (借支事由).
+pub const MAX_REASON_BYTES: usize = 1000;
+/// Largest single wage advance, in currency units: an advance is part of one worker's wages, so
+/// anything beyond this is a typing error (a year's wages at a high day rate is well below).
+pub const MAX_ADVANCE_AMOUNT: i64 = 1_000_000;
 /// Bytes of a note or caption.
 pub const MAX_NOTE_BYTES: usize = 4000;
 /// Bytes of a worker's ID card or employee number (an 18-character 身份证号 fits with room to spare).
@@ -44,11 +49,34 @@ pub struct ValidationContext<'a> {
     /// The expense categories in force: the reference data's, unless set on their own (the server's
     /// sync checks categories without checking cost codes and sites, which its queue flags instead).
     pub expense_categories: ExpenseCategories<'a>,
+    /// The project's roster (`ReferenceData::workers`), which a `worker_id` must be one of; empty:
+    /// no roster published, ids are not checked.
+    pub roster: &'a [RosterWorker],
 }
 
 impl<'a> ValidationContext<'a> {
     pub fn new(now: DateTime<Utc>, reference: Option<&'a ReferenceData>) -> Self {
-        Self { now, reference, expense_categories: ExpenseCategories::of(reference) }
+        Self {
+            now,
+            reference,
+            expense_categories: ExpenseCategories::of(reference),
+            roster: reference.map_or(&[], |r| r.workers.as_slice()),
+        }
+    }
+
+    /// This context with the project's roster `roster` (the server's sync, which reads the roster
+    /// without the rest of the reference data).
+    pub fn with_roster(self, roster: &'a [RosterWorker]) -> Self {
+        Self { roster, ..self }
+    }
+
+    /// A worker's roster id: within its bytes and, once a roster is published, one of it.
+    pub fn check_worker_id(&self, field: &str, id: &str) -> Result<(), ValidationError> {
+        check_required(field, id)?;
+        if !self.roster.is_empty() && !self.roster.iter().any(|w| w.id == id) {
+            return Err(ValidationError::new(field, format!("unknown worker {id:?}: not on the project's roster")));
+        }
+        Ok(())
     }
 
     /// This context with the project's expense categories `categories` (empty: the defaults).

@@ -46,7 +46,11 @@ fn sheet() -> LabourSheet {
                 cost_code: "03-100".into(),
                 activity: Some("A-POUR-L3".into()),
                 note: None,
-                workers: vec![Worker { name: "王强".into(), id_number: Some("410101199001011234".into()) }],
+                workers: vec![Worker {
+                    name: "王强".into(),
+                    id_number: Some("410101199001011234".into()),
+                    worker_id: None,
+                }],
             },
             CrewLine {
                 id: "l2".into(),
@@ -222,7 +226,7 @@ fn lines_added_on_two_phones_at_once_reach_both_and_stay_editable() {
     from_a.id = "la".into();
     let mut from_b = sheet().lines[0].clone();
     from_b.id = "lb".into();
-    from_b.workers.push(Worker { name: "李明".into(), id_number: None });
+    from_b.workers.push(Worker { name: "李明".into(), id_number: None, worker_id: None });
     from_b.headcount = 4;
     LabourSheet::put_line(&mut a, Currency::Cny, &from_a, 10).expect("a adds");
     LabourSheet::put_line(&mut b, Currency::Cny, &from_b, 11).expect("b adds");

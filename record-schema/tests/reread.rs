@@ -95,7 +95,7 @@ fn rereading_after_random_concurrent_edits_equals_reading_whole() {
             }
             7 if !view.lines.is_empty() => {
                 let mut l = view.lines[dice.roll(view.lines.len())].clone();
-                l.workers = vec![Worker { name: format!("工人 {step}"), id_number: None }];
+                l.workers = vec![Worker { name: format!("工人 {step}"), id_number: None, worker_id: None }];
                 LabourSheet::put_line(&mut phones[p], Currency::Cny, &l, at).expect("workers");
             }
             8 => {
@@ -162,7 +162,7 @@ fn a_one_line_edit_rereads_one_line_and_an_added_line_only_itself() {
 
     // A worker list is an object of its own inside a line: that line is read again.
     let mut w = line(5);
-    w.workers = vec![Worker { name: "王强".into(), id_number: None }];
+    w.workers = vec![Worker { name: "王强".into(), id_number: None, worker_id: None }];
     LabourSheet::put_line(&mut phone, Currency::Cny, &w, 4).expect("workers");
     server.update_diff_cursor();
     server.merge(&mut phone).expect("merge");

@@ -39,7 +39,7 @@ fn line(id: &str) -> CrewLine {
         cost_code: "03-100".into(),
         activity: Some("A-POUR-L3".into()),
         note: None,
-        workers: vec![Worker { name: "王强".into(), id_number: Some("410101199001011234".into()) }],
+        workers: vec![Worker { name: "王强".into(), id_number: Some("410101199001011234".into()), worker_id: None }],
     }
 }
 

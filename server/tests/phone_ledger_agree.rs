@@ -41,6 +41,7 @@ fn reference(hours_per_day: &str) -> ReferenceData {
         trades: vec![],
         hours_per_day: Some(hours_per_day.into()),
         expense_categories: vec![],
+        workers: vec![],
     }
 }
 

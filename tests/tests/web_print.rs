@@ -39,7 +39,10 @@ fn world() -> World {
     steel.effort_unit = EffortUnit::Days;
     steel.effort = "2.5".into();
     steel.rate = "360".into();
-    steel.workers = ["张三", "李四", "王五"].iter().map(|n| Worker { name: n.to_string(), id_number: None }).collect();
+    steel.workers = ["张三", "李四", "王五"]
+        .iter()
+        .map(|n| Worker { name: n.to_string(), id_number: None, worker_id: None })
+        .collect();
     phone.add_crew_line(sheet.clone(), steel).expect("line 2");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     // A progress report of the day with two photos, one with its place.

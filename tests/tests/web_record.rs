@@ -45,7 +45,7 @@ fn line(
         cost_code: code.into(),
         activity: Some(if code == "03-100" { "A1" } else { "A2" }.into()),
         note: None,
-        workers: workers.iter().map(|n| Worker { name: (*n).into(), id_number: None }).collect(),
+        workers: workers.iter().map(|n| Worker { name: (*n).into(), id_number: None, worker_id: None }).collect(),
         rate_unit: None,
     }
 }

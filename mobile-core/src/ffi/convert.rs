@@ -60,10 +60,19 @@ pub fn crew_line(field: &str, id: String, input: CrewLineInput) -> Result<rs::Cr
 }
 
 fn workers_in(workers: Vec<Worker>) -> Vec<rs::Worker> {
-    workers
-        .into_iter()
-        .map(|w| rs::Worker { name: w.name.trim().to_string(), id_number: blank_to_none(w.id_number) })
-        .collect()
+    workers.into_iter().map(worker_in).collect()
+}
+
+fn worker_in(w: Worker) -> rs::Worker {
+    rs::Worker {
+        name: w.name.trim().to_string(),
+        id_number: blank_to_none(w.id_number),
+        worker_id: blank_to_none(w.worker_id).map(|id| id.trim().to_string()),
+    }
+}
+
+fn worker_out(w: &rs::Worker) -> Worker {
+    Worker { name: w.name.clone(), id_number: w.id_number.clone(), worker_id: w.worker_id.clone() }
 }
 
 fn effort_in(unit: EffortUnit, qty: Decimal) -> rs::Effort {
@@ -161,6 +170,20 @@ pub fn expense(place: &RecordPlace, input: ExpenseInput) -> Result<rs::Expense, 
     })
 }
 
+pub fn wage_advance(place: &RecordPlace, input: WageAdvanceInput) -> Result<rs::WageAdvance, Error> {
+    Ok(rs::WageAdvance {
+        header: header_for(place),
+        date: date("date", &input.date)?,
+        worker: worker_in(input.worker),
+        crew: blank_to_none(input.crew).map(|c| c.trim().to_string()),
+        amount: decimal("amount", &input.amount)?,
+        currency: currency(input.currency.as_deref())?,
+        reason: input.reason.trim().to_string(),
+        note: blank_to_none(input.note),
+        slips: Vec::new(),
+    })
+}
+
 pub fn progress(place: &RecordPlace, input: ProgressInput) -> Result<rs::ProgressReport, Error> {
     Ok(rs::ProgressReport {
         header: header_for(place),
@@ -184,6 +207,7 @@ pub fn kind_out(k: rs::RecordKind) -> Option<RecordKind> {
         rs::RecordKind::LabourSheet => Some(RecordKind::LabourSheet),
         rs::RecordKind::Expense => Some(RecordKind::Expense),
         rs::RecordKind::ProgressReport => Some(RecordKind::ProgressReport),
+        rs::RecordKind::WageAdvance => Some(RecordKind::WageAdvance),
         rs::RecordKind::ReferenceData | rs::RecordKind::Approval => None,
     }
 }
@@ -193,6 +217,7 @@ pub fn kind_in(k: RecordKind) -> rs::RecordKind {
         RecordKind::LabourSheet => rs::RecordKind::LabourSheet,
         RecordKind::Expense => rs::RecordKind::Expense,
         RecordKind::ProgressReport => rs::RecordKind::ProgressReport,
+        RecordKind::WageAdvance => rs::RecordKind::WageAdvance,
     }
 }
 
@@ -230,7 +255,7 @@ pub fn crew_line_out(l: &rs::CrewLine, currency: rs::Currency) -> CrewLine {
         cost_code: l.cost_code.clone(),
         activity: l.activity.clone(),
         note: l.note.clone(),
-        workers: l.workers.iter().map(|w| Worker { name: w.name.clone(), id_number: w.id_number.clone() }).collect(),
+        workers: l.workers.iter().map(worker_out).collect(),
     }
 }
 
@@ -296,6 +321,24 @@ pub fn expense_out(e: &rs::Expense, media: &MediaDir) -> Expense {
     }
 }
 
+pub fn wage_advance_out(a: &rs::WageAdvance, media: &MediaDir) -> WageAdvance {
+    WageAdvance {
+        info: info(&a.header),
+        date: a.date.to_string(),
+        worker: worker_out(&a.worker),
+        crew: a.crew.clone(),
+        amount: a.currency.canonical(a.amount),
+        currency: a.currency.code().to_string(),
+        reason: a.reason.clone(),
+        note: a.note.clone(),
+        slips: a.slips.iter().map(|p| photo_out(p, media)).collect(),
+    }
+}
+
+pub fn roster_worker_out(w: &rs::RosterWorker) -> RosterWorker {
+    RosterWorker { id: w.id.clone(), name: w.name.clone(), crew: w.crew.clone(), trade: w.trade.clone() }
+}
+
 pub fn progress_out(p: &rs::ProgressReport, media: &MediaDir) -> ProgressReport {
     ProgressReport {
         info: info(&p.header),
@@ -317,6 +360,7 @@ pub fn record_out(r: &rs::Record, media: &MediaDir) -> AnyRecord {
         rs::Record::LabourSheet(s) => AnyRecord::LabourSheet { sheet: sheet_out(s) },
         rs::Record::Expense(e) => AnyRecord::Expense { expense: expense_out(e, media) },
         rs::Record::ProgressReport(p) => AnyRecord::ProgressReport { report: progress_out(p, media) },
+        rs::Record::WageAdvance(a) => AnyRecord::WageAdvance { advance: wage_advance_out(a, media) },
     }
 }
 
@@ -356,6 +400,7 @@ pub fn reference_out(r: &rs::ReferenceData) -> ReferenceData {
             .collect(),
         hours_per_day: r.hours_per_day.map(rs::money::canonical_quantity),
         expense_categories: r.expense_categories.iter().map(category_out).collect(),
+        workers: r.workers.iter().map(roster_worker_out).collect(),
     }
 }
 
@@ -371,6 +416,11 @@ pub fn reference_in(r: ReferenceData) -> Result<rs::ReferenceData, Error> {
             .expense_categories
             .into_iter()
             .map(|c| rs::ExpenseCategory { code: c.code, name: c.name })
+            .collect(),
+        workers: r
+            .workers
+            .into_iter()
+            .map(|w| rs::RosterWorker { id: w.id, name: w.name, crew: w.crew, trade: w.trade })
             .collect(),
         sites: r.sites.into_iter().map(|s| rs::Site { id: s.id, name: s.name, time_zone: s.time_zone }).collect(),
         cost_codes: r

@@ -275,6 +275,45 @@ impl FieldStore {
         })
     }
 
+    // ---------- wage advances (借支) ----------
+
+    /// Records a wage advance handed to one worker; attach photos of the signed slip afterwards
+    /// with `attach_photo`.
+    pub fn create_wage_advance(&self, place: RecordPlace, advance: WageAdvanceInput) -> Result<WageAdvance> {
+        let s = self.live()?;
+        block_on(async {
+            let a = s.create_wage_advance(convert::wage_advance(&place, advance)?).await?;
+            Ok(convert::wage_advance_out(&a, s.media()))
+        })
+    }
+
+    /// Replaces a wage advance's fields (its slips are kept).
+    pub fn update_wage_advance(&self, id: String, advance: WageAdvanceInput) -> Result<WageAdvance> {
+        let s = self.live()?;
+        block_on(async {
+            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: None };
+            let a = s.update_wage_advance(&id, convert::wage_advance(&place, advance)?).await?;
+            Ok(convert::wage_advance_out(&a, s.media()))
+        })
+    }
+
+    pub fn get_wage_advance(&self, id: String) -> Result<WageAdvance> {
+        match self.get_record(id.clone())? {
+            AnyRecord::WageAdvance { advance } => Ok(advance),
+            other => Err(wrong(&id, "wage_advance", kind_of(&other)).into()),
+        }
+    }
+
+    /// The project's roster as published in its reference data (active workers: id, name, crew,
+    /// trade); empty before the reference data arrives or while the office publishes none.
+    pub fn roster(&self, project_id: String) -> Result<Vec<RosterWorker>> {
+        let s = self.live()?;
+        block_on(async {
+            let reference = s.reference_data(project_id.trim()).await?;
+            Ok(reference.map(|r| r.workers.iter().map(convert::roster_worker_out).collect()).unwrap_or_default())
+        })
+    }
+
     pub fn get_progress_report(&self, id: String) -> Result<ProgressReport> {
         match self.get_record(id.clone())? {
             AnyRecord::ProgressReport { report } => Ok(report),
@@ -387,6 +426,7 @@ fn kind_of(r: &AnyRecord) -> &'static str {
         AnyRecord::LabourSheet { .. } => "labour_sheet",
         AnyRecord::Expense { .. } => "expense",
         AnyRecord::ProgressReport { .. } => "progress_report",
+        AnyRecord::WageAdvance { .. } => "wage_advance",
     }
 }
 

@@ -271,6 +271,7 @@ mod tests {
             trades: vec![],
             hours_per_day: None,
             expense_categories: vec![],
+            workers: vec![],
         };
         fs.import_changes("reference:P1".into(), crate::ffi::reference_document(reference).expect("ref"))
             .expect("import reference");

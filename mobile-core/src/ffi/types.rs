@@ -6,6 +6,7 @@ pub enum RecordKind {
     LabourSheet,
     Expense,
     ProgressReport,
+    WageAdvance,
 }
 
 /// What an effort counts (hours or days per person) or a rate pays for (per hour or per day).
@@ -21,6 +22,10 @@ pub enum EffortUnit {
 pub struct Worker {
     pub name: String,
     pub id_number: Option<String>,
+    /// The roster's id when the worker was picked from the project's roster
+    /// (`FieldStore.roster`); must be one of it once a roster is published.
+    #[uniffi(default)]
+    pub worker_id: Option<String>,
 }
 
 /// What the foreman types for one crew line.
@@ -251,6 +256,45 @@ pub struct Expense {
     pub receipts: Vec<Photo>,
 }
 
+/// What the foreman types for a wage advance (借支) handed to one worker.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WageAdvanceInput {
+    pub date: String,
+    /// Who received it; pick from `FieldStore.roster` to fill `worker_id`.
+    pub worker: Worker,
+    pub crew: Option<String>,
+    /// e.g. `"500.00"`; more than 0, at most the currency's decimals.
+    pub amount: String,
+    /// ISO code; `None` means CNY.
+    pub currency: Option<String>,
+    /// Why (借支事由); required.
+    pub reason: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WageAdvance {
+    pub info: RecordInfo,
+    pub date: String,
+    pub worker: Worker,
+    pub crew: Option<String>,
+    pub amount: String,
+    pub currency: String,
+    pub reason: String,
+    pub note: Option<String>,
+    /// Photos of the slip the worker signed (`FieldStore.attach_photo`, like an expense's receipts).
+    pub slips: Vec<Photo>,
+}
+
+/// One worker of the project's roster, as published to phones (never ID or card numbers).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RosterWorker {
+    pub id: String,
+    pub name: String,
+    pub crew: Option<String>,
+    pub trade: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum ProgressMeasure {
     /// Cumulative percent complete, `"0"`–`"100"`.
@@ -283,6 +327,7 @@ pub enum AnyRecord {
     LabourSheet { sheet: LabourSheet },
     Expense { expense: Expense },
     ProgressReport { report: ProgressReport },
+    WageAdvance { advance: WageAdvance },
 }
 
 #[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
@@ -357,6 +402,9 @@ pub struct ReferenceData {
     /// The project's expense categories; empty: the default list (`expense_categories()`).
     #[uniffi(default)]
     pub expense_categories: Vec<ExpenseCategory>,
+    /// The project's active roster; empty: none published.
+    #[uniffi(default)]
+    pub workers: Vec<RosterWorker>,
 }
 
 /// An expense category: the code an expense stores and the name to show (a default category's

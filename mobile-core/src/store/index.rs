@@ -74,6 +74,14 @@ impl IndexRow {
                 row.currency = Some(e.currency.code().to_string());
                 row.photo_count = e.receipts.len() as i64;
             }
+            Record::WageAdvance(a) => {
+                row.record_date = a.date.to_string();
+                row.subject = a.worker.name.clone();
+                row.headcount = 1;
+                row.total = Some(a.currency.canonical(a.amount));
+                row.currency = Some(a.currency.code().to_string());
+                row.photo_count = a.slips.len() as i64;
+            }
             Record::ProgressReport(p) => {
                 row.record_date = p.date.to_string();
                 row.subject = p.activity.clone();

@@ -45,7 +45,7 @@ impl Store {
     // ---------- photos ----------
 
     /// Ingests the photo at `path` (hash, thumbnail, preview), keeps the original until it is uploaded,
-    /// and adds it to an expense's receipts or a progress report's photos.
+    /// and adds it to an expense's receipts, a progress report's photos or a wage advance's slips.
     pub async fn attach_photo(&self, record_id: &str, path: &Path, ctx: PhotoContext) -> Result<PhotoRef> {
         // Refuse early, before the expensive part, if the record cannot take photos.
         match self.get(record_id).await? {
@@ -87,11 +87,13 @@ impl Store {
         self.edit(record_id, Some(&row), |record, _| {
             let summary = match record {
                 Record::Expense(_) => "add receipt photo",
+                Record::WageAdvance(_) => "add slip photo",
                 _ => "add photo",
             };
             match record {
                 Record::Expense(e) => add_photo(&mut e.receipts, &photo_ref),
                 Record::ProgressReport(p) => add_photo(&mut p.photos, &photo_ref),
+                Record::WageAdvance(a) => add_photo(&mut a.slips, &photo_ref),
                 Record::LabourSheet(_) => {
                     return Err(wrong_kind(record_id, RecordKind::Expense, RecordKind::LabourSheet));
                 }

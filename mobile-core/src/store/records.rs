@@ -9,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use record_schema::now_ms;
 use record_schema::record::{RecordHeader, Voided};
 use record_schema::{
-    CrewLine, Expense, LabourSheet, ProgressReport, Record, RecordKind, ReferenceData, ValidationContext,
+    CrewLine, Expense, LabourSheet, ProgressReport, Record, RecordKind, ReferenceData, ValidationContext, WageAdvance,
 };
 
 use super::documents::{self, HotDoc};
@@ -257,6 +257,17 @@ impl Store {
         Ok(report)
     }
 
+    /// A wage advance (借支): like an expense, `advance.header` supplies the place; slip photos are
+    /// attached afterwards with `attach_photo`.
+    pub async fn create_wage_advance(&self, mut advance: WageAdvance) -> Result<WageAdvance> {
+        let h = &advance.header;
+        let time_zone = self.time_zone(&h.project_id, &h.site_id, &h.time_zone).await?;
+        advance.header = self.header(&h.project_id, &h.site_id, &time_zone);
+        advance.slips.clear();
+        self.insert_record(Record::WageAdvance(advance.clone())).await?;
+        Ok(advance)
+    }
+
     async fn insert_record(&self, record: Record) -> Result<()> {
         let mut hot = self.hot.lock().await;
         self.validate(&mut hot, &record).await?;
@@ -312,6 +323,20 @@ impl Store {
             let (written, out) = (e.clone(), e.clone());
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
             Ok((op, "update expense".to_string(), out))
+        })
+        .await
+    }
+
+    /// Replaces a wage advance's fields; header and slips are kept.
+    pub async fn update_wage_advance(&self, id: &str, new: WageAdvance) -> Result<WageAdvance> {
+        self.edit(id, None, |record, _| {
+            let Record::WageAdvance(a) = record else {
+                return Err(wrong_kind(id, RecordKind::WageAdvance, record.kind()));
+            };
+            *a = WageAdvance { header: a.header.clone(), slips: a.slips.clone(), ..new };
+            let (written, out) = (a.clone(), a.clone());
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, "update wage advance".to_string(), out))
         })
         .await
     }

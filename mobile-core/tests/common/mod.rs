@@ -96,6 +96,7 @@ pub fn reference() -> ReferenceData {
         trades: vec![Trade { name: "木工".into(), day_rate: Some("380.00".into()), hour_rate: Some("47.50".into()) }],
         hours_per_day: None,
         expense_categories: vec![],
+        workers: vec![],
     }
 }
 

@@ -140,11 +140,7 @@ fn conflict_json(c: &record_schema::conflicts::SourcedConflict) -> Value {
 /// The record's photos (or receipts) with their size and where they were taken (`location`:
 /// latitude, longitude, accuracy in metres), beside what `record_json` lists.
 fn with_photo_details(mut out: Value, record: &Record) -> Value {
-    let (key, list) = match record {
-        Record::Expense(e) => ("receipts", &e.receipts),
-        Record::ProgressReport(p) => ("photos", &p.photos),
-        Record::LabourSheet(_) => return out,
-    };
+    let Some((key, list)) = record.photos() else { return out };
     if let Some(items) = out.get_mut(key).and_then(Value::as_array_mut) {
         for (item, photo) in items.iter_mut().zip(list) {
             if let Value::Object(o) = item {

@@ -415,6 +415,7 @@ async fn seed_recent(
                         .map(|_| record_schema::labour::Worker {
                             name: format!("{}{}{}", rng.pick(&SURNAMES), rng.pick(&GIVEN), rng.pick(&GIVEN)),
                             id_number: None,
+                            worker_id: None,
                         })
                         .collect();
                 }

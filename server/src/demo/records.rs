@@ -107,6 +107,7 @@ fn crew_line(i: usize, trade_name: &str, code: &str, activity: Option<&str>, rng
             .map(|_| Worker {
                 name: format!("{}{}{}", rng.pick(&SURNAMES), rng.pick(&GIVEN), rng.pick(&GIVEN)),
                 id_number: None,
+                worker_id: None,
             })
             .collect()
     } else {
@@ -262,11 +263,7 @@ pub fn plan(today: NaiveDate, phones: &[Phone]) -> Vec<Planned> {
 }
 
 fn set_created(record: &mut Record, at_ms: i64) {
-    let h = match record {
-        Record::LabourSheet(s) => &mut s.header,
-        Record::Expense(e) => &mut e.header,
-        Record::ProgressReport(p) => &mut p.header,
-    };
+    let h = record.header_mut();
     h.created_at_ms = at_ms;
 }
 

@@ -120,6 +120,7 @@ pub fn edited(record: &Record, delta: i64) -> Record {
                 *v = (*v + Decimal::from(delta)).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
             }
         }
+        Record::WageAdvance(a) => a.amount = (a.amount + Decimal::from(delta * 100)).max(Decimal::ONE),
     }
     r
 }
@@ -130,6 +131,7 @@ pub fn summary_of(record: &Record, what: &str) -> String {
         Record::LabourSheet(_) => "labour sheet",
         Record::Expense(_) => "expense",
         Record::ProgressReport(_) => "progress report",
+        Record::WageAdvance(_) => "wage advance",
     };
     format!("{what} {kind}")
 }
@@ -224,11 +226,7 @@ pub async fn store_planned(db: &Db, cache: &DocCache, who: &TokenGrant, p: Plann
         }
         State::Voided => {
             let mut r = record.clone();
-            let header = match &mut r {
-                Record::LabourSheet(s) => &mut s.header,
-                Record::Expense(e) => &mut e.header,
-                Record::ProgressReport(p) => &mut p.header,
-            };
+            let header = r.header_mut();
             header.voided =
                 Some(record_schema::record::Voided {
                     reason: "重复录入".into(), by: h.author.clone(), at_ms: later

@@ -223,11 +223,7 @@ async fn index_docs(db: &Db, cache: &DocCache, project: &str, stale: Vec<StaleDo
             }
         };
         let h = record.header();
-        let date = match &record {
-            Record::LabourSheet(s) => s.work_date,
-            Record::Expense(e) => e.date,
-            Record::ProgressReport(p) => p.date,
-        };
+        let date = record.date();
         if matches!(record, Record::Expense(_)) && categories.is_none() {
             categories = Some(super::expense_categories(db, cache, project).await?);
         }
@@ -428,6 +424,13 @@ pub fn summary(record: &Record, categories: &[record_schema::ExpenseCategory]) -
             add(format!("a:{}", p.activity));
             Summary::default()
         }
+        // The amount handed over (it posts to the funds ledger, not to cost).
+        Record::WageAdvance(a) => Summary {
+            currency: Some(a.currency.code().to_string()),
+            amount_minor: super::postings::to_minor(a.currency.round(a.amount), a.currency),
+            headcount: Some(1),
+            ..Summary::default()
+        },
     };
     sum.refs = refs.join("\n");
     sum.problem = record

@@ -8,6 +8,8 @@
 //! * Expense: one cost posting of its amount (already of the currency's scale) to its cost code.
 //! * Progress report: one schedule posting to its activity: the percent complete, or the quantity
 //!   installed with its unit.
+//! * Wage advance: nothing. It is money paid against wages the labour sheets already post as
+//!   cost; it enters the funds ledger as an advance (`funds::entries`), never the cost ledger.
 //! * A voided record posts nothing (approving the void takes the record out of the ledgers).
 //!
 //! A reversal is the same posting with every figure negated.
@@ -102,6 +104,7 @@ pub fn postings(record: &Record) -> Vec<Posting> {
         return Vec::new();
     }
     match record {
+        Record::WageAdvance(_) => Vec::new(),
         Record::LabourSheet(s) => s
             .lines
             .iter()

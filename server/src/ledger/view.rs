@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use record_schema::{Effort, PhotoRef, Progress, Record, TimeUnit};
+use record_schema::{Effort, PhotoRef, Progress, Record, TimeUnit, Worker};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -13,6 +13,16 @@ fn photos(list: &[PhotoRef]) -> Value {
             .map(|p| json!({ "sha256": p.sha256, "mime": p.mime, "captured_at_ms": p.captured_at_ms }))
             .collect(),
     )
+}
+
+/// A named worker: `worker_id` (the roster's) only when the phone picked one, so lines without
+/// read as before.
+fn worker_json(w: &Worker) -> Value {
+    let mut v = json!({ "name": w.name, "id_number": w.id_number });
+    if let (Some(id), Value::Object(o)) = (&w.worker_id, &mut v) {
+        o.insert("worker_id".into(), json!(id));
+    }
+    v
 }
 
 /// `hours` / `days`, as `effort_unit` says it.
@@ -66,7 +76,7 @@ pub fn record_json(record: &Record) -> Value {
                     "cost_code": l.cost_code,
                     "activity": l.activity,
                     "note": l.note,
-                    "workers": l.workers.iter().map(|w| json!({ "name": w.name, "id_number": w.id_number })).collect::<Vec<_>>(),
+                    "workers": l.workers.iter().map(worker_json).collect::<Vec<_>>(),
                 })
             }).collect::<Vec<_>>(),
         }),
@@ -79,6 +89,16 @@ pub fn record_json(record: &Record) -> Value {
             "cost_code": e.cost_code,
             "note": e.note,
             "receipts": photos(&e.receipts),
+        }),
+        Record::WageAdvance(a) => json!({
+            "date": a.date.to_string(),
+            "worker": worker_json(&a.worker),
+            "crew": a.crew,
+            "amount": a.currency.canonical(a.amount),
+            "currency": a.currency.code(),
+            "reason": a.reason,
+            "note": a.note,
+            "slips": photos(&a.slips),
         }),
         Record::ProgressReport(p) => {
             let (measure, value, unit) = match &p.progress {

@@ -129,6 +129,8 @@ impl ReferenceSet {
             project_id: self.project.id.clone(),
             currency: self.project.currency,
             hours_per_day: self.project.hours_per_day,
+            // The roster is published by the funds centre's roster (issue 21), not the reference import.
+            workers: Vec::new(),
             expense_categories: self
                 .expense_categories
                 .iter()

@@ -145,7 +145,9 @@ pub async fn day(
                     set.activities.iter().find(|a| a.id == p.activity).map_or(p.activity.as_str(), |a| a.name.as_str())
                 ),
             ),
-            Record::LabourSheet(_) => continue,
+            // A signed advance slip is a wage document: shown on its record's page, not in the
+            // project's gallery.
+            Record::LabourSheet(_) | Record::WageAdvance(_) => continue,
         };
         for (i, p) in photos.iter().enumerate() {
             let (place, map) = place(p.location.as_ref());

@@ -106,6 +106,20 @@ fn quantity(d: Decimal) -> String {
     grouped(d.round_dp(2).normalize())
 }
 
+/// A worker's name, with the roster's id when the phone picked the worker from the roster.
+fn worker_words(w: &record_schema::Worker, lang: Lang) -> String {
+    match &w.worker_id {
+        Some(id) => format!(
+            "{}{}{}{}",
+            w.name,
+            lang.t("rec_paren_open"),
+            lang.t("rec_adv_roster").replace("{id}", id),
+            lang.t("rec_paren_close")
+        ),
+        None => w.name.clone(),
+    }
+}
+
 fn head_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintHead {
     let h = record.header();
     let site = set.sites.iter().find(|s| s.id == h.site_id).map_or_else(|| h.site_id.clone(), |s| s.name.clone());
@@ -113,6 +127,7 @@ fn head_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintHead {
         Record::LabourSheet(s) => ("print_sheet_title", s.work_date, s.note.clone()),
         Record::Expense(e) => ("expense", e.date, e.note.clone()),
         Record::ProgressReport(p) => ("progress_report", p.date, p.caption.clone()),
+        Record::WageAdvance(a) => ("wage_advance", a.date, a.note.clone()),
     };
     PrintHead {
         kind,
@@ -203,6 +218,17 @@ fn body_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintBody {
                 (lang.t("category").to_string(), category_words(&e.category, set.category_name(&e.category), lang)),
                 (lang.t("vendor").to_string(), e.vendor.clone().unwrap_or_default()),
                 (lang.t("cost_code").to_string(), code(&e.cost_code)),
+            ],
+        },
+        Record::WageAdvance(a) => PrintBody {
+            lines: Vec::new(),
+            headcount: 0,
+            worker_days: String::new(),
+            total: money(a.amount, a.currency, lang),
+            facts: vec![
+                (lang.t("rec_adv_worker").to_string(), worker_words(&a.worker, lang)),
+                (lang.t("rec_f_crew").to_string(), a.crew.clone().unwrap_or_default()),
+                (lang.t("rec_adv_reason").to_string(), a.reason.clone()),
             ],
         },
         Record::ProgressReport(p) => PrintBody {

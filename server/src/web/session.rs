@@ -375,11 +375,7 @@ async fn record_words(
     let record = record_schema::Record::read(&stored.doc).ok();
     state.cache.put(stored);
     let record = record?;
-    let date = match &record {
-        record_schema::Record::LabourSheet(s) => s.work_date,
-        record_schema::Record::Expense(e) => e.date,
-        record_schema::Record::ProgressReport(p) => p.date,
-    };
+    let date = record.date();
     Some((format!("{} {date} {}", lang.t(record.kind().as_str()), record.header().author), heads))
 }
 

@@ -115,6 +115,8 @@ struct RecordPage {
     total: String,
     photos: Vec<Photo>,
     receipts: bool,
+    /// The photos' heading (receipts, signed slips or photos), translated.
+    photos_title: &'static str,
     changes: Vec<String>,
     conflicts: Vec<Conflict>,
     decisions: Vec<DecisionView>,
@@ -260,6 +262,13 @@ pub async fn page(
                 ("caption", text(&r["caption"]), String::new()),
             ])
         }
+        "wage_advance" => facts.extend([
+            ("rec_adv_worker", text(&r["worker"]["name"]), text(&r["worker"]["worker_id"])),
+            ("rec_adv_crew", text(&r["crew"]), String::new()),
+            ("amount", w.money(&r["amount"]), String::new()),
+            ("rec_adv_reason", text(&r["reason"]), String::new()),
+            ("note", text(&r["note"]), String::new()),
+        ]),
         _ => facts.push(("note", text(&r["note"]), String::new())),
     }
     facts.retain(|(_, value, _)| !value.is_empty());
@@ -297,9 +306,15 @@ pub async fn page(
     let totals =
         Totals { headcount: heads_sum.to_string(), worker_days: Words::quantity(days_sum), amount: total.clone() };
     let receipts = kind == "expense";
+    let alt_key = match kind {
+        "expense" => "rec_receipt",
+        "wage_advance" => "rec_slip",
+        _ => "rec_photo",
+    };
     let photos = r["photos"]
         .as_array()
         .or_else(|| r["receipts"].as_array())
+        .or_else(|| r["slips"].as_array())
         .map(|ps| {
             ps.iter()
                 .enumerate()
@@ -312,7 +327,7 @@ pub async fn page(
                     };
                     Photo {
                         sha256: text(&p["sha256"]),
-                        alt: format!("{} {}", lang.t(if receipts { "rec_receipt" } else { "rec_photo" }), i + 1),
+                        alt: format!("{} {}", lang.t(alt_key), i + 1),
                         captured: p["captured_at_ms"]
                             .as_i64()
                             .map(|ms| super::history::when(ms, &tz, lang))
@@ -444,6 +459,11 @@ pub async fn page(
         total,
         photos,
         receipts,
+        photos_title: lang.t(match kind {
+            "expense" => "rec_receipts",
+            "wage_advance" => "rec_slips",
+            _ => "photos",
+        }),
         changes,
         // A voided record is never approved as a record: its void is confirmed instead (the same
         // decision, which takes it out of the ledgers).
@@ -472,13 +492,7 @@ fn heads_field(f: &Fields) -> Vec<String> {
 async fn current(state: &AppState, project: &str, id: &str) -> Result<(Vec<String>, String), WebError> {
     let mut stored = store::load_record(&state.db, &state.cache, project, id).await?;
     let heads = store::heads_hex(&stored.doc.get_heads());
-    let date = record_schema::Record::read(&stored.doc)
-        .map(|r| match r {
-            record_schema::Record::LabourSheet(s) => s.work_date.to_string(),
-            record_schema::Record::Expense(e) => e.date.to_string(),
-            record_schema::Record::ProgressReport(p) => p.date.to_string(),
-        })
-        .unwrap_or_default();
+    let date = record_schema::Record::read(&stored.doc).map(|r| r.date().to_string()).unwrap_or_default();
     state.cache.put(stored);
     Ok((heads, date))
 }
