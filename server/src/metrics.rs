@@ -36,6 +36,11 @@ pub struct Metrics {
     pub pairing_refused: Counter,
     /// Pairings refused unheard because of too many recent refusals from the address.
     pub pairing_throttled: Counter,
+    /// Wages in arrears per project (minor units) and the workers in arrears (`funds::arrears`),
+    /// set from `arrears` when scraped.
+    wage_arrears_minor: Family<Labels, Gauge>,
+    wage_arrears_workers: Family<Labels, Gauge>,
+    arrears: crate::funds::arrears::Gauges,
 }
 
 fn latency_histogram() -> Histogram {
@@ -81,8 +86,23 @@ impl Metrics {
             "Pairings refused after too many recent refusals",
             pairing_throttled.clone(),
         );
+        let (wage_arrears_minor, wage_arrears_workers) =
+            (Family::<Labels, Gauge>::default(), Family::<Labels, Gauge>::default());
+        registry.register(
+            "wage_arrears_minor",
+            "Wages overdue and not paid in full, per project, in the currency's minor unit",
+            wage_arrears_minor.clone(),
+        );
+        registry.register(
+            "wage_arrears_workers",
+            "Workers (or crews' unnamed rests) with overdue wages, per project",
+            wage_arrears_workers.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            wage_arrears_minor,
+            wage_arrears_workers,
+            arrears: crate::funds::arrears::Gauges::default(),
             cache,
             cache_bytes,
             cache_documents,
@@ -140,8 +160,28 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     response
 }
 
+impl Metrics {
+    /// Sets the wage arrears gauges (recomputed only when the funds tables or a project's date
+    /// changed since the last scrape: `funds::arrears::Gauges`).
+    pub async fn refresh_arrears(&self, db: &crate::db::Db) -> Result<(), crate::reports::ReportError> {
+        let values = self.arrears.values(db).await?;
+        self.wage_arrears_minor.clear();
+        self.wage_arrears_workers.clear();
+        for (project, minor, workers) in values {
+            let labels = vec![("project".to_string(), project)];
+            self.wage_arrears_minor.get_or_create(&labels).set(minor);
+            self.wage_arrears_workers.get_or_create(&labels).set(workers);
+        }
+        Ok(())
+    }
+}
+
 /// `GET /metrics`.
-pub async fn endpoint(State(metrics): State<Arc<Metrics>>) -> Response {
+pub async fn endpoint(State(metrics): State<Arc<Metrics>>, State(db): State<crate::db::Db>) -> Response {
+    if let Err(e) = metrics.refresh_arrears(&db).await {
+        // The other metrics still answer; the gauges keep their last values.
+        tracing::warn!(error = %e, "wage arrears gauges not refreshed");
+    }
     match metrics.render() {
         Ok(text) => {
             ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()

@@ -54,6 +54,9 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/people/{id}/role", put(api::people::set_role).delete(api::people::remove))
         .route("/v1/people/{id}/disable", post(api::people::disable))
         .route("/v1/people/{id}/sign-in-link", post(api::people::sign_in_link))
+        // funds wage ledger and arrears routes (issue 21)
+        .route("/v1/funds/wages", get(api::funds_ledger::wages))
+        .route("/v1/funds/arrears", get(api::funds_ledger::arrears))
         // funds cash flow routes (issue 21)
         .route("/v1/funds/cashflow", get(api::funds_cashflow::cashflow))
         // Every route above: its device's last request and app version (after the response).

@@ -24,7 +24,9 @@ use serde::Serialize;
 
 use crate::db::{Db, on_pool};
 use crate::ledger::postings::{from_micro, from_minor};
-use crate::reports::ReportError;
+use crate::reports::export::{FileName, Words};
+use crate::reports::{Cell, ReportError, Table};
+use crate::web::i18n::Lang;
 
 /// Who a ledger row is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -380,6 +382,113 @@ pub fn totals(rows: &[WageRow]) -> WageTotals {
         t.credit += r.credit;
     }
     t
+}
+
+/// The inspectors' layout (one row per worker for the month, masked ID from the roster, a column
+/// for the worker's signature) in a language: (key, English, 中文) per column.
+const COLUMNS: [(&str, &str, &str); 16] = [
+    ("employer", "Employer", "用人单位"),
+    ("project", "Project", "项目"),
+    ("period", "Pay period", "支付周期"),
+    ("name", "Name", "姓名"),
+    ("worker_id", "Worker no.", "工号"),
+    ("id_number", "ID number", "身份证号"),
+    ("trade", "Trade", "工种"),
+    ("crew", "Crew", "班组"),
+    ("days", "Days worked", "出勤天数"),
+    ("hours", "Hours", "工时"),
+    ("gross", "Gross wages", "应发工资"),
+    ("advances", "Advances", "借支"),
+    ("paid", "Paid", "实发工资"),
+    ("outstanding", "Outstanding", "欠发工资"),
+    ("credit", "Overpaid", "多付"),
+    ("signature", "Signature", "本人签字"),
+];
+
+impl WageLedger {
+    fn zh(words: Words) -> bool {
+        words.lang() == Lang::ZhCn
+    }
+
+    /// How a row's person is written: the roster's name, an unconfirmed name marked so, or the
+    /// crew's unnamed rest.
+    pub fn display_name(row: &WageRow, words: Words) -> String {
+        let zh = Self::zh(words);
+        match (&row.key, &row.name) {
+            (WorkerKey::Roster(id), None) => id.clone(),
+            (WorkerKey::Roster(_), Some(n)) => n.clone(),
+            (WorkerKey::Unconfirmed(n), _) if zh => format!("{n}（未确认）"),
+            (WorkerKey::Unconfirmed(n), _) => format!("{n} (unconfirmed)"),
+            (WorkerKey::Crew(c), _) if zh => format!("{}未具名人员", if c.is_empty() { "" } else { c.as_str() }),
+            (WorkerKey::Crew(c), _) if c.is_empty() => "unnamed workers".to_string(),
+            (WorkerKey::Crew(c), _) => format!("{c}: unnamed workers"),
+        }
+    }
+
+    /// The ledger as a file table: one row per worker, then the totals.
+    pub fn table(&self, words: Words) -> Table {
+        let zh = Self::zh(words);
+        let columns = COLUMNS
+            .iter()
+            .map(|(k, en, cn)| match words {
+                Words::Keys => *k,
+                Words::Lang(_) if zh => *cn,
+                Words::Lang(_) => *en,
+            })
+            .collect();
+        let dp = self.currency.parse::<Currency>().map_or(2, |c| c.scale());
+        let text = |s: &Option<String>| s.as_ref().map_or(Cell::Empty, |s| Cell::text(s.clone()));
+        let month = NaiveDate::parse_from_str(&format!("{}-01", self.month), "%Y-%m-%d").ok();
+        let period = || month.map_or_else(|| Cell::text(self.month.clone()), |m| Cell::Date(m, "yyyy-mm"));
+        let figures = |days: Decimal, hours: Decimal, f: [Decimal; 5]| {
+            let mut v = vec![Cell::Number(days, 3), Cell::Number(hours, 2)];
+            v.extend(f.into_iter().map(|x| Cell::Number(x, dp)));
+            v
+        };
+        let mut rows = Vec::with_capacity(self.rows.len() + 1);
+        for r in &self.rows {
+            let mut cells = vec![
+                Cell::text(self.project_name.clone()),
+                Cell::text(self.project_id.clone()),
+                period(),
+                Cell::text(Self::display_name(r, words)),
+                text(&r.worker_id),
+                text(&r.id_masked),
+                text(&r.trade),
+                text(&r.crew),
+            ];
+            cells.extend(figures(r.days, r.hours, [r.gross, r.advances, r.paid, r.outstanding, r.credit]));
+            cells.push(Cell::Empty);
+            rows.push(cells);
+        }
+        let t = &self.totals;
+        let mut total = vec![
+            Cell::text(self.project_name.clone()),
+            Cell::text(self.project_id.clone()),
+            period(),
+            Cell::text(if zh { "合计" } else { "Total" }),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            text(&self.crew),
+        ];
+        total.extend(figures(t.days, t.hours, [t.gross, t.advances, t.paid, t.outstanding, t.credit]));
+        total.push(Cell::Empty);
+        rows.push(total);
+        let title = if zh {
+            format!("工资支付台账 {} {}（{}）", self.project_name, self.month, self.currency)
+        } else {
+            format!("Wage payment ledger {} {} ({})", self.project_name, self.month, self.currency)
+        };
+        Table { sheet: if zh { "工资支付台账".into() } else { "Wages".into() }, title, columns, rows }
+    }
+
+    /// The download's name: 工资支付台账_<project>_<month>[_<crew>].
+    pub fn file_name(&self, words: Words) -> FileName {
+        let head = if Self::zh(words) { "工资支付台账" } else { "wage-ledger" };
+        let crew = self.crew.as_deref().unwrap_or("");
+        FileName::new(&[head, &self.project_name, &self.month, crew], &["wages", &self.project_id, &self.month])
+    }
 }
 
 /// Sums of a month's rows in integer units (arrears and tests).
