@@ -144,6 +144,10 @@ fn web_routes() -> Router<AppState> {
         .route("/web/funds/export", get(crate::web::funds::cashflow::export))
         .route("/web/funds/company", get(crate::web::funds::cashflow::company))
         .route("/web/funds/company/export", get(crate::web::funds::cashflow::company_export))
+        .route("/web/funds/wages", get(crate::web::funds::wages::page))
+        .route("/web/funds/wages/print", get(crate::web::funds::wages::print))
+        .route("/web/funds/wages/export", get(crate::web::funds::wages::export))
+        .route("/web/funds/arrears", get(crate::web::funds::arrears::page))
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))
@@ -174,6 +178,7 @@ const APP_JS: &str = concat!(
     include_str!("../static/record.js"),
     include_str!("../static/reference.js"),
     include_str!("../static/account.js"),
+    include_str!("../static/funds.js"),
 );
 
 /// Photo uploads (tus, `crate::blobs::tus`) and blob reads. Only the upload routes get

@@ -5,14 +5,16 @@
 //! Cash flow holds no personal data: every reader (supervisor, office, admin) sees it. Wages, the
 //! roster and payments are for office and admin people only (`may_pay`).
 
+pub mod arrears;
 pub mod cashflow;
+pub mod wages;
 
 use crate::auth::Role;
 use crate::web::session::WebSession;
 
 /// Office and admin people: wages, the roster, payments (ID and card numbers, masked).
 pub fn may_pay(role: Role) -> bool {
-    role.reads_ledgers() && !role.decides() || role.manages()
+    role.keeps_funds()
 }
 
 /// One tab of the funds screens.
