@@ -250,15 +250,37 @@ impl Record {
         }
     }
 
-    /// Every roster id the record names (a sheet's workers, an advance's worker).
-    pub fn worker_ids(&self) -> Vec<&str> {
+    /// Every named worker of the record, with the path validation names it by
+    /// (`lines[2].workers[0]`, `worker`).
+    pub fn named_workers(&self) -> Vec<(String, &crate::Worker)> {
         match self {
-            Record::LabourSheet(s) => {
-                s.lines.iter().flat_map(|l| &l.workers).filter_map(|w| w.worker_id.as_deref()).collect()
-            }
-            Record::WageAdvance(a) => a.worker.worker_id.as_deref().into_iter().collect(),
+            Record::LabourSheet(s) => s
+                .lines
+                .iter()
+                .enumerate()
+                .flat_map(|(i, l)| {
+                    l.workers.iter().enumerate().map(move |(j, w)| (format!("lines[{i}].workers[{j}]"), w))
+                })
+                .collect(),
+            Record::WageAdvance(a) => vec![("worker".to_string(), &a.worker)],
             Record::Expense(_) | Record::ProgressReport(_) => Vec::new(),
         }
+    }
+
+    /// Whether any worker of the record carries a roster id.
+    pub fn names_roster_ids(&self) -> bool {
+        self.named_workers().iter().any(|(_, w)| w.worker_id.is_some())
+    }
+
+    /// The roster part of `validate` alone: every `worker_id` one of `ctx.roster` (when one is
+    /// published). For the server's sync, which reads the roster only for records that name ids.
+    pub fn check_worker_ids(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationError> {
+        for (field, w) in self.named_workers() {
+            if let Some(id) = &w.worker_id {
+                ctx.check_worker_id(&format!("{field}.worker_id"), id)?;
+            }
+        }
+        Ok(())
     }
 
     pub fn kind(&self) -> RecordKind {

@@ -299,6 +299,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_labour_sheet(uint64_t 
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_progress_report(uint64_t ptr, RustBuffer place, RustBuffer report, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_WAGE_ADVANCE
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_WAGE_ADVANCE
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_wage_advance(uint64_t ptr, RustBuffer place, RustBuffer advance, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREW_PRESETS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREW_PRESETS
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_crew_presets(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustCallStatus *_Nonnull out_status
@@ -334,6 +339,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_progress_report(uint64_t 
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_record(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_WAGE_ADVANCE
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_WAGE_ADVANCE
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_wage_advance(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustCallStatus *_Nonnull out_status
@@ -352,6 +362,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_path(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 void uniffi_mobile_core_fn_method_fieldstore_remove_crew_line(uint64_t ptr, RustBuffer sheet_id, RustBuffer line_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ROSTER
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ROSTER
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_roster(uint64_t ptr, RustBuffer project_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_SET_CREW_LINES
@@ -387,6 +402,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_update_labour_sheet(uint64_t 
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_PROGRESS_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_PROGRESS_REPORT
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_update_progress_report(uint64_t ptr, RustBuffer id, RustBuffer report, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_WAGE_ADVANCE
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_WAGE_ADVANCE
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_update_wage_advance(uint64_t ptr, RustBuffer id, RustBuffer advance, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_VOID_RECORD
@@ -865,6 +885,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_create_progress_report(vo
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREATE_WAGE_ADVANCE
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREATE_WAGE_ADVANCE
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_create_wage_advance(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREW_PRESETS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREW_PRESETS
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_crew_presets(void
@@ -907,6 +933,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_record(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_WAGE_ADVANCE
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_WAGE_ADVANCE
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_wage_advance(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet(void
@@ -928,6 +960,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_path(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_REMOVE_CREW_LINE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ROSTER
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ROSTER
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_roster(void
     
 );
 #endif
@@ -970,6 +1008,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_update_labour_sheet(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_PROGRESS_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_PROGRESS_REPORT
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_update_progress_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_WAGE_ADVANCE
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_WAGE_ADVANCE
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_update_wage_advance(void
     
 );
 #endif

@@ -71,7 +71,7 @@ pub const BACKGROUND_BACKLOG_BATCH: usize = 500;
 macro_rules! stale_docs {
     () => {
         "SELECT d.id, d.kind, d.version, d.updated_at_ms FROM documents d LEFT JOIN record_index r ON r.record_id = d.id \
-         WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report') \
+         WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report', 'wage_advance') \
          AND (r.record_id IS NULL OR r.doc_version <> d.version) "
     };
 }
@@ -149,7 +149,7 @@ pub async fn backlog_count(db: &Db, project: &str) -> Result<i64, LedgerError> {
     Ok(on_pool!(db, |p| {
         sqlx::query_scalar(concat!(
             "SELECT COUNT(*) FROM documents d JOIN record_index r ON r.record_id = d.id \
-             WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report') \
+             WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report', 'wage_advance') \
              AND r.doc_version <> d.version AND ",
             backlog_only!()
         ))
@@ -363,6 +363,16 @@ async fn refresh_decided_since(db: &Db, project: &str) -> Result<(), LedgerError
     .await
     .map(drop))?;
     Ok(())
+}
+
+/// The project's roster as published to its phones (`ReferenceData::workers`; empty: none
+/// published), which the sync checks a record's `worker_id`s against as the phones do.
+pub async fn published_roster(
+    db: &Db,
+    cache: &crate::cache::DocCache,
+    project: &str,
+) -> Result<Vec<record_schema::RosterWorker>, LedgerError> {
+    Ok(super::decide::reference_data(db, cache, project).await?.map(|r| r.workers).unwrap_or_default())
 }
 
 /// A record's figures as the queue lists them (migration 0012's columns).

@@ -124,10 +124,30 @@ impl SyncSession<'_> {
                     )));
                 }
             };
-            match check_record(&mut doc, id, self.grant, reading.take(), &categories) {
-                Ok(r) => Some(r),
+            let checked = match check_record(&mut doc, id, self.grant, reading.take(), &categories) {
+                Ok(r) => r,
                 Err(e) => return Ok(Outcome::error(e)),
+            };
+            // Roster ids are checked as the phone checks them, against the roster published to it;
+            // read only for records that name one (most sheets do not).
+            if checked.0.names_roster_ids() {
+                let roster = match self.roster().await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!(doc = id, error = %e, "sync failed reading the project's roster");
+                        return Ok(Outcome::error(doc_error(
+                            id,
+                            "internal",
+                            "the server could not process this document; retry later",
+                        )));
+                    }
+                };
+                let ctx = ValidationContext::new(chrono::Utc::now(), None).with_roster(&roster);
+                if let Err(e) = checked.0.check_worker_ids(&ctx) {
+                    return Ok(Outcome::error(invalid(id, &e)));
+                }
             }
+            Some(checked)
         } else {
             None
         };
@@ -202,6 +222,15 @@ impl SyncSession<'_> {
             self.categories = Some(read);
         }
         Ok(self.categories.clone().unwrap_or_default())
+    }
+
+    /// The project's published roster (read once per request).
+    async fn roster(&mut self) -> Result<Vec<record_schema::RosterWorker>, crate::ledger::LedgerError> {
+        if self.roster.is_none() {
+            let read = crate::ledger::pending::published_roster(self.db, self.cache, &self.grant.project_id).await?;
+            self.roster = Some(read);
+        }
+        Ok(self.roster.clone().unwrap_or_default())
     }
 
     pub(super) fn as_if_unknown(&self, id: &str, message: Message) -> Outcome {
@@ -279,9 +308,11 @@ pub(super) fn check_record(
     // reference data when a supervisor approves (the queue flags them before); expense categories
     // here, since a phone's list comes from the same reference data.
     let ctx = ValidationContext::new(chrono::Utc::now(), None).with_expense_categories(categories);
-    record.validate(&ctx).map_err(|e| DocError {
-        field: Some(e.field.clone()),
-        ..doc_error(id, "invalid", format!("{}: {}", e.field, e.reason))
-    })?;
+    record.validate(&ctx).map_err(|e| invalid(id, &e))?;
     Ok((record, reading))
+}
+
+/// A record that breaks a rule: `invalid`, with the field named.
+fn invalid(id: &str, e: &record_schema::ValidationError) -> DocError {
+    DocError { field: Some(e.field.clone()), ..doc_error(id, "invalid", format!("{}: {}", e.field, e.reason)) }
 }

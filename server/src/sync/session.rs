@@ -49,6 +49,8 @@ pub(super) struct SyncSession<'a> {
     pub(super) busy: Option<usize>,
     /// The project's expense categories, read at the request's first expense.
     pub(super) categories: Option<Vec<record_schema::ExpenseCategory>>,
+    /// The project's published roster, read at the request's first record naming a `worker_id`.
+    pub(super) roster: Option<Vec<record_schema::RosterWorker>>,
 }
 
 impl<'a> SyncSession<'a> {
@@ -89,6 +91,7 @@ impl<'a> SyncSession<'a> {
             coherent: true,
             busy: None,
             categories: None,
+            roster: None,
         })
     }
 

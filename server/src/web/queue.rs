@@ -111,7 +111,9 @@ fn parse(q: &QueueQuery) -> Result<Parsed, WebError> {
     if let Some(k) = &kind
         && !store::is_record_kind(k)
     {
-        return Err(WebError::BadRequest(format!("kind: {k:?} is not one of labour_sheet, expense, progress_report")));
+        return Err(WebError::BadRequest(format!(
+            "kind: {k:?} is not one of labour_sheet, expense, progress_report, wage_advance"
+        )));
     }
     let author = blank(&q.author);
     if author.as_ref().is_some_and(|a| a.len() > 200) {

@@ -799,6 +799,12 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func createProgressReport(place: RecordPlace, report: ProgressInput) throws  -> ProgressReport
     
     /**
+     * Records a wage advance handed to one worker; attach photos of the signed slip afterwards
+     * with `attach_photo`.
+     */
+    func createWageAdvance(place: RecordPlace, advance: WageAdvanceInput) throws  -> WageAdvance
+    
+    /**
      * Trades pre-filled for a new crew line, most recently used first: each with the crew, headcount,
      * effort, rate, cost code and activity of its last line on the project's recent sheets (of
      * `site_id` only, if given), then reference trades not used yet with their reference rate.
@@ -823,6 +829,8 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     
     func getRecord(id: String) throws  -> AnyRecord
     
+    func getWageAdvance(id: String) throws  -> WageAdvance
+    
     /**
      * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
      */
@@ -833,6 +841,12 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func path()  -> String
     
     func removeCrewLine(sheetId: String, lineId: String) throws 
+    
+    /**
+     * The project's roster as published in its reference data (active workers: id, name, crew,
+     * trade); empty before the reference data arrives or while the office publishes none.
+     */
+    func roster(projectId: String) throws  -> [RosterWorker]
     
     /**
      * Adds, updates, edits and removes crew lines of a sheet in one call: one change in the
@@ -862,6 +876,11 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func updateLabourSheet(sheetId: String, workDate: String, note: String?) throws  -> LabourSheet
     
     func updateProgressReport(id: String, report: ProgressInput) throws  -> ProgressReport
+    
+    /**
+     * Replaces a wage advance's fields (its slips are kept).
+     */
+    func updateWageAdvance(id: String, advance: WageAdvanceInput) throws  -> WageAdvance
     
     /**
      * Voids a record (kept for the audit trail, no longer counted). `reason` is required.
@@ -1115,6 +1134,21 @@ open func createProgressReport(place: RecordPlace, report: ProgressInput)throws 
 }
     
     /**
+     * Records a wage advance handed to one worker; attach photos of the signed slip afterwards
+     * with `attach_photo`.
+     */
+open func createWageAdvance(place: RecordPlace, advance: WageAdvanceInput)throws  -> WageAdvance  {
+    return try  FfiConverterTypeWageAdvance_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_create_wage_advance(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordPlace_lower(place),
+        FfiConverterTypeWageAdvanceInput_lower(advance),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Trades pre-filled for a new crew line, most recently used first: each with the crew, headcount,
      * effort, rate, cost code and activity of its last line on the project's recent sheets (of
      * `site_id` only, if given), then reference trades not used yet with their reference rate.
@@ -1198,6 +1232,16 @@ open func getRecord(id: String)throws  -> AnyRecord  {
 })
 }
     
+open func getWageAdvance(id: String)throws  -> WageAdvance  {
+    return try  FfiConverterTypeWageAdvance_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_get_wage_advance(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
     /**
      * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
      */
@@ -1239,6 +1283,20 @@ open func removeCrewLine(sheetId: String, lineId: String)throws   {try rustCallW
         FfiConverterString.lower(lineId),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The project's roster as published in its reference data (active workers: id, name, crew,
+     * trade); empty before the reference data arrives or while the office publishes none.
+     */
+open func roster(projectId: String)throws  -> [RosterWorker]  {
+    return try  FfiConverterSequenceTypeRosterWorker.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_roster(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(projectId),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1332,6 +1390,20 @@ open func updateProgressReport(id: String, report: ProgressInput)throws  -> Prog
             self.uniffiCloneHandle(),
         FfiConverterString.lower(id),
         FfiConverterTypeProgressInput_lower(report),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces a wage advance's fields (its slips are kept).
+     */
+open func updateWageAdvance(id: String, advance: WageAdvanceInput)throws  -> WageAdvance  {
+    return try  FfiConverterTypeWageAdvance_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_update_wage_advance(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterTypeWageAdvanceInput_lower(advance),uniffiCallStatus
     )
 })
 }
@@ -4072,6 +4144,10 @@ public struct ReferenceData: Equatable, Hashable {
      * The project's expense categories; empty: the default list (`expense_categories()`).
      */
     public var expenseCategories: [ExpenseCategory]
+    /**
+     * The project's active roster; empty: none published.
+     */
+    public var workers: [RosterWorker]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4081,7 +4157,10 @@ public struct ReferenceData: Equatable, Hashable {
          */hoursPerDay: String? = nil, 
         /**
          * The project's expense categories; empty: the default list (`expense_categories()`).
-         */expenseCategories: [ExpenseCategory] = []) {
+         */expenseCategories: [ExpenseCategory] = [], 
+        /**
+         * The project's active roster; empty: none published.
+         */workers: [RosterWorker] = []) {
         self.projectId = projectId
         self.currency = currency
         self.sites = sites
@@ -4090,6 +4169,7 @@ public struct ReferenceData: Equatable, Hashable {
         self.trades = trades
         self.hoursPerDay = hoursPerDay
         self.expenseCategories = expenseCategories
+        self.workers = workers
     }
 
     
@@ -4115,7 +4195,8 @@ public struct FfiConverterTypeReferenceData: FfiConverterRustBuffer {
                 activities: FfiConverterSequenceTypeActivity.read(from: &buf), 
                 trades: FfiConverterSequenceTypeTrade.read(from: &buf), 
                 hoursPerDay: FfiConverterOptionString.read(from: &buf), 
-                expenseCategories: FfiConverterSequenceTypeExpenseCategory.read(from: &buf)
+                expenseCategories: FfiConverterSequenceTypeExpenseCategory.read(from: &buf), 
+                workers: FfiConverterSequenceTypeRosterWorker.read(from: &buf)
         )
     }
 
@@ -4128,6 +4209,7 @@ public struct FfiConverterTypeReferenceData: FfiConverterRustBuffer {
         FfiConverterSequenceTypeTrade.write(value.trades, into: &buf)
         FfiConverterOptionString.write(value.hoursPerDay, into: &buf)
         FfiConverterSequenceTypeExpenseCategory.write(value.expenseCategories, into: &buf)
+        FfiConverterSequenceTypeRosterWorker.write(value.workers, into: &buf)
     }
 }
 
@@ -4144,6 +4226,71 @@ public func FfiConverterTypeReferenceData_lift(_ buf: RustBuffer) throws -> Refe
 #endif
 public func FfiConverterTypeReferenceData_lower(_ value: ReferenceData) -> RustBuffer {
     return FfiConverterTypeReferenceData.lower(value)
+}
+
+
+/**
+ * One worker of the project's roster, as published to phones (never ID or card numbers).
+ */
+public struct RosterWorker: Equatable, Hashable {
+    public var id: String
+    public var name: String
+    public var crew: String?
+    public var trade: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, name: String, crew: String?, trade: String?) {
+        self.id = id
+        self.name = name
+        self.crew = crew
+        self.trade = trade
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RosterWorker: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRosterWorker: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RosterWorker {
+        return
+            try RosterWorker(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                crew: FfiConverterOptionString.read(from: &buf), 
+                trade: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RosterWorker, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.crew, into: &buf)
+        FfiConverterOptionString.write(value.trade, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterWorker_lift(_ buf: RustBuffer) throws -> RosterWorker {
+    return try FfiConverterTypeRosterWorker.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterWorker_lower(_ value: RosterWorker) -> RustBuffer {
+    return FfiConverterTypeRosterWorker.lower(value)
 }
 
 
@@ -4543,15 +4690,214 @@ public func FfiConverterTypeVoided_lower(_ value: Voided) -> RustBuffer {
 }
 
 
-public struct Worker: Equatable, Hashable {
-    public var name: String
-    public var idNumber: String?
+public struct WageAdvance: Equatable, Hashable {
+    public var info: RecordInfo
+    public var date: String
+    public var worker: Worker
+    public var crew: String?
+    public var amount: String
+    public var currency: String
+    public var reason: String
+    public var note: String?
+    /**
+     * Photos of the slip the worker signed (`FieldStore.attach_photo`, like an expense's receipts).
+     */
+    public var slips: [Photo]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String, idNumber: String?) {
+    public init(info: RecordInfo, date: String, worker: Worker, crew: String?, amount: String, currency: String, reason: String, note: String?, 
+        /**
+         * Photos of the slip the worker signed (`FieldStore.attach_photo`, like an expense's receipts).
+         */slips: [Photo]) {
+        self.info = info
+        self.date = date
+        self.worker = worker
+        self.crew = crew
+        self.amount = amount
+        self.currency = currency
+        self.reason = reason
+        self.note = note
+        self.slips = slips
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WageAdvance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWageAdvance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WageAdvance {
+        return
+            try WageAdvance(
+                info: FfiConverterTypeRecordInfo.read(from: &buf), 
+                date: FfiConverterString.read(from: &buf), 
+                worker: FfiConverterTypeWorker.read(from: &buf), 
+                crew: FfiConverterOptionString.read(from: &buf), 
+                amount: FfiConverterString.read(from: &buf), 
+                currency: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                slips: FfiConverterSequenceTypePhoto.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WageAdvance, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordInfo.write(value.info, into: &buf)
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterTypeWorker.write(value.worker, into: &buf)
+        FfiConverterOptionString.write(value.crew, into: &buf)
+        FfiConverterString.write(value.amount, into: &buf)
+        FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterSequenceTypePhoto.write(value.slips, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWageAdvance_lift(_ buf: RustBuffer) throws -> WageAdvance {
+    return try FfiConverterTypeWageAdvance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWageAdvance_lower(_ value: WageAdvance) -> RustBuffer {
+    return FfiConverterTypeWageAdvance.lower(value)
+}
+
+
+/**
+ * What the foreman types for a wage advance (借支) handed to one worker.
+ */
+public struct WageAdvanceInput: Equatable, Hashable {
+    public var date: String
+    /**
+     * Who received it; pick from `FieldStore.roster` to fill `worker_id`.
+     */
+    public var worker: Worker
+    public var crew: String?
+    /**
+     * e.g. `"500.00"`; more than 0, at most the currency's decimals.
+     */
+    public var amount: String
+    /**
+     * ISO code; `None` means CNY.
+     */
+    public var currency: String?
+    /**
+     * Why (借支事由); required.
+     */
+    public var reason: String
+    public var note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(date: String, 
+        /**
+         * Who received it; pick from `FieldStore.roster` to fill `worker_id`.
+         */worker: Worker, crew: String?, 
+        /**
+         * e.g. `"500.00"`; more than 0, at most the currency's decimals.
+         */amount: String, 
+        /**
+         * ISO code; `None` means CNY.
+         */currency: String?, 
+        /**
+         * Why (借支事由); required.
+         */reason: String, note: String?) {
+        self.date = date
+        self.worker = worker
+        self.crew = crew
+        self.amount = amount
+        self.currency = currency
+        self.reason = reason
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WageAdvanceInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWageAdvanceInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WageAdvanceInput {
+        return
+            try WageAdvanceInput(
+                date: FfiConverterString.read(from: &buf), 
+                worker: FfiConverterTypeWorker.read(from: &buf), 
+                crew: FfiConverterOptionString.read(from: &buf), 
+                amount: FfiConverterString.read(from: &buf), 
+                currency: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WageAdvanceInput, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterTypeWorker.write(value.worker, into: &buf)
+        FfiConverterOptionString.write(value.crew, into: &buf)
+        FfiConverterString.write(value.amount, into: &buf)
+        FfiConverterOptionString.write(value.currency, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWageAdvanceInput_lift(_ buf: RustBuffer) throws -> WageAdvanceInput {
+    return try FfiConverterTypeWageAdvanceInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWageAdvanceInput_lower(_ value: WageAdvanceInput) -> RustBuffer {
+    return FfiConverterTypeWageAdvanceInput.lower(value)
+}
+
+
+public struct Worker: Equatable, Hashable {
+    public var name: String
+    public var idNumber: String?
+    /**
+     * The roster's id when the worker was picked from the project's roster
+     * (`FieldStore.roster`); must be one of it once a roster is published.
+     */
+    public var workerId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, idNumber: String?, 
+        /**
+         * The roster's id when the worker was picked from the project's roster
+         * (`FieldStore.roster`); must be one of it once a roster is published.
+         */workerId: String? = nil) {
         self.name = name
         self.idNumber = idNumber
+        self.workerId = workerId
     }
 
     
@@ -4571,13 +4917,15 @@ public struct FfiConverterTypeWorker: FfiConverterRustBuffer {
         return
             try Worker(
                 name: FfiConverterString.read(from: &buf), 
-                idNumber: FfiConverterOptionString.read(from: &buf)
+                idNumber: FfiConverterOptionString.read(from: &buf), 
+                workerId: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Worker, into buf: inout [UInt8]) {
         FfiConverterString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.idNumber, into: &buf)
+        FfiConverterOptionString.write(value.workerId, into: &buf)
     }
 }
 
@@ -4609,6 +4957,8 @@ public enum AnyRecord: Equatable, Hashable {
     )
     case progressReport(report: ProgressReport
     )
+    case wageAdvance(advance: WageAdvance
+    )
 
 
 
@@ -4639,6 +4989,9 @@ public struct FfiConverterTypeAnyRecord: FfiConverterRustBuffer {
         case 3: return .progressReport(report: try FfiConverterTypeProgressReport.read(from: &buf)
         )
         
+        case 4: return .wageAdvance(advance: try FfiConverterTypeWageAdvance.read(from: &buf)
+        )
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4660,6 +5013,11 @@ public struct FfiConverterTypeAnyRecord: FfiConverterRustBuffer {
         case let .progressReport(report):
             writeInt(&buf, Int32(3))
             FfiConverterTypeProgressReport.write(report, into: &buf)
+            
+        
+        case let .wageAdvance(advance):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeWageAdvance.write(advance, into: &buf)
             
         }
     }
@@ -5517,6 +5875,7 @@ public enum RecordKind: Equatable, Hashable {
     case labourSheet
     case expense
     case progressReport
+    case wageAdvance
 
 
 
@@ -5544,6 +5903,8 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         
         case 3: return .progressReport
         
+        case 4: return .wageAdvance
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5562,6 +5923,10 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         
         case .progressReport:
             writeInt(&buf, Int32(3))
+        
+        
+        case .wageAdvance:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -6198,6 +6563,31 @@ fileprivate struct FfiConverterSequenceTypeRecordSummary: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeRosterWorker: FfiConverterRustBuffer {
+    typealias SwiftType = [RosterWorker]
+
+    public static func write(_ value: [RosterWorker], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRosterWorker.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RosterWorker] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RosterWorker]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRosterWorker.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSite: FfiConverterRustBuffer {
     typealias SwiftType = [Site]
 
@@ -6440,6 +6830,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_create_progress_report() != 9777) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_method_fieldstore_create_wage_advance() != 39331) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_method_fieldstore_crew_presets() != 4997) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6461,6 +6854,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_get_record() != 56640) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_method_fieldstore_get_wage_advance() != 24612) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet() != 34985) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6471,6 +6867,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line() != 41371) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_roster() != 43152) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_set_crew_lines() != 9785) {
@@ -6492,6 +6891,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_update_progress_report() != 51339) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_update_wage_advance() != 23799) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_void_record() != 15914) {

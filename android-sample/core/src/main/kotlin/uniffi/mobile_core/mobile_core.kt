@@ -720,6 +720,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_create_progress_report(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_create_wage_advance(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_crew_presets(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_expense_categories(
@@ -734,6 +736,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_record(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_get_wage_advance(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_list_records(
@@ -741,6 +745,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mobile_core_checksum_method_fieldstore_path(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_roster(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_set_crew_lines(
     ): Int
@@ -755,6 +761,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mobile_core_checksum_method_fieldstore_update_labour_sheet(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_update_progress_report(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_update_wage_advance(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_void_record(
     ): Int
@@ -845,6 +853,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_create_progress_report(`ptr`: Long,`place`: RustBuffer.ByValue,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_create_wage_advance(`ptr`: Long,`place`: RustBuffer.ByValue,`advance`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_crew_presets(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_expense_categories(`ptr`: Long,`projectId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -859,6 +869,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_record(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_get_wage_advance(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_list_records(`ptr`: Long,`filter`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -867,6 +879,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_remove_crew_line(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`lineId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_roster(`ptr`: Long,`projectId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_set_crew_lines(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`changes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_start_sheet_from(`ptr`: Long,`sourceId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -880,6 +894,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_method_fieldstore_update_labour_sheet(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_update_progress_report(`ptr`: Long,`id`: RustBuffer.ByValue,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_update_wage_advance(`ptr`: Long,`id`: RustBuffer.ByValue,`advance`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_void_record(`ptr`: Long,`id`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1090,6 +1106,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_create_progress_report() and 0xFFFF) != 9777) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_create_wage_advance() and 0xFFFF) != 39331) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_crew_presets() and 0xFFFF) != 4997) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1111,6 +1130,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_record() and 0xFFFF) != 56640) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_wage_advance() and 0xFFFF) != 24612) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet() and 0xFFFF) != 34985) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1121,6 +1143,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_remove_crew_line() and 0xFFFF) != 41371) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_roster() and 0xFFFF) != 43152) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_set_crew_lines() and 0xFFFF) != 9785) {
@@ -1142,6 +1167,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_progress_report() and 0xFFFF) != 51339) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_wage_advance() and 0xFFFF) != 23799) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_void_record() and 0xFFFF) != 15914) {
@@ -2055,6 +2083,12 @@ public interface FieldStoreInterface {
     fun `createProgressReport`(`place`: RecordPlace, `report`: ProgressInput): ProgressReport
     
     /**
+     * Records a wage advance handed to one worker; attach photos of the signed slip afterwards
+     * with `attach_photo`.
+     */
+    fun `createWageAdvance`(`place`: RecordPlace, `advance`: WageAdvanceInput): WageAdvance
+    
+    /**
      * Trades pre-filled for a new crew line, most recently used first: each with the crew, headcount,
      * effort, rate, cost code and activity of its last line on the project's recent sheets (of
      * `site_id` only, if given), then reference trades not used yet with their reference rate.
@@ -2079,6 +2113,8 @@ public interface FieldStoreInterface {
     
     fun `getRecord`(`id`: kotlin.String): AnyRecord
     
+    fun `getWageAdvance`(`id`: kotlin.String): WageAdvance
+    
     /**
      * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
      */
@@ -2089,6 +2125,12 @@ public interface FieldStoreInterface {
     fun `path`(): kotlin.String
     
     fun `removeCrewLine`(`sheetId`: kotlin.String, `lineId`: kotlin.String)
+    
+    /**
+     * The project's roster as published in its reference data (active workers: id, name, crew,
+     * trade); empty before the reference data arrives or while the office publishes none.
+     */
+    fun `roster`(`projectId`: kotlin.String): List<RosterWorker>
     
     /**
      * Adds, updates, edits and removes crew lines of a sheet in one call: one change in the
@@ -2118,6 +2160,11 @@ public interface FieldStoreInterface {
     fun `updateLabourSheet`(`sheetId`: kotlin.String, `workDate`: kotlin.String, `note`: kotlin.String?): LabourSheet
     
     fun `updateProgressReport`(`id`: kotlin.String, `report`: ProgressInput): ProgressReport
+    
+    /**
+     * Replaces a wage advance's fields (its slips are kept).
+     */
+    fun `updateWageAdvance`(`id`: kotlin.String, `advance`: WageAdvanceInput): WageAdvance
     
     /**
      * Voids a record (kept for the audit trail, no longer counted). `reason` is required.
@@ -2433,6 +2480,26 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
 
     
     /**
+     * Records a wage advance handed to one worker; attach photos of the signed slip afterwards
+     * with `attach_photo`.
+     */
+    @Throws(CoreException::class)override fun `createWageAdvance`(`place`: RecordPlace, `advance`: WageAdvanceInput): WageAdvance {
+            return FfiConverterTypeWageAdvance.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_create_wage_advance(
+        it,
+        
+        FfiConverterTypeRecordPlace.lower(`place`),
+        FfiConverterTypeWageAdvanceInput.lower(`advance`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Trades pre-filled for a new crew line, most recently used first: each with the crew, headcount,
      * effort, rate, cost code and activity of its last line on the project's recent sheets (of
      * `site_id` only, if given), then reference trades not used yet with their reference rate.
@@ -2551,6 +2618,21 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
+    @Throws(CoreException::class)override fun `getWageAdvance`(`id`: kotlin.String): WageAdvance {
+            return FfiConverterTypeWageAdvance.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_get_wage_advance(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
     /**
      * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
      */
@@ -2610,6 +2692,25 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
 }
     }
     
+    
+
+    
+    /**
+     * The project's roster as published in its reference data (active workers: id, name, crew,
+     * trade); empty before the reference data arrives or while the office publishes none.
+     */
+    @Throws(CoreException::class)override fun `roster`(`projectId`: kotlin.String): List<RosterWorker> {
+            return FfiConverterSequenceTypeRosterWorker.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_roster(
+        it,
+        
+        FfiConverterString.lower(`projectId`),_status)
+}
+    }
+    )
+    }
     
 
     
@@ -2736,6 +2837,25 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         
         FfiConverterString.lower(`id`),
         FfiConverterTypeProgressInput.lower(`report`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Replaces a wage advance's fields (its slips are kept).
+     */
+    @Throws(CoreException::class)override fun `updateWageAdvance`(`id`: kotlin.String, `advance`: WageAdvanceInput): WageAdvance {
+            return FfiConverterTypeWageAdvance.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_update_wage_advance(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterTypeWageAdvanceInput.lower(`advance`),_status)
 }
     }
     )
@@ -5330,6 +5450,11 @@ data class ReferenceData (
      * The project's expense categories; empty: the default list (`expense_categories()`).
      */
     var `expenseCategories`: List<ExpenseCategory> = listOf() 
+    , 
+    /**
+     * The project's active roster; empty: none published.
+     */
+    var `workers`: List<RosterWorker> = listOf() 
     
 ){
     
@@ -5354,6 +5479,7 @@ public object FfiConverterTypeReferenceData: FfiConverterRustBuffer<ReferenceDat
             FfiConverterSequenceTypeTrade.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceTypeExpenseCategory.read(buf),
+            FfiConverterSequenceTypeRosterWorker.read(buf),
         )
     }
 
@@ -5365,7 +5491,8 @@ public object FfiConverterTypeReferenceData: FfiConverterRustBuffer<ReferenceDat
             FfiConverterSequenceTypeActivity.allocationSize(value.`activities`) +
             FfiConverterSequenceTypeTrade.allocationSize(value.`trades`) +
             FfiConverterOptionalString.allocationSize(value.`hoursPerDay`) +
-            FfiConverterSequenceTypeExpenseCategory.allocationSize(value.`expenseCategories`)
+            FfiConverterSequenceTypeExpenseCategory.allocationSize(value.`expenseCategories`) +
+            FfiConverterSequenceTypeRosterWorker.allocationSize(value.`workers`)
     )
 
     override fun write(value: ReferenceData, buf: ByteBuffer) {
@@ -5377,6 +5504,58 @@ public object FfiConverterTypeReferenceData: FfiConverterRustBuffer<ReferenceDat
             FfiConverterSequenceTypeTrade.write(value.`trades`, buf)
             FfiConverterOptionalString.write(value.`hoursPerDay`, buf)
             FfiConverterSequenceTypeExpenseCategory.write(value.`expenseCategories`, buf)
+            FfiConverterSequenceTypeRosterWorker.write(value.`workers`, buf)
+    }
+}
+
+
+
+/**
+ * One worker of the project's roster, as published to phones (never ID or card numbers).
+ */
+data class RosterWorker (
+    var `id`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `crew`: kotlin.String?
+    , 
+    var `trade`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRosterWorker: FfiConverterRustBuffer<RosterWorker> {
+    override fun read(buf: ByteBuffer): RosterWorker {
+        return RosterWorker(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RosterWorker) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`crew`) +
+            FfiConverterOptionalString.allocationSize(value.`trade`)
+    )
+
+    override fun write(value: RosterWorker, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`crew`, buf)
+            FfiConverterOptionalString.write(value.`trade`, buf)
     }
 }
 
@@ -5679,10 +5858,170 @@ public object FfiConverterTypeVoided: FfiConverterRustBuffer<Voided> {
 
 
 
+data class WageAdvance (
+    var `info`: RecordInfo
+    , 
+    var `date`: kotlin.String
+    , 
+    var `worker`: Worker
+    , 
+    var `crew`: kotlin.String?
+    , 
+    var `amount`: kotlin.String
+    , 
+    var `currency`: kotlin.String
+    , 
+    var `reason`: kotlin.String
+    , 
+    var `note`: kotlin.String?
+    , 
+    /**
+     * Photos of the slip the worker signed (`FieldStore.attach_photo`, like an expense's receipts).
+     */
+    var `slips`: List<Photo>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWageAdvance: FfiConverterRustBuffer<WageAdvance> {
+    override fun read(buf: ByteBuffer): WageAdvance {
+        return WageAdvance(
+            FfiConverterTypeRecordInfo.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeWorker.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypePhoto.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WageAdvance) = (
+            FfiConverterTypeRecordInfo.allocationSize(value.`info`) +
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterTypeWorker.allocationSize(value.`worker`) +
+            FfiConverterOptionalString.allocationSize(value.`crew`) +
+            FfiConverterString.allocationSize(value.`amount`) +
+            FfiConverterString.allocationSize(value.`currency`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterOptionalString.allocationSize(value.`note`) +
+            FfiConverterSequenceTypePhoto.allocationSize(value.`slips`)
+    )
+
+    override fun write(value: WageAdvance, buf: ByteBuffer) {
+            FfiConverterTypeRecordInfo.write(value.`info`, buf)
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterTypeWorker.write(value.`worker`, buf)
+            FfiConverterOptionalString.write(value.`crew`, buf)
+            FfiConverterString.write(value.`amount`, buf)
+            FfiConverterString.write(value.`currency`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+            FfiConverterSequenceTypePhoto.write(value.`slips`, buf)
+    }
+}
+
+
+
+/**
+ * What the foreman types for a wage advance (借支) handed to one worker.
+ */
+data class WageAdvanceInput (
+    var `date`: kotlin.String
+    , 
+    /**
+     * Who received it; pick from `FieldStore.roster` to fill `worker_id`.
+     */
+    var `worker`: Worker
+    , 
+    var `crew`: kotlin.String?
+    , 
+    /**
+     * e.g. `"500.00"`; more than 0, at most the currency's decimals.
+     */
+    var `amount`: kotlin.String
+    , 
+    /**
+     * ISO code; `None` means CNY.
+     */
+    var `currency`: kotlin.String?
+    , 
+    /**
+     * Why (借支事由); required.
+     */
+    var `reason`: kotlin.String
+    , 
+    var `note`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWageAdvanceInput: FfiConverterRustBuffer<WageAdvanceInput> {
+    override fun read(buf: ByteBuffer): WageAdvanceInput {
+        return WageAdvanceInput(
+            FfiConverterString.read(buf),
+            FfiConverterTypeWorker.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WageAdvanceInput) = (
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterTypeWorker.allocationSize(value.`worker`) +
+            FfiConverterOptionalString.allocationSize(value.`crew`) +
+            FfiConverterString.allocationSize(value.`amount`) +
+            FfiConverterOptionalString.allocationSize(value.`currency`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: WageAdvanceInput, buf: ByteBuffer) {
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterTypeWorker.write(value.`worker`, buf)
+            FfiConverterOptionalString.write(value.`crew`, buf)
+            FfiConverterString.write(value.`amount`, buf)
+            FfiConverterOptionalString.write(value.`currency`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
 data class Worker (
     var `name`: kotlin.String
     , 
     var `idNumber`: kotlin.String?
+    , 
+    /**
+     * The roster's id when the worker was picked from the project's roster
+     * (`FieldStore.roster`); must be one of it once a roster is published.
+     */
+    var `workerId`: kotlin.String? = null 
     
 ){
     
@@ -5701,17 +6040,20 @@ public object FfiConverterTypeWorker: FfiConverterRustBuffer<Worker> {
         return Worker(
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: Worker) = (
             FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterOptionalString.allocationSize(value.`idNumber`)
+            FfiConverterOptionalString.allocationSize(value.`idNumber`) +
+            FfiConverterOptionalString.allocationSize(value.`workerId`)
     )
 
     override fun write(value: Worker, buf: ByteBuffer) {
             FfiConverterString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`idNumber`, buf)
+            FfiConverterOptionalString.write(value.`workerId`, buf)
     }
 }
 
@@ -5749,6 +6091,15 @@ sealed class AnyRecord {
         companion object
     }
     
+    data class WageAdvance(
+        val `advance`: uniffi.mobile_core.WageAdvance) : AnyRecord()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -5773,6 +6124,9 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
                 )
             3 -> AnyRecord.ProgressReport(
                 FfiConverterTypeProgressReport.read(buf),
+                )
+            4 -> AnyRecord.WageAdvance(
+                FfiConverterTypeWageAdvance.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -5800,6 +6154,13 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
                 + FfiConverterTypeProgressReport.allocationSize(value.`report`)
             )
         }
+        is AnyRecord.WageAdvance -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeWageAdvance.allocationSize(value.`advance`)
+            )
+        }
     }
 
     override fun write(value: AnyRecord, buf: ByteBuffer) {
@@ -5817,6 +6178,11 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
             is AnyRecord.ProgressReport -> {
                 buf.putInt(3)
                 FfiConverterTypeProgressReport.write(value.`report`, buf)
+                Unit
+            }
+            is AnyRecord.WageAdvance -> {
+                buf.putInt(4)
+                FfiConverterTypeWageAdvance.write(value.`advance`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -6934,7 +7300,8 @@ enum class RecordKind {
     
     LABOUR_SHEET,
     EXPENSE,
-    PROGRESS_REPORT;
+    PROGRESS_REPORT,
+    WAGE_ADVANCE;
 
     
 
@@ -7710,6 +8077,34 @@ public object FfiConverterSequenceTypeRecordSummary: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRecordSummary.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRosterWorker: FfiConverterRustBuffer<List<RosterWorker>> {
+    override fun read(buf: ByteBuffer): List<RosterWorker> {
+        val len = buf.getInt()
+        return List<RosterWorker>(len) {
+            FfiConverterTypeRosterWorker.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RosterWorker>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRosterWorker.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RosterWorker>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRosterWorker.write(it, buf)
         }
     }
 }
