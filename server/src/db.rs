@@ -221,6 +221,7 @@ fn sqlite_migrations() -> Vec<Migration> {
             "hours per day and expense categories",
             include_str!("../../migrations/server/sqlite/0017_hours_expense_categories.sql"),
         ),
+        migration(18, "funds and wages", include_str!("../../migrations/server/sqlite/0018_funds.sql")),
     ]
 }
 
@@ -259,6 +260,7 @@ fn postgres_migrations() -> Vec<Migration> {
             "hours per day and expense categories",
             include_str!("../../migrations/server/postgres/0017_hours_expense_categories.sql"),
         ),
+        migration(18, "funds and wages", include_str!("../../migrations/server/postgres/0018_funds.sql")),
     ]
 }
 
