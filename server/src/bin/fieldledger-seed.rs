@@ -61,6 +61,9 @@ use server::reports::labour::{self, Period};
 use server::reports::{DateRange, cost};
 use tokio::task::JoinSet;
 
+#[path = "seed/funds.rs"]
+mod funds;
+
 #[derive(Debug, Parser)]
 #[command(name = "fieldledger-seed", about = "Seed a realistic company and measure reports and approvals")]
 struct Args {
@@ -89,6 +92,10 @@ struct Args {
     /// `<data-dir>/supervisor-tokens.txt`.
     #[arg(long)]
     token_file: Option<std::path::PathBuf>,
+    /// Workers on each project's real-name roster; crew lines name them, and every finished
+    /// month's wages are paid (issue 21's wage ledger benchmark: 500 workers in one month).
+    #[arg(long, default_value_t = 500)]
+    roster: usize,
 }
 
 const TRADES: [(&str, &str, &str); 10] = [
@@ -379,6 +386,7 @@ async fn seed_recent(
     c: &Company,
     project: &str,
     posted: &mut Posted,
+    roster: Option<&funds::SeedRoster>,
 ) -> Result<Recent, Box<dyn std::error::Error>> {
     let cache = std::sync::Arc::new(DocCache::new(64 << 20));
     let (device_id, _) = server::auth::create_token(db, project, Role::Supervisor, "生产经理 李强 (seed)")
@@ -405,7 +413,22 @@ async fn seed_recent(
         };
         for site in 1..=c.sites {
             let mut records = vec![sheet(project, site, date, rng.range(12, 28) as usize, c, &mut rng)];
-            if let Record::LabourSheet(s) = &mut records[0] {
+            if let Some(roster) = roster {
+                // 实名制: crew lines name roster workers, and now and then a newcomer the office has
+                // not yet put on the roster (a proposed name).
+                roster.name_workers(&mut records[0], &mut rng);
+                if let Record::LabourSheet(s) = &mut records[0]
+                    && let Some(l) = s.lines.iter_mut().find(|l| !l.workers.is_empty())
+                    && rng.range(0, 9) == 0
+                {
+                    l.workers.pop();
+                    l.workers.push(record_schema::labour::Worker {
+                        name: format!("{}{}{}", rng.pick(&SURNAMES), rng.pick(&GIVEN), rng.pick(&GIVEN)),
+                        id_number: None,
+                        worker_id: None,
+                    });
+                }
+            } else if let Record::LabourSheet(s) = &mut records[0] {
                 // 实名制: most crew lines name their workers.
                 for l in s.lines.iter_mut() {
                     if rng.range(0, 9) >= 6 {
@@ -450,11 +473,7 @@ async fn seed_recent(
             let author = *rng.pick(&foremen);
             for mut record in records {
                 let at = at_ms(&mut rng);
-                let header = match &mut record {
-                    Record::LabourSheet(s) => &mut s.header,
-                    Record::Expense(e) => &mut e.header,
-                    Record::ProgressReport(p) => &mut p.header,
-                };
+                let header = record.header_mut();
                 header.author = author.into();
                 header.created_at_ms = at;
                 let state = recent_state(age, &mut rng);
@@ -547,6 +566,11 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
     for p in 1..=args.projects {
         let project = format!("SEED-{p:02}");
         seed_reference(db, &cache, &project, c, None).await?;
+        // The roster and who works each line come from their own generator: the records' draws
+        // stay as they were before rosters existed.
+        let mut names_rng = Rng(0x0A11_CE5E_ED00_0001 ^ p as u64);
+        let trades: Vec<&str> = TRADES.iter().map(|t| t.0).collect();
+        let roster = funds::seed_roster(db, &cache, &project, args.roster, &CREWS, &trades, &mut names_rng).await?;
         let mut posted = Posted::default();
         let mut lines_left = per_project;
         'days: for day in 0.. {
@@ -554,7 +578,9 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
             for site in 1..=c.sites {
                 let mut records = Vec::new();
                 let n = (rng.range(12, 28) as usize).min(lines_left);
-                records.push(sheet(&project, site, date, n, c, &mut rng));
+                let mut labour = sheet(&project, site, date, n, c, &mut rng);
+                roster.name_workers(&mut labour, &mut names_rng);
+                records.push(labour);
                 lines_left -= n;
                 if date.ordinal().is_multiple_of(3) {
                     records.push(Record::Expense(Expense {
@@ -619,7 +645,7 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
         }
         // The recent days as documents (approvals among them post too), then the budgets sized
         // to everything posted.
-        let recent = seed_recent(db, args, c, &project, &mut posted).await?;
+        let recent = seed_recent(db, args, c, &project, &mut posted, Some(&roster)).await?;
         eprintln!(
             "{project}: {} recent records stored ({} approved, {} lines) ({:.0} s)",
             recent.records,
@@ -630,6 +656,8 @@ async fn seed(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::erro
         written += recent.lines;
         let budgets = size_budgets(c, &posted, &mut budget_rng);
         seed_reference(db, &cache, &project, c, Some(&budgets)).await?;
+        let paid = funds::seed_payments(db, &project, c.start, c.today, &mut names_rng).await?;
+        eprintln!("{project}: {} workers on the roster, {paid} wage payments", args.roster);
     }
     while let Some(done) = tasks.join_next().await {
         written += done??;
@@ -685,6 +713,25 @@ async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::e
         rows = r.rows.len();
     }
     summary(&format!("day-labour summary, by day ({rows} rows)"), t);
+    // The wage payment ledger (工资支付台账) of the last finished month, and the arrears warning.
+    let mut t = Vec::new();
+    let mut workers = 0;
+    for _ in 0..args.reps {
+        let s = Instant::now();
+        let l = server::funds::wages::ledger(db, project, month_start, None).await?;
+        t.push(s.elapsed());
+        workers = l.rows.len();
+    }
+    summary(&format!("wage ledger, one project, one month ({workers} rows)"), t);
+    let mut t = Vec::new();
+    let mut flagged = 0;
+    for _ in 0..args.reps {
+        let s = Instant::now();
+        let a = server::funds::arrears::arrears(db, project, c.today).await?;
+        t.push(s.elapsed());
+        flagged = a.months.len();
+    }
+    summary(&format!("arrears warning, one project ({flagged} months flagged)"), t);
     // Approving one daily sheet: a real document, read at its heads, validated, posted.
     let who = TokenGrant {
         device_id: "bench-supervisor".into(),
@@ -745,7 +792,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if recent_docs(&db).await? == 0 && args.recent_days > 0 {
             for p in 1..=args.projects {
                 let project = format!("SEED-{p:02}");
-                let r = seed_recent(&db, &args, &company, &project, &mut Posted::default()).await?;
+                let r = seed_recent(&db, &args, &company, &project, &mut Posted::default(), None).await?;
                 eprintln!("{project}: {} recent records stored ({} approved)", r.records, r.approved);
             }
         }
