@@ -163,7 +163,7 @@ fn read_delimited(bytes: &[u8], table: Table, delimiter: u8) -> Result<RawTable,
 
 /// A cell as text: numbers by their shortest exact decimal form (an amount typed as 1234.5 reads
 /// `1234.5`), dates as `YYYY-MM-DD`.
-fn cell_text(d: &DataRef<'_>) -> String {
+pub(crate) fn cell_text(d: &DataRef<'_>) -> String {
     match d {
         DataRef::Empty => String::new(),
         DataRef::String(s) => s.clone(),
@@ -218,7 +218,7 @@ fn read_sheet(
 
 /// Refuses a workbook that unpacks to more than [`MAX_UNZIPPED_BYTES`], counting what its entries
 /// really unpack to (the sizes an archive declares may lie) and stopping at the limit.
-fn check_unzipped_size(bytes: &[u8]) -> Result<(), ReferenceError> {
+pub(crate) fn check_unzipped_size(bytes: &[u8]) -> Result<(), ReferenceError> {
     let unreadable =
         |e: &dyn std::fmt::Display| ReferenceError::Unreadable(format!("not a readable XLSX workbook: {e}"));
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;

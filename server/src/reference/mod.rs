@@ -87,6 +87,16 @@ pub struct ExpenseCategory {
     pub name: String,
 }
 
+/// A worker of the project's active real-name roster as phones see it (`crate::funds::roster`
+/// keeps the rest: masked ID and card numbers never leave the office).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RosterEntry {
+    pub id: String,
+    pub name: String,
+    pub crew: Option<String>,
+    pub trade: Option<String>,
+}
+
 /// A project's reference data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReferenceSet {
@@ -97,6 +107,9 @@ pub struct ReferenceSet {
     pub trades: Vec<Trade>,
     /// The project's own categories; empty: `record_schema::reference::DEFAULT_EXPENSE_CATEGORIES`.
     pub expense_categories: Vec<ExpenseCategory>,
+    /// The active roster (table `workers`, edited by the funds centre, not by the import), so that
+    /// every publication of the document carries it.
+    pub workers: Vec<RosterEntry>,
 }
 
 impl ReferenceSet {
@@ -113,6 +126,7 @@ impl ReferenceSet {
             activities: Vec::new(),
             trades: Vec::new(),
             expense_categories: Vec::new(),
+            workers: Vec::new(),
         }
     }
 
@@ -129,8 +143,16 @@ impl ReferenceSet {
             project_id: self.project.id.clone(),
             currency: self.project.currency,
             hours_per_day: self.project.hours_per_day,
-            // The roster is published by the funds centre's roster (issue 21), not the reference import.
-            workers: Vec::new(),
+            workers: self
+                .workers
+                .iter()
+                .map(|w| record_schema::RosterWorker {
+                    id: w.id.clone(),
+                    name: w.name.clone(),
+                    crew: w.crew.clone(),
+                    trade: w.trade.clone(),
+                })
+                .collect(),
             expense_categories: self
                 .expense_categories
                 .iter()
