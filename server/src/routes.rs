@@ -59,6 +59,18 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/funds/arrears", get(api::funds_ledger::arrears))
         // funds cash flow routes (issue 21)
         .route("/v1/funds/cashflow", get(api::funds_cashflow::cashflow))
+        // funds roster, payments, batches, allocations and settings routes (issue 21; Office)
+        .route("/v1/funds/workers", get(api::funds::list_workers).post(api::funds::create_worker))
+        .route("/v1/funds/workers/import", post(api::funds::import_workers))
+        .route("/v1/funds/workers/proposed", get(api::funds::proposed_workers))
+        .route("/v1/funds/workers/proposed/confirm", post(api::funds::confirm_proposed))
+        .route("/v1/funds/workers/{id}", put(api::funds::update_worker))
+        .route("/v1/funds/payments", get(api::funds::list_payments).post(api::funds::record_payment))
+        .route("/v1/funds/payments/{id}/cancel", post(api::funds::cancel_payment))
+        .route("/v1/funds/batches", get(api::funds::list_batches).post(api::funds::import_batch))
+        .route("/v1/funds/batches/{id}", get(api::funds::get_batch))
+        .route("/v1/funds/allocations", get(api::funds::list_allocations).post(api::funds::record_allocation))
+        .route("/v1/funds/settings", get(api::funds::get_settings).put(api::funds::put_settings))
         // Every route above: its device's last request and app version (after the response).
         .route_layer(axum::middleware::from_fn_with_state(
             crate::access::devices::SeenState { db: state.db.clone(), seen: state.seen.clone() },
