@@ -160,6 +160,14 @@ fn web_routes() -> Router<AppState> {
         .route("/web/funds/wages/print", get(crate::web::funds::wages::print))
         .route("/web/funds/wages/export", get(crate::web::funds::wages::export))
         .route("/web/funds/arrears", get(crate::web::funds::arrears::page))
+        .route("/web/funds/roster", get(crate::web::funds::roster::page).post(crate::web::funds::roster::save))
+        .route("/web/funds/roster/confirm", post(crate::web::funds::roster::confirm))
+        .route("/web/funds/roster/import", crate::web::funds::roster::import_route())
+        .route("/web/funds/roster/{id}", post(crate::web::funds::roster::save))
+        .route("/web/funds/payments", get(crate::web::funds::payments::page).post(crate::web::funds::payments::record))
+        .route("/web/funds/payments/{id}/cancel", post(crate::web::funds::payments::cancel))
+        .route("/web/funds/batches", crate::web::funds::payments::upload_route())
+        .route("/web/funds/batches/{id}", get(crate::web::funds::payments::batch_page))
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))

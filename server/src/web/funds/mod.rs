@@ -7,6 +7,8 @@
 
 pub mod arrears;
 pub mod cashflow;
+pub mod payments;
+pub mod roster;
 pub mod wages;
 
 use crate::auth::Role;
@@ -51,5 +53,83 @@ pub fn require_pay(s: &WebSession) -> Result<(), crate::web::WebError> {
             "a {} cannot see wages, payments or the roster; office and admin people can",
             s.grant.role
         )))
+    }
+}
+
+/// A refusal as the page shows it: a headline in the page language, the field in words, and the
+/// shared code's reason; a refused file lists its rows.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub headline: &'static str,
+    pub field: String,
+    pub message: String,
+    pub rows: Vec<crate::funds::error::RowProblem>,
+    pub more: usize,
+}
+
+/// The field's name in the page language (the form's label), else the field as named.
+pub fn field_label(field: &str, lang: crate::web::i18n::Lang) -> String {
+    let key = match field {
+        "id" | "worker_id" => "ff_id",
+        "name" => "ff_name",
+        "id_number" => "ff_id_number",
+        "card_number" => "ff_card_number",
+        "bank" => "ff_bank",
+        "phone" => "ff_phone",
+        "crew" => "crew",
+        "trade" => "trade",
+        "day_rate" => "ff_day_rate",
+        "status" => "ff_status",
+        "joined_on" => "ff_joined_on",
+        "left_on" => "ff_left_on",
+        "file" => "ff_file",
+        "kind" => "ff_kind",
+        "payee" => "fc_payee",
+        "month" => "ff_month",
+        "paid_on" => "ff_paid_on",
+        "payer_account" => "ff_payer_account",
+        "amount" => "ff_amount",
+        "reference" => "ff_reference",
+        _ => return field.to_string(),
+    };
+    lang.t(key).to_string()
+}
+
+/// The status and words of a refusal; `None` for a failure that is not the input's (database).
+pub fn problem_of(
+    e: &crate::funds::error::FundsError,
+    lang: crate::web::i18n::Lang,
+) -> Option<(axum::http::StatusCode, Problem)> {
+    use crate::funds::error::FundsError as E;
+    use axum::http::StatusCode as S;
+    let one = |status, headline, field: &str, message: &str| {
+        Some((
+            status,
+            Problem {
+                headline,
+                field: field_label(field, lang),
+                message: message.to_string(),
+                rows: Vec::new(),
+                more: 0,
+            },
+        ))
+    };
+    match e {
+        E::BadInput { field, message } => one(S::BAD_REQUEST, "ff_not_saved", field, message),
+        E::Invalid { field, message } => one(S::UNPROCESSABLE_ENTITY, "ff_not_saved", field, message),
+        E::NotFound { field, message } => one(S::NOT_FOUND, "ff_not_found", field, message),
+        E::Conflict { field, message } => one(S::CONFLICT, "ff_conflict", field, message),
+        E::TooLarge { field, message } => one(S::PAYLOAD_TOO_LARGE, "ff_too_large", field, message),
+        E::Rows { problems, more } => Some((
+            S::UNPROCESSABLE_ENTITY,
+            Problem {
+                headline: "ff_file_refused",
+                field: field_label("file", lang),
+                message: String::new(),
+                rows: problems.clone(),
+                more: *more,
+            },
+        )),
+        E::Sql(_) | E::Publish(_) => None,
     }
 }
