@@ -45,6 +45,9 @@ pub enum FundsError {
     Sql(#[from] sqlx::Error),
     #[error("publishing the roster to phones: {0}")]
     Publish(#[from] crate::reference::ReferenceError),
+    /// A report's error (the wage ledger, cash flow), answered as the reports answer it.
+    #[error("{0}")]
+    Report(#[from] crate::reports::ReportError),
 }
 
 pub type FundsResult<T> = Result<T, FundsError>;
@@ -82,7 +85,8 @@ impl FundsError {
             | FundsError::Conflict { field, .. }
             | FundsError::TooLarge { field, .. } => Some(field.clone()),
             FundsError::Rows { problems, .. } => problems.first().map(|p| format!("row {} {}", p.row, p.column)),
-            FundsError::Sql(_) | FundsError::Publish(_) => None,
+            FundsError::Report(crate::reports::ReportError::BadInput(field, _)) => Some(field.to_string()),
+            FundsError::Sql(_) | FundsError::Publish(_) | FundsError::Report(_) => None,
         }
     }
 }
@@ -108,6 +112,7 @@ impl From<FundsError> for ApiError {
             }
             FundsError::Sql(e) => ApiError::internal(e),
             FundsError::Publish(e) => ApiError::internal(e),
+            FundsError::Report(e) => ApiError::from(e),
         }
     }
 }

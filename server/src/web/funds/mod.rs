@@ -130,6 +130,6 @@ pub fn problem_of(
                 more: *more,
             },
         )),
-        E::Sql(_) | E::Publish(_) => None,
+        E::Sql(_) | E::Publish(_) | E::Report(_) => None,
     }
 }
