@@ -15,7 +15,10 @@ before, so the run stops at the first failure):
  7. a second phone (李工长) imports the sheet, both edit offline (the same headcount included), exchange changes,
     converge, see the conflict, resolve it and converge again;
  8. an expense is voided;
- 9. the store is closed and reopened: everything is still there.
+ 9. the store is closed and reopened: everything is still there;
+10. a quick day in batches (a sheet copied from the last one, every change in one call);
+11. a wage advance (借支) with a photo of the signed slip, for a worker picked from the roster the reference data
+    publishes, and a crew line naming roster workers; bad advances are refused with the field named.
 """
 
 import asyncio
@@ -1039,6 +1042,76 @@ class ForemansDay(unittest.TestCase):
         self.assertEqual(s.get_labour_sheet(today.info.id), today, "a refused batch changes nothing")
         self.assertEqual([c.code for c in s.expense_categories("P1")], mc.expense_categories())
         s.close()
+
+    def test_11_wage_advance_and_roster(self):
+        """An advance handed out on site, with the signed slip photographed, for a worker picked from the roster;
+        a crew line naming roster workers; bad advances refused with the field named, the store unchanged."""
+        s = mc.FieldStore.open(os.path.join(self.dir_a, "advance.db"), FOREMAN_A)
+        ref = reference()
+        ref.workers = [
+            mc.RosterWorker(id="W-0007", name="王强", crew="王强班组", trade="木工"),
+            mc.RosterWorker(id="W-0008", name="刘军", crew="王强班组", trade=None),
+        ]
+        s.import_changes("reference:P1", mc.reference_document(ref))
+        roster = s.roster("P1")
+        self.assertEqual([(w.id, w.name, w.trade) for w in roster],
+                         [("W-0007", "王强", "木工"), ("W-0008", "刘军", None)])
+        self.assertEqual(s.reference_data("P1").workers, roster)
+        picked = roster[0]
+        place = mc.RecordPlace(project_id="P1", site_id="S1", time_zone=None)
+
+        def advance_input(amount="800", reason="家里急用 family emergency", worker_id=picked.id):
+            return mc.WageAdvanceInput(date=str(TODAY), worker=mc.Worker(name=picked.name, id_number=None,
+                                                                         worker_id=worker_id),
+                                       crew=picked.crew, amount=amount, currency=None, reason=reason, note=None)
+
+        adv = s.create_wage_advance(place, advance_input())
+        self.assertEqual((adv.amount, adv.currency, adv.worker.worker_id, adv.crew, adv.slips),
+                         ("800.00", "CNY", "W-0007", "王强班组", []))
+        self.assertEqual(adv.info.time_zone, TZ)
+        slip_path = self.write_photo("借支单_王强.jpg", jpeg_bytes(240, 320, site_picture(21), quality=85))
+        t0 = now_ms()
+        slip = run(s.attach_photo(adv.info.id, slip_path, mc.PhotoContext(captured_at_ms=None, location=None)))
+        self.check_photo(slip, slip_path, (240, 320), "image/jpeg", window=(t0, now_ms()))
+        got = s.get_wage_advance(adv.info.id)
+        self.assertEqual(got.slips, [slip])
+        self.assertIsInstance(s.get_record(adv.info.id), mc.AnyRecord.WAGE_ADVANCE)
+        self.assertIn(slip.sha256, [p.sha256 for p in s.pending_uploads()], "the slip waits for upload")
+        edited = s.update_wage_advance(adv.info.id, advance_input(amount="750.5"))
+        self.assertEqual((edited.amount, edited.slips), ("750.50", [slip]), "an edit keeps the slip")
+
+        sheet = s.create_labour_sheet(mc.NewLabourSheet(project_id="P1", site_id="S1", work_date=str(TODAY),
+                                                        currency=None, note=None))
+        named = [mc.Worker(name=w.name, id_number=None, worker_id=w.id) for w in roster]
+        named.append(mc.Worker(name="新来的 new hand", id_number=None, worker_id=None))
+        line = s.add_crew_line(sheet.info.id, crew_input("木工", 3, mc.EffortUnit.DAYS, "1", "380.00",
+                                                         crew="王强班组", workers=named))
+        self.assertEqual([(w.name, w.worker_id) for w in line.workers],
+                         [("王强", "W-0007"), ("刘军", "W-0008"), ("新来的 new hand", None)])
+
+        before = self.snapshot_of(s)
+        self.assert_error(mc.CoreError.InvalidInput, s.create_wage_advance, place, advance_input(amount="0"),
+                          field="amount")
+        self.assert_error(mc.CoreError.InvalidInput, s.create_wage_advance, place, advance_input(reason="  "),
+                          field="reason")
+        self.assert_error(mc.CoreError.InvalidInput, s.create_wage_advance, place,
+                          advance_input(worker_id="W-9999"), field="worker.worker_id")
+        self.assert_error(mc.CoreError.InvalidInput, s.add_crew_line, sheet.info.id,
+                          crew_input("木工", 1, mc.EffortUnit.DAYS, "1", "380.00",
+                                     workers=[mc.Worker(name="王强", id_number=None, worker_id="W-9999")]),
+                          field="line.workers[0].worker_id")
+        self.assertEqual(self.snapshot_of(s), before, "refused input changes nothing")
+
+        rows = s.list_records(self.all_filter(kind=mc.RecordKind.WAGE_ADVANCE))
+        self.assertEqual([(r.id, r.kind, r.total) for r in rows], [(adv.info.id, mc.RecordKind.WAGE_ADVANCE, "750.50")])
+        s.close()
+
+    @staticmethod
+    def snapshot_of(store):
+        rows = store.list_records(mc.RecordFilter(kind=None, project_id=None, site_id=None, date_from=None,
+                                                  date_to=None, include_voided=True))
+        return plain({"rows": rows, "records": {r.id: store.get_record(r.id) for r in rows},
+                      "pending": store.pending_uploads()})
 
 
 if __name__ == "__main__":
