@@ -11,7 +11,7 @@
 //! binary cargo built beside the test executable (`server_binary`), which a workspace build makes.
 //! Stories of its own (phone and server together) are in `tests/tests/`.
 
-mod db;
+pub mod db;
 mod http;
 mod mobile;
 mod pg;
@@ -25,7 +25,7 @@ pub mod phone_core;
 pub mod records;
 pub mod webkit;
 
-pub use db::{store_directly, stored_digest};
+pub use db::{count, store_directly, stored_digest};
 pub use http::{get, get_with, post, send};
 pub use mobile::mobile_core_cdylib;
 pub use pg::ThrowawayPg;

@@ -8,4 +8,5 @@
 
 pub use fieldledger_tests::*;
 
+pub mod funds_fixture;
 pub mod reference_fixture;
