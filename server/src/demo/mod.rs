@@ -13,6 +13,7 @@
 //! a project without it is a load that stopped part way, refused rather than added to.
 
 pub mod company;
+pub mod funds;
 pub mod records;
 pub mod seedkit;
 
@@ -279,6 +280,7 @@ pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
     }
     backdate(db, &arrived).await?;
     crate::ledger::pending::refresh_index(db, &cache, company::PROJECT).await?;
+    funds::load(db, &cache, today).await.map_err(|e| DemoError::Setup(format!("funds: {e}")))?;
     for ((phone, token), at_ms) in phones.iter().zip(&tokens).zip(synced) {
         let sha = crate::auth::token_sha256(token);
         crate::access::devices::mark_seen(db, &sha, Some(APP_VERSION), at_ms).await?;

@@ -1,0 +1,102 @@
+//! The funds and wages centre's screens (issue 21) with the demo company's data, in Chromium at
+//! 1440 and 390 px, English and Chinese: cash flow, all projects, the wage ledger and its printable
+//! page, payments and a bank batch's result, the roster with names to confirm, arrears.
+//! Screenshots `<target>/screens/funds-<screen>-{en,zh}-{1440,390}[-more].png`. Also over HTTP:
+//! a supervisor sees cash flow but gets 403 on wages, payments and the roster.
+
+use fieldledger_tests::webkit::{self, Browser, http, session_of, sign_in};
+use fieldledger_tests::{cli, start_with, token_as};
+
+const PROJECT: &str = "BJHY-2";
+
+#[test]
+fn funds_screens_with_the_demo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out, err) = cli(dir.path(), None, &["demo"]);
+    assert!(ok, "demo load: {out}\n{err}");
+    let admin = token_as(dir.path(), None, PROJECT, "admin");
+    let sup = token_as(dir.path(), None, PROJECT, "supervisor");
+    let server = start_with(dir.path(), None);
+    let addr = server.addr.as_str();
+
+    // Over HTTP: the supervisor reads cash flow, not wages, payments or the roster.
+    let cookie = session_of(&sign_in(addr, &sup, "/web/funds"));
+    let page = http(addr, "GET", "/web/funds", &[("Cookie", &cookie)], b"");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("id=\"cash-curve\""), "the curves are drawn");
+    assert!(!page.text().contains("fund-tab-wages"), "no wages tab for a supervisor");
+    for path in ["/web/funds/wages", "/web/funds/payments", "/web/funds/roster", "/web/funds/arrears"] {
+        let r = http(addr, "GET", path, &[("Cookie", &cookie)], b"");
+        assert_eq!(r.status, 403, "{path}: {}", r.text());
+    }
+    // The admin's pages hold the demo's funds: a roster, names to confirm, a bank batch with one
+    // row matching nobody, last month's wages partly paid.
+    let cookie = session_of(&sign_in(addr, &admin, "/web/funds"));
+    let get = |path: &str| {
+        let r = http(addr, "GET", path, &[("Cookie", &cookie)], b"");
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.text()
+    };
+    let roster = get("/web/funds/roster");
+    assert!(roster.contains("id=\"roster-table\"") && roster.contains("id=\"proposed\""), "roster and proposed names");
+    // Full ID numbers never reach a page: the demo's start with these regions, masked as 3201****.
+    for region in ["320102", "320106", "341122", "410105", "510107", "420111"] {
+        let full = roster
+            .match_indices(region)
+            .any(|(i, _)| roster[i + 6..].bytes().take(8).filter(u8::is_ascii_digit).count() == 8);
+        assert!(!full, "a full ID number starting {region} is on the roster page");
+    }
+    let payments = get("/web/funds/payments");
+    let batch = payments
+        .split("href=\"/web/funds/batches/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a bank batch listed")
+        .to_string();
+    let batch_page = get(&format!("/web/funds/batches/{batch}"));
+    assert!(batch_page.contains("id=\"mismatch-table\"") && batch_page.contains("赵铁柱"), "the stranger's row");
+
+    if !webkit::browser_available() {
+        eprintln!("SKIPPED the screenshots: {} or {} is missing", webkit::CHROMIUM, webkit::CHROMEDRIVER);
+        return;
+    }
+    let base = format!("http://{}", addr.replace("127.0.0.1", "localhost"));
+    let b = Browser::start(1440, 900);
+    b.goto(&format!("{base}/web/sign-in"));
+    b.wait_for("#sign-in-form");
+    b.type_into("#token", &admin);
+    b.click("#sign-in");
+    b.wait_for("nav");
+    let month = payments.split("name=\"month\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("");
+    let last_month = {
+        let d = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").expect("month");
+        (d - chrono::Days::new(1)).format("%Y-%m").to_string()
+    };
+    let pages: Vec<(&str, String, &str)> = vec![
+        ("cashflow", "/web/funds".into(), "#cash-curve svg"),
+        ("company", "/web/funds/company".into(), "#company-projects"),
+        ("wages", format!("/web/funds/wages?month={last_month}"), "#wages-table"),
+        ("wages-print", format!("/web/funds/wages/print?month={last_month}"), "#print-lines"),
+        ("payments", format!("/web/funds/payments?month={last_month}"), "#payments-table"),
+        ("batch", format!("/web/funds/batches/{batch}"), "#mismatch-table"),
+        ("roster", "/web/funds/roster".into(), "#roster-table"),
+        ("arrears", "/web/funds/arrears".into(), "#cards"),
+    ];
+    for (lang, width, height) in [("en", 1440, 900), ("en", 390, 844), ("zh-CN", 1440, 900), ("zh-CN", 390, 844)] {
+        b.resize(width, height);
+        b.goto(&format!("{base}/web/lang?to={lang}&back=%2Fweb%2Ffunds"));
+        b.wait_for("#cash-curve");
+        let short = if lang == "en" { "en" } else { "zh" };
+        for (name, path, ready) in &pages {
+            b.goto(&format!("{base}{path}"));
+            b.wait_for(ready);
+            b.screenshot(&format!("funds-{name}-{short}-{width}"));
+            // The rest of the longer pages, one screen further down.
+            let more = b.script("return document.documentElement.scrollHeight - window.innerHeight;");
+            if more.as_f64().unwrap_or(0.0) > 200.0 {
+                b.script(&format!("window.scrollTo(0, {}); return 0;", height - 120));
+                b.screenshot(&format!("funds-{name}-{short}-{width}-more"));
+            }
+        }
+    }
+}
