@@ -241,10 +241,13 @@ pub fn today_in(time_zone: Option<&str>) -> NaiveDate {
     }
 }
 
+/// Largest entry id; payments' count and newest time; allocations' count; roster count and newest edit.
+type TableMarks = (i64, i64, i64, i64, i64, i64);
+
 /// What the gauges depend on: the funds tables' sizes and each project's date and pay day.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Fingerprint {
-    tables: (i64, i64, i64, i64, i64, i64),
+    tables: TableMarks,
     projects: Vec<(String, NaiveDate, u32)>,
 }
 
@@ -258,12 +261,12 @@ async fn fingerprint(db: &Db) -> Result<Fingerprint, sqlx::Error> {
     const PROJECTS: &str = "SELECT p.id, p.wage_pay_day, \
          (SELECT s.time_zone FROM sites s WHERE s.project_id = p.id ORDER BY s.id LIMIT 1) FROM projects p \
          WHERE EXISTS (SELECT 1 FROM funds_entries e WHERE e.project_id = p.id) ORDER BY p.id";
-    let (tables, projects): ((i64, i64, i64, i64, i64, i64), Vec<(String, Option<i64>, Option<String>)>) =
-        on_pool!(db, |p| {
-            let t = sqlx::query_as(TABLES).fetch_one(p).await?;
-            let ps = sqlx::query_as(PROJECTS).fetch_all(p).await?;
-            (t, ps)
-        });
+    type ProjectRow = (String, Option<i64>, Option<String>);
+    let (tables, projects): (TableMarks, Vec<ProjectRow>) = on_pool!(db, |p| {
+        let t = sqlx::query_as(TABLES).fetch_one(p).await?;
+        let ps = sqlx::query_as(PROJECTS).fetch_all(p).await?;
+        (t, ps)
+    });
     Ok(Fingerprint {
         tables,
         projects: projects.into_iter().map(|(id, day, tz)| (id, today_in(tz.as_deref()), pay_day(day))).collect(),
@@ -340,7 +343,7 @@ mod tests {
         // 王五 owes 400.00, 李班's rest 300.00; 赵六's 200.00 credit pays nobody else.
         assert_eq!((nov.overdue, nov.outstanding, nov.workers), (true, Decimal::new(70_000, 2), 2));
         assert_eq!(nov.crews.len(), 2);
-        assert_eq!(a.months[1].overdue, false);
+        assert!(!a.months[1].overdue);
         assert_eq!((a.totals.outstanding, a.totals.workers, a.totals.months), (Decimal::new(70_000, 2), 2, 1));
         // Wages 2300.00 by November against 2000.00 allocated; 3100.00 by December.
         assert_eq!(a.allocations[0].shortfall, Decimal::new(30_000, 2));

@@ -325,6 +325,30 @@ mod tests {
         assert!(entries(&voided).is_empty());
     }
 
+    #[test]
+    fn an_advance_is_owed_back_by_its_worker() {
+        let a = Record::WageAdvance(record_schema::WageAdvance {
+            header: header(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 25).expect("date"),
+            worker: worker(" 王五 ", Some("W1")),
+            crew: Some("张班".into()),
+            amount: d("300.5"),
+            currency: Currency::Cny,
+            reason: "生活费".into(),
+            slips: vec![],
+            note: None,
+        });
+        let e = entries(&a);
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            (e[0].kind, e[0].worker_id.as_deref(), e[0].worker_name.as_deref(), e[0].amount, e[0].headcount),
+            (FundsKind::Advance, Some("W1"), Some("王五"), d("300.50"), 0)
+        );
+        assert_eq!((e[0].crew.as_deref(), e[0].work_date.to_string()), (Some("张班"), "2026-11-25".to_string()));
+        // Postings: none (an advance is not a cost).
+        assert!(postings(&a).is_empty());
+    }
+
     proptest::proptest! {
         /// Shares sum exactly to the line's posted amount, person-days and person-hours, for any
         /// headcount, names and rate; named workers get one share each, the rest one row.

@@ -18,9 +18,9 @@ use super::approval_doc::ApprovalDoc;
 use super::postings::Posting;
 use super::stored_postings::append_postings;
 use crate::db::{Db, TokenGrant, Tx, on_pool};
+use crate::docstore::{self, DocStoreError, StoredDoc};
 use crate::funds::entries::FundsEntry;
 use crate::funds::stored::append_entries;
-use crate::docstore::{self, DocStoreError, StoredDoc};
 
 /// Heads as stored and shown: hex, sorted.
 pub fn heads_hex(heads: &[ChangeHash]) -> Vec<String> {
