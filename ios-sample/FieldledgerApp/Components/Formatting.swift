@@ -33,6 +33,7 @@ extension RecordKind {
         case .labourSheet: return "Labour sheet"
         case .expense: return "Expense"
         case .progressReport: return "Progress"
+        case .wageAdvance: return "Wage advance"
         }
     }
 
@@ -41,6 +42,7 @@ extension RecordKind {
         case .labourSheet: return "person.3"
         case .expense: return "yensign.circle"
         case .progressReport: return "chart.bar"
+        case .wageAdvance: return "banknote"
         }
     }
 }

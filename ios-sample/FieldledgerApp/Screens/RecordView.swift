@@ -104,6 +104,13 @@ private struct RecordContent: View {
                 if let caption = report.caption { Text(caption) }
                 Thumbnails(photos: report.photos)
             }
+        case let .wageAdvance(advance):
+            Section("Wage advance \(advance.date)") {
+                LabeledContent("Worker", value: advance.worker.name)
+                LabeledContent("Amount", value: "\(advance.amount) \(advance.currency)")
+                LabeledContent("Reason", value: advance.reason)
+                Thumbnails(photos: advance.slips)
+            }
         }
     }
 }

@@ -79,5 +79,6 @@ private fun describe(r: AnyRecord?): String = when (r) {
     is AnyRecord.LabourSheet -> "点工单 ${r.sheet.workDate}: ${r.sheet.totalHeadcount} workers, ${r.sheet.totalCost} ${r.sheet.currency}"
     is AnyRecord.Expense -> "Expense ${r.expense.date}: ${r.expense.amount} ${r.expense.currency} ${r.expense.category}"
     is AnyRecord.ProgressReport -> "Progress ${r.report.date}: ${r.report.activity}"
+    is AnyRecord.WageAdvance -> "借支 ${r.advance.date}: ${r.advance.worker.name} ${r.advance.amount} ${r.advance.currency}"
     null -> ""
 }
