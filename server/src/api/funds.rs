@@ -55,15 +55,12 @@ fn created(v: Value) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
 }
 
-fn funds<T>(r: Result<T, FundsError>) -> Result<T, Response> {
-    r.map_err(IntoResponse::into_response)
-}
-
+/// A funds call's value, or its refusal answered as is (a refused file lists its rows).
 macro_rules! tri {
     ($e:expr) => {
-        match funds($e) {
+        match $e {
             Ok(v) => v,
-            Err(r) => return Ok(r),
+            Err(e) => return Ok(<FundsError as IntoResponse>::into_response(e)),
         }
     };
 }

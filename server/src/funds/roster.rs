@@ -304,12 +304,10 @@ fn apply(mut w: StoredWorker, c: &Changes, errs: &mut FieldProblems) -> StoredWo
     set(&mut w.worker.left_on, &c.left_on);
     match c.status {
         Some(Status::Active) => w.worker.left_on = None,
-        Some(Status::Left) => {
-            if w.worker.left_on.is_none() {
-                errs.push(("left_on", "a worker who left needs the date he left (left_on, YYYY-MM-DD)".into()));
-            }
+        Some(Status::Left) if w.worker.left_on.is_none() => {
+            errs.push(("left_on", "a worker who left needs the date he left (left_on, YYYY-MM-DD)".into()));
         }
-        None => {}
+        _ => {}
     }
     if let Some(s) = c.status {
         w.worker.status = s.as_str().into();
