@@ -75,9 +75,9 @@ pub fn person_name(rng: &mut Rng) -> String {
         "志", "德", "永", "春", "海", "林",
     ];
     let mut name = rng.pick(&SURNAMES).to_string();
-    name.push_str(*rng.pick(&GIVEN));
+    name.push_str(rng.pick::<&str>(&GIVEN));
     if rng.range(0, 2) > 0 {
-        name.push_str(*rng.pick(&GIVEN));
+        name.push_str(rng.pick::<&str>(&GIVEN));
     }
     name
 }
