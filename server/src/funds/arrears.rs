@@ -325,7 +325,7 @@ mod tests {
     fn overdue_rows_crews_and_allocation_shortfall() {
         let mut b = Balances::default();
         let s = |gross, advances, paid| Sums { gross, advances, paid, days_micro: 0, hours_micro: 0 };
-        let seen = |c: &str| Seen { crew: Some(c.into()), trade: None };
+        let seen = |c: &str| Seen { crew: Some(c.into()), ..Seen::default() };
         let nov = b.months.entry(d("2026-11-01")).or_default();
         nov.insert(WorkerKey::Unconfirmed("王五".into()), (s(100_000, 10_000, 50_000), seen("张班")));
         nov.insert(WorkerKey::Unconfirmed("赵六".into()), (s(100_000, 0, 120_000), seen("张班")));

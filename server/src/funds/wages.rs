@@ -130,6 +130,8 @@ pub struct Balances {
 pub struct Seen {
     pub crew: Option<String>,
     pub trade: Option<String>,
+    /// The name recorded with a roster id the roster does not have (any longer).
+    pub name: Option<String>,
 }
 
 impl Seen {
@@ -215,6 +217,12 @@ pub async fn balances(
                 sums.hours_micro += g.hours.unwrap_or_default();
             }
         }
+        if g.worker_id.is_some()
+            && let Some(n) = g.worker_name.as_deref().map(str::trim).filter(|n| !n.is_empty())
+            && seen.name.as_deref().is_none_or(|x| n < x)
+        {
+            seen.name = Some(n.to_string());
+        }
         seen.note(g.crew, g.trade);
     }
     for g in payments {
@@ -292,7 +300,7 @@ pub fn row(key: &WorkerKey, sums: &Sums, seen: &Seen, roster: &Roster, currency:
         _ => None,
     };
     let (worker_id, name) = match key {
-        WorkerKey::Roster(id) => (Some(id.clone()), listed.map(|w| w.name.clone())),
+        WorkerKey::Roster(id) => (Some(id.clone()), listed.map(|w| w.name.clone()).or_else(|| seen.name.clone())),
         WorkerKey::Unconfirmed(n) => (None, Some(n.clone())),
         WorkerKey::Crew(_) => (None, None),
     };
@@ -536,6 +544,10 @@ mod tests {
         assert_eq!(row.id_masked.as_deref(), Some("3201**********1234"));
         assert_eq!((row.outstanding, row.credit), (Decimal::ZERO, Decimal::new(10_000, 2)));
         assert_eq!(row.paid + row.outstanding - row.credit, row.gross - row.advances);
+        // A roster id the roster no longer has keeps the name recorded with it.
+        let seen = Seen { name: Some("孙七".into()), ..Seen::default() };
+        let gone = super::row(&WorkerKey::Roster("W9".into()), &s, &seen, &r, Currency::Cny);
+        assert_eq!((gone.worker_id.as_deref(), gone.name.as_deref(), gone.id_masked), (Some("W9"), Some("孙七"), None));
         assert_eq!((row.days, row.hours), (Decimal::new(25, 1), Decimal::from(20)));
     }
 }
