@@ -3,7 +3,8 @@
 //! the roster page to be confirmed) and a few workers more; last month's wages partly paid by a bank
 //! batch (one row of which matches nobody) and one crew leader paid in cash for his unnamed
 //! workers; part of the suppliers paid; the owner's labour-cost allocation for last month, short of
-//! the wages. Everything goes through the funds centre's own calls, as the office would.
+//! the wages; wages due by the 5th, so what is still owed of last month is overdue. Everything goes
+//! through the funds centre's own calls, as the office would.
 
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
@@ -115,6 +116,9 @@ pub async fn load(db: &Db, cache: &DocCache, today: NaiveDate) -> Result<(), Box
         };
         payments::record(db, PROJECT, &pay, OFFICE).await?;
     }
+
+    // The project pays by the 5th: last month's wages still owed are overdue (欠薪预警 shows them).
+    crate::funds::settings::set_wage_pay_day(db, PROJECT, Some(5)).await?;
 
     // The owner allocated 70% of last month's wages.
     let allocated = (ledger.totals.gross * Decimal::new(7, 1)).round_dp(0);

@@ -126,6 +126,8 @@ pub struct Cashflow {
     /// Cumulative figures at the end of the month before `from`.
     pub opening: Opening,
     pub months: Vec<MonthRow>,
+    /// Planned spend up to the end of `as_of` itself (the months hold whole months).
+    pub planned_to_date: Decimal,
     /// Every month's planned spend up to the schedule's end: the budget the schedule phases.
     pub planned_at_completion: Decimal,
     /// Budgets of codes without activities, spread evenly over the project's planned span.
@@ -414,6 +416,7 @@ pub async fn report(
         as_of,
         opening,
         months: rows,
+        planned_to_date: cur.round(phasing.at(as_of)),
         planned_at_completion: cur.round(phasing.at_completion(set)),
         spread_budget: phasing.spread_budget,
         unphased_budget: phasing.unphased_budget,
@@ -535,6 +538,7 @@ pub struct CurrencyTotal {
     pub projects: usize,
     pub opening: Opening,
     pub months: Vec<MonthRow>,
+    pub planned_to_date: Decimal,
     pub planned_at_completion: Decimal,
     pub payables_total: Aged,
     pub payables_credit: Decimal,
@@ -587,6 +591,7 @@ pub fn company(reports: &[Cashflow], from: NaiveDate, to: NaiveDate, as_of: Naiv
                     paid_cumulative: m.paid_cumulative.map(|_| Decimal::ZERO),
                 })
                 .collect(),
+            planned_to_date: Decimal::ZERO,
             planned_at_completion: Decimal::ZERO,
             payables_total: Aged::default(),
             payables_credit: Decimal::ZERO,
@@ -595,6 +600,7 @@ pub fn company(reports: &[Cashflow], from: NaiveDate, to: NaiveDate, as_of: Naiv
         t.opening.planned += r.opening.planned;
         t.opening.approved += r.opening.approved;
         t.opening.paid += r.opening.paid;
+        t.planned_to_date += r.planned_to_date;
         t.planned_at_completion += r.planned_at_completion;
         t.payables_total.plus(&r.payables_total);
         t.payables_credit += r.payables_credit;

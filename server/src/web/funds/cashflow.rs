@@ -141,13 +141,15 @@ fn series(
     currency: &'static str,
     months: &[MonthRow],
     opening: cashflow::Opening,
+    planned_to_date: Decimal,
     payables: &Aged,
     as_of: NaiveDate,
     lang: Lang,
 ) -> Series {
     let short = |d: Decimal| money_short(d, currency, lang);
-    // The curves: the opening balance at the first month's start, then each month's end.
-    let mut points = Vec::with_capacity(months.len() + 1);
+    // The curves: the opening balance at the first month's start, then each month's end; in
+    // `as_of`'s month approved and paid stop at `as_of` (planned goes on to the month's end).
+    let mut points = Vec::with_capacity(months.len() + 2);
     if let Some(first) = months.first() {
         let start = first.month.pred_opt().unwrap_or(first.month);
         points.push(svg::CurvePoint {
@@ -159,18 +161,27 @@ fn series(
     }
     for m in months {
         let end = m.month.checked_add_months(chrono::Months::new(1)).and_then(|n| n.pred_opt()).unwrap_or(m.month);
+        let now = m.month <= as_of && as_of < end;
+        if now {
+            points.push(svg::CurvePoint {
+                date: as_of,
+                pv: planned_to_date,
+                ev: m.approved_cumulative,
+                ac: m.paid_cumulative,
+            });
+        }
         points.push(svg::CurvePoint {
             date: end,
             pv: m.planned_cumulative,
-            ev: m.approved_cumulative,
-            ac: m.paid_cumulative,
+            ev: m.approved_cumulative.filter(|_| !now),
+            ac: m.paid_cumulative.filter(|_| !now),
         });
     }
     let marker = format!("{} {}", lang.t("fc_as_of"), as_of.format("%m-%d"));
     let chart =
         svg::s_curve(&points, as_of, &svg::CurveText { title: lang.t("fc_curve_title"), marker: &marker, lang });
     let known = months.iter().rev().find(|m| m.approved_cumulative.is_some());
-    let planned_now = months.iter().rev().find(|m| m.month <= as_of).map_or(opening.planned, |m| m.planned_cumulative);
+    let planned_now = planned_to_date;
     let approved = known.and_then(|m| m.approved_cumulative).unwrap_or(opening.approved);
     let paid = known.and_then(|m| m.paid_cumulative).unwrap_or(opening.paid);
     let card = |id, label, value, class| Card { id, label, value, class, note: String::new() };
@@ -286,7 +297,7 @@ pub async fn page(
         to: to.format("%Y-%m").to_string(),
         as_of: as_of.to_string(),
         query: query_text(from, to, as_of),
-        series: vec![series(r.currency, &r.months, r.opening, &r.payables_total, as_of, lang)],
+        series: vec![series(r.currency, &r.months, r.opening, r.planned_to_date, &r.payables_total, as_of, lang)],
         projects: Vec::new(),
         payables: payable_lines(&r, lang),
         notes,
@@ -341,7 +352,7 @@ pub async fn company(
     let series = view
         .totals
         .iter()
-        .map(|t| series(t.currency, &t.months, t.opening, &t.payables_total, view.as_of, lang))
+        .map(|t| series(t.currency, &t.months, t.opening, t.planned_to_date, &t.payables_total, view.as_of, lang))
         .collect();
     let lines = view
         .projects

@@ -116,6 +116,65 @@ fn line(p: &Payment, lang: Lang) -> PaymentLine {
     }
 }
 
+/// A mismatch's reason (`funds::batch` words it in English) in the page language: each known
+/// reason, with the details it carries (names, ids, the bank's own words) kept.
+pub fn reason_words(reason: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return reason.to_string();
+    }
+    reason.split("; ").map(reason_zh).collect::<Vec<_>>().join("；")
+}
+
+fn reason_zh(r: &str) -> String {
+    let after = |prefix: &str| r.strip_prefix(prefix).map(str::to_string);
+    if r == "the row has no name" {
+        return "该行没有姓名".into();
+    }
+    if r == "nobody on the roster has this ID or card number" {
+        return "花名册中没有这个身份证号或银行卡号的人".into();
+    }
+    if r == "the row has no ID or card number to match it by" {
+        return "该行既没有身份证号也没有银行卡号，无法匹配".into();
+    }
+    if let Some(rest) = after("the bank reports this transfer failed") {
+        return format!("银行回单显示转账失败{}", rest.replacen(": ", "：", 1));
+    }
+    if let Some(rest) = after("unknown status ") {
+        return format!("无法识别的状态 {}（应为 成功/失败）", rest.split(" (").next().unwrap_or(rest.as_str()));
+    }
+    if let Some(rest) = after("bad amount: ") {
+        return format!("金额有误：{rest}");
+    }
+    if let Some(rest) = after("invalid ID number: ") {
+        return format!("身份证号无效：{rest}");
+    }
+    if let Some(rest) = after("invalid card number: ") {
+        return format!("银行卡号无效：{rest}");
+    }
+    if r.starts_with("the ID number is stored as a number") {
+        return "身份证号在表格里存成了数字，只保留了15位：请把该列设为文本后重新导出".into();
+    }
+    if r.starts_with("the card number is stored as a number") {
+        return "银行卡号在表格里存成了数字，只保留了15位：请把该列设为文本后重新导出".into();
+    }
+    if let Some(rest) = after("the ID number is ")
+        && let Some((a, b)) = rest.split_once("'s and the card number is ")
+    {
+        return format!("身份证号属于花名册中的 {a}，银行卡号却属于 {}", b.trim_end_matches("'s on the roster"));
+    }
+    if let Some(rest) = after("the name differs from the roster's: ")
+        && let Some((id, name)) = rest.split_once(" is ")
+    {
+        return format!("姓名与花名册不一致：{id} 登记的是 {name}");
+    }
+    if let Some(rest) = after("duplicate: ")
+        && let Some((id, row)) = rest.split_once(" is already paid in row ")
+    {
+        return format!("重复：{id} 已在本文件第 {} 行付过", row.trim_end_matches(" of this file"));
+    }
+    r.to_string()
+}
+
 fn chrome(s: &WebSession, headers: &HeaderMap, uri: &Uri, title: &'static str) -> Chrome {
     Chrome::new(Some(s), headers, uri, "funds", title)
 }
@@ -357,6 +416,10 @@ pub async fn batch_page(
     let c = chrome(&s, &headers, &uri, "fb_title");
     let lang = c.lang;
     let total = b.total.parse().map_or_else(|_| b.total.clone(), |d| money_code(d, &b.currency, lang));
+    let mut b = b;
+    for m in &mut b.mismatches {
+        m.reason = reason_words(&m.reason, lang);
+    }
     let page = BatchPage {
         tabs: super::tabs(&s, lang, "payments"),
         payments: b.payments.iter().map(|p| line(p, lang)).collect(),
@@ -365,4 +428,23 @@ pub async fn batch_page(
         c,
     };
     Ok(render(&page)?.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mismatch_reasons_in_chinese() {
+        let zh = |r: &str| reason_words(r, Lang::ZhCn);
+        assert_eq!(zh("nobody on the roster has this ID or card number"), "花名册中没有这个身份证号或银行卡号的人");
+        assert_eq!(zh("the bank reports this transfer failed: 账户冻结"), "银行回单显示转账失败：账户冻结");
+        assert_eq!(zh("the name differs from the roster's: W0003 is 王五"), "姓名与花名册不一致：W0003 登记的是 王五");
+        assert_eq!(zh("duplicate: W0003 is already paid in row 4 of this file"), "重复：W0003 已在本文件第 4 行付过");
+        assert_eq!(
+            zh("invalid ID number: bad check digit; invalid card number: 11 digits"),
+            "身份证号无效：bad check digit；银行卡号无效：11 digits"
+        );
+        assert_eq!(reason_words("anything", Lang::En), "anything");
+    }
 }

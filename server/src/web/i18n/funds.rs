@@ -281,7 +281,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("fp_list", "Payments", "付款明细"),
     ("fp_none", "No payments in this month.", "本月没有付款记录。"),
     ("fp_to", "Paid to", "收款方"),
-    ("fp_for_month", "wages of", "工资月份"),
+    ("fp_for_month", "Wages of", "工资月份"),
     ("fp_from_batch", "bank batch", "银行代发批次"),
     ("fp_cancel", "Cancel…", "作废…"),
     ("fp_cancel_reason", "Why", "原因"),
