@@ -160,7 +160,10 @@ fn story(url: Option<&str>) {
     assert_eq!(column(&r, "approved_cumulative"), ["300.25", "3860.75", "3860.75", "null"]);
     assert_eq!(column(&r, "paid"), ["100.00", "500.00", "1000.00", "null"]);
     assert_eq!(column(&r, "paid_cumulative"), ["100.00", "600.00", "1600.00", "null"]);
-    assert_eq!((money(&r["planned_at_completion"]), money(&r["spread_budget"])), ("161700.00".into(), "9200.00".into()));
+    assert_eq!(
+        (money(&r["planned_at_completion"]), money(&r["spread_budget"])),
+        ("161700.00".into(), "9200.00".into())
+    );
 
     // Payables as of 2026-12-31: the vendor 780.50 left, 41 days old; li 200.25 left, 87 days old.
     let p = &r["payables"];
