@@ -241,8 +241,9 @@ pub fn today_in(time_zone: Option<&str>) -> NaiveDate {
     }
 }
 
-/// Largest entry id; payments' count and newest time; allocations' count; roster count and newest edit.
-type TableMarks = (i64, i64, i64, i64, i64, i64);
+/// Largest entry id and the rows among the last ids; payments' count and newest time; allocations'
+/// count; roster count and newest edit.
+type TableMarks = (i64, i64, i64, i64, i64, i64, i64);
 
 /// What the gauges depend on: the funds tables' sizes and each project's date and pay day.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -253,8 +254,11 @@ struct Fingerprint {
 
 async fn fingerprint(db: &Db) -> Result<Fingerprint, sqlx::Error> {
     // Append-only tables: the largest id or the row count moves on every write; the roster is
-    // edited in place, so its newest update time too. Each is an index lookup or a small count.
+    // edited in place, so its newest update time too: index lookups and counts of small tables.
+    // On PostgreSQL an id is taken before its transaction commits, so a row may appear below the
+    // largest id seen: the rows among the last 10,000 ids (a primary key range) count it.
     const TABLES: &str = "SELECT (SELECT COALESCE(max(id), 0) FROM funds_entries), \
+         (SELECT count(*) FROM funds_entries WHERE id > (SELECT COALESCE(max(id), 0) FROM funds_entries) - 10000), \
          (SELECT count(*) FROM funds_payments), (SELECT COALESCE(max(recorded_at_ms), 0) FROM funds_payments), \
          (SELECT count(*) FROM labour_allocations), (SELECT count(*) FROM workers), \
          (SELECT COALESCE(max(updated_at_ms), 0) FROM workers)";
