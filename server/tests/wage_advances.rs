@@ -159,10 +159,30 @@ fn wage_advances(url: Option<&str>) {
     assert!(phone.sync(&addr).errors.is_empty());
     assert!(phone.docs.contains_key(&format!("approval:{ADVANCE}")));
 
+    // Changed after approval: the supervisor reads what changed in words, and re-approving still
+    // posts nothing.
+    phone.edit(ADVANCE, |r| {
+        let record_schema::Record::WageAdvance(a) = r else { panic!("not an advance") };
+        a.amount = Decimal::new(60000, 2);
+        a.reason = "孩子学费".into();
+    });
+    assert!(phone.sync(&addr).errors.is_empty());
+    let (_, v) = f.call(&f.sup, "GET", &format!("/v1/records/{ADVANCE}"), None);
+    let mut changed: Vec<&str> =
+        v["changes_by_line"]["fields"].as_array().expect("fields").iter().filter_map(|x| x["field"].as_str()).collect();
+    changed.sort_unstable();
+    assert_eq!(changed, ["amount", "reason"], "{v}");
+    let html = page(&f, &format!("/web/records/{ADVANCE}"), "zh-CN");
+    for w in ["借支事由：家里急用→孩子学费", "¥500.00→¥600.00"] {
+        assert!(html.contains(w), "{w} missing: {html}");
+    }
+    api::approve_current(&addr, &f.sup, ADVANCE);
+    assert_eq!(f.count(&format!("SELECT COUNT(*) FROM ledger_postings WHERE record_id = '{ADVANCE}'")), 0);
+
     // The record page and the print page, in both languages.
     for (lang, words) in [
-        ("zh-CN", ["借支", "借支人", "借支事由", "家里急用", "王强", "¥500.00"]),
-        ("en", ["Wage advance", "Worker", "Reason", "家里急用", "王强", "¥500.00"]),
+        ("zh-CN", ["借支", "借支人", "借支事由", "孩子学费", "王强", "¥600.00", "张班"]),
+        ("en", ["Wage advance", "Worker", "Reason", "孩子学费", "王强", "¥600.00", "张班"]),
     ] {
         let html = page(&f, &format!("/web/records/{ADVANCE}"), lang);
         for w in words {

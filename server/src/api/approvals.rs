@@ -193,7 +193,7 @@ pub(crate) fn business_diff(approved: &Record, current: &Record) -> Value {
             lines.push(json!({ "change": "removed", "position": at, "approved": line, "current": null, "fields": [] }));
         }
     }
-    let skip = ["lines", "total", "photos", "receipts", "kind", "id", "project_id"];
+    let skip = ["lines", "total", "photos", "receipts", "slips", "kind", "id", "project_id"];
     let keys: std::collections::BTreeSet<&String> = a
         .as_object()
         .into_iter()
@@ -206,7 +206,13 @@ pub(crate) fn business_diff(approved: &Record, current: &Record) -> Value {
         .filter(|k| a[k.as_str()] != c[k.as_str()])
         .map(|k| json!({ "field": k, "approved": a[k.as_str()], "current": c[k.as_str()] }))
         .collect();
-    let photo_count = |v: &Value| v["photos"].as_array().or_else(|| v["receipts"].as_array()).map_or(0, Vec::len);
+    let photo_count = |v: &Value| {
+        v["photos"]
+            .as_array()
+            .or_else(|| v["receipts"].as_array())
+            .or_else(|| v["slips"].as_array())
+            .map_or(0, Vec::len)
+    };
     let total = match (approved, current) {
         (Record::LabourSheet(x), Record::LabourSheet(y)) if x.currency == y.currency => {
             let sum = |s: &record_schema::LabourSheet| -> rust_decimal::Decimal {

@@ -359,6 +359,22 @@ impl Words<'_> {
                 ("category", cat(a), cat(c))
             }
             "vendor" => ("vendor", plain(a), plain(c)),
+            // A wage advance's worker: the name, with the roster's id when picked from it.
+            "worker" => {
+                let who = |v: &Value| match (text(&v["name"]), text(&v["worker_id"])) {
+                    (name, _) if name.is_empty() => self.none(),
+                    (name, id) if id.is_empty() => name,
+                    (name, id) => format!(
+                        "{name}{}{}{}",
+                        self.t("rec_paren_open"),
+                        self.t("rec_adv_roster").replace("{id}", &id),
+                        self.t("rec_paren_close")
+                    ),
+                };
+                ("rec_adv_worker", who(a), who(c))
+            }
+            "reason" => ("rec_adv_reason", plain(a), plain(c)),
+            "crew" => ("rec_adv_crew", plain(a), plain(c)),
             "value" => ("progress", plain(a), plain(c)),
             "caption" => ("caption", plain(a), plain(c)),
             "author" => ("author", plain(a), plain(c)),
