@@ -146,7 +146,7 @@ fn payments(url: Option<&str>) {
          张三,{zhang},,3000.00,成功,11月工资\n\
          李 四,{li},,2800.00,成功,11月工资\n\
          王五,,6217 0000 1111 2222,2500,成功,\n\
-         赵六,{zhao},,2600.10,成功,\n"
+         赵六,{zhao},,2600.10,成功,转至 6217 0000 1111 2222\n"
     );
     let before = count_payments(&f);
     let path = "/v1/funds/batches?month=2026-11&file_name=11月代发.csv&paid_on=2026-12-12";
@@ -169,6 +169,12 @@ fn payments(url: Option<&str>) {
     assert_eq!(paid, [(w1.clone(), "3000.00".into()), (w3.clone(), "2500.00".into()), (w4.clone(), "2600.10".into())]);
     assert!(
         b["payments"].as_array().expect("p").iter().all(|p| p["month"] == "2026-11" && p["paid_on"] == "2026-12-12")
+    );
+    let zhao_paid = b["payments"].as_array().expect("p").iter().find(|p| p["worker_id"] == w4.as_str()).cloned();
+    assert_eq!(
+        zhao_paid.map(|p| p["reference"].clone()),
+        Some(json!("转至 6217********2222")),
+        "a 附言's card number masked"
     );
     let mismatches = b["mismatches"].as_array().expect("mismatches");
     assert_eq!(mismatches.len(), 1, "{v}");

@@ -57,7 +57,8 @@ fn required<'a>(field: &str, v: &'a Option<String>) -> FundsResult<&'a str> {
     v.as_deref().map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| FundsError::bad(field, "is required"))
 }
 
-/// Reference text: at most [`MAX_REFERENCE_CHARS`], no control characters.
+/// Reference text: at most [`MAX_REFERENCE_CHARS`], no control characters; a long digit run (an ID
+/// or card number typed in) kept masked (`masking::scrub`).
 pub fn reference_text(field: &str, v: &Option<String>) -> FundsResult<String> {
     let t = v.as_deref().map(str::trim).unwrap_or_default();
     if t.chars().count() > MAX_REFERENCE_CHARS {
@@ -66,7 +67,7 @@ pub fn reference_text(field: &str, v: &Option<String>) -> FundsResult<String> {
     if t.chars().any(char::is_control) {
         return Err(FundsError::invalid(field, "control characters (line breaks, tabs) are not allowed"));
     }
-    Ok(t.to_string())
+    Ok(super::masking::scrub(t))
 }
 
 fn to_allocation(r: Row) -> Allocation {

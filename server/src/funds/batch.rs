@@ -162,13 +162,17 @@ pub async fn import(db: &Db, project: &str, bytes: &[u8], input: &BatchInput, im
             format!("at most {MAX_FILE_NAME_CHARS} characters, no control characters"),
         ));
     }
-    let payer_account = input.payer_account.as_deref().map(str::trim).filter(|a| !a.is_empty()).unwrap_or("bank batch");
+    let payer_account =
+        masking::scrub(input.payer_account.as_deref().map(str::trim).filter(|a| !a.is_empty()).unwrap_or("bank batch"));
+    let payer_account = payer_account.as_str();
     if payer_account.chars().count() > super::payments::MAX_TEXT_CHARS || payer_account.chars().any(char::is_control) {
         return Err(FundsError::bad(
             "payer_account",
             format!("at most {} characters, no control characters", super::payments::MAX_TEXT_CHARS),
         ));
     }
+    let file_name = masking::scrub(file_name);
+    let file_name = file_name.as_str();
     let file = sheet::read(bytes)?;
     let l = sheet::locate(&file.header, BATCH_COLUMNS)?;
     for (col, words) in [("name", "姓名 or name"), ("amount", "金额 or amount")] {
@@ -207,7 +211,7 @@ pub async fn import(db: &Db, project: &str, bytes: &[u8], input: &BatchInput, im
             continue;
         }
         let row = *row;
-        let name = l.text(cells, "name").unwrap_or_default().to_string();
+        let name = masking::scrub(l.text(cells, "name").unwrap_or_default());
         let id_text = l.text(cells, "id_number");
         let card_text = l.text(cells, "card_number");
         let id = id_text.map(IdNumber::parse);
@@ -238,13 +242,14 @@ pub async fn import(db: &Db, project: &str, bytes: &[u8], input: &BatchInput, im
             match succeeded(l.text(cells, "status")) {
                 Ok(true) => {}
                 Ok(false) => {
-                    let reason = l.text(cells, "reason").map(|r| format!(": {r}")).unwrap_or_default();
+                    let reason =
+                        l.text(cells, "reason").map(|r| format!(": {}", masking::scrub(r))).unwrap_or_default();
                     break 'judge Some(format!("the bank reports this transfer failed{reason}"));
                 }
                 Err(()) => {
                     break 'judge Some(format!(
                         "unknown status {:?} (expected 成功/失败 or success/failed)",
-                        l.text(cells, "status").unwrap_or_default()
+                        masking::scrub(l.text(cells, "status").unwrap_or_default())
                     ));
                 }
             }
@@ -309,7 +314,7 @@ pub async fn import(db: &Db, project: &str, bytes: &[u8], input: &BatchInput, im
             j.outcome = Outcome::Pay {
                 worker: worker.id.clone(),
                 amount,
-                reference: l.text(cells, "reference").map(str::to_string),
+                reference: l.text(cells, "reference").map(masking::scrub),
             };
             None
         };

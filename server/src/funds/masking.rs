@@ -49,8 +49,63 @@ fn mask_ends(s: &str, keep: usize) -> String {
 /// What a number someone typed (maybe invalid) looks like masked, for a refusal list: first 4 and
 /// last 4 characters of what is left after dropping blanks, all stars when it is shorter than 9.
 pub fn mask_raw(text: &str) -> String {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace() && *c != '-').take(64).collect();
+    let compact: String = half_width(text).chars().filter(|c| !c.is_whitespace() && *c != '-').take(64).collect();
     mask_ends(&compact, 4)
+}
+
+/// Full-width digits and letters (as a Chinese input method types them: ３２０１, Ｘ) as ASCII.
+fn half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' | '\u{ff41}'..='\u{ff5a}' => {
+                char::from_u32(c as u32 - 0xfee0).unwrap_or(c)
+            }
+            '\u{3000}' => ' ',
+            '\u{ff0d}' => '-',
+            '\u{ff0b}' => '+',
+            _ => c,
+        })
+        .collect()
+}
+
+/// `text` with every run of 12 or more digits (an ID or card number someone typed into a note, a
+/// bank's 附言; single blanks or dashes between digit groups count as one run) masked to its first
+/// and last 4 digits, so free text never stores a full number.
+pub fn scrub(text: &str) -> String {
+    let chars: Vec<char> = half_width(text).chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // The run: digits, single separators between digits, an ID number's final X.
+        let (start, mut end, mut digits) = (i, i, String::new());
+        while end < chars.len() {
+            let c = chars[end];
+            if c.is_ascii_digit() {
+                digits.push(c);
+                end += 1;
+            } else if matches!(c, ' ' | '-') && chars.get(end + 1).is_some_and(char::is_ascii_digit) {
+                end += 1;
+            } else {
+                if matches!(c, 'X' | 'x') && digits.len() == 17 {
+                    digits.push('X');
+                    end += 1;
+                }
+                break;
+            }
+        }
+        if digits.len() >= 12 {
+            out.push_str(&mask_ends(&digits, 4));
+        } else {
+            out.extend(&chars[start..end]);
+        }
+        i = end;
+    }
+    out
 }
 
 /// GB 11643-1999 weights of the first 17 digits, and the check character by sum mod 11.
@@ -69,7 +124,7 @@ pub struct IdNumber(String);
 
 impl IdNumber {
     pub fn parse(text: &str) -> Result<IdNumber, NumberError> {
-        let s = text.trim().to_ascii_uppercase();
+        let s = half_width(text).trim().to_ascii_uppercase();
         if s.is_empty() {
             return Err(refuse("an ID number is empty"));
         }
@@ -118,7 +173,7 @@ pub struct CardNumber(String);
 
 impl CardNumber {
     pub fn parse(text: &str) -> Result<CardNumber, NumberError> {
-        let s: String = text.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let s: String = half_width(text).chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
         if !s.bytes().all(|b| b.is_ascii_digit()) || !CARD_DIGITS.contains(&s.len()) {
             return Err(refuse(format!(
                 "a bank card number has {} to {} digits (blanks and dashes are ignored)",
@@ -148,7 +203,7 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(text: &str) -> Result<Phone, NumberError> {
-        let s: String = text.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let s: String = half_width(text).chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
         let s = s.strip_prefix("+86").unwrap_or(&s);
         if s.len() != 11 || !s.starts_with('1') || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(refuse("a mobile number has 11 digits starting with 1 (+86 and blanks are ignored)"));
@@ -209,24 +264,35 @@ impl HashKey {
     }
 }
 
-/// The server's hash key, made at first use: 32 bytes from the OS random source (two UUID v4s, as
+/// The server's hash key. Made at first use: 32 bytes from the OS random source (two UUID v4s, as
 /// device tokens are), inserted unless a concurrent first use won (`ON CONFLICT DO NOTHING`), then
-/// read back, so every caller on either backend gets the one stored key.
+/// read back, so every caller on either backend gets the one stored key. Later uses only read it.
 pub async fn hash_key(db: &Db) -> Result<HashKey, sqlx::Error> {
-    let mut fresh = Vec::with_capacity(32);
-    fresh.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-    fresh.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-    let stored: String = on_pool!(db, |p| {
-        sqlx::query(
-            "INSERT INTO server_secrets (name, value, created_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(SECRET_NAME)
-        .bind(hex::encode(&fresh))
-        .bind(record_schema::now_ms())
-        .execute(p)
-        .await?;
-        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1").bind(SECRET_NAME).fetch_one(p).await?
-    });
+    let read = || async {
+        on_pool!(db, |p| sqlx::query_scalar::<_, String>("SELECT value FROM server_secrets WHERE name = $1")
+            .bind(SECRET_NAME)
+            .fetch_optional(p)
+            .await)
+    };
+    let stored = match read().await? {
+        Some(v) => v,
+        None => {
+            let mut fresh = Vec::with_capacity(32);
+            fresh.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+            fresh.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+            on_pool!(db, |p| sqlx::query(
+                "INSERT INTO server_secrets (name, value, created_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO NOTHING"
+            )
+            .bind(SECRET_NAME)
+            .bind(hex::encode(&fresh))
+            .bind(record_schema::now_ms())
+            .execute(p)
+            .await
+            .map(drop))?;
+            read().await?.ok_or_else(|| sqlx::Error::Protocol(format!("server_secrets.{SECRET_NAME} vanished")))?
+        }
+    };
     HashKey::from_hex(&stored)
         .ok_or_else(|| sqlx::Error::Protocol(format!("server_secrets.{SECRET_NAME} is not 32 bytes of hex")))
 }
@@ -274,6 +340,21 @@ mod tests {
         assert!(Phone::parse("1381234567").is_err());
         assert_eq!(mask_raw("3201 0219 9001 0112 3"), "3201*********1123");
         assert_eq!(mask_raw("1234567"), "*******");
+    }
+
+    #[test]
+    fn full_width_input_and_free_text() {
+        let id = IdNumber::parse("１１０１０５１９４９１２３１００２ｘ").expect("full-width");
+        assert_eq!(id.masked(), "1101**********002X");
+        assert_eq!(Phone::parse("１３８－１２３４－５６７８").map(|p| p.masked()).ok(), Some("138****5678".into()));
+        assert_eq!(
+            scrub("工资 11010519491231002X 转 6222021234567890123；电话 13812345678"),
+            "工资 1101**********002X 转 6222***********0123；电话 13812345678"
+        );
+        assert_eq!(scrub("卡号６２２２０２１２３４５６７８９０"), "卡号6222********7890");
+        assert_eq!(scrub("11月工资"), "11月工资");
+        assert_eq!(scrub("转至 6217 0000 1111 2222 谢谢"), "转至 6217********2222 谢谢");
+        assert_eq!(scrub("2026-12-10 共 3 人"), "2026-12-10 共 3 人");
     }
 
     #[test]

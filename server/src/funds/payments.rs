@@ -156,7 +156,7 @@ fn text(field: &str, v: &Option<String>) -> FundsResult<Option<String>> {
     if t.chars().any(char::is_control) {
         return Err(FundsError::invalid(field, "control characters are not allowed"));
     }
-    Ok(Some(t.to_string()))
+    Ok(Some(super::masking::scrub(t)))
 }
 
 fn required(field: &str, v: &Option<String>) -> FundsResult<String> {

@@ -169,7 +169,7 @@ fn plain_text(field: &'static str, text: &str, max: usize, errs: &mut FieldProbl
         errs.push((field, "control characters (line breaks, tabs) are not allowed".into()));
         None
     } else {
-        Some(text.to_string())
+        Some(masking::scrub(text))
     }
 }
 
