@@ -518,8 +518,8 @@ pub struct Company {
     pub totals: Vec<CurrencyTotal>,
 }
 
-/// One project's line of the company view: cumulative figures at `to` (approved and paid at the
-/// last month up to `as_of`).
+/// One project's line of the company view: cumulative figures up to `as_of` (planned to the day,
+/// approved and paid to the end of its month).
 #[derive(Debug, Clone, Serialize)]
 pub struct ProjectLine {
     pub project_id: String,
@@ -563,7 +563,8 @@ pub fn company(reports: &[Cashflow], from: NaiveDate, to: NaiveDate, as_of: Naiv
     let mut projects = Vec::new();
     let mut totals: BTreeMap<&'static str, CurrencyTotal> = BTreeMap::new();
     for r in reports {
-        let (planned, approved, paid) = r.cumulative();
+        let (_, approved, paid) = r.cumulative();
+        let planned = r.planned_to_date;
         projects.push(ProjectLine {
             project_id: r.project_id.clone(),
             project_name: r.project_name.clone(),

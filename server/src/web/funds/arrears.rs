@@ -124,10 +124,11 @@ pub async fn page(
         ),
     ];
     let words = Words::Lang(lang);
-    let months = a
-        .months
-        .iter()
-        .rev()
+    // Overdue months first (what must be paid now), each group newest first.
+    let mut ordered: Vec<&arrears::MonthArrears> = a.months.iter().rev().collect();
+    ordered.sort_by_key(|m| !m.overdue);
+    let months = ordered
+        .into_iter()
         .map(|m| MonthLine {
             month: month_label(&m.month),
             key: m.month.clone(),
