@@ -143,6 +143,11 @@ fn wage_advances(url: Option<&str>) {
         (Some("500.00"), Some("家里急用"), Some(ids[0].as_str()), Some("张班"))
     );
 
+    let queue = page(&f, "/web/queue?kind=wage_advance", "zh-CN");
+    for w in ["借支", "¥500.00"] {
+        assert!(queue.contains(w), "queue: {w} missing: {queue}");
+    }
+
     // Approved like the others; it posts nothing to the cost or schedule ledgers.
     let decided = api::approve_current(&addr, &f.sup, ADVANCE);
     assert_eq!(decided["decision"]["status"], "approved", "{decided}");

@@ -348,10 +348,11 @@ pub struct RecordSummary {
     pub site_id: String,
     pub date: String,
     pub author: String,
-    /// Trades of a sheet, category of an expense, activity of a progress report.
+    /// Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
+    /// advance.
     pub subject: String,
     pub headcount: i64,
-    /// Sheet cost or expense amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
+    /// Sheet cost, expense or advance amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
     pub total: Option<String>,
     pub currency: Option<String>,
     pub line_count: i64,

@@ -827,7 +827,7 @@ mod tests {
 
     #[test]
     fn record_kinds_and_expense_categories_have_words() {
-        for kind in ["labour_sheet", "expense", "progress_report", "something_else"] {
+        for kind in ["labour_sheet", "expense", "progress_report", "wage_advance", "something_else"] {
             assert_ne!(Lang::ZhCn.t(kind_key(kind)), kind_key(kind), "{kind}");
         }
         for c in ["materials", "equipment", "tools", "transport", "fuel", "meals", "accommodation", "other"] {

@@ -4016,12 +4016,13 @@ public struct RecordSummary: Equatable, Hashable {
     public var date: String
     public var author: String
     /**
-     * Trades of a sheet, category of an expense, activity of a progress report.
+     * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
+     * advance.
      */
     public var subject: String
     public var headcount: Int64
     /**
-     * Sheet cost or expense amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
+     * Sheet cost, expense or advance amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
      */
     public var total: String?
     public var currency: String?
@@ -4035,10 +4036,11 @@ public struct RecordSummary: Equatable, Hashable {
     // declare one manually.
     public init(id: String, kind: RecordKind, projectId: String, siteId: String, date: String, author: String, 
         /**
-         * Trades of a sheet, category of an expense, activity of a progress report.
+         * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
+         * advance.
          */subject: String, headcount: Int64, 
         /**
-         * Sheet cost or expense amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
+         * Sheet cost, expense or advance amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
          */total: String?, currency: String?, lineCount: Int64, photoCount: Int64, conflictCount: Int64, voided: Bool, updatedAtMs: Int64) {
         self.id = id
         self.kind = kind

@@ -5330,14 +5330,15 @@ data class RecordSummary (
     var `author`: kotlin.String
     , 
     /**
-     * Trades of a sheet, category of an expense, activity of a progress report.
+     * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
+     * advance.
      */
     var `subject`: kotlin.String
     , 
     var `headcount`: kotlin.Long
     , 
     /**
-     * Sheet cost or expense amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
+     * Sheet cost, expense or advance amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
      */
     var `total`: kotlin.String?
     , 
