@@ -389,6 +389,9 @@ pub fn totals(rows: &[WageRow]) -> WageTotals {
         t.outstanding += r.outstanding;
         t.credit += r.credit;
     }
+    // Quantities as the rows show them (1.1875 + 1.1875 = 2.375, not 2.3750).
+    t.days = t.days.normalize();
+    t.hours = t.hours.normalize();
     t
 }
 
@@ -521,6 +524,36 @@ mod tests {
             trade: Some("木工".into()),
         };
         Roster::from_entries(vec![w("W1", "王五"), w("W2", "李四"), w("W3", "李四")])
+    }
+
+    #[test]
+    fn files_neutralise_formulas_in_names_and_keep_exact_figures() {
+        let r = roster();
+        let s = Sums { gross: 38_000, advances: 0, paid: 0, days_micro: 1_187_500, hours_micro: 9_500_000 };
+        let rows = vec![
+            row(&WorkerKey::Unconfirmed("=HYPERLINK(\"x\")".into()), &s, &Seen::default(), &r, Currency::Cny),
+            row(&WorkerKey::Roster("W1".into()), &s, &Seen::default(), &r, Currency::Cny),
+        ];
+        let ledger = WageLedger {
+            project_id: "P1".into(),
+            project_name: "一号楼".into(),
+            month: "2026-11".into(),
+            currency: "CNY".into(),
+            crew: None,
+            totals: totals(&rows),
+            rows,
+        };
+        let csv = crate::reports::export::csv(&ledger.table(Words::Lang(Lang::ZhCn))).expect("csv");
+        let text = String::from_utf8_lossy(&csv);
+        assert!(text.contains("'=HYPERLINK(\"\"x\"\")（未确认）"), "{text}");
+        assert!(
+            text.contains(
+                "一号楼,P1,2026-11,王五,W1,3201**********1234,木工,张班,1.1875,9.5,380.00,0.00,0.00,380.00,0.00,\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("合计,,,,,2.375,19,760.00,0.00,0.00,760.00,0.00,\n"), "{text}");
+        assert_eq!(&crate::reports::export::xlsx(&ledger.table(Words::Keys)).expect("xlsx")[..2], b"PK");
     }
 
     #[test]
