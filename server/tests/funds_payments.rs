@@ -33,6 +33,12 @@ fn add_worker(f: &Funds, name: &str, id: &str, card: Option<&str>) -> String {
     v["worker"]["id"].as_str().expect("id").to_string()
 }
 
+fn with_amount(body: &Value, amount: &str) -> Value {
+    let mut b = body.clone();
+    b["amount"] = json!(amount);
+    b
+}
+
 fn count_payments(f: &Funds) -> i64 {
     f.count("SELECT count(*) FROM funds_payments")
 }
@@ -84,9 +90,23 @@ fn payments(url: Option<&str>) {
     assert_eq!((s, v["field"].clone()), (409, json!("id")), "{v}");
     assert_eq!(f.call(&f.admin, "POST", &format!("/v1/funds/payments/{reversal}/cancel"), None).0, 409);
     assert_eq!(f.call(&f.admin, "POST", "/v1/funds/payments/nope/cancel", None).0, 404);
+    // Two cancels at once: one reversal.
+    let (s, v) = f.call(&f.admin, "POST", "/v1/funds/payments", Some(with_amount(&pay, "10")));
+    assert_eq!(s, 201, "{v}");
+    let twice = v["payment"]["id"].as_str().expect("id").to_string();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let cancels: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| f.call(&f.admin, "POST", &format!("/v1/funds/payments/{twice}/cancel"), None).0))
+            .collect();
+        let mut s: Vec<u16> = cancels.into_iter().map(|h| h.join().expect("cancel")).collect();
+        s.sort();
+        s
+    });
+    assert_eq!(statuses, [201, 409]);
+    assert_eq!(f.count(&format!("SELECT count(*) FROM funds_payments WHERE reverses = '{twice}'")), 1);
     let (_, v) = f.call(&f.admin, "GET", &format!("/v1/funds/payments?worker_id={w1}"), None);
     let list = v["payments"].as_array().expect("payments");
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), 4);
     assert!(list.iter().any(|p| p["cancelled_by"] == reversal.as_str()), "{v}");
     let (_, v) = f.call(&f.other, "GET", "/v1/funds/payments", None);
     assert_eq!(v["payments"], json!([]));

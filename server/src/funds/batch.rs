@@ -202,7 +202,13 @@ pub async fn import(db: &Db, project: &str, bytes: &[u8], input: &BatchInput, im
             .fetch_all(p)
             .await?);
     let by_id: HashMap<&str, &RosterRow> = roster.iter().filter_map(|w| Some((w.id_hash.as_deref()?, w))).collect();
-    let by_card: HashMap<&str, &RosterRow> = roster.iter().filter_map(|w| Some((w.card_hash.as_deref()?, w))).collect();
+    // A card number two workers hold (two offices saving at once can store that) matches nobody.
+    let mut by_card: HashMap<&str, Vec<&RosterRow>> = HashMap::new();
+    for w in &roster {
+        if let Some(h) = w.card_hash.as_deref() {
+            by_card.entry(h).or_default().push(w);
+        }
+    }
 
     let mut judged: Vec<Judged> = Vec::new();
     let mut paid_in_row: HashMap<String, usize> = HashMap::new();
@@ -276,7 +282,13 @@ pub async fn import(db: &Db, project: &str, bytes: &[u8], input: &BatchInput, im
                 _ => None,
             };
             let card_match = match &card {
-                Some(Ok(c)) => by_card.get(key.card_hash(c).as_str()).copied(),
+                Some(Ok(c)) => match by_card.get(key.card_hash(c).as_str()).map(Vec::as_slice) {
+                    Some([one]) => Some(*one),
+                    Some([a, b, ..]) if id_match.is_none() => {
+                        break 'judge Some(format!("the card number is held by {} and {} on the roster", a.id, b.id));
+                    }
+                    _ => None,
+                },
                 _ => None,
             };
             let worker = match (id_match, card_match) {
