@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::funds::allocations::{self, NewAllocation};
 use crate::funds::batch::{self, BatchInput};
 use crate::funds::payments::{self, NewPayment};
-use crate::funds::roster::{self, WorkerInput};
+use crate::funds::roster;
 use crate::funds::wages::{self, WorkerKey};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -36,22 +36,32 @@ pub async fn load(db: &Db, cache: &DocCache, today: NaiveDate) -> Result<(), Box
     let proposed = roster::proposed(db, PROJECT).await?;
     // (roster id, name, full ID number, full card number) of the workers the bank file pays.
     let mut people: Vec<(String, String, String, String)> = Vec::new();
-    let mut rows: Vec<WorkerInput> = Vec::new();
+    // The office's roster file: one import (and one publish to the phones), as an office would.
+    let banks = ["中国建设银行", "中国农业银行", "中国工商银行"];
+    let mut file = String::from("姓名,身份证号,银行卡号,开户行,手机号,班组,状态\n");
+    let mut row = |name: &str, crew: &str, id: &str, card: &str, i: usize| {
+        let phone = format!("13{:09}", 800_000_000 + i * 7_919);
+        file.push_str(&format!("{name},{id},{card},{},{phone},{crew},在场\n", banks[i % banks.len()]));
+    };
     for (i, p) in proposed.iter().enumerate().filter(|(i, _)| on_roster(*i)) {
         let (id, card) = (seedkit::resident_id(&mut rng), seedkit::bank_card(&mut rng));
-        people.push((String::new(), p.name.clone(), id.clone(), card.clone()));
-        rows.push(worker(&p.name, p.crews.first().map(String::as_str), &id, &card, i));
+        row(&p.name, p.crews.first().map_or("", String::as_str), &id, &card, i);
+        people.push((String::new(), p.name.clone(), id, card));
     }
     // A few on the roster who have not worked yet this period.
     for (i, crew) in ["刘家军木工班", "湖南邓班组", "四川周架子班"].iter().enumerate() {
         let name = seedkit::person_name(&mut rng);
+        if proposed.iter().any(|p| p.name == name) {
+            continue;
+        }
         let (id, card) = (seedkit::resident_id(&mut rng), seedkit::bank_card(&mut rng));
-        rows.push(worker(&name, Some(crew), &id, &card, i));
+        row(&name, crew, &id, &card, i);
     }
-    for (n, input) in rows.iter().enumerate() {
-        let w = roster::create(db, cache, PROJECT, input).await?;
-        if let Some(p) = people.get_mut(n) {
-            p.0 = w.id;
+    roster::import(db, cache, PROJECT, file.as_bytes()).await?;
+    let listed = roster::list(db, PROJECT, &roster::ListFilter::default()).await?;
+    for p in &mut people {
+        if let Some(w) = listed.iter().find(|w| w.name == p.1) {
+            p.0 = w.id.clone();
         }
     }
 
@@ -132,18 +142,4 @@ pub async fn load(db: &Db, cache: &DocCache, today: NaiveDate) -> Result<(), Box
         allocations::record(db, PROJECT, &a, OFFICE).await?;
     }
     Ok(())
-}
-
-fn worker(name: &str, crew: Option<&str>, id: &str, card: &str, i: usize) -> WorkerInput {
-    let banks = ["中国建设银行", "中国农业银行", "中国工商银行"];
-    WorkerInput {
-        name: Some(name.into()),
-        id_number: Some(Some(id.into())),
-        card_number: Some(Some(card.into())),
-        bank: Some(Some(banks[i % banks.len()].into())),
-        phone: Some(Some(format!("13{:09}", 800_000_000 + i * 7_919))),
-        crew: crew.map(|c| Some(c.to_string())),
-        status: Some("active".into()),
-        ..WorkerInput::default()
-    }
 }
