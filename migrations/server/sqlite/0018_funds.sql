@@ -80,6 +80,26 @@ CREATE INDEX funds_entries_by_month ON funds_entries (project_id, month, kind);
 CREATE INDEX funds_entries_by_worker ON funds_entries (project_id, worker_id, month);
 CREATE INDEX funds_entries_by_decision ON funds_entries (decision_id);
 
+-- funds_entries summed per project, month, kind and row identity, kept in the decision's own
+-- transaction (funds::stored), as labour_month_totals is beside ledger_postings: the wage ledger of a
+-- month reads one row per worker (and trade) instead of sorting every share of every line (a seeded
+-- month of 500 workers: 34,000 entries, 5,000 totals). Absent values are '' (a primary key holds no
+-- NULL), read back as absent. Rebuildable from funds_entries.
+CREATE TABLE funds_month_totals (
+    project_id         TEXT NOT NULL,
+    month              TEXT NOT NULL,
+    kind               TEXT NOT NULL,
+    worker_id          TEXT NOT NULL,
+    worker_name        TEXT NOT NULL,
+    crew               TEXT NOT NULL,
+    trade              TEXT NOT NULL,
+    currency           TEXT NOT NULL,
+    amount_minor       BIGINT NOT NULL,
+    person_days_micro  BIGINT NOT NULL,
+    person_hours_micro BIGINT NOT NULL,
+    PRIMARY KEY (project_id, month, kind, worker_id, worker_name, crew, trade, currency)
+);
+
 -- Bank batch result files imported (代发结果). The same file twice is refused (project, sha256).
 CREATE TABLE funds_batches (
     id             TEXT PRIMARY KEY,
@@ -170,3 +190,11 @@ SELECT decision_id, entry, NULL, 'wage', project_id, site_id, record_id, line_id
 FROM ledger_postings
 WHERE ledger = 'cost' AND record_kind = 'labour_sheet'
 ORDER BY id;
+
+INSERT INTO funds_month_totals (project_id, month, kind, worker_id, worker_name, crew, trade, currency, amount_minor,
+                                person_days_micro, person_hours_micro)
+SELECT project_id, month, kind, COALESCE(worker_id, ''), COALESCE(worker_name, ''), COALESCE(crew, ''),
+       COALESCE(trade, ''), currency, SUM(amount_minor), SUM(person_days_micro), SUM(person_hours_micro)
+FROM funds_entries
+GROUP BY project_id, month, kind, COALESCE(worker_id, ''), COALESCE(worker_name, ''), COALESCE(crew, ''),
+         COALESCE(trade, ''), currency;

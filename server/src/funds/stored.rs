@@ -3,7 +3,8 @@
 //! reversal of the replaced approval's entries, the same way as `ledger_postings`: each of its own
 //! `posting` rows (never the reversals it made) copied once with every figure negated,
 //! `entry = 'reversal'`, `reverses` = the original. So the rows of a record always net to its
-//! standing version, and a report sums rows without knowing which are current.
+//! standing version, and a report sums rows without knowing which are current. Each decision's
+//! rows are then added to `funds_month_totals`, which the wage ledger reads.
 
 use chrono::Datelike;
 
@@ -31,6 +32,21 @@ pub(crate) const REVERSE_ENTRIES: &str = concat!(
      worker_id, worker_name, payee, currency, -amount_minor, -headcount, -person_days_micro, -person_hours_micro, $2 \
      FROM funds_entries WHERE decision_id = $3 AND entry = 'posting' ORDER BY id"
 );
+
+/// The decision's entries (its reversals and postings), added to their months' totals ($1 the
+/// decision). Entries are only ever appended, so adding each decision's rows once keeps the totals
+/// equal to the sums of `funds_entries`. (`WHERE` before `ON CONFLICT`: SQLite's upsert needs it.)
+pub(crate) const ADD_TO_MONTH_TOTALS: &str = "INSERT INTO funds_month_totals (project_id, month, kind, worker_id, \
+     worker_name, crew, trade, currency, amount_minor, person_days_micro, person_hours_micro) \
+     SELECT project_id, month, kind, COALESCE(worker_id, ''), COALESCE(worker_name, ''), COALESCE(crew, ''), \
+     COALESCE(trade, ''), currency, CAST(SUM(amount_minor) AS BIGINT), CAST(SUM(person_days_micro) AS BIGINT), \
+     CAST(SUM(person_hours_micro) AS BIGINT) FROM funds_entries WHERE decision_id = $1 \
+     GROUP BY project_id, month, kind, COALESCE(worker_id, ''), COALESCE(worker_name, ''), COALESCE(crew, ''), \
+     COALESCE(trade, ''), currency \
+     ON CONFLICT (project_id, month, kind, worker_id, worker_name, crew, trade, currency) DO UPDATE SET \
+     amount_minor = funds_month_totals.amount_minor + excluded.amount_minor, \
+     person_days_micro = funds_month_totals.person_days_micro + excluded.person_days_micro, \
+     person_hours_micro = funds_month_totals.person_hours_micro + excluded.person_hours_micro";
 
 /// Rows per multi-row INSERT (21 binds each).
 pub(crate) const INSERT_CHUNK: usize = 200;
@@ -62,7 +78,7 @@ pub(crate) fn encode<'a>(record_id: &str, e: &'a FundsEntry) -> Result<Encoded<'
 /// between the backends (as `ledger::stored_postings::append_postings`).
 macro_rules! append_entries {
     ($tx:ident, $d:ident, $entries:ident) => {{
-        use $crate::funds::stored::{INSERT_CHUNK, REVERSE_ENTRIES, encode, entry_columns};
+        use $crate::funds::stored::{ADD_TO_MONTH_TOTALS, INSERT_CHUNK, REVERSE_ENTRIES, encode, entry_columns};
         let (tx, d, entries) = (&mut $tx, $d, $entries);
         let reversed = match &d.replaces {
             None => 0,
@@ -102,6 +118,9 @@ macro_rules! append_entries {
                     .push_bind(d.decided_at_ms);
             });
             q.build().execute(&mut **tx).await?;
+        }
+        if reversed > 0 || !encoded.is_empty() {
+            sqlx::query(ADD_TO_MONTH_TOTALS).bind(&d.id).execute(&mut **tx).await?;
         }
         reversed
     }};

@@ -177,7 +177,7 @@ fn month_of(text: &str) -> Result<NaiveDate, sqlx::Error> {
 }
 
 /// Wages, advances and wage payments of months `from..=to` (first days), netted per month and row.
-/// Two grouped statements on the (project_id, month, …) indexes, and the roster.
+/// Two grouped statements (the month totals, the payments by month), and the roster.
 pub async fn balances(
     db: &Db,
     project: &str,
@@ -186,11 +186,14 @@ pub async fn balances(
     roster: &Roster,
 ) -> Result<Balances, sqlx::Error> {
     // SUM over bigint is numeric on PostgreSQL: cast back (a month's sums fit easily).
-    const ENTRIES: &str = "SELECT month, kind, worker_id, worker_name, crew, trade, max(currency) AS currency, \
-         CAST(sum(amount_minor) AS BIGINT) AS amount, CAST(sum(person_days_micro) AS BIGINT) AS days, \
-         CAST(sum(person_hours_micro) AS BIGINT) AS hours \
-         FROM funds_entries WHERE project_id = $1 AND month >= $2 AND month <= $3 AND kind IN ('wage', 'advance') \
-         GROUP BY month, kind, worker_id, worker_name, crew, trade";
+    // The month totals kept beside funds_entries (one row per worker, trade and currency; '' =
+    // absent): a month of 500 workers reads ~5,000 rows instead of sorting ~34,000 shares.
+    const ENTRIES: &str = "SELECT month, kind, NULLIF(worker_id, '') AS worker_id, \
+         NULLIF(worker_name, '') AS worker_name, NULLIF(crew, '') AS crew, NULLIF(trade, '') AS trade, \
+         max(currency) AS currency, CAST(sum(amount_minor) AS BIGINT) AS amount, \
+         CAST(sum(person_days_micro) AS BIGINT) AS days, CAST(sum(person_hours_micro) AS BIGINT) AS hours \
+         FROM funds_month_totals WHERE project_id = $1 AND month >= $2 AND month <= $3 \
+         AND kind IN ('wage', 'advance') GROUP BY month, kind, worker_id, worker_name, crew, trade";
     const PAYMENTS: &str = "SELECT month, worker_id, crew, payee, CAST(sum(amount_minor) AS BIGINT) AS amount \
          FROM funds_payments WHERE project_id = $1 AND month >= $2 AND month <= $3 AND kind = 'wage' \
          GROUP BY month, worker_id, crew, payee";

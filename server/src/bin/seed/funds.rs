@@ -136,13 +136,16 @@ pub async fn seed_payments(
     Ok(written)
 }
 
+/// A wage payment to write: roster id, or crew (its unnamed rest); the name; the amount.
+type PaymentRow = (Option<String>, Option<String>, Option<String>, Decimal);
+
 /// Payments as one multi-row insert per chunk (the office's bank batch for the month).
 async fn insert_payments(
     db: &Db,
     project: &str,
     month: NaiveDate,
     paid_on: NaiveDate,
-    rows: &[(Option<String>, Option<String>, Option<String>, Decimal)],
+    rows: &[PaymentRow],
 ) -> Result<usize, sqlx::Error> {
     let now = record_schema::now_ms();
     let (month_text, paid_text) = (month.to_string(), paid_on.to_string());
