@@ -10,7 +10,7 @@ use common::phone::SimPhone;
 use common::records::{crew_line, expense, expense_doc, header, workbook};
 use common::*;
 use record_schema::{Currency, Effort, LabourSheet};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const SHEET: &str = "0193a000-0000-7000-8000-0000000000c1";
 const VENDOR_EXPENSE: &str = "0193a000-0000-7000-8000-0000000000c2";

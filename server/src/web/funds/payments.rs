@@ -419,6 +419,7 @@ pub async fn batch_page(
     let mut b = b;
     for m in &mut b.mismatches {
         m.reason = reason_words(&m.reason, lang);
+        m.amount = m.amount.take().map(|a| a.parse().map_or(a.clone(), |d| money_code(d, &b.currency, lang)));
     }
     let page = BatchPage {
         tabs: super::tabs(&s, lang, "payments"),
