@@ -56,6 +56,65 @@ fn funds_screens_with_the_demo() {
     let batch_page = get(&format!("/web/funds/batches/{batch}"));
     assert!(batch_page.contains("id=\"mismatch-table\"") && batch_page.contains("赵铁柱"), "the stranger's row");
 
+    // The forms: a bad ID number is refused on the page, naming the field in the page's words;
+    // a good worker is added; a payment to them is recorded and cancelled.
+    let csrf = webkit::hidden(&roster, "csrf").expect("csrf");
+    let post = |path: &str, body: String, lang: &str| {
+        let cookie = format!("{cookie}; fl_lang={lang}");
+        http(
+            addr,
+            "POST",
+            path,
+            &[("Cookie", &cookie), ("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+    };
+    let enc = webkit::form_encode;
+    let bad = post(
+        "/web/funds/roster",
+        format!("csrf={csrf}&name={}&id_number=320102199001011235&crew=&status=active", enc("测试工人")),
+        "zh-CN",
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert!(bad.text().contains("id=\"problem\"") && bad.text().contains("身份证号"), "{}", bad.text());
+    assert!(!bad.text().contains("320102199001011235"), "the typed ID number is not shown back");
+    let good = post(
+        "/web/funds/roster",
+        format!(
+            "csrf={csrf}&id=T0001&name={}&id_number=11010519491231002X&crew={}&status=active",
+            enc("测试工人"),
+            enc("测试班")
+        ),
+        "en",
+    );
+    assert_eq!(good.status, 303, "{}", good.text());
+    let edited = post(
+        "/web/funds/roster/T0001",
+        format!(
+            "csrf={csrf}&id=T0001&name={}&crew={}&trade={}&status=active",
+            enc("测试工人"),
+            enc("测试班"),
+            enc("木工")
+        ),
+        "en",
+    );
+    assert_eq!(edited.status, 303, "{}", edited.text());
+    let roster = get("/web/funds/roster");
+    assert!(roster.contains("id=\"worker-T0001\"") && roster.contains("1101**********002X"), "added, masked");
+    let paid = post(
+        "/web/funds/payments",
+        format!(
+            "csrf={csrf}&kind=wage&worker_id=T0001&month={month}&paid_on={today}&payer_account=x&amount=100.50&reference=t",
+            month = &payments.split("name=\"month\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or(""),
+            today = payments.split("name=\"paid_on\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or(""),
+        ),
+        "en",
+    );
+    assert_eq!(paid.status, 303, "{}", paid.text());
+    let refused = post("/web/funds/payments", format!("csrf={csrf}&kind=wage&worker_id=T0001&amount=abc"), "en");
+    assert!(matches!(refused.status, 400 | 422), "{}", refused.text());
+    assert!(refused.text().contains("id=\"problem\""), "{}", refused.text());
+
     if !webkit::browser_available() {
         eprintln!("SKIPPED the screenshots: {} or {} is missing", webkit::CHROMIUM, webkit::CHROMEDRIVER);
         return;
