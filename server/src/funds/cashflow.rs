@@ -855,6 +855,61 @@ mod tests {
         assert_eq!(a.total, Decimal::from(127));
     }
 
+    fn flow(project: &str, currency: &'static str, planned: i64, approved: Option<i64>, owed_over_90: i64) -> Cashflow {
+        let dec = Decimal::from;
+        let m = |month: &str, p: i64, a: Option<i64>| MonthRow {
+            month: d(month),
+            planned: dec(p),
+            approved: a.map(dec),
+            paid: a.map(|_| dec(1)),
+            planned_cumulative: dec(p),
+            approved_cumulative: a.map(dec),
+            paid_cumulative: a.map(|_| dec(1)),
+        };
+        let mut payables = Aged::default();
+        payables.add(91, dec(owed_over_90));
+        Cashflow {
+            project_id: project.into(),
+            project_name: project.into(),
+            currency,
+            from: d("2026-11-01"),
+            to: d("2026-12-01"),
+            as_of: d("2026-11-20"),
+            opening: Opening { planned: dec(10), approved: dec(5), paid: dec(1) },
+            months: vec![m("2026-11-01", planned, approved), m("2026-12-01", planned * 2, None)],
+            planned_to_date: dec(planned),
+            planned_at_completion: dec(planned * 2),
+            spread_budget: Decimal::ZERO,
+            unphased_budget: Decimal::ZERO,
+            payables: vec![],
+            payables_total: payables,
+            payables_credit: Decimal::ZERO,
+            other_currencies: vec![],
+        }
+    }
+
+    #[test]
+    fn the_company_adds_projects_of_one_currency_and_keeps_others_apart() {
+        let reports =
+            [flow("P1", "CNY", 100, Some(40), 7), flow("P2", "CNY", 50, Some(20), 3), flow("P3", "USD", 9, Some(2), 0)];
+        let c = company(&reports, d("2026-11-01"), d("2026-12-01"), d("2026-11-20"));
+        assert_eq!(c.projects.len(), 3);
+        assert_eq!(c.totals.iter().map(|t| (t.currency, t.projects)).collect::<Vec<_>>(), [("CNY", 2), ("USD", 1)]);
+        let cny = &c.totals[0];
+        assert_eq!(cny.months[0].planned, Decimal::from(150));
+        assert_eq!(cny.months[0].approved, Some(Decimal::from(60)));
+        assert_eq!(cny.months[0].paid_cumulative, Some(Decimal::from(2)));
+        // The future stays unknown in the sum.
+        assert_eq!((cny.months[1].planned_cumulative, cny.months[1].approved), (Decimal::from(300), None));
+        assert_eq!((cny.opening.planned, cny.planned_to_date), (Decimal::from(20), Decimal::from(150)));
+        assert_eq!((cny.payables_total.over_90, cny.payables_total.total), (Decimal::from(10), Decimal::from(10)));
+        // Each project's line: planned to the day, approved and paid to its last known month.
+        assert_eq!(
+            (c.projects[1].planned_cumulative, c.projects[1].approved_cumulative, c.projects[1].paid_cumulative),
+            (Decimal::from(50), Decimal::from(20), Decimal::ONE)
+        );
+    }
+
     #[test]
     fn months_are_read_and_bounded() {
         assert_eq!(month_param("from", Some("2026-03")).expect("ok"), Some(d("2026-03-01")));
