@@ -50,8 +50,9 @@ pub struct ExpenseCategory {
     pub name: String,
 }
 
-/// One worker of the project's active roster (实名制), as phones see it: the office keeps ID and
-/// bank card numbers; they never reach a phone.
+/// One worker of the project's roster (实名制), as phones see it: the office keeps ID and bank card
+/// numbers; they never reach a phone. Workers who left stay listed (`left`), so records that
+/// already name them stay valid and editable; phones offer only the others for new records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterWorker {
     /// The roster's id of the worker (what a crew line's or an advance's `worker_id` holds).
@@ -59,6 +60,8 @@ pub struct RosterWorker {
     pub name: String,
     pub crew: Option<String>,
     pub trade: Option<String>,
+    /// Has left the project (stored only when true).
+    pub left: bool,
 }
 
 /// The categories a project offers while its reference data lists none.
@@ -221,7 +224,9 @@ impl ReferenceData {
             |d, o, w| {
                 put_str(d, o, "name", &w.name)?;
                 put_opt_str(d, o, "crew", w.crew.as_deref())?;
-                put_opt_str(d, o, "trade", w.trade.as_deref())
+                put_opt_str(d, o, "trade", w.trade.as_deref())?;
+                // Absent unless true, so documents published before leavers were kept are unchanged.
+                doc::put_opt_scalar(d, o, "left", w.left.then_some(automerge::ScalarValue::Boolean(true)))
             },
         )
     }
@@ -287,6 +292,7 @@ impl ReferenceData {
                     name: req_str(d, o, "name")?,
                     crew: get_str(d, o, "crew")?,
                     trade: get_str(d, o, "trade")?,
+                    left: doc::get_bool(d, o, "left")?.unwrap_or(false),
                 })
             })?;
         }

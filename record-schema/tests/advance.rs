@@ -58,8 +58,20 @@ fn roster() -> ReferenceData {
     ReferenceData {
         project_id: "P1".into(),
         workers: vec![
-            RosterWorker { id: "W-0007".into(), name: "王强".into(), crew: Some("张班组".into()), trade: None },
-            RosterWorker { id: "W-0008".into(), name: "刘军".into(), crew: None, trade: Some("木工".into()) },
+            RosterWorker {
+                id: "W-0007".into(),
+                name: "王强".into(),
+                crew: Some("张班组".into()),
+                trade: None,
+                left: false,
+            },
+            RosterWorker {
+                id: "W-0008".into(),
+                name: "刘军".into(),
+                crew: None,
+                trade: Some("木工".into()),
+                left: false,
+            },
         ],
         ..Default::default()
     }

@@ -192,20 +192,21 @@ fn roster(url: Option<&str>) {
     assert_eq!(v["workers"].as_array().map(Vec::len), Some(1));
     assert_eq!(f.call(&f.admin, "GET", "/v1/funds/workers?status=gone", None).0, 400);
 
-    // The phones' reference document: the active roster, names and crews only.
+    // The phones' reference document: the roster, names and crews only; W0003, who left, stays
+    // listed (flagged) so records naming him stay valid, and phones offer only the others.
     let mut phone = SimPhone::new(f.foreman.clone());
     phone.sync(&f.server.addr);
     let data = ReferenceData::read(phone.docs.get(&ReferenceData::document_id("P1")).expect("reference doc"))
         .expect("reference data");
-    let ids: Vec<&str> = data.workers.iter().map(|w| w.id.as_str()).collect();
-    assert_eq!(ids, ["W0001", "W0002", "W0004"], "W0003 left");
+    let ids: Vec<(&str, bool)> = data.workers.iter().map(|w| (w.id.as_str(), w.left)).collect();
+    assert_eq!(ids, [("W0001", false), ("W0002", false), ("W0003", true), ("W0004", false)], "W0003 left");
     assert_eq!(data.workers[0].name, "张三");
     assert_eq!(data.workers[0].crew.as_deref(), Some("张班"));
     // A reference import republishes the document with the roster kept.
     common::api::import_reference(&f.server.addr, &f.admin, &records::reference_workbook());
     phone.sync(&f.server.addr);
     let data = ReferenceData::read(phone.docs.get(&ReferenceData::document_id("P1")).expect("doc")).expect("data");
-    assert_eq!(data.workers.len(), 3);
+    assert_eq!(data.workers.len(), 4);
 
     // Proposed names: a sheet naming 张三 (on the roster) and 陈十 (not), approved.
     let mut line = records::crew_line("l1", 3, Effort::Days(common::api::d("1")), "360", "03-200", "A2");

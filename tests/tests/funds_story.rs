@@ -247,6 +247,21 @@ fn a_month_of_named_labour_becomes_a_wage_ledger_and_an_arrears_warning() {
     let alloc = alloc.expect("October's allocation");
     assert_eq!((alloc["flagged"].clone(), dec(&alloc["shortfall"])), (json!(true), d("9738.08")), "{alloc}");
 
+    // 王五 leaves the site: phones stop offering him, and the sheets that name him stay editable.
+    let body = json!({ "status": "left", "left_on": "2026-11-30" });
+    let (s, v) = json_call(addr, &office, "PUT", "/v1/funds/workers/W0003", Some(body));
+    assert_eq!(s, 200, "{v}");
+    sync();
+    let roster = phone.roster("P1".into()).expect("roster");
+    assert_eq!(roster.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(), ["张三", "李四", "赵六"]);
+    let (id31, lines31) = sheets.last().expect("the 31st");
+    let patch = CrewLinePatch { note: Some("王五 left on 30 November".into()), ..Default::default() };
+    phone
+        .set_crew_lines(id31.clone(), vec![CrewLineChange::Edit { line_id: lines31[0].id.clone(), patch }])
+        .expect("a sheet naming a leaver stays editable");
+    sync();
+    approve_current(addr, &sup, id31);
+
     // The statutory export: masked numbers only, one row per worker.
     let (s, file) = fetch(addr, &office, "/v1/funds/wages?month=2026-10&format=csv&lang=zh-CN");
     assert_eq!(s, 200);

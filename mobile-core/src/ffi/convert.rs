@@ -420,7 +420,7 @@ pub fn reference_in(r: ReferenceData) -> Result<rs::ReferenceData, Error> {
         workers: r
             .workers
             .into_iter()
-            .map(|w| rs::RosterWorker { id: w.id, name: w.name, crew: w.crew, trade: w.trade })
+            .map(|w| rs::RosterWorker { id: w.id, name: w.name, crew: w.crew, trade: w.trade, left: false })
             .collect(),
         sites: r.sites.into_iter().map(|s| rs::Site { id: s.id, name: s.name, time_zone: s.time_zone }).collect(),
         cost_codes: r

@@ -310,7 +310,12 @@ impl FieldStore {
         let s = self.live()?;
         block_on(async {
             let reference = s.reference_data(project_id.trim()).await?;
-            Ok(reference.map(|r| r.workers.iter().map(convert::roster_worker_out).collect()).unwrap_or_default())
+            // Leavers stay in the reference data (records naming them stay valid) but are offered
+            // for nothing new.
+            let active = |r: &record_schema::ReferenceData| {
+                r.workers.iter().filter(|w| !w.left).map(convert::roster_worker_out).collect()
+            };
+            Ok(reference.map(|r| active(&r)).unwrap_or_default())
         })
     }
 

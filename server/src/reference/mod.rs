@@ -95,6 +95,8 @@ pub struct RosterEntry {
     pub name: String,
     pub crew: Option<String>,
     pub trade: Option<String>,
+    /// Has left: still listed, so the records naming the worker stay valid.
+    pub left: bool,
 }
 
 /// A project's reference data.
@@ -151,6 +153,7 @@ impl ReferenceSet {
                     name: w.name.clone(),
                     crew: w.crew.clone(),
                     trade: w.trade.clone(),
+                    left: w.left,
                 })
                 .collect(),
             expense_categories: self

@@ -186,15 +186,18 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     .await?);
     set.expense_categories =
         categories.into_iter().map(|CategoryRow { code, name }| ExpenseCategory { code, name }).collect();
-    // The active roster (issue 21), so a reference import's publication keeps it in the document.
-    let workers: Vec<(String, String, Option<String>, Option<String>)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT id, name, crew, trade FROM workers WHERE project_id = $1 AND status = 'active' ORDER BY id"
+    // The roster (issue 21), so a reference import's publication keeps it in the document; leavers
+    // too, flagged, so records that name them stay valid on phones and at sync.
+    let workers: Vec<(String, String, Option<String>, Option<String>, String)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT id, name, crew, trade, status FROM workers WHERE project_id = $1 ORDER BY id"
     )
     .bind(project)
     .fetch_all(p)
     .await?);
-    set.workers =
-        workers.into_iter().map(|(id, name, crew, trade)| super::RosterEntry { id, name, crew, trade }).collect();
+    set.workers = workers
+        .into_iter()
+        .map(|(id, name, crew, trade, status)| super::RosterEntry { id, name, crew, trade, left: status == "left" })
+        .collect();
     Ok(set)
 }
 
