@@ -18,7 +18,7 @@ use crate::reports::export::{self, Words};
 use crate::reports::query::{ReportQuery, date_param};
 use crate::state::AppState;
 use crate::web::dashboards::{Card, fill};
-use crate::web::format::{money_code, money_short};
+use crate::web::format::{money_code, money_short, money_whole};
 use crate::web::i18n::Lang;
 use crate::web::session::WebSession;
 use crate::web::svg;
@@ -146,7 +146,10 @@ fn series(
     as_of: NaiveDate,
     lang: Lang,
 ) -> Series {
-    let short = |d: Decimal| money_short(d, currency, lang);
+    // Cards: 万 in Chinese, whole units in English (a phone's card has room for 12 characters);
+    // the tables keep the cents.
+    let short =
+        |d: Decimal| if lang == Lang::ZhCn { money_short(d, currency, lang) } else { money_whole(d, currency, lang) };
     // The curves: the opening balance at the first month's start, then each month's end; in
     // `as_of`'s month approved and paid stop at `as_of` (planned goes on to the month's end).
     let mut points = Vec::with_capacity(months.len() + 2);
