@@ -31,6 +31,8 @@ struct Started {
     summary: String,
     /// `sign-in link: …`, or the line saying how he signs in.
     link: String,
+    /// `office sign-in link: …` (the office clerk's), or the line saying how she signs in.
+    office_link: String,
     key: String,
 }
 
@@ -62,8 +64,8 @@ fn start_demo(dir: &Path, url: Option<&str>) -> Started {
     let addr =
         first.strip_prefix("listening on http://").unwrap_or_else(|| panic!("unexpected: {first:?}")).to_string();
     let summary = next();
-    let (mut key, mut link) = (None, String::new());
-    for _ in 0..6 {
+    let (mut key, mut link, mut office_link) = (None, String::new(), String::new());
+    for _ in 0..10 {
         let line = next();
         if let Some(k) = line.strip_prefix("sign-in key: ") {
             key = Some(k.trim().to_string());
@@ -71,13 +73,17 @@ fn start_demo(dir: &Path, url: Option<&str>) -> Started {
         }
         if let Some(l) = line.strip_prefix("sign-in link: ") {
             link = l.trim().to_string();
+        } else if let Some(l) = line.strip_prefix("office sign-in link: ") {
+            office_link = l.trim().to_string();
+        } else if line.contains("office clerk") && line.contains("signs in at") {
+            office_link = line;
         } else if line.contains("signs in at") {
             link = line;
         }
     }
     std::thread::spawn(move || for _ in lines.by_ref() {});
     let key = key.unwrap_or_else(|| panic!("no sign-in key printed after {summary:?}"));
-    Started { server: Server { child, addr }, summary, link, key }
+    Started { server: Server { child, addr }, summary, link, office_link, key }
 }
 
 /// Seconds the load took, as its summary says (`… in 2.3 s`).
@@ -119,10 +125,15 @@ const PASSWORD: &str = "滨江花园 demo 2026";
 /// Opens the printed one-time link and chooses a password, as the welcome page's form does; the
 /// session cookie it answers with.
 fn welcome(addr: &str, link: &str) -> String {
+    welcome_as(addr, link, "陈明")
+}
+
+/// `welcome` for the person the link is for, whom the page names.
+fn welcome_as(addr: &str, link: &str, name: &str) -> String {
     let path = link.split_once(addr).map(|(_, p)| p.to_string()).unwrap_or_else(|| panic!("{link} is not on {addr}"));
     let page = http(addr, "GET", &path, &[], b"");
     assert_eq!(page.status, 200, "{}", page.text());
-    assert!(page.text().contains("陈明"), "the welcome page names the demo supervisor");
+    assert!(page.text().contains(name), "the welcome page names {name}");
     let pre = page.cookie("fl_signin_csrf").expect("CSRF cookie");
     let csrf = hidden(&page.text(), "csrf").expect("csrf");
     let code = hidden(&page.text(), "code").expect("code");
@@ -244,6 +255,17 @@ fn demo_story(url: Option<&str>) {
     // The printed link: the demo supervisor chooses a password and is signed in.
     assert!(started.link.starts_with(&format!("http://{addr}/web/welcome?code=")), "{}", started.link);
     let w = Signed { addr, cookie: welcome(addr, &started.link), key: &started.key };
+    // The office clerk's link: she sees the funds centre's wage ledger, which supervisors do not.
+    assert!(started.office_link.starts_with(&format!("http://{addr}/web/welcome?code=")), "{}", started.office_link);
+    let clerk = Signed { addr, cookie: welcome_as(addr, &started.office_link, "王芳"), key: &started.key };
+    let wages = clerk.get("/web/funds/wages");
+    assert!(wages.contains("**********"), "the wage ledger lists workers with masked ID numbers");
+    let cookie = format!("{}; fl_lang=en", w.cookie);
+    assert_eq!(
+        http(addr, "GET", "/web/funds/wages", &[("Cookie", &cookie)], b"").status,
+        403,
+        "supervisors see no wages"
+    );
     // The printed key signs in too, as the key form does.
     let signed = webkit::sign_in(addr, &started.key, "%2Fweb%2Fqueue");
     assert_eq!(signed.status, 303, "{}", signed.text());

@@ -6,7 +6,8 @@
 //! the documents, `ledger::store::decide` for approvals and rejections; then the queue's index is
 //! refreshed as its first visit would. The demo supervisor is a person (陈明, a member of the
 //! project as supervisor) and has a device key: each start prints a one-time link for him to set a
-//! password (`access::codes`, while he has none) and the key (kept in the data folder,
+//! password (`access::codes`, while he has none; likewise for the office clerk 王芳, who sees the
+//! funds centre's wages, roster and payments) and the key (kept in the data folder,
 //! `demo-sign-in.txt`, so a restart can print it again).
 //!
 //! Loading is all or nothing in effect: a marker (`server_meta.demo_project`) is written last, and
@@ -30,6 +31,10 @@ pub const SUPERVISOR: &str = "生产经理 陈明 (demo)";
 /// The demo supervisor as a person, and the phone number he signs in with (unless already someone's).
 pub const PERSON: &str = "陈明";
 pub const PERSON_PHONE: &str = "13800138000";
+/// The demo office clerk (劳资员: the roster, wages and payments under Funds, which supervisors do
+/// not see), and her phone number.
+pub const OFFICE_PERSON: &str = "王芳";
+pub const OFFICE_PHONE: &str = "13800138001";
 /// The foremen's phone numbers, by site.
 const FOREMAN_PHONES: [&str; 3] = ["13912345601", "13912345602", "13912345603"];
 /// What the foremen's app reports as its version.
@@ -37,6 +42,8 @@ const APP_VERSION: &str = "1.0.0";
 const MARKER: &str = "demo_project";
 /// The demo supervisor's person id.
 const PERSON_KEY: &str = "demo_person";
+/// The demo office clerk's person id.
+const OFFICE_KEY: &str = "demo_office";
 const KEY_FILE: &str = "demo-sign-in.txt";
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +84,8 @@ pub struct Welcome {
     pub key: Option<String>,
     /// The demo supervisor's person id.
     pub person: Option<String>,
+    /// The demo office clerk's person id.
+    pub office: Option<String>,
 }
 
 impl Welcome {
@@ -102,6 +111,26 @@ impl Welcome {
             Some(p) if !p.disabled => {
                 let login = p.phone.or(p.email).unwrap_or_default();
                 out.push_str(&format!("the demo supervisor {} signs in at {base}/web/sign-in as {login}\n", p.name));
+            }
+            _ => {}
+        }
+        // The office clerk, for the funds centre's wages, roster and payments.
+        let office = match &self.office {
+            Some(id) => people::find(db, id).await?,
+            None => None,
+        };
+        match office {
+            Some(p) if !p.has_password && !p.disabled => {
+                let code = codes::create(db, &p.id, None).await?;
+                out.push_str(&format!(
+                    "for wages, the roster and payments (Funds), the demo office clerk {} chooses a password here:\n",
+                    p.name
+                ));
+                out.push_str(&format!("office sign-in link: {}\n", codes::link(base, &code)));
+            }
+            Some(p) if !p.disabled => {
+                let login = p.phone.or(p.email).unwrap_or_default();
+                out.push_str(&format!("the demo office clerk {} signs in at {base}/web/sign-in as {login}\n", p.name));
             }
             _ => {}
         }
@@ -169,6 +198,7 @@ async fn loaded_already(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> 
         ),
         key: saved_key(db, data_dir).await?,
         person: meta(db, PERSON_KEY).await?,
+        office: meta(db, OFFICE_KEY).await?,
     })
 }
 
@@ -288,12 +318,14 @@ pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
     }
     let person = member(db, PERSON, PERSON_PHONE, Role::Supervisor).await?;
     set_meta(db, PERSON_KEY, &person).await?;
+    let office = member(db, OFFICE_PERSON, OFFICE_PHONE, Role::Office).await?;
+    set_meta(db, OFFICE_KEY, &office).await?;
     set_meta(db, MARKER, company::PROJECT).await?;
     if let Err(e) = save_key(data_dir, &key) {
         tracing::warn!(error = %e, "the demo key could not be kept in the data folder; it is printed once");
     }
     let took = started.elapsed();
-    Ok(Welcome { summary: summary(count, approved, took), key: Some(key), person: Some(person) })
+    Ok(Welcome { summary: summary(count, approved, took), key: Some(key), person: Some(person), office: Some(office) })
 }
 
 /// The phones synced each record the evening it was made, not during the load: each document's
