@@ -44,34 +44,6 @@ fn book() -> Vec<u8> {
     ])
 }
 
-/// Runs `sql` statements on the server's database (SQLite in `dir`, or PostgreSQL at `url`).
-fn exec(dir: &std::path::Path, url: Option<&str>, statements: Vec<String>) {
-    use sqlx::Connection;
-    let (db, url) = (dir.join("server.db"), url.map(str::to_string));
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async move {
-            match url {
-                Some(url) => {
-                    let mut c = sqlx::PgConnection::connect(&url).await.expect("pg");
-                    for s in statements {
-                        sqlx::query(sqlx::AssertSqlSafe(s)).execute(&mut c).await.expect("exec");
-                    }
-                }
-                None => {
-                    let mut c =
-                        sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("sqlite");
-                    for s in statements {
-                        sqlx::query(sqlx::AssertSqlSafe(s)).execute(&mut c).await.expect("exec");
-                    }
-                }
-            }
-        })
-    })
-    .join()
-    .expect("db thread");
-}
-
 fn payment(id: &str, kind: &str, payee: &str, month: &str, paid_on: &str, minor: i64) -> String {
     let month = if month.is_empty() { "NULL".to_string() } else { format!("'{month}'") };
     let payee = if payee.is_empty() { "NULL".to_string() } else { format!("'{payee}'") };

@@ -59,6 +59,25 @@ pub fn store_directly(dir: &Path, url: Option<&str>, id: &str, kind: &str, snaps
     })
 }
 
+/// Runs `statements` in order on the server's database (SQLite in `dir`, or PostgreSQL at `url`):
+/// rows a test needs that no API writes (a payment of a past month, say).
+pub fn exec(dir: &Path, url: Option<&str>, statements: Vec<String>) {
+    with_db(dir, url, false, |c| async move {
+        match c {
+            Conn::Pg(mut c) => {
+                for s in statements {
+                    sqlx::query(sqlx::AssertSqlSafe(s)).execute(&mut c).await.expect("exec");
+                }
+            }
+            Conn::Sqlite(mut c) => {
+                for s in statements {
+                    sqlx::query(sqlx::AssertSqlSafe(s)).execute(&mut c).await.expect("exec");
+                }
+            }
+        }
+    })
+}
+
 /// `SELECT count(*) …` on the server's database (SQLite in `dir`, or PostgreSQL at `url`).
 pub fn count(dir: &Path, url: Option<&str>, sql: &str) -> i64 {
     let sql = sql.to_string();

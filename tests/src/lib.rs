@@ -25,7 +25,7 @@ pub mod phone_core;
 pub mod records;
 pub mod webkit;
 
-pub use db::{count, store_directly, stored_digest};
+pub use db::{count, exec, store_directly, stored_digest};
 pub use http::{get, get_with, post, send};
 pub use mobile::mobile_core_cdylib;
 pub use pg::ThrowawayPg;
