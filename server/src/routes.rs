@@ -160,6 +160,8 @@ fn web_routes() -> Router<AppState> {
         .route("/web/funds/wages/print", get(crate::web::funds::wages::print))
         .route("/web/funds/wages/export", get(crate::web::funds::wages::export))
         .route("/web/funds/arrears", get(crate::web::funds::arrears::page))
+        .route("/web/funds/allocations", post(crate::web::funds::arrears::allocate))
+        .route("/web/funds/settings", post(crate::web::funds::arrears::set_pay_day))
         .route("/web/funds/roster", get(crate::web::funds::roster::page).post(crate::web::funds::roster::save))
         .route("/web/funds/roster/confirm", post(crate::web::funds::roster::confirm))
         .route("/web/funds/roster/import", crate::web::funds::roster::import_route())

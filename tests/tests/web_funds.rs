@@ -117,6 +117,7 @@ fn funds_screens_with_the_demo() {
 
     if !webkit::browser_available() {
         eprintln!("SKIPPED the screenshots: {} or {} is missing", webkit::CHROMIUM, webkit::CHROMEDRIVER);
+        arrears_forms(&get, &post, &csrf);
         return;
     }
     let base = format!("http://{}", addr.replace("127.0.0.1", "localhost"));
@@ -158,4 +159,32 @@ fn funds_screens_with_the_demo() {
             }
         }
     }
+    arrears_forms(&get, &post, &csrf);
+}
+
+/// The arrears page's forms (after the screenshots, which show the demo as loaded): the owner's
+/// allocation recorded, a bad amount refused in the page's words with what was typed kept, the
+/// pay day refused out of 1–28 and saved within.
+fn arrears_forms(get: &dyn Fn(&str) -> String, post: &dyn Fn(&str, String, &str) -> webkit::Resp, csrf: &str) {
+    let before = get("/web/funds/arrears");
+    let allocated = post(
+        "/web/funds/allocations",
+        format!("csrf={csrf}&month=2026-01&received_on=2026-01-28&amount=12345.67&reference=r1"),
+        "en",
+    );
+    assert_eq!(allocated.status, 303, "{}", allocated.text());
+    let after = get("/web/funds/arrears");
+    assert!(after.contains("12,345.67") && !before.contains("12,345.67"), "the allocation is listed");
+    let refused = post(
+        "/web/funds/allocations",
+        format!("csrf={csrf}&month=2026-01&received_on=2026-01-28&amount=12.345&reference=kept"),
+        "zh-CN",
+    );
+    assert!(matches!(refused.status, 400 | 422), "{}", refused.text());
+    let text = refused.text();
+    assert!(text.contains("id=\"problem\"") && text.contains("金额") && text.contains("value=\"kept\""), "{text}");
+    let refused = post("/web/funds/settings", format!("csrf={csrf}&wage_pay_day=31"), "en");
+    assert!(matches!(refused.status, 400 | 422), "{}", refused.text());
+    assert_eq!(post("/web/funds/settings", format!("csrf={csrf}&wage_pay_day=10"), "en").status, 303);
+    assert!(get("/web/funds/arrears").contains("value=\"10\""), "the pay day is kept");
 }

@@ -188,7 +188,15 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
         categories.into_iter().map(|CategoryRow { code, name }| ExpenseCategory { code, name }).collect();
     // The roster (issue 21), so a reference import's publication keeps it in the document; leavers
     // too, flagged, so records that name them stay valid on phones and at sync.
-    let workers: Vec<(String, String, Option<String>, Option<String>, String)> = on_pool!(db, |p| sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct WorkerRow {
+        id: String,
+        name: String,
+        crew: Option<String>,
+        trade: Option<String>,
+        status: String,
+    }
+    let workers: Vec<WorkerRow> = on_pool!(db, |p| sqlx::query_as(
         "SELECT id, name, crew, trade, status FROM workers WHERE project_id = $1 ORDER BY id"
     )
     .bind(project)
@@ -196,7 +204,7 @@ pub async fn load(db: &Db, project: &str) -> Result<ReferenceSet, sqlx::Error> {
     .await?);
     set.workers = workers
         .into_iter()
-        .map(|(id, name, crew, trade, status)| super::RosterEntry { id, name, crew, trade, left: status == "left" })
+        .map(|w| super::RosterEntry { id: w.id, name: w.name, crew: w.crew, trade: w.trade, left: w.status == "left" })
         .collect();
     Ok(set)
 }

@@ -1,30 +1,45 @@
 //! The arrears warning (欠薪预警, `/web/funds/arrears?as_of=`) over `funds::arrears::arrears`:
 //! cards (wages overdue, workers and months in arrears, allocation shortfall), the months with
 //! wages outstanding (due day, overdue or not yet due, per crew, the workers owed), and the owner's
-//! labour-cost allocations against wages payable. Office and admin only.
+//! labour-cost allocations against wages payable, with the forms that record an allocation
+//! (`POST /web/funds/allocations`) and set the project's wage pay day (`POST /web/funds/settings`).
+//! Office and admin only.
 
 use askama::Template;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, Uri};
-use axum::response::Html;
+use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::Tab;
-use crate::funds::arrears;
+use super::{Problem, Tab, problem_of, recorder};
+use crate::funds::allocations::{self, NewAllocation};
+use crate::funds::error::FundsError;
 use crate::funds::wages::WageLedger;
+use crate::funds::{arrears, settings};
 use crate::reports::export::Words;
 use crate::reports::query::date_param;
 use crate::state::AppState;
 use crate::web::dashboards::Card;
 use crate::web::format::money_code;
 use crate::web::session::WebSession;
-use crate::web::{Chrome, WebError, render};
+use crate::web::{Chrome, Fields, WebError, render};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Asked {
     pub as_of: Option<String>,
+    /// `allocated` or `pay_day` after a form was saved.
+    pub done: Option<String>,
+}
+
+/// The allocation form as typed (kept on a refusal).
+#[derive(Debug, Clone, Default)]
+pub struct AllocForm {
+    pub month: String,
+    pub received_on: String,
+    pub amount: String,
+    pub reference: String,
 }
 
 pub struct CrewLine {
@@ -76,6 +91,12 @@ struct ArrearsPage {
     cards: Vec<Card>,
     months: Vec<MonthLine>,
     allocations: Vec<AllocationLine>,
+    pay_day: u32,
+    form: AllocForm,
+    problem: Option<Problem>,
+    /// Which form the problem belongs to: `alloc` or `pay_day`.
+    problem_at: String,
+    done: String,
 }
 
 /// `GET /web/funds/arrears`
@@ -85,10 +106,95 @@ pub async fn page(
     headers: HeaderMap,
     uri: Uri,
     q: Result<Query<Asked>, QueryRejection>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     super::require_pay(&s)?;
     let Query(q) = q.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let asked = date_param("as_of", q.as_of)?.and_then(|d| d.parse().ok());
+    let c = Chrome::new(Some(&s), &headers, &uri, "funds", "fa_title");
+    let done = q.done.filter(|d| d == "allocated" || d == "pay_day").unwrap_or_default();
+    let page = build(&state, &s, c, asked, AllocForm::default(), None, done).await?;
+    Ok(render(&page)?.into_response())
+}
+
+/// `POST /web/funds/allocations` (csrf): the owner's labour-cost allocation of a month.
+pub async fn allocate(
+    s: WebSession,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, WebError> {
+    super::require_pay(&s)?;
+    let f = Fields::from(form)?;
+    f.check_csrf(&s)?;
+    let g = |k: &str| f.get(k).unwrap_or_default().trim().to_string();
+    let typed =
+        AllocForm { month: g("month"), received_on: g("received_on"), amount: g("amount"), reference: g("reference") };
+    let opt = |v: &str| Some(v.to_string()).filter(|v| !v.is_empty());
+    let input = NewAllocation {
+        month: opt(&typed.month),
+        received_on: opt(&typed.received_on),
+        amount: opt(&typed.amount),
+        reference: opt(&typed.reference),
+    };
+    match allocations::record(&state.db, &s.grant.project_id, &input, &recorder(&s)).await {
+        Ok(_) => Ok(Redirect::to("/web/funds/arrears?done=allocated#allocations-head").into_response()),
+        Err(e) => {
+            refused(&state, &s, Chrome::new(Some(&s), &headers, &uri, "funds", "fa_title"), e, typed, "alloc").await
+        }
+    }
+}
+
+/// `POST /web/funds/settings` (csrf): the day of the next month a month's wages are due by.
+pub async fn set_pay_day(
+    s: WebSession,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, WebError> {
+    super::require_pay(&s)?;
+    let f = Fields::from(form)?;
+    f.check_csrf(&s)?;
+    let typed = f.get("wage_pay_day").unwrap_or_default().trim().to_string();
+    let day = match typed.parse::<i64>() {
+        Ok(d) => Ok(d),
+        Err(_) => Err(FundsError::invalid("wage_pay_day", "a day of the month from 1 to 28")),
+    };
+    let saved = match day {
+        Ok(d) => settings::set_wage_pay_day(&state.db, &s.grant.project_id, Some(d)).await.map(drop),
+        Err(e) => Err(e),
+    };
+    let c = Chrome::new(Some(&s), &headers, &uri, "funds", "fa_title");
+    match saved {
+        Ok(()) => Ok(Redirect::to("/web/funds/arrears?done=pay_day").into_response()),
+        Err(e) => refused(&state, &s, c, e, AllocForm::default(), "pay_day").await,
+    }
+}
+
+/// The page again with the refusal shown at its form (status 400/422), what was typed kept.
+async fn refused(
+    state: &AppState,
+    s: &WebSession,
+    c: Chrome,
+    e: FundsError,
+    form: AllocForm,
+    at: &str,
+) -> Result<Response, WebError> {
+    let Some((status, p)) = problem_of(&e, c.lang) else { return Err(WebError::internal(e)) };
+    let page = build(state, s, c, None, form, Some((p, at.to_string())), String::new()).await?;
+    Ok((status, render(&page)?).into_response())
+}
+
+async fn build(
+    state: &AppState,
+    s: &WebSession,
+    c: Chrome,
+    asked: Option<chrono::NaiveDate>,
+    form: AllocForm,
+    problem: Option<(Problem, String)>,
+    done: String,
+) -> Result<ArrearsPage, WebError> {
     let as_of = match asked {
         Some(d) => d,
         None => {
@@ -98,7 +204,6 @@ pub async fn page(
         }
     };
     let a = arrears::arrears(&state.db, &s.grant.project_id, as_of).await?;
-    let c = Chrome::new(Some(&s), &headers, &uri, "funds", "fa_title");
     let lang = c.lang;
     let money = |d: Decimal| money_code(d, &a.currency, lang);
     let month_label = |m: &str| {
@@ -175,14 +280,22 @@ pub async fn page(
             flagged: m.flagged,
         })
         .collect();
-    let page = ArrearsPage {
-        tabs: super::tabs(&s, lang, "arrears"),
+    let (problem, problem_at) = match problem {
+        Some((p, at)) => (Some(p), at),
+        None => (None, String::new()),
+    };
+    Ok(ArrearsPage {
+        tabs: super::tabs(s, lang, "arrears"),
         as_of: as_of.to_string(),
         pay_rule: crate::web::dashboards::fill(lang.t("fa_pay_rule"), a.pay_day),
         cards,
         months,
         allocations,
+        pay_day: a.pay_day,
+        form,
+        problem,
+        problem_at,
+        done,
         c,
-    };
-    render(&page)
+    })
 }

@@ -56,6 +56,11 @@ pub fn require_pay(s: &WebSession) -> Result<(), crate::web::WebError> {
     }
 }
 
+/// Who records a payment or an allocation: the person, else the device.
+pub fn recorder(s: &WebSession) -> String {
+    s.person.as_ref().map_or_else(|| s.grant.device_id.clone(), |p| p.id.clone())
+}
+
 /// A refusal as the page shows it: a headline in the page language, the field in words, and the
 /// shared code's reason; a refused file lists its rows.
 #[derive(Debug, Clone)]
@@ -90,6 +95,8 @@ pub fn field_label(field: &str, lang: crate::web::i18n::Lang) -> String {
         "payer_account" => "ff_payer_account",
         "amount" => "ff_amount",
         "reference" => "ff_reference",
+        "received_on" => "fa_received_on",
+        "wage_pay_day" => "fa_pay_day_label",
         _ => return field.to_string(),
     };
     lang.t(key).to_string()

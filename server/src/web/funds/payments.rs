@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Problem, Tab, problem_of};
+use super::{Problem, Tab, problem_of, recorder};
 use crate::funds::batch::{self, Batch, BatchInput, BatchSummary};
 use crate::funds::error::FundsError;
 use crate::funds::payments::{self, ListFilter, NewPayment, Payment};
@@ -267,11 +267,6 @@ async fn refused(
     let Some((status, p)) = problem_of(&e, c.lang) else { return Err(WebError::internal(e)) };
     let page = build(state, s, c, month, form, Some((p, at.to_string())), String::new()).await?;
     Ok((status, render(&page)?).into_response())
-}
-
-/// Who records: the person, else the device.
-fn recorder(s: &WebSession) -> String {
-    s.person.as_ref().map_or_else(|| s.grant.device_id.clone(), |p| p.id.clone())
 }
 
 /// `POST /web/funds/payments`: one payment.
