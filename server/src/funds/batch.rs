@@ -46,7 +46,7 @@ pub struct BatchInput {
     /// The wage month paid, `YYYY-MM` (required).
     pub month: Option<String>,
     pub file_name: Option<String>,
-    /// The day the bank paid, `YYYY-MM-DD`; absent: today (UTC).
+    /// The day the bank paid, `YYYY-MM-DD`; absent: today at the project's site.
     pub paid_on: Option<String>,
     /// The paying account (the project's wage account); absent: `bank batch`.
     pub payer_account: Option<String>,
@@ -153,7 +153,8 @@ pub async fn import(db: &Db, project: &str, bytes: &[u8], input: &BatchInput, im
     let month = parse_month("month", month_text_in.ok_or_else(|| FundsError::bad("month", "is required (YYYY-MM)"))?)?;
     let paid_on = match input.paid_on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => parse_day("paid_on", d)?,
-        None => chrono::Utc::now().date_naive(),
+        // The site's today, as every other funds date (not the server's UTC day).
+        None => crate::reports::today(&crate::reference::store::load(db, project).await?),
     };
     let file_name = input.file_name.as_deref().map(str::trim).filter(|f| !f.is_empty()).unwrap_or("batch");
     if file_name.chars().count() > MAX_FILE_NAME_CHARS || file_name.chars().any(char::is_control) {
