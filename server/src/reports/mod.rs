@@ -10,6 +10,7 @@
 pub mod cost;
 pub mod drilldown;
 pub mod export;
+pub mod forecast;
 pub mod labour;
 pub mod progress;
 pub mod query;
