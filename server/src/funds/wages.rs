@@ -187,13 +187,14 @@ pub async fn balances(
 ) -> Result<Balances, sqlx::Error> {
     // SUM over bigint is numeric on PostgreSQL: cast back (a month's sums fit easily).
     // The month totals kept beside funds_entries (one row per worker, trade and currency; '' =
-    // absent): a month of 500 workers reads ~5,000 rows instead of sorting ~34,000 shares.
+    // absent): a month of 500 workers reads ~5,000 rows instead of sorting ~34,000 shares. They are
+    // already grouped, so they are read as they are and added up below (a GROUP BY here spilled to
+    // disk over a year of such months, for nothing).
     const ENTRIES: &str = "SELECT month, kind, NULLIF(worker_id, '') AS worker_id, \
          NULLIF(worker_name, '') AS worker_name, NULLIF(crew, '') AS crew, NULLIF(trade, '') AS trade, \
-         max(currency) AS currency, CAST(sum(amount_minor) AS BIGINT) AS amount, \
-         CAST(sum(person_days_micro) AS BIGINT) AS days, CAST(sum(person_hours_micro) AS BIGINT) AS hours \
+         currency, amount_minor AS amount, person_days_micro AS days, person_hours_micro AS hours \
          FROM funds_month_totals WHERE project_id = $1 AND month >= $2 AND month <= $3 \
-         AND kind IN ('wage', 'advance') GROUP BY month, kind, worker_id, worker_name, crew, trade";
+         AND kind IN ('wage', 'advance')";
     const PAYMENTS: &str = "SELECT month, worker_id, crew, payee, CAST(sum(amount_minor) AS BIGINT) AS amount \
          FROM funds_payments WHERE project_id = $1 AND month >= $2 AND month <= $3 AND kind = 'wage' \
          GROUP BY month, worker_id, crew, payee";
