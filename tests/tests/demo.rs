@@ -433,6 +433,32 @@ fn demo_screens() {
         b.goto(&format!("{base}/web/schedule"));
         b.wait_for("#cards");
         b.screenshot(&format!("demo-schedule-{short}-{width}"));
+        // The Gantt: one row per activity of the table, the table's late ones (actual % in red)
+        // marked late, the status-date line; then the burn-down below it.
+        b.wait_for("#gantt svg");
+        let ids = |sel: &str, attr: &str| {
+            let v = b.script(&format!(
+                "return [...document.querySelectorAll('{sel}')].map(e => e.getAttribute('{attr}').replace('activity-', '')).sort();"
+            ));
+            v.as_array().expect("ids").iter().filter_map(|t| t.as_str().map(String::from)).collect::<Vec<_>>()
+        };
+        let rows = ids("#schedule-table tbody tr", "id");
+        assert!(rows.len() >= 5, "{rows:?}");
+        assert_eq!(ids("#gantt g.gantt-row", "data-activity"), rows, "one Gantt row per activity");
+        let behind = b.script(
+            "return [...document.querySelectorAll('#schedule-table tbody tr')].filter(tr => tr.querySelector('td:nth-child(3) span.bad')).map(tr => tr.id.replace('activity-', '')).sort();",
+        );
+        let behind: Vec<String> =
+            behind.as_array().expect("late").iter().filter_map(|t| t.as_str().map(String::from)).collect();
+        assert!(!behind.is_empty(), "the demo has late activities");
+        assert_eq!(ids("#gantt g.gantt-row.late", "data-activity"), behind, "late ones marked");
+        assert!(b.exists("#gantt line.today"), "status-date line");
+        assert!(b.exists("#gantt-legend .key.late"), "legend of late");
+        assert!(b.exists("#burn-down polyline.pv") && b.exists("#burn-down polyline.ev"), "burn-down lines");
+        b.script("document.querySelector('#gantt').scrollIntoView(); return true;");
+        b.screenshot(&format!("demo-gantt-{short}-{width}"));
+        b.script("document.querySelector('#burn-down').scrollIntoView(); return true;");
+        b.screenshot(&format!("demo-burndown-{short}-{width}"));
         b.goto(&format!("{base}/web/labour"));
         b.wait_for("#labour-table");
         b.screenshot(&format!("demo-labour-{short}-{width}"));

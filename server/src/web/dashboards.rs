@@ -17,6 +17,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::format::{money_code, money_short, money_whole, percent, ratio};
+use super::gantt;
 use super::i18n::Lang;
 use super::session::WebSession;
 use super::svg::{self, BudgetBar};
@@ -355,6 +356,10 @@ struct SchedulePage {
     unassigned: String,
     chart: String,
     has_curve: bool,
+    gantt: String,
+    zoom: &'static str,
+    late_count: usize,
+    burndown: String,
 }
 
 /// `GET /web/schedule?at=`: `at` (the status date) blank is today where the project works.
@@ -439,7 +444,44 @@ pub async fn schedule(
             on: at == last_month_end,
         },
     ];
+    let zoom_asked = uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("zoom=")));
+    let rows: Vec<gantt::GanttRow> = report
+        .activities
+        .iter()
+        .map(|a| gantt::GanttRow {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            code: a.cost_code.clone().unwrap_or_default(),
+            start: a.planned_start,
+            finish: a.planned_finish,
+            planned: a.planned_percent,
+            actual: a.actual_percent,
+        })
+        .collect();
+    let first = rows.iter().map(|r| r.start).min().unwrap_or(at);
+    let last = rows.iter().map(|r| r.finish).max().unwrap_or(at);
+    let zoom = gantt::Zoom::pick(zoom_asked, first.min(at), last.max(at));
+    let groups: Vec<(String, String)> =
+        set.cost_codes.iter().map(|c| (c.code.clone(), format!("{} {}", c.code, c.name))).collect();
+    let gantt_text = gantt::GanttText {
+        title: lang.t("dash_gantt_title"),
+        marker: &marker,
+        no_code: lang.t("dash_gantt_no_code"),
+        late: lang.t("dash_gantt_late"),
+        lang,
+    };
+    // Burn-down: what is left of the budget by the plan (the ideal line) and by the work earned.
+    let bac = t.budget_at_completion;
+    let left: Vec<svg::CurvePoint> = points
+        .iter()
+        .map(|p| svg::CurvePoint { date: p.date, pv: bac - p.pv, ev: p.ev.map(|e| bac - e), ac: None })
+        .collect();
+    let burn_text = svg::CurveText { title: lang.t("dash_burn_title"), marker: &marker, lang };
     let page = SchedulePage {
+        late_count: rows.iter().filter(|r| r.late()).count(),
+        gantt: if rows.is_empty() { String::new() } else { gantt::gantt(&rows, &groups, at, zoom, &gantt_text) },
+        zoom: zoom.as_str(),
+        burndown: svg::s_curve(&left, at, &burn_text),
         has_curve: !points.is_empty(),
         chart: svg::s_curve(&points, at, &text),
         at: at.to_string(),

@@ -26,6 +26,7 @@ pub mod csrf;
 pub mod dashboards;
 pub mod drilldown;
 pub mod format;
+pub mod gantt;
 pub mod funds;
 pub mod history;
 pub mod i18n;

@@ -158,7 +158,7 @@ pub fn nice_step(max: Decimal, parts: u32) -> Decimal {
 }
 
 /// The first days of the months from `first`'s month (when `first` is the 1st) to `last`.
-fn month_starts(first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
+pub(super) fn month_starts(first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
     let mut m = first.with_day(1).unwrap_or(first);
     if m < first {
         m = m.checked_add_months(Months::new(1)).unwrap_or(last);

@@ -107,4 +107,20 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("dash_no_such_code", "This project has no cost code {code}.", "本项目没有成本科目 {code}。"),
     ("dash_open_record", "Open", "查看"),
     // Expense categories (record_schema's list), as a posting's line names them.
+    // The schedule's Gantt chart and burn-down.
+    ("dash_gantt_title", "Activities: planned dates and progress", "作业进度横道图：计划工期与实际进度"),
+    ("dash_gantt_planned", "Planned start to finish", "计划开始至完成"),
+    ("dash_gantt_done", "Done (actual %)", "已完成（实际 %）"),
+    ("dash_gantt_late", "Late", "滞后"),
+    ("dash_gantt_late_long", "Late: actual % below planned % at the status date", "滞后：到数据日期实际完成 % 低于计划 %"),
+    ("dash_gantt_figures", "Figures: actual % / planned %", "数字：实际 % / 计划 %"),
+    ("dash_gantt_no_code", "No cost code", "未分配成本科目"),
+    ("dash_gantt_late_count", "{n} late", "{n} 项滞后"),
+    ("dash_gantt_none_late", "None late", "无滞后作业"),
+    ("dash_zoom", "Scale", "刻度"),
+    ("dash_zoom_week", "Weeks", "按周"),
+    ("dash_zoom_month", "Months", "按月"),
+    ("dash_burn_title", "Burn-down: planned value still to earn", "燃尽图：尚待完成的计划值"),
+    ("dash_burn_ideal", "Remaining by the plan (ideal)", "按计划剩余（理想线）"),
+    ("dash_burn_actual", "Remaining by earned value", "按挣值实际剩余"),
 ];
