@@ -209,6 +209,33 @@ fn story(url: Option<&str>) {
         (d("25000"), d("20000"), d("2280"), d("-5000"))
     );
     assert_eq!((dec(&a1["spi"]), dec(&a1["cpi"])), (d("0.8"), d("8.772")));
+    // Forecasts (docs/forecasts.md), by hand: BAC 50,000, PV 25,000, EV 20,000, AC 2,280.
+    let f = &a1["forecast"];
+    // BAC/CPI = 50,000 × 2,280/20,000; AC + (BAC − EV); AC + 30,000/(CPI × SPI) = 2,280 + 30,000 × 2,280/16,000.
+    assert_eq!(
+        (dec(&f["eac_cpi"]["eac"]), dec(&f["eac_cpi"]["etc"]), dec(&f["eac_cpi"]["vac"])),
+        (d("5700"), d("3420"), d("44300"))
+    );
+    assert_eq!(dec(&f["eac_budget_rate"]["eac"]), d("32280"));
+    assert_eq!(dec(&f["eac_cpi_spi"]["eac"]), d("6555"));
+    assert_eq!(dec(&f["tcpi"]), d("0.6287")); // 30,000/47,720
+    // 2,500 a day from 11 November: EV 20,000 is day 8's PV, so ES = 8 at AT = 10; IEAC(t) = 20/0.8 = 25
+    // days → 5 December.
+    let es = &f["schedule"];
+    assert_eq!((dec(&es["es"]), dec(&es["at"]), dec(&es["pd"]), dec(&es["sv_t"])), (d("8"), d("10"), d("20"), d("-2")));
+    assert_eq!((dec(&es["spi_t"]), dec(&es["ieac_t"])), (d("0.8"), d("25")));
+    assert_eq!((es["start"].as_str(), es["forecast_finish"].as_str()), (Some("2026-11-11"), Some("2026-12-05")));
+    // The project: A2 (40,000 over 1–20 November, nothing reported) and A1. PV by day is 2,000 × day
+    // up to day 10, so EV 20,000 gives ES = 10 at AT = 20: SPI(t) 0.5, IEAC(t) 60 days → 30 December.
+    let t = &sched["totals"]["forecast"];
+    assert_eq!(dec(&t["eac_cpi"]["eac"]), d("22410")); // 90,000 × 4,980/20,000
+    assert_eq!(dec(&t["tcpi"]), d("0.8233")); // 70,000/85,020
+    let es = &t["schedule"];
+    assert_eq!(
+        (dec(&es["es"]), dec(&es["sv_t"]), dec(&es["spi_t"]), dec(&es["ieac_t"])),
+        (d("10"), d("-10"), d("0.5"), d("60"))
+    );
+    assert_eq!(es["forecast_finish"].as_str(), Some("2026-12-30"), "{t}");
     assert_eq!(dec(&sched["totals"]["ac"]), d("4980"));
     assert!(
         sched["s_curve"]

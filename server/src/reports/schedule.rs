@@ -8,6 +8,9 @@
 //!   `at` (in the project currency); SV = EV − PV, SPI = EV / PV, CPI = EV / AC.
 //!   Costs posted without an activity are not any activity's AC: they are reported as
 //!   `unassigned_cost` beside the totals.
+//! * forecasts (`forecast.rs`, docs/forecasts.md) per activity and for the project: EAC, ETC, VAC,
+//!   TCPI from these figures, and earned schedule over daily periods of the planned-value curve
+//!   (`planned_percent`), from the first planned day to the last.
 
 use std::collections::HashMap;
 
@@ -16,6 +19,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::export::{FileName, Words};
+use super::forecast::{self, Forecast};
 use super::progress::{self, ActivityProgress};
 use super::{Cell, ReportError, Table, pct, ratio};
 use crate::db::{Db, on_pool};
@@ -73,6 +77,7 @@ pub struct ActivityRow {
     pub sv: Decimal,
     pub spi: Option<Decimal>,
     pub cpi: Option<Decimal>,
+    pub forecast: Forecast,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +91,8 @@ pub struct Totals {
     pub cpi: Option<Decimal>,
     /// Approved cost up to `at` posted without an activity.
     pub unassigned_cost: Decimal,
+    /// Over the project's PV curve (the sum of the activities'); AC without `unassigned_cost`.
+    pub forecast: Forecast,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -168,6 +175,13 @@ fn curve_dates(set: &ReferenceSet, at: NaiveDate) -> Vec<NaiveDate> {
     out
 }
 
+/// The days an activity's plan spans: its planned dates, widened to its curve's points.
+fn plan_span(a: &Activity) -> (NaiveDate, NaiveDate) {
+    let first = a.curve.first().map_or(a.planned_start, |&(d, _)| d.min(a.planned_start));
+    let last = a.curve.last().map_or(a.planned_finish, |&(d, _)| d.max(a.planned_finish));
+    (first, last)
+}
+
 pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<ScheduleReport, ReportError> {
     let cur = set.project.currency;
     let round = |d: Decimal| cur.round(d);
@@ -185,6 +199,9 @@ pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<Schedu
         let pv = planned * a.budget / HUNDRED;
         let ac = ac_by.get(a.id.as_str()).copied().unwrap_or_default();
         let (pv, ev) = (round(pv), round(ev));
+        let forecast = forecast::daily(a.budget, pv, ev, ac, cur, plan_span(a), at, |d| {
+            planned_percent(a, d) * a.budget / HUNDRED
+        });
         activities.push(ActivityRow {
             id: a.id.clone(),
             name: a.name.clone(),
@@ -203,14 +220,24 @@ pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<Schedu
             sv: ev - pv,
             spi: ratio(ev, pv),
             cpi: ratio(ev, ac),
+            forecast,
         });
     }
     let sum = |f: fn(&ActivityRow) -> Decimal| activities.iter().map(f).sum::<Decimal>();
     let (pv, ev, ac) = (sum(|r| r.pv), sum(|r| r.ev), sum(|r| r.ac));
     let known: std::collections::HashSet<&str> = set.activities.iter().map(|a| a.id.as_str()).collect();
     let unassigned_cost = ac_by.iter().filter(|(a, _)| !known.contains(**a)).map(|(_, m)| *m).sum();
+    let bac = sum(|r| r.budget_at_completion);
+    let spans: Vec<_> = set.activities.iter().map(plan_span).collect();
+    let plan = spans.iter().map(|s| s.0).min().zip(spans.iter().map(|s| s.1).max());
+    let forecast = match plan {
+        Some(span) => forecast::daily(bac, pv, ev, ac, cur, span, at, |d| {
+            set.activities.iter().map(|a| planned_percent(a, d) * a.budget / HUNDRED).sum()
+        }),
+        None => Forecast { cost: forecast::cost(bac, pv, ev, ac, cur), schedule: None },
+    };
     let totals = Totals {
-        budget_at_completion: sum(|r| r.budget_at_completion),
+        budget_at_completion: bac,
         pv,
         ev,
         ac,
@@ -218,6 +245,7 @@ pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<Schedu
         spi: ratio(ev, pv),
         cpi: ratio(ev, ac),
         unassigned_cost,
+        forecast,
     };
     let s_curve = curve_dates(set, at)
         .into_iter()
