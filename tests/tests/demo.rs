@@ -457,6 +457,15 @@ fn demo_screens() {
         assert!(b.exists("#burn-down polyline.pv") && b.exists("#burn-down polyline.ev"), "burn-down lines");
         b.script("document.querySelector('#gantt').scrollIntoView(); return true;");
         b.screenshot(&format!("demo-gantt-{short}-{width}"));
+        // Week zoom: a tick each Monday, wider than the box, which scrolls sideways (not the page).
+        b.goto(&format!("{base}/web/schedule?zoom=week"));
+        b.wait_for("#gantt svg.zoom-week");
+        let wide = b.script(
+            "const box = document.querySelector('#gantt .gantt-box'); return [box.scrollWidth > box.clientWidth, document.documentElement.scrollWidth <= window.innerWidth];",
+        );
+        assert_eq!(wide, serde_json::json!([true, true]), "week zoom scrolls inside its box at {width}");
+        b.script("document.querySelector('#gantt').scrollIntoView(); return true;");
+        b.screenshot(&format!("demo-gantt-week-{short}-{width}"));
         b.script("document.querySelector('#burn-down').scrollIntoView(); return true;");
         b.screenshot(&format!("demo-burndown-{short}-{width}"));
         b.goto(&format!("{base}/web/labour"));

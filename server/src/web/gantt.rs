@@ -125,11 +125,22 @@ pub fn gantt(rows: &[GanttRow], groups: &[(String, String)], at: NaiveDate, zoom
             y = HEAD - 6.0
         ));
         if let Some((l, major)) = label {
-            let anchor = if x > 92.0 { "end" } else { "start" };
+            // Centred on their tick, except at the edges, so none is clipped or runs into the next.
+            let anchor = if x < 10.0 {
+                "start"
+            } else if x > 90.0 {
+                "end"
+            } else {
+                "middle"
+            };
             s.push_str(&format!(
                 r#"<text class="tick x-tick {k}" data-tick="{d}" x="{tx:.2}%" y="{y}" text-anchor="{anchor}">{l}</text>"#,
                 k = if major { "tick-major" } else { "tick-minor" },
-                tx = if anchor == "end" { x - 0.3 } else { x + 0.3 },
+                tx = match anchor {
+                    "end" => x - 0.3,
+                    "start" => x + 0.3,
+                    _ => x,
+                },
                 y = HEAD - 10.0,
                 l = esc(&l)
             ));
@@ -180,14 +191,19 @@ pub fn gantt(rows: &[GanttRow], groups: &[(String, String)], at: NaiveDate, zoom
             let figures = format!("{} / {}", pct(r.actual), pct(Some(r.planned)));
             let name = format!("{} {}", r.id, r.name);
             s.push_str(&format!(
-                r#"<g class="gantt-row{lc}" data-activity="{id}"><title>{tip}</title><text class="row-name" x="4" y="{ny}">{n}{lw}</text><text class="row-pct" x="99%" y="{ny}" text-anchor="end">{fig}</text><rect class="planned" x="{x0:.2}%" y="{by}" width="{w:.2}%" height="12" rx="2"/><rect class="actual" x="{x0:.2}%" y="{ay}" width="{aw:.2}%" height="6"/></g>"#,
+                r#"<g class="gantt-row{lc}" data-activity="{id}"><title>{tip}</title><text class="row-name" x="4" y="{ny}">{n}{lw}{inline}</text>{right}<rect class="planned" x="{x0:.2}%" y="{by}" width="{w:.2}%" height="12" rx="2"/><rect class="actual" x="{x0:.2}%" y="{ay}" width="{aw:.2}%" height="6"/></g>"#,
                 lc = if late { " late" } else { "" },
                 id = esc(&r.id),
                 tip = esc(&format!("{name}: {} – {}, {figures}", r.start, r.finish)),
                 ny = y + 13.0,
                 n = esc(&fit(&name, 36)),
                 lw = if late { format!(" · {}", esc(text.late)) } else { String::new() },
-                fig = esc(&figures),
+                inline = if zoom == Zoom::Week { format!(" · {}", esc(&figures)) } else { String::new() },
+                right = if zoom == Zoom::Week {
+                    String::new()
+                } else {
+                    format!(r#"<text class="row-pct" x="99%" y="{}" text-anchor="end">{}</text>"#, y + 13.0, esc(&figures))
+                },
                 by = y + 18.0,
                 ay = y + 21.0,
                 aw = w * done,
