@@ -525,6 +525,24 @@ fn dashboards_in_the_browser() {
     b.screenshot("dash-schedule-en-1440");
     b.script("document.querySelector('#schedule-table').scrollIntoView(); return true;");
     b.screenshot("dash-schedule-en-1440-table");
+    // The Gantt: a row per activity under its cost code; late at 2026-11-25 (actual % below the
+    // planned %): A3 (95 of 100), A5 (80 of 100), A6 (40 of ~83), A7 (55 of ~76); a two-year plan
+    // is ticked by month; the status-date line.
+    let gantt_ids = |sel: &str| {
+        let v = b.script(&format!(
+            "return [...document.querySelectorAll('{sel}')].map(g => g.getAttribute('data-activity'));"
+        ));
+        v.as_array().expect("rows").iter().filter_map(|t| t.as_str().map(String::from)).collect::<Vec<_>>()
+    };
+    let all: Vec<String> = ACTIVITIES.iter().map(|a| a.0.to_string()).collect();
+    assert_eq!(gantt_ids("#gantt g.gantt-row"), all);
+    assert_eq!(gantt_ids("#gantt g.gantt-row.late"), ["A3", "A5", "A6", "A7"]);
+    assert_eq!(b.attr("#gantt line.today", "data-date").as_deref(), Some(TODAY));
+    assert!(b.exists("#gantt svg.zoom-month"), "two years: months");
+    assert!(b.text("#gantt-late-count").contains("4 late"), "{}", b.text("#gantt-late-count"));
+    assert!(b.text("#gantt g.gantt-group[data-code='03-100']").contains("03-100"));
+    b.script("document.querySelector('#gantt').scrollIntoView(); return true;");
+    b.screenshot("dash-gantt-en-1440");
 
     // 中文: 万 in the cards and the value axis, EV terms with their abbreviations.
     b.goto(&format!("{base}/web/lang?to=zh-CN&back=%2Fweb%2Fschedule"));
@@ -543,6 +561,9 @@ fn dashboards_in_the_browser() {
     b.screenshot("dash-schedule-zh-1440");
     b.script("document.querySelector('#schedule-table').scrollIntoView(); return true;");
     b.screenshot("dash-schedule-zh-1440-table");
+    assert!(b.text("#gantt-late-count").contains("4 项滞后"), "{}", b.text("#gantt-late-count"));
+    b.script("document.querySelector('#gantt').scrollIntoView(); return true;");
+    b.screenshot("dash-gantt-zh-1440");
     b.goto(&format!("{base}/web/cost"));
     b.wait_for("#cost-chart svg");
     assert!(b.text("#card-actual .dash-card-value").ends_with('万'));
@@ -572,6 +593,10 @@ fn dashboards_in_the_browser() {
             if name != "drill" {
                 b.script(&format!("document.querySelector('#{name}-table').scrollIntoView(); return true;"));
                 b.screenshot(&format!("dash-{name}-{lang}-390-table"));
+            }
+            if name == "schedule" {
+                b.script("document.querySelector('#gantt').scrollIntoView(); return true;");
+                b.screenshot(&format!("dash-gantt-{lang}-390"));
             }
         }
         if lang == "zh" {

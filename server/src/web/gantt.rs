@@ -175,11 +175,13 @@ pub fn gantt(rows: &[GanttRow], groups: &[(String, String)], at: NaiveDate, zoom
     let mut y = HEAD;
     for (code, label) in &order {
         s.push_str(&format!(
-            r#"<g class="gantt-group" data-code="{c}"><rect class="group-band" x="0" y="{y}" width="100%" height="{h}"/><text class="group-label" x="4" y="{ty}">{l}</text></g>"#,
+            r#"<g class="gantt-group" data-code="{c}"><title>{full}</title><rect class="group-band" x="0" y="{y}" width="100%" height="{h}"/><text class="group-label" x="4" y="{ty}">{l}</text></g>"#,
             c = esc(code),
             h = GROUP_H - 2.0,
             ty = y + 16.0,
-            l = esc(&fit(label, 60))
+            full = esc(label),
+            // 44 cells fit a phone's width in bold 12 px; the whole name is in the tooltip and the table.
+            l = esc(&fit(label, 44))
         ));
         y += GROUP_H;
         for r in rows.iter().filter(|r| &r.code == code) {
