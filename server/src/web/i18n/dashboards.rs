@@ -112,7 +112,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("dash_gantt_planned", "Planned start to finish", "计划开始至完成"),
     ("dash_gantt_done", "Done (actual %)", "已完成（实际 %）"),
     ("dash_gantt_late", "Late", "滞后"),
-    ("dash_gantt_late_long", "Late: actual % below planned % at the status date", "滞后：到数据日期实际完成 % 低于计划 %"),
+    (
+        "dash_gantt_late_long",
+        "Late: actual % below planned % at the status date",
+        "滞后：到数据日期实际完成 % 低于计划 %",
+    ),
     ("dash_gantt_figures", "Figures: actual % / planned %", "数字：实际 % / 计划 %"),
     ("dash_gantt_no_code", "No cost code", "未分配成本科目"),
     ("dash_gantt_late_count", "{n} late", "{n} 项滞后"),
