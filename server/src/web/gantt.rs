@@ -125,14 +125,7 @@ pub fn gantt(rows: &[GanttRow], groups: &[(String, String)], at: NaiveDate, zoom
             y = HEAD - 6.0
         ));
         if let Some((l, major)) = label {
-            // Centred on their tick, except at the edges, so none is clipped or runs into the next.
-            let anchor = if x < 10.0 {
-                "start"
-            } else if x > 90.0 {
-                "end"
-            } else {
-                "middle"
-            };
+            let anchor = super::svg::edge_anchor(x);
             s.push_str(&format!(
                 r#"<text class="tick x-tick {k}" data-tick="{d}" x="{tx:.2}%" y="{y}" text-anchor="{anchor}">{l}</text>"#,
                 k = if major { "tick-major" } else { "tick-minor" },

@@ -261,13 +261,7 @@ pub fn s_curve(points: &[CurvePoint], at: NaiveDate, text: &CurveText) -> String
         }
         let is_major = i % major == 0;
         let with_year = is_major || m.month() == 1;
-        let anchor = if x < 10.0 {
-            "start"
-        } else if x > 90.0 {
-            "end"
-        } else {
-            "middle"
-        };
+        let anchor = edge_anchor(x);
         s.push_str(&format!(
             r#"<text class="tick x-tick {k}" data-month="{m}" x="{x:.2}%" y="{y}" text-anchor="{anchor}">{l}</text>"#,
             k = if is_major { "tick-major" } else { "tick-minor" },
@@ -309,6 +303,18 @@ pub fn s_curve(points: &[CurvePoint], at: NaiveDate, text: &CurveText) -> String
     ));
     s.push_str("</svg>");
     s
+}
+
+/// A tick label's `text-anchor` at `x` (% of the width): centred on its tick, except near the
+/// edges, so none is clipped or runs into the next.
+pub(super) fn edge_anchor(x: f64) -> &'static str {
+    if x < 10.0 {
+        "start"
+    } else if x > 90.0 {
+        "end"
+    } else {
+        "middle"
+    }
 }
 
 #[cfg(test)]
