@@ -108,7 +108,7 @@ pub async fn company_view(
     }
     let Some((mut from, to, as_of)) = range else {
         let today = crate::reports::today(&crate::reference::ReferenceSet::empty(""));
-        let m = cashflow::month_of(today);
+        let m = crate::funds::wages::first_day(today);
         return Ok((cashflow::company(&[], m, m, today), Vec::new()));
     };
     // The widest range may exceed the limit: keep its last months.

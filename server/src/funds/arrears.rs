@@ -232,15 +232,6 @@ pub fn assess(
     }
 }
 
-/// The project's today (its first site's time zone; UTC without sites), as the reports'.
-pub fn today_in(time_zone: Option<&str>) -> NaiveDate {
-    let now = crate::reports::now();
-    match time_zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
-        Some(tz) => now.with_timezone(&tz).date_naive(),
-        None => now.date_naive(),
-    }
-}
-
 /// Largest entry id and the rows among the last ids; payments' count and newest time; allocations'
 /// count; roster count and newest edit.
 type TableMarks = (i64, i64, i64, i64, i64, i64, i64);
@@ -273,7 +264,10 @@ async fn fingerprint(db: &Db) -> Result<Fingerprint, sqlx::Error> {
     });
     Ok(Fingerprint {
         tables,
-        projects: projects.into_iter().map(|(id, day, tz)| (id, today_in(tz.as_deref()), pay_day(day))).collect(),
+        projects: projects
+            .into_iter()
+            .map(|(id, day, tz)| (id, crate::reports::today_in(tz.as_deref()), pay_day(day)))
+            .collect(),
     })
 }
 

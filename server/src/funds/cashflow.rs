@@ -27,6 +27,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::wages::first_day;
 use crate::db::{Db, on_pool};
 use crate::ledger::postings::from_minor;
 use crate::reference::{Activity, ReferenceSet};
@@ -147,11 +148,6 @@ pub struct Opening {
     pub paid: Decimal,
 }
 
-/// First day of `d`'s month.
-pub fn month_of(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).unwrap_or(d)
-}
-
 fn month_end(first: NaiveDate) -> NaiveDate {
     first.checked_add_months(Months::new(1)).and_then(|n| n.pred_opt()).unwrap_or(first)
 }
@@ -159,7 +155,7 @@ fn month_end(first: NaiveDate) -> NaiveDate {
 /// Months from `from` to `to` (first days), inclusive.
 pub fn months(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     let mut out = Vec::new();
-    let mut m = month_of(from);
+    let mut m = first_day(from);
     while m <= to && out.len() <= MAX_MONTHS as usize {
         out.push(m);
         m = match m.checked_add_months(Months::new(1)) {
@@ -177,17 +173,17 @@ pub fn month_param(field: &'static str, v: Option<&str>) -> Result<Option<NaiveD
     let parsed = crate::reports::query::date_param(field, Some(day)).map_err(|_| {
         ReportError::BadInput(field, format!("expected a month YYYY-MM (or a date YYYY-MM-DD), got {text:?}"))
     })?;
-    Ok(parsed.and_then(|d| d.parse::<NaiveDate>().ok()).map(month_of))
+    Ok(parsed.and_then(|d| d.parse::<NaiveDate>().ok()).map(first_day))
 }
 
 /// The months shown when none are asked for: from the schedule's first month (at most
 /// `DEFAULT_MONTHS_BACK` before `as_of`'s) to the later of `as_of`'s month and the schedule's last
 /// (at most `MAX_MONTHS` in all).
 pub fn default_range(set: &ReferenceSet, as_of: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let now = month_of(as_of);
+    let now = first_day(as_of);
     let back = now.checked_sub_months(Months::new(DEFAULT_MONTHS_BACK)).unwrap_or(now);
-    let start = set.activities.iter().map(|a| month_of(a.planned_start)).min().unwrap_or(back).max(back).min(now);
-    let finish = set.activities.iter().map(|a| month_of(a.planned_finish)).max().unwrap_or(now).max(now);
+    let start = set.activities.iter().map(|a| first_day(a.planned_start)).min().unwrap_or(back).max(back).min(now);
+    let finish = set.activities.iter().map(|a| first_day(a.planned_finish)).max().unwrap_or(now).max(now);
     let cap = start.checked_add_months(Months::new(MAX_MONTHS - 1)).unwrap_or(finish);
     (start, finish.min(cap))
 }
@@ -328,7 +324,7 @@ pub async fn report(
     to: NaiveDate,
     as_of: NaiveDate,
 ) -> Result<Cashflow, ReportError> {
-    let (from, to) = (month_of(from), month_of(to));
+    let (from, to) = (first_day(from), first_day(to));
     check_range(from, to)?;
     let cur = set.project.currency;
     let project = set.project.id.as_str();
@@ -362,7 +358,7 @@ pub async fn report(
         for r in rows {
             let Ok(m) = r.month.parse::<NaiveDate>() else { continue };
             if r.currency == cur.code() {
-                *out.entry(month_of(m)).or_default() += from_minor(r.amount_minor, cur);
+                *out.entry(first_day(m)).or_default() += from_minor(r.amount_minor, cur);
             } else {
                 let o = others.entry(r.currency.clone()).or_insert_with(|| OtherCurrency {
                     currency: r.currency.clone(),
@@ -384,7 +380,7 @@ pub async fn report(
     let sum_before = |map: &BTreeMap<NaiveDate, Decimal>| map.range(..from).map(|(_, v)| *v).sum::<Decimal>();
     let opening =
         Opening { planned: cur.round(phasing.at(before)), approved: sum_before(&approved), paid: sum_before(&paid) };
-    let now = month_of(as_of);
+    let now = first_day(as_of);
     let mut rows = Vec::new();
     let (mut prev_planned, mut app_cum, mut paid_cum) = (opening.planned, opening.approved, opening.paid);
     for m in months(from, to) {

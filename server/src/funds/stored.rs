@@ -6,8 +6,6 @@
 //! standing version, and a report sums rows without knowing which are current. Each decision's
 //! rows are then added to `funds_month_totals`, which the wage ledger reads.
 
-use chrono::Datelike;
-
 use super::entries::FundsEntry;
 use crate::ledger::postings::{to_micro, to_minor};
 
@@ -66,7 +64,7 @@ pub(crate) fn encode<'a>(record_id: &str, e: &'a FundsEntry) -> Result<Encoded<'
     Ok(Encoded {
         e,
         work_date: e.work_date.to_string(),
-        month: e.work_date.with_day(1).unwrap_or(e.work_date).to_string(),
+        month: super::wages::first_day(e.work_date).to_string(),
         amount: to_minor(e.amount, e.currency).ok_or_else(overflow)?,
         days: to_micro(e.person_days).ok_or_else(overflow)?,
         hours: to_micro(e.person_hours).ok_or_else(overflow)?,

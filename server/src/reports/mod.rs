@@ -58,8 +58,13 @@ pub fn now() -> DateTime<Utc> {
 /// own, so its first site's; UTC without a site. Not UTC's date, which in Shanghai is still
 /// yesterday until 08:00.
 pub fn today(set: &ReferenceSet) -> NaiveDate {
+    today_in(set.sites.first().map(|s| s.time_zone.as_str()))
+}
+
+/// Today in `time_zone` (an IANA name); UTC's date without one or with a name that is not one.
+pub fn today_in(time_zone: Option<&str>) -> NaiveDate {
     let now = now();
-    match set.sites.first().and_then(|s| s.time_zone.parse::<chrono_tz::Tz>().ok()) {
+    match time_zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
         Some(tz) => now.with_timezone(&tz).date_naive(),
         None => now.date_naive(),
     }

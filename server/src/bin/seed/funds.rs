@@ -82,9 +82,9 @@ pub async fn seed_payments(
     today: NaiveDate,
     rng: &mut Rng,
 ) -> Result<usize, Box<dyn std::error::Error>> {
-    let current = today.with_day(1).unwrap_or(today);
+    let current = wages::first_day(today);
     let last_finished = current - Months::new(1);
-    let mut month = first.with_day(1).unwrap_or(first);
+    let mut month = wages::first_day(first);
     let mut written = 0;
     let mut short_month = None;
     while month < current {

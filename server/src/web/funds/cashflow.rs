@@ -132,7 +132,7 @@ fn line(m: &MonthRow, code: &str, lang: Lang, as_of: NaiveDate) -> MonthLine {
         approved_cum: known(m.approved_cumulative),
         paid_cum: known(m.paid_cumulative),
         future: m.approved.is_none(),
-        current: m.month == cashflow::month_of(as_of),
+        current: m.month == crate::funds::wages::first_day(as_of),
     }
 }
 

@@ -41,7 +41,7 @@ async fn read(
         None => {
             let set =
                 crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
-            crate::funds::cashflow::month_of(crate::reports::today(&set))
+            crate::funds::wages::first_day(crate::reports::today(&set))
         }
     };
     let crew = q.crew.clone().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
