@@ -11,20 +11,26 @@ pub enum RecordKind {
     ProgressReport,
     /// A wage advance (借支) handed to a worker on site.
     WageAdvance,
+    /// A field observation (现场问题): a safety, quality or delay issue seen on site.
+    Observation,
     /// Server-owned: cost codes, activities, trades and rates of one project. Phones only read it.
     ReferenceData,
     /// Server-owned: the supervisors' decisions on one record (`approval:<record id>`). Phones only read it.
     Approval,
+    /// Server-owned: the office's follow-up of one observation (`follow_up:<record id>`). Phones only read it.
+    FollowUp,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::LabourSheet,
         RecordKind::Expense,
         RecordKind::ProgressReport,
         RecordKind::WageAdvance,
+        RecordKind::Observation,
         RecordKind::ReferenceData,
         RecordKind::Approval,
+        RecordKind::FollowUp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,14 +39,16 @@ impl RecordKind {
             RecordKind::Expense => "expense",
             RecordKind::ProgressReport => "progress_report",
             RecordKind::WageAdvance => "wage_advance",
+            RecordKind::Observation => "observation",
             RecordKind::ReferenceData => "reference_data",
             RecordKind::Approval => "approval",
+            RecordKind::FollowUp => "follow_up",
         }
     }
 
     /// Written by the server only; phones receive these documents read-only.
     pub fn server_owned(self) -> bool {
-        matches!(self, RecordKind::ReferenceData | RecordKind::Approval)
+        matches!(self, RecordKind::ReferenceData | RecordKind::Approval | RecordKind::FollowUp)
     }
 
     /// The newest schema version of this kind that this build writes and reads.
@@ -50,8 +58,10 @@ impl RecordKind {
             RecordKind::Expense => 1,
             RecordKind::ProgressReport => 1,
             RecordKind::WageAdvance => 1,
+            RecordKind::Observation => 1,
             RecordKind::ReferenceData => 1,
             RecordKind::Approval => 1,
+            RecordKind::FollowUp => 1,
         }
     }
 }

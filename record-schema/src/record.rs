@@ -7,7 +7,7 @@ use crate::doc::{self, Fields, get_str, get_timestamp, put_scalar, put_str};
 use crate::labour::LineReadings;
 use crate::validate::{check_required, parse_time_zone};
 use crate::{
-    Expense, LabourSheet, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError, WageAdvance,
+    Expense, LabourSheet, Observation, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError, WageAdvance,
 };
 
 /// A voided record stays (for the audit trail) but no longer counts.
@@ -126,6 +126,7 @@ pub enum Record {
     Expense(Expense),
     ProgressReport(ProgressReport),
     WageAdvance(WageAdvance),
+    Observation(Observation),
 }
 
 impl Record {
@@ -185,10 +186,12 @@ impl Record {
             RecordKind::Expense => Expense::read(d).map(Record::Expense),
             RecordKind::ProgressReport => ProgressReport::read(d).map(Record::ProgressReport),
             RecordKind::WageAdvance => WageAdvance::read(d).map(Record::WageAdvance),
+            RecordKind::Observation => Observation::read(d).map(Record::Observation),
             RecordKind::ReferenceData => {
                 Err(SchemaError::NotARecord("reference data is not a foreman's record".into()))
             }
             RecordKind::Approval => Err(SchemaError::NotARecord("an approval is not a foreman's record".into())),
+            RecordKind::FollowUp => Err(SchemaError::NotARecord("a follow-up is not a foreman's record".into())),
         }
     }
 
@@ -199,6 +202,7 @@ impl Record {
             Record::Expense(r) => r.write(d),
             Record::ProgressReport(r) => r.write(d),
             Record::WageAdvance(r) => r.write(d),
+            Record::Observation(r) => r.write(d),
         }
     }
 
@@ -208,6 +212,7 @@ impl Record {
             Record::Expense(r) => r.validate(ctx),
             Record::ProgressReport(r) => r.validate(ctx),
             Record::WageAdvance(r) => r.validate(ctx),
+            Record::Observation(r) => r.validate(ctx),
         }
     }
 
@@ -217,6 +222,7 @@ impl Record {
             Record::Expense(r) => &mut r.header,
             Record::ProgressReport(r) => &mut r.header,
             Record::WageAdvance(r) => &mut r.header,
+            Record::Observation(r) => &mut r.header,
         }
     }
 
@@ -226,6 +232,7 @@ impl Record {
             Record::Expense(r) => &r.header,
             Record::ProgressReport(r) => &r.header,
             Record::WageAdvance(r) => &r.header,
+            Record::Observation(r) => &r.header,
         }
     }
 
@@ -236,6 +243,7 @@ impl Record {
             Record::Expense(r) => r.date,
             Record::ProgressReport(r) => r.date,
             Record::WageAdvance(r) => r.date,
+            Record::Observation(r) => r.date,
         }
     }
 
@@ -247,6 +255,7 @@ impl Record {
             Record::Expense(r) => Some(("receipts", &r.receipts)),
             Record::ProgressReport(r) => Some(("photos", &r.photos)),
             Record::WageAdvance(r) => Some(("slips", &r.slips)),
+            Record::Observation(r) => Some(("photos", &r.photos)),
         }
     }
 
@@ -263,7 +272,7 @@ impl Record {
                 })
                 .collect(),
             Record::WageAdvance(a) => vec![("worker".to_string(), &a.worker)],
-            Record::Expense(_) | Record::ProgressReport(_) => Vec::new(),
+            Record::Expense(_) | Record::ProgressReport(_) | Record::Observation(_) => Vec::new(),
         }
     }
 
@@ -289,6 +298,7 @@ impl Record {
             Record::Expense(_) => RecordKind::Expense,
             Record::ProgressReport(_) => RecordKind::ProgressReport,
             Record::WageAdvance(_) => RecordKind::WageAdvance,
+            Record::Observation(_) => RecordKind::Observation,
         }
     }
 }

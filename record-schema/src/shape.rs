@@ -153,6 +153,18 @@ static WAGE_ADVANCE: Shape = root![
     ("slips", Keyed(MAX_PHOTOS, &PHOTO)),
 ];
 
+static OBSERVATION: Shape = root![
+    ("date", CODE),
+    ("category", CODE),
+    ("severity", CODE),
+    ("title", NAME),
+    ("description", NOTE),
+    ("place", NAME),
+    ("gps", Map(&[("latitude", Number), ("longitude", Number), ("accuracy_m", Number)])),
+    ("activity", NAME),
+    ("photos", Keyed(MAX_PHOTOS, &PHOTO)),
+];
+
 /// The schema of a foreman's record kind (server-owned kinds are never taken from a phone).
 fn schema(kind: RecordKind) -> Option<&'static Shape> {
     match kind {
@@ -160,7 +172,8 @@ fn schema(kind: RecordKind) -> Option<&'static Shape> {
         RecordKind::Expense => Some(&EXPENSE),
         RecordKind::ProgressReport => Some(&PROGRESS_REPORT),
         RecordKind::WageAdvance => Some(&WAGE_ADVANCE),
-        RecordKind::ReferenceData | RecordKind::Approval => None,
+        RecordKind::Observation => Some(&OBSERVATION),
+        RecordKind::ReferenceData | RecordKind::Approval | RecordKind::FollowUp => None,
     }
 }
 
