@@ -222,6 +222,8 @@ fn sqlite_migrations() -> Vec<Migration> {
             include_str!("../../migrations/server/sqlite/0017_hours_expense_categories.sql"),
         ),
         migration(18, "funds and wages", include_str!("../../migrations/server/sqlite/0018_funds.sql")),
+        migration(19, "observations", include_str!("../../migrations/server/sqlite/0019_observations.sql")),
+        migration(20, "risks", include_str!("../../migrations/server/sqlite/0020_risks.sql")),
     ]
 }
 
@@ -261,6 +263,8 @@ fn postgres_migrations() -> Vec<Migration> {
             include_str!("../../migrations/server/postgres/0017_hours_expense_categories.sql"),
         ),
         migration(18, "funds and wages", include_str!("../../migrations/server/postgres/0018_funds.sql")),
+        migration(19, "observations", include_str!("../../migrations/server/postgres/0019_observations.sql")),
+        migration(20, "risks", include_str!("../../migrations/server/postgres/0020_risks.sql")),
     ]
 }
 
