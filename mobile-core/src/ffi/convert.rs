@@ -184,6 +184,75 @@ pub fn wage_advance(place: &RecordPlace, input: WageAdvanceInput) -> Result<rs::
     })
 }
 
+pub fn observation(place: &RecordPlace, input: ObservationInput) -> Result<rs::Observation, Error> {
+    Ok(rs::Observation {
+        header: header_for(place),
+        date: date("date", &input.date)?,
+        category: obs_category_in(input.category),
+        severity: severity_in(input.severity),
+        title: input.title.trim().to_string(),
+        description: blank_to_none(input.description),
+        place: blank_to_none(input.place).map(|p| p.trim().to_string()),
+        gps: input.gps.map(|g| rs::GeoPoint { latitude: g.latitude, longitude: g.longitude, accuracy_m: g.accuracy_m }),
+        activity: blank_to_none(input.activity).map(|a| a.trim().to_string()),
+        photos: Vec::new(),
+    })
+}
+
+fn obs_category_in(c: ObservationCategory) -> rs::observation::ObservationCategory {
+    use rs::observation::ObservationCategory as C;
+    match c {
+        ObservationCategory::Safety => C::Safety,
+        ObservationCategory::Quality => C::Quality,
+        ObservationCategory::Delay => C::Delay,
+        ObservationCategory::Other => C::Other,
+    }
+}
+
+fn obs_category_out(c: rs::observation::ObservationCategory) -> ObservationCategory {
+    use rs::observation::ObservationCategory as C;
+    match c {
+        C::Safety => ObservationCategory::Safety,
+        C::Quality => ObservationCategory::Quality,
+        C::Delay => ObservationCategory::Delay,
+        C::Other => ObservationCategory::Other,
+    }
+}
+
+fn severity_in(s: Severity) -> rs::observation::Severity {
+    use rs::observation::Severity as S;
+    match s {
+        Severity::Low => S::Low,
+        Severity::Medium => S::Medium,
+        Severity::High => S::High,
+        Severity::Critical => S::Critical,
+    }
+}
+
+fn severity_out(s: rs::observation::Severity) -> Severity {
+    use rs::observation::Severity as S;
+    match s {
+        S::Low => Severity::Low,
+        S::Medium => Severity::Medium,
+        S::High => Severity::High,
+        S::Critical => Severity::Critical,
+    }
+}
+
+/// An observation category as app text (`safety`, `quality`, `delay`, `other`), strictly.
+pub fn observation_category(field: &str, text: &str) -> Result<ObservationCategory, Error> {
+    rs::observation::ObservationCategory::parse(text.trim()).map(obs_category_out).ok_or_else(|| {
+        ValidationError::new(field, format!("expected safety, quality, delay or other (got {text:?})")).into()
+    })
+}
+
+/// A severity as app text (`low`, `medium`, `high`, `critical`), strictly.
+pub fn severity(field: &str, text: &str) -> Result<Severity, Error> {
+    rs::observation::Severity::parse(text.trim()).map(severity_out).ok_or_else(|| {
+        ValidationError::new(field, format!("expected low, medium, high or critical (got {text:?})")).into()
+    })
+}
+
 pub fn progress(place: &RecordPlace, input: ProgressInput) -> Result<rs::ProgressReport, Error> {
     Ok(rs::ProgressReport {
         header: header_for(place),
@@ -208,7 +277,8 @@ pub fn kind_out(k: rs::RecordKind) -> Option<RecordKind> {
         rs::RecordKind::Expense => Some(RecordKind::Expense),
         rs::RecordKind::ProgressReport => Some(RecordKind::ProgressReport),
         rs::RecordKind::WageAdvance => Some(RecordKind::WageAdvance),
-        rs::RecordKind::ReferenceData | rs::RecordKind::Approval => None,
+        rs::RecordKind::Observation => Some(RecordKind::Observation),
+        rs::RecordKind::ReferenceData | rs::RecordKind::Approval | rs::RecordKind::FollowUp => None,
     }
 }
 
@@ -218,6 +288,7 @@ pub fn kind_in(k: RecordKind) -> rs::RecordKind {
         RecordKind::Expense => rs::RecordKind::Expense,
         RecordKind::ProgressReport => rs::RecordKind::ProgressReport,
         RecordKind::WageAdvance => rs::RecordKind::WageAdvance,
+        RecordKind::Observation => rs::RecordKind::Observation,
     }
 }
 
@@ -335,6 +406,61 @@ pub fn wage_advance_out(a: &rs::WageAdvance, media: &MediaDir) -> WageAdvance {
     }
 }
 
+pub fn observation_out(o: &rs::Observation, media: &MediaDir) -> Observation {
+    Observation {
+        info: info(&o.header),
+        date: o.date.to_string(),
+        category: obs_category_out(o.category),
+        severity: severity_out(o.severity),
+        title: o.title.clone(),
+        description: o.description.clone(),
+        place: o.place.clone(),
+        gps: o.gps.map(|g| GeoPoint { latitude: g.latitude, longitude: g.longitude, accuracy_m: g.accuracy_m }),
+        activity: o.activity.clone(),
+        photos: o.photos.iter().map(|p| photo_out(p, media)).collect(),
+    }
+}
+
+fn follow_up_state(s: rs::FollowUpStatus) -> FollowUpState {
+    match s {
+        rs::FollowUpStatus::Open => FollowUpState::Open,
+        rs::FollowUpStatus::Assigned => FollowUpState::Assigned,
+        rs::FollowUpStatus::Closed => FollowUpState::Closed,
+    }
+}
+
+/// An observation's follow-up as the phone shows it; no document yet: open, nothing done.
+pub fn observation_status(f: Option<&rs::FollowUp>) -> ObservationStatus {
+    let Some(f) = f else {
+        return ObservationStatus {
+            state: FollowUpState::Open,
+            assignee: None,
+            due: None,
+            resolution: None,
+            risk_id: None,
+            events: Vec::new(),
+        };
+    };
+    ObservationStatus {
+        state: follow_up_state(f.status),
+        assignee: f.assignee.clone(),
+        due: f.due.map(|d| d.to_string()),
+        resolution: f.resolution.clone(),
+        risk_id: f.risk_id.clone(),
+        events: f
+            .events
+            .iter()
+            .map(|e| FollowUpEventInfo {
+                action: e.action.clone(),
+                state: follow_up_state(e.status),
+                by: e.by.clone(),
+                at_ms: e.at_ms,
+                note: e.note.clone(),
+            })
+            .collect(),
+    }
+}
+
 pub fn roster_worker_out(w: &rs::RosterWorker) -> RosterWorker {
     RosterWorker { id: w.id.clone(), name: w.name.clone(), crew: w.crew.clone(), trade: w.trade.clone() }
 }
@@ -361,6 +487,7 @@ pub fn record_out(r: &rs::Record, media: &MediaDir) -> AnyRecord {
         rs::Record::Expense(e) => AnyRecord::Expense { expense: expense_out(e, media) },
         rs::Record::ProgressReport(p) => AnyRecord::ProgressReport { report: progress_out(p, media) },
         rs::Record::WageAdvance(a) => AnyRecord::WageAdvance { advance: wage_advance_out(a, media) },
+        rs::Record::Observation(o) => AnyRecord::Observation { observation: observation_out(o, media) },
     }
 }
 

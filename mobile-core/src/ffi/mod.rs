@@ -304,6 +304,42 @@ impl FieldStore {
         }
     }
 
+    // ---------- field observations (现场问题) ----------
+
+    /// Records a field observation (a safety, quality or delay issue seen on site); attach photos
+    /// of it afterwards with `attach_photo`. The office follows it up: see `observation_status`.
+    pub fn create_observation(&self, place: RecordPlace, observation: ObservationInput) -> Result<Observation> {
+        let s = self.live()?;
+        block_on(async {
+            let o = s.create_observation(convert::observation(&place, observation)?).await?;
+            Ok(convert::observation_out(&o, s.media()))
+        })
+    }
+
+    /// Replaces an observation's fields (its photos are kept).
+    pub fn update_observation(&self, id: String, observation: ObservationInput) -> Result<Observation> {
+        let s = self.live()?;
+        block_on(async {
+            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: None };
+            let o = s.update_observation(&id, convert::observation(&place, observation)?).await?;
+            Ok(convert::observation_out(&o, s.media()))
+        })
+    }
+
+    pub fn get_observation(&self, id: String) -> Result<Observation> {
+        match self.get_record(id.clone())? {
+            AnyRecord::Observation { observation } => Ok(observation),
+            other => Err(wrong(&id, "observation", kind_of(&other)).into()),
+        }
+    }
+
+    /// What the office did about an observation (assigned, due, closed, raised as a risk), as of
+    /// the last sync; `Open` with no events until the office touches it.
+    pub fn observation_status(&self, id: String) -> Result<ObservationStatus> {
+        let s = self.live()?;
+        block_on(async { Ok(convert::observation_status(s.follow_up(&id).await?.as_ref())) })
+    }
+
     /// The project's roster as published in its reference data (active workers: id, name, crew,
     /// trade); empty before the reference data arrives or while the office publishes none.
     pub fn roster(&self, project_id: String) -> Result<Vec<RosterWorker>> {
@@ -432,7 +468,22 @@ fn kind_of(r: &AnyRecord) -> &'static str {
         AnyRecord::Expense { .. } => "expense",
         AnyRecord::ProgressReport { .. } => "progress_report",
         AnyRecord::WageAdvance { .. } => "wage_advance",
+        AnyRecord::Observation { .. } => "observation",
     }
+}
+
+/// Parses an observation category as text (`safety`, `quality`, `delay`, `other`), for apps that
+/// keep it as text; anything else is `InvalidInput` naming `field`.
+#[uniffi::export]
+pub fn parse_observation_category(field: String, text: String) -> Result<ObservationCategory> {
+    Ok(convert::observation_category(&field, &text)?)
+}
+
+/// Parses a severity as text (`low`, `medium`, `high`, `critical`); anything else is
+/// `InvalidInput` naming `field`.
+#[uniffi::export]
+pub fn parse_severity(field: String, text: String) -> Result<Severity> {
+    Ok(convert::severity(&field, &text)?)
 }
 
 /// The default expense categories, of a project whose reference data defines none (see

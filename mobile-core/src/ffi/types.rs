@@ -7,6 +7,7 @@ pub enum RecordKind {
     Expense,
     ProgressReport,
     WageAdvance,
+    Observation,
 }
 
 /// What an effort counts (hours or days per person) or a rate pays for (per hour or per day).
@@ -286,6 +287,98 @@ pub struct WageAdvance {
     pub slips: Vec<Photo>,
 }
 
+/// What kind of issue a field observation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ObservationCategory {
+    Safety,
+    Quality,
+    Delay,
+    Other,
+}
+
+/// How bad the foreman judges an observed issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// What the foreman types for a field observation (现场问题): a safety, quality or delay issue
+/// (or any other) seen on site.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ObservationInput {
+    /// The day it was seen, `YYYY-MM-DD`.
+    pub date: String,
+    pub category: ObservationCategory,
+    pub severity: Severity,
+    /// One line saying what is wrong; required, at most 200 bytes.
+    pub title: String,
+    pub description: Option<String>,
+    /// Where on site, in words (building, floor, grid line).
+    pub place: Option<String>,
+    /// Where on site by the phone's GPS, when it has a fix.
+    #[uniffi(default)]
+    pub gps: Option<GeoPoint>,
+    /// The schedule activity it touches (an id of the project's activities), if any.
+    #[uniffi(default)]
+    pub activity: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Observation {
+    pub info: RecordInfo,
+    pub date: String,
+    pub category: ObservationCategory,
+    pub severity: Severity,
+    pub title: String,
+    pub description: Option<String>,
+    pub place: Option<String>,
+    pub gps: Option<GeoPoint>,
+    pub activity: Option<String>,
+    /// Photos of the issue (`FieldStore.attach_photo`).
+    pub photos: Vec<Photo>,
+}
+
+/// Where an observation stands in the office, as the last sync brought it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FollowUpState {
+    /// Reported; nobody assigned yet (also before the office has looked at it).
+    Open,
+    /// Someone is to deal with it (`assignee`, by `due` when set).
+    Assigned,
+    /// Dealt with: `resolution` says how.
+    Closed,
+}
+
+/// One thing the office did about an observation.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FollowUpEventInfo {
+    /// `assigned`, `closed`, `reopened`, `promoted` (raised as a risk) or `comment`.
+    pub action: String,
+    /// The state after it.
+    pub state: FollowUpState,
+    /// Who did it (the office person's name).
+    pub by: String,
+    pub at_ms: i64,
+    pub note: String,
+}
+
+/// The office's follow-up of an observation (`FieldStore.observation_status`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ObservationStatus {
+    pub state: FollowUpState,
+    pub assignee: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub due: Option<String>,
+    pub resolution: Option<String>,
+    /// The risk it was raised as (`R-0003`), when it was promoted.
+    pub risk_id: Option<String>,
+    /// Everything done about it, oldest first.
+    pub events: Vec<FollowUpEventInfo>,
+}
+
 /// One worker of the project's roster, as published to phones (never ID or card numbers).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RosterWorker {
@@ -328,6 +421,7 @@ pub enum AnyRecord {
     Expense { expense: Expense },
     ProgressReport { report: ProgressReport },
     WageAdvance { advance: WageAdvance },
+    Observation { observation: Observation },
 }
 
 #[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
@@ -349,7 +443,7 @@ pub struct RecordSummary {
     pub date: String,
     pub author: String,
     /// Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
-    /// advance.
+    /// advance, title of an observation.
     pub subject: String,
     pub headcount: i64,
     /// Sheet cost, expense or advance amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.

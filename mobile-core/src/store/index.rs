@@ -82,6 +82,11 @@ impl IndexRow {
                 row.currency = Some(a.currency.code().to_string());
                 row.photo_count = a.slips.len() as i64;
             }
+            Record::Observation(o) => {
+                row.record_date = o.date.to_string();
+                row.subject = o.title.clone();
+                row.photo_count = o.photos.len() as i64;
+            }
             Record::ProgressReport(p) => {
                 row.record_date = p.date.to_string();
                 row.subject = p.activity.clone();

@@ -146,6 +146,12 @@ impl Store {
                 record_schema::Approval::read(&candidate).map_err(|e| Error::document(id, e))?;
                 None
             }
+            // The office's follow-up of an observation (server-owned): kept and synced, read by
+            // `Store::follow_up`, not indexed as a record.
+            RecordKind::FollowUp => {
+                record_schema::FollowUp::read(&candidate).map_err(|e| Error::document(id, e))?;
+                None
+            }
             _ => Some(Record::read(&candidate).map_err(|e| Error::document(id, e))?),
         };
         let changed = candidate.get_heads() != before;

@@ -71,11 +71,12 @@ struct ErrorBody {
 
 /// SQL (SQLite, `?1` the project) selecting the ids of the documents that belong to a project:
 /// its records (by their header's project, indexed in `records`), its reference data, and the
-/// approvals of its records. `?1` NULL: every document (the single-token `sync`).
+/// approvals and follow-ups of its records. `?1` NULL: every document (the single-token `sync`).
 pub(crate) const DOCS_OF_PROJECT: &str = "SELECT id FROM documents WHERE ?1 IS NULL \
      OR id IN (SELECT id FROM records WHERE project_id = ?1) \
      OR id = 'reference:' || ?1 \
-     OR (kind = 'approval' AND substr(id, 10) IN (SELECT id FROM records WHERE project_id = ?1))";
+     OR (kind = 'approval' AND substr(id, 10) IN (SELECT id FROM records WHERE project_id = ?1)) \
+     OR (kind = 'follow_up' AND substr(id, 11) IN (SELECT id FROM records WHERE project_id = ?1))";
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)

@@ -94,6 +94,7 @@ impl Store {
                 Record::Expense(e) => add_photo(&mut e.receipts, &photo_ref),
                 Record::ProgressReport(p) => add_photo(&mut p.photos, &photo_ref),
                 Record::WageAdvance(a) => add_photo(&mut a.slips, &photo_ref),
+                Record::Observation(o) => add_photo(&mut o.photos, &photo_ref),
                 Record::LabourSheet(_) => {
                     return Err(wrong_kind(record_id, RecordKind::Expense, RecordKind::LabourSheet));
                 }

@@ -9,7 +9,8 @@ use chrono::{NaiveDate, Utc};
 use record_schema::now_ms;
 use record_schema::record::{RecordHeader, Voided};
 use record_schema::{
-    CrewLine, Expense, LabourSheet, ProgressReport, Record, RecordKind, ReferenceData, ValidationContext, WageAdvance,
+    CrewLine, Expense, FollowUp, LabourSheet, Observation, ProgressReport, Record, RecordKind, ReferenceData,
+    ValidationContext, WageAdvance,
 };
 
 use super::documents::{self, HotDoc};
@@ -129,6 +130,20 @@ impl Store {
             None => None,
         };
         Ok((approval, heads))
+    }
+
+    /// The office's follow-up of an observation as synced from the server (`follow_up:<id>`);
+    /// `None` until the office has touched it. The record itself must be on this phone.
+    pub async fn follow_up(&self, record_id: &str) -> Result<Option<FollowUp>> {
+        match self.get(record_id).await? {
+            Record::Observation(_) => {}
+            other => return Err(wrong_kind(record_id, RecordKind::Observation, other.kind())),
+        }
+        let id = FollowUp::document_id(record_id);
+        match documents::load(&self.pool, &id).await? {
+            Some(doc) => Ok(Some(FollowUp::read(&doc.doc).map_err(|e| Error::document(&id, e))?)),
+            None => Ok(None),
+        }
     }
 
     /// The most recent sheet of a site before `date` (any date if `None`), the usual source for
@@ -268,6 +283,17 @@ impl Store {
         Ok(advance)
     }
 
+    /// A field observation (现场问题): like an expense, `observation.header` supplies the place;
+    /// photos are attached afterwards with `attach_photo`.
+    pub async fn create_observation(&self, mut observation: Observation) -> Result<Observation> {
+        let h = &observation.header;
+        let time_zone = self.time_zone(&h.project_id, &h.site_id, &h.time_zone).await?;
+        observation.header = self.header(&h.project_id, &h.site_id, &time_zone);
+        observation.photos.clear();
+        self.insert_record(Record::Observation(observation.clone())).await?;
+        Ok(observation)
+    }
+
     async fn insert_record(&self, record: Record) -> Result<()> {
         let mut hot = self.hot.lock().await;
         self.validate(&mut hot, &record).await?;
@@ -337,6 +363,20 @@ impl Store {
             let (written, out) = (a.clone(), a.clone());
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
             Ok((op, "update wage advance".to_string(), out))
+        })
+        .await
+    }
+
+    /// Replaces an observation's fields; header and photos are kept.
+    pub async fn update_observation(&self, id: &str, new: Observation) -> Result<Observation> {
+        self.edit(id, None, |record, _| {
+            let Record::Observation(o) = record else {
+                return Err(wrong_kind(id, RecordKind::Observation, record.kind()));
+            };
+            *o = Observation { header: o.header.clone(), photos: o.photos.clone(), ..new };
+            let (written, out) = (o.clone(), o.clone());
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, "update observation".to_string(), out))
         })
         .await
     }
