@@ -102,6 +102,13 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
         DecisionStatus::Rejected => None,
     };
     let mut stored = load_record(db, cache, &who.project_id, &req.record_id).await?;
+    if stored.kind == RecordKind::Observation.as_str() {
+        cache.put(stored);
+        return Err(LedgerError::State(
+            "kind",
+            "observations are followed up, not approved: assign or close it on the observations screen".into(),
+        ));
+    }
     let read = read_version(&mut stored.doc, &req, reference.as_ref());
     let kind = stored.kind.clone();
     cache.put(stored);

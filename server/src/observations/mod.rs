@@ -16,7 +16,7 @@ use record_schema::{FollowUp, FollowUpEvent, FollowUpStatus, Record, RecordKind}
 use serde::Serialize;
 
 use crate::cache::DocCache;
-use crate::db::{Db, on_pool, on_tx};
+use crate::db::{Db, Tx, on_pool, on_tx};
 use crate::docstore::{self, DocStoreError, OwnedWriteError};
 use crate::error::ApiError;
 
@@ -123,9 +123,14 @@ pub struct ObservationEvent {
     pub note: String,
 }
 
-/// The columns of `observations` as `Row` reads them.
-const COLUMNS: &str = "record_id, project_id, site_id, obs_date, category, severity, title, description, place, \
-     activity, author, photo_count, voided, status, assignee, due, resolution, risk_id, created_at_ms, updated_at_ms";
+/// SQL (a string literal): the columns of `observations` as `Row` reads them.
+macro_rules! columns {
+    () => {
+        "record_id, project_id, site_id, obs_date, category, severity, title, description, place, activity, author, \
+         photo_count, voided, status, assignee, due, resolution, risk_id, created_at_ms, updated_at_ms"
+    };
+}
+const COLUMNS: &str = columns!();
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -316,8 +321,10 @@ pub async fn get_with(
     record_id: &str,
 ) -> Result<Option<ObservationRow>, ObservationError> {
     refresh_one(db, cache, project, record_id).await?;
-    let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM observations WHERE project_id = $1 AND record_id = $2"
+    let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM observations WHERE project_id = $1 AND record_id = $2"
     ))
     .bind(project)
     .bind(record_id)
@@ -429,7 +436,7 @@ pub async fn list(
          FROM observations WHERE project_id = $1{cond}"
     );
     let (open, assigned, closed, overdue): (i64, i64, i64, i64) = on_pool!(db, |p| {
-        let mut q = sqlx::query_as(&counts_sql).bind(project);
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(counts_sql.as_str())).bind(project);
         for b in &binds {
             q = q.bind(b);
         }
@@ -446,7 +453,7 @@ pub async fn list(
          ORDER BY obs_date DESC, created_at_ms DESC, record_id DESC LIMIT {LIST_LIMIT}"
     );
     let rows: Vec<Row> = on_pool!(db, |p| {
-        let mut q = sqlx::query_as(&list_sql).bind(project);
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(list_sql.as_str())).bind(project);
         for b in &list_binds {
             q = q.bind(b);
         }
@@ -543,7 +550,10 @@ pub async fn act(
             }
             Action::Reopen { note } => {
                 if !closed {
-                    return Err(ObservationError::State("status", format!("the observation is {}, not closed", row.status)));
+                    return Err(ObservationError::State(
+                        "status",
+                        format!("the observation is {}, not closed", row.status),
+                    ));
                 }
                 let s = if row.assignee.is_some() { "assigned" } else { "open" };
                 (s, row.assignee.clone(), row.due, None, note.trim().to_string())
@@ -623,7 +633,8 @@ async fn write_event(
     .bind(note)
     .bind(&before.record_id)
     .execute(c)
-    .await);
+    .await
+    .map(drop));
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -702,8 +713,10 @@ pub fn follow_up_view(row: &ObservationRow, events: &[ObservationEvent]) -> Foll
 /// by sync. Derived data: repeating it is harmless, and every action rewrites it whole, so a write
 /// that failed is made good by the next action.
 pub async fn publish(db: &Db, cache: &DocCache, project: &str, record_id: &str) -> Result<(), ObservationError> {
-    let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM observations WHERE project_id = $1 AND record_id = $2"
+    let row: Option<Row> = on_pool!(db, |p| sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM observations WHERE project_id = $1 AND record_id = $2"
     ))
     .bind(project)
     .bind(record_id)

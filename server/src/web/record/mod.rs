@@ -133,6 +133,8 @@ struct RecordPage {
     next: Option<String>,
     can_approve: bool,
     can_reject: bool,
+    /// An observation's follow-up panel (observations are followed up, not approved).
+    obs: Option<super::observations::Panel>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -269,6 +271,23 @@ pub async fn page(
             ("rec_adv_reason", text(&r["reason"]), String::new()),
             ("note", text(&r["note"]), String::new()),
         ]),
+        "observation" => {
+            let (a, name) = names.activity(&text(&r["activity"]));
+            let category = r["category"].as_str().and_then(record_schema::ObservationCategory::parse);
+            let severity = r["severity"].as_str().and_then(record_schema::Severity::parse);
+            facts.extend([
+                ("obs_title", text(&r["title"]), String::new()),
+                (
+                    "obs_category",
+                    category.map_or(String::new(), |c| lang.t(observation_category_key(c)).into()),
+                    String::new(),
+                ),
+                ("obs_severity", severity.map_or(String::new(), |x| lang.t(severity_key(x)).into()), String::new()),
+                ("obs_description", text(&r["description"]), String::new()),
+                ("obs_place", text(&r["place"]), String::new()),
+                ("activity", if name.is_empty() { a.clone() } else { name }, a),
+            ])
+        }
         _ => facts.push(("note", text(&r["note"]), String::new())),
     }
     facts.retain(|(_, value, _)| !value.is_empty());
@@ -439,6 +458,13 @@ pub async fn page(
     };
     // The record's place in the approvals list, for previous / next.
     let (prev, next) = nav::neighbours(&state.db, &s.grant.project_id, &date, &id).await?;
+    let obs = if kind == "observation" {
+        let done = q.done.as_deref().and_then(|d| d.strip_prefix("obs_"));
+        super::observations::panel(&state, &s.grant.project_id, &id, r, &tz, lang, done).await?
+    } else {
+        None
+    };
+    let observation = kind == "observation";
     let title = [lang.t(kind).to_string(), date.clone(), names.site(&site)]
         .into_iter()
         .filter(|p| !p.is_empty())
@@ -467,8 +493,9 @@ pub async fn page(
         changes,
         // A voided record is never approved as a record: its void is confirmed instead (the same
         // decision, which takes it out of the ledgers).
-        can_approve: conflicts.is_empty() && status != "approved",
-        can_reject: status != "approved" && status != "rejected",
+        can_approve: !observation && conflicts.is_empty() && status != "approved",
+        can_reject: !observation && status != "approved" && status != "rejected",
+        obs,
         conflicts,
         decisions,
         history,
@@ -604,4 +631,26 @@ pub async fn photo(
 ) -> Result<Response, WebError> {
     let mime = crate::blobs::tus::readable(&state.db, &sha256, &s.grant.project_id).await?;
     Ok(crate::blobs::tus::serve(&state.blobs, &crate::blobs::Blobs::original_key(&sha256), &mime, &sha256).await?)
+}
+
+/// The i18n key of an observation's category (`obs_cat_safety`…).
+pub fn observation_category_key(c: record_schema::ObservationCategory) -> &'static str {
+    use record_schema::ObservationCategory as C;
+    match c {
+        C::Safety => "obs_cat_safety",
+        C::Quality => "obs_cat_quality",
+        C::Delay => "obs_cat_delay",
+        C::Other => "obs_cat_other",
+    }
+}
+
+/// The i18n key of an observation's severity (`obs_sev_high`…).
+pub fn severity_key(s: record_schema::Severity) -> &'static str {
+    use record_schema::Severity as S;
+    match s {
+        S::Low => "obs_sev_low",
+        S::Medium => "obs_sev_medium",
+        S::High => "obs_sev_high",
+        S::Critical => "obs_sev_critical",
+    }
 }
