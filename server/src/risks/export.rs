@@ -98,12 +98,9 @@ pub fn table(risks: &[RiskRow], words: Words, project: &str, as_of: NaiveDate) -
         })
         .collect();
     match words {
-        Words::Keys => Table {
-            sheet: format!("Risks {project}"),
-            title: format!("Risks {project} as of {as_of}"),
-            columns,
-            rows,
-        },
+        Words::Keys => {
+            Table { sheet: format!("Risks {project}"), title: format!("Risks {project} as of {as_of}"), columns, rows }
+        }
         Words::Lang(l) => Table {
             sheet: l.t("risk_sheet").to_string(),
             title: format!("{} · {project} · {as_of}", l.t("risk_register")),

@@ -339,9 +339,9 @@ impl StatusFilter {
         match text.map(str::trim).unwrap_or_default() {
             "" | "all" => Ok(None),
             "active" => Ok(Some(StatusFilter::Active)),
-            t => Status::parse(t).map(|s| Some(StatusFilter::Is(s))).ok_or_else(|| {
-                RiskError::bad(field, format!("{t:?} is not one of {}, active, all", Status::listed()))
-            }),
+            t => Status::parse(t)
+                .map(|s| Some(StatusFilter::Is(s)))
+                .ok_or_else(|| RiskError::bad(field, format!("{t:?} is not one of {}, active, all", Status::listed()))),
         }
     }
 

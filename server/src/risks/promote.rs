@@ -41,7 +41,9 @@ pub async fn promote(
     let obs = observations::get(db, project, record_id)
         .await
         .map_err(|e| match e {
-            ObservationError::NotFound(_) => RiskError::not_found("id", format!("no observation {record_id} in your project")),
+            ObservationError::NotFound(_) => {
+                RiskError::not_found("id", format!("no observation {record_id} in your project"))
+            }
             e => RiskError::conflict("id", e.to_string()),
         })?
         .ok_or_else(|| RiskError::not_found("id", format!("no observation {record_id} in your project")))?;

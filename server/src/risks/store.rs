@@ -11,8 +11,8 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
 use super::{
-    Category, MAX_OWNER_BYTES, MAX_TEXT_BYTES, MAX_TITLE_BYTES, RiskError, RiskResult, RiskRow, Status,
-    Strategy, StoredRisk, label, risk_columns,
+    Category, MAX_OWNER_BYTES, MAX_TEXT_BYTES, MAX_TITLE_BYTES, RiskError, RiskResult, RiskRow, Status, StoredRisk,
+    Strategy, label, risk_columns,
 };
 use crate::db::{Db, Tx, on_tx};
 
@@ -124,9 +124,8 @@ impl Draft {
         }
         if let Some(v) = trimmed(input.get("category")) {
             let t = v.unwrap_or_default();
-            d.category = Category::parse(&t).ok_or_else(|| {
-                RiskError::invalid("category", format!("{t:?} is not one of {}", Category::listed()))
-            })?;
+            d.category = Category::parse(&t)
+                .ok_or_else(|| RiskError::invalid("category", format!("{t:?} is not one of {}", Category::listed())))?;
         }
         if let Some(v) = trimmed(input.get("probability")) {
             d.probability = one_to_five("probability", v)?;
@@ -262,17 +261,12 @@ pub async fn create(db: &Db, project: &str, input: &Input, by: &str) -> RiskResu
 
 /// Inserts a checked draft as the project's next number. A number taken by a concurrent create is
 /// retried; a second risk from the same observation (the unique source) is a conflict.
-pub(crate) async fn insert(
-    db: &Db,
-    project: &str,
-    d: &Draft,
-    source: Option<&str>,
-    by: &str,
-) -> RiskResult<RiskRow> {
+pub(crate) async fn insert(db: &Db, project: &str, d: &Draft, source: Option<&str>, by: &str) -> RiskResult<RiskRow> {
     for _ in 0..8 {
         let at = now_ms();
         let mut tx = db.begin().await?;
-        let inserted: Result<i64, sqlx::Error> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        let inserted: Result<i64, sqlx::Error> = on_tx!(&mut tx, |c| {
+            sqlx::query_scalar(
             "INSERT INTO risks (project_id, number, title, description, category, probability, impact, owner, \
              strategy, response, due_on, status, source_record_id, created_by, created_at_ms, updated_by, updated_at_ms) \
              SELECT $1, COALESCE(MAX(number), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
@@ -296,7 +290,8 @@ pub(crate) async fn insert(
         .bind(at)
         .bind(project)
         .fetch_one(&mut *c)
-        .await);
+        .await
+        });
         let number = match inserted {
             Ok(n) => n,
             Err(e) if is_unique_violation(&e) => {
@@ -427,7 +422,8 @@ async fn set_status(
     let at = now_ms();
     write(&mut tx, project, number, &after, by, at).await?;
     let action = if closing { "closed" } else { "reopened" };
-    let event = (action, Some("status"), Some(current.status.as_str().to_string()), Some(to.as_str().to_string()), note);
+    let event =
+        (action, Some("status"), Some(current.status.as_str().to_string()), Some(to.as_str().to_string()), note);
     append(&mut tx, project, number, event, by, at).await?;
     tx.commit().await?;
     super::get(db, project, number).await?.ok_or_else(|| RiskError::not_found("label", "the risk vanished"))
