@@ -34,6 +34,7 @@ extension RecordKind {
         case .expense: return "Expense"
         case .progressReport: return "Progress"
         case .wageAdvance: return "Wage advance"
+        case .observation: return "Observation"
         }
     }
 
@@ -43,6 +44,7 @@ extension RecordKind {
         case .expense: return "yensign.circle"
         case .progressReport: return "chart.bar"
         case .wageAdvance: return "banknote"
+        case .observation: return "exclamationmark.triangle"
         }
     }
 }

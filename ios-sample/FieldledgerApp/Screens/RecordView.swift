@@ -111,6 +111,15 @@ private struct RecordContent: View {
                 LabeledContent("Reason", value: advance.reason)
                 Thumbnails(photos: advance.slips)
             }
+        case let .observation(observation):
+            Section("Observation \(observation.date)") {
+                LabeledContent("Title", value: observation.title)
+                LabeledContent("Category", value: "\(observation.category)")
+                LabeledContent("Severity", value: "\(observation.severity)")
+                if let place = observation.place { LabeledContent("Place", value: place) }
+                if let description = observation.description { Text(description) }
+                Thumbnails(photos: observation.photos)
+            }
         }
     }
 }

@@ -294,6 +294,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_expense(uint64_t ptr, 
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_labour_sheet(uint64_t ptr, RustBuffer sheet, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_OBSERVATION
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_OBSERVATION
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_observation(uint64_t ptr, RustBuffer place, RustBuffer observation, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_PROGRESS_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_PROGRESS_REPORT
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_progress_report(uint64_t ptr, RustBuffer place, RustBuffer report, RustCallStatus *_Nonnull out_status
@@ -329,6 +334,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_expense(uint64_t ptr, Rus
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_labour_sheet(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_OBSERVATION
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_OBSERVATION
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_observation(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_PROGRESS_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_PROGRESS_REPORT
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_progress_report(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -352,6 +362,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(uint64_t pt
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LIST_RECORDS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LIST_RECORDS
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_list_records(uint64_t ptr, RustBuffer filter, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_OBSERVATION_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_OBSERVATION_STATUS
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_observation_status(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PATH
@@ -397,6 +412,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_update_expense(uint64_t ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_LABOUR_SHEET
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_update_labour_sheet(uint64_t ptr, RustBuffer sheet_id, RustBuffer work_date, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_OBSERVATION
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_OBSERVATION
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_update_observation(uint64_t ptr, RustBuffer id, RustBuffer observation, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_PROGRESS_REPORT
@@ -570,6 +590,16 @@ RustBuffer uniffi_mobile_core_fn_func_core_version(RustCallStatus *_Nonnull out_
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_EXPENSE_CATEGORIES
 RustBuffer uniffi_mobile_core_fn_func_expense_categories(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_OBSERVATION_CATEGORY
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_OBSERVATION_CATEGORY
+RustBuffer uniffi_mobile_core_fn_func_parse_observation_category(RustBuffer field, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_SEVERITY
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_SEVERITY
+RustBuffer uniffi_mobile_core_fn_func_parse_severity(RustBuffer field, RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_REFERENCE_DOCUMENT
@@ -849,6 +879,18 @@ uint16_t uniffi_mobile_core_checksum_func_expense_categories(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_OBSERVATION_CATEGORY
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_OBSERVATION_CATEGORY
+uint16_t uniffi_mobile_core_checksum_func_parse_observation_category(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_SEVERITY
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_SEVERITY
+uint16_t uniffi_mobile_core_checksum_func_parse_severity(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_REFERENCE_DOCUMENT
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_REFERENCE_DOCUMENT
 uint16_t uniffi_mobile_core_checksum_func_reference_document(void
@@ -876,6 +918,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_create_expense(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREATE_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREATE_LABOUR_SHEET
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_create_labour_sheet(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREATE_OBSERVATION
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREATE_OBSERVATION
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_create_observation(void
     
 );
 #endif
@@ -921,6 +969,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_labour_sheet(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_OBSERVATION
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_OBSERVATION
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_observation(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_PROGRESS_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_PROGRESS_REPORT
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_progress_report(void
@@ -948,6 +1002,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LIST_RECORDS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LIST_RECORDS
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_list_records(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_OBSERVATION_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_OBSERVATION_STATUS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_observation_status(void
     
 );
 #endif
@@ -1002,6 +1062,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_update_expense(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_LABOUR_SHEET
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_update_labour_sheet(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_OBSERVATION
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_OBSERVATION
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_update_observation(void
     
 );
 #endif

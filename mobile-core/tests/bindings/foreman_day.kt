@@ -826,6 +826,7 @@ private class Day(scratch: File) {
                 is AnyRecord.Expense -> r.expense.receipts
                 is AnyRecord.LabourSheet -> emptyList()
                 is AnyRecord.WageAdvance -> r.advance.slips
+                is AnyRecord.Observation -> r.observation.photos
             }
             for (p in photos) {
                 check(File(p.thumbnailPath).length() > 0 && File(p.previewPath).length() > 0) { "thumbnail/preview of ${p.sha256}" }

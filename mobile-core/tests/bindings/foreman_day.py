@@ -18,7 +18,9 @@ before, so the run stops at the first failure):
  9. the store is closed and reopened: everything is still there;
 10. a quick day in batches (a sheet copied from the last one, every change in one call);
 11. a wage advance (借支) with a photo of the signed slip, for a worker picked from the roster the reference data
-    publishes, and a crew line naming roster workers; bad advances are refused with the field named.
+    publishes, and a crew line naming roster workers; bad advances are refused with the field named;
+12. a field observation (现场问题) with a photo of the issue, open until the office follows it up; bad ones refused
+    with the field named.
 """
 
 import asyncio
@@ -1108,6 +1110,51 @@ class ForemansDay(unittest.TestCase):
 
         rows = s.list_records(self.all_filter(kind=mc.RecordKind.WAGE_ADVANCE))
         self.assertEqual([(r.id, r.kind, r.total) for r in rows], [(adv.info.id, mc.RecordKind.WAGE_ADVANCE, "750.50")])
+        s.close()
+
+    def test_12_observation(self):
+        """A safety issue seen on site, photographed, with the phone's GPS fix; open until the office follows it
+        up; bad observations refused with the field named, the store unchanged."""
+        s = mc.FieldStore.open(os.path.join(self.dir_a, "observation.db"), FOREMAN_A)
+        s.import_changes("reference:P1", mc.reference_document(reference()))
+        place = mc.RecordPlace(project_id="P1", site_id="S1", time_zone=None)
+
+        def obs_input(title="3#楼5层临边无防护 open edge", latitude=31.2304, activity="A-POUR-L3"):
+            return mc.ObservationInput(date=str(TODAY), category=mc.ObservationCategory.SAFETY,
+                                       severity=mc.Severity.HIGH, title=title, description="东侧护栏缺失约6米",
+                                       place="3#楼5层东侧",
+                                       gps=mc.GeoPoint(latitude=latitude, longitude=121.4737, accuracy_m=8.5),
+                                       activity=activity)
+
+        obs = s.create_observation(place, obs_input())
+        self.assertEqual((obs.category, obs.severity, obs.info.time_zone, obs.photos),
+                         (mc.ObservationCategory.SAFETY, mc.Severity.HIGH, TZ, []))
+        path = self.write_photo("临边_5F.jpg", jpeg_bytes(320, 240, site_picture(22), quality=85))
+        photo = run(s.attach_photo(obs.info.id, path, mc.PhotoContext(captured_at_ms=None, location=None)))
+        with open(path, "rb") as f:
+            self.assertEqual(photo.sha256, hashlib.sha256(f.read()).hexdigest())
+        self.assertEqual(s.get_observation(obs.info.id).photos, [photo])
+        self.assertIsInstance(s.get_record(obs.info.id), mc.AnyRecord.OBSERVATION)
+        edited = s.update_observation(obs.info.id, obs_input(title="3#楼5层临边防护不全"))
+        self.assertEqual((edited.title, edited.photos), ("3#楼5层临边防护不全", [photo]), "an edit keeps the photo")
+
+        status = s.observation_status(obs.info.id)
+        self.assertEqual((status.state, status.assignee, status.due, status.resolution, status.risk_id, status.events),
+                         (mc.FollowUpState.OPEN, None, None, None, None, []))
+
+        before = self.snapshot_of(s)
+        self.assert_error(mc.CoreError.InvalidInput, s.create_observation, place, obs_input(title=" "), field="title")
+        self.assert_error(mc.CoreError.InvalidInput, s.create_observation, place, obs_input(latitude=91.0),
+                          field="gps.latitude")
+        self.assert_error(mc.CoreError.InvalidInput, s.create_observation, place, obs_input(activity="A-NOPE"),
+                          field="activity")
+        self.assert_error(mc.CoreError.InvalidInput, mc.parse_observation_category, "category", "weather",
+                          field="category")
+        self.assertEqual(self.snapshot_of(s), before, "refused input changes nothing")
+
+        rows = s.list_records(self.all_filter(kind=mc.RecordKind.OBSERVATION))
+        self.assertEqual([(r.id, r.subject, r.photo_count) for r in rows],
+                         [(obs.info.id, "3#楼5层临边防护不全", 1)])
         s.close()
 
     @staticmethod

@@ -796,6 +796,12 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     
     func createLabourSheet(sheet: NewLabourSheet) throws  -> LabourSheet
     
+    /**
+     * Records a field observation (a safety, quality or delay issue seen on site); attach photos
+     * of it afterwards with `attach_photo`. The office follows it up: see `observation_status`.
+     */
+    func createObservation(place: RecordPlace, observation: ObservationInput) throws  -> Observation
+    
     func createProgressReport(place: RecordPlace, report: ProgressInput) throws  -> ProgressReport
     
     /**
@@ -825,6 +831,8 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     
     func getLabourSheet(id: String) throws  -> LabourSheet
     
+    func getObservation(id: String) throws  -> Observation
+    
     func getProgressReport(id: String) throws  -> ProgressReport
     
     func getRecord(id: String) throws  -> AnyRecord
@@ -837,6 +845,12 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func lastLabourSheet(projectId: String, siteId: String) throws  -> LabourSheet?
     
     func listRecords(filter: RecordFilter) throws  -> [RecordSummary]
+    
+    /**
+     * What the office did about an observation (assigned, due, closed, raised as a risk), as of
+     * the last sync; `Open` with no events until the office touches it.
+     */
+    func observationStatus(id: String) throws  -> ObservationStatus
     
     func path()  -> String
     
@@ -874,6 +888,11 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      * Changes a sheet's work date or note.
      */
     func updateLabourSheet(sheetId: String, workDate: String, note: String?) throws  -> LabourSheet
+    
+    /**
+     * Replaces an observation's fields (its photos are kept).
+     */
+    func updateObservation(id: String, observation: ObservationInput) throws  -> Observation
     
     func updateProgressReport(id: String, report: ProgressInput) throws  -> ProgressReport
     
@@ -1122,6 +1141,21 @@ open func createLabourSheet(sheet: NewLabourSheet)throws  -> LabourSheet  {
 })
 }
     
+    /**
+     * Records a field observation (a safety, quality or delay issue seen on site); attach photos
+     * of it afterwards with `attach_photo`. The office follows it up: see `observation_status`.
+     */
+open func createObservation(place: RecordPlace, observation: ObservationInput)throws  -> Observation  {
+    return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_create_observation(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordPlace_lower(place),
+        FfiConverterTypeObservationInput_lower(observation),uniffiCallStatus
+    )
+})
+}
+    
 open func createProgressReport(place: RecordPlace, report: ProgressInput)throws  -> ProgressReport  {
     return try  FfiConverterTypeProgressReport_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
@@ -1212,6 +1246,16 @@ open func getLabourSheet(id: String)throws  -> LabourSheet  {
 })
 }
     
+open func getObservation(id: String)throws  -> Observation  {
+    return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_get_observation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
 open func getProgressReport(id: String)throws  -> ProgressReport  {
     return try  FfiConverterTypeProgressReport_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
@@ -1262,6 +1306,20 @@ open func listRecords(filter: RecordFilter)throws  -> [RecordSummary]  {
     uniffi_mobile_core_fn_method_fieldstore_list_records(
             self.uniffiCloneHandle(),
         FfiConverterTypeRecordFilter_lower(filter),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the office did about an observation (assigned, due, closed, raised as a risk), as of
+     * the last sync; `Open` with no events until the office touches it.
+     */
+open func observationStatus(id: String)throws  -> ObservationStatus  {
+    return try  FfiConverterTypeObservationStatus_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_observation_status(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
     )
 })
 }
@@ -1379,6 +1437,20 @@ open func updateLabourSheet(sheetId: String, workDate: String, note: String?)thr
         FfiConverterString.lower(sheetId),
         FfiConverterString.lower(workDate),
         FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces an observation's fields (its photos are kept).
+     */
+open func updateObservation(id: String, observation: ObservationInput)throws  -> Observation  {
+    return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_update_observation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterTypeObservationInput_lower(observation),uniffiCallStatus
     )
 })
 }
@@ -2964,6 +3036,93 @@ public func FfiConverterTypeFieldConflict_lower(_ value: FieldConflict) -> RustB
 }
 
 
+/**
+ * One thing the office did about an observation.
+ */
+public struct FollowUpEventInfo: Equatable, Hashable {
+    /**
+     * `assigned`, `closed`, `reopened`, `promoted` (raised as a risk) or `comment`.
+     */
+    public var action: String
+    /**
+     * The state after it.
+     */
+    public var state: FollowUpState
+    /**
+     * Who did it (the office person's name).
+     */
+    public var by: String
+    public var atMs: Int64
+    public var note: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `assigned`, `closed`, `reopened`, `promoted` (raised as a risk) or `comment`.
+         */action: String, 
+        /**
+         * The state after it.
+         */state: FollowUpState, 
+        /**
+         * Who did it (the office person's name).
+         */by: String, atMs: Int64, note: String) {
+        self.action = action
+        self.state = state
+        self.by = by
+        self.atMs = atMs
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FollowUpEventInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFollowUpEventInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FollowUpEventInfo {
+        return
+            try FollowUpEventInfo(
+                action: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypeFollowUpState.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                note: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FollowUpEventInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.action, into: &buf)
+        FfiConverterTypeFollowUpState.write(value.state, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUpEventInfo_lift(_ buf: RustBuffer) throws -> FollowUpEventInfo {
+    return try FfiConverterTypeFollowUpEventInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUpEventInfo_lower(_ value: FollowUpEventInfo) -> RustBuffer {
+    return FfiConverterTypeFollowUpEventInfo.lower(value)
+}
+
+
 public struct GeoPoint: Equatable, Hashable {
     public var latitude: Double
     public var longitude: Double
@@ -3245,6 +3404,301 @@ public func FfiConverterTypeNewLabourSheet_lift(_ buf: RustBuffer) throws -> New
 #endif
 public func FfiConverterTypeNewLabourSheet_lower(_ value: NewLabourSheet) -> RustBuffer {
     return FfiConverterTypeNewLabourSheet.lower(value)
+}
+
+
+public struct Observation: Equatable, Hashable {
+    public var info: RecordInfo
+    public var date: String
+    public var category: ObservationCategory
+    public var severity: Severity
+    public var title: String
+    public var description: String?
+    public var place: String?
+    public var gps: GeoPoint?
+    public var activity: String?
+    /**
+     * Photos of the issue (`FieldStore.attach_photo`).
+     */
+    public var photos: [Photo]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(info: RecordInfo, date: String, category: ObservationCategory, severity: Severity, title: String, description: String?, place: String?, gps: GeoPoint?, activity: String?, 
+        /**
+         * Photos of the issue (`FieldStore.attach_photo`).
+         */photos: [Photo]) {
+        self.info = info
+        self.date = date
+        self.category = category
+        self.severity = severity
+        self.title = title
+        self.description = description
+        self.place = place
+        self.gps = gps
+        self.activity = activity
+        self.photos = photos
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Observation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeObservation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Observation {
+        return
+            try Observation(
+                info: FfiConverterTypeRecordInfo.read(from: &buf), 
+                date: FfiConverterString.read(from: &buf), 
+                category: FfiConverterTypeObservationCategory.read(from: &buf), 
+                severity: FfiConverterTypeSeverity.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                place: FfiConverterOptionString.read(from: &buf), 
+                gps: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
+                activity: FfiConverterOptionString.read(from: &buf), 
+                photos: FfiConverterSequenceTypePhoto.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Observation, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordInfo.write(value.info, into: &buf)
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterTypeObservationCategory.write(value.category, into: &buf)
+        FfiConverterTypeSeverity.write(value.severity, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.place, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.gps, into: &buf)
+        FfiConverterOptionString.write(value.activity, into: &buf)
+        FfiConverterSequenceTypePhoto.write(value.photos, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeObservation_lift(_ buf: RustBuffer) throws -> Observation {
+    return try FfiConverterTypeObservation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeObservation_lower(_ value: Observation) -> RustBuffer {
+    return FfiConverterTypeObservation.lower(value)
+}
+
+
+/**
+ * What the foreman types for a field observation (现场问题): a safety, quality or delay issue
+ * (or any other) seen on site.
+ */
+public struct ObservationInput: Equatable, Hashable {
+    /**
+     * The day it was seen, `YYYY-MM-DD`.
+     */
+    public var date: String
+    public var category: ObservationCategory
+    public var severity: Severity
+    /**
+     * One line saying what is wrong; required, at most 200 bytes.
+     */
+    public var title: String
+    public var description: String?
+    /**
+     * Where on site, in words (building, floor, grid line).
+     */
+    public var place: String?
+    /**
+     * Where on site by the phone's GPS, when it has a fix.
+     */
+    public var gps: GeoPoint?
+    /**
+     * The schedule activity it touches (an id of the project's activities), if any.
+     */
+    public var activity: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The day it was seen, `YYYY-MM-DD`.
+         */date: String, category: ObservationCategory, severity: Severity, 
+        /**
+         * One line saying what is wrong; required, at most 200 bytes.
+         */title: String, description: String?, 
+        /**
+         * Where on site, in words (building, floor, grid line).
+         */place: String?, 
+        /**
+         * Where on site by the phone's GPS, when it has a fix.
+         */gps: GeoPoint? = nil, 
+        /**
+         * The schedule activity it touches (an id of the project's activities), if any.
+         */activity: String? = nil) {
+        self.date = date
+        self.category = category
+        self.severity = severity
+        self.title = title
+        self.description = description
+        self.place = place
+        self.gps = gps
+        self.activity = activity
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ObservationInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeObservationInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ObservationInput {
+        return
+            try ObservationInput(
+                date: FfiConverterString.read(from: &buf), 
+                category: FfiConverterTypeObservationCategory.read(from: &buf), 
+                severity: FfiConverterTypeSeverity.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                place: FfiConverterOptionString.read(from: &buf), 
+                gps: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
+                activity: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ObservationInput, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterTypeObservationCategory.write(value.category, into: &buf)
+        FfiConverterTypeSeverity.write(value.severity, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.place, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.gps, into: &buf)
+        FfiConverterOptionString.write(value.activity, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeObservationInput_lift(_ buf: RustBuffer) throws -> ObservationInput {
+    return try FfiConverterTypeObservationInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeObservationInput_lower(_ value: ObservationInput) -> RustBuffer {
+    return FfiConverterTypeObservationInput.lower(value)
+}
+
+
+/**
+ * The office's follow-up of an observation (`FieldStore.observation_status`).
+ */
+public struct ObservationStatus: Equatable, Hashable {
+    public var state: FollowUpState
+    public var assignee: String?
+    /**
+     * `YYYY-MM-DD`.
+     */
+    public var due: String?
+    public var resolution: String?
+    /**
+     * The risk it was raised as (`R-0003`), when it was promoted.
+     */
+    public var riskId: String?
+    /**
+     * Everything done about it, oldest first.
+     */
+    public var events: [FollowUpEventInfo]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(state: FollowUpState, assignee: String?, 
+        /**
+         * `YYYY-MM-DD`.
+         */due: String?, resolution: String?, 
+        /**
+         * The risk it was raised as (`R-0003`), when it was promoted.
+         */riskId: String?, 
+        /**
+         * Everything done about it, oldest first.
+         */events: [FollowUpEventInfo]) {
+        self.state = state
+        self.assignee = assignee
+        self.due = due
+        self.resolution = resolution
+        self.riskId = riskId
+        self.events = events
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ObservationStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeObservationStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ObservationStatus {
+        return
+            try ObservationStatus(
+                state: FfiConverterTypeFollowUpState.read(from: &buf), 
+                assignee: FfiConverterOptionString.read(from: &buf), 
+                due: FfiConverterOptionString.read(from: &buf), 
+                resolution: FfiConverterOptionString.read(from: &buf), 
+                riskId: FfiConverterOptionString.read(from: &buf), 
+                events: FfiConverterSequenceTypeFollowUpEventInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ObservationStatus, into buf: inout [UInt8]) {
+        FfiConverterTypeFollowUpState.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionString.write(value.due, into: &buf)
+        FfiConverterOptionString.write(value.resolution, into: &buf)
+        FfiConverterOptionString.write(value.riskId, into: &buf)
+        FfiConverterSequenceTypeFollowUpEventInfo.write(value.events, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeObservationStatus_lift(_ buf: RustBuffer) throws -> ObservationStatus {
+    return try FfiConverterTypeObservationStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeObservationStatus_lower(_ value: ObservationStatus) -> RustBuffer {
+    return FfiConverterTypeObservationStatus.lower(value)
 }
 
 
@@ -4017,7 +4471,7 @@ public struct RecordSummary: Equatable, Hashable {
     public var author: String
     /**
      * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
-     * advance.
+     * advance, title of an observation.
      */
     public var subject: String
     public var headcount: Int64
@@ -4037,7 +4491,7 @@ public struct RecordSummary: Equatable, Hashable {
     public init(id: String, kind: RecordKind, projectId: String, siteId: String, date: String, author: String, 
         /**
          * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
-         * advance.
+         * advance, title of an observation.
          */subject: String, headcount: Int64, 
         /**
          * Sheet cost, expense or advance amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
@@ -4961,6 +5415,8 @@ public enum AnyRecord: Equatable, Hashable {
     )
     case wageAdvance(advance: WageAdvance
     )
+    case observation(observation: Observation
+    )
 
 
 
@@ -4994,6 +5450,9 @@ public struct FfiConverterTypeAnyRecord: FfiConverterRustBuffer {
         case 4: return .wageAdvance(advance: try FfiConverterTypeWageAdvance.read(from: &buf)
         )
         
+        case 5: return .observation(observation: try FfiConverterTypeObservation.read(from: &buf)
+        )
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5020,6 +5479,11 @@ public struct FfiConverterTypeAnyRecord: FfiConverterRustBuffer {
         case let .wageAdvance(advance):
             writeInt(&buf, Int32(4))
             FfiConverterTypeWageAdvance.write(advance, into: &buf)
+            
+        
+        case let .observation(observation):
+            writeInt(&buf, Int32(5))
+            FfiConverterTypeObservation.write(observation, into: &buf)
             
         }
     }
@@ -5715,6 +6179,174 @@ public func FfiConverterTypeEffortUnit_lower(_ value: EffortUnit) -> RustBuffer 
 
 
 /**
+ * Where an observation stands in the office, as the last sync brought it.
+ */
+
+public enum FollowUpState: Equatable, Hashable {
+    
+    /**
+     * Reported; nobody assigned yet (also before the office has looked at it).
+     */
+    case `open`
+    /**
+     * Someone is to deal with it (`assignee`, by `due` when set).
+     */
+    case assigned
+    /**
+     * Dealt with: `resolution` says how.
+     */
+    case closed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FollowUpState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFollowUpState: FfiConverterRustBuffer {
+    typealias SwiftType = FollowUpState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FollowUpState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .`open`
+        
+        case 2: return .assigned
+        
+        case 3: return .closed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FollowUpState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .`open`:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .assigned:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUpState_lift(_ buf: RustBuffer) throws -> FollowUpState {
+    return try FfiConverterTypeFollowUpState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUpState_lower(_ value: FollowUpState) -> RustBuffer {
+    return FfiConverterTypeFollowUpState.lower(value)
+}
+
+
+
+/**
+ * What kind of issue a field observation is.
+ */
+
+public enum ObservationCategory: Equatable, Hashable {
+    
+    case safety
+    case quality
+    case delay
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ObservationCategory: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeObservationCategory: FfiConverterRustBuffer {
+    typealias SwiftType = ObservationCategory
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ObservationCategory {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .safety
+        
+        case 2: return .quality
+        
+        case 3: return .delay
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ObservationCategory, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .safety:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .quality:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .delay:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeObservationCategory_lift(_ buf: RustBuffer) throws -> ObservationCategory {
+    return try FfiConverterTypeObservationCategory.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeObservationCategory_lower(_ value: ObservationCategory) -> RustBuffer {
+    return FfiConverterTypeObservationCategory.lower(value)
+}
+
+
+
+/**
  * What a `ProgressListener` may throw. Any other exception it throws arrives as `Failed` too.
  */
 public 
@@ -5878,6 +6510,7 @@ public enum RecordKind: Equatable, Hashable {
     case expense
     case progressReport
     case wageAdvance
+    case observation
 
 
 
@@ -5907,6 +6540,8 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         
         case 4: return .wageAdvance
         
+        case 5: return .observation
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5930,6 +6565,10 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         case .wageAdvance:
             writeInt(&buf, Int32(4))
         
+        
+        case .observation:
+            writeInt(&buf, Int32(5))
+        
         }
     }
 }
@@ -5947,6 +6586,89 @@ public func FfiConverterTypeRecordKind_lift(_ buf: RustBuffer) throws -> RecordK
 #endif
 public func FfiConverterTypeRecordKind_lower(_ value: RecordKind) -> RustBuffer {
     return FfiConverterTypeRecordKind.lower(value)
+}
+
+
+
+/**
+ * How bad the foreman judges an observed issue.
+ */
+
+public enum Severity: Equatable, Hashable {
+    
+    case low
+    case medium
+    case high
+    case critical
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Severity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSeverity: FfiConverterRustBuffer {
+    typealias SwiftType = Severity
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Severity {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .low
+        
+        case 2: return .medium
+        
+        case 3: return .high
+        
+        case 4: return .critical
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Severity, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .low:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .medium:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .high:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .critical:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeverity_lift(_ buf: RustBuffer) throws -> Severity {
+    return try FfiConverterTypeSeverity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeverity_lower(_ value: Severity) -> RustBuffer {
+    return FfiConverterTypeSeverity.lower(value)
 }
 
 
@@ -6440,6 +7162,31 @@ fileprivate struct FfiConverterSequenceTypeFieldConflict: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFollowUpEventInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [FollowUpEventInfo]
+
+    public static func write(_ value: [FollowUpEventInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFollowUpEventInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FollowUpEventInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FollowUpEventInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFollowUpEventInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePairedProject: FfiConverterRustBuffer {
     typealias SwiftType = [PairedProject]
 
@@ -6781,6 +7528,32 @@ public func expenseCategories() -> [String]  {
 })
 }
 /**
+ * Parses an observation category as text (`safety`, `quality`, `delay`, `other`), for apps that
+ * keep it as text; anything else is `InvalidInput` naming `field`.
+ */
+public func parseObservationCategory(field: String, text: String)throws  -> ObservationCategory  {
+    return try  FfiConverterTypeObservationCategory_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_func_parse_observation_category(
+        FfiConverterString.lower(field),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+/**
+ * Parses a severity as text (`low`, `medium`, `high`, `critical`); anything else is
+ * `InvalidInput` naming `field`.
+ */
+public func parseSeverity(field: String, text: String)throws  -> Severity  {
+    return try  FfiConverterTypeSeverity_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_func_parse_severity(
+        FfiConverterString.lower(field),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+/**
  * Encodes reference data as the Automerge document the server would send. For tools and tests;
  * on a phone, reference data arrives by sync.
  */
@@ -6814,6 +7587,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_func_expense_categories() != 21309) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_func_parse_observation_category() != 12457) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_func_parse_severity() != 9503) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_func_reference_document() != 1986) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6827,6 +7606,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_create_labour_sheet() != 35165) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_create_observation() != 10285) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_create_progress_report() != 9777) {
@@ -6850,6 +7632,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_get_labour_sheet() != 27242) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_method_fieldstore_get_observation() != 51103) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_method_fieldstore_get_progress_report() != 4164) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6863,6 +7648,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_list_records() != 24492) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_observation_status() != 65486) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_path() != 52790) {
@@ -6890,6 +7678,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_update_labour_sheet() != 28453) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_update_observation() != 48114) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_update_progress_report() != 51339) {

@@ -708,6 +708,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_func_expense_categories(
     ): Int
+    external fun uniffi_mobile_core_checksum_func_parse_observation_category(
+    ): Int
+    external fun uniffi_mobile_core_checksum_func_parse_severity(
+    ): Int
     external fun uniffi_mobile_core_checksum_func_reference_document(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_add_crew_line(
@@ -717,6 +721,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mobile_core_checksum_method_fieldstore_create_expense(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_create_labour_sheet(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_create_observation(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_create_progress_report(
     ): Int
@@ -732,6 +738,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_labour_sheet(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_get_observation(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_progress_report(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_record(
@@ -741,6 +749,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_list_records(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_observation_status(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_path(
     ): Int
@@ -759,6 +769,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mobile_core_checksum_method_fieldstore_update_expense(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_update_labour_sheet(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_update_observation(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_update_progress_report(
     ): Int
@@ -851,6 +863,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_create_labour_sheet(`ptr`: Long,`sheet`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_create_observation(`ptr`: Long,`place`: RustBuffer.ByValue,`observation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_create_progress_report(`ptr`: Long,`place`: RustBuffer.ByValue,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_create_wage_advance(`ptr`: Long,`place`: RustBuffer.ByValue,`advance`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -865,6 +879,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_labour_sheet(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_get_observation(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_progress_report(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_record(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -874,6 +890,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_list_records(`ptr`: Long,`filter`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_observation_status(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_path(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -892,6 +910,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_method_fieldstore_update_expense(`ptr`: Long,`id`: RustBuffer.ByValue,`expense`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_update_labour_sheet(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_update_observation(`ptr`: Long,`id`: RustBuffer.ByValue,`observation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_update_progress_report(`ptr`: Long,`id`: RustBuffer.ByValue,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -960,6 +980,10 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_func_core_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_func_expense_categories(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_func_parse_observation_category(`field`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_func_parse_severity(`field`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_func_reference_document(`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1088,6 +1112,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_func_expense_categories() and 0xFFFF) != 21309) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_func_parse_observation_category() and 0xFFFF) != 12457) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_func_parse_severity() and 0xFFFF) != 9503) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_func_reference_document() and 0xFFFF) != 1986) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1101,6 +1131,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_create_labour_sheet() and 0xFFFF) != 35165) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_create_observation() and 0xFFFF) != 10285) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_create_progress_report() and 0xFFFF) != 9777) {
@@ -1124,6 +1157,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_labour_sheet() and 0xFFFF) != 27242) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_observation() and 0xFFFF) != 51103) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_progress_report() and 0xFFFF) != 4164) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1137,6 +1173,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_list_records() and 0xFFFF) != 24492) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_observation_status() and 0xFFFF) != 65486) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_path() and 0xFFFF) != 52790) {
@@ -1164,6 +1203,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_labour_sheet() and 0xFFFF) != 28453) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_observation() and 0xFFFF) != 48114) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_progress_report() and 0xFFFF) != 51339) {
@@ -2080,6 +2122,12 @@ public interface FieldStoreInterface {
     
     fun `createLabourSheet`(`sheet`: NewLabourSheet): LabourSheet
     
+    /**
+     * Records a field observation (a safety, quality or delay issue seen on site); attach photos
+     * of it afterwards with `attach_photo`. The office follows it up: see `observation_status`.
+     */
+    fun `createObservation`(`place`: RecordPlace, `observation`: ObservationInput): Observation
+    
     fun `createProgressReport`(`place`: RecordPlace, `report`: ProgressInput): ProgressReport
     
     /**
@@ -2109,6 +2157,8 @@ public interface FieldStoreInterface {
     
     fun `getLabourSheet`(`id`: kotlin.String): LabourSheet
     
+    fun `getObservation`(`id`: kotlin.String): Observation
+    
     fun `getProgressReport`(`id`: kotlin.String): ProgressReport
     
     fun `getRecord`(`id`: kotlin.String): AnyRecord
@@ -2121,6 +2171,12 @@ public interface FieldStoreInterface {
     fun `lastLabourSheet`(`projectId`: kotlin.String, `siteId`: kotlin.String): LabourSheet?
     
     fun `listRecords`(`filter`: RecordFilter): List<RecordSummary>
+    
+    /**
+     * What the office did about an observation (assigned, due, closed, raised as a risk), as of
+     * the last sync; `Open` with no events until the office touches it.
+     */
+    fun `observationStatus`(`id`: kotlin.String): ObservationStatus
     
     fun `path`(): kotlin.String
     
@@ -2158,6 +2214,11 @@ public interface FieldStoreInterface {
      * Changes a sheet's work date or note.
      */
     fun `updateLabourSheet`(`sheetId`: kotlin.String, `workDate`: kotlin.String, `note`: kotlin.String?): LabourSheet
+    
+    /**
+     * Replaces an observation's fields (its photos are kept).
+     */
+    fun `updateObservation`(`id`: kotlin.String, `observation`: ObservationInput): Observation
     
     fun `updateProgressReport`(`id`: kotlin.String, `report`: ProgressInput): ProgressReport
     
@@ -2463,6 +2524,26 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
+    /**
+     * Records a field observation (a safety, quality or delay issue seen on site); attach photos
+     * of it afterwards with `attach_photo`. The office follows it up: see `observation_status`.
+     */
+    @Throws(CoreException::class)override fun `createObservation`(`place`: RecordPlace, `observation`: ObservationInput): Observation {
+            return FfiConverterTypeObservation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_create_observation(
+        it,
+        
+        FfiConverterTypeRecordPlace.lower(`place`),
+        FfiConverterTypeObservationInput.lower(`observation`),_status)
+}
+    }
+    )
+    }
+    
+
+    
     @Throws(CoreException::class)override fun `createProgressReport`(`place`: RecordPlace, `report`: ProgressInput): ProgressReport {
             return FfiConverterTypeProgressReport.lift(
     callWithHandle {
@@ -2588,6 +2669,21 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
+    @Throws(CoreException::class)override fun `getObservation`(`id`: kotlin.String): Observation {
+            return FfiConverterTypeObservation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_get_observation(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
     @Throws(CoreException::class)override fun `getProgressReport`(`id`: kotlin.String): ProgressReport {
             return FfiConverterTypeProgressReport.lift(
     callWithHandle {
@@ -2660,6 +2756,25 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         it,
         
         FfiConverterTypeRecordFilter.lower(`filter`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * What the office did about an observation (assigned, due, closed, raised as a risk), as of
+     * the last sync; `Open` with no events until the office touches it.
+     */
+    @Throws(CoreException::class)override fun `observationStatus`(`id`: kotlin.String): ObservationStatus {
+            return FfiConverterTypeObservationStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_observation_status(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
 }
     }
     )
@@ -2821,6 +2936,25 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         FfiConverterString.lower(`sheetId`),
         FfiConverterString.lower(`workDate`),
         FfiConverterOptionalString.lower(`note`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Replaces an observation's fields (its photos are kept).
+     */
+    @Throws(CoreException::class)override fun `updateObservation`(`id`: kotlin.String, `observation`: ObservationInput): Observation {
+            return FfiConverterTypeObservation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_update_observation(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterTypeObservationInput.lower(`observation`),_status)
 }
     }
     )
@@ -4491,6 +4625,71 @@ public object FfiConverterTypeFieldConflict: FfiConverterRustBuffer<FieldConflic
 
 
 
+/**
+ * One thing the office did about an observation.
+ */
+data class FollowUpEventInfo (
+    /**
+     * `assigned`, `closed`, `reopened`, `promoted` (raised as a risk) or `comment`.
+     */
+    var `action`: kotlin.String
+    , 
+    /**
+     * The state after it.
+     */
+    var `state`: FollowUpState
+    , 
+    /**
+     * Who did it (the office person's name).
+     */
+    var `by`: kotlin.String
+    , 
+    var `atMs`: kotlin.Long
+    , 
+    var `note`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFollowUpEventInfo: FfiConverterRustBuffer<FollowUpEventInfo> {
+    override fun read(buf: ByteBuffer): FollowUpEventInfo {
+        return FollowUpEventInfo(
+            FfiConverterString.read(buf),
+            FfiConverterTypeFollowUpState.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FollowUpEventInfo) = (
+            FfiConverterString.allocationSize(value.`action`) +
+            FfiConverterTypeFollowUpState.allocationSize(value.`state`) +
+            FfiConverterString.allocationSize(value.`by`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: FollowUpEventInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`action`, buf)
+            FfiConverterTypeFollowUpState.write(value.`state`, buf)
+            FfiConverterString.write(value.`by`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterString.write(value.`note`, buf)
+    }
+}
+
+
+
 data class GeoPoint (
     var `latitude`: kotlin.Double
     , 
@@ -4708,6 +4907,244 @@ public object FfiConverterTypeNewLabourSheet: FfiConverterRustBuffer<NewLabourSh
             FfiConverterString.write(value.`workDate`, buf)
             FfiConverterOptionalString.write(value.`currency`, buf)
             FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
+data class Observation (
+    var `info`: RecordInfo
+    , 
+    var `date`: kotlin.String
+    , 
+    var `category`: ObservationCategory
+    , 
+    var `severity`: Severity
+    , 
+    var `title`: kotlin.String
+    , 
+    var `description`: kotlin.String?
+    , 
+    var `place`: kotlin.String?
+    , 
+    var `gps`: GeoPoint?
+    , 
+    var `activity`: kotlin.String?
+    , 
+    /**
+     * Photos of the issue (`FieldStore.attach_photo`).
+     */
+    var `photos`: List<Photo>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeObservation: FfiConverterRustBuffer<Observation> {
+    override fun read(buf: ByteBuffer): Observation {
+        return Observation(
+            FfiConverterTypeRecordInfo.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeObservationCategory.read(buf),
+            FfiConverterTypeSeverity.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypePhoto.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Observation) = (
+            FfiConverterTypeRecordInfo.allocationSize(value.`info`) +
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterTypeObservationCategory.allocationSize(value.`category`) +
+            FfiConverterTypeSeverity.allocationSize(value.`severity`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterOptionalString.allocationSize(value.`description`) +
+            FfiConverterOptionalString.allocationSize(value.`place`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`gps`) +
+            FfiConverterOptionalString.allocationSize(value.`activity`) +
+            FfiConverterSequenceTypePhoto.allocationSize(value.`photos`)
+    )
+
+    override fun write(value: Observation, buf: ByteBuffer) {
+            FfiConverterTypeRecordInfo.write(value.`info`, buf)
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterTypeObservationCategory.write(value.`category`, buf)
+            FfiConverterTypeSeverity.write(value.`severity`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterOptionalString.write(value.`description`, buf)
+            FfiConverterOptionalString.write(value.`place`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`gps`, buf)
+            FfiConverterOptionalString.write(value.`activity`, buf)
+            FfiConverterSequenceTypePhoto.write(value.`photos`, buf)
+    }
+}
+
+
+
+/**
+ * What the foreman types for a field observation (现场问题): a safety, quality or delay issue
+ * (or any other) seen on site.
+ */
+data class ObservationInput (
+    /**
+     * The day it was seen, `YYYY-MM-DD`.
+     */
+    var `date`: kotlin.String
+    , 
+    var `category`: ObservationCategory
+    , 
+    var `severity`: Severity
+    , 
+    /**
+     * One line saying what is wrong; required, at most 200 bytes.
+     */
+    var `title`: kotlin.String
+    , 
+    var `description`: kotlin.String?
+    , 
+    /**
+     * Where on site, in words (building, floor, grid line).
+     */
+    var `place`: kotlin.String?
+    , 
+    /**
+     * Where on site by the phone's GPS, when it has a fix.
+     */
+    var `gps`: GeoPoint? = null 
+    , 
+    /**
+     * The schedule activity it touches (an id of the project's activities), if any.
+     */
+    var `activity`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeObservationInput: FfiConverterRustBuffer<ObservationInput> {
+    override fun read(buf: ByteBuffer): ObservationInput {
+        return ObservationInput(
+            FfiConverterString.read(buf),
+            FfiConverterTypeObservationCategory.read(buf),
+            FfiConverterTypeSeverity.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ObservationInput) = (
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterTypeObservationCategory.allocationSize(value.`category`) +
+            FfiConverterTypeSeverity.allocationSize(value.`severity`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterOptionalString.allocationSize(value.`description`) +
+            FfiConverterOptionalString.allocationSize(value.`place`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`gps`) +
+            FfiConverterOptionalString.allocationSize(value.`activity`)
+    )
+
+    override fun write(value: ObservationInput, buf: ByteBuffer) {
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterTypeObservationCategory.write(value.`category`, buf)
+            FfiConverterTypeSeverity.write(value.`severity`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterOptionalString.write(value.`description`, buf)
+            FfiConverterOptionalString.write(value.`place`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`gps`, buf)
+            FfiConverterOptionalString.write(value.`activity`, buf)
+    }
+}
+
+
+
+/**
+ * The office's follow-up of an observation (`FieldStore.observation_status`).
+ */
+data class ObservationStatus (
+    var `state`: FollowUpState
+    , 
+    var `assignee`: kotlin.String?
+    , 
+    /**
+     * `YYYY-MM-DD`.
+     */
+    var `due`: kotlin.String?
+    , 
+    var `resolution`: kotlin.String?
+    , 
+    /**
+     * The risk it was raised as (`R-0003`), when it was promoted.
+     */
+    var `riskId`: kotlin.String?
+    , 
+    /**
+     * Everything done about it, oldest first.
+     */
+    var `events`: List<FollowUpEventInfo>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeObservationStatus: FfiConverterRustBuffer<ObservationStatus> {
+    override fun read(buf: ByteBuffer): ObservationStatus {
+        return ObservationStatus(
+            FfiConverterTypeFollowUpState.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeFollowUpEventInfo.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ObservationStatus) = (
+            FfiConverterTypeFollowUpState.allocationSize(value.`state`) +
+            FfiConverterOptionalString.allocationSize(value.`assignee`) +
+            FfiConverterOptionalString.allocationSize(value.`due`) +
+            FfiConverterOptionalString.allocationSize(value.`resolution`) +
+            FfiConverterOptionalString.allocationSize(value.`riskId`) +
+            FfiConverterSequenceTypeFollowUpEventInfo.allocationSize(value.`events`)
+    )
+
+    override fun write(value: ObservationStatus, buf: ByteBuffer) {
+            FfiConverterTypeFollowUpState.write(value.`state`, buf)
+            FfiConverterOptionalString.write(value.`assignee`, buf)
+            FfiConverterOptionalString.write(value.`due`, buf)
+            FfiConverterOptionalString.write(value.`resolution`, buf)
+            FfiConverterOptionalString.write(value.`riskId`, buf)
+            FfiConverterSequenceTypeFollowUpEventInfo.write(value.`events`, buf)
     }
 }
 
@@ -5331,7 +5768,7 @@ data class RecordSummary (
     , 
     /**
      * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
-     * advance.
+     * advance, title of an observation.
      */
     var `subject`: kotlin.String
     , 
@@ -6101,6 +6538,15 @@ sealed class AnyRecord {
         companion object
     }
     
+    data class Observation(
+        val `observation`: uniffi.mobile_core.Observation) : AnyRecord()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -6128,6 +6574,9 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
                 )
             4 -> AnyRecord.WageAdvance(
                 FfiConverterTypeWageAdvance.read(buf),
+                )
+            5 -> AnyRecord.Observation(
+                FfiConverterTypeObservation.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -6162,6 +6611,13 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
                 + FfiConverterTypeWageAdvance.allocationSize(value.`advance`)
             )
         }
+        is AnyRecord.Observation -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeObservation.allocationSize(value.`observation`)
+            )
+        }
     }
 
     override fun write(value: AnyRecord, buf: ByteBuffer) {
@@ -6184,6 +6640,11 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
             is AnyRecord.WageAdvance -> {
                 buf.putInt(4)
                 FfiConverterTypeWageAdvance.write(value.`advance`, buf)
+                Unit
+            }
+            is AnyRecord.Observation -> {
+                buf.putInt(5)
+                FfiConverterTypeObservation.write(value.`observation`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -7138,6 +7599,92 @@ public object FfiConverterTypeEffortUnit: FfiConverterRustBuffer<EffortUnit> {
 
 
 
+/**
+ * Where an observation stands in the office, as the last sync brought it.
+ */
+
+enum class FollowUpState {
+    
+    /**
+     * Reported; nobody assigned yet (also before the office has looked at it).
+     */
+    OPEN,
+    /**
+     * Someone is to deal with it (`assignee`, by `due` when set).
+     */
+    ASSIGNED,
+    /**
+     * Dealt with: `resolution` says how.
+     */
+    CLOSED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFollowUpState: FfiConverterRustBuffer<FollowUpState> {
+    override fun read(buf: ByteBuffer) = try {
+        FollowUpState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FollowUpState) = 4UL
+
+    override fun write(value: FollowUpState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What kind of issue a field observation is.
+ */
+
+enum class ObservationCategory {
+    
+    SAFETY,
+    QUALITY,
+    DELAY,
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeObservationCategory: FfiConverterRustBuffer<ObservationCategory> {
+    override fun read(buf: ByteBuffer) = try {
+        ObservationCategory.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ObservationCategory) = 4UL
+
+    override fun write(value: ObservationCategory, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -7302,7 +7849,8 @@ enum class RecordKind {
     LABOUR_SHEET,
     EXPENSE,
     PROGRESS_REPORT,
-    WAGE_ADVANCE;
+    WAGE_ADVANCE,
+    OBSERVATION;
 
     
 
@@ -7324,6 +7872,45 @@ public object FfiConverterTypeRecordKind: FfiConverterRustBuffer<RecordKind> {
     override fun allocationSize(value: RecordKind) = 4UL
 
     override fun write(value: RecordKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How bad the foreman judges an observed issue.
+ */
+
+enum class Severity {
+    
+    LOW,
+    MEDIUM,
+    HIGH,
+    CRITICAL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSeverity: FfiConverterRustBuffer<Severity> {
+    override fun read(buf: ByteBuffer) = try {
+        Severity.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Severity) = 4UL
+
+    override fun write(value: Severity, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -7948,6 +8535,34 @@ public object FfiConverterSequenceTypeFieldConflict: FfiConverterRustBuffer<List
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeFollowUpEventInfo: FfiConverterRustBuffer<List<FollowUpEventInfo>> {
+    override fun read(buf: ByteBuffer): List<FollowUpEventInfo> {
+        val len = buf.getInt()
+        return List<FollowUpEventInfo>(len) {
+            FfiConverterTypeFollowUpEventInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FollowUpEventInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFollowUpEventInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FollowUpEventInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFollowUpEventInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePairedProject: FfiConverterRustBuffer<List<PairedProject>> {
     override fun read(buf: ByteBuffer): List<PairedProject> {
         val len = buf.getInt()
@@ -8279,6 +8894,40 @@ public object FfiConverterSequenceTypeCrewLineChange: FfiConverterRustBuffer<Lis
     UniffiLib.uniffi_mobile_core_fn_func_expense_categories(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * Parses an observation category as text (`safety`, `quality`, `delay`, `other`), for apps that
+         * keep it as text; anything else is `InvalidInput` naming `field`.
+         */
+    @Throws(CoreException::class) fun `parseObservationCategory`(`field`: kotlin.String, `text`: kotlin.String): ObservationCategory {
+            return FfiConverterTypeObservationCategory.lift(
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_func_parse_observation_category(
+    
+        
+        FfiConverterString.lower(`field`),
+        FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Parses a severity as text (`low`, `medium`, `high`, `critical`); anything else is
+         * `InvalidInput` naming `field`.
+         */
+    @Throws(CoreException::class) fun `parseSeverity`(`field`: kotlin.String, `text`: kotlin.String): Severity {
+            return FfiConverterTypeSeverity.lift(
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_func_parse_severity(
+    
+        
+        FfiConverterString.lower(`field`),
+        FfiConverterString.lower(`text`),_status)
 }
     )
     }

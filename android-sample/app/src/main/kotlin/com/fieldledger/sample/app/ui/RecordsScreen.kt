@@ -80,5 +80,6 @@ private fun describe(r: AnyRecord?): String = when (r) {
     is AnyRecord.Expense -> "Expense ${r.expense.date}: ${r.expense.amount} ${r.expense.currency} ${r.expense.category}"
     is AnyRecord.ProgressReport -> "Progress ${r.report.date}: ${r.report.activity}"
     is AnyRecord.WageAdvance -> "借支 ${r.advance.date}: ${r.advance.worker.name} ${r.advance.amount} ${r.advance.currency}"
+    is AnyRecord.Observation -> "现场问题 ${r.observation.date}: ${r.observation.title} (${r.observation.severity.name.lowercase()})"
     null -> ""
 }
