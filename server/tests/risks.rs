@@ -401,6 +401,16 @@ fn risks(url: Option<&str>) {
             html.contains(r#"id="risk-R-0008""#) && html.contains(&format!("/web/records/{OBS}")),
             "the source link"
         );
+        // The open-risks panel (the dashboard's partial): counts by level, the five worst in order.
+        assert!(
+            html.contains(r#"id="risk-panel-critical">1<"#) && html.contains(r#"id="risk-panel-high">4<"#),
+            "panel"
+        );
+        let panel = &html[html.find(r#"id="risk-panel""#).expect("panel")..];
+        let panel = &panel[..panel.find("</section>").expect("panel end")];
+        let worst: Vec<&str> =
+            panel.match_indices("href=\"/web/risks/R-").map(|(i, _)| &panel[i + 17..i + 23]).collect();
+        assert_eq!(worst, ["R-0001", "R-0006", "R-0008", "R-0005", "R-0009"], "{panel}");
         let r = webkit::http(&addr, "GET", "/web/risks?probability=5&impact=4", &[("Cookie", &cookie)], b"");
         assert!(r.text().contains(r#"id="risk-R-0001""#) && !r.text().contains(r#"id="risk-R-0008""#));
         let r = webkit::http(&addr, "GET", "/web/risks/R-0001", &[("Cookie", &cookie)], b"");
@@ -514,6 +524,11 @@ fn risk_screens_with_the_demo() {
             b.wait_for(ready);
             b.screenshot(&format!("risks-{name}-{short}-{width}"));
         }
+        // The history of R-0001 (moved to mitigating after it was raised).
+        b.goto(&format!("{base}/web/risks/R-0001"));
+        b.wait_for("#risk-history");
+        b.script("document.getElementById('risk-history').scrollIntoView(); return 0;");
+        b.screenshot(&format!("risks-history-{short}-{width}"));
         // The register below the map.
         b.goto(&format!("{base}/web/risks"));
         b.wait_for("#risk-table");

@@ -1,5 +1,5 @@
 //! JSON API of the risk register (issue 22; docs/risks.md), within the token's project (another
-//! project's risk is 404). Readers (supervisor, office, admin, viewer) read; supervisors and admins
+//! project's risk is 404). Readers (supervisor, office, admin) read; supervisors and admins
 //! (`Supervisor`) create, edit, close, reopen and promote. Bodies are JSON objects whose values are
 //! text, integers or null; a refusal names the field and nothing is stored.
 

@@ -317,6 +317,8 @@ pub struct FilterChoice {
 struct ListPage {
     c: Chrome,
     map: String,
+    /// The open-risks panel beside the map (the dashboard's partial).
+    risks: Panel,
     counts: LevelCounts,
     lines: Vec<Line>,
     statuses: Vec<FilterChoice>,
@@ -414,8 +416,10 @@ async fn build_list(
         None => String::new(),
     };
     let opts = Options::new(lang, &form);
+    let risks = Panel::load(&state.db, project, lang).await?;
     Ok(ListPage {
         map,
+        risks,
         counts: LevelCounts::of(&all),
         lines: rows.iter().map(|r| line(r, today, lang)).collect(),
         statuses,
@@ -567,6 +571,8 @@ struct DetailPage {
     response: String,
     created_by: String,
     updated: String,
+    /// The source observation's title (its id when it cannot be read).
+    source_title: String,
     closed: bool,
     acting: bool,
     form: RiskForm,
@@ -621,6 +627,14 @@ async fn build_detail(
     c.title = format!("{} {}", r.label, r.title);
     let form = form.unwrap_or_else(|| RiskForm::of(&r));
     let opts = Options::new(lang, &form);
+    let source_title = match &r.source_record_id {
+        Some(id) => crate::observations::get(&state.db, &s.grant.project_id, id)
+            .await
+            .ok()
+            .flatten()
+            .map_or_else(|| id.clone(), |o| format!("{} · {}", o.title, o.date)),
+        None => String::new(),
+    };
     let (problem, problem_at) = match problem {
         Some((p, at)) => (Some(p), at.to_string()),
         None => (None, String::new()),
@@ -632,6 +646,7 @@ async fn build_detail(
         response: r.response.clone().unwrap_or_default(),
         created_by: r.created_by.clone(),
         updated: crate::web::format::instant(r.updated_at_ms, &tz),
+        source_title,
         closed: r.status == Status::Closed,
         acting: s.decides(),
         form,
