@@ -121,6 +121,7 @@ pub fn edited(record: &Record, delta: i64) -> Record {
             }
         }
         Record::WageAdvance(a) => a.amount = (a.amount + Decimal::from(delta * 100)).max(Decimal::ONE),
+        Record::Observation(o) => o.title = format!("{} ({delta:+})", o.title),
     }
     r
 }
@@ -132,6 +133,7 @@ pub fn summary_of(record: &Record, what: &str) -> String {
         Record::Expense(_) => "expense",
         Record::ProgressReport(_) => "progress report",
         Record::WageAdvance(_) => "wage advance",
+        Record::Observation(_) => "observation",
     };
     format!("{what} {kind}")
 }

@@ -441,6 +441,13 @@ pub fn summary(record: &Record, categories: &[record_schema::ExpenseCategory]) -
             headcount: Some(1),
             ..Summary::default()
         },
+        // Followed up in the office, not approved: it never enters the queue (see the kinds above).
+        Record::Observation(o) => {
+            if let Some(a) = &o.activity {
+                add(format!("a:{a}"));
+            }
+            Summary::default()
+        }
     };
     sum.refs = refs.join("\n");
     sum.problem = record

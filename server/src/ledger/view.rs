@@ -90,6 +90,17 @@ pub fn record_json(record: &Record) -> Value {
             "note": e.note,
             "receipts": photos(&e.receipts),
         }),
+        Record::Observation(o) => json!({
+            "date": o.date.to_string(),
+            "category": o.category.as_str(),
+            "severity": o.severity.as_str(),
+            "title": o.title,
+            "description": o.description,
+            "place": o.place,
+            "gps": o.gps.map(|g| json!({"latitude": g.latitude, "longitude": g.longitude, "accuracy_m": g.accuracy_m})),
+            "activity": o.activity,
+            "photos": photos(&o.photos),
+        }),
         Record::WageAdvance(a) => json!({
             "date": a.date.to_string(),
             "worker": worker_json(&a.worker),

@@ -145,6 +145,7 @@ pub async fn day(
                     set.activities.iter().find(|a| a.id == p.activity).map_or(p.activity.as_str(), |a| a.name.as_str())
                 ),
             ),
+            Record::Observation(o) => (&o.photos, false, format!("{} {}", lang.t("observation"), o.title)),
             // A signed advance slip is a wage document: shown on its record's page, not in the
             // project's gallery.
             Record::LabourSheet(_) | Record::WageAdvance(_) => continue,

@@ -128,6 +128,7 @@ fn head_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintHead {
         Record::Expense(e) => ("expense", e.date, e.note.clone()),
         Record::ProgressReport(p) => ("progress_report", p.date, p.caption.clone()),
         Record::WageAdvance(a) => ("wage_advance", a.date, a.note.clone()),
+        Record::Observation(o) => ("observation", o.date, o.description.clone()),
     };
     PrintHead {
         kind,
@@ -229,6 +230,18 @@ fn body_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintBody {
                 (lang.t("rec_adv_worker").to_string(), worker_words(&a.worker, lang)),
                 (lang.t("rec_f_crew").to_string(), a.crew.clone().unwrap_or_default()),
                 (lang.t("rec_adv_reason").to_string(), a.reason.clone()),
+            ],
+        },
+        Record::Observation(o) => PrintBody {
+            lines: Vec::new(),
+            headcount: 0,
+            worker_days: String::new(),
+            total: String::new(),
+            facts: vec![
+                (lang.t("obs_title").to_string(), o.title.clone()),
+                (lang.t("obs_category").to_string(), lang.t(crate::web::record::observation_category_key(o.category)).to_string()),
+                (lang.t("obs_severity").to_string(), lang.t(crate::web::record::severity_key(o.severity)).to_string()),
+                (lang.t("obs_place").to_string(), o.place.clone().unwrap_or_default()),
             ],
         },
         Record::ProgressReport(p) => PrintBody {
