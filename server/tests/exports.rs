@@ -175,6 +175,12 @@ fn csv_text_cannot_become_a_formula() {
             "ac",
             "sv",
             "spi",
+            "eac",
+            "etc",
+            "vac",
+            "tcpi",
+            "sv_t",
+            "spi_t",
             "headcount",
             "headcount_days",
             "person_hours",
@@ -299,6 +305,7 @@ fn schedule_rows(r: &Value) -> Vec<Vec<Want>> {
                 ["id", "name", "planned_start", "planned_finish"].iter().map(|k| text(&a[k])).collect();
             out.extend(["budget_at_completion", "planned_percent", "actual_percent"].map(|k| num(&a[k])));
             out.extend(figures.map(|k| num(&a[k])));
+            out.extend(forecast_wants(&a["forecast"]));
             out
         })
         .collect();
@@ -306,8 +313,20 @@ fn schedule_rows(r: &Value) -> Vec<Vec<Want>> {
     let mut total = vec![Want::Text("TOTAL".into()), Want::Empty, Want::Empty, Want::Empty];
     total.extend([num(&t["budget_at_completion"]), Want::Empty, Want::Empty]);
     total.extend(figures.map(|k| num(&t[k])));
+    total.extend(forecast_wants(&t["forecast"]));
     rows.push(total);
     rows
+}
+
+/// The forecast columns (issue 22): EAC by the CPI method, its ETC and VAC, TCPI, SV(t), SPI(t)
+/// and the forecast finish (a date cell), empty where the JSON has null.
+fn forecast_wants(f: &Value) -> Vec<Want> {
+    let mut out: Vec<Want> = ["eac", "etc", "vac"].iter().map(|k| num(&f["eac_cpi"][k])).collect();
+    out.push(num(&f["tcpi"]));
+    let s = &f["schedule"];
+    out.extend(["sv_t", "spi_t"].map(|k| num(&s[k])));
+    out.push(if s["forecast_finish"].is_null() { Want::Empty } else { text(&s["forecast_finish"]) });
+    out
 }
 
 fn labour_rows(r: &Value) -> Vec<Vec<Want>> {

@@ -95,6 +95,27 @@ pub struct Totals {
     pub forecast: Forecast,
 }
 
+/// The activities of one cost code rolled up, with their forecast: BAC, PV, EV and AC are the sums
+/// of the activities', the PV curve the sum of their curves (docs/forecasts.md, "Per cost code").
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeRow {
+    /// None: activities without a cost code.
+    pub cost_code: Option<String>,
+    /// The code's name from reference data ('' when unknown or none).
+    pub name: String,
+    pub activities: usize,
+    pub budget_at_completion: Decimal,
+    pub pv: Decimal,
+    pub ev: Decimal,
+    pub ac: Decimal,
+    pub sv: Decimal,
+    pub spi: Option<Decimal>,
+    pub cpi: Option<Decimal>,
+    /// The last planned finish of its activities.
+    pub planned_finish: NaiveDate,
+    pub forecast: Forecast,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CurvePoint {
     pub date: NaiveDate,
@@ -111,6 +132,8 @@ pub struct ScheduleReport {
     pub at: NaiveDate,
     pub activities: Vec<ActivityRow>,
     pub totals: Totals,
+    /// Forecasts per cost code, by code (activities without one last).
+    pub cost_codes: Vec<CodeRow>,
     pub s_curve: Vec<CurvePoint>,
 }
 
@@ -182,7 +205,60 @@ fn plan_span(a: &Activity) -> (NaiveDate, NaiveDate) {
     (first, last)
 }
 
+/// Per cost code: the activities' figures summed and their forecast over the sum of their curves.
+fn by_cost_code(set: &ReferenceSet, activities: &[ActivityRow], at: NaiveDate) -> Vec<CodeRow> {
+    let cur = set.project.currency;
+    let mut groups: std::collections::BTreeMap<Option<&str>, Vec<usize>> = Default::default();
+    for (i, a) in set.activities.iter().enumerate() {
+        groups.entry(a.cost_code.as_deref()).or_default().push(i);
+    }
+    let mut out: Vec<CodeRow> = groups
+        .into_iter()
+        .map(|(code, idx)| {
+            let sum = |f: fn(&ActivityRow) -> Decimal| idx.iter().map(|&i| f(&activities[i])).sum::<Decimal>();
+            let (bac, pv, ev, ac) = (sum(|r| r.budget_at_completion), sum(|r| r.pv), sum(|r| r.ev), sum(|r| r.ac));
+            let acts: Vec<&Activity> = idx.iter().map(|&i| &set.activities[i]).collect();
+            let spans: Vec<_> = acts.iter().map(|a| plan_span(a)).collect();
+            let span = (spans.iter().map(|s| s.0).min().unwrap_or(at), spans.iter().map(|s| s.1).max().unwrap_or(at));
+            let forecast = forecast::daily(bac, pv, ev, ac, cur, span, at, |d| {
+                acts.iter().map(|a| planned_percent(a, d) * a.budget / HUNDRED).sum()
+            });
+            CodeRow {
+                cost_code: code.map(str::to_string),
+                name: code
+                    .and_then(|c| set.cost_codes.iter().find(|x| x.code == c))
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
+                activities: idx.len(),
+                budget_at_completion: bac,
+                pv,
+                ev,
+                ac,
+                sv: ev - pv,
+                spi: ratio(ev, pv),
+                cpi: ratio(ev, ac),
+                planned_finish: acts.iter().map(|a| a.planned_finish).max().unwrap_or(at),
+                forecast,
+            }
+        })
+        .collect();
+    // Activities without a code last.
+    out.sort_by(|a, b| (a.cost_code.is_none(), &a.cost_code).cmp(&(b.cost_code.is_none(), &b.cost_code)));
+    out
+}
+
+/// The schedule report at the end of day `at`, with its S-curve.
 pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<ScheduleReport, ReportError> {
+    report_with(db, set, at, true).await
+}
+
+/// The report; without `curve`, no S-curve points (the portfolio needs only the totals).
+pub async fn report_with(
+    db: &Db,
+    set: &ReferenceSet,
+    at: NaiveDate,
+    curve: bool,
+) -> Result<ScheduleReport, ReportError> {
     let cur = set.project.currency;
     let round = |d: Decimal| cur.round(d);
     let progress = progress::load(db, &set.project.id, at).await?;
@@ -247,7 +323,9 @@ pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<Schedu
         unassigned_cost,
         forecast,
     };
-    let s_curve = curve_dates(set, at)
+    let cost_codes = if curve { by_cost_code(set, &activities, at) } else { Vec::new() };
+    let dates = if curve { curve_dates(set, at) } else { Vec::new() };
+    let s_curve = dates
         .into_iter()
         .map(|d| {
             let pv = set.activities.iter().map(|a| planned_percent(a, d) * a.budget / HUNDRED).sum();
@@ -259,7 +337,31 @@ pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<Schedu
             CurvePoint { date: d, pv: round(pv), ev: ev.map(round), ac }
         })
         .collect();
-    Ok(ScheduleReport { project_id: set.project.id.clone(), currency: cur.code(), at, activities, totals, s_curve })
+    Ok(ScheduleReport {
+        project_id: set.project.id.clone(),
+        currency: cur.code(),
+        at,
+        activities,
+        totals,
+        cost_codes,
+        s_curve,
+    })
+}
+
+/// The forecast columns of the export: EAC by the CPI method with its ETC and VAC, TCPI, and the
+/// earned schedule's SV(t), SPI(t) and forecast finish (empty where the JSON has null).
+fn forecast_cells(f: &Forecast, dp: u32) -> [Cell; 7] {
+    let e = f.cost.eac_cpi;
+    let s = f.schedule.as_ref();
+    [
+        Cell::opt(e.map(|e| e.eac), dp),
+        Cell::opt(e.map(|e| e.etc), dp),
+        Cell::opt(e.map(|e| e.vac), dp),
+        Cell::opt(f.cost.tcpi, forecast::INDEX_DP),
+        Cell::opt(s.map(|s| s.earned.sv_t), forecast::DURATION_DP),
+        Cell::opt(s.and_then(|s| s.earned.spi_t), forecast::INDEX_DP),
+        s.and_then(|s| s.forecast_finish).map_or(Cell::Empty, |d| Cell::Date(d, "yyyy-mm-dd")),
+    ]
 }
 
 impl ScheduleReport {
@@ -271,7 +373,7 @@ impl ScheduleReport {
             .activities
             .iter()
             .map(|r| {
-                vec![
+                let mut row = vec![
                     Cell::text(&r.id),
                     Cell::text(&r.name),
                     day(r.planned_start),
@@ -285,7 +387,9 @@ impl ScheduleReport {
                     Cell::Number(r.sv, dp),
                     Cell::opt(r.spi, 3),
                     Cell::opt(r.cpi, 3),
-                ]
+                ];
+                row.extend(forecast_cells(&r.forecast, dp));
+                row
             })
             .collect();
         let t = &self.totals;
@@ -304,6 +408,9 @@ impl ScheduleReport {
             Cell::opt(t.spi, 3),
             Cell::opt(t.cpi, 3),
         ]);
+        if let Some(total) = rows.last_mut() {
+            total.extend(forecast_cells(&t.forecast, dp));
+        }
         let h = |k, l| words.head(k, l);
         let columns = vec![
             h("activity", "lab_x_activity_id"),
@@ -319,6 +426,13 @@ impl ScheduleReport {
             h("sv", "lab_x_sv"),
             h("spi", "lab_x_spi"),
             h("cpi", "lab_x_cpi"),
+            h("eac", "lab_x_eac"),
+            h("etc", "lab_x_etc"),
+            h("vac", "lab_x_vac"),
+            h("tcpi", "lab_x_tcpi"),
+            h("sv_t", "lab_x_sv_t"),
+            h("spi_t", "lab_x_spi_t"),
+            h("forecast_finish", "lab_x_forecast_finish"),
         ];
         match words {
             Words::Keys => Table {

@@ -72,4 +72,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("lab_x_ac", "Actual cost (AC)", "实际成本 (AC)"),
     ("lab_x_sv", "Schedule variance (SV)", "进度偏差 (SV)"),
     ("lab_x_spi", "Schedule performance index (SPI)", "进度绩效指数 (SPI)"),
+    ("lab_x_eac", "Estimate at completion (EAC = BAC / CPI)", "完工估算 (EAC = BAC / CPI)"),
+    ("lab_x_etc", "Estimate to complete (ETC)", "完工尚需估算 (ETC)"),
+    ("lab_x_vac", "Variance at completion (VAC = BAC − EAC)", "完工偏差 (VAC = BAC − EAC)"),
+    ("lab_x_tcpi", "To-complete performance index (TCPI)", "完工尚需绩效指数 (TCPI)"),
+    ("lab_x_sv_t", "Schedule variance in days (SV(t))", "进度偏差天数 (SV(t))"),
+    ("lab_x_spi_t", "Schedule performance index in time (SPI(t))", "时间进度绩效指数 (SPI(t))"),
+    ("lab_x_forecast_finish", "Forecast finish", "预测完工日期"),
 ];
