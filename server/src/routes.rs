@@ -71,6 +71,22 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/funds/batches/{id}", get(api::funds::get_batch))
         .route("/v1/funds/allocations", get(api::funds::list_allocations).post(api::funds::record_allocation))
         .route("/v1/funds/settings", get(api::funds::get_settings).put(api::funds::put_settings))
+        // Field observations and their follow-up (issue 22): api/observations.rs
+        .route("/v1/observations", get(api::observations::list))
+        .route("/v1/observations/{id}", get(api::observations::get))
+        .route("/v1/observations/{id}/assign", post(api::observations::assign))
+        .route("/v1/observations/{id}/close", post(api::observations::close))
+        .route("/v1/observations/{id}/reopen", post(api::observations::reopen))
+        .route("/v1/observations/{id}/comment", post(api::observations::comment))
+        // Risk register (issue 22): api/risks.rs
+        .route("/v1/risks", get(api::risks::list).post(api::risks::create))
+        .route("/v1/risks/matrix", get(api::risks::matrix))
+        .route("/v1/risks/{label}", get(api::risks::one).put(api::risks::edit))
+        .route("/v1/risks/{label}/close", post(api::risks::close))
+        .route("/v1/risks/{label}/reopen", post(api::risks::reopen))
+        .route("/v1/observations/{id}/promote", post(api::risks::promote_observation))
+        // Portfolio across projects (issue 22): api/portfolio.rs
+        .route("/v1/portfolio", get(api::portfolio::get_portfolio))
         // Every route above: its device's last request and app version (after the response).
         .route_layer(axum::middleware::from_fn_with_state(
             crate::access::devices::SeenState { db: state.db.clone(), seen: state.seen.clone() },
@@ -170,6 +186,22 @@ fn web_routes() -> Router<AppState> {
         .route("/web/funds/payments/{id}/cancel", post(crate::web::funds::payments::cancel))
         .route("/web/funds/batches", crate::web::funds::payments::upload_route())
         .route("/web/funds/batches/{id}", get(crate::web::funds::payments::batch_page))
+        // Field observations (issue 22): web/observations.rs
+        .route("/web/observations", get(crate::web::observations::list))
+        .route("/web/observations/{id}/assign", post(crate::web::observations::assign))
+        .route("/web/observations/{id}/close", post(crate::web::observations::close))
+        .route("/web/observations/{id}/reopen", post(crate::web::observations::reopen))
+        .route("/web/observations/{id}/comment", post(crate::web::observations::comment))
+        // Risk register (issue 22): web/risks.rs
+        .route("/web/risks", get(crate::web::risks::page).post(crate::web::risks::create))
+        .route("/web/risks/export", get(crate::web::risks::export))
+        .route("/web/risks/promote", post(crate::web::risks::promote))
+        .route("/web/risks/{label}", get(crate::web::risks::detail).post(crate::web::risks::save))
+        .route("/web/risks/{label}/close", post(crate::web::risks::close))
+        .route("/web/risks/{label}/reopen", post(crate::web::risks::reopen))
+        // Portfolio (issue 22): web/portfolio.rs
+        .route("/web/portfolio", get(crate::web::portfolio::page))
+        .route("/web/portfolio/export", get(crate::web::portfolio::export))
         // Any other path under /web/ (the more specific routes above win): the screens' own 404
         // page. Paths elsewhere (/v1/…) are not matched here.
         .route("/web/{*rest}", get(not_found))
@@ -193,6 +225,9 @@ const APP_CSS: &str = concat!(
     include_str!("../static/devices.css"),
     include_str!("../static/pairing.css"),
     include_str!("../static/funds.css"),
+    include_str!("../static/observations.css"),
+    include_str!("../static/risks.css"),
+    include_str!("../static/portfolio.css"),
 );
 const APP_JS: &str = concat!(
     include_str!("../static/app.js"),

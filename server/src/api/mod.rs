@@ -9,10 +9,13 @@ pub mod devices;
 pub mod funds;
 pub mod funds_cashflow;
 pub mod funds_ledger;
+pub mod observations;
 pub mod pairing;
 pub mod people;
+pub mod portfolio;
 pub mod reference;
 pub mod reports;
+pub mod risks;
 
 use axum::Json;
 use axum::extract::State;

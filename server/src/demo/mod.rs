@@ -15,7 +15,9 @@
 
 pub mod company;
 pub mod funds;
+pub mod observations;
 pub mod records;
+pub mod risks;
 pub mod seedkit;
 
 use std::path::{Path, PathBuf};
@@ -311,6 +313,10 @@ pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
     backdate(db, &arrived).await?;
     crate::ledger::pending::refresh_index(db, &cache, company::PROJECT).await?;
     funds::load(db, &cache, today).await.map_err(|e| DemoError::Setup(format!("funds: {e}")))?;
+    observations::load(db, &cache, &who, &phones, today)
+        .await
+        .map_err(|e| DemoError::Records(format!("observations: {e}")))?;
+    risks::load(db, &cache, today).await.map_err(|e| DemoError::Records(format!("risks: {e}")))?;
     for ((phone, token), at_ms) in phones.iter().zip(&tokens).zip(synced) {
         let sha = crate::auth::token_sha256(token);
         crate::access::devices::mark_seen(db, &sha, Some(APP_VERSION), at_ms).await?;

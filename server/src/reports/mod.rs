@@ -12,6 +12,7 @@ pub mod drilldown;
 pub mod export;
 pub mod forecast;
 pub mod labour;
+pub mod portfolio;
 pub mod progress;
 pub mod query;
 pub mod schedule;

@@ -86,10 +86,13 @@ mod devices;
 mod errors;
 mod funds;
 mod labour;
+mod observations;
 mod pairing;
+mod portfolio;
 mod queue;
 mod record;
 mod reference;
+mod risks;
 
 pub const TABLES: &[&[(&str, &str, &str)]] = &[
     STRINGS,
@@ -103,6 +106,9 @@ pub const TABLES: &[&[(&str, &str, &str)]] = &[
     devices::STRINGS,
     pairing::STRINGS,
     funds::STRINGS,
+    observations::STRINGS,
+    risks::STRINGS,
+    portfolio::STRINGS,
 ];
 
 /// Every key of every table, looked up by hash (a page asks for hundreds of strings).
@@ -122,6 +128,9 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("schedule_title", "Schedule and earned value", "进度计划与挣值"),
     ("labour", "Day labour", "点工"),
     ("labour_title", "Day-labour summary", "点工汇总"),
+    ("nav_observations", "Issues", "现场问题"),
+    ("nav_risks", "Risks", "风险"),
+    ("nav_portfolio", "Portfolio", "项目总览"),
     ("sign_in", "Sign in", "登录"),
     ("sign_out", "Sign out", "退出"),
     ("token", "Sign-in key", "登录密钥"),

@@ -31,10 +31,13 @@ pub mod gantt;
 pub mod history;
 pub mod i18n;
 pub mod labour;
+pub mod observations;
 pub mod photos;
+pub mod portfolio;
 pub mod print;
 pub mod queue;
 pub mod record;
+pub mod risks;
 pub mod session;
 pub mod svg;
 
