@@ -269,7 +269,9 @@ fn observations(url: Option<&str>) {
         }
         assert!(!html.contains("id=\"approve-form\""), "{lang}: an approve form on an observation");
         let print = page(&f, &format!("/web/records/{OBS}/print"), lang);
-        assert!(print.contains("3#楼5层临边防护缺失"), "{lang} print page: {print}");
+        for w in ["3#楼5层临边防护缺失", "id=\"print-follow-up\"", "李工", "复查不合格"] {
+            assert!(print.contains(w), "{lang} print page: {w} missing: {print}");
+        }
     }
     // The page's forms: a close without a resolution is refused in the page's words; with one it
     // closes and comes back to the record.
@@ -356,6 +358,7 @@ fn observation_screens_with_the_demo() {
         ("list", "/web/observations".to_string(), "#observations"),
         ("record", format!("/web/records/{open}"), "#follow-up"),
         ("record-closed", format!("/web/records/{closed}"), "#follow-up"),
+        ("print", format!("/web/records/{closed}/print"), "#print-follow-up"),
     ];
     for (lang, width, height) in [("en", 1440, 900), ("en", 390, 844), ("zh-CN", 1440, 900), ("zh-CN", 390, 844)] {
         b.resize(width, height);
@@ -366,7 +369,7 @@ fn observation_screens_with_the_demo() {
             b.goto(&format!("{base}{path}"));
             b.wait_for(ready);
             b.screenshot(&format!("observations-{name}-{short}-{width}"));
-            if *name == "record" {
+            if name.starts_with("record") {
                 b.script("document.getElementById('follow-up').scrollIntoView(); return 0;");
                 b.screenshot(&format!("observations-{name}-{short}-{width}-panel"));
             }

@@ -47,5 +47,8 @@ CREATE TABLE observation_events (
     by_name    TEXT NOT NULL,
     at_ms      BIGINT NOT NULL,
     note       TEXT NOT NULL DEFAULT '',
+    -- For `assigned`: who, and the due date (YYYY-MM-DD) set.
+    assignee   TEXT,
+    due        TEXT,
     PRIMARY KEY (record_id, seq)
 );

@@ -161,22 +161,26 @@ pub async fn load(
         };
         seedkit::store_planned(db, cache, who, planned).await?;
         let by = SUPERVISOR;
-        let act = |a: Action| {
+        // The office acts on it that afternoon (closing it two days later), never in the future.
+        let now = chrono::Utc::now().timestamp_millis();
+        let act = |a: Action, after_ms: i64| {
             let id = id.clone();
-            async move { observations::act(db, cache, company::PROJECT, &id, &a, by).await }
+            let at = Some((at_ms + after_ms).min(now));
+            async move { observations::act_at(db, cache, company::PROJECT, &id, &a, by, at).await }
         };
+        const HOUR: i64 = 3_600_000;
         match issue.then {
             Then::Open => {
                 observations::refresh(db, Some(cache), company::PROJECT).await?;
             }
             Then::Assigned(to, due_in) => {
                 let due = Some(today + Duration::days(due_in));
-                act(Action::Assign { assignee: to.into(), due, note: "请尽快处理并回复".into() }).await?;
+                act(Action::Assign { assignee: to.into(), due, note: "请尽快处理并回复".into() }, 5 * HOUR).await?;
             }
             Then::Closed(to, resolution) => {
                 let due = Some(date + Duration::days(3));
-                act(Action::Assign { assignee: to.into(), due, note: String::new() }).await?;
-                act(Action::Close { resolution: resolution.into() }).await?;
+                act(Action::Assign { assignee: to.into(), due, note: String::new() }, 4 * HOUR).await?;
+                act(Action::Close { resolution: resolution.into() }, 2 * 24 * HOUR + 7 * HOUR).await?;
             }
         }
     }

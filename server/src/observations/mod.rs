@@ -121,6 +121,9 @@ pub struct ObservationEvent {
     pub by: String,
     pub at_ms: i64,
     pub note: String,
+    /// `assigned`: to whom, and the due date set (if any).
+    pub assignee: Option<String>,
+    pub due: Option<NaiveDate>,
 }
 
 /// SQL (a string literal): the columns of `observations` as `Row` reads them.
@@ -195,6 +198,8 @@ struct EventRow {
     by_name: String,
     at_ms: i64,
     note: String,
+    assignee: Option<String>,
+    due: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -335,12 +340,9 @@ pub async fn get_with(
 
 /// The follow-up history of an observation, oldest first.
 pub async fn events(db: &Db, record_id: &str) -> Result<Vec<ObservationEvent>, ObservationError> {
-    let rows: Vec<EventRow> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT seq, action, status, by_name, at_ms, note FROM observation_events WHERE record_id = $1 ORDER BY seq"
-    )
-    .bind(record_id)
-    .fetch_all(p)
-    .await?);
+    const SQL: &str = "SELECT seq, action, status, by_name, at_ms, note, assignee, due FROM observation_events \
+         WHERE record_id = $1 ORDER BY seq";
+    let rows: Vec<EventRow> = on_pool!(db, |p| sqlx::query_as(SQL).bind(record_id).fetch_all(p).await?);
     Ok(rows
         .into_iter()
         .map(|r| ObservationEvent {
@@ -350,6 +352,8 @@ pub async fn events(db: &Db, record_id: &str) -> Result<Vec<ObservationEvent>, O
             by: r.by_name,
             at_ms: r.at_ms,
             note: r.note,
+            due: r.due.as_deref().and_then(parse_day),
+            assignee: r.assignee,
         })
         .collect())
 }
@@ -526,6 +530,19 @@ pub async fn act(
     action: &Action,
     by: &str,
 ) -> Result<ObservationRow, ObservationError> {
+    act_at(db, cache, project, record_id, action, by, None).await
+}
+
+/// `act`, the event dated `at_ms` instead of now (the demo's history, which happened over days).
+pub async fn act_at(
+    db: &Db,
+    cache: &DocCache,
+    project: &str,
+    record_id: &str,
+    action: &Action,
+    by: &str,
+    at_ms: Option<i64>,
+) -> Result<ObservationRow, ObservationError> {
     action.validate()?;
     for _ in 0..8 {
         let row = get_with(db, Some(cache), project, record_id)
@@ -562,7 +579,7 @@ pub async fn act(
                 (status_str(&row.status), row.assignee.clone(), row.due, row.resolution.clone(), note.trim().into())
             }
         };
-        let changes = Changes { status, assignee, due, resolution, risk_id: row.risk_id.clone() };
+        let changes = Changes { status, assignee, due, resolution, risk_id: row.risk_id.clone(), at_ms };
         if write_event(db, project, &row, &changes, action.name(), by, &note).await? {
             publish(db, cache, project, record_id).await?;
             return get_with(db, Some(cache), project, record_id)
@@ -584,6 +601,8 @@ struct Changes {
     due: Option<NaiveDate>,
     resolution: Option<String>,
     risk_id: Option<String>,
+    /// When the event happened; `None`: now.
+    at_ms: Option<i64>,
 }
 
 /// Writes `changes` and the event in one transaction, if the row is still as `before` read it
@@ -598,6 +617,7 @@ async fn write_event(
     note: &str,
 ) -> Result<bool, ObservationError> {
     let now = record_schema::now_ms().max(before.updated_at_ms + 1);
+    let at_ms = changes.at_ms.unwrap_or(now);
     let mut tx = db.begin().await?;
     let updated = on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE observations SET status = $1, assignee = $2, due = $3, resolution = $4, risk_id = $5, \
@@ -620,21 +640,25 @@ async fn write_event(
         tx.rollback().await?;
         return Ok(false);
     }
-    let inserted = on_tx!(&mut tx, |c| sqlx::query(
-        "INSERT INTO observation_events (record_id, seq, project_id, action, status, by_name, at_ms, note) \
-         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7 FROM observation_events WHERE record_id = $8"
+    let inserted = on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "INSERT INTO observation_events (record_id, seq, project_id, action, status, by_name, at_ms, note, assignee, due) \
+         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9 FROM observation_events WHERE record_id = $10"
     )
     .bind(&before.record_id)
     .bind(project)
     .bind(action)
     .bind(changes.status)
     .bind(by)
-    .bind(now)
+    .bind(at_ms)
     .bind(note)
+    .bind(if action == "assigned" { changes.assignee.as_deref() } else { None })
+    .bind(if action == "assigned" { changes.due.map(|d| d.to_string()) } else { None })
     .bind(&before.record_id)
     .execute(c)
     .await
-    .map(drop));
+    .map(drop)
+    });
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -677,6 +701,7 @@ pub async fn mark_promoted(
             due: row.due,
             resolution: row.resolution.clone(),
             risk_id: Some(risk_id.to_string()),
+            at_ms: None,
         };
         if write_event(db, project, &row, &changes, "promoted", by, risk_id).await? {
             return publish(db, cache, project, record_id).await;

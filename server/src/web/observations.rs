@@ -231,6 +231,8 @@ pub struct EventView {
     pub status_value: String,
     pub by: String,
     pub note: String,
+    /// `assigned`: to whom and by when, in words (`李工，期限 12月10日`).
+    pub to: String,
 }
 
 /// The follow-up panel of an observation's record page.
@@ -299,6 +301,13 @@ pub async fn panel(
                 status_value: e.status.clone(),
                 by: e.by.clone(),
                 note: e.note.clone(),
+                to: match (&e.assignee, e.due) {
+                    (Some(a), Some(d)) => {
+                        format!("{a}{}{} {}", lang.t("obs_list_sep"), lang.t("obs_due"), day_text(d, today, lang))
+                    }
+                    (Some(a), None) => a.clone(),
+                    _ => String::new(),
+                },
             })
             .collect(),
         gps,

@@ -76,6 +76,8 @@ struct SheetPrint {
     decisions: Vec<PrintDecision>,
     version: String,
     printed: String,
+    /// An observation's follow-up (printed instead of decisions: observations are not approved).
+    follow_up: Option<super::observations::Panel>,
 }
 
 #[derive(Template)]
@@ -239,7 +241,10 @@ fn body_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintBody {
             total: String::new(),
             facts: vec![
                 (lang.t("obs_title").to_string(), o.title.clone()),
-                (lang.t("obs_category").to_string(), lang.t(crate::web::record::observation_category_key(o.category)).to_string()),
+                (
+                    lang.t("obs_category").to_string(),
+                    lang.t(crate::web::record::observation_category_key(o.category)).to_string(),
+                ),
                 (lang.t("obs_severity").to_string(), lang.t(crate::web::record::severity_key(o.severity)).to_string()),
                 (lang.t("obs_place").to_string(), o.place.clone().unwrap_or_default()),
             ],
@@ -308,7 +313,15 @@ pub async fn sheet(
     let lang = c.lang;
     let tz = record.header().time_zone.clone();
     let standing = history.standing().map(|d| d.id.clone());
+    let follow_up = match &record {
+        Record::Observation(_) => {
+            let json = crate::ledger::view::record_json(&record);
+            super::observations::panel(&state, &s.grant.project_id, &id, &json, &tz, lang, None).await?
+        }
+        _ => None,
+    };
     let page = SheetPrint {
+        follow_up,
         id: id.clone(),
         head: head_of(&record, &set, lang),
         body: body_of(&record, &set, lang),

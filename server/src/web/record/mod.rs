@@ -228,7 +228,7 @@ pub async fn page(
     let v = described?;
     let reference = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let names = Names::of(&reference);
-    let c = Chrome::new(Some(&s), &headers, &uri, "queue", "record");
+    let mut c = Chrome::new(Some(&s), &headers, &uri, "queue", "record");
     let lang = c.lang;
     let r = &v["record"];
     let currency: Currency = r["currency"].as_str().and_then(|c| c.parse().ok()).unwrap_or_default();
@@ -456,16 +456,23 @@ pub async fn page(
     } else {
         done
     };
-    // The record's place in the approvals list, for previous / next.
-    let (prev, next) = nav::neighbours(&state.db, &s.grant.project_id, &date, &id).await?;
-    let obs = if kind == "observation" {
+    let observation = kind == "observation";
+    // The record's place in the approvals list, for previous / next (an observation is in none).
+    let (prev, next) = if observation {
+        (None, None)
+    } else {
+        nav::neighbours(&state.db, &s.grant.project_id, &date, &id).await?
+    };
+    let obs = if observation {
+        c.nav = "observations";
         let done = q.done.as_deref().and_then(|d| d.strip_prefix("obs_"));
         super::observations::panel(&state, &s.grant.project_id, &id, r, &tz, lang, done).await?
     } else {
         None
     };
-    let observation = kind == "observation";
-    let title = [lang.t(kind).to_string(), date.clone(), names.site(&site)]
+    // An observation is named by what is wrong.
+    let named = if observation { text(&r["title"]) } else { lang.t(kind).to_string() };
+    let title = [named, date.clone(), names.site(&site)]
         .into_iter()
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
