@@ -476,6 +476,63 @@ fn risks(url: Option<&str>) {
     assert_eq!(r.status, 403);
 }
 
+#[test]
+fn concurrent_creates_on_sqlite() {
+    concurrent_creates(None);
+}
+
+#[test]
+fn concurrent_creates_on_postgres() {
+    let pg = ThrowawayPg::create();
+    concurrent_creates(Some(&pg.url()));
+}
+
+/// Risks created at the same time each get their own number, once: R-0001…R-0012 with no gap, and
+/// one history row each; two promotions of one observation at once make one risk.
+fn concurrent_creates(url: Option<&str>) {
+    let f = setup(url);
+    let addr = f.server.addr.clone();
+    let labels: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|n| {
+                let (addr, sup) = (addr.clone(), f.sup.clone());
+                scope.spawn(move || {
+                    let body = json!({"title": format!("并发 {n}"), "probability": 1 + n % 5, "impact": 2});
+                    let (s, v) = api::json_call(&addr, &sup, "POST", "/v1/risks", Some(body));
+                    assert_eq!(s, 201, "{v}");
+                    v["label"].as_str().unwrap_or_default().to_string()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    let mut sorted = labels.clone();
+    sorted.sort();
+    let expected: Vec<String> = (1..=12).map(|n| format!("R-{n:04}")).collect();
+    assert_eq!(sorted, expected, "{labels:?}");
+    assert_eq!(f.count("SELECT COUNT(*) FROM risk_events"), 12);
+
+    let mut phone = SimPhone::new(f.foreman.clone());
+    phone.docs.insert(OBS.into(), doc(&observation(OBS, ObservationCategory::Quality, Severity::Low, "模板支撑松动")));
+    assert!(phone.sync(&addr).errors.is_empty());
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (addr, sup) = (addr.clone(), f.sup.clone());
+                scope.spawn(move || {
+                    api::json_call(&addr, &sup, "POST", &format!("/v1/observations/{OBS}/promote"), None).0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert_eq!(f.count(&format!("SELECT COUNT(*) FROM risks WHERE source_record_id = '{OBS}'")), 1);
+    let (_, v) = f.call(&f.sup, "GET", &format!("/v1/observations/{OBS}"), None);
+    assert_eq!(v["observation"]["risk_id"], "R-0013", "{v}");
+}
+
 /// The demo company's risk register on the screens, in Chromium (skipped without it).
 #[test]
 fn risk_screens_with_the_demo() {
