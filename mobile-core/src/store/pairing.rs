@@ -320,5 +320,48 @@ mod tests {
         let mut all = sheets.clone();
         all.sort();
         assert_eq!(ids_of(&store, None).await, all);
+
+        // An observation's follow-up (server-owned) goes with its observation's project, so its
+        // updates reach the phone under that project's token.
+        let header = record_schema::record::RecordHeader {
+            id: String::new(),
+            project_id: "P2".into(),
+            site_id: "S1".into(),
+            time_zone: "Asia/Shanghai".into(),
+            author: String::new(),
+            created_at_ms: 0,
+            voided: None,
+        };
+        let observation = record_schema::Observation {
+            header,
+            date: today,
+            category: record_schema::ObservationCategory::Safety,
+            severity: record_schema::Severity::Low,
+            title: "临边".into(),
+            description: None,
+            place: None,
+            gps: None,
+            activity: None,
+            photos: vec![],
+        };
+        let obs = store.create_observation(observation).await.expect("observation").header.id;
+        let follow_up = record_schema::FollowUp {
+            record_id: obs.clone(),
+            project_id: "P2".into(),
+            status: record_schema::FollowUpStatus::Open,
+            assignee: None,
+            due: None,
+            resolution: None,
+            risk_id: None,
+            events: vec![],
+        };
+        let mut doc = automerge::AutoCommit::new();
+        follow_up.write(&mut doc).expect("write");
+        let follow_up_id = record_schema::FollowUp::document_id(&obs);
+        store.import_changes(&follow_up_id, &doc.save()).await.expect("import follow-up");
+        let mut p2 = vec![sheets[1].clone(), obs, follow_up_id];
+        p2.sort();
+        assert_eq!(ids_of(&store, Some("P2")).await, p2);
+        assert_eq!(ids_of(&store, Some("P1")).await, [sheets[0].clone()]);
     }
 }
