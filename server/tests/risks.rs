@@ -586,6 +586,15 @@ fn risk_screens_with_the_demo() {
         b.wait_for("#risk-history");
         b.script("document.getElementById('risk-history').scrollIntoView(); return 0;");
         b.screenshot(&format!("risks-history-{short}-{width}"));
+        // The forms, unfolded: a new risk on the list, the edit form on a risk's page.
+        b.goto(&format!("{base}/web/risks"));
+        b.wait_for("#new-risk");
+        b.script("const d = document.getElementById('new-risk'); d.open = true; d.scrollIntoView(); return 0;");
+        b.screenshot(&format!("risks-form-{short}-{width}"));
+        b.goto(&format!("{base}/web/risks/R-0002"));
+        b.wait_for("#edit-risk");
+        b.script("const d = document.getElementById('edit-risk'); d.open = true; d.scrollIntoView(); return 0;");
+        b.screenshot(&format!("risks-edit-{short}-{width}"));
         // The register below the map.
         b.goto(&format!("{base}/web/risks"));
         b.wait_for("#risk-table");

@@ -589,6 +589,40 @@ mod tests {
         }
     }
 
+    /// The portfolio's counts and the dashboard's worst-first list, per project, on SQLite.
+    #[tokio::test]
+    async fn open_counts_and_worst_first() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::connect(None, dir.path()).await.expect("database");
+        let add = |project: &'static str, title: &'static str, p: i64, i: i64, due: Option<&'static str>| {
+            let db = db.clone();
+            async move {
+                let mut input = store::Input::new();
+                input.insert("title".into(), Some(title.into()));
+                input.insert("probability".into(), Some(p.to_string()));
+                input.insert("impact".into(), Some(i.to_string()));
+                input.insert("due".into(), due.map(str::to_string));
+                store::create(&db, project, &input, "test").await.expect("created")
+            }
+        };
+        add("P1", "low", 1, 2, None).await;
+        add("P1", "high late", 2, 5, Some("2026-12-20")).await;
+        add("P1", "high soon", 5, 2, Some("2026-12-10")).await;
+        let closed = add("P1", "critical closed", 5, 5, None).await;
+        add("P1", "critical", 4, 5, None).await;
+        add("P2", "medium", 3, 3, None).await;
+        store::close(&db, "P1", closed.number, Some("done"), "test").await.expect("closed");
+        let counts = open_counts(&db).await.expect("counts");
+        assert_eq!(counts.get("P1"), Some(&RiskCounts { open: 4, high: 3 }));
+        assert_eq!(counts.get("P2"), Some(&RiskCounts { open: 1, high: 0 }));
+        assert_eq!(counts.get("P3"), None);
+        let worst: Vec<String> = open_risks(&db, "P1", 3).await.expect("worst").into_iter().map(|r| r.title).collect();
+        // 20; then two 10s: the greater impact first (2×5 before 5×2).
+        assert_eq!(worst, ["critical", "high late", "high soon"]);
+        assert_eq!(open_risks(&db, "P2", 5).await.expect("worst").len(), 1);
+        assert!(open_risks(&db, "P3", 5).await.expect("none").is_empty());
+    }
+
     #[test]
     fn observation_words() {
         assert_eq!(category_of_observation("delay"), Category::Schedule);
