@@ -3,7 +3,8 @@
 //! which are async, report progress through `ProgressListener` and stop on a `CancelToken`.
 //!
 //! `FieldStore` is spread over files along its seams: this file opens and closes it and holds the
-//! records (labour sheets, expenses, progress reports); `photos.rs` attaches photos; `sync.rs` syncs
+//! records (labour sheets, expenses, progress reports, wage advances, observations and their
+//! follow-up); `photos.rs` attaches photos; `sync.rs` syncs
 //! and holds the merge hooks; `pairing.rs` pairs the phone and syncs every project it holds.
 //! `cancel.rs` is the `CancelToken`, `convert.rs` the conversions and
 //! strict parsing of app text, `types.rs` every type that crosses.

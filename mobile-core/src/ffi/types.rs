@@ -476,7 +476,9 @@ pub struct PendingUpload {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ImportResult {
     pub id: String,
-    /// `labour_sheet`, `expense`, `progress_report` or `reference_data`.
+    /// The document's kind: a record's (`labour_sheet`, `expense`, `progress_report`,
+    /// `wage_advance`, `observation`) or a server-owned one (`reference_data`, `approval`,
+    /// `follow_up`).
     pub kind: String,
     pub changed: bool,
     pub conflict_count: i64,

@@ -1,6 +1,7 @@
 //! Records: reading and listing them (`get`, `list`, from the `records` index), the project's
-//! reference data and a record's approval, creating labour sheets, expenses and progress reports,
-//! and editing and voiding them, each through `Store::edit` (edit.rs).
+//! reference data, a record's approval and an observation's follow-up, creating labour sheets,
+//! expenses, progress reports, wage advances and observations, and editing and voiding them, each
+//! through `Store::edit` (edit.rs).
 
 use std::sync::Arc;
 

@@ -3184,7 +3184,9 @@ public func FfiConverterTypeGeoPoint_lower(_ value: GeoPoint) -> RustBuffer {
 public struct ImportResult: Equatable, Hashable {
     public var id: String
     /**
-     * `labour_sheet`, `expense`, `progress_report` or `reference_data`.
+     * The document's kind: a record's (`labour_sheet`, `expense`, `progress_report`,
+     * `wage_advance`, `observation`) or a server-owned one (`reference_data`, `approval`,
+     * `follow_up`).
      */
     public var kind: String
     public var changed: Bool
@@ -3194,7 +3196,9 @@ public struct ImportResult: Equatable, Hashable {
     // declare one manually.
     public init(id: String, 
         /**
-         * `labour_sheet`, `expense`, `progress_report` or `reference_data`.
+         * The document's kind: a record's (`labour_sheet`, `expense`, `progress_report`,
+         * `wage_advance`, `observation`) or a server-owned one (`reference_data`, `approval`,
+         * `follow_up`).
          */kind: String, changed: Bool, conflictCount: Int64) {
         self.id = id
         self.kind = kind

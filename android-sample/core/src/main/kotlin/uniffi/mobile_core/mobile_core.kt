@@ -4737,7 +4737,9 @@ data class ImportResult (
     var `id`: kotlin.String
     , 
     /**
-     * `labour_sheet`, `expense`, `progress_report` or `reference_data`.
+     * The document's kind: a record's (`labour_sheet`, `expense`, `progress_report`,
+     * `wage_advance`, `observation`) or a server-owned one (`reference_data`, `approval`,
+     * `follow_up`).
      */
     var `kind`: kotlin.String
     , 
