@@ -147,6 +147,9 @@ pub enum RiskError {
     /// stands (`label`); promoting the observation again retries the marking.
     #[error("risk {label} was created, but the observation was not marked promoted: {message}")]
     NotMarked { label: String, message: String },
+    /// Reading the observation to promote failed (not a refusal of the request's input).
+    #[error("observation: {0}")]
+    Observation(#[from] crate::observations::ObservationError),
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
 }
@@ -174,7 +177,7 @@ impl RiskError {
             | RiskError::Invalid { field, .. }
             | RiskError::NotFound { field, .. }
             | RiskError::Conflict { field, .. } => Some(field),
-            RiskError::NotMarked { .. } => Some("id"),
+            RiskError::NotMarked { .. } | RiskError::Observation(_) => Some("id"),
             RiskError::Sql(_) => None,
         }
     }
@@ -196,6 +199,7 @@ impl From<RiskError> for ApiError {
                     message: format!("{e}; promote it again to retry the marking"),
                 }
             }
+            RiskError::Observation(e) => ApiError::from(e),
             RiskError::Sql(e) => ApiError::internal(e),
         }
     }

@@ -39,13 +39,7 @@ pub async fn promote(
         return Err(RiskError::bad(k, format!("a promotion sets only {}", FIELDS.join(", "))));
     }
     let obs = observations::get(db, project, record_id)
-        .await
-        .map_err(|e| match e {
-            ObservationError::NotFound(_) => {
-                RiskError::not_found("id", format!("no observation {record_id} in your project"))
-            }
-            e => RiskError::conflict("id", e.to_string()),
-        })?
+        .await?
         .ok_or_else(|| RiskError::not_found("id", format!("no observation {record_id} in your project")))?;
     // Promoted before: the risk made from it (its marking retried, should it have failed), or the
     // risk the follow-up names.

@@ -170,7 +170,7 @@ fn problem_of(e: &RiskError, lang: Lang) -> Option<(StatusCode, Problem)> {
         }
         RiskError::NotFound { field, message } => one(StatusCode::NOT_FOUND, "risk_not_found", field, message),
         RiskError::Conflict { field, message } => one(StatusCode::CONFLICT, "risk_conflict", field, message),
-        RiskError::NotMarked { .. } | RiskError::Sql(_) => None,
+        RiskError::NotMarked { .. } | RiskError::Observation(_) | RiskError::Sql(_) => None,
     }
 }
 
