@@ -153,8 +153,8 @@ fn edit(doc: &mut AutoCommit, which: u8, value: u32, at_ms: i64) {
             };
             p.write(doc).expect("edit progress");
         }
-        // Not generated here: an advance posts nothing to these ledgers.
-        Record::WageAdvance(_) => {}
+        // Not generated here: an advance and an observation post nothing to these ledgers.
+        Record::WageAdvance(_) | Record::Observation(_) => {}
     }
 }
 
