@@ -96,6 +96,14 @@ struct Args {
     /// month's wages are paid (issue 21's wage ledger benchmark: 500 workers in one month).
     #[arg(long, default_value_t = 500)]
     roster: usize,
+    /// Activities in each project's schedule (issue 22's benchmark: the schedule screen with a
+    /// Gantt of 60 activities).
+    #[arg(long, default_value_t = 60)]
+    activities: u64,
+    /// Where an admin token (of SEED-01; an admin token's portfolio holds every project) is
+    /// written, for timing `GET /v1/portfolio` over HTTP (docs/measurements.md, issue 22).
+    #[arg(long)]
+    admin_token_file: Option<std::path::PathBuf>,
 }
 
 const TRADES: [(&str, &str, &str); 10] = [
@@ -534,6 +542,13 @@ async fn write_tokens(db: &Db, args: &Args) -> Result<(), Box<dyn std::error::Er
     };
     std::fs::write(&path, text)?;
     eprintln!("supervisor tokens written to {}", path.display());
+    if let Some(path) = &args.admin_token_file {
+        let (_, token) = server::auth::create_token(db, "SEED-01", Role::Admin, "总部 (bench)")
+            .await
+            .map_err(|e| format!("admin token: {e:?}"))?;
+        std::fs::write(path, format!("{token}\n"))?;
+        eprintln!("admin token written to {}", path.display());
+    }
     Ok(())
 }
 
@@ -671,8 +686,9 @@ fn summary(name: &str, mut t: Vec<Duration>) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let at = |q: f64| t[((t.len() - 1) as f64 * q).round() as usize];
     println!(
-        "{name:<44} p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   (n={})",
+        "{name:<44} p50 {:>7.2} ms   p95 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   (n={})",
         ms(at(0.5)),
+        ms(at(0.95)),
         ms(at(0.99)),
         ms(at(1.0)),
         t.len()
@@ -732,6 +748,27 @@ async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::e
         flagged = a.months.len();
     }
     summary(&format!("arrears warning, one project ({flagged} months flagged)"), t);
+    // Issue 22: the schedule report behind the schedule screen and its Gantt (every activity of
+    // SEED-01, with the S-curve and forecasts), and the portfolio of every project (each at its
+    // own today), as their handlers compute them; the pages over HTTP in docs/measurements.md.
+    let mut t = Vec::new();
+    let mut acts = 0;
+    for _ in 0..args.reps {
+        let s = Instant::now();
+        let r = server::reports::schedule::report(db, &set, c.today).await?;
+        t.push(s.elapsed());
+        acts = r.activities.len();
+    }
+    summary(&format!("schedule report, one project ({acts} activities)"), t);
+    let projects: Vec<String> = (1..=args.projects).map(|p| format!("SEED-{p:02}")).collect();
+    let mut t = Vec::new();
+    for _ in 0..args.reps {
+        let s = Instant::now();
+        let p = server::reports::portfolio::portfolio(db, &projects, None).await?;
+        t.push(s.elapsed());
+        assert_eq!(p.projects.len(), projects.len(), "one row per project");
+    }
+    summary(&format!("portfolio, {} projects (first one cold)", projects.len()), t);
     // Approving one daily sheet: a real document, read at its heads, validated, posted.
     let who = TokenGrant {
         device_id: "bench-supervisor".into(),
@@ -778,9 +815,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sites = lines_per_project.div_ceil(20 * span as usize).max(1);
     let days = (lines_per_project.div_ceil(20 * sites) as u64).max(1);
     let start = recent - Days::new(days);
-    let activities = (0..60)
+    let spread = args.activities + 10;
+    let activities = (0..args.activities)
         .map(|i| {
-            let s = start + Days::new(i * days / 70);
+            let s = start + Days::new(i * days / spread);
             (format!("A{i:03}"), s, s + Days::new(60 + (i * 7) % 240))
         })
         .collect();

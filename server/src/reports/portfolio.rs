@@ -5,7 +5,9 @@
 //! Per project, at its status date (its own today where it works unless one date is asked): the
 //! schedule report's totals and project forecast (`schedule::report_with`, without the S-curve),
 //! the risk register's open counts (`risks::open_counts`, one statement for all projects) and the
-//! arrears warning (`funds::arrears`). Projects are read concurrently.
+//! arrears warning (`funds::arrears`). Projects are read concurrently; a project's row is kept
+//! and served again while the ledgers, the funds entries and its reference data have not moved,
+//! for at most a minute (`KEEP`: payments and allocations show within it).
 //!
 //! **Worst first**: by *health*, the lower of CPI and SPI(t) (the worse of cost and time
 //! efficiency; a project with neither, nothing earned or spent yet, ranks after every project with
@@ -22,7 +24,7 @@ use tokio::task::JoinSet;
 
 use super::export::{FileName, Words};
 use super::{Cell, ReportError, Table, schedule};
-use crate::db::Db;
+use crate::db::{Db, on_pool};
 
 /// One project of the portfolio.
 #[derive(Debug, Clone, Serialize)]
@@ -98,12 +100,89 @@ pub fn worst_first(a: &PortfolioRow, b: &PortfolioRow) -> Ordering {
         .then_with(|| a.project_id.cmp(&b.project_id))
 }
 
-/// One project's figures (risks filled in by the caller).
-async fn project_row(db: Db, project: String, as_of: Option<NaiveDate>) -> Result<PortfolioRow, ReportError> {
+/// What a project's row depends on besides its reference data: the ledgers' and the funds entries'
+/// largest ids and the rows among their last 10,000 ids (on PostgreSQL an id is taken before its
+/// transaction commits, so a row may appear below the largest id seen), read by primary key.
+type Marks = [i64; 4];
+
+async fn marks(db: &Db) -> Result<Marks, sqlx::Error> {
+    const SQL: &str = "SELECT (SELECT COALESCE(max(id), 0) FROM ledger_postings), \
+         (SELECT count(*) FROM ledger_postings WHERE id > (SELECT COALESCE(max(id), 0) FROM ledger_postings) - 10000), \
+         (SELECT COALESCE(max(id), 0) FROM funds_entries), \
+         (SELECT count(*) FROM funds_entries WHERE id > (SELECT COALESCE(max(id), 0) FROM funds_entries) - 10000)";
+    let (a, b, c, d): (i64, i64, i64, i64) = on_pool!(db, |p| sqlx::query_as(SQL).fetch_one(p).await)?;
+    Ok([a, b, c, d])
+}
+
+/// How long a row is kept at most: payments, allocations, the roster and the pay day (which the
+/// marks do not see) show within this.
+const KEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A computed row, the marks and reference data it was computed from, and when.
+struct Kept {
+    marks: Marks,
+    reference: u64,
+    at: std::time::Instant,
+    row: PortfolioRow,
+}
+
+/// Rows by project and status date. A project's row reads its whole progress history and every
+/// month's wage totals (the arrears warning alone ~480 ms for three years of 500 workers on
+/// PostgreSQL); they change only when something is approved or paid, so a row is computed again
+/// only when the ledgers, the funds entries or the project's reference data moved, or after `KEEP`.
+static KEPT: std::sync::Mutex<Option<HashMap<(String, NaiveDate), Kept>>> = std::sync::Mutex::new(None);
+
+/// A digest of the reference data a row depends on (the plan, budgets, currency, name).
+fn reference_digest(set: &crate::reference::ReferenceSet) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&set.project.name, set.project.currency.code()).hash(&mut h);
+    for a in &set.activities {
+        (&a.id, &a.cost_code, a.planned_start, a.planned_finish, a.budget, a.planned_quantity, &a.curve).hash(&mut h);
+    }
+    for s in &set.sites {
+        s.time_zone.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// One project's figures (risks filled in by the caller): kept (`KEPT`) or computed.
+async fn project_row(
+    db: Db,
+    project: String,
+    as_of: Option<NaiveDate>,
+    marks: Marks,
+) -> Result<PortfolioRow, ReportError> {
     let set = crate::reference::store::load(&db, &project).await?;
     let at = as_of.unwrap_or_else(|| super::today(&set));
-    let report = schedule::report_with(&db, &set, at, false).await?;
-    let arrears = crate::funds::arrears::arrears(&db, &project, at).await?;
+    let reference = reference_digest(&set);
+    let key = (project.clone(), at);
+    if let Ok(kept) = KEPT.lock()
+        && let Some(k) = kept.as_ref().and_then(|m| m.get(&key))
+        && k.marks == marks
+        && k.reference == reference
+        && k.at.elapsed() < KEEP
+    {
+        return Ok(k.row.clone());
+    }
+    let row = compute_row(&db, project, &set, at).await?;
+    if let Ok(mut kept) = KEPT.lock() {
+        let map = kept.get_or_insert_with(HashMap::new);
+        // Rows of other days and projects gone from the company do not pile up.
+        map.retain(|_, k| k.at.elapsed() < KEEP);
+        map.insert(key, Kept { marks, reference, at: std::time::Instant::now(), row: row.clone() });
+    }
+    Ok(row)
+}
+
+async fn compute_row(
+    db: &Db,
+    project: String,
+    set: &crate::reference::ReferenceSet,
+    at: NaiveDate,
+) -> Result<PortfolioRow, ReportError> {
+    let report = schedule::report_with(db, set, at, false).await?;
+    let a = crate::funds::arrears::arrears(db, &project, at).await?;
     let t = &report.totals;
     let f = &t.forecast;
     let sched = f.schedule.as_ref();
@@ -135,10 +214,10 @@ async fn project_row(db: Db, project: String, as_of: Option<NaiveDate>) -> Resul
         health: health(t.cpi, spi_t),
         open_risks: 0,
         high_risks: 0,
-        arrears: arrears.totals.outstanding,
-        arrears_months: arrears.totals.months,
-        arrears_workers: arrears.totals.workers,
-        arrears_since: arrears.months.iter().find(|m| m.overdue).map(|m| m.month.clone()),
+        arrears: a.totals.outstanding,
+        arrears_months: a.totals.months,
+        arrears_workers: a.totals.workers,
+        arrears_since: a.months.iter().find(|m| m.overdue).map(|m| m.month.clone()),
         project_id: project,
     })
 }
@@ -149,10 +228,11 @@ pub async fn portfolio(db: &Db, projects: &[String], as_of: Option<NaiveDate>) -
         crate::risks::RiskError::Sql(e) => ReportError::Sql(e),
         other => ReportError::BadInput("risks", other.to_string()),
     })?;
+    let marks = marks(db).await?;
     let mut tasks = JoinSet::new();
     for (i, p) in projects.iter().enumerate() {
         let (db, p) = (db.clone(), p.clone());
-        tasks.spawn(async move { (i, project_row(db, p, as_of).await) });
+        tasks.spawn(async move { (i, project_row(db, p, as_of, marks).await) });
     }
     let mut rows: Vec<(usize, PortfolioRow)> = Vec::with_capacity(projects.len());
     while let Some(done) = tasks.join_next().await {

@@ -167,6 +167,25 @@ async fn costs(
         .collect())
 }
 
+/// AC by activity ('' = none) up to `until`, dated `until` (the report without its curve).
+async fn cost_to_date(
+    db: &Db,
+    set: &ReferenceSet,
+    until: NaiveDate,
+) -> Result<Vec<(String, NaiveDate, Decimal)>, ReportError> {
+    let rows: Vec<(String, i64)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT item, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_totals \
+         WHERE project_id = $1 AND dimension = 'activity' AND grain = 'day' AND currency = $2 AND period <= $3 \
+         GROUP BY item"
+    )
+    .bind(&set.project.id)
+    .bind(set.project.currency.code())
+    .bind(until.to_string())
+    .fetch_all(p)
+    .await?);
+    Ok(rows.into_iter().map(|(item, m)| (item, until, from_minor(m, set.project.currency))).collect())
+}
+
 fn earned(a: &Activity, progress: Option<&ActivityProgress>, at: NaiveDate) -> (Option<Decimal>, Decimal) {
     let actual = progress.and_then(|p| p.percent_at(at, a.planned_quantity));
     (actual, actual.unwrap_or_default() * a.budget / HUNDRED)
@@ -262,7 +281,8 @@ pub async fn report_with(
     let cur = set.project.currency;
     let round = |d: Decimal| cur.round(d);
     let progress = progress::load(db, &set.project.id, at).await?;
-    let costs = costs(db, set, at).await?;
+    // Without the curve, AC by activity only (one row each, not one per activity and day).
+    let costs = if curve { costs(db, set, at).await? } else { cost_to_date(db, set, at).await? };
     let mut ac_by: HashMap<&str, Decimal> = HashMap::new();
     for (a, _, m) in &costs {
         *ac_by.entry(a.as_str()).or_default() += *m;

@@ -344,9 +344,140 @@ pub struct ActivityLine {
     pub cpi_class: &'static str,
 }
 
+/// The project's forecast in words (issue 22): cost at completion against budget, the finish date
+/// against the plan. `class`: `good` or `bad`.
+pub struct ForecastWords {
+    pub cost: String,
+    pub cost_class: &'static str,
+    pub finish: String,
+    pub finish_class: &'static str,
+    pub tcpi: String,
+}
+
+/// One cost code's forecast (the activities under it, rolled up).
+pub struct CodeForecastLine {
+    pub code: String,
+    pub name: String,
+    pub bac: String,
+    pub eac: String,
+    pub vac: String,
+    pub vac_class: &'static str,
+    pub spi_t: String,
+    pub spi_t_class: &'static str,
+    pub planned_finish: String,
+    pub forecast_finish: String,
+    pub finish_class: &'static str,
+}
+
+fn fill_all(template: &str, pairs: &[(&str, String)]) -> String {
+    pairs.iter().fold(template.to_string(), |s, (k, v)| s.replace(k, v))
+}
+
+/// Days as people write them: whole days without decimals, else one decimal.
+fn days_text(d: Decimal) -> String {
+    d.abs().round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize().to_string()
+}
+
+/// The totals' forecast in a site manager's words.
+fn forecast_words(t: &schedule::Totals, cur: &str, lang: Lang) -> ForecastWords {
+    let m = |d: Decimal| if lang == Lang::ZhCn { money_short(d, cur, lang) } else { money_whole(d, cur, lang) };
+    let f = &t.forecast;
+    let (cost, cost_class) = match (f.cost.eac_cpi, t.cpi) {
+        (Some(e), Some(cpi)) => {
+            let gap = if e.vac < Decimal::ZERO {
+                fill_all(lang.t("sf_over"), &[("{amount}", m(-e.vac))])
+            } else {
+                fill_all(lang.t("sf_under"), &[("{amount}", m(e.vac))])
+            };
+            let text = fill_all(
+                lang.t("sf_cost"),
+                &[
+                    ("{cpi}", ratio(Some(cpi))),
+                    ("{eac}", m(e.eac)),
+                    ("{bac}", m(t.budget_at_completion)),
+                    ("{gap}", gap),
+                ],
+            );
+            (text, if e.vac < Decimal::ZERO { "bad" } else { "good" })
+        }
+        _ => (lang.t("sf_cost_none").to_string(), ""),
+    };
+    let sched = f.schedule.as_ref();
+    let planned = sched.and_then(|s| {
+        let pd = u64::try_from(s.earned.pd.trunc().mantissa()).ok()?;
+        s.start.checked_add_days(chrono::Days::new(pd.checked_sub(1)?))
+    });
+    let (finish, finish_class) = match (sched, planned) {
+        (Some(s), Some(p)) => {
+            let lag = if s.earned.sv_t < Decimal::ZERO {
+                fill_all(lang.t("sf_behind"), &[("{n}", days_text(s.earned.sv_t))])
+            } else if s.earned.sv_t > Decimal::ZERO {
+                fill_all(lang.t("sf_ahead"), &[("{n}", days_text(s.earned.sv_t))])
+            } else {
+                lang.t("sf_on_plan").to_string()
+            };
+            match s.forecast_finish {
+                Some(ff) => {
+                    let slip = (ff - p).num_days();
+                    let when = match slip {
+                        n if n > 0 => fill_all(lang.t("sf_days_late"), &[("{n}", n.to_string())]),
+                        n if n < 0 => fill_all(lang.t("sf_days_early"), &[("{n}", (-n).to_string())]),
+                        _ => lang.t("sf_as_planned").to_string(),
+                    };
+                    let text = fill_all(
+                        lang.t("sf_finish"),
+                        &[
+                            ("{lag}", lag),
+                            ("{spi_t}", ratio(s.earned.spi_t)),
+                            ("{forecast}", ff.to_string()),
+                            ("{planned}", p.to_string()),
+                            ("{when}", when),
+                        ],
+                    );
+                    (text, if slip > 0 { "bad" } else { "good" })
+                }
+                None => (fill_all(lang.t("sf_finish_none"), &[("{planned}", p.to_string())]), ""),
+            }
+        }
+        _ => (lang.t("sf_no_plan").to_string(), ""),
+    };
+    let tcpi = match f.cost.tcpi {
+        Some(x) if x > Decimal::ONE => fill_all(lang.t("sf_tcpi_hard"), &[("{tcpi}", ratio(Some(x)))]),
+        Some(x) => fill_all(lang.t("sf_tcpi_room"), &[("{tcpi}", ratio(Some(x)))]),
+        None => lang.t("sf_tcpi_spent").to_string(),
+    };
+    ForecastWords { cost, cost_class, finish, finish_class, tcpi }
+}
+
+fn code_forecast_line(r: &schedule::CodeRow, cur: &str, lang: Lang) -> CodeForecastLine {
+    let m = |d: Decimal| money_whole(d, cur, lang);
+    let e = r.forecast.cost.eac_cpi;
+    let s = r.forecast.schedule.as_ref();
+    let ff = s.and_then(|s| s.forecast_finish);
+    CodeForecastLine {
+        code: r.cost_code.clone().unwrap_or_default(),
+        name: if r.cost_code.is_none() { lang.t("dash_gantt_no_code").to_string() } else { r.name.clone() },
+        bac: m(r.budget_at_completion),
+        eac: e.map(|e| m(e.eac)).unwrap_or_else(|| "—".into()),
+        vac: e.map(|e| m(e.vac)).unwrap_or_else(|| "—".into()),
+        vac_class: e.map_or("", |e| sign_class(e.vac)),
+        spi_t: ratio(s.and_then(|s| s.earned.spi_t)),
+        spi_t_class: index_class(s.and_then(|s| s.earned.spi_t)),
+        planned_finish: r.planned_finish.to_string(),
+        forecast_finish: ff.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+        finish_class: match ff {
+            Some(d) if d > r.planned_finish => "bad",
+            Some(_) => "good",
+            None => "",
+        },
+    }
+}
+
 #[derive(Template)]
 #[template(path = "schedule.html")]
 struct SchedulePage {
+    forecast: ForecastWords,
+    code_forecasts: Vec<CodeForecastLine>,
     c: Chrome,
     at: String,
     presets: Vec<Preset>,
@@ -360,6 +491,8 @@ struct SchedulePage {
     zoom: &'static str,
     late_count: usize,
     burndown: String,
+    /// The project's open risks (counts by level, the worst five).
+    risks: crate::web::risks::Panel,
 }
 
 /// `GET /web/schedule?at=`: `at` (the status date) blank is today where the project works.
@@ -478,6 +611,8 @@ pub async fn schedule(
         .collect();
     let burn_text = svg::CurveText { title: lang.t("dash_burn_title"), marker: &marker, lang };
     let page = SchedulePage {
+        forecast: forecast_words(t, cur, lang),
+        code_forecasts: report.cost_codes.iter().map(|r| code_forecast_line(r, cur, lang)).collect(),
         late_count: rows.iter().filter(|r| r.late()).count(),
         gantt: if rows.is_empty() { String::new() } else { gantt::gantt(&rows, &groups, at, zoom, &gantt_text) },
         zoom: zoom.as_str(),
@@ -490,6 +625,7 @@ pub async fn schedule(
         lines,
         totals,
         unassigned: if t.unassigned_cost.is_zero() { String::new() } else { money_code(t.unassigned_cost, cur, lang) },
+        risks: crate::web::risks::Panel::load(&state.db, &s.grant.project_id, lang).await?,
         c,
     };
     render(&page)

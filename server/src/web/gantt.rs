@@ -5,7 +5,8 @@
 //!
 //! The name sits above its bar, so at 390 px nothing needs a name column; the whole width is the
 //! time axis. Month zoom fits the chart to the width; week zoom gives each week 56 px and the box
-//! scrolls sideways (names stay readable, the text is never scaled).
+//! scrolls sideways (the text is never scaled) while the names and group labels stay pinned at its
+//! left edge: they are drawn in a second, 1 px wide SVG, sticky at the left, over the chart.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use rust_decimal::Decimal;
@@ -164,18 +165,25 @@ pub fn gantt(rows: &[GanttRow], groups: &[(String, String)], at: NaiveDate, zoom
         }
     }
 
-    // Groups and their activities.
+    // Groups and their activities. At week zoom the names are drawn apart (`pins`), in an SVG that
+    // stays at the left edge while the chart scrolls under it.
+    let week = zoom == Zoom::Week;
+    let mut pins = String::new();
     let mut y = HEAD;
     for (code, label) in &order {
+        // 44 cells fit a phone's width in bold 12 px; the whole name is in the tooltip and the table.
+        let group_label =
+            format!(r#"<text class="group-label" x="4" y="{ty}">{l}</text>"#, ty = y + 16.0, l = esc(&fit(label, 44)));
         s.push_str(&format!(
-            r#"<g class="gantt-group" data-code="{c}"><title>{full}</title><rect class="group-band" x="0" y="{y}" width="100%" height="{h}"/><text class="group-label" x="4" y="{ty}">{l}</text></g>"#,
+            r#"<g class="gantt-group" data-code="{c}"><title>{full}</title><rect class="group-band" x="0" y="{y}" width="100%" height="{h}"/>{gl}</g>"#,
             c = esc(code),
             h = GROUP_H - 2.0,
-            ty = y + 16.0,
             full = esc(label),
-            // 44 cells fit a phone's width in bold 12 px; the whole name is in the tooltip and the table.
-            l = esc(&fit(label, 44))
+            gl = if week { "" } else { group_label.as_str() },
         ));
+        if week {
+            pins.push_str(&group_label);
+        }
         y += GROUP_H;
         for r in rows.iter().filter(|r| &r.code == code) {
             let (x0, x1) = (xp(r.start), xp(r.finish + Days::new(1)));
@@ -185,16 +193,24 @@ pub fn gantt(rows: &[GanttRow], groups: &[(String, String)], at: NaiveDate, zoom
             let pct = |p: Option<Decimal>| p.map(|p| format!("{}%", p.round())).unwrap_or_else(|| "–".into());
             let figures = format!("{} / {}", pct(r.actual), pct(Some(r.planned)));
             let name = format!("{} {}", r.id, r.name);
-            s.push_str(&format!(
-                r#"<g class="gantt-row{lc}" data-activity="{id}"><title>{tip}</title><text class="row-name" x="4" y="{ny}">{n}{lw}{inline}</text>{right}<rect class="planned" x="{x0:.2}%" y="{by}" width="{w:.2}%" height="12" rx="2"/><rect class="actual" x="{x0:.2}%" y="{ay}" width="{aw:.2}%" height="6"/></g>"#,
+            let name_text = format!(
+                r#"<text class="row-name{lc}" x="4" y="{ny}">{n}{lw}{inline}</text>"#,
                 lc = if late { " late" } else { "" },
-                id = esc(&r.id),
-                tip = esc(&format!("{name}: {} – {}, {figures}", r.start, r.finish)),
                 ny = y + 13.0,
                 n = esc(&fit(&name, 36)),
                 lw = if late { format!(" · {}", esc(text.late)) } else { String::new() },
-                inline = if zoom == Zoom::Week { format!(" · {}", esc(&figures)) } else { String::new() },
-                right = if zoom == Zoom::Week {
+                inline = if week { format!(" · {}", esc(&figures)) } else { String::new() },
+            );
+            if week {
+                pins.push_str(&name_text);
+            }
+            s.push_str(&format!(
+                r#"<g class="gantt-row{lc}" data-activity="{id}"><title>{tip}</title>{nt}{right}<rect class="planned" x="{x0:.2}%" y="{by}" width="{w:.2}%" height="12" rx="2"/><rect class="actual" x="{x0:.2}%" y="{ay}" width="{aw:.2}%" height="6"/></g>"#,
+                lc = if late { " late" } else { "" },
+                id = esc(&r.id),
+                tip = esc(&format!("{name}: {} – {}, {figures}", r.start, r.finish)),
+                nt = if week { "" } else { name_text.as_str() },
+                right = if week {
                     String::new()
                 } else {
                     format!(r#"<text class="row-pct" x="99%" y="{}" text-anchor="end">{}</text>"#, y + 13.0, esc(&figures))
@@ -216,6 +232,13 @@ pub fn gantt(rows: &[GanttRow], groups: &[(String, String)], at: NaiveDate, zoom
         l = esc(text.marker)
     ));
     s.push_str("</svg>");
+    if week {
+        // The names, pinned: a 1 px wide SVG whose text overflows it, sticky at the scroll box's left
+        // edge, before the chart in a row as wide as the chart (static/portfolio.css, `gantt-pinned`).
+        return format!(
+            r#"<div class="gantt-pinned"><svg class="gantt-names" width="1" height="{height}" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">{pins}</svg>{s}</div>"#
+        );
+    }
     s
 }
 
@@ -279,5 +302,10 @@ mod tests {
         assert_eq!(svg.matches("x-tick").count(), 8, "{svg}");
         assert!(svg.contains(r#"width="504px""#), "{svg}");
         assert!(!svg.contains(r#"class="gantt-row late""#), "{svg}");
+        // The names are drawn once, in the pinned SVG before the chart, not in the chart.
+        let (pinned, chart) = svg.split_once(r#"<svg class="dash-gantt"#).expect("the chart after the names");
+        assert!(pinned.starts_with(r#"<div class="gantt-pinned"><svg class="gantt-names""#), "{svg}");
+        assert_eq!((pinned.matches("row-name").count(), chart.matches("row-name").count()), (1, 0), "{svg}");
+        assert!(pinned.contains("A1 A1 &lt;b&gt; · 50% / 50%"), "{svg}");
     }
 }
