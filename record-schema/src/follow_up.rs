@@ -155,7 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_and_events_only_grow() {
+    fn round_trips_and_events_only_grow() -> Result<(), SchemaError> {
         let mut f = FollowUp {
             record_id: "obs1".into(),
             project_id: "P1".into(),
@@ -167,26 +167,28 @@ mod tests {
             events: vec![event("assigned", FollowUpStatus::Assigned)],
         };
         let mut d = AutoCommit::new();
-        f.write(&mut d).unwrap();
-        assert_eq!(FollowUp::read(&d).unwrap(), f);
+        f.write(&mut d)?;
+        assert_eq!(FollowUp::read(&d)?, f);
         f.status = FollowUpStatus::Closed;
         f.resolution = Some("guardrail fitted".into());
         f.risk_id = Some("R-0001".into());
         f.events.push(event("closed", FollowUpStatus::Closed));
-        f.write(&mut d).unwrap();
-        let back = FollowUp::read(&d).unwrap();
+        f.write(&mut d)?;
+        let back = FollowUp::read(&d)?;
         assert_eq!(back, f);
         assert_eq!(back.events.len(), 2);
         assert_eq!(FollowUp::document_id("obs1"), "follow_up:obs1");
+        Ok(())
     }
 
     #[test]
-    fn refuses_an_unknown_status() {
+    fn refuses_an_unknown_status() -> Result<(), SchemaError> {
         let mut d = AutoCommit::new();
-        doc::stamp_kind(&mut d, RecordKind::FollowUp).unwrap();
-        put_str(&mut d, &ROOT, "record_id", "r").unwrap();
-        put_str(&mut d, &ROOT, "project_id", "P").unwrap();
-        put_str(&mut d, &ROOT, "status", "maybe").unwrap();
+        doc::stamp_kind(&mut d, RecordKind::FollowUp)?;
+        put_str(&mut d, &ROOT, "record_id", "r")?;
+        put_str(&mut d, &ROOT, "project_id", "P")?;
+        put_str(&mut d, &ROOT, "status", "maybe")?;
         assert!(matches!(FollowUp::read(&d), Err(SchemaError::Malformed { field, .. }) if field == "status"));
+        Ok(())
     }
 }

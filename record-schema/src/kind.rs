@@ -66,6 +66,15 @@ impl RecordKind {
     }
 }
 
+/// Id prefixes of the server-owned documents (`approval:<record>`, `follow_up:<record>`,
+/// `reference:<project>`): reserved, so no record may squat on one.
+pub const SERVER_ID_PREFIXES: [&str; 3] = ["approval:", "follow_up:", "reference:"];
+
+/// Whether `id` is reserved for a server-owned document.
+pub fn is_server_id(id: &str) -> bool {
+    SERVER_ID_PREFIXES.iter().any(|p| id.starts_with(p))
+}
+
 impl fmt::Display for RecordKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

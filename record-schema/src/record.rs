@@ -7,7 +7,8 @@ use crate::doc::{self, Fields, get_str, get_timestamp, put_scalar, put_str};
 use crate::labour::LineReadings;
 use crate::validate::{check_required, parse_time_zone};
 use crate::{
-    Expense, LabourSheet, Observation, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError, WageAdvance,
+    Expense, LabourSheet, Observation, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError,
+    WageAdvance,
 };
 
 /// A voided record stays (for the audit trail) but no longer counts.

@@ -84,17 +84,21 @@ fn story(url: Option<&str>) {
     let mut reference = AutoCommit::new();
     ReferenceData { project_id: "P1".into(), ..Default::default() }.write(&mut reference).expect("write");
     a.docs.insert("reference:P1".into(), reference);
+    // A record squatting on a server-owned id (an observation's follow-up) is refused too.
+    a.docs.insert("follow_up:s1".into(), expense("follow_up:s1", "P1"));
     edit(&mut a, 0, 7);
     let t = a.sync(&server.addr);
     let codes: BTreeMap<String, String> = t.errors.iter().map(|e| (e.id.clone(), e.code.clone())).collect();
     assert_eq!(codes.get("x-p2").map(String::as_str), Some("forbidden"), "{:?}", t.errors);
     assert_eq!(codes.get("reference:P1").map(String::as_str), Some("server_owned"), "{:?}", t.errors);
+    assert_eq!(codes.get("follow_up:s1").map(String::as_str), Some("invalid"), "{:?}", t.errors);
     b.sync(&server.addr);
     let Record::LabourSheet(s) = b.record("s1") else { panic!("a sheet") };
     assert_eq!(s.lines[0].headcount, 7, "the good document of the batch landed");
     c.sync(&server.addr);
     assert!(c.docs.is_empty(), "the refused P2 record was not stored");
     assert!(!b.docs.contains_key("x-p2") && !b.docs.contains_key("reference:P1"));
+    assert!(!b.docs.contains_key("follow_up:s1"), "the squatting record was not stored");
 
     // Bad requests get a JSON error naming the problem.
     let bearer = format!("Bearer {}", a.token);

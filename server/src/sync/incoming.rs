@@ -282,8 +282,12 @@ pub(super) fn check_record(
         return Err(doc_error(id, "server_owned", "reference data is written by the server only"));
     }
     // The ids of server-owned documents are reserved: a record may not squat on one.
-    if id.starts_with("approval:") || id.starts_with("reference:") {
-        return Err(doc_error(id, "invalid", "ids starting with `approval:` or `reference:` belong to the server"));
+    if record_schema::kind::is_server_id(id) {
+        return Err(doc_error(
+            id,
+            "invalid",
+            "ids starting with `approval:`, `follow_up:` or `reference:` belong to the server",
+        ));
     }
     // Nothing the schema does not define, nothing beyond its bounds: checked before anything reads
     // or stores the document (a walk over what it refuses could exhaust memory or the stack).

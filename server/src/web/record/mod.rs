@@ -458,11 +458,8 @@ pub async fn page(
     };
     let observation = kind == "observation";
     // The record's place in the approvals list, for previous / next (an observation is in none).
-    let (prev, next) = if observation {
-        (None, None)
-    } else {
-        nav::neighbours(&state.db, &s.grant.project_id, &date, &id).await?
-    };
+    let (prev, next) =
+        if observation { (None, None) } else { nav::neighbours(&state.db, &s.grant.project_id, &date, &id).await? };
     let obs = if observation {
         c.nav = "observations";
         let done = q.done.as_deref().and_then(|d| d.strip_prefix("obs_"));
@@ -472,11 +469,8 @@ pub async fn page(
     };
     // An observation is named by what is wrong.
     let named = if observation { text(&r["title"]) } else { lang.t(kind).to_string() };
-    let title = [named, date.clone(), names.site(&site)]
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let title =
+        [named, date.clone(), names.site(&site)].into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" · ");
     let page = RecordPage {
         id: id.clone(),
         kind,
