@@ -224,6 +224,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(18, "funds and wages", include_str!("../../migrations/server/sqlite/0018_funds.sql")),
         migration(19, "observations", include_str!("../../migrations/server/sqlite/0019_observations.sql")),
         migration(20, "risks", include_str!("../../migrations/server/sqlite/0020_risks.sql")),
+        migration(21, "webhooks", include_str!("../../migrations/server/sqlite/0021_webhooks.sql")),
     ]
 }
 
@@ -265,6 +266,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(18, "funds and wages", include_str!("../../migrations/server/postgres/0018_funds.sql")),
         migration(19, "observations", include_str!("../../migrations/server/postgres/0019_observations.sql")),
         migration(20, "risks", include_str!("../../migrations/server/postgres/0020_risks.sql")),
+        migration(21, "webhooks", include_str!("../../migrations/server/postgres/0021_webhooks.sql")),
     ]
 }
 

@@ -24,5 +24,6 @@ pub mod routes;
 pub mod state;
 pub mod sync;
 pub mod web;
+pub mod webhooks;
 
 pub use config::Config;

@@ -141,6 +141,8 @@ async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Err
     // Expired uploads are swept once before serving (so a restart cleans up at once), then periodically.
     server::blobs::tus::sweep_expired(&db, &blobs).await?;
     server::blobs::tus::spawn_sweeper(db.clone(), blobs.clone());
+    // Outgoing webhooks: delivers the outbox, pending messages of a previous run first.
+    server::webhooks::deliver::spawn(db.clone(), server::webhooks::deliver::Settings::from_env());
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     // Before the line below: a signal sent as soon as it is printed must find the handlers.

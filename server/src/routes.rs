@@ -85,6 +85,11 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/risks/{label}/close", post(api::risks::close))
         .route("/v1/risks/{label}/reopen", post(api::risks::reopen))
         .route("/v1/observations/{id}/promote", post(api::risks::promote_observation))
+        // Outgoing webhooks (issue 23): api/webhooks.rs
+        .route("/v1/webhooks", get(api::webhooks::list).post(api::webhooks::create))
+        .route("/v1/webhooks/{id}", axum::routing::delete(api::webhooks::delete))
+        .route("/v1/webhooks/{id}/test", post(api::webhooks::test))
+        .route("/v1/webhooks/{id}/deliveries", get(api::webhooks::deliveries))
         // Portfolio across projects (issue 22): api/portfolio.rs
         .route("/v1/portfolio", get(api::portfolio::get_portfolio))
         // Every route above: its device's last request and app version (after the response).

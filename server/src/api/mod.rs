@@ -16,6 +16,7 @@ pub mod portfolio;
 pub mod reference;
 pub mod reports;
 pub mod risks;
+pub mod webhooks;
 
 use axum::Json;
 use axum::extract::State;

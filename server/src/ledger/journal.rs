@@ -260,6 +260,8 @@ pub async fn commit(
         let (postings, reversals) = append_postings!(tx, d, heads, posts);
         append_entries!(tx, d, entries);
         let mut tx: Tx = tx.into();
+        // Outgoing webhooks (record.approved, record.rejected): the outbox rows commit with the decision.
+        crate::webhooks::on_decision(&mut tx, d).await?;
         let approval = match approval {
             None => None,
             Some(ApprovalDoc::New(mut doc)) => {
@@ -267,6 +269,7 @@ pub async fn commit(
                 let kind = RecordKind::Approval.as_str();
                 let saved = docstore::insert_in(&mut tx, &id, &d.project_id, kind, &mut doc).await?;
                 tx.commit().await?;
+                crate::webhooks::wake();
                 return Ok(Committed {
                     postings,
                     reversals,
@@ -279,6 +282,7 @@ pub async fn commit(
             }
         };
         tx.commit().await?;
+        crate::webhooks::wake();
         Ok(Committed {
             postings,
             reversals,
