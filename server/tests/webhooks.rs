@@ -350,6 +350,7 @@ fn retried_on_postgres() {
 }
 
 /// A receiver answering 500, then 200: the test message comes twice with the same id, delivered once.
+/// One answering 410: the endpoint is disabled.
 fn retried(url: Option<&str>) {
     let s = Setup::new(url);
     let r = Receiver::on_free_port(vec![500]);
@@ -371,6 +372,20 @@ fn retried(url: Option<&str>) {
     assert_eq!(log["attempts"][1]["status_code"], 500, "{log}");
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(r.got().len(), 2, "delivered once, not again");
+
+    // 410 Gone disables the endpoint; its message is dead, not retried.
+    let gone = Receiver::on_free_port(vec![410]);
+    let id = s.endpoint(json!({"url": format!("http://{}/gone", gone.addr)}));
+    let (status, v) = s.call("POST", &format!("/v1/webhooks/{id}/test"), None);
+    assert_eq!(status, 202, "{v}");
+    let log = s.wait_log(&id, |v| v["messages"][0]["status"] == "dead");
+    assert_eq!(log["messages"][0]["status"], "dead", "{log}");
+    assert_eq!(log["webhook"]["enabled"], false, "{log}");
+    assert_eq!(log["attempts"][0]["status_code"], 410, "{log}");
+    let (status, _) = s.call("POST", &format!("/v1/webhooks/{id}/test"), None);
+    assert_eq!(status, 409, "a disabled endpoint takes no test");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(gone.got().len(), 1);
 }
 
 #[test]
