@@ -125,6 +125,27 @@ pub struct CurvePoint {
     pub ac: Option<Decimal>,
 }
 
+/// The burn-down by quantity (issue 22): over the activities that have a planned quantity, when
+/// they all count in one unit; none otherwise (the screen burns down planned value instead).
+#[derive(Debug, Clone, Serialize)]
+pub struct QuantityBurn {
+    pub unit: String,
+    /// The activities counted.
+    pub activities: usize,
+    /// Their planned quantities summed.
+    pub planned_total: Decimal,
+    /// At each S-curve date: what the plan leaves to install, and (up to `at`) what is left by the
+    /// progress reports (each activity's planned quantity × (1 − actual %), as its earned value).
+    pub points: Vec<QuantityPoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuantityPoint {
+    pub date: NaiveDate,
+    pub planned_left: Decimal,
+    pub left: Option<Decimal>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ScheduleReport {
     pub project_id: String,
@@ -135,6 +156,8 @@ pub struct ScheduleReport {
     /// Forecasts per cost code, by code (activities without one last).
     pub cost_codes: Vec<CodeRow>,
     pub s_curve: Vec<CurvePoint>,
+    /// None without quantities in one unit (or without the curve).
+    pub quantity_burn: Option<QuantityBurn>,
 }
 
 /// Net cost of an activity ('' = none) on a day, from `ledger_totals`.
@@ -266,6 +289,44 @@ fn by_cost_code(set: &ReferenceSet, activities: &[ActivityRow], at: NaiveDate) -
     out
 }
 
+/// Remaining quantity by the plan and by the progress reports at `dates`, over the activities with a
+/// planned quantity, if they share one unit.
+fn quantity_burn(
+    set: &ReferenceSet,
+    progress: &HashMap<String, ActivityProgress>,
+    dates: &[NaiveDate],
+    at: NaiveDate,
+) -> Option<QuantityBurn> {
+    let counted: Vec<(&Activity, Decimal)> = set
+        .activities
+        .iter()
+        .filter_map(|a| a.planned_quantity.filter(|q| *q > Decimal::ZERO).map(|q| (a, q)))
+        .collect();
+    let unit = counted.first()?.0.unit.clone().unwrap_or_default();
+    if dates.is_empty() || counted.iter().any(|(a, _)| a.unit.clone().unwrap_or_default() != unit) {
+        return None;
+    }
+    let total: Decimal = counted.iter().map(|(_, q)| *q).sum();
+    let points = dates
+        .iter()
+        .map(|&d| {
+            let planned: Decimal = counted.iter().map(|(a, q)| planned_percent(a, d) * *q / HUNDRED).sum();
+            let left = (d <= at).then(|| {
+                let done: Decimal = counted
+                    .iter()
+                    .map(|(a, q)| {
+                        let pct = progress.get(&a.id).and_then(|p| p.percent_at(d, Some(*q))).unwrap_or_default();
+                        pct.min(HUNDRED) * *q / HUNDRED
+                    })
+                    .sum();
+                total - done
+            });
+            QuantityPoint { date: d, planned_left: total - planned, left }
+        })
+        .collect();
+    Some(QuantityBurn { unit, activities: counted.len(), planned_total: total, points })
+}
+
 /// The schedule report at the end of day `at`, with its S-curve.
 pub async fn report(db: &Db, set: &ReferenceSet, at: NaiveDate) -> Result<ScheduleReport, ReportError> {
     report_with(db, set, at, true).await
@@ -345,6 +406,7 @@ pub async fn report_with(
     };
     let cost_codes = if curve { by_cost_code(set, &activities, at) } else { Vec::new() };
     let dates = if curve { curve_dates(set, at) } else { Vec::new() };
+    let quantity_burn = quantity_burn(set, &progress, &dates, at);
     let s_curve = dates
         .into_iter()
         .map(|d| {
@@ -365,6 +427,7 @@ pub async fn report_with(
         totals,
         cost_codes,
         s_curve,
+        quantity_burn,
     })
 }
 
@@ -516,6 +579,42 @@ mod tests {
         assert_eq!(at("2026-03-01"), Decimal::from(10));
         assert_eq!(at("2026-03-05"), Decimal::from(50));
         assert_eq!(at("2026-03-10"), HUNDRED);
+    }
+
+    #[test]
+    fn burn_down_by_quantity_in_one_unit() {
+        let d = |s: &str| s.parse::<NaiveDate>().expect("d");
+        let mut a = act("2026-03-01", "2026-03-10", &[]);
+        (a.planned_quantity, a.unit) = (Some(Decimal::from(200)), Some("m3".into()));
+        let mut b = act("2026-03-06", "2026-03-15", &[]);
+        (b.id, b.planned_quantity, b.unit) = ("B".into(), Some(Decimal::from(100)), Some("m3".into()));
+        let c = act("2026-03-01", "2026-03-31", &[]);
+        let mut set = ReferenceSet::empty("P");
+        set.activities = vec![a, b, c];
+        // A: 120 of 200 m3 installed by 5 March; B: reported 10% on 8 March.
+        let mut progress = HashMap::new();
+        progress.insert(
+            "A".to_string(),
+            ActivityProgress {
+                percents: vec![],
+                quantities: vec![(d("2026-03-03"), Decimal::from(50)), (d("2026-03-05"), Decimal::from(70))],
+            },
+        );
+        progress.insert(
+            "B".to_string(),
+            ActivityProgress { percents: vec![(d("2026-03-08"), Decimal::from(10))], quantities: vec![] },
+        );
+        let dates = [d("2026-03-01"), d("2026-03-05"), d("2026-03-10"), d("2026-03-15")];
+        let q = quantity_burn(&set, &progress, &dates, d("2026-03-10")).expect("one unit");
+        assert_eq!((q.unit.as_str(), q.activities, q.planned_total), ("m3", 2, Decimal::from(300)));
+        // 5 March: the plan installed 5/10 of A (100) and nothing of B; the reports 120 of A.
+        assert_eq!((q.points[1].planned_left, q.points[1].left), (Decimal::from(200), Some(Decimal::from(180))));
+        // 10 March: plan A 200 + B 5/10 × 100; reports A 120 + B 10 m3. After the status date: none.
+        assert_eq!((q.points[2].planned_left, q.points[2].left), (Decimal::from(50), Some(Decimal::from(170))));
+        assert_eq!((q.points[3].planned_left, q.points[3].left), (Decimal::ZERO, None));
+        // Two units: no quantity burn-down (planned value instead).
+        set.activities[1].unit = Some("t".into());
+        assert!(quantity_burn(&set, &progress, &dates, d("2026-03-10")).is_none());
     }
 
     #[test]

@@ -476,6 +476,10 @@ fn code_forecast_line(r: &schedule::CodeRow, cur: &str, lang: Lang) -> CodeForec
 #[derive(Template)]
 #[template(path = "schedule.html")]
 struct SchedulePage {
+    /// The burn-down's title: planned value, or the quantity still to install.
+    burn_title: String,
+    /// The quantity's unit ('' = the burn-down is of planned value).
+    burn_unit: String,
     forecast: ForecastWords,
     code_forecasts: Vec<CodeForecastLine>,
     c: Chrome,
@@ -609,7 +613,19 @@ pub async fn schedule(
         .iter()
         .map(|p| svg::CurvePoint { date: p.date, pv: bac - p.pv, ev: p.ev.map(|e| bac - e), ac: None })
         .collect();
-    let burn_text = svg::CurveText { title: lang.t("dash_burn_title"), marker: &marker, lang };
+    // By quantity where the activities count one (issue 22): what is left to install.
+    let (left, burn_title, burn_unit) = match &report.quantity_burn {
+        Some(q) => (
+            q.points
+                .iter()
+                .map(|p| svg::CurvePoint { date: p.date, pv: p.planned_left, ev: p.left, ac: None })
+                .collect(),
+            lang.t("sf_burn_qty_title").replace("{unit}", &q.unit),
+            q.unit.clone(),
+        ),
+        None => (left, lang.t("dash_burn_title").to_string(), String::new()),
+    };
+    let burn_text = svg::CurveText { title: &burn_title, marker: &marker, lang };
     let page = SchedulePage {
         forecast: forecast_words(t, cur, lang),
         code_forecasts: report.cost_codes.iter().map(|r| code_forecast_line(r, cur, lang)).collect(),
@@ -617,6 +633,8 @@ pub async fn schedule(
         gantt: if rows.is_empty() { String::new() } else { gantt::gantt(&rows, &groups, at, zoom, &gantt_text) },
         zoom: zoom.as_str(),
         burndown: svg::s_curve(&left, at, &burn_text),
+        burn_title,
+        burn_unit,
         has_curve: !points.is_empty(),
         chart: svg::s_curve(&points, at, &text),
         at: at.to_string(),

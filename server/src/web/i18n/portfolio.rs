@@ -103,6 +103,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "The budget is spent: only a new budget can cover the rest.",
         "预算已用完：剩余工作需要追加预算。",
     ),
+    ("sf_burn_qty_title", "Burn-down: quantity still to install ({unit})", "燃尽图：剩余工程量（{unit}）"),
     ("sf_codes_title", "Forecast by cost code", "按成本科目预测"),
     ("sf_h_code", "Cost code (its activities)", "成本科目（其下任务）"),
     ("sf_h_vac", "VAC (budget − EAC)", "完工偏差 (预算 − EAC)"),
