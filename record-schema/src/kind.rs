@@ -13,6 +13,8 @@ pub enum RecordKind {
     WageAdvance,
     /// A field observation (现场问题): a safety, quality or delay issue seen on site.
     Observation,
+    /// A day log (施工日志): one site's weather, visitors and delays on one day.
+    DayLog,
     /// Server-owned: cost codes, activities, trades and rates of one project. Phones only read it.
     ReferenceData,
     /// Server-owned: the supervisors' decisions on one record (`approval:<record id>`). Phones only read it.
@@ -22,12 +24,13 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::LabourSheet,
         RecordKind::Expense,
         RecordKind::ProgressReport,
         RecordKind::WageAdvance,
         RecordKind::Observation,
+        RecordKind::DayLog,
         RecordKind::ReferenceData,
         RecordKind::Approval,
         RecordKind::FollowUp,
@@ -40,6 +43,7 @@ impl RecordKind {
             RecordKind::ProgressReport => "progress_report",
             RecordKind::WageAdvance => "wage_advance",
             RecordKind::Observation => "observation",
+            RecordKind::DayLog => "day_log",
             RecordKind::ReferenceData => "reference_data",
             RecordKind::Approval => "approval",
             RecordKind::FollowUp => "follow_up",
@@ -59,6 +63,7 @@ impl RecordKind {
             RecordKind::ProgressReport => 1,
             RecordKind::WageAdvance => 1,
             RecordKind::Observation => 1,
+            RecordKind::DayLog => 1,
             RecordKind::ReferenceData => 1,
             RecordKind::Approval => 1,
             RecordKind::FollowUp => 1,

@@ -9,6 +9,7 @@ pub mod advance;
 pub mod approval;
 pub mod change_note;
 pub mod conflicts;
+pub mod day_log;
 pub mod doc;
 pub mod error;
 pub mod expansion;
@@ -31,6 +32,7 @@ pub mod wire;
 
 pub use advance::WageAdvance;
 pub use approval::{Approval, Decision, DecisionStatus};
+pub use day_log::{DayLog, Delay, DelayCause, Visitor, WeatherCondition};
 pub use error::{SchemaError, ValidationError};
 pub use expense::Expense;
 pub use follow_up::{FollowUp, FollowUpEvent, FollowUpStatus};

@@ -7,8 +7,8 @@ use crate::doc::{self, Fields, get_str, get_timestamp, put_scalar, put_str};
 use crate::labour::LineReadings;
 use crate::validate::{check_required, parse_time_zone};
 use crate::{
-    Expense, LabourSheet, Observation, ProgressReport, RecordKind, SchemaError, ValidationContext, ValidationError,
-    WageAdvance,
+    DayLog, Expense, LabourSheet, Observation, ProgressReport, RecordKind, SchemaError, ValidationContext,
+    ValidationError, WageAdvance,
 };
 
 /// A voided record stays (for the audit trail) but no longer counts.
@@ -128,6 +128,7 @@ pub enum Record {
     ProgressReport(ProgressReport),
     WageAdvance(WageAdvance),
     Observation(Observation),
+    DayLog(DayLog),
 }
 
 impl Record {
@@ -188,6 +189,7 @@ impl Record {
             RecordKind::ProgressReport => ProgressReport::read(d).map(Record::ProgressReport),
             RecordKind::WageAdvance => WageAdvance::read(d).map(Record::WageAdvance),
             RecordKind::Observation => Observation::read(d).map(Record::Observation),
+            RecordKind::DayLog => DayLog::read(d).map(Record::DayLog),
             RecordKind::ReferenceData => {
                 Err(SchemaError::NotARecord("reference data is not a foreman's record".into()))
             }
@@ -204,6 +206,7 @@ impl Record {
             Record::ProgressReport(r) => r.write(d),
             Record::WageAdvance(r) => r.write(d),
             Record::Observation(r) => r.write(d),
+            Record::DayLog(r) => r.write(d),
         }
     }
 
@@ -214,6 +217,7 @@ impl Record {
             Record::ProgressReport(r) => r.validate(ctx),
             Record::WageAdvance(r) => r.validate(ctx),
             Record::Observation(r) => r.validate(ctx),
+            Record::DayLog(r) => r.validate(ctx),
         }
     }
 
@@ -224,6 +228,7 @@ impl Record {
             Record::ProgressReport(r) => &mut r.header,
             Record::WageAdvance(r) => &mut r.header,
             Record::Observation(r) => &mut r.header,
+            Record::DayLog(r) => &mut r.header,
         }
     }
 
@@ -234,6 +239,7 @@ impl Record {
             Record::ProgressReport(r) => &r.header,
             Record::WageAdvance(r) => &r.header,
             Record::Observation(r) => &r.header,
+            Record::DayLog(r) => &r.header,
         }
     }
 
@@ -245,6 +251,7 @@ impl Record {
             Record::ProgressReport(r) => r.date,
             Record::WageAdvance(r) => r.date,
             Record::Observation(r) => r.date,
+            Record::DayLog(r) => r.date,
         }
     }
 
@@ -257,6 +264,7 @@ impl Record {
             Record::ProgressReport(r) => Some(("photos", &r.photos)),
             Record::WageAdvance(r) => Some(("slips", &r.slips)),
             Record::Observation(r) => Some(("photos", &r.photos)),
+            Record::DayLog(_) => None,
         }
     }
 
@@ -273,7 +281,7 @@ impl Record {
                 })
                 .collect(),
             Record::WageAdvance(a) => vec![("worker".to_string(), &a.worker)],
-            Record::Expense(_) | Record::ProgressReport(_) | Record::Observation(_) => Vec::new(),
+            Record::Expense(_) | Record::ProgressReport(_) | Record::Observation(_) | Record::DayLog(_) => Vec::new(),
         }
     }
 
@@ -300,6 +308,7 @@ impl Record {
             Record::ProgressReport(_) => RecordKind::ProgressReport,
             Record::WageAdvance(_) => RecordKind::WageAdvance,
             Record::Observation(_) => RecordKind::Observation,
+            Record::DayLog(_) => RecordKind::DayLog,
         }
     }
 }

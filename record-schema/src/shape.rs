@@ -16,6 +16,7 @@
 use automerge::{AutoCommit, ObjId, ObjType, Patch, PatchAction, Prop, ReadDoc, ScalarValue, Value};
 use rust_decimal::Decimal;
 
+use crate::day_log::{MAX_DELAYS, MAX_VISITORS};
 use crate::money::{Currency, canonical_quantity, parse_strict};
 use crate::validate::{MAX_HEADCOUNT, MAX_ID_NUMBER_BYTES, MAX_NAME_BYTES, MAX_NOTE_BYTES, MAX_REASON_BYTES};
 use crate::{RecordKind, SchemaError};
@@ -165,6 +166,23 @@ static OBSERVATION: Shape = root![
     ("photos", Keyed(MAX_PHOTOS, &PHOTO)),
 ];
 
+static VISITOR: Shape =
+    Map(&[("id", Text(MAX_ID_BYTES)), ("position", Int), ("name", NAME), ("organisation", NAME), ("purpose", NAME)]);
+
+static DELAY: Shape =
+    Map(&[("id", Text(MAX_ID_BYTES)), ("position", Int), ("cause", CODE), ("hours", Quantity), ("description", NOTE)]);
+
+static DAY_LOG: Shape = root![
+    ("date", CODE),
+    ("weather_am", CODE),
+    ("weather_pm", CODE),
+    ("temp_low_c", Quantity),
+    ("temp_high_c", Quantity),
+    ("notes", NOTE),
+    ("visitors", Keyed(MAX_VISITORS, &VISITOR)),
+    ("delays", Keyed(MAX_DELAYS, &DELAY)),
+];
+
 /// The schema of a foreman's record kind (server-owned kinds are never taken from a phone).
 fn schema(kind: RecordKind) -> Option<&'static Shape> {
     match kind {
@@ -173,6 +191,7 @@ fn schema(kind: RecordKind) -> Option<&'static Shape> {
         RecordKind::ProgressReport => Some(&PROGRESS_REPORT),
         RecordKind::WageAdvance => Some(&WAGE_ADVANCE),
         RecordKind::Observation => Some(&OBSERVATION),
+        RecordKind::DayLog => Some(&DAY_LOG),
         RecordKind::ReferenceData | RecordKind::Approval | RecordKind::FollowUp => None,
     }
 }

@@ -154,7 +154,7 @@ fn edit(doc: &mut AutoCommit, which: u8, value: u32, at_ms: i64) {
             p.write(doc).expect("edit progress");
         }
         // Not generated here: an advance and an observation post nothing to these ledgers.
-        Record::WageAdvance(_) | Record::Observation(_) => {}
+        Record::WageAdvance(_) | Record::Observation(_) | Record::DayLog(_) => {}
     }
 }
 

@@ -253,6 +253,127 @@ pub fn severity(field: &str, text: &str) -> Result<Severity, Error> {
     })
 }
 
+/// Decimal text that may be negative (a temperature), strictly, with at most `scale` decimals.
+fn opt_temperature(field: &str, text: Option<String>) -> Result<Option<Decimal>, Error> {
+    blank_to_none(text).map(|t| Ok(parse_decimal(field, &t, rs::day_log::TEMP_SCALE)?)).transpose()
+}
+
+pub fn day_log(place: &RecordPlace, input: DayLogInput) -> Result<rs::DayLog, Error> {
+    let visitors = input
+        .visitors
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| rs::Visitor {
+            id: v.id.map(|id| id.trim().to_string()).unwrap_or_default(),
+            position: i as i64,
+            name: v.name.trim().to_string(),
+            organisation: blank_to_none(v.organisation).map(|o| o.trim().to_string()),
+            purpose: blank_to_none(v.purpose).map(|p| p.trim().to_string()),
+        })
+        .collect();
+    let delays = input
+        .delays
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Ok(rs::Delay {
+                id: d.id.map(|id| id.trim().to_string()).unwrap_or_default(),
+                position: i as i64,
+                cause: delay_cause_in(d.cause),
+                hours: decimal(&format!("delays[{i}].hours"), &d.hours)?,
+                description: blank_to_none(d.description),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(rs::DayLog {
+        header: header_for(place),
+        date: date("date", &input.date)?,
+        weather_am: input.weather_am.map(weather_in),
+        weather_pm: input.weather_pm.map(weather_in),
+        temp_low_c: opt_temperature("temp_low_c", input.temp_low_c)?,
+        temp_high_c: opt_temperature("temp_high_c", input.temp_high_c)?,
+        notes: blank_to_none(input.notes),
+        visitors,
+        delays,
+    })
+}
+
+fn weather_in(w: WeatherCondition) -> rs::WeatherCondition {
+    use rs::WeatherCondition as W;
+    match w {
+        WeatherCondition::Sunny => W::Sunny,
+        WeatherCondition::Cloudy => W::Cloudy,
+        WeatherCondition::Overcast => W::Overcast,
+        WeatherCondition::LightRain => W::LightRain,
+        WeatherCondition::Rain => W::Rain,
+        WeatherCondition::HeavyRain => W::HeavyRain,
+        WeatherCondition::Snow => W::Snow,
+        WeatherCondition::Fog => W::Fog,
+        WeatherCondition::Windy => W::Windy,
+        WeatherCondition::Other => W::Other,
+    }
+}
+
+fn weather_out(w: rs::WeatherCondition) -> WeatherCondition {
+    use rs::WeatherCondition as W;
+    match w {
+        W::Sunny => WeatherCondition::Sunny,
+        W::Cloudy => WeatherCondition::Cloudy,
+        W::Overcast => WeatherCondition::Overcast,
+        W::LightRain => WeatherCondition::LightRain,
+        W::Rain => WeatherCondition::Rain,
+        W::HeavyRain => WeatherCondition::HeavyRain,
+        W::Snow => WeatherCondition::Snow,
+        W::Fog => WeatherCondition::Fog,
+        W::Windy => WeatherCondition::Windy,
+        W::Other => WeatherCondition::Other,
+    }
+}
+
+fn delay_cause_in(c: DelayCause) -> rs::DelayCause {
+    use rs::DelayCause as C;
+    match c {
+        DelayCause::Weather => C::Weather,
+        DelayCause::Material => C::Material,
+        DelayCause::Equipment => C::Equipment,
+        DelayCause::Labour => C::Labour,
+        DelayCause::Design => C::Design,
+        DelayCause::Owner => C::Owner,
+        DelayCause::Inspection => C::Inspection,
+        DelayCause::Other => C::Other,
+    }
+}
+
+fn delay_cause_out(c: rs::DelayCause) -> DelayCause {
+    use rs::DelayCause as C;
+    match c {
+        C::Weather => DelayCause::Weather,
+        C::Material => DelayCause::Material,
+        C::Equipment => DelayCause::Equipment,
+        C::Labour => DelayCause::Labour,
+        C::Design => DelayCause::Design,
+        C::Owner => DelayCause::Owner,
+        C::Inspection => DelayCause::Inspection,
+        C::Other => DelayCause::Other,
+    }
+}
+
+/// A weather condition as app text (`sunny`, `light_rain`, ...), strictly.
+pub fn weather_condition(field: &str, text: &str) -> Result<WeatherCondition, Error> {
+    rs::WeatherCondition::parse(text.trim()).map(weather_out).ok_or_else(|| {
+        let all: Vec<&str> = rs::WeatherCondition::ALL.iter().map(|w| w.as_str()).collect();
+        ValidationError::new(field, format!("expected one of {} (got {text:?})", all.join(", "))).into()
+    })
+}
+
+/// A delay cause as app text (`weather`, `material`, ...), strictly.
+pub fn delay_cause(field: &str, text: &str) -> Result<DelayCause, Error> {
+    rs::DelayCause::parse(text.trim()).map(delay_cause_out).ok_or_else(|| {
+        let all: Vec<&str> = rs::DelayCause::ALL.iter().map(|c| c.as_str()).collect();
+        ValidationError::new(field, format!("expected one of {} (got {text:?})", all.join(", "))).into()
+    })
+}
+
 pub fn progress(place: &RecordPlace, input: ProgressInput) -> Result<rs::ProgressReport, Error> {
     Ok(rs::ProgressReport {
         header: header_for(place),
@@ -278,6 +399,7 @@ pub fn kind_out(k: rs::RecordKind) -> Option<RecordKind> {
         rs::RecordKind::ProgressReport => Some(RecordKind::ProgressReport),
         rs::RecordKind::WageAdvance => Some(RecordKind::WageAdvance),
         rs::RecordKind::Observation => Some(RecordKind::Observation),
+        rs::RecordKind::DayLog => Some(RecordKind::DayLog),
         rs::RecordKind::ReferenceData | rs::RecordKind::Approval | rs::RecordKind::FollowUp => None,
     }
 }
@@ -289,6 +411,7 @@ pub fn kind_in(k: RecordKind) -> rs::RecordKind {
         RecordKind::ProgressReport => rs::RecordKind::ProgressReport,
         RecordKind::WageAdvance => rs::RecordKind::WageAdvance,
         RecordKind::Observation => rs::RecordKind::Observation,
+        RecordKind::DayLog => rs::RecordKind::DayLog,
     }
 }
 
@@ -421,6 +544,49 @@ pub fn observation_out(o: &rs::Observation, media: &MediaDir) -> Observation {
     }
 }
 
+pub fn day_log_out(l: &rs::DayLog) -> DayLog {
+    DayLog {
+        info: info(&l.header),
+        date: l.date.to_string(),
+        weather_am: l.weather_am.map(weather_out),
+        weather_pm: l.weather_pm.map(weather_out),
+        temp_low_c: l.temp_low_c.map(rs::money::canonical_quantity),
+        temp_high_c: l.temp_high_c.map(rs::money::canonical_quantity),
+        notes: l.notes.clone(),
+        visitors: l
+            .visitors
+            .iter()
+            .map(|v| Visitor {
+                id: v.id.clone(),
+                name: v.name.clone(),
+                organisation: v.organisation.clone(),
+                purpose: v.purpose.clone(),
+            })
+            .collect(),
+        delays: l
+            .delays
+            .iter()
+            .map(|d| Delay {
+                id: d.id.clone(),
+                cause: delay_cause_out(d.cause),
+                hours: rs::money::canonical_quantity(d.hours),
+                description: d.description.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn last_weather_out(l: &rs::DayLog) -> LastWeather {
+    LastWeather {
+        record_id: l.header.id.clone(),
+        date: l.date.to_string(),
+        weather_am: l.weather_am.map(weather_out),
+        weather_pm: l.weather_pm.map(weather_out),
+        temp_low_c: l.temp_low_c.map(rs::money::canonical_quantity),
+        temp_high_c: l.temp_high_c.map(rs::money::canonical_quantity),
+    }
+}
+
 fn follow_up_state(s: rs::FollowUpStatus) -> FollowUpState {
     match s {
         rs::FollowUpStatus::Open => FollowUpState::Open,
@@ -488,6 +654,7 @@ pub fn record_out(r: &rs::Record, media: &MediaDir) -> AnyRecord {
         rs::Record::ProgressReport(p) => AnyRecord::ProgressReport { report: progress_out(p, media) },
         rs::Record::WageAdvance(a) => AnyRecord::WageAdvance { advance: wage_advance_out(a, media) },
         rs::Record::Observation(o) => AnyRecord::Observation { observation: observation_out(o, media) },
+        rs::Record::DayLog(l) => AnyRecord::DayLog { log: day_log_out(l) },
     }
 }
 

@@ -341,6 +341,61 @@ impl FieldStore {
         block_on(async { Ok(convert::observation_status(s.follow_up(&id).await?.as_ref())) })
     }
 
+    // ---------- day logs (施工日志) ----------
+
+    /// Starts the day log of a site and day: weather, temperatures, notes, visitors and delays.
+    /// One per site and day on this phone: a second one is refused (`InvalidInput` naming `date`;
+    /// edit the one `day_log_for` finds instead). Prefill the weather from `last_weather`.
+    pub fn create_day_log(&self, place: RecordPlace, log: DayLogInput) -> Result<DayLog> {
+        let s = self.live()?;
+        block_on(async {
+            let l = s.create_day_log(convert::day_log(&place, log)?).await?;
+            Ok(convert::day_log_out(&l))
+        })
+    }
+
+    /// Replaces a day log's fields. Visitors and delays given with their ids are kept (and merge
+    /// with other phones' edits), those without an id are added, those left out are removed.
+    pub fn update_day_log(&self, id: String, log: DayLogInput) -> Result<DayLog> {
+        let s = self.live()?;
+        block_on(async {
+            let place = RecordPlace { project_id: String::new(), site_id: String::new(), time_zone: None };
+            let l = s.update_day_log(&id, convert::day_log(&place, log)?).await?;
+            Ok(convert::day_log_out(&l))
+        })
+    }
+
+    pub fn get_day_log(&self, id: String) -> Result<DayLog> {
+        match self.get_record(id.clone())? {
+            AnyRecord::DayLog { log } => Ok(log),
+            other => Err(wrong(&id, "day_log", kind_of(&other)).into()),
+        }
+    }
+
+    /// The site's day log of `date` (`YYYY-MM-DD`), or `None` when it has none yet on this phone.
+    pub fn day_log_for(&self, project_id: String, site_id: String, date: String) -> Result<Option<DayLog>> {
+        let s = self.live()?;
+        block_on(async {
+            let date = convert::date("date", &date)?;
+            match s.day_log_for(project_id.trim(), site_id.trim(), date).await? {
+                Some(id) => match s.get(&id).await? {
+                    record_schema::Record::DayLog(l) => Ok(Some(convert::day_log_out(&l))),
+                    other => Err(wrong(&id, "day_log", other.kind())),
+                },
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The weather (conditions and temperatures) of the site's most recent day log that records
+    /// any, for the app to prefill a new day's log; `None` when the site has none.
+    pub fn last_weather(&self, project_id: String, site_id: String) -> Result<Option<LastWeather>> {
+        let s = self.live()?;
+        block_on(async {
+            Ok(s.last_weather(project_id.trim(), site_id.trim()).await?.as_ref().map(convert::last_weather_out))
+        })
+    }
+
     /// The project's roster as published in its reference data (active workers: id, name, crew,
     /// trade); empty before the reference data arrives or while the office publishes none.
     pub fn roster(&self, project_id: String) -> Result<Vec<RosterWorker>> {
@@ -470,6 +525,7 @@ fn kind_of(r: &AnyRecord) -> &'static str {
         AnyRecord::ProgressReport { .. } => "progress_report",
         AnyRecord::WageAdvance { .. } => "wage_advance",
         AnyRecord::Observation { .. } => "observation",
+        AnyRecord::DayLog { .. } => "day_log",
     }
 }
 
@@ -478,6 +534,20 @@ fn kind_of(r: &AnyRecord) -> &'static str {
 #[uniffi::export]
 pub fn parse_observation_category(field: String, text: String) -> Result<ObservationCategory> {
     Ok(convert::observation_category(&field, &text)?)
+}
+
+/// Parses a weather condition as text (`sunny`, `cloudy`, `overcast`, `light_rain`, `rain`,
+/// `heavy_rain`, `snow`, `fog`, `windy`, `other`); anything else is `InvalidInput` naming `field`.
+#[uniffi::export]
+pub fn parse_weather_condition(field: String, text: String) -> Result<WeatherCondition> {
+    Ok(convert::weather_condition(&field, &text)?)
+}
+
+/// Parses a delay cause as text (`weather`, `material`, `equipment`, `labour`, `design`, `owner`,
+/// `inspection`, `other`); anything else is `InvalidInput` naming `field`.
+#[uniffi::export]
+pub fn parse_delay_cause(field: String, text: String) -> Result<DelayCause> {
+    Ok(convert::delay_cause(&field, &text)?)
 }
 
 /// Parses a severity as text (`low`, `medium`, `high`, `critical`); anything else is

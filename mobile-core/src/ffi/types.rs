@@ -8,6 +8,7 @@ pub enum RecordKind {
     ProgressReport,
     WageAdvance,
     Observation,
+    DayLog,
 }
 
 /// What an effort counts (hours or days per person) or a rate pays for (per hour or per day).
@@ -379,6 +380,129 @@ pub struct ObservationStatus {
     pub events: Vec<FollowUpEventInfo>,
 }
 
+/// The weather of half a day on site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum WeatherCondition {
+    Sunny,
+    Cloudy,
+    Overcast,
+    LightRain,
+    Rain,
+    HeavyRain,
+    Snow,
+    Fog,
+    Windy,
+    Other,
+}
+
+/// What held the work up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DelayCause {
+    Weather,
+    Material,
+    Equipment,
+    Labour,
+    Design,
+    Owner,
+    Inspection,
+    Other,
+}
+
+/// A visitor to site as the foreman types it; `id` `None` for a new one (the store gives it one),
+/// the visitor's id to keep it on an update.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitorInput {
+    #[uniffi(default)]
+    pub id: Option<String>,
+    /// Required, at most 200 bytes.
+    pub name: String,
+    #[uniffi(default)]
+    pub organisation: Option<String>,
+    #[uniffi(default)]
+    pub purpose: Option<String>,
+}
+
+/// A delay as the foreman types it; `id` as for a visitor.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DelayInput {
+    #[uniffi(default)]
+    pub id: Option<String>,
+    pub cause: DelayCause,
+    /// Hours lost, e.g. `"1.5"`: more than 0, at most 24, two decimals.
+    pub hours: String,
+    #[uniffi(default)]
+    pub description: Option<String>,
+}
+
+/// What the foreman types for a day log (施工日志): one per site and day.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DayLogInput {
+    /// The day logged, `YYYY-MM-DD`.
+    pub date: String,
+    #[uniffi(default)]
+    pub weather_am: Option<WeatherCondition>,
+    #[uniffi(default)]
+    pub weather_pm: Option<WeatherCondition>,
+    /// The day's low in °C, e.g. `"-3.5"`: −50..60, one decimal.
+    #[uniffi(default)]
+    pub temp_low_c: Option<String>,
+    /// The day's high in °C; not below the low.
+    #[uniffi(default)]
+    pub temp_high_c: Option<String>,
+    #[uniffi(default)]
+    pub notes: Option<String>,
+    /// In display order; at most 50. On an update, visitors left out are removed.
+    #[uniffi(default)]
+    pub visitors: Vec<VisitorInput>,
+    /// In display order; at most 50. On an update, delays left out are removed.
+    #[uniffi(default)]
+    pub delays: Vec<DelayInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Visitor {
+    pub id: String,
+    pub name: String,
+    pub organisation: Option<String>,
+    pub purpose: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Delay {
+    pub id: String,
+    pub cause: DelayCause,
+    /// e.g. `"1.5"`.
+    pub hours: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DayLog {
+    pub info: RecordInfo,
+    pub date: String,
+    pub weather_am: Option<WeatherCondition>,
+    pub weather_pm: Option<WeatherCondition>,
+    /// °C as decimal text, e.g. `"-3.5"`.
+    pub temp_low_c: Option<String>,
+    pub temp_high_c: Option<String>,
+    pub notes: Option<String>,
+    pub visitors: Vec<Visitor>,
+    pub delays: Vec<Delay>,
+}
+
+/// The weather of a site's most recent day log (`FieldStore.last_weather`), to prefill a new one.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LastWeather {
+    /// The day log it comes from.
+    pub record_id: String,
+    /// That log's day, `YYYY-MM-DD`.
+    pub date: String,
+    pub weather_am: Option<WeatherCondition>,
+    pub weather_pm: Option<WeatherCondition>,
+    pub temp_low_c: Option<String>,
+    pub temp_high_c: Option<String>,
+}
+
 /// One worker of the project's roster, as published to phones (never ID or card numbers).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RosterWorker {
@@ -422,6 +546,7 @@ pub enum AnyRecord {
     ProgressReport { report: ProgressReport },
     WageAdvance { advance: WageAdvance },
     Observation { observation: Observation },
+    DayLog { log: DayLog },
 }
 
 #[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
@@ -443,7 +568,8 @@ pub struct RecordSummary {
     pub date: String,
     pub author: String,
     /// Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
-    /// advance, title of an observation.
+    /// advance, title of an observation, weather of a day log (`sunny / light_rain`; its
+    /// `headcount` is its visitors, `line_count` its delays).
     pub subject: String,
     pub headcount: i64,
     /// Sheet cost, expense or advance amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.

@@ -87,6 +87,14 @@ impl IndexRow {
                 row.subject = o.title.clone();
                 row.photo_count = o.photos.len() as i64;
             }
+            Record::DayLog(l) => {
+                row.record_date = l.date.to_string();
+                let weather: Vec<&str> =
+                    [l.weather_am, l.weather_pm].into_iter().flatten().map(|w| w.as_str()).collect();
+                row.subject = weather.join(" / ");
+                row.headcount = l.visitors.len() as i64;
+                row.line_count = l.delays.len() as i64;
+            }
             Record::ProgressReport(p) => {
                 row.record_date = p.date.to_string();
                 row.subject = p.activity.clone();

@@ -98,6 +98,9 @@ impl Store {
                 Record::LabourSheet(_) => {
                     return Err(wrong_kind(record_id, RecordKind::Expense, RecordKind::LabourSheet));
                 }
+                Record::DayLog(_) => {
+                    return Err(wrong_kind(record_id, RecordKind::Expense, RecordKind::DayLog));
+                }
             }
             let written = record.clone();
             let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));

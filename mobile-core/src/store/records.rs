@@ -1,6 +1,6 @@
 //! Records: reading and listing them (`get`, `list`, from the `records` index), the project's
 //! reference data, a record's approval and an observation's follow-up, creating labour sheets,
-//! expenses, progress reports, wage advances and observations, and editing and voiding them, each
+//! expenses, progress reports, wage advances, observations and day logs (one per site and day), and editing and voiding them, each
 //! through `Store::edit` (edit.rs).
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use chrono::{NaiveDate, Utc};
 use record_schema::now_ms;
 use record_schema::record::{RecordHeader, Voided};
 use record_schema::{
-    CrewLine, Expense, FollowUp, LabourSheet, Observation, ProgressReport, Record, RecordKind, ReferenceData,
+    CrewLine, DayLog, Expense, FollowUp, LabourSheet, Observation, ProgressReport, Record, RecordKind, ReferenceData,
     ValidationContext, WageAdvance,
 };
 
@@ -295,9 +295,103 @@ impl Store {
         Ok(observation)
     }
 
+    /// A day log (施工日志): like an expense, `log.header` supplies the place. One per site and day
+    /// on this phone: a second one for a site and day that has one (not voided) is refused naming
+    /// `date` (the server does not enforce this: two phones offline may each start one). Visitors
+    /// and delays without an id get one; positions follow their order.
+    pub async fn create_day_log(&self, mut log: DayLog) -> Result<DayLog> {
+        let h = &log.header;
+        let time_zone = self.time_zone(&h.project_id, &h.site_id, &h.time_zone).await?;
+        log.header = self.header(&h.project_id, &h.site_id, &time_zone);
+        number_day_log_entries(&mut log);
+        let record = Record::DayLog(log.clone());
+        let mut hot = self.hot.lock().await;
+        self.refuse_second_day_log(&log, None).await?;
+        self.insert_record_locked(&mut hot, record).await?;
+        Ok(log)
+    }
+
+    /// Replaces a day log's fields (header kept). Visitors and delays keep the ids given (so an
+    /// edit of one merges with another phone's edits of others), new ones get ids, those left out
+    /// are removed. Moving it to a day the site already has a day log for is refused naming `date`.
+    pub async fn update_day_log(&self, id: &str, mut new: DayLog) -> Result<DayLog> {
+        number_day_log_entries(&mut new);
+        let current = match self.get(id).await? {
+            Record::DayLog(l) => l,
+            other => return Err(wrong_kind(id, RecordKind::DayLog, other.kind())),
+        };
+        if current.date != new.date {
+            self.refuse_second_day_log(&DayLog { header: current.header.clone(), ..new.clone() }, Some(id)).await?;
+        }
+        self.edit(id, None, |record, _| {
+            let Record::DayLog(l) = record else {
+                return Err(wrong_kind(id, RecordKind::DayLog, record.kind()));
+            };
+            *l = DayLog { header: l.header.clone(), ..new };
+            let (written, out) = (l.clone(), l.clone());
+            let op: DocOp = Box::new(move |doc: &mut AutoCommit| written.write(doc));
+            Ok((op, "update day log".to_string(), out))
+        })
+        .await
+    }
+
+    /// The site's day log of `date` (the oldest, if two phones each started one), not voided.
+    pub async fn day_log_for(&self, project_id: &str, site_id: &str, date: NaiveDate) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM records WHERE kind = 'day_log' AND project_id = ? AND site_id = ? \
+             AND record_date = ? AND voided = 0 ORDER BY created_at_ms, id LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(site_id)
+        .bind(date.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The most recent day log of the site (not voided) that records any weather, for the app to
+    /// prefill a new day's log with; `None` when the site has none.
+    pub async fn last_weather(&self, project_id: &str, site_id: &str) -> Result<Option<DayLog>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM records WHERE kind = 'day_log' AND project_id = ? AND site_id = ? \
+             AND voided = 0 ORDER BY record_date DESC, created_at_ms DESC LIMIT 20",
+        )
+        .bind(project_id)
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for id in ids {
+            if let Record::DayLog(l) = self.get(&id).await?
+                && (l.weather_am.is_some()
+                    || l.weather_pm.is_some()
+                    || l.temp_low_c.is_some()
+                    || l.temp_high_c.is_some())
+            {
+                return Ok(Some(l));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn refuse_second_day_log(&self, log: &DayLog, except: Option<&str>) -> Result<()> {
+        let h = &log.header;
+        match self.day_log_for(&h.project_id, &h.site_id, log.date).await? {
+            Some(existing) if Some(existing.as_str()) != except => {
+                Err(Error::Invalid(record_schema::ValidationError::new(
+                    "date",
+                    format!("site {} already has a day log for {} ({existing})", h.site_id, log.date),
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     async fn insert_record(&self, record: Record) -> Result<()> {
         let mut hot = self.hot.lock().await;
-        self.validate(&mut hot, &record).await?;
+        self.insert_record_locked(&mut hot, record).await
+    }
+
+    async fn insert_record_locked(&self, hot: &mut Hot, record: Record) -> Result<()> {
+        self.validate(hot, &record).await?;
         let id = record.header().id.clone();
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         record.write(&mut doc).map_err(|e| Error::document(&id, e))?;
@@ -309,7 +403,7 @@ impl Store {
         IndexRow::of(&record).upsert(&mut tx, &id, 0, now).await?;
         tx.commit().await?;
         documents::committed(&mut hd, written);
-        Self::remember(&mut hot, id, hd);
+        Self::remember(hot, id, hd);
         Ok(())
     }
 
@@ -412,4 +506,20 @@ impl Store {
 
 pub(super) fn wrong_kind(id: &str, expected: RecordKind, found: RecordKind) -> Error {
     Error::WrongKind { id: id.to_string(), expected: expected.to_string(), found: found.to_string() }
+}
+
+/// Gives visitors and delays without an id a new one, and positions in their order.
+fn number_day_log_entries(log: &mut DayLog) {
+    for (i, v) in log.visitors.iter_mut().enumerate() {
+        if v.id.trim().is_empty() {
+            v.id = new_id();
+        }
+        v.position = i as i64;
+    }
+    for (i, d) in log.delays.iter_mut().enumerate() {
+        if d.id.trim().is_empty() {
+            d.id = new_id();
+        }
+        d.position = i as i64;
+    }
 }

@@ -41,7 +41,7 @@ pub async fn pending(
     {
         return Err(ApiError::bad_request(
             "kind",
-            format!("{k:?} is not one of labour_sheet, expense, progress_report, wage_advance"),
+            format!("{k:?} is not one of labour_sheet, expense, progress_report, wage_advance, day_log"),
         ));
     }
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());

@@ -122,6 +122,7 @@ pub fn edited(record: &Record, delta: i64) -> Record {
         }
         Record::WageAdvance(a) => a.amount = (a.amount + Decimal::from(delta * 100)).max(Decimal::ONE),
         Record::Observation(o) => o.title = format!("{} ({delta:+})", o.title),
+        Record::DayLog(l) => l.notes = Some(format!("{} ({delta:+})", l.notes.as_deref().unwrap_or_default())),
     }
     r
 }
@@ -134,6 +135,7 @@ pub fn summary_of(record: &Record, what: &str) -> String {
         Record::ProgressReport(_) => "progress report",
         Record::WageAdvance(_) => "wage advance",
         Record::Observation(_) => "observation",
+        Record::DayLog(_) => "day log",
     };
     format!("{what} {kind}")
 }

@@ -144,7 +144,7 @@ pub fn entries(record: &Record) -> Vec<FundsEntry> {
             person_days: Decimal::ZERO,
             person_hours: Decimal::ZERO,
         }],
-        Record::ProgressReport(_) | Record::Observation(_) => Vec::new(),
+        Record::ProgressReport(_) | Record::Observation(_) | Record::DayLog(_) => Vec::new(),
     }
 }
 

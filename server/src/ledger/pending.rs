@@ -71,7 +71,7 @@ pub const BACKGROUND_BACKLOG_BATCH: usize = 500;
 macro_rules! stale_docs {
     () => {
         "SELECT d.id, d.kind, d.version, d.updated_at_ms FROM documents d LEFT JOIN record_index r ON r.record_id = d.id \
-         WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report', 'wage_advance') \
+         WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report', 'wage_advance', 'day_log') \
          AND (r.record_id IS NULL OR r.doc_version <> d.version) "
     };
 }
@@ -149,7 +149,7 @@ pub async fn backlog_count(db: &Db, project: &str) -> Result<i64, LedgerError> {
     Ok(on_pool!(db, |p| {
         sqlx::query_scalar(concat!(
             "SELECT COUNT(*) FROM documents d JOIN record_index r ON r.record_id = d.id \
-             WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report', 'wage_advance') \
+             WHERE d.project_id = $1 AND d.kind IN ('labour_sheet', 'expense', 'progress_report', 'wage_advance', 'day_log') \
              AND r.doc_version <> d.version AND ",
             backlog_only!()
         ))
@@ -439,6 +439,12 @@ pub fn summary(record: &Record, categories: &[record_schema::ExpenseCategory]) -
             currency: Some(a.currency.code().to_string()),
             amount_minor: super::postings::to_minor(a.currency.round(a.amount), a.currency),
             headcount: Some(1),
+            ..Summary::default()
+        },
+        // Its visitors as the headcount, its delays as lines; nothing posts.
+        Record::DayLog(l) => Summary {
+            headcount: Some(l.visitors.len() as i64),
+            line_count: Some(l.delays.len() as i64),
             ..Summary::default()
         },
         // Followed up in the office, not approved: it never enters the queue (see the kinds above).

@@ -104,7 +104,7 @@ pub fn postings(record: &Record) -> Vec<Posting> {
         return Vec::new();
     }
     match record {
-        Record::WageAdvance(_) | Record::Observation(_) => Vec::new(),
+        Record::WageAdvance(_) | Record::Observation(_) | Record::DayLog(_) => Vec::new(),
         Record::LabourSheet(s) => s
             .lines
             .iter()

@@ -90,6 +90,28 @@ pub fn record_json(record: &Record) -> Value {
             "note": e.note,
             "receipts": photos(&e.receipts),
         }),
+        Record::DayLog(l) => json!({
+            "date": l.date.to_string(),
+            "weather_am": l.weather_am.map(|w| w.as_str()),
+            "weather_pm": l.weather_pm.map(|w| w.as_str()),
+            "temp_low_c": l.temp_low_c.map(|t| t.normalize().to_string()),
+            "temp_high_c": l.temp_high_c.map(|t| t.normalize().to_string()),
+            "notes": l.notes,
+            "visitors": l.visitors.iter().map(|v| json!({
+                "id": v.id,
+                "position": v.position,
+                "name": v.name,
+                "organisation": v.organisation,
+                "purpose": v.purpose,
+            })).collect::<Vec<_>>(),
+            "delays": l.delays.iter().map(|d| json!({
+                "id": d.id,
+                "position": d.position,
+                "cause": d.cause.as_str(),
+                "hours": d.hours.normalize().to_string(),
+                "description": d.description,
+            })).collect::<Vec<_>>(),
+        }),
         Record::Observation(o) => json!({
             "date": o.date.to_string(),
             "category": o.category.as_str(),

@@ -148,7 +148,8 @@ pub async fn day(
             Record::Observation(o) => (&o.photos, false, format!("{} {}", lang.t("observation"), o.title)),
             // A signed advance slip is a wage document: shown on its record's page, not in the
             // project's gallery.
-            Record::LabourSheet(_) | Record::WageAdvance(_) => continue,
+            // A day log has no photos.
+            Record::LabourSheet(_) | Record::WageAdvance(_) | Record::DayLog(_) => continue,
         };
         for (i, p) in photos.iter().enumerate() {
             let (place, map) = place(p.location.as_ref());

@@ -131,6 +131,7 @@ fn head_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintHead {
         Record::ProgressReport(p) => ("progress_report", p.date, p.caption.clone()),
         Record::WageAdvance(a) => ("wage_advance", a.date, a.note.clone()),
         Record::Observation(o) => ("observation", o.date, o.description.clone()),
+        Record::DayLog(l) => ("day_log", l.date, l.notes.clone()),
     };
     PrintHead {
         kind,
@@ -248,6 +249,13 @@ fn body_of(record: &Record, set: &ReferenceSet, lang: Lang) -> PrintBody {
                 (lang.t("obs_severity").to_string(), lang.t(crate::web::record::severity_key(o.severity)).to_string()),
                 (lang.t("obs_place").to_string(), o.place.clone().unwrap_or_default()),
             ],
+        },
+        Record::DayLog(l) => PrintBody {
+            lines: Vec::new(),
+            headcount: 0,
+            worker_days: String::new(),
+            total: String::new(),
+            facts: crate::web::record::day_log_facts(l, lang),
         },
         Record::ProgressReport(p) => PrintBody {
             lines: Vec::new(),

@@ -112,7 +112,7 @@ fn parse(q: &QueueQuery) -> Result<Parsed, WebError> {
         && !store::is_record_kind(k)
     {
         return Err(WebError::BadRequest(format!(
-            "kind: {k:?} is not one of labour_sheet, expense, progress_report, wage_advance"
+            "kind: {k:?} is not one of labour_sheet, expense, progress_report, wage_advance, day_log"
         )));
     }
     let author = blank(&q.author);

@@ -271,6 +271,7 @@ pub async fn page(
             ("rec_adv_reason", text(&r["reason"]), String::new()),
             ("note", text(&r["note"]), String::new()),
         ]),
+        "day_log" => facts.extend(day_log_json_facts(r, lang)),
         "observation" => {
             let (a, name) = names.activity(&text(&r["activity"]));
             let category = r["category"].as_str().and_then(record_schema::ObservationCategory::parse);
@@ -632,6 +633,148 @@ pub async fn photo(
 ) -> Result<Response, WebError> {
     let mime = crate::blobs::tus::readable(&state.db, &sha256, &s.grant.project_id).await?;
     Ok(crate::blobs::tus::serve(&state.blobs, &crate::blobs::Blobs::original_key(&sha256), &mime, &sha256).await?)
+}
+
+/// The i18n key of a weather condition (`dl_w_sunny`…).
+pub fn weather_key(w: record_schema::WeatherCondition) -> &'static str {
+    use record_schema::WeatherCondition as W;
+    match w {
+        W::Sunny => "dl_w_sunny",
+        W::Cloudy => "dl_w_cloudy",
+        W::Overcast => "dl_w_overcast",
+        W::LightRain => "dl_w_light_rain",
+        W::Rain => "dl_w_rain",
+        W::HeavyRain => "dl_w_heavy_rain",
+        W::Snow => "dl_w_snow",
+        W::Fog => "dl_w_fog",
+        W::Windy => "dl_w_windy",
+        W::Other => "dl_w_other",
+    }
+}
+
+/// The i18n key of a delay's cause (`dl_c_weather`…).
+pub fn delay_cause_key(c: record_schema::DelayCause) -> &'static str {
+    use record_schema::DelayCause as C;
+    match c {
+        C::Weather => "dl_c_weather",
+        C::Material => "dl_c_material",
+        C::Equipment => "dl_c_equipment",
+        C::Labour => "dl_c_labour",
+        C::Design => "dl_c_design",
+        C::Owner => "dl_c_owner",
+        C::Inspection => "dl_c_inspection",
+        C::Other => "dl_c_other",
+    }
+}
+
+/// A day log's facts in words (weather, temperature, notes, visitors, delays), from its parts.
+fn day_log_words(
+    weather: [Option<record_schema::WeatherCondition>; 2],
+    temps: [String; 2],
+    notes: String,
+    visitors: Vec<String>,
+    delays: Vec<String>,
+    lang: Lang,
+) -> Vec<(&'static str, String)> {
+    let w =
+        |x: Option<record_schema::WeatherCondition>| x.map_or(String::new(), |x| lang.t(weather_key(x)).to_string());
+    let [low, high] = temps;
+    let temperature = match (low.is_empty(), high.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!("{low} °C"),
+        (true, false) => format!("{high} °C"),
+        (false, false) => lang.t("dl_temp_range").replace("{low}", &low).replace("{high}", &high),
+    };
+    vec![
+        ("dl_weather_am", w(weather[0])),
+        ("dl_weather_pm", w(weather[1])),
+        ("dl_temperature", temperature),
+        ("dl_notes", notes),
+        ("dl_visitors", visitors.join(lang.t("rec_list_sep"))),
+        ("dl_delays", delays.join(lang.t("rec_list_sep"))),
+    ]
+}
+
+fn visitor_words(name: &str, organisation: &str, purpose: &str, lang: Lang) -> String {
+    let extra: Vec<&str> = [organisation, purpose].into_iter().filter(|s| !s.is_empty()).collect();
+    if extra.is_empty() {
+        name.to_string()
+    } else {
+        format!(
+            "{name}{}{}{}",
+            lang.t("rec_paren_open"),
+            extra.join(lang.t("rec_clause_sep")),
+            lang.t("rec_paren_close")
+        )
+    }
+}
+
+fn delay_words(cause: Option<record_schema::DelayCause>, hours: &str, description: &str, lang: Lang) -> String {
+    let cause = cause.map_or(String::new(), |c| lang.t(delay_cause_key(c)).to_string());
+    let mut s = format!("{cause} {}", lang.t("dl_hours").replace("{h}", hours));
+    if !description.is_empty() {
+        s.push_str(&format!("{}{description}{}", lang.t("rec_paren_open"), lang.t("rec_paren_close")));
+    }
+    s
+}
+
+/// A day log's facts on its record page, from the record JSON (`ledger::view`).
+fn day_log_json_facts(r: &Value, lang: Lang) -> Vec<(&'static str, String, String)> {
+    let weather = |k: &str| r[k].as_str().and_then(record_schema::WeatherCondition::parse);
+    let list = |k: &str| r[k].as_array().cloned().unwrap_or_default();
+    let visitors = list("visitors")
+        .iter()
+        .map(|v| visitor_words(&text(&v["name"]), &text(&v["organisation"]), &text(&v["purpose"]), lang))
+        .collect();
+    let delays = list("delays")
+        .iter()
+        .map(|d| {
+            let cause = d["cause"].as_str().and_then(record_schema::DelayCause::parse);
+            delay_words(cause, &text(&d["hours"]), &text(&d["description"]), lang)
+        })
+        .collect();
+    day_log_words(
+        [weather("weather_am"), weather("weather_pm")],
+        [text(&r["temp_low_c"]), text(&r["temp_high_c"])],
+        text(&r["notes"]),
+        visitors,
+        delays,
+        lang,
+    )
+    .into_iter()
+    .map(|(k, v)| (k, v, String::new()))
+    .collect()
+}
+
+/// A day log's facts on its print page.
+pub fn day_log_facts(l: &record_schema::DayLog, lang: Lang) -> Vec<(String, String)> {
+    let t = |d: Option<rust_decimal::Decimal>| d.map_or(String::new(), |d| d.normalize().to_string());
+    let visitors = l
+        .visitors
+        .iter()
+        .map(|v| {
+            visitor_words(&v.name, v.organisation.as_deref().unwrap_or(""), v.purpose.as_deref().unwrap_or(""), lang)
+        })
+        .collect();
+    let delays = l
+        .delays
+        .iter()
+        .map(|d| {
+            delay_words(Some(d.cause), &d.hours.normalize().to_string(), d.description.as_deref().unwrap_or(""), lang)
+        })
+        .collect();
+    day_log_words(
+        [l.weather_am, l.weather_pm],
+        [t(l.temp_low_c), t(l.temp_high_c)],
+        String::new(),
+        visitors,
+        delays,
+        lang,
+    )
+    .into_iter()
+    .filter(|(k, v)| !v.is_empty() && *k != "dl_notes")
+    .map(|(k, v)| (lang.t(k).to_string(), v))
+    .collect()
 }
 
 /// The i18n key of an observation's category (`obs_cat_safety`…).
