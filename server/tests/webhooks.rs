@@ -54,7 +54,7 @@ impl Got {
 }
 
 /// A tiny HTTP receiver on its own thread: records each request, answers the scripted statuses in
-/// order, then 200 with `{"errcode":0}`.
+/// order (0: no answer at all), then 200 with `{"errcode":0}`.
 #[derive(Clone)]
 struct Receiver {
     addr: String,
@@ -67,11 +67,15 @@ impl Receiver {
         let got = Arc::new(Mutex::new(Vec::new()));
         let (seen, mut script) = (got.clone(), VecDeque::from(script));
         std::thread::spawn(move || {
+            let mut hung = Vec::new();
             for stream in listener.incoming().flatten() {
                 if let Some(g) = read_request(&stream) {
                     seen.lock().expect("lock").push(g);
-                    let status = script.pop_front().unwrap_or(200);
-                    answer(stream, status);
+                    match script.pop_front().unwrap_or(200) {
+                        // 0: never answer (the connection held open).
+                        0 => hung.push(stream),
+                        status => answer(stream, status),
+                    }
                 }
             }
         });
@@ -154,6 +158,7 @@ fn verify_standard(g: &Got) {
 struct Setup {
     dir: tempfile::TempDir,
     url: Option<String>,
+    env: &'static [(&'static str, &'static str)],
     server: Option<Server>,
     admin: String,
     sup: String,
@@ -162,18 +167,22 @@ struct Setup {
 
 impl Setup {
     fn new(url: Option<&str>) -> Setup {
+        Setup::with_env(url, ENV)
+    }
+
+    fn with_env(url: Option<&str>, env: &'static [(&'static str, &'static str)]) -> Setup {
         let dir = tempfile::tempdir().expect("dir");
         let admin = token_as(dir.path(), url, "P1", "admin");
         let sup = token_as(dir.path(), url, "P1", "supervisor");
         let foreman = token(dir.path(), url, "P1");
-        let mut s = Setup { dir, url: url.map(str::to_string), server: None, admin, sup, foreman };
+        let mut s = Setup { dir, url: url.map(str::to_string), env, server: None, admin, sup, foreman };
         s.start();
         import_reference(&s.addr(), &s.admin, &reference_workbook());
         s
     }
 
     fn start(&mut self) {
-        self.server = Some(start_on_env(self.dir.path(), self.url.as_deref(), "127.0.0.1:0", &[], ENV));
+        self.server = Some(start_on_env(self.dir.path(), self.url.as_deref(), "127.0.0.1:0", &[], self.env));
     }
 
     fn addr(&self) -> String {
@@ -431,4 +440,43 @@ fn restart(url: Option<&str>) {
     assert_eq!(log["messages"][0]["status"], "delivered", "{log}");
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(r.got().len(), 1, "exactly once");
+}
+
+#[test]
+fn killed_mid_delivery_on_sqlite() {
+    killed_mid_delivery(None);
+}
+
+#[test]
+fn killed_mid_delivery_on_postgres() {
+    let pg = ThrowawayPg::create();
+    killed_mid_delivery(Some(&pg.url()));
+}
+
+/// The server killed (-9) while the receiver holds the POST unanswered: after a restart the lease
+/// expires and the message is sent again, same id, and recorded delivered once.
+fn killed_mid_delivery(url: Option<&str>) {
+    const SLOW: &[(&str, &str)] =
+        &[("FIELDLEDGER_WEBHOOK_RETRY_SECONDS", "1,1,1"), ("FIELDLEDGER_WEBHOOK_TIMEOUT_SECONDS", "2")];
+    let mut s = Setup::with_env(url, SLOW);
+    let r = Receiver::on_free_port(vec![0]);
+    let id = s.endpoint(json!({"url": format!("http://{}/in", r.addr), "secret": KEY}));
+    s.sync_sheet(SHEET_A);
+    approve_current(&s.addr(), &s.sup, SHEET_A);
+    let first = r.wait_for(1);
+    assert_eq!(first.len(), 1, "the first attempt reached the receiver");
+    if let Some(mut server) = s.server.take() {
+        server.child.kill().expect("kill");
+        server.child.wait().expect("wait");
+    }
+    s.start();
+    let got = r.wait_for(2);
+    assert_eq!(got.len(), 2, "sent again after the restart");
+    assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+    verify_standard(&got[1]);
+    let log = s.wait_log(&id, |v| v["messages"][0]["status"] == "delivered");
+    assert_eq!(log["messages"][0]["status"], "delivered", "{log}");
+    assert_eq!(log["messages"].as_array().map(Vec::len), Some(1), "{log}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(r.got().len(), 2, "not again once delivered");
 }

@@ -57,9 +57,10 @@ impl Settings {
         s
     }
 
-    /// A claimed message's lease: the POST's timeout and a margin.
+    /// A claimed message's lease: twice the POST's timeout and 5 s (the attempt is recorded well
+    /// within it; a worker that died leaves it to expire).
     fn lease_ms(&self) -> i64 {
-        i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX / 4) + 30_000
+        i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX / 8).saturating_mul(2) + 5_000
     }
 }
 
