@@ -35,6 +35,7 @@ extension RecordKind {
         case .progressReport: return "Progress"
         case .wageAdvance: return "Wage advance"
         case .observation: return "Observation"
+        case .dayLog: return "Day log"
         }
     }
 
@@ -45,6 +46,7 @@ extension RecordKind {
         case .progressReport: return "chart.bar"
         case .wageAdvance: return "banknote"
         case .observation: return "exclamationmark.triangle"
+        case .dayLog: return "cloud.sun"
         }
     }
 }

@@ -120,6 +120,16 @@ private struct RecordContent: View {
                 if let description = observation.description { Text(description) }
                 Thumbnails(photos: observation.photos)
             }
+        case let .dayLog(log):
+            Section("Day log \(log.date)") {
+                if let am = log.weatherAm { LabeledContent("Morning", value: "\(am)") }
+                if let pm = log.weatherPm { LabeledContent("Afternoon", value: "\(pm)") }
+                if let low = log.tempLowC { LabeledContent("Low", value: "\(low) °C") }
+                if let high = log.tempHighC { LabeledContent("High", value: "\(high) °C") }
+                if let notes = log.notes { Text(notes) }
+                ForEach(log.visitors, id: \.id) { v in LabeledContent("Visitor", value: v.name) }
+                ForEach(log.delays, id: \.id) { d in LabeledContent("Delay (\(d.cause))", value: "\(d.hours) h") }
+            }
         }
     }
 }

@@ -284,6 +284,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_add_crew_line(uint64_t ptr, R
 void uniffi_mobile_core_fn_method_fieldstore_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_DAY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_DAY_LOG
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_day_log(uint64_t ptr, RustBuffer place, RustBuffer log, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_EXPENSE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CREATE_EXPENSE
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_expense(uint64_t ptr, RustBuffer place, RustBuffer expense, RustCallStatus *_Nonnull out_status
@@ -314,6 +319,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_create_wage_advance(uint64_t 
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_crew_presets(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_DAY_LOG_FOR
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_DAY_LOG_FOR
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_day_log_for(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustBuffer date, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPENSE_CATEGORIES
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_EXPENSE_CATEGORIES
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_expense_categories(uint64_t ptr, RustBuffer project_id, RustCallStatus *_Nonnull out_status
@@ -322,6 +332,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_expense_categories(uint64_t p
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FIND_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FIND_LABOUR_SHEET
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_find_labour_sheet(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustBuffer work_date, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_DAY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_DAY_LOG
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_day_log(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_GET_EXPENSE
@@ -357,6 +372,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_get_wage_advance(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LAST_WEATHER
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LAST_WEATHER
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_last_weather(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_LIST_RECORDS
@@ -402,6 +422,11 @@ RustBuffer uniffi_mobile_core_fn_method_fieldstore_start_sheet_from_latest(uint6
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_CREW_LINE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_CREW_LINE
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_update_crew_line(uint64_t ptr, RustBuffer sheet_id, RustBuffer line_id, RustBuffer line, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_DAY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_DAY_LOG
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_update_day_log(uint64_t ptr, RustBuffer id, RustBuffer log, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_UPDATE_EXPENSE
@@ -592,6 +617,11 @@ RustBuffer uniffi_mobile_core_fn_func_expense_categories(RustCallStatus *_Nonnul
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_DELAY_CAUSE
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_DELAY_CAUSE
+RustBuffer uniffi_mobile_core_fn_func_parse_delay_cause(RustBuffer field, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_OBSERVATION_CATEGORY
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_OBSERVATION_CATEGORY
 RustBuffer uniffi_mobile_core_fn_func_parse_observation_category(RustBuffer field, RustBuffer text, RustCallStatus *_Nonnull out_status
@@ -600,6 +630,11 @@ RustBuffer uniffi_mobile_core_fn_func_parse_observation_category(RustBuffer fiel
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_SEVERITY
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_SEVERITY
 RustBuffer uniffi_mobile_core_fn_func_parse_severity(RustBuffer field, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_WEATHER_CONDITION
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_PARSE_WEATHER_CONDITION
+RustBuffer uniffi_mobile_core_fn_func_parse_weather_condition(RustBuffer field, RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FUNC_REFERENCE_DOCUMENT
@@ -879,6 +914,12 @@ uint16_t uniffi_mobile_core_checksum_func_expense_categories(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_DELAY_CAUSE
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_DELAY_CAUSE
+uint16_t uniffi_mobile_core_checksum_func_parse_delay_cause(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_OBSERVATION_CATEGORY
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_OBSERVATION_CATEGORY
 uint16_t uniffi_mobile_core_checksum_func_parse_observation_category(void
@@ -888,6 +929,12 @@ uint16_t uniffi_mobile_core_checksum_func_parse_observation_category(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_SEVERITY
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_SEVERITY
 uint16_t uniffi_mobile_core_checksum_func_parse_severity(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_WEATHER_CONDITION
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_FUNC_PARSE_WEATHER_CONDITION
+uint16_t uniffi_mobile_core_checksum_func_parse_weather_condition(void
     
 );
 #endif
@@ -906,6 +953,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_add_crew_line(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CLOSE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREATE_DAY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CREATE_DAY_LOG
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_create_day_log(void
     
 );
 #endif
@@ -945,6 +998,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_crew_presets(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_DAY_LOG_FOR
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_DAY_LOG_FOR
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_day_log_for(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPENSE_CATEGORIES
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_EXPENSE_CATEGORIES
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_expense_categories(void
@@ -954,6 +1013,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_expense_categories(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FIND_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FIND_LABOUR_SHEET
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_find_labour_sheet(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_DAY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_GET_DAY_LOG
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_day_log(void
     
 );
 #endif
@@ -996,6 +1061,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_get_wage_advance(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LAST_LABOUR_SHEET
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LAST_WEATHER
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_LAST_WEATHER
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_last_weather(void
     
 );
 #endif
@@ -1050,6 +1121,12 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from_latest(v
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_CREW_LINE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_CREW_LINE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_update_crew_line(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_DAY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_UPDATE_DAY_LOG
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_update_day_log(void
     
 );
 #endif

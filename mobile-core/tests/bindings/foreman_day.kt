@@ -827,6 +827,7 @@ private class Day(scratch: File) {
                 is AnyRecord.LabourSheet -> emptyList()
                 is AnyRecord.WageAdvance -> r.advance.slips
                 is AnyRecord.Observation -> r.observation.photos
+                is AnyRecord.DayLog -> emptyList()
             }
             for (p in photos) {
                 check(File(p.thumbnailPath).length() > 0 && File(p.previewPath).length() > 0) { "thumbnail/preview of ${p.sha256}" }

@@ -20,7 +20,9 @@ before, so the run stops at the first failure):
 11. a wage advance (借支) with a photo of the signed slip, for a worker picked from the roster the reference data
     publishes, and a crew line naming roster workers; bad advances are refused with the field named;
 12. a field observation (现场问题) with a photo of the issue, open until the office follows it up; bad ones refused
-    with the field named.
+    with the field named;
+13. a day log (施工日志) with the weather, a visitor and a delay; last_weather returns it for tomorrow's log; a second
+    one for the same site and day, and bad ones, are refused with the field named.
 """
 
 import asyncio
@@ -1155,6 +1157,53 @@ class ForemansDay(unittest.TestCase):
         rows = s.list_records(self.all_filter(kind=mc.RecordKind.OBSERVATION))
         self.assertEqual([(r.id, r.subject, r.photo_count) for r in rows],
                          [(obs.info.id, "3#楼5层临边防护不全", 1)])
+        s.close()
+
+    def test_13_day_log(self):
+        """The day's log: weather morning and afternoon, temperatures, a visitor and a delay; last_weather gives it
+        back to prefill tomorrow's; one per site and day; bad input refused with the field named, nothing stored."""
+        s = mc.FieldStore.open(os.path.join(self.dir_a, "day_log.db"), FOREMAN_A)
+        s.import_changes("reference:P1", mc.reference_document(reference()))
+        place = mc.RecordPlace(project_id="P1", site_id="S1", time_zone=None)
+
+        def log_input(low="-3.5", hours="1.5", visitor="监理王工"):
+            return mc.DayLogInput(
+                date=str(TODAY), weather_am=mc.WeatherCondition.SUNNY, weather_pm=mc.WeatherCondition.LIGHT_RAIN,
+                temp_low_c=low, temp_high_c="8", notes="3#楼5层顶板浇筑完成",
+                visitors=[mc.VisitorInput(id=None, name=visitor, organisation="监理公司", purpose="钢筋隐蔽验收")],
+                delays=[mc.DelayInput(id=None, cause=mc.DelayCause.WEATHER, hours=hours, description="下午小雨停工")])
+
+        log = s.create_day_log(place, log_input())
+        self.assertEqual((log.weather_am, log.weather_pm, log.temp_low_c, log.temp_high_c, log.info.time_zone),
+                         (mc.WeatherCondition.SUNNY, mc.WeatherCondition.LIGHT_RAIN, "-3.5", "8", TZ))
+        self.assertEqual([(v.name, v.organisation) for v in log.visitors], [("监理王工", "监理公司")])
+        self.assertEqual([(d.cause, d.hours) for d in log.delays], [(mc.DelayCause.WEATHER, "1.5")])
+        self.assertTrue(log.visitors[0].id and log.delays[0].id, "new entries get ids")
+        self.assertIsInstance(s.get_record(log.info.id), mc.AnyRecord.DAY_LOG)
+        self.assertEqual(s.day_log_for("P1", "S1", str(TODAY)), log)
+
+        weather = s.last_weather("P1", "S1")
+        self.assertEqual((weather.record_id, weather.date, weather.weather_am, weather.weather_pm,
+                          weather.temp_low_c, weather.temp_high_c),
+                         (log.info.id, str(TODAY), mc.WeatherCondition.SUNNY, mc.WeatherCondition.LIGHT_RAIN,
+                          "-3.5", "8"))
+
+        before = self.snapshot_of(s)
+        self.assert_error(mc.CoreError.InvalidInput, s.create_day_log, place, log_input(), field="date")
+        self.assert_error(mc.CoreError.InvalidInput, s.update_day_log, log.info.id, log_input(low="-60"),
+                          field="temp_low_c")
+        self.assert_error(mc.CoreError.InvalidInput, s.update_day_log, log.info.id, log_input(hours="25"),
+                          field="delays[0].hours")
+        self.assert_error(mc.CoreError.InvalidInput, s.update_day_log, log.info.id, log_input(visitor=" "),
+                          field="visitors[0].name")
+        self.assert_error(mc.CoreError.InvalidInput, mc.parse_weather_condition, "weather_am", "drizzle",
+                          field="weather_am")
+        self.assertEqual(self.snapshot_of(s), before, "refused input changes nothing")
+        self.assertEqual(s.get_day_log(log.info.id), log)
+
+        rows = s.list_records(self.all_filter(kind=mc.RecordKind.DAY_LOG))
+        self.assertEqual([(r.id, r.subject, r.headcount, r.line_count) for r in rows],
+                         [(log.info.id, "sunny / light_rain", 1, 1)])
         s.close()
 
     @staticmethod

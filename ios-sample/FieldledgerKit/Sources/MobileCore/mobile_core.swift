@@ -792,6 +792,13 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      */
     func close() throws 
     
+    /**
+     * Starts the day log of a site and day: weather, temperatures, notes, visitors and delays.
+     * One per site and day on this phone: a second one is refused (`InvalidInput` naming `date`;
+     * edit the one `day_log_for` finds instead). Prefill the weather from `last_weather`.
+     */
+    func createDayLog(place: RecordPlace, log: DayLogInput) throws  -> DayLog
+    
     func createExpense(place: RecordPlace, expense: ExpenseInput) throws  -> Expense
     
     func createLabourSheet(sheet: NewLabourSheet) throws  -> LabourSheet
@@ -818,6 +825,11 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func crewPresets(projectId: String, siteId: String?) throws  -> [CrewPreset]
     
     /**
+     * The site's day log of `date` (`YYYY-MM-DD`), or `None` when it has none yet on this phone.
+     */
+    func dayLogFor(projectId: String, siteId: String, date: String) throws  -> DayLog?
+    
+    /**
      * The project's expense categories (its reference data's, or the default list).
      */
     func expenseCategories(projectId: String) throws  -> [ExpenseCategory]
@@ -826,6 +838,8 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      * The site's labour sheet of `work_date` (the newest, if more than one was started), or `None`.
      */
     func findLabourSheet(projectId: String, siteId: String, workDate: String) throws  -> LabourSheet?
+    
+    func getDayLog(id: String) throws  -> DayLog
     
     func getExpense(id: String) throws  -> Expense
     
@@ -843,6 +857,12 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
      */
     func lastLabourSheet(projectId: String, siteId: String) throws  -> LabourSheet?
+    
+    /**
+     * The weather (conditions and temperatures) of the site's most recent day log that records
+     * any, for the app to prefill a new day's log; `None` when the site has none.
+     */
+    func lastWeather(projectId: String, siteId: String) throws  -> LastWeather?
     
     func listRecords(filter: RecordFilter) throws  -> [RecordSummary]
     
@@ -881,6 +901,12 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func startSheetFromLatest(projectId: String, siteId: String, workDate: String) throws  -> LabourSheet?
     
     func updateCrewLine(sheetId: String, lineId: String, line: CrewLineInput) throws  -> CrewLine
+    
+    /**
+     * Replaces a day log's fields. Visitors and delays given with their ids are kept (and merge
+     * with other phones' edits), those without an id are added, those left out are removed.
+     */
+    func updateDayLog(id: String, log: DayLogInput) throws  -> DayLog
     
     func updateExpense(id: String, expense: ExpenseInput) throws  -> Expense
     
@@ -1120,6 +1146,22 @@ open func close()throws   {try rustCallWithError(FfiConverterTypeCoreError_lift)
 }
 }
     
+    /**
+     * Starts the day log of a site and day: weather, temperatures, notes, visitors and delays.
+     * One per site and day on this phone: a second one is refused (`InvalidInput` naming `date`;
+     * edit the one `day_log_for` finds instead). Prefill the weather from `last_weather`.
+     */
+open func createDayLog(place: RecordPlace, log: DayLogInput)throws  -> DayLog  {
+    return try  FfiConverterTypeDayLog_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_create_day_log(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordPlace_lower(place),
+        FfiConverterTypeDayLogInput_lower(log),uniffiCallStatus
+    )
+})
+}
+    
 open func createExpense(place: RecordPlace, expense: ExpenseInput)throws  -> Expense  {
     return try  FfiConverterTypeExpense_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
@@ -1199,6 +1241,21 @@ open func crewPresets(projectId: String, siteId: String?)throws  -> [CrewPreset]
 }
     
     /**
+     * The site's day log of `date` (`YYYY-MM-DD`), or `None` when it has none yet on this phone.
+     */
+open func dayLogFor(projectId: String, siteId: String, date: String)throws  -> DayLog?  {
+    return try  FfiConverterOptionTypeDayLog.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_day_log_for(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(projectId),
+        FfiConverterString.lower(siteId),
+        FfiConverterString.lower(date),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The project's expense categories (its reference data's, or the default list).
      */
 open func expenseCategories(projectId: String)throws  -> [ExpenseCategory]  {
@@ -1222,6 +1279,16 @@ open func findLabourSheet(projectId: String, siteId: String, workDate: String)th
         FfiConverterString.lower(projectId),
         FfiConverterString.lower(siteId),
         FfiConverterString.lower(workDate),uniffiCallStatus
+    )
+})
+}
+    
+open func getDayLog(id: String)throws  -> DayLog  {
+    return try  FfiConverterTypeDayLog_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_get_day_log(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
     )
 })
 }
@@ -1293,6 +1360,21 @@ open func lastLabourSheet(projectId: String, siteId: String)throws  -> LabourShe
     return try  FfiConverterOptionTypeLabourSheet.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
     uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(projectId),
+        FfiConverterString.lower(siteId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The weather (conditions and temperatures) of the site's most recent day log that records
+     * any, for the app to prefill a new day's log; `None` when the site has none.
+     */
+open func lastWeather(projectId: String, siteId: String)throws  -> LastWeather?  {
+    return try  FfiConverterOptionTypeLastWeather.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_last_weather(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(projectId),
         FfiConverterString.lower(siteId),uniffiCallStatus
@@ -1411,6 +1493,21 @@ open func updateCrewLine(sheetId: String, lineId: String, line: CrewLineInput)th
         FfiConverterString.lower(sheetId),
         FfiConverterString.lower(lineId),
         FfiConverterTypeCrewLineInput_lower(line),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces a day log's fields. Visitors and delays given with their ids are kept (and merge
+     * with other phones' edits), those without an id are added, those left out are removed.
+     */
+open func updateDayLog(id: String, log: DayLogInput)throws  -> DayLog  {
+    return try  FfiConverterTypeDayLog_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_update_day_log(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterTypeDayLogInput_lower(log),uniffiCallStatus
     )
 })
 }
@@ -2741,6 +2838,344 @@ public func FfiConverterTypeCrewPreset_lower(_ value: CrewPreset) -> RustBuffer 
 }
 
 
+public struct DayLog: Equatable, Hashable {
+    public var info: RecordInfo
+    public var date: String
+    public var weatherAm: WeatherCondition?
+    public var weatherPm: WeatherCondition?
+    /**
+     * °C as decimal text, e.g. `"-3.5"`.
+     */
+    public var tempLowC: String?
+    public var tempHighC: String?
+    public var notes: String?
+    public var visitors: [Visitor]
+    public var delays: [Delay]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(info: RecordInfo, date: String, weatherAm: WeatherCondition?, weatherPm: WeatherCondition?, 
+        /**
+         * °C as decimal text, e.g. `"-3.5"`.
+         */tempLowC: String?, tempHighC: String?, notes: String?, visitors: [Visitor], delays: [Delay]) {
+        self.info = info
+        self.date = date
+        self.weatherAm = weatherAm
+        self.weatherPm = weatherPm
+        self.tempLowC = tempLowC
+        self.tempHighC = tempHighC
+        self.notes = notes
+        self.visitors = visitors
+        self.delays = delays
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DayLog: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDayLog: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DayLog {
+        return
+            try DayLog(
+                info: FfiConverterTypeRecordInfo.read(from: &buf), 
+                date: FfiConverterString.read(from: &buf), 
+                weatherAm: FfiConverterOptionTypeWeatherCondition.read(from: &buf), 
+                weatherPm: FfiConverterOptionTypeWeatherCondition.read(from: &buf), 
+                tempLowC: FfiConverterOptionString.read(from: &buf), 
+                tempHighC: FfiConverterOptionString.read(from: &buf), 
+                notes: FfiConverterOptionString.read(from: &buf), 
+                visitors: FfiConverterSequenceTypeVisitor.read(from: &buf), 
+                delays: FfiConverterSequenceTypeDelay.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DayLog, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordInfo.write(value.info, into: &buf)
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterOptionTypeWeatherCondition.write(value.weatherAm, into: &buf)
+        FfiConverterOptionTypeWeatherCondition.write(value.weatherPm, into: &buf)
+        FfiConverterOptionString.write(value.tempLowC, into: &buf)
+        FfiConverterOptionString.write(value.tempHighC, into: &buf)
+        FfiConverterOptionString.write(value.notes, into: &buf)
+        FfiConverterSequenceTypeVisitor.write(value.visitors, into: &buf)
+        FfiConverterSequenceTypeDelay.write(value.delays, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDayLog_lift(_ buf: RustBuffer) throws -> DayLog {
+    return try FfiConverterTypeDayLog.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDayLog_lower(_ value: DayLog) -> RustBuffer {
+    return FfiConverterTypeDayLog.lower(value)
+}
+
+
+/**
+ * What the foreman types for a day log (施工日志): one per site and day.
+ */
+public struct DayLogInput: Equatable, Hashable {
+    /**
+     * The day logged, `YYYY-MM-DD`.
+     */
+    public var date: String
+    public var weatherAm: WeatherCondition?
+    public var weatherPm: WeatherCondition?
+    /**
+     * The day's low in °C, e.g. `"-3.5"`: −50..60, one decimal.
+     */
+    public var tempLowC: String?
+    /**
+     * The day's high in °C; not below the low.
+     */
+    public var tempHighC: String?
+    public var notes: String?
+    /**
+     * In display order; at most 50. On an update, visitors left out are removed.
+     */
+    public var visitors: [VisitorInput]
+    /**
+     * In display order; at most 50. On an update, delays left out are removed.
+     */
+    public var delays: [DelayInput]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The day logged, `YYYY-MM-DD`.
+         */date: String, weatherAm: WeatherCondition? = nil, weatherPm: WeatherCondition? = nil, 
+        /**
+         * The day's low in °C, e.g. `"-3.5"`: −50..60, one decimal.
+         */tempLowC: String? = nil, 
+        /**
+         * The day's high in °C; not below the low.
+         */tempHighC: String? = nil, notes: String? = nil, 
+        /**
+         * In display order; at most 50. On an update, visitors left out are removed.
+         */visitors: [VisitorInput] = [], 
+        /**
+         * In display order; at most 50. On an update, delays left out are removed.
+         */delays: [DelayInput] = []) {
+        self.date = date
+        self.weatherAm = weatherAm
+        self.weatherPm = weatherPm
+        self.tempLowC = tempLowC
+        self.tempHighC = tempHighC
+        self.notes = notes
+        self.visitors = visitors
+        self.delays = delays
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DayLogInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDayLogInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DayLogInput {
+        return
+            try DayLogInput(
+                date: FfiConverterString.read(from: &buf), 
+                weatherAm: FfiConverterOptionTypeWeatherCondition.read(from: &buf), 
+                weatherPm: FfiConverterOptionTypeWeatherCondition.read(from: &buf), 
+                tempLowC: FfiConverterOptionString.read(from: &buf), 
+                tempHighC: FfiConverterOptionString.read(from: &buf), 
+                notes: FfiConverterOptionString.read(from: &buf), 
+                visitors: FfiConverterSequenceTypeVisitorInput.read(from: &buf), 
+                delays: FfiConverterSequenceTypeDelayInput.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DayLogInput, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterOptionTypeWeatherCondition.write(value.weatherAm, into: &buf)
+        FfiConverterOptionTypeWeatherCondition.write(value.weatherPm, into: &buf)
+        FfiConverterOptionString.write(value.tempLowC, into: &buf)
+        FfiConverterOptionString.write(value.tempHighC, into: &buf)
+        FfiConverterOptionString.write(value.notes, into: &buf)
+        FfiConverterSequenceTypeVisitorInput.write(value.visitors, into: &buf)
+        FfiConverterSequenceTypeDelayInput.write(value.delays, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDayLogInput_lift(_ buf: RustBuffer) throws -> DayLogInput {
+    return try FfiConverterTypeDayLogInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDayLogInput_lower(_ value: DayLogInput) -> RustBuffer {
+    return FfiConverterTypeDayLogInput.lower(value)
+}
+
+
+public struct Delay: Equatable, Hashable {
+    public var id: String
+    public var cause: DelayCause
+    /**
+     * e.g. `"1.5"`.
+     */
+    public var hours: String
+    public var description: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, cause: DelayCause, 
+        /**
+         * e.g. `"1.5"`.
+         */hours: String, description: String?) {
+        self.id = id
+        self.cause = cause
+        self.hours = hours
+        self.description = description
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Delay: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDelay: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Delay {
+        return
+            try Delay(
+                id: FfiConverterString.read(from: &buf), 
+                cause: FfiConverterTypeDelayCause.read(from: &buf), 
+                hours: FfiConverterString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Delay, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeDelayCause.write(value.cause, into: &buf)
+        FfiConverterString.write(value.hours, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelay_lift(_ buf: RustBuffer) throws -> Delay {
+    return try FfiConverterTypeDelay.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelay_lower(_ value: Delay) -> RustBuffer {
+    return FfiConverterTypeDelay.lower(value)
+}
+
+
+/**
+ * A delay as the foreman types it; `id` as for a visitor.
+ */
+public struct DelayInput: Equatable, Hashable {
+    public var id: String?
+    public var cause: DelayCause
+    /**
+     * Hours lost, e.g. `"1.5"`: more than 0, at most 24, two decimals.
+     */
+    public var hours: String
+    public var description: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String? = nil, cause: DelayCause, 
+        /**
+         * Hours lost, e.g. `"1.5"`: more than 0, at most 24, two decimals.
+         */hours: String, description: String? = nil) {
+        self.id = id
+        self.cause = cause
+        self.hours = hours
+        self.description = description
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DelayInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDelayInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DelayInput {
+        return
+            try DelayInput(
+                id: FfiConverterOptionString.read(from: &buf), 
+                cause: FfiConverterTypeDelayCause.read(from: &buf), 
+                hours: FfiConverterString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DelayInput, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterTypeDelayCause.write(value.cause, into: &buf)
+        FfiConverterString.write(value.hours, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelayInput_lift(_ buf: RustBuffer) throws -> DelayInput {
+    return try FfiConverterTypeDelayInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelayInput_lower(_ value: DelayInput) -> RustBuffer {
+    return FfiConverterTypeDelayInput.lower(value)
+}
+
+
 public struct Expense: Equatable, Hashable {
     public var info: RecordInfo
     public var date: String
@@ -3324,6 +3759,91 @@ public func FfiConverterTypeLabourSheet_lift(_ buf: RustBuffer) throws -> Labour
 #endif
 public func FfiConverterTypeLabourSheet_lower(_ value: LabourSheet) -> RustBuffer {
     return FfiConverterTypeLabourSheet.lower(value)
+}
+
+
+/**
+ * The weather of a site's most recent day log (`FieldStore.last_weather`), to prefill a new one.
+ */
+public struct LastWeather: Equatable, Hashable {
+    /**
+     * The day log it comes from.
+     */
+    public var recordId: String
+    /**
+     * That log's day, `YYYY-MM-DD`.
+     */
+    public var date: String
+    public var weatherAm: WeatherCondition?
+    public var weatherPm: WeatherCondition?
+    public var tempLowC: String?
+    public var tempHighC: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The day log it comes from.
+         */recordId: String, 
+        /**
+         * That log's day, `YYYY-MM-DD`.
+         */date: String, weatherAm: WeatherCondition?, weatherPm: WeatherCondition?, tempLowC: String?, tempHighC: String?) {
+        self.recordId = recordId
+        self.date = date
+        self.weatherAm = weatherAm
+        self.weatherPm = weatherPm
+        self.tempLowC = tempLowC
+        self.tempHighC = tempHighC
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LastWeather: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLastWeather: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LastWeather {
+        return
+            try LastWeather(
+                recordId: FfiConverterString.read(from: &buf), 
+                date: FfiConverterString.read(from: &buf), 
+                weatherAm: FfiConverterOptionTypeWeatherCondition.read(from: &buf), 
+                weatherPm: FfiConverterOptionTypeWeatherCondition.read(from: &buf), 
+                tempLowC: FfiConverterOptionString.read(from: &buf), 
+                tempHighC: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LastWeather, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.recordId, into: &buf)
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterOptionTypeWeatherCondition.write(value.weatherAm, into: &buf)
+        FfiConverterOptionTypeWeatherCondition.write(value.weatherPm, into: &buf)
+        FfiConverterOptionString.write(value.tempLowC, into: &buf)
+        FfiConverterOptionString.write(value.tempHighC, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLastWeather_lift(_ buf: RustBuffer) throws -> LastWeather {
+    return try FfiConverterTypeLastWeather.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLastWeather_lower(_ value: LastWeather) -> RustBuffer {
+    return FfiConverterTypeLastWeather.lower(value)
 }
 
 
@@ -4475,7 +4995,8 @@ public struct RecordSummary: Equatable, Hashable {
     public var author: String
     /**
      * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
-     * advance, title of an observation.
+     * advance, title of an observation, weather of a day log (`sunny / light_rain`; its
+     * `headcount` is its visitors, `line_count` its delays).
      */
     public var subject: String
     public var headcount: Int64
@@ -4495,7 +5016,8 @@ public struct RecordSummary: Equatable, Hashable {
     public init(id: String, kind: RecordKind, projectId: String, siteId: String, date: String, author: String, 
         /**
          * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
-         * advance, title of an observation.
+         * advance, title of an observation, weather of a day log (`sunny / light_rain`; its
+         * `headcount` is its visitors, `line_count` its delays).
          */subject: String, headcount: Int64, 
         /**
          * Sheet cost, expense or advance amount (with `currency`), or progress as `"45%"` / `"12.5 m3"`.
@@ -5092,6 +5614,140 @@ public func FfiConverterTypeUnsynced_lower(_ value: Unsynced) -> RustBuffer {
 }
 
 
+public struct Visitor: Equatable, Hashable {
+    public var id: String
+    public var name: String
+    public var organisation: String?
+    public var purpose: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, name: String, organisation: String?, purpose: String?) {
+        self.id = id
+        self.name = name
+        self.organisation = organisation
+        self.purpose = purpose
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Visitor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitor: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Visitor {
+        return
+            try Visitor(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                organisation: FfiConverterOptionString.read(from: &buf), 
+                purpose: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Visitor, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.organisation, into: &buf)
+        FfiConverterOptionString.write(value.purpose, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitor_lift(_ buf: RustBuffer) throws -> Visitor {
+    return try FfiConverterTypeVisitor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitor_lower(_ value: Visitor) -> RustBuffer {
+    return FfiConverterTypeVisitor.lower(value)
+}
+
+
+/**
+ * A visitor to site as the foreman types it; `id` `None` for a new one (the store gives it one),
+ * the visitor's id to keep it on an update.
+ */
+public struct VisitorInput: Equatable, Hashable {
+    public var id: String?
+    /**
+     * Required, at most 200 bytes.
+     */
+    public var name: String
+    public var organisation: String?
+    public var purpose: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String? = nil, 
+        /**
+         * Required, at most 200 bytes.
+         */name: String, organisation: String? = nil, purpose: String? = nil) {
+        self.id = id
+        self.name = name
+        self.organisation = organisation
+        self.purpose = purpose
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitorInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitorInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitorInput {
+        return
+            try VisitorInput(
+                id: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                organisation: FfiConverterOptionString.read(from: &buf), 
+                purpose: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitorInput, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.organisation, into: &buf)
+        FfiConverterOptionString.write(value.purpose, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitorInput_lift(_ buf: RustBuffer) throws -> VisitorInput {
+    return try FfiConverterTypeVisitorInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitorInput_lower(_ value: VisitorInput) -> RustBuffer {
+    return FfiConverterTypeVisitorInput.lower(value)
+}
+
+
 public struct Voided: Equatable, Hashable {
     public var reason: String
     public var by: String
@@ -5421,6 +6077,8 @@ public enum AnyRecord: Equatable, Hashable {
     )
     case observation(observation: Observation
     )
+    case dayLog(log: DayLog
+    )
 
 
 
@@ -5457,6 +6115,9 @@ public struct FfiConverterTypeAnyRecord: FfiConverterRustBuffer {
         case 5: return .observation(observation: try FfiConverterTypeObservation.read(from: &buf)
         )
         
+        case 6: return .dayLog(log: try FfiConverterTypeDayLog.read(from: &buf)
+        )
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5488,6 +6149,11 @@ public struct FfiConverterTypeAnyRecord: FfiConverterRustBuffer {
         case let .observation(observation):
             writeInt(&buf, Int32(5))
             FfiConverterTypeObservation.write(observation, into: &buf)
+            
+        
+        case let .dayLog(log):
+            writeInt(&buf, Int32(6))
+            FfiConverterTypeDayLog.write(log, into: &buf)
             
         }
     }
@@ -6108,6 +6774,117 @@ public func FfiConverterTypeCrewLineChange_lower(_ value: CrewLineChange) -> Rus
 
 
 /**
+ * What held the work up.
+ */
+
+public enum DelayCause: Equatable, Hashable {
+    
+    case weather
+    case material
+    case equipment
+    case labour
+    case design
+    case owner
+    case inspection
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DelayCause: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDelayCause: FfiConverterRustBuffer {
+    typealias SwiftType = DelayCause
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DelayCause {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .weather
+        
+        case 2: return .material
+        
+        case 3: return .equipment
+        
+        case 4: return .labour
+        
+        case 5: return .design
+        
+        case 6: return .owner
+        
+        case 7: return .inspection
+        
+        case 8: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DelayCause, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .weather:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .material:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .equipment:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .labour:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .design:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .owner:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .inspection:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelayCause_lift(_ buf: RustBuffer) throws -> DelayCause {
+    return try FfiConverterTypeDelayCause.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelayCause_lower(_ value: DelayCause) -> RustBuffer {
+    return FfiConverterTypeDelayCause.lower(value)
+}
+
+
+
+/**
  * What an effort counts (hours or days per person) or a rate pays for (per hour or per day).
  */
 
@@ -6515,6 +7292,7 @@ public enum RecordKind: Equatable, Hashable {
     case progressReport
     case wageAdvance
     case observation
+    case dayLog
 
 
 
@@ -6546,6 +7324,8 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         
         case 5: return .observation
         
+        case 6: return .dayLog
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6572,6 +7352,10 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         
         case .observation:
             writeInt(&buf, Int32(5))
+        
+        
+        case .dayLog:
+            writeInt(&buf, Int32(6))
         
         }
     }
@@ -6673,6 +7457,131 @@ public func FfiConverterTypeSeverity_lift(_ buf: RustBuffer) throws -> Severity 
 #endif
 public func FfiConverterTypeSeverity_lower(_ value: Severity) -> RustBuffer {
     return FfiConverterTypeSeverity.lower(value)
+}
+
+
+
+/**
+ * The weather of half a day on site.
+ */
+
+public enum WeatherCondition: Equatable, Hashable {
+    
+    case sunny
+    case cloudy
+    case overcast
+    case lightRain
+    case rain
+    case heavyRain
+    case snow
+    case fog
+    case windy
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WeatherCondition: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWeatherCondition: FfiConverterRustBuffer {
+    typealias SwiftType = WeatherCondition
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WeatherCondition {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sunny
+        
+        case 2: return .cloudy
+        
+        case 3: return .overcast
+        
+        case 4: return .lightRain
+        
+        case 5: return .rain
+        
+        case 6: return .heavyRain
+        
+        case 7: return .snow
+        
+        case 8: return .fog
+        
+        case 9: return .windy
+        
+        case 10: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WeatherCondition, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .sunny:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .cloudy:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .overcast:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .lightRain:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .rain:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .heavyRain:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .snow:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .fog:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .windy:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(10))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeatherCondition_lift(_ buf: RustBuffer) throws -> WeatherCondition {
+    return try FfiConverterTypeWeatherCondition.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeatherCondition_lower(_ value: WeatherCondition) -> RustBuffer {
+    return FfiConverterTypeWeatherCondition.lower(value)
 }
 
 
@@ -6799,6 +7708,30 @@ fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDayLog: FfiConverterRustBuffer {
+    typealias SwiftType = DayLog?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDayLog.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDayLog.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGeoPoint: FfiConverterRustBuffer {
     typealias SwiftType = GeoPoint?
 
@@ -6839,6 +7772,30 @@ fileprivate struct FfiConverterOptionTypeLabourSheet: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLabourSheet.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLastWeather: FfiConverterRustBuffer {
+    typealias SwiftType = LastWeather?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLastWeather.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLastWeather.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6959,6 +7916,30 @@ fileprivate struct FfiConverterOptionTypeRecordKind: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeRecordKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWeatherCondition: FfiConverterRustBuffer {
+    typealias SwiftType = WeatherCondition?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWeatherCondition.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWeatherCondition.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7108,6 +8089,56 @@ fileprivate struct FfiConverterSequenceTypeCrewPreset: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCrewPreset.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDelay: FfiConverterRustBuffer {
+    typealias SwiftType = [Delay]
+
+    public static func write(_ value: [Delay], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDelay.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Delay] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Delay]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDelay.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDelayInput: FfiConverterRustBuffer {
+    typealias SwiftType = [DelayInput]
+
+    public static func write(_ value: [DelayInput], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDelayInput.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DelayInput] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DelayInput]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDelayInput.read(from: &buf))
         }
         return seq
     }
@@ -7416,6 +8447,56 @@ fileprivate struct FfiConverterSequenceTypeTrade: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeVisitor: FfiConverterRustBuffer {
+    typealias SwiftType = [Visitor]
+
+    public static func write(_ value: [Visitor], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVisitor.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Visitor] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Visitor]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVisitor.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeVisitorInput: FfiConverterRustBuffer {
+    typealias SwiftType = [VisitorInput]
+
+    public static func write(_ value: [VisitorInput], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVisitorInput.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VisitorInput] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VisitorInput]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVisitorInput.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeWorker: FfiConverterRustBuffer {
     typealias SwiftType = [Worker]
 
@@ -7532,6 +8613,19 @@ public func expenseCategories() -> [String]  {
 })
 }
 /**
+ * Parses a delay cause as text (`weather`, `material`, `equipment`, `labour`, `design`, `owner`,
+ * `inspection`, `other`); anything else is `InvalidInput` naming `field`.
+ */
+public func parseDelayCause(field: String, text: String)throws  -> DelayCause  {
+    return try  FfiConverterTypeDelayCause_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_func_parse_delay_cause(
+        FfiConverterString.lower(field),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+/**
  * Parses an observation category as text (`safety`, `quality`, `delay`, `other`), for apps that
  * keep it as text; anything else is `InvalidInput` naming `field`.
  */
@@ -7552,6 +8646,19 @@ public func parseSeverity(field: String, text: String)throws  -> Severity  {
     return try  FfiConverterTypeSeverity_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
         uniffiCallStatus in
     uniffi_mobile_core_fn_func_parse_severity(
+        FfiConverterString.lower(field),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+/**
+ * Parses a weather condition as text (`sunny`, `cloudy`, `overcast`, `light_rain`, `rain`,
+ * `heavy_rain`, `snow`, `fog`, `windy`, `other`); anything else is `InvalidInput` naming `field`.
+ */
+public func parseWeatherCondition(field: String, text: String)throws  -> WeatherCondition  {
+    return try  FfiConverterTypeWeatherCondition_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_func_parse_weather_condition(
         FfiConverterString.lower(field),
         FfiConverterString.lower(text),uniffiCallStatus
     )
@@ -7591,10 +8698,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_func_expense_categories() != 21309) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_func_parse_delay_cause() != 61003) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_func_parse_observation_category() != 12457) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_func_parse_severity() != 9503) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_func_parse_weather_condition() != 39435) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_func_reference_document() != 1986) {
@@ -7604,6 +8717,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_close() != 48989) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_create_day_log() != 53889) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_create_expense() != 9292) {
@@ -7624,10 +8740,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_fieldstore_crew_presets() != 4997) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_method_fieldstore_day_log_for() != 54039) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_method_fieldstore_expense_categories() != 13766) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_find_labour_sheet() != 50453) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_get_day_log() != 50809) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_get_expense() != 9148) {
@@ -7649,6 +8771,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet() != 34985) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_last_weather() != 19402) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_list_records() != 24492) {
@@ -7676,6 +8801,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_update_crew_line() != 50475) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_update_day_log() != 51166) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_update_expense() != 44615) {

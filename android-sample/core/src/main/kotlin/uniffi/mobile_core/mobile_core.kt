@@ -708,15 +708,21 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_func_expense_categories(
     ): Int
+    external fun uniffi_mobile_core_checksum_func_parse_delay_cause(
+    ): Int
     external fun uniffi_mobile_core_checksum_func_parse_observation_category(
     ): Int
     external fun uniffi_mobile_core_checksum_func_parse_severity(
+    ): Int
+    external fun uniffi_mobile_core_checksum_func_parse_weather_condition(
     ): Int
     external fun uniffi_mobile_core_checksum_func_reference_document(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_add_crew_line(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_close(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_create_day_log(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_create_expense(
     ): Int
@@ -730,9 +736,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_crew_presets(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_day_log_for(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_expense_categories(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_find_labour_sheet(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_get_day_log(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_expense(
     ): Int
@@ -747,6 +757,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mobile_core_checksum_method_fieldstore_get_wage_advance(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_last_weather(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_list_records(
     ): Int
@@ -765,6 +777,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mobile_core_checksum_method_fieldstore_start_sheet_from_latest(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_update_crew_line(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_update_day_log(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_update_expense(
     ): Int
@@ -859,6 +873,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_create_day_log(`ptr`: Long,`place`: RustBuffer.ByValue,`log`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_create_expense(`ptr`: Long,`place`: RustBuffer.ByValue,`expense`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_create_labour_sheet(`ptr`: Long,`sheet`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -871,9 +887,13 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_crew_presets(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_day_log_for(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_expense_categories(`ptr`: Long,`projectId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_find_labour_sheet(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_get_day_log(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_get_expense(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -888,6 +908,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_method_fieldstore_get_wage_advance(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_last_weather(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_list_records(`ptr`: Long,`filter`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -906,6 +928,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_method_fieldstore_start_sheet_from_latest(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_update_crew_line(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`lineId`: RustBuffer.ByValue,`line`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_update_day_log(`ptr`: Long,`id`: RustBuffer.ByValue,`log`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_update_expense(`ptr`: Long,`id`: RustBuffer.ByValue,`expense`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -981,9 +1005,13 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_func_expense_categories(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_func_parse_delay_cause(`field`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_func_parse_observation_category(`field`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_func_parse_severity(`field`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_func_parse_weather_condition(`field`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_func_reference_document(`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1112,10 +1140,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_func_expense_categories() and 0xFFFF) != 21309) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_func_parse_delay_cause() and 0xFFFF) != 61003) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_func_parse_observation_category() and 0xFFFF) != 12457) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_func_parse_severity() and 0xFFFF) != 9503) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_func_parse_weather_condition() and 0xFFFF) != 39435) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_func_reference_document() and 0xFFFF) != 1986) {
@@ -1125,6 +1159,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_close() and 0xFFFF) != 48989) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_create_day_log() and 0xFFFF) != 53889) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_create_expense() and 0xFFFF) != 9292) {
@@ -1145,10 +1182,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_crew_presets() and 0xFFFF) != 4997) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_day_log_for() and 0xFFFF) != 54039) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_expense_categories() and 0xFFFF) != 13766) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_find_labour_sheet() and 0xFFFF) != 50453) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_day_log() and 0xFFFF) != 50809) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_get_expense() and 0xFFFF) != 9148) {
@@ -1170,6 +1213,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_last_labour_sheet() and 0xFFFF) != 34985) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_last_weather() and 0xFFFF) != 19402) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_list_records() and 0xFFFF) != 24492) {
@@ -1197,6 +1243,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_crew_line() and 0xFFFF) != 50475) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_day_log() and 0xFFFF) != 51166) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_update_expense() and 0xFFFF) != 44615) {
@@ -2118,6 +2167,13 @@ public interface FieldStoreInterface {
      */
     fun `closeStore`()
     
+    /**
+     * Starts the day log of a site and day: weather, temperatures, notes, visitors and delays.
+     * One per site and day on this phone: a second one is refused (`InvalidInput` naming `date`;
+     * edit the one `day_log_for` finds instead). Prefill the weather from `last_weather`.
+     */
+    fun `createDayLog`(`place`: RecordPlace, `log`: DayLogInput): DayLog
+    
     fun `createExpense`(`place`: RecordPlace, `expense`: ExpenseInput): Expense
     
     fun `createLabourSheet`(`sheet`: NewLabourSheet): LabourSheet
@@ -2144,6 +2200,11 @@ public interface FieldStoreInterface {
     fun `crewPresets`(`projectId`: kotlin.String, `siteId`: kotlin.String?): List<CrewPreset>
     
     /**
+     * The site's day log of `date` (`YYYY-MM-DD`), or `None` when it has none yet on this phone.
+     */
+    fun `dayLogFor`(`projectId`: kotlin.String, `siteId`: kotlin.String, `date`: kotlin.String): DayLog?
+    
+    /**
      * The project's expense categories (its reference data's, or the default list).
      */
     fun `expenseCategories`(`projectId`: kotlin.String): List<ExpenseCategory>
@@ -2152,6 +2213,8 @@ public interface FieldStoreInterface {
      * The site's labour sheet of `work_date` (the newest, if more than one was started), or `None`.
      */
     fun `findLabourSheet`(`projectId`: kotlin.String, `siteId`: kotlin.String, `workDate`: kotlin.String): LabourSheet?
+    
+    fun `getDayLog`(`id`: kotlin.String): DayLog
     
     fun `getExpense`(`id`: kotlin.String): Expense
     
@@ -2169,6 +2232,12 @@ public interface FieldStoreInterface {
      * The site's most recent labour sheet (by work date), or `None`: what "copy yesterday" copies.
      */
     fun `lastLabourSheet`(`projectId`: kotlin.String, `siteId`: kotlin.String): LabourSheet?
+    
+    /**
+     * The weather (conditions and temperatures) of the site's most recent day log that records
+     * any, for the app to prefill a new day's log; `None` when the site has none.
+     */
+    fun `lastWeather`(`projectId`: kotlin.String, `siteId`: kotlin.String): LastWeather?
     
     fun `listRecords`(`filter`: RecordFilter): List<RecordSummary>
     
@@ -2207,6 +2276,12 @@ public interface FieldStoreInterface {
     fun `startSheetFromLatest`(`projectId`: kotlin.String, `siteId`: kotlin.String, `workDate`: kotlin.String): LabourSheet?
     
     fun `updateCrewLine`(`sheetId`: kotlin.String, `lineId`: kotlin.String, `line`: CrewLineInput): CrewLine
+    
+    /**
+     * Replaces a day log's fields. Visitors and delays given with their ids are kept (and merge
+     * with other phones' edits), those without an id are added, those left out are removed.
+     */
+    fun `updateDayLog`(`id`: kotlin.String, `log`: DayLogInput): DayLog
     
     fun `updateExpense`(`id`: kotlin.String, `expense`: ExpenseInput): Expense
     
@@ -2493,6 +2568,27 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     
 
     
+    /**
+     * Starts the day log of a site and day: weather, temperatures, notes, visitors and delays.
+     * One per site and day on this phone: a second one is refused (`InvalidInput` naming `date`;
+     * edit the one `day_log_for` finds instead). Prefill the weather from `last_weather`.
+     */
+    @Throws(CoreException::class)override fun `createDayLog`(`place`: RecordPlace, `log`: DayLogInput): DayLog {
+            return FfiConverterTypeDayLog.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_create_day_log(
+        it,
+        
+        FfiConverterTypeRecordPlace.lower(`place`),
+        FfiConverterTypeDayLogInput.lower(`log`),_status)
+}
+    }
+    )
+    }
+    
+
+    
     @Throws(CoreException::class)override fun `createExpense`(`place`: RecordPlace, `expense`: ExpenseInput): Expense {
             return FfiConverterTypeExpense.lift(
     callWithHandle {
@@ -2602,6 +2698,26 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
 
     
     /**
+     * The site's day log of `date` (`YYYY-MM-DD`), or `None` when it has none yet on this phone.
+     */
+    @Throws(CoreException::class)override fun `dayLogFor`(`projectId`: kotlin.String, `siteId`: kotlin.String, `date`: kotlin.String): DayLog? {
+            return FfiConverterOptionalTypeDayLog.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_day_log_for(
+        it,
+        
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`siteId`),
+        FfiConverterString.lower(`date`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The project's expense categories (its reference data's, or the default list).
      */
     @Throws(CoreException::class)override fun `expenseCategories`(`projectId`: kotlin.String): List<ExpenseCategory> {
@@ -2632,6 +2748,21 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         FfiConverterString.lower(`projectId`),
         FfiConverterString.lower(`siteId`),
         FfiConverterString.lower(`workDate`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(CoreException::class)override fun `getDayLog`(`id`: kotlin.String): DayLog {
+            return FfiConverterTypeDayLog.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_get_day_log(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
 }
     }
     )
@@ -2737,6 +2868,26 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     callWithHandle {
     uniffiRustCallWithError(CoreException) { _status ->
     UniffiLib.uniffi_mobile_core_fn_method_fieldstore_last_labour_sheet(
+        it,
+        
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`siteId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The weather (conditions and temperatures) of the site's most recent day log that records
+     * any, for the app to prefill a new day's log; `None` when the site has none.
+     */
+    @Throws(CoreException::class)override fun `lastWeather`(`projectId`: kotlin.String, `siteId`: kotlin.String): LastWeather? {
+            return FfiConverterOptionalTypeLastWeather.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_last_weather(
         it,
         
         FfiConverterString.lower(`projectId`),
@@ -2900,6 +3051,26 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         FfiConverterString.lower(`sheetId`),
         FfiConverterString.lower(`lineId`),
         FfiConverterTypeCrewLineInput.lower(`line`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Replaces a day log's fields. Visitors and delays given with their ids are kept (and merge
+     * with other phones' edits), those without an id are added, those left out are removed.
+     */
+    @Throws(CoreException::class)override fun `updateDayLog`(`id`: kotlin.String, `log`: DayLogInput): DayLog {
+            return FfiConverterTypeDayLog.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_update_day_log(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterTypeDayLogInput.lower(`log`),_status)
 }
     }
     )
@@ -4394,6 +4565,273 @@ public object FfiConverterTypeCrewPreset: FfiConverterRustBuffer<CrewPreset> {
 
 
 
+data class DayLog (
+    var `info`: RecordInfo
+    , 
+    var `date`: kotlin.String
+    , 
+    var `weatherAm`: WeatherCondition?
+    , 
+    var `weatherPm`: WeatherCondition?
+    , 
+    /**
+     * °C as decimal text, e.g. `"-3.5"`.
+     */
+    var `tempLowC`: kotlin.String?
+    , 
+    var `tempHighC`: kotlin.String?
+    , 
+    var `notes`: kotlin.String?
+    , 
+    var `visitors`: List<Visitor>
+    , 
+    var `delays`: List<Delay>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDayLog: FfiConverterRustBuffer<DayLog> {
+    override fun read(buf: ByteBuffer): DayLog {
+        return DayLog(
+            FfiConverterTypeRecordInfo.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeWeatherCondition.read(buf),
+            FfiConverterOptionalTypeWeatherCondition.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeVisitor.read(buf),
+            FfiConverterSequenceTypeDelay.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DayLog) = (
+            FfiConverterTypeRecordInfo.allocationSize(value.`info`) +
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterOptionalTypeWeatherCondition.allocationSize(value.`weatherAm`) +
+            FfiConverterOptionalTypeWeatherCondition.allocationSize(value.`weatherPm`) +
+            FfiConverterOptionalString.allocationSize(value.`tempLowC`) +
+            FfiConverterOptionalString.allocationSize(value.`tempHighC`) +
+            FfiConverterOptionalString.allocationSize(value.`notes`) +
+            FfiConverterSequenceTypeVisitor.allocationSize(value.`visitors`) +
+            FfiConverterSequenceTypeDelay.allocationSize(value.`delays`)
+    )
+
+    override fun write(value: DayLog, buf: ByteBuffer) {
+            FfiConverterTypeRecordInfo.write(value.`info`, buf)
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterOptionalTypeWeatherCondition.write(value.`weatherAm`, buf)
+            FfiConverterOptionalTypeWeatherCondition.write(value.`weatherPm`, buf)
+            FfiConverterOptionalString.write(value.`tempLowC`, buf)
+            FfiConverterOptionalString.write(value.`tempHighC`, buf)
+            FfiConverterOptionalString.write(value.`notes`, buf)
+            FfiConverterSequenceTypeVisitor.write(value.`visitors`, buf)
+            FfiConverterSequenceTypeDelay.write(value.`delays`, buf)
+    }
+}
+
+
+
+/**
+ * What the foreman types for a day log (施工日志): one per site and day.
+ */
+data class DayLogInput (
+    /**
+     * The day logged, `YYYY-MM-DD`.
+     */
+    var `date`: kotlin.String
+    , 
+    var `weatherAm`: WeatherCondition? = null 
+    , 
+    var `weatherPm`: WeatherCondition? = null 
+    , 
+    /**
+     * The day's low in °C, e.g. `"-3.5"`: −50..60, one decimal.
+     */
+    var `tempLowC`: kotlin.String? = null 
+    , 
+    /**
+     * The day's high in °C; not below the low.
+     */
+    var `tempHighC`: kotlin.String? = null 
+    , 
+    var `notes`: kotlin.String? = null 
+    , 
+    /**
+     * In display order; at most 50. On an update, visitors left out are removed.
+     */
+    var `visitors`: List<VisitorInput> = listOf() 
+    , 
+    /**
+     * In display order; at most 50. On an update, delays left out are removed.
+     */
+    var `delays`: List<DelayInput> = listOf() 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDayLogInput: FfiConverterRustBuffer<DayLogInput> {
+    override fun read(buf: ByteBuffer): DayLogInput {
+        return DayLogInput(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeWeatherCondition.read(buf),
+            FfiConverterOptionalTypeWeatherCondition.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeVisitorInput.read(buf),
+            FfiConverterSequenceTypeDelayInput.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DayLogInput) = (
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterOptionalTypeWeatherCondition.allocationSize(value.`weatherAm`) +
+            FfiConverterOptionalTypeWeatherCondition.allocationSize(value.`weatherPm`) +
+            FfiConverterOptionalString.allocationSize(value.`tempLowC`) +
+            FfiConverterOptionalString.allocationSize(value.`tempHighC`) +
+            FfiConverterOptionalString.allocationSize(value.`notes`) +
+            FfiConverterSequenceTypeVisitorInput.allocationSize(value.`visitors`) +
+            FfiConverterSequenceTypeDelayInput.allocationSize(value.`delays`)
+    )
+
+    override fun write(value: DayLogInput, buf: ByteBuffer) {
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterOptionalTypeWeatherCondition.write(value.`weatherAm`, buf)
+            FfiConverterOptionalTypeWeatherCondition.write(value.`weatherPm`, buf)
+            FfiConverterOptionalString.write(value.`tempLowC`, buf)
+            FfiConverterOptionalString.write(value.`tempHighC`, buf)
+            FfiConverterOptionalString.write(value.`notes`, buf)
+            FfiConverterSequenceTypeVisitorInput.write(value.`visitors`, buf)
+            FfiConverterSequenceTypeDelayInput.write(value.`delays`, buf)
+    }
+}
+
+
+
+data class Delay (
+    var `id`: kotlin.String
+    , 
+    var `cause`: DelayCause
+    , 
+    /**
+     * e.g. `"1.5"`.
+     */
+    var `hours`: kotlin.String
+    , 
+    var `description`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDelay: FfiConverterRustBuffer<Delay> {
+    override fun read(buf: ByteBuffer): Delay {
+        return Delay(
+            FfiConverterString.read(buf),
+            FfiConverterTypeDelayCause.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Delay) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeDelayCause.allocationSize(value.`cause`) +
+            FfiConverterString.allocationSize(value.`hours`) +
+            FfiConverterOptionalString.allocationSize(value.`description`)
+    )
+
+    override fun write(value: Delay, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeDelayCause.write(value.`cause`, buf)
+            FfiConverterString.write(value.`hours`, buf)
+            FfiConverterOptionalString.write(value.`description`, buf)
+    }
+}
+
+
+
+/**
+ * A delay as the foreman types it; `id` as for a visitor.
+ */
+data class DelayInput (
+    var `id`: kotlin.String? = null 
+    , 
+    var `cause`: DelayCause
+    , 
+    /**
+     * Hours lost, e.g. `"1.5"`: more than 0, at most 24, two decimals.
+     */
+    var `hours`: kotlin.String
+    , 
+    var `description`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDelayInput: FfiConverterRustBuffer<DelayInput> {
+    override fun read(buf: ByteBuffer): DelayInput {
+        return DelayInput(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeDelayCause.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DelayInput) = (
+            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterTypeDelayCause.allocationSize(value.`cause`) +
+            FfiConverterString.allocationSize(value.`hours`) +
+            FfiConverterOptionalString.allocationSize(value.`description`)
+    )
+
+    override fun write(value: DelayInput, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterTypeDelayCause.write(value.`cause`, buf)
+            FfiConverterString.write(value.`hours`, buf)
+            FfiConverterOptionalString.write(value.`description`, buf)
+    }
+}
+
+
+
 data class Expense (
     var `info`: RecordInfo
     , 
@@ -4844,6 +5282,73 @@ public object FfiConverterTypeLabourSheet: FfiConverterRustBuffer<LabourSheet> {
             FfiConverterSequenceTypeCrewLine.write(value.`lines`, buf)
             FfiConverterLong.write(value.`totalHeadcount`, buf)
             FfiConverterString.write(value.`totalCost`, buf)
+    }
+}
+
+
+
+/**
+ * The weather of a site's most recent day log (`FieldStore.last_weather`), to prefill a new one.
+ */
+data class LastWeather (
+    /**
+     * The day log it comes from.
+     */
+    var `recordId`: kotlin.String
+    , 
+    /**
+     * That log's day, `YYYY-MM-DD`.
+     */
+    var `date`: kotlin.String
+    , 
+    var `weatherAm`: WeatherCondition?
+    , 
+    var `weatherPm`: WeatherCondition?
+    , 
+    var `tempLowC`: kotlin.String?
+    , 
+    var `tempHighC`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLastWeather: FfiConverterRustBuffer<LastWeather> {
+    override fun read(buf: ByteBuffer): LastWeather {
+        return LastWeather(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeWeatherCondition.read(buf),
+            FfiConverterOptionalTypeWeatherCondition.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LastWeather) = (
+            FfiConverterString.allocationSize(value.`recordId`) +
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterOptionalTypeWeatherCondition.allocationSize(value.`weatherAm`) +
+            FfiConverterOptionalTypeWeatherCondition.allocationSize(value.`weatherPm`) +
+            FfiConverterOptionalString.allocationSize(value.`tempLowC`) +
+            FfiConverterOptionalString.allocationSize(value.`tempHighC`)
+    )
+
+    override fun write(value: LastWeather, buf: ByteBuffer) {
+            FfiConverterString.write(value.`recordId`, buf)
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterOptionalTypeWeatherCondition.write(value.`weatherAm`, buf)
+            FfiConverterOptionalTypeWeatherCondition.write(value.`weatherPm`, buf)
+            FfiConverterOptionalString.write(value.`tempLowC`, buf)
+            FfiConverterOptionalString.write(value.`tempHighC`, buf)
     }
 }
 
@@ -5770,7 +6275,8 @@ data class RecordSummary (
     , 
     /**
      * Trades of a sheet, category of an expense, activity of a progress report, worker of a wage
-     * advance, title of an observation.
+     * advance, title of an observation, weather of a day log (`sunny / light_rain`; its
+     * `headcount` is its visitors, `line_count` its delays).
      */
     var `subject`: kotlin.String
     , 
@@ -6255,6 +6761,109 @@ public object FfiConverterTypeUnsynced: FfiConverterRustBuffer<Unsynced> {
 
 
 
+data class Visitor (
+    var `id`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `organisation`: kotlin.String?
+    , 
+    var `purpose`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitor: FfiConverterRustBuffer<Visitor> {
+    override fun read(buf: ByteBuffer): Visitor {
+        return Visitor(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Visitor) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`organisation`) +
+            FfiConverterOptionalString.allocationSize(value.`purpose`)
+    )
+
+    override fun write(value: Visitor, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`organisation`, buf)
+            FfiConverterOptionalString.write(value.`purpose`, buf)
+    }
+}
+
+
+
+/**
+ * A visitor to site as the foreman types it; `id` `None` for a new one (the store gives it one),
+ * the visitor's id to keep it on an update.
+ */
+data class VisitorInput (
+    var `id`: kotlin.String? = null 
+    , 
+    /**
+     * Required, at most 200 bytes.
+     */
+    var `name`: kotlin.String
+    , 
+    var `organisation`: kotlin.String? = null 
+    , 
+    var `purpose`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitorInput: FfiConverterRustBuffer<VisitorInput> {
+    override fun read(buf: ByteBuffer): VisitorInput {
+        return VisitorInput(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitorInput) = (
+            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`organisation`) +
+            FfiConverterOptionalString.allocationSize(value.`purpose`)
+    )
+
+    override fun write(value: VisitorInput, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`organisation`, buf)
+            FfiConverterOptionalString.write(value.`purpose`, buf)
+    }
+}
+
+
+
 data class Voided (
     var `reason`: kotlin.String
     , 
@@ -6549,6 +7158,15 @@ sealed class AnyRecord {
         companion object
     }
     
+    data class DayLog(
+        val `log`: uniffi.mobile_core.DayLog) : AnyRecord()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -6579,6 +7197,9 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
                 )
             5 -> AnyRecord.Observation(
                 FfiConverterTypeObservation.read(buf),
+                )
+            6 -> AnyRecord.DayLog(
+                FfiConverterTypeDayLog.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -6620,6 +7241,13 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
                 + FfiConverterTypeObservation.allocationSize(value.`observation`)
             )
         }
+        is AnyRecord.DayLog -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeDayLog.allocationSize(value.`log`)
+            )
+        }
     }
 
     override fun write(value: AnyRecord, buf: ByteBuffer) {
@@ -6647,6 +7275,11 @@ public object FfiConverterTypeAnyRecord : FfiConverterRustBuffer<AnyRecord>{
             is AnyRecord.Observation -> {
                 buf.putInt(5)
                 FfiConverterTypeObservation.write(value.`observation`, buf)
+                Unit
+            }
+            is AnyRecord.DayLog -> {
+                buf.putInt(6)
+                FfiConverterTypeDayLog.write(value.`log`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -7559,6 +8192,49 @@ public object FfiConverterTypeCrewLineChange : FfiConverterRustBuffer<CrewLineCh
 
 
 /**
+ * What held the work up.
+ */
+
+enum class DelayCause {
+    
+    WEATHER,
+    MATERIAL,
+    EQUIPMENT,
+    LABOUR,
+    DESIGN,
+    OWNER,
+    INSPECTION,
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDelayCause: FfiConverterRustBuffer<DelayCause> {
+    override fun read(buf: ByteBuffer) = try {
+        DelayCause.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DelayCause) = 4UL
+
+    override fun write(value: DelayCause, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What an effort counts (hours or days per person) or a rate pays for (per hour or per day).
  */
 
@@ -7852,7 +8528,8 @@ enum class RecordKind {
     EXPENSE,
     PROGRESS_REPORT,
     WAGE_ADVANCE,
-    OBSERVATION;
+    OBSERVATION,
+    DAY_LOG;
 
     
 
@@ -7913,6 +8590,51 @@ public object FfiConverterTypeSeverity: FfiConverterRustBuffer<Severity> {
     override fun allocationSize(value: Severity) = 4UL
 
     override fun write(value: Severity, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The weather of half a day on site.
+ */
+
+enum class WeatherCondition {
+    
+    SUNNY,
+    CLOUDY,
+    OVERCAST,
+    LIGHT_RAIN,
+    RAIN,
+    HEAVY_RAIN,
+    SNOW,
+    FOG,
+    WINDY,
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWeatherCondition: FfiConverterRustBuffer<WeatherCondition> {
+    override fun read(buf: ByteBuffer) = try {
+        WeatherCondition.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: WeatherCondition) = 4UL
+
+    override fun write(value: WeatherCondition, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -8085,6 +8807,38 @@ public object FfiConverterOptionalTypeProgressListener: FfiConverterRustBuffer<P
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDayLog: FfiConverterRustBuffer<DayLog?> {
+    override fun read(buf: ByteBuffer): DayLog? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDayLog.read(buf)
+    }
+
+    override fun allocationSize(value: DayLog?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDayLog.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DayLog?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDayLog.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeGeoPoint: FfiConverterRustBuffer<GeoPoint?> {
     override fun read(buf: ByteBuffer): GeoPoint? {
         if (buf.get().toInt() == 0) {
@@ -8139,6 +8893,38 @@ public object FfiConverterOptionalTypeLabourSheet: FfiConverterRustBuffer<Labour
         } else {
             buf.put(1)
             FfiConverterTypeLabourSheet.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLastWeather: FfiConverterRustBuffer<LastWeather?> {
+    override fun read(buf: ByteBuffer): LastWeather? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLastWeather.read(buf)
+    }
+
+    override fun allocationSize(value: LastWeather?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLastWeather.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LastWeather?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLastWeather.write(value, buf)
         }
     }
 }
@@ -8299,6 +9085,38 @@ public object FfiConverterOptionalTypeRecordKind: FfiConverterRustBuffer<RecordK
         } else {
             buf.put(1)
             FfiConverterTypeRecordKind.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeWeatherCondition: FfiConverterRustBuffer<WeatherCondition?> {
+    override fun read(buf: ByteBuffer): WeatherCondition? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeWeatherCondition.read(buf)
+    }
+
+    override fun allocationSize(value: WeatherCondition?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeWeatherCondition.allocationSize(value)
+        }
+    }
+
+    override fun write(value: WeatherCondition?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeWeatherCondition.write(value, buf)
         }
     }
 }
@@ -8471,6 +9289,62 @@ public object FfiConverterSequenceTypeCrewPreset: FfiConverterRustBuffer<List<Cr
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeCrewPreset.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDelay: FfiConverterRustBuffer<List<Delay>> {
+    override fun read(buf: ByteBuffer): List<Delay> {
+        val len = buf.getInt()
+        return List<Delay>(len) {
+            FfiConverterTypeDelay.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Delay>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDelay.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Delay>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDelay.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDelayInput: FfiConverterRustBuffer<List<DelayInput>> {
+    override fun read(buf: ByteBuffer): List<DelayInput> {
+        val len = buf.getInt()
+        return List<DelayInput>(len) {
+            FfiConverterTypeDelayInput.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DelayInput>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDelayInput.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DelayInput>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDelayInput.write(it, buf)
         }
     }
 }
@@ -8817,6 +9691,62 @@ public object FfiConverterSequenceTypeTrade: FfiConverterRustBuffer<List<Trade>>
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeVisitor: FfiConverterRustBuffer<List<Visitor>> {
+    override fun read(buf: ByteBuffer): List<Visitor> {
+        val len = buf.getInt()
+        return List<Visitor>(len) {
+            FfiConverterTypeVisitor.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Visitor>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVisitor.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Visitor>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVisitor.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeVisitorInput: FfiConverterRustBuffer<List<VisitorInput>> {
+    override fun read(buf: ByteBuffer): List<VisitorInput> {
+        val len = buf.getInt()
+        return List<VisitorInput>(len) {
+            FfiConverterTypeVisitorInput.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<VisitorInput>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVisitorInput.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<VisitorInput>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVisitorInput.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeWorker: FfiConverterRustBuffer<List<Worker>> {
     override fun read(buf: ByteBuffer): List<Worker> {
         val len = buf.getInt()
@@ -8902,6 +9832,23 @@ public object FfiConverterSequenceTypeCrewLineChange: FfiConverterRustBuffer<Lis
     
 
         /**
+         * Parses a delay cause as text (`weather`, `material`, `equipment`, `labour`, `design`, `owner`,
+         * `inspection`, `other`); anything else is `InvalidInput` naming `field`.
+         */
+    @Throws(CoreException::class) fun `parseDelayCause`(`field`: kotlin.String, `text`: kotlin.String): DelayCause {
+            return FfiConverterTypeDelayCause.lift(
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_func_parse_delay_cause(
+    
+        
+        FfiConverterString.lower(`field`),
+        FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        /**
          * Parses an observation category as text (`safety`, `quality`, `delay`, `other`), for apps that
          * keep it as text; anything else is `InvalidInput` naming `field`.
          */
@@ -8926,6 +9873,23 @@ public object FfiConverterSequenceTypeCrewLineChange: FfiConverterRustBuffer<Lis
             return FfiConverterTypeSeverity.lift(
     uniffiRustCallWithError(CoreException) { _status ->
     UniffiLib.uniffi_mobile_core_fn_func_parse_severity(
+    
+        
+        FfiConverterString.lower(`field`),
+        FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Parses a weather condition as text (`sunny`, `cloudy`, `overcast`, `light_rain`, `rain`,
+         * `heavy_rain`, `snow`, `fog`, `windy`, `other`); anything else is `InvalidInput` naming `field`.
+         */
+    @Throws(CoreException::class) fun `parseWeatherCondition`(`field`: kotlin.String, `text`: kotlin.String): WeatherCondition {
+            return FfiConverterTypeWeatherCondition.lift(
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_func_parse_weather_condition(
     
         
         FfiConverterString.lower(`field`),

@@ -81,5 +81,6 @@ private fun describe(r: AnyRecord?): String = when (r) {
     is AnyRecord.ProgressReport -> "Progress ${r.report.date}: ${r.report.activity}"
     is AnyRecord.WageAdvance -> "借支 ${r.advance.date}: ${r.advance.worker.name} ${r.advance.amount} ${r.advance.currency}"
     is AnyRecord.Observation -> "现场问题 ${r.observation.date}: ${r.observation.title} (${r.observation.severity.name.lowercase()})"
+    is AnyRecord.DayLog -> "施工日志 ${r.log.date}: ${listOfNotNull(r.log.weatherAm, r.log.weatherPm).joinToString(" / ") { it.name.lowercase() }}, ${r.log.visitors.size} visitors, ${r.log.delays.size} delays"
     null -> ""
 }
