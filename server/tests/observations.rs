@@ -14,7 +14,7 @@ mod webkit;
 use chrono::NaiveDate;
 use common::funds_fixture::{Funds, setup};
 use common::phone::SimPhone;
-use common::records::{header, site_today};
+use common::records::{self, site_today};
 use common::*;
 use record_schema::record::Voided;
 use record_schema::{FollowUp, FollowUpStatus, GeoPoint, Observation, ObservationCategory, Record, Severity};
@@ -29,23 +29,13 @@ fn today() -> NaiveDate {
 
 fn observation(id: &str, category: ObservationCategory, severity: Severity, title: &str) -> Observation {
     Observation {
-        header: header(id, "P1"),
-        date: today(),
-        category,
-        severity,
-        title: title.into(),
-        description: Some("6层东侧楼板边缘无防护栏杆".into()),
-        place: Some("1#楼 6层 东侧".into()),
         gps: Some(GeoPoint { latitude: 31.23042, longitude: 121.4737, accuracy_m: Some(5.0) }),
-        activity: Some("A1".into()),
-        photos: vec![],
+        ..records::observation(id, category, severity, title, "1#楼 6层 东侧", "6层东侧楼板边缘无防护栏杆")
     }
 }
 
 fn doc(o: &Observation) -> automerge::AutoCommit {
-    let mut d = automerge::AutoCommit::new();
-    Record::Observation(o.clone()).write(&mut d).expect("write");
-    d
+    records::observation_doc(o)
 }
 
 fn cookie_of(f: &Funds, lang: &str) -> String {

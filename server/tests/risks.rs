@@ -15,9 +15,9 @@ use calamine::{Data, Reader, Xlsx};
 use chrono::{Duration, NaiveDate};
 use common::funds_fixture::{Funds, setup};
 use common::phone::SimPhone;
-use common::records::{header, site_today};
+use common::records::{self, site_today};
 use common::*;
-use record_schema::{FollowUp, Observation, ObservationCategory, Record, Severity};
+use record_schema::{FollowUp, Observation, ObservationCategory, Severity};
 use serde_json::{Value, json};
 
 const OBS: &str = "0193a000-0000-7000-8000-0000000000d1";
@@ -28,24 +28,11 @@ fn today() -> NaiveDate {
 }
 
 fn observation(id: &str, category: ObservationCategory, severity: Severity, title: &str) -> Observation {
-    Observation {
-        header: header(id, "P1"),
-        date: today(),
-        category,
-        severity,
-        title: title.into(),
-        description: Some("塔吊基础旁堆放钢筋，距基坑边不足1米".into()),
-        place: Some("2#楼 塔吊基础".into()),
-        gps: None,
-        activity: Some("A1".into()),
-        photos: vec![],
-    }
+    records::observation(id, category, severity, title, "2#楼 塔吊基础", "塔吊基础旁堆放钢筋，距基坑边不足1米")
 }
 
 fn doc(o: &Observation) -> automerge::AutoCommit {
-    let mut d = automerge::AutoCommit::new();
-    Record::Observation(o.clone()).write(&mut d).expect("write");
-    d
+    records::observation_doc(o)
 }
 
 fn cookie_of(f: &Funds, lang: &str) -> String {

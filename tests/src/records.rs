@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use record_schema::record::RecordHeader;
 use std::str::FromStr;
 
-use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet};
+use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet, Observation, ObservationCategory, Severity};
 use rust_decimal::Decimal;
 
 /// Today on site S1's calendar (Asia/Shanghai), as `YYYY-MM-DD`: the newest date a record may carry.
@@ -63,6 +63,37 @@ pub fn sheet_doc(s: &LabourSheet) -> AutoCommit {
 pub fn expense_doc(e: &Expense) -> AutoCommit {
     let mut d = AutoCommit::new();
     e.write(&mut d).expect("write");
+    d
+}
+
+/// A field observation of project P1 seen today on site S1 (activity A1), at `place`, without GPS
+/// or photos.
+pub fn observation(
+    id: &str,
+    category: ObservationCategory,
+    severity: Severity,
+    title: &str,
+    place: &str,
+    description: &str,
+) -> Observation {
+    Observation {
+        header: header(id, "P1"),
+        date: NaiveDate::parse_from_str(&site_today(), "%Y-%m-%d").expect("today"),
+        category,
+        severity,
+        title: title.into(),
+        description: Some(description.into()),
+        place: Some(place.into()),
+        gps: None,
+        activity: Some("A1".into()),
+        photos: vec![],
+    }
+}
+
+/// A new Automerge document holding `o`.
+pub fn observation_doc(o: &Observation) -> AutoCommit {
+    let mut d = AutoCommit::new();
+    o.write(&mut d).expect("write");
     d
 }
 
