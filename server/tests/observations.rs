@@ -293,6 +293,15 @@ fn observations(url: Option<&str>) {
     for w in ["已关闭", "已整改，复查合格", "重新打开", "id=\"obs-done\""] {
         assert!(html.contains(w), "after closing: {w} missing: {html}");
     }
+    // Acting on it as it no longer stands: 409 in the page's language, nothing recorded.
+    let before = events();
+    let r = post(&format!("/web/observations/{OBS}/close"), format!("csrf={csrf}&resolution=x"));
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("该问题已关闭。"), "{}", r.text());
+    let r = post(&format!("/web/observations/{OBS}/assign"), format!("csrf={csrf}&assignee=x"));
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("该问题已关闭，请先重新打开。"), "{}", r.text());
+    assert_eq!(events(), before);
     let r = post(&format!("/web/records/{OBS}/approve"), format!("csrf={csrf}&heads=x"));
     assert_eq!(r.status, 409, "web approve of an observation: {}", r.text());
 

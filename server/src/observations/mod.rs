@@ -37,6 +37,10 @@ pub enum ObservationError {
     /// Refused because of the observation's state (field, reason).
     #[error("{0}: {1}")]
     State(&'static str, String),
+    /// An action that does not apply to the observation as it stands (the screens say which in
+    /// their language).
+    #[error("{}: {}", .0.field(), .0.message())]
+    Refused(Refusal),
     /// Other writers kept getting in first; retrying later will work.
     #[error("the observation kept changing; retry")]
     Busy,
@@ -61,12 +65,44 @@ impl From<OwnedWriteError> for ObservationError {
     }
 }
 
+/// Why an action does not apply to the observation as it stands (409).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Its author voided it.
+    Voided,
+    /// Closed: assigning needs a reopen first.
+    ClosedReopenFirst,
+    /// Closing a closed one.
+    AlreadyClosed,
+    /// Reopening one that is not closed (its status).
+    NotClosed(String),
+}
+
+impl Refusal {
+    pub fn field(&self) -> &'static str {
+        match self {
+            Refusal::Voided => "id",
+            _ => "status",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Voided => "the observation was voided by its author".into(),
+            Refusal::ClosedReopenFirst => "the observation is closed: reopen it first".into(),
+            Refusal::AlreadyClosed => "the observation is already closed".into(),
+            Refusal::NotClosed(status) => format!("the observation is {status}, not closed"),
+        }
+    }
+}
+
 impl From<ObservationError> for ApiError {
     fn from(e: ObservationError) -> Self {
         match e {
             ObservationError::NotFound(id) => ApiError::not_found("id", format!("no observation {id} in your project")),
             ObservationError::BadInput(field, m) => ApiError::bad_request(field, m),
             ObservationError::State(field, m) => ApiError::new(StatusCode::CONFLICT, "conflict", field, m),
+            ObservationError::Refused(r) => ApiError::new(StatusCode::CONFLICT, "conflict", r.field(), r.message()),
             ObservationError::Busy => ApiError::busy(Some("id"), "the observation kept changing; retry"),
             ObservationError::Sql(e) => ApiError::internal(e),
             ObservationError::Docs(e) => ApiError::internal(e),
@@ -549,28 +585,25 @@ pub async fn act_at(
             .await?
             .ok_or_else(|| ObservationError::NotFound(record_id.to_string()))?;
         if row.voided {
-            return Err(ObservationError::State("id", "the observation was voided by its author".into()));
+            return Err(ObservationError::Refused(Refusal::Voided));
         }
         let closed = row.status == "closed";
         let (status, assignee, due, resolution, note) = match action {
             Action::Assign { assignee, due, note } => {
                 if closed {
-                    return Err(ObservationError::State("status", "the observation is closed: reopen it first".into()));
+                    return Err(ObservationError::Refused(Refusal::ClosedReopenFirst));
                 }
                 ("assigned", Some(assignee.trim().to_string()), *due, None, note.trim().to_string())
             }
             Action::Close { resolution } => {
                 if closed {
-                    return Err(ObservationError::State("status", "the observation is already closed".into()));
+                    return Err(ObservationError::Refused(Refusal::AlreadyClosed));
                 }
                 ("closed", row.assignee.clone(), row.due, Some(resolution.trim().to_string()), resolution.trim().into())
             }
             Action::Reopen { note } => {
                 if !closed {
-                    return Err(ObservationError::State(
-                        "status",
-                        format!("the observation is {}, not closed", row.status),
-                    ));
+                    return Err(ObservationError::Refused(Refusal::NotClosed(row.status.clone())));
                 }
                 let s = if row.assignee.is_some() { "assigned" } else { "open" };
                 (s, row.assignee.clone(), row.due, None, note.trim().to_string())

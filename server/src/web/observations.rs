@@ -18,7 +18,7 @@ use super::i18n::Lang;
 use super::session::WebSession;
 use super::{Chrome, Fields, WebError, render, urlencode};
 use crate::error::ApiError;
-use crate::observations::{self, Action, ListFilter, ObservationError, ObservationRow, StatusCounts};
+use crate::observations::{self, Action, ListFilter, ObservationError, ObservationRow, Refusal, StatusCounts};
 use crate::reference::ReferenceSet;
 use crate::state::AppState;
 
@@ -334,19 +334,14 @@ fn refused(e: ObservationError, lang: Lang) -> WebError {
             }
             .to_string(),
         ),
-        ObservationError::State(field, m) => {
-            let text = if m.contains("already closed") {
-                lang.t("obs_err_closed")
-            } else if m.contains("reopen it first") {
-                lang.t("obs_err_reopen_first")
-            } else if m.contains("voided") {
-                lang.t("obs_err_voided")
-            } else if m.contains("not closed") {
-                lang.t("obs_err_not_closed")
-            } else {
-                return WebError::Api(ApiError::conflict(field, m));
+        ObservationError::Refused(r) => {
+            let text = match r {
+                Refusal::AlreadyClosed => lang.t("obs_err_closed"),
+                Refusal::ClosedReopenFirst => lang.t("obs_err_reopen_first"),
+                Refusal::Voided => lang.t("obs_err_voided"),
+                Refusal::NotClosed(_) => lang.t("obs_err_not_closed"),
             };
-            WebError::Api(ApiError::conflict(field, text))
+            WebError::Api(ApiError::conflict(r.field(), text))
         }
         other => WebError::Api(other.into()),
     }
