@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use crate::doc::{self, get_f64, get_str, put_opt_str, put_scalar, put_str, req_date, req_str};
 use crate::photo::{read_photos, write_photos};
 use crate::record::RecordHeader;
-use crate::validate::{self, ValidationContext, check_length, check_note};
+use crate::validate::{self, ValidationContext, check_length, check_note, check_required};
 use crate::{GeoPoint, PhotoRef, RecordKind, SchemaError, ValidationError};
 
 /// What kind of issue was seen.
@@ -90,21 +90,14 @@ impl Observation {
         let tz = self.header.validate()?;
         ctx.check_site(&self.header.site_id, &self.header.time_zone)?;
         ctx.check_date("date", self.date, tz)?;
-        if self.title.trim().is_empty() {
-            return Err(ValidationError::new("title", "is required"));
-        }
+        check_required("title", &self.title)?;
         check_length("title", &self.title, validate::MAX_NAME_BYTES)?;
         check_note("description", self.description.as_deref())?;
         if let Some(p) = &self.place {
             check_length("place", p, validate::MAX_NAME_BYTES)?;
         }
         if let Some(g) = &self.gps {
-            if !(-90.0..=90.0).contains(&g.latitude) {
-                return Err(ValidationError::new("gps.latitude", "must be within -90..90"));
-            }
-            if !(-180.0..=180.0).contains(&g.longitude) {
-                return Err(ValidationError::new("gps.longitude", "must be within -180..180"));
-            }
+            g.validate("gps")?;
             if let Some(a) = g.accuracy_m
                 && !(0.0..=100_000.0).contains(&a)
             {

@@ -19,6 +19,20 @@ pub struct GeoPoint {
     pub accuracy_m: Option<f64>,
 }
 
+impl GeoPoint {
+    /// Latitude within -90..90 and longitude within -180..180, named `<field>.latitude` and
+    /// `<field>.longitude`.
+    pub fn validate(&self, field: &str) -> Result<(), ValidationError> {
+        if !(-90.0..=90.0).contains(&self.latitude) {
+            return Err(ValidationError::new(format!("{field}.latitude"), "must be within -90..90"));
+        }
+        if !(-180.0..=180.0).contains(&self.longitude) {
+            return Err(ValidationError::new(format!("{field}.longitude"), "must be within -180..180"));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhotoRef {
     /// Lower-case hex SHA-256 of the original file: the blob's address.
@@ -50,12 +64,7 @@ impl PhotoRef {
             return Err(ValidationError::new(format!("{field}.width"), "image has no pixels"));
         }
         if let Some(g) = &self.location {
-            if !(-90.0..=90.0).contains(&g.latitude) {
-                return Err(ValidationError::new(format!("{field}.location.latitude"), "must be within -90..90"));
-            }
-            if !(-180.0..=180.0).contains(&g.longitude) {
-                return Err(ValidationError::new(format!("{field}.location.longitude"), "must be within -180..180"));
-            }
+            g.validate(&format!("{field}.location"))?;
         }
         Ok(())
     }
