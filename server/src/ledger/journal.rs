@@ -261,7 +261,7 @@ pub async fn commit(
         append_entries!(tx, d, entries);
         let mut tx: Tx = tx.into();
         // Outgoing webhooks (record.approved, record.rejected): the outbox rows commit with the decision.
-        crate::webhooks::on_decision(&mut tx, d).await?;
+        let enqueued = crate::webhooks::on_decision(&mut tx, d).await?;
         let approval = match approval {
             None => None,
             Some(ApprovalDoc::New(mut doc)) => {
@@ -269,7 +269,9 @@ pub async fn commit(
                 let kind = RecordKind::Approval.as_str();
                 let saved = docstore::insert_in(&mut tx, &id, &d.project_id, kind, &mut doc).await?;
                 tx.commit().await?;
-                crate::webhooks::wake();
+                if enqueued > 0 {
+                    crate::webhooks::wake();
+                }
                 return Ok(Committed {
                     postings,
                     reversals,
@@ -282,7 +284,9 @@ pub async fn commit(
             }
         };
         tx.commit().await?;
-        crate::webhooks::wake();
+        if enqueued > 0 {
+            crate::webhooks::wake();
+        }
         Ok(Committed {
             postings,
             reversals,

@@ -38,20 +38,7 @@ pub fn standard_signature(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> 
 pub fn dingtalk_sign(secret: &str, timestamp_ms: i64) -> String {
     let text = format!("{timestamp_ms}\n{secret}");
     let mac = hmac(secret.as_bytes(), &[text.as_bytes()]);
-    url_encode(&STANDARD.encode(mac))
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::web::urlencode(&STANDARD.encode(mac))
 }
 
 /// A new Standard Webhooks key (24 random bytes).
@@ -90,7 +77,7 @@ mod tests {
 
     #[test]
     fn url_encoding_of_base64() {
-        assert_eq!(url_encode("a+b/c="), "a%2Bb%2Fc%3D");
+        assert_eq!(crate::web::urlencode("a+b/c="), "a%2Bb%2Fc%3D");
     }
 
     #[test]
