@@ -230,16 +230,14 @@ pub async fn portfolio(db: &Db, projects: &[String], as_of: Option<NaiveDate>) -
     })?;
     let marks = marks(db).await?;
     let mut tasks = JoinSet::new();
-    for (i, p) in projects.iter().enumerate() {
+    for p in projects {
         let (db, p) = (db.clone(), p.clone());
-        tasks.spawn(async move { (i, project_row(db, p, as_of, marks).await) });
+        tasks.spawn(async move { project_row(db, p, as_of, marks).await });
     }
-    let mut rows: Vec<(usize, PortfolioRow)> = Vec::with_capacity(projects.len());
+    let mut rows: Vec<PortfolioRow> = Vec::with_capacity(projects.len());
     while let Some(done) = tasks.join_next().await {
-        let (i, row) = done.map_err(|e| ReportError::Export(format!("portfolio task: {e}")))?;
-        rows.push((i, row?));
+        rows.push(done.map_err(|e| ReportError::Export(format!("portfolio task: {e}")))??);
     }
-    let mut rows: Vec<PortfolioRow> = rows.into_iter().map(|(_, r)| r).collect();
     apply_risks(&mut rows, &risks);
     rows.sort_by(worst_first);
     for (i, r) in rows.iter_mut().enumerate() {

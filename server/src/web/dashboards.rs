@@ -374,7 +374,7 @@ fn fill_all(template: &str, pairs: &[(&str, String)]) -> String {
 }
 
 /// Days as people write them: whole days without decimals, else one decimal.
-fn days_text(d: Decimal) -> String {
+pub(super) fn days_text(d: Decimal) -> String {
     d.abs().round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize().to_string()
 }
 
@@ -687,7 +687,8 @@ pub async fn schedule_export(
     let q = query(q)?;
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let at = q.at()?.unwrap_or_else(|| today(&set));
-    let report = schedule::report(&state.db, &set, at).await?;
+    // The file holds the activities and totals: no S-curve to compute.
+    let report = schedule::report_with(&state.db, &set, at, false).await?;
     let words = export::Words::Lang(Lang::from_headers(&headers));
     Ok(export::download(&report.file_name(words, &set), q.file_format()?, &report.table(words, &set))?)
 }

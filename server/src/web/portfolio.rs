@@ -79,11 +79,6 @@ fn fill(template: &str, pairs: &[(&str, String)]) -> String {
 }
 
 /// Days as people write them: whole days without decimals, else one decimal.
-fn days(d: Decimal) -> String {
-    let r = d.abs().round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize();
-    r.to_string()
-}
-
 fn index_class(r: Option<Decimal>) -> &'static str {
     match r {
         None => "",
@@ -98,8 +93,8 @@ pub fn line(r: &PortfolioRow, lang: Lang, current: Option<&str>) -> Line {
     let t = |k: &'static str| lang.t(k);
     let (sv_t, sv_t_class) = match r.sv_t {
         None => (t("pf_none").to_string(), ""),
-        Some(s) if s < Decimal::ZERO => (fill(t("pf_days_behind"), &[("{n}", days(s))]), "bad"),
-        Some(s) if s > Decimal::ZERO => (fill(t("pf_days_ahead"), &[("{n}", days(s))]), "good"),
+        Some(s) if s < Decimal::ZERO => (fill(t("pf_days_behind"), &[("{n}", super::dashboards::days_text(s))]), "bad"),
+        Some(s) if s > Decimal::ZERO => (fill(t("pf_days_ahead"), &[("{n}", super::dashboards::days_text(s))]), "good"),
         Some(_) => (t("pf_on_time").to_string(), "good"),
     };
     let (cost, cost_note, cost_class) = match (r.eac, r.vac) {
