@@ -447,6 +447,11 @@ async fn open_sqlite(data_dir: &Path, migrations: Vec<Migration>) -> Result<Sqli
     Ok(pool)
 }
 
+/// Whether a statement failed on a unique constraint (both backends report it alike).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

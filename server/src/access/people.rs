@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::audit::{self, Entry, Event};
 use crate::auth::Role;
-use crate::db::{Db, on_pool};
+use crate::db::{Db, is_unique_violation, on_pool};
 use crate::error::ApiError;
 
 /// A name: required, at most this many characters.
@@ -158,10 +158,6 @@ pub struct Actor<'a> {
 
 impl Actor<'_> {
     pub const COMMAND_LINE: Actor<'static> = Actor { person_id: None, address: None };
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
 /// Creates a person (audited `person_added`); a phone number already someone's is 409.

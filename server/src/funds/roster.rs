@@ -17,7 +17,7 @@ use super::error::{FundsError, FundsResult, RowProblem};
 use super::masking::{self, CardNumber, HashKey, IdNumber, Phone};
 use super::sheet::{self, Located};
 use crate::cache::DocCache;
-use crate::db::{Db, on_pool};
+use crate::db::{Db, is_unique_violation, on_pool};
 
 /// Longest worker id (the office's number, `W0001`; it travels to phones and into URLs).
 pub const MAX_ID_CHARS: usize = 32;
@@ -413,10 +413,6 @@ fn holder<'a>(all: &'a [StoredWorker], except: &str, hash: Option<&str>, card: b
 
 fn duplicate_message(what: &str, other: &StoredWorker) -> String {
     format!("this {what} is already on the roster as {} ({})", other.worker.id, other.worker.name)
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
 /// Inserts or updates rows in one transaction.
