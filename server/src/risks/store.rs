@@ -14,7 +14,7 @@ use super::{
     Category, MAX_OWNER_BYTES, MAX_TEXT_BYTES, MAX_TITLE_BYTES, RiskError, RiskResult, RiskRow, Status, StoredRisk,
     Strategy, label, risk_columns,
 };
-use crate::db::{Db, Tx, on_tx};
+use crate::db::{Db, Tx, is_unique_violation, on_tx};
 
 /// The fields a risk is written by, as the API and the forms name them.
 pub const FIELDS: &[&str] =
@@ -247,11 +247,6 @@ fn now_ms() -> i64 {
     crate::reports::now().timestamp_millis()
 }
 
-/// True when a database error is a unique violation (a number or a source taken concurrently).
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
-}
-
 /// Creates a risk from `input` (title, probability and impact required), numbered next in the
 /// project; its history starts with `created` (or `promoted`, naming `source`).
 pub async fn create(db: &Db, project: &str, input: &Input, by: &str) -> RiskResult<RiskRow> {
@@ -265,6 +260,15 @@ pub(crate) async fn insert(db: &Db, project: &str, d: &Draft, source: Option<&st
     for _ in 0..8 {
         let at = now_ms();
         let mut tx = db.begin().await?;
+        // PostgreSQL: concurrent creates in a project take their numbers one after another (the lock
+        // ends with the transaction), so MAX + 1 does not collide and exhaust the retries under load.
+        // SQLite has one writer already.
+        if let Tx::Postgres(t) = &mut tx {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("risks:{project}"))
+                .execute(&mut **t)
+                .await?;
+        }
         let inserted: Result<i64, sqlx::Error> = on_tx!(&mut tx, |c| {
             sqlx::query_scalar(
             "INSERT INTO risks (project_id, number, title, description, category, probability, impact, owner, \
