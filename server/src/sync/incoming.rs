@@ -286,7 +286,7 @@ pub(super) fn check_record(
         return Err(doc_error(
             id,
             "invalid",
-            "ids starting with `approval:`, `follow_up:` or `reference:` belong to the server",
+            format!("ids starting with {} belong to the server", record_schema::kind::SERVER_ID_PREFIXES.join(" ")),
         ));
     }
     // Nothing the schema does not define, nothing beyond its bounds: checked before anything reads
