@@ -51,6 +51,9 @@ pub enum RecordState {
     /// Approved once, edited on the phone since (the report shows the current version).
     ChangedSinceApproval,
     Rejected,
+    /// An observation: observations are not approved but followed up by the office (the row's
+    /// `follow_up` says where that stands); shown as recorded, not muted.
+    FollowUp,
 }
 
 impl RecordState {
@@ -60,7 +63,13 @@ impl RecordState {
             RecordState::Approved => "approved",
             RecordState::ChangedSinceApproval => "changed_since_approval",
             RecordState::Rejected => "rejected",
+            RecordState::FollowUp => "follow_up",
         }
+    }
+
+    /// Waiting for a supervisor's decision (never approved, or changed since): muted in the report.
+    pub fn awaits_decision(self) -> bool {
+        matches!(self, RecordState::Pending | RecordState::ChangedSinceApproval)
     }
 }
 
