@@ -54,6 +54,11 @@ pub struct Config {
     #[arg(long, env = "FIELDLEDGER_UPLOAD_EXPIRY_MINUTES", default_value_t = crate::blobs::DEFAULT_UPLOAD_EXPIRY_MINUTES, global = true)]
     pub upload_expiry_minutes: u64,
     /// Before serving, load the demo company if the database holds no project yet (see `demo`).
+    /// The font daily-report PDFs are drawn with (TrueType/OpenType, or a .ttc collection's first face
+    /// whose family is Chinese); without it, Debian's fonts-noto-cjk (Noto Sans CJK SC) where installed.
+    #[arg(long, env = "FIELDLEDGER_REPORT_FONT", global = true)]
+    pub report_font: Option<PathBuf>,
+
     #[arg(long)]
     pub demo: bool,
     /// What to do; serving is the default.

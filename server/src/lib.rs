@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod cache;
 pub mod commit;
 pub mod config;
+pub mod daily_reports;
 pub mod db;
 pub mod demo;
 pub mod docstore;

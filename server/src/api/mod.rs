@@ -5,6 +5,7 @@
 //! folders.
 
 pub mod approvals;
+pub mod daily_reports;
 pub mod devices;
 pub mod funds;
 pub mod funds_cashflow;

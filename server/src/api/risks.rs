@@ -62,11 +62,6 @@ fn risk_json(r: &RiskRow, today: chrono::NaiveDate) -> Value {
     v
 }
 
-async fn today(state: &AppState, project: &str) -> Result<chrono::NaiveDate, ApiError> {
-    let set = crate::reference::store::load(&state.db, project).await.map_err(ApiError::internal)?;
-    Ok(crate::reports::today(&set))
-}
-
 /// `GET /v1/risks?status=open|mitigating|closed|active|all&level=&probability=&impact=&format=json|csv|xlsx&lang=en|zh`:
 /// the register by number; with `format=csv|xlsx` the same rows as a file (columns in `lang`'s
 /// words, else the API's keys).
@@ -138,7 +133,7 @@ pub async fn matrix(
 pub async fn one(Reader(grant): Reader, State(state): State<AppState>, Path(label): Path<String>) -> Answer {
     let r = risks::by_label(&state.db, &grant.project_id, &label).await?;
     let events = risks::events(&state.db, &grant.project_id, r.number).await?;
-    let today = today(&state, &grant.project_id).await?;
+    let today = super::observations::project_today(&state, &grant.project_id).await?;
     let mut v = risk_json(&r, today);
     v["history"] = json!(events);
     Ok(Json(v).into_response())
@@ -153,7 +148,7 @@ pub async fn create(
 ) -> Answer {
     let input = store::input_from_json(&body(b)?, &[])?;
     let r = store::create(&state.db, &grant.project_id, &input, &grant.device_name).await?;
-    let today = today(&state, &grant.project_id).await?;
+    let today = super::observations::project_today(&state, &grant.project_id).await?;
     Ok((StatusCode::CREATED, Json(risk_json(&r, today))).into_response())
 }
 
@@ -167,7 +162,7 @@ pub async fn edit(
     let r = risks::by_label(&state.db, &grant.project_id, &label).await?;
     let input = store::input_from_json(&body(b)?, &[])?;
     let r = store::edit(&state.db, &grant.project_id, r.number, &input, &grant.device_name).await?;
-    let today = today(&state, &grant.project_id).await?;
+    let today = super::observations::project_today(&state, &grant.project_id).await?;
     Ok(Json(risk_json(&r, today)).into_response())
 }
 
@@ -193,7 +188,7 @@ pub async fn close(
     let note = note_of(&optional_body(&b)?)?;
     let r = risks::by_label(&state.db, &grant.project_id, &label).await?;
     let r = store::close(&state.db, &grant.project_id, r.number, note.as_deref(), &grant.device_name).await?;
-    let today = today(&state, &grant.project_id).await?;
+    let today = super::observations::project_today(&state, &grant.project_id).await?;
     Ok(Json(risk_json(&r, today)).into_response())
 }
 
@@ -207,7 +202,7 @@ pub async fn reopen(
     let note = note_of(&optional_body(&b)?)?;
     let r = risks::by_label(&state.db, &grant.project_id, &label).await?;
     let r = store::reopen(&state.db, &grant.project_id, r.number, note.as_deref(), &grant.device_name).await?;
-    let today = today(&state, &grant.project_id).await?;
+    let today = super::observations::project_today(&state, &grant.project_id).await?;
     Ok(Json(risk_json(&r, today)).into_response())
 }
 
@@ -226,6 +221,6 @@ pub async fn promote_observation(
         }
     })?;
     let r = promote::promote(&state.db, &state.cache, &grant.project_id, &id, &given, &grant.device_name).await?;
-    let today = today(&state, &grant.project_id).await?;
+    let today = super::observations::project_today(&state, &grant.project_id).await?;
     Ok((StatusCode::CREATED, Json(risk_json(&r, today))).into_response())
 }

@@ -166,7 +166,8 @@ pub(crate) async fn page(
     // Times in the project's first site's zone (UTC, said so, when it has none).
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let zone = set.sites.first().map_or("", |site| site.time_zone.as_str());
-    let lines = lines(&found, &names, c.lang, |ms| super::format::instant(ms, zone));
+    let lang = c.lang;
+    let lines = lines(&found, &names, lang, |ms| super::format::instant(ms, zone, lang));
     Ok(render(&AuditPage { c, lines, older, paged: before.is_some() })?.into_response())
 }
 

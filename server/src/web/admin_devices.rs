@@ -114,12 +114,12 @@ fn rows(list: Vec<DeviceInfo>, s: &WebSession, lang: Lang, zone: &str) -> Vec<Ro
                 && devices::may_touch(s.grant.role, &d, own).is_ok();
             Row {
                 seen_ago: ago(now, d.last_seen_at_ms, lang),
-                seen_exact: d.last_seen_at_ms.map(|ms| super::format::instant(ms, zone)).unwrap_or_default(),
+                seen_exact: d.last_seen_at_ms.map(|ms| super::format::instant(ms, zone, lang)).unwrap_or_default(),
                 person: d.person_name.clone().unwrap_or_else(|| "—".into()),
                 role: role_key(d.role),
                 app: d.app_version.clone().unwrap_or_else(|| "—".into()),
                 status: match d.revoked_at_ms {
-                    Some(at) => lang.t("dev_revoked_at").replace("{when}", &super::format::instant(at, zone)),
+                    Some(at) => lang.t("dev_revoked_at").replace("{when}", &super::format::instant(at, zone, lang)),
                     None => lang.t("dev_live").to_string(),
                 },
                 revoked: d.revoked(),

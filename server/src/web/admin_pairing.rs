@@ -100,7 +100,7 @@ pub async fn create(
         Ok(set) => set.sites.first().map_or_else(|| "UTC".to_string(), |s| s.time_zone.clone()),
         Err(_) => "UTC".to_string(),
     };
-    let expires = c.t("pair_expires").replace("{when}", &super::format::instant(created.expires_at_ms, &zone));
+    let expires = c.t("pair_expires").replace("{when}", &super::format::instant(created.expires_at_ms, &zone, c.lang));
     let heading = c.t("pair_heading").replace("{name}", &person_name);
     let page = PairingPage { c, heading, person_id, code: created.code, qr, link, expires };
     Ok(render(&page)?.into_response())

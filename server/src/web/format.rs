@@ -72,11 +72,16 @@ pub fn percent(p: Option<Decimal>) -> String {
     p.map_or_else(|| "—".to_string(), |p| format!("{}%", p.normalize()))
 }
 
-/// An instant (ms since the epoch) in `time_zone` (IANA), e.g. `2026-11-20 14:05 CST`; UTC when
-/// the zone is unknown, saying so.
-pub fn instant(ms: i64, time_zone: &str) -> String {
+/// An instant (ms since the epoch) in `time_zone` (IANA) with the zone's name as a site manager
+/// says it: `2026-11-20 14:05 北京时间` / `Beijing time` for Asia/Shanghai (whose abbreviation, CST,
+/// reads as US Central), the abbreviation elsewhere, UTC when the zone is unknown, saying so.
+pub fn instant(ms: i64, time_zone: &str, lang: Lang) -> String {
     let Some(utc) = chrono::DateTime::from_timestamp_millis(ms) else { return "—".into() };
     match time_zone.parse::<chrono_tz::Tz>() {
+        Ok(chrono_tz::Tz::Asia__Shanghai) => {
+            let local = utc.with_timezone(&chrono_tz::Tz::Asia__Shanghai);
+            format!("{} {}", local.format("%Y-%m-%d %H:%M"), lang.t("beijing_time"))
+        }
         Ok(tz) => utc.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
         Err(_) => utc.format("%Y-%m-%d %H:%M UTC").to_string(),
     }
@@ -120,8 +125,10 @@ mod tests {
     fn instants_in_the_site_zone() {
         // 2026-11-20 06:05 UTC is 14:05 in Shanghai.
         let ms = 1_795_154_700_000;
-        assert_eq!(instant(ms, "Asia/Shanghai"), "2026-11-20 14:05 CST");
-        assert_eq!(instant(ms, "Nowhere/Else"), "2026-11-20 06:05 UTC");
+        assert_eq!(instant(ms, "Asia/Shanghai", Lang::ZhCn), "2026-11-20 14:05 北京时间");
+        assert_eq!(instant(ms, "Asia/Shanghai", Lang::En), "2026-11-20 14:05 Beijing time");
+        assert_eq!(instant(ms, "Asia/Tokyo", Lang::En), "2026-11-20 15:05 JST");
+        assert_eq!(instant(ms, "Nowhere/Else", Lang::En), "2026-11-20 06:05 UTC");
     }
 }
 

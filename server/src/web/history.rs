@@ -67,18 +67,10 @@ pub fn when(time: i64, time_zone: &str, lang: Lang) -> String {
         t if t > 100_000_000_000 => t,
         t => t.saturating_mul(1000),
     };
-    let Some(utc) = chrono::DateTime::from_timestamp_millis(ms) else { return lang.t("hist_no_time").to_string() };
-    match time_zone.parse::<chrono_tz::Tz>() {
-        Ok(chrono_tz::Tz::Asia__Shanghai) => {
-            format!(
-                "{} {}",
-                utc.with_timezone(&chrono_tz::Tz::Asia__Shanghai).format("%Y-%m-%d %H:%M"),
-                lang.t("hist_beijing")
-            )
-        }
-        Ok(tz) => utc.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
-        Err(_) => utc.format("%Y-%m-%d %H:%M UTC").to_string(),
+    if chrono::DateTime::from_timestamp_millis(ms).is_none() {
+        return lang.t("hist_no_time").to_string();
     }
+    super::format::instant(ms, time_zone, lang)
 }
 
 /// A change summary in the page language: the ones the phone writes (`mobile-core`) and the

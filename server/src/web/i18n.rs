@@ -93,6 +93,8 @@ mod queue;
 mod record;
 mod reference;
 mod risks;
+mod daily_reports;
+mod webhooks;
 
 pub const TABLES: &[&[(&str, &str, &str)]] = &[
     STRINGS,
@@ -109,6 +111,8 @@ pub const TABLES: &[&[(&str, &str, &str)]] = &[
     observations::STRINGS,
     risks::STRINGS,
     portfolio::STRINGS,
+    daily_reports::STRINGS,
+    webhooks::STRINGS,
 ];
 
 /// Every key of every table, looked up by hash (a page asks for hundreds of strings).
@@ -132,6 +136,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("nav_risks", "Risks", "风险"),
     ("nav_portfolio", "Portfolio", "项目总览"),
     ("sign_in", "Sign in", "登录"),
+    // An instant in Asia/Shanghai (web/format.rs instant).
+    ("beijing_time", "Beijing time", "北京时间"),
     ("sign_out", "Sign out", "退出"),
     ("token", "Sign-in key", "登录密钥"),
     (

@@ -23,6 +23,7 @@ pub mod admin_pairing;
 pub mod admin_people;
 pub mod admin_reference;
 pub mod csrf;
+pub mod daily_reports;
 pub mod dashboards;
 pub mod drilldown;
 pub mod format;
@@ -40,6 +41,7 @@ pub mod record;
 pub mod risks;
 pub mod session;
 pub mod svg;
+pub mod webhooks;
 
 use askama::Template;
 use axum::Form;

@@ -280,13 +280,7 @@ pub fn submitted(ms: i64, tz: &str, lang: Lang) -> String {
     if ms <= 0 {
         return "—".into();
     }
-    if tz == "Asia/Shanghai"
-        && let Some(utc) = chrono::DateTime::from_timestamp_millis(ms)
-    {
-        let local = utc.with_timezone(&chrono_tz::Asia::Shanghai);
-        return format!("{} {}", local.format("%Y-%m-%d %H:%M"), lang.t("q_beijing_time"));
-    }
-    format::instant(ms, tz)
+    format::instant(ms, tz, lang)
 }
 
 /// How long ago, in the page language: "just now", "5 minutes ago", "3 days ago" / "3天前".

@@ -548,7 +548,7 @@ fn history(events: &[RiskEvent], tz: &str, lang: Lang) -> Vec<HistoryLine> {
             };
             let changed = e.field.is_some();
             HistoryLine {
-                when: crate::web::format::instant(e.at_ms, tz),
+                when: crate::web::format::instant(e.at_ms, tz, lang),
                 who: e.by.clone(),
                 action: lang.t(action),
                 field: e.field.as_deref().map(|f| field_label(f, lang)).unwrap_or_default(),
@@ -645,7 +645,7 @@ async fn build_detail(
         strategy: r.strategy.map(|x| lang.t(strategy_key(x)).to_string()).unwrap_or_default(),
         response: r.response.clone().unwrap_or_default(),
         created_by: r.created_by.clone(),
-        updated: crate::web::format::instant(r.updated_at_ms, &tz),
+        updated: crate::web::format::instant(r.updated_at_ms, &tz, lang),
         source_title,
         closed: r.status == Status::Closed,
         acting: s.decides(),

@@ -97,7 +97,6 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("hist_device", "device", "设备"),
     ("hist_unknown", "unknown", "未知"),
     ("hist_no_time", "time not recorded", "未记录时间"),
-    ("hist_beijing", "Beijing time", "北京时间"),
     ("hist_created", "Record created", "创建记录"),
     ("hist_edited", "Edited (no description recorded)", "修改（未记录说明）"),
     ("hist_create_sheet", "Created the labour sheet", "创建点工单"),

@@ -60,7 +60,6 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("q_fail_cost_code", "Unknown cost code", "未知成本科目"),
     ("q_fail_activity", "Unknown activity", "未知进度任务"),
     ("q_fail_invalid", "Does not pass the checks:", "未通过校验："),
-    ("q_beijing_time", "Beijing time", "北京时间"),
     ("q_just_now", "just now", "刚刚"),
     ("q_ago_minute_one", "{n} minute ago", "{n}分钟前"),
     ("q_ago_minute_other", "{n} minutes ago", "{n}分钟前"),
