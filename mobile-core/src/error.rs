@@ -44,6 +44,14 @@ pub enum Error {
     Unsynced { records: u32, photos: u32 },
     #[error("cancelled")]
     Cancelled,
+    /// The server has no records of that site and day, so no daily report.
+    #[error("no daily report for site {site_id} on {date}: nothing was recorded that day")]
+    NoDailyReport { site_id: String, date: String },
+    #[error("the {what} is larger than {limit} bytes")]
+    TooLarge { what: String, limit: u64 },
+    /// The server answered with a status this call does not expect (e.g. 503 when it cannot print).
+    #[error("the server answered {status}: {message}")]
+    Server { status: u16, message: String },
     /// The app's progress listener failed (threw), which stops the operation it was following.
     #[error("the progress listener failed: {0}")]
     Listener(String),
@@ -143,6 +151,16 @@ pub enum CoreError {
     /// The app cancelled the sync. Nothing is lost; what was done is kept and the rest follows next time.
     #[error("cancelled")]
     Cancelled,
+    /// The server has no records of that site and day, so there is no daily report for it.
+    #[error("no daily report for site {site_id} on {date}: nothing was recorded that day")]
+    NoDailyReport { site_id: String, date: String },
+    /// A download larger than this app accepts (`limit_bytes`); nothing was kept.
+    #[error("the download is larger than {limit_bytes} bytes")]
+    DownloadTooLarge { limit_bytes: u64 },
+    /// The server could not do what was asked, for the reason it gives (e.g. 503: it has no font to
+    /// print a report with; an admin fixes that on the server).
+    #[error("the server answered {status}: {reason}")]
+    ServerError { status: u16, reason: String },
     /// The app's `ProgressListener` threw, so the operation it followed stopped there. What was done
     /// before stays done (synced rounds, uploaded or attached photos); the rest follows next time.
     #[error("stopped because the progress listener failed: {reason}")]
@@ -188,6 +206,9 @@ impl From<Error> for CoreError {
             },
             Error::Unsynced { records, photos } => CoreError::UnsyncedData { records, photos },
             Error::Cancelled => CoreError::Cancelled,
+            Error::NoDailyReport { site_id, date } => CoreError::NoDailyReport { site_id, date },
+            Error::TooLarge { limit, .. } => CoreError::DownloadTooLarge { limit_bytes: limit },
+            Error::Server { status, message } => CoreError::ServerError { status, reason: message },
             Error::Listener(reason) => CoreError::ListenerFailed { reason },
             Error::Internal(reason) => CoreError::Internal { reason },
         }

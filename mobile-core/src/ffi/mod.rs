@@ -5,12 +5,14 @@
 //! `FieldStore` is spread over files along its seams: this file opens and closes it and holds the
 //! records (labour sheets, expenses, progress reports, wage advances, observations and their
 //! follow-up); `photos.rs` attaches photos; `sync.rs` syncs
-//! and holds the merge hooks; `pairing.rs` pairs the phone and syncs every project it holds.
+//! and holds the merge hooks; `pairing.rs` pairs the phone and syncs every project it holds;
+//! `daily_reports.rs` fetches and keeps the server's daily report PDFs.
 //! `cancel.rs` is the `CancelToken`, `convert.rs` the conversions and
 //! strict parsing of app text, `types.rs` every type that crosses.
 
 mod cancel;
 mod convert;
+mod daily_reports;
 mod pairing;
 mod photos;
 mod sync;

@@ -773,3 +773,30 @@ pub struct ProjectSyncReport {
     pub project_id: String,
     pub report: SyncReport,
 }
+
+/// The language a daily report is printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReportLang {
+    /// Simplified Chinese (`zh-CN`).
+    ZhCn,
+    /// English (`en`).
+    En,
+}
+
+/// A daily report PDF (施工日志) on this phone: open `path` with the platform's PDF viewer.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DailyReportFile {
+    /// Absolute path of the PDF in the store's media folder; a newer version gets a new path.
+    pub path: String,
+    /// The report's version on the server (1, 2, ...: a new one when the day's records change).
+    pub version: i64,
+    pub byte_size: u64,
+    /// When the server last sent or confirmed this file (ms since the epoch): "as of" on screen.
+    pub fetched_at_ms: i64,
+    /// The server could not be reached: this is the copy kept from an earlier fetch, maybe old.
+    pub from_cache: bool,
+    /// The server said the kept copy is current (HTTP 304): nothing was downloaded.
+    pub not_modified: bool,
+    /// PDF bytes this call downloaded (0 when not modified or from the cache).
+    pub downloaded_bytes: u64,
+}

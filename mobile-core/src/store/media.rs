@@ -42,6 +42,11 @@ impl MediaDir {
         self.root.join("previews").join(format!("{sha256}.jpg"))
     }
 
+    /// Daily report PDFs fetched from the server (`daily_reports.rs`), by project, site and day.
+    pub fn reports(&self) -> PathBuf {
+        self.root.join("reports")
+    }
+
     /// Writes `bytes` to `path` durably; an existing file (same content, same address) is kept.
     pub fn write_once(path: &Path, bytes: &[u8]) -> Result<()> {
         if path.exists() {

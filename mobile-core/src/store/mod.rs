@@ -10,9 +10,10 @@
 //! `index.rs` (the `records` table), `presets.rs` (crew presets), `media.rs` (the media folder),
 //! `schema.rs` (the store file), `sync.rs` (the sync client), `pairing.rs` (pairing, the projects
 //! held and `sync_all`, each project with its own token), `upload.rs` (the tus client), `cancel.rs`
-//! (cancelling a running sync).
+//! (cancelling a running sync), `daily_reports.rs` (daily report PDFs fetched and kept offline).
 
 mod cancel;
+mod daily_reports;
 mod documents;
 mod edit;
 mod index;
@@ -28,6 +29,7 @@ mod sync;
 mod upload;
 
 pub use cancel::Cancel;
+pub use daily_reports::{DailyReportFile, MAX_REPORT_BYTES, ReportKey, ReportLang};
 pub use lines::{LineChange, LinePatch, LinesSet, MAX_LINE_CHANGES};
 pub use merge::ImportOutcome;
 pub use pairing::{PairedProject, Pairing};

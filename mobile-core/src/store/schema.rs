@@ -54,6 +54,13 @@ fn migrations() -> Vec<Migration> {
             include_str!("../../../migrations/phone/0005_paired_projects.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            6,
+            Cow::Borrowed("daily reports"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0006_daily_reports.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 
