@@ -75,3 +75,68 @@ pub async fn deliveries(State(state): State<AppState>, Admin(who): Admin, Path(i
     let (messages, attempts) = outbox::log(&state.db, &e.id, LOG_LIMIT).await.map_err(ApiError::internal)?;
     Ok(Json(json!({"webhook": EndpointView::from(&e), "messages": messages, "attempts": attempts})).into_response())
 }
+
+/// The endpoint `id` of the admin's project, enabled (a disabled endpoint buries what it is sent).
+async fn enabled_endpoint(state: &AppState, project: &str, id: &str) -> Result<outbox::Endpoint, ApiError> {
+    let e = endpoints::get(&state.db, project, id).await.map_err(ApiError::internal)?.ok_or_else(|| no_such(id))?;
+    if e.enabled == 0 {
+        return Err(ApiError::conflict("enabled", "the endpoint is disabled: enable it first"));
+    }
+    Ok(e)
+}
+
+/// `POST /v1/webhooks/{id}/deliveries/{message}/replay`: a dead message pending again, its
+/// attempts reset (the replay noted on the message and logged); 409 when it is not dead.
+pub async fn replay_one(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Path((id, message)): Path<(String, String)>,
+) -> Answer {
+    let e = enabled_endpoint(&state, &who.project_id, &id).await?;
+    match outbox::message_status(&state.db, &e.id, &message).await.map_err(ApiError::internal)? {
+        None => return Err(ApiError::not_found("message", format!("no message {message:?} of webhook {id:?}"))),
+        Some(s) if s != "dead" => {
+            return Err(ApiError::conflict("status", format!("only a dead message is replayed; this one is {s}")));
+        }
+        Some(_) => {}
+    }
+    let ids = outbox::replay(&state.db, &e.id, Some(&message), &who.device_name).await.map_err(ApiError::internal)?;
+    replayed(&e, &who.device_name, ids)
+}
+
+/// `POST /v1/webhooks/{id}/replay`: every dead message of the endpoint pending again.
+pub async fn replay_dead(State(state): State<AppState>, Admin(who): Admin, Path(id): Path<String>) -> Answer {
+    let e = enabled_endpoint(&state, &who.project_id, &id).await?;
+    let ids = outbox::replay(&state.db, &e.id, None, &who.device_name).await.map_err(ApiError::internal)?;
+    replayed(&e, &who.device_name, ids)
+}
+
+fn replayed(e: &outbox::Endpoint, by: &str, ids: Vec<String>) -> Answer {
+    if !ids.is_empty() {
+        tracing::info!(endpoint = %e.id, project = %e.project_id, by, messages = ?ids, "webhook messages replayed");
+        crate::webhooks::wake();
+    }
+    Ok(Json(json!({"replayed": ids})).into_response())
+}
+
+/// `POST /v1/webhooks/{id}/enable` with `{"enabled": bool}`: an admin turns an endpoint on (after a
+/// 410 disabled it, say) or off.
+pub async fn set_enabled(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Path(id): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Answer {
+    let body = body.map(|Json(v)| v).map_err(|e| ApiError::bad_request("body", e.body_text()))?;
+    let Some(on) = body.get("enabled").and_then(Value::as_bool) else {
+        return Err(ApiError::bad_request("enabled", "expected true or false"));
+    };
+    if !endpoints::set_enabled(&state.db, &who.project_id, &id, on).await.map_err(ApiError::internal)? {
+        return Err(no_such(&id));
+    }
+    let e = endpoints::get(&state.db, &who.project_id, &id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| no_such(&id))?;
+    Ok(Json(json!({"webhook": EndpointView::from(&e)})).into_response())
+}

@@ -158,7 +158,10 @@ impl SyncSession<'_> {
                 s.doc = doc;
                 s.reading = Some(read);
                 match self.save_with_state(&mut s, &state).await {
-                    Ok(()) => s,
+                    Ok(()) => {
+                        crate::webhooks::records::wake(&self.grant.project_id); // record events (issue 23)
+                        s
+                    }
                     Err(DocStoreError::VersionConflict { .. }) => return Err(Retry), // another process wrote: merge again
                     Err(e) => return Ok(internal(&e)),
                 }
@@ -173,6 +176,7 @@ impl SyncSession<'_> {
             {
                 Ok(mut s) => {
                     s.reading = Some(read);
+                    crate::webhooks::records::wake(&self.grant.project_id); // record events (issue 23)
                     s
                 }
                 Err(DocStoreError::AlreadyExists { .. }) => return Err(Retry),

@@ -24,6 +24,9 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 const MAX_RETRY_AFTER_SECS: u64 = 86_400;
 /// Bytes of an answer read (a robot's errcode, the error shown in the log).
 const ANSWER_LIMIT: u64 = 64 * 1024;
+/// WeCom and DingTalk robots take 20 messages a minute: one robot's messages start at least this
+/// long after the previous one was answered (and never while it is in flight).
+pub const ROBOT_GAP_MS: i64 = 3_000;
 
 /// The worker's configuration (environment: `FIELDLEDGER_WEBHOOK_RETRY_SECONDS`, a comma list
 /// replacing the schedule; `FIELDLEDGER_WEBHOOK_TIMEOUT_SECONDS`).
@@ -64,8 +67,19 @@ impl Settings {
     }
 }
 
-/// Starts the worker on the current runtime.
+/// Starts the worker on the current runtime, and the event task (`super::tasks`) with a document
+/// cache of its own (`super::spawn` shares the server's instead).
 pub fn spawn(db: Db, settings: Settings) -> tokio::task::JoinHandle<()> {
+    let cache = Arc::new(crate::cache::DocCache::new(OWN_CACHE_BYTES));
+    super::tasks::spawn(db.clone(), cache, super::tasks::Settings::from_env());
+    spawn_worker(db, settings)
+}
+
+/// The event task's own document cache when started by `spawn`.
+const OWN_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Starts the delivery worker only.
+pub fn spawn_worker(db: Db, settings: Settings) -> tokio::task::JoinHandle<()> {
     tokio::spawn(run(db, settings))
 }
 
@@ -142,6 +156,16 @@ impl Worker {
         if endpoint.enabled == 0 {
             return outbox::bury(&self.db, &m.id, "endpoint disabled").await;
         }
+        let robot = matches!(endpoint.format.as_str(), "wecom" | "dingtalk");
+        if robot {
+            // Waiting for the robot's slot is not an attempt: the message is due again when it
+            // frees (looked at again within the gap while another POST is in flight).
+            let now = record_schema::now_ms();
+            if let Err(next) = outbox::take_slot(&self.db, &endpoint.id, now, now + self.settings.lease_ms()).await? {
+                let at = next.min(now + ROBOT_GAP_MS).max(now + 100);
+                return outbox::defer(&self.db, &m.id, at).await;
+            }
+        }
         let started_ms = record_schema::now_ms();
         let body = formats::body(&endpoint.format, &m.payload);
         let mut url = endpoint.url.clone();
@@ -170,6 +194,9 @@ impl Worker {
             .await
             .unwrap_or_else(|e| Err(format!("delivery task: {e}")));
         let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
+        if robot {
+            outbox::free_slot(&self.db, &endpoint.id, record_schema::now_ms() + ROBOT_GAP_MS).await?;
+        }
         let attempt = m.attempts + 1;
         let retry = |extra_secs: u64| -> Next {
             match self.settings.retry_seconds.get(usize::try_from(attempt - 1).unwrap_or(usize::MAX)) {
@@ -184,7 +211,6 @@ impl Worker {
             Err(error) => Outcome { status_code: None, error: Some(error), duration_ms, next: retry(0) },
             Ok(a) => {
                 let code = i64::from(a.status);
-                let robot = matches!(endpoint.format.as_str(), "wecom" | "dingtalk");
                 match a.status {
                     200..=299 => match robot.then(|| formats::robot_error(&a.body)).flatten() {
                         None => Outcome { status_code: Some(code), error: None, duration_ms, next: Next::Delivered },

@@ -32,17 +32,20 @@ pub struct NewEndpoint {
     pub secret: String,
     pub events: Vec<String>,
     pub enabled: bool,
+    /// The daily digest's local time (`HH:MM`); none: the server's.
+    pub digest_time: Option<String>,
 }
 
 /// Checks `POST /v1/webhooks`'s body: `url` (http or https, at most 2,000 bytes), `format`
 /// (generic, wecom, dingtalk; default generic), `secret` (generic: a Standard Webhooks key, made
-/// when absent), `events` (a list of known event types; empty: all), `enabled` (default true).
+/// when absent), `events` (a list of known event types; empty: all), `enabled` (default true),
+/// `digest_time` (`HH:MM`, the daily digest's local time; default the server's).
 pub fn parse(body: &Value) -> Result<NewEndpoint, Refusal> {
     let Some(obj) = body.as_object() else {
         return Err(refuse("body", "expected a JSON object"));
     };
     for key in obj.keys() {
-        if !matches!(key.as_str(), "url" | "format" | "secret" | "events" | "enabled") {
+        if !matches!(key.as_str(), "url" | "format" | "secret" | "events" | "enabled" | "digest_time") {
             return Err(refuse(key, "unknown field"));
         }
     }
@@ -101,7 +104,12 @@ pub fn parse(body: &Value) -> Result<NewEndpoint, Refusal> {
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(refuse("enabled", "expected true or false")),
     };
-    Ok(NewEndpoint { url, format, secret, events, enabled })
+    let digest_time = match obj.get("digest_time") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) if super::digest::parse_time(t).is_some() => Some(t.trim().to_string()),
+        Some(_) => return Err(refuse("digest_time", "expected HH:MM (24 h, the project's time zone)")),
+    };
+    Ok(NewEndpoint { url, format, secret, events, enabled, digest_time })
 }
 
 fn check_url(url: &str) -> Result<(), Refusal> {
@@ -137,6 +145,7 @@ pub struct EndpointView {
     pub disabled_reason: Option<String>,
     pub created_by: String,
     pub created_at_ms: i64,
+    pub digest_time: Option<String>,
 }
 
 impl From<&Endpoint> for EndpointView {
@@ -151,6 +160,7 @@ impl From<&Endpoint> for EndpointView {
             disabled_reason: e.disabled_reason.clone(),
             created_by: e.created_by.clone(),
             created_at_ms: e.created_at_ms,
+            digest_time: e.digest_time.clone(),
         }
     }
 }
@@ -160,7 +170,7 @@ pub async fn create(db: &Db, project: &str, by: &str, n: &NewEndpoint) -> Result
     const SQL: &str = concat!(
         "INSERT INTO webhook_endpoints (",
         endpoint_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10)"
     );
     let e = Endpoint {
         id: format!("wh_{}", uuid::Uuid::now_v7().simple()),
@@ -173,6 +183,7 @@ pub async fn create(db: &Db, project: &str, by: &str, n: &NewEndpoint) -> Result
         disabled_reason: None,
         created_by: by.to_string(),
         created_at_ms: record_schema::now_ms(),
+        digest_time: n.digest_time.clone(),
     };
     on_pool!(db, |p| sqlx::query(SQL)
         .bind(&e.id)
@@ -184,9 +195,12 @@ pub async fn create(db: &Db, project: &str, by: &str, n: &NewEndpoint) -> Result
         .bind(e.enabled)
         .bind(&e.created_by)
         .bind(e.created_at_ms)
+        .bind(&e.digest_time)
         .execute(p)
         .await
         .map(drop)?);
+    // Its first digest may be due today already.
+    super::tasks::wake();
     Ok(e)
 }
 
@@ -225,6 +239,23 @@ pub async fn delete(db: &Db, project: &str, id: &str) -> Result<bool, sqlx::Erro
     })
 }
 
+/// Enables or disables an endpoint of `project` (enabling clears why it was disabled); false when
+/// there is no such endpoint.
+pub async fn set_enabled(db: &Db, project: &str, id: &str, on: bool) -> Result<bool, sqlx::Error> {
+    const SQL: &str =
+        "UPDATE webhook_endpoints SET enabled = $1, disabled_reason = $2 WHERE id = $3 AND project_id = $4";
+    let why = (!on).then_some("disabled by an admin");
+    let n = on_pool!(db, |p| sqlx::query(SQL)
+        .bind(i64::from(on))
+        .bind(why)
+        .bind(id)
+        .bind(project)
+        .execute(p)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
 /// Enqueues a `ping` for this endpoint only; returns the message id.
 pub async fn ping(db: &Db, e: &Endpoint, by: &str) -> Result<String, sqlx::Error> {
     let now = record_schema::now_ms();
@@ -255,6 +286,7 @@ mod tests {
         assert_eq!(field(json!({"url": "https://x", "secret": "whsec_!!"})), Some("secret".into()));
         assert_eq!(field(json!({"url": "https://x", "colour": 1})), Some("colour".into()));
         assert_eq!(field(json!({"url": "https://x", "enabled": "yes"})), Some("enabled".into()));
+        assert_eq!(field(json!({"url": "https://x", "digest_time": "7:30"})), Some("digest_time".into()));
     }
 
     #[test]

@@ -4,20 +4,26 @@
 //! (`deliver`: leases, signed POSTs, retries with backoff), the signatures (`sign`) and the bodies
 //! per format (`formats`: generic JSON, WeCom and DingTalk robot markdown).
 //!
-//! Wired events: `record.approved` and `record.rejected` (in the decision's transaction,
-//! `ledger::journal::commit`, by `on_decision`). `enqueue` is the way in for the others, not wired
-//! yet: `record.submitted`, `record.changed_since_approval`, `record.conflict`, `daily_report.ready`,
-//! `wages.arrears_flagged`.
+//! Events: `record.approved` and `record.rejected` in the decision's transaction
+//! (`ledger::journal::commit`, by `on_decision`); `record.submitted`,
+//! `record.changed_since_approval` and `record.conflict` derived from the record index by the
+//! event task (`records`, woken by the sync: `records::wake`); `wages.arrears_flagged` (`arrears`)
+//! and `digest.daily` (`digest`) by the same task (`tasks`); `daily_report.ready` enqueued by the
+//! daily reports with `enqueue`.
 
+pub mod arrears;
 pub mod deliver;
+pub mod digest;
 pub mod endpoints;
 pub mod formats;
 pub mod outbox;
+pub mod records;
 pub mod sign;
+pub mod tasks;
 
 use serde_json::{Value, json};
 
-use crate::db::Tx;
+use crate::db::{Db, Tx};
 use crate::ledger::store::DecisionRow;
 
 /// Every event type an endpoint may subscribe to.
@@ -29,10 +35,18 @@ pub const EVENTS: &[&str] = &[
     "record.conflict",
     "daily_report.ready",
     "wages.arrears_flagged",
+    "digest.daily",
 ];
 
 /// The event `POST /v1/webhooks/{id}/test` sends (to that endpoint only, whatever its filter).
 pub const PING: &str = "ping";
+
+/// Starts the delivery worker and the event task (record events, wage arrears, digests), sharing
+/// the server's document cache.
+pub fn spawn(db: Db, cache: std::sync::Arc<crate::cache::DocCache>) {
+    deliver::spawn_worker(db.clone(), deliver::Settings::from_env());
+    tasks::spawn(db, cache, tasks::Settings::from_env());
+}
 
 static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
@@ -62,6 +76,26 @@ pub fn iso_ms(ms: i64) -> String {
 pub async fn enqueue(tx: &mut Tx<'_>, project: &str, event: &str, data: Value) -> Result<usize, sqlx::Error> {
     let now = record_schema::now_ms();
     let targets = outbox::subscribed(tx, project, event).await?;
+    let body = payload(event, now, data).to_string();
+    for endpoint in &targets {
+        outbox::insert(tx, endpoint, event, &body, now).await?;
+    }
+    Ok(targets.len())
+}
+
+/// Enqueues `event` for those of `endpoints` (read in this transaction, `outbox::enabled`) that
+/// take it: for callers enqueueing many events of one project at once.
+pub async fn enqueue_to(
+    tx: &mut Tx<'_>,
+    endpoints: &[outbox::Endpoint],
+    event: &str,
+    data: Value,
+) -> Result<usize, sqlx::Error> {
+    let targets: Vec<&outbox::Endpoint> = endpoints.iter().filter(|e| e.takes(event)).collect();
+    if targets.is_empty() {
+        return Ok(0);
+    }
+    let now = record_schema::now_ms();
     let body = payload(event, now, data).to_string();
     for endpoint in &targets {
         outbox::insert(tx, endpoint, event, &body, now).await?;

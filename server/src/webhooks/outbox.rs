@@ -12,7 +12,7 @@ use crate::db::{Db, Tx, on_pool, on_tx};
 /// The columns of `webhook_endpoints` as `Endpoint` reads them.
 macro_rules! endpoint_columns {
     () => {
-        "id, project_id, url, format, secret, events, enabled, disabled_reason, created_by, created_at_ms"
+        "id, project_id, url, format, secret, events, enabled, disabled_reason, created_by, created_at_ms, digest_time"
     };
 }
 pub(crate) use endpoint_columns;
@@ -30,6 +30,8 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     pub created_by: String,
     pub created_at_ms: i64,
+    /// The daily digest's local time (`HH:MM`); none: the server's.
+    pub digest_time: Option<String>,
 }
 
 impl Endpoint {
@@ -46,10 +48,14 @@ impl Endpoint {
 
 /// The enabled endpoints of `project` that take `event`.
 pub async fn subscribed(tx: &mut Tx<'_>, project: &str, event: &str) -> Result<Vec<Endpoint>, sqlx::Error> {
+    Ok(enabled(tx, project).await?.into_iter().filter(|e| e.takes(event)).collect())
+}
+
+/// The enabled endpoints of `project`.
+pub async fn enabled(tx: &mut Tx<'_>, project: &str) -> Result<Vec<Endpoint>, sqlx::Error> {
     const SQL: &str =
         concat!("SELECT ", endpoint_columns!(), " FROM webhook_endpoints WHERE project_id = $1 AND enabled = 1");
-    let all: Vec<Endpoint> = on_tx!(tx, |c| sqlx::query_as(SQL).bind(project).fetch_all(c).await?);
-    Ok(all.into_iter().filter(|e| e.takes(event)).collect())
+    on_tx!(tx, |c| sqlx::query_as(SQL).bind(project).fetch_all(c).await)
 }
 
 /// A new message id (the `webhook-id` header).
@@ -65,11 +71,24 @@ pub async fn insert(
     payload: &str,
     now_ms: i64,
 ) -> Result<String, sqlx::Error> {
+    let id = new_id();
+    insert_with_id(tx, &id, endpoint, event, payload, now_ms).await?;
+    Ok(id)
+}
+
+/// `insert` with the message id chosen by the caller (who wrote it elsewhere in the transaction).
+pub async fn insert_with_id(
+    tx: &mut Tx<'_>,
+    id: &str,
+    endpoint: &Endpoint,
+    event: &str,
+    payload: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     const SQL: &str = "INSERT INTO webhook_outbox (id, endpoint_id, event_type, payload, status, attempts, \
                        next_attempt_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6)";
-    let id = new_id();
     on_tx!(tx, |c| sqlx::query(SQL)
-        .bind(&id)
+        .bind(id)
         .bind(&endpoint.id)
         .bind(event)
         .bind(payload)
@@ -77,8 +96,7 @@ pub async fn insert(
         .bind(now_ms)
         .execute(c)
         .await
-        .map(drop)?);
-    Ok(id)
+        .map(drop))
 }
 
 /// A claimed message.
@@ -98,7 +116,7 @@ pub async fn claim(db: &Db, now_ms: i64, lease_until_ms: i64, limit: i64) -> Res
             concat!(
                 "UPDATE webhook_outbox SET locked_until_ms = $1 WHERE id IN (SELECT id FROM webhook_outbox \
                  WHERE status = 'pending' AND next_attempt_at_ms <= $2 AND (locked_until_ms IS NULL OR \
-                 locked_until_ms < $3) ORDER BY next_attempt_at_ms LIMIT $4",
+                 locked_until_ms < $3) ORDER BY next_attempt_at_ms, created_at_ms LIMIT $4",
                 $lock,
                 ") RETURNING id, endpoint_id, event_type, payload, attempts"
             )
@@ -220,6 +238,9 @@ pub struct MessageRow {
     pub last_error: Option<String>,
     pub created_at_ms: i64,
     pub delivered_at_ms: Option<i64>,
+    pub replays: i64,
+    pub replayed_by: Option<String>,
+    pub replayed_at_ms: Option<i64>,
 }
 
 /// One attempt as the delivery log shows it.
@@ -236,7 +257,7 @@ pub struct AttemptRow {
 /// An endpoint's latest messages and attempts, newest first.
 pub async fn log(db: &Db, endpoint_id: &str, limit: i64) -> Result<(Vec<MessageRow>, Vec<AttemptRow>), sqlx::Error> {
     const MESSAGES: &str = "SELECT id, event_type, status, attempts, next_attempt_at_ms, last_status, last_error, \
-                            created_at_ms, delivered_at_ms FROM webhook_outbox WHERE endpoint_id = $1 \
+                            created_at_ms, delivered_at_ms, replays, replayed_by, replayed_at_ms FROM webhook_outbox WHERE endpoint_id = $1 \
                             ORDER BY created_at_ms DESC, id DESC LIMIT $2";
     const ATTEMPTS: &str = "SELECT outbox_id, attempt, at_ms, status_code, error, duration_ms FROM webhook_attempts \
                             WHERE endpoint_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2";
@@ -245,4 +266,72 @@ pub async fn log(db: &Db, endpoint_id: &str, limit: i64) -> Result<(Vec<MessageR
         let attempts = sqlx::query_as(ATTEMPTS).bind(endpoint_id).bind(limit).fetch_all(p).await?;
         Ok((messages, attempts))
     })
+}
+
+/// A robot endpoint's send slot (WeCom and DingTalk take 20 messages a minute): taken when free
+/// (`next_slot_at_ms` passed), marking it busy until `busy_until_ms` (a POST in flight; a server
+/// that died mid-POST leaves it to expire). `Err(next)`: not free, with when it frees.
+pub async fn take_slot(
+    db: &Db,
+    endpoint_id: &str,
+    now_ms: i64,
+    busy_until_ms: i64,
+) -> Result<Result<(), i64>, sqlx::Error> {
+    const TAKE: &str = "UPDATE webhook_endpoints SET next_slot_at_ms = $1 WHERE id = $2 \
+                        AND (next_slot_at_ms IS NULL OR next_slot_at_ms <= $3)";
+    const NEXT: &str = "SELECT next_slot_at_ms FROM webhook_endpoints WHERE id = $1";
+    on_pool!(db, |p| {
+        let n = sqlx::query(TAKE).bind(busy_until_ms).bind(endpoint_id).bind(now_ms).execute(p).await?.rows_affected();
+        if n == 1 {
+            return Ok(Ok(()));
+        }
+        let next: Option<Option<i64>> = sqlx::query_scalar(NEXT).bind(endpoint_id).fetch_optional(p).await?;
+        Ok(Err(next.flatten().unwrap_or(now_ms)))
+    })
+}
+
+/// After a robot POST ended at `end_ms`: the next may start `gap_ms` later.
+pub async fn free_slot(db: &Db, endpoint_id: &str, at_ms: i64) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE webhook_endpoints SET next_slot_at_ms = $1 WHERE id = $2";
+    on_pool!(db, |p| sqlx::query(SQL).bind(at_ms).bind(endpoint_id).execute(p).await.map(drop))
+}
+
+/// A claimed message waiting for its endpoint's slot: due again at `at_ms`, its lease released;
+/// not an attempt (nothing logged, attempts unchanged).
+pub async fn defer(db: &Db, id: &str, at_ms: i64) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE webhook_outbox SET next_attempt_at_ms = $1, locked_until_ms = NULL WHERE id = $2 \
+                       AND status = 'pending'";
+    on_pool!(db, |p| sqlx::query(SQL).bind(at_ms).bind(id).execute(p).await.map(drop))
+}
+
+/// Sends dead messages of `endpoint_id` again: pending, due now, attempts reset, the replay noted
+/// (`by`, when, how many times). `message`: that one only; none: every dead one. Returns their ids.
+pub async fn replay(db: &Db, endpoint_id: &str, message: Option<&str>, by: &str) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "UPDATE webhook_outbox SET status = 'pending', attempts = 0, next_attempt_at_ms = $1, \
+                       locked_until_ms = NULL, replays = replays + 1, replayed_by = $2, replayed_at_ms = $3 \
+                       WHERE endpoint_id = $4 AND status = 'dead' AND ($5 = '' OR id = $6) RETURNING id";
+    let now = record_schema::now_ms();
+    let only = message.unwrap_or("");
+    on_pool!(db, |p| sqlx::query_scalar(SQL)
+        .bind(now)
+        .bind(by)
+        .bind(now)
+        .bind(endpoint_id)
+        .bind(only)
+        .bind(only)
+        .fetch_all(p)
+        .await)
+}
+
+/// One message of an endpoint (its status), if it has it.
+pub async fn message_status(db: &Db, endpoint_id: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
+    const SQL: &str = "SELECT status FROM webhook_outbox WHERE endpoint_id = $1 AND id = $2";
+    on_pool!(db, |p| sqlx::query_scalar(SQL).bind(endpoint_id).bind(id).fetch_optional(p).await)
+}
+
+/// Messages per endpoint of `project` and status: (endpoint id, status, count).
+pub async fn counts(db: &Db, project: &str) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    const SQL: &str = "SELECT o.endpoint_id, o.status, COUNT(*) FROM webhook_outbox o JOIN webhook_endpoints e \
+                       ON e.id = o.endpoint_id WHERE e.project_id = $1 GROUP BY o.endpoint_id, o.status";
+    on_pool!(db, |p| sqlx::query_as(SQL).bind(project).fetch_all(p).await)
 }
