@@ -44,8 +44,9 @@ pub(crate) async fn options(Device(_): Device, State(state): State<AppState>) ->
         .map_err(ApiError::internal)
 }
 
-/// Creation: `Upload-Length` and `Upload-Metadata` with `sha256` (hex SHA-256 of the whole file),
-/// optional `filename` and `mime`. A file this project already has is complete at once.
+/// Creation: `Upload-Length` and `Upload-Metadata` with optional `sha256` (hex SHA-256 of the whole file),
+/// `filename` and `mime` (or `filetype`). A declared file this project already has is complete at once
+/// (`Upload-Offset` = `Upload-Length`); a PATCH to it then succeeds without writing (see `write_chunk`).
 pub(crate) async fn create(
     Device(grant): Device,
     State(state): State<AppState>,
@@ -84,22 +85,36 @@ pub(crate) async fn create(
             },
         }
     };
-    let sha256 =
-        text(meta::SHA256, 64)?.map(|s| s.to_ascii_lowercase()).filter(|s| is_sha256_hex(s)).ok_or_else(|| {
-            ApiError::bad_request("Upload-Metadata", "`sha256` (the hex SHA-256 of the whole file) is required")
-        })?;
+    // Optional: stock tus clients send only `filename` / `filetype`; the server hashes what arrives. Declared,
+    // it lets a file the project has complete at once, and the whole file is checked against it.
+    let declared = match text(meta::SHA256, 64)?.map(|s| s.to_ascii_lowercase()) {
+        Some(s) if is_sha256_hex(&s) => Some(s),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "Upload-Metadata",
+                "`sha256` must be the hex SHA-256 of the whole file (64 hex digits), or left out",
+            ));
+        }
+        None => None,
+    };
     let filename = text(meta::FILENAME, 255)?;
     let mime = text(meta::MIME, 100)?.or(text(meta::FILETYPE, 100)?);
 
     let db = &state.db;
-    let have: Option<i64> = on_pool!(db, |p| sqlx::query_scalar(
-        "SELECT b.byte_size FROM blobs b JOIN blob_projects bp ON bp.sha256 = b.sha256 WHERE b.sha256 = $1 AND bp.project_id = $2"
-    )
-    .bind(&sha256)
-    .bind(&grant.project_id)
-    .fetch_optional(p)
-    .await)
-    .map_err(ApiError::internal)?;
+    let have: Option<i64> = match &declared {
+        Some(sha256) => on_pool!(db, |p| sqlx::query_scalar(
+            "SELECT b.byte_size FROM blobs b JOIN blob_projects bp ON bp.sha256 = b.sha256 \
+             WHERE b.sha256 = $1 AND bp.project_id = $2"
+        )
+        .bind(sha256)
+        .bind(&grant.project_id)
+        .fetch_optional(p)
+        .await)
+        .map_err(ApiError::internal)?,
+        None => None,
+    };
+    // Not declared: '' until completion records the hash of what arrived.
+    let sha256 = declared.unwrap_or_default();
     let now = record_schema::now_ms();
     let duplicate = have.is_some_and(|size| size == to_i64(length));
     let (offset, completed) = if duplicate { (length, Some(now)) } else { (0, None) };
@@ -158,14 +173,24 @@ pub(crate) async fn status(
     if let Some(at) = u.expires_at_ms(&state.blobs) {
         b = b.header("upload-expires", http_date(at));
     }
+    if u.completed && !u.sha256.is_empty() {
+        b = b.header(BLOB_SHA256, u.sha256.as_str());
+    }
     b.body(Body::empty()).map_err(ApiError::internal)
 }
 
-/// A PATCH's answer; `expires_at_ms` while the upload is still unfinished.
-fn no_content(offset: u64, expires_at_ms: Option<i64>) -> Result<Response, ApiError> {
+/// The header naming a finished upload's photo (`/v1/blobs/<sha256>`): a client that declared no
+/// `sha256` learns there what the server hashed.
+const BLOB_SHA256: &str = "blob-sha256";
+
+/// A PATCH's answer; `expires_at_ms` while the upload is still unfinished, `sha256` once it is whole.
+fn no_content(offset: u64, expires_at_ms: Option<i64>, sha256: Option<&str>) -> Result<Response, ApiError> {
     let mut b = Response::builder().status(StatusCode::NO_CONTENT).header("upload-offset", offset.to_string());
     if let Some(at) = expires_at_ms {
         b = b.header("upload-expires", http_date(at));
+    }
+    if let Some(sha) = sha256.filter(|s| !s.is_empty()) {
+        b = b.header(BLOB_SHA256, sha);
     }
     b.body(Body::empty()).map_err(ApiError::internal)
 }
@@ -206,7 +231,7 @@ pub(crate) async fn patch(
             write_chunk(grant, state, id, headers, &mut body).await.unwrap_or_else(IntoResponse::into_response);
         // (A stalled body has nothing more to read.)
         if !response.status().is_success() && response.status() != StatusCode::REQUEST_TIMEOUT {
-            drain(&mut body, stall).await;
+            drain(&mut body, stall, DRAIN_LIMIT).await;
         }
         response
     })
@@ -217,12 +242,12 @@ pub(crate) async fn patch(
 /// Most of a refused chunk read (and dropped) before answering.
 const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
 
-/// Reads what is left of a refused request's body: closing a connection with unread bytes makes the
-/// kernel reset it, and the client may then lose the answer (409, 460, …) that tells it what to do.
-/// Gives up when nothing arrives for `stall`.
-async fn drain(body: &mut Body, stall: std::time::Duration) {
+/// Reads what is left of a request's body, up to `limit` bytes, without keeping it: closing a connection
+/// with unread bytes makes the kernel reset it, and the client may then lose the answer (409, 460, …)
+/// that tells it what to do. Gives up when nothing arrives for `stall`.
+async fn drain(body: &mut Body, stall: std::time::Duration, limit: usize) {
     let mut seen = 0usize;
-    while seen <= DRAIN_LIMIT {
+    while seen <= limit {
         match tokio::time::timeout(stall, body.frame()).await {
             Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, |d| d.len()),
             _ => return,
@@ -268,7 +293,7 @@ async fn write_chunk(
     })?;
     let mut checksum = header_str(&headers, "upload-checksum")?.map(Checksum::parse).transpose()?;
     let blobs = state.blobs.clone();
-    let _claim = blobs
+    let claim = blobs
         .claim(&id)
         .ok_or_else(|| ApiError::locked("id", "another request is writing this upload; retry after HEAD"))?;
     let u = load(&state.db, &id, &grant.project_id).await?.ok_or_else(not_found)?;
@@ -276,19 +301,32 @@ async fn write_chunk(
         discard(&state.db, &blobs, &id).await?;
         return Err(expired());
     }
+    let content_length = header_str(&headers, "content-length")?.and_then(|v| v.parse::<u64>().ok());
+    if u.completed {
+        // Already whole: a file the project had at creation, or a last answer the client lost. Stock clients
+        // (tus-js-client) PATCH from 0 after any creation whatever its `Upload-Offset`, so a chunk that fits is
+        // read, dropped and answered with the final offset, as if it had just been written: the file is fixed.
+        drop(claim);
+        if claimed_offset > u.length {
+            return Ok(offset_mismatch(u.length, claimed_offset));
+        }
+        let room = u.length - claimed_offset;
+        if let Some(cl) = content_length
+            && cl > room
+        {
+            return Err(ApiError::too_large(
+                "Content-Length",
+                format!("{cl} bytes would go past Upload-Length ({room} bytes remain)"),
+            ));
+        }
+        drain(body, state.limits.upload_stall, usize::try_from(room).unwrap_or(usize::MAX)).await;
+        return no_content(u.length, None, Some(&u.sha256));
+    }
     if claimed_offset != u.offset {
-        let mut r = ApiError::new(
-            StatusCode::CONFLICT,
-            "offset_mismatch",
-            "Upload-Offset",
-            format!("the upload is at offset {}, not {claimed_offset}", u.offset),
-        )
-        .into_response();
-        r.headers_mut().insert("upload-offset", HeaderValue::from(u.offset));
-        return Ok(r);
+        return Ok(offset_mismatch(u.offset, claimed_offset));
     }
     let remaining = u.length.saturating_sub(u.offset);
-    if let Some(cl) = header_str(&headers, "content-length")?.and_then(|v| v.parse::<u64>().ok())
+    if let Some(cl) = content_length
         && cl > remaining
     {
         return Err(ApiError::too_large(
@@ -296,8 +334,8 @@ async fn write_chunk(
             format!("{cl} bytes would go past Upload-Length ({remaining} bytes remain)"),
         ));
     }
-    if u.completed || remaining == 0 {
-        return no_content(u.offset, None);
+    if remaining == 0 {
+        return no_content(u.offset, None, None);
     }
 
     let path = blobs.uploads_dir.join(&id);
@@ -367,8 +405,9 @@ async fn write_chunk(
     file.sync_all().await.map_err(io)?;
     drop(file);
     let offset = u.offset + written;
+    let mut stored = None;
     if offset == u.length {
-        complete(&state, &grant, &id, &u).await?;
+        stored = Some(complete(&state, &grant, &id, &u).await?);
     } else if written > 0 {
         on_pool!(&state.db, |p| sqlx::query(
             "UPDATE uploads SET upload_offset = $1 WHERE id = $2 AND upload_offset = $3"
@@ -386,7 +425,20 @@ async fn write_chunk(
     {
         return Ok(stalled(offset, stall));
     }
-    no_content(offset, u.expires_at_ms(&blobs).filter(|_| offset < u.length))
+    no_content(offset, u.expires_at_ms(&blobs).filter(|_| offset < u.length), stored.as_deref())
+}
+
+/// 409 with the server's offset, so the client can go on from there.
+fn offset_mismatch(offset: u64, claimed: u64) -> Response {
+    let mut r = ApiError::new(
+        StatusCode::CONFLICT,
+        "offset_mismatch",
+        "Upload-Offset",
+        format!("the upload is at offset {offset}, not {claimed}"),
+    )
+    .into_response();
+    r.headers_mut().insert("upload-offset", HeaderValue::from(offset));
+    r
 }
 
 /// The stored blob's mime type, if the project may read it.

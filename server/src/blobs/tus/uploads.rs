@@ -27,7 +27,8 @@ pub(super) fn expires_at_ms(blobs: &Blobs, created_at_ms: i64) -> i64 {
 pub(super) struct Upload {
     pub(super) length: u64,
     pub(super) offset: u64,
-    sha256: String,
+    /// The declared (or, once complete, the received file's) hex SHA-256; '' while undeclared and unfinished.
+    pub(super) sha256: String,
     pub(super) metadata: String,
     pub(super) completed: bool,
     created_at_ms: i64,
@@ -133,8 +134,9 @@ pub(super) async fn discard(db: &Db, blobs: &Blobs, id: &str) -> Result<(), ApiE
     Ok(())
 }
 
-/// All bytes are in: check the file, store it (once per hash) and let the project read it.
-pub(super) async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) -> Result<(), ApiError> {
+/// All bytes are in: check the file (against the declared hash, if any), store it (once per hash) and let
+/// the project read it. Returns the file's hex SHA-256, its address.
+pub(super) async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: &Upload) -> Result<String, ApiError> {
     let path = state.blobs.uploads_dir.join(id);
     let _permit = state.blobs.checks.acquire().await.map_err(ApiError::internal)?;
     let bytes = bytes::Bytes::from(tokio::fs::read(&path).await.map_err(ApiError::internal)?);
@@ -145,7 +147,7 @@ pub(super) async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: 
     })
     .await
     .map_err(ApiError::internal)?;
-    if hash != u.sha256 {
+    if !u.sha256.is_empty() && hash != u.sha256 {
         discard(&state.db, &state.blobs, id).await?;
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -181,7 +183,7 @@ pub(super) async fn complete(state: &AppState, grant: &TokenGrant, id: &str, u: 
     record_blob(&state.db, &stored, grant, id).await.map_err(ApiError::internal)?;
     let _ = tokio::fs::remove_file(&path).await;
     tracing::info!(upload = %id, sha256 = %hash, width = checked.width, height = checked.height, "photo stored");
-    Ok(())
+    Ok(hash)
 }
 
 struct StoredBlob<'a> {
@@ -219,11 +221,15 @@ async fn record_blob(db: &Db, b: &StoredBlob<'_>, grant: &TokenGrant, upload_id:
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE uploads SET upload_offset = upload_length, completed_at_ms = $1 WHERE id = $2")
-            .bind(now)
-            .bind(upload_id)
-            .execute(&mut *tx)
-            .await?;
+        // The hash too: an upload that declared none now has one (HEAD and a repeated PATCH name it).
+        sqlx::query(
+            "UPDATE uploads SET upload_offset = upload_length, completed_at_ms = $1, sha256 = $2 WHERE id = $3",
+        )
+        .bind(now)
+        .bind(b.sha256)
+        .bind(upload_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     })
 }
