@@ -95,3 +95,14 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     say "installing cargo-nextest (the test runner)"
     quietly nextest-install cargo install --locked cargo-nextest
 fi
+
+# tus-js-client, the stock tus client server/tests/tus_stock_clients.rs drives in Node, as pinned by
+# clients/tus-js-check/package-lock.json (reinstalled when the lock file changes). No Node: that test skips.
+ensure_npm_packages() {
+    local dir=clients/tus-js-check
+    [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return
+    command -v npm >/dev/null || { say "npm not found: tus_stock_clients' Node test will skip"; return 0; }
+    say "installing $dir's packages (npm ci)"
+    quietly npm-tus-js-check npm --prefix "$dir" ci --no-audit --no-fund
+}
+ensure_npm_packages
