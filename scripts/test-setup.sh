@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # cmake and nasm build libjpeg-turbo (the turbojpeg crate, photo ingest) from its bundled source.
 # fonts-wqy-microhei: a small CJK font, so the browser tests' screenshots show 中文, not boxes.
 # junit4: runs the Android sample's plain-Kotlin unit tests (android-sample/core) here, as Gradle would.
-APT_PACKAGES=(libjna-java libjna-jni junit4 chromium chromium-driver cmake nasm fonts-wqy-microhei)
+APT_PACKAGES=(libjna-java libjna-jni junit4 chromium chromium-driver cmake nasm fonts-wqy-microhei poppler-utils fonts-noto-cjk)
 KOTLIN_PREFIX=/opt/kotlin
 KOTLIN_PACKAGE=kotlin-compiler@2.4
 # moto's server: an S3-compatible object store for the S3 blob-store test (server/tests/tus.rs).

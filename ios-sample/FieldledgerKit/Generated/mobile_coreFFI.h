@@ -464,6 +464,21 @@ void uniffi_mobile_core_fn_method_fieldstore_void_record(uint64_t ptr, RustBuffe
 void uniffi_mobile_core_fn_method_fieldstore_wipe(uint64_t ptr, int8_t force, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CACHED_DAILY_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_CACHED_DAILY_REPORT
+RustBuffer uniffi_mobile_core_fn_method_fieldstore_cached_daily_report(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustBuffer date, RustBuffer lang, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_DAILY_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_DAILY_REPORT
+uint64_t uniffi_mobile_core_fn_method_fieldstore_fetch_daily_report(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustBuffer date, RustBuffer lang, RustBuffer cancel
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_DAILY_REPORT_WITH
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_DAILY_REPORT_WITH
+uint64_t uniffi_mobile_core_fn_method_fieldstore_fetch_daily_report_with(uint64_t ptr, RustBuffer base_url, RustBuffer token, RustBuffer project_id, RustBuffer site_id, RustBuffer date, RustBuffer lang, RustBuffer cancel
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PAIR
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_PAIR
 uint64_t uniffi_mobile_core_fn_method_fieldstore_pair(uint64_t ptr, RustBuffer base_url, RustBuffer code, RustBuffer device_name
@@ -1169,6 +1184,24 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_void_record(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_WIPE
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_WIPE
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_wipe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CACHED_DAILY_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_CACHED_DAILY_REPORT
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_cached_daily_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_DAILY_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_DAILY_REPORT
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_fetch_daily_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_DAILY_REPORT_WITH
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_DAILY_REPORT_WITH
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_fetch_daily_report_with(void
     
 );
 #endif

@@ -94,6 +94,12 @@ public enum UiError: Error, Hashable, Sendable {
             self = .other(message: "The phone's store is closed")
         case .Cancelled:
             self = .cancelled
+        case let .NoDailyReport(siteId, date):
+            self = .other(message: "No daily report for site \(siteId) on \(date): nothing was recorded that day")
+        case let .DownloadTooLarge(limitBytes):
+            self = .other(message: "The download is larger than \(limitBytes / 1_048_576) MB")
+        case let .ServerError(status, reason):
+            self = .other(message: "The server answered \(status): \(reason)")
         case let .ListenerFailed(reason):
             self = .other(message: "Stopped: \(reason)")
         case let .Internal(reason):

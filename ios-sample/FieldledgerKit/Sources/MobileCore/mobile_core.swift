@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -937,6 +953,29 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
      * not reached the server, unless `force`. The store is closed afterwards.
      */
     func wipe(force: Bool) throws 
+    
+    /**
+     * The daily report as last fetched, without the network (`from_cache` true), or `None` when
+     * none was fetched (or the system cleared its file).
+     */
+    func cachedDailyReport(projectId: String, siteId: String, date: String, lang: ReportLang) throws  -> DailyReportFile?
+    
+    /**
+     * The daily report PDF of `site_id` on `date` (`YYYY-MM-DD`) in `lang`, from the server this
+     * phone is paired with (the project's token). The server is asked whether the kept copy is
+     * still current (nothing downloaded if so: `not_modified`); a newer version replaces it.
+     * Without a connection the kept copy is answered with `from_cache` (show "as of
+     * `fetched_at_ms`"); with none kept, `Offline`. `NoDailyReport` when nothing was recorded
+     * that day; `DownloadTooLarge` past 50 MB; `NotFound` when not paired or the project is not
+     * held. `cancel` stops the download (`Cancelled`), keeping the copy kept before.
+     */
+    func fetchDailyReport(projectId: String, siteId: String, date: String, lang: ReportLang, cancel: CancelToken?) async throws  -> DailyReportFile
+    
+    /**
+     * `fetch_daily_report` from the server at `base_url` as the device holding `token` (as `sync`
+     * takes them), for a phone that is not paired.
+     */
+    func fetchDailyReportWith(baseUrl: String, token: String, projectId: String, siteId: String, date: String, lang: ReportLang, cancel: CancelToken?) async throws  -> DailyReportFile
     
     /**
      * Pairs this phone with the server at `base_url` (from the QR code's `server`, or typed) using
@@ -1601,6 +1640,68 @@ open func wipe(force: Bool)throws   {try rustCallWithError(FfiConverterTypeCoreE
         FfiConverterBool.lower(force),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The daily report as last fetched, without the network (`from_cache` true), or `None` when
+     * none was fetched (or the system cleared its file).
+     */
+open func cachedDailyReport(projectId: String, siteId: String, date: String, lang: ReportLang)throws  -> DailyReportFile?  {
+    return try  FfiConverterOptionTypeDailyReportFile.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_cached_daily_report(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(projectId),
+        FfiConverterString.lower(siteId),
+        FfiConverterString.lower(date),
+        FfiConverterTypeReportLang_lower(lang),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The daily report PDF of `site_id` on `date` (`YYYY-MM-DD`) in `lang`, from the server this
+     * phone is paired with (the project's token). The server is asked whether the kept copy is
+     * still current (nothing downloaded if so: `not_modified`); a newer version replaces it.
+     * Without a connection the kept copy is answered with `from_cache` (show "as of
+     * `fetched_at_ms`"); with none kept, `Offline`. `NoDailyReport` when nothing was recorded
+     * that day; `DownloadTooLarge` past 50 MB; `NotFound` when not paired or the project is not
+     * held. `cancel` stops the download (`Cancelled`), keeping the copy kept before.
+     */
+open func fetchDailyReport(projectId: String, siteId: String, date: String, lang: ReportLang, cancel: CancelToken? = nil)async throws  -> DailyReportFile  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_fetch_daily_report(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(projectId),FfiConverterString.lower(siteId),FfiConverterString.lower(date),FfiConverterTypeReportLang_lower(lang),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDailyReportFile_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * `fetch_daily_report` from the server at `base_url` as the device holding `token` (as `sync`
+     * takes them), for a phone that is not paired.
+     */
+open func fetchDailyReportWith(baseUrl: String, token: String, projectId: String, siteId: String, date: String, lang: ReportLang, cancel: CancelToken? = nil)async throws  -> DailyReportFile  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_fetch_daily_report_with(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(baseUrl),FfiConverterString.lower(token),FfiConverterString.lower(projectId),FfiConverterString.lower(siteId),FfiConverterString.lower(date),FfiConverterTypeReportLang_lower(lang),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDailyReportFile_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
 }
     
     /**
@@ -2835,6 +2936,119 @@ public func FfiConverterTypeCrewPreset_lift(_ buf: RustBuffer) throws -> CrewPre
 #endif
 public func FfiConverterTypeCrewPreset_lower(_ value: CrewPreset) -> RustBuffer {
     return FfiConverterTypeCrewPreset.lower(value)
+}
+
+
+/**
+ * A daily report PDF (施工日志) on this phone: open `path` with the platform's PDF viewer.
+ */
+public struct DailyReportFile: Equatable, Hashable {
+    /**
+     * Absolute path of the PDF in the store's media folder; a newer version gets a new path.
+     */
+    public var path: String
+    /**
+     * The report's version on the server (1, 2, ...: a new one when the day's records change).
+     */
+    public var version: Int64
+    public var byteSize: UInt64
+    /**
+     * When the server last sent or confirmed this file (ms since the epoch): "as of" on screen.
+     */
+    public var fetchedAtMs: Int64
+    /**
+     * The server could not be reached: this is the copy kept from an earlier fetch, maybe old.
+     */
+    public var fromCache: Bool
+    /**
+     * The server said the kept copy is current (HTTP 304): nothing was downloaded.
+     */
+    public var notModified: Bool
+    /**
+     * PDF bytes this call downloaded (0 when not modified or from the cache).
+     */
+    public var downloadedBytes: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Absolute path of the PDF in the store's media folder; a newer version gets a new path.
+         */path: String, 
+        /**
+         * The report's version on the server (1, 2, ...: a new one when the day's records change).
+         */version: Int64, byteSize: UInt64, 
+        /**
+         * When the server last sent or confirmed this file (ms since the epoch): "as of" on screen.
+         */fetchedAtMs: Int64, 
+        /**
+         * The server could not be reached: this is the copy kept from an earlier fetch, maybe old.
+         */fromCache: Bool, 
+        /**
+         * The server said the kept copy is current (HTTP 304): nothing was downloaded.
+         */notModified: Bool, 
+        /**
+         * PDF bytes this call downloaded (0 when not modified or from the cache).
+         */downloadedBytes: UInt64) {
+        self.path = path
+        self.version = version
+        self.byteSize = byteSize
+        self.fetchedAtMs = fetchedAtMs
+        self.fromCache = fromCache
+        self.notModified = notModified
+        self.downloadedBytes = downloadedBytes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DailyReportFile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDailyReportFile: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DailyReportFile {
+        return
+            try DailyReportFile(
+                path: FfiConverterString.read(from: &buf), 
+                version: FfiConverterInt64.read(from: &buf), 
+                byteSize: FfiConverterUInt64.read(from: &buf), 
+                fetchedAtMs: FfiConverterInt64.read(from: &buf), 
+                fromCache: FfiConverterBool.read(from: &buf), 
+                notModified: FfiConverterBool.read(from: &buf), 
+                downloadedBytes: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DailyReportFile, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterInt64.write(value.version, into: &buf)
+        FfiConverterUInt64.write(value.byteSize, into: &buf)
+        FfiConverterInt64.write(value.fetchedAtMs, into: &buf)
+        FfiConverterBool.write(value.fromCache, into: &buf)
+        FfiConverterBool.write(value.notModified, into: &buf)
+        FfiConverterUInt64.write(value.downloadedBytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDailyReportFile_lift(_ buf: RustBuffer) throws -> DailyReportFile {
+    return try FfiConverterTypeDailyReportFile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDailyReportFile_lower(_ value: DailyReportFile) -> RustBuffer {
+    return FfiConverterTypeDailyReportFile.lower(value)
 }
 
 
@@ -6368,6 +6582,22 @@ enum CoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Cancelled
     /**
+     * The server has no records of that site and day, so there is no daily report for it.
+     */
+    case NoDailyReport(siteId: String, date: String
+    )
+    /**
+     * A download larger than this app accepts (`limit_bytes`); nothing was kept.
+     */
+    case DownloadTooLarge(limitBytes: UInt64
+    )
+    /**
+     * The server could not do what was asked, for the reason it gives (e.g. 503: it has no font to
+     * print a report with; an admin fixes that on the server).
+     */
+    case ServerError(status: UInt16, reason: String
+    )
+    /**
      * The app's `ProgressListener` threw, so the operation it followed stopped there. What was done
      * before stays done (synced rounds, uploaded or attached photos); the rest follows next time.
      */
@@ -6487,10 +6717,21 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             photos: try FfiConverterUInt32.read(from: &buf)
             )
         case 24: return .Cancelled
-        case 25: return .ListenerFailed(
+        case 25: return .NoDailyReport(
+            siteId: try FfiConverterString.read(from: &buf), 
+            date: try FfiConverterString.read(from: &buf)
+            )
+        case 26: return .DownloadTooLarge(
+            limitBytes: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 27: return .ServerError(
+            status: try FfiConverterUInt16.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .Internal(
+        case 28: return .ListenerFailed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 29: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6638,13 +6879,30 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(24))
         
         
-        case let .ListenerFailed(reason):
+        case let .NoDailyReport(siteId,date):
             writeInt(&buf, Int32(25))
+            FfiConverterString.write(siteId, into: &buf)
+            FfiConverterString.write(date, into: &buf)
+            
+        
+        case let .DownloadTooLarge(limitBytes):
+            writeInt(&buf, Int32(26))
+            FfiConverterUInt64.write(limitBytes, into: &buf)
+            
+        
+        case let .ServerError(status,reason):
+            writeInt(&buf, Int32(27))
+            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ListenerFailed(reason):
+            writeInt(&buf, Int32(28))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(26))
+            writeInt(&buf, Int32(29))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -7379,6 +7637,81 @@ public func FfiConverterTypeRecordKind_lower(_ value: RecordKind) -> RustBuffer 
 
 
 /**
+ * The language a daily report is printed in.
+ */
+
+public enum ReportLang: Equatable, Hashable {
+    
+    /**
+     * Simplified Chinese (`zh-CN`).
+     */
+    case zhCn
+    /**
+     * English (`en`).
+     */
+    case en
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReportLang: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportLang: FfiConverterRustBuffer {
+    typealias SwiftType = ReportLang
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportLang {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .zhCn
+        
+        case 2: return .en
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReportLang, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .zhCn:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .en:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportLang_lift(_ buf: RustBuffer) throws -> ReportLang {
+    return try FfiConverterTypeReportLang.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportLang_lower(_ value: ReportLang) -> RustBuffer {
+    return FfiConverterTypeReportLang.lower(value)
+}
+
+
+
+/**
  * How bad the foreman judges an observed issue.
  */
 
@@ -7700,6 +8033,30 @@ fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffe
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeProgressListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDailyReportFile: FfiConverterRustBuffer {
+    typealias SwiftType = DailyReportFile?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDailyReportFile.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDailyReportFile.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8825,6 +9182,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_wipe() != 50569) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_cached_daily_report() != 56684) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_fetch_daily_report() != 35380) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_fetch_daily_report_with() != 61937) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_pair() != 2623) {

@@ -794,6 +794,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_wipe(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_cached_daily_report(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_fetch_daily_report(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_fetch_daily_report_with(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_pair(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_pairing(
@@ -945,6 +951,12 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mobile_core_fn_method_fieldstore_wipe(`ptr`: Long,`force`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_cached_daily_report(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,`lang`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_fetch_daily_report(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,`lang`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_fetch_daily_report_with(`ptr`: Long,`baseUrl`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,`lang`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_pair(`ptr`: Long,`baseUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_pairing(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1269,6 +1281,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_wipe() and 0xFFFF) != 50569) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_cached_daily_report() and 0xFFFF) != 56684) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_fetch_daily_report() and 0xFFFF) != 35380) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_fetch_daily_report_with() and 0xFFFF) != 61937) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_pair() and 0xFFFF) != 2623) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1567,6 +1588,33 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
 }
 
 /**
@@ -2312,6 +2360,29 @@ public interface FieldStoreInterface {
      * not reached the server, unless `force`. The store is closed afterwards.
      */
     fun `wipe`(`force`: kotlin.Boolean)
+    
+    /**
+     * The daily report as last fetched, without the network (`from_cache` true), or `None` when
+     * none was fetched (or the system cleared its file).
+     */
+    fun `cachedDailyReport`(`projectId`: kotlin.String, `siteId`: kotlin.String, `date`: kotlin.String, `lang`: ReportLang): DailyReportFile?
+    
+    /**
+     * The daily report PDF of `site_id` on `date` (`YYYY-MM-DD`) in `lang`, from the server this
+     * phone is paired with (the project's token). The server is asked whether the kept copy is
+     * still current (nothing downloaded if so: `not_modified`); a newer version replaces it.
+     * Without a connection the kept copy is answered with `from_cache` (show "as of
+     * `fetched_at_ms`"); with none kept, `Offline`. `NoDailyReport` when nothing was recorded
+     * that day; `DownloadTooLarge` past 50 MB; `NotFound` when not paired or the project is not
+     * held. `cancel` stops the download (`Cancelled`), keeping the copy kept before.
+     */
+    suspend fun `fetchDailyReport`(`projectId`: kotlin.String, `siteId`: kotlin.String, `date`: kotlin.String, `lang`: ReportLang, `cancel`: CancelToken? = null): DailyReportFile
+    
+    /**
+     * `fetch_daily_report` from the server at `base_url` as the device holding `token` (as `sync`
+     * takes them), for a phone that is not paired.
+     */
+    suspend fun `fetchDailyReportWith`(`baseUrl`: kotlin.String, `token`: kotlin.String, `projectId`: kotlin.String, `siteId`: kotlin.String, `date`: kotlin.String, `lang`: ReportLang, `cancel`: CancelToken? = null): DailyReportFile
     
     /**
      * Pairs this phone with the server at `base_url` (from the QR code's `server`, or typed) using
@@ -3202,6 +3273,95 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     }
     
     
+
+    
+    /**
+     * The daily report as last fetched, without the network (`from_cache` true), or `None` when
+     * none was fetched (or the system cleared its file).
+     */
+    @Throws(CoreException::class)override fun `cachedDailyReport`(`projectId`: kotlin.String, `siteId`: kotlin.String, `date`: kotlin.String, `lang`: ReportLang): DailyReportFile? {
+            return FfiConverterOptionalTypeDailyReportFile.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_cached_daily_report(
+        it,
+        
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`siteId`),
+        FfiConverterString.lower(`date`),
+        FfiConverterTypeReportLang.lower(`lang`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The daily report PDF of `site_id` on `date` (`YYYY-MM-DD`) in `lang`, from the server this
+     * phone is paired with (the project's token). The server is asked whether the kept copy is
+     * still current (nothing downloaded if so: `not_modified`); a newer version replaces it.
+     * Without a connection the kept copy is answered with `from_cache` (show "as of
+     * `fetched_at_ms`"); with none kept, `Offline`. `NoDailyReport` when nothing was recorded
+     * that day; `DownloadTooLarge` past 50 MB; `NotFound` when not paired or the project is not
+     * held. `cancel` stops the download (`Cancelled`), keeping the copy kept before.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchDailyReport`(`projectId`: kotlin.String, `siteId`: kotlin.String, `date`: kotlin.String, `lang`: ReportLang, `cancel`: CancelToken?) : DailyReportFile {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_fetch_daily_report(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`siteId`),
+        FfiConverterString.lower(`date`),
+        FfiConverterTypeReportLang.lower(`lang`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDailyReportFile.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `fetch_daily_report` from the server at `base_url` as the device holding `token` (as `sync`
+     * takes them), for a phone that is not paired.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchDailyReportWith`(`baseUrl`: kotlin.String, `token`: kotlin.String, `projectId`: kotlin.String, `siteId`: kotlin.String, `date`: kotlin.String, `lang`: ReportLang, `cancel`: CancelToken?) : DailyReportFile {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_fetch_daily_report_with(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`baseUrl`),
+        FfiConverterString.lower(`token`),
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`siteId`),
+        FfiConverterString.lower(`date`),
+        FfiConverterTypeReportLang.lower(`lang`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDailyReportFile.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -4560,6 +4720,90 @@ public object FfiConverterTypeCrewPreset: FfiConverterRustBuffer<CrewPreset> {
             FfiConverterOptionalString.write(value.`costCode`, buf)
             FfiConverterOptionalString.write(value.`activity`, buf)
             FfiConverterOptionalString.write(value.`lastUsed`, buf)
+    }
+}
+
+
+
+/**
+ * A daily report PDF (施工日志) on this phone: open `path` with the platform's PDF viewer.
+ */
+data class DailyReportFile (
+    /**
+     * Absolute path of the PDF in the store's media folder; a newer version gets a new path.
+     */
+    var `path`: kotlin.String
+    , 
+    /**
+     * The report's version on the server (1, 2, ...: a new one when the day's records change).
+     */
+    var `version`: kotlin.Long
+    , 
+    var `byteSize`: kotlin.ULong
+    , 
+    /**
+     * When the server last sent or confirmed this file (ms since the epoch): "as of" on screen.
+     */
+    var `fetchedAtMs`: kotlin.Long
+    , 
+    /**
+     * The server could not be reached: this is the copy kept from an earlier fetch, maybe old.
+     */
+    var `fromCache`: kotlin.Boolean
+    , 
+    /**
+     * The server said the kept copy is current (HTTP 304): nothing was downloaded.
+     */
+    var `notModified`: kotlin.Boolean
+    , 
+    /**
+     * PDF bytes this call downloaded (0 when not modified or from the cache).
+     */
+    var `downloadedBytes`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDailyReportFile: FfiConverterRustBuffer<DailyReportFile> {
+    override fun read(buf: ByteBuffer): DailyReportFile {
+        return DailyReportFile(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DailyReportFile) = (
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterLong.allocationSize(value.`version`) +
+            FfiConverterULong.allocationSize(value.`byteSize`) +
+            FfiConverterLong.allocationSize(value.`fetchedAtMs`) +
+            FfiConverterBoolean.allocationSize(value.`fromCache`) +
+            FfiConverterBoolean.allocationSize(value.`notModified`) +
+            FfiConverterULong.allocationSize(value.`downloadedBytes`)
+    )
+
+    override fun write(value: DailyReportFile, buf: ByteBuffer) {
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterLong.write(value.`version`, buf)
+            FfiConverterULong.write(value.`byteSize`, buf)
+            FfiConverterLong.write(value.`fetchedAtMs`, buf)
+            FfiConverterBoolean.write(value.`fromCache`, buf)
+            FfiConverterBoolean.write(value.`notModified`, buf)
+            FfiConverterULong.write(value.`downloadedBytes`, buf)
     }
 }
 
@@ -7609,6 +7853,44 @@ sealed class CoreException: kotlin.Exception() {
     }
     
     /**
+     * The server has no records of that site and day, so there is no daily report for it.
+     */
+    class NoDailyReport(
+        
+        val `siteId`: kotlin.String, 
+        
+        val `date`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "siteId=${ `siteId` }, date=${ `date` }"
+    }
+    
+    /**
+     * A download larger than this app accepts (`limit_bytes`); nothing was kept.
+     */
+    class DownloadTooLarge(
+        
+        val `limitBytes`: kotlin.ULong
+        ) : CoreException() {
+        override val message
+            get() = "limitBytes=${ `limitBytes` }"
+    }
+    
+    /**
+     * The server could not do what was asked, for the reason it gives (e.g. 503: it has no font to
+     * print a report with; an admin fixes that on the server).
+     */
+    class ServerException(
+        
+        val `status`: kotlin.UShort, 
+        
+        val `reason`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "status=${ `status` }, reason=${ `reason` }"
+    }
+    
+    /**
      * The app's `ProgressListener` threw, so the operation it followed stopped there. What was done
      * before stays done (synced rounds, uploaded or attached photos); the rest follows next time.
      */
@@ -7730,10 +8012,21 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 FfiConverterUInt.read(buf),
                 )
             24 -> CoreException.Cancelled()
-            25 -> CoreException.ListenerFailed(
+            25 -> CoreException.NoDailyReport(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            26 -> CoreException.Internal(
+            26 -> CoreException.DownloadTooLarge(
+                FfiConverterULong.read(buf),
+                )
+            27 -> CoreException.ServerException(
+                FfiConverterUShort.read(buf),
+                FfiConverterString.read(buf),
+                )
+            28 -> CoreException.ListenerFailed(
+                FfiConverterString.read(buf),
+                )
+            29 -> CoreException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7874,6 +8167,23 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
             is CoreException.Cancelled -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is CoreException.NoDailyReport -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`siteId`)
+                + FfiConverterString.allocationSize(value.`date`)
+            )
+            is CoreException.DownloadTooLarge -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`limitBytes`)
+            )
+            is CoreException.ServerException -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterString.allocationSize(value.`reason`)
             )
             is CoreException.ListenerFailed -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -8023,13 +8333,30 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 buf.putInt(24)
                 Unit
             }
-            is CoreException.ListenerFailed -> {
+            is CoreException.NoDailyReport -> {
                 buf.putInt(25)
+                FfiConverterString.write(value.`siteId`, buf)
+                FfiConverterString.write(value.`date`, buf)
+                Unit
+            }
+            is CoreException.DownloadTooLarge -> {
+                buf.putInt(26)
+                FfiConverterULong.write(value.`limitBytes`, buf)
+                Unit
+            }
+            is CoreException.ServerException -> {
+                buf.putInt(27)
+                FfiConverterUShort.write(value.`status`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.ListenerFailed -> {
+                buf.putInt(28)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.Internal -> {
-                buf.putInt(26)
+                buf.putInt(29)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -8560,6 +8887,49 @@ public object FfiConverterTypeRecordKind: FfiConverterRustBuffer<RecordKind> {
 
 
 /**
+ * The language a daily report is printed in.
+ */
+
+enum class ReportLang {
+    
+    /**
+     * Simplified Chinese (`zh-CN`).
+     */
+    ZH_CN,
+    /**
+     * English (`en`).
+     */
+    EN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportLang: FfiConverterRustBuffer<ReportLang> {
+    override fun read(buf: ByteBuffer) = try {
+        ReportLang.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ReportLang) = 4UL
+
+    override fun write(value: ReportLang, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * How bad the foreman judges an observed issue.
  */
 
@@ -8797,6 +9167,38 @@ public object FfiConverterOptionalTypeProgressListener: FfiConverterRustBuffer<P
         } else {
             buf.put(1)
             FfiConverterTypeProgressListener.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDailyReportFile: FfiConverterRustBuffer<DailyReportFile?> {
+    override fun read(buf: ByteBuffer): DailyReportFile? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDailyReportFile.read(buf)
+    }
+
+    override fun allocationSize(value: DailyReportFile?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDailyReportFile.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DailyReportFile?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDailyReportFile.write(value, buf)
         }
     }
 }
