@@ -102,6 +102,11 @@ impl Roster {
         self.by_id.get(id)
     }
 
+    /// The name (trimmed) under which recorded names resolve to roster entry `id`, if it has one.
+    pub fn name_of(&self, id: &str) -> Option<&str> {
+        self.by_id.get(id).map(|w| w.name.trim())
+    }
+
     /// The row a roster id, a name, or neither (a crew's rest) belongs to.
     pub fn resolve(&self, worker_id: Option<&str>, name: Option<&str>, crew: Option<&str>) -> WorkerKey {
         if let Some(id) = worker_id.map(str::trim).filter(|s| !s.is_empty()) {
@@ -148,27 +153,29 @@ impl Seen {
     }
 }
 
+/// A `funds_month_totals` row of kind wage or advance ('' read back as None).
 #[derive(sqlx::FromRow)]
-struct EntryGroup {
-    month: String,
-    kind: String,
-    worker_id: Option<String>,
-    worker_name: Option<String>,
-    crew: Option<String>,
-    trade: Option<String>,
-    currency: Option<String>,
-    amount: Option<i64>,
-    days: Option<i64>,
-    hours: Option<i64>,
+pub(crate) struct EntryGroup {
+    pub(crate) month: String,
+    pub(crate) kind: String,
+    pub(crate) worker_id: Option<String>,
+    pub(crate) worker_name: Option<String>,
+    pub(crate) crew: Option<String>,
+    pub(crate) trade: Option<String>,
+    pub(crate) currency: Option<String>,
+    pub(crate) amount: Option<i64>,
+    pub(crate) days: Option<i64>,
+    pub(crate) hours: Option<i64>,
 }
 
+/// Wage payments of a month summed per worker id, crew and payee.
 #[derive(sqlx::FromRow)]
-struct PaymentGroup {
-    month: Option<String>,
-    worker_id: Option<String>,
-    crew: Option<String>,
-    payee: Option<String>,
-    amount: Option<i64>,
+pub(crate) struct PaymentGroup {
+    pub(crate) month: Option<String>,
+    pub(crate) worker_id: Option<String>,
+    pub(crate) crew: Option<String>,
+    pub(crate) payee: Option<String>,
+    pub(crate) amount: Option<i64>,
 }
 
 fn month_of(text: &str) -> Result<NaiveDate, sqlx::Error> {
@@ -204,6 +211,15 @@ pub async fn balances(
         let pay = sqlx::query_as(PAYMENTS).bind(project).bind(&f).bind(&t).fetch_all(p).await?;
         (e, pay)
     });
+    accumulate(entries, payments, roster)
+}
+
+/// The wage totals' and payments' rows netted per month and row (names resolved by `roster`).
+pub(crate) fn accumulate(
+    entries: Vec<EntryGroup>,
+    payments: Vec<PaymentGroup>,
+    roster: &Roster,
+) -> Result<Balances, sqlx::Error> {
     let mut out = Balances::default();
     for g in entries {
         let month = month_of(&g.month)?;

@@ -126,10 +126,10 @@ struct Kept {
     row: PortfolioRow,
 }
 
-/// Rows by project and status date. A project's row reads its whole progress history and every
-/// month's wage totals (the arrears warning alone ~480 ms for three years of 500 workers on
-/// PostgreSQL); they change only when something is approved or paid, so a row is computed again
-/// only when the ledgers, the funds entries or the project's reference data moved, or after `KEEP`.
+/// Rows by project and status date. A project's row reads its whole progress history (and the
+/// arrears warning, from the wage summaries since migration 0024); they change only when something
+/// is approved or paid, so a row is computed again only when the ledgers, the funds entries or the
+/// project's reference data moved, or after `KEEP`.
 static KEPT: std::sync::Mutex<Option<HashMap<(String, NaiveDate), Kept>>> = std::sync::Mutex::new(None);
 
 /// A digest of the reference data a row depends on (the plan, budgets, currency, name).
