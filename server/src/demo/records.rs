@@ -2,15 +2,20 @@
 //! on his site (6–15 crew lines of the trades his active activities need; most 点工 crews recorded
 //! in hours at their trade's day rate, as sites pay), expenses every few days in the project's
 //! categories (机械租赁 among them),
-//! and progress reports every third day; with the state each is left in (mostly approved, a few rejected,
-//! two changed since approval, one conflict between two phones, the last three days pending).
+//! and progress reports every third day, and each foreman's day log (施工日志: the city's weather, the
+//! day's temperatures, now and then a visitor or a delay, a note); with the state each is left in
+//! (mostly approved, a few rejected, two changed since approval, one conflict between two phones, the
+//! last three days pending).
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use record_schema::labour::Worker;
 use record_schema::record::RecordHeader;
-use record_schema::{CrewLine, Currency, Effort, Expense, LabourSheet, Progress, ProgressReport, Record, TimeUnit};
+use record_schema::{
+    CrewLine, Currency, DayLog, Delay, DelayCause, Effort, Expense, LabourSheet, Progress, ProgressReport, Record,
+    TimeUnit, Visitor, WeatherCondition,
+};
 use rust_decimal::Decimal;
 
 use super::company::{self, ACTIVITIES, Activity, Budgets, TRADES};
@@ -205,6 +210,109 @@ fn progress(today: NaiveDate, date: NaiveDate, phone: &Phone, rng: &mut Rng) -> 
         .collect()
 }
 
+/// (name, organisation, purpose) of the people who come to a site.
+const VISITORS: [(&str, &str, &str); 6] = [
+    ("赵工", "华建监理", "钢筋隐蔽工程验收"),
+    ("钱经理", "滨江置业（业主）", "巡查进度"),
+    ("孙科长", "区质监站", "质量安全巡查"),
+    ("周经理", "鑫源建材", "核对到货数量"),
+    ("郑工", "市设计院", "现场设计交底"),
+    ("吴站长", "区安监站", "安全文明施工检查"),
+];
+/// (cause, hours, what happened) of the delays that are not the weather's.
+const DELAYS: [(DelayCause, i64, &str); 4] = [
+    (DelayCause::Material, 20, "商品混凝土晚到两小时"),
+    (DelayCause::Equipment, 15, "塔吊变幅故障，等厂家维修"),
+    (DelayCause::Inspection, 10, "等监理验收后方可浇筑"),
+    (DelayCause::Design, 30, "图纸变更，暂停该部位施工"),
+];
+const DAY_NOTES: [&str; 6] = [
+    "班前安全交底已完成",
+    "文明施工：场地洒水降尘",
+    "材料进场已报验",
+    "夜间照明检查正常",
+    "消防通道保持畅通",
+    "周例会：下周计划已布置",
+];
+/// The average daily high in a Yangtze delta city, °C, by month.
+const HIGH_C: [i64; 12] = [8, 10, 14, 20, 25, 28, 32, 32, 28, 23, 17, 11];
+
+/// The city's weather on `date` (the same at every site), from a generator seeded by the date alone:
+/// (am, pm, low, high in tenths of °C).
+fn weather(date: NaiveDate) -> (WeatherCondition, WeatherCondition, i64, i64) {
+    use chrono::Datelike;
+    let mut rng = Rng(0x3EA7_4E00_0000_0000 ^ date.num_days_from_ce() as u64);
+    const SKIES: [WeatherCondition; 8] = [
+        WeatherCondition::Sunny,
+        WeatherCondition::Sunny,
+        WeatherCondition::Cloudy,
+        WeatherCondition::Cloudy,
+        WeatherCondition::Overcast,
+        WeatherCondition::LightRain,
+        WeatherCondition::Rain,
+        WeatherCondition::Fog,
+    ];
+    let am = *rng.pick(&SKIES);
+    // The afternoon mostly keeps the morning's sky; fog lifts, rain may come.
+    let pm = match (am, rng.range(0, 3)) {
+        (WeatherCondition::Fog, _) => WeatherCondition::Cloudy,
+        (_, 0) => *rng.pick(&SKIES[..7]),
+        _ => am,
+    };
+    let high = HIGH_C[date.month0() as usize] * 10 + rng.range(0, 40) as i64
+        - 20
+        - if matches!(pm, WeatherCondition::Rain | WeatherCondition::LightRain) { 20 } else { 0 };
+    let low = high - rng.range(40, 90) as i64;
+    (am, pm, low, high)
+}
+
+/// The foreman's day log: the city's weather, now and then a visitor or a delay (rain stops work),
+/// a note most days.
+fn day_log(date: NaiveDate, phone: &Phone, rng: &mut Rng) -> Record {
+    let (am, pm, low, high) = weather(date);
+    let mut visitors = Vec::new();
+    if rng.range(0, 4) == 0 {
+        let (name, organisation, purpose) = *rng.pick(&VISITORS);
+        visitors.push(Visitor {
+            id: "v1".into(),
+            position: 0,
+            name: name.into(),
+            organisation: Some(organisation.into()),
+            purpose: Some(purpose.into()),
+        });
+    }
+    let mut delays = Vec::new();
+    if pm == WeatherCondition::Rain {
+        delays.push(Delay {
+            id: "d1".into(),
+            position: 0,
+            cause: DelayCause::Weather,
+            hours: Decimal::new(rng.range(2, 6) as i64 * 5, 1),
+            description: Some("下午降雨，室外作业暂停".into()),
+        });
+    } else if rng.range(0, 6) == 0 {
+        let (cause, tenths, what) = *rng.pick(&DELAYS);
+        delays.push(Delay {
+            id: "d1".into(),
+            position: 0,
+            cause,
+            hours: Decimal::new(tenths, 1),
+            description: Some(what.into()),
+        });
+    }
+    Record::DayLog(DayLog {
+        header: header(phone.site, phone.foreman),
+        date,
+        weather_am: Some(am),
+        weather_pm: Some(pm),
+        temp_low_c: Some(Decimal::new(low, 1)),
+        temp_high_c: Some(Decimal::new(high, 1)),
+        notes: (rng.range(0, 3) > 0).then(|| (*rng.pick(&DAY_NOTES)).to_string()),
+        visitors,
+        delays,
+    })
+}
+
 /// 17:30 in Beijing (09:30 UTC) on `date`, a few minutes apart; never in the future.
 fn recorded_at(date: NaiveDate, rng: &mut Rng) -> i64 {
     let t = date.and_hms_opt(9, 30, 0).map_or(0, |t| t.and_utc().timestamp_millis());
@@ -214,6 +322,8 @@ fn recorded_at(date: NaiveDate, rng: &mut Rng) -> i64 {
 /// Every record of the four weeks, in the order the phones recorded them, with its state.
 pub fn plan(today: NaiveDate, phones: &[Phone]) -> Vec<Planned> {
     let mut rng = Rng(0xDE30_B1A4_2026_0001);
+    // Its own generator, so the day logs leave every other record as it was before they came.
+    let mut logs = Rng(0xDA71_0C5E_2026_0023);
     let mut out = Vec::new();
     let mut changed = 0;
     let mut conflict = false;
@@ -257,6 +367,21 @@ pub fn plan(today: NaiveDate, phones: &[Phone]) -> Vec<Planned> {
                     reason: (*rng.pick(&REJECTIONS)).into(),
                 });
             }
+            // The day log, written at the end of the day: approved with the day's records, or waiting.
+            let mut record = day_log(date, phone, &mut logs);
+            let at_ms = {
+                let t = date.and_hms_opt(10, 0, 0).map_or(0, |t| t.and_utc().timestamp_millis());
+                (t + logs.range(0, 60) as i64 * 60_000).min(record_schema::now_ms() - 60_000)
+            };
+            set_created(&mut record, at_ms);
+            out.push(Planned {
+                record,
+                state: if age < PENDING_DAYS { State::Pending } else { State::Approved },
+                at_ms,
+                device: phone.device.clone(),
+                other: (phone.foreman.into(), phone.device.clone()),
+                reason: String::new(),
+            });
         }
     }
     out
