@@ -268,7 +268,10 @@ fn a_day_recorded_on_the_phone_comes_back_as_its_daily_report_pdf() {
     ] {
         assert_holds(&squeezed, &text, what, wanted);
     }
-    assert!(text.contains('7'), "headcount 7:\n{text}");
+    // The labour total row: 7 people, 7.5 工日, 60 hours, 2,791.80.
+    let total = text.lines().find(|l| l.contains("合计") && l.contains("2,791.80"));
+    let cells: Vec<&str> = total.unwrap_or_else(|| panic!("no labour total row:\n{text}")).split_whitespace().collect();
+    assert!(cells.windows(3).any(|w| w == ["7", "7.5", "60"]), "headcount, 工日, hours: {cells:?}");
     let zh_pages = render_pages(Path::new(&zh.path), "zh-CN");
     assert!(!zh_pages.is_empty(), "no page rendered");
 
