@@ -414,7 +414,8 @@ fn restart(url: Option<&str>) {
     let mut s = Setup::new(url);
     // A port with nothing listening on it, for now.
     let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let id = s.endpoint(json!({"url": format!("http://127.0.0.1:{port}/in"), "secret": KEY}));
+    let id =
+        s.endpoint(json!({"url": format!("http://127.0.0.1:{port}/in"), "secret": KEY, "events": ["record.approved"]}));
     s.sync_sheet(SHEET_A);
     approve_current(&s.addr(), &s.sup, SHEET_A);
     let log = s.wait_log(&id, |v| v["attempts"].as_array().is_some_and(|a| !a.is_empty()));
@@ -460,7 +461,7 @@ fn killed_mid_delivery(url: Option<&str>) {
         &[("FIELDLEDGER_WEBHOOK_RETRY_SECONDS", "1,1,1"), ("FIELDLEDGER_WEBHOOK_TIMEOUT_SECONDS", "2")];
     let mut s = Setup::with_env(url, SLOW);
     let r = Receiver::on_free_port(vec![0]);
-    let id = s.endpoint(json!({"url": format!("http://{}/in", r.addr), "secret": KEY}));
+    let id = s.endpoint(json!({"url": format!("http://{}/in", r.addr), "secret": KEY, "events": ["record.approved"]}));
     s.sync_sheet(SHEET_A);
     approve_current(&s.addr(), &s.sup, SHEET_A);
     let first = r.wait_for(1);
