@@ -195,7 +195,9 @@ impl Layout<'_> {
         }
     }
 
-    fn text(&mut self, x: f32, top: f32, lh: f32, size: f32, bold: bool, gray: u8, line: &Line) {
+    /// Draws `line` in a line box of height `lh` whose top left corner is `at`.
+    fn text(&mut self, at: (f32, f32), lh: f32, size: f32, bold: bool, gray: u8, line: &Line) {
+        let (x, top) = at;
         if line.text.trim().is_empty() {
             return;
         }
@@ -219,7 +221,7 @@ impl Layout<'_> {
         for line in &lines {
             self.ensure(style.lh)?;
             let x = if level <= 1 { LEFT + ((WIDTH - line.width) / 2.0).max(0.0) } else { LEFT };
-            self.text(x, self.y, style.lh, style.size, true, INK, line);
+            self.text((x, self.y), style.lh, style.size, true, INK, line);
             self.y += style.lh;
         }
         if style.rule {
@@ -259,7 +261,7 @@ impl Layout<'_> {
         self.space(2.0);
         for line in &lines {
             self.ensure(lh)?;
-            self.text(LEFT, self.y, lh, BODY, false, if muted { MUTED } else { INK }, line);
+            self.text((LEFT, self.y), lh, BODY, false, if muted { MUTED } else { INK }, line);
             self.y += lh;
         }
         self.y += 4.0;
@@ -447,7 +449,7 @@ impl Layout<'_> {
             for (k, line) in cell.lines.iter().enumerate().take(to).skip(from) {
                 let x = if cell.right { cell.x + cell.w - row.pad_x - line.width } else { cell.x + row.pad_x };
                 let line_top = top + row.pad_y + (k - from) as f32 * row.lh;
-                self.text(x, line_top, row.lh, row.size, cell.bold, cell.gray, line);
+                self.text((x, line_top), row.lh, row.size, cell.bold, cell.gray, line);
             }
         }
         if let (Some((width, gray)), true) = (row.rule_below, to >= row.lines()) {
@@ -501,7 +503,7 @@ impl Layout<'_> {
                 }
                 let mut y = top + PHOTO_BOX_H + PHOTO_CAPTION_GAP;
                 for (k, line) in self.caption_lines(photo).iter().enumerate() {
-                    self.text(x, y, clh, SMALL, false, if k == 0 { INK } else { MUTED }, line);
+                    self.text((x, y), clh, SMALL, false, if k == 0 { INK } else { MUTED }, line);
                     y += clh;
                 }
                 bottom = bottom.max(y);
@@ -530,7 +532,7 @@ impl Layout<'_> {
                 let sign_from = x + label_line.width + 3.0;
                 let date_x = x + column * 0.62;
                 let rule_y = top + lh - 2.0;
-                self.text(x, top, lh, BODY, false, INK, &label_line);
+                self.text((x, top), lh, BODY, false, INK, &label_line);
                 self.page.push(Op::Rule {
                     x: sign_from,
                     y: rule_y,
@@ -538,7 +540,7 @@ impl Layout<'_> {
                     width: 0.6,
                     gray: INK,
                 });
-                self.text(date_x, top, lh, BODY, false, INK, &date_line);
+                self.text((date_x, top), lh, BODY, false, INK, &date_line);
                 let date_from = date_x + date_line.width + 3.0;
                 self.page.push(Op::Rule {
                     x: date_from,
