@@ -225,6 +225,9 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(19, "observations", include_str!("../../migrations/server/sqlite/0019_observations.sql")),
         migration(20, "risks", include_str!("../../migrations/server/sqlite/0020_risks.sql")),
         migration(21, "webhooks", include_str!("../../migrations/server/sqlite/0021_webhooks.sql")),
+        migration(22, "daily reports", include_str!("../../migrations/server/sqlite/0022_daily_reports.sql")),
+        migration(23, "webhooks, more", include_str!("../../migrations/server/sqlite/0023_webhooks_more.sql")),
+        migration(24, "wage balances", include_str!("../../migrations/server/sqlite/0024_funds_wage_balances.sql")),
     ]
 }
 
@@ -267,6 +270,9 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(19, "observations", include_str!("../../migrations/server/postgres/0019_observations.sql")),
         migration(20, "risks", include_str!("../../migrations/server/postgres/0020_risks.sql")),
         migration(21, "webhooks", include_str!("../../migrations/server/postgres/0021_webhooks.sql")),
+        migration(22, "daily reports", include_str!("../../migrations/server/postgres/0022_daily_reports.sql")),
+        migration(23, "webhooks, more", include_str!("../../migrations/server/postgres/0023_webhooks_more.sql")),
+        migration(24, "wage balances", include_str!("../../migrations/server/postgres/0024_funds_wage_balances.sql")),
     ]
 }
 

@@ -141,13 +141,19 @@ async fn serve(config: Config, db: db::Db) -> Result<(), Box<dyn std::error::Err
     // Expired uploads are swept once before serving (so a restart cleans up at once), then periodically.
     server::blobs::tus::sweep_expired(&db, &blobs).await?;
     server::blobs::tus::spawn_sweeper(db.clone(), blobs.clone());
-    // Outgoing webhooks: delivers the outbox, pending messages of a previous run first.
-    server::webhooks::deliver::spawn(db.clone(), server::webhooks::deliver::Settings::from_env());
+    // Daily-report PDFs: the font, found once (its absence is said when a PDF is asked for).
+    server::daily_reports::pdf::configure(config.report_font.clone());
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     // Before the line below: a signal sent as soon as it is printed must find the handlers.
     let signal = shutdown_signal()?;
     let state = AppState::new(db.clone(), config.limits(), blobs);
+    // Outgoing webhooks: the delivery worker (pending messages of a previous run first) and the event
+    // task (record events, wage arrears, digests), sharing the server's document cache.
+    server::webhooks::spawn(db.clone(), state.cache.clone());
+    // Daily reports: regenerates the days whose records changed once they settle
+    // (FIELDLEDGER_DAILY_REPORT_SETTLE_SECS, default 300) and announces each new version (daily_report.ready).
+    server::daily_reports::worker::spawn(state.clone(), server::daily_reports::worker::settle_from_env());
     let commits = state.commits.clone();
     // Migration 0012 marked the queue's index for re-reading: done here in the background, in
     // bounded steps, so the first queue view after the upgrade does not wait for it.

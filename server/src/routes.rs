@@ -92,6 +92,18 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/webhooks/{id}/deliveries", get(api::webhooks::deliveries))
         // Portfolio across projects (issue 22): api/portfolio.rs
         .route("/v1/portfolio", get(api::portfolio::get_portfolio))
+        // Daily reports (issue 23): api/daily_reports.rs
+        // [daily-reports api begin]
+        .route("/v1/daily-reports", get(api::daily_reports::calendar))
+        .route("/v1/daily-reports/{site}/{date}", get(api::daily_reports::day_report))
+        .route("/v1/daily-reports/{site}/{date}/pdf", get(api::daily_reports::pdf))
+        // [daily-reports api end]
+        // Webhook replay and other webhook routes (issue 23): api/webhooks.rs
+        // [webhooks api begin]
+        .route("/v1/webhooks/{id}/deliveries/{message}/replay", post(api::webhooks::replay_one))
+        .route("/v1/webhooks/{id}/replay", post(api::webhooks::replay_dead))
+        .route("/v1/webhooks/{id}/enable", post(api::webhooks::set_enabled))
+        // [webhooks api end]
         // Every route above: its device's last request and app version (after the response).
         .route_layer(axum::middleware::from_fn_with_state(
             crate::access::devices::SeenState { db: state.db.clone(), seen: state.seen.clone() },
@@ -204,6 +216,22 @@ fn web_routes() -> Router<AppState> {
         .route("/web/risks/{label}", get(crate::web::risks::detail).post(crate::web::risks::save))
         .route("/web/risks/{label}/close", post(crate::web::risks::close))
         .route("/web/risks/{label}/reopen", post(crate::web::risks::reopen))
+        // Daily reports (issue 23): web/daily_reports.rs
+        // [daily-reports web begin]
+        .route("/web/daily-reports", get(crate::web::daily_reports::calendar))
+        .route("/web/daily-reports/{site}/{date}", get(crate::web::daily_reports::day))
+        .route("/web/daily-reports/{site}/{date}/pdf", get(crate::web::daily_reports::pdf_file))
+        .route("/web/static/daily_reports.js", get(crate::web::daily_reports::script))
+        // [daily-reports web end]
+        // Webhooks' delivery log (issue 23): web/webhooks.rs
+        // [webhooks web begin]
+        .route("/web/webhooks", get(crate::web::webhooks::page).post(crate::web::webhooks::create))
+        .route("/web/webhooks/{id}", get(crate::web::webhooks::log))
+        .route("/web/webhooks/{id}/delete", post(crate::web::webhooks::delete))
+        .route("/web/webhooks/{id}/test", post(crate::web::webhooks::test))
+        .route("/web/webhooks/{id}/enable", post(crate::web::webhooks::set_enabled))
+        .route("/web/webhooks/{id}/replay", post(crate::web::webhooks::replay))
+        // [webhooks web end]
         // Portfolio (issue 22): web/portfolio.rs
         .route("/web/portfolio", get(crate::web::portfolio::page))
         .route("/web/portfolio/export", get(crate::web::portfolio::export))
@@ -233,6 +261,8 @@ const APP_CSS: &str = concat!(
     include_str!("../static/observations.css"),
     include_str!("../static/risks.css"),
     include_str!("../static/portfolio.css"),
+    include_str!("../static/daily_reports.css"),
+    include_str!("../static/webhooks.css"),
 );
 const APP_JS: &str = concat!(
     include_str!("../static/app.js"),

@@ -269,9 +269,7 @@ pub async fn commit(
                 let kind = RecordKind::Approval.as_str();
                 let saved = docstore::insert_in(&mut tx, &id, &d.project_id, kind, &mut doc).await?;
                 tx.commit().await?;
-                if enqueued > 0 {
-                    crate::webhooks::wake();
-                }
+                decided(enqueued);
                 return Ok(Committed {
                     postings,
                     reversals,
@@ -284,9 +282,7 @@ pub async fn commit(
             }
         };
         tx.commit().await?;
-        if enqueued > 0 {
-            crate::webhooks::wake();
-        }
+        decided(enqueued);
         Ok(Committed {
             postings,
             reversals,
@@ -296,4 +292,13 @@ pub async fn commit(
             }),
         })
     })
+}
+
+/// After a decision committed: the webhook worker when it enqueued messages, and the daily reports'
+/// worker (the day's report marks the record's new state).
+fn decided(enqueued: usize) {
+    if enqueued > 0 {
+        crate::webhooks::wake();
+    }
+    crate::daily_reports::worker::wake();
 }

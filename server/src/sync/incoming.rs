@@ -159,7 +159,7 @@ impl SyncSession<'_> {
                 s.reading = Some(read);
                 match self.save_with_state(&mut s, &state).await {
                     Ok(()) => {
-                        crate::webhooks::records::wake(&self.grant.project_id); // record events (issue 23)
+                        documents_changed(&self.grant.project_id);
                         s
                     }
                     Err(DocStoreError::VersionConflict { .. }) => return Err(Retry), // another process wrote: merge again
@@ -176,7 +176,7 @@ impl SyncSession<'_> {
             {
                 Ok(mut s) => {
                     s.reading = Some(read);
-                    crate::webhooks::records::wake(&self.grant.project_id); // record events (issue 23)
+                    documents_changed(&self.grant.project_id);
                     s
                 }
                 Err(DocStoreError::AlreadyExists { .. }) => return Err(Retry),
@@ -323,4 +323,11 @@ pub(super) fn check_record(
 /// A record that breaks a rule: `invalid`, with the field named.
 fn invalid(id: &str, e: &record_schema::ValidationError) -> DocError {
     DocError { field: Some(e.field.clone()), ..doc_error(id, "invalid", format!("{}: {}", e.field, e.reason)) }
+}
+
+/// Tells the background tasks that follow documents that `project`'s moved (after the write
+/// committed): record events for webhooks and daily reports. Each only notes it and wakes.
+fn documents_changed(project: &str) {
+    crate::webhooks::records::wake(project);
+    crate::daily_reports::worker::wake();
 }
