@@ -32,10 +32,8 @@ fn the_documented_example_is_what_the_code_computes() {
     let (e1, e2) = (manifest_element(record, &d1), manifest_element(&approval, &d2));
     shown(&hex::encode(e1));
     shown(&hex::encode(e2));
-    let entries = [
-        ManifestEntry { id: record.to_string(), heads: d1 },
-        ManifestEntry { id: approval.clone(), heads: d2 },
-    ];
+    let entries =
+        [ManifestEntry { id: record.to_string(), heads: d1 }, ManifestEntry { id: approval.clone(), heads: d2 }];
     let digest = manifest_digest(&entries);
     shown(&hex::encode(digest));
     assert_eq!(manifest_digest(&[]), [0u8; 16], "no documents: 16 zero bytes");
