@@ -304,9 +304,10 @@ fn code_words(code: &str, name: &str) -> String {
     if name.is_empty() || name == code { code.to_string() } else { format!("{code} {name}") }
 }
 
-/// The record's first 8 characters: enough to tell the day's records apart and find one.
+/// The record id's last 8 characters: ids are UUIDv7, whose first digits are the creation time and
+/// alike for a day's records; the random tail tells them apart.
 pub fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+    id.len().checked_sub(8).and_then(|start| id.get(start..)).unwrap_or(id)
 }
 
 /// The report in `lang`, section by section.
