@@ -14,11 +14,14 @@ use mobile_core::CoreError;
 use mobile_core::ffi::types::{DailyReportFile, ReportLang};
 use mobile_core::ffi::{CancelToken, FieldStore};
 
+/// One answer of the fake server: status, extra headers, body.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// What the fake server answers next, and what it saw.
 #[derive(Default)]
 struct Fake {
     /// (status, extra headers, body); the last one is repeated.
-    answers: Vec<(u16, Vec<(String, String)>, Vec<u8>)>,
+    answers: Vec<Answer>,
     /// Each request's first line and its headers (lower-cased names).
     seen: Vec<(String, Vec<(String, String)>)>,
     /// Never answer (a server that hangs).
@@ -126,7 +129,7 @@ fn setup() -> Setup {
 }
 
 impl Setup {
-    fn answers(&self, answers: Vec<(u16, Vec<(String, String)>, Vec<u8>)>) {
+    fn answers(&self, answers: Vec<Answer>) {
         let mut f = self.fake.lock().expect("lock");
         f.answers = answers;
         f.seen.clear();

@@ -324,7 +324,10 @@ fn build(
                             currency: s.currency.code().to_string(),
                             cost_code: line.cost_code.clone(),
                             cost_code_name: code_name(&line.cost_code).unwrap_or_else(|| line.cost_code.clone()),
-                            activity_name: line.activity.as_deref().map(|a| activity_name(a).unwrap_or_else(|| a.to_string())),
+                            activity_name: line
+                                .activity
+                                .as_deref()
+                                .map(|a| activity_name(a).unwrap_or_else(|| a.to_string())),
                             workers: line.workers.iter().map(|w| w.name.clone()).collect(),
                         },
                     ));

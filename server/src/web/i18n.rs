@@ -81,6 +81,7 @@ pub fn accept_language(header: &str) -> Option<Lang> {
 /// The strings of each area of the screens, in its own file (so each screen's words are kept beside
 /// each other); a key is defined once over all of them (a test checks).
 mod account;
+mod daily_reports;
 mod dashboards;
 mod devices;
 mod errors;
@@ -93,7 +94,6 @@ mod queue;
 mod record;
 mod reference;
 mod risks;
-mod daily_reports;
 mod webhooks;
 
 pub const TABLES: &[&[(&str, &str, &str)]] = &[
