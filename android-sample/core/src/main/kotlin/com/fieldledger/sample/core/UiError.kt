@@ -77,4 +77,8 @@ fun CoreException.toUiError(): UiError = when (this) {
     is CoreException.WrongKind -> UiError.Other("Record $id is a $found, not a $expected")
     is CoreException.Closed -> UiError.Other("The phone's store is closed")
     is CoreException.Internal -> UiError.Other("Internal error: $reason")
+    is CoreException.NoDailyReport ->
+        UiError.Other("No daily report for site $siteId on $date: nothing was recorded that day")
+    is CoreException.DownloadTooLarge -> UiError.Other("The download is larger than ${limitBytes / 1_048_576u} MB")
+    is CoreException.ServerException -> UiError.Other("The server answered $status: $reason")
 }
