@@ -121,7 +121,7 @@ fn a_supervisor_revokes_a_phone_from_the_screen() {
     assert_eq!(b.text(&format!("{row} .dev-app")), "fieldledger-simphone/1.0");
     assert_eq!(b.text(&format!("{row} .dev-seen")), "just now");
     let exact = b.attr(&format!("{row} .dev-seen time"), "title").unwrap_or_default();
-    assert!(exact.starts_with("20") && exact.ends_with("CST"), "the exact time in Shanghai time: {exact:?}");
+    assert!(exact.starts_with("20") && exact.ends_with("Beijing time"), "the exact time in Shanghai time: {exact:?}");
     assert_eq!(b.text(&format!("{row} .dev-status")), "Active");
     assert!(b.text(&format!("#dev-{sup_id}")).contains("this browser's key"));
     assert!(!b.exists(".dev-rotate"), "a supervisor cannot rotate keys");

@@ -34,9 +34,11 @@ macro_rules! index_kinds {
 pub(crate) use index_kinds;
 
 /// Brings the record index and the observation index of `project` up to date with the documents,
-/// so the day's records and their states are current.
+/// so the day's records and their states are current. Only documents that changed (budget 0): a
+/// row of migration 0012's backlog has its place, heads and decision exact already, and the report
+/// reads the documents themselves; the backlog is the background re-index's and the queue's.
 pub async fn refresh(state: &AppState, project: &str) -> Result<(), DailyReportError> {
-    crate::ledger::pending::refresh_index(&state.db, &state.cache, project).await?;
+    crate::ledger::pending::refresh_index_bounded(&state.db, &state.cache, project, 0).await?;
     crate::observations::refresh(&state.db, Some(&state.cache), project).await?;
     Ok(())
 }

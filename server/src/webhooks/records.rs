@@ -178,7 +178,9 @@ impl Changed {
 /// Refreshes the record index of `project` and enqueues its record events; returns how many
 /// messages were written.
 pub async fn refresh(db: &Db, cache: &DocCache, project: &str) -> Result<usize, sqlx::Error> {
-    if let Err(e) = crate::ledger::pending::refresh_index(db, cache, project).await {
+    // Only the documents that changed (budget 0): the upgrade's backlog of migration 0012 is the
+    // background re-index's and the queue's, in their bounded steps.
+    if let Err(e) = crate::ledger::pending::refresh_index_bounded(db, cache, project, 0).await {
         // The index as it stands still holds committed states: derive from it.
         tracing::warn!(project, error = %e, "webhook record events: refreshing the record index");
     }
