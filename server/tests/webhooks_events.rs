@@ -4,7 +4,8 @@
 //! after an approval and two edits, `record.conflict` when two phones set the same field) on
 //! SQLite and PostgreSQL; a WeCom robot's two messages at least 3 s apart (its 20-a-minute limit),
 //! neither waiting counted as an attempt; a dead message replayed and delivered; the daily digest
-//! at 07:30 in the project's time zone under a fixed clock, once across a restart.
+//! at 07:30 in the project's time zone under a fixed clock, once across a restart; October's unpaid
+//! wages flagged (`wages.arrears_flagged`) once, not again at the next start.
 
 mod common;
 mod webhookkit;
@@ -288,4 +289,40 @@ fn daily_digest() {
     let log = s.deliveries(&id);
     let digests = log["messages"].as_array().map(|m| m.iter().filter(|x| x["event_type"] == "digest.daily").count());
     assert_eq!(digests, Some(1), "{log}");
+}
+
+#[test]
+fn wage_arrears_flagged_once() {
+    // 2026-11-21 in Shanghai: October's wages were due on 15 November (the default pay day).
+    let mut s = Setup::new(None, &[("FIELDLEDGER_TEST_NOW", "2026-11-21T00:30:00Z")]);
+    let r = Receiver::on_free_port(vec![]);
+    let id =
+        s.endpoint(json!({"url": format!("http://{}/in", r.addr), "secret": KEY, "events": ["wages.arrears_flagged"]}));
+    let mut li = s.phone();
+    let line = crew_line("l1", 3, Effort::Days(Decimal::ONE), "380.00", "03-100", "A1");
+    let mut sheet = labour_sheet(SHEET, vec![line]);
+    sheet.work_date = chrono::NaiveDate::from_ymd_opt(2026, 10, 20).expect("date");
+    li.docs.insert(SHEET.into(), sheet_doc(&sheet));
+    assert!(li.sync(&s.addr()).errors.is_empty());
+    approve_current(&s.addr(), &s.sup, SHEET);
+    // The check runs when the server starts (and hourly): started again, it flags October's crew.
+    s.kill();
+    s.start();
+    let got = r.wait_for(1);
+    assert_eq!(types(&got), ["wages.arrears_flagged"]);
+    verify_standard(KEY, &got[0]);
+    let d = &got[0].json()["data"];
+    assert_eq!(d["project_id"], "P1", "{d}");
+    assert_eq!(d["month"], "2026-10", "{d}");
+    let outstanding: Decimal = d["outstanding"].as_str().and_then(|t| t.parse().ok()).expect("outstanding");
+    assert_eq!(outstanding, Decimal::new(114_000, 2), "{d}");
+    assert_eq!((d["due_on"].as_str(), d["days_overdue"].as_i64()), (Some("2026-11-15"), Some(6)), "{d}");
+    // Still overdue at the next start: not flagged again.
+    s.kill();
+    s.start();
+    let (status, _) = s.call("POST", &format!("/v1/webhooks/{id}/test"), None);
+    assert_eq!(status, 202);
+    r.wait_for(2);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(types(&r.got()), ["wages.arrears_flagged", "ping"]);
 }
