@@ -33,7 +33,9 @@ pub mod header {
 
 /// `Upload-Metadata` keys.
 pub mod meta {
-    /// Required: the hex SHA-256 of the whole file (the photo's identity).
+    /// Optional: the hex SHA-256 of the whole file (the photo's identity). The server hashes what
+    /// arrives; a declared one is checked at completion and lets a photo the project already has
+    /// complete at creation. Our phone always declares it.
     pub const SHA256: &str = "sha256";
     /// Optional: the file's name.
     pub const FILENAME: &str = "filename";
