@@ -7,11 +7,9 @@
 //! once, with the same webhook-id; bad endpoint input is refused naming the field.
 
 mod common;
+mod webhookkit;
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -20,140 +18,15 @@ use common::api::{approve_current, decide_current, import_reference, json_call};
 use common::phone::SimPhone;
 use common::records::{crew_line, labour_sheet, reference_workbook, sheet_doc};
 use common::*;
-use hmac::{KeyInit, Mac};
 use record_schema::Effort;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+use webhookkit::{Receiver, hmac, verify_standard};
 
 const KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const DING_SECRET: &str = "SEC0123456789abcdef";
 const ENV: &[(&str, &str)] =
     &[("FIELDLEDGER_WEBHOOK_RETRY_SECONDS", "1,1,1,1,1,1"), ("FIELDLEDGER_WEBHOOK_TIMEOUT_SECONDS", "5")];
-
-/// One request a receiver got.
-#[derive(Debug, Clone)]
-struct Got {
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Got {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("JSON body")
-    }
-
-    fn query(&self, name: &str) -> Option<String> {
-        let q = self.target.split_once('?')?.1;
-        q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
-    }
-}
-
-/// A tiny HTTP receiver on its own thread: records each request, answers the scripted statuses in
-/// order (0: no answer at all), then 200 with `{"errcode":0}`.
-#[derive(Clone)]
-struct Receiver {
-    addr: String,
-    got: Arc<Mutex<Vec<Got>>>,
-}
-
-impl Receiver {
-    fn start(listener: TcpListener, script: Vec<u16>) -> Receiver {
-        let addr = listener.local_addr().expect("addr").to_string();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let (seen, mut script) = (got.clone(), VecDeque::from(script));
-        std::thread::spawn(move || {
-            let mut hung = Vec::new();
-            for stream in listener.incoming().flatten() {
-                if let Some(g) = read_request(&stream) {
-                    seen.lock().expect("lock").push(g);
-                    match script.pop_front().unwrap_or(200) {
-                        // 0: never answer (the connection held open).
-                        0 => hung.push(stream),
-                        status => answer(stream, status),
-                    }
-                }
-            }
-        });
-        Receiver { addr, got }
-    }
-
-    fn on_free_port(script: Vec<u16>) -> Receiver {
-        Receiver::start(TcpListener::bind("127.0.0.1:0").expect("bind"), script)
-    }
-
-    fn got(&self) -> Vec<Got> {
-        self.got.lock().expect("lock").clone()
-    }
-
-    /// Waits until `n` requests arrived (at most 30 s).
-    fn wait_for(&self, n: usize) -> Vec<Got> {
-        let until = Instant::now() + Duration::from_secs(30);
-        loop {
-            let got = self.got();
-            if got.len() >= n || Instant::now() > until {
-                return got;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-fn read_request(stream: &TcpStream) -> Option<Got> {
-    let mut r = BufReader::new(stream);
-    let mut line = String::new();
-    r.read_line(&mut line).ok()?;
-    let target = line.split_whitespace().nth(1)?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-    }
-    let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).ok()?;
-    Some(Got { target, headers, body })
-}
-
-fn answer(mut stream: TcpStream, status: u16) {
-    let body = if status == 200 { r#"{"errcode":0,"errmsg":"ok"}"# } else { r#"{"error":"scripted"}"# };
-    let text = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.write_all(text.as_bytes());
-}
-
-fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(key).expect("key");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
-/// Verifies a Standard Webhooks delivery as a receiver would.
-fn verify_standard(g: &Got) {
-    let id = g.header("webhook-id").expect("webhook-id");
-    let ts = g.header("webhook-timestamp").expect("webhook-timestamp");
-    let ts_n: i64 = ts.parse().expect("timestamp");
-    let now = chrono::Utc::now().timestamp();
-    assert!((now - ts_n).abs() < 300, "timestamp {ts_n} vs now {now}");
-    let key = STANDARD.decode(KEY.trim_start_matches("whsec_")).expect("key");
-    let mut msg = format!("{id}.{ts}.").into_bytes();
-    msg.extend_from_slice(&g.body);
-    let want = format!("v1,{}", STANDARD.encode(hmac(&key, &msg)));
-    let sigs = g.header("webhook-signature").expect("webhook-signature");
-    assert!(sigs.split(' ').any(|s| s == want), "signature {sigs} != {want}");
-}
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -288,7 +161,7 @@ fn decisions_and_formats(url: Option<&str>) {
     assert_eq!(got.len(), 1, "generic receiver");
     let g = &got[0];
     assert_eq!(g.target, "/hooks/fieldledger");
-    verify_standard(g);
+    verify_standard(KEY, g);
     let v = g.json();
     assert_eq!(v["type"], "record.approved");
     assert_eq!(v["data"]["record_id"], SHEET_A);
@@ -322,7 +195,7 @@ fn decisions_and_formats(url: Option<&str>) {
     decide_current(&s.addr(), &s.sup, SHEET_B, "reject", "缺少签字");
     let got = generic.wait_for(2);
     assert_eq!(got.len(), 2);
-    verify_standard(&got[1]);
+    verify_standard(KEY, &got[1]);
     let v = got[1].json();
     assert_eq!(v["type"], "record.rejected");
     assert_eq!(v["data"]["record_id"], SHEET_B);
@@ -371,7 +244,7 @@ fn retried(url: Option<&str>) {
     assert_eq!(got.len(), 2);
     for g in &got {
         assert_eq!(g.header("webhook-id"), Some(message.as_str()));
-        verify_standard(g);
+        verify_standard(KEY, g);
         assert_eq!(g.json()["type"], "ping");
     }
     let log = s.wait_log(&id, |v| v["messages"][0]["status"] == "delivered");
@@ -435,7 +308,7 @@ fn restart(url: Option<&str>) {
     let got = r.wait_for(1);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].header("webhook-id"), Some(message.as_str()));
-    verify_standard(&got[0]);
+    verify_standard(KEY, &got[0]);
     assert_eq!(got[0].json()["data"]["record_id"], SHEET_A);
     let log = s.wait_log(&id, |v| v["messages"][0]["status"] == "delivered");
     assert_eq!(log["messages"][0]["status"], "delivered", "{log}");
@@ -474,7 +347,7 @@ fn killed_mid_delivery(url: Option<&str>) {
     let got = r.wait_for(2);
     assert_eq!(got.len(), 2, "sent again after the restart");
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
-    verify_standard(&got[1]);
+    verify_standard(KEY, &got[1]);
     let log = s.wait_log(&id, |v| v["messages"][0]["status"] == "delivered");
     assert_eq!(log["messages"][0]["status"], "delivered", "{log}");
     assert_eq!(log["messages"].as_array().map(Vec::len), Some(1), "{log}");

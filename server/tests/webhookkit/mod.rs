@@ -32,9 +32,16 @@ impl Got {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("JSON body")
     }
+
+    /// A query parameter of the request's target.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let q = self.target.split_once('?')?.1;
+        q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+    }
 }
 
-/// Records requests; answers the scripted statuses in order, then 200 `{"errcode":0}`.
+/// Records requests; answers the scripted statuses in order (0: no answer at all, the connection
+/// held open), then 200 `{"errcode":0}`.
 #[derive(Clone)]
 pub struct Receiver {
     pub addr: String,
@@ -43,15 +50,23 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn on_free_port(script: Vec<u16>) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Receiver::start(TcpListener::bind("127.0.0.1:0").expect("bind"), script)
+    }
+
+    /// A receiver on `listener` (e.g. the port of one that went away).
+    pub fn start(listener: TcpListener, script: Vec<u16>) -> Receiver {
         let addr = listener.local_addr().expect("addr").to_string();
         let got = Arc::new(Mutex::new(Vec::new()));
         let (seen, mut script) = (got.clone(), VecDeque::from(script));
         std::thread::spawn(move || {
+            let mut hung = Vec::new();
             for stream in listener.incoming().flatten() {
                 if let Some(g) = read_request(&stream) {
                     seen.lock().expect("lock").push(g);
-                    answer(stream, script.pop_front().unwrap_or(200));
+                    match script.pop_front().unwrap_or(200) {
+                        0 => hung.push(stream),
+                        status => answer(stream, status),
+                    }
                 }
             }
         });
@@ -116,9 +131,14 @@ pub fn verify_standard(key: &str, g: &Got) {
     let key = STANDARD.decode(key.trim_start_matches("whsec_")).expect("key");
     let mut msg = format!("{id}.{ts}.").into_bytes();
     msg.extend_from_slice(&g.body);
-    let mut mac = hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(&key).expect("key");
-    mac.update(&msg);
-    let want = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    let want = format!("v1,{}", STANDARD.encode(hmac(&key, &msg)));
     let sigs = g.header("webhook-signature").expect("webhook-signature");
     assert!(sigs.split(' ').any(|s| s == want), "signature {sigs} != {want}");
+}
+
+/// HMAC-SHA256 of `msg` under `key`.
+pub fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    let mut mac = hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(key).expect("key");
+    mac.update(msg);
+    mac.finalize().into_bytes().to_vec()
 }
