@@ -96,13 +96,28 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     quietly nextest-install cargo install --locked cargo-nextest
 fi
 
-# tus-js-client, the stock tus client server/tests/tus_stock_clients.rs drives in Node, as pinned by
-# clients/tus-js-check/package-lock.json (reinstalled when the lock file changes). No Node: that test skips.
+# Node packages of the clients the tests drive, as pinned by each folder's package-lock.json
+# (reinstalled when a lock file changes): tus-js-client in clients/tus-js-check (server/tests/
+# tus_stock_clients.rs) and the TypeScript client in clients/typescript (tests/tests/
+# typescript_client.rs). No Node: those tests skip.
+NPM_DIRS=(clients/tus-js-check clients/typescript)
 ensure_npm_packages() {
-    local dir=clients/tus-js-check
-    [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return
-    command -v npm >/dev/null || { say "npm not found: tus_stock_clients' Node test will skip"; return 0; }
-    say "installing $dir's packages (npm ci)"
-    quietly npm-tus-js-check npm --prefix "$dir" ci --no-audit --no-fund
+    local dir
+    for dir in "${NPM_DIRS[@]}"; do
+        [ -f "$dir/package-lock.json" ] || continue
+        [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && continue
+        command -v npm >/dev/null || { say "npm not found: the Node tests will skip"; return 0; }
+        say "installing $dir's packages (npm ci)"
+        quietly "npm-$(basename "$dir")" npm --prefix "$dir" ci --no-audit --no-fund
+    done
 }
 ensure_npm_packages
+
+# Schemathesis: fuzzes the running server from its OpenAPI description (server/tests/openapi_fuzz.rs).
+SCHEMATHESIS_PACKAGE="schemathesis==4.32.5"
+ensure_schemathesis() {
+    python3 -c 'import schemathesis' 2>/dev/null && return
+    say "installing $SCHEMATHESIS_PACKAGE (pip)"
+    quietly pip-schemathesis python3 -m pip install --quiet "$SCHEMATHESIS_PACKAGE"
+}
+ensure_schemathesis

@@ -10,6 +10,7 @@ pub mod approval;
 pub mod change_note;
 pub mod conflicts;
 pub mod day_log;
+pub mod describe;
 pub mod doc;
 pub mod error;
 pub mod expansion;

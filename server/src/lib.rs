@@ -18,6 +18,7 @@ pub mod held;
 pub mod ledger;
 pub mod metrics;
 pub mod observations;
+pub mod openapi;
 pub mod reference;
 pub mod reports;
 pub mod risks;

@@ -26,6 +26,9 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/v1/whoami", get(api::whoami))
+        // The API's own description (issue 24): openapi/
+        .route("/v1/openapi.json", get(crate::openapi::openapi_json))
+        .route("/v1/docs", get(crate::openapi::page::docs))
         .route("/v1/sync", post(crate::sync::handler))
         .route("/v1/approvals/pending", get(approvals::pending))
         .route("/v1/records/{id}", get(approvals::record))

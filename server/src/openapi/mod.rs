@@ -1,0 +1,121 @@
+//! The JSON API described as OpenAPI 3.1 (issue 24), assembled from each area's `#[utoipa::path]`
+//! handlers: `records.rs` (health, sync, records and approvals, reference data, reports, photo
+//! uploads), `access.rs` (devices, pairing, people, webhooks, portfolio, daily reports) and
+//! `funds_and_risks.rs` (funds and wages, observations, risks). Served as JSON at
+//! `/v1/openapi.json` and as a browsable page at `/v1/docs` (`page.rs`, no script, no CDN).
+//! `server/tests/openapi_routes.rs` fails when a route of `crate::routes` is missing here.
+//!
+//! What every operation shares is added here, once: the bearer token (unless the operation says
+//! `security(())`, public) and a `default` response with the error body (`ErrorBody`), so a 4xx or
+//! 5xx the operation does not list still matches the description.
+
+mod access;
+mod funds_and_risks;
+pub mod page;
+mod records;
+
+use std::sync::OnceLock;
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Spec, RefOr, ResponseBuilder};
+use utoipa::{OpenApi, ToSchema};
+
+/// Every error answer's body (`crate::error::ApiError`): a short machine code, the request field
+/// it concerns, and a sentence for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// `invalid`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `too_large`, `busy`, …
+    pub error: String,
+    /// The request field the error concerns (e.g. `name`, `authorization`), when there is one.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// The name of the bearer scheme operations refer to.
+pub const BEARER: &str = "bearer";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fieldledger API",
+        description = "Field records, approvals and ledgers of a construction project. Every request \
+                       carries a device token (`Authorization: Bearer …`) unless its operation says \
+                       otherwise; every error answers `ErrorBody`. The sync itself is CBOR \
+                       (docs/sync-protocol.md); a guide for client authors: docs/writing-a-client.md."
+    ),
+    paths(openapi_json, page::docs),
+    components(schemas(ErrorBody))
+)]
+struct Base;
+
+/// The whole description (built once).
+pub fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let mut spec = Base::openapi();
+        spec.merge(records::Api::openapi());
+        spec.merge(access::Api::openapi());
+        spec.merge(funds_and_risks::Api::openapi());
+        spec.info.version = env!("CARGO_PKG_VERSION").to_string();
+        finish(&mut spec);
+        spec
+    })
+}
+
+/// The bearer scheme, and per operation: the bearer requirement unless it has its own (public:
+/// `security(())`), and the `default` error response.
+fn finish(spec: &mut Spec) {
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.security_schemes.insert(
+        BEARER.to_string(),
+        SecurityScheme::Http(
+            HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("a device token")).build(),
+        ),
+    );
+    let error = ResponseBuilder::new()
+        .description("An error: the status says which kind, the body names the field and the limit.")
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody"))).build(),
+        )
+        .build();
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if operation.security.is_none() {
+                operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+            }
+            operation.responses.responses.entry("default".to_string()).or_insert_with(|| RefOr::T(error.clone()));
+        }
+    }
+}
+
+/// The description as JSON (serialized once).
+pub fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| serde_json::to_string_pretty(spec()).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")))
+}
+
+/// `GET /v1/openapi.json`: this API's OpenAPI 3.1 description.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_json() -> Response {
+    ([(CONTENT_TYPE, "application/json")], json()).into_response()
+}
