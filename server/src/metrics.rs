@@ -176,7 +176,19 @@ impl Metrics {
     }
 }
 
-/// `GET /metrics`.
+/// `GET /metrics`: the Prometheus scrape (OpenMetrics text).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    operation_id = "metrics",
+    security(()),
+    responses(
+        (status = 200, description = "Requests and latency per route and status, the document cache, sign-in and pairing \
+                                      refusals, wage arrears per project (OpenMetrics text, `version=1.0.0`)",
+         content_type = "application/openmetrics-text", body = String),
+    )
+)]
 pub async fn endpoint(State(metrics): State<Arc<Metrics>>, State(db): State<crate::db::Db>) -> Response {
     if let Err(e) = metrics.refresh_arrears(&db).await {
         // The other metrics still answer; the gauges keep their last values.

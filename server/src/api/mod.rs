@@ -22,31 +22,92 @@ pub mod webhooks;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::Device;
 use crate::state::AppState;
 
+/// Bytes that are not JSON, in the OpenAPI description: CBOR sync messages, CSV and XLSX files,
+/// upload chunks, photos.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // A description only.
+pub struct BinaryBody(Vec<u8>);
+
+/// `/healthz` when the database answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// The backend: `sqlite` or `postgres`.
+    #[schema(example = "sqlite")]
+    pub database: &'static str,
+    /// The server's version.
+    pub version: &'static str,
+}
+
+/// `/healthz` when the database does not answer (503).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthUnavailable {
+    /// Always `unavailable`.
+    #[schema(example = "unavailable")]
+    pub status: &'static str,
+    #[schema(example = "database unreachable")]
+    pub error: &'static str,
+}
+
 /// 200 when the database answers; 503 with the reason otherwise.
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    security(()),
+    responses(
+        (status = 200, description = "The server and its database answer", body = Health),
+        (status = 503, description = "The database does not answer", body = HealthUnavailable),
+    )
+)]
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, (StatusCode, Json<HealthUnavailable>)> {
     match state.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ok", "database": state.db.backend(), "version": env!("CARGO_PKG_VERSION") })),
-        ),
+        Ok(()) => Ok(Json(Health { status: "ok", database: state.db.backend(), version: env!("CARGO_PKG_VERSION") })),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "error": "database unreachable" })))
+            Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(HealthUnavailable { status: "unavailable", error: "database unreachable" }),
+            ))
         }
     }
 }
 
+/// What a token grants (`/v1/whoami`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmI {
+    pub device_id: String,
+    pub device_name: String,
+    /// `foreman`, `supervisor`, `office` or `admin`.
+    #[schema(value_type = String, example = "supervisor")]
+    pub role: crate::auth::Role,
+    pub project_id: String,
+}
+
 /// What the presented token grants: lets an app check its sign-in.
-pub async fn whoami(Device(grant): Device) -> Json<Value> {
-    Json(json!({
-        "device_id": grant.device_id,
-        "device_name": grant.device_name,
-        "role": grant.role,
-        "project_id": grant.project_id,
-    }))
+#[utoipa::path(
+    get,
+    path = "/v1/whoami",
+    tag = "health",
+    responses(
+        (status = 200, description = "The token's device, role and project", body = WhoAmI),
+        (status = 401, description = "No token, or not a valid one", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn whoami(Device(grant): Device) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        device_id: grant.device_id,
+        device_name: grant.device_name,
+        role: grant.role,
+        project_id: grant.project_id,
+    })
 }

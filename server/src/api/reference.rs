@@ -6,27 +6,86 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Admin, Reader};
 use crate::error::ApiError;
 use crate::reference::edit::{self, DeleteError};
+use crate::reference::store::ImportSummary;
 use crate::reference::table::{RawTable, Table};
-use crate::reference::{import, store};
+use crate::reference::{CellError, ReferenceSet, import, store};
 use crate::state::AppState;
 
 /// `GET /v1/reference`: the project's reference data with budgets.
-pub async fn reference(Reader(grant): Reader, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/v1/reference",
+    operation_id = "reference_get",
+    tag = "reference",
+    responses(
+        (status = 200, description = "The project, its sites, cost codes with budgets, activities, trades, expense categories and active roster", body = ReferenceSet),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A role that may not read reference data", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn reference(Reader(grant): Reader, State(state): State<AppState>) -> Result<Json<ReferenceSet>, ApiError> {
     let set = store::load(&state.db, &grant.project_id).await.map_err(ApiError::internal)?;
-    Ok(Json(json!(set)))
+    Ok(Json(set))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    /// The table a CSV file holds (required for CSV): `project`, `sites`, `cost_codes`,
+    /// `activities`, `trades` or `expense_categories`. With a workbook: import only that sheet.
+    #[param(example = "cost_codes")]
     pub table: Option<String>,
+}
+
+/// What an import or an edit wrote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Imported {
+    /// Rows written per table.
+    pub imported: ImportSummary,
+}
+
+/// A refused import or edit (422, nothing written): the usual error fields and the problems found,
+/// each naming its table, spreadsheet row and column (as `crate::reference::ReferenceError`
+/// answers).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferenceProblems {
+    /// `invalid`.
+    pub error: String,
+    /// The first problem's `table.column`.
+    pub field: Option<String>,
+    pub message: String,
+    /// The first 100 problems, in the order found.
+    pub errors: Vec<CellError>,
+    /// Problems found beyond the listed ones.
+    pub more_errors: usize,
+}
+
+/// A row as sent: column name to text, or null for none (amounts as decimal text, e.g. `"1250.00"`;
+/// numbers are refused). The key column comes from the path.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // The description of `put_row`'s body (it reads a map of JSON values).
+pub struct ReferenceRow(BTreeMap<String, Option<String>>);
+
+/// The project's own settings; an absent field is kept.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // The description of `put_project`'s body (it reads a map of JSON values).
+pub struct ProjectEdit {
+    pub name: Option<String>,
+    /// ISO 4217 code, e.g. `CNY`.
+    pub currency: Option<String>,
+    /// Hours in one day's pay, as decimal text; null or `""` returns to the default, 8.
+    pub hours_per_day: Option<String>,
 }
 
 fn table_param(t: Option<String>) -> Result<Option<Table>, ApiError> {
@@ -37,13 +96,42 @@ fn table_param(t: Option<String>) -> Result<Option<Table>, ApiError> {
 
 /// `POST /v1/reference/import?table=`: an XLSX workbook (a sheet per table) or a CSV file (one
 /// table, named by `table`). All or nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/reference/import",
+    operation_id = "reference_import",
+    tag = "reference",
+    params(ImportQuery),
+    request_body(
+        description = "The file itself as the body (not multipart): an XLSX workbook (recognised by its bytes, \
+                       whatever the Content-Type) or a UTF-8 CSV file with a header row; at most 16 MB and the server's request limit",
+        content(
+            (crate::api::BinaryBody = "text/csv"),
+            (crate::api::BinaryBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::api::BinaryBody = "application/octet-stream"),
+        )
+    ),
+    responses(
+        (status = 200, description = "Imported: rows written per table", body = Imported),
+        (status = 400, description = "An empty or unreadable file, a CSV without `table`, or an unknown table", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin token", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Larger than the server's request limit", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Nothing imported: the problems, by table, row and column", body = ReferenceProblems),
+    )
+)]
 pub async fn import_file(
     Admin(grant): Admin,
     State(state): State<AppState>,
     query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
+    // A body past the request limit answers JSON like every other error (axum's own answer is text).
+    let body = body.map_err(|e| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "invalid" };
+        ApiError::new(e.status(), code, "file", e.body_text())
+    })?;
     let table = table_param(q.table)?;
     if body.is_empty() {
         return Err(ApiError::bad_request("file", "the request body is empty: send the CSV or XLSX file"));
@@ -53,12 +141,31 @@ pub async fn import_file(
         Err(e) => return Ok(e.into_response()),
     };
     Ok(match store::import(&state.db, &state.cache, &grant.project_id, &tables).await {
-        Ok(summary) => Json(json!({ "imported": summary })).into_response(),
+        Ok(summary) => Json(Imported { imported: summary }).into_response(),
         Err(e) => e.into_response(),
     })
 }
 
 /// `PUT /v1/reference/{table}/{key}` with `{column: "text" | null, …}`: one row, added or changed.
+#[utoipa::path(
+    put,
+    path = "/v1/reference/{table}/{key}",
+    operation_id = "reference_put_row",
+    tag = "reference",
+    params(
+        ("table" = String, Path, description = "`sites`, `cost_codes`, `activities`, `trades` or `expense_categories` \
+                                                (`project`: use `PUT /v1/reference/project`)"),
+        ("key" = String, Path, description = "The row's key: a site's or activity's id, a cost code, a trade's or category's name/code"),
+    ),
+    request_body(content = ReferenceRow, description = "The row's columns (see docs/approvals-and-ledgers.md, \"Reference data\"); absent columns are empty"),
+    responses(
+        (status = 200, description = "Written (the phones' reference document is republished)", body = Imported),
+        (status = 400, description = "An unknown table, or a value that is not text", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin token", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Nothing written: the problems, by column", body = ReferenceProblems),
+    )
+)]
 pub async fn put_row(
     Admin(grant): Admin,
     State(state): State<AppState>,
@@ -91,13 +198,43 @@ pub async fn put_row(
     }
     let raw = RawTable::one_row(table, cells);
     Ok(match store::import(&state.db, &state.cache, &grant.project_id, &[raw]).await {
-        Ok(summary) => Json(json!({ "imported": summary })).into_response(),
+        Ok(summary) => Json(Imported { imported: summary }).into_response(),
         Err(e) => e.into_response(),
     })
 }
 
+/// What a delete removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    pub deleted: DeletedRow,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletedRow {
+    pub table: &'static str,
+    pub key: String,
+}
+
 /// `DELETE /v1/reference/{table}/{key}`: one row, only while nothing uses it (409 naming what
 /// does: postings, records, child cost codes, activities); the phones' document is republished.
+#[utoipa::path(
+    delete,
+    path = "/v1/reference/{table}/{key}",
+    operation_id = "reference_delete_row",
+    tag = "reference",
+    params(
+        ("table" = String, Path, description = "`sites`, `cost_codes`, `activities`, `trades` or `expense_categories`"),
+        ("key" = String, Path, description = "The row's key"),
+    ),
+    responses(
+        (status = 200, description = "Deleted (the phones' reference document is republished)", body = Deleted),
+        (status = 400, description = "An unknown table, or `project`", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such row", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The row is in use (the uses are named)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn delete_row(
     Admin(grant): Admin,
     State(state): State<AppState>,
@@ -105,7 +242,7 @@ pub async fn delete_row(
 ) -> Result<Response, ApiError> {
     let table = table.parse::<Table>().map_err(|m| ApiError::bad_request("table", m))?;
     match edit::delete(&state.db, &state.cache, &grant.project_id, table, &key).await {
-        Ok(()) => Ok(Json(json!({ "deleted": { "table": table.as_str(), "key": key } })).into_response()),
+        Ok(()) => Ok(Json(Deleted { deleted: DeletedRow { table: table.as_str(), key } }).into_response()),
         Err(DeleteError::Missing) => Err(ApiError::not_found("key", format!("{} has no row {key:?}", table.as_str()))),
         Err(DeleteError::Project) => Err(ApiError::bad_request("table", "the project itself cannot be deleted")),
         Err(DeleteError::InUse(uses)) => {
@@ -118,6 +255,20 @@ pub async fn delete_row(
 
 /// `PUT /v1/reference/project` with `{name?, currency?, hours_per_day?}` (an absent field is kept;
 /// `hours_per_day` null or `""` returns to the default, 8).
+#[utoipa::path(
+    put,
+    path = "/v1/reference/project",
+    operation_id = "reference_put_project",
+    tag = "reference",
+    request_body = ProjectEdit,
+    responses(
+        (status = 200, description = "Written (the phones' reference document is republished)", body = Imported),
+        (status = 400, description = "A body that does not read, or a value that is not text", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin token", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Nothing written: the problems, by column", body = ReferenceProblems),
+    )
+)]
 pub async fn put_project(
     admin: Admin,
     state: State<AppState>,

@@ -10,8 +10,11 @@ use serde_json::{Value, json};
 use crate::auth::Reader;
 use crate::error::ApiError;
 use crate::reference::store;
+use crate::reports::cost::CostReport;
 use crate::reports::export::Words;
+use crate::reports::labour::{LabourSummary, Period as LabourPeriod};
 use crate::reports::query::{Format, ReportQuery};
+use crate::reports::schedule::ScheduleReport;
 use crate::reports::{cost, export, labour, schedule};
 use crate::state::AppState;
 
@@ -28,6 +31,26 @@ fn query(
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct LangParam {
     pub lang: Option<String>,
+}
+
+/// A report's `format` (as `ReportQuery::format` reads it; the description only).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// A file's language (`?lang=`; anything else: the column keys).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum ReportLang {
+    #[schema(rename = "en")]
+    En,
+    #[schema(rename = "zh-CN")]
+    ZhCn,
 }
 
 fn words(q: Result<Query<LangParam>, axum::extract::rejection::QueryRejection>) -> Words {
@@ -47,7 +70,37 @@ fn respond(
     Ok(export::download(&name, f, &table)?)
 }
 
+/// The `format` parameter: JSON (the default) or a file.
+const FORMAT: &str = "`json` (the default), `csv` or `xlsx` (a file download with its name in `Content-Disposition`)";
+/// The `lang` parameter.
+const LANG: &str = "A file's headers, titles and name in `en` or `zh-CN`; without it (or another value), the stable \
+                    column keys. JSON answers do not change";
+/// A date parameter's limits.
+const DATE: &str = "`YYYY-MM-DD`, 2000-01-01 to 2100-12-31; blank or absent: open";
+
 /// `GET /v1/reports/cost?from=&to=&format=&lang=`
+#[utoipa::path(
+    get,
+    path = "/v1/reports/cost",
+    tag = "reports",
+    params(
+        ("from" = Option<String>, Query, format = Date, description = DATE),
+        ("to" = Option<String>, Query, format = Date, description = "`YYYY-MM-DD`, 2000-01-01 to 2100-12-31, not before `from`; absent: today where the project works"),
+        ("format" = Option<ReportFormat>, Query, description = FORMAT),
+        ("lang" = Option<ReportLang>, Query, description = LANG),
+    ),
+    responses(
+        (status = 200, description = "Budget, actual, variance, earned value and CPI per cost code (children after their parent)",
+         content(
+            (CostReport = "application/json"),
+            (crate::api::BinaryBody = "text/csv"),
+            (crate::api::BinaryBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+         )),
+        (status = 400, description = "A parameter that does not read (named, with its limits)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A role that may not read reports", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn cost_report(
     Reader(grant): Reader,
     State(state): State<AppState>,
@@ -63,6 +116,27 @@ pub async fn cost_report(
 }
 
 /// `GET /v1/reports/schedule?at=&format=&lang=`
+#[utoipa::path(
+    get,
+    path = "/v1/reports/schedule",
+    tag = "reports",
+    params(
+        ("at" = Option<String>, Query, format = Date, description = "The status date: `YYYY-MM-DD`, 2000-01-01 to 2100-12-31; absent: today where the project works"),
+        ("format" = Option<ReportFormat>, Query, description = FORMAT),
+        ("lang" = Option<ReportLang>, Query, description = LANG),
+    ),
+    responses(
+        (status = 200, description = "Planned and earned value per activity and cost code, forecasts, the S-curve and the quantity burn-down",
+         content(
+            (ScheduleReport = "application/json"),
+            (crate::api::BinaryBody = "text/csv"),
+            (crate::api::BinaryBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+         )),
+        (status = 400, description = "A parameter that does not read (named, with its limits)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A role that may not read reports", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn schedule_report(
     Reader(grant): Reader,
     State(state): State<AppState>,
@@ -79,6 +153,30 @@ pub async fn schedule_report(
 }
 
 /// `GET /v1/reports/labour?from=&to=&period=day|week|month|total&by=site,trade,crew&format=&lang=`
+#[utoipa::path(
+    get,
+    path = "/v1/reports/labour",
+    tag = "reports",
+    params(
+        ("from" = Option<String>, Query, format = Date, description = DATE),
+        ("to" = Option<String>, Query, format = Date, description = "`YYYY-MM-DD`, 2000-01-01 to 2100-12-31, not before `from`; blank or absent: open"),
+        ("period" = Option<LabourPeriod>, Query, description = "Rows per `day` (the default), `week`, `month` or one `total`"),
+        ("by" = Option<String>, Query, example = "site,trade,crew", description = "Grouping, comma separated, in order: any of `site`, `trade`, `crew`, `cost_code`, `activity`, `author` (default `site,trade,crew`)"),
+        ("format" = Option<ReportFormat>, Query, description = FORMAT),
+        ("lang" = Option<ReportLang>, Query, description = LANG),
+    ),
+    responses(
+        (status = 200, description = "Headcount, headcount-days, person-hours and cost of approved labour, per period and group, with totals per currency",
+         content(
+            (LabourSummary = "application/json"),
+            (crate::api::BinaryBody = "text/csv"),
+            (crate::api::BinaryBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+         )),
+        (status = 400, description = "A parameter that does not read (named, with its limits)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A role that may not read reports", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn labour_summary(
     Reader(grant): Reader,
     State(state): State<AppState>,

@@ -40,7 +40,8 @@ pub struct DecideRequest {
 }
 
 /// The answer to a decision: the same for a first request and for every repetition of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = DecisionOutcome)]
 pub struct Outcome {
     pub decision: DecisionRow,
     /// Postings this decision appended, and how many of them reverse earlier ones.

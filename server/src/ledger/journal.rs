@@ -54,15 +54,16 @@ macro_rules! insert_request {
 }
 
 /// One decision, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DecisionRow {
     pub id: String,
     pub record_id: String,
     pub project_id: String,
     pub record_seq: i64,
     pub record_kind: String,
+    /// `approved` or `rejected`.
     pub status: String,
-    /// Stored as text (`heads_text`).
+    /// The version decided on (hex heads; stored as text, `heads_text`).
     #[sqlx(try_from = "HeadsText")]
     pub heads: Vec<String>,
     pub comment: String,

@@ -20,7 +20,7 @@ macro_rules! standing_heads {
 }
 
 /// One record as listed for supervisors.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PendingRecord {
     pub id: String,
     pub kind: String,

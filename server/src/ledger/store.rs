@@ -21,4 +21,4 @@ pub use super::approval_doc::{ApprovalDoc, publish};
 pub use super::decide::{ATTEMPTS, DecideRequest, Outcome, decide, is_record_kind, load_record, version_at};
 pub use super::journal::{Committed, DecisionCommitError, DecisionRow, History, commit, heads_hex, history};
 pub(crate) use super::journal::{heads_of_text, heads_text};
-pub use super::stored_postings::{StoredPosting, postings_of};
+pub use super::stored_postings::{PostingEntry, StoredPosting, postings_of};

@@ -354,41 +354,87 @@ pub struct StoredPosting {
     pub posting: Posting,
 }
 
+/// One stored posting as the API lists it (`GET /v1/ledger/postings`): amounts and quantities as
+/// decimal text.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PostingEntry {
+    pub id: i64,
+    /// The decision that appended it.
+    pub decision_id: String,
+    /// `posting` or `reversal`.
+    #[schema(example = "posting")]
+    pub entry: String,
+    /// For a reversal: the posting it reverses.
+    pub reverses: Option<i64>,
+    /// `cost` or `schedule`.
+    pub ledger: &'static str,
+    pub project_id: String,
+    pub site_id: String,
+    pub record_id: String,
+    pub record_kind: String,
+    /// The version whose figures these are (for a reversal: the version reversed).
+    pub heads: Vec<String>,
+    /// The crew line's id on a labour sheet; empty otherwise.
+    pub line_id: String,
+    #[schema(value_type = String, format = Date)]
+    pub date: String,
+    pub author: String,
+    pub cost_code: Option<String>,
+    pub activity: Option<String>,
+    pub trade: Option<String>,
+    pub crew: Option<String>,
+    /// An expense's category.
+    pub category: Option<String>,
+    /// None on schedule postings.
+    pub currency: Option<&'static str>,
+    /// In `currency`'s decimals; none without a currency.
+    #[schema(example = "433.44")]
+    pub amount: Option<String>,
+    pub headcount: i64,
+    pub person_hours: String,
+    pub headcount_days: String,
+    pub percent: Option<String>,
+    pub quantity: Option<String>,
+    pub unit: Option<String>,
+    pub approved_by: String,
+    pub posted_at_ms: i64,
+}
+
 impl StoredPosting {
-    /// The posting as JSON, amounts and quantities as decimal text.
-    pub fn json(&self) -> serde_json::Value {
+    /// The posting as the API lists it.
+    pub fn entry(&self) -> PostingEntry {
         let p = &self.posting;
         let currency = p.currency.unwrap_or_default();
-        serde_json::json!({
-            "id": self.id,
-            "decision_id": self.decision_id,
-            "entry": self.entry,
-            "reverses": self.reverses,
-            "ledger": p.ledger.as_str(),
-            "project_id": self.project_id,
-            "site_id": p.site_id,
-            "record_id": self.record_id,
-            "record_kind": self.record_kind,
-            "heads": heads_of_text(&self.heads),
-            "line_id": p.line_id,
-            "date": p.work_date.to_string(),
-            "author": p.author,
-            "cost_code": p.cost_code,
-            "activity": p.activity,
-            "trade": p.trade,
-            "crew": p.crew,
-            "category": p.category,
-            "currency": p.currency.map(|c| c.code()),
-            "amount": p.currency.map(|_| currency.canonical(p.amount)),
-            "headcount": p.headcount,
-            "person_hours": p.person_hours.normalize().to_string(),
-            "headcount_days": p.person_days.normalize().to_string(),
-            "percent": p.percent.map(|x| x.normalize().to_string()),
-            "quantity": p.quantity.map(|x| x.normalize().to_string()),
-            "unit": p.unit,
-            "approved_by": self.approved_by,
-            "posted_at_ms": self.posted_at_ms,
-        })
+        PostingEntry {
+            id: self.id,
+            decision_id: self.decision_id.clone(),
+            entry: self.entry.clone(),
+            reverses: self.reverses,
+            ledger: p.ledger.as_str(),
+            project_id: self.project_id.clone(),
+            site_id: p.site_id.clone(),
+            record_id: self.record_id.clone(),
+            record_kind: self.record_kind.clone(),
+            heads: heads_of_text(&self.heads),
+            line_id: p.line_id.clone(),
+            date: p.work_date.to_string(),
+            author: p.author.clone(),
+            cost_code: p.cost_code.clone(),
+            activity: p.activity.clone(),
+            trade: p.trade.clone(),
+            crew: p.crew.clone(),
+            category: p.category.clone(),
+            currency: p.currency.map(|c| c.code()),
+            amount: p.currency.map(|_| currency.canonical(p.amount)),
+            headcount: p.headcount,
+            person_hours: p.person_hours.normalize().to_string(),
+            headcount_days: p.person_days.normalize().to_string(),
+            percent: p.percent.map(|x| x.normalize().to_string()),
+            quantity: p.quantity.map(|x| x.normalize().to_string()),
+            unit: p.unit.clone(),
+            approved_by: self.approved_by.clone(),
+            posted_at_ms: self.posted_at_ms,
+        }
     }
 }
 

@@ -159,7 +159,7 @@ pub fn record_json(record: &Record) -> Value {
 
 /// One field that differs between the approved and the current version. `None`: absent there
 /// (a line added or removed).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldChange {
     pub field: String,
     pub approved: Option<Value>,

@@ -18,11 +18,14 @@ use record_schema::Currency;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReferenceProject)]
 pub struct Project {
     pub id: String,
     pub name: String,
+    /// ISO 4217 code, e.g. `CNY`.
     #[serde(serialize_with = "currency_code")]
+    #[schema(value_type = String, example = "CNY")]
     pub currency: Currency,
     /// Hours in one 点工 day's pay (hours at a day rate cost hours ÷ this × the rate); `None`: the
     /// default, `record_schema::validate::DEFAULT_HOURS_PER_DAY`.
@@ -40,14 +43,16 @@ fn currency_code<S: serde::Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::E
     s.serialize_str(c.code())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReferenceSite)]
 pub struct Site {
     pub id: String,
     pub name: String,
     pub time_zone: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReferenceCostCode)]
 pub struct CostCode {
     pub code: String,
     pub name: String,
@@ -56,7 +61,8 @@ pub struct CostCode {
     pub budget: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReferenceActivity)]
 pub struct Activity {
     pub id: String,
     pub name: String,
@@ -68,11 +74,14 @@ pub struct Activity {
     pub budget: Decimal,
     pub planned_quantity: Option<Decimal>,
     pub unit: Option<String>,
-    /// Planned cumulative percent by date; empty: linear from start to finish.
+    /// Planned cumulative percent by date (`[["2026-11-30", "40"], …]`); empty: linear from start
+    /// to finish.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub curve: Vec<(NaiveDate, Decimal)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReferenceTrade)]
 pub struct Trade {
     pub name: String,
     pub day_rate: Option<Decimal>,
@@ -81,7 +90,8 @@ pub struct Trade {
 
 /// A kind of expense the project books: `code` is what an expense's `category` holds
 /// (`equipment_rental`), `name` what people read (机械租赁).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReferenceExpenseCategory)]
 pub struct ExpenseCategory {
     pub code: String,
     pub name: String,
@@ -89,7 +99,8 @@ pub struct ExpenseCategory {
 
 /// A worker of the project's active real-name roster as phones see it (`crate::funds::roster`
 /// keeps the rest: masked ID and card numbers never leave the office).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReferenceRosterEntry)]
 pub struct RosterEntry {
     pub id: String,
     pub name: String,
@@ -100,7 +111,7 @@ pub struct RosterEntry {
 }
 
 /// A project's reference data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReferenceSet {
     pub project: Project,
     pub sites: Vec<Site>,
@@ -197,7 +208,8 @@ impl ReferenceSet {
 
 /// One problem in imported or submitted reference data: where (table, spreadsheet row, column)
 /// and what. Rows count like a spreadsheet's: the header is row 1.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReferenceCellError)]
 pub struct CellError {
     pub table: String,
     pub row: usize,

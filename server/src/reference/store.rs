@@ -23,7 +23,7 @@ use crate::docstore;
 use crate::ledger::postings::{from_micro, from_minor, to_micro, to_minor};
 
 /// How many rows of each table an import wrote.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub project: usize,
     pub sites: usize,

@@ -25,7 +25,7 @@ pub fn scale(code: &str) -> u32 {
     code.parse::<record_schema::Currency>().map_or(2, |c| c.scale())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CostRow {
     pub code: String,
     pub name: String,
@@ -42,13 +42,14 @@ pub struct CostRow {
     pub spent_percent: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CostOtherCurrency)]
 pub struct OtherCurrency {
     pub currency: String,
     pub actual: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CostReport {
     pub project_id: String,
     pub currency: &'static str,

@@ -26,7 +26,8 @@ fn div(a: Decimal, b: Decimal) -> Option<Decimal> {
 }
 
 /// One estimate at completion with what follows from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CostEstimate)]
 pub struct Estimate {
     /// EAC, rounded to the currency.
     pub eac: Decimal,
@@ -45,7 +46,7 @@ impl Estimate {
 }
 
 /// The cost forecast of an activity or a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CostForecast {
     /// BAC / CPI: today's cost efficiency persists. None while EV or AC is zero (no CPI).
     pub eac_cpi: Option<Estimate>,
@@ -79,7 +80,7 @@ pub fn cost(bac: Decimal, pv: Decimal, ev: Decimal, ac: Decimal, cur: Currency) 
 }
 
 /// Earned schedule at a status date, in periods (days in the schedule report).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EarnedSchedule {
     /// ES: the time at which the plan called for today's EV.
     pub es: Decimal,
@@ -154,7 +155,7 @@ pub fn earned_schedule(pv: impl Fn(u32) -> Decimal, pd: u32, ev: Decimal, at: u3
 }
 
 /// The schedule forecast in days: earned schedule (rounded) and the forecast finish date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ScheduleForecast {
     #[serde(flatten)]
     pub earned: EarnedSchedule,
@@ -166,7 +167,8 @@ pub struct ScheduleForecast {
 }
 
 /// The forecasts of an activity or a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = EvmForecast)]
 pub struct Forecast {
     #[serde(flatten)]
     pub cost: CostForecast,

@@ -16,7 +16,8 @@ use crate::ledger::postings::{from_micro, from_minor};
 use crate::reference::ReferenceSet;
 use crate::web::i18n::Lang;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = LabourPeriod)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Day,
@@ -80,7 +81,7 @@ pub fn parse_dimensions(text: &str) -> Result<Vec<&'static str>, ReportError> {
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LabourRow {
     /// First day of the period; none for `total`.
     pub period: Option<NaiveDate>,
@@ -94,7 +95,7 @@ pub struct LabourRow {
     pub cost: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LabourSummary {
     pub project_id: String,
     pub from: Option<NaiveDate>,

@@ -57,7 +57,8 @@ pub fn planned_percent(a: &Activity, at: NaiveDate) -> Decimal {
     Decimal::from(done) * HUNDRED / Decimal::from(total)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ScheduleActivityRow)]
 pub struct ActivityRow {
     pub id: String,
     pub name: String,
@@ -80,7 +81,8 @@ pub struct ActivityRow {
     pub forecast: Forecast,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ScheduleTotals)]
 pub struct Totals {
     pub budget_at_completion: Decimal,
     pub pv: Decimal,
@@ -97,7 +99,8 @@ pub struct Totals {
 
 /// The activities of one cost code rolled up, with their forecast: BAC, PV, EV and AC are the sums
 /// of the activities', the PV curve the sum of their curves (docs/forecasts.md, "Per cost code").
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ScheduleCodeRow)]
 pub struct CodeRow {
     /// None: activities without a cost code.
     pub cost_code: Option<String>,
@@ -116,7 +119,8 @@ pub struct CodeRow {
     pub forecast: Forecast,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = SCurvePoint)]
 pub struct CurvePoint {
     pub date: NaiveDate,
     pub pv: Decimal,
@@ -127,7 +131,7 @@ pub struct CurvePoint {
 
 /// The burn-down by quantity (issue 22): over the activities that have a planned quantity, when
 /// they all count in one unit; none otherwise (the screen burns down planned value instead).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuantityBurn {
     pub unit: String,
     /// The activities counted.
@@ -139,14 +143,14 @@ pub struct QuantityBurn {
     pub points: Vec<QuantityPoint>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuantityPoint {
     pub date: NaiveDate,
     pub planned_left: Decimal,
     pub left: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScheduleReport {
     pub project_id: String,
     pub currency: &'static str,

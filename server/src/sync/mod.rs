@@ -51,6 +51,28 @@ fn element(id: &str, shared: &[ChangeHash]) -> Option<Digest> {
     (!shared.is_empty()).then(|| manifest_element(id, &heads_digest(shared)))
 }
 
+/// `POST /v1/sync`: one batched sync round (docs/sync-protocol.md).
+#[utoipa::path(
+    post,
+    path = "/v1/sync",
+    tag = "sync",
+    operation_id = "sync",
+    request_body(
+        content = crate::api::BinaryBody,
+        content_type = "application/cbor",
+        description = "A CBOR `SyncRequest` (`record_schema::wire`): `v` (the protocol version), `docs` (id and standard \
+                       Automerge sync message per document), optional `manifest` digest, `entries`, `reset`",
+    ),
+    responses(
+        (status = 200, description = "A CBOR `SyncResponse`: `v`, `docs` (replies and documents the device has not seen), \
+                                      per-document `errors`, `need_manifest`",
+         content_type = "application/cbor", body = crate::api::BinaryBody),
+        (status = 400, description = "Not a CBOR sync request, an unsupported protocol version, or a bad manifest digest", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Larger than the server's request limit", body = crate::openapi::ErrorBody),
+        (status = 503, description = "Busy (the write queue is full): retry after `Retry-After`", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn handler(
     SyncDevice(mut device): SyncDevice,
     AxState(state): AxState<AppState>,

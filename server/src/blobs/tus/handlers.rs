@@ -32,7 +32,24 @@ fn expired() -> ApiError {
     ApiError::new(StatusCode::GONE, "expired", "id", "this unfinished upload expired and was deleted; create a new one")
 }
 
-/// Server capabilities.
+/// Server capabilities. (The same answer at `/v1/uploads/{id}`: described in `openapi/records.rs`.)
+#[utoipa::path(
+    options,
+    path = "/v1/uploads",
+    tag = "uploads",
+    operation_id = "upload_options",
+    responses(
+        (status = 204, description = "What this tus server supports",
+         headers(
+            ("Tus-Resumable" = String, description = "`1.0.0`"),
+            ("Tus-Version" = String, description = "`1.0.0`"),
+            ("Tus-Extension" = String, description = "`creation,checksum,termination,expiration`"),
+            ("Tus-Max-Size" = u64, description = "The largest upload, in bytes"),
+            ("Tus-Checksum-Algorithm" = String, description = "`sha1,sha256`"),
+         )),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn options(Device(_): Device, State(state): State<AppState>) -> Result<Response, ApiError> {
     Response::builder()
         .status(StatusCode::NO_CONTENT)
@@ -47,6 +64,32 @@ pub(crate) async fn options(Device(_): Device, State(state): State<AppState>) ->
 /// Creation: `Upload-Length` and `Upload-Metadata` with optional `sha256` (hex SHA-256 of the whole file),
 /// `filename` and `mime` (or `filetype`). A declared file this project already has is complete at once
 /// (`Upload-Offset` = `Upload-Length`); a PATCH to it then succeeds without writing (see `write_chunk`).
+#[utoipa::path(
+    post,
+    path = "/v1/uploads",
+    tag = "uploads",
+    operation_id = "upload_create",
+    params(
+        ("Tus-Resumable" = String, Header, description = "Must be `1.0.0`", example = "1.0.0"),
+        ("Upload-Length" = u64, Header, description = "The whole file's size in bytes: 1 up to the server's limit (`Tus-Max-Size`)", minimum = 1),
+        ("Upload-Metadata" = Option<String>, Header, description = "Comma-separated `key base64(value)` pairs: `sha256` (optional: the hex SHA-256 of the \
+            whole file; a file the project already has is then complete at once, and the file is checked against it), \
+            `filename` (at most 255 bytes), `mime` or `filetype` (at most 100 bytes)"),
+    ),
+    responses(
+        (status = 201, description = "Created; PATCH the bytes to `Location` (a file the project already has: `Upload-Offset` is `Upload-Length`, done)",
+         headers(
+            ("Location" = String, description = "`/v1/uploads/{id}`"),
+            ("Upload-Offset" = u64, description = "0, or `Upload-Length` for a file the project already has"),
+            ("Upload-Expires" = String, description = "When the unfinished upload expires (an HTTP date)"),
+            ("Tus-Resumable" = String, description = "`1.0.0`"),
+         )),
+        (status = 400, description = "A missing or bad `Upload-Length` or `Upload-Metadata`, or `Upload-Defer-Length`", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 412, description = "`Tus-Resumable` missing or not `1.0.0`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`Upload-Length` over the server's limit", body = crate::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn create(
     Device(grant): Device,
     State(state): State<AppState>,
@@ -150,6 +193,32 @@ pub(crate) async fn create(
 }
 
 /// HEAD: where the upload stands.
+#[utoipa::path(
+    head,
+    path = "/v1/uploads/{id}",
+    tag = "uploads",
+    operation_id = "upload_status",
+    params(
+        ("id" = String, Path, description = "The upload's id (from `Location`)"),
+        ("Tus-Resumable" = String, Header, description = "Must be `1.0.0`", example = "1.0.0"),
+    ),
+    responses(
+        (status = 200, description = "Where the upload stands (no body)",
+         headers(
+            ("Upload-Offset" = u64, description = "Bytes received so far"),
+            ("Upload-Length" = u64, description = "The whole file's size"),
+            ("Upload-Metadata" = String, description = "As sent at creation (when any)"),
+            ("Upload-Expires" = String, description = "When an unfinished upload expires (an HTTP date)"),
+            ("Blob-Sha256" = String, description = "A finished upload's photo: `/v1/blobs/{sha256}`"),
+            ("Cache-Control" = String, description = "`no-store`"),
+            ("Tus-Resumable" = String, description = "`1.0.0`"),
+         )),
+        (status = 401, description = "No valid token (a HEAD answer has no body)"),
+        (status = 404, description = "No such upload in this project (no body)"),
+        (status = 410, description = "The unfinished upload expired and was deleted (no body)"),
+        (status = 412, description = "`Tus-Resumable` missing or not `1.0.0` (no body)"),
+    )
+)]
 pub(crate) async fn status(
     Device(grant): Device,
     State(state): State<AppState>,
@@ -197,6 +266,24 @@ fn no_content(offset: u64, expires_at_ms: Option<i64>, sha256: Option<&str>) -> 
 
 /// DELETE (termination): the client gives up an upload; its row and bytes go at once. A finished upload's
 /// photo stays (other records and projects may use it); only the upload is forgotten.
+#[utoipa::path(
+    delete,
+    path = "/v1/uploads/{id}",
+    tag = "uploads",
+    operation_id = "upload_terminate",
+    params(
+        ("id" = String, Path, description = "The upload's id (from `Location`)"),
+        ("Tus-Resumable" = String, Header, description = "Must be `1.0.0`", example = "1.0.0"),
+    ),
+    responses(
+        (status = 204, description = "The upload and its bytes are gone (a finished upload's photo stays)",
+         headers(("Tus-Resumable" = String, description = "`1.0.0`"))),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such upload in this project", body = crate::openapi::ErrorBody),
+        (status = 412, description = "`Tus-Resumable` missing or not `1.0.0`", body = crate::openapi::ErrorBody),
+        (status = 423, description = "A request is writing this upload; retry when it is done", body = crate::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn terminate(
     Device(grant): Device,
     State(state): State<AppState>,
@@ -215,6 +302,46 @@ pub(crate) async fn terminate(
 /// PATCH: appends the body at `Upload-Offset`. With `Upload-Checksum`, a chunk whose digest differs
 /// is dropped (460). The last chunk completes the upload: whole-file hash, image check, thumbnail,
 /// blob store.
+#[utoipa::path(
+    patch,
+    path = "/v1/uploads/{id}",
+    tag = "uploads",
+    operation_id = "upload_patch",
+    params(
+        ("id" = String, Path, description = "The upload's id (from `Location`)"),
+        ("Tus-Resumable" = String, Header, description = "Must be `1.0.0`", example = "1.0.0"),
+        ("Upload-Offset" = u64, Header, description = "Where this chunk goes: the offset HEAD gives"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha1 <base64 digest>` or `sha256 <base64 digest>` of this chunk; a chunk that does not match is dropped (460)"),
+    ),
+    request_body(
+        content = crate::api::BinaryBody,
+        content_type = "application/offset+octet-stream",
+        description = "The next bytes of the file, from `Upload-Offset`, not past `Upload-Length`",
+    ),
+    responses(
+        (status = 204, description = "Written and synced; the last chunk completes the upload (whole-file hash, image check, thumbnail)",
+         headers(
+            ("Upload-Offset" = u64, description = "The new offset"),
+            ("Upload-Expires" = String, description = "While unfinished: when the upload expires (an HTTP date)"),
+            ("Blob-Sha256" = String, description = "Once whole: the photo's SHA-256 (`/v1/blobs/{sha256}`)"),
+            ("Tus-Resumable" = String, description = "`1.0.0`"),
+         )),
+        (status = 400, description = "A missing or bad `Upload-Offset` or `Upload-Checksum`, or a body that broke off", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such upload in this project", body = crate::openapi::ErrorBody),
+        (status = 408, description = "No bytes arrived for the stall limit; `Upload-Offset` says where to go on", body = crate::openapi::ErrorBody,
+         headers(("Upload-Offset" = u64, description = "Where the upload stands"))),
+        (status = 409, description = "`Upload-Offset` is not where the upload stands", body = crate::openapi::ErrorBody,
+         headers(("Upload-Offset" = u64, description = "Where the upload stands"))),
+        (status = 410, description = "The unfinished upload expired and was deleted", body = crate::openapi::ErrorBody),
+        (status = 412, description = "`Tus-Resumable` missing or not `1.0.0`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The chunk goes past `Upload-Length`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/offset+octet-stream`; or the whole file is not a JPEG or PNG", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The whole file does not match its declared `sha256`, is a damaged image or too large an image", body = crate::openapi::ErrorBody),
+        (status = 423, description = "Another request is writing this upload; retry after HEAD", body = crate::openapi::ErrorBody),
+        (status = 460, description = "The chunk does not match `Upload-Checksum`; it was dropped", body = crate::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn patch(
     Device(grant): Device,
     State(state): State<AppState>,
@@ -475,6 +602,26 @@ pub(crate) async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str)
 }
 
 /// `GET /v1/blobs/{sha256}`: the original.
+#[utoipa::path(
+    get,
+    path = "/v1/blobs/{sha256}",
+    tag = "uploads",
+    operation_id = "blob_original",
+    params(("sha256" = String, Path, description = "The photo's SHA-256 (64 hex digits)", pattern = "^[0-9a-f]{64}$")),
+    responses(
+        (status = 200, description = "The photo as uploaded (JPEG or PNG)",
+         content(
+            (crate::api::BinaryBody = "image/jpeg"),
+            (crate::api::BinaryBody = "image/png"),
+         ),
+         headers(
+            ("ETag" = String, description = "The SHA-256, quoted"),
+            ("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"),
+         )),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such photo in this project", body = crate::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn original(
     Device(grant): Device,
     State(state): State<AppState>,
@@ -485,6 +632,23 @@ pub(crate) async fn original(
 }
 
 /// `GET /v1/blobs/{sha256}/thumbnail`: a JPEG at most 320 px on its long side.
+#[utoipa::path(
+    get,
+    path = "/v1/blobs/{sha256}/thumbnail",
+    tag = "uploads",
+    operation_id = "blob_thumbnail",
+    params(("sha256" = String, Path, description = "The photo's SHA-256 (64 hex digits)", pattern = "^[0-9a-f]{64}$")),
+    responses(
+        (status = 200, description = "A JPEG at most 320 px on its long side",
+         content_type = "image/jpeg", body = crate::api::BinaryBody,
+         headers(
+            ("ETag" = String, description = "`\"<sha256>-thumbnail\"`"),
+            ("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"),
+         )),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such photo in this project", body = crate::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn thumbnail(
     Device(grant): Device,
     State(state): State<AppState>,
