@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Fuzzes the server from its own OpenAPI description (issue 24) with Schemathesis: starts the built
+# server binary on a free 127.0.0.1 port with the demo company in a throwaway data folder, makes an
+# admin device token for the demo project, runs `schemathesis run <server>/v1/openapi.json` with it
+# and stops the server whatever happens. Exit status: schemathesis' (0: every check passed), 77 when
+# schemathesis is not installed (scripts/test-setup.sh installs it), 2 when the server would not start.
+#
+#   scripts/openapi-fuzz.sh                                     # everything
+#   scripts/openapi-fuzz.sh --include-path-regex '^/v1/devices' # extra arguments go to `schemathesis run`
+#
+# Environment:
+#   FIELDLEDGER_SERVER   the binary (default: target/debug/fieldledger-server; build it first:
+#                        `cargo build -p server --bin fieldledger-server`)
+#   FUZZ_MAX_EXAMPLES    generated cases per operation and phase (default 10)
+#   FUZZ_SEED            the random seed (default 24; with --generation-deterministic a run is repeatable)
+#   FUZZ_TIMEOUT         seconds each schemathesis run may take before it is stopped as a failure (default 600)
+#   FUZZ_WORKERS         concurrent schemathesis workers (default 2)
+#   FUZZ_REPORT_DIR      where the JUnit report and the server's log are copied (default: none kept)
+#   FUZZ_KEEP_DATA=1     keep the data folder (its path is printed)
+#
+# Checks (see `schemathesis run --help`), and why these:
+#   not_a_server_error            no 5xx, whatever the input (the rule: bad input gets a 4xx)
+#   status_code_conformance       every status is described (each operation has a `default` error response,
+#                                 so this only bites on an operation described without one)
+#   content_type_conformance      the Content-Type answered is one the description names for that status
+#   response_headers_conformance  headers the description promises (ETag, Location, Upload-Offset) are there
+#   response_schema_conformance   every JSON body validates against its schema
+#   ignored_auth                  an operation with the bearer requirement refuses a request without it (401)
+# Not enabled:
+#   positive_data_acceptance  expects 2xx (or 401/403/404/409) for every schema-valid request, but much
+#                             of what the server refuses with 400/422 cannot be said in a schema: rules
+#                             across fields (a period's end after its start), against stored data (a
+#                             site or cost code that exists, a worker already paid), limits over a whole
+#                             request (rows in an import); those answers are right, not failures.
+#   negative_data_rejection   expects 4xx for schema-invalid requests, but the server is deliberately
+#                             lenient where the schema is exact: Decimal amounts are `type: string` yet
+#                             rust_decimal also reads JSON numbers, unknown JSON fields are ignored (serde),
+#                             and a length or format the schema states for clients is not always refused
+#                             by the handler; each is harmless. Pass `--checks negative_data_rejection`
+#                             to look at them one by one.
+#   missing_required_header, unsupported_method, allow_header_conformance: pass them with --checks to
+#                             look at them; the tus headers (Tus-Resumable) answer 412 by the tus protocol,
+#                             and HEAD on a GET route answers as the GET (axum), both correct.
+#   use_after_free, ensure_resource_availability: need links between operations the description has none of.
+#
+# Operations that can take the fuzzer's own token away (revoking or rotating the token's device: the
+# stateful phase can read its id from GET /v1/devices) run last, in a second run after everything else,
+# so at worst they turn that run's own later answers into 401s. Disabling people or removing roles does
+# not touch the token: it is a device made by `token create`, not a person's. When extra arguments
+# filter operations (--include-*), there is only one run, as asked. FUZZ_LAST_REGEX overrides which paths
+# run last (empty: one run).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVER=${FIELDLEDGER_SERVER:-$ROOT/target/debug/fieldledger-server}
+MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-10}
+SEED=${FUZZ_SEED:-24}
+TIMEOUT=${FUZZ_TIMEOUT:-600}
+WORKERS=${FUZZ_WORKERS:-2}
+# The demo project (server/src/demo/company.rs, PROJECT).
+PROJECT=${FUZZ_PROJECT:-BJHY-2}
+LAST_REGEX=${FUZZ_LAST_REGEX-'^/v1/devices/\{id\}/(revoke|rotate)$'}
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,ignored_auth
+
+say() { printf 'openapi-fuzz: %s\n' "$*" >&2; }
+
+if ! command -v schemathesis >/dev/null 2>&1; then
+    say "schemathesis is not installed (scripts/test-setup.sh installs schemathesis==4.32.5 with pip)"
+    exit 77
+fi
+if [ ! -x "$SERVER" ]; then
+    say "no server binary at $SERVER: cargo build -p server --bin fieldledger-server (or set FIELDLEDGER_SERVER)"
+    exit 2
+fi
+
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/fieldledger-fuzz.XXXXXX")
+SERVER_PID=
+cleanup() {
+    local status=$?
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        # The server drains in-flight requests on SIGTERM; do not wait forever for it.
+        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [ -n "${FUZZ_REPORT_DIR:-}" ] && [ -f "$DATA/server.log" ]; then
+        mkdir -p "$FUZZ_REPORT_DIR" && cp "$DATA/server.log" "$FUZZ_REPORT_DIR/server.log" || true
+    fi
+    if [ "${FUZZ_KEEP_DATA:-}" = 1 ]; then
+        say "data folder kept: $DATA"
+    else
+        rm -rf "$DATA"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The server sees only what this script gives it (SQLite and blobs in the data folder, no outside
+# configuration), as the tests' harness does.
+run_server() {
+    env -u DATABASE_URL -u FIELDLEDGER_BLOB_STORE -u FIELDLEDGER_DATA_DIR -u FIELDLEDGER_BIND \
+        -u FIELDLEDGER_TEST_NOW "$SERVER" --data-dir "$DATA" "$@"
+}
+
+# The demo company first (loaded once, then only printed), so the token's project exists.
+if ! run_server demo >"$DATA/demo.txt" 2>"$DATA/demo.log"; then
+    say "loading the demo failed:"; cat "$DATA/demo.log" >&2; exit 2
+fi
+if ! TOKEN=$(run_server token create --project "$PROJECT" --role admin --name "openapi fuzz" 2>>"$DATA/demo.log"); then
+    say "making the admin token failed:"; cat "$DATA/demo.log" >&2; exit 2
+fi
+
+# `--demo` as the README runs it (the demo is already loaded: nothing more is added).
+run_server --bind 127.0.0.1:0 --demo >"$DATA/stdout" 2>"$DATA/server.log" &
+SERVER_PID=$!
+ADDR=
+for _ in $(seq 300); do
+    ADDR=$(sed -n 's|^listening on http://||p' "$DATA/stdout" 2>/dev/null | head -n1)
+    [ -n "$ADDR" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$ADDR" ]; then
+    say "the server did not start:"; tail -n 30 "$DATA/server.log" >&2; exit 2
+fi
+for _ in $(seq 100); do
+    curl -fsS -o /dev/null "http://$ADDR/healthz" 2>/dev/null && break
+    sleep 0.1
+done
+curl -fsS -o /dev/null "http://$ADDR/healthz" || { say "/healthz never answered 200"; exit 2; }
+say "server $ADDR (pid $SERVER_PID), data $DATA"
+
+# Bodies Schemathesis has no serializer for, sent as the bytes it generates for them: the sync's
+# CBOR (any bytes: the server must refuse what does not decode, with a 4xx) and a tus PATCH chunk.
+cat >"$DATA/openapi_fuzz_hooks.py" <<'PY'
+import schemathesis
+
+schemathesis.serializer.alias(["application/cbor", "application/offset+octet-stream"], "application/octet-stream")
+PY
+export SCHEMATHESIS_HOOKS=openapi_fuzz_hooks
+export PYTHONPATH="$DATA${PYTHONPATH:+:$PYTHONPATH}"
+
+# A run of schemathesis over what its extra arguments select; returns its status.
+fuzz() {
+    local report=()
+    if [ -n "${FUZZ_REPORT_DIR:-}" ]; then
+        mkdir -p "$FUZZ_REPORT_DIR"
+        report=(--report junit --report-junit-path "$FUZZ_REPORT_DIR/junit-$1.xml")
+    fi
+    shift
+    local status=0
+    timeout --signal=INT --kill-after=10 "$TIMEOUT" \
+        schemathesis run "http://$ADDR/v1/openapi.json" \
+        --header "Authorization: Bearer $TOKEN" \
+        --checks "$CHECKS" \
+        --max-examples "$MAX_EXAMPLES" \
+        --seed "$SEED" \
+        --generation-deterministic \
+        --workers "$WORKERS" \
+        --request-timeout 30 \
+        --no-color \
+        --suppress-health-check all \
+        "${report[@]}" \
+        "$@" || status=$?
+    if [ "$status" = 124 ] || [ "$status" = 130 ]; then
+        say "schemathesis ran out of its $TIMEOUT s (FUZZ_TIMEOUT); lower FUZZ_MAX_EXAMPLES or filter operations"
+    fi
+    return "$status"
+}
+
+filtered=
+for arg in "$@"; do
+    case "$arg" in --include-*) filtered=1 ;; esac
+done
+
+status=0
+if [ -n "$LAST_REGEX" ] && [ -z "$filtered" ]; then
+    fuzz main --exclude-path-regex "$LAST_REGEX" "$@" || status=$?
+    say "last: the operations that can revoke the fuzzer's own token ($LAST_REGEX)"
+    fuzz last --include-path-regex "$LAST_REGEX" "$@" || { s=$?; [ "$status" = 0 ] && status=$s; }
+else
+    fuzz main "$@" || status=$?
+fi
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    say "the server exited during the run:"; tail -n 30 "$DATA/server.log" >&2
+    [ "$status" = 0 ] && status=1
+fi
+if grep -q "panicked" "$DATA/server.log"; then
+    say "the server's log has a panic:"; grep -m5 -A3 "panicked" "$DATA/server.log" >&2
+    [ "$status" = 0 ] && status=1
+fi
+exit "$status"
