@@ -20,20 +20,35 @@ use crate::auth::{Reader, Role};
 use crate::db::{Db, TokenGrant, on_pool};
 use crate::error::ApiError;
 use crate::funds::cashflow::{self, Cashflow};
+use crate::openapi::ErrorBody;
 use crate::reference::store;
 use crate::reports::export::{self, Words};
 use crate::reports::query::{Format, ReportQuery, date_param};
 use crate::state::AppState;
 
 /// `?from=YYYY-MM&to=YYYY-MM&as_of=YYYY-MM-DD&scope=project|company&part=months|payables&format=&lang=`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CashflowQuery {
+    /// First month shown, `YYYY-MM` (or a day of it, `YYYY-MM-DD`); absent: the project's default.
+    #[param(pattern = r"^\d{4}-\d{2}(-\d{2})?$", example = "2026-01")]
     pub from: Option<String>,
+    /// Last month shown, as `from`; at most 120 months from `from`.
+    #[param(pattern = r"^\d{4}-\d{2}(-\d{2})?$", example = "2026-12")]
     pub to: Option<String>,
+    /// The day figures are taken at, `YYYY-MM-DD`; absent: the project's today.
+    #[param(format = Date)]
     pub as_of: Option<String>,
+    /// `project` (the default) or `company`: the projects the token's person administers (admins only).
+    #[param(example = "project")]
     pub scope: Option<String>,
+    /// A file's part: `months` (the default) or `payables`.
+    #[param(example = "months")]
     pub part: Option<String>,
+    /// `json` (the default), `csv` or `xlsx`.
+    #[param(example = "json")]
     pub format: Option<String>,
+    /// A file's column words: `en` or `zh-CN` (else the API's keys).
     pub lang: Option<String>,
 }
 
@@ -141,6 +156,28 @@ async fn company_projects(db: &Db, grant: &TokenGrant) -> Result<Vec<String>, Ap
 }
 
 /// `GET /v1/funds/cashflow`
+#[utoipa::path(
+    get,
+    path = "/v1/funds/cashflow",
+    operation_id = "funds_cashflow",
+    tag = "funds",
+    params(CashflowQuery),
+    responses(
+        (
+            status = 200,
+            description = "The project's cash flow by month and its payables by age (`scope=company`: \
+                           `CompanyCashflow`, the administered projects summed per currency), or that as a file",
+            content(
+                (Cashflow = "application/json"),
+                (cashflow::Company = "application/json"),
+                (String = "text/csv"),
+                (super::funds::SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )
+        ),
+        (status = 400, description = "A bad parameter, named with what it accepts", body = ErrorBody),
+        (status = 403, description = "A foreman's token, or the company view without an admin token", body = ErrorBody),
+    )
+)]
 pub async fn cashflow(
     Reader(grant): Reader,
     State(state): State<AppState>,

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use crate::auth::Office;
 use crate::error::ApiError;
 use crate::funds::{arrears, wages};
+use crate::openapi::ErrorBody;
 use crate::reports::export::{self, FileFormat, Words};
 use crate::state::AppState;
 
@@ -24,16 +25,30 @@ use crate::state::AppState;
 const EARLIEST: (i32, u32) = (2000, 1);
 const LATEST: (i32, u32) = (2100, 12);
 
-#[derive(Debug, Default, serde::Deserialize)]
+/// `GET /v1/funds/wages` parameters.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WagesQuery {
+    /// The wage month, `YYYY-MM` from 2000-01 to 2100-12.
+    #[param(required = true, pattern = r"^\d{4}-\d{2}$", example = "2026-11")]
     pub month: Option<String>,
+    /// Only this crew's rows (at most 200 characters).
+    #[param(max_length = 200)]
     pub crew: Option<String>,
+    /// `json` (the default), or the inspectors' layout as a `csv` or `xlsx` file.
+    #[param(example = "json")]
     pub format: Option<String>,
+    /// The file's column words: `en` or `zh-CN` (else the API's keys).
+    #[param(example = "zh-CN")]
     pub lang: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+/// `GET /v1/funds/arrears` parameters.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ArrearsQuery {
+    /// The day to judge by, `YYYY-MM-DD` from 2000-01-01 to 2100-12-31; absent: the project's today.
+    #[param(format = Date, example = "2026-12-16")]
     pub as_of: Option<String>,
 }
 
@@ -76,6 +91,26 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
 }
 
 /// `GET /v1/funds/wages?month=YYYY-MM[&crew=&format=json|csv|xlsx&lang=en|zh-CN]`
+#[utoipa::path(
+    get,
+    path = "/v1/funds/wages",
+    operation_id = "funds_wages",
+    tag = "funds",
+    params(WagesQuery),
+    responses(
+        (
+            status = 200,
+            description = "The wage payment ledger (工资支付台账) of the month: one row per worker, and totals",
+            content(
+                (wages::WageLedger = "application/json"),
+                (String = "text/csv"),
+                (super::funds::SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )
+        ),
+        (status = 400, description = "A bad parameter, named with what it accepts", body = ErrorBody),
+        (status = 403, description = "Not an office or admin token", body = ErrorBody),
+    )
+)]
 pub async fn wages(
     Office(grant): Office,
     State(state): State<AppState>,
@@ -102,6 +137,18 @@ pub async fn wages(
 }
 
 /// `GET /v1/funds/arrears[?as_of=YYYY-MM-DD]`
+#[utoipa::path(
+    get,
+    path = "/v1/funds/arrears",
+    operation_id = "funds_arrears",
+    tag = "funds",
+    params(ArrearsQuery),
+    responses(
+        (status = 200, description = "Months with wages outstanding, allocations against wages, and totals", body = arrears::Arrears),
+        (status = 400, description = "`as_of` is not a date YYYY-MM-DD from 2000 to 2100", body = ErrorBody),
+        (status = 403, description = "Not an office or admin token", body = ErrorBody),
+    )
+)]
 pub async fn arrears(
     Office(grant): Office,
     State(state): State<AppState>,

@@ -8,29 +8,82 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use chrono::NaiveDate;
 use record_schema::{FollowUpStatus, ObservationCategory, Record, Severity};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Reader, Supervisor};
 use crate::db::TokenGrant;
 use crate::error::ApiError;
 use crate::ledger::view::record_json;
-use crate::observations::{self, Action, ListFilter, ObservationError};
+use crate::observations::{self, Action, ListFilter, ObservationError, ObservationEvent, ObservationRow, StatusCounts};
+use crate::openapi::ErrorBody;
 use crate::reports::query::date_param;
 use crate::state::AppState;
 
-/// `?project=&status=&category=&severity=&site=&from=&to=`
-#[derive(Debug, Default, Deserialize)]
+/// `?project=&status=&category=&severity=&site=&from=&to=&voided=`
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// The token's own project (another project is 404); absent: the token's project.
     pub project: Option<String>,
+    /// `open`, `assigned` or `closed`.
+    #[param(example = "open")]
     pub status: Option<String>,
+    /// `safety`, `quality`, `delay` or `other`.
+    #[param(example = "safety")]
     pub category: Option<String>,
+    /// `low`, `medium`, `high` or `critical`.
+    #[param(example = "high")]
     pub severity: Option<String>,
+    /// Only this site's observations (its id).
     pub site: Option<String>,
+    /// Observed on or after, `YYYY-MM-DD`.
+    #[param(format = Date)]
     pub from: Option<String>,
+    /// Observed on or before, `YYYY-MM-DD` (not before `from`).
+    #[param(format = Date)]
     pub to: Option<String>,
-    /// `true`: voided observations too.
+    /// `true` or `1`: voided observations too.
+    #[param(example = "true")]
     pub voided: Option<String>,
+}
+
+/// An observation with whether its follow-up is overdue (open or assigned, due before today).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObservationView {
+    #[serde(flatten)]
+    pub observation: ObservationRow,
+    pub overdue: bool,
+}
+
+impl ObservationView {
+    fn of(row: ObservationRow, today: NaiveDate) -> ObservationView {
+        let overdue = row.overdue(today);
+        ObservationView { observation: row, overdue }
+    }
+}
+
+/// `GET /v1/observations`: newest first (at most 500), with the counts by status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObservationList {
+    pub project: String,
+    /// Today where the project works: what `overdue` is judged by.
+    pub today: NaiveDate,
+    /// Of the observations matching every filter but the status.
+    pub counts: StatusCounts,
+    pub observations: Vec<ObservationView>,
+}
+
+/// One observation: its row, its follow-up history and the record itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObservationDetail {
+    pub observation: ObservationView,
+    /// What was done about it, oldest first.
+    pub events: Vec<ObservationEvent>,
+    /// The observation record as JSON (null when its document cannot be read).
+    #[schema(value_type = Option<Object>)]
+    pub record: Option<Value>,
 }
 
 fn blank(v: Option<String>) -> Option<String> {
@@ -95,37 +148,55 @@ pub async fn project_today(state: &AppState, project: &str) -> Result<NaiveDate,
 
 /// `GET /v1/observations`: newest first, with the counts by status (of those matching every filter
 /// but the status) and how many are overdue.
+#[utoipa::path(
+    get,
+    path = "/v1/observations",
+    operation_id = "observations_list",
+    tag = "observations",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The project's observations, newest first, and the counts by status", body = ObservationList),
+        (status = 400, description = "A bad filter, named with the values it takes", body = ErrorBody),
+        (status = 403, description = "A foreman's token", body = ErrorBody),
+        (status = 404, description = "`project` is not the token's project", body = ErrorBody),
+    )
+)]
 pub async fn list(
     Reader(grant): Reader,
     State(state): State<AppState>,
     q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ObservationList>, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     check_project(&grant, q.project.as_deref())?;
     let filter = q.filter()?;
     let today = project_today(&state, &grant.project_id).await?;
     let (rows, counts) = observations::list(&state.db, Some(&state.cache), &grant.project_id, &filter, today).await?;
-    let listed: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let mut v = json!(r);
-            v["overdue"] = json!(r.overdue(today));
-            v
-        })
-        .collect();
-    Ok(Json(json!({ "project": grant.project_id, "today": today, "counts": counts, "observations": listed })))
+    let observations = rows.into_iter().map(|r| ObservationView::of(r, today)).collect();
+    Ok(Json(ObservationList { project: grant.project_id, today, counts, observations }))
 }
 
 /// `GET /v1/observations/{id}`: the row, its history and the record as JSON.
+#[utoipa::path(
+    get,
+    path = "/v1/observations/{id}",
+    operation_id = "observations_get",
+    tag = "observations",
+    params(("id" = String, Path, description = "The observation record's id")),
+    responses(
+        (status = 200, description = "The observation, its follow-up history and the record", body = ObservationDetail),
+        (status = 403, description = "A foreman's token", body = ErrorBody),
+        (status = 404, description = "No such observation in the token's project", body = ErrorBody),
+    )
+)]
 pub async fn get(
     Reader(grant): Reader,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ObservationDetail>, ApiError> {
     Ok(Json(describe(&state, &grant.project_id, &id).await?))
 }
 
-async fn describe(state: &AppState, project: &str, id: &str) -> Result<Value, ApiError> {
+async fn describe(state: &AppState, project: &str, id: &str) -> Result<ObservationDetail, ApiError> {
     let row = observations::get_with(&state.db, Some(&state.cache), project, id)
         .await?
         .ok_or_else(|| ObservationError::NotFound(id.to_string()))?;
@@ -139,21 +210,24 @@ async fn describe(state: &AppState, project: &str, id: &str) -> Result<Value, Ap
         None => None,
     };
     let today = project_today(state, project).await?;
-    let mut obs = json!(row);
-    obs["overdue"] = json!(row.overdue(today));
-    Ok(json!({ "observation": obs, "events": events, "record": record }))
+    Ok(ObservationDetail { observation: ObservationView::of(row, today), events, record })
 }
 
-/// Body of the follow-up actions (each takes the fields it needs).
-#[derive(Debug, Default, Deserialize)]
+/// Body of the follow-up actions (each reads the fields it needs: assign `assignee`, `due?`,
+/// `note?`; close `resolution`; reopen `note?`; comment `note`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
+    /// Who follows it up (assign: required).
     #[serde(default)]
     pub assignee: Option<String>,
+    /// When it is due, `YYYY-MM-DD` (assign).
     #[serde(default)]
+    #[schema(format = Date)]
     pub due: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// How it was resolved (close: required).
     #[serde(default)]
     pub resolution: Option<String>,
 }
@@ -163,18 +237,38 @@ fn body_of(body: Result<Json<ActionBody>, JsonRejection>, expected: &str) -> Res
         .map_err(|e| ApiError::bad_request("body", format!("expected JSON {expected}: {}", e.body_text())))
 }
 
-async fn act(grant: TokenGrant, state: AppState, id: String, action: Action) -> Result<Json<Value>, ApiError> {
+async fn act(
+    grant: TokenGrant,
+    state: AppState,
+    id: String,
+    action: Action,
+) -> Result<Json<ObservationDetail>, ApiError> {
     observations::act(&state.db, &state.cache, &grant.project_id, &id, &action, &grant.device_name).await?;
     Ok(Json(describe(&state, &grant.project_id, &id).await?))
 }
 
 /// `POST /v1/observations/{id}/assign` `{assignee, due?: "YYYY-MM-DD", note?}`
+#[utoipa::path(
+    post,
+    path = "/v1/observations/{id}/assign",
+    operation_id = "observations_assign",
+    tag = "observations",
+    params(("id" = String, Path, description = "The observation record's id")),
+    request_body(content = ActionBody, description = "`{assignee, due?: \"YYYY-MM-DD\", note?}`"),
+    responses(
+        (status = 200, description = "Assigns the follow-up to someone, with an optional due date; the observation as it now stands", body = ObservationDetail),
+        (status = 400, description = "Not JSON, an unknown field, a bad date, or a field missing or too long", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 404, description = "No such observation in the token's project", body = ErrorBody),
+        (status = 409, description = "Does not apply as the observation stands (voided, closed, not closed)", body = ErrorBody),
+    )
+)]
 pub async fn assign(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<ActionBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ObservationDetail>, ApiError> {
     let b = body_of(body, "{assignee, due?, note?}")?;
     let due = day("due", b.due)?;
     let action = Action::Assign { assignee: b.assignee.unwrap_or_default(), due, note: b.note.unwrap_or_default() };
@@ -182,34 +276,79 @@ pub async fn assign(
 }
 
 /// `POST /v1/observations/{id}/close` `{resolution}`
+#[utoipa::path(
+    post,
+    path = "/v1/observations/{id}/close",
+    operation_id = "observations_close",
+    tag = "observations",
+    params(("id" = String, Path, description = "The observation record's id")),
+    request_body(content = ActionBody, description = "`{resolution}`"),
+    responses(
+        (status = 200, description = "Closes the follow-up with its resolution; the observation as it now stands", body = ObservationDetail),
+        (status = 400, description = "Not JSON, an unknown field, a bad date, or a field missing or too long", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 404, description = "No such observation in the token's project", body = ErrorBody),
+        (status = 409, description = "Does not apply as the observation stands (voided, closed, not closed)", body = ErrorBody),
+    )
+)]
 pub async fn close(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<ActionBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ObservationDetail>, ApiError> {
     let b = body_of(body, "{resolution}")?;
     act(grant, state, id, Action::Close { resolution: b.resolution.unwrap_or_default() }).await
 }
 
 /// `POST /v1/observations/{id}/reopen` `{note?}`
+#[utoipa::path(
+    post,
+    path = "/v1/observations/{id}/reopen",
+    operation_id = "observations_reopen",
+    tag = "observations",
+    params(("id" = String, Path, description = "The observation record's id")),
+    request_body(content = ActionBody, description = "`{note?}`"),
+    responses(
+        (status = 200, description = "Reopens a closed follow-up; the observation as it now stands", body = ObservationDetail),
+        (status = 400, description = "Not JSON, an unknown field, a bad date, or a field missing or too long", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 404, description = "No such observation in the token's project", body = ErrorBody),
+        (status = 409, description = "Does not apply as the observation stands (voided, closed, not closed)", body = ErrorBody),
+    )
+)]
 pub async fn reopen(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<ActionBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ObservationDetail>, ApiError> {
     let b = body_of(body, "{note?}")?;
     act(grant, state, id, Action::Reopen { note: b.note.unwrap_or_default() }).await
 }
 
 /// `POST /v1/observations/{id}/comment` `{note}`
+#[utoipa::path(
+    post,
+    path = "/v1/observations/{id}/comment",
+    operation_id = "observations_comment",
+    tag = "observations",
+    params(("id" = String, Path, description = "The observation record's id")),
+    request_body(content = ActionBody, description = "`{note}`"),
+    responses(
+        (status = 200, description = "Adds a comment to the history; the observation as it now stands", body = ObservationDetail),
+        (status = 400, description = "Not JSON, an unknown field, a bad date, or a field missing or too long", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 404, description = "No such observation in the token's project", body = ErrorBody),
+        (status = 409, description = "Does not apply as the observation stands (voided, closed, not closed)", body = ErrorBody),
+    )
+)]
 pub async fn comment(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<ActionBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ObservationDetail>, ApiError> {
     let b = body_of(body, "{note}")?;
     act(grant, state, id, Action::Comment { note: b.note.unwrap_or_default() }).await
 }

@@ -9,30 +9,196 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Reader, Supervisor};
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::reports::export::Words;
 use crate::reports::query::Format;
 use crate::risks::store::{self, Input};
-use crate::risks::{self, ListFilter, RiskError, RiskRow, StatusFilter, export, promote};
+use crate::risks::{self, Level, ListFilter, RiskError, RiskEvent, RiskRow, StatusFilter, export, promote};
 use crate::state::AppState;
 
 type Answer = Result<Response, ApiError>;
 
-/// `GET /v1/risks` parameters.
-#[derive(Debug, Default, Deserialize)]
+/// `GET /v1/risks` parameters (`GET /v1/risks/matrix` reads `status` and `project`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `open`, `mitigating`, `closed`, `active` (not closed) or `all`; the list's default: all, the
+    /// matrix's: active.
+    #[param(example = "active")]
     pub status: Option<String>,
+    /// `low`, `medium`, `high`, `critical` or `all`.
+    #[param(example = "high")]
     pub level: Option<String>,
+    /// 1 to 5.
+    #[param(pattern = r"^ *[1-5]? *$", example = "3")]
     pub probability: Option<String>,
+    /// 1 to 5.
+    #[param(pattern = r"^ *[1-5]? *$", example = "4")]
     pub impact: Option<String>,
+    /// `json` (the default), `csv` or `xlsx`.
+    #[param(example = "json")]
     pub format: Option<String>,
+    /// A file's column words: `en` or `zh-CN` (else the API's keys).
     pub lang: Option<String>,
     /// Accepted for API tokens' symmetry with the reports; must be the token's project.
     pub project: Option<String>,
+}
+
+/// A risk with whether it is overdue (not closed, due before the project's today).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskView {
+    #[serde(flatten)]
+    pub risk: RiskRow,
+    pub overdue: bool,
+}
+
+impl RiskView {
+    fn of(risk: RiskRow, today: NaiveDate) -> RiskView {
+        let overdue = risk.overdue(today);
+        RiskView { risk, overdue }
+    }
+}
+
+/// `GET /v1/risks/{label}`: the risk and its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskDetail {
+    #[serde(flatten)]
+    pub risk: RiskRow,
+    pub overdue: bool,
+    /// Every change, oldest first.
+    pub history: Vec<RiskEvent>,
+}
+
+/// `GET /v1/risks`: the register by number.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskList {
+    pub project: String,
+    /// The project's today: what `overdue` is judged by.
+    pub as_of: NaiveDate,
+    pub risks: Vec<RiskView>,
+}
+
+/// One cell of the 5×5 matrix.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskMatrixCell {
+    pub probability: i64,
+    pub impact: i64,
+    pub score: i64,
+    pub level: Level,
+    pub count: i64,
+}
+
+/// `GET /v1/risks/matrix`: the counts by probability (rows) and impact (columns).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskMatrix {
+    /// The status filter applied (`all` when none).
+    pub status: &'static str,
+    /// `probability`.
+    pub rows: &'static str,
+    /// `impact`.
+    pub columns: &'static str,
+    /// `matrix[p-1][i-1]`: the risks of probability p and impact i (5 rows of 5).
+    #[schema(value_type = Vec<Vec<i64>>)]
+    pub matrix: [[i64; 5]; 5],
+    pub total: i64,
+    /// The 25 cells, probability then impact.
+    pub cells: Vec<RiskMatrixCell>,
+}
+
+/// A risk field's value: text, an integer or null (null or "" clears an optional field).
+fn text_or_integer() -> Schema {
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Integer, Type::Null])).into()
+}
+
+/// `POST /v1/risks`: values are text, integers or null. `title` (at most 200 bytes), `probability`
+/// and `impact` (1 to 5) are required; `category` one of safety, quality, schedule, cost, other
+/// (default other); `strategy` avoid, mitigate, transfer or accept; `due` `YYYY-MM-DD`; `status`
+/// open or mitigating.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct NewRisk {
+    #[schema(schema_with = text_or_integer, required = true)]
+    title: Option<String>,
+    #[schema(schema_with = text_or_integer, required = true)]
+    probability: Option<String>,
+    #[schema(schema_with = text_or_integer, required = true)]
+    impact: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    description: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    category: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    owner: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    strategy: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    response: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    due: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    status: Option<String>,
+}
+
+/// `PUT /v1/risks/{label}`: the fields of [`NewRisk`] to change, each optional (absent: unchanged;
+/// null or "": cleared). A risk is closed by `…/close`, not by `status`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RiskChanges {
+    #[schema(schema_with = text_or_integer)]
+    title: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    probability: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    impact: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    description: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    category: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    owner: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    strategy: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    response: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    due: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    status: Option<String>,
+}
+
+/// `POST /v1/observations/{id}/promote`: what the risk takes instead of the observation's own
+/// (probability 3 and an impact from its severity by default); values text, integers or null.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PromoteFields {
+    #[schema(schema_with = text_or_integer)]
+    probability: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    impact: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    owner: Option<String>,
+    #[schema(schema_with = text_or_integer)]
+    due: Option<String>,
+}
+
+/// The body of `…/close` and `…/reopen` (optional: no body is `{}`).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RiskNote {
+    /// Kept in the risk's history.
+    note: Option<String>,
 }
 
 fn check_project(asked: Option<&str>, grant_project: &str) -> Result<(), ApiError> {
@@ -56,15 +222,30 @@ fn optional_body(b: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(b).map_err(|e| ApiError::bad_request("body", format!("not JSON: {e}")))
 }
 
-fn risk_json(r: &RiskRow, today: chrono::NaiveDate) -> Value {
-    let mut v = json!(r);
-    v["overdue"] = json!(r.overdue(today));
-    v
-}
-
 /// `GET /v1/risks?status=open|mitigating|closed|active|all&level=&probability=&impact=&format=json|csv|xlsx&lang=en|zh`:
 /// the register by number; with `format=csv|xlsx` the same rows as a file (columns in `lang`'s
 /// words, else the API's keys).
+#[utoipa::path(
+    get,
+    path = "/v1/risks",
+    operation_id = "risks_list",
+    tag = "risks",
+    params(ListQuery),
+    responses(
+        (
+            status = 200,
+            description = "The register by number, or the same rows as a file",
+            content(
+                (RiskList = "application/json"),
+                (String = "text/csv"),
+                (super::funds::SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )
+        ),
+        (status = 400, description = "A bad filter or format, named with the values it takes", body = ErrorBody),
+        (status = 403, description = "A foreman's token", body = ErrorBody),
+        (status = 404, description = "`project` is not the token's project", body = ErrorBody),
+    )
+)]
 pub async fn list(
     Reader(grant): Reader,
     State(state): State<AppState>,
@@ -85,8 +266,8 @@ pub async fn list(
     let today = crate::reports::today(&set);
     match format {
         Format::Json => {
-            let list: Vec<Value> = rows.iter().map(|r| risk_json(r, today)).collect();
-            Ok(Json(json!({ "project": grant.project_id, "as_of": today, "risks": list })).into_response())
+            let risks = rows.into_iter().map(|r| RiskView::of(r, today)).collect();
+            Ok(Json(RiskList { project: grant.project_id, as_of: today, risks }).into_response())
         }
         Format::File(f) => {
             let words = Words::from_query(q.lang.as_deref());
@@ -103,6 +284,19 @@ pub async fn list(
 
 /// `GET /v1/risks/matrix?status=active|open|mitigating|closed|all`: the 5×5 counts (`cells[p-1][i-1]`),
 /// by default of the risks not closed.
+#[utoipa::path(
+    get,
+    path = "/v1/risks/matrix",
+    operation_id = "risks_matrix",
+    tag = "risks",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The 5×5 counts by probability and impact", body = RiskMatrix),
+        (status = 400, description = "A bad status", body = ErrorBody),
+        (status = 403, description = "A foreman's token", body = ErrorBody),
+        (status = 404, description = "`project` is not the token's project", body = ErrorBody),
+    )
+)]
 pub async fn matrix(
     Reader(grant): Reader,
     State(state): State<AppState>,
@@ -115,32 +309,63 @@ pub async fn matrix(
         s => StatusFilter::parse("status", s)?,
     };
     let m = risks::matrix(&state.db, &grant.project_id, status).await?;
-    let cells: Vec<Value> = (1..=5)
+    let cells = (1..=5)
         .flat_map(|p| (1..=5).map(move |i| (p, i)))
-        .map(|(p, i)| {
-            json!({ "probability": p, "impact": i, "score": p * i, "level": risks::Level::of(p * i), "count": m.count(p, i) })
+        .map(|(p, i)| RiskMatrixCell {
+            probability: p,
+            impact: i,
+            score: p * i,
+            level: Level::of(p * i),
+            count: m.count(p, i),
         })
         .collect();
-    Ok(Json(json!({
-        "status": status.map_or("all", StatusFilter::as_str),
-        "rows": "probability", "columns": "impact",
-        "matrix": m.cells, "total": m.total, "cells": cells,
-    }))
+    Ok(Json(RiskMatrix {
+        status: status.map_or("all", StatusFilter::as_str),
+        rows: "probability",
+        columns: "impact",
+        matrix: m.cells,
+        total: m.total,
+        cells,
+    })
     .into_response())
 }
 
 /// `GET /v1/risks/{label}`: the risk and its history.
+#[utoipa::path(
+    get,
+    path = "/v1/risks/{label}",
+    operation_id = "risks_one",
+    tag = "risks",
+    params(("label" = String, Path, description = "The risk's label, `R-0001`")),
+    responses(
+        (status = 200, description = "The risk and its history", body = RiskDetail),
+        (status = 403, description = "A foreman's token", body = ErrorBody),
+        (status = 404, description = "No such risk in the token's project", body = ErrorBody),
+    )
+)]
 pub async fn one(Reader(grant): Reader, State(state): State<AppState>, Path(label): Path<String>) -> Answer {
     let r = risks::by_label(&state.db, &grant.project_id, &label).await?;
     let events = risks::events(&state.db, &grant.project_id, r.number).await?;
     let today = super::observations::project_today(&state, &grant.project_id).await?;
-    let mut v = risk_json(&r, today);
-    v["history"] = json!(events);
-    Ok(Json(v).into_response())
+    let overdue = r.overdue(today);
+    Ok(Json(RiskDetail { risk: r, overdue, history: events }).into_response())
 }
 
 /// `POST /v1/risks` `{title, probability, impact, description?, category?, owner?, strategy?,
 /// response?, due?, status?}`: 201 with the risk.
+#[utoipa::path(
+    post,
+    path = "/v1/risks",
+    operation_id = "risks_create",
+    tag = "risks",
+    request_body(content = NewRisk, description = "The risk's fields: text, integers or null"),
+    responses(
+        (status = 201, description = "The risk added", body = RiskView),
+        (status = 400, description = "Not a JSON object, an unknown field, or a value that is not text, an integer or null", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 422, description = "A field missing or not valid (named, with its limit)", body = ErrorBody),
+    )
+)]
 pub async fn create(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
@@ -149,10 +374,26 @@ pub async fn create(
     let input = store::input_from_json(&body(b)?, &[])?;
     let r = store::create(&state.db, &grant.project_id, &input, &grant.device_name).await?;
     let today = super::observations::project_today(&state, &grant.project_id).await?;
-    Ok((StatusCode::CREATED, Json(risk_json(&r, today))).into_response())
+    Ok((StatusCode::CREATED, Json(RiskView::of(r, today))).into_response())
 }
 
 /// `PUT /v1/risks/{label}` with the fields to change (absent: unchanged; null: cleared).
+#[utoipa::path(
+    put,
+    path = "/v1/risks/{label}",
+    operation_id = "risks_edit",
+    tag = "risks",
+    params(("label" = String, Path, description = "The risk's label, `R-0001`")),
+    request_body(content = RiskChanges, description = "The fields to change: text, integers or null"),
+    responses(
+        (status = 200, description = "The risk as changed", body = RiskView),
+        (status = 400, description = "Not a JSON object, an unknown field, or a value that is not text, an integer or null", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 404, description = "No such risk in the token's project", body = ErrorBody),
+        (status = 409, description = "The risk is closed: reopen it first", body = ErrorBody),
+        (status = 422, description = "A field not valid (named, with its limit)", body = ErrorBody),
+    )
+)]
 pub async fn edit(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
@@ -163,7 +404,7 @@ pub async fn edit(
     let input = store::input_from_json(&body(b)?, &[])?;
     let r = store::edit(&state.db, &grant.project_id, r.number, &input, &grant.device_name).await?;
     let today = super::observations::project_today(&state, &grant.project_id).await?;
-    Ok(Json(risk_json(&r, today)).into_response())
+    Ok(Json(RiskView::of(r, today)).into_response())
 }
 
 fn note_of(v: &Value) -> Result<Option<String>, ApiError> {
@@ -179,6 +420,22 @@ fn note_of(v: &Value) -> Result<Option<String>, ApiError> {
 }
 
 /// `POST /v1/risks/{label}/close` `{note?}`
+#[utoipa::path(
+    post,
+    path = "/v1/risks/{label}/close",
+    operation_id = "risks_close",
+    tag = "risks",
+    params(("label" = String, Path, description = "The risk's label, `R-0001`")),
+    request_body(content = Option<RiskNote>, description = "`{note?}`, or no body"),
+    responses(
+        (status = 200, description = "The risk closed", body = RiskView),
+        (status = 400, description = "Not JSON, a field other than note, or a note that is not text", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 404, description = "No such risk in the token's project", body = ErrorBody),
+        (status = 409, description = "The risk is already closed", body = ErrorBody),
+        (status = 422, description = "The note is too long", body = ErrorBody),
+    )
+)]
 pub async fn close(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
@@ -189,10 +446,26 @@ pub async fn close(
     let r = risks::by_label(&state.db, &grant.project_id, &label).await?;
     let r = store::close(&state.db, &grant.project_id, r.number, note.as_deref(), &grant.device_name).await?;
     let today = super::observations::project_today(&state, &grant.project_id).await?;
-    Ok(Json(risk_json(&r, today)).into_response())
+    Ok(Json(RiskView::of(r, today)).into_response())
 }
 
 /// `POST /v1/risks/{label}/reopen` `{note?}`
+#[utoipa::path(
+    post,
+    path = "/v1/risks/{label}/reopen",
+    operation_id = "risks_reopen",
+    tag = "risks",
+    params(("label" = String, Path, description = "The risk's label, `R-0001`")),
+    request_body(content = Option<RiskNote>, description = "`{note?}`, or no body"),
+    responses(
+        (status = 200, description = "The risk reopened", body = RiskView),
+        (status = 400, description = "Not JSON, a field other than note, or a note that is not text", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 404, description = "No such risk in the token's project", body = ErrorBody),
+        (status = 409, description = "The risk is not closed", body = ErrorBody),
+        (status = 422, description = "The note is too long", body = ErrorBody),
+    )
+)]
 pub async fn reopen(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
@@ -203,11 +476,27 @@ pub async fn reopen(
     let r = risks::by_label(&state.db, &grant.project_id, &label).await?;
     let r = store::reopen(&state.db, &grant.project_id, r.number, note.as_deref(), &grant.device_name).await?;
     let today = super::observations::project_today(&state, &grant.project_id).await?;
-    Ok(Json(risk_json(&r, today)).into_response())
+    Ok(Json(RiskView::of(r, today)).into_response())
 }
 
 /// `POST /v1/observations/{id}/promote` `{probability?, impact?, owner?, due?}`: 201 with the new
 /// risk; 409 naming the risk when the observation was promoted before.
+#[utoipa::path(
+    post,
+    path = "/v1/observations/{id}/promote",
+    operation_id = "observations_promote",
+    tag = "risks",
+    params(("id" = String, Path, description = "The observation record's id")),
+    request_body(content = Option<PromoteFields>, description = "`{probability?, impact?, owner?, due?}`, or no body"),
+    responses(
+        (status = 201, description = "The risk made from the observation (it names it as its source)", body = RiskView),
+        (status = 400, description = "Not JSON, a field a promotion does not set, or a value not text, an integer or null", body = ErrorBody),
+        (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
+        (status = 404, description = "No such observation in the token's project", body = ErrorBody),
+        (status = 409, description = "Voided, or promoted before (the risk named)", body = ErrorBody),
+        (status = 422, description = "A field not valid (named, with its limit)", body = ErrorBody),
+    )
+)]
 pub async fn promote_observation(
     Supervisor(grant): Supervisor,
     State(state): State<AppState>,
@@ -222,5 +511,5 @@ pub async fn promote_observation(
     })?;
     let r = promote::promote(&state.db, &state.cache, &grant.project_id, &id, &given, &grant.device_name).await?;
     let today = super::observations::project_today(&state, &grant.project_id).await?;
-    Ok((StatusCode::CREATED, Json(risk_json(&r, today))).into_response())
+    Ok((StatusCode::CREATED, Json(RiskView::of(r, today))).into_response())
 }

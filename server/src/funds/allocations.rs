@@ -15,7 +15,7 @@ pub const MAX_REFERENCE_CHARS: usize = 200;
 
 /// An allocation as typed: `month` `YYYY-MM`, `received_on` `YYYY-MM-DD`, `amount` decimal text in
 /// the project currency, `reference` optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAllocation {
     #[serde(default)]
@@ -28,7 +28,7 @@ pub struct NewAllocation {
     pub reference: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Allocation {
     pub id: String,
     /// `YYYY-MM`.
@@ -122,7 +122,8 @@ pub async fn record(db: &Db, project: &str, input: &NewAllocation, recorded_by: 
 }
 
 /// A project's allocations, by month and date, with each month's sum.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = AllocationList)]
 pub struct Allocations {
     pub currency: String,
     pub allocations: Vec<Allocation>,

@@ -57,7 +57,7 @@ pub fn pay_day(stored: Option<i64>) -> u32 {
 }
 
 /// A crew's arrears in one month.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CrewArrears {
     pub crew: Option<String>,
     pub outstanding: Decimal,
@@ -66,7 +66,7 @@ pub struct CrewArrears {
 }
 
 /// One month with wages outstanding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MonthArrears {
     /// `YYYY-MM`.
     pub month: String,
@@ -85,7 +85,7 @@ pub struct MonthArrears {
 }
 
 /// Allocations against wages payable, cumulative, per month.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AllocationMonth {
     pub month: String,
     pub wages: Decimal,
@@ -97,7 +97,7 @@ pub struct AllocationMonth {
     pub flagged: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ArrearsTotals {
     /// Overdue months only.
     pub outstanding: Decimal,
@@ -108,7 +108,7 @@ pub struct ArrearsTotals {
 }
 
 /// The arrears warning of one project as of a day.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Arrears {
     pub project_id: String,
     pub as_of: NaiveDate,

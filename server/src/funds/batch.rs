@@ -40,20 +40,27 @@ pub const BATCH_COLUMNS: &[(&str, &[&str])] = &[
 pub const MAX_FILE_NAME_CHARS: usize = 200;
 
 /// What comes with the file (query parameters of `POST /v1/funds/batches`, a screen's form).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct BatchInput {
-    /// The wage month paid, `YYYY-MM` (required).
+    /// The wage month paid, `YYYY-MM` (years 2000 to 2100).
+    #[param(required = true, pattern = r"^\d{4}-\d{2}$", example = "2026-11")]
     pub month: Option<String>,
+    /// The file's name as shown (at most 200 characters); absent: `batch`.
+    #[param(max_length = 200)]
     pub file_name: Option<String>,
-    /// The day the bank paid, `YYYY-MM-DD`; absent: today at the project's site.
+    /// The day the bank paid, `YYYY-MM-DD` (years 2000 to 2100); absent: today at the project's site.
+    #[param(format = Date)]
     pub paid_on: Option<String>,
-    /// The paying account (the project's wage account); absent: `bank batch`.
+    /// The paying account (the project's wage account, at most 100 characters); absent: `bank batch`.
+    #[param(max_length = 100)]
     pub payer_account: Option<String>,
 }
 
 /// A row that did not become a payment.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = BatchMismatch)]
 pub struct Mismatch {
     pub row_no: i64,
     pub name: String,
@@ -68,7 +75,7 @@ pub struct Mismatch {
 }
 
 /// An imported batch with its mismatches and payments.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Batch {
     pub id: String,
     pub file_name: String,
@@ -467,7 +474,7 @@ pub async fn get(db: &Db, project: &str, id: &str) -> FundsResult<Batch> {
 }
 
 /// A batch in a list: no rows.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct BatchSummary {
     pub id: String,
     pub file_name: String,

@@ -44,7 +44,8 @@ pub const DEFAULT_MONTHS_BACK: u32 = 11;
 pub const AGE_BUCKETS: [(&str, Option<i64>); 4] =
     [("0-30", Some(30)), ("31-60", Some(60)), ("61-90", Some(90)), ("over-90", None)];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CashflowMonth)]
 pub struct MonthRow {
     /// First day of the month.
     pub month: NaiveDate,
@@ -58,7 +59,8 @@ pub struct MonthRow {
 }
 
 /// Amounts by age (`AGE_BUCKETS`, in order) and their total.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = AgedAmounts)]
 pub struct Aged {
     pub days_0_30: Decimal,
     pub days_31_60: Decimal,
@@ -93,7 +95,7 @@ impl Aged {
 }
 
 /// What one payee is owed (a vendor, or the foreman who paid an expense himself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Payable {
     /// `vendor` or `reimbursement`.
     pub kind: String,
@@ -109,14 +111,14 @@ pub struct Payable {
     pub oldest_unpaid: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OtherCurrency {
     pub currency: String,
     pub approved: Decimal,
     pub paid: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Cashflow {
     pub project_id: String,
     pub project_name: String,
@@ -141,7 +143,8 @@ pub struct Cashflow {
     pub other_currencies: Vec<OtherCurrency>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CashflowOpening)]
 pub struct Opening {
     pub planned: Decimal,
     pub approved: Decimal,
@@ -505,7 +508,8 @@ async fn payables(
 
 /// The cash flow of several projects, summed per currency (projects in different currencies are
 /// never added together).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CompanyCashflow)]
 pub struct Company {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -516,7 +520,8 @@ pub struct Company {
 
 /// One project's line of the company view: cumulative figures up to `as_of` (planned to the day,
 /// approved and paid to the end of its month).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CompanyProjectLine)]
 pub struct ProjectLine {
     pub project_id: String,
     pub project_name: String,
@@ -528,7 +533,8 @@ pub struct ProjectLine {
     pub payables: Aged,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CompanyCurrencyTotal)]
 pub struct CurrencyTotal {
     pub currency: &'static str,
     pub projects: usize,

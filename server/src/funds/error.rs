@@ -5,17 +5,30 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::error::ApiError;
 
 /// One refused row of an uploaded file: its row as the spreadsheet numbers it (the header is row
 /// 1), the column (letter and header) and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowProblem {
     pub row: usize,
     pub column: String,
     pub message: String,
+}
+
+/// The 422 answer to a refused file: the API's error body (`field` the first problem's row and
+/// column) and the refused rows.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FileRefusal {
+    /// `invalid`.
+    pub error: &'static str,
+    pub field: Option<String>,
+    pub message: String,
+    /// The first [`MAX_LISTED`] problems.
+    pub errors: Vec<RowProblem>,
+    /// Problems beyond those listed.
+    pub more_errors: usize,
 }
 
 /// Most problems one answer lists; the rest are counted.
@@ -122,17 +135,17 @@ impl IntoResponse for FundsError {
     fn into_response(self) -> Response {
         if let FundsError::Rows { problems, more } = &self {
             let first = problems.first();
-            let body = json!({
-                "error": "invalid",
-                "field": first.map(|p| format!("row {} {}", p.row, p.column)),
-                "message": format!(
+            let body = FileRefusal {
+                error: "invalid",
+                field: first.map(|p| format!("row {} {}", p.row, p.column)),
+                message: format!(
                     "nothing was imported: {} problem(s), first: {}",
                     problems.len() + more,
                     first.map(|p| format!("row {}, {}: {}", p.row, p.column, p.message)).unwrap_or_default()
                 ),
-                "errors": problems,
-                "more_errors": more,
-            });
+                errors: problems.clone(),
+                more_errors: *more,
+            };
             return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
         }
         ApiError::from(self).into_response()

@@ -46,7 +46,7 @@ impl Kind {
 /// A payment as typed (the JSON body of `POST /v1/funds/payments`, a screen's form): all text.
 /// `kind` wage needs `month` (`YYYY-MM`) and either `worker_id` (on the roster) or `crew`; vendor
 /// and reimbursement need `payee` and take no month, worker or crew.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPayment {
     #[serde(default)]
@@ -70,7 +70,7 @@ pub struct NewPayment {
 }
 
 /// A stored payment as people read it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Payment {
     pub id: String,
     pub kind: String,
@@ -354,13 +354,19 @@ pub async fn cancel(db: &Db, project: &str, id: &str, reason: Option<&str>, reco
     get(db, project, &new_id).await
 }
 
-/// Which payments `list` returns.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Which payments `list` returns (`GET /v1/funds/payments`).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilter {
-    /// `YYYY-MM`: wage payments of that month, and other payments paid in it.
+    /// `YYYY-MM` (years 2000 to 2100): wage payments of that month, and other payments paid in it.
+    #[param(pattern = r"^\d{4}-\d{2}$", example = "2026-11")]
     pub month: Option<String>,
+    /// `wage`, `vendor` or `reimbursement`.
+    #[param(example = "wage")]
     pub kind: Option<String>,
+    /// Only this roster id's payments.
     pub worker_id: Option<String>,
+    /// Only this bank batch's payments.
     pub batch_id: Option<String>,
 }
 

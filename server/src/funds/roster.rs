@@ -57,7 +57,7 @@ impl Status {
 }
 
 /// A roster entry as people read it: numbers masked only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Worker {
     pub id: String,
     pub name: String,
@@ -101,7 +101,7 @@ fn patch<'de, D: Deserializer<'de>>(d: D) -> Result<Patch, D::Error> {
 /// A worker added (`create`) or changed (`update`), as text the way it is typed: the JSON body of
 /// `POST`/`PUT /v1/funds/workers`, a screen's form, or a row of an imported roster. Full ID, card
 /// and phone numbers are read here and only their hashes and masks are kept.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerInput {
     /// The office's number (`W0001`); on create, absent: the next free `W` number.
@@ -110,25 +110,34 @@ pub struct WorkerInput {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub id_number: Patch,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub card_number: Patch,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub bank: Patch,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub phone: Patch,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub crew: Patch,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub trade: Patch,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub day_rate: Patch,
     /// `active` or `left` (`left` needs `left_on`; `active` clears it).
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub joined_on: Patch,
     #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub left_on: Patch,
 }
 
@@ -358,11 +367,14 @@ async fn stored(db: &Db, project: &str) -> FundsResult<Vec<StoredWorker>> {
     Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(project).fetch_all(p).await?))
 }
 
-/// Which filter `list` applies.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Which filter `list` applies (`GET /v1/funds/workers`).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilter {
-    /// `active` or `left`; absent: both.
+    /// `active` or `left` (or 在场, 退场 …); absent: both.
+    #[param(example = "active")]
     pub status: Option<String>,
+    /// Only this crew's workers.
     pub crew: Option<String>,
 }
 
@@ -556,7 +568,8 @@ pub const ROSTER_COLUMNS: &[(&str, &[&str])] = &[
 ];
 
 /// What a roster import did.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = RosterImportSummary)]
 pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,
@@ -700,7 +713,7 @@ pub async fn publish(db: &Db, cache: &DocCache, project: &str) -> FundsResult<()
 }
 
 /// A name typed on approved labour lines that no roster entry carries: where it appears.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ProposedName {
     pub name: String,
     /// Approved entries naming it (net of reversals), and the person-days they hold.

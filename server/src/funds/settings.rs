@@ -17,7 +17,8 @@ pub const WAGE_PAY_DAYS: std::ops::RangeInclusive<u32> = 1..=28;
 /// Largest single payment or allocation, in currency units (one billion).
 pub const MAX_AMOUNT: i64 = 1_000_000_000;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = FundsSettings)]
 pub struct Settings {
     pub wage_pay_day: u32,
     /// True when the project has not set its own pay day.

@@ -29,7 +29,7 @@ use crate::reports::{Cell, ReportError, Table};
 use crate::web::i18n::Lang;
 
 /// Who a ledger row is.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(tag = "status", content = "key", rename_all = "snake_case")]
 pub enum WorkerKey {
     /// A roster entry, by its id.
@@ -263,7 +263,7 @@ pub(crate) fn accumulate(
 }
 
 /// One row of the wage ledger.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WageRow {
     #[serde(flatten)]
     pub key: WorkerKey,
@@ -286,7 +286,7 @@ pub struct WageRow {
 }
 
 /// Totals: the sums of the rows.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WageTotals {
     pub workers: usize,
     pub days: Decimal,
@@ -299,7 +299,7 @@ pub struct WageTotals {
 }
 
 /// The wage payment ledger of one project and month.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WageLedger {
     pub project_id: String,
     pub project_name: String,

@@ -112,7 +112,7 @@ impl From<ObservationError> for ApiError {
 }
 
 /// One observation as the office lists it: the record's facts and the follow-up state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ObservationRow {
     pub record_id: String,
     pub project_id: String,
@@ -147,7 +147,7 @@ impl ObservationRow {
 }
 
 /// One thing done about an observation (a row of `observation_events`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ObservationEvent {
     pub seq: i64,
     /// `assigned`, `closed`, `reopened`, `promoted` or `comment`.
@@ -419,7 +419,8 @@ pub struct ListFilter {
 }
 
 /// How many observations match the filter (all but the status) in each status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ObservationCounts)]
 pub struct StatusCounts {
     pub open: i64,
     pub assigned: i64,

@@ -31,9 +31,9 @@ pub const MAX_TEXT_BYTES: usize = record_schema::validate::MAX_NOTE_BYTES;
 /// Defines a closed set of words stored as text: `as_str`, `parse`, `ALL`.
 macro_rules! words {
     ($(#[$m:meta])* $name:ident { $($v:ident => $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
+        $(#[$m])*
         pub enum $name { $($v),+ }
 
         impl $name {
@@ -57,18 +57,22 @@ macro_rules! words {
 
 words!(
     /// What a risk threatens.
+    #[schema(as = RiskCategory)]
     Category { Safety => "safety", Quality => "quality", Schedule => "schedule", Cost => "cost", Other => "other" }
 );
 words!(
     /// The response's strategy.
+    #[schema(as = RiskStrategy)]
     Strategy { Avoid => "avoid", Mitigate => "mitigate", Transfer => "transfer", Accept => "accept" }
 );
 words!(
     /// Where a risk stands: open, being mitigated, or closed.
+    #[schema(as = RiskStatus)]
     Status { Open => "open", Mitigating => "mitigating", Closed => "closed" }
 );
 words!(
     /// The level of a score (probability × impact).
+    #[schema(as = RiskLevel)]
     Level { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
 );
 
@@ -212,7 +216,7 @@ impl IntoResponse for RiskError {
 }
 
 /// A risk as stored, with its label, score and level.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RiskRow {
     pub label: String,
     #[serde(skip)]
@@ -304,7 +308,7 @@ impl From<StoredRisk> for RiskRow {
 }
 
 /// One line of a risk's history: what changed from what to what, who and when.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RiskEvent {
     /// created, promoted, edited, closed, reopened.
     pub action: String,
