@@ -34,6 +34,8 @@ use utoipa::OpenApi;
         crate::blobs::tus::original,
         crate::blobs::tus::thumbnail,
     ),
+    // Schemas only parameters name (a path's `params` tuples do not collect them).
+    components(schemas(crate::api::reports::ReportFormat, crate::api::reports::ReportLang)),
     tags(
         (name = "health", description = "Is the server up, what does a token grant, metrics"),
         (name = "sync", description = "Documents in and out (CBOR; docs/sync-protocol.md)"),
