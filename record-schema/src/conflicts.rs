@@ -27,7 +27,9 @@ fn too_deep(path: &str) -> SchemaError {
 }
 
 /// Text of a value as the app shows it. Objects (a crew's worker list) are rendered with their
-/// content, so each phone's version can be told apart. Below `MAX_DEPTH` levels, `…`.
+/// content, so each phone's version can be told apart; a text object (how JavaScript Automerge
+/// stores a string) as its text, like the string scalar a Fieldledger writer puts, so a conflict
+/// between the two shows both texts. Below `MAX_DEPTH` levels, `…`.
 fn render(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> String {
     render_at(doc, v, id, 0)
 }
@@ -45,7 +47,9 @@ fn render_at(doc: &AutoCommit, v: &Value<'_>, id: &ObjId, depth: usize) -> Strin
                 .collect();
             format!("[{}]", items.join(", "))
         }
-        Value::Object(ObjType::Text) => doc.text(id).unwrap_or_default(),
+        // Bounded before it is copied out (a checked record's texts are within it anyway).
+        Value::Object(ObjType::Text) => crate::doc::text_object(doc, id, crate::doc::MAX_TEXT_OBJECT_BYTES)
+            .unwrap_or_else(|_| format!("(a text of {} characters)", doc.length(id))),
         Value::Object(_) => {
             let fields: Vec<String> = doc
                 .keys(id)
@@ -234,6 +238,15 @@ pub fn resolve_conflict(doc: &mut AutoCommit, path: &str, choice: usize) -> Resu
         .into_iter()
         .find(|(v, id)| &shown(&name_of(&prop), render(doc, v, id)) == rendered)
         .ok_or_else(|| bad("no such choice"))?;
+    // The chosen text of a text object is written as the string scalar Fieldledger writes.
+    let value = match value {
+        Value::Object(ObjType::Text) => {
+            let text =
+                crate::doc::text_object(doc, &chosen_id, crate::doc::MAX_TEXT_OBJECT_BYTES).map_err(|why| bad(&why))?;
+            Value::Scalar(std::borrow::Cow::Owned(ScalarValue::Str(text.into())))
+        }
+        other => other,
+    };
     match value {
         Value::Scalar(s) => {
             let value = s.into_owned();

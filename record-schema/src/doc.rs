@@ -72,8 +72,104 @@ pub fn stamp_kind(doc: &mut AutoCommit, kind: RecordKind) -> Result<(), SchemaEr
 
 // ---------- reads ----------
 
+// Standard Automerge writers store the schema's types in more than one way, and every typed read
+// takes each of them (the type rules of docs/writing-a-client.md):
+// - a string as a scalar string (Fieldledger's writers) or as a text object (JavaScript Automerge
+//   3 stores every plain JS string so); a text object is read as its text, bounded before it is
+//   copied out;
+// - an integer as an int, a uint, or a float64 that is finite, integral and within ±2^53
+//   (JavaScript stores 0 and negative numbers so); any other float is refused.
+// Fieldledger's own writers keep writing scalar strings and ints.
+
+/// The longest text object a typed read copies out: the longest text the schema allows anywhere
+/// (a note). `shape::check` bounds each field to its own limit before a document from elsewhere is
+/// read; this bound holds for every read, checked or not.
+pub const MAX_TEXT_OBJECT_BYTES: usize = crate::validate::MAX_NOTE_BYTES;
+
+/// 2^53: every integer up to it is exact in a float64, the number type of JavaScript.
+pub const MAX_FLOAT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// The integer a float64 stands for, if it is finite, integral and within ±2^53.
+pub(crate) fn integral(f: f64) -> Option<i64> {
+    // The cast is exact: |f| <= 2^53 and f has no fraction.
+    (f.is_finite() && f.fract() == 0.0 && f.abs() <= MAX_FLOAT_INTEGER).then_some(f as i64)
+}
+
+/// Why a float is not an integer, in a few words (`expected an integer, found 1.5`).
+pub(crate) fn not_integral(what: &str, f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 {
+        format!("expected {what} within ±2^53, found {}", number(f))
+    } else {
+        format!("expected {what}, found {}", number(f))
+    }
+}
+
+/// A float written plainly and briefly: `1.5`, `-3`, `1e300`, `NaN`.
+pub(crate) fn number(f: f64) -> String {
+    let plain = f == 0.0 || (f.abs() >= 1e-6 && f.abs() < 1e15);
+    if plain || !f.is_finite() { format!("{f}") } else { format!("{f:e}") }
+}
+
+/// Text quoted for a message, cut to 24 characters: a refusal never echoes a whole note.
+pub(crate) fn quoted(text: &str) -> String {
+    match text.char_indices().nth(24) {
+        Some((cut, _)) => format!("{:?}…", &text[..cut]),
+        None => format!("{text:?}"),
+    }
+}
+
+/// A value as a refusal names it, in a few words (never a debug dump of a value or an object).
+pub(crate) fn found(s: &ScalarValue) -> String {
+    match s {
+        ScalarValue::Str(t) => format!("the text {}", quoted(t)),
+        ScalarValue::Int(i) => i.to_string(),
+        ScalarValue::Uint(u) => u.to_string(),
+        ScalarValue::F64(f) => number(*f),
+        ScalarValue::Boolean(b) => b.to_string(),
+        ScalarValue::Null => "null".into(),
+        ScalarValue::Timestamp(t) => format!("the timestamp {t}"),
+        ScalarValue::Counter(_) => "a counter".into(),
+        ScalarValue::Bytes(b) => format!("{} bytes of binary", b.len()),
+        ScalarValue::Unknown { .. } => "a value of an unknown type".into(),
+    }
+}
+
+/// An object as a refusal names it.
+pub(crate) fn found_object(t: ObjType) -> &'static str {
+    match t {
+        ObjType::Map | ObjType::Table => "a map",
+        ObjType::List => "a list",
+        ObjType::Text => "a text object",
+    }
+}
+
+/// The text of text object `id` if it holds at most `max` bytes, or why not. Its length (in the
+/// document's text units: code points, UTF-16 units or graphemes, never more than its UTF-8 bytes)
+/// is checked before anything is copied out, so a text of millions of characters costs nothing.
+pub fn text_object(doc: &AutoCommit, id: &ObjId, max: usize) -> Result<String, String> {
+    let units = doc.length(id);
+    if units > max {
+        return Err(format!("is {units} characters long; at most {max} bytes are allowed"));
+    }
+    let text = doc.text(id).map_err(|e| e.to_string())?;
+    if text.len() > max {
+        return Err(format!("is {} bytes long; at most {max} bytes are allowed", text.len()));
+    }
+    Ok(text)
+}
+
 fn get_scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<ScalarValue>, SchemaError> {
-    scalar_of(key, doc.get(obj, key)?.map(|(v, _)| v))
+    match doc.get(obj, key)? {
+        None => Ok(None),
+        Some((Value::Object(ObjType::Text), id)) => text_scalar(key, doc, &id),
+        Some((value, _)) => scalar_of(key, Some(value)),
+    }
+}
+
+/// A text object read as the string scalar it stands for.
+fn text_scalar(key: &str, doc: &AutoCommit, id: &ObjId) -> Result<Option<ScalarValue>, SchemaError> {
+    let text = text_object(doc, id, MAX_TEXT_OBJECT_BYTES).map_err(|why| malformed(key, why))?;
+    Ok(Some(ScalarValue::Str(text.into())))
 }
 
 // Each typed read is a converter from the field's winning value, shared by the one-key reads
@@ -86,7 +182,7 @@ fn scalar_of(key: &str, value: Option<Value<'_>>) -> Result<Option<ScalarValue>,
             ScalarValue::Null => Ok(None),
             _ => Ok(Some(s.into_owned())),
         },
-        Some(Value::Object(_)) => Err(malformed(key, "expected a value, found an object")),
+        Some(Value::Object(t)) => Err(malformed(key, format!("expected a value, found {}", found_object(t)))),
     }
 }
 
@@ -94,7 +190,7 @@ fn str_of(key: &str, s: Option<ScalarValue>) -> Result<Option<String>, SchemaErr
     match s {
         None => Ok(None),
         Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
-        Some(other) => Err(malformed(key, format!("expected text, found {other}"))),
+        Some(other) => Err(malformed(key, format!("expected text, found {}", found(&other)))),
     }
 }
 
@@ -102,8 +198,11 @@ fn i64_of(key: &str, s: Option<ScalarValue>) -> Result<Option<i64>, SchemaError>
     match s {
         None => Ok(None),
         Some(ScalarValue::Int(i)) => Ok(Some(i)),
-        Some(ScalarValue::Uint(u)) => i64::try_from(u).map(Some).map_err(|_| malformed(key, "too large")),
-        Some(other) => Err(malformed(key, format!("expected an integer, found {other}"))),
+        Some(ScalarValue::Uint(u)) => {
+            i64::try_from(u).map(Some).map_err(|_| malformed(key, format!("expected an integer, found {u}")))
+        }
+        Some(ScalarValue::F64(f)) => integral(f).map(Some).ok_or_else(|| malformed(key, not_integral("an integer", f))),
+        Some(other) => Err(malformed(key, format!("expected an integer, found {}", found(&other)))),
     }
 }
 
@@ -114,6 +213,9 @@ fn i64_of(key: &str, s: Option<ScalarValue>) -> Result<Option<i64>, SchemaError>
 fn decimal_of(key: &str, s: Option<String>) -> Result<Option<Decimal>, SchemaError> {
     match s {
         None => Ok(None),
+        Some(s) if s.len() > MAX_DECIMAL_BYTES => {
+            Err(malformed(key, format!("is {} bytes long; decimal text is at most {MAX_DECIMAL_BYTES} bytes", s.len())))
+        }
         Some(s) => {
             crate::money::parse_strict(key, &s, MAX_STORED_SCALE).map(Some).map_err(|e| malformed(key, e.reason))
         }
@@ -123,10 +225,13 @@ fn decimal_of(key: &str, s: Option<String>) -> Result<Option<Decimal>, SchemaErr
 /// Decimals a stored number may carry (validation narrows it per field).
 pub(crate) const MAX_STORED_SCALE: u32 = 6;
 
+/// Bytes of decimal text (and of other short codes: see `shape`).
+pub(crate) const MAX_DECIMAL_BYTES: usize = 40;
+
 fn date_of(key: &str, s: Option<String>) -> Result<Option<NaiveDate>, SchemaError> {
     match s {
         None => Ok(None),
-        Some(s) => NaiveDate::from_str(&s).map(Some).map_err(|e| malformed(key, format!("{s:?}: {e}"))),
+        Some(s) => NaiveDate::from_str(&s).map(Some).map_err(|e| malformed(key, format!("{}: {e}", quoted(&s)))),
     }
 }
 
@@ -151,7 +256,8 @@ pub fn get_f64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<f64>, 
         None => Ok(None),
         Some(ScalarValue::F64(f)) => Ok(Some(f)),
         Some(ScalarValue::Int(i)) => Ok(Some(i as f64)),
-        Some(other) => Err(malformed(key, format!("expected a number, found {other}"))),
+        Some(ScalarValue::Uint(u)) => Ok(Some(u as f64)),
+        Some(other) => Err(malformed(key, format!("expected a number, found {}", found(&other)))),
     }
 }
 
@@ -159,7 +265,7 @@ pub fn get_bool(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<bool>
     match get_scalar(doc, obj, key)? {
         None => Ok(None),
         Some(ScalarValue::Boolean(b)) => Ok(Some(b)),
-        Some(other) => Err(malformed(key, format!("expected true/false, found {other}"))),
+        Some(other) => Err(malformed(key, format!("expected true/false, found {}", found(&other)))),
     }
 }
 
@@ -167,11 +273,18 @@ pub fn get_timestamp(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<
     timestamp_of(key, get_scalar(doc, obj, key)?)
 }
 
+/// A timestamp (ms since the epoch), or an integer as older writers and JavaScript numbers store it.
 fn timestamp_of(key: &str, s: Option<ScalarValue>) -> Result<Option<i64>, SchemaError> {
     match s {
         None => Ok(None),
         Some(ScalarValue::Timestamp(t)) | Some(ScalarValue::Int(t)) => Ok(Some(t)),
-        Some(other) => Err(malformed(key, format!("expected a timestamp, found {other}"))),
+        Some(ScalarValue::Uint(u)) => {
+            i64::try_from(u).map(Some).map_err(|_| malformed(key, format!("expected a timestamp, found {u}")))
+        }
+        Some(ScalarValue::F64(f)) => {
+            integral(f).map(Some).ok_or_else(|| malformed(key, not_integral("a timestamp", f)))
+        }
+        Some(other) => Err(malformed(key, format!("expected a timestamp, found {}", found(&other)))),
     }
 }
 
@@ -196,26 +309,45 @@ pub fn req_date(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<NaiveDate, S
 /// and the server reads every sheet a phone changes (measured: the reads were a sixth of the
 /// server's CPU per sync). Same values and errors as the one-key reads.
 pub struct Fields {
-    /// (key, winning value, the object's id when the value is an object). A record's map has a
-    /// dozen keys or so: a linear search beats anything cleverer.
-    entries: Vec<(String, Value<'static>, Option<ObjId>)>,
+    /// Each key with its winning value. A record's map has a dozen keys or so: a linear search
+    /// beats anything cleverer.
+    entries: Vec<(String, Entry)>,
+}
+
+enum Entry {
+    /// A scalar (a stray object type lands in `Object`).
+    Value(Value<'static>),
+    Object(ObjType, ObjId),
+    /// A text object's text, read with the map (within `MAX_TEXT_OBJECT_BYTES`; else why not).
+    Text(Result<String, String>),
 }
 
 impl Fields {
     pub fn read(doc: &AutoCommit, obj: &ObjId) -> Self {
         let entries = doc.map_range(obj, ..).map(|item| {
-            let id = matches!(item.value, ValueRef::Object(_)).then(|| item.id());
-            (item.key.into_owned(), item.value.into_value(), id)
+            let key = item.key.to_string();
+            let entry = match item.value {
+                ValueRef::Object(ObjType::Text) => Entry::Text(text_object(doc, &item.id(), MAX_TEXT_OBJECT_BYTES)),
+                ValueRef::Object(t) => Entry::Object(t, item.id()),
+                ValueRef::Scalar(_) => Entry::Value(item.value.into_value()),
+            };
+            (key, entry)
         });
         Fields { entries: entries.collect() }
     }
 
-    fn find(&self, key: &str) -> Option<&(String, Value<'static>, Option<ObjId>)> {
-        self.entries.iter().find(|(k, _, _)| k == key)
+    fn find(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, e)| e)
     }
 
     fn scalar(&self, key: &str) -> Result<Option<ScalarValue>, SchemaError> {
-        scalar_of(key, self.find(key).map(|(_, v, _)| v.clone()))
+        match self.find(key) {
+            None => Ok(None),
+            Some(Entry::Value(v)) => scalar_of(key, Some(v.clone())),
+            Some(Entry::Text(Ok(t))) => Ok(Some(ScalarValue::Str(t.as_str().into()))),
+            Some(Entry::Text(Err(why))) => Err(malformed(key, why.clone())),
+            Some(Entry::Object(t, _)) => Err(malformed(key, format!("expected a value, found {}", found_object(*t)))),
+        }
     }
 
     pub fn str(&self, key: &str) -> Result<Option<String>, SchemaError> {
@@ -250,7 +382,7 @@ impl Fields {
     pub fn map(&self, key: &str) -> Result<Option<&ObjId>, SchemaError> {
         match self.find(key) {
             None => Ok(None),
-            Some((_, Value::Object(ObjType::Map), Some(id))) => Ok(Some(id)),
+            Some(Entry::Object(ObjType::Map, id)) => Ok(Some(id)),
             Some(_) => Err(malformed(key, "expected a map")),
         }
     }
@@ -258,7 +390,7 @@ impl Fields {
     /// The object under `key` if it is of type `ty`.
     pub fn object(&self, key: &str, ty: ObjType) -> Option<&ObjId> {
         match self.find(key) {
-            Some((_, Value::Object(t), Some(id))) if *t == ty => Some(id),
+            Some(Entry::Object(t, id)) if *t == ty => Some(id),
             _ => None,
         }
     }
@@ -279,7 +411,19 @@ pub fn get_map(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<ObjId>
 /// `value` is left alone: re-saving a record must not silently settle a conflict the user has not seen
 /// (settling is explicit, see `conflicts::resolve_conflict`).
 pub fn put_scalar(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: ScalarValue) -> Result<(), SchemaError> {
-    let same = matches!(doc.get(obj, key)?, Some((Value::Scalar(s), _)) if s.as_ref() == &value);
+    let same = match (doc.get(obj, key)?, &value) {
+        // An integer another writer stored as a float64 (JavaScript's 0 and negatives) reads as it.
+        (Some((Value::Scalar(s), _)), ScalarValue::Int(i)) if matches!(s.as_ref(), ScalarValue::F64(_)) => {
+            matches!(s.as_ref(), ScalarValue::F64(f) if integral(*f) == Some(*i))
+        }
+        (Some((Value::Scalar(s), _)), _) => s.as_ref() == &value,
+        // Text another writer stored as a text object (JavaScript's strings): rewritten as a
+        // scalar only when it changed, so saving a record of such a writer is no edit of it.
+        (Some((Value::Object(ObjType::Text), id)), ScalarValue::Str(want)) => {
+            doc.length(&id) <= want.len() && doc.text(&id).is_ok_and(|t| t == want.as_str())
+        }
+        _ => false,
+    };
     if !same {
         doc.put(obj, key, value)?;
     }

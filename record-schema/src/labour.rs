@@ -62,7 +62,11 @@ impl TimeUnit {
         match text {
             Some("hour") => Ok(TimeUnit::Hour),
             Some("day") => Ok(TimeUnit::Day),
-            other => Err(SchemaError::Malformed { field: field.into(), reason: format!("{other:?}") }),
+            Some(other) => Err(SchemaError::Malformed {
+                field: field.into(),
+                reason: format!("expected \"hour\" or \"day\", found {}", doc::quoted(other)),
+            }),
+            None => Err(SchemaError::Malformed { field: field.into(), reason: "missing".into() }),
         }
     }
 }

@@ -17,6 +17,7 @@ use automerge::{AutoCommit, ObjId, ObjType, Patch, PatchAction, Prop, ReadDoc, S
 use rust_decimal::Decimal;
 
 use crate::day_log::{MAX_DELAYS, MAX_VISITORS};
+use crate::doc::{found, found_object, integral, not_integral};
 use crate::money::{Currency, canonical_quantity, parse_strict};
 use crate::validate::{MAX_HEADCOUNT, MAX_ID_NUMBER_BYTES, MAX_NAME_BYTES, MAX_NOTE_BYTES, MAX_REASON_BYTES};
 use crate::{RecordKind, SchemaError};
@@ -37,16 +38,19 @@ const SHORT: usize = 40;
 
 /// The schema's tree: what may stand at each place of a document.
 #[derive(Debug)]
-enum Shape {
-    /// Text (a string scalar) of at most this many bytes.
+pub(crate) enum Shape {
+    /// Text of at most this many bytes: a string scalar, or a text object (how JavaScript
+    /// Automerge stores strings) holding characters only.
     Text(usize),
-    /// An integer.
+    /// An integer: an int, a uint, or a float64 that is integral and within ±2^53 (how JavaScript
+    /// stores some numbers).
     Int,
-    /// A timestamp (or an integer, as older writers stored).
+    /// A timestamp (or an integer as `Int` takes it, as older writers and JavaScript store it).
     Time,
     /// A number (coordinates): a float or an integer.
     Number,
-    /// Money in the record's currency, as its canonical text (`350.00`, see `money`).
+    /// Money in the record's currency, as its canonical text (`350.00`, see `money`), a string or a
+    /// text object like `Text`; so are `Rate` and `Quantity`.
     Amount,
     /// A rate in the record's currency: its canonical text keeps the office's decimals (`45.625`,
     /// `350.00`: see `Currency::canonical_rate`).
@@ -184,7 +188,7 @@ static DAY_LOG: Shape = root![
 ];
 
 /// The schema of a foreman's record kind (server-owned kinds are never taken from a phone).
-fn schema(kind: RecordKind) -> Option<&'static Shape> {
+pub(crate) fn schema(kind: RecordKind) -> Option<&'static Shape> {
     match kind {
         RecordKind::LabourSheet => Some(&LABOUR_SHEET),
         RecordKind::Expense => Some(&EXPENSE),
@@ -241,17 +245,38 @@ pub fn check(doc: &AutoCommit, kind: RecordKind) -> Result<(), SchemaError> {
 pub fn check_patched(doc: &AutoCommit, kind: RecordKind, patches: &[Patch]) -> Result<(), SchemaError> {
     check_size(doc)?;
     let root = schema_of(kind)?;
-    // A new currency changes what every amount must read as.
+    // A new currency changes what every amount must read as (put at the root, or spliced into the
+    // text object JavaScript keeps it in).
     let currency_changed = patches.iter().any(|p| {
-        p.path.is_empty()
-            && matches!(&p.action, PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } if key == "currency")
+        let at_root = p.path.is_empty()
+            && matches!(&p.action, PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } if key == "currency");
+        at_root || p.path.first().is_some_and(|(_, prop)| matches!(prop, Prop::Map(k) if k == "currency"))
     });
     if currency_changed {
         return check(doc, kind);
     }
     let mut walk = Walk { doc, currency: currency_of(doc)?, stack: Vec::new(), bounded: Vec::new() };
+    // Fields whose text objects the patches edit, each checked once.
+    let mut texts: Vec<(&ObjId, &Prop)> = Vec::new();
     for p in patches {
         let (shape, path) = locate(root, &p.path)?;
+        if !matches!(shape, Map(_) | Keyed(..) | List(..)) {
+            // The patched object stands where a value belongs: a text object, which JavaScript's
+            // edits of a string splice (or anything else there, refused by the field's check). The
+            // field holding it is checked again, whole: its bytes, its decimal form.
+            if let PatchAction::Mark { .. } = &p.action {
+                return Err(refuse(&path, "text in a record holds no formatting marks"));
+            }
+            let Some(((obj, prop), parent)) = p.path.split_last() else {
+                return Err(refuse(&path, "expected an object"));
+            };
+            if !texts.contains(&(obj, prop)) {
+                let (parent_shape, parent_path) = locate(root, parent)?;
+                walk.entry(obj, parent_shape, &parent_path, prop.clone())?;
+                texts.push((obj, prop));
+            }
+            continue;
+        }
         match &p.action {
             PatchAction::PutMap { key, .. } => walk.entry(&p.obj, shape, &path, Prop::Map(key.clone()))?,
             PatchAction::PutSeq { index, .. } => walk.entry(&p.obj, shape, &path, Prop::Seq(*index))?,
@@ -262,9 +287,10 @@ pub fn check_patched(doc: &AutoCommit, kind: RecordKind, patches: &[Patch]) -> R
                 }
             }
             PatchAction::DeleteMap { .. } | PatchAction::DeleteSeq { .. } => {}
-            PatchAction::SpliceText { .. } | PatchAction::Increment { .. } | PatchAction::Mark { .. } => {
-                return Err(refuse(&path, "a record holds no text objects, counters or marks"));
+            PatchAction::SpliceText { .. } | PatchAction::Mark { .. } => {
+                return Err(refuse(&path, "expected an object, found text"));
             }
+            PatchAction::Increment { .. } => return Err(refuse(&path, "a record holds no counters")),
         }
     }
     walk.run()
@@ -404,7 +430,12 @@ impl Walk<'_> {
             match (&value, child) {
                 // Objects are stacked for the walk; scalars are checked at once.
                 (Value::Object(_), Map(_) | Keyed(..) | List(..)) => self.stack.push((id, child, at.clone())),
-                (Value::Object(t), _) => return Err(refuse(&at, format!("expected a value, found a {t:?} object"))),
+                (Value::Object(ObjType::Text), Text(_) | Amount | Rate | Quantity) => {
+                    check_text(self.doc, &id, child, self.currency, &at)?
+                }
+                (Value::Object(t), _) => {
+                    return Err(refuse(&at, format!("expected {}, found {}", expected(child), found_object(*t))));
+                }
                 (Value::Scalar(_), Map(_) | Keyed(..) | List(..)) => {
                     return Err(refuse(&at, "expected an object, found a value"));
                 }
@@ -413,6 +444,24 @@ impl Walk<'_> {
         }
         Ok(())
     }
+}
+
+/// A text object where the schema has a string (how JavaScript Automerge stores strings): within
+/// the field's bytes (its length taken before its text is copied out), characters only (no
+/// embedded objects, no marks), and then what the same text as a string scalar must be.
+fn check_text(doc: &AutoCommit, id: &ObjId, shape: &Shape, currency: Currency, path: &str) -> Result<(), SchemaError> {
+    let max = match shape {
+        Text(max) => *max,
+        _ => SHORT,
+    };
+    let text = crate::doc::text_object(doc, id, max).map_err(|why| refuse(path, why))?;
+    if text.contains('\u{fffc}') {
+        return Err(refuse(path, "text in a record holds characters only, not embedded objects"));
+    }
+    if !doc.marks(id)?.is_empty() {
+        return Err(refuse(path, "text in a record holds no formatting marks"));
+    }
+    check_scalar(&ScalarValue::Str(text.into()), shape, currency, path)
 }
 
 fn check_scalar(s: &ScalarValue, shape: &Shape, currency: Currency, path: &str) -> Result<(), SchemaError> {
@@ -427,9 +476,13 @@ fn check_scalar(s: &ScalarValue, shape: &Shape, currency: Currency, path: &str) 
         }
         (ScalarValue::Str(_), Text(_)) => Ok(()),
         (ScalarValue::Int(_) | ScalarValue::Uint(_), Int | Time | Number) => Ok(()),
+        (ScalarValue::F64(f), Int | Time) => match integral(*f) {
+            Some(_) => Ok(()),
+            None => Err(refuse(path, not_integral(expected(shape), *f))),
+        },
         (ScalarValue::Timestamp(_), Time) => Ok(()),
         (ScalarValue::F64(_), Number) => Ok(()),
-        (other, _) => Err(refuse(path, format!("expected {}, found {other:?}", expected(shape)))),
+        (other, _) => Err(refuse(path, format!("expected {}, found {}", expected(shape), found(other)))),
     }
 }
 
