@@ -13,7 +13,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::access::people;
 use crate::auth::{Reader, Role};
@@ -50,6 +50,15 @@ pub struct CashflowQuery {
     pub format: Option<String>,
     /// A file's column words: `en` or `zh-CN` (else the API's keys).
     pub lang: Option<String>,
+}
+
+/// `GET /v1/funds/cashflow` as JSON: one project's cash flow, or (`scope=company`) the projects the
+/// token's person administers, summed per currency.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CashflowAnswer {
+    Project(Cashflow),
+    Company(cashflow::Company),
 }
 
 /// The asked months and day, read (defaults from `set`).
@@ -168,8 +177,7 @@ async fn company_projects(db: &Db, grant: &TokenGrant) -> Result<Vec<String>, Ap
             description = "The project's cash flow by month and its payables by age (`scope=company`: \
                            `CompanyCashflow`, the administered projects summed per currency), or that as a file",
             content(
-                (Cashflow = "application/json"),
-                (cashflow::Company = "application/json"),
+                (CashflowAnswer = "application/json"),
                 (String = "text/csv"),
                 (super::funds::SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )
@@ -192,7 +200,7 @@ pub async fn cashflow(
             let (from, to, as_of) = asked.resolve(&set)?;
             let report = cashflow::report(&state.db, &set, from, to, as_of).await?;
             match asked.format {
-                Format::Json => Ok(Json(report).into_response()),
+                Format::Json => Ok(Json(CashflowAnswer::Project(report)).into_response()),
                 Format::File(f) => {
                     let table = if asked.payables { report.payables_table(words) } else { report.table(words) };
                     Ok(export::download(&report.file_name(words, asked.payables), f, &table)?)
@@ -203,7 +211,7 @@ pub async fn cashflow(
             let projects = company_projects(&state.db, &grant).await?;
             let (company, _) = company_view(&state.db, &projects, &asked).await?;
             match asked.format {
-                Format::Json => Ok(Json(company).into_response()),
+                Format::Json => Ok(Json(CashflowAnswer::Company(company)).into_response()),
                 Format::File(f) => Ok(export::download(&company.file_name(words), f, &company.table(words))?),
             }
         }

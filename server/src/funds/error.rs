@@ -17,8 +17,9 @@ pub struct RowProblem {
     pub message: String,
 }
 
-/// The 422 answer to a refused file: the API's error body (`field` the first problem's row and
-/// column) and the refused rows.
+/// The 422 answer of an upload: the API's error body; when rows were refused (nothing imported)
+/// also the rows (`field` then names the first problem's row and column). A file refused as a whole
+/// (no name column) has the error body alone.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FileRefusal {
     /// `invalid`.
@@ -26,8 +27,10 @@ pub struct FileRefusal {
     pub field: Option<String>,
     pub message: String,
     /// The first [`MAX_LISTED`] problems.
+    #[schema(required = false)]
     pub errors: Vec<RowProblem>,
     /// Problems beyond those listed.
+    #[schema(required = false)]
     pub more_errors: usize,
 }
 
