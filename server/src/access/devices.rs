@@ -34,7 +34,7 @@ pub const MAX_LIST: i64 = 1_000;
 pub const SEEN_EVERY_MS: i64 = 60_000;
 
 /// A device as the lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeviceInfo {
     pub id: String,
     pub name: String,
@@ -43,6 +43,7 @@ pub struct DeviceInfo {
     pub person_name: Option<String>,
     pub handset_id: Option<String>,
     /// Its role on the listed project (or its newest token's role).
+    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
     /// Projects of its live tokens (of all its tokens once revoked), by name.
     pub projects: Vec<String>,
@@ -384,10 +385,11 @@ pub async fn rename(
 }
 
 /// A rotated token: shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rotated {
     pub device_id: String,
     pub project_id: String,
+    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
     pub token: String,
 }

@@ -224,24 +224,25 @@ pub async fn create(db: &Db, person_id: &str, minutes: i64, by: Maker<'_>) -> Re
 }
 
 /// A project the phone now holds, with its token (shown once).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProjectToken {
     pub project_id: String,
     /// From reference data; the id when the project has no name yet.
     pub name: String,
+    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
     pub device_id: String,
     pub token: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonRef {
     pub id: String,
     pub name: String,
 }
 
 /// What a phone gets for its code.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Paired {
     pub handset_id: String,
     pub person: PersonRef,
@@ -458,7 +459,7 @@ async fn add_device(
 }
 
 /// What a refresh changed on the phone.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Refreshed {
     pub handset_id: String,
     /// Projects joined since: new device rows, with their tokens (shown once).

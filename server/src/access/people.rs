@@ -113,7 +113,7 @@ pub fn check_email(email: &str) -> Result<String, PeopleError> {
 }
 
 /// A person as admins see them (never the password hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Person {
     pub id: String,
     pub name: String,
@@ -128,11 +128,12 @@ const PERSON_COLUMNS: &str = "p.id, p.name, p.phone, p.email, p.company_admin, \
      (p.password_hash IS NOT NULL) AS has_password, (p.disabled_at_ms IS NOT NULL) AS disabled";
 
 /// A member of a project: the person and their role there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Member {
     #[sqlx(flatten)]
     #[serde(flatten)]
     pub person: Person,
+    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
     /// Their devices on this project (not revoked).
     pub devices: i64,

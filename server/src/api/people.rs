@@ -7,11 +7,11 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::access::codes;
-use crate::access::people::{self, Actor, NewPerson};
+use crate::access::people::{self, Actor, Member, NewPerson, Person};
 use crate::auth::{Admin, Role};
 use crate::db::{Db, TokenGrant, on_pool};
 use crate::error::ApiError;
@@ -39,13 +39,60 @@ async fn actor_of(db: &Db, grant: &TokenGrant) -> Result<Option<String>, ApiErro
     device_person(db, &grant.device_id).await.map_err(ApiError::internal)
 }
 
-#[derive(Debug, Deserialize, Default)]
+/// Whose people a listing holds.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PeopleScope {
+    /// The token's project's members (the default).
+    Project,
+    /// Everybody in the company (a company admin's device only).
+    Company,
+}
+
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// `company`: everybody (company admins only).
+    /// `project` (default): the token's project's members; `company`: everybody (company admins only).
+    #[param(value_type = Option<PeopleScope>)]
     scope: Option<String>,
 }
 
+/// A project's members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectPeople {
+    pub project_id: String,
+    pub people: Vec<Member>,
+}
+
+/// The whole company's people (no project, no roles).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyPeople {
+    pub people: Vec<Person>,
+}
+
+/// `GET /v1/people`'s answer: a project's members, or (`?scope=company`) the company's people.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PeopleList {
+    Project(ProjectPeople),
+    Company(CompanyPeople),
+}
+
 /// `GET /v1/people[?scope=company]`
+#[utoipa::path(
+    get,
+    path = "/v1/people",
+    tag = "people",
+    operation_id = "list_people",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The project's members with their roles, or with `scope=company` everybody", body = PeopleList),
+        (status = 400, description = "`scope` is neither project nor company", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin's token, or `scope=company` from a device not a company admin's", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn list(
     Admin(grant): Admin,
     State(state): State<AppState>,
@@ -55,7 +102,8 @@ pub async fn list(
     match q.scope.as_deref() {
         None | Some("project") => {
             let members = people::members(&state.db, &grant.project_id).await.map_err(ApiError::internal)?;
-            Ok(Json(json!({ "project_id": grant.project_id, "people": members })).into_response())
+            Ok(Json(PeopleList::Project(ProjectPeople { project_id: grant.project_id, people: members }))
+                .into_response())
         }
         Some("company") => {
             let person = actor_of(&state.db, &grant).await?;
@@ -69,21 +117,58 @@ pub async fn list(
                 return Err(ApiError::forbidden("only a company admin's device may list the whole company's people"));
             }
             let everyone = people::everyone(&state.db).await.map_err(ApiError::internal)?;
-            Ok(Json(json!({ "people": everyone })).into_response())
+            Ok(Json(PeopleList::Company(CompanyPeople { people: everyone })).into_response())
         }
         Some(_) => Err(ApiError::bad_request("scope", "expected project or company")),
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A person to add to the token's project.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AddBody {
+    /// 1 to 100 characters (trimmed), no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*\S[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     name: String,
+    /// 6 to 20 digits, with spaces, dashes, dots, brackets and a leading + (kept as `+8613812345678`);
+    /// blank: none. Someone else's number is 409.
+    #[schema(pattern = r"^\s*(\+?[ .()\-]*([0-9][ .()\-]*){6,20})?\s*$")]
     phone: Option<String>,
+    /// `name@domain.tld` (kept lower-case), at most 254 bytes; blank: none.
+    #[schema(max_length = 254)]
     email: Option<String>,
+    /// The person's role on the project.
+    #[schema(value_type = crate::access::RoleName)]
     role: String,
 }
 
+/// A person just added, and their role on the project.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonAdded {
+    pub person: Person,
+    pub project_id: String,
+    #[schema(value_type = crate::access::RoleName)]
+    pub role: Role,
+}
+
 /// `POST /v1/people` `{name, phone, email?, role}`: a new person on the token's project (201).
+#[utoipa::path(
+    post,
+    path = "/v1/people",
+    tag = "people",
+    operation_id = "add_person",
+    request_body = AddBody,
+    responses(
+        (status = 201, description = "Added to the company and made a member of the token's project", body = PersonAdded),
+        (status = 400, description = "Not JSON, or a bad name, phone, e-mail or role (the body names the field)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin's token", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The phone number is someone else's", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn add(
     Admin(grant): Admin,
     State(state): State<AppState>,
@@ -96,8 +181,7 @@ pub async fn add(
     let new = NewPerson { name: b.name, phone: b.phone, email: b.email, company_admin: false };
     let person = people::create(&state.db, &new, by).await?;
     people::set_membership(&state.db, &person.id, &grant.project_id, role, by).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "person": person, "project_id": grant.project_id, "role": role })))
-        .into_response())
+    Ok((StatusCode::CREATED, Json(PersonAdded { person, project_id: grant.project_id, role })).into_response())
 }
 
 /// 404 unless `id` is a member of the token's project.
@@ -108,12 +192,38 @@ async fn member(db: &Db, grant: &TokenGrant, id: &str) -> Result<Role, ApiError>
         .ok_or_else(|| ApiError::not_found("person", "no such person on this project"))
 }
 
-#[derive(Debug, Deserialize)]
+/// A member's new role.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleBody {
+    #[schema(value_type = crate::access::RoleName)]
     role: String,
 }
 
+/// A member's role on the project, as set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberRole {
+    pub person_id: String,
+    pub project_id: String,
+    #[schema(value_type = crate::access::RoleName)]
+    pub role: Role,
+}
+
 /// `PUT /v1/people/{id}/role` `{role}`: changes a member's role on the token's project.
+#[utoipa::path(
+    put,
+    path = "/v1/people/{id}/role",
+    tag = "people",
+    operation_id = "set_member_role",
+    params(("id" = String, Path, description = "The person's id")),
+    request_body = RoleBody,
+    responses(
+        (status = 200, description = "The role is set (their phones' tokens take it too)", body = MemberRole),
+        (status = 400, description = "Not JSON, or not a role", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin's token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such person on the token's project", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn set_role(
     Admin(grant): Admin,
     State(state): State<AppState>,
@@ -131,10 +241,32 @@ pub async fn set_role(
         Actor { person_id: actor.as_deref(), address: None },
     )
     .await?;
-    Ok(Json(json!({ "person_id": id, "project_id": grant.project_id, "role": role })).into_response())
+    Ok(Json(MemberRole { person_id: id, project_id: grant.project_id, role }).into_response())
+}
+
+/// A member removed from the project.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberRemoved {
+    pub person_id: String,
+    pub project_id: String,
+    /// Always true.
+    pub removed: bool,
 }
 
 /// `DELETE /v1/people/{id}/role`: removes a member from the token's project.
+#[utoipa::path(
+    delete,
+    path = "/v1/people/{id}/role",
+    tag = "people",
+    operation_id = "remove_member",
+    params(("id" = String, Path, description = "The person's id")),
+    responses(
+        (status = 200, description = "No longer a member: their sessions on the project end, their phones' tokens for it are revoked", body = MemberRemoved),
+        (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin's token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such person on the token's project", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn remove(
     Admin(grant): Admin,
     State(state): State<AppState>,
@@ -144,11 +276,32 @@ pub async fn remove(
     let actor = actor_of(&state.db, &grant).await?;
     people::remove_membership(&state.db, &id, &grant.project_id, Actor { person_id: actor.as_deref(), address: None })
         .await?;
-    Ok(Json(json!({ "person_id": id, "project_id": grant.project_id, "removed": true })).into_response())
+    Ok(Json(MemberRemoved { person_id: id, project_id: grant.project_id, removed: true }).into_response())
+}
+
+/// A person disabled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonDisabled {
+    pub person_id: String,
+    /// Always true.
+    pub disabled: bool,
 }
 
 /// `POST /v1/people/{id}/disable`: the member can no longer sign in; their sessions end and their
 /// devices are revoked.
+#[utoipa::path(
+    post,
+    path = "/v1/people/{id}/disable",
+    tag = "people",
+    operation_id = "disable_person",
+    params(("id" = String, Path, description = "The person's id")),
+    responses(
+        (status = 200, description = "Disabled: no sign-in, sessions ended, devices revoked", body = PersonDisabled),
+        (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin's token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such person on the token's project", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn disable(
     Admin(grant): Admin,
     State(state): State<AppState>,
@@ -158,11 +311,34 @@ pub async fn disable(
     let actor = actor_of(&state.db, &grant).await?;
     let by = Actor { person_id: actor.as_deref(), address: None };
     people::disable(&state.db, &id, Some(&grant.project_id), by).await?;
-    Ok(Json(json!({ "person_id": id, "disabled": true })).into_response())
+    Ok(Json(PersonDisabled { person_id: id, disabled: true }).into_response())
+}
+
+/// A one-time sign-in link (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignInLink {
+    pub person_id: String,
+    /// The link's path on this server (`/web/...`), where the person sets a password.
+    pub path: String,
+    /// Seconds the link works: 86,400 (a day).
+    pub expires_in_s: i64,
 }
 
 /// `POST /v1/people/{id}/sign-in-link`: a new one-time link (24 h) for a member to set a
 /// password; its path is returned once.
+#[utoipa::path(
+    post,
+    path = "/v1/people/{id}/sign-in-link",
+    tag = "people",
+    operation_id = "create_sign_in_link",
+    params(("id" = String, Path, description = "The person's id")),
+    responses(
+        (status = 201, description = "A new one-time link (24 h), shown once", body = SignInLink),
+        (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin's token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such person on the token's project", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn sign_in_link(
     Admin(grant): Admin,
     State(state): State<AppState>,
@@ -171,9 +347,6 @@ pub async fn sign_in_link(
     member(&state.db, &grant, &id).await?;
     let actor = actor_of(&state.db, &grant).await?;
     let code = codes::create(&state.db, &id, actor.as_deref()).await.map_err(ApiError::internal)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "person_id": id, "path": codes::link("", &code), "expires_in_s": codes::LIFETIME_MS / 1000 })),
-    )
-        .into_response())
+    let link = SignInLink { person_id: id, path: codes::link("", &code), expires_in_s: codes::LIFETIME_MS / 1000 };
+    Ok((StatusCode::CREATED, Json(link)).into_response())
 }

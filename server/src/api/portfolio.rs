@@ -17,6 +17,15 @@ use crate::reports::portfolio;
 use crate::reports::query::{Format, ReportQuery};
 use crate::state::AppState;
 
+/// `?format=`: the portfolio as JSON or as a file.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PortfolioFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
 /// The projects a token's portfolio holds: an admin's every project, else its own.
 pub async fn projects_for(state: &AppState, grant: &crate::db::TokenGrant) -> Result<Vec<String>, ApiError> {
     if grant.role.manages() {
@@ -28,6 +37,29 @@ pub async fn projects_for(state: &AppState, grant: &crate::db::TokenGrant) -> Re
 }
 
 /// `GET /v1/portfolio?at=&format=&lang=`: `at` blank is each project's own today.
+#[utoipa::path(
+    get,
+    path = "/v1/portfolio",
+    tag = "portfolio",
+    operation_id = "get_portfolio",
+    params(
+        ("at" = Option<String>, Query, format = Date, pattern = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = "The status date (YYYY-MM-DD, 2000-01-01 to 2100-12-31); blank: each project's own today"),
+        ("format" = Option<PortfolioFormat>, Query, description = "json (default), or a csv or xlsx download of the same table"),
+        ("lang" = Option<String>, Query, description = "A download's headers and file name: en or zh-CN; otherwise the stable column keys"),
+    ),
+    responses(
+        (status = 200, description = "Every project the token may see (an admin's: the company's; else its own), worst first",
+            content(
+                (crate::reports::portfolio::Portfolio = "application/json"),
+                (String = "text/csv; charset=utf-8"),
+                (crate::api::BinaryBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+            headers(("Content-Disposition" = String, description = "A download's file name (csv and xlsx)"))),
+        (status = 400, description = "A bad `at` or `format`", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A foreman's token: reports are for readers", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn get_portfolio(
     Reader(grant): Reader,
     State(state): State<AppState>,

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// One site's day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DailyReport {
     pub project_id: String,
     pub project_name: String,
@@ -41,8 +41,9 @@ pub struct DailyReport {
 }
 
 /// Where a record of the day stands when the report is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DailyReportRecordState)]
 pub enum RecordState {
     /// Not decided yet.
     Pending,
@@ -73,7 +74,8 @@ impl RecordState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportSource)]
 pub struct SourceRecord {
     pub record_id: String,
     /// `labour_sheet`, `progress_report`, `expense`, `observation`, `day_log` (RecordKind's key).
@@ -87,13 +89,15 @@ pub struct SourceRecord {
     pub conflicts: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportAmount)]
 pub struct Amount {
     pub currency: String,
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportWeather)]
 pub struct Weather {
     /// record_schema::WeatherCondition keys (`sunny`, `rain`…), morning and afternoon.
     pub am: Option<String>,
@@ -104,7 +108,8 @@ pub struct Weather {
     pub record_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportLabour)]
 pub struct LabourRow {
     pub record_id: String,
     pub state: RecordState,
@@ -126,7 +131,8 @@ pub struct LabourRow {
     pub workers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = DailyReportLabourTotal)]
 pub struct LabourTotal {
     pub headcount: i64,
     pub man_days: Decimal,
@@ -135,7 +141,8 @@ pub struct LabourTotal {
     pub cost: Vec<Amount>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportProgress)]
 pub struct ProgressItem {
     pub record_id: String,
     pub state: RecordState,
@@ -150,7 +157,8 @@ pub struct ProgressItem {
     pub photos: Vec<PhotoItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportPhoto)]
 pub struct PhotoItem {
     pub sha256: String,
     pub thumbnail_sha256: String,
@@ -163,7 +171,8 @@ pub struct PhotoItem {
     pub uploaded: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportExpense)]
 pub struct ExpenseRow {
     pub record_id: String,
     pub state: RecordState,
@@ -178,7 +187,8 @@ pub struct ExpenseRow {
     pub receipts: Vec<PhotoItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportObservation)]
 pub struct ObservationRow {
     pub record_id: String,
     pub state: RecordState,
@@ -193,14 +203,16 @@ pub struct ObservationRow {
     pub photos: Vec<PhotoItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportVisitor)]
 pub struct VisitorRow {
     pub name: String,
     pub organisation: Option<String>,
     pub purpose: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportDelay)]
 pub struct DelayRow {
     /// record_schema::DelayCause key.
     pub cause: String,
@@ -208,14 +220,16 @@ pub struct DelayRow {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportNote)]
 pub struct NoteRow {
     pub author: String,
     pub text: String,
 }
 
 /// One day in the calendar of days that have records.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = DailyReportDay)]
 pub struct DayCell {
     pub date: NaiveDate,
     pub site_id: String,
@@ -228,7 +242,8 @@ pub struct DayCell {
 }
 
 /// A generated version, without its content (the list of versions of a day).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = DailyReportVersion)]
 pub struct VersionInfo {
     pub id: String,
     pub version: i64,

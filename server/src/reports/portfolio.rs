@@ -27,13 +27,14 @@ use super::{Cell, ReportError, Table, schedule};
 use crate::db::{Db, on_pool};
 
 /// One project of the portfolio.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PortfolioRow {
     /// 1 = worst.
     pub rank: usize,
     pub project_id: String,
     /// The project's name from reference data, else its id.
     pub name: String,
+    #[schema(value_type = String)]
     pub currency: &'static str,
     /// The status date of the figures.
     pub at: NaiveDate,
@@ -71,7 +72,8 @@ pub struct PortfolioRow {
     pub arrears_since: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Every project a token may see, worst first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Portfolio {
     /// The date asked for; none: each project at its own today.
     pub as_of: Option<NaiveDate>,

@@ -134,17 +134,25 @@ fn check_url(url: &str) -> Result<(), Refusal> {
 }
 
 /// An endpoint as the API answers it (the secret masked).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Webhook)]
 pub struct EndpointView {
     pub id: String,
     pub url: String,
+    /// `generic` (Standard Webhooks), `wecom` or `dingtalk` (group robots).
+    #[schema(example = "generic")]
     pub format: String,
+    /// The secret's first 6 and last 4 characters (`****` for a short one, empty for none).
     pub secret_masked: String,
+    /// Event types it takes (`record.approved`, …); empty: all.
     pub events: Vec<String>,
     pub enabled: bool,
+    /// Why the server disabled it (a 410 from the receiver, …), if it did.
     pub disabled_reason: Option<String>,
+    /// The name of the device that created it.
     pub created_by: String,
     pub created_at_ms: i64,
+    /// The daily digest's local time (`HH:MM`); none: the server's.
     pub digest_time: Option<String>,
 }
 

@@ -227,10 +227,13 @@ pub async fn disable(db: &Db, id: &str, why: &str) -> Result<(), sqlx::Error> {
 }
 
 /// A message as the delivery log shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = WebhookMessage)]
 pub struct MessageRow {
     pub id: String,
     pub event_type: String,
+    /// `pending` (waiting for its next attempt), `delivered` or `dead` (attempts used up; replayable).
+    #[schema(example = "pending")]
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at_ms: i64,
@@ -244,7 +247,8 @@ pub struct MessageRow {
 }
 
 /// One attempt as the delivery log shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = WebhookAttempt)]
 pub struct AttemptRow {
     pub outbox_id: String,
     pub attempt: i64,
