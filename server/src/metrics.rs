@@ -180,6 +180,8 @@ impl Metrics {
 #[utoipa::path(
     get,
     path = "/metrics",
+    summary = "Prometheus metrics",
+    description = "Requests and latency per route pattern and status, the document cache, refused sign-ins and pairings, and wage arrears per project, in the OpenMetrics text format. No token needed.",
     tag = "health",
     operation_id = "metrics",
     security(()),

@@ -50,6 +50,8 @@ pub struct PendingList {
 #[utoipa::path(
     get,
     path = "/v1/approvals/pending",
+    summary = "Records waiting for a decision",
+    description = "The project's records that are new or changed since their approval (and damaged documents), filtered by site, dates, kind and author. Supervisor and admin tokens.",
     operation_id = "pending_records",
     tag = "records",
     params(PendingQuery),
@@ -174,6 +176,8 @@ pub struct ConflictSource {
 #[utoipa::path(
     get,
     path = "/v1/records/{id}",
+    summary = "One record, its decisions and history",
+    description = "The current version with its heads and conflicts (who entered each value), the decisions, the document's change history, and when it changed since approval, the approved version and the differences field by field and by crew line.",
     operation_id = "record_detail",
     tag = "records",
     params(("id" = String, Path, description = "The record's id")),
@@ -405,6 +409,8 @@ async fn decide(
 #[utoipa::path(
     post,
     path = "/v1/records/{id}/approve",
+    summary = "Approve a version",
+    description = "Approves the version named by `heads` (it must be the current one, without conflicts): its postings go into the ledgers, reversing those of an earlier approval. A retried request with the same `request_id` gets the first answer.",
     operation_id = "record_approve",
     tag = "records",
     params(("id" = String, Path, description = "The record's id")),
@@ -432,6 +438,8 @@ pub async fn approve(
 #[utoipa::path(
     post,
     path = "/v1/records/{id}/reject",
+    summary = "Reject a version",
+    description = "Rejects the version named by `heads` with a comment for the foreman; a rejection after an approval reverses its postings. A retried request with the same `request_id` gets the first answer.",
     operation_id = "record_reject",
     tag = "records",
     params(("id" = String, Path, description = "The record's id")),
@@ -475,6 +483,8 @@ pub struct PostingList {
 #[utoipa::path(
     get,
     path = "/v1/ledger/postings",
+    summary = "A record's postings",
+    description = "Every posting and reversal of one record, in the order they were appended, amounts and quantities as decimal text (the audit view).",
     operation_id = "ledger_postings",
     tag = "records",
     params(PostingsQuery),
@@ -529,6 +539,8 @@ pub struct ConflictLeft {
 #[utoipa::path(
     post,
     path = "/v1/records/{id}/resolve",
+    summary = "Settle a conflict",
+    description = "Keeps one of a field's concurrent values (`choice`, an index into the conflict's `values`) on the version named by `heads`; answers the new heads and the conflicts left.",
     operation_id = "record_resolve",
     tag = "records",
     params(("id" = String, Path, description = "The record's id")),

@@ -62,6 +62,8 @@ pub struct HealthUnavailable {
 #[utoipa::path(
     get,
     path = "/healthz",
+    summary = "Health of the server and its database",
+    description = "200 while the database answers (with the backend and the server's version); 503 otherwise. No token needed.",
     tag = "health",
     security(()),
     responses(
@@ -97,6 +99,8 @@ pub struct WhoAmI {
 #[utoipa::path(
     get,
     path = "/v1/whoami",
+    summary = "What the token grants",
+    description = "The token's device, role and project: lets an app check its sign-in.",
     tag = "health",
     responses(
         (status = 200, description = "The token's device, role and project", body = WhoAmI),

@@ -26,6 +26,8 @@ use crate::state::AppState;
 #[utoipa::path(
     get,
     path = "/v1/reference",
+    summary = "The project's reference data",
+    description = "The project (currency, hours per day), sites, cost codes with budgets, activities with their plans, trades with rates, expense categories and the active roster.",
     operation_id = "reference_get",
     tag = "reference",
     responses(
@@ -99,6 +101,8 @@ fn table_param(t: Option<String>) -> Result<Option<Table>, ApiError> {
 #[utoipa::path(
     post,
     path = "/v1/reference/import",
+    summary = "Import reference data from a file",
+    description = "An XLSX workbook (a sheet per table) or a CSV file (one table, named by `table`), sent as the request body. All or nothing: a refused import lists its problems by table, row and column. Admin tokens.",
     operation_id = "reference_import",
     tag = "reference",
     params(ImportQuery),
@@ -151,6 +155,8 @@ pub async fn import_file(
     put,
     path = "/v1/reference/{table}/{key}",
     operation_id = "reference_put_row",
+    summary = "Add or change one row",
+    description = "One row of a reference table, its key from the path, its other columns as text (null: empty). Checked as an import is. Admin tokens.",
     tag = "reference",
     params(
         ("table" = String, Path, description = "`sites`, `cost_codes`, `activities`, `trades` or `expense_categories` \
@@ -221,6 +227,8 @@ pub struct DeletedRow {
     delete,
     path = "/v1/reference/{table}/{key}",
     operation_id = "reference_delete_row",
+    summary = "Delete one row",
+    description = "Only while nothing uses it: a 409 names the postings, records, child cost codes or activities that do. Admin tokens.",
     tag = "reference",
     params(
         ("table" = String, Path, description = "`sites`, `cost_codes`, `activities`, `trades` or `expense_categories`"),
@@ -258,6 +266,8 @@ pub async fn delete_row(
 #[utoipa::path(
     put,
     path = "/v1/reference/project",
+    summary = "Change the project's settings",
+    description = "`name`, `currency`, `hours_per_day`: an absent field is kept; `hours_per_day` null or `\"\"` returns to the default, 8. Admin tokens.",
     operation_id = "reference_put_project",
     tag = "reference",
     request_body = ProjectEdit,

@@ -82,6 +82,8 @@ const DATE: &str = "`YYYY-MM-DD`, 2000-01-01 to 2100-12-31; blank or absent: ope
 #[utoipa::path(
     get,
     path = "/v1/reports/cost",
+    summary = "Cost report",
+    description = "Budget, approved actual cost, variance, earned value, CPI and spent share per cost code (children after their parent), with totals and other currencies' actuals; JSON, CSV or XLSX.",
     tag = "reports",
     params(
         ("from" = Option<String>, Query, format = Date, description = DATE),
@@ -119,6 +121,8 @@ pub async fn cost_report(
 #[utoipa::path(
     get,
     path = "/v1/reports/schedule",
+    summary = "Schedule report",
+    description = "Planned and earned value, SPI, CPI and forecasts per activity and cost code at a status date, the project totals, the S-curve and the quantity burn-down; JSON, CSV or XLSX.",
     tag = "reports",
     params(
         ("at" = Option<String>, Query, format = Date, description = "The status date: `YYYY-MM-DD`, 2000-01-01 to 2100-12-31; absent: today where the project works"),
@@ -156,6 +160,8 @@ pub async fn schedule_report(
 #[utoipa::path(
     get,
     path = "/v1/reports/labour",
+    summary = "Labour summary",
+    description = "Approved labour per period (day, week, month or total) and grouping (site, trade, crew, cost code, activity, author): headcount, headcount-days, person-hours and cost, with totals per currency; JSON, CSV or XLSX.",
     tag = "reports",
     params(
         ("from" = Option<String>, Query, format = Date, description = DATE),

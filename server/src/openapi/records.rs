@@ -54,6 +54,8 @@ pub struct Api;
     path = "/v1/uploads/{id}",
     tag = "uploads",
     operation_id = "upload_options_of_one",
+    summary = "tus capabilities (at an upload)",
+    description = "The same answer as `OPTIONS /v1/uploads`.",
     params(("id" = String, Path, description = "Any upload id: the answer is the server's capabilities")),
     responses(
         (status = 204, description = "What this tus server supports",

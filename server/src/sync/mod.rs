@@ -55,6 +55,8 @@ fn element(id: &str, shared: &[ChangeHash]) -> Option<Digest> {
 #[utoipa::path(
     post,
     path = "/v1/sync",
+    summary = "Sync documents (CBOR)",
+    description = "One batched sync round: each document's standard Automerge sync message, the device's manifest digest, and the server's replies and documents the device has not seen. Request and answer are CBOR (docs/sync-protocol.md, docs/writing-a-client.md).",
     tag = "sync",
     operation_id = "sync",
     request_body(

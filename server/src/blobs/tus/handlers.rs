@@ -38,6 +38,8 @@ fn expired() -> ApiError {
     path = "/v1/uploads",
     tag = "uploads",
     operation_id = "upload_options",
+    summary = "tus capabilities",
+    description = "The tus version, extensions, largest upload and checksum algorithms.",
     responses(
         (status = 204, description = "What this tus server supports",
          headers(
@@ -69,6 +71,8 @@ pub(crate) async fn options(Device(_): Device, State(state): State<AppState>) ->
     path = "/v1/uploads",
     tag = "uploads",
     operation_id = "upload_create",
+    summary = "Create an upload (tus)",
+    description = "Declares a photo's size and metadata; PATCH its bytes to `Location`. `sha256` in the metadata is optional (the server hashes what arrives; declared, it is checked, and a file the project already has is complete at once: `Upload-Offset` equals `Upload-Length`, and a PATCH from 0 then succeeds without writing).",
     params(
         ("Tus-Resumable" = String, Header, description = "Must be `1.0.0`", example = "1.0.0"),
         ("Upload-Length" = u64, Header, description = "The whole file's size in bytes: 1 up to the server's limit (`Tus-Max-Size`)", minimum = 1),
@@ -198,6 +202,8 @@ pub(crate) async fn create(
     path = "/v1/uploads/{id}",
     tag = "uploads",
     operation_id = "upload_status",
+    summary = "Where an upload stands (tus)",
+    description = "The offset received so far, the length, the metadata; once finished, the photo's SHA-256.",
     params(
         ("id" = String, Path, description = "The upload's id (from `Location`)"),
         ("Tus-Resumable" = String, Header, description = "Must be `1.0.0`", example = "1.0.0"),
@@ -271,6 +277,8 @@ fn no_content(offset: u64, expires_at_ms: Option<i64>, sha256: Option<&str>) -> 
     path = "/v1/uploads/{id}",
     tag = "uploads",
     operation_id = "upload_terminate",
+    summary = "Give up an upload (tus)",
+    description = "The upload and its partial bytes go at once; a finished upload's photo stays.",
     params(
         ("id" = String, Path, description = "The upload's id (from `Location`)"),
         ("Tus-Resumable" = String, Header, description = "Must be `1.0.0`", example = "1.0.0"),
@@ -307,6 +315,8 @@ pub(crate) async fn terminate(
     path = "/v1/uploads/{id}",
     tag = "uploads",
     operation_id = "upload_patch",
+    summary = "Send bytes of an upload (tus)",
+    description = "Appends the body at `Upload-Offset` (fsynced before the offset moves). With `Upload-Checksum`, a chunk that does not match is dropped (460). The last chunk completes the upload: whole-file hash, image check, thumbnail.",
     params(
         ("id" = String, Path, description = "The upload's id (from `Location`)"),
         ("Tus-Resumable" = String, Header, description = "Must be `1.0.0`", example = "1.0.0"),
@@ -607,6 +617,8 @@ pub(crate) async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str)
     path = "/v1/blobs/{sha256}",
     tag = "uploads",
     operation_id = "blob_original",
+    summary = "A photo",
+    description = "The photo as uploaded, if the token's project has it.",
     params(("sha256" = String, Path, description = "The photo's SHA-256 (64 hex digits)", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The photo as uploaded (JPEG or PNG)",
@@ -637,6 +649,8 @@ pub(crate) async fn original(
     path = "/v1/blobs/{sha256}/thumbnail",
     tag = "uploads",
     operation_id = "blob_thumbnail",
+    summary = "A photo's thumbnail",
+    description = "A JPEG at most 320 px on its long side.",
     params(("sha256" = String, Path, description = "The photo's SHA-256 (64 hex digits)", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "A JPEG at most 320 px on its long side",
