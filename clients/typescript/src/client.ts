@@ -117,6 +117,14 @@ export class FieldledgerClient {
     return changed
   }
 
+  /**
+   * Forgets document `id` here (a document the server refuses is offered again on every sync until
+   * it is fixed or discarded). The server keeps whatever it accepted of it.
+   */
+  async discard(id: string): Promise<void> {
+    await this.store.delete(id)
+  }
+
   /** Document `id` as plain JS values (strings, numbers, Dates; see `toPlain`). */
   async read(id: string): Promise<Plain | undefined> {
     const doc = await this.store.get(id)
@@ -213,12 +221,12 @@ export class FieldledgerClient {
     }
     const heads = A.getHeads(result.doc)
     // A message that brought nothing stores nothing (an offer answered from an empty document).
-    if (heads.length === 0) return
-    if (!before || A.getHeads(before).join() !== heads.join()) {
-      await this.store.put(m.id, result.doc)
-      stored.add(m.id)
-      changed.add(m.id)
-    }
+    if (!before && heads.length === 0) return
+    // The merged document replaces the stored one even when nothing changed: JS Automerge marks
+    // the document it merged into as outdated, and changing that one would throw.
+    await this.store.put(m.id, result.doc)
+    stored.add(m.id)
+    if (!before || A.getHeads(before).join() !== heads.join()) changed.add(m.id)
   }
 
   /**

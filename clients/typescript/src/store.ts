@@ -9,6 +9,8 @@ export interface DocumentStore {
   ids(): Promise<string[]>
   get(id: string): Promise<A.Doc<unknown> | undefined>
   put(id: string, doc: A.Doc<unknown>): Promise<void>
+  /** Forgets the document and its sync state. */
+  delete(id: string): Promise<void>
   /** The sync states persisted by the last sync (`A.encodeSyncState`), by document id. */
   syncStates(): Promise<Map<string, Uint8Array>>
   /** Replaces the persisted sync states (called after every round). */
@@ -30,6 +32,11 @@ export class MemoryStore implements DocumentStore {
 
   async put(id: string, doc: A.Doc<unknown>): Promise<void> {
     this.docs.set(id, doc)
+  }
+
+  async delete(id: string): Promise<void> {
+    this.docs.delete(id)
+    this.states.delete(id)
   }
 
   async syncStates(): Promise<Map<string, Uint8Array>> {
