@@ -61,6 +61,34 @@ export class SchemaMismatch extends Error {
   }
 }
 
+/** What `POST /v1/pair` answers: the handset, its person and one device token per project. */
+export interface Paired {
+  handset_id: string
+  person: { id: string; name: string }
+  projects: { project_id: string; name: string; role: string; device_id: string; token: string }[]
+}
+
+/**
+ * Pairs this device with a pairing code an office user made (web admin, or `POST
+ * /v1/pairing-codes`): the code is the credential; the answer holds a device token per project
+ * (shown once: keep it, e.g. in the platform's secure storage).
+ */
+export async function pairDevice(
+  url: string,
+  code: string,
+  deviceName: string,
+  fetchFn: typeof globalThis.fetch = globalThis.fetch,
+): Promise<Paired> {
+  const res = await fetchFn(`${url.replace(/\/$/, '')}/v1/pair`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code, device_name: deviceName, app: CLIENT_NAME }),
+  })
+  const text = await res.text()
+  if (res.status !== 201) throw new HttpError(res.status, text)
+  return JSON.parse(text) as Paired
+}
+
 function bytesOf(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
   throw new TypeError('expected a CBOR byte string')
