@@ -412,11 +412,7 @@ pub fn get_map(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<ObjId>
 /// (settling is explicit, see `conflicts::resolve_conflict`).
 pub fn put_scalar(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: ScalarValue) -> Result<(), SchemaError> {
     let same = match (doc.get(obj, key)?, &value) {
-        // An integer another writer stored as a float64 (JavaScript's 0 and negatives) reads as it.
-        (Some((Value::Scalar(s), _)), ScalarValue::Int(i)) if matches!(s.as_ref(), ScalarValue::F64(_)) => {
-            matches!(s.as_ref(), ScalarValue::F64(f) if integral(*f) == Some(*i))
-        }
-        (Some((Value::Scalar(s), _)), _) => s.as_ref() == &value,
+        (Some((Value::Scalar(s), _)), _) => reads_as(s.as_ref(), &value),
         // Text another writer stored as a text object (JavaScript's strings): rewritten as a
         // scalar only when it changed, so saving a record of such a writer is no edit of it.
         (Some((Value::Object(ObjType::Text), id)), ScalarValue::Str(want)) => {
@@ -428,6 +424,20 @@ pub fn put_scalar(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: ScalarVal
         doc.put(obj, key, value)?;
     }
     Ok(())
+}
+
+/// Whether a stored scalar reads as `value`: the same scalar, or an integer (or timestamp) another
+/// writer stored as an int or an integral float64 (JavaScript's 0 and negatives, `Date.now()`).
+fn reads_as(stored: &ScalarValue, value: &ScalarValue) -> bool {
+    let as_integer = |s: &ScalarValue| match s {
+        ScalarValue::Int(i) => Some(*i),
+        ScalarValue::F64(f) => integral(*f),
+        _ => None,
+    };
+    match value {
+        ScalarValue::Int(i) | ScalarValue::Timestamp(i) if stored != value => as_integer(stored) == Some(*i),
+        _ => stored == value,
+    }
 }
 
 pub fn put_str(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: &str) -> Result<(), SchemaError> {
