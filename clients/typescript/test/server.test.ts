@@ -19,6 +19,8 @@ import * as A from '@automerge/automerge'
 
 import {
   FieldledgerClient,
+  HttpError,
+  MemoryStore,
   type SyncReport,
   UploadAborted,
   type UploadRequest,
@@ -26,6 +28,7 @@ import {
   expense,
   labourSheet,
   observation,
+  pairDevice,
   progressReport,
   toPlain,
   wageAdvance,
@@ -226,6 +229,21 @@ test('a photo upload interrupted mid-way resumes from the server offset, then go
   assert.equal(e.json.record.receipts[0].sha256, sha)
   const blob = await fetch(`${url}/v1/blobs/${sha}`, { headers: { Authorization: `Bearer ${supervisor}` } })
   assert.deepEqual(new Uint8Array(await blob.arrayBuffer()), photo, 'the server holds the photo byte for byte')
+
+  // The same photo again, its hash declared: complete at creation, nothing resent, no error.
+  const again: UploadRequest[] = []
+  const known = await phone.upload(photo, { declareSha256: true, onRequest: (r) => again.push(r) }).done
+  assert.equal(known.sha256, sha)
+  assert.equal(again[0].method, 'POST')
+  assert.equal(again[0].responseOffset, String(photo.length), 'complete at creation')
+  assert.ok(again.every((q) => q.status >= 200 && q.status < 300), JSON.stringify(again))
+})
+
+test('pairing: an unknown code is refused with its status', { skip }, async () => {
+  await assert.rejects(pairDevice(url, 'ABCD-EFGH-JKMN', 'test device'), (e: unknown) => {
+    assert.ok(e instanceof HttpError && e.status === 404 && /code_unknown/.test(e.body), String(e))
+    return true
+  })
 })
 
 test('a sheet written by Rust reads back as plain values', { skip }, async () => {
@@ -294,4 +312,11 @@ test('idle sync of 1,000 documents: one request under 100 bytes each way; a one-
   assert.equal(((await other.read(id)) as any).amount, '99.00')
   const again = clean(await device.sync(), 'idle again')
   assert.ok(again.rounds === 1 && again.sent < 100 && again.received < 100, JSON.stringify(again.perRound))
+
+  // Persisted as bytes (documents saved, sync states encoded) and loaded again, as an app restarts:
+  // still idle, no reset, no manifest round.
+  const snapshot = (device.store as MemoryStore).snapshot()
+  const restarted = new FieldledgerClient({ url, token: foremen[1] ?? '', store: MemoryStore.restore(snapshot) })
+  const resumed = clean(await restarted.sync(), 'after a restart')
+  assert.ok(resumed.rounds === 1 && !resumed.manifestAsked && resumed.sent < 100, JSON.stringify(resumed.perRound))
 })
