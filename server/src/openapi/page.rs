@@ -334,8 +334,10 @@ impl<'a> Page<'a> {
                 let _ = write!(h, " {label}{}", if nullable { " <span class=\"null\">or null</span>" } else { "" });
             }
             h.push_str("</p>");
-            if schema.is_object() && schema.get("$ref").is_none() {
-                schema_block(h, schema, 0);
+            // The body's schema drawn here too (a `$ref` once resolved: what to send, without a jump).
+            let drawn = self.deref(schema);
+            if drawn.is_object() && drawn.get("$ref").is_none() && is_structured(drawn) {
+                schema_block(h, drawn, 0);
             }
             h.push_str("</div>");
         }
@@ -766,9 +768,15 @@ main{padding:4px 12px 48px}
 header.top{padding:14px 16px}
 header.top h1{font-size:20px}
 article.op,article.schema{padding:10px;margin:12px 0}
-table{font-size:13px}
-th,td{padding:4px 5px}
+/* Tables as stacked rows: name, place, type and required on one line, the description under them. */
+table.params thead,table.props thead,table.responses thead{display:none}
+table.params,table.props,table.responses,table.params tbody,table.props tbody,table.responses tbody,
+table.params tr,table.props tr,table.responses tr{display:block;width:100%}
+table.params tr,table.props tr,table.responses tr{border-bottom:1px solid var(--line);padding:5px 0}
+table.params td,table.props td,table.responses td{display:inline-block;border:0;padding:1px 6px 1px 0}
+table.params td:last-child,table.props td:last-child,table.responses td:nth-child(n+2){display:block}
 table.props td:first-child,table.params td:first-child{white-space:normal}
+table.props td:first-child code,table.params td:first-child code{font-weight:600}
 }
 "#;
 
