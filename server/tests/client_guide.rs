@@ -247,11 +247,21 @@ fn sync_post(addr: &str, token: &str, body: &[u8]) -> (u16, Vec<u8>) {
 
 #[test]
 fn the_real_server_answers_the_pages_requests_with_the_pages_bytes() {
+    real_server(None);
+}
+
+#[test]
+fn the_real_server_answers_the_pages_requests_with_the_pages_bytes_on_postgres() {
+    let pg = ThrowawayPg::create();
+    real_server(Some(&pg.url()));
+}
+
+fn real_server(url: Option<&str>) {
     let page = page_blocks();
     let block = |name: &str| bytes_of(page.get(name).unwrap_or_else(|| panic!("the page's block {name}")));
     let dir = tempfile::tempdir().expect("dir");
-    let token = token(dir.path(), None, "P1");
-    let server = start(dir.path());
+    let token = token(dir.path(), url, "P1");
+    let server = start_with(dir.path(), url);
     let addr = server.addr.as_str();
 
     // The first sync: the whole sheet, rounds until settled (the page describes it; not byte-checked).
