@@ -16,7 +16,7 @@ use crate::ledger::LedgerError;
 use crate::ledger::pending::{self, PendingFilter, PendingRecord};
 use crate::ledger::resolve;
 use crate::ledger::store::{self, DecideRequest, DecisionRow, Outcome, PostingEntry};
-use crate::ledger::view::{FieldChange, diff, record_json};
+use crate::ledger::view::{FieldChange, RecordView, diff, record_json, record_view};
 use crate::reports::query::date_param;
 use crate::state::AppState;
 
@@ -97,16 +97,14 @@ pub struct RecordDetail {
     pub kind: String,
     /// The current version: its Automerge heads (hex). A decision names the version it is about.
     pub heads: Vec<String>,
-    /// The record's fields as of `heads` (`ledger::view::record_json`: money and quantities as
-    /// decimal text; the fields depend on `kind`; photos with `width`, `height` and `location`).
-    #[schema(value_type = Object)]
-    pub record: Value,
+    /// The record's fields as of `heads` (money and quantities as decimal text; the fields depend
+    /// on `kind`; photos with `width`, `height` and `location`).
+    pub record: RecordView,
     /// Fields holding concurrent values (settle them with `/resolve` before approving).
     pub conflicts: Vec<ConflictDetail>,
     pub approval: ApprovalState,
     /// The approved version's fields, when the record changed since its approval.
-    #[schema(value_type = Option<Object>)]
-    pub approved_record: Option<Value>,
+    pub approved_record: Option<RecordView>,
     /// What changed since approval, field by field (paths like `lines/<line id>/headcount`).
     pub changes_since_approval: Option<Vec<FieldChange>>,
     /// What changed since approval by crew line (`lines`, `fields`, `total`, `photos`).
@@ -219,7 +217,11 @@ pub(crate) fn detail(doc: &mut automerge::AutoCommit, history: &store::History) 
         Some(s) if s.heads != heads => {
             let version = store::version_at(doc, &s.heads)?;
             let approved = Record::read(&version).map_err(LedgerError::from)?;
-            (Some(record_json(&approved)), Some(diff(&approved, &record)), Some(business_diff(&approved, &record)))
+            (
+                Some(record_view(&approved, false)),
+                Some(diff(&approved, &record)),
+                Some(business_diff(&approved, &record)),
+            )
         }
         _ => (None, None, None),
     };
@@ -238,7 +240,7 @@ pub(crate) fn detail(doc: &mut automerge::AutoCommit, history: &store::History) 
         id: record.header().id.clone(),
         kind: record.kind().as_str().to_string(),
         heads,
-        record: with_photo_details(record_json(&record), &record),
+        record: record_view(&record, true),
         conflicts: conflicts.iter().map(conflict_detail).collect(),
         approval: ApprovalState {
             status,
@@ -275,28 +277,6 @@ fn conflict_detail(c: &record_schema::conflicts::SourcedConflict) -> ConflictDet
         })
         .collect();
     ConflictDetail { field: c.conflict.path.clone(), values: c.conflict.values.clone(), sources }
-}
-
-/// The record's photos (or receipts) with their size and where they were taken (`location`:
-/// latitude, longitude, accuracy in metres), beside what `record_json` lists.
-fn with_photo_details(mut out: Value, record: &Record) -> Value {
-    let Some((key, list)) = record.photos() else { return out };
-    if let Some(items) = out.get_mut(key).and_then(Value::as_array_mut) {
-        for (item, photo) in items.iter_mut().zip(list) {
-            if let Value::Object(o) = item {
-                o.insert("width".into(), json!(photo.width));
-                o.insert("height".into(), json!(photo.height));
-                o.insert(
-                    "location".into(),
-                    photo.location.map_or(
-                        Value::Null,
-                        |g| json!({ "latitude": g.latitude, "longitude": g.longitude, "accuracy_m": g.accuracy_m }),
-                    ),
-                );
-            }
-        }
-    }
-    out
 }
 
 /// Fields of a crew line compared line by line, in the order a person reads a line.
