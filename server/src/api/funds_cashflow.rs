@@ -57,8 +57,8 @@ pub struct CashflowQuery {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum CashflowAnswer {
-    Project(Cashflow),
-    Company(cashflow::Company),
+    Project(Box<Cashflow>),
+    Company(Box<cashflow::Company>),
 }
 
 /// The asked months and day, read (defaults from `set`).
@@ -200,7 +200,7 @@ pub async fn cashflow(
             let (from, to, as_of) = asked.resolve(&set)?;
             let report = cashflow::report(&state.db, &set, from, to, as_of).await?;
             match asked.format {
-                Format::Json => Ok(Json(CashflowAnswer::Project(report)).into_response()),
+                Format::Json => Ok(Json(CashflowAnswer::Project(Box::new(report))).into_response()),
                 Format::File(f) => {
                     let table = if asked.payables { report.payables_table(words) } else { report.table(words) };
                     Ok(export::download(&report.file_name(words, asked.payables), f, &table)?)
@@ -211,7 +211,7 @@ pub async fn cashflow(
             let projects = company_projects(&state.db, &grant).await?;
             let (company, _) = company_view(&state.db, &projects, &asked).await?;
             match asked.format {
-                Format::Json => Ok(Json(CashflowAnswer::Company(company)).into_response()),
+                Format::Json => Ok(Json(CashflowAnswer::Company(Box::new(company))).into_response()),
                 Format::File(f) => Ok(export::download(&company.file_name(words), f, &company.table(words))?),
             }
         }
