@@ -97,11 +97,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The server sees only what this script gives it (SQLite and blobs in the data folder, no outside
-# configuration), as the tests' harness does.
-run_server() {
-    env -u DATABASE_URL -u FIELDLEDGER_BLOB_STORE -u FIELDLEDGER_DATA_DIR -u FIELDLEDGER_BIND \
-        -u FIELDLEDGER_TEST_NOW "$SERVER" --data-dir "$DATA" "$@"
-}
+# configuration), as the tests' harness does. `env` execs the server, so a background start's `$!`
+# is the server itself (a shell function there would be a subshell, and killing it would leave the
+# server running).
+SERVER_CMD=(env -u DATABASE_URL -u FIELDLEDGER_BLOB_STORE -u FIELDLEDGER_DATA_DIR -u FIELDLEDGER_BIND
+    -u FIELDLEDGER_TEST_NOW "$SERVER" --data-dir "$DATA")
+run_server() { "${SERVER_CMD[@]}" "$@"; }
 
 # The demo company first (loaded once, then only printed), so the token's project exists.
 if ! run_server demo >"$DATA/demo.txt" 2>"$DATA/demo.log"; then
@@ -112,7 +113,7 @@ if ! TOKEN=$(run_server token create --project "$PROJECT" --role admin --name "o
 fi
 
 # `--demo` as the README runs it (the demo is already loaded: nothing more is added).
-run_server --bind 127.0.0.1:0 --demo >"$DATA/stdout" 2>"$DATA/server.log" &
+"${SERVER_CMD[@]}" --bind 127.0.0.1:0 --demo >"$DATA/stdout" 2>"$DATA/server.log" &
 SERVER_PID=$!
 ADDR=
 for _ in $(seq 300); do
