@@ -294,6 +294,11 @@ fn real_server(url: Option<&str>) {
     // The page's idle request: the server's digest agrees, nothing to say.
     let (status, body) = sync_post(addr, &token, &block("idle_request"));
     assert_eq!((status, hex::encode(&body)), (200, hex::encode(block("idle_response"))));
+    // The same without `docs` (the page shows it beside the block): the same answer.
+    let minimal = [&[0xa2][..], &block("idle_request")[1..30]].concat();
+    assert!(PAGE.contains(&hex::encode(&minimal)));
+    let (status, body) = sync_post(addr, &token, &minimal);
+    assert_eq!((status, hex::encode(&body)), (200, hex::encode(block("idle_response"))));
     // The page's edit in one request (what the client builds), and the server's reply.
     edit(&mut phone);
     let mut sync = SyncDriver::new(states);
