@@ -50,7 +50,9 @@ pub struct ListQuery {
 }
 
 /// An observation with whether its follow-up is overdue (open or assigned, due before today).
+/// (Named apart from the records' `ObservationView`, the record itself.)
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ObservationFollowUp)]
 pub struct ObservationView {
     #[serde(flatten)]
     pub observation: ObservationRow,
