@@ -386,6 +386,7 @@ pub async fn rename(
 
 /// A rotated token: shown once.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RotatedToken)]
 pub struct Rotated {
     pub device_id: String,
     pub project_id: String,

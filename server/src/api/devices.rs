@@ -95,6 +95,7 @@ pub async fn revoke(
 
 /// A device's new name.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = DeviceRename)]
 pub struct RenameBody {
     /// 1 to 100 characters (trimmed), no control characters.
     #[schema(
@@ -129,7 +130,6 @@ pub struct DeviceRenamed {
         (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
         (status = 403, description = "A foreman's token, or a supervisor renaming an admin's device", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such device holds a token of this project", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The device is revoked", body = crate::openapi::ErrorBody),
     )
 )]
 pub async fn rename(

@@ -34,6 +34,7 @@ pub fn base_url(headers: &HeaderMap) -> String {
 
 /// A pairing code to make.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NewPairingCode)]
 pub struct CreateBody {
     /// The person whose phone pairs: a member of the token's project.
     person_id: String,
@@ -64,7 +65,7 @@ pub struct PairingCode {
         (status = 201, description = "The code (shown once), its expiry and the QR code's link", body = PairingCode),
         (status = 400, description = "Not JSON, no person_id, or minutes outside 1 to 1,440", body = crate::openapi::ErrorBody),
         (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
-        (status = 403, description = "A foreman's token: supervisors and admins make codes", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A foreman's token (supervisors and admins make codes), or the person is disabled (`person_disabled`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such person on the token's project", body = crate::openapi::ErrorBody),
     )
 )]
@@ -100,6 +101,7 @@ pub async fn create(
 
 /// A phone's pairing request.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = PairRequest)]
 pub struct PairBody {
     /// The code as typed or scanned: 12 characters of Crockford's base32 (case, spaces and dashes
     /// ignored; O, I and L read as 0, 1 and 1).

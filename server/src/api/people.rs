@@ -125,6 +125,7 @@ pub async fn list(
 
 /// A person to add to the token's project.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = PersonToAdd)]
 pub struct AddBody {
     /// 1 to 100 characters (trimmed), no control characters.
     #[schema(
@@ -194,6 +195,7 @@ async fn member(db: &Db, grant: &TokenGrant, id: &str) -> Result<Role, ApiError>
 
 /// A member's new role.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = MemberRoleChange)]
 pub struct RoleBody {
     #[schema(value_type = crate::access::RoleName)]
     role: String,

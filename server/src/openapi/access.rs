@@ -35,6 +35,8 @@ use crate::api::{daily_reports, devices, pairing, people, portfolio, webhooks};
         daily_reports::day_report,
         daily_reports::pdf,
     ),
+    // Schemas only parameters name (utoipa registers those of bodies and answers by itself).
+    components(schemas(people::PeopleScope, portfolio::PortfolioFormat, daily_reports::DailyReportLang)),
     tags(
         (name = "devices", description = "A project's devices: list, revoke, rename, new token"),
         (name = "pairing", description = "Pairing a phone with a one-time code (`/v1/pair` needs no token)"),
