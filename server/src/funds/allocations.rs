@@ -18,12 +18,19 @@ pub const MAX_REFERENCE_CHARS: usize = 200;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAllocation {
+    /// The wage month it is for, `YYYY-MM`.
     #[serde(default)]
+    #[schema(pattern = r"^\d{4}-\d{2}$", example = "2026-11")]
     pub month: Option<String>,
+    /// `YYYY-MM-DD` (years 2000 to 2100).
     #[serde(default)]
+    #[schema(format = Date)]
     pub received_on: Option<String>,
+    /// More than 0 and at most 1,000,000,000, no more decimals than the currency has.
     #[serde(default)]
+    #[schema(pattern = r"^\d{1,10}(\.\d{1,2})?$", example = "30000.00")]
     pub amount: Option<String>,
+    /// At most 200 characters.
     #[serde(default)]
     pub reference: Option<String>,
 }

@@ -49,21 +49,35 @@ impl Kind {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPayment {
+    /// `wage`, `vendor` or `reimbursement`.
     #[serde(default)]
+    #[schema(example = "wage")]
     pub kind: Option<String>,
+    /// A roster id (wage).
     #[serde(default)]
+    #[schema(example = "W0001")]
     pub worker_id: Option<String>,
+    /// A crew paid through its leader (wage, instead of `worker_id`).
     #[serde(default)]
     pub crew: Option<String>,
+    /// Who is paid (vendor, reimbursement).
     #[serde(default)]
     pub payee: Option<String>,
+    /// The wage month paid, `YYYY-MM` (wage only).
     #[serde(default)]
+    #[schema(pattern = r"^\d{4}-\d{2}$", example = "2026-11")]
     pub month: Option<String>,
+    /// `YYYY-MM-DD` (years 2000 to 2100).
     #[serde(default)]
+    #[schema(format = Date)]
     pub paid_on: Option<String>,
+    /// The paying account, at most 100 characters (card numbers in it are masked).
     #[serde(default)]
+    #[schema(example = "wage account")]
     pub payer_account: Option<String>,
+    /// More than 0 and at most 1,000,000,000, no more decimals than the currency has.
     #[serde(default)]
+    #[schema(pattern = r"^\d{1,10}(\.\d{1,2})?$", example = "1250.00")]
     pub amount: Option<String>,
     #[serde(default)]
     pub reference: Option<String>,

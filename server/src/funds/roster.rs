@@ -109,17 +109,20 @@ pub struct WorkerInput {
     pub id: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// The 18-character resident ID number (check digit checked); only its mask is kept.
     #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "11010519491231002X")]
     pub id_number: Patch,
+    /// The wage card's number; only its mask is kept.
     #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "6222020200112233445")]
     pub card_number: Patch,
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<String>)]
     pub bank: Patch,
+    /// An 11-digit mobile number; only its mask is kept.
     #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "13800138000")]
     pub phone: Patch,
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<String>)]
@@ -127,17 +130,20 @@ pub struct WorkerInput {
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<String>)]
     pub trade: Patch,
+    /// Decimal text in the project currency (at most 4 decimals, up to 100,000).
     #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "350.00")]
     pub day_rate: Patch,
     /// `active` or `left` (`left` needs `left_on`; `active` clears it).
     #[serde(default)]
     pub status: Option<String>,
+    /// `YYYY-MM-DD`.
     #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub joined_on: Patch,
+    /// `YYYY-MM-DD` (with `status: left`).
     #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub left_on: Patch,
 }
 
