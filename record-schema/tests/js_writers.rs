@@ -26,9 +26,15 @@ fn d(s: &str) -> Decimal {
 }
 
 fn obj(doc: &AutoCommit, path: &[&str]) -> ObjId {
-    path.iter().fold(ROOT, |o, k| match doc.get(&o, *k).expect("get") {
-        Some((Value::Object(_), id)) => id,
-        other => panic!("{k}: {other:?}"),
+    path.iter().fold(ROOT, |o, k| {
+        let prop = match doc.object_type(&o) {
+            Ok(ObjType::List) => automerge::Prop::Seq(k.parse().expect("an index")),
+            _ => automerge::Prop::Map((*k).into()),
+        };
+        match doc.get(&o, prop).expect("get") {
+            Some((Value::Object(_), id)) => id,
+            other => panic!("{k}: {other:?}"),
+        }
     })
 }
 
@@ -309,4 +315,68 @@ fn a_conflict_between_javascript_text_and_a_rust_string_shows_both() {
     assert!(find_conflicts(&js).expect("conflicts").is_empty());
     let trade = js.get(&line, "trade").expect("get").map(|(v, _)| v.into_owned());
     assert_eq!(trade, Some(Value::Scalar(std::borrow::Cow::Owned(ScalarValue::Str("模板工".into())))));
+}
+
+/// Assigns a new string the JS way: a new text object.
+fn text(d: &mut AutoCommit, path: &[&str], key: &str, value: &str) {
+    let o = obj(d, path);
+    let t = d.put_object(&o, key, ObjType::Text).expect("text");
+    d.splice_text(&t, 0, 0, value).expect("splice");
+}
+
+/// Edits a string the JS way (`A.splice`): inside its text object.
+fn splice(d: &mut AutoCommit, path: &[&str], at: usize, del: isize, value: &str) {
+    let t = obj(d, path);
+    d.splice_text(&t, at, del, value).expect("splice");
+}
+
+/// `check_patched` (what a merge changed) refuses exactly what `check` (everything) refuses for
+/// JavaScript-style edits arriving onto a JS sheet read before, and the reread agrees with a read.
+#[test]
+fn checking_what_a_javascript_edit_changed_agrees_with_checking_everything() {
+    type Edit = fn(&mut AutoCommit);
+    let edits: Vec<(&str, bool, Edit)> = vec![
+        ("a new string assigned", true, |d| text(d, &["lines", "l1"], "note", "早班")),
+        ("a worker's name spliced", true, |d| splice(d, &["lines", "l1", "workers", "0", "name"], 2, 0, "丰")),
+        ("a worker's name too long", false, |d| {
+            splice(d, &["lines", "l1", "workers", "0", "name"], 0, 0, &"王".repeat(70))
+        }),
+        ("a quantity spliced", true, |d| splice(d, &["lines", "l2", "effort"], 0, 3, "10")),
+        ("a quantity not canonical", false, |d| splice(d, &["lines", "l2", "effort"], 3, 0, "0")),
+        ("the currency spliced", false, |d| splice(d, &["currency"], 0, 3, "JPY")),
+        ("a mark", false, |d| {
+            let t = obj(d, &["lines", "l1", "trade"]);
+            let m = automerge::marks::Mark::new("bold".into(), true, 0, 1);
+            d.mark(&t, m, automerge::marks::ExpandMark::None).expect("mark");
+        }),
+        ("text where an integer belongs", false, |d| text(d, &["lines", "l1"], "headcount", "6")),
+        ("a float position", false, |d| {
+            let l = obj(d, &["lines", "l2"]);
+            d.put(&l, "position", 2.5_f64).expect("put");
+        }),
+        ("an integral float headcount", true, |d| {
+            let l = obj(d, &["lines", "l2"]);
+            d.put(&l, "headcount", 4.0_f64).expect("put");
+        }),
+    ];
+    for (what, good, edit) in edits {
+        let mut base = load("labour_sheet.bin");
+        let mut doc = base.fork();
+        let (_, reading) = Record::reread(&mut doc, None).expect("read");
+        let mut peer = base.fork();
+        edit(&mut peer);
+        reading.watch(&mut doc);
+        doc.merge(&mut peer).expect("merge");
+        let whole = shape::check(&doc, RecordKind::LabourSheet).map_err(|e| e.to_string());
+        let patches = Record::take_patches(&mut doc, Some(&reading)).expect("the patch log was on");
+        let patched = shape::check_patched(&doc, RecordKind::LabourSheet, &patches).map_err(|e| e.to_string());
+        assert_eq!(patched, whole, "{what}");
+        assert_eq!(patched.is_ok(), good, "{what}: {patched:?}");
+        if let Err(e) = &patched {
+            assert!(e.len() < 120, "{what}: short: {e}");
+        } else {
+            let (again, _) = Record::reread_with(&mut doc, Some(reading), Some(patches)).expect("rereads");
+            assert_eq!(again, Record::read(&doc).expect("reads"), "{what}");
+        }
+    }
 }
