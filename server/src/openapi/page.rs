@@ -307,7 +307,8 @@ impl<'a> Page<'a> {
             if let Some(d) = p["description"].as_str() {
                 h.push_str(&inline(d));
             }
-            constraints(h, schema);
+            // A parameter typed by a component (an enum of formats, say): its values here, not a jump away.
+            constraints(h, self.deref(schema));
             if p["deprecated"].as_bool() == Some(true) {
                 h.push_str(" <span class=\"badge warn\">deprecated</span>");
             }
