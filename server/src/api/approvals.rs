@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use record_schema::{DecisionStatus, Record};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Supervisor;
@@ -107,9 +107,9 @@ pub struct RecordDetail {
     pub approved_record: Option<RecordView>,
     /// What changed since approval, field by field (paths like `lines/<line id>/headcount`).
     pub changes_since_approval: Option<Vec<FieldChange>>,
-    /// What changed since approval by crew line (`lines`, `fields`, `total`, `photos`).
-    #[schema(value_type = Option<Object>)]
-    pub changes_by_line: Option<Value>,
+    /// What changed since approval as a supervisor reads it: by crew line, the record's own
+    /// fields, the total and the photo count.
+    pub changes_by_line: Option<BusinessDiff>,
     /// The document's changes, oldest first.
     pub history: Vec<ChangeEntry>,
 }
@@ -288,7 +288,59 @@ const LINE_FIELDS: [&str; 11] =
 /// the version that has it, the line as `approved` and `current`, and the names of the `fields`
 /// that differ); `fields`: the record's own fields that differ (`field`, `approved`, `current`);
 /// `total`: the sheet's total then and now and their difference (labour sheets).
-pub(crate) fn business_diff(approved: &Record, current: &Record) -> Value {
+/// What changed since approval, by line (see `business_diff`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BusinessDiff {
+    /// Crew lines changed, added or removed.
+    pub lines: Vec<LineChange>,
+    /// The record's own fields that differ.
+    pub fields: Vec<FieldDiff>,
+    /// A labour sheet's total then and now (none for other kinds, or when the currency changed).
+    pub total: Option<TotalChange>,
+    pub photos: PhotoCount,
+}
+
+/// One crew line changed, added or removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineChange {
+    /// `changed`, `added` or `removed`.
+    pub change: &'static str,
+    /// Its 1-based position in the version that has it.
+    pub position: Option<usize>,
+    /// The line as approved (none when added).
+    #[schema(value_type = Option<crate::ledger::view::CrewLineView>)]
+    pub approved: Option<Value>,
+    /// The line now (none when removed).
+    #[schema(value_type = Option<crate::ledger::view::CrewLineView>)]
+    pub current: Option<Value>,
+    /// The line's fields that differ (empty when added or removed).
+    pub fields: Vec<&'static str>,
+}
+
+/// One of the record's own fields, then and now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldDiff {
+    pub field: String,
+    pub approved: Value,
+    pub current: Value,
+}
+
+/// A labour sheet's total, then and now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalChange {
+    pub approved: String,
+    pub current: String,
+    pub delta: String,
+}
+
+/// Photos (or receipts, or slips), then and now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoCount {
+    pub approved: usize,
+    pub current: usize,
+}
+
+pub(crate) fn business_diff(approved: &Record, current: &Record) -> BusinessDiff {
     let (a, c) = (record_json(approved), record_json(current));
     let empty = Vec::new();
     let lines_of = |v: &Value| -> Vec<Value> { v["lines"].as_array().unwrap_or(&empty).clone() };
@@ -297,12 +349,23 @@ pub(crate) fn business_diff(approved: &Record, current: &Record) -> Value {
     let mut lines = Vec::new();
     for (i, line) in cl.iter().enumerate() {
         match al.iter().find(|l| l["id"] == line["id"]) {
-            None => lines
-                .push(json!({ "change": "added", "position": i + 1, "approved": null, "current": line, "fields": [] })),
+            None => lines.push(LineChange {
+                change: "added",
+                position: Some(i + 1),
+                approved: None,
+                current: Some(line.clone()),
+                fields: Vec::new(),
+            }),
             Some(before) => {
                 let fields: Vec<&str> = LINE_FIELDS.iter().copied().filter(|f| before[*f] != line[*f]).collect();
                 if !fields.is_empty() {
-                    lines.push(json!({ "change": "changed", "position": i + 1, "approved": before, "current": line, "fields": fields }));
+                    lines.push(LineChange {
+                        change: "changed",
+                        position: Some(i + 1),
+                        approved: Some(before.clone()),
+                        current: Some(line.clone()),
+                        fields,
+                    });
                 }
             }
         }
@@ -310,7 +373,13 @@ pub(crate) fn business_diff(approved: &Record, current: &Record) -> Value {
     for line in &al {
         if position(&cl, &line["id"]).is_none() {
             let at = position(&al, &line["id"]);
-            lines.push(json!({ "change": "removed", "position": at, "approved": line, "current": null, "fields": [] }));
+            lines.push(LineChange {
+                change: "removed",
+                position: at,
+                approved: Some(line.clone()),
+                current: None,
+                fields: Vec::new(),
+            });
         }
     }
     let skip = ["lines", "total", "photos", "receipts", "slips", "kind", "id", "project_id"];
@@ -321,10 +390,10 @@ pub(crate) fn business_diff(approved: &Record, current: &Record) -> Value {
         .flat_map(|o| o.keys())
         .filter(|k| !skip.contains(&k.as_str()))
         .collect();
-    let fields: Vec<Value> = keys
+    let fields: Vec<FieldDiff> = keys
         .into_iter()
         .filter(|k| a[k.as_str()] != c[k.as_str()])
-        .map(|k| json!({ "field": k, "approved": a[k.as_str()], "current": c[k.as_str()] }))
+        .map(|k| FieldDiff { field: k.clone(), approved: a[k.as_str()].clone(), current: c[k.as_str()].clone() })
         .collect();
     let photo_count = |v: &Value| {
         v["photos"]
@@ -339,20 +408,15 @@ pub(crate) fn business_diff(approved: &Record, current: &Record) -> Value {
                 s.lines.iter().map(|l| s.currency.round(l.cost())).sum()
             };
             let (before, after) = (sum(x), sum(y));
-            json!({
-                "approved": y.currency.canonical(before),
-                "current": y.currency.canonical(after),
-                "delta": y.currency.canonical(after - before),
+            Some(TotalChange {
+                approved: y.currency.canonical(before),
+                current: y.currency.canonical(after),
+                delta: y.currency.canonical(after - before),
             })
         }
-        _ => Value::Null,
+        _ => None,
     };
-    json!({
-        "lines": lines,
-        "fields": fields,
-        "total": total,
-        "photos": { "approved": photo_count(&a), "current": photo_count(&c) },
-    })
+    BusinessDiff { lines, fields, total, photos: PhotoCount { approved: photo_count(&a), current: photo_count(&c) } }
 }
 
 /// A decision on the version a supervisor read.
