@@ -405,7 +405,7 @@ impl Walk<'_> {
         };
         match self.doc.object_type(obj)? {
             t if t == ty => {}
-            t => return Err(refuse(path, format!("expected a {ty:?}, found a {t:?}"))),
+            t => return Err(refuse(path, format!("expected {}, found {}", found_object(ty), found_object(t)))),
         }
         // (A plain map's keys are bounded by its shape: no count to take.)
         if max < usize::MAX {
