@@ -513,3 +513,45 @@ pub async fn promote_observation(
     let today = super::observations::project_today(&state, &grant.project_id).await?;
     Ok((StatusCode::CREATED, Json(RiskView::of(r, today))).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+
+    use super::*;
+
+    /// The properties of a described object, and which are required.
+    fn fields(schema: RefOr<Schema>) -> (Vec<String>, Vec<String>) {
+        match schema {
+            RefOr::T(Schema::Object(o)) => (o.properties.keys().cloned().collect(), o.required),
+            _ => panic!("not an object schema"),
+        }
+    }
+
+    fn sorted(v: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    /// The bodies read by hand (`store::input_from_json`) are described by doc-only structs: their
+    /// fields must be the ones the handlers read, so the description cannot drift from them.
+    #[test]
+    fn described_bodies_are_the_fields_read() {
+        let (new, required) = fields(NewRisk::schema());
+        assert_eq!(sorted(&new.iter().map(String::as_str).collect::<Vec<_>>()), sorted(store::FIELDS));
+        assert_eq!(
+            sorted(&required.iter().map(String::as_str).collect::<Vec<_>>()),
+            sorted(&["title", "probability", "impact"])
+        );
+        let (changes, required) = fields(RiskChanges::schema());
+        assert_eq!(sorted(&changes.iter().map(String::as_str).collect::<Vec<_>>()), sorted(store::FIELDS));
+        assert!(required.is_empty(), "an edit requires nothing: {required:?}");
+        let (promoted, _) = fields(PromoteFields::schema());
+        assert_eq!(sorted(&promoted.iter().map(String::as_str).collect::<Vec<_>>()), sorted(promote::FIELDS));
+        let (note, _) = fields(RiskNote::schema());
+        assert_eq!(note, vec!["note".to_string()]);
+    }
+}
