@@ -15,7 +15,9 @@ use crate::held::Held;
 /// data and people. Read from the database with its row (`sqlx::Decode`); a role the database
 /// holds but this enum does not know is a decode error, never taken for another. What each may do
 /// is asked through the capability methods (`decides`, `reads_ledgers`, `manages`), not matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Foreman,

@@ -43,7 +43,6 @@ pub struct DeviceInfo {
     pub person_name: Option<String>,
     pub handset_id: Option<String>,
     /// Its role on the listed project (or its newest token's role).
-    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
     /// Projects of its live tokens (of all its tokens once revoked), by name.
     pub projects: Vec<String>,
@@ -390,7 +389,6 @@ pub async fn rename(
 pub struct Rotated {
     pub device_id: String,
     pub project_id: String,
-    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
     pub token: String,
 }

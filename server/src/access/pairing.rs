@@ -229,7 +229,6 @@ pub struct ProjectToken {
     pub project_id: String,
     /// From reference data; the id when the project has no name yet.
     pub name: String,
-    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
     pub device_id: String,
     pub token: String,

@@ -133,7 +133,6 @@ pub struct Member {
     #[sqlx(flatten)]
     #[serde(flatten)]
     pub person: Person,
-    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
     /// Their devices on this project (not revoked).
     pub devices: i64,

@@ -142,7 +142,6 @@ pub struct AddBody {
     #[schema(max_length = 254)]
     email: Option<String>,
     /// The person's role on the project.
-    #[schema(value_type = crate::access::RoleName)]
     role: String,
 }
 
@@ -151,7 +150,6 @@ pub struct AddBody {
 pub struct PersonAdded {
     pub person: Person,
     pub project_id: String,
-    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
 }
 
@@ -197,7 +195,6 @@ async fn member(db: &Db, grant: &TokenGrant, id: &str) -> Result<Role, ApiError>
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = MemberRoleChange)]
 pub struct RoleBody {
-    #[schema(value_type = crate::access::RoleName)]
     role: String,
 }
 
@@ -206,7 +203,6 @@ pub struct RoleBody {
 pub struct MemberRole {
     pub person_id: String,
     pub project_id: String,
-    #[schema(value_type = crate::access::RoleName)]
     pub role: Role,
 }
 
