@@ -255,7 +255,7 @@ fn imports_holding_what_the_schema_does_not_define_are_refused_whole() {
     });
     let text_note = peer_edit(&|d| {
         let note = d.put_object(ROOT, "note", ObjType::Text).expect("put");
-        d.splice_text(&note, 0, 0, "雨天停工").expect("splice");
+        d.splice_text(&note, 0, 0, &"雨天停工".repeat(400)).expect("splice");
     });
     let line_obj = |d: &AutoCommit| {
         let lines = d.get(ROOT, "lines").expect("get").expect("lines").1;

@@ -140,7 +140,7 @@ fn story(url: Option<&str>) {
     let deep = deep_doc("e-deep", 1_000);
     let mut text_note = doc_of(&expense("e-textnote"));
     let note = text_note.put_object(ROOT, "note", ObjType::Text).expect("put");
-    text_note.splice_text(&note, 0, 0, &"备注".repeat(500)).expect("splice");
+    text_note.splice_text(&note, 0, 0, &"备注".repeat(700)).expect("splice");
     let mut long_vendor = doc_of(&expense("e-vendor"));
     long_vendor.put(ROOT, "vendor", "供".repeat(100)).expect("put");
     let mut giant = doc_of(&expense("e-giant"));
