@@ -89,8 +89,6 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, (Sta
 pub struct WhoAmI {
     pub device_id: String,
     pub device_name: String,
-    /// `foreman`, `supervisor`, `office` or `admin`.
-    #[schema(value_type = String, example = "supervisor")]
     pub role: crate::auth::Role,
     pub project_id: String,
 }
