@@ -627,6 +627,7 @@ fn constraints(h: &mut String, schema: &Value) {
         ("multipleOf", "multiple of", ""),
     ] {
         if let Some(v) = schema.get(key).filter(|v| v.is_number()) {
+            let unit = if v.as_f64() == Some(1.0) { unit.trim_end_matches('s') } else { unit };
             notes.push(format!("{lead} {}{unit}", esc(&v.to_string())));
         }
     }
