@@ -173,7 +173,14 @@ pub async fn list_workers(
     tag = "funds",
     request_body(content = WorkerInput, description = "The worker; values are text or null, `name` is required"),
     responses(
-        (status = 201, description = "The worker added (numbers masked)", body = WorkerAnswer),
+        (
+            status = 201,
+            description = "The worker added (numbers masked)",
+            body = WorkerAnswer,
+            links(
+                ("update" = (operation_id = "funds_update_worker", parameters(("id" = "$response.body#/worker/id")))),
+            )
+        ),
         (status = 400, description = "Not a JSON object of text values, or an unknown field", body = ErrorBody),
         (status = 403, description = "Not an office or admin token", body = ErrorBody),
         (status = 409, description = "The id, ID number or card number is already on the roster", body = ErrorBody),
@@ -324,7 +331,14 @@ pub async fn list_payments(
     tag = "funds",
     request_body(content = NewPayment, description = "The payment; values are text or null (amounts as decimal text)"),
     responses(
-        (status = 201, description = "The payment recorded", body = PaymentAnswer),
+        (
+            status = 201,
+            description = "The payment recorded",
+            body = PaymentAnswer,
+            links(
+                ("cancel" = (operation_id = "funds_cancel_payment", parameters(("id" = "$response.body#/payment/id")))),
+            )
+        ),
         (status = 400, description = "Not a JSON object of text values, an unknown field, a bad date or amount", body = ErrorBody),
         (status = 403, description = "Not an office or admin token", body = ErrorBody),
         (status = 404, description = "`worker_id` is not on the project's roster", body = ErrorBody),
@@ -401,7 +415,14 @@ pub async fn cancel_payment(
         )
     ),
     responses(
-        (status = 201, description = "The batch: its payments and the rows that matched no worker", body = BatchAnswer),
+        (
+            status = 201,
+            description = "The batch: its payments and the rows that matched no worker",
+            body = BatchAnswer,
+            links(
+                ("get" = (operation_id = "funds_get_batch", parameters(("id" = "$response.body#/batch/id")))),
+            )
+        ),
         (status = 400, description = "A bad parameter, or not a CSV or XLSX file", body = ErrorBody),
         (status = 403, description = "Not an office or admin token", body = ErrorBody),
         (status = 409, description = "The same file was imported before", body = ErrorBody),

@@ -157,7 +157,19 @@ pub async fn project_today(state: &AppState, project: &str) -> Result<NaiveDate,
     tag = "observations",
     params(ListQuery),
     responses(
-        (status = 200, description = "The project's observations, newest first, and the counts by status", body = ObservationList),
+        (
+            status = 200,
+            description = "The project's observations, newest first, and the counts by status",
+            body = ObservationList,
+            links(
+                ("get" = (operation_id = "observations_get", parameters(("id" = "$response.body#/observations/0/record_id")))),
+                ("assign" = (operation_id = "observations_assign", parameters(("id" = "$response.body#/observations/0/record_id")))),
+                ("close" = (operation_id = "observations_close", parameters(("id" = "$response.body#/observations/0/record_id")))),
+                ("reopen" = (operation_id = "observations_reopen", parameters(("id" = "$response.body#/observations/0/record_id")))),
+                ("comment" = (operation_id = "observations_comment", parameters(("id" = "$response.body#/observations/0/record_id")))),
+                ("promote" = (operation_id = "observations_promote", parameters(("id" = "$response.body#/observations/0/record_id")))),
+            )
+        ),
         (status = 400, description = "A bad filter, named with the values it takes", body = ErrorBody),
         (status = 403, description = "A foreman's token", body = ErrorBody),
         (status = 404, description = "`project` is not the token's project", body = ErrorBody),

@@ -360,7 +360,17 @@ pub async fn one(Reader(grant): Reader, State(state): State<AppState>, Path(labe
     tag = "risks",
     request_body(content = NewRisk, description = "The risk's fields: text, integers or null"),
     responses(
-        (status = 201, description = "The risk added", body = RiskView),
+        (
+            status = 201,
+            description = "The risk added",
+            body = RiskView,
+            links(
+                ("get" = (operation_id = "risks_one", parameters(("label" = "$response.body#/label")))),
+                ("edit" = (operation_id = "risks_edit", parameters(("label" = "$response.body#/label")))),
+                ("close" = (operation_id = "risks_close", parameters(("label" = "$response.body#/label")))),
+                ("reopen" = (operation_id = "risks_reopen", parameters(("label" = "$response.body#/label")))),
+            )
+        ),
         (status = 400, description = "Not a JSON object, an unknown field, or a value that is not text, an integer or null", body = ErrorBody),
         (status = 403, description = "Not a supervisor or admin token", body = ErrorBody),
         (status = 422, description = "A field missing or not valid (named, with its limit)", body = ErrorBody),
