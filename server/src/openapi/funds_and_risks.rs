@@ -7,48 +7,6 @@
 //! schemas are the handlers' own response and request types, so the description cannot drift.
 
 use utoipa::OpenApi;
-use utoipa::openapi::{OpenApi as Spec, RefOr};
-
-/// This area's operations, with their response links (a listed observation to its actions, a new
-/// risk, worker, payment or batch to its own operations) written as OpenAPI names them.
-pub struct Api;
-
-impl OpenApi for Api {
-    fn openapi() -> Spec {
-        let mut spec = Operations::openapi();
-        camel_case_links(&mut spec);
-        spec
-    }
-}
-
-/// utoipa 5.5 serializes a link's fields in snake case (`operation_id`), which OpenAPI tools do not
-/// read (Schemathesis: invalid links): each link is written again with OpenAPI's names in the
-/// response's extensions, in place of the emptied `links` (as `super::records` does).
-fn camel_case_links(spec: &mut Spec) {
-    for item in spec.paths.paths.values_mut() {
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for operation in operations.into_iter().flatten() {
-            for response in operation.responses.responses.values_mut() {
-                let RefOr::T(response) = response else { continue };
-                if response.links.is_empty() {
-                    continue;
-                }
-                let mut links = serde_json::Map::new();
-                for (name, link) in std::mem::take(&mut response.links) {
-                    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&link) else { continue };
-                    let renamed = fields.into_iter().map(|(k, v)| match k.as_str() {
-                        "operation_id" => ("operationId".to_string(), v),
-                        "operation_ref" => ("operationRef".to_string(), v),
-                        "request_body" => ("requestBody".to_string(), v),
-                        _ => (k, v),
-                    });
-                    links.insert(name, serde_json::Value::Object(renamed.collect()));
-                }
-                response.extensions.get_or_insert_with(Default::default).insert("links".into(), links.into());
-            }
-        }
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -95,4 +53,6 @@ fn camel_case_links(spec: &mut Spec) {
         (name = "risks", description = "The risk register and its 5×5 matrix (issue 22; docs/risks.md)"),
     )
 )]
-struct Operations;
+/// This area's operations (their response links are written as OpenAPI names them by
+/// `super::camel_case_links`).
+pub struct Api;

@@ -61,6 +61,7 @@ pub fn spec() -> &'static Spec {
         spec.merge(funds_and_risks::Api::openapi());
         spec.info.version = env!("CARGO_PKG_VERSION").to_string();
         finish(&mut spec);
+        camel_case_links(&mut spec);
         spec
     })
 }
@@ -102,6 +103,48 @@ fn finish(spec: &mut Spec) {
     }
 }
 
+/// utoipa 5 serializes a response link's fields in snake case (`operation_id`, `request_body`),
+/// which no OpenAPI tool reads (Schemathesis calls such links invalid; utoipa 6 fixes it): each link
+/// is written again with OpenAPI's names in the response's extensions, serialized in place of the
+/// emptied `links`. The links let the fuzzer's stateful phase follow a listed record, risk or
+/// payment to its own operations.
+fn camel_case_links(spec: &mut Spec) {
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for response in operation.responses.responses.values_mut() {
+                let RefOr::T(response) = response else { continue };
+                if response.links.is_empty() {
+                    continue;
+                }
+                let mut links = serde_json::Map::new();
+                for (name, link) in std::mem::take(&mut response.links) {
+                    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&link) else { continue };
+                    let renamed = fields.into_iter().map(|(k, v)| {
+                        let k = match k.as_str() {
+                            "operation_id" => "operationId".to_string(),
+                            "operation_ref" => "operationRef".to_string(),
+                            "request_body" => "requestBody".to_string(),
+                            _ => k,
+                        };
+                        (k, v)
+                    });
+                    links.insert(name, serde_json::Value::Object(renamed.collect()));
+                }
+                response.extensions.get_or_insert_with(Default::default).insert("links".into(), links.into());
+            }
+        }
+    }
+}
+
 /// The description as JSON (serialized once).
 pub fn json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
@@ -118,4 +161,41 @@ pub fn json() -> &'static str {
 )]
 pub async fn openapi_json() -> Response {
     ([(CONTENT_TYPE, "application/json")], json()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use utoipa::OpenApi;
+
+    /// `OpenApi::merge` keeps the first schema of a name and drops the others silently: two areas
+    /// naming different types alike would describe one of them wrong (it happened: an
+    /// `ObservationView` of each area). The same name for the same schema (shared types) is fine.
+    #[test]
+    fn areas_name_their_schemas_apart() {
+        let areas = [
+            ("base", super::Base::openapi()),
+            ("records", super::records::Api::openapi()),
+            ("access", super::access::Api::openapi()),
+            ("funds_and_risks", super::funds_and_risks::Api::openapi()),
+        ];
+        let mut seen: BTreeMap<String, (&str, serde_json::Value)> = BTreeMap::new();
+        let mut clashes = Vec::new();
+        for (area, spec) in &areas {
+            let Some(components) = &spec.components else { continue };
+            for (name, schema) in &components.schemas {
+                let schema = serde_json::to_value(schema).expect("schema as JSON");
+                match seen.get(name) {
+                    Some((other, first)) if *first != schema => clashes.push(format!("{name}: {other} and {area}")),
+                    Some(_) => {}
+                    None => {
+                        seen.insert(name.clone(), (area, schema));
+                    }
+                }
+            }
+        }
+        assert!(seen.len() > 100, "only {} schemas found", seen.len());
+        assert!(clashes.is_empty(), "one name, different schemas: {clashes:#?}");
+    }
 }

@@ -3,60 +3,6 @@
 //! handler carries its `#[utoipa::path]`; the list is below.
 
 use utoipa::OpenApi;
-use utoipa::openapi::{OpenApi as Spec, RefOr};
-
-/// This area's operations, with their response links written as OpenAPI names them (see
-/// `camel_case_links`).
-pub struct Api;
-
-impl OpenApi for Api {
-    fn openapi() -> Spec {
-        let mut spec = Operations::openapi();
-        camel_case_links(&mut spec);
-        spec
-    }
-}
-
-/// utoipa 5.5 writes a response link's fields in snake case (`operation_id`, `request_body`), which
-/// no OpenAPI tool reads (Schemathesis calls such links invalid): each link is written again, as
-/// `operationId`, `operationRef` and `requestBody`, in the response's extensions (serialized in
-/// place of the empty `links`).
-fn camel_case_links(spec: &mut Spec) {
-    for item in spec.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for response in operation.responses.responses.values_mut() {
-                let RefOr::T(response) = response else { continue };
-                if response.links.is_empty() {
-                    continue;
-                }
-                let mut links = serde_json::Map::new();
-                for (name, link) in std::mem::take(&mut response.links) {
-                    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&link) else { continue };
-                    let renamed = fields.into_iter().map(|(k, v)| {
-                        let k = match k.as_str() {
-                            "operation_id" => "operationId".to_string(),
-                            "operation_ref" => "operationRef".to_string(),
-                            "request_body" => "requestBody".to_string(),
-                            _ => k,
-                        };
-                        (k, v)
-                    });
-                    links.insert(name, serde_json::Value::Object(renamed.collect()));
-                }
-                response.extensions.get_or_insert_with(Default::default).insert("links".into(), links.into());
-            }
-        }
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -99,7 +45,9 @@ fn camel_case_links(spec: &mut Spec) {
         (name = "uploads", description = "Photo uploads (tus 1.0: creation, checksum, termination, expiration) and photo reads"),
     )
 )]
-struct Operations;
+/// This area's operations (their response links are written as OpenAPI names them by
+/// `super::camel_case_links`).
+pub struct Api;
 
 /// `OPTIONS /v1/uploads/{id}`: the same handler as `OPTIONS /v1/uploads`
 /// (`crate::blobs::tus::options`); an operation needs a function of its own to be described.
