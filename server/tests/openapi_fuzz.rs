@@ -65,6 +65,10 @@ fn schemathesis_finds_no_server_error_and_no_answer_unlike_the_description() {
         .arg(&script)
         .env("FIELDLEDGER_SERVER", common::server_binary())
         .env("FUZZ_MAX_EXAMPLES", MAX_EXAMPLES)
+        // One worker: with two threads Hypothesis (its caches) and CPython 3.11's AST recursion
+        // counter race, and the run ends in Python errors (KeyError, "AST constructor recursion depth
+        // mismatch") that are none of the server's doing (seen in a full test run).
+        .env("FUZZ_WORKERS", "1")
         .env("FUZZ_TIMEOUT", TIMEOUT_SECS)
         .env("FUZZ_REPORT_DIR", reports.path())
         .output()
