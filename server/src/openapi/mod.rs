@@ -83,8 +83,18 @@ fn finish(spec: &mut Spec) {
             ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody"))).build(),
         )
         .build();
-    for item in spec.paths.paths.values_mut() {
-        let operations = [
+    for operation in operations(spec) {
+        if operation.security.is_none() {
+            operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+        }
+        operation.responses.responses.entry("default".to_string()).or_insert_with(|| RefOr::T(error.clone()));
+    }
+}
+
+/// Every operation of the description, whatever its method.
+fn operations(spec: &mut Spec) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    spec.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.put,
             &mut item.post,
@@ -93,14 +103,10 @@ fn finish(spec: &mut Spec) {
             &mut item.head,
             &mut item.patch,
             &mut item.trace,
-        ];
-        for operation in operations.into_iter().flatten() {
-            if operation.security.is_none() {
-                operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
-            }
-            operation.responses.responses.entry("default".to_string()).or_insert_with(|| RefOr::T(error.clone()));
-        }
-    }
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// utoipa 5 serializes a response link's fields in snake case (`operation_id`, `request_body`),
@@ -109,38 +115,27 @@ fn finish(spec: &mut Spec) {
 /// emptied `links`. The links let the fuzzer's stateful phase follow a listed record, risk or
 /// payment to its own operations.
 fn camel_case_links(spec: &mut Spec) {
-    for item in spec.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for response in operation.responses.responses.values_mut() {
-                let RefOr::T(response) = response else { continue };
-                if response.links.is_empty() {
-                    continue;
-                }
-                let mut links = serde_json::Map::new();
-                for (name, link) in std::mem::take(&mut response.links) {
-                    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&link) else { continue };
-                    let renamed = fields.into_iter().map(|(k, v)| {
-                        let k = match k.as_str() {
-                            "operation_id" => "operationId".to_string(),
-                            "operation_ref" => "operationRef".to_string(),
-                            "request_body" => "requestBody".to_string(),
-                            _ => k,
-                        };
-                        (k, v)
-                    });
-                    links.insert(name, serde_json::Value::Object(renamed.collect()));
-                }
-                response.extensions.get_or_insert_with(Default::default).insert("links".into(), links.into());
+    for operation in operations(spec) {
+        for response in operation.responses.responses.values_mut() {
+            let RefOr::T(response) = response else { continue };
+            if response.links.is_empty() {
+                continue;
             }
+            let mut links = serde_json::Map::new();
+            for (name, link) in std::mem::take(&mut response.links) {
+                let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&link) else { continue };
+                let renamed = fields.into_iter().map(|(k, v)| {
+                    let k = match k.as_str() {
+                        "operation_id" => "operationId".to_string(),
+                        "operation_ref" => "operationRef".to_string(),
+                        "request_body" => "requestBody".to_string(),
+                        _ => k,
+                    };
+                    (k, v)
+                });
+                links.insert(name, serde_json::Value::Object(renamed.collect()));
+            }
+            response.extensions.get_or_insert_with(Default::default).insert("links".into(), links.into());
         }
     }
 }
