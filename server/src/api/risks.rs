@@ -26,7 +26,7 @@ use crate::state::AppState;
 
 type Answer = Result<Response, ApiError>;
 
-/// `GET /v1/risks` parameters (`GET /v1/risks/matrix` reads `status` and `project`).
+/// `GET /v1/risks` parameters (`GET /v1/risks/matrix` takes `MatrixQuery`'s).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
@@ -48,6 +48,18 @@ pub struct ListQuery {
     pub format: Option<String>,
     /// A file's column words: `en` or `zh-CN` (else the API's keys).
     pub lang: Option<String>,
+    /// Accepted for API tokens' symmetry with the reports; must be the token's project.
+    pub project: Option<String>,
+}
+
+/// `GET /v1/risks/matrix` parameters: the matrix counts every risk of the status, so the list's other
+/// filters do not apply (and are not described).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MatrixQuery {
+    /// `open`, `mitigating`, `closed`, `active` (not closed, the default) or `all`.
+    #[param(example = "active")]
+    pub status: Option<String>,
     /// Accepted for API tokens' symmetry with the reports; must be the token's project.
     pub project: Option<String>,
 }
@@ -289,7 +301,7 @@ pub async fn list(
     path = "/v1/risks/matrix",
     operation_id = "risks_matrix",
     tag = "risks",
-    params(ListQuery),
+    params(MatrixQuery),
     responses(
         (status = 200, description = "The 5×5 counts by probability and impact", body = RiskMatrix),
         (status = 400, description = "A bad status", body = ErrorBody),
@@ -300,7 +312,7 @@ pub async fn list(
 pub async fn matrix(
     Reader(grant): Reader,
     State(state): State<AppState>,
-    q: Result<Query<ListQuery>, QueryRejection>,
+    q: Result<Query<MatrixQuery>, QueryRejection>,
 ) -> Answer {
     let Query(q) = q.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     check_project(q.project.as_deref(), &grant.project_id)?;
