@@ -8,15 +8,43 @@ use clap::Parser;
 #[command(name = "fieldledger-loadgen", version, about = "Simulates many phones syncing against a Fieldledger server")]
 pub struct Args {
     /// Target a running server (`http://127.0.0.1:8080`). Tokens are minted with `--server-bin`
-    /// against the same database, so give the server's `--data-dir` or `--database-url` too.
+    /// against the same database, so give the server's `--data-dir` or `--database-url` too. Give it
+    /// several times for replicas on one database: phones are spread round robin over the URLs, each
+    /// phone always on the same one.
     #[arg(long, conflicts_with = "spawn", required_unless_present_any = ["spawn", "serve_floor"])]
-    pub server: Option<String>,
-    /// PID of the `--server` process, for its CPU time.
+    pub server: Vec<String>,
+    /// PID of a `--server` process, for its CPU time (once per `--server`, in the same order).
     #[arg(long, requires = "server")]
-    pub server_pid: Option<u32>,
+    pub server_pid: Vec<u32>,
     /// Start the server binary on a fresh data folder (and stop it at the end).
     #[arg(long)]
     pub spawn: bool,
+    /// With `--spawn` and `--database-url`: start this many server processes on the one database
+    /// (each on its own port, sharing the data folder for blobs); phones are spread round robin
+    /// over them and the CPU of each is reported.
+    #[arg(long, default_value_t = 1, requires = "spawn")]
+    pub replicas: usize,
+    /// The join scenario instead of edit syncs (`join.rs`): seed a project of `--join-docs`
+    /// documents (`--join-foremen` foremen's daily labour sheets over `--join-days` days) and one of
+    /// `--idle-docs`, then a brand-new phone joins each (first sync until settled: wall time,
+    /// rounds, bytes, documents), then `--idle-syncs` idle syncs of that phone on each project.
+    #[arg(long, conflicts_with_all = ["floor", "verify"])]
+    pub join: bool,
+    /// Documents of the big project in `--join`.
+    #[arg(long, default_value_t = 20_000)]
+    pub join_docs: usize,
+    /// Documents of the small project in `--join` (the idle sync's cost is compared on both).
+    #[arg(long, default_value_t = 1_000)]
+    pub idle_docs: usize,
+    /// Foremen whose sheets the `--join` projects hold (each one sheet a working day).
+    #[arg(long, default_value_t = 30)]
+    pub join_foremen: usize,
+    /// Days of history of the `--join` projects (ending today).
+    #[arg(long, default_value_t = 730)]
+    pub join_days: usize,
+    /// Idle syncs measured on each `--join` project.
+    #[arg(long, default_value_t = 500)]
+    pub idle_syncs: usize,
     /// With `--spawn`: instead of the Fieldledger server, start the floor, this binary serving the
     /// same protocol over the same HTTP stack from memory only (no database, token check,
     /// validation or durability). Its CPU per sync is the least any HTTP server of the protocol

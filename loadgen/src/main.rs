@@ -9,6 +9,7 @@ mod args;
 mod baseline;
 mod floor;
 mod http;
+mod join;
 mod phone;
 mod procfs;
 mod report;
@@ -26,7 +27,7 @@ use crate::args::Args;
 use crate::http::WireCounters;
 use crate::phone::Phone;
 use crate::report::{Measured, failures};
-use crate::server::{mint_all, spawn_server};
+use crate::server::{host_of, mint_all, spawn_replicas};
 use crate::workers::{Mode, phase};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -73,8 +74,14 @@ async fn run(args: Args) -> Result<bool, Error> {
     // The server's data folder: given, or a temporary one for a spawned server.
     let temp = tempfile::tempdir()?;
     let data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
-    if args.server.is_some() && args.data_dir.is_none() && args.database_url.is_none() {
+    if !args.server.is_empty() && args.data_dir.is_none() && args.database_url.is_none() {
         return Err("with --server, give the server's --data-dir or --database-url so tokens can be minted".into());
+    }
+    if !args.server_pid.is_empty() && args.server_pid.len() != args.server.len() {
+        return Err("give --server-pid once per --server, in the same order".into());
+    }
+    if args.join {
+        return join::run(&args, &data_dir).await;
     }
 
     let t = Instant::now();
@@ -85,17 +92,18 @@ async fn run(args: Args) -> Result<bool, Error> {
     };
     say(format!("minted {} tokens over {projects_n} projects in {:.1}s", tokens.len(), t.elapsed().as_secs_f64()));
 
-    let (spawned, host, server_pid) = if args.spawn {
-        let (s, addr) = spawn_server(&args, &data_dir)?;
-        let pid = s.child.id();
-        (Some(s), addr, Some(pid))
+    // The servers: spawned (one, or `--replicas` on one PostgreSQL database), or given.
+    let (spawned, hosts, server_pids) = if args.spawn {
+        let (s, hosts) = spawn_replicas(&args, &data_dir)?;
+        let pids: Vec<u32> = s.iter().map(|s| s.child.id()).collect();
+        (s, hosts, pids)
     } else {
-        let url = args.server.clone().unwrap_or_default();
-        let host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
-        (None, host, args.server_pid)
+        (Vec::new(), args.server.iter().map(|u| host_of(u)).collect(), args.server_pid.clone())
     };
-    say(format!("server http://{host} ({backend}){}", server_pid.map(|p| format!(", pid {p}")).unwrap_or_default()));
-
+    for (i, host) in hosts.iter().enumerate() {
+        let pid = server_pids.get(i).map(|p| format!(", pid {p}")).unwrap_or_default();
+        say(format!("server http://{host} ({backend}){pid}"));
+    }
     let counters = Arc::new(WireCounters::default());
     let phones: Vec<Phone> = tokens
         .into_iter()
@@ -108,8 +116,8 @@ async fn run(args: Args) -> Result<bool, Error> {
 
     // Setup: every phone uploads its sheet, then one more pass so each holds its peers' sheets.
     let t = Instant::now();
-    let (phones, setup) = phase(phones, Mode::Once, concurrency, &host, &counters, false).await?;
-    let (phones, catchup) = phase(phones, Mode::Once, concurrency, &host, &counters, false).await?;
+    let (phones, setup) = phase(phones, Mode::Once, concurrency, &hosts, &counters, false).await?;
+    let (phones, catchup) = phase(phones, Mode::Once, concurrency, &hosts, &counters, false).await?;
     let (f1, e1, first1) = failures(&setup);
     let (f2, e2, first2) = failures(&catchup);
     say(format!("setup: {} phones uploaded their sheets in {:.1}s", phones.len(), t.elapsed().as_secs_f64()));
@@ -123,14 +131,14 @@ async fn run(args: Args) -> Result<bool, Error> {
         phones,
         Mode::Edits { start: Instant::now(), deadline: warm_deadline, limit: None, rate: args.rate },
         concurrency,
-        &host,
+        &hosts,
         &counters,
         true,
     )
     .await?;
     let warm_syncs = warm.syncs.len() as u64;
     let with_pg = args.database_url.is_some();
-    let before = procfs::Snapshot::take(server_pid, with_pg);
+    let before = procfs::Snapshot::take(&server_pids, with_pg);
     let (wire_up0, wire_down0) = (counters.up.load(Ordering::Relaxed), counters.down.load(Ordering::Relaxed));
     let t = Instant::now();
     let mode = Mode::Edits {
@@ -139,14 +147,14 @@ async fn run(args: Args) -> Result<bool, Error> {
         limit: args.syncs,
         rate: args.rate,
     };
-    let (phones, measured) = phase(phones, mode, concurrency, &host, &counters, true).await?;
+    let (phones, measured) = phase(phones, mode, concurrency, &hosts, &counters, true).await?;
     let elapsed = t.elapsed().as_secs_f64();
-    let after = procfs::Snapshot::take(server_pid, with_pg);
+    let after = procfs::Snapshot::take(&server_pids, with_pg);
     let wire_up = counters.up.load(Ordering::Relaxed) - wire_up0;
     let wire_down = counters.down.load(Ordering::Relaxed) - wire_down0;
 
     let verify = if args.verify {
-        let (_, v) = phase(phones, Mode::Verify, concurrency, &host, &counters, false).await?;
+        let (_, v) = phase(phones, Mode::Verify, concurrency, &hosts, &counters, false).await?;
         Some(v)
     } else {
         None
@@ -157,6 +165,7 @@ async fn run(args: Args) -> Result<bool, Error> {
         &args,
         Measured {
             backend,
+            servers: hosts.len(),
             projects,
             run,
             concurrency,

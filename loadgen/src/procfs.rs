@@ -54,9 +54,10 @@ pub fn machine_ticks() -> (u64, u64) {
 }
 
 /// CPU counters at one instant.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    pub server: Option<u64>,
+    /// The server processes' CPU ticks, in `--server`/replica order (none: a PID unknown or gone).
+    pub servers: Vec<Option<u64>>,
     pub postgres: Option<u64>,
     pub loadgen: u64,
     pub machine_busy: u64,
@@ -64,14 +65,24 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn take(server_pid: Option<u32>, with_postgres: bool) -> Snapshot {
+    pub fn take(server_pids: &[u32], with_postgres: bool) -> Snapshot {
         let (machine_busy, machine_total) = machine_ticks();
         Snapshot {
-            server: server_pid.and_then(process_ticks),
+            servers: server_pids.iter().map(|&p| process_ticks(p)).collect(),
             postgres: with_postgres.then(postgres_ticks),
             loadgen: process_ticks(std::process::id()).unwrap_or(0),
             machine_busy,
             machine_total,
         }
     }
+}
+
+/// CPU milliseconds each server process spent between two snapshots (none where unknown).
+pub fn server_ms(before: &Snapshot, after: &Snapshot, ticks: f64) -> Vec<Option<f64>> {
+    before
+        .servers
+        .iter()
+        .zip(&after.servers)
+        .map(|(a, b)| a.zip(*b).map(|(a, b)| b.saturating_sub(a) as f64 * 1000.0 / ticks))
+        .collect()
 }

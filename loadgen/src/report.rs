@@ -11,6 +11,8 @@ use crate::workers::{SyncRecord, WorkerOut};
 /// What a run measured, for the figures.
 pub struct Measured {
     pub backend: &'static str,
+    /// Server processes the phones were spread over.
+    pub servers: usize,
     pub projects: Vec<String>,
     /// The run's id (phones' sheet ids), for the baseline's phones.
     pub run: String,
@@ -46,6 +48,7 @@ pub fn failures(out: &WorkerOut) -> (usize, u64, Option<String>) {
 pub fn report(args: &Args, m: Measured) -> bool {
     let Measured {
         backend,
+        servers,
         projects,
         run,
         concurrency,
@@ -71,7 +74,13 @@ pub fn report(args: &Args, m: Measured) -> bool {
     req_lat.sort_unstable();
     let mean = |f: &dyn Fn(&SyncRecord) -> u64| measured.syncs.iter().map(f).sum::<u64>() as f64 / n;
     let cpu_ms = |a: Option<u64>, b: Option<u64>| a.zip(b).map(|(a, b)| b.saturating_sub(a) as f64 * 1000.0 / ticks);
-    let server_cpu = cpu_ms(before.server, after.server);
+    // Every server process's CPU, and their sum (unknown if any one is).
+    let per_server = crate::procfs::server_ms(&before, &after, ticks);
+    let server_cpu = if per_server.is_empty() || per_server.iter().any(Option::is_none) {
+        None
+    } else {
+        Some(per_server.iter().flatten().sum::<f64>())
+    };
     let pg_cpu = cpu_ms(before.postgres, after.postgres);
     let loadgen_cpu = (after.loadgen - before.loadgen) as f64 * 1000.0 / ticks;
     let machine_busy =
@@ -87,6 +96,7 @@ pub fn report(args: &Args, m: Measured) -> bool {
 
     let report = json!({
         "backend": backend,
+        "servers": servers,
         "phones": args.phones,
         "projects": projects_n,
         "concurrency": concurrency,
@@ -109,6 +119,8 @@ pub fn report(args: &Args, m: Measured) -> bool {
         "wire_bytes_per_sync": { "up": wire_up as f64 / n, "down": wire_down as f64 / n },
         "server_cpu_ms_per_sync": server_per_sync,
         "server_cpu_cores": server_cpu.map(|c| c / 1000.0 / elapsed),
+        "server_cpu_ms_per_sync_by_server": per_server.iter().map(|c| c.map(|c| c / n)).collect::<Vec<_>>(),
+        "server_cpu_cores_by_server": per_server.iter().map(|c| c.map(|c| c / 1000.0 / elapsed)).collect::<Vec<_>>(),
         "postgres_cpu_ms_per_sync": pg_per_sync,
         "loadgen_cpu_ms_per_sync": loadgen_cpu / n,
         "machine_busy_fraction": machine_busy,
@@ -123,7 +135,8 @@ pub fn report(args: &Args, m: Measured) -> bool {
 
     let f = |v: Option<f64>, unit: &str| v.map(|v| format!("{v:.3} {unit}")).unwrap_or_else(|| "n/a".into());
     say(format!(
-        "\n{backend}: {} phones over {projects_n} projects, {concurrency} in flight{}, {syncs} syncs in {elapsed:.1}s",
+        "\n{backend}{}: {} phones over {projects_n} projects, {concurrency} in flight{}, {syncs} syncs in {elapsed:.1}s",
+        if servers > 1 { format!(" ({servers} servers)") } else { String::new() },
         args.phones,
         args.rate.map(|r| format!(", started at {r:.0}/s")).unwrap_or_default()
     ));
@@ -159,6 +172,15 @@ pub fn report(args: &Args, m: Measured) -> bool {
         f(server_cpu.map(|c| c / 1000.0 / elapsed), ""),
         pg_per_sync.map(|p| format!("; postgres processes {p:.3} ms per sync")).unwrap_or_default()
     ));
+    if per_server.len() > 1 {
+        let each: Vec<String> = per_server
+            .iter()
+            .map(|c| {
+                c.map(|c| format!("{:.3} ms/sync, {:.2} cores", c / n, c / 1000.0 / elapsed)).unwrap_or("n/a".into())
+            })
+            .collect();
+        say(format!("  by server          {}", each.join(";  ")));
+    }
     say(format!("  loadgen CPU        {:.3} ms per sync; machine {:.0}% busy", loadgen_cpu / n, machine_busy * 100.0));
     if let Some((b, r, load)) = baseline {
         say(format!("  automerge baseline {b:.1} us per sync (same merges in process, {r:.2} rounds per sync)"));

@@ -68,8 +68,30 @@ pub fn spawn_server(args: &Args, data_dir: &std::path::Path) -> Result<(Spawned,
     Ok((spawned, addr))
 }
 
+/// `--replicas` servers on the one database and data folder (one unless PostgreSQL: SQLite's file
+/// belongs to one process), each on a port of its own; (processes, `ip:port` of each).
+pub fn spawn_replicas(args: &Args, data_dir: &std::path::Path) -> Result<(Vec<Spawned>, Vec<String>), Error> {
+    let n = args.replicas.max(1);
+    if n > 1 && (args.floor || args.database_url.is_none()) {
+        return Err("--replicas above 1 needs --database-url (replicas share one PostgreSQL database)".into());
+    }
+    let mut spawned = Vec::with_capacity(n);
+    let mut hosts = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (s, addr) = spawn_server(args, data_dir)?;
+        spawned.push(s);
+        hosts.push(addr);
+    }
+    Ok((spawned, hosts))
+}
+
+/// `ip:port` of a `--server` URL.
+pub fn host_of(url: &str) -> String {
+    url.trim_start_matches("http://").trim_end_matches('/').to_string()
+}
+
 /// Mints `count` foreman tokens for `project` with the server's admin command.
-fn mint_tokens(args: &Args, data_dir: &std::path::Path, project: &str, count: usize) -> Result<Vec<String>, Error> {
+pub fn mint_tokens(args: &Args, data_dir: &std::path::Path, project: &str, count: usize) -> Result<Vec<String>, Error> {
     let out = server_command(args, data_dir)?
         .args([
             "token",

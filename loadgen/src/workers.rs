@@ -55,7 +55,12 @@ struct Shared {
     mode: Mode,
 }
 
-async fn sync_phone(conn: &mut Conn, phone: &mut Phone, start: Instant, request_micros: &mut Vec<u64>) -> SyncRecord {
+pub async fn sync_phone(
+    conn: &mut Conn,
+    phone: &mut Phone,
+    start: Instant,
+    request_micros: &mut Vec<u64>,
+) -> SyncRecord {
     let mut rec = SyncRecord::default();
     let mut sync = phone.start_sync();
     while !sync.settled() {
@@ -116,7 +121,7 @@ async fn sync_phone(conn: &mut Conn, phone: &mut Phone, start: Instant, request_
     rec
 }
 
-async fn worker(shared: Arc<Shared>, mut conn: Conn, record: bool) -> WorkerOut {
+async fn worker(shared: Arc<Shared>, mut conns: Vec<Conn>, record: bool) -> WorkerOut {
     let mut out = WorkerOut::default();
     loop {
         let mut start = Instant::now();
@@ -144,18 +149,30 @@ async fn worker(shared: Arc<Shared>, mut conn: Conn, record: bool) -> WorkerOut 
             break;
         };
         let mut request_micros = Vec::new();
+        // Each phone always talks to the same server (`--server` given several times, replicas);
+        // its read-back goes to the next one, so replicas are checked against each other.
+        let n = conns.len().max(1);
+        let at = if matches!(shared.mode, Mode::Verify) { phone.index + 1 } else { phone.index };
+        let conn = &mut conns[at % n];
         let rec = match shared.mode {
-            Mode::Once => sync_phone(&mut conn, &mut phone, start, &mut request_micros).await,
+            Mode::Once => sync_phone(conn, &mut phone, start, &mut request_micros).await,
             Mode::Edits { .. } => {
                 phone.edit(now_ms());
-                sync_phone(&mut conn, &mut phone, start, &mut request_micros).await
+                sync_phone(conn, &mut phone, start, &mut request_micros).await
             }
             Mode::Verify => {
                 let mut fresh =
                     Phone::empty(phone.index, phone.token.clone(), phone.project.clone(), phone.sheet_id.clone());
-                let rec = sync_phone(&mut conn, &mut fresh, start, &mut request_micros).await;
+                let rec = sync_phone(conn, &mut fresh, start, &mut request_micros).await;
+                // Equal values and equal heads: the server holds exactly the phone's changes, none
+                // lost and none extra (a write applied twice or a stray change would change the heads).
+                let heads = |p: &mut Phone| p.docs.get_mut(&p.sheet_id).map(|d| d.get_heads());
                 match (fresh.own_sheet(), phone.own_sheet()) {
-                    (Some(a), Some(b)) if a == b => out.verified += 1,
+                    (Some(a), Some(b)) if a == b && heads(&mut fresh) == heads(&mut phone) => out.verified += 1,
+                    (Some(a), Some(b)) if a == b => out.mismatched.push(format!(
+                        "phone {}: the server's {} has other changes than the phone's (equal values)",
+                        phone.index, phone.sheet_id
+                    )),
                     (a, _) => out.mismatched.push(format!(
                         "phone {}: the server's {} {}",
                         phone.index,
@@ -180,16 +197,20 @@ async fn worker(shared: Arc<Shared>, mut conn: Conn, record: bool) -> WorkerOut 
     out
 }
 
-/// Runs `mode` over `phones` with `concurrency` connections; returns the phones (in index order)
-/// and what the workers saw.
+/// Runs `mode` over `phones` with `concurrency` workers, each with a connection to every one of
+/// `hosts` (phone i syncs with host i mod their number); returns the phones (in index order) and
+/// what the workers saw.
 pub async fn phase(
     phones: Vec<Phone>,
     mode: Mode,
     concurrency: usize,
-    host: &str,
+    hosts: &[String],
     counters: &Arc<WireCounters>,
     record: bool,
 ) -> Result<(Vec<Phone>, WorkerOut), Error> {
+    if hosts.is_empty() {
+        return Err("no server to sync with".into());
+    }
     let shared = Arc::new(Shared {
         queue: Mutex::new(phones.into()),
         done: Mutex::new(Vec::new()),
@@ -198,7 +219,8 @@ pub async fn phase(
     });
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
-        set.spawn(worker(shared.clone(), Conn::new(host.to_string(), counters.clone()), record));
+        let conns = hosts.iter().map(|h| Conn::new(h.clone(), counters.clone())).collect();
+        set.spawn(worker(shared.clone(), conns, record));
     }
     let mut all = WorkerOut::default();
     while let Some(out) = set.join_next().await {
