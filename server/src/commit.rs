@@ -39,6 +39,13 @@ pub trait Write: Send + Sync + Sized + 'static {
     /// Runs the write's statements in `tx`; an `Err` rolls back the whole transaction.
     fn run<'a>(&'a self, tx: &'a mut Tx<'_>) -> BoxFuture<'a, Result<Self::Output, sqlx::Error>>;
 
+    /// Runs first when `writes` share a transaction one by one: e.g. takes, in an order every
+    /// transaction keeps, locks they will take in whatever order they come (deadlocks between
+    /// writers on PostgreSQL). Nothing by default.
+    fn before_shared<'a>(_tx: &'a mut Tx<'_>, _writes: &'a [&'a Self]) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Runs `writes` as one transaction, committed in one round trip to the database, when this
     /// kind of write knows how for these writes: their outputs, in order. An `Err` must leave
     /// nothing written (the writes are then retried one by one). None, the default: they run one
@@ -248,6 +255,12 @@ async fn run_shared<W: Write>(held: &Held, writes: &[&W]) -> Result<Vec<W::Outpu
 /// Runs `writes` in one transaction and commits; on an error, rolls back.
 async fn run_in_one_transaction<W: Write>(conn: &mut Conn, writes: &[&W]) -> Result<Vec<W::Output>, sqlx::Error> {
     let mut tx = conn.begin().await?;
+    if writes.len() > 1
+        && let Err(e) = W::before_shared(&mut tx, writes).await
+    {
+        let _ = tx.rollback().await;
+        return Err(e);
+    }
     let mut outputs = Vec::with_capacity(writes.len());
     for write in writes {
         match write.run(&mut tx).await {

@@ -74,6 +74,17 @@ macro_rules! unseen_by {
 }
 pub(crate) use unseen_by;
 
+/// SQL (a string literal) for a join condition: document `d` is of project `$project` and was
+/// written after change sequence `$cursor` (SQL expressions). An index range
+/// (`documents_by_change`): a device's listing costs the changes since its cursor, not the
+/// project's documents.
+macro_rules! changed_since {
+    ($project:literal, $cursor:literal) => {
+        concat!("d.project_id = ", $project, " AND d.change_seq > ", $cursor)
+    };
+}
+pub(crate) use changed_since;
+
 /// An open transaction on either backend, so one request's writes can share one commit.
 #[derive(Debug)]
 pub enum Tx<'c> {
@@ -130,30 +141,34 @@ impl Conn {
         on_pool!(Conn: self, |c| c.ping().await)
     }
 
-    /// `find_token` plus what a sync needs first, in one statement: the device's manifest and sync
-    /// generation (so the token is checked on every request, a revoked token is refused at once,
-    /// and a device's sync states kept in memory are known to be current without reading them),
-    /// and the documents of its project it has not seen at their current version.
+    /// `find_token` plus what a sync needs first, in one statement: the device's manifest, sync
+    /// generation, change cursor and unconfirmed batch (so the token is checked on every request, a
+    /// revoked token is refused at once, and a device's sync states kept in memory are known to be
+    /// current without reading them), and the documents of its project written since its cursor
+    /// (`changed_since!`) that it has not seen at their current version.
     pub async fn find_sync_grant(&mut self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
         let rows: Vec<SyncGrantRow> = on_pool!(Conn: self, |c| sqlx::query_as(concat!(
-            "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen \
-                        FROM tokens t JOIN devices d ON d.id = t.device_id \
+            "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen, d.sync_cursor, \
+                        d.unconfirmed FROM tokens t JOIN devices d ON d.id = t.device_id \
                         WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL AND d.revoked_at_ms IS NULL) \
-             SELECT g.device_id, g.name AS device_name, g.role, g.project_id, g.manifest, g.sync_gen, \
-             CAST(NULL AS TEXT) AS doc_id, CAST(NULL AS BIGINT) AS version FROM g \
+             SELECT g.device_id, g.name AS device_name, g.role, g.project_id, g.manifest, g.sync_gen, g.sync_cursor, \
+             g.unconfirmed, CAST(NULL AS TEXT) AS doc_id, CAST(NULL AS BIGINT) AS version, \
+             CAST(NULL AS BIGINT) AS change_seq, CAST(NULL AS BIGINT) AS unseen FROM g \
              UNION ALL \
-             SELECT NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version FROM g JOIN documents d ON d.project_id = g.project_id \
-             WHERE ",
-            unseen_by!("g.device_id")
+             SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version, d.change_seq, \
+             CAST(CASE WHEN ",
+            unseen_by!("g.device_id"),
+            " THEN 1 ELSE 0 END AS BIGINT) FROM g JOIN documents d ON ",
+            changed_since!("g.project_id", "g.sync_cursor")
         ))
         .bind(token_sha256)
         .fetch_all(&mut *c)
         .await?);
         let mut grant = None;
-        let mut unseen = Vec::new();
+        let mut listed = Listed::default();
         for row in rows {
-            match (row.device_id, row.doc_id, row.version) {
-                (Some(device_id), _, _) => {
+            match (row.device_id, row.doc_id, row.version, row.change_seq) {
+                (Some(device_id), _, _, _) => {
                     let role = row.role.ok_or_else(|| sqlx::Error::Decode("the token's row has no role".into()))?;
                     grant = Some((
                         TokenGrant {
@@ -164,14 +179,45 @@ impl Conn {
                         },
                         row.manifest,
                         row.sync_gen.unwrap_or_default(),
+                        row.sync_cursor.unwrap_or_default(),
+                        row.unconfirmed,
                     ));
                 }
-                (None, Some(id), Some(version)) => unseen.push((id, version)),
+                (None, Some(id), Some(version), Some(seq)) => listed.add(id, version, seq, row.unseen == Some(1)),
                 _ => {}
             }
         }
-        unseen.sort();
-        Ok(grant.map(|(grant, manifest, sync_gen)| SyncGrant { grant, manifest, sync_gen, unseen }))
+        Ok(grant.map(|(grant, manifest, sync_gen, cursor, unconfirmed)| {
+            let (unseen, listed_max_seq) = listed.finish(cursor);
+            SyncGrant { grant, manifest, sync_gen, unseen, unconfirmed, cursor, listed_max_seq }
+        }))
+    }
+}
+
+/// The documents a device's listing read (those written since its cursor): the unseen ones, and the
+/// highest change sequence among all of them.
+#[derive(Default)]
+pub struct Listed {
+    unseen: Vec<(String, i64)>,
+    max_seq: Option<i64>,
+}
+
+impl Listed {
+    /// A document written since the cursor, at `version` and change sequence `seq`; `unseen` when
+    /// the device has not seen it at that version.
+    pub fn add(&mut self, id: String, version: i64, seq: i64, unseen: bool) {
+        self.max_seq = Some(self.max_seq.map_or(seq, |m| m.max(seq)));
+        if unseen {
+            self.unseen.push((id, version));
+        }
+    }
+
+    /// The unseen documents by id, and the cursor's next value once each is seen at (at least) its
+    /// listed version: the highest sequence read, seen ones included (they are handled already), or
+    /// `cursor` itself when nothing was written since.
+    pub fn finish(mut self, cursor: i64) -> (Vec<(String, i64)>, i64) {
+        self.unseen.sort();
+        (self.unseen, self.max_seq.map_or(cursor, |m| m.max(cursor)))
     }
 }
 
@@ -228,6 +274,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(22, "daily reports", include_str!("../../migrations/server/sqlite/0022_daily_reports.sql")),
         migration(23, "webhooks, more", include_str!("../../migrations/server/sqlite/0023_webhooks_more.sql")),
         migration(24, "wage balances", include_str!("../../migrations/server/sqlite/0024_funds_wage_balances.sql")),
+        migration(25, "change cursor", include_str!("../../migrations/server/sqlite/0025_change_cursor.sql")),
     ]
 }
 
@@ -273,6 +320,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(22, "daily reports", include_str!("../../migrations/server/postgres/0022_daily_reports.sql")),
         migration(23, "webhooks, more", include_str!("../../migrations/server/postgres/0023_webhooks_more.sql")),
         migration(24, "wage balances", include_str!("../../migrations/server/postgres/0024_funds_wage_balances.sql")),
+        migration(25, "change cursor", include_str!("../../migrations/server/postgres/0025_change_cursor.sql")),
     ]
 }
 
@@ -295,19 +343,31 @@ struct SyncGrantRow {
     project_id: Option<String>,
     manifest: Option<Vec<u8>>,
     sync_gen: Option<i64>,
+    sync_cursor: Option<i64>,
+    unconfirmed: Option<Vec<u8>>,
     doc_id: Option<String>,
     version: Option<i64>,
+    change_seq: Option<i64>,
+    /// 1 when the device has not seen the document at `version`.
+    unseen: Option<i64>,
 }
 
 /// A token's grant plus what a sync needs of its device, read in the same lookup: the stored
 /// manifest digest, the generation of the device's sync states (`devices.sync_gen`), and the
-/// project's documents the device has not seen at their current version (id, version; by id).
+/// project's documents written since the device's cursor that it has not seen at their current
+/// version (id, version; by id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncGrant {
     pub grant: TokenGrant,
     pub manifest: Option<Vec<u8>>,
     pub sync_gen: i64,
     pub unseen: Vec<(String, i64)>,
+    /// `devices.unconfirmed` (see `cache::DeviceStates::unconfirmed`).
+    pub unconfirmed: Option<Vec<u8>>,
+    /// `devices.sync_cursor`, and the highest change sequence among the listed unseen documents
+    /// (the cursor's next value once every listed document is seen).
+    pub cursor: i64,
+    pub listed_max_seq: i64,
 }
 
 impl Db {

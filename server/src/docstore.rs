@@ -194,14 +194,27 @@ impl DocWrite {
 
     /// Runs the write in `tx`. False when it does not apply (the id is taken, or the document is no
     /// longer at `expected`): then it wrote nothing.
+    ///
+    /// The document takes its project's next change sequence number (a trigger, migration 0025). On
+    /// PostgreSQL the statement first locks the project's counter row (`LOCK_PROJECT`), before the
+    /// document's row: every document writer takes the counter before any document of its project,
+    /// so writers of one project queue on the counter and never deadlock on document rows.
     pub async fn run(&self, tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
         let now = now_ms();
+        let pg = matches!(tx, Tx::Postgres(_));
+        // (The PostgreSQL forms: the lock as a CTE the statement's guard reads, so it is taken first.)
+        let sql = |sqlite: &'static str, postgres: &'static str| if pg { postgres } else { sqlite };
         Ok(on_tx!(tx, |c| {
             match self {
-            DocWrite::Insert { id, project_id, kind, snapshot } => sqlx::query(
+            DocWrite::Insert { id, project_id, kind, snapshot } => sqlx::query(sql(
                 "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) VALUES ($1, $2, $3, $4, 1, $5) \
                  ON CONFLICT (id) DO NOTHING",
-            )
+                concat!(
+                    "WITH l AS (SELECT 1 FROM project_change_seq WHERE project_id = $2 FOR UPDATE) \
+                     INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) \
+                     SELECT $1, $2, $3, $4, 1, $5 WHERE (SELECT count(*) FROM l) >= 0 ON CONFLICT (id) DO NOTHING"
+                ),
+            ))
             .bind(id)
             .bind(project_id)
             .bind(kind)
@@ -211,10 +224,15 @@ impl DocWrite {
             .await?
             .rows_affected() == 1,
             DocWrite::Append { id, expected, delta } => {
-                let n = sqlx::query(
+                let n = sqlx::query(sql(
                     "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
                      WHERE id = $2 AND version = $3",
-                )
+                    concat!(
+                        "WITH l AS (SELECT 1 FROM project_change_seq WHERE project_id = (SELECT project_id FROM documents WHERE id = $2) FOR UPDATE) \
+                         UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
+                         WHERE id = $2 AND version = $3 AND (SELECT count(*) FROM l) >= 0"
+                    ),
+                ))
                 .bind(now)
                 .bind(id)
                 .bind(expected)
@@ -227,10 +245,15 @@ impl DocWrite {
                 n == 1
             }
             DocWrite::Compact { id, expected, snapshot } => {
-                let n = sqlx::query(
+                let n = sqlx::query(sql(
                     "UPDATE documents SET snapshot = $1, version = version + 1, pending_count = 0, updated_at_ms = $2 \
                      WHERE id = $3 AND version = $4",
-                )
+                    concat!(
+                        "WITH l AS (SELECT 1 FROM project_change_seq WHERE project_id = (SELECT project_id FROM documents WHERE id = $3) FOR UPDATE) \
+                         UPDATE documents SET snapshot = $1, version = version + 1, pending_count = 0, updated_at_ms = $2 \
+                         WHERE id = $3 AND version = $4 AND (SELECT count(*) FROM l) >= 0"
+                    ),
+                ))
                 .bind(snapshot)
                 .bind(now)
                 .bind(id)
@@ -245,6 +268,15 @@ impl DocWrite {
             }
         }
         }))
+    }
+
+    /// The document this write changes, and the project when it creates it (to lock the projects'
+    /// change counters first, `lock_projects`).
+    pub fn target(&self) -> (&str, Option<&str>) {
+        match self {
+            DocWrite::Insert { id, project_id, .. } => (id, Some(project_id)),
+            DocWrite::Append { id, .. } | DocWrite::Compact { id, .. } => (id, None),
+        }
     }
 
     /// `run`, with a write that does not apply as its error.
@@ -264,6 +296,23 @@ impl DocWrite {
             }
         }
     }
+}
+
+/// On PostgreSQL, locks the change counters (`project_change_seq`) of the projects of `docs`
+/// (documents by id) and `projects`, in project order, for the rest of `tx`: a transaction that
+/// writes documents of several projects takes them all first, so two such transactions cannot each
+/// hold one the other waits for. Nothing on SQLite (one writer).
+pub async fn lock_projects(tx: &mut Tx<'_>, docs: &[&str], projects: &[&str]) -> Result<(), sqlx::Error> {
+    let Tx::Postgres(t) = tx else { return Ok(()) };
+    sqlx::query(
+        "SELECT 1 FROM project_change_seq WHERE project_id IN (SELECT project_id FROM documents WHERE id = ANY($1)) \
+         OR project_id = ANY($2) ORDER BY project_id FOR UPDATE",
+    )
+    .bind(docs)
+    .bind(projects)
+    .execute(&mut **t)
+    .await?;
+    Ok(())
 }
 
 /// What `save_in` wrote, applied to the `StoredDoc` by `committed` once the transaction commits

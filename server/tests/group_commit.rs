@@ -120,6 +120,8 @@ fn batched_appends(url: Option<&str>) {
             deleted: vec![],
             upserts: vec![(doc.into(), vec![7, 7], expected + 1)],
             manifest: Some(vec![1; 16]),
+            unconfirmed: None,
+            cursor: None,
         };
         let committer = Committer::start(db.clone(), 1);
         // Run the writes as one batch: queue them all before the writer (on this one thread) runs.

@@ -1,5 +1,6 @@
 //! A sync's write, as data for the shared commit (`crate::commit`): at most one document's change
-//! together with the device's sync-state changes, all or nothing.
+//! together with the device's sync-state changes, manifest, unconfirmed batch and change cursor,
+//! all or nothing.
 
 use crate::commit::{BoxFuture, Write};
 use crate::db::{Conn, Tx, on_tx};
@@ -39,6 +40,10 @@ pub struct SyncWrite {
     pub upserts: Vec<(String, Vec<u8>, i64)>,
     /// The device's manifest digest after this write (None: all zeros).
     pub manifest: Option<Vec<u8>>,
+    /// `devices.unconfirmed` after this write (always written; None clears it).
+    pub unconfirmed: Option<Vec<u8>>,
+    /// `devices.sync_cursor` after this write (None: unchanged).
+    pub cursor: Option<i64>,
 }
 
 impl Write for SyncWrite {
@@ -60,9 +65,24 @@ impl Write for SyncWrite {
         })
     }
 
+    /// The projects of the documents the writes change, locked first in project order
+    /// (`docstore::lock_projects`): each write would take its own as it comes.
+    fn before_shared<'a>(tx: &'a mut Tx<'_>, writes: &'a [&'a Self]) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            let targets: Vec<(&str, Option<&str>)> =
+                writes.iter().filter_map(|w| w.doc.as_ref()).map(DocWrite::target).collect();
+            if targets.is_empty() {
+                return Ok(());
+            }
+            let docs: Vec<&str> = targets.iter().map(|(id, _)| *id).collect();
+            let projects: Vec<&str> = targets.iter().filter_map(|(_, p)| *p).collect();
+            crate::docstore::lock_projects(tx, &docs, &projects).await
+        })
+    }
+
     /// Edit syncs' usual writes (see `Append`), however many, as one call: one SQLite call of
-    /// `BEGIN IMMEDIATE`, four statements per write and `COMMIT`; one PostgreSQL statement over
-    /// arrays when the writes touch distinct documents and devices (else they run one by one).
+    /// `BEGIN IMMEDIATE`, four or five statements per write and `COMMIT`; one PostgreSQL statement
+    /// over arrays when the writes touch distinct documents and devices (else they run one by one).
     fn run_together<'a>(
         conn: &'a mut Conn,
         writes: &'a [&'a Self],
@@ -82,9 +102,15 @@ impl Write for SyncWrite {
     }
 }
 
+/// Most states of other documents an `Append` carries (the optimistic notes of documents offered
+/// in the same request): bounds one call's parameters (64 writes × (9 + 3 × 64) stays well under
+/// SQLite's 32,766). A write with more runs on its own.
+const MAX_OTHER_STATES: usize = 64;
+
 /// The usual write of an edit sync: a change appended to a document read at version `expected`,
-/// with the device's state for that document, its manifest and generation; each part only if the
-/// document was still at `expected`, so a stale write changes nothing (and returns no generation).
+/// with the device's state for that document, states of other documents (`others`), its manifest,
+/// unconfirmed batch, cursor and generation; each part only if the document was still at
+/// `expected`, so a stale write changes nothing (and returns no generation).
 #[derive(Clone, Copy)]
 struct Append<'a> {
     id: &'a str,
@@ -94,58 +120,111 @@ struct Append<'a> {
     state: &'a [u8],
     seen: i64,
     manifest: Option<&'a [u8]>,
+    unconfirmed: Option<&'a [u8]>,
+    cursor: Option<i64>,
+    /// The write's upserts; `own` is the index of the document's own state among them.
+    upserts: &'a [(String, Vec<u8>, i64)],
+    own: usize,
+}
+
+impl<'a> Append<'a> {
+    /// The states of other documents.
+    fn others(&self) -> impl Iterator<Item = &'a (String, Vec<u8>, i64)> + use<'a> {
+        let own = self.own;
+        self.upserts.iter().enumerate().filter(move |(k, _)| *k != own).map(|(_, u)| u)
+    }
+
+    fn other_count(&self) -> usize {
+        self.upserts.len() - 1
+    }
 }
 
 impl SyncWrite {
     fn as_append(&self) -> Option<Append<'_>> {
-        match (&self.doc, self.upserts.as_slice()) {
-            (Some(DocWrite::Append { id, expected, delta }), [(state_doc, state, seen)])
-                if state_doc == id && !self.reset && self.deleted.is_empty() =>
-            {
-                Some(Append {
-                    id,
-                    expected: *expected,
-                    delta,
-                    device: &self.device,
-                    state,
-                    seen: *seen,
-                    manifest: self.manifest.as_deref(),
-                })
-            }
-            _ => None,
+        let Some(DocWrite::Append { id, expected, delta }) = &self.doc else { return None };
+        if self.reset || !self.deleted.is_empty() || self.upserts.len() > MAX_OTHER_STATES + 1 {
+            return None;
         }
+        let own = self.upserts.iter().position(|(doc, _, _)| doc == id)?;
+        let (_, state, seen) = &self.upserts[own];
+        Some(Append {
+            id,
+            expected: *expected,
+            delta,
+            device: &self.device,
+            state,
+            seen: *seen,
+            manifest: self.manifest.as_deref(),
+            unconfirmed: self.unconfirmed.as_deref(),
+            cursor: self.cursor,
+            upserts: &self.upserts,
+            own,
+        })
+    }
+
+    /// The cursor this write stores (None: unchanged): a reset device starts over at 0.
+    fn cursor_after(&self) -> Option<i64> {
+        if self.reset { Some(0) } else { self.cursor }
     }
 }
 
-/// SQLite statements of the `n`th append of a call (0-based): its parameters are `$1` (the time)
-/// and seven of its own; the last statement returns `n` (as `i`) and the device's new generation (`Applied`).
-fn sqlite_append_sql(n: usize) -> String {
-    let p = |k: usize| format!("${}", 1 + 7 * n + k);
-    let (id, expected, delta, device, state, seen, manifest) = (p(1), p(2), p(3), p(4), p(5), p(6), p(7));
-    // changes() is the rows changed by the statement before: each part only if the one before
-    // applied.
-    format!(
+/// Parameters of one append besides its other states (see `sqlite_append_sql`).
+const APPEND_PARAMS: usize = 9;
+
+/// SQLite statements of the `n`th append of a call (0-based) with `others` states of other
+/// documents, its parameters numbered from `$first`: nine of its own, then three per other state
+/// (`$1` is the time). The last statement returns `n` (as `i`) and the device's new generation
+/// (`Applied`).
+fn sqlite_append_sql(n: usize, first: usize, others: usize) -> String {
+    let p = |k: usize| format!("${}", first + k);
+    let (id, expected, delta, device, state, seen) = (p(0), p(1), p(2), p(3), p(4), p(5));
+    let (manifest, unconfirmed, cursor) = (p(6), p(7), p(8));
+    // changes() is the rows changed by the statement before (not counting triggers'): each part
+    // only if the one before applied. The other states' upsert changes exactly one row each.
+    let mut sql = format!(
         "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
          WHERE id = {id} AND version = {expected}; \
          INSERT INTO document_changes (doc_id, data) SELECT {id}, {delta} WHERE changes() = 1; \
          INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT {device}, {id}, {state}, {seen} WHERE changes() = 1 \
-         ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; \
-         UPDATE devices SET manifest = {manifest}, sync_gen = sync_gen + 1 WHERE id = {device} AND changes() = 1 RETURNING {n} AS i, sync_gen;"
-    )
+         ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; "
+    );
+    if others > 0 {
+        let rows: Vec<String> = (0..others)
+            .map(|k| {
+                format!(
+                    "({}, {}, {})",
+                    p(APPEND_PARAMS + 3 * k),
+                    p(APPEND_PARAMS + 3 * k + 1),
+                    p(APPEND_PARAMS + 3 * k + 2)
+                )
+            })
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO sync_states (device_id, doc_id, state, seen_version) \
+             SELECT {device}, column1, column2, column3 FROM (VALUES {}) WHERE changes() = 1 \
+             ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version; ",
+            rows.join(", ")
+        ));
+    }
+    let changed = if others > 0 { others } else { 1 };
+    sql.push_str(&format!(
+        "UPDATE devices SET manifest = {manifest}, unconfirmed = {unconfirmed}, sync_cursor = COALESCE({cursor}, sync_cursor), \
+         sync_gen = sync_gen + 1 WHERE id = {device} AND changes() = {changed} RETURNING {n} AS i, sync_gen;"
+    ));
+    sql
 }
 
-/// Binds `a` as the seven parameters of its statements (see `sqlite_append_sql`).
-fn bind_append<'q, DB: sqlx::Database, O>(
-    q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
+/// Binds `a` as the parameters of its statements (see `sqlite_append_sql`).
+fn bind_append<'q, O>(
+    mut q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, <sqlx::Sqlite as sqlx::Database>::Arguments>,
     a: &Append<'q>,
-) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
-where
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<&'q [u8]>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    q.bind(a.id).bind(a.expected).bind(a.delta).bind(a.device).bind(a.state).bind(a.seen).bind(a.manifest)
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, <sqlx::Sqlite as sqlx::Database>::Arguments> {
+    q = q.bind(a.id).bind(a.expected).bind(a.delta).bind(a.device).bind(a.state).bind(a.seen).bind(a.manifest);
+    q = q.bind(a.unconfirmed).bind(a.cursor);
+    for (doc, state, seen) in a.others() {
+        q = q.bind(doc.as_str()).bind(state.as_slice()).bind(*seen);
+    }
+    q
 }
 
 /// A row the appends return: a write that applied (its 0-based index in the call) and the device's
@@ -167,15 +246,22 @@ fn outputs(n: usize, rows: Vec<Applied>) -> Vec<Option<i64>> {
     out
 }
 
+/// The SQLite statements of `appends` as one string, without `BEGIN`/`COMMIT`.
+fn sqlite_appends_sql(appends: &[Append<'_>]) -> String {
+    let mut sql = String::new();
+    let mut first = 2;
+    for (n, a) in appends.iter().enumerate() {
+        sql.push_str(&sqlite_append_sql(n, first, a.other_count()));
+        first += APPEND_PARAMS + 3 * a.other_count();
+    }
+    sql
+}
+
 async fn appends_on_sqlite(
     conn: &mut sqlx::SqliteConnection,
     appends: Vec<Append<'_>>,
 ) -> Result<Vec<Option<i64>>, sqlx::Error> {
-    let mut sql = String::from("BEGIN IMMEDIATE; ");
-    for n in 0..appends.len() {
-        sql.push_str(&sqlite_append_sql(n));
-    }
-    sql.push_str(" COMMIT;");
+    let sql = format!("BEGIN IMMEDIATE; {} COMMIT;", sqlite_appends_sql(&appends));
     let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now_ms());
     for a in &appends {
         q = bind_append(q, a);
@@ -193,22 +279,36 @@ async fn appends_on_sqlite(
 
 /// Edit syncs' writes as one PostgreSQL statement (a single statement commits as a whole): arrays
 /// unnested into rows, each document updated only at its expected version, and the rest joined to
-/// the documents that were.
+/// the documents that were. The projects' change counters are locked first, in project order
+/// (`l`, read by `d`'s guard before it touches a document; see `DocWrite::run`); the documents'
+/// trigger then takes each one's next number.
 const APPENDS_POSTGRES: &str = "\
-    WITH w AS (SELECT * FROM unnest($2::text[], $3::int8[], $4::bytea[], $5::text[], $6::bytea[], $7::int8[], $8::bytea[]) \
-               WITH ORDINALITY AS w (id, expected, delta, device, state, seen, manifest, i)), \
+    WITH w AS (SELECT * FROM unnest($2::text[], $3::int8[], $4::bytea[], $5::text[], $6::bytea[], $7::int8[], $8::bytea[], \
+                                    $9::bytea[], $10::int8[]) \
+               WITH ORDINALITY AS w (id, expected, delta, device, state, seen, manifest, unconfirmed, cursor, i)), \
+         x AS (SELECT * FROM unnest($11::int8[], $12::text[], $13::bytea[], $14::int8[]) AS x (i, doc, state, seen)), \
+         l AS (SELECT p.project_id FROM project_change_seq p \
+               WHERE p.project_id IN (SELECT doc.project_id FROM documents doc JOIN w ON doc.id = w.id) \
+               ORDER BY p.project_id FOR UPDATE), \
          d AS (UPDATE documents SET version = documents.version + 1, pending_count = documents.pending_count + 1, updated_at_ms = $1 \
-               FROM w WHERE documents.id = w.id AND documents.version = w.expected RETURNING w.i), \
+               FROM w WHERE documents.id = w.id AND documents.version = w.expected AND (SELECT count(*) FROM l) >= 0 RETURNING w.i), \
          c AS (INSERT INTO document_changes (doc_id, data) SELECT w.id, w.delta FROM w JOIN d USING (i) ORDER BY w.i), \
-         s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) SELECT w.device, w.id, w.state, w.seen FROM w JOIN d USING (i) \
+         s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) \
+               SELECT w.device, w.id, w.state, w.seen FROM w JOIN d USING (i) \
+               UNION ALL SELECT w.device, x.doc, x.state, x.seen FROM x JOIN w USING (i) JOIN d USING (i) \
                ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, seen_version = excluded.seen_version) \
-    UPDATE devices SET manifest = w.manifest, sync_gen = devices.sync_gen + 1 FROM w JOIN d USING (i) WHERE devices.id = w.device \
+    UPDATE devices SET manifest = w.manifest, unconfirmed = w.unconfirmed, sync_cursor = COALESCE(w.cursor, devices.sync_cursor), \
+                       sync_gen = devices.sync_gen + 1 \
+    FROM w JOIN d USING (i) WHERE devices.id = w.device \
     RETURNING w.i - 1 AS i, devices.sync_gen";
 
 async fn appends_on_postgres(
     conn: &mut sqlx::PgConnection,
     appends: Vec<Append<'_>>,
 ) -> Result<Vec<Option<i64>>, sqlx::Error> {
+    // The other states, each with its write's 1-based position (`w.i`).
+    let others: Vec<(i64, &(String, Vec<u8>, i64))> =
+        appends.iter().zip(1i64..).flat_map(|(a, i)| a.others().map(move |o| (i, o))).collect();
     let rows: Vec<Applied> = sqlx::query_as(APPENDS_POSTGRES)
         .bind(now_ms())
         .bind(appends.iter().map(|a| a.id).collect::<Vec<_>>())
@@ -218,6 +318,12 @@ async fn appends_on_postgres(
         .bind(appends.iter().map(|a| a.state).collect::<Vec<_>>())
         .bind(appends.iter().map(|a| a.seen).collect::<Vec<_>>())
         .bind(appends.iter().map(|a| a.manifest).collect::<Vec<_>>())
+        .bind(appends.iter().map(|a| a.unconfirmed).collect::<Vec<_>>())
+        .bind(appends.iter().map(|a| a.cursor).collect::<Vec<_>>())
+        .bind(others.iter().map(|(i, _)| *i).collect::<Vec<_>>())
+        .bind(others.iter().map(|(_, o)| o.0.as_str()).collect::<Vec<_>>())
+        .bind(others.iter().map(|(_, o)| o.1.as_slice()).collect::<Vec<_>>())
+        .bind(others.iter().map(|(_, o)| o.2).collect::<Vec<_>>())
         .fetch_all(conn)
         .await?;
     Ok(outputs(appends.len(), rows))
@@ -263,9 +369,12 @@ impl SyncWrite {
                 q.execute(&mut *c).await?;
             }
             sqlx::query_scalar(
-                "UPDATE devices SET manifest = $1, sync_gen = sync_gen + 1 WHERE id = $2 RETURNING sync_gen",
+                "UPDATE devices SET manifest = $1, unconfirmed = $2, sync_cursor = COALESCE($3, sync_cursor), \
+                 sync_gen = sync_gen + 1 WHERE id = $4 RETURNING sync_gen",
             )
             .bind(&self.manifest)
+            .bind(&self.unconfirmed)
+            .bind(self.cursor_after())
             .bind(device)
             .fetch_one(&mut *c)
             .await?
@@ -277,7 +386,7 @@ impl SyncWrite {
         let rows: Vec<Applied> = match tx {
             Tx::Postgres(t) => return Ok(appends_on_postgres(t, vec![*a]).await?.pop().flatten()),
             Tx::Sqlite(t) => {
-                bind_append(sqlx::query_as(sqlx::AssertSqlSafe(sqlite_append_sql(0))).bind(now_ms()), a)
+                bind_append(sqlx::query_as(sqlx::AssertSqlSafe(sqlite_appends_sql(&[*a]))).bind(now_ms()), a)
                     .fetch_all(&mut **t)
                     .await?
             }
