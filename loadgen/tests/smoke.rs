@@ -76,3 +76,45 @@ fn the_floor_serves_the_same_protocol_and_holds_every_edit() {
         .expect("run");
     assert!(!bad.status.success(), "--floor without --spawn must be refused");
 }
+
+/// The join scenario, small: two projects seeded through the sync, a new phone's first sync on
+/// each receives every document, and idle syncs on both are measured.
+#[test]
+fn a_new_phone_joins_a_seeded_project_and_idles() {
+    let server = server_bin();
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
+        .env_remove("DATABASE_URL")
+        .args(["--spawn", "--server-bin", &server.display().to_string()])
+        .args(["--join", "--join-docs", "300", "--idle-docs", "40", "--idle-syncs", "20", "--json"])
+        .output()
+        .expect("run the load generator");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{stderr}"));
+    for (size, docs) in [("small", 40), ("big", 300)] {
+        let j = &r["join"][size];
+        assert_eq!(j["failure"], serde_json::Value::Null, "{r}");
+        assert_eq!(j["project_documents"], docs, "{r}");
+        // Today every document of the project reaches a new phone (no sync scopes yet).
+        assert_eq!(j["documents_held"], docs, "{r}");
+        assert!(j["payload_bytes"]["down"].as_u64().is_some_and(|b| b > 100 * docs), "{r}");
+        assert!(j["rounds"].as_u64().is_some_and(|n| n >= 1), "{r}");
+        let i = &r["idle"][size];
+        assert_eq!(i["syncs"], 20, "{r}");
+        assert_eq!(i["failed_syncs"], 0, "{r}");
+        assert!(i["request_latency_ms"]["p50"].as_f64().is_some_and(|v| v > 0.0), "{r}");
+    }
+
+    // Replicas share one PostgreSQL database; on SQLite they are refused.
+    let bad = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
+        .env_remove("DATABASE_URL")
+        .args(["--spawn", "--server-bin", &server.display().to_string(), "--replicas", "2", "--phones", "2"])
+        .output()
+        .expect("run");
+    assert!(!bad.status.success(), "--replicas 2 without --database-url must be refused");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--database-url"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
