@@ -32,7 +32,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/bench-target}
 WORK=${WORK:-$CARGO_TARGET_DIR/bench-sync-scale}
 LOADGEN=$CARGO_TARGET_DIR/release/fieldledger-loadgen
 mkdir -p "$WORK"
-rm -f "$WORK"/*.json "$WORK"/*.log
+rm -f "$WORK"/*.json "$WORK"/*.log "$WORK/order"
 
 say() { echo "bench-sync-scale.sh: $*" >&2; }
 
@@ -67,6 +67,7 @@ run() {
         floor) db_args=(--floor) ;;
     esac
     say "$name: fieldledger-loadgen --spawn ${db_args[*]} $*"
+    echo "$name" >>"$WORK/order"
     local status=0
     "$LOADGEN" --spawn "${db_args[@]}" "$@" --json >"$WORK/$name.json" 2>"$WORK/$name.log" || status=$?
     tail -n 25 "$WORK/$name.log" >&2
@@ -104,9 +105,14 @@ def load(name):
         return None
 def num(v, fmt):
     return format(v, fmt) if isinstance(v, (int, float)) else "n/a"
-names = [f[:-5] for f in sorted(os.listdir(work)) if f.endswith(".json") and not f.startswith("join")]
+try:
+    with open(os.path.join(work, "order")) as f:
+        order = f.read().split()
+except OSError:
+    order = []
+names = [n for n in order if not n.startswith("join")]
 print(f"{'run':<26}{'syncs/s':>9}{'req/sync':>9}{'p50 ms':>8}{'p99 ms':>8}{'sent':>7}{'recv':>7}"
-      f"{'B up':>7}{'B down':>8}{'srv ms':>8}{'pg ms':>7}{'verify':>10}")
+      f"{'B up':>7}{'B down':>8}{'srv ms':>8}{'pg ms':>7}{'verify':>10}{'busy':>6}")
 for n in names:
     r = load(n)
     if r is None:
@@ -117,14 +123,15 @@ for n in names:
           f"{num(r['sync_latency_ms']['p50'], '.1f'):>8}{num(r['sync_latency_ms']['p99'], '.1f'):>8}"
           f"{num(r['docs_sent_per_sync'], '.2f'):>7}{num(r['docs_received_per_sync'], '.2f'):>7}"
           f"{num(r['payload_bytes_per_sync']['up'], '.0f'):>7}{num(r['payload_bytes_per_sync']['down'], '.0f'):>8}"
-          f"{num(r['server_cpu_ms_per_sync'], '.3f'):>8}{num(r.get('postgres_cpu_ms_per_sync'), '.3f'):>7}{verify:>10}")
+          f"{num(r['server_cpu_ms_per_sync'], '.3f'):>8}{num(r.get('postgres_cpu_ms_per_sync'), '.3f'):>7}{verify:>10}"
+          f"{num(100 * r['machine_busy_fraction'], '.0f'):>5}%")
     by = r.get("server_cpu_cores_by_server") or []
     if len(by) > 1:
         print(f"{'':<26}cores busy by server: " + ", ".join(num(c, '.2f') for c in by)
               + f" (total {num(r.get('server_cpu_cores'), '.2f')})")
 print("(sent/recv: documents per sync; B up/down: payload bytes per sync; srv ms / pg ms: CPU per sync of the"
-      " server processes / PostgreSQL's; verify: sheets read back equal / mismatched)")
-for n in [f[:-5] for f in sorted(os.listdir(work)) if f.startswith("join") and f.endswith(".json")]:
+      " server processes / PostgreSQL's; verify: sheets read back equal / mismatched; busy: the machine's CPUs)")
+for n in [n for n in order if n.startswith("join")]:
     r = load(n)
     if r is None:
         print(f"{n}: no report (see {n}.log)")
