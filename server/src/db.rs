@@ -197,7 +197,7 @@ impl Conn {
 /// The documents a device's listing read (those written since its cursor): the unseen ones, and the
 /// highest change sequence among all of them.
 #[derive(Default)]
-pub struct Listed {
+pub(crate) struct Listed {
     unseen: Vec<(String, i64)>,
     max_seq: Option<i64>,
 }

@@ -478,3 +478,61 @@ fn idle_listing_cost_against_project_size() {
     runtime()
         .block_on(async { measure(Db::connect(Some(&pg.url()), dir.path()).await.expect("db"), "postgresql").await });
 }
+
+/// Through the sync: a phone that received everything has its cursor at the project's newest
+/// number, its idle sync receives nothing and leaves the cursor there, a later change is received
+/// and moves it, and the same device reinstalled (a reset) receives every document again.
+fn cursor_follows_syncs(url: Option<&str>) {
+    use common::phone::SimPhone;
+    use common::records::{self, expense_doc};
+    let dir = tempfile::tempdir().expect("dir");
+    let (ta, tb) = (common::token(dir.path(), url, "P1"), common::token(dir.path(), url, "P1"));
+    let server = common::start_with(dir.path(), url);
+    let (mut a, mut b) = (SimPhone::new(ta), SimPhone::new(tb.clone()));
+    for id in ["e1", "e2", "e3"] {
+        a.docs.insert(id.into(), expense_doc(&records::expense(id, "P1")));
+    }
+    assert!(a.sync(&server.addr).errors.is_empty());
+    let at_newest = "SELECT count(*) FROM devices d JOIN project_change_seq p ON p.project_id = 'P1' \
+                     WHERE d.sync_cursor = p.seq";
+    let cursors = || common::count(dir.path(), url, at_newest);
+
+    let t = b.sync(&server.addr);
+    assert!(t.errors.is_empty() && b.docs.len() == 3, "{t:?}");
+    // B's cursor is at the newest number (A's own documents move A's only with A's next write).
+    assert_eq!(cursors(), 1);
+    let idle = b.sync(&server.addr);
+    assert_eq!(idle.rounds, 1);
+    assert!(idle.received < 64, "an idle sync receives nothing: {idle:?}");
+    assert_eq!(cursors(), 1);
+
+    a.edit("e2", |r| {
+        let record_schema::Record::Expense(e) = r else { panic!("an expense") };
+        e.amount = rust_decimal::Decimal::new(4_242, 2);
+    });
+    assert!(a.sync(&server.addr).errors.is_empty());
+    assert_eq!(cursors(), 0, "a change after every cursor");
+    let t = b.sync(&server.addr);
+    assert_eq!(t.rounds, 1, "{t:?}");
+    assert_eq!(b.record("e2"), a.record("e2"));
+    assert_eq!(cursors(), 1);
+
+    // The device reinstalled: a reset, and everything again.
+    let mut fresh = SimPhone::new(tb);
+    let t = fresh.sync(&server.addr);
+    assert!(t.errors.is_empty(), "{t:?}");
+    assert_eq!(fresh.docs.len(), 3);
+    assert_eq!(fresh.record("e2"), a.record("e2"));
+    assert_eq!(cursors(), 1);
+}
+
+#[test]
+fn the_cursor_follows_syncs_on_sqlite() {
+    cursor_follows_syncs(None);
+}
+
+#[test]
+fn the_cursor_follows_syncs_on_postgresql() {
+    let pg = ThrowawayPg::create();
+    cursor_follows_syncs(Some(&pg.url()));
+}
