@@ -25,6 +25,7 @@ pub mod photo;
 pub mod progress;
 pub mod record;
 pub mod reference;
+pub mod scope;
 pub mod shape;
 pub mod sync_client;
 pub mod tus;
