@@ -32,7 +32,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/bench-target}
 WORK=${WORK:-$CARGO_TARGET_DIR/bench-sync-scale}
 LOADGEN=$CARGO_TARGET_DIR/release/fieldledger-loadgen
 mkdir -p "$WORK"
-rm -f "$WORK"/*.json "$WORK"/*.log "$WORK/order"
+rm -f "$WORK"/*.json "$WORK"/*.log "$WORK/order" "$WORK/commit.txt"
 
 say() { echo "bench-sync-scale.sh: $*" >&2; }
 
@@ -43,6 +43,7 @@ fi
 commit=$(git rev-parse --short HEAD)
 dirty=$(git status --porcelain --untracked-files=no | wc -l)
 say "measuring commit $commit ($dirty files changed in the working tree)"
+{ git log -1 --format='%H %s'; git status --short --untracked-files=no; } >"$WORK/commit.txt"
 
 # A fresh PostgreSQL database for one run; dropped again afterwards.
 fresh_db() {
