@@ -53,7 +53,8 @@ fn seeded_sheet(project: &str, run: &str, k: usize, n: usize, foremen: usize, da
     doc
 }
 
-/// Seeds `project` with `n` sheets through one device's syncs; returns (seconds, syncs, requests).
+/// Seeds `project` with `n` sheets through one device's syncs, `SEED_BATCH` new ones per sync;
+/// returns what it took (documents, seconds, syncs, requests).
 async fn seed(conn: &mut Conn, args: &Args, run: &str, project: &str, n: usize, token: String) -> Result<Value, Error> {
     let t = Instant::now();
     let mut phone = Phone::empty(0, token, project.to_string(), String::new());
