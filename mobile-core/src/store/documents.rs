@@ -2,6 +2,8 @@
 //! changes. An edit appends a few hundred bytes in one transaction; every `COMPACT_AFTER` changes the
 //! document is saved whole and the appended changes are folded in. The rules (loading, what a save
 //! writes, when it compacts) are the server's too, in `record_schema::persist`; the tables are here.
+//! Every write also stores the document's heads (`documents.heads`, `heads_bytes`), so a sync finds
+//! what changed since it was last shared without loading the documents that did not.
 
 use automerge::{AutoCommit, ChangeHash};
 use record_schema::persist::{self, COMPACT_AFTER};
@@ -47,6 +49,17 @@ pub async fn load(pool: &SqlitePool, id: &str) -> Result<Option<HotDoc>> {
     Ok(Some(HotDoc { doc, persisted, pending_count, conflicts, view: None }))
 }
 
+/// A document's heads as `documents.heads` keeps them: the 32-byte change hashes, sorted bytewise
+/// and concatenated. Equal bytes, equal heads; the sync compares them with a state's shared heads.
+pub fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    let mut sorted: Vec<&ChangeHash> = heads.iter().collect();
+    sorted.sort();
+    sorted.into_iter().flat_map(|h| h.0).collect()
+}
+
+/// Sets a document's stored heads; after `APPEND_CHANGE` (whose trigger leaves them unknown).
+pub const SET_HEADS: &str = "UPDATE documents SET heads = ? WHERE id = ?";
+
 /// Inserts a new document (its whole save as the first snapshot).
 pub async fn insert(
     tx: &mut Transaction<'_, Sqlite>,
@@ -56,10 +69,11 @@ pub async fn insert(
     now_ms: i64,
 ) -> Result<Written> {
     let snapshot = hot.doc.save();
-    sqlx::query("INSERT INTO documents (id, kind, snapshot, updated_at_ms) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO documents (id, kind, snapshot, heads, updated_at_ms) VALUES (?, ?, ?, ?, ?)")
         .bind(id)
         .bind(kind)
         .bind(snapshot)
+        .bind(heads_bytes(&hot.doc.get_heads()))
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;
@@ -72,21 +86,30 @@ pub fn pending(hot: &mut HotDoc) -> Save {
     Save::plan(&mut hot.doc, &hot.persisted, hot.pending_count, COMPACT_AFTER)
 }
 
-/// Appends one change; the `changes_counted` trigger bumps the document's counters.
+/// Appends one change; the `changes_counted` trigger bumps the document's counters (and forgets its
+/// heads: `SET_HEADS` follows in the same transaction).
 pub const APPEND_CHANGE: &str = "INSERT INTO changes (doc_id, data) VALUES (?, ?)";
 
-/// Stores `save` (from `pending`) in the transaction. Call `committed` with the result after it
-/// commits.
-pub async fn write(tx: &mut Transaction<'_, Sqlite>, id: &str, save: Save, now_ms: i64) -> Result<Written> {
+/// Stores `save` (from `pending`) and the document's `heads` after it in the transaction. Call
+/// `committed` with the result after it commits.
+pub async fn write(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+    save: Save,
+    heads: &[ChangeHash],
+    now_ms: i64,
+) -> Result<Written> {
     let written = save.written();
     match save {
         Save::Nothing => {}
         Save::Snapshot { snapshot, .. } => {
             sqlx::query("DELETE FROM changes WHERE doc_id = ?").bind(id).execute(&mut **tx).await?;
             sqlx::query(
-                "UPDATE documents SET snapshot = ?, pending_bytes = 0, pending_count = 0, updated_at_ms = ? WHERE id = ?",
+                "UPDATE documents SET snapshot = ?, heads = ?, pending_bytes = 0, pending_count = 0, updated_at_ms = ? \
+                 WHERE id = ?",
             )
             .bind(snapshot)
+            .bind(heads_bytes(heads))
             .bind(now_ms)
             .bind(id)
             .execute(&mut **tx)
@@ -94,6 +117,7 @@ pub async fn write(tx: &mut Transaction<'_, Sqlite>, id: &str, save: Save, now_m
         }
         Save::Change(delta) => {
             sqlx::query(APPEND_CHANGE).bind(id).bind(delta).execute(&mut **tx).await?;
+            sqlx::query(SET_HEADS).bind(heads_bytes(heads)).bind(id).execute(&mut **tx).await?;
         }
     }
     Ok(written)

@@ -104,15 +104,16 @@ impl Store {
         };
         let now = now_ms();
         let index = IndexRow::of(&record);
+        let heads = hd.doc.get_heads();
         let written = match (documents::pending(hd), photo) {
             // An ordinary edit: one call to SQLite's thread instead of four (see `append_indexed`).
             (Save::Change(delta), None) => {
-                self.append_indexed(id, &delta, &index, hd.conflicts, now).await?;
+                self.append_indexed(id, &delta, &documents::heads_bytes(&heads), &index, hd.conflicts, now).await?;
                 Written::Change
             }
             (save, photo) => {
                 let mut tx = self.pool.begin().await?;
-                let written = documents::write(&mut tx, id, save, now).await?;
+                let written = documents::write(&mut tx, id, save, &heads, now).await?;
                 index.upsert(&mut tx, id, hd.conflicts, now).await?;
                 if let Some((row, record_id)) = photo {
                     row.insert(&mut tx, record_id, now).await?;
@@ -126,14 +127,29 @@ impl Store {
         Ok(())
     }
 
-    /// Appends a change and rewrites the record's index row in one transaction, sent to SQLite's
-    /// worker thread as one call: each statement sqlx sends is a round trip between threads,
-    /// and the four of `BEGIN`, two writes and `COMMIT` cost more than the writes themselves.
-    async fn append_indexed(&self, id: &str, delta: &[u8], index: &IndexRow, conflicts: i64, now: i64) -> Result<()> {
-        static SQL: LazyLock<String> =
-            LazyLock::new(|| format!("BEGIN IMMEDIATE; {}; {}; COMMIT", documents::APPEND_CHANGE, index::UPSERT));
+    /// Appends a change, sets the document's heads (`heads_bytes`) and rewrites the record's index
+    /// row in one transaction, sent to SQLite's worker thread as one call: each statement sqlx sends
+    /// is a round trip between threads, and the five of `BEGIN`, three writes and `COMMIT` cost more
+    /// than the writes themselves.
+    async fn append_indexed(
+        &self,
+        id: &str,
+        delta: &[u8],
+        heads: &[u8],
+        index: &IndexRow,
+        conflicts: i64,
+        now: i64,
+    ) -> Result<()> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "BEGIN IMMEDIATE; {}; {}; {}; COMMIT",
+                documents::APPEND_CHANGE,
+                documents::SET_HEADS,
+                index::UPSERT
+            )
+        });
         let mut conn = self.pool.acquire().await?;
-        let query = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())).bind(id).bind(delta);
+        let query = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())).bind(id).bind(delta).bind(heads).bind(id);
         let result = index.bind(query, id, conflicts, now).execute(&mut *conn).await;
         if let Err(e) = result {
             // The call stopped at the failing statement, possibly inside the transaction: undo

@@ -165,7 +165,8 @@ impl Store {
                 documents::insert(&mut tx, id, kind.as_str(), &mut hd, now).await?
             } else {
                 hd.pending_count = hot.docs.get(id).map(|h| h.pending_count).unwrap_or(0);
-                documents::write(&mut tx, id, documents::pending(&mut hd), now).await?
+                let heads = hd.doc.get_heads();
+                documents::write(&mut tx, id, documents::pending(&mut hd), &heads, now).await?
             };
             if let Some(r) = &record {
                 IndexRow::of(r).upsert(&mut tx, id, conflicts, now).await?;

@@ -61,6 +61,13 @@ fn migrations() -> Vec<Migration> {
             include_str!("../../../migrations/phone/0006_daily_reports.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            7,
+            Cow::Borrowed("document heads"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0007_document_heads.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

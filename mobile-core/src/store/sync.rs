@@ -10,8 +10,11 @@ use automerge::sync::{Message, State, SyncDoc};
 use record_schema::sync_client::{MAX_ROUNDS, Next, REFUSED_BY_PHONE, SyncDriver};
 use record_schema::wire::{DocMessage, SyncResponse};
 
-use super::{Cancel, Store};
+use super::{Cancel, Store, documents};
 use crate::error::{Error, Result};
+
+/// Sync states as stored, by document id (`load_sync_states`, `save_sync_states`).
+type Saved = HashMap<String, Vec<u8>>;
 
 /// Largest response accepted.
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
@@ -62,7 +65,8 @@ impl Store {
         cancel: &Cancel,
     ) -> Result<SyncReport> {
         let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
-        let mut sync = SyncDriver::new(self.load_sync_states(project).await?);
+        let (states, mut saved) = self.load_sync_states(project).await?;
+        let mut sync = SyncDriver::new(states);
         let mut report = SyncReport::default();
         while !sync.settled() {
             let request = match self.outgoing(&mut sync, project).await? {
@@ -107,7 +111,7 @@ impl Store {
                     });
                 }
             }
-            self.save_sync_states(sync.states(), sync.refused()).await?;
+            self.save_sync_states(sync.states(), sync.refused(), &mut saved).await?;
             cancelled?;
             progress(sync.round(), request.docs.len() as u32, report.documents_received)?;
         }
@@ -117,25 +121,31 @@ impl Store {
     /// Records with changes the server has not confirmed, and photo originals not uploaded yet: what
     /// would be lost if this store were wiped now.
     pub async fn unsynced(&self) -> Result<(u32, u32)> {
-        /// A stored document and what this phone last shared of it with the server.
+        /// A stored document, its heads and what this phone last shared of it with the server.
         #[derive(sqlx::FromRow)]
         struct Shared {
             id: String,
             kind: String,
+            heads: Option<Vec<u8>>,
             state: Option<Vec<u8>>,
         }
-        let rows: Vec<Shared> =
-            sqlx::query_as("SELECT d.id, d.kind, s.state FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id")
-                .fetch_all(&self.pool)
-                .await?;
         let mut records = 0u32;
         let mut hot = self.hot.lock().await;
-        for Shared { id, kind, state } in rows {
+        let rows: Vec<Shared> = sqlx::query_as(
+            "SELECT d.id, d.kind, d.heads, s.state FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for Shared { id, kind, heads, state } in rows {
             if kind.parse::<record_schema::RecordKind>().is_ok_and(record_schema::RecordKind::server_owned) {
                 continue; // server-owned: nothing of the phone's in it
             }
             let shared = state.and_then(|b| State::decode(&b).ok()).map(|s| s.shared_heads).unwrap_or_default();
-            if self.checkout(&mut hot, &id).await?.doc.get_heads() != shared {
+            let heads = match heads {
+                Some(h) => h,
+                None => documents::heads_bytes(&self.checkout(&mut hot, &id).await?.persisted),
+            };
+            if heads != documents::heads_bytes(&shared) {
                 records += 1;
             }
         }
@@ -162,21 +172,61 @@ impl Store {
         self.media.remove_all()
     }
 
-    /// The next request: each stored document (and each the server offered) in turn, from the hot
-    /// cache, so the store never holds every document at once.
+    /// The next request. A stored document is quiet when nothing was heard about it in this sync
+    /// (`their_heads` none) and its stored heads (`documents.heads`) are the heads both sides last
+    /// agreed on: `SyncDriver::offer` would say nothing for it, so it is not even loaded, and the
+    /// cost of a sync follows what changed, not what the phone holds. Every other candidate is
+    /// offered in turn from the hot cache (the store never holds every document at once); one whose
+    /// heads are not known yet (a store from before they were kept) is loaded, and its heads kept.
     async fn outgoing(&self, sync: &mut SyncDriver, project: Option<&str>) -> Result<Next> {
-        let sql = format!("{} ORDER BY id", super::pairing::DOCS_OF_PROJECT);
-        let stored: Vec<String> =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
-        let ids = sync.candidates(stored.iter().cloned());
-        let stored: HashSet<String> = stored.into_iter().collect();
+        /// A stored document's id and heads (`documents::heads_bytes`; none if not known).
+        #[derive(sqlx::FromRow)]
+        struct Stored {
+            id: String,
+            heads: Option<Vec<u8>>,
+        }
+        // Under the hot lock: no write can change a document between reading its heads and offering.
         let mut hot = self.hot.lock().await;
+        let sql =
+            format!("SELECT id, heads FROM documents WHERE id IN ({}) ORDER BY id", super::pairing::DOCS_OF_PROJECT);
+        let rows: Vec<Stored> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
+        let ids = sync.candidates(rows.iter().map(|r| r.id.clone()));
+        let stored: HashMap<String, Option<Vec<u8>>> = rows.into_iter().map(|r| (r.id, r.heads)).collect();
+        let mut learnt = Vec::new();
         for id in ids {
-            let doc = if stored.contains(&id) { Some(&mut self.checkout(&mut hot, &id).await?.doc) } else { None };
+            let doc = match stored.get(&id) {
+                None => None,
+                Some(heads) => {
+                    let quiet = sync.states().get(&id).is_some_and(|state| {
+                        state.their_heads.is_none()
+                            && heads.as_deref().is_some_and(|h| h == documents::heads_bytes(&state.shared_heads))
+                    });
+                    if quiet {
+                        continue;
+                    }
+                    let hd = self.checkout(&mut hot, &id).await?;
+                    if heads.is_none() {
+                        learnt.push((id.clone(), documents::heads_bytes(&hd.persisted)));
+                    }
+                    Some(&mut hd.doc)
+                }
+            };
             sync.offer(id, doc);
         }
         drop(hot);
-        Ok(sync.request(|id| stored.contains(id)))
+        if !learnt.is_empty() {
+            // (Still unknown: a write since sets them itself.)
+            let mut tx = self.pool.begin().await?;
+            for (id, heads) in learnt {
+                sqlx::query("UPDATE documents SET heads = ? WHERE id = ? AND heads IS NULL")
+                    .bind(heads)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(sync.request(|id| stored.contains_key(id)))
     }
 
     /// Merges one message through the store's gate (`Store::merge`, as `import_changes`).
@@ -193,7 +243,9 @@ impl Store {
         Ok(())
     }
 
-    async fn load_sync_states(&self, project: Option<&str>) -> Result<HashMap<String, State>> {
+    /// The project's sync states (`project` none: all), decoded, and as stored (what
+    /// `save_sync_states` compares with, to write only the states that changed).
+    async fn load_sync_states(&self, project: Option<&str>) -> Result<(HashMap<String, State>, Saved)> {
         #[derive(sqlx::FromRow)]
         struct Stored {
             doc_id: String,
@@ -203,27 +255,55 @@ impl Store {
             format!("SELECT doc_id, state FROM sync_states WHERE doc_id IN ({})", super::pairing::DOCS_OF_PROJECT);
         let rows: Vec<Stored> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
         // An undecodable state only costs a fuller exchange: start that document afresh.
-        Ok(rows.into_iter().filter_map(|r| State::decode(&r.state).ok().map(|s| (r.doc_id, s))).collect())
+        let states = rows.iter().filter_map(|r| State::decode(&r.state).ok().map(|s| (r.doc_id.clone(), s))).collect();
+        Ok((states, rows.into_iter().map(|r| (r.doc_id, r.state)).collect()))
     }
 
-    /// Keeps what both sides share (State::encode keeps only the shared heads), for documents stored.
-    async fn save_sync_states(&self, states: &HashMap<String, State>, forgotten: &HashSet<String>) -> Result<()> {
+    /// Keeps what both sides share (State::encode keeps only the shared heads), for documents stored:
+    /// only the states whose encoding is not what `saved` says is stored, so a round that changed
+    /// nothing writes nothing.
+    async fn save_sync_states(
+        &self,
+        states: &HashMap<String, State>,
+        forgotten: &HashSet<String>,
+        saved: &mut Saved,
+    ) -> Result<()> {
+        let forgotten: Vec<&String> = forgotten.iter().filter(|id| !states.contains_key(*id)).collect();
+        let changed: Vec<(&String, Vec<u8>)> = states
+            .iter()
+            .map(|(id, state)| (id, state.encode()))
+            .filter(|(id, bytes)| saved.get(*id) != Some(bytes))
+            .collect();
+        if forgotten.is_empty() && changed.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
-        for id in forgotten.iter().filter(|id| !states.contains_key(*id)) {
+        for id in &forgotten {
             sqlx::query("DELETE FROM sync_states WHERE doc_id = ?").bind(id).execute(&mut *tx).await?;
         }
-        for (id, state) in states {
-            sqlx::query(
+        let mut written = Vec::with_capacity(changed.len());
+        for (id, state) in changed {
+            let done = sqlx::query(
                 "INSERT INTO sync_states (doc_id, state) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?) \
                  ON CONFLICT (doc_id) DO UPDATE SET state = excluded.state",
             )
             .bind(id)
-            .bind(state.encode())
+            .bind(&state)
             .bind(id)
             .execute(&mut *tx)
             .await?;
+            // (The state of a document not stored is not written: it stays to be written.)
+            if done.rows_affected() > 0 {
+                written.push((id, state));
+            }
         }
         tx.commit().await?;
+        for id in forgotten {
+            saved.remove(id);
+        }
+        for (id, state) in written {
+            saved.insert(id.clone(), state);
+        }
         Ok(())
     }
 }
@@ -273,4 +353,219 @@ pub(crate) fn sync_agent() -> ureq::Agent {
         .http_status_as_error(false)
         .build()
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use automerge::AutoCommit;
+    use automerge::sync::SyncDoc;
+    use record_schema::wire::prepare_state;
+
+    use super::*;
+    use crate::store::NewSheet;
+
+    async fn open(path: &Path, author: &str) -> Store {
+        Store::open(path, author).await.expect("open")
+    }
+
+    fn today() -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+    }
+
+    async fn sheet(store: &Store, note: &str) -> String {
+        let new = NewSheet {
+            project_id: "P1".into(),
+            site_id: "S1".into(),
+            time_zone: "Asia/Shanghai".into(),
+            work_date: today(),
+            currency: record_schema::Currency::default(),
+            note: Some(note.into()),
+        };
+        store.create_labour_sheet(new).await.expect("sheet").header.id
+    }
+
+    async fn note(store: &Store, id: &str, note: &str) {
+        store.update_sheet(id, today(), Some(note.into())).await.expect("edit");
+    }
+
+    /// The documents the first request of a sync would offer, and how many documents it read
+    /// from disk to decide.
+    async fn offered(store: &Store) -> (Vec<String>, u64) {
+        let loaded = store.documents_loaded();
+        let (states, _) = store.load_sync_states(None).await.expect("states");
+        let mut sync = SyncDriver::new(states);
+        let request = match store.outgoing(&mut sync, None).await.expect("outgoing") {
+            Next::Send(r) => r,
+            other => panic!("expected a request, got {other:?}"),
+        };
+        let mut ids: Vec<String> = request.docs.into_iter().map(|m| m.id).collect();
+        ids.sort();
+        (ids, store.documents_loaded() - loaded)
+    }
+
+    /// Notes `ids` as shared with the server at their current heads, as a sync that settled does.
+    async fn share(store: &Store, ids: &[&String]) {
+        let (mut states, mut saved) = store.load_sync_states(None).await.expect("states");
+        for id in ids {
+            let mut state = State::new();
+            state.shared_heads = store.heads(id).await.expect("heads");
+            states.insert((*id).clone(), state);
+        }
+        store.save_sync_states(&states, &HashSet::new(), &mut saved).await.expect("save");
+    }
+
+    /// A message from a server holding `doc`, which last shared `shared` with the phone.
+    fn server_message(id: &str, doc: &mut AutoCommit, shared: Vec<automerge::ChangeHash>) -> DocMessage {
+        let mut state = State::new();
+        state.shared_heads = shared;
+        prepare_state(&mut state);
+        let msg = doc.sync().generate_sync_message(&mut state).expect("a message");
+        DocMessage { id: id.into(), msg: msg.encode() }
+    }
+
+    async fn stored_heads(store: &Store, id: &str) -> Option<Vec<u8>> {
+        sqlx::query_scalar("SELECT heads FROM documents WHERE id = ?")
+            .bind(id)
+            .fetch_one(&store.pool)
+            .await
+            .expect("heads column")
+    }
+
+    fn sorted(ids: &[&String]) -> Vec<String> {
+        let mut v: Vec<String> = ids.iter().map(|s| (*s).clone()).collect();
+        v.sort();
+        v
+    }
+
+    /// Every write path keeps `documents.heads` current, so a document changed by any of them is
+    /// offered, while the quiet ones are not even read from disk: an idle sync reads no document.
+    #[tokio::test]
+    async fn changed_documents_are_offered_and_an_idle_sync_loads_none() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("phone.db");
+        let store = open(&path, "王建国").await;
+        let mut ids = Vec::new();
+        for i in 0..10 {
+            ids.push(sheet(&store, &format!("sheet {i}")).await);
+        }
+        let [edited, imported, concurrent, from_server, compacted, restored, backed_up, ..] = &ids[..] else {
+            unreachable!()
+        };
+        // Before any sync every document goes.
+        assert_eq!(offered(&store).await.0, sorted(&ids.iter().collect::<Vec<_>>()));
+        share(&store, &ids.iter().collect::<Vec<_>>()).await;
+        store.close().await;
+
+        // After a full sync: nothing to offer, and nothing read from disk to know it.
+        let store = open(&path, "王建国").await;
+        assert_eq!(offered(&store).await, (vec![], 0));
+
+        // A local edit (the one-call append path).
+        note(&store, edited, "edited here").await;
+        // Another phone's change merged with import_changes.
+        let other = open(&dir.path().join("other.db"), "李强").await;
+        other.import_changes(imported, &store.export_document(imported).await.expect("export")).await.expect("copy");
+        let since = other.heads(imported).await.expect("heads");
+        note(&other, imported, "edited there").await;
+        let changes = other.export_changes(imported, &since).await.expect("changes");
+        assert!(store.import_changes(imported, &changes).await.expect("merge").changed);
+        // The server's changes through a sync: to a document also edited here (concurrent: the
+        // merge is what neither side has yet), and to one not edited here (shared once merged).
+        let (states, _) = store.load_sync_states(None).await.expect("states");
+        let mut sync = SyncDriver::new(states);
+        for (id, edit_here) in [(concurrent, true), (from_server, false)] {
+            let shared = store.heads(id).await.expect("heads");
+            let mut server = AutoCommit::load(&store.export_document(id).await.expect("export")).expect("load");
+            let copy = open(&dir.path().join(format!("{id}.db")), "张伟").await;
+            copy.import_changes(id, &server.save()).await.expect("copy");
+            note(&copy, id, "the office's").await;
+            server.merge(&mut AutoCommit::load(&copy.export_document(id).await.expect("e")).expect("l")).expect("m");
+            copy.close().await;
+            if edit_here {
+                note(&store, id, "and the foreman's").await;
+            }
+            store.incoming(&server_message(id, &mut server, shared), &mut sync).await.expect("merged");
+        }
+        let (_, mut saved) = store.load_sync_states(None).await.expect("saved");
+        store.save_sync_states(sync.states(), sync.refused(), &mut saved).await.expect("save");
+        // A compaction (the whole document rewritten as a snapshot).
+        for i in 0..record_schema::persist::COMPACT_AFTER {
+            note(&store, compacted, &format!("note {i}")).await;
+        }
+        let pending: i64 = sqlx::query_scalar("SELECT pending_count FROM documents WHERE id = ?")
+            .bind(compacted)
+            .fetch_one(&store.pool)
+            .await
+            .expect("count");
+        assert!(pending < record_schema::persist::COMPACT_AFTER - 1, "compacted: {pending}");
+        // A new document (inserted).
+        let new = sheet(&store, "new").await;
+
+        // A store restored from a backup taken after a local edit that was synced since: the
+        // backup's state is the older one, so the edit goes again. (A backup's older document with
+        // its older state is quiet here; the manifest makes the server send it again.)
+        note(&store, restored, "before the backup").await;
+        note(&store, backed_up, "before the backup").await;
+        share(&store, &[backed_up]).await;
+        store.close().await;
+        std::fs::copy(&path, dir.path().join("backup.db")).expect("backup");
+        let store = open(&path, "王建国").await;
+        share(&store, &[restored]).await;
+        note(&store, backed_up, "after the backup").await;
+        share(&store, &[backed_up]).await;
+        store.close().await;
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(format!("phone.db{suffix}")));
+        }
+        std::fs::copy(dir.path().join("backup.db"), &path).expect("restore");
+
+        let store = open(&path, "王建国").await;
+        let changed = [edited, imported, concurrent, compacted, &new, restored];
+        let (ids_offered, loaded) = offered(&store).await;
+        assert_eq!(ids_offered, sorted(&changed));
+        assert_eq!(loaded, changed.len() as u64, "only the offered documents were read");
+        for id in ids.iter().chain([&new]) {
+            let heads = store.heads(id).await.expect("heads");
+            assert_eq!(stored_heads(&store, id).await, Some(documents::heads_bytes(&heads)), "{id}");
+        }
+
+        // Shared again: idle, and nothing read.
+        share(&store, &changed).await;
+        store.close().await;
+        let store = open(&path, "王建国").await;
+        assert_eq!(offered(&store).await, (vec![], 0));
+
+        // Heads not known (a store from before they were kept): read once, then known.
+        sqlx::query("UPDATE documents SET heads = NULL").execute(&store.pool).await.expect("forget");
+        note(&store, edited, "once more").await;
+        store.close().await;
+        let store = open(&path, "王建国").await;
+        let (ids_offered, loaded) = offered(&store).await;
+        assert_eq!((ids_offered, loaded), (vec![edited.clone()], ids.len() as u64 + 1));
+        store.close().await;
+        let store = open(&path, "王建国").await;
+        assert_eq!(offered(&store).await, (vec![edited.clone()], 1));
+        assert_eq!(store.unsynced().await.expect("unsynced"), (1, 0));
+    }
+
+    /// A round that changed no state writes none (an idle sync commits nothing).
+    #[tokio::test]
+    async fn unchanged_states_are_not_written_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = open(&dir.path().join("phone.db"), "王建国").await;
+        let id = sheet(&store, "a").await;
+        share(&store, &[&id]).await;
+        let (states, mut saved) = store.load_sync_states(None).await.expect("states");
+        sqlx::query("UPDATE sync_states SET state = x'00'").execute(&store.pool).await.expect("mark");
+        store.save_sync_states(&states, &HashSet::new(), &mut saved).await.expect("save");
+        let raw: Vec<u8> = sqlx::query_scalar("SELECT state FROM sync_states").fetch_one(&store.pool).await.expect("s");
+        assert_eq!(raw, [0], "not rewritten: it was unchanged since loaded");
+        let mut changed = states.clone();
+        changed.get_mut(&id).expect("state").shared_heads.clear();
+        store.save_sync_states(&changed, &HashSet::new(), &mut saved).await.expect("save");
+        let raw: Vec<u8> = sqlx::query_scalar("SELECT state FROM sync_states").fetch_one(&store.pool).await.expect("s");
+        assert_eq!(raw, changed[&id].encode());
+    }
 }
