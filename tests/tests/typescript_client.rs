@@ -5,9 +5,15 @@
 //! Rust (a simulated phone on the automerge crate) for the client to read as plain values, and a
 //! photo for the resumable upload. Skipped when `node` is missing; its packages come from
 //! `npm ci` (scripts/test-setup.sh).
+//!
+//! Mid-run, `server.test.ts` hands over to this test once (files in a shared directory): once the
+//! TypeScript client holds the Rust sheet, the Rust phone edits it; the client's next sync must
+//! bring the edit in one request (issue 25: no acknowledgement round). The client writes its sync
+//! reports there, and they are checked here too.
 
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use fieldledger_tests::api::{d, import_reference};
 use fieldledger_tests::blobkit::{jpeg, sha256_hex};
@@ -20,6 +26,8 @@ use record_schema::{Effort, Record};
 const CLIENT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients/typescript");
 /// The sheet written by Rust (its lines as `server.test.ts` expects them).
 const RUST_SHEET: &str = "0193a5b2-7c4e-7d21-9f3a-2b6c8d0e1f47";
+/// The note the Rust phone writes into its sheet while the client waits (`server.test.ts` checks it).
+const RUST_NOTE: &str = "雨后复工";
 
 #[test]
 fn typescript_client_against_the_server() {
@@ -58,15 +66,34 @@ fn typescript_client_against_the_server() {
     let photo_path = dir.path().join("site.jpg");
     std::fs::write(&photo_path, &photo).expect("write photo");
 
-    let out = Command::new("npm")
-        .args(["--prefix", CLIENT_DIR, "test"])
+    let handover = dir.path().join("handover");
+    std::fs::create_dir(&handover).expect("handover dir");
+    let mut npm = Command::new("npm");
+    npm.args(["--prefix", CLIENT_DIR, "test"])
         .env("FIELDLEDGER_URL", format!("http://{}", server.addr))
         .env("FIELDLEDGER_FOREMAN_TOKENS", foremen.join(","))
         .env("FIELDLEDGER_SUPERVISOR_TOKEN", &supervisor)
         .env("FIELDLEDGER_RUST_SHEET_ID", RUST_SHEET)
+        .env("FIELDLEDGER_RUST_NOTE", RUST_NOTE)
         .env("FIELDLEDGER_PHOTO", &photo_path)
-        .output()
-        .expect("run npm test");
+        .env("FIELDLEDGER_HANDOVER", &handover);
+    // npm runs on its own thread (its output read to the end there) while this one waits for the
+    // client's signal, edits the Rust sheet and answers.
+    let run = std::thread::spawn(move || npm.output());
+    let started = Instant::now();
+    let mut edited = false;
+    while !run.is_finished() {
+        if !edited && handover.join("ready").exists() {
+            phone.edit_sheet(RUST_SHEET, |s| s.note = Some(RUST_NOTE.into()));
+            let t = phone.sync(&server.addr);
+            assert!(t.errors.is_empty() && t.rounds == 1, "the Rust phone's edit: {t:?}");
+            std::fs::write(handover.join("edited"), b"").expect("signal the client");
+            edited = true;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "npm test ran over 10 minutes");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = run.join().expect("the npm thread").expect("run npm test");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("--- npm test: stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
@@ -80,7 +107,22 @@ fn typescript_client_against_the_server() {
         .find_map(|l| l.strip_prefix("# tests "))
         .and_then(|n| n.trim().parse().ok())
         .expect("node's summary counts the tests");
-    assert!(tests >= 14, "{tests} tests ran");
+    assert!(tests >= 16, "{tests} tests ran");
+    assert!(edited, "the client never asked for the Rust phone's edit");
+
+    // The client's sync reports (`SyncReport` as JSON): a peer's edit, written here in Rust, arrived
+    // in one request with nothing sent back; a record new to the server went whole, in one request.
+    let report = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(handover.join(format!("{name}.json"))).expect("the client's report");
+        serde_json::from_str(&text).expect("a JSON report")
+    };
+    let peer = report("peer_edit");
+    assert_eq!(peer["rounds"], 1, "a peer's edit is one request: {peer}");
+    assert_eq!(peer["perRound"][0]["docsSent"], 0, "no acknowledgement: {peer}");
+    assert!(peer["changed"].as_array().is_some_and(|c| c.iter().any(|id| id == RUST_SHEET)), "{peer}");
+    let new = report("new_record");
+    assert_eq!(new["rounds"], 1, "a new record is one request (the whole document at once): {new}");
+    assert_eq!(new["perRound"][0]["docsSent"], 1, "{new}");
 
     // What the TypeScript client left on the server, read back in Rust: the sheet it built (its
     // headcounts integers, though JS wrote the first line's position 0 as a float), approved, and the

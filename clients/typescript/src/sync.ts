@@ -49,22 +49,64 @@ function sameHeads(a: readonly string[], b: readonly string[]): boolean {
   return [...a].sort().every((h, i) => h === sb[i])
 }
 
+/** A sync state as JS Automerge 3 holds it, with the fields its type leaves out or misspells. */
+type StateFields = A.SyncState & {
+  theirNeed?: string[] | null
+  theirHave?: { lastSync: string[]; bloom: Uint8Array }[] | null
+  theirCapabilities?: string[]
+}
+
 /**
  * Rust's `wire::prepare_state` for JS Automerge: for a document both sides share heads of, assume
  * the server still holds them (it said so), so the first message carries the changes made since
  * instead of only asking: a one-field edit is one request. If the server lacks them after all, it
- * answers with what it needs and the changes follow. The message stays a standard sync message.
+ * answers with what it needs and the changes follow. V1 messages only (changes one by one): with V2
+ * allowed, Automerge sends the whole document when the changes are over a third of its history.
+ * The message stays a standard sync message.
  */
 export function prepareState(state: A.SyncState): A.SyncState {
-  if (state.sharedHeads.length === 0) return state
-  if (state.theirHeads == null && (state.theirHave == null || state.theirHave.length === 0)) {
-    return {
-      ...state,
-      theirHave: [{ lastSync: [...state.sharedHeads], bloom: new Uint8Array(0) }],
-      theirNeed: [],
-    } as A.SyncState
+  const s = state as StateFields
+  if (s.sharedHeads.length === 0) return state
+  const prepared: StateFields = { ...s, theirCapabilities: ['message-v1', 'sync-reset'] }
+  if (s.theirHeads == null && (s.theirHave == null || s.theirHave.length === 0)) {
+    prepared.theirHave = [{ lastSync: [...s.sharedHeads], bloom: new Uint8Array(0) }]
+    prepared.theirNeed = []
   }
-  return state
+  return prepared as A.SyncState
+}
+
+/**
+ * Rust's `wire::prepare_first_offer`: a document the server has never shared with this client (no
+ * shared heads, nothing heard from the server about it in this sync) goes whole at once, as the
+ * compact V2 message Automerge sends a peer that holds nothing, instead of its heads alone, the
+ * server's request and the changes a round later. So a new record reaches the server in one request.
+ * (JS Automerge 3.5 takes `theirCapabilities` from the state object: `message-v2` allows it.)
+ */
+export function prepareFirstOffer(state: A.SyncState): A.SyncState {
+  const s = state as StateFields
+  if (s.sharedHeads.length > 0 || s.theirHeads != null) return state
+  return {
+    ...s,
+    theirHeads: [],
+    theirHave: [{ lastSync: [], bloom: new Uint8Array(0) }],
+    theirNeed: [],
+    theirCapabilities: ['message-v2', 'sync-reset'],
+  } as StateFields as A.SyncState
+}
+
+/**
+ * Nothing to say about a document at `heads` (Rust's `sync_client::quiet`): the shared heads are its
+ * heads, and the server either said nothing about it in this sync or said it is at those heads and
+ * needs nothing. The second case is a message of the server's that brought the document to the
+ * server's heads: the server already counts it as delivered, so no acknowledgement goes back.
+ */
+export function quiet(state: A.SyncState, heads: readonly string[]): boolean {
+  const s = state as StateFields
+  return (
+    sameHeads(s.sharedHeads, heads) &&
+    (s.theirHeads == null || sameHeads(s.theirHeads, heads)) &&
+    (s.theirNeed == null || s.theirNeed.length === 0)
+  )
 }
 
 export class SyncDriver {
@@ -99,10 +141,13 @@ export class SyncDriver {
     let state = this.stateOf(id)
     let msg: Uint8Array | null
     if (doc) {
-      // Quiet: both sides agreed on exactly these heads and the server said nothing new in this
-      // sync; the server offers its own news unasked, so an idle sync stays one tiny round.
-      if (state.theirHeads == null && sameHeads(state.sharedHeads, A.getHeads(doc))) return
-      ;[state, msg] = A.generateSyncMessage(doc, prepareState(state))
+      // Quiet: both sides agree on exactly these heads. Either the server said nothing in this sync
+      // (it offers its own news unasked: an idle sync stays one tiny round), or its message just
+      // brought the document to its heads and asked for nothing, which it already counts as
+      // delivered: no acknowledgement round (docs/sync-protocol.md, "One request").
+      if (quiet(state, A.getHeads(doc))) return
+      // A document the server has never shared with this client goes whole, at once.
+      ;[state, msg] = A.generateSyncMessage(doc, prepareFirstOffer(prepareState(state)))
     } else {
       ;[state, msg] = A.generateSyncMessage(A.init(), state)
     }
@@ -164,7 +209,7 @@ export class SyncDriver {
 
   /** The server still needs changes this client believes sent: forget them so they go again. */
   private merged(id: string): void {
-    const state = this.states.get(id) as (A.SyncState & { theirNeed?: string[] | null }) | undefined
+    const state = this.states.get(id) as StateFields | undefined
     if (state && state.theirNeed && state.theirNeed.length > 0) {
       this.states.set(id, { ...state, sentHashes: {} } as unknown as A.SyncState)
     }

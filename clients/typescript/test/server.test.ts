@@ -7,12 +7,17 @@
 //   FIELDLEDGER_SUPERVISOR_TOKEN  a supervisor's token of P1
 //   FIELDLEDGER_RUST_SHEET_ID     the id of the sheet the Rust phone wrote
 //   FIELDLEDGER_PHOTO             a JPEG of more than 3 x 64 KiB
+//   FIELDLEDGER_HANDOVER          a directory shared with the Rust test: `ready` here asks the Rust
+//                                 phone to edit its sheet (note FIELDLEDGER_RUST_NOTE), `edited`
+//                                 answers; sync reports are written there as NAME.json
 //
 // Without FIELDLEDGER_URL every test here is skipped (the unit tests still run).
 
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 
 import * as A from '@automerge/automerge'
@@ -59,6 +64,11 @@ function clean(r: SyncReport, what: string): SyncReport {
   assert.deepEqual(r.errors, [], `${what}: no document refused`)
   assert.ok(r.settled, `${what}: settled`)
   return r
+}
+
+/** Hands a sync report to the Rust test (tests/tests/typescript_client.rs checks it too). */
+function handOver(name: string, r: SyncReport): void {
+  writeFileSync(join(env.FIELDLEDGER_HANDOVER ?? '', `${name}.json`), JSON.stringify(r))
 }
 
 // One client per device token, shared by the tests of this file (they run in order).
@@ -276,6 +286,37 @@ test('a sheet written by Rust reads back as plain values', { skip }, async () =>
   )
 })
 
+test('a new record reaches the server in one request; a peer\'s edit written by Rust arrives in one', { skip }, async () => {
+  // Issue 25: a document new to the server goes whole at once (no heads-first round).
+  const e = expense({ ...site, date: today, amount: '42.00', currency: 'CNY', category: 'materials', costCode: '03-100' })
+  await phone.create(e)
+  const created = clean(await phone.sync(), 'a new record')
+  console.log(`a new record: ${JSON.stringify(created.perRound)}`)
+  handOver('new_record', created)
+  assert.equal(created.rounds, 1, 'one request')
+  assert.equal(created.perRound[0].docsSent, 1)
+  assert.equal((await api('GET', `/v1/records/${e.id}`)).json.record.amount, '42.00', 'the server has it')
+
+  // The Rust phone edits its sheet (this client holds it); the server's offer brings the change and
+  // counts it as delivered, so the client sends nothing back: one request.
+  const id = env.FIELDLEDGER_RUST_SHEET_ID ?? ''
+  const dir = env.FIELDLEDGER_HANDOVER ?? ''
+  writeFileSync(join(dir, 'ready'), '')
+  for (let waited = 0; !existsSync(join(dir, 'edited')); waited += 50) {
+    assert.ok(waited < 120_000, 'the Rust phone did not edit its sheet within 2 minutes')
+    await sleep(50)
+  }
+  const peer = clean(await phone.sync(), "a peer's edit")
+  console.log(`a peer's edit: ${JSON.stringify(peer.perRound)}`)
+  handOver('peer_edit', peer)
+  assert.equal(peer.rounds, 1, 'one request')
+  assert.equal(peer.perRound[0].docsSent, 0, 'no acknowledgement')
+  assert.ok(peer.changed.includes(id), JSON.stringify(peer.changed))
+  assert.equal(((await phone.read(id)) as any).note, env.FIELDLEDGER_RUST_NOTE)
+  const idle = clean(await phone.sync(), 'idle after it')
+  assert.ok(idle.rounds === 1 && !idle.manifestAsked && idle.sent < 100, JSON.stringify(idle.perRound))
+})
+
 test('idle sync of 1,000 documents: one request under 100 bytes each way; a one-field edit: one request under 512', { skip }, async () => {
   const device = new FieldledgerClient({ url, token: foremen[1] ?? '' })
   const expenses = []
@@ -314,8 +355,7 @@ test('idle sync of 1,000 documents: one request under 100 bytes each way; a one-
   assert.ok(again.rounds === 1 && again.sent < 100 && again.received < 100, JSON.stringify(again.perRound))
 
   // A device restored from a backup made before an edit it had received: its states say it shares
-  // older heads than the server believes, so the edit would never come back on its own. The
-  // manifest digest differs, the server asks for the entries, and the edit comes back.
+  // older heads than the server believes, so the edit would never come back on its own.
   const backup = (other.store as MemoryStore).snapshot()
   const id7 = expenses[7]
   await device.change(id7, (d: any) => {
@@ -324,12 +364,31 @@ test('idle sync of 1,000 documents: one request under 100 bytes each way; a one-
   clean(await device.sync(), 'another edit')
   clean(await other.sync(), 'the other device gets it')
   assert.equal(((await other.read(id7)) as any).amount, '777.00')
+  // Restored to just before that sync, the device looks to the server like one whose answer was
+  // lost: its digest is the server's with that sync's deliveries taken back, so they are taken back
+  // and the edit is offered again, in the same single request (no manifest exchange).
+  const lost = new FieldledgerClient({ url, token: foremen[2] ?? '', store: MemoryStore.restore(backup) })
+  assert.equal(((await lost.read(id7)) as any).amount, '107.00', 'the backup predates the edit')
+  const retaken = clean(await lost.sync(), 'an answer lost')
+  console.log(`an answer lost: ${JSON.stringify(retaken.perRound)}`)
+  assert.ok(retaken.rounds === 1 && !retaken.manifestAsked, JSON.stringify(retaken.perRound))
+  assert.equal(((await lost.read(id7)) as any).amount, '777.00', 'the edit came again')
+
+  // A backup older than the last sync is not a lost answer: the manifest digest differs, the
+  // server asks for the entries, and the edits come back.
+  const id8 = expenses[8]
+  await device.change(id8, (d: any) => {
+    d.amount = '888.00'
+  })
+  clean(await device.sync(), 'a third edit')
+  clean(await lost.sync(), 'the device gets it')
+  clean(await lost.sync(), 'and syncs idle')
   const restored = new FieldledgerClient({ url, token: foremen[2] ?? '', store: MemoryStore.restore(backup) })
-  assert.equal(((await restored.read(id7)) as any).amount, '107.00', 'the backup predates the edit')
   const reconciled = clean(await restored.sync(), 'restored from a backup')
   console.log(`restored from a backup: ${JSON.stringify(reconciled.perRound)}`)
   assert.ok(reconciled.manifestAsked, 'the server asked for the manifest')
-  assert.equal(((await restored.read(id7)) as any).amount, '777.00', 'the edit came back')
+  assert.equal(((await restored.read(id7)) as any).amount, '777.00', 'the edits came back')
+  assert.equal(((await restored.read(id8)) as any).amount, '888.00')
   const settled = clean(await restored.sync(), 'agreed again')
   assert.ok(settled.rounds === 1 && !settled.manifestAsked && settled.sent < 100, JSON.stringify(settled.perRound))
 

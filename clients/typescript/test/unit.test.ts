@@ -11,6 +11,8 @@ import {
   type FieldShape,
   KINDS,
   type RecordDoc,
+  type SyncRequest,
+  type SyncResponse,
   SyncDriver,
   bytesToHex,
   checkRecord,
@@ -25,6 +27,7 @@ import {
   money,
   observation,
   photoRef,
+  prepareFirstOffer,
   prepareState,
   progressReport,
   quantity,
@@ -304,6 +307,105 @@ test('the sync driver keeps quiet documents quiet and sends reset only from an e
   assert.ok(!quiet.settled())
   const withEntries = await quiet.request(() => true)
   assert.ok(typeof withEntries === 'object' && withEntries.send.entries?.length === 1)
+})
+
+/**
+ * A server holding documents and one device's states, answering with Automerge as the real one does
+ * (server/src/sync): its messages prepared as the client's, and a message that carries changes and
+ * asks for none counted as delivered at once (`wire::assume_delivered`).
+ */
+class SimServer {
+  docs = new Map<string, A.Doc<any>>()
+  states = new Map<string, A.SyncState>()
+
+  private send(id: string, state: A.SyncState): Uint8Array | null {
+    const doc = this.docs.get(id) as A.Doc<any>
+    const [next, msg] = A.generateSyncMessage(doc, state)
+    this.states.set(id, next)
+    if (!msg) return null
+    const m = A.decodeSyncMessage(msg)
+    const heads = A.getHeads(doc)
+    const same = m.heads.length === heads.length && m.heads.every((h) => heads.includes(h))
+    if (m.changes.length > 0 && m.need.length === 0 && same) {
+      this.states.set(id, { ...next, sharedHeads: [...heads].sort() } as A.SyncState)
+    }
+    return msg
+  }
+
+  answer(request: SyncRequest): SyncResponse {
+    const response: SyncResponse = { v: 1, docs: [], errors: [] }
+    for (const m of request.docs) {
+      const [doc, state] = A.receiveSyncMessage(this.docs.get(m.id) ?? A.init(), this.states.get(m.id) ?? A.initSyncState(), m.msg)
+      this.docs.set(m.id, doc)
+      const reply = this.send(m.id, prepareState(state))
+      if (reply) response.docs.push({ id: m.id, msg: reply })
+    }
+    return response
+  }
+
+  /** An unasked offer of `id` (a document the device has not seen at its current version). */
+  offer(id: string): { id: string; msg: Uint8Array } {
+    const state = prepareFirstOffer(prepareState(this.states.get(id) ?? A.initSyncState()))
+    return { id, msg: this.send(id, state) as Uint8Array }
+  }
+}
+
+/** One sync of `docs` with `server`, to the end, as `FieldledgerClient.sync` runs it; the requests. */
+async function syncWith(
+  server: SimServer,
+  docs: Map<string, A.Doc<any>>,
+  persisted: Map<string, Uint8Array>,
+  offers: string[] = [],
+): Promise<{ requests: SyncRequest[]; states: Map<string, Uint8Array> }> {
+  // Between syncs the server keeps only what `encodeSyncState` keeps (the shared heads).
+  for (const [id, s] of server.states) server.states.set(id, A.decodeSyncState(A.encodeSyncState(s)))
+  const driver = new SyncDriver(persisted)
+  const requests: SyncRequest[] = []
+  while (!driver.settled()) {
+    for (const id of driver.candidates(docs.keys())) driver.offer(id, docs.get(id))
+    const next = await driver.request((id) => docs.has(id))
+    if (next === 'done') break
+    assert.notEqual(next, 'give_up')
+    const request = (next as { send: SyncRequest }).send
+    requests.push(request)
+    const response = server.answer(request)
+    if (requests.length === 1) response.docs.push(...offers.map((id) => server.offer(id)))
+    for (const m of driver.receive(response).news) {
+      const result = driver.apply(docs.get(m.id) ?? A.init(), m)
+      assert.ok('doc' in result, JSON.stringify(result))
+      docs.set(m.id, result.doc)
+    }
+  }
+  return { requests, states: driver.encodedStates((id) => docs.has(id)) }
+}
+
+test('a new document goes whole and a peer\'s change arrives in one request, without acknowledgement', async () => {
+  const server = new SimServer()
+  const docs = new Map<string, A.Doc<any>>([['a', A.from({ k: "phone's" })]])
+  const first = await syncWith(server, docs, new Map())
+  assert.equal(first.requests.length, 1, 'a new document: one request')
+  const msg = first.requests[0].docs[0].msg
+  assert.equal(msg[0], 0x43, 'the whole document, as a V2 sync message')
+  assert.equal(A.decodeSyncMessage(msg).changes.length, 1)
+  assert.equal(String(server.docs.get('a')?.k), "phone's")
+
+  // A peer's edit of "a" and a document new to the client, offered unasked.
+  server.docs.set('a', A.change(server.docs.get('a') as A.Doc<any>, (d: any) => void (d.k = "peer's")))
+  server.docs.set('b', A.from({ k: 'new' }))
+  const second = await syncWith(server, docs, first.states, ['a', 'b'])
+  assert.equal(second.requests.length, 1, 'no acknowledgement round')
+  assert.equal(second.requests[0].docs.length, 0)
+  assert.equal(String(docs.get('a')?.k), "peer's")
+  assert.equal(String(docs.get('b')?.k), 'new')
+
+  // Both sides agree on what they share: the next sync is one quiet request with the server's digest.
+  const idle = await syncWith(server, docs, second.states)
+  assert.equal(idle.requests.length, 1)
+  assert.equal(idle.requests[0].docs.length, 0)
+  const shared = await Promise.all(
+    [...server.states].map(async ([id, s]) => ({ id, heads: await headsDigest(s.sharedHeads) })),
+  )
+  assert.deepEqual(idle.requests[0].manifest, await manifestDigest(shared))
 })
 
 test('image sizes come from the header', () => {
