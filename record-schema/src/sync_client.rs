@@ -30,7 +30,7 @@ use automerge::sync::{Message, State, SyncDoc};
 
 use crate::wire::{
     DocError, DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse, heads_digest, manifest_digest,
-    prepare_state,
+    prepare_first_offer, prepare_state, same_heads,
 };
 
 /// Requests in one sync before giving up on it settling (the next sync carries on).
@@ -115,13 +115,18 @@ impl SyncDriver {
         let state = self.state_mut(&id);
         let message = match doc {
             Some(doc) => {
-                // Both sides last agreed on exactly these heads and the server has said nothing
-                // new in this sync: stay quiet (the server offers its own news unasked). This keeps
-                // an idle sync at one tiny round however many documents the phone holds.
-                if state.their_heads.is_none() && state.shared_heads == doc.get_heads() {
+                // Both sides agree on exactly these heads: stay quiet. Either the server has said
+                // nothing in this sync (it offers its own news unasked: an idle sync is one tiny
+                // round however many documents the phone holds), or its message just brought this
+                // document to the server's heads and asked for nothing, which the server already
+                // counts as delivered: no acknowledgement round (docs/sync-protocol.md).
+                if quiet(state, &doc.get_heads()) {
                     return;
                 }
                 prepare_state(state);
+                // A document the server has never shared with this phone goes whole at once
+                // rather than heads first and changes a round later.
+                prepare_first_offer(state);
                 doc.sync().generate_sync_message(state)
             }
             None => AutoCommit::new().sync().generate_sync_message(state),
@@ -254,6 +259,14 @@ impl SyncDriver {
     }
 }
 
+/// Nothing to say about a document at `heads`: the shared heads are its heads and the server has
+/// said nothing in this sync, or said it is at those heads and needs nothing.
+fn quiet(state: &State, heads: &[automerge::ChangeHash]) -> bool {
+    same_heads(&state.shared_heads, heads)
+        && state.their_heads.as_ref().is_none_or(|theirs| same_heads(theirs, heads))
+        && state.their_need.as_ref().is_none_or(Vec::is_empty)
+}
+
 #[cfg(test)]
 mod tests {
     use automerge::transaction::Transactable;
@@ -305,12 +318,78 @@ mod tests {
                 let doc = self.docs.entry(m.id.clone()).or_default();
                 let state = self.states.entry(m.id.clone()).or_default();
                 doc.sync().receive_sync_message(state, Message::decode(&m.msg).expect("message")).expect("merge");
-                if let Some(reply) = doc.sync().generate_sync_message(state) {
+                prepare_state(state);
+                let reply = doc.sync().generate_sync_message(state);
+                if let Some(reply) = reply {
+                    // As the real server: a reply that brings the phone to our heads counts as
+                    // delivered.
+                    crate::wire::assume_delivered(state, &reply, &doc.get_heads());
                     response.docs.push(DocMessage { id: m.id, msg: reply.encode() });
                 }
             }
             response
         }
+
+        /// An unasked offer of `id` (a document the phone has not seen at its current version).
+        fn offer(&mut self, id: &str) -> Option<DocMessage> {
+            let doc = self.docs.get_mut(id)?;
+            let state = self.states.entry(id.to_string()).or_default();
+            prepare_state(state);
+            prepare_first_offer(state);
+            let msg = doc.sync().generate_sync_message(state);
+            let msg = msg?;
+            crate::wire::assume_delivered(state, &msg, &doc.get_heads());
+            Some(DocMessage { id: id.to_string(), msg: msg.encode() })
+        }
+
+        /// The server's manifest digest for the device.
+        fn manifest(&self) -> [u8; crate::wire::MANIFEST_DIGEST_LEN] {
+            let entries: Vec<ManifestEntry> = self
+                .states
+                .iter()
+                .filter(|(_, s)| !s.shared_heads.is_empty())
+                .map(|(id, s)| ManifestEntry { id: id.clone(), heads: heads_digest(&s.shared_heads) })
+                .collect();
+            manifest_digest(&entries)
+        }
+    }
+
+    fn persisted(states: &HashMap<String, State>) -> HashMap<String, State> {
+        states.iter().map(|(id, s)| (id.clone(), State::decode(&s.encode()).expect("decode"))).collect()
+    }
+
+    #[test]
+    fn a_new_document_and_a_peers_change_each_take_one_round() {
+        let mut server = Server::default();
+        let mut docs = HashMap::from([("a".to_string(), doc_with("phone's"))]);
+        let mut sync = SyncDriver::new(HashMap::new());
+        assert_eq!(sync_all(&mut sync, &mut docs, &mut server), 1, "a new document goes whole, in one round");
+        assert_eq!(value(&server.docs["a"]).as_deref(), Some("phone's"));
+        let states = persisted(sync.states());
+
+        // A peer's edit of "a" and a document new to the phone, offered unasked.
+        edit(server.docs.get_mut("a").expect("a"), "peer's");
+        server.docs.insert("b".into(), doc_with("new"));
+        let mut sync = SyncDriver::new(states);
+        let request = send(&mut sync, &mut docs);
+        assert!(request.docs.is_empty(), "{request:?}");
+        assert_eq!(request.manifest.as_deref(), Some(&server.manifest()[..]), "both sides agree");
+        let mut response = server.answer(request);
+        response.docs.extend(server.offer("a"));
+        response.docs.extend(server.offer("b"));
+        for m in sync.receive(response).news {
+            sync.apply(docs.entry(m.id.clone()).or_default(), &m).expect("apply");
+        }
+        assert!(matches!(build(&mut sync, &mut docs), Next::Done), "no acknowledgement round");
+        assert_eq!(sync.round(), 1);
+        assert_eq!(value(&docs["a"]).as_deref(), Some("peer's"));
+        assert_eq!(value(&docs["b"]).as_deref(), Some("new"));
+
+        // The next sync is one quiet round on which both sides' digests agree.
+        let mut sync = SyncDriver::new(persisted(sync.states()));
+        let idle = send(&mut sync, &mut docs);
+        assert!(idle.docs.is_empty(), "{idle:?}");
+        assert_eq!(idle.manifest.as_deref(), Some(&server.manifest()[..]));
     }
 
     /// Syncs `docs` with `server` to the end; returns the rounds.
@@ -515,12 +594,15 @@ mod tests {
         let mut docs = HashMap::from([("a".to_string(), doc_with("x"))]);
         let mut sync = SyncDriver::new(HashMap::new());
         let first = send(&mut sync, &mut docs);
-        // A server that lacks the phone's heads says it needs them.
+        // A server that got the phone's heads but not its changes (they were lost on the way, or it
+        // was restored from an older database) says it needs them.
         let needs = |m: &DocMessage| {
             let (mut doc, mut state) = (AutoCommit::new(), State::new());
-            doc.sync().receive_sync_message(&mut state, Message::decode(&m.msg).expect("msg")).expect("receive");
+            let mut message = Message::decode(&m.msg).expect("msg");
+            message.changes = Vec::<Vec<u8>>::new().into();
+            doc.sync().receive_sync_message(&mut state, message).expect("receive");
             let reply = doc.sync().generate_sync_message(&mut state).expect("reply");
-            assert!(!reply.need.is_empty());
+            assert!(!reply.need.is_empty(), "{reply:?}");
             DocMessage { id: m.id.clone(), msg: reply.encode() }
         };
         let incoming = sync.receive(response(vec![needs(&first.docs[0])], &[], false));

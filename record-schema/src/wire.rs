@@ -2,7 +2,7 @@
 //! docs/sync-protocol.md). Each document's payload is a standard Automerge sync message.
 
 use automerge::ChangeHash;
-use automerge::sync::{BloomFilter, Capability, Have, State};
+use automerge::sync::{BloomFilter, Capability, Have, Message, State};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -130,4 +130,38 @@ pub fn prepare_state(state: &mut State) {
         state.their_have = Some(vec![Have { last_sync: state.shared_heads.clone(), bloom: BloomFilter::default() }]);
         state.their_need = Some(Vec::new());
     }
+}
+
+/// Prepares the state of a document the peer has never shared (no shared heads, nothing heard from
+/// it in this exchange) for an offer it did not ask for: the whole document goes at once, as the
+/// compact V2 message Automerge sends a peer that holds nothing, instead of heads alone followed by
+/// the peer's request and a second exchange. So a document new to a phone arrives in one request.
+pub fn prepare_first_offer(state: &mut State) {
+    if !state.shared_heads.is_empty() || state.their_heads.is_some() {
+        return;
+    }
+    state.their_heads = Some(Vec::new());
+    state.their_have = Some(vec![Have { last_sync: Vec::new(), bloom: BloomFilter::default() }]);
+    state.their_need = Some(Vec::new());
+    state.their_capabilities = Some(vec![Capability::MessageV2, Capability::SyncReset]);
+}
+
+/// After generating `msg` for a peer from a state prepared as above (changes since the shared heads,
+/// or the whole document): when the message carries changes and asks for none, the peer holds
+/// exactly `heads` once it applies it, so record that as shared now instead of waiting for the
+/// peer's acknowledgement (a second round). Returns whether it did. Should the message be lost, the
+/// peer's next manifest digest shows it (docs/sync-protocol.md, "One request").
+pub fn assume_delivered(state: &mut State, msg: &Message, heads: &[ChangeHash]) -> bool {
+    if msg.changes.is_empty() || !msg.need.is_empty() || !same_heads(&msg.heads, heads) {
+        return false;
+    }
+    let mut shared = heads.to_vec();
+    shared.sort();
+    state.shared_heads = shared;
+    true
+}
+
+/// Two sets of heads are the same (in any order).
+pub fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
+    a.len() == b.len() && a.iter().all(|h| b.contains(h))
 }

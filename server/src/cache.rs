@@ -128,6 +128,12 @@ pub struct DeviceStates {
     pub generation: i64,
     pub manifest: [u8; record_schema::wire::MANIFEST_DIGEST_LEN],
     pub docs: HashMap<String, DocState>,
+    /// What the device's last request assumed delivered (`devices.unconfirmed`): the states it
+    /// replaced, to take back if the phone's next manifest shows the answer was lost (issue 25).
+    pub unconfirmed: Option<Vec<u8>>,
+    /// The project change sequence up to which every document was handled for the device
+    /// (`devices.sync_cursor`): only documents written after it are listed as unseen.
+    pub cursor: i64,
 }
 
 fn device_weight(d: &DeviceStates) -> usize {

@@ -191,9 +191,11 @@ impl SyncSession<'_> {
             }
         };
         prepare_state(&mut state);
-        let reply = stored.doc.sync().generate_sync_message(&mut state).map(Message::encode);
-        // (Generating changes no stored part of the state; an unchanged document's state is
-        // written at the end of the request, if it changed.)
+        let reply = stored.doc.sync().generate_sync_message(&mut state);
+        // The reply brings the device to the server's heads: shared from now (no acknowledgement
+        // round). The state is written at the end of the request, if it changed.
+        self.assume_delivered(&mut stored, &mut state, reply.as_ref());
+        let reply = reply.map(Message::encode);
         self.note_state(&mut stored, &state);
         self.cache.put(stored);
         let error = refused.then(|| {

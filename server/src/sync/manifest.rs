@@ -1,12 +1,14 @@
-//! The device's manifest digest, kept by `SyncSession`: the phone's full manifest reconciled
-//! (`reconcile`), the digest recomputed, and the end of a request (`finish`), which checks a
-//! phone's differing digest against the stored states before asking for the full manifest.
+//! The device's manifest digest, kept by `SyncSession`: checked at the start of a request
+//! (`check_manifest`: a lost answer taken back, else a real mismatch asks for the full manifest),
+//! the phone's full manifest reconciled (`reconcile`), the digest recomputed, and the end of a
+//! request (`finish`).
 
 use automerge::AutoCommit;
 use automerge::sync::{State, SyncDoc};
 use record_schema::wire::{ManifestEntry, heads_digest, xor_into};
 
 use super::session::{SyncSession, SyncStateRow};
+use super::unconfirmed::Batch;
 use super::{Digest, DocMessage, element};
 use crate::db::{Db, on_pool};
 use crate::docstore::{self, DocStoreError};
@@ -64,39 +66,85 @@ impl SyncSession<'_> {
         Ok(replies)
     }
 
-    /// Writes what is pending, then puts the device's states back in the cache; says whether the
-    /// phone must send its full manifest (only on a round that would otherwise end the sync, and
-    /// only on a real mismatch).
-    pub(super) async fn finish(mut self, phone: Option<Digest>, settled: bool) -> Result<bool, DocStoreError> {
-        let mut need = false;
-        if let Some(phone) = phone
-            && settled
-            && phone != self.dev.manifest
+    /// At the start of a request: the phone's digest describes what it held before sending it, which
+    /// is what the server's states say unless something was lost. When the previous request's answer
+    /// was lost (the digest is the server's with that request's optimistic notes taken back), they
+    /// are taken back: those documents are offered again in this request. Otherwise a digest that
+    /// differs from the server's (rechecked against the stored states first, in case two requests
+    /// of one device raced) means the phone must send its full manifest: returns true.
+    pub(super) async fn check_manifest(&mut self, phone: Option<Digest>) -> Result<bool, DocStoreError> {
+        let previous = self.dev.unconfirmed.take().and_then(|b| Batch::decode(&b));
+        let Some(phone) = phone else { return Ok(false) };
+        if phone == self.dev.manifest {
+            return Ok(false);
+        }
+        if let Some(batch) = previous
+            && self.take_back(&batch, phone)
         {
-            // Two requests of one device at once (here or on a replica) can leave this copy or the
-            // stored digest behind: check against the stored states before troubling the phone.
+            tracing::info!(device = %self.grant.device_id, docs = batch.docs.len(), "the last answer was lost: offering its documents again");
+            return Ok(false);
+        }
+        if self.pending.is_empty() {
             let rows: Vec<SyncStateRow> = on_pool!(self.db, |p| sqlx::query_as(
                 "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1"
             )
             .bind(&self.grant.device_id)
             .fetch_all(p)
             .await?);
-            if self.pending.is_empty() {
-                self.dev.docs = rows.into_iter().map(SyncStateRow::entry).collect();
-                // Not known to be at any generation now: read afresh next time.
-                self.coherent = false;
-            }
-            let recomputed = self.recompute_manifest();
-            if recomputed != self.dev.manifest {
-                self.dev.manifest = recomputed;
-                self.pending.manifest = true;
-            }
-            need = phone != self.dev.manifest;
+            self.dev.docs = rows.into_iter().map(SyncStateRow::entry).collect();
+            // Not known to be at any generation now: read afresh next time.
+            self.coherent = false;
         }
+        let recomputed = self.recompute_manifest();
+        if recomputed != self.dev.manifest {
+            self.dev.manifest = recomputed;
+            self.pending.manifest = true;
+        }
+        Ok(phone != self.dev.manifest)
+    }
+
+    /// Takes `batch` back if that makes the server's digest the phone's.
+    fn take_back(&mut self, batch: &Batch, phone: Digest) -> bool {
+        let mut digest = self.dev.manifest;
+        for (id, before) in &batch.docs {
+            let before_shared = before.as_ref().and_then(|d| State::decode(&d.state).ok()).map(|s| s.shared_heads);
+            for e in [element(id, &self.shared_of(id)), element(id, &before_shared.unwrap_or_default())]
+                .into_iter()
+                .flatten()
+            {
+                xor_into(&mut digest, &e);
+            }
+        }
+        if digest != phone {
+            return false;
+        }
+        for (id, before) in &batch.docs {
+            match before {
+                Some(state) => {
+                    self.dev.docs.insert(id.clone(), state.clone());
+                    self.pending.upserts.insert(id.clone());
+                }
+                None => {
+                    self.dev.docs.remove(id);
+                    self.pending.upserts.remove(id);
+                    self.pending.deleted.push(id.clone());
+                }
+            }
+        }
+        self.dev.manifest = digest;
+        self.pending.manifest = true;
+        self.dev.cursor = batch.cursor;
+        self.pending.cursor = true;
+        true
+    }
+
+    /// Writes what is pending, then puts the device's states back in the cache.
+    pub(super) async fn finish(mut self) -> Result<(), DocStoreError> {
         self.commit_pending().await?;
+        self.dev.unconfirmed = self.unconfirmed();
         if self.coherent {
             self.cache.devices.put(&self.grant.device_id, std::mem::take(&mut self.dev));
         }
-        Ok(need)
+        Ok(())
     }
 }

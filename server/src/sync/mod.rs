@@ -28,6 +28,7 @@ use crate::state::AppState;
 mod incoming;
 mod manifest;
 mod session;
+mod unconfirmed;
 mod write;
 
 use session::SyncSession;
@@ -104,19 +105,43 @@ pub async fn handler(
     let listed_unseen = std::mem::take(&mut device.unseen);
     let mut s =
         SyncSession::open(&state.db, &state.cache, &state.commits, &device).await.map_err(ApiError::internal)?;
+    let mut resp = SyncResponse { v: PROTOCOL_VERSION, ..Default::default() };
     if req.reset {
         s.reset();
-    }
-    let mut resp = SyncResponse { v: PROTOCOL_VERSION, ..Default::default() };
-    if let Some(entries) = &req.entries {
+    } else if let Some(entries) = &req.entries {
+        s.dev.unconfirmed = None;
+        // States the reconcile drops are of documents the cursor may have passed: list them all.
+        s.dev.cursor = 0;
+        s.pending.cursor = true;
         resp.docs.extend(s.reconcile(entries).await.map_err(ApiError::internal)?);
+    } else {
+        // The phone's digest is over what it held before this request: a lost answer is taken
+        // back here (its documents are then listed again below), a real mismatch asks for the full
+        // manifest, sent with the next request.
+        resp.need_manifest = s.check_manifest(phone_manifest).await.map_err(write::failed)?;
     }
     // Documents of the project the device has not seen at their current version, with those
     // versions. Read before the device's own messages: a document the device sends is then either
     // in this list or seen by the device at its current version, so it needs no version lookup.
     // The list read with the token holds unless this request changed the device's states since.
-    let unseen = if s.pending.is_empty() { listed_unseen } else { s.unseen().await.map_err(write::failed)? };
+    let unseen = if s.pending.is_empty() {
+        s.listed(listed_unseen, device.listed_max_seq)
+    } else {
+        s.unseen().await.map_err(write::failed)?
+    };
     let versions: std::collections::HashMap<&str, i64> = unseen.iter().map(|(id, v)| (id.as_str(), *v)).collect();
+    let sent: std::collections::HashSet<&str> = req.docs.iter().map(|m| m.id.as_str()).collect();
+    // Offers first: their state notes then go in the same write as the device's own change, one
+    // commit per edit sync.
+    for (id, version) in &unseen {
+        // (Manifest "I have nothing" replies are for documents not held in this project, never here.)
+        if sent.contains(id.as_str()) {
+            continue;
+        }
+        if let Some(reply) = s.outgoing(id, *version).await? {
+            resp.docs.push(DocMessage { id: id.clone(), msg: reply });
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for m in req.docs.iter() {
         if !seen.insert(m.id.clone()) {
@@ -132,17 +157,7 @@ pub async fn handler(
         }
         resp.errors.extend(outcome.error);
     }
-    for (id, version) in unseen {
-        // (Manifest "I have nothing" replies are for documents not held in this project, never here.)
-        if seen.contains(&id) {
-            continue;
-        }
-        if let Some(reply) = s.outgoing(&id, version).await? {
-            resp.docs.push(DocMessage { id, msg: reply });
-        }
-    }
-    let settled = req.docs.is_empty() && resp.docs.is_empty() && req.entries.is_none();
-    resp.need_manifest = s.finish(phone_manifest, settled).await.map_err(write::failed)?;
+    s.finish().await.map_err(write::failed)?;
     let mut out = Vec::new();
     ciborium::into_writer(&resp, &mut out).map_err(ApiError::internal)?;
     Ok(([(CONTENT_TYPE, "application/cbor")], out).into_response())

@@ -5,13 +5,14 @@
 
 use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
-use record_schema::wire::{prepare_state, xor_into};
+use record_schema::wire::{assume_delivered, prepare_first_offer, prepare_state, xor_into};
 
+use super::unconfirmed::Batch;
 use super::write::SyncWrite;
 use super::{Digest, element, server_owned};
 use crate::cache::{DeviceStates, DocCache, DocState};
 use crate::commit::Committer;
-use crate::db::{Db, SyncGrant, TokenGrant, on_pool, unseen_by};
+use crate::db::{Db, Listed, SyncGrant, TokenGrant, changed_since, on_pool, unseen_by};
 use crate::docstore::{self, DocStoreError, DocWrite, StoredDoc};
 use crate::error::ApiError;
 
@@ -25,11 +26,13 @@ pub(super) struct Pending {
     /// Documents whose state (in `SyncSession::dev`) is to be stored.
     pub(super) upserts: std::collections::BTreeSet<String>,
     pub(super) manifest: bool,
+    /// `dev.cursor` is to be written.
+    pub(super) cursor: bool,
 }
 
 impl Pending {
     pub(super) fn is_empty(&self) -> bool {
-        !self.reset && self.deleted.is_empty() && self.upserts.is_empty() && !self.manifest
+        !self.reset && self.deleted.is_empty() && self.upserts.is_empty() && !self.manifest && !self.cursor
     }
 }
 
@@ -51,6 +54,14 @@ pub(super) struct SyncSession<'a> {
     pub(super) categories: Option<Vec<record_schema::ExpenseCategory>>,
     /// The project's published roster, read at the request's first record naming a `worker_id`.
     pub(super) roster: Option<Vec<record_schema::RosterWorker>>,
+    /// The states as they were before this request changed them (its optimistic notes included,
+    /// `assume_delivered`), written as `devices.unconfirmed` with its writes.
+    pub(super) batch: Batch,
+    /// The device reset its states in this request.
+    pub(super) reset_request: bool,
+    /// The unseen documents this request listed (id, version) and the highest change sequence the
+    /// listing read: the device's cursor moves there once each is seen (`cursor_to_write`).
+    pub(super) listing: Option<(Vec<(String, i64)>, i64)>,
 }
 
 impl<'a> SyncSession<'a> {
@@ -78,9 +89,12 @@ impl<'a> SyncSession<'a> {
                     generation: device.sync_gen,
                     manifest: device.manifest.as_deref().and_then(|m| Digest::try_from(m).ok()).unwrap_or_default(),
                     docs: rows.into_iter().map(SyncStateRow::entry).collect(),
+                    unconfirmed: device.unconfirmed.clone(),
+                    cursor: device.cursor,
                 }
             }
         };
+        let cursor = dev.cursor;
         Ok(SyncSession {
             db,
             cache,
@@ -92,6 +106,9 @@ impl<'a> SyncSession<'a> {
             busy: None,
             categories: None,
             roster: None,
+            batch: Batch { cursor, ..Batch::default() },
+            reset_request: false,
+            listing: None,
         })
     }
 
@@ -99,6 +116,9 @@ impl<'a> SyncSession<'a> {
     pub(super) fn reset(&mut self) {
         self.dev.docs.clear();
         self.dev.manifest = Digest::default();
+        self.dev.unconfirmed = None;
+        self.dev.cursor = 0; // (a reset write sets `sync_cursor` to 0 too)
+        self.reset_request = true;
         self.pending = Pending { reset: true, manifest: true, ..Pending::default() };
     }
 
@@ -127,7 +147,36 @@ impl<'a> SyncSession<'a> {
             deleted: self.pending.deleted.clone(),
             upserts: upserts.collect(),
             manifest: (self.dev.manifest != Digest::default()).then(|| self.dev.manifest.to_vec()),
+            unconfirmed: self.unconfirmed(),
+            cursor: self.cursor_to_write(),
         }
+    }
+
+    /// The listing read with the token (`SyncGrant::unseen`, `listed_max_seq`), kept for
+    /// `cursor_to_write`; returns `unseen`.
+    pub(super) fn listed(&mut self, unseen: Vec<(String, i64)>, max_seq: i64) -> Vec<(String, i64)> {
+        self.listing = Some((unseen.clone(), max_seq));
+        unseen
+    }
+
+    /// The change cursor the next write stores (None: unchanged). One set on purpose (`pending.cursor`:
+    /// a reset, a reconcile, a batch taken back); else the listing's highest sequence once every
+    /// document it listed is seen by the device at (at least) its listed version, so a document
+    /// refused or left unseen keeps the cursor where it is and is listed again. It rides the
+    /// request's writes (an edit sync's one commit included) and never costs a commit of its own.
+    fn cursor_to_write(&self) -> Option<i64> {
+        if self.pending.cursor {
+            return Some(self.dev.cursor);
+        }
+        let (listed, max_seq) = self.listing.as_ref()?;
+        let seen = |(id, version): &(String, i64)| self.dev.docs.get(id).is_some_and(|d| d.seen_version >= *version);
+        (*max_seq > self.dev.cursor && listed.iter().all(seen)).then_some(*max_seq)
+    }
+
+    /// `devices.unconfirmed` as of now: this request's batch (the previous one is settled by
+    /// `check_manifest` at its start).
+    pub(super) fn unconfirmed(&self) -> Option<Vec<u8>> {
+        (!self.batch.docs.is_empty()).then(|| self.batch.encode())
     }
 
     /// Writes what is pending, if anything.
@@ -155,6 +204,10 @@ impl<'a> SyncSession<'a> {
             self.coherent = false;
         }
         self.dev.generation = generation;
+        // (The write just committed was built from this same state: it stored this cursor.)
+        if let Some(cursor) = self.cursor_to_write() {
+            self.dev.cursor = cursor;
+        }
         self.pending = Pending::default();
     }
 
@@ -185,6 +238,11 @@ impl<'a> SyncSession<'a> {
             }
             self.pending.manifest = true;
         }
+        if !self.reset_request {
+            // Kept to take back should the answer be lost (after a reset there is nothing to take
+            // back to: a phone that lost that answer still holds no state and resets again).
+            self.batch.note(id, undo.previous.clone());
+        }
         self.dev.docs.insert(id.to_string(), new);
         self.pending.upserts.insert(id.to_string());
         undo
@@ -203,19 +261,27 @@ impl<'a> SyncSession<'a> {
     }
 
     /// Documents of the device's project it has not seen at their current version, with that
-    /// version. Pending state changes (a reset, a reconciled manifest) are written first.
+    /// version, among those written since its cursor (the same rule as `find_sync_grant`; a reset,
+    /// reconcile or batch taken back has set the cursor). Pending state changes are written first.
     pub(super) async fn unseen(&mut self) -> Result<Vec<(String, i64)>, DocStoreError> {
         self.commit_pending().await?;
         let rows: Vec<UnseenRow> = on_pool!(self.db, |p| sqlx::query_as(concat!(
-            "SELECT d.id, d.version FROM documents d WHERE d.project_id = $2 AND ",
+            "SELECT d.id, d.version, d.change_seq, CAST(CASE WHEN ",
             unseen_by!("$1"),
-            " ORDER BY d.id"
+            " THEN 1 ELSE 0 END AS BIGINT) AS unseen FROM documents d WHERE ",
+            changed_since!("$2", "$3")
         ))
         .bind(&self.grant.device_id)
         .bind(&self.grant.project_id)
+        .bind(self.dev.cursor)
         .fetch_all(p)
         .await?);
-        Ok(rows.into_iter().map(|r| (r.id, r.version)).collect())
+        let mut listed = Listed::default();
+        for r in rows {
+            listed.add(r.id, r.version, r.change_seq, r.unseen == 1);
+        }
+        let (unseen, max_seq) = listed.finish(self.dev.cursor);
+        Ok(self.listed(unseen, max_seq))
     }
 
     /// The stored version of a document the device sends, when this request already knows it: from
@@ -237,10 +303,22 @@ impl<'a> SyncSession<'a> {
         let mut state = self.state_of(id);
         state.set_read_only(server_owned(&stored.kind));
         prepare_state(&mut state);
+        prepare_first_offer(&mut state);
         let msg = stored.doc.sync().generate_sync_message(&mut state);
+        self.assume_delivered(&mut stored, &mut state, msg.as_ref());
         self.note_state(&mut stored, &state);
         self.cache.put(stored);
         Ok(msg.map(Message::encode))
+    }
+
+    /// After generating `msg` for `stored` with `state`: when the device holds the server's heads
+    /// once it applies the message, count that as shared now (no acknowledgement round;
+    /// docs/sync-protocol.md, "One request"). The note that follows keeps the state it replaces in
+    /// this request's batch.
+    pub(super) fn assume_delivered(&mut self, stored: &mut StoredDoc, state: &mut State, msg: Option<&Message>) {
+        if let Some(msg) = msg {
+            assume_delivered(state, msg, &stored.doc.get_heads());
+        }
     }
 
     /// Saves a changed document with its sync state and whatever else is pending: one write.
@@ -325,4 +403,7 @@ impl SyncStateRow {
 struct UnseenRow {
     id: String,
     version: i64,
+    change_seq: i64,
+    /// 1 when the device has not seen the document at `version`.
+    unseen: i64,
 }

@@ -1,0 +1,139 @@
+//! One request per sync with peers (issue 25): a phone that receives its peers' changes does not
+//! acknowledge them in a second round; the server counts what it sent as delivered and, should the
+//! answer be lost, notices from the phone's next manifest digest and sends it again in that same
+//! request. SQLite and PostgreSQL.
+
+mod common;
+
+use automerge::AutoCommit;
+use common::phone::SimPhone;
+use common::records;
+use common::*;
+use record_schema::{Expense, Record};
+use rust_decimal::Decimal;
+
+fn expense(id: &str, cents: i64) -> Expense {
+    Expense { amount: Decimal::new(cents, 2), vendor: Some("五金店".into()), ..records::expense(id, "P1") }
+}
+
+fn set_amount(p: &mut SimPhone, id: &str, cents: i64) {
+    p.edit(id, |r| {
+        let Record::Expense(e) = r else { panic!("an expense") };
+        e.amount = Decimal::new(cents, 2);
+    });
+}
+
+fn amount(p: &SimPhone, id: &str) -> Decimal {
+    let Record::Expense(e) = p.record(id) else { panic!("an expense") };
+    e.amount
+}
+
+fn new_expense(p: &mut SimPhone, id: &str, cents: i64) {
+    let mut doc = AutoCommit::new();
+    expense(id, cents).write(&mut doc).expect("write");
+    p.docs.insert(id.to_string(), doc);
+}
+
+fn story(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let tokens: Vec<String> = (0..4).map(|_| token(dir.path(), url, "P1")).collect();
+    let server = start_with(dir.path(), url);
+    let mut phones: Vec<SimPhone> = tokens.into_iter().map(SimPhone::new).collect();
+
+    // Each phone's first sync brings its own new record and every peer's so far: one request each,
+    // a new document arriving whole.
+    for (i, p) in phones.iter_mut().enumerate() {
+        new_expense(p, &format!("e{i}"), 10_000 + i as i64);
+        let t = p.sync(&server.addr);
+        assert_eq!((t.rounds, t.manifest_asked), (1, false), "phone {i}'s first sync: {t:?}");
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        assert_eq!(p.docs.len(), i + 1, "phone {i} holds its own and its elders' records");
+    }
+
+    // Edit syncs with peers' changes: each phone edits its own record and receives the others'
+    // edits since its last sync, in one request, round after round.
+    for round in 0..3i64 {
+        for (i, p) in phones.iter_mut().enumerate() {
+            set_amount(p, &format!("e{i}"), 20_000 + 100 * round + i as i64);
+            let t = p.sync(&server.addr);
+            assert_eq!((t.rounds, t.manifest_asked), (1, false), "round {round}, phone {i}: {t:?}");
+            assert!(t.errors.is_empty(), "{:?}", t.errors);
+        }
+    }
+    for p in phones.iter_mut() {
+        let t = p.sync(&server.addr);
+        assert_eq!((t.rounds, t.manifest_asked), (1, false), "{t:?}");
+        for i in 0..4 {
+            assert_eq!(amount(p, &format!("e{i}")), Decimal::new(20_200 + i, 2));
+        }
+    }
+    // Idle now: one quiet request that carries nothing.
+    let idle = phones[0].sync(&server.addr);
+    assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "{idle:?}");
+    assert!(idle.received < 64, "{idle:?}");
+
+    // The answer carrying a peer's edit is lost (the phone keeps its state from before the sync):
+    // its next sync shows it, and the edit comes again in that one request, without the full
+    // manifest.
+    set_amount(&mut phones[1], "e1", 55_500);
+    phones[1].sync(&server.addr);
+    let before = phones[0].clone();
+    let lost = phones[0].sync(&server.addr);
+    assert!(lost.received > 100, "the edit was sent: {lost:?}");
+    phones[0] = before;
+    assert_eq!(amount(&phones[0], "e1"), Decimal::new(20_201, 2), "the phone never got it");
+    let t = phones[0].sync(&server.addr);
+    assert_eq!((t.rounds, t.manifest_asked), (1, false), "sent again at once: {t:?}");
+    assert_eq!(amount(&phones[0], "e1"), Decimal::new(55_500, 2));
+    let idle = phones[0].sync(&server.addr);
+    assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "agreed again: {idle:?}");
+
+    // A lost answer that brought a new document: the same.
+    new_expense(&mut phones[2], "e-new", 4_200);
+    phones[2].sync(&server.addr);
+    let before = phones[3].clone();
+    phones[3].sync(&server.addr);
+    assert!(phones[3].docs.contains_key("e-new"));
+    phones[3] = before;
+    let t = phones[3].sync(&server.addr);
+    assert_eq!((t.rounds, t.manifest_asked), (1, false), "{t:?}");
+    assert_eq!(amount(&phones[3], "e-new"), Decimal::new(4_200, 2));
+
+    // Two answers lost in a row (a phone restored from a backup two syncs old): taking back the
+    // last one does not explain the digest, so the phone sends its full manifest once and gets
+    // everything back.
+    let backup = phones[0].clone();
+    for cents in [61_100, 62_200] {
+        set_amount(&mut phones[1], "e1", cents);
+        phones[1].sync(&server.addr);
+        phones[0].sync(&server.addr);
+    }
+    phones[0] = backup;
+    let t = phones[0].sync(&server.addr);
+    assert!(t.manifest_asked && t.errors.is_empty(), "{t:?}");
+    assert_eq!(amount(&phones[0], "e1"), Decimal::new(62_200, 2));
+    let idle = phones[0].sync(&server.addr);
+    assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "{idle:?}");
+
+    // Every phone holds the same records.
+    for p in phones.iter_mut() {
+        p.sync(&server.addr);
+    }
+    for p in &phones[1..] {
+        assert_eq!(p.docs.len(), phones[0].docs.len());
+        for id in phones[0].docs.keys() {
+            assert_eq!(p.record(id), phones[0].record(id), "{id}");
+        }
+    }
+}
+
+#[test]
+fn peers_changes_arrive_in_one_request_on_sqlite() {
+    story(None);
+}
+
+#[test]
+fn peers_changes_arrive_in_one_request_on_postgresql() {
+    let pg = ThrowawayPg::create();
+    story(Some(&pg.url()));
+}
