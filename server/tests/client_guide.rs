@@ -16,8 +16,8 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ChangeHash, ObjType, ROOT, ScalarValue};
 use record_schema::sync_client::{Next, SyncDriver};
 use record_schema::wire::{
-    DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse, heads_digest, manifest_digest,
-    manifest_element, prepare_state,
+    DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse, assume_delivered, heads_digest,
+    manifest_digest, manifest_element, prepare_first_offer, prepare_state,
 };
 
 use common::*;
@@ -26,6 +26,8 @@ const PAGE: &str = include_str!("../../docs/writing-a-client.md");
 const ID: &str = "0193a5b2-7c4e-7d21-9f3a-2b6c8d0e1f47";
 /// The example's Automerge actor: 16 bytes, the ASCII of "fieldledger-demo".
 const ACTOR: &[u8; 16] = b"fieldledger-demo";
+/// The actor of another device of the project, whose change reaches the client in the last example.
+const PEER: &[u8; 16] = b"fieldledger-peer";
 
 /// The page's checked hex blocks by name (bytes as lowercase hex, annotations dropped).
 fn page_blocks() -> BTreeMap<String, String> {
@@ -102,6 +104,12 @@ fn edit(d: &mut AutoCommit) {
     d.commit_with(CommitOptions::default().with_time(0));
 }
 
+/// The peer's edit on top of the client's: the note again, one change at time 0.
+fn peer_edit(d: &mut AutoCommit) {
+    d.put(ROOT, "note", "work resumed 4pm").expect("put");
+    d.commit_with(CommitOptions::default().with_time(0));
+}
+
 /// A state as persisted between syncs (`State::encode` keeps the shared heads only).
 fn persisted(shared: &[ChangeHash]) -> HashMap<String, State> {
     let mut s = State::new();
@@ -109,12 +117,17 @@ fn persisted(shared: &[ChangeHash]) -> HashMap<String, State> {
     HashMap::from([(ID.to_string(), State::decode(&s.encode()).expect("decode"))])
 }
 
-/// The next request of `sync` offering `doc`.
-fn request(sync: &mut SyncDriver, doc: &mut AutoCommit) -> SyncRequest {
+/// What `sync` does next, offering `doc`.
+fn next(sync: &mut SyncDriver, doc: &mut AutoCommit) -> Next {
     for id in sync.candidates([ID.to_string()]) {
         sync.offer(id, Some(&mut *doc));
     }
-    match sync.request(|id| id == ID) {
+    sync.request(|id| id == ID)
+}
+
+/// The next request of `sync` offering `doc`.
+fn request(sync: &mut SyncDriver, doc: &mut AutoCommit) -> SyncRequest {
+    match next(sync, doc) {
         Next::Send(r) => r,
         other => panic!("expected a request, got {other:?}"),
     }
@@ -130,6 +143,10 @@ fn cbor<T: serde::Serialize>(value: &T) -> Vec<u8> {
 struct Example {
     h0: ChangeHash,
     h1: ChangeHash,
+    h2: ChangeHash,
+    /// The whole document as the first sync sends it (`save`), and the peer's change.
+    saved: Vec<u8>,
+    peer_change: Vec<u8>,
     /// The hashed inputs and manifest digests before and after the edit.
     input0: Vec<u8>,
     m0: [u8; 16],
@@ -142,6 +159,31 @@ fn example() -> Example {
     let mut phone = base_doc();
     let h0 = phone.get_heads()[0];
     let mut server = phone.fork();
+
+    // The first sync: the sheet is new to the server, so it goes whole (a V2 message) with `reset`,
+    // and the server's reply only says it now has h0 (it sent no changes: nothing to count as
+    // delivered). One request.
+    let mut sync = SyncDriver::new(HashMap::new());
+    let first_request = request(&mut sync, &mut phone);
+    assert!(first_request.reset && first_request.docs.len() == 1);
+    let first = Message::decode(&first_request.docs[0].msg).expect("message");
+    let saved = phone.save();
+    assert_eq!(first.changes.len(), 1, "the whole document");
+    let mut fresh = AutoCommit::new();
+    let mut state = State::new();
+    fresh.sync().receive_sync_message(&mut state, first).expect("merge");
+    prepare_state(&mut state);
+    let reply = fresh.sync().generate_sync_message(&mut state).expect("a reply");
+    assert!(!assume_delivered(&mut state, &reply, &fresh.get_heads()));
+    let first_response = SyncResponse {
+        v: PROTOCOL_VERSION,
+        docs: vec![DocMessage { id: ID.into(), msg: reply.encode() }],
+        ..Default::default()
+    };
+    let incoming = sync.receive(SyncResponse { docs: first_response.docs.clone(), ..Default::default() });
+    sync.apply(&mut phone, &incoming.news[0]).expect("apply");
+    assert_eq!(sync.states()[ID].shared_heads, vec![h0]);
+    assert!(matches!(next(&mut sync, &mut phone), Next::Done), "no second request");
 
     // Idle: quiet documents, the manifest digest only.
     let mut sync = SyncDriver::new(persisted(&[h0]));
@@ -184,7 +226,35 @@ fn example() -> Example {
     assert_eq!(idle.manifest.as_deref(), Some(&m0[..]));
     assert_eq!(edit_request.manifest.as_deref(), Some(&m0[..]), "the edit request still states the old heads");
 
+    // A peer's change: another device sets the note on top of h1. The client's idle request (h1's
+    // digest) gets the server's unasked offer, which carries the change and asks for nothing, so the
+    // server counts it as delivered and the client, once merged, has nothing to say.
+    let mut peer = phone.fork().with_actor(ActorId::from(PEER.to_vec()));
+    peer_edit(&mut peer);
+    let h2 = peer.get_heads()[0];
+    let peer_change = peer.get_change_by_hash(&h2).expect("the peer's edit").raw_bytes().to_vec();
+    let mut sync = SyncDriver::new(persisted(&[h1]));
+    let peer_request = request(&mut sync, &mut phone);
+    assert!(peer_request.docs.is_empty() && peer_request.manifest.as_deref() == Some(&m1[..]));
+    let mut state = persisted(&[h1]).remove(ID).expect("state");
+    prepare_state(&mut state);
+    prepare_first_offer(&mut state);
+    let offer = peer.sync().generate_sync_message(&mut state).expect("an offer");
+    assert!(assume_delivered(&mut state, &offer, &[h2]), "counted as delivered");
+    let peer_response = SyncResponse {
+        v: PROTOCOL_VERSION,
+        docs: vec![DocMessage { id: ID.into(), msg: offer.encode() }],
+        ..Default::default()
+    };
+    let incoming = sync.receive(SyncResponse { docs: peer_response.docs.clone(), ..Default::default() });
+    sync.apply(&mut phone, &incoming.news[0]).expect("apply");
+    assert_eq!(phone.get_heads(), vec![h2]);
+    assert!(matches!(next(&mut sync, &mut phone), Next::Done), "no acknowledgement");
+
     let blocks = BTreeMap::from([
+        ("first_request", cbor(&first_request)),
+        ("first_response", cbor(&first_response)),
+        ("peer_response", cbor(&peer_response)),
         ("idle_request", cbor(&idle)),
         ("idle_response", cbor(&idle_response)),
         ("need_manifest_response", cbor(&need())),
@@ -192,7 +262,7 @@ fn example() -> Example {
         ("edit_request", cbor(&edit_request)),
         ("edit_response", cbor(&edit_response)),
     ]);
-    Example { h0, h1, input0, m0, m1, change, blocks }
+    Example { h0, h1, h2, saved, peer_change, input0, m0, m1, change, blocks }
 }
 
 /// 32 bytes a line, to paste into the page when it must change.
@@ -219,6 +289,16 @@ fn the_pages_bytes_are_what_the_code_computes() {
     };
     shown("h0", hex::encode(ex.h0.0));
     shown("h1", hex::encode(ex.h1.0));
+    shown("h2", hex::encode(ex.h2.0));
+    shown("the peer's actor", hex::encode(PEER));
+    shown("the saved document's length", format!("the saved document ({} bytes)", ex.saved.len()));
+    assert!(hex::encode(&ex.blocks["first_request"]).contains(&hex::encode(&ex.saved)), "the whole document goes");
+    let sizes = |up: &str, down: &str| format!("({} bytes up, {} down)", ex.blocks[up].len(), ex.blocks[down].len());
+    shown("the first sync's sizes", sizes("first_request", "first_response"));
+    shown("the edit's sizes", sizes("edit_request", "edit_response"));
+    shown("the peer's change's sizes", sizes("idle_request", "peer_response"));
+    shown("the peer's change's length", format!("the peer's change ({} bytes)", ex.peer_change.len()));
+    assert!(hex::encode(&ex.blocks["peer_response"]).contains(&hex::encode(&ex.peer_change)));
     shown("heads_digest([h0])", hex::encode(heads_digest(&[ex.h0])));
     shown("heads_digest([h1])", hex::encode(heads_digest(&[ex.h1])));
     shown("the hashed input", hex::encode(&ex.input0));
@@ -260,32 +340,21 @@ fn real_server(url: Option<&str>) {
     let page = page_blocks();
     let block = |name: &str| bytes_of(page.get(name).unwrap_or_else(|| panic!("the page's block {name}")));
     let dir = tempfile::tempdir().expect("dir");
+    let peer_token = token(dir.path(), url, "P1");
     let token = token(dir.path(), url, "P1");
     let server = start_with(dir.path(), url);
     let addr = server.addr.as_str();
 
-    // The first sync: the whole sheet, rounds until settled (the page describes it; not byte-checked).
+    // The first sync: the page's request (the whole sheet, reset) and answer, one request.
     let mut phone = base_doc();
     let h0 = phone.get_heads()[0];
     let mut sync = SyncDriver::new(HashMap::new());
-    while !sync.settled() {
-        for id in sync.candidates([ID.to_string()]) {
-            sync.offer(id, Some(&mut phone));
-        }
-        let request = match sync.request(|id| id == ID) {
-            Next::Send(r) => r,
-            Next::Done => break,
-            Next::GiveUp => panic!("the first sync did not settle"),
-        };
-        let (status, body) = sync_post(addr, &token, &cbor(&request));
-        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-        let response: SyncResponse = ciborium::from_reader(body.as_slice()).expect("response");
-        let incoming = sync.receive(response);
-        assert!(incoming.errors.is_empty(), "the server takes the hand-written sheet: {:?}", incoming.errors);
-        for m in incoming.news {
-            sync.apply(&mut phone, &m).expect("apply");
-        }
-    }
+    assert_eq!(hex::encode(cbor(&request(&mut sync, &mut phone))), hex::encode(block("first_request")));
+    let (status, body) = sync_post(addr, &token, &block("first_request"));
+    assert_eq!((status, hex::encode(&body)), (200, hex::encode(block("first_response"))));
+    let incoming = sync.receive(ciborium::from_reader(body.as_slice()).expect("response"));
+    sync.apply(&mut phone, &incoming.news[0]).expect("apply");
+    assert!(matches!(next(&mut sync, &mut phone), Next::Done), "one request");
     assert_eq!(sync.states()[ID].shared_heads, vec![h0]);
 
     let states: HashMap<String, State> =
@@ -305,8 +374,18 @@ fn real_server(url: Option<&str>) {
     assert_eq!(hex::encode(cbor(&request(&mut sync, &mut phone))), hex::encode(block("edit_request")));
     let (status, body) = sync_post(addr, &token, &block("edit_request"));
     assert_eq!((status, hex::encode(&body)), (200, hex::encode(block("edit_response"))));
+    let edit_answer = body;
+    // Had that answer been lost, the page's idle request (still stating h0) would be taken for it:
+    // the edit is sent again in that one request, without need_manifest (section 2).
+    let (status, body) = sync_post(addr, &token, &block("idle_request"));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let again: SyncResponse = ciborium::from_reader(body.as_slice()).expect("response");
+    assert!(!again.need_manifest && again.errors.is_empty(), "{again:?}");
+    assert_eq!(again.docs.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [ID], "the edit again");
+    let resent = Message::decode(&again.docs[0].msg).expect("a sync message");
+    assert!(resent.heads == phone.get_heads() && resent.changes.len() == 1, "it brings h1 again: {resent:?}");
     // Merged, both sides share the edit: an idle request with the new digest is one quiet round.
-    let incoming = sync.receive(ciborium::from_reader(body.as_slice()).expect("response"));
+    let incoming = sync.receive(ciborium::from_reader(edit_answer.as_slice()).expect("response"));
     sync.apply(&mut phone, &incoming.news[0]).expect("apply");
     let mut sync = SyncDriver::new(sync.into_states());
     let after = request(&mut sync, &mut phone);
@@ -325,4 +404,33 @@ fn real_server(url: Option<&str>) {
     let response: SyncResponse = ciborium::from_reader(body.as_slice()).expect("response");
     assert!(!response.need_manifest && response.errors.is_empty(), "{response:?}");
     assert_eq!(response.docs.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [ID], "the sheet is offered afresh");
+
+    // A peer's change: another device of the project sends the note on top of h1 (its first sync,
+    // the whole document); the client's idle request with h1's digest gets the page's answer, and
+    // once merged the client has nothing to say.
+    let mut peer = phone.fork().with_actor(ActorId::from(PEER.to_vec()));
+    peer_edit(&mut peer);
+    let mut peer_sync = SyncDriver::new(HashMap::new());
+    while !peer_sync.settled() {
+        let request = match next(&mut peer_sync, &mut peer) {
+            Next::Send(r) => r,
+            Next::Done => break,
+            Next::GiveUp => panic!("the peer's sync did not settle"),
+        };
+        let (status, body) = sync_post(addr, &peer_token, &cbor(&request));
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let incoming = peer_sync.receive(ciborium::from_reader(body.as_slice()).expect("response"));
+        assert!(incoming.errors.is_empty(), "{:?}", incoming.errors);
+        for m in incoming.news {
+            peer_sync.apply(&mut peer, &m).expect("apply");
+        }
+    }
+    let mut sync = SyncDriver::new(persisted(&phone.get_heads()));
+    let idle_h1 = request(&mut sync, &mut phone);
+    let (status, body) = sync_post(addr, &token, &cbor(&idle_h1));
+    assert_eq!((status, hex::encode(&body)), (200, hex::encode(block("peer_response"))));
+    let incoming = sync.receive(ciborium::from_reader(body.as_slice()).expect("response"));
+    sync.apply(&mut phone, &incoming.news[0]).expect("apply");
+    assert_eq!(phone.get_heads(), peer.get_heads());
+    assert!(matches!(next(&mut sync, &mut phone), Next::Done), "no acknowledgement");
 }
