@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 /// Sync states as stored, by document id (`load_sync_states`, `save_sync_states`).
 type Saved = HashMap<String, Vec<u8>>;
 
+/// The stored documents' heads (`documents::heads_bytes`; none if not known), by id.
+type Heads = HashMap<String, Option<Vec<u8>>>;
+
 /// Largest response accepted.
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
 
@@ -65,11 +68,12 @@ impl Store {
         cancel: &Cancel,
     ) -> Result<SyncReport> {
         let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
-        let (states, mut saved) = self.load_sync_states(project).await?;
+        let (states, mut saved, heads) = self.load_sync_states(project).await?;
         let mut sync = SyncDriver::new(states);
         let mut report = SyncReport::default();
+        let mut heads = Some(heads);
         while !sync.settled() {
-            let request = match self.outgoing(&mut sync, project).await? {
+            let request = match self.outgoing(&mut sync, project, heads.take()).await? {
                 Next::Send(request) => request,
                 Next::Done => break,
                 Next::GiveUp => {
@@ -178,8 +182,10 @@ impl Store {
     /// cost of a sync follows what changed, not what the phone holds. Every other candidate is
     /// offered in turn from the hot cache (the store never holds every document at once); one whose
     /// heads are not known yet (a store from before they were kept) is loaded, and its heads kept.
-    async fn outgoing(&self, sync: &mut SyncDriver, project: Option<&str>) -> Result<Next> {
-        /// A stored document's id and heads (`documents::heads_bytes`; none if not known).
+    /// `stored`: the documents' heads as the sync's start read them with the states (its first
+    /// round: a document written since is sent by the next sync); none, read them now.
+    async fn outgoing(&self, sync: &mut SyncDriver, project: Option<&str>, stored: Option<Heads>) -> Result<Next> {
+        /// A stored document's id and heads.
         #[derive(sqlx::FromRow)]
         struct Stored {
             id: String,
@@ -187,11 +193,16 @@ impl Store {
         }
         // Under the hot lock: no write can change a document between reading its heads and offering.
         let mut hot = self.hot.lock().await;
-        let sql =
-            format!("SELECT id, heads FROM documents WHERE id IN ({}) ORDER BY id", super::pairing::DOCS_OF_PROJECT);
-        let rows: Vec<Stored> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
-        let ids = sync.candidates(rows.iter().map(|r| r.id.clone()));
-        let stored: HashMap<String, Option<Vec<u8>>> = rows.into_iter().map(|r| (r.id, r.heads)).collect();
+        let stored = match stored {
+            Some(stored) => stored,
+            None => {
+                let sql = format!("SELECT id, heads FROM documents WHERE id IN ({})", super::pairing::DOCS_OF_PROJECT);
+                let rows: Vec<Stored> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
+                rows.into_iter().map(|r| (r.id, r.heads)).collect()
+            }
+        };
+        let ids = sync.candidates(stored.keys().cloned());
         let mut learnt = Vec::new();
         for id in ids {
             let doc = match stored.get(&id) {
@@ -244,19 +255,34 @@ impl Store {
     }
 
     /// The project's sync states (`project` none: all), decoded, and as stored (what
-    /// `save_sync_states` compares with, to write only the states that changed).
-    async fn load_sync_states(&self, project: Option<&str>) -> Result<(HashMap<String, State>, Saved)> {
+    /// `save_sync_states` compares with, to write only the states that changed), with the heads of
+    /// the project's documents: one read of one row per document (each row sqlx hands over costs
+    /// more than the SQL, so the first round's `outgoing` reuses these heads).
+    async fn load_sync_states(&self, project: Option<&str>) -> Result<(HashMap<String, State>, Saved, Heads)> {
         #[derive(sqlx::FromRow)]
         struct Stored {
-            doc_id: String,
-            state: Vec<u8>,
+            id: String,
+            heads: Option<Vec<u8>>,
+            state: Option<Vec<u8>>,
         }
-        let sql =
-            format!("SELECT doc_id, state FROM sync_states WHERE doc_id IN ({})", super::pairing::DOCS_OF_PROJECT);
+        let sql = format!(
+            "SELECT d.id, d.heads, s.state FROM documents d LEFT JOIN sync_states s ON s.doc_id = d.id \
+             WHERE d.id IN ({})",
+            super::pairing::DOCS_OF_PROJECT
+        );
         let rows: Vec<Stored> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
-        // An undecodable state only costs a fuller exchange: start that document afresh.
-        let states = rows.iter().filter_map(|r| State::decode(&r.state).ok().map(|s| (r.doc_id.clone(), s))).collect();
-        Ok((states, rows.into_iter().map(|r| (r.doc_id, r.state)).collect()))
+        let (mut states, mut saved, mut heads) = (HashMap::new(), HashMap::new(), HashMap::with_capacity(rows.len()));
+        for Stored { id, heads: h, state } in rows {
+            if let Some(bytes) = state {
+                // An undecodable state only costs a fuller exchange: start that document afresh.
+                if let Ok(decoded) = State::decode(&bytes) {
+                    states.insert(id.clone(), decoded);
+                }
+                saved.insert(id.clone(), bytes);
+            }
+            heads.insert(id, h);
+        }
+        Ok((states, saved, heads))
     }
 
     /// Keeps what both sides share (State::encode keeps only the shared heads), for documents stored:
@@ -394,9 +420,9 @@ mod tests {
     /// from disk to decide.
     async fn offered(store: &Store) -> (Vec<String>, u64) {
         let loaded = store.documents_loaded();
-        let (states, _) = store.load_sync_states(None).await.expect("states");
+        let (states, _, heads) = store.load_sync_states(None).await.expect("states");
         let mut sync = SyncDriver::new(states);
-        let request = match store.outgoing(&mut sync, None).await.expect("outgoing") {
+        let request = match store.outgoing(&mut sync, None, Some(heads)).await.expect("outgoing") {
             Next::Send(r) => r,
             other => panic!("expected a request, got {other:?}"),
         };
@@ -407,7 +433,7 @@ mod tests {
 
     /// Notes `ids` as shared with the server at their current heads, as a sync that settled does.
     async fn share(store: &Store, ids: &[&String]) {
-        let (mut states, mut saved) = store.load_sync_states(None).await.expect("states");
+        let (mut states, mut saved, _) = store.load_sync_states(None).await.expect("states");
         for id in ids {
             let mut state = State::new();
             state.shared_heads = store.heads(id).await.expect("heads");
@@ -473,7 +499,7 @@ mod tests {
         assert!(store.import_changes(imported, &changes).await.expect("merge").changed);
         // The server's changes through a sync: to a document also edited here (concurrent: the
         // merge is what neither side has yet), and to one not edited here (shared once merged).
-        let (states, _) = store.load_sync_states(None).await.expect("states");
+        let (states, ..) = store.load_sync_states(None).await.expect("states");
         let mut sync = SyncDriver::new(states);
         for (id, edit_here) in [(concurrent, true), (from_server, false)] {
             let shared = store.heads(id).await.expect("heads");
@@ -488,7 +514,7 @@ mod tests {
             }
             store.incoming(&server_message(id, &mut server, shared), &mut sync).await.expect("merged");
         }
-        let (_, mut saved) = store.load_sync_states(None).await.expect("saved");
+        let (_, mut saved, _) = store.load_sync_states(None).await.expect("saved");
         store.save_sync_states(sync.states(), sync.refused(), &mut saved).await.expect("save");
         // A compaction (the whole document rewritten as a snapshot).
         for i in 0..record_schema::persist::COMPACT_AFTER {
@@ -557,7 +583,7 @@ mod tests {
         let store = open(&dir.path().join("phone.db"), "王建国").await;
         let id = sheet(&store, "a").await;
         share(&store, &[&id]).await;
-        let (states, mut saved) = store.load_sync_states(None).await.expect("states");
+        let (states, mut saved, _) = store.load_sync_states(None).await.expect("states");
         sqlx::query("UPDATE sync_states SET state = x'00'").execute(&store.pool).await.expect("mark");
         store.save_sync_states(&states, &HashSet::new(), &mut saved).await.expect("save");
         let raw: Vec<u8> = sqlx::query_scalar("SELECT state FROM sync_states").fetch_one(&store.pool).await.expect("s");
