@@ -209,11 +209,9 @@ impl DocWrite {
             DocWrite::Insert { id, project_id, kind, snapshot } => sqlx::query(sql(
                 "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) VALUES ($1, $2, $3, $4, 1, $5) \
                  ON CONFLICT (id) DO NOTHING",
-                concat!(
                     "WITH l AS (SELECT 1 FROM project_change_seq WHERE project_id = $2 FOR UPDATE) \
                      INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) \
-                     SELECT $1, $2, $3, $4, 1, $5 WHERE (SELECT count(*) FROM l) >= 0 ON CONFLICT (id) DO NOTHING"
-                ),
+                     SELECT $1, $2, $3, $4, 1, $5 WHERE (SELECT count(*) FROM l) >= 0 ON CONFLICT (id) DO NOTHING",
             ))
             .bind(id)
             .bind(project_id)
@@ -227,11 +225,9 @@ impl DocWrite {
                 let n = sqlx::query(sql(
                     "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
                      WHERE id = $2 AND version = $3",
-                    concat!(
                         "WITH l AS (SELECT 1 FROM project_change_seq WHERE project_id = (SELECT project_id FROM documents WHERE id = $2) FOR UPDATE) \
                          UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
-                         WHERE id = $2 AND version = $3 AND (SELECT count(*) FROM l) >= 0"
-                    ),
+                         WHERE id = $2 AND version = $3 AND (SELECT count(*) FROM l) >= 0",
                 ))
                 .bind(now)
                 .bind(id)
@@ -248,11 +244,9 @@ impl DocWrite {
                 let n = sqlx::query(sql(
                     "UPDATE documents SET snapshot = $1, version = version + 1, pending_count = 0, updated_at_ms = $2 \
                      WHERE id = $3 AND version = $4",
-                    concat!(
                         "WITH l AS (SELECT 1 FROM project_change_seq WHERE project_id = (SELECT project_id FROM documents WHERE id = $3) FOR UPDATE) \
                          UPDATE documents SET snapshot = $1, version = version + 1, pending_count = 0, updated_at_ms = $2 \
-                         WHERE id = $3 AND version = $4 AND (SELECT count(*) FROM l) >= 0"
-                    ),
+                         WHERE id = $3 AND version = $4 AND (SELECT count(*) FROM l) >= 0",
                 ))
                 .bind(snapshot)
                 .bind(now)

@@ -359,7 +359,7 @@ fn concurrent_writers_never_let_a_cursor_skip_a_document_on_postgresql() {
                     let mut s = docstore::load(&db, &id).await.expect("load").expect("doc");
                     assert_eq!(s.version, 1 + r);
                     s.doc.put(automerge::ROOT, "note", format!("r{r}")).expect("put");
-                    if (n + r as usize) % 3 == 0 {
+                    if (n + r as usize).is_multiple_of(3) {
                         docstore::save(&db, &mut s).await.expect("save (no deadlock)");
                         continue;
                     }

@@ -127,9 +127,12 @@ struct Append<'a> {
     own: usize,
 }
 
+/// One upsert of a sync state: (document, `State::encode()`, seen version).
+type StateRow = (String, Vec<u8>, i64);
+
 impl<'a> Append<'a> {
     /// The states of other documents.
-    fn others(&self) -> impl Iterator<Item = &'a (String, Vec<u8>, i64)> + use<'a> {
+    fn others(&self) -> impl Iterator<Item = &'a StateRow> + use<'a> {
         let own = self.own;
         self.upserts.iter().enumerate().filter(move |(k, _)| *k != own).map(|(_, u)| u)
     }
@@ -307,7 +310,7 @@ async fn appends_on_postgres(
     appends: Vec<Append<'_>>,
 ) -> Result<Vec<Option<i64>>, sqlx::Error> {
     // The other states, each with its write's 1-based position (`w.i`).
-    let others: Vec<(i64, &(String, Vec<u8>, i64))> =
+    let others: Vec<(i64, &StateRow)> =
         appends.iter().zip(1i64..).flat_map(|(a, i)| a.others().map(move |o| (i, o))).collect();
     let rows: Vec<Applied> = sqlx::query_as(APPENDS_POSTGRES)
         .bind(now_ms())
