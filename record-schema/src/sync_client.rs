@@ -77,6 +77,9 @@ pub struct SyncDriver {
     reset: bool,
     /// The server asked for the full manifest and it goes with the next request.
     entries_due: bool,
+    /// The server has more documents to offer (`SyncResponse::more`): the next request goes even
+    /// with nothing to say.
+    more_due: bool,
     /// The full manifest went out in this sync (at most once: a second mismatch cannot be helped
     /// by sending the same entries again).
     entries_sent: bool,
@@ -142,7 +145,7 @@ impl SyncDriver {
     /// server offer its news and check the digest); later ones only with something to say.
     pub fn request(&mut self, is_stored: impl Fn(&str) -> bool) -> Next {
         let docs = std::mem::take(&mut self.outgoing);
-        if self.round > 0 && docs.is_empty() && !self.entries_due {
+        if self.round > 0 && docs.is_empty() && !self.entries_due && !self.more_due {
             return Next::Done;
         }
         if self.round >= MAX_ROUNDS {
@@ -179,11 +182,12 @@ impl SyncDriver {
             self.refuse(&e.id);
         }
         self.entries_due = response.need_manifest && !self.entries_sent;
+        self.more_due = response.more;
         // A document refused in this sync keeps being offered by the server until the next one:
         // not news.
         let mut news = response.docs;
         news.retain(|m| !self.refused.contains(&m.id));
-        self.settled = self.last_sent == 0 && news.is_empty() && !self.entries_due;
+        self.settled = self.last_sent == 0 && news.is_empty() && !self.entries_due && !self.more_due;
         Incoming { news, errors: response.errors, need_manifest: response.need_manifest }
     }
 
@@ -420,7 +424,7 @@ mod tests {
             .iter()
             .map(|id| DocError { id: (*id).into(), code: "invalid".into(), message: "no".into(), field: None })
             .collect();
-        SyncResponse { v: PROTOCOL_VERSION, docs, errors, need_manifest }
+        SyncResponse { v: PROTOCOL_VERSION, docs, errors, need_manifest, more: false }
     }
 
     #[test]
@@ -568,6 +572,25 @@ mod tests {
 
         // Asked again: the same entries would not help; the round settles.
         sync.receive(response(vec![], &[], true));
+        assert!(sync.settled());
+        assert!(matches!(build(&mut sync, &mut docs), Next::Done));
+    }
+
+    #[test]
+    fn more_to_come_asks_again_with_an_empty_request() {
+        let mut docs = HashMap::new();
+        let mut sync = SyncDriver::new(HashMap::new());
+        send(&mut sync, &mut docs);
+        let mut first = response(vec![reply("a")], &[], false);
+        first.more = true;
+        sync.receive(first);
+        assert!(!sync.settled());
+        // (Answering "a" from an empty document would say something: here the phone has nothing
+        // to say, yet asks again.)
+        sync.refuse("a");
+        let next = send(&mut sync, &mut docs);
+        assert!(next.docs.is_empty());
+        sync.receive(response(vec![], &[], false));
         assert!(sync.settled());
         assert!(matches!(build(&mut sync, &mut docs), Next::Done));
     }

@@ -65,6 +65,10 @@ pub struct SyncResponse {
     /// The phone's manifest digest is not what the server expected: send `entries` next round.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub need_manifest: bool,
+    /// The server has more documents to offer than fit one answer: send another request (empty if
+    /// there is nothing else to say) to get them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
 }
 
 /// First `HEADS_DIGEST_LEN` bytes of SHA-256 over the sorted heads: equal digests mean (with

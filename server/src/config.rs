@@ -24,6 +24,10 @@ pub struct Config {
     /// Largest sync request accepted, in MiB (larger gets 413).
     #[arg(long, env = "FIELDLEDGER_MAX_REQUEST_MB", default_value_t = 32, global = true)]
     pub max_request_mb: usize,
+    /// KiB of offered documents per sync answer; the rest follow on the phone's next request (a
+    /// phone joining a big project gets it in several answers).
+    #[arg(long, env = "FIELDLEDGER_SYNC_ANSWER_KB", default_value_t = crate::state::DEFAULT_SYNC_ANSWER_KB, value_parser = clap::value_parser!(u32).range(1..=1_048_576), global = true)]
+    pub sync_answer_kb: u32,
     /// Writer tasks of the shared commit on PostgreSQL (each holds a connection while it commits a
     /// batch of sync writes); SQLite always has one.
     #[arg(long, env = "FIELDLEDGER_DB_WRITERS", default_value_t = crate::state::DEFAULT_DB_WRITERS, global = true)]
@@ -235,6 +239,7 @@ impl Config {
             commit_queue: usize::try_from(self.commit_queue).unwrap_or(usize::MAX).max(1),
             request_timeout: Duration::from_secs(self.request_timeout_seconds.max(1)),
             upload_stall: Duration::from_secs(self.upload_stall_seconds.max(1)),
+            sync_answer_bytes: usize::try_from(self.sync_answer_kb).unwrap_or(usize::MAX).saturating_mul(1 << 10),
         }
     }
 }

@@ -37,6 +37,10 @@ pub struct Limits {
     /// Longest a photo upload's body (tus PATCH) may send nothing; the request then ends, freeing
     /// the upload for the client's next PATCH.
     pub upload_stall: std::time::Duration,
+    /// Bytes of offered documents per sync answer; the rest follow on the next request
+    /// (`SyncResponse::more`), so a phone joining a big project gets it in answers that each fit
+    /// well within the request timeout.
+    pub sync_answer_bytes: usize,
 }
 
 /// Writer tasks of the shared commit on PostgreSQL (SQLite has one). Since a batch of edit syncs
@@ -49,6 +53,8 @@ pub const DEFAULT_DB_WRITERS: usize = 1;
 pub const DEFAULT_COMMIT_QUEUE: u32 = 4096;
 /// Seconds an API request may take.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+/// KiB of offered documents per sync answer.
+pub const DEFAULT_SYNC_ANSWER_KB: u32 = 4096;
 /// Seconds a photo upload's body may stall.
 pub const DEFAULT_UPLOAD_STALL_SECS: u64 = 60;
 
@@ -61,6 +67,7 @@ impl Default for Limits {
             commit_queue: DEFAULT_COMMIT_QUEUE as usize,
             request_timeout: std::time::Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
             upload_stall: std::time::Duration::from_secs(DEFAULT_UPLOAD_STALL_SECS),
+            sync_answer_bytes: (DEFAULT_SYNC_ANSWER_KB as usize) << 10,
         }
     }
 }

@@ -127,6 +127,45 @@ fn story(url: Option<&str>) {
     }
 }
 
+/// A phone joining a project with more than one answer's worth of documents gets them over several
+/// requests of the same sync (`more`), each answer within the configured size, and then agrees with
+/// the server: its next sync is one quiet request.
+fn join_in_several_answers(url: Option<&str>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ta, tb) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"));
+    let server = start_with_args(dir.path(), url, &["--sync-answer-kb", "16"]);
+    let mut a = SimPhone::new(ta);
+    for i in 0..300 {
+        new_expense(&mut a, &format!("e{i:03}"), 10_000 + i);
+    }
+    assert!(a.sync(&server.addr).errors.is_empty());
+    let mut b = SimPhone::new(tb);
+    let t = b.sync(&server.addr);
+    assert!(t.errors.is_empty() && !t.manifest_asked, "{t:?}");
+    assert_eq!(b.docs.len(), 300, "every document arrived in the one sync");
+    assert!(t.rounds >= 3, "several answers: {t:?}");
+    for (_, down) in &t.per_round {
+        // The limit counts offered messages; an answer may end one document past it.
+        assert!(*down < 16 * 1024 + 2048, "an answer of {down} B: {t:?}");
+    }
+    for i in [0, 150, 299] {
+        assert_eq!(amount(&b, &format!("e{i:03}")), Decimal::new(10_000 + i, 2));
+    }
+    let idle = b.sync(&server.addr);
+    assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "{idle:?}");
+}
+
+#[test]
+fn a_big_join_comes_in_several_answers_on_sqlite() {
+    join_in_several_answers(None);
+}
+
+#[test]
+fn a_big_join_comes_in_several_answers_on_postgresql() {
+    let pg = ThrowawayPg::create();
+    join_in_several_answers(Some(&pg.url()));
+}
+
 #[test]
 fn peers_changes_arrive_in_one_request_on_sqlite() {
     story(None);

@@ -69,6 +69,7 @@ pub fn start_on_env(
         .env_remove("FIELDLEDGER_MAX_UPLOAD_BYTES")
         .env_remove("FIELDLEDGER_UPLOAD_EXPIRY_MINUTES")
         .env_remove("FIELDLEDGER_COMMIT_QUEUE")
+        .env_remove("FIELDLEDGER_SYNC_ANSWER_KB")
         .env_remove("FIELDLEDGER_REQUEST_TIMEOUT_SECONDS")
         .env_remove("FIELDLEDGER_UPLOAD_STALL_SECONDS")
         .env_remove("FIELDLEDGER_SHUTDOWN_GRACE_SECONDS")

@@ -133,12 +133,19 @@ pub async fn handler(
     let sent: std::collections::HashSet<&str> = req.docs.iter().map(|m| m.id.as_str()).collect();
     // Offers first: their state notes then go in the same write as the device's own change, one
     // commit per edit sync.
+    let mut offered_bytes = 0;
     for (id, version) in &unseen {
         // (Manifest "I have nothing" replies are for documents not held in this project, never here.)
         if sent.contains(id.as_str()) {
             continue;
         }
+        if offered_bytes >= state.limits.sync_answer_bytes {
+            // The rest stay unseen (and the cursor where it is): listed again on the next request.
+            resp.more = true;
+            break;
+        }
         if let Some(reply) = s.outgoing(id, *version).await? {
+            offered_bytes += reply.len();
             resp.docs.push(DocMessage { id: id.clone(), msg: reply });
         }
     }
