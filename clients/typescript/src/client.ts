@@ -95,12 +95,13 @@ function bytesOf(v: unknown): Uint8Array {
 }
 
 function asResponse(v: unknown): SyncResponse {
-  const r = (v ?? {}) as { v?: number; docs?: { id: string; msg: unknown }[]; errors?: DocError[]; need_manifest?: boolean }
+  const r = (v ?? {}) as { v?: number; docs?: { id: string; msg: unknown }[]; errors?: DocError[]; need_manifest?: boolean; more?: boolean }
   return {
     v: r.v ?? 0,
     docs: (r.docs ?? []).map((m) => ({ id: String(m.id), msg: bytesOf(m.msg) })),
     errors: r.errors ?? [],
     need_manifest: r.need_manifest === true,
+    more: r.more === true,
   }
 }
 

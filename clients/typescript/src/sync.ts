@@ -39,6 +39,8 @@ export interface SyncResponse {
   docs: DocMessage[]
   errors: DocError[]
   need_manifest?: boolean
+  /** More documents to offer than fit one answer: send another request (empty if need be). */
+  more?: boolean
 }
 
 export type Next = { send: SyncRequest } | 'done' | 'give_up'
@@ -114,6 +116,7 @@ export class SyncDriver {
   private refusedIds = new Set<string>()
   private reset: boolean
   private entriesDue = false
+  private moreDue = false
   private entriesSent = false
   private rounds = 0
   private outgoing: DocMessage[] = []
@@ -163,7 +166,7 @@ export class SyncDriver {
   async request(isStored: (id: string) => boolean): Promise<Next> {
     const docs = this.outgoing
     this.outgoing = []
-    if (this.rounds > 0 && docs.length === 0 && !this.entriesDue) return 'done'
+    if (this.rounds > 0 && docs.length === 0 && !this.entriesDue && !this.moreDue) return 'done'
     if (this.rounds >= MAX_ROUNDS) return 'give_up'
     this.rounds += 1
     this.lastSent = docs.length
@@ -189,8 +192,9 @@ export class SyncDriver {
     for (const e of errors) this.refuse(e.id)
     const needManifest = response.need_manifest === true
     this.entriesDue = needManifest && !this.entriesSent
+    this.moreDue = response.more === true
     const news = (response.docs ?? []).filter((m) => !this.refusedIds.has(m.id))
-    this.isSettled = this.lastSent === 0 && news.length === 0 && !this.entriesDue
+    this.isSettled = this.lastSent === 0 && news.length === 0 && !this.entriesDue && !this.moreDue
     return { news, errors, needManifest }
   }
 

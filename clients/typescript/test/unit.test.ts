@@ -408,6 +408,19 @@ test('a new document goes whole and a peer\'s change arrives in one request, wit
   assert.deepEqual(idle.requests[0].manifest, await manifestDigest(shared))
 })
 
+test('an answer saying more is followed by another request, even with nothing to say', async () => {
+  const driver = new SyncDriver(new Map())
+  const first = await driver.request(() => true)
+  assert.ok(typeof first === 'object')
+  driver.receive({ v: 1, docs: [], errors: [], more: true })
+  assert.ok(!driver.settled())
+  const next = await driver.request(() => true)
+  assert.ok(typeof next === 'object' && next.send.docs.length === 0)
+  driver.receive({ v: 1, docs: [], errors: [] })
+  assert.ok(driver.settled())
+  assert.equal(await driver.request(() => true), 'done')
+})
+
 test('image sizes come from the header', () => {
   // SOI, APP0 (length 4), SOF0 with 600 high and 900 wide.
   const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0x02, 0x58, 0x03, 0x84, 3])
