@@ -536,3 +536,45 @@ fn the_cursor_follows_syncs_on_postgresql() {
     let pg = ThrowawayPg::create();
     cursor_follows_syncs(Some(&pg.url()));
 }
+
+/// An existing database upgraded to migration 0025: its documents are numbered per project in the
+/// order they were last written, each project's counter stands at its highest number, and the next
+/// write takes the number after it.
+async fn upgrade(url: Option<&str>, dir: &std::path::Path) {
+    let old = Db::connect_until(url, dir, 24).await.expect("schema 24");
+    for (id, project, at) in [("b", "P1", 20), ("a", "P1", 30), ("x", "P2", 10), ("c", "P1", 10)] {
+        on_pool!(&old, |p| {
+            sqlx::query(
+            "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) VALUES ($1, $2, 'expense', $3, 1, $4)"
+        )
+        .bind(id)
+        .bind(project)
+        .bind(vec![0u8])
+        .bind(at)
+        .execute(p)
+        .await
+        .map(drop)
+        .expect("document")
+        });
+    }
+    on_pool!(&old, |p| p.close().await);
+    let db = Db::connect(url, dir).await.expect("migrated");
+    let seqs = [seq_of(&db, "c").await, seq_of(&db, "b").await, seq_of(&db, "a").await, seq_of(&db, "x").await];
+    assert_eq!(seqs, [1, 2, 3, 1]);
+    assert_eq!((counter(&db, "P1").await, counter(&db, "P2").await), (3, 1));
+    docstore::insert(&db, "d", "P1", "expense", doc("d")).await.expect("insert");
+    assert_eq!(seq_of(&db, "d").await, 4);
+}
+
+#[test]
+fn an_upgraded_database_numbers_its_documents_on_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    runtime().block_on(upgrade(None, dir.path()));
+}
+
+#[test]
+fn an_upgraded_database_numbers_its_documents_on_postgresql() {
+    let pg = ThrowawayPg::create();
+    let dir = tempfile::tempdir().expect("dir");
+    runtime().block_on(upgrade(Some(&pg.url()), dir.path()));
+}
