@@ -28,26 +28,12 @@ use mobile_core::ffi::types::*;
 use mobile_core::store::{Cancel, RecordFilter};
 use record_schema::wire::{DocMessage, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
+mod common;
+use common::line;
+
 const SITES: usize = 10;
 const DAYS: u64 = 500;
 const LINES: usize = 8;
-
-fn line(i: usize) -> CrewLineInput {
-    const TRADES: [&str; 5] = ["木工", "钢筋工", "混凝土工", "瓦工", "普工"];
-    CrewLineInput {
-        trade: TRADES[i % TRADES.len()].into(),
-        crew: Some(format!("班组{}", i % 7)),
-        headcount: (i % 25 + 1) as i64,
-        effort_unit: EffortUnit::Hours,
-        effort: if i.is_multiple_of(3) { "9.5".into() } else { "8".into() },
-        rate: "47.50".into(),
-        cost_code: "03-100".into(),
-        activity: Some("A-POUR-L3".into()),
-        note: None,
-        workers: vec![],
-        rate_unit: None,
-    }
-}
 
 /// Builds the store at `path`: `SITES` × `DAYS` sheets of `LINES` lines, then writes the sync
 /// states a full sync leaves. Returns the sheet ids.

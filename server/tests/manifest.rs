@@ -8,24 +8,8 @@ use automerge::AutoCommit;
 use common::phone::SimPhone;
 use common::records;
 use common::*;
-use record_schema::{Expense, Record};
+use record_schema::Record;
 use rust_decimal::Decimal;
-
-fn expense(id: &str, cents: i64) -> Expense {
-    Expense { amount: Decimal::new(cents, 2), vendor: Some("五金店".into()), ..records::expense(id, "P1") }
-}
-
-fn set_amount(p: &mut SimPhone, id: &str, cents: i64) {
-    p.edit(id, |r| {
-        let Record::Expense(e) = r else { panic!("an expense") };
-        e.amount = Decimal::new(cents, 2);
-    });
-}
-
-fn amount(p: &SimPhone, id: &str) -> Decimal {
-    let Record::Expense(e) = p.record(id) else { panic!("an expense") };
-    e.amount
-}
 
 fn story(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
@@ -34,7 +18,7 @@ fn story(url: Option<&str>) {
     let (mut a, mut b) = (SimPhone::new(ta), SimPhone::new(tb));
     for i in 0..1000 {
         let mut doc = AutoCommit::new();
-        expense(&format!("e{i:04}"), 10_000 + i).write(&mut doc).expect("write");
+        records::expense_costing(&format!("e{i:04}"), "P1", 10_000 + i).write(&mut doc).expect("write");
         a.docs.insert(format!("e{i:04}"), doc);
     }
     let t = a.sync(&server.addr);
@@ -50,7 +34,7 @@ fn story(url: Option<&str>) {
     println!("idle sync of 1,000 documents: {} B up, {} B down", idle.sent, idle.received);
 
     // One field edited after a previous sync: under 512 bytes each way, all rounds together.
-    set_amount(&mut a, "e0500", 99_999);
+    a.set_expense_amount("e0500", 99_999);
     let edit = a.sync(&server.addr);
     assert!(edit.errors.is_empty() && !edit.manifest_asked, "{edit:?}");
     assert!(edit.sent < 512 && edit.received < 512, "{edit:?}");
@@ -59,7 +43,7 @@ fn story(url: Option<&str>) {
         edit.sent, edit.received, edit.rounds, edit.per_round
     );
     let fetch = b.sync(&server.addr);
-    assert_eq!(amount(&b, "e0500"), Decimal::new(99_999, 2));
+    assert_eq!(b.expense_amount("e0500"), Decimal::new(99_999, 2));
     assert!(fetch.received < 512 && !fetch.manifest_asked, "{fetch:?}");
 
     // A phone restored from a backup made before two edits it had received, in two syncs: its
@@ -68,17 +52,17 @@ fn story(url: Option<&str>) {
     // covers without the full manifest). The manifest notices, and the edits come back.
     let backup = b.clone();
     for (id, cents) in [("e0007", 77_700), ("e0008", 88_800)] {
-        set_amount(&mut a, id, cents);
+        a.set_expense_amount(id, cents);
         a.sync(&server.addr);
         b.sync(&server.addr);
-        assert_eq!(amount(&b, id), Decimal::new(cents, 2));
+        assert_eq!(b.expense_amount(id), Decimal::new(cents, 2));
     }
     b = backup;
-    assert_eq!(amount(&b, "e0007"), Decimal::new(10_007, 2), "the backup predates the edit");
+    assert_eq!(b.expense_amount("e0007"), Decimal::new(10_007, 2), "the backup predates the edit");
     let t = b.sync(&server.addr);
     assert!(t.manifest_asked && t.errors.is_empty(), "{t:?}");
-    assert_eq!(amount(&b, "e0007"), Decimal::new(77_700, 2), "the restored phone got the edit back");
-    assert_eq!(amount(&b, "e0008"), Decimal::new(88_800, 2));
+    assert_eq!(b.expense_amount("e0007"), Decimal::new(77_700, 2), "the restored phone got the edit back");
+    assert_eq!(b.expense_amount("e0008"), Decimal::new(88_800, 2));
     let idle = b.sync(&server.addr);
     assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "agreed again: {idle:?}");
     // Both phones hold the same 1,000 documents.

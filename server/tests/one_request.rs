@@ -9,28 +9,11 @@ use automerge::AutoCommit;
 use common::phone::SimPhone;
 use common::records;
 use common::*;
-use record_schema::{Expense, Record};
 use rust_decimal::Decimal;
-
-fn expense(id: &str, cents: i64) -> Expense {
-    Expense { amount: Decimal::new(cents, 2), vendor: Some("五金店".into()), ..records::expense(id, "P1") }
-}
-
-fn set_amount(p: &mut SimPhone, id: &str, cents: i64) {
-    p.edit(id, |r| {
-        let Record::Expense(e) = r else { panic!("an expense") };
-        e.amount = Decimal::new(cents, 2);
-    });
-}
-
-fn amount(p: &SimPhone, id: &str) -> Decimal {
-    let Record::Expense(e) = p.record(id) else { panic!("an expense") };
-    e.amount
-}
 
 fn new_expense(p: &mut SimPhone, id: &str, cents: i64) {
     let mut doc = AutoCommit::new();
-    expense(id, cents).write(&mut doc).expect("write");
+    records::expense_costing(id, "P1", cents).write(&mut doc).expect("write");
     p.docs.insert(id.to_string(), doc);
 }
 
@@ -54,7 +37,7 @@ fn story(url: Option<&str>) {
     // edits since its last sync, in one request, round after round.
     for round in 0..3i64 {
         for (i, p) in phones.iter_mut().enumerate() {
-            set_amount(p, &format!("e{i}"), 20_000 + 100 * round + i as i64);
+            p.set_expense_amount(&format!("e{i}"), 20_000 + 100 * round + i as i64);
             let t = p.sync(&server.addr);
             assert_eq!((t.rounds, t.manifest_asked), (1, false), "round {round}, phone {i}: {t:?}");
             assert!(t.errors.is_empty(), "{:?}", t.errors);
@@ -64,7 +47,7 @@ fn story(url: Option<&str>) {
         let t = p.sync(&server.addr);
         assert_eq!((t.rounds, t.manifest_asked), (1, false), "{t:?}");
         for i in 0..4 {
-            assert_eq!(amount(p, &format!("e{i}")), Decimal::new(20_200 + i, 2));
+            assert_eq!(p.expense_amount(&format!("e{i}")), Decimal::new(20_200 + i, 2));
         }
     }
     // Idle now: one quiet request that carries nothing.
@@ -75,16 +58,16 @@ fn story(url: Option<&str>) {
     // The answer carrying a peer's edit is lost (the phone keeps its state from before the sync):
     // its next sync shows it, and the edit comes again in that one request, without the full
     // manifest.
-    set_amount(&mut phones[1], "e1", 55_500);
+    phones[1].set_expense_amount("e1", 55_500);
     phones[1].sync(&server.addr);
     let before = phones[0].clone();
     let lost = phones[0].sync(&server.addr);
     assert!(lost.received > 100, "the edit was sent: {lost:?}");
     phones[0] = before;
-    assert_eq!(amount(&phones[0], "e1"), Decimal::new(20_201, 2), "the phone never got it");
+    assert_eq!(phones[0].expense_amount("e1"), Decimal::new(20_201, 2), "the phone never got it");
     let t = phones[0].sync(&server.addr);
     assert_eq!((t.rounds, t.manifest_asked), (1, false), "sent again at once: {t:?}");
-    assert_eq!(amount(&phones[0], "e1"), Decimal::new(55_500, 2));
+    assert_eq!(phones[0].expense_amount("e1"), Decimal::new(55_500, 2));
     let idle = phones[0].sync(&server.addr);
     assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "agreed again: {idle:?}");
 
@@ -97,21 +80,21 @@ fn story(url: Option<&str>) {
     phones[3] = before;
     let t = phones[3].sync(&server.addr);
     assert_eq!((t.rounds, t.manifest_asked), (1, false), "{t:?}");
-    assert_eq!(amount(&phones[3], "e-new"), Decimal::new(4_200, 2));
+    assert_eq!(phones[3].expense_amount("e-new"), Decimal::new(4_200, 2));
 
     // Two answers lost in a row (a phone restored from a backup two syncs old): taking back the
     // last one does not explain the digest, so the phone sends its full manifest once and gets
     // everything back.
     let backup = phones[0].clone();
     for cents in [61_100, 62_200] {
-        set_amount(&mut phones[1], "e1", cents);
+        phones[1].set_expense_amount("e1", cents);
         phones[1].sync(&server.addr);
         phones[0].sync(&server.addr);
     }
     phones[0] = backup;
     let t = phones[0].sync(&server.addr);
     assert!(t.manifest_asked && t.errors.is_empty(), "{t:?}");
-    assert_eq!(amount(&phones[0], "e1"), Decimal::new(62_200, 2));
+    assert_eq!(phones[0].expense_amount("e1"), Decimal::new(62_200, 2));
     let idle = phones[0].sync(&server.addr);
     assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "{idle:?}");
 
@@ -149,7 +132,7 @@ fn join_in_several_answers(url: Option<&str>) {
         assert!(*down < 16 * 1024 + 2048, "an answer of {down} B: {t:?}");
     }
     for i in [0, 150, 299] {
-        assert_eq!(amount(&b, &format!("e{i:03}")), Decimal::new(10_000 + i, 2));
+        assert_eq!(b.expense_amount(&format!("e{i:03}")), Decimal::new(10_000 + i, 2));
     }
     let idle = b.sync(&server.addr);
     assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "{idle:?}");

@@ -115,6 +115,20 @@ impl SimPhone {
         })
     }
 
+    /// `edit` of an expense's amount.
+    pub fn set_expense_amount(&mut self, id: &str, cents: i64) {
+        self.edit(id, |r| {
+            let Record::Expense(e) = r else { panic!("{id} is not an expense") };
+            e.amount = rust_decimal::Decimal::new(cents, 2);
+        });
+    }
+
+    /// The amount of expense `id` held here.
+    pub fn expense_amount(&self, id: &str) -> rust_decimal::Decimal {
+        let Record::Expense(e) = self.record(id) else { panic!("{id} is not an expense") };
+        e.amount
+    }
+
     pub fn record(&self, id: &str) -> Record {
         Record::read(self.docs.get(id).expect("doc held")).expect("reads as a record")
     }

@@ -60,6 +60,11 @@ pub fn sheet_doc(s: &LabourSheet) -> AutoCommit {
 }
 
 /// A new Automerge document holding `e`.
+/// `expense` for `cents` at a hardware shop: the sync stories' record whose amount they edit.
+pub fn expense_costing(id: &str, project: &str, cents: i64) -> Expense {
+    Expense { amount: Decimal::new(cents, 2), vendor: Some("五金店".into()), ..expense(id, project) }
+}
+
 pub fn expense_doc(e: &Expense) -> AutoCommit {
     let mut d = AutoCommit::new();
     e.write(&mut d).expect("write");
