@@ -134,6 +134,9 @@ pub struct DeviceStates {
     /// The project change sequence up to which every document was handled for the device
     /// (`devices.sync_cursor`): only documents written after it are listed as unseen.
     pub cursor: i64,
+    /// `docs` holds only the states requests needed (read on demand, `SyncSession::load_states`),
+    /// not all of the device's: an idle sync then reads none, whatever the device holds.
+    pub partial: bool,
 }
 
 /// Bytes one document's state weighs in memory, about: a 36-byte id, a state of one or two heads

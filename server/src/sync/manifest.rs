@@ -28,6 +28,7 @@ impl SyncSession<'_> {
     /// share starts afresh. Returns "I have nothing" messages for documents the phone believes the
     /// server holds but the server does not, so the phone sends them again.
     pub(super) async fn reconcile(&mut self, entries: &[ManifestEntry]) -> Result<Vec<DocMessage>, sqlx::Error> {
+        self.load_all().await?;
         let phone: std::collections::HashMap<&str, &[u8]> =
             entries.iter().map(|e| (e.id.as_str(), e.heads.as_slice())).collect();
         let mut digest = Digest::default();
@@ -78,6 +79,9 @@ impl SyncSession<'_> {
         if phone == self.dev.manifest {
             return Ok(false);
         }
+        if let Some(batch) = &previous {
+            self.load_states(batch.docs.iter().map(|(id, _)| id.as_str())).await?;
+        }
         if let Some(batch) = previous
             && self.take_back(&batch, phone)
         {
@@ -92,8 +96,11 @@ impl SyncSession<'_> {
             .fetch_all(p)
             .await?);
             self.dev.docs = rows.into_iter().map(SyncStateRow::entry).collect();
+            self.dev.partial = false;
             // Not known to be at any generation now: read afresh next time.
             self.coherent = false;
+        } else {
+            self.load_all().await?;
         }
         let recomputed = self.recompute_manifest();
         if recomputed != self.dev.manifest {

@@ -129,6 +129,9 @@ pub async fn handler(
     } else {
         s.unseen().await.map_err(write::failed)?
     };
+    // The states this request uses, read once (the rest stay unread: an idle sync reads none).
+    let touched = unseen.iter().map(|(id, _)| id.as_str()).chain(req.docs.iter().map(|m| m.id.as_str()));
+    s.load_states(touched).await.map_err(ApiError::internal)?;
     let versions: std::collections::HashMap<&str, i64> = unseen.iter().map(|(id, v)| (id.as_str(), *v)).collect();
     let sent: std::collections::HashSet<&str> = req.docs.iter().map(|m| m.id.as_str()).collect();
     // Offers first: their state notes then go in the same write as the device's own change, one

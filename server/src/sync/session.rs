@@ -62,6 +62,8 @@ pub(super) struct SyncSession<'a> {
     /// The unseen documents this request listed (id, version) and the highest change sequence the
     /// listing read: the device's cursor moves there once each is seen (`cursor_to_write`).
     pub(super) listing: Option<(Vec<(String, i64)>, i64)>,
+    /// Documents the device has no stored state for, as read by `load_states` in this request.
+    pub(super) absent: std::collections::HashSet<String>,
 }
 
 impl<'a> SyncSession<'a> {
@@ -76,23 +78,17 @@ impl<'a> SyncSession<'a> {
         let grant = &device.grant;
         let dev = match cache.devices.take(&grant.device_id, device.sync_gen) {
             Some(dev) => dev,
-            None => {
-                let rows: Vec<SyncStateRow> = on_pool!(db, |p| sqlx::query_as(
-                    "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1"
-                )
-                .bind(&grant.device_id)
-                .fetch_all(p)
-                .await?);
-                // Read after the generation: these states are at least as new as `sync_gen` (were
-                // they newer, the next request's generation check reads them again).
-                DeviceStates {
-                    generation: device.sync_gen,
-                    manifest: device.manifest.as_deref().and_then(|m| Digest::try_from(m).ok()).unwrap_or_default(),
-                    docs: rows.into_iter().map(SyncStateRow::entry).collect(),
-                    unconfirmed: device.unconfirmed.clone(),
-                    cursor: device.cursor,
-                }
-            }
+            // Not cached (or stale): the states are read as the request needs them (an idle sync
+            // needs none), not all at once: a device holding 20,000 documents would otherwise read
+            // 20,000 rows on every request its states are not cached for.
+            None => DeviceStates {
+                generation: device.sync_gen,
+                manifest: device.manifest.as_deref().and_then(|m| Digest::try_from(m).ok()).unwrap_or_default(),
+                docs: std::collections::HashMap::new(),
+                unconfirmed: device.unconfirmed.clone(),
+                cursor: device.cursor,
+                partial: true,
+            },
         };
         let cursor = dev.cursor;
         Ok(SyncSession {
@@ -109,17 +105,75 @@ impl<'a> SyncSession<'a> {
             batch: Batch { cursor, ..Batch::default() },
             reset_request: false,
             listing: None,
+            absent: std::collections::HashSet::new(),
         })
     }
 
     /// Forgets what this device was believed to hold (a reinstalled phone): everything is offered.
     pub(super) fn reset(&mut self) {
         self.dev.docs.clear();
+        self.dev.partial = false; // (none are left to read)
         self.dev.manifest = Digest::default();
         self.dev.unconfirmed = None;
         self.dev.cursor = 0; // (a reset write sets `sync_cursor` to 0 too)
         self.reset_request = true;
         self.pending = Pending { reset: true, manifest: true, ..Pending::default() };
+    }
+
+    /// Reads the stored states of `ids` this request has not read yet, when the device's states are
+    /// partial (one query per 500 documents); every state this request uses is read first.
+    pub(super) async fn load_states<'i>(&mut self, ids: impl IntoIterator<Item = &'i str>) -> Result<(), sqlx::Error> {
+        if !self.dev.partial {
+            return Ok(());
+        }
+        let mut wanted: Vec<&str> =
+            ids.into_iter().filter(|id| !self.dev.docs.contains_key(*id) && !self.absent.contains(*id)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(500) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1 AND doc_id IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<SyncStateRow> = on_pool!(self.db, |p| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(&self.grant.device_id);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await?
+            });
+            let mut found = std::collections::HashSet::new();
+            for row in rows {
+                let (id, state) = row.entry();
+                found.insert(id.clone());
+                self.dev.docs.insert(id, state);
+            }
+            self.absent.extend(chunk.iter().filter(|id| !found.contains(**id)).map(|id| id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Reads every stored state of the device not read yet (a reconcile, a recomputed digest).
+    /// States this request changed or deleted keep their in-memory value.
+    pub(super) async fn load_all(&mut self) -> Result<(), sqlx::Error> {
+        if !self.dev.partial {
+            return Ok(());
+        }
+        let rows: Vec<SyncStateRow> = on_pool!(self.db, |p| sqlx::query_as(
+            "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1"
+        )
+        .bind(&self.grant.device_id)
+        .fetch_all(p)
+        .await?);
+        for row in rows {
+            let (id, state) = row.entry();
+            if !self.pending.deleted.contains(&id) && !self.absent.contains(&id) {
+                self.dev.docs.entry(id).or_insert(state);
+            }
+        }
+        self.dev.partial = false;
+        Ok(())
     }
 
     /// The sync state stored for `doc` (a fresh one if none; an undecodable state only costs a
