@@ -136,6 +136,11 @@ fn join_in_several_answers(url: Option<&str>) {
     }
     let idle = b.sync(&server.addr);
     assert_eq!((idle.rounds, idle.manifest_asked), (1, false), "{idle:?}");
+    // The joined device's change cursor is at the project's newest number: its idle syncs list
+    // nothing.
+    let at_newest = "SELECT count(*) FROM devices d JOIN project_change_seq p ON p.project_id = 'P1' \
+                     WHERE d.sync_cursor = p.seq";
+    assert_eq!(count(dir.path(), url, at_newest), 1);
 }
 
 #[test]
