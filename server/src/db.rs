@@ -142,20 +142,20 @@ impl Conn {
     }
 
     /// `find_token` plus what a sync needs first, in one statement: the device's manifest, sync
-    /// generation, change cursor and unconfirmed batch (so the token is checked on every request, a
+    /// generation and change cursor (so the token is checked on every request, a
     /// revoked token is refused at once, and a device's sync states kept in memory are known to be
     /// current without reading them), and the documents of its project written since its cursor
     /// (`changed_since!`) that it has not seen at their current version.
     pub async fn find_sync_grant(&mut self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
         let rows: Vec<SyncGrantRow> = on_pool!(Conn: self, |c| sqlx::query_as(concat!(
-            "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen, d.sync_cursor, \
-                        d.unconfirmed FROM tokens t JOIN devices d ON d.id = t.device_id \
+            "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen, d.sync_cursor \
+                        FROM tokens t JOIN devices d ON d.id = t.device_id \
                         WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL AND d.revoked_at_ms IS NULL) \
              SELECT g.device_id, g.name AS device_name, g.role, g.project_id, g.manifest, g.sync_gen, g.sync_cursor, \
-             g.unconfirmed, CAST(NULL AS TEXT) AS doc_id, CAST(NULL AS BIGINT) AS version, \
+             CAST(NULL AS TEXT) AS doc_id, CAST(NULL AS BIGINT) AS version, \
              CAST(NULL AS BIGINT) AS change_seq, CAST(NULL AS BIGINT) AS unseen FROM g \
              UNION ALL \
-             SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version, d.change_seq, \
+             SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version, d.change_seq, \
              CAST(CASE WHEN ",
             unseen_by!("g.device_id"),
             " THEN 1 ELSE 0 END AS BIGINT) FROM g JOIN documents d ON ",
@@ -180,16 +180,15 @@ impl Conn {
                         row.manifest,
                         row.sync_gen.unwrap_or_default(),
                         row.sync_cursor.unwrap_or_default(),
-                        row.unconfirmed,
                     ));
                 }
                 (None, Some(id), Some(version), Some(seq)) => listed.add(id, version, seq, row.unseen == Some(1)),
                 _ => {}
             }
         }
-        Ok(grant.map(|(grant, manifest, sync_gen, cursor, unconfirmed)| {
+        Ok(grant.map(|(grant, manifest, sync_gen, cursor)| {
             let (unseen, listed_max_seq) = listed.finish(cursor);
-            SyncGrant { grant, manifest, sync_gen, unseen, unconfirmed, cursor, listed_max_seq }
+            SyncGrant { grant, manifest, sync_gen, unseen, cursor, listed_max_seq }
         }))
     }
 }
@@ -344,7 +343,6 @@ struct SyncGrantRow {
     manifest: Option<Vec<u8>>,
     sync_gen: Option<i64>,
     sync_cursor: Option<i64>,
-    unconfirmed: Option<Vec<u8>>,
     doc_id: Option<String>,
     version: Option<i64>,
     change_seq: Option<i64>,
@@ -362,8 +360,8 @@ pub struct SyncGrant {
     pub manifest: Option<Vec<u8>>,
     pub sync_gen: i64,
     pub unseen: Vec<(String, i64)>,
-    /// `devices.unconfirmed` (see `cache::DeviceStates::unconfirmed`).
-    pub unconfirmed: Option<Vec<u8>>,
+    // (Not `devices.unconfirmed`: a sync reads it only on a manifest mismatch,
+    // `SyncSession::check_manifest`, so an idle sync does not pay for a big batch.)
     /// `devices.sync_cursor`, and the highest change sequence among the listed unseen documents
     /// (the cursor's next value once every listed document is seen).
     pub cursor: i64,

@@ -74,11 +74,28 @@ impl SyncSession<'_> {
     /// differs from the server's (rechecked against the stored states first, in case two requests
     /// of one device raced) means the phone must send its full manifest: returns true.
     pub(super) async fn check_manifest(&mut self, phone: Option<Digest>) -> Result<bool, DocStoreError> {
-        let previous = self.dev.unconfirmed.take().and_then(|b| Batch::decode(&b));
+        // The last request's batch: settled either way by this request (taken back below, or
+        // confirmed by an equal digest, or superseded by the full manifest).
+        let in_memory = self.dev.unconfirmed.take();
         let Some(phone) = phone else { return Ok(false) };
         if phone == self.dev.manifest {
             return Ok(false);
         }
+        // Read (and decoded) only on a mismatch: a batch can hold thousands of states (the last
+        // answer of a join), and an idle sync must not pay for it. Cached states carry it (None:
+        // settled); states read from the database do not, so it is read here.
+        let blob = match in_memory {
+            Some(b) => Some(b),
+            None if !self.unconfirmed_unread => None,
+            None => on_pool!(self.db, |p| sqlx::query_scalar::<_, Option<Vec<u8>>>(
+                "SELECT unconfirmed FROM devices WHERE id = $1"
+            )
+            .bind(&self.grant.device_id)
+            .fetch_optional(p)
+            .await?)
+            .flatten(),
+        };
+        let previous = blob.and_then(|b| Batch::decode(&b));
         if let Some(batch) = &previous {
             self.load_states(batch.docs.iter().map(|(id, _)| id.as_str())).await?;
         }

@@ -64,6 +64,8 @@ pub(super) struct SyncSession<'a> {
     pub(super) listing: Option<(Vec<(String, i64)>, i64)>,
     /// Documents the device has no stored state for, as read by `load_states` in this request.
     pub(super) absent: std::collections::HashSet<String>,
+    /// The states were not cached: `devices.unconfirmed` is still in the database only.
+    pub(super) unconfirmed_unread: bool,
 }
 
 impl<'a> SyncSession<'a> {
@@ -76,7 +78,9 @@ impl<'a> SyncSession<'a> {
         device: &'a SyncGrant,
     ) -> Result<Self, sqlx::Error> {
         let grant = &device.grant;
-        let dev = match cache.devices.take(&grant.device_id, device.sync_gen) {
+        let cached = cache.devices.take(&grant.device_id, device.sync_gen);
+        let unconfirmed_unread = cached.is_none();
+        let dev = match cached {
             Some(dev) => dev,
             // Not cached (or stale): the states are read as the request needs them (an idle sync
             // needs none), not all at once: a device holding 20,000 documents would otherwise read
@@ -85,7 +89,7 @@ impl<'a> SyncSession<'a> {
                 generation: device.sync_gen,
                 manifest: device.manifest.as_deref().and_then(|m| Digest::try_from(m).ok()).unwrap_or_default(),
                 docs: std::collections::HashMap::new(),
-                unconfirmed: device.unconfirmed.clone(),
+                unconfirmed: None,
                 cursor: device.cursor,
                 partial: true,
             },
@@ -106,6 +110,7 @@ impl<'a> SyncSession<'a> {
             reset_request: false,
             listing: None,
             absent: std::collections::HashSet::new(),
+            unconfirmed_unread,
         })
     }
 
