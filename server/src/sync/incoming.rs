@@ -194,7 +194,9 @@ impl SyncSession<'_> {
         let reply = stored.doc.sync().generate_sync_message(&mut state);
         // The reply brings the device to the server's heads: shared from now (no acknowledgement
         // round). The state is written at the end of the request, if it changed.
-        self.assume_delivered(&mut stored, &mut state, reply.as_ref());
+        if let Some(m) = &reply {
+            record_schema::wire::assume_delivered(&mut state, m, &stored.doc.get_heads());
+        }
         let reply = reply.map(Message::encode);
         self.note_state(&mut stored, &state);
         self.cache.put(stored);

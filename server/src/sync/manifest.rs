@@ -7,7 +7,7 @@ use automerge::AutoCommit;
 use automerge::sync::{State, SyncDoc};
 use record_schema::wire::{ManifestEntry, heads_digest, xor_into};
 
-use super::session::{SyncSession, SyncStateRow};
+use super::session::SyncSession;
 use super::unconfirmed::Batch;
 use super::{Digest, DocMessage, element};
 use crate::db::{Db, on_pool};
@@ -106,13 +106,7 @@ impl SyncSession<'_> {
             return Ok(false);
         }
         if self.pending.is_empty() {
-            let rows: Vec<SyncStateRow> = on_pool!(self.db, |p| sqlx::query_as(
-                "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1"
-            )
-            .bind(&self.grant.device_id)
-            .fetch_all(p)
-            .await?);
-            self.dev.docs = rows.into_iter().map(SyncStateRow::entry).collect();
+            self.dev.docs = self.stored_states().await?;
             self.dev.partial = false;
             // Not known to be at any generation now: read afresh next time.
             self.coherent = false;

@@ -159,20 +159,24 @@ impl<'a> SyncSession<'a> {
         Ok(())
     }
 
-    /// Reads every stored state of the device not read yet (a reconcile, a recomputed digest).
-    /// States this request changed or deleted keep their in-memory value.
-    pub(super) async fn load_all(&mut self) -> Result<(), sqlx::Error> {
-        if !self.dev.partial {
-            return Ok(());
-        }
+    /// Every state stored for the device, as the database has it now.
+    pub(super) async fn stored_states(&self) -> Result<std::collections::HashMap<String, DocState>, sqlx::Error> {
         let rows: Vec<SyncStateRow> = on_pool!(self.db, |p| sqlx::query_as(
             "SELECT doc_id, state, seen_version FROM sync_states WHERE device_id = $1"
         )
         .bind(&self.grant.device_id)
         .fetch_all(p)
         .await?);
-        for row in rows {
-            let (id, state) = row.entry();
+        Ok(rows.into_iter().map(SyncStateRow::entry).collect())
+    }
+
+    /// Reads every stored state of the device not read yet (a reconcile, a recomputed digest).
+    /// States this request changed or deleted keep their in-memory value.
+    pub(super) async fn load_all(&mut self) -> Result<(), sqlx::Error> {
+        if !self.dev.partial {
+            return Ok(());
+        }
+        for (id, state) in self.stored_states().await? {
             if !self.pending.deleted.contains(&id) && !self.absent.contains(&id) {
                 self.dev.docs.entry(id).or_insert(state);
             }
@@ -364,20 +368,15 @@ impl<'a> SyncSession<'a> {
         prepare_state(&mut state);
         prepare_first_offer(&mut state);
         let msg = stored.doc.sync().generate_sync_message(&mut state);
-        self.assume_delivered(&mut stored, &mut state, msg.as_ref());
+        // The offer brings the device to the server's heads: shared from now (no acknowledgement
+        // round; docs/sync-protocol.md, "One request"). The note keeps the state it replaces in
+        // this request's batch.
+        if let Some(m) = &msg {
+            assume_delivered(&mut state, m, &stored.doc.get_heads());
+        }
         self.note_state(&mut stored, &state);
         self.cache.put(stored);
         Ok(msg.map(Message::encode))
-    }
-
-    /// After generating `msg` for `stored` with `state`: when the device holds the server's heads
-    /// once it applies the message, count that as shared now (no acknowledgement round;
-    /// docs/sync-protocol.md, "One request"). The note that follows keeps the state it replaces in
-    /// this request's batch.
-    pub(super) fn assume_delivered(&mut self, stored: &mut StoredDoc, state: &mut State, msg: Option<&Message>) {
-        if let Some(msg) = msg {
-            assume_delivered(state, msg, &stored.doc.get_heads());
-        }
     }
 
     /// Saves a changed document with its sync state and whatever else is pending: one write.
@@ -445,14 +444,14 @@ pub(super) struct Undo {
 
 /// A row of `sync_states`: one document's state for the device.
 #[derive(sqlx::FromRow)]
-pub(super) struct SyncStateRow {
+struct SyncStateRow {
     doc_id: String,
     state: Vec<u8>,
     seen_version: i64,
 }
 
 impl SyncStateRow {
-    pub(super) fn entry(self) -> (String, DocState) {
+    fn entry(self) -> (String, DocState) {
         (self.doc_id, DocState { state: self.state, seen_version: self.seen_version })
     }
 }
