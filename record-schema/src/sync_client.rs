@@ -162,6 +162,7 @@ impl SyncDriver {
             manifest: Some(manifest_digest(&entries).to_vec()),
             entries: with_entries.then_some(entries),
             docs,
+            ..Default::default()
         })
     }
 

@@ -45,6 +45,77 @@ pub struct SyncRequest {
     pub entries: Option<Vec<ManifestEntry>>,
     #[serde(default)]
     pub docs: Vec<DocMessage>,
+    /// The scope fingerprint (`scope::ScopeParams::fingerprint`) the phone evaluates with, from the
+    /// last `scope` it was sent. Absent (an old client): the device is served its whole project, as
+    /// before sync scopes, and nothing is dropped.
+    #[serde(default, with = "serde_bytes", skip_serializing_if = "Option::is_none")]
+    pub scope_fp: Option<Vec<u8>>,
+    /// Documents the phone evicted (out of scope, synced, settled): the server forgets its state for
+    /// them first thing, and the manifest digest sent with this request already excludes them. Sent
+    /// again until a response answers the request that carried them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
+    /// Documents wanted whatever the scope (at most `MAX_FETCH` entries): one record, or a site's days.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetch: Vec<Fetch>,
+}
+
+/// Most entries in one request's `fetch`.
+pub const MAX_FETCH: usize = 4;
+/// Most days in one fetched range, `from` and `to` included.
+pub const MAX_FETCH_DAYS: i64 = 31;
+/// Most records answered for one fetch entry (their companions come too); `more` in its
+/// `Fetched` says there were more.
+pub const MAX_FETCH_RECORDS: usize = 500;
+
+/// One on-demand request (`SyncRequest::fetch`): a record by id, or a site's records from `from` to
+/// `to` (`YYYY-MM-DD`, both included). Companions (`approval:`, `follow_up:`) come with their record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Fetch {
+    Record { id: String },
+    Days { site: String, from: String, to: String },
+}
+
+/// The answer to `SyncRequest::fetch[i]`: the ids whose documents this response offers (first
+/// offers in `docs`, or already held), and whether the range had more records than one answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fetched {
+    pub i: u32,
+    pub ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
+    /// The project's calendar day at the server (`YYYY-MM-DD`), the `today` of the device's scope:
+    /// the phone plans its evictions with it, never with its own clock. Absent from old servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// The device's scope parameters, when the request's `scope_fp` was not theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<WireScope>,
+    /// Answers to the request's `fetch`, in its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetched: Vec<Fetched>,
+    /// Documents offered in `docs` that the device's holder owns (`scope::Why::Own`): sent with a
+    /// document's first offer, since ownership never changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<String>,
+}
+
+/// The parameters a device's scope is evaluated with (`scope::ScopeParams` without `project` and
+/// `today`), sent when the request's `scope_fp` is not `fp`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireScope {
+    #[serde(with = "serde_bytes")]
+    pub fp: Vec<u8>,
+    /// `Holder::key`: `p:<person>` or `d:<device>`.
+    pub holder: String,
+    /// The holder's sites; `None`: every site.
+    pub sites: Option<Vec<String>>,
+    pub window_days: u32,
+    pub own_days: Option<u32>,
+    /// `"own"` or `"sites"` (`scope::OpenReach`).
+    pub open_reach: String,
+    pub full: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

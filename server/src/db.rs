@@ -274,6 +274,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(23, "webhooks, more", include_str!("../../migrations/server/sqlite/0023_webhooks_more.sql")),
         migration(24, "wage balances", include_str!("../../migrations/server/sqlite/0024_funds_wage_balances.sql")),
         migration(25, "change cursor", include_str!("../../migrations/server/sqlite/0025_change_cursor.sql")),
+        migration(26, "sync scopes", include_str!("../../migrations/server/sqlite/0026_sync_scopes.sql")),
     ]
 }
 
@@ -320,6 +321,7 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(23, "webhooks, more", include_str!("../../migrations/server/postgres/0023_webhooks_more.sql")),
         migration(24, "wage balances", include_str!("../../migrations/server/postgres/0024_funds_wage_balances.sql")),
         migration(25, "change cursor", include_str!("../../migrations/server/postgres/0025_change_cursor.sql")),
+        migration(26, "sync scopes", include_str!("../../migrations/server/postgres/0026_sync_scopes.sql")),
     ]
 }
 
