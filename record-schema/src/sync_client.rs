@@ -425,7 +425,7 @@ mod tests {
             .iter()
             .map(|id| DocError { id: (*id).into(), code: "invalid".into(), message: "no".into(), field: None })
             .collect();
-        SyncResponse { v: PROTOCOL_VERSION, docs, errors, need_manifest, more: false }
+        SyncResponse { v: PROTOCOL_VERSION, docs, errors, need_manifest, ..Default::default() }
     }
 
     #[test]

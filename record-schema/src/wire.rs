@@ -85,20 +85,6 @@ pub struct Fetched {
     pub ids: Vec<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub more: bool,
-    /// The project's calendar day at the server (`YYYY-MM-DD`), the `today` of the device's scope:
-    /// the phone plans its evictions with it, never with its own clock. Absent from old servers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub as_of: Option<String>,
-    /// The device's scope parameters, when the request's `scope_fp` was not theirs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<WireScope>,
-    /// Answers to the request's `fetch`, in its order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fetched: Vec<Fetched>,
-    /// Documents offered in `docs` that the device's holder owns (`scope::Why::Own`): sent with a
-    /// document's first offer, since ownership never changes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub own: Vec<String>,
 }
 
 /// The parameters a device's scope is evaluated with (`scope::ScopeParams` without `project` and
@@ -140,6 +126,20 @@ pub struct SyncResponse {
     /// there is nothing else to say) to get them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub more: bool,
+    /// The project's calendar day at the server (`YYYY-MM-DD`), the `today` of the device's scope:
+    /// the phone plans its evictions with it, never with its own clock. Absent from old servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// The device's scope parameters, when the request's `scope_fp` was not theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<WireScope>,
+    /// Answers to the request's `fetch`, in its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetched: Vec<Fetched>,
+    /// Documents offered in `docs` that the device's holder owns (`scope::Why::Own`): sent with a
+    /// document's first offer, since ownership never changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<String>,
 }
 
 /// First `HEADS_DIGEST_LEN` bytes of SHA-256 over the sorted heads: equal digests mean (with
