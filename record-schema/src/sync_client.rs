@@ -29,8 +29,8 @@ use automerge::AutoCommit;
 use automerge::sync::{Message, State, SyncDoc};
 
 use crate::wire::{
-    DocError, DocMessage, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse, heads_digest, manifest_digest,
-    prepare_first_offer, prepare_state, same_heads,
+    DocError, DocMessage, Fetch, Fetched, ManifestEntry, PROTOCOL_VERSION, SyncRequest, SyncResponse, WireScope,
+    heads_digest, manifest_digest, prepare_first_offer, prepare_state, same_heads,
 };
 
 /// Requests in one sync before giving up on it settling (the next sync carries on).
@@ -89,7 +89,24 @@ pub struct SyncDriver {
     outgoing: Vec<DocMessage>,
     /// Documents in the last request.
     last_sent: usize,
+    /// The `dropped` of the request awaiting its response.
+    in_flight_dropped: Vec<String>,
     settled: bool,
+    /// Sync scopes (docs/sync-scopes.md): the fingerprint sent on every request (`None`: a client that
+    /// does not apply scopes, served the whole project), and what goes once, on the first request.
+    scope_fp: Option<Vec<u8>>,
+    dropped: Vec<String>,
+    fetch: Vec<Fetch>,
+    /// The dropped ids of the request the last response answered (the caller forgets them then).
+    dropped_answered: Vec<String>,
+    /// What the responses carried: the newest `as_of` and `scope`, every `fetched` and `own`.
+    as_of: Option<String>,
+    scope: Option<WireScope>,
+    fetched: Vec<Fetched>,
+    own: Vec<String>,
+    /// Some response of this sync asked for the manifest or refused a document: the server's
+    /// view of the phone is not provably the phone's, so no eviction plan follows this sync.
+    troubled: bool,
 }
 
 impl SyncDriver {
@@ -98,6 +115,16 @@ impl SyncDriver {
     pub fn new(states: HashMap<String, State>) -> Self {
         let reset = states.is_empty();
         SyncDriver { states, reset, ..Default::default() }
+    }
+
+    /// This client applies sync scopes: every request carries `scope_fp` (the fingerprint of the
+    /// `WireScope` last received, or empty when none was), and the first one `dropped` (documents
+    /// evicted since the server last answered) and `fetch` (wanted whatever the scope).
+    pub fn scoped(mut self, scope_fp: Vec<u8>, dropped: Vec<String>, fetch: Vec<Fetch>) -> Self {
+        self.scope_fp = Some(scope_fp);
+        self.dropped = dropped;
+        self.fetch = fetch;
+        self
     }
 
     /// The documents to offer in the next request, sorted: every stored one, plus any the server
@@ -156,13 +183,21 @@ impl SyncDriver {
         let with_entries = std::mem::take(&mut self.entries_due);
         self.entries_sent |= with_entries;
         let entries = self.manifest(is_stored);
+        // Dropped ids and fetches go once: the server applies them on receipt, and a response to a
+        // later request of the same sync is no answer to them (a lost response fails the sync, and
+        // the next sync sends them again).
+        let (dropped, fetch) = (std::mem::take(&mut self.dropped), std::mem::take(&mut self.fetch));
+        self.dropped_answered.clear();
+        self.in_flight_dropped = dropped.clone();
         Next::Send(SyncRequest {
             v: PROTOCOL_VERSION,
             reset: std::mem::take(&mut self.reset),
             manifest: Some(manifest_digest(&entries).to_vec()),
             entries: with_entries.then_some(entries),
             docs,
-            ..Default::default()
+            scope_fp: self.scope_fp.clone(),
+            dropped,
+            fetch,
         })
     }
 
@@ -178,10 +213,20 @@ impl SyncDriver {
 
     /// Takes the server's response: forgets the documents it refused, notes a manifest request,
     /// and decides whether this round settles the sync (see `settled`).
-    pub fn receive(&mut self, response: SyncResponse) -> Incoming {
+    pub fn receive(&mut self, mut response: SyncResponse) -> Incoming {
         for e in &response.errors {
             self.refuse(&e.id);
         }
+        self.dropped_answered = std::mem::take(&mut self.in_flight_dropped);
+        self.troubled |= response.need_manifest || !response.errors.is_empty();
+        if response.as_of.is_some() {
+            self.as_of = response.as_of.take();
+        }
+        if response.scope.is_some() {
+            self.scope = response.scope.take();
+        }
+        self.fetched.append(&mut response.fetched);
+        self.own.append(&mut response.own);
         self.entries_due = response.need_manifest && !self.entries_sent;
         self.more_due = response.more;
         // A document refused in this sync keeps being offered by the server until the next one:
@@ -261,6 +306,38 @@ impl SyncDriver {
 
     pub fn into_states(self) -> HashMap<String, State> {
         self.states
+    }
+
+    /// The ids the last response answered as dropped (the caller stops sending them).
+    pub fn dropped_answered(&self) -> &[String] {
+        &self.dropped_answered
+    }
+
+    /// The project's day at the server, from the newest response that said it.
+    pub fn as_of(&self) -> Option<&str> {
+        self.as_of.as_deref()
+    }
+
+    /// The device's scope parameters, if a response of this sync sent them (the request's
+    /// `scope_fp` was not theirs).
+    pub fn scope(&self) -> Option<&WireScope> {
+        self.scope.as_ref()
+    }
+
+    /// The answers to this sync's `fetch`, as they came.
+    pub fn fetched(&self) -> &[Fetched] {
+        &self.fetched
+    }
+
+    /// Documents offered in this sync that the device's holder owns.
+    pub fn own(&self) -> &[String] {
+        &self.own
+    }
+
+    /// No response of this sync asked for the manifest or refused a document, and no document was
+    /// refused here: with a settled sync, the server provably shares the phone's heads.
+    pub fn untroubled(&self) -> bool {
+        !self.troubled && self.refused.is_empty()
     }
 }
 
@@ -611,6 +688,83 @@ mod tests {
         assert_eq!(sync.round(), MAX_ROUNDS);
         edit(docs.get_mut("a").expect("doc"), "more");
         assert!(matches!(build(&mut sync, &mut docs), Next::GiveUp));
+    }
+
+    #[test]
+    fn scope_fp_goes_on_every_request_dropped_and_fetch_on_the_first_only() {
+        let mut docs = HashMap::new();
+        // A client that does not apply scopes says nothing of them (served as before scopes).
+        let mut plain = SyncDriver::new(HashMap::new());
+        let r = send(&mut plain, &mut docs);
+        assert!(r.scope_fp.is_none() && r.dropped.is_empty() && r.fetch.is_empty(), "{r:?}");
+
+        let fetch = vec![
+            Fetch::Record { id: "r9".into() },
+            Fetch::Days { site: "S1".into(), from: "2026-01-01".into(), to: "2026-01-03".into() },
+        ];
+        let mut sync = SyncDriver::new(HashMap::new()).scoped(Vec::new(), vec!["a".into(), "b".into()], fetch.clone());
+        let first = send(&mut sync, &mut docs);
+        assert_eq!(first.scope_fp.as_deref(), Some(&[][..]), "empty: I apply scopes, have no parameters yet");
+        assert_eq!((first.dropped.clone(), first.fetch.clone()), (vec!["a".to_string(), "b".to_string()], fetch));
+        assert!(sync.dropped_answered().is_empty(), "nothing answered before a response");
+        let mut more = response(vec![], &[], false);
+        more.more = true;
+        sync.receive(more);
+        assert_eq!(sync.dropped_answered(), ["a", "b"], "the response answered the request that carried them");
+        let second = send(&mut sync, &mut docs);
+        assert_eq!(second.scope_fp.as_deref(), Some(&[][..]), "every request says it applies scopes");
+        assert!(second.dropped.is_empty() && second.fetch.is_empty(), "{second:?}");
+        sync.receive(response(vec![], &[], false));
+        assert!(sync.dropped_answered().is_empty());
+        assert!(sync.settled());
+
+        // The stored fingerprint is what goes.
+        let mut sync = SyncDriver::new(HashMap::new()).scoped(vec![7; 16], Vec::new(), Vec::new());
+        assert_eq!(send(&mut sync, &mut docs).scope_fp, Some(vec![7; 16]));
+    }
+
+    #[test]
+    fn what_responses_carry_is_kept_for_the_caller() {
+        let mut docs = HashMap::new();
+        let scope = WireScope {
+            fp: vec![1; 16],
+            holder: "p:wang".into(),
+            sites: Some(vec!["S1".into()]),
+            window_days: 14,
+            own_days: None,
+            open_reach: "own".into(),
+            full: false,
+        };
+        let mut sync = SyncDriver::new(HashMap::new()).scoped(Vec::new(), Vec::new(), Vec::new());
+        send(&mut sync, &mut docs);
+        let mut first = response(vec![reply("r1")], &[], false);
+        first.as_of = Some("2026-12-06".into());
+        first.scope = Some(scope.clone());
+        first.fetched = vec![Fetched { i: 0, ids: vec!["r1".into()], more: false }];
+        first.own = vec!["r1".into()];
+        first.more = true;
+        sync.receive(first);
+        sync.refuse("r1");
+        send(&mut sync, &mut docs);
+        let mut second = response(vec![], &[], false);
+        second.as_of = Some("2026-12-07".into());
+        second.own = vec!["r2".into()];
+        sync.receive(second);
+        assert_eq!(sync.as_of(), Some("2026-12-07"), "the newest day said");
+        assert_eq!(sync.scope(), Some(&scope), "kept though the second response did not repeat it");
+        assert_eq!(sync.fetched(), [Fetched { i: 0, ids: vec!["r1".into()], more: false }]);
+        assert_eq!(sync.own(), ["r1", "r2"]);
+        assert!(!sync.untroubled(), "a document was refused here");
+
+        let quiet = |need_manifest: bool, errors: &[&str]| {
+            let mut sync = SyncDriver::new(HashMap::new()).scoped(Vec::new(), Vec::new(), Vec::new());
+            send(&mut sync, &mut HashMap::new());
+            sync.receive(response(vec![], errors, need_manifest));
+            sync.untroubled()
+        };
+        assert!(quiet(false, &[]));
+        assert!(!quiet(true, &[]), "the server asked for the manifest");
+        assert!(!quiet(false, &["x"]), "the server refused a document");
     }
 
     #[test]
