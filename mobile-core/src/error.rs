@@ -47,6 +47,9 @@ pub enum Error {
     /// The server has no records of that site and day, so no daily report.
     #[error("no daily report for site {site_id} on {date}: nothing was recorded that day")]
     NoDailyReport { site_id: String, date: String },
+    /// A day the phone no longer holds (sync scopes) and could not fetch: no connection.
+    #[error("site {site_id}'s records of {date} are no longer on this phone: connect to fetch them")]
+    DayNotOnPhone { site_id: String, date: String },
     #[error("the {what} is larger than {limit} bytes")]
     TooLarge { what: String, limit: u64 },
     /// The server answered with a status this call does not expect (e.g. 503 when it cannot print).
@@ -154,6 +157,10 @@ pub enum CoreError {
     /// The server has no records of that site and day, so there is no daily report for it.
     #[error("no daily report for site {site_id} on {date}: nothing was recorded that day")]
     NoDailyReport { site_id: String, date: String },
+    /// The site's records of that day are no longer on this phone (it keeps recent days, its own
+    /// and open records) and there is no connection to fetch them: connect and try again.
+    #[error("site {site_id}'s records of {date} are no longer on this phone: connect to fetch them")]
+    DayNotOnPhone { site_id: String, date: String },
     /// A download larger than this app accepts (`limit_bytes`); nothing was kept.
     #[error("the download is larger than {limit_bytes} bytes")]
     DownloadTooLarge { limit_bytes: u64 },
@@ -207,6 +214,7 @@ impl From<Error> for CoreError {
             Error::Unsynced { records, photos } => CoreError::UnsyncedData { records, photos },
             Error::Cancelled => CoreError::Cancelled,
             Error::NoDailyReport { site_id, date } => CoreError::NoDailyReport { site_id, date },
+            Error::DayNotOnPhone { site_id, date } => CoreError::DayNotOnPhone { site_id, date },
             Error::TooLarge { limit, .. } => CoreError::DownloadTooLarge { limit_bytes: limit },
             Error::Server { status, message } => CoreError::ServerError { status, reason: message },
             Error::Listener(reason) => CoreError::ListenerFailed { reason },

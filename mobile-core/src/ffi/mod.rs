@@ -6,7 +6,8 @@
 //! records (labour sheets, expenses, progress reports, wage advances, observations and their
 //! follow-up); `photos.rs` attaches photos; `sync.rs` syncs
 //! and holds the merge hooks; `pairing.rs` pairs the phone and syncs every project it holds;
-//! `daily_reports.rs` fetches and keeps the server's daily report PDFs.
+//! `daily_reports.rs` fetches and keeps the server's daily report PDFs; `scope.rs` fetches records
+//! the phone's sync scope no longer holds.
 //! `cancel.rs` is the `CancelToken`, `convert.rs` the conversions and
 //! strict parsing of app text, `types.rs` every type that crosses.
 
@@ -15,6 +16,7 @@ mod convert;
 mod daily_reports;
 mod pairing;
 mod photos;
+mod scope;
 mod sync;
 pub mod types;
 

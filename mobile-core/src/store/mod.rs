@@ -10,7 +10,8 @@
 //! `index.rs` (the `records` table), `presets.rs` (crew presets), `media.rs` (the media folder),
 //! `schema.rs` (the store file), `sync.rs` (the sync client), `pairing.rs` (pairing, the projects
 //! held and `sync_all`, each project with its own token), `upload.rs` (the tus client), `cancel.rs`
-//! (cancelling a running sync), `daily_reports.rs` (daily report PDFs fetched and kept offline).
+//! (cancelling a running sync), `daily_reports.rs` (daily report PDFs fetched and kept offline),
+//! `scope.rs` (sync scopes: the eviction plan, dropped ids, pins, fetching on demand).
 
 mod cancel;
 mod daily_reports;
@@ -25,6 +26,7 @@ mod photos;
 mod presets;
 mod records;
 mod schema;
+mod scope;
 mod sync;
 mod upload;
 
@@ -36,6 +38,7 @@ pub use pairing::{PairedProject, Pairing};
 pub use photos::{PendingUpload, PhotoContext};
 pub use presets::CrewPreset;
 pub use records::{NewSheet, RecordFilter, RecordSummary};
+pub use scope::{Evicted, MAX_EVICTIONS, PIN_MS, Remote, check_days, check_fetch};
 pub use sync::{SyncError, SyncReport};
 pub use upload::UploadReport;
 

@@ -141,7 +141,7 @@ impl Store {
     }
 
     /// The server and each project's token; `Error::NotFound` when the phone is not paired.
-    async fn tokens(&self) -> Result<(String, Vec<(String, String)>)> {
+    pub(super) async fn tokens(&self) -> Result<(String, Vec<(String, String)>)> {
         let server: Option<String> =
             sqlx::query_scalar("SELECT server_url FROM pairing WHERE id = 1").fetch_optional(&self.pool).await?;
         let server = server.ok_or_else(|| Error::NotFound { what: "pairing", id: "this phone".into() })?;
@@ -171,7 +171,7 @@ impl Store {
                 other => other,
             };
             let r = match self
-                .sync_scoped(&server, &token, Some(&project), |r, s, g| progress(&project, r, s, g), cancel)
+                .sync_scoped(&server, &token, Some(&project), Vec::new(), |r, s, g| progress(&project, r, s, g), cancel)
                 .await
             {
                 // Leaving a project revokes its token on the server at once: if the person left

@@ -401,6 +401,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let written = documents::insert(&mut tx, &id, record.kind().as_str(), &mut hd, now).await?;
         IndexRow::of(&record).upsert(&mut tx, &id, 0, now).await?;
+        // Made here: the device's holder owns it (sync scopes keep own records).
+        sqlx::query("UPDATE records SET own = 1 WHERE id = ?").bind(&id).execute(&mut *tx).await?;
         tx.commit().await?;
         documents::committed(&mut hd, written);
         Self::remember(hot, id, hd);

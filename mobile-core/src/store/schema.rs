@@ -68,6 +68,13 @@ fn migrations() -> Vec<Migration> {
             include_str!("../../../migrations/phone/0007_document_heads.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            8,
+            Cow::Borrowed("sync scopes"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0008_scopes.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

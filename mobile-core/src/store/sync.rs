@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use automerge::sync::{Message, State, SyncDoc};
 use record_schema::sync_client::{MAX_ROUNDS, Next, REFUSED_BY_PHONE, SyncDriver};
-use record_schema::wire::{DocMessage, SyncResponse};
+use record_schema::wire::{DocMessage, Fetch, Fetched, SyncResponse};
 
 use super::{Cancel, Store, documents};
 use crate::error::{Error, Result};
@@ -38,6 +38,10 @@ pub struct SyncReport {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub errors: Vec<SyncError>,
+    /// The answers to the sync's `fetch` (docs/sync-scopes.md §5), in the order the server gave.
+    pub fetched: Vec<Fetched>,
+    /// Documents the eviction plan dropped after this sync (sync scopes).
+    pub evicted: u32,
 }
 
 impl Store {
@@ -53,25 +57,35 @@ impl Store {
         progress: impl FnMut(u32, u32, u32) -> Result<()>,
         cancel: &Cancel,
     ) -> Result<SyncReport> {
-        self.sync_scoped(base_url, token, None, progress, cancel).await
+        self.sync_scoped(base_url, token, None, Vec::new(), progress, cancel).await
     }
 
     /// `sync` of one project's documents only (`project` none: every document), as the device
     /// holding that project's `token` (`sync_all`). Only the project's documents and their sync
     /// states take part, so another project's record is never offered under this token.
+    ///
+    /// Sync scopes (docs/sync-scopes.md): every request says the phone applies them (the stored
+    /// scope's fingerprint), the first carries the ids evicted since the server last answered and
+    /// `fetch`; the server's day and scope are kept, `own` records marked, fetched records pinned,
+    /// and after a sync that ended quietly the eviction plan runs if the day or scope changed.
     pub(crate) async fn sync_scoped(
         &self,
         base_url: &str,
         token: &str,
         project: Option<&str>,
+        fetch: Vec<Fetch>,
         mut progress: impl FnMut(u32, u32, u32) -> Result<()>,
         cancel: &Cancel,
     ) -> Result<SyncReport> {
         let endpoint = format!("{}/v1/sync", base_url.trim_end_matches('/'));
         let (states, mut saved, heads) = self.load_sync_states(project).await?;
-        let mut sync = SyncDriver::new(states);
+        let scope = self.load_scope(project).await?;
+        let fp = scope.scope.as_ref().map(|s| s.fp.clone()).unwrap_or_default();
+        let mut sync = SyncDriver::new(states).scoped(fp, scope.dropped.clone(), fetch);
         let mut report = SyncReport::default();
         let mut heads = Some(heads);
+        // `own` ids marked so far, and those whose record had not arrived when marked.
+        let (mut own_seen, mut own_later) = (0, Vec::new());
         while !sync.settled() {
             let request = match self.outgoing(&mut sync, project, heads.take()).await? {
                 Next::Send(request) => request,
@@ -94,6 +108,8 @@ impl Store {
             report.documents_sent += request.docs.len() as u32;
             report.documents_received += response.docs.len() as u32;
             let incoming = sync.receive(response);
+            // Answered: the server has forgotten them (it applies drops before anything else).
+            self.forget_dropped(sync.dropped_answered()).await?;
             report.errors.extend(incoming.errors.into_iter().map(|e| SyncError {
                 id: e.id,
                 code: e.code,
@@ -116,8 +132,18 @@ impl Store {
                 }
             }
             self.save_sync_states(sync.states(), sync.refused(), &mut saved).await?;
+            own_later.extend(self.mark_own(&sync.own()[own_seen..]).await?);
+            own_seen = sync.own().len();
             cancelled?;
             progress(sync.round(), request.docs.len() as u32, report.documents_received)?;
+        }
+        self.mark_own(&own_later).await?;
+        self.keep_scope(project, &scope, sync.as_of(), sync.scope()).await?;
+        report.fetched = sync.fetched().to_vec();
+        let fetched: Vec<String> = report.fetched.iter().flat_map(|f| f.ids.iter().cloned()).collect();
+        self.pin(&fetched).await?;
+        if sync.untroubled() && report.errors.is_empty() {
+            report.evicted = self.plan_if_due(project).await?.map_or(0, |e| e.documents);
         }
         Ok(report)
     }
