@@ -6,6 +6,7 @@ use automerge::{AutoCommit, ChangeHash};
 
 use crate::cache::DocCache;
 use crate::db::{Db, Tx, on_pool, on_tx};
+use crate::scope_facts::RecordFacts;
 use record_schema::now_ms;
 use record_schema::persist::{self, Save};
 
@@ -176,12 +177,13 @@ pub async fn insert_in(
 /// again should that commit fail. `run` applies it only if the document is as the writer read it.
 #[derive(Debug, Clone)]
 pub enum DocWrite {
-    /// A new document at version 1 (refused when the id exists).
-    Insert { id: String, project_id: String, kind: String, snapshot: Vec<u8> },
+    /// A new document at version 1 (refused when the id exists). A companion (`approval:<id>`,
+    /// `follow_up:<id>`) starts with its record's scope facts.
+    Insert { id: String, project_id: String, kind: String, snapshot: Vec<u8>, facts: Option<RecordFacts> },
     /// Changes appended to the document read at version `expected`.
-    Append { id: String, expected: i64, delta: Vec<u8> },
+    Append { id: String, expected: i64, delta: Vec<u8>, facts: Option<RecordFacts> },
     /// The whole document as a new snapshot, replacing the appended changes (compaction).
-    Compact { id: String, expected: i64, snapshot: Vec<u8> },
+    Compact { id: String, expected: i64, snapshot: Vec<u8>, facts: Option<RecordFacts> },
 }
 
 impl DocWrite {
@@ -189,7 +191,29 @@ impl DocWrite {
     pub fn insert(id: &str, project_id: &str, kind: &str, doc: &mut AutoCommit) -> (Self, usize) {
         let snapshot = doc.save();
         let saved_bytes = snapshot.len();
-        (DocWrite::Insert { id: id.into(), project_id: project_id.into(), kind: kind.into(), snapshot }, saved_bytes)
+        let write =
+            DocWrite::Insert { id: id.into(), project_id: project_id.into(), kind: kind.into(), snapshot, facts: None };
+        (write, saved_bytes)
+    }
+
+    /// The write with a record's scope facts (`crate::scope_facts`), set on the record's row and
+    /// its companions' when the write applies, in its transaction.
+    pub fn with_facts(mut self, f: RecordFacts) -> Self {
+        match &mut self {
+            DocWrite::Insert { facts, .. } | DocWrite::Append { facts, .. } | DocWrite::Compact { facts, .. } => {
+                *facts = Some(f)
+            }
+        }
+        self
+    }
+
+    /// The scope facts this write sets, if any.
+    pub fn facts(&self) -> Option<&RecordFacts> {
+        match self {
+            DocWrite::Insert { facts, .. } | DocWrite::Append { facts, .. } | DocWrite::Compact { facts, .. } => {
+                facts.as_ref()
+            }
+        }
     }
 
     /// Runs the write in `tx`. False when it does not apply (the id is taken, or the document is no
@@ -200,28 +224,44 @@ impl DocWrite {
     /// document's row: every document writer takes the counter before any document of its project,
     /// so writers of one project queue on the counter and never deadlock on document rows.
     pub async fn run(&self, tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
+        let applied = self.run_doc(tx).await?;
+        if applied && let Some(f) = self.facts() {
+            crate::scope_facts::write(tx, self.target().0, f).await?;
+        }
+        Ok(applied)
+    }
+
+    async fn run_doc(&self, tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
         let now = now_ms();
         let pg = matches!(tx, Tx::Postgres(_));
         // (The PostgreSQL forms: the lock as a CTE the statement's guard reads, so it is taken first.)
         let sql = |sqlite: &'static str, postgres: &'static str| if pg { postgres } else { sqlite };
         Ok(on_tx!(tx, |c| {
             match self {
-            DocWrite::Insert { id, project_id, kind, snapshot } => sqlx::query(sql(
-                "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) VALUES ($1, $2, $3, $4, 1, $5) \
+            // A companion copies its record's facts ($6: the record, none for other documents).
+            DocWrite::Insert { id, project_id, kind, snapshot, .. } => sqlx::query(sql(
+                "INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms, scope_site, scope_date, \
+                 scope_owner, scope_open, scope_assignee) \
+                 SELECT $1, $2, $3, $4, 1, $5, r.scope_site, r.scope_date, r.scope_owner, COALESCE(r.scope_open, 1), \
+                 r.scope_assignee FROM (SELECT 1) AS one LEFT JOIN documents r ON r.id = $6 WHERE true \
                  ON CONFLICT (id) DO NOTHING",
                     "WITH l AS (SELECT 1 FROM project_change_seq WHERE project_id = $2 FOR UPDATE) \
-                     INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms) \
-                     SELECT $1, $2, $3, $4, 1, $5 WHERE (SELECT count(*) FROM l) >= 0 ON CONFLICT (id) DO NOTHING",
+                     INSERT INTO documents (id, project_id, kind, snapshot, version, updated_at_ms, scope_site, \
+                     scope_date, scope_owner, scope_open, scope_assignee) \
+                     SELECT $1, $2, $3, $4, 1, $5, r.scope_site, r.scope_date, r.scope_owner, COALESCE(r.scope_open, 1), \
+                     r.scope_assignee FROM (SELECT 1) AS one LEFT JOIN documents r ON r.id = $6 \
+                     WHERE (SELECT count(*) FROM l) >= 0 ON CONFLICT (id) DO NOTHING",
             ))
             .bind(id)
             .bind(project_id)
             .bind(kind)
             .bind(snapshot)
             .bind(now)
+            .bind(record_schema::scope::companion_of(id))
             .execute(&mut *c)
             .await?
             .rows_affected() == 1,
-            DocWrite::Append { id, expected, delta } => {
+            DocWrite::Append { id, expected, delta, .. } => {
                 let n = sqlx::query(sql(
                     "UPDATE documents SET version = version + 1, pending_count = pending_count + 1, updated_at_ms = $1 \
                      WHERE id = $2 AND version = $3",
@@ -240,7 +280,7 @@ impl DocWrite {
                 }
                 n == 1
             }
-            DocWrite::Compact { id, expected, snapshot } => {
+            DocWrite::Compact { id, expected, snapshot, .. } => {
                 let n = sqlx::query(sql(
                     "UPDATE documents SET snapshot = $1, version = version + 1, pending_count = 0, updated_at_ms = $2 \
                      WHERE id = $3 AND version = $4",
@@ -353,7 +393,20 @@ impl StoredDoc {
 /// Writes what changed in `stored.doc` since it was loaded, if the stored version is still the one
 /// read; otherwise `VersionConflict` and nothing is written. Returns the bytes appended (0: no change).
 pub async fn save(db: &Db, stored: &mut StoredDoc) -> Result<usize, DocStoreError> {
+    save_with_facts(db, stored, None).await
+}
+
+/// `save`, setting a record's scope facts (`crate::scope_facts`) in the same transaction.
+pub async fn save_with_facts(
+    db: &Db,
+    stored: &mut StoredDoc,
+    facts: Option<RecordFacts>,
+) -> Result<usize, DocStoreError> {
     let Some((write, written)) = stored.prepare_write() else { return Ok(0) };
+    let write = match facts {
+        Some(f) => write.with_facts(f),
+        None => write,
+    };
     let mut tx = db.begin().await?;
     match write.run_or_refuse(&mut tx).await {
         Ok(()) => {
@@ -389,11 +442,13 @@ impl StoredDoc {
             Save::Nothing => return None,
             Save::Change(delta) => {
                 let delta_len = delta.len();
-                (DocWrite::Append { id: id.clone(), expected, delta }, Written { delta_len, snapshot_len: None })
+                let write = DocWrite::Append { id: id.clone(), expected, delta, facts: None };
+                (write, Written { delta_len, snapshot_len: None })
             }
             Save::Snapshot { snapshot, delta_len } => {
                 let snapshot_len = Some(snapshot.len());
-                (DocWrite::Compact { id: id.clone(), expected, snapshot }, Written { delta_len, snapshot_len })
+                let write = DocWrite::Compact { id: id.clone(), expected, snapshot, facts: None };
+                (write, Written { delta_len, snapshot_len })
             }
         })
     }

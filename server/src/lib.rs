@@ -23,6 +23,7 @@ pub mod reference;
 pub mod reports;
 pub mod risks;
 pub mod routes;
+pub mod scope_facts;
 pub mod state;
 pub mod sync;
 pub mod web;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::LedgerError;
 use super::approval_doc::{approval_doc, publish};
-use super::journal::{DecisionRow, by_request, commit, heads_hex, history, remember};
+use super::journal::{DecisionRow, ScopeOpen, by_request, commit_scoped, heads_hex, history, remember};
 use super::postings::{self, Posting};
 use super::stored_postings::counts;
 use crate::cache::DocCache;
@@ -112,6 +112,10 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
     }
     let read = read_version(&mut stored.doc, &req, reference.as_ref());
     let kind = stored.kind.clone();
+    // The record as it stands (its scope facts follow the decision: approved at its current heads
+    // or not), and the version those heads are of (a device's write since wins, `set_open`).
+    let current = Current { heads: heads_hex(&stored.doc.get_heads()), version: stored.version };
+    let current_voided = Record::read(&stored.doc).is_ok_and(|r| r.header().voided.is_some());
     cache.put(stored);
     let (heads, posts, entries) = read?;
     for attempt in 0..ATTEMPTS {
@@ -176,7 +180,13 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
         let mut decided = history;
         decided.decisions.push(row.clone());
         let doc = approval_doc(db, cache, &row.project_id, &row.record_id, &decided).await?;
-        match commit(db, &row, posts, entries, Some(doc)).await {
+        let approved_current = decided.standing().is_some_and(|d| d.heads == current.heads);
+        let record_kind = kind.parse::<RecordKind>().unwrap_or(RecordKind::LabourSheet);
+        // (An approval of the current heads found no conflicts in them; otherwise the record is
+        // open whatever its conflicts.)
+        let open = crate::scope_facts::open_after_decision(record_kind, current_voided, false, approved_current);
+        let scope = ScopeOpen { open, version: current.version };
+        match commit_scoped(db, &row, posts, entries, Some(doc), Some(scope)).await {
             Ok(done) => {
                 if let Some(stored) = done.approval {
                     cache.put(stored);
@@ -192,6 +202,12 @@ pub async fn decide(db: &Db, cache: &DocCache, who: &TokenGrant, req: DecideRequ
         }
     }
     Err(LedgerError::Busy)
+}
+
+/// The record's heads and version when the decision read it.
+struct Current {
+    heads: Vec<String>,
+    version: i64,
 }
 
 /// Reads the version at the requested heads: its canonical heads, its postings and its funds

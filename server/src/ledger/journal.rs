@@ -207,6 +207,14 @@ impl From<DecisionCommitError> for LedgerError {
     }
 }
 
+/// A decision's effect on its record's scope facts (`crate::scope_facts::set_open`): open or not,
+/// if the record is still at `version`.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeOpen {
+    pub open: bool,
+    pub version: i64,
+}
+
 /// Rows appended (reversals among them), and the approval document as stored, once committed.
 pub struct Committed {
     pub postings: i64,
@@ -224,6 +232,18 @@ pub async fn commit(
     posts: &[Posting],
     entries: &[FundsEntry],
     approval: Option<ApprovalDoc>,
+) -> Result<Committed, DecisionCommitError> {
+    commit_scoped(db, d, posts, entries, approval, None).await
+}
+
+/// `commit`, with the record's scope facts after the decision (`decide`'s way).
+pub async fn commit_scoped(
+    db: &Db,
+    d: &DecisionRow,
+    posts: &[Posting],
+    entries: &[FundsEntry],
+    approval: Option<ApprovalDoc>,
+    scope: Option<ScopeOpen>,
 ) -> Result<Committed, DecisionCommitError> {
     let heads = heads_text(&d.heads);
     on_pool!(db, |p| {
@@ -269,6 +289,7 @@ pub async fn commit(
                 let id = Approval::document_id(&d.record_id);
                 let kind = RecordKind::Approval.as_str();
                 let saved = docstore::insert_in(&mut tx, &id, &d.project_id, kind, &mut doc).await?;
+                set_scope(&mut tx, d, scope).await?;
                 tx.commit().await?;
                 decided(enqueued);
                 return Ok(Committed {
@@ -282,6 +303,7 @@ pub async fn commit(
                 Some((stored, written))
             }
         };
+        set_scope(&mut tx, d, scope).await?;
         tx.commit().await?;
         decided(enqueued);
         Ok(Committed {
@@ -293,6 +315,14 @@ pub async fn commit(
             }),
         })
     })
+}
+
+/// The record's scope facts after decision `d`, in its transaction (the project's counter is held:
+/// locked here if no document write took it yet).
+async fn set_scope(tx: &mut Tx<'_>, d: &DecisionRow, scope: Option<ScopeOpen>) -> Result<(), sqlx::Error> {
+    let Some(s) = scope else { return Ok(()) };
+    crate::scope_facts::lock(tx, &d.record_id).await?;
+    crate::scope_facts::set_open(tx, &d.record_id, s.open, s.version).await
 }
 
 /// After a decision committed: the webhook worker when it enqueued messages, and the daily reports'

@@ -67,16 +67,21 @@ pub async fn resolve_all(
             }
             Ok(Record::read(&stored.doc)?)
         });
-        if let Err(e) = settled {
-            cache.forget(record_id); // `stored` is dropped: nothing half-done stays in memory
-            return Err(e);
-        }
+        let record = match settled {
+            Ok(r) => r,
+            Err(e) => {
+                cache.forget(record_id); // `stored` is dropped: nothing half-done stays in memory
+                return Err(e);
+            }
+        };
         stored.doc.commit_with(
             automerge::transaction::CommitOptions::default()
                 .with_message(message(choices, who))
                 .with_time(record_schema::now_ms() / 1000),
         );
-        match docstore::save(db, &mut stored).await {
+        // New heads, so no approval is of them; a settled field may be the site or the date.
+        let facts = crate::scope_facts::RecordFacts::after_sync(&record, &stored.doc, None);
+        match docstore::save_with_facts(db, &mut stored, Some(facts)).await {
             Ok(_) => {
                 let heads = heads_hex(&stored.doc.get_heads());
                 let left = record_schema::conflicts::find_conflicts(&stored.doc);

@@ -153,11 +153,19 @@ impl SyncSession<'_> {
         };
         // A changed document is written with the device's state (and any pending ones) in one
         // transaction: one commit per document.
-        let mut stored = match (stored.take(), record) {
-            (Some(mut s), Some((_, read))) => {
+        // The record's scope facts as this write leaves it, set in its transaction (issue 25).
+        let facts = record.as_ref().map(|(r, _)| {
+            crate::scope_facts::RecordFacts::after_sync(
+                r,
+                &doc,
+                stored.is_none().then_some(self.grant.device_id.as_str()),
+            )
+        });
+        let mut stored = match (stored.take(), record, facts) {
+            (Some(mut s), Some((_, read)), Some(facts)) => {
                 s.doc = doc;
                 s.reading = Some(read);
-                match self.save_with_state(&mut s, &state).await {
+                match self.save_with_facts(&mut s, &state, facts).await {
                     Ok(()) => {
                         documents_changed(&self.grant.project_id);
                         s
@@ -166,24 +174,25 @@ impl SyncSession<'_> {
                     Err(e) => return Ok(internal(&e)),
                 }
             }
-            (Some(mut s), None) => {
+            (Some(mut s), _, _) => {
                 doc.reset_diff_cursor();
                 s.doc = doc;
                 s.reading = reading; // the heads it was read at are still the document's
                 s
             }
-            (None, Some((record, read))) => match self.insert_with_state(id, record.kind().as_str(), doc, &state).await
-            {
-                Ok(mut s) => {
-                    s.reading = Some(read);
-                    documents_changed(&self.grant.project_id);
-                    s
+            (None, Some((record, read)), Some(facts)) => {
+                match self.insert_with_facts(id, record.kind().as_str(), doc, &state, facts).await {
+                    Ok(mut s) => {
+                        s.reading = Some(read);
+                        documents_changed(&self.grant.project_id);
+                        s
+                    }
+                    Err(DocStoreError::AlreadyExists { .. }) => return Err(Retry),
+                    Err(e) => return Ok(internal(&e)),
                 }
-                Err(DocStoreError::AlreadyExists { .. }) => return Err(Retry),
-                Err(e) => return Ok(internal(&e)),
-            },
+            }
             // The device asked about a document the server does not have (yet): nothing to store.
-            (None, None) => {
+            (None, _, _) => {
                 return Ok(Outcome {
                     reply: doc.sync().generate_sync_message(&mut state).map(Message::encode),
                     error: None,
@@ -216,6 +225,41 @@ impl SyncSession<'_> {
     /// project, gets the same error. Only a valid record of the device's own project under a
     /// taken id is told apart (`id_taken`): ids are global, and the phone must pick another; that
     /// says no more than that a UUID the device already knows is in use. Nothing is stored.
+    /// `save_with_state`, the write carrying the record's scope facts.
+    async fn save_with_facts(
+        &mut self,
+        stored: &mut docstore::StoredDoc,
+        state: &State,
+        facts: crate::scope_facts::RecordFacts,
+    ) -> Result<(), DocStoreError> {
+        let Some((doc, written)) = stored.prepare_write() else {
+            // (Only changed documents come here.) Nothing to store but the state.
+            self.note_state(stored, state);
+            return Ok(());
+        };
+        // The state as it will be once committed: the document at its next version.
+        let undo = self.note_state_at(&stored.id, &stored.doc.get_heads(), stored.version + 1, state);
+        self.commit_with(doc.with_facts(facts), undo).await?;
+        stored.committed(written);
+        Ok(())
+    }
+
+    /// `insert_with_state`, the write carrying the record's scope facts (its owner among them).
+    async fn insert_with_facts(
+        &mut self,
+        id: &str,
+        kind: &str,
+        mut doc: AutoCommit,
+        state: &State,
+        facts: crate::scope_facts::RecordFacts,
+    ) -> Result<docstore::StoredDoc, DocStoreError> {
+        let (write, saved_bytes) = docstore::DocWrite::insert(id, &self.grant.project_id, kind, &mut doc);
+        let mut stored = docstore::StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved_bytes);
+        let undo = self.note_state_at(id, &stored.doc.get_heads(), stored.version, state);
+        self.commit_with(write.with_facts(facts), undo).await?;
+        Ok(stored)
+    }
+
     /// The project's expense categories when `doc` is an expense (read once per request); else none
     /// are needed.
     async fn categories_for(

@@ -6,6 +6,7 @@ use crate::commit::{BoxFuture, Write};
 use crate::db::{Conn, Tx, on_tx};
 use crate::docstore::{DocStoreError, DocWrite};
 use crate::error::ApiError;
+use crate::scope_facts::{RecordFacts, scope_open_sql};
 use record_schema::now_ms;
 
 /// The answer to a sync whose write found the commit queue full: 503 naming the limit (the router
@@ -103,7 +104,7 @@ impl Write for SyncWrite {
 }
 
 /// Most states of other documents an `Append` carries (the optimistic notes of documents offered
-/// in the same request): bounds one call's parameters (64 writes × (9 + 3 × 64) stays well under
+/// in the same request): bounds one call's parameters (64 writes × (12 + 3 × 64) stays well under
 /// SQLite's 32,766). A write with more runs on its own.
 const MAX_OTHER_STATES: usize = 64;
 
@@ -125,6 +126,9 @@ struct Append<'a> {
     /// The write's upserts; `own` is the index of the document's own state among them.
     upserts: &'a [(String, Vec<u8>, i64)],
     own: usize,
+    /// The record's scope facts after the change (`crate::scope_facts`), set on its row and its
+    /// companions' in the same call or statement.
+    facts: Option<&'a RecordFacts>,
 }
 
 /// One upsert of a sync state: (document, `State::encode()`, seen version).
@@ -144,7 +148,7 @@ impl<'a> Append<'a> {
 
 impl SyncWrite {
     fn as_append(&self) -> Option<Append<'_>> {
-        let Some(DocWrite::Append { id, expected, delta }) = &self.doc else { return None };
+        let Some(DocWrite::Append { id, expected, delta, facts }) = &self.doc else { return None };
         if self.reset || !self.deleted.is_empty() || self.upserts.len() > MAX_OTHER_STATES + 1 {
             return None;
         }
@@ -162,6 +166,7 @@ impl SyncWrite {
             cursor: self.cursor,
             upserts: &self.upserts,
             own,
+            facts: facts.as_ref(),
         })
     }
 
@@ -172,16 +177,17 @@ impl SyncWrite {
 }
 
 /// Parameters of one append besides its other states (see `sqlite_append_sql`).
-const APPEND_PARAMS: usize = 9;
+const APPEND_PARAMS: usize = 12;
 
 /// SQLite statements of the `n`th append of a call (0-based) with `others` states of other
-/// documents, its parameters numbered from `$first`: nine of its own, then three per other state
-/// (`$1` is the time). The last statement returns `n` (as `i`) and the device's new generation
-/// (`Applied`).
-fn sqlite_append_sql(n: usize, first: usize, others: usize) -> String {
+/// documents, its parameters numbered from `$first`: twelve of its own, then three per other state
+/// (`$1` is the time). The device's statement returns `n` (as `i`) and the device's new generation
+/// (`Applied`); with `facts`, a last statement sets the record's scope facts if the append applied.
+fn sqlite_append_sql(n: usize, first: usize, others: usize, facts: bool) -> String {
     let p = |k: usize| format!("${}", first + k);
     let (id, expected, delta, device, state, seen) = (p(0), p(1), p(2), p(3), p(4), p(5));
     let (manifest, unconfirmed, cursor) = (p(6), p(7), p(8));
+    let (site, day, open) = (p(9), p(10), p(11));
     // changes() is the rows changed by the statement before (not counting triggers'): each part
     // only if the one before applied. The other states' upsert changes exactly one row each.
     let mut sql = format!(
@@ -214,6 +220,15 @@ fn sqlite_append_sql(n: usize, first: usize, others: usize) -> String {
         "UPDATE devices SET manifest = {manifest}, unconfirmed = {unconfirmed}, sync_cursor = COALESCE({cursor}, sync_cursor), \
          sync_gen = sync_gen + 1 WHERE id = {device} AND changes() = {changed} RETURNING {n} AS i, sync_gen;"
     ));
+    if facts {
+        // changes() = 1: the device's row was updated, so the append applied. (A trigger's changes
+        // do not count, and the next append's first statement does not look at changes().)
+        sql.push_str(&format!(
+            "UPDATE documents SET scope_site = {site}, scope_date = {day}, scope_open = {} \
+             WHERE id IN ({id}, 'approval:' || {id}, 'follow_up:' || {id}) AND changes() = 1;",
+            scope_open_sql!("{open}", "{id}").replace("{open}", &open).replace("{id}", &id)
+        ));
+    }
     sql
 }
 
@@ -224,6 +239,8 @@ fn bind_append<'q, O>(
 ) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, <sqlx::Sqlite as sqlx::Database>::Arguments> {
     q = q.bind(a.id).bind(a.expected).bind(a.delta).bind(a.device).bind(a.state).bind(a.seen).bind(a.manifest);
     q = q.bind(a.unconfirmed).bind(a.cursor);
+    let f = a.facts;
+    q = q.bind(f.map(|f| f.site.as_str())).bind(f.map(|f| f.date.as_str())).bind(f.map(|f| f.open.code()));
     for (doc, state, seen) in a.others() {
         q = q.bind(doc.as_str()).bind(state.as_slice()).bind(*seen);
     }
@@ -254,7 +271,7 @@ fn sqlite_appends_sql(appends: &[Append<'_>]) -> String {
     let mut sql = String::new();
     let mut first = 2;
     for (n, a) in appends.iter().enumerate() {
-        sql.push_str(&sqlite_append_sql(n, first, a.other_count()));
+        sql.push_str(&sqlite_append_sql(n, first, a.other_count(), a.facts.is_some()));
         first += APPEND_PARAMS + 3 * a.other_count();
     }
     sql
@@ -285,16 +302,28 @@ async fn appends_on_sqlite(
 /// the documents that were. The projects' change counters are locked first, in project order
 /// (`l`, read by `d`'s guard before it touches a document; see `DocWrite::run`); the documents'
 /// trigger then takes each one's next number.
-const APPENDS_POSTGRES: &str = "\
+const APPENDS_POSTGRES: &str = concat!(
+    "\
     WITH w AS (SELECT * FROM unnest($2::text[], $3::int8[], $4::bytea[], $5::text[], $6::bytea[], $7::int8[], $8::bytea[], \
-                                    $9::bytea[], $10::int8[]) \
-               WITH ORDINALITY AS w (id, expected, delta, device, state, seen, manifest, unconfirmed, cursor, i)), \
+                                    $9::bytea[], $10::int8[], $15::text[], $16::text[], $17::int8[]) \
+               WITH ORDINALITY AS w (id, expected, delta, device, state, seen, manifest, unconfirmed, cursor, site, day, \
+                                     open, i)), \
          x AS (SELECT * FROM unnest($11::int8[], $12::text[], $13::bytea[], $14::int8[]) AS x (i, doc, state, seen)), \
          l AS (SELECT p.project_id FROM project_change_seq p \
                WHERE p.project_id IN (SELECT doc.project_id FROM documents doc JOIN w ON doc.id = w.id) \
                ORDER BY p.project_id FOR UPDATE), \
-         d AS (UPDATE documents SET version = documents.version + 1, pending_count = documents.pending_count + 1, updated_at_ms = $1 \
+         d AS (UPDATE documents SET version = documents.version + 1, pending_count = documents.pending_count + 1, updated_at_ms = $1, \
+               scope_site = CASE WHEN w.open IS NULL THEN documents.scope_site ELSE w.site END, \
+               scope_date = CASE WHEN w.open IS NULL THEN documents.scope_date ELSE w.day END, \
+               scope_open = CASE WHEN w.open IS NULL THEN documents.scope_open ELSE ",
+    scope_open_sql!("w.open", "w.id"),
+    " END \
                FROM w WHERE documents.id = w.id AND documents.version = w.expected AND (SELECT count(*) FROM l) >= 0 RETURNING w.i), \
+         f AS (UPDATE documents SET scope_site = w.site, scope_date = w.day, scope_open = ",
+    scope_open_sql!("w.open", "w.id"),
+    " \
+               FROM w JOIN d USING (i) WHERE w.open IS NOT NULL \
+               AND documents.id IN ('approval:' || w.id, 'follow_up:' || w.id)), \
          c AS (INSERT INTO document_changes (doc_id, data) SELECT w.id, w.delta FROM w JOIN d USING (i) ORDER BY w.i), \
          s AS (INSERT INTO sync_states (device_id, doc_id, state, seen_version) \
                SELECT w.device, w.id, w.state, w.seen FROM w JOIN d USING (i) \
@@ -303,7 +332,8 @@ const APPENDS_POSTGRES: &str = "\
     UPDATE devices SET manifest = w.manifest, unconfirmed = w.unconfirmed, sync_cursor = COALESCE(w.cursor, devices.sync_cursor), \
                        sync_gen = devices.sync_gen + 1 \
     FROM w JOIN d USING (i) WHERE devices.id = w.device \
-    RETURNING w.i - 1 AS i, devices.sync_gen";
+    RETURNING w.i - 1 AS i, devices.sync_gen"
+);
 
 async fn appends_on_postgres(
     conn: &mut sqlx::PgConnection,
@@ -327,6 +357,9 @@ async fn appends_on_postgres(
         .bind(others.iter().map(|(_, o)| o.0.as_str()).collect::<Vec<_>>())
         .bind(others.iter().map(|(_, o)| o.1.as_slice()).collect::<Vec<_>>())
         .bind(others.iter().map(|(_, o)| o.2).collect::<Vec<_>>())
+        .bind(appends.iter().map(|a| a.facts.map(|f| f.site.as_str())).collect::<Vec<_>>())
+        .bind(appends.iter().map(|a| a.facts.map(|f| f.date.as_str())).collect::<Vec<_>>())
+        .bind(appends.iter().map(|a| a.facts.map(|f| f.open.code())).collect::<Vec<_>>())
         .fetch_all(conn)
         .await?;
     Ok(outputs(appends.len(), rows))
