@@ -122,6 +122,24 @@ impl FollowUp {
     }
 }
 
+impl FollowUp {
+    /// Field of the person (a project member's person id) the observation is assigned to, when the
+    /// office picked one (sync scopes, issue 25: their phones hold it while it is open). Optional:
+    /// documents written before it, and free-text assignees, have none. Kept out of the struct so
+    /// that code building a `FollowUp` is unchanged; written and read beside it.
+    pub const ASSIGNEE_PERSON: &'static str = "assignee_person";
+
+    /// Puts (or deletes) `assignee_person` in `d`, only when it differs.
+    pub fn write_assignee_person(d: &mut AutoCommit, person: Option<&str>) -> Result<(), SchemaError> {
+        put_opt_str(d, &ROOT, Self::ASSIGNEE_PERSON, person)
+    }
+
+    /// The person the follow-up in `d` is assigned to, if any.
+    pub fn read_assignee_person(d: &AutoCommit) -> Result<Option<String>, SchemaError> {
+        get_str(d, &ROOT, Self::ASSIGNEE_PERSON)
+    }
+}
+
 fn read_status(d: &AutoCommit, obj: &ObjId) -> Result<FollowUpStatus, SchemaError> {
     let status = req_str(d, obj, "status")?;
     FollowUpStatus::parse(&status)
@@ -178,6 +196,30 @@ mod tests {
         assert_eq!(back, f);
         assert_eq!(back.events.len(), 2);
         assert_eq!(FollowUp::document_id("obs1"), "follow_up:obs1");
+        Ok(())
+    }
+
+    #[test]
+    fn assignee_person_is_optional_beside_the_view() -> Result<(), SchemaError> {
+        let f = FollowUp {
+            record_id: "obs1".into(),
+            project_id: "P1".into(),
+            status: FollowUpStatus::Assigned,
+            assignee: Some("李工".into()),
+            due: None,
+            resolution: None,
+            risk_id: None,
+            events: vec![event("assigned", FollowUpStatus::Assigned)],
+        };
+        let mut d = AutoCommit::new();
+        f.write(&mut d)?;
+        // A document written before the field reads as before, with no person.
+        assert_eq!(FollowUp::read_assignee_person(&d)?, None);
+        FollowUp::write_assignee_person(&mut d, Some("person-7"))?;
+        assert_eq!(FollowUp::read_assignee_person(&d)?.as_deref(), Some("person-7"));
+        assert_eq!(FollowUp::read(&d)?, f);
+        FollowUp::write_assignee_person(&mut d, None)?;
+        assert_eq!(FollowUp::read_assignee_person(&d)?, None);
         Ok(())
     }
 

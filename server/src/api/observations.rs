@@ -81,6 +81,8 @@ pub struct ObservationList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ObservationDetail {
     pub observation: ObservationView,
+    /// The person (id) it is assigned to, when the office picked a member of the project.
+    pub assignee_person: Option<String>,
     /// What was done about it, oldest first.
     pub events: Vec<ObservationEvent>,
     /// The observation record as JSON (null when its document cannot be read).
@@ -224,7 +226,8 @@ async fn describe(state: &AppState, project: &str, id: &str) -> Result<Observati
         None => None,
     };
     let today = project_today(state, project).await?;
-    Ok(ObservationDetail { observation: ObservationView::of(row, today), events, record })
+    let assignee_person = observations::assignee_person(&state.db, id).await?;
+    Ok(ObservationDetail { observation: ObservationView::of(row, today), assignee_person, events, record })
 }
 
 /// Body of the follow-up actions (each reads the fields it needs: assign `assignee`, `due?`,
@@ -232,9 +235,13 @@ async fn describe(state: &AppState, project: &str, id: &str) -> Result<Observati
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
-    /// Who follows it up (assign: required).
+    /// Who follows it up (assign: required unless `assignee_person` is given, whose name it then is).
     #[serde(default)]
     pub assignee: Option<String>,
+    /// Assign: the person (id) who follows it up, a member of the project; their phones hold the
+    /// observation while it is open.
+    #[serde(default)]
+    pub assignee_person: Option<String>,
     /// When it is due, `YYYY-MM-DD` (assign).
     #[serde(default)]
     #[schema(format = Date)]
@@ -261,14 +268,14 @@ async fn act(
     Ok(Json(describe(&state, &grant.project_id, &id).await?))
 }
 
-/// `POST /v1/observations/{id}/assign` `{assignee, due?: "YYYY-MM-DD", note?}`
+/// `POST /v1/observations/{id}/assign` `{assignee, assignee_person?, due?: "YYYY-MM-DD", note?}`
 #[utoipa::path(
     post,
     path = "/v1/observations/{id}/assign",
     operation_id = "observations_assign",
     tag = "observations",
     params(("id" = String, Path, description = "The observation record's id")),
-    request_body(content = ActionBody, description = "`{assignee, due?: \"YYYY-MM-DD\", note?}`"),
+    request_body(content = ActionBody, description = "`{assignee, assignee_person?, due?: \"YYYY-MM-DD\", note?}`"),
     responses(
         (status = 200, description = "Assigns the follow-up to someone, with an optional due date; the observation as it now stands", body = ObservationDetail),
         (status = 400, description = "Not JSON, an unknown field, a bad date, or a field missing or too long", body = ErrorBody),
@@ -283,9 +290,14 @@ pub async fn assign(
     Path(id): Path<String>,
     body: Result<Json<ActionBody>, JsonRejection>,
 ) -> Result<Json<ObservationDetail>, ApiError> {
-    let b = body_of(body, "{assignee, due?, note?}")?;
+    let b = body_of(body, "{assignee, assignee_person?, due?, note?}")?;
     let due = day("due", b.due)?;
-    let action = Action::Assign { assignee: b.assignee.unwrap_or_default(), due, note: b.note.unwrap_or_default() };
+    let action = Action::Assign {
+        assignee: b.assignee.unwrap_or_default(),
+        due,
+        note: b.note.unwrap_or_default(),
+        assignee_person: blank(b.assignee_person),
+    };
     act(grant, state, id, action).await
 }
 

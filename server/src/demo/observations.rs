@@ -175,11 +175,18 @@ pub async fn load(
             }
             Then::Assigned(to, due_in) => {
                 let due = Some(today + Duration::days(due_in));
-                act(Action::Assign { assignee: to.into(), due, note: "请尽快处理并回复".into() }, 5 * HOUR).await?;
+                act(
+                    Action::Assign {
+                        assignee: to.into(), due, note: "请尽快处理并回复".into(), assignee_person: None
+                    },
+                    5 * HOUR,
+                )
+                .await?;
             }
             Then::Closed(to, resolution) => {
                 let due = Some(date + Duration::days(3));
-                act(Action::Assign { assignee: to.into(), due, note: String::new() }, 4 * HOUR).await?;
+                act(Action::Assign { assignee: to.into(), due, note: String::new(), assignee_person: None }, 4 * HOUR)
+                    .await?;
                 act(Action::Close { resolution: resolution.into() }, 2 * 24 * HOUR + 7 * HOUR).await?;
             }
         }

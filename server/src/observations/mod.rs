@@ -507,7 +507,9 @@ pub async fn list(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Someone is to deal with it (by `due`, when given). Allowed while open or assigned.
-    Assign { assignee: String, due: Option<NaiveDate>, note: String },
+    /// `assignee_person`: a member of the project (person id), whose phones then hold it while it
+    /// is open (sync scopes); `assignee` may then be empty (the person's name is used).
+    Assign { assignee: String, due: Option<NaiveDate>, note: String, assignee_person: Option<String> },
     /// Dealt with; `resolution` says how. Allowed while open or assigned.
     Close { resolution: String },
     /// Not dealt with after all. Allowed while closed.
@@ -538,8 +540,16 @@ impl Action {
             Ok(())
         };
         match self {
-            Action::Assign { assignee, note: n, .. } => {
-                if assignee.trim().is_empty() {
+            Action::Assign { assignee, note: n, assignee_person, .. } => {
+                if let Some(p) = assignee_person
+                    && (p.trim().is_empty() || p.len() > 200)
+                {
+                    return Err(ObservationError::BadInput(
+                        "assignee_person",
+                        "is a person id of 1 to 200 bytes when given".into(),
+                    ));
+                }
+                if assignee.trim().is_empty() && assignee_person.is_none() {
                     return Err(ObservationError::BadInput("assignee", "is required: who is to deal with it".into()));
                 }
                 if assignee.len() > MAX_ASSIGNEE_BYTES {
@@ -581,6 +591,11 @@ pub async fn act_at(
     at_ms: Option<i64>,
 ) -> Result<ObservationRow, ObservationError> {
     action.validate()?;
+    // The person assigned must be a member of the project (their name is the assignee if none given).
+    let member = match action {
+        Action::Assign { assignee_person: Some(p), .. } => Some(member_name(db, project, p.trim()).await?),
+        _ => None,
+    };
     for _ in 0..8 {
         let row = get_with(db, Some(cache), project, record_id)
             .await?
@@ -588,13 +603,19 @@ pub async fn act_at(
         if row.voided {
             return Err(ObservationError::Refused(Refusal::Voided));
         }
+        let mut person = assignee_person(db, record_id).await?;
         let closed = row.status == "closed";
         let (status, assignee, due, resolution, note) = match action {
-            Action::Assign { assignee, due, note } => {
+            Action::Assign { assignee, due, note, assignee_person } => {
                 if closed {
                     return Err(ObservationError::Refused(Refusal::ClosedReopenFirst));
                 }
-                ("assigned", Some(assignee.trim().to_string()), *due, None, note.trim().to_string())
+                person = assignee_person.as_ref().map(|p| p.trim().to_string());
+                let name = match (assignee.trim(), &member) {
+                    ("", Some(name)) => name.clone(),
+                    (given, _) => given.to_string(),
+                };
+                ("assigned", Some(name), *due, None, note.trim().to_string())
             }
             Action::Close { resolution } => {
                 if closed {
@@ -613,7 +634,11 @@ pub async fn act_at(
                 (status_str(&row.status), row.assignee.clone(), row.due, row.resolution.clone(), note.trim().into())
             }
         };
-        let changes = Changes { status, assignee, due, resolution, risk_id: row.risk_id.clone(), at_ms };
+        // Open for the scope rule (`scope::is_open`): conflicts matter only once it is closed.
+        let conflict = status == "closed" && in_conflict(db, cache, record_id).await?;
+        let open = crate::scope_facts::open_observation(row.voided, conflict, parse_status(status));
+        let facts = Some(ScopeFacts { open, person });
+        let changes = Changes { status, assignee, due, resolution, risk_id: row.risk_id.clone(), at_ms, facts };
         if write_event(db, project, &row, &changes, action.name(), by, &note).await? {
             publish(db, cache, project, record_id).await?;
             return get_with(db, Some(cache), project, record_id)
@@ -622,6 +647,43 @@ pub async fn act_at(
         }
     }
     Err(ObservationError::Busy)
+}
+
+fn parse_status(s: &str) -> FollowUpStatus {
+    FollowUpStatus::parse(s).unwrap_or(FollowUpStatus::Open)
+}
+
+/// The name of person `person` if they are a member of `project`; else 400 naming `assignee_person`.
+async fn member_name(db: &Db, project: &str, person: &str) -> Result<String, ObservationError> {
+    let name: Option<String> = on_pool!(db, |p| sqlx::query_scalar(
+        "SELECT pe.name FROM memberships m JOIN people pe ON pe.id = m.person_id \
+         WHERE m.person_id = $1 AND m.project_id = $2 AND pe.disabled_at_ms IS NULL"
+    )
+    .bind(person)
+    .bind(project)
+    .fetch_optional(p)
+    .await?);
+    name.ok_or_else(|| {
+        ObservationError::BadInput("assignee_person", format!("{person:?} is not a member of this project"))
+    })
+}
+
+/// The person observation `record_id` is assigned to (`observations.assignee_person`).
+pub async fn assignee_person(db: &Db, record_id: &str) -> Result<Option<String>, ObservationError> {
+    let person: Option<Option<String>> =
+        on_pool!(db, |p| sqlx::query_scalar("SELECT assignee_person FROM observations WHERE record_id = $1")
+            .bind(record_id)
+            .fetch_optional(p)
+            .await?);
+    Ok(person.flatten())
+}
+
+/// Whether the observation's document holds conflicting values (then it stays open, `scope::is_open`).
+async fn in_conflict(db: &Db, cache: &DocCache, record_id: &str) -> Result<bool, ObservationError> {
+    let Some(stored) = docstore::load_hot(db, cache, record_id).await? else { return Ok(false) };
+    let conflicts = record_schema::conflicts::find_conflicts(&stored.doc).map(|c| !c.is_empty());
+    cache.put(stored);
+    Ok(conflicts.unwrap_or(true))
 }
 
 fn status_str(s: &str) -> &'static str {
@@ -637,6 +699,15 @@ struct Changes {
     risk_id: Option<String>,
     /// When the event happened; `None`: now.
     at_ms: Option<i64>,
+    /// The record's scope facts after it (None: unchanged).
+    facts: Option<ScopeFacts>,
+}
+
+/// An observation's scope facts after an action (`crate::scope_facts::set_follow_up`).
+struct ScopeFacts {
+    open: bool,
+    /// `observations.assignee_person`.
+    person: Option<String>,
 }
 
 /// Writes `changes` and the event in one transaction, if the row is still as `before` read it
@@ -673,6 +744,18 @@ async fn write_event(
     if updated != 1 {
         tx.rollback().await?;
         return Ok(false);
+    }
+    if let Some(f) = &changes.facts {
+        on_tx!(&mut tx, |c| sqlx::query("UPDATE observations SET assignee_person = $1 WHERE record_id = $2")
+            .bind(f.person.as_deref())
+            .bind(&before.record_id)
+            .execute(c)
+            .await
+            .map(drop))?;
+        // The record's row and its companions', as every writer of the facts: the project's change
+        // counter first (PostgreSQL), then the document rows.
+        crate::scope_facts::lock(&mut tx, &before.record_id).await?;
+        crate::scope_facts::set_follow_up(&mut tx, &before.record_id, f.open, f.person.as_deref()).await?;
     }
     let inserted = on_tx!(&mut tx, |c| {
         sqlx::query(
@@ -736,6 +819,7 @@ pub async fn mark_promoted(
             resolution: row.resolution.clone(),
             risk_id: Some(risk_id.to_string()),
             at_ms: None,
+            facts: None,
         };
         if write_event(db, project, &row, &changes, "promoted", by, risk_id).await? {
             return publish(db, cache, project, record_id).await;
@@ -784,7 +868,12 @@ pub async fn publish(db: &Db, cache: &DocCache, project: &str, record_id: &str) 
     let row = ObservationRow::from(row.ok_or_else(|| ObservationError::NotFound(record_id.to_string()))?);
     let history = events(db, record_id).await?;
     let view = follow_up_view(&row, &history);
+    let person = assignee_person(db, record_id).await?;
     let id = FollowUp::document_id(record_id);
-    docstore::write_owned(db, cache, &id, project, RecordKind::FollowUp, |doc| view.write(doc)).await?;
+    docstore::write_owned(db, cache, &id, project, RecordKind::FollowUp, |doc| {
+        view.write(doc)?;
+        FollowUp::write_assignee_person(doc, person.as_deref())
+    })
+    .await?;
     Ok(())
 }

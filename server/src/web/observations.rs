@@ -256,6 +256,11 @@ pub struct Panel {
     pub gps: Option<(String, String)>,
     /// The message after a form was saved (`?done=`), translated.
     pub done: Option<&'static str>,
+    /// The project's members (id, name) the assign form offers: the one picked holds the
+    /// observation on their phones while it is open (sync scopes).
+    pub members: Vec<(String, String)>,
+    /// The member it is assigned to (id; empty: none).
+    pub assignee_person: String,
 }
 
 /// The follow-up panel of observation `id` (None: not an observation, or not indexed).
@@ -273,6 +278,9 @@ pub async fn panel(
         return Ok(None);
     };
     let events = observations::events(&state.db, id).await.map_err(ApiError::from)?;
+    let members = crate::access::people::members(&state.db, project).await.map_err(WebError::internal)?;
+    let members = members.into_iter().filter(|m| !m.person.disabled).map(|m| (m.person.id, m.person.name)).collect();
+    let assignee_person = observations::assignee_person(&state.db, id).await.map_err(ApiError::from)?;
     let set = crate::reference::store::load(&state.db, project).await.map_err(WebError::internal)?;
     let today = crate::reports::today(&set);
     let gps = match (record["gps"]["latitude"].as_f64(), record["gps"]["longitude"].as_f64()) {
@@ -280,6 +288,8 @@ pub async fn panel(
         _ => None,
     };
     Ok(Some(Panel {
+        members,
+        assignee_person: assignee_person.unwrap_or_default(),
         status_key: status_key(&row.status),
         severity_key: severity_key(&row.severity),
         severity: row.severity.clone(),
@@ -328,6 +338,7 @@ fn refused(e: ObservationError, lang: Lang) -> WebError {
         ObservationError::BadInput(field, _) => WebError::BadRequest(
             match field {
                 "assignee" => lang.t("obs_err_assignee"),
+                "assignee_person" => lang.t("obs_err_member"),
                 "due" => lang.t("obs_err_due"),
                 "resolution" => lang.t("obs_err_resolution"),
                 _ => lang.t("obs_err_note"),
@@ -378,7 +389,8 @@ fn text(f: &Fields, key: &str) -> String {
     f.get(key).unwrap_or_default().to_string()
 }
 
-/// `POST /web/observations/{id}/assign` (csrf, assignee, due: YYYY-MM-DD or empty, note)
+/// `POST /web/observations/{id}/assign` (csrf, assignee, assignee_person: a member's id or empty, due:
+/// YYYY-MM-DD or empty, note)
 pub async fn assign(
     s: WebSession,
     State(state): State<AppState>,
@@ -394,7 +406,9 @@ pub async fn assign(
                     .map_err(|_| WebError::BadRequest(lang.t("obs_err_due").to_string()))?,
             ),
         };
-        Ok(Action::Assign { assignee: text(f, "assignee"), due, note: text(f, "note") })
+        // A member picked (person id; empty: a name typed only, which assigns nobody's phone).
+        let assignee_person = f.get("assignee_person").map(str::trim).filter(|p| !p.is_empty()).map(String::from);
+        Ok(Action::Assign { assignee: text(f, "assignee"), due, note: text(f, "note"), assignee_person })
     })
     .await
 }
