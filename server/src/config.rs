@@ -139,6 +139,9 @@ pub enum TokenCommand {
         /// How many devices to create (load tests need hundreds); each gets its own token.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         count: u32,
+        /// The device holds the whole project whatever the sync scope (an export or backup device).
+        #[arg(long)]
+        full_scope: bool,
     },
 }
 
@@ -200,6 +203,13 @@ pub enum PersonCommand {
         project: String,
         #[arg(long, value_enum)]
         role: Role,
+        /// The sites they work on there (repeat for each; sites of the project's reference data):
+        /// replaces their site list, which their phones' sync scope follows. Absent: unchanged.
+        #[arg(long = "site", value_name = "SITE")]
+        sites: Vec<String>,
+        /// Every site of the project (clears their site list).
+        #[arg(long, conflicts_with = "sites")]
+        all_sites: bool,
     },
     /// Take a person off a project.
     Revoke {

@@ -37,11 +37,14 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             print!("{}", welcome.text(&db, &format!("http://{}", config.bind)).await?);
             Ok(())
         }
-        Command::Token(TokenCommand::Create { project, role, name, count }) => {
+        Command::Token(TokenCommand::Create { project, role, name, count, full_scope }) => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             for _ in 0..count {
                 let (device_id, token) = auth::create_token(&db, &project, role, &name).await?;
+                if full_scope {
+                    server::scope_facts::set_full_scope(&db, &device_id).await?;
+                }
                 // Audited per device, but a load test's thousands of devices as one entry (below).
                 if count <= AUDIT_EACH_UP_TO {
                     let detail = format!("{role} on {} from the command line", project.trim());

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::audit::{self, Entry, Event};
 use crate::auth::Role;
-use crate::db::{Db, is_unique_violation, on_pool};
+use crate::db::{Db, Tx, is_unique_violation, on_pool, on_tx};
 use crate::error::ApiError;
 
 /// A name: required, at most this many characters.
@@ -376,6 +376,13 @@ pub async fn remove_membership(db: &Db, person_id: &str, project: &str, by: Acto
         .execute(p)
         .await
         .map(drop))?;
+    // A member again later starts with every site.
+    on_pool!(db, |p| sqlx::query("DELETE FROM membership_sites WHERE person_id = $1 AND project_id = $2")
+        .bind(person_id)
+        .bind(project)
+        .execute(p)
+        .await
+        .map(drop))?;
     audit::record(
         db,
         Event::MembershipRemoved,
@@ -506,6 +513,117 @@ pub async fn end_sessions(db: &Db, person_id: &str) -> Result<u64, sqlx::Error> 
         .execute(p)
         .await
         .map(|r| r.rows_affected()))
+}
+
+/// Most sites one membership lists (`membership_sites`).
+pub const MAX_MEMBERSHIP_SITES: usize = 200;
+
+/// `sites` as a person's site list on `project` (sync scopes, issue 25): trimmed, without repeats,
+/// each a site of the project's reference data, at most `MAX_MEMBERSHIP_SITES`. An empty list:
+/// every site. Refusals name the field `sites`.
+pub async fn check_sites(db: &Db, project: &str, sites: &[String]) -> Result<Vec<String>, PeopleError> {
+    if sites.len() > MAX_MEMBERSHIP_SITES {
+        return Err(invalid("sites", format!("at most {MAX_MEMBERSHIP_SITES} sites")));
+    }
+    let mut wanted: Vec<String> = Vec::with_capacity(sites.len());
+    for s in sites {
+        let s = s.trim();
+        if s.is_empty() || s.len() > 200 {
+            return Err(invalid("sites", "a site id is 1 to 200 bytes"));
+        }
+        if !wanted.iter().any(|w| w == s) {
+            wanted.push(s.to_string());
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(wanted);
+    }
+    let known: Vec<String> = on_pool!(db, |p| sqlx::query_scalar("SELECT id FROM sites WHERE project_id = $1")
+        .bind(project)
+        .fetch_all(p)
+        .await)?;
+    if let Some(unknown) = wanted.iter().find(|w| !known.contains(w)) {
+        return Err(invalid(
+            "sites",
+            format!("{unknown:?} is not a site of project {project} (its reference data lists the sites)"),
+        ));
+    }
+    Ok(wanted)
+}
+
+/// Replaces `person`'s site list on `project` with `sites` (from `check_sites`; empty: every
+/// site), if it differs; audited `membership_set` (`sites: A, B` or `sites: all`). The person must
+/// be a member. Their devices' scope parameters change with it (their next sync resets its cursor).
+pub async fn set_sites(
+    db: &Db,
+    person_id: &str,
+    project: &str,
+    sites: &[String],
+    by: Actor<'_>,
+) -> Result<(), PeopleError> {
+    if membership(db, person_id, project).await?.is_none() {
+        return Err(PeopleError::NotFound);
+    }
+    let mut before = sites_of(db, person_id, project).await?;
+    let mut after = sites.to_vec();
+    before.sort();
+    after.sort();
+    if before == after {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query("DELETE FROM membership_sites WHERE person_id = $1 AND project_id = $2")
+            .bind(person_id)
+            .bind(project)
+            .execute(&mut *c)
+            .await?;
+        for site in &after {
+            sqlx::query("INSERT INTO membership_sites (person_id, project_id, site_id) VALUES ($1, $2, $3)")
+                .bind(person_id)
+                .bind(project)
+                .bind(site)
+                .execute(&mut *c)
+                .await?;
+        }
+    });
+    tx.commit().await?;
+    let detail = if after.is_empty() { "sites: all".to_string() } else { format!("sites: {}", after.join(", ")) };
+    audit::record(
+        db,
+        Event::MembershipSet,
+        Entry {
+            project_id: Some(project),
+            actor_id: by.person_id,
+            person_id: Some(person_id),
+            address: by.address,
+            detail: &detail,
+            ..Entry::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `person`'s sites on `project`, by id (empty: every site).
+pub async fn sites_of(db: &Db, person_id: &str, project: &str) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db, |p| sqlx::query_scalar(
+        "SELECT site_id FROM membership_sites WHERE person_id = $1 AND project_id = $2 ORDER BY site_id"
+    )
+    .bind(person_id)
+    .bind(project)
+    .fetch_all(p)
+    .await)
+}
+
+/// The site lists of `project`'s members who have one: (person, site), by person and site.
+pub async fn project_sites(db: &Db, project: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_pool!(db, |p| sqlx::query_as(
+        "SELECT person_id, site_id FROM membership_sites WHERE project_id = $1 ORDER BY person_id, site_id"
+    )
+    .bind(project)
+    .fetch_all(p)
+    .await)
 }
 
 /// A project id as typed: trimmed, required, at most 200 bytes (as tokens' projects).

@@ -60,9 +60,24 @@ pub async fn person(db: &Db, base: &str, command: PersonCommand) -> Result<()> {
             }
             Ok(())
         }
-        PersonCommand::Grant { person, project, role } => {
+        PersonCommand::Grant { person, project, role, sites, all_sites } => {
+            // The sites are checked before anything is stored.
+            let sites = match (sites.is_empty(), all_sites) {
+                (true, false) => None,
+                _ => {
+                    let p = people::check_project(&project).map_err(refused)?;
+                    Some(people::check_sites(db, p, &sites).await.map_err(refused)?)
+                }
+            };
             people::set_membership(db, &person, &project, role, Actor::COMMAND_LINE).await.map_err(refused)?;
             eprintln!("person {person} is {role} on project {}", project.trim());
+            if let Some(sites) = sites {
+                people::set_sites(db, &person, project.trim(), &sites, Actor::COMMAND_LINE).await.map_err(refused)?;
+                match sites.is_empty() {
+                    true => eprintln!("on every site"),
+                    false => eprintln!("on sites {}", sites.join(", ")),
+                }
+            }
             Ok(())
         }
         PersonCommand::Revoke { person, project } => {

@@ -143,6 +143,11 @@ pub struct AddBody {
     email: Option<String>,
     /// The person's role on the project.
     role: String,
+    /// The sites (ids) they work on: their phones' sync scope follows them. Absent or empty: every
+    /// site. Each must be a site of the project's reference data.
+    #[serde(default)]
+    #[schema(max_items = 200)]
+    sites: Option<Vec<String>>,
 }
 
 /// A person just added, and their role on the project.
@@ -151,9 +156,11 @@ pub struct PersonAdded {
     pub person: Person,
     pub project_id: String,
     pub role: Role,
+    /// Their sites on the project (empty: every site).
+    pub sites: Vec<String>,
 }
 
-/// `POST /v1/people` `{name, phone, email?, role}`: a new person on the token's project (201).
+/// `POST /v1/people` `{name, phone, email?, role, sites?}`: a new person on the token's project (201).
 #[utoipa::path(
     post,
     path = "/v1/people",
@@ -162,7 +169,7 @@ pub struct PersonAdded {
     request_body = AddBody,
     responses(
         (status = 201, description = "Added to the company and made a member of the token's project", body = PersonAdded),
-        (status = 400, description = "Not JSON, or a bad name, phone, e-mail or role (the body names the field)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Not JSON, or a bad name, phone, e-mail, role or site (the body names the field)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
         (status = 403, description = "Not an admin's token", body = crate::openapi::ErrorBody),
         (status = 409, description = "The phone number is someone else's", body = crate::openapi::ErrorBody),
@@ -175,12 +182,16 @@ pub async fn add(
 ) -> Result<Response, ApiError> {
     let b = body(b)?;
     let role = role(&b.role)?;
+    // Checked before anybody is added.
+    let sites = people::check_sites(&state.db, &grant.project_id, b.sites.as_deref().unwrap_or_default()).await?;
     let actor = actor_of(&state.db, &grant).await?;
     let by = Actor { person_id: actor.as_deref(), address: None };
     let new = NewPerson { name: b.name, phone: b.phone, email: b.email, company_admin: false };
     let person = people::create(&state.db, &new, by).await?;
     people::set_membership(&state.db, &person.id, &grant.project_id, role, by).await?;
-    Ok((StatusCode::CREATED, Json(PersonAdded { person, project_id: grant.project_id, role })).into_response())
+    people::set_sites(&state.db, &person.id, &grant.project_id, &sites, by).await?;
+    let added = PersonAdded { person, project_id: grant.project_id, role, sites };
+    Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
 /// 404 unless `id` is a member of the token's project.
@@ -196,6 +207,11 @@ async fn member(db: &Db, grant: &TokenGrant, id: &str) -> Result<Role, ApiError>
 #[schema(as = MemberRoleChange)]
 pub struct RoleBody {
     role: String,
+    /// The sites (ids) they work on, replacing their list: their phones' sync scope follows them.
+    /// Absent: unchanged; empty: every site. Each must be a site of the project's reference data.
+    #[serde(default)]
+    #[schema(max_items = 200)]
+    sites: Option<Vec<String>>,
 }
 
 /// A member's role on the project, as set.
@@ -204,9 +220,12 @@ pub struct MemberRole {
     pub person_id: String,
     pub project_id: String,
     pub role: Role,
+    /// Their sites on the project (empty: every site).
+    pub sites: Vec<String>,
 }
 
-/// `PUT /v1/people/{id}/role` `{role}`: changes a member's role on the token's project.
+/// `PUT /v1/people/{id}/role` `{role, sites?}`: changes a member's role (and site list) on the
+/// token's project.
 #[utoipa::path(
     put,
     path = "/v1/people/{id}/role",
@@ -216,7 +235,7 @@ pub struct MemberRole {
     request_body = RoleBody,
     responses(
         (status = 200, description = "The role is set (their phones' tokens take it too)", body = MemberRole),
-        (status = 400, description = "Not JSON, or not a role", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Not JSON, not a role, or a site the project does not have (`sites`; nothing stored)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No token, or not a live one", body = crate::openapi::ErrorBody),
         (status = 403, description = "Not an admin's token", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such person on the token's project", body = crate::openapi::ErrorBody),
@@ -229,17 +248,21 @@ pub async fn set_role(
     b: Result<Json<RoleBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     member(&state.db, &grant, &id).await?;
-    let role = role(&body(b)?.role)?;
+    let b = body(b)?;
+    let role = role(&b.role)?;
+    // Checked before anything is stored.
+    let sites = match &b.sites {
+        Some(s) => Some(people::check_sites(&state.db, &grant.project_id, s).await?),
+        None => None,
+    };
     let actor = actor_of(&state.db, &grant).await?;
-    people::set_membership(
-        &state.db,
-        &id,
-        &grant.project_id,
-        role,
-        Actor { person_id: actor.as_deref(), address: None },
-    )
-    .await?;
-    Ok(Json(MemberRole { person_id: id, project_id: grant.project_id, role }).into_response())
+    let by = Actor { person_id: actor.as_deref(), address: None };
+    people::set_membership(&state.db, &id, &grant.project_id, role, by).await?;
+    if let Some(sites) = &sites {
+        people::set_sites(&state.db, &id, &grant.project_id, sites, by).await?;
+    }
+    let sites = people::sites_of(&state.db, &id, &grant.project_id).await.map_err(ApiError::internal)?;
+    Ok(Json(MemberRole { person_id: id, project_id: grant.project_id, role, sites }).into_response())
 }
 
 /// A member removed from the project.

@@ -88,6 +88,13 @@ pub struct ProjectEdit {
     pub currency: Option<String>,
     /// Hours in one day's pay, as decimal text; null or `""` returns to the default, 8.
     pub hours_per_day: Option<String>,
+    /// Sync scopes: days of a site's records phones hold, today included (1 to 366; default 14).
+    #[schema(minimum = 1, maximum = 366)]
+    pub scope_window_days: Option<u32>,
+    /// Sync scopes: days of a person's own records their phones hold (1 to 3650); null or `""`:
+    /// all of them (the default).
+    #[schema(minimum = 1, maximum = 3650)]
+    pub scope_own_days: Option<u32>,
 }
 
 fn table_param(t: Option<String>) -> Result<Option<Table>, ApiError> {
@@ -261,21 +268,23 @@ pub async fn delete_row(
     }
 }
 
-/// `PUT /v1/reference/project` with `{name?, currency?, hours_per_day?}` (an absent field is kept;
-/// `hours_per_day` null or `""` returns to the default, 8).
+/// `PUT /v1/reference/project` with `{name?, currency?, hours_per_day?, scope_window_days?,
+/// scope_own_days?}` (an absent field is kept; `hours_per_day` null or `""` returns to the
+/// default, 8; `scope_own_days` null or `""`: all).
 #[utoipa::path(
     put,
     path = "/v1/reference/project",
     summary = "Change the project's settings",
-    description = "`name`, `currency`, `hours_per_day`: an absent field is kept; `hours_per_day` null or `\"\"` returns to the default, 8. Admin tokens.",
+    description = "`name`, `currency`, `hours_per_day`, `scope_window_days` (1 to 366), `scope_own_days` (1 to 3650): an absent field is kept; `hours_per_day` null or `\"\"` returns to the default, 8; `scope_own_days` null or `\"\"`: all of a person's own records. Admin tokens.",
     operation_id = "reference_put_project",
     tag = "reference",
     request_body = ProjectEdit,
     responses(
         (status = 200, description = "Written (the phones' reference document is republished)", body = Imported),
-        (status = 400, description = "A body that does not read, or a value that is not text", body = crate::openapi::ErrorBody),
+        (status = 400, description = "A body that does not read, a value that is not text, or a scope setting out of its range (nothing written)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
         (status = 403, description = "Not an admin token", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Scope settings for a project that has no settings yet (give it a name and currency first)", body = crate::openapi::ErrorBody),
         (status = 422, description = "Nothing written: the problems, by column", body = ReferenceProblems),
     )
 )]
@@ -284,5 +293,19 @@ pub async fn put_project(
     state: State<AppState>,
     body: Result<Json<BTreeMap<String, Value>>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    put_row(admin, state, Path(("project".to_string(), String::new())), body).await
+    let Json(mut fields) = body.map_err(|e| ApiError::bad_request("body", e.body_text()))?;
+    // The sync-scope settings are checked first (nothing is written when one is out of range),
+    // and written after the reference columns, which may refuse (422).
+    let scope = crate::scope_facts::ProjectScope::take_from(&mut fields)?;
+    if scope.is_empty() || !fields.is_empty() {
+        let written =
+            put_row(admin.clone(), state.clone(), Path(("project".to_string(), String::new())), Ok(Json(fields)))
+                .await?;
+        if scope.is_empty() || !written.status().is_success() {
+            return Ok(written);
+        }
+    }
+    let Admin(grant) = admin;
+    crate::scope_facts::set_project_scope(&state.db, &grant.project_id, scope).await?;
+    Ok(Json(Imported { imported: ImportSummary { project: 1, ..ImportSummary::default() } }).into_response())
 }

@@ -37,6 +37,9 @@ fn actor<'a>(s: &'a WebSession, address: &'a Option<String>) -> Actor<'a> {
 pub struct Row {
     pub m: Member,
     pub role_key: &'static str,
+    /// Their sites on the project, comma-separated (empty: every site; set with `person grant
+    /// --site` or the people API's `sites`).
+    pub sites: String,
 }
 
 #[derive(Template)]
@@ -84,7 +87,14 @@ async fn page(
     // The language switch comes back to the list, never to a form's path.
     c.path = "/web/admin/people".into();
     let members = people::members(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
-    let rows = members.into_iter().map(|m| Row { role_key: super::role_key(m.role), m }).collect();
+    let sites = people::project_sites(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
+    let sites_of = |person: &str| -> String {
+        sites.iter().filter(|(p, _)| p == person).map(|(_, site)| site.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let rows = members
+        .into_iter()
+        .map(|m| Row { role_key: super::role_key(m.role), sites: sites_of(&m.person.id), m })
+        .collect();
     Ok(PeoplePage { c, rows, roles: roles(), done, problem, typed, link })
 }
 

@@ -69,6 +69,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("acc_email", "E-mail", "邮箱"),
     ("acc_role", "Role", "角色"),
     ("acc_devices", "Devices", "设备"),
+    ("acc_sites", "Sites", "工地"),
     ("acc_no_people", "Nobody is on this project yet.", "本项目还没有人员。"),
     ("acc_add_person", "Add a person", "添加人员"),
     ("acc_add", "Add", "添加"),
