@@ -31,6 +31,7 @@ pub mod sync_client;
 pub mod tus;
 pub mod validate;
 pub mod wire;
+pub mod zone;
 
 pub use advance::WageAdvance;
 pub use approval::{Approval, Decision, DecisionStatus};
@@ -47,6 +48,7 @@ pub use progress::{Progress, ProgressReport};
 pub use record::Record;
 pub use reference::{Activity, CostCode, ExpenseCategory, ReferenceData, RosterWorker, Site, Trade};
 pub use validate::ValidationContext;
+pub use zone::SiteZone;
 
 /// Milliseconds since the Unix epoch, the time unit of every stored timestamp on phone and server
 /// (0 for a clock set before 1970, `i64::MAX` past the range).

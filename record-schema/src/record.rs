@@ -7,7 +7,7 @@ use crate::doc::{self, Fields, get_str, get_timestamp, put_scalar, put_str};
 use crate::labour::LineReadings;
 use crate::validate::{check_required, parse_time_zone};
 use crate::{
-    DayLog, Expense, LabourSheet, Observation, ProgressReport, RecordKind, SchemaError, ValidationContext,
+    DayLog, Expense, LabourSheet, Observation, ProgressReport, RecordKind, SchemaError, SiteZone, ValidationContext,
     ValidationError, WageAdvance,
 };
 
@@ -33,7 +33,7 @@ pub struct RecordHeader {
 }
 
 impl RecordHeader {
-    pub fn validate(&self) -> Result<chrono_tz::Tz, ValidationError> {
+    pub fn validate(&self) -> Result<SiteZone, ValidationError> {
         check_required("project_id", &self.project_id)?;
         check_required("site_id", &self.site_id)?;
         check_required("author", &self.author)?;

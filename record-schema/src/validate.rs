@@ -2,10 +2,10 @@
 //! same input with the same field path.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use crate::reference::{ExpenseCategories, ExpenseCategory, RosterWorker};
+use crate::zone::SiteZone;
 use crate::{ReferenceData, ValidationError};
 
 /// Crew size above which a line is taken for a typing error.
@@ -85,8 +85,8 @@ impl<'a> ValidationContext<'a> {
     }
 
     /// Checks a record's date against the site's local calendar.
-    pub fn check_date(&self, field: &str, date: NaiveDate, tz: Tz) -> Result<(), ValidationError> {
-        let today = self.now.with_timezone(&tz).date_naive();
+    pub fn check_date(&self, field: &str, date: NaiveDate, zone: SiteZone) -> Result<(), ValidationError> {
+        let today = zone.today(self.now);
         let latest = today.checked_add_days(Days::new(MAX_DAYS_AHEAD)).unwrap_or(today);
         if date > latest {
             return Err(ValidationError::new(field, format!("{date} is in the future (site's today is {today})")));
@@ -180,8 +180,8 @@ pub fn check_note(field: &str, value: Option<&str>) -> Result<(), ValidationErro
     }
 }
 
-pub fn parse_time_zone(field: &str, tz: &str) -> Result<Tz, ValidationError> {
-    tz.parse::<Tz>().map_err(|_| ValidationError::new(field, format!("unknown time zone {tz:?}")))
+pub fn parse_time_zone(field: &str, tz: &str) -> Result<SiteZone, ValidationError> {
+    SiteZone::parse(tz).ok_or_else(|| ValidationError::new(field, format!("unknown time zone {tz:?}")))
 }
 
 /// `value` must lie in `(0, max]` (or `[0, max]` when `allow_zero`) with at most `scale` decimals.
