@@ -387,6 +387,17 @@ impl Db {
         })
     }
 
+    /// Starts a transaction that will write after reading: on SQLite `BEGIN IMMEDIATE`, which waits
+    /// for the write lock up front. A deferred transaction that reads first cannot take the lock
+    /// once another connection has committed since its read (SQLite answers "database is locked"
+    /// at once, without waiting).
+    pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
     /// PostgreSQL if `database_url` is given, else SQLite in `data_dir`.
     pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> Result<Db, DbError> {
         Db::connect_until(database_url, data_dir, i64::MAX).await

@@ -33,6 +33,21 @@ struct Setup {
     sup: String,
 }
 
+/// A failing test shows the server's log (its data folder goes with the test); so does any test
+/// with `SHOW_SERVER_LOG` set.
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if std::thread::panicking() || std::env::var_os("SHOW_SERVER_LOG").is_some() {
+            let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- server.log (last {} lines) ---", tail.len());
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
 impl Setup {
     fn new(url: Option<&str>, env: &[(&'static str, &'static str)]) -> Setup {
         let dir = tempfile::tempdir().expect("dir");

@@ -71,8 +71,9 @@ pub async fn check(db: &Db, project: &str, time_zone: Option<&str>) -> Result<us
         return Ok(0);
     }
     let at = record_schema::now_ms();
-    let written = on_pool!(db, |p| {
-        let mut tx: Tx = p.begin().await?.into();
+    let written = {
+        // It reads the endpoints, then writes: on SQLite, take the write lock first.
+        let mut tx: Tx = db.begin_write().await?;
         let endpoints = super::outbox::enabled(&mut tx, project).await?;
         let mut written = 0;
         for (month, crew) in known.iter().filter(|k| !now.contains_key(*k)) {
@@ -121,7 +122,7 @@ pub async fn check(db: &Db, project: &str, time_zone: Option<&str>) -> Result<us
         }
         tx.commit().await?;
         written
-    });
+    };
     if written > 0 {
         super::wake();
     }

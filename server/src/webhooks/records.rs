@@ -197,8 +197,9 @@ pub async fn derive(db: &Db, project: &str) -> Result<usize, sqlx::Error> {
             return Ok(written);
         }
         let full = rows.len() as i64 == BATCH;
-        let (n, moved) = on_pool!(db, |p| {
-            let mut tx: Tx = p.begin().await?.into();
+        let (n, moved) = {
+            // Reads the endpoints, then writes: on SQLite, take the write lock first.
+            let mut tx: Tx = db.begin_write().await?;
             let endpoints = super::outbox::enabled(&mut tx, project).await?;
             let mut n = 0;
             let mut moved = 0;
@@ -214,7 +215,7 @@ pub async fn derive(db: &Db, project: &str) -> Result<usize, sqlx::Error> {
             }
             tx.commit().await?;
             (n, moved)
-        });
+        };
         written += n;
         if n > 0 {
             super::wake();

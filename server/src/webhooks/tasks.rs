@@ -22,6 +22,9 @@ use crate::db::Db;
 const DIGEST_EVERY: Duration = Duration::from_secs(30);
 /// Syncs of a burst are gathered this long before the index is refreshed.
 const DEBOUNCE: Duration = Duration::from_millis(500);
+/// A check that failed (the database busy: SQLite's lock held past its timeout by a long write, or
+/// PostgreSQL unreachable) runs again this soon rather than at its next period, an hour away.
+const RETRY: Duration = Duration::from_secs(5);
 
 static KICK: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
@@ -70,7 +73,7 @@ pub fn spawn(db: Db, cache: Arc<DocCache>, settings: Settings) -> tokio::task::J
 
 async fn run(db: Db, cache: Arc<DocCache>, settings: Settings) {
     let mut last_sweep: Option<Instant> = None;
-    let mut last_arrears: Option<Instant> = None;
+    let mut next_arrears = Instant::now();
     let mut kicked = false;
     loop {
         if last_sweep.is_none_or(|t| t.elapsed() >= settings.sweep) {
@@ -79,24 +82,21 @@ async fn run(db: Db, cache: Arc<DocCache>, settings: Settings) {
             match records::projects(&db).await {
                 Ok(all) => {
                     for p in all {
-                        if let Err(e) = records::refresh(&db, &cache, &p).await {
-                            tracing::warn!(project = %p, error = %e, "webhook record events");
-                        }
+                        refresh_records(&db, &cache, p).await;
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "webhook record events: listing projects"),
             }
         } else {
             for p in records::take_woken() {
-                if let Err(e) = records::refresh(&db, &cache, &p).await {
-                    tracing::warn!(project = %p, error = %e, "webhook record events");
-                }
+                refresh_records(&db, &cache, p).await;
             }
         }
-        if kicked || last_arrears.is_none_or(|t| t.elapsed() >= settings.arrears_every) {
-            last_arrears = Some(Instant::now());
+        if kicked || Instant::now() >= next_arrears {
+            next_arrears = Instant::now() + settings.arrears_every;
             if let Err(e) = arrears::check_all(&db).await {
-                tracing::warn!(error = %e, "webhook wage arrears");
+                tracing::warn!(error = %e, retry_in_s = RETRY.as_secs(), "webhook wage arrears");
+                next_arrears = Instant::now() + RETRY;
             }
         }
         if let Err(e) = digest::run(&db, &cache, settings.digest_time).await {
@@ -104,10 +104,24 @@ async fn run(db: Db, cache: Arc<DocCache>, settings: Settings) {
         }
         kicked = false;
         let until_sweep = settings.sweep.saturating_sub(last_sweep.map_or(Duration::ZERO, |t| t.elapsed()));
+        let until_arrears = next_arrears.saturating_duration_since(Instant::now());
+        let nap = DIGEST_EVERY.min(until_sweep).min(until_arrears).max(Duration::from_millis(100));
         tokio::select! {
             () = records::woken() => tokio::time::sleep(DEBOUNCE).await,
             () = KICK.notified() => kicked = true,
-            () = tokio::time::sleep(DIGEST_EVERY.min(until_sweep.max(Duration::from_millis(100)))) => {}
+            () = tokio::time::sleep(nap) => {}
         }
+    }
+}
+
+/// One project's record events; on failure the project is woken again after `RETRY`, so a busy
+/// database delays its events by seconds, not until the next sweep.
+async fn refresh_records(db: &Db, cache: &DocCache, project: String) {
+    if let Err(e) = records::refresh(db, cache, &project).await {
+        tracing::warn!(project = %project, error = %e, retry_in_s = RETRY.as_secs(), "webhook record events");
+        tokio::spawn(async move {
+            tokio::time::sleep(RETRY).await;
+            records::wake(&project);
+        });
     }
 }
