@@ -205,7 +205,9 @@ where
         let token = bearer(parts)?;
         let held = std::sync::Arc::<Held>::from_ref(state);
         let mut lease = held.lease().await.map_err(ApiError::internal)?;
-        let found = lease.conn().find_sync_grant(&token_sha256(token)).await.map_err(ApiError::internal)?;
+        // (A device at cursor 0 is listed by the sync itself: a scoped one by its scope's indexes.)
+        let found =
+            lease.conn().find_sync_grant_listing(&token_sha256(token), false).await.map_err(ApiError::internal)?;
         lease.release();
         match found {
             Some(grant) => Ok(SyncDevice(grant)),

@@ -58,21 +58,25 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
-/// SQL (a string literal) true when document `d` is one that device `$device` (an SQL expression)
-/// has not seen at its current version. The device's state of the document is a scalar subquery,
-/// not a join: a primary-key probe per document of the project whatever the planner's statistics
-/// say (as a `LEFT JOIN`, PostgreSQL on a fresh database's statistics hashed the whole
-/// `sync_states` table on every sync).
-macro_rules! unseen_by {
+/// SQL (a string literal): the version of document `d` that device `$device` (an SQL expression) has
+/// seen, NULL when it holds no state of it (not held). A scalar subquery, not a join: a primary-key
+/// probe per document of the project whatever the planner's statistics say (as a `LEFT JOIN`,
+/// PostgreSQL on a fresh database's statistics hashed the whole `sync_states` table on every sync).
+macro_rules! seen_by {
     ($device:literal) => {
-        concat!(
-            "COALESCE((SELECT s.seen_version FROM sync_states s WHERE s.device_id = ",
-            $device,
-            " AND s.doc_id = d.id), 0) < d.version"
-        )
+        concat!("(SELECT s.seen_version FROM sync_states s WHERE s.device_id = ", $device, " AND s.doc_id = d.id)")
     };
 }
-pub(crate) use unseen_by;
+pub(crate) use seen_by;
+
+/// SQL (a string literal): the columns of document `d` a listing reads besides its id, version and
+/// change sequence: its kind and sync-scope facts (`ListedFacts`).
+macro_rules! fact_columns {
+    () => {
+        "d.kind, d.scope_site, d.scope_date, d.scope_owner, d.scope_open, d.scope_assignee"
+    };
+}
+pub(crate) use fact_columns;
 
 /// SQL (a string literal) for a join condition: document `d` is of project `$project` and was
 /// written after change sequence `$cursor` (SQL expressions). An index range
@@ -144,80 +148,162 @@ impl Conn {
     /// `find_token` plus what a sync needs first, in one statement: the device's manifest, sync
     /// generation and change cursor (so the token is checked on every request, a
     /// revoked token is refused at once, and a device's sync states kept in memory are known to be
-    /// current without reading them), and the documents of its project written since its cursor
-    /// (`changed_since!`) that it has not seen at their current version.
+    /// current without reading them), what its sync scope is made of (`GrantScope`), and the
+    /// documents of its project written since its cursor (`changed_since!`) that it has not seen at
+    /// their current version, with their scope facts.
     pub async fn find_sync_grant(&mut self, token_sha256: &str) -> Result<Option<SyncGrant>, sqlx::Error> {
-        let rows: Vec<SyncGrantRow> = on_pool!(Conn: self, |c| sqlx::query_as(concat!(
-            "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen, d.sync_cursor \
-                        FROM tokens t JOIN devices d ON d.id = t.device_id \
-                        WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL AND d.revoked_at_ms IS NULL) \
-             SELECT g.device_id, g.name AS device_name, g.role, g.project_id, g.manifest, g.sync_gen, g.sync_cursor, \
-             CAST(NULL AS TEXT) AS doc_id, CAST(NULL AS BIGINT) AS version, \
-             CAST(NULL AS BIGINT) AS change_seq, CAST(NULL AS BIGINT) AS unseen FROM g \
-             UNION ALL \
-             SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, d.id, d.version, d.change_seq, \
-             CAST(CASE WHEN ",
-            unseen_by!("g.device_id"),
-            " THEN 1 ELSE 0 END AS BIGINT) FROM g JOIN documents d ON ",
-            changed_since!("g.project_id", "g.sync_cursor")
-        ))
-        .bind(token_sha256)
-        .fetch_all(&mut *c)
-        .await?);
+        self.find_sync_grant_listing(token_sha256, true).await
+    }
+
+    /// `find_sync_grant`; with `list_at_zero` false, a device whose cursor is 0 gets no listing
+    /// (`SyncGrant::listed` false): the sync lists for it once it knows how (a scoped device by its
+    /// scope's indexes, docs/sync-scopes.md §3, not the project's whole history).
+    pub async fn find_sync_grant_listing(
+        &mut self,
+        token_sha256: &str,
+        list_at_zero: bool,
+    ) -> Result<Option<SyncGrant>, sqlx::Error> {
+        macro_rules! grant_sql {
+            ($listing:literal) => {
+                concat!(
+                    "WITH g AS (SELECT d.id AS device_id, d.name, t.role, t.project_id, d.manifest, d.sync_gen, \
+                                d.sync_cursor, d.person_id, d.scope_fp, d.scope_full, p.scope_window_days, p.scope_own_days, \
+                                (SELECT z.time_zone FROM sites z WHERE z.project_id = t.project_id ORDER BY z.id LIMIT 1) \
+                                AS time_zone \
+                                FROM tokens t JOIN devices d ON d.id = t.device_id LEFT JOIN projects p ON p.id = t.project_id \
+                                WHERE t.token_sha256 = $1 AND t.revoked_at_ms IS NULL AND d.revoked_at_ms IS NULL) \
+                     SELECT g.device_id, g.name AS device_name, g.role, g.project_id, g.manifest, g.sync_gen, g.sync_cursor, \
+                     g.person_id, g.scope_fp, g.scope_full, g.scope_window_days, g.scope_own_days, g.time_zone, \
+                     CAST(NULL AS TEXT) AS site_id, CAST(NULL AS TEXT) AS doc_id, CAST(NULL AS BIGINT) AS version, \
+                     CAST(NULL AS BIGINT) AS change_seq, CAST(NULL AS BIGINT) AS seen, CAST(NULL AS TEXT) AS kind, \
+                     CAST(NULL AS TEXT) AS scope_site, CAST(NULL AS TEXT) AS scope_date, CAST(NULL AS TEXT) AS scope_owner, \
+                     CAST(NULL AS BIGINT) AS scope_open, CAST(NULL AS TEXT) AS scope_assignee FROM g \
+                     UNION ALL \
+                     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, m.site_id, \
+                     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+                     FROM g JOIN membership_sites m ON m.person_id = g.person_id AND m.project_id = g.project_id \
+                     UNION ALL \
+                     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                     d.id, d.version, d.change_seq, ",
+                    seen_by!("g.device_id"),
+                    ", ",
+                    fact_columns!(),
+                    " FROM g JOIN documents d ON ",
+                    changed_since!("g.project_id", "g.sync_cursor"),
+                    $listing
+                )
+            };
+        }
+        let sql = if list_at_zero { grant_sql!("") } else { grant_sql!(" AND g.sync_cursor > 0") };
+        let rows: Vec<SyncGrantRow> =
+            on_pool!(Conn: self, |c| sqlx::query_as(sql).bind(token_sha256).fetch_all(&mut *c).await?);
         let mut grant = None;
+        let mut sites = Vec::new();
         let mut listed = Listed::default();
         for row in rows {
-            match (row.device_id, row.doc_id, row.version, row.change_seq) {
-                (Some(device_id), _, _, _) => {
-                    let role = row.role.ok_or_else(|| sqlx::Error::Decode("the token's row has no role".into()))?;
-                    grant = Some((
-                        TokenGrant {
-                            device_id,
-                            device_name: row.device_name.unwrap_or_default(),
-                            role,
-                            project_id: row.project_id.unwrap_or_default(),
-                        },
-                        row.manifest,
-                        row.sync_gen.unwrap_or_default(),
-                        row.sync_cursor.unwrap_or_default(),
-                    ));
-                }
-                (None, Some(id), Some(version), Some(seq)) => listed.add(id, version, seq, row.unseen == Some(1)),
-                _ => {}
+            if let Some(device_id) = row.device_id {
+                let role = row.role.ok_or_else(|| sqlx::Error::Decode("the token's row has no role".into()))?;
+                let scope = GrantScope {
+                    person_id: row.person_id,
+                    stored_fp: row.scope_fp,
+                    full: row.scope_full.unwrap_or_default() != 0,
+                    window_days: row.scope_window_days,
+                    own_days: row.scope_own_days,
+                    time_zone: row.time_zone,
+                    sites: Vec::new(),
+                };
+                grant = Some((
+                    TokenGrant {
+                        device_id,
+                        device_name: row.device_name.unwrap_or_default(),
+                        role,
+                        project_id: row.project_id.unwrap_or_default(),
+                    },
+                    row.manifest,
+                    row.sync_gen.unwrap_or_default(),
+                    row.sync_cursor.unwrap_or_default(),
+                    scope,
+                ));
+            } else if let Some(site) = row.site_id {
+                sites.push(site);
+            } else if let (Some(id), Some(version), Some(seq)) = (row.doc_id, row.version, row.change_seq) {
+                let facts = ListedFacts {
+                    kind: row.kind.unwrap_or_default(),
+                    site: row.scope_site,
+                    date: row.scope_date,
+                    owner: row.scope_owner,
+                    open: row.scope_open.is_none_or(|o| o != 0),
+                    assignee: row.scope_assignee,
+                };
+                listed.add(id, version, seq, row.seen.unwrap_or(0) < version, facts);
             }
         }
-        Ok(grant.map(|(grant, manifest, sync_gen, cursor)| {
-            let (unseen, listed_max_seq) = listed.finish(cursor);
-            SyncGrant { grant, manifest, sync_gen, unseen, cursor, listed_max_seq }
+        Ok(grant.map(|(grant, manifest, sync_gen, cursor, mut scope)| {
+            sites.sort();
+            scope.sites = sites;
+            let (unseen, unseen_facts, listed_max_seq) = listed.finish(cursor);
+            let listed = list_at_zero || cursor > 0;
+            SyncGrant { grant, manifest, sync_gen, unseen, unseen_facts, cursor, listed_max_seq, listed, scope }
         }))
     }
 }
 
-/// The documents a device's listing read (those written since its cursor): the unseen ones, and the
-/// highest change sequence among all of them.
+/// The documents a device's listing read (those written since its cursor): the unseen ones with
+/// their scope facts, and the highest change sequence among all of them.
 #[derive(Default)]
 pub(crate) struct Listed {
-    unseen: Vec<(String, i64)>,
+    unseen: Vec<(String, i64, ListedFacts)>,
     max_seq: Option<i64>,
 }
 
 impl Listed {
     /// A document written since the cursor, at `version` and change sequence `seq`; `unseen` when
     /// the device has not seen it at that version.
-    pub fn add(&mut self, id: String, version: i64, seq: i64, unseen: bool) {
+    pub fn add(&mut self, id: String, version: i64, seq: i64, unseen: bool, facts: ListedFacts) {
         self.max_seq = Some(self.max_seq.map_or(seq, |m| m.max(seq)));
         if unseen {
-            self.unseen.push((id, version));
+            self.unseen.push((id, version, facts));
         }
     }
 
-    /// The unseen documents by id, and the cursor's next value once each is seen at (at least) its
-    /// listed version: the highest sequence read, seen ones included (they are handled already), or
-    /// `cursor` itself when nothing was written since.
-    pub fn finish(mut self, cursor: i64) -> (Vec<(String, i64)>, i64) {
-        self.unseen.sort();
-        (self.unseen, self.max_seq.map_or(cursor, |m| m.max(cursor)))
+    /// The unseen documents by id (with their facts, in the same order), and the cursor's next
+    /// value once each is seen at (at least) its listed version: the highest sequence read, seen
+    /// ones included (they are handled already), or `cursor` itself when nothing was written since.
+    pub fn finish(mut self, cursor: i64) -> (Vec<(String, i64)>, Vec<ListedFacts>, i64) {
+        self.unseen.sort_by(|a, b| a.0.cmp(&b.0));
+        let max_seq = self.max_seq.map_or(cursor, |m| m.max(cursor));
+        let (unseen, facts) = self.unseen.into_iter().map(|(id, v, f)| ((id, v), f)).unzip();
+        (unseen, facts, max_seq)
     }
+}
+
+/// A listed document's kind and sync-scope facts (`documents.kind`, `scope_*`; docs/sync-scopes.md
+/// §2), read with the listing so that a scoped device's listing decides without loading documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedFacts {
+    pub kind: String,
+    pub site: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// `scope::Holder::key` of whoever first sent it.
+    pub owner: Option<String>,
+    pub open: bool,
+    pub assignee: Option<String>,
+}
+
+/// What a device's sync scope is made of (`sync::scope::Scope`), read with its token: its person
+/// and `devices.scope_full`, the fingerprint last stored for it (`devices.scope_fp`), the project's
+/// window settings (None: no `projects` row) and first site's time zone, and the person's sites
+/// on the project (`membership_sites`, sorted; none: every site).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantScope {
+    pub person_id: Option<String>,
+    pub stored_fp: Option<Vec<u8>>,
+    pub full: bool,
+    pub window_days: Option<i64>,
+    pub own_days: Option<i64>,
+    pub time_zone: Option<String>,
+    pub sites: Vec<String>,
 }
 
 /// A PostgreSQL connection idle this long is pinged before use (it may have been dropped by the
@@ -334,8 +420,8 @@ pub struct TokenGrant {
     pub project_id: String,
 }
 
-/// A row of `find_sync_grant`: the grant's row has a device id and no document; each unseen
-/// document's row the reverse.
+/// A row of `find_sync_grant`: the grant's row has a device id, a membership site's row a site id,
+/// each listed document's row its id.
 #[derive(sqlx::FromRow)]
 struct SyncGrantRow {
     device_id: Option<String>,
@@ -345,29 +431,47 @@ struct SyncGrantRow {
     manifest: Option<Vec<u8>>,
     sync_gen: Option<i64>,
     sync_cursor: Option<i64>,
+    person_id: Option<String>,
+    scope_fp: Option<Vec<u8>>,
+    scope_full: Option<i64>,
+    scope_window_days: Option<i64>,
+    scope_own_days: Option<i64>,
+    time_zone: Option<String>,
+    site_id: Option<String>,
     doc_id: Option<String>,
     version: Option<i64>,
     change_seq: Option<i64>,
-    /// 1 when the device has not seen the document at `version`.
-    unseen: Option<i64>,
+    /// The version the device has seen; NULL when it holds no state of the document.
+    seen: Option<i64>,
+    kind: Option<String>,
+    scope_site: Option<String>,
+    scope_date: Option<String>,
+    scope_owner: Option<String>,
+    scope_open: Option<i64>,
+    scope_assignee: Option<String>,
 }
 
 /// A token's grant plus what a sync needs of its device, read in the same lookup: the stored
-/// manifest digest, the generation of the device's sync states (`devices.sync_gen`), and the
-/// project's documents written since the device's cursor that it has not seen at their current
-/// version (id, version; by id).
+/// manifest digest, the generation of the device's sync states (`devices.sync_gen`), its scope's
+/// makings, and the project's documents written since the device's cursor that it has not seen
+/// at their current version (id, version; by id; `unseen_facts` holds their facts, in that order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncGrant {
     pub grant: TokenGrant,
     pub manifest: Option<Vec<u8>>,
     pub sync_gen: i64,
     pub unseen: Vec<(String, i64)>,
+    pub unseen_facts: Vec<ListedFacts>,
     // (Not `devices.unconfirmed`: a sync reads it only on a manifest mismatch,
     // `SyncSession::check_manifest`, so an idle sync does not pay for a big batch.)
     /// `devices.sync_cursor`, and the highest change sequence among the listed unseen documents
     /// (the cursor's next value once every listed document is seen).
     pub cursor: i64,
     pub listed_max_seq: i64,
+    /// False when the lookup did not list (cursor 0, `find_sync_grant_listing`): `unseen` is empty
+    /// and says nothing.
+    pub listed: bool,
+    pub scope: GrantScope,
 }
 
 impl Db {

@@ -62,6 +62,7 @@ impl Metrics {
         registry.register("doc_cache_documents", "Documents in the hot cache", cache_documents.clone());
         registry.register("db_writes", "Sync writes queued for a shared commit", commits.writes.clone());
         registry.register("db_commits", "Transactions committed by the shared-commit writers", commits.commits.clone());
+        crate::sync::register_metrics(&mut registry);
         registry.register(
             "sync_state_cache_hits",
             "Syncs that found the device's sync states in memory",

@@ -121,7 +121,7 @@ async fn sequence(db: Db) {
         .expect("device"));
     let version = docstore::load(&db, "b").await.expect("load").expect("b").version;
     let append = |expected: i64| SyncWrite {
-        doc: Some(DocWrite::Append { id: "b".into(), expected, delta: vec![1] }),
+        doc: Some(DocWrite::Append { id: "b".into(), expected, delta: vec![1], facts: None }),
         device: "d1".into(),
         reset: false,
         deleted: vec![],
@@ -229,7 +229,7 @@ async fn append_with_other_states(db: Db) {
         docstore::insert(&db, id, project, "expense", doc(id)).await.expect("insert");
     }
     let append = |id: &str, device: &str, expected: i64, others: &[&str], cursor: i64| SyncWrite {
-        doc: Some(DocWrite::Append { id: id.into(), expected, delta: vec![9] }),
+        doc: Some(DocWrite::Append { id: id.into(), expected, delta: vec![9], facts: None }),
         device: device.into(),
         reset: false,
         deleted: vec![],

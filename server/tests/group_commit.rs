@@ -114,7 +114,12 @@ fn batched_appends(url: Option<&str>) {
             }
         });
         let append = |doc: &str, expected: i64, device: &str| SyncWrite {
-            doc: Some(DocWrite::Append { id: doc.into(), expected, delta: format!("{device} on {doc}").into_bytes() }),
+            doc: Some(DocWrite::Append {
+                id: doc.into(),
+                expected,
+                delta: format!("{device} on {doc}").into_bytes(),
+                facts: None,
+            }),
             device: device.into(),
             reset: false,
             deleted: vec![],

@@ -56,6 +56,8 @@ impl SyncSession<'_> {
             if kept.contains(&e.id) {
                 continue;
             }
+            // The phone holds it: a scoped listing offers it afresh whatever the scope.
+            self.reoffer.insert(e.id.clone());
             // Held here: offered as unseen. Missing (or another project's): say "I have nothing".
             let ours = docstore::project_of(self.db, &e.id).await?;
             if ours.as_deref() != Some(self.grant.project_id.as_str())

@@ -9,7 +9,8 @@
 //!
 //! Here the handler; `session.rs` the per-request `SyncSession` (the device's states, their
 //! writes, replies); `incoming.rs` each document the device sends (merge, checks, store);
-//! `manifest.rs` the manifest digest; `write.rs` a sync's write as data for the group commit.
+//! `manifest.rs` the manifest digest; `scope.rs` sync scopes (a request with `scope_fp` is offered
+//! its device's scope, `dropped` and `fetch`); `write.rs` a sync's write as data for the group commit.
 
 use automerge::ChangeHash;
 use axum::body::Bytes;
@@ -27,14 +28,17 @@ use crate::state::AppState;
 
 mod incoming;
 mod manifest;
+mod scope;
 mod session;
 mod unconfirmed;
 mod write;
 
+pub use scope::register_metrics;
+
 use session::SyncSession;
 pub use write::SyncWrite;
 
-pub use record_schema::wire::{DocError, DocMessage, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+pub use record_schema::wire::{DocError, DocMessage, Fetched, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
 type Digest = [u8; MANIFEST_DIGEST_LEN];
 
@@ -102,10 +106,27 @@ pub async fn handler(
             )
         })?),
     };
+    // `fetch` is checked and looked up before anything is written: a bad entry is 400 naming it.
+    let wanted = scope::validate_fetch(&req.fetch)?;
+    let found = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        scope::find_fetched(&state.db, &device.grant.project_id, &wanted).await?
+    };
+    // A request with `scope_fp` is served its device's scope (docs/sync-scopes.md); one without, the
+    // whole project as before. A device that was scoped and no longer asks to be is listed afresh.
+    let scoped = req.scope_fp.is_some();
+    let stored_fp = device.scope.stored_fp.clone().unwrap_or_default();
+    let scope = (scoped || !stored_fp.is_empty()).then(|| scope::Scope::of(&device));
     let listed_unseen = std::mem::take(&mut device.unseen);
+    let listed_facts = std::mem::take(&mut device.unseen_facts);
     let mut s =
         SyncSession::open(&state.db, &state.cache, &state.commits, &device).await.map_err(ApiError::internal)?;
     let mut resp = SyncResponse { v: PROTOCOL_VERSION, ..Default::default() };
+    if scoped && !req.reset {
+        // First thing: the phone's digest in this request already excludes them.
+        s.drop_states(&req.dropped).await.map_err(ApiError::internal)?;
+    }
     if req.reset {
         s.reset();
     } else if let Some(entries) = &req.entries {
@@ -120,26 +141,78 @@ pub async fn handler(
         // manifest, sent with the next request.
         resp.need_manifest = s.check_manifest(phone_manifest).await.map_err(write::failed)?;
     }
+    if let Some(scope) = &scope {
+        let fp = if scoped { scope.fingerprint() } else { Vec::new() };
+        if scoped {
+            resp.as_of = Some(scope.as_of());
+            if req.scope_fp.as_deref() != Some(fp.as_slice()) {
+                resp.scope = Some(scope.wire());
+            }
+        }
+        if stored_fp != fp {
+            s.rescope(fp);
+        }
+    }
     // Documents of the project the device has not seen at their current version, with those
     // versions. Read before the device's own messages: a document the device sends is then either
     // in this list or seen by the device at its current version, so it needs no version lookup.
     // The list read with the token holds unless this request changed the device's states since.
-    let unseen = if s.pending.is_empty() {
-        s.listed(listed_unseen, device.listed_max_seq)
-    } else {
-        s.unseen().await.map_err(write::failed)?
+    let (unseen, offers) = match scope.as_ref().filter(|_| scoped) {
+        Some(sc) => {
+            let grant = device.listed.then_some((listed_unseen, listed_facts, device.listed_max_seq));
+            let listing = s.scoped_listing(sc, grant).await.map_err(write::failed)?;
+            (listing.unseen, listing.offers)
+        }
+        None => {
+            let unseen = if s.pending.is_empty() && device.listed {
+                s.listed(listed_unseen, device.listed_max_seq)
+            } else {
+                s.unseen().await.map_err(write::failed)?
+            };
+            let offers = unseen
+                .iter()
+                .map(|(id, version)| scope::Offer { id: id.clone(), version: *version, why: None, own: false })
+                .collect();
+            (unseen, offers)
+        }
     };
     // The states this request uses, read once (the rest stay unread: an idle sync reads none).
-    let touched = unseen.iter().map(|(id, _)| id.as_str()).chain(req.docs.iter().map(|m| m.id.as_str()));
+    let mut touched: Vec<&str> = unseen.iter().map(|(id, _)| id.as_str()).collect();
+    touched.extend(req.docs.iter().map(|m| m.id.as_str()));
+    for f in &found {
+        touched.extend(f.docs.iter().map(|(id, _, _)| id.as_str()));
+    }
     s.load_states(touched).await.map_err(ApiError::internal)?;
     let versions: std::collections::HashMap<&str, i64> = unseen.iter().map(|(id, v)| (id.as_str(), *v)).collect();
     let sent: std::collections::HashSet<&str> = req.docs.iter().map(|m| m.id.as_str()).collect();
+    let mut offered = std::collections::HashSet::new();
+    // Fetched documents first, whatever the scope and the answer's size: whole if not held, their
+    // changes if held and stale.
+    let mut offered_bytes = 0;
+    for (i, f) in found.iter().enumerate() {
+        for (id, version, owner) in &f.docs {
+            let held_current = s.dev.docs.get(id).is_some_and(|d| d.seen_version >= *version);
+            if held_current || sent.contains(id.as_str()) || !offered.insert(id.clone()) {
+                continue;
+            }
+            if let Some(reply) = s.outgoing(id, *version).await? {
+                offered_bytes += reply.len();
+                resp.docs.push(DocMessage { id: id.clone(), msg: reply });
+                if let Some(sc) = scope.as_ref().filter(|_| scoped) {
+                    scope::count_offer(scope::FETCHED);
+                    if scope::owns(sc, owner.as_deref()) {
+                        resp.own.push(id.clone());
+                    }
+                }
+            }
+        }
+        resp.fetched.push(Fetched { i: u32::try_from(i).unwrap_or(u32::MAX), ids: f.records.clone(), more: f.more });
+    }
     // Offers first: their state notes then go in the same write as the device's own change, one
     // commit per edit sync.
-    let mut offered_bytes = 0;
-    for (id, version) in &unseen {
+    for o in &offers {
         // (Manifest "I have nothing" replies are for documents not held in this project, never here.)
-        if sent.contains(id.as_str()) {
+        if sent.contains(o.id.as_str()) || offered.contains(&o.id) {
             continue;
         }
         if offered_bytes >= state.limits.sync_answer_bytes {
@@ -147,9 +220,15 @@ pub async fn handler(
             resp.more = true;
             break;
         }
-        if let Some(reply) = s.outgoing(id, *version).await? {
+        if let Some(reply) = s.outgoing(&o.id, o.version).await? {
             offered_bytes += reply.len();
-            resp.docs.push(DocMessage { id: id.clone(), msg: reply });
+            resp.docs.push(DocMessage { id: o.id.clone(), msg: reply });
+            if let Some(why) = o.why {
+                scope::count_offer(why);
+            }
+            if o.own {
+                resp.own.push(o.id.clone());
+            }
         }
     }
     let mut seen = std::collections::HashSet::new();

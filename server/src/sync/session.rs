@@ -12,7 +12,7 @@ use super::write::SyncWrite;
 use super::{Digest, element, server_owned};
 use crate::cache::{DeviceStates, DocCache, DocState};
 use crate::commit::Committer;
-use crate::db::{Db, Listed, SyncGrant, TokenGrant, changed_since, on_pool, unseen_by};
+use crate::db::{Db, Listed, ListedFacts, SyncGrant, TokenGrant, changed_since, fact_columns, on_pool, seen_by};
 use crate::docstore::{self, DocStoreError, DocWrite, StoredDoc};
 use crate::error::ApiError;
 
@@ -28,11 +28,18 @@ pub(super) struct Pending {
     pub(super) manifest: bool,
     /// `dev.cursor` is to be written.
     pub(super) cursor: bool,
+    /// `devices.scope_fp` to store (a scope's fingerprint changed; empty: no scope any more).
+    pub(super) scope_fp: Option<Vec<u8>>,
 }
 
 impl Pending {
     pub(super) fn is_empty(&self) -> bool {
-        !self.reset && self.deleted.is_empty() && self.upserts.is_empty() && !self.manifest && !self.cursor
+        !self.reset
+            && self.deleted.is_empty()
+            && self.upserts.is_empty()
+            && !self.manifest
+            && !self.cursor
+            && self.scope_fp.is_none()
     }
 }
 
@@ -66,6 +73,9 @@ pub(super) struct SyncSession<'a> {
     pub(super) absent: std::collections::HashSet<String>,
     /// The states were not cached: `devices.unconfirmed` is still in the database only.
     pub(super) unconfirmed_unread: bool,
+    /// Documents the phone listed in its full manifest whose states the reconcile dropped: the
+    /// phone holds them, so a scoped listing offers them afresh whatever the scope.
+    pub(super) reoffer: std::collections::HashSet<String>,
 }
 
 impl<'a> SyncSession<'a> {
@@ -111,6 +121,7 @@ impl<'a> SyncSession<'a> {
             listing: None,
             absent: std::collections::HashSet::new(),
             unconfirmed_unread,
+            reoffer: std::collections::HashSet::new(),
         })
     }
 
@@ -212,6 +223,7 @@ impl<'a> SyncSession<'a> {
             manifest: (self.dev.manifest != Digest::default()).then(|| self.dev.manifest.to_vec()),
             unconfirmed: self.unconfirmed(),
             cursor: self.cursor_to_write(),
+            scope_fp: self.pending.scope_fp.clone(),
         }
     }
 
@@ -227,13 +239,17 @@ impl<'a> SyncSession<'a> {
     /// document it listed is seen by the device at (at least) its listed version, so a document
     /// refused or left unseen keeps the cursor where it is and is listed again. It rides the
     /// request's writes (an edit sync's one commit included) and never costs a commit of its own.
+    /// A listing made at a cursor set on purpose (a scoped device's, which is not written first)
+    /// moves it as well once complete.
     fn cursor_to_write(&self) -> Option<i64> {
-        if self.pending.cursor {
-            return Some(self.dev.cursor);
+        if let Some((listed, max_seq)) = self.listing.as_ref() {
+            let seen =
+                |(id, version): &(String, i64)| self.dev.docs.get(id).is_some_and(|d| d.seen_version >= *version);
+            if *max_seq > self.dev.cursor && listed.iter().all(seen) {
+                return Some(*max_seq);
+            }
         }
-        let (listed, max_seq) = self.listing.as_ref()?;
-        let seen = |(id, version): &(String, i64)| self.dev.docs.get(id).is_some_and(|d| d.seen_version >= *version);
-        (*max_seq > self.dev.cursor && listed.iter().all(seen)).then_some(*max_seq)
+        self.pending.cursor.then_some(self.dev.cursor)
     }
 
     /// `devices.unconfirmed` as of now: this request's batch (the previous one is settled by
@@ -328,10 +344,19 @@ impl<'a> SyncSession<'a> {
     /// reconcile or batch taken back has set the cursor). Pending state changes are written first.
     pub(super) async fn unseen(&mut self) -> Result<Vec<(String, i64)>, DocStoreError> {
         self.commit_pending().await?;
-        let rows: Vec<UnseenRow> = on_pool!(self.db, |p| sqlx::query_as(concat!(
-            "SELECT d.id, d.version, d.change_seq, CAST(CASE WHEN ",
-            unseen_by!("$1"),
-            " THEN 1 ELSE 0 END AS BIGINT) AS unseen FROM documents d WHERE ",
+        let (unseen, _, max_seq) = self.list_changed().await?;
+        Ok(self.listed(unseen, max_seq))
+    }
+
+    /// The documents written since the device's cursor that it has not seen at their version (as
+    /// its states stand in the database), with their facts, and the highest change sequence read.
+    pub(super) async fn list_changed(&self) -> Result<(Vec<(String, i64)>, Vec<ListedFacts>, i64), sqlx::Error> {
+        let rows: Vec<ListingRow> = on_pool!(self.db, |p| sqlx::query_as(concat!(
+            "SELECT d.id, d.version, d.change_seq, ",
+            seen_by!("$1"),
+            " AS seen, ",
+            fact_columns!(),
+            " FROM documents d WHERE ",
             changed_since!("$2", "$3")
         ))
         .bind(&self.grant.device_id)
@@ -341,10 +366,11 @@ impl<'a> SyncSession<'a> {
         .await?);
         let mut listed = Listed::default();
         for r in rows {
-            listed.add(r.id, r.version, r.change_seq, r.unseen == 1);
+            let (seq, unseen) = (r.change_seq, r.seen.unwrap_or(0) < r.version);
+            let (id, version, facts) = r.into_parts();
+            listed.add(id, version, seq, unseen, facts);
         }
-        let (unseen, max_seq) = listed.finish(self.dev.cursor);
-        Ok(self.listed(unseen, max_seq))
+        Ok(listed.finish(self.dev.cursor))
     }
 
     /// The stored version of a document the device sends, when this request already knows it: from
@@ -456,12 +482,32 @@ impl SyncStateRow {
     }
 }
 
-/// A row of `SyncSession::unseen`.
+/// A row of a listing (`SyncSession::list_changed`, a scope's superset): a document, its change
+/// sequence, the version the device has seen (NULL: not held, or not read), its kind and facts.
 #[derive(sqlx::FromRow)]
-struct UnseenRow {
+pub(super) struct ListingRow {
     id: String,
     version: i64,
     change_seq: i64,
-    /// 1 when the device has not seen the document at `version`.
-    unseen: i64,
+    seen: Option<i64>,
+    kind: String,
+    scope_site: Option<String>,
+    scope_date: Option<String>,
+    scope_owner: Option<String>,
+    scope_open: i64,
+    scope_assignee: Option<String>,
+}
+
+impl ListingRow {
+    pub(super) fn into_parts(self) -> (String, i64, ListedFacts) {
+        let facts = ListedFacts {
+            kind: self.kind,
+            site: self.scope_site,
+            date: self.scope_date,
+            owner: self.scope_owner,
+            open: self.scope_open != 0,
+            assignee: self.scope_assignee,
+        };
+        (self.id, self.version, facts)
+    }
 }

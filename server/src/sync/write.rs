@@ -45,6 +45,9 @@ pub struct SyncWrite {
     pub unconfirmed: Option<Vec<u8>>,
     /// `devices.sync_cursor` after this write (None: unchanged).
     pub cursor: Option<i64>,
+    /// `devices.scope_fp` after this write (None: unchanged): the device's scope changed (helper B,
+    /// sync scopes; such a write is not an `Append`, so only `write_states` stores it).
+    pub scope_fp: Option<Vec<u8>>,
 }
 
 impl Write for SyncWrite {
@@ -149,7 +152,11 @@ impl<'a> Append<'a> {
 impl SyncWrite {
     fn as_append(&self) -> Option<Append<'_>> {
         let Some(DocWrite::Append { id, expected, delta, facts }) = &self.doc else { return None };
-        if self.reset || !self.deleted.is_empty() || self.upserts.len() > MAX_OTHER_STATES + 1 {
+        if self.reset
+            || !self.deleted.is_empty()
+            || self.upserts.len() > MAX_OTHER_STATES + 1
+            || self.scope_fp.is_some()
+        {
             return None;
         }
         let own = self.upserts.iter().position(|(doc, _, _)| doc == id)?;
@@ -406,11 +413,12 @@ impl SyncWrite {
             }
             sqlx::query_scalar(
                 "UPDATE devices SET manifest = $1, unconfirmed = $2, sync_cursor = COALESCE($3, sync_cursor), \
-                 sync_gen = sync_gen + 1 WHERE id = $4 RETURNING sync_gen",
+                 scope_fp = COALESCE($4, scope_fp), sync_gen = sync_gen + 1 WHERE id = $5 RETURNING sync_gen",
             )
             .bind(&self.manifest)
             .bind(&self.unconfirmed)
             .bind(self.cursor_after())
+            .bind(&self.scope_fp)
             .bind(device)
             .fetch_one(&mut *c)
             .await?
