@@ -393,7 +393,7 @@ async fn unsynced_unsettled_pinned_records_stay_until_they_may_go() {
         )
         .await
         .expect("fetch");
-    assert_eq!(ids, [fetched.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&fetched));
     assert!(held(&path).await.contains(&fetched));
     // The supervisor approves the edited one at its current heads: settled now.
     approve(&fake, &edited);
@@ -429,17 +429,17 @@ async fn drops_survive_a_kill_and_a_lost_response() {
     drop(store);
 
     let store = Store::open(&path, "王建国").await.expect("reopen");
-    assert_eq!(query(&path, "SELECT doc_id FROM scope_dropped").await, [old.clone()]);
+    assert_eq!(query(&path, "SELECT doc_id FROM scope_dropped").await, std::slice::from_ref(&old));
     fake.lock().expect("lock").lose_next = true;
     let lost = store.sync(&url, "t", |_, _, _| Ok(()), &Cancel::new()).await;
     assert!(lost.is_err(), "{lost:?}");
-    assert_eq!(query(&path, "SELECT doc_id FROM scope_dropped").await, [old.clone()], "not answered: still queued");
+    let queued = query(&path, "SELECT doc_id FROM scope_dropped").await;
+    assert_eq!(queued, std::slice::from_ref(&old), "not answered: still queued");
     sync(&store, &url).await;
-    let f = fake.lock().expect("lock");
-    let n = f.requests.len();
-    assert_eq!(f.requests[n - 2].dropped, [old.clone()], "the lost one carried it");
-    assert_eq!(f.requests[n - 1].dropped, [old.clone()], "and the retry again");
-    drop(f);
+    let sent: Vec<Vec<String>> = fake.lock().expect("lock").requests.iter().map(|r| r.dropped.clone()).collect();
+    let n = sent.len();
+    assert_eq!(sent[n - 2], std::slice::from_ref(&old), "the lost one carried it");
+    assert_eq!(sent[n - 1], std::slice::from_ref(&old), "and the retry again");
     assert!(query(&path, "SELECT doc_id FROM scope_dropped").await.is_empty());
     store.close().await;
 }

@@ -250,14 +250,10 @@ impl Store {
     /// Whether the rule may drop a colleague's record of `site` dated `day` from this phone: the
     /// day is outside the site window of the stored scope (or the site is not the device's).
     pub async fn day_may_be_evicted(&self, project: Option<&str>, site: &str, day: NaiveDate) -> Result<bool> {
-        Ok(match self.scope_of(project).await? {
-            Some((s, today)) => {
-                !s.full
-                    && !(s.sites.as_deref().is_none_or(|sites| sites.iter().any(|x| x == site))
-                        && scope::within(day, today, s.window_days))
-            }
-            None => false,
-        })
+        let Some((s, today)) = self.scope_of(project).await? else { return Ok(false) };
+        let our_site = s.sites.as_deref().is_none_or(|sites| sites.iter().any(|x| x == site));
+        let in_window = our_site && scope::within(day, today, s.window_days);
+        Ok(!s.full && !in_window)
     }
 
     /// Pins `ids` (records fetched on demand; their companions go with them) for `PIN_MS`.
