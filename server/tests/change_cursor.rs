@@ -69,6 +69,7 @@ fn states(device: &str, upserts: Vec<(String, i64)>, cursor: Option<i64>, unconf
         manifest: None,
         unconfirmed,
         cursor,
+        scope_fp: None,
     }
 }
 
@@ -129,6 +130,7 @@ async fn sequence(db: Db) {
         manifest: None,
         unconfirmed: None,
         cursor: None,
+        scope_fp: None,
     };
     let committer = Committer::start(db.clone(), 1);
     assert!(committer.write(append(version)).await.expect("append").is_some());
@@ -246,6 +248,7 @@ async fn append_with_other_states(db: Db) {
         manifest: Some(vec![3; 16]),
         unconfirmed: Some(format!("{device} batch").into_bytes()),
         cursor: Some(cursor),
+        scope_fp: None,
     };
     let committer = Committer::start(db.clone(), 1);
     // Queued together: one call (SQLite) or one statement (PostgreSQL) for the batch.
@@ -384,6 +387,7 @@ fn concurrent_writers_never_let_a_cursor_skip_a_document_on_postgresql() {
                         manifest: None,
                         unconfirmed: None,
                         cursor: None,
+                        scope_fp: None,
                     };
                     assert!(committer.write(w).await.expect("write (no deadlock)").is_some(), "{id} r{r}");
                 }

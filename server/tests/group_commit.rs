@@ -127,6 +127,7 @@ fn batched_appends(url: Option<&str>) {
             manifest: Some(vec![1; 16]),
             unconfirmed: None,
             cursor: None,
+            scope_fp: None,
         };
         let committer = Committer::start(db.clone(), 1);
         // Run the writes as one batch: queue them all before the writer (on this one thread) runs.
