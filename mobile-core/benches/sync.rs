@@ -5,8 +5,8 @@
 //! The store holds 5,000 sheets of 8 crew lines (10 sites × 500 days, each day started from the day
 //! before, as foremen work) and the sync states a full sync leaves (shared heads = the document's
 //! heads). The server is a minimal HTTP responder on 127.0.0.1, started here, that answers
-//! `POST /v1/sync` at once: with an empty `SyncResponse` to an idle request (the server's answer to an
-//! idle sync), and to each document message with an acknowledgement of the phone's heads (what the
+//! `POST /v1/sync` at once: with an empty `SyncResponse` (but for the day, and the first time the
+//! device's scope, as sync scopes send) to an idle request (the server's answer to an idle sync), and to each document message with an acknowledgement of the phone's heads (what the
 //! server answers once it merged them). So what is timed is the core's own work: reading its states,
 //! choosing what to offer, encoding, the HTTP exchange on loopback, applying the answer and saving.
 //!
@@ -26,7 +26,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
 use mobile_core::store::{Cancel, RecordFilter};
-use record_schema::wire::{DocMessage, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use record_schema::wire::{DocMessage, PROTOCOL_VERSION, SyncRequest, SyncResponse, WireScope};
 
 mod common;
 use common::line;
@@ -99,7 +99,9 @@ fn build_store(path: &str, rt: &tokio::runtime::Runtime) -> Vec<String> {
 }
 
 /// The server's answer to one request: an acknowledgement of the phone's heads for each document
-/// message (nothing new on the server's side), nothing else.
+/// message (nothing new on the server's side), and, as a server with sync scopes does, the day
+/// (`as_of`) and the device's scope when the request's fingerprint is not its own (so the first
+/// sync runs the phone's eviction plan over the 5,000 sheets, and idle syncs check it is not due).
 fn answer(request: &SyncRequest) -> SyncResponse {
     let docs = request
         .docs
@@ -117,7 +119,23 @@ fn answer(request: &SyncRequest) -> SyncResponse {
             DocMessage { id: m.id.clone(), msg: ack.encode() }
         })
         .collect();
-    SyncResponse { v: PROTOCOL_VERSION, docs, ..Default::default() }
+    let scope = WireScope {
+        fp: vec![0x5c; 16],
+        holder: "d:bench".into(),
+        sites: Some(vec!["S0".into()]),
+        window_days: 14,
+        own_days: None,
+        open_reach: "own".into(),
+        full: false,
+    };
+    let scoped = request.scope_fp.is_some();
+    SyncResponse {
+        v: PROTOCOL_VERSION,
+        docs,
+        as_of: scoped.then(|| "2026-12-07".to_string()),
+        scope: (scoped && request.scope_fp.as_deref() != Some(&scope.fp[..])).then_some(scope),
+        ..Default::default()
+    }
 }
 
 /// Serves one kept-alive connection: HTTP/1.1 requests with a Content-Length body.
@@ -202,7 +220,11 @@ fn sync_5000(c: &mut Criterion) {
 
     let first = Instant::now();
     let report = sync();
-    println!("sync bench: first idle sync after opening {:?} ({report:?})", first.elapsed());
+    println!(
+        "sync bench: first idle sync after opening, with the eviction plan over every sheet (own: all kept) {:?} \
+         ({report:?})",
+        first.elapsed()
+    );
     assert_eq!(report.documents_sent, 0, "an idle sync offers nothing");
 
     let mut next = 0usize;
