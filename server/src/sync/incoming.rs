@@ -165,7 +165,7 @@ impl SyncSession<'_> {
             (Some(mut s), Some((_, read)), Some(facts)) => {
                 s.doc = doc;
                 s.reading = Some(read);
-                match self.save_with_facts(&mut s, &state, facts).await {
+                match self.save_with_state(&mut s, &state, facts).await {
                     Ok(()) => {
                         documents_changed(&self.grant.project_id);
                         s
@@ -181,7 +181,7 @@ impl SyncSession<'_> {
                 s
             }
             (None, Some((record, read)), Some(facts)) => {
-                match self.insert_with_facts(id, record.kind().as_str(), doc, &state, facts).await {
+                match self.insert_with_state(id, record.kind().as_str(), doc, &state, facts).await {
                     Ok(mut s) => {
                         s.reading = Some(read);
                         documents_changed(&self.grant.project_id);
@@ -225,41 +225,6 @@ impl SyncSession<'_> {
     /// project, gets the same error. Only a valid record of the device's own project under a
     /// taken id is told apart (`id_taken`): ids are global, and the phone must pick another; that
     /// says no more than that a UUID the device already knows is in use. Nothing is stored.
-    /// `save_with_state`, the write carrying the record's scope facts.
-    async fn save_with_facts(
-        &mut self,
-        stored: &mut docstore::StoredDoc,
-        state: &State,
-        facts: crate::scope_facts::RecordFacts,
-    ) -> Result<(), DocStoreError> {
-        let Some((doc, written)) = stored.prepare_write() else {
-            // (Only changed documents come here.) Nothing to store but the state.
-            self.note_state(stored, state);
-            return Ok(());
-        };
-        // The state as it will be once committed: the document at its next version.
-        let undo = self.note_state_at(&stored.id, &stored.doc.get_heads(), stored.version + 1, state);
-        self.commit_with(doc.with_facts(facts), undo).await?;
-        stored.committed(written);
-        Ok(())
-    }
-
-    /// `insert_with_state`, the write carrying the record's scope facts (its owner among them).
-    async fn insert_with_facts(
-        &mut self,
-        id: &str,
-        kind: &str,
-        mut doc: AutoCommit,
-        state: &State,
-        facts: crate::scope_facts::RecordFacts,
-    ) -> Result<docstore::StoredDoc, DocStoreError> {
-        let (write, saved_bytes) = docstore::DocWrite::insert(id, &self.grant.project_id, kind, &mut doc);
-        let mut stored = docstore::StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved_bytes);
-        let undo = self.note_state_at(id, &stored.doc.get_heads(), stored.version, state);
-        self.commit_with(write.with_facts(facts), undo).await?;
-        Ok(stored)
-    }
-
     /// The project's expense categories when `doc` is an expense (read once per request); else none
     /// are needed.
     async fn categories_for(

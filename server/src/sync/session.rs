@@ -405,8 +405,14 @@ impl<'a> SyncSession<'a> {
         Ok(msg.map(Message::encode))
     }
 
-    /// Saves a changed document with its sync state and whatever else is pending: one write.
-    pub(super) async fn save_with_state(&mut self, stored: &mut StoredDoc, state: &State) -> Result<(), DocStoreError> {
+    /// Saves a changed document with its sync state and whatever else is pending: one write,
+    /// carrying the record's scope facts (`crate::scope_facts`).
+    pub(super) async fn save_with_state(
+        &mut self,
+        stored: &mut StoredDoc,
+        state: &State,
+        facts: crate::scope_facts::RecordFacts,
+    ) -> Result<(), DocStoreError> {
         let Some((doc, written)) = stored.prepare_write() else {
             // (Only changed documents come here.) Nothing to store but the state.
             self.note_state(stored, state);
@@ -414,23 +420,25 @@ impl<'a> SyncSession<'a> {
         };
         // The state as it will be once committed: the document at its next version.
         let undo = self.note_state_at(&stored.id, &stored.doc.get_heads(), stored.version + 1, state);
-        self.commit_with(doc, undo).await?;
+        self.commit_with(doc.with_facts(facts), undo).await?;
         stored.committed(written);
         Ok(())
     }
 
-    /// Stores a new document with the device's sync state: one write.
+    /// Stores a new document with the device's sync state: one write, carrying the record's scope
+    /// facts (its owner among them).
     pub(super) async fn insert_with_state(
         &mut self,
         id: &str,
         kind: &str,
         mut doc: AutoCommit,
         state: &State,
+        facts: crate::scope_facts::RecordFacts,
     ) -> Result<StoredDoc, DocStoreError> {
         let (write, saved_bytes) = DocWrite::insert(id, &self.grant.project_id, kind, &mut doc);
         let mut stored = StoredDoc::inserted(id, &self.grant.project_id, kind, doc, saved_bytes);
         let undo = self.note_state_at(id, &stored.doc.get_heads(), stored.version, state);
-        self.commit_with(write, undo).await?;
+        self.commit_with(write.with_facts(facts), undo).await?;
         Ok(stored)
     }
 
