@@ -5,18 +5,23 @@
 # floor (the protocol served from memory), three server replicas on one PostgreSQL database, and
 # the join scenario (a new phone's first sync on a project of 20,000 documents; idle syncs on
 # 1,000 and 20,000 documents). Every edit run reads every phone's sheet back (--verify). Prints a
-# table at the end; each run's JSON report stays in $WORK.
+# table at the end; each run's JSON report stays in $WORK. join-scoped (only when named in ONLY, or
+# with SCOPED=1) is the join run with --scoped: a third phone, applying sync scopes, joins the
+# 20,000-document project (sheets over two years on three sites: ~2% in the default 14-day window)
+# after the unscoped one; its wall time, rounds and bytes down against the unscoped join's.
 #
 #   scripts/bench-sync-scale.sh                       # build and run everything (~15 min on 2 cores)
 #   DURATION=20 PHONES=1000 scripts/bench-sync-scale.sh
 #   ONLY="sqlite-p100 join-sqlite" SKIP_BUILD=1 scripts/bench-sync-scale.sh
+#   ONLY=join-scoped scripts/bench-sync-scale.sh      # sync scopes: a scoped new phone's join vs an unscoped one
 #
 # Environment: PGURL (default postgres://postgres@127.0.0.1:5432, trust auth as
 # scripts/test-setup.sh sets up), DURATION (measured seconds per run, default 10), WARMUP (default 2),
 # PHONES (default 1000), CONCURRENCY (default 32), JOIN_DOCS (default 20000), IDLE_DOCS (default
-# 1000), IDLE_SYNCS (default 400), JOIN_PG=1 to run the join on PostgreSQL too, ONLY (run names, see
-# `runs` below), CARGO_TARGET_DIR (default /tmp/bench-target: a release build of its own that does
-# not wait for the workspace's debug builds), SKIP_BUILD=1, WORK (default $CARGO_TARGET_DIR/bench-sync-scale).
+# 1000), IDLE_SYNCS (default 400), JOIN_PG=1 to run the join on PostgreSQL too, SCOPED=1 to run
+# join-scoped too (and JOIN_PG=1 SCOPED=1: join-scoped-postgres), ONLY (run names, see `runs`
+# below), CARGO_TARGET_DIR (default /tmp/bench-target: a release build of its own that does not wait
+# for the workspace's debug builds), SKIP_BUILD=1, WORK (default $CARGO_TARGET_DIR/bench-sync-scale).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,6 +98,13 @@ run join-sqlite sqlite "${join[@]}"
 if [ "${JOIN_PG:-0}" = 1 ]; then
     run join-postgres postgres "${join[@]}"
 fi
+# Not in the default set (it repeats join-sqlite's seeding): named in ONLY, or SCOPED=1.
+if [ "${SCOPED:-0}" = 1 ] || [[ " ${ONLY:-} " == *" join-scoped "* ]]; then
+    run join-scoped sqlite "${join[@]}" --scoped
+fi
+if [ "${SCOPED:-0}" = 1 ] && [ "${JOIN_PG:-0}" = 1 ] || [[ " ${ONLY:-} " == *" join-scoped-postgres "* ]]; then
+    run join-scoped-postgres postgres "${join[@]}" --scoped
+fi
 
 say "commit $commit; reports in $WORK"
 python3 - "$WORK" <<'EOF'
@@ -138,18 +150,27 @@ for n in [n for n in order if n.startswith("join")]:
         print(f"{n}: no report (see {n}.log)")
         continue
     print(f"\n{n} ({r['backend']}, {r['foremen']} foremen over {r['days']} days)")
-    for size in ("small", "big"):
+    sizes = ("small", "big", "big_scoped") if r["join"].get("big_scoped") else ("small", "big")
+    for size in sizes:
         j = r["join"][size]
-        print(f"  join {size:<5} {j['project_documents']:>6} docs: {num(j['seconds'], '.2f')} s to settled, "
+        if size == "big_scoped" and not j.get("scope_answered"):
+            print("  (big_scoped: the server answered no scope: it does not apply sync scopes)")
+        print(f"  join {size:<10} {j['project_documents']:>6} docs: {num(j['seconds'], '.2f')} s to settled, "
               f"{j['rounds']} rounds, {j['documents_held']} held, {num(j['payload_bytes']['down'] / 1e6, '.2f')} MB down / "
               f"{num(j['payload_bytes']['up'] / 1e6, '.2f')} MB up, server CPU {num(j['server_cpu_ms'], '.0f')} ms, "
               f"phone side {num(j['phone_cpu_ms'], '.0f')} ms, stored {num(j['stored_bytes'] / 1e6, '.1f')} MB")
-    for size in ("small", "big"):
-        i = r["idle"][size]
-        print(f"  idle {size:<5} {i['project_documents']:>6} docs: server CPU {num(i['server_cpu_ms_per_sync'], '.3f')} ms/sync, "
+    for size in sizes:
+        i = r["idle"].get(size)
+        if not i:
+            continue
+        print(f"  idle {size:<10} {i['project_documents']:>6} docs: server CPU {num(i['server_cpu_ms_per_sync'], '.3f')} ms/sync, "
               f"request p50 {num(i['request_latency_ms']['p50'], '.2f')} ms p99 {num(i['request_latency_ms']['p99'], '.2f')} ms, "
               f"{num(i['requests_per_sync'], '.2f')} requests/sync, {i['syncs']} syncs")
     print(f"  idle server CPU, big over small: {num(r['idle']['server_cpu_big_over_small'], '.2f')}x")
+    vs = r["join"].get("scoped_over_unscoped")
+    if vs:
+        print(f"  scoped join over unscoped join (big): wall time {num(vs.get('seconds'), '.3f')}x, "
+              f"bytes down {num(vs.get('payload_down'), '.3f')}x, documents {num(vs.get('documents_held'), '.3f')}x")
 EOF
 if [ ${#failed[@]} -gt 0 ]; then
     say "failed runs: ${failed[*]}"

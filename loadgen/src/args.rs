@@ -45,6 +45,13 @@ pub struct Args {
     /// Idle syncs measured on each `--join` project.
     #[arg(long, default_value_t = 500)]
     pub idle_syncs: usize,
+    /// Phones apply sync scopes (issue 25, docs/sync-scopes.md): every request carries `scope_fp`
+    /// (empty at first, then the fingerprint of the last `scope` the server sent), so the server
+    /// sends each phone only the documents in its scope. Nothing else of the phone's scope rules is
+    /// simulated (no eviction, `dropped` or `fetch`). With `--join`: a third phone joins the big
+    /// project scoped, after the unscoped one (wall time, rounds, bytes), and idles there too.
+    #[arg(long)]
+    pub scoped: bool,
     /// With `--spawn`: instead of the Fieldledger server, start the floor, this binary serving the
     /// same protocol over the same HTTP stack from memory only (no database, token check,
     /// validation or durability). Its CPU per sync is the least any HTTP server of the protocol

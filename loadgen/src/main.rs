@@ -110,7 +110,7 @@ async fn run(args: Args) -> Result<bool, Error> {
         .enumerate()
         .map(|(i, token)| {
             // (A phone that never synced: it has no sync state, so its first sync sends `reset`.)
-            Phone::new(i, token, projects[i % projects_n].clone(), &run, args.lines)
+            Phone::new(i, token, projects[i % projects_n].clone(), &run, args.lines).scoped(args.scoped)
         })
         .collect();
 

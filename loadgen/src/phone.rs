@@ -26,6 +26,9 @@ pub struct Phone {
     /// Sync states between syncs (none: the first sync asks the server to forget what it believed
     /// this device held).
     pub states: HashMap<String, State>,
+    /// `--scoped`: the scope fingerprint sent with every request (empty until the server sent a
+    /// `scope`); None: the phone does not apply scopes and is served its whole project.
+    pub scope_fp: Option<Vec<u8>>,
     lines: usize,
     edits: u64,
     /// The own sheet as last edited here (only this phone edits it), so an edit need not read the
@@ -71,7 +74,9 @@ impl Phone {
     pub fn new(index: usize, token: String, project: String, run: &str, lines: usize) -> Phone {
         let sheet_id = format!("sheet-{run}-{index:05}");
         let mut doc = AutoCommit::new();
-        let own = sheet(&sheet_id, &project, index, lines);
+        let mut own = sheet(&sheet_id, &project, index, lines);
+        // Today's sheet, as a foreman's: in a scoped peer's window (a fixed past day would not be).
+        own.work_date = chrono::Utc::now().date_naive();
         own.write(&mut doc).expect("a valid labour sheet");
         let mut docs = BTreeMap::new();
         docs.insert(sheet_id.clone(), doc);
@@ -82,6 +87,7 @@ impl Phone {
             sheet_id,
             docs,
             states: HashMap::new(),
+            scope_fp: None,
             lines: lines.max(1),
             edits: 0,
             own: Some(own),
@@ -97,10 +103,18 @@ impl Phone {
             sheet_id,
             docs: BTreeMap::new(),
             states: HashMap::new(),
+            scope_fp: None,
             lines: 1,
             edits: 0,
             own: None,
         }
+    }
+
+    /// The phone applies sync scopes (`--scoped`): it sends `scope_fp`, empty until the server
+    /// sends its scope.
+    pub fn scoped(mut self, on: bool) -> Phone {
+        self.scope_fp = on.then(Vec::new);
+        self
     }
 
     /// A typical small edit: one crew line's headcount (or, every third edit, its hours) changes.
@@ -129,8 +143,14 @@ impl Phone {
     }
 
     /// Starts a sync: the driver takes the states kept since the last one (moved, not copied).
+    /// `--scoped`: the driver sends `scope_fp` (and never `dropped` or `fetch`: the loadgen evicts
+    /// nothing and fetches nothing).
     pub fn start_sync(&mut self) -> SyncDriver {
-        SyncDriver::new(std::mem::take(&mut self.states))
+        let sync = SyncDriver::new(std::mem::take(&mut self.states));
+        match &self.scope_fp {
+            Some(fp) => sync.scoped(fp.clone(), Vec::new(), Vec::new()),
+            None => sync,
+        }
     }
 
     /// The next request: a message for every document with something to say, and the manifest

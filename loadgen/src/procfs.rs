@@ -31,6 +31,26 @@ pub fn process_ticks(pid: u32) -> Option<u64> {
     stat(Path::new(&format!("/proc/{pid}/stat"))).map(|(_, t)| t)
 }
 
+/// Nanoseconds on a CPU so far of every live thread of process `pid` (`/proc/<pid>/task/*/schedstat`,
+/// the scheduler's own count): exact where utime + stime are sampled at the clock tick (10 ms), too
+/// coarse for an idle sync's fraction of a millisecond. Threads that exited in between are missed
+/// (the server's runtime and database threads live as long as it does).
+pub fn process_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    for t in tasks.flatten() {
+        let text = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
+        total += text.split_whitespace().next().and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    }
+    Some(total)
+}
+
+/// Seconds since boot (`/proc/uptime`, CLOCK_BOOTTIME, 10 ms): marks to cut a profile taken with
+/// `perf record -k boottime` by phase (`perf report --time`).
+pub fn boottime_s() -> Option<f64> {
+    std::fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()
+}
+
 /// CPU ticks used so far by every process named `postgres` on the machine (its backends do the
 /// database's work outside the server process). Backends that exit in between are missed.
 pub fn postgres_ticks() -> u64 {

@@ -102,6 +102,9 @@ pub fn report(args: &Args, m: Measured) -> bool {
         "concurrency": concurrency,
         "target_rate": args.rate,
         "lines_per_sheet": args.lines,
+        // `--scoped`, and of the measured syncs those the server answered as scoped (`as_of` or `scope`).
+        "scoped": args.scoped,
+        "scope_answered_syncs": measured.syncs.iter().filter(|s| s.scope_answered).count(),
         "seconds": elapsed,
         "syncs": syncs,
         "requests": requests,

@@ -25,6 +25,12 @@ pub struct SyncRecord {
     pub payload_down: u64,
     pub doc_errors: u32,
     pub failure: Option<String>,
+    /// A response said the server applies scopes for this phone (`as_of` or `scope` set): only
+    /// with `--scoped`, and only from a server that has them.
+    pub scope_answered: bool,
+    /// With a probe (`sync_phone_probed`): the server's CPU while this sync's requests were in flight,
+    /// nanoseconds (none: not probed, or the count was unreadable).
+    pub server_ns_in_requests: Option<u64>,
 }
 
 /// Edit syncs until `deadline` or `limit` syncs have started.
@@ -61,7 +67,20 @@ pub async fn sync_phone(
     start: Instant,
     request_micros: &mut Vec<u64>,
 ) -> SyncRecord {
-    let mut rec = SyncRecord::default();
+    sync_phone_probed(conn, phone, start, request_micros, None).await
+}
+
+/// `sync_phone`, also counting the CPU server process `probe` spends while each request is in
+/// flight (`SyncRecord::server_ns_in_requests`): an idle sync's own cost, without what the server's
+/// background tasks spend while the phone works between requests.
+pub async fn sync_phone_probed(
+    conn: &mut Conn,
+    phone: &mut Phone,
+    start: Instant,
+    request_micros: &mut Vec<u64>,
+    probe: Option<u32>,
+) -> SyncRecord {
+    let mut rec = SyncRecord { server_ns_in_requests: probe.map(|_| 0), ..SyncRecord::default() };
     let mut sync = phone.start_sync();
     while !sync.settled() {
         // (As the real phone: stop when the answer is answered and there is nothing more to say.)
@@ -82,12 +101,19 @@ pub async fn sync_phone(
             break;
         }
         rec.payload_up += body.len() as u64;
+        let ns0 = probe.and_then(crate::procfs::process_ns);
         let t = Instant::now();
         let answer = conn.post("/v1/sync", &phone.token, body).await;
+        let elapsed = t.elapsed();
+        let ns1 = probe.and_then(crate::procfs::process_ns);
+        rec.server_ns_in_requests = match (rec.server_ns_in_requests, ns0.zip(ns1)) {
+            (Some(sum), Some((a, b))) => Some(sum + b.saturating_sub(a)),
+            _ => None,
+        };
         rec.requests += 1;
         let resp: SyncResponse = match answer {
             Ok((200, bytes)) => {
-                request_micros.push(t.elapsed().as_micros() as u64);
+                request_micros.push(elapsed.as_micros() as u64);
                 rec.payload_down += bytes.len() as u64;
                 match ciborium::from_reader(bytes.as_ref()) {
                     Ok(r) => r,
@@ -116,9 +142,31 @@ pub async fn sync_phone(
         }
         rec.doc_errors += errors.len() as u32;
     }
+    // (`--scoped`: the server's scope, once sent, is the fingerprint of the next syncs.)
+    if phone.scope_fp.is_some() {
+        rec.scope_answered = sync.as_of().is_some() || sync.scope().is_some();
+        if let Some(scope) = sync.scope() {
+            phone.scope_fp = Some(scope.fp.clone());
+        }
+    }
     phone.finish_sync(sync);
     rec.micros = start.elapsed().as_micros() as u64;
     rec
+}
+
+/// The request `phone` would send now, encoded (as `sync_phone` sends it), without sending it; the
+/// phone's states are left as they were. None when it has nothing to send.
+pub fn encoded_request(phone: &mut Phone) -> Option<Vec<u8>> {
+    let mut sync = phone.start_sync();
+    let body = match phone.request(&mut sync) {
+        Next::Send(req) => {
+            let mut body = Vec::new();
+            ciborium::into_writer(&req, &mut body).ok().map(|()| body)
+        }
+        _ => None,
+    };
+    phone.finish_sync(sync);
+    body
 }
 
 async fn worker(shared: Arc<Shared>, mut conns: Vec<Conn>, record: bool) -> WorkerOut {
@@ -161,8 +209,10 @@ async fn worker(shared: Arc<Shared>, mut conns: Vec<Conn>, record: bool) -> Work
                 sync_phone(conn, &mut phone, start, &mut request_micros).await
             }
             Mode::Verify => {
+                // (Scoped as the phone is: its own sheet is in its scope.)
                 let mut fresh =
-                    Phone::empty(phone.index, phone.token.clone(), phone.project.clone(), phone.sheet_id.clone());
+                    Phone::empty(phone.index, phone.token.clone(), phone.project.clone(), phone.sheet_id.clone())
+                        .scoped(phone.scope_fp.is_some());
                 let rec = sync_phone(conn, &mut fresh, start, &mut request_micros).await;
                 // Equal values and equal heads: the server holds exactly the phone's changes, none
                 // lost and none extra (a write applied twice or a stray change would change the heads).
@@ -235,4 +285,33 @@ pub async fn phase(
     phones.extend(shared.done.into_inner().map_err(|_| "poisoned")?);
     phones.sort_by_key(|p| p.index);
     Ok((phones, all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use record_schema::wire::SyncRequest;
+
+    fn phone(scoped: bool) -> Phone {
+        Phone::new(0, "token".into(), "p".into(), "run", 2).scoped(scoped)
+    }
+
+    fn sent(phone: &mut Phone) -> SyncRequest {
+        let body = encoded_request(phone).expect("a new phone has its sheet to send");
+        ciborium::from_reader(body.as_slice()).expect("a CBOR sync request")
+    }
+
+    #[test]
+    fn only_a_scoped_phone_sends_a_scope_fingerprint() {
+        let r = sent(&mut phone(false));
+        assert_eq!(r.scope_fp, None, "served the whole project, as before scopes");
+        let mut p = phone(true);
+        let r = sent(&mut p);
+        assert_eq!(r.scope_fp.as_deref(), Some(&[][..]), "empty: applies scopes, has no parameters yet");
+        assert!(r.dropped.is_empty() && r.fetch.is_empty(), "the loadgen evicts and fetches nothing");
+        // The fingerprint the server last sent goes on the next requests.
+        p.scope_fp = Some(vec![7; 16]);
+        assert_eq!(sent(&mut p).scope_fp, Some(vec![7; 16]));
+        assert_eq!(r.docs.len(), 1, "the phone's own sheet, scoped or not");
+    }
 }
