@@ -20,9 +20,12 @@ fn story(url: Option<&str>) {
     let (ta, tc) = (token(dir.path(), url, "P1"), token(dir.path(), url, "P1"));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let a = open_phone(dir.path(), "li");
+    // Today on the site's calendar: the fresh phone below is a colleague's, whose sync scope holds
+    // the site's recent days (docs/sync-scopes.md).
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
     for i in 0..RECORDS {
         let input = ExpenseInput {
-            date: "2026-11-20".into(),
+            date: today.clone(),
             amount: amount(i),
             currency: None,
             category: "materials".into(),
