@@ -77,15 +77,21 @@ fn the_floor_serves_the_same_protocol_and_holds_every_edit() {
     assert!(!bad.status.success(), "--floor without --spawn must be refused");
 }
 
+fn j_down(r: &serde_json::Value) -> Option<f64> {
+    r["join"]["big"]["payload_bytes"]["down"].as_f64()
+}
+
 /// The join scenario, small: two projects seeded through the sync, a new phone's first sync on
-/// each receives every document, and idle syncs on both are measured.
+/// each receives every document, and idle syncs on both are measured; with `--scoped`, a phone
+/// applying sync scopes joins the big project and receives only its window (sheets over 730 days:
+/// a few of the last 14 days), and the idle request is replayed on both.
 #[test]
 fn a_new_phone_joins_a_seeded_project_and_idles() {
     let server = server_bin();
     let out = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
         .env_remove("DATABASE_URL")
         .args(["--spawn", "--server-bin", &server.display().to_string()])
-        .args(["--join", "--join-docs", "300", "--idle-docs", "40", "--idle-syncs", "20", "--json"])
+        .args(["--join", "--join-docs", "300", "--idle-docs", "40", "--idle-syncs", "20", "--scoped", "--json"])
         .output()
         .expect("run the load generator");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -103,7 +109,20 @@ fn a_new_phone_joins_a_seeded_project_and_idles() {
         assert_eq!(i["syncs"], 20, "{r}");
         assert_eq!(i["failed_syncs"], 0, "{r}");
         assert!(i["request_latency_ms"]["p50"].as_f64().is_some_and(|v| v > 0.0), "{r}");
+        assert!(i["server_cpu_ms_in_requests_per_sync"].as_f64().is_some_and(|v| v > 0.0), "{r}");
+        let replayed = &r["idle_replayed"][size];
+        assert_eq!(replayed["failed"], 0, "{r}");
+        assert!(replayed["server_cpu_ms_per_request"].as_f64().is_some_and(|v| v > 0.0), "{r}");
     }
+    let scoped = &r["join"]["big_scoped"];
+    assert_eq!(scoped["failure"], serde_json::Value::Null, "{r}");
+    assert_eq!(scoped["scope_answered"], true, "the server answers a scoped phone with its scope: {r}");
+    let recent = r["seed"]["big"]["within_14_days"].as_u64().expect("within_14_days");
+    let held = scoped["documents_held"].as_u64().expect("documents_held");
+    assert!(held >= recent && held < 300 / 4, "the window's {recent} sheets, not the project's 300: {r}");
+    let down = scoped["payload_bytes"]["down"].as_f64().zip(j_down(&r));
+    assert!(down.is_some_and(|(scoped, whole)| scoped < whole / 4.0), "{r}");
+    assert_eq!(r["idle"]["big_scoped"]["failed_syncs"], 0, "{r}");
 
     // Replicas share one PostgreSQL database; on SQLite they are refused.
     let bad = Command::new(env!("CARGO_BIN_EXE_fieldledger-loadgen"))
