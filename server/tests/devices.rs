@@ -343,3 +343,29 @@ fn a_handset_is_revoked_on_every_project_on_postgres() {
     let pg = ThrowawayPg::create();
     handset_story(Some(&pg.url()));
 }
+
+/// "Last seen" notes are written by tasks of their own and may land out of order (a `whoami` just
+/// before a sync): an older note never replaces a newer one, nor its app version.
+#[test]
+fn an_older_seen_note_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let foreman = token(dir.path(), None, "P1");
+    let hash = server::auth::token_sha256(&foreman);
+    let path = dir.path().to_path_buf();
+    let got = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let db = server::db::Db::connect(None, &path).await.expect("db");
+            server::access::devices::mark_seen(&db, &hash, Some("app/2"), 2_000).await.expect("newer");
+            server::access::devices::mark_seen(&db, &hash, Some("app/1"), 1_000).await.expect("older");
+            let server::db::Db::Sqlite(pool) = &db else { unreachable!("SQLite") };
+            sqlx::query_as::<_, (Option<i64>, Option<String>)>("SELECT last_seen_at_ms, app_version FROM devices")
+                .fetch_one(pool)
+                .await
+                .expect("row")
+        })
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(got, (Some(2_000), Some("app/2".to_string())));
+}

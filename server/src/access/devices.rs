@@ -576,9 +576,11 @@ pub async fn note_seen(State(s): State<SeenState>, request: Request, next: Next)
 /// Sets the last request (and the app version, when given) of the device holding a live token.
 pub async fn mark_seen(db: &Db, token_sha256: &str, version: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
     on_pool!(db, |p| sqlx::query(
+        // Notes are written by tasks of their own, which may land out of order: a note older than
+        // the stored one changes nothing (both SET expressions read the row as it was).
         "UPDATE devices SET last_seen_at_ms = $1, app_version = COALESCE($2, app_version) \
          WHERE id = (SELECT device_id FROM tokens WHERE token_sha256 = $3 AND revoked_at_ms IS NULL) \
-         AND revoked_at_ms IS NULL"
+         AND revoked_at_ms IS NULL AND (last_seen_at_ms IS NULL OR last_seen_at_ms <= $1)"
     )
     .bind(now)
     .bind(version)
