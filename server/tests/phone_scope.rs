@@ -114,13 +114,13 @@ fn story(url: Option<&str>) {
     let phone = open_phone(d, "wang");
     rt.block_on(phone.pair(base.clone(), code, "王建国的手机".into())).expect("pair");
     sync_paired(&rt, &phone);
-    assert_eq!(ids(&phone), [s1_today.clone()], "exactly its scope");
+    assert_eq!(ids(&phone), std::slice::from_ref(&s1_today), "exactly its scope");
 
     // Moved to S2: S2's recent record comes, S1's leaves (evicted after the sync that brought the
     // new scope, its drop sent with the next), and idle syncs are one round (digests agree).
     set_sites(&["S2"]);
     sync_paired(&rt, &phone);
-    assert_eq!(ids(&phone), [s2_today.clone()]);
+    assert_eq!(ids(&phone), std::slice::from_ref(&s2_today));
     for _ in 0..2 {
         let idle = sync_paired(&rt, &phone);
         assert_eq!((idle.rounds, idle.documents_received), (1, 0), "{idle:?}");
@@ -128,7 +128,7 @@ fn story(url: Option<&str>) {
     // And back.
     set_sites(&["S1"]);
     sync_paired(&rt, &phone);
-    assert_eq!(ids(&phone), [s1_today.clone()]);
+    assert_eq!(ids(&phone), std::slice::from_ref(&s1_today));
     for _ in 0..2 {
         let idle = sync_paired(&rt, &phone);
         assert_eq!((idle.rounds, idle.documents_received), (1, 0), "{idle:?}");
@@ -173,7 +173,7 @@ fn story(url: Option<&str>) {
     let got = rt
         .block_on(writer.fetch_record(mine.clone(), writer_remote.0.clone(), writer_remote.1.clone(), None))
         .expect("fetch");
-    assert_eq!(got, [mine.clone()]);
+    assert_eq!(got, std::slice::from_ref(&mine));
     writer.update_labour_sheet(mine.clone(), days_ago(20), Some("corrected".into())).expect("edit");
     rt.block_on(writer.sync(base.clone(), writer_token.clone(), None, None)).expect("writer syncs");
     let corrected = writer.heads(mine.clone()).expect("heads");

@@ -524,6 +524,21 @@ void uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(uint64_t ptr, R
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_pending_uploads(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_COPY_SHEET_FROM_DAY
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_COPY_SHEET_FROM_DAY
+uint64_t uniffi_mobile_core_fn_method_fieldstore_copy_sheet_from_day(uint64_t ptr, RustBuffer project_id, RustBuffer site_id, RustBuffer day, RustBuffer work_date, RustBuffer base_url, RustBuffer token
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_DAYS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_DAYS
+uint64_t uniffi_mobile_core_fn_method_fieldstore_fetch_days(uint64_t ptr, RustBuffer site_id, RustBuffer from, RustBuffer to, RustBuffer base_url, RustBuffer token, RustBuffer cancel
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_RECORD
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_RECORD
+uint64_t uniffi_mobile_core_fn_method_fieldstore_fetch_record(uint64_t ptr, RustBuffer id, RustBuffer base_url, RustBuffer token, RustBuffer cancel
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_APPROVAL_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_APPROVAL_STATUS
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_approval_status(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -1256,6 +1271,24 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PENDING_UPLOADS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_PENDING_UPLOADS
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_pending_uploads(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_COPY_SHEET_FROM_DAY
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_COPY_SHEET_FROM_DAY
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_copy_sheet_from_day(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_DAYS
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_DAYS
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_fetch_days(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_RECORD
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_RECORD
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_fetch_record(void
     
 );
 #endif

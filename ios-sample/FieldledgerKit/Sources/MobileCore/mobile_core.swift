@@ -1035,6 +1035,28 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func pendingUploads() throws  -> [PendingUpload]
     
     /**
+     * "Copy from an earlier day": a new sheet for `work_date` with the crews and rates of the
+     * site's sheet of `day`. A day this phone no longer holds is fetched first; without a
+     * connection that is `DayNotOnPhone`. `None`: the site has no sheet that day.
+     */
+    func copySheetFromDay(projectId: String, siteId: String, day: String, workDate: String, baseUrl: String?, token: String?) async throws  -> LabourSheet?
+    
+    /**
+     * Fetches site `site_id`'s records from `from` to `to` (`YYYY-MM-DD`, both included, at most
+     * 31 days) with their companions, and keeps them for at least 24 hours. Returns the records'
+     * ids (at most 500 a call; the earliest first). Bad dates or range: `InvalidInput` naming
+     * `from` or `to`.
+     */
+    func fetchDays(siteId: String, from: String, to: String, baseUrl: String?, token: String?, cancel: CancelToken?) async throws  -> [String]
+    
+    /**
+     * Fetches record `id` (and its approval or follow-up) whatever this phone's scope, and keeps
+     * it for at least 24 hours. Returns the ids found (empty: the server has no such record in
+     * this project). `Offline` without a connection.
+     */
+    func fetchRecord(id: String, baseUrl: String?, token: String?, cancel: CancelToken?) async throws  -> [String]
+    
+    /**
      * Where the record stands with the supervisors (approved, rejected with a comment, changed
      * since approval, or pending), as of the last sync.
      */
@@ -1857,6 +1879,70 @@ open func pendingUploads()throws  -> [PendingUpload]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * "Copy from an earlier day": a new sheet for `work_date` with the crews and rates of the
+     * site's sheet of `day`. A day this phone no longer holds is fetched first; without a
+     * connection that is `DayNotOnPhone`. `None`: the site has no sheet that day.
+     */
+open func copySheetFromDay(projectId: String, siteId: String, day: String, workDate: String, baseUrl: String? = nil, token: String? = nil)async throws  -> LabourSheet?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_copy_sheet_from_day(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(projectId),FfiConverterString.lower(siteId),FfiConverterString.lower(day),FfiConverterString.lower(workDate),FfiConverterOptionString.lower(baseUrl),FfiConverterOptionString.lower(token)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeLabourSheet.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Fetches site `site_id`'s records from `from` to `to` (`YYYY-MM-DD`, both included, at most
+     * 31 days) with their companions, and keeps them for at least 24 hours. Returns the records'
+     * ids (at most 500 a call; the earliest first). Bad dates or range: `InvalidInput` naming
+     * `from` or `to`.
+     */
+open func fetchDays(siteId: String, from: String, to: String, baseUrl: String? = nil, token: String? = nil, cancel: CancelToken? = nil)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_fetch_days(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(siteId),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterOptionString.lower(baseUrl),FfiConverterOptionString.lower(token),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Fetches record `id` (and its approval or follow-up) whatever this phone's scope, and keeps
+     * it for at least 24 hours. Returns the ids found (empty: the server has no such record in
+     * this project). `Offline` without a connection.
+     */
+open func fetchRecord(id: String, baseUrl: String? = nil, token: String? = nil, cancel: CancelToken? = nil)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_fetch_record(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionString.lower(baseUrl),FfiConverterOptionString.lower(token),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
 }
     
     /**
@@ -6587,6 +6673,12 @@ enum CoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NoDailyReport(siteId: String, date: String
     )
     /**
+     * The site's records of that day are no longer on this phone (it keeps recent days, its own
+     * and open records) and there is no connection to fetch them: connect and try again.
+     */
+    case DayNotOnPhone(siteId: String, date: String
+    )
+    /**
      * A download larger than this app accepts (`limit_bytes`); nothing was kept.
      */
     case DownloadTooLarge(limitBytes: UInt64
@@ -6721,17 +6813,21 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             siteId: try FfiConverterString.read(from: &buf), 
             date: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .DownloadTooLarge(
+        case 26: return .DayNotOnPhone(
+            siteId: try FfiConverterString.read(from: &buf), 
+            date: try FfiConverterString.read(from: &buf)
+            )
+        case 27: return .DownloadTooLarge(
             limitBytes: try FfiConverterUInt64.read(from: &buf)
             )
-        case 27: return .ServerError(
+        case 28: return .ServerError(
             status: try FfiConverterUInt16.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .ListenerFailed(
+        case 29: return .ListenerFailed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 29: return .Internal(
+        case 30: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6885,24 +6981,30 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             FfiConverterString.write(date, into: &buf)
             
         
-        case let .DownloadTooLarge(limitBytes):
+        case let .DayNotOnPhone(siteId,date):
             writeInt(&buf, Int32(26))
+            FfiConverterString.write(siteId, into: &buf)
+            FfiConverterString.write(date, into: &buf)
+            
+        
+        case let .DownloadTooLarge(limitBytes):
+            writeInt(&buf, Int32(27))
             FfiConverterUInt64.write(limitBytes, into: &buf)
             
         
         case let .ServerError(status,reason):
-            writeInt(&buf, Int32(27))
+            writeInt(&buf, Int32(28))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ListenerFailed(reason):
-            writeInt(&buf, Int32(28))
+            writeInt(&buf, Int32(29))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(30))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9218,6 +9320,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_pending_uploads() != 47325) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_copy_sheet_from_day() != 51513) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_fetch_days() != 57869) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_fetch_record() != 1342) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_approval_status() != 63362) {

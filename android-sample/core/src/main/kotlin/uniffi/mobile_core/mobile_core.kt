@@ -818,6 +818,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_pending_uploads(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_copy_sheet_from_day(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_fetch_days(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_fetch_record(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_approval_status(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_conflicts(
@@ -975,6 +981,12 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mobile_core_fn_method_fieldstore_pending_uploads(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mobile_core_fn_method_fieldstore_copy_sheet_from_day(`ptr`: Long,`projectId`: RustBuffer.ByValue,`siteId`: RustBuffer.ByValue,`day`: RustBuffer.ByValue,`workDate`: RustBuffer.ByValue,`baseUrl`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_fetch_days(`ptr`: Long,`siteId`: RustBuffer.ByValue,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`baseUrl`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_fetch_record(`ptr`: Long,`id`: RustBuffer.ByValue,`baseUrl`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_approval_status(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_conflicts(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1315,6 +1327,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_pending_uploads() and 0xFFFF) != 47325) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_copy_sheet_from_day() and 0xFFFF) != 51513) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_fetch_days() and 0xFFFF) != 57869) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_fetch_record() and 0xFFFF) != 1342) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_approval_status() and 0xFFFF) != 63362) {
@@ -2440,6 +2461,28 @@ public interface FieldStoreInterface {
      * Photos whose originals have not reached the server yet.
      */
     fun `pendingUploads`(): List<PendingUpload>
+    
+    /**
+     * "Copy from an earlier day": a new sheet for `work_date` with the crews and rates of the
+     * site's sheet of `day`. A day this phone no longer holds is fetched first; without a
+     * connection that is `DayNotOnPhone`. `None`: the site has no sheet that day.
+     */
+    suspend fun `copySheetFromDay`(`projectId`: kotlin.String, `siteId`: kotlin.String, `day`: kotlin.String, `workDate`: kotlin.String, `baseUrl`: kotlin.String? = null, `token`: kotlin.String? = null): LabourSheet?
+    
+    /**
+     * Fetches site `site_id`'s records from `from` to `to` (`YYYY-MM-DD`, both included, at most
+     * 31 days) with their companions, and keeps them for at least 24 hours. Returns the records'
+     * ids (at most 500 a call; the earliest first). Bad dates or range: `InvalidInput` naming
+     * `from` or `to`.
+     */
+    suspend fun `fetchDays`(`siteId`: kotlin.String, `from`: kotlin.String, `to`: kotlin.String, `baseUrl`: kotlin.String? = null, `token`: kotlin.String? = null, `cancel`: CancelToken? = null): List<kotlin.String>
+    
+    /**
+     * Fetches record `id` (and its approval or follow-up) whatever this phone's scope, and keeps
+     * it for at least 24 hours. Returns the ids found (empty: the server has no such record in
+     * this project). `Offline` without a connection.
+     */
+    suspend fun `fetchRecord`(`id`: kotlin.String, `baseUrl`: kotlin.String? = null, `token`: kotlin.String? = null, `cancel`: CancelToken? = null): List<kotlin.String>
     
     /**
      * Where the record stands with the supervisors (approved, rejected with a comment, changed
@@ -3574,6 +3617,101 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
     )
     }
     
+
+    
+    /**
+     * "Copy from an earlier day": a new sheet for `work_date` with the crews and rates of the
+     * site's sheet of `day`. A day this phone no longer holds is fetched first; without a
+     * connection that is `DayNotOnPhone`. `None`: the site has no sheet that day.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `copySheetFromDay`(`projectId`: kotlin.String, `siteId`: kotlin.String, `day`: kotlin.String, `workDate`: kotlin.String, `baseUrl`: kotlin.String?, `token`: kotlin.String?) : LabourSheet? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_copy_sheet_from_day(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`siteId`),
+        FfiConverterString.lower(`day`),
+        FfiConverterString.lower(`workDate`),
+        FfiConverterOptionalString.lower(`baseUrl`),
+        FfiConverterOptionalString.lower(`token`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeLabourSheet.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Fetches site `site_id`'s records from `from` to `to` (`YYYY-MM-DD`, both included, at most
+     * 31 days) with their companions, and keeps them for at least 24 hours. Returns the records'
+     * ids (at most 500 a call; the earliest first). Bad dates or range: `InvalidInput` naming
+     * `from` or `to`.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchDays`(`siteId`: kotlin.String, `from`: kotlin.String, `to`: kotlin.String, `baseUrl`: kotlin.String?, `token`: kotlin.String?, `cancel`: CancelToken?) : List<kotlin.String> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_fetch_days(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`siteId`),
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),
+        FfiConverterOptionalString.lower(`baseUrl`),
+        FfiConverterOptionalString.lower(`token`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceString.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Fetches record `id` (and its approval or follow-up) whatever this phone's scope, and keeps
+     * it for at least 24 hours. Returns the ids found (empty: the server has no such record in
+     * this project). `Offline` without a connection.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchRecord`(`id`: kotlin.String, `baseUrl`: kotlin.String?, `token`: kotlin.String?, `cancel`: CancelToken?) : List<kotlin.String> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_fetch_record(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalString.lower(`baseUrl`),
+        FfiConverterOptionalString.lower(`token`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceString.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -7866,6 +8004,20 @@ sealed class CoreException: kotlin.Exception() {
     }
     
     /**
+     * The site's records of that day are no longer on this phone (it keeps recent days, its own
+     * and open records) and there is no connection to fetch them: connect and try again.
+     */
+    class DayNotOnPhone(
+        
+        val `siteId`: kotlin.String, 
+        
+        val `date`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "siteId=${ `siteId` }, date=${ `date` }"
+    }
+    
+    /**
      * A download larger than this app accepts (`limit_bytes`); nothing was kept.
      */
     class DownloadTooLarge(
@@ -8016,17 +8168,21 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            26 -> CoreException.DownloadTooLarge(
+            26 -> CoreException.DayNotOnPhone(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            27 -> CoreException.DownloadTooLarge(
                 FfiConverterULong.read(buf),
                 )
-            27 -> CoreException.ServerException(
+            28 -> CoreException.ServerException(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            28 -> CoreException.ListenerFailed(
+            29 -> CoreException.ListenerFailed(
                 FfiConverterString.read(buf),
                 )
-            29 -> CoreException.Internal(
+            30 -> CoreException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -8169,6 +8325,12 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 4UL
             )
             is CoreException.NoDailyReport -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`siteId`)
+                + FfiConverterString.allocationSize(value.`date`)
+            )
+            is CoreException.DayNotOnPhone -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`siteId`)
@@ -8339,24 +8501,30 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 FfiConverterString.write(value.`date`, buf)
                 Unit
             }
-            is CoreException.DownloadTooLarge -> {
+            is CoreException.DayNotOnPhone -> {
                 buf.putInt(26)
+                FfiConverterString.write(value.`siteId`, buf)
+                FfiConverterString.write(value.`date`, buf)
+                Unit
+            }
+            is CoreException.DownloadTooLarge -> {
+                buf.putInt(27)
                 FfiConverterULong.write(value.`limitBytes`, buf)
                 Unit
             }
             is CoreException.ServerException -> {
-                buf.putInt(27)
+                buf.putInt(28)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.ListenerFailed -> {
-                buf.putInt(28)
+                buf.putInt(29)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.Internal -> {
-                buf.putInt(29)
+                buf.putInt(30)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
