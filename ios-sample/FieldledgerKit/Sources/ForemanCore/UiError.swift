@@ -96,6 +96,8 @@ public enum UiError: Error, Hashable, Sendable {
             self = .cancelled
         case let .NoDailyReport(siteId, date):
             self = .other(message: "No daily report for site \(siteId) on \(date): nothing was recorded that day")
+        case let .DayNotOnPhone(siteId, date):
+            self = .offline(reason: "site \(siteId) on \(date) is no longer on this phone; it is fetched from the server when online")
         case let .DownloadTooLarge(limitBytes):
             self = .other(message: "The download is larger than \(limitBytes / 1_048_576) MB")
         case let .ServerError(status, reason):
