@@ -375,16 +375,16 @@ impl SyncSession<'_> {
         if self.pending.reset || !self.pending.upserts.is_empty() {
             self.commit_pending().await?;
         }
-        let (rows, max_seq): (Vec<(String, i64, ListedFacts)>, i64) = if self.dev.cursor == 0 && !scope.full {
+        let (mut rows, max_seq): (Vec<(String, i64, ListedFacts)>, i64) = if self.dev.cursor == 0 && !scope.full {
             let (rows, max_seq) = superset(self.db, scope).await?;
             (rows.into_iter().map(ListingRow::into_parts).collect(), max_seq)
-        } else if let Some((unseen, facts, max_seq)) = grant {
-            (unseen.into_iter().zip(facts).map(|((id, v), f)| (id, v, f)).collect(), max_seq)
         } else {
-            let (unseen, facts, max_seq) = self.list_changed().await?;
+            let (unseen, facts, max_seq) = match grant {
+                Some(listing) => listing,
+                None => self.list_changed().await?,
+            };
             (unseen.into_iter().zip(facts).map(|((id, v), f)| (id, v, f)).collect(), max_seq)
         };
-        let mut rows = rows;
         let listed: HashSet<String> = rows.iter().map(|(id, _, _)| id.clone()).collect();
         let missing: Vec<String> = self.reoffer.iter().filter(|id| !listed.contains(*id)).cloned().collect();
         if !missing.is_empty() {
