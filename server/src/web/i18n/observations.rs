@@ -58,7 +58,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("obs_reassign", "Change who is responsible", "更改责任人"),
     ("obs_assignee_hint", "Name of the person or crew", "责任人或班组名称"),
     ("obs_member", "On the phone of", "推送到成员手机"),
-    ("obs_member_none", "Nobody's phone", "不推送"),
+    ("obs_member_none", "Not sent to a phone", "不推送"),
     ("obs_err_member", "That person is not a member of this project.", "此人不是本项目成员。"),
     ("obs_due_optional", "Due date (optional)", "整改期限（可选）"),
     ("obs_note", "Note", "备注"),
