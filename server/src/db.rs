@@ -58,6 +58,35 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
+/// Every server transaction writes, most after reading first. On SQLite a deferred transaction that
+/// has read cannot take the write lock once another connection committed since its read: SQLite
+/// answers "database is locked" at once, without waiting out the busy timeout (seen under load in
+/// the webhook task and decisions). So each one begins `IMMEDIATE`, waiting for the write lock up
+/// front (WAL readers are not blocked). `sqlx::Pool::begin` is disallowed in this crate
+/// (`server/clippy.toml`); this is the one way in, for `on_pool!` bodies as for `Db::begin`.
+pub trait BeginWrite {
+    type Database: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for sqlx::Pool<sqlx::Sqlite> {
+    type Database = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for sqlx::Pool<sqlx::Postgres> {
+    type Database = sqlx::Postgres;
+    // PostgreSQL's transactions take row locks as they go: a plain BEGIN.
+    #[allow(clippy::disallowed_methods)]
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 /// SQL (a string literal): the version of document `d` that device `$device` (an SQL expression) has
 /// seen, NULL when it holds no state of it (not held). A scalar subquery, not a join: a primary-key
 /// probe per document of the project whatever the planner's statistics say (as a `LEFT JOIN`,
@@ -132,10 +161,11 @@ pub enum Conn {
 }
 
 impl Conn {
+    /// Starts a transaction; on SQLite `BEGIN IMMEDIATE` (see `BeginWrite`).
     pub async fn begin(&mut self) -> Result<Tx<'_>, sqlx::Error> {
         use sqlx::Connection;
         Ok(match self {
-            Conn::Sqlite(c) => Tx::Sqlite(c.begin().await?),
+            Conn::Sqlite(c) => Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
             Conn::Postgres(c) => Tx::Postgres(c.begin().await?),
         })
     }
@@ -483,23 +513,9 @@ impl Db {
         })
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction; on SQLite `BEGIN IMMEDIATE` (see `BeginWrite`).
     pub async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
-    }
-
-    /// Starts a transaction that will write after reading: on SQLite `BEGIN IMMEDIATE`, which waits
-    /// for the write lock up front. A deferred transaction that reads first cannot take the lock
-    /// once another connection has committed since its read (SQLite answers "database is locked"
-    /// at once, without waiting).
-    pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+        on_pool!(self, |p| Ok(p.begin_write().await?.into()))
     }
 
     /// PostgreSQL if `database_url` is given, else SQLite in `data_dir`.
@@ -554,7 +570,7 @@ impl Db {
         now_ms: i64,
     ) -> Result<(), sqlx::Error> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO devices (id, name, created_at_ms) VALUES ($1, $2, $3)")
                 .bind(device_id)
                 .bind(device_name)

@@ -9,7 +9,7 @@ use automerge::AutoCommit;
 use automerge::transaction::Transactable;
 use common::ThrowawayPg;
 use server::commit::Committer;
-use server::db::{Db, SyncGrant};
+use server::db::{BeginWrite, Db, SyncGrant};
 use server::docstore::{self, DocWrite};
 use server::sync::SyncWrite;
 
@@ -416,7 +416,7 @@ async fn listing_cost(db: &Db, docs: usize, rounds: u32) -> (f64, f64) {
     let snapshot = vec![7u8; 3000];
     for chunk in (0..docs).collect::<Vec<_>>().chunks(500) {
         on_pool!(db, |p| {
-            let mut tx = p.begin().await.expect("tx");
+            let mut tx = p.begin_write().await.expect("tx");
             for k in chunk {
                 let id = format!("{project}-{k:06}");
                 sqlx::query(

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::auth::Role;
 use crate::cache::DocCache;
-use crate::db::{Db, TokenGrant, on_pool};
+use crate::db::{BeginWrite, Db, TokenGrant, on_pool};
 use records::Phone;
 
 /// The demo supervisor's device, whose key is printed.
@@ -339,7 +339,7 @@ pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
 /// queue's index is refreshed, which reads it.
 async fn backdate(db: &Db, arrived: &[(String, i64)]) -> Result<(), sqlx::Error> {
     on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         for (id, at_ms) in arrived {
             sqlx::query("UPDATE documents SET updated_at_ms = $1 WHERE id = $2")
                 .bind(at_ms)

@@ -20,7 +20,7 @@ use super::masking::{self, CardNumber, IdNumber};
 use super::payments::{Checked, Kind, Payment, insert_payments};
 use super::settings::{amount_text, month_text, parse_amount, parse_day, parse_month, project_currency};
 use super::sheet::{self, Located};
-use crate::db::{Db, on_pool};
+use crate::db::{BeginWrite, Db, on_pool};
 
 /// The headers a batch file's columns may carry.
 pub const BATCH_COLUMNS: &[(&str, &[&str])] = &[
@@ -376,7 +376,7 @@ pub async fn import(db: &Db, project: &str, bytes: &[u8], input: &BatchInput, im
     let total: i64 = payments.iter().map(|p| p.amount_minor).sum();
     let now = record_schema::now_ms();
     let result: Result<(), sqlx::Error> = on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query(
             "INSERT INTO funds_batches (id, project_id, file_name, file_sha256, month, rows, matched, total_minor, \
              imported_by, imported_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

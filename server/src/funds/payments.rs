@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::allocations::reference_text;
 use super::error::{FundsError, FundsResult};
 use super::settings::{amount_text, month_text, parse_amount, parse_day, parse_month, project_currency};
-use crate::db::{Db, on_pool};
+use crate::db::{BeginWrite, Db, on_pool};
 
 /// Longest payer account, payee or crew text.
 pub const MAX_TEXT_CHARS: usize = 100;
@@ -338,7 +338,7 @@ pub async fn cancel(db: &Db, project: &str, id: &str, reason: Option<&str>, reco
     let now = record_schema::now_ms();
     let lock = matches!(db, Db::Postgres(_));
     let inserted = on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         if lock {
             sqlx::query("SELECT id FROM funds_payments WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *tx).await?;
         }

@@ -17,7 +17,7 @@ use super::error::{FundsError, FundsResult, RowProblem};
 use super::masking::{self, CardNumber, HashKey, IdNumber, Phone};
 use super::sheet::{self, Located};
 use crate::cache::DocCache;
-use crate::db::{Db, is_unique_violation, on_pool};
+use crate::db::{BeginWrite, Db, is_unique_violation, on_pool};
 
 /// Longest worker id (the office's number, `W0001`; it travels to phones and into URLs).
 pub const MAX_ID_CHARS: usize = 32;
@@ -437,7 +437,7 @@ fn duplicate_message(what: &str, other: &StoredWorker) -> String {
 async fn write(db: &Db, project: &str, rows: &[(StoredWorker, bool)]) -> FundsResult<()> {
     let now = record_schema::now_ms();
     let result: Result<(), sqlx::Error> = on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         for (w, new) in rows {
             let v = &w.worker;
             let sql = if *new {

@@ -17,7 +17,7 @@ use super::LedgerError;
 use super::approval_doc::ApprovalDoc;
 use super::postings::Posting;
 use super::stored_postings::append_postings;
-use crate::db::{Db, TokenGrant, Tx, on_pool};
+use crate::db::{BeginWrite, Db, TokenGrant, Tx, on_pool};
 use crate::docstore::{self, DocStoreError, StoredDoc};
 use crate::funds::entries::FundsEntry;
 use crate::funds::stored::append_entries;
@@ -247,7 +247,7 @@ pub async fn commit_scoped(
 ) -> Result<Committed, DecisionCommitError> {
     let heads = heads_text(&d.heads);
     on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query(concat!(
             "INSERT INTO approval_decisions (",
             decision_columns!(),

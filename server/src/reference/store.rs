@@ -18,7 +18,7 @@ use super::{
     Activity, CellError, CostCode, ExpenseCategory, Problems, Project, ReferenceError, ReferenceSet, Site, Trade,
 };
 use crate::cache::DocCache;
-use crate::db::{Db, on_pool};
+use crate::db::{BeginWrite, Db, on_pool};
 use crate::docstore;
 use crate::ledger::postings::{from_micro, from_minor, to_micro, to_minor};
 
@@ -442,7 +442,7 @@ async fn write(db: &Db, set: &ReferenceSet, parsed: &ParsedRows) -> Result<Impor
     let cur = set.project.currency;
     let now = record_schema::now_ms();
     on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query(
             "INSERT INTO projects (id, name, currency, hours_per_day, updated_at_ms) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency, \

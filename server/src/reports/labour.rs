@@ -245,6 +245,7 @@ pub async fn summary(
                 // may hash in memory (28 MB by week), within its own transaction only. Longer
                 // ranges by day keep the default: they stream through ledger_postings_labour in its
                 // order (migration 0013), which more memory would trade for a hash over the table.
+                #[allow(clippy::disallowed_methods)] // PostgreSQL only, and it only reads.
                 let mut tx = p.begin().await?;
                 sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
                 let rows = query!().fetch_all(&mut *tx).await?;

@@ -73,7 +73,7 @@ pub async fn check(db: &Db, project: &str, time_zone: Option<&str>) -> Result<us
     let at = record_schema::now_ms();
     let written = {
         // It reads the endpoints, then writes: on SQLite, take the write lock first.
-        let mut tx: Tx = db.begin_write().await?;
+        let mut tx: Tx = db.begin().await?;
         let endpoints = super::outbox::enabled(&mut tx, project).await?;
         let mut written = 0;
         for (month, crew) in known.iter().filter(|k| !now.contains_key(*k)) {

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::outbox::{Endpoint, endpoint_columns};
 use crate::cache::DocCache;
-use crate::db::{Db, Tx, on_pool, on_tx};
+use crate::db::{BeginWrite, Db, Tx, on_pool, on_tx};
 use crate::ledger::postings::from_minor;
 
 pub const EVENT: &str = "digest.daily";
@@ -96,7 +96,7 @@ pub async fn run(db: &Db, cache: &DocCache, default: NaiveTime) -> Result<usize,
         let stamp = record_schema::now_ms();
         let body = super::payload(EVENT, stamp, data).to_string();
         written += on_pool!(db, |p| {
-            let mut tx: Tx = p.begin().await?.into();
+            let mut tx: Tx = p.begin_write().await?.into();
             let mut n = 0;
             for e in &due {
                 let id = super::outbox::new_id();

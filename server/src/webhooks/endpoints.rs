@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::outbox::{self, Endpoint, endpoint_columns};
 use super::{EVENTS, PING, formats, sign};
-use crate::db::{Db, Tx, on_pool};
+use crate::db::{BeginWrite, Db, Tx, on_pool};
 
 /// Longest URL accepted, in bytes.
 pub const MAX_URL: usize = 2000;
@@ -230,7 +230,7 @@ pub async fn get(db: &Db, project: &str, id: &str) -> Result<Option<Endpoint>, s
 /// Deletes an endpoint with its messages and attempts; false when `project` has no such endpoint.
 pub async fn delete(db: &Db, project: &str, id: &str) -> Result<bool, sqlx::Error> {
     on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         let gone = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1 AND project_id = $2")
             .bind(id)
             .bind(project)
@@ -270,7 +270,7 @@ pub async fn ping(db: &Db, e: &Endpoint, by: &str) -> Result<String, sqlx::Error
     let data = json!({"project_id": e.project_id, "endpoint_id": e.id, "message": format!("Fieldledger test message from {by}")});
     let body = super::payload(PING, now, data).to_string();
     let id = on_pool!(db, |p| {
-        let mut tx: Tx = p.begin().await?.into();
+        let mut tx: Tx = p.begin_write().await?.into();
         let id = outbox::insert(&mut tx, e, PING, &body, now).await?;
         tx.commit().await?;
         id

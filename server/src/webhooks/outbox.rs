@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Db, Tx, on_pool, on_tx};
+use crate::db::{BeginWrite, Db, Tx, on_pool, on_tx};
 
 /// The columns of `webhook_endpoints` as `Endpoint` reads them.
 macro_rules! endpoint_columns {
@@ -179,7 +179,7 @@ pub async fn record(db: &Db, m: &Claimed, at_ms: i64, o: &Outcome) -> Result<(),
                          last_error = $3, locked_until_ms = NULL, next_attempt_at_ms = $4 WHERE id = $5";
     let end = at_ms + o.duration_ms;
     on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query(LOG)
             .bind(&m.id)
             .bind(&m.endpoint_id)

@@ -199,7 +199,7 @@ pub async fn derive(db: &Db, project: &str) -> Result<usize, sqlx::Error> {
         let full = rows.len() as i64 == BATCH;
         let (n, moved) = {
             // Reads the endpoints, then writes: on SQLite, take the write lock first.
-            let mut tx: Tx = db.begin_write().await?;
+            let mut tx: Tx = db.begin().await?;
             let endpoints = super::outbox::enabled(&mut tx, project).await?;
             let mut n = 0;
             let mut moved = 0;

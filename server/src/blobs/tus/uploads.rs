@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::blobs::Blobs;
 use crate::blobs::image::{PhotoProblem, check};
-use crate::db::{Db, TokenGrant, on_pool};
+use crate::db::{BeginWrite, Db, TokenGrant, on_pool};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -197,7 +197,7 @@ struct StoredBlob<'a> {
 async fn record_blob(db: &Db, b: &StoredBlob<'_>, grant: &TokenGrant, upload_id: &str) -> Result<(), sqlx::Error> {
     let now = record_schema::now_ms();
     on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query(
             "INSERT INTO blobs (sha256, byte_size, mime, width, height, thumbnail_size, created_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
