@@ -705,4 +705,34 @@ mod tests {
         };
         assert_eq!(versions(sqlite_migrations()), versions(postgres_migrations()));
     }
+
+    /// A transaction that reads and then writes, while another connection commits a write in
+    /// between, on SQLite: both succeed (the second waits for the first's write lock). With a
+    /// deferred BEGIN the first failed at its write with "database is locked" at once.
+    #[tokio::test]
+    async fn a_read_then_write_transaction_survives_a_concurrent_commit_on_sqlite() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::connect(None, dir.path()).await.expect("db");
+        let insert = "INSERT INTO devices (id, name, created_at_ms) VALUES ($1, 'phone', 0)";
+        let count = "SELECT count(*) FROM devices";
+        let mut first = db.begin().await.expect("begin");
+        let before: i64 = on_tx!(&mut first, |c| sqlx::query_scalar(count).fetch_one(c).await).expect("read");
+        let other = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                on_pool!(&db, |p| {
+                    let mut tx = p.begin_write().await?;
+                    sqlx::query(insert).bind("second").execute(&mut *tx).await?;
+                    tx.commit().await
+                })
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        on_tx!(&mut first, |c| sqlx::query(insert).bind("first").execute(c).await.map(|_| ()))
+            .expect("the first one's write");
+        first.commit().await.expect("commit");
+        other.await.expect("task").expect("the second one's write, after the first");
+        let after: i64 = on_pool!(&db, |p| sqlx::query_scalar(count).fetch_one(p).await).expect("count");
+        assert_eq!(after, before + 2);
+    }
 }
