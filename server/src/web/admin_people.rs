@@ -1,6 +1,8 @@
-//! `/web/admin/people`: a project's people for its admins: each member's role, phone, e-mail and
-//! devices; add a person, change a role, remove from the project, make a new sign-in link (shown
-//! once). Rules and audit in `crate::access::people`; a person of another project is 404.
+//! `/web/admin/people`: a project's people for its admins: each member's role, sites, phone, e-mail
+//! and devices; add a person, change a role or the sites they work on (their phones' sync scope),
+//! remove from the project, make a new sign-in link (shown once). Rules and audit in
+//! `crate::access::people` (sites: `check_sites` and `set_sites`, as the people API); a person of
+//! another project is 404.
 
 use askama::Template;
 use axum::Form;
@@ -37,9 +39,13 @@ fn actor<'a>(s: &'a WebSession, address: &'a Option<String>) -> Actor<'a> {
 pub struct Row {
     pub m: Member,
     pub role_key: &'static str,
-    /// Their sites on the project, comma-separated (empty: every site; set with `person grant
-    /// --site` or the people API's `sites`).
+    /// Their sites on the project in words, `东区工地 (S1), 西区工地 (S2)`; empty: every site (set
+    /// here, with `person grant --site` or the people API's `sites`).
     pub sites: String,
+    /// The project's sites for the row's form: (id, name, ticked).
+    pub choices: Vec<(String, String, bool)>,
+    /// Why their sites were not saved (the form stays open), in words.
+    pub sites_problem: String,
 }
 
 #[derive(Template)]
@@ -55,6 +61,8 @@ struct PeoplePage {
     typed: NewTyped,
     /// A new sign-in link, shown once: (whose name, the link).
     link: Option<(String, String)>,
+    /// The project has sites (the rows' site forms are offered).
+    has_sites: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -69,12 +77,36 @@ pub struct NewTyped {
 pub struct DoneQuery {
     done: Option<String>,
     name: Option<String>,
+    /// `done=sites`: whose sites were saved (their stored list is said, so a link cannot make the
+    /// page claim a change that did not happen).
+    person: Option<String>,
 }
 
 fn roles() -> Vec<(&'static str, &'static str)> {
     Role::ALL.iter().map(|r| (r.as_str(), super::role_key(*r))).collect()
 }
 
+/// The project's sites: (id, name), in the reference data's order.
+async fn project_sites(state: &AppState, project: &str) -> Result<Vec<(String, String)>, WebError> {
+    let set = crate::reference::store::load(&state.db, project).await.map_err(WebError::internal)?;
+    Ok(set.sites.into_iter().map(|s| (s.id, s.name)).collect())
+}
+
+/// Site ids in words: each by its name and id (an id the reference data no longer lists, alone).
+fn site_words(ids: &[&str], names: &[(String, String)], c: &Chrome) -> String {
+    ids.iter()
+        .map(|id| match names.iter().find(|(i, _)| i == id) {
+            Some((_, name)) if !name.is_empty() && name != id => format!("{name} ({id})"),
+            _ => id.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(c.t("lab_list_sep"))
+}
+
+/// A site form refused: whose, and why in words.
+type SitesProblem = Option<(String, String)>;
+
+#[allow(clippy::too_many_arguments)] // The page's parts, each optional.
 async fn page(
     state: &AppState,
     s: &WebSession,
@@ -83,19 +115,28 @@ async fn page(
     problem: String,
     typed: NewTyped,
     link: Option<(String, String)>,
+    sites_problem: SitesProblem,
 ) -> Result<PeoplePage, WebError> {
     // The language switch comes back to the list, never to a form's path.
     c.path = "/web/admin/people".into();
     let members = people::members(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let sites = people::project_sites(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
-    let sites_of = |person: &str| -> String {
-        sites.iter().filter(|(p, _)| p == person).map(|(_, site)| site.as_str()).collect::<Vec<_>>().join(", ")
-    };
+    let names = project_sites(state, &s.grant.project_id).await?;
     let rows = members
         .into_iter()
-        .map(|m| Row { role_key: super::role_key(m.role), sites: sites_of(&m.person.id), m })
+        .map(|m| {
+            let mine: Vec<&str> =
+                sites.iter().filter(|(p, _)| *p == m.person.id).map(|(_, site)| site.as_str()).collect();
+            let choices =
+                names.iter().map(|(id, name)| (id.clone(), name.clone(), mine.contains(&id.as_str()))).collect();
+            let sites_problem = match &sites_problem {
+                Some((who, why)) if *who == m.person.id => why.clone(),
+                _ => String::new(),
+            };
+            Row { role_key: super::role_key(m.role), sites: site_words(&mine, &names, &c), choices, sites_problem, m }
+        })
         .collect();
-    Ok(PeoplePage { c, rows, roles: roles(), done, problem, typed, link })
+    Ok(PeoplePage { c, rows, roles: roles(), done, problem, typed, link, has_sites: !names.is_empty() })
 }
 
 /// `GET /web/admin/people`
@@ -114,9 +155,10 @@ pub(crate) async fn list(
         Some("added") => c.t("acc_added").replace("{name}", &name),
         Some("role") => c.t("acc_role_changed").to_string(),
         Some("removed") => c.t("acc_removed").replace("{name}", &name),
+        Some("sites") => sites_saved(&state, &s, &c, q.person.as_deref().unwrap_or_default()).await?,
         _ => String::new(),
     };
-    let p = page(&state, &s, c, done, String::new(), NewTyped::default(), None).await?;
+    let p = page(&state, &s, c, done, String::new(), NewTyped::default(), None, None).await?;
     Ok(render(&p)?.into_response())
 }
 
@@ -129,6 +171,7 @@ fn in_words(e: &PeopleError, c: &Chrome) -> String {
                 "phone" => "acc_phone",
                 "email" => "acc_email",
                 "role" => "acc_role",
+                "sites" => "acc_sites",
                 _ => "acc_people",
             };
             format!("{}{}{message}", c.t(key), c.t("err_colon"))
@@ -182,7 +225,7 @@ pub(crate) async fn add(
                 if matches!(e, PeopleError::Taken { .. }) { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
             let c = Chrome::new(Some(&s), &headers, &uri, "admin", "acc_people_title");
             let problem = in_words(&e, &c);
-            let p = page(&state, &s, c, String::new(), problem, typed, None).await?;
+            let p = page(&state, &s, c, String::new(), problem, typed, None, None).await?;
             Ok((status, render(&p)?).into_response())
         }
         Err(e) => Err(WebError::Api(e.into())),
@@ -198,10 +241,14 @@ async fn member_of(state: &AppState, s: &WebSession, id: &str) -> Result<people:
     people::find(&state.db, id).await.map_err(WebError::internal)?.ok_or_else(not_here)
 }
 
-/// `POST /web/admin/people/{id}/role` (csrf, role)
+/// `POST /web/admin/people/{id}/role` (csrf, role), or the row's site form (csrf, `sites_form`,
+/// `sites_mode` all|only, `site` repeated): the role and the sites, as `PUT /v1/people/{id}/role`
+/// sets them.
 pub(crate) async fn change_role(
     State(state): State<AppState>,
     s: WebSession,
+    headers: HeaderMap,
+    uri: Uri,
     ext: Extensions,
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
@@ -209,7 +256,10 @@ pub(crate) async fn change_role(
     let f = Fields::from(form)?;
     f.check_csrf(&s)?;
     admin_only(&s)?;
-    member_of(&state, &s, &id).await?;
+    let person = member_of(&state, &s, &id).await?;
+    if f.get("sites_form").is_some() {
+        return change_sites(&state, &s, &headers, &uri, &ext, person, &f).await;
+    }
     let role = f
         .get("role")
         .unwrap_or_default()
@@ -220,6 +270,64 @@ pub(crate) async fn change_role(
         .await
         .map_err(|e| WebError::Api(e.into()))?;
     Ok(Redirect::to("/web/admin/people?done=role").into_response())
+}
+
+/// The row's site form: every site (`sites_mode=all`, the default), or only the ticked ones (at
+/// least one), checked and stored by the people API's rules (`check_sites`, `set_sites`: audited).
+/// Refused, the page comes back with the row's form open and why (400); nothing changes.
+async fn change_sites(
+    state: &AppState,
+    s: &WebSession,
+    headers: &HeaderMap,
+    uri: &Uri,
+    ext: &Extensions,
+    person: people::Person,
+    f: &Fields,
+) -> Result<Response, WebError> {
+    let project = &s.grant.project_id;
+    let c = Chrome::new(Some(s), headers, uri, "admin", "acc_people_title");
+    let only = f.get("sites_mode") == Some("only");
+    let ticked: Vec<String> = if only { f.all("site").map(str::to_string).collect() } else { Vec::new() };
+    let checked = if only && ticked.is_empty() {
+        Err(c.t("acc_sites_none_ticked").to_string())
+    } else {
+        people::check_sites(&state.db, project, &ticked).await.map_err(|e| match e {
+            e @ (PeopleError::Invalid { .. } | PeopleError::Taken { .. }) => in_words(&e, &c),
+            other => other.to_string(),
+        })
+    };
+    let sites = match checked {
+        Ok(sites) => sites,
+        Err(why) => {
+            let p = page(state, s, c, String::new(), String::new(), NewTyped::default(), None, Some((person.id, why)))
+                .await?;
+            return Ok((StatusCode::BAD_REQUEST, render(&p)?).into_response());
+        }
+    };
+    let address = client_address(ext);
+    people::set_sites(&state.db, &person.id, project, &sites, actor(s, &address))
+        .await
+        .map_err(|e| WebError::Api(e.into()))?;
+    Ok(Redirect::to(&format!("/web/admin/people?done=sites&person={}", urlencode(&person.id))).into_response())
+}
+
+/// "Sites of 王建国 saved: 东区工地 (S1)", from what is stored for member `person` (nothing for
+/// someone not on the project).
+async fn sites_saved(state: &AppState, s: &WebSession, c: &Chrome, person: &str) -> Result<String, WebError> {
+    let project = &s.grant.project_id;
+    if person.is_empty() || people::membership(&state.db, person, project).await.map_err(WebError::internal)?.is_none()
+    {
+        return Ok(String::new());
+    }
+    let Some(p) = people::find(&state.db, person).await.map_err(WebError::internal)? else { return Ok(String::new()) };
+    let ids = people::sites_of(&state.db, person, project).await.map_err(WebError::internal)?;
+    let words = if ids.is_empty() {
+        c.t("acc_sites_all").to_string()
+    } else {
+        let names = project_sites(state, project).await?;
+        site_words(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &names, c)
+    };
+    Ok(c.t("acc_sites_saved").replace("{name}", &p.name).replace("{sites}", &words))
 }
 
 /// `POST /web/admin/people/{id}/remove` (csrf)
@@ -259,6 +367,7 @@ pub(crate) async fn new_link(
     let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let link = codes::link(&format!("http://{host}"), &code);
     let c = Chrome::new(Some(&s), &headers, &uri, "admin", "acc_people_title");
-    let p = page(&state, &s, c, String::new(), String::new(), NewTyped::default(), Some((person.name, link))).await?;
+    let link = Some((person.name, link));
+    let p = page(&state, &s, c, String::new(), String::new(), NewTyped::default(), link, None).await?;
     Ok(render(&p)?.into_response())
 }

@@ -7,6 +7,12 @@
 //! and messages, nothing stored on error, the phones' reference document republished); a refused
 //! form comes back with what was typed and each problem at its field, in the page language
 //! (`words`). Supervisors get a 403 page; a foreman never has a session.
+//!
+//! The project tab also holds the sync-scope settings (issue 25: what phones keep, the window of
+//! a site's records and of one's own), checked and written by the functions `PUT
+//! /v1/reference/project` uses (`scope_facts::ProjectScope::take_from`, `set_project_scope`); a
+//! refusal is said at its field in the page language and changes nothing. Like the other reference
+//! edits, no access-log entry.
 
 mod view;
 mod words;
@@ -26,8 +32,9 @@ use super::{Chrome, Fields, WebError, render, urlencode};
 use crate::reference::edit::{self, DeleteError, Mode, Use};
 use crate::reference::table::Table;
 use crate::reference::{ReferenceError, ReferenceSet, import, store};
+use crate::scope_facts::{self, ProjectScope, SettingError};
 use crate::state::AppState;
-use view::{FormView, RowView, TabLink};
+use view::{FormView, RowView, ScopeForm, TabLink};
 use words::ProblemWords;
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +82,8 @@ struct RefPage {
     default_categories: Vec<String>,
     /// Those categories as rows of an import (the button that makes them the project's list).
     default_rows: String,
+    /// The project tab's sync-scope settings (what phones keep).
+    scope: Option<ScopeForm>,
 }
 
 /// What a page shows besides the table's list.
@@ -89,6 +98,8 @@ struct Shown {
     edit: Option<String>,
     values: BTreeMap<&'static str, String>,
     pasted: String,
+    /// The project tab's sync-scope form (`scope_shown`, or as typed when refused).
+    scope: Option<ScopeForm>,
 }
 
 /// Reference data is the project's admins' (`Role::manages`, as people and the access audit).
@@ -138,6 +149,7 @@ fn build(mut c: Chrome, set: &ReferenceSet, table: Table, shown: Shown) -> RefPa
         pasted: shown.pasted,
         default_categories,
         default_rows,
+        scope: if table == Table::Project { shown.scope } else { None },
         c,
     }
 }
@@ -167,6 +179,7 @@ fn forbidden(c: Chrome) -> Result<Response, WebError> {
         pasted: String::new(),
         default_categories: Vec::new(),
         default_rows: String::new(),
+        scope: None,
     };
     respond(StatusCode::FORBIDDEN, &page)
 }
@@ -238,8 +251,12 @@ pub async fn page(
             lang.t(k).replace("{key}", &key)
         }
         (Some("imported"), _, Some(n)) => lang.t("ref_done_imported").replace("{n}", &n.to_string()),
+        (Some("scope"), true, _) => lang.t("ref_done_scope").to_string(),
         _ => String::new(),
     };
+    if table == Table::Project {
+        shown.scope = Some(scope_shown(&state, project, lang).await?);
+    }
     if let Some(k) = q.edit.as_deref().filter(|k| !k.is_empty()) {
         match view::stored_cells(&set, table, k) {
             Some(values) => {
@@ -301,6 +318,9 @@ pub async fn save(
     if !is_admin(&s) {
         return forbidden(c);
     }
+    if table == SCOPE_FORM {
+        return save_scope(&s, &state, c, &f).await;
+    }
     let table = table_of(&table)?;
     let mode = match f.get("mode") {
         Some("change") => Mode::Change,
@@ -327,16 +347,88 @@ pub async fn save(
                     (*col, cells.iter().find(|(c, _)| c == col).map(|(_, v)| v.clone()).unwrap_or_default())
                 })
                 .collect();
+            let scope = match table {
+                Table::Project => Some(scope_shown(&state, project, lang).await?),
+                _ => None,
+            };
             let shown = Shown {
                 problems,
                 more,
                 edit: (mode == Mode::Change && table != Table::Project).then_some(key),
                 values,
+                scope,
                 ..Shown::default()
             };
             respond(StatusCode::UNPROCESSABLE_ENTITY, &build(c, &set, table, shown))
         }
     }
+}
+
+/// The path (in place of a table) of the sync-scope settings' form.
+const SCOPE_FORM: &str = "scope";
+
+/// The project's sync-scope settings as stored, as the project tab's form.
+async fn scope_shown(state: &AppState, project: &str, lang: crate::web::i18n::Lang) -> Result<ScopeForm, WebError> {
+    let stored = scope_facts::project_scope(&state.db, project).await.map_err(WebError::internal)?;
+    Ok(view::scope_form(stored, lang))
+}
+
+/// One setting of the form checked by the rule `PUT /v1/reference/project` applies
+/// (`ProjectScope::take_from`: the same parsing, limits and "empty own days: all").
+fn scope_field(name: &str, typed: Option<&str>) -> Result<ProjectScope, SettingError> {
+    let mut fields = BTreeMap::new();
+    if let Some(v) = typed {
+        fields.insert(name.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    ProjectScope::take_from(&mut fields)
+}
+
+/// `POST /web/admin/reference/scope` (csrf, scope_window_days, scope_own_days): the project's sync
+/// scope settings, written as the API writes them (`scope_facts::set_project_scope`); a refused
+/// value comes back as typed at its field in the page language (422), and nothing changes.
+async fn save_scope(s: &WebSession, state: &AppState, c: Chrome, f: &Fields) -> Result<Response, WebError> {
+    let lang = c.lang;
+    let project = &s.grant.project_id;
+    let (window_typed, own_typed) = (f.get("scope_window_days"), f.get("scope_own_days"));
+    // Each field on its own, so both refusals are shown at once.
+    let window = scope_field("scope_window_days", window_typed);
+    let own = scope_field("scope_own_days", own_typed);
+    let refused = |form: &mut ScopeForm, e: &SettingError| match e {
+        SettingError::Invalid("scope_window_days", _) => {
+            form.window_error = view::bad_days(&scope_facts::WINDOW_DAYS, window_typed.unwrap_or_default(), lang)
+        }
+        SettingError::Invalid(_, _) => {
+            form.own_error = view::bad_days(&scope_facts::OWN_DAYS, own_typed.unwrap_or_default(), lang)
+        }
+        SettingError::NoProject(_) => form.problem = "ref_scope_no_project",
+        SettingError::Db(_) => {}
+    };
+    // The project's row refusing the write (no settings yet) is the one refusal after the checks.
+    let mut unsaved = None;
+    if let (Ok(w), Ok(o)) = (&window, &own) {
+        let scope = ProjectScope { window_days: w.window_days, own_days: o.own_days };
+        match scope_facts::set_project_scope(&state.db, project, scope).await {
+            Ok(()) => {
+                return Ok(Redirect::to(&format!("{}&done=scope", view::tab_href(Table::Project))).into_response());
+            }
+            Err(SettingError::Db(e)) => return Err(WebError::internal(e)),
+            Err(e) => unsaved = Some(e),
+        }
+    }
+    let mut form = scope_shown(state, project, lang).await?;
+    form.refused = true;
+    form.window = window_typed.unwrap_or_default().to_string();
+    form.own = own_typed.unwrap_or_default().to_string();
+    for e in [window.as_ref().err(), own.as_ref().err(), unsaved.as_ref()].into_iter().flatten() {
+        refused(&mut form, e);
+    }
+    let set = store::load(&state.db, project).await.map_err(WebError::internal)?;
+    let shown = Shown {
+        values: view::stored_cells(&set, Table::Project, "").unwrap_or_default(),
+        scope: Some(form),
+        ..Shown::default()
+    };
+    respond(StatusCode::UNPROCESSABLE_ENTITY, &build(c, &set, Table::Project, shown))
 }
 
 /// `POST /web/admin/reference/{table}/delete` (csrf, key): refused (409) while anything uses it.

@@ -263,6 +263,54 @@ pub fn form(
     }
 }
 
+/// The project's sync-scope settings (`scope_facts::ProjectScope`) as the project tab's second
+/// form: what phones keep, stored or as typed, each refusal at its field.
+pub struct ScopeForm {
+    /// The stored settings in a sentence.
+    pub now: String,
+    pub window: String,
+    /// Empty: all of a person's own records.
+    pub own: String,
+    pub window_error: String,
+    pub own_error: String,
+    /// Why nothing was saved, when it is not a field's fault (the project has no settings yet).
+    pub problem: &'static str,
+    pub refused: bool,
+    /// The window's default, shown in its empty input.
+    pub default_window: String,
+}
+
+/// The settings in a sentence: stored `window` days of the sites, `own` days of one's own (none: all).
+pub fn scope_now(window: u32, own: Option<u32>, lang: Lang) -> String {
+    let own = match own {
+        Some(n) => lang.t("ref_scope_own_days").replace("{n}", &n.to_string()),
+        None => lang.t("ref_scope_own_all").to_string(),
+    };
+    lang.t("ref_scope_now").replace("{window}", &window.to_string()).replace("{own}", &own)
+}
+
+/// The form showing the stored settings `(window, own)`.
+pub fn scope_form(stored: (u32, Option<u32>), lang: Lang) -> ScopeForm {
+    ScopeForm {
+        now: scope_now(stored.0, stored.1, lang),
+        window: stored.0.to_string(),
+        own: stored.1.map(|n| n.to_string()).unwrap_or_default(),
+        window_error: String::new(),
+        own_error: String::new(),
+        problem: "",
+        refused: false,
+        default_window: record_schema::scope::DEFAULT_WINDOW_DAYS.to_string(),
+    }
+}
+
+/// A refused number of days in words: the range (`range`) and what was typed.
+pub fn bad_days(range: &std::ops::RangeInclusive<u32>, typed: &str, lang: Lang) -> String {
+    lang.t("ref_scope_bad_days")
+        .replace("{min}", &range.start().to_string())
+        .replace("{max}", &range.end().to_string())
+        .replace("{got}", typed.trim())
+}
+
 fn add_key(t: Table) -> &'static str {
     match t {
         Table::Sites => "ref_add_sites",

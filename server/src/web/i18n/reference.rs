@@ -165,4 +165,52 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("ref_import_refused", "Nothing was imported:", "未导入："),
     ("ref_row_n", "Row {n}", "第{n}行"),
+    // The project's sync-scope settings (what phones keep; issue 25).
+    ("ref_scope_title", "What phones keep", "手机上保留哪些记录"),
+    (
+        "ref_scope_now",
+        "Now: each phone keeps its sites' records of the last {window} days, and {own}.",
+        "当前：每部手机保留所在工地最近 {window} 天的记录，以及{own}。",
+    ),
+    ("ref_scope_own_all", "all of its person's own records", "本人的全部记录"),
+    ("ref_scope_own_days", "its person's own records of the last {n} days", "本人最近 {n} 天的记录"),
+    ("ref_scope_window", "Days of their sites' records", "本工地记录保留天数"),
+    (
+        "ref_scope_window_hint",
+        "1 to 366 days, today included; default 14. A person's sites are set on the People page (none set: all sites).",
+        "1–366 天，含今天；默认 14 天。每人所在工地在“人员”页设置（未设置：全部工地）。",
+    ),
+    ("ref_scope_own", "Days of the person's own records", "本人记录保留天数"),
+    (
+        "ref_scope_own_hint",
+        "Empty: all of them (the default). Or 1 to 3650 days.",
+        "留空：全部保留（默认）。或填 1–3650 天。",
+    ),
+    ("ref_scope_all", "all", "全部"),
+    (
+        "ref_scope_explain",
+        "Older records leave a phone once they are synced and approved, and come back when someone opens them with a connection. Records waiting for approval, rejected, or assigned to the person always stay.",
+        "更早的记录在同步并审批后从手机上移除，联网打开时会重新取回。待审批、被退回或指派给本人的记录始终保留在手机上。",
+    ),
+    ("ref_scope_save", "Save phone settings", "保存手机设置"),
+    (
+        "ref_scope_bad_days",
+        "Enter a whole number of days from {min} to {max} (you entered “{got}”).",
+        "请填写 {min} 到 {max} 之间的整数天数（填的是“{got}”）。",
+    ),
+    (
+        "ref_scope_not_saved",
+        "Nothing was changed. Correct the field marked below.",
+        "未做任何更改。请修改下面标出的字段。",
+    ),
+    (
+        "ref_scope_no_project",
+        "Save the project's name and currency first; then these settings can be saved.",
+        "请先保存项目名称和币种，再保存这些设置。",
+    ),
+    (
+        "ref_done_scope",
+        "Phone settings saved. Phones take them at their next sync.",
+        "手机保留设置已保存，手机下次同步时生效。",
+    ),
 ];
