@@ -2,7 +2,10 @@
 //! lines, SQLite in a temp dir) and the cost report on it shows leaf codes' spent % spread around
 //! 60–110% (some over budget, most under), not every row red; and the day-labour summary read
 //! through the monthly totals (migration 0014) agrees with the lines summed day by day over a year
-//! of approvals, re-approvals and reversals.
+//! of approvals, re-approvals and reversals. Its recent documents, and the demo company's, carry
+//! the sync-scope facts a phone's sync would have written (issue 25): each record's row its site
+//! and date, its companions' the same, voided ones not open, the demo's records owned by their
+//! phone's device.
 
 use std::process::Command;
 
@@ -67,6 +70,65 @@ async fn seeded_budgets_are_spent_60_to_110_percent() {
     );
 
     month_totals_agree_with_the_days(&db).await;
+    let checked = scope_facts_as_synced(&db, "SEED-01", false).await;
+    eprintln!("seed: {checked} record documents carry their scope facts");
+}
+
+/// The demo company (`demo::load`, as `fieldledger-server demo`) writes the same facts, and its
+/// records are owned by their foremen's phones.
+#[tokio::test]
+async fn demo_documents_carry_scope_facts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = Db::connect(None, dir.path()).await.expect("database");
+    server::demo::load(&db, dir.path()).await.expect("demo load");
+    let checked = scope_facts_as_synced(&db, server::demo::company::PROJECT, true).await;
+    eprintln!("demo: {checked} record documents carry their scope facts");
+}
+
+/// Every record document of `project` has the scope facts of its record (site, date; not open
+/// when voided; an owner `d:<device>` when `owned`), and each companion (`approval:`,
+/// `follow_up:`) its record's. Some records are open, some are not (approvals closed them).
+/// Returns how many records were checked.
+async fn scope_facts_as_synced(db: &Db, project: &str, owned: bool) -> usize {
+    use record_schema::Record;
+    type Row = (String, Option<String>, Option<String>, Option<String>, i64);
+    let server::db::Db::Sqlite(pool) = db else { panic!("these tests seed SQLite") };
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, scope_site, scope_date, scope_owner, scope_open FROM documents WHERE project_id = $1 ORDER BY id",
+    )
+    .bind(project)
+    .fetch_all(pool)
+    .await
+    .expect("documents");
+    let facts: std::collections::HashMap<&str, &Row> = rows.iter().map(|r| (r.0.as_str(), r)).collect();
+    let (mut records, mut open, mut companions) = (0, 0, 0);
+    for row @ (id, site, date, owner, is_open) in &rows {
+        if let Some(record) = record_schema::scope::companion_of(id) {
+            let of = facts.get(record).unwrap_or_else(|| panic!("{id} without its record"));
+            assert_eq!((site, date, owner, is_open), (&of.1, &of.2, &of.3, &of.4), "{id} carries {record}'s facts");
+            companions += 1;
+            continue;
+        }
+        if id.contains(':') {
+            assert_eq!((site, date), (&None, &None), "{id} is no record: no site or date");
+            continue;
+        }
+        let stored = server::docstore::load(db, id).await.expect("load").expect("stored");
+        let r = Record::read(&stored.doc).unwrap_or_else(|e| panic!("{id}: {e:?}"));
+        assert_eq!(site.as_deref(), Some(r.header().site_id.as_str()), "{id}'s site: {row:?}");
+        assert_eq!(date.as_deref(), Some(r.date().to_string().as_str()), "{id}'s date: {row:?}");
+        if r.header().voided.is_some() {
+            assert_eq!(*is_open, 0, "{id} is voided");
+        }
+        if owned {
+            assert!(owner.as_deref().is_some_and(|o| o.starts_with("d:")), "{id} is its phone's: {row:?}");
+        }
+        records += 1;
+        open += usize::from(*is_open == 1);
+    }
+    assert!(records >= 20 && companions >= 5, "{records} records, {companions} companions");
+    assert!(open > 0 && open < records, "some open, some closed: {open} of {records}");
+    records
 }
 
 /// By month and over a whole range, grouped by site, trade or crew, `labour::summary` reads whole

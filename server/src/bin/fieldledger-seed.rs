@@ -24,7 +24,8 @@
 //! as before budgets were sized this way.
 //!
 //! The last `--recent-days` days (21 by default, ending today) are what a supervisor works on, so
-//! they are stored as real record documents (`docstore`, as a phone's sync stores them), each
+//! they are stored as real record documents (`docstore`, as a phone's sync stores them, with the
+//! sync-scope facts a sync write sets: site, date, open), each
 //! with a change message and time naming its foreman and phone: most older sheets approved through
 //! `ledger::store::decide`, some changed since their approval, a few rejected, voided, or with
 //! two phones' concurrent values (conflicts); the newest days mostly pending. History before them
@@ -52,7 +53,7 @@ use rust_decimal::Decimal;
 use server::auth::Role;
 use server::cache::DocCache;
 use server::db::{Db, TokenGrant};
-use server::demo::seedkit::{BoxError, Planned, Rng, State, store_planned};
+use server::demo::seedkit::{BoxError, Planned, Rng, State, insert_with_facts, store_planned};
 use server::funds::entries::{FundsEntry, entries};
 use server::ledger::postings::{Ledger, postings};
 use server::ledger::store::{self, DecideRequest, DecisionRow};
@@ -507,6 +508,8 @@ async fn seed_recent(
                     device,
                     other: ("副班长 周海".into(), "phone-deputy".into()),
                     reason: "人数与考勤不符，请核对后重新提交".into(),
+                    // The seed's phones are no device rows: owned by nobody (site and date are set).
+                    owner: None,
                 };
                 let (db, cache, who) = (db.clone(), cache.clone(), who.clone());
                 tasks.spawn(async move { store_planned(&db, &cache, &who, planned).await });
@@ -784,7 +787,7 @@ async fn measure(db: &Db, args: &Args, c: &Company) -> Result<(), Box<dyn std::e
         let mut doc = AutoCommit::new();
         record.write(&mut doc)?;
         let heads = store::heads_hex(&doc.get_heads());
-        let stored = server::docstore::insert(db, &id, project, record.kind().as_str(), doc).await?;
+        let stored = insert_with_facts(db, &record, doc, None).await.map_err(|e| e.to_string())?;
         cache.put(stored);
         let req = DecideRequest {
             record_id: id,

@@ -283,7 +283,7 @@ pub async fn load(db: &Db, data_dir: &Path) -> Result<Welcome, DemoError> {
         // As the app names itself in change messages: 12 hex digits (the id's random tail).
         let hex: String = id.chars().filter(char::is_ascii_hexdigit).collect();
         let device = hex.get(hex.len().saturating_sub(12)..).unwrap_or(&hex).to_string();
-        phones.push(Phone { foreman, site, device });
+        phones.push(Phone { foreman, site, device, device_id: id });
         tokens.push(token);
     }
     let (sup_id, key) =

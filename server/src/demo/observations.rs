@@ -158,6 +158,7 @@ pub async fn load(
             device: phone.device.clone(),
             other: (String::new(), String::new()),
             reason: String::new(),
+            owner: Some(phone.device_id.clone()),
         };
         seedkit::store_planned(db, cache, who, planned).await?;
         let by = SUPERVISOR;

@@ -35,6 +35,8 @@ pub struct Phone {
     pub site: usize,
     /// As the phone names itself in change messages (12 hex digits, like the app's actor id).
     pub device: String,
+    /// Its device row (`devices.id`): its records' owner in the sync-scope facts.
+    pub device_id: String,
 }
 
 pub const FOREMEN: [&str; 3] = ["王建国", "李志强", "张卫东"];
@@ -365,6 +367,7 @@ pub fn plan(today: NaiveDate, phones: &[Phone]) -> Vec<Planned> {
                     device: phone.device.clone(),
                     other: (other.foreman.into(), other.device.clone()),
                     reason: (*rng.pick(&REJECTIONS)).into(),
+                    owner: Some(phone.device_id.clone()),
                 });
             }
             // The day log, written at the end of the day: approved with the day's records, or waiting.
@@ -381,6 +384,7 @@ pub fn plan(today: NaiveDate, phones: &[Phone]) -> Vec<Planned> {
                 device: phone.device.clone(),
                 other: (phone.foreman.into(), phone.device.clone()),
                 reason: String::new(),
+                owner: Some(phone.device_id.clone()),
             });
         }
     }

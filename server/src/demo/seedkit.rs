@@ -1,7 +1,8 @@
 //! What the demo company and the benchmark seed (`fieldledger-seed`) share: a deterministic random
 //! generator, and storing a record as its foreman's phone would (a document with a change message
-//! naming author and phone, through `docstore`) before taking it to its planned state through the
-//! real decision flow (`ledger::store::decide`) or further edits.
+//! naming author and phone, through `docstore`, with the sync-scope facts a sync write sets:
+//! `scope_facts`) before taking it to its planned state through the real decision flow
+//! (`ledger::store::decide`) or further edits.
 
 use automerge::AutoCommit;
 use record_schema::{DecisionStatus, Progress, Record};
@@ -9,7 +10,9 @@ use rust_decimal::Decimal;
 
 use crate::cache::DocCache;
 use crate::db::{Db, TokenGrant};
+use crate::docstore::DocWrite;
 use crate::ledger::store::{self, DecideRequest};
+use crate::scope_facts::RecordFacts;
 
 /// xorshift: deterministic, so two runs seed the same company.
 #[derive(Debug, Clone)]
@@ -156,6 +159,10 @@ pub struct Planned {
     pub other: (String, String),
     /// `Rejected`: the reason the foreman reads.
     pub reason: String,
+    /// The device row (`devices.id`) whose person, else itself, owns the record (`scope_owner`),
+    /// as a sync's first insert sets it; `None` when the phone is no device row (the benchmark
+    /// seed's): owned by nobody, as records older than sync scopes.
+    pub owner: Option<String>,
 }
 
 impl Planned {
@@ -174,18 +181,20 @@ fn later(at_ms: i64) -> i64 {
     (at_ms + 3 * 3_600_000).min(record_schema::now_ms())
 }
 
-/// Stores one record as its foreman's phone would (`docstore::insert`), then takes it to its state:
-/// approved or rejected through `ledger::store::decide` by `who` on the exact heads stored, changed
-/// after approval, left with two phones' concurrent values, or voided.
+/// Stores one record as its foreman's phone would (a `docstore` insert carrying the record's scope
+/// facts, `RecordFacts::after_sync`, as the sync write's), then takes it to its state: approved or
+/// rejected through `ledger::store::decide` by `who` on the exact heads stored (which sets
+/// `scope_open` and gives the approval document its record's facts), changed after approval, left
+/// with two phones' concurrent values, or voided (each edit saved with its facts, as a sync's).
 pub async fn store_planned(db: &Db, cache: &DocCache, who: &TokenGrant, p: Planned) -> Result<(), BoxError> {
-    let Planned { record, state, at_ms, device, other, reason } = p;
+    let Planned { record, state, at_ms, device, other, reason, owner } = p;
     let h = record.header().clone();
     let later = later(at_ms);
     let mut doc = AutoCommit::new();
     record.write(&mut doc)?;
     doc.commit_with(record_schema::change_note::options(&summary_of(&record, "create"), &h.author, &device, at_ms));
     let heads = store::heads_hex(&doc.get_heads());
-    let stored = crate::docstore::insert(db, &h.id, &h.project_id, record.kind().as_str(), doc).await?;
+    let stored = insert_with_facts(db, &record, doc, owner.as_deref()).await?;
     cache.put(stored);
     let decide = |status, comment: &str| DecideRequest {
         record_id: h.id.clone(),
@@ -240,9 +249,32 @@ pub async fn store_planned(db: &Db, cache: &DocCache, who: &TokenGrant, p: Plann
         }
         State::Pending | State::Approved | State::Rejected => {}
     }
-    crate::docstore::save(db, &mut stored).await?;
+    let last = Record::read(&stored.doc)?;
+    let facts = RecordFacts::after_sync(&last, &stored.doc, owner.as_deref());
+    crate::docstore::save_with_facts(db, &mut stored, Some(facts)).await?;
     cache.put(stored);
     Ok(())
+}
+
+/// Inserts `record`'s new document `doc` with its scope facts, in one transaction as a sync's
+/// first write of a record (`DocWrite::with_facts`); `owner`: the device whose person (else
+/// itself) owns it.
+pub async fn insert_with_facts(
+    db: &Db,
+    record: &Record,
+    mut doc: AutoCommit,
+    owner: Option<&str>,
+) -> Result<crate::docstore::StoredDoc, BoxError> {
+    let h = record.header();
+    let kind = record.kind().as_str();
+    let facts = RecordFacts::after_sync(record, &doc, owner);
+    let (write, saved_bytes) = DocWrite::insert(&h.id, &h.project_id, kind, &mut doc);
+    let mut tx = db.begin().await?;
+    if !write.with_facts(facts).run(&mut tx).await? {
+        return Err(format!("record {} is stored already", h.id).into());
+    }
+    tx.commit().await?;
+    Ok(crate::docstore::StoredDoc::inserted(&h.id, &h.project_id, kind, doc, saved_bytes))
 }
 
 #[cfg(test)]
