@@ -50,6 +50,9 @@ pub enum Error {
     /// A day the phone no longer holds (sync scopes) and could not fetch: no connection.
     #[error("site {site_id}'s records of {date} are no longer on this phone: connect to fetch them")]
     DayNotOnPhone { site_id: String, date: String },
+    /// A record this phone held and evicted (sync scopes): it is on the server, not here.
+    #[error("record {id} is no longer on this phone: fetch it (fetch_record) or copy its day (copy_sheet_from_day)")]
+    RecordNotOnPhone { id: String },
     #[error("the {what} is larger than {limit} bytes")]
     TooLarge { what: String, limit: u64 },
     /// The server answered with a status this call does not expect (e.g. 503 when it cannot print).
@@ -161,6 +164,11 @@ pub enum CoreError {
     /// and open records) and there is no connection to fetch them: connect and try again.
     #[error("site {site_id}'s records of {date} are no longer on this phone: connect to fetch them")]
     DayNotOnPhone { site_id: String, date: String },
+    /// Record `id` was on this phone and left it (it keeps recent days, its own and open records);
+    /// the server still has it. Online, `fetch_record(id)` brings it back (for "copy from an
+    /// earlier day", `copy_sheet_from_day` fetches the day itself); offline, connect first.
+    #[error("record {id} is no longer on this phone: fetch it from the server (fetch_record) when online")]
+    RecordNotOnPhone { id: String },
     /// A download larger than this app accepts (`limit_bytes`); nothing was kept.
     #[error("the download is larger than {limit_bytes} bytes")]
     DownloadTooLarge { limit_bytes: u64 },
@@ -215,6 +223,7 @@ impl From<Error> for CoreError {
             Error::Cancelled => CoreError::Cancelled,
             Error::NoDailyReport { site_id, date } => CoreError::NoDailyReport { site_id, date },
             Error::DayNotOnPhone { site_id, date } => CoreError::DayNotOnPhone { site_id, date },
+            Error::RecordNotOnPhone { id } => CoreError::RecordNotOnPhone { id },
             Error::TooLarge { limit, .. } => CoreError::DownloadTooLarge { limit_bytes: limit },
             Error::Server { status, message } => CoreError::ServerError { status, reason: message },
             Error::Listener(reason) => CoreError::ListenerFailed { reason },

@@ -514,3 +514,88 @@ async fn an_evicted_day_is_fetched_to_copy_from_and_bad_ranges_are_refused() {
     assert!(store.fetch(&remote, bad("2026-01-01", "2026-01-31"), &cancel).await.is_ok(), "31 days is the limit");
     store.close().await;
 }
+
+/// Copying from a sheet this phone evicted says so (`RecordNotOnPhone`: the app fetches it), not
+/// `NotFound`, also once the server has answered the drop; a sheet never held is still `NotFound`;
+/// fetched back, the copy works.
+#[tokio::test]
+async fn starting_from_an_evicted_sheet_says_it_is_not_on_the_phone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("phone.db");
+    let (url, fake) = start(Fake::new());
+    let store = Store::open(&path, "王建国").await.expect("open");
+    let source = colleague(dir.path(), &fake, "S1", days_ago(20), "crews of that day").await;
+    let r = sync(&store, &url).await;
+    assert_eq!(r.evicted, 1, "{r:?}");
+    // The drop is sent and answered: `scope_dropped` forgets it, the phone still knows.
+    sync(&store, &url).await;
+    assert!(query(&path, "SELECT doc_id FROM scope_dropped").await.is_empty());
+    assert!(!held(&path).await.contains(&source));
+    match store.start_sheet_from(&source, today()).await {
+        Err(mobile_core::Error::RecordNotOnPhone { id }) => assert_eq!(id, source),
+        other => panic!("expected RecordNotOnPhone, got {other:?}"),
+    }
+    let app = mobile_core::CoreError::from(mobile_core::Error::RecordNotOnPhone { id: source.clone() });
+    assert!(matches!(&app, mobile_core::CoreError::RecordNotOnPhone { id } if *id == source), "{app:?}");
+    match store.start_sheet_from("0000-never-held", today()).await {
+        Err(mobile_core::Error::NotFound { id, .. }) => assert_eq!(id, "0000-never-held"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    let remote = Remote::Token { base_url: url.clone(), token: "t".into() };
+    let (_, ids) =
+        store.fetch(&remote, vec![Fetch::Record { id: source.clone() }], &Cancel::new()).await.expect("fetch");
+    assert_eq!(ids, std::slice::from_ref(&source));
+    let copy = store.start_sheet_from(&source, today()).await.expect("copied once fetched");
+    assert_eq!(copy.work_date, today());
+    store.close().await;
+}
+
+/// A record open in the app's editor stays whatever the plan says, with its approval, while a
+/// record like it goes; released, the next sync's plan (same day, same scope) lets it go. The hold
+/// expires on its own (an app killed with the editor open).
+#[tokio::test]
+async fn a_record_held_open_in_an_editor_stays_until_released() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("phone.db");
+    let mut fresh = Fake::new();
+    fresh.scope = scope(Some(&["S1"]), 400);
+    let (url, fake) = start(fresh);
+    let store = Store::open(&path, "王建国").await.expect("open");
+    let open = colleague(dir.path(), &fake, "S1", days_ago(40), "open in the editor").await;
+    let like_it = colleague(dir.path(), &fake, "S1", days_ago(40), "not held").await;
+    let expiring = colleague(dir.path(), &fake, "S1", days_ago(40), "held, app killed").await;
+    for id in [&open, &like_it, &expiring] {
+        approve(&fake, id);
+    }
+    sync(&store, &url).await;
+    let now = held(&path).await;
+    assert!([&open, &like_it, &expiring].iter().all(|id| now.contains(id)), "{now:?}");
+
+    store.hold_open(&open).await.expect("hold");
+    store.hold_open(&expiring).await.expect("hold");
+    sqlx::query("UPDATE editor_holds SET until_ms = 0 WHERE doc_id = ?")
+        .bind(&expiring)
+        .execute(&mut sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("db"))
+        .await
+        .expect("expire");
+    fake.lock().expect("lock").scope = scope(Some(&["S1"]), 14);
+    let r = sync(&store, &url).await;
+    let now = held(&path).await;
+    assert!(!now.contains(&like_it) && !now.contains(&expiring), "not held, or the hold expired: gone ({r:?})");
+    assert!(now.contains(&open) && now.contains(&Approval::document_id(&open)), "held open: kept ({now:?})");
+    assert_eq!(r.evicted, 4, "two records and their approvals: {r:?}");
+    assert_eq!(sync(&store, &url).await.evicted, 0, "an idle sync while held");
+    assert!(held(&path).await.contains(&open));
+
+    store.release_hold(&open).await.expect("release");
+    store.release_hold("0000-never-held").await.expect("releasing what is not held does nothing");
+    let r = sync(&store, &url).await;
+    let now = held(&path).await;
+    assert!(!now.contains(&open) && !now.contains(&Approval::document_id(&open)), "released: gone ({now:?})");
+    assert_eq!(r.evicted, 2, "{r:?}");
+    match store.hold_open(" ").await {
+        Err(mobile_core::Error::Invalid(v)) => assert_eq!(v.field, "id"),
+        other => panic!("expected a refusal naming id, got {other:?}"),
+    }
+    store.close().await;
+}

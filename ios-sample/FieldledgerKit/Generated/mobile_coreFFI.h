@@ -539,6 +539,16 @@ uint64_t uniffi_mobile_core_fn_method_fieldstore_fetch_days(uint64_t ptr, RustBu
 uint64_t uniffi_mobile_core_fn_method_fieldstore_fetch_record(uint64_t ptr, RustBuffer id, RustBuffer base_url, RustBuffer token, RustBuffer cancel
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_HOLD_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_HOLD_OPEN
+void uniffi_mobile_core_fn_method_fieldstore_hold_open(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_RELEASE_HOLD
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_RELEASE_HOLD
+void uniffi_mobile_core_fn_method_fieldstore_release_hold(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_APPROVAL_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_APPROVAL_STATUS
 RustBuffer uniffi_mobile_core_fn_method_fieldstore_approval_status(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -1289,6 +1299,18 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_fetch_days(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_RECORD
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_RECORD
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_fetch_record(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_HOLD_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_HOLD_OPEN
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_hold_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_RELEASE_HOLD
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_RELEASE_HOLD
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_release_hold(void
     
 );
 #endif

@@ -104,6 +104,7 @@ impl FieldStore {
                                     .collect(),
                                 photos_uploaded: u.uploaded,
                                 photo_bytes_sent: u.bytes_sent,
+                                evicted: r.evicted,
                             },
                         })
                         .collect(),

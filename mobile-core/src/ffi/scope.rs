@@ -3,6 +3,7 @@
 //! `fetch_days` run one sync carrying the request and pin what came for 24 hours;
 //! `copy_sheet_from_day` copies a day's sheet, fetching the day first when the phone no longer
 //! holds it. Each goes through the server and token given, or (both left out) the paired server.
+//! `hold_open` / `release_hold` keep a record open in an editor from eviction.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use record_schema::wire::Fetch;
 
 use super::cancel::{CancelToken, flag_of};
 use super::types::LabourSheet;
-use super::{FieldStore, Result, convert, runtime};
+use super::{FieldStore, Result, block_on, convert, runtime};
 use crate::error::{CoreError, Error};
 use crate::store::{self, Remote};
 
@@ -76,6 +77,22 @@ impl FieldStore {
             .await
             .map_err(|e| CoreError::Internal { reason: format!("fetch task: {e}") })?
             .map_err(CoreError::from)
+    }
+
+    /// Record `id` is open in an editor: this phone keeps it (and its approval or follow-up) while
+    /// it is, whatever its scope. Call when the editor opens and `release_hold` when it closes; a
+    /// hold not released lasts 12 hours from the last call (an app killed meanwhile), and calling
+    /// again renews it. `InvalidInput` for an empty id.
+    pub fn hold_open(&self, id: String) -> Result<()> {
+        let s = self.live()?;
+        block_on(async move { s.hold_open(id.trim()).await })
+    }
+
+    /// The editor of record `id` closed: the phone may let it go again once it is synced and
+    /// settled (at the next sync's plan). Releasing a record not held does nothing.
+    pub fn release_hold(&self, id: String) -> Result<()> {
+        let s = self.live()?;
+        block_on(async move { s.release_hold(id.trim()).await })
     }
 
     /// "Copy from an earlier day": a new sheet for `work_date` with the crews and rates of the

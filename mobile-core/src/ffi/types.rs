@@ -714,6 +714,10 @@ pub struct SyncReport {
     pub photos_uploaded: u32,
     /// Photo bytes sent in this sync (less than the photos' size when an upload resumed).
     pub photo_bytes_sent: u64,
+    /// Documents this sync let go from the phone (sync scopes: records that left the phone's scope,
+    /// with their approvals and follow-ups; at most once a day). They stay on the server: a list
+    /// showing them should refresh, and `fetch_record` brings one back.
+    pub evicted: u32,
 }
 
 /// What has not reached the server yet.

@@ -235,8 +235,20 @@ impl Store {
     /// activities and named workers of `source`; what belongs to one day is not carried over (the
     /// sheet's and lines' notes), and the hours in a day's pay are the project's today. The foreman
     /// then changes what differs (`set_crew_lines`).
+    ///
+    /// A source this phone evicted (sync scopes) is `Error::RecordNotOnPhone`, not `NotFound`: the
+    /// app fetches it (`fetch_record`) or copies by day (`copy_sheet_from_day`, which fetches).
     pub async fn start_sheet_from(&self, source_id: &str, work_date: NaiveDate) -> Result<LabourSheet> {
-        let source = self.get_sheet(source_id).await?;
+        let source = match self.get_sheet(source_id).await {
+            Err(Error::NotFound { what, id }) => {
+                return Err(if self.was_evicted(&id).await? {
+                    Error::RecordNotOnPhone { id }
+                } else {
+                    Error::NotFound { what, id }
+                });
+            }
+            other => other?,
+        };
         let h = &source.header;
         let hours_per_day = ReferenceData::hours_per_day_of(self.reference_data(&h.project_id).await?.as_deref());
         let mut sheet = LabourSheet {

@@ -75,6 +75,13 @@ fn migrations() -> Vec<Migration> {
             include_str!("../../../migrations/phone/0008_scopes.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            9,
+            Cow::Borrowed("evicted records and editor holds"),
+            MigrationType::Simple,
+            include_str!("../../../migrations/phone/0009_evicted_and_holds.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

@@ -1,7 +1,9 @@
 //! Sync scopes on the phone (issue 25, docs/sync-scopes.md §4–5): what the server said of the
 //! device's scope (`store_meta`: `scope` and `as_of`, per project under `sync_all`), the phone's own
 //! records (`records.own`), the eviction plan after a quiet sync, the ids it dropped until the server
-//! has answered them (`scope_dropped`), and the documents fetched on demand (`pins`).
+//! has answered them (`scope_dropped`), the documents fetched on demand (`pins`), the records open
+//! in the app's editor (`editor_holds`), and the records evicted (`evicted`, so that asking for one
+//! says it is no longer on the phone rather than not found).
 //!
 //! The rule is `record_schema::scope`, the server's too: the phone only feeds it what it holds.
 //! A plan runs after a sync that ended quietly, and only when the server's day or the device's
@@ -25,6 +27,14 @@ use crate::error::{Error, Result};
 
 /// How long a document fetched on demand stays whatever the scope.
 pub const PIN_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long `hold_open` keeps a record from eviction unless released or renewed: an app killed
+/// with an editor open does not keep the record for ever.
+pub const HOLD_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// How long the phone remembers that it evicted a record (`evicted`), to say so instead of
+/// "not found".
+const EVICTED_MEMORY_MS: i64 = 400 * 24 * 60 * 60 * 1000;
 
 /// Most documents one plan drops (the rest wait for the next plan, after the next quiet sync).
 pub const MAX_EVICTIONS: usize = 1000;
@@ -272,6 +282,49 @@ impl Store {
         Ok(())
     }
 
+    /// Whether record `id` is not held because this phone evicted it (and has not held it since).
+    pub async fn was_evicted(&self, id: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM evicted WHERE doc_id = ?1 AND NOT EXISTS (SELECT 1 FROM documents WHERE id = ?1)",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Record `id` is open in the app's editor: the eviction plan keeps it and its companions until
+    /// `release_hold(id)`, or `HOLD_MS` after the last call (an app killed meanwhile never
+    /// releases). Calling it again renews the hold.
+    pub async fn hold_open(&self, id: &str) -> Result<()> {
+        record_schema::validate::check_required("id", id)?;
+        sqlx::query(
+            "INSERT INTO editor_holds (doc_id, until_ms) VALUES (?, ?) \
+             ON CONFLICT (doc_id) DO UPDATE SET until_ms = excluded.until_ms",
+        )
+        .bind(id)
+        .bind(now_ms() + HOLD_MS)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The editor of record `id` closed: the plan may let it go again. If a plan kept it only for
+    /// the hold, the next quiet sync plans again (rather than on the next day), so it leaves the
+    /// phone once the edit is synced and settled. Releasing what is not held does nothing.
+    pub async fn release_hold(&self, id: &str) -> Result<()> {
+        let kept: Option<bool> = sqlx::query_scalar("DELETE FROM editor_holds WHERE doc_id = ? RETURNING kept")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if kept == Some(true) {
+            sqlx::query("DELETE FROM store_meta WHERE key = 'scope_plan' OR key LIKE 'scope_plan/%'")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Runs the eviction plan if one is due: the stored scope and day differ from the last plan's.
     /// Call after a sync that ended quietly (no manifest asked, nothing refused).
     pub(crate) async fn plan_if_due(&self, project: Option<&str>) -> Result<Option<Evicted>> {
@@ -307,6 +360,13 @@ impl Store {
         let rows: Vec<HeldRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project).fetch_all(&self.pool).await?;
         let now = now_ms();
         let pins: HashSet<String> = sqlx::query_scalar("SELECT doc_id FROM pins WHERE until_ms > ?")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect();
+        // Records open in the app's editor: kept as pinned ones are.
+        let holds: HashSet<String> = sqlx::query_scalar("SELECT doc_id FROM editor_holds WHERE until_ms > ?")
             .bind(now)
             .fetch_all(&self.pool)
             .await?
@@ -349,6 +409,8 @@ impl Store {
             pinned: bool,
         }
         let mut open_cache: HashMap<String, bool> = HashMap::new();
+        // Records out of scope that only an editor hold keeps: their release plans again.
+        let mut kept_by_hold: HashSet<String> = HashSet::new();
         let mut judged = Vec::with_capacity(rows.len());
         for r in &rows {
             let Ok(kind) = r.kind.parse::<RecordKind>() else { continue };
@@ -359,7 +421,8 @@ impl Store {
                 }
                 _ => false,
             };
-            let pinned = pins.contains(&r.id) || pins.contains(group);
+            let held_open = holds.contains(&r.id) || holds.contains(group);
+            let pinned = pins.contains(&r.id) || pins.contains(group) || held_open;
             let out = |why| Verdict { why, companion: kind.server_owned() };
             let (verdict, settled) = if kind == RecordKind::ReferenceData {
                 let project = r.id.strip_prefix("reference:").unwrap_or_default();
@@ -419,6 +482,9 @@ impl Store {
                 // Not judged (unknown kind, unreadable facts): kept.
                 continue;
             };
+            if held_open && !verdict.in_scope() {
+                kept_by_hold.insert(group.to_string());
+            }
             judged.push(Judged {
                 id: r.id.clone(),
                 verdict,
@@ -464,6 +530,13 @@ impl Store {
 
         let freed = self.drop_documents(&mut hot, &go, &project_of).await?;
         drop(hot);
+        if !kept_by_hold.is_empty() {
+            let kept: Vec<String> = kept_by_hold.into_iter().collect();
+            sqlx::query("UPDATE editor_holds SET kept = 1 WHERE doc_id IN (SELECT value FROM json_each(?))")
+                .bind(json_ids(&kept))
+                .execute(&self.pool)
+                .await?;
+        }
         for sha in freed {
             MediaDir::remove(&self.media.thumbnail(&sha))?;
             MediaDir::remove(&self.media.preview(&sha))?;
@@ -500,7 +573,7 @@ impl Store {
         .bind(&list)
         .fetch_all(&mut *tx)
         .await?;
-        for table in ["changes", "photo_links", "sync_states", "pins"] {
+        for table in ["changes", "photo_links", "sync_states", "pins", "editor_holds"] {
             let column = match table {
                 "photo_links" => "record_id",
                 _ => "doc_id",
@@ -516,6 +589,7 @@ impl Store {
             .bind(&list)
             .execute(&mut *tx)
             .await?;
+        let now = now_ms();
         for id in ids {
             let project = project_of.get(id.as_str()).copied().filter(|p| !p.is_empty());
             sqlx::query(
@@ -526,7 +600,24 @@ impl Store {
             .bind(project)
             .execute(&mut *tx)
             .await?;
+            if scope::group_of(id) == id {
+                sqlx::query(
+                    "INSERT INTO evicted (doc_id, project_id, evicted_at_ms) VALUES (?, ?, ?) \
+                     ON CONFLICT (doc_id) DO UPDATE SET project_id = excluded.project_id, \
+                     evicted_at_ms = excluded.evicted_at_ms",
+                )
+                .bind(id)
+                .bind(project)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
+        // What came back since (fetched, listed again) or was evicted long ago is forgotten.
+        sqlx::query("DELETE FROM evicted WHERE evicted_at_ms < ? OR doc_id IN (SELECT id FROM documents)")
+            .bind(now - EVICTED_MEMORY_MS)
+            .execute(&mut *tx)
+            .await?;
         // Photos of this phone no record links any more (uploaded: a pending one keeps its record).
         let freed: Vec<String> = sqlx::query_scalar(
             "SELECT sha256 FROM photos WHERE sha256 IN (SELECT value FROM json_each(?)) \

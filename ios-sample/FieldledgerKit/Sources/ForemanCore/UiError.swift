@@ -98,6 +98,8 @@ public enum UiError: Error, Hashable, Sendable {
             self = .other(message: "No daily report for site \(siteId) on \(date): nothing was recorded that day")
         case let .DayNotOnPhone(siteId, date):
             self = .offline(reason: "site \(siteId) on \(date) is no longer on this phone; it is fetched from the server when online")
+        case let .RecordNotOnPhone(id):
+            self = .offline(reason: "record \(id) is no longer on this phone; fetch it from the server when online")
         case let .DownloadTooLarge(limitBytes):
             self = .other(message: "The download is larger than \(limitBytes / 1_048_576) MB")
         case let .ServerError(status, reason):

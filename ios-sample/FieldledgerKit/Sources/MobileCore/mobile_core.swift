@@ -1057,6 +1057,20 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func fetchRecord(id: String, baseUrl: String?, token: String?, cancel: CancelToken?) async throws  -> [String]
     
     /**
+     * Record `id` is open in an editor: this phone keeps it (and its approval or follow-up) while
+     * it is, whatever its scope. Call when the editor opens and `release_hold` when it closes; a
+     * hold not released lasts 12 hours from the last call (an app killed meanwhile), and calling
+     * again renews it. `InvalidInput` for an empty id.
+     */
+    func holdOpen(id: String) throws 
+    
+    /**
+     * The editor of record `id` closed: the phone may let it go again once it is synced and
+     * settled (at the next sync's plan). Releasing a record not held does nothing.
+     */
+    func releaseHold(id: String) throws 
+    
+    /**
      * Where the record stands with the supervisors (approved, rejected with a comment, changed
      * since approval, or pending), as of the last sync.
      */
@@ -1943,6 +1957,34 @@ open func fetchRecord(id: String, baseUrl: String? = nil, token: String? = nil, 
             liftFunc: FfiConverterSequenceString.lift,
             errorHandler: FfiConverterTypeCoreError_lift
         )
+}
+    
+    /**
+     * Record `id` is open in an editor: this phone keeps it (and its approval or follow-up) while
+     * it is, whatever its scope. Call when the editor opens and `release_hold` when it closes; a
+     * hold not released lasts 12 hours from the last call (an app killed meanwhile), and calling
+     * again renews it. `InvalidInput` for an empty id.
+     */
+open func holdOpen(id: String)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_hold_open(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The editor of record `id` closed: the phone may let it go again once it is synced and
+     * settled (at the next sync's plan). Releasing a record not held does nothing.
+     */
+open func releaseHold(id: String)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_fieldstore_release_hold(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -5720,6 +5762,12 @@ public struct SyncReport: Equatable, Hashable {
      * Photo bytes sent in this sync (less than the photos' size when an upload resumed).
      */
     public var photoBytesSent: UInt64
+    /**
+     * Documents this sync let go from the phone (sync scopes: records that left the phone's scope,
+     * with their approvals and follow-ups; at most once a day). They stay on the server: a list
+     * showing them should refresh, and `fetch_record` brings one back.
+     */
+    public var evicted: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5733,7 +5781,12 @@ public struct SyncReport: Equatable, Hashable {
          */photosUploaded: UInt32, 
         /**
          * Photo bytes sent in this sync (less than the photos' size when an upload resumed).
-         */photoBytesSent: UInt64) {
+         */photoBytesSent: UInt64, 
+        /**
+         * Documents this sync let go from the phone (sync scopes: records that left the phone's scope,
+         * with their approvals and follow-ups; at most once a day). They stay on the server: a list
+         * showing them should refresh, and `fetch_record` brings one back.
+         */evicted: UInt32) {
         self.rounds = rounds
         self.documentsSent = documentsSent
         self.documentsReceived = documentsReceived
@@ -5742,6 +5795,7 @@ public struct SyncReport: Equatable, Hashable {
         self.errors = errors
         self.photosUploaded = photosUploaded
         self.photoBytesSent = photoBytesSent
+        self.evicted = evicted
     }
 
     
@@ -5767,7 +5821,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 bytesReceived: FfiConverterUInt64.read(from: &buf), 
                 errors: FfiConverterSequenceTypeSyncError.read(from: &buf), 
                 photosUploaded: FfiConverterUInt32.read(from: &buf), 
-                photoBytesSent: FfiConverterUInt64.read(from: &buf)
+                photoBytesSent: FfiConverterUInt64.read(from: &buf), 
+                evicted: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -5780,6 +5835,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterSequenceTypeSyncError.write(value.errors, into: &buf)
         FfiConverterUInt32.write(value.photosUploaded, into: &buf)
         FfiConverterUInt64.write(value.photoBytesSent, into: &buf)
+        FfiConverterUInt32.write(value.evicted, into: &buf)
     }
 }
 
@@ -6679,6 +6735,13 @@ enum CoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case DayNotOnPhone(siteId: String, date: String
     )
     /**
+     * Record `id` was on this phone and left it (it keeps recent days, its own and open records);
+     * the server still has it. Online, `fetch_record(id)` brings it back (for "copy from an
+     * earlier day", `copy_sheet_from_day` fetches the day itself); offline, connect first.
+     */
+    case RecordNotOnPhone(id: String
+    )
+    /**
      * A download larger than this app accepts (`limit_bytes`); nothing was kept.
      */
     case DownloadTooLarge(limitBytes: UInt64
@@ -6817,17 +6880,20 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             siteId: try FfiConverterString.read(from: &buf), 
             date: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .DownloadTooLarge(
+        case 27: return .RecordNotOnPhone(
+            id: try FfiConverterString.read(from: &buf)
+            )
+        case 28: return .DownloadTooLarge(
             limitBytes: try FfiConverterUInt64.read(from: &buf)
             )
-        case 28: return .ServerError(
+        case 29: return .ServerError(
             status: try FfiConverterUInt16.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 29: return .ListenerFailed(
+        case 30: return .ListenerFailed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 30: return .Internal(
+        case 31: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6987,24 +7053,29 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             FfiConverterString.write(date, into: &buf)
             
         
-        case let .DownloadTooLarge(limitBytes):
+        case let .RecordNotOnPhone(id):
             writeInt(&buf, Int32(27))
+            FfiConverterString.write(id, into: &buf)
+            
+        
+        case let .DownloadTooLarge(limitBytes):
+            writeInt(&buf, Int32(28))
             FfiConverterUInt64.write(limitBytes, into: &buf)
             
         
         case let .ServerError(status,reason):
-            writeInt(&buf, Int32(28))
+            writeInt(&buf, Int32(29))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ListenerFailed(reason):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(30))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(30))
+            writeInt(&buf, Int32(31))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9329,6 +9400,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_fetch_record() != 1342) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_hold_open() != 22896) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_release_hold() != 19739) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_approval_status() != 63362) {

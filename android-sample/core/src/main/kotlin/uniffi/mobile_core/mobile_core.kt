@@ -824,6 +824,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_fetch_record(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_hold_open(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_release_hold(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_approval_status(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_conflicts(
@@ -987,6 +991,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_fetch_record(`ptr`: Long,`id`: RustBuffer.ByValue,`baseUrl`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_hold_open(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mobile_core_fn_method_fieldstore_release_hold(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_mobile_core_fn_method_fieldstore_approval_status(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_method_fieldstore_conflicts(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1336,6 +1344,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_fetch_record() and 0xFFFF) != 1342) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_hold_open() and 0xFFFF) != 22896) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_release_hold() and 0xFFFF) != 19739) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_approval_status() and 0xFFFF) != 63362) {
@@ -2483,6 +2497,20 @@ public interface FieldStoreInterface {
      * this project). `Offline` without a connection.
      */
     suspend fun `fetchRecord`(`id`: kotlin.String, `baseUrl`: kotlin.String? = null, `token`: kotlin.String? = null, `cancel`: CancelToken? = null): List<kotlin.String>
+    
+    /**
+     * Record `id` is open in an editor: this phone keeps it (and its approval or follow-up) while
+     * it is, whatever its scope. Call when the editor opens and `release_hold` when it closes; a
+     * hold not released lasts 12 hours from the last call (an app killed meanwhile), and calling
+     * again renews it. `InvalidInput` for an empty id.
+     */
+    fun `holdOpen`(`id`: kotlin.String)
+    
+    /**
+     * The editor of record `id` closed: the phone may let it go again once it is synced and
+     * settled (at the next sync's plan). Releasing a record not held does nothing.
+     */
+    fun `releaseHold`(`id`: kotlin.String)
     
     /**
      * Where the record stands with the supervisors (approved, rejected with a comment, changed
@@ -3712,6 +3740,44 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         CoreException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * Record `id` is open in an editor: this phone keeps it (and its approval or follow-up) while
+     * it is, whatever its scope. Call when the editor opens and `release_hold` when it closes; a
+     * hold not released lasts 12 hours from the last call (an app killed meanwhile), and calling
+     * again renews it. `InvalidInput` for an empty id.
+     */
+    @Throws(CoreException::class)override fun `holdOpen`(`id`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_hold_open(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The editor of record `id` closed: the phone may let it go again once it is synced and
+     * settled (at the next sync's plan). Releasing a record not held does nothing.
+     */
+    @Throws(CoreException::class)override fun `releaseHold`(`id`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_fieldstore_release_hold(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    
+    
 
     
     /**
@@ -7007,6 +7073,13 @@ data class SyncReport (
      * Photo bytes sent in this sync (less than the photos' size when an upload resumed).
      */
     var `photoBytesSent`: kotlin.ULong
+    , 
+    /**
+     * Documents this sync let go from the phone (sync scopes: records that left the phone's scope,
+     * with their approvals and follow-ups; at most once a day). They stay on the server: a list
+     * showing them should refresh, and `fetch_record` brings one back.
+     */
+    var `evicted`: kotlin.UInt
     
 ){
     
@@ -7031,6 +7104,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterSequenceTypeSyncError.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterUInt.read(buf),
         )
     }
 
@@ -7042,7 +7116,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.allocationSize(value.`bytesReceived`) +
             FfiConverterSequenceTypeSyncError.allocationSize(value.`errors`) +
             FfiConverterUInt.allocationSize(value.`photosUploaded`) +
-            FfiConverterULong.allocationSize(value.`photoBytesSent`)
+            FfiConverterULong.allocationSize(value.`photoBytesSent`) +
+            FfiConverterUInt.allocationSize(value.`evicted`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
@@ -7054,6 +7129,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterSequenceTypeSyncError.write(value.`errors`, buf)
             FfiConverterUInt.write(value.`photosUploaded`, buf)
             FfiConverterULong.write(value.`photoBytesSent`, buf)
+            FfiConverterUInt.write(value.`evicted`, buf)
     }
 }
 
@@ -8018,6 +8094,19 @@ sealed class CoreException: kotlin.Exception() {
     }
     
     /**
+     * Record `id` was on this phone and left it (it keeps recent days, its own and open records);
+     * the server still has it. Online, `fetch_record(id)` brings it back (for "copy from an
+     * earlier day", `copy_sheet_from_day` fetches the day itself); offline, connect first.
+     */
+    class RecordNotOnPhone(
+        
+        val `id`: kotlin.String
+        ) : CoreException() {
+        override val message
+            get() = "id=${ `id` }"
+    }
+    
+    /**
      * A download larger than this app accepts (`limit_bytes`); nothing was kept.
      */
     class DownloadTooLarge(
@@ -8172,17 +8261,20 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            27 -> CoreException.DownloadTooLarge(
+            27 -> CoreException.RecordNotOnPhone(
+                FfiConverterString.read(buf),
+                )
+            28 -> CoreException.DownloadTooLarge(
                 FfiConverterULong.read(buf),
                 )
-            28 -> CoreException.ServerException(
+            29 -> CoreException.ServerException(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            29 -> CoreException.ListenerFailed(
+            30 -> CoreException.ListenerFailed(
                 FfiConverterString.read(buf),
                 )
-            30 -> CoreException.Internal(
+            31 -> CoreException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -8335,6 +8427,11 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 4UL
                 + FfiConverterString.allocationSize(value.`siteId`)
                 + FfiConverterString.allocationSize(value.`date`)
+            )
+            is CoreException.RecordNotOnPhone -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`id`)
             )
             is CoreException.DownloadTooLarge -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -8507,24 +8604,29 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 FfiConverterString.write(value.`date`, buf)
                 Unit
             }
-            is CoreException.DownloadTooLarge -> {
+            is CoreException.RecordNotOnPhone -> {
                 buf.putInt(27)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+            is CoreException.DownloadTooLarge -> {
+                buf.putInt(28)
                 FfiConverterULong.write(value.`limitBytes`, buf)
                 Unit
             }
             is CoreException.ServerException -> {
-                buf.putInt(28)
+                buf.putInt(29)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.ListenerFailed -> {
-                buf.putInt(29)
+                buf.putInt(30)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.Internal -> {
-                buf.putInt(30)
+                buf.putInt(31)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }

@@ -81,6 +81,8 @@ fun CoreException.toUiError(): UiError = when (this) {
         UiError.Other("No daily report for site $siteId on $date: nothing was recorded that day")
     is CoreException.DayNotOnPhone ->
         UiError.Offline("site $siteId on $date is no longer on this phone; it is fetched from the server when online")
+    is CoreException.RecordNotOnPhone ->
+        UiError.Offline("record $id is no longer on this phone; fetch it from the server when online")
     is CoreException.DownloadTooLarge -> UiError.Other("The download is larger than ${limitBytes / 1_048_576u} MB")
     is CoreException.ServerException -> UiError.Other("The server answered $status: $reason")
 }
