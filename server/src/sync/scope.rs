@@ -128,6 +128,11 @@ pub(super) const FETCHED: &str = "fetched";
 /// The metric label of a document the phone listed in its full manifest with other heads than
 /// the server's: offered afresh whatever the scope (the phone holds it).
 const RECONCILED: &str = "reconciled";
+/// The metric label of a companion (`approval:`, `follow_up:`) offered because the device holds its
+/// record: the phone judges a record open or settled by its companions, so a record it holds out of
+/// the rule's scope (its own, open when it arrived, closed since) must get the decision that closed
+/// it, or it stays "open" on the phone and is never evicted.
+const WITH_RECORD: &str = "with_record";
 
 /// A strict `YYYY-MM-DD`.
 fn parse_day(s: &str) -> Option<NaiveDate> {
@@ -294,6 +299,14 @@ pub(super) fn superset_sql(scope: &Scope, sites: &[String]) -> (String, Vec<Stri
         "SELECT {COLUMNS} FROM sync_states s JOIN documents d ON d.id = s.doc_id \
          WHERE s.device_id = {dev} AND d.version > s.seen_version"
     ));
+    // The companions of the documents the device holds (those it holds too are skipped by the
+    // listing): a record held is judged by its companions on the phone (`WITH_RECORD`).
+    let (dev, p) = (push(&mut args, &scope.device), push(&mut args, &scope.project));
+    arms.push(format!(
+        "SELECT {COLUMNS} FROM sync_states s JOIN documents d \
+         ON d.id IN ('approval:' || s.doc_id, 'follow_up:' || s.doc_id) \
+         WHERE s.device_id = {dev} AND d.project_id = {p}"
+    ));
     (arms.join(" UNION "), args)
 }
 
@@ -393,7 +406,10 @@ impl SyncSession<'_> {
         }
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         rows.dedup_by(|a, b| a.0 == b.0);
-        self.load_states(rows.iter().map(|(id, _, _)| id.as_str())).await?;
+        // With the states of the companions' records (`WITH_RECORD`).
+        let records = rows.iter().filter_map(|(id, _, _)| scope::companion_of(id));
+        let ids: Vec<String> = rows.iter().map(|(id, _, _)| id.as_str()).chain(records).map(str::to_string).collect();
+        self.load_states(ids.iter().map(String::as_str)).await?;
         let params = scope.params();
         let holder = scope.holder().key();
         let mut out = ScopedListing { unseen: Vec::new(), offers: Vec::new() };
@@ -404,6 +420,9 @@ impl SyncSession<'_> {
                 None if self.reoffer.contains(&id) => Some(RECONCILED),
                 None => match judge(&id, &facts, &params) {
                     Some(why) => Some(why),
+                    None if scope::companion_of(&id).is_some_and(|r| self.dev.docs.contains_key(r)) => {
+                        Some(WITH_RECORD)
+                    }
                     None => {
                         out.unseen.push((id, version));
                         continue;
