@@ -38,14 +38,15 @@ for abi in "${abis[@]}"; do args+=(-t "$abi"); done
 profile_flag=()
 [ "$profile" = phone ] && profile_flag=(--profile phone)
 
-# SQLite without what the app's SQL never uses (full-text search, R-trees, dbstat, JSON functions): 0.3 MB less
-# (docs/phone-library.md, "Towards 8 MB"). libsqlite3-sys' build script reads it; the `-U` undo its defaults. Debug
-# builds too, so the app behaves the same in both; host builds (tests, the server) are not affected.
+# SQLite without what the app's SQL never uses: full-text search, R-trees, dbstat (docs/phone-library.md, "Towards
+# 8 MB"). JSON stays: the sync scope's queries use json_each(). libsqlite3-sys' build script reads the variable; the
+# `-U` undo its defaults. Debug builds too, so the app behaves the same in both; host builds (tests, the server) keep
+# the defaults.
 export LIBSQLITE3_FLAGS="-USQLITE_ENABLE_FTS3 -USQLITE_ENABLE_FTS3_PARENTHESIS -USQLITE_ENABLE_FTS5 \
--USQLITE_ENABLE_RTREE -USQLITE_ENABLE_DBSTAT_VTAB -DSQLITE_OMIT_JSON"
+-USQLITE_ENABLE_RTREE -USQLITE_ENABLE_DBSTAT_VTAB"
 
 # Packed relocations (lld's compact Android format; the loader reads it from API 23, `android+relr` would need 28):
-# 0.4 MB less. Set per Android target, so build scripts (host) are not affected. cargo-ndk keeps a target's rustflags
+# 0.2 MB less on aarch64 (linked by lld). Set per Android target, so build scripts (host) are not affected. cargo-ndk keeps a target's rustflags
 # (recent releases leave them to cargo, earlier ones fold them into CARGO_ENCODED_RUSTFLAGS); one that dropped them
 # would give a larger library that works.
 if [ "$profile" = phone ]; then

@@ -68,10 +68,11 @@ if [ -n "$out_dir" ]; then
         dev | debug) library=$metadata_library ;;
         phone)
             # The phone's SQLite, as android-sample/build-jni.sh and ios-sample/build-xcframework.sh build it: without
-            # full-text search, R-trees, dbstat and JSON functions (docs/phone-library.md, "Towards 8 MB"). Only for
-            # this profile: target/phone holds nothing else, so the dev and release builds keep their SQLite.
+            # full-text search, R-trees and dbstat (docs/phone-library.md, "Towards 8 MB"; JSON stays, the sync
+            # scope's queries use json_each()). Only for this profile: target/phone holds nothing else, so the dev
+            # and release builds keep their SQLite.
             LIBSQLITE3_FLAGS="-USQLITE_ENABLE_FTS3 -USQLITE_ENABLE_FTS3_PARENTHESIS -USQLITE_ENABLE_FTS5 \
--USQLITE_ENABLE_RTREE -USQLITE_ENABLE_DBSTAT_VTAB -DSQLITE_OMIT_JSON" \
+-USQLITE_ENABLE_RTREE -USQLITE_ENABLE_DBSTAT_VTAB" \
                 cargo build -p mobile-core --lib --profile phone
             library=$target_dir/phone/$library_file
             ;;
