@@ -136,7 +136,7 @@ fn scope_settings_over_http() {
     let page = get(&w, &admin, REF, "en").text();
     assert_eq!(
         text_of(&page, "ref-scope-now"),
-        "Now: each phone keeps its sites&#39; records of the last 14 days, and all of its person&#39;s own records."
+        "Now: each phone keeps the last 14 days of records from its owner&#39;s sites, and every record its owner made."
     );
     assert!(page.contains("name=\"scope_window_days\" value=\"14\""), "{page}");
     assert!(page.contains("name=\"scope_own_days\" value=\"\""), "{page}");
@@ -191,7 +191,7 @@ fn scope_settings_over_http() {
     assert!(text_of(&page, "ref-done").contains("手机保留设置已保存"), "{page}");
     assert_eq!(
         text_of(&page, "ref-scope-now"),
-        "当前：每部手机保留所在工地最近 7 天的记录，以及本人最近 90 天的记录。"
+        "当前：每部手机保留使用人所在工地最近 7 天的记录，以及使用人本人最近 90 天的记录。"
     );
     // Empty own days: all of them again; the window kept when left as it is.
     let r = post(
@@ -217,10 +217,9 @@ fn scope_settings_over_http() {
     );
     assert_eq!(s, 200, "{v}");
     let page = get(&w, &admin, REF, "en").text();
-    assert!(
-        text_of(&page, "ref-scope-now")
-            .contains("the last 21 days, and its person&#39;s own records of the last 180 days")
-    );
+    assert!(text_of(&page, "ref-scope-now").contains(
+        "the last 21 days of records from its owner&#39;s sites, and its owner&#39;s own records of the last 180 days"
+    ));
     // A refused project form keeps the scope form on the page.
     let r = post(
         &w,
@@ -336,7 +335,7 @@ fn scope_settings_in_the_browser() {
     b.click("#ref-scope-save");
     b.wait_for("#ref-done");
     assert_eq!(stored(&w), (7, 90));
-    assert!(b.text("#ref-scope-now").contains("the last 7 days"), "{}", b.text("#ref-scope-now"));
+    assert!(b.text("#ref-scope-now").contains("the last 7 days of records"), "{}", b.text("#ref-scope-now"));
 
     // Chinese: a text refused in words, then the settings.
     lang(&b, &base, "zh-CN", REF, "#ref-scope-form");
