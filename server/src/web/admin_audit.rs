@@ -98,6 +98,8 @@ pub fn lines(
             "sign_out" => ("acc_ev_sign_out", "sign_out"),
             "password_set" => ("acc_ev_password_set", "password_set"),
             "person_added" => ("acc_ev_person_added", "person_added"),
+            // A change of the member's sites (`access::people::set_sites`), not of the role.
+            "membership_set" if e.detail.starts_with("sites: ") => ("acc_ev_sites_set", "membership_set"),
             "membership_set" => ("acc_ev_membership_set", "membership_set"),
             "membership_removed" => ("acc_ev_membership_removed", "membership_removed"),
             "pairing_created" => ("acc_ev_pairing_created", "pairing_created"),
@@ -109,8 +111,10 @@ pub fn lines(
             "token_created" => ("acc_ev_token_created", "token_created"),
             _ => ("acc_ev_sign_out", "other"),
         };
-        let detail = match event {
-            "membership_set" | "membership_removed" => role_words(&e.detail),
+        let detail = match (event, e.detail.strip_prefix("sites: ")) {
+            ("membership_set", Some("all")) => lang.t("acc_sites_all").to_string(),
+            ("membership_set", Some(sites)) => sites.to_string(),
+            ("membership_set" | "membership_removed", _) => role_words(&e.detail),
             _ => e.detail.clone(),
         };
         let mut words = lang
@@ -205,9 +209,11 @@ mod tests {
             ev(7, "sign_in_failed", None, Some("p1"), Some("10.0.0.5"), "13812345678"),
             ev(6, "sign_in_failed", None, Some("p1"), Some("10.0.0.5"), "13812345678"),
             ev(5, "membership_set", Some("a"), Some("p1"), None, "foreman -> supervisor"),
+            ev(4, "membership_set", Some("a"), Some("p1"), None, "sites: S1, S3"),
+            ev(3, "membership_set", Some("a"), Some("p1"), None, "sites: all"),
         ];
         let en = lines(&events, &names, Lang::En, |ms| ms.to_string());
-        assert_eq!(en.len(), 3);
+        assert_eq!(en.len(), 5);
         assert_eq!(en[0].words, "王建国 signed in from 10.0.0.5");
         assert_eq!(en[1].words, "3 failed sign-ins for 138… from 10.0.0.5");
         assert_eq!(en[2].words, "李强 made 王建国 foreman → supervisor");
@@ -215,6 +221,10 @@ mod tests {
         assert_eq!(zh[0].words, "王建国 登录 （来自 10.0.0.5）");
         assert_eq!(zh[1].words, "138… 登录失败 3 次 （来自 10.0.0.5）");
         assert_eq!(zh[2].words, "李强 将 王建国 设为工长 → 生产经理");
+        assert_eq!(en[3].words, "李强 set 王建国's sites: S1, S3");
+        assert_eq!(zh[3].words, "李强 将 王建国 的工地设为 S1, S3");
+        assert_eq!(en[4].words, "李强 set 王建国's sites: All sites");
+        assert_eq!(zh[4].words, "李强 将 王建国 的工地设为 全部工地");
         assert!(!en.iter().any(|l| l.words.contains("13812345678")), "whole numbers are not shown");
     }
 }

@@ -116,6 +116,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("acc_ev_password_set", "{person} set a password", "{person} 设置了密码"),
     ("acc_ev_person_added", "{actor} added {person}", "{actor} 添加了 {person}"),
     ("acc_ev_membership_set", "{actor} made {person} {detail}", "{actor} 将 {person} 设为{detail}"),
+    ("acc_ev_sites_set", "{actor} set {person}'s sites: {detail}", "{actor} 将 {person} 的工地设为 {detail}"),
     (
         "acc_ev_membership_removed",
         "{actor} removed {person} ({detail}) from the project",
