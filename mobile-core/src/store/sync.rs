@@ -22,6 +22,9 @@ type Heads = HashMap<String, Option<Vec<u8>>>;
 /// Largest response accepted.
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
 
+/// The write-ahead log's size above which a sync ends with a truncating checkpoint (`shrink_wal`).
+const WAL_SHRINK_BYTES: u64 = 1 << 20;
+
 /// A document the server (or this phone) refused, with the server's reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncError {
@@ -145,7 +148,22 @@ impl Store {
         if sync.untroubled() && report.errors.is_empty() {
             report.evicted = self.plan_if_due(project).await?.map_or(0, |e| e.documents);
         }
+        self.shrink_wal().await?;
         Ok(report)
+    }
+
+    /// After a sync, a write-ahead log over 1 MiB is checkpointed into the store and truncated. SQLite
+    /// checkpoints on its own every ~4 MB but keeps the file at its largest, so a phone would carry a
+    /// 4 MB log for good (measured: 4.00 of 25.8 MB after a month, `server/tests/phone_month.rs`). A
+    /// sync is the moment the user waits on the network anyway; an idle one leaves the log small and
+    /// pays only a `stat`.
+    async fn shrink_wal(&self) -> Result<()> {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_SHRINK_BYTES) {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     /// Records with changes the server has not confirmed, and photo originals not uploaded yet: what
