@@ -23,6 +23,8 @@ pub struct DocCache {
     limit: usize,
     /// Devices' sync states, beside the documents they refer to.
     pub devices: DeviceCache,
+    /// Offers generated for one device, reused for every other device at the same shared heads.
+    pub offers: OfferCache,
     /// Exported on /metrics.
     pub hits: Counter,
     pub misses: Counter,
@@ -44,6 +46,7 @@ impl DocCache {
             inner: Mutex::new(Inner { lru: LruCache::unbounded(), bytes: 0 }),
             limit: limit_bytes,
             devices: DeviceCache::new(limit_bytes / DEVICE_SHARE),
+            offers: OfferCache::new(limit_bytes / OFFER_SHARE),
             hits: Counter::default(),
             misses: Counter::default(),
         }
@@ -218,6 +221,97 @@ impl DeviceCache {
     }
 }
 
+/// Offers get this fraction of the document budget, on top of it.
+const OFFER_SHARE: usize = 16;
+
+/// An offer larger than this is not kept (a whole document's first offer to a new phone: rare, and
+/// big enough to push out many peers' small changes).
+const MAX_OFFER_BYTES: usize = 64 * 1024;
+
+/// What an offer is a function of: the document (its heads fix its content) and the heads the device
+/// shares with the server (the sync state the server keeps between requests is only those heads,
+/// `State::encode`, so every device at the same shared heads gets the same message). The document's
+/// kind fixes the rest (read-only or not).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OfferKey {
+    id: String,
+    heads: Vec<automerge::ChangeHash>,
+    shared: Vec<automerge::ChangeHash>,
+}
+
+impl OfferKey {
+    pub fn new(id: &str, heads: &[automerge::ChangeHash], shared: &[automerge::ChangeHash]) -> Self {
+        let (mut heads, mut shared) = (heads.to_vec(), shared.to_vec());
+        heads.sort();
+        shared.sort();
+        OfferKey { id: id.to_string(), heads, shared }
+    }
+
+    fn weight(&self, offer: &Offer) -> usize {
+        self.id.len() + 32 * (self.heads.len() + self.shared.len()) + offer.msg.as_ref().map_or(0, Vec::len) + 64
+    }
+}
+
+/// One generated offer: the encoded sync message (none: nothing to say) and whether it brings the
+/// device to the document's heads (`wire::assume_delivered`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub msg: Option<Vec<u8>>,
+    pub delivered: bool,
+}
+
+/// Offers of peers' changes, by `OfferKey`. With ten phones on a project each edit is offered to
+/// nine others from the same shared heads: generating the Automerge message once instead of nine
+/// times is most of what offering costs (`docs/measurements.md`, "Fourth run").
+pub struct OfferCache {
+    inner: Mutex<(LruCache<OfferKey, Offer>, usize)>,
+    limit: usize,
+    pub hits: Counter,
+    pub misses: Counter,
+}
+
+impl OfferCache {
+    pub fn new(limit_bytes: usize) -> Self {
+        OfferCache {
+            inner: Mutex::new((LruCache::unbounded(), 0)),
+            limit: limit_bytes,
+            hits: Counter::default(),
+            misses: Counter::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (LruCache<OfferKey, Offer>, usize)> {
+        // Every operation leaves the map consistent, so poison is harmless.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, key: &OfferKey) -> Option<Offer> {
+        let found = self.lock().0.get(key).cloned();
+        match &found {
+            Some(_) => self.hits.inc(),
+            None => self.misses.inc(),
+        };
+        found
+    }
+
+    /// Keeps an offer, evicting the least recently used beyond the limit.
+    pub fn put(&self, key: OfferKey, offer: Offer) {
+        let w = key.weight(&offer);
+        if offer.msg.as_ref().is_some_and(|m| m.len() > MAX_OFFER_BYTES) || w > self.limit {
+            return;
+        }
+        let mut inner = self.lock();
+        if let Some(old) = inner.0.put(key.clone(), offer) {
+            inner.1 = inner.1.saturating_sub(key.weight(&old));
+        }
+        inner.1 += w;
+        while inner.1 > self.limit {
+            let Some((k, evicted)) = inner.0.pop_lru() else { break };
+            inner.1 = inner.1.saturating_sub(k.weight(&evicted));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +348,22 @@ mod tests {
         cache.put("dev", d);
         assert_eq!(cache.take("dev", 3).map(|d| d.docs.len()), Some(1));
         assert_eq!(cache.usage(), (0, 0), "taken out while a request works on it");
+    }
+
+    #[test]
+    fn offers_are_keyed_by_heads_in_any_order_and_bounded_by_bytes() {
+        let h = |b: u8| automerge::ChangeHash([b; 32]);
+        let offer = |n: usize| Offer { msg: Some(vec![7; n]), delivered: true };
+        let cache = OfferCache::new(3_000);
+        cache.put(OfferKey::new("a", &[h(1), h(2)], &[h(0)]), offer(1_000));
+        assert_eq!(cache.get(&OfferKey::new("a", &[h(2), h(1)], &[h(0)])), Some(offer(1_000)));
+        assert_eq!(cache.get(&OfferKey::new("a", &[h(1), h(2)], &[])), None, "other shared heads: another offer");
+        assert_eq!(cache.get(&OfferKey::new("b", &[h(1), h(2)], &[h(0)])), None);
+        cache.put(OfferKey::new("b", &[h(3)], &[]), offer(1_000));
+        cache.put(OfferKey::new("c", &[h(4)], &[]), offer(1_000)); // over 3,000: "a" goes
+        assert_eq!(cache.get(&OfferKey::new("a", &[h(1), h(2)], &[h(0)])), None);
+        assert!(cache.get(&OfferKey::new("c", &[h(4)], &[])).is_some());
+        cache.put(OfferKey::new("d", &[h(5)], &[]), offer(MAX_OFFER_BYTES + 1));
+        assert_eq!(cache.get(&OfferKey::new("d", &[h(5)], &[])), None, "a whole document's offer is not kept");
     }
 }

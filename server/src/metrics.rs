@@ -73,6 +73,16 @@ impl Metrics {
             "Syncs that read the device's sync states from the database",
             cache.devices.misses.clone(),
         );
+        registry.register(
+            "sync_offer_cache_hits",
+            "Offers of a document reused for a device at the same shared heads as an earlier one",
+            cache.offers.hits.clone(),
+        );
+        registry.register(
+            "sync_offer_cache_misses",
+            "Offers of a document generated afresh",
+            cache.offers.misses.clone(),
+        );
         let (sign_in_failures, sign_in_throttled) = (Counter::default(), Counter::default());
         registry.register("sign_in_failures", "Password sign-ins refused", sign_in_failures.clone());
         registry.register(

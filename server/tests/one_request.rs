@@ -43,6 +43,14 @@ fn story(url: Option<&str>) {
             assert!(t.errors.is_empty(), "{:?}", t.errors);
         }
     }
+    // Each edit went to three peers at the same shared heads: generated for the first, reused for
+    // the others (`cache::OfferCache`).
+    let m = metrics::scrape(&server.addr);
+    let (hits, misses) = (
+        metrics::counter(&m, "fieldledger_sync_offer_cache_hits_total"),
+        metrics::counter(&m, "fieldledger_sync_offer_cache_misses_total"),
+    );
+    assert!(hits >= 12 && misses > 0, "offers reused {hits} times, generated {misses} times");
     for p in phones.iter_mut() {
         let t = p.sync(&server.addr);
         assert_eq!((t.rounds, t.manifest_asked), (1, false), "{t:?}");

@@ -10,7 +10,7 @@ use record_schema::wire::{assume_delivered, prepare_first_offer, prepare_state, 
 use super::unconfirmed::Batch;
 use super::write::SyncWrite;
 use super::{Digest, element, server_owned};
-use crate::cache::{DeviceStates, DocCache, DocState};
+use crate::cache::{DeviceStates, DocCache, DocState, Offer, OfferKey};
 use crate::commit::Committer;
 use crate::db::{Db, Listed, ListedFacts, SyncGrant, TokenGrant, changed_since, fact_columns, on_pool, seen_by};
 use crate::docstore::{self, DocStoreError, DocWrite, StoredDoc};
@@ -390,19 +390,34 @@ impl<'a> SyncSession<'a> {
             return Ok(None);
         };
         let mut state = self.state_of(id);
-        state.set_read_only(server_owned(&stored.kind));
-        prepare_state(&mut state);
-        prepare_first_offer(&mut state);
-        let msg = stored.doc.sync().generate_sync_message(&mut state);
-        // The offer brings the device to the server's heads: shared from now (no acknowledgement
-        // round; docs/sync-protocol.md, "One request"). The note keeps the state it replaces in
-        // this request's batch.
-        if let Some(m) = &msg {
-            assume_delivered(&mut state, m, &stored.doc.get_heads());
+        let heads = stored.doc.get_heads();
+        // The state is its shared heads alone (as stored between requests), so every device at
+        // the same shared heads gets the same offer: generated once (`cache::OfferCache`).
+        let key = OfferKey::new(id, &heads, &state.shared_heads);
+        let offer = match self.cache.offers.get(&key) {
+            Some(offer) => offer,
+            None => {
+                state.set_read_only(server_owned(&stored.kind));
+                prepare_state(&mut state);
+                prepare_first_offer(&mut state);
+                let msg = stored.doc.sync().generate_sync_message(&mut state);
+                // The offer brings the device to the server's heads: shared from now (no
+                // acknowledgement round; docs/sync-protocol.md, "One request").
+                let delivered = msg.as_ref().is_some_and(|m| assume_delivered(&mut state, m, &heads));
+                let offer = Offer { msg: msg.map(Message::encode), delivered };
+                self.cache.offers.put(key, offer.clone());
+                offer
+            }
+        };
+        if offer.delivered {
+            let mut shared = heads;
+            shared.sort();
+            state.shared_heads = shared;
         }
+        // The note keeps the state it replaces in this request's batch.
         self.note_state(&mut stored, &state);
         self.cache.put(stored);
-        Ok(msg.map(Message::encode))
+        Ok(offer.msg)
     }
 
     /// Saves a changed document with its sync state and whatever else is pending: one write,
