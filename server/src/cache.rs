@@ -6,7 +6,9 @@
 //! one primary-key lookup per document instead of a reload. A copy is taken out of the cache while a
 //! request works on it and put back afterwards, so two requests never share a mutable document.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 
 use lru::LruCache;
@@ -18,9 +20,75 @@ use crate::docstore::StoredDoc;
 /// documents by saved bytes times this factor (measured ~6-10x on day sheets with automerge 0.12).
 const MEMORY_PER_SAVED_BYTE: usize = 8;
 
-pub struct DocCache {
-    inner: Mutex<Inner>,
+/// An LRU map bounded by the summed weight of its values (about their bytes in memory), behind a
+/// mutex: the one mechanism under the document, device-state and offer caches. A value heavier
+/// than the whole limit is not kept.
+struct WeighedLru<K: Hash + Eq, V> {
+    inner: Mutex<Weighed<K, V>>,
     limit: usize,
+}
+
+/// Each value with the weight it was put with, and their sum.
+struct Weighed<K: Hash + Eq, V> {
+    lru: LruCache<K, (V, usize)>,
+    total: usize,
+}
+
+impl<K: Hash + Eq, V> WeighedLru<K, V> {
+    fn new(limit: usize) -> Self {
+        WeighedLru { inner: Mutex::new(Weighed { lru: LruCache::unbounded(), total: 0 }), limit }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Weighed<K, V>> {
+        // A panic while holding the lock leaves a consistent map (every operation is a single
+        // insert or remove with its weight), so a poisoned lock is safe to keep using.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes `key`'s value out.
+    fn pop<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        let mut inner = self.lock();
+        let (value, w) = inner.lru.pop(key)?;
+        inner.total = inner.total.saturating_sub(w);
+        Some(value)
+    }
+
+    /// A copy of `key`'s value, left in (and marked recently used).
+    fn get_cloned(&self, key: &K) -> Option<V>
+    where
+        V: Clone,
+    {
+        self.lock().lru.get(key).map(|(value, _)| value.clone())
+    }
+
+    /// Puts `value` in at `weight`, evicting the least recently used beyond the limit.
+    fn put(&self, key: K, value: V, weight: usize) {
+        if weight > self.limit {
+            return;
+        }
+        let mut inner = self.lock();
+        if let Some((_, old)) = inner.lru.put(key, (value, weight)) {
+            inner.total = inner.total.saturating_sub(old);
+        }
+        inner.total += weight;
+        while inner.total > self.limit {
+            let Some((_, (_, w))) = inner.lru.pop_lru() else { break };
+            inner.total = inner.total.saturating_sub(w);
+        }
+    }
+
+    /// Weight held, and the number of values.
+    fn usage(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.total, inner.lru.len())
+    }
+}
+
+pub struct DocCache {
+    lru: WeighedLru<String, StoredDoc>,
     /// Devices' sync states, beside the documents they refer to.
     pub devices: DeviceCache,
     /// Offers generated for one device, reused for every other device at the same shared heads.
@@ -28,11 +96,6 @@ pub struct DocCache {
     /// Exported on /metrics.
     pub hits: Counter,
     pub misses: Counter,
-}
-
-struct Inner {
-    lru: LruCache<String, StoredDoc>,
-    bytes: usize,
 }
 
 fn weight(doc: &StoredDoc) -> usize {
@@ -43,8 +106,7 @@ impl DocCache {
     /// A cache holding at most about `limit_bytes` of documents (0 disables it).
     pub fn new(limit_bytes: usize) -> Self {
         DocCache {
-            inner: Mutex::new(Inner { lru: LruCache::unbounded(), bytes: 0 }),
-            limit: limit_bytes,
+            lru: WeighedLru::new(limit_bytes),
             devices: DeviceCache::new(limit_bytes / DEVICE_SHARE),
             offers: OfferCache::new(limit_bytes / OFFER_SHARE),
             hits: Counter::default(),
@@ -52,21 +114,9 @@ impl DocCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic while holding the lock leaves a consistent map (every operation is a single
-        // insert or remove), so a poisoned lock is safe to keep using.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Takes the cached copy of `id` if it is at `version`; a stale copy is dropped.
     pub fn take(&self, id: &str, version: i64) -> Option<StoredDoc> {
-        let mut inner = self.lock();
-        let found = inner.lru.pop(id);
-        if let Some(doc) = &found {
-            inner.bytes = inner.bytes.saturating_sub(weight(doc));
-        }
-        drop(inner);
-        match found {
+        match self.lru.pop(id) {
             Some(doc) if doc.version == version => {
                 self.hits.inc();
                 Some(doc)
@@ -82,33 +132,17 @@ impl DocCache {
     /// the limit. A document larger than the whole cache is not kept.
     pub fn put(&self, doc: StoredDoc) {
         let w = weight(&doc);
-        if w > self.limit {
-            return;
-        }
-        let mut inner = self.lock();
-        let id = doc.id.clone();
-        if let Some(old) = inner.lru.put(id, doc) {
-            inner.bytes = inner.bytes.saturating_sub(weight(&old));
-        }
-        inner.bytes += w;
-        while inner.bytes > self.limit {
-            let Some((_, evicted)) = inner.lru.pop_lru() else { break };
-            inner.bytes = inner.bytes.saturating_sub(weight(&evicted));
-        }
+        self.lru.put(doc.id.clone(), doc, w);
     }
 
     /// Drops `id` (e.g. after a failed write left the copy in an unknown state).
     pub fn forget(&self, id: &str) {
-        let mut inner = self.lock();
-        if let Some(old) = inner.lru.pop(id) {
-            inner.bytes = inner.bytes.saturating_sub(weight(&old));
-        }
+        self.lru.pop(id);
     }
 
     /// Approximate bytes held, and the number of documents.
     pub fn usage(&self) -> (usize, usize) {
-        let inner = self.lock();
-        (inner.bytes, inner.lru.len())
+        self.lru.usage()
     }
 }
 
@@ -156,36 +190,19 @@ fn device_weight(d: &DeviceStates) -> usize {
 /// copy is taken out while a request works on it, and is used only while its generation is still
 /// the database's (read with the token on every request): another process's write bumps it.
 pub struct DeviceCache {
-    inner: Mutex<(LruCache<String, DeviceStates>, usize)>,
-    limit: usize,
+    lru: WeighedLru<String, DeviceStates>,
     pub hits: Counter,
     pub misses: Counter,
 }
 
 impl DeviceCache {
     pub fn new(limit_bytes: usize) -> Self {
-        DeviceCache {
-            inner: Mutex::new((LruCache::unbounded(), 0)),
-            limit: limit_bytes,
-            hits: Counter::default(),
-            misses: Counter::default(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, (LruCache<String, DeviceStates>, usize)> {
-        // As for documents: every operation leaves the map consistent, so poison is harmless.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        DeviceCache { lru: WeighedLru::new(limit_bytes), hits: Counter::default(), misses: Counter::default() }
     }
 
     /// Takes the device's states if they are at generation `generation`; stale states are dropped.
     pub fn take(&self, device: &str, generation: i64) -> Option<DeviceStates> {
-        let mut inner = self.lock();
-        let found = inner.0.pop(device);
-        if let Some(d) = &found {
-            inner.1 = inner.1.saturating_sub(device_weight(d));
-        }
-        drop(inner);
-        match found {
+        match self.lru.pop(device) {
             Some(d) if d.generation == generation => {
                 self.hits.inc();
                 Some(d)
@@ -200,24 +217,12 @@ impl DeviceCache {
     /// Puts a device's states back, evicting the least recently used beyond the limit.
     pub fn put(&self, device: &str, states: DeviceStates) {
         let w = device_weight(&states);
-        if w > self.limit {
-            return;
-        }
-        let mut inner = self.lock();
-        if let Some(old) = inner.0.put(device.to_string(), states) {
-            inner.1 = inner.1.saturating_sub(device_weight(&old));
-        }
-        inner.1 += w;
-        while inner.1 > self.limit {
-            let Some((_, evicted)) = inner.0.pop_lru() else { break };
-            inner.1 = inner.1.saturating_sub(device_weight(&evicted));
-        }
+        self.lru.put(device.to_string(), states, w);
     }
 
     /// Approximate bytes held, and the number of devices.
     pub fn usage(&self) -> (usize, usize) {
-        let inner = self.lock();
-        (inner.1, inner.0.len())
+        self.lru.usage()
     }
 }
 
@@ -264,29 +269,18 @@ pub struct Offer {
 /// nine others from the same shared heads: generating the Automerge message once instead of nine
 /// times is most of what offering costs (`docs/measurements.md`, "Fourth run").
 pub struct OfferCache {
-    inner: Mutex<(LruCache<OfferKey, Offer>, usize)>,
-    limit: usize,
+    lru: WeighedLru<OfferKey, Offer>,
     pub hits: Counter,
     pub misses: Counter,
 }
 
 impl OfferCache {
     pub fn new(limit_bytes: usize) -> Self {
-        OfferCache {
-            inner: Mutex::new((LruCache::unbounded(), 0)),
-            limit: limit_bytes,
-            hits: Counter::default(),
-            misses: Counter::default(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, (LruCache<OfferKey, Offer>, usize)> {
-        // Every operation leaves the map consistent, so poison is harmless.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        OfferCache { lru: WeighedLru::new(limit_bytes), hits: Counter::default(), misses: Counter::default() }
     }
 
     pub fn get(&self, key: &OfferKey) -> Option<Offer> {
-        let found = self.lock().0.get(key).cloned();
+        let found = self.lru.get_cloned(key);
         match &found {
             Some(_) => self.hits.inc(),
             None => self.misses.inc(),
@@ -296,19 +290,11 @@ impl OfferCache {
 
     /// Keeps an offer, evicting the least recently used beyond the limit.
     pub fn put(&self, key: OfferKey, offer: Offer) {
-        let w = key.weight(&offer);
-        if offer.msg.as_ref().is_some_and(|m| m.len() > MAX_OFFER_BYTES) || w > self.limit {
+        if offer.msg.as_ref().is_some_and(|m| m.len() > MAX_OFFER_BYTES) {
             return;
         }
-        let mut inner = self.lock();
-        if let Some(old) = inner.0.put(key.clone(), offer) {
-            inner.1 = inner.1.saturating_sub(key.weight(&old));
-        }
-        inner.1 += w;
-        while inner.1 > self.limit {
-            let Some((k, evicted)) = inner.0.pop_lru() else { break };
-            inner.1 = inner.1.saturating_sub(k.weight(&evicted));
-        }
+        let w = key.weight(&offer);
+        self.lru.put(key, offer, w);
     }
 }
 
