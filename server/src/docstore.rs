@@ -151,10 +151,28 @@ pub async fn insert(
     id: &str,
     project_id: &str,
     kind: &str,
-    mut doc: AutoCommit,
+    doc: AutoCommit,
 ) -> Result<StoredDoc, DocStoreError> {
+    insert_with_facts(db, id, project_id, kind, doc, None).await
+}
+
+/// `insert`, setting a record's scope facts (`crate::scope_facts`) in the same transaction, as a
+/// sync's first write of a record does.
+pub async fn insert_with_facts(
+    db: &Db,
+    id: &str,
+    project_id: &str,
+    kind: &str,
+    mut doc: AutoCommit,
+    facts: Option<RecordFacts>,
+) -> Result<StoredDoc, DocStoreError> {
+    let (write, saved_bytes) = DocWrite::insert(id, project_id, kind, &mut doc);
+    let write = match facts {
+        Some(f) => write.with_facts(f),
+        None => write,
+    };
     let mut tx = db.begin().await?;
-    let saved_bytes = insert_in(&mut tx, id, project_id, kind, &mut doc).await?;
+    write.run_or_refuse(&mut tx).await?;
     tx.commit().await?;
     Ok(StoredDoc::inserted(id, project_id, kind, doc, saved_bytes))
 }

@@ -10,7 +10,6 @@ use rust_decimal::Decimal;
 
 use crate::cache::DocCache;
 use crate::db::{Db, TokenGrant};
-use crate::docstore::DocWrite;
 use crate::ledger::store::{self, DecideRequest};
 use crate::scope_facts::RecordFacts;
 
@@ -256,25 +255,17 @@ pub async fn store_planned(db: &Db, cache: &DocCache, who: &TokenGrant, p: Plann
     Ok(())
 }
 
-/// Inserts `record`'s new document `doc` with its scope facts, in one transaction as a sync's
-/// first write of a record (`DocWrite::with_facts`); `owner`: the device whose person (else
-/// itself) owns it.
+/// Inserts `record`'s new document `doc` with its scope facts, as a sync's first write of a record
+/// (`docstore::insert_with_facts`); `owner`: the device whose person (else itself) owns it.
 pub async fn insert_with_facts(
     db: &Db,
     record: &Record,
-    mut doc: AutoCommit,
+    doc: AutoCommit,
     owner: Option<&str>,
 ) -> Result<crate::docstore::StoredDoc, BoxError> {
     let h = record.header();
-    let kind = record.kind().as_str();
     let facts = RecordFacts::after_sync(record, &doc, owner);
-    let (write, saved_bytes) = DocWrite::insert(&h.id, &h.project_id, kind, &mut doc);
-    let mut tx = db.begin().await?;
-    if !write.with_facts(facts).run(&mut tx).await? {
-        return Err(format!("record {} is stored already", h.id).into());
-    }
-    tx.commit().await?;
-    Ok(crate::docstore::StoredDoc::inserted(&h.id, &h.project_id, kind, doc, saved_bytes))
+    Ok(crate::docstore::insert_with_facts(db, &h.id, &h.project_id, record.kind().as_str(), doc, Some(facts)).await?)
 }
 
 #[cfg(test)]
