@@ -86,8 +86,9 @@ fn roles() -> Vec<(&'static str, &'static str)> {
     Role::ALL.iter().map(|r| (r.as_str(), super::role_key(*r))).collect()
 }
 
-/// The project's sites: (id, name), in the reference data's order.
-async fn project_sites(state: &AppState, project: &str) -> Result<Vec<(String, String)>, WebError> {
+/// The project's sites from its reference data: (id, name), in that order (`people::project_sites` is who
+/// works where).
+async fn site_names(state: &AppState, project: &str) -> Result<Vec<(String, String)>, WebError> {
     let set = crate::reference::store::load(&state.db, project).await.map_err(WebError::internal)?;
     Ok(set.sites.into_iter().map(|s| (s.id, s.name)).collect())
 }
@@ -121,7 +122,7 @@ async fn page(
     c.path = "/web/admin/people".into();
     let members = people::members(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let sites = people::project_sites(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
-    let names = project_sites(state, &s.grant.project_id).await?;
+    let names = site_names(state, &s.grant.project_id).await?;
     let rows = members
         .into_iter()
         .map(|m| {
@@ -324,7 +325,7 @@ async fn sites_saved(state: &AppState, s: &WebSession, c: &Chrome, person: &str)
     let words = if ids.is_empty() {
         c.t("acc_sites_all").to_string()
     } else {
-        let names = project_sites(state, project).await?;
+        let names = site_names(state, project).await?;
         site_words(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &names, c)
     };
     Ok(c.t("acc_sites_saved").replace("{name}", &p.name).replace("{sites}", &words))
