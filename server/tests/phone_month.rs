@@ -20,7 +20,7 @@ use std::time::Instant;
 use chrono::{Days, NaiveDate, Utc};
 use common::api::approve_current;
 use common::*;
-use fieldledger_tests::phone_core::open_phone;
+use fieldledger_tests::phone_core::{open_phone, sheet_at, sync_paired};
 use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
 
@@ -34,23 +34,6 @@ const MB: f64 = 1024.0 * 1024.0;
 
 fn place() -> RecordPlace {
     RecordPlace { project_id: "P1".into(), site_id: "S1".into(), time_zone: Some("Asia/Shanghai".into()) }
-}
-
-/// Runs `sql` on the server's database (membership sites, as phone_scope.rs does).
-fn exec(dir: &Path, sql: &str) {
-    let (dir, sql) = (dir.to_path_buf(), sql.to_string());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async {
-            match server::db::Db::connect(None, &dir).await.expect("db") {
-                server::db::Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&p).await.map(|_| ()),
-                server::db::Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&p).await.map(|_| ()),
-            }
-            .expect("exec")
-        })
-    })
-    .join()
-    .expect("exec thread")
 }
 
 /// A site photo: a gradient with texture and grain (as a phone camera's JPEG compresses, ~0.5 MB at
@@ -86,15 +69,7 @@ fn crew_lines() -> Vec<CrewLineChange> {
 
 /// A first sheet of 20 lines for `site` on `date`.
 fn first_sheet(phone: &FieldStore, site: &str, date: &str) -> String {
-    let new = NewLabourSheet {
-        project_id: "P1".into(),
-        site_id: site.into(),
-        time_zone: Some("Asia/Shanghai".into()),
-        work_date: date.into(),
-        currency: None,
-        note: None,
-    };
-    let id = phone.create_labour_sheet(new).expect("sheet").info.id;
+    let id = phone.create_labour_sheet(sheet_at(site, date)).expect("sheet").info.id;
     phone.set_crew_lines(id.clone(), crew_lines()).expect("lines");
     id
 }
@@ -242,13 +217,6 @@ fn foreman_day(
     ids
 }
 
-fn sync_paired(rt: &tokio::runtime::Runtime, phone: &FieldStore) -> SyncReport {
-    let mut done = rt.block_on(phone.sync_all(None, None)).expect("sync_all");
-    let r = done.remove(0).report;
-    assert!(r.errors.is_empty(), "{:?}", r.errors);
-    r
-}
-
 fn sync_token(rt: &tokio::runtime::Runtime, phone: &FieldStore, base: &str, token: &str) -> SyncReport {
     let r = rt.block_on(phone.sync(base.into(), token.into(), None, None)).expect("sync");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
@@ -296,7 +264,11 @@ fn a_month_of_daily_use_with_and_without_eviction() {
     );
     assert!(ok, "{err}");
     let wang = wang.trim().to_string();
-    exec(d, &format!("INSERT INTO membership_sites (person_id, project_id, site_id) VALUES ('{wang}', 'P1', 'S1')"));
+    exec_sql(
+        d,
+        None,
+        &format!("INSERT INTO membership_sites (person_id, project_id, site_id) VALUES ('{wang}', 'P1', 'S1')"),
+    );
     // One address for the whole month: the paired phone keeps the server's URL.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let bind = format!("127.0.0.1:{port}");

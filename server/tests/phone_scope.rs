@@ -10,7 +10,7 @@ mod common;
 use chrono::{Days, NaiveDate, Utc};
 use common::api::json_call;
 use common::*;
-use fieldledger_tests::phone_core::open_phone;
+use fieldledger_tests::phone_core::{open_phone, sheet_at, sync_paired};
 use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
 use serde_json::json;
@@ -24,33 +24,7 @@ fn days_ago(n: u64) -> String {
 }
 
 fn sheet_on(phone: &FieldStore, site: &str, date: &str) -> String {
-    let new = NewLabourSheet {
-        project_id: "P1".into(),
-        site_id: site.into(),
-        time_zone: Some("Asia/Shanghai".into()),
-        work_date: date.into(),
-        currency: None,
-        note: None,
-    };
-    phone.create_labour_sheet(new).expect("sheet").info.id
-}
-
-/// Runs `sql` on the server's database (the test's hand on membership and project settings).
-fn exec(dir: &std::path::Path, url: Option<&str>, sql: &str) {
-    let (dir, url, sql) = (dir.to_path_buf(), url.map(str::to_string), sql.to_string());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async {
-            let sql = sqlx::AssertSqlSafe(sql);
-            match server::db::Db::connect(url.as_deref(), &dir).await.expect("db") {
-                server::db::Db::Sqlite(p) => sqlx::query(sql).execute(&p).await.map(|_| ()),
-                server::db::Db::Postgres(p) => sqlx::query(sql).execute(&p).await.map(|_| ()),
-            }
-            .expect("exec")
-        })
-    })
-    .join()
-    .expect("exec thread")
+    phone.create_labour_sheet(sheet_at(site, date)).expect("sheet").info.id
 }
 
 fn ids(phone: &FieldStore) -> Vec<String> {
@@ -58,15 +32,6 @@ fn ids(phone: &FieldStore) -> Vec<String> {
         phone.list_records(RecordFilter::default()).expect("list").into_iter().map(|r| r.id).collect();
     v.sort();
     v
-}
-
-/// `sync_all` of the paired phone; its one project's report.
-fn sync_paired(rt: &tokio::runtime::Runtime, phone: &FieldStore) -> SyncReport {
-    let mut done = rt.block_on(phone.sync_all(None, None)).expect("sync_all");
-    assert_eq!(done.len(), 1);
-    let r = done.remove(0).report;
-    assert!(r.errors.is_empty(), "{:?}", r.errors);
-    r
 }
 
 fn story(url: Option<&str>) {
@@ -82,9 +47,9 @@ fn story(url: Option<&str>) {
     assert!(ok, "{err}");
     let wang = wang.trim().to_string();
     let set_sites = |sites: &[&str]| {
-        exec(d, url, &format!("DELETE FROM membership_sites WHERE person_id = '{wang}'"));
+        exec_sql(d, url, &format!("DELETE FROM membership_sites WHERE person_id = '{wang}'"));
         for s in sites {
-            exec(
+            exec_sql(
                 d,
                 url,
                 &format!(
@@ -158,13 +123,13 @@ fn story(url: Option<&str>) {
     );
     assert_eq!(s, 200, "{v}");
     sync_paired(&rt, &phone);
-    exec(
+    exec_sql(
         d,
         url,
         "INSERT INTO projects (id, name, currency, updated_at_ms) VALUES ('P1', 'P1', 'CNY', 0) \
          ON CONFLICT (id) DO NOTHING",
     );
-    exec(d, url, "UPDATE projects SET scope_own_days = 7 WHERE id = 'P1'");
+    exec_sql(d, url, "UPDATE projects SET scope_own_days = 7 WHERE id = 'P1'");
     let r = sync_paired(&rt, &phone);
     assert!(!ids(&phone).contains(&mine), "approved, older than own_days: evicted ({r:?})");
     // The standing approval can only be replaced: a colleague fetches the old sheet and corrects it

@@ -24,7 +24,7 @@ use chrono::{Days, NaiveDate, Utc};
 use common::api::{decide_current, import_reference, json_call};
 use common::records::workbook;
 use common::*;
-use fieldledger_tests::phone_core::open_phone;
+use fieldledger_tests::phone_core::{open_phone, sheet_at, sync_paired};
 use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
 use record_schema::RecordKind;
@@ -197,15 +197,6 @@ fn explain(recs: &[Rec], got: &BTreeSet<String>, want: &BTreeSet<String>) -> Str
     out
 }
 
-/// `sync_all` of a paired phone; its one project's report, which must have no errors.
-fn sync_paired(rt: &tokio::runtime::Runtime, phone: &FieldStore) -> SyncReport {
-    let mut done = rt.block_on(phone.sync_all(None, None)).expect("sync_all");
-    assert_eq!(done.len(), 1);
-    let r = done.remove(0).report;
-    assert!(r.errors.is_empty(), "{:?}", r.errors);
-    r
-}
-
 /// The case's server, people and phones.
 struct Case {
     dir: tempfile::TempDir,
@@ -374,17 +365,7 @@ fn observation_input(date: NaiveDate, title: &str) -> ObservationInput {
 fn create(phone: &FieldStore, kind: RecordKind, site: &str, date: NaiveDate) -> String {
     let place = RecordPlace { project_id: "P1".into(), site_id: site.into(), time_zone: Some("Asia/Shanghai".into()) };
     match kind {
-        RecordKind::LabourSheet => {
-            let new = NewLabourSheet {
-                project_id: "P1".into(),
-                site_id: site.into(),
-                time_zone: Some("Asia/Shanghai".into()),
-                work_date: date.to_string(),
-                currency: None,
-                note: None,
-            };
-            phone.create_labour_sheet(new).expect("sheet").info.id
-        }
+        RecordKind::LabourSheet => phone.create_labour_sheet(sheet_at(site, &date.to_string())).expect("sheet").info.id,
         RecordKind::Expense => phone.create_expense(place, expense_input(date, None)).expect("expense").info.id,
         _ => phone.create_observation(place, observation_input(date, "临边防护")).expect("observation").info.id,
     }

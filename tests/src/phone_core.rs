@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mobile_core::ffi::FieldStore;
-use mobile_core::ffi::types::{CrewLineInput, EffortUnit, NewLabourSheet, RecordPlace};
+use mobile_core::ffi::types::{CrewLineInput, EffortUnit, NewLabourSheet, RecordPlace, SyncReport};
 
 use crate::records::site_today;
 
@@ -22,14 +22,29 @@ pub fn place() -> RecordPlace {
 
 /// A labour sheet of today (`site_today`) at `place()`, no note, the project's currency.
 pub fn new_sheet() -> NewLabourSheet {
+    sheet_at("S1", &site_today())
+}
+
+/// A labour sheet of project P1 at `site` (Asia/Shanghai) for `date` (`YYYY-MM-DD`), no note, the
+/// project's currency.
+pub fn sheet_at(site: &str, date: &str) -> NewLabourSheet {
     NewLabourSheet {
         project_id: "P1".into(),
-        site_id: "S1".into(),
+        site_id: site.into(),
         time_zone: Some("Asia/Shanghai".into()),
-        work_date: site_today(),
+        work_date: date.into(),
         currency: None,
         note: None,
     }
+}
+
+/// A paired phone's `sync_all` on its one project, which must refuse nothing; its report.
+pub fn sync_paired(rt: &tokio::runtime::Runtime, phone: &FieldStore) -> SyncReport {
+    let mut done = rt.block_on(phone.sync_all(None, None)).expect("sync_all");
+    assert_eq!(done.len(), 1, "one paired project");
+    let r = done.remove(0).report;
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    r
 }
 
 /// `headcount` carpenters (木工) of crew 张班, 8 hours at 47.50 on 03-100, no activity.
