@@ -11,6 +11,11 @@ use crate::{SchemaError, ValidationError};
 /// resolution fits; a 13,000 x 13,000 image (a small PNG that decodes to ~500 MB) does not.
 pub const MAX_PIXELS: u64 = 100_000_000;
 
+/// Long side of a photo's preview, in pixels (never upscaled), and its JPEG quality: the phone makes
+/// it at ingest and the server on demand (`GET /v1/blobs/{sha256}/preview`), alike.
+pub const PREVIEW_SIDE: u32 = 1280;
+pub const PREVIEW_QUALITY: u8 = 82;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeoPoint {
     pub latitude: f64,

@@ -279,7 +279,7 @@ const APP_JS: &str = concat!(
 /// Photo uploads (tus, `crate::blobs::tus`) and blob reads. Only the upload routes get
 /// `tus_headers` (`Tus-Resumable` required and answered).
 fn tus_routes() -> Router<AppState> {
-    use crate::blobs::tus::{create, options, original, patch, status, terminate, thumbnail, tus_headers};
+    use crate::blobs::tus::{create, options, original, patch, preview, status, terminate, thumbnail, tus_headers};
     let tus = Router::new()
         .route("/v1/uploads", post(create).options(options))
         .route("/v1/uploads/{id}", head(status).patch(patch).delete(terminate).options(options))
@@ -288,6 +288,7 @@ fn tus_routes() -> Router<AppState> {
         .merge(tus)
         .route("/v1/blobs/{sha256}", get(original))
         .route("/v1/blobs/{sha256}/thumbnail", get(thumbnail))
+        .route("/v1/blobs/{sha256}/preview", get(preview))
 }
 
 /// Ends a request that takes longer than `limit` with 408 (its handler is dropped: a sync write

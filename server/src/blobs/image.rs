@@ -1,9 +1,12 @@
 //! Checking an uploaded photo: it must decode as JPEG or PNG within sane limits (a small file can
-//! claim a gigapixel image), and gets a server-side thumbnail.
+//! claim a gigapixel image), and gets a server-side thumbnail. Its preview is made later, on demand
+//! (`preview`).
 
 use std::io::Cursor;
 
-use image::{ImageFormat, ImageReader, Limits};
+use image::imageops::FilterType;
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// Longest side of a thumbnail, in pixels.
 pub const THUMBNAIL_SIDE: u32 = 320;
@@ -39,6 +42,77 @@ pub struct Checked {
 
 /// Decodes `bytes` (CPU-heavy: call from a blocking thread) and makes the thumbnail.
 pub fn check(bytes: &[u8]) -> Result<Checked, PhotoProblem> {
+    let (mime, img) = decode(bytes)?;
+    let thumb = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE).to_rgb8();
+    let mut thumbnail = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut thumbnail, 80)
+        .encode_image(&thumb)
+        .map_err(|e| PhotoProblem::Damaged(format!("thumbnail: {e}")))?;
+    Ok(Checked { mime, width: img.width(), height: img.height(), thumbnail })
+}
+
+/// The photo's preview, made as the phone makes its own at ingest (mobile-core's `photo`): a JPEG at
+/// quality `PREVIEW_QUALITY` whose long side is at most `PREVIEW_SIDE` (sizes rounded as the phone
+/// rounds them), resized with Catmull-Rom, then turned upright by its EXIF orientation. A photo no
+/// bigger than that is re-encoded at its own size, never upscaled (as on the phone), so the answer is
+/// always an upright JPEG, also for a PNG or a rotated small photo. CPU-heavy: call from a blocking
+/// thread.
+pub fn preview(bytes: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
+    use record_schema::photo::{PREVIEW_QUALITY, PREVIEW_SIDE};
+    let img = flattened(decode(bytes)?.1);
+    // An unreadable EXIF block leaves the photo as stored, as on the phone.
+    let orientation = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_decoder().ok())
+        .and_then(|mut d| d.orientation().ok())
+        .unwrap_or(Orientation::NoTransforms);
+    let (w, h) = fit_within(img.width(), img.height(), PREVIEW_SIDE);
+    let mut out =
+        if (w, h) == (img.width(), img.height()) { img } else { img.resize_exact(w, h, FilterType::CatmullRom) };
+    out.apply_orientation(orientation);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, PREVIEW_QUALITY)
+        .encode_image(&out)
+        .map_err(|e| PhotoProblem::Damaged(format!("preview: {e}")))?;
+    Ok(jpeg)
+}
+
+/// 8-bit grey or RGB, as the phone decodes (mobile-core's `decode::into_raster`): grey stays grey,
+/// alpha is flattened onto white (a transparent drawing stays readable as a JPEG).
+fn flattened(img: DynamicImage) -> DynamicImage {
+    if !img.color().has_alpha() {
+        return if img.color().has_color() {
+            DynamicImage::ImageRgb8(img.into_rgb8())
+        } else {
+            DynamicImage::ImageLuma8(img.into_luma8())
+        };
+    }
+    let rgba = img.into_rgba8();
+    let white = |c: u8, a: u8| ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8;
+    let rgb = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        image::Rgb([white(r, a), white(g, a), white(b, a)])
+    });
+    DynamicImage::ImageRgb8(rgb)
+}
+
+/// `width` x `height` scaled down (never up) so its long side is at most `side`, keeping the aspect
+/// ratio, rounded as the phone rounds (mobile-core's `resize::fit_within`) so both make the same size.
+fn fit_within(width: u32, height: u32, side: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= side {
+        return (width, height);
+    }
+    let scale = |v: u32| -> u32 {
+        let scaled = (u64::from(v) * u64::from(side) + u64::from(long) / 2) / u64::from(long);
+        u32::try_from(scaled).unwrap_or(side).max(1)
+    };
+    (scale(width), scale(height))
+}
+
+/// Decodes a JPEG or PNG within the limits (sides, pixels from the header before decoding, memory).
+fn decode(bytes: &[u8]) -> Result<(&'static str, DynamicImage), PhotoProblem> {
     let format = image::guess_format(bytes).map_err(|_| PhotoProblem::NotAnImage)?;
     let mime = match format {
         ImageFormat::Jpeg => "image/jpeg",
@@ -64,13 +138,7 @@ pub fn check(bytes: &[u8]) -> Result<Checked, PhotoProblem> {
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
-    let img = reader.decode().map_err(problem)?;
-    let thumb = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE).to_rgb8();
-    let mut thumbnail = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut thumbnail, 80)
-        .encode_image(&thumb)
-        .map_err(|e| PhotoProblem::Damaged(format!("thumbnail: {e}")))?;
-    Ok(Checked { mime, width: img.width(), height: img.height(), thumbnail })
+    Ok((mime, reader.decode().map_err(problem)?))
 }
 
 #[cfg(test)]
@@ -90,6 +158,43 @@ mod tests {
         assert_eq!((c.mime, c.width, c.height), ("image/png", 1000, 500));
         let t = image::load_from_memory(&c.thumbnail).expect("thumbnail decodes");
         assert_eq!((t.width(), t.height()), (320, 160));
+    }
+
+    #[test]
+    fn previews_at_most_1280_never_upscaled_grey_stays_grey() {
+        let p = image::load_from_memory(&preview(&png(2000, 1000)).expect("preview")).expect("decodes");
+        assert_eq!((p.width(), p.height()), (1280, 640));
+        let small = preview(&png(300, 200)).expect("preview");
+        assert_eq!(image::guess_format(&small).expect("format"), ImageFormat::Jpeg, "a PNG's preview is a JPEG");
+        let s = image::load_from_memory(&small).expect("decodes");
+        assert_eq!((s.width(), s.height()), (300, 200));
+        let mut grey = Cursor::new(Vec::new());
+        image::GrayImage::from_fn(1500, 900, |x, _| image::Luma([(x % 256) as u8]))
+            .write_to(&mut grey, ImageFormat::Png)
+            .expect("encode");
+        let g = image::load_from_memory(&preview(grey.get_ref()).expect("preview")).expect("decodes");
+        assert_eq!((g.color(), g.width(), g.height()), (image::ColorType::L8, 1280, 768));
+    }
+
+    #[test]
+    fn a_transparent_png_previews_on_white() {
+        let clear = image::RgbaImage::from_fn(40, 20, |x, _| image::Rgba([200, 0, 0, if x < 20 { 0 } else { 255 }]));
+        let mut png = Cursor::new(Vec::new());
+        clear.write_to(&mut png, ImageFormat::Png).expect("encode");
+        let p = image::load_from_memory(&preview(png.get_ref()).expect("preview")).expect("decodes").to_rgb8();
+        let (left, right) = (p.get_pixel(5, 10).0, p.get_pixel(35, 10).0);
+        assert!(left.iter().all(|&c| c > 240), "transparent is white: {left:?}");
+        assert!(right[0] > 170 && right[1] < 60, "opaque red stays red: {right:?}");
+    }
+
+    #[test]
+    fn fit_within_rounds_as_the_phone() {
+        // mobile-core's resize::fit_within cases.
+        assert_eq!(fit_within(4000, 3000, 1280), (1280, 960));
+        assert_eq!(fit_within(3000, 4000, 256), (192, 256));
+        assert_eq!(fit_within(640, 480, 1280), (640, 480));
+        assert_eq!(fit_within(10_000, 1, 256), (256, 1));
+        assert_eq!(fit_within(4032, 3024, 1280), (1280, 960));
     }
 
     #[test]

@@ -61,6 +61,11 @@ impl Blobs {
         format!("thumbnails/{sha256}.jpg")
     }
 
+    /// The preview, made on its first request (`GET /v1/blobs/{sha256}/preview`).
+    pub fn preview_key(sha256: &str) -> String {
+        format!("previews/{sha256}.jpg")
+    }
+
     /// Marks `id` as being written; `None` if another request already is. Released on drop.
     fn claim(self: &Arc<Self>, id: &str) -> Option<Claim> {
         let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());

@@ -33,6 +33,7 @@ use utoipa::OpenApi;
         upload_options,
         crate::blobs::tus::original,
         crate::blobs::tus::thumbnail,
+        crate::blobs::tus::preview,
     ),
     // Schemas only parameters name (a path's `params` tuples do not collect them).
     components(schemas(crate::api::reports::ReportFormat, crate::api::reports::ReportLang)),

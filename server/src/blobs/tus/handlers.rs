@@ -671,3 +671,74 @@ pub(crate) async fn thumbnail(
     readable(&state.db, &sha256, &grant.project_id).await?;
     serve(&state.blobs, &Blobs::thumbnail_key(&sha256), "image/jpeg", &format!("{sha256}-thumbnail")).await
 }
+
+/// `GET /v1/blobs/{sha256}/preview`: an upright JPEG at most 1280 px on its long side, made as the phone
+/// makes its own (`blobs::image::preview`), so a phone that dropped its copy gets it back for ~200 KB
+/// instead of the 3–6 MB original. Made on the first request (most are never asked for), one decode
+/// per core (`Blobs::checks`), and kept in the blob store for the next.
+#[utoipa::path(
+    get,
+    path = "/v1/blobs/{sha256}/preview",
+    tag = "uploads",
+    operation_id = "blob_preview",
+    summary = "A photo's preview",
+    description = "An upright JPEG (quality 82) at most 1280 px on its long side, as the phone makes its preview; a smaller photo is re-encoded at its own size. Made on the first request and kept.",
+    params(("sha256" = String, Path, description = "The photo's SHA-256 (64 lower-case hex digits)", pattern = "^[0-9a-f]{64}$")),
+    responses(
+        (status = 200, description = "An upright JPEG at most 1280 px on its long side",
+         content_type = "image/jpeg", body = crate::api::BinaryBody,
+         headers(
+            ("ETag" = String, description = "`\"<sha256>-preview\"`"),
+            ("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"),
+         )),
+        (status = 400, description = "`sha256` is not 64 lower-case hex digits", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such photo in this project", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn preview(
+    Device(grant): Device,
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    if !is_sha256_hex(&sha256) {
+        return Err(ApiError::bad_request("sha256", "must be 64 lower-case hex digits"));
+    }
+    readable(&state.db, &sha256, &grant.project_id).await?;
+    let key = Blobs::preview_key(&sha256);
+    if !state.blobs.store.exists(&key).await.map_err(ApiError::internal)? {
+        make_preview(&state.blobs, &sha256, &key).await?;
+    }
+    serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-preview")).await
+}
+
+/// Decodes the original and stores its preview under `key`, in a task of its own: a request that
+/// times out or hangs up meanwhile leaves the preview made for its retry, and the decode keeps its
+/// permit until it ends. Two first requests at once may both make it: the same bytes, and the
+/// store's writes are atomic.
+async fn make_preview(blobs: &Arc<Blobs>, sha256: &str, key: &str) -> Result<(), ApiError> {
+    let (blobs, sha256, key) = (blobs.clone(), sha256.to_string(), key.to_string());
+    tokio::spawn(async move {
+        let _permit = blobs.checks.acquire().await.map_err(ApiError::internal)?;
+        // Another request may have made it while this one waited for the permit.
+        if blobs.store.exists(&key).await.map_err(ApiError::internal)? {
+            return Ok(());
+        }
+        let original_key = Blobs::original_key(&sha256);
+        let original = blobs.store.get(&original_key).await.map_err(ApiError::internal)?.ok_or_else(|| {
+            ApiError::internal(format!("blob {original_key} is recorded but missing from the blob store"))
+        })?;
+        let started = std::time::Instant::now();
+        let jpeg = tokio::task::spawn_blocking(move || crate::blobs::image::preview(&original))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| ApiError::internal(format!("preview of {sha256}: {e}")))?;
+        let size = jpeg.len();
+        blobs.store.put(&key, bytes::Bytes::from(jpeg)).await.map_err(ApiError::internal)?;
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(%sha256, bytes = size, ms, "photo preview made");
+        Ok(())
+    })
+    .await
+    .map_err(ApiError::internal)?
+}

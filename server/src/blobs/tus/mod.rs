@@ -21,10 +21,11 @@ mod handlers;
 mod protocol;
 mod uploads;
 
-pub(crate) use handlers::{create, options, original, patch, readable, serve, status, terminate, thumbnail};
+pub(crate) use handlers::{create, options, original, patch, preview, readable, serve, status, terminate, thumbnail};
 // The handlers' OpenAPI descriptions (`#[utoipa::path]`), listed by `crate::openapi`.
 pub(crate) use handlers::{
-    __path_create, __path_options, __path_original, __path_patch, __path_status, __path_terminate, __path_thumbnail,
+    __path_create, __path_options, __path_original, __path_patch, __path_preview, __path_status, __path_terminate,
+    __path_thumbnail,
 };
 pub(crate) use protocol::tus_headers;
 pub use protocol::{TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION, parse_metadata};
