@@ -63,10 +63,13 @@ pub struct Line {
     pub event: &'static str,
 }
 
-/// Events in words, consecutive failed sign-ins for the same login folded into one line.
+/// Events in words, consecutive failed sign-ins for the same login folded into one line. `sites`:
+/// the project's sites from its reference data, (id, name), to name the sites of a sites change as
+/// the people screen does (a site removed since: its id).
 pub fn lines(
     events: &[StoredEvent],
     names: &HashMap<String, String>,
+    sites: &[(String, String)],
     lang: Lang,
     when: impl Fn(i64) -> String,
 ) -> Vec<Line> {
@@ -113,7 +116,10 @@ pub fn lines(
         };
         let detail = match (event, e.detail.strip_prefix("sites: ")) {
             ("membership_set", Some("all")) => lang.t("acc_sites_all").to_string(),
-            ("membership_set", Some(sites)) => sites.to_string(),
+            // `access::people::set_sites` writes the ids joined by ", ".
+            ("membership_set", Some(ids)) => {
+                super::admin_people::site_words(&ids.split(", ").collect::<Vec<_>>(), sites, lang)
+            }
             ("membership_set" | "membership_removed", _) => role_words(&e.detail),
             _ => e.detail.clone(),
         };
@@ -170,8 +176,9 @@ pub(crate) async fn page(
     // Times in the project's first site's zone (UTC, said so, when it has none).
     let set = crate::reference::store::load(&state.db, &s.grant.project_id).await.map_err(WebError::internal)?;
     let zone = set.sites.first().map_or("", |site| site.time_zone.as_str());
+    let sites: Vec<(String, String)> = set.sites.iter().map(|s| (s.id.clone(), s.name.clone())).collect();
     let lang = c.lang;
-    let lines = lines(&found, &names, lang, |ms| super::format::instant(ms, zone, lang));
+    let lines = lines(&found, &names, &sites, lang, |ms| super::format::instant(ms, zone, lang));
     Ok(render(&AuditPage { c, lines, older, paged: before.is_some() })?.into_response())
 }
 
@@ -212,17 +219,19 @@ mod tests {
             ev(4, "membership_set", Some("a"), Some("p1"), None, "sites: S1, S3"),
             ev(3, "membership_set", Some("a"), Some("p1"), None, "sites: all"),
         ];
-        let en = lines(&events, &names, Lang::En, |ms| ms.to_string());
+        // S3 was removed from the reference data since: its id.
+        let sites = [("S1".to_string(), "东区工地".to_string()), ("S2".to_string(), "西区工地".to_string())];
+        let en = lines(&events, &names, &sites, Lang::En, |ms| ms.to_string());
         assert_eq!(en.len(), 5);
         assert_eq!(en[0].words, "王建国 signed in from 10.0.0.5");
         assert_eq!(en[1].words, "3 failed sign-ins for 138… from 10.0.0.5");
         assert_eq!(en[2].words, "李强 made 王建国 foreman → supervisor");
-        let zh = lines(&events, &names, Lang::ZhCn, |ms| ms.to_string());
+        let zh = lines(&events, &names, &sites, Lang::ZhCn, |ms| ms.to_string());
         assert_eq!(zh[0].words, "王建国 登录 （来自 10.0.0.5）");
         assert_eq!(zh[1].words, "138… 登录失败 3 次 （来自 10.0.0.5）");
         assert_eq!(zh[2].words, "李强 将 王建国 设为工长 → 生产经理");
-        assert_eq!(en[3].words, "李强 set 王建国's sites: S1, S3");
-        assert_eq!(zh[3].words, "李强 将 王建国 的工地设为 S1, S3");
+        assert_eq!(en[3].words, "李强 set 王建国's sites: 东区工地 (S1), S3");
+        assert_eq!(zh[3].words, "李强 将 王建国 的工地设为 东区工地 (S1)、S3");
         assert_eq!(en[4].words, "李强 set 王建国's sites: All sites");
         assert_eq!(zh[4].words, "李强 将 王建国 的工地设为 全部工地");
         assert!(!en.iter().any(|l| l.words.contains("13812345678")), "whole numbers are not shown");

@@ -1,5 +1,5 @@
 //! `/web/admin/people`: a project's people for its admins: each member's role, sites, phone, e-mail
-//! and devices; add a person, change a role or the sites they work on (their phones' sync scope),
+//! and devices; add a person (with their sites), change a role or the sites they work on (their phones' sync scope),
 //! remove from the project, make a new sign-in link (shown once). Rules and audit in
 //! `crate::access::people` (sites: `check_sites` and `set_sites`, as the people API); a person of
 //! another project is 404.
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::account::client_address;
+use super::i18n::Lang;
 use super::session::WebSession;
 use super::{Chrome, Fields, WebError, render, urlencode};
 use crate::access::codes;
@@ -61,8 +62,10 @@ struct PeoplePage {
     typed: NewTyped,
     /// A new sign-in link, shown once: (whose name, the link).
     link: Option<(String, String)>,
-    /// The project has sites (the rows' site forms are offered).
+    /// The project has sites (the rows' and the add form's site choices are offered).
     has_sites: bool,
+    /// The add form's site choices: (id, name, ticked as typed).
+    new_sites: Vec<(String, String, bool)>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -71,6 +74,9 @@ pub struct NewTyped {
     pub phone: String,
     pub email: String,
     pub role: String,
+    /// "Only these sites" was chosen (else every site), and the sites ticked.
+    pub sites_only: bool,
+    pub sites: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -94,14 +100,46 @@ async fn site_names(state: &AppState, project: &str) -> Result<Vec<(String, Stri
 }
 
 /// Site ids in words: each by its name and id (an id the reference data no longer lists, alone).
-fn site_words(ids: &[&str], names: &[(String, String)], c: &Chrome) -> String {
+/// The access log words a sites change with it too.
+pub(super) fn site_words(ids: &[&str], names: &[(String, String)], lang: Lang) -> String {
     ids.iter()
         .map(|id| match names.iter().find(|(i, _)| i == id) {
             Some((_, name)) if !name.is_empty() && name != id => format!("{name} ({id})"),
             _ => id.to_string(),
         })
         .collect::<Vec<_>>()
-        .join(c.t("lab_list_sep"))
+        .join(lang.t("lab_list_sep"))
+}
+
+/// A site form's choice (`sites_mode` all|only, `site` repeated) checked by the people API's rule
+/// (`check_sites`): the sites to store (empty: every site), or why not in the page's words. An id
+/// the reference data no longer lists (removed since the page was opened) is said by this screen, in
+/// the page's language; the rule's other refusals through `in_words`.
+async fn chosen_sites(
+    state: &AppState,
+    project: &str,
+    only: bool,
+    ticked: &[String],
+    c: &Chrome,
+) -> Result<Result<Vec<String>, String>, WebError> {
+    if !only {
+        return Ok(Ok(Vec::new()));
+    }
+    if ticked.is_empty() {
+        return Ok(Err(c.t("acc_sites_none_ticked").to_string()));
+    }
+    let names = site_names(state, project).await?;
+    // Empty ids are left to the rule's own refusal.
+    let unknown = |t: &&str| !t.is_empty() && !names.iter().any(|(id, _)| id == t);
+    if let Some(gone) = ticked.iter().map(|t| t.trim()).find(unknown) {
+        let why = c.t("acc_sites_unknown").replace("{site}", gone).replace("{project}", project);
+        return Ok(Err(format!("{}{}{why}", c.t("acc_sites"), c.t("err_colon"))));
+    }
+    match people::check_sites(&state.db, project, ticked).await {
+        Ok(sites) => Ok(Ok(sites)),
+        Err(e @ (PeopleError::Invalid { .. } | PeopleError::Taken { .. })) => Ok(Err(in_words(&e, c))),
+        Err(e) => Err(WebError::Api(e.into())),
+    }
 }
 
 /// A site form refused: whose, and why in words.
@@ -134,10 +172,17 @@ async fn page(
                 Some((who, why)) if *who == m.person.id => why.clone(),
                 _ => String::new(),
             };
-            Row { role_key: super::role_key(m.role), sites: site_words(&mine, &names, &c), choices, sites_problem, m }
+            Row {
+                role_key: super::role_key(m.role),
+                sites: site_words(&mine, &names, c.lang),
+                choices,
+                sites_problem,
+                m,
+            }
         })
         .collect();
-    Ok(PeoplePage { c, rows, roles: roles(), done, problem, typed, link, has_sites: !names.is_empty() })
+    let new_sites = names.iter().map(|(id, name)| (id.clone(), name.clone(), typed.sites.contains(id))).collect();
+    Ok(PeoplePage { c, rows, roles: roles(), done, problem, typed, link, has_sites: !names.is_empty(), new_sites })
 }
 
 /// `GET /web/admin/people`
@@ -181,7 +226,9 @@ fn in_words(e: &PeopleError, c: &Chrome) -> String {
     }
 }
 
-/// `POST /web/admin/people` (csrf, name, phone, email, role): adds a person to this project.
+/// `POST /web/admin/people` (csrf, name, phone, email, role, `sites_mode` all|only, `site` repeated):
+/// adds a person to this project with their sites, as `POST /v1/people` does: the role and the sites
+/// are checked before anybody is created, so a refused site creates nobody.
 pub(crate) async fn add(
     State(state): State<AppState>,
     s: WebSession,
@@ -199,22 +246,30 @@ pub(crate) async fn add(
         phone: f.get("phone").unwrap_or_default().to_string(),
         email: f.get("email").unwrap_or_default().to_string(),
         role: f.get("role").unwrap_or_default().to_string(),
+        sites_only: f.get("sites_mode") == Some("only"),
+        sites: f.all("site").map(str::to_string).collect(),
     };
-    let role = typed.role.parse::<Role>().map_err(|_| PeopleError::Invalid {
-        field: "role",
-        message: "choose foreman, supervisor, office or admin".into(),
-    });
+    let project = &s.grant.project_id;
+    let c = Chrome::new(Some(&s), &headers, &uri, "admin", "acc_people_title");
+    let Ok(role) = typed.role.parse::<Role>() else {
+        let e = PeopleError::Invalid { field: "role", message: "choose foreman, supervisor, office or admin".into() };
+        let problem = in_words(&e, &c);
+        return add_refused(&state, &s, c, StatusCode::BAD_REQUEST, problem, typed).await;
+    };
+    let sites = match chosen_sites(&state, project, typed.sites_only, &typed.sites, &c).await? {
+        Ok(sites) => sites,
+        Err(problem) => return add_refused(&state, &s, c, StatusCode::BAD_REQUEST, problem, typed).await,
+    };
     let new = NewPerson {
         name: typed.name.clone(),
         phone: Some(typed.phone.clone()),
         email: Some(typed.email.clone()),
         company_admin: false,
     };
-    let result = match role {
-        Ok(role) => match people::create(&state.db, &new, actor(&s, &address)).await {
-            Ok(p) => people::set_membership(&state.db, &p.id, &s.grant.project_id, role, actor(&s, &address))
-                .await
-                .map(|()| p),
+    let by = actor(&s, &address);
+    let result = match people::create(&state.db, &new, by).await {
+        Ok(p) => match people::set_membership(&state.db, &p.id, project, role, by).await {
+            Ok(()) => people::set_sites(&state.db, &p.id, project, &sites, by).await.map(|()| p),
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
@@ -224,13 +279,24 @@ pub(crate) async fn add(
         Err(e @ (PeopleError::Invalid { .. } | PeopleError::Taken { .. })) => {
             let status =
                 if matches!(e, PeopleError::Taken { .. }) { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
-            let c = Chrome::new(Some(&s), &headers, &uri, "admin", "acc_people_title");
             let problem = in_words(&e, &c);
-            let p = page(&state, &s, c, String::new(), problem, typed, None, None).await?;
-            Ok((status, render(&p)?).into_response())
+            add_refused(&state, &s, c, status, problem, typed).await
         }
         Err(e) => Err(WebError::Api(e.into())),
     }
+}
+
+/// The add form refused: the page again with why and what was typed (sites ticked as they were).
+async fn add_refused(
+    state: &AppState,
+    s: &WebSession,
+    c: Chrome,
+    status: StatusCode,
+    problem: String,
+    typed: NewTyped,
+) -> Result<Response, WebError> {
+    let p = page(state, s, c, String::new(), problem, typed, None, None).await?;
+    Ok((status, render(&p)?).into_response())
 }
 
 /// The member `id` of the session's project, or 404 (whether or not they exist elsewhere).
@@ -288,16 +354,8 @@ async fn change_sites(
     let project = &s.grant.project_id;
     let c = Chrome::new(Some(s), headers, uri, "admin", "acc_people_title");
     let only = f.get("sites_mode") == Some("only");
-    let ticked: Vec<String> = if only { f.all("site").map(str::to_string).collect() } else { Vec::new() };
-    let checked = if only && ticked.is_empty() {
-        Err(c.t("acc_sites_none_ticked").to_string())
-    } else {
-        people::check_sites(&state.db, project, &ticked).await.map_err(|e| match e {
-            e @ (PeopleError::Invalid { .. } | PeopleError::Taken { .. }) => in_words(&e, &c),
-            other => other.to_string(),
-        })
-    };
-    let sites = match checked {
+    let ticked: Vec<String> = f.all("site").map(str::to_string).collect();
+    let sites = match chosen_sites(state, project, only, &ticked, &c).await? {
         Ok(sites) => sites,
         Err(why) => {
             let p = page(state, s, c, String::new(), String::new(), NewTyped::default(), None, Some((person.id, why)))
@@ -326,7 +384,7 @@ async fn sites_saved(state: &AppState, s: &WebSession, c: &Chrome, person: &str)
         c.t("acc_sites_all").to_string()
     } else {
         let names = site_names(state, project).await?;
-        site_words(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &names, c)
+        site_words(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &names, c.lang)
     };
     Ok(c.t("acc_sites_saved").replace("{name}", &p.name).replace("{sites}", &words))
 }

@@ -81,6 +81,16 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("acc_sites_save", "Save sites", "保存工地"),
     ("acc_sites_none_ticked", "Tick at least one site, or choose All sites.", "请至少勾选一个工地，或选择“全部工地”。"),
     ("acc_sites_saved", "Sites of {name} saved: {sites}.", "已保存 {name} 的工地：{sites}。"),
+    (
+        "acc_sites_unknown",
+        "\"{site}\" is not a site of project {project} (it may have been deleted after this page was opened): choose the sites again.",
+        "“{site}”不是本项目的工地（可能在打开本页后已被删除），请重新选择工地。",
+    ),
+    (
+        "acc_new_sites_help",
+        "Their phones keep these sites' recent records, and their own. You can change this later in their row.",
+        "其手机保留这些工地的近期记录和本人的记录。以后可在其所在行修改。",
+    ),
     ("acc_no_people", "Nobody is on this project yet.", "本项目还没有人员。"),
     ("acc_add_person", "Add a person", "添加人员"),
     ("acc_add", "Add", "添加"),
