@@ -72,8 +72,8 @@ pub fn preview(bytes: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
         if (w, h) == (img.width(), img.height()) { img } else { img.resize_exact(w, h, FilterType::CatmullRom) };
     out.apply_orientation(orientation);
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, PREVIEW_QUALITY)
-        .encode_image(&out)
+    // In its own colour type (`encode_image` would take every pixel through RGBA).
+    out.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, PREVIEW_QUALITY))
         .map_err(|e| PhotoProblem::Damaged(format!("preview: {e}")))?;
     Ok(jpeg)
 }
