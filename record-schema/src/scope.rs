@@ -393,6 +393,15 @@ pub fn keep_reason(d: &HeldDoc<'_>) -> Option<Keep> {
     }
 }
 
+/// Whether the previews (1280 px) of a held record's photos may leave the phone, the thumbnails
+/// staying: the record is settled and held only because it is the holder's (closed and someone
+/// else's, the rule would not hold it: older than the window, or of another site). A foreman keeps
+/// every own record by default (`own_days` unset); without this their previews, ~220 KB a photo,
+/// would be most of the phone's store after a month. A preview comes back from the server on demand.
+pub fn previews_may_go(record: &RecordFacts<'_>, params: &ScopeParams<'_>) -> bool {
+    !record.open && !decide_record(&RecordFacts { owner: None, ..*record }, params).in_scope()
+}
+
 /// The documents of `held` the phone may drop: out of scope, unpinned, synced, no photo waiting,
 /// settled, and so is every other held document of the same record (`group_of`). In `held`'s order.
 pub fn eviction_plan<'a>(held: &[HeldDoc<'a>]) -> Vec<&'a str> {
@@ -436,6 +445,24 @@ mod tests {
 
     fn sheet<'a>(site: &'a str, date: &str, owner: Option<Holder<'a>>, open: bool) -> RecordFacts<'a> {
         RecordFacts { project: "P", kind: RecordKind::LabourSheet, site, date: day(date), owner, open, assignee: None }
+    }
+
+    #[test]
+    fn previews_go_only_from_settled_own_records_nothing_else_would_hold() {
+        let sites = ["S1".to_string()];
+        let p = params(&sites);
+        let me = Some(Holder::Person("wang"));
+        // Own, closed, before the window: held for being his, so the previews may go.
+        assert!(previews_may_go(&sheet("S1", "2026-11-01", me, false), &p));
+        // Own, closed, of a site not his: the same.
+        assert!(previews_may_go(&sheet("S9", "2026-12-06", me, false), &p));
+        // Within the window of his site: held anyway, the previews stay.
+        assert!(!previews_may_go(&sheet("S1", "2026-12-01", me, false), &p));
+        // Open (waiting for approval, rejected, in conflict): still his to work on.
+        assert!(!previews_may_go(&sheet("S1", "2026-11-01", me, true), &p));
+        // Full scope keeps everything, previews too.
+        let full = ScopeParams { full: true, ..params(&sites) };
+        assert!(!previews_may_go(&sheet("S1", "2026-11-01", me, false), &full));
     }
 
     #[test]

@@ -514,6 +514,16 @@ uint64_t uniffi_mobile_core_fn_method_fieldstore_attach_photo(uint64_t ptr, Rust
 uint64_t uniffi_mobile_core_fn_method_fieldstore_attach_photos(uint64_t ptr, RustBuffer record_id, RustBuffer paths, uint64_t listener, RustBuffer cancel
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_PHOTO
+uint64_t uniffi_mobile_core_fn_method_fieldstore_fetch_photo(uint64_t ptr, RustBuffer project_id, RustBuffer sha256, RustBuffer size
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_PHOTO_WITH
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_FETCH_PHOTO_WITH
+uint64_t uniffi_mobile_core_fn_method_fieldstore_fetch_photo_with(uint64_t ptr, RustBuffer base_url, RustBuffer token, RustBuffer sha256, RustBuffer size
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_MARK_PHOTO_UPLOADED
 void uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
@@ -1269,6 +1279,18 @@ uint16_t uniffi_mobile_core_checksum_method_fieldstore_attach_photo(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTOS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_ATTACH_PHOTOS
 uint16_t uniffi_mobile_core_checksum_method_fieldstore_attach_photos(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_PHOTO
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_fetch_photo(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_PHOTO_WITH
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_FIELDSTORE_FETCH_PHOTO_WITH
+uint16_t uniffi_mobile_core_checksum_method_fieldstore_fetch_photo_with(void
     
 );
 #endif

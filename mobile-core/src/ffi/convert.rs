@@ -498,6 +498,8 @@ pub fn photo_out(p: &rs::PhotoRef, media: &MediaDir) -> Photo {
         thumbnail_sha256: p.thumbnail_sha256.clone(),
         thumbnail_path: media.thumbnail(&p.sha256).display().to_string(),
         preview_path: media.preview(&p.sha256).display().to_string(),
+        thumbnail_on_phone: media.thumbnail(&p.sha256).is_file(),
+        preview_on_phone: media.preview(&p.sha256).is_file(),
     }
 }
 

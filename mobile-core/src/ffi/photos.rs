@@ -6,7 +6,7 @@ use std::sync::Arc;
 use record_schema as rs;
 
 use super::cancel::{CancelToken, flag_of};
-use super::types::{PendingUpload, Photo, PhotoContext, ProgressListener};
+use super::types::{PendingUpload, Photo, PhotoContext, PhotoSize, ProgressListener};
 use super::{FieldStore, Result, convert, runtime};
 use crate::error::{CoreError, Error};
 use crate::store::{self, Store};
@@ -74,6 +74,39 @@ impl FieldStore {
         })
     }
 
+    /// The `size` file of photo `sha256` (a `Photo` whose `…_on_phone` is false): answered at once
+    /// when on the phone, else fetched from the server this phone is paired with (`project_id`'s
+    /// token) and kept at the photo's `…_path`, which is returned. `NotFound` when the server has no
+    /// such photo for the project (not uploaded yet) or the phone is not paired; `Offline` without a
+    /// connection; `InvalidInput` (field `sha256`) for a malformed hash.
+    pub async fn fetch_photo(&self, project_id: String, sha256: String, size: PhotoSize) -> Result<String> {
+        let s = self.live()?;
+        runtime()?
+            .spawn(async move { s.fetch_paired_photo(&project_id, &sha256, size_of(size)).await })
+            .await
+            .map_err(|e| CoreError::Internal { reason: format!("photo task: {e}") })?
+            .map(|p| p.display().to_string())
+            .map_err(CoreError::from)
+    }
+
+    /// `fetch_photo` from the server at `base_url` as the device holding `token` (as `sync` takes
+    /// them), for a phone that is not paired.
+    pub async fn fetch_photo_with(
+        &self,
+        base_url: String,
+        token: String,
+        sha256: String,
+        size: PhotoSize,
+    ) -> Result<String> {
+        let s = self.live()?;
+        runtime()?
+            .spawn(async move { s.fetch_photo(&base_url, &token, &sha256, size_of(size)).await })
+            .await
+            .map_err(|e| CoreError::Internal { reason: format!("photo task: {e}") })?
+            .map(|p| p.display().to_string())
+            .map_err(CoreError::from)
+    }
+
     /// The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
     pub fn mark_photo_uploaded(&self, sha256: String) -> Result<()> {
         let s = self.live()?;
@@ -92,4 +125,11 @@ async fn attach(s: &Store, record_id: &str, path: &str, context: PhotoContext) -
     };
     let p = s.attach_photo(record_id, std::path::Path::new(path), ctx).await?;
     Ok(convert::photo_out(&p, s.media()))
+}
+
+fn size_of(size: PhotoSize) -> store::PhotoSize {
+    match size {
+        PhotoSize::Thumbnail => store::PhotoSize::Thumbnail,
+        PhotoSize::Preview => store::PhotoSize::Preview,
+    }
 }

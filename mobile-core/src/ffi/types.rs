@@ -209,9 +209,24 @@ pub struct Photo {
     pub captured_at_ms: i64,
     pub location: Option<GeoPoint>,
     pub thumbnail_sha256: String,
-    /// Local files for display (the thumbnail and preview always exist once attached).
+    /// Where the phone keeps the photo's files for display. A photo taken on this phone has both
+    /// once attached; a colleague's photo has neither (photo files do not come with sync), and the
+    /// preview of an own photo goes once its record is settled and older than the window
+    /// (docs/sync-scopes.md §4). When `…_on_phone` is false, `fetch_photo` brings the file to
+    /// this path.
     pub thumbnail_path: String,
     pub preview_path: String,
+    pub thumbnail_on_phone: bool,
+    pub preview_on_phone: bool,
+}
+
+/// Which file of a photo `fetch_photo` brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PhotoSize {
+    /// The server's thumbnail (at most 320 px on its long side).
+    Thumbnail,
+    /// The 1280-px preview.
+    Preview,
 }
 
 /// Capture details the app knows (from the camera API) and prefers over the file's EXIF.

@@ -26,7 +26,7 @@
 //! happily fill the missing part with grey); more than [`MAX_PIXELS`] is refused before any
 //! pixel is decoded.
 
-mod container;
+pub(crate) mod container;
 mod decode;
 mod error;
 mod exif;
@@ -50,7 +50,7 @@ use resize::{Picture, fit_within};
 pub const MAX_PIXELS: u64 = record_schema::photo::MAX_PIXELS;
 
 const THUMBNAIL_QUALITY: u8 = 80;
-const PREVIEW_QUALITY: u8 = 82;
+const PREVIEW_QUALITY: u8 = record_schema::photo::PREVIEW_QUALITY;
 /// Decoded → preview is a mild shrink (< 2× after DCT scaling): a sharp bicubic is cheap.
 const PREVIEW_FILTER: FilterType = FilterType::CatmullRom;
 /// Preview → thumbnail shrinks ~5×; the convolution widens the kernel, so no aliasing.
@@ -69,7 +69,7 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { thumbnail_edge: 256, preview_edge: 1280 }
+        IngestOptions { thumbnail_edge: 256, preview_edge: record_schema::photo::PREVIEW_SIDE }
     }
 }
 

@@ -213,14 +213,7 @@ impl Store {
     /// `fetch_daily_report` from the server this phone is paired with, with the token of the
     /// report's project; `Error::NotFound` when the phone is not paired or does not hold the project.
     pub async fn fetch_paired_daily_report(&self, key: &ReportKey, cancel: &Cancel) -> Result<DailyReportFile> {
-        let server: Option<String> =
-            sqlx::query_scalar("SELECT server_url FROM pairing WHERE id = 1").fetch_optional(&self.pool).await?;
-        let server = server.ok_or_else(|| Error::NotFound { what: "pairing", id: "this phone".into() })?;
-        let token: Option<String> = sqlx::query_scalar("SELECT token FROM paired_projects WHERE project_id = ?")
-            .bind(&key.project_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let token = token.ok_or_else(|| Error::NotFound { what: "paired project", id: key.project_id.clone() })?;
+        let (server, token) = self.paired_endpoint(&key.project_id).await?;
         self.fetch_daily_report(&server, &token, key, cancel).await
     }
 

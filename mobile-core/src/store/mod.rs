@@ -22,6 +22,7 @@ mod lines;
 mod media;
 mod merge;
 mod pairing;
+mod photo_fetch;
 mod photos;
 mod presets;
 mod records;
@@ -35,6 +36,7 @@ pub use daily_reports::{DailyReportFile, MAX_REPORT_BYTES, ReportKey, ReportLang
 pub use lines::{LineChange, LinePatch, LinesSet, MAX_LINE_CHANGES};
 pub use merge::ImportOutcome;
 pub use pairing::{PairedProject, Pairing};
+pub use photo_fetch::PhotoSize;
 pub use photos::{PendingUpload, PhotoContext};
 pub use presets::CrewPreset;
 pub use records::{NewSheet, RecordFilter, RecordSummary};

@@ -83,6 +83,20 @@ fn now_ms() -> i64 {
 }
 
 impl Store {
+    /// The paired server's address and `project_id`'s token, for the calls that go online outside
+    /// a sync (daily reports, photos). `NotFound` when not paired or the project is not held.
+    pub(crate) async fn paired_endpoint(&self, project_id: &str) -> Result<(String, String)> {
+        let server: Option<String> =
+            sqlx::query_scalar("SELECT server_url FROM pairing WHERE id = 1").fetch_optional(&self.pool).await?;
+        let server = server.ok_or_else(|| Error::NotFound { what: "pairing", id: "this phone".into() })?;
+        let token: Option<String> = sqlx::query_scalar("SELECT token FROM paired_projects WHERE project_id = ?")
+            .bind(project_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let token = token.ok_or_else(|| Error::NotFound { what: "paired project", id: project_id.to_string() })?;
+        Ok((server, token))
+    }
+
     /// Pairs this phone with the server at `base_url` using a one-time `code` (as shown or typed:
     /// case and dashes do not matter), naming it `device_name` in the admins' device list. Replaces
     /// any earlier pairing (its projects and tokens). Refused codes are `Error::Pairing` (unknown,

@@ -152,6 +152,8 @@ pub struct Evicted {
     pub documents: u32,
     /// Out of scope but kept (pinned, unsynced, photo waiting, unsettled, or a group member kept).
     pub kept_out_of_scope: u32,
+    /// Photo previews let go (`scope::previews_may_go`; the photos' records and thumbnails stay).
+    pub previews: u32,
 }
 
 impl Store {
@@ -412,6 +414,9 @@ impl Store {
         // Records out of scope that only an editor hold keeps: their release plans again.
         let mut kept_by_hold: HashSet<String> = HashSet::new();
         let mut judged = Vec::with_capacity(rows.len());
+        // Own records whose photos' previews may go if the records are settled (checked later, for
+        // those with a preview still here).
+        let mut preview_candidates: HashSet<String> = HashSet::new();
         for r in &rows {
             let Ok(kind) = r.kind.parse::<RecordKind>() else { continue };
             let group = scope::group_of(&r.id);
@@ -447,6 +452,15 @@ impl Store {
                     }
                 };
                 let closed = as_doc(record(false, None));
+                if r.id == group
+                    && f.own
+                    && synced
+                    && !r.pending_upload
+                    && !pinned
+                    && scope::previews_may_go(&record(false, None), &p)
+                {
+                    preview_candidates.insert(group.to_string());
+                }
                 if closed.in_scope() {
                     (closed, true)
                 } else if pinned || !synced || r.pending_upload {
@@ -529,6 +543,8 @@ impl Store {
             .collect();
 
         let freed = self.drop_documents(&mut hot, &go, &project_of).await?;
+        // Under the hot lock still: an attach of the same photo to a new record waits.
+        let previews = self.drop_previews(&preview_candidates, &facts, &mut open_cache).await?;
         drop(hot);
         if !kept_by_hold.is_empty() {
             let kept: Vec<String> = kept_by_hold.into_iter().collect();
@@ -550,7 +566,63 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        Ok(Evicted { documents: go.len() as u32, kept_out_of_scope: (out_of_scope - go.len()) as u32 })
+        Ok(Evicted { documents: go.len() as u32, kept_out_of_scope: (out_of_scope - go.len()) as u32, previews })
+    }
+
+    /// Removes the preview files of uploaded photos whose every linked record is one of
+    /// `candidates` (own, synced, nothing pending, held only for being own) and not open; returns
+    /// how many went. Whether a preview is here is its file (`Photo::preview_on_phone`), so a crash
+    /// between two removals leaves nothing to repair; `fetch_photo` brings one back.
+    async fn drop_previews(
+        &self,
+        candidates: &HashSet<String>,
+        facts: &HashMap<String, Facts>,
+        open_cache: &mut HashMap<String, bool>,
+    ) -> Result<u32> {
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        let links: Vec<(String, String)> = sqlx::query_as(
+            "SELECT l.sha256, l.record_id FROM photo_links l JOIN photos p ON p.sha256 = l.sha256 \
+             WHERE p.uploaded_at_ms IS NOT NULL ORDER BY l.sha256",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_photo: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (sha, record) in &links {
+            by_photo.entry(sha.as_str()).or_default().push(record.as_str());
+        }
+        let mut dropped = 0;
+        for (sha, records) in by_photo {
+            let path = self.media.preview(sha);
+            if !records.iter().all(|r| candidates.contains(*r)) || !path.is_file() {
+                continue;
+            }
+            let mut settled = true;
+            for record in &records {
+                let Some(f) = facts.get(*record) else {
+                    settled = false;
+                    break;
+                };
+                let open = match open_cache.get(*record) {
+                    Some(o) => *o,
+                    None => {
+                        let o = self.record_open(record, f).await?;
+                        open_cache.insert(record.to_string(), o);
+                        o
+                    }
+                };
+                if open {
+                    settled = false;
+                    break;
+                }
+            }
+            if settled {
+                MediaDir::remove(&path)?;
+                dropped += 1;
+            }
+        }
+        Ok(dropped)
     }
 
     /// Deletes `ids` from every table keyed by document and queues them in `scope_dropped`, in one

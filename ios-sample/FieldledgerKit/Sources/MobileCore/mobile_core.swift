@@ -1025,6 +1025,21 @@ public protocol FieldStoreProtocol: AnyObject, Sendable {
     func attachPhotos(recordId: String, paths: [String], listener: ProgressListener, cancel: CancelToken?) async throws  -> [Photo]
     
     /**
+     * The `size` file of photo `sha256` (a `Photo` whose `…_on_phone` is false): answered at once
+     * when on the phone, else fetched from the server this phone is paired with (`project_id`'s
+     * token) and kept at the photo's `…_path`, which is returned. `NotFound` when the server has no
+     * such photo for the project (not uploaded yet) or the phone is not paired; `Offline` without a
+     * connection; `InvalidInput` (field `sha256`) for a malformed hash.
+     */
+    func fetchPhoto(projectId: String, sha256: String, size: PhotoSize) async throws  -> String
+    
+    /**
+     * `fetch_photo` from the server at `base_url` as the device holding `token` (as `sync` takes
+     * them), for a phone that is not paired.
+     */
+    func fetchPhotoWith(baseUrl: String, token: String, sha256: String, size: PhotoSize) async throws  -> String
+    
+    /**
      * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
      */
     func markPhotoUploaded(sha256: String) throws 
@@ -1867,6 +1882,49 @@ open func attachPhotos(recordId: String, paths: [String], listener: ProgressList
             completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
             freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypePhoto.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The `size` file of photo `sha256` (a `Photo` whose `…_on_phone` is false): answered at once
+     * when on the phone, else fetched from the server this phone is paired with (`project_id`'s
+     * token) and kept at the photo's `…_path`, which is returned. `NotFound` when the server has no
+     * such photo for the project (not uploaded yet) or the phone is not paired; `Offline` without a
+     * connection; `InvalidInput` (field `sha256`) for a malformed hash.
+     */
+open func fetchPhoto(projectId: String, sha256: String, size: PhotoSize)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_fetch_photo(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(projectId),FfiConverterString.lower(sha256),FfiConverterTypePhotoSize_lower(size)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * `fetch_photo` from the server at `base_url` as the device holding `token` (as `sync` takes
+     * them), for a phone that is not paired.
+     */
+open func fetchPhotoWith(baseUrl: String, token: String, sha256: String, size: PhotoSize)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_core_fn_method_fieldstore_fetch_photo_with(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(baseUrl),FfiConverterString.lower(token),FfiConverterString.lower(sha256),FfiConverterTypePhotoSize_lower(size)
+                )
+            },
+            pollFunc: ffi_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_core_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeCoreError_lift
         )
 }
@@ -4786,17 +4844,27 @@ public struct Photo: Equatable, Hashable {
     public var location: GeoPoint?
     public var thumbnailSha256: String
     /**
-     * Local files for display (the thumbnail and preview always exist once attached).
+     * Where the phone keeps the photo's files for display. A photo taken on this phone has both
+     * once attached; a colleague's photo has neither (photo files do not come with sync), and the
+     * preview of an own photo goes once its record is settled and older than the window
+     * (docs/sync-scopes.md §4). When `…_on_phone` is false, `fetch_photo` brings the file to
+     * this path.
      */
     public var thumbnailPath: String
     public var previewPath: String
+    public var thumbnailOnPhone: Bool
+    public var previewOnPhone: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(sha256: String, byteSize: UInt64, width: UInt32, height: UInt32, mime: String, capturedAtMs: Int64, location: GeoPoint?, thumbnailSha256: String, 
         /**
-         * Local files for display (the thumbnail and preview always exist once attached).
-         */thumbnailPath: String, previewPath: String) {
+         * Where the phone keeps the photo's files for display. A photo taken on this phone has both
+         * once attached; a colleague's photo has neither (photo files do not come with sync), and the
+         * preview of an own photo goes once its record is settled and older than the window
+         * (docs/sync-scopes.md §4). When `…_on_phone` is false, `fetch_photo` brings the file to
+         * this path.
+         */thumbnailPath: String, previewPath: String, thumbnailOnPhone: Bool, previewOnPhone: Bool) {
         self.sha256 = sha256
         self.byteSize = byteSize
         self.width = width
@@ -4807,6 +4875,8 @@ public struct Photo: Equatable, Hashable {
         self.thumbnailSha256 = thumbnailSha256
         self.thumbnailPath = thumbnailPath
         self.previewPath = previewPath
+        self.thumbnailOnPhone = thumbnailOnPhone
+        self.previewOnPhone = previewOnPhone
     }
 
     
@@ -4834,7 +4904,9 @@ public struct FfiConverterTypePhoto: FfiConverterRustBuffer {
                 location: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
                 thumbnailSha256: FfiConverterString.read(from: &buf), 
                 thumbnailPath: FfiConverterString.read(from: &buf), 
-                previewPath: FfiConverterString.read(from: &buf)
+                previewPath: FfiConverterString.read(from: &buf), 
+                thumbnailOnPhone: FfiConverterBool.read(from: &buf), 
+                previewOnPhone: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -4849,6 +4921,8 @@ public struct FfiConverterTypePhoto: FfiConverterRustBuffer {
         FfiConverterString.write(value.thumbnailSha256, into: &buf)
         FfiConverterString.write(value.thumbnailPath, into: &buf)
         FfiConverterString.write(value.previewPath, into: &buf)
+        FfiConverterBool.write(value.thumbnailOnPhone, into: &buf)
+        FfiConverterBool.write(value.previewOnPhone, into: &buf)
     }
 }
 
@@ -7559,6 +7633,81 @@ public func FfiConverterTypeObservationCategory_lower(_ value: ObservationCatego
 
 
 /**
+ * Which file of a photo `fetch_photo` brings.
+ */
+
+public enum PhotoSize: Equatable, Hashable {
+    
+    /**
+     * The server's thumbnail (at most 320 px on its long side).
+     */
+    case thumbnail
+    /**
+     * The 1280-px preview.
+     */
+    case preview
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoSize: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoSize: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoSize
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoSize {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .thumbnail
+        
+        case 2: return .preview
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoSize, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .thumbnail:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .preview:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoSize_lift(_ buf: RustBuffer) throws -> PhotoSize {
+    return try FfiConverterTypePhotoSize.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoSize_lower(_ value: PhotoSize) -> RustBuffer {
+    return FfiConverterTypePhotoSize.lower(value)
+}
+
+
+
+/**
  * What a `ProgressListener` may throw. Any other exception it throws arrives as `Failed` too.
  */
 public 
@@ -9385,6 +9534,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_attach_photos() != 13289) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_fetch_photo() != 21879) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_method_fieldstore_fetch_photo_with() != 11566) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded() != 25713) {

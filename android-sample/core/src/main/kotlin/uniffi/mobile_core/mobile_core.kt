@@ -814,6 +814,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_attach_photos(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_fetch_photo(
+    ): Int
+    external fun uniffi_mobile_core_checksum_method_fieldstore_fetch_photo_with(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded(
     ): Int
     external fun uniffi_mobile_core_checksum_method_fieldstore_pending_uploads(
@@ -980,6 +984,10 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_method_fieldstore_attach_photo(`ptr`: Long,`recordId`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_attach_photos(`ptr`: Long,`recordId`: RustBuffer.ByValue,`paths`: RustBuffer.ByValue,`listener`: Long,`cancel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_fetch_photo(`ptr`: Long,`projectId`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,`size`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mobile_core_fn_method_fieldstore_fetch_photo_with(`ptr`: Long,`baseUrl`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,`size`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_mark_photo_uploaded(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1329,6 +1337,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_attach_photos() and 0xFFFF) != 13289) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_fetch_photo() and 0xFFFF) != 21879) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_method_fieldstore_fetch_photo_with() and 0xFFFF) != 11566) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_method_fieldstore_mark_photo_uploaded() and 0xFFFF) != 25713) {
@@ -2465,6 +2479,21 @@ public interface FieldStoreInterface {
      * between photos); the photos before stay attached.
      */
     suspend fun `attachPhotos`(`recordId`: kotlin.String, `paths`: List<kotlin.String>, `listener`: ProgressListener, `cancel`: CancelToken? = null): List<Photo>
+    
+    /**
+     * The `size` file of photo `sha256` (a `Photo` whose `…_on_phone` is false): answered at once
+     * when on the phone, else fetched from the server this phone is paired with (`project_id`'s
+     * token) and kept at the photo's `…_path`, which is returned. `NotFound` when the server has no
+     * such photo for the project (not uploaded yet) or the phone is not paired; `Offline` without a
+     * connection; `InvalidInput` (field `sha256`) for a malformed hash.
+     */
+    suspend fun `fetchPhoto`(`projectId`: kotlin.String, `sha256`: kotlin.String, `size`: PhotoSize): kotlin.String
+    
+    /**
+     * `fetch_photo` from the server at `base_url` as the device holding `token` (as `sync` takes
+     * them), for a phone that is not paired.
+     */
+    suspend fun `fetchPhotoWith`(`baseUrl`: kotlin.String, `token`: kotlin.String, `sha256`: kotlin.String, `size`: PhotoSize): kotlin.String
     
     /**
      * The server holds the original now; the phone's copy is freed (thumbnail and preview stay).
@@ -3607,6 +3636,66 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypePhoto.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The `size` file of photo `sha256` (a `Photo` whose `…_on_phone` is false): answered at once
+     * when on the phone, else fetched from the server this phone is paired with (`project_id`'s
+     * token) and kept at the photo's `…_path`, which is returned. `NotFound` when the server has no
+     * such photo for the project (not uploaded yet) or the phone is not paired; `Offline` without a
+     * connection; `InvalidInput` (field `sha256`) for a malformed hash.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchPhoto`(`projectId`: kotlin.String, `sha256`: kotlin.String, `size`: PhotoSize) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_fetch_photo(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`projectId`),
+        FfiConverterString.lower(`sha256`),
+        FfiConverterTypePhotoSize.lower(`size`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        CoreException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `fetch_photo` from the server at `base_url` as the device holding `token` (as `sync` takes
+     * them), for a phone that is not paired.
+     */
+    @Throws(CoreException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchPhotoWith`(`baseUrl`: kotlin.String, `token`: kotlin.String, `sha256`: kotlin.String, `size`: PhotoSize) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_core_fn_method_fieldstore_fetch_photo_with(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`baseUrl`),
+        FfiConverterString.lower(`token`),
+        FfiConverterString.lower(`sha256`),
+        FfiConverterTypePhotoSize.lower(`size`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_core_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_core_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_core_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
         // Error FFI converter
         CoreException.ErrorHandler,
     )
@@ -6284,11 +6373,19 @@ data class Photo (
     var `thumbnailSha256`: kotlin.String
     , 
     /**
-     * Local files for display (the thumbnail and preview always exist once attached).
+     * Where the phone keeps the photo's files for display. A photo taken on this phone has both
+     * once attached; a colleague's photo has neither (photo files do not come with sync), and the
+     * preview of an own photo goes once its record is settled and older than the window
+     * (docs/sync-scopes.md §4). When `…_on_phone` is false, `fetch_photo` brings the file to
+     * this path.
      */
     var `thumbnailPath`: kotlin.String
     , 
     var `previewPath`: kotlin.String
+    , 
+    var `thumbnailOnPhone`: kotlin.Boolean
+    , 
+    var `previewOnPhone`: kotlin.Boolean
     
 ){
     
@@ -6315,6 +6412,8 @@ public object FfiConverterTypePhoto: FfiConverterRustBuffer<Photo> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6328,7 +6427,9 @@ public object FfiConverterTypePhoto: FfiConverterRustBuffer<Photo> {
             FfiConverterOptionalTypeGeoPoint.allocationSize(value.`location`) +
             FfiConverterString.allocationSize(value.`thumbnailSha256`) +
             FfiConverterString.allocationSize(value.`thumbnailPath`) +
-            FfiConverterString.allocationSize(value.`previewPath`)
+            FfiConverterString.allocationSize(value.`previewPath`) +
+            FfiConverterBoolean.allocationSize(value.`thumbnailOnPhone`) +
+            FfiConverterBoolean.allocationSize(value.`previewOnPhone`)
     )
 
     override fun write(value: Photo, buf: ByteBuffer) {
@@ -6342,6 +6443,8 @@ public object FfiConverterTypePhoto: FfiConverterRustBuffer<Photo> {
             FfiConverterString.write(value.`thumbnailSha256`, buf)
             FfiConverterString.write(value.`thumbnailPath`, buf)
             FfiConverterString.write(value.`previewPath`, buf)
+            FfiConverterBoolean.write(value.`thumbnailOnPhone`, buf)
+            FfiConverterBoolean.write(value.`previewOnPhone`, buf)
     }
 }
 
@@ -8952,6 +9055,49 @@ public object FfiConverterTypeObservationCategory: FfiConverterRustBuffer<Observ
     override fun allocationSize(value: ObservationCategory) = 4UL
 
     override fun write(value: ObservationCategory, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Which file of a photo `fetch_photo` brings.
+ */
+
+enum class PhotoSize {
+    
+    /**
+     * The server's thumbnail (at most 320 px on its long side).
+     */
+    THUMBNAIL,
+    /**
+     * The 1280-px preview.
+     */
+    PREVIEW;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoSize: FfiConverterRustBuffer<PhotoSize> {
+    override fun read(buf: ByteBuffer) = try {
+        PhotoSize.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PhotoSize) = 4UL
+
+    override fun write(value: PhotoSize, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
