@@ -57,8 +57,10 @@ if [ "$profile" = phone ]; then
     done
 fi
 
+# Without the built-in HTTP transport (ureq, rustls: ~0.7 MB): the app gives the store its HttpURLConnection one
+# (core's UrlConnectionTransport, FieldStore.openWithHttp), so requests use Android's TLS, trust store and proxy.
 cargo ndk "${args[@]}" --platform "$platform" -o "$here/app/src/main/jniLibs" \
-    build -p mobile-core --lib "${profile_flag[@]}"
+    build -p mobile-core --lib --no-default-features "${profile_flag[@]}"
 
 # Only the library the app loads: cargo-ndk also copies any other .so it finds.
 for abi in "${abis[@]}"; do

@@ -11,7 +11,8 @@
 # Runs on macOS only (xcodebuild, lipo, the iOS SDKs). Needs rustup, cmake (mobile-core builds libjpeg-turbo from
 # source) and, for the x86_64 slices, nasm (libjpeg-turbo's x86 SIMD code; arm64 uses NEON intrinsics):
 #   brew install cmake nasm
-# SQLite is built from the bundled source by sqlx; nothing else is needed from Homebrew.
+# SQLite is built from the bundled source by sqlx; nothing else is needed from Homebrew. The library has no HTTP of
+# its own (built without mobile-core's `builtin-http`): FieldledgerKit's URLSessionTransport carries its requests.
 #
 # The C header and module map come from scripts/gen-bindings.sh (checked in under FieldledgerKit/Generated/); run it
 # after changing mobile-core's API, then this script.
@@ -91,8 +92,10 @@ cargo_profile=$profile
 
 for t in "${all_targets[@]}"; do
     echo "==> building mobile-core ($profile) for $t"
-    # A static library for this build only: Cargo.toml's crate types (lib, cdylib) stay as they are.
-    (cd "$root" && cargo rustc --locked -p mobile-core --lib --crate-type staticlib --profile "$cargo_profile" --target "$t")
+    # A static library for this build only: Cargo.toml's crate types (lib, cdylib) stay as they are. Without the
+    # built-in HTTP transport (ureq, rustls): the app gives the store its URLSession one (FieldStore.openWithHttp).
+    (cd "$root" && cargo rustc --locked -p mobile-core --lib --no-default-features --crate-type staticlib \
+        --profile "$cargo_profile" --target "$t")
     lib=$target_dir/$t/$profile/libmobile_core.a
     [ -f "$lib" ] || fail "cargo finished but $lib is missing"
 done

@@ -70,7 +70,8 @@ if [ -n "$out_dir" ]; then
             # The phone's SQLite, as android-sample/build-jni.sh and ios-sample/build-xcframework.sh build it: without
             # full-text search, R-trees and dbstat (docs/phone-library.md, "Towards 8 MB"; JSON stays, the sync
             # scope's queries use json_each()). Only for this profile: target/phone holds nothing else, so the dev
-            # and release builds keep their SQLite.
+            # and release builds keep their SQLite. With the built-in HTTP transport (default features), unlike the
+            # apps' builds: Python and desktop callers have no platform HTTP to give (FieldStore.open_with_http).
             LIBSQLITE3_FLAGS="-USQLITE_ENABLE_FTS3 -USQLITE_ENABLE_FTS3_PARENTHESIS -USQLITE_ENABLE_FTS5 \
 -USQLITE_ENABLE_RTREE -USQLITE_ENABLE_DBSTAT_VTAB" \
                 cargo build -p mobile-core --lib --profile phone

@@ -33,6 +33,9 @@ pub enum Error {
     Closed,
     #[error("cannot reach the server: {0}")]
     Offline(String),
+    /// A build without the built-in HTTP transport, opened without the app's (`Store::with_transport`).
+    #[error("this build of the core has no HTTP transport: open the store with the app's (FieldStore.open_with_http)")]
+    NoTransport,
     #[error("the server refused this device's token: {0}")]
     Unauthorized(String),
     /// The server refused a pairing code (or the pairing itself).
@@ -133,6 +136,10 @@ pub enum CoreError {
     /// No connection (or it broke): nothing is lost, sync again later.
     #[error("cannot reach the server: {reason}")]
     Offline { reason: String },
+    /// This build of the core has no HTTP of its own (the phone builds leave it out) and the store was opened
+    /// without the app's `HttpTransport`: open it with `FieldStore.open_with_http`. A bug in the app, not the network.
+    #[error("no HTTP transport: open the store with the app's HttpTransport (FieldStore.open_with_http)")]
+    NoHttpTransport,
     /// The token is wrong, revoked, or for another project: sign in again.
     #[error("the server refused this device's token: {reason}")]
     Unauthorized { reason: String },
@@ -211,6 +218,7 @@ impl From<Error> for CoreError {
             Error::Io { path, source } => CoreError::Storage { reason: format!("{path}: {source}") },
             Error::Closed => CoreError::Closed,
             Error::Offline(reason) => CoreError::Offline { reason },
+            Error::NoTransport => CoreError::NoHttpTransport,
             Error::Unauthorized(reason) => CoreError::Unauthorized { reason },
             Error::Sync(reason) => CoreError::SyncFailed { reason },
             Error::Pairing { refusal, message: reason } => match refusal {

@@ -243,11 +243,27 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, uint32_t, uint32_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+typedef struct UniffiVTableCallbackInterfaceHttpTransport {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHttpTransportMethod0 _Nonnull send;
+} UniffiVTableCallbackInterfaceHttpTransport;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
@@ -272,6 +288,11 @@ void uniffi_mobile_core_fn_free_fieldstore(uint64_t handle, RustCallStatus *_Non
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CONSTRUCTOR_FIELDSTORE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CONSTRUCTOR_FIELDSTORE_OPEN
 uint64_t uniffi_mobile_core_fn_constructor_fieldstore_open(RustBuffer path, RustBuffer author, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CONSTRUCTOR_FIELDSTORE_OPEN_WITH_HTTP
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CONSTRUCTOR_FIELDSTORE_OPEN_WITH_HTTP
+uint64_t uniffi_mobile_core_fn_constructor_fieldstore_open_with_http(RustBuffer path, RustBuffer author, uint64_t http, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_FIELDSTORE_ADD_CREW_LINE
@@ -633,6 +654,26 @@ void uniffi_mobile_core_fn_method_canceltoken_cancel(uint64_t ptr, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_CANCELTOKEN_IS_CANCELLED
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_CANCELTOKEN_IS_CANCELLED
 int8_t uniffi_mobile_core_fn_method_canceltoken_is_cancelled(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CLONE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CLONE_HTTPTRANSPORT
+uint64_t uniffi_mobile_core_fn_clone_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FREE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_FREE_HTTPTRANSPORT
+void uniffi_mobile_core_fn_free_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+void uniffi_mobile_core_fn_init_callback_vtable_httptransport(const UniffiVTableCallbackInterfaceHttpTransport* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_METHOD_HTTPTRANSPORT_SEND
+RustBuffer uniffi_mobile_core_fn_method_httptransport_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_FN_CLONE_PROGRESSLISTENER
@@ -1408,6 +1449,12 @@ uint16_t uniffi_mobile_core_checksum_method_canceltoken_is_cancelled(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+uint16_t uniffi_mobile_core_checksum_method_httptransport_send(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 uint16_t uniffi_mobile_core_checksum_method_progresslistener_on_progress(void
@@ -1417,6 +1464,12 @@ uint16_t uniffi_mobile_core_checksum_method_progresslistener_on_progress(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_CONSTRUCTOR_FIELDSTORE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_CONSTRUCTOR_FIELDSTORE_OPEN
 uint16_t uniffi_mobile_core_checksum_constructor_fieldstore_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_CONSTRUCTOR_FIELDSTORE_OPEN_WITH_HTTP
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_CORE_CHECKSUM_CONSTRUCTOR_FIELDSTORE_OPEN_WITH_HTTP
+uint16_t uniffi_mobile_core_checksum_constructor_fieldstore_open_with_http(void
     
 );
 #endif

@@ -7,13 +7,15 @@
 //! follow-up); `photos.rs` attaches photos; `sync.rs` syncs
 //! and holds the merge hooks; `pairing.rs` pairs the phone and syncs every project it holds;
 //! `daily_reports.rs` fetches and keeps the server's daily report PDFs; `scope.rs` fetches records
-//! the phone's sync scope no longer holds.
+//! the phone's sync scope no longer holds; `http.rs` is the app's HTTP (`HttpTransport`) the store
+//! sends every request through.
 //! `cancel.rs` is the `CancelToken`, `convert.rs` the conversions and
 //! strict parsing of app text, `types.rs` every type that crosses.
 
 mod cancel;
 mod convert;
 mod daily_reports;
+mod http;
 mod pairing;
 mod photos;
 mod scope;
@@ -29,6 +31,7 @@ use record_schema as rs;
 use tokio::runtime::Runtime;
 
 pub use self::cancel::CancelToken;
+pub use self::http::{HttpError, HttpHeader, HttpRequest, HttpResponse, HttpTransport};
 use crate::error::{CoreError, Error};
 use crate::store::{self, Store};
 use types::*;
@@ -76,10 +79,22 @@ fn parse_heads(field: &str, heads: &[String]) -> std::result::Result<Vec<ChangeH
 #[uniffi::export]
 impl FieldStore {
     /// Opens the store at `path` (created if missing) for `author`, the person signed in on this phone.
-    /// Refuses a damaged file, another app's database, or a store written by a newer app.
+    /// Refuses a damaged file, another app's database, or a store written by a newer app. Requests go
+    /// through the core's built-in HTTP, which the phone builds do not have: apps use `open_with_http`.
     #[uniffi::constructor]
     pub fn open(path: String, author: String) -> Result<Arc<Self>> {
         let store = block_on(Store::open(PathBuf::from(path), author.trim()))?;
+        Ok(Arc::new(FieldStore { store: Arc::new(store), closed: AtomicBool::new(false) }))
+    }
+
+    /// `open`, with every request to the server (sync, pairing, photo uploads, daily reports) sent
+    /// through the app's `http`: the platform's HTTP, with its TLS, trust store, proxy and pinning.
+    /// What the phones use: their builds have no HTTP of their own, and a store opened with `open`
+    /// there fails every network call with `NoHttpTransport`.
+    #[uniffi::constructor]
+    pub fn open_with_http(path: String, author: String, http: Arc<dyn HttpTransport>) -> Result<Arc<Self>> {
+        let store = block_on(Store::open(PathBuf::from(path), author.trim()))?;
+        let store = store.with_transport(Arc::new(http::Foreign(http)));
         Ok(Arc::new(FieldStore { store: Arc::new(store), closed: AtomicBool::new(false) }))
     }
 

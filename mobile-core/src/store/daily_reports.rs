@@ -7,19 +7,24 @@
 //! answered (`from_cache`).
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use record_schema::now_ms;
 use sha2::{Digest, Sha256};
 
+use super::http::{Method, Request};
 use super::{Cancel, Store};
 use crate::error::{Error, Result};
 
 /// Largest PDF accepted: a day with many photos is a few MB of thumbnails; anything near this is
 /// not a daily report.
 pub const MAX_REPORT_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Longest a report's download may take.
+const REPORT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The language a report is printed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,17 +119,8 @@ impl Store {
         );
         let folder = self.media.reports();
         fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
-        let agent = self.http.get_or_init(super::sync::sync_agent).clone();
-        let (auth, flag, site, date) = (format!("Bearer {token}"), cancel.clone(), key.site_id.clone(), key.date);
-        let fetched = cancel
-            .run(async {
-                tokio::task::spawn_blocking(move || {
-                    download(&agent, &url, &auth, etag.as_deref(), &folder, &flag, &site, date)
-                })
-                .await
-                .map_err(|e| Error::Internal(format!("report download: {e}")))?
-            })
-            .await;
+        let fetched =
+            cancel.run(self.download(&url, token, etag.as_deref(), &folder, cancel, &key.site_id, key.date)).await;
         let now = now_ms();
         match fetched {
             Ok(Fetched::NotModified) => {
@@ -304,90 +300,62 @@ fn place(temp: &Path, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The request, on a blocking thread: streams a 200's body into a temporary file in `folder`
-/// (hashing it, checking it is a PDF, stopping at `MAX_REPORT_BYTES` or a cancel between reads).
-#[allow(clippy::too_many_arguments)]
-fn download(
-    agent: &ureq::Agent,
-    url: &str,
-    auth: &str,
-    etag: Option<&str>,
-    folder: &Path,
-    cancel: &Cancel,
-    site: &str,
-    date: NaiveDate,
-) -> Result<Fetched> {
-    let mut req = agent
-        .get(url)
-        .header("Authorization", auth)
-        .header("Accept", "application/pdf")
-        .header(super::sync::APP_HEADER.0, super::sync::APP_HEADER.1);
-    if let Some(etag) = etag {
-        req = req.header("If-None-Match", etag);
-    }
-    let mut resp = req.call().map_err(|e| Error::Offline(format!("{url}: {e}")))?;
-    let status = resp.status().as_u16();
-    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string());
-    let (etag, version, length) = (
-        header("etag"),
-        header("x-report-version").and_then(|v| v.parse::<i64>().ok()),
-        header("content-length").and_then(|v| v.parse::<u64>().ok()),
-    );
-    match status {
-        304 => return Ok(Fetched::NotModified),
-        200 => {}
-        _ => {
-            let text = resp.body_mut().with_config().limit(64 * 1024).read_to_string().unwrap_or_default();
-            return Err(refusal(status, &text, site, date));
+impl Store {
+    /// The request on the store's transport, then a 200's body into a temporary file in `folder` (hashed, checked
+    /// to be a PDF, at most `MAX_REPORT_BYTES`); `cancel` is checked before the request and before the file is
+    /// written.
+    #[allow(clippy::too_many_arguments)]
+    async fn download(
+        &self,
+        url: &str,
+        token: &str,
+        etag: Option<&str>,
+        folder: &Path,
+        cancel: &Cancel,
+        site: &str,
+        date: NaiveDate,
+    ) -> Result<Fetched> {
+        cancel.check()?;
+        let mut request = Request::new(Method::Get, url, REPORT_TIMEOUT, MAX_REPORT_BYTES)
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Accept", "application/pdf");
+        if let Some(etag) = etag {
+            request = request.header("If-None-Match", etag);
         }
-    }
-    if length.is_some_and(|n| n > MAX_REPORT_BYTES) {
-        return Err(Error::TooLarge { what: "daily report".into(), limit: MAX_REPORT_BYTES });
-    }
-    let temp = folder.join(format!(".{}.partial", uuid::Uuid::new_v4()));
-    let result = (|| -> Result<Fetched> {
-        let mut file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
-        // One past the limit, so a body of exactly the limit is told apart from a longer one.
-        let mut body = resp.body_mut().with_config().limit(MAX_REPORT_BYTES + 1).reader();
-        let (mut hash, mut size, mut buf) = (Sha256::new(), 0u64, vec![0u8; 64 * 1024]);
-        let mut head: Vec<u8> = Vec::with_capacity(5);
-        loop {
-            cancel.check()?;
-            let n = match body.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(match ureq::Error::from(e) {
-                        ureq::Error::BodyExceedsLimit(_) => {
-                            Error::TooLarge { what: "daily report".into(), limit: MAX_REPORT_BYTES }
-                        }
-                        other => Error::Offline(format!("{url}: reading the report: {other}")),
-                    });
-                }
-            };
-            size += n as u64;
-            if size > MAX_REPORT_BYTES {
+        let resp = match self.exchange(request).await {
+            Err(Error::TooLarge { .. }) => {
                 return Err(Error::TooLarge { what: "daily report".into(), limit: MAX_REPORT_BYTES });
             }
-            if head.len() < 5 {
-                head.extend(buf[..n].iter().take(5 - head.len()));
-            }
-            hash.update(&buf[..n]);
-            file.write_all(&buf[..n]).map_err(|e| Error::io(&temp, e))?;
+            other => other?,
+        };
+        match resp.status {
+            304 => return Ok(Fetched::NotModified),
+            200 => {}
+            status => return Err(refusal(status, &resp.text(), site, date)),
         }
-        // A 200 that is not a PDF is someone else's page (a Wi-Fi login, a proxy): the server
-        // was not reached.
-        if head != b"%PDF-"[..] {
+        let header = |name: &str| resp.header(name).map(str::to_string);
+        let (etag, version) = (header("etag"), header("x-report-version").and_then(|v| v.parse::<i64>().ok()));
+        // A 200 that is not a PDF is someone else's page (a Wi-Fi login, a proxy): the server was not reached.
+        if !resp.body.starts_with(b"%PDF-") {
             return Err(Error::Offline(format!("{url}: the answer is not a PDF (a network login page?)")));
         }
-        file.sync_all().map_err(|e| Error::io(&temp, e))?;
-        Ok(Fetched::File { temp: temp.clone(), sha256: hex::encode(hash.finalize()), size, etag, version })
-    })();
-    if result.is_err() {
-        discard(&temp);
+        cancel.check()?;
+        let (temp, body) = (folder.join(format!(".{}.partial", uuid::Uuid::new_v4())), resp.body);
+        let write = tokio::task::spawn_blocking(move || -> Result<Fetched> {
+            let written = (|| -> Result<Fetched> {
+                let mut file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
+                file.write_all(&body).map_err(|e| Error::io(&temp, e))?;
+                file.sync_all().map_err(|e| Error::io(&temp, e))?;
+                let sha256 = hex::encode(Sha256::digest(&body));
+                Ok(Fetched::File { temp: temp.clone(), sha256, size: body.len() as u64, etag, version })
+            })();
+            if written.is_err() {
+                discard(&temp);
+            }
+            written
+        });
+        write.await.map_err(|e| Error::Internal(format!("report writer: {e}")))?
     }
-    result
 }
 
 /// A status other than 200 and 304 as a typed error.

@@ -8,7 +8,8 @@
 //! `photos.rs` (attach, ingest into the media folder, pending uploads), `merge.rs`
 //! (`import_changes`, `merge`, conflicts); `documents.rs` (snapshot plus appended changes),
 //! `index.rs` (the `records` table), `presets.rs` (crew presets), `media.rs` (the media folder),
-//! `schema.rs` (the store file), `sync.rs` (the sync client), `pairing.rs` (pairing, the projects
+//! `schema.rs` (the store file), `http.rs` (the HTTP transport every network call takes, the app's or the
+//! built-in one), `sync.rs` (the sync client), `pairing.rs` (pairing, the projects
 //! held and `sync_all`, each project with its own token), `upload.rs` (the tus client), `cancel.rs`
 //! (cancelling a running sync), `daily_reports.rs` (daily report PDFs fetched and kept offline),
 //! `scope.rs` (sync scopes: the eviction plan, dropped ids, pins, fetching on demand).
@@ -17,6 +18,7 @@ mod cancel;
 mod daily_reports;
 mod documents;
 mod edit;
+mod http;
 mod index;
 mod lines;
 mod media;
@@ -33,6 +35,7 @@ mod upload;
 
 pub use cancel::Cancel;
 pub use daily_reports::{DailyReportFile, MAX_REPORT_BYTES, ReportKey, ReportLang};
+pub use http::{Method, NoTransport, Request, Response, Transport, default_transport};
 pub use lines::{LineChange, LinePatch, LinesSet, MAX_LINE_CHANGES};
 pub use merge::ImportOutcome;
 pub use pairing::{PairedProject, Pairing};
@@ -78,9 +81,9 @@ pub struct Store {
     actor: ActorId,
     author: String,
     hot: Mutex<Hot>,
-    /// The sync client's HTTP agent, built on the first sync and kept for the store's life, so
-    /// rounds and syncs reuse its connections (`sync.rs`).
-    http: std::sync::OnceLock<ureq::Agent>,
+    /// Every network call's transport (`http.rs`): the app's, or the built-in one, kept for the store's life so
+    /// rounds and syncs reuse its connections.
+    http: Arc<dyn Transport>,
     /// Documents read from disk into the hot cache (`documents_loaded`).
     loads: AtomicU64,
 }
@@ -105,7 +108,7 @@ impl Store {
             actor,
             author: author.to_string(),
             hot: Mutex::new(Hot::default()),
-            http: std::sync::OnceLock::new(),
+            http: http::default_transport(),
             loads: AtomicU64::new(0),
         })
     }

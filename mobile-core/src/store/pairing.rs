@@ -5,10 +5,16 @@
 //! a record of project A never goes out under B's token (the server would refuse it; the phone
 //! does not even send it). `refresh_pairing` picks up projects joined or left since.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
+use super::http::{Method, Request};
 use super::{Cancel, Store, SyncReport};
 use crate::error::{Error, PairingRefusal, Result};
+
+/// Longest a pairing request may take.
+const PAIRING_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A project this phone holds (its token stays in the store).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,50 +243,36 @@ impl Store {
         self.pairing().await?.ok_or_else(|| Error::Internal("the pairing was not kept".into()))
     }
 
-    /// A JSON POST on the store's agent (off the runtime: ureq blocks); the JSON answer of a 2xx,
-    /// typed errors otherwise.
+    /// A JSON POST on the store's transport; the JSON answer of a 2xx, typed errors otherwise.
     async fn post_json<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         endpoint: &str,
         token: Option<&str>,
         body: &serde_json::Value,
     ) -> Result<T> {
-        let agent = self.http.get_or_init(super::sync::sync_agent).clone();
-        let (endpoint, auth, body) = (endpoint.to_string(), token.map(|t| format!("Bearer {t}")), body.to_string());
-        tokio::task::spawn_blocking(move || -> Result<T> {
-            let mut req = agent
-                .post(&endpoint)
-                .header("Content-Type", "application/json")
-                .header(super::sync::APP_HEADER.0, super::sync::APP_HEADER.1);
-            if let Some(auth) = &auth {
-                req = req.header("Authorization", auth);
-            }
-            let mut resp = req.send(body.as_bytes()).map_err(|e| Error::Offline(format!("{endpoint}: {e}")))?;
-            let status = resp.status().as_u16();
-            let bytes = resp
-                .body_mut()
-                .with_config()
-                .limit(1024 * 1024)
-                .read_to_vec()
-                .map_err(|e| Error::Offline(format!("{endpoint}: reading the answer: {e}")))?;
-            if (200..300).contains(&status) {
-                return serde_json::from_slice(&bytes)
-                    .map_err(|e| Error::Sync(format!("the server's answer to {endpoint} is not understood: {e}")));
-            }
-            let e: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
-            let message = if e.message.is_empty() { String::from_utf8_lossy(&bytes).into_owned() } else { e.message };
-            Err(match (status, e.error.as_str()) {
-                (_, "code_unknown") => Error::Pairing { refusal: PairingRefusal::Unknown, message },
-                (_, "code_used") => Error::Pairing { refusal: PairingRefusal::Used, message },
-                (_, "code_expired") => Error::Pairing { refusal: PairingRefusal::Expired, message },
-                (400, _) => record_schema::ValidationError::new(e.field.as_deref().unwrap_or("body"), message).into(),
-                (401, _) => Error::Unauthorized(message),
-                (403 | 409 | 429, _) => Error::Pairing { refusal: PairingRefusal::Refused, message },
-                _ => Error::Sync(format!("the server answered {status}: {message}")),
-            })
+        let mut request = Request::new(Method::Post, endpoint, PAIRING_TIMEOUT, 1024 * 1024)
+            .header("Content-Type", "application/json")
+            .body(body.to_string().into_bytes());
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let resp = self.exchange(request).await?;
+        let (status, bytes) = (resp.status, resp.body);
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Sync(format!("the server's answer to {endpoint} is not understood: {e}")));
+        }
+        let e: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+        let message = if e.message.is_empty() { String::from_utf8_lossy(&bytes).into_owned() } else { e.message };
+        Err(match (status, e.error.as_str()) {
+            (_, "code_unknown") => Error::Pairing { refusal: PairingRefusal::Unknown, message },
+            (_, "code_used") => Error::Pairing { refusal: PairingRefusal::Used, message },
+            (_, "code_expired") => Error::Pairing { refusal: PairingRefusal::Expired, message },
+            (400, _) => record_schema::ValidationError::new(e.field.as_deref().unwrap_or("body"), message).into(),
+            (401, _) => Error::Unauthorized(message),
+            (403 | 409 | 429, _) => Error::Pairing { refusal: PairingRefusal::Refused, message },
+            _ => Error::Sync(format!("the server answered {status}: {message}")),
         })
-        .await
-        .map_err(|e| Error::Internal(format!("pairing worker: {e}")))?
     }
 }
 

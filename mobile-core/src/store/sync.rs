@@ -10,6 +10,7 @@ use automerge::sync::{Message, State, SyncDoc};
 use record_schema::sync_client::{MAX_ROUNDS, Next, REFUSED_BY_PHONE, SyncDriver};
 use record_schema::wire::{DocMessage, Fetch, Fetched, SyncResponse};
 
+use super::http::{Method, Request};
 use super::{Cancel, Store, documents};
 use crate::error::{Error, Result};
 
@@ -21,6 +22,9 @@ type Heads = HashMap<String, Option<Vec<u8>>>;
 
 /// Largest response accepted.
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
+
+/// Longest one round's exchange may take.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The write-ahead log's size above which a sync ends with a truncating checkpoint (`shrink_wal`).
 const WAL_SHRINK_BYTES: u64 = 1 << 20;
@@ -379,50 +383,20 @@ impl Store {
 }
 
 impl Store {
-    /// One request, off the async runtime (ureq is blocking), on the store's one HTTP agent: its
-    /// kept-alive connection serves every round and every sync (a new TCP and TLS handshake per
-    /// round costs seconds on a poor cellular link).
+    /// One round's request on the store's transport (`http.rs`), whose kept-alive connection serves every round
+    /// and every sync (a new TCP and TLS handshake per round costs seconds on a poor cellular link).
     async fn post(&self, endpoint: &str, token: &str, body: Vec<u8>) -> Result<Vec<u8>> {
-        let agent = self.http.get_or_init(sync_agent).clone();
-        let (endpoint, auth) = (endpoint.to_string(), format!("Bearer {token}"));
-        tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-            let mut resp = agent
-                .post(&endpoint)
-                .header("Authorization", &auth)
-                .header("Content-Type", "application/cbor")
-                .header(APP_HEADER.0, APP_HEADER.1)
-                .send(&body[..])
-                .map_err(|e| Error::Offline(format!("{endpoint}: {e}")))?;
-            let status = resp.status().as_u16();
-            let bytes = resp
-                .body_mut()
-                .with_config()
-                .limit(MAX_RESPONSE)
-                .read_to_vec()
-                .map_err(|e| Error::Offline(format!("{endpoint}: reading the answer: {e}")))?;
-            match status {
-                200 => Ok(bytes),
-                401 | 403 => Err(Error::Unauthorized(String::from_utf8_lossy(&bytes).into_owned())),
-                _ => Err(Error::Sync(format!("the server answered {status}: {}", String::from_utf8_lossy(&bytes)))),
-            }
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("sync worker: {e}")))?
+        let request = Request::new(Method::Post, endpoint, SYNC_TIMEOUT, MAX_RESPONSE)
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/cbor")
+            .body(body);
+        let response = self.exchange(request).await?;
+        match response.status {
+            200 => Ok(response.body),
+            401 | 403 => Err(Error::Unauthorized(response.text())),
+            status => Err(Error::Sync(format!("the server answered {status}: {}", response.text()))),
+        }
     }
-}
-
-/// Names this library and its version on every request, so an admin's device list shows which
-/// phones still run an old build (the server keeps it as the device's app version).
-pub(crate) const APP_HEADER: (&str, &str) =
-    ("Fieldledger-App", concat!("fieldledger-mobile-core/", env!("CARGO_PKG_VERSION")));
-
-/// The agent behind `Store::post` (built on first use; cloning shares its connection pool).
-pub(crate) fn sync_agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(120)))
-        .http_status_as_error(false)
-        .build()
-        .into()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -13,6 +14,7 @@ use record_schema::now_ms;
 use record_schema::tus::{CHECKSUM_ALGORITHM, PATCH_CONTENT_TYPE, TUS_VERSION, UPLOADS_PATH, header, meta};
 use sha2::{Digest, Sha256};
 
+use super::http::{Method, Request, Transport};
 use super::{Cancel, PendingUpload, Store};
 use crate::error::{Error, Result};
 use crate::store::SyncError;
@@ -22,6 +24,10 @@ const CHUNK: u64 = 1024 * 1024;
 /// Times one photo's upload may fall back (409 offset moved, 460 damaged chunk) before giving up for
 /// this sync.
 const MAX_RETRIES: u32 = 5;
+/// Longest one tus request may take (a chunk on a slow uplink).
+const TUS_TIMEOUT: Duration = Duration::from_secs(300);
+/// Largest tus answer read (they are short texts).
+const MAX_ANSWER: u64 = 64 * 1024;
 
 /// What a pass of photo uploads did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,7 +67,7 @@ impl Store {
         mut progress: impl FnMut(u32, u32, &str) -> Result<()>,
         cancel: &Cancel,
     ) -> Result<UploadReport> {
-        let http = Http::new(base_url, token);
+        let http = Http::new(self.transport(), base_url, token);
         let mut pending = self.pending_uploads().await?;
         if let Some(project) = project {
             let ours: std::collections::HashSet<String> =
@@ -245,13 +251,6 @@ async fn read_chunk(path: PathBuf, offset: u64, len: u64) -> Result<Vec<u8>> {
     .map_err(|e| Error::Internal(format!("upload reader: {e}")))?
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Method {
-    Head,
-    Post,
-    Patch,
-}
-
 struct Answer {
     status: u16,
     offset: Option<u64>,
@@ -260,21 +259,16 @@ struct Answer {
     body: String,
 }
 
+/// The tus requests of one pass of uploads: the store's transport, the server and the device's token.
 struct Http {
-    agent: ureq::Agent,
+    transport: Arc<dyn Transport>,
     base: String,
     auth: String,
 }
 
 impl Http {
-    fn new(base_url: &str, token: &str) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_global(Some(Duration::from_secs(300)))
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Http { agent, base: base_url.trim_end_matches('/').to_string(), auth: format!("Bearer {token}") }
+    fn new(transport: Arc<dyn Transport>, base_url: &str, token: &str) -> Self {
+        Http { transport, base: base_url.trim_end_matches('/').to_string(), auth: format!("Bearer {token}") }
     }
 
     /// A `Location` (absolute, or a path on the server's origin) as a full URL.
@@ -287,8 +281,8 @@ impl Http {
         if location.starts_with('/') { format!("{origin}{location}") } else { format!("{}/{location}", self.base) }
     }
 
-    /// One tus request, off the async runtime (ureq blocks). Transport failures are `Offline`, a
-    /// refused token `Unauthorized`; other statuses are the caller's to read.
+    /// One tus request. Transport failures are `Offline`, a refused token `Unauthorized`; other statuses are the
+    /// caller's to read.
     async fn call(
         &self,
         method: Method,
@@ -296,52 +290,26 @@ impl Http {
         headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
     ) -> Result<Answer> {
-        let (agent, url, auth) = (self.agent.clone(), url.to_string(), self.auth.clone());
-        tokio::task::spawn_blocking(move || -> Result<Answer> {
-            let offline = |e: ureq::Error| Error::Offline(format!("{url}: {e}"));
-            macro_rules! with_headers {
-                ($b:expr) => {{
-                    let mut b = $b.header("Authorization", &auth).header(header::TUS_RESUMABLE, TUS_VERSION);
-                    b = b.header(super::sync::APP_HEADER.0, super::sync::APP_HEADER.1);
-                    for (k, v) in &headers {
-                        b = b.header(*k, v);
-                    }
-                    b
-                }};
-            }
-            let mut resp = match method {
-                Method::Head => with_headers!(agent.head(&url)).call(),
-                Method::Post => with_headers!(agent.post(&url)).send_empty(),
-                Method::Patch => with_headers!(agent.patch(&url)).send(&body[..]),
-            }
-            .map_err(offline)?;
-            let text = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let number = |name: &str| text(name).and_then(|v| v.trim().parse::<u64>().ok());
-            let (status, offset, length, location) = (
-                resp.status().as_u16(),
-                number(header::UPLOAD_OFFSET),
-                number(header::UPLOAD_LENGTH),
-                text("location"),
-            );
-            let body = if matches!(method, Method::Head) {
-                String::new()
-            } else {
-                resp.body_mut()
-                    .with_config()
-                    .limit(64 * 1024)
-                    .read_to_string()
-                    .map_err(|e| Error::Offline(format!("{url}: reading the answer: {e}")))?
-            };
-            if status == 401 || status == 403 {
-                return Err(Error::Unauthorized(body));
-            }
-            if status == 412 || status >= 500 {
-                return Err(Error::Sync(format!("{url}: the server answered {status}: {body}")));
-            }
-            Ok(Answer { status, offset, length, location, body })
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("upload worker: {e}")))?
+        let mut request = Request::new(method, url, TUS_TIMEOUT, MAX_ANSWER)
+            .header("Authorization", self.auth.clone())
+            .header(header::TUS_RESUMABLE, TUS_VERSION)
+            .body(body);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        let resp = super::http::exchange(&self.transport, request).await?;
+        let text = |name: &str| resp.header(name).map(str::to_string);
+        let number = |name: &str| text(name).and_then(|v| v.parse::<u64>().ok());
+        let (status, offset, length, location) =
+            (resp.status, number(header::UPLOAD_OFFSET), number(header::UPLOAD_LENGTH), text("location"));
+        let body = if matches!(method, Method::Head) { String::new() } else { resp.text() };
+        if status == 401 || status == 403 {
+            return Err(Error::Unauthorized(body));
+        }
+        if status == 412 || status >= 500 {
+            return Err(Error::Sync(format!("{url}: the server answered {status}: {body}")));
+        }
+        Ok(Answer { status, offset, length, location, body })
     }
 }
 
@@ -351,10 +319,11 @@ mod tests {
 
     #[test]
     fn locations_resolve_against_the_server() {
-        let h = Http::new("http://10.0.0.2:8080/", "t");
+        let transport = crate::store::default_transport();
+        let h = Http::new(transport.clone(), "http://10.0.0.2:8080/", "t");
         assert_eq!(h.resolve("/v1/uploads/ab"), "http://10.0.0.2:8080/v1/uploads/ab");
         assert_eq!(h.resolve("https://cdn.example/u/1"), "https://cdn.example/u/1");
-        let h = Http::new("https://sync.example.com/fl", "t");
+        let h = Http::new(transport, "https://sync.example.com/fl", "t");
         assert_eq!(h.resolve("/v1/uploads/ab"), "https://sync.example.com/v1/uploads/ab");
     }
 }

@@ -15,12 +15,14 @@ public final class FieldRepository: Sendable {
         queue = DispatchQueue(label: "com.fieldledger.sample.store", qos: .userInitiated)
     }
 
-    /// Opens (or creates) the store file at `path` for `author`, the foreman signed in on this phone.
-    public static func `open`(path: String, author: String) async throws -> FieldRepository {
+    /// Opens (or creates) the store file at `path` for `author`, the foreman signed in on this phone. Its requests go
+    /// through `http`, the platform's HTTP (the phone library has none of its own).
+    public static func `open`(path: String, author: String,
+                              http: any HttpTransport = URLSessionTransport()) async throws -> FieldRepository {
         let opener = DispatchQueue(label: "com.fieldledger.sample.open", qos: .userInitiated)
         let store = try await withCheckedThrowingContinuation { (done: CheckedContinuation<FieldStore, any Error>) in
             opener.async {
-                done.resume(with: Result { try FieldStore.open(path: path, author: author) })
+                done.resume(with: Result { try FieldStore.openWithHttp(path: path, author: author, http: http) })
             }
         }
         return FieldRepository(store: store)

@@ -108,6 +108,8 @@ public enum UiError: Error, Hashable, Sendable {
             self = .other(message: "Stopped: \(reason)")
         case let .Internal(reason):
             self = .other(message: "Internal error: \(reason)")
+        case .NoHttpTransport:
+            self = .other(message: "Internal error: the store was opened without the app's HTTP")
         }
     }
 }

@@ -1200,7 +1200,8 @@ open class FieldStore: FieldStoreProtocol, @unchecked Sendable {
     
     /**
      * Opens the store at `path` (created if missing) for `author`, the person signed in on this phone.
-     * Refuses a damaged file, another app's database, or a store written by a newer app.
+     * Refuses a damaged file, another app's database, or a store written by a newer app. Requests go
+     * through the core's built-in HTTP, which the phone builds do not have: apps use `open_with_http`.
      */
 public static func `open`(path: String, author: String)throws  -> FieldStore  {
     return try  FfiConverterTypeFieldStore_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -1208,6 +1209,23 @@ public static func `open`(path: String, author: String)throws  -> FieldStore  {
     uniffi_mobile_core_fn_constructor_fieldstore_open(
         FfiConverterString.lower(path),
         FfiConverterString.lower(author),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `open`, with every request to the server (sync, pairing, photo uploads, daily reports) sent
+     * through the app's `http`: the platform's HTTP, with its TLS, trust store, proxy and pinning.
+     * What the phones use: their builds have no HTTP of their own, and a store opened with `open`
+     * there fails every network call with `NoHttpTransport`.
+     */
+public static func openWithHttp(path: String, author: String, http: HttpTransport)throws  -> FieldStore  {
+    return try  FfiConverterTypeFieldStore_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_constructor_fieldstore_open_with_http(
+        FfiConverterString.lower(path),
+        FfiConverterString.lower(author),
+        FfiConverterTypeHttpTransport_lower(http),uniffiCallStatus
     )
 })
 }
@@ -2234,6 +2252,216 @@ public func FfiConverterTypeFieldStore_lift(_ handle: UInt64) throws -> FieldSto
 #endif
 public func FfiConverterTypeFieldStore_lower(_ value: FieldStore) -> UInt64 {
     return FfiConverterTypeFieldStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The app's HTTP client, called by the core on its own worker threads (never the app's UI thread) and blocking
+ * until the answer is read. Follow no redirects the server does not need (it sends none), add no headers of your
+ * own beyond what the platform requires, and answer every status: only a failure to reach or read is an error.
+ */
+public protocol HttpTransport: AnyObject, Sendable {
+    
+    func send(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * The app's HTTP client, called by the core on its own worker threads (never the app's UI thread) and blocking
+ * until the answer is read. Follow no redirects the server does not need (it sends none), add no headers of your
+ * own beyond what the platform requires, and answer every status: only a failure to reach or read is an error.
+ */
+open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mobile_core_fn_clone_httptransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mobile_core_fn_free_httptransport(handle, $0) }
+    }
+
+    
+
+    
+open func send(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeHttpError_lift) {
+        uniffiCallStatus in
+    uniffi_mobile_core_fn_method_httptransport_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpTransport = UniffiVTableCallbackInterfaceHttpTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpTransport: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHttpError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpTransport() {
+    uniffi_mobile_core_fn_init_callback_vtable_httptransport(UniffiCallbackInterfaceHttpTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> HttpTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpTransport) -> UInt64 {
+         if let rustImpl = value as? HttpTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lift(_ handle: UInt64) throws -> HttpTransport {
+    return try FfiConverterTypeHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
+    return FfiConverterTypeHttpTransport.lower(value)
 }
 
 
@@ -4013,6 +4241,221 @@ public func FfiConverterTypeGeoPoint_lift(_ buf: RustBuffer) throws -> GeoPoint 
 #endif
 public func FfiConverterTypeGeoPoint_lower(_ value: GeoPoint) -> RustBuffer {
     return FfiConverterTypeGeoPoint.lower(value)
+}
+
+
+/**
+ * One HTTP header, in the order sent or received.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    public var name: String
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * A request for the app's transport to send.
+ */
+public struct HttpRequest: Equatable, Hashable {
+    /**
+     * `GET`, `HEAD`, `POST` or `PATCH` (tus photo uploads).
+     */
+    public var method: String
+    public var url: String
+    public var headers: [HttpHeader]
+    /**
+     * Sent as is (empty: no body; a `POST` still sends `Content-Length: 0`).
+     */
+    public var body: Data
+    /**
+     * Longest the whole exchange may take (connect, send, read), in milliseconds.
+     */
+    public var timeoutMs: UInt64
+    /**
+     * Largest answer body the core accepts: stop reading past it and throw `HttpError.TooLarge`.
+     */
+    public var maxResponseBytes: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `GET`, `HEAD`, `POST` or `PATCH` (tus photo uploads).
+         */method: String, url: String, headers: [HttpHeader], 
+        /**
+         * Sent as is (empty: no body; a `POST` still sends `Content-Length: 0`).
+         */body: Data, 
+        /**
+         * Longest the whole exchange may take (connect, send, read), in milliseconds.
+         */timeoutMs: UInt64, 
+        /**
+         * Largest answer body the core accepts: stop reading past it and throw `HttpError.TooLarge`.
+         */maxResponseBytes: UInt64) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutMs = timeoutMs
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf), 
+                timeoutMs: FfiConverterUInt64.read(from: &buf), 
+                maxResponseBytes: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterUInt64.write(value.maxResponseBytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
+}
+
+
+/**
+ * The server's answer, whatever its status (4xx and 5xx are answers too: the core reads them).
+ */
+public struct HttpResponse: Equatable, Hashable {
+    public var status: UInt16
+    public var headers: [HttpHeader]
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(status: UInt16, headers: [HttpHeader], body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -6761,6 +7204,11 @@ enum CoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Offline(reason: String
     )
     /**
+     * This build of the core has no HTTP of its own (the phone builds leave it out) and the store was opened
+     * without the app's `HttpTransport`: open it with `FieldStore.open_with_http`. A bug in the app, not the network.
+     */
+    case NoHttpTransport
+    /**
      * The token is wrong, revoked, or for another project: sign in again.
      */
     case Unauthorized(reason: String
@@ -6923,51 +7371,52 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
         case 16: return .Offline(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .Unauthorized(
+        case 17: return .NoHttpTransport
+        case 18: return .Unauthorized(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .SyncFailed(
+        case 19: return .SyncFailed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .PairingCodeUnknown(
+        case 20: return .PairingCodeUnknown(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .PairingCodeUsed(
+        case 21: return .PairingCodeUsed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .PairingCodeExpired(
+        case 22: return .PairingCodeExpired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .PairingRefused(
+        case 23: return .PairingRefused(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .UnsyncedData(
+        case 24: return .UnsyncedData(
             records: try FfiConverterUInt32.read(from: &buf), 
             photos: try FfiConverterUInt32.read(from: &buf)
             )
-        case 24: return .Cancelled
-        case 25: return .NoDailyReport(
+        case 25: return .Cancelled
+        case 26: return .NoDailyReport(
             siteId: try FfiConverterString.read(from: &buf), 
             date: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .DayNotOnPhone(
+        case 27: return .DayNotOnPhone(
             siteId: try FfiConverterString.read(from: &buf), 
             date: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .RecordNotOnPhone(
+        case 28: return .RecordNotOnPhone(
             id: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .DownloadTooLarge(
+        case 29: return .DownloadTooLarge(
             limitBytes: try FfiConverterUInt64.read(from: &buf)
             )
-        case 29: return .ServerError(
+        case 30: return .ServerError(
             status: try FfiConverterUInt16.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 30: return .ListenerFailed(
+        case 31: return .ListenerFailed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 31: return .Internal(
+        case 32: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -7075,81 +7524,85 @@ public struct FfiConverterTypeCoreError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Unauthorized(reason):
+        case .NoHttpTransport:
             writeInt(&buf, Int32(17))
-            FfiConverterString.write(reason, into: &buf)
-            
         
-        case let .SyncFailed(reason):
+        
+        case let .Unauthorized(reason):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PairingCodeUnknown(reason):
+        case let .SyncFailed(reason):
             writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PairingCodeUsed(reason):
+        case let .PairingCodeUnknown(reason):
             writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PairingCodeExpired(reason):
+        case let .PairingCodeUsed(reason):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PairingRefused(reason):
+        case let .PairingCodeExpired(reason):
             writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnsyncedData(records,photos):
+        case let .PairingRefused(reason):
             writeInt(&buf, Int32(23))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .UnsyncedData(records,photos):
+            writeInt(&buf, Int32(24))
             FfiConverterUInt32.write(records, into: &buf)
             FfiConverterUInt32.write(photos, into: &buf)
             
         
         case .Cancelled:
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(25))
         
         
         case let .NoDailyReport(siteId,date):
-            writeInt(&buf, Int32(25))
-            FfiConverterString.write(siteId, into: &buf)
-            FfiConverterString.write(date, into: &buf)
-            
-        
-        case let .DayNotOnPhone(siteId,date):
             writeInt(&buf, Int32(26))
             FfiConverterString.write(siteId, into: &buf)
             FfiConverterString.write(date, into: &buf)
             
         
-        case let .RecordNotOnPhone(id):
+        case let .DayNotOnPhone(siteId,date):
             writeInt(&buf, Int32(27))
+            FfiConverterString.write(siteId, into: &buf)
+            FfiConverterString.write(date, into: &buf)
+            
+        
+        case let .RecordNotOnPhone(id):
+            writeInt(&buf, Int32(28))
             FfiConverterString.write(id, into: &buf)
             
         
         case let .DownloadTooLarge(limitBytes):
-            writeInt(&buf, Int32(28))
+            writeInt(&buf, Int32(29))
             FfiConverterUInt64.write(limitBytes, into: &buf)
             
         
         case let .ServerError(status,reason):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(30))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ListenerFailed(reason):
-            writeInt(&buf, Int32(30))
+            writeInt(&buf, Int32(31))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(31))
+            writeInt(&buf, Int32(32))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -7547,6 +8000,101 @@ public func FfiConverterTypeFollowUpState_lower(_ value: FollowUpState) -> RustB
     return FfiConverterTypeFollowUpState.lower(value)
 }
 
+
+
+/**
+ * What an `HttpTransport` throws. Any other exception it throws arrives as `Offline` too.
+ */
+public 
+enum HttpError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The server was not reached, or the answer broke off (no signal, DNS, TLS, timeout): the call fails with
+     * `CoreError.Offline` and this reason, and nothing the store holds changes.
+     */
+    case Offline(reason: String
+    )
+    /**
+     * The answer is longer than `HttpRequest.max_response_bytes`.
+     */
+    case TooLarge(limitBytes: UInt64
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension HttpError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpError: FfiConverterRustBuffer {
+    typealias SwiftType = HttpError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Offline(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .TooLarge(
+            limitBytes: try FfiConverterUInt64.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HttpError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Offline(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .TooLarge(limitBytes):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt64.write(limitBytes, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpError_lift(_ buf: RustBuffer) throws -> HttpError {
+    return try FfiConverterTypeHttpError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpError_lower(_ value: HttpError) -> RustBuffer {
+    return FfiConverterTypeHttpError.lower(value)
+}
 
 
 /**
@@ -8901,6 +9449,31 @@ fileprivate struct FfiConverterSequenceTypeFollowUpEventInfo: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePairedProject: FfiConverterRustBuffer {
     typealias SwiftType = [PairedProject]
 
@@ -9599,16 +10172,23 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mobile_core_checksum_method_canceltoken_is_cancelled() != 40529) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mobile_core_checksum_method_httptransport_send() != 64102) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mobile_core_checksum_method_progresslistener_on_progress() != 56721) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mobile_core_checksum_constructor_fieldstore_open() != 63982) {
+    if (uniffi_mobile_core_checksum_constructor_fieldstore_open() != 18095) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_core_checksum_constructor_fieldstore_open_with_http() != 19963) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_core_checksum_constructor_canceltoken_new() != 9045) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitHttpTransport()
     uniffiCallbackInitProgressListener()
     return InitializationResult.ok
 }()

@@ -657,8 +657,30 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceHttpTransportMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`done`: Int,`total`: Int,`item`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "send")
+internal open class UniffiVTableCallbackInterfaceHttpTransport(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `send`: UniffiCallbackInterfaceHttpTransportMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `send`: UniffiCallbackInterfaceHttpTransportMethod0? = null,
+    ): UniffiVTableCallbackInterfaceHttpTransport(`uniffiFree`,`uniffiClone`,`send`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceHttpTransport) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `send` = other.`send`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
 internal open class UniffiVTableCallbackInterfaceProgressListener(
@@ -856,9 +878,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_core_checksum_method_canceltoken_is_cancelled(
     ): Int
+    external fun uniffi_mobile_core_checksum_method_httptransport_send(
+    ): Int
     external fun uniffi_mobile_core_checksum_method_progresslistener_on_progress(
     ): Int
     external fun uniffi_mobile_core_checksum_constructor_fieldstore_open(
+    ): Int
+    external fun uniffi_mobile_core_checksum_constructor_fieldstore_open_with_http(
     ): Int
     external fun uniffi_mobile_core_checksum_constructor_canceltoken_new(
     ): Int
@@ -878,6 +904,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "mobile_core"))
+        uniffiCallbackInterfaceHttpTransport.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
         
     }
@@ -888,6 +915,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_core_fn_free_fieldstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_mobile_core_fn_constructor_fieldstore_open(`path`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_mobile_core_fn_constructor_fieldstore_open_with_http(`path`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`http`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_mobile_core_fn_method_fieldstore_add_crew_line(`ptr`: Long,`sheetId`: RustBuffer.ByValue,`line`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1033,6 +1062,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mobile_core_fn_method_canceltoken_is_cancelled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_mobile_core_fn_clone_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_mobile_core_fn_free_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mobile_core_fn_init_callback_vtable_httptransport(`vtable`: UniffiVTableCallbackInterfaceHttpTransport,
+    ): Unit
+    external fun uniffi_mobile_core_fn_method_httptransport_send(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mobile_core_fn_clone_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_mobile_core_fn_free_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1402,10 +1439,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mobile_core_checksum_method_canceltoken_is_cancelled() and 0xFFFF) != 40529) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mobile_core_checksum_method_httptransport_send() and 0xFFFF) != 64102) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mobile_core_checksum_method_progresslistener_on_progress() and 0xFFFF) != 56721) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mobile_core_checksum_constructor_fieldstore_open() and 0xFFFF) != 63982) {
+    if ((lib.uniffi_mobile_core_checksum_constructor_fieldstore_open() and 0xFFFF) != 18095) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_core_checksum_constructor_fieldstore_open_with_http() and 0xFFFF) != 19963) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_core_checksum_constructor_canceltoken_new() and 0xFFFF) != 9045) {
@@ -4078,7 +4121,8 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         
     /**
      * Opens the store at `path` (created if missing) for `author`, the person signed in on this phone.
-     * Refuses a damaged file, another app's database, or a store written by a newer app.
+     * Refuses a damaged file, another app's database, or a store written by a newer app. Requests go
+     * through the core's built-in HTTP, which the phone builds do not have: apps use `open_with_http`.
      */
     @Throws(CoreException::class) fun `open`(`path`: kotlin.String, `author`: kotlin.String): FieldStore {
             return FfiConverterTypeFieldStore.lift(
@@ -4088,6 +4132,27 @@ open class FieldStore: Disposable, AutoCloseable, FieldStoreInterface
         
         FfiConverterString.lower(`path`),
         FfiConverterString.lower(`author`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * `open`, with every request to the server (sync, pairing, photo uploads, daily reports) sent
+     * through the app's `http`: the platform's HTTP, with its TLS, trust store, proxy and pinning.
+     * What the phones use: their builds have no HTTP of their own, and a store opened with `open`
+     * there fails every network call with `NoHttpTransport`.
+     */
+    @Throws(CoreException::class) fun `openWithHttp`(`path`: kotlin.String, `author`: kotlin.String, `http`: HttpTransport): FieldStore {
+            return FfiConverterTypeFieldStore.lift(
+    uniffiRustCallWithError(CoreException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_constructor_fieldstore_open_with_http(
+    
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterString.lower(`author`),
+        FfiConverterTypeHttpTransport.lower(`http`),_status)
 }
     )
     }
@@ -4118,6 +4183,334 @@ public object FfiConverterTypeFieldStore: FfiConverter<FieldStore, Long> {
     override fun allocationSize(value: FieldStore) = 8UL
 
     override fun write(value: FieldStore, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The app's HTTP client, called by the core on its own worker threads (never the app's UI thread) and blocking
+ * until the answer is read. Follow no redirects the server does not need (it sends none), add no headers of your
+ * own beyond what the platform requires, and answer every status: only a failure to reach or read is an error.
+ */
+public interface HttpTransport {
+    
+    fun `send`(`request`: HttpRequest): HttpResponse
+    
+    companion object
+}
+
+/**
+ * The app's HTTP client, called by the core on its own worker threads (never the app's UI thread) and blocking
+ * until the answer is read. Follow no redirects the server does not need (it sends none), add no headers of your
+ * own beyond what the platform requires, and answer every status: only a failure to reach or read is an error.
+ */
+open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_mobile_core_fn_free_httptransport(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_mobile_core_fn_clone_httptransport(handle, status)
+        }
+    }
+
+    
+    @Throws(HttpException::class)override fun `send`(`request`: HttpRequest): HttpResponse {
+            return FfiConverterTypeHttpResponse.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HttpException) { _status ->
+    UniffiLib.uniffi_mobile_core_fn_method_httptransport_send(
+        it,
+        
+        FfiConverterTypeHttpRequest.lower(`request`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceHttpTransport {
+    internal object `send`: UniffiCallbackInterfaceHttpTransportMethod0 {
+        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeHttpTransport.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`send`(
+                    FfiConverterTypeHttpRequest.lift(`request`),
+                )
+            }
+            val writeReturn = { value: HttpResponse -> uniffiOutReturn.setValue(FfiConverterTypeHttpResponse.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HttpException -> FfiConverterTypeHttpError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeHttpTransport.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeHttpTransport.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceHttpTransport.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `send`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_mobile_core_fn_init_callback_vtable_httptransport(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpTransport: FfiConverter<HttpTransport, Long> {
+    internal val handleMap = UniffiHandleMap<HttpTransport>()
+
+    override fun lower(value: HttpTransport): Long {
+        if (value is HttpTransportImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): HttpTransport {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): HttpTransport {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: HttpTransport) = 8UL
+
+    override fun write(value: HttpTransport, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -5703,6 +6096,166 @@ public object FfiConverterTypeGeoPoint: FfiConverterRustBuffer<GeoPoint> {
             FfiConverterDouble.write(value.`latitude`, buf)
             FfiConverterDouble.write(value.`longitude`, buf)
             FfiConverterOptionalDouble.write(value.`accuracyM`, buf)
+    }
+}
+
+
+
+/**
+ * One HTTP header, in the order sent or received.
+ */
+data class HttpHeader (
+    var `name`: kotlin.String
+    , 
+    var `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
+    override fun read(buf: ByteBuffer): HttpHeader {
+        return HttpHeader(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpHeader) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: HttpHeader, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * A request for the app's transport to send.
+ */
+data class HttpRequest (
+    /**
+     * `GET`, `HEAD`, `POST` or `PATCH` (tus photo uploads).
+     */
+    var `method`: kotlin.String
+    , 
+    var `url`: kotlin.String
+    , 
+    var `headers`: List<HttpHeader>
+    , 
+    /**
+     * Sent as is (empty: no body; a `POST` still sends `Content-Length: 0`).
+     */
+    var `body`: kotlin.ByteArray
+    , 
+    /**
+     * Longest the whole exchange may take (connect, send, read), in milliseconds.
+     */
+    var `timeoutMs`: kotlin.ULong
+    , 
+    /**
+     * Largest answer body the core accepts: stop reading past it and throw `HttpError.TooLarge`.
+     */
+    var `maxResponseBytes`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
+    override fun read(buf: ByteBuffer): HttpRequest {
+        return HttpRequest(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpRequest) = (
+            FfiConverterString.allocationSize(value.`method`) +
+            FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
+            FfiConverterByteArray.allocationSize(value.`body`) +
+            FfiConverterULong.allocationSize(value.`timeoutMs`) +
+            FfiConverterULong.allocationSize(value.`maxResponseBytes`)
+    )
+
+    override fun write(value: HttpRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`method`, buf)
+            FfiConverterString.write(value.`url`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+            FfiConverterByteArray.write(value.`body`, buf)
+            FfiConverterULong.write(value.`timeoutMs`, buf)
+            FfiConverterULong.write(value.`maxResponseBytes`, buf)
+    }
+}
+
+
+
+/**
+ * The server's answer, whatever its status (4xx and 5xx are answers too: the core reads them).
+ */
+data class HttpResponse (
+    var `status`: kotlin.UShort
+    , 
+    var `headers`: List<HttpHeader>
+    , 
+    var `body`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse> {
+    override fun read(buf: ByteBuffer): HttpResponse {
+        return HttpResponse(
+            FfiConverterUShort.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpResponse) = (
+            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
+            FfiConverterByteArray.allocationSize(value.`body`)
+    )
+
+    override fun write(value: HttpResponse, buf: ByteBuffer) {
+            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+            FfiConverterByteArray.write(value.`body`, buf)
     }
 }
 
@@ -8084,6 +8637,16 @@ sealed class CoreException: kotlin.Exception() {
     }
     
     /**
+     * This build of the core has no HTTP of its own (the phone builds leave it out) and the store was opened
+     * without the app's `HttpTransport`: open it with `FieldStore.open_with_http`. A bug in the app, not the network.
+     */
+    class NoHttpTransport(
+        ) : CoreException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The token is wrong, revoked, or for another project: sign in again.
      */
     class Unauthorized(
@@ -8333,51 +8896,52 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
             16 -> CoreException.Offline(
                 FfiConverterString.read(buf),
                 )
-            17 -> CoreException.Unauthorized(
+            17 -> CoreException.NoHttpTransport()
+            18 -> CoreException.Unauthorized(
                 FfiConverterString.read(buf),
                 )
-            18 -> CoreException.SyncFailed(
+            19 -> CoreException.SyncFailed(
                 FfiConverterString.read(buf),
                 )
-            19 -> CoreException.PairingCodeUnknown(
+            20 -> CoreException.PairingCodeUnknown(
                 FfiConverterString.read(buf),
                 )
-            20 -> CoreException.PairingCodeUsed(
+            21 -> CoreException.PairingCodeUsed(
                 FfiConverterString.read(buf),
                 )
-            21 -> CoreException.PairingCodeExpired(
+            22 -> CoreException.PairingCodeExpired(
                 FfiConverterString.read(buf),
                 )
-            22 -> CoreException.PairingRefused(
+            23 -> CoreException.PairingRefused(
                 FfiConverterString.read(buf),
                 )
-            23 -> CoreException.UnsyncedData(
+            24 -> CoreException.UnsyncedData(
                 FfiConverterUInt.read(buf),
                 FfiConverterUInt.read(buf),
                 )
-            24 -> CoreException.Cancelled()
-            25 -> CoreException.NoDailyReport(
+            25 -> CoreException.Cancelled()
+            26 -> CoreException.NoDailyReport(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            26 -> CoreException.DayNotOnPhone(
+            27 -> CoreException.DayNotOnPhone(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            27 -> CoreException.RecordNotOnPhone(
+            28 -> CoreException.RecordNotOnPhone(
                 FfiConverterString.read(buf),
                 )
-            28 -> CoreException.DownloadTooLarge(
+            29 -> CoreException.DownloadTooLarge(
                 FfiConverterULong.read(buf),
                 )
-            29 -> CoreException.ServerException(
+            30 -> CoreException.ServerException(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            30 -> CoreException.ListenerFailed(
+            31 -> CoreException.ListenerFailed(
                 FfiConverterString.read(buf),
                 )
-            31 -> CoreException.Internal(
+            32 -> CoreException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -8478,6 +9042,10 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is CoreException.NoHttpTransport -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
             )
             is CoreException.Unauthorized -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -8655,81 +9223,85 @@ public object FfiConverterTypeCoreError : FfiConverterRustBuffer<CoreException> 
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.Unauthorized -> {
+            is CoreException.NoHttpTransport -> {
                 buf.putInt(17)
-                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.SyncFailed -> {
+            is CoreException.Unauthorized -> {
                 buf.putInt(18)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.PairingCodeUnknown -> {
+            is CoreException.SyncFailed -> {
                 buf.putInt(19)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.PairingCodeUsed -> {
+            is CoreException.PairingCodeUnknown -> {
                 buf.putInt(20)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.PairingCodeExpired -> {
+            is CoreException.PairingCodeUsed -> {
                 buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.PairingRefused -> {
+            is CoreException.PairingCodeExpired -> {
                 buf.putInt(22)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CoreException.UnsyncedData -> {
+            is CoreException.PairingRefused -> {
                 buf.putInt(23)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is CoreException.UnsyncedData -> {
+                buf.putInt(24)
                 FfiConverterUInt.write(value.`records`, buf)
                 FfiConverterUInt.write(value.`photos`, buf)
                 Unit
             }
             is CoreException.Cancelled -> {
-                buf.putInt(24)
+                buf.putInt(25)
                 Unit
             }
             is CoreException.NoDailyReport -> {
-                buf.putInt(25)
-                FfiConverterString.write(value.`siteId`, buf)
-                FfiConverterString.write(value.`date`, buf)
-                Unit
-            }
-            is CoreException.DayNotOnPhone -> {
                 buf.putInt(26)
                 FfiConverterString.write(value.`siteId`, buf)
                 FfiConverterString.write(value.`date`, buf)
                 Unit
             }
-            is CoreException.RecordNotOnPhone -> {
+            is CoreException.DayNotOnPhone -> {
                 buf.putInt(27)
+                FfiConverterString.write(value.`siteId`, buf)
+                FfiConverterString.write(value.`date`, buf)
+                Unit
+            }
+            is CoreException.RecordNotOnPhone -> {
+                buf.putInt(28)
                 FfiConverterString.write(value.`id`, buf)
                 Unit
             }
             is CoreException.DownloadTooLarge -> {
-                buf.putInt(28)
+                buf.putInt(29)
                 FfiConverterULong.write(value.`limitBytes`, buf)
                 Unit
             }
             is CoreException.ServerException -> {
-                buf.putInt(29)
+                buf.putInt(30)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.ListenerFailed -> {
-                buf.putInt(30)
+                buf.putInt(31)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CoreException.Internal -> {
-                buf.putInt(31)
+                buf.putInt(32)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -9021,6 +9593,99 @@ public object FfiConverterTypeFollowUpState: FfiConverterRustBuffer<FollowUpStat
 }
 
 
+
+
+
+
+
+/**
+ * What an `HttpTransport` throws. Any other exception it throws arrives as `Offline` too.
+ */
+sealed class HttpException: kotlin.Exception() {
+    
+    /**
+     * The server was not reached, or the answer broke off (no signal, DNS, TLS, timeout): the call fails with
+     * `CoreError.Offline` and this reason, and nothing the store holds changes.
+     */
+    class Offline(
+        
+        val `reason`: kotlin.String
+        ) : HttpException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The answer is longer than `HttpRequest.max_response_bytes`.
+     */
+    class TooLarge(
+        
+        val `limitBytes`: kotlin.ULong
+        ) : HttpException() {
+        override val message
+            get() = "limitBytes=${ `limitBytes` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<HttpException> {
+        override fun lift(error_buf: RustBuffer.ByValue): HttpException = FfiConverterTypeHttpError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpError : FfiConverterRustBuffer<HttpException> {
+    override fun read(buf: ByteBuffer): HttpException {
+        
+
+        return when(buf.getInt()) {
+            1 -> HttpException.Offline(
+                FfiConverterString.read(buf),
+                )
+            2 -> HttpException.TooLarge(
+                FfiConverterULong.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: HttpException): ULong {
+        return when(value) {
+            is HttpException.Offline -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is HttpException.TooLarge -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`limitBytes`)
+            )
+        }
+    }
+
+    override fun write(value: HttpException, buf: ByteBuffer) {
+        when(value) {
+            is HttpException.Offline -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is HttpException.TooLarge -> {
+                buf.putInt(2)
+                FfiConverterULong.write(value.`limitBytes`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
 
 
 
@@ -10247,6 +10912,34 @@ public object FfiConverterSequenceTypeFollowUpEventInfo: FfiConverterRustBuffer<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeFollowUpEventInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<HttpHeader>> {
+    override fun read(buf: ByteBuffer): List<HttpHeader> {
+        val len = buf.getInt()
+        return List<HttpHeader>(len) {
+            FfiConverterTypeHttpHeader.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<HttpHeader>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeHttpHeader.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<HttpHeader>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeHttpHeader.write(it, buf)
         }
     }
 }

@@ -13,6 +13,7 @@ import uniffi.mobile_core.Expense
 import uniffi.mobile_core.ExpenseInput
 import uniffi.mobile_core.FieldConflict
 import uniffi.mobile_core.FieldStore
+import uniffi.mobile_core.HttpTransport
 import uniffi.mobile_core.LabourSheet
 import uniffi.mobile_core.NewLabourSheet
 import uniffi.mobile_core.Photo
@@ -36,9 +37,16 @@ class FieldRepository(
     private val io: CoroutineDispatcher = Dispatchers.IO,
 ) : AutoCloseable {
     companion object {
-        /** Opens (or creates) the store file at [path] for [author], the foreman signed in on this phone. */
-        fun open(path: String, author: String, io: CoroutineDispatcher = Dispatchers.IO): FieldRepository =
-            FieldRepository(FieldStore.open(path, author), io)
+        /**
+         * Opens (or creates) the store file at [path] for [author], the foreman signed in on this phone. Its requests
+         * go through [http], the platform's HTTP (the phone library has none of its own).
+         */
+        fun open(
+            path: String,
+            author: String,
+            io: CoroutineDispatcher = Dispatchers.IO,
+            http: HttpTransport = UrlConnectionTransport(),
+        ): FieldRepository = FieldRepository(FieldStore.openWithHttp(path, author, http), io)
     }
 
     private suspend fun <T> call(block: FieldStore.() -> T): T = withContext(io) { store.block() }

@@ -77,6 +77,7 @@ fun CoreException.toUiError(): UiError = when (this) {
     is CoreException.WrongKind -> UiError.Other("Record $id is a $found, not a $expected")
     is CoreException.Closed -> UiError.Other("The phone's store is closed")
     is CoreException.Internal -> UiError.Other("Internal error: $reason")
+    is CoreException.NoHttpTransport -> UiError.Other("Internal error: the store was opened without the app's HTTP")
     is CoreException.NoDailyReport ->
         UiError.Other("No daily report for site $siteId on $date: nothing was recorded that day")
     is CoreException.DayNotOnPhone ->

@@ -38,8 +38,12 @@ class SyncViewModelLiveTest {
     @Test
     fun aForemansDayThroughTheServer() = runBlocking {
         putReference()
-        val phoneA = FieldRepository(FieldStore.open(Fixtures.freshDir("phone-a").resolve("a.db").path, "王工长"))
-        val phoneB = FieldRepository(FieldStore.open(Fixtures.freshDir("phone-b").resolve("b.db").path, "李工长"))
+        // Both phones' requests go through the app's HttpURLConnection transport, as on a phone.
+        val httpA = JvmTransport()
+        val httpB = JvmTransport()
+        val pathA = Fixtures.freshDir("phone-a").resolve("a.db").path
+        val phoneA = FieldRepository(FieldStore.openWithHttp(pathA, "王工长", httpA))
+        val phoneB = FieldRepository(FieldStore.openWithHttp(Fixtures.freshDir("phone-b").resolve("b.db").path, "李工长", httpB))
         val syncA = SyncViewModel(phoneA, ServerAccount(url, env("FIELDLEDGER_TOKEN_A")))
         val syncB = SyncViewModel(phoneB, ServerAccount(url, env("FIELDLEDGER_TOKEN_B")))
 
@@ -74,6 +78,8 @@ class SyncViewModelLiveTest {
         assertEquals(emptyList(), sent.errors)
         assertEquals(1u, sent.photosUploaded)
         assertEquals(0u to 0u, assertNotNull(syncA.state.value.unsynced).let { it.records to it.photos })
+        assertTrue(httpA.viaUrlConnection.get() >= 4, "sync rounds and the upload's creation went through HttpURLConnection")
+        assertTrue(httpA.patches.get() >= 1, "the photo's chunks went through the transport")
 
         // B gets the sheet; both change the same headcount offline; after syncing, both see the conflict.
         assertTrue(syncB.sync())
@@ -141,6 +147,17 @@ class SyncViewModelLiveTest {
             held.forEach { it.close() }
         }
         assertEquals(7L, phoneA.sheet(sheetId).lines.single().headcount)
+
+        // The app's HTTP failing (no signal): the sync is Offline, asked the transport once, and changes nothing.
+        val noSignal = NoSignalTransport()
+        val basement = FieldRepository(FieldStore.openWithHttp(pathA, "王工长", noSignal))
+        val before = basement.unsynced() to basement.sheet(sheetId)
+        val stuckInBasement = SyncViewModel(basement, ServerAccount(url, env("FIELDLEDGER_TOKEN_A")))
+        assertTrue(!stuckInBasement.sync())
+        assertIs<UiError.Offline>(assertIs<SyncPhase.Failed>(stuckInBasement.state.value.phase).error)
+        assertEquals(1, noSignal.calls.get())
+        assertEquals(before, basement.unsynced() to basement.sheet(sheetId), "nothing stored changed")
+        basement.close()
 
         // Everything is on the server now: sign-out goes through.
         assertTrue(syncA.signOut(discardUnsynced = false), "${syncA.state.value}")
