@@ -18,12 +18,13 @@ import uniffi.mobile_core.HttpTransport
 class JvmTransport : HttpTransport {
     private val app = UrlConnectionTransport()
     private val jdk = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30)).build()
-    val viaUrlConnection = AtomicInteger()
+    /** `METHOD /path` of each request [UrlConnectionTransport] carried, in order. */
+    val viaUrlConnection: MutableList<String> = java.util.Collections.synchronizedList(mutableListOf())
     val patches = AtomicInteger()
 
     override fun send(request: HttpRequest): HttpResponse {
         if (request.method != "PATCH") {
-            viaUrlConnection.incrementAndGet()
+            viaUrlConnection.add("${request.method} ${URI(request.url).path}")
             return app.send(request)
         }
         patches.incrementAndGet()
