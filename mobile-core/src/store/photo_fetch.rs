@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use record_schema::ValidationError;
 
+use super::http::{Method, Request};
 use super::{MediaDir, Store};
 use crate::error::{Error, Result};
 use crate::photo::container::{self, Format};
@@ -54,30 +55,11 @@ impl Store {
             return Ok(path);
         }
         let url = format!("{}/v1/blobs/{sha256}/{}", base_url.trim().trim_end_matches('/'), size.route());
-        let agent = self.http.get_or_init(super::sync::sync_agent).clone();
-        let auth = format!("Bearer {token}");
-        let (status, bytes) = tokio::task::spawn_blocking(move || -> Result<(u16, Vec<u8>)> {
-            let mut resp = agent
-                .get(&url)
-                .header("Authorization", &auth)
-                .header("Accept", "image/jpeg")
-                .header(super::sync::APP_HEADER.0, super::sync::APP_HEADER.1)
-                .config()
-                .timeout_global(Some(Duration::from_secs(60)))
-                .build()
-                .call()
-                .map_err(|e| Error::Offline(format!("{url}: {e}")))?;
-            let status = resp.status().as_u16();
-            let bytes = resp
-                .body_mut()
-                .with_config()
-                .limit(MAX_PHOTO_FILE)
-                .read_to_vec()
-                .map_err(|e| Error::Offline(format!("{url}: reading the photo: {e}")))?;
-            Ok((status, bytes))
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("photo download: {e}")))??;
+        let request = Request::new(Method::Get, url, Duration::from_secs(60), MAX_PHOTO_FILE)
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Accept", "image/jpeg");
+        let answer = self.exchange(request).await?;
+        let (status, bytes) = (answer.status, answer.body);
         match status {
             200 => {}
             404 => return Err(Error::NotFound { what: "photo on the server", id: sha256.to_string() }),
