@@ -120,6 +120,10 @@ fn story(addr: &str, tokens: [&str; 3], stored: Stored<'_>) {
     assert_eq!(img.dimensions(), (960, 1280));
     assert!(is_red(*img.get_pixel(940, 20)), "top right {:?}", img.get_pixel(940, 20));
     assert!(!is_red(*img.get_pixel(20, 20)), "top left {:?}", img.get_pixel(20, 20));
+    // Its thumbnail (made at upload) is upright too.
+    let thumb = decoded_jpeg(&get(addr, a, &format!("/v1/blobs/{turned}/thumbnail")));
+    assert_eq!(thumb.dimensions(), (240, 320));
+    assert!(is_red(*thumb.get_pixel(235, 5)) && !is_red(*thumb.get_pixel(5, 5)), "thumbnail upright");
 
     // Smaller than a preview: re-encoded as a JPEG at its own size, never upscaled (a PNG too).
     let mut png = Vec::new();

@@ -40,10 +40,13 @@ pub struct Checked {
     pub thumbnail: Vec<u8>,
 }
 
-/// Decodes `bytes` (CPU-heavy: call from a blocking thread) and makes the thumbnail.
+/// Decodes `bytes` (CPU-heavy: call from a blocking thread) and makes the thumbnail, upright by the
+/// photo's EXIF orientation (a phone held upright stores its photo sideways and says so there).
 pub fn check(bytes: &[u8]) -> Result<Checked, PhotoProblem> {
     let (mime, img) = decode(bytes)?;
-    let thumb = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE).to_rgb8();
+    let mut small = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
+    small.apply_orientation(orientation(bytes));
+    let thumb = small.to_rgb8();
     let mut thumbnail = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut thumbnail, 80)
         .encode_image(&thumb)
@@ -60,22 +63,26 @@ pub fn check(bytes: &[u8]) -> Result<Checked, PhotoProblem> {
 pub fn preview(bytes: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
     use record_schema::photo::{PREVIEW_QUALITY, PREVIEW_SIDE};
     let img = flattened(decode(bytes)?.1);
-    // An unreadable EXIF block leaves the photo as stored, as on the phone.
-    let orientation = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()
-        .and_then(|r| r.into_decoder().ok())
-        .and_then(|mut d| d.orientation().ok())
-        .unwrap_or(Orientation::NoTransforms);
     let (w, h) = fit_within(img.width(), img.height(), PREVIEW_SIDE);
     let mut out =
         if (w, h) == (img.width(), img.height()) { img } else { img.resize_exact(w, h, FilterType::CatmullRom) };
-    out.apply_orientation(orientation);
+    out.apply_orientation(orientation(bytes));
     let mut jpeg = Vec::new();
     // In its own colour type (`encode_image` would take every pixel through RGBA).
     out.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, PREVIEW_QUALITY))
         .map_err(|e| PhotoProblem::Damaged(format!("preview: {e}")))?;
     Ok(jpeg)
+}
+
+/// The EXIF orientation of `bytes`; an unreadable EXIF block leaves the photo as stored, as on the
+/// phone.
+fn orientation(bytes: &[u8]) -> Orientation {
+    ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_decoder().ok())
+        .and_then(|mut d| d.orientation().ok())
+        .unwrap_or(Orientation::NoTransforms)
 }
 
 /// 8-bit grey or RGB, as the phone decodes (mobile-core's `decode::into_raster`): grey stays grey,
