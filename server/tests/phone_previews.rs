@@ -9,14 +9,13 @@ mod common;
 use std::path::Path;
 
 use chrono::{Days, NaiveDate, Utc};
-use common::api::json_call;
+use common::api::approve_current;
 use common::*;
 use fieldledger_tests::blobkit::jpeg;
 use fieldledger_tests::phone_core::{open_phone, sync_paired};
 use mobile_core::CoreError;
 use mobile_core::ffi::FieldStore;
 use mobile_core::ffi::types::*;
-use serde_json::json;
 
 fn today() -> NaiveDate {
     Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
@@ -115,15 +114,7 @@ fn previews_of_settled_old_own_photos_leave_the_phone_and_come_back_on_demand() 
     // Approved: the old record's preview goes at the next plan (a new day, or here a new setting);
     // the record and its thumbnail stay (own records are kept), the recent one keeps everything.
     for id in [&old, &recent] {
-        let heads = phone.heads(id.clone()).expect("heads");
-        let (s, v) = json_call(
-            &server.addr,
-            &sup,
-            "POST",
-            &format!("/v1/records/{id}/approve"),
-            Some(json!({ "heads": heads, "comment": "" })),
-        );
-        assert_eq!(s, 200, "{v}");
+        approve_current(&server.addr, &sup, id);
     }
     sync_paired(&rt, &phone);
     exec_sql(d, url, "UPDATE projects SET scope_window_days = 14 WHERE id = 'P1'");
