@@ -28,6 +28,24 @@ pub fn import_reference(addr: &str, admin: &str, book: &[u8]) -> Value {
     v
 }
 
+/// Project P1 as 一号楼 (CNY) with three sites in Shanghai: S1 东区工地, S2 西区工地, S3 北区工地, imported
+/// as `admin` (the people and scope screens' tests).
+pub fn import_three_sites(addr: &str, admin: &str) -> Value {
+    let book = crate::records::workbook(&[
+        ("project", &[&["name", "currency"], &["一号楼", "CNY"]]),
+        (
+            "sites",
+            &[
+                &["id", "name", "time_zone"],
+                &["S1", "东区工地", "Asia/Shanghai"],
+                &["S2", "西区工地", "Asia/Shanghai"],
+                &["S3", "北区工地", "Asia/Shanghai"],
+            ],
+        ),
+    ]);
+    import_reference(addr, admin, &book)
+}
+
 /// Any method with `token`; the raw answer.
 pub fn call(addr: &str, token: &str, method: &str, path: &str, body: &[u8], content_type: &str) -> (u16, Vec<u8>) {
     let bearer = format!("Bearer {token}");

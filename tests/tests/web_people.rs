@@ -17,9 +17,9 @@
 
 use std::path::Path;
 
-use fieldledger_tests::api::{import_reference, json_call};
+use fieldledger_tests::api::{import_reference, import_three_sites, json_call};
 use fieldledger_tests::phone::SimPhone;
-use fieldledger_tests::records::{self, reference_workbook, workbook};
+use fieldledger_tests::records::{self, reference_workbook};
 use fieldledger_tests::webkit::{self, Browser, form_encode, hidden, http};
 use fieldledger_tests::*;
 use serde_json::json;
@@ -233,19 +233,7 @@ fn first_run_switcher_portfolio_and_people_screens() {
 fn three_sites(d: &Path) -> (Server, String) {
     let admin = token_as(d, None, "P1", "admin");
     let server = start(d);
-    let book = workbook(&[
-        ("project", &[&["name", "currency"], &["一号楼", "CNY"]]),
-        (
-            "sites",
-            &[
-                &["id", "name", "time_zone"],
-                &["S1", "东区工地", "Asia/Shanghai"],
-                &["S2", "西区工地", "Asia/Shanghai"],
-                &["S3", "北区工地", "Asia/Shanghai"],
-            ],
-        ),
-    ]);
-    import_reference(&server.addr, &admin, &book);
+    import_three_sites(&server.addr, &admin);
     (server, admin)
 }
 

@@ -16,8 +16,7 @@
 
 use std::path::Path;
 
-use fieldledger_tests::api::{import_reference, json_call};
-use fieldledger_tests::records::workbook;
+use fieldledger_tests::api::{import_three_sites, json_call};
 use fieldledger_tests::webkit::{self, Browser, form_encode, hidden, http};
 use fieldledger_tests::*;
 use serde_json::json;
@@ -45,19 +44,7 @@ fn world() -> World {
     let admin = token_as(d, None, "P1", "admin");
     let sup = token_as(d, None, "P1", "supervisor");
     let server = start(d);
-    let book = workbook(&[
-        ("project", &[&["name", "currency"], &["一号楼", "CNY"]]),
-        (
-            "sites",
-            &[
-                &["id", "name", "time_zone"],
-                &["S1", "东区工地", "Asia/Shanghai"],
-                &["S2", "西区工地", "Asia/Shanghai"],
-                &["S3", "北区工地", "Asia/Shanghai"],
-            ],
-        ),
-    ]);
-    import_reference(&server.addr, &admin, &book);
+    import_three_sites(&server.addr, &admin);
     let wang = person(d, "王建国", "13812345678", "foreman");
     let li = person(d, "李志强", "13812345679", "foreman");
     person(d, "陈明", "13812345670", "supervisor");
