@@ -17,14 +17,11 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import mobile_core as mc
+from _live import URL, call_json, check
 
-URL = os.environ["FIELDLEDGER_URL"]
 ADMIN1 = os.environ["FIELDLEDGER_ADMIN_P1"]
 ADMIN2 = os.environ["FIELDLEDGER_ADMIN_P2"]
 SERVER = os.environ["FIELDLEDGER_SERVER_BIN"]
@@ -32,24 +29,6 @@ DATA = os.environ["FIELDLEDGER_DATA_DIR"]
 SCRATCH = os.environ["FIELDLEDGER_SCRATCH_DIR"]
 TZ = "Asia/Shanghai"
 TODAY = str(datetime.now(timezone(timedelta(hours=8))).date())
-
-
-def check(cond, what):
-    if not cond:
-        print(f"FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
-    print(f"ok: {what}")
-
-
-def call(method, path, token, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(URL + path, data=data, method=method,
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 def cli(*args):
@@ -64,11 +43,11 @@ def crew(headcount):
 
 
 # The admin of P1 adds the foreman; the command line puts him on P2 as well.
-status, added = call("POST", "/v1/people", ADMIN1, {"name": "王建国", "phone": "13900001111", "role": "foreman"})
+status, added = call_json("POST", "/v1/people", ADMIN1, {"name": "王建国", "phone": "13900001111", "role": "foreman"})
 check(status == 201, f"person added: {added}")
 person = added["person"]["id"]
 cli("person", "grant", "--person", person, "--project", "P2", "--role", "foreman")
-status, made = call("POST", "/v1/pairing-codes", ADMIN1, {"person_id": person})
+status, made = call_json("POST", "/v1/pairing-codes", ADMIN1, {"person_id": person})
 check(status == 201, f"pairing code made: {made}")
 code = made["code"]
 check(made["link"].startswith("fieldledger://pair?server=") and made["link"].endswith("code=" + code), made["link"])
@@ -119,10 +98,10 @@ for r in reports:
     check(r.report.documents_sent >= 1, f"{r.project_id}: its sheet went out: {r.report}")
 check(phone.unsynced() == mc.Unsynced(records=0, photos=0), f"nothing left unsynced: {phone.unsynced()}")
 for project, admin, other_admin in (("P1", ADMIN1, ADMIN2), ("P2", ADMIN2, ADMIN1)):
-    status, record = call("GET", f"/v1/records/{ids[project]}", admin)
+    status, record = call_json("GET", f"/v1/records/{ids[project]}", admin)
     check(status == 200, f"{project}'s admin reads {project}'s sheet: {status} {record}")
     check(json.dumps(record, ensure_ascii=False).count(f"{project} slab") >= 1, f"{project}'s sheet is the one made")
-    status, _ = call("GET", f"/v1/records/{ids[project]}", other_admin)
+    status, _ = call_json("GET", f"/v1/records/{ids[project]}", other_admin)
     check(status == 404, f"{project}'s sheet is not on the other project: {status}")
 
 # A project joined later reaches the phone.
@@ -140,11 +119,11 @@ check([r.project_id for r in reports] == ["P1", "P3"], f"P2 dropped, P1 and P3 s
 check([p.project_id for p in phone.projects()] == ["P1", "P3"], f"the phone holds P1 and P3: {phone.projects()}")
 
 # P1's admin revokes the phone (its handset, on every project): the next sync is refused.
-status, listed = call("GET", "/v1/devices", ADMIN1)
+status, listed = call_json("GET", "/v1/devices", ADMIN1)
 mine = [d for d in listed["devices"] if d["handset_id"] == paired.handset_id]
 check(status == 200 and len(mine) == 1, f"P1 lists the phone once: {mine}")
 check(mine[0]["person_name"] == "王建国" and mine[0]["name"] == "王建国的手机", f"named and tied: {mine[0]}")
-status, revoked = call("POST", f"/v1/devices/{mine[0]['id']}/revoke", ADMIN1)
+status, revoked = call_json("POST", f"/v1/devices/{mine[0]['id']}/revoke", ADMIN1)
 check(status == 200 and len(revoked["revoked"]) == 2, f"revoked on both projects it still held: {revoked}")
 try:
     asyncio.run(phone.sync_all(None, None))

@@ -15,17 +15,14 @@ import hashlib
 import json
 import os
 import socket
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import mobile_core as mc
 from _images import jpeg_bytes, site_picture
+from _live import URL, call, call_json, check
 
-URL = os.environ["FIELDLEDGER_URL"]
 TOKEN_A = os.environ["FIELDLEDGER_TOKEN_A"]
 TOKEN_B = os.environ["FIELDLEDGER_TOKEN_B"]
 TOKEN_SUP = os.environ["FIELDLEDGER_TOKEN_SUP"]
@@ -34,36 +31,10 @@ TZ = "Asia/Shanghai"
 TODAY = str(datetime.now(timezone(timedelta(hours=8))).date())
 
 
-def check(cond, what):
-    if not cond:
-        print(f"FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
-    print(f"ok: {what}")
-
-
 def sync(store, token):
     report = asyncio.run(store.sync(URL, token, None, None))
     check(report.errors == [], f"sync without errors: {report.errors}")
     return report
-
-
-def get(path, token):
-    req = urllib.request.Request(URL + path, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-def post(path, token, body):
-    req = urllib.request.Request(URL + path, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 def crew(headcount):
@@ -154,18 +125,19 @@ check(sa == sb, "the phones converged")
 check(sorted(l.headcount for l in sa.lines) == [4, 7], f"both edits kept: {[l.headcount for l in sa.lines]}")
 
 # The server serves the original and the thumbnail to the project.
-status, body = get(f"/v1/blobs/{photo.sha256}", TOKEN_B)
+status, body = call("GET", f"/v1/blobs/{photo.sha256}", TOKEN_B)
 check(status == 200 and hashlib.sha256(body).hexdigest() == photo.sha256, f"original served ({status})")
-status, thumb = get(f"/v1/blobs/{photo.sha256}/thumbnail", TOKEN_B)
+status, thumb = call("GET", f"/v1/blobs/{photo.sha256}/thumbnail", TOKEN_B)
 check(status == 200 and thumb[:2] == b"\xff\xd8" and len(thumb) < len(body), f"thumbnail served ({status})")
-status, _ = get(f"/v1/blobs/{photo.sha256}", "flt_wrong")
+status, _ = call("GET", f"/v1/blobs/{photo.sha256}", "flt_wrong")
 check(status == 401, "a wrong token reads nothing")
 
 # A supervisor approves the converged sheet; the phone learns it by sync.
 check(b.approval_status(sid).state == mc.ApprovalState.PENDING, "pending before any decision")
-status, rec = get(f"/v1/records/{sid}", TOKEN_SUP)
+status, rec = call("GET", f"/v1/records/{sid}", TOKEN_SUP)
 check(status == 200, f"supervisor reads the sheet ({status})")
-status, out = post(f"/v1/records/{sid}/approve", TOKEN_SUP, {"heads": json.loads(rec)["heads"], "comment": "好"})
+approval = {"heads": json.loads(rec)["heads"], "comment": "好"}
+status, out = call_json("POST", f"/v1/records/{sid}/approve", TOKEN_SUP, approval)
 check(status == 200 and out["postings"] == 2, f"approved ({status}): {out}")
 sync(b, TOKEN_B)
 st = b.approval_status(sid)

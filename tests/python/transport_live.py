@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import json
 import os
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,30 +22,12 @@ from datetime import datetime, timedelta, timezone
 
 import mobile_core as mc
 from _images import jpeg_bytes, site_picture
+from _live import URL, call, check
 
-URL = os.environ["FIELDLEDGER_URL"]
 ADMIN = os.environ["FIELDLEDGER_ADMIN_P1"]
 SCRATCH = os.environ["FIELDLEDGER_SCRATCH_DIR"]
 TZ = "Asia/Shanghai"
 TODAY = str(datetime.now(timezone(timedelta(hours=8))).date())
-
-
-def check(cond, what):
-    if not cond:
-        print(f"FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
-    print(f"ok: {what}")
-
-
-def call(method, path, token, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(URL + path, data=data, method=method,
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 class UrllibTransport(mc.HttpTransport):
