@@ -86,9 +86,14 @@ fn story(addr: &str, tokens: [&str; 3], stored: Stored<'_>) {
     assert!(!String::from_utf8_lossy(&r.body).contains("P1"), "nothing leaks: {r:?}");
     let r = get(addr, a, &format!("/v1/blobs/{}/preview", sha256_hex(b"no such photo")));
     assert_eq!((r.status, r.json()["field"].as_str()), (404, Some("sha256")), "unknown: {r:?}");
+    // Every blob route alike.
     for bad in ["not-a-hash", &sha.to_uppercase(), &sha[..63]] {
-        let r = get(addr, a, &format!("/v1/blobs/{bad}/preview"));
-        assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("sha256")), "{bad}: {r:?}");
+        for route in
+            [format!("/v1/blobs/{bad}/preview"), format!("/v1/blobs/{bad}/thumbnail"), format!("/v1/blobs/{bad}")]
+        {
+            let r = get(addr, a, &route);
+            assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("sha256")), "{route}: {r:?}");
+        }
     }
     assert_eq!(request(addr, "GET", &path, &[], b"").status, 401);
     if let Some(stored) = stored {

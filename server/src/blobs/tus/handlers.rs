@@ -579,6 +579,15 @@ fn offset_mismatch(offset: u64, claimed: u64) -> Response {
 }
 
 /// The stored blob's mime type, if the project may read it.
+/// A blob route's `sha256` must be one (64 lower-case hex digits): 400 naming it, before anything is read.
+fn well_formed(sha256: &str) -> Result<(), ApiError> {
+    if is_sha256_hex(sha256) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("sha256", "must be 64 lower-case hex digits"))
+    }
+}
+
 pub(crate) async fn readable(db: &Db, sha256: &str, project: &str) -> Result<String, ApiError> {
     let missing = || ApiError::not_found("sha256", "no such photo in this project");
     if !is_sha256_hex(sha256) {
@@ -630,6 +639,7 @@ pub(crate) async fn serve(blobs: &Arc<Blobs>, key: &str, mime: &str, etag: &str)
             ("ETag" = String, description = "The SHA-256, quoted"),
             ("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"),
          )),
+        (status = 400, description = "`sha256` is not 64 lower-case hex digits", body = crate::openapi::ErrorBody),
         (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such photo in this project", body = crate::openapi::ErrorBody),
     )
@@ -639,6 +649,7 @@ pub(crate) async fn original(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
+    well_formed(&sha256)?;
     let mime = readable(&state.db, &sha256, &grant.project_id).await?;
     serve(&state.blobs, &Blobs::original_key(&sha256), &mime, &sha256).await
 }
@@ -659,6 +670,7 @@ pub(crate) async fn original(
             ("ETag" = String, description = "`\"<sha256>-thumbnail\"`"),
             ("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"),
          )),
+        (status = 400, description = "`sha256` is not 64 lower-case hex digits", body = crate::openapi::ErrorBody),
         (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such photo in this project", body = crate::openapi::ErrorBody),
     )
@@ -668,6 +680,7 @@ pub(crate) async fn thumbnail(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
+    well_formed(&sha256)?;
     readable(&state.db, &sha256, &grant.project_id).await?;
     serve(&state.blobs, &Blobs::thumbnail_key(&sha256), "image/jpeg", &format!("{sha256}-thumbnail")).await
 }
@@ -701,9 +714,7 @@ pub(crate) async fn preview(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
-    if !is_sha256_hex(&sha256) {
-        return Err(ApiError::bad_request("sha256", "must be 64 lower-case hex digits"));
-    }
+    well_formed(&sha256)?;
     readable(&state.db, &sha256, &grant.project_id).await?;
     let key = Blobs::preview_key(&sha256);
     if !state.blobs.store.exists(&key).await.map_err(ApiError::internal)? {
