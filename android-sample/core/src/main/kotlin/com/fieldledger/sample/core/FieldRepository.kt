@@ -18,6 +18,7 @@ import uniffi.mobile_core.LabourSheet
 import uniffi.mobile_core.NewLabourSheet
 import uniffi.mobile_core.Photo
 import uniffi.mobile_core.PhotoContext
+import uniffi.mobile_core.PhotoSize
 import uniffi.mobile_core.ProgressInput
 import uniffi.mobile_core.ProgressListener
 import uniffi.mobile_core.ProgressReport
@@ -105,6 +106,18 @@ class FieldRepository(
         listener: ProgressListener,
         cancel: CancelToken? = null,
     ): List<Photo> = store.attachPhotos(recordId, paths, listener, cancel)
+
+    /**
+     * The file to show for [photo] at [size]: its path when the file is on the phone, else fetched from the server
+     * first (a colleague's photo, whose files never come with sync, or a preview the core let go once its record was
+     * settled and older than the window). Throws `CoreException.Offline` without signal: show the thumbnail, or a
+     * placeholder, instead.
+     */
+    suspend fun photoFile(account: ServerAccount, photo: Photo, size: PhotoSize): String {
+        val onPhone = if (size == PhotoSize.PREVIEW) photo.previewOnPhone else photo.thumbnailOnPhone
+        if (onPhone) return if (size == PhotoSize.PREVIEW) photo.previewPath else photo.thumbnailPath
+        return store.fetchPhotoWith(account.baseUrl, account.token, photo.sha256, size)
+    }
 
     /** The codes of the project's expense categories (its reference data's, or the default list). */
     suspend fun categories(projectId: String): List<String> = call { expenseCategories(projectId).map { it.code } }

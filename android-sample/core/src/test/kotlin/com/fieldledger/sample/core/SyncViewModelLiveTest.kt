@@ -21,6 +21,7 @@ import kotlinx.coroutines.runBlocking
 import uniffi.mobile_core.ApprovalState
 import uniffi.mobile_core.FieldStore
 import uniffi.mobile_core.PhotoContext
+import uniffi.mobile_core.PhotoSize
 
 /**
  * The view models against the real server (server/tests/android_sample.rs starts it and passes its address and
@@ -66,6 +67,7 @@ class SyncViewModelLiveTest {
         progress.change { it.copy(measure = MeasureKind.PERCENT, value = "40") }
         progress.addPhoto(PickedPhoto(Fixtures.jpeg(Fixtures.freshDir("camera"), "slab.jpg").path, PhotoContext(null, null)))
         assertTrue(progress.save(), "${progress.state.value}")
+        val progressId = assertNotNull(progress.state.value.saved).info.id
         syncA.refresh()
         assertEquals(2u to 1u, assertNotNull(syncA.state.value.unsynced).let { it.records to it.photos })
         assertTrue(!syncA.signOut(discardUnsynced = false))
@@ -84,6 +86,16 @@ class SyncViewModelLiveTest {
 
         // B gets the sheet; both change the same headcount offline; after syncing, both see the conflict.
         assertTrue(syncB.sync())
+        // A's progress photo on B: the record came, its files did not; showing it fetches them (A's are on A).
+        val photoOnB = phoneB.progress(progressId).photos.single()
+        assertTrue(!photoOnB.thumbnailOnPhone && !photoOnB.previewOnPhone, "$photoOnB")
+        val thumb = phoneB.photoFile(ServerAccount(url, env("FIELDLEDGER_TOKEN_B")), photoOnB, PhotoSize.THUMBNAIL)
+        assertEquals(photoOnB.thumbnailPath, thumb)
+        assertTrue(java.io.File(thumb).length() > 0, "fetched to the photo's thumbnail path")
+        assertTrue(phoneB.progress(progressId).photos.single().thumbnailOnPhone)
+        val ownPhoto = phoneA.progress(progressId).photos.single()
+        val ownPreview = phoneA.photoFile(ServerAccount("http://127.0.0.1:9", "none"), ownPhoto, PhotoSize.PREVIEW)
+        assertEquals(ownPhoto.previewPath, ownPreview, "on the phone: no request")
         val lineId = phoneB.sheet(sheetId).lines.single().id
         val sheetB = TodaySheetViewModel(phoneB, site, clock)
         sheetB.load()
