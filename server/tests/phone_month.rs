@@ -257,18 +257,8 @@ fn a_month_of_daily_use_with_and_without_eviction() {
         cli(d, None, &["token", "create", "--project", "P1", "--role", "foreman", "--full-scope"]);
     assert!(ok, "{err}");
     let full_token = full_token.trim().to_string();
-    let (ok, wang, err) = cli(
-        d,
-        None,
-        &["person", "add", "--name", "王建国", "--phone", "13800000001", "--project", "P1", "--role", "foreman"],
-    );
-    assert!(ok, "{err}");
-    let wang = wang.trim().to_string();
-    exec_sql(
-        d,
-        None,
-        &format!("INSERT INTO membership_sites (person_id, project_id, site_id) VALUES ('{wang}', 'P1', 'S1')"),
-    );
+    let wang = add_foreman_wang(d, None);
+    set_sites(d, None, &wang, &["S1"]);
     // One address for the whole month: the paired phone keeps the server's URL.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let bind = format!("127.0.0.1:{port}");
@@ -280,11 +270,7 @@ fn a_month_of_daily_use_with_and_without_eviction() {
     // History: 60 days of sheets by the 8 foremen (one phone writes them), by 王 on his paired phone
     // and by 赵 on the full-scope one; each copied from the day before, as foremen do.
     let writer = open_phone(d, "peers");
-    let (ok, out, err) = cli(d, None, &["pairing", "create", "--person", &wang, "--minutes", "15"]);
-    assert!(ok, "{err}");
-    let wang_phone = open_phone(d, "wang");
-    rt.block_on(wang_phone.pair(base.clone(), out.lines().next().expect("code").trim().into(), "王建国的手机".into()))
-        .expect("pair");
+    let wang_phone = paired_phone(&rt, d, None, &base, &wang, "wang");
     let zhao_phone = open_phone(d, "zhao");
     let mut peer_last: Vec<String> = Vec::new();
     let (mut wang_last, mut zhao_last) = (String::new(), String::new());

@@ -66,27 +66,13 @@ fn previews_of_settled_old_own_photos_leave_the_phone_and_come_back_on_demand() 
     let url = None;
     let colleague_token = token(d, url, "P1");
     let sup = token_as(d, url, "P1", "supervisor");
-    let (ok, wang, err) = cli(
-        d,
-        url,
-        &["person", "add", "--name", "王建国", "--phone", "13800000001", "--project", "P1", "--role", "foreman"],
-    );
-    assert!(ok, "{err}");
-    let wang = wang.trim().to_string();
-    exec_sql(
-        d,
-        url,
-        &format!("INSERT INTO membership_sites (person_id, project_id, site_id) VALUES ('{wang}', 'P1', 'S1')"),
-    );
+    let wang = add_foreman_wang(d, url);
+    set_sites(d, url, &wang, &["S1"]);
     let server = start_with(d, url);
     let base = format!("http://{}", server.addr);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
 
-    let (ok, out, err) = cli(d, url, &["pairing", "create", "--person", &wang, "--minutes", "15"]);
-    assert!(ok, "{err}");
-    let code = out.lines().next().expect("code").trim().to_string();
-    let phone = open_phone(d, "wang");
-    rt.block_on(phone.pair(base.clone(), code, "王建国的手机".into())).expect("pair");
+    let phone = paired_phone(&rt, d, url, &base, &wang, "wang");
 
     // 王 records an old day (20 days ago, outside the 14-day window) and today, each with a photo.
     let (old, old_photo) = report_with_photo(&rt, &phone, d, &days_ago(20), 1);

@@ -39,25 +39,8 @@ fn story(url: Option<&str>) {
     let d = dir.path();
     let writer_token = token(d, url, "P1");
     let sup = token_as(d, url, "P1", "supervisor");
-    let (ok, wang, err) = cli(
-        d,
-        url,
-        &["person", "add", "--name", "王建国", "--phone", "13800000001", "--project", "P1", "--role", "foreman"],
-    );
-    assert!(ok, "{err}");
-    let wang = wang.trim().to_string();
-    let set_sites = |sites: &[&str]| {
-        exec_sql(d, url, &format!("DELETE FROM membership_sites WHERE person_id = '{wang}'"));
-        for s in sites {
-            exec_sql(
-                d,
-                url,
-                &format!(
-                    "INSERT INTO membership_sites (person_id, project_id, site_id) VALUES ('{wang}', 'P1', '{s}')"
-                ),
-            );
-        }
-    };
+    let wang = add_foreman_wang(d, url);
+    let set_sites = |sites: &[&str]| set_sites(d, url, &wang, sites);
     set_sites(&["S1"]);
     let server = start_with(d, url);
     let base = format!("http://{}", server.addr);
@@ -73,11 +56,7 @@ fn story(url: Option<&str>) {
     assert!(r.errors.is_empty(), "{:?}", r.errors);
 
     // 王's phone, paired: on S1 it holds S1's recent record only.
-    let (ok, out, err) = cli(d, url, &["pairing", "create", "--person", &wang, "--minutes", "15"]);
-    assert!(ok, "{err}");
-    let code = out.lines().next().expect("code").trim().to_string();
-    let phone = open_phone(d, "wang");
-    rt.block_on(phone.pair(base.clone(), code, "王建国的手机".into())).expect("pair");
+    let phone = paired_phone(&rt, d, url, &base, &wang, "wang");
     sync_paired(&rt, &phone);
     assert_eq!(ids(&phone), std::slice::from_ref(&s1_today), "exactly its scope");
 

@@ -30,3 +30,43 @@ pub fn exec_sql(dir: &std::path::Path, url: Option<&str>, sql: &str) {
     .join()
     .expect("exec thread")
 }
+
+/// 王建国, a foreman of project P1 (the CLI's `person add`); his person id.
+pub fn add_foreman_wang(dir: &std::path::Path, url: Option<&str>) -> String {
+    let (ok, wang, err) = cli(
+        dir,
+        url,
+        &["person", "add", "--name", "王建国", "--phone", "13800000001", "--project", "P1", "--role", "foreman"],
+    );
+    assert!(ok, "{err}");
+    wang.trim().to_string()
+}
+
+/// `person`'s sites on P1 (their phones' sync scope), set by hand as the people screen sets them.
+pub fn set_sites(dir: &std::path::Path, url: Option<&str>, person: &str, sites: &[&str]) {
+    exec_sql(dir, url, &format!("DELETE FROM membership_sites WHERE person_id = '{person}'"));
+    for s in sites {
+        exec_sql(
+            dir,
+            url,
+            &format!("INSERT INTO membership_sites (person_id, project_id, site_id) VALUES ('{person}', 'P1', '{s}')"),
+        );
+    }
+}
+
+/// `person`'s phone (store `name` in `dir`), paired with the server at `base` through a one-time code.
+pub fn paired_phone(
+    rt: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    url: Option<&str>,
+    base: &str,
+    person: &str,
+    name: &str,
+) -> std::sync::Arc<mobile_core::ffi::FieldStore> {
+    let (ok, out, err) = cli(dir, url, &["pairing", "create", "--person", person, "--minutes", "15"]);
+    assert!(ok, "{err}");
+    let code = out.lines().next().expect("code").trim().to_string();
+    let phone = phone_core::open_phone(dir, name);
+    rt.block_on(phone.pair(base.to_string(), code, format!("{name}'s phone"))).expect("pair");
+    phone
+}
