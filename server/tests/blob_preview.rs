@@ -180,3 +180,25 @@ fn preview_on_object_store() {
     story(&server.addr, [&tokens[0], &tokens[1], &tokens[2]], None);
     assert!(files_under(&dir.path().join("blobs")).is_empty(), "nothing in the filesystem store");
 }
+
+/// A server that stored its thumbnails before they were turned upright (under the old key,
+/// `thumbnails/<sha256>.jpg`): the first request for one makes the upright thumbnail from the
+/// original and keeps it (the old file is left alone); the web photo page's thumbnail is the same.
+#[test]
+fn a_thumbnail_made_before_orientation_is_remade_upright() {
+    let dir = tempfile::tempdir().expect("dir");
+    let a = token(dir.path(), None, "P1");
+    let server = start_with(dir.path(), None);
+    let sha = uploaded(&server.addr, &a, &photo(2000, 1500, Some(6)));
+    let thumbs = dir.path().join("blobs/thumbnails");
+    let upright = thumbs.join(format!("{sha}.upright.jpg"));
+    let made_at_upload = std::fs::read(&upright).expect("the upload made the upright thumbnail");
+    // As an older server left it: only the old key, holding the photo as stored (sideways).
+    std::fs::remove_file(&upright).expect("remove");
+    std::fs::write(thumbs.join(format!("{sha}.jpg")), photo(320, 240, None)).expect("old thumbnail");
+
+    let t = decoded_jpeg(&get(&server.addr, &a, &format!("/v1/blobs/{sha}/thumbnail")));
+    assert_eq!(t.dimensions(), (240, 320), "upright");
+    assert!(is_red(*t.get_pixel(235, 5)) && !is_red(*t.get_pixel(5, 5)));
+    assert_eq!(std::fs::read(&upright).expect("kept"), made_at_upload, "the same as an upload makes it");
+}

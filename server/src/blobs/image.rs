@@ -44,14 +44,24 @@ pub struct Checked {
 /// photo's EXIF orientation (a phone held upright stores its photo sideways and says so there).
 pub fn check(bytes: &[u8]) -> Result<Checked, PhotoProblem> {
     let (mime, img) = decode(bytes)?;
+    let thumbnail = thumbnail_of(&img, bytes)?;
+    Ok(Checked { mime, width: img.width(), height: img.height(), thumbnail })
+}
+
+/// The thumbnail of a photo already checked (a thumbnail made before orientation was applied is
+/// remade from the original). CPU-heavy: call from a blocking thread.
+pub fn thumbnail(bytes: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
+    thumbnail_of(&decode(bytes)?.1, bytes)
+}
+
+fn thumbnail_of(img: &DynamicImage, bytes: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
     let mut small = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
     small.apply_orientation(orientation(bytes));
-    let thumb = small.to_rgb8();
     let mut thumbnail = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut thumbnail, 80)
-        .encode_image(&thumb)
+        .encode_image(&small.to_rgb8())
         .map_err(|e| PhotoProblem::Damaged(format!("thumbnail: {e}")))?;
-    Ok(Checked { mime, width: img.width(), height: img.height(), thumbnail })
+    Ok(thumbnail)
 }
 
 /// The photo's preview, made as the phone makes its own at ingest (mobile-core's `photo`): a JPEG at

@@ -57,8 +57,11 @@ impl Blobs {
         format!("originals/{sha256}")
     }
 
+    /// The thumbnail, upright by the photo's EXIF orientation. Thumbnails made before that (at
+    /// `thumbnails/<sha256>.jpg`, some turned) are left behind: this key's is made from the original
+    /// on its first use (`tus::handlers::ensure_derived`).
     pub fn thumbnail_key(sha256: &str) -> String {
-        format!("thumbnails/{sha256}.jpg")
+        format!("thumbnails/{sha256}.upright.jpg")
     }
 
     /// The preview, made on its first request (`GET /v1/blobs/{sha256}/preview`).

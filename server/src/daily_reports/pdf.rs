@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, Weekday};
 use report_pdf::{Block, Column, Document, Fonts, Photo, Row, Table};
@@ -678,15 +678,19 @@ fn all_photos(r: &DailyReport) -> impl Iterator<Item = &PhotoItem> {
 
 /// The thumbnails of the uploaded photos, read together; one that cannot be read is left out (a
 /// placeholder is drawn) and logged.
-async fn thumbnails(blobs: &Blobs, r: &DailyReport) -> HashMap<String, Vec<u8>> {
+async fn thumbnails(blobs: &Arc<Blobs>, r: &DailyReport) -> HashMap<String, Vec<u8>> {
     let mut wanted: Vec<String> = all_photos(r).filter(|p| p.uploaded).map(|p| p.sha256.clone()).collect();
     wanted.sort();
     wanted.dedup();
     let mut set = tokio::task::JoinSet::new();
     for sha in wanted {
-        let store = blobs.store.clone();
+        let blobs = blobs.clone();
         set.spawn(async move {
-            let got = store.get(&Blobs::thumbnail_key(&sha)).await;
+            let got = match crate::blobs::tus::ensure_derived(&blobs, &sha, crate::blobs::tus::Derived::Thumbnail).await
+            {
+                Ok(key) => blobs.store.get(&key).await.map_err(|e| e.to_string()),
+                Err(e) => Err(format!("{e:?}")),
+            };
             (sha, got)
         });
     }
@@ -706,7 +710,7 @@ async fn thumbnails(blobs: &Blobs, r: &DailyReport) -> HashMap<String, Vec<u8>> 
 
 /// The report as a PDF in `lang`: thumbnails read from the blob store, laid out on the blocking
 /// pool (a report with many photos is CPU work for some tens of milliseconds).
-pub async fn render(blobs: &Blobs, report: &DailyReport, lang: Lang) -> Result<Vec<u8>, PdfFailure> {
+pub async fn render(blobs: &Arc<Blobs>, report: &DailyReport, lang: Lang) -> Result<Vec<u8>, PdfFailure> {
     // Said before any work: no font, no PDF.
     fonts()?;
     let thumbs = thumbnails(blobs, report).await;

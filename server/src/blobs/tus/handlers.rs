@@ -682,7 +682,8 @@ pub(crate) async fn thumbnail(
 ) -> Result<Response, ApiError> {
     well_formed(&sha256)?;
     readable(&state.db, &sha256, &grant.project_id).await?;
-    serve(&state.blobs, &Blobs::thumbnail_key(&sha256), "image/jpeg", &format!("{sha256}-thumbnail")).await
+    let key = ensure_derived(&state.blobs, &sha256, Derived::Thumbnail).await?;
+    serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-thumbnail")).await
 }
 
 /// `GET /v1/blobs/{sha256}/preview`: an upright JPEG at most 1280 px on its long side, made as the phone
@@ -716,20 +717,34 @@ pub(crate) async fn preview(
 ) -> Result<Response, ApiError> {
     well_formed(&sha256)?;
     readable(&state.db, &sha256, &grant.project_id).await?;
-    let key = Blobs::preview_key(&sha256);
-    if !state.blobs.store.exists(&key).await.map_err(ApiError::internal)? {
-        make_preview(&state.blobs, &sha256, &key).await?;
-    }
+    let key = ensure_derived(&state.blobs, &sha256, Derived::Preview).await?;
     serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-preview")).await
 }
 
-/// Decodes the original and stores its preview under `key`, in a task of its own: a request that
-/// times out or hangs up meanwhile leaves the preview made for its retry, and the decode keeps its
-/// permit until it ends. Two first requests at once may both make it: the same bytes, and the
-/// store's writes are atomic.
-async fn make_preview(blobs: &Arc<Blobs>, sha256: &str, key: &str) -> Result<(), ApiError> {
-    let (blobs, sha256, key) = (blobs.clone(), sha256.to_string(), key.to_string());
+/// A file made from a photo's original.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Derived {
+    /// Made at upload; remade on first use when it predates EXIF orientation (`Blobs::thumbnail_key`).
+    Thumbnail,
+    /// Made on its first request.
+    Preview,
+}
+
+/// The blob-store key of `sha256`'s `derived` file, made first if missing: the original decoded in
+/// a task of its own (a request that times out or hangs up meanwhile leaves the file made for its
+/// retry, and the decode keeps its permit until it ends). Two first requests at once may both make
+/// it: the same bytes, and the store's writes are atomic.
+pub(crate) async fn ensure_derived(blobs: &Arc<Blobs>, sha256: &str, derived: Derived) -> Result<String, ApiError> {
+    let key = match derived {
+        Derived::Thumbnail => Blobs::thumbnail_key(sha256),
+        Derived::Preview => Blobs::preview_key(sha256),
+    };
+    if blobs.store.exists(&key).await.map_err(ApiError::internal)? {
+        return Ok(key);
+    }
+    let (blobs, sha256, made) = (blobs.clone(), sha256.to_string(), key.clone());
     tokio::spawn(async move {
+        let key = made;
         let _permit = blobs.checks.acquire().await.map_err(ApiError::internal)?;
         // Another request may have made it while this one waited for the permit.
         if blobs.store.exists(&key).await.map_err(ApiError::internal)? {
@@ -740,16 +755,20 @@ async fn make_preview(blobs: &Arc<Blobs>, sha256: &str, key: &str) -> Result<(),
             ApiError::internal(format!("blob {original_key} is recorded but missing from the blob store"))
         })?;
         let started = std::time::Instant::now();
-        let jpeg = tokio::task::spawn_blocking(move || crate::blobs::image::preview(&original))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::internal(format!("preview of {sha256}: {e}")))?;
+        let jpeg = tokio::task::spawn_blocking(move || match derived {
+            Derived::Thumbnail => crate::blobs::image::thumbnail(&original),
+            Derived::Preview => crate::blobs::image::preview(&original),
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::internal(format!("{derived:?} of {sha256}: {e}")))?;
         let size = jpeg.len();
         blobs.store.put(&key, bytes::Bytes::from(jpeg)).await.map_err(ApiError::internal)?;
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        tracing::info!(%sha256, bytes = size, ms, "photo preview made");
-        Ok(())
+        tracing::info!(%sha256, ?derived, bytes = size, ms, "photo file made from the original");
+        Ok::<(), ApiError>(())
     })
     .await
-    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)??;
+    Ok(key)
 }

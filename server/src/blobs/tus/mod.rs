@@ -21,7 +21,9 @@ mod handlers;
 mod protocol;
 mod uploads;
 
-pub(crate) use handlers::{create, options, original, patch, preview, readable, serve, status, terminate, thumbnail};
+pub(crate) use handlers::{
+    Derived, create, ensure_derived, options, original, patch, preview, readable, serve, status, terminate, thumbnail,
+};
 // The handlers' OpenAPI descriptions (`#[utoipa::path]`), listed by `crate::openapi`.
 pub(crate) use handlers::{
     __path_create, __path_options, __path_original, __path_patch, __path_preview, __path_status, __path_terminate,

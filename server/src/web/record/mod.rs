@@ -621,7 +621,7 @@ pub async fn thumbnail(
     Path(sha256): Path<String>,
 ) -> Result<Response, WebError> {
     crate::blobs::tus::readable(&state.db, &sha256, &s.grant.project_id).await?;
-    let key = crate::blobs::Blobs::thumbnail_key(&sha256);
+    let key = crate::blobs::tus::ensure_derived(&state.blobs, &sha256, crate::blobs::tus::Derived::Thumbnail).await?;
     Ok(crate::blobs::tus::serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-thumbnail")).await?)
 }
 
