@@ -204,7 +204,7 @@ fn the_day_shows_in_the_calendar_as_a_page_and_as_a_pdf() {
         expenses.split(r#"class="dr-muted""#).nth(1).expect("a muted row").split("</tr>").next().unwrap_or_default();
     has_all(muted, &["¥1,280.50", "待审批"]);
     // Both photos' thumbnails, through the session's photo route; no empty section vanished.
-    assert_eq!(zh.matches(r#"/thumbnail" alt="#).count(), 2, "{zh}");
+    assert_eq!(zh.matches(r#"/thumbnail?upright" alt="#).count(), 2, "{zh}");
     let observations = zh.split(r#"id="dr-observations""#).nth(1).expect("issues section");
     assert!(observations.split("</section>").next().unwrap_or_default().contains("无。"), "{observations}");
     let thumb = zh.split(r#"<img src=""#).nth(1).and_then(|s| s.split('"').next()).expect("img").to_string();

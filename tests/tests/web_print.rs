@@ -145,7 +145,7 @@ fn print_views_hold_the_sheet_the_decision_and_the_signature_block() {
     // The day's photos: both, with time, place and map link, each linking to its record.
     let photos = page(&w, &format!("/web/photos?date={}", site_today()), "zh-CN");
     assert!(photos.contains("2 张照片"), "{photos}");
-    assert_eq!(photos.matches("/thumbnail\"").count(), 2, "{photos}");
+    assert_eq!(photos.matches("/thumbnail?upright\"").count(), 2, "{photos}");
     assert!(photos.contains("31.23042, 121.47370 (±8 m)"), "{photos}");
     assert!(photos.contains("https://www.openstreetmap.org/?mlat=31.230416&#38;mlon=121.473701"), "{photos}");
     assert!(photos.contains("未记录位置") && photos.contains("北京时间") && photos.contains("三层模板"), "{photos}");

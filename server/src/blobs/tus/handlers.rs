@@ -667,7 +667,7 @@ pub(crate) async fn original(
         (status = 200, description = "A JPEG at most 320 px on its long side",
          content_type = "image/jpeg", body = crate::api::BinaryBody,
          headers(
-            ("ETag" = String, description = "`\"<sha256>-thumbnail\"`"),
+            ("ETag" = String, description = "`\"<sha256>-upright-thumbnail\"`"),
             ("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"),
          )),
         (status = 400, description = "`sha256` is not 64 lower-case hex digits", body = crate::openapi::ErrorBody),
@@ -683,7 +683,7 @@ pub(crate) async fn thumbnail(
     well_formed(&sha256)?;
     readable(&state.db, &sha256, &grant.project_id).await?;
     let key = ensure_derived(&state.blobs, &sha256, Derived::Thumbnail).await?;
-    serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-thumbnail")).await
+    serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-upright-thumbnail")).await
 }
 
 /// `GET /v1/blobs/{sha256}/preview`: an upright JPEG at most 1280 px on its long side, made as the phone

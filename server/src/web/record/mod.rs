@@ -622,7 +622,7 @@ pub async fn thumbnail(
 ) -> Result<Response, WebError> {
     crate::blobs::tus::readable(&state.db, &sha256, &s.grant.project_id).await?;
     let key = crate::blobs::tus::ensure_derived(&state.blobs, &sha256, crate::blobs::tus::Derived::Thumbnail).await?;
-    Ok(crate::blobs::tus::serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-thumbnail")).await?)
+    Ok(crate::blobs::tus::serve(&state.blobs, &key, "image/jpeg", &format!("{sha256}-upright-thumbnail")).await?)
 }
 
 /// `GET /web/photos/{sha256}`: the original, full size.
