@@ -53,6 +53,22 @@ pub struct PhotoRef {
     pub thumbnail_sha256: String,
 }
 
+/// The size of `width`×`height` scaled down (never up) so its long edge is at most `edge`, keeping
+/// the aspect ratio; no side becomes 0. One rounding for the phone's ingest and the server's
+/// preview, so both make a photo's preview the same size.
+pub fn fit_within(width: u32, height: u32, edge: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= edge {
+        return (width, height);
+    }
+    let scale = |v: u32| -> u32 {
+        // Rounded v * edge / long; fits in u32 because it is <= edge.
+        let scaled = (u64::from(v) * u64::from(edge) + u64::from(long) / 2) / u64::from(long);
+        u32::try_from(scaled).unwrap_or(edge).max(1)
+    };
+    (scale(width), scale(height))
+}
+
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
@@ -139,5 +155,19 @@ pub fn add_photo(photos: &mut Vec<PhotoRef>, photo: &PhotoRef) {
     if !photos.iter().any(|p| p.sha256 == photo.sha256) {
         photos.push(photo.clone());
         sort_photos(photos);
+    }
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::fit_within;
+
+    #[test]
+    fn fit_never_upscales_and_keeps_aspect() {
+        assert_eq!(fit_within(4000, 3000, 1280), (1280, 960));
+        assert_eq!(fit_within(3000, 4000, 256), (192, 256));
+        assert_eq!(fit_within(640, 480, 1280), (640, 480));
+        assert_eq!(fit_within(10_000, 1, 256), (256, 1));
+        assert_eq!(fit_within(4032, 3024, 1280), (1280, 960));
     }
 }

@@ -43,7 +43,8 @@ pub use error::PhotoError;
 use container::{Container, Format};
 use decode::Decoded;
 use exif::PhotoMeta;
-use resize::{Picture, fit_within};
+use record_schema::photo::fit_within;
+use resize::Picture;
 
 /// Photos with more pixels than this are refused (decompression-bomb guard); the server's upload
 /// check takes the same limit, so what the phone took in always uploads.

@@ -10,21 +10,6 @@ use super::decode::{Channels, Raster};
 use super::error::PhotoError;
 use super::split_jpeg::Planes;
 
-/// The size of `width`×`height` scaled down (never up) so its long edge is at most `edge`,
-/// keeping the aspect ratio; no side becomes 0.
-pub(crate) fn fit_within(width: u32, height: u32, edge: u32) -> (u32, u32) {
-    let long = width.max(height);
-    if long <= edge {
-        return (width, height);
-    }
-    let scale = |v: u32| -> u32 {
-        // Rounded v * edge / long; fits in u32 because it is <= edge.
-        let scaled = (u64::from(v) * u64::from(edge) + u64::from(long) / 2) / u64::from(long);
-        u32::try_from(scaled).unwrap_or(edge).max(1)
-    };
-    (scale(width), scale(height))
-}
-
 fn encode_error(e: impl std::fmt::Display) -> PhotoError {
     PhotoError::Encode { reason: e.to_string() }
 }
@@ -254,14 +239,6 @@ fn pad_to_even(plane: &Raster) -> std::borrow::Cow<'_, Raster> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fit_never_upscales_and_keeps_aspect() {
-        assert_eq!(fit_within(4000, 3000, 1280), (1280, 960));
-        assert_eq!(fit_within(3000, 4000, 256), (192, 256));
-        assert_eq!(fit_within(640, 480, 1280), (640, 480));
-        assert_eq!(fit_within(10_000, 1, 256), (256, 1));
-    }
 
     fn gray(w: u32, h: u32) -> Raster {
         Raster { width: w, height: h, channels: Channels::Gray, data: (0..(w * h) as u8).collect() }

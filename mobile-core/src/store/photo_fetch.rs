@@ -105,7 +105,7 @@ impl Store {
 
 /// A photo is named by its SHA-256 in lowercase hex (it becomes a file name and a URL path).
 fn check_sha(sha256: &str) -> Result<()> {
-    if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if record_schema::photo::is_sha256_hex(sha256) {
         Ok(())
     } else {
         Err(ValidationError::new("sha256", "a photo's SHA-256: 64 lowercase hex digits").into())

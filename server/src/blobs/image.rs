@@ -71,7 +71,7 @@ fn thumbnail_of(img: &DynamicImage, bytes: &[u8]) -> Result<Vec<u8>, PhotoProble
 /// always an upright JPEG, also for a PNG or a rotated small photo. CPU-heavy: call from a blocking
 /// thread.
 pub fn preview(bytes: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
-    use record_schema::photo::{PREVIEW_QUALITY, PREVIEW_SIDE};
+    use record_schema::photo::{PREVIEW_QUALITY, PREVIEW_SIDE, fit_within};
     let img = flattened(decode(bytes)?.1);
     let (w, h) = fit_within(img.width(), img.height(), PREVIEW_SIDE);
     let mut out =
@@ -112,20 +112,6 @@ fn flattened(img: DynamicImage) -> DynamicImage {
         image::Rgb([white(r, a), white(g, a), white(b, a)])
     });
     DynamicImage::ImageRgb8(rgb)
-}
-
-/// `width` x `height` scaled down (never up) so its long side is at most `side`, keeping the aspect
-/// ratio, rounded as the phone rounds (mobile-core's `resize::fit_within`) so both make the same size.
-fn fit_within(width: u32, height: u32, side: u32) -> (u32, u32) {
-    let long = width.max(height);
-    if long <= side {
-        return (width, height);
-    }
-    let scale = |v: u32| -> u32 {
-        let scaled = (u64::from(v) * u64::from(side) + u64::from(long) / 2) / u64::from(long);
-        u32::try_from(scaled).unwrap_or(side).max(1)
-    };
-    (scale(width), scale(height))
 }
 
 /// Decodes a JPEG or PNG within the limits (sides, pixels from the header before decoding, memory).
@@ -202,16 +188,6 @@ mod tests {
         let (left, right) = (p.get_pixel(5, 10).0, p.get_pixel(35, 10).0);
         assert!(left.iter().all(|&c| c > 240), "transparent is white: {left:?}");
         assert!(right[0] > 170 && right[1] < 60, "opaque red stays red: {right:?}");
-    }
-
-    #[test]
-    fn fit_within_rounds_as_the_phone() {
-        // mobile-core's resize::fit_within cases.
-        assert_eq!(fit_within(4000, 3000, 1280), (1280, 960));
-        assert_eq!(fit_within(3000, 4000, 256), (192, 256));
-        assert_eq!(fit_within(640, 480, 1280), (640, 480));
-        assert_eq!(fit_within(10_000, 1, 256), (256, 1));
-        assert_eq!(fit_within(4032, 3024, 1280), (1280, 960));
     }
 
     #[test]

@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
+/// Blob names are SHA-256s in lower-case hex, as the records' photo references are.
+pub(super) use record_schema::photo::is_sha256_hex;
+
 /// Shared with the phone's upload client: defined once, in `record_schema::tus`.
 pub use record_schema::tus::{TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION};
 
@@ -80,10 +83,6 @@ pub fn parse_metadata(raw: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
         out.push((key.to_string(), value));
     }
     Ok(out)
-}
-
-pub(super) fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub(super) enum Checksum {
