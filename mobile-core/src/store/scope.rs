@@ -152,8 +152,6 @@ pub struct Evicted {
     pub documents: u32,
     /// Out of scope but kept (pinned, unsynced, photo waiting, unsettled, or a group member kept).
     pub kept_out_of_scope: u32,
-    /// Photo previews let go (`scope::previews_may_go`; the photos' records and thumbnails stay).
-    pub previews: u32,
 }
 
 impl Store {
@@ -467,14 +465,7 @@ impl Store {
                     // Kept anyway: what open would change does not matter today.
                     (closed, true)
                 } else {
-                    let open = match open_cache.get(group) {
-                        Some(o) => *o,
-                        None => {
-                            let o = self.record_open(group, f).await?;
-                            open_cache.insert(group.to_string(), o);
-                            o
-                        }
-                    };
+                    let open = self.record_open_cached(group, f, &mut open_cache).await?;
                     let mut verdict = as_doc(record(open, None));
                     if open && f.kind == RecordKind::Observation && !verdict.in_scope() {
                         let assignee = self.assignee(group).await?;
@@ -544,7 +535,7 @@ impl Store {
 
         let freed = self.drop_documents(&mut hot, &go, &project_of).await?;
         // Under the hot lock still: an attach of the same photo to a new record waits.
-        let previews = self.drop_previews(&preview_candidates, &facts, &mut open_cache).await?;
+        self.drop_previews(&preview_candidates, &facts, &mut open_cache).await?;
         drop(hot);
         if !kept_by_hold.is_empty() {
             let kept: Vec<String> = kept_by_hold.into_iter().collect();
@@ -566,25 +557,24 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        Ok(Evicted { documents: go.len() as u32, kept_out_of_scope: (out_of_scope - go.len()) as u32, previews })
+        Ok(Evicted { documents: go.len() as u32, kept_out_of_scope: (out_of_scope - go.len()) as u32 })
     }
 
     /// Removes the preview files of uploaded photos whose every linked record is one of
-    /// `candidates` (own, synced, nothing pending, held only for being own) and not open; returns
-    /// how many went. Whether a preview is here is its file (`Photo::preview_on_phone`), so a crash
+    /// `candidates` (own, synced, nothing pending, held only for being own) and not open. Whether a preview is here is its file (`Photo::preview_on_phone`), so a crash
     /// between two removals leaves nothing to repair; `fetch_photo` brings one back.
     async fn drop_previews(
         &self,
         candidates: &HashSet<String>,
         facts: &HashMap<String, Facts>,
         open_cache: &mut HashMap<String, bool>,
-    ) -> Result<u32> {
+    ) -> Result<()> {
         if candidates.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
         let links: Vec<(String, String)> = sqlx::query_as(
             "SELECT l.sha256, l.record_id FROM photo_links l JOIN photos p ON p.sha256 = l.sha256 \
-             WHERE p.uploaded_at_ms IS NOT NULL ORDER BY l.sha256",
+             WHERE p.uploaded_at_ms IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -592,7 +582,6 @@ impl Store {
         for (sha, record) in &links {
             by_photo.entry(sha.as_str()).or_default().push(record.as_str());
         }
-        let mut dropped = 0;
         for (sha, records) in by_photo {
             let path = self.media.preview(sha);
             if !records.iter().all(|r| candidates.contains(*r)) || !path.is_file() {
@@ -604,25 +593,16 @@ impl Store {
                     settled = false;
                     break;
                 };
-                let open = match open_cache.get(*record) {
-                    Some(o) => *o,
-                    None => {
-                        let o = self.record_open(record, f).await?;
-                        open_cache.insert(record.to_string(), o);
-                        o
-                    }
-                };
-                if open {
+                if self.record_open_cached(record, f, open_cache).await? {
                     settled = false;
                     break;
                 }
             }
             if settled {
                 MediaDir::remove(&path)?;
-                dropped += 1;
             }
         }
-        Ok(dropped)
+        Ok(())
     }
 
     /// Deletes `ids` from every table keyed by document and queues them in `scope_dropped`, in one
@@ -709,6 +689,16 @@ impl Store {
         let docs = &hot.docs;
         hot.order.retain(|id| docs.contains_key(id));
         Ok(freed)
+    }
+
+    /// `record_open`, asked once per record in a plan.
+    async fn record_open_cached(&self, id: &str, f: &Facts, cache: &mut HashMap<String, bool>) -> Result<bool> {
+        if let Some(open) = cache.get(id) {
+            return Ok(*open);
+        }
+        let open = self.record_open(id, f).await?;
+        cache.insert(id.to_string(), open);
+        Ok(open)
     }
 
     /// `scope::is_open` of a held record, from its companions as this phone holds them.
