@@ -1,4 +1,4 @@
-//! The app's HTTP (`HttpTransport`): given to `FieldStore.open` (`http`), it carries every request of the store
+//! The app's HTTP (`HttpTransport`): given to `FieldStore.open_with_http`, it carries every request of the store
 //! (sync, pairing, photo uploads, daily reports) over the platform's own stack (Android `HttpURLConnection` or
 //! OkHttp, iOS `URLSession`): its TLS, trust store, proxy and pinning. The phone builds have no HTTP of their own
 //! (docs/phone-library.md); the others fall back to the built-in one when no transport is given.

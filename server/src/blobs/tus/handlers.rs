@@ -578,7 +578,6 @@ fn offset_mismatch(offset: u64, claimed: u64) -> Response {
     r
 }
 
-/// The stored blob's mime type, if the project may read it.
 /// A blob route's `sha256` must be one (64 lower-case hex digits): 400 naming it, before anything is read.
 fn well_formed(sha256: &str) -> Result<(), ApiError> {
     if is_sha256_hex(sha256) {
@@ -588,6 +587,7 @@ fn well_formed(sha256: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The stored blob's mime type, if the project may read it.
 pub(crate) async fn readable(db: &Db, sha256: &str, project: &str) -> Result<String, ApiError> {
     let missing = || ApiError::not_found("sha256", "no such photo in this project");
     if !is_sha256_hex(sha256) {
