@@ -391,6 +391,7 @@ fn sqlite_migrations() -> Vec<Migration> {
         migration(24, "wage balances", include_str!("../../migrations/server/sqlite/0024_funds_wage_balances.sql")),
         migration(25, "change cursor", include_str!("../../migrations/server/sqlite/0025_change_cursor.sql")),
         migration(26, "sync scopes", include_str!("../../migrations/server/sqlite/0026_sync_scopes.sql")),
+        migration(27, "access event facts", include_str!("../../migrations/server/sqlite/0027_access_event_facts.sql")),
     ]
 }
 
@@ -438,6 +439,11 @@ fn postgres_migrations() -> Vec<Migration> {
         migration(24, "wage balances", include_str!("../../migrations/server/postgres/0024_funds_wage_balances.sql")),
         migration(25, "change cursor", include_str!("../../migrations/server/postgres/0025_change_cursor.sql")),
         migration(26, "sync scopes", include_str!("../../migrations/server/postgres/0026_sync_scopes.sql")),
+        migration(
+            27,
+            "access event facts",
+            include_str!("../../migrations/server/postgres/0027_access_event_facts.sql"),
+        ),
     ]
 }
 

@@ -47,11 +47,16 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 }
                 // Audited per device, but a load test's thousands of devices as one entry (below).
                 if count <= AUDIT_EACH_UP_TO {
-                    let detail = format!("{role} on {} from the command line", project.trim());
+                    let facts = audit::Facts::TokenCreated {
+                        role,
+                        project: project.trim().to_string(),
+                        name: name.clone(),
+                        count: 1,
+                    };
                     let entry = audit::Entry {
                         project_id: Some(project.trim()),
                         device_id: Some(&device_id),
-                        detail: &detail,
+                        facts,
                         ..Default::default()
                     };
                     audit::record(&db, audit::Event::TokenCreated, entry).await?;
@@ -67,8 +72,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 writeln!(out, "{token}")?;
             }
             if count > AUDIT_EACH_UP_TO {
-                let detail = format!("{count} devices ({name}), {role} on {} from the command line", project.trim());
-                let entry = audit::Entry { project_id: Some(project.trim()), detail: &detail, ..Default::default() };
+                let facts = audit::Facts::TokenCreated {
+                    role,
+                    project: project.trim().to_string(),
+                    name: name.clone(),
+                    count: u64::from(count),
+                };
+                let entry = audit::Entry { project_id: Some(project.trim()), facts, ..Default::default() };
                 audit::record(&db, audit::Event::TokenCreated, entry).await?;
             }
             if count > 1 {

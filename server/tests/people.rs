@@ -2,7 +2,10 @@
 //! and memberships made with the command line and the JSON API; the first run's link and a
 //! person's link set a password; a wrong password is refused and audited, the 6th failure in a row
 //! is throttled (429, counted in /metrics); scoping holds across projects (404); the office role
-//! reads but never decides (403); disabling a person ends their session.
+//! reads but never decides (403); disabling a person ends their session. The access log says the
+//! command line's device keys and pairing codes in the page's language (中文 without English
+//! detail); adding a person with sites over the API is all or nothing (a trigger failing the sites
+//! leaves no person, membership or event).
 
 mod common;
 mod webkit;
@@ -92,6 +95,55 @@ fn expense(addr: &str, foreman: &str, id: &str, project: &str) {
 
 const PASSWORD: &str = "kuaile-gongdi-2026";
 
+/// `POST /v1/people` with sites is one transaction: when writing the sites fails (a trigger made
+/// here refuses them), the person, the membership and the audit events are not kept either; with
+/// the trigger gone the same request adds them all.
+fn adding_is_all_or_nothing(d: &std::path::Path, url: Option<&str>, addr: &str, admin_p1: &str) {
+    common::api::import_three_sites(addr, admin_p1);
+    if url.is_some() {
+        exec_sql(
+            d,
+            url,
+            "CREATE FUNCTION refuse_sites() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'sites refused by the test'; END $$",
+        );
+        exec_sql(
+            d,
+            url,
+            "CREATE TRIGGER refuse_sites BEFORE INSERT ON membership_sites FOR EACH ROW EXECUTE FUNCTION refuse_sites()",
+        );
+    } else {
+        exec_sql(
+            d,
+            url,
+            "CREATE TRIGGER refuse_sites BEFORE INSERT ON membership_sites \
+             BEGIN SELECT RAISE(ABORT, 'sites refused by the test'); END",
+        );
+    }
+    let tables = ["people", "memberships", "membership_sites", "access_events"];
+    let rows = |d, url| tables.map(|t| db::count(d, url, &format!("SELECT COUNT(*) FROM {t}")));
+    let before = rows(d, url);
+    let body = json!({"name": "孙工", "phone": "13700000005", "role": "foreman", "sites": ["S1", "S3"]});
+    let (s, v) = json_call(addr, admin_p1, "POST", "/v1/people", Some(body.clone()));
+    assert_eq!(s, 500, "{v}");
+    assert_eq!(db::count(d, url, "SELECT COUNT(*) FROM people WHERE phone = '13700000005'"), 0, "nobody half added");
+    // Nor a membership, a site or an audit event of what was not kept.
+    assert_eq!(rows(d, url), before, "{tables:?}");
+    let drop =
+        if url.is_some() { "DROP TRIGGER refuse_sites ON membership_sites" } else { "DROP TRIGGER refuse_sites" };
+    exec_sql(d, url, drop);
+    let (s, v) = json_call(addr, admin_p1, "POST", "/v1/people", Some(body));
+    assert_eq!(s, 201, "{v}");
+    let sun = v["person"]["id"].as_str().expect("id");
+    let stored = format!("SELECT COUNT(*) FROM membership_sites WHERE person_id = '{sun}' AND project_id = 'P1'");
+    assert_eq!(db::count(d, url, &stored), 2);
+    let kept = format!(
+        "SELECT COUNT(*) FROM access_events WHERE person_id = '{sun}' AND event IN ('person_added', 'membership_set')"
+    );
+    assert_eq!(db::count(d, url, &kept), 3, "added, made a foreman, given two sites");
+    assert_eq!(rows(d, url), [before[0] + 1, before[1] + 1, before[2] + 2, before[3] + 3], "{tables:?}");
+}
+
 fn story(url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
     let d = dir.path();
@@ -136,6 +188,10 @@ fn story(url: Option<&str>) {
     // The same number written otherwise is someone else's already.
     let (ok, _, err) = cli(d, url, &["person", "add", "--name", "重复", "--phone", "+86 (138) 1234.5678"]);
     assert!(!ok && err.contains("belongs to someone else"), "{err}");
+
+    // A pairing code from the command line (30 minutes) for 王建国, audited with its facts.
+    let (ok, _, err) = cli(d, url, &["pairing", "create", "--person", &wang, "--minutes", "30"]);
+    assert!(ok, "{err}");
 
     let admin_p1 = token_as(d, url, "P1", "admin");
     let admin_p2 = token_as(d, url, "P2", "admin");
@@ -234,6 +290,18 @@ fn story(url: Option<&str>) {
     assert!(audit.contains("5 failed sign-ins for 139…"), "{audit}");
     assert!(audit.contains("王建国 signed in from 127.0.0.1"), "{audit}");
     assert!(!audit.contains("13900000001"), "whole numbers are not listed");
+    assert!(audit.contains("the command line created a device key: admin on project P1"), "{audit}");
+    assert!(audit.contains("the command line made a pairing code for 王建国, valid 30 minutes"), "{audit}");
+    // In 中文 the command line's lines are said from their facts: no English detail left.
+    let zh_cookie = format!("{admin_session}; fl_lang=zh-CN");
+    let audit = http(addr, "GET", "/web/admin/audit", &[("Cookie", &zh_cookie)], b"").text();
+    assert!(audit.contains("命令行 创建了设备密钥：项目 P1 的管理员</span>"), "{audit}");
+    assert!(audit.contains("命令行 创建了设备密钥：项目 P1 的生产经理</span>"), "{audit}");
+    assert!(audit.contains("命令行 为 王建国 生成了配对码，30 分钟内有效</span>"), "{audit}");
+    assert!(audit.contains("139… 登录失败 5 次 （来自 127.0.0.1）"), "{audit}");
+    for english in ["command line", "valid 30", " on P1", "from 127"] {
+        assert!(!audit.contains(english), "{english:?} on the 中文 log: {audit}");
+    }
 
     // JSON API: the project's admin lists, adds, changes and removes members of P1.
     let (s, v) = json_call(addr, &admin_p1, "GET", "/v1/people", None);
@@ -387,6 +455,9 @@ fn story(url: Option<&str>) {
     let metrics = common::metrics::scrape(addr);
     assert_eq!(common::metrics::counter(&metrics, "fieldledger_sign_in_failures_total"), 20, "the 21st attempt waited");
     assert_eq!(pw_sign_in(addr, "13600000000", PASSWORD).status, 429, "a right password from there waits too");
+
+    // Last, as it gives P1 a name (一号楼) and sites, which reorders 王建国's projects above.
+    adding_is_all_or_nothing(d, url, addr, &admin_p1);
 }
 
 #[test]

@@ -368,6 +368,17 @@ fn add_a_person_with_sites_over_http() {
     assert_eq!(people(), before, "nobody was created");
     assert_eq!(with_phone(d, "13900000001"), 0);
     assert_eq!(count(d, "SELECT count(*) FROM membership_sites"), 0);
+    // Writing the sites fails (a trigger refuses them): the person and their role are not kept
+    // either, nor any event of them (one transaction).
+    let events = || count(d, "SELECT count(*) FROM access_events");
+    let events_before = events();
+    let refuse = "CREATE TRIGGER refuse_sites BEFORE INSERT ON membership_sites \
+                  BEGIN SELECT RAISE(ABORT, 'sites refused by the test'); END";
+    db::exec(d, None, vec![refuse.to_string()]);
+    assert_eq!(s.post("/web/admin/people", true, &good, "en").status, 500);
+    assert_eq!((people(), with_phone(d, "13900000001"), events()), (before, 0, events_before));
+    assert_eq!(count(d, "SELECT count(*) FROM memberships WHERE project_id = 'P1' AND role = 'office'"), 0);
+    db::exec(d, None, vec!["DROP TRIGGER refuse_sites".to_string()]);
 
     // Two sites: the person, their role and their sites from the one request, audited as the API's.
     let r = s.post("/web/admin/people", true, &good, "en");
@@ -386,9 +397,11 @@ fn add_a_person_with_sites_over_http() {
         count(
             d,
             "SELECT count(*) FROM access_events e JOIN people p ON p.id = e.person_id WHERE p.phone = '13900000001' \
-             AND e.event = 'membership_set' AND e.project_id = 'P1' AND e.detail = 'sites: S1, S3'"
+             AND e.event = 'membership_set' AND e.project_id = 'P1' AND e.detail = 'sites: S1, S3' \
+             AND e.facts = '{\"kind\":\"sites\",\"sites\":[\"S1\",\"S3\"]}'"
         ),
-        1
+        1,
+        "the sites kept as a JSON array"
     );
     let page = s.get(r.header("location").unwrap_or_default(), "en");
     assert_eq!(text_of(&page, "done"), "赵会计 was added.");

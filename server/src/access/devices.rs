@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
 
-use super::audit::{self, Entry, Event};
+use super::audit::{self, Entry, Event, Facts, Via};
 use crate::auth::{Role, new_token, token_sha256};
 use crate::db::{Db, Tx, on_pool, on_tx};
 use crate::error::ApiError;
@@ -103,12 +103,8 @@ pub struct Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn words(&self) -> String {
-        match (self.person_id, self.device_id) {
-            (Some(p), _) => format!("by person {p}"),
-            (None, Some(d)) => format!("by device {d}"),
-            (None, None) => "from the command line".into(),
-        }
+    fn via(&self) -> Via {
+        Via::of(self.person_id, self.device_id)
     }
 }
 
@@ -268,11 +264,7 @@ pub async fn revoke(db: &Db, id: &str, project: Option<&str>, actor: Actor<'_>) 
     }
     tx.commit().await?;
     for device in &revoked {
-        let detail = format!(
-            "{}{}",
-            actor.words(),
-            if device != id { format!(" (same handset as {id})") } else { String::new() }
-        );
+        let same_handset_as = (device != id).then(|| id.to_string());
         audit::record(
             db,
             Event::DeviceRevoked,
@@ -281,7 +273,7 @@ pub async fn revoke(db: &Db, id: &str, project: Option<&str>, actor: Actor<'_>) 
                 actor_id: actor.person_id,
                 device_id: Some(device),
                 address: actor.address,
-                detail: &detail,
+                facts: Facts::DeviceRevoked { via: actor.via(), same_handset_as },
                 ..Default::default()
             },
         )
@@ -366,7 +358,7 @@ pub async fn rename(
         .execute(p)
         .await
         .map(drop))?;
-    let detail = format!("{:?} -> {:?} {}", old, name, actor.words());
+    let facts = Facts::DeviceRenamed { from: old, to: name.clone(), via: actor.via() };
     audit::record(
         db,
         Event::DeviceRenamed,
@@ -375,7 +367,7 @@ pub async fn rename(
             actor_id: actor.person_id,
             device_id: Some(id),
             address: actor.address,
-            detail: &detail,
+            facts,
             ..Default::default()
         },
     )
@@ -447,7 +439,7 @@ pub async fn rotate(db: &Db, id: &str, project: Option<&str>, actor: Actor<'_>) 
     .await
     .map(drop))?;
     tx.commit().await?;
-    let detail = format!("{} on {} {}", old.role, old.project_id, actor.words());
+    let facts = Facts::TokenRotated { role: old.role, project: old.project_id.clone(), via: actor.via() };
     audit::record(
         db,
         Event::TokenRotated,
@@ -456,7 +448,7 @@ pub async fn rotate(db: &Db, id: &str, project: Option<&str>, actor: Actor<'_>) 
             actor_id: actor.person_id,
             device_id: Some(id),
             address: actor.address,
-            detail: &detail,
+            facts,
             ..Default::default()
         },
     )

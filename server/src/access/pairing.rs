@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use super::audit::{self, Entry, Event};
+use super::audit::{self, Entry, Event, Facts, Via};
 use super::throttle::Throttled;
 use crate::auth::{Role, new_token, token_sha256};
 use crate::db::{Db, Tx, on_pool, on_tx};
@@ -202,11 +202,7 @@ pub async fn create(db: &Db, person_id: &str, minutes: i64, by: Maker<'_>) -> Re
     .execute(p)
     .await
     .map(drop))?;
-    let detail = match (by.person_id, by.device_id) {
-        (Some(p), _) => format!("valid {minutes} min, by person {p}"),
-        (None, Some(d)) => format!("valid {minutes} min, by device {d}"),
-        (None, None) => format!("valid {minutes} min, from the command line"),
-    };
+    let facts = Facts::PairingCode { minutes, via: Via::of(by.person_id, by.device_id) };
     audit::record(
         db,
         Event::PairingCreated,
@@ -216,7 +212,7 @@ pub async fn create(db: &Db, person_id: &str, minutes: i64, by: Maker<'_>) -> Re
             person_id: Some(person_id),
             device_id: by.device_id,
             address: by.address,
-            detail: &detail,
+            facts,
         },
     )
     .await?;
@@ -276,14 +272,19 @@ pub async fn exchange(db: &Db, code: &str, phone: Phone<'_>) -> Result<Paired, P
     match result {
         Ok(paired) => {
             for p in &paired.projects {
-                let detail =
-                    format!("{} as {} on {} (handset {})", device_name, p.role, p.project_id, paired.handset_id);
+                let facts = Facts::Paired {
+                    device_name: device_name.clone(),
+                    role: p.role,
+                    project: p.project_id.clone(),
+                    handset: paired.handset_id.clone(),
+                    refresh: false,
+                };
                 let entry = Entry {
                     project_id: Some(&p.project_id),
                     person_id: Some(&paired.person.id),
                     device_id: Some(&p.device_id),
                     address: phone.address,
-                    detail: &detail,
+                    facts,
                     ..Entry::default()
                 };
                 audit::record(db, Event::Paired, entry).await?;
@@ -295,7 +296,7 @@ pub async fn exchange(db: &Db, code: &str, phone: Phone<'_>) -> Result<Paired, P
                 let entry = Entry {
                     person_id: person.as_deref(),
                     address: phone.address,
-                    detail: e.reason(),
+                    facts: Facts::PairingRefused { reason: e.reason().to_string() },
                     ..Entry::default()
                 };
                 audit::record(db, Event::PairingRefused, entry).await?;
@@ -515,13 +516,19 @@ pub async fn refresh(db: &Db, device_id: &str, address: Option<&str>) -> Result<
     }
     tx.commit().await?;
     for p in &added {
-        let detail = format!("refresh: {} as {} on {} (handset {handset_id})", name, p.role, p.project_id);
+        let facts = Facts::Paired {
+            device_name: name.clone(),
+            role: p.role,
+            project: p.project_id.clone(),
+            handset: handset_id.clone(),
+            refresh: true,
+        };
         let entry = Entry {
             project_id: Some(&p.project_id),
             person_id: Some(&person_id),
             device_id: Some(&p.device_id),
             address,
-            detail: &detail,
+            facts,
             ..Entry::default()
         };
         audit::record(db, Event::Paired, entry).await?;
@@ -532,7 +539,7 @@ pub async fn refresh(db: &Db, device_id: &str, address: Option<&str>) -> Result<
             person_id: Some(&person_id),
             device_id: Some(device),
             address,
-            detail: "refresh: no longer on the project",
+            facts: Facts::LeftProject,
             ..Entry::default()
         };
         audit::record(db, Event::DeviceRevoked, entry).await?;

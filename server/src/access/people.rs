@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::audit::{self, Entry, Event};
+use super::audit::{self, Entry, Event, Facts};
 use crate::auth::Role;
 use crate::db::{Db, Tx, is_unique_violation, on_pool, on_tx};
 use crate::error::ApiError;
@@ -162,11 +162,44 @@ impl Actor<'_> {
 
 /// Creates a person (audited `person_added`); a phone number already someone's is 409.
 pub async fn create(db: &Db, new: &NewPerson, by: Actor<'_>) -> Result<Person, PeopleError> {
+    let mut tx = db.begin().await?;
+    let person = create_in(&mut tx, new, by).await?;
+    tx.commit().await?;
+    Ok(person)
+}
+
+/// Adds a new person to `project` as `role` with `sites` (from `check_sites`; empty: every site),
+/// as the people API and screen do: the person, the membership, the sites and their audit events
+/// in one transaction, so a failure anywhere leaves nobody half added.
+pub async fn add_member(
+    db: &Db,
+    new: &NewPerson,
+    project: &str,
+    role: Role,
+    sites: &[String],
+    by: Actor<'_>,
+) -> Result<Person, PeopleError> {
+    let project = check_project(project)?;
+    // Sorted as `set_sites` keeps them.
+    let mut sites = sites.to_vec();
+    sites.sort();
+    let mut tx = db.begin().await?;
+    let person = create_in(&mut tx, new, by).await?;
+    write_membership(&mut tx, &person.id, project, role, None, by).await?;
+    if !sites.is_empty() {
+        write_sites(&mut tx, &person.id, project, &sites, by).await?;
+    }
+    tx.commit().await?;
+    Ok(person)
+}
+
+/// `create` inside `tx`.
+async fn create_in(tx: &mut Tx<'_>, new: &NewPerson, by: Actor<'_>) -> Result<Person, PeopleError> {
     let name = check_name(&new.name)?;
     let phone = new.phone.as_deref().filter(|p| !p.trim().is_empty()).map(normalize_phone).transpose()?;
     let email = new.email.as_deref().filter(|e| !e.trim().is_empty()).map(check_email).transpose()?;
     let id = uuid::Uuid::now_v7().to_string();
-    let inserted = on_pool!(db, |p| sqlx::query(
+    let inserted = on_tx!(tx, |c| sqlx::query(
         "INSERT INTO people (id, name, phone, email, company_admin, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(&id)
@@ -175,7 +208,7 @@ pub async fn create(db: &Db, new: &NewPerson, by: Actor<'_>) -> Result<Person, P
     .bind(&email)
     .bind(new.company_admin)
     .bind(record_schema::now_ms())
-    .execute(p)
+    .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()));
     match inserted {
@@ -187,13 +220,9 @@ pub async fn create(db: &Db, new: &NewPerson, by: Actor<'_>) -> Result<Person, P
         }
         other => other.map(drop)?,
     }
-    let detail = if new.company_admin { "company admin" } else { "" };
-    audit::record(
-        db,
-        Event::PersonAdded,
-        Entry { actor_id: by.person_id, person_id: Some(&id), address: by.address, detail, ..Entry::default() },
-    )
-    .await?;
+    let facts = Facts::PersonAdded { company_admin: new.company_admin };
+    let entry = Entry { actor_id: by.person_id, person_id: Some(&id), address: by.address, facts, ..Entry::default() };
+    audit::record_in(tx, Event::PersonAdded, entry).await?;
     Ok(Person { id, name, phone, email, company_admin: new.company_admin, has_password: false, disabled: false })
 }
 
@@ -334,7 +363,22 @@ pub async fn set_membership(
     if before.is_some() {
         phones_take_role(db, person_id, project, role).await?;
     }
-    on_pool!(db, |p| sqlx::query(
+    let mut tx = db.begin().await?;
+    write_membership(&mut tx, person_id, project, role, before, by).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The membership row (added, or its role changed from `before`) and its `membership_set` event.
+async fn write_membership(
+    tx: &mut Tx<'_>,
+    person_id: &str,
+    project: &str,
+    role: Role,
+    before: Option<Role>,
+    by: Actor<'_>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
         "INSERT INTO memberships (person_id, project_id, role, created_at_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (person_id, project_id) DO UPDATE SET role = excluded.role"
     )
@@ -342,27 +386,18 @@ pub async fn set_membership(
     .bind(project)
     .bind(role.as_str())
     .bind(record_schema::now_ms())
-    .execute(p)
+    .execute(&mut *c)
     .await
     .map(drop))?;
-    let detail = match before {
-        Some(b) => format!("{b} -> {role}"),
-        None => role.to_string(),
+    let entry = Entry {
+        project_id: Some(project),
+        actor_id: by.person_id,
+        person_id: Some(person_id),
+        address: by.address,
+        facts: Facts::Role { before, after: role },
+        ..Entry::default()
     };
-    audit::record(
-        db,
-        Event::MembershipSet,
-        Entry {
-            project_id: Some(project),
-            actor_id: by.person_id,
-            person_id: Some(person_id),
-            address: by.address,
-            detail: &detail,
-            ..Entry::default()
-        },
-    )
-    .await?;
-    Ok(())
+    audit::record_in(tx, Event::MembershipSet, entry).await
 }
 
 /// Removes `person` from `project` (404 when not a member); audited `membership_removed`. Their
@@ -391,7 +426,7 @@ pub async fn remove_membership(db: &Db, person_id: &str, project: &str, by: Acto
             actor_id: by.person_id,
             person_id: Some(person_id),
             address: by.address,
-            detail: before.as_str(),
+            facts: Facts::Removed { role: before },
             ..Entry::default()
         },
     )
@@ -456,11 +491,11 @@ pub async fn set_company_admin(db: &Db, person_id: &str, admin: bool, by: Actor<
     if done == 0 {
         return Err(PeopleError::NotFound);
     }
-    let detail = if admin { "company admin" } else { "no longer company admin" };
+    let facts = Facts::CompanyAdmin { admin };
     audit::record(
         db,
         Event::MembershipSet,
-        Entry { actor_id: by.person_id, person_id: Some(person_id), address: by.address, detail, ..Entry::default() },
+        Entry { actor_id: by.person_id, person_id: Some(person_id), address: by.address, facts, ..Entry::default() },
     )
     .await?;
     Ok(())
@@ -498,7 +533,7 @@ pub async fn disable(db: &Db, person_id: &str, project: Option<&str>, by: Actor<
             actor_id: by.person_id,
             person_id: Some(person_id),
             address: by.address,
-            detail: "disabled: sessions ended",
+            facts: Facts::Disabled,
             ..Entry::default()
         },
     )
@@ -552,8 +587,9 @@ pub async fn check_sites(db: &Db, project: &str, sites: &[String]) -> Result<Vec
 }
 
 /// Replaces `person`'s site list on `project` with `sites` (from `check_sites`; empty: every
-/// site), if it differs; audited `membership_set` (`sites: A, B` or `sites: all`). The person must
-/// be a member. Their devices' scope parameters change with it (their next sync resets its cursor).
+/// site), if it differs; audited `membership_set` (facts `Sites`, detail `sites: A, B` or `sites:
+/// all`). The person must be a member. Their devices' scope parameters change with it (their next
+/// sync resets its cursor).
 pub async fn set_sites(
     db: &Db,
     person_id: &str,
@@ -572,13 +608,26 @@ pub async fn set_sites(
         return Ok(());
     }
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |c| {
+    write_sites(&mut tx, person_id, project, &after, by).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The member's site rows replaced by `sites`, and their `membership_set` event.
+async fn write_sites(
+    tx: &mut Tx<'_>,
+    person_id: &str,
+    project: &str,
+    sites: &[String],
+    by: Actor<'_>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| {
         sqlx::query("DELETE FROM membership_sites WHERE person_id = $1 AND project_id = $2")
             .bind(person_id)
             .bind(project)
             .execute(&mut *c)
             .await?;
-        for site in &after {
+        for site in sites {
             sqlx::query("INSERT INTO membership_sites (person_id, project_id, site_id) VALUES ($1, $2, $3)")
                 .bind(person_id)
                 .bind(project)
@@ -587,22 +636,15 @@ pub async fn set_sites(
                 .await?;
         }
     });
-    tx.commit().await?;
-    let detail = if after.is_empty() { "sites: all".to_string() } else { format!("sites: {}", after.join(", ")) };
-    audit::record(
-        db,
-        Event::MembershipSet,
-        Entry {
-            project_id: Some(project),
-            actor_id: by.person_id,
-            person_id: Some(person_id),
-            address: by.address,
-            detail: &detail,
-            ..Entry::default()
-        },
-    )
-    .await?;
-    Ok(())
+    let entry = Entry {
+        project_id: Some(project),
+        actor_id: by.person_id,
+        person_id: Some(person_id),
+        address: by.address,
+        facts: Facts::Sites { sites: sites.to_vec() },
+        ..Entry::default()
+    };
+    audit::record_in(tx, Event::MembershipSet, entry).await
 }
 
 /// `person`'s sites on `project`, by id (empty: every site).

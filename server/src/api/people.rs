@@ -187,9 +187,7 @@ pub async fn add(
     let actor = actor_of(&state.db, &grant).await?;
     let by = Actor { person_id: actor.as_deref(), address: None };
     let new = NewPerson { name: b.name, phone: b.phone, email: b.email, company_admin: false };
-    let person = people::create(&state.db, &new, by).await?;
-    people::set_membership(&state.db, &person.id, &grant.project_id, role, by).await?;
-    people::set_sites(&state.db, &person.id, &grant.project_id, &sites, by).await?;
+    let person = people::add_member(&state.db, &new, &grant.project_id, role, &sites, by).await?;
     let added = PersonAdded { person, project_id: grant.project_id, role, sites };
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }

@@ -96,7 +96,7 @@ pub(crate) async fn password_sign_in(
             let entry = Entry {
                 person_id: refused.as_ref().map(|p| p.id.as_str()),
                 address: address.as_deref(),
-                detail: &login,
+                facts: audit::Facts::Login { login: login.clone() },
                 ..Entry::default()
             };
             audit::record(db, Event::SignInFailed, entry).await.map_err(WebError::internal)?;

@@ -267,14 +267,7 @@ pub(crate) async fn add(
         company_admin: false,
     };
     let by = actor(&s, &address);
-    let result = match people::create(&state.db, &new, by).await {
-        Ok(p) => match people::set_membership(&state.db, &p.id, project, role, by).await {
-            Ok(()) => people::set_sites(&state.db, &p.id, project, &sites, by).await.map(|()| p),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    match result {
+    match people::add_member(&state.db, &new, project, role, &sites, by).await {
         Ok(p) => Ok(Redirect::to(&format!("/web/admin/people?done=added&name={}", urlencode(&p.name))).into_response()),
         Err(e @ (PeopleError::Invalid { .. } | PeopleError::Taken { .. })) => {
             let status =

@@ -139,4 +139,61 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("acc_ev_device_renamed", "{actor} renamed a device ({detail})", "{actor} 重命名了设备（{detail}）"),
     ("acc_ev_token_rotated", "{actor} gave a device a new key", "{actor} 为设备更换了密钥"),
     ("acc_ev_token_created", "{actor} created a device key ({detail})", "{actor} 创建了设备密钥（{detail}）"),
+    // Said from an event's facts (`access::audit::Facts`).
+    ("acc_via_device", "the device “{device}”", "设备“{device}”"),
+    ("acc_ev_person_added_admin", "{actor} added {person} as a company admin", "{actor} 添加了 {person}（公司管理员）"),
+    ("acc_ev_company_admin", "{actor} made {person} a company admin", "{actor} 将 {person} 设为公司管理员"),
+    (
+        "acc_ev_company_admin_off",
+        "{actor} took company admin from {person}",
+        "{actor} 取消了 {person} 的公司管理员身份",
+    ),
+    (
+        "acc_ev_pairing_code",
+        "{actor} made a pairing code for {person}, valid {minutes} minutes",
+        "{actor} 为 {person} 生成了配对码，{minutes} 分钟内有效",
+    ),
+    (
+        "acc_ev_paired_as",
+        "{person} paired the phone “{device}” as {role}",
+        "{person} 配对了手机“{device}”，角色为{role}",
+    ),
+    (
+        "acc_ev_paired_refresh",
+        "{person}'s phone “{device}” joined this project as {role}",
+        "{person} 的手机“{device}”加入了本项目，角色为{role}",
+    ),
+    (
+        "acc_ev_left_project",
+        "{person}'s phone “{device}” left this project (no longer a member)",
+        "{person} 的手机“{device}”已退出本项目（不再是项目成员）",
+    ),
+    ("acc_refused_code_unknown", "no such code", "配对码不存在"),
+    ("acc_refused_code_used", "already used", "已被使用"),
+    ("acc_refused_code_expired", "expired", "已过期"),
+    ("acc_refused_person_disabled", "the person is disabled", "此人已停用"),
+    ("acc_refused_no_projects", "the person is on no project", "此人不在任何项目中"),
+    ("acc_refused_other", "refused", "其他原因"),
+    ("acc_ev_device_revoked_by", "{actor} revoked the device “{device}”", "{actor} 停用了设备“{device}”"),
+    ("acc_same_phone", " (the same phone as “{device}”)", "（与设备“{device}”为同一部手机）"),
+    (
+        "acc_ev_device_renamed_to",
+        "{actor} renamed the device “{from}” to “{to}”",
+        "{actor} 将设备“{from}”重命名为“{to}”",
+    ),
+    (
+        "acc_ev_token_rotated_for",
+        "{actor} gave the device “{device}” a new key ({role})",
+        "{actor} 为设备“{device}”更换了密钥（{role}）",
+    ),
+    (
+        "acc_ev_token_created_one",
+        "{actor} created a device key: {role} on project {project}",
+        "{actor} 创建了设备密钥：项目 {project} 的{role}",
+    ),
+    (
+        "acc_ev_token_created_many",
+        "{actor} created {n} device keys “{name}”: {role} on project {project}",
+        "{actor} 创建了 {n} 个设备密钥“{name}”：项目 {project} 的{role}",
+    ),
 ];
