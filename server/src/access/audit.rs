@@ -219,22 +219,12 @@ const INSERT: &str = "INSERT INTO access_events \
      (at_ms, event, project_id, actor_id, person_id, device_id, address, detail, facts) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-/// Appends `event` now.
+/// Appends `event` now (a transaction of its own: events are few, and `record_in` is the one
+/// insert).
 pub async fn record(db: &Db, event: Event, e: Entry<'_>) -> Result<(), sqlx::Error> {
-    let (detail, facts) = (e.facts.detail(), facts_json(&e.facts)?);
-    on_pool!(db, |p| sqlx::query(INSERT)
-        .bind(record_schema::now_ms())
-        .bind(event.as_str())
-        .bind(e.project_id)
-        .bind(e.actor_id)
-        .bind(e.person_id)
-        .bind(e.device_id)
-        .bind(e.address)
-        .bind(&detail)
-        .bind(&facts)
-        .execute(p)
-        .await
-        .map(drop))
+    let mut tx = db.begin().await?;
+    record_in(&mut tx, event, e).await?;
+    tx.commit().await
 }
 
 /// `record` inside `tx`: the event is kept only if the change it tells of is.
