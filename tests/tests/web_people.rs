@@ -420,6 +420,9 @@ fn add_a_person_with_sites_over_http() {
     // The access log names the sites; one deleted from the reference data since, by its id.
     let audit = s.get("/web/admin/audit", "en");
     assert!(audit.contains("set 赵会计&#39;s sites: 东区工地 (S1), 北区工地 (S3) from 127.0.0.1</span>"), "{audit}");
+    // Made in a device key's session: the key's device acted, not the command line.
+    assert!(audit.contains("the device “device” set 赵会计&#39;s sites"), "{audit}");
+    assert!(!audit.contains("the command line set 赵会计"), "{audit}");
     let (status, v) = json_call(&server.addr, &admin, "DELETE", "/v1/reference/sites/S3", None);
     assert!(status == 200 || status == 204, "{status} {v}");
     let audit = s.get("/web/admin/audit", "en");

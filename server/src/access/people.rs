@@ -151,13 +151,16 @@ pub struct NewPerson {
 /// Who makes a change and from where, for the audit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Actor<'a> {
-    /// The person acting; none from the command line.
+    /// The person acting; none from the command line or a device key alone.
     pub person_id: Option<&'a str>,
+    /// The device whose key acts when no person does (a key's API call or web session), so the
+    /// access log names it rather than the command line.
+    pub device_id: Option<&'a str>,
     pub address: Option<&'a str>,
 }
 
 impl Actor<'_> {
-    pub const COMMAND_LINE: Actor<'static> = Actor { person_id: None, address: None };
+    pub const COMMAND_LINE: Actor<'static> = Actor { person_id: None, device_id: None, address: None };
 }
 
 /// Creates a person (audited `person_added`); a phone number already someone's is 409.
@@ -221,7 +224,14 @@ async fn create_in(tx: &mut Tx<'_>, new: &NewPerson, by: Actor<'_>) -> Result<Pe
         other => other.map(drop)?,
     }
     let facts = Facts::PersonAdded { company_admin: new.company_admin };
-    let entry = Entry { actor_id: by.person_id, person_id: Some(&id), address: by.address, facts, ..Entry::default() };
+    let entry = Entry {
+        actor_id: by.person_id,
+        device_id: by.device_id,
+        person_id: Some(&id),
+        address: by.address,
+        facts,
+        ..Entry::default()
+    };
     audit::record_in(tx, Event::PersonAdded, entry).await?;
     Ok(Person { id, name, phone, email, company_admin: new.company_admin, has_password: false, disabled: false })
 }
@@ -392,6 +402,7 @@ async fn write_membership(
     let entry = Entry {
         project_id: Some(project),
         actor_id: by.person_id,
+        device_id: by.device_id,
         person_id: Some(person_id),
         address: by.address,
         facts: Facts::Role { before, after: role },
@@ -424,6 +435,7 @@ pub async fn remove_membership(db: &Db, person_id: &str, project: &str, by: Acto
         Entry {
             project_id: Some(project),
             actor_id: by.person_id,
+            device_id: by.device_id,
             person_id: Some(person_id),
             address: by.address,
             facts: Facts::Removed { role: before },
@@ -495,7 +507,14 @@ pub async fn set_company_admin(db: &Db, person_id: &str, admin: bool, by: Actor<
     audit::record(
         db,
         Event::MembershipSet,
-        Entry { actor_id: by.person_id, person_id: Some(person_id), address: by.address, facts, ..Entry::default() },
+        Entry {
+            actor_id: by.person_id,
+            device_id: by.device_id,
+            person_id: Some(person_id),
+            address: by.address,
+            facts,
+            ..Entry::default()
+        },
     )
     .await?;
     Ok(())
@@ -531,6 +550,7 @@ pub async fn disable(db: &Db, person_id: &str, project: Option<&str>, by: Actor<
         Entry {
             project_id: project,
             actor_id: by.person_id,
+            device_id: by.device_id,
             person_id: Some(person_id),
             address: by.address,
             facts: Facts::Disabled,
@@ -639,6 +659,7 @@ async fn write_sites(
     let entry = Entry {
         project_id: Some(project),
         actor_id: by.person_id,
+        device_id: by.device_id,
         person_id: Some(person_id),
         address: by.address,
         facts: Facts::Sites { sites: sites.to_vec() },

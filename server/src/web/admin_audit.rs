@@ -182,7 +182,20 @@ pub fn lines(events: &[StoredEvent], known: &Known, lang: Lang, when: impl Fn(i6
 fn said(e: &StoredEvent, facts: &Facts, n: usize, k: &Known, lang: Lang) -> String {
     let t = |key: &'static str| lang.t(key);
     let role = |r: Role| t(super::role_key(r));
-    let mut actor = k.person(e.actor_id.as_deref(), lang, "acc_cli");
+    let mut actor = match (&e.actor_id, &e.device_id, facts) {
+        // A change to people made with a device key (the event's device is the one acting).
+        (
+            None,
+            Some(d),
+            Facts::PersonAdded { .. }
+            | Facts::Role { .. }
+            | Facts::Removed { .. }
+            | Facts::CompanyAdmin { .. }
+            | Facts::Sites { .. }
+            | Facts::Disabled,
+        ) => k.via(&Via::Device(d.clone()), lang),
+        _ => k.person(e.actor_id.as_deref(), lang, "acc_cli"),
+    };
     let person = k.person(e.person_id.as_deref(), lang, "acc_someone");
     let mut device = k.device(e.device_id.as_deref());
     let mut n = n.to_string();
@@ -567,6 +580,30 @@ mod tests {
         assert_eq!(en[5], "李强 revoked the device “d9” (the same phone as “王建国的手机”)");
         assert_eq!(en[6], "A pairing code was refused (expired)");
         assert_eq!(en[8], "the command line created 300 device keys “负载”: foreman on project P1");
+    }
+
+    /// A change to people made in a device key's session names the device, not the command line
+    /// (which is what an event with neither a person nor a device means).
+    #[test]
+    fn people_changed_with_a_device_key_name_the_device() {
+        let people = HashMap::from([("p1".to_string(), "王建国".to_string())]);
+        let devices = HashMap::from([("d2".to_string(), "办公室电脑".to_string())]);
+        let sites = vec![("S1".to_string(), "东区工地".to_string())];
+        let known = Known { people, devices, sites };
+        let mut by_key =
+            with_facts(2, Event::MembershipSet, None, Some("p1"), Facts::Sites { sites: vec!["S1".into()] });
+        by_key.device_id = Some("d2".into());
+        let cli = with_facts(1, Event::PersonAdded, None, Some("p1"), Facts::PersonAdded { company_admin: false });
+        let zh: Vec<String> = lines(&[by_key.clone(), cli.clone()], &known, Lang::ZhCn, |ms| ms.to_string())
+            .into_iter()
+            .map(|l| l.words)
+            .collect();
+        assert_eq!(zh[0], "设备“办公室电脑” 将 王建国 的工地设为 东区工地 (S1)");
+        assert_eq!(zh[1], "命令行 添加了 王建国");
+        let en: Vec<String> =
+            lines(&[by_key, cli], &known, Lang::En, |ms| ms.to_string()).into_iter().map(|l| l.words).collect();
+        assert_eq!(en[0], "the device “办公室电脑” set 王建国's sites: 东区工地 (S1)");
+        assert_eq!(en[1], "the command line added 王建国");
     }
 
     #[test]
