@@ -406,7 +406,6 @@ async fn write_membership(
         person_id: Some(person_id),
         address: by.address,
         facts: Facts::Role { before, after: role },
-        ..Entry::default()
     };
     audit::record_in(tx, Event::MembershipSet, entry).await
 }
@@ -439,7 +438,6 @@ pub async fn remove_membership(db: &Db, person_id: &str, project: &str, by: Acto
             person_id: Some(person_id),
             address: by.address,
             facts: Facts::Removed { role: before },
-            ..Entry::default()
         },
     )
     .await?;
@@ -554,7 +552,6 @@ pub async fn disable(db: &Db, person_id: &str, project: Option<&str>, by: Actor<
             person_id: Some(person_id),
             address: by.address,
             facts: Facts::Disabled,
-            ..Entry::default()
         },
     )
     .await?;
@@ -663,7 +660,6 @@ async fn write_sites(
         person_id: Some(person_id),
         address: by.address,
         facts: Facts::Sites { sites: sites.to_vec() },
-        ..Entry::default()
     };
     audit::record_in(tx, Event::MembershipSet, entry).await
 }
