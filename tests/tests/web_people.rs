@@ -518,4 +518,16 @@ fn add_a_person_with_sites_in_the_browser() {
         b.script("document.getElementById('new-sites').scrollIntoView(); return 1;");
         b.screenshot(&format!("people-add-sites-{short}-390"));
     }
+
+    // Added with the admin's device key (no person behind it): the log names that device.
+    let body = json!({"name": "钱工", "phone": "13900000003", "role": "foreman", "sites": ["S1"]});
+    let (status, v) = json_call(addr, &admin, "POST", "/v1/people", Some(body));
+    assert_eq!(status, 201, "{v}");
+    b.goto(&format!("http://{addr}/web/lang?to=zh-CN&back=%2Fweb%2Fadmin%2Faudit"));
+    b.wait_for("#audit");
+    let audit = b.text("#audit");
+    assert!(audit.contains("设备“device” 添加了 钱工"), "{audit}");
+    assert!(audit.contains("设备“device” 将 钱工 的工地设为 东区工地 (S1)"), "{audit}");
+    no_sideways_scroll(&b, "access log zh 390");
+    b.screenshot("people-audit-device-zh-390");
 }
