@@ -97,29 +97,11 @@ const PASSWORD: &str = "kuaile-gongdi-2026";
 
 /// `POST /v1/people` with sites is one transaction: when writing the sites fails (a trigger made
 /// here refuses them), the person, the membership and the audit events are not kept either; with
-/// the trigger gone the same request adds them all.
+/// the trigger gone the same request adds them all. The command line's `person add` with a project
+/// likewise keeps nobody when the membership is refused.
 fn adding_is_all_or_nothing(d: &std::path::Path, url: Option<&str>, addr: &str, admin_p1: &str) {
     common::api::import_three_sites(addr, admin_p1);
-    if url.is_some() {
-        exec_sql(
-            d,
-            url,
-            "CREATE FUNCTION refuse_sites() RETURNS trigger LANGUAGE plpgsql AS \
-             $$ BEGIN RAISE EXCEPTION 'sites refused by the test'; END $$",
-        );
-        exec_sql(
-            d,
-            url,
-            "CREATE TRIGGER refuse_sites BEFORE INSERT ON membership_sites FOR EACH ROW EXECUTE FUNCTION refuse_sites()",
-        );
-    } else {
-        exec_sql(
-            d,
-            url,
-            "CREATE TRIGGER refuse_sites BEFORE INSERT ON membership_sites \
-             BEGIN SELECT RAISE(ABORT, 'sites refused by the test'); END",
-        );
-    }
+    refuse_inserts(d, url, "membership_sites");
     let tables = ["people", "memberships", "membership_sites", "access_events"];
     let rows = |d, url| tables.map(|t| db::count(d, url, &format!("SELECT COUNT(*) FROM {t}")));
     let before = rows(d, url);
@@ -129,9 +111,7 @@ fn adding_is_all_or_nothing(d: &std::path::Path, url: Option<&str>, addr: &str, 
     assert_eq!(db::count(d, url, "SELECT COUNT(*) FROM people WHERE phone = '13700000005'"), 0, "nobody half added");
     // Nor a membership, a site or an audit event of what was not kept.
     assert_eq!(rows(d, url), before, "{tables:?}");
-    let drop =
-        if url.is_some() { "DROP TRIGGER refuse_sites ON membership_sites" } else { "DROP TRIGGER refuse_sites" };
-    exec_sql(d, url, drop);
+    allow_inserts(d, url, "membership_sites");
     let (s, v) = json_call(addr, admin_p1, "POST", "/v1/people", Some(body));
     assert_eq!(s, 201, "{v}");
     let sun = v["person"]["id"].as_str().expect("id");
@@ -142,6 +122,57 @@ fn adding_is_all_or_nothing(d: &std::path::Path, url: Option<&str>, addr: &str, 
     );
     assert_eq!(db::count(d, url, &kept), 3, "added, made a foreman, given two sites");
     assert_eq!(rows(d, url), [before[0] + 1, before[1] + 1, before[2] + 2, before[3] + 3], "{tables:?}");
+
+    // The command line's `person add --project --role` too: a refused membership keeps no person.
+    refuse_inserts(d, url, "memberships");
+    let before = rows(d, url);
+    let args = ["person", "add", "--name", "周工", "--phone", "13700000006", "--project", "P1", "--role", "foreman"];
+    let (ok, _, err) = cli(d, url, &args);
+    assert!(!ok, "{err}");
+    assert_eq!(rows(d, url), before, "{tables:?}");
+    allow_inserts(d, url, "memberships");
+    let (ok, _, err) = cli(d, url, &args);
+    assert!(ok, "{err}");
+    assert_eq!(rows(d, url), [before[0] + 1, before[1] + 1, before[2], before[3] + 2], "{tables:?}");
+}
+
+/// A trigger (`refuse_<table>`) that makes every insert into `table` fail.
+fn refuse_inserts(d: &std::path::Path, url: Option<&str>, table: &str) {
+    if url.is_some() {
+        exec_sql(
+            d,
+            url,
+            &format!(
+                "CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION '{table} refused by the test'; END $$"
+            ),
+        );
+        exec_sql(
+            d,
+            url,
+            &format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+            ),
+        );
+    } else {
+        exec_sql(
+            d,
+            url,
+            &format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
+                 BEGIN SELECT RAISE(ABORT, '{table} refused by the test'); END"
+            ),
+        );
+    }
+}
+
+/// Drops `refuse_inserts`'s trigger.
+fn allow_inserts(d: &std::path::Path, url: Option<&str>, table: &str) {
+    let drop = match url {
+        Some(_) => format!("DROP TRIGGER refuse_{table} ON {table}"),
+        None => format!("DROP TRIGGER refuse_{table}"),
+    };
+    exec_sql(d, url, &drop);
 }
 
 fn story(url: Option<&str>) {

@@ -47,16 +47,20 @@ pub async fn person(db: &Db, base: &str, command: PersonCommand) -> Result<()> {
             if project.is_some() != role.is_some() {
                 return Err("--project and --role go together".into());
             }
-            let person = people::create(db, &new, Actor::COMMAND_LINE).await.map_err(refused)?;
-            writeln!(std::io::stdout().lock(), "{}", person.id)?;
             match (project, role) {
                 (Some(project), Some(role)) => {
-                    people::set_membership(db, &person.id, &project, role, Actor::COMMAND_LINE)
+                    // The person and their membership in one transaction, as the API and the screen add them.
+                    let person = people::add_member(db, &new, &project, role, &[], Actor::COMMAND_LINE)
                         .await
                         .map_err(refused)?;
+                    writeln!(std::io::stdout().lock(), "{}", person.id)?;
                     eprintln!("person {} ({}) is {role} on project {}", person.id, person.name, project.trim());
                 }
-                _ => eprintln!("person {} ({}) added, on no project yet", person.id, person.name),
+                _ => {
+                    let person = people::create(db, &new, Actor::COMMAND_LINE).await.map_err(refused)?;
+                    writeln!(std::io::stdout().lock(), "{}", person.id)?;
+                    eprintln!("person {} ({}) added, on no project yet", person.id, person.name);
+                }
             }
             Ok(())
         }
