@@ -159,8 +159,13 @@ pub struct Actor<'a> {
     pub address: Option<&'a str>,
 }
 
-impl Actor<'_> {
+impl<'a> Actor<'a> {
     pub const COMMAND_LINE: Actor<'static> = Actor { person_id: None, device_id: None, address: None };
+
+    /// A signed-in person if there is one, else the device whose key made the request.
+    pub fn of(person_id: Option<&'a str>, device_id: &'a str, address: Option<&'a str>) -> Self {
+        Actor { person_id, device_id: person_id.is_none().then_some(device_id), address }
+    }
 }
 
 /// Creates a person (audited `person_added`); a phone number already someone's is 409.

@@ -185,11 +185,7 @@ pub async fn add(
     // Checked before anybody is added.
     let sites = people::check_sites(&state.db, &grant.project_id, b.sites.as_deref().unwrap_or_default()).await?;
     let actor = actor_of(&state.db, &grant).await?;
-    let by = Actor {
-        person_id: actor.as_deref(),
-        device_id: actor.is_none().then_some(grant.device_id.as_str()),
-        address: None,
-    };
+    let by = Actor::of(actor.as_deref(), &grant.device_id, None);
     let new = NewPerson { name: b.name, phone: b.phone, email: b.email, company_admin: false };
     let person = people::add_member(&state.db, &new, &grant.project_id, role, &sites, by).await?;
     let added = PersonAdded { person, project_id: grant.project_id, role, sites };
@@ -258,11 +254,7 @@ pub async fn set_role(
         None => None,
     };
     let actor = actor_of(&state.db, &grant).await?;
-    let by = Actor {
-        person_id: actor.as_deref(),
-        device_id: actor.is_none().then_some(grant.device_id.as_str()),
-        address: None,
-    };
+    let by = Actor::of(actor.as_deref(), &grant.device_id, None);
     people::set_membership(&state.db, &id, &grant.project_id, role, by).await?;
     if let Some(sites) = &sites {
         people::set_sites(&state.db, &id, &grant.project_id, sites, by).await?;
@@ -301,17 +293,8 @@ pub async fn remove(
 ) -> Result<Response, ApiError> {
     member(&state.db, &grant, &id).await?;
     let actor = actor_of(&state.db, &grant).await?;
-    people::remove_membership(
-        &state.db,
-        &id,
-        &grant.project_id,
-        Actor {
-            person_id: actor.as_deref(),
-            device_id: actor.is_none().then_some(grant.device_id.as_str()),
-            address: None,
-        },
-    )
-    .await?;
+    people::remove_membership(&state.db, &id, &grant.project_id, Actor::of(actor.as_deref(), &grant.device_id, None))
+        .await?;
     Ok(Json(MemberRemoved { person_id: id, project_id: grant.project_id, removed: true }).into_response())
 }
 
@@ -345,11 +328,7 @@ pub async fn disable(
 ) -> Result<Response, ApiError> {
     member(&state.db, &grant, &id).await?;
     let actor = actor_of(&state.db, &grant).await?;
-    let by = Actor {
-        person_id: actor.as_deref(),
-        device_id: actor.is_none().then_some(grant.device_id.as_str()),
-        address: None,
-    };
+    let by = Actor::of(actor.as_deref(), &grant.device_id, None);
     people::disable(&state.db, &id, Some(&grant.project_id), by).await?;
     Ok(Json(PersonDisabled { person_id: id, disabled: true }).into_response())
 }

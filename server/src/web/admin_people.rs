@@ -33,12 +33,7 @@ fn admin_only(s: &WebSession) -> Result<(), WebError> {
 
 /// The acting person (none for a device key's session) and the client's address.
 fn actor<'a>(s: &'a WebSession, address: &'a Option<String>) -> Actor<'a> {
-    let person_id = s.person.as_ref().map(|p| p.id.as_str());
-    Actor {
-        person_id,
-        device_id: person_id.is_none().then_some(s.grant.device_id.as_str()),
-        address: address.as_deref(),
-    }
+    Actor::of(s.person.as_ref().map(|p| p.id.as_str()), &s.grant.device_id, address.as_deref())
 }
 
 /// A member as a row of the page.
